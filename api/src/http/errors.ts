@@ -1,0 +1,72 @@
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+
+export type ApiErrorCode =
+  | 'BAD_REQUEST'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'VALIDATION_FAILED'
+  | 'RATE_LIMITED'
+  | 'SERVICE_UNAVAILABLE'
+  | 'INTERNAL';
+
+const STATUS: Record<ApiErrorCode, number> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  VALIDATION_FAILED: 422,
+  RATE_LIMITED: 429,
+  SERVICE_UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+/** The API's one error type: rendered as `{ error: { code, message, details? } }`. */
+export class ApiError extends Error {
+  readonly code: ApiErrorCode;
+  readonly status: number;
+  readonly details: unknown;
+
+  constructor(code: ApiErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = STATUS[code];
+    this.details = details;
+  }
+}
+
+/** Turns every thrown error into the JSON error shape; anything unexpected is a 500 without internals. */
+export function errorMiddleware(logger: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new ApiError('NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
+    } catch (error) {
+      let apiError: ApiError;
+      if (error instanceof ApiError) apiError = error;
+      else if (error instanceof z.ZodError) {
+        apiError = new ApiError('VALIDATION_FAILED', 'the request is invalid', error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+      } else if (isHttpError(error) && error.status < 500) {
+        apiError = new ApiError(error.status === 413 ? 'PAYLOAD_TOO_LARGE' : error.status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST', error.expose ? error.message : 'bad request');
+      } else {
+        logger.error({ err: error, method: ctx.method, path: ctx.path }, 'unhandled error');
+        apiError = new ApiError('INTERNAL', 'internal server error');
+      }
+      ctx.status = apiError.status;
+      ctx.body = { error: { code: apiError.code, message: apiError.message, ...(apiError.details !== undefined ? { details: apiError.details } : {}) } };
+    }
+  };
+}
+
+function isHttpError(error: unknown): error is { status: number; expose?: boolean; message: string } {
+  return typeof error === 'object' && error !== null && typeof (error as { status?: unknown }).status === 'number';
+}

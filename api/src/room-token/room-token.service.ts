@@ -1,0 +1,20 @@
+import { randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { ROOM_TOKEN_AUDIENCE, ROOM_TOKEN_ISSUER, type RoomGrants } from '@telemed/sdk/protocol';
+
+export interface IssueRoomTokenInput {
+  room: string;
+  identity: string;
+  name?: string;
+  grants: RoomGrants;
+  ttlSeconds: number;
+}
+
+/** Signs a media-server room token (HS256) with the shared secret. */
+export function issueRoomToken(secret: string, input: IssueRoomTokenInput): string {
+  return jwt.sign(
+    { room: input.room, name: input.name ?? input.identity, grants: input.grants },
+    secret,
+    { algorithm: 'HS256', subject: input.identity, issuer: ROOM_TOKEN_ISSUER, audience: ROOM_TOKEN_AUDIENCE, expiresIn: input.ttlSeconds, jwtid: randomUUID() },
+  );
+}

@@ -1,0 +1,13 @@
+// Bundles the app (tsc output in dist/esm) with the SDK's public entry into dist/public/.
+import commonjs from '@rollup/plugin-commonjs';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+
+export default {
+  input: { call: 'dist/esm/call.js' },
+  plugins: [nodeResolve({ browser: true, preferBuiltins: false }), commonjs()],
+  output: { dir: 'dist/public', format: 'es', sourcemap: true, entryFileNames: '[name].js' },
+  onwarn(warning, warn) {
+    if (warning.code === 'CIRCULAR_DEPENDENCY') return;
+    warn(warning);
+  },
+};

@@ -1,0 +1,111 @@
+import type { types } from 'mediasoup';
+import type {
+  ParticipantInfo,
+  RoomGrants,
+  ServerNotificationMethod,
+  ServerNotifications,
+  TrackSource,
+} from '@telemed/sdk/protocol';
+import { MediaServerError } from './errors.js';
+
+export interface PeerOptions {
+  id: string;
+  identity: string;
+  name: string;
+  grants: RoomGrants;
+  /** Sends a notification to this participant's signaling connection. */
+  notify: <N extends ServerNotificationMethod>(method: N, data: ServerNotifications[N]) => void;
+}
+
+export interface ProducerAppData extends types.AppData {
+  peerId: string;
+  source: TrackSource;
+}
+
+export type PeerState = 'connected' | 'joined' | 'closed';
+
+/** One participant's media state in a room: its transports, producers and consumers. */
+export class Peer {
+  readonly id: string;
+  readonly identity: string;
+  readonly name: string;
+  readonly grants: RoomGrants;
+  readonly notify: PeerOptions['notify'];
+  readonly transports = new Map<string, types.WebRtcTransport>();
+  readonly producers = new Map<string, types.Producer<ProducerAppData>>();
+  readonly consumers = new Map<string, types.Consumer>();
+  rtpCapabilities: types.RtpCapabilities | undefined;
+  #state: PeerState = 'connected';
+
+  constructor(options: PeerOptions) {
+    this.id = options.id;
+    this.identity = options.identity;
+    this.name = options.name;
+    this.grants = options.grants;
+    this.notify = options.notify;
+  }
+
+  get state(): PeerState {
+    return this.#state;
+  }
+
+  get joined(): boolean {
+    return this.#state === 'joined';
+  }
+
+  markJoined(rtpCapabilities: types.RtpCapabilities): void {
+    if (this.#state !== 'connected') throw MediaServerError.invalidState(`cannot join in state ${this.#state}`);
+    this.rtpCapabilities = rtpCapabilities;
+    this.#state = 'joined';
+  }
+
+  transport(id: string): types.WebRtcTransport {
+    const transport = this.transports.get(id);
+    if (!transport) throw MediaServerError.notFound('transport', id);
+    return transport;
+  }
+
+  /** The transport this peer receives on (`appData.direction === 'recv'`). */
+  recvTransport(): types.WebRtcTransport | undefined {
+    for (const transport of this.transports.values()) {
+      if (transport.appData.direction === 'recv') return transport;
+    }
+    return undefined;
+  }
+
+  producer(id: string): types.Producer<ProducerAppData> {
+    const producer = this.producers.get(id);
+    if (!producer) throw MediaServerError.notFound('producer', id);
+    return producer;
+  }
+
+  consumer(id: string): types.Consumer {
+    const consumer = this.consumers.get(id);
+    if (!consumer) throw MediaServerError.notFound('consumer', id);
+    return consumer;
+  }
+
+  info(): ParticipantInfo {
+    return {
+      id: this.id,
+      identity: this.identity,
+      name: this.name,
+      tracks: [...this.producers.values()].map((p) => ({
+        producerId: p.id,
+        kind: p.kind,
+        source: p.appData.source,
+        paused: p.paused,
+      })),
+    };
+  }
+
+  /** Closes every transport (and so every producer and consumer). Idempotent. */
+  close(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    for (const transport of this.transports.values()) transport.close();
+    this.transports.clear();
+    this.producers.clear();
+    this.consumers.clear();
+  }
+}

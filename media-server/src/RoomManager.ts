@@ -1,0 +1,109 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from './logger.js';
+import { mediaCodecs } from './codecs.js';
+import { Room } from './Room.js';
+import type { PooledWorker, WorkerPool } from './WorkerPool.js';
+
+export interface RoomManagerOptions {
+  pool: WorkerPool;
+  maxParticipantsPerRoom: number;
+  /** How long an empty room stays open for a participant to come back, in ms. */
+  emptyRoomGraceMs: number;
+  logger: Logger;
+}
+
+export type RoomManagerEvents = {
+  roomcreated: [Room];
+  roomclosed: [Room];
+};
+
+interface RoomEntry {
+  room: Room;
+  worker: PooledWorker;
+  emptyTimer?: NodeJS.Timeout;
+}
+
+/** Creates rooms on the least-loaded worker and closes them when they stay empty. */
+export class RoomManager extends EventEmitter<RoomManagerEvents> {
+  readonly #options: RoomManagerOptions;
+  readonly #rooms = new Map<string, RoomEntry>();
+  readonly #creating = new Map<string, Promise<RoomEntry>>();
+
+  constructor(options: RoomManagerOptions) {
+    super();
+    this.#options = options;
+    options.pool.on('workerdied', (worker) => {
+      for (const entry of [...this.#rooms.values()]) if (entry.worker === worker) entry.room.close();
+    });
+  }
+
+  get rooms(): ReadonlyMap<string, RoomEntry> {
+    return this.#rooms;
+  }
+
+  get(roomId: string): Room | undefined {
+    return this.#rooms.get(roomId)?.room;
+  }
+
+  /** The room with this id, created on the least-loaded worker when it does not exist yet. */
+  async getOrCreate(roomId: string): Promise<{ room: Room; worker: PooledWorker }> {
+    const existing = this.#rooms.get(roomId);
+    if (existing && !existing.room.closed) return existing;
+    // Two participants joining at once must land in one room: share the pending creation.
+    let pending = this.#creating.get(roomId);
+    if (!pending) {
+      pending = this.#create(roomId).finally(() => this.#creating.delete(roomId));
+      this.#creating.set(roomId, pending);
+    }
+    return pending;
+  }
+
+  async #create(roomId: string): Promise<RoomEntry> {
+    const { pool, logger, maxParticipantsPerRoom } = this.#options;
+    const worker = pool.leastLoaded();
+    worker.routers++;
+    let router;
+    try {
+      router = await worker.worker.createRouter({ mediaCodecs, appData: { roomId } });
+    } catch (error) {
+      worker.routers--;
+      throw error;
+    }
+    const room = new Room({ id: roomId, router, maxParticipants: maxParticipantsPerRoom, logger: logger.child({ component: 'Room', roomId }) });
+    const entry: RoomEntry = { room, worker };
+    this.#rooms.set(roomId, entry);
+    room.on('peerleft', () => this.#scheduleCloseIfEmpty(entry));
+    room.on('close', () => {
+      worker.routers--;
+      clearTimeout(entry.emptyTimer);
+      if (this.#rooms.get(roomId) === entry) this.#rooms.delete(roomId);
+      logger.info({ roomId }, 'room closed');
+      this.emit('roomclosed', room);
+    });
+    logger.info({ roomId, workerIndex: worker.index }, 'room created');
+    this.emit('roomcreated', room);
+    return entry;
+  }
+
+  /** Call after a peer joins so a pending empty-room close is cancelled. */
+  touch(roomId: string): void {
+    const entry = this.#rooms.get(roomId);
+    if (entry?.emptyTimer) {
+      clearTimeout(entry.emptyTimer);
+      delete entry.emptyTimer;
+    }
+  }
+
+  #scheduleCloseIfEmpty(entry: RoomEntry): void {
+    if (entry.room.peers.size > 0 || entry.room.closed) return;
+    clearTimeout(entry.emptyTimer);
+    entry.emptyTimer = setTimeout(() => {
+      if (entry.room.peers.size === 0) entry.room.close();
+    }, this.#options.emptyRoomGraceMs);
+    entry.emptyTimer.unref();
+  }
+
+  close(): void {
+    for (const { room } of [...this.#rooms.values()]) room.close();
+  }
+}

@@ -1,0 +1,49 @@
+import os from 'node:os';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+const ConfigSchema = z.object({
+  /** HTTP + WebSocket signaling listen address and port (`/rtc`, `/health`, `/rooms/:id/stats`). */
+  host: z.string().default('127.0.0.1'),
+  port: port.default(4443),
+  /** One mediasoup worker per core unless set. */
+  numWorkers: z.coerce.number().int().min(1).max(64).default(os.cpus().length),
+  /** IP the WebRtcServers listen on, and the one announced to clients in ICE candidates. */
+  rtcListenIp: z.string().default('127.0.0.1'),
+  rtcAnnouncedIp: z.string().optional(),
+  /** Worker i listens on rtcBasePort + i, UDP and TCP. */
+  rtcBasePort: port.default(40000),
+  /** HS256 secret shared with the API, which issues room tokens. */
+  roomTokenSecret: z.string().min(16, 'ROOM_TOKEN_SECRET must be at least 16 characters'),
+  /** Secret for service requests (room stats) from the API and tests. */
+  serviceSecret: z.string().min(16).optional(),
+  maxParticipantsPerRoom: z.coerce.number().int().min(2).default(50),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  workerBin: z.string().optional(),
+});
+
+export type MediaServerConfig = z.infer<typeof ConfigSchema>;
+export type MediaServerOptions = z.input<typeof ConfigSchema>;
+
+export function parseConfig(options: MediaServerOptions): MediaServerConfig {
+  return ConfigSchema.parse(options);
+}
+
+/** Reads the configuration from the environment (`MEDIA_*`, `ROOM_TOKEN_SECRET`, ...). */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): MediaServerConfig {
+  const pick = (key: string): string | undefined => (env[key] === '' ? undefined : env[key]);
+  return parseConfig({
+    host: pick('MEDIA_HOST'),
+    port: pick('MEDIA_PORT') as unknown as number,
+    numWorkers: pick('MEDIA_NUM_WORKERS') as unknown as number,
+    rtcListenIp: pick('MEDIA_RTC_LISTEN_IP'),
+    rtcAnnouncedIp: pick('ANNOUNCED_IP'),
+    rtcBasePort: pick('MEDIA_RTC_BASE_PORT') as unknown as number,
+    roomTokenSecret: pick('ROOM_TOKEN_SECRET') as string,
+    serviceSecret: pick('MEDIA_SERVICE_SECRET'),
+    maxParticipantsPerRoom: pick('MAX_PARTICIPANTS_PER_ROOM') as unknown as number,
+    logLevel: pick('LOG_LEVEL') as MediaServerConfig['logLevel'] | undefined,
+    workerBin: pick('MEDIASOUP_WORKER_BIN'),
+  });
+}

@@ -1,0 +1,223 @@
+import type { WebSocket } from 'ws';
+import type { types } from 'mediasoup';
+import {
+  CloseCode,
+  MAX_SIGNALING_MESSAGE_BYTES,
+  type RoomTokenClaims,
+  type ServerMessage,
+  type SignalingMethod,
+  type SignalingRequests,
+} from '@telemed/sdk/protocol';
+import { randomUUID } from 'node:crypto';
+import { MediaServerError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { Peer } from '../Peer.js';
+import type { Room } from '../Room.js';
+import type { PooledWorker } from '../WorkerPool.js';
+import { isSignalingMethod, requestEnvelope, requestSchemas } from './schemas.js';
+
+type Handlers = {
+  [M in SignalingMethod]: (data: SignalingRequests[M]['request']) => Promise<SignalingRequests[M]['response']>;
+};
+
+export interface SignalingSessionOptions {
+  socket: WebSocket;
+  claims: RoomTokenClaims;
+  room: Room;
+  worker: PooledWorker;
+  logger: Logger;
+  /** Requests allowed per second before the connection is closed for abuse. */
+  maxRequestsPerSecond?: number;
+}
+
+/** One participant's signaling connection: validates each request and answers it. */
+export class SignalingSession {
+  readonly peer: Peer;
+  readonly #socket: WebSocket;
+  readonly #room: Room;
+  readonly #worker: PooledWorker;
+  readonly #logger: Logger;
+  readonly #handlers: Handlers;
+  readonly #maxRequestsPerSecond: number;
+  #windowStart = Date.now();
+  #windowCount = 0;
+
+  constructor(options: SignalingSessionOptions) {
+    this.#socket = options.socket;
+    this.#room = options.room;
+    this.#worker = options.worker;
+    this.#maxRequestsPerSecond = options.maxRequestsPerSecond ?? 50;
+    const { claims } = options;
+    this.peer = new Peer({
+      id: randomUUID(),
+      identity: claims.sub,
+      name: claims.name ?? claims.sub,
+      grants: claims.grants,
+      notify: (method, data) => this.#send({ type: 'notification', method, data } as ServerMessage),
+    });
+    this.#logger = options.logger.child({ component: 'SignalingSession', peerId: this.peer.id, identity: claims.sub });
+    this.#handlers = this.#createHandlers();
+  }
+
+  /** Sends the welcome and starts answering requests. */
+  start(): void {
+    this.#socket.on('message', (raw, isBinary) => void this.#onMessage(raw as Buffer, isBinary));
+    this.peer.notify('welcome', {
+      participantId: this.peer.id,
+      identity: this.peer.identity,
+      name: this.peer.name,
+      roomId: this.#room.id,
+      routerRtpCapabilities: this.#room.router.rtpCapabilities as unknown as Record<string, never>,
+      grants: this.peer.grants,
+    });
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#socket.readyState === this.#socket.OPEN || this.#socket.readyState === this.#socket.CONNECTING) {
+      this.#socket.close(code, reason);
+    }
+  }
+
+  #send(message: ServerMessage): void {
+    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.send(JSON.stringify(message));
+  }
+
+  #overRateLimit(): boolean {
+    const now = Date.now();
+    if (now - this.#windowStart >= 1000) {
+      this.#windowStart = now;
+      this.#windowCount = 0;
+    }
+    return ++this.#windowCount > this.#maxRequestsPerSecond;
+  }
+
+  async #onMessage(raw: Buffer, isBinary: boolean): Promise<void> {
+    if (this.#overRateLimit()) {
+      this.#send({ type: 'response', id: null, ok: false, error: { code: 'RATE_LIMITED', message: `more than ${this.#maxRequestsPerSecond} requests per second` } });
+      if (this.#windowCount > this.#maxRequestsPerSecond * 4) this.close(CloseCode.PolicyViolation, 'RATE_LIMITED');
+      return;
+    }
+    if (isBinary || raw.length > MAX_SIGNALING_MESSAGE_BYTES) {
+      this.#send({ type: 'response', id: null, ok: false, error: { code: 'INVALID_MESSAGE', message: isBinary ? 'binary messages are not accepted' : 'message too large' } });
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw.toString('utf8'));
+    } catch {
+      this.#send({ type: 'response', id: null, ok: false, error: { code: 'INVALID_MESSAGE', message: 'message is not valid JSON' } });
+      return;
+    }
+    const envelope = requestEnvelope.safeParse(parsed);
+    if (!envelope.success) {
+      const maybeId = typeof (parsed as { id?: unknown })?.id === 'number' ? (parsed as { id: number }).id : null;
+      this.#send({ type: 'response', id: maybeId, ok: false, error: { code: 'INVALID_MESSAGE', message: 'expected { type: "request", id, method, data }' } });
+      return;
+    }
+    const { id, method } = envelope.data;
+    if (!isSignalingMethod(method)) {
+      this.#send({ type: 'response', id, ok: false, error: { code: 'UNKNOWN_METHOD', message: `unknown method "${method.slice(0, 64)}"` } });
+      return;
+    }
+    const data = requestSchemas[method].safeParse(envelope.data.data ?? {});
+    if (!data.success) {
+      const issue = data.error.issues[0];
+      const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+      this.#send({ type: 'response', id, ok: false, error: { code: 'BAD_REQUEST', message: `${method}: ${where}${issue?.message ?? 'invalid data'}` } });
+      return;
+    }
+    try {
+      const handler = this.#handlers[method] as (d: unknown) => Promise<unknown>;
+      const result = await handler(data.data);
+      this.#send({ type: 'response', id, ok: true, data: result } as ServerMessage);
+    } catch (error) {
+      if (error instanceof MediaServerError) {
+        this.#send({ type: 'response', id, ok: false, error: { code: error.code, message: error.message } });
+      } else {
+        // mediasoup rejects bad parameters with TypeError/UnsupportedError: the client's fault.
+        const clientFault = error instanceof TypeError || (error instanceof Error && error.name === 'UnsupportedError');
+        this.#logger.warn({ err: error, method }, 'signaling request failed');
+        this.#send({
+          type: 'response',
+          id,
+          ok: false,
+          error: clientFault
+            ? { code: 'BAD_REQUEST', message: `${method}: ${(error as Error).message}` }
+            : { code: 'INTERNAL', message: `${method} failed` },
+        });
+      }
+    }
+  }
+
+  #requireJoined(): void {
+    if (!this.peer.joined) throw MediaServerError.invalidState('join the room first');
+  }
+
+  #createHandlers(): Handlers {
+    const peer = this.peer;
+    const room = this.#room;
+    return {
+      createTransport: async ({ direction, sctpCapabilities }) => {
+        if (peer.state === 'closed') throw MediaServerError.invalidState('session closed');
+        if ([...peer.transports.values()].some((t) => t.appData.direction === direction)) {
+          throw MediaServerError.invalidState(`a ${direction} transport exists already`);
+        }
+        if (direction === 'send' && !peer.grants.canPublish && !peer.grants.canPublishData) {
+          throw MediaServerError.forbidden('this token may not publish');
+        }
+        const transport = await room.createTransport(peer, this.#worker.webRtcServer, direction, sctpCapabilities !== undefined);
+        return {
+          id: transport.id,
+          iceParameters: transport.iceParameters as unknown as Record<string, never>,
+          iceCandidates: transport.iceCandidates as unknown as Record<string, never>[],
+          dtlsParameters: transport.dtlsParameters as unknown as Record<string, never>,
+          ...(transport.sctpParameters ? { sctpParameters: transport.sctpParameters as unknown as Record<string, never> } : {}),
+        };
+      },
+      connectTransport: async ({ transportId, dtlsParameters }) => {
+        await peer.transport(transportId).connect({ dtlsParameters: dtlsParameters as unknown as types.DtlsParameters });
+        return {};
+      },
+      join: async ({ rtpCapabilities }) => {
+        const participants = room.joinedPeers(peer).map((p) => p.info());
+        await room.join(peer, rtpCapabilities as unknown as types.RtpCapabilities);
+        this.#logger.info({ roomId: room.id, participants: participants.length + 1 }, 'participant joined');
+        return { participants };
+      },
+      produce: async ({ transportId, kind, source, rtpParameters, paused }) => {
+        this.#requireJoined();
+        if (!peer.grants.canPublish) throw MediaServerError.forbidden('this token may not publish');
+        const allowed = peer.grants.canPublishSources;
+        if (allowed && !allowed.includes(source)) throw MediaServerError.forbidden(`this token may not publish ${source}`);
+        const expectedKind = source === 'camera' || source === 'screenShare' ? 'video' : 'audio';
+        if (kind !== expectedKind) throw MediaServerError.badRequest(`a ${source} track must be ${expectedKind}`);
+        for (const existing of peer.producers.values()) {
+          if (existing.appData.source === source) throw MediaServerError.invalidState(`a ${source} track is published already`);
+        }
+        const producer = await room.produce(peer, { transportId, kind, source, rtpParameters: rtpParameters as unknown as types.RtpParameters, paused: paused ?? false });
+        return { producerId: producer.id };
+      },
+      closeProducer: async ({ producerId }) => {
+        peer.producer(producerId).close();
+        return {};
+      },
+      pauseProducer: async ({ producerId }) => {
+        await room.setProducerPaused(peer, producerId, true);
+        return {};
+      },
+      resumeProducer: async ({ producerId }) => {
+        await room.setProducerPaused(peer, producerId, false);
+        return {};
+      },
+      resumeConsumer: async ({ consumerId }) => {
+        await peer.consumer(consumerId).resume();
+        return {};
+      },
+      getStats: async () => room.getStats(),
+      leave: async () => {
+        room.removePeer(peer, 'left');
+        return {};
+      },
+    };
+  }
+}

@@ -1,0 +1,45 @@
+import type { ChildProcess } from 'node:child_process';
+
+export interface PlatformSecrets {
+  roomTokenSecret: string;
+  serviceSecret: string;
+}
+
+export interface PlatformLogLine {
+  service: 'media-server' | 'api';
+  level: string;
+  levelValue: number;
+  msg: string;
+  line: string;
+}
+
+export interface PlatformOptions {
+  host?: string;
+  apiPort?: number;
+  mediaPort?: number;
+  rtcBasePort?: number;
+  numWorkers?: number;
+  mode?: 'development' | 'production' | 'test';
+  secrets?: PlatformSecrets;
+  workerBin?: string;
+  logLevel?: string;
+  logDir?: string;
+  startTimeoutMs?: number;
+  mediaEnv?: Record<string, string>;
+  apiEnv?: Record<string, string>;
+  onLog?: (line: PlatformLogLine) => void;
+}
+
+export interface Platform {
+  apiUrl: string;
+  mediaHttpUrl: string;
+  mediaWsUrl: string;
+  secrets: PlatformSecrets;
+  health: unknown;
+  processes: { media: ChildProcess; api: ChildProcess };
+  stop(): Promise<void>;
+}
+
+export function generateSecrets(): PlatformSecrets;
+export function loadOrCreateSecrets(dataDir: string): PlatformSecrets;
+export function startPlatform(options: PlatformOptions): Promise<Platform>;

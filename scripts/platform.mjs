@@ -1,0 +1,134 @@
+// Starts the platform's processes (media server, API) from their built output and waits until
+// /health says everything is up. Used by `npm start` and by the end-to-end tests.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const LEVEL_NAMES = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+
+/** Random secrets for one platform instance. */
+export function generateSecrets() {
+  return {
+    roomTokenSecret: randomBytes(32).toString('base64url'),
+    serviceSecret: randomBytes(32).toString('base64url'),
+  };
+}
+
+/** Secrets kept under the data directory so restarts keep issued tokens valid. */
+export function loadOrCreateSecrets(dataDir) {
+  const file = path.join(dataDir, 'secrets.json');
+  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8'));
+  const secrets = generateSecrets();
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+function spawnService(name, entry, env, options) {
+  const child = spawn(process.execPath, [path.join(ROOT, entry)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logFile = options.logDir ? fs.createWriteStream(path.join(options.logDir, `${name}.log`), { flags: 'a' }) : undefined;
+  let buffered = '';
+  const onChunk = (chunk) => {
+    logFile?.write(chunk);
+    buffered += chunk.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line) continue;
+      let level = 30;
+      let msg = line;
+      try {
+        const record = JSON.parse(line);
+        level = record.level ?? 30;
+        msg = record.msg ?? line;
+      } catch {
+        level = 40; // not pino: a crash trace or a library's console output
+      }
+      options.onLog?.({ service: name, level: LEVEL_NAMES[level] ?? String(level), levelValue: level, msg, line });
+    }
+  };
+  child.stdout.on('data', onChunk);
+  child.stderr.on('data', onChunk);
+  child.on('exit', () => logFile?.end());
+  return child;
+}
+
+async function waitForHealth(url, children, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    for (const child of children) {
+      if (child.exitCode !== null) throw new Error(`a platform process exited during start-up (exit ${child.exitCode}); see its log`);
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return res.json();
+      last = `HTTP ${res.status} ${await res.text()}`;
+    } catch (error) {
+      last = error.cause?.code ?? error.message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  throw new Error(`the platform did not become healthy within ${timeoutMs} ms (${last})`);
+}
+
+/**
+ * @param {import('./platform.d.mts').PlatformOptions} options
+ * @returns {Promise<import('./platform.d.mts').Platform>}
+ */
+export async function startPlatform(options) {
+  const host = options.host ?? '127.0.0.1';
+  const apiPort = options.apiPort ?? 3000;
+  const mediaPort = options.mediaPort ?? 4443;
+  const secrets = options.secrets ?? generateSecrets();
+  if (options.logDir) fs.mkdirSync(options.logDir, { recursive: true });
+  const mediaHttp = `http://${host}:${mediaPort}`;
+  const common = {
+    ...process.env,
+    ...(options.workerBin ? { MEDIASOUP_WORKER_BIN: options.workerBin } : {}),
+    ROOM_TOKEN_SECRET: secrets.roomTokenSecret,
+    LOG_LEVEL: options.logLevel ?? 'info',
+  };
+  const media = spawnService('media-server', 'media-server/dist/main.js', {
+    ...common,
+    MEDIA_HOST: host,
+    MEDIA_PORT: String(mediaPort),
+    MEDIA_RTC_BASE_PORT: String(options.rtcBasePort ?? 40000),
+    MEDIA_SERVICE_SECRET: secrets.serviceSecret,
+    ...(options.numWorkers ? { MEDIA_NUM_WORKERS: String(options.numWorkers) } : {}),
+    ...options.mediaEnv,
+  }, options);
+  const api = spawnService('api', 'api/dist/main.js', {
+    ...common,
+    API_HOST: host,
+    API_PORT: String(apiPort),
+    TELEMED_MODE: options.mode ?? 'development',
+    MEDIA_PUBLIC_URL: `ws://${host}:${mediaPort}/rtc`,
+    MEDIA_INTERNAL_URL: mediaHttp,
+    STATIC_DIR: path.join(ROOT, 'demo-app', 'dist', 'public'),
+    ...options.apiEnv,
+  }, options);
+  const children = [media, api];
+  const stop = async () => {
+    await Promise.all(children.map((child) => new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.once('exit', () => {
+        clearTimeout(killer);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    })));
+  };
+  const apiUrl = `http://${host}:${apiPort}`;
+  try {
+    const health = await waitForHealth(`${apiUrl}/health`, children, options.startTimeoutMs ?? 30_000);
+    return { apiUrl, mediaHttpUrl: mediaHttp, mediaWsUrl: `ws://${host}:${mediaPort}/rtc`, secrets, health, processes: { media, api }, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// `npm start`: set up what is missing, build, start the platform on its embedded defaults, print
+// the URL. Ctrl-C stops everything.
+import path from 'node:path';
+import { loadOrCreateSecrets, startPlatform } from './platform.mjs';
+import { ROOT, setup, step } from './setup.mjs';
+
+const started = Date.now();
+try {
+  const { workerBin } = await setup({ profile: 'start' });
+  const dataDir = path.resolve(ROOT, process.env.TELEMED_DATA_DIR ?? 'data');
+  const done = step('starting the media server and the API');
+  const platform = await startPlatform({
+    workerBin,
+    secrets: loadOrCreateSecrets(dataDir),
+    apiPort: Number(process.env.API_PORT ?? 3000),
+    mediaPort: Number(process.env.MEDIA_PORT ?? 4443),
+    logDir: path.join(dataDir, 'logs'),
+    // The console shows warnings and errors; everything is in data/logs/.
+    onLog: ({ service, level, levelValue, msg }) => {
+      if (levelValue >= 40) process.stderr.write(`[${service}] ${level}: ${msg}\n`);
+    },
+  });
+  done();
+  const { apiUrl } = platform;
+  console.log(`
+Telemed is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s).
+
+  Call page:   ${apiUrl}/call.html
+               open it in two browser tabs, keep the same room name, press Join in both
+  Health:      ${apiUrl}/health
+  Logs:        ${path.relative(process.cwd(), path.join(dataDir, 'logs'))}/
+
+Press Ctrl-C to stop.`);
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping…');
+    await platform.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  for (const child of Object.values(platform.processes)) {
+    child.on('exit', (code) => {
+      if (stopping) return;
+      console.error(`a platform process exited unexpectedly (exit ${code}); stopping. See data/logs/.`);
+      void platform.stop().then(() => process.exit(1));
+    });
+  }
+} catch (error) {
+  console.error(`\nnpm start failed: ${error.message}`);
+  process.exit(1);
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Telemed needs, idempotently: a package already installed is never
+# touched, and apt is not even consulted when nothing is missing (so a set-up machine pays ~50 ms).
+#
+#   scripts/system-packages.sh start   what `npm start` needs (mediasoup worker build + run time)
+#   scripts/system-packages.sh test    that, plus what `npm test` needs (browsers, PostgreSQL, Redis)
+set -euo pipefail
+
+profile="${1:-start}"
+
+# Build the mediasoup worker from Debian's libraries (see shared/docs/mediasoup-worker-offline.md);
+# the -dev packages pull in the run-time libraries the binary links to.
+worker_build=(ninja-build pkg-config g++ libuv1-dev libssl-dev libsrtp2-dev libusrsctp-dev
+  nlohmann-json3-dev libabsl-dev openssl)
+backports=(meson)                # bookworm has 1.0.1; mediasoup 3.12.16 needs >= 1.1
+test_only=(chromium postgresql redis-server firefox-esr xvfb)
+
+wanted=("${worker_build[@]}")
+[ "$profile" = "test" ] && wanted+=("${test_only[@]}")
+
+run_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+is_installed() { dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null | grep -q '^ii'; }
+
+missing=()
+for p in "${wanted[@]}"; do is_installed "$p" || missing+=("$p"); done
+missing_bp=()
+if ! command -v meson >/dev/null 2>&1 || ! dpkg --compare-versions "$(meson --version 2>/dev/null || echo 0)" ge 1.1; then
+  missing_bp=("${backports[@]}")
+fi
+
+if [ ${#missing[@]} -eq 0 ] && [ ${#missing_bp[@]} -eq 0 ]; then
+  echo "[system] all ${#wanted[@]} Debian packages for '$profile' are installed"
+  exit 0
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "[system] missing packages: ${missing[*]} ${missing_bp[*]}" >&2
+  echo "[system] this machine has no apt-get; install them with your package manager" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+if [ ${#missing_bp[@]} -gt 0 ]; then
+  src=/etc/apt/sources.list.d/bookworm-backports.sources
+  if [ ! -f "$src" ]; then
+    echo "[system] adding bookworm-backports (for meson >= 1.1)"
+    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+      | run_root tee "$src" >/dev/null
+  fi
+fi
+
+echo "[system] apt-get update"
+run_root apt-get update -q -o=Dpkg::Use-Pty=0 | sed 's/^/[system]   /' | grep -v '^\[system\]   \(Hit\|Get\|Ign\)' || true
+
+if [ ${#missing_bp[@]} -gt 0 ]; then
+  echo "[system] installing from bookworm-backports: ${missing_bp[*]}"
+  run_root apt-get install -y -q -o=Dpkg::Use-Pty=0 -t bookworm-backports "${missing_bp[@]}" \
+    | grep -E '^(Setting up|Unpacking) ' | sed 's/^/[system]   /' || true
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "[system] installing ${#missing[@]} packages: ${missing[*]}"
+  run_root apt-get install -y -q -o=Dpkg::Use-Pty=0 --no-install-recommends "${missing[@]}" \
+    | grep -E '^Setting up ' | sed 's/^/[system]   /' || true
+fi
+
+still=()
+for p in "${wanted[@]}"; do is_installed "$p" || still+=("$p"); done
+if [ ${#still[@]} -gt 0 ]; then
+  echo "[system] could not install: ${still[*]} (run: apt-get install ${still[*]})" >&2
+  exit 1
+fi
+echo "[system] done"

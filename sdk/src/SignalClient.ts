@@ -1,0 +1,155 @@
+import { ConnectionError, SignalingError } from './errors.js';
+import { CloseCode } from './protocol/errors.js';
+import type {
+  NotificationMessage,
+  ServerMessage,
+  ServerNotificationMethod,
+  ServerNotifications,
+  SignalingMethod,
+  SignalingRequests,
+} from './protocol/messages.js';
+import { TypedEmitter } from './TypedEmitter.js';
+
+export type SignalClientEvents = {
+  notification: [NotificationMessage];
+  /** The socket closed after the welcome; `error` says why. */
+  close: [ConnectionError];
+};
+
+export interface SignalClientOptions {
+  /** How long to wait for the server's welcome, and for each response, in ms. */
+  timeoutMs: number;
+}
+
+interface Pending {
+  method: SignalingMethod;
+  resolve: (data: unknown) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** The signaling socket: typed requests with responses, and server notifications. */
+export class SignalClient extends TypedEmitter<SignalClientEvents> {
+  readonly #options: SignalClientOptions;
+  #socket: WebSocket | undefined;
+  #nextId = 1;
+  readonly #pending = new Map<number, Pending>();
+
+  constructor(options: SignalClientOptions) {
+    super();
+    this.#options = options;
+  }
+
+  get connected(): boolean {
+    return this.#socket?.readyState === WebSocket.OPEN;
+  }
+
+  /** Opens the socket and resolves with the server's welcome. */
+  connect(url: string, token: string): Promise<ServerNotifications['welcome']> {
+    const target = new URL(url);
+    target.searchParams.set('token', token);
+    const socket = new WebSocket(target.toString());
+    this.#socket = socket;
+    return new Promise((resolve, reject) => {
+      let welcomed = false;
+      const timer = setTimeout(() => {
+        reject(ConnectionError.timeout(`no welcome from the media server within ${this.#options.timeoutMs} ms`));
+        socket.close();
+      }, this.#options.timeoutMs);
+      socket.onmessage = (event) => {
+        const message = this.#parse(event.data);
+        if (!message) return;
+        if (message.type === 'notification' && message.method === 'welcome' && !welcomed) {
+          welcomed = true;
+          clearTimeout(timer);
+          resolve((message as NotificationMessage<'welcome'>).data);
+          return;
+        }
+        this.#dispatch(message);
+      };
+      socket.onerror = () => {
+        // The close event that follows carries the details.
+      };
+      socket.onclose = (event) => {
+        const error = closeError(event.code, event.reason);
+        this.#failPending(error);
+        if (!welcomed) {
+          clearTimeout(timer);
+          reject(error);
+        } else {
+          this.emit('close', error);
+        }
+      };
+    });
+  }
+
+  /** Sends a request and resolves with the response data, or rejects with a {@link SignalingError}. */
+  request<M extends SignalingMethod>(method: M, data: SignalingRequests[M]['request']): Promise<SignalingRequests[M]['response']> {
+    const socket = this.#socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) {
+      return Promise.reject(ConnectionError.network(`cannot send ${method}: not connected`));
+    }
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new SignalingError('TIMEOUT', `${method} got no response within ${this.#options.timeoutMs} ms`, method));
+      }, this.#options.timeoutMs);
+      this.#pending.set(id, { method, resolve: resolve as (d: unknown) => void, reject, timer });
+      socket.send(JSON.stringify({ type: 'request', id, method, data }));
+    });
+  }
+
+  /** Closes the socket without emitting `close`. */
+  close(): void {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (!socket) return;
+    socket.onclose = null;
+    socket.onmessage = null;
+    socket.close(1000, 'bye');
+    this.#failPending(ConnectionError.closed(1000, 'closed by the client'));
+  }
+
+  #parse(data: unknown): ServerMessage | undefined {
+    if (typeof data !== 'string') return undefined;
+    try {
+      return JSON.parse(data) as ServerMessage;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #dispatch(message: ServerMessage): void {
+    if (message.type === 'notification') {
+      this.emit('notification', message);
+      return;
+    }
+    if (message.id === null) return;
+    const pending = this.#pending.get(message.id);
+    if (!pending) return;
+    this.#pending.delete(message.id);
+    clearTimeout(pending.timer);
+    if (message.ok) pending.resolve(message.data);
+    else pending.reject(new SignalingError(message.error.code, message.error.message, pending.method));
+  }
+
+  #failPending(error: Error): void {
+    for (const pending of this.#pending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+    this.#pending.clear();
+  }
+}
+
+function closeError(code: number, reason: string): ConnectionError {
+  if (code === CloseCode.Unauthorized) return ConnectionError.unauthorized(reason);
+  if (code === CloseCode.Refused) return ConnectionError.refused(reason);
+  return ConnectionError.closed(code, reason);
+}
+
+/** Narrows a notification to one method. */
+export function isNotification<N extends ServerNotificationMethod>(message: NotificationMessage, method: N): message is NotificationMessage<N> {
+  return message.method === method;
+}

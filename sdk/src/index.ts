@@ -1,0 +1,19 @@
+export { Room, type ConnectionState, type RoomEvents } from './Room.js';
+export type { RoomOptions } from './defaults.js';
+export { Participant } from './Participant.js';
+export { LocalParticipant, type LocalParticipantEvents, type PublishOptions } from './LocalParticipant.js';
+export { RemoteParticipant, type RemoteParticipantEvents } from './RemoteParticipant.js';
+export { Track, type TrackEvents } from './Track.js';
+export { LocalTrack } from './LocalTrack.js';
+export { RemoteTrack } from './RemoteTrack.js';
+export { TypedEmitter, type EventMap, type Listener } from './TypedEmitter.js';
+export {
+  ConnectionError,
+  DeviceError,
+  PermissionError,
+  SignalingError,
+  TelemedError,
+  type ConnectionErrorReason,
+  type TelemedErrorCode,
+} from './errors.js';
+export * from './protocol/index.js';

@@ -1,0 +1,28 @@
+export { CloseCode, type SignalingErrorBody, type SignalingErrorCode } from './errors.js';
+export type {
+  ConsumerStatsInfo,
+  JsonObject,
+  JsonValue,
+  NotificationMessage,
+  ParticipantInfo,
+  ProducerStatsInfo,
+  PublishedTrackInfo,
+  RequestMessage,
+  ResponseMessage,
+  RoomStatsInfo,
+  ServerMessage,
+  ServerNotificationMethod,
+  ServerNotifications,
+  SignalingMethod,
+  SignalingRequests,
+  TransportOptions,
+} from './messages.js';
+export { MAX_SIGNALING_MESSAGE_BYTES } from './messages.js';
+export {
+  ROOM_TOKEN_AUDIENCE,
+  ROOM_TOKEN_ISSUER,
+  type MediaKind,
+  type RoomGrants,
+  type RoomTokenClaims,
+  type TrackSource,
+} from './token.js';

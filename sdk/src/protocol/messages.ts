@@ -1,0 +1,150 @@
+import type { SignalingErrorBody } from './errors.js';
+import type { MediaKind, RoomGrants, TrackSource } from './token.js';
+
+// mediasoup's parameter shapes travel opaquely between mediasoup-client and mediasoup: the
+// server validates their outline and mediasoup validates the rest. Typed here as JSON objects so
+// that neither side needs the other's library types.
+export type JsonObject = { [key: string]: JsonValue };
+export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+
+export interface TransportOptions {
+  id: string;
+  iceParameters: JsonObject;
+  iceCandidates: JsonObject[];
+  dtlsParameters: JsonObject;
+  sctpParameters?: JsonObject;
+}
+
+/** A published track as other participants see it. */
+export interface PublishedTrackInfo {
+  producerId: string;
+  kind: MediaKind;
+  source: TrackSource;
+  paused: boolean;
+}
+
+export interface ParticipantInfo {
+  id: string;
+  identity: string;
+  name: string;
+  tracks: PublishedTrackInfo[];
+}
+
+/** Per-consumer stats as the server measures them. */
+export interface ConsumerStatsInfo {
+  consumerId: string;
+  producerId: string;
+  participantId: string;
+  kind: MediaKind;
+  score: number;
+  producerScore: number;
+  bitrate: number;
+  packetCount: number;
+  byteCount: number;
+  packetsLost: number;
+  paused: boolean;
+  producerPaused: boolean;
+}
+
+export interface ProducerStatsInfo {
+  producerId: string;
+  participantId: string;
+  kind: MediaKind;
+  source: TrackSource;
+  score: number;
+  bitrate: number;
+  packetCount: number;
+  byteCount: number;
+  packetsLost: number;
+  rids: string[];
+  paused: boolean;
+}
+
+export interface RoomStatsInfo {
+  roomId: string;
+  participants: number;
+  producers: ProducerStatsInfo[];
+  consumers: ConsumerStatsInfo[];
+  sampledAt: string;
+}
+
+/**
+ * Requests the client sends, each with its request data and response data. The one definition of
+ * the signaling methods: the server's schemas are checked against it at compile time.
+ */
+export interface SignalingRequests {
+  createTransport: {
+    request: { direction: 'send' | 'recv'; sctpCapabilities?: JsonObject };
+    response: TransportOptions;
+  };
+  connectTransport: {
+    request: { transportId: string; dtlsParameters: JsonObject };
+    response: Record<string, never>;
+  };
+  join: {
+    request: { rtpCapabilities: JsonObject; sctpCapabilities?: JsonObject };
+    response: { participants: ParticipantInfo[] };
+  };
+  produce: {
+    request: { transportId: string; kind: MediaKind; source: TrackSource; rtpParameters: JsonObject; paused?: boolean };
+    response: { producerId: string };
+  };
+  closeProducer: { request: { producerId: string }; response: Record<string, never> };
+  pauseProducer: { request: { producerId: string }; response: Record<string, never> };
+  resumeProducer: { request: { producerId: string }; response: Record<string, never> };
+  resumeConsumer: { request: { consumerId: string }; response: Record<string, never> };
+  getStats: { request: Record<string, never>; response: RoomStatsInfo };
+  leave: { request: Record<string, never>; response: Record<string, never> };
+}
+export type SignalingMethod = keyof SignalingRequests;
+
+/** Notifications the server sends. */
+export interface ServerNotifications {
+  welcome: {
+    participantId: string;
+    identity: string;
+    name: string;
+    roomId: string;
+    routerRtpCapabilities: JsonObject;
+    grants: RoomGrants;
+  };
+  participantJoined: { participant: ParticipantInfo };
+  participantLeft: { participantId: string; reason: 'left' | 'disconnected' | 'removed' | 'replaced' };
+  consumerCreated: {
+    consumerId: string;
+    producerId: string;
+    participantId: string;
+    kind: MediaKind;
+    source: TrackSource;
+    rtpParameters: JsonObject;
+    producerPaused: boolean;
+  };
+  consumerClosed: { consumerId: string };
+  consumerPaused: { consumerId: string };
+  consumerResumed: { consumerId: string };
+  trackMuted: { participantId: string; producerId: string };
+  trackUnmuted: { participantId: string; producerId: string };
+}
+export type ServerNotificationMethod = keyof ServerNotifications;
+
+export interface RequestMessage<M extends SignalingMethod = SignalingMethod> {
+  type: 'request';
+  id: number;
+  method: M;
+  data: SignalingRequests[M]['request'];
+}
+
+export type ResponseMessage<M extends SignalingMethod = SignalingMethod> =
+  | { type: 'response'; id: number; ok: true; data: SignalingRequests[M]['response'] }
+  | { type: 'response'; id: number | null; ok: false; error: SignalingErrorBody };
+
+export interface NotificationMessage<N extends ServerNotificationMethod = ServerNotificationMethod> {
+  type: 'notification';
+  method: N;
+  data: ServerNotifications[N];
+}
+
+export type ServerMessage = ResponseMessage | NotificationMessage;
+
+/** Largest signaling message the server accepts, in bytes. */
+export const MAX_SIGNALING_MESSAGE_BYTES = 64 * 1024;

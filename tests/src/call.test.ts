@@ -1,0 +1,115 @@
+// The first call: two people in real Chromium talking through the real SFU, and tokens that must
+// be refused.
+import jwt from 'jsonwebtoken';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CloseCode, type RoomStatsInfo } from '@telemed/sdk/protocol';
+import { WebSocket } from 'ws';
+import { launchChromium, openPage, type TestPage } from './browser.js';
+import { inboundStats, waitFor, type InboundSample } from './call-stats.js';
+import { startTestPlatform, type Platform } from './platform.js';
+
+const ROOM = 'first-call';
+let platform: Platform & { serverErrors: string[] };
+let browser: Browser;
+const pages: TestPage[] = [];
+
+beforeAll(async () => {
+  [platform, browser] = await Promise.all([startTestPlatform() as Promise<Platform & { serverErrors: string[] }>, launchChromium()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await platform?.stop();
+});
+
+async function roomStats(): Promise<RoomStatsInfo> {
+  const res = await fetch(`${platform.mediaHttpUrl}/rooms/${ROOM}/stats`, { headers: { authorization: `Bearer ${platform.secrets.serviceSecret}` } });
+  expect(res.status).toBe(200);
+  return (await res.json()) as RoomStatsInfo;
+}
+
+/** Each page must receive the other's audio and video. */
+function complete(samples: InboundSample[], other: string): boolean {
+  const video = samples.find((s) => s.from === other && s.kind === 'video');
+  const audio = samples.find((s) => s.from === other && s.kind === 'audio');
+  return !!video && video.framesDecoded > 0 && !!audio && audio.bytesReceived > 0;
+}
+
+describe('a two-person call through the SFU', () => {
+  it('each page decodes the other\'s video and receives its audio', async () => {
+    const url = (name: string): string => `${platform.apiUrl}/call.html?room=${ROOM}&name=${name}&autojoin=1`;
+    pages.push(await openPage(browser, url('alice')), await openPage(browser, url('bob')));
+    const [alice, bob] = pages as [TestPage, TestPage];
+
+    const first = await waitFor('both pages receiving media', async () => {
+      const [a, b] = await Promise.all([inboundStats(alice.page), inboundStats(bob.page)]);
+      return complete(a, 'bob') && complete(b, 'alice') ? { a, b } : undefined;
+    }, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const [a2, b2] = await Promise.all([inboundStats(alice.page), inboundStats(bob.page)]);
+
+    for (const [before, after, other] of [[first.a, a2, 'bob'], [first.b, b2, 'alice']] as const) {
+      const v1 = before.find((s) => s.from === other && s.kind === 'video')!;
+      const v2 = after.find((s) => s.from === other && s.kind === 'video')!;
+      const au1 = before.find((s) => s.from === other && s.kind === 'audio')!;
+      const au2 = after.find((s) => s.from === other && s.kind === 'audio')!;
+      console.log(`[call] from ${other}: framesDecoded ${v1.framesDecoded} → ${v2.framesDecoded} in 2 s, audio bytesReceived ${au1.bytesReceived} → ${au2.bytesReceived}`);
+      expect(v2.framesDecoded).toBeGreaterThan(v1.framesDecoded + 10);
+      expect(au2.bytesReceived).toBeGreaterThan(au1.bytesReceived);
+    }
+  });
+
+  it('the server reports per-consumer stats for both participants', async () => {
+    const stats = await waitFor('consumer scores and bitrates', async () => {
+      const s = await roomStats();
+      const ready = s.consumers.length === 4 && s.consumers.every((c) => c.score > 0 && c.bitrate > 0 && c.packetCount > 0);
+      return ready ? s : undefined;
+    }, 15_000);
+    expect(stats.participants).toBe(2);
+    const subscribers = new Set(stats.consumers.map((c) => c.participantId));
+    expect(subscribers.size).toBe(2);
+    for (const consumer of stats.consumers) {
+      console.log(`[call] consumer ${consumer.kind} for ${consumer.participantId.slice(0, 8)}: score ${consumer.score}, ${consumer.bitrate} bps, ${consumer.packetCount} packets, ${consumer.packetsLost} lost`);
+      expect(consumer.byteCount).toBeGreaterThan(0);
+      expect(consumer.paused).toBe(false);
+    }
+    const cameras = stats.producers.filter((p) => p.source === 'camera');
+    expect(cameras).toHaveLength(2);
+    for (const camera of cameras) expect(camera.rids.sort()).toEqual(['r0', 'r1', 'r2']);
+  });
+
+  it('refuses missing, forged and expired tokens with a clear error', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { room: ROOM, grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false } };
+    const forged = jwt.sign(claims, 'not-the-secret-not-the-secret', { subject: 'mallory', issuer: 'telemed-api', audience: 'telemed-media', expiresIn: 600 });
+    const expired = jwt.sign({ ...claims, iat: now - 600, exp: now - 60 }, platform.secrets.roomTokenSecret, { subject: 'mallory', issuer: 'telemed-api', audience: 'telemed-media' });
+    const cases = [
+      { token: forged, code: 'UNAUTHORIZED' },
+      { token: expired, code: 'TOKEN_EXPIRED' },
+      { token: 'not-a-jwt', code: 'UNAUTHORIZED' },
+    ];
+    for (const { token, code } of cases) {
+      const url = `${platform.apiUrl}/call.html?room=${ROOM}&name=mallory&autojoin=1&url=${encodeURIComponent(platform.mediaWsUrl)}&token=${encodeURIComponent(token)}`;
+      const intruder = await openPage(browser, url);
+      const error = await waitFor(`the join to fail with ${code}`, () =>
+        intruder.page.evaluate(() => (window as unknown as { telemed: { error?: { code: string; message: string } } }).telemed.error), 10_000);
+      expect(error.code).toBe(code);
+      expect(await intruder.page.locator('#status').textContent()).toContain('Could not join');
+      await intruder.context.close();
+    }
+    // No token at all: the socket is closed with 4401 UNAUTHORIZED.
+    const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
+      const socket = new WebSocket(platform.mediaWsUrl);
+      socket.on('close', (closeCode, reason) => resolve({ code: closeCode, reason: reason.toString() }));
+    });
+    expect(closed).toEqual({ code: CloseCode.Unauthorized, reason: 'UNAUTHORIZED' });
+    const stats = await roomStats();
+    expect(stats.participants).toBe(2);
+  });
+
+  it('ran without page or server errors', () => {
+    for (const page of pages) expect(page.errors).toEqual([]);
+    expect(platform.serverErrors).toEqual([]);
+  });
+});

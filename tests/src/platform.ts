@@ -1,0 +1,32 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startPlatform, type Platform, type PlatformOptions } from '../../scripts/platform.mjs';
+import { freePortRange } from './ports.js';
+
+export type { Platform };
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Starts the built platform (media server + API) on free loopback ports for one test file. */
+export async function startTestPlatform(options: PlatformOptions = {}): Promise<Platform> {
+  const workerBin = process.env.MEDIASOUP_WORKER_BIN;
+  if (!workerBin) throw new Error('MEDIASOUP_WORKER_BIN is not set: run the tests with `npm test`');
+  const numWorkers = options.numWorkers ?? 2;
+  const base = await freePortRange(2 + numWorkers);
+  const errors: string[] = [];
+  const platform = await startPlatform({
+    workerBin,
+    apiPort: base,
+    mediaPort: base + 1,
+    rtcBasePort: base + 2,
+    numWorkers,
+    mode: 'test',
+    logLevel: 'warn',
+    logDir: path.join(ROOT, 'test-results', 'logs', `${path.basename(process.env.VITEST_POOL_ID ?? 'run')}-${base}`),
+    onLog: (line) => {
+      if (line.levelValue >= 50) errors.push(`[${line.service}] ${line.msg}`);
+    },
+    ...options,
+  });
+  return Object.assign(platform, { serverErrors: errors });
+}

@@ -1,0 +1,32 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+
+function tcpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+function udpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket('udp4');
+    socket.once('error', () => resolve(false));
+    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+  });
+}
+
+/**
+ * `count` consecutive port numbers free for both TCP and UDP on loopback, picked at random in
+ * 20000-59999 so that test files running at once rarely collide.
+ */
+export async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 40000);
+    let ok = true;
+    for (let port = base; port < base + count && ok; port++) ok = (await tcpFree(port)) && (await udpFree(port));
+    if (ok) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
+}
