@@ -6,7 +6,7 @@ const port = z.coerce.number().int().min(1).max(65535);
 const ConfigSchema = z.object({
   /** HTTP + WebSocket signaling listen address and port (`/rtc`, `/health`, `/rooms/:id/stats`). */
   host: z.string().default('127.0.0.1'),
-  port: port.default(4443),
+  port: z.coerce.number().int().min(0).max(65535).default(4443),
   /** One mediasoup worker per core unless set. */
   numWorkers: z.coerce.number().int().min(1).max(64).default(os.cpus().length),
   /** IP the WebRtcServers listen on, and the one announced to clients in ICE candidates. */

@@ -1,0 +1,115 @@
+// The signaling front against a real mediasoup worker: refusals, malformed input, and a server
+// that keeps answering whatever it is sent.
+import jwt from 'jsonwebtoken';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import type { ServerMessage } from '@telemed/sdk/protocol';
+import { MediaServer } from '../MediaServer.js';
+
+const SECRET = 'signaling-test-secret-0123456789';
+let server: MediaServer;
+let url: string;
+
+const token = (identity: string, grants: Partial<Record<'canPublish' | 'canSubscribe' | 'canPublishData' | 'roomAdmin', boolean>> = {}): string =>
+  jwt.sign(
+    { room: 'fuzz', grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false, ...grants } },
+    SECRET,
+    { subject: identity, issuer: 'telemed-api', audience: 'telemed-media', expiresIn: 60 },
+  );
+
+/** A raw signaling client that records every message. */
+async function connect(identity: string, grants = {}): Promise<{ socket: WebSocket; messages: ServerMessage[]; next: (pred: (m: ServerMessage) => boolean) => Promise<ServerMessage> }> {
+  const socket = new WebSocket(`${url}?token=${token(identity, grants)}`);
+  const messages: ServerMessage[] = [];
+  const waiters: { pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }[] = [];
+  socket.on('message', (raw) => {
+    const message = JSON.parse(raw.toString()) as ServerMessage;
+    messages.push(message);
+    for (const waiter of [...waiters]) {
+      if (waiter.pred(message)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(message);
+      }
+    }
+  });
+  const next = (pred: (m: ServerMessage) => boolean): Promise<ServerMessage> => {
+    const found = messages.find(pred);
+    if (found) {
+      messages.splice(messages.indexOf(found), 1);
+      return Promise.resolve(found);
+    }
+    return new Promise((resolve) => waiters.push({ pred, resolve }));
+  };
+  await next((m) => m.type === 'notification' && m.method === 'welcome');
+  return { socket, messages, next };
+}
+
+const responseTo = (id: number | null) => (m: ServerMessage): boolean => m.type === 'response' && m.id === id;
+
+beforeAll(async () => {
+  server = new MediaServer({ port: 0, numWorkers: 1, rtcBasePort: 45000 + Math.floor(Math.random() * 5000), roomTokenSecret: SECRET, logLevel: 'silent' });
+  await server.start();
+  url = `ws://127.0.0.1:${server.port}/rtc`;
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('signaling', () => {
+  it('answers malformed JSON, bad envelopes, unknown methods and bad data with typed errors', async () => {
+    const client = await connect('alice');
+    client.socket.send('{not json');
+    expect(await client.next(responseTo(null))).toMatchObject({ ok: false, error: { code: 'INVALID_MESSAGE' } });
+    client.socket.send(JSON.stringify({ type: 'request', id: 7 }));
+    expect(await client.next(responseTo(7))).toMatchObject({ ok: false, error: { code: 'INVALID_MESSAGE' } });
+    client.socket.send(JSON.stringify({ type: 'request', id: 8, method: 'dropDatabase', data: {} }));
+    expect(await client.next(responseTo(8))).toMatchObject({ ok: false, error: { code: 'UNKNOWN_METHOD' } });
+    client.socket.send(JSON.stringify({ type: 'request', id: 9, method: 'createTransport', data: { direction: 'sideways' } }));
+    expect(await client.next(responseTo(9))).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    client.socket.send(JSON.stringify({ type: 'request', id: 10, method: 'resumeConsumer', data: { consumerId: 'nope' } }));
+    expect(await client.next(responseTo(10))).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    client.socket.send(JSON.stringify({ type: 'request', id: 11, method: 'produce', data: { transportId: 'x', kind: 'video', source: 'camera', rtpParameters: {} } }));
+    expect(await client.next(responseTo(11))).toMatchObject({ ok: false, error: { code: 'INVALID_STATE' } });
+    client.socket.close();
+  });
+
+  it('refuses what the token does not grant', async () => {
+    const viewer = await connect('viewer', { canPublish: false, canPublishData: false });
+    viewer.socket.send(JSON.stringify({ type: 'request', id: 1, method: 'createTransport', data: { direction: 'send' } }));
+    expect(await viewer.next(responseTo(1))).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    viewer.socket.send(JSON.stringify({ type: 'request', id: 2, method: 'createTransport', data: { direction: 'recv' } }));
+    expect(await viewer.next(responseTo(2))).toMatchObject({ ok: true });
+    viewer.socket.close();
+  });
+
+  it('survives random garbage and still serves a new participant', async () => {
+    const client = await connect('fuzzer');
+    const junk = [
+      'null', '[]', '42', '"str"', '{}', '{"type":"request","id":-1,"method":"join"}',
+      '{"type":"request","id":1.5,"method":"join","data":{}}',
+      JSON.stringify({ type: 'request', id: 3, method: 'join', data: { rtpCapabilities: 'nope' } }),
+      JSON.stringify({ type: 'request', id: 4, method: 'connectTransport', data: { transportId: 'a'.repeat(1000), dtlsParameters: {} } }),
+      JSON.stringify({ type: 'request', id: 5, method: '__proto__', data: {} }),
+      JSON.stringify({ type: 'request', id: 6, method: 'constructor', data: {} }),
+    ];
+    for (let i = 0; i < 30; i++) {
+      const bytes = Array.from({ length: 1 + Math.floor(Math.random() * 200) }, () => Math.floor(Math.random() * 256));
+      junk.push(Buffer.from(bytes).toString('latin1'));
+    }
+    for (const message of junk) client.socket.send(message);
+    client.socket.send(JSON.stringify({ type: 'request', id: 99, method: 'getStats', data: {} }));
+    expect(await client.next(responseTo(99))).toMatchObject({ ok: true, data: { roomId: 'fuzz' } });
+    const other = await connect('after-fuzz');
+    other.socket.send(JSON.stringify({ type: 'request', id: 1, method: 'createTransport', data: { direction: 'recv' } }));
+    expect(await other.next(responseTo(1))).toMatchObject({ ok: true });
+    client.socket.close();
+    other.socket.close();
+  });
+
+  it('closes a connection whose token is invalid with 4401', async () => {
+    const socket = new WebSocket(`${url}?token=garbage`);
+    const closed = await new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    expect(closed).toEqual({ code: 4401, reason: 'UNAUTHORIZED' });
+  });
+});
