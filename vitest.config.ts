@@ -9,6 +9,7 @@ export default defineConfig({
           include: ['{sdk,media-server,api}/src/**/*.test.ts'],
           environment: 'node',
           testTimeout: 20_000,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -20,6 +21,8 @@ export default defineConfig({
           hookTimeout: 60_000,
           // Browsers and SFU processes per file: two files at a time suit a 2-core machine.
           maxWorkers: 2,
+          // After the unit tests: a failing unit test is the cheaper signal.
+          sequence: { groupOrder: 1 },
         },
       },
     ],
