@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { TestPage } from './browser.js';
 
 /** One inbound RTP stream as the receiving browser's getStats() reports it. */
 export interface InboundSample {
@@ -11,7 +11,7 @@ export interface InboundSample {
 }
 
 /** Reads every remote track's inbound-rtp stats through the SDK's public RemoteTrack.getStats(). */
-export function inboundStats(page: Page): Promise<InboundSample[]> {
+export function inboundStats(page: TestPage): Promise<InboundSample[]> {
   return page.evaluate(async () => {
     interface StatsTrack { source: string; getStats(): Promise<RTCStatsReport> }
     interface Handle { room?: { remoteParticipants: Map<string, { identity: string; tracks: StatsTrack[] }> } }

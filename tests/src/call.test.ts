@@ -1,53 +1,52 @@
 // The first call: two people in real Chromium talking through the real SFU, and tokens that must
 // be refused.
 import jwt from 'jsonwebtoken';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode, type RoomStatsInfo } from '@telemed/sdk/protocol';
 import { WebSocket } from 'ws';
-import { launchChromium, openPage, type TestPage } from './browser.js';
+import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from './browser.js';
 import { inboundStats, waitFor, type InboundSample } from './call-stats.js';
 import { startTestPlatform, type Platform } from './platform.js';
 
-const ROOM = 'first-call';
-let platform: Platform & { serverErrors: string[] };
-let browser: Browser;
-const pages: TestPage[] = [];
+describe.each(BROWSERS)('a two-person call through the SFU in %s', (browserName) => {
+  const ROOM = `first-call-${browserName}`;
+  let platform: Platform & { serverErrors: string[] };
+  let browser: TestBrowser;
+  const pages: TestPage[] = [];
 
-beforeAll(async () => {
-  [platform, browser] = await Promise.all([startTestPlatform() as Promise<Platform & { serverErrors: string[] }>, launchChromium()]);
-});
+  beforeAll(async () => {
+    [platform, browser] = await Promise.all([startTestPlatform() as Promise<Platform & { serverErrors: string[] }>, launchBrowser(browserName)]);
+  });
 
-afterAll(async () => {
-  await browser?.close();
-  await platform?.stop();
-});
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+  });
 
-async function roomStats(): Promise<RoomStatsInfo> {
-  const res = await fetch(`${platform.mediaHttpUrl}/rooms/${ROOM}/stats`, { headers: { authorization: `Bearer ${platform.secrets.serviceSecret}` } });
-  expect(res.status).toBe(200);
-  return (await res.json()) as RoomStatsInfo;
-}
+  async function roomStats(): Promise<RoomStatsInfo> {
+    const res = await fetch(`${platform.mediaHttpUrl}/rooms/${ROOM}/stats`, { headers: { authorization: `Bearer ${platform.secrets.serviceSecret}` } });
+    expect(res.status).toBe(200);
+    return (await res.json()) as RoomStatsInfo;
+  }
 
-/** Each page must receive the other's audio and video. */
-function complete(samples: InboundSample[], other: string): boolean {
-  const video = samples.find((s) => s.from === other && s.kind === 'video');
-  const audio = samples.find((s) => s.from === other && s.kind === 'audio');
-  return !!video && video.framesDecoded > 0 && !!audio && audio.bytesReceived > 0;
-}
+  /** Each page must receive the other's audio and video. */
+  function complete(samples: InboundSample[], other: string): boolean {
+    const video = samples.find((s) => s.from === other && s.kind === 'video');
+    const audio = samples.find((s) => s.from === other && s.kind === 'audio');
+    return !!video && video.framesDecoded > 0 && !!audio && audio.bytesReceived > 0;
+  }
 
-describe('a two-person call through the SFU', () => {
   it('each page decodes the other\'s video and receives its audio', async () => {
     const url = (name: string): string => `${platform.apiUrl}/call.html?room=${ROOM}&name=${name}&autojoin=1`;
-    pages.push(await openPage(browser, url('alice')), await openPage(browser, url('bob')));
+    pages.push(await browser.newPage(url('alice')), await browser.newPage(url('bob')));
     const [alice, bob] = pages as [TestPage, TestPage];
 
     const first = await waitFor('both pages receiving media', async () => {
-      const [a, b] = await Promise.all([inboundStats(alice.page), inboundStats(bob.page)]);
+      const [a, b] = await Promise.all([inboundStats(alice), inboundStats(bob)]);
       return complete(a, 'bob') && complete(b, 'alice') ? { a, b } : undefined;
     }, 30_000);
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const [a2, b2] = await Promise.all([inboundStats(alice.page), inboundStats(bob.page)]);
+    const [a2, b2] = await Promise.all([inboundStats(alice), inboundStats(bob)]);
 
     for (const [before, after, other] of [[first.a, a2, 'bob'], [first.b, b2, 'alice']] as const) {
       const v1 = before.find((s) => s.from === other && s.kind === 'video')!;
@@ -91,12 +90,12 @@ describe('a two-person call through the SFU', () => {
     ];
     for (const { token, code } of cases) {
       const url = `${platform.apiUrl}/call.html?room=${ROOM}&name=mallory&autojoin=1&url=${encodeURIComponent(platform.mediaWsUrl)}&token=${encodeURIComponent(token)}`;
-      const intruder = await openPage(browser, url);
+      const intruder = await browser.newPage(url);
       const error = await waitFor(`the join to fail with ${code}`, () =>
-        intruder.page.evaluate(() => (window as unknown as { telemed: { error?: { code: string; message: string } } }).telemed.error), 10_000);
+        intruder.evaluate(() => (window as unknown as { telemed: { error?: { code: string; message: string } } }).telemed.error), 10_000);
       expect(error.code).toBe(code);
-      expect(await intruder.page.locator('#status').textContent()).toContain('Could not join');
-      await intruder.context.close();
+      expect(await intruder.text('#status')).toContain('Could not join');
+      await intruder.close();
     }
     // No token at all: the socket is closed with 4401 UNAUTHORIZED.
     const closed = await new Promise<{ code: number; reason: string }>((resolve) => {

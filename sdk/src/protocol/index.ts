@@ -26,3 +26,13 @@ export {
   type RoomTokenClaims,
   type TrackSource,
 } from './token.js';
+export {
+  MEDIA_EVENTS_AUDIENCE,
+  MEDIA_EVENTS_ISSUER,
+  type ClientTrackStatsSample,
+  type MediaEvent,
+  type MediaEventBatch,
+  type MediaEventType,
+  type ParticipantLeftReason,
+  type ServerTrackStatsSample,
+} from './media-events.js';
