@@ -136,7 +136,7 @@ async function ensureVerifyDir() {
 }
 
 /** Runs mediasoup's own Node suite against `bin`; resolves with the pass count or throws. */
-async function verifyBinary(bin) {
+export async function verifyBinary(bin) {
   const pkgDir = await ensureVerifyDir();
   const testsDir = path.join(pkgDir, 'node', 'lib', 'tests');
   const dataDir = path.join(testsDir, 'data');
