@@ -60,11 +60,14 @@ describe.each(BROWSERS)('a two-person call through the SFU in %s', (browserName)
   });
 
   it('the server reports per-consumer stats for both participants', async () => {
+    let last: RoomStatsInfo | undefined;
     const stats = await waitFor('consumer scores and bitrates', async () => {
-      const s = await roomStats();
-      const ready = s.consumers.length === 4 && s.consumers.every((c) => c.score > 0 && c.bitrate > 0 && c.packetCount > 0);
-      return ready ? s : undefined;
-    }, 15_000);
+      last = await roomStats();
+      const ready = last.consumers.length === 4 && last.consumers.every((c) => c.score > 0 && c.bitrate > 0 && c.packetCount > 0);
+      return ready ? last : undefined;
+    }, 15_000).catch((error: Error) => {
+      throw new Error(`${error.message}; last seen: ${JSON.stringify(last?.consumers.map((c) => ({ kind: c.kind, score: c.score, bitrate: c.bitrate, packets: c.packetCount, paused: c.paused })))}`);
+    });
     expect(stats.participants).toBe(2);
     const subscribers = new Set(stats.consumers.map((c) => c.participantId));
     expect(subscribers.size).toBe(2);
