@@ -1,19 +1,9 @@
 // One browser-test harness for every end-to-end test. A test asks for a browser by name and gets
-// the same small page API whatever drives it (Playwright for Chromium; Firefox is added as one more
-// entry in LAUNCHERS). Tests read no browser internals beyond what pages expose and getStats().
+// the same small page API whatever drives it (playwright-core for Chromium, puppeteer-core over
+// WebDriver BiDi for Debian's stock Firefox ESR). Adding a browser is one entry in LAUNCHERS.
+// Tests read no browser internals beyond what pages expose and getStats().
 import { chromium, type Page } from 'playwright-core';
-
-export type BrowserName = 'chromium' | 'firefox';
-
-/** Browsers every call test runs in; TELEMED_BROWSERS=chromium narrows it. */
-export const BROWSERS: BrowserName[] = parseBrowsers(process.env.TELEMED_BROWSERS, ['chromium']);
-
-function parseBrowsers(value: string | undefined, fallback: BrowserName[]): BrowserName[] {
-  if (!value) return fallback;
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const name of names) if (!(name in LAUNCHERS)) throw new Error(`unknown browser "${name}" in TELEMED_BROWSERS`);
-  return names as BrowserName[];
-}
+import puppeteer, { type Page as PuppeteerPage } from 'puppeteer-core';
 
 export interface TestPage {
   readonly browser: BrowserName;
@@ -31,6 +21,8 @@ export interface TestPage {
 
 export interface TestBrowser {
   readonly name: BrowserName;
+  /** The engine's version string (e.g. "chromium 156.0…", "firefox 153.7.0esr"). */
+  readonly version: string;
   /** A page in a fresh context (own storage and permissions), already at `url` when given. */
   newPage(url?: string): Promise<TestPage>;
   close(): Promise<void>;
@@ -49,32 +41,67 @@ const CHROMIUM_ARGS = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 
-/** Debian's Chromium through playwright-core, headless, fake camera/mic/screen, no prompts. */
-async function launchChromium(): Promise<TestBrowser> {
-  // Playwright gives each launch a fresh, empty profile directory.
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+export interface LaunchOptions {
+  /** Run headful on this X display (see xvfb.ts): screen capture needs a window and a real click. */
+  display?: string;
+}
+
+/** Collects console errors and uncaught page errors; both drivers' console messages have type() and text(). */
+function errorSink(): { seen: string[]; console: (message: { type(): string; text(): string }) => void; pageError: (error: unknown) => void } {
+  const seen: string[] = [];
   return {
-    name: 'chromium',
-    async newPage(url) {
-      const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('console', (message) => {
-        if (message.type() === 'error') errors.push(message.text());
-      });
-      page.on('pageerror', (error) => errors.push(error.message));
-      const testPage = playwrightPage('chromium', page, errors, () => context.close());
-      if (url) await testPage.goto(url);
-      return testPage;
+    seen,
+    console: (message) => {
+      if (message.type() === 'error') seen.push(message.text());
     },
-    close: () => browser.close(),
+    pageError: (error) => seen.push(error instanceof Error ? error.message : String(error)),
   };
 }
 
-function playwrightPage(name: BrowserName, page: Page, errors: string[], close: () => Promise<void>): TestPage {
+function displayEnv(display: string | undefined): Record<string, string> | undefined {
+  if (!display) return undefined;
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  return { ...env, DISPLAY: display };
+}
+
+/** Debian's Chromium through playwright-core, headless, fake camera/mic/screen, no prompts. */
+async function launchChromium(options: LaunchOptions): Promise<TestBrowser> {
+  // Playwright gives each launch a fresh, empty profile directory.
+  const env = displayEnv(options.display);
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: !options.display,
+    args: CHROMIUM_ARGS,
+    ...(env ? { env } : {}),
+  });
+  const openPage = async (): Promise<TestPage> => {
+    const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+    return playwrightPage('chromium', await context.newPage(), () => context.close());
+  };
+  return testBrowser('chromium', `chromium ${browser.version()}`, openPage, () => browser.close());
+}
+
+function testBrowser(name: BrowserName, version: string, openPage: () => Promise<TestPage>, close: () => Promise<void>): TestBrowser {
+  return {
+    name,
+    version,
+    async newPage(url) {
+      const page = await openPage();
+      if (url) await page.goto(url);
+      return page;
+    },
+    close,
+  };
+}
+
+function playwrightPage(name: BrowserName, page: Page, close: () => Promise<void>): TestPage {
+  const errors = errorSink();
+  page.on('console', errors.console);
+  page.on('pageerror', errors.pageError);
   return {
     browser: name,
-    errors,
+    errors: errors.seen,
     goto: async (url) => void (await page.goto(url)),
     evaluate: (fn, arg) => page.evaluate(fn as (a: unknown) => never, arg),
     click: (selector) => page.click(selector),
@@ -85,13 +112,81 @@ function playwrightPage(name: BrowserName, page: Page, errors: string[], close: 
   };
 }
 
-const LAUNCHERS: Record<BrowserName, (() => Promise<TestBrowser>) | undefined> = {
-  chromium: launchChromium,
-  firefox: undefined,
+/**
+ * Fake camera and microphone with no prompts, and ICE over loopback: without
+ * `media.peerconnection.ice.loopback` (and the camera/microphone permissions, which Firefox ties
+ * to exposing host candidates) Firefox gathers no 127.0.0.1 candidate and ICE to the local SFU
+ * fails, most of all on a page that only receives.
+ */
+const FIREFOX_PREFS: Record<string, unknown> = {
+  'media.navigator.streams.fake': true,
+  'media.navigator.permission.disabled': true,
+  'media.peerconnection.ice.loopback': true,
+  'permissions.default.camera': 1,
+  'permissions.default.microphone': 1,
+  'media.autoplay.default': 0,
+  'media.autoplay.blocking_policy': 0,
 };
 
-export async function launchBrowser(name: BrowserName): Promise<TestBrowser> {
-  const launch = LAUNCHERS[name];
-  if (!launch) throw new Error(`no launcher for ${name} yet`);
-  return launch();
+/** Debian's Firefox ESR through puppeteer-core over WebDriver BiDi (Playwright needs its own patched Firefox). */
+async function launchFirefox(options: LaunchOptions): Promise<TestBrowser> {
+  const env = displayEnv(options.display);
+  // puppeteer gives each launch a fresh temporary profile with these prefs.
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr',
+    headless: !options.display,
+    extraPrefsFirefox: FIREFOX_PREFS,
+    ...(env ? { env } : {}),
+  });
+  const openPage = async (): Promise<TestPage> => {
+    const context = await browser.createBrowserContext();
+    return puppeteerPage('firefox', await context.newPage(), () => context.close());
+  };
+  return testBrowser('firefox', `firefox ${(await browser.version()).replace(/^firefox\//i, '')}`, openPage, () => browser.close());
+}
+
+function puppeteerPage(name: BrowserName, page: PuppeteerPage, close: () => Promise<void>): TestPage {
+  const errors = errorSink();
+  page.on('console', errors.console);
+  page.on('pageerror', errors.pageError);
+  let closed = false;
+  return {
+    browser: name,
+    errors: errors.seen,
+    goto: async (url) => void (await page.goto(url)),
+    evaluate: (fn, arg) => page.evaluate(fn as (a: unknown) => never, arg),
+    // A real input action (WebDriver BiDi input.performActions): counts as a user gesture.
+    click: (selector) => page.click(selector),
+    text: (selector) => page.$eval(selector, (element) => element.textContent ?? ''),
+    setViewport: (width, height) => page.setViewport({ width, height }),
+    screenshot: async (path) => void (await page.screenshot({ path: path as `${string}.png`, fullPage: true })),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await close();
+    },
+  };
+}
+
+const LAUNCHERS = {
+  chromium: launchChromium,
+  firefox: launchFirefox,
+} satisfies Record<string, (options: LaunchOptions) => Promise<TestBrowser>>;
+
+/** A browser that can make calls: one entry in LAUNCHERS. */
+export type BrowserName = keyof typeof LAUNCHERS;
+
+function parseBrowsers(value: string | undefined, fallback: BrowserName[]): BrowserName[] {
+  if (!value) return fallback;
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of names) if (!(name in LAUNCHERS)) throw new Error(`unknown browser "${name}" in TELEMED_BROWSERS (known: ${Object.keys(LAUNCHERS).join(', ')})`);
+  return names as BrowserName[];
+}
+
+/** Browsers every call test runs in: every launcher; TELEMED_BROWSERS=chromium narrows it. */
+export const BROWSERS: BrowserName[] = parseBrowsers(process.env.TELEMED_BROWSERS, Object.keys(LAUNCHERS) as BrowserName[]);
+
+export function launchBrowser(name: BrowserName, options: LaunchOptions = {}): Promise<TestBrowser> {
+  return LAUNCHERS[name](options);
 }
