@@ -15,6 +15,7 @@ const ClaimsSchema = z.object({
     canSubscribe: z.boolean(),
     canPublishData: z.boolean(),
     roomAdmin: z.boolean(),
+    loadTest: z.boolean().optional(),
   }),
   iat: z.number(),
   exp: z.number(),

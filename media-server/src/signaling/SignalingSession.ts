@@ -14,6 +14,7 @@ import type { Logger } from '../logger.js';
 import { Peer } from '../Peer.js';
 import type { Room } from '../Room.js';
 import type { PooledWorker } from '../WorkerPool.js';
+import { createLoadTestHandlers } from './load-test.js';
 import { isSignalingMethod, requestEnvelope, requestSchemas } from './schemas.js';
 
 type Handlers = {
@@ -218,6 +219,7 @@ export class SignalingSession {
         room.removePeer(peer, 'left');
         return {};
       },
+      ...createLoadTestHandlers({ peer, room, worker: this.#worker }),
     };
   }
 }

@@ -24,6 +24,13 @@ export const requestSchemas: { [M in SignalingMethod]: z.ZodType<SignalingReques
   resumeConsumer: z.object({ consumerId: id }).strict(),
   getStats: empty,
   leave: empty,
+  createPlainTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
+  connectPlainTransport: z.object({
+    transportId: id,
+    ip: z.union([z.ipv4(), z.ipv6()]),
+    port: z.number().int().min(1).max(65535),
+    srtpParameters: z.object({ cryptoSuite: z.literal('AEAD_AES_256_GCM'), keyBase64: z.string().min(1).max(128) }).strict(),
+  }).strict(),
 };
 
 /** The envelope every client message must have. */

@@ -15,6 +15,20 @@ export interface TransportOptions {
   sctpParameters?: JsonObject;
 }
 
+/** SRTP keying of a load-test plain transport (the suite browsers negotiate with mediasoup). */
+export interface LoadTestSrtpParameters {
+  cryptoSuite: 'AEAD_AES_256_GCM';
+  keyBase64: string;
+}
+
+/** A load-test plain transport: where it listens and the key it encrypts with. */
+export interface PlainTransportOptions {
+  id: string;
+  ip: string;
+  port: number;
+  srtpParameters: LoadTestSrtpParameters;
+}
+
 /** A published track as other participants see it. */
 export interface PublishedTrackInfo {
   producerId: string;
@@ -95,6 +109,13 @@ export interface SignalingRequests {
   resumeConsumer: { request: { consumerId: string }; response: Record<string, never> };
   getStats: { request: Record<string, never>; response: RoomStatsInfo };
   leave: { request: Record<string, never>; response: Record<string, never> };
+  /** Load tests only (token grant `loadTest`): a PlainTransport with SRTP instead of WebRTC. */
+  createPlainTransport: { request: { direction: 'send' | 'recv' }; response: PlainTransportOptions };
+  /** Load tests only: where the bot's own transport listens, and the key it encrypts with. */
+  connectPlainTransport: {
+    request: { transportId: string; ip: string; port: number; srtpParameters: LoadTestSrtpParameters };
+    response: Record<string, never>;
+  };
 }
 export type SignalingMethod = keyof SignalingRequests;
 

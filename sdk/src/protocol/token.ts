@@ -10,6 +10,8 @@ export interface RoomGrants {
   canPublishData: boolean;
   /** May mute others' tracks and remove participants. */
   roomAdmin: boolean;
+  /** Load-test bots only: may carry media over SRTP PlainTransports instead of WebRTC. */
+  loadTest?: boolean;
 }
 
 /** The claims of the JWT (HS256) the API issues and the media server verifies. */
