@@ -1,6 +1,8 @@
 // The development call page: fetch a room token from the API's dev endpoint, join, publish camera
 // and microphone, and show every participant's tracks. Uses only the SDK's public entry.
 import { Room, TelemedError, type RemoteParticipant, type RemoteTrack } from '@telemed/sdk';
+import { checkBrowserSupport, UnsupportedBrowserError, type BrowserSupport } from '@telemed/sdk';
+import { showUnsupportedBrowser } from './unsupported.js';
 
 interface DevTokenResponse {
   token: string;
@@ -103,10 +105,20 @@ async function join(): Promise<void> {
   } catch (error) {
     handle.error = error instanceof TelemedError ? { code: error.code, message: error.message } : { code: 'UNKNOWN', message: String(error) };
     status.textContent = `Could not join: ${error instanceof TelemedError ? `${error.code}: ${error.message}` : String(error)}`;
+    if (error instanceof UnsupportedBrowserError) cannotCall(checkBrowserSupport());
     joinButton.disabled = false;
     await current.disconnect();
   }
 }
+
+/** Instead of a blank call screen: why this browser cannot call, what to use, and a device check. */
+function cannotCall(support: BrowserSupport): void {
+  form.hidden = true;
+  status.textContent = 'Calls are not available in this browser';
+  showUnsupportedBrowser(grid, support);
+}
+const support = checkBrowserSupport();
+if (!support.calls) cannotCall(support);
 
 form.addEventListener('submit', (event) => {
   event.preventDefault();

@@ -1,4 +1,5 @@
 import { Device, type types as msTypes } from 'mediasoup-client';
+import { assertCallsSupported } from './browser-support.js';
 import { roomDefaults, type InternalRoomOptions, type RoomOptions } from './defaults.js';
 import { ConnectionError, TelemedError } from './errors.js';
 import { LocalParticipant } from './LocalParticipant.js';
@@ -62,6 +63,7 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** Joins the room at `url` (the media server's `/rtc` WebSocket URL) with a room token. */
   async connect(url: string, token: string): Promise<void> {
+    assertCallsSupported();
     if (this.#state !== 'disconnected') throw new TelemedError('INVALID_STATE', `cannot connect while ${this.#state}`);
     this.#setState('connecting');
     const signal = new SignalClient({ timeoutMs: this.options.signalTimeoutMs });

@@ -87,6 +87,18 @@ export class PermissionError extends TelemedError {
   }
 }
 
+/** This browser cannot make calls: WebRTC is missing or too old (see `checkBrowserSupport()`). */
+export class UnsupportedBrowserError extends TelemedError {
+  /** What is missing, in words (e.g. `WebRTC (RTCPeerConnection)`). */
+  readonly missing: readonly string[];
+
+  constructor(message: string, missing: readonly string[]) {
+    super('UNSUPPORTED_BROWSER', message);
+    this.name = 'UnsupportedBrowserError';
+    this.missing = missing;
+  }
+}
+
 /** Turns a getUserMedia/getDisplayMedia rejection into a typed SDK error. */
 export function deviceErrorFrom(error: unknown, what: string): TelemedError {
   const name = error instanceof Error ? error.name : '';

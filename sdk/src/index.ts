@@ -16,4 +16,6 @@ export {
   type ConnectionErrorReason,
   type TelemedErrorCode,
 } from './errors.js';
+export { UnsupportedBrowserError } from './errors.js';
+export { assertCallsSupported, checkBrowserSupport, SUPPORTED_BROWSERS_HINT, type BrowserSupport } from './browser-support.js';
 export * from './protocol/index.js';

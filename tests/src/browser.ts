@@ -5,8 +5,11 @@
 import { chromium, type Page } from 'playwright-core';
 import puppeteer, { type Page as PuppeteerPage } from 'puppeteer-core';
 
+/** Every engine the harness drives: the call browsers, plus WebKitGTK (no WebRTC; see webkitgtk.ts). */
+export type EngineName = BrowserName | 'webkitgtk';
+
 export interface TestPage {
-  readonly browser: BrowserName;
+  readonly browser: EngineName;
   /** Console errors and uncaught page errors seen so far. */
   readonly errors: string[];
   goto(url: string): Promise<void>;
@@ -20,7 +23,7 @@ export interface TestPage {
 }
 
 export interface TestBrowser {
-  readonly name: BrowserName;
+  readonly name: EngineName;
   /** The engine's version string (e.g. "chromium 156.0…", "firefox 153.7.0esr"). */
   readonly version: string;
   /** A page in a fresh context (own storage and permissions), already at `url` when given. */
@@ -82,7 +85,7 @@ async function launchChromium(options: LaunchOptions): Promise<TestBrowser> {
   return testBrowser('chromium', `chromium ${browser.version()}`, openPage, () => browser.close());
 }
 
-function testBrowser(name: BrowserName, version: string, openPage: () => Promise<TestPage>, close: () => Promise<void>): TestBrowser {
+export function testBrowser(name: EngineName, version: string, openPage: () => Promise<TestPage>, close: () => Promise<void>): TestBrowser {
   return {
     name,
     version,
