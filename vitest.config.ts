@@ -9,6 +9,9 @@ export default defineConfig({
           include: ['{sdk,media-server,api}/src/**/*.test.ts'],
           environment: 'node',
           testTimeout: 20_000,
+          hookTimeout: 30_000,
+          // A real PostgreSQL 15 and redis-server for the API's tests, started here.
+          globalSetup: ['api/src/testing/global-setup.ts'],
           sequence: { groupOrder: 0 },
         },
       },

@@ -2,13 +2,14 @@ import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import jwt from 'jsonwebtoken';
 import { App } from './app.js';
+import { TEST_SECRETS } from './testing/test-app.js';
 
-const SECRET = 'api-test-secret-0123456789abcdef';
+const SECRET = TEST_SECRETS.roomTokenSecret;
 const apps: App[] = [];
 const servers: http.Server[] = [];
 
 async function start(mode: 'development' | 'production' | 'test', mediaInternalUrl = 'http://127.0.0.1:9'): Promise<string> {
-  const app = new App({ port: 0, mode, roomTokenSecret: SECRET, mediaInternalUrl, logLevel: 'silent' });
+  const app = new App({ ...TEST_SECRETS, port: 0, mode, mediaInternalUrl, logLevel: 'silent', databaseDir: 'memory://', seedDemo: false });
   await app.start();
   apps.push(app);
   return `http://127.0.0.1:${app.port}`;

@@ -2,46 +2,71 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
 import serve from 'koa-static';
+import type { Kysely } from 'kysely';
+import { bearerToken, verifyAccessToken } from './auth/access-token.js';
+import { registerAuthRoutes } from './auth/auth.controller.js';
+import { registerCallRoutes, syncCallPresence } from './call/call.controller.js';
+import { CallService } from './call/call.service.js';
 import { parseConfig, type ApiConfig, type ApiOptions } from './config.js';
+import { registerConversationRoutes } from './conversation/conversation.controller.js';
+import { Encryptor } from './crypto/encryption.js';
+import { openDatabase, type DatabaseHandle } from './db/connect.js';
+import type { Database } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { seedDemo } from './db/seed.js';
+import { InProcessBus, RedisBus, type EventBus } from './events/event-bus.js';
+import { EventService } from './events/event.service.js';
+import { EventsGateway } from './events/events.gateway.js';
+import { Outbox } from './events/outbox.js';
 import { healthRouter } from './health/health.controller.js';
+import { registerOpsRoutes } from './health/ops.controller.js';
+import { corsMiddleware } from './http/cors.js';
 import { errorMiddleware } from './http/errors.js';
+import { RateLimiter } from './http/rate-limit.js';
+import { RouteRegistry } from './http/route.js';
 import { createLogger, type Logger } from './logger.js';
+import { registerMediaEventRoutes } from './media-events/media-events.controller.js';
+import { MessageService } from './message/message.service.js';
+import { Metrics } from './metrics/metrics.js';
+import { registerPresenceRoutes } from './presence/presence.controller.js';
+import { PresenceService } from './presence/presence.service.js';
+import { registerQualityRoutes } from './quality/quality.controller.js';
 import { devRoomTokenRouter } from './room-token/dev-room-token.controller.js';
+import type { AppContext } from './app-context.js';
 
 /** The API process: a Koa app with start()/stop(). */
 export class App {
   readonly config: ApiConfig;
   readonly logger: Logger;
-  readonly koa: Koa;
+  #database: DatabaseHandle | undefined;
+  #bus: EventBus | undefined;
+  #gateway: EventsGateway | undefined;
+  #context: AppContext | undefined;
+  #routes: RouteRegistry | undefined;
   #server: http.Server | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
+  #sweeping = false;
 
   constructor(options: ApiOptions, logger?: Logger) {
     this.config = parseConfig(options);
     this.logger = logger ?? createLogger(this.config.logLevel);
-    this.koa = this.#build();
   }
 
-  #build(): Koa {
-    const { config, logger } = this;
-    const app = new Koa({ proxy: false });
-    app.use(async (ctx, next) => {
-      const started = performance.now();
-      const requestId = ctx.get('x-request-id') || randomUUID();
-      ctx.set('x-request-id', requestId);
-      ctx.set('x-content-type-options', 'nosniff');
-      ctx.set('referrer-policy', 'no-referrer');
-      ctx.set('x-frame-options', 'DENY');
-      await next();
-      logger.info({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
-    });
-    app.use(errorMiddleware(logger));
-    const routers = [healthRouter({ mediaInternalUrl: config.mediaInternalUrl, startedAt: new Date() })];
-    if (config.mode !== 'production') {
-      routers.push(devRoomTokenRouter({ secret: config.roomTokenSecret, ttlSeconds: config.roomTokenTtlSeconds, mediaPublicUrl: config.mediaPublicUrl }));
-    }
-    for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
-    if (config.staticDir) app.use(serve(config.staticDir, { maxage: 0 }));
-    return app;
+  /** The database (for tests and tools); only after start(). */
+  get db(): Kysely<Database> {
+    if (!this.#context) throw new Error('the API is not started');
+    return this.#context.db;
+  }
+
+  get databaseKind(): 'postgres' | 'pglite' {
+    if (!this.#database) throw new Error('the API is not started');
+    return this.#database.kind;
+  }
+
+  /** Every route spec (the OpenAPI document and the access tests read it). */
+  get routes(): RouteRegistry {
+    if (!this.#routes) throw new Error('the API is not started');
+    return this.#routes;
   }
 
   get port(): number {
@@ -51,20 +76,138 @@ export class App {
   }
 
   async start(): Promise<void> {
-    const server = http.createServer(this.koa.callback());
+    const { config, logger } = this;
+    const encryptor = new Encryptor(config.encryptionKey);
+    const database = await openDatabase({ url: config.databaseUrl, dir: config.databaseDir, poolSize: config.databasePoolSize, logger: logger.child({ component: 'db' }) });
+    this.#database = database;
+    try {
+      const applied = await migrateToLatest(database.db);
+      if (applied.length > 0) logger.info({ migrations: applied, database: database.kind }, 'migrations applied');
+      const seed = config.seedDemo ?? config.mode === 'development';
+      if (seed && config.mode !== 'production' && (await seedDemo(database.db, encryptor))) logger.info('demo users seeded');
+      this.#bus = config.redisUrl ? await RedisBus.connect(config.redisUrl, logger.child({ component: 'redis' })) : new InProcessBus();
+      if (!config.redisUrl) {
+        // One instance: no socket survives a restart, so nobody is connected yet.
+        await database.db.updateTable('presence').set({ connections: 0, status: 'offline' }).where('connections', '>', 0).execute();
+      }
+    } catch (error) {
+      await this.#closeResources();
+      throw error;
+    }
+    const db = database.db;
+    const events = new EventService(db, encryptor, this.#bus, logger.child({ component: 'events' }));
+    const metrics = new Metrics(database.poolStats);
+    const context: AppContext = {
+      config, logger, db, encryptor, events, metrics,
+      presence: new PresenceService(db, events),
+      calls: new CallService(config),
+      messages: new MessageService(encryptor),
+      loginLimiter: new RateLimiter(config.loginRateLimit, config.rateLimitWindowSeconds),
+      messageLimiter: new RateLimiter(config.messageRateLimit, config.rateLimitWindowSeconds),
+      transact: async (work) => {
+        const outbox = new Outbox();
+        const result = await db.transaction().execute((trx) => work(trx, outbox));
+        await outbox.flush(events);
+        return result;
+      },
+    };
+    this.#context = context;
+    const koa = this.#build(context);
+    const server = http.createServer(koa.callback());
+    this.#gateway = new EventsGateway({ accessTokenSecret: config.accessTokenSecret, events, presence: context.presence, metrics, logger: logger.child({ component: 'events' }) });
+    this.#gateway.attach(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.config.port, this.config.host, () => resolve());
+      server.listen(config.port, config.host, () => resolve());
     });
     this.#server = server;
-    this.logger.info({ host: this.config.host, port: this.port, mode: this.config.mode }, 'api listening');
+    this.#sweeper = setInterval(() => void this.#sweep(), Math.min(1000, Math.max(50, (config.callTimeoutSeconds * 1000) / 4)));
+    this.#sweeper.unref();
+    logger.info({ host: config.host, port: this.port, mode: config.mode, database: database.kind, bus: config.redisUrl ? 'redis' : 'in-process' }, 'api listening');
+  }
+
+  #build(context: AppContext): Koa {
+    const { config, logger } = this;
+    const app = new Koa({ proxy: false });
+    app.use(async (ctx, next) => {
+      const started = performance.now();
+      const requestId = /^[A-Za-z0-9-]{8,64}$/.test(ctx.get('x-request-id')) ? ctx.get('x-request-id') : randomUUID();
+      ctx.state.requestId = requestId;
+      ctx.set('x-request-id', requestId);
+      ctx.set('x-content-type-options', 'nosniff');
+      ctx.set('referrer-policy', 'no-referrer');
+      ctx.set('x-frame-options', 'DENY');
+      ctx.set('cross-origin-opener-policy', 'same-origin');
+      ctx.set('strict-transport-security', 'max-age=31536000');
+      if (ctx.path.startsWith('/api/')) ctx.set('cache-control', 'no-store');
+      await next();
+      const seconds = (performance.now() - started) / 1000;
+      const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      context.metrics.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status) });
+      context.metrics.httpDuration.observe({ method: ctx.method, route }, seconds);
+      // The path only: query strings can carry tokens (/events?access_token=…).
+      logger.info({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
+    });
+    app.use(corsMiddleware(config.corsOrigins));
+    app.use(errorMiddleware(logger));
+    const routes = new RouteRegistry(async (ctx) => verifyAccessToken(config.accessTokenSecret, bearerToken(ctx.get('authorization'))));
+    registerAuthRoutes(routes, context);
+    registerCallRoutes(routes, context);
+    registerConversationRoutes(routes, context);
+    registerPresenceRoutes(routes, context);
+    registerQualityRoutes(routes, context);
+    registerMediaEventRoutes(routes, context);
+    registerOpsRoutes(routes, context);
+    this.#routes = routes;
+    const routers = [healthRouter({ mediaInternalUrl: config.mediaInternalUrl, startedAt: new Date() }), routes.router];
+    if (config.mode !== 'production') {
+      routers.push(devRoomTokenRouter({ secret: config.roomTokenSecret, ttlSeconds: config.roomTokenTtlSeconds, mediaPublicUrl: config.mediaPublicUrl }));
+    }
+    for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
+    if (config.staticDir) app.use(serve(config.staticDir, { maxage: 0 }));
+    return app;
+  }
+
+  /** Ring timeouts → missed. Safe with several instances: claimed rows are locked and skipped. */
+  async #sweep(): Promise<void> {
+    const context = this.#context;
+    if (!context || this.#sweeping) return;
+    this.#sweeping = true;
+    try {
+      const changed = await context.transact((trx, outbox) => context.calls.sweep(trx, outbox));
+      for (const call of changed) await syncCallPresence(context, call);
+    } catch (err) {
+      this.logger.warn({ err }, 'ring timeout sweep failed');
+    } finally {
+      this.#sweeping = false;
+    }
+  }
+
+  /** Runs the ring-timeout sweep now (tests use it instead of waiting for the timer). */
+  async sweepNow(): Promise<void> {
+    while (this.#sweeping) await new Promise((resolve) => setTimeout(resolve, 10));
+    await this.#sweep();
   }
 
   async stop(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    clearInterval(this.#sweeper);
+    this.#gateway?.close();
+    this.#gateway = undefined;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    while (this.#sweeping) await new Promise((resolve) => setTimeout(resolve, 10));
+    this.#context = undefined;
+    await this.#closeResources();
+  }
+
+  async #closeResources(): Promise<void> {
+    await this.#bus?.close();
+    this.#bus = undefined;
+    await this.#database?.close();
+    this.#database = undefined;
   }
 }

@@ -14,6 +14,42 @@ const ConfigSchema = z.object({
   /** Folder of static files (the built demo app) served at `/`. */
   staticDir: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** PostgreSQL URL; when unset, PGlite runs in-process with its data under `databaseDir`. */
+  databaseUrl: z.string().optional(),
+  databaseDir: z.string().default('./data/db'),
+  databasePoolSize: z.coerce.number().int().min(1).max(100).default(10),
+  /** Redis for realtime fan-out across API instances; an in-process bus when unset. */
+  redisUrl: z.string().optional(),
+  /** AES-256-GCM keys for data at rest: `id:base64[,id:base64...]`, the first one encrypts. */
+  encryptionKey: z.string().min(1, 'ENCRYPTION_KEY is required'),
+  /** HS256 secret for access tokens (at least 32 characters). */
+  accessTokenSecret: z.string().min(32, 'ACCESS_TOKEN_SECRET must be at least 32 characters'),
+  accessTokenTtlSeconds: z.coerce.number().int().min(10).max(3600).default(900),
+  /** Idle session logoff: a refresh token unused for this long no longer works. */
+  refreshIdleSeconds: z.coerce.number().int().min(10).default(30 * 60),
+  refreshMaxSeconds: z.coerce.number().int().min(60).default(7 * 24 * 3600),
+  /** HS256 secret the media server signs its event batches with. */
+  mediaWebhookSecret: z.string().min(16, 'MEDIA_WEBHOOK_SECRET must be at least 16 characters'),
+  /** Ring timeout: a call nobody accepted within this many seconds is missed. */
+  callTimeoutSeconds: z.coerce.number().min(0.1).max(600).default(60),
+  /** Origins allowed by CORS (exact match); empty means same-origin only. */
+  corsOrigins: z.array(z.string()).default([]),
+  /** Rate limits per window of `rateLimitWindowSeconds`. */
+  rateLimitWindowSeconds: z.coerce.number().min(1).default(60),
+  loginRateLimit: z.coerce.number().int().min(1).default(10),
+  messageRateLimit: z.coerce.number().int().min(1).default(120),
+  /** Seed demo users and conversations into an empty database (never in production mode). */
+  seedDemo: z.boolean().optional(),
+  /** Missed-call and unread-message e-mails (only when smtpHost is set). */
+  smtpHost: z.string().optional(),
+  smtpPort: z.coerce.number().int().min(1).max(65535).default(587),
+  smtpUser: z.string().optional(),
+  smtpPassword: z.string().optional(),
+  smtpFrom: z.string().default('Telemed <no-reply@telemed.local>'),
+  smtpSecure: z.boolean().default(false),
+  unreadNotifyDelaySeconds: z.coerce.number().min(0.1).default(15 * 60),
+  notifyIntervalSeconds: z.coerce.number().min(0.05).default(30),
+  appBaseUrl: z.string().default('http://127.0.0.1:3000'),
 });
 
 export type ApiConfig = z.infer<typeof ConfigSchema>;
@@ -35,5 +71,28 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     mediaInternalUrl: pick('MEDIA_INTERNAL_URL'),
     staticDir: pick('STATIC_DIR'),
     logLevel: pick('LOG_LEVEL') as ApiConfig['logLevel'] | undefined,
+    databaseUrl: pick('DATABASE_URL'),
+    databaseDir: pick('DATABASE_DIR'),
+    databasePoolSize: pick('DATABASE_POOL_SIZE') as unknown as number,
+    redisUrl: pick('REDIS_URL'),
+    encryptionKey: pick('ENCRYPTION_KEY') as string,
+    accessTokenSecret: pick('ACCESS_TOKEN_SECRET') as string,
+    accessTokenTtlSeconds: pick('ACCESS_TOKEN_TTL') as unknown as number,
+    refreshIdleSeconds: pick('SESSION_IDLE_TIMEOUT') as unknown as number,
+    refreshMaxSeconds: pick('SESSION_MAX_AGE') as unknown as number,
+    mediaWebhookSecret: pick('MEDIA_WEBHOOK_SECRET') as string,
+    callTimeoutSeconds: pick('CALL_TIMEOUT') as unknown as number,
+    corsOrigins: pick('CORS_ORIGINS')?.split(',').map((o) => o.trim()).filter(Boolean),
+    loginRateLimit: pick('LOGIN_RATE_LIMIT') as unknown as number,
+    messageRateLimit: pick('MESSAGE_RATE_LIMIT') as unknown as number,
+    seedDemo: pick('SEED_DEMO') === undefined ? undefined : pick('SEED_DEMO') === 'true',
+    smtpHost: pick('SMTP_HOST'),
+    smtpPort: pick('SMTP_PORT') as unknown as number,
+    smtpUser: pick('SMTP_USER'),
+    smtpPassword: pick('SMTP_PASSWORD'),
+    smtpFrom: pick('SMTP_FROM'),
+    smtpSecure: pick('SMTP_SECURE') === 'true',
+    unreadNotifyDelaySeconds: pick('UNREAD_NOTIFY_DELAY') as unknown as number,
+    appBaseUrl: pick('APP_BASE_URL'),
   });
 }

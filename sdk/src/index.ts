@@ -19,3 +19,4 @@ export {
 export { UnsupportedBrowserError } from './errors.js';
 export { assertCallsSupported, checkBrowserSupport, SUPPORTED_BROWSERS_HINT, type BrowserSupport } from './browser-support.js';
 export * from './protocol/index.js';
+export * from './client/index.js';

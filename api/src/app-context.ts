@@ -1,0 +1,29 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { ApiConfig } from './config.js';
+import type { CallService } from './call/call.service.js';
+import type { Encryptor } from './crypto/encryption.js';
+import type { Database } from './db/database.js';
+import type { EventService } from './events/event.service.js';
+import type { Outbox } from './events/outbox.js';
+import type { RateLimiter } from './http/rate-limit.js';
+import type { Logger } from './logger.js';
+import type { MessageService } from './message/message.service.js';
+import type { Metrics } from './metrics/metrics.js';
+import type { PresenceService } from './presence/presence.service.js';
+
+/** What controllers work with: the database and the services, built once per App. */
+export interface AppContext {
+  config: ApiConfig;
+  logger: Logger;
+  db: Kysely<Database>;
+  encryptor: Encryptor;
+  events: EventService;
+  presence: PresenceService;
+  calls: CallService;
+  messages: MessageService;
+  metrics: Metrics;
+  loginLimiter: RateLimiter;
+  messageLimiter: RateLimiter;
+  /** Runs `work` in a transaction, then sends the events it queued. */
+  transact<T>(work: (trx: Transaction<Database>, outbox: Outbox) => Promise<T>): Promise<T>;
+}

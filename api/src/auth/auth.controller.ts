@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import type { AppContext } from '../app-context.js';
+import { audit } from '../audit/audit.service.js';
+import { ALL_ROLES, type RouteRegistry } from '../http/route.js';
+import { SessionSchema, UserSchema, page, RoleSchema } from '../http/resource.schema.js';
+import { findContacts, findUserById, listUsers } from '../user/user.repository.js';
+import { toUser } from '../user/user.service.js';
+import { ApiError } from '../http/errors.js';
+import { login, logout, refresh } from './auth.service.js';
+
+const LoginRequest = z.strictObject({ email: z.email().max(254), password: z.string().min(1).max(256) });
+const RefreshRequest = z.strictObject({ refreshToken: z.string().min(20).max(200) });
+
+export function registerAuthRoutes(api: RouteRegistry, app: AppContext): void {
+  const settings = app.config;
+
+  api.define({
+    method: 'post', path: '/api/auth/login', tag: 'auth', access: 'public',
+    summary: 'Log in with e-mail and password: a short-lived access token and a rotating refresh token',
+    body: LoginRequest, response: SessionSchema,
+    handler: async ({ ctx, body }) => {
+      app.loginLimiter.hit(`${ctx.ip}|${body.email.toLowerCase()}`);
+      const session = await login(app.db, settings, body.email, body.password);
+      await audit(app.db, ctx, session.user.id, 'login', 'session', session.user.id);
+      return session;
+    },
+  });
+
+  api.define({
+    method: 'post', path: '/api/auth/refresh', tag: 'auth', access: 'public',
+    summary: 'Trade a refresh token for a new access token and a new refresh token (the old one stops working)',
+    body: RefreshRequest, response: SessionSchema,
+    handler: async ({ body }) => app.db.transaction().execute((trx) => refresh(trx, settings, body.refreshToken)),
+  });
+
+  api.define({
+    method: 'post', path: '/api/auth/logout', tag: 'auth', access: 'public',
+    summary: 'End the session of a refresh token (all tokens rotated from it stop working)',
+    body: RefreshRequest,
+    handler: async ({ body }) => {
+      await app.db.transaction().execute((trx) => logout(trx, body.refreshToken));
+    },
+  });
+
+  api.define({
+    method: 'get', path: '/api/users/me', tag: 'users', access: ALL_ROLES,
+    summary: 'The signed-in user', response: UserSchema,
+    handler: async ({ user }) => {
+      const row = await findUserById(app.db, user.id);
+      if (!row) throw new ApiError('UNAUTHORIZED', 'the account no longer exists');
+      return toUser(row);
+    },
+  });
+
+  api.define({
+    method: 'get', path: '/api/users/contacts', tag: 'users', access: ['patient', 'doctor'],
+    summary: 'Users the caller may call and message: a patient\'s doctors; a doctor\'s patients and colleagues',
+    response: z.object({ items: z.array(UserSchema) }),
+    handler: async ({ user }) => ({ items: (await findContacts(app.db, user)).map(toUser) }),
+  });
+
+  api.define({
+    method: 'get', path: '/api/admin/users', tag: 'admin', access: ['admin'],
+    summary: 'All users, by e-mail (admin)',
+    query: z.object({ role: RoleSchema.optional(), cursor: z.string().max(254).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }),
+    response: page(UserSchema),
+    handler: async ({ query }) => {
+      const rows = await listUsers(app.db, { role: query.role, afterEmail: query.cursor, limit: query.limit + 1 });
+      const items = rows.slice(0, query.limit).map(toUser);
+      return { items, nextCursor: rows.length > query.limit ? items[items.length - 1]!.email : null };
+    },
+  });
+}

@@ -1,0 +1,72 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Db } from '../db/database.js';
+import { ApiError } from '../http/errors.js';
+import { hashPassword, verifyPassword } from '../crypto/password.js';
+import { findUserByEmail, findUserById } from '../user/user.repository.js';
+import { toUser, type User } from '../user/user.service.js';
+import { signAccessToken } from './access-token.js';
+import { findRefreshTokenForUpdate, insertRefreshToken, markRotated, revokeFamily } from './refresh-token.repository.js';
+
+export interface SessionTokens {
+  accessToken: string;
+  accessTokenExpiresIn: number;
+  refreshToken: string;
+  user: User;
+}
+
+export interface AuthSettings {
+  accessTokenSecret: string;
+  accessTokenTtlSeconds: number;
+  refreshIdleSeconds: number;
+  refreshMaxSeconds: number;
+}
+
+const hashToken = (token: string): string => createHash('sha256').update(token).digest('base64url');
+
+// Compared against when the e-mail is unknown, so a miss costs the same time as a wrong password.
+let dummyHash: Promise<string> | undefined;
+
+export async function login(db: Db, settings: AuthSettings, email: string, password: string): Promise<SessionTokens> {
+  const row = await findUserByEmail(db, email);
+  const ok = await verifyPassword(password, row?.password_hash ?? (await (dummyHash ??= hashPassword(randomUUID()))));
+  if (!row || !ok || row.disabled_at) throw new ApiError('UNAUTHORIZED', 'wrong e-mail or password');
+  return issueSession(db, settings, toUser(row), randomUUID());
+}
+
+async function issueSession(db: Db, settings: AuthSettings, user: User, familyId: string): Promise<SessionTokens & { id: string }> {
+  const refreshToken = randomBytes(32).toString('base64url');
+  const row = await insertRefreshToken(db, { userId: user.id, familyId, tokenHash: hashToken(refreshToken), expiresAt: new Date(Date.now() + settings.refreshMaxSeconds * 1000) });
+  const accessToken = signAccessToken(settings.accessTokenSecret, { id: user.id, role: user.role }, settings.accessTokenTtlSeconds);
+  return { id: row.id, accessToken, accessTokenExpiresIn: settings.accessTokenTtlSeconds, refreshToken, user };
+}
+
+/**
+ * Rotates a refresh token: the old one stops working and a new one of the same family is issued.
+ * Presenting an already-rotated token means it leaked: the whole family is revoked.
+ * Call inside a transaction.
+ */
+export async function refresh(trx: Db, settings: AuthSettings, refreshToken: string): Promise<SessionTokens> {
+  const row = await findRefreshTokenForUpdate(trx, hashToken(refreshToken));
+  if (!row) throw new ApiError('UNAUTHORIZED', 'the refresh token is not valid');
+  if (row.revoked_at) {
+    if (row.replaced_by) await revokeFamily(trx, row.family_id);
+    throw new ApiError('UNAUTHORIZED', 'the refresh token has been revoked');
+  }
+  const now = Date.now();
+  if (row.expires_at.getTime() <= now) throw new ApiError('UNAUTHORIZED', 'the session has expired; log in again');
+  if (row.last_used_at.getTime() + settings.refreshIdleSeconds * 1000 <= now) {
+    await revokeFamily(trx, row.family_id);
+    throw new ApiError('UNAUTHORIZED', 'the session was idle too long; log in again');
+  }
+  const user = await findUserById(trx, row.user_id);
+  if (!user || user.disabled_at) throw new ApiError('UNAUTHORIZED', 'the account is disabled');
+  const next = await issueSession(trx, settings, toUser(user), row.family_id);
+  await markRotated(trx, row.id, next.id);
+  return { accessToken: next.accessToken, accessTokenExpiresIn: next.accessTokenExpiresIn, refreshToken: next.refreshToken, user: next.user };
+}
+
+/** Ends the session the refresh token belongs to (idempotent; unknown tokens are ignored). */
+export async function logout(trx: Db, refreshToken: string): Promise<void> {
+  const row = await findRefreshTokenForUpdate(trx, hashToken(refreshToken));
+  if (row) await revokeFamily(trx, row.family_id);
+}

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import type { Call, RoomAccess } from '@telemed/sdk';
+import type { Transaction } from 'kysely';
+import type { AppContext } from '../app-context.js';
+import type { Database } from '../db/database.js';
+import type { Outbox } from '../events/outbox.js';
+import { audit } from '../audit/audit.service.js';
+import type { AuthUser, RouteRegistry } from '../http/route.js';
+import { CallSchema, CallStatusSchema, CallTypeSchema, IsoDateTime, RoomAccessSchema, Uuid, page } from '../http/resource.schema.js';
+
+const CallParams = z.object({ id: Uuid });
+const InitiateCall = z.strictObject({
+  type: CallTypeSchema,
+  inviteeIds: z.array(Uuid).min(1).max(16),
+  conversationId: Uuid.optional(),
+});
+const HistoryQuery = z.object({
+  status: CallStatusSchema.optional(),
+  type: CallTypeSchema.optional(),
+  from: IsoDateTime.optional(),
+  to: IsoDateTime.optional(),
+  participantId: Uuid.optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+const CallWithAccess = z.object({ call: CallSchema, access: RoomAccessSchema });
+const PARTICIPANTS = ['patient', 'doctor'] as const;
+
+/** In-call presence follows the call: accepted participants of an active call are in_call. */
+export async function syncCallPresence(app: AppContext, call: Call): Promise<void> {
+  for (const p of call.participants) {
+    await app.presence.change(p.userId, { inCall: call.status === 'active' && p.status === 'accepted' });
+  }
+}
+
+export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
+  api.define({
+    method: 'post', path: '/api/calls', tag: 'calls', access: PARTICIPANTS, status: 201,
+    summary: 'Start a video or voice call: the invitees ring until they answer or CALL_TIMEOUT passes (then missed)',
+    body: InitiateCall, response: CallSchema,
+    handler: async ({ ctx, user, body }) => {
+      const call = await app.transact((trx, outbox) => app.calls.initiate(trx, outbox, user, body));
+      await syncCallPresence(app, call);
+      await audit(app.db, ctx, user.id, 'create', 'call', call.id);
+      return call;
+    },
+  });
+
+  api.define({
+    method: 'get', path: '/api/calls', tag: 'calls', access: PARTICIPANTS,
+    summary: 'The caller\'s call history, newest first, with filters and a cursor',
+    query: HistoryQuery, response: page(CallSchema),
+    handler: async ({ ctx, user, query }) => {
+      const result = await app.calls.history(app.db, {
+        participantOf: user.id, status: query.status, type: query.type, from: query.from ? new Date(query.from) : undefined, to: query.to ? new Date(query.to) : undefined,
+        withParticipant: query.participantId, cursor: query.cursor, limit: query.limit,
+      });
+      await audit(app.db, ctx, user.id, 'read', 'call', result.items.map((c) => c.id));
+      return result;
+    },
+  });
+
+  api.define({
+    method: 'get', path: '/api/admin/calls', tag: 'admin', access: ['admin'],
+    summary: 'Every call (admin), with the same filters and cursor',
+    query: HistoryQuery, response: page(CallSchema),
+    handler: async ({ ctx, user, query }) => {
+      const result = await app.calls.history(app.db, {
+        status: query.status, type: query.type, from: query.from ? new Date(query.from) : undefined, to: query.to ? new Date(query.to) : undefined,
+        withParticipant: query.participantId, cursor: query.cursor, limit: query.limit,
+      });
+      await audit(app.db, ctx, user.id, 'read', 'call', result.items.map((c) => c.id));
+      return result;
+    },
+  });
+
+  api.define({
+    method: 'get', path: '/api/calls/:id', tag: 'calls', access: ['patient', 'doctor', 'admin'],
+    summary: 'One call with participants, durations and quality summary (its participants and admins)',
+    params: CallParams, response: CallSchema,
+    handler: async ({ ctx, user, params }) => {
+      const call = await app.calls.loadVisible(app.db, user, params.id);
+      await audit(app.db, ctx, user.id, 'read', 'call', call.id);
+      return call;
+    },
+  });
+
+  type StepResult = Call | { call: Call; access: RoomAccess };
+  const step = (path: string, summary: string, response: typeof CallSchema | typeof CallWithAccess, run: (trx: Transaction<Database>, outbox: Outbox, user: AuthUser, id: string) => Promise<StepResult>): void => {
+    api.define({
+      method: 'post', path: `/api/calls/:id/${path}`, tag: 'calls', access: PARTICIPANTS,
+      summary, params: CallParams, response,
+      handler: async ({ ctx, user, params }) => {
+        const result = await app.transact((trx, outbox) => run(trx, outbox, user, params.id));
+        await syncCallPresence(app, 'call' in result ? result.call : result);
+        await audit(app.db, ctx, user.id, 'update', 'call', params.id);
+        return result;
+      },
+    });
+  };
+  const calls = app.calls;
+  step('accept', 'Accept a ringing call: the call becomes active and the answer carries a room token', CallWithAccess, (...a) => calls.accept(...a));
+  step('join', 'Join a running call again (after leaving, missing or declining it)', CallWithAccess, (...a) => calls.join(...a));
+  step('decline', 'Decline a ringing call (an invitee)', CallSchema, (...a) => calls.decline(...a));
+  step('cancel', 'Cancel a call that is still ringing (the caller)', CallSchema, (...a) => calls.cancel(...a));
+  step('leave', 'Leave a running call; it ends when the last participant leaves', CallSchema, (...a) => calls.leave(...a));
+  step('end', 'Hang up: end the call for everyone (an accepted participant)', CallSchema, (...a) => calls.end(...a));
+
+  api.define({
+    method: 'post', path: '/api/calls/:id/token', tag: 'calls', access: PARTICIPANTS,
+    summary: 'A fresh room token for an accepted participant of an active call (a doctor is roomAdmin)',
+    params: CallParams, response: RoomAccessSchema,
+    handler: async ({ user, params }) => app.calls.roomAccess(app.db, user, await app.calls.loadVisible(app.db, user, params.id)),
+  });
+}

@@ -1,0 +1,260 @@
+import type { Call, CallParticipant, RoomAccess } from '@telemed/sdk';
+import type { Db } from '../db/database.js';
+import type { Outbox } from '../events/outbox.js';
+import { ApiError } from '../http/errors.js';
+import type { AuthUser } from '../http/route.js';
+import { summarize } from '../quality/quality.repository.js';
+import { issueRoomToken } from '../room-token/room-token.service.js';
+import { assertContacts } from '../user/user.service.js';
+import { findUserById } from '../user/user.repository.js';
+import { addMembers, insertConversation, isMember } from '../conversation/conversation.repository.js';
+import {
+  claimExpiredRinging,
+  findActiveCallsWithExpiredInvites,
+  findCall,
+  findParticipants,
+  insertCall,
+  insertParticipants,
+  listCalls,
+  setParticipantsStatus,
+  updateCall,
+  updateParticipant,
+  type CallFilter,
+  type CallParticipantWithName,
+} from './call.repository.js';
+import type { CallRow, CallType } from './call.table.js';
+
+export interface CallSettings {
+  callTimeoutSeconds: number;
+  roomTokenSecret: string;
+  roomTokenTtlSeconds: number;
+  mediaPublicUrl: string;
+}
+
+function toParticipant(p: CallParticipantWithName): CallParticipant {
+  return {
+    userId: p.user_id,
+    displayName: p.display_name,
+    role: p.role,
+    status: p.status,
+    invitedAt: p.invited_at.toISOString(),
+    acceptedAt: p.accepted_at?.toISOString() ?? null,
+    leftAt: p.left_at?.toISOString() ?? null,
+    mediaSeconds: p.media_seconds,
+    inRoom: p.media_joined_at !== null && (p.media_left_at === null || p.media_left_at < p.media_joined_at),
+  };
+}
+
+export function toCall(row: CallRow, participants: CallParticipantWithName[]): Call {
+  return {
+    id: row.id,
+    type: row.type,
+    status: row.status,
+    initiatorId: row.initiator_id,
+    conversationId: row.conversation_id,
+    createdAt: row.created_at.toISOString(),
+    ringExpiresAt: row.ring_expires_at.toISOString(),
+    startedAt: row.started_at?.toISOString() ?? null,
+    endedAt: row.ended_at?.toISOString() ?? null,
+    durationSeconds: row.duration_seconds,
+    endReason: row.end_reason,
+    participants: participants.filter((p) => p.call_id === row.id).map(toParticipant),
+    qualitySummary: row.quality_summary,
+  };
+}
+
+export interface CallCursor {
+  createdAt: Date;
+  id: string;
+}
+
+export const encodeCallCursor = (row: CallRow): string => Buffer.from(`${row.created_at.toISOString()}|${row.id}`).toString('base64url');
+
+export function decodeCallCursor(cursor: string): CallCursor {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(at ?? '');
+  if (!id || Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new ApiError('VALIDATION_FAILED', 'the cursor is not valid', [{ path: 'cursor', message: 'not a cursor from this API' }]);
+  return { createdAt, id };
+}
+
+/** The call lifecycle: ringing → active → ended, or missed / declined / cancelled. */
+export class CallService {
+  readonly #settings: CallSettings;
+
+  constructor(settings: CallSettings) {
+    this.#settings = settings;
+  }
+
+  async load(db: Db, id: string): Promise<Call> {
+    const row = await findCall(db, id);
+    if (!row) throw new ApiError('NOT_FOUND', 'no such call');
+    return toCall(row, await findParticipants(db, [id]));
+  }
+
+  /** A call the user takes part in (or any call for an admin); 404 otherwise, so ids don't leak. */
+  async loadVisible(db: Db, user: AuthUser, id: string): Promise<Call> {
+    const call = await this.load(db, id);
+    if (user.role !== 'admin' && !call.participants.some((p) => p.userId === user.id)) throw new ApiError('NOT_FOUND', 'no such call');
+    return call;
+  }
+
+  async initiate(trx: Db, outbox: Outbox, user: AuthUser, input: { type: CallType; inviteeIds: string[]; conversationId?: string | undefined }): Promise<Call> {
+    const invitees = await assertContacts(trx, user, input.inviteeIds);
+    const inviteeIds = invitees.map((u) => u.id);
+    let conversationId = input.conversationId;
+    if (conversationId) {
+      if (!(await isMember(trx, conversationId, user.id))) throw new ApiError('NOT_FOUND', 'no such conversation');
+      await addMembers(trx, conversationId, inviteeIds);
+    } else {
+      // Every call gets a conversation, so what is written during the call stays with it.
+      const conversation = await insertConversation(trx, { kind: 'call', title: null, createdBy: user.id });
+      await addMembers(trx, conversation.id, [user.id, ...inviteeIds]);
+      conversationId = conversation.id;
+    }
+    const row = await insertCall(trx, { type: input.type, initiatorId: user.id, conversationId, ringExpiresAt: new Date(Date.now() + this.#settings.callTimeoutSeconds * 1000) });
+    await insertParticipants(trx, row.id, user.id, inviteeIds);
+    const call = await this.load(trx, row.id);
+    outbox.add([user.id, ...inviteeIds], 'call.ringing', { call });
+    return call;
+  }
+
+  async accept(trx: Db, outbox: Outbox, user: AuthUser, id: string): Promise<{ call: Call; access: RoomAccess }> {
+    const row = await this.#lockParticipantCall(trx, user, id);
+    const me = (await findParticipants(trx, [id])).find((p) => p.user_id === user.id)!;
+    if (row.status !== 'ringing' && row.status !== 'active') throw new ApiError('CONFLICT', `the call is ${row.status}`);
+    if (me.status === 'accepted') throw new ApiError('CONFLICT', 'you have already accepted this call');
+    if (me.status !== 'invited') throw new ApiError('CONFLICT', `you have ${me.status} this call; join it instead`);
+    return this.#admit(trx, outbox, user, row, 'call.accepted');
+  }
+
+  /** Joins a running call again after leaving, missing or declining it. */
+  async join(trx: Db, outbox: Outbox, user: AuthUser, id: string): Promise<{ call: Call; access: RoomAccess }> {
+    const row = await this.#lockParticipantCall(trx, user, id);
+    if (row.status !== 'active') throw new ApiError('CONFLICT', row.status === 'ringing' ? 'the call is still ringing; accept it' : `the call is ${row.status}`);
+    return this.#admit(trx, outbox, user, row, 'call.accepted');
+  }
+
+  async #admit(trx: Db, outbox: Outbox, user: AuthUser, row: CallRow, type: 'call.accepted'): Promise<{ call: Call; access: RoomAccess }> {
+    const now = new Date();
+    await updateParticipant(trx, row.id, user.id, { status: 'accepted', accepted_at: now, left_at: null });
+    if (row.status === 'ringing') await updateCall(trx, row.id, { status: 'active', started_at: now });
+    const call = await this.load(trx, row.id);
+    outbox.add(call.participants.map((p) => p.userId), type, { call, userId: user.id });
+    return { call, access: await this.roomAccess(trx, user, call) };
+  }
+
+  async decline(trx: Db, outbox: Outbox, user: AuthUser, id: string): Promise<Call> {
+    const row = await this.#lockParticipantCall(trx, user, id);
+    const participants = await findParticipants(trx, [id]);
+    const me = participants.find((p) => p.user_id === user.id)!;
+    if (me.status !== 'invited' || (row.status !== 'ringing' && row.status !== 'active')) throw new ApiError('CONFLICT', 'there is nothing to decline');
+    await updateParticipant(trx, id, user.id, { status: 'declined' });
+    const stillInvited = participants.some((p) => p.user_id !== user.id && p.role === 'invitee' && (p.status === 'invited' || p.status === 'accepted'));
+    if (row.status === 'ringing' && !stillInvited) {
+      await updateCall(trx, id, { status: 'declined', ended_at: new Date(), end_reason: 'declined' });
+      await setParticipantsStatus(trx, id, ['accepted'], 'left', new Date());
+    }
+    const call = await this.load(trx, id);
+    outbox.add(call.participants.map((p) => p.userId), 'call.declined', { call, userId: user.id });
+    return call;
+  }
+
+  async cancel(trx: Db, outbox: Outbox, user: AuthUser, id: string): Promise<Call> {
+    const row = await this.#lockParticipantCall(trx, user, id);
+    if (row.initiator_id !== user.id) throw new ApiError('FORBIDDEN', 'only the caller can cancel a call');
+    if (row.status !== 'ringing') throw new ApiError('CONFLICT', `the call is ${row.status}`);
+    const now = new Date();
+    await updateCall(trx, id, { status: 'cancelled', ended_at: now, end_reason: 'cancelled' });
+    await setParticipantsStatus(trx, id, ['invited'], 'missed');
+    await setParticipantsStatus(trx, id, ['accepted'], 'left', now);
+    const call = await this.load(trx, id);
+    outbox.add(call.participants.map((p) => p.userId), 'call.cancelled', { call });
+    return call;
+  }
+
+  /** Leaves a call; the call ends when its last accepted participant leaves. */
+  async leave(trx: Db, outbox: Outbox, user: AuthUser, id: string): Promise<Call> {
+    const row = await this.#lockParticipantCall(trx, user, id);
+    if (row.status !== 'active') throw new ApiError('CONFLICT', `the call is ${row.status}`);
+    await updateParticipant(trx, id, user.id, { status: 'left', left_at: new Date() });
+    const remaining = (await findParticipants(trx, [id])).filter((p) => p.status === 'accepted');
+    if (remaining.length <= 1) return this.finish(trx, outbox, row, 'hangup');
+    const call = await this.load(trx, id);
+    outbox.add(call.participants.map((p) => p.userId), 'call.participant_left', { call, userId: user.id });
+    return call;
+  }
+
+  /** Ends the call for everyone (any accepted participant may hang up). */
+  async end(trx: Db, outbox: Outbox, user: AuthUser, id: string): Promise<Call> {
+    const row = await this.#lockParticipantCall(trx, user, id);
+    const me = (await findParticipants(trx, [id])).find((p) => p.user_id === user.id)!;
+    if (row.status === 'ringing' && row.initiator_id === user.id) return this.cancel(trx, outbox, user, id);
+    if (row.status !== 'active') throw new ApiError('CONFLICT', `the call is ${row.status}`);
+    if (me.status !== 'accepted') throw new ApiError('FORBIDDEN', 'only a participant in the call can end it');
+    return this.finish(trx, outbox, row, 'hangup');
+  }
+
+  /** Ends an active call: duration, participants left, quality summary stored. */
+  async finish(trx: Db, outbox: Outbox, row: CallRow, reason: string): Promise<Call> {
+    const now = new Date();
+    const duration = row.started_at ? Math.max(0, Math.round((now.getTime() - row.started_at.getTime()) / 1000)) : 0;
+    const summary = await summarize(trx, row.id);
+    await updateCall(trx, row.id, { status: 'ended', ended_at: now, duration_seconds: duration, end_reason: reason, quality_summary: summary });
+    await setParticipantsStatus(trx, row.id, ['accepted'], 'left', now);
+    await setParticipantsStatus(trx, row.id, ['invited'], 'missed');
+    const call = await this.load(trx, row.id);
+    outbox.add(call.participants.map((p) => p.userId), 'call.ended', { call });
+    return call;
+  }
+
+  /** A fresh room token for an accepted participant of an active call. */
+  async roomAccess(db: Db, user: AuthUser, call: Call): Promise<RoomAccess> {
+    const me = call.participants.find((p) => p.userId === user.id);
+    if (!me || me.status !== 'accepted' || call.status !== 'active') throw new ApiError('FORBIDDEN', 'only accepted participants of an active call get a room token');
+    const row = await findUserById(db, user.id);
+    const { roomTokenSecret, roomTokenTtlSeconds, mediaPublicUrl } = this.#settings;
+    const token = issueRoomToken(roomTokenSecret, {
+      room: call.id,
+      identity: user.id,
+      name: row?.display_name ?? user.id,
+      grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: user.role === 'doctor' },
+      ttlSeconds: roomTokenTtlSeconds,
+    });
+    return { callId: call.id, room: call.id, token, url: mediaPublicUrl, expiresIn: roomTokenTtlSeconds };
+  }
+
+  /** Ring timeout: ringing calls nobody accepted become missed; unanswered invitees of running calls too. */
+  async sweep(trx: Db, outbox: Outbox, now = new Date()): Promise<Call[]> {
+    const changed: Call[] = [];
+    for (const row of await claimExpiredRinging(trx, now, 100)) {
+      await updateCall(trx, row.id, { status: 'missed', ended_at: now, end_reason: 'timeout' });
+      await setParticipantsStatus(trx, row.id, ['invited'], 'missed');
+      await setParticipantsStatus(trx, row.id, ['accepted'], 'left', now);
+      const call = await this.load(trx, row.id);
+      outbox.add(call.participants.map((p) => p.userId), 'call.missed', { call });
+      changed.push(call);
+    }
+    for (const id of await findActiveCallsWithExpiredInvites(trx, now, 100)) {
+      await setParticipantsStatus(trx, id, ['invited'], 'missed');
+      const call = await this.load(trx, id);
+      outbox.add(call.participants.filter((p) => p.status === 'missed').map((p) => p.userId), 'call.missed', { call });
+      changed.push(call);
+    }
+    return changed;
+  }
+
+  async history(db: Db, filter: Omit<CallFilter, 'before' | 'limit'> & { cursor?: string | undefined; limit: number }): Promise<{ items: Call[]; nextCursor: string | null }> {
+    const rows = await listCalls(db, { ...filter, before: filter.cursor ? decodeCallCursor(filter.cursor) : undefined, limit: filter.limit + 1 });
+    const page = rows.slice(0, filter.limit);
+    const participants = await findParticipants(db, page.map((r) => r.id));
+    return { items: page.map((r) => toCall(r, participants)), nextCursor: rows.length > filter.limit ? encodeCallCursor(page[page.length - 1]!) : null };
+  }
+
+  async #lockParticipantCall(trx: Db, user: AuthUser, id: string): Promise<CallRow> {
+    const row = await findCall(trx, id, true);
+    if (!row) throw new ApiError('NOT_FOUND', 'no such call');
+    const participants = await findParticipants(trx, [id]);
+    if (!participants.some((p) => p.user_id === user.id)) throw new ApiError('NOT_FOUND', 'no such call');
+    return row;
+  }
+}

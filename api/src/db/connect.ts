@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, type LogEvent } from 'kysely';
+import pg from 'pg';
+import type { Logger } from '../logger.js';
+import type { Database } from './database.js';
+import { PGliteDialect } from './pglite-dialect.js';
+
+export interface DatabaseOptions {
+  /** A PostgreSQL URL; when absent, PGlite runs in-process with its data under `dir`. */
+  url?: string | undefined;
+  /** PGlite data directory, or `memory://` for a throwaway database. */
+  dir: string;
+  poolSize: number;
+  logger: Logger;
+}
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  kind: 'postgres' | 'pglite';
+  /** Pool gauges for /metrics (PGlite has one session). */
+  poolStats(): { total: number; idle: number; waiting: number };
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+
+/** Opens the database: pg when a URL is given, PGlite otherwise. bigint columns come back as numbers on both. */
+export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  const log = (event: LogEvent): void => {
+    // Parameters are never logged: they may hold secrets or message ciphertext.
+    if (event.level === 'error') options.logger.warn({ err: event.error, ms: Math.round(event.queryDurationMillis) }, 'query failed');
+  };
+  if (options.url) {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize,
+      types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
+    });
+    pool.on('error', (err) => options.logger.warn({ err }, 'idle database client error'));
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
+    return {
+      db,
+      kind: 'postgres',
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+      close: () => db.destroy(),
+    };
+  }
+  if (!options.dir.startsWith('memory://')) fs.mkdirSync(options.dir, { recursive: true });
+  const pglite = await PGlite.create(options.dir, { parsers: { [INT8_OID]: (value: string) => Number(value) } });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), log });
+  return {
+    db,
+    kind: 'pglite',
+    poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
+    close: async () => {
+      await db.destroy();
+      await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { AuditLogTable, NotificationSentTable } from '../audit/audit.table.js';
+import type { RefreshTokenTable } from '../auth/refresh-token.table.js';
+import type { CallParticipantTable, CallTable } from '../call/call.table.js';
+import type { ConversationMemberTable, ConversationTable } from '../conversation/conversation.table.js';
+import type { UserEventTable } from '../events/user-event.table.js';
+import type { MediaEventAppliedTable } from '../media-events/media-event.table.js';
+import type { AttachmentTable, MessageReceiptTable, MessageTable } from '../message/message.table.js';
+import type { PresenceTable } from '../presence/presence.table.js';
+import type { CallQualitySampleTable } from '../quality/quality.table.js';
+import type { CareRelationshipTable, UserTable } from '../user/user.table.js';
+
+export interface Database {
+  users: UserTable;
+  care_relationships: CareRelationshipTable;
+  refresh_tokens: RefreshTokenTable;
+  conversations: ConversationTable;
+  conversation_members: ConversationMemberTable;
+  messages: MessageTable;
+  message_receipts: MessageReceiptTable;
+  attachments: AttachmentTable;
+  calls: CallTable;
+  call_participants: CallParticipantTable;
+  call_quality_samples: CallQualitySampleTable;
+  media_events_applied: MediaEventAppliedTable;
+  presence: PresenceTable;
+  user_events: UserEventTable;
+  audit_log: AuditLogTable;
+  notifications_sent: NotificationSentTable;
+}
+
+/** What repository functions take: the database or a transaction on it. */
+export type Db = Kysely<Database> | Transaction<Database>;

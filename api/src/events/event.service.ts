@@ -1,0 +1,55 @@
+import type { Kysely } from 'kysely';
+import type { AppEvent, AppEventMap, AppEventType, DeliveredAppEvent } from '@telemed/sdk';
+import type { Encryptor } from '../crypto/encryption.js';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import type { BusMessage, EventBus } from './event-bus.js';
+import { findUserEventsAfter, insertUserEvents, type UserEventRow } from './event.repository.js';
+
+/**
+ * Realtime events: stored per recipient (encrypted: payloads can carry message bodies) so a
+ * reconnecting client catches up by cursor, then published on the bus for live delivery.
+ */
+export class EventService {
+  readonly #db: Kysely<Database>;
+  readonly #encryptor: Encryptor;
+  readonly #bus: EventBus;
+  readonly #logger: Logger;
+
+  constructor(db: Kysely<Database>, encryptor: Encryptor, bus: EventBus, logger: Logger) {
+    this.#db = db;
+    this.#encryptor = encryptor;
+    this.#bus = bus;
+    this.#logger = logger;
+  }
+
+  get bus(): EventBus {
+    return this.#bus;
+  }
+
+  /** Stores and publishes one event to each user. Never throws: a failed push must not fail the request. */
+  async emit<K extends AppEventType>(userIds: Iterable<string>, type: K, payload: AppEventMap[K]): Promise<void> {
+    const recipients = [...new Set(userIds)];
+    if (recipients.length === 0) return;
+    try {
+      const rows = await insertUserEvents(
+        this.#db,
+        recipients.map((userId) => ({ userId, type, ...this.#encryptor.encryptJson(payload, `event:${userId}`) })),
+      );
+      const messages: BusMessage[] = rows.map((row) => ({ userId: row.user_id, event: { id: row.id, type, payload, at: row.created_at.toISOString() } as DeliveredAppEvent }));
+      await this.#bus.publish(messages);
+    } catch (err) {
+      this.#logger.error({ err, type }, 'event delivery failed');
+    }
+  }
+
+  async eventsAfter(userId: string, afterId: number, limit: number): Promise<DeliveredAppEvent[]> {
+    const rows = await findUserEventsAfter(this.#db, userId, afterId, limit);
+    return rows.map((row) => this.#toEvent(row));
+  }
+
+  #toEvent(row: UserEventRow): DeliveredAppEvent {
+    const payload = this.#encryptor.decryptJson<AppEvent['payload']>({ keyId: row.key_id, ciphertext: row.payload_ciphertext }, `event:${row.user_id}`);
+    return { id: row.id, type: row.type, payload, at: row.created_at.toISOString() } as DeliveredAppEvent;
+  }
+}

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import type { ApiErrorBody, Call, Conversation, Message, Presence, QualitySample, RoomAccess, Session, User } from '@telemed/sdk';
+
+/**
+ * The JSON resources the API answers with. Each schema is checked at compile time against the
+ * type the browser SDK uses (sdk/src/client/api-types.ts), so the two cannot drift apart.
+ */
+type Same<S extends z.ZodType, T> = [z.output<S>] extends [T] ? ([T] extends [z.output<S>] ? true : false) : false;
+const same = <S extends z.ZodType, T>(schema: S, ok: Same<S, T>): S => {
+  void ok;
+  return schema;
+};
+
+const iso = z.iso.datetime({ offset: true });
+export const Uuid = z.uuid();
+export const RoleSchema = z.enum(['patient', 'doctor', 'admin']);
+
+const UserShape = z.object({ id: z.string(), email: z.string(), role: RoleSchema, displayName: z.string(), createdAt: z.string() }).meta({ id: 'User' });
+export const UserSchema = same<typeof UserShape, User>(UserShape, true);
+
+const SessionShape = z.object({ accessToken: z.string(), accessTokenExpiresIn: z.number().int(), refreshToken: z.string(), user: UserSchema }).meta({ id: 'Session' });
+export const SessionSchema = same<typeof SessionShape, Session>(SessionShape, true);
+
+const QualitySummaryShape = z.object({
+  samples: z.number().int(),
+  worstScore: z.number().nullable(),
+  medianScore: z.number().nullable(),
+  maxLossRatio: z.number().nullable(),
+  medianRttMs: z.number().nullable(),
+  maxRttMs: z.number().nullable(),
+});
+
+const CallParticipantShape = z.object({
+  userId: z.string(),
+  displayName: z.string(),
+  role: z.enum(['initiator', 'invitee']),
+  status: z.enum(['invited', 'accepted', 'declined', 'missed', 'left']),
+  invitedAt: z.string(),
+  acceptedAt: z.string().nullable(),
+  leftAt: z.string().nullable(),
+  mediaSeconds: z.number().int(),
+  inRoom: z.boolean(),
+});
+
+export const CallTypeSchema = z.enum(['video', 'voice']);
+export const CallStatusSchema = z.enum(['ringing', 'active', 'ended', 'missed', 'declined', 'cancelled']);
+
+const CallShape = z
+  .object({
+    id: z.string(),
+    type: CallTypeSchema,
+    status: CallStatusSchema,
+    initiatorId: z.string(),
+    conversationId: z.string().nullable(),
+    createdAt: z.string(),
+    ringExpiresAt: z.string(),
+    startedAt: z.string().nullable(),
+    endedAt: z.string().nullable(),
+    durationSeconds: z.number().int().nullable(),
+    endReason: z.string().nullable(),
+    participants: z.array(CallParticipantShape),
+    qualitySummary: QualitySummaryShape.nullable(),
+  })
+  .meta({ id: 'Call' });
+export const CallSchema = same<typeof CallShape, Call>(CallShape, true);
+
+const RoomAccessShape = z.object({ callId: z.string(), room: z.string(), token: z.string(), url: z.string(), expiresIn: z.number().int() }).meta({ id: 'RoomAccess' });
+export const RoomAccessSchema = same<typeof RoomAccessShape, RoomAccess>(RoomAccessShape, true);
+
+const ConversationShape = z
+  .object({
+    id: z.string(),
+    kind: z.enum(['direct', 'group', 'call']),
+    title: z.string().nullable(),
+    createdAt: z.string(),
+    lastMessageAt: z.string().nullable(),
+    unreadCount: z.number().int(),
+    members: z.array(z.object({ userId: z.string(), displayName: z.string(), role: RoleSchema, lastReadMessageId: z.number().int(), lastDeliveredMessageId: z.number().int() })),
+  })
+  .meta({ id: 'Conversation' });
+export const ConversationSchema = same<typeof ConversationShape, Conversation>(ConversationShape, true);
+
+const MessageShape = z
+  .object({ id: z.number().int(), conversationId: z.string(), senderId: z.string(), clientId: z.string(), body: z.string(), attachmentId: z.string().nullable(), createdAt: z.string() })
+  .meta({ id: 'Message' });
+export const MessageSchema = same<typeof MessageShape, Message>(MessageShape, true);
+
+const PresenceShape = z.object({ userId: z.string(), status: z.enum(['online', 'away', 'busy', 'in_call', 'offline']), lastSeenAt: z.string().nullable() }).meta({ id: 'Presence' });
+export const PresenceSchema = same<typeof PresenceShape, Presence>(PresenceShape, true);
+
+const QualitySampleShape = z
+  .object({
+    source: z.enum(['server', 'client']),
+    identity: z.string(),
+    trackId: z.string(),
+    direction: z.enum(['in', 'out']),
+    kind: z.string(),
+    sampledAt: z.string(),
+    score: z.number().nullable(),
+    bitrateBps: z.number(),
+    packetsLost: z.number().int(),
+    lossRatio: z.number().nullable(),
+    jitterMs: z.number().nullable(),
+    rttMs: z.number().nullable(),
+    framesPerSecond: z.number().nullable(),
+    frameWidth: z.number().int().nullable(),
+    frameHeight: z.number().int().nullable(),
+  })
+  .meta({ id: 'QualitySample' });
+export const QualitySampleSchema = same<typeof QualitySampleShape, QualitySample>(QualitySampleShape, true);
+
+const ErrorShape = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() });
+export const ErrorBodySchema = same<typeof ErrorShape, ApiErrorBody>(ErrorShape, true);
+
+export const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+export { iso as IsoDateTime };

@@ -1,0 +1,91 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { type z } from 'zod';
+import type { Role } from '../user/user.table.js';
+import { readJson } from './body.js';
+import { ApiError } from './errors.js';
+
+/** Who may call a route: anyone, the media server (signed webhook), or signed-in users of these roles. */
+export type Access = 'public' | 'media-server' | readonly Role[];
+
+export const ALL_ROLES = ['patient', 'doctor', 'admin'] as const satisfies readonly Role[];
+
+export interface AuthUser {
+  id: string;
+  role: Role;
+}
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type Schema = z.ZodType;
+type Out<S> = S extends Schema ? z.output<S> : undefined;
+
+export interface RouteInput<A extends Access, P, Q, B> {
+  ctx: Context;
+  user: A extends readonly Role[] ? AuthUser : undefined;
+  params: Out<P>;
+  query: Out<Q>;
+  body: Out<B>;
+}
+
+export interface RouteSpec<A extends Access, P extends Schema | undefined, Q extends Schema | undefined, B extends Schema | undefined, R extends Schema | undefined> {
+  method: Method;
+  /** Koa-style path (`/api/calls/:id`). */
+  path: string;
+  tag: string;
+  summary: string;
+  access: A;
+  params?: P;
+  query?: Q;
+  /** JSON body schema. Routes that read their body themselves (uploads, webhooks) leave it out. */
+  body?: B;
+  /** The JSON answer's schema (for the OpenAPI document); no schema means 204 No Content. */
+  response?: R;
+  status?: number;
+  /** Extra request body description for routes that read the body themselves. */
+  rawBody?: { contentType: string; description: string };
+  bodyLimitBytes?: number;
+  handler(input: RouteInput<A, P, Q, B>): Promise<R extends Schema ? z.input<R> : void>;
+}
+
+export type AnyRouteSpec = RouteSpec<Access, Schema | undefined, Schema | undefined, Schema | undefined, Schema | undefined>;
+
+export type Authenticate = (ctx: Context) => Promise<AuthUser>;
+
+/** Every API route in one list: registered on the Koa router and described in the OpenAPI document. */
+export class RouteRegistry {
+  readonly router = new Router();
+  readonly #specs: AnyRouteSpec[] = [];
+  readonly #authenticate: Authenticate;
+
+  constructor(authenticate: Authenticate) {
+    this.#authenticate = authenticate;
+  }
+
+  get specs(): readonly AnyRouteSpec[] {
+    return this.#specs;
+  }
+
+  define<A extends Access, P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, B extends Schema | undefined = undefined, R extends Schema | undefined = undefined>(
+    spec: RouteSpec<A, P, Q, B, R>,
+  ): void {
+    this.#specs.push(spec as unknown as AnyRouteSpec);
+    this.router[spec.method](spec.path, async (ctx) => {
+      let user: AuthUser | undefined;
+      if (Array.isArray(spec.access)) {
+        user = await this.#authenticate(ctx);
+        if (!(spec.access as readonly Role[]).includes(user.role)) throw new ApiError('FORBIDDEN', `this route is for: ${spec.access.join(', ')}`);
+      }
+      const params = spec.params ? spec.params.parse(ctx.params) : undefined;
+      const query = spec.query ? spec.query.parse(ctx.query) : undefined;
+      const body = spec.body ? spec.body.parse(await readJson(ctx, spec.bodyLimitBytes)) : undefined;
+      const input = { ctx, user, params, query, body } as unknown as RouteInput<A, P, Q, B>;
+      const result = await spec.handler(input);
+      if (spec.response) {
+        ctx.status = spec.status ?? 200;
+        ctx.body = result;
+      } else if (ctx.body === undefined) {
+        ctx.status = 204;
+      }
+    });
+  }
+}

@@ -1,0 +1,68 @@
+import type { Transaction } from 'kysely';
+import type { Insertable } from 'kysely';
+import type { Call, MediaEvent } from '@telemed/sdk';
+import type { CallService } from '../call/call.service.js';
+import { findCall, findParticipants, updateParticipant } from '../call/call.repository.js';
+import type { Database } from '../db/database.js';
+import type { Outbox } from '../events/outbox.js';
+import { insertSamples } from '../quality/quality.repository.js';
+import type { CallQualitySampleTable } from '../quality/quality.table.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export type ApplyResult = 'applied' | 'duplicate' | 'ignored';
+
+/**
+ * Applies one media server event to the call records, once: (roomId, seq) is recorded in the same
+ * transaction, so a retried batch changes nothing. The room id is the call id.
+ */
+export async function applyMediaEvent(trx: Transaction<Database>, outbox: Outbox, calls: CallService, event: MediaEvent, changed: Map<string, Call>): Promise<ApplyResult> {
+  const inserted = await trx
+    .insertInto('media_events_applied')
+    .values({ room_id: event.roomId, seq: event.seq, type: event.type })
+    .onConflict((oc) => oc.columns(['room_id', 'seq']).doNothing())
+    .returning('seq')
+    .executeTakeFirst();
+  if (!inserted) return 'duplicate';
+  if (!UUID.test(event.roomId)) return 'ignored'; // a development room (dev room tokens), not a call
+  const call = await findCall(trx, event.roomId, true);
+  if (!call) return 'ignored';
+  const at = new Date(event.at);
+  switch (event.type) {
+    case 'participant_joined': {
+      const p = (await findParticipants(trx, [call.id])).find((x) => x.user_id === event.identity);
+      if (!p) return 'ignored';
+      await updateParticipant(trx, call.id, event.identity, { media_joined_at: at });
+      const fresh = await calls.load(trx, call.id);
+      outbox.add(fresh.participants.map((x) => x.userId), 'call.participant_joined', { call: fresh, userId: event.identity });
+      changed.set(call.id, fresh);
+      return 'applied';
+    }
+    case 'participant_left': {
+      const p = (await findParticipants(trx, [call.id])).find((x) => x.user_id === event.identity);
+      if (!p) return 'ignored';
+      const seconds = p.media_joined_at && (!p.media_left_at || p.media_left_at < p.media_joined_at) ? Math.max(0, Math.round((at.getTime() - p.media_joined_at.getTime()) / 1000)) : 0;
+      await updateParticipant(trx, call.id, event.identity, { media_left_at: at, media_seconds: p.media_seconds + seconds });
+      const fresh = await calls.load(trx, call.id);
+      outbox.add(fresh.participants.map((x) => x.userId), 'call.participant_left', { call: fresh, userId: event.identity });
+      changed.set(call.id, fresh);
+      return 'applied';
+    }
+    case 'room_finished': {
+      if (call.status !== 'active') return 'ignored';
+      changed.set(call.id, await calls.finish(trx, outbox, call, `room_${event.reason}`));
+      return 'applied';
+    }
+    case 'track_stats': {
+      const rows: Insertable<CallQualitySampleTable>[] = event.samples.map((s) => ({
+        call_id: call.id, source: 'server', identity: s.identity, track_id: s.trackId, direction: s.direction, kind: s.kind,
+        sampled_at: new Date(s.sampledAt), score: s.score, bitrate_bps: s.bitrateBps, packets_lost: s.packetsLost, loss_ratio: s.lossRatio,
+        jitter_ms: s.jitterMs, rtt_ms: s.rttMs, frames_per_second: null, frame_width: null, frame_height: null,
+      }));
+      await insertSamples(trx, rows);
+      return 'applied';
+    }
+    default:
+      return 'applied'; // room_started, track_published/unpublished: recorded for idempotency only
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The REST API's resources as JSON, shared by the API (which checks its zod schemas against these
+ * types at compile time) and the browser client. Times are ISO 8601 strings.
+ */
+
+export type Role = 'patient' | 'doctor' | 'admin';
+
+export interface User {
+  id: string;
+  email: string;
+  role: Role;
+  displayName: string;
+  createdAt: string;
+}
+
+export interface Session {
+  accessToken: string;
+  /** Seconds until the access token expires. */
+  accessTokenExpiresIn: number;
+  refreshToken: string;
+  user: User;
+}
+
+export type CallType = 'video' | 'voice';
+export type CallStatus = 'ringing' | 'active' | 'ended' | 'missed' | 'declined' | 'cancelled';
+export type CallParticipantStatus = 'invited' | 'accepted' | 'declined' | 'missed' | 'left';
+
+export interface CallParticipant {
+  userId: string;
+  displayName: string;
+  role: 'initiator' | 'invitee';
+  status: CallParticipantStatus;
+  invitedAt: string;
+  acceptedAt: string | null;
+  leftAt: string | null;
+  /** Seconds this participant was connected to the media server. */
+  mediaSeconds: number;
+  inRoom: boolean;
+}
+
+export interface QualitySummary {
+  samples: number;
+  worstScore: number | null;
+  medianScore: number | null;
+  maxLossRatio: number | null;
+  medianRttMs: number | null;
+  maxRttMs: number | null;
+}
+
+export interface Call {
+  id: string;
+  type: CallType;
+  status: CallStatus;
+  initiatorId: string;
+  conversationId: string | null;
+  createdAt: string;
+  ringExpiresAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  durationSeconds: number | null;
+  endReason: string | null;
+  participants: CallParticipant[];
+  qualitySummary: QualitySummary | null;
+}
+
+/** What an accepted participant needs to join the media room. */
+export interface RoomAccess {
+  callId: string;
+  room: string;
+  token: string;
+  /** The media server's signaling URL. */
+  url: string;
+  expiresIn: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export type ConversationKind = 'direct' | 'group' | 'call';
+
+export interface ConversationMember {
+  userId: string;
+  displayName: string;
+  role: Role;
+  lastReadMessageId: number;
+  lastDeliveredMessageId: number;
+}
+
+export interface Conversation {
+  id: string;
+  kind: ConversationKind;
+  title: string | null;
+  createdAt: string;
+  lastMessageAt: string | null;
+  members: ConversationMember[];
+  unreadCount: number;
+}
+
+export interface Message {
+  id: number;
+  conversationId: string;
+  senderId: string;
+  clientId: string;
+  body: string;
+  attachmentId: string | null;
+  createdAt: string;
+}
+
+export type PresenceStatus = 'online' | 'away' | 'busy' | 'in_call' | 'offline';
+
+export interface Presence {
+  userId: string;
+  status: PresenceStatus;
+  lastSeenAt: string | null;
+}
+
+export interface QualitySample {
+  source: 'server' | 'client';
+  identity: string;
+  trackId: string;
+  direction: 'in' | 'out';
+  kind: string;
+  sampledAt: string;
+  score: number | null;
+  bitrateBps: number;
+  packetsLost: number;
+  lossRatio: number | null;
+  jitterMs: number | null;
+  rttMs: number | null;
+  framesPerSecond: number | null;
+  frameWidth: number | null;
+  frameHeight: number | null;
+}
+
+/** The API's error body: `{ error: ApiErrorBody }`. */
+export interface ApiErrorBody {
+  code: string;
+  message: string;
+  details?: unknown;
+}

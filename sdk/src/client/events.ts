@@ -1,0 +1,33 @@
+import type { Call, Message, Presence } from './api-types.js';
+
+/**
+ * Realtime events pushed over `WS /events`, one map as the only definition: event name → payload.
+ * Each delivered event is `{ id, type, payload, at }`; `id` is the cursor to resume after.
+ */
+export interface AppEventMap {
+  'presence.updated': Presence;
+  'message.created': { message: Message };
+  'message.delivered': { conversationId: string; userId: string; upToMessageId: number };
+  'message.read': { conversationId: string; userId: string; upToMessageId: number };
+  'call.ringing': { call: Call };
+  'call.accepted': { call: Call; userId: string };
+  'call.declined': { call: Call; userId: string };
+  'call.cancelled': { call: Call };
+  'call.ended': { call: Call };
+  'call.missed': { call: Call };
+  'call.participant_joined': { call: Call; userId: string };
+  'call.participant_left': { call: Call; userId: string };
+}
+
+export type AppEventType = keyof AppEventMap;
+
+export type AppEvent = { [K in AppEventType]: { type: K; payload: AppEventMap[K] } }[AppEventType];
+
+export type DeliveredAppEvent = AppEvent & { id: number; at: string };
+
+/** Frames the server sends on `/events`. */
+export type EventsServerFrame =
+  | { kind: 'event'; event: DeliveredAppEvent }
+  /** Sent once the catch-up replay is done; `cursor` is the newest id replayed (or the one given). */
+  | { kind: 'ready'; cursor: number; truncated: boolean }
+  | { kind: 'error'; code: string; message: string };

@@ -1,0 +1,2 @@
+export type * from './api-types.js';
+export type * from './events.js';
