@@ -1,6 +1,6 @@
 // The development call page: fetch a room token from the API's dev endpoint, join, publish camera
 // and microphone, and show every participant's tracks. Uses only the SDK's public entry.
-import { Room, TelemedError, type RemoteParticipant, type RemoteTrack } from '@telemed/sdk';
+import { Room, TelemedError, type ChatMessage, type RemoteParticipant, type RemoteTrack } from '@telemed/sdk';
 import { checkBrowserSupport, UnsupportedBrowserError, type BrowserSupport } from '@telemed/sdk';
 import { showUnsupportedBrowser } from './unsupported.js';
 
@@ -22,6 +22,12 @@ const joinButton = $<HTMLButtonElement>('join');
 const leaveButton = $<HTMLButtonElement>('leave');
 const status = $<HTMLParagraphElement>('status');
 const grid = $<HTMLElement>('grid');
+const micButton = $<HTMLButtonElement>('mic');
+const cameraButton = $<HTMLButtonElement>('camera');
+const screenButton = $<HTMLButtonElement>('screen');
+const chatForm = $<HTMLFormElement>('chat-form');
+const chatInput = $<HTMLInputElement>('chat-input');
+const chatLog = $<HTMLOListElement>('chat-log');
 
 const params = new URLSearchParams(location.search);
 roomInput.value = params.get('room') ?? roomInput.value;
@@ -33,8 +39,14 @@ let room: Room | undefined;
 interface PageHandle {
   room: Room | undefined;
   error: { code: string; message: string } | undefined;
+  /** The last error of a control (publish, mute, screen share), e.g. FORBIDDEN without canPublish. */
+  controlError: { code: string; message: string } | undefined;
+  /** Every chat message received, in order. */
+  chat: ChatMessage[];
+  /** Every connection state the room went through. */
+  states: string[];
 }
-const handle: PageHandle = { room: undefined, error: undefined };
+const handle: PageHandle = { room: undefined, error: undefined, controlError: undefined, chat: [], states: [] };
 (window as unknown as { telemed: PageHandle }).telemed = handle;
 
 function tile(id: string, label: string, local = false): HTMLElement {
@@ -78,13 +90,22 @@ async function join(): Promise<void> {
   room = current;
   handle.room = current;
   handle.error = undefined;
-  current.on('connectionStateChanged', (state) => (status.textContent = state === 'connected' ? `Connected to ${current.name ?? ''}` : state));
+  current.on('connectionStateChanged', (state) => {
+    handle.states.push(state);
+    status.textContent = state === 'connected' ? `Connected to ${current.name ?? ''}` : state;
+  });
+  current.on('chatMessage', (message, from) => {
+    handle.chat.push(message);
+    appendChat(from.name, message.text);
+  });
   current.on('trackSubscribed', showRemoteTrack);
   current.on('trackUnsubscribed', (track) => track.detach().forEach((element) => element.remove()));
   current.on('participantLeft', (participant) => document.getElementById(`tile-${participant.sid}`)?.remove());
+  current.on('reconnected', () => refreshLocalTiles(current));
   current.on('disconnected', (error) => {
     status.textContent = error ? `Disconnected: ${error.message}` : 'Disconnected';
     grid.replaceChildren();
+    setControlsEnabled(false);
     joinButton.disabled = false;
     leaveButton.disabled = true;
   });
@@ -94,13 +115,14 @@ async function join(): Promise<void> {
     const { token, url } = given ? { token: given, url: params.get('url') ?? '' } : await requestToken(roomInput.value, nameInput.value);
     await current.connect(url, token);
     leaveButton.disabled = false;
-    const local = current.localParticipant;
-    const camera = await local.setCameraEnabled(true);
-    await local.setMicrophoneEnabled(true);
-    if (camera) {
-      const video = camera.attach();
-      video.muted = true;
-      tile(local.sid, local.name, true).prepend(video);
+    setControlsEnabled(true);
+    // ?publish=0 joins as a viewer (e.g. a token without canPublish).
+    if (params.get('publish') !== '0') {
+      await control(async () => {
+        await current.localParticipant.setCameraEnabled(true);
+        await current.localParticipant.setMicrophoneEnabled(true);
+      });
+      refreshLocalTiles(current);
     }
   } catch (error) {
     handle.error = error instanceof TelemedError ? { code: error.code, message: error.message } : { code: 'UNKNOWN', message: String(error) };
@@ -119,6 +141,73 @@ function cannotCall(support: BrowserSupport): void {
 }
 const support = checkBrowserSupport();
 if (!support.calls) cannotCall(support);
+
+function appendChat(from: string, text: string): void {
+  const item = document.createElement('li');
+  item.textContent = `${from}: ${text}`;
+  chatLog.append(item);
+}
+
+function setControlsEnabled(enabled: boolean): void {
+  for (const button of [micButton, cameraButton, screenButton]) button.disabled = !enabled;
+  chatInput.disabled = !enabled;
+}
+
+/** Shows the local camera and screen share (again after a rejoin, when they got new sids). */
+function refreshLocalTiles(current: Room): void {
+  for (const element of document.querySelectorAll('.tile.local')) element.remove();
+  const local = current.localParticipant;
+  for (const track of local.tracks) {
+    if (track.kind !== 'video') continue;
+    track.detach();
+    const video = track.attach();
+    video.muted = true;
+    video.dataset.source = track.source;
+    tile(`${local.sid}-${track.source}`, track.source === 'screenShare' ? `${local.name} screen` : local.name, true).prepend(video);
+  }
+  micButton.textContent = local.getTrack('microphone')?.isMuted ? 'Unmute' : 'Mute';
+  cameraButton.textContent = local.getTrack('camera') ? 'Camera off' : 'Camera on';
+  screenButton.textContent = local.getTrack('screenShare') ? 'Stop sharing' : 'Share screen';
+}
+
+/** Runs a control action; a failure is shown and kept for automation instead of leaving the call. */
+async function control(action: () => Promise<unknown>): Promise<void> {
+  try {
+    handle.controlError = undefined;
+    await action();
+  } catch (error) {
+    handle.controlError = error instanceof TelemedError ? { code: error.code, message: error.message } : { code: 'UNKNOWN', message: String(error) };
+    status.textContent = `${handle.controlError.code}: ${handle.controlError.message}`;
+  }
+  if (room?.state === 'connected') refreshLocalTiles(room);
+}
+
+micButton.addEventListener('click', () => void control(async () => {
+  const mic = room?.localParticipant.getTrack('microphone');
+  if (!mic) await room?.localParticipant.setMicrophoneEnabled(true);
+  else if (mic.isMuted) await mic.unmute();
+  else await mic.mute();
+}));
+cameraButton.addEventListener('click', () => void control(async () => {
+  const local = room?.localParticipant;
+  await local?.setCameraEnabled(!local.getTrack('camera'));
+}));
+screenButton.addEventListener('click', () => void control(async () => {
+  const local = room?.localParticipant;
+  const track = await local?.setScreenShareEnabled(!local.getTrack('screenShare'));
+  track?.once('ended', () => room && refreshLocalTiles(room));
+}));
+chatForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const text = chatInput.value.trim();
+  if (!text || !room) return;
+  chatInput.value = '';
+  void control(async () => {
+    await room?.sendChatMessage(text);
+    appendChat('you', text);
+  });
+});
+setControlsEnabled(false);
 
 form.addEventListener('submit', (event) => {
   event.preventDefault();

@@ -1,7 +1,10 @@
 import { parseConfig, type MediaServerConfig, type MediaServerOptions } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { RoomManager } from './RoomManager.js';
+import { MediaEventReporter } from './events/MediaEventReporter.js';
+import { reportRoomEvents } from './events/MediaEventWiring.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
+import { StatsSampler } from './StatsSampler.js';
 import { WorkerPool } from './WorkerPool.js';
 
 /** The media server process: worker pool, rooms and the signaling front, started and stopped together. */
@@ -11,6 +14,8 @@ export class MediaServer {
   #pool: WorkerPool | undefined;
   #rooms: RoomManager | undefined;
   #signaling: SignalingServer | undefined;
+  #reporter: MediaEventReporter | undefined;
+  #sampler: StatsSampler | undefined;
   #port: number | undefined;
 
   constructor(options: MediaServerOptions, logger?: Logger) {
@@ -36,8 +41,26 @@ export class MediaServer {
     this.#rooms = new RoomManager({
       pool: this.#pool,
       maxParticipantsPerRoom: config.maxParticipantsPerRoom,
-      emptyRoomGraceMs: 10_000,
+      emptyRoomGraceMs: config.emptyRoomGraceMs,
+      maxRoomDurationMs: config.maxCallDurationSec * 1000,
       logger: logger.child({ component: 'RoomManager' }),
+    });
+    if (config.apiInternalUrl && config.webhookSecret) {
+      this.#reporter = new MediaEventReporter({
+        url: config.apiInternalUrl,
+        secret: config.webhookSecret,
+        node: config.nodeId,
+        logger: logger.child({ component: 'MediaEventReporter' }),
+      });
+      reportRoomEvents(this.#rooms, this.#reporter);
+    } else {
+      logger.info('media events disabled (set API_INTERNAL_URL and MEDIA_WEBHOOK_SECRET to enable)');
+    }
+    this.#sampler = new StatsSampler({
+      rooms: this.#rooms,
+      intervalMs: config.statsIntervalMs,
+      ...(this.#reporter ? { reporter: this.#reporter } : {}),
+      logger: logger.child({ component: 'StatsSampler' }),
     });
     this.#signaling = new SignalingServer({
       host: config.host,
@@ -46,6 +69,8 @@ export class MediaServer {
       ...(config.serviceSecret ? { serviceSecret: config.serviceSecret } : {}),
       rooms: this.#rooms,
       pool: this.#pool,
+      sampler: this.#sampler,
+      resumeGraceMs: config.resumeGraceMs,
       logger: logger.child({ component: 'SignalingServer' }),
     });
     this.#port = await this.#signaling.listen();
@@ -54,7 +79,11 @@ export class MediaServer {
 
   async stop(): Promise<void> {
     await this.#signaling?.close();
+    this.#sampler?.close();
     this.#rooms?.close();
+    // Give the final room/participant events a moment to reach the API; never wait long.
+    if (this.#reporter) await Promise.race([this.#reporter.idle(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    this.#reporter?.close();
     this.#pool?.close();
   }
 }

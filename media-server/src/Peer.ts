@@ -6,6 +6,7 @@ import type {
   ServerNotifications,
   TrackSource,
 } from '@telemed/sdk/protocol';
+import { randomBytes } from 'node:crypto';
 import { MediaServerError } from './errors.js';
 
 export interface PeerOptions {
@@ -34,6 +35,10 @@ export class Peer {
   readonly transports = new Map<string, types.WebRtcTransport>();
   readonly producers = new Map<string, types.Producer<ProducerAppData>>();
   readonly consumers = new Map<string, types.Consumer>();
+  readonly dataProducers = new Map<string, types.DataProducer>();
+  readonly dataConsumers = new Map<string, types.DataConsumer>();
+  /** Proves a reconnecting socket owns this session (sent in the welcome, only to this peer). */
+  readonly resumeKey = randomBytes(18).toString('base64url');
   rtpCapabilities: types.RtpCapabilities | undefined;
   #state: PeerState = 'connected';
 
@@ -79,6 +84,12 @@ export class Peer {
     return producer;
   }
 
+  dataProducer(id: string): types.DataProducer {
+    const dataProducer = this.dataProducers.get(id);
+    if (!dataProducer) throw MediaServerError.notFound('data producer', id);
+    return dataProducer;
+  }
+
   consumer(id: string): types.Consumer {
     const consumer = this.consumers.get(id);
     if (!consumer) throw MediaServerError.notFound('consumer', id);
@@ -107,5 +118,7 @@ export class Peer {
     this.transports.clear();
     this.producers.clear();
     this.consumers.clear();
+    this.dataProducers.clear();
+    this.dataConsumers.clear();
   }
 }

@@ -9,6 +9,8 @@ export interface RoomManagerOptions {
   maxParticipantsPerRoom: number;
   /** How long an empty room stays open for a participant to come back, in ms. */
   emptyRoomGraceMs: number;
+  /** A room closes this long after it was created, ms (MAX_CALL_DURATION). */
+  maxRoomDurationMs: number;
   logger: Logger;
 }
 
@@ -17,10 +19,11 @@ export type RoomManagerEvents = {
   roomclosed: [Room];
 };
 
-interface RoomEntry {
+export interface RoomEntry {
   room: Room;
   worker: PooledWorker;
   emptyTimer?: NodeJS.Timeout;
+  durationTimer?: NodeJS.Timeout;
 }
 
 /** Creates rooms on the least-loaded worker and closes them when they stay empty. */
@@ -33,7 +36,7 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
     super();
     this.#options = options;
     options.pool.on('workerdied', (worker) => {
-      for (const entry of [...this.#rooms.values()]) if (entry.worker === worker) entry.room.close();
+      for (const entry of [...this.#rooms.values()]) if (entry.worker === worker) entry.room.close('worker_died');
     });
   }
 
@@ -69,15 +72,28 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
       worker.routers--;
       throw error;
     }
-    const room = new Room({ id: roomId, router, maxParticipants: maxParticipantsPerRoom, logger: logger.child({ component: 'Room', roomId }) });
+    let room: Room;
+    try {
+      room = await Room.create({ id: roomId, router, maxParticipants: maxParticipantsPerRoom, logger: logger.child({ component: 'Room', roomId }) });
+    } catch (error) {
+      router.close();
+      worker.routers--;
+      throw error;
+    }
     const entry: RoomEntry = { room, worker };
+    entry.durationTimer = setTimeout(() => {
+      logger.info({ roomId }, 'room reached its maximum duration');
+      room.close('max_duration');
+    }, this.#options.maxRoomDurationMs);
+    entry.durationTimer.unref();
     this.#rooms.set(roomId, entry);
     room.on('peerleft', () => this.#scheduleCloseIfEmpty(entry));
-    room.on('close', () => {
+    room.on('close', (reason) => {
       worker.routers--;
       clearTimeout(entry.emptyTimer);
+      clearTimeout(entry.durationTimer);
       if (this.#rooms.get(roomId) === entry) this.#rooms.delete(roomId);
-      logger.info({ roomId }, 'room closed');
+      logger.info({ roomId, reason }, 'room closed');
       this.emit('roomclosed', room);
     });
     logger.info({ roomId, workerIndex: worker.index }, 'room created');
@@ -98,12 +114,12 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
     if (entry.room.peers.size > 0 || entry.room.closed) return;
     clearTimeout(entry.emptyTimer);
     entry.emptyTimer = setTimeout(() => {
-      if (entry.room.peers.size === 0) entry.room.close();
+      if (entry.room.peers.size === 0) entry.room.close('empty');
     }, this.#options.emptyRoomGraceMs);
     entry.emptyTimer.unref();
   }
 
   close(): void {
-    for (const { room } of [...this.#rooms.values()]) room.close();
+    for (const { room } of [...this.#rooms.values()]) room.close('shutdown');
   }
 }

@@ -23,8 +23,10 @@ export interface PooledWorker {
 }
 
 export type WorkerPoolEvents = {
-  /** A worker died; its routers (and so its rooms) are gone. */
+  /** A worker died; its routers (and so its rooms) are gone. A replacement is being started. */
   workerdied: [PooledWorker, Error];
+  /** A dead worker's replacement is up (same index and port). */
+  workerreplaced: [PooledWorker];
 };
 
 /** One mediasoup worker per core, each with a WebRtcServer on its own UDP/TCP port. */
@@ -85,9 +87,29 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     worker.on('died', (error) => {
       logger.error({ workerIndex: index, pid: worker.pid, err: error }, 'mediasoup worker died');
       this.emit('workerdied', pooled, error);
+      void this.#replace(index);
     });
     logger.info({ workerIndex: index, pid: worker.pid, port }, 'mediasoup worker started');
     return pooled;
+  }
+
+  /** Starts a new worker in a dead one's slot at once; retried with backoff while it fails. */
+  async #replace(index: number, attempt = 0): Promise<void> {
+    if (this.#closed) return;
+    try {
+      const replacement = await this.#startWorker(index);
+      if (this.#closed) {
+        replacement.worker.close();
+        return;
+      }
+      this.#workers[index] = replacement;
+      this.#options.logger.info({ workerIndex: index, pid: replacement.worker.pid }, 'mediasoup worker replaced');
+      this.emit('workerreplaced', replacement);
+    } catch (error) {
+      const delay = Math.min(10_000, 250 * 2 ** attempt);
+      this.#options.logger.error({ err: error, workerIndex: index, retryInMs: delay }, 'could not replace a dead mediasoup worker');
+      setTimeout(() => void this.#replace(index, attempt + 1), delay).unref();
+    }
   }
 
   close(): void {

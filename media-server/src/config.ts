@@ -19,6 +19,20 @@ const ConfigSchema = z.object({
   /** Secret for service requests (room stats) from the API and tests. */
   serviceSecret: z.string().min(16).optional(),
   maxParticipantsPerRoom: z.coerce.number().int().min(2).default(50),
+  /** A call ends this many seconds after its room was created (MAX_CALL_DURATION). */
+  maxCallDurationSec: z.coerce.number().int().min(1).default(3600),
+  /** An empty room stays open this long for someone to come back, ms. */
+  emptyRoomGraceMs: z.coerce.number().int().min(0).default(10_000),
+  /** A participant whose signaling socket dropped may resume its session within this time, ms. */
+  resumeGraceMs: z.coerce.number().int().min(0).default(20_000),
+  /** Producer/consumer/transport stats sampling period, ms. */
+  statsIntervalMs: z.coerce.number().int().min(200).default(5_000),
+  /** The API's internal base URL for media events; events are disabled without it and a secret. */
+  apiInternalUrl: z.string().url().optional(),
+  /** HS256 secret for media events (MEDIA_WEBHOOK_SECRET). */
+  webhookSecret: z.string().min(16).optional(),
+  /** This node's name in media events. */
+  nodeId: z.string().min(1).default(os.hostname()),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   workerBin: z.string().optional(),
 });
@@ -43,6 +57,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): MediaServer
     roomTokenSecret: pick('ROOM_TOKEN_SECRET') as string,
     serviceSecret: pick('MEDIA_SERVICE_SECRET'),
     maxParticipantsPerRoom: pick('MAX_PARTICIPANTS_PER_ROOM') as unknown as number,
+    maxCallDurationSec: pick('MAX_CALL_DURATION') as unknown as number,
+    emptyRoomGraceMs: pick('MEDIA_EMPTY_ROOM_GRACE_MS') as unknown as number,
+    resumeGraceMs: pick('MEDIA_RESUME_GRACE_MS') as unknown as number,
+    statsIntervalMs: pick('MEDIA_STATS_INTERVAL_MS') as unknown as number,
+    apiInternalUrl: pick('API_INTERNAL_URL'),
+    webhookSecret: pick('MEDIA_WEBHOOK_SECRET'),
+    nodeId: pick('MEDIA_NODE_ID'),
     logLevel: pick('LOG_LEVEL') as MediaServerConfig['logLevel'] | undefined,
     workerBin: pick('MEDIASOUP_WORKER_BIN'),
   });

@@ -2,20 +2,25 @@ import type { types as msTypes } from 'mediasoup-client';
 import { deviceErrorFrom, TelemedError } from './errors.js';
 import { LocalTrack } from './LocalTrack.js';
 import { Participant } from './Participant.js';
+import type { RoomGrants } from './protocol/token.js';
 import type { SignalClient } from './SignalClient.js';
 import { Track } from './Track.js';
 
 export type LocalParticipantEvents = {
   trackPublished: [LocalTrack];
   trackUnpublished: [LocalTrack];
+  /** A room admin muted one of your tracks; unmute it yourself when asked to speak. */
+  trackMutedByAdmin: [LocalTrack];
 };
 
-/** Camera simulcast: three spatial layers the SFU picks from per subscriber. */
+/** Camera simulcast: three spatial layers the SFU picks from per subscriber (180p/360p/720p of a 720p camera). */
 const CAMERA_ENCODINGS: RTCRtpEncodingParameters[] = [
   { rid: 'r0', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
   { rid: 'r1', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
   { rid: 'r2', scaleResolutionDownBy: 1, maxBitrate: 1_200_000 },
 ];
+/** Screen share: one sharp layer; text must stay readable, so resolution wins over frame rate. */
+const SCREEN_ENCODINGS: RTCRtpEncodingParameters[] = [{ maxBitrate: 1_500_000 }];
 
 export interface PublishOptions {
   source: Track.Source;
@@ -24,6 +29,7 @@ export interface PublishOptions {
 interface PublishContext {
   sendTransport: msTypes.Transport | undefined;
   signal: SignalClient;
+  grants: RoomGrants;
 }
 
 /** This device's user in the room: captures and publishes tracks. */
@@ -35,9 +41,22 @@ export class LocalParticipant extends Participant<LocalParticipantEvents, LocalT
     super(sid, identity, name);
   }
 
-  /** @internal */
-  handleConnected(context: PublishContext): void {
+  /** @internal A (re)joined session: publish through its send transport. */
+  handleConnected(sid: string, context: PublishContext): void {
+    this.setSid(sid);
     this.#context = context;
+  }
+
+  /** @internal After a full rejoin: publish every track again with the same captures. */
+  async republish(): Promise<void> {
+    await Promise.all(this.tracks.map(async (track) => {
+      track.clearPublished();
+      try {
+        await this.#produce(track);
+      } catch (error) {
+        console.warn(`[telemed] could not republish the ${track.source} track`, error);
+      }
+    }));
   }
 
   /** Opens the camera and publishes it, or unpublishes and closes it. */
@@ -50,6 +69,34 @@ export class LocalParticipant extends Participant<LocalParticipantEvents, LocalT
     return this.#setSourceEnabled(Track.Source.Microphone, enabled, () => navigator.mediaDevices.getUserMedia({ audio: constraints }), 'microphone');
   }
 
+  /**
+   * Asks the browser for a screen, window or tab and publishes it as its own `screenShare` track,
+   * or stops sharing. The browser's own "Stop sharing" button unpublishes it too.
+   */
+  async setScreenShareEnabled(enabled: boolean): Promise<LocalTrack | undefined> {
+    return this.#setSourceEnabled(Track.Source.ScreenShare, enabled, () => navigator.mediaDevices.getDisplayMedia({ video: true, audio: false }), 'screen');
+  }
+
+  /**
+   * Switches the camera or microphone to another device without renegotiating the call (the
+   * producer stays, its track is replaced).
+   */
+  async switchActiveDevice(kind: 'videoinput' | 'audioinput', deviceId: string): Promise<void> {
+    const source = kind === 'videoinput' ? Track.Source.Camera : Track.Source.Microphone;
+    const track = this.trackMap.get(source);
+    if (!track) throw new TelemedError('INVALID_STATE', `no ${source} track is published`);
+    const what = kind === 'videoinput' ? 'camera' : 'microphone';
+    let stream: MediaStream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia(kind === 'videoinput' ? { video: { deviceId: { exact: deviceId } } } : { audio: { deviceId: { exact: deviceId } } });
+    } catch (error) {
+      throw deviceErrorFrom(error, what);
+    }
+    const [next] = kind === 'videoinput' ? stream.getVideoTracks() : stream.getAudioTracks();
+    if (!next) throw deviceErrorFrom(new DOMException('no track', 'NotFoundError'), what);
+    await track.replaceTrack(next);
+  }
+
   async #setSourceEnabled(source: Track.Source, enabled: boolean, capture: () => Promise<MediaStream>, what: string): Promise<LocalTrack | undefined> {
     const existing = this.trackMap.get(source);
     if (!enabled) {
@@ -57,6 +104,7 @@ export class LocalParticipant extends Participant<LocalParticipantEvents, LocalT
       return undefined;
     }
     if (existing) return existing;
+    this.#checkMayPublish(source);
     let stream: MediaStream;
     try {
       stream = await capture();
@@ -73,24 +121,47 @@ export class LocalParticipant extends Participant<LocalParticipantEvents, LocalT
     }
   }
 
+  #checkMayPublish(source: Track.Source): void {
+    const grants = this.#context?.grants;
+    if (!this.#context) throw new TelemedError('INVALID_STATE', 'the room is not connected');
+    if (!grants?.canPublish || (grants.canPublishSources && !grants.canPublishSources.includes(source))) {
+      throw new TelemedError('FORBIDDEN', `this room token may not publish ${source}`);
+    }
+  }
+
   /** Publishes a track you captured yourself. */
   async publishTrack(mediaStreamTrack: MediaStreamTrack, options: PublishOptions): Promise<LocalTrack> {
-    const context = this.#context;
-    if (!context?.sendTransport) throw new TelemedError('FORBIDDEN', 'this room token may not publish, or the room is not connected');
+    this.#checkMayPublish(options.source);
     if (this.trackMap.has(options.source)) throw new TelemedError('INVALID_STATE', `a ${options.source} track is published already`);
+    if (options.source === Track.Source.ScreenShare && 'contentHint' in mediaStreamTrack) mediaStreamTrack.contentHint = 'detail';
     const track = new LocalTrack(mediaStreamTrack, options.source);
-    const isCamera = options.source === Track.Source.Camera;
-    const producer = await context.sendTransport.produce({
-      track: mediaStreamTrack,
-      ...(isCamera ? { encodings: CAMERA_ENCODINGS, codecOptions: { videoGoogleStartBitrate: 1000 } } : {}),
-      ...(mediaStreamTrack.kind === 'audio' ? { codecOptions: { opusDtx: true, opusFec: true, opusStereo: false } } : {}),
-      stopTracks: false,
-      appData: { source: options.source },
-    });
-    track.setPublished(producer, context.signal);
     this.trackMap.set(options.source, track);
+    try {
+      await this.#produce(track);
+    } catch (error) {
+      this.trackMap.delete(options.source);
+      throw error;
+    }
+    // Capture ended outside the app (device unplugged, the browser's "Stop sharing"): unpublish.
+    track.once('ended', () => void this.unpublishTrack(track));
     this.emit('trackPublished', track);
     return track;
+  }
+
+  async #produce(track: LocalTrack): Promise<void> {
+    const context = this.#context;
+    if (!context?.sendTransport) throw new TelemedError('FORBIDDEN', 'this room token may not publish, or the room is not connected');
+    const encodings = track.source === Track.Source.Camera ? CAMERA_ENCODINGS : track.source === Track.Source.ScreenShare ? SCREEN_ENCODINGS : undefined;
+    const producer = await context.sendTransport.produce({
+      track: track.mediaStreamTrack,
+      ...(encodings ? { encodings } : {}),
+      ...(track.kind === 'video' ? { codecOptions: { videoGoogleStartBitrate: 1000 } } : { codecOptions: { opusDtx: true, opusFec: true, opusStereo: false } }),
+      stopTracks: false,
+      zeroRtpOnPause: true,
+      appData: { source: track.source, ...(track.isMuted ? { paused: true } : {}) },
+    });
+    if (track.isMuted) producer.pause();
+    track.setPublished(producer, context.signal);
   }
 
   async unpublishTrack(track: LocalTrack): Promise<void> {
@@ -98,10 +169,16 @@ export class LocalParticipant extends Participant<LocalParticipantEvents, LocalT
     this.trackMap.delete(track.source);
     const sid = track.sid;
     track.stop();
-    if (sid && this.#context?.signal.connected) {
-      await this.#context.signal.request('closeProducer', { producerId: sid }).catch(() => undefined);
-    }
+    if (sid && this.#context) await this.#context.signal.request('closeProducer', { producerId: sid }).catch(() => undefined);
     this.emit('trackUnpublished', track);
+  }
+
+  /** @internal */
+  handleMutedByAdmin(producerId: string): void {
+    const track = this.tracks.find((t) => t.sid === producerId);
+    if (!track) return;
+    track.handleMutedByAdmin();
+    this.emit('trackMutedByAdmin', track);
   }
 
   /** @internal */

@@ -6,16 +6,22 @@ import { Track } from './Track.js';
 export class LocalTrack extends Track {
   #producer: msTypes.Producer | undefined;
   #signal: SignalClient | undefined;
+  readonly #onEnded = (): void => void this.emit('ended');
 
   /** @internal */
   constructor(mediaStreamTrack: MediaStreamTrack, source: Track.Source) {
     super(mediaStreamTrack, source);
-    mediaStreamTrack.addEventListener('ended', () => this.emit('ended'));
+    mediaStreamTrack.addEventListener('ended', this.#onEnded);
   }
 
-  /** The server's producer id once published. */
+  /** The server's producer id once published (it changes when a lost session is rejoined). */
   get sid(): string | undefined {
     return this.#producer?.id;
+  }
+
+  /** @internal */
+  get producer(): msTypes.Producer | undefined {
+    return this.#producer;
   }
 
   /** @internal */
@@ -24,23 +30,54 @@ export class LocalTrack extends Track {
     this.#signal = signal;
   }
 
+  /** @internal The session that carried the producer is gone; the capture stays open for a republish. */
+  clearPublished(): void {
+    this.#producer = undefined;
+  }
+
   /** Stops sending media (others see the track muted); the device stays open. */
   async mute(): Promise<void> {
     if (this.isMuted) return;
+    this.setMuted(true);
     this.#producer?.pause();
     if (this.#producer && this.#signal) await this.#signal.request('pauseProducer', { producerId: this.#producer.id });
-    this.setMuted(true);
   }
 
   async unmute(): Promise<void> {
     if (!this.isMuted) return;
+    this.setMuted(false);
     this.#producer?.resume();
     if (this.#producer && this.#signal) await this.#signal.request('resumeProducer', { producerId: this.#producer.id });
-    this.setMuted(false);
   }
 
-  /** Stops the capture and unpublishes. */
+  /** @internal A room admin muted this track on the server. */
+  handleMutedByAdmin(): void {
+    this.#producer?.pause();
+    this.setMuted(true);
+  }
+
+  /**
+   * Sends `track` instead of the current one without renegotiating (same producer; e.g. another
+   * camera). The previous capture is stopped.
+   */
+  async replaceTrack(track: MediaStreamTrack): Promise<void> {
+    if (track.kind !== this.kind) throw new TypeError(`a ${this.kind} track cannot be replaced by a ${track.kind} track`);
+    const previous = this.mediaStreamTrack;
+    if (this.#producer && !this.#producer.closed) await this.#producer.replaceTrack({ track });
+    previous.removeEventListener('ended', this.#onEnded);
+    track.addEventListener('ended', this.#onEnded);
+    this.setMediaStreamTrack(track);
+    previous.stop();
+  }
+
+  /** The browser's RTCStatsReport for this track's sender. */
+  async getStats(): Promise<RTCStatsReport | undefined> {
+    return this.#producer?.getStats();
+  }
+
+  /** Stops the capture and closes the producer. */
   stop(): void {
+    this.mediaStreamTrack.removeEventListener('ended', this.#onEnded);
     this.mediaStreamTrack.stop();
     this.#producer?.close();
     this.#producer = undefined;

@@ -1,28 +1,58 @@
-import { Device, type types as msTypes } from 'mediasoup-client';
+import type { types as msTypes } from 'mediasoup-client';
+import { backoffDelay } from './backoff.js';
 import { assertCallsSupported } from './browser-support.js';
+import { ChatChannel, type ChatMessage } from './ChatChannel.js';
+import type { ConnectionQuality } from './ConnectionQuality.js';
 import { roomDefaults, type InternalRoomOptions, type RoomOptions } from './defaults.js';
 import { ConnectionError, TelemedError } from './errors.js';
 import { LocalParticipant } from './LocalParticipant.js';
-import type { NotificationMessage, ParticipantInfo, TransportOptions } from './protocol/messages.js';
+import type { Participant } from './Participant.js';
+import { CloseCode } from './protocol/errors.js';
+import type { NotificationMessage, ParticipantInfo, ServerNotifications } from './protocol/messages.js';
 import type { RoomGrants } from './protocol/token.js';
+import { QualityMonitor } from './QualityMonitor.js';
 import { RemoteParticipant } from './RemoteParticipant.js';
 import { RemoteTrack } from './RemoteTrack.js';
+import { RtcSession } from './RtcSession.js';
 import { isNotification, SignalClient } from './SignalClient.js';
+import type { Track } from './Track.js';
 import { TypedEmitter } from './TypedEmitter.js';
 
+/** `connecting → connected → reconnecting → connected | disconnected`. */
 export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting';
+
+export type AnyParticipant = LocalParticipant | RemoteParticipant;
 
 export type RoomEvents = {
   connectionStateChanged: [ConnectionState];
+  /** Back to `connected` after a loss; `resumed` false means the session was rebuilt (rejoined and republished). */
+  reconnected: [{ resumed: boolean; durationMs: number }];
   participantJoined: [RemoteParticipant];
   participantLeft: [RemoteParticipant];
   trackSubscribed: [RemoteTrack, RemoteParticipant];
   trackUnsubscribed: [RemoteTrack, RemoteParticipant];
   trackMuted: [RemoteTrack, RemoteParticipant];
   trackUnmuted: [RemoteTrack, RemoteParticipant];
+  /** An in-call chat message from another participant (each message once). */
+  chatMessage: [ChatMessage, RemoteParticipant];
+  /** The dominant speaker changed. */
+  activeSpeakerChanged: [AnyParticipant | undefined];
+  /** Audio levels (0..1) of the loudest participants, about once a second; empty when all are silent. */
+  audioLevelsChanged: [{ participant: AnyParticipant; level: number }[]];
+  connectionQualityChanged: [ConnectionQuality, AnyParticipant];
   /** The room is no longer connected; `error` is set when it was not the app's own `disconnect()`. */
   disconnected: [ConnectionError | undefined];
 };
+
+/** Close codes after which reconnecting cannot help. */
+const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CloseCode.Unauthorized, CloseCode.Refused, CloseCode.Removed, CloseCode.RoomClosed, CloseCode.Replaced, CloseCode.MaxDuration,
+]);
+
+function isTerminal(error: unknown): boolean {
+  if (!(error instanceof ConnectionError)) return false;
+  return error.reason === 'unauthorized' || error.reason === 'refused' || (error.closeCode !== undefined && TERMINAL_CLOSE_CODES.has(error.closeCode));
+}
 
 /** A call: connect with a room token, publish local tracks, receive everyone else's. */
 export class Room extends TypedEmitter<RoomEvents> {
@@ -31,10 +61,14 @@ export class Room extends TypedEmitter<RoomEvents> {
   #state: ConnectionState = 'disconnected';
   #localParticipant: LocalParticipant | undefined;
   #signal: SignalClient | undefined;
-  #sendTransport: msTypes.Transport | undefined;
-  #recvTransport: msTypes.Transport | undefined;
-  #grants: RoomGrants | undefined;
-  #roomId: string | undefined;
+  #session: RtcSession | undefined;
+  #welcome: ServerNotifications['welcome'] | undefined;
+  #credentials: { url: string; token: string } | undefined;
+  #chat: ChatChannel | undefined;
+  #quality: QualityMonitor | undefined;
+  #reconnecting = false;
+  #iceRestarting = false;
+  #activeSpeaker: AnyParticipant | undefined;
   /** Notifications that arrive while joining wait until the participant list is known. */
   #held: NotificationMessage[] | undefined;
 
@@ -48,11 +82,11 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   get name(): string | undefined {
-    return this.#roomId;
+    return this.#welcome?.roomId;
   }
 
   get grants(): RoomGrants | undefined {
-    return this.#grants;
+    return this.#welcome?.grants;
   }
 
   /** Available once connected. */
@@ -61,41 +95,25 @@ export class Room extends TypedEmitter<RoomEvents> {
     return this.#localParticipant;
   }
 
+  /** The current dominant speaker, if anyone has spoken. */
+  get activeSpeaker(): AnyParticipant | undefined {
+    return this.#activeSpeaker;
+  }
+
   /** Joins the room at `url` (the media server's `/rtc` WebSocket URL) with a room token. */
   async connect(url: string, token: string): Promise<void> {
     assertCallsSupported();
     if (this.#state !== 'disconnected') throw new TelemedError('INVALID_STATE', `cannot connect while ${this.#state}`);
     this.#setState('connecting');
+    this.#credentials = { url, token };
     const signal = new SignalClient({ timeoutMs: this.options.signalTimeoutMs });
     this.#signal = signal;
-    this.#held = [];
     signal.on('notification', (message) => (this.#held ? this.#held.push(message) : this.#onNotification(message)));
-    signal.on('close', (error) => this.#teardown(error));
+    signal.on('close', (error) => this.#onSignalLost(error));
     try {
       const welcome = await signal.connect(url, token);
-      this.#grants = welcome.grants;
-      this.#roomId = welcome.roomId;
-      const device = new Device();
-      await device.load({ routerRtpCapabilities: welcome.routerRtpCapabilities as unknown as msTypes.RtpCapabilities });
-      const wantsSend = welcome.grants.canPublish || (welcome.grants.canPublishData && this.options.enableDataChannel);
-      // mediasoup-client 3.24 no longer reports SCTP capabilities; every handler supports these.
-      const sctpCapabilities = this.options.enableDataChannel ? { numStreams: { OS: 1024, MIS: 1024 } } : undefined;
-      const [sendOptions, recvOptions] = await Promise.all([
-        wantsSend ? signal.request('createTransport', { direction: 'send', ...(sctpCapabilities ? { sctpCapabilities } : {}) }) : undefined,
-        welcome.grants.canSubscribe ? signal.request('createTransport', { direction: 'recv', ...(sctpCapabilities ? { sctpCapabilities } : {}) }) : undefined,
-      ]);
-      if (sendOptions) this.#sendTransport = this.#createSendTransport(device, sendOptions, signal);
-      if (recvOptions) this.#recvTransport = this.#createRecvTransport(device, recvOptions, signal);
-      const { participants } = await signal.request('join', {
-        rtpCapabilities: device.rtpCapabilities as unknown as Record<string, never>,
-        ...(sctpCapabilities ? { sctpCapabilities } : {}),
-      });
-      this.#localParticipant = new LocalParticipant(welcome.participantId, welcome.identity, welcome.name);
-      this.#localParticipant.handleConnected({ sendTransport: this.#sendTransport, signal });
-      for (const info of participants) this.#addParticipant(info, false);
-      const held = this.#held;
-      this.#held = undefined;
-      for (const message of held) this.#onNotification(message);
+      await this.#join(welcome);
+      this.#quality = new QualityMonitor(this.options.qualityIntervalMs, () => this.#qualityTargets(), (quality, participant) => this.emit('connectionQualityChanged', quality, participant));
       this.#setState('connected');
     } catch (error) {
       this.#teardown(undefined);
@@ -111,36 +129,154 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#teardown(undefined);
   }
 
+  /** Sends an in-call chat message to every other participant over the room's data channel. */
+  async sendChatMessage(text: string): Promise<ChatMessage> {
+    const chat = this.#chat;
+    const local = this.#localParticipant;
+    if (!chat || !local) throw new TelemedError('INVALID_STATE', 'chat needs a connected room with a data channel and the canPublishData grant');
+    return chat.send(text, local);
+  }
+
+  /** Room admins: mute another participant's track (the server pauses it; its owner is told). */
+  async muteParticipantTrack(participant: RemoteParticipant, source: Track.Source): Promise<void> {
+    const track = participant.getTrack(source);
+    if (!track) throw new TelemedError('NOT_FOUND', `${participant.identity} publishes no ${source} track`);
+    await this.#requireSignal().request('muteParticipantTrack', { participantId: participant.sid, producerId: track.sid });
+  }
+
+  /** Room admins: remove a participant from the call. */
+  async removeParticipant(participant: RemoteParticipant): Promise<void> {
+    await this.#requireSignal().request('removeParticipant', { participantId: participant.sid });
+  }
+
+  #requireSignal(): SignalClient {
+    if (!this.#signal || this.#state === 'disconnected') throw new TelemedError('INVALID_STATE', 'the room is not connected');
+    return this.#signal;
+  }
+
   #setState(state: ConnectionState): void {
     if (this.#state === state) return;
     this.#state = state;
     this.emit('connectionStateChanged', state);
   }
 
-  #createSendTransport(device: Device, options: TransportOptions, signal: SignalClient): msTypes.Transport {
-    const transport = device.createSendTransport(options as unknown as msTypes.TransportOptions);
-    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-      signal.request('connectTransport', { transportId: transport.id, dtlsParameters: dtlsParameters as unknown as Record<string, never> }).then(() => callback(), errback);
+  /** Builds the WebRTC session for a welcome: transports, join, participants, chat, and republishes local tracks. */
+  async #join(welcome: ServerNotifications['welcome']): Promise<void> {
+    const signal = this.#signal;
+    if (!signal) throw new TelemedError('INVALID_STATE', 'no signaling connection');
+    this.#held = [];
+    this.#welcome = welcome;
+    const { session, participants } = await RtcSession.establish(signal, welcome, this.options, {
+      onTransportFailure: () => void this.#restartIce(),
+      onTransportsConnected: () => this.#onTransportsConnected(),
     });
-    transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-      const source = (appData as { source?: string }).source;
-      if (source !== 'camera' && source !== 'microphone' && source !== 'screenShare' && source !== 'screenShareAudio') {
-        errback(new TelemedError('BAD_REQUEST', 'a track needs a source'));
-        return;
-      }
-      signal
-        .request('produce', { transportId: transport.id, kind, source, rtpParameters: rtpParameters as unknown as Record<string, never> })
-        .then(({ producerId }) => callback({ id: producerId }), errback);
-    });
-    return transport;
+    this.#session = session;
+    const local = this.#localParticipant ?? new LocalParticipant(welcome.participantId, welcome.identity, welcome.name);
+    this.#localParticipant = local;
+    local.handleConnected(welcome.participantId, { sendTransport: session.sendTransport, signal, grants: welcome.grants });
+    for (const info of participants) this.#addParticipant(info, false);
+    const held = this.#held;
+    this.#held = undefined;
+    for (const message of held) this.#onNotification(message);
+    if (this.options.enableDataChannel && welcome.grants.canPublishData && session.sendTransport) {
+      this.#chat ??= new ChatChannel((message) => {
+        const from = this.remoteParticipants.get(message.from);
+        if (from) this.emit('chatMessage', message, from);
+      });
+      await this.#chat.open(session.sendTransport);
+    }
+    await local.republish();
   }
 
-  #createRecvTransport(device: Device, options: TransportOptions, signal: SignalClient): msTypes.Transport {
-    const transport = device.createRecvTransport(options as unknown as msTypes.TransportOptions);
-    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-      signal.request('connectTransport', { transportId: transport.id, dtlsParameters: dtlsParameters as unknown as Record<string, never> }).then(() => callback(), errback);
-    });
-    return transport;
+  #onSignalLost(error: ConnectionError): void {
+    if (this.#state === 'disconnected' || this.#state === 'connecting') return;
+    if (isTerminal(error)) {
+      this.#teardown(error);
+      return;
+    }
+    void this.#reconnect(error.closeCode === CloseCode.Rejoin ? 'rejoin' : 'resume', error);
+  }
+
+  /**
+   * Resume first (new socket for the same server session, then an ICE restart); when the server
+   * no longer has the session, rejoin and republish. Bounded, jittered backoff between attempts.
+   */
+  async #reconnect(mode: 'resume' | 'rejoin', cause: ConnectionError): Promise<void> {
+    const signal = this.#signal;
+    const credentials = this.#credentials;
+    if (this.#reconnecting || !signal || !credentials) return;
+    this.#reconnecting = true;
+    const started = Date.now();
+    this.#setState('reconnecting');
+    signal.hold();
+    let lastError: unknown = cause;
+    for (let attempt = 1; attempt <= this.options.maxReconnectAttempts; attempt++) {
+      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt - 1, this.options.reconnectBaseDelayMs, this.options.reconnectMaxDelayMs)));
+      if (this.#state === 'disconnected' || this.#signal !== signal) return;
+      try {
+        const previous = this.#welcome;
+        const resume = mode === 'resume' && previous ? { participantId: previous.participantId, key: previous.resumeKey } : undefined;
+        const welcome = await signal.connect(credentials.url, credentials.token, resume);
+        if (welcome.resumed && this.#session) {
+          this.#welcome = welcome;
+          signal.release();
+          await this.#session.restartIce();
+        } else {
+          this.#resetSession();
+          await this.#join(welcome);
+          signal.release();
+        }
+        this.#reconnecting = false;
+        this.#setState('connected');
+        this.emit('reconnected', { resumed: welcome.resumed, durationMs: Date.now() - started });
+        return;
+      } catch (error) {
+        lastError = error;
+        if (isTerminal(error)) {
+          this.#reconnecting = false;
+          this.#teardown(error as ConnectionError);
+          return;
+        }
+        // A failure after the socket opened (e.g. the session died meanwhile): rejoin next time.
+        if (signal.connected) mode = 'rejoin';
+      }
+    }
+    this.#reconnecting = false;
+    this.#teardown(ConnectionError.reconnectFailed(this.options.maxReconnectAttempts, lastError));
+  }
+
+  /** ICE failed while signaling is fine: new ICE credentials, same transports. */
+  async #restartIce(): Promise<void> {
+    if (this.#state !== 'connected' || this.#reconnecting || this.#iceRestarting || !this.#session) return;
+    this.#iceRestarting = true;
+    this.#setState('reconnecting');
+    try {
+      await this.#session.restartIce();
+    } catch (error) {
+      this.#iceRestarting = false;
+      if (error instanceof ConnectionError && !this.#reconnecting) void this.#reconnect('resume', error);
+      return;
+    }
+    if (this.#session.transportsConnected) this.#onTransportsConnected();
+  }
+
+  #onTransportsConnected(): void {
+    if (!this.#iceRestarting) return;
+    this.#iceRestarting = false;
+    if (!this.#reconnecting && this.#state === 'reconnecting') this.#setState('connected');
+  }
+
+  /** Drops the lost session's transports and remote participants; local tracks stay for the republish. */
+  #resetSession(): void {
+    this.#session?.close();
+    this.#session = undefined;
+    this.#chat?.close();
+    for (const participant of [...this.remoteParticipants.values()]) {
+      this.remoteParticipants.delete(participant.sid);
+      participant.close();
+      this.emit('participantLeft', participant);
+    }
+    this.#activeSpeaker = undefined;
   }
 
   #addParticipant(info: ParticipantInfo, announce: boolean): RemoteParticipant {
@@ -154,6 +290,19 @@ export class Room extends TypedEmitter<RoomEvents> {
     return participant;
   }
 
+  #participantBySid(sid: string): AnyParticipant | undefined {
+    if (this.#localParticipant?.sid === sid) return this.#localParticipant;
+    return this.remoteParticipants.get(sid);
+  }
+
+  #trackByConsumerId(consumerId: string): RemoteTrack | undefined {
+    for (const participant of this.remoteParticipants.values()) {
+      const track = participant.trackByConsumerId(consumerId);
+      if (track) return track;
+    }
+    return undefined;
+  }
+
   #onNotification(message: NotificationMessage): void {
     if (isNotification(message, 'participantJoined')) {
       if (!this.remoteParticipants.has(message.data.participant.id)) this.#addParticipant(message.data.participant, true);
@@ -162,6 +311,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       if (!participant) return;
       this.remoteParticipants.delete(participant.sid);
       participant.close();
+      if (this.#activeSpeaker === participant) this.#activeSpeaker = undefined;
       this.emit('participantLeft', participant);
     } else if (isNotification(message, 'consumerCreated')) {
       void this.#subscribe(message.data).catch((error: unknown) => console.warn('[telemed] could not subscribe to a track', error));
@@ -171,15 +321,44 @@ export class Room extends TypedEmitter<RoomEvents> {
         if (track) participant.removeTrack(track);
       }
     } else if (isNotification(message, 'consumerPaused') || isNotification(message, 'consumerResumed')) {
-      const muted = message.method === 'consumerPaused';
-      for (const participant of this.remoteParticipants.values()) {
-        participant.trackByConsumerId((message.data as { consumerId: string }).consumerId)?.handleMuted(muted);
+      this.#trackByConsumerId((message.data as { consumerId: string }).consumerId)?.handleMuted(message.method === 'consumerPaused');
+    } else if (isNotification(message, 'consumerLayersChanged')) {
+      this.#trackByConsumerId(message.data.consumerId)?.handleLayersChanged(message.data.layers);
+    } else if (isNotification(message, 'consumerScore')) {
+      this.#trackByConsumerId(message.data.consumerId)?.handleScore(message.data);
+    } else if (isNotification(message, 'producerScore')) {
+      this.#quality?.handleProducerScore(message.data.producerId, message.data.score);
+    } else if (isNotification(message, 'localTrackMutedByAdmin')) {
+      this.#localParticipant?.handleMutedByAdmin(message.data.producerId);
+    } else if (isNotification(message, 'dataConsumerCreated')) {
+      const transport = this.#session?.recvTransport;
+      const participantId = message.data.participantId;
+      if (transport && this.#chat) {
+        void this.#chat.consume(transport, message.data, () => this.remoteParticipants.get(participantId))
+          .catch((error: unknown) => console.warn('[telemed] could not open a chat channel', error));
       }
+    } else if (isNotification(message, 'activeSpeaker')) {
+      const speaker = this.#participantBySid(message.data.participantId);
+      this.#activeSpeaker?.setSpeaking(false);
+      speaker?.setSpeaking(true);
+      this.#activeSpeaker = speaker;
+      this.emit('activeSpeakerChanged', speaker);
+    } else if (isNotification(message, 'audioLevels')) {
+      const levels: { participant: AnyParticipant; level: number }[] = [];
+      for (const participant of [this.#localParticipant, ...this.remoteParticipants.values()]) participant?.setAudioLevel(0);
+      for (const { participantId, volume } of message.data.levels) {
+        const participant = this.#participantBySid(participantId);
+        if (!participant) continue;
+        const level = Math.min(1, 10 ** (volume / 20));
+        participant.setAudioLevel(level);
+        levels.push({ participant, level });
+      }
+      this.emit('audioLevelsChanged', levels);
     }
   }
 
   async #subscribe(data: NotificationMessage<'consumerCreated'>['data']): Promise<void> {
-    const transport = this.#recvTransport;
+    const transport = this.#session?.recvTransport;
     const signal = this.#signal;
     const participant = this.remoteParticipants.get(data.participantId);
     if (!transport || !signal || !participant) return;
@@ -190,24 +369,43 @@ export class Room extends TypedEmitter<RoomEvents> {
       rtpParameters: data.rtpParameters as unknown as msTypes.RtpParameters,
     });
     await signal.request('resumeConsumer', { consumerId: consumer.id });
-    participant.addTrack(new RemoteTrack(consumer, data.source, data.producerPaused));
+    const consumerId = consumer.id;
+    const control = this.options.adaptiveStream && data.kind === 'video'
+      ? {
+        pause: () => signal.request('pauseConsumer', { consumerId }).then(() => undefined),
+        resume: () => signal.request('resumeConsumer', { consumerId }).then(() => undefined),
+        setPreferredLayers: (spatialLayer: number) => signal.request('setConsumerPreferredLayers', { consumerId, spatialLayer }).then(() => undefined),
+      }
+      : undefined;
+    participant.addTrack(new RemoteTrack(consumer, data.source, data.producerPaused, control));
+  }
+
+  #qualityTargets(): { local: LocalParticipant | undefined; remotes: RemoteParticipant[] } {
+    return { local: this.#state === 'connected' ? this.#localParticipant : undefined, remotes: [...this.remoteParticipants.values()] };
   }
 
   #teardown(error: ConnectionError | undefined): void {
     const wasConnected = this.#state !== 'disconnected';
+    this.#state = 'disconnected';
+    this.#quality?.close();
+    this.#quality = undefined;
     this.#signal?.close();
     this.#signal = undefined;
-    this.#sendTransport?.close();
-    this.#recvTransport?.close();
-    this.#sendTransport = undefined;
-    this.#recvTransport = undefined;
+    this.#chat?.close();
+    this.#chat = undefined;
+    this.#session?.close();
+    this.#session = undefined;
     this.#localParticipant?.close();
+    this.#localParticipant = undefined;
     for (const participant of this.remoteParticipants.values()) participant.close();
     this.remoteParticipants.clear();
     this.#held = undefined;
+    this.#activeSpeaker = undefined;
     if (wasConnected) {
-      this.#setState('disconnected');
+      this.emit('connectionStateChanged', 'disconnected');
       this.emit('disconnected', error);
     }
   }
 }
+
+export type { Participant };

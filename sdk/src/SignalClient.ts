@@ -21,6 +21,12 @@ export interface SignalClientOptions {
   timeoutMs: number;
 }
 
+/** Proof of an existing session, to resume it on a new socket. */
+export interface ResumeCredentials {
+  participantId: string;
+  key: string;
+}
+
 interface Pending {
   method: SignalingMethod;
   resolve: (data: unknown) => void;
@@ -28,12 +34,22 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
-/** The signaling socket: typed requests with responses, and server notifications. */
+interface Queued extends Pending {
+  data: unknown;
+}
+
+/**
+ * The signaling socket: typed requests with responses, and server notifications. One client
+ * survives reconnections: while `holding` (the room is reconnecting) requests wait in a queue and
+ * are sent once a new socket is welcomed, or fail with `TIMEOUT`.
+ */
 export class SignalClient extends TypedEmitter<SignalClientEvents> {
   readonly #options: SignalClientOptions;
   #socket: WebSocket | undefined;
   #nextId = 1;
   readonly #pending = new Map<number, Pending>();
+  #queue: Queued[] = [];
+  #holding = false;
 
   constructor(options: SignalClientOptions) {
     super();
@@ -44,17 +60,39 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     return this.#socket?.readyState === WebSocket.OPEN;
   }
 
-  /** Opens the socket and resolves with the server's welcome. */
-  connect(url: string, token: string): Promise<ServerNotifications['welcome']> {
+  /** Queue requests instead of failing them while there is no socket (set during reconnection). */
+  hold(): void {
+    this.#holding = true;
+  }
+
+  /** Stops queueing; queued requests are sent if connected, else rejected with `error`. */
+  release(error?: Error): void {
+    this.#holding = false;
+    const queue = this.#queue;
+    this.#queue = [];
+    for (const item of queue) {
+      clearTimeout(item.timer);
+      if (this.connected) this.#send(item);
+      else item.reject(error ?? ConnectionError.network(`cannot send ${item.method}: not connected`));
+    }
+  }
+
+  /** Opens a socket (closing any previous one) and resolves with the server's welcome. */
+  connect(url: string, token: string, resume?: ResumeCredentials): Promise<ServerNotifications['welcome']> {
+    this.#dropSocket();
     const target = new URL(url);
     target.searchParams.set('token', token);
+    if (resume) {
+      target.searchParams.set('resume', resume.participantId);
+      target.searchParams.set('key', resume.key);
+    }
     const socket = new WebSocket(target.toString());
     this.#socket = socket;
     return new Promise((resolve, reject) => {
       let welcomed = false;
       const timer = setTimeout(() => {
         reject(ConnectionError.timeout(`no welcome from the media server within ${this.#options.timeoutMs} ms`));
-        socket.close();
+        if (this.#socket === socket) this.#dropSocket();
       }, this.#options.timeoutMs);
       socket.onmessage = (event) => {
         const message = this.#parse(event.data);
@@ -71,6 +109,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
         // The close event that follows carries the details.
       };
       socket.onclose = (event) => {
+        if (this.#socket === socket) this.#socket = undefined;
         const error = closeError(event.code, event.reason);
         this.#failPending(error);
         if (!welcomed) {
@@ -83,25 +122,41 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     });
   }
 
-  /** Sends a request and resolves with the response data, or rejects with a {@link SignalingError}. */
+  /**
+   * Sends a request and resolves with the response data, or rejects with a {@link SignalingError}
+   * (the server refused), or a `TIMEOUT`/connection error.
+   */
   request<M extends SignalingMethod>(method: M, data: SignalingRequests[M]['request']): Promise<SignalingRequests[M]['response']> {
-    const socket = this.#socket;
-    if (!socket || socket.readyState !== WebSocket.OPEN) {
-      return Promise.reject(ConnectionError.network(`cannot send ${method}: not connected`));
-    }
-    const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#pending.delete(id);
+        this.#queue = this.#queue.filter((q) => q !== item);
+        for (const [id, pending] of this.#pending) if (pending === item) this.#pending.delete(id);
         reject(new SignalingError('TIMEOUT', `${method} got no response within ${this.#options.timeoutMs} ms`, method));
       }, this.#options.timeoutMs);
-      this.#pending.set(id, { method, resolve: resolve as (d: unknown) => void, reject, timer });
-      socket.send(JSON.stringify({ type: 'request', id, method, data }));
+      const item: Queued = { method, data, resolve: resolve as (d: unknown) => void, reject, timer };
+      if (this.connected) this.#send(item);
+      else if (this.#holding) this.#queue.push(item);
+      else {
+        clearTimeout(timer);
+        reject(ConnectionError.network(`cannot send ${method}: not connected`));
+      }
     });
   }
 
-  /** Closes the socket without emitting `close`. */
+  #send(item: Queued): void {
+    const id = this.#nextId++;
+    this.#pending.set(id, item);
+    this.#socket?.send(JSON.stringify({ type: 'request', id, method: item.method, data: item.data }));
+  }
+
+  /** Closes the socket without emitting `close`, and fails everything waiting. */
   close(): void {
+    this.#dropSocket();
+    this.#holding = false;
+    this.release(ConnectionError.closed(1000, 'closed by the client'));
+  }
+
+  #dropSocket(): void {
     const socket = this.#socket;
     this.#socket = undefined;
     if (!socket) return;

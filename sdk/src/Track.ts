@@ -81,3 +81,10 @@ export namespace Track {
     ScreenShareAudio: 'screenShareAudio',
   } as const;
 }
+
+const SOURCES: readonly string[] = Object.values(Track.Source);
+
+/** True for one of the {@link Track.Source} values. */
+export function isTrackSource(value: unknown): value is Track.Source {
+  return typeof value === 'string' && SOURCES.includes(value);
+}

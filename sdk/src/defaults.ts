@@ -4,11 +4,25 @@ export interface InternalRoomOptions {
   signalTimeoutMs: number;
   /** Open a data channel transport (SCTP) for in-call chat. */
   enableDataChannel: boolean;
+  /** Receive video at the layer the rendered element needs, and pause video nobody can see. */
+  adaptiveStream: boolean;
+  /** Reconnection attempts after a lost connection before giving up (`disconnected`). */
+  maxReconnectAttempts: number;
+  /** First reconnection delay, ms; doubled per attempt with jitter, up to `reconnectMaxDelayMs`. */
+  reconnectBaseDelayMs: number;
+  reconnectMaxDelayMs: number;
+  /** Connection-quality sampling period, ms. */
+  qualityIntervalMs: number;
 }
 
 export type RoomOptions = Partial<InternalRoomOptions>;
 
 export const roomDefaults: InternalRoomOptions = {
   signalTimeoutMs: 10_000,
-  enableDataChannel: false,
+  enableDataChannel: true,
+  adaptiveStream: true,
+  maxReconnectAttempts: 12,
+  reconnectBaseDelayMs: 250,
+  reconnectMaxDelayMs: 5_000,
+  qualityIntervalMs: 2_000,
 };

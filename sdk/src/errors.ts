@@ -39,14 +39,17 @@ export type ConnectionErrorReason = 'timeout' | 'refused' | 'unauthorized' | 'cl
 /** Connecting to the media server failed, or the connection ended. */
 export class ConnectionError extends TelemedError {
   readonly reason: ConnectionErrorReason;
-  /** The server's code when it refused the connection (`TOKEN_EXPIRED`, `ROOM_FULL`, ...). */
+  /** The server's code when it refused or ended the connection (`TOKEN_EXPIRED`, `ROOM_FULL`, `REMOVED`, ...). */
   readonly serverCode: string | undefined;
+  /** The WebSocket close code, when the socket closed (see `CloseCode`). */
+  readonly closeCode: number | undefined;
 
-  private constructor(code: TelemedErrorCode, reason: ConnectionErrorReason, message: string, serverCode?: string, cause?: unknown) {
+  private constructor(code: TelemedErrorCode, reason: ConnectionErrorReason, message: string, serverCode?: string, cause?: unknown, closeCode?: number) {
     super(code, message, { cause });
     this.name = 'ConnectionError';
     this.reason = reason;
     this.serverCode = serverCode;
+    this.closeCode = closeCode;
   }
 
   static timeout(message: string): ConnectionError {
@@ -63,11 +66,16 @@ export class ConnectionError extends TelemedError {
   }
 
   static closed(code: number, reason: string): ConnectionError {
-    return new ConnectionError('CONNECTION_CLOSED', 'closed', `the signaling connection closed (${code}${reason ? ` ${reason}` : ''})`, reason || undefined);
+    return new ConnectionError('CONNECTION_CLOSED', 'closed', `the signaling connection closed (${code}${reason ? ` ${reason}` : ''})`, reason || undefined, undefined, code);
   }
 
   static network(message: string, cause?: unknown): ConnectionError {
     return new ConnectionError('CONNECTION_FAILED', 'network', message, undefined, cause);
+  }
+
+  /** Reconnection gave up after its attempts. */
+  static reconnectFailed(attempts: number, cause?: unknown): ConnectionError {
+    return new ConnectionError('CONNECTION_FAILED', 'network', `could not reconnect after ${attempts} attempts`, undefined, cause);
   }
 }
 

@@ -1,11 +1,14 @@
-export { Room, type ConnectionState, type RoomEvents } from './Room.js';
+export { Room, type AnyParticipant, type ConnectionState, type RoomEvents } from './Room.js';
 export type { RoomOptions } from './defaults.js';
 export { Participant } from './Participant.js';
 export { LocalParticipant, type LocalParticipantEvents, type PublishOptions } from './LocalParticipant.js';
 export { RemoteParticipant, type RemoteParticipantEvents } from './RemoteParticipant.js';
 export { Track, type TrackEvents } from './Track.js';
 export { LocalTrack } from './LocalTrack.js';
-export { RemoteTrack } from './RemoteTrack.js';
+export { RemoteTrack, type VideoQuality } from './RemoteTrack.js';
+export type { ChatMessage } from './ChatChannel.js';
+export { computeConnectionQuality, type ConnectionQuality, type QualityInputs } from './ConnectionQuality.js';
+export { checkDevices, listDevices, onDeviceChange, type DeviceCheck, type DeviceCheckOptions, type DeviceKind } from './devices.js';
 export { TypedEmitter, type EventMap, type Listener } from './TypedEmitter.js';
 export {
   ConnectionError,

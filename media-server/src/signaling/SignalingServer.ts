@@ -1,12 +1,17 @@
 import http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CloseCode, MAX_SIGNALING_MESSAGE_BYTES } from '@telemed/sdk/protocol';
+import { CloseCode, MAX_SIGNALING_MESSAGE_BYTES, type RoomTokenClaims } from '@telemed/sdk/protocol';
 import { MediaServerError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Peer } from '../Peer.js';
+import type { PeerLeftReason, Room, RoomCloseReason } from '../Room.js';
 import type { RoomManager } from '../RoomManager.js';
+import type { StatsSampler } from '../StatsSampler.js';
 import { verifyRoomToken } from '../token.js';
 import type { WorkerPool } from '../WorkerPool.js';
+import { ServiceApi } from './ServiceApi.js';
 import { SignalingSession } from './SignalingSession.js';
 
 export interface SignalingServerOptions {
@@ -17,37 +22,57 @@ export interface SignalingServerOptions {
   rooms: RoomManager;
   pool: WorkerPool;
   logger: Logger;
+  sampler?: StatsSampler;
   /** Dead-peer detection: ping period; a peer that misses one pong is dropped. */
   heartbeatMs?: number;
+  /** How long a session whose socket dropped waits for its client to resume, ms. */
+  resumeGraceMs?: number;
 }
 
 type AliveSocket = WebSocket & { isAlive?: boolean };
 
+interface SessionEntry {
+  room: Room;
+  graceTimer?: NodeJS.Timeout;
+  /** Removes this session's room listeners. */
+  unlisten: () => void;
+}
+
+const CLOSE_FOR_ROOM: Record<RoomCloseReason, [number, string]> = {
+  empty: [CloseCode.RoomClosed, 'ROOM_CLOSED'],
+  max_duration: [CloseCode.MaxDuration, 'MAX_DURATION'],
+  worker_died: [CloseCode.Rejoin, 'REJOIN'],
+  shutdown: [CloseCode.GoingAway, 'SHUTDOWN'],
+};
+
 /**
  * HTTP + WebSocket front of the media server:
- *   WS  /rtc?token=JWT        room signaling
- *   GET /health               liveness with worker and room counts
- *   GET /rooms/:id/stats      per-producer/consumer stats (service secret as Bearer)
+ *   WS  /rtc?token=JWT[&resume=<participantId>&key=<resumeKey>]   room signaling
+ *   HTTP service endpoints (see ServiceApi)
  */
 export class SignalingServer {
   readonly #options: SignalingServerOptions;
   readonly #http: http.Server;
   readonly #wss: WebSocketServer;
-  readonly #sessions = new Set<SignalingSession>();
+  readonly #sessions = new Map<SignalingSession, SessionEntry>();
+  /** Fault injection: `room/identity` → time until which its reconnects are refused. */
+  readonly #blocked = new Map<string, number>();
+  readonly #service: ServiceApi;
   #heartbeat: NodeJS.Timeout | undefined;
 
   constructor(options: SignalingServerOptions) {
     this.#options = options;
-    this.#http = http.createServer((req, res) => void this.#onHttp(req, res));
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_SIGNALING_MESSAGE_BYTES });
-    this.#http.on('upgrade', (req, socket, head) => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      if (url.pathname !== '/rtc') {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-        return;
-      }
-      this.#wss.handleUpgrade(req, socket, head, (ws) => void this.#onConnection(ws, url.searchParams.get('token')));
+    this.#service = new ServiceApi({
+      isService: (req) => this.#isService(req),
+      rooms: options.rooms,
+      pool: options.pool,
+      ...(options.sampler ? { sampler: options.sampler } : {}),
+      sessionCount: () => this.#sessions.size,
+      dropSignaling: (roomId, identity, blockMs) => this.#dropSignaling(roomId, identity, blockMs),
     });
+    this.#http = http.createServer((req, res) => void this.#service.handle(req, res));
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_SIGNALING_MESSAGE_BYTES });
+    this.#http.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
   }
 
   async listen(): Promise<number> {
@@ -71,12 +96,37 @@ export class SignalingServer {
     return typeof address === 'object' && address ? address.port : this.#options.port;
   }
 
-  async #onConnection(ws: AliveSocket, token: string | null): Promise<void> {
+  #onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/rtc') {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    const token = url.searchParams.get('token');
+    if (this.#blocked.size > 0 && token) {
+      // A blocked participant's network is "down": its upgrade fails like an unreachable server.
+      try {
+        const claims = verifyRoomToken(token, this.#options.roomTokenSecret);
+        const until = this.#blocked.get(`${claims.room}/${claims.sub}`);
+        if (until !== undefined && until > Date.now()) {
+          socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+          return;
+        }
+      } catch {
+        // An invalid token is refused properly once the socket is open.
+      }
+    }
+    const resume = url.searchParams.get('resume');
+    const key = url.searchParams.get('key');
+    this.#wss.handleUpgrade(req, socket, head, (ws) => void this.#onConnection(ws, token, resume && key ? { participantId: resume, key } : undefined));
+  }
+
+  async #onConnection(ws: AliveSocket, token: string | null, resume: { participantId: string; key: string } | undefined): Promise<void> {
     const { logger, rooms, roomTokenSecret } = this.#options;
     ws.isAlive = true;
     ws.on('pong', () => (ws.isAlive = true));
     ws.on('error', (error) => logger.warn({ err: error }, 'signaling socket error'));
-    let claims;
+    let claims: RoomTokenClaims;
     try {
       claims = verifyRoomToken(token, roomTokenSecret);
     } catch (error) {
@@ -85,22 +135,21 @@ export class SignalingServer {
       ws.close(CloseCode.Unauthorized, code);
       return;
     }
+    if (resume && this.#resume(ws, claims, resume)) return;
     let session: SignalingSession;
+    let room: Room;
     try {
-      const { room, worker } = await rooms.getOrCreate(claims.room);
-      session = new SignalingSession({ socket: ws, claims, room, worker, logger });
+      const entry = await rooms.getOrCreate(claims.room);
+      room = entry.room;
+      session = new SignalingSession({ socket: ws, claims, room, worker: entry.worker, logger });
       const previous = room.peerByIdentity(claims.sub);
       if (previous) {
-        for (const s of this.#sessions) if (s.peer === previous) s.close(CloseCode.Replaced, 'REPLACED');
+        const previousSession = this.#sessionOf(previous.id);
+        previousSession?.close(CloseCode.Replaced, 'REPLACED');
         room.removePeer(previous, 'replaced');
       }
       room.addPeer(session.peer);
       rooms.touch(room.id);
-      ws.on('close', () => {
-        this.#sessions.delete(session);
-        room.removePeer(session.peer, 'disconnected');
-      });
-      room.once('close', () => session.close(CloseCode.RoomClosed, 'ROOM_CLOSED'));
     } catch (error) {
       const code = error instanceof MediaServerError ? error.code : 'INTERNAL';
       logger.warn({ err: error, roomId: claims.room }, 'could not admit participant');
@@ -108,11 +157,103 @@ export class SignalingServer {
       return;
     }
     if (ws.readyState !== ws.OPEN) {
-      session.peer.close();
+      room.removePeer(session.peer, 'disconnected');
       return;
     }
-    this.#sessions.add(session);
+    const onRoomClose = (reason: RoomCloseReason): void => {
+      const [code, text] = CLOSE_FOR_ROOM[reason];
+      session.close(code, text);
+      this.#forget(session);
+    };
+    const onPeerLeft = (peer: Peer, reason: PeerLeftReason): void => {
+      if (peer !== session.peer) return;
+      if (reason === 'removed') session.close(CloseCode.Removed, 'REMOVED');
+      else if (reason === 'left') session.close(1000, 'LEFT');
+      this.#forget(session);
+    };
+    room.on('close', onRoomClose);
+    room.on('peerleft', onPeerLeft);
+    this.#sessions.set(session, {
+      room,
+      unlisten: () => {
+        room.off('close', onRoomClose);
+        room.off('peerleft', onPeerLeft);
+      },
+    });
+    session.onOverflow = () => this.#end(session, 'disconnected');
+    this.#watchSocket(session, ws);
     session.start();
+  }
+
+  /** Re-attaches a resuming client's socket to its session; false when the session is gone. */
+  #resume(ws: WebSocket, claims: RoomTokenClaims, resume: { participantId: string; key: string }): boolean {
+    const session = this.#sessionOf(resume.participantId);
+    const entry = session && this.#sessions.get(session);
+    if (!session || !entry || entry.room.id !== claims.room || session.peer.identity !== claims.sub || !session.peer.joined) return false;
+    const given = Buffer.from(resume.key);
+    const expected = Buffer.from(session.peer.resumeKey);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
+    clearTimeout(entry.graceTimer);
+    delete entry.graceTimer;
+    session.attach(ws);
+    this.#watchSocket(session, ws);
+    return true;
+  }
+
+  #watchSocket(session: SignalingSession, ws: WebSocket): void {
+    ws.on('close', () => {
+      const entry = this.#sessions.get(session);
+      if (!entry || session.socket !== ws) return;
+      session.detach();
+      const grace = this.#options.resumeGraceMs ?? 20_000;
+      if (!session.peer.joined || grace === 0) {
+        this.#end(session, 'disconnected');
+        return;
+      }
+      this.#options.logger.info({ peerId: session.peer.id, graceMs: grace }, 'signaling socket lost; waiting for the client to resume');
+      entry.graceTimer = setTimeout(() => this.#end(session, 'disconnected'), grace);
+      entry.graceTimer.unref();
+    });
+  }
+
+  #end(session: SignalingSession, reason: 'disconnected'): void {
+    const entry = this.#sessions.get(session);
+    if (!entry) return;
+    this.#forget(session);
+    session.close(CloseCode.GoingAway, 'SESSION_ENDED');
+    entry.room.removePeer(session.peer, reason);
+  }
+
+  #forget(session: SignalingSession): void {
+    const entry = this.#sessions.get(session);
+    if (!entry) return;
+    clearTimeout(entry.graceTimer);
+    entry.unlisten();
+    this.#sessions.delete(session);
+  }
+
+  #sessionOf(participantId: string): SignalingSession | undefined {
+    for (const session of this.#sessions.keys()) if (session.peer.id === participantId) return session;
+    return undefined;
+  }
+
+  #dropSignaling(roomId: string, identity: string, blockMs: number): boolean {
+    if (blockMs > 0) {
+      const key = `${roomId}/${identity}`;
+      const until = Date.now() + blockMs;
+      this.#blocked.set(key, until);
+      setTimeout(() => {
+        if (this.#blocked.get(key) === until) this.#blocked.delete(key);
+      }, blockMs).unref();
+    }
+    for (const [session, { room }] of this.#sessions) {
+      if (room.id === roomId && session.peer.identity === identity && session.socket) {
+        this.#options.logger.info({ roomId, identity, blockMs }, 'dropping a signaling socket (fault injection)');
+        session.terminateSocket();
+        return true;
+      }
+    }
+    return false;
   }
 
   #isService(req: http.IncomingMessage): boolean {
@@ -124,38 +265,13 @@ export class SignalingServer {
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
-  async #onHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const json = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify(body));
-    };
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (req.method !== 'GET') return json(405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'only GET is served here' } });
-    if (url.pathname === '/health') {
-      const alive = this.#options.pool.workers.filter((w) => !w.worker.closed).length;
-      return json(alive > 0 ? 200 : 503, {
-        status: alive > 0 ? 'ok' : 'degraded',
-        workers: alive,
-        rooms: this.#options.rooms.rooms.size,
-        participants: this.#sessions.size,
-      });
-    }
-    const statsMatch = /^\/rooms\/([^/]+)\/stats$/.exec(url.pathname);
-    if (statsMatch || url.pathname === '/rooms') {
-      if (!this.#isService(req)) return json(401, { error: { code: 'UNAUTHORIZED', message: 'service credentials required' } });
-      if (!statsMatch) {
-        return json(200, { rooms: [...this.#options.rooms.rooms.values()].map(({ room, worker }) => ({ roomId: room.id, workerIndex: worker.index, participants: room.joinedPeers().length })) });
-      }
-      const room = this.#options.rooms.get(decodeURIComponent(statsMatch[1] ?? ''));
-      if (!room) return json(404, { error: { code: 'NOT_FOUND', message: 'no such room' } });
-      return json(200, await room.getStats());
-    }
-    return json(404, { error: { code: 'NOT_FOUND', message: 'not found' } });
-  }
-
   async close(): Promise<void> {
     clearInterval(this.#heartbeat);
-    for (const session of this.#sessions) session.close(CloseCode.GoingAway, 'SHUTDOWN');
+    for (const session of [...this.#sessions.keys()]) {
+      this.#forget(session);
+      session.close(CloseCode.GoingAway, 'SHUTDOWN');
+    }
+    for (const ws of this.#wss.clients) ws.terminate();
     this.#wss.close();
     await new Promise<void>((resolve) => this.#http.close(() => resolve()));
   }

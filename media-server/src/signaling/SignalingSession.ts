@@ -29,25 +29,36 @@ export interface SignalingSessionOptions {
   logger: Logger;
   /** Requests allowed per second before the connection is closed for abuse. */
   maxRequestsPerSecond?: number;
+  /** Notifications kept for a detached session (socket lost, may resume); past it the session ends. */
+  maxBufferedNotifications?: number;
 }
 
-/** One participant's signaling connection: validates each request and answers it. */
+/**
+ * One participant's signaling session: validates each request and answers it. The session outlives
+ * its socket for a while: a client that lost its socket attaches a new one and resumes (`attach`);
+ * notifications sent meanwhile are buffered and delivered on resume.
+ */
 export class SignalingSession {
   readonly peer: Peer;
-  readonly #socket: WebSocket;
+  #socket: WebSocket | undefined;
   readonly #room: Room;
   readonly #worker: PooledWorker;
   readonly #logger: Logger;
   readonly #handlers: Handlers;
   readonly #maxRequestsPerSecond: number;
+  readonly #maxBuffered: number;
+  #buffered: ServerMessage[] = [];
   #windowStart = Date.now();
   #windowCount = 0;
+  /** Called when the session must end because its buffer overflowed while detached. */
+  onOverflow: (() => void) | undefined;
 
   constructor(options: SignalingSessionOptions) {
     this.#socket = options.socket;
     this.#room = options.room;
     this.#worker = options.worker;
     this.#maxRequestsPerSecond = options.maxRequestsPerSecond ?? 50;
+    this.#maxBuffered = options.maxBufferedNotifications ?? 2000;
     const { claims } = options;
     this.peer = new Peer({
       id: randomUUID(),
@@ -60,9 +71,45 @@ export class SignalingSession {
     this.#handlers = this.#createHandlers();
   }
 
+  /** The socket currently attached; undefined while the client is away. */
+  get socket(): WebSocket | undefined {
+    return this.#socket;
+  }
+
   /** Sends the welcome and starts answering requests. */
   start(): void {
-    this.#socket.on('message', (raw, isBinary) => void this.#onMessage(raw as Buffer, isBinary));
+    if (this.#socket) this.#listen(this.#socket);
+    this.#welcome(false);
+  }
+
+  /** The client lost its socket: keep the session, buffer notifications. */
+  detach(): void {
+    this.#socket = undefined;
+  }
+
+  /** A resuming client's new socket: the old one (if still open) is dropped, buffered notifications follow the welcome. */
+  attach(socket: WebSocket): void {
+    const old = this.#socket;
+    if (old && old !== socket) {
+      old.removeAllListeners('message');
+      old.terminate();
+    }
+    this.#socket = socket;
+    this.#listen(socket);
+    this.#welcome(true);
+    const buffered = this.#buffered;
+    this.#buffered = [];
+    for (const message of buffered) this.#send(message);
+    this.#logger.info({ delivered: buffered.length }, 'session resumed');
+  }
+
+  #listen(socket: WebSocket): void {
+    socket.on('message', (raw, isBinary) => {
+      if (socket === this.#socket) void this.#onMessage(raw as Buffer, isBinary);
+    });
+  }
+
+  #welcome(resumed: boolean): void {
     this.peer.notify('welcome', {
       participantId: this.peer.id,
       identity: this.peer.identity,
@@ -70,17 +117,35 @@ export class SignalingSession {
       roomId: this.#room.id,
       routerRtpCapabilities: this.#room.router.rtpCapabilities as unknown as Record<string, never>,
       grants: this.peer.grants,
+      resumeKey: this.peer.resumeKey,
+      resumed,
     });
   }
 
   close(code: number, reason: string): void {
-    if (this.#socket.readyState === this.#socket.OPEN || this.#socket.readyState === this.#socket.CONNECTING) {
-      this.#socket.close(code, reason);
+    const socket = this.#socket;
+    if (socket && (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING)) {
+      socket.close(code, reason);
     }
   }
 
+  /** Drops the socket abruptly, as a network failure would (fault injection). */
+  terminateSocket(): void {
+    this.#socket?.terminate();
+  }
+
   #send(message: ServerMessage): void {
-    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.send(JSON.stringify(message));
+    const socket = this.#socket;
+    if (socket && socket.readyState === socket.OPEN) {
+      socket.send(JSON.stringify(message));
+      return;
+    }
+    if (message.type !== 'notification' || this.peer.state === 'closed') return;
+    this.#buffered.push(message);
+    if (this.#buffered.length > this.#maxBuffered) {
+      this.#buffered = [];
+      this.onOverflow?.();
+    }
   }
 
   #overRateLimit(): boolean {
@@ -154,6 +219,10 @@ export class SignalingSession {
     if (!this.peer.joined) throw MediaServerError.invalidState('join the room first');
   }
 
+  #requireAdmin(): void {
+    if (!this.peer.grants.roomAdmin) throw MediaServerError.forbidden('only a room admin may do this');
+  }
+
   #createHandlers(): Handlers {
     const peer = this.peer;
     const room = this.#room;
@@ -180,6 +249,7 @@ export class SignalingSession {
         return {};
       },
       join: async ({ rtpCapabilities }) => {
+        if (peer.joined) throw MediaServerError.invalidState('joined already');
         const participants = room.joinedPeers(peer).map((p) => p.info());
         await room.join(peer, rtpCapabilities as unknown as types.RtpCapabilities);
         this.#logger.info({ roomId: room.id, participants: participants.length + 1 }, 'participant joined');
@@ -199,19 +269,67 @@ export class SignalingSession {
         return { producerId: producer.id };
       },
       closeProducer: async ({ producerId }) => {
+        this.#requireJoined();
         peer.producer(producerId).close();
         return {};
       },
       pauseProducer: async ({ producerId }) => {
+        this.#requireJoined();
         await room.setProducerPaused(peer, producerId, true);
         return {};
       },
       resumeProducer: async ({ producerId }) => {
+        this.#requireJoined();
         await room.setProducerPaused(peer, producerId, false);
         return {};
       },
       resumeConsumer: async ({ consumerId }) => {
         await peer.consumer(consumerId).resume();
+        return {};
+      },
+      pauseConsumer: async ({ consumerId }) => {
+        await peer.consumer(consumerId).pause();
+        return {};
+      },
+      setConsumerPreferredLayers: async ({ consumerId, spatialLayer, temporalLayer }) => {
+        const consumer = peer.consumer(consumerId);
+        if (consumer.type === 'simulcast' || consumer.type === 'svc') {
+          await consumer.setPreferredLayers({ spatialLayer, ...(temporalLayer === undefined ? {} : { temporalLayer }) });
+        }
+        return {};
+      },
+      restartIce: async ({ transportId }) => {
+        const iceParameters = await peer.transport(transportId).restartIce();
+        return { iceParameters: iceParameters as unknown as Record<string, never> };
+      },
+      produceData: async ({ transportId, sctpStreamParameters, label, protocol }) => {
+        this.#requireJoined();
+        if (!peer.grants.canPublishData) throw MediaServerError.forbidden('this token may not send data');
+        if (peer.dataProducers.size >= 4) throw MediaServerError.invalidState('too many data channels');
+        const dataProducer = await room.produceData(peer, {
+          transportId,
+          sctpStreamParameters: sctpStreamParameters as unknown as types.SctpStreamParameters,
+          label,
+          protocol: protocol ?? '',
+        });
+        return { dataProducerId: dataProducer.id };
+      },
+      muteParticipantTrack: async ({ participantId, producerId }) => {
+        this.#requireJoined();
+        this.#requireAdmin();
+        const target = room.peer(participantId);
+        await room.setProducerPaused(target, producerId, true);
+        target.notify('localTrackMutedByAdmin', { producerId, byParticipantId: peer.id });
+        this.#logger.info({ target: target.identity, producerId }, 'admin muted a track');
+        return {};
+      },
+      removeParticipant: async ({ participantId }) => {
+        this.#requireJoined();
+        this.#requireAdmin();
+        const target = room.peer(participantId);
+        if (target === peer) throw MediaServerError.badRequest('use leave to leave the room');
+        this.#logger.info({ target: target.identity }, 'admin removed a participant');
+        room.removePeer(target, 'removed');
         return {};
       },
       getStats: async () => room.getStats(),

@@ -37,6 +37,10 @@ export const CloseCode = {
   RoomClosed: 4410,
   /** The same identity joined again from another connection. */
   Replaced: 4411,
+  /** The server lost the session (its worker died): connect again with the same token and republish. */
+  Rejoin: 4412,
+  /** The room reached its maximum duration. */
+  MaxDuration: 4413,
   /** Protocol abuse: oversized or too many messages. */
   PolicyViolation: 1008,
   /** Server shutting down; the client may reconnect. */

@@ -58,6 +58,15 @@ export interface ConsumerStatsInfo {
   packetsLost: number;
   paused: boolean;
   producerPaused: boolean;
+  /** The spatial/temporal layer being forwarded (simulcast/SVC video), null otherwise. */
+  currentLayers: ConsumerLayers | null;
+  /** The layers the subscriber asked for (it follows the rendered size). */
+  preferredLayers: ConsumerLayers | null;
+}
+
+export interface ConsumerLayers {
+  spatialLayer: number;
+  temporalLayer?: number;
 }
 
 export interface ProducerStatsInfo {
@@ -107,6 +116,20 @@ export interface SignalingRequests {
   pauseProducer: { request: { producerId: string }; response: Record<string, never> };
   resumeProducer: { request: { producerId: string }; response: Record<string, never> };
   resumeConsumer: { request: { consumerId: string }; response: Record<string, never> };
+  /** Pauses a consumer nobody can see (hidden element); resumeConsumer resumes it. */
+  pauseConsumer: { request: { consumerId: string }; response: Record<string, never> };
+  /** Asks for the highest spatial (and temporal) layer worth sending for the rendered size. */
+  setConsumerPreferredLayers: { request: { consumerId: string; spatialLayer: number; temporalLayer?: number }; response: Record<string, never> };
+  /** New ICE credentials for a transport (after an ICE failure or a resumed session). */
+  restartIce: { request: { transportId: string }; response: { iceParameters: JsonObject } };
+  produceData: {
+    request: { transportId: string; sctpStreamParameters: JsonObject; label: string; protocol?: string };
+    response: { dataProducerId: string };
+  };
+  /** Room admins: mute (pause) another participant's track. */
+  muteParticipantTrack: { request: { participantId: string; producerId: string }; response: Record<string, never> };
+  /** Room admins: remove a participant from the room. */
+  removeParticipant: { request: { participantId: string }; response: Record<string, never> };
   getStats: { request: Record<string, never>; response: RoomStatsInfo };
   leave: { request: Record<string, never>; response: Record<string, never> };
   /** Load tests only (token grant `loadTest`): a PlainTransport with SRTP instead of WebRTC. */
@@ -128,6 +151,10 @@ export interface ServerNotifications {
     roomId: string;
     routerRtpCapabilities: JsonObject;
     grants: RoomGrants;
+    /** Secret to resume this session on a new socket (`/rtc?token=…&resume=<participantId>&key=<resumeKey>`). */
+    resumeKey: string;
+    /** True when this socket resumed an existing session: transports, producers and consumers were kept. */
+    resumed: boolean;
   };
   participantJoined: { participant: ParticipantInfo };
   participantLeft: { participantId: string; reason: 'left' | 'disconnected' | 'removed' | 'replaced' };
@@ -145,6 +172,26 @@ export interface ServerNotifications {
   consumerResumed: { consumerId: string };
   trackMuted: { participantId: string; producerId: string };
   trackUnmuted: { participantId: string; producerId: string };
+  /** A room admin muted one of your own tracks. */
+  localTrackMutedByAdmin: { producerId: string; byParticipantId: string };
+  dataConsumerCreated: {
+    dataConsumerId: string;
+    dataProducerId: string;
+    participantId: string;
+    sctpStreamParameters: JsonObject;
+    label: string;
+    protocol: string;
+  };
+  /** The forwarded layers of a simulcast/SVC consumer changed (null: nothing forwarded). */
+  consumerLayersChanged: { consumerId: string; layers: ConsumerLayers | null };
+  /** Server-side quality of a consumer (0-10) and of the producer behind it. */
+  consumerScore: { consumerId: string; score: number; producerScore: number };
+  /** Server-side quality of one of your own producers (0-10). */
+  producerScore: { producerId: string; score: number };
+  /** The dominant speaker changed (ActiveSpeakerObserver). */
+  activeSpeaker: { participantId: string };
+  /** Loudest audio producers in the last interval, dBov (-127 silent .. 0 loudest); empty on silence. */
+  audioLevels: { levels: { participantId: string; producerId: string; volume: number }[] };
 }
 export type ServerNotificationMethod = keyof ServerNotifications;
 

@@ -1,0 +1,146 @@
+// The media-event sender against a small real HTTP receiver that checks what the API will check:
+// the HS256 JWT (issuer, audience, expiry) and the SHA-256 of the exact body bytes. A real media
+// server with a real worker produces the events.
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import jwt from 'jsonwebtoken';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type MediaEvent, type MediaEventBatch, type ServerMessage } from '@telemed/sdk/protocol';
+import { createLogger } from '../logger.js';
+import { MediaServer } from '../MediaServer.js';
+import { MediaEventReporter } from './MediaEventReporter.js';
+
+const WEBHOOK_SECRET = 'webhook-test-secret-0123456789';
+const ROOM_SECRET = 'room-token-secret-0123456789abc';
+
+interface Receiver {
+  url: string;
+  batches: MediaEventBatch[];
+  rejected: string[];
+  /** Answer 503 to the next `n` valid requests. */
+  failNext: (n: number) => void;
+  close: () => Promise<void>;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const batches: MediaEventBatch[] = [];
+  const rejected: string[] = [];
+  let failures = 0;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+      try {
+        if (req.url !== '/internal/media-events' || req.method !== 'POST') throw new Error(`wrong endpoint ${req.method} ${req.url}`);
+        const claims = jwt.verify(token, WEBHOOK_SECRET, { algorithms: ['HS256'], issuer: MEDIA_EVENTS_ISSUER, audience: MEDIA_EVENTS_AUDIENCE }) as { sha256?: string; exp?: number };
+        if (typeof claims.exp !== 'number') throw new Error('no exp');
+        if (claims.sha256 !== createHash('sha256').update(body).digest('base64url')) throw new Error('body hash mismatch');
+      } catch (error) {
+        rejected.push(String(error));
+        res.writeHead(401).end();
+        return;
+      }
+      if (failures > 0) {
+        failures--;
+        res.writeHead(503).end();
+        return;
+      }
+      batches.push(JSON.parse(body.toString('utf8')) as MediaEventBatch);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    batches,
+    rejected,
+    failNext: (n) => (failures = n),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+const events = (receiver: Receiver): MediaEvent[] => receiver.batches.flatMap((b) => b.events);
+
+async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+let receiver: Receiver;
+beforeAll(async () => {
+  receiver = await startReceiver();
+});
+afterAll(async () => {
+  await receiver?.close();
+});
+
+describe('MediaEventReporter', () => {
+  it('signs each batch over its body hash, numbers events per room and retries in order until delivered', async () => {
+    const reporter = new MediaEventReporter({ url: receiver.url, secret: WEBHOOK_SECRET, node: 'node-a', logger: createLogger('silent'), retryBaseMs: 20, retryMaxMs: 100 });
+    const roomA = {};
+    const roomB = {};
+    receiver.failNext(2);
+    const at = new Date().toISOString();
+    reporter.report(roomA, { type: 'room_started', roomId: 'a', at });
+    reporter.report(roomB, { type: 'room_started', roomId: 'b', at });
+    reporter.report(roomA, { type: 'participant_joined', roomId: 'a', at, identity: 'alice', participantId: 'p1' });
+    await reporter.idle();
+    reporter.report(roomA, { type: 'room_finished', roomId: 'a', at, reason: 'empty' });
+    await reporter.idle();
+    reporter.close();
+    expect(receiver.rejected).toEqual([]);
+    const got = events(receiver);
+    expect(got.map((e) => `${e.roomId}#${e.seq}:${e.type}`)).toEqual(['a#1:room_started', 'b#1:room_started', 'a#2:participant_joined', 'a#3:room_finished']);
+    expect(receiver.batches.every((b) => b.node === 'node-a')).toBe(true);
+  });
+
+  it('keeps a bounded buffer while the API is down and never blocks the caller', async () => {
+    receiver.batches.length = 0;
+    const reporter = new MediaEventReporter({ url: 'http://127.0.0.1:1', secret: WEBHOOK_SECRET, node: 'n', logger: createLogger('silent'), maxBuffered: 50, retryBaseMs: 10_000 });
+    const room = {};
+    const started = performance.now();
+    for (let i = 0; i < 500; i++) reporter.report(room, { type: 'track_stats', roomId: 'r', at: new Date().toISOString(), samples: [] });
+    expect(performance.now() - started).toBeLessThan(100);
+    expect(reporter.pending).toBeLessThanOrEqual(50);
+    expect(reporter.dropped).toBeGreaterThan(0);
+    reporter.close();
+  });
+
+  it('reports a real room: started, participant joined and left, finished', async () => {
+    receiver.batches.length = 0;
+    const server = new MediaServer({
+      port: 0, numWorkers: 1, rtcBasePort: 45000 + Math.floor(Math.random() * 5000), roomTokenSecret: ROOM_SECRET,
+      logLevel: 'silent', apiInternalUrl: receiver.url, webhookSecret: WEBHOOK_SECRET, nodeId: 'media-1', emptyRoomGraceMs: 0,
+    });
+    await server.start();
+    try {
+      const token = jwt.sign({ room: 'events-room', grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false } }, ROOM_SECRET, {
+        subject: 'alice', issuer: 'telemed-api', audience: 'telemed-media', expiresIn: 60,
+      });
+      const socket = new WebSocket(`ws://127.0.0.1:${server.port}/rtc?token=${token}`);
+      const welcome = await new Promise<ServerMessage>((resolve) => socket.once('message', (raw) => resolve(JSON.parse(raw.toString()) as ServerMessage)));
+      if (welcome.type !== 'notification' || welcome.method !== 'welcome') throw new Error('expected the welcome');
+      const caps = (welcome.data as { routerRtpCapabilities: unknown }).routerRtpCapabilities;
+      socket.send(JSON.stringify({ type: 'request', id: 1, method: 'join', data: { rtpCapabilities: caps } }));
+      await until('participant_joined', () => events(receiver).some((e) => e.type === 'participant_joined'));
+      socket.send(JSON.stringify({ type: 'request', id: 2, method: 'leave', data: {} }));
+      await until('room_finished', () => events(receiver).some((e) => e.type === 'room_finished'));
+    } finally {
+      await server.stop();
+    }
+    const got = events(receiver).filter((e) => e.roomId === 'events-room');
+    expect(got.map((e) => e.type)).toEqual(['room_started', 'participant_joined', 'participant_left', 'room_finished']);
+    expect(got.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(got[1]).toMatchObject({ identity: 'alice' });
+    expect(got[2]).toMatchObject({ reason: 'left' });
+    expect(got[3]).toMatchObject({ reason: 'empty' });
+    expect(receiver.rejected).toEqual([]);
+  });
+});

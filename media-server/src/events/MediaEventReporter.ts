@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type MediaEvent, type MediaEventBatch } from '@telemed/sdk/protocol';
+import type { Logger } from '../logger.js';
+
+/** A media event before the reporter stamps it with its room's sequence number. */
+export type UnsequencedMediaEvent = MediaEvent extends infer E ? (E extends MediaEvent ? Omit<E, 'seq'> : never) : never;
+
+export interface MediaEventReporterOptions {
+  /** The API's base URL; events go to `${url}/internal/media-events`. */
+  url: string;
+  /** HS256 secret shared with the API (MEDIA_WEBHOOK_SECRET). */
+  secret: string;
+  /** This media node's name in every batch. */
+  node: string;
+  logger: Logger;
+  /** Most events kept while the API is unreachable; the oldest are dropped beyond it. */
+  maxBuffered?: number;
+  maxBatch?: number;
+  /** Retry backoff: first delay and cap, ms (doubled per failure, with full jitter). */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  requestTimeoutMs?: number;
+}
+
+/**
+ * Sends media events to the API as signed batches (see `media-events.ts` in the protocol): a JWT
+ * over the body's SHA-256, per-room sequence numbers, in order, retried with jittered backoff from a
+ * bounded buffer. `report()` only queues: media never waits on the API.
+ */
+export class MediaEventReporter {
+  readonly #options: Required<Omit<MediaEventReporterOptions, 'logger'>> & { logger: Logger };
+  readonly #queue: MediaEvent[] = [];
+  /** Room instance → last sequence number used. */
+  readonly #seq = new WeakMap<object, number>();
+  #sending = false;
+  #timer: NodeJS.Timeout | undefined;
+  #failures = 0;
+  #dropped = 0;
+  #closed = false;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(options: MediaEventReporterOptions) {
+    this.#options = {
+      maxBuffered: 10_000,
+      maxBatch: 100,
+      retryBaseMs: 500,
+      retryMaxMs: 30_000,
+      requestTimeoutMs: 5_000,
+      ...options,
+      url: options.url.replace(/\/+$/, ''),
+    };
+  }
+
+  /** Events waiting to be delivered. */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  /** Events dropped because the buffer was full. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Queues an event of `roomInstance` (seq starts at 1 for each room instance) and schedules a send. */
+  report(roomInstance: object, event: UnsequencedMediaEvent): void {
+    if (this.#closed) return;
+    const seq = (this.#seq.get(roomInstance) ?? 0) + 1;
+    this.#seq.set(roomInstance, seq);
+    this.#queue.push({ ...event, seq } as MediaEvent);
+    if (this.#queue.length > this.#options.maxBuffered) {
+      this.#queue.splice(0, this.#queue.length - this.#options.maxBuffered);
+      if (this.#dropped++ % 1000 === 0) this.#options.logger.warn({ dropped: this.#dropped }, 'media event buffer full: dropping the oldest events');
+    }
+    if (!this.#sending && !this.#timer) this.#schedule(0);
+  }
+
+  /** Resolves when the buffer is empty (for shutdown and tests). */
+  idle(): Promise<void> {
+    if (this.#queue.length === 0 && !this.#sending) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Stops sending; whatever is still buffered is given up. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#closed) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#flush();
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#sending || this.#closed) return;
+    this.#sending = true;
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const events = this.#queue.slice(0, this.#options.maxBatch);
+        const ok = await this.#post({ node: this.#options.node, events });
+        if (!ok) {
+          const delay = Math.min(this.#options.retryMaxMs, this.#options.retryBaseMs * 2 ** this.#failures++);
+          this.#schedule(Math.round(delay / 2 + Math.random() * (delay / 2)));
+          return;
+        }
+        this.#failures = 0;
+        // Events that arrived meanwhile are behind these; events dropped meanwhile shifted the head.
+        const sent = new Set(events);
+        while (this.#queue.length > 0 && sent.has(this.#queue[0]!)) this.#queue.shift();
+      }
+    } finally {
+      this.#sending = false;
+      if (this.#queue.length === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  async #post(batch: MediaEventBatch): Promise<boolean> {
+    const body = JSON.stringify(batch);
+    const sha256 = createHash('sha256').update(body).digest('base64url');
+    const token = jwt.sign({ sha256 }, this.#options.secret, {
+      algorithm: 'HS256',
+      issuer: MEDIA_EVENTS_ISSUER,
+      audience: MEDIA_EVENTS_AUDIENCE,
+      expiresIn: 60,
+    });
+    try {
+      const res = await fetch(`${this.#options.url}/internal/media-events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body,
+        signal: AbortSignal.timeout(this.#options.requestTimeoutMs),
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.ok) return true;
+      this.#options.logger.warn({ status: res.status, events: batch.events.length }, 'the API refused a media event batch; retrying');
+      return false;
+    } catch (error) {
+      if (this.#failures % 10 === 0) this.#options.logger.warn({ err: error, events: batch.events.length }, 'could not deliver media events; retrying');
+      return false;
+    }
+  }
+}

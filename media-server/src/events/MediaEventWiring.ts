@@ -1,0 +1,37 @@
+import type { Peer } from '../Peer.js';
+import type { Room } from '../Room.js';
+import type { RoomManager } from '../RoomManager.js';
+import type { MediaEventReporter } from './MediaEventReporter.js';
+
+/** Turns room lifecycle events into media events for the API (room, participant and track events). */
+export function reportRoomEvents(rooms: RoomManager, reporter: MediaEventReporter): void {
+  const now = (): string => new Date().toISOString();
+  rooms.on('roomcreated', (room: Room) => {
+    const joined = new Set<Peer>();
+    reporter.report(room, { type: 'room_started', roomId: room.id, at: now() });
+    room.on('peerjoined', (peer) => {
+      joined.add(peer);
+      reporter.report(room, { type: 'participant_joined', roomId: room.id, at: now(), identity: peer.identity, participantId: peer.id });
+    });
+    room.on('peerleft', (peer, reason) => {
+      if (!joined.delete(peer)) return;
+      reporter.report(room, { type: 'participant_left', roomId: room.id, at: now(), identity: peer.identity, participantId: peer.id, reason });
+    });
+    room.on('trackpublished', (peer, producer) => {
+      reporter.report(room, {
+        type: 'track_published', roomId: room.id, at: now(), identity: peer.identity, participantId: peer.id,
+        trackId: producer.id, kind: producer.kind, source: producer.appData.source,
+      });
+    });
+    room.on('trackunpublished', (peer, producer) => {
+      reporter.report(room, { type: 'track_unpublished', roomId: room.id, at: now(), identity: peer.identity, participantId: peer.id, trackId: producer.id });
+    });
+    room.on('close', (reason) => {
+      for (const peer of joined) {
+        reporter.report(room, { type: 'participant_left', roomId: room.id, at: now(), identity: peer.identity, participantId: peer.id, reason: 'room_closed' });
+      }
+      joined.clear();
+      reporter.report(room, { type: 'room_finished', roomId: room.id, at: now(), reason });
+    });
+  });
+}

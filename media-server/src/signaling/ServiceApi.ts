@@ -1,0 +1,78 @@
+import type http from 'node:http';
+import type { RoomManager } from '../RoomManager.js';
+import type { StatsSampler } from '../StatsSampler.js';
+import type { WorkerPool } from '../WorkerPool.js';
+
+export interface ServiceApiOptions {
+  /** True when the request carries the service secret as a Bearer token. */
+  isService: (req: http.IncomingMessage) => boolean;
+  rooms: RoomManager;
+  pool: WorkerPool;
+  sampler?: StatsSampler;
+  sessionCount: () => number;
+  /** Fault injection: drops a participant's signaling socket and refuses its reconnects for blockMs. */
+  dropSignaling: (roomId: string, identity: string, blockMs: number) => boolean;
+}
+
+/**
+ * The media server's HTTP endpoints:
+ *   GET  /health                                              liveness, workers (with pids), counts
+ *   GET  /rooms                                               rooms with their worker (service)
+ *   GET  /rooms/:id/stats                                     producer/consumer stats sampled now (service)
+ *   GET  /rooms/:id/track-stats                               latest periodic sample per track (service)
+ *   POST /rooms/:id/participants/:identity/drop-signaling     fault injection, ?blockMs= (service)
+ */
+export class ServiceApi {
+  readonly #options: ServiceApiOptions;
+
+  constructor(options: ServiceApiOptions) {
+    this.#options = options;
+  }
+
+  async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const json = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(body));
+    };
+    const { rooms, pool } = this.#options;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const parts = url.pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+    const isDrop = req.method === 'POST' && parts.length === 5 && parts[0] === 'rooms' && parts[2] === 'participants' && parts[4] === 'drop-signaling';
+    if (req.method !== 'GET' && !isDrop) return json(405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'method not allowed here' } });
+    if (url.pathname === '/health') {
+      const alive = pool.workers.filter((w) => !w.worker.closed);
+      return json(alive.length > 0 ? 200 : 503, {
+        status: alive.length > 0 ? 'ok' : 'degraded',
+        workers: alive.length,
+        workerProcesses: pool.workers.map((w) => ({ index: w.index, pid: w.worker.pid, alive: !w.worker.closed, routers: w.routers })),
+        rooms: rooms.rooms.size,
+        participants: this.#options.sessionCount(),
+      });
+    }
+    if (parts[0] !== 'rooms' || parts.length > 5) return json(404, { error: { code: 'NOT_FOUND', message: 'not found' } });
+    if (!this.#options.isService(req)) return json(401, { error: { code: 'UNAUTHORIZED', message: 'service credentials required' } });
+    if (parts.length === 1) {
+      return json(200, {
+        rooms: [...rooms.rooms.values()].map(({ room, worker }) => ({
+          roomId: room.id,
+          workerIndex: worker.index,
+          workerPid: worker.worker.pid,
+          participants: room.joinedPeers().length,
+          consumers: room.consumerCount,
+        })),
+      });
+    }
+    const room = rooms.get(parts[1] ?? '');
+    if (!room) return json(404, { error: { code: 'NOT_FOUND', message: 'no such room' } });
+    if (isDrop) {
+      const blockMs = Math.min(60_000, Math.max(0, Number(url.searchParams.get('blockMs') ?? 0) || 0));
+      const dropped = this.#options.dropSignaling(room.id, parts[3] ?? '', blockMs);
+      return json(dropped ? 200 : 404, dropped ? { dropped: true, blockMs } : { error: { code: 'NOT_FOUND', message: 'no connected participant with that identity' } });
+    }
+    if (parts.length === 3 && parts[2] === 'stats') return json(200, await room.getStats());
+    if (parts.length === 3 && parts[2] === 'track-stats') {
+      return json(200, { roomId: room.id, samples: this.#options.sampler?.latest(room.id) ?? [] });
+    }
+    return json(404, { error: { code: 'NOT_FOUND', message: 'not found' } });
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * How well a participant's media is getting through:
+ *
+ * | level       | rule (first match wins)                                                            |
+ * | ----------- | ---------------------------------------------------------------------------------- |
+ * | `lost`      | its unmuted tracks delivered no new packets over the last interval                 |
+ * | `excellent` | server score ≥ 9, loss < 2 %, RTT < 150 ms, jitter < 30 ms                          |
+ * | `good`      | server score ≥ 6, loss < 8 %, RTT < 300 ms, jitter < 60 ms                          |
+ * | `poor`      | anything else                                                                       |
+ *
+ * The server score (0-10) is mediasoup's: for the local participant the lowest score of its
+ * producers (uplink as the SFU receives it), for a remote one the lowest producer score of the
+ * tracks you receive from it. Loss, jitter and RTT come from the browser's `getStats()` over the
+ * last interval (remote-inbound-rtp for what you send, inbound-rtp for what you receive, the
+ * selected ICE candidate pair for RTT). A missing measure does not count against the level.
+ */
+export type ConnectionQuality = 'excellent' | 'good' | 'poor' | 'lost';
+
+export interface QualityInputs {
+  /** mediasoup score 0..10, null when unknown. */
+  serverScore: number | null;
+  /** Packets lost / packets expected over the interval, 0..1, null when unknown. */
+  lossRatio: number | null;
+  rttMs: number | null;
+  jitterMs: number | null;
+  /** False when unmuted tracks moved no packets over the interval. */
+  flowing: boolean;
+}
+
+export function computeConnectionQuality(inputs: QualityInputs): ConnectionQuality {
+  if (!inputs.flowing) return 'lost';
+  const within = (value: number | null, limit: number): boolean => value === null || value < limit;
+  const score = inputs.serverScore;
+  if ((score === null || score >= 9) && within(inputs.lossRatio, 0.02) && within(inputs.rttMs, 150) && within(inputs.jitterMs, 30)) return 'excellent';
+  if ((score === null || score >= 6) && within(inputs.lossRatio, 0.08) && within(inputs.rttMs, 300) && within(inputs.jitterMs, 60)) return 'good';
+  return 'poor';
+}
+
+/** Counters of one direction's RTP streams at one moment, summed over a participant's tracks. */
+export interface RtpTotals {
+  packets: number;
+  lost: number;
+  /** Highest jitter seen, seconds (as getStats reports it). */
+  jitter: number | null;
+  /** Highest round-trip time seen, seconds. */
+  rtt: number | null;
+}
+
+/** Sums the RTP counters of getStats() reports: inbound-rtp when receiving, outbound + remote-inbound when sending. */
+export function rtpTotals(reports: RTCStatsReport[], direction: 'in' | 'out'): RtpTotals {
+  const totals: RtpTotals = { packets: 0, lost: 0, jitter: null, rtt: null };
+  const max = (a: number | null, b: unknown): number | null => (typeof b === 'number' ? Math.max(a ?? 0, b) : a);
+  for (const report of reports) {
+    report.forEach((s: Record<string, unknown>) => {
+      if (direction === 'in' && s.type === 'inbound-rtp') {
+        totals.packets += Number(s.packetsReceived ?? 0);
+        totals.lost += Math.max(0, Number(s.packetsLost ?? 0));
+        totals.jitter = max(totals.jitter, s.jitter);
+      } else if (direction === 'out' && s.type === 'outbound-rtp') {
+        totals.packets += Number(s.packetsSent ?? 0);
+      } else if (direction === 'out' && s.type === 'remote-inbound-rtp') {
+        totals.lost += Math.max(0, Number(s.packetsLost ?? 0));
+        totals.jitter = max(totals.jitter, s.jitter);
+        totals.rtt = max(totals.rtt, s.roundTripTime);
+      } else if (s.type === 'candidate-pair' && s.nominated === true) {
+        totals.rtt = max(totals.rtt, s.currentRoundTripTime);
+      }
+    });
+  }
+  return totals;
+}
+
+/** The quality inputs of an interval from two successive totals. */
+export function qualityInputs(previous: RtpTotals | undefined, current: RtpTotals, serverScore: number | null, expectFlow: boolean): QualityInputs {
+  const packets = previous ? current.packets - previous.packets : current.packets;
+  const lost = previous ? current.lost - previous.lost : current.lost;
+  return {
+    serverScore,
+    lossRatio: packets + lost > 0 ? Math.max(0, lost) / (packets + Math.max(0, lost)) : null,
+    rttMs: current.rtt === null ? null : current.rtt * 1000,
+    jitterMs: current.jitter === null ? null : current.jitter * 1000,
+    flowing: !expectFlow || previous === undefined || packets > 0,
+  };
+}

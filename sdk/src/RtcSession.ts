@@ -1,0 +1,130 @@
+import { Device, type types as msTypes } from 'mediasoup-client';
+import type { InternalRoomOptions } from './defaults.js';
+import { TelemedError } from './errors.js';
+import type { JsonObject, ParticipantInfo, ServerNotifications, TransportOptions } from './protocol/messages.js';
+import type { SignalClient } from './SignalClient.js';
+import { isTrackSource } from './Track.js';
+
+type Welcome = ServerNotifications['welcome'];
+
+export interface RtcSessionCallbacks {
+  /** A transport's ICE/DTLS connection failed or stayed disconnected: restart ICE. */
+  onTransportFailure: () => void;
+  /** Every transport is connected again after a failure. */
+  onTransportsConnected: () => void;
+}
+
+/**
+ * One joined session's WebRTC side: the mediasoup-client Device, the send and receive transports
+ * and the chat data producer. A full rejoin replaces it; a resume keeps it and restarts ICE.
+ */
+export class RtcSession {
+  readonly device: Device;
+  readonly sendTransport: msTypes.Transport | undefined;
+  readonly recvTransport: msTypes.Transport | undefined;
+  readonly participantId: string;
+  readonly #signal: SignalClient;
+  readonly #callbacks: RtcSessionCallbacks;
+  #closed = false;
+  #disconnectTimer: ReturnType<typeof setTimeout> | undefined;
+
+  private constructor(signal: SignalClient, welcome: Welcome, device: Device, send: TransportOptions | undefined, recv: TransportOptions | undefined, callbacks: RtcSessionCallbacks) {
+    this.#signal = signal;
+    this.#callbacks = callbacks;
+    this.device = device;
+    this.participantId = welcome.participantId;
+    if (send) this.sendTransport = this.#wireSend(device.createSendTransport(send as unknown as msTypes.TransportOptions));
+    if (recv) this.recvTransport = this.#wireCommon(device.createRecvTransport(recv as unknown as msTypes.TransportOptions));
+  }
+
+  /** Loads the device, creates the transports the grants allow and joins; resolves with who is there. */
+  static async establish(signal: SignalClient, welcome: Welcome, options: InternalRoomOptions, callbacks: RtcSessionCallbacks): Promise<{ session: RtcSession; participants: ParticipantInfo[] }> {
+    const device = new Device();
+    await device.load({ routerRtpCapabilities: welcome.routerRtpCapabilities as unknown as msTypes.RtpCapabilities });
+    const wantsSend = welcome.grants.canPublish || (welcome.grants.canPublishData && options.enableDataChannel);
+    // mediasoup-client 3.24 no longer reports SCTP capabilities; every handler supports these.
+    const sctpCapabilities = options.enableDataChannel ? { numStreams: { OS: 1024, MIS: 1024 } } : undefined;
+    const [sendOptions, recvOptions] = await Promise.all([
+      wantsSend ? signal.request('createTransport', { direction: 'send', ...(sctpCapabilities ? { sctpCapabilities } : {}) }) : undefined,
+      welcome.grants.canSubscribe ? signal.request('createTransport', { direction: 'recv', ...(sctpCapabilities ? { sctpCapabilities } : {}) }) : undefined,
+    ]);
+    const session = new RtcSession(signal, welcome, device, sendOptions, recvOptions, callbacks);
+    try {
+      const { participants } = await signal.request('join', {
+        rtpCapabilities: device.rtpCapabilities as unknown as JsonObject,
+        ...(sctpCapabilities ? { sctpCapabilities } : {}),
+      });
+      return { session, participants };
+    } catch (error) {
+      session.close();
+      throw error;
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** New ICE credentials from the server for each transport (after an ICE failure or a socket resume). */
+  async restartIce(): Promise<void> {
+    await Promise.all([this.sendTransport, this.recvTransport].map(async (transport) => {
+      if (!transport || transport.closed) return;
+      const { iceParameters } = await this.#signal.request('restartIce', { transportId: transport.id });
+      await transport.restartIce({ iceParameters: iceParameters as unknown as msTypes.IceParameters });
+    }));
+  }
+
+  get transportsConnected(): boolean {
+    return [this.sendTransport, this.recvTransport].every((t) => !t || t.connectionState === 'connected' || t.connectionState === 'new');
+  }
+
+  #wireSend(transport: msTypes.Transport): msTypes.Transport {
+    this.#wireCommon(transport);
+    transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+      const source = (appData as { source?: unknown }).source;
+      if (!isTrackSource(source)) {
+        errback(new TelemedError('BAD_REQUEST', 'a track needs a source'));
+        return;
+      }
+      this.#signal
+        .request('produce', {
+          transportId: transport.id,
+          kind,
+          source,
+          rtpParameters: rtpParameters as unknown as JsonObject,
+          ...((appData as { paused?: boolean }).paused ? { paused: true } : {}),
+        })
+        .then(({ producerId }) => callback({ id: producerId }), errback);
+    });
+    transport.on('producedata', ({ sctpStreamParameters, label, protocol }, callback, errback) => {
+      this.#signal
+        .request('produceData', { transportId: transport.id, sctpStreamParameters: sctpStreamParameters as unknown as JsonObject, label: label ?? '', ...(protocol ? { protocol } : {}) })
+        .then(({ dataProducerId }) => callback({ id: dataProducerId }), errback);
+    });
+    return transport;
+  }
+
+  #wireCommon(transport: msTypes.Transport): msTypes.Transport {
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      this.#signal.request('connectTransport', { transportId: transport.id, dtlsParameters: dtlsParameters as unknown as JsonObject }).then(() => callback(), errback);
+    });
+    transport.on('connectionstatechange', (state) => {
+      if (this.#closed) return;
+      clearTimeout(this.#disconnectTimer);
+      if (state === 'failed') this.#callbacks.onTransportFailure();
+      // 'disconnected' often recovers by itself within a second or two; restart ICE if it does not.
+      else if (state === 'disconnected') this.#disconnectTimer = setTimeout(() => this.#callbacks.onTransportFailure(), 2500);
+      else if (state === 'connected' && this.transportsConnected) this.#callbacks.onTransportsConnected();
+    });
+    return transport;
+  }
+
+  /** Closes both transports (and every producer and consumer on them). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#disconnectTimer);
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+  }
+}
