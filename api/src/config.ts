@@ -26,7 +26,7 @@ const ConfigSchema = z.object({
   accessTokenSecret: z.string().min(32, 'ACCESS_TOKEN_SECRET must be at least 32 characters'),
   accessTokenTtlSeconds: z.coerce.number().int().min(10).max(3600).default(900),
   /** Idle session logoff: a refresh token unused for this long no longer works. */
-  refreshIdleSeconds: z.coerce.number().int().min(10).default(30 * 60),
+  refreshIdleSeconds: z.coerce.number().int().min(1).default(30 * 60),
   refreshMaxSeconds: z.coerce.number().int().min(60).default(7 * 24 * 3600),
   /** HS256 secret the media server signs its event batches with. */
   mediaWebhookSecret: z.string().min(16, 'MEDIA_WEBHOOK_SECRET must be at least 16 characters'),

@@ -30,7 +30,11 @@ export function registerAuthRoutes(api: RouteRegistry, app: AppContext): void {
     method: 'post', path: '/api/auth/refresh', tag: 'auth', access: 'public',
     summary: 'Trade a refresh token for a new access token and a new refresh token (the old one stops working)',
     body: RefreshRequest, response: SessionSchema,
-    handler: async ({ body }) => app.db.transaction().execute((trx) => refresh(trx, settings, body.refreshToken)),
+    handler: async ({ body }) => {
+      const result = await app.db.transaction().execute((trx) => refresh(trx, settings, body.refreshToken));
+      if (result instanceof ApiError) throw result;
+      return result;
+    },
   });
 
   api.define({

@@ -33,34 +33,35 @@ export async function login(db: Db, settings: AuthSettings, email: string, passw
   return issueSession(db, settings, toUser(row), randomUUID());
 }
 
-async function issueSession(db: Db, settings: AuthSettings, user: User, familyId: string): Promise<SessionTokens & { id: string }> {
+async function issueSession(db: Db, settings: AuthSettings, user: User, familyId: string, expiresAt?: Date): Promise<SessionTokens & { id: string }> {
   const refreshToken = randomBytes(32).toString('base64url');
-  const row = await insertRefreshToken(db, { userId: user.id, familyId, tokenHash: hashToken(refreshToken), expiresAt: new Date(Date.now() + settings.refreshMaxSeconds * 1000) });
+  const row = await insertRefreshToken(db, { userId: user.id, familyId, tokenHash: hashToken(refreshToken), expiresAt: expiresAt ?? new Date(Date.now() + settings.refreshMaxSeconds * 1000) });
   const accessToken = signAccessToken(settings.accessTokenSecret, { id: user.id, role: user.role }, settings.accessTokenTtlSeconds);
   return { id: row.id, accessToken, accessTokenExpiresIn: settings.accessTokenTtlSeconds, refreshToken, user };
 }
 
 /**
  * Rotates a refresh token: the old one stops working and a new one of the same family is issued.
- * Presenting an already-rotated token means it leaked: the whole family is revoked.
- * Call inside a transaction.
+ * Presenting an already-rotated token means it leaked: the whole family is revoked. Call inside a
+ * transaction; a refusal is returned, not thrown, so a revocation it made still commits.
  */
-export async function refresh(trx: Db, settings: AuthSettings, refreshToken: string): Promise<SessionTokens> {
+export async function refresh(trx: Db, settings: AuthSettings, refreshToken: string): Promise<SessionTokens | ApiError> {
   const row = await findRefreshTokenForUpdate(trx, hashToken(refreshToken));
-  if (!row) throw new ApiError('UNAUTHORIZED', 'the refresh token is not valid');
+  if (!row) return new ApiError('UNAUTHORIZED', 'the refresh token is not valid');
   if (row.revoked_at) {
     if (row.replaced_by) await revokeFamily(trx, row.family_id);
-    throw new ApiError('UNAUTHORIZED', 'the refresh token has been revoked');
+    return new ApiError('UNAUTHORIZED', 'the refresh token has been revoked');
   }
   const now = Date.now();
-  if (row.expires_at.getTime() <= now) throw new ApiError('UNAUTHORIZED', 'the session has expired; log in again');
+  if (row.expires_at.getTime() <= now) return new ApiError('UNAUTHORIZED', 'the session has expired; log in again');
   if (row.last_used_at.getTime() + settings.refreshIdleSeconds * 1000 <= now) {
     await revokeFamily(trx, row.family_id);
-    throw new ApiError('UNAUTHORIZED', 'the session was idle too long; log in again');
+    return new ApiError('UNAUTHORIZED', 'the session was idle too long; log in again');
   }
   const user = await findUserById(trx, row.user_id);
-  if (!user || user.disabled_at) throw new ApiError('UNAUTHORIZED', 'the account is disabled');
-  const next = await issueSession(trx, settings, toUser(user), row.family_id);
+  if (!user || user.disabled_at) return new ApiError('UNAUTHORIZED', 'the account is disabled');
+  // The family keeps its absolute expiry: rotation extends the idle window, not the session.
+  const next = await issueSession(trx, settings, toUser(user), row.family_id, row.expires_at);
   await markRotated(trx, row.id, next.id);
   return { accessToken: next.accessToken, accessTokenExpiresIn: next.accessTokenExpiresIn, refreshToken: next.refreshToken, user: next.user };
 }

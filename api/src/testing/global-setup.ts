@@ -54,12 +54,9 @@ async function waitForRedis(port: number, child: ChildProcess): Promise<void> {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  let { port, online } = cluster();
-  const startedCluster = !online;
-  if (!online) {
-    run('pg_ctlcluster', ['15', 'main', 'start']);
-    ({ port, online } = cluster());
-  }
+  // Left running afterwards: several test runs may share the cluster, each with its own role.
+  const { port, online } = cluster();
+  if (!online) run('pg_ctlcluster', ['15', 'main', 'start']);
   const role = `telemed_test_${process.pid}_${randomBytes(3).toString('hex')}`;
   const password = randomBytes(18).toString('base64url');
   psql(`create role ${role} login createdb password '${password}'`);
@@ -75,6 +72,5 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const databases = psql(`select datname from pg_database d join pg_roles r on r.oid = d.datdba where r.rolname = '${role}'`).split('\n').filter(Boolean);
     for (const name of databases) psql(`drop database if exists "${name}" with (force)`);
     psql(`drop role if exists ${role}`);
-    if (startedCluster) run('pg_ctlcluster', ['15', 'main', 'stop']);
   };
 }
