@@ -119,7 +119,9 @@ async function join(): Promise<void> {
     // ?publish=0 joins as a viewer (e.g. a token without canPublish).
     if (params.get('publish') !== '0') {
       await control(async () => {
-        await current.localParticipant.setCameraEnabled(true);
+        // ?res=640x360 asks the camera for a smaller capture (many pages on one machine).
+        const [width, height] = (params.get('res') ?? '1280x720').split('x').map(Number);
+        await current.localParticipant.setCameraEnabled(true, { width: width ?? 1280, height: height ?? 720 });
         await current.localParticipant.setMicrophoneEnabled(true);
       });
       refreshLocalTiles(current);

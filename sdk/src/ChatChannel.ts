@@ -1,4 +1,5 @@
 import type { types as msTypes } from 'mediasoup-client';
+import { TelemedError } from './errors.js';
 import type { JsonObject } from './protocol/messages.js';
 
 /** An in-call chat message. */
@@ -52,7 +53,7 @@ export class ChatChannel {
   /** Sends a message to every other participant; resolves once it is handed to the channel. */
   async send(text: string, from: { sid: string; identity: string }): Promise<ChatMessage> {
     if (text.length === 0 || text.length > MAX_TEXT) throw new RangeError(`a chat message must have 1-${MAX_TEXT} characters`);
-    if (!this.#opening) throw new Error('chat is not available (no data channel)');
+    if (!this.#opening) throw new TelemedError('FORBIDDEN', 'this room token may not send chat messages (canPublishData)');
     const producer = await this.#opening;
     if (producer.readyState !== 'open') {
       await new Promise<void>((resolve, reject) => {

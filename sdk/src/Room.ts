@@ -174,17 +174,18 @@ export class Room extends TypedEmitter<RoomEvents> {
     const local = this.#localParticipant ?? new LocalParticipant(welcome.participantId, welcome.identity, welcome.name);
     this.#localParticipant = local;
     local.handleConnected(welcome.participantId, { sendTransport: session.sendTransport, signal, grants: welcome.grants });
-    for (const info of participants) this.#addParticipant(info, false);
-    const held = this.#held;
-    this.#held = undefined;
-    for (const message of held) this.#onNotification(message);
-    if (this.options.enableDataChannel && welcome.grants.canPublishData && session.sendTransport) {
+    // Chat is received whenever the data channel is on, even by a participant who may not send.
+    if (this.options.enableDataChannel) {
       this.#chat ??= new ChatChannel((message) => {
         const from = this.remoteParticipants.get(message.from);
         if (from) this.emit('chatMessage', message, from);
       });
-      await this.#chat.open(session.sendTransport);
     }
+    for (const info of participants) this.#addParticipant(info, false);
+    const held = this.#held;
+    this.#held = undefined;
+    for (const message of held) this.#onNotification(message);
+    if (this.#chat && welcome.grants.canPublishData && session.sendTransport) await this.#chat.open(session.sendTransport);
     await local.republish();
   }
 

@@ -1,0 +1,95 @@
+// Shared helpers for the call tests: one platform and one browser per test file, pages joined
+// through the development call page, server-side stats and fault injection over the service API.
+import jwt from 'jsonwebtoken';
+import type { RoomGrants, RoomStatsInfo } from '@telemed/sdk/protocol';
+import type { TestBrowser, TestPage } from '../browser.js';
+import { inboundStats, waitFor, type InboundSample } from '../call-stats.js';
+import type { Platform } from '../platform.js';
+
+export type TestPlatform = Platform & { serverErrors: string[] };
+
+export interface JoinOptions {
+  /** Extra query parameters for the call page (e.g. `{ res: '320x240', publish: '0' }`). */
+  params?: Record<string, string>;
+  /** Sign a token with these grants instead of asking the API's dev endpoint. */
+  grants?: Partial<RoomGrants>;
+}
+
+/** A room token signed like the API signs them. */
+export function roomToken(platform: TestPlatform, room: string, identity: string, grants: Partial<RoomGrants> = {}): string {
+  return jwt.sign(
+    { room, name: identity, grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false, ...grants } },
+    platform.secrets.roomTokenSecret,
+    { subject: identity, issuer: 'telemed-api', audience: 'telemed-media', expiresIn: 600 },
+  );
+}
+
+/** Opens the call page for `identity` in `room` and waits until it is connected. */
+export async function joinPage(browser: TestBrowser, platform: TestPlatform, room: string, identity: string, options: JoinOptions = {}): Promise<TestPage> {
+  const query = new URLSearchParams({ room, name: identity, autojoin: '1', ...options.params });
+  if (options.grants) {
+    query.set('token', roomToken(platform, room, identity, options.grants));
+    query.set('url', platform.mediaWsUrl);
+  }
+  const page = await browser.newPage(`${platform.apiUrl}/call.html?${query.toString()}`);
+  await waitFor(`${identity} connected`, async () => ((await connectionState(page)) === 'connected' ? true : undefined), 20_000);
+  return page;
+}
+
+export function connectionState(page: TestPage): Promise<string | undefined> {
+  return page.evaluate(() => (window as unknown as { telemed: { room?: { state: string } } }).telemed.room?.state);
+}
+
+export async function roomStats(platform: TestPlatform, room: string): Promise<RoomStatsInfo> {
+  const res = await fetch(`${platform.mediaHttpUrl}/rooms/${encodeURIComponent(room)}/stats`, { headers: { authorization: `Bearer ${platform.secrets.serviceSecret}` } });
+  if (!res.ok) throw new Error(`room stats: HTTP ${res.status}`);
+  return (await res.json()) as RoomStatsInfo;
+}
+
+export async function service(platform: TestPlatform, method: 'GET' | 'POST', path: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${platform.mediaHttpUrl}${path}`, { method, headers: { authorization: `Bearer ${platform.secrets.serviceSecret}` } });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Video frames decoded and audio bytes received from `from`, as `page` sees them now. */
+export async function received(page: TestPage, from: string, source = 'camera'): Promise<{ frames: number; audioBytes: number }> {
+  const samples: InboundSample[] = await inboundStats(page);
+  const video = samples.filter((s) => s.from === from && s.kind === 'video' && s.source === source);
+  const audio = samples.filter((s) => s.from === from && s.kind === 'audio');
+  return { frames: video.reduce((n, s) => n + s.framesDecoded, 0), audioBytes: audio.reduce((n, s) => n + s.bytesReceived, 0) };
+}
+
+/** Waits until `page` decodes new video frames and receives new audio from every one of `from`. */
+export async function waitForFreshMedia(page: TestPage, from: string[], timeoutMs = 20_000, what = 'media'): Promise<void> {
+  const start = new Map<string, { frames: number; audioBytes: number }>();
+  for (const other of from) start.set(other, await received(page, other));
+  await waitFor(`${what} flowing to a page from ${from.join(', ')}`, async () => {
+    for (const other of from) {
+      const now = await received(page, other);
+      const before = start.get(other)!;
+      if (now.frames <= before.frames + 5 || now.audioBytes <= before.audioBytes) return undefined;
+    }
+    return true;
+  }, timeoutMs);
+}
+
+/** Evaluates with the page's Room (the call page's `window.telemed.room`). */
+export type PageHandle = {
+  room: {
+    state: string;
+    localParticipant: {
+      sid: string;
+      getTrack(source: string): { sid?: string; isMuted: boolean; mediaStreamTrack: MediaStreamTrack; mute(): Promise<void>; unmute(): Promise<void> } | undefined;
+      setCameraEnabled(enabled: boolean): Promise<unknown>;
+      switchActiveDevice(kind: string, deviceId: string): Promise<void>;
+    };
+    remoteParticipants: Map<string, { sid: string; identity: string; tracks: { source: string; isMuted: boolean; sid: string }[] }>;
+    sendChatMessage(text: string): Promise<unknown>;
+    muteParticipantTrack(participant: unknown, source: string): Promise<void>;
+    removeParticipant(participant: unknown): Promise<void>;
+  };
+  error?: { code: string; message: string };
+  controlError?: { code: string; message: string };
+  chat: { id: string; text: string; fromIdentity: string; timestamp: number }[];
+  states: string[];
+};
