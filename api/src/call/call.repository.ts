@@ -37,6 +37,7 @@ export async function findParticipants(db: Db, callIds: readonly string[]): Prom
     .selectAll('p')
     .select('u.display_name')
     .where('p.call_id', 'in', callIds)
+    .orderBy('p.role') // the initiator first
     .orderBy('p.invited_at')
     .orderBy('p.user_id')
     .execute();

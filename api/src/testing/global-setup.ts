@@ -6,12 +6,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { TestProject } from 'vitest/node';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    pgAdminUrl: string;
-    redisUrl: string;
-  }
-}
+// The provided values are declared in test-app.ts (ProvidedContext).
 
 const run = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const psql = (sql: string): string => run('runuser', ['-u', 'postgres', '--', 'psql', '-v', 'ON_ERROR_STOP=1', '-qAtc', sql]);

@@ -6,6 +6,14 @@ import type { ApiOptions } from '../config.js';
 import { DEMO_PASSWORD, DEMO_USERS } from '../db/seed.js';
 import type { Session } from '@telemed/sdk';
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Set by global-setup.ts: a role that may create databases on the local PostgreSQL 15. */
+    pgAdminUrl: string;
+    redisUrl: string;
+  }
+}
+
 export const DATABASES = ['pglite', 'postgres'] as const;
 export type TestDatabase = (typeof DATABASES)[number];
 
