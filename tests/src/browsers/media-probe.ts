@@ -1,0 +1,87 @@
+// In-page measurements for the cross-browser tests, through the SDK's public RemoteTrack.getStats()
+// only: when each remote participant's first video frame was decoded, and how much audio arrived.
+import type { TestPage } from '../browser.js';
+
+interface ProbeTrack { kind: string; source: string; getStats(): Promise<RTCStatsReport> }
+interface ProbeRoom { remoteParticipants: Map<string, { identity: string; tracks: ProbeTrack[] }> }
+interface ProbeWindow { telemed?: { room?: ProbeRoom }; telemedFirstFrames?: Record<string, number> }
+
+/**
+ * Starts recording, every 50 ms, the page time (ms since navigation started) at which a video
+ * frame from each remote participant was first decoded. Install it right after the page loads.
+ */
+export function installFirstFrameProbe(page: TestPage): Promise<void> {
+  return page.evaluate(() => {
+    const w = window as unknown as ProbeWindow;
+    if (w.telemedFirstFrames) return;
+    const first: Record<string, number> = {};
+    w.telemedFirstFrames = first;
+    const tick = async (): Promise<void> => {
+      for (const participant of w.telemed?.room?.remoteParticipants.values() ?? []) {
+        if (participant.identity in first) continue;
+        for (const track of participant.tracks) {
+          if (track.kind !== 'video' || track.source !== 'camera') continue;
+          (await track.getStats()).forEach((s: Record<string, unknown>) => {
+            if (s.type === 'inbound-rtp' && Number(s.framesDecoded ?? 0) > 0 && !(participant.identity in first)) first[participant.identity] = performance.now();
+          });
+        }
+      }
+      setTimeout(() => void tick(), 50);
+    };
+    void tick();
+  });
+}
+
+/** Page time of the first decoded frame per remote identity (see installFirstFrameProbe). */
+export function firstFrames(page: TestPage): Promise<Record<string, number>> {
+  return page.evaluate(() => ({ ...(window as unknown as ProbeWindow).telemedFirstFrames }));
+}
+
+/** Received audio per remote identity: bytes, decoded samples and energy (a tone has energy, silence none). */
+export interface AudioSample {
+  from: string;
+  bytesReceived: number;
+  /** Samples decoded so far; undefined where the browser does not report it. */
+  totalSamplesReceived: number | undefined;
+  /** Sum of squared audio levels over time; undefined where the browser does not report it. */
+  totalAudioEnergy: number | undefined;
+}
+
+export function audioStats(page: TestPage): Promise<AudioSample[]> {
+  return page.evaluate(async () => {
+    const samples: AudioSample[] = [];
+    const room = (window as unknown as ProbeWindow).telemed?.room;
+    for (const participant of room?.remoteParticipants.values() ?? []) {
+      for (const track of participant.tracks) {
+        if (track.kind !== 'audio') continue;
+        (await track.getStats()).forEach((s: Record<string, unknown>) => {
+          if (s.type !== 'inbound-rtp') return;
+          const optional = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
+          samples.push({
+            from: participant.identity,
+            bytesReceived: Number(s.bytesReceived ?? 0),
+            totalSamplesReceived: optional(s.totalSamplesReceived),
+            totalAudioEnergy: optional(s.totalAudioEnergy),
+          });
+        });
+      }
+    }
+    return samples;
+  });
+}
+
+/** The inbound-rtp field names this browser reports, per kind (to record browser differences). */
+export function inboundFields(page: TestPage): Promise<Record<string, string[]>> {
+  return page.evaluate(async () => {
+    const fields: Record<string, string[]> = {};
+    const room = (window as unknown as ProbeWindow).telemed?.room;
+    for (const participant of room?.remoteParticipants.values() ?? []) {
+      for (const track of participant.tracks) {
+        (await track.getStats()).forEach((s: Record<string, unknown>) => {
+          if (s.type === 'inbound-rtp') fields[String(s.kind)] ??= Object.keys(s).sort();
+        });
+      }
+    }
+    return fields;
+  });
+}
