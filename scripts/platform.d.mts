@@ -3,6 +3,9 @@ import type { ChildProcess } from 'node:child_process';
 export interface PlatformSecrets {
   roomTokenSecret: string;
   serviceSecret: string;
+  accessTokenSecret: string;
+  mediaWebhookSecret: string;
+  encryptionKey: string;
 }
 
 export interface PlatformLogLine {
@@ -24,6 +27,8 @@ export interface PlatformOptions {
   workerBin?: string;
   logLevel?: string;
   logDir?: string;
+  /** Where the API keeps PGlite's files (`<dataDir>/db`); defaults to ./data. */
+  dataDir?: string;
   startTimeoutMs?: number;
   mediaEnv?: Record<string, string>;
   apiEnv?: Record<string, string>;

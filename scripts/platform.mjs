@@ -14,16 +14,23 @@ export function generateSecrets() {
   return {
     roomTokenSecret: randomBytes(32).toString('base64url'),
     serviceSecret: randomBytes(32).toString('base64url'),
+    accessTokenSecret: randomBytes(32).toString('base64url'),
+    mediaWebhookSecret: randomBytes(32).toString('base64url'),
+    // AES-256-GCM key ring for data at rest: `id:base64`, the first key encrypts.
+    encryptionKey: `k1:${randomBytes(32).toString('base64')}`,
   };
 }
 
 /** Secrets kept under the data directory so restarts keep issued tokens valid. */
 export function loadOrCreateSecrets(dataDir) {
   const file = path.join(dataDir, 'secrets.json');
-  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8'));
-  const secrets = generateSecrets();
-  fs.mkdirSync(dataDir, { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  const existing = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
+  // Keep what exists (issued tokens and encrypted rows stay valid); add secrets new releases need.
+  const secrets = { ...generateSecrets(), ...existing };
+  if (Object.keys(secrets).length !== Object.keys(existing).length) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
   return secrets;
 }
 
@@ -98,6 +105,8 @@ export async function startPlatform(options) {
     MEDIA_PORT: String(mediaPort),
     MEDIA_RTC_BASE_PORT: String(options.rtcBasePort ?? 40000),
     MEDIA_SERVICE_SECRET: secrets.serviceSecret,
+    MEDIA_WEBHOOK_SECRET: secrets.mediaWebhookSecret,
+    API_INTERNAL_URL: `http://${host}:${apiPort}`,
     ...(options.numWorkers ? { MEDIA_NUM_WORKERS: String(options.numWorkers) } : {}),
     ...options.mediaEnv,
   }, options);
@@ -109,6 +118,11 @@ export async function startPlatform(options) {
     MEDIA_PUBLIC_URL: `ws://${host}:${mediaPort}/rtc`,
     MEDIA_INTERNAL_URL: mediaHttp,
     STATIC_DIR: path.join(ROOT, 'demo-app', 'dist', 'public'),
+    ENCRYPTION_KEY: secrets.encryptionKey,
+    ACCESS_TOKEN_SECRET: secrets.accessTokenSecret,
+    MEDIA_WEBHOOK_SECRET: secrets.mediaWebhookSecret,
+    // PGlite's files (when DATABASE_URL is unset): one directory per platform instance.
+    DATABASE_DIR: path.join(options.dataDir ?? path.join(ROOT, 'data'), 'db'),
     ...options.apiEnv,
   }, options);
   const children = [media, api];

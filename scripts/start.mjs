@@ -16,6 +16,7 @@ try {
     apiPort: Number(process.env.API_PORT ?? 3000),
     mediaPort: Number(process.env.MEDIA_PORT ?? 4443),
     logDir: path.join(dataDir, 'logs'),
+    dataDir,
     // The console shows warnings and errors; everything is in data/logs/.
     onLog: ({ service, level, levelValue, msg }) => {
       if (levelValue >= 40) process.stderr.write(`[${service}] ${level}: ${msg}\n`);

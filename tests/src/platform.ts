@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPlatform, type Platform, type PlatformOptions } from '../../scripts/platform.mjs';
@@ -14,7 +16,10 @@ export async function startTestPlatform(options: PlatformOptions = {}): Promise<
   const numWorkers = options.numWorkers ?? 2;
   const base = await freePortRange(2 + numWorkers);
   const errors: string[] = [];
+  // Each platform gets its own PGlite database, removed when it stops.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-e2e-'));
   const platform = await startPlatform({
+    dataDir,
     workerBin,
     apiPort: base,
     mediaPort: base + 1,
@@ -28,5 +33,10 @@ export async function startTestPlatform(options: PlatformOptions = {}): Promise<
     },
     ...options,
   });
+  const stop = platform.stop;
+  platform.stop = async () => {
+    await stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
   return Object.assign(platform, { serverErrors: errors });
 }
