@@ -21,8 +21,8 @@ export const roomDefaults: InternalRoomOptions = {
   signalTimeoutMs: 10_000,
   enableDataChannel: true,
   adaptiveStream: true,
-  maxReconnectAttempts: 12,
+  maxReconnectAttempts: 20,
   reconnectBaseDelayMs: 250,
-  reconnectMaxDelayMs: 5_000,
+  reconnectMaxDelayMs: 2_000,
   qualityIntervalMs: 2_000,
 };
