@@ -79,13 +79,11 @@ export class RouteRegistry {
       const query = spec.query ? spec.query.parse(ctx.query) : undefined;
       const body = spec.body ? spec.body.parse(await readJson(ctx, spec.bodyLimitBytes)) : undefined;
       const input = { ctx, user, params, query, body } as unknown as RouteInput<A, P, Q, B>;
+      // Set first so a handler can still choose another status (a retried create answers 200).
+      if (spec.response) ctx.status = spec.status ?? 200;
       const result = await spec.handler(input);
-      if (spec.response) {
-        ctx.status = spec.status ?? 200;
-        ctx.body = result;
-      } else if (ctx.body === undefined) {
-        ctx.status = 204;
-      }
+      if (spec.response) ctx.body = result;
+      else if (ctx.body === undefined) ctx.status = 204;
     });
   }
 }

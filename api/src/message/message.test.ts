@@ -1,0 +1,137 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Conversation, Message, Page, Session } from '@telemed/sdk';
+import { DATABASES, client, login, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
+
+describe.each(DATABASES)('messaging on %s', (database) => {
+  let t: TestApp;
+  const s = {} as Record<DemoUser, Session>;
+  const as = (who: DemoUser) => client(t.url, s[who].accessToken);
+  const id = (who: DemoUser) => s[who].user.id;
+  let conversation: Conversation;
+
+  beforeAll(async () => {
+    t = await startTestApp(database, { messageRateLimit: 60 });
+    for (const who of ['alice', 'bob', 'drgrey', 'drhouse'] as const) s[who] = await login(t.url, who);
+    const res = await as('drhouse').post<Conversation>('/api/conversations', { kind: 'group', memberIds: [id('bob'), id('drgrey')], title: 'Bob: follow-up' });
+    expect(res.status).toBe(201);
+    conversation = res.body;
+  });
+  afterAll(async () => t?.close());
+
+  const send = (who: DemoUser, body: string, clientId: string = crypto.randomUUID()) =>
+    as(who).post<Message>(`/api/conversations/${conversation.id}/messages`, { clientId, body });
+
+  it('stores one message per client id: a retried send returns the same message', async () => {
+    const clientId = crypto.randomUUID();
+    const first = await send('bob', 'Blood pressure 120/80 this morning', clientId);
+    const retry = await send('bob', 'Blood pressure 120/80 this morning', clientId);
+    expect(first.status).toBe(201);
+    expect(retry.status).toBe(200);
+    expect(retry.body).toEqual(first.body);
+    const parallel = await Promise.all([1, 2, 3].map(() => send('bob', 'same again', clientId)));
+    expect(new Set(parallel.map((r) => r.body.id))).toEqual(new Set([first.body.id]));
+    const stored = await t.app.db.selectFrom('messages').select('id').where('client_id', '=', clientId).execute();
+    expect(stored).toHaveLength(1);
+  });
+
+  it('answers bad input with clear 4xx errors', async () => {
+    expect((await send('bob', 'x'.repeat(4001))).status).toBe(422);
+    expect((await send('bob', '   ')).status).toBe(422);
+    expect((await as('bob').post(`/api/conversations/${conversation.id}/messages`, { body: 'no client id' })).status).toBe(422);
+    expect((await as('bob').post(`/api/conversations/${conversation.id}/messages`, { clientId: 'nope', body: 'x' })).status).toBe(422);
+    expect((await as('bob').post(`/api/conversations/not-a-uuid/messages`, { clientId: crypto.randomUUID(), body: 'x' })).status).toBe(422);
+    const big = await fetch(`${t.url}/api/conversations/${conversation.id}/messages`, {
+      method: 'POST', headers: { authorization: `Bearer ${s.bob.accessToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ clientId: crypto.randomUUID(), body: 'x'.repeat(40_000) }),
+    });
+    expect(big.status).toBe(413);
+  });
+
+  it('pages both ways by cursor', async () => {
+    for (let i = 0; i < 7; i++) await send('drgrey', `note ${i}`);
+    const all: Message[] = [];
+    let before: string | null = null;
+    do {
+      const res: { body: Page<Message> } = await as('bob').get<Page<Message>>(`/api/conversations/${conversation.id}/messages?limit=3${before ? `&before=${before}` : ''}`);
+      all.push(...res.body.items);
+      before = res.body.nextCursor;
+    } while (before);
+    const ids = all.map((m) => m.id);
+    expect(ids).toEqual([...ids].sort((a, b) => b - a));
+    expect(all.length).toBe(8);
+    const forward = await as('bob').get<Page<Message>>(`/api/conversations/${conversation.id}/messages?after=${ids[5]}&limit=2`);
+    expect(forward.body.items.map((m) => m.id)).toEqual([ids[4], ids[3]]);
+    expect(forward.body.nextCursor).toBe(String(ids[3]));
+    expect((await as('bob').get(`/api/conversations/${conversation.id}/messages?after=1&before=5`)).status).toBe(422);
+  });
+
+  it('keeps delivered and read receipts per member, and unread counts', async () => {
+    const unread = async (who: DemoUser) => (await as(who).get<Conversation>(`/api/conversations/${conversation.id}`)).body.unreadCount;
+    expect(await unread('drhouse')).toBe(8);
+    expect(await unread('drgrey')).toBe(0); // sending marks what came before as read
+    const list = await as('drhouse').get<Page<Message>>(`/api/conversations/${conversation.id}/messages?limit=50`);
+    const newest = list.body.items[0]!;
+    const third = list.body.items[5]!;
+    expect((await as('drhouse').post(`/api/conversations/${conversation.id}/delivered`, { upToMessageId: newest.id })).status).toBe(204);
+    expect((await as('drhouse').post(`/api/conversations/${conversation.id}/read`, { upToMessageId: third.id })).status).toBe(204);
+    expect(await unread('drhouse')).toBe(5);
+    // never moves back
+    await as('drhouse').post(`/api/conversations/${conversation.id}/read`, { upToMessageId: list.body.items[7]!.id });
+    expect(await unread('drhouse')).toBe(5);
+    const receipts = await as('drgrey').get<{ items: Array<{ userId: string; deliveredAt: string | null; readAt: string | null }> }>(`/api/conversations/${conversation.id}/messages/${third.id}/receipts`);
+    expect(receipts.body.items).toEqual([{ userId: id('drhouse'), deliveredAt: expect.any(String), readAt: expect.any(String) }]);
+    const newestReceipts = await as('drgrey').get<{ items: Array<{ userId: string; readAt: string | null }> }>(`/api/conversations/${conversation.id}/messages/${newest.id}/receipts`);
+    expect(newestReceipts.body.items).toEqual([{ userId: id('drhouse'), deliveredAt: expect.any(String), readAt: null }]);
+    const inList = await as('drhouse').get<Page<Conversation>>('/api/conversations');
+    expect(inList.body.items.find((c) => c.id === conversation.id)).toMatchObject({ unreadCount: 5 });
+    expect((await as('drhouse').post(`/api/conversations/${conversation.id}/read`, { upToMessageId: 999_999 })).status).toBe(404);
+  });
+
+  it('encrypts bodies at rest: the database holds no plaintext', async () => {
+    const secret = `Diagnosis: rare-condition-${crypto.randomUUID()}`;
+    await send('bob', secret);
+    const dump = await sql<{ row: string }>`select m::text as row from messages m`.execute(t.app.db);
+    expect(dump.rows.length).toBeGreaterThan(0);
+    expect(dump.rows.some((r) => r.row.includes('rare-condition'))).toBe(false);
+    const events = await sql<{ row: string }>`select e::text as row from user_events e`.execute(t.app.db);
+    expect(events.rows.length).toBeGreaterThan(0);
+    expect(events.rows.some((r) => r.row.includes('rare-condition'))).toBe(false);
+    const row = await t.app.db.selectFrom('messages').select(['key_id', 'body_ciphertext']).orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+    expect(row.key_id).toBe('k1');
+    // …and the API still reads it back
+    const latest = await as('drgrey').get<Page<Message>>(`/api/conversations/${conversation.id}/messages?limit=1`);
+    expect(latest.body.items[0]!.body).toBe(secret);
+  });
+
+  it('reads rows written under an older key after the key rotates', async () => {
+    const url = t.app.config.databaseUrl;
+    if (!url) return; // PGlite in memory lives and dies with its App
+    const rotated = await startTestApp(database, { databaseUrl: url, encryptionKey: `k2:${Buffer.alloc(32, 9).toString('base64')},${t.app.config.encryptionKey}` });
+    try {
+      const session = await login(rotated.url, 'bob');
+      const bob = client(rotated.url, session.accessToken);
+      const sent = await bob.post<Message>(`/api/conversations/${conversation.id}/messages`, { clientId: crypto.randomUUID(), body: 'after rotation' });
+      const page = await bob.get<Page<Message>>(`/api/conversations/${conversation.id}/messages?limit=100`);
+      expect(page.body.items[0]!.body).toBe('after rotation');
+      expect(page.body.items.some((m) => m.body === 'note 0')).toBe(true);
+      const keys = await rotated.app.db.selectFrom('messages').select('key_id').where('id', '=', sent.body.id).executeTakeFirstOrThrow();
+      expect(keys.key_id).toBe('k2');
+    } finally {
+      await rotated.close();
+    }
+  });
+
+  it('rate-limits sending per user', async () => {
+    const limited = await startTestApp('pglite', { messageRateLimit: 3 });
+    try {
+      const session = await login(limited.url, 'alice');
+      const alice = client(limited.url, session.accessToken);
+      const conv = (await alice.get<Page<Conversation>>('/api/conversations')).body.items[0]!;
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await alice.post(`/api/conversations/${conv.id}/messages`, { clientId: crypto.randomUUID(), body: `m${i}` })).status);
+      expect(statuses).toEqual([201, 201, 201, 429, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+});
