@@ -1,0 +1,91 @@
+// Grants from the room token, enforced by the server and surfaced as typed errors: a viewer cannot
+// publish or chat, a patient cannot mute or remove others, a doctor (roomAdmin) can.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
+import { waitFor } from '../call-stats.js';
+import { startTestPlatform } from '../platform.js';
+import { joinPage, roomStats, waitForFreshMedia, type PageHandle, type TestPlatform } from './harness.js';
+
+type Outcome = { ok: true } | { ok: false; name: string; code: string };
+
+describe.each(BROWSERS)('room grants in %s', (browserName) => {
+  const ROOM = `grants-${browserName}`;
+  let platform: TestPlatform;
+  let browser: TestBrowser;
+  let doctor: TestPage;
+  let patient: TestPage;
+  let viewer: TestPage;
+
+  beforeAll(async () => {
+    [platform, browser] = await Promise.all([startTestPlatform() as Promise<TestPlatform>, launchBrowser(browserName)]);
+    const res = { res: '320x240' };
+    doctor = await joinPage(browser, platform, ROOM, 'doctor', { params: res, grants: { roomAdmin: true } });
+    patient = await joinPage(browser, platform, ROOM, 'patient', { params: res, grants: {} });
+    viewer = await joinPage(browser, platform, ROOM, 'viewer', { params: { ...res, publish: '0' }, grants: { canPublish: false, canPublishData: false } });
+    await waitForFreshMedia(viewer, ['doctor', 'patient'], 30_000);
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+  });
+
+  /** Runs a Room action in the page and reports the typed error it failed with. */
+  const attempt = (page: TestPage, action: 'camera' | 'chat' | 'muteDoctor' | 'removeDoctor' | 'mutePatient' | 'removeViewer'): Promise<Outcome> =>
+    page.evaluate(async (what) => {
+      const room = (window as unknown as { telemed: PageHandle }).telemed.room;
+      const find = (identity: string): unknown => [...room.remoteParticipants.values()].find((p) => p.identity === identity);
+      try {
+        if (what === 'camera') await room.localParticipant.setCameraEnabled(true);
+        else if (what === 'chat') await room.sendChatMessage('may I?');
+        else if (what === 'muteDoctor') await room.muteParticipantTrack(find('doctor'), 'microphone');
+        else if (what === 'removeDoctor') await room.removeParticipant(find('doctor'));
+        else if (what === 'mutePatient') await room.muteParticipantTrack(find('patient'), 'microphone');
+        else await room.removeParticipant(find('viewer'));
+        return { ok: true as const };
+      } catch (error) {
+        const e = error as { name?: string; code?: string };
+        return { ok: false as const, name: String(e.name), code: String(e.code) };
+      }
+    }, action);
+
+  it('a token without canPublish cannot publish or chat, but receives everyone', async () => {
+    expect(await attempt(viewer, 'camera')).toEqual({ ok: false, name: 'TelemedError', code: 'FORBIDDEN' });
+    expect(await attempt(viewer, 'chat')).toEqual({ ok: false, name: 'TelemedError', code: 'FORBIDDEN' });
+    const stats = await roomStats(platform, ROOM);
+    const viewerSid = await viewer.evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.sid);
+    expect(stats.producers.filter((p) => p.participantId === viewerSid)).toEqual([]);
+    expect(stats.consumers.filter((c) => c.participantId === viewerSid)).toHaveLength(4);
+  });
+
+  it('a participant without roomAdmin cannot mute or remove others (SignalingError FORBIDDEN)', async () => {
+    expect(await attempt(patient, 'muteDoctor')).toEqual({ ok: false, name: 'SignalingError', code: 'FORBIDDEN' });
+    expect(await attempt(patient, 'removeDoctor')).toEqual({ ok: false, name: 'SignalingError', code: 'FORBIDDEN' });
+    const stats = await roomStats(platform, ROOM);
+    expect(stats.participants).toBe(3);
+    expect(stats.producers.every((p) => !p.paused)).toBe(true);
+  });
+
+  it('a room admin mutes a participant (server pauses it, its owner is told) and removes one', async () => {
+    expect(await attempt(doctor, 'mutePatient')).toEqual({ ok: true });
+    const patientSid = await patient.evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.sid);
+    const stats = await roomStats(platform, ROOM);
+    expect(stats.producers.find((p) => p.participantId === patientSid && p.source === 'microphone')?.paused).toBe(true);
+    await waitFor('the patient sees its own microphone muted', () => patient.evaluate(() =>
+      (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.getTrack('microphone')?.isMuted ? true : undefined), 10_000);
+
+    expect(await attempt(doctor, 'removeViewer')).toEqual({ ok: true });
+    const ended = await waitFor('the viewer disconnected', () => viewer.evaluate(() => {
+      const handle = (window as unknown as { telemed: PageHandle }).telemed;
+      return handle.room.state === 'disconnected' ? handle.states : undefined;
+    }), 10_000);
+    expect(ended).not.toContain('reconnecting');
+    expect(await viewer.text('#status')).toContain('REMOVED');
+    await waitFor('two participants left on the server', async () => ((await roomStats(platform, ROOM)).participants === 2 ? true : undefined), 10_000);
+  });
+
+  it('ran without page or server errors', () => {
+    for (const page of [doctor, patient, viewer]) expect(page.errors).toEqual([]);
+    expect(platform.serverErrors).toEqual([]);
+  });
+});
