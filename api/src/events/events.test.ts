@@ -1,0 +1,152 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { Call, Conversation, DeliveredAppEvent, EventsServerFrame, Page, Presence, Session } from '@telemed/sdk';
+import { DATABASES, client, createPostgresDatabase, login, startTestApp, waitFor, type DemoUser, type TestApp } from '../testing/test-app.js';
+import { inject } from 'vitest';
+
+/** A /events connection that records frames. */
+class EventsClient {
+  readonly frames: EventsServerFrame[] = [];
+  readonly socket: WebSocket;
+
+  constructor(baseUrl: string, token: string, after?: number) {
+    const url = new URL('/events', baseUrl.replace(/^http/, 'ws'));
+    url.searchParams.set('access_token', token);
+    if (after !== undefined) url.searchParams.set('after', String(after));
+    this.socket = new WebSocket(url);
+    this.socket.on('message', (data) => this.frames.push(JSON.parse(data.toString()) as EventsServerFrame));
+  }
+
+  get events(): DeliveredAppEvent[] {
+    return this.frames.flatMap((f) => (f.kind === 'event' ? [f.event] : []));
+  }
+
+  ready(): Promise<Extract<EventsServerFrame, { kind: 'ready' }>> {
+    return waitFor(() => this.frames.find((f): f is Extract<EventsServerFrame, { kind: 'ready' }> => f.kind === 'ready'), 5000, 'ready');
+  }
+
+  waitForEvent<T extends DeliveredAppEvent['type']>(type: T, match: (e: Extract<DeliveredAppEvent, { type: T }>) => boolean = () => true): Promise<Extract<DeliveredAppEvent, { type: T }>> {
+    return waitFor(() => this.events.find((e): e is Extract<DeliveredAppEvent, { type: T }> => e.type === type && match(e as Extract<DeliveredAppEvent, { type: T }>)), 5000, `event ${type}`);
+  }
+
+  close(): Promise<void> {
+    if (this.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.socket.once('close', () => resolve());
+      this.socket.close();
+    });
+  }
+}
+
+const sockets: EventsClient[] = [];
+const connect = (url: string, token: string, after?: number): EventsClient => {
+  const c = new EventsClient(url, token, after);
+  sockets.push(c);
+  return c;
+};
+afterEach(async () => {
+  await Promise.all(sockets.splice(0).map((s) => s.close()));
+});
+
+describe.each(DATABASES)('realtime events on %s', (database) => {
+  let t: TestApp;
+  const s = {} as Record<DemoUser, Session>;
+  const as = (who: DemoUser) => client(t.url, s[who].accessToken);
+
+  beforeAll(async () => {
+    t = await startTestApp(database);
+    for (const who of ['alice', 'drgrey'] as const) s[who] = await login(t.url, who);
+  });
+  afterAll(async () => t?.close());
+
+  it('refuses a connection without a valid access token', async () => {
+    const status = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${t.url.replace('http', 'ws')}/events?access_token=nope`);
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+    });
+    expect(status).toBe(401);
+  });
+
+  it('pushes ringing, new messages and presence to every connection of a user', async () => {
+    const doctorA = connect(t.url, s.drgrey.accessToken);
+    const doctorB = connect(t.url, s.drgrey.accessToken);
+    await Promise.all([doctorA.ready(), doctorB.ready()]);
+    const patient = connect(t.url, s.alice.accessToken);
+    await patient.ready();
+    const online = await doctorA.waitForEvent('presence.updated', (e) => e.payload.userId === s.alice.user.id && e.payload.status === 'online');
+    expect(online.payload.lastSeenAt).toEqual(expect.any(String));
+
+    const call = (await as('alice').post<Call>('/api/calls', { type: 'video', inviteeIds: [s.drgrey.user.id] })).body;
+    for (const c of [doctorA, doctorB]) expect((await c.waitForEvent('call.ringing')).payload.call.id).toBe(call.id);
+    await as('drgrey').post(`/api/calls/${call.id}/accept`);
+    await patient.waitForEvent('call.accepted', (e) => e.payload.call.id === call.id);
+    await doctorA.waitForEvent('presence.updated', (e) => e.payload.userId === s.alice.user.id && e.payload.status === 'in_call');
+    await as('alice').post(`/api/calls/${call.id}/end`);
+    await doctorB.waitForEvent('call.ended', (e) => e.payload.call.id === call.id);
+
+    const conversation = (await as('alice').get<Page<Conversation>>('/api/conversations')).body.items.find((c) => c.members.some((m) => m.userId === s.drgrey.user.id))!;
+    await as('alice').post(`/api/conversations/${conversation.id}/messages`, { clientId: crypto.randomUUID(), body: 'are you there?' });
+    const created = await doctorB.waitForEvent('message.created', (e) => e.payload.message.body === 'are you there?');
+    await as('drgrey').post(`/api/conversations/${conversation.id}/read`, { upToMessageId: created.payload.message.id });
+    await patient.waitForEvent('message.read', (e) => e.payload.upToMessageId === created.payload.message.id);
+
+    await as('alice').put('/api/presence', { status: 'busy' });
+    await doctorA.waitForEvent('presence.updated', (e) => e.payload.userId === s.alice.user.id && e.payload.status === 'busy');
+    await patient.close();
+    await doctorA.waitForEvent('presence.updated', (e) => e.payload.userId === s.alice.user.id && e.payload.status === 'offline');
+    const seen = await as('drgrey').get<{ items: Presence[] }>(`/api/presence?userIds=${s.alice.user.id}`);
+    expect(seen.body.items[0]).toMatchObject({ status: 'offline', lastSeenAt: expect.any(String) });
+  });
+
+  it('catches a reconnecting client up on what it missed, by cursor', async () => {
+    const first = connect(t.url, s.drgrey.accessToken);
+    await first.ready();
+    const conversation = (await as('alice').get<Page<Conversation>>('/api/conversations')).body.items.find((c) => c.members.some((m) => m.userId === s.drgrey.user.id))!;
+    await as('alice').post(`/api/conversations/${conversation.id}/messages`, { clientId: crypto.randomUUID(), body: 'before the drop' });
+    const last = await first.waitForEvent('message.created', (e) => e.payload.message.body === 'before the drop');
+    await first.close();
+    const bodies = ['missed 1', 'missed 2', 'missed 3'];
+    for (const body of bodies) await as('alice').post(`/api/conversations/${conversation.id}/messages`, { clientId: crypto.randomUUID(), body });
+    const again = connect(t.url, s.drgrey.accessToken, last.id);
+    const ready = await again.ready();
+    const replayed = again.events.filter((e) => e.type === 'message.created').map((e) => (e.type === 'message.created' ? e.payload.message.body : ''));
+    expect(replayed).toEqual(bodies);
+    expect(ready.truncated).toBe(false);
+    expect(ready.cursor).toBeGreaterThan(last.id);
+    const ids = again.events.map((e) => e.id);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(ids.every((id) => id > last.id)).toBe(true);
+  });
+});
+
+describe('realtime fan-out across two API instances sharing Redis and PostgreSQL', () => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    const databaseUrl = await createPostgresDatabase();
+    a = await startTestApp('postgres', { databaseUrl, redisUrl: inject('redisUrl') });
+    b = await startTestApp('postgres', { databaseUrl, redisUrl: inject('redisUrl') });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  it('delivers an event produced on one instance to a socket on the other', async () => {
+    const doctor = await login(a.url, 'drgrey');
+    const patient = await login(b.url, 'alice');
+    const onA = connect(a.url, doctor.accessToken);
+    const onB = connect(b.url, doctor.accessToken);
+    await Promise.all([onA.ready(), onB.ready()]);
+    const call = (await client(b.url, patient.accessToken).post<Call>('/api/calls', { type: 'voice', inviteeIds: [doctor.user.id] })).body;
+    const [ringA, ringB] = await Promise.all([onA.waitForEvent('call.ringing'), onB.waitForEvent('call.ringing')]);
+    expect(ringA.payload.call.id).toBe(call.id);
+    expect(ringB.id).toBe(ringA.id);
+    expect(onA.events.filter((e) => e.type === 'call.ringing')).toHaveLength(1);
+    const accepted = await client(a.url, doctor.accessToken).post<{ call: Call }>(`/api/calls/${call.id}/accept`);
+    expect(accepted.status).toBe(200);
+    const patientOnB = connect(b.url, patient.accessToken, ringB.id - 1);
+    await patientOnB.waitForEvent('call.accepted', (e) => e.payload.call.id === call.id);
+  });
+});
