@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Call, MediaEvent, MediaEventBatch, QualitySample, ServerTrackStatsSample, Session } from '@telemed/sdk';
+import { DATABASES, TEST_SECRETS, client, login, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
+
+function sign(body: string, secret = TEST_SECRETS.mediaWebhookSecret, sha256 = createHash('sha256').update(body).digest('base64url')): string {
+  return jwt.sign({ sha256 }, secret, { algorithm: 'HS256', issuer: 'telemed-media', audience: 'telemed-api', expiresIn: 60 });
+}
+
+function sample(identity: string, trackId: string, score: number, rttMs: number, lossRatio: number): ServerTrackStatsSample {
+  return {
+    trackId, producerId: trackId, direction: 'in', identity, kind: 'video', source: 'camera', sampledAt: new Date().toISOString(),
+    score, bitrateBps: 800_000, packets: 1000, packetsLost: Math.round(lossRatio * 1000), lossRatio, jitterMs: 4, rttMs,
+    nackCount: 1, pliCount: 0, firCount: 0, spatialLayer: 2, temporalLayer: 2,
+  };
+}
+
+describe.each(DATABASES)('media server events on %s', (database) => {
+  let t: TestApp;
+  const s = {} as Record<DemoUser, Session>;
+  const as = (who: DemoUser) => client(t.url, s[who].accessToken);
+  const post = (batch: MediaEventBatch, token?: string, raw?: string) => {
+    const body = raw ?? JSON.stringify(batch);
+    return fetch(`${t.url}/internal/media-events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token ?? sign(body)}` }, body });
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp(database);
+    for (const who of ['alice', 'drgrey', 'admin'] as const) s[who] = await login(t.url, who);
+  });
+  afterAll(async () => t?.close());
+
+  it('refuses unsigned, wrongly signed and tampered batches', async () => {
+    const batch: MediaEventBatch = { node: 'n1', events: [] };
+    const body = JSON.stringify(batch);
+    expect((await fetch(`${t.url}/internal/media-events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(401);
+    expect((await post(batch, sign(body, 'another-secret-0123456789abcdef'))).status).toBe(401);
+    expect((await post(batch, sign(body), JSON.stringify({ node: 'n2', events: [] }))).status).toBe(401);
+    expect((await post(batch)).status).toBe(200);
+  });
+
+  it('tracks participants in the room, stores track stats, ends the call when the room finishes, and applies each (room, seq) once', async () => {
+    const call = (await as('alice').post<Call>('/api/calls', { type: 'video', inviteeIds: [s.drgrey.user.id] })).body;
+    await as('drgrey').post(`/api/calls/${call.id}/accept`);
+    const at = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+    const base = (seq: number, offsetMs = 0) => ({ roomId: call.id, seq, at: at(offsetMs) });
+    const events: MediaEvent[] = [
+      { ...base(1), type: 'room_started' },
+      { ...base(2), type: 'participant_joined', identity: s.alice.user.id, participantId: 'p1' },
+      { ...base(3), type: 'participant_joined', identity: s.drgrey.user.id, participantId: 'p2' },
+      { ...base(4), type: 'track_stats', samples: [sample(s.alice.user.id, 'prodA', 10, 40, 0), sample(s.drgrey.user.id, 'prodG', 7, 120, 0.05)] },
+    ];
+    const first = await post({ node: 'n1', events });
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ applied: 4, duplicates: 0, ignored: 0 });
+    const during = (await as('alice').get<Call>(`/api/calls/${call.id}`)).body;
+    expect(during.participants.every((p) => p.inRoom)).toBe(true);
+
+    // the media server retries the same batch: nothing changes
+    const retry = await post({ node: 'n1', events });
+    expect(await retry.json()).toEqual({ applied: 0, duplicates: 4, ignored: 0 });
+    const samples = await t.app.db.selectFrom('call_quality_samples').select('id').where('call_id', '=', call.id).execute();
+    expect(samples).toHaveLength(2);
+
+    const live = await as('admin').get<{ items: Array<{ callId: string; samples: QualitySample[] }> }>('/api/admin/quality/live');
+    expect(live.body.items.find((c) => c.callId === call.id)?.samples.map((x) => x.trackId).sort()).toEqual(['prodA', 'prodG']);
+
+    const end = await post({ node: 'n1', events: [
+      { ...base(6, 2000), type: 'participant_left', identity: s.drgrey.user.id, participantId: 'p2', reason: 'room_closed' },
+      { ...base(5, 2000), type: 'participant_left', identity: s.alice.user.id, participantId: 'p1', reason: 'left' },
+      { ...base(7, 2000), type: 'room_finished', reason: 'empty' },
+    ] });
+    expect(await end.json()).toEqual({ applied: 3, duplicates: 0, ignored: 0 });
+    const ended = (await as('drgrey').get<Call>(`/api/calls/${call.id}`)).body;
+    expect(ended).toMatchObject({ status: 'ended', endReason: 'room_empty' });
+    expect(ended.participants.every((p) => !p.inRoom && p.mediaSeconds >= 1)).toBe(true);
+    expect(ended.qualitySummary).toEqual({ samples: 2, worstScore: 7, medianScore: 8.5, maxLossRatio: expect.closeTo(0.05, 5), medianRttMs: 80, maxRttMs: 120 });
+
+    const series = await as('alice').get<{ items: QualitySample[] }>(`/api/calls/${call.id}/quality?trackId=prodG`);
+    expect(series.body.items).toHaveLength(1);
+    expect(series.body.items[0]).toMatchObject({ source: 'server', score: 7, rttMs: 120 });
+  });
+
+  it('takes client-side samples from the call\'s participants only', async () => {
+    const call = (await as('alice').post<Call>('/api/calls', { type: 'video', inviteeIds: [s.drgrey.user.id] })).body;
+    const batch = { samples: [{ trackId: 'inbound-1', direction: 'in', kind: 'video', source: 'camera', sampledAt: new Date().toISOString(), bitrateBps: 500_000, packetsLost: 3, jitterMs: 5, rttMs: 60, framesPerSecond: 29.5, frameWidth: 640, frameHeight: 360, jitterBufferDelayMs: 40 }] };
+    expect((await as('drgrey').post(`/api/calls/${call.id}/quality`, batch)).status).toBe(403); // invited, not yet in the call
+    expect((await as('alice').post(`/api/calls/${call.id}/quality`, batch)).status).toBe(200);
+    expect((await as('alice').post(`/api/calls/${call.id}/quality`, { samples: [{ ...batch.samples[0], bitrateBps: -1 }] })).status).toBe(422);
+    const series = await as('admin').get<{ items: QualitySample[] }>(`/api/calls/${call.id}/quality`);
+    expect(series.body.items).toEqual([expect.objectContaining({ source: 'client', identity: s.alice.user.id, framesPerSecond: 29.5, frameWidth: 640 })]);
+  });
+});
