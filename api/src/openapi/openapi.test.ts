@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { client, login, startTestApp, type TestApp } from '../testing/test-app.js';
+
+interface OpenApiDoc {
+  openapi: string;
+  paths: Record<string, Record<string, { 'x-access': unknown; parameters: Array<{ name: string; in: string }>; responses: Record<string, unknown>; requestBody?: unknown }>>;
+}
+
+describe('OpenAPI document and metrics', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('pglite');
+  });
+  afterAll(async () => t?.close());
+
+  it('describes exactly the routes the router serves, with their parameters and who may call them', async () => {
+    const res = await fetch(`${t.url}/api/openapi.json`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as OpenApiDoc;
+    expect(doc.openapi).toBe('3.1.0');
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`)).sort();
+    // The real router's layers (not the spec list): every served method+path, in OpenAPI syntax.
+    const served = t.app.routes.router.stack
+      .flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((m) => `${m} ${String(layer.path).replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`))
+      .sort();
+    expect(documented).toEqual(served);
+    expect(documented.length).toBeGreaterThan(25);
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      const pathParams = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+      for (const [method, op] of Object.entries(ops)) {
+        expect(op.parameters.filter((p) => p.in === 'path').map((p) => p.name), `${method} ${path}`).toEqual(pathParams);
+        expect(op['x-access'], `${method} ${path}`).toBeDefined();
+      }
+    }
+    const send = doc.paths['/api/conversations/{id}/messages']!.post!;
+    expect(send.requestBody).toMatchObject({ content: { 'application/json': { schema: { properties: { clientId: { format: 'uuid' }, body: { maxLength: 4000 } } } } } });
+    expect(send.responses['201']).toBeDefined();
+    expect(doc.paths['/api/admin/calls']!.get!['x-access']).toEqual(['admin']);
+  });
+
+  it('exposes Prometheus metrics: requests by route, websockets, database pool', async () => {
+    const session = await login(t.url, 'alice');
+    await client(t.url, session.accessToken).get('/api/conversations');
+    await client(t.url, session.accessToken).get('/api/calls/00000000-0000-4000-8000-000000000000');
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    expect(text).toMatch(/telemed_api_http_requests_total\{method="GET",route="\/api\/conversations",status="200"\} 1/);
+    expect(text).toMatch(/telemed_api_http_requests_total\{method="GET",route="\/api\/calls\/:id",status="404"\} 1/);
+    expect(text).toMatch(/telemed_api_http_request_duration_seconds_bucket\{le="0.1",method="POST",route="\/api\/auth\/login"\}/);
+    expect(text).toContain('telemed_api_websockets_active 0');
+    expect(text).toMatch(/telemed_api_db_pool_connections\{state="total"\} 1/);
+    expect((await fetch(`${t.url}/ready`)).status).toBe(200);
+  });
+});
