@@ -24,12 +24,18 @@ try {
   });
   done();
   const { apiUrl } = platform;
+  // The demo users the API seeds into an empty database in development mode.
+  const { DEMO_USERS, DEMO_PASSWORD } = await import('../api/dist/db/demo-users.js');
+  const logins = DEMO_USERS.map((u) => `               ${u.role.padEnd(8)} ${u.email.padEnd(22)} ${u.displayName}`).join('\n');
   console.log(`
 Telemed is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s).
 
   Call page:   ${apiUrl}/call.html
                open it in two browser tabs, keep the same room name, press Join in both
   Health:      ${apiUrl}/health
+  API:         ${apiUrl}/api/openapi.json
+  Demo logins (password "${DEMO_PASSWORD}"):
+${logins}
   Logs:        ${path.relative(process.cwd(), path.join(dataDir, 'logs'))}/
 
 Press Ctrl-C to stop.`);

@@ -4,19 +4,10 @@ import { hashPassword } from '../crypto/password.js';
 import { addMembers, insertConversation } from '../conversation/conversation.repository.js';
 import { insertMessageOnce } from '../message/message.repository.js';
 import { addCareRelationship, countUsers, insertUser } from '../user/user.repository.js';
-import type { Role } from '../user/user.table.js';
 import type { Database } from './database.js';
+import { DEMO_PASSWORD, DEMO_USERS } from './demo-users.js';
 
-export const DEMO_PASSWORD = 'telemed-demo';
-
-export const DEMO_USERS: ReadonlyArray<{ key: string; email: string; role: Role; displayName: string }> = [
-  { key: 'alice', email: 'alice@patients.demo', role: 'patient', displayName: 'Alice Patient' },
-  { key: 'bob', email: 'bob@patients.demo', role: 'patient', displayName: 'Bob Patient' },
-  { key: 'carol', email: 'carol@patients.demo', role: 'patient', displayName: 'Carol Patient' },
-  { key: 'drgrey', email: 'grey@doctors.demo', role: 'doctor', displayName: 'Dr. Meredith Grey' },
-  { key: 'drhouse', email: 'house@doctors.demo', role: 'doctor', displayName: 'Dr. Gregory House' },
-  { key: 'admin', email: 'admin@telemed.demo', role: 'admin', displayName: 'Clinic Admin' },
-];
+export { DEMO_PASSWORD, DEMO_USERS };
 
 /** Demo users, care relationships and conversations, only into an empty database. Returns whether it seeded. */
 export async function seedDemo(db: Kysely<Database>, encryptor: Encryptor): Promise<boolean> {
