@@ -1,0 +1,13 @@
+// Bundles the dashboard (tsc output in dist/esm) with the SDK's public entry and uPlot.
+import commonjs from '@rollup/plugin-commonjs';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+
+export default {
+  input: { admin: 'dist/esm/main.js' },
+  plugins: [nodeResolve({ browser: true, preferBuiltins: false }), commonjs()],
+  output: { dir: 'dist/public', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
+  onwarn(warning, warn) {
+    if (warning.code === 'CIRCULAR_DEPENDENCY') return;
+    warn(warning);
+  },
+};

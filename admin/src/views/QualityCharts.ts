@@ -1,0 +1,82 @@
+// Per-track quality over time: one uPlot chart per metric, one line per track and side
+// (server = the SFU's view, client = the browser's getStats()).
+import type { QualitySample } from '@telemed/sdk';
+import { html } from 'htm/preact';
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+
+export interface Metric {
+  key: string;
+  label: string;
+  value: (s: QualitySample) => number | null;
+}
+
+export const METRICS: readonly Metric[] = [
+  { key: 'bitrate', label: 'Bitrate (kbit/s)', value: (s) => s.bitrateBps / 1000 },
+  { key: 'loss', label: 'Packet loss (%)', value: (s) => (s.lossRatio === null ? null : s.lossRatio * 100) },
+  { key: 'jitter', label: 'Jitter (ms)', value: (s) => s.jitterMs },
+  { key: 'rtt', label: 'RTT (ms)', value: (s) => s.rttMs },
+  { key: 'score', label: 'Score (0–10)', value: (s) => s.score },
+];
+
+const COLORS = ['#0b6bcb', '#d1242f', '#1a7f37', '#b26a00', '#8250df', '#0a7ea4', '#bf3989', '#57606a'];
+
+export function trackLabel(s: QualitySample, names: ReadonlyMap<string, string>): string {
+  return `${names.get(s.identity) ?? s.identity.slice(0, 8)} ${s.kind} ${s.direction === 'out' ? 'send' : 'recv'} (${s.source})`;
+}
+
+/** Aligns samples of every track on one time axis (seconds), with null gaps. */
+export function alignSeries(samples: readonly QualitySample[], metric: Metric, names: ReadonlyMap<string, string>): { labels: string[]; data: uPlot.AlignedData } {
+  const byTrack = new Map<string, Map<number, number | null>>();
+  const labelsByKey = new Map<string, string>();
+  const times = new Set<number>();
+  for (const s of samples) {
+    const value = metric.value(s);
+    if (value === null) continue;
+    const t = Math.round(Date.parse(s.sampledAt) / 1000);
+    const key = `${s.trackId}|${s.source}|${s.direction}`;
+    let series = byTrack.get(key);
+    if (!series) {
+      series = new Map();
+      byTrack.set(key, series);
+      labelsByKey.set(key, trackLabel(s, names));
+    }
+    series.set(t, value);
+    times.add(t);
+  }
+  const xs = [...times].sort((a, b) => a - b);
+  const keys = [...byTrack.keys()];
+  const labels = keys.map((k) => labelsByKey.get(k) ?? k);
+  return { labels, data: [xs, ...keys.map((k) => xs.map((t) => byTrack.get(k)?.get(t) ?? null))] };
+}
+export function QualityChart({ samples, metric, names }: { samples: readonly QualitySample[]; metric: Metric; names: ReadonlyMap<string, string> }) {
+  const container = useRef<HTMLDivElement>(null);
+  const { labels, data } = alignSeries(samples, metric, names);
+  const points = data[0].length;
+
+  useEffect(() => {
+    const element = container.current;
+    if (!element || points === 0) return;
+    const width = Math.max(280, Math.min(element.clientWidth || 600, 900));
+    const chart = new uPlot({
+      width,
+      height: 200,
+      title: metric.label,
+      scales: { x: { time: true } },
+      series: [{}, ...labels.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true }))],
+      axes: [{}, { size: 50 }],
+      legend: { live: false },
+    }, data, element);
+    const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(280, Math.min(element.clientWidth, 900)), height: 200 }));
+    resize.observe(element);
+    return () => {
+      resize.disconnect();
+      chart.destroy();
+    };
+  }, [samples, metric, names]);
+
+  return html`
+    <figure class="chart" data-metric=${metric.key} data-points=${points} aria-label=${`${metric.label} over time`}>
+      ${points === 0 ? html`<figcaption>${metric.label}: no samples</figcaption>` : html`<div ref=${container} role="img" aria-label=${`${metric.label} chart, ${labels.length} tracks, ${points} points`}></div>`}
+    </figure>`;
+}

@@ -1,0 +1,133 @@
+// What the demo app needs from the platform, in the app's own words. The views depend on this
+// port only; `telemed-backend.ts` implements it with the SDK's TelemedClient.
+import type { TypedEmitter } from '@telemed/sdk';
+
+export type Role = 'patient' | 'doctor' | 'admin';
+export type PresenceStatus = 'online' | 'away' | 'busy' | 'in-call' | 'offline';
+export type CallType = 'video' | 'voice';
+export type CallStatus = 'ringing' | 'active' | 'ended' | 'missed' | 'declined' | 'cancelled';
+
+export interface User {
+  id: string;
+  name: string;
+  email: string;
+  role: Role;
+}
+
+export interface Contact extends User {
+  presence: PresenceStatus;
+  lastSeenAt: string | undefined;
+}
+
+/** A seeded account the login page offers in demo mode. */
+export interface DemoAccount {
+  email: string;
+  password: string;
+  name: string;
+  role: Role;
+}
+
+export interface CallParticipant {
+  userId: string;
+  name: string;
+}
+
+export interface Call {
+  id: string;
+  type: CallType;
+  status: CallStatus;
+  callerId: string;
+  participants: CallParticipant[];
+  /** The conversation that keeps this call's in-call chat. */
+  conversationId: string | undefined;
+  createdAt: string;
+  startedAt: string | undefined;
+  endedAt: string | undefined;
+  durationSeconds: number | undefined;
+}
+
+/** What joining a call's room takes. */
+export interface RoomAccess {
+  url: string;
+  token: string;
+}
+
+export interface Conversation {
+  id: string;
+  title: string;
+  members: CallParticipant[];
+  unreadCount: number;
+  lastMessageAt: string | undefined;
+}
+
+export type ReceiptStatus = 'sending' | 'sent' | 'delivered' | 'read';
+
+export interface Attachment {
+  id: string;
+  name: string;
+  size: number;
+  contentType: string;
+}
+
+export interface Message {
+  id: string;
+  /** Server order within the conversation (0 while sending); receipts cover every message up to one. */
+  seq: number;
+  /** Client-generated id: the same id sent twice is stored once. */
+  clientId: string;
+  conversationId: string;
+  senderId: string;
+  body: string;
+  attachments: Attachment[];
+  createdAt: string;
+  /** For the sender: how far the other members got. */
+  status: ReceiptStatus;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass as `before` to get the next (older) page; undefined at the end. */
+  nextCursor: string | undefined;
+}
+
+export type BackendEvents = {
+  presence: [userId: string, status: PresenceStatus];
+  message: [Message];
+  receipt: [conversationId: string, upToSeq: number, status: ReceiptStatus];
+  callRinging: [Call];
+  callAccepted: [Call];
+  callDeclined: [Call];
+  callCancelled: [Call];
+  callMissed: [Call];
+  callEnded: [Call];
+  /** The session ended (logged out, refresh expired). */
+  signedOut: [];
+};
+
+export interface Backend extends Pick<TypedEmitter<BackendEvents>, 'on' | 'off' | 'once'> {
+  readonly user: User | undefined;
+  /** Demo accounts when the server is in demo mode, otherwise none. */
+  demoAccounts(): Promise<DemoAccount[]>;
+  /** Restores a session kept from an earlier page load; undefined when there is none. */
+  resume(): Promise<User | undefined>;
+  login(email: string, password: string): Promise<User>;
+  logout(): Promise<void>;
+  contacts(): Promise<Contact[]>;
+  conversations(): Promise<Conversation[]>;
+  /** Opens (or finds) the direct conversation with a user. */
+  directConversation(userId: string): Promise<Conversation>;
+  calls(options: { limit: number; before?: string }): Promise<Page<Call>>;
+  call(callId: string): Promise<Call>;
+  startCall(inviteeId: string, type: CallType): Promise<{ call: Call; access: RoomAccess | undefined }>;
+  acceptCall(callId: string): Promise<RoomAccess>;
+  /** A room token for a call already accepted (the caller's, once the callee accepts). */
+  joinCall(callId: string): Promise<RoomAccess>;
+  declineCall(callId: string): Promise<void>;
+  cancelCall(callId: string): Promise<void>;
+  endCall(callId: string): Promise<void>;
+  messages(conversationId: string, options: { limit: number; before?: string }): Promise<Page<Message>>;
+  sendMessage(conversationId: string, message: { clientId: string; body: string; attachmentIds: string[] }): Promise<Message>;
+  uploadAttachment(conversationId: string, file: File, onProgress: (fraction: number) => void): Promise<Attachment>;
+  attachmentUrl(attachment: Attachment): Promise<string>;
+  markRead(conversationId: string, upToSeq: number): Promise<void>;
+}

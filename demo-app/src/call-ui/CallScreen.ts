@@ -1,0 +1,116 @@
+// One call from the user's side: ringing (caller) or waiting room (callee) → in call → ended.
+import { html } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Call, CallType, RoomAccess } from '../backend/types.js';
+import { useSession } from '../context.js';
+import { errorMessage, formatDuration } from '../format.js';
+import { navigate } from '../router.js';
+import { DEFAULT_DEVICES, type DeviceChoice } from './devices.js';
+import { InCall } from './InCall.js';
+import { WaitingRoom } from './WaitingRoom.js';
+
+type Phase =
+  | { kind: 'starting' }
+  | { kind: 'ringing'; call: Call; access: RoomAccess | undefined }
+  | { kind: 'waiting'; call: Call; access: RoomAccess }
+  | { kind: 'in-call'; call: Call; access: RoomAccess; devices: DeviceChoice }
+  | { kind: 'ended'; call: Call | undefined; reason: string };
+
+export function CallScreen({ callId, params }: { callId: string; params: URLSearchParams }) {
+  const { backend, user } = useSession();
+  const [phase, setPhase] = useState<Phase>({ kind: 'starting' });
+  const choice = useRef<DeviceChoice>(DEFAULT_DEVICES);
+  const phaseRef = useRef(phase);
+  phaseRef.current = phase;
+  const mode = params.get('mode') ?? 'join';
+
+  useEffect(() => {
+    let cancelled = false;
+    const fail = (e: unknown): void => {
+      if (!cancelled) setPhase({ kind: 'ended', call: undefined, reason: errorMessage(e) });
+    };
+    if (callId === 'new') {
+      const to = params.get('to') ?? '';
+      const type: CallType = params.get('type') === 'voice' ? 'voice' : 'video';
+      backend.startCall(to, type).then(({ call, access }) => {
+        if (!cancelled) setPhase({ kind: 'ringing', call, access });
+      }, fail);
+    } else if (mode === 'accept') {
+      Promise.all([backend.acceptCall(callId), backend.call(callId)]).then(([access, call]) => {
+        if (!cancelled) setPhase({ kind: 'waiting', call, access });
+      }, fail);
+    } else {
+      Promise.all([backend.joinCall(callId), backend.call(callId)]).then(([access, call]) => {
+        if (!cancelled) setPhase({ kind: 'waiting', call, access });
+      }, fail);
+    }
+    return () => {
+      cancelled = true;
+    };
+  }, [backend, callId, mode]);
+
+  useEffect(() => {
+    const mine = (c: Call): boolean => {
+      const p = phaseRef.current;
+      return 'call' in p && p.call?.id === c.id;
+    };
+    const onAccepted = (c: Call): void => {
+      const p = phaseRef.current;
+      if (p.kind !== 'ringing' || !mine(c)) return;
+      (p.access ? Promise.resolve(p.access) : backend.joinCall(c.id)).then(
+        (access) => setPhase({ kind: 'in-call', call: c, access, devices: choice.current }),
+        (e: unknown) => setPhase({ kind: 'ended', call: c, reason: errorMessage(e) }),
+      );
+    };
+    const ended = (reason: (c: Call) => string) => (c: Call): void => {
+      if (mine(c)) setPhase({ kind: 'ended', call: c, reason: reason(c) });
+    };
+    const onDeclined = ended((c) => `${others(c, user.id)} declined the call.`);
+    const onMissed = ended(() => 'No answer.');
+    const onCancelled = ended(() => 'The call was cancelled.');
+    const onEnded = ended(() => 'Call ended.');
+    backend.on('callAccepted', onAccepted).on('callDeclined', onDeclined).on('callMissed', onMissed).on('callCancelled', onCancelled).on('callEnded', onEnded);
+    return () => {
+      backend.off('callAccepted', onAccepted).off('callDeclined', onDeclined).off('callMissed', onMissed).off('callCancelled', onCancelled).off('callEnded', onEnded);
+    };
+  }, [backend, user.id]);
+
+  const home = (): void => navigate('/');
+  const leave = async (call: Call): Promise<void> => {
+    try {
+      await backend.endCall(call.id);
+      setPhase({ kind: 'ended', call: await backend.call(call.id), reason: 'Call ended.' });
+    } catch (e) {
+      setPhase({ kind: 'ended', call, reason: errorMessage(e) });
+    }
+  };
+
+  switch (phase.kind) {
+    case 'starting':
+      return html`<main class="call-screen center" aria-busy="true"><p role="status">Starting…</p></main>`;
+    case 'ringing':
+      return html`<main class="call-screen"><${WaitingRoom} type=${phase.call.type} title=${`Calling ${others(phase.call, user.id)}`}
+        status="Ringing…" onChoice=${(c: DeviceChoice) => (choice.current = c)} cancelLabel="Cancel call"
+        onCancel=${() => void backend.cancelCall(phase.call.id).then(home, home)} /></main>`;
+    case 'waiting':
+      return html`<main class="call-screen"><${WaitingRoom} type=${phase.call.type} title=${`Call with ${others(phase.call, user.id)}`}
+        cancelLabel="Leave" onCancel=${() => void leave(phase.call)}
+        onJoin=${(devices: DeviceChoice) => setPhase({ kind: 'in-call', call: phase.call, access: phase.access, devices })} /></main>`;
+    case 'in-call':
+      return html`<main class="call-screen full"><${InCall} call=${phase.call} access=${phase.access} devices=${phase.devices} onLeave=${() => void leave(phase.call)}
+        onClosed=${() => setPhase({ kind: 'ended', call: phase.call, reason: 'You were removed from the call.' })} /></main>`;
+    case 'ended':
+      return html`
+        <main class="call-screen center">
+          <section class="card ended" data-testid="call-ended" aria-labelledby="ended-title">
+            <h2 id="ended-title">${phase.reason}</h2>
+            ${phase.call?.durationSeconds !== undefined && html`<p>Duration <span data-testid="ended-duration">${formatDuration(phase.call.durationSeconds)}</span></p>`}
+            <button type="button" class="primary" onClick=${home}>Back to home</button>
+          </section>
+        </main>`;
+  }
+}
+
+function others(call: Call, selfId: string): string {
+  return call.participants.filter((p) => p.userId !== selfId).map((p) => p.name).join(', ') || 'the other side';
+}

@@ -1,0 +1,110 @@
+// Home: contacts with live presence, conversations with unread counts, recent calls.
+import { html } from 'htm/preact';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { Call, CallType, Contact, Conversation, PresenceStatus } from '../backend/types.js';
+import { useSession } from '../context.js';
+import { errorMessage, formatDuration, formatTime } from '../format.js';
+import { navigate } from '../router.js';
+import { Icon } from '../icons.js';
+
+const PRESENCE_LABEL: Record<PresenceStatus, string> = {
+  online: 'Online',
+  away: 'Away',
+  busy: 'Busy',
+  'in-call': 'In a call',
+  offline: 'Offline',
+};
+
+export function HomeView() {
+  const { backend, user } = useSession();
+  const [contacts, setContacts] = useState<Contact[] | undefined>();
+  const [conversations, setConversations] = useState<Conversation[] | undefined>();
+  const [calls, setCalls] = useState<Call[] | undefined>();
+  const [error, setError] = useState<string | undefined>();
+
+  const loadConversations = useCallback(() => backend.conversations().then(setConversations, (e: unknown) => setError(errorMessage(e))), [backend]);
+  const loadCalls = useCallback(() => backend.calls({ limit: 10 }).then((page) => setCalls(page.items), (e: unknown) => setError(errorMessage(e))), [backend]);
+
+  useEffect(() => {
+    backend.contacts().then(setContacts, (e: unknown) => setError(errorMessage(e)));
+    void loadConversations();
+    void loadCalls();
+    const onPresence = (userId: string, presence: PresenceStatus): void =>
+      setContacts((list) => list?.map((c) => (c.id === userId ? { ...c, presence } : c)));
+    const onMessage = (): void => void loadConversations();
+    const onCall = (): void => void loadCalls();
+    backend.on('presence', onPresence).on('message', onMessage).on('receipt', onMessage);
+    for (const event of ['callEnded', 'callMissed', 'callDeclined', 'callCancelled'] as const) backend.on(event, onCall);
+    return () => {
+      backend.off('presence', onPresence).off('message', onMessage).off('receipt', onMessage);
+      for (const event of ['callEnded', 'callMissed', 'callDeclined', 'callCancelled'] as const) backend.off(event, onCall);
+    };
+  }, [backend, loadConversations, loadCalls]);
+
+  const startCall = (contact: Contact, type: CallType): void => navigate(`/call/new?to=${encodeURIComponent(contact.id)}&type=${type}`);
+  const openChat = async (contact: Contact): Promise<void> => {
+    try {
+      const conversation = await backend.directConversation(contact.id);
+      navigate(`/conversations/${encodeURIComponent(conversation.id)}`);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
+
+  return html`
+    <main class="home">
+      ${error && html`<p class="error" role="alert">${error}</p>`}
+      <section class="panel" aria-labelledby="contacts-title">
+        <h2 id="contacts-title">${user.role === 'doctor' ? 'My patients' : 'My doctors'}</h2>
+        ${contacts === undefined ? html`<p class="hint">Loading…</p>` : contacts.length === 0 ? html`<p class="hint">No contacts yet.</p>` : html`
+          <ul class="list contacts">
+            ${contacts.map((c) => html`
+              <li key=${c.id} class="contact" data-contact=${c.email}>
+                <span class=${`dot presence-${c.presence}`} role="img" aria-label=${PRESENCE_LABEL[c.presence]} title=${PRESENCE_LABEL[c.presence]}></span>
+                <span class="grow"><span class="name">${c.name}</span><span class="sub">${PRESENCE_LABEL[c.presence]}</span></span>
+                <span class="actions">
+                  <button type="button" class="icon" aria-label=${`Video call ${c.name}`} title="Video call" onClick=${() => startCall(c, 'video')}><${Icon} name="video" /></button>
+                  <button type="button" class="icon" aria-label=${`Voice call ${c.name}`} title="Voice call" onClick=${() => startCall(c, 'voice')}><${Icon} name="phone" /></button>
+                  <button type="button" class="icon" aria-label=${`Message ${c.name}`} title="Message" onClick=${() => void openChat(c)}><${Icon} name="chat" /></button>
+                </span>
+              </li>`)}
+          </ul>`}
+      </section>
+
+      <section class="panel" aria-labelledby="conversations-title">
+        <h2 id="conversations-title">Conversations</h2>
+        ${conversations === undefined ? html`<p class="hint">Loading…</p>` : conversations.length === 0 ? html`<p class="hint">No conversations yet.</p>` : html`
+          <ul class="list conversations">
+            ${conversations.map((c) => html`
+              <li key=${c.id}>
+                <a class="conversation" href=${`#/conversations/${encodeURIComponent(c.id)}`} data-conversation=${c.id}>
+                  <span class="grow"><span class="name">${c.title}</span>
+                    <span class="sub">${c.unreadCount > 0 ? `${c.unreadCount} unread message${c.unreadCount > 1 ? 's' : ''}` : c.lastMessageAt ? `Last message ${formatTime(c.lastMessageAt)}` : 'No messages yet'}</span></span>
+                  ${c.unreadCount > 0 && html`<span class="badge" data-testid="unread" aria-label=${`${c.unreadCount} unread`}>${c.unreadCount}</span>`}
+                </a>
+              </li>`)}
+          </ul>`}
+      </section>
+
+      <section class="panel" aria-labelledby="calls-title">
+        <h2 id="calls-title">Recent calls</h2>
+        ${calls === undefined ? html`<p class="hint">Loading…</p>` : calls.length === 0 ? html`<p class="hint">No calls yet.</p>` : html`
+          <ul class="list calls" data-testid="call-history">
+            ${calls.map((call) => html`<${CallRow} key=${call.id} call=${call} selfId=${user.id} />`)}
+          </ul>`}
+      </section>
+    </main>`;
+}
+
+function CallRow({ call, selfId }: { call: Call; selfId: string }) {
+  const others = call.participants.filter((p) => p.userId !== selfId).map((p) => p.name).join(', ') || '—';
+  const outgoing = call.callerId === selfId;
+  const label = call.status === 'ended' && call.durationSeconds !== undefined ? formatDuration(call.durationSeconds) : call.status;
+  return html`
+    <li class=${`call-row status-${call.status}`} data-call=${call.id} data-status=${call.status}>
+      <span class="call-kind"><${Icon} name=${call.type === 'video' ? 'video' : 'phone'} size=${18} /></span>
+      <span class="grow"><span class="name">${others}</span>
+        <span class="sub">${outgoing ? 'Outgoing' : 'Incoming'} · ${formatTime(call.createdAt)}</span></span>
+      <span class="call-result" data-testid="call-result">${label}</span>
+    </li>`;
+}

@@ -1,0 +1,90 @@
+// The callee's incoming-call dialog with a ringtone-like cue; it closes when the caller cancels
+// or the call times out.
+import { html } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Call } from '../backend/types.js';
+import { useSession } from '../context.js';
+import { errorMessage } from '../format.js';
+import { navigate } from '../router.js';
+import { Icon } from '../icons.js';
+
+export function IncomingCallModal() {
+  const { backend, user } = useSession();
+  const [call, setCall] = useState<Call | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const acceptRef = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => {
+    const onRinging = (c: Call): void => {
+      if (c.callerId !== user.id) setCall(c);
+    };
+    const onGone = (c: Call): void => setCall((current) => (current?.id === c.id ? undefined : current));
+    backend.on('callRinging', onRinging);
+    for (const event of ['callCancelled', 'callMissed', 'callEnded', 'callAccepted', 'callDeclined'] as const) backend.on(event, onGone);
+    return () => {
+      backend.off('callRinging', onRinging);
+      for (const event of ['callCancelled', 'callMissed', 'callEnded', 'callAccepted', 'callDeclined'] as const) backend.off(event, onGone);
+    };
+  }, [backend, user.id]);
+
+  useEffect(() => {
+    if (!call) return;
+    acceptRef.current?.focus();
+    return ringtone();
+  }, [call?.id]);
+
+  if (!call) return null;
+  const caller = call.participants.find((p) => p.userId === call.callerId);
+  const decline = async (): Promise<void> => {
+    setCall(undefined);
+    try {
+      await backend.declineCall(call.id);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
+  return html`
+    <div class="modal-backdrop">
+      <div class="modal" role="dialog" aria-modal="true" aria-labelledby="incoming-title" aria-describedby="incoming-desc" data-testid="incoming-call"
+        onKeyDown=${(e: KeyboardEvent) => { if (e.key === 'Escape') void decline(); }}>
+        <div class="pulse" aria-hidden="true"><${Icon} name=${call.type === 'video' ? 'video' : 'phone'} size=${40} /></div>
+        <h2 id="incoming-title">Incoming ${call.type} call</h2>
+        <p id="incoming-desc">${caller?.name ?? 'Someone'} is calling you.</p>
+        ${error && html`<p class="error" role="alert">${error}</p>`}
+        <div class="row">
+          <button type="button" class="danger" onClick=${() => void decline()}>Decline</button>
+          <button type="button" class="success" ref=${acceptRef}
+            onClick=${() => { setCall(undefined); navigate(`/call/${encodeURIComponent(call.id)}?mode=accept`); }}>Accept</button>
+        </div>
+      </div>
+    </div>`;
+}
+
+/** Two short tones every two seconds; returns a stop function. */
+function ringtone(): () => void {
+  let context: AudioContext | undefined;
+  try {
+    context = new AudioContext();
+  } catch {
+    return () => undefined;
+  }
+  const ctx = context;
+  const beep = (): void => {
+    for (const offset of [0, 0.35]) {
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      osc.frequency.value = 660;
+      gain.gain.setValueAtTime(0.08, ctx.currentTime + offset);
+      gain.gain.exponentialRampToValueAtTime(0.0001, ctx.currentTime + offset + 0.3);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(ctx.currentTime + offset);
+      osc.stop(ctx.currentTime + offset + 0.3);
+    }
+  };
+  beep();
+  const timer = setInterval(beep, 2000);
+  return () => {
+    clearInterval(timer);
+    void ctx.close();
+  };
+}

@@ -1,0 +1,92 @@
+// Helpers for driving the demo app and the admin dashboard through the harness's small page API:
+// typing goes through the DOM's own input events so Preact sees it like a person's typing.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestPage } from '../browser.js';
+
+export const SCREENSHOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test-results', 'screenshots');
+
+export const PHONE = { width: 375, height: 667 } as const;
+export const DESKTOP = { width: 1280, height: 800 } as const;
+
+export const DEMO_PASSWORD = 'telemed-demo';
+export const DEMO = {
+  alice: 'alice@patients.demo',
+  grey: 'grey@doctors.demo',
+  admin: 'admin@telemed.demo',
+} as const;
+
+/** Polls `probe` until it returns something other than undefined/false. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Sets an input's or select's value and fires the events a person's typing would. */
+export function fill(page: TestPage, selector: string, value: string): Promise<void> {
+  return page.evaluate(({ selector, value }) => {
+    const element = document.querySelector(selector);
+    if (!(element instanceof HTMLInputElement || element instanceof HTMLSelectElement || element instanceof HTMLTextAreaElement)) throw new Error(`no input ${selector}`);
+    const proto = Object.getPrototypeOf(element) as object;
+    Object.getOwnPropertyDescriptor(proto, 'value')?.set?.call(element, value);
+    element.dispatchEvent(new Event('input', { bubbles: true }));
+    element.dispatchEvent(new Event('change', { bubbles: true }));
+  }, { selector, value });
+}
+
+export function exists(page: TestPage, selector: string): Promise<boolean> {
+  return page.evaluate((s) => document.querySelector(s) !== null, selector);
+}
+
+export function waitForSelector(page: TestPage, selector: string, timeoutMs = 15_000): Promise<true> {
+  return waitFor(`${selector} on ${page.browser}`, () => exists(page, selector), timeoutMs);
+}
+
+export async function waitForText(page: TestPage, selector: string, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+  return waitFor(`${selector} to match ${pattern}`, async () => {
+    const text = await page.evaluate((s) => document.querySelector(s)?.textContent ?? '', selector);
+    return pattern.test(text) ? text : undefined;
+  }, timeoutMs);
+}
+
+/** Screenshots at phone and desktop sizes; returns the files written. */
+export async function screenshots(page: TestPage, name: string, restore = DESKTOP): Promise<string[]> {
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const files: string[] = [];
+  for (const size of [PHONE, DESKTOP]) {
+    await page.setViewport(size.width, size.height);
+    // The new layout is painted after two animation frames.
+    await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+    const file = path.join(SCREENSHOT_DIR, `${name}-${size.width}x${size.height}.png`);
+    await page.screenshot(file);
+    files.push(file);
+  }
+  await page.setViewport(restore.width, restore.height);
+  return files;
+}
+
+/** Every control a keyboard user can reach has an accessible name; returns those without one. */
+export function unlabelledControls(page: TestPage): Promise<string[]> {
+  return page.evaluate(() => {
+    const missing: string[] = [];
+    for (const element of document.querySelectorAll<HTMLElement>('button, input, select, textarea, a[href], [role=tab]')) {
+      if (element instanceof HTMLInputElement && element.type === 'hidden') continue;
+      const labelled = element.getAttribute('aria-label') || element.getAttribute('aria-labelledby')
+        || ((element instanceof HTMLInputElement || element instanceof HTMLSelectElement || element instanceof HTMLTextAreaElement) && element.labels && element.labels.length > 0)
+        || (element.textContent ?? '').trim() || element.getAttribute('title');
+      if (!labelled) missing.push(element.outerHTML.slice(0, 120));
+    }
+    return missing;
+  });
+}
