@@ -45,8 +45,10 @@ interface PageHandle {
   chat: ChatMessage[];
   /** Every connection state the room went through. */
   states: string[];
+  /** performance.now() when Join started, when connected, and when the first remote video frame was shown. */
+  timing: { joinStartedAt?: number; connectedAt?: number; firstFrameAt?: number };
 }
-const handle: PageHandle = { room: undefined, error: undefined, controlError: undefined, chat: [], states: [] };
+const handle: PageHandle = { room: undefined, error: undefined, controlError: undefined, chat: [], states: [], timing: {} };
 (window as unknown as { telemed: PageHandle }).telemed = handle;
 
 function tile(id: string, label: string, local = false): HTMLElement {
@@ -69,6 +71,11 @@ function showRemoteTrack(track: RemoteTrack, participant: RemoteParticipant): vo
   const element = track.attach();
   element.dataset.source = track.source;
   if (track.kind === 'audio') element.hidden = true;
+  if (element instanceof HTMLVideoElement && handle.timing.firstFrameAt === undefined) {
+    const shown = (): void => void (handle.timing.firstFrameAt ??= performance.now());
+    if ('requestVideoFrameCallback' in element) element.requestVideoFrameCallback(shown);
+    else (element as HTMLVideoElement).addEventListener('loadeddata', shown, { once: true });
+  }
   tile(participant.sid, participant.name).prepend(element);
 }
 
@@ -86,6 +93,7 @@ async function requestToken(roomName: string, identity: string): Promise<DevToke
 async function join(): Promise<void> {
   joinButton.disabled = true;
   status.textContent = 'Connecting…';
+  handle.timing = { joinStartedAt: performance.now() };
   const current = new Room();
   room = current;
   handle.room = current;
@@ -114,6 +122,7 @@ async function join(): Promise<void> {
     const given = params.get('token');
     const { token, url } = given ? { token: given, url: params.get('url') ?? '' } : await requestToken(roomInput.value, nameInput.value);
     await current.connect(url, token);
+    handle.timing.connectedAt = performance.now();
     leaveButton.disabled = false;
     setControlsEnabled(true);
     // ?publish=0 joins as a viewer (e.g. a token without canPublish).
