@@ -133,7 +133,7 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
         <${ToolButton} id="toggle-screen" label=${screen ? 'Stop sharing screen' : 'Share screen'} pressed=${!!screen} icon="screen" onClick=${toggleScreen} disabled=${!connected} />
         <${ToolButton} id="toggle-chat" label=${unread > 0 ? `Chat, ${unread} new` : 'Chat'} pressed=${panel === 'chat'} icon="chat" badge=${unread} onClick=${() => setPanel(panel === 'chat' ? 'none' : 'chat')} />
         <${ToolButton} id="toggle-devices" label="Device settings" pressed=${panel === 'devices'} icon="settings" onClick=${() => setPanel(panel === 'devices' ? 'none' : 'devices')} />
-        <button type="button" id="leave-call" class="danger leave" onClick=${onLeave}><${Icon} name="leave" /> Leave</button>
+        <button type="button" id="leave-call" class="danger leave" onClick=${onLeave}><${Icon} name="leave" /><span class="label">Leave</span></button>
       </nav>
     </section>`;
 }

@@ -90,3 +90,31 @@ export function unlabelledControls(page: TestPage): Promise<string[]> {
     return missing;
   });
 }
+
+/** Opens the app in a fresh context and signs in with a seeded account through the login form. */
+export async function signIn(page: TestPage, apiUrl: string, email: string, name: RegExp): Promise<void> {
+  await page.goto(`${apiUrl}/`);
+  await waitForSelector(page, '#login-email');
+  await fill(page, '#login-email', email);
+  await fill(page, '#login-password', DEMO_PASSWORD);
+  await page.click('form button[type=submit]');
+  await waitForText(page, '[data-testid=current-user]', name);
+}
+
+/** Frames the page has rendered of the other side's camera (0 when none is shown). */
+export function remoteVideoFrames(page: TestPage): Promise<{ frames: number; width: number }> {
+  return page.evaluate(() => {
+    const video = document.querySelector<HTMLVideoElement>('.tile:not(.local):not(.screen) video');
+    if (!video) return { frames: 0, width: 0 };
+    return { frames: video.getVideoPlaybackQuality().totalVideoFrames, width: video.videoWidth };
+  });
+}
+
+/** The rows of the home page's recent-calls list. */
+export function callHistory(page: TestPage): Promise<{ id: string; status: string; result: string }[]> {
+  return page.evaluate(() => [...document.querySelectorAll<HTMLElement>('[data-testid=call-history] [data-call]')].map((li) => ({
+    id: li.dataset.call ?? '',
+    status: li.dataset.status ?? '',
+    result: li.querySelector('[data-testid=call-result]')?.textContent ?? '',
+  })));
+}
