@@ -1,8 +1,13 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
 import serve from 'koa-static';
 import type { Kysely } from 'kysely';
+import { registerAttachmentRoutes } from './attachment/attachment.controller.js';
+import { LocalDiskStorage } from './attachment/attachment.storage.js';
 import { bearerToken, verifyAccessToken } from './auth/access-token.js';
 import { registerAuthRoutes } from './auth/auth.controller.js';
 import { registerCallRoutes, syncCallPresence } from './call/call.controller.js';
@@ -157,6 +162,7 @@ export class App {
     registerPresenceRoutes(routes, context);
     registerQualityRoutes(routes, context);
     registerMediaEventRoutes(routes, context);
+    registerAttachmentRoutes(routes, context, new LocalDiskStorage(this.#attachmentsDir(), context.encryptor));
     registerOpsRoutes(routes, context);
     this.#routes = routes;
     const routers = [healthRouter({ mediaInternalUrl: config.mediaInternalUrl, startedAt: new Date() }), routes.router];
@@ -166,6 +172,13 @@ export class App {
     for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
     if (config.staticDir) app.use(serve(config.staticDir, { maxage: 0 }));
     return app;
+  }
+
+  #attachmentsDir(): string {
+    const { attachmentsDir, databaseDir } = this.config;
+    if (attachmentsDir) return attachmentsDir;
+    if (databaseDir.startsWith('memory://')) return fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-attachments-'));
+    return path.join(path.dirname(path.resolve(databaseDir)), 'attachments');
   }
 
   /** Ring timeouts → missed. Safe with several instances: claimed rows are locked and skipped. */

@@ -50,6 +50,9 @@ const ConfigSchema = z.object({
   unreadNotifyDelaySeconds: z.coerce.number().min(0.1).default(15 * 60),
   notifyIntervalSeconds: z.coerce.number().min(0.05).default(30),
   appBaseUrl: z.string().default('http://127.0.0.1:3000'),
+  /** Where encrypted attachments live on local disk (default: beside the PGlite directory). */
+  attachmentsDir: z.string().optional(),
+  maxUploadBytes: z.coerce.number().int().min(1).max(1024 * 1024 * 1024).default(10 * 1024 * 1024),
 });
 
 export type ApiConfig = z.infer<typeof ConfigSchema>;
@@ -94,5 +97,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     smtpSecure: pick('SMTP_SECURE') === 'true',
     unreadNotifyDelaySeconds: pick('UNREAD_NOTIFY_DELAY') as unknown as number,
     appBaseUrl: pick('APP_BASE_URL'),
+    attachmentsDir: pick('ATTACHMENTS_DIR'),
+    maxUploadBytes: pick('MAX_UPLOAD_SIZE') as unknown as number,
   });
 }
