@@ -118,3 +118,44 @@ export function callHistory(page: TestPage): Promise<{ id: string; status: strin
     result: li.querySelector('[data-testid=call-result]')?.textContent ?? '',
   })));
 }
+
+/** Records the files the page downloads through `<a download>` (name and text), from now on. */
+export function captureDownloads(page: TestPage): Promise<void> {
+  return page.evaluate(() => {
+    const w = window as unknown as { downloads?: Promise<{ name: string; text: string }>[] };
+    if (w.downloads) return;
+    w.downloads = [];
+    const click = HTMLAnchorElement.prototype.click;
+    HTMLAnchorElement.prototype.click = function (this: HTMLAnchorElement) {
+      if (this.download) {
+        const name = this.download;
+        w.downloads!.push(fetch(this.href).then((r) => r.text()).then((text) => ({ name, text })));
+      }
+      return click.call(this);
+    };
+  });
+}
+
+export function downloads(page: TestPage): Promise<{ name: string; text: string }[]> {
+  return page.evaluate(() => Promise.all((window as unknown as { downloads?: Promise<{ name: string; text: string }>[] }).downloads ?? []));
+}
+
+/** Parses RFC 4180 CSV (quoted fields, doubled quotes, CRLF). */
+export function parseCsv(text: string): Record<string, string>[] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; }
+    else if (c === '\n') { row.push(field); rows.push(row); row = []; field = ''; }
+    else if (c !== '\r') field += c;
+  }
+  if (field || row.length) { row.push(field); rows.push(row); }
+  const [header = [], ...body] = rows;
+  return body.map((cells) => Object.fromEntries(header.map((h, i) => [h, cells[i] ?? ''])));
+}

@@ -1,0 +1,128 @@
+// The admin dashboard against a real call: the live call in the active-calls table, its detail
+// page with per-track quality charts, and CSV exports whose rows match the calls made.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
+import { startTestPlatform, type Platform } from '../platform.js';
+import {
+  captureDownloads, DEMO, DESKTOP, downloads, fill, parseCsv, remoteVideoFrames, screenshots, signIn, unlabelledControls, waitFor, waitForSelector, waitForText,
+} from './app-page.js';
+
+describe('the admin dashboard watching real calls in chromium', () => {
+  let platform: Platform & { serverErrors: string[] };
+  let browser: TestBrowser;
+  let alice: TestPage;
+  let grey: TestPage;
+  let admin: TestPage;
+  let callId = '';
+
+  beforeAll(async () => {
+    [platform, browser] = await Promise.all([
+      startTestPlatform({ apiEnv: { SEED_DEMO: 'true' } }) as Promise<Platform & { serverErrors: string[] }>,
+      launchBrowser('chromium'),
+    ]);
+    [alice, grey, admin] = await Promise.all([browser.newPage(), browser.newPage(), browser.newPage()]);
+    for (const page of [alice, grey, admin]) await page.setViewport(DESKTOP.width, DESKTOP.height);
+    await signIn(alice, platform.apiUrl, DEMO.alice, /Alice Patient/);
+    await signIn(grey, platform.apiUrl, DEMO.grey, /Meredith Grey/);
+    await admin.goto(`${platform.apiUrl}/admin/`);
+    await waitForSelector(admin, '#admin-email');
+    await fill(admin, '#admin-email', DEMO.admin);
+    await fill(admin, '#admin-password', 'telemed-demo');
+    await admin.click('form button[type=submit]');
+    await waitForText(admin, '[data-testid=current-user]', /Clinic Admin/);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+  });
+
+  it('shows the running call in the live active-calls table and its quality charts', async () => {
+    await alice.click('[data-contact="grey@doctors.demo"] button[aria-label^="Video call"]');
+    await waitForSelector(grey, '[data-testid=incoming-call]');
+    await grey.click('[data-testid=incoming-call] button.success');
+    await waitForSelector(grey, '#join-call');
+    callId = await grey.evaluate(() => /\/call\/([0-9a-f-]{36})/.exec(location.hash)?.[1] ?? '');
+    expect(callId).toMatch(/^[0-9a-f-]{36}$/);
+    await grey.click('#join-call');
+    await Promise.all([alice, grey].map((page) => waitFor('remote video', async () => (await remoteVideoFrames(page)).frames > 0, 30_000)));
+
+    // Polled every 3 s: the call shows up without a manual refresh.
+    await waitForSelector(admin, `#active-calls [data-row="${callId}"]`, 10_000);
+    await waitForText(admin, '[data-stat=active] .stat-value', /^1$/);
+    expect(await admin.text(`#active-calls [data-row="${callId}"]`)).toContain('Alice Patient');
+    expect(await unlabelledControls(admin)).toEqual([]);
+    const dashboard = await screenshots(admin, 'admin-dashboard');
+    console.log(`[apps] screenshots: ${dashboard.join(', ')}`);
+
+    await admin.click(`#active-calls [data-call-link="${callId}"]`);
+    await waitForSelector(admin, '[data-testid=call-detail]');
+    await waitForText(admin, '[data-testid=detail-status]', /active/);
+    // Quality samples arrive from the media server (and the SDK) every few seconds.
+    const charts = await waitFor('quality charts with points', async () => {
+      const found = await admin.evaluate(() => [...document.querySelectorAll<HTMLElement>('.chart')].map((c) => ({ metric: c.dataset.metric, points: Number(c.dataset.points), canvas: !!c.querySelector('canvas') })));
+      return found.some((c) => c.metric === 'bitrate' && c.points >= 2 && c.canvas) ? found : undefined;
+    }, 45_000);
+    console.log(`[apps] call detail charts: ${JSON.stringify(charts)}; samples: ${await admin.text('[data-testid=sample-count]')}`);
+    const detail = await screenshots(admin, 'admin-call-detail');
+    console.log(`[apps] screenshots: ${detail.join(', ')}`);
+
+    await captureDownloads(admin);
+    await admin.click('#export-call-quality');
+    const [qualityFile] = await waitFor('the quality CSV download', async () => ((await downloads(admin)).length === 1 ? downloads(admin) : undefined));
+    const samples = parseCsv(qualityFile!.text);
+    console.log(`[apps] ${qualityFile!.name}: ${samples.length} samples`);
+    expect(qualityFile!.name).toBe(`telemed-call-${callId}-quality.csv`);
+    expect(samples.length).toBeGreaterThan(0);
+    expect(samples.every((s) => s.call_id === callId && Number(s.bitrate_bps) >= 0)).toBe(true);
+  });
+
+  it('exports the filtered call history as CSV whose rows match the calls made', async () => {
+    await alice.click('#leave-call');
+    const duration = await waitForText(alice, '[data-testid=ended-duration]', /^\d+:\d\d$/);
+    // A second call, declined, so the export has more than one kind of row.
+    await alice.click('[data-testid=call-ended] button');
+    await alice.click('[data-contact="grey@doctors.demo"] button[aria-label^="Voice call"]');
+    await waitForSelector(grey, '[data-testid=incoming-call]');
+    await grey.click('[data-testid=incoming-call] button.danger');
+    await waitForText(alice, '#ended-title', /declined/);
+
+    await admin.goto(`${platform.apiUrl}/admin/#/`);
+    await waitForSelector(admin, '#tab-history');
+    await admin.click('#tab-history');
+    await waitFor('both calls in the history', async () => (await admin.evaluate(() => document.querySelectorAll('#call-history [data-row]').length)) === 2);
+    // Sorting by duration puts the declined call (no duration) first, then the ended one.
+    await admin.click('#call-history [data-sort=duration]');
+    const order = await admin.evaluate(() => [...document.querySelectorAll<HTMLElement>('#call-history [data-row]')].map((r) => r.dataset.row));
+    expect(order[1]).toBe(callId);
+    await fill(admin, '#filter-status', 'ended');
+    await waitFor('the filter to apply', async () => (await admin.evaluate(() => [...document.querySelectorAll<HTMLElement>('#call-history [data-row]')].map((r) => r.dataset.row))).join() === callId);
+    const history = await screenshots(admin, 'admin-history');
+    console.log(`[apps] screenshots: ${history.join(', ')}`);
+
+    await captureDownloads(admin);
+    await admin.click('#export-calls');
+    const file = await waitFor('the history CSV download', async () => (await downloads(admin)).find((d) => d.name.startsWith('telemed-calls-')));
+    const rows = parseCsv(file.text);
+    console.log(`[apps] ${file.name}: ${JSON.stringify(rows.map((r) => ({ id: r.call_id, status: r.status, duration: r.duration_seconds, participants: r.participants })))}`);
+    expect(rows).toHaveLength(1);
+    const [minutes, seconds] = duration.split(':').map(Number) as [number, number];
+    expect(rows[0]).toMatchObject({ call_id: callId, type: 'video', status: 'ended', duration_seconds: String(minutes * 60 + seconds) });
+    expect(rows[0]!.participants).toContain('Alice Patient');
+    expect(rows[0]!.participants).toContain('Dr. Meredith Grey');
+
+    await fill(admin, '#filter-status', '');
+    await waitFor('both calls again', async () => (await admin.evaluate(() => document.querySelectorAll('#call-history [data-row]').length)) === 2);
+    await admin.click('#export-calls');
+    const all = await waitFor('the unfiltered export', async () => {
+      const files = (await downloads(admin)).filter((d) => d.name.startsWith('telemed-calls-'));
+      return files.length === 2 ? parseCsv(files[1]!.text) : undefined;
+    });
+    expect(all.map((r) => r.status).sort()).toEqual(['declined', 'ended']);
+  });
+
+  it('ran without page or server errors', () => {
+    for (const page of [alice, grey, admin]) expect(page.errors).toEqual([]);
+    expect(platform.serverErrors).toEqual([]);
+  });
+});
