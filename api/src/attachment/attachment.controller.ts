@@ -5,18 +5,15 @@ import { audit } from '../audit/audit.service.js';
 import { assertMember } from '../conversation/conversation.service.js';
 import { ApiError } from '../http/errors.js';
 import type { RouteRegistry } from '../http/route.js';
-import { Uuid } from '../http/resource.schema.js';
+import { AttachmentSchema, Uuid } from '../http/resource.schema.js';
+import type { Attachment } from '@telemed/sdk';
 import { findAttachment, insertAttachment, type AttachmentRow } from './attachment.repository.js';
 import type { AttachmentStorage } from './attachment.storage.js';
 import { ALLOWED_TYPES, sniffContentType } from './content-type.js';
 import { readSingleFile } from './multipart.js';
 
 const PARTICIPANTS = ['patient', 'doctor'] as const;
-export const AttachmentSchema = z
-  .object({ id: z.string(), conversationId: z.string(), fileName: z.string(), contentType: z.string(), sizeBytes: z.number().int(), sha256: z.string(), createdAt: z.string() })
-  .meta({ id: 'Attachment' });
-
-const toAttachment = (row: AttachmentRow): z.infer<typeof AttachmentSchema> => ({
+const toAttachment = (row: AttachmentRow): Attachment => ({
   id: row.id, conversationId: row.conversation_id, fileName: row.file_name, contentType: row.content_type, sizeBytes: row.size_bytes, sha256: row.sha256, createdAt: row.created_at.toISOString(),
 });
 

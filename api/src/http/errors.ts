@@ -1,19 +1,9 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { ApiErrorCode } from '@telemed/sdk';
 
-export type ApiErrorCode =
-  | 'BAD_REQUEST'
-  | 'UNAUTHORIZED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'VALIDATION_FAILED'
-  | 'RATE_LIMITED'
-  | 'SERVICE_UNAVAILABLE'
-  | 'INTERNAL';
+export type { ApiErrorCode };
 
 const STATUS: Record<ApiErrorCode, number> = {
   BAD_REQUEST: 400,
@@ -62,6 +52,8 @@ export function errorMiddleware(logger: Logger): Middleware {
         apiError = new ApiError('INTERNAL', 'internal server error');
       }
       ctx.status = apiError.status;
+      const retryAfter = (apiError.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+      if (apiError.code === 'RATE_LIMITED' && typeof retryAfter === 'number') ctx.set('retry-after', String(retryAfter));
       ctx.body = { error: { code: apiError.code, message: apiError.message, ...(apiError.details !== undefined ? { details: apiError.details } : {}) } };
     }
   };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ApiErrorBody, Call, Conversation, Message, Presence, QualitySample, RoomAccess, Session, User } from '@telemed/sdk';
+import type { ApiErrorBody, Attachment, Call, Conversation, Message, Presence, QualitySample, RoomAccess, Session, User } from '@telemed/sdk';
 
 /**
  * The JSON resources the API answers with. Each schema is checked at compile time against the
@@ -109,7 +109,16 @@ const QualitySampleShape = z
   .meta({ id: 'QualitySample' });
 export const QualitySampleSchema = same<typeof QualitySampleShape, QualitySample>(QualitySampleShape, true);
 
-const ErrorShape = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() });
+const AttachmentShape = z
+  .object({ id: z.string(), conversationId: z.string(), fileName: z.string(), contentType: z.string(), sizeBytes: z.number().int(), sha256: z.string(), createdAt: z.string() })
+  .meta({ id: 'Attachment' });
+export const AttachmentSchema = same<typeof AttachmentShape, Attachment>(AttachmentShape, true);
+
+const ErrorShape = z.object({
+  code: z.enum(['BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'VALIDATION_FAILED', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE', 'INTERNAL']),
+  message: z.string(),
+  details: z.unknown().optional(),
+});
 export const ErrorBodySchema = same<typeof ErrorShape, ApiErrorBody>(ErrorShape, true);
 
 export const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });

@@ -117,6 +117,34 @@ export interface Presence {
   lastSeenAt: string | null;
 }
 
+export interface Attachment {
+  id: string;
+  conversationId: string;
+  fileName: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256: string;
+  createdAt: string;
+}
+
+export interface Receipt {
+  userId: string;
+  deliveredAt: string | null;
+  readAt: string | null;
+}
+
+export interface CallHistoryFilter {
+  status?: CallStatus;
+  type?: CallType;
+  /** ISO 8601: calls created at or after. */
+  from?: string;
+  /** ISO 8601: calls created before. */
+  to?: string;
+  participantId?: string;
+  cursor?: string;
+  limit?: number;
+}
+
 export interface QualitySample {
   source: 'server' | 'client';
   identity: string;
@@ -135,9 +163,23 @@ export interface QualitySample {
   frameHeight: number | null;
 }
 
+/** The API's error codes, one per HTTP status it uses. */
+export type ApiErrorCode =
+  | 'BAD_REQUEST'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'VALIDATION_FAILED'
+  | 'RATE_LIMITED'
+  | 'SERVICE_UNAVAILABLE'
+  | 'INTERNAL';
+
 /** The API's error body: `{ error: ApiErrorBody }`. */
 export interface ApiErrorBody {
-  code: string;
+  code: ApiErrorCode;
   message: string;
   details?: unknown;
 }

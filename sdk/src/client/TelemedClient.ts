@@ -1,0 +1,343 @@
+import { TypedEmitter } from '../TypedEmitter.js';
+import { ApiRequestError } from './ApiRequestError.js';
+import type {
+  ApiErrorBody,
+  Attachment,
+  Call,
+  CallHistoryFilter,
+  CallType,
+  Conversation,
+  Message,
+  Page,
+  Presence,
+  QualitySample,
+  Receipt,
+  RoomAccess,
+  Session,
+  User,
+} from './api-types.js';
+import { EventsConnection } from './EventsConnection.js';
+import type { AppEventMap, AppEventType, DeliveredAppEvent } from './events.js';
+import type { ClientTrackStatsSample } from '../protocol/media-events.js';
+
+export interface TelemedClientOptions {
+  /** The API's origin, e.g. `https://api.clinic.example` (defaults to the page's origin). */
+  baseUrl: string;
+  /** A session saved earlier (see the `sessionChanged` event). */
+  session: Session | null;
+  fetch: typeof fetch;
+  /** The WebSocket class; the browser's by default (pass `ws` in Node). */
+  WebSocket: typeof WebSocket | undefined;
+  reconnectInitialDelayMs: number;
+  reconnectMaxDelayMs: number;
+}
+
+/** Realtime events by name (payload and the delivered envelope), plus the client's own. */
+export type TelemedClientEvents = { [K in AppEventType]: [AppEventMap[K], DeliveredAppEvent] } & {
+  /** Tokens changed (login, refresh, logout): persist the session if the app wants to resume it. */
+  sessionChanged: [Session | null];
+  eventsConnected: [{ cursor: number; truncated: boolean }];
+  eventsDisconnected: [{ code: number; willReconnect: boolean }];
+};
+
+const globalOrigin = (): string => (typeof location === 'undefined' ? 'http://127.0.0.1:3000' : location.origin);
+
+/**
+ * The typed REST and realtime client for the Telemed API. Auth is a bearer token in memory (no
+ * cookies); an expired access token is refreshed once, transparently, and the refresh token rotates.
+ */
+export class TelemedClient extends TypedEmitter<TelemedClientEvents> {
+  readonly #options: TelemedClientOptions;
+  #session: Session | null;
+  #refreshing: Promise<Session> | undefined;
+  #events: EventsConnection | undefined;
+
+  constructor(options: Partial<TelemedClientOptions> = {}) {
+    super();
+    this.#options = {
+      baseUrl: options.baseUrl ?? globalOrigin(),
+      session: options.session ?? null,
+      fetch: options.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args)),
+      WebSocket: options.WebSocket ?? (globalThis as { WebSocket?: typeof WebSocket }).WebSocket,
+      reconnectInitialDelayMs: options.reconnectInitialDelayMs ?? 500,
+      reconnectMaxDelayMs: options.reconnectMaxDelayMs ?? 15_000,
+    };
+    this.#session = this.#options.session;
+  }
+
+  get session(): Session | null {
+    return this.#session;
+  }
+
+  get user(): User | null {
+    return this.#session?.user ?? null;
+  }
+
+  // --- auth -------------------------------------------------------------------------------
+
+  async login(email: string, password: string): Promise<Session> {
+    const session = await this.#request<Session>('POST', '/api/auth/login', { email, password }, { auth: false });
+    this.#setSession(session);
+    return session;
+  }
+
+  /** Rotates the refresh token (one refresh at a time, shared by concurrent callers). */
+  refresh(): Promise<Session> {
+    const refreshToken = this.#session?.refreshToken;
+    if (!refreshToken) return Promise.reject(new ApiRequestError('UNAUTHORIZED', 401, 'not logged in'));
+    this.#refreshing ??= this.#request<Session>('POST', '/api/auth/refresh', { refreshToken }, { auth: false })
+      .then((session) => {
+        this.#setSession(session);
+        return session;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof ApiRequestError && error.status === 401) this.#setSession(null);
+        throw error;
+      })
+      .finally(() => (this.#refreshing = undefined));
+    return this.#refreshing;
+  }
+
+  async logout(): Promise<void> {
+    const refreshToken = this.#session?.refreshToken;
+    this.disconnectEvents();
+    this.#setSession(null);
+    if (refreshToken) await this.#request<void>('POST', '/api/auth/logout', { refreshToken }, { auth: false });
+  }
+
+  me(): Promise<User> {
+    return this.#request('GET', '/api/users/me');
+  }
+
+  async contacts(): Promise<User[]> {
+    return (await this.#request<{ items: User[] }>('GET', '/api/users/contacts')).items;
+  }
+
+  // --- calls ------------------------------------------------------------------------------
+
+  startCall(input: { type: CallType; inviteeIds: string[]; conversationId?: string }): Promise<Call> {
+    return this.#request('POST', '/api/calls', input);
+  }
+
+  acceptCall(callId: string): Promise<{ call: Call; access: RoomAccess }> {
+    return this.#request('POST', `/api/calls/${encodeURIComponent(callId)}/accept`, {});
+  }
+
+  joinCall(callId: string): Promise<{ call: Call; access: RoomAccess }> {
+    return this.#request('POST', `/api/calls/${encodeURIComponent(callId)}/join`, {});
+  }
+
+  declineCall(callId: string): Promise<Call> {
+    return this.#request('POST', `/api/calls/${encodeURIComponent(callId)}/decline`, {});
+  }
+
+  cancelCall(callId: string): Promise<Call> {
+    return this.#request('POST', `/api/calls/${encodeURIComponent(callId)}/cancel`, {});
+  }
+
+  leaveCall(callId: string): Promise<Call> {
+    return this.#request('POST', `/api/calls/${encodeURIComponent(callId)}/leave`, {});
+  }
+
+  endCall(callId: string): Promise<Call> {
+    return this.#request('POST', `/api/calls/${encodeURIComponent(callId)}/end`, {});
+  }
+
+  /** A fresh room token for the media server (for `Room.connect`). */
+  callToken(callId: string): Promise<RoomAccess> {
+    return this.#request('POST', `/api/calls/${encodeURIComponent(callId)}/token`, {});
+  }
+
+  getCall(callId: string): Promise<Call> {
+    return this.#request('GET', `/api/calls/${encodeURIComponent(callId)}`);
+  }
+
+  listCalls(filter: CallHistoryFilter = {}): Promise<Page<Call>> {
+    return this.#request('GET', `/api/calls${query(filter)}`);
+  }
+
+  /** Admins: every call, same filters. */
+  listAllCalls(filter: CallHistoryFilter = {}): Promise<Page<Call>> {
+    return this.#request('GET', `/api/admin/calls${query(filter)}`);
+  }
+
+  sendQualitySamples(callId: string, samples: Array<Omit<ClientTrackStatsSample, 'callId'>>): Promise<{ stored: number }> {
+    return this.#request('POST', `/api/calls/${encodeURIComponent(callId)}/quality`, { samples });
+  }
+
+  async callQuality(callId: string, options: { trackId?: string; from?: string; limit?: number } = {}): Promise<QualitySample[]> {
+    return (await this.#request<{ items: QualitySample[] }>('GET', `/api/calls/${encodeURIComponent(callId)}/quality${query(options)}`)).items;
+  }
+
+  // --- messaging --------------------------------------------------------------------------
+
+  listConversations(options: { cursor?: string; limit?: number } = {}): Promise<Page<Conversation>> {
+    return this.#request('GET', `/api/conversations${query(options)}`);
+  }
+
+  createConversation(input: { kind: 'direct' | 'group'; memberIds: string[]; title?: string }): Promise<Conversation> {
+    return this.#request('POST', '/api/conversations', input);
+  }
+
+  getConversation(conversationId: string): Promise<Conversation> {
+    return this.#request('GET', `/api/conversations/${encodeURIComponent(conversationId)}`);
+  }
+
+  /** `before` pages back (newest first); `after` pages forward (oldest first). */
+  listMessages(conversationId: string, options: { before?: number; after?: number; limit?: number } = {}): Promise<Page<Message>> {
+    return this.#request('GET', `/api/conversations/${encodeURIComponent(conversationId)}/messages${query(options)}`);
+  }
+
+  /**
+   * Sends a message. The client id makes it idempotent: a network failure is retried with the same
+   * id (up to `retries` times) and the server stores the message once.
+   */
+  async sendMessage(conversationId: string, body: string, options: { clientId?: string; attachmentId?: string; retries?: number } = {}): Promise<Message> {
+    const clientId = options.clientId ?? crypto.randomUUID();
+    const payload = { clientId, body, ...(options.attachmentId ? { attachmentId: options.attachmentId } : {}) };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#request<Message>('POST', `/api/conversations/${encodeURIComponent(conversationId)}/messages`, payload);
+      } catch (error) {
+        if (!(error instanceof ApiRequestError) || error.code !== 'NETWORK' || attempt >= (options.retries ?? 2)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+      }
+    }
+  }
+
+  markDelivered(conversationId: string, upToMessageId: number): Promise<void> {
+    return this.#request('POST', `/api/conversations/${encodeURIComponent(conversationId)}/delivered`, { upToMessageId });
+  }
+
+  markRead(conversationId: string, upToMessageId: number): Promise<void> {
+    return this.#request('POST', `/api/conversations/${encodeURIComponent(conversationId)}/read`, { upToMessageId });
+  }
+
+  async receipts(conversationId: string, messageId: number): Promise<Receipt[]> {
+    return (await this.#request<{ items: Receipt[] }>('GET', `/api/conversations/${encodeURIComponent(conversationId)}/messages/${messageId}/receipts`)).items;
+  }
+
+  uploadAttachment(conversationId: string, file: Blob, fileName: string): Promise<Attachment> {
+    const form = new FormData();
+    form.append('file', file, fileName);
+    return this.#request('POST', `/api/conversations/${encodeURIComponent(conversationId)}/attachments`, form);
+  }
+
+  /** The file's bytes (members of its conversation only). */
+  async downloadAttachment(attachmentId: string): Promise<Blob> {
+    const res = await this.#send('GET', `/api/attachments/${encodeURIComponent(attachmentId)}`, undefined, true);
+    return res.blob();
+  }
+
+  // --- presence ---------------------------------------------------------------------------
+
+  async presence(userIds?: string[]): Promise<Presence[]> {
+    return (await this.#request<{ items: Presence[] }>('GET', `/api/presence${userIds ? query({ userIds: userIds.join(',') }) : ''}`)).items;
+  }
+
+  setStatus(status: 'online' | 'away' | 'busy'): Promise<Presence> {
+    return this.#request('PUT', '/api/presence', { status });
+  }
+
+  // --- realtime ---------------------------------------------------------------------------
+
+  /**
+   * Opens `/events`: emits every realtime event by its name, reconnects on its own and catches up
+   * from the last event seen (or from `cursor`, e.g. one saved before a page reload).
+   */
+  connectEvents(cursor?: number): void {
+    if (this.#events && !this.#events.closed) return;
+    const WebSocketClass = this.#options.WebSocket;
+    if (!WebSocketClass) throw new Error('no WebSocket implementation: pass options.WebSocket');
+    const url = new URL('/events', this.#options.baseUrl);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    let first = true;
+    const connection = new EventsConnection(
+      {
+        url: url.toString(),
+        WebSocket: WebSocketClass,
+        initialDelayMs: this.#options.reconnectInitialDelayMs,
+        maxDelayMs: this.#options.reconnectMaxDelayMs,
+        accessToken: async () => {
+          const session = this.#session;
+          if (!session) throw new ApiRequestError('UNAUTHORIZED', 401, 'not logged in');
+          if (first) {
+            first = false;
+            return session.accessToken;
+          }
+          // Access tokens are short-lived: a reconnect, maybe much later, starts with a fresh one.
+          return (await this.refresh().catch(() => session)).accessToken;
+        },
+      },
+      cursor,
+    );
+    connection.on('event', (event) => this.#emitAppEvent(event));
+    connection.on('connected', (info) => this.emit('eventsConnected', info));
+    connection.on('disconnected', (info) => this.emit('eventsDisconnected', info));
+    this.#events = connection;
+    void connection.open();
+  }
+
+  /** The newest realtime event id seen (save it to resume after a reload). */
+  get eventsCursor(): number | undefined {
+    return this.#events?.cursor;
+  }
+
+  disconnectEvents(): void {
+    this.#events?.close();
+    this.#events = undefined;
+  }
+
+  #emitAppEvent(event: DeliveredAppEvent): void {
+    (this.emit as (name: AppEventType, payload: unknown, event: DeliveredAppEvent) => boolean)(event.type, event.payload, event);
+  }
+
+  // --- transport --------------------------------------------------------------------------
+
+  #setSession(session: Session | null): void {
+    this.#session = session;
+    this.emit('sessionChanged', session);
+  }
+
+  async #request<T>(method: string, path: string, body?: unknown, options: { auth?: boolean } = {}): Promise<T> {
+    const res = await this.#send(method, path, body, options.auth ?? true);
+    if (res.status === 204) return undefined as T;
+    return (await res.json()) as T;
+  }
+
+  async #send(method: string, path: string, body: unknown, auth: boolean, retried = false): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (auth) {
+      if (!this.#session) throw new ApiRequestError('UNAUTHORIZED', 401, 'not logged in');
+      headers.authorization = `Bearer ${this.#session.accessToken}`;
+    }
+    let payload: BodyInit | undefined;
+    if (body instanceof FormData) payload = body;
+    else if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(body);
+    }
+    let res: Response;
+    try {
+      res = await this.#options.fetch(new URL(path, this.#options.baseUrl), { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+    } catch (cause) {
+      throw new ApiRequestError('NETWORK', 0, `the API at ${this.#options.baseUrl} could not be reached`, undefined, { cause });
+    }
+    if (res.status === 401 && auth && !retried && this.#session) {
+      await this.refresh();
+      return this.#send(method, path, body, auth, true);
+    }
+    if (!res.ok) {
+      const error = (await res.json().catch(() => undefined)) as { error?: ApiErrorBody } | undefined;
+      throw new ApiRequestError(error?.error?.code ?? 'INTERNAL', res.status, error?.error?.message ?? `HTTP ${res.status}`, error?.error?.details);
+    }
+    return res;
+  }
+}
+
+function query(params: object): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== null) search.set(key, String(value));
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
