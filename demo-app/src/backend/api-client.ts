@@ -76,6 +76,46 @@ export class ApiClient extends TypedEmitter<ClientEvents> {
     }
   }
 
+  /** Uploads `form` with progress (fetch has no upload progress; XMLHttpRequest does). */
+  async upload<T>(path: string, form: FormData, onProgress: (fraction: number) => void): Promise<T> {
+    const send = (): Promise<{ status: number; body: unknown }> => new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', new URL(path, this.baseUrl));
+      if (this.#session) xhr.setRequestHeader('authorization', `Bearer ${this.#session.accessToken}`);
+      xhr.upload.onprogress = (e) => {
+        if (e.lengthComputable) onProgress(e.loaded / e.total);
+      };
+      xhr.onload = () => resolve({ status: xhr.status, body: xhr.responseText ? JSON.parse(xhr.responseText) : undefined });
+      xhr.onerror = () => reject(new ApiError(0, 'NETWORK', 'the upload failed'));
+      xhr.send(form);
+    });
+    let result = await send();
+    if (result.status === 401 && this.#session) {
+      await this.#refresh();
+      result = await send();
+    }
+    if (result.status >= 400) {
+      const error = (result.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw new ApiError(result.status, error?.code ?? `HTTP_${result.status}`, error?.message ?? `HTTP ${result.status}`);
+    }
+    onProgress(1);
+    return result.body as T;
+  }
+
+  /** Downloads an authenticated file: its bytes and the name the server gives it. */
+  async download(path: string): Promise<{ blob: Blob; fileName: string | undefined }> {
+    const get = (): Promise<Response> => fetch(new URL(path, this.baseUrl), { headers: this.#session ? { authorization: `Bearer ${this.#session.accessToken}` } : {} });
+    let res = await get();
+    if (res.status === 401 && this.#session) {
+      await this.#refresh();
+      res = await get();
+    }
+    if (!res.ok) throw new ApiError(res.status, `HTTP_${res.status}`, `the download failed (HTTP ${res.status})`);
+    const disposition = res.headers.get('content-disposition') ?? '';
+    const encoded = /filename\*=UTF-8''([^;]+)/.exec(disposition)?.[1];
+    return { blob: await res.blob(), fileName: encoded ? decodeURIComponent(encoded) : /filename="([^"]+)"/.exec(disposition)?.[1] };
+  }
+
   async #refresh(): Promise<void> {
     this.#refreshing ??= (async () => {
       try {

@@ -50,6 +50,8 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
   readonly #api: ApiClient;
   /** Members of conversations seen, for receipt states of loaded messages. */
   readonly #members = new Map<string, Api.ConversationMember[]>();
+  /** Attachments uploaded from this page (messages carry only the id). */
+  readonly #attachments = new Map<string, Attachment>();
 
   constructor(options: TelemedBackendOptions) {
     super();
@@ -189,12 +191,18 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
     return this.#toMessage(stored, 'sent');
   }
 
-  async uploadAttachment(): Promise<Attachment> {
-    throw new Error('File attachments are not available on this server yet.');
+  async uploadAttachment(conversationId: string, file: File, onProgress: (fraction: number) => void): Promise<Attachment> {
+    const form = new FormData();
+    form.append('file', file, file.name);
+    const stored = await this.#api.upload<Api.Attachment>(`/api/conversations/${conversationId}/attachments`, form, onProgress);
+    const attachment = { id: stored.id, name: stored.fileName, size: stored.sizeBytes, contentType: stored.contentType };
+    this.#attachments.set(attachment.id, attachment);
+    return attachment;
   }
 
-  async attachmentUrl(): Promise<string> {
-    throw new Error('File attachments are not available on this server yet.');
+  async attachmentUrl(attachment: Attachment): Promise<{ url: string; name: string }> {
+    const { blob, fileName } = await this.#api.download(`/api/attachments/${attachment.id}`);
+    return { url: URL.createObjectURL(blob), name: fileName ?? attachment.name };
   }
 
   async markRead(conversationId: string, upToSeq: number): Promise<void> {
@@ -222,7 +230,7 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
       conversationId: m.conversationId,
       senderId: m.senderId,
       body: m.body,
-      attachments: m.attachmentId ? [{ id: m.attachmentId, name: 'Attachment', size: 0, contentType: 'application/octet-stream' }] : [],
+      attachments: m.attachmentId ? [this.#attachments.get(m.attachmentId) ?? { id: m.attachmentId, name: 'Attachment', size: 0, contentType: '' }] : [],
       createdAt: m.createdAt,
       status,
     };

@@ -128,6 +128,7 @@ export interface Backend extends Pick<TypedEmitter<BackendEvents>, 'on' | 'off' 
   messages(conversationId: string, options: { limit: number; before?: string }): Promise<Page<Message>>;
   sendMessage(conversationId: string, message: { clientId: string; body: string; attachmentIds: string[] }): Promise<Message>;
   uploadAttachment(conversationId: string, file: File, onProgress: (fraction: number) => void): Promise<Attachment>;
-  attachmentUrl(attachment: Attachment): Promise<string>;
+  /** A local object URL with the file's bytes (the download needs the session's token). */
+  attachmentUrl(attachment: Attachment): Promise<{ url: string; name: string }>;
   markRead(conversationId: string, upToSeq: number): Promise<void>;
 }

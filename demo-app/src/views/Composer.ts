@@ -40,8 +40,9 @@ export function Composer({ conversationId, onSend, allowAttachments = true, idPr
 
   const submit = (e: Event): void => {
     e.preventDefault();
-    const text = body.trim();
-    if (!text && attachments.length === 0) return;
+    // A message needs text: a file sent alone is described by its name.
+    const text = body.trim() || attachments.map((a) => a.name).join(', ');
+    if (!text) return;
     setBody('');
     setAttachments([]);
     setError(undefined);
@@ -61,9 +62,9 @@ export function Composer({ conversationId, onSend, allowAttachments = true, idPr
       ${error && html`<p class="error" role="alert">${error}</p>`}
       <div class="row">
         ${allowAttachments && html`
-          <label class="icon-button" for=${`${idPrefix}-file`} title="Attach a file"><${Icon} name="paperclip" /><span class="sr-only">Attach a file</span></label>
-          <input id=${`${idPrefix}-file`} class="sr-only" type="file" multiple
-            onChange=${(e: Event) => { const input = e.target as HTMLInputElement; void attach(input.files).then(() => (input.value = '')); }} />`}
+          <input id=${`${idPrefix}-file`} class="sr-only" type="file" disabled=${attachments.length > 0 || uploads.length > 0}
+            onChange=${(e: Event) => { const input = e.target as HTMLInputElement; void attach(input.files).then(() => (input.value = '')); }} />
+          <label class="icon-button" for=${`${idPrefix}-file`} title="Attach a file"><${Icon} name="paperclip" /><span class="sr-only">Attach a file</span></label>`}
         <label class="sr-only" for=${`${idPrefix}-text`}>Message</label>
         <input id=${`${idPrefix}-text`} class="grow" type="text" placeholder="Write a message…" maxlength="4000" autocomplete="off" value=${body}
           onInput=${(e: Event) => setBody((e.target as HTMLInputElement).value)} />

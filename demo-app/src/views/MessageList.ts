@@ -74,13 +74,15 @@ function AttachmentLink({ attachment }: { attachment: Attachment }) {
   const { backend } = useSession();
   const open = async (e: Event): Promise<void> => {
     e.preventDefault();
-    const url = await backend.attachmentUrl(attachment);
+    const { url, name } = await backend.attachmentUrl(attachment);
     const link = document.createElement('a');
     link.href = url;
-    link.download = attachment.name;
+    link.download = name;
     link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
   };
   return html`
     <a class="attachment" href="#" data-attachment=${attachment.id} onClick=${(e: Event) => void open(e)}
-      aria-label=${`Download ${attachment.name}, ${formatBytes(attachment.size)}`}><${Icon} name="paperclip" size=${14} /> ${attachment.name} <span class="sub">${formatBytes(attachment.size)}</span></a>`;
+      aria-label=${`Download ${attachment.name}${attachment.size ? `, ${formatBytes(attachment.size)}` : ''}`}><${Icon} name="paperclip" size=${14} /> ${attachment.name}
+      ${attachment.size > 0 && html`<span class="sub">${formatBytes(attachment.size)}</span>`}</a>`;
 }
