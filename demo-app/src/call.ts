@@ -1,6 +1,6 @@
 // The development call page: fetch a room token from the API's dev endpoint, join, publish camera
 // and microphone, and show every participant's tracks. Uses only the SDK's public entry.
-import { Room, TelemedError, type ChatMessage, type RemoteParticipant, type RemoteTrack } from '@telemed/sdk';
+import { listDevices, Room, TelemedError, type ChatMessage, type RemoteParticipant, type RemoteTrack } from '@telemed/sdk';
 import { checkBrowserSupport, UnsupportedBrowserError, type BrowserSupport } from '@telemed/sdk';
 import { showUnsupportedBrowser } from './unsupported.js';
 
@@ -25,6 +25,7 @@ const grid = $<HTMLElement>('grid');
 const micButton = $<HTMLButtonElement>('mic');
 const cameraButton = $<HTMLButtonElement>('camera');
 const screenButton = $<HTMLButtonElement>('screen');
+const switchCameraButton = $<HTMLButtonElement>('switch-camera');
 const chatForm = $<HTMLFormElement>('chat-form');
 const chatInput = $<HTMLInputElement>('chat-input');
 const chatLog = $<HTMLOListElement>('chat-log');
@@ -160,7 +161,7 @@ function appendChat(from: string, text: string): void {
 }
 
 function setControlsEnabled(enabled: boolean): void {
-  for (const button of [micButton, cameraButton, screenButton]) button.disabled = !enabled;
+  for (const button of [micButton, cameraButton, screenButton, switchCameraButton]) button.disabled = !enabled;
   chatInput.disabled = !enabled;
 }
 
@@ -207,6 +208,15 @@ screenButton.addEventListener('click', () => void control(async () => {
   const local = room?.localParticipant;
   const track = await local?.setScreenShareEnabled(!local.getTrack('screenShare'));
   track?.once('ended', () => room && refreshLocalTiles(room));
+}));
+// Next camera in the device list (the same one again when there is only one): a new capture sent
+// through the same producer, without renegotiating.
+switchCameraButton.addEventListener('click', () => void control(async () => {
+  const local = room?.localParticipant;
+  const current = local?.getTrack('camera')?.mediaStreamTrack.getSettings().deviceId;
+  const cameras = await listDevices('videoinput');
+  const next = cameras[(cameras.findIndex((c) => c.deviceId === current) + 1) % cameras.length];
+  if (local && next) await local.switchActiveDevice('videoinput', next.deviceId);
 }));
 chatForm.addEventListener('submit', (event) => {
   event.preventDefault();

@@ -19,6 +19,17 @@ const CAMERA_ENCODINGS: RTCRtpEncodingParameters[] = [
   { rid: 'r1', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
   { rid: 'r2', scaleResolutionDownBy: 1, maxBitrate: 1_200_000 },
 ];
+
+/**
+ * Fewer layers for a small capture: a layer under ~90 lines is useless and some encoders (Firefox)
+ * stop sending simulcast altogether when asked for one. 3 layers from 540p, 2 from 270p, else 1.
+ */
+export function cameraEncodings(captureHeight: number | undefined): RTCRtpEncodingParameters[] {
+  const height = captureHeight ?? 720;
+  if (height >= 540) return CAMERA_ENCODINGS;
+  if (height >= 270) return [{ rid: 'r0', scaleResolutionDownBy: 2, maxBitrate: 200_000 }, { rid: 'r1', scaleResolutionDownBy: 1, maxBitrate: 600_000 }];
+  return [{ maxBitrate: 400_000 }];
+}
 /** Screen share: one sharp layer; text must stay readable, so resolution wins over frame rate. */
 const SCREEN_ENCODINGS: RTCRtpEncodingParameters[] = [{ maxBitrate: 1_500_000 }];
 
@@ -35,6 +46,7 @@ interface PublishContext {
 /** This device's user in the room: captures and publishes tracks. */
 export class LocalParticipant extends Participant<LocalParticipantEvents, LocalTrack> {
   #context: PublishContext | undefined;
+  #endedWatch: ReturnType<typeof setInterval> | undefined;
 
   /** @internal */
   constructor(sid: string, identity: string, name: string) {
@@ -45,6 +57,9 @@ export class LocalParticipant extends Participant<LocalParticipantEvents, LocalT
   handleConnected(sid: string, context: PublishContext): void {
     this.setSid(sid);
     this.#context = context;
+    this.#endedWatch ??= setInterval(() => {
+      for (const track of this.tracks) track.checkEnded();
+    }, 500);
   }
 
   /** @internal After a full rejoin: publish every track again with the same captures. */
@@ -151,7 +166,9 @@ export class LocalParticipant extends Participant<LocalParticipantEvents, LocalT
   async #produce(track: LocalTrack): Promise<void> {
     const context = this.#context;
     if (!context?.sendTransport) throw new TelemedError('FORBIDDEN', 'this room token may not publish, or the room is not connected');
-    const encodings = track.source === Track.Source.Camera ? CAMERA_ENCODINGS : track.source === Track.Source.ScreenShare ? SCREEN_ENCODINGS : undefined;
+    const encodings = track.source === Track.Source.Camera
+      ? cameraEncodings(track.mediaStreamTrack.getSettings().height)
+      : track.source === Track.Source.ScreenShare ? SCREEN_ENCODINGS : undefined;
     const producer = await context.sendTransport.produce({
       track: track.mediaStreamTrack,
       ...(encodings ? { encodings } : {}),
@@ -183,6 +200,8 @@ export class LocalParticipant extends Participant<LocalParticipantEvents, LocalT
 
   /** @internal */
   close(): void {
+    clearInterval(this.#endedWatch);
+    this.#endedWatch = undefined;
     for (const track of this.tracks) track.stop();
     this.trackMap.clear();
     this.#context = undefined;

@@ -6,7 +6,12 @@ import { Track } from './Track.js';
 export class LocalTrack extends Track {
   #producer: msTypes.Producer | undefined;
   #signal: SignalClient | undefined;
-  readonly #onEnded = (): void => void this.emit('ended');
+  #ended = false;
+  readonly #onEnded = (): void => {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.emit('ended');
+  };
 
   /** @internal */
   constructor(mediaStreamTrack: MediaStreamTrack, source: Track.Source) {
@@ -17,6 +22,14 @@ export class LocalTrack extends Track {
   /** The server's producer id once published (it changes when a lost session is rejoined). */
   get sid(): string | undefined {
     return this.#producer?.id;
+  }
+
+  /**
+   * @internal Browsers do not fire 'ended' when a capture is stopped by script, and not every
+   * browser fires it reliably for the "Stop sharing" button: the participant polls this.
+   */
+  checkEnded(): void {
+    if (this.mediaStreamTrack.readyState === 'ended') this.#onEnded();
   }
 
   /** @internal */
@@ -67,6 +80,7 @@ export class LocalTrack extends Track {
     previous.removeEventListener('ended', this.#onEnded);
     track.addEventListener('ended', this.#onEnded);
     this.setMediaStreamTrack(track);
+    this.#ended = false;
     previous.stop();
   }
 
@@ -77,6 +91,7 @@ export class LocalTrack extends Track {
 
   /** Stops the capture and closes the producer. */
   stop(): void {
+    this.#ended = true;
     this.mediaStreamTrack.removeEventListener('ended', this.#onEnded);
     this.mediaStreamTrack.stop();
     this.#producer?.close();
