@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadAverage, machineInfo, ROOT, type MachineInfo } from './machine.js';
+
+export const RESULTS_DIR = path.join(ROOT, 'benchmarks', 'results');
+
+/** One benchmark run: when, where, how it was started, and the machine's load around it. */
+export interface RunInfo {
+  benchmark: string;
+  command: string;
+  quick: boolean;
+  startedAt: string;
+  finishedAt?: string;
+  machine: MachineInfo;
+  loadAverageStart: [number, number, number];
+  loadAverageEnd?: [number, number, number];
+}
+
+export function startRun(benchmark: string): RunInfo {
+  const args = process.argv.slice(2).join(' ');
+  return {
+    benchmark,
+    command: `npm run bench:${benchmark}${args ? ` -- ${args}` : ''}`,
+    quick: process.argv.includes('--quick'),
+    startedAt: new Date().toISOString(),
+    machine: machineInfo(),
+    loadAverageStart: loadAverage(),
+  };
+}
+
+/** A Markdown table from rows of cells. */
+export function table(header: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]): string => `| ${cells.map(String).join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function machineMarkdown(run: RunInfo): string {
+  const m = run.machine;
+  return [
+    `- Command: \`${run.command}\``,
+    `- Started ${run.startedAt}, finished ${run.finishedAt ?? '?'}`,
+    `- Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}; mediasoup ${m.mediasoup}`,
+    `- Commit measured: \`${m.commit}\`${m.dirtyFiles.length ? ` plus uncommitted changes in ${m.dirtyFiles.length} files (${m.dirtyFiles.slice(0, 12).join(', ')}${m.dirtyFiles.length > 12 ? ', …' : ''})` : ' (clean tree)'}`,
+    `- Load average (1/5/15 min) at start: ${run.loadAverageStart.join(' / ')}; at end: ${run.loadAverageEnd?.join(' / ') ?? '?'} (the machine is shared: compare ratios against the in-run baseline)`,
+  ].join('\n');
+}
+
+/**
+ * Writes `<name>.json` (raw), `<name>.md` (summary) and the SVG plots under benchmarks/results/.
+ * A quick run writes `<name>-quick.*` so it never overwrites a full run's committed results.
+ */
+export function writeResults(run: RunInfo, output: { raw: unknown; summary: string; plots: Record<string, string> }): void {
+  run.finishedAt = new Date().toISOString();
+  run.loadAverageEnd = loadAverage();
+  const name = run.quick ? `${run.benchmark}-quick` : run.benchmark;
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  fs.writeFileSync(path.join(RESULTS_DIR, `${name}.json`), `${JSON.stringify({ run, results: output.raw }, null, 2)}\n`);
+  const plotLinks: string[] = [];
+  for (const [plot, svg] of Object.entries(output.plots)) {
+    const file = `${name}-${plot}.svg`;
+    fs.writeFileSync(path.join(RESULTS_DIR, file), svg);
+    plotLinks.push(`![${plot}](${file})`);
+  }
+  const markdown = [`# bench:${run.benchmark}${run.quick ? ' (quick)' : ''}`, '', machineMarkdown(run), '', output.summary, '', ...plotLinks, ''].join('\n');
+  fs.writeFileSync(path.join(RESULTS_DIR, `${name}.md`), markdown);
+  console.log(`\nresults: benchmarks/results/${name}.{json,md}${plotLinks.length ? ` and ${Object.keys(output.plots).length} plot(s)` : ''}`);
+}
+
+export function log(message: string): void {
+  console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
+}

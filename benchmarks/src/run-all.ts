@@ -1,0 +1,20 @@
+// `npm run bench` (with --quick) and `npm run bench:all`: every benchmark in turn, each in its own
+// process, with the same flags.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { log } from './common/results.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const flags = process.argv.slice(2);
+// bench:api is left out: the API's message and call-history routes it would measure are not in api/src yet.
+const benchmarks = ['sfu', 'signaling', 'join'];
+const started = performance.now();
+const failed: string[] = [];
+for (const name of benchmarks) {
+  log(`=== bench:${name} ${flags.join(' ')}`);
+  const result = spawnSync(process.execPath, [path.join(here, name, 'main.js'), ...flags], { stdio: 'inherit' });
+  if (result.status !== 0) failed.push(name);
+}
+log(`all benchmarks done in ${Math.round((performance.now() - started) / 1000)} s${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}`);
+process.exit(failed.length ? 1 : 0);

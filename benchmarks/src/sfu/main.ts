@@ -1,0 +1,121 @@
+// bench:sfu — SFU capacity: bots with synthetic VP8 + Opus over SRTP PlainTransports, through the
+// platform (real signaling, tokens, rooms) and through a bare mediasoup harness at the same load.
+import { randomBytes } from 'node:crypto';
+import { parseArgs, withFreePorts } from '../common/args.js';
+import { resolveWorkerBin } from '../common/machine.js';
+import { log, startRun, table, writeResults } from '../common/results.js';
+import { round } from '../common/stats.js';
+import { lineChart, type Series } from '../common/svg-chart.js';
+import { BotSide } from './bots.js';
+import { DEFAULT_PROFILE, packetsPerFrame } from './rtp.js';
+import { consumersOf, runPoint, type PointResult, type Scenario } from './scenario.js';
+import { BareTarget, PlatformTarget, type SfuTarget } from './targets.js';
+
+const args = parseArgs();
+const run = startRun('sfu');
+const workerBin = resolveWorkerBin();
+const NUM_WORKERS = 2;
+const durationMs = args.number('duration', args.quick ? 1500 : 6000);
+const warmupMs = args.quick ? 1000 : 1500;
+const profile = { ...DEFAULT_PROFILE, videoBitrate: args.number('video-bitrate', DEFAULT_PROFILE.videoBitrate) };
+
+const broadcast = (n: number): Scenario => ({ id: `broadcast-1to${n}`, group: 'broadcast', rooms: 1, publishersPerRoom: 1, subscribersPerRoom: n });
+const allToAll = (size: number, rooms: number): Scenario => ({ id: `all-to-all-${rooms}x${size}`, group: 'all-to-all', rooms, publishersPerRoom: size, subscribersPerRoom: 0 });
+const spread = (n: number): Scenario => ({ id: `spread-1to${n}`, group: 'spread', rooms: 1, publishersPerRoom: 1, subscribersPerRoom: n, spread: true });
+
+const scenarios: Scenario[] = args.quick
+  ? [broadcast(10), broadcast(100), allToAll(4, 2), allToAll(10, 1), spread(100)]
+  : [broadcast(1), broadcast(10), broadcast(25), broadcast(50), broadcast(100), broadcast(200), broadcast(300), allToAll(4, 1), allToAll(4, 4), allToAll(4, 8), allToAll(10, 1), allToAll(10, 2), allToAll(10, 4), spread(100), spread(300)];
+
+const perPublisherPps = packetsPerFrame(profile) * 30 + 50;
+log(`bench:sfu${args.quick ? ' --quick' : ''}: ${scenarios.length} load points, ${durationMs / 1000} s measured each, publishers send ${profile.videoBitrate / 1e6} Mbit/s VP8 + Opus (${perPublisherPps} pkt/s)`);
+
+const side = await BotSide.create();
+const bare = await BareTarget.start(NUM_WORKERS);
+const platform = await withFreePorts(1 + NUM_WORKERS, (basePort) => PlatformTarget.start({ workerBin, numWorkers: NUM_WORKERS, basePort }));
+log(`platform up (media server pid ${platform.server.process.pid}, ${platform.workerPids().length} workers); bare harness ${bare.workers.length} workers; bot worker pid ${side.worker.pid}`);
+
+const results: PointResult[] = [];
+try {
+  for (const scenario of scenarios) {
+    log(`${scenario.id}: ${consumersOf(scenario)} consumers`);
+    // Bare first, then the platform, point by point: drift in the shared machine's load hits both alike.
+    const targets: SfuTarget[] = scenario.spread ? [bare] : [bare, platform];
+    for (const target of targets) {
+      results.push(await runPoint({ target, side, scenario, profile, durationMs, warmupMs, nonce: randomBytes(3).toString('hex') }));
+    }
+  }
+} finally {
+  await platform.close();
+  await bare.close();
+  side.close();
+}
+
+// --- summary -----------------------------------------------------------------------------------
+
+const find = (target: string, scenario: string): PointResult | undefined => results.find((r) => r.target === target && r.scenario === scenario);
+const ratio = (a: number | undefined, b: number | undefined): string => (a !== undefined && b ? String(round(a / b, 3)) : '–');
+const TARGET_PPS_PER_CORE = 100_000;
+
+const rows = results.map((r) => [
+  r.target, r.scenario, r.consumers, r.outPps, r.deliveredRatio, r.lossRatio, r.sfuWorkerCpu, r.outPpsPerWorkerCore, r.controlCpu, r.botWorkerCpu, r.sfuWorkerRssMiB, r.controlRssMiB,
+]);
+const comparison = scenarios.filter((s) => !s.spread).map((s) => {
+  const p = find('platform', s.id);
+  const b = find('bare', s.id);
+  const meets = p ? (p.outPpsPerWorkerCore >= TARGET_PPS_PER_CORE && p.lossRatio < 0.005 && (b ? p.deliveredRatio / b.deliveredRatio >= 0.9 : false) ? 'yes' : 'no') : '–';
+  return [s.id, consumersOf(s), ratio(p?.deliveredRatio, b?.deliveredRatio), ratio(p?.outPpsPerWorkerCore, b?.outPpsPerWorkerCore), ratio(p?.sfuWorkerCpu, b?.sfuWorkerCpu), meets];
+});
+const spreadRows = scenarios.filter((s) => s.spread).map((s) => {
+  const one = find('bare', `broadcast-1to${s.subscribersPerRoom}`);
+  const sp = find('bare', s.id);
+  return [s.id, consumersOf(s), sp?.deliveredRatio ?? '–', sp?.sfuWorkerCpuEach.join(' + ') ?? '–', one ? `${one.deliveredRatio} / ${one.sfuWorkerCpu}` : 'not measured', sp?.outPpsPerWorkerCore ?? '–'];
+});
+
+const summary = [
+  `Publishers send ${profile.videoBitrate / 1e6} Mbit/s of synthetic VP8 (${packetsPerFrame(profile)} packets per frame at 30 fps, keyframe every ${profile.keyframeInterval} frames and on PLI) plus 20 ms Opus-sized packets: ${perPublisherPps} packets/s each. ` +
+    `Each point measures a ${durationMs / 1000} s window after a ${warmupMs / 1000} s warm-up. SFU: ${NUM_WORKERS} mediasoup workers in both targets; bots: one more worker in the bench process.`,
+  '',
+  '## Platform against the bare harness (same run, same load)',
+  '',
+  'Ratios are platform ÷ bare. Target: ≥ 100k packets/s out per worker core, < 0.5 % loss, and a delivered ratio ≥ 0.9 of the bare harness at every point.',
+  '',
+  table(['scenario', 'consumers', 'delivered ratio (p/b)', 'pkt/s per core (p/b)', 'SFU worker CPU (p/b)', 'meets target'], comparison),
+  '',
+  '## Every point',
+  '',
+  table(['target', 'scenario', 'consumers', 'out pkt/s', 'delivered', 'loss', 'SFU worker CPU (cores)', 'out pkt/s per worker core', 'media-server Node CPU', 'bot worker CPU', 'SFU worker RSS MiB', 'media-server RSS MiB'], rows),
+  '',
+  '## 1→N spread over all workers by pipeToRouter (bare harness)',
+  '',
+  'The platform does not pipe rooms across workers yet (no `pipeToRouter` in media-server/src at this commit), so this is measured in the harness: the publisher on worker 0, its producers piped to a router on worker 1, subscribers alternating between the two.',
+  '',
+  table(['scenario', 'consumers', 'delivered', 'CPU per worker (cores)', 'same N on one worker: delivered / CPU', 'out pkt/s per worker core'], spreadRows),
+].join('\n');
+
+const series = (metric: (r: PointResult) => number): Series[] => {
+  const out: Series[] = [];
+  for (const group of ['broadcast', 'all-to-all', 'spread'] as const) {
+    for (const target of ['platform', 'bare']) {
+      const points = results.filter((r) => r.group === group && r.target === target).map((r): [number, number] => [r.consumers, metric(r)]);
+      if (points.length > 0) out.push({ name: `${target} ${group}`, points, dashed: target === 'bare' });
+    }
+  }
+  return out;
+};
+
+writeResults(run, {
+  raw: { profile, durationMs, workers: NUM_WORKERS, points: results },
+  summary,
+  plots: {
+    delivered: lineChart({ title: 'Delivered ratio vs consumers', xLabel: 'consumers (tracks forwarded)', yLabel: 'delivered / expected packets', series: series((r) => r.deliveredRatio), yMin: 0, yMax: 1.05 }),
+    cpu: lineChart({ title: 'SFU worker CPU vs consumers', xLabel: 'consumers (tracks forwarded)', yLabel: 'mediasoup worker CPU (cores, all workers)', series: series((r) => r.sfuWorkerCpu) }),
+    'pps-per-core': lineChart({
+      title: 'Packets out per second per worker core',
+      xLabel: 'consumers (tracks forwarded)',
+      yLabel: 'out pkt/s ÷ worker CPU cores',
+      series: [...series((r) => r.outPpsPerWorkerCore), { name: 'target 100k', points: [[0, TARGET_PPS_PER_CORE], [Math.max(...results.map((r) => r.consumers)), TARGET_PPS_PER_CORE]], dashed: true }],
+    }),
+  },
+});
+process.exit(0);
