@@ -4,6 +4,7 @@
 // Tests read no browser internals beyond what pages expose and getStats().
 import { chromium, type Page } from 'playwright-core';
 import puppeteer, { type Page as PuppeteerPage } from 'puppeteer-core';
+import { startXvfb } from './xvfb.js';
 
 /** Every engine the harness drives: the call browsers, plus WebKitGTK (no WebRTC; see webkitgtk.ts). */
 export type EngineName = BrowserName | 'webkitgtk';
@@ -129,24 +130,45 @@ const FIREFOX_PREFS: Record<string, unknown> = {
   'permissions.default.microphone': 1,
   'media.autoplay.default': 0,
   'media.autoplay.blocking_policy': 0,
+  // Firefox holds enumerateDevices() until the page has focus; with several windows only the last
+  // one has it (Chromium does not wait).
+  'media.devices.unfocused.enabled': true,
 };
 
-/** Debian's Firefox ESR through puppeteer-core over WebDriver BiDi (Playwright needs its own patched Firefox). */
+/**
+ * Debian's Firefox ESR through puppeteer-core over WebDriver BiDi (Playwright needs its own patched
+ * Firefox). Firefox's getDisplayMedia does not work headless, so unless a display is given it runs
+ * headful on a private Xvfb display of its own: screen share then works in every call test after a
+ * real click. TELEMED_FIREFOX_HEADLESS=1 runs it headless instead (no screen capture).
+ */
 async function launchFirefox(options: LaunchOptions): Promise<TestBrowser> {
-  const env = displayEnv(options.display);
-  // puppeteer gives each launch a fresh temporary profile with these prefs.
-  const browser = await puppeteer.launch({
-    browser: 'firefox',
-    executablePath: process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr',
-    headless: !options.display,
-    extraPrefsFirefox: FIREFOX_PREFS,
-    ...(env ? { env } : {}),
-  });
-  const openPage = async (): Promise<TestPage> => {
-    const context = await browser.createBrowserContext();
-    return puppeteerPage('firefox', await context.newPage(), () => context.close());
-  };
-  return testBrowser('firefox', `firefox ${(await browser.version()).replace(/^firefox\//i, '')}`, openPage, () => browser.close());
+  const ownDisplay = !options.display && process.env.TELEMED_FIREFOX_HEADLESS !== '1' ? await startXvfb() : undefined;
+  const display = options.display ?? ownDisplay?.display;
+  const env = displayEnv(display);
+  try {
+    // puppeteer gives each launch a fresh temporary profile with these prefs.
+    const browser = await puppeteer.launch({
+      browser: 'firefox',
+      executablePath: process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr',
+      headless: !display,
+      extraPrefsFirefox: FIREFOX_PREFS,
+      ...(env ? { env } : {}),
+    });
+    const openPage = async (): Promise<TestPage> => {
+      const context = await browser.createBrowserContext();
+      // A window per page, as Playwright gives Chromium: tabs sharing a window are hidden
+      // (document.visibilityState), and the SDK's adaptive stream pauses video nobody can see.
+      return puppeteerPage('firefox', await context.newPage({ type: 'window' }), () => context.close());
+    };
+    const close = async (): Promise<void> => {
+      await browser.close();
+      await ownDisplay?.stop();
+    };
+    return testBrowser('firefox', `firefox ${(await browser.version()).replace(/^firefox\//i, '')}${display ? ' (headful, Xvfb)' : ' (headless)'}`, openPage, close);
+  } catch (error) {
+    await ownDisplay?.stop();
+    throw error;
+  }
 }
 
 function puppeteerPage(name: BrowserName, page: PuppeteerPage, close: () => Promise<void>): TestPage {
