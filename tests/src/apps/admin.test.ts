@@ -1,40 +1,29 @@
 // The admin dashboard against a real call: the live call in the active-calls table, its detail
 // page with per-track quality charts, and CSV exports whose rows match the calls made.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
-import { startTestPlatform, type Platform } from '../platform.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TestPage } from '../browser.js';
 import {
-  captureDownloads, DEMO, DESKTOP, downloads, fill, parseCsv, remoteVideoFrames, screenshots, signIn, unlabelledControls, waitFor, waitForSelector, waitForText,
+  captureDownloads, DEMO, DEMO_PASSWORD, DESKTOP, downloads, fill, parseCsv, remoteVideoFrames, screenshots, unlabelledControls, waitFor, waitForSelector, waitForText,
 } from './app-page.js';
+import { patientAndDoctor } from './fixture.js';
 
 describe('the admin dashboard watching real calls in chromium', () => {
-  let platform: Platform & { serverErrors: string[] };
-  let browser: TestBrowser;
+  const f = patientAndDoctor();
   let alice: TestPage;
   let grey: TestPage;
   let admin: TestPage;
   let callId = '';
 
   beforeAll(async () => {
-    [platform, browser] = await Promise.all([
-      startTestPlatform({ apiEnv: { SEED_DEMO: 'true' } }) as Promise<Platform & { serverErrors: string[] }>,
-      launchBrowser('chromium'),
-    ]);
-    [alice, grey, admin] = await Promise.all([browser.newPage(), browser.newPage(), browser.newPage()]);
-    for (const page of [alice, grey, admin]) await page.setViewport(DESKTOP.width, DESKTOP.height);
-    await signIn(alice, platform.apiUrl, DEMO.alice, /Alice Patient/);
-    await signIn(grey, platform.apiUrl, DEMO.grey, /Meredith Grey/);
-    await admin.goto(`${platform.apiUrl}/admin/`);
+    ({ alice, grey } = f);
+    admin = await f.browser.newPage();
+    await admin.setViewport(DESKTOP.width, DESKTOP.height);
+    await admin.goto(`${f.platform.apiUrl}/admin/`);
     await waitForSelector(admin, '#admin-email');
     await fill(admin, '#admin-email', DEMO.admin);
-    await fill(admin, '#admin-password', 'telemed-demo');
+    await fill(admin, '#admin-password', DEMO_PASSWORD);
     await admin.click('form button[type=submit]');
     await waitForText(admin, '[data-testid=current-user]', /Clinic Admin/);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await platform?.stop();
   });
 
   it('shows the running call in the live active-calls table and its quality charts', async () => {
@@ -87,7 +76,7 @@ describe('the admin dashboard watching real calls in chromium', () => {
     await grey.click('[data-testid=incoming-call] button.danger');
     await waitForText(alice, '#ended-title', /declined/);
 
-    await admin.goto(`${platform.apiUrl}/admin/#/`);
+    await admin.goto(`${f.platform.apiUrl}/admin/#/`);
     await waitForSelector(admin, '#tab-history');
     await admin.click('#tab-history');
     await waitFor('both calls in the history', async () => (await admin.evaluate(() => document.querySelectorAll('#call-history [data-row]').length)) === 2);
@@ -123,6 +112,6 @@ describe('the admin dashboard watching real calls in chromium', () => {
 
   it('ran without page or server errors', () => {
     for (const page of [alice, grey, admin]) expect(page.errors).toEqual([]);
-    expect(platform.serverErrors).toEqual([]);
+    expect(f.platform.serverErrors).toEqual([]);
   });
 });

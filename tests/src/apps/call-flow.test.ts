@@ -1,34 +1,15 @@
 // Calling through the apps: a patient calls a doctor who accepts in another browser context; both
 // see each other's video, chat in the call, hang up, and find the call with its duration in their
 // history. Then a declined call and an unanswered one (ring timeout shortened to a few seconds).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
-import { startTestPlatform, type Platform } from '../platform.js';
-import { callHistory, DEMO, DESKTOP, fill, remoteVideoFrames, screenshots, signIn, unlabelledControls, waitFor, waitForSelector, waitForText } from './app-page.js';
+import { describe, expect, it } from 'vitest';
+import type { TestPage } from '../browser.js';
+import { callHistory, fill, remoteVideoFrames, screenshots, unlabelledControls, waitFor, waitForSelector, waitForText } from './app-page.js';
+import { patientAndDoctor } from './fixture.js';
 
 const RING_TIMEOUT_S = 4;
 
 describe('calling between the patient and doctor apps in chromium', () => {
-  let platform: Platform & { serverErrors: string[] };
-  let browser: TestBrowser;
-  let alice: TestPage;
-  let grey: TestPage;
-
-  beforeAll(async () => {
-    [platform, browser] = await Promise.all([
-      startTestPlatform({ apiEnv: { SEED_DEMO: 'true', CALL_TIMEOUT: String(RING_TIMEOUT_S) } }) as Promise<Platform & { serverErrors: string[] }>,
-      launchBrowser('chromium'),
-    ]);
-    [alice, grey] = await Promise.all([browser.newPage(), browser.newPage()]);
-    await Promise.all([alice.setViewport(DESKTOP.width, DESKTOP.height), grey.setViewport(DESKTOP.width, DESKTOP.height)]);
-    await signIn(alice, platform.apiUrl, DEMO.alice, /Alice Patient/);
-    await signIn(grey, platform.apiUrl, DEMO.grey, /Meredith Grey/);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await platform?.stop();
-  });
+  const f = patientAndDoctor({ CALL_TIMEOUT: String(RING_TIMEOUT_S) });
 
   async function goHome(page: TestPage): Promise<void> {
     await page.click('[data-testid=call-ended] button');
@@ -36,8 +17,8 @@ describe('calling between the patient and doctor apps in chromium', () => {
   }
 
   it('the doctor sees the patient come online', async () => {
-    await waitForSelector(grey, '.contacts .contact');
-    const presence = await waitFor('Alice online in the doctor\'s contacts', () => grey.evaluate(() => {
+    await waitForSelector(f.grey, '.contacts .contact');
+    const presence = await waitFor('Alice online in the doctor\'s contacts', () => f.grey.evaluate(() => {
       const dot = document.querySelector('[data-contact="alice@patients.demo"] .dot');
       return dot?.getAttribute('aria-label') === 'Online' ? 'Online' : undefined;
     }));
@@ -45,92 +26,127 @@ describe('calling between the patient and doctor apps in chromium', () => {
   });
 
   it('a video call: ring, accept, both see video, chat, hang up, both see it in history with its duration', async () => {
-    await alice.click('[data-contact="grey@doctors.demo"] button[aria-label^="Video call"]');
-    await waitForText(alice, '[data-testid=ringing]', /Ringing/);
-    await waitForSelector(grey, '[data-testid=incoming-call]');
-    expect(await grey.text('#incoming-title')).toBe('Incoming video call');
-    expect(await grey.text('#incoming-desc')).toContain('Alice Patient');
-    expect(await unlabelledControls(grey)).toEqual([]);
-    await screenshots(grey, 'app-incoming-call');
+    await f.alice.click('[data-contact="grey@doctors.demo"] button[aria-label^="Video call"]');
+    await waitForText(f.alice, '[data-testid=ringing]', /Ringing/);
+    await waitForSelector(f.grey, '[data-testid=incoming-call]');
+    expect(await f.grey.text('#incoming-title')).toBe('Incoming video call');
+    expect(await f.grey.text('#incoming-desc')).toContain('Alice Patient');
+    expect(await unlabelledControls(f.grey)).toEqual([]);
+    await screenshots(f.grey, 'app-incoming-call');
 
-    await grey.click('[data-testid=incoming-call] button.success');
-    await waitForSelector(grey, '[data-testid=waiting-room] video');
+    await f.grey.click('[data-testid=incoming-call] button.success');
+    await waitForSelector(f.grey, '[data-testid=waiting-room] video');
     // The waiting room's meter follows the fake microphone's tone.
-    const level = await waitFor('a microphone level', () => grey.evaluate(() => Number(document.querySelector('[role=meter]')?.getAttribute('aria-valuenow') ?? 0) || undefined));
-    const cameras = await grey.evaluate(() => document.querySelectorAll('#camera-select option').length);
+    const level = await waitFor('a microphone level', () => f.grey.evaluate(() => Number(document.querySelector('[role=meter]')?.getAttribute('aria-valuenow') ?? 0) || undefined));
+    const cameras = await f.grey.evaluate(() => document.querySelectorAll('#camera-select option').length);
     console.log(`[apps] waiting room: mic level ${level}%, ${cameras} camera(s) to pick from`);
     expect(cameras).toBeGreaterThan(0);
-    await screenshots(grey, 'app-waiting-room');
-    await grey.click('#join-call');
+    await screenshots(f.grey, 'app-waiting-room');
+    await f.grey.click('#join-call');
 
-    await Promise.all([waitForSelector(alice, '[data-testid=in-call]'), waitForSelector(grey, '[data-testid=in-call]')]);
-    const firstFrames = await Promise.all([alice, grey].map((page) => waitFor('remote video frames', async () => {
+    await Promise.all([waitForSelector(f.alice, '[data-testid=in-call]'), waitForSelector(f.grey, '[data-testid=in-call]')]);
+    const firstFrames = await Promise.all([f.alice, f.grey].map((page) => waitFor('remote video frames', async () => {
       const v = await remoteVideoFrames(page);
       return v.frames > 0 && v.width > 0 ? v : undefined;
     }, 30_000)));
-    const later = await Promise.all([alice, grey].map((page, i) => waitFor('remote video to keep playing', async () => {
+    const later = await Promise.all([f.alice, f.grey].map((page, i) => waitFor('remote video to keep playing', async () => {
       const v = await remoteVideoFrames(page);
       return v.frames > firstFrames[i]!.frames + 20 ? v : undefined;
     }, 20_000)));
     console.log(`[apps] remote video: alice sees ${later[0]!.width}px wide, ${later[0]!.frames} frames; grey sees ${later[1]!.width}px, ${later[1]!.frames} frames`);
-    await waitForText(alice, '[data-testid=call-timer]', /^0:0[1-9]|^0:[1-5]\d/);
-    expect(await unlabelledControls(alice)).toEqual([]);
-    const inCall = await screenshots(alice, 'app-in-call');
+    await waitForText(f.alice, '[data-testid=call-timer]', /^0:0[1-9]|^0:[1-5]\d/);
+    expect(await unlabelledControls(f.alice)).toEqual([]);
+    const inCall = await screenshots(f.alice, 'app-in-call');
     console.log(`[apps] screenshots: ${inCall.join(', ')}`);
 
     // In-call chat over the room's data channel.
-    await alice.click('#toggle-chat');
-    await fill(alice, '#call-chat-text', 'Hello doctor, can you see me?');
-    await alice.click('[data-testid=chat-panel] button[type=submit]');
-    await waitFor('the chat badge on the doctor\'s toolbar', () => grey.evaluate(() => document.querySelector('#toggle-chat')?.getAttribute('aria-label')?.includes('1 new') || undefined));
-    await grey.click('#toggle-chat');
-    await waitForText(grey, '[data-testid=chat-panel] .messages', /Hello doctor, can you see me\?/);
-    await screenshots(grey, 'app-in-call-chat');
+    await f.alice.click('#toggle-chat');
+    await fill(f.alice, '#call-chat-text', 'Hello doctor, can you see me?');
+    await f.alice.click('[data-testid=chat-panel] button[type=submit]');
+    await waitFor('the chat badge on the doctor\'s toolbar', () => f.grey.evaluate(() => document.querySelector('#toggle-chat')?.getAttribute('aria-label')?.includes('1 new') || undefined));
+    await f.grey.click('#toggle-chat');
+    await waitForText(f.grey, '[data-testid=chat-panel] .messages', /Hello doctor, can you see me\?/);
+    await screenshots(f.grey, 'app-in-call-chat');
 
-    await alice.click('#leave-call');
-    const [aliceDuration, greyDuration] = await Promise.all([alice, grey].map((page) => waitForText(page, '[data-testid=ended-duration]', /^\d+:\d\d$/)));
+    // Screen share: the patient's screen reaches the doctor as its own, large tile.
+    await f.alice.click('#toggle-screen');
+    const screen = await waitFor('the shared screen on the doctor\'s side', () => f.grey.evaluate(() => {
+      const video = document.querySelector<HTMLVideoElement>('.stage.has-screen .tile.screen video');
+      return video && video.videoWidth > 0 ? { width: video.videoWidth, height: video.videoHeight, tile: video.closest('figure')!.getBoundingClientRect().width } : undefined;
+    }), 20_000);
+    console.log(`[apps] screen share on the doctor's side: ${screen.width}x${screen.height}, tile ${Math.round(screen.tile)} px wide`);
+    await screenshots(f.grey, 'app-in-call-screen-share');
+    await f.alice.click('#toggle-screen');
+    await waitFor('the screen tile to go away', () => f.grey.evaluate(() => !document.querySelector('.tile.screen')));
+
+    // The doctor mutes the patient's microphone; the patient is told and can unmute herself.
+    await f.grey.click('button[aria-label="Mute Alice Patient"]');
+    await waitForSelector(f.alice, '[data-testid=muted-banner]');
+    expect(await f.alice.evaluate(() => document.querySelector('#toggle-mic')?.getAttribute('aria-pressed'))).toBe('true');
+    await waitForSelector(f.grey, '.tile[data-name="Alice Patient"] [aria-label="Microphone muted"]');
+    await f.alice.click('#toggle-mic');
+    await waitFor('the patient unmuted on the doctor\'s side', () => f.grey.evaluate(() => !document.querySelector('.tile[data-name="Alice Patient"] [aria-label="Microphone muted"]')));
+
+    await f.alice.click('#leave-call');
+    const [aliceDuration, greyDuration] = await Promise.all([f.alice, f.grey].map((page) => waitForText(page, '[data-testid=ended-duration]', /^\d+:\d\d$/)));
     console.log(`[apps] call ended: alice sees ${aliceDuration}, grey sees ${greyDuration}`);
     expect(aliceDuration).toBe(greyDuration);
 
-    for (const page of [alice, grey]) {
+    for (const page of [f.alice, f.grey]) {
       await goHome(page);
       const row = await waitFor('the ended call in the history', async () => (await callHistory(page)).find((c) => c.status === 'ended'));
       expect(row.result).toBe(aliceDuration);
     }
-    await screenshots(alice, 'app-home-after-call');
+    await screenshots(f.alice, 'app-home-after-call');
   });
 
   it('a declined call: the caller is told and both histories say declined', async () => {
-    await alice.click('[data-contact="grey@doctors.demo"] button[aria-label^="Voice call"]');
-    await waitForSelector(grey, '[data-testid=incoming-call]');
-    expect(await grey.text('#incoming-title')).toBe('Incoming voice call');
-    await grey.click('[data-testid=incoming-call] button.danger');
-    await waitForText(alice, '#ended-title', /declined/);
-    await goHome(alice);
-    for (const page of [alice, grey]) {
+    await f.alice.click('[data-contact="grey@doctors.demo"] button[aria-label^="Voice call"]');
+    await waitForSelector(f.grey, '[data-testid=incoming-call]');
+    expect(await f.grey.text('#incoming-title')).toBe('Incoming voice call');
+    await f.grey.click('[data-testid=incoming-call] button.danger');
+    await waitForText(f.alice, '#ended-title', /declined/);
+    await goHome(f.alice);
+    for (const page of [f.alice, f.grey]) {
       await waitFor('the declined call in the history', async () => (await callHistory(page)).find((c) => c.status === 'declined'));
     }
   });
 
   it(`an unanswered call becomes missed after the ring timeout (${RING_TIMEOUT_S} s)`, async () => {
     const started = Date.now();
-    await alice.click('[data-contact="grey@doctors.demo"] button[aria-label^="Video call"]');
-    await waitForSelector(grey, '[data-testid=incoming-call]');
-    await waitForText(alice, '#ended-title', /No answer/, (RING_TIMEOUT_S + 10) * 1000);
+    await f.alice.click('[data-contact="grey@doctors.demo"] button[aria-label^="Video call"]');
+    await waitForSelector(f.grey, '[data-testid=incoming-call]');
+    await waitForText(f.alice, '#ended-title', /No answer/, (RING_TIMEOUT_S + 10) * 1000);
     const elapsed = (Date.now() - started) / 1000;
     console.log(`[apps] ring timeout: caller told "No answer" after ${elapsed.toFixed(1)} s`);
     expect(elapsed).toBeGreaterThanOrEqual(RING_TIMEOUT_S - 0.5);
-    await waitFor('the incoming-call dialog to close', () => grey.evaluate(() => !document.querySelector('[data-testid=incoming-call]')));
-    await goHome(alice);
-    for (const page of [alice, grey]) {
+    await waitFor('the incoming-call dialog to close', () => f.grey.evaluate(() => !document.querySelector('[data-testid=incoming-call]')));
+    await goHome(f.alice);
+    for (const page of [f.alice, f.grey]) {
       const row = await waitFor('the missed call in the history', async () => (await callHistory(page)).find((c) => c.status === 'missed'));
       expect(row.result).toBe('missed');
     }
   });
 
+  it('a doctor removes the patient from the call', async () => {
+    await f.alice.click('[data-contact="grey@doctors.demo"] button[aria-label^="Video call"]');
+    await waitForSelector(f.grey, '[data-testid=incoming-call]');
+    await f.grey.click('[data-testid=incoming-call] button.success');
+    await waitForSelector(f.grey, '#join-call');
+    await f.grey.click('#join-call');
+    await waitForSelector(f.grey, 'button[aria-label="Remove Alice Patient from the call"]', 30_000);
+    // A patient has no such control over the doctor.
+    expect(await f.alice.evaluate(() => document.querySelector('button[aria-label^="Remove "]'))).toBeNull();
+    await f.grey.click('button[aria-label="Remove Alice Patient from the call"]');
+    await waitForText(f.alice, '#ended-title', /removed/);
+    await waitFor('the patient gone from the doctor\'s grid', () => f.grey.evaluate(() => !document.querySelector('.tile[data-name="Alice Patient"]')));
+    await f.grey.click('#leave-call');
+    await waitForSelector(f.grey, '[data-testid=call-ended]');
+  });
+
   it('ran without page or server errors', () => {
-    expect(alice.errors).toEqual([]);
-    expect(grey.errors).toEqual([]);
-    expect(platform.serverErrors).toEqual([]);
+    expect(f.alice.errors).toEqual([]);
+    expect(f.grey.errors).toEqual([]);
+    expect(f.platform.serverErrors).toEqual([]);
   });
 });

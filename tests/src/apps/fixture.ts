@@ -1,0 +1,36 @@
+// One platform, one Chromium and the demo patient and doctor signed in, per test file.
+import { afterAll, beforeAll } from 'vitest';
+import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
+import { startTestPlatform, type Platform } from '../platform.js';
+import { DEMO, DESKTOP, signIn } from './app-page.js';
+
+export interface AppsFixture {
+  platform: Platform & { serverErrors: string[] };
+  browser: TestBrowser;
+  /** Alice Patient, signed in on the home page. */
+  alice: TestPage;
+  /** Dr. Meredith Grey, signed in on the home page. */
+  grey: TestPage;
+}
+
+/** Registers the file's beforeAll/afterAll; the returned object is filled in before the tests run. */
+export function patientAndDoctor(apiEnv: Record<string, string> = {}): AppsFixture {
+  const fixture = {} as AppsFixture;
+  beforeAll(async () => {
+    const [platform, browser] = await Promise.all([
+      startTestPlatform({ apiEnv: { SEED_DEMO: 'true', ...apiEnv } }) as Promise<Platform & { serverErrors: string[] }>,
+      launchBrowser('chromium'),
+    ]);
+    Object.assign(fixture, { platform, browser });
+    const [alice, grey] = await Promise.all([browser.newPage(), browser.newPage()]);
+    for (const page of [alice, grey]) await page.setViewport(DESKTOP.width, DESKTOP.height);
+    await signIn(alice, platform.apiUrl, DEMO.alice, /Alice Patient/);
+    await signIn(grey, platform.apiUrl, DEMO.grey, /Meredith Grey/);
+    Object.assign(fixture, { alice, grey });
+  });
+  afterAll(async () => {
+    await fixture.browser?.close();
+    await fixture.platform?.stop();
+  });
+  return fixture;
+}
