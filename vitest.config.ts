@@ -21,7 +21,7 @@ export default defineConfig({
           include: ['tests/src/**/*.test.ts'],
           environment: 'node',
           testTimeout: 90_000,
-          hookTimeout: 60_000,
+          hookTimeout: 120_000,
           // Browsers and SFU processes per file: two files at a time suit a 2-core machine.
           maxWorkers: 2,
           // After the unit tests: a failing unit test is the cheaper signal.

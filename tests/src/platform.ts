@@ -27,6 +27,8 @@ export async function startTestPlatform(options: PlatformOptions = {}): Promise<
     numWorkers,
     mode: 'test',
     logLevel: 'warn',
+    // PGlite start-up plus migrations takes ~3 s alone and 15-20 s on a saturated 2-core machine.
+    startTimeoutMs: 90_000,
     logDir: path.join(ROOT, 'test-results', 'logs', `${path.basename(process.env.VITEST_POOL_ID ?? 'run')}-${base}`),
     onLog: (line) => {
       if (line.levelValue >= 50) errors.push(`[${line.service}] ${line.msg}`);
