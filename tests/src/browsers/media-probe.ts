@@ -85,3 +85,18 @@ export function inboundFields(page: TestPage): Promise<Record<string, string[]>>
     return fields;
   });
 }
+
+/** Frames decoded and the decoded size of `from`'s video of `source`, as `page` receives it now. */
+export function receivedVideo(page: TestPage, from: string, source: string): Promise<{ frames: number; width: number; height: number } | undefined> {
+  return page.evaluate(async ({ from, source }) => {
+    const room = (window as unknown as ProbeWindow).telemed?.room;
+    const participant = [...(room?.remoteParticipants.values() ?? [])].find((p) => p.identity === from);
+    const track = participant?.tracks.find((t) => t.kind === 'video' && t.source === source);
+    if (!track) return undefined;
+    let found: { frames: number; width: number; height: number } | undefined;
+    (await track.getStats()).forEach((s: Record<string, unknown>) => {
+      if (s.type === 'inbound-rtp') found = { frames: Number(s.framesDecoded ?? 0), width: Number(s.frameWidth ?? 0), height: Number(s.frameHeight ?? 0) };
+    });
+    return found;
+  }, { from, source });
+}
