@@ -2,7 +2,7 @@
 import type { Call, CallStatus, CallType, Presence, User } from '@telemed/sdk';
 import { html } from 'htm/preact';
 import type { ComponentChildren } from 'preact';
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { allCalls, type AdminBackend, type CallFilter } from '../backend.js';
 import { downloadFile, toCsv } from '../csv.js';
 import { formatDateTime, formatNumber, startOfToday } from '../format.js';
@@ -31,6 +31,9 @@ export function Dashboard({ backend }: { backend: AdminBackend }) {
     const byId = new Map((presence ?? []).map((p) => [p.userId, p]));
     return list.map((u) => ({ ...u, presence: byId.get(u.id), presenceKnown: presence !== undefined }));
   }, 5000, [backend]);
+  // A call starting or ending changes today's figures too: reload them at once.
+  const activeIds = (active.data ?? []).map((c) => c.id).join();
+  useEffect(() => today.refresh(), [activeIds]);
   const names = useMemo(() => new Map((users.data ?? []).map((u) => [u.id, u.displayName])), [users.data]);
 
   return html`

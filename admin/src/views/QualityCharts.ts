@@ -9,6 +9,8 @@ export interface Metric {
   key: string;
   label: string;
   value: (s: QualitySample) => number | null;
+  /** A fixed y range (scores are 0–10). */
+  range?: [number, number];
 }
 
 export const METRICS: readonly Metric[] = [
@@ -16,7 +18,7 @@ export const METRICS: readonly Metric[] = [
   { key: 'loss', label: 'Packet loss (%)', value: (s) => (s.lossRatio === null ? null : s.lossRatio * 100) },
   { key: 'jitter', label: 'Jitter (ms)', value: (s) => s.jitterMs },
   { key: 'rtt', label: 'RTT (ms)', value: (s) => s.rttMs },
-  { key: 'score', label: 'Score (0–10)', value: (s) => s.score },
+  { key: 'score', label: 'Score (0–10)', value: (s) => s.score, range: [0, 10] },
 ];
 
 const COLORS = ['#0b6bcb', '#d1242f', '#1a7f37', '#b26a00', '#8250df', '#0a7ea4', '#bf3989', '#57606a'];
@@ -62,7 +64,7 @@ export function QualityChart({ samples, metric, names }: { samples: readonly Qua
       width,
       height: 200,
       title: metric.label,
-      scales: { x: { time: true } },
+      scales: { x: { time: true }, ...(metric.range ? { y: { range: metric.range } } : {}) },
       series: [{}, ...labels.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true }))],
       axes: [{}, { size: 50 }],
       legend: { live: false },

@@ -3,7 +3,7 @@ import type * as Api from '@telemed/sdk';
 import { TypedEmitter } from '@telemed/sdk';
 import { ApiClient } from './api-client.js';
 import type {
-  Attachment, Backend, BackendEvents, Call, CallType, Contact, Conversation, DemoAccount, Message, Page, PresenceStatus, ReceiptStatus, RoomAccess, User,
+  Attachment, Backend, BackendEvents, Call, ClientQualitySample, CallType, Contact, Conversation, DemoAccount, Message, Page, PresenceStatus, ReceiptStatus, RoomAccess, User,
 } from './types.js';
 
 export interface TelemedBackendOptions {
@@ -166,6 +166,10 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
 
   async endCall(callId: string): Promise<void> {
     await this.#api.request('POST', `/api/calls/${callId}/end`);
+  }
+
+  async reportQuality(callId: string, samples: ClientQualitySample[]): Promise<void> {
+    await this.#api.request('POST', `/api/calls/${callId}/quality`, { samples });
   }
 
   async messages(conversationId: string, options: { limit: number; before?: string }): Promise<Page<Message>> {

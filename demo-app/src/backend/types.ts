@@ -90,6 +90,23 @@ export interface Page<T> {
   nextCursor: string | undefined;
 }
 
+/** A client-side sample of one track, from the browser's getStats(). */
+export interface ClientQualitySample {
+  trackId: string;
+  direction: 'in' | 'out';
+  kind: 'audio' | 'video';
+  source: 'camera' | 'microphone' | 'screenShare' | 'screenShareAudio';
+  sampledAt: string;
+  bitrateBps: number;
+  packetsLost: number;
+  jitterMs: number | null;
+  rttMs: number | null;
+  framesPerSecond: number | null;
+  frameWidth: number | null;
+  frameHeight: number | null;
+  jitterBufferDelayMs: number | null;
+}
+
 export type BackendEvents = {
   presence: [userId: string, status: PresenceStatus];
   message: [Message];
@@ -125,6 +142,7 @@ export interface Backend extends Pick<TypedEmitter<BackendEvents>, 'on' | 'off' 
   declineCall(callId: string): Promise<void>;
   cancelCall(callId: string): Promise<void>;
   endCall(callId: string): Promise<void>;
+  reportQuality(callId: string, samples: ClientQualitySample[]): Promise<void>;
   messages(conversationId: string, options: { limit: number; before?: string }): Promise<Page<Message>>;
   sendMessage(conversationId: string, message: { clientId: string; body: string; attachmentIds: string[] }): Promise<Message>;
   uploadAttachment(conversationId: string, file: File, onProgress: (fraction: number) => void): Promise<Attachment>;

@@ -9,6 +9,7 @@ import { errorMessage, formatDuration } from '../format.js';
 import { ChatPanel } from './ChatPanel.js';
 import { DevicePickers } from './DevicePickers.js';
 import { audioConstraints, videoConstraints, type DeviceChoice } from './devices.js';
+import { reportQuality } from './quality-reporter.js';
 import { Tile } from './Tile.js';
 import { localTrack, useCallRoom } from './useCallRoom.js';
 import { Icon, type IconName } from '../icons.js';
@@ -25,7 +26,7 @@ export interface InCallProps {
 type Panel = 'none' | 'chat' | 'devices';
 
 export function InCall({ call, access, devices: initialDevices, onLeave, onClosed }: InCallProps) {
-  const { user } = useSession();
+  const { user, backend } = useSession();
   const callRoom = useCallRoom(access, call.type, initialDevices);
   const { room, state, connectedAt, error, closedCode, refresh } = callRoom;
   const [devices, setDevices] = useState(initialDevices);
@@ -38,6 +39,7 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
     const timer = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(timer);
   }, []);
+  useEffect(() => reportQuality(room, (samples) => backend.reportQuality(call.id, samples)), [room, call.id]);
   useEffect(() => {
     if (closedCode === 'REMOVED') onClosed(closedCode);
   }, [closedCode]);

@@ -50,7 +50,8 @@ describe('the admin dashboard watching real calls in chromium', () => {
     // Quality samples arrive from the media server (and the SDK) every few seconds.
     const charts = await waitFor('quality charts with points', async () => {
       const found = await admin.evaluate(() => [...document.querySelectorAll<HTMLElement>('.chart')].map((c) => ({ metric: c.dataset.metric, points: Number(c.dataset.points), canvas: !!c.querySelector('canvas') })));
-      return found.some((c) => c.metric === 'bitrate' && c.points >= 2 && c.canvas) ? found : undefined;
+      const clientLines = await admin.evaluate(() => [...document.querySelectorAll('.chart[data-metric=bitrate] .u-legend .u-label')].filter((l) => l.textContent?.includes('(client)')).length);
+      return found.some((c) => c.metric === 'bitrate' && c.points >= 2 && c.canvas) && clientLines > 0 ? found : undefined;
     }, 45_000);
     console.log(`[apps] call detail charts: ${JSON.stringify(charts)}; samples: ${await admin.text('[data-testid=sample-count]')}`);
     const detail = await screenshots(admin, 'admin-call-detail');
@@ -64,6 +65,9 @@ describe('the admin dashboard watching real calls in chromium', () => {
     expect(qualityFile!.name).toBe(`telemed-call-${callId}-quality.csv`);
     expect(samples.length).toBeGreaterThan(0);
     expect(samples.every((s) => s.call_id === callId && Number(s.bitrate_bps) >= 0)).toBe(true);
+    const sides = [...new Set(samples.map((s) => s.source))].sort();
+    console.log(`[apps] sample sides: ${sides.join(', ')}; client samples: ${samples.filter((s) => s.source === 'client').length}`);
+    expect(sides).toEqual(['client', 'server']);
   });
 
   it('exports the filtered call history as CSV whose rows match the calls made', async () => {
