@@ -1,6 +1,6 @@
 // What the demo app needs from the platform, in the app's own words. The views depend on this
 // port only; `telemed-backend.ts` implements it with the SDK's TelemedClient.
-import type { TypedEmitter } from '@telemed/sdk';
+import type { ClientTrackStatsSample, TypedEmitter } from '@telemed/sdk';
 
 export type Role = 'patient' | 'doctor' | 'admin';
 export type PresenceStatus = 'online' | 'away' | 'busy' | 'in-call' | 'offline';
@@ -90,22 +90,8 @@ export interface Page<T> {
   nextCursor: string | undefined;
 }
 
-/** A client-side sample of one track, from the browser's getStats(). */
-export interface ClientQualitySample {
-  trackId: string;
-  direction: 'in' | 'out';
-  kind: 'audio' | 'video';
-  source: 'camera' | 'microphone' | 'screenShare' | 'screenShareAudio';
-  sampledAt: string;
-  bitrateBps: number;
-  packetsLost: number;
-  jitterMs: number | null;
-  rttMs: number | null;
-  framesPerSecond: number | null;
-  frameWidth: number | null;
-  frameHeight: number | null;
-  jitterBufferDelayMs: number | null;
-}
+/** A client-side sample of one track, from the browser's getStats() (the call is given apart). */
+export type ClientQualitySample = Omit<ClientTrackStatsSample, 'callId'>;
 
 export type BackendEvents = {
   presence: [userId: string, status: PresenceStatus];
