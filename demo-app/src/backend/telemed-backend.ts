@@ -1,7 +1,7 @@
 // The app's Backend port over the platform's REST API and realtime events.
 import type * as Api from '@telemed/sdk';
-import { TypedEmitter } from '@telemed/sdk';
-import { ApiClient } from './api-client.js';
+import { TelemedClient, TypedEmitter } from '@telemed/sdk';
+import { downloadWithName, uploadWithProgress } from './files.js';
 import type {
   Attachment, Backend, BackendEvents, Call, ClientQualitySample, CallType, Contact, Conversation, DemoAccount, Message, Page, PresenceStatus, ReceiptStatus, RoomAccess, User,
 } from './types.js';
@@ -9,6 +9,9 @@ import type {
 export interface TelemedBackendOptions {
   baseUrl: string;
 }
+
+/** One session per tab: a reload resumes it, another tab signs in on its own (no cookies). */
+const STORAGE_KEY = 'telemed.session';
 
 function toUser(u: Api.User): User {
   return { id: u.id, name: u.displayName, email: u.email, role: u.role };
@@ -47,7 +50,8 @@ function statusFor(seq: number, members: readonly Api.ConversationMember[], self
 }
 
 export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backend {
-  readonly #api: ApiClient;
+  readonly #api: TelemedClient;
+  readonly #baseUrl: string;
   /** Members of conversations seen, for receipt states of loaded messages. */
   readonly #members = new Map<string, Api.ConversationMember[]>();
   /** Attachments uploaded from this page (messages carry only the id). */
@@ -55,23 +59,30 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
 
   constructor(options: TelemedBackendOptions) {
     super();
-    this.#api = new ApiClient(options.baseUrl);
-    const api = this.#api;
-    api.on('signedOut', () => this.emit('signedOut'));
+    this.#baseUrl = options.baseUrl;
+    const stored = sessionStorage.getItem(STORAGE_KEY);
+    const api = new TelemedClient({ baseUrl: options.baseUrl, session: stored ? (JSON.parse(stored) as Api.Session) : null });
+    this.#api = api;
+    api.on('sessionChanged', (session) => {
+      if (session) sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
+      else {
+        sessionStorage.removeItem(STORAGE_KEY);
+        this.emit('signedOut');
+      }
+    });
     api.on('presence.updated', (p) => this.emit('presence', p.userId, toPresence(p.status)));
     api.on('message.created', ({ message }) => {
-      const self = this.user?.id;
-      if (message.senderId !== self) {
+      if (message.senderId !== this.user?.id) {
         // Delivered as soon as it reaches one of this user's devices.
-        void api.request('POST', `/api/conversations/${message.conversationId}/delivered`, { upToMessageId: message.id }).catch(() => undefined);
+        void api.markDelivered(message.conversationId, message.id).catch(() => undefined);
       }
       this.emit('message', this.#toMessage(message, 'sent'));
     });
-    for (const kind of ['delivered', 'read'] as const) {
-      api.on(`message.${kind}`, (e) => {
-        if (e.userId !== this.user?.id) this.emit('receipt', e.conversationId, e.upToMessageId, kind);
-      });
-    }
+    const receipt = (kind: 'delivered' | 'read') => (e: { conversationId: string; userId: string; upToMessageId: number }): void => {
+      if (e.userId !== this.user?.id) this.emit('receipt', e.conversationId, e.upToMessageId, kind);
+    };
+    api.on('message.delivered', receipt('delivered'));
+    api.on('message.read', receipt('read'));
     api.on('call.ringing', ({ call }) => this.emit('callRinging', toCall(call)));
     api.on('call.accepted', ({ call }) => this.emit('callAccepted', toCall(call)));
     api.on('call.declined', ({ call }) => this.emit('callDeclined', toCall(call)));
@@ -86,20 +97,30 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
   }
 
   async demoAccounts(): Promise<DemoAccount[]> {
-    // Only asked where the server documents the route (demo mode), so production never sees a 404.
-    const doc = await this.#api.request<{ paths?: Record<string, unknown> }>('GET', '/api/openapi.json');
+    // Asked only where the server documents the route (demo mode), so production never sees a 404.
+    const doc = (await (await fetch(new URL('/api/openapi.json', this.#baseUrl))).json()) as { paths?: Record<string, unknown> };
     if (!doc.paths?.['/api/demo/accounts']) return [];
-    const { items } = await this.#api.request<{ items: { email: string; password: string; displayName: string; role: Api.Role }[] }>('GET', '/api/demo/accounts');
+    const res = await fetch(new URL('/api/demo/accounts', this.#baseUrl));
+    const { items } = (await res.json()) as { items: { email: string; password: string; displayName: string; role: Api.Role }[] };
     return items.map((a) => ({ email: a.email, password: a.password, name: a.displayName, role: a.role }));
   }
 
   async resume(): Promise<User | undefined> {
-    const u = await this.#api.resume();
-    return u ? toUser(u) : undefined;
+    if (!this.#api.session) return undefined;
+    try {
+      const user = toUser(await this.#api.me());
+      this.#api.connectEvents();
+      return user;
+    } catch {
+      sessionStorage.removeItem(STORAGE_KEY);
+      return undefined;
+    }
   }
 
   async login(email: string, password: string): Promise<User> {
-    return toUser(await this.#api.login(email, password));
+    const session = await this.#api.login(email, password);
+    this.#api.connectEvents();
+    return toUser(session.user);
   }
 
   logout(): Promise<void> {
@@ -107,10 +128,7 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
   }
 
   async contacts(): Promise<Contact[]> {
-    const [{ items: users }, { items: presence }] = await Promise.all([
-      this.#api.request<{ items: Api.User[] }>('GET', '/api/users/contacts'),
-      this.#api.request<{ items: Api.Presence[] }>('GET', '/api/presence'),
-    ]);
+    const [users, presence] = await Promise.all([this.#api.contacts(), this.#api.presence()]);
     const byId = new Map(presence.map((p) => [p.userId, p]));
     return users.map((u) => {
       const p = byId.get(u.id);
@@ -119,64 +137,59 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
   }
 
   async conversations(): Promise<Conversation[]> {
-    const { items } = await this.#api.request<Api.Page<Api.Conversation>>('GET', '/api/conversations?limit=50');
+    const { items } = await this.#api.listConversations({ limit: 50 });
     return items.map((c) => this.#toConversation(c));
   }
 
   async directConversation(userId: string): Promise<Conversation> {
-    return this.#toConversation(await this.#api.request<Api.Conversation>('POST', '/api/conversations', { kind: 'direct', memberIds: [userId] }));
+    return this.#toConversation(await this.#api.createConversation({ kind: 'direct', memberIds: [userId] }));
   }
 
   async calls(options: { limit: number; before?: string }): Promise<Page<Call>> {
-    const query = new URLSearchParams({ limit: String(options.limit), ...(options.before ? { cursor: options.before } : {}) });
-    const page = await this.#api.request<Api.Page<Api.Call>>('GET', `/api/calls?${query}`);
+    const page = await this.#api.listCalls({ limit: options.limit, ...(options.before ? { cursor: options.before } : {}) });
     return { items: page.items.map(toCall), nextCursor: page.nextCursor ?? undefined };
   }
 
   async call(callId: string): Promise<Call> {
-    return toCall(await this.#api.request<Api.Call>('GET', `/api/calls/${callId}`));
+    return toCall(await this.#api.getCall(callId));
   }
 
   async startCall(inviteeId: string, type: CallType): Promise<{ call: Call; access: RoomAccess | undefined }> {
-    const call = await this.#api.request<Api.Call>('POST', '/api/calls', { type, inviteeIds: [inviteeId] });
-    return { call: toCall(call), access: undefined };
+    return { call: toCall(await this.#api.startCall({ type, inviteeIds: [inviteeId] })), access: undefined };
   }
 
   async acceptCall(callId: string): Promise<RoomAccess> {
-    const { access } = await this.#api.request<{ call: Api.Call; access: Api.RoomAccess }>('POST', `/api/calls/${callId}/accept`);
-    return toAccess(access);
+    return toAccess((await this.#api.acceptCall(callId)).access);
   }
 
   async joinCall(callId: string): Promise<RoomAccess> {
-    const call = await this.#api.request<Api.Call>('GET', `/api/calls/${callId}`);
+    const call = await this.#api.getCall(callId);
     const me = call.participants.find((p) => p.userId === this.user?.id);
     // An accepted participant (the caller once answered) only needs a token; others join.
-    if (me?.status === 'accepted') return toAccess(await this.#api.request<Api.RoomAccess>('POST', `/api/calls/${callId}/token`));
-    const { access } = await this.#api.request<{ call: Api.Call; access: Api.RoomAccess }>('POST', `/api/calls/${callId}/join`);
-    return toAccess(access);
+    if (me?.status === 'accepted') return toAccess(await this.#api.callToken(callId));
+    return toAccess((await this.#api.joinCall(callId)).access);
   }
 
   async declineCall(callId: string): Promise<void> {
-    await this.#api.request('POST', `/api/calls/${callId}/decline`);
+    await this.#api.declineCall(callId);
   }
 
   async cancelCall(callId: string): Promise<void> {
-    await this.#api.request('POST', `/api/calls/${callId}/cancel`);
+    await this.#api.cancelCall(callId);
   }
 
   async endCall(callId: string): Promise<void> {
-    await this.#api.request('POST', `/api/calls/${callId}/end`);
+    await this.#api.endCall(callId);
   }
 
   async reportQuality(callId: string, samples: ClientQualitySample[]): Promise<void> {
-    await this.#api.request('POST', `/api/calls/${callId}/quality`, { samples });
+    await this.#api.sendQualitySamples(callId, samples);
   }
 
   async messages(conversationId: string, options: { limit: number; before?: string }): Promise<Page<Message>> {
-    const query = new URLSearchParams({ limit: String(options.limit), ...(options.before ? { before: options.before } : {}) });
     const [page, conversation] = await Promise.all([
-      this.#api.request<Api.Page<Api.Message>>('GET', `/api/conversations/${conversationId}/messages?${query}`),
-      this.#api.request<Api.Conversation>('GET', `/api/conversations/${conversationId}`),
+      this.#api.listMessages(conversationId, { limit: options.limit, ...(options.before ? { before: Number(options.before) } : {}) }),
+      this.#api.getConversation(conversationId),
     ]);
     this.#members.set(conversationId, conversation.members);
     const self = this.user?.id ?? '';
@@ -187,30 +200,28 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
   }
 
   async sendMessage(conversationId: string, message: { clientId: string; body: string; attachmentIds: string[] }): Promise<Message> {
-    const stored = await this.#api.request<Api.Message>('POST', `/api/conversations/${conversationId}/messages`, {
+    const stored = await this.#api.sendMessage(conversationId, message.body, {
       clientId: message.clientId,
-      body: message.body,
       ...(message.attachmentIds[0] ? { attachmentId: message.attachmentIds[0] } : {}),
     });
     return this.#toMessage(stored, 'sent');
   }
 
   async uploadAttachment(conversationId: string, file: File, onProgress: (fraction: number) => void): Promise<Attachment> {
-    const form = new FormData();
-    form.append('file', file, file.name);
-    const stored = await this.#api.upload<Api.Attachment>(`/api/conversations/${conversationId}/attachments`, form, onProgress);
+    const stored = await uploadWithProgress(this.#api, this.#baseUrl, conversationId, file, onProgress);
+    onProgress(1);
     const attachment = { id: stored.id, name: stored.fileName, size: stored.sizeBytes, contentType: stored.contentType };
     this.#attachments.set(attachment.id, attachment);
     return attachment;
   }
 
   async attachmentUrl(attachment: Attachment): Promise<{ url: string; name: string }> {
-    const { blob, fileName } = await this.#api.download(`/api/attachments/${attachment.id}`);
+    const { blob, fileName } = await downloadWithName(this.#api, this.#baseUrl, attachment.id);
     return { url: URL.createObjectURL(blob), name: fileName ?? attachment.name };
   }
 
   async markRead(conversationId: string, upToSeq: number): Promise<void> {
-    await this.#api.request('POST', `/api/conversations/${conversationId}/read`, { upToMessageId: upToSeq });
+    await this.#api.markRead(conversationId, upToSeq);
   }
 
   #toConversation(c: Api.Conversation): Conversation {
