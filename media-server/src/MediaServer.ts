@@ -43,6 +43,7 @@ export class MediaServer {
       maxParticipantsPerRoom: config.maxParticipantsPerRoom,
       emptyRoomGraceMs: config.emptyRoomGraceMs,
       maxRoomDurationMs: config.maxCallDurationSec * 1000,
+      consumerBudgetPerWorker: config.consumersPerWorker,
       logger: logger.child({ component: 'RoomManager' }),
     });
     if (config.apiInternalUrl && config.webhookSecret) {

@@ -21,6 +21,8 @@ export interface PeerOptions {
 export interface ProducerAppData extends types.AppData {
   peerId: string;
   source: TrackSource;
+  /** Worker index of the router the producer lives on. */
+  workerIndex?: number;
 }
 
 export type PeerState = 'connected' | 'joined' | 'closed';
@@ -40,6 +42,9 @@ export class Peer {
   /** Proves a reconnecting socket owns this session (sent in the welcome, only to this peer). */
   readonly resumeKey = randomBytes(18).toString('base64url');
   rtpCapabilities: types.RtpCapabilities | undefined;
+  /** The worker (index) of the room's router this peer sends and receives on, and its WebRtcServer. */
+  workerIndex = 0;
+  webRtcServer: types.WebRtcServer | undefined;
   #state: PeerState = 'connected';
 
   constructor(options: PeerOptions) {
@@ -48,6 +53,11 @@ export class Peer {
     this.name = options.name;
     this.grants = options.grants;
     this.notify = options.notify;
+  }
+
+  assignWorker(workerIndex: number, webRtcServer: types.WebRtcServer): void {
+    this.workerIndex = workerIndex;
+    this.webRtcServer = webRtcServer;
   }
 
   get state(): PeerState {

@@ -7,11 +7,23 @@ import { MediaServerError } from './errors.js';
 import { sampleRoom } from './RoomStats.js';
 import { SpeakerObservers } from './SpeakerObservers.js';
 
+/** A router of the room and the worker (index, WebRtcServer) it lives on. */
+export interface RoomRouter {
+  workerIndex: number;
+  router: types.Router;
+  webRtcServer: types.WebRtcServer;
+}
+
 export interface RoomOptions {
   id: string;
-  router: types.Router;
+  /** The room's first router; its capabilities are the room's. */
+  router: RoomRouter;
   maxParticipants: number;
   logger: Logger;
+  /** Consumers one router (worker) serves before new participants go to another router. */
+  consumerBudget?: number;
+  /** A new router for this room on a worker it does not use yet; undefined when there is none. */
+  allocateRouter?: (usedWorkers: ReadonlySet<number>) => Promise<RoomRouter | undefined>;
   /** Interval of the audioLevels notifications, ms. */
   audioLevelIntervalMs?: number;
 }
@@ -40,7 +52,15 @@ export interface ConsumerAppData extends types.AppData {
 /** A room is one mediasoup router and the participants on it. */
 export class Room extends EventEmitter<RoomEvents> {
   readonly id: string;
+  /** The first router (its RTP capabilities are announced to clients). */
   readonly router: types.Router;
+  readonly #primary: RoomRouter;
+  readonly #routers = new Map<number, RoomRouter>();
+  /** `${id}>${workerIndex}` → the pipe of a (data) producer into another router of the room. */
+  readonly #pipes = new Map<string, Promise<void>>();
+  readonly #consumerBudget: number;
+  readonly #allocateRouter: RoomOptions['allocateRouter'];
+  #allocating: Promise<RoomRouter | undefined> | undefined;
   readonly createdAt = Date.now();
   readonly #peers = new Map<string, Peer>();
   readonly #maxParticipants: number;
@@ -51,16 +71,71 @@ export class Room extends EventEmitter<RoomEvents> {
   private constructor(options: RoomOptions) {
     super();
     this.id = options.id;
-    this.router = options.router;
+    this.#primary = options.router;
+    this.router = options.router.router;
+    this.#routers.set(options.router.workerIndex, options.router);
+    this.#consumerBudget = options.consumerBudget ?? 500;
+    this.#allocateRouter = options.allocateRouter;
     this.#maxParticipants = options.maxParticipants;
     this.#logger = options.logger;
     this.router.on('workerclose', () => this.close('worker_died'));
   }
 
+  /** Every router the room spans, by worker index. */
+  get routers(): ReadonlyMap<number, RoomRouter> {
+    return this.#routers;
+  }
+
+  /** Consumers per worker index (where each peer receives). */
+  consumersPerWorker(): Map<number, number> {
+    const counts = new Map<number, number>([...this.#routers.keys()].map((i) => [i, 0]));
+    for (const peer of this.#peers.values()) counts.set(peer.workerIndex, (counts.get(peer.workerIndex) ?? 0) + peer.consumers.size);
+    return counts;
+  }
+
+  /**
+   * The router a new participant uses: the least-loaded one of the room while under the consumer
+   * budget, else a new router on another worker, joined to the others with pipeToRouter.
+   */
+  async #chooseRouter(): Promise<RoomRouter> {
+    const counts = this.consumersPerWorker();
+    let best = this.#primary;
+    for (const entry of this.#routers.values()) if ((counts.get(entry.workerIndex) ?? 0) < (counts.get(best.workerIndex) ?? 0)) best = entry;
+    if ((counts.get(best.workerIndex) ?? 0) < this.#consumerBudget || !this.#allocateRouter) return best;
+    this.#allocating ??= this.#allocateRouter(new Set(this.#routers.keys())).finally(() => (this.#allocating = undefined));
+    const added = await this.#allocating;
+    if (!added || this.#closed) {
+      if (added && this.#closed) added.router.close();
+      return best;
+    }
+    if (!this.#routers.has(added.workerIndex)) {
+      this.#routers.set(added.workerIndex, added);
+      added.router.on('workerclose', () => this.close('worker_died'));
+      this.#logger.info({ workerIndex: added.workerIndex, routers: this.#routers.size }, 'room outgrew its consumer budget: added a router on another worker');
+    }
+    return this.#routers.get(added.workerIndex) ?? best;
+  }
+
+  /** Makes producer (or data producer) `id`, living on worker `from`, available on worker `to`. */
+  #pipe(kind: 'producer' | 'dataProducer', id: string, from: number, to: number): Promise<void> {
+    if (from === to) return Promise.resolve();
+    const key = `${id}>${to}`;
+    let pending = this.#pipes.get(key);
+    if (!pending) {
+      const source = this.#routers.get(from)?.router;
+      const target = this.#routers.get(to)?.router;
+      if (!source || !target) return Promise.reject(new MediaServerError('INTERNAL', 'router of the room is gone'));
+      pending = source.pipeToRouter(kind === 'producer' ? { producerId: id, router: target } : { dataProducerId: id, router: target }).then(() => undefined);
+      this.#pipes.set(key, pending);
+      pending.catch(() => this.#pipes.delete(key));
+    }
+    return pending;
+  }
+
   /** Creates the room with its active-speaker and audio-level observers. */
   static async create(options: RoomOptions): Promise<Room> {
     const room = new Room(options);
-    room.#speakers = await SpeakerObservers.create(options.router, {
+    room.#speakers = await SpeakerObservers.create(options.router.router, {
       intervalMs: options.audioLevelIntervalMs ?? 800,
       onActiveSpeaker: (peerId) => room.#broadcast((p) => p.notify('activeSpeaker', { participantId: peerId })),
       onLevels: (levels) => room.#broadcast((p) => p.notify('audioLevels', { levels })),
@@ -94,13 +169,20 @@ export class Room extends EventEmitter<RoomEvents> {
     return peer;
   }
 
-  /** Registers a connected (not yet joined) peer. */
-  addPeer(peer: Peer): void {
+  /** Registers a connected (not yet joined) peer and picks the router it will use. */
+  async addPeer(peer: Peer): Promise<void> {
     if (this.#closed) throw new MediaServerError('INVALID_STATE', 'room is closed');
     if (this.#peers.size >= this.#maxParticipants) {
       throw new MediaServerError('ROOM_FULL', `room is full (${this.#maxParticipants} participants)`);
     }
     this.#peers.set(peer.id, peer);
+    try {
+      const { workerIndex, webRtcServer } = await this.#chooseRouter();
+      peer.assignWorker(workerIndex, webRtcServer);
+    } catch (error) {
+      this.#peers.delete(peer.id);
+      throw error;
+    }
   }
 
   /** Marks the peer joined: tells the others, and subscribes it to everything already published. */
@@ -123,16 +205,17 @@ export class Room extends EventEmitter<RoomEvents> {
     for (const peer of this.joinedPeers()) send(peer);
   }
 
-  async createTransport(peer: Peer, webRtcServer: types.WebRtcServer, direction: 'send' | 'recv', enableSctp: boolean): Promise<types.WebRtcTransport> {
-    const transport = await this.router.createWebRtcTransport({
-      webRtcServer,
+  async createTransport(peer: Peer, direction: 'send' | 'recv', enableSctp: boolean): Promise<types.WebRtcTransport> {
+    const entry = this.#routers.get(peer.workerIndex) ?? this.#primary;
+    const transport = await entry.router.createWebRtcTransport({
+      webRtcServer: peer.webRtcServer ?? entry.webRtcServer,
       enableUdp: true,
       enableTcp: true,
       preferUdp: true,
       enableSctp,
       numSctpStreams: { OS: 1024, MIS: 1024 },
       initialAvailableOutgoingBitrate: 1_000_000,
-      appData: { peerId: peer.id, direction },
+      appData: { peerId: peer.id, direction, workerIndex: entry.workerIndex },
     });
     peer.transports.set(transport.id, transport);
     transport.on('dtlsstatechange', (state) => {
@@ -147,11 +230,12 @@ export class Room extends EventEmitter<RoomEvents> {
   async produce(peer: Peer, options: { transportId: string; kind: types.MediaKind; rtpParameters: types.RtpParameters; source: ProducerAppData['source']; paused: boolean }): Promise<types.Producer<ProducerAppData>> {
     const transport = peer.transport(options.transportId);
     if (transport.appData.direction !== 'send') throw MediaServerError.badRequest('produce needs the send transport');
+    const workerIndex = this.#workerOf(transport);
     const producer = await transport.produce<ProducerAppData>({
       kind: options.kind,
       rtpParameters: options.rtpParameters,
       paused: options.paused,
-      appData: { peerId: peer.id, source: options.source },
+      appData: { peerId: peer.id, source: options.source, workerIndex },
     });
     peer.producers.set(producer.id, producer);
     producer.observer.on('close', () => {
@@ -163,7 +247,11 @@ export class Room extends EventEmitter<RoomEvents> {
       peer.notify('producerScore', { producerId: producer.id, score });
     });
     this.#logger.info({ peerId: peer.id, producerId: producer.id, kind: producer.kind, source: options.source }, 'producer created');
-    if (producer.kind === 'audio' && options.source === 'microphone') await this.#speakers?.add(producer);
+    if (producer.kind === 'audio' && options.source === 'microphone') {
+      // The observers live on the first router; a producer elsewhere is piped there first.
+      await this.#pipe('producer', producer.id, workerIndex, this.#primary.workerIndex);
+      await this.#speakers?.add(producer);
+    }
     this.emit('trackpublished', peer, producer);
     for (const other of this.joinedPeers(peer)) {
       if (other.grants.canSubscribe) await this.#consume(other, peer, producer);
@@ -178,7 +266,7 @@ export class Room extends EventEmitter<RoomEvents> {
       sctpStreamParameters: options.sctpStreamParameters,
       label: options.label,
       protocol: options.protocol,
-      appData: { peerId: peer.id },
+      appData: { peerId: peer.id, workerIndex: this.#workerOf(transport) },
     });
     peer.dataProducers.set(dataProducer.id, dataProducer);
     dataProducer.observer.on('close', () => peer.dataProducers.delete(dataProducer.id));
@@ -202,7 +290,14 @@ export class Room extends EventEmitter<RoomEvents> {
     const transport = peer.recvTransport();
     const rtpCapabilities = peer.rtpCapabilities;
     if (!transport || !rtpCapabilities) return;
-    if (!this.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
+    const target = this.#workerOf(transport);
+    try {
+      await this.#pipe('producer', producer.id, producer.appData.workerIndex ?? this.#primary.workerIndex, target);
+    } catch (error) {
+      this.#logger.warn({ err: error, peerId: peer.id, producerId: producer.id }, 'could not pipe a producer to the subscriber\'s router');
+      return;
+    }
+    if (!this.#routers.get(target)?.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
       this.#logger.warn({ peerId: peer.id, producerId: producer.id }, 'peer cannot consume producer (codecs)');
       return;
     }
@@ -245,6 +340,8 @@ export class Room extends EventEmitter<RoomEvents> {
     if (!transport?.sctpParameters) return;
     let dataConsumer: types.DataConsumer;
     try {
+      const from = (dataProducer.appData as { workerIndex?: number }).workerIndex ?? this.#primary.workerIndex;
+      await this.#pipe('dataProducer', dataProducer.id, from, this.#workerOf(transport));
       dataConsumer = await transport.consumeData({ dataProducerId: dataProducer.id, appData: { peerId: peer.id } });
     } catch (error) {
       this.#logger.warn({ err: error, peerId: peer.id, dataProducerId: dataProducer.id }, 'consumeData failed');
@@ -260,6 +357,12 @@ export class Room extends EventEmitter<RoomEvents> {
       label: dataConsumer.label,
       protocol: dataConsumer.protocol,
     });
+  }
+
+  /** The worker index of a transport's router (transports made elsewhere, e.g. load-test ones, are on the first). */
+  #workerOf(transport: types.Transport): number {
+    const index = (transport.appData as { workerIndex?: unknown }).workerIndex;
+    return typeof index === 'number' ? index : this.#primary.workerIndex;
   }
 
   /** Removes a peer for good and tells the others why. */
@@ -284,7 +387,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.#closed = true;
     for (const peer of this.#peers.values()) peer.close();
     this.#peers.clear();
-    this.router.close();
+    for (const { router } of this.#routers.values()) router.close();
     this.emit('close', reason);
   }
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from './logger.js';
 import { mediaCodecs } from './codecs.js';
-import { Room } from './Room.js';
+import { Room, type RoomRouter } from './Room.js';
 import type { PooledWorker, WorkerPool } from './WorkerPool.js';
 
 export interface RoomManagerOptions {
@@ -11,6 +11,8 @@ export interface RoomManagerOptions {
   emptyRoomGraceMs: number;
   /** A room closes this long after it was created, ms (MAX_CALL_DURATION). */
   maxRoomDurationMs: number;
+  /** Consumers a room serves from one worker before new participants go to a router on another. */
+  consumerBudgetPerWorker?: number;
   logger: Logger;
 }
 
@@ -74,7 +76,14 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
     }
     let room: Room;
     try {
-      room = await Room.create({ id: roomId, router, maxParticipants: maxParticipantsPerRoom, logger: logger.child({ component: 'Room', roomId }) });
+      room = await Room.create({
+        id: roomId,
+        router: { workerIndex: worker.index, router, webRtcServer: worker.webRtcServer },
+        maxParticipants: maxParticipantsPerRoom,
+        ...(this.#options.consumerBudgetPerWorker === undefined ? {} : { consumerBudget: this.#options.consumerBudgetPerWorker }),
+        allocateRouter: (used) => this.#allocateRouter(roomId, used),
+        logger: logger.child({ component: 'Room', roomId }),
+      });
     } catch (error) {
       router.close();
       worker.routers--;
@@ -99,6 +108,23 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
     logger.info({ roomId, workerIndex: worker.index }, 'room created');
     this.emit('roomcreated', room);
     return entry;
+  }
+
+  /** Another router for a room that outgrew a worker: on the least-loaded worker it does not use yet. */
+  async #allocateRouter(roomId: string, used: ReadonlySet<number>): Promise<RoomRouter | undefined> {
+    const candidates = this.#options.pool.workers.filter((w) => !w.worker.closed && !used.has(w.index));
+    if (candidates.length === 0) return undefined;
+    const worker = candidates.reduce((best, w) => (w.routers < best.routers ? w : best));
+    worker.routers++;
+    try {
+      const router = await worker.worker.createRouter({ mediaCodecs, appData: { roomId } });
+      router.observer.once('close', () => worker.routers--);
+      return { workerIndex: worker.index, router, webRtcServer: worker.webRtcServer };
+    } catch (error) {
+      worker.routers--;
+      this.#options.logger.warn({ err: error, roomId, workerIndex: worker.index }, 'could not add a router for a growing room');
+      return undefined;
+    }
   }
 
   /** Call after a peer joins so a pending empty-room close is cancelled. */

@@ -19,6 +19,8 @@ const ConfigSchema = z.object({
   /** Secret for service requests (room stats) from the API and tests. */
   serviceSecret: z.string().min(16).optional(),
   maxParticipantsPerRoom: z.coerce.number().int().min(2).default(50),
+  /** Consumers one worker serves for a room before new participants go to another worker (pipeToRouter). */
+  consumersPerWorker: z.coerce.number().int().min(1).default(500),
   /** A call ends this many seconds after its room was created (MAX_CALL_DURATION). */
   maxCallDurationSec: z.coerce.number().int().min(1).default(3600),
   /** An empty room stays open this long for someone to come back, ms. */
@@ -57,6 +59,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): MediaServer
     roomTokenSecret: pick('ROOM_TOKEN_SECRET') as string,
     serviceSecret: pick('MEDIA_SERVICE_SECRET'),
     maxParticipantsPerRoom: pick('MAX_PARTICIPANTS_PER_ROOM') as unknown as number,
+    consumersPerWorker: pick('MEDIA_CONSUMERS_PER_WORKER') as unknown as number,
     maxCallDurationSec: pick('MAX_CALL_DURATION') as unknown as number,
     emptyRoomGraceMs: pick('MEDIA_EMPTY_ROOM_GRACE_MS') as unknown as number,
     resumeGraceMs: pick('MEDIA_RESUME_GRACE_MS') as unknown as number,

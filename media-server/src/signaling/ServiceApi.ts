@@ -59,6 +59,8 @@ export class ServiceApi {
           workerPid: worker.worker.pid,
           participants: room.joinedPeers().length,
           consumers: room.consumerCount,
+          /** Every worker the room spans (pipeToRouter) with the consumers it serves. */
+          workers: [...room.consumersPerWorker()].map(([index, consumers]) => ({ index, consumers })),
         })),
       });
     }

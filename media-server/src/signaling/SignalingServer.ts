@@ -148,7 +148,7 @@ export class SignalingServer {
         previousSession?.close(CloseCode.Replaced, 'REPLACED');
         room.removePeer(previous, 'replaced');
       }
-      room.addPeer(session.peer);
+      await room.addPeer(session.peer);
       rooms.touch(room.id);
     } catch (error) {
       const code = error instanceof MediaServerError ? error.code : 'INTERNAL';

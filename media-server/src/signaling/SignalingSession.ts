@@ -235,7 +235,7 @@ export class SignalingSession {
         if (direction === 'send' && !peer.grants.canPublish && !peer.grants.canPublishData) {
           throw MediaServerError.forbidden('this token may not publish');
         }
-        const transport = await room.createTransport(peer, this.#worker.webRtcServer, direction, sctpCapabilities !== undefined);
+        const transport = await room.createTransport(peer, direction, sctpCapabilities !== undefined);
         return {
           id: transport.id,
           iceParameters: transport.iceParameters as unknown as Record<string, never>,
