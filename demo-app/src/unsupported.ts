@@ -1,7 +1,7 @@
 // The page a browser that cannot make calls gets instead of a blank call screen: what is missing,
 // which browsers to use, and (where getUserMedia exists without WebRTC) a working camera preview
 // and microphone level, so a patient can still check their devices and knows what to change.
-import { SUPPORTED_BROWSERS_HINT, type BrowserSupport } from '@telemed/sdk';
+import { checkDevices, SUPPORTED_BROWSERS_HINT, TelemedError, type BrowserSupport, type DeviceCheck } from '@telemed/sdk';
 
 /** Replaces `root`'s content with the explanation and, when possible, a device check. */
 export function showUnsupportedBrowser(root: HTMLElement, support: BrowserSupport): void {
@@ -19,25 +19,22 @@ export function showUnsupportedBrowser(root: HTMLElement, support: BrowserSuppor
   if (support.devices) void deviceCheck(section);
 }
 
+/** The SDK's pre-call check (it needs getUserMedia, not WebRTC): camera preview and mic level. */
 async function deviceCheck(section: HTMLElement): Promise<void> {
   const note = document.createElement('p');
   note.id = 'device-check';
   note.textContent = 'Checking your camera and microphone…';
   section.append(note);
-  let stream: MediaStream;
+  let check: DeviceCheck;
   try {
-    stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+    check = await checkDevices();
   } catch (error) {
-    note.textContent = `Your camera or microphone could not be opened here either (${error instanceof Error ? error.name : String(error)}).`;
+    note.textContent = `Your camera or microphone could not be opened here either (${error instanceof TelemedError ? error.message : String(error)}).`;
     return;
   }
   const video = document.createElement('video');
   video.id = 'camera-preview';
-  video.muted = true;
-  video.autoplay = true;
-  video.playsInline = true;
   video.setAttribute('aria-label', 'Your camera preview');
-  video.srcObject = stream;
   const meter = document.createElement('meter');
   meter.id = 'mic-level';
   meter.min = 0;
@@ -45,21 +42,9 @@ async function deviceCheck(section: HTMLElement): Promise<void> {
   meter.setAttribute('aria-label', 'Microphone level');
   note.textContent = 'Your camera and microphone work in this browser; only calls need another one.';
   section.append(video, meter);
-  void video.play().catch(() => undefined);
-  watchLevel(stream, meter);
-}
-
-function watchLevel(stream: MediaStream, meter: HTMLMeterElement): void {
-  if (stream.getAudioTracks().length === 0 || typeof AudioContext !== 'function') return;
-  const context = new AudioContext();
-  const analyser = context.createAnalyser();
-  context.createMediaStreamSource(stream).connect(analyser);
-  const samples = new Float32Array(analyser.fftSize);
+  check.attachPreview(video);
   const tick = (): void => {
-    analyser.getFloatTimeDomainData(samples);
-    let peak = 0;
-    for (const sample of samples) peak = Math.max(peak, Math.abs(sample));
-    meter.value = peak;
+    meter.value = check.micLevel();
     requestAnimationFrame(tick);
   };
   tick();
