@@ -62,3 +62,52 @@ export class CpuMeter {
     return this.#pids.map((pid, i) => (cpuSeconds(pid) - (this.#start[i] ?? 0)) / seconds);
   }
 }
+
+/**
+ * The kernel's count of UDP datagrams dropped because a socket's receive buffer was full (all
+ * processes: /proc/net/snmp RcvbufErrors). Loss that matches it happened in the kernel, while the
+ * receiving process (an SFU or bot worker) was waiting for a CPU.
+ */
+export function udpReceiveBufferErrors(): number {
+  try {
+    const lines = fs.readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+    const names = lines[0]?.split(/\s+/) ?? [];
+    const values = lines[1]?.split(/\s+/) ?? [];
+    return Number(values[names.indexOf('RcvbufErrors')] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** UDP datagrams dropped at the sockets each of `pids` holds (/proc/net/udp `drops`, by socket inode). */
+export function udpSocketDrops(pids: number[]): number[] {
+  const dropsByInode = new Map<string, number>();
+  try {
+    for (const line of fs.readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length >= 13) dropsByInode.set(cols[9] ?? '', Number(cols[12]));
+    }
+  } catch {
+    return pids.map(() => 0);
+  }
+  return pids.map((pid) => {
+    let drops = 0;
+    try {
+      for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+        const match = /^socket:\[(\d+)\]$/.exec(safeReadlink(`/proc/${pid}/fd/${fd}`));
+        if (match) drops += dropsByInode.get(match[1] ?? '') ?? 0;
+      }
+    } catch {
+      // the process is gone
+    }
+    return drops;
+  });
+}
+
+function safeReadlink(file: string): string {
+  try {
+    return fs.readlinkSync(file);
+  } catch {
+    return '';
+  }
+}

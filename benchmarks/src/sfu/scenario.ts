@@ -1,6 +1,6 @@
 // One load point: bots join, media flows, and a measured window counts what was sent and what
 // arrived, with the SFU workers' CPU and memory over the same window.
-import { CpuMeter, rssBytes } from '../common/proc.js';
+import { CpuMeter, rssBytes, udpReceiveBufferErrors, udpSocketDrops } from '../common/proc.js';
 import { log } from '../common/results.js';
 import { round, waitFor } from '../common/stats.js';
 import { Bot, type BotCounts, type BotSide } from './bots.js';
@@ -42,6 +42,16 @@ export interface PointResult {
    */
   lossRatio: number;
   receiverReportedLost: number;
+  /**
+   * Loss the kernel's receive-buffer drops do not explain: max(0, expected - received - drops) /
+   * expected. Drops are counted machine-wide, so this is a lower bound of the SFU's own loss.
+   */
+  unexplainedLossRatio: number;
+  /** UDP datagrams the kernel dropped for full receive buffers during the window (machine-wide). */
+  udpRcvbufErrors: number;
+  /** Of those, datagrams dropped at the SFU workers' sockets (media from publishers) and at the bot worker's (media to subscribers). */
+  sfuSocketDrops: number;
+  botSocketDrops: number;
   /** CPU of the SFU's mediasoup workers, in cores (1 = one core busy), summed and per worker. */
   sfuWorkerCpu: number;
   sfuWorkerCpuEach: number[];
@@ -60,34 +70,40 @@ export function consumersOf(s: Scenario): number {
   return s.rooms * s.publishersPerRoom * perPublisher * 2;
 }
 
-/** Sends every publisher's frames on time: video at 30 fps, audio every 20 ms. */
+/**
+ * Sends every publisher's frames on time (video at 30 fps, audio every 20 ms), each publisher at its
+ * own phase within the frame interval, as independent browsers would: all publishers' frames at
+ * the same instant would make bursts no real room produces (and overflow UDP receive buffers).
+ */
 class Pacer {
-  readonly #publishers: Bot[];
+  readonly #publishers: { bot: Bot; phase: number; video: number; audio: number }[];
   #timer: NodeJS.Timeout | undefined;
   #startedAt = 0;
-  #videoFrames = 0;
-  #audioFrames = 0;
 
   constructor(publishers: Bot[]) {
-    this.#publishers = publishers;
+    this.#publishers = publishers.map((bot, i) => ({ bot, phase: i / Math.max(1, publishers.length), video: 0, audio: 0 }));
   }
 
   start(): void {
     this.#startedAt = performance.now();
-    this.#videoFrames = 0;
-    this.#audioFrames = 0;
-    this.#timer = setInterval(() => this.#tick(), 4);
+    for (const p of this.#publishers) {
+      p.video = 0;
+      p.audio = 0;
+    }
+    this.#timer = setInterval(() => this.#tick(), 2);
   }
 
   #tick(): void {
     const elapsed = performance.now() - this.#startedAt;
-    while (this.#videoFrames < Math.floor(elapsed / (1000 / 30)) + 1) {
-      for (const bot of this.#publishers) bot.sendVideoFrame();
-      this.#videoFrames++;
-    }
-    while (this.#audioFrames < Math.floor(elapsed / 20) + 1) {
-      for (const bot of this.#publishers) bot.sendAudioFrame();
-      this.#audioFrames++;
+    for (const p of this.#publishers) {
+      while (p.video <= (elapsed - p.phase * VIDEO_FRAME_MS) / VIDEO_FRAME_MS) {
+        p.bot.sendVideoFrame();
+        p.video++;
+      }
+      while (p.audio <= (elapsed - p.phase * AUDIO_FRAME_MS) / AUDIO_FRAME_MS) {
+        p.bot.sendAudioFrame();
+        p.audio++;
+      }
     }
   }
 
@@ -95,6 +111,9 @@ class Pacer {
     clearInterval(this.#timer);
   }
 }
+
+const VIDEO_FRAME_MS = 1000 / 30;
+const AUDIO_FRAME_MS = 20;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -169,12 +188,16 @@ export async function runPoint(options: {
     const workerPids = target.workerPids();
     const controlPids = target.controlPids();
     const meter = new CpuMeter([...workerPids, ...controlPids, side.worker.pid, process.pid]);
+    const rcvbufErrorsBefore = udpReceiveBufferErrors();
+    const socketDropsBefore = udpSocketDrops([...workerPids, side.worker.pid]);
     meter.start();
     pacer.start();
     await sleep(durationMs);
     pacer.stop();
     const cpu = meter.stop();
     const after = await settledCounts(bots);
+    const rcvbufErrors = udpReceiveBufferErrors() - rcvbufErrorsBefore;
+    const socketDrops = udpSocketDrops([...workerPids, side.worker.pid]).map((d, i) => d - (socketDropsBefore[i] ?? 0));
 
     let sent = 0;
     let expected = 0;
@@ -209,6 +232,10 @@ export async function runPoint(options: {
       deliveredRatio: round(expected > 0 ? received / expected : 0, 4),
       lossRatio: round(expected > 0 ? Math.max(0, expected - received) / expected : 0, 5),
       receiverReportedLost: lost,
+      unexplainedLossRatio: round(expected > 0 ? Math.max(0, expected - received - rcvbufErrors) / expected : 0, 5),
+      udpRcvbufErrors: rcvbufErrors,
+      sfuSocketDrops: socketDrops.slice(0, workerPids.length).reduce((a, b) => a + b, 0),
+      botSocketDrops: socketDrops[socketDrops.length - 1] ?? 0,
       sfuWorkerCpu: round(sfuCpu, 3),
       sfuWorkerCpuEach: sfuCpuEach.map((c) => round(c, 3)),
       outPpsPerWorkerCore: Math.round(sfuCpu > 0 ? outPps / sfuCpu : 0),
@@ -218,7 +245,7 @@ export async function runPoint(options: {
       sfuWorkerRssMiB: round(workerPids.reduce((n, pid) => n + rssBytes(pid), 0) / 2 ** 20, 1),
       controlRssMiB: round(controlPids.reduce((n, pid) => n + rssBytes(pid), 0) / 2 ** 20, 1),
     };
-    log(`  ${target.name} ${scenario.id}: out ${result.outPps} pkt/s, delivered ${result.deliveredRatio}, loss ${result.lossRatio}, SFU workers ${result.sfuWorkerCpu} cores → ${result.outPpsPerWorkerCore} pkt/s per core`);
+    log(`  ${target.name} ${scenario.id}: out ${result.outPps} pkt/s, delivered ${result.deliveredRatio}, loss ${result.lossRatio} (kernel UDP buffer drops ${rcvbufErrors}: SFU sockets ${result.sfuSocketDrops}, bot sockets ${result.botSocketDrops}), SFU workers ${result.sfuWorkerCpu} cores → ${result.outPpsPerWorkerCore} pkt/s per core`);
     return result;
   } finally {
     await inBatches(bots, 16, (b) => b.close());
