@@ -48,8 +48,11 @@ interface PageHandle {
   states: string[];
   /** performance.now() when Join started, when connected, and when the first remote video frame was shown. */
   timing: { joinStartedAt?: number; connectedAt?: number; firstFrameAt?: number };
+  /** Identity of the current dominant speaker, and how many non-silent audio-level updates arrived. */
+  activeSpeaker: string | undefined;
+  audioLevelUpdates: number;
 }
-const handle: PageHandle = { room: undefined, error: undefined, controlError: undefined, chat: [], states: [], timing: {} };
+const handle: PageHandle = { room: undefined, error: undefined, controlError: undefined, chat: [], states: [], timing: {}, activeSpeaker: undefined, audioLevelUpdates: 0 };
 (window as unknown as { telemed: PageHandle }).telemed = handle;
 
 function tile(id: string, label: string, local = false): HTMLElement {
@@ -111,6 +114,15 @@ async function join(): Promise<void> {
   current.on('trackUnsubscribed', (track) => track.detach().forEach((element) => element.remove()));
   current.on('participantLeft', (participant) => document.getElementById(`tile-${participant.sid}`)?.remove());
   current.on('reconnected', () => refreshLocalTiles(current));
+  current.on('activeSpeakerChanged', (speaker) => {
+    handle.activeSpeaker = speaker?.identity;
+    for (const element of document.querySelectorAll('.tile')) element.classList.toggle('speaking', (element as HTMLElement).dataset.participant === speaker?.name);
+  });
+  current.on('audioLevelsChanged', (levels) => void (levels.length > 0 && handle.audioLevelUpdates++));
+  current.on('connectionQualityChanged', (quality, participant) => {
+    const element = document.getElementById(`tile-${participant.sid}`);
+    if (element) element.dataset.quality = quality;
+  });
   current.on('disconnected', (error) => {
     status.textContent = error ? `Disconnected: ${error.message}` : 'Disconnected';
     grid.replaceChildren();

@@ -127,6 +127,28 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
     expect(await page('ann').evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.chat.length)).toBe(0);
   });
 
+  it('active speaker, audio levels and connection quality reach every page; the server keeps per-track stats', async () => {
+    for (const name of NAMES) {
+      const seen = await waitFor(`${name} told of a speaker, levels and everyone's quality`, () => page(name).evaluate(() => {
+        const handle = (window as unknown as { telemed: PageHandle & { activeSpeaker?: string; audioLevelUpdates: number } }).telemed;
+        const qualities = [...(handle.room.remoteParticipants.values() as Iterable<{ connectionQuality?: string }>)].map((p) => p.connectionQuality);
+        return handle.activeSpeaker && handle.audioLevelUpdates > 0 && qualities.length === 3 ? { speaker: handle.activeSpeaker, levels: handle.audioLevelUpdates, qualities } : undefined;
+      }), 20_000);
+      expect(NAMES).toContain(seen.speaker);
+      for (const quality of seen.qualities) expect(['excellent', 'good', 'poor']).toContain(quality);
+    }
+    const { samples } = await waitFor('periodic per-track samples', async () => {
+      const res = await fetch(`${platform.mediaHttpUrl}/rooms/${ROOM}/track-stats`, { headers: { authorization: `Bearer ${platform.secrets.serviceSecret}` } });
+      const body = (await res.json()) as { samples: { direction: string; kind: string; score: number; bitrateBps: number; packets: number; nackCount: number; pliCount: number; rttMs: number | null; spatialLayer: number | null }[] };
+      return body.samples.filter((s) => s.direction === 'out').length >= 24 && body.samples.filter((s) => s.direction === 'in').length >= 8 ? body : undefined;
+    }, 20_000);
+    const videoOut = samples.filter((s) => s.direction === 'out' && s.kind === 'video');
+    expect(videoOut.every((s) => s.packets > 0 && typeof s.nackCount === 'number' && typeof s.pliCount === 'number')).toBe(true);
+    // 320x240 cameras send one layer: the incoming streams report layer 0.
+    expect(samples.filter((s) => s.direction === 'in' && s.kind === 'video').map((s) => s.spatialLayer)).toEqual([0, 0, 0, 0]);
+    console.log(`[stats] ${samples.length} track samples; video out: rtt ${videoOut.map((s) => s.rttMs).join('/')} ms, score ${videoOut.map((s) => s.score).join('/')}`);
+  });
+
   it('ran without page or server errors', () => {
     for (const p of pages.values()) expect(p.errors).toEqual([]);
     expect(platform.serverErrors).toEqual([]);
