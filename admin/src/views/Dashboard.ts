@@ -38,7 +38,7 @@ export function Dashboard({ backend }: { backend: AdminBackend }) {
 
   return html`
     <main class="dashboard">
-      <${StatsCards} active=${active.data} today=${today.data} users=${users.data} />
+      <${StatsCards} active=${active.data} today=${today.data} />
       <div class="tabs" role="tablist" aria-label="Tables">
         ${TABS.map((t) => html`<button key=${t.id} type="button" role="tab" id=${`tab-${t.id}`} aria-selected=${tab === t.id ? 'true' : 'false'}
           aria-controls=${`panel-${t.id}`} tabindex=${tab === t.id ? 0 : -1} onClick=${() => setTab(t.id)}
@@ -64,14 +64,15 @@ function arrowTabs(e: KeyboardEvent, current: TabId, set: (t: TabId) => void): v
   document.getElementById(`tab-${tab.id}`)?.focus();
 }
 
-function StatsCards({ active, today, users }: { active: Call[] | undefined; today: Call[] | undefined; users: UserRow[] | undefined }) {
-  const online = users?.[0]?.presenceKnown === false ? 'n/a' : users?.filter((u) => u.presence && u.presence.status !== 'offline').length;
+function StatsCards({ active, today }: { active: Call[] | undefined; today: Call[] | undefined }) {
+  // People connected to a running call's media right now.
+  const online = active?.reduce((n, c) => n + c.participants.filter((p) => p.inRoom).length, 0);
   const scores = (today ?? []).map((c) => c.qualitySummary?.medianScore).filter((s): s is number => typeof s === 'number');
   const average = scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null;
   const failed = today?.filter((c) => c.status === 'missed' || c.status === 'declined').length;
   const cards: { id: string; label: string; value: string }[] = [
     { id: 'active', label: 'Active calls', value: active ? String(active.length) : '…' },
-    { id: 'online', label: 'Participants online', value: online === undefined ? '…' : String(online) },
+    { id: 'online', label: 'Participants in calls', value: online === undefined ? '…' : String(online) },
     { id: 'today', label: 'Calls today', value: today ? String(today.length) : '…' },
     { id: 'quality', label: 'Average quality (score)', value: today ? formatNumber(average) : '…' },
     { id: 'failed', label: 'Missed / declined today', value: failed === undefined ? '…' : String(failed) },
@@ -99,15 +100,17 @@ const USER_COLUMNS: Column<UserRow>[] = [
   { key: 'name', label: 'Name', render: (u) => u.displayName, sortValue: (u) => u.displayName },
   { key: 'email', label: 'Email', render: (u) => u.email, sortValue: (u) => u.email },
   { key: 'role', label: 'Role', render: (u) => u.role, sortValue: (u) => u.role },
-  { key: 'status', label: 'Status', render: (u) => html`<span class=${`dot presence-${u.presence?.status ?? 'offline'}`} aria-hidden="true"></span> ${u.presence?.status ?? 'offline'}`, sortValue: (u) => u.presence?.status ?? 'offline' },
+  { key: 'status', label: 'Status', render: (u) => (u.presenceKnown ? html`<span class=${`dot presence-${u.presence?.status ?? 'offline'}`} aria-hidden="true"></span> ${u.presence?.status ?? 'offline'}` : 'unknown'), sortValue: (u) => u.presence?.status ?? 'offline' },
   { key: 'seen', label: 'Last seen', render: (u) => formatDateTime(u.presence?.lastSeenAt ?? null), sortValue: (u) => u.presence?.lastSeenAt ?? '' },
 ];
 
 function OnlineUsers({ polled }: { polled: Polled<UserRow[]> }) {
   const [showAll, setShowAll] = useState(false);
-  const rows = (polled.data ?? []).filter((u) => showAll || (u.presence && u.presence.status !== 'offline'));
+  const known = polled.data?.[0]?.presenceKnown !== false;
+  const rows = (polled.data ?? []).filter((u) => showAll || !known || (u.presence && u.presence.status !== 'offline'));
   return html`<${Live} title="Online users" polled=${polled} actions=${html`
       <label class="inline"><input type="checkbox" checked=${showAll} onChange=${(e: Event) => setShowAll((e.target as HTMLInputElement).checked)} /> Show offline</label>`}>
+    ${!known && html`<p class="hint" role="note">This server does not give admins presence yet: every user is listed, status unknown.</p>`}
     <${DataTable} id="online-users" caption="Users" rows=${rows} columns=${USER_COLUMNS} rowKey=${(u: UserRow) => u.id} empty="Nobody is online." initialSort=${{ key: 'name', dir: 'asc' }} /><//>`;
 }
 

@@ -39,6 +39,7 @@ describe('the admin dashboard watching real calls in chromium', () => {
     // Polled every 3 s: the call shows up without a manual refresh.
     await waitForSelector(admin, `#active-calls [data-row="${callId}"]`, 10_000);
     await waitForText(admin, '[data-stat=active] .stat-value', /^1$/);
+    await waitForText(admin, '[data-stat=online] .stat-value', /^2$/);
     expect(await admin.text(`#active-calls [data-row="${callId}"]`)).toContain('Alice Patient');
     expect(await unlabelledControls(admin)).toEqual([]);
     const dashboard = await screenshots(admin, 'admin-dashboard');
