@@ -32,6 +32,7 @@ import { RouteRegistry } from './http/route.js';
 import { createLogger, type Logger } from './logger.js';
 import { registerMediaEventRoutes } from './media-events/media-events.controller.js';
 import { MessageService } from './message/message.service.js';
+import { NotificationService } from './notification/notification.service.js';
 import { Metrics } from './metrics/metrics.js';
 import { registerPresenceRoutes } from './presence/presence.controller.js';
 import { PresenceService } from './presence/presence.service.js';
@@ -50,6 +51,7 @@ export class App {
   #routes: RouteRegistry | undefined;
   #server: http.Server | undefined;
   #sweeper: NodeJS.Timeout | undefined;
+  #notifications: NotificationService | undefined;
   #sweeping = false;
 
   constructor(options: ApiOptions, logger?: Logger) {
@@ -83,7 +85,7 @@ export class App {
   async start(): Promise<void> {
     const { config, logger } = this;
     const encryptor = new Encryptor(config.encryptionKey);
-    const database = await openDatabase({ url: config.databaseUrl, dir: config.databaseDir, poolSize: config.databasePoolSize, logger: logger.child({ component: 'db' }) });
+    const database = await openDatabase({ url: config.databaseUrl, dir: config.databaseDir, poolSize: config.databasePoolSize, template: config.pgliteTemplate, logger: logger.child({ component: 'db' }) });
     this.#database = database;
     try {
       const applied = await migrateToLatest(database.db);
@@ -128,6 +130,8 @@ export class App {
     this.#server = server;
     this.#sweeper = setInterval(() => void this.#sweep(), Math.min(1000, Math.max(50, (config.callTimeoutSeconds * 1000) / 4)));
     this.#sweeper.unref();
+    this.#notifications = new NotificationService(db, config, logger.child({ component: 'notifications' }));
+    this.#notifications.start();
     logger.info({ host: config.host, port: this.port, mode: config.mode, database: database.kind, bus: config.redisUrl ? 'redis' : 'in-process' }, 'api listening');
   }
 
@@ -213,6 +217,8 @@ export class App {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
     while (this.#sweeping) await new Promise((resolve) => setTimeout(resolve, 10));
+    await this.#notifications?.close();
+    this.#notifications = undefined;
     this.#context = undefined;
     await this.#closeResources();
   }

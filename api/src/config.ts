@@ -18,6 +18,8 @@ const ConfigSchema = z.object({
   databaseUrl: z.string().optional(),
   databaseDir: z.string().default('./data/db'),
   databasePoolSize: z.coerce.number().int().min(1).max(100).default(10),
+  /** A PGlite data-directory dump to start from instead of an empty cluster (tests: skips initdb). */
+  pgliteTemplate: z.instanceof(Blob).optional(),
   /** Redis for realtime fan-out across API instances; an in-process bus when unset. */
   redisUrl: z.string().optional(),
   /** AES-256-GCM keys for data at rest: `id:base64[,id:base64...]`, the first one encrypts. */

@@ -6,6 +6,7 @@ import { ApiError } from '../http/errors.js';
 import type { AuthUser } from '../http/route.js';
 import { advancePointer, findMembers, touchConversation } from '../conversation/conversation.repository.js';
 import { assertMember } from '../conversation/conversation.service.js';
+import { releaseNotification } from '../notification/notification.repository.js';
 import { findMessage, findReceipts, insertMessageOnce, listMessages, upsertReceipts } from './message.repository.js';
 import type { MessageRow } from './message.table.js';
 
@@ -71,6 +72,8 @@ export class MessageService {
     const from = kind === 'read' ? readBefore : deliveredBefore;
     if (upTo <= from) return;
     await upsertReceipts(trx, conversationId, user.id, from, upTo, kind);
+    // Read: a later unread message may be e-mailed about again.
+    if (kind === 'read') await releaseNotification(trx, user.id, 'unread', conversationId);
     const members = await findMembers(trx, [conversationId]);
     outbox.add(members.map((m) => m.user_id), kind === 'read' ? 'message.read' : 'message.delivered', { conversationId, userId: user.id, upToMessageId: upTo });
   }

@@ -1,0 +1,89 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Kysely } from 'kysely';
+import type { ApiConfig } from '../config.js';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import { findStaleUnread } from '../message/message.repository.js';
+import { claimNotification, findEmail, findUnnotifiedMissedCalls, releaseNotification } from './notification.repository.js';
+
+type Kind = 'missed_call' | 'unread';
+
+// Only that something is waiting: no names, no message text, nothing about health.
+const MAILS: Record<Kind, { subject: string; text: (appUrl: string) => string }> = {
+  missed_call: { subject: 'Telemed: you missed a call', text: (url) => `You missed a call on Telemed.\n\nSign in to see it: ${url}\n` },
+  unread: { subject: 'Telemed: a message is waiting for you', text: (url) => `You have an unread message on Telemed.\n\nSign in to read it: ${url}\n` },
+};
+
+/**
+ * E-mails for missed calls and messages left unread longer than UNREAD_NOTIFY_DELAY, when SMTP is
+ * configured. A background loop (never a request) finds what is due, claims it in the database (so
+ * several API instances send it once), sends it, and gives the claim back when sending fails so
+ * the next round retries.
+ */
+export class NotificationService {
+  readonly #db: Kysely<Database>;
+  readonly #config: ApiConfig;
+  readonly #logger: Logger;
+  readonly #transport: Transporter | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+
+  constructor(db: Kysely<Database>, config: ApiConfig, logger: Logger) {
+    this.#db = db;
+    this.#config = config;
+    this.#logger = logger;
+    this.#transport = config.smtpHost
+      ? nodemailer.createTransport({
+          host: config.smtpHost,
+          port: config.smtpPort,
+          secure: config.smtpSecure,
+          ...(config.smtpUser ? { auth: { user: config.smtpUser, pass: config.smtpPassword ?? '' } } : {}),
+          connectionTimeout: 10_000,
+          socketTimeout: 20_000,
+        })
+      : undefined;
+  }
+
+  get enabled(): boolean {
+    return this.#transport !== undefined;
+  }
+
+  start(): void {
+    if (!this.#transport || this.#timer) return;
+    this.#timer = setInterval(() => {
+      this.#running ??= this.runOnce()
+        .catch((err: unknown) => this.#logger.warn({ err }, 'notification round failed'))
+        .finally(() => (this.#running = undefined));
+    }, this.#config.notifyIntervalSeconds * 1000);
+    this.#timer.unref();
+  }
+
+  /** One round: every due notification, each sent at most once. */
+  async runOnce(): Promise<void> {
+    if (!this.#transport) return;
+    for (const due of await findUnnotifiedMissedCalls(this.#db, 50)) await this.#deliver(due.user_id, due.email, 'missed_call', due.call_id);
+    const olderThan = new Date(Date.now() - this.#config.unreadNotifyDelaySeconds * 1000);
+    for (const due of await findStaleUnread(this.#db, olderThan, 50)) {
+      const email = await findEmail(this.#db, due.user_id);
+      if (email) await this.#deliver(due.user_id, email, 'unread', due.conversation_id);
+    }
+  }
+
+  async #deliver(userId: string, to: string, kind: Kind, refId: string): Promise<void> {
+    if (!(await claimNotification(this.#db, userId, kind, refId))) return;
+    try {
+      await this.#transport!.sendMail({ from: this.#config.smtpFrom, to, subject: MAILS[kind].subject, text: MAILS[kind].text(this.#config.appBaseUrl) });
+      this.#logger.info({ userId, kind }, 'notification sent');
+    } catch (err) {
+      await releaseNotification(this.#db, userId, kind, refId);
+      this.#logger.warn({ err: err instanceof Error ? err.message : String(err), userId, kind }, 'notification failed; will retry');
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+    this.#transport?.close();
+  }
+}

@@ -1,0 +1,99 @@
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SMTPServer } from 'smtp-server';
+import type { Call, Conversation, Page, Session } from '@telemed/sdk';
+import { client, login, startTestApp, waitFor, type DemoUser, type TestApp } from '../testing/test-app.js';
+
+interface Mail {
+  to: string[];
+  raw: string;
+}
+
+/** A real SMTP server on a free port that refuses its first `failFirst` messages. */
+async function startSmtp(failFirst: number): Promise<{ server: SMTPServer; port: number; mails: Mail[]; refused: () => number }> {
+  const mails: Mail[] = [];
+  let refused = 0;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        if (refused < failFirst) {
+          refused++;
+          const error = Object.assign(new Error('try again later'), { responseCode: 451 });
+          callback(error);
+          return;
+        }
+        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.server.address() as AddressInfo).port, mails, refused: () => refused };
+}
+
+describe('e-mail notifications', () => {
+  let t: TestApp;
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  const s = {} as Record<DemoUser, Session>;
+  const as = (who: DemoUser) => client(t.url, s[who].accessToken);
+
+  beforeAll(async () => {
+    smtp = await startSmtp(1);
+    t = await startTestApp('postgres', { smtpHost: '127.0.0.1', smtpPort: smtp.port, callTimeoutSeconds: 0.3, unreadNotifyDelaySeconds: 0.5, notifyIntervalSeconds: 0.1 });
+    for (const who of ['alice', 'drgrey', 'drhouse', 'carol'] as const) s[who] = await login(t.url, who);
+    // The seeded conversations hold old unread messages: read them all so only this test's count.
+    for (const who of ['alice', 'drgrey', 'drhouse'] as const) {
+      for (const c of (await as(who).get<Page<Conversation>>('/api/conversations')).body.items) {
+        const latest = await as(who).get<Page<{ id: number }>>(`/api/conversations/${c.id}/messages?limit=1`);
+        if (latest.body.items[0]) await as(who).post(`/api/conversations/${c.id}/read`, { upToMessageId: latest.body.items[0].id });
+      }
+    }
+  });
+  afterAll(async () => {
+    await t?.close();
+    await new Promise<void>((resolve) => smtp?.server.close(() => resolve()));
+  });
+
+  it('mails a missed call and a message left unread, retrying a refused delivery, with no content in the mail', async () => {
+    const start = smtp.mails.length;
+    const call = (await as('drhouse').post<Call>('/api/calls', { type: 'video', inviteeIds: [s.carol.user.id] })).body;
+    expect(call.status).toBe('ringing');
+    const conversation = (await as('alice').get<Page<Conversation>>('/api/conversations')).body.items.find((c) => c.members.some((m) => m.userId === s.drgrey.user.id))!;
+    const secret = 'my-secret-symptom-text';
+    await as('alice').post(`/api/conversations/${conversation.id}/messages`, { clientId: crypto.randomUUID(), body: secret });
+
+    const missed = await waitFor(() => smtp.mails.slice(start).find((m) => m.to.includes('carol@patients.demo')), 10_000, 'the missed-call mail');
+    expect(missed.raw).toContain('Subject: Telemed: you missed a call');
+    const unread = await waitFor(() => smtp.mails.slice(start).find((m) => m.to.includes('grey@doctors.demo')), 10_000, 'the unread-message mail');
+    expect(unread.raw).toContain('Subject: Telemed: a message is waiting for you');
+    expect(smtp.refused()).toBe(1); // the first attempt was refused and retried
+    for (const mail of smtp.mails) {
+      expect(mail.raw).not.toContain(secret);
+      expect(mail.raw).not.toContain('House');
+    }
+    // each is sent once, however many rounds run
+    const before = smtp.mails.length;
+    await new Promise((resolve) => setTimeout(resolve, 500)); // several notification rounds (every 100 ms)
+    expect(smtp.mails.length).toBe(before);
+    expect(smtp.mails.slice(start).filter((m) => m.to.includes('alice@patients.demo'))).toEqual([]); // the sender is not told about her own message
+  });
+
+  it('sends nothing when SMTP is not configured', async () => {
+    const quiet = await startTestApp('pglite', { callTimeoutSeconds: 0.3, unreadNotifyDelaySeconds: 0.1, notifyIntervalSeconds: 0.05 });
+    try {
+      const house = await login(quiet.url, 'drhouse');
+      const carol = await login(quiet.url, 'carol');
+      const call = (await client(quiet.url, house.accessToken).post<Call>('/api/calls', { type: 'voice', inviteeIds: [carol.user.id] })).body;
+      await waitFor(async () => ((await client(quiet.url, house.accessToken).get<Call>(`/api/calls/${call.id}`)).body.status === 'missed' ? true : undefined), 5000, 'missed');
+      await new Promise((resolve) => setTimeout(resolve, 300)); // several would-be notification rounds
+      expect(await quiet.app.db.selectFrom('notifications_sent').selectAll().execute()).toEqual([]);
+    } finally {
+      await quiet.close();
+    }
+  }, 60_000);
+});
