@@ -9,14 +9,15 @@ import type { RoomGrants, ServerMessage, ServerNotifications, SignalingMethod, S
 import { MediaServer } from '../MediaServer.js';
 
 const SECRET = 'load-test-test-secret-0123456789';
+const SERVICE_SECRET = 'load-test-service-secret-0123456789';
 const ROOM = 'load-test-room';
 let server: MediaServer;
 let botWorker: types.Worker;
 let botRouter: types.Router;
 
-const token = (identity: string, grants: Partial<RoomGrants>): string =>
+const token = (identity: string, grants: Partial<RoomGrants>, room = ROOM): string =>
   jwt.sign(
-    { room: ROOM, grants: { canPublish: true, canSubscribe: true, canPublishData: false, roomAdmin: false, ...grants } },
+    { room, grants: { canPublish: true, canSubscribe: true, canPublishData: false, roomAdmin: false, ...grants } },
     SECRET,
     { subject: identity, issuer: 'telemed-api', audience: 'telemed-media', expiresIn: 60 },
   );
@@ -35,8 +36,8 @@ class Client {
     this.#socket = socket;
   }
 
-  static async connect(identity: string, grants: Partial<RoomGrants>): Promise<Client> {
-    const client = new Client(new WebSocket(`ws://127.0.0.1:${server.port}/rtc?token=${token(identity, grants)}`));
+  static async connect(identity: string, grants: Partial<RoomGrants>, port = server.port, room = ROOM): Promise<Client> {
+    const client = new Client(new WebSocket(`ws://127.0.0.1:${port}/rtc?token=${token(identity, grants, room)}`));
     await new Promise<void>((resolve, reject) => {
       client.#socket.on('error', reject);
       client.#socket.on('message', (raw) => {
@@ -140,40 +141,72 @@ describe('load-test signaling path', () => {
   });
 
   it('carries synthetic VP8 from a publisher bot to a subscriber bot over SRTP', async () => {
-    const publisher = await Client.connect('bot-pub', { loadTest: true });
-    const subscriber = await Client.connect('bot-sub', { loadTest: true });
-    const sfuCaps = publisher.welcome.routerRtpCapabilities as unknown as types.RtpCapabilities;
-    const caps = (from: types.RtpCapabilities): types.RtpCapabilities => ({
-      codecs: (from.codecs ?? []).filter((c) => c.mimeType === 'video/VP8').map((c) => ({ ...c, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] })),
-      headerExtensions: [],
+    const received = await carryVp8(server.port, 'one-worker', 1);
+    console.log(`load-test path: VP8 packets decrypted at the subscriber bot: ${received.join(', ')}`);
+  });
+});
+
+describe('load-test signaling path in a room spanning workers', () => {
+  let spanning: MediaServer;
+  beforeAll(async () => {
+    // A budget of 2 consumers per worker: the second subscriber lands on the other worker.
+    spanning = new MediaServer({ port: 0, numWorkers: 2, consumersPerWorker: 2, rtcBasePort: 40000 + Math.floor(Math.random() * 5000), roomTokenSecret: SECRET, serviceSecret: SERVICE_SECRET, logLevel: 'silent' });
+    await spanning.start();
+  });
+  afterAll(async () => {
+    await spanning?.stop();
+  });
+
+  it('carries media to subscriber bots of a room spanning two workers (pipeToRouter)', async () => {
+    const received = await carryVp8(spanning.port, 'spanning', 3, async () => {
+      const res = await fetch(`http://127.0.0.1:${spanning.port}/rooms`, { headers: { authorization: `Bearer ${SERVICE_SECRET}` } });
+      const { rooms } = (await res.json()) as { rooms: { roomId: string; workers: { index: number; consumers: number }[] }[] };
+      const workers = rooms.find((r) => r.roomId === 'spanning')?.workers ?? [];
+      expect(workers.filter((w) => w.consumers > 0)).toHaveLength(2);
     });
+    console.log(`load-test path across workers: VP8 packets decrypted per subscriber bot: ${received.join(', ')}`);
+  });
+});
 
-    const send = await plainPair(publisher, 'send');
-    await publisher.request('join', { rtpCapabilities: caps(sfuCaps) as never });
-    const direct = await botRouter.createDirectTransport();
-    const source = await direct.produce({ kind: 'video', rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }], encodings: [{ ssrc: 4242 }] } });
-    const toSfu = await send.local.consume({ producerId: source.id, rtpCapabilities: caps(sfuCaps) });
-    await publisher.request('produce', { transportId: send.remoteId, kind: 'video', source: 'camera', rtpParameters: toSfu.rtpParameters as never });
+/** One publisher bot and `subscribers` subscriber bots; resolves with what each subscriber decrypted. */
+async function carryVp8(port: number, room: string, subscribers: number, whileFlowing?: () => Promise<void>): Promise<number[]> {
+  const publisher = await Client.connect('bot-pub', { loadTest: true }, port, room);
+  const sfuCaps = publisher.welcome.routerRtpCapabilities as unknown as types.RtpCapabilities;
+  const caps = (from: types.RtpCapabilities): types.RtpCapabilities => ({
+    codecs: (from.codecs ?? []).filter((c) => c.mimeType === 'video/VP8').map((c) => ({ ...c, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] })),
+    headerExtensions: [],
+  });
+  const send = await plainPair(publisher, 'send');
+  await publisher.request('join', { rtpCapabilities: caps(sfuCaps) as never });
+  const direct = await botRouter.createDirectTransport();
+  const ssrc = 4000 + Math.floor(Math.random() * 1000);
+  const source = await direct.produce({ kind: 'video', rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }], encodings: [{ ssrc }] } });
+  const toSfu = await send.local.consume({ producerId: source.id, rtpCapabilities: caps(sfuCaps) });
+  await publisher.request('produce', { transportId: send.remoteId, kind: 'video', source: 'camera', rtpParameters: toSfu.rtpParameters as never });
 
+  const clients: Client[] = [publisher];
+  const counters: types.Producer[] = [];
+  for (let i = 0; i < subscribers; i++) {
+    const subscriber = await Client.connect(`bot-sub-${i}`, { loadTest: true }, port, room);
+    clients.push(subscriber);
     const recv = await plainPair(subscriber, 'recv');
     await subscriber.request('join', { rtpCapabilities: caps(botRouter.rtpCapabilities) as never });
     await expect.poll(() => subscriber.notifications.some((n) => n.method === 'consumerCreated')).toBe(true);
     const created = subscriber.notifications.find((n) => n.method === 'consumerCreated')?.data as ServerNotifications['consumerCreated'];
-    const counter = await recv.local.produce({ kind: 'video', rtpParameters: created.rtpParameters as unknown as types.RtpParameters });
+    counters.push(await recv.local.produce({ kind: 'video', rtpParameters: created.rtpParameters as unknown as types.RtpParameters }));
     await subscriber.request('resumeConsumer', { consumerId: created.consumerId });
-
-    const received = async (): Promise<number> => (await counter.getStats()).reduce((sum, s) => sum + s.packetCount, 0);
-    let seq = 0;
-    const timer = setInterval(() => source.send(vp8Packet(seq, seq++, 4242)), 10);
-    try {
-      await expect.poll(received, { timeout: 5000 }).toBeGreaterThanOrEqual(50);
-    } finally {
-      clearInterval(timer);
-    }
-    const stats = await counter.getStats();
-    console.log(`load-test path: ${seq} VP8 packets sent, ${await received()} decrypted at the subscriber bot`);
-    expect(stats[0]?.mimeType).toBe('video/VP8');
-    publisher.close();
-    subscriber.close();
-  });
-});
+  }
+  const received = (): Promise<number[]> => Promise.all(counters.map(async (c) => (await c.getStats()).reduce((sum, s) => sum + s.packetCount, 0)));
+  let seq = 0;
+  const timer = setInterval(() => source.send(vp8Packet(seq, seq++, ssrc)), 10);
+  try {
+    await expect.poll(async () => Math.min(...(await received())), { timeout: 5000 }).toBeGreaterThanOrEqual(50);
+  } finally {
+    clearInterval(timer);
+  }
+  for (const counter of counters) expect((await counter.getStats())[0]?.mimeType).toBe('video/VP8');
+  await whileFlowing?.();
+  for (const client of clients) client.close();
+  direct.close();
+  return received();
+}

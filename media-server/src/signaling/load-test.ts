@@ -20,7 +20,7 @@ export type LoadTestHandlers = {
 export interface LoadTestContext {
   peer: Peer;
   room: Room;
-  /** The worker the room lives on; its WebRtcServer's listen IP is reused for plain transports. */
+  /** The worker of the session; its WebRtcServer's listen IP is reused for plain transports. */
   worker: PooledWorker;
 }
 
@@ -28,11 +28,18 @@ interface PlainTransportAppData extends types.AppData {
   peerId: string;
   direction: 'send' | 'recv';
   loadTest: true;
+  /** The room's router it is on (a room past its consumer budget spans workers). */
+  workerIndex: number;
 }
 
 /** Handlers for the load-test signaling methods; every one refuses a token without the grant. */
 export function createLoadTestHandlers({ peer, room, worker }: LoadTestContext): LoadTestHandlers {
-  let listenIp: string | undefined;
+  const listenIps = new Map<types.WebRtcServer, string>();
+  const listenIpOf = async (webRtcServer: types.WebRtcServer): Promise<string> => {
+    const ip = (await webRtcServer.dump()).udpSockets[0]?.ip ?? '127.0.0.1';
+    listenIps.set(webRtcServer, ip);
+    return ip;
+  };
   const requireGrant = (): void => {
     if (peer.grants.loadTest !== true) throw MediaServerError.forbidden('this token has no load-test grant');
   };
@@ -50,14 +57,18 @@ export function createLoadTestHandlers({ peer, room, worker }: LoadTestContext):
         throw MediaServerError.invalidState(`a ${direction} transport exists already`);
       }
       if (direction === 'send' && !peer.grants.canPublish) throw MediaServerError.forbidden('this token may not publish');
-      const ip = (listenIp ??= (await worker.webRtcServer.dump()).udpSockets[0]?.ip ?? '127.0.0.1');
-      const transport = await room.router.createPlainTransport<PlainTransportAppData>({
+      // The router the room assigned this participant, as for its WebRTC transports.
+      const entry = room.routers.get(peer.workerIndex);
+      const router = entry?.router ?? room.router;
+      const webRtcServer = entry?.webRtcServer ?? worker.webRtcServer;
+      const ip = listenIps.get(webRtcServer) ?? (await listenIpOf(webRtcServer));
+      const transport = await router.createPlainTransport<PlainTransportAppData>({
         listenIp: { ip },
         rtcpMux: true,
         comedia: false,
         enableSrtp: true,
         srtpCryptoSuite: LOAD_TEST_SRTP_CRYPTO_SUITE,
-        appData: { peerId: peer.id, direction, loadTest: true },
+        appData: { peerId: peer.id, direction, loadTest: true, workerIndex: entry?.workerIndex ?? peer.workerIndex },
       });
       // Room and Peer find transports by id and `appData.direction` and use only what every
       // transport has (produce, consume, close), so a plain transport joins the same map.
