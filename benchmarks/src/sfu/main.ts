@@ -35,21 +35,28 @@ log(`bench:sfu${args.quick ? ' --quick' : ''}: ${scenarios.length} load points, 
 
 const side = await BotSide.create();
 const bare = await BareTarget.start(NUM_WORKERS);
-const platform = await withFreePorts(1 + NUM_WORKERS, (basePort) => PlatformTarget.start({ workerBin, numWorkers: NUM_WORKERS, basePort }));
-log(`platform up (media server pid ${platform.server.process.pid}, ${platform.workerPids().length} workers); bare harness ${bare.workers.length} workers; bot worker pid ${side.worker.pid}`);
+// One router per room, like the bare harness: no consumer budget in reach.
+const platform = await withFreePorts(1 + NUM_WORKERS, (basePort) => PlatformTarget.start({ workerBin, numWorkers: NUM_WORKERS, basePort, consumersPerWorker: 1_000_000 }));
+// Spread rooms: a budget of SPREAD_BUDGET consumers per worker, then a router on the other worker joined by pipeToRouter.
+const SPREAD_BUDGET = 100;
+const platformSpread = scenarios.some((s) => s.spread)
+  ? await withFreePorts(1 + NUM_WORKERS, (basePort) => PlatformTarget.start({ workerBin, numWorkers: NUM_WORKERS, basePort, consumersPerWorker: SPREAD_BUDGET }))
+  : undefined;
+log(`platform up (media server pid ${platform.server.process.pid}, ${platform.workerPids().length} workers${platformSpread ? `; spread instance pid ${platformSpread.server.process.pid}` : ''}); bare harness ${bare.workers.length} workers; bot worker pid ${side.worker.pid}`);
 
 const results: PointResult[] = [];
 try {
   for (const scenario of scenarios) {
     log(`${scenario.id}: ${consumersOf(scenario)} consumers`);
     // Bare first, then the platform, point by point: drift in the shared machine's load hits both alike.
-    const targets: SfuTarget[] = scenario.spread ? [bare] : [bare, platform];
+    const targets: SfuTarget[] = scenario.spread ? [bare, ...(platformSpread ? [platformSpread] : [])] : [bare, platform];
     for (const target of targets) {
       results.push(await runPoint({ target, side, scenario, profile, durationMs, warmupMs, nonce: randomBytes(3).toString('hex') }));
     }
   }
 } finally {
   await platform.close();
+  await platformSpread?.close();
   await bare.close();
   side.close();
 }
@@ -63,18 +70,18 @@ const TARGET_PPS_PER_CORE = 100_000;
 const rows = results.map((r) => [
   r.target, r.scenario, r.consumers, r.outPps, r.deliveredRatio, r.lossRatio, `${r.udpRcvbufErrors} (${r.sfuSocketDrops} / ${r.botSocketDrops})`, r.unexplainedLossRatio, r.sfuWorkerCpu, r.outPpsPerWorkerCore, r.controlCpu, r.botWorkerCpu, r.sfuWorkerRssMiB, r.controlRssMiB,
 ]);
-const comparison = scenarios.filter((s) => !s.spread).map((s) => {
+const comparison = scenarios.map((s) => {
   const p = find('platform', s.id);
   const b = find('bare', s.id);
   const meets = p ? (p.outPpsPerWorkerCore >= TARGET_PPS_PER_CORE && p.lossRatio < 0.005 && (b ? p.deliveredRatio / b.deliveredRatio >= 0.9 : false) ? 'yes' : 'no') : '–';
   const drops = (r: PointResult | undefined): string => (r ? `${round(r.lossRatio * 100, 2)} % / ${r.udpRcvbufErrors}` : '–');
   return [s.id, consumersOf(s), ratio(p?.deliveredRatio, b?.deliveredRatio), ratio(p?.outPpsPerWorkerCore, b?.outPpsPerWorkerCore), ratio(p?.sfuWorkerCpu, b?.sfuWorkerCpu), `${drops(p)} · ${drops(b)}`, p ? `${round(p.unexplainedLossRatio * 100, 2)} %` : '–', meets];
 });
-const spreadRows = scenarios.filter((s) => s.spread).map((s) => {
-  const one = find('bare', `broadcast-1to${s.subscribersPerRoom}`);
-  const sp = find('bare', s.id);
-  return [s.id, consumersOf(s), sp?.deliveredRatio ?? '–', sp?.sfuWorkerCpuEach.join(' + ') ?? '–', one ? `${one.deliveredRatio} / ${one.sfuWorkerCpu}` : 'not measured', sp?.outPpsPerWorkerCore ?? '–'];
-});
+const spreadRows = scenarios.filter((s) => s.spread).flatMap((s) => ['platform', 'bare'].map((target) => {
+  const one = find(target, `broadcast-1to${s.subscribersPerRoom}`);
+  const sp = find(target, s.id);
+  return [target, s.id, consumersOf(s), sp?.deliveredRatio ?? '–', sp?.sfuWorkerCpuEach.join(' + ') ?? '–', one ? `${one.deliveredRatio} / ${one.sfuWorkerCpu}` : 'not measured', sp?.outPpsPerWorkerCore ?? '–'];
+}));
 
 const summary = [
   `Publishers send ${profile.videoBitrate / 1e6} Mbit/s of synthetic VP8 (${packetsPerFrame(profile)} packets per frame at 30 fps, keyframe every ${profile.keyframeInterval} frames and on PLI) plus 20 ms Opus-sized packets: ${perPublisherPps} packets/s each. ` +
@@ -92,11 +99,12 @@ const summary = [
   '',
   table(['target', 'scenario', 'consumers', 'out pkt/s', 'delivered', 'loss', 'kernel UDP buffer drops (at SFU / bot sockets)', 'loss not explained by them', 'SFU worker CPU (cores)', 'out pkt/s per worker core', 'media-server Node CPU', 'bot worker CPU', 'SFU worker RSS MiB', 'media-server RSS MiB'], rows),
   '',
-  '## 1→N spread over all workers by pipeToRouter (bare harness)',
+  '## 1→N spread over all workers by pipeToRouter',
   '',
-  'The platform does not pipe rooms across workers yet (no `pipeToRouter` in media-server/src at this commit), so this is measured in the harness: the publisher on worker 0, its producers piped to a router on worker 1, subscribers alternating between the two.',
+  `Platform: a second media-server instance with MEDIA_CONSUMERS_PER_WORKER=${SPREAD_BUDGET}: once the room's router serves ${SPREAD_BUDGET} consumers, new participants get a router on the other worker and the publisher's producers cross by pipeToRouter (the main instance above runs with no reachable budget, one router per room, like the harness). ` +
+    'Bare harness: the publisher on worker 0, its producers piped to a router on worker 1, subscribers alternating between the two.',
   '',
-  table(['scenario', 'consumers', 'delivered', 'CPU per worker (cores)', 'same N on one worker: delivered / CPU', 'out pkt/s per worker core'], spreadRows),
+  table(['target', 'scenario', 'consumers', 'delivered', 'CPU per worker (cores)', 'same N on one worker: delivered / CPU', 'out pkt/s per worker core'], spreadRows),
 ].join('\n');
 
 const series = (metric: (r: PointResult) => number): Series[] => {

@@ -98,9 +98,11 @@ export class PlatformTarget implements SfuTarget {
     this.server = server;
   }
 
-  static async start(options: { workerBin: string; numWorkers: number; basePort: number }): Promise<PlatformTarget> {
+  /** `consumersPerWorker`: the room's budget before it adds a router on another worker (pipeToRouter). */
+  static async start(options: { workerBin: string; numWorkers: number; basePort: number; consumersPerWorker: number }): Promise<PlatformTarget> {
     // Rooms here hold up to a few hundred bots; the per-room cap is a product rule, not a limit of the SFU.
-    return new PlatformTarget(await startMediaServer({ ...options, env: { MAX_PARTICIPANTS_PER_ROOM: '1000' } }));
+    const env = { MAX_PARTICIPANTS_PER_ROOM: '1000', MEDIA_CONSUMERS_PER_WORKER: String(options.consumersPerWorker) };
+    return new PlatformTarget(await startMediaServer({ ...options, env }));
   }
 
   async connect(roomId: string, identity: string): Promise<SfuSession> {
