@@ -66,6 +66,8 @@ export class Room extends EventEmitter<RoomEvents> {
   readonly #maxParticipants: number;
   readonly #logger: Logger;
   #speakers: SpeakerObservers | undefined;
+  /** The dominant speaker's peer id, told to participants who join later. */
+  #activeSpeaker: string | undefined;
   #closed = false;
 
   private constructor(options: RoomOptions) {
@@ -137,7 +139,10 @@ export class Room extends EventEmitter<RoomEvents> {
     const room = new Room(options);
     room.#speakers = await SpeakerObservers.create(options.router.router, {
       intervalMs: options.audioLevelIntervalMs ?? 800,
-      onActiveSpeaker: (peerId) => room.#broadcast((p) => p.notify('activeSpeaker', { participantId: peerId })),
+      onActiveSpeaker: (peerId) => {
+        room.#activeSpeaker = peerId;
+        room.#broadcast((p) => p.notify('activeSpeaker', { participantId: peerId }));
+      },
       onLevels: (levels) => room.#broadcast((p) => p.notify('audioLevels', { levels })),
     });
     return room;
@@ -190,6 +195,7 @@ export class Room extends EventEmitter<RoomEvents> {
     peer.markJoined(rtpCapabilities);
     for (const other of this.joinedPeers(peer)) other.notify('participantJoined', { participant: peer.info() });
     this.emit('peerjoined', peer);
+    if (this.#activeSpeaker && this.#peers.has(this.#activeSpeaker)) peer.notify('activeSpeaker', { participantId: this.#activeSpeaker });
     if (!peer.grants.canSubscribe) return;
     for (const other of this.joinedPeers(peer)) {
       for (const producer of other.producers.values()) await this.#consume(peer, other, producer);

@@ -132,10 +132,12 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
       const seen = await waitFor(`${name} told of a speaker, levels and everyone's quality`, () => page(name).evaluate(() => {
         const handle = (window as unknown as { telemed: PageHandle & { activeSpeaker?: string; audioLevelUpdates: number } }).telemed;
         const qualities = [...(handle.room.remoteParticipants.values() as Iterable<{ connectionQuality?: string }>)].map((p) => p.connectionQuality);
-        return handle.activeSpeaker && handle.audioLevelUpdates > 0 && qualities.length === 3 ? { speaker: handle.activeSpeaker, levels: handle.audioLevelUpdates, qualities } : undefined;
+        // Media flows to everyone here, so every level settles above 'lost'.
+        const settled = qualities.length === 3 && qualities.every((q) => q === 'excellent' || q === 'good' || q === 'poor');
+        return handle.activeSpeaker && handle.audioLevelUpdates > 0 && settled ? { speaker: handle.activeSpeaker, levels: handle.audioLevelUpdates, qualities } : undefined;
       }), 20_000);
       expect(NAMES).toContain(seen.speaker);
-      for (const quality of seen.qualities) expect(['excellent', 'good', 'poor']).toContain(quality);
+      console.log(`[quality] ${name}: speaker ${seen.speaker}, ${seen.levels} audio-level updates, others ${seen.qualities.join('/')}`);
     }
     const { samples } = await waitFor('periodic per-track samples', async () => {
       const res = await fetch(`${platform.mediaHttpUrl}/rooms/${ROOM}/track-stats`, { headers: { authorization: `Bearer ${platform.secrets.serviceSecret}` } });
