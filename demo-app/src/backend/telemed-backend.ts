@@ -27,7 +27,7 @@ function toCall(c: Api.Call): Call {
     type: c.type,
     status: c.status,
     callerId: c.initiatorId,
-    participants: c.participants.map((p) => ({ userId: p.userId, name: p.displayName })),
+    participants: c.participants.map((p) => ({ userId: p.userId, name: p.displayName, status: p.status })),
     conversationId: c.conversationId ?? undefined,
     createdAt: c.createdAt,
     startedAt: c.startedAt ?? undefined,
@@ -154,8 +154,8 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
     return toCall(await this.#api.getCall(callId));
   }
 
-  async startCall(inviteeId: string, type: CallType): Promise<{ call: Call; access: RoomAccess | undefined }> {
-    return { call: toCall(await this.#api.startCall({ type, inviteeIds: [inviteeId] })), access: undefined };
+  async startCall(inviteeIds: string[], type: CallType): Promise<{ call: Call; access: RoomAccess | undefined }> {
+    return { call: toCall(await this.#api.startCall({ type, inviteeIds })), access: undefined };
   }
 
   async acceptCall(callId: string): Promise<RoomAccess> {
@@ -180,6 +180,10 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
 
   async endCall(callId: string): Promise<void> {
     await this.#api.endCall(callId);
+  }
+
+  async leaveCall(callId: string): Promise<void> {
+    await this.#api.leaveCall(callId);
   }
 
   async reportQuality(callId: string, samples: ClientQualitySample[]): Promise<void> {

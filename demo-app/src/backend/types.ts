@@ -30,6 +30,8 @@ export interface DemoAccount {
 export interface CallParticipant {
   userId: string;
   name: string;
+  /** Calls only: invited, accepted, declined, missed or left. */
+  status?: string;
 }
 
 export interface Call {
@@ -121,13 +123,16 @@ export interface Backend extends Pick<TypedEmitter<BackendEvents>, 'on' | 'off' 
   directConversation(userId: string): Promise<Conversation>;
   calls(options: { limit: number; before?: string }): Promise<Page<Call>>;
   call(callId: string): Promise<Call>;
-  startCall(inviteeId: string, type: CallType): Promise<{ call: Call; access: RoomAccess | undefined }>;
+  /** Rings one invitee, or several for a group call. */
+  startCall(inviteeIds: string[], type: CallType): Promise<{ call: Call; access: RoomAccess | undefined }>;
   acceptCall(callId: string): Promise<RoomAccess>;
   /** A room token for a call already accepted (the caller's, once the callee accepts). */
   joinCall(callId: string): Promise<RoomAccess>;
   declineCall(callId: string): Promise<void>;
   cancelCall(callId: string): Promise<void>;
   endCall(callId: string): Promise<void>;
+  /** Leaves a group call; it ends when the last participant leaves. */
+  leaveCall(callId: string): Promise<void>;
   reportQuality(callId: string, samples: ClientQualitySample[]): Promise<void>;
   messages(conversationId: string, options: { limit: number; before?: string }): Promise<Page<Message>>;
   sendMessage(conversationId: string, message: { clientId: string; body: string; attachmentIds: string[] }): Promise<Message>;

@@ -30,7 +30,7 @@ export function CallScreen({ callId, params }: { callId: string; params: URLSear
       if (!cancelled) setPhase({ kind: 'ended', call: undefined, reason: errorMessage(e) });
     };
     if (callId === 'new') {
-      const to = params.get('to') ?? '';
+      const to = (params.get('to') ?? '').split(',').filter(Boolean);
       const type: CallType = params.get('type') === 'voice' ? 'voice' : 'video';
       backend.startCall(to, type).then(({ call, access }) => {
         if (!cancelled) setPhase({ kind: 'ringing', call, access });
@@ -78,8 +78,10 @@ export function CallScreen({ callId, params }: { callId: string; params: URLSear
   const home = (): void => navigate('/');
   const leave = async (call: Call): Promise<void> => {
     try {
-      await backend.endCall(call.id);
-      setPhase({ kind: 'ended', call: await backend.call(call.id), reason: 'Call ended.' });
+      // Hanging up a 1:1 call ends it for both; leaving a group call lets the others go on.
+      const group = call.participants.length > 2;
+      await (group ? backend.leaveCall(call.id) : backend.endCall(call.id));
+      setPhase({ kind: 'ended', call: await backend.call(call.id), reason: group ? 'You left the call.' : 'Call ended.' });
     } catch (e) {
       setPhase({ kind: 'ended', call, reason: errorMessage(e) });
     }

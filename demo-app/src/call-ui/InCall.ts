@@ -113,7 +113,7 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
         ${screens.map((s) => html`<${Tile} key=${s.id} id=${s.id} name=${s.name} video=${s.track} audio=${undefined} local=${s.local} micMuted=${false} speaking=${false} screen=${true} />`)}
         <div class=${`grid count-${Math.min(remotes.length + 1, 9)}`} data-testid="grid">
           ${connected && html`<${Tile} key="local" id="local" name=${user.name} video=${camera} audio=${undefined} local=${true}
-              micMuted=${!mic || mic.isMuted} speaking=${false} quality=${room.localParticipant.connectionQuality} />`}
+              micMuted=${!mic || mic.isMuted} speaking=${speaker === room.localParticipant && remotes.length > 1} quality=${room.localParticipant.connectionQuality} />`}
           ${remotes.map((p) => {
             const pMic = p.getTrack(Track.Source.Microphone);
             return html`<${Tile} key=${p.sid} id=${p.sid} name=${p.name} video=${p.getTrack(Track.Source.Camera)} audio=${pMic}

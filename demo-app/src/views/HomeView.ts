@@ -41,7 +41,9 @@ export function HomeView() {
     };
   }, [backend, loadConversations, loadCalls]);
 
-  const startCall = (contact: Contact, type: CallType): void => navigate(`/call/new?to=${encodeURIComponent(contact.id)}&type=${type}`);
+  const [selected, setSelected] = useState<string[]>([]);
+  const startCall = (ids: string[], type: CallType): void => navigate(`/call/new?to=${ids.map(encodeURIComponent).join(',')}&type=${type}`);
+  const toggleSelected = (id: string): void => setSelected((list) => (list.includes(id) ? list.filter((x) => x !== id) : [...list, id]));
   const openChat = async (contact: Contact): Promise<void> => {
     try {
       const conversation = await backend.directConversation(contact.id);
@@ -60,15 +62,22 @@ export function HomeView() {
           <ul class="list contacts">
             ${contacts.map((c) => html`
               <li key=${c.id} class="contact" data-contact=${c.email}>
+                <input type="checkbox" class="pick" checked=${selected.includes(c.id)} onChange=${() => toggleSelected(c.id)}
+                  aria-label=${`Add ${c.name} to a group call`} title="Add to a group call" />
                 <span class=${`dot presence-${c.presence}`} role="img" aria-label=${PRESENCE_LABEL[c.presence]} title=${PRESENCE_LABEL[c.presence]}></span>
                 <span class="grow"><span class="name">${c.name}</span><span class="sub">${PRESENCE_LABEL[c.presence]}</span></span>
                 <span class="actions">
-                  <button type="button" class="icon" aria-label=${`Video call ${c.name}`} title="Video call" onClick=${() => startCall(c, 'video')}><${Icon} name="video" /></button>
-                  <button type="button" class="icon" aria-label=${`Voice call ${c.name}`} title="Voice call" onClick=${() => startCall(c, 'voice')}><${Icon} name="phone" /></button>
+                  <button type="button" class="icon" aria-label=${`Video call ${c.name}`} title="Video call" onClick=${() => startCall([c.id], 'video')}><${Icon} name="video" /></button>
+                  <button type="button" class="icon" aria-label=${`Voice call ${c.name}`} title="Voice call" onClick=${() => startCall([c.id], 'voice')}><${Icon} name="phone" /></button>
                   <button type="button" class="icon" aria-label=${`Message ${c.name}`} title="Message" onClick=${() => void openChat(c)}><${Icon} name="chat" /></button>
                 </span>
               </li>`)}
           </ul>`}
+        ${selected.length >= 2 && html`
+          <div class="row group-call">
+            <button type="button" class="primary" id="group-video-call" onClick=${() => startCall(selected, 'video')}><${Icon} name="video" /> Group video call (${selected.length})</button>
+            <button type="button" class="ghost" onClick=${() => setSelected([])}>Clear</button>
+          </div>`}
       </section>
 
       <section class="panel" aria-labelledby="conversations-title">

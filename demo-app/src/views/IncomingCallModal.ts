@@ -18,7 +18,13 @@ export function IncomingCallModal() {
     const onRinging = (c: Call): void => {
       if (c.callerId !== user.id) setCall(c);
     };
-    const onGone = (c: Call): void => setCall((current) => (current?.id === c.id ? undefined : current));
+    // In a group call others answering does not stop this ringing; only this user's own answer
+    // (on any of their devices) or the call ending does.
+    const onGone = (c: Call): void => setCall((current) => {
+      if (current?.id !== c.id) return current;
+      const mine = c.participants.find((p) => p.userId === user.id);
+      return (c.status === 'ringing' || c.status === 'active') && mine?.status === 'invited' ? current : undefined;
+    });
     backend.on('callRinging', onRinging);
     for (const event of ['callCancelled', 'callMissed', 'callEnded', 'callAccepted', 'callDeclined'] as const) backend.on(event, onGone);
     return () => {

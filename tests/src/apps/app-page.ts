@@ -13,6 +13,7 @@ export const DESKTOP = { width: 1280, height: 800 } as const;
 export const DEMO_PASSWORD = 'telemed-demo';
 export const DEMO = {
   alice: 'alice@patients.demo',
+  bob: 'bob@patients.demo',
   grey: 'grey@doctors.demo',
   admin: 'admin@telemed.demo',
 } as const;
