@@ -30,7 +30,9 @@ export async function login(db: Db, settings: AuthSettings, email: string, passw
   const row = await findUserByEmail(db, email);
   const ok = await verifyPassword(password, row?.password_hash ?? (await (dummyHash ??= hashPassword(randomUUID()))));
   if (!row || !ok || row.disabled_at) throw new ApiError('UNAUTHORIZED', 'wrong e-mail or password');
-  return issueSession(db, settings, toUser(row), randomUUID());
+  const { id: _rowId, ...session } = await issueSession(db, settings, toUser(row), randomUUID());
+  void _rowId;
+  return session;
 }
 
 async function issueSession(db: Db, settings: AuthSettings, user: User, familyId: string, expiresAt?: Date): Promise<SessionTokens & { id: string }> {

@@ -13,6 +13,7 @@ describe.each(DATABASES)('auth and access control on %s', (database) => {
   afterAll(async () => t?.close());
 
   it('logs in with e-mail and password, and refuses a wrong password without saying which part was wrong', async () => {
+    expect(Object.keys(sessions.alice).sort()).toEqual(['accessToken', 'accessTokenExpiresIn', 'refreshToken', 'user']);
     const me = await client(t.url, sessions.alice.accessToken).get<{ email: string; role: string }>('/api/users/me');
     expect(me).toMatchObject({ status: 200, body: { email: 'alice@patients.demo', role: 'patient' } });
     const wrong = await client(t.url).post('/api/auth/login', { email: 'alice@patients.demo', password: 'nope' });

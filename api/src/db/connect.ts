@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type LogEvent } from 'kysely';
 import pg from 'pg';
@@ -48,11 +50,15 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       close: () => db.destroy(),
     };
   }
-  if (!options.dir.startsWith('memory://')) fs.mkdirSync(options.dir, { recursive: true });
+  const inMemory = options.dir.startsWith('memory://');
+  const fresh = inMemory || !fs.existsSync(path.join(options.dir, 'PG_VERSION'));
+  if (!inMemory) fs.mkdirSync(options.dir, { recursive: true });
+  const template = options.template ?? (fresh ? readInitdbCache() : undefined);
   const pglite = await PGlite.create(options.dir, {
     parsers: { [INT8_OID]: (value: string) => Number(value) },
-    ...(options.template ? { loadDataDir: options.template } : {}),
+    ...(template ? { loadDataDir: template } : {}),
   });
+  if (fresh && !template) await writeInitdbCache(pglite, options.logger);
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), log });
   return {
     db,
@@ -63,4 +69,39 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       await pglite.close();
     },
   };
+}
+
+// A fresh PGlite cluster runs initdb in WebAssembly (~10 s on a small machine). The first one is
+// kept as a tarball under ~/.cache/telemed/ and later fresh clusters start from it (~1 s).
+const INITDB_CACHE = path.join(process.env.TELEMED_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'telemed'), `pglite-initdb-${pgliteVersion()}.tar`);
+
+/** The installed PGlite's version (its package.json is not exported: found beside its entry point). */
+function pgliteVersion(): string {
+  try {
+    let dir = path.dirname(new URL(import.meta.resolve('@electric-sql/pglite')).pathname);
+    while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+    return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function readInitdbCache(): Blob | undefined {
+  try {
+    return new Blob([fs.readFileSync(INITDB_CACHE)]);
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeInitdbCache(pglite: PGlite, logger: Logger): Promise<void> {
+  try {
+    const dump = await pglite.dumpDataDir('none');
+    fs.mkdirSync(path.dirname(INITDB_CACHE), { recursive: true });
+    const partial = `${INITDB_CACHE}.${process.pid}.tmp`;
+    fs.writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
+    fs.renameSync(partial, INITDB_CACHE);
+  } catch (err) {
+    logger.debug({ err }, 'could not cache the PGlite initdb template');
+  }
 }
