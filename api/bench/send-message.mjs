@@ -5,6 +5,7 @@
 // Prints figures; asserts nothing.
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { App } from '../dist/index.js';
 
 const seconds = Number(process.argv[2] ?? 5);
