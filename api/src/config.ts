@@ -26,7 +26,7 @@ const ConfigSchema = z.object({
   encryptionKey: z.string().min(1, 'ENCRYPTION_KEY is required'),
   /** HS256 secret for access tokens (at least 32 characters). */
   accessTokenSecret: z.string().min(32, 'ACCESS_TOKEN_SECRET must be at least 32 characters'),
-  accessTokenTtlSeconds: z.coerce.number().int().min(10).max(3600).default(900),
+  accessTokenTtlSeconds: z.coerce.number().int().min(1).max(3600).default(900),
   /** Idle session logoff: a refresh token unused for this long no longer works. */
   refreshIdleSeconds: z.coerce.number().int().min(1).default(30 * 60),
   refreshMaxSeconds: z.coerce.number().int().min(60).default(7 * 24 * 3600),

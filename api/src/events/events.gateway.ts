@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
+import jwt from 'jsonwebtoken';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { DeliveredAppEvent, EventsServerFrame } from '@telemed/sdk';
 import { verifyAccessToken } from '../auth/access-token.js';
@@ -56,14 +57,22 @@ export class EventsGateway {
 
   #upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     let user: AuthUser;
+    let expiresAt: number;
     try {
-      user = verifyAccessToken(this.#options.accessTokenSecret, url.searchParams.get('access_token') ?? '');
+      const token = url.searchParams.get('access_token') ?? '';
+      user = verifyAccessToken(this.#options.accessTokenSecret, token);
+      expiresAt = ((jwt.decode(token) as jwt.JwtPayload | null)?.exp ?? 0) * 1000;
     } catch {
       socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":{"code":"UNAUTHORIZED","message":"the access token is not valid"}}');
       return;
     }
     const after = Math.max(0, Number.parseInt(url.searchParams.get('after') ?? '0', 10) || 0);
-    this.#wss.handleUpgrade(req, socket, head, (ws) => void this.#open(ws, user, after));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      // The socket lives as long as its token: the client reconnects with a fresh one (and catches up).
+      const expiry = setTimeout(() => ws.close(4001, 'access token expired'), Math.max(0, expiresAt - Date.now()));
+      ws.once('close', () => clearTimeout(expiry));
+      void this.#open(ws, user, after);
+    });
   }
 
   async #open(socket: WebSocket, user: AuthUser, after: number): Promise<void> {

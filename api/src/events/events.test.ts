@@ -120,6 +120,21 @@ describe.each(DATABASES)('realtime events on %s', (database) => {
   });
 });
 
+describe('an /events socket outliving its access token', () => {
+  it('is closed with 4001 when the token expires, so the client reconnects with a fresh one', async () => {
+    const t = await startTestApp('pglite', { accessTokenTtlSeconds: 3 });
+    try {
+      const session = await login(t.url, 'alice');
+      const socket = connect(t.url, session.accessToken);
+      await socket.ready();
+      const code = await new Promise<number>((resolve) => socket.socket.once('close', (c: number) => resolve(c)));
+      expect(code).toBe(4001);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+});
+
 describe('realtime fan-out across two API instances sharing Redis and PostgreSQL', () => {
   let a: TestApp;
   let b: TestApp;
