@@ -210,7 +210,7 @@ export class App {
     const server = this.#server;
     this.#server = undefined;
     clearInterval(this.#sweeper);
-    this.#gateway?.close();
+    await this.#gateway?.close();
     this.#gateway = undefined;
     if (server) {
       server.closeAllConnections();

@@ -82,12 +82,15 @@ export class EventsGateway {
     if (!set) this.#clients.set(user.id, (set = new Set()));
     set.add(client);
     metrics.websockets.inc();
+    const warn = (err: unknown): void => logger.warn({ err }, 'presence update failed');
+    // Counted in before anything can count it out, so the two never cross.
+    const counted = presence.change(user.id, { connectionsDelta: 1 }).then(() => true, (err: unknown) => (warn(err), false));
     socket.on('message', () => {}); // clients only listen; pings are answered by ws itself
     socket.on('close', () => {
       set.delete(client);
-      if (set.size === 0) this.#clients.delete(user.id);
+      if (set.size === 0 && this.#clients.get(user.id) === set) this.#clients.delete(user.id);
       metrics.websockets.dec();
-      if (!this.#closed) void presence.change(user.id, { connectionsDelta: -1 }).catch((err: unknown) => logger.warn({ err }, 'presence update failed'));
+      if (!this.#closed) void counted.then((ok) => (ok ? presence.change(user.id, { connectionsDelta: -1 }).catch(warn) : undefined));
     });
     try {
       const limit = this.#options.catchUpLimit ?? 1000;
@@ -98,7 +101,7 @@ export class EventsGateway {
       client.pending = undefined;
       for (const event of pending) this.#deliver(client, event);
       this.#frame(client, { kind: 'ready', cursor: client.cursor, truncated });
-      await presence.change(user.id, { connectionsDelta: 1 });
+      await counted;
     } catch (err) {
       logger.error({ err }, 'events catch-up failed');
       socket.close(1011, 'catch-up failed');
@@ -119,12 +122,17 @@ export class EventsGateway {
     if (client.socket.readyState === client.socket.OPEN) client.socket.send(JSON.stringify(frame));
   }
 
-  /** Closes every socket (idempotent). */
-  close(): void {
+  /** Closes every socket and takes its connection out of presence (idempotent). */
+  async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const set of this.#clients.values()) for (const client of set) client.socket.terminate();
+    const clients = [...this.#clients.values()].flatMap((set) => [...set]);
     this.#clients.clear();
+    for (const client of clients) client.socket.terminate();
     this.#wss.close();
+    // Other API instances share the counts: leave them as if these users had disconnected.
+    for (const client of clients) {
+      await this.#options.presence.change(client.user.id, { connectionsDelta: -1 }).catch((err: unknown) => this.#options.logger.warn({ err }, 'presence update failed'));
+    }
   }
 }
