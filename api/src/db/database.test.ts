@@ -40,3 +40,16 @@ describe.each(DATABASES)('database on %s', (database) => {
     }
   });
 });
+
+describe('production mode', () => {
+  it('never seeds demo users, even when asked to', async () => {
+    const t = await startTestApp('postgres', { mode: 'production', seedDemo: true });
+    try {
+      const users = await t.app.db.selectFrom('users').select('id').execute();
+      expect(users).toEqual([]);
+      expect((await fetch(`${t.url}/api/dev/room-token`, { method: 'POST' })).status).toBe(404);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+});
