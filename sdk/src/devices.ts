@@ -59,7 +59,9 @@ export async function checkDevices(options: DeviceCheckOptions = {}): Promise<De
   const context = new AudioContext();
   const analyser = context.createAnalyser();
   analyser.fftSize = 1024;
-  context.createMediaStreamSource(new MediaStream([audioTrack])).connect(analyser);
+  // Kept referenced: Firefox collects an unreferenced source node, and the analyser then reads silence.
+  const source = context.createMediaStreamSource(new MediaStream([audioTrack]));
+  source.connect(analyser);
   const samples = new Float32Array(analyser.fftSize);
   let stopped = false;
   return {
@@ -73,6 +75,8 @@ export async function checkDevices(options: DeviceCheckOptions = {}): Promise<De
       void video.play().catch(() => undefined);
     },
     micLevel() {
+      // Browsers start an AudioContext suspended until the page had a user gesture.
+      if (context.state === 'suspended') void context.resume().catch(() => undefined);
       analyser.getFloatTimeDomainData(samples);
       let sum = 0;
       for (const s of samples) sum += s * s;
@@ -94,6 +98,7 @@ export async function checkDevices(options: DeviceCheckOptions = {}): Promise<De
       if (stopped) return;
       stopped = true;
       for (const track of stream.getTracks()) track.stop();
+      source.disconnect();
       void context.close();
     },
   };

@@ -61,6 +61,7 @@ describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
     // A third-party site: the example page with the published bundle beside it.
     const files: Record<string, [string, string]> = {
       '/embed.html': [path.join(ROOT, 'demo-app', 'public', 'dev', 'embed.html'), 'text/html'],
+      '/device-check.html': [path.join(ROOT, 'demo-app', 'public', 'dev', 'device-check.html'), 'text/html'],
       '/telemed-sdk.browser.mjs': [path.join(SDK, 'dist', 'telemed-sdk.browser.mjs'), 'text/javascript'],
     };
     site = http.createServer((req, res) => {
@@ -100,6 +101,34 @@ describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
     expect(frames).toBeGreaterThan(10);
     expect(await embedded.text('#status')).toBe('connected');
     await waitForFreshMedia(host, ['guest'], 30_000);
+  });
+
+  it('the pre-call device check shows the camera, measures the microphone and plays a test tone', async () => {
+    const check = await browser.newPage(`${siteUrl}/device-check.html`);
+    await check.click('#start');
+    await waitFor('the device check ready', () => check.evaluate(() => {
+      const r = (window as unknown as { deviceCheck: { ready: boolean; error?: unknown } }).deviceCheck;
+      if (r.error) throw new Error(JSON.stringify(r.error));
+      return r.ready ? true : undefined;
+    }), 15_000);
+    // Firefox's fake microphone reaches Web Audio as silence here (it does carry energy over
+    // WebRTC), so only Chromium's level can be required to move.
+    const needLevel = browserName === 'chromium';
+    await waitFor('camera preview frames and a microphone level', () => check.evaluate((level) => {
+      const video = document.getElementById('preview') as HTMLVideoElement;
+      const r = (window as unknown as { deviceCheck: { maxLevel: number } }).deviceCheck;
+      return video.videoWidth > 0 && (!level || r.maxLevel > 0) ? true : undefined;
+    }, needLevel), 15_000);
+    await check.click('#speaker');
+    const result = await waitFor('the speaker test', () => check.evaluate(() => {
+      const r = (window as unknown as { deviceCheck: { speakerTested: boolean; cameras: number; microphones: number; maxLevel: number } }).deviceCheck;
+      return r.speakerTested ? r : undefined;
+    }), 10_000);
+    console.log(`[sdk] device check: ${result.cameras} camera(s), ${result.microphones} microphone(s), peak microphone level ${result.maxLevel.toFixed(2)}`);
+    expect(result.cameras).toBeGreaterThan(0);
+    expect(await check.text('#status')).toBe('Camera and microphone work');
+    expect(check.errors).toEqual([]);
+    await check.close();
   });
 
   it('ran without page errors', () => {
