@@ -51,7 +51,18 @@ try {
     // Bare first, then the platform, point by point: drift in the shared machine's load hits both alike.
     const targets: SfuTarget[] = scenario.spread ? [bare, ...(platformSpread ? [platformSpread] : [])] : [bare, platform];
     for (const target of targets) {
-      results.push(await runPoint({ target, side, scenario, profile, durationMs, warmupMs, nonce: randomBytes(3).toString('hex') }));
+      // A point whose window saw kernel UDP buffer drops (a worker starved of CPU by other load on
+      // the machine) is measured once more in full runs; the attempt with fewer drops is kept.
+      let best: PointResult | undefined;
+      const attempts = args.quick ? 1 : 2;
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        const point = await runPoint({ target, side, scenario, profile, durationMs, warmupMs, nonce: randomBytes(3).toString('hex') });
+        point.attempts = attempt;
+        if (!best || point.udpRcvbufErrors < best.udpRcvbufErrors) best = point;
+        if (point.udpRcvbufErrors === 0) break;
+        if (attempt < attempts) log(`  ${target.name} ${scenario.id}: ${point.udpRcvbufErrors} kernel UDP drops in the window, measuring again`);
+      }
+      if (best) results.push(best);
     }
   }
 } finally {
@@ -85,7 +96,7 @@ const spreadRows = scenarios.filter((s) => s.spread).flatMap((s) => ['platform',
 
 const summary = [
   `Publishers send ${profile.videoBitrate / 1e6} Mbit/s of synthetic VP8 (${packetsPerFrame(profile)} packets per frame at 30 fps, keyframe every ${profile.keyframeInterval} frames and on PLI) plus 20 ms Opus-sized packets: ${perPublisherPps} packets/s each. ` +
-    `Each point measures a ${durationMs / 1000} s window after a ${warmupMs / 1000} s warm-up. SFU: ${NUM_WORKERS} mediasoup workers in both targets; bots: one more worker in the bench process.`,
+    `Each point measures a ${durationMs / 1000} s window after a ${warmupMs / 1000} s warm-up${args.quick ? '' : '; a window with kernel UDP drops is measured once more and the attempt with fewer drops kept (column `attempts` in the JSON)'}. SFU: ${NUM_WORKERS} mediasoup workers in both targets; bots: one more worker in the bench process.`,
   '',
   '## Platform against the bare harness (same run, same load)',
   '',

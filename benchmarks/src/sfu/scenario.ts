@@ -43,10 +43,13 @@ export interface PointResult {
   lossRatio: number;
   receiverReportedLost: number;
   /**
-   * Loss the kernel's receive-buffer drops do not explain: max(0, expected - received - drops) /
-   * expected. Drops are counted machine-wide, so this is a lower bound of the SFU's own loss.
+   * Loss the kernel's receive-buffer drops do not explain: a datagram dropped at an SFU socket (from
+   * a publisher) costs every subscriber of that stream, one dropped at a bot socket costs one:
+   * max(0, expected - received - sfuSocketDrops × fan-out - botSocketDrops) / expected.
    */
   unexplainedLossRatio: number;
+  /** Attempts made at this point (a point disturbed by kernel drops is measured again, see main.ts). */
+  attempts?: number;
   /** UDP datagrams the kernel dropped for full receive buffers during the window (machine-wide). */
   udpRcvbufErrors: number;
   /** Of those, datagrams dropped at the SFU workers' sockets (media from publishers) and at the bot worker's (media to subscribers). */
@@ -232,7 +235,7 @@ export async function runPoint(options: {
       deliveredRatio: round(expected > 0 ? received / expected : 0, 4),
       lossRatio: round(expected > 0 ? Math.max(0, expected - received) / expected : 0, 5),
       receiverReportedLost: lost,
-      unexplainedLossRatio: round(expected > 0 ? Math.max(0, expected - received - rcvbufErrors) / expected : 0, 5),
+      unexplainedLossRatio: 0,
       udpRcvbufErrors: rcvbufErrors,
       sfuSocketDrops: socketDrops.slice(0, workerPids.length).reduce((a, b) => a + b, 0),
       botSocketDrops: socketDrops[socketDrops.length - 1] ?? 0,
@@ -245,6 +248,9 @@ export async function runPoint(options: {
       sfuWorkerRssMiB: round(workerPids.reduce((n, pid) => n + rssBytes(pid), 0) / 2 ** 20, 1),
       controlRssMiB: round(controlPids.reduce((n, pid) => n + rssBytes(pid), 0) / 2 ** 20, 1),
     };
+    const fanoutPerPublisher = scenario.publishersPerRoom - 1 + scenario.subscribersPerRoom;
+    const explained = result.sfuSocketDrops * fanoutPerPublisher + result.botSocketDrops;
+    result.unexplainedLossRatio = round(expected > 0 ? Math.max(0, expected - received - explained) / expected : 0, 5);
     log(`  ${target.name} ${scenario.id}: out ${result.outPps} pkt/s, delivered ${result.deliveredRatio}, loss ${result.lossRatio} (kernel UDP buffer drops ${rcvbufErrors}: SFU sockets ${result.sfuSocketDrops}, bot sockets ${result.botSocketDrops}), SFU workers ${result.sfuWorkerCpu} cores → ${result.outPpsPerWorkerCore} pkt/s per core`);
     return result;
   } finally {

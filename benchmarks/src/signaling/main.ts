@@ -167,9 +167,12 @@ async function idleMemory(target: Target): Promise<IdleResult> {
   } finally {
     await Promise.all(clients.map((c) => c.leave()));
   }
-  const first = steps[0];
-  const last = steps[steps.length - 1];
-  const kib = first && last && last.participants > first.participants ? ((last.rssMiB - first.rssMiB) * 1024) / (last.participants - first.participants) : 0;
+  // Least-squares slope over every step: one step's garbage collection moves it less than a two-point slope.
+  const n = steps.length;
+  const mx = steps.reduce((a, p) => a + p.participants, 0) / n;
+  const my = steps.reduce((a, p) => a + p.rssMiB, 0) / n;
+  const sxx = steps.reduce((a, p) => a + (p.participants - mx) ** 2, 0);
+  const kib = sxx > 0 ? (steps.reduce((a, p) => a + (p.participants - mx) * (p.rssMiB - my), 0) / sxx) * 1024 : 0;
   log(`  ${target.name}: ${steps.map((s) => `${s.participants} → ${s.rssMiB} MiB`).join(', ')}; ${round(kib, 1)} KiB per idle participant`);
   return { target: target.name, steps, kibPerParticipant: round(kib, 1) };
 }
@@ -212,7 +215,7 @@ const summary = [
   '',
   '## Memory per idle participant',
   '',
-  `Participants join rooms of ${ROOM_SIZE} and stay connected without media; resident memory of the server process and its workers is read at each step (the slope between the first and last step is the cost per participant).`,
+  `Participants join rooms of ${ROOM_SIZE} and stay connected without media; resident memory of the server process and its workers is read at each step; the least-squares slope over the steps is the cost per participant (Node's garbage collection makes single steps noisy).`,
   '',
   table(['target', ...idleSteps.map((n) => `${n} idle: RSS MiB`), 'KiB per idle participant'],
     idle.map((r) => [r.target, ...r.steps.map((s) => s.rssMiB), r.kibPerParticipant])),
