@@ -28,12 +28,15 @@ export interface DatabaseHandle {
 }
 
 const INT8_OID = 20;
+const SLOW_QUERY_MS = 1000;
 
 /** Opens the database: pg when a URL is given, PGlite otherwise. bigint columns come back as numbers on both. */
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   const log = (event: LogEvent): void => {
-    // Parameters are never logged: they may hold secrets or message ciphertext.
-    if (event.level === 'error') options.logger.warn({ err: event.error, ms: Math.round(event.queryDurationMillis) }, 'query failed');
+    // The SQL text only: parameters may hold secrets or message ciphertext.
+    const ms = Math.round(event.queryDurationMillis);
+    if (event.level === 'error') options.logger.warn({ err: event.error, ms, sql: event.query.sql }, 'query failed');
+    else if (ms >= SLOW_QUERY_MS) options.logger.warn({ ms, sql: event.query.sql }, 'slow query');
   };
   if (options.url) {
     const pool = new pg.Pool({
