@@ -130,6 +130,11 @@ describe.each(DATABASES)('messaging on %s', (database) => {
       const statuses: number[] = [];
       for (let i = 0; i < 5; i++) statuses.push((await alice.post(`/api/conversations/${conv.id}/messages`, { clientId: crypto.randomUUID(), body: `m${i}` })).status);
       expect(statuses).toEqual([201, 201, 201, 429, 429]);
+      const limited429 = await fetch(`${limited.url}/api/conversations/${conv.id}/messages`, {
+        method: 'POST', headers: { authorization: `Bearer ${session.accessToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ clientId: crypto.randomUUID(), body: 'again' }),
+      });
+      expect(Number(limited429.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await limited429.json()).toMatchObject({ error: { code: 'RATE_LIMITED' } });
     } finally {
       await limited.close();
     }
