@@ -138,7 +138,8 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
 
   async conversations(): Promise<Conversation[]> {
     const { items } = await this.#api.listConversations({ limit: 50 });
-    return items.map((c) => this.#toConversation(c));
+    // Every call gets a conversation; one nobody wrote in is not worth a row.
+    return items.filter((c) => c.kind !== 'call' || c.lastMessageAt !== null).map((c) => this.#toConversation(c));
   }
 
   async directConversation(userId: string): Promise<Conversation> {
@@ -234,7 +235,7 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
     const others = c.members.filter((m) => m.userId !== self);
     return {
       id: c.id,
-      title: c.title ?? (others.map((m) => m.displayName).join(', ') || 'Just you'),
+      title: c.title ?? `${c.kind === 'call' ? 'Call: ' : ''}${others.map((m) => m.displayName).join(', ') || 'Just you'}`,
       members: c.members.map((m) => ({ userId: m.userId, name: m.displayName })),
       unreadCount: c.unreadCount,
       lastMessageAt: c.lastMessageAt ?? undefined,

@@ -69,6 +69,9 @@ export async function screenshots(page: TestPage, name: string, restore = DESKTO
     await page.setViewport(size.width, size.height);
     // The new layout is painted after two animation frames.
     await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+    // Nothing may stick out sideways: a phone would scroll horizontally.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    if (overflow > 0) throw new Error(`${name} is ${overflow} px wider than the ${size.width} px viewport`);
     const file = path.join(SCREENSHOT_DIR, `${name}-${size.width}x${size.height}.png`);
     await page.screenshot(file);
     files.push(file);
