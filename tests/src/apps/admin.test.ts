@@ -45,6 +45,20 @@ describe('the admin dashboard watching real calls in chromium', () => {
     const dashboard = await screenshots(admin, 'admin-dashboard');
     console.log(`[apps] screenshots: ${dashboard.join(', ')}`);
 
+    // The live quality table: the latest sample of each of the call's tracks, sortable.
+    await admin.click('#tab-quality');
+    const tracks = await waitFor('live quality rows for the call', async () => {
+      const n = await admin.evaluate((id) => [...document.querySelectorAll<HTMLElement>('#quality-live [data-row]')].filter((r) => r.dataset.row?.startsWith(id)).length, callId);
+      return n > 0 ? n : undefined;
+    }, 30_000);
+    console.log(`[apps] live quality table: ${tracks} track rows for the call`);
+    await fill(admin, '#quality-kind', 'video');
+    expect(await admin.evaluate(() => [...document.querySelectorAll('#quality-live td[data-label=Track]')].every((td) => td.textContent?.startsWith('video')))).toBe(true);
+    await screenshots(admin, 'admin-quality');
+    await admin.click('#tab-users');
+    await waitFor('the users table', async () => (await admin.evaluate(() => document.querySelectorAll('#online-users [data-row]').length)) > 0);
+    await admin.click('#tab-active');
+    await waitForSelector(admin, `#active-calls [data-call-link="${callId}"]`);
     await admin.click(`#active-calls [data-call-link="${callId}"]`);
     await waitForSelector(admin, '[data-testid=call-detail]');
     await waitForText(admin, '[data-testid=detail-status]', /active/);
