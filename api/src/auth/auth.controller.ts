@@ -7,6 +7,7 @@ import { findContacts, findUserById, listUsers } from '../user/user.repository.j
 import { toUser } from '../user/user.service.js';
 import { ApiError } from '../http/errors.js';
 import { login, logout, refresh } from './auth.service.js';
+import { DEMO_PASSWORD, DEMO_USERS } from '../db/demo-users.js';
 
 const LoginRequest = z.strictObject({ email: z.email().max(254), password: z.string().min(1).max(256) });
 const RefreshRequest = z.strictObject({ refreshToken: z.string().min(20).max(200) });
@@ -74,4 +75,13 @@ export function registerAuthRoutes(api: RouteRegistry, app: AppContext): void {
       return { items, nextCursor: rows.length > query.limit ? items[items.length - 1]!.email : null };
     },
   });
+
+  if (settings.mode !== 'production' && (settings.seedDemo ?? settings.mode === 'development')) {
+    api.define({
+      method: 'get', path: '/api/demo/accounts', tag: 'auth', access: 'public',
+      summary: 'The seeded demo logins (development and test mode only; absent in production)',
+      response: z.object({ items: z.array(z.object({ email: z.string(), password: z.string(), displayName: z.string(), role: RoleSchema })) }),
+      handler: async () => ({ items: DEMO_USERS.map((u) => ({ email: u.email, password: DEMO_PASSWORD, displayName: u.displayName, role: u.role })) }),
+    });
+  }
 }

@@ -21,6 +21,8 @@ export interface AuthSettings {
   refreshMaxSeconds: number;
 }
 
+const REUSE_LEEWAY_MS = 10_000;
+
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('base64url');
 
 // Compared against when the e-mail is unknown, so a miss costs the same time as a wrong password.
@@ -50,11 +52,14 @@ async function issueSession(db: Db, settings: AuthSettings, user: User, familyId
 export async function refresh(trx: Db, settings: AuthSettings, refreshToken: string): Promise<SessionTokens | ApiError> {
   const row = await findRefreshTokenForUpdate(trx, hashToken(refreshToken));
   if (!row) return new ApiError('UNAUTHORIZED', 'the refresh token is not valid');
-  if (row.revoked_at) {
+  const now = Date.now();
+  // A client whose refresh answer was lost (a restart, a dropped connection) retries with the
+  // token it still has: within a few seconds of its rotation that is not treated as theft.
+  const lostAnswer = row.revoked_at !== null && row.replaced_by !== null && now - row.revoked_at.getTime() < REUSE_LEEWAY_MS;
+  if (row.revoked_at && !lostAnswer) {
     if (row.replaced_by) await revokeFamily(trx, row.family_id);
     return new ApiError('UNAUTHORIZED', 'the refresh token has been revoked');
   }
-  const now = Date.now();
   if (row.expires_at.getTime() <= now) return new ApiError('UNAUTHORIZED', 'the session has expired; log in again');
   if (row.last_used_at.getTime() + settings.refreshIdleSeconds * 1000 <= now) {
     await revokeFamily(trx, row.family_id);

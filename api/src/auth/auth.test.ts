@@ -40,8 +40,13 @@ describe.each(DATABASES)('auth and access control on %s', (database) => {
     expect(first.status).toBe(200);
     expect(first.body.refreshToken).not.toBe(session.refreshToken);
     expect((await client(t.url, first.body.accessToken).get('/api/users/me')).status).toBe(200);
+    // A retry right after a lost answer is allowed (leeway); a reuse later is theft.
+    const retry = await client(t.url).post<Session>('/api/auth/refresh', { refreshToken: session.refreshToken });
+    expect(retry.status).toBe(200);
+    await t.app.db.updateTable('refresh_tokens').set({ revoked_at: new Date(Date.now() - 60_000) }).where('replaced_by', 'is not', null).execute();
     const replay = await client(t.url).post('/api/auth/refresh', { refreshToken: session.refreshToken });
     expect(replay.status).toBe(401);
+    expect((await client(t.url).post('/api/auth/refresh', { refreshToken: retry.body.refreshToken })).status).toBe(401);
     const afterTheft = await client(t.url).post('/api/auth/refresh', { refreshToken: first.body.refreshToken });
     expect(afterTheft.status).toBe(401);
     // stored hashed: the token itself is nowhere in the table

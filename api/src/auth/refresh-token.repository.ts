@@ -14,8 +14,13 @@ export async function findRefreshTokenForUpdate(db: Db, tokenHash: string): Prom
   return db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).forUpdate().executeTakeFirst();
 }
 
+/** Marks a token rotated (the first rotation's time counts for the reuse leeway). */
 export async function markRotated(db: Db, id: string, replacedBy: string): Promise<void> {
-  await db.updateTable('refresh_tokens').set({ revoked_at: new Date(), replaced_by: replacedBy }).where('id', '=', id).execute();
+  await db
+    .updateTable('refresh_tokens')
+    .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(new Date())), replaced_by: replacedBy }))
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function revokeFamily(db: Db, familyId: string): Promise<void> {

@@ -26,6 +26,14 @@ describe.each(DATABASES)('database on %s', (database) => {
     expect(typeof message.id).toBe('number');
   });
 
+  it('lists the demo logins outside production, and they work', async () => {
+    const res = await fetch(`${t.url}/api/demo/accounts`);
+    const { items } = (await res.json()) as { items: Array<{ email: string; password: string; role: string }> };
+    expect(items.map((a) => a.role).sort()).toEqual(['admin', 'doctor', 'doctor', 'patient', 'patient', 'patient']);
+    const ok = await fetch(`${t.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: items[0]!.email, password: items[0]!.password }) });
+    expect(ok.status).toBe(200);
+  });
+
   it('restarting on the same database applies nothing and seeds nothing again', async () => {
     if (database === 'pglite') return; // the in-memory PGlite database ends with its App
     const url = (t.app.config.databaseUrl)!;
@@ -48,6 +56,7 @@ describe('production mode', () => {
       const users = await t.app.db.selectFrom('users').select('id').execute();
       expect(users).toEqual([]);
       expect((await fetch(`${t.url}/api/dev/room-token`, { method: 'POST' })).status).toBe(404);
+      expect((await fetch(`${t.url}/api/demo/accounts`)).status).toBe(404);
     } finally {
       await t.close();
     }

@@ -91,6 +91,11 @@ describe.each(DATABASES)('realtime events on %s', (database) => {
     await as('drgrey').post(`/api/conversations/${conversation.id}/read`, { upToMessageId: created.payload.message.id });
     await patient.waitForEvent('message.read', (e) => e.payload.upToMessageId === created.payload.message.id);
 
+    const admin = await login(t.url, 'admin');
+    const seenByAdmin = await client(t.url, admin.accessToken).get<{ items: Presence[] }>(`/api/admin/presence?userIds=${s.alice.user.id},${s.drgrey.user.id}`);
+    expect(seenByAdmin.body.items.map((p) => p.status)).toEqual(['online', 'online']);
+    const everyoneOnline = await client(t.url, admin.accessToken).get<{ items: Presence[] }>('/api/admin/presence');
+    expect(everyoneOnline.body.items.map((p) => p.userId).sort()).toEqual([s.alice.user.id, s.drgrey.user.id].sort());
     await as('alice').put('/api/presence', { status: 'busy' });
     await doctorA.waitForEvent('presence.updated', (e) => e.payload.userId === s.alice.user.id && e.payload.status === 'busy');
     await patient.close();

@@ -31,4 +31,16 @@ export function registerPresenceRoutes(api: RouteRegistry, app: AppContext): voi
     response: PresenceSchema,
     handler: async ({ user, body }) => app.presence.change(user.id, { manualStatus: body.status === 'online' ? null : body.status }),
   });
+
+  api.define({
+    method: 'get', path: '/api/admin/presence', tag: 'admin', access: ['admin'],
+    summary: 'Presence of any users (admin): the listed ones, or everyone not offline',
+    query: z.object({ userIds: z.string().max(20_000).optional().describe('comma-separated user ids') }),
+    response: z.object({ items: z.array(PresenceSchema) }),
+    handler: async ({ query }) => {
+      if (query.userIds) return { items: await app.presence.get(query.userIds.split(',').map((id) => Uuid.parse(id.trim()))) };
+      const online = await app.db.selectFrom('presence').select('user_id').where('status', '!=', 'offline').orderBy('updated_at', 'desc').limit(1000).execute();
+      return { items: await app.presence.get(online.map((r) => r.user_id)) };
+    },
+  });
 }
