@@ -141,13 +141,15 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
     }
     const { samples } = await waitFor('periodic per-track samples', async () => {
       const res = await fetch(`${platform.mediaHttpUrl}/rooms/${ROOM}/track-stats`, { headers: { authorization: `Bearer ${platform.secrets.serviceSecret}` } });
-      const body = (await res.json()) as { samples: { direction: string; kind: string; score: number; bitrateBps: number; packets: number; nackCount: number; pliCount: number; rttMs: number | null; spatialLayer: number | null }[] };
+      const body = (await res.json()) as { samples: { direction: string; kind: string; source: string; score: number; bitrateBps: number; packets: number; nackCount: number; pliCount: number; rttMs: number | null; spatialLayer: number | null }[] };
       return body.samples.filter((s) => s.direction === 'out').length >= 24 && body.samples.filter((s) => s.direction === 'in').length >= 8 ? body : undefined;
     }, 20_000);
     const videoOut = samples.filter((s) => s.direction === 'out' && s.kind === 'video');
-    expect(videoOut.every((s) => s.packets > 0 && typeof s.nackCount === 'number' && typeof s.pliCount === 'number')).toBe(true);
+    expect(videoOut.every((s) => typeof s.nackCount === 'number' && typeof s.pliCount === 'number' && typeof s.score === 'number')).toBe(true);
+    // A consumer paused by adaptive stream (a page in the background) may have sent nothing yet.
+    expect(videoOut.filter((s) => s.packets > 0).length).toBeGreaterThan(0);
     // 320x240 cameras send one layer: the incoming streams report layer 0.
-    expect(samples.filter((s) => s.direction === 'in' && s.kind === 'video').map((s) => s.spatialLayer)).toEqual([0, 0, 0, 0]);
+    expect(samples.filter((s) => s.direction === 'in' && s.source === 'camera').map((s) => s.spatialLayer)).toEqual([0, 0, 0, 0]);
     console.log(`[stats] ${samples.length} track samples; video out: rtt ${videoOut.map((s) => s.rttMs).join('/')} ms, score ${videoOut.map((s) => s.score).join('/')}`);
   });
 
