@@ -178,8 +178,8 @@ async function idleMemory(target: Target): Promise<IdleResult> {
 }
 
 log(`bench:signaling${args.quick ? ' --quick' : ''}: joins/s at concurrency ${concurrencies.join('/')}, ${durationMs / 1000} s each; idle participants ${idleSteps.join('/')}`);
-const bare = await withFreePorts(1 + NUM_WORKERS, startBare);
-const platform = await withFreePorts(1 + NUM_WORKERS, startPlatform);
+let bare = await withFreePorts(1 + NUM_WORKERS, startBare);
+let platform = await withFreePorts(1 + NUM_WORKERS, startPlatform);
 const tp: ThroughputResult[] = [];
 const idle: IdleResult[] = [];
 try {
@@ -191,7 +191,12 @@ try {
     for (const target of order) rounds.push(await throughput(target, c));
     for (const name of ['bare', 'platform']) tp.push(combine(rounds.filter((r) => r.target === name)));
   }
-  log('memory per idle participant');
+  // Fresh processes: the throughput phase's garbage would otherwise be collected during the memory steps.
+  await platform.stop();
+  await bare.stop();
+  bare = await withFreePorts(1 + NUM_WORKERS, startBare);
+  platform = await withFreePorts(1 + NUM_WORKERS, startPlatform);
+  log('memory per idle participant (fresh server processes)');
   for (const target of [bare, platform]) idle.push(await idleMemory(target));
 } finally {
   await platform.stop();
@@ -215,7 +220,7 @@ const summary = [
   '',
   '## Memory per idle participant',
   '',
-  `Participants join rooms of ${ROOM_SIZE} and stay connected without media; resident memory of the server process and its workers is read at each step; the least-squares slope over the steps is the cost per participant (Node's garbage collection makes single steps noisy).`,
+  `In fresh server processes, participants join rooms of ${ROOM_SIZE} and stay connected without media; resident memory of the server process and its workers is read at each step; the least-squares slope over the steps is the cost per participant (Node's garbage collection makes single steps noisy).`,
   '',
   table(['target', ...idleSteps.map((n) => `${n} idle: RSS MiB`), 'KiB per idle participant'],
     idle.map((r) => [r.target, ...r.steps.map((s) => s.rssMiB), r.kibPerParticipant])),
