@@ -133,6 +133,9 @@ const FIREFOX_PREFS: Record<string, unknown> = {
   // Firefox holds enumerateDevices() until the page has focus; with several windows only the last
   // one has it (Chromium does not wait).
   'media.devices.unfocused.enabled': true,
+  // This machine has no sound card: Firefox's AudioContext then never starts (a microphone level
+  // meter stays at 0), where Chromium uses a fake output. Firefox's own test pref for a mock one.
+  'media.cubeb.force_mock_context': true,
 };
 
 /**

@@ -1,0 +1,102 @@
+// The demo apps across browsers: the patient in Firefox, the doctor in Chromium. The doctor calls,
+// the patient accepts through the waiting room (the SDK's device check: camera preview and mic
+// level, in Firefox), both see each other's video, chat both ways, the patient hangs up and both
+// see the same call duration.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
+import { startTestPlatform, type Platform } from '../platform.js';
+import { DEMO, DESKTOP, fill, signIn, waitFor, waitForSelector, waitForText } from '../apps/app-page.js';
+
+/**
+ * Frames presented of the other side's camera tile. Not getVideoPlaybackQuality(): Firefox reports
+ * totalVideoFrames 0 for MediaStream playback; requestVideoFrameCallback counts in both browsers.
+ */
+function presentedFrames(page: TestPage): Promise<{ frames: number; width: number }> {
+  return page.evaluate(() => new Promise<{ frames: number; width: number }>((resolve) => {
+    const video = document.querySelector<HTMLVideoElement>('.tile:not(.local):not(.screen) video');
+    if (!video) return resolve({ frames: 0, width: 0 });
+    const timer = setTimeout(() => resolve({ frames: 0, width: video.videoWidth }), 1000);
+    video.requestVideoFrameCallback((_now, metadata) => {
+      clearTimeout(timer);
+      resolve({ frames: metadata.presentedFrames, width: metadata.width });
+    });
+  }));
+}
+
+describe('a demo-app call with the patient in Firefox and the doctor in Chromium', () => {
+  let platform: Platform & { serverErrors?: string[] };
+  let firefox: TestBrowser;
+  let chromium: TestBrowser;
+  let alice: TestPage;
+  let grey: TestPage;
+
+  beforeAll(async () => {
+    [platform, firefox, chromium] = await Promise.all([startTestPlatform({ apiEnv: { SEED_DEMO: 'true' } }), launchBrowser('firefox'), launchBrowser('chromium')]);
+    [alice, grey] = await Promise.all([firefox.newPage(), chromium.newPage()]);
+    for (const page of [alice, grey]) await page.setViewport(DESKTOP.width, DESKTOP.height);
+    await Promise.all([signIn(alice, platform.apiUrl, DEMO.alice, /Alice Patient/), signIn(grey, platform.apiUrl, DEMO.grey, /Meredith Grey/)]);
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all([firefox?.close(), chromium?.close()]);
+    await platform?.stop();
+  });
+
+  it('call, accept in Firefox through the waiting room, both see video, chat both ways, hang up', async () => {
+    // Ring only once the patient's realtime connection is up: the doctor sees her online.
+    await waitFor('Alice online in the doctor\'s contacts', () => grey.evaluate(() => document.querySelector('[data-contact="alice@patients.demo"] .dot')?.getAttribute('aria-label') === 'Online' || undefined), 20_000);
+    await grey.click('[data-contact="alice@patients.demo"] button[aria-label^="Video call"]');
+    await waitForSelector(alice, '[data-testid=incoming-call]');
+    expect(await alice.text('#incoming-title')).toBe('Incoming video call');
+    await alice.click('[data-testid=incoming-call] button.success');
+
+    // Firefox's waiting room: the SDK's checkDevices() preview and microphone level.
+    const preview = await waitFor('the camera preview in Firefox', () => alice.evaluate(() => {
+      const video = document.querySelector<HTMLVideoElement>('[data-testid=waiting-room] video');
+      return video && video.videoWidth > 0 ? { width: video.videoWidth, height: video.videoHeight } : undefined;
+    }));
+    const level = await waitFor('a microphone level in Firefox', () => alice.evaluate(() => Number(document.querySelector('[role=meter]')?.getAttribute('aria-valuenow') ?? 0) || undefined));
+    console.log(`[mixed-app] Firefox waiting room: preview ${preview.width}×${preview.height}, mic level ${level}%`);
+    const joined = Date.now();
+    await alice.click('#join-call');
+
+    await Promise.all([waitForSelector(alice, '[data-testid=in-call]', 30_000), waitForSelector(grey, '[data-testid=in-call]', 30_000)]);
+    const first = await Promise.all([alice, grey].map((page) => waitFor(`${page.browser} rendering the other's video`, async () => {
+      const v = await presentedFrames(page);
+      return v.frames > 0 && v.width > 0 ? v : undefined;
+    }, 30_000)));
+    console.log(`[mixed-app] first remote video ${Date.now() - joined} ms after the patient pressed Join`);
+    const later = await Promise.all([alice, grey].map((page, i) => waitFor(`${page.browser} video to keep playing`, async () => {
+      const v = await presentedFrames(page);
+      return v.frames > first[i]!.frames + 20 ? v : undefined;
+    }, 20_000)));
+    console.log(`[mixed-app] Firefox patient sees ${later[0]!.width}px wide (${later[0]!.frames} frames); Chromium doctor sees ${later[1]!.width}px (${later[1]!.frames} frames)`);
+
+    await alice.click('#toggle-chat');
+    await fill(alice, '#call-chat-text', 'Hello doctor, from Firefox');
+    await alice.click('[data-testid=chat-panel] button[type=submit]');
+    await grey.click('#toggle-chat');
+    await waitForText(grey, '[data-testid=chat-panel] .messages', /Hello doctor, from Firefox/);
+    await fill(grey, '#call-chat-text', 'Hello Alice, from Chromium');
+    await grey.click('[data-testid=chat-panel] button[type=submit]');
+    await waitForText(alice, '[data-testid=chat-panel] .messages', /Hello Alice, from Chromium/);
+
+    // Nothing logged during the call; hanging up is checked separately below.
+    expect(alice.errors).toEqual([]);
+    expect(grey.errors).toEqual([]);
+    await alice.click('#leave-call');
+    const [aliceDuration, greyDuration] = await Promise.all([alice, grey].map((page) => waitForText(page, '[data-testid=ended-duration]', /^\d+:\d\d$/)));
+    console.log(`[mixed-app] call ended: the patient sees ${aliceDuration}, the doctor ${greyDuration}`);
+    expect(aliceDuration).toBe(greyDuration);
+  });
+
+  it('ran without page or server errors (after hanging up, only the refused reconnect attempt)', () => {
+    // The app ends the call through the API before the Room disconnects, so the media server closes
+    // the socket first and the SDK tries to resume once (refused; then aborted by disconnect()).
+    // Chromium logs that as "WebSocket connection to … failed", Firefox in its own words.
+    const refusedReconnect = /^(Firefox can’t establish a connection to the server at|The connection to) ws:\/\/[^ ]*\/rtc\?token=.*&resume=/;
+    expect(alice.errors.filter((e) => !refusedReconnect.test(e))).toEqual([]);
+    expect(grey.errors).toEqual([]);
+    expect(platform.serverErrors ?? []).toEqual([]);
+  });
+});
