@@ -138,6 +138,9 @@ const FIREFOX_PREFS: Record<string, unknown> = {
   'media.cubeb.force_mock_context': true,
 };
 
+/** Firefox windows on the private display: four fit side by side. */
+const TILE = { width: 960, height: 600 } as const;
+
 /**
  * Debian's Firefox ESR through puppeteer-core over WebDriver BiDi (Playwright needs its own patched
  * Firefox). Firefox's getDisplayMedia does not work headless, so unless a display is given it runs
@@ -145,7 +148,7 @@ const FIREFOX_PREFS: Record<string, unknown> = {
  * real click. TELEMED_FIREFOX_HEADLESS=1 runs it headless instead (no screen capture).
  */
 async function launchFirefox(options: LaunchOptions): Promise<TestBrowser> {
-  const ownDisplay = !options.display && process.env.TELEMED_FIREFOX_HEADLESS !== '1' ? await startXvfb() : undefined;
+  const ownDisplay = !options.display && process.env.TELEMED_FIREFOX_HEADLESS !== '1' ? await startXvfb(`${TILE.width * 2}x${TILE.height * 2}x24`) : undefined;
   const display = options.display ?? ownDisplay?.display;
   const env = displayEnv(display);
   try {
@@ -157,11 +160,15 @@ async function launchFirefox(options: LaunchOptions): Promise<TestBrowser> {
       extraPrefsFirefox: FIREFOX_PREFS,
       ...(env ? { env } : {}),
     });
+    let opened = 0;
     const openPage = async (): Promise<TestPage> => {
       const context = await browser.createBrowserContext();
       // A window per page, as Playwright gives Chromium: tabs sharing a window are hidden
       // (document.visibilityState), and the SDK's adaptive stream pauses video nobody can see.
-      return puppeteerPage('firefox', await context.newPage({ type: 'window' }), () => context.close());
+      // Side by side, not stacked: a Firefox window hidden under another one stops sending video.
+      const slot = opened++ % 4;
+      const windowBounds = { left: (slot % 2) * TILE.width, top: Math.floor(slot / 2) * TILE.height, width: TILE.width, height: TILE.height };
+      return puppeteerPage('firefox', await context.newPage({ type: 'window', windowBounds }), () => context.close());
     };
     const close = async (): Promise<void> => {
       await browser.close();
