@@ -65,7 +65,7 @@ async function startReceiver(): Promise<Receiver> {
 
 const events = (receiver: Receiver): MediaEvent[] => receiver.batches.flatMap((b) => b.events);
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function until(what: string, check: () => boolean, timeoutMs = 25_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -142,5 +142,5 @@ describe('MediaEventReporter', () => {
     expect(got[2]).toMatchObject({ reason: 'left' });
     expect(got[3]).toMatchObject({ reason: 'empty' });
     expect(receiver.rejected).toEqual([]);
-  });
+  }, 40_000);
 });
