@@ -28,6 +28,17 @@ export async function findUnnotifiedMissedCalls(db: Db, limit: number): Promise<
     .execute();
 }
 
+/** Whether the user has still not read up to `messageId` in the conversation. */
+export async function isStillUnread(db: Db, userId: string, conversationId: string, messageId: number): Promise<boolean> {
+  const member = await db
+    .selectFrom('conversation_members')
+    .select('last_read_message_id')
+    .where('user_id', '=', userId)
+    .where('conversation_id', '=', conversationId)
+    .executeTakeFirst();
+  return member !== undefined && Number(member.last_read_message_id) < messageId;
+}
+
 export async function findEmail(db: Db, userId: string): Promise<string | undefined> {
   return (await db.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirst())?.email;
 }

@@ -4,7 +4,7 @@ import type { ApiConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { findStaleUnread } from '../message/message.repository.js';
-import { claimNotification, findEmail, findUnnotifiedMissedCalls, releaseNotification } from './notification.repository.js';
+import { claimNotification, findEmail, findUnnotifiedMissedCalls, isStillUnread, releaseNotification } from './notification.repository.js';
 
 type Kind = 'missed_call' | 'unread';
 
@@ -65,12 +65,17 @@ export class NotificationService {
     const olderThan = new Date(Date.now() - this.#config.unreadNotifyDelaySeconds * 1000);
     for (const due of await findStaleUnread(this.#db, olderThan, 50)) {
       const email = await findEmail(this.#db, due.user_id);
-      if (email) await this.#deliver(due.user_id, email, 'unread', due.conversation_id);
+      // Re-checked after claiming: the user may have read it since this round's query ran.
+      if (email) await this.#deliver(due.user_id, email, 'unread', due.conversation_id, () => isStillUnread(this.#db, due.user_id, due.conversation_id, due.message_id));
     }
   }
 
-  async #deliver(userId: string, to: string, kind: Kind, refId: string): Promise<void> {
+  async #deliver(userId: string, to: string, kind: Kind, refId: string, stillDue?: () => Promise<boolean>): Promise<void> {
     if (!(await claimNotification(this.#db, userId, kind, refId))) return;
+    if (stillDue && !(await stillDue())) {
+      await releaseNotification(this.#db, userId, kind, refId);
+      return;
+    }
     try {
       await this.#transport!.sendMail({ from: this.#config.smtpFrom, to, subject: MAILS[kind].subject, text: MAILS[kind].text(this.#config.appBaseUrl) });
       this.#logger.info({ userId, kind }, 'notification sent');
