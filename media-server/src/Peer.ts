@@ -37,6 +37,7 @@ export class Peer {
   readonly transports = new Map<string, types.WebRtcTransport>();
   readonly producers = new Map<string, types.Producer<ProducerAppData>>();
   readonly consumers = new Map<string, types.Consumer>();
+  readonly #subscriptions = new Set<string>();
   readonly dataProducers = new Map<string, types.DataProducer>();
   readonly dataConsumers = new Map<string, types.DataConsumer>();
   /** Proves a reconnecting socket owns this session (sent in the welcome, only to this peer). */
@@ -120,10 +121,26 @@ export class Peer {
     };
   }
 
+  /**
+   * Reserves this peer's subscription to a (data) producer before any await, so that join() and a
+   * concurrent produce() never both create a consumer for it. False when one exists or is pending.
+   */
+  reserveSubscription(producerId: string): boolean {
+    if (this.#subscriptions.has(producerId)) return false;
+    this.#subscriptions.add(producerId);
+    return true;
+  }
+
+  /** Frees a reservation when the consumer could not be made or has closed. */
+  releaseSubscription(producerId: string): void {
+    this.#subscriptions.delete(producerId);
+  }
+
   /** Closes every transport (and so every producer and consumer). Idempotent. */
   close(): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    this.#subscriptions.clear();
     for (const transport of this.transports.values()) transport.close();
     this.transports.clear();
     this.producers.clear();

@@ -293,6 +293,13 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /** Creates a paused consumer of `producer` for `peer`; the client resumes it once it is ready. */
   async #consume(peer: Peer, producerPeer: Peer, producer: types.Producer<ProducerAppData>): Promise<void> {
+    if (!peer.reserveSubscription(producer.id)) return;
+    const consumer = await this.#createConsumer(peer, producerPeer, producer);
+    if (consumer) consumer.observer.once('close', () => peer.releaseSubscription(producer.id));
+    else peer.releaseSubscription(producer.id);
+  }
+
+  async #createConsumer(peer: Peer, producerPeer: Peer, producer: types.Producer<ProducerAppData>): Promise<types.Consumer | undefined> {
     const transport = peer.recvTransport();
     const rtpCapabilities = peer.rtpCapabilities;
     if (!transport || !rtpCapabilities) return;
@@ -339,11 +346,13 @@ export class Room extends EventEmitter<RoomEvents> {
       rtpParameters: consumer.rtpParameters as unknown as Record<string, never>,
       producerPaused: consumer.producerPaused,
     });
+    return consumer;
   }
 
   async #consumeData(peer: Peer, producerPeer: Peer, dataProducer: types.DataProducer): Promise<void> {
     const transport = peer.recvTransport();
     if (!transport?.sctpParameters) return;
+    if (!peer.reserveSubscription(dataProducer.id)) return;
     let dataConsumer: types.DataConsumer;
     try {
       const from = (dataProducer.appData as { workerIndex?: number }).workerIndex ?? this.#primary.workerIndex;
@@ -351,10 +360,14 @@ export class Room extends EventEmitter<RoomEvents> {
       dataConsumer = await transport.consumeData({ dataProducerId: dataProducer.id, appData: { peerId: peer.id } });
     } catch (error) {
       this.#logger.warn({ err: error, peerId: peer.id, dataProducerId: dataProducer.id }, 'consumeData failed');
+      peer.releaseSubscription(dataProducer.id);
       return;
     }
     peer.dataConsumers.set(dataConsumer.id, dataConsumer);
-    dataConsumer.observer.on('close', () => peer.dataConsumers.delete(dataConsumer.id));
+    dataConsumer.observer.on('close', () => {
+      peer.dataConsumers.delete(dataConsumer.id);
+      peer.releaseSubscription(dataProducer.id);
+    });
     peer.notify('dataConsumerCreated', {
       dataConsumerId: dataConsumer.id,
       dataProducerId: dataProducer.id,
