@@ -59,6 +59,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly options: InternalRoomOptions;
   readonly remoteParticipants = new Map<string, RemoteParticipant>();
   #state: ConnectionState = 'disconnected';
+  #leaving = false;
   #localParticipant: LocalParticipant | undefined;
   #signal: SignalClient | undefined;
   #session: RtcSession | undefined;
@@ -125,6 +126,8 @@ export class Room extends TypedEmitter<RoomEvents> {
   async disconnect(): Promise<void> {
     if (this.#state === 'disconnected') return;
     const signal = this.#signal;
+    // The server closes the socket once we have left: that close is not a connection loss.
+    this.#leaving = true;
     if (signal?.connected) await signal.request('leave', {}).catch(() => undefined);
     this.#teardown(undefined);
   }
@@ -190,7 +193,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   #onSignalLost(error: ConnectionError): void {
-    if (this.#state === 'disconnected' || this.#state === 'connecting') return;
+    if (this.#state === 'disconnected' || this.#state === 'connecting' || this.#leaving) return;
     if (isTerminal(error)) {
       this.#teardown(error);
       return;
@@ -387,6 +390,7 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   #teardown(error: ConnectionError | undefined): void {
     const wasConnected = this.#state !== 'disconnected';
+    this.#leaving = false;
     this.#state = 'disconnected';
     this.#quality?.close();
     this.#quality = undefined;

@@ -107,6 +107,14 @@ describe('signaling', () => {
     other.socket.close();
   });
 
+  it('answers leave before closing the socket with 1000 LEFT', async () => {
+    const client = await connect('leaver');
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => client.socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    client.socket.send(JSON.stringify({ type: 'request', id: 1, method: 'leave', data: {} }));
+    expect(await client.next(responseTo(1))).toMatchObject({ ok: true });
+    expect(await closed).toEqual({ code: 1000, reason: 'LEFT' });
+  });
+
   it('closes a connection whose token is invalid with 4401', async () => {
     const socket = new WebSocket(`${url}?token=garbage`);
     const closed = await new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));

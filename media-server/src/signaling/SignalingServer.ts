@@ -168,7 +168,8 @@ export class SignalingServer {
     const onPeerLeft = (peer: Peer, reason: PeerLeftReason): void => {
       if (peer !== session.peer) return;
       if (reason === 'removed') session.close(CloseCode.Removed, 'REMOVED');
-      else if (reason === 'left') session.close(1000, 'LEFT');
+      // After the leave request's response has gone out (it is sent once the handler returns).
+      else if (reason === 'left') setImmediate(() => session.close(1000, 'LEFT'));
       this.#forget(session);
     };
     room.on('close', onRoomClose);
