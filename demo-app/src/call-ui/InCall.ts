@@ -34,6 +34,9 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
   const [seenChat, setSeenChat] = useState(0);
   const [controlError, setControlError] = useState<string | undefined>();
   const [now, setNow] = useState(Date.now());
+  // Leave the media room first, then end or leave the call: ended first, the server closes our
+  // socket and the SDK would take it for a lost connection.
+  const leaveRoom = (): void => void room.disconnect().finally(onLeave);
 
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 1000);
@@ -135,7 +138,7 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
         <${ToolButton} id="toggle-screen" label=${screen ? 'Stop sharing screen' : 'Share screen'} pressed=${!!screen} icon="screen" onClick=${toggleScreen} disabled=${!connected} />
         <${ToolButton} id="toggle-chat" label=${unread > 0 ? `Chat, ${unread} new` : 'Chat'} pressed=${panel === 'chat'} icon="chat" badge=${unread} onClick=${() => setPanel(panel === 'chat' ? 'none' : 'chat')} />
         <${ToolButton} id="toggle-devices" label="Device settings" pressed=${panel === 'devices'} icon="settings" onClick=${() => setPanel(panel === 'devices' ? 'none' : 'devices')} />
-        <button type="button" id="leave-call" class="danger leave" onClick=${onLeave}><${Icon} name="leave" /><span class="label">Leave</span></button>
+        <button type="button" id="leave-call" class="danger leave" onClick=${leaveRoom}><${Icon} name="leave" /><span class="label">Leave</span></button>
       </nav>
     </section>`;
 }

@@ -90,12 +90,9 @@ describe('a demo-app call with the patient in Firefox and the doctor in Chromium
     expect(aliceDuration).toBe(greyDuration);
   });
 
-  it('ran without page or server errors (after hanging up, only the refused reconnect attempt)', () => {
-    // The app ends the call through the API before the Room disconnects, so the media server closes
-    // the socket first and the SDK tries to resume once (refused; then aborted by disconnect()).
-    // Chromium logs that as "WebSocket connection to … failed", Firefox in its own words.
-    const refusedReconnect = /^(Firefox can’t establish a connection to the server at|The connection to) ws:\/\/[^ ]*\/rtc\?token=.*&resume=/;
-    expect(alice.errors.filter((e) => !refusedReconnect.test(e))).toEqual([]);
+  it('ran without page or server errors', () => {
+    // The app leaves the media room before ending the call, so no reconnect attempt is logged.
+    expect(alice.errors).toEqual([]);
     expect(grey.errors).toEqual([]);
     expect(platform.serverErrors ?? []).toEqual([]);
   });
