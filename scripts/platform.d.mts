@@ -46,5 +46,7 @@ export interface Platform {
 }
 
 export function generateSecrets(): PlatformSecrets;
+/** SIGTERM, then SIGKILL after `graceMs` (default 5000); resolves once the process has exited. */
+export function stopProcess(child: ChildProcess, graceMs?: number): Promise<void>;
 export function loadOrCreateSecrets(dataDir: string): PlatformSecrets;
 export function startPlatform(options: PlatformOptions): Promise<Platform>;

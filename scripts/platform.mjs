@@ -34,6 +34,19 @@ export function loadOrCreateSecrets(dataDir) {
   return secrets;
 }
 
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
+export function stopProcess(child, graceMs = 5000) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(killer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
 function spawnService(name, entry, env, options) {
   const child = spawn(process.execPath, [path.join(ROOT, entry)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logFile = options.logDir ? fs.createWriteStream(path.join(options.logDir, `${name}.log`), { flags: 'a' }) : undefined;
@@ -127,15 +140,7 @@ export async function startPlatform(options) {
   }, options);
   const children = [media, api];
   const stop = async () => {
-    await Promise.all(children.map((child) => new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => {
-        clearTimeout(killer);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    })));
+    await Promise.all(children.map(stopProcess));
   };
   const apiUrl = `http://${host}:${apiPort}`;
   try {

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { stopProcess } from '../../../scripts/platform.mjs';
 import { ROOT } from './machine.js';
 import { waitFor } from './stats.js';
 
@@ -51,15 +52,7 @@ export async function startMediaServer(options: MediaServerProcessOptions): Prom
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const httpUrl = `http://${host}:${options.basePort}`;
-  const stop = (): Promise<void> => new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(killer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
+  const stop = (): Promise<void> => stopProcess(child);
   try {
     await waitFor(async () => {
       if (child.exitCode !== null) throw new Error(`media server exited (${child.exitCode}):\n${output.join('')}`);
