@@ -13,7 +13,8 @@ import { applyMediaEvent } from './media-events.service.js';
 const MAX_BATCH_BYTES = 1024 * 1024;
 const kind = z.enum(['audio', 'video']);
 const source = z.enum(['camera', 'microphone', 'screenShare', 'screenShareAudio']);
-const base = { roomId: z.string().min(1).max(128), seq: z.number().int().positive(), at: z.iso.datetime({ offset: true }) };
+// epoch: media servers from before room-instance epochs send none; their events keep the old key.
+const base = { roomId: z.string().min(1).max(128), epoch: z.number().int().min(0).default(0), seq: z.number().int().positive(), at: z.iso.datetime({ offset: true }) };
 const participant = { identity: z.string().min(1).max(128), participantId: z.string().min(1).max(128) };
 const nullableNumber = z.number().nullable();
 const ServerSample = z.object({
@@ -65,15 +66,15 @@ async function readSignedBatch(ctx: Context, secret: string): Promise<MediaEvent
 export function registerMediaEventRoutes(api: RouteRegistry, app: AppContext): void {
   api.define({
     method: 'post', path: '/internal/media-events', tag: 'internal', access: 'media-server',
-    summary: 'Signed event batches from the media server (participants, room finished, track stats); idempotent per (roomId, seq)',
+    summary: 'Signed event batches from the media server (participants, room finished, track stats); idempotent per (roomId, epoch, seq)',
     rawBody: { contentType: 'application/json', description: 'MediaEventBatch (sdk/src/protocol/media-events.ts), signed: JWT with the body\'s SHA-256' },
     response: z.object({ applied: z.number().int(), duplicates: z.number().int(), ignored: z.number().int() }),
     handler: async ({ ctx }) => {
       const batch = await readSignedBatch(ctx, app.config.mediaWebhookSecret);
       const counts = { applied: 0, duplicates: 0, ignored: 0 };
       const changed = new Map<string, Call>();
-      // Events of one room in order; each in its own transaction so one bad event cannot block the rest.
-      const ordered = [...batch.events].sort((a: MediaEvent, b: MediaEvent) => a.roomId.localeCompare(b.roomId) || a.seq - b.seq);
+      // Events of one room in order (instance by instance); each in its own transaction so one bad event cannot block the rest.
+      const ordered = [...batch.events].sort((a: MediaEvent, b: MediaEvent) => a.roomId.localeCompare(b.roomId) || a.epoch - b.epoch || a.seq - b.seq);
       for (const event of ordered) {
         const result = await app.transact((trx, outbox) => applyMediaEvent(trx, outbox, app.calls, event, changed));
         app.metrics.mediaEvents.inc({ type: event.type, result });

@@ -13,14 +13,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export type ApplyResult = 'applied' | 'duplicate' | 'ignored';
 
 /**
- * Applies one media server event to the call records, once: (roomId, seq) is recorded in the same
- * transaction, so a retried batch changes nothing. The room id is the call id.
+ * Applies one media server event to the call records, once: (roomId, epoch, seq) is recorded in the
+ * same transaction, so a retried batch changes nothing. The room id is the call id; the epoch tells
+ * a room rebuilt after its worker died (seq from 1 again) from the instance before it.
  */
 export async function applyMediaEvent(trx: Transaction<Database>, outbox: Outbox, calls: CallService, event: MediaEvent, changed: Map<string, Call>): Promise<ApplyResult> {
   const inserted = await trx
     .insertInto('media_events_applied')
-    .values({ room_id: event.roomId, seq: event.seq, type: event.type })
-    .onConflict((oc) => oc.columns(['room_id', 'seq']).doNothing())
+    .values({ room_id: event.roomId, epoch: event.epoch, seq: event.seq, type: event.type })
+    .onConflict((oc) => oc.columns(['room_id', 'epoch', 'seq']).doNothing())
     .returning('seq')
     .executeTakeFirst();
   if (!inserted) return 'duplicate';
@@ -49,7 +50,9 @@ export async function applyMediaEvent(trx: Transaction<Database>, outbox: Outbox
       return 'applied';
     }
     case 'room_finished': {
-      if (call.status !== 'active') return 'ignored';
+      // The media server rebuilds a room whose worker died and its participants rejoin by themselves:
+      // the call goes on (their participant_left/joined events say who is in the room meanwhile).
+      if (call.status !== 'active' || event.reason === 'worker_died') return 'ignored';
       changed.set(call.id, await calls.finish(trx, outbox, call, `room_${event.reason}`));
       return 'applied';
     }

@@ -44,7 +44,7 @@ describe.each(DATABASES)('media server events on %s', (database) => {
     const call = (await as('alice').post<Call>('/api/calls', { type: 'video', inviteeIds: [s.drgrey.user.id] })).body;
     await as('drgrey').post(`/api/calls/${call.id}/accept`);
     const at = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
-    const base = (seq: number, offsetMs = 0) => ({ roomId: call.id, seq, at: at(offsetMs) });
+    const base = (seq: number, offsetMs = 0) => ({ roomId: call.id, epoch: 1_700_000_000_000, seq, at: at(offsetMs) });
     const events: MediaEvent[] = [
       { ...base(1), type: 'room_started' },
       { ...base(2), type: 'participant_joined', identity: s.alice.user.id, participantId: 'p1' },
@@ -80,6 +80,43 @@ describe.each(DATABASES)('media server events on %s', (database) => {
     const series = await as('alice').get<{ items: QualitySample[] }>(`/api/calls/${call.id}/quality?trackId=prodG`);
     expect(series.body.items).toHaveLength(1);
     expect(series.body.items[0]).toMatchObject({ source: 'server', score: 7, rttMs: 120 });
+  });
+
+  it('applies the events of a room rebuilt after its worker died (a later epoch, seq from 1 again) and keeps the call going', async () => {
+    const call = (await as('alice').post<Call>('/api/calls', { type: 'video', inviteeIds: [s.drgrey.user.id] })).body;
+    await as('drgrey').post(`/api/calls/${call.id}/accept`);
+    const at = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+    const first = { roomId: call.id, epoch: 1_700_000_000_000 };
+    const rebuilt = { roomId: call.id, epoch: first.epoch + 5_000 };
+    const joined = (instance: typeof first, seq: number, who: 'alice' | 'drgrey', offsetMs: number): MediaEvent =>
+      ({ ...instance, seq, at: at(offsetMs), type: 'participant_joined', identity: s[who].user.id, participantId: `${who}-${instance.epoch}` });
+    const before = await post({ node: 'n1', events: [
+      { ...first, seq: 1, at: at(0), type: 'room_started' },
+      joined(first, 2, 'alice', 0),
+      joined(first, 3, 'drgrey', 0),
+      { ...first, seq: 4, at: at(1000), type: 'participant_left', identity: s.alice.user.id, participantId: `alice-${first.epoch}`, reason: 'room_closed' },
+      { ...first, seq: 5, at: at(1000), type: 'participant_left', identity: s.drgrey.user.id, participantId: `drgrey-${first.epoch}`, reason: 'room_closed' },
+      { ...first, seq: 6, at: at(1000), type: 'room_finished', reason: 'worker_died' },
+    ] });
+    expect(await before.json()).toEqual({ applied: 5, duplicates: 0, ignored: 1 });
+    const meanwhile = (await as('alice').get<Call>(`/api/calls/${call.id}`)).body;
+    expect(meanwhile.status).toBe('active'); // a dead worker does not end the call
+    expect(meanwhile.participants.some((p) => p.inRoom)).toBe(false);
+
+    // The rebuilt room's first events reuse seq 1..3, in one batch with a retried event of the old instance.
+    const after = await post({ node: 'n1', events: [
+      joined(rebuilt, 3, 'drgrey', 2000),
+      { ...rebuilt, seq: 1, at: at(2000), type: 'room_started' },
+      joined(rebuilt, 2, 'alice', 2000),
+      { ...first, seq: 6, at: at(1000), type: 'room_finished', reason: 'worker_died' },
+    ] });
+    expect(await after.json()).toEqual({ applied: 3, duplicates: 1, ignored: 0 });
+    const back = (await as('alice').get<Call>(`/api/calls/${call.id}`)).body;
+    expect(back.status).toBe('active');
+    expect(back.participants.every((p) => p.inRoom)).toBe(true);
+
+    await post({ node: 'n1', events: [{ ...rebuilt, seq: 4, at: at(3000), type: 'room_finished', reason: 'empty' }] });
+    expect((await as('alice').get<Call>(`/api/calls/${call.id}`)).body).toMatchObject({ status: 'ended', endReason: 'room_empty' });
   });
 
   it('takes client-side samples from the call\'s participants only', async () => {

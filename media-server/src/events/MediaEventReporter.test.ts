@@ -99,6 +99,26 @@ describe('MediaEventReporter', () => {
     const got = events(receiver);
     expect(got.map((e) => `${e.roomId}#${e.seq}:${e.type}`)).toEqual(['a#1:room_started', 'b#1:room_started', 'a#2:participant_joined', 'a#3:room_finished']);
     expect(receiver.batches.every((b) => b.node === 'node-a')).toBe(true);
+    // One epoch per room instance, distinct between instances.
+    expect(new Set(got.filter((e) => e.roomId === 'a').map((e) => e.epoch)).size).toBe(1);
+    expect(got.find((e) => e.roomId === 'a')?.epoch).not.toBe(got.find((e) => e.roomId === 'b')?.epoch);
+  });
+
+  it('gives a rebuilt instance of a room a later epoch and numbers it from 1 again', async () => {
+    receiver.batches.length = 0;
+    const reporter = new MediaEventReporter({ url: receiver.url, secret: WEBHOOK_SECRET, node: 'node-a', logger: createLogger('silent') });
+    const at = new Date().toISOString();
+    const before = {};
+    const rebuilt = {};
+    reporter.report(before, { type: 'room_started', roomId: 'r', at });
+    reporter.report(before, { type: 'room_finished', roomId: 'r', at, reason: 'worker_died' });
+    reporter.report(rebuilt, { type: 'room_started', roomId: 'r', at });
+    await reporter.idle();
+    reporter.close();
+    const got = events(receiver);
+    expect(got.map((e) => `${e.seq}:${e.type}`)).toEqual(['1:room_started', '2:room_finished', '1:room_started']);
+    expect(got[2]!.epoch).toBeGreaterThan(got[0]!.epoch);
+    expect(got[0]!.epoch).toBe(got[1]!.epoch);
   });
 
   it('keeps a bounded buffer while the API is down and never blocks the caller', async () => {

@@ -3,8 +3,8 @@ import jwt from 'jsonwebtoken';
 import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type MediaEvent, type MediaEventBatch } from '@telemed/sdk/protocol';
 import type { Logger } from '../logger.js';
 
-/** A media event before the reporter stamps it with its room's sequence number. */
-export type UnsequencedMediaEvent = MediaEvent extends infer E ? (E extends MediaEvent ? Omit<E, 'seq'> : never) : never;
+/** A media event before the reporter stamps it with its room instance's epoch and sequence number. */
+export type UnsequencedMediaEvent = MediaEvent extends infer E ? (E extends MediaEvent ? Omit<E, 'epoch' | 'seq'> : never) : never;
 
 export interface MediaEventReporterOptions {
   /** The API's base URL; events go to `${url}/internal/media-events`. */
@@ -31,8 +31,10 @@ export interface MediaEventReporterOptions {
 export class MediaEventReporter {
   readonly #options: Required<Omit<MediaEventReporterOptions, 'logger'>> & { logger: Logger };
   readonly #queue: MediaEvent[] = [];
-  /** Room instance → last sequence number used. */
-  readonly #seq = new WeakMap<object, number>();
+  /** Room instance → its epoch and the last sequence number used. */
+  readonly #instances = new WeakMap<object, { epoch: number; seq: number }>();
+  /** The last epoch given out: epochs are unique and increasing within this process. */
+  #lastEpoch = 0;
   #sending = false;
   #timer: NodeJS.Timeout | undefined;
   #failures = 0;
@@ -62,12 +64,20 @@ export class MediaEventReporter {
     return this.#dropped;
   }
 
-  /** Queues an event of `roomInstance` (seq starts at 1 for each room instance) and schedules a send. */
+  /**
+   * Queues an event of `roomInstance` and schedules a send. Each instance gets its own epoch (a room
+   * rebuilt after a worker died is a new instance of the same room id) and seq from 1.
+   */
   report(roomInstance: object, event: UnsequencedMediaEvent): void {
     if (this.#closed) return;
-    const seq = (this.#seq.get(roomInstance) ?? 0) + 1;
-    this.#seq.set(roomInstance, seq);
-    this.#queue.push({ ...event, seq } as MediaEvent);
+    let instance = this.#instances.get(roomInstance);
+    if (!instance) {
+      this.#lastEpoch = Math.max(Date.now(), this.#lastEpoch + 1);
+      instance = { epoch: this.#lastEpoch, seq: 0 };
+      this.#instances.set(roomInstance, instance);
+    }
+    instance.seq++;
+    this.#queue.push({ ...event, epoch: instance.epoch, seq: instance.seq } as MediaEvent);
     if (this.#queue.length > this.#options.maxBuffered) {
       this.#queue.splice(0, this.#queue.length - this.#options.maxBuffered);
       if (this.#dropped++ % 1000 === 0) this.#options.logger.warn({ dropped: this.#dropped }, 'media event buffer full: dropping the oldest events');

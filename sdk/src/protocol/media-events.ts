@@ -7,8 +7,9 @@ import type { MediaKind, TrackSource } from './token.js';
  * `Authorization: Bearer <JWT>`; the JWT is HS256-signed with MEDIA_WEBHOOK_SECRET, has
  * `iss: 'telemed-media'`, `aud: 'telemed-api'`, a short `exp`, and `sha256`: the base64url SHA-256 of
  * the exact body bytes. The API rejects a batch whose hash or signature does not match. Events of
- * one room carry increasing `seq` numbers; the media server retries a batch until the API answers
- * 2xx, so the API must ignore a `(roomId, seq)` it has already applied.
+ * one room instance carry its `epoch` and increasing `seq` numbers; the media server retries a batch
+ * until the API answers 2xx, so the API must ignore a `(roomId, epoch, seq)` it has already applied.
+ * A room rebuilt after its worker died is a new instance: a later epoch, `seq` from 1 again.
  */
 export interface MediaEventBatch {
   /** The media node that sent the batch. */
@@ -18,7 +19,12 @@ export interface MediaEventBatch {
 
 interface MediaEventBase {
   roomId: string;
-  /** Per-room sequence number, starting at 1 for each room instance. */
+  /**
+   * The room instance: milliseconds since 1970 when the media server created it, made unique and
+   * increasing per server process. Orders the instances of one room (a rebuild has a later epoch).
+   */
+  epoch: number;
+  /** Per-room-instance sequence number, starting at 1 for each epoch. */
   seq: number;
   /** ISO 8601 time the event happened on the media server. */
   at: string;
