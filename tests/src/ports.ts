@@ -19,11 +19,13 @@ function udpFree(port: number): Promise<boolean> {
 
 /**
  * `count` consecutive port numbers free for both TCP and UDP on loopback, picked at random in
- * 20000-59999 so that test files running at once rarely collide.
+ * 20000-32767 so that test files running at once rarely collide. The range stays below Linux's
+ * ephemeral range (32768-60999 by default), where the kernel hands out ports to outgoing
+ * connections (browsers, pg, redis clients) between our check and the server's bind.
  */
 export async function freePortRange(count: number): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 40000);
+    const base = 20000 + Math.floor(Math.random() * (32768 - 20000 - count));
     let ok = true;
     for (let port = base; port < base + count && ok; port++) ok = (await tcpFree(port)) && (await udpFree(port));
     if (ok) return base;
