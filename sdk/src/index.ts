@@ -9,6 +9,7 @@ export { RemoteTrack, type VideoQuality } from './RemoteTrack.js';
 export type { ChatMessage } from './ChatChannel.js';
 export { computeConnectionQuality, type ConnectionQuality, type QualityInputs } from './ConnectionQuality.js';
 export { checkDevices, listDevices, onDeviceChange, type DeviceCheck, type DeviceCheckOptions, type DeviceKind } from './devices.js';
+export { QualityReporter, type ClientQualitySample, type QualityReporterOptions } from './quality-report/QualityReporter.js';
 export { TypedEmitter, type EventMap, type Listener } from './TypedEmitter.js';
 export {
   ConnectionError,

@@ -1,6 +1,6 @@
 // The call itself: video grid (screen share large, active speaker highlighted), toolbar, timer,
 // reconnecting banner, in-call chat, device settings, and a doctor's mute/remove controls.
-import { Track, type RemoteParticipant } from '@telemed/sdk';
+import { QualityReporter, Track, type RemoteParticipant } from '@telemed/sdk';
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { Call, RoomAccess } from '../backend/types.js';
@@ -9,7 +9,6 @@ import { errorMessage, formatDuration } from '../format.js';
 import { ChatPanel } from './ChatPanel.js';
 import { DevicePickers } from './DevicePickers.js';
 import { audioConstraints, videoConstraints, type DeviceChoice } from './devices.js';
-import { reportQuality } from './quality-reporter.js';
 import { Tile } from './Tile.js';
 import { localTrack, useCallRoom } from './useCallRoom.js';
 import { Icon, type IconName } from '../icons.js';
@@ -42,7 +41,10 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
     const timer = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(timer);
   }, []);
-  useEffect(() => reportQuality(room, (samples) => backend.reportQuality(call.id, samples)), [room, call.id]);
+  useEffect(() => {
+    const reporter = new QualityReporter(room, { send: (samples) => backend.reportQuality(call.id, samples) });
+    return () => reporter.close();
+  }, [room, call.id]);
   useEffect(() => {
     if (closedCode === 'REMOVED') onClosed(closedCode);
   }, [closedCode]);

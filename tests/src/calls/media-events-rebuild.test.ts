@@ -4,10 +4,11 @@
 // Node (join without media), which is all the room lifecycle needs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { TelemedClient, type Call } from '@telemed/sdk';
+import type { Call } from '@telemed/sdk';
 import type { ServerMessage } from '@telemed/sdk/protocol';
 import { waitFor } from '../call-stats.js';
 import { startTestPlatform } from '../platform.js';
+import { startDemoCall } from './demo-call.js';
 import { service, type TestPlatform } from './harness.js';
 
 /** A participant that joins over signaling only and rejoins by itself when the server says so. */
@@ -69,13 +70,7 @@ describe('media events after a worker died', () => {
   });
 
   it('the rebuilt room\'s events are applied: both participants are back in the call, which goes on', async () => {
-    const alice = new TelemedClient({ baseUrl: platform.apiUrl });
-    const grey = new TelemedClient({ baseUrl: platform.apiUrl });
-    await alice.login('alice@patients.demo', 'telemed-demo');
-    await grey.login('grey@doctors.demo', 'telemed-demo');
-    const call = await alice.startCall({ type: 'video', inviteeIds: [grey.user!.id] });
-    const { access: greyAccess } = await grey.acceptCall(call.id);
-    const aliceAccess = await alice.callToken(call.id);
+    const { alice, call, aliceAccess, greyAccess } = await startDemoCall(platform.apiUrl);
     for (const access of [aliceAccess, greyAccess]) {
       const participant = new SignalingParticipant(access.url, access.token);
       people.push(participant);

@@ -1,0 +1,133 @@
+import type { ClientTrackStatsSample } from '../protocol/media-events.js';
+import type { LocalTrack } from '../LocalTrack.js';
+import type { RemoteTrack } from '../RemoteTrack.js';
+import type { Room } from '../Room.js';
+import { SampleUploader } from './SampleUploader.js';
+
+/** One track's client-side sample, as `POST /api/calls/:id/quality` takes it. */
+export type ClientQualitySample = Omit<ClientTrackStatsSample, 'callId'>;
+
+export interface QualityReporterOptions {
+  /**
+   * Delivers a batch (at most `maxBatch` samples) to the API, e.g.
+   * `(samples) => client.sendQualitySamples(callId, samples)` with a signed-in `TelemedClient`.
+   * A rejection keeps the batch for a retry.
+   */
+  send: (samples: ClientQualitySample[]) => Promise<unknown>;
+  /** How often every published and received track is sampled, ms. Default 5000. */
+  intervalMs?: number;
+  /** Most samples buffered while the API is unreachable (the oldest are dropped). Default 1000. */
+  maxBufferedSamples?: number;
+  /** Most samples per request (the API takes up to 200). Default 200. */
+  maxBatch?: number;
+  /** Retry backoff after a failed send, ms: first delay (default 1000) and cap (default 30000). */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
+type Stat = Record<string, unknown> & { type: string; id: string };
+
+const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+
+function collect(report: RTCStatsReport): Stat[] {
+  const out: Stat[] = [];
+  report.forEach((s: Stat) => out.push(s));
+  return out;
+}
+
+/** One sample from a track's stats; `previous` bytes and time give the bitrate. */
+function sampleTrack(track: LocalTrack | RemoteTrack, trackId: string, direction: 'in' | 'out', stats: Stat[], previous: Map<string, { bytes: number; at: number }>): ClientQualitySample | undefined {
+  const rtp = stats.filter((s) => s.type === (direction === 'in' ? 'inbound-rtp' : 'outbound-rtp'));
+  if (rtp.length === 0) return undefined;
+  const bytes = rtp.reduce((sum, s) => sum + (num(direction === 'in' ? s.bytesReceived : s.bytesSent) ?? 0), 0);
+  const now = performance.now();
+  const before = previous.get(trackId);
+  previous.set(trackId, { bytes, at: now });
+  const bitrateBps = before && now > before.at ? Math.max(0, ((bytes - before.bytes) * 8000) / (now - before.at)) : 0;
+  // For what we send, loss, jitter and RTT come back in the receiver's reports (remote-inbound-rtp).
+  const remote = stats.filter((s) => s.type === 'remote-inbound-rtp');
+  const main = rtp.reduce((best, s) => ((num(s.frameWidth) ?? 0) > (num(best.frameWidth) ?? 0) ? s : best), rtp[0]!);
+  const pair = stats.find((s) => s.type === 'candidate-pair' && s.nominated === true);
+  const jitterSeconds = direction === 'in' ? num(main.jitter) : remote.length ? Math.max(...remote.map((r) => num(r.jitter) ?? 0)) : null;
+  const rttSeconds = remote.length ? Math.max(...remote.map((r) => num(r.roundTripTime) ?? 0)) : num(pair?.currentRoundTripTime);
+  const emitted = num(main.jitterBufferEmittedCount);
+  return {
+    trackId,
+    direction,
+    kind: track.kind,
+    source: track.source,
+    sampledAt: new Date().toISOString(),
+    bitrateBps: Math.round(bitrateBps),
+    packetsLost: Math.max(0, direction === 'in' ? (num(main.packetsLost) ?? 0) : remote.reduce((sum, r) => sum + (num(r.packetsLost) ?? 0), 0)),
+    jitterMs: jitterSeconds === null ? null : jitterSeconds * 1000,
+    rttMs: rttSeconds === null ? null : rttSeconds * 1000,
+    framesPerSecond: num(main.framesPerSecond),
+    frameWidth: num(main.frameWidth),
+    frameHeight: num(main.frameHeight),
+    jitterBufferDelayMs: emitted ? ((num(main.jitterBufferDelay) ?? 0) / emitted) * 1000 : null,
+  };
+}
+
+/**
+ * Reports a room's client-side quality to the API: every `intervalMs` while the room is connected,
+ * each published track (`out`, by producer id) and each received track (`in`, by consumer id) is
+ * sampled from `getStats()` and queued; batches are sent in the background, one request at a time,
+ * retried with backoff from a bounded buffer. Nothing here ever waits on the network in the media
+ * path: sampling reads stats and queues, sending happens on its own.
+ */
+export class QualityReporter {
+  readonly #room: Room;
+  readonly #uploader: SampleUploader<ClientQualitySample>;
+  readonly #timer: ReturnType<typeof setInterval>;
+  readonly #previous = new Map<string, { bytes: number; at: number }>();
+  #sampling = false;
+
+  constructor(room: Room, options: QualityReporterOptions) {
+    this.#room = room;
+    this.#uploader = new SampleUploader({
+      send: options.send,
+      maxBuffered: options.maxBufferedSamples ?? 1000,
+      maxBatch: options.maxBatch ?? 200,
+      retryBaseMs: options.retryBaseMs ?? 1000,
+      retryMaxMs: options.retryMaxMs ?? 30_000,
+    });
+    this.#timer = setInterval(() => void this.sample(), options.intervalMs ?? 5000);
+    room.on('disconnected', this.#onDisconnected);
+  }
+
+  readonly #onDisconnected = (): void => this.close();
+
+  /** Samples delivered, dropped because the buffer was full, and failed send attempts so far. */
+  get counts(): { readonly sent: number; readonly dropped: number; readonly failedAttempts: number; readonly pending: number } {
+    return { ...this.#uploader.counts, pending: this.#uploader.pending };
+  }
+
+  /** Samples every track now and queues the samples (the interval calls it; exposed for tests and "report now"). */
+  async sample(): Promise<void> {
+    if (this.#sampling || this.#room.state !== 'connected') return;
+    this.#sampling = true;
+    try {
+      const jobs: Promise<ClientQualitySample | undefined>[] = [];
+      for (const track of this.#room.localParticipant.tracks) {
+        const id = track.sid;
+        if (id) jobs.push(track.getStats().then((r) => (r ? sampleTrack(track, id, 'out', collect(r), this.#previous) : undefined)));
+      }
+      for (const participant of this.#room.remoteParticipants.values()) {
+        for (const track of participant.tracks) jobs.push(track.getStats().then((r) => sampleTrack(track, track.consumerId, 'in', collect(r), this.#previous)));
+      }
+      const samples = (await Promise.all(jobs.map((j) => j.catch(() => undefined)))).filter((s): s is ClientQualitySample => s !== undefined);
+      const live = new Set(samples.map((s) => s.trackId));
+      for (const id of this.#previous.keys()) if (!live.has(id)) this.#previous.delete(id);
+      this.#uploader.push(samples);
+    } finally {
+      this.#sampling = false;
+    }
+  }
+
+  /** Stops sampling and sending; samples not yet delivered are given up. Idempotent. */
+  close(): void {
+    clearInterval(this.#timer);
+    this.#room.off('disconnected', this.#onDisconnected);
+    this.#uploader.close();
+  }
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { SampleUploader } from './SampleUploader.js';
+
+const until = async (check: () => boolean, timeoutMs = 2000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+};
+
+describe('SampleUploader', () => {
+  it('sends in order in bounded batches, one request at a time, and retries a failed batch', async () => {
+    const delivered: number[][] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let failuresLeft = 2;
+    const uploader = new SampleUploader<{ n: number }>({
+      maxBuffered: 100, maxBatch: 3, retryBaseMs: 10, retryMaxMs: 20,
+      send: async (batch) => {
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight--;
+        if (failuresLeft-- > 0) throw new Error('API unreachable');
+        delivered.push(batch.map((s) => s.n));
+      },
+    });
+    uploader.push([1, 2, 3, 4].map((n) => ({ n })));
+    uploader.push([5].map((n) => ({ n })));
+    await until(() => uploader.pending === 0);
+    expect(delivered.flat()).toEqual([1, 2, 3, 4, 5]);
+    expect(delivered.every((b) => b.length <= 3)).toBe(true);
+    expect(maxInFlight).toBe(1);
+    expect(uploader.counts).toEqual({ sent: 5, dropped: 0, failedAttempts: 2 });
+    uploader.close();
+  });
+
+  it('keeps at most maxBuffered samples while sending fails (the oldest go) and push never waits', async () => {
+    const uploader = new SampleUploader<{ n: number }>({
+      maxBuffered: 10, maxBatch: 5, retryBaseMs: 60_000, retryMaxMs: 60_000,
+      send: () => Promise.reject(new Error('down')),
+    });
+    const started = performance.now();
+    for (let i = 0; i < 1000; i++) uploader.push([{ n: i }]);
+    expect(performance.now() - started).toBeLessThan(200);
+    expect(uploader.pending).toBe(10);
+    expect(uploader.counts.dropped).toBe(990);
+    uploader.close();
+  });
+});

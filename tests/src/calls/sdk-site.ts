@@ -1,0 +1,39 @@
+// The SDK's self-contained browser bundle served like a CDN would (any origin may import it), so a
+// test can drive the public SDK with its own options from a page of any origin, e.g. the API's.
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestBrowser, TestPage } from '../browser.js';
+
+const BUNDLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'sdk', 'dist', 'telemed-sdk.browser.mjs');
+
+export interface SdkSite {
+  /** The bundle's URL, for `await import(url)` in a page. */
+  bundleUrl: string;
+  close(): Promise<void>;
+}
+
+export async function serveSdkBundle(): Promise<SdkSite> {
+  const server = http.createServer((req, res) => {
+    if (new URL(req.url ?? '/', 'http://x').pathname !== '/telemed-sdk.browser.mjs') return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'text/javascript', 'access-control-allow-origin': '*' }).end(fs.readFileSync(BUNDLE));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    bundleUrl: `http://127.0.0.1:${port}/telemed-sdk.browser.mjs`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A page at `origin` (any page there; nothing of it is used) with the SDK loaded as `window.sdk`. */
+export async function sdkPage(browser: TestBrowser, originPage: string, site: SdkSite): Promise<TestPage> {
+  const page = await browser.newPage(originPage);
+  await page.evaluate(async (url) => {
+    // Built at run time: the test runner rewrites a literal import() in test code.
+    const load = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
+    (window as unknown as { sdk: unknown }).sdk = await load(url);
+  }, site.bundleUrl);
+  return page;
+}
