@@ -28,7 +28,7 @@ function runInherit(cmd, args, options = {}) {
   }
 }
 
-function newestMtime(target) {
+export function newestMtime(target) {
   const stat = fs.statSync(target, { throwIfNoEntry: false });
   if (!stat) return 0;
   if (!stat.isDirectory()) return stat.mtimeMs;

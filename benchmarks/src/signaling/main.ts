@@ -18,9 +18,10 @@ const run = startRun('signaling');
 const workerBin = resolveWorkerBin();
 const NUM_WORKERS = 2;
 const ROOM_SIZE = 10;
-const durationMs = args.number('duration', args.quick ? 3000 : 10_000);
+const durationMs = args.number('duration', args.quick ? 2000 : 10_000);
 const concurrencies = args.quick ? [4, 16] : [1, 4, 16, 32];
-const idleSteps = args.quick ? [0, 100, 200] : [0, 150, 300, 450, 600];
+const idleSteps = args.quick ? [0, 60, 120] : [0, 150, 300, 450, 600];
+const settleMs = args.quick ? 800 : 1500;
 
 interface Target {
   name: 'platform' | 'bare';
@@ -161,7 +162,7 @@ async function idleMemory(target: Target): Promise<IdleResult> {
         const batch = Array.from({ length: Math.min(16, goal - clients.length) }, (_, k) => clients.length + k);
         clients.push(...(await Promise.all(batch.map((n) => join(target, `idle-${nonce}-${Math.floor(n / ROOM_SIZE)}`, `idle-${n}`)))));
       }
-      await new Promise((resolve) => setTimeout(resolve, 1500)); // let allocations settle
+      await new Promise((resolve) => setTimeout(resolve, settleMs)); // let allocations settle
       steps.push({ participants: clients.length, rssMiB: round(rssMiB(target), 1) });
     }
   } finally {
