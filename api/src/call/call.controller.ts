@@ -24,6 +24,11 @@ const HistoryQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 const CallWithAccess = z.object({ call: CallSchema, access: RoomAccessSchema });
+const JoinResult = z.object({
+  call: CallSchema,
+  access: RoomAccessSchema.nullable().describe('null while a patient waits in the lobby for a doctor of the call to admit them'),
+});
+const ParticipantParams = z.object({ id: Uuid, userId: Uuid });
 const PARTICIPANTS = ['patient', 'doctor'] as const;
 
 /** In-call presence follows the call: accepted participants of an active call are in_call. */
@@ -85,8 +90,8 @@ export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
     },
   });
 
-  type StepResult = Call | { call: Call; access: RoomAccess };
-  const step = (path: string, summary: string, response: typeof CallSchema | typeof CallWithAccess, run: (trx: Transaction<Database>, outbox: Outbox, user: AuthUser, id: string) => Promise<StepResult>): void => {
+  type StepResult = Call | { call: Call; access: RoomAccess | null };
+  const step = (path: string, summary: string, response: typeof CallSchema | typeof CallWithAccess | typeof JoinResult, run: (trx: Transaction<Database>, outbox: Outbox, user: AuthUser, id: string) => Promise<StepResult>): void => {
     api.define({
       method: 'post', path: `/api/calls/:id/${path}`, tag: 'calls', access: PARTICIPANTS,
       summary, params: CallParams, response,
@@ -100,16 +105,31 @@ export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
   };
   const calls = app.calls;
   step('accept', 'Accept a ringing call: the call becomes active and the answer carries a room token', CallWithAccess, (...a) => calls.accept(...a));
-  step('join', 'Join a running call again (after leaving, missing or declining it)', CallWithAccess, (...a) => calls.join(...a));
+  step('join', 'Join a running call (after leaving, missing or declining it): a doctor walks in; a patient waits in the lobby until a doctor in the call admits them', JoinResult, (...a) => calls.join(...a));
   step('decline', 'Decline a ringing call (an invitee)', CallSchema, (...a) => calls.decline(...a));
   step('cancel', 'Cancel a call that is still ringing (the caller)', CallSchema, (...a) => calls.cancel(...a));
   step('leave', 'Leave a running call; it ends when the last participant leaves', CallSchema, (...a) => calls.leave(...a));
   step('end', 'Hang up: end the call for everyone (an accepted participant)', CallSchema, (...a) => calls.end(...a));
 
+  const decide = (path: 'admit' | 'deny', summary: string, run: (trx: Transaction<Database>, outbox: Outbox, user: AuthUser, id: string, userId: string) => Promise<Call>): void => {
+    api.define({
+      method: 'post', path: `/api/calls/:id/participants/:userId/${path}`, tag: 'calls', access: ['doctor'],
+      summary, params: ParticipantParams, response: CallSchema,
+      handler: async ({ ctx, user, params }) => {
+        const call = await app.transact((trx, outbox) => run(trx, outbox, user, params.id, params.userId));
+        await syncCallPresence(app, call);
+        await audit(app.db, ctx, user.id, 'update', 'call', params.id);
+        return call;
+      },
+    });
+  };
+  decide('admit', 'Let a participant waiting in the lobby into the call (a doctor in the call); they get a call.accepted event and then a room token', (...a) => calls.admit(...a));
+  decide('deny', 'Turn a participant waiting in the lobby away (a doctor in the call); they get a call.admission_denied event', (...a) => calls.deny(...a));
+
   api.define({
     method: 'post', path: '/api/calls/:id/token', tag: 'calls', access: PARTICIPANTS,
     summary: 'A fresh room token for an accepted participant of an active call (a doctor is roomAdmin)',
     params: CallParams, response: RoomAccessSchema,
-    handler: async ({ user, params }) => app.calls.roomAccess(app.db, user, await app.calls.loadVisible(app.db, user, params.id)),
+    handler: async ({ user, params }) => app.calls.roomAccess(app.db, user.id, await app.calls.loadVisible(app.db, user, params.id)),
   });
 }

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { CallParticipantRow, CallRow, CallStatus, CallType, ParticipantStatus, QualitySummary } from './call.table.js';
 
-export type CallParticipantWithName = CallParticipantRow & { display_name: string };
+export type CallParticipantWithName = CallParticipantRow & { display_name: string; user_role: 'patient' | 'doctor' | 'admin' };
 
 export async function insertCall(db: Db, call: { type: CallType; initiatorId: string; conversationId: string; ringExpiresAt: Date }): Promise<CallRow> {
   return db
@@ -35,7 +35,7 @@ export async function findParticipants(db: Db, callIds: readonly string[]): Prom
     .selectFrom('call_participants as p')
     .innerJoin('users as u', 'u.id', 'p.user_id')
     .selectAll('p')
-    .select('u.display_name')
+    .select(['u.display_name', 'u.role as user_role'])
     .where('p.call_id', 'in', callIds)
     .orderBy('p.role') // the initiator first
     .orderBy('p.invited_at')

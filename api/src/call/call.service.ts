@@ -124,23 +124,65 @@ export class CallService {
     if (row.status !== 'ringing' && row.status !== 'active') throw new ApiError('CONFLICT', `the call is ${row.status}`);
     if (me.status === 'accepted') throw new ApiError('CONFLICT', 'you have already accepted this call');
     if (me.status !== 'invited') throw new ApiError('CONFLICT', `you have ${me.status} this call; join it instead`);
-    return this.#admit(trx, outbox, user, row, 'call.accepted');
+    return this.#admit(trx, outbox, user.id, row);
   }
 
-  /** Joins a running call again after leaving, missing or declining it. */
-  async join(trx: Db, outbox: Outbox, user: AuthUser, id: string): Promise<{ call: Call; access: RoomAccess }> {
+  /**
+   * Joins a running call after leaving, missing or declining it. Doctors walk in; a patient waits
+   * in the lobby (access null) until a doctor in the call admits them, like a clinic's waiting room.
+   */
+  async join(trx: Db, outbox: Outbox, user: AuthUser, id: string): Promise<{ call: Call; access: RoomAccess | null }> {
     const row = await this.#lockParticipantCall(trx, user, id);
     if (row.status !== 'active') throw new ApiError('CONFLICT', row.status === 'ringing' ? 'the call is still ringing; accept it' : `the call is ${row.status}`);
-    return this.#admit(trx, outbox, user, row, 'call.accepted');
+    const participants = await findParticipants(trx, [id]);
+    const me = participants.find((p) => p.user_id === user.id)!;
+    if (me.status === 'accepted') throw new ApiError('CONFLICT', 'you are in this call already; ask for a room token');
+    if (user.role === 'doctor') return this.#admit(trx, outbox, user.id, row);
+    if (me.status !== 'waiting') await updateParticipant(trx, id, user.id, { status: 'waiting' });
+    const call = await this.load(trx, id);
+    outbox.add(await this.#doctorsIn(trx, id), 'call.admission_requested', { call, userId: user.id });
+    return { call, access: null };
   }
 
-  async #admit(trx: Db, outbox: Outbox, user: AuthUser, row: CallRow, type: 'call.accepted'): Promise<{ call: Call; access: RoomAccess }> {
+  /** A doctor in the call lets a waiting participant in; they get their room token from /token. */
+  async admit(trx: Db, outbox: Outbox, user: AuthUser, id: string, userId: string): Promise<Call> {
+    const row = await this.#lockAdmittingCall(trx, user, id, userId);
+    return (await this.#admit(trx, outbox, userId, row)).call;
+  }
+
+  /** A doctor in the call turns a waiting participant away; they are told and may ask again. */
+  async deny(trx: Db, outbox: Outbox, user: AuthUser, id: string, userId: string): Promise<Call> {
+    await this.#lockAdmittingCall(trx, user, id, userId);
+    await updateParticipant(trx, id, userId, { status: 'denied' });
+    const call = await this.load(trx, id);
+    outbox.add([userId, ...(await this.#doctorsIn(trx, id))], 'call.admission_denied', { call, userId });
+    return call;
+  }
+
+  /** Only an accepted doctor of the active call may decide, and only about someone waiting. */
+  async #lockAdmittingCall(trx: Db, user: AuthUser, id: string, userId: string): Promise<CallRow> {
+    const row = await this.#lockParticipantCall(trx, user, id);
+    const participants = await findParticipants(trx, [id]);
+    const me = participants.find((p) => p.user_id === user.id)!;
+    if (user.role !== 'doctor' || me.status !== 'accepted') throw new ApiError('FORBIDDEN', 'only a doctor in the call can admit or deny');
+    if (row.status !== 'active') throw new ApiError('CONFLICT', `the call is ${row.status}`);
+    const target = participants.find((p) => p.user_id === userId);
+    if (!target) throw new ApiError('NOT_FOUND', 'no such participant');
+    if (target.status !== 'waiting') throw new ApiError('CONFLICT', `the participant is ${target.status}, not waiting`);
+    return row;
+  }
+
+  async #doctorsIn(db: Db, callId: string): Promise<string[]> {
+    return (await findParticipants(db, [callId])).filter((p) => p.status === 'accepted' && p.user_role === 'doctor').map((p) => p.user_id);
+  }
+
+  async #admit(trx: Db, outbox: Outbox, userId: string, row: CallRow): Promise<{ call: Call; access: RoomAccess }> {
     const now = new Date();
-    await updateParticipant(trx, row.id, user.id, { status: 'accepted', accepted_at: now, left_at: null });
+    await updateParticipant(trx, row.id, userId, { status: 'accepted', accepted_at: now, left_at: null });
     if (row.status === 'ringing') await updateCall(trx, row.id, { status: 'active', started_at: now });
     const call = await this.load(trx, row.id);
-    outbox.add(call.participants.map((p) => p.userId), type, { call, userId: user.id });
-    return { call, access: await this.roomAccess(trx, user, call) };
+    outbox.add(call.participants.map((p) => p.userId), 'call.accepted', { call, userId });
+    return { call, access: await this.roomAccess(trx, userId, call) };
   }
 
   async decline(trx: Db, outbox: Outbox, user: AuthUser, id: string): Promise<Call> {
@@ -201,22 +243,23 @@ export class CallService {
     const summary = await summarize(trx, row.id);
     await updateCall(trx, row.id, { status: 'ended', ended_at: now, duration_seconds: duration, end_reason: reason, quality_summary: summary });
     await setParticipantsStatus(trx, row.id, ['accepted'], 'left', now);
-    await setParticipantsStatus(trx, row.id, ['invited'], 'missed');
+    await setParticipantsStatus(trx, row.id, ['invited', 'waiting'], 'missed');
     const call = await this.load(trx, row.id);
     outbox.add(call.participants.map((p) => p.userId), 'call.ended', { call });
     return call;
   }
 
   /** A fresh room token for an accepted participant of an active call. */
-  async roomAccess(db: Db, user: AuthUser, call: Call): Promise<RoomAccess> {
-    const me = call.participants.find((p) => p.userId === user.id);
+  async roomAccess(db: Db, userId: string, call: Call): Promise<RoomAccess> {
+    const me = call.participants.find((p) => p.userId === userId);
     if (!me || me.status !== 'accepted' || call.status !== 'active') throw new ApiError('FORBIDDEN', 'only accepted participants of an active call get a room token');
-    const row = await findUserById(db, user.id);
+    const user = await findUserById(db, userId);
+    if (!user) throw new ApiError('NOT_FOUND', 'no such user');
     const { roomTokenSecret, roomTokenTtlSeconds, mediaPublicUrl } = this.#settings;
     const token = issueRoomToken(roomTokenSecret, {
       room: call.id,
       identity: user.id,
-      name: row?.display_name ?? user.id,
+      name: user.display_name,
       grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: user.role === 'doctor' },
       ttlSeconds: roomTokenTtlSeconds,
     });

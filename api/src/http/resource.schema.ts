@@ -34,7 +34,7 @@ const CallParticipantShape = z.object({
   userId: z.string(),
   displayName: z.string(),
   role: z.enum(['initiator', 'invitee']),
-  status: z.enum(['invited', 'accepted', 'declined', 'missed', 'left']),
+  status: z.enum(['invited', 'accepted', 'declined', 'missed', 'left', 'waiting', 'denied']),
   invitedAt: z.string(),
   acceptedAt: z.string().nullable(),
   leftAt: z.string().nullable(),

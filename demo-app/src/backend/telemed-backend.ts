@@ -84,7 +84,9 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
     api.on('message.delivered', receipt('delivered'));
     api.on('message.read', receipt('read'));
     api.on('call.ringing', ({ call }) => this.emit('callRinging', toCall(call)));
-    api.on('call.accepted', ({ call }) => this.emit('callAccepted', toCall(call)));
+    api.on('call.accepted', ({ call, userId }) => this.emit('callAccepted', toCall(call), userId));
+    api.on('call.admission_requested', ({ call, userId }) => this.emit('callAdmissionRequested', toCall(call), userId));
+    api.on('call.admission_denied', ({ call, userId }) => this.emit('callAdmissionDenied', toCall(call), userId));
     api.on('call.declined', ({ call }) => this.emit('callDeclined', toCall(call)));
     api.on('call.cancelled', ({ call }) => this.emit('callCancelled', toCall(call)));
     api.on('call.missed', ({ call }) => this.emit('callMissed', toCall(call)));
@@ -163,12 +165,21 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
     return toAccess((await this.#api.acceptCall(callId)).access);
   }
 
-  async joinCall(callId: string): Promise<RoomAccess> {
+  async joinCall(callId: string): Promise<RoomAccess | undefined> {
     const call = await this.#api.getCall(callId);
     const me = call.participants.find((p) => p.userId === this.user?.id);
     // An accepted participant (the caller once answered) only needs a token; others join.
     if (me?.status === 'accepted') return toAccess(await this.#api.callToken(callId));
-    return toAccess((await this.#api.joinCall(callId)).access);
+    const { access } = await this.#api.joinCall(callId);
+    return access ? toAccess(access) : undefined;
+  }
+
+  async admit(callId: string, userId: string): Promise<void> {
+    await this.#api.admitToCall(callId, userId);
+  }
+
+  async deny(callId: string, userId: string): Promise<void> {
+    await this.#api.denyAdmission(callId, userId);
   }
 
   async declineCall(callId: string): Promise<void> {

@@ -30,7 +30,7 @@ export interface DemoAccount {
 export interface CallParticipant {
   userId: string;
   name: string;
-  /** Calls only: invited, accepted, declined, missed or left. */
+  /** Calls only: invited, accepted, declined, missed, left, or waiting / denied in the lobby. */
   status?: string;
 }
 
@@ -100,7 +100,12 @@ export type BackendEvents = {
   message: [Message];
   receipt: [conversationId: string, upToSeq: number, status: ReceiptStatus];
   callRinging: [Call];
-  callAccepted: [Call];
+  /** `userId` is in the call now (answered, joined, or admitted from the lobby). */
+  callAccepted: [Call, userId: string];
+  /** To the doctors in a call: `userId` waits in its lobby. */
+  callAdmissionRequested: [Call, userId: string];
+  /** `userId` was turned away from the lobby (told to them and the doctors). */
+  callAdmissionDenied: [Call, userId: string];
   callDeclined: [Call];
   callCancelled: [Call];
   callMissed: [Call];
@@ -126,8 +131,14 @@ export interface Backend extends Pick<TypedEmitter<BackendEvents>, 'on' | 'off' 
   /** Rings one invitee, or several for a group call. */
   startCall(inviteeIds: string[], type: CallType): Promise<{ call: Call; access: RoomAccess | undefined }>;
   acceptCall(callId: string): Promise<RoomAccess>;
-  /** A room token for a call already accepted (the caller's, once the callee accepts). */
-  joinCall(callId: string): Promise<RoomAccess>;
+  /**
+   * A room token for a running call (the caller's, once the callee accepts; or joining again).
+   * Undefined when the user waits in the call's lobby for a doctor to admit them.
+   */
+  joinCall(callId: string): Promise<RoomAccess | undefined>;
+  /** A doctor in the call lets a waiting participant in, or turns them away. */
+  admit(callId: string, userId: string): Promise<void>;
+  deny(callId: string, userId: string): Promise<void>;
   declineCall(callId: string): Promise<void>;
   cancelCall(callId: string): Promise<void>;
   endCall(callId: string): Promise<void>;

@@ -1,4 +1,5 @@
-// One call from the user's side: ringing (caller) or waiting room (callee) → in call → ended.
+// One call from the user's side: ringing (caller), waiting room (callee), or the lobby (a patient
+// asking to join a running call, until a doctor admits them) → in call → ended.
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Call, CallType, RoomAccess } from '../backend/types.js';
@@ -13,6 +14,7 @@ type Phase =
   | { kind: 'starting' }
   | { kind: 'ringing'; call: Call; access: RoomAccess | undefined }
   | { kind: 'waiting'; call: Call; access: RoomAccess }
+  | { kind: 'lobby'; call: Call }
   | { kind: 'in-call'; call: Call; access: RoomAccess; devices: DeviceChoice }
   | { kind: 'ended'; call: Call | undefined; reason: string };
 
@@ -41,7 +43,7 @@ export function CallScreen({ callId, params }: { callId: string; params: URLSear
       }, fail);
     } else {
       Promise.all([backend.joinCall(callId), backend.call(callId)]).then(([access, call]) => {
-        if (!cancelled) setPhase({ kind: 'waiting', call, access });
+        if (!cancelled) setPhase(access ? { kind: 'waiting', call, access } : { kind: 'lobby', call });
       }, fail);
     }
     return () => {
@@ -54,24 +56,31 @@ export function CallScreen({ callId, params }: { callId: string; params: URLSear
       const p = phaseRef.current;
       return 'call' in p && p.call?.id === c.id;
     };
-    const onAccepted = (c: Call): void => {
+    const onAccepted = (c: Call, userId: string): void => {
       const p = phaseRef.current;
-      if (p.kind !== 'ringing' || !mine(c)) return;
-      (p.access ? Promise.resolve(p.access) : backend.joinCall(c.id)).then(
-        (access) => setPhase({ kind: 'in-call', call: c, access, devices: choice.current }),
+      // The caller goes in when someone answers; a patient in the lobby when a doctor admits them.
+      const admitted = p.kind === 'lobby' && userId === user.id;
+      if (!mine(c) || (p.kind !== 'ringing' && !admitted)) return;
+      (p.kind === 'ringing' && p.access ? Promise.resolve(p.access) : backend.joinCall(c.id)).then(
+        (access) => setPhase(access ? { kind: 'in-call', call: c, access, devices: choice.current } : { kind: 'ended', call: c, reason: 'Could not join the call.' }),
         (e: unknown) => setPhase({ kind: 'ended', call: c, reason: errorMessage(e) }),
       );
     };
+    const onDenied = (c: Call, userId: string): void => {
+      if (mine(c) && userId === user.id && phaseRef.current.kind === 'lobby') setPhase({ kind: 'ended', call: undefined, reason: 'The doctor could not let you in this time.' });
+    };
+    // In a running group call one invitee declining (or missing) it ends nothing: only the call's
+    // own status says it is over.
     const ended = (reason: (c: Call) => string) => (c: Call): void => {
-      if (mine(c)) setPhase({ kind: 'ended', call: c, reason: reason(c) });
+      if (mine(c) && c.status !== 'active' && c.status !== 'ringing') setPhase({ kind: 'ended', call: c, reason: reason(c) });
     };
     const onDeclined = ended((c) => `${others(c, user.id)} declined the call.`);
     const onMissed = ended(() => 'No answer.');
     const onCancelled = ended(() => 'The call was cancelled.');
     const onEnded = ended(() => 'Call ended.');
-    backend.on('callAccepted', onAccepted).on('callDeclined', onDeclined).on('callMissed', onMissed).on('callCancelled', onCancelled).on('callEnded', onEnded);
+    backend.on('callAccepted', onAccepted).on('callAdmissionDenied', onDenied).on('callDeclined', onDeclined).on('callMissed', onMissed).on('callCancelled', onCancelled).on('callEnded', onEnded);
     return () => {
-      backend.off('callAccepted', onAccepted).off('callDeclined', onDeclined).off('callMissed', onMissed).off('callCancelled', onCancelled).off('callEnded', onEnded);
+      backend.off('callAccepted', onAccepted).off('callAdmissionDenied', onDenied).off('callDeclined', onDeclined).off('callMissed', onMissed).off('callCancelled', onCancelled).off('callEnded', onEnded);
     };
   }, [backend, user.id]);
 
@@ -94,6 +103,11 @@ export function CallScreen({ callId, params }: { callId: string; params: URLSear
       return html`<main class="call-screen"><${WaitingRoom} type=${phase.call.type} title=${`Calling ${others(phase.call, user.id)}`}
         status="Ringing…" onChoice=${(c: DeviceChoice) => (choice.current = c)} cancelLabel="Cancel call"
         onCancel=${() => void backend.cancelCall(phase.call.id).then(home, home)} /></main>`;
+    case 'lobby':
+      return html`<main class="call-screen"><${WaitingRoom} type=${phase.call.type} title="Waiting room"
+        status="The doctor has been told you are here. Please wait, they will let you in shortly." statusId="lobby"
+        onChoice=${(c: DeviceChoice) => (choice.current = c)} cancelLabel="Leave waiting room"
+        onCancel=${() => void backend.leaveCall(phase.call.id).then(home, home)} /></main>`;
     case 'waiting':
       return html`<main class="call-screen"><${WaitingRoom} type=${phase.call.type} title=${`Call with ${others(phase.call, user.id)}`}
         cancelLabel="Leave" onCancel=${() => void leave(phase.call)}

@@ -1,8 +1,8 @@
-// In-call chat over the room's data channel: sender and time on every line.
+// In-call chat: sender and time on every line, and a tick once a line is kept in the conversation.
 import { html } from 'htm/preact';
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { errorMessage, formatTime } from '../format.js';
-import type { ChatLine } from './useCallRoom.js';
+import type { ChatLine } from './useCallChat.js';
 import { Icon } from '../icons.js';
 
 export function ChatPanel({ lines, onSend, onClose }: { lines: ChatLine[]; onSend: (text: string) => Promise<void>; onClose: () => void }) {
@@ -27,11 +27,11 @@ export function ChatPanel({ lines, onSend, onClose }: { lines: ChatLine[]; onSen
       <header><h2>Chat</h2><button type="button" class="icon" aria-label="Close chat" onClick=${onClose}><${Icon} name="close" /></button></header>
       <div class="messages" ref=${list} role="log" aria-label="In-call messages" aria-live="polite" tabindex="0">
         ${lines.length === 0 && html`<p class="hint center">Messages here are seen by everyone in the call.</p>`}
-        ${lines.map(({ message, fromName, mine }) => html`
-          <div key=${message.id} class=${`message ${mine ? 'mine' : 'theirs'}`} data-chat=${message.id}>
+        ${lines.map(({ id, text, fromName, at, mine, stored }) => html`
+          <div key=${id} class=${`message ${mine ? 'mine' : 'theirs'}`} data-chat=${id} data-stored=${stored ? 'true' : 'false'}>
             ${!mine && html`<span class="from">${fromName}</span>`}
-            <p class="body">${message.text}</p>
-            <span class="meta">${formatTime(new Date(message.timestamp).toISOString())}</span>
+            <p class="body">${text}</p>
+            <span class="meta">${formatTime(new Date(at).toISOString())}${mine && html` <span class="tick" title=${stored ? 'Kept in the conversation' : 'Sent'} aria-label=${stored ? 'Kept in the conversation' : 'Sent'}>${stored ? '✓✓' : '✓'}</span>`}</span>
           </div>`)}
       </div>
       ${error && html`<p class="error" role="alert">${error}</p>`}

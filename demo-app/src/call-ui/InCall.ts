@@ -8,8 +8,10 @@ import { useSession } from '../context.js';
 import { errorMessage, formatDuration } from '../format.js';
 import { ChatPanel } from './ChatPanel.js';
 import { DevicePickers } from './DevicePickers.js';
+import { LobbyRequests } from './LobbyRequests.js';
 import { audioConstraints, videoConstraints, type DeviceChoice } from './devices.js';
 import { Tile } from './Tile.js';
+import { useCallChat } from './useCallChat.js';
 import { localTrack, useCallRoom } from './useCallRoom.js';
 import { Icon, type IconName } from '../icons.js';
 
@@ -28,6 +30,7 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
   const { user, backend } = useSession();
   const callRoom = useCallRoom(access, call.type, initialDevices);
   const { room, state, connectedAt, error, closedCode, refresh } = callRoom;
+  const chat = useCallChat(room, call, backend, user.id);
   const [devices, setDevices] = useState(initialDevices);
   const [panel, setPanel] = useState<Panel>('none');
   const [seenChat, setSeenChat] = useState(0);
@@ -49,8 +52,8 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
     if (closedCode === 'REMOVED') onClosed(closedCode);
   }, [closedCode]);
   useEffect(() => {
-    if (panel === 'chat') setSeenChat(callRoom.chat.length);
-  }, [panel, callRoom.chat.length]);
+    if (panel === 'chat') setSeenChat(chat.lines.length);
+  }, [panel, chat.lines.length]);
 
   const connected = state === 'connected' || state === 'reconnecting';
   const remotes = [...room.remoteParticipants.values()];
@@ -90,7 +93,7 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
     if (t) screens.push({ id: `${p.sid}-screen`, name: p.name, track: t, local: false });
   }
   const elapsed = connectedAt ? formatDuration((now - connectedAt) / 1000) : '0:00';
-  const unread = callRoom.chat.length - seenChat;
+  const unread = chat.lines.length - seenChat;
 
   const adminActions = (p: RemoteParticipant) => {
     if (!isAdmin) return undefined;
@@ -107,13 +110,14 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
   return html`
     <section class=${`in-call ${panel !== 'none' ? 'with-panel' : ''}`} aria-label="Call" data-testid="in-call" data-state=${state}>
       <header class="call-bar">
-        <span class="call-title">${call.participants.filter((p) => p.userId !== user.id).map((p) => p.name).join(', ')}</span>
+        <span class="call-title">${remotes.length > 0 ? remotes.map((p) => p.name).join(', ') : call.participants.filter((p) => p.userId !== user.id && p.status === 'accepted').map((p) => p.name).join(', ')}</span>
         <span class="timer" role="timer" aria-label="Call duration" data-testid="call-timer">${elapsed}</span>
       </header>
       ${state === 'reconnecting' && html`<div class="banner warning" role="status" data-testid="reconnecting">Reconnecting…</div>`}
       ${state === 'connecting' && html`<div class="banner" role="status">Connecting…</div>`}
       ${(error || controlError) && html`<div class="banner error" role="alert">${error ?? controlError}</div>`}
       ${mic?.isMuted && html`<div class="banner" role="status" data-testid="muted-banner">Your microphone is muted.</div>`}
+      ${user.role === 'doctor' && html`<${LobbyRequests} call=${call} />`}
       <div class=${`stage ${screens.length ? 'has-screen' : ''}`}>
         ${screens.map((s) => html`<${Tile} key=${s.id} id=${s.id} name=${s.name} video=${s.track} audio=${undefined} local=${s.local} micMuted=${false} speaking=${false} screen=${true} />`)}
         <div class=${`grid count-${Math.min(remotes.length + 1, 9)}`} data-testid="grid">
@@ -128,7 +132,7 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
           ${connected && remotes.length === 0 && html`<p class="hint waiting-for" role="status">Waiting for others to join…</p>`}
         </div>
       </div>
-      ${panel === 'chat' && html`<${ChatPanel} lines=${callRoom.chat} onSend=${callRoom.sendChat} onClose=${() => setPanel('none')} />`}
+      ${panel === 'chat' && html`<${ChatPanel} lines=${chat.lines} onSend=${chat.send} onClose=${() => setPanel('none')} />`}
       ${panel === 'devices' && html`
         <aside class="side-panel" aria-label="Device settings">
           <header><h2>Devices</h2><button type="button" class="icon" aria-label="Close device settings" onClick=${() => setPanel('none')}><${Icon} name="close" /></button></header>

@@ -13,6 +13,8 @@ export interface WaitingRoomProps {
   title: string;
   /** Shown while the caller waits for an answer. */
   status?: string;
+  /** The status line's test id (the caller's "ringing", a patient's "lobby"). */
+  statusId?: string;
   joinLabel?: string;
   onJoin?: (choice: DeviceChoice) => void;
   /** Told of every device change (the caller joins with what was chosen while it rang). */
@@ -21,7 +23,7 @@ export interface WaitingRoomProps {
   cancelLabel: string;
 }
 
-export function WaitingRoom({ type, title, status, joinLabel = 'Join call', onJoin, onChoice, onCancel, cancelLabel }: WaitingRoomProps) {
+export function WaitingRoom({ type, title, status, statusId = 'ringing', joinLabel = 'Join call', onJoin, onChoice, onCancel, cancelLabel }: WaitingRoomProps) {
   const [choice, setChoice] = useState<DeviceChoice>(DEFAULT_DEVICES);
   const [level, setLevel] = useState(0);
   const [error, setError] = useState<string | undefined>();
@@ -59,7 +61,7 @@ export function WaitingRoom({ type, title, status, joinLabel = 'Join call', onJo
       <${DevicePickers} choice=${choice} video=${type === 'video'} onChange=${(c: DeviceChoice) => { setChoice(c); onChoice?.(c); }} />
       <button type="button" class="link" onClick=${() => void check.current?.testSpeaker(choice.speakerId).catch((e: unknown) => setError(errorMessage(e)))}><${Icon} name="speaker" size=${16} /> Test speaker</button>
       ${error && html`<p class="error" role="alert">${error}</p>`}
-      ${status && html`<p class="status ringing" role="status" aria-live="polite" data-testid="ringing">${status}</p>`}
+      ${status && html`<p class="status ringing" role="status" aria-live="polite" data-testid=${statusId}>${status}</p>`}
       <div class="row">
         <button type="button" class="danger" onClick=${onCancel}>${cancelLabel}</button>
         ${onJoin && html`<button type="button" class="success" id="join-call" onClick=${() => onJoin(choice)}>${joinLabel}</button>`}

@@ -1,17 +1,11 @@
-// Owns the SDK Room for one call: connect, publish the chosen devices, keep the in-call chat, and
-// re-render the view on every room event. The view reads the Room directly; this hook only tells
+// Owns the SDK Room for one call: connect, publish the chosen devices, and re-render the view on
+// every room event. The view reads the Room directly; this hook only tells
 // it when to look again.
-import { Room, TelemedError, type ChatMessage, type ConnectionState, type LocalTrack, type Track } from '@telemed/sdk';
+import { Room, TelemedError, type ConnectionState, type LocalTrack, type Track } from '@telemed/sdk';
 import { useEffect, useReducer, useState } from 'preact/hooks';
 import type { CallType, RoomAccess } from '../backend/types.js';
 import { errorMessage } from '../format.js';
 import { audioConstraints, videoConstraints, type DeviceChoice } from './devices.js';
-
-export interface ChatLine {
-  message: ChatMessage;
-  fromName: string;
-  mine: boolean;
-}
 
 export interface CallRoom {
   room: Room;
@@ -21,8 +15,6 @@ export interface CallRoom {
   error: string | undefined;
   /** Why the room closed when the server closed it (e.g. REMOVED). */
   closedCode: string | undefined;
-  chat: ChatLine[];
-  sendChat: (text: string) => Promise<void>;
   /** Re-render now (after a local control changed something). */
   refresh: () => void;
 }
@@ -33,7 +25,6 @@ export function useCallRoom(access: RoomAccess, type: CallType, devices: DeviceC
   const [connectedAt, setConnectedAt] = useState<number | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [closedCode, setClosedCode] = useState<string | undefined>();
-  const [chat, setChat] = useState<ChatLine[]>([]);
   const [, bump] = useReducer((n: number) => n + 1, 0);
 
   useEffect(() => {
@@ -45,7 +36,6 @@ export function useCallRoom(access: RoomAccess, type: CallType, devices: DeviceC
     for (const event of ['participantJoined', 'participantLeft', 'trackSubscribed', 'trackUnsubscribed', 'trackMuted', 'trackUnmuted', 'activeSpeakerChanged', 'connectionQualityChanged', 'reconnected'] as const) {
       room.on(event, refresh);
     }
-    room.on('chatMessage', (message, from) => setChat((lines) => [...lines, { message, fromName: from.name, mine: false }]));
     room.on('disconnected', (e) => {
       if (!e) return;
       setClosedCode(e.serverCode ?? e.code);
@@ -70,12 +60,7 @@ export function useCallRoom(access: RoomAccess, type: CallType, devices: DeviceC
     };
   }, [room]);
 
-  const sendChat = async (text: string): Promise<void> => {
-    const message = await room.sendChatMessage(text);
-    setChat((lines) => [...lines, { message, fromName: room.localParticipant.name, mine: true }]);
-  };
-
-  return { room, state, connectedAt, error, closedCode, chat, sendChat, refresh: () => bump(undefined) };
+  return { room, state, connectedAt, error, closedCode, refresh: () => bump(undefined) };
 }
 
 export function localTrack(room: Room, source: Track.Source): LocalTrack | undefined {

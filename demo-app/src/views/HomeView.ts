@@ -34,10 +34,10 @@ export function HomeView() {
     const onMessage = (): void => void loadConversations();
     const onCall = (): void => void loadCalls();
     backend.on('presence', onPresence).on('message', onMessage).on('receipt', onMessage);
-    for (const event of ['callEnded', 'callMissed', 'callDeclined', 'callCancelled'] as const) backend.on(event, onCall);
+    for (const event of ['callEnded', 'callMissed', 'callDeclined', 'callCancelled', 'callAccepted'] as const) backend.on(event, onCall);
     return () => {
       backend.off('presence', onPresence).off('message', onMessage).off('receipt', onMessage);
-      for (const event of ['callEnded', 'callMissed', 'callDeclined', 'callCancelled'] as const) backend.off(event, onCall);
+      for (const event of ['callEnded', 'callMissed', 'callDeclined', 'callCancelled', 'callAccepted'] as const) backend.off(event, onCall);
     };
   }, [backend, loadConversations, loadCalls]);
 
@@ -86,7 +86,7 @@ export function HomeView() {
           <ul class="list conversations">
             ${conversations.map((c) => html`
               <li key=${c.id}>
-                <a class="conversation" href=${`#/conversations/${encodeURIComponent(c.id)}`} data-conversation=${c.id}>
+                <a class="conversation" href=${`#/conversations/${encodeURIComponent(c.id)}`} data-conversation=${c.id} data-title=${c.title}>
                   <span class="grow"><span class="name">${c.title}</span>
                     <span class="sub">${c.unreadCount > 0 ? `${c.unreadCount} unread message${c.unreadCount > 1 ? 's' : ''}` : c.lastMessageAt ? `Last message ${formatTime(c.lastMessageAt)}` : 'No messages yet'}</span></span>
                   ${c.unreadCount > 0 && html`<span class="badge" data-testid="unread" aria-label=${`${c.unreadCount} unread`}>${c.unreadCount}</span>`}
@@ -99,21 +99,27 @@ export function HomeView() {
         <h2 id="calls-title">Recent calls</h2>
         ${calls === undefined ? html`<p class="hint">Loading…</p>` : calls.length === 0 ? html`<p class="hint">No calls yet.</p>` : html`
           <ul class="list calls" data-testid="call-history">
-            ${calls.map((call) => html`<${CallRow} key=${call.id} call=${call} selfId=${user.id} />`)}
+            ${calls.map((call) => html`<${CallRow} key=${call.id} call=${call} selfId=${user.id} doctor=${user.role === 'doctor'} />`)}
           </ul>`}
       </section>
     </main>`;
 }
 
-function CallRow({ call, selfId }: { call: Call; selfId: string }) {
+function CallRow({ call, selfId, doctor }: { call: Call; selfId: string; doctor: boolean }) {
   const others = call.participants.filter((p) => p.userId !== selfId).map((p) => p.name).join(', ') || '—';
   const outgoing = call.callerId === selfId;
   const label = call.status === 'ended' && call.durationSeconds !== undefined ? formatDuration(call.durationSeconds) : call.status;
+  // A running call this user is not in: a doctor joins it, a patient asks the doctor to let them in.
+  const mine = call.participants.find((p) => p.userId === selfId);
+  const canJoin = call.status === 'active' && mine?.status !== 'accepted' && mine?.status !== 'invited';
+  const joinLabel = doctor ? 'Join' : 'Ask to join';
   return html`
     <li class=${`call-row status-${call.status}`} data-call=${call.id} data-status=${call.status}>
       <span class="call-kind"><${Icon} name=${call.type === 'video' ? 'video' : 'phone'} size=${18} /></span>
       <span class="grow"><span class="name">${others}</span>
         <span class="sub">${outgoing ? 'Outgoing' : 'Incoming'} · ${formatTime(call.createdAt)}</span></span>
       <span class="call-result" data-testid="call-result">${label}</span>
+      ${canJoin && html`<button type="button" class="primary join" aria-label=${`${joinLabel} the call with ${others}`}
+        onClick=${() => navigate(`/call/${encodeURIComponent(call.id)}?mode=join`)}>${joinLabel}</button>`}
     </li>`;
 }

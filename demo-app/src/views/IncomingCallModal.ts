@@ -20,7 +20,7 @@ export function IncomingCallModal() {
     };
     // In a group call others answering does not stop this ringing; only this user's own answer
     // (on any of their devices) or the call ending does.
-    const onGone = (c: Call): void => setCall((current) => {
+    const onGone = (...[c]: [Call] | [Call, string]): void => setCall((current) => {
       if (current?.id !== c.id) return current;
       const mine = c.participants.find((p) => p.userId === user.id);
       return (c.status === 'ringing' || c.status === 'active') && mine?.status === 'invited' ? current : undefined;

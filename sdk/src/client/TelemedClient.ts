@@ -123,8 +123,22 @@ export class TelemedClient extends TypedEmitter<TelemedClientEvents> {
     return this.#request('POST', `/api/calls/${encodeURIComponent(callId)}/accept`, {});
   }
 
-  joinCall(callId: string): Promise<{ call: Call; access: RoomAccess }> {
+  /**
+   * Joins a running call. A patient asking to join waits in the lobby: `access` is null until a
+   * doctor in the call admits them (a `call.accepted` event for them; then call `callToken`).
+   */
+  joinCall(callId: string): Promise<{ call: Call; access: RoomAccess | null }> {
     return this.#request('POST', `/api/calls/${encodeURIComponent(callId)}/join`, {});
+  }
+
+  /** A doctor in the call lets a waiting participant in. */
+  admitToCall(callId: string, userId: string): Promise<Call> {
+    return this.#request('POST', `/api/calls/${encodeURIComponent(callId)}/participants/${encodeURIComponent(userId)}/admit`, {});
+  }
+
+  /** A doctor in the call turns a waiting participant away. */
+  denyAdmission(callId: string, userId: string): Promise<Call> {
+    return this.#request('POST', `/api/calls/${encodeURIComponent(callId)}/participants/${encodeURIComponent(userId)}/deny`, {});
   }
 
   declineCall(callId: string): Promise<Call> {

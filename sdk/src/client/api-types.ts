@@ -23,7 +23,8 @@ export interface Session {
 
 export type CallType = 'video' | 'voice';
 export type CallStatus = 'ringing' | 'active' | 'ended' | 'missed' | 'declined' | 'cancelled';
-export type CallParticipantStatus = 'invited' | 'accepted' | 'declined' | 'missed' | 'left';
+/** `waiting`: asked to join a running call and waits in its lobby for a doctor to admit (or deny) them. */
+export type CallParticipantStatus = 'invited' | 'accepted' | 'declined' | 'missed' | 'left' | 'waiting' | 'denied';
 
 export interface CallParticipant {
   userId: string;

@@ -17,6 +17,10 @@ export interface AppEventMap {
   'call.missed': { call: Call };
   'call.participant_joined': { call: Call; userId: string };
   'call.participant_left': { call: Call; userId: string };
+  /** To the doctors in the call: `userId` waits in the lobby. Admitting sends `call.accepted`. */
+  'call.admission_requested': { call: Call; userId: string };
+  /** To the doctors in the call and the one turned away. */
+  'call.admission_denied': { call: Call; userId: string };
 }
 
 export type AppEventType = keyof AppEventMap;

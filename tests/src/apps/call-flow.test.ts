@@ -59,13 +59,29 @@ describe('calling between the patient and doctor apps in chromium', () => {
     const inCall = await screenshots(f.alice, 'app-in-call');
     console.log(`[apps] screenshots: ${inCall.join(', ')}`);
 
-    // In-call chat over the room's data channel.
+    // In-call chat: live over the room's data channel, and kept in the call's conversation. Each
+    // side sees each line once although it arrives twice (live, then the stored copy's event).
     await f.alice.click('#toggle-chat');
     await fill(f.alice, '#call-chat-text', 'Hello doctor, can you see me?');
     await f.alice.click('[data-testid=chat-panel] button[type=submit]');
     await waitFor('the chat badge on the doctor\'s toolbar', () => f.grey.evaluate(() => document.querySelector('#toggle-chat')?.getAttribute('aria-label')?.includes('1 new') || undefined));
     await f.grey.click('#toggle-chat');
     await waitForText(f.grey, '[data-testid=chat-panel] .messages', /Hello doctor, can you see me\?/);
+    await fill(f.grey, '#call-chat-text', 'Yes, loud and clear.');
+    await f.grey.click('[data-testid=chat-panel] button[type=submit]');
+    const chatLines = (page: TestPage): Promise<{ id: string; text: string; stored: boolean; mine: boolean }[]> => page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('[data-testid=chat-panel] [data-chat]')].map((line) => ({
+        id: line.dataset.chat ?? '', text: line.querySelector('.body')?.textContent ?? '', stored: line.dataset.stored === 'true', mine: line.classList.contains('mine'),
+      })));
+    // Stored on the sender's side means the server has it and sent its event to the receiver too.
+    const [aliceChat, greyChat] = await Promise.all([f.alice, f.grey].map((page) => waitFor('both lines stored on both sides', async () => {
+      const lines = await chatLines(page);
+      return lines.length >= 2 && lines.every((l) => l.stored) ? lines : undefined;
+    })));
+    for (const lines of [aliceChat!, greyChat!]) expect(lines.map((l) => l.text)).toEqual(['Hello doctor, can you see me?', 'Yes, loud and clear.']);
+    expect(aliceChat!.map((l) => l.id)).toEqual(greyChat!.map((l) => l.id));
+    const chatIds = aliceChat!.map((l) => l.id);
+    await f.alice.click('#toggle-chat');
     await screenshots(f.grey, 'app-in-call-chat');
 
     // Screen share: the patient's screen reaches the doctor as its own, large tile.
@@ -98,6 +114,17 @@ describe('calling between the patient and doctor apps in chromium', () => {
       expect(row.result).toBe(aliceDuration);
     }
     await screenshots(f.alice, 'app-home-after-call');
+
+    // The call's chat is in its conversation afterwards, under the same ids, once each.
+    await f.grey.click('a.conversation[data-title^="Call: Alice Patient"]');
+    const kept = await waitFor('the call\'s chat in its conversation', () => f.grey.evaluate(() => {
+      const ids = [...document.querySelectorAll<HTMLElement>('.messages [data-message]')].map((m) => m.dataset.message ?? '');
+      return ids.length >= 2 ? ids : undefined;
+    }));
+    expect(kept).toEqual(chatIds);
+    expect(await f.grey.text('.messages')).toContain('Yes, loud and clear.');
+    await f.grey.click('a.back');
+    await waitForSelector(f.grey, '#calls-title');
   });
 
   it('a declined call: the caller is told and both histories say declined', async () => {

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 import { startTestPlatform, type Platform } from '../platform.js';
-import { DEMO, DESKTOP, signIn } from './app-page.js';
+import { DEMO, DESKTOP, signIn, waitForSelector } from './app-page.js';
 
 export interface AppsFixture {
   platform: Platform & { serverErrors: string[] };
@@ -33,4 +33,20 @@ export function patientAndDoctor(apiEnv: Record<string, string> = {}): AppsFixtu
     await fixture.platform?.stop();
   });
   return fixture;
+}
+
+/** Bob Patient signed in on his home page, in a new context of the fixture's browser. */
+export async function signInBob(f: AppsFixture): Promise<TestPage> {
+  const bob = await f.browser.newPage();
+  await bob.setViewport(DESKTOP.width, DESKTOP.height);
+  await signIn(bob, f.platform.apiUrl, DEMO.bob, /Bob Patient/);
+  return bob;
+}
+
+/** Dr. Grey rings Alice and Bob in a group video call from his contacts. */
+export async function greyCallsAliceAndBob(f: AppsFixture): Promise<void> {
+  await waitForSelector(f.grey, '[data-contact="bob@patients.demo"] input.pick');
+  await f.grey.click('[data-contact="alice@patients.demo"] input.pick');
+  await f.grey.click('[data-contact="bob@patients.demo"] input.pick');
+  await f.grey.click('#group-video-call');
 }

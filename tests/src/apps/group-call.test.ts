@@ -2,8 +2,8 @@
 // tiles with video, the active speaker is outlined, and one leaving lets the others go on.
 import { describe, expect, it } from 'vitest';
 import type { TestPage } from '../browser.js';
-import { DEMO, DESKTOP, screenshots, signIn, waitFor, waitForSelector } from './app-page.js';
-import { patientAndDoctor } from './fixture.js';
+import { screenshots, waitFor, waitForSelector } from './app-page.js';
+import { greyCallsAliceAndBob, patientAndDoctor, signInBob } from './fixture.js';
 
 describe('a group call from the doctor app in chromium', () => {
   const f = patientAndDoctor();
@@ -17,14 +17,8 @@ describe('a group call from the doctor app in chromium', () => {
     })));
 
   it('rings two patients, shows three tiles with video everywhere and outlines the active speaker', async () => {
-    bob = await f.browser.newPage();
-    await bob.setViewport(DESKTOP.width, DESKTOP.height);
-    await signIn(bob, f.platform.apiUrl, DEMO.bob, /Bob Patient/);
-
-    await waitForSelector(f.grey, '[data-contact="bob@patients.demo"] input.pick');
-    await f.grey.click('[data-contact="alice@patients.demo"] input.pick');
-    await f.grey.click('[data-contact="bob@patients.demo"] input.pick');
-    await f.grey.click('#group-video-call');
+    bob = await signInBob(f);
+    await greyCallsAliceAndBob(f);
     for (const patient of [f.alice, bob]) {
       await waitForSelector(patient, '[data-testid=incoming-call]');
       await patient.click('[data-testid=incoming-call] button.success');

@@ -1,0 +1,50 @@
+// A doctor's view of the call's lobby: who waits to be let in, with Admit and Deny.
+import { html } from 'htm/preact';
+import { useEffect, useState } from 'preact/hooks';
+import type { Call, CallParticipant } from '../backend/types.js';
+import { useSession } from '../context.js';
+import { errorMessage } from '../format.js';
+
+const waitingIn = (call: Call): CallParticipant[] => call.participants.filter((p) => p.status === 'waiting');
+
+export function LobbyRequests({ call }: { call: Call }) {
+  const { backend } = useSession();
+  const [waiting, setWaiting] = useState<CallParticipant[]>(() => waitingIn(call));
+  const [busy, setBusy] = useState<string | undefined>();
+  const [error, setError] = useState<string | undefined>();
+
+  useEffect(() => {
+    let active = true;
+    const update = (c: Call): void => {
+      if (active && c.id === call.id) setWaiting(waitingIn(c));
+    };
+    // Someone may have knocked before this page joined (or while it reconnected).
+    backend.call(call.id).then(update, () => undefined);
+    backend.on('callAdmissionRequested', update).on('callAdmissionDenied', update).on('callAccepted', update);
+    return () => {
+      active = false;
+      backend.off('callAdmissionRequested', update).off('callAdmissionDenied', update).off('callAccepted', update);
+    };
+  }, [backend, call.id]);
+
+  if (waiting.length === 0) return null;
+  const decide = (p: CallParticipant, admit: boolean): void => {
+    setBusy(p.userId);
+    setError(undefined);
+    (admit ? backend.admit(call.id, p.userId) : backend.deny(call.id, p.userId))
+      .then(() => setWaiting((list) => list.filter((w) => w.userId !== p.userId)), (e: unknown) => setError(errorMessage(e)))
+      .finally(() => setBusy(undefined));
+  };
+  return html`
+    <section class="lobby" aria-label="Waiting room" data-testid="lobby-requests" role="region">
+      <ul>
+        ${waiting.map((p) => html`
+          <li key=${p.userId} data-waiting=${p.userId} role="status" aria-live="polite">
+            <span class="grow"><strong>${p.name}</strong> is waiting to join</span>
+            <button type="button" class="success small" disabled=${busy === p.userId} aria-label=${`Admit ${p.name}`} onClick=${() => decide(p, true)}>Admit</button>
+            <button type="button" class="ghost small" disabled=${busy === p.userId} aria-label=${`Deny ${p.name}`} onClick=${() => decide(p, false)}>Deny</button>
+          </li>`)}
+      </ul>
+      ${error && html`<p class="error" role="alert">${error}</p>`}
+    </section>`;
+}

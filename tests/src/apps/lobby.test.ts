@@ -1,0 +1,73 @@
+// The call lobby through the apps: a doctor's group call runs; a patient who declined asks to join
+// from her history and waits in the lobby (camera preview, no media); the doctor sees "X is
+// waiting" in the call and admits her; she gets video. Asking again after leaving, she is denied
+// and told so.
+import { describe, expect, it } from 'vitest';
+import type { TestPage } from '../browser.js';
+import { remoteVideoFrames, screenshots, unlabelledControls, waitFor, waitForSelector, waitForText } from './app-page.js';
+import { greyCallsAliceAndBob, patientAndDoctor, signInBob } from './fixture.js';
+
+describe('the call lobby in the doctor and patient apps in chromium', () => {
+  const f = patientAndDoctor();
+  let bob: TestPage;
+
+  const askToJoin = async (): Promise<void> => {
+    await waitForSelector(bob, '[data-testid=call-history] [data-status=active] button.join');
+    expect(await bob.text('[data-testid=call-history] [data-status=active] button.join')).toBe('Ask to join');
+    await bob.click('[data-testid=call-history] [data-status=active] button.join');
+    await waitForText(bob, '[data-testid=lobby]', /let you in/);
+  };
+
+  it('a patient asks to join a running call, waits, is admitted by the doctor and gets video', async () => {
+    bob = await signInBob(f);
+    await greyCallsAliceAndBob(f);
+    await waitForSelector(f.alice, '[data-testid=incoming-call]');
+    await f.alice.click('[data-testid=incoming-call] button.success');
+    await waitForSelector(f.alice, '#join-call');
+    await f.alice.click('#join-call');
+    await waitFor('the doctor and Alice in the call', async () => (await remoteVideoFrames(f.grey)).frames > 0 && (await remoteVideoFrames(f.alice)).frames > 0, 30_000);
+    // Bob turns the ringing down, then changes his mind once the call runs.
+    await waitForSelector(bob, '[data-testid=incoming-call]');
+    await bob.click('[data-testid=incoming-call] button.danger');
+
+    await askToJoin();
+    // The lobby is a waiting room: his camera preview runs, but no media reaches the call.
+    await waitForSelector(bob, '[data-testid=waiting-room] video');
+    expect(await bob.evaluate(() => document.querySelector('[data-testid=in-call]'))).toBeNull();
+    await screenshots(bob, 'app-lobby-patient');
+
+    await waitForText(f.grey, '[data-testid=lobby-requests]', /Bob Patient is waiting to join/);
+    // Alice (a patient in the call) is not asked.
+    expect(await f.alice.evaluate(() => document.querySelector('[data-testid=lobby-requests]'))).toBeNull();
+    expect(await unlabelledControls(f.grey)).toEqual([]);
+    await screenshots(f.grey, 'app-lobby-doctor');
+    await f.grey.click('button[aria-label="Admit Bob Patient"]');
+
+    await waitForSelector(bob, '[data-testid=in-call]');
+    const seen = await waitFor('video on the admitted patient\'s page', async () => {
+      const v = await remoteVideoFrames(bob);
+      return v.frames > 10 ? v : undefined;
+    }, 30_000);
+    console.log(`[apps] lobby: admitted patient sees ${seen.width}px wide video, ${seen.frames} frames`);
+    await waitFor('the request gone from the doctor\'s page', () => f.grey.evaluate(() => !document.querySelector('[data-testid=lobby-requests]')));
+    await waitFor('three tiles on the doctor\'s page', () => f.grey.evaluate(() => document.querySelectorAll('[data-testid=grid] .tile').length === 3));
+  });
+
+  it('a patient who left and asks again can be denied, and is told', async () => {
+    await bob.click('#leave-call');
+    await waitForSelector(bob, '[data-testid=call-ended]');
+    await bob.click('[data-testid=call-ended] button');
+    await askToJoin();
+    await waitForText(f.grey, '[data-testid=lobby-requests]', /Bob Patient is waiting/);
+    await f.grey.click('button[aria-label="Deny Bob Patient"]');
+    await waitForText(bob, '#ended-title', /could not let you in/);
+    await waitFor('the request gone from the doctor\'s page', () => f.grey.evaluate(() => !document.querySelector('[data-testid=lobby-requests]')));
+    await f.grey.click('#leave-call');
+    await Promise.all([f.grey, f.alice].map((page) => waitForSelector(page, '[data-testid=call-ended]')));
+  });
+
+  it('ran without page or server errors', () => {
+    for (const page of [f.alice, f.grey, bob]) expect(page.errors).toEqual([]);
+    expect(f.platform.serverErrors).toEqual([]);
+  });
+});
