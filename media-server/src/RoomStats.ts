@@ -40,6 +40,8 @@ async function sampleProducer(peer: Peer, producer: types.Producer<ProducerAppDa
     packetsLost: lost,
     rids,
     paused: producer.paused,
+    mimeType: producer.rtpParameters.codecs[0]?.mimeType ?? '',
+    scalabilityMode: producer.rtpParameters.encodings?.length === 1 ? (producer.rtpParameters.encodings[0]?.scalabilityMode ?? null) : null,
   };
   const sample: ServerTrackStatsSample = {
     trackId: producer.id,
@@ -81,6 +83,7 @@ async function sampleConsumer(peer: Peer, consumer: types.Consumer, producerInfo
     packetsLost: out?.packetsLost ?? 0,
     paused: consumer.paused,
     producerPaused: consumer.producerPaused,
+    type: consumer.type,
     currentLayers: consumer.currentLayers ?? null,
     preferredLayers: consumer.preferredLayers ?? null,
   };

@@ -5,6 +5,7 @@ import { Participant } from './Participant.js';
 import type { RoomGrants } from './protocol/token.js';
 import type { SignalClient } from './SignalClient.js';
 import { Track } from './Track.js';
+import { svcCameraEncodings } from './video-codecs.js';
 
 export type LocalParticipantEvents = {
   trackPublished: [LocalTrack];
@@ -39,6 +40,8 @@ export interface PublishOptions {
 
 interface PublishContext {
   sendTransport: msTypes.Transport | undefined;
+  /** The camera's codec when the app preferred one (see `preferredVideoCodec`). */
+  cameraCodec?: msTypes.RtpCodecCapability | undefined;
   signal: SignalClient;
   grants: RoomGrants;
 }
@@ -166,12 +169,16 @@ export class LocalParticipant extends Participant<LocalParticipantEvents, LocalT
   async #produce(track: LocalTrack): Promise<void> {
     const context = this.#context;
     if (!context?.sendTransport) throw new TelemedError('FORBIDDEN', 'this room token may not publish, or the room is not connected');
-    const encodings = track.source === Track.Source.Camera
-      ? cameraEncodings(track.mediaStreamTrack.getSettings().height)
+    const camera = track.source === Track.Source.Camera;
+    const codec = camera ? context.cameraCodec : undefined;
+    const captureHeight = track.mediaStreamTrack.getSettings().height;
+    const encodings = camera
+      ? (codec?.mimeType.toLowerCase() === 'video/vp9' ? svcCameraEncodings(captureHeight) : cameraEncodings(captureHeight))
       : track.source === Track.Source.ScreenShare ? SCREEN_ENCODINGS : undefined;
     const producer = await context.sendTransport.produce({
       track: track.mediaStreamTrack,
       ...(encodings ? { encodings } : {}),
+      ...(codec ? { codec } : {}),
       ...(track.kind === 'video' ? { codecOptions: { videoGoogleStartBitrate: 1000 } } : { codecOptions: { opusDtx: true, opusFec: true, opusStereo: false } }),
       stopTracks: false,
       zeroRtpOnPause: true,

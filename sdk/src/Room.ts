@@ -17,6 +17,7 @@ import { RtcSession } from './RtcSession.js';
 import { isNotification, SignalClient } from './SignalClient.js';
 import type { Track } from './Track.js';
 import { TypedEmitter } from './TypedEmitter.js';
+import { findVideoCodec } from './video-codecs.js';
 
 /** `connecting → connected → reconnecting → connected | disconnected`. */
 export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting';
@@ -176,7 +177,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#session = session;
     const local = this.#localParticipant ?? new LocalParticipant(welcome.participantId, welcome.identity, welcome.name);
     this.#localParticipant = local;
-    local.handleConnected(welcome.participantId, { sendTransport: session.sendTransport, signal, grants: welcome.grants });
+    const cameraCodec = findVideoCodec(session.device.rtpCapabilities, this.options.preferredVideoCodec);
+    local.handleConnected(welcome.participantId, { sendTransport: session.sendTransport, signal, grants: welcome.grants, cameraCodec });
     // Chat is received whenever the data channel is on, even by a participant who may not send.
     if (this.options.enableDataChannel) {
       this.#chat ??= new ChatChannel((message) => {

@@ -1,3 +1,5 @@
+import type { VideoCodecName } from './video-codecs.js';
+
 /** Every Room option, with its default below. */
 export interface InternalRoomOptions {
   /** How long to wait for the server's welcome and for each signaling response, in ms. */
@@ -13,6 +15,13 @@ export interface InternalRoomOptions {
   reconnectMaxDelayMs: number;
   /** Connection-quality sampling period, ms. */
   qualityIntervalMs: number;
+  /**
+   * The camera's codec: `vp9` sends one SVC encoding (`L3T3_KEY` from a 540p+ capture) instead of
+   * VP8/H264 simulcast; the SFU forwards each subscriber the spatial layer it renders either way.
+   * `auto` (default) takes the first codec the browser and the server share (VP8). A codec the
+   * browser cannot send falls back to `auto`.
+   */
+  preferredVideoCodec: VideoCodecName | 'auto';
 }
 
 export type RoomOptions = Partial<InternalRoomOptions>;
@@ -25,4 +34,5 @@ export const roomDefaults: InternalRoomOptions = {
   reconnectBaseDelayMs: 250,
   reconnectMaxDelayMs: 2_000,
   qualityIntervalMs: 2_000,
+  preferredVideoCodec: 'auto',
 };

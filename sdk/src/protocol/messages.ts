@@ -58,6 +58,8 @@ export interface ConsumerStatsInfo {
   packetsLost: number;
   paused: boolean;
   producerPaused: boolean;
+  /** mediasoup's consumer type: `simple`, `simulcast`, `svc` or `pipe`. */
+  type: string;
   /** The spatial/temporal layer being forwarded (simulcast/SVC video), null otherwise. */
   currentLayers: ConsumerLayers | null;
   /** The layers the subscriber asked for (it follows the rendered size). */
@@ -81,6 +83,10 @@ export interface ProducerStatsInfo {
   packetsLost: number;
   rids: string[];
   paused: boolean;
+  /** The codec the publisher sends, e.g. `video/VP9`. */
+  mimeType: string;
+  /** SVC: the single encoding's scalability mode (e.g. `L3T3_KEY`); null for simulcast and audio. */
+  scalabilityMode: string | null;
 }
 
 export interface RoomStatsInfo {

@@ -5,7 +5,7 @@ import type { ConsumerStatsInfo } from '@telemed/sdk/protocol';
 import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 import { waitFor } from '../call-stats.js';
 import { startTestPlatform } from '../platform.js';
-import { joinPage, received, roomStats, waitForFreshMedia, type PageHandle, type TestPlatform } from './harness.js';
+import { cameraConsumer as consumerOf, joinPage, received, renderRemoteCamera, roomStats, waitForFreshMedia, type PageHandle, type TestPlatform } from './harness.js';
 
 describe.each(BROWSERS)('adaptive stream in %s', (browserName) => {
   const ROOM = `adaptive-${browserName}`;
@@ -29,22 +29,8 @@ describe.each(BROWSERS)('adaptive stream in %s', (browserName) => {
     await platform?.stop();
   });
 
-  /** Renders the publisher's camera at a CSS size (or hides it) on a subscriber's page. */
-  const render = (page: TestPage, size: { width: number; height: number } | 'hidden' | 'shown'): Promise<void> =>
-    page.evaluate((s) => {
-      const video = document.querySelector<HTMLVideoElement>('.tile:not(.local) video[data-source="camera"]');
-      if (!video) throw new Error('no remote camera element');
-      if (s === 'hidden') video.hidden = true;
-      else if (s === 'shown') video.hidden = false;
-      else Object.assign(video.style, { width: `${s.width}px`, height: `${s.height}px`, objectFit: 'contain' });
-    }, size);
-
-  async function cameraConsumer(page: TestPage): Promise<ConsumerStatsInfo | undefined> {
-    const sid = await page.evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.sid);
-    const stats = await roomStats(platform, ROOM);
-    const camera = stats.producers.find((p) => p.source === 'camera');
-    return stats.consumers.find((c) => c.participantId === sid && c.producerId === camera?.producerId);
-  }
+  const render = (page: TestPage, size: Parameters<typeof renderRemoteCamera>[1]): Promise<void> => renderRemoteCamera(page, size);
+  const cameraConsumer = (page: TestPage): Promise<ConsumerStatsInfo | undefined> => consumerOf(platform, ROOM, page);
 
   it('a small element gets a lower spatial layer than a large one', async () => {
     await Promise.all([render(small, { width: 160, height: 90 }), render(large, { width: 1280, height: 720 })]);

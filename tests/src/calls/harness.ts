@@ -1,7 +1,7 @@
 // Shared helpers for the call tests: one platform and one browser per test file, pages joined
 // through the development call page, server-side stats and fault injection over the service API.
 import jwt from 'jsonwebtoken';
-import type { RoomGrants, RoomStatsInfo } from '@telemed/sdk/protocol';
+import type { ConsumerStatsInfo, RoomGrants, RoomStatsInfo } from '@telemed/sdk/protocol';
 import type { TestBrowser, TestPage } from '../browser.js';
 import { inboundStats, waitFor, type InboundSample } from '../call-stats.js';
 import type { Platform } from '../platform.js';
@@ -44,6 +44,25 @@ export async function roomStats(platform: TestPlatform, room: string): Promise<R
   const res = await fetch(`${platform.mediaHttpUrl}/rooms/${encodeURIComponent(room)}/stats`, { headers: { authorization: `Bearer ${platform.secrets.serviceSecret}` } });
   if (!res.ok) throw new Error(`room stats: HTTP ${res.status}`);
   return (await res.json()) as RoomStatsInfo;
+}
+
+/** Renders the remote camera on a call page at a CSS size, or hides/shows it. */
+export function renderRemoteCamera(page: TestPage, size: { width: number; height: number } | 'hidden' | 'shown'): Promise<void> {
+  return page.evaluate((s) => {
+    const video = document.querySelector<HTMLVideoElement>('.tile:not(.local) video[data-source="camera"]');
+    if (!video) throw new Error('no remote camera element');
+    if (s === 'hidden') video.hidden = true;
+    else if (s === 'shown') video.hidden = false;
+    else Object.assign(video.style, { width: `${s.width}px`, height: `${s.height}px`, objectFit: 'contain' });
+  }, size);
+}
+
+/** The server's consumer of the room's camera producer for the call page `page`. */
+export async function cameraConsumer(platform: TestPlatform, room: string, page: TestPage): Promise<ConsumerStatsInfo | undefined> {
+  const sid = await page.evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.sid);
+  const stats = await roomStats(platform, room);
+  const camera = stats.producers.find((p) => p.source === 'camera');
+  return stats.consumers.find((c) => c.participantId === sid && c.producerId === camera?.producerId);
 }
 
 export async function service(platform: TestPlatform, method: 'GET' | 'POST', path: string): Promise<{ status: number; body: unknown }> {
