@@ -1,6 +1,6 @@
 // What the dashboard needs from the platform. `telemed-admin-backend.ts` implements it with the
 // SDK's TelemedClient; the views depend on this port only.
-import type { Call, CallStatus, CallType, Page, Presence, QualitySample, User } from '@telemed/sdk';
+import type { Call, CallStatus, CallTimelineEntry, CallType, Page, Presence, QualitySample, User } from '@telemed/sdk';
 
 export interface CallFilter {
   status?: CallStatus;
@@ -22,6 +22,7 @@ export interface AdminBackend {
   logout(): Promise<void>;
   calls(filter: CallFilter, page: { cursor?: string; limit: number }): Promise<Page<Call>>;
   call(callId: string): Promise<Call>;
+  timeline(callId: string): Promise<CallTimelineEntry[]>;
   quality(callId: string): Promise<QualitySample[]>;
   liveQuality(): Promise<LiveQuality[]>;
   users(): Promise<User[]>;

@@ -1,6 +1,6 @@
 // The dashboard's port over the SDK's TelemedClient. The admin-only lists the client has no
 // method for yet (users, live quality, presence) are read with the client's session token.
-import { ApiRequestError, TelemedClient, type ApiErrorCode, type Call, type Page, type Presence, type QualitySample, type Session, type User } from '@telemed/sdk';
+import { ApiRequestError, TelemedClient, type ApiErrorCode, type Call, type CallTimelineEntry, type Page, type Presence, type QualitySample, type Session, type User } from '@telemed/sdk';
 import type { AdminBackend, CallFilter, LiveQuality } from './backend.js';
 
 const STORAGE_KEY = 'telemed.admin.session';
@@ -48,6 +48,10 @@ export class TelemedAdminBackend implements AdminBackend {
 
   call(callId: string): Promise<Call> {
     return this.#api.getCall(callId);
+  }
+
+  timeline(callId: string): Promise<CallTimelineEntry[]> {
+    return this.#api.callTimeline(callId);
   }
 
   quality(callId: string): Promise<QualitySample[]> {

@@ -1,45 +1,68 @@
 // One call: participants, a timeline, and per-track quality charts from server and client samples.
-import type { Call, QualitySample } from '@telemed/sdk';
+import type { Call, CallTimelineEntry, QualitySample } from '@telemed/sdk';
 import { html } from 'htm/preact';
-import { useMemo } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import type { AdminBackend } from '../backend.js';
 import { downloadFile, toCsv } from '../csv.js';
 import { formatDateTime, formatDuration, formatNumber } from '../format.js';
 import { SAMPLE_CSV } from './columns.js';
-import { METRICS, QualityChart } from './QualityCharts.js';
+import { groupKey, METRICS, QualityChart, trackGroups } from './QualityCharts.js';
 import { usePolling } from './usePolling.js';
 
 interface Detail {
   call: Call;
   samples: QualitySample[];
+  timeline: CallTimelineEntry[];
 }
 
-interface TimelineEntry {
+interface TimelineLine {
   at: string;
+  kind: string;
   text: string;
 }
 
-function timeline(call: Call): TimelineEntry[] {
-  const entries: TimelineEntry[] = [{ at: call.createdAt, text: `Call created (${call.type})` }];
-  for (const p of call.participants) {
-    if (p.role === 'invitee') entries.push({ at: p.invitedAt, text: `${p.displayName} invited` });
-    if (p.acceptedAt) entries.push({ at: p.acceptedAt, text: `${p.displayName} ${p.role === 'initiator' ? 'joined' : 'accepted'}` });
-    if (p.leftAt) entries.push({ at: p.leftAt, text: `${p.displayName} left` });
-  }
-  if (call.startedAt) entries.push({ at: call.startedAt, text: 'Call started' });
-  if (call.endedAt) entries.push({ at: call.endedAt, text: `Call ${call.status}${call.endReason ? ` (${call.endReason})` : ''}` });
-  return entries.sort((a, b) => a.at.localeCompare(b.at));
+const STEP_TEXT: Record<string, string> = {
+  invited: 'invited', accepted: 'accepted', joined: 'joined the call', declined: 'declined', asked: 'asked to join (waiting room)',
+  admitted: 'admitted from the waiting room', denied: 'not admitted', left: 'left the call', cancelled: 'cancelled the call',
+};
+
+/** The server's timeline in words; a room join after a lost connection is a reconnection. */
+export function describeTimeline(entries: readonly CallTimelineEntry[]): TimelineLine[] {
+  const lostConnection = new Set<string>();
+  const inRoomBefore = new Set<string>();
+  return entries.map((e) => {
+    const name = e.displayName ?? 'Someone';
+    const user = e.userId ?? '';
+    let kind = e.kind;
+    let text: string;
+    if (e.kind === 'created') text = `${name} started a ${e.detail ?? ''} call`;
+    else if (e.kind === 'ended' || e.kind === 'missed') text = `Call ${e.kind}${e.detail ? ` (${e.detail})` : ''}`;
+    else if (e.kind === 'media_joined') {
+      kind = lostConnection.has(user) ? 'reconnected' : inRoomBefore.has(user) ? 'rejoined' : 'media_joined';
+      text = `${name} ${kind === 'reconnected' ? 'reconnected' : kind === 'rejoined' ? 'rejoined the room' : 'joined the room'}`;
+      lostConnection.delete(user);
+      inRoomBefore.add(user);
+    } else if (e.kind === 'media_left') {
+      if (e.detail === 'disconnected') lostConnection.add(user);
+      text = `${name} ${e.detail === 'disconnected' ? 'lost the connection' : e.detail === 'removed' ? 'was removed from the room' : 'left the room'}`;
+    } else text = `${name} ${STEP_TEXT[e.kind] ?? e.kind}`;
+    return { at: e.at, kind, text };
+  });
 }
 
 export function CallDetail({ backend, callId }: { backend: AdminBackend; callId: string }) {
   const polled = usePolling(async (): Promise<Detail> => {
-    const [call, samples] = await Promise.all([backend.call(callId), backend.quality(callId)]);
-    return { call, samples };
+    const [call, samples, timeline] = await Promise.all([backend.call(callId), backend.quality(callId), backend.timeline(callId)]);
+    return { call, samples, timeline };
   }, 5000, [backend, callId]);
   const call = polled.data?.call;
   const samples = polled.data?.samples ?? [];
   const names = useMemo(() => new Map((call?.participants ?? []).map((p) => [p.userId, p.displayName])), [call]);
   const summary = call?.qualitySummary;
+  const groups = useMemo(() => trackGroups(samples, names), [samples, names]);
+  const [picked, setPicked] = useState<string | undefined>();
+  const group = groups.find((g) => g.key === picked) ?? groups[0];
+  const shown = useMemo(() => (group ? samples.filter((s) => groupKey(s) === group.key) : []), [samples, group?.key]);
 
   return html`
     <main class="detail" data-testid="call-detail">
@@ -74,13 +97,19 @@ export function CallDetail({ backend, callId }: { backend: AdminBackend; callId:
           </section>
           <section class="panel" aria-labelledby="timeline-title">
             <h3 id="timeline-title">Timeline</h3>
-            <ol class="timeline">${timeline(call).map((e, i) => html`<li key=${i}><time datetime=${e.at}>${new Date(e.at).toLocaleTimeString()}</time> ${e.text}</li>`)}</ol>
+            <ol class="timeline" data-testid="timeline">${describeTimeline(polled.data?.timeline ?? []).map((e, i) => html`<li key=${i} data-kind=${e.kind}><time datetime=${e.at}>${new Date(e.at).toLocaleTimeString()}</time> ${e.text}</li>`)}</ol>
           </section>
         </div>
         <section class="charts" aria-labelledby="charts-title">
-          <h3 id="charts-title">Quality per track</h3>
+          <div class="charts-head">
+            <h3 id="charts-title">Quality per track</h3>
+            ${groups.length > 0 && html`<label for="chart-track">Track</label>
+              <select id="chart-track" value=${group?.key} onChange=${(e: Event) => setPicked((e.target as HTMLSelectElement).value)}>
+                ${groups.map((g) => html`<option key=${g.key} value=${g.key}>${g.label}</option>`)}
+              </select>`}
+          </div>
           ${samples.length === 0 ? html`<p class="hint">No quality samples yet.</p>`
-            : METRICS.map((m) => html`<${QualityChart} key=${m.key} samples=${samples} metric=${m} names=${names} />`)}
+            : METRICS.map((m) => html`<${QualityChart} key=${m.key} samples=${shown} metric=${m} names=${names} />`)}
         </section>`}
     </main>`;
 }

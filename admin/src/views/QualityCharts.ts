@@ -27,6 +27,26 @@ export function trackLabel(s: QualitySample, names: ReadonlyMap<string, string>)
   return `${names.get(s.identity) ?? s.identity.slice(0, 8)} ${s.kind} ${s.direction === 'out' ? 'send' : 'recv'} (${s.source})`;
 }
 
+/** The charts show one participant's audio or video at a time: its send and receive sides, as the server and the browser saw them. */
+export interface TrackGroup {
+  key: string;
+  label: string;
+}
+
+export const groupKey = (s: QualitySample): string => `${s.identity}|${s.kind}`;
+
+export function trackGroups(samples: readonly QualitySample[], names: ReadonlyMap<string, string>): TrackGroup[] {
+  const groups = new Map<string, TrackGroup>();
+  for (const s of samples) {
+    const key = groupKey(s);
+    if (!groups.has(key)) groups.set(key, { key, label: `${names.get(s.identity) ?? s.identity.slice(0, 8)} · ${s.kind}` });
+  }
+  // Video before audio, then by name: the camera is what people look at first.
+  return [...groups.values()].sort((a, b) => Number(b.key.endsWith('video')) - Number(a.key.endsWith('video')) || a.label.localeCompare(b.label));
+}
+
+const clock = (seconds: number): string => new Date(seconds * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
 /** Aligns samples of every track on one time axis (seconds), with null gaps. */
 export function alignSeries(samples: readonly QualitySample[], metric: Metric, names: ReadonlyMap<string, string>): { labels: string[]; data: uPlot.AlignedData } {
   const byTrack = new Map<string, Map<number, number | null>>();
@@ -65,8 +85,9 @@ export function QualityChart({ samples, metric, names }: { samples: readonly Qua
       height: 200,
       title: metric.label,
       scales: { x: { time: true }, ...(metric.range ? { y: { range: metric.range } } : {}) },
-      series: [{}, ...labels.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true }))],
-      axes: [{}, { size: 50 }],
+      series: [{ value: (_u: uPlot, v: number | null) => (v === null ? '—' : clock(v)) }, ...labels.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true }))],
+      // Whole seconds as wall-clock times: uPlot's own ticks split a short call into milliseconds.
+      axes: [{ space: 90, incrs: [1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600], values: (_u: uPlot, splits: number[]) => splits.map(clock) }, { size: 50 }],
       legend: { live: false },
     }, data, element);
     const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(280, Math.min(element.clientWidth, 900)), height: 200 }));

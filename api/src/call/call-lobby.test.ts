@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import jwt from 'jsonwebtoken';
 // The browser client, from source: it runs in Node with `ws` as its WebSocket.
 import { TelemedClient } from '../../../sdk/src/client/TelemedClient.js';
-import type { AppEventMap, Call, RoomAccess, Session } from '@telemed/sdk';
+import type { AppEventMap, Call, CallTimelineEntry, RoomAccess, Session } from '@telemed/sdk';
 import { DATABASES, TEST_SECRETS, client, login, startTestApp, waitFor, type DemoUser, type TestApp } from '../testing/test-app.js';
 
 type JoinResult = { call: Call; access: RoomAccess | null };
@@ -70,6 +70,17 @@ describe.each(DATABASES)('the call lobby on %s', (database) => {
     // Admitting twice is a conflict, not a second admission.
     expect((await as('drgrey').post(`/api/calls/${call.id}/participants/${id('bob')}/admit`)).status).toBe(409);
     await as('drgrey').post(`/api/calls/${call.id}/end`);
+
+    // The call's timeline tells the story, in order; its participants and admins may read it.
+    const timeline = await as('admin').get<{ items: CallTimelineEntry[] }>(`/api/calls/${call.id}/timeline`);
+    expect(timeline.status).toBe(200);
+    const who = new Map([[id('drgrey'), 'grey'], [id('alice'), 'alice'], [id('bob'), 'bob']]);
+    expect(timeline.body.items.map((e) => `${e.kind}${e.userId ? `:${who.get(e.userId)}` : ''}`)).toEqual([
+      'created:grey', 'invited:alice', 'invited:bob', 'accepted:alice', 'declined:bob', 'asked:bob', 'admitted:bob', 'ended',
+    ]);
+    expect(timeline.body.items.find((e) => e.kind === 'admitted')).toMatchObject({ displayName: 'Bob Patient', detail: id('drgrey') });
+    expect((await as('bob').get(`/api/calls/${call.id}/timeline`)).status).toBe(200);
+    expect((await as('drhouse').get(`/api/calls/${call.id}/timeline`)).status).toBe(404);
   });
 
   it('only a doctor in the call decides: patients get 403, outsiders 404, admins 403', async () => {

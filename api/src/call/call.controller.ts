@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { Call, RoomAccess } from '@telemed/sdk';
+import type { Call, CallTimelineEntry, RoomAccess } from '@telemed/sdk';
+import { listTimeline } from './call-timeline.repository.js';
 import type { Transaction } from 'kysely';
 import type { AppContext } from '../app-context.js';
 import type { Database } from '../db/database.js';
@@ -29,6 +30,12 @@ const JoinResult = z.object({
   access: RoomAccessSchema.nullable().describe('null while a patient waits in the lobby for a doctor of the call to admit them'),
 });
 const ParticipantParams = z.object({ id: Uuid, userId: Uuid });
+const CallTimelineEntrySchema = z
+  .object({ at: z.string(), userId: z.string().nullable(), displayName: z.string().nullable(), kind: z.string(), detail: z.string().nullable() })
+  .meta({ id: 'CallTimelineEntry' });
+// Checked against the SDK's type at compile time, like the resource schemas.
+const timelineMatchesSdk: [z.output<typeof CallTimelineEntrySchema>] extends [CallTimelineEntry] ? ([CallTimelineEntry] extends [z.output<typeof CallTimelineEntrySchema>] ? true : false) : false = true;
+void timelineMatchesSdk;
 const PARTICIPANTS = ['patient', 'doctor'] as const;
 
 /** In-call presence follows the call: accepted participants of an active call are in_call. */
@@ -125,6 +132,17 @@ export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
   };
   decide('admit', 'Let a participant waiting in the lobby into the call (a doctor in the call); they get a call.accepted event and then a room token', (...a) => calls.admit(...a));
   decide('deny', 'Turn a participant waiting in the lobby away (a doctor in the call); they get a call.admission_denied event', (...a) => calls.deny(...a));
+
+  api.define({
+    method: 'get', path: '/api/calls/:id/timeline', tag: 'calls', access: ['patient', 'doctor', 'admin'],
+    summary: 'What happened in a call, in order: lifecycle steps and media room joins and leaves (its participants and admins)',
+    params: CallParams, response: z.object({ items: z.array(CallTimelineEntrySchema) }),
+    handler: async ({ ctx, user, params }) => {
+      const call = await app.calls.loadVisible(app.db, user, params.id);
+      await audit(app.db, ctx, user.id, 'read', 'call', call.id);
+      return { items: await listTimeline(app.db, call.id) };
+    },
+  });
 
   api.define({
     method: 'post', path: '/api/calls/:id/token', tag: 'calls', access: PARTICIPANTS,

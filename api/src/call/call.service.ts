@@ -23,6 +23,7 @@ import {
   type CallParticipantWithName,
 } from './call.repository.js';
 import type { CallRow, CallType } from './call.table.js';
+import { recordTimeline } from './call-timeline.repository.js';
 
 export interface CallSettings {
   callTimeoutSeconds: number;
@@ -113,6 +114,7 @@ export class CallService {
     }
     const row = await insertCall(trx, { type: input.type, initiatorId: user.id, conversationId, ringExpiresAt: new Date(Date.now() + this.#settings.callTimeoutSeconds * 1000) });
     await insertParticipants(trx, row.id, user.id, inviteeIds);
+    await recordTimeline(trx, [{ callId: row.id, kind: 'created', userId: user.id, detail: input.type }, ...inviteeIds.map((userId) => ({ callId: row.id, kind: 'invited', userId }))]);
     const call = await this.load(trx, row.id);
     outbox.add([user.id, ...inviteeIds], 'call.ringing', { call });
     return call;
@@ -124,7 +126,7 @@ export class CallService {
     if (row.status !== 'ringing' && row.status !== 'active') throw new ApiError('CONFLICT', `the call is ${row.status}`);
     if (me.status === 'accepted') throw new ApiError('CONFLICT', 'you have already accepted this call');
     if (me.status !== 'invited') throw new ApiError('CONFLICT', `you have ${me.status} this call; join it instead`);
-    return this.#admit(trx, outbox, user.id, row);
+    return this.#admit(trx, outbox, user.id, row, 'accepted');
   }
 
   /**
@@ -137,8 +139,11 @@ export class CallService {
     const participants = await findParticipants(trx, [id]);
     const me = participants.find((p) => p.user_id === user.id)!;
     if (me.status === 'accepted') throw new ApiError('CONFLICT', 'you are in this call already; ask for a room token');
-    if (user.role === 'doctor') return this.#admit(trx, outbox, user.id, row);
-    if (me.status !== 'waiting') await updateParticipant(trx, id, user.id, { status: 'waiting' });
+    if (user.role === 'doctor') return this.#admit(trx, outbox, user.id, row, 'joined');
+    if (me.status !== 'waiting') {
+      await updateParticipant(trx, id, user.id, { status: 'waiting' });
+      await recordTimeline(trx, [{ callId: id, kind: 'asked', userId: user.id }]);
+    }
     const call = await this.load(trx, id);
     outbox.add(await this.#doctorsIn(trx, id), 'call.admission_requested', { call, userId: user.id });
     return { call, access: null };
@@ -147,13 +152,14 @@ export class CallService {
   /** A doctor in the call lets a waiting participant in; they get their room token from /token. */
   async admit(trx: Db, outbox: Outbox, user: AuthUser, id: string, userId: string): Promise<Call> {
     const row = await this.#lockAdmittingCall(trx, user, id, userId);
-    return (await this.#admit(trx, outbox, userId, row)).call;
+    return (await this.#admit(trx, outbox, userId, row, 'admitted', user.id)).call;
   }
 
   /** A doctor in the call turns a waiting participant away; they are told and may ask again. */
   async deny(trx: Db, outbox: Outbox, user: AuthUser, id: string, userId: string): Promise<Call> {
     await this.#lockAdmittingCall(trx, user, id, userId);
     await updateParticipant(trx, id, userId, { status: 'denied' });
+    await recordTimeline(trx, [{ callId: id, kind: 'denied', userId, detail: user.id }]);
     const call = await this.load(trx, id);
     outbox.add([userId, ...(await this.#doctorsIn(trx, id))], 'call.admission_denied', { call, userId });
     return call;
@@ -176,9 +182,11 @@ export class CallService {
     return (await findParticipants(db, [callId])).filter((p) => p.status === 'accepted' && p.user_role === 'doctor').map((p) => p.user_id);
   }
 
-  async #admit(trx: Db, outbox: Outbox, userId: string, row: CallRow): Promise<{ call: Call; access: RoomAccess }> {
+  /** Puts a participant in the call; `by` is the doctor who admitted them from the lobby. */
+  async #admit(trx: Db, outbox: Outbox, userId: string, row: CallRow, kind: 'accepted' | 'joined' | 'admitted', by?: string): Promise<{ call: Call; access: RoomAccess }> {
     const now = new Date();
     await updateParticipant(trx, row.id, userId, { status: 'accepted', accepted_at: now, left_at: null });
+    await recordTimeline(trx, [{ callId: row.id, kind, userId, detail: by ?? null, at: now }]);
     if (row.status === 'ringing') await updateCall(trx, row.id, { status: 'active', started_at: now });
     const call = await this.load(trx, row.id);
     outbox.add(call.participants.map((p) => p.userId), 'call.accepted', { call, userId });
@@ -191,6 +199,7 @@ export class CallService {
     const me = participants.find((p) => p.user_id === user.id)!;
     if (me.status !== 'invited' || (row.status !== 'ringing' && row.status !== 'active')) throw new ApiError('CONFLICT', 'there is nothing to decline');
     await updateParticipant(trx, id, user.id, { status: 'declined' });
+    await recordTimeline(trx, [{ callId: id, kind: 'declined', userId: user.id }]);
     const stillInvited = participants.some((p) => p.user_id !== user.id && p.role === 'invitee' && (p.status === 'invited' || p.status === 'accepted'));
     if (row.status === 'ringing' && !stillInvited) {
       await updateCall(trx, id, { status: 'declined', ended_at: new Date(), end_reason: 'declined' });
@@ -207,6 +216,7 @@ export class CallService {
     if (row.status !== 'ringing') throw new ApiError('CONFLICT', `the call is ${row.status}`);
     const now = new Date();
     await updateCall(trx, id, { status: 'cancelled', ended_at: now, end_reason: 'cancelled' });
+    await recordTimeline(trx, [{ callId: id, kind: 'cancelled', userId: user.id, at: now }]);
     await setParticipantsStatus(trx, id, ['invited'], 'missed');
     await setParticipantsStatus(trx, id, ['accepted'], 'left', now);
     const call = await this.load(trx, id);
@@ -219,6 +229,7 @@ export class CallService {
     const row = await this.#lockParticipantCall(trx, user, id);
     if (row.status !== 'active') throw new ApiError('CONFLICT', `the call is ${row.status}`);
     await updateParticipant(trx, id, user.id, { status: 'left', left_at: new Date() });
+    await recordTimeline(trx, [{ callId: id, kind: 'left', userId: user.id }]);
     const remaining = (await findParticipants(trx, [id])).filter((p) => p.status === 'accepted');
     if (remaining.length <= 1) return this.finish(trx, outbox, row, 'hangup');
     const call = await this.load(trx, id);
@@ -242,6 +253,7 @@ export class CallService {
     const duration = row.started_at ? Math.max(0, Math.round((now.getTime() - row.started_at.getTime()) / 1000)) : 0;
     const summary = await summarize(trx, row.id);
     await updateCall(trx, row.id, { status: 'ended', ended_at: now, duration_seconds: duration, end_reason: reason, quality_summary: summary });
+    await recordTimeline(trx, [{ callId: row.id, kind: 'ended', detail: reason, at: now }]);
     await setParticipantsStatus(trx, row.id, ['accepted'], 'left', now);
     await setParticipantsStatus(trx, row.id, ['invited', 'waiting'], 'missed');
     const call = await this.load(trx, row.id);
@@ -271,6 +283,7 @@ export class CallService {
     const changed: Call[] = [];
     for (const row of await claimExpiredRinging(trx, now, 100)) {
       await updateCall(trx, row.id, { status: 'missed', ended_at: now, end_reason: 'timeout' });
+      await recordTimeline(trx, [{ callId: row.id, kind: 'missed', detail: 'timeout', at: now }]);
       await setParticipantsStatus(trx, row.id, ['invited'], 'missed');
       await setParticipantsStatus(trx, row.id, ['accepted'], 'left', now);
       const call = await this.load(trx, row.id);

@@ -34,3 +34,12 @@ export interface CallParticipantTable {
 
 export type CallRow = Selectable<CallTable>;
 export type CallParticipantRow = Selectable<CallParticipantTable>;
+
+export interface CallTimelineTable {
+  id: Generated<number>;
+  call_id: string;
+  at: Generated<Date>;
+  user_id: string | null;
+  kind: string;
+  detail: string | null;
+}

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { AuditLogTable, NotificationSentTable } from '../audit/audit.table.js';
 import type { RefreshTokenTable } from '../auth/refresh-token.table.js';
-import type { CallParticipantTable, CallTable } from '../call/call.table.js';
+import type { CallParticipantTable, CallTable, CallTimelineTable } from '../call/call.table.js';
 import type { ConversationMemberTable, ConversationTable } from '../conversation/conversation.table.js';
 import type { UserEventTable } from '../events/user-event.table.js';
 import type { MediaEventAppliedTable } from '../media-events/media-event.table.js';
@@ -21,6 +21,7 @@ export interface Database {
   attachments: AttachmentTable;
   calls: CallTable;
   call_participants: CallParticipantTable;
+  call_timeline: CallTimelineTable;
   call_quality_samples: CallQualitySampleTable;
   media_events_applied: MediaEventAppliedTable;
   presence: PresenceTable;

@@ -3,6 +3,7 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely/migrati
 import * as initial from './migrations/2026-11-24T09-40-initial.js';
 import * as mediaEventEpochs from './migrations/2026-11-24T13-00-media-event-epochs.js';
 import * as callLobby from './migrations/2026-11-24T13-zz-call-lobby.js';
+import * as callTimeline from './migrations/2026-11-24T13-zz-call-timeline.js';
 
 // Every migration, in the order its name sorts. Imported statically so the same list runs from
 // src (tests) and dist (production) without reading folders at run time.
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-24T09-40-initial': initial,
   '2026-11-24T13-00-media-event-epochs': mediaEventEpochs,
   '2026-11-24T13-zz-call-lobby': callLobby,
+  '2026-11-24T13-zz-call-timeline': callTimeline,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -3,6 +3,7 @@ import type { Insertable } from 'kysely';
 import type { Call, MediaEvent } from '@telemed/sdk';
 import type { CallService } from '../call/call.service.js';
 import { findCall, findParticipants, updateParticipant } from '../call/call.repository.js';
+import { recordTimeline } from '../call/call-timeline.repository.js';
 import type { Database } from '../db/database.js';
 import type { Outbox } from '../events/outbox.js';
 import { insertSamples } from '../quality/quality.repository.js';
@@ -34,6 +35,7 @@ export async function applyMediaEvent(trx: Transaction<Database>, outbox: Outbox
       const p = (await findParticipants(trx, [call.id])).find((x) => x.user_id === event.identity);
       if (!p) return 'ignored';
       await updateParticipant(trx, call.id, event.identity, { media_joined_at: at });
+      await recordTimeline(trx, [{ callId: call.id, kind: 'media_joined', userId: event.identity, at }]);
       const fresh = await calls.load(trx, call.id);
       outbox.add(fresh.participants.map((x) => x.userId), 'call.participant_joined', { call: fresh, userId: event.identity });
       changed.set(call.id, fresh);
@@ -44,6 +46,7 @@ export async function applyMediaEvent(trx: Transaction<Database>, outbox: Outbox
       if (!p) return 'ignored';
       const seconds = p.media_joined_at && (!p.media_left_at || p.media_left_at < p.media_joined_at) ? Math.max(0, Math.round((at.getTime() - p.media_joined_at.getTime()) / 1000)) : 0;
       await updateParticipant(trx, call.id, event.identity, { media_left_at: at, media_seconds: p.media_seconds + seconds });
+      await recordTimeline(trx, [{ callId: call.id, kind: 'media_left', userId: event.identity, detail: event.reason, at }]);
       const fresh = await calls.load(trx, call.id);
       outbox.add(fresh.participants.map((x) => x.userId), 'call.participant_left', { call: fresh, userId: event.identity });
       changed.set(call.id, fresh);

@@ -5,6 +5,7 @@ import type {
   Attachment,
   Call,
   CallHistoryFilter,
+  CallTimelineEntry,
   CallType,
   Conversation,
   Message,
@@ -160,6 +161,11 @@ export class TelemedClient extends TypedEmitter<TelemedClientEvents> {
   /** A fresh room token for the media server (for `Room.connect`). */
   callToken(callId: string): Promise<RoomAccess> {
     return this.#request('POST', `/api/calls/${encodeURIComponent(callId)}/token`, {});
+  }
+
+  /** What happened in a call, in order (its participants and admins). */
+  async callTimeline(callId: string): Promise<CallTimelineEntry[]> {
+    return (await this.#request<{ items: CallTimelineEntry[] }>('GET', `/api/calls/${encodeURIComponent(callId)}/timeline`)).items;
   }
 
   getCall(callId: string): Promise<Call> {

@@ -64,6 +64,20 @@ export interface Call {
   qualitySummary: QualitySummary | null;
 }
 
+/**
+ * One step of a call, in order. Lifecycle: created, invited, accepted, declined, asked (to join,
+ * waits in the lobby), admitted, denied, left, missed, cancelled, ended. Media room: media_joined,
+ * media_left (`detail` says why: left, disconnected, removed...); a media_joined after a
+ * media_left 'disconnected' is a reconnection.
+ */
+export interface CallTimelineEntry {
+  at: string;
+  userId: string | null;
+  displayName: string | null;
+  kind: string;
+  detail: string | null;
+}
+
 /** What an accepted participant needs to join the media room. */
 export interface RoomAccess {
   callId: string;

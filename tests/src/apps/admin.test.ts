@@ -62,6 +62,14 @@ describe('the admin dashboard watching real calls in chromium', () => {
     await admin.click(`#active-calls [data-call-link="${callId}"]`);
     await waitForSelector(admin, '[data-testid=call-detail]');
     await waitForText(admin, '[data-testid=detail-status]', /active/);
+    // The timeline comes from the server: lifecycle steps and the media room's joins.
+    const steps = await waitFor('both room joins in the timeline', async () => {
+      const lines = await admin.evaluate(() => [...document.querySelectorAll<HTMLElement>('[data-testid=timeline] li')].map((li) => ({ kind: li.dataset.kind ?? '', text: li.textContent ?? '' })));
+      return lines.filter((l) => l.kind === 'media_joined').length === 2 ? lines : undefined;
+    });
+    console.log(`[apps] call timeline: ${steps.map((s) => s.text.replace(/^\S+ (AM|PM)? ?/, '')).join(' | ')}`);
+    expect(steps.map((s) => s.kind).slice(0, 3)).toEqual(['created', 'invited', 'accepted']);
+    expect(steps.filter((s) => s.kind === 'media_joined').map((s) => s.text).join()).toMatch(/Alice Patient joined the room.*Meredith Grey joined the room|Meredith Grey joined the room.*Alice Patient joined the room/);
     // Quality samples arrive from the media server (and the SDK) every few seconds.
     const charts = await waitFor('quality charts with points', async () => {
       const found = await admin.evaluate(() => [...document.querySelectorAll<HTMLElement>('.chart')].map((c) => ({ metric: c.dataset.metric, points: Number(c.dataset.points), canvas: !!c.querySelector('canvas') })));
@@ -69,6 +77,20 @@ describe('the admin dashboard watching real calls in chromium', () => {
       return found.some((c) => c.metric === 'bitrate' && c.points >= 2 && c.canvas) && clientLines > 0 ? found : undefined;
     }, 45_000);
     console.log(`[apps] call detail charts: ${JSON.stringify(charts)}; samples: ${await admin.text('[data-testid=sample-count]')}`);
+    // One participant's audio or video at a time: its lines are the send and receive sides as the
+    // server and the browser saw them.
+    const legend = (): Promise<string[]> => admin.evaluate(() => [...document.querySelectorAll('.chart[data-metric=bitrate] .u-legend .u-label')].map((l) => l.textContent ?? '').filter((l) => l.endsWith(')')));
+    const options = await admin.evaluate(() => [...document.querySelectorAll<HTMLOptionElement>('#chart-track option')].map((o) => ({ value: o.value, label: o.textContent ?? '' })));
+    console.log(`[apps] chart track picker: ${options.map((o) => o.label).join(', ')}`);
+    expect(options.map((o) => o.label)).toEqual(expect.arrayContaining(['Alice Patient · video', 'Dr. Meredith Grey · video', 'Alice Patient · audio']));
+    const greyVideo = options.find((o) => o.label === 'Dr. Meredith Grey · video')!;
+    await fill(admin, '#chart-track', greyVideo.value);
+    const greyLines = await waitFor('the doctor\'s video lines', async () => {
+      const labels = await legend();
+      return labels.length > 0 && labels.every((l) => l.startsWith('Dr. Meredith Grey video')) ? labels : undefined;
+    });
+    expect(greyLines.some((l) => l.endsWith('(client)'))).toBe(true);
+    expect(greyLines.some((l) => l.endsWith('(server)'))).toBe(true);
     const detail = await screenshots(admin, 'admin-call-detail');
     console.log(`[apps] screenshots: ${detail.join(', ')}`);
 

@@ -194,6 +194,18 @@ describe('calling between the patient and doctor apps in chromium', () => {
     const before = (await remoteVideoFrames(f.alice)).frames;
     await waitFor('video again', async () => (await remoteVideoFrames(f.alice)).frames > before + 10, 20_000);
     console.log(`[apps] reconnecting banner shown, call back with video ${((Date.now() - dropped) / 1000).toFixed(1)} s after the drop`);
+    // The call's timeline (what the admin's call page shows): the media server kept Alice's place
+    // while she resumed, so she is in the room once, with no leave in between.
+    const roomSteps = (): Promise<string[]> => f.grey.evaluate(async ({ id, alice }) => {
+      const session = JSON.parse(sessionStorage.getItem('telemed.session') ?? '{}') as { accessToken?: string };
+      const res = await fetch(`/api/calls/${id}/timeline`, { headers: { authorization: `Bearer ${session.accessToken ?? ''}` } });
+      const { items } = (await res.json()) as { items: { kind: string; userId: string | null; detail: string | null }[] };
+      return items.filter((e) => e.userId === alice && e.kind.startsWith('media_')).map((e) => `${e.kind}${e.detail ? `:${e.detail}` : ''}`);
+    }, { id: callId, alice: aliceId });
+    const steps = await roomSteps();
+    console.log(`[apps] alice's room steps in the call timeline: ${steps.join(', ')}`);
+    expect(steps[0]).toBe('media_joined');
+    expect(steps.at(-1)).toMatch(/^media_joined/);
     await f.alice.click('#leave-call');
     await waitForSelector(f.alice, '[data-testid=call-ended]');
   });
