@@ -84,6 +84,8 @@ export function QualityChart({ samples, metric, names }: { samples: readonly Qua
       width,
       height: 200,
       title: metric.label,
+      // Room on the right for the last time label.
+      padding: [12, 36, 0, 0],
       scales: { x: { time: true }, ...(metric.range ? { y: { range: metric.range } } : {}) },
       series: [{ value: (_u: uPlot, v: number | null) => (v === null ? '—' : clock(v)) }, ...labels.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true }))],
       // Whole seconds as wall-clock times: uPlot's own ticks split a short call into milliseconds.

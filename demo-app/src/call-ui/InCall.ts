@@ -30,9 +30,9 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
   const { user, backend } = useSession();
   const callRoom = useCallRoom(access, call.type, initialDevices);
   const { room, state, connectedAt, error, closedCode, refresh } = callRoom;
-  const chat = useCallChat(room, call, backend, user.id);
-  const [devices, setDevices] = useState(initialDevices);
   const [panel, setPanel] = useState<Panel>('none');
+  const chat = useCallChat(room, call, backend, user.id, panel === 'chat');
+  const [devices, setDevices] = useState(initialDevices);
   const [seenChat, setSeenChat] = useState(0);
   const [controlError, setControlError] = useState<string | undefined>();
   const [now, setNow] = useState(Date.now());

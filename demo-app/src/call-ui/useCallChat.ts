@@ -15,6 +15,8 @@ export interface ChatLine {
   mine: boolean;
   /** Kept in the call's conversation (stored by the server). */
   stored: boolean;
+  /** The stored copy's place in the conversation (others' lines, once stored). */
+  seq?: number;
 }
 
 export interface CallChat {
@@ -22,23 +24,32 @@ export interface CallChat {
   send: (text: string) => Promise<void>;
 }
 
-export function useCallChat(room: Room, call: Call, backend: Backend, selfId: string): CallChat {
+/** `visible`: the chat panel is open, so what it shows counts as read in the conversation. */
+export function useCallChat(room: Room, call: Call, backend: Backend, selfId: string, visible: boolean): CallChat {
   const [lines, setLines] = useState<ChatLine[]>([]);
   const nameOf = useRef(new Map(call.participants.map((p) => [p.userId, p.name])));
+  const readUpTo = useRef(0);
 
   const merge = (line: ChatLine): void => setLines((current) => {
     const at = current.findIndex((l) => l.id === line.id);
     if (at < 0) return [...current, line];
     if (!line.stored || current[at]!.stored) return current;
-    return current.map((l, i) => (i === at ? { ...l, stored: true } : l));
+    return current.map((l, i) => (i === at ? { ...l, stored: true, ...(line.seq !== undefined ? { seq: line.seq } : {}) } : l));
   });
+
+  const newest = Math.max(0, ...lines.map((l) => l.seq ?? 0));
+  useEffect(() => {
+    if (!visible || !call.conversationId || newest <= readUpTo.current) return;
+    readUpTo.current = newest;
+    void backend.markRead(call.conversationId, newest).catch(() => undefined);
+  }, [visible, newest, call.conversationId]);
 
   useEffect(() => {
     const onLive = (message: ChatMessage, from: { name: string }): void =>
       merge({ id: message.id, text: message.text, fromName: from.name, at: message.timestamp, mine: false, stored: false });
     const onStored = (m: Message): void => {
       if (m.conversationId !== call.conversationId || m.senderId === selfId) return;
-      merge({ id: m.clientId, text: m.body, fromName: nameOf.current.get(m.senderId) ?? 'Someone', at: Date.parse(m.createdAt), mine: false, stored: true });
+      merge({ id: m.clientId, text: m.body, fromName: nameOf.current.get(m.senderId) ?? 'Someone', at: Date.parse(m.createdAt), mine: false, stored: true, seq: m.seq });
     };
     room.on('chatMessage', onLive);
     backend.on('message', onStored);

@@ -151,6 +151,31 @@ describe('the admin dashboard watching real calls in chromium', () => {
     expect(all.map((r) => r.status).sort()).toEqual(['declined', 'ended']);
   });
 
+  it('pages the call history and picks up new calls with the refresh button', async () => {
+    // Eleven more calls, made through the REST API as the patient's app would, each cancelled.
+    const login = await fetch(`${f.platform.apiUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: DEMO.alice, password: DEMO_PASSWORD }) });
+    const session = (await login.json()) as { accessToken: string };
+    const api = (path: string, body: unknown) => fetch(`${f.platform.apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${session.accessToken}` }, body: JSON.stringify(body) });
+    const greyId = await grey.evaluate(() => (JSON.parse(sessionStorage.getItem('telemed.session') ?? '{}') as { user: { id: string } }).user.id);
+    const made: string[] = [];
+    for (let i = 0; i < 11; i++) {
+      const call = (await (await api('/api/calls', { type: 'voice', inviteeIds: [greyId] })).json()) as { id: string };
+      expect((await api(`/api/calls/${call.id}/cancel`, {})).status).toBe(200);
+      made.push(call.id);
+    }
+    await admin.click('button[aria-label="Refresh call history"]');
+    await waitForText(admin, '#call-history ~ .pager, .pager', /Page 1 of 2/);
+    const rowIds = (): Promise<string[]> => admin.evaluate(() => [...document.querySelectorAll<HTMLElement>('#call-history [data-row]')].map((r) => r.dataset.row ?? ''));
+    const first = await rowIds();
+    await admin.click('.pager button[aria-label="Next page"]');
+    await waitForText(admin, '.pager', /Page 2 of 2/);
+    const second = await rowIds();
+    console.log(`[apps] history pages: ${first.length} + ${second.length} rows`);
+    expect(first).toHaveLength(10);
+    expect(new Set([...first, ...second]).size).toBe(13);
+    expect([...first, ...second]).toEqual(expect.arrayContaining([...made, callId]));
+  });
+
   it('ran without page or server errors', () => {
     for (const page of [alice, grey, admin]) expect(page.errors).toEqual([]);
     expect(f.platform.serverErrors).toEqual([]);

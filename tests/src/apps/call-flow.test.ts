@@ -55,6 +55,13 @@ describe('calling between the patient and doctor apps in chromium', () => {
     }, 20_000)));
     console.log(`[apps] remote video: alice sees ${later[0]!.width}px wide, ${later[0]!.frames} frames; grey sees ${later[1]!.width}px, ${later[1]!.frames} frames`);
     await waitForText(f.alice, '[data-testid=call-timer]', /^0:0[1-9]|^0:[1-5]\d/);
+    // Every tile carries a labelled connection-quality mark, and the patient's mic state.
+    const marks = await Promise.all([f.alice, f.grey].map((page) => waitFor('a quality mark on both tiles', () => page.evaluate(() => {
+      const tiles = [...document.querySelectorAll<HTMLElement>('[data-testid=grid] .tile')];
+      const labels = tiles.map((t) => t.querySelector('[data-quality]')?.getAttribute('aria-label') ?? '');
+      return tiles.length === 2 && labels.every((l) => /^Connection (excellent|good|poor|lost)$/.test(l)) ? labels : undefined;
+    }))));
+    console.log(`[apps] connection quality marks: alice sees ${marks[0]!.join(', ')}; grey sees ${marks[1]!.join(', ')}`);
     expect(await unlabelledControls(f.alice)).toEqual([]);
     const inCall = await screenshots(f.alice, 'app-in-call');
     console.log(`[apps] screenshots: ${inCall.join(', ')}`);
@@ -115,6 +122,11 @@ describe('calling between the patient and doctor apps in chromium', () => {
     }
     await screenshots(f.alice, 'app-home-after-call');
 
+    // Lines read in the call's chat panel count as read in the conversation.
+    for (const page of [f.alice, f.grey]) {
+      await waitForSelector(page, 'a.conversation[data-title^="Call: "]');
+      expect(await page.evaluate(() => document.querySelector('a.conversation[data-title^="Call: "] [data-testid=unread]')?.textContent ?? 'none')).toBe('none');
+    }
     // The call's chat is in its conversation afterwards, under the same ids, once each.
     await f.grey.click('a.conversation[data-title^="Call: Alice Patient"]');
     const kept = await waitFor('the call\'s chat in its conversation', () => f.grey.evaluate(() => {
