@@ -4,6 +4,8 @@ import type { RoomStatsInfo } from '@telemed/sdk/protocol';
 import type { Logger } from './logger.js';
 import type { Peer, ProducerAppData } from './Peer.js';
 import { MediaServerError } from './errors.js';
+import { traceConsumer, traceProducer, traceTransport } from './JoinTrace.js';
+import { KeyFrameGate } from './KeyFrameGate.js';
 import { sampleRoom } from './RoomStats.js';
 import { SpeakerObservers } from './SpeakerObservers.js';
 
@@ -68,6 +70,10 @@ export class Room extends EventEmitter<RoomEvents> {
   #speakers: SpeakerObservers | undefined;
   /** The dominant speaker's peer id, told to participants who join later. */
   #activeSpeaker: string | undefined;
+  /** Per video producer id: when its publisher will honour a keyframe request again. */
+  readonly #keyFrameGates = new Map<string, KeyFrameGate>();
+  /** A consumer's resume waiting for its producer's gate; a later pause or resume replaces it. */
+  readonly #pendingResumes = new WeakMap<types.Consumer, symbol>();
   #closed = false;
 
   private constructor(options: RoomOptions) {
@@ -230,6 +236,7 @@ export class Room extends EventEmitter<RoomEvents> {
       }
     });
     transport.observer.on('close', () => peer.transports.delete(transport.id));
+    traceTransport(this.#logger, transport, peer.id, direction);
     return transport;
   }
 
@@ -244,7 +251,10 @@ export class Room extends EventEmitter<RoomEvents> {
       appData: { peerId: peer.id, source: options.source, workerIndex },
     });
     peer.producers.set(producer.id, producer);
+    if (producer.kind === 'video') this.#keyFrameGates.set(producer.id, KeyFrameGate.forProducer(producer));
+    traceProducer(this.#logger, producer, peer.id);
     producer.observer.on('close', () => {
+      this.#keyFrameGates.delete(producer.id);
       peer.producers.delete(producer.id);
       if (!this.#closed) this.emit('trackunpublished', peer, producer);
     });
@@ -291,6 +301,29 @@ export class Room extends EventEmitter<RoomEvents> {
     for (const other of this.joinedPeers(peer)) other.notify(notification, { participantId: peer.id, producerId });
   }
 
+  /**
+   * Resumes a consumer. A video consumer's start asks the publisher for a keyframe: when the
+   * publisher would drop that request (see KeyFrameGate), it starts once the request will be honoured.
+   */
+  async resumeConsumer(peer: Peer, consumerId: string): Promise<void> {
+    const consumer = peer.consumer(consumerId);
+    const wait = consumer.kind === 'video' && consumer.paused ? (this.#keyFrameGates.get(consumer.producerId)?.delayMs() ?? 0) : 0;
+    if (wait > 0) {
+      const ticket = Symbol('resume');
+      this.#pendingResumes.set(consumer, ticket);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      if (this.#pendingResumes.get(consumer) !== ticket) return;
+      this.#pendingResumes.delete(consumer);
+    }
+    if (!consumer.closed) await consumer.resume();
+  }
+
+  async pauseConsumer(peer: Peer, consumerId: string): Promise<void> {
+    const consumer = peer.consumer(consumerId);
+    this.#pendingResumes.delete(consumer);
+    await consumer.pause();
+  }
+
   /** Creates a paused consumer of `producer` for `peer`; the client resumes it once it is ready. */
   async #consume(peer: Peer, producerPeer: Peer, producer: types.Producer<ProducerAppData>): Promise<void> {
     if (!peer.reserveSubscription(producer.id)) return;
@@ -327,6 +360,7 @@ export class Room extends EventEmitter<RoomEvents> {
       return;
     }
     peer.consumers.set(consumer.id, consumer);
+    traceConsumer(this.#logger, consumer, peer.id);
     consumer.observer.on('close', () => peer.consumers.delete(consumer.id));
     consumer.on('transportclose', () => peer.consumers.delete(consumer.id));
     consumer.on('producerclose', () => {

@@ -13,7 +13,7 @@ import { roomToken } from '../common/signal-client.js';
 import { percentile, round } from '../common/stats.js';
 import { lineChart } from '../common/svg-chart.js';
 import { bundleMediasoupClient } from './bundle.js';
-import { instrumentWebSocket, measureJoin, publish, type JoinResult } from './page.js';
+import { instrumentPage, measureJoin, publish, type JoinResult } from './page.js';
 
 const args = parseArgs();
 const run = startRun('join');
@@ -59,7 +59,34 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 log(`bench:join${args.quick ? ' --quick' : ''}: ${joinsPerMode} joins per mode, SDK bundle built ${sdkBuiltAt}`);
-const server = await withFreePorts(3, (basePort) => startMediaServer({ workerBin, numWorkers: 2, basePort }));
+// LOG_LEVEL=trace: the media server logs each join's transport states, consumer resumes, first RTP
+// forwarded and every keyframe and keyframe request (media-server/src/JoinTrace.ts).
+const server = await withFreePorts(3, (basePort) => startMediaServer({ workerBin, numWorkers: 2, basePort, env: { LOG_LEVEL: 'trace' } }));
+interface ServerTrace { at: number; join: string; peerId: string; producer: boolean }
+const serverTrace: ServerTrace[] = [];
+let partialLine = '';
+server.process.stdout?.on('data', (chunk: Buffer) => {
+  const lines = (partialLine + chunk.toString()).split('\n');
+  partialLine = lines.pop() ?? '';
+  for (const line of lines) {
+    if (!line.includes('"join trace"')) continue;
+    try {
+      const entry = JSON.parse(line) as { at: number; join: string; peerId: string; producerId?: string };
+      serverTrace.push({ at: entry.at, join: entry.join, peerId: entry.peerId, producer: entry.producerId !== undefined });
+    } catch {
+      // Not a log line of ours.
+    }
+  }
+});
+/** The server's steps of one join on the page's timeline: its own peer's, and the publisher's producer's during the join. */
+function withServerSteps(result: JoinResult): JoinResult {
+  const { t0Epoch, participantId } = result;
+  if (t0Epoch === undefined) return result;
+  const end = t0Epoch + Math.max(result.videoMs ?? 0, result.audioMs ?? 0) + 50;
+  const mine = serverTrace.filter((e) => (e.peerId === participantId || e.producer) && e.at >= t0Epoch - 5 && e.at <= end);
+  const steps = mine.map((e) => ({ t: e.at - t0Epoch, dir: 'server' as const, what: e.join }));
+  return { ...result, timeline: [...result.timeline, ...steps].sort((a, b) => a.t - b.t) };
+}
 let browser: Browser | undefined;
 const results: { phase: Phase; mode: 'sdk' | 'baseline'; index: number; result: JoinResult }[] = [];
 try {
@@ -67,7 +94,7 @@ try {
   const newPage = async (): Promise<Page> => {
     const context = await browser!.newContext({ permissions: ['camera', 'microphone'] });
     const page = await context.newPage();
-    await page.addInitScript(instrumentWebSocket);
+    await page.addInitScript(instrumentPage);
     page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning' || process.env.BENCH_DEBUG) log(`    [page ${m.type()}] ${m.text()}`);
     });
@@ -99,6 +126,9 @@ try {
   await server.stop();
   pages.close();
 }
+// The server's log lines have all arrived now (its process has ended).
+for (const r of results) r.result = withServerSteps(r.result);
+if (process.env.BENCH_DEBUG) for (const r of results) log(`${r.phase} ${r.mode} #${r.index + 1}: ${r.result.timeline.map((e) => `${e.t} ${e.dir} ${e.what}`).join(' | ')}`);
 
 interface ModeSummary {
   phase: Phase;
@@ -138,7 +168,8 @@ function medianTimeline(phase: Phase, mode: 'sdk' | 'baseline'): [string, number
   for (const r of results.filter((x) => x.phase === phase && x.mode === mode && x.result.ok)) {
     const seen = new Set<string>();
     for (const e of r.result.timeline) {
-      const key = `${e.dir === 'out' ? '→' : '←'} ${e.what.replace(/ #\d+$/, '').replace(/^response$/, 'response')}`;
+      const arrow = { out: '→', in: '←', page: 'page:', server: 'server:' }[e.dir];
+      const key = `${arrow} ${e.what.replace(/ #\d+$/, '').replace(/^response$/, 'response')}`;
       const label = e.what.startsWith('response') ? `${key} (${[...seen].filter((s) => s.startsWith('→')).length})` : key;
       if (seen.has(label)) continue;
       seen.add(label);
@@ -173,7 +204,10 @@ const summary = [
   }),
   '## Where the time goes (median time of each signaling message, ms after the connect call)',
   '',
-  '→ sent by the page, ← received; `response (n)` is the first response after n requests were sent.',
+  '→ sent by the page, ← received; `response (n)` is the first response after n requests were sent. ' +
+    '`page:` a step seen in the page (its peer connections\' ICE and connection states, the video receiver\'s stats polled every 10 ms). ' +
+    '`server:` a step in the media server\'s join trace (LOG_LEVEL=trace, media-server/src/JoinTrace.ts): transport ICE/DTLS states, consumer resumed, ' +
+    'the first RTP packet a consumer forwarded, keyframe requests sent to the publisher (`producer pli out`) and keyframes from it (`producer keyframe in`), placed on the page\'s clock.',
   '',
   ...phases.flatMap(({ name }) => (['sdk', 'baseline'] as const).flatMap((mode) => [`### ${name}, ${mode}`, '', table(['event', 'median ms'], medianTimeline(name, mode)), ''])),
 ].join('\n');

@@ -13,7 +13,8 @@ export interface JoinArgs {
 
 export interface TimelineEntry {
   t: number;
-  dir: 'out' | 'in';
+  /** A signaling message sent (`out`) or received (`in`), a step seen in the page, or one the media server logged. */
+  dir: 'out' | 'in' | 'page' | 'server';
   what: string;
 }
 
@@ -26,14 +27,37 @@ export interface JoinResult {
   audioMs?: number;
   /** ms from the connect call until connect() resolved (SDK) or the join response arrived (baseline). */
   connectedMs?: number;
+  /** The joiner's participant id (matches the media server's join trace). */
+  participantId?: string;
+  /** Time zero in ms since the epoch, to place the server's trace on the page's timeline. */
+  t0Epoch?: number;
   timeline: TimelineEntry[];
 }
 
-/** Makes every WebSocket record what it sends and receives (method or response id), relative to `window.__t0`. */
-export function instrumentWebSocket(): void {
-  const w = window as unknown as { __timeline: TimelineEntry[]; __t0: number; WebSocket: typeof WebSocket };
+/**
+ * Makes every WebSocket record what it sends and receives (method or response id), and every
+ * RTCPeerConnection its ICE and connection (DTLS) states, relative to `window.__t0`.
+ */
+export function instrumentPage(): void {
+  const w = window as unknown as { __timeline: TimelineEntry[]; __t0: number; __pcs: RTCPeerConnection[]; WebSocket: typeof WebSocket; RTCPeerConnection: typeof RTCPeerConnection };
   w.__timeline = [];
   w.__t0 = performance.now();
+  w.__pcs = [];
+  const at = (): number => Math.round((performance.now() - w.__t0) * 10) / 10;
+  const OriginalPc = w.RTCPeerConnection;
+  // A transport's role, from its transceivers: a receive transport has recvonly ones.
+  const role = (pc: RTCPeerConnection): string => {
+    const directions = pc.getTransceivers().map((t) => t.direction);
+    return directions.includes('recvonly') ? 'recv' : directions.includes('sendonly') ? 'send' : 'data-only';
+  };
+  w.RTCPeerConnection = class extends OriginalPc {
+    constructor(configuration?: RTCConfiguration) {
+      super(configuration);
+      w.__pcs.push(this);
+      this.addEventListener('iceconnectionstatechange', () => w.__timeline.push({ t: at(), dir: 'page', what: `${role(this)} pc ice ${this.iceConnectionState}` }));
+      this.addEventListener('connectionstatechange', () => w.__timeline.push({ t: at(), dir: 'page', what: `${role(this)} pc ${this.connectionState}` }));
+    }
+  };
   const record = (dir: 'out' | 'in', data: unknown): void => {
     let what = 'binary';
     if (typeof data === 'string') {
@@ -44,7 +68,7 @@ export function instrumentWebSocket(): void {
         what = 'text';
       }
     }
-    w.__timeline.push({ t: Math.round((performance.now() - w.__t0) * 10) / 10, dir, what });
+    w.__timeline.push({ t: at(), dir, what });
   };
   const Original = w.WebSocket;
   w.WebSocket = class extends Original {
@@ -61,7 +85,7 @@ export function instrumentWebSocket(): void {
 
 export async function measureJoin(args: JoinArgs): Promise<JoinResult> {
   type Json = Record<string, unknown>;
-  const w = window as unknown as { __timeline: TimelineEntry[]; __t0: number; __leave?: () => Promise<void> };
+  const w = window as unknown as { __timeline: TimelineEntry[]; __t0: number; __pcs: RTCPeerConnection[]; __leave?: () => Promise<void> };
   const sdkUrl = '/sdk.mjs';
   const msUrl = '/mediasoup-client.mjs';
   const sdk = args.mode === 'sdk' ? ((await import(sdkUrl)) as typeof SdkModule) : undefined;
@@ -81,6 +105,7 @@ export async function measureJoin(args: JoinArgs): Promise<JoinResult> {
   let videoMs: number | undefined;
   let audioMs: number | undefined;
   let connectedMs: number | undefined;
+  let participantId: string | undefined;
   let audioStats: (() => Promise<RTCStatsReport>) | undefined;
   const since = (): number => Math.round((performance.now() - w.__t0) * 10) / 10;
   const firstFrame = new Promise<void>((resolve) => {
@@ -105,13 +130,40 @@ export async function measureJoin(args: JoinArgs): Promise<JoinResult> {
     };
     void poll();
   });
+  // The receive side's video steps as its stats show them: first RTP, keyframe requests, first frame decoded.
+  let measuring = true;
+  const seen = new Set<string>();
+  const step = (what: string, happened: boolean): void => {
+    if (!happened || seen.has(what)) return;
+    seen.add(what);
+    w.__timeline.push({ t: since(), dir: 'page', what });
+  };
+  // Only the video receiver's stats: a whole peer connection's (the SDK has two) would cost the
+  // page more CPU than the baseline's and slow down what is measured.
+  const pollVideo = async (): Promise<void> => {
+    const receivers = w.__pcs.filter((pc) => pc.connectionState !== 'closed').flatMap((pc) => pc.getReceivers().filter((r) => r.track.kind === 'video'));
+    for (const receiver of receivers) {
+      for (const s of (await receiver.getStats()).values()) {
+        if (s.type !== 'inbound-rtp' || s.kind !== 'video') continue;
+        const r = s as { packetsReceived?: number; pliCount?: number; firCount?: number; keyFramesDecoded?: number; framesDecoded?: number };
+        step('video first RTP received', (r.packetsReceived ?? 0) > 0);
+        step('video PLI sent by the page', (r.pliCount ?? 0) > 0);
+        step('video FIR sent by the page', (r.firCount ?? 0) > 0);
+        step('video keyframe decoded', (r.keyFramesDecoded ?? 0) > 0);
+      }
+    }
+    if (measuring) setTimeout(() => void pollVideo(), 10);
+  };
 
   w.__timeline = [];
   w.__t0 = performance.now();
+  const t0Epoch = performance.timeOrigin + w.__t0;
+  void pollVideo();
   try {
     if (sdk) {
       const room = new sdk.Room();
       room.on('trackSubscribed', (track) => {
+        w.__timeline.push({ t: since(), dir: 'page', what: `${track.kind} track subscribed` });
         if (track.kind === 'video') track.attach(video);
         else {
           track.attach(audio);
@@ -121,6 +173,7 @@ export async function measureJoin(args: JoinArgs): Promise<JoinResult> {
       w.__leave = () => room.disconnect();
       await room.connect(args.wsUrl, args.token);
       connectedMs = since();
+      participantId = room.localParticipant.sid;
     } else if (ms) {
       // The leanest join: every request waits for the one before.
       const socket = new WebSocket(`${args.wsUrl}?token=${encodeURIComponent(args.token)}`);
@@ -143,6 +196,7 @@ export async function measureJoin(args: JoinArgs): Promise<JoinResult> {
         return new Promise((resolve) => pending.set(id, resolve));
       };
       const hello = await welcome;
+      participantId = hello.participantId as string;
       const device = new ms.Device();
       await device.load({ routerRtpCapabilities: hello.routerRtpCapabilities as never });
       const recv = device.createRecvTransport((await request('createTransport', { direction: 'recv' })) as never);
@@ -151,6 +205,7 @@ export async function measureJoin(args: JoinArgs): Promise<JoinResult> {
         if (n.method !== 'consumerCreated') return;
         const d = n.data as { consumerId: string; producerId: string; kind: 'audio' | 'video'; rtpParameters: never };
         const consumer = await recv.consume({ id: d.consumerId, producerId: d.producerId, kind: d.kind, rtpParameters: d.rtpParameters });
+        w.__timeline.push({ t: since(), dir: 'page', what: `${d.kind} track subscribed` });
         await request('resumeConsumer', { consumerId: consumer.id });
         if (d.kind === 'video') video.srcObject = new MediaStream([consumer.track]);
         else {
@@ -175,10 +230,11 @@ export async function measureJoin(args: JoinArgs): Promise<JoinResult> {
     }
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no remote media within ${args.timeoutMs} ms`)), args.timeoutMs));
     await Promise.race([Promise.all([firstFrame, audioFlowing]), timeout]);
-    return { ok: true, videoMs, audioMs, connectedMs, timeline: w.__timeline };
+    return { ok: true, videoMs, audioMs, connectedMs, participantId, t0Epoch, timeline: w.__timeline };
   } catch (error) {
-    return { ok: false, error: String(error), videoMs, audioMs, connectedMs, timeline: w.__timeline };
+    return { ok: false, error: String(error), videoMs, audioMs, connectedMs, participantId, t0Epoch, timeline: w.__timeline };
   } finally {
+    measuring = false;
     await w.__leave?.().catch(() => undefined);
   }
 }

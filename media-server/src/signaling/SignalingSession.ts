@@ -284,11 +284,11 @@ export class SignalingSession {
         return {};
       },
       resumeConsumer: async ({ consumerId }) => {
-        await peer.consumer(consumerId).resume();
+        await room.resumeConsumer(peer, consumerId);
         return {};
       },
       pauseConsumer: async ({ consumerId }) => {
-        await peer.consumer(consumerId).pause();
+        await room.pauseConsumer(peer, consumerId);
         return {};
       },
       setConsumerPreferredLayers: async ({ consumerId, spatialLayer, temporalLayer }) => {
