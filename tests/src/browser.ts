@@ -17,6 +17,8 @@ export interface TestPage {
   /** Runs `fn` in the page with one serialisable argument and returns its serialisable result. */
   evaluate<R, A = undefined>(fn: (arg: A) => R | Promise<R>, arg?: A): Promise<R>;
   click(selector: string): Promise<void>;
+  /** Presses a key on the focused element, like a keyboard user ('Tab', 'Enter', 'Space'...); not on WebKitGTK. */
+  press?: (key: string) => Promise<void>;
   text(selector: string): Promise<string>;
   setViewport(width: number, height: number): Promise<void>;
   screenshot(path: string): Promise<void>;
@@ -109,6 +111,7 @@ function playwrightPage(name: BrowserName, page: Page, close: () => Promise<void
     goto: async (url) => void (await page.goto(url)),
     evaluate: (fn, arg) => page.evaluate(fn as (a: unknown) => never, arg),
     click: (selector) => page.click(selector),
+    press: (key) => page.keyboard.press(key),
     text: async (selector) => (await page.textContent(selector)) ?? '',
     setViewport: (width, height) => page.setViewportSize({ width, height }),
     screenshot: async (path) => void (await page.screenshot({ path, fullPage: true })),
