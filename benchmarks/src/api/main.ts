@@ -9,7 +9,7 @@ import { log, startRun, writeResults } from '../common/results.js';
 import { round } from '../common/stats.js';
 import { explainApiQueries, type ExplainedQuery } from './explain.js';
 import { runLoad, summarize, type RequestSpec, type Window } from './load.js';
-import { BackendCpuMeter, createDatabase, psql } from './postgres.js';
+import { BackendCpuMeter, createDatabase, databaseActivity, psql, WRITTEN_TABLES, type DatabaseActivity } from './postgres.js';
 import { report, type EndpointResult } from './report.js';
 import { seed, type Volume } from './seed.js';
 import { startApi, startBare, type Target } from './servers.js';
@@ -23,7 +23,7 @@ const volume: Volume = quick
 const durationSeconds = args.number('duration', quick ? 2 : 15);
 const warmupSeconds = quick ? 0.5 : 3;
 const connections = args.number('connections', 25);
-const poolSize = 10; // the API's default DATABASE_POOL_SIZE; the bare route gets the same
+const poolSize = args.number('pool-size', 10); // the API's default DATABASE_POOL_SIZE; the bare route gets the same
 const benchUsers = quick ? 6 : 40;
 const ENDPOINTS = ['send-message', 'list-messages', 'call-history'] as const;
 type Endpoint = (typeof ENDPOINTS)[number];
@@ -133,14 +133,19 @@ try {
     for (const q of explained) log(`  EXPLAIN ${q.endpoint} / ${q.step}: ${q.executionMs} ms, indexes ${q.indexes.join(', ') || 'none'}${q.seqScans.length ? `, SEQ SCAN on ${q.seqScans.join(', ')}` : ''}`);
   }
 
-  const measure = async (target: Target, endpoint: Endpoint, rate: number, seconds: number): Promise<{ window: Window; cpu: { server: number; database: number } }> => {
+  type Cpu = { server: number; database: number };
+  const measure = async (target: Target, endpoint: Endpoint, rate: number, seconds: number): Promise<{ window: Window; cpu: Cpu; activity: DatabaseActivity }> => {
+    // Rows each request writes (messages, realtime events, audit), counted exactly around the window.
+    const before = databaseActivity(database.name);
     const meter = new CpuMeter([target.pid]);
     const dbMeter = new BackendCpuMeter(database.name, target.applicationName);
     meter.start();
     dbMeter.start();
     const window = await runLoad({ url: target.url, rate, connections, durationSeconds: seconds, next: requests[endpoint] });
     const [server = 0] = meter.stop();
-    return { window, cpu: { server, database: dbMeter.stop() } };
+    const cpu = { server, database: dbMeter.stop() };
+    const after = databaseActivity(database.name);
+    return { window, cpu, activity: Object.fromEntries(WRITTEN_TABLES.map((t) => [t, after[t] - before[t]])) as DatabaseActivity };
   };
 
   const endpoints: EndpointResult[] = [];
@@ -153,11 +158,15 @@ try {
     // ABBA in full runs: a load change on the shared machine hits both targets alike.
     const order = quick ? [bare, api] : [bare, api, api, bare];
     const windows: Record<string, Window[]> = { api: [], bare: [] };
-    const cpu: Record<string, { server: number; database: number }[]> = { api: [], bare: [] };
+    const cpu: Record<string, Cpu[]> = { api: [], bare: [] };
+    const written: Record<string, { rows: DatabaseActivity[]; requests: number }> = { api: { rows: [], requests: 0 }, bare: { rows: [], requests: 0 } };
     for (const target of order) {
       const m = await measure(target, endpoint, rate, durationSeconds);
       windows[target.name]?.push(m.window);
       cpu[target.name]?.push(m.cpu);
+      written[target.name]?.rows.push(m.activity);
+      const w = written[target.name];
+      if (w) w.requests += m.window.latencies.length + m.window.non2xx;
       const s = summarize([m.window]);
       log(`  ${target.name}: ${s.requestsPerSecond} req/s, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, ${s.errors} errors; CPU ${round(m.cpu.server, 2)} (node) + ${round(m.cpu.database, 2)} (postgres) cores`);
     }
@@ -169,11 +178,15 @@ try {
         log(`  ${target.name} unthrottled (${connections} connections): ${s.requestsPerSecond} req/s, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, ${s.errors} errors`);
       }
     }
-    const meanCpu = (name: string): { server: number; database: number } => {
+    const perRequest = (name: string): DatabaseActivity => {
+      const w = written[name];
+      return Object.fromEntries(WRITTEN_TABLES.map((t) => [t, round((w?.rows.reduce((n, r) => n + r[t], 0) ?? 0) / (w?.requests || 1), 2)])) as DatabaseActivity;
+    };
+    const meanCpu = (name: string): Cpu => {
       const list = cpu[name] ?? [];
       return { server: round(list.reduce((a, c) => a + c.server, 0) / (list.length || 1), 3), database: round(list.reduce((a, c) => a + c.database, 0) / (list.length || 1), 3) };
     };
-    endpoints.push({ endpoint, rate, api: summarize(windows.api ?? []), bare: summarize(windows.bare ?? []), cpu: { api: meanCpu('api'), bare: meanCpu('bare') }, saturation });
+    endpoints.push({ endpoint, rate, api: summarize(windows.api ?? []), bare: summarize(windows.bare ?? []), cpu: { api: meanCpu('api'), bare: meanCpu('bare') }, perRequest: { api: perRequest('api'), bare: perRequest('bare') }, saturation });
   }
 
   const output = report({ quick, volume, seeded: { rows: seeded.rows, seconds: seeded.seconds }, durationSeconds, warmupSeconds, connections, poolSize, benchUsers: sessions.length, postgres: database.serverVersion, endpoints, explained });

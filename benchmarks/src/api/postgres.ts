@@ -80,3 +80,13 @@ export class BackendCpuMeter {
     return used / seconds;
   }
 }
+
+/** The tables these routes write, and how many rows each holds now. */
+export const WRITTEN_TABLES = ['messages', 'user_events', 'audit_log'] as const;
+export type DatabaseActivity = Record<(typeof WRITTEN_TABLES)[number], number>;
+
+/** Exact row counts of WRITTEN_TABLES (the difference over a window is what it wrote). */
+export function databaseActivity(database: string): DatabaseActivity {
+  const counts = psql(`select ${WRITTEN_TABLES.map((t) => `(select count(*) from ${t})`).join(', ')}`, database).trim().split('|').map(Number);
+  return Object.fromEntries(WRITTEN_TABLES.map((t, i) => [t, counts[i] ?? 0])) as DatabaseActivity;
+}

@@ -1,8 +1,9 @@
 // bench:api's summary (Markdown), raw results and plots.
 import { table } from '../common/results.js';
 import { round } from '../common/stats.js';
-import { lineChart } from '../common/svg-chart.js';
+import { lineChart, type Chart } from '../common/svg-chart.js';
 import type { ExplainedQuery } from './explain.js';
+import { WRITTEN_TABLES, type DatabaseActivity } from './postgres.js';
 import type { LoadResult } from './load.js';
 import type { Volume } from './seed.js';
 
@@ -13,6 +14,8 @@ export interface EndpointResult {
   bare: LoadResult;
   /** Mean cores over the measured windows: the target's Node process and its PostgreSQL backends. */
   cpu: Record<'api' | 'bare', { server: number; database: number }>;
+  /** Rows written per request into each table these routes write (exact counts around the windows). */
+  perRequest: Record<'api' | 'bare', DatabaseActivity>;
   /** Full runs: one unthrottled window per target (as many requests as the connections carry). */
   saturation: Partial<Record<'api' | 'bare', LoadResult>>;
 }
@@ -40,7 +43,20 @@ const ratio = (a: number, b: number): number | string => (b > 0 && Number.isFini
 // x of the latency plots: "nines" of the percentile (1 = p90, 2 = p99, 3 = p99.9), so the tail gets room.
 const nines = (p: number): number => round(-Math.log10(1 - p / 100), 3);
 
-export function report(input: ReportInput): { raw: unknown; summary: string; plots: Record<string, string> } {
+/** Latency by percentile per endpoint, API against the bare route (also used to redraw committed results). */
+export function apiPlots(endpoints: Pick<EndpointResult, 'endpoint' | 'rate' | 'api' | 'bare'>[]): Record<string, Chart> {
+  return Object.fromEntries(endpoints.map((r) => [`latency-${r.endpoint}`, lineChart({
+    title: `${r.endpoint} at ${r.rate} req/s: latency by percentile`,
+    xLabel: 'percentile as nines: 0.3 = p50, 1 = p90, 2 = p99, 3 = p99.9',
+    yLabel: 'latency (ms)',
+    series: [
+      { name: `API (p99 ${r.api.p99Ms} ms)`, points: r.api.curve.map(([p, ms]): [number, number] => [nines(p), ms]) },
+      { name: `bare Koa + pg (p99 ${r.bare.p99Ms} ms)`, dashed: true, points: r.bare.curve.map(([p, ms]): [number, number] => [nines(p), ms]) },
+    ],
+  })]));
+}
+
+export function report(input: ReportInput): { raw: unknown; summary: string; plots: Record<string, Chart> } {
   const e = input.endpoints;
   const rows = e.map((r) => [
     r.endpoint,
@@ -64,7 +80,7 @@ export function report(input: ReportInput): { raw: unknown; summary: string; plo
       `Seconds: ${Object.entries(input.seeded.seconds).map(([k, s]) => `${k} ${s}`).join(', ')}.`,
     '',
     `Load: autocannon 9.0.0, ${input.connections} connections, a fixed overall rate per endpoint, ${input.warmupSeconds} s warm-up per target, then ${input.durationSeconds} s windows ` +
-      `(${input.quick ? 'bare, API' : 'bare, API, API, bare; figures over both windows together'}). Requests come from ${input.benchUsers} users logged in through POST /api/auth/login, each on one of the busiest conversations. ` +
+      `(${input.quick ? 'bare, API' : 'bare, API, API, bare; figures over both windows together'}). Requests come from ${input.benchUsers} users logged in through POST /api/auth/login: list-messages pages back from a random cursor (a full page of 50) in one of the busiest conversations per user, send-message posts to any of the user's conversations, call history reads the user's first page of 20. ` +
       `Both targets use a pool of ${input.poolSize} connections. Latency: per request, 2xx answers only; errors = non-2xx answers + connection errors.`,
     '',
     '## At a fixed rate',
@@ -72,6 +88,12 @@ export function report(input: ReportInput): { raw: unknown; summary: string; plo
     table(['endpoint', 'asked req/s', 'achieved req/s API / bare', 'ratio (API ÷ bare)', 'API p50 / p99 ms', 'bare p50 / p99 ms', 'errors API / bare', 'API CPU node + pg (cores)', 'bare CPU node + pg', 'CPU ms per request API / bare', 'capacity ratio (bare ÷ API CPU per request)'], rows),
     '',
     send ? `Target: send-message p99 ≤ 25 ms at 1,000 req/s on PostgreSQL: **${send.api.p99Ms} ms at ${send.api.requestsPerSecond} req/s achieved (asked ${send.rate})** — ${send.api.p99Ms <= 25 && send.api.requestsPerSecond >= 0.98 * 1000 && send.rate >= 1000 ? 'met' : 'not met'}.` : '',
+    '',
+    '## Rows written per request',
+    '',
+    'Exact row counts of the tables these routes write, before and after each fixed-rate window, divided by the requests answered.',
+    '',
+    table(['endpoint', ...WRITTEN_TABLES.map((t) => `${t} API / bare`)], e.map((r) => [r.endpoint, ...WRITTEN_TABLES.map((t) => `${r.perRequest.api[t]} / ${r.perRequest.bare[t]}`)])),
     '',
     ...(saturated.length
       ? ['## Unthrottled (capacity)', '', `One 10 s window per target with ${input.connections} connections and no rate limit: what the target sustains on this machine now. Target: the API ≥ 0.7 of the bare route.`, '',
@@ -81,7 +103,7 @@ export function report(input: ReportInput): { raw: unknown; summary: string; plo
       : []),
     '## Query plans of the list queries (EXPLAIN (ANALYZE, BUFFERS), as the API issues them)',
     '',
-    'Each statement was compiled by the API\'s own repository functions (api/dist) on Kysely and explained with its parameters, on the seeded database after the load.',
+    'Each statement was compiled by the API\'s own repository functions (api/dist) on Kysely and explained with its parameters, on the seeded database before the load.',
     '',
     ...input.explained.flatMap((q) => [
       `### ${q.endpoint}: ${q.step}`,
@@ -98,17 +120,5 @@ export function report(input: ReportInput): { raw: unknown; summary: string; plo
       '',
     ]),
   ].join('\n');
-  const plots: Record<string, string> = {};
-  for (const r of e) {
-    plots[`latency-${r.endpoint}`] = lineChart({
-      title: `${r.endpoint} at ${r.rate} req/s: latency by percentile`,
-      xLabel: 'percentile as nines: 0.3 = p50, 1 = p90, 2 = p99, 3 = p99.9',
-      yLabel: 'latency (ms)',
-      series: [
-        { name: `API (p99 ${r.api.p99Ms} ms)`, points: r.api.curve.map(([p, ms]): [number, number] => [nines(p), ms]) },
-        { name: `bare Koa + pg (p99 ${r.bare.p99Ms} ms)`, dashed: true, points: r.bare.curve.map(([p, ms]): [number, number] => [nines(p), ms]) },
-      ],
-    });
-  }
-  return { raw: { ...input }, summary, plots };
+  return { raw: { ...input }, summary, plots: apiPlots(e) };
 }

@@ -20,7 +20,7 @@ export interface MachineInfo {
 
 function git(args: string[]): string {
   try {
-    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trimEnd();
   } catch {
     return '';
   }
@@ -36,7 +36,8 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     mediasoup: pkg.version,
     commit: git(['rev-parse', '--short', 'HEAD']) || 'unknown',
-    dirtyFiles: git(['status', '--porcelain', '--untracked-files=no']).split('\n').filter(Boolean).map((l) => l.slice(3)),
+    // Porcelain lines are `XY path` (X may be a space: git() trims only the end).
+    dirtyFiles: git(['status', '--porcelain', '-z', '--untracked-files=no']).split('\0').filter(Boolean).map((l) => l.slice(3)),
   };
 }
 

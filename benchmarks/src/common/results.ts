@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadAverage, machineInfo, ROOT, type MachineInfo } from './machine.js';
+import { renderCharts } from './render-charts.js';
+import type { Chart } from './svg-chart.js';
 
 export const RESULTS_DIR = path.join(ROOT, 'benchmarks', 'results');
 
@@ -45,22 +47,30 @@ function machineMarkdown(run: RunInfo): string {
   ].join('\n');
 }
 
+/** The results' base name: a quick run writes `<name>-quick.*`, never a full run's files. */
+export const resultsName = (run: Pick<RunInfo, 'benchmark' | 'quick'>): string => (run.quick ? `${run.benchmark}-quick` : run.benchmark);
+
+/** Renders the plots and writes them as `<name>-<plot>.svg`; returns the file names. */
+export function writePlots(name: string, plots: Record<string, Chart>): string[] {
+  const svgs = renderCharts(plots);
+  return Object.entries(svgs).map(([plot, svg]) => {
+    const file = `${name}-${plot}.svg`;
+    fs.writeFileSync(path.join(RESULTS_DIR, file), svg);
+    return file;
+  });
+}
+
 /**
  * Writes `<name>.json` (raw), `<name>.md` (summary) and the SVG plots under benchmarks/results/.
  * A quick run writes `<name>-quick.*` so it never overwrites a full run's committed results.
  */
-export function writeResults(run: RunInfo, output: { raw: unknown; summary: string; plots: Record<string, string> }): void {
+export function writeResults(run: RunInfo, output: { raw: unknown; summary: string; plots: Record<string, Chart> }): void {
   run.finishedAt = new Date().toISOString();
   run.loadAverageEnd = loadAverage();
-  const name = run.quick ? `${run.benchmark}-quick` : run.benchmark;
+  const name = resultsName(run);
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   fs.writeFileSync(path.join(RESULTS_DIR, `${name}.json`), `${JSON.stringify({ run, results: output.raw }, null, 2)}\n`);
-  const plotLinks: string[] = [];
-  for (const [plot, svg] of Object.entries(output.plots)) {
-    const file = `${name}-${plot}.svg`;
-    fs.writeFileSync(path.join(RESULTS_DIR, file), svg);
-    plotLinks.push(`![${plot}](${file})`);
-  }
+  const plotLinks = writePlots(name, output.plots).map((file) => `![${file.slice(name.length + 1, -4)}](${file})`);
   const markdown = [`# bench:${run.benchmark}${run.quick ? ' (quick)' : ''}`, '', machineMarkdown(run), '', output.summary, '', ...plotLinks, ''].join('\n');
   fs.writeFileSync(path.join(RESULTS_DIR, `${name}.md`), markdown);
   console.log(`\nresults: benchmarks/results/${name}.{json,md}${plotLinks.length ? ` and ${Object.keys(output.plots).length} plot(s)` : ''}`);

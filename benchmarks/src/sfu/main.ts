@@ -5,9 +5,9 @@ import { parseArgs, withFreePorts } from '../common/args.js';
 import { resolveWorkerBin } from '../common/machine.js';
 import { log, startRun, table, writeResults } from '../common/results.js';
 import { round } from '../common/stats.js';
-import { lineChart, type Series } from '../common/svg-chart.js';
 import { BotSide } from './bots.js';
 import { DEFAULT_PROFILE, packetsPerFrame } from './rtp.js';
+import { sfuPlots, TARGET_PPS_PER_CORE } from './plots.js';
 import { consumersOf, runPoint, type PointResult, type Scenario } from './scenario.js';
 import { BareTarget, PlatformTarget, type SfuTarget } from './targets.js';
 
@@ -77,7 +77,6 @@ try {
 
 const find = (target: string, scenario: string): PointResult | undefined => results.find((r) => r.target === target && r.scenario === scenario);
 const ratio = (a: number | undefined, b: number | undefined): string => (a !== undefined && b ? String(round(a / b, 3)) : '–');
-const TARGET_PPS_PER_CORE = 100_000;
 
 const rows = results.map((r) => [
   r.target, r.scenario, r.consumers, r.outPps, r.deliveredRatio, r.lossRatio, `${r.udpRcvbufErrors} (${r.sfuSocketDrops} / ${r.botSocketDrops})`, r.unexplainedLossRatio, r.sfuWorkerCpu, r.outPpsPerWorkerCore, r.controlCpu, r.botWorkerCpu, r.sfuWorkerRssMiB, r.controlRssMiB,
@@ -119,29 +118,9 @@ const summary = [
   table(['target', 'scenario', 'consumers', 'delivered', 'CPU per worker (cores)', 'same N on one worker: delivered / CPU', 'out pkt/s per worker core'], spreadRows),
 ].join('\n');
 
-const series = (metric: (r: PointResult) => number): Series[] => {
-  const out: Series[] = [];
-  for (const group of ['broadcast', 'all-to-all', 'spread'] as const) {
-    for (const target of ['platform', 'bare']) {
-      const points = results.filter((r) => r.group === group && r.target === target).map((r): [number, number] => [r.consumers, metric(r)]);
-      if (points.length > 0) out.push({ name: `${target} ${group}`, points, dashed: target === 'bare' });
-    }
-  }
-  return out;
-};
-
 writeResults(run, {
   raw: { profile, durationMs, workers: NUM_WORKERS, points: results },
   summary,
-  plots: {
-    delivered: lineChart({ title: 'Delivered ratio vs consumers', xLabel: 'consumers (tracks forwarded)', yLabel: 'delivered / expected packets', series: series((r) => r.deliveredRatio), yMin: 0, yMax: 1.05 }),
-    cpu: lineChart({ title: 'SFU worker CPU vs consumers', xLabel: 'consumers (tracks forwarded)', yLabel: 'mediasoup worker CPU (cores, all workers)', series: series((r) => r.sfuWorkerCpu) }),
-    'pps-per-core': lineChart({
-      title: 'Packets out per second per worker core',
-      xLabel: 'consumers (tracks forwarded)',
-      yLabel: 'out pkt/s ÷ worker CPU cores',
-      series: [...series((r) => r.outPpsPerWorkerCore), { name: 'target 100k', points: [[0, TARGET_PPS_PER_CORE], [Math.max(...results.map((r) => r.consumers)), TARGET_PPS_PER_CORE]], dashed: true }],
-    }),
-  },
+  plots: sfuPlots(results),
 });
 process.exit(0);

@@ -10,8 +10,8 @@ import { startMediaServer } from '../common/media-server.js';
 import { childPids, CpuMeter, rssBytes } from '../common/proc.js';
 import { log, startRun, table, writeResults } from '../common/results.js';
 import { roomToken, SignalClient } from '../common/signal-client.js';
+import { signalingPlots } from './plots.js';
 import { percentile, round, waitFor } from '../common/stats.js';
-import { lineChart } from '../common/svg-chart.js';
 
 const args = parseArgs();
 const run = startRun('signaling');
@@ -232,19 +232,6 @@ const summary = [
 writeResults(run, {
   raw: { durationMs, concurrencies, roomSize: ROOM_SIZE, throughput: tp, idle },
   summary,
-  plots: {
-    'joins-per-second': lineChart({
-      title: 'Joins per second vs concurrent joining clients',
-      xLabel: 'concurrent clients',
-      yLabel: 'completed joins per second',
-      series: ['platform', 'bare'].map((t) => ({ name: t, dashed: t === 'bare', points: tp.filter((r) => r.target === t).map((r): [number, number] => [r.concurrency, r.joinsPerSecond]) })),
-    }),
-    memory: lineChart({
-      title: 'Server memory vs idle participants',
-      xLabel: 'idle participants',
-      yLabel: 'RSS of server + workers (MiB)',
-      series: idle.map((r) => ({ name: r.target, dashed: r.target === 'bare', points: r.steps.map((s): [number, number] => [s.participants, s.rssMiB]) })),
-    }),
-  },
+  plots: signalingPlots(tp, idle),
 });
 process.exit(0);
