@@ -4,6 +4,7 @@ import { assertCallsSupported } from './browser-support.js';
 import { ChatChannel, type ChatMessage } from './ChatChannel.js';
 import type { ConnectionQuality } from './ConnectionQuality.js';
 import { roomDefaults, type InternalRoomOptions, type RoomOptions } from './defaults.js';
+import { preloadDevice, type DevicePreload } from './device-preload.js';
 import { ConnectionError, TelemedError } from './errors.js';
 import { LocalParticipant } from './LocalParticipant.js';
 import type { Participant } from './Participant.js';
@@ -44,6 +45,9 @@ export type RoomEvents = {
   /** The room is no longer connected; `error` is set when it was not the app's own `disconnect()`. */
   disconnected: [ConnectionError | undefined];
 };
+
+/** How long a join waits for the first remote media's transport to connect before opening chat, ms. */
+const FIRST_MEDIA_WAIT_MS = 1000;
 
 /** Close codes after which reconnecting cannot help. */
 const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
@@ -112,9 +116,11 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#signal = signal;
     signal.on('notification', (message) => (this.#held ? this.#held.push(message) : this.#onNotification(message)));
     signal.on('close', (error) => this.#onSignalLost(error));
+    // Loads while the socket opens (see device-preload.ts).
+    const preload = preloadDevice();
     try {
       const welcome = await signal.connect(url, token);
-      await this.#join(welcome);
+      await this.#join(welcome, preload);
       this.#quality = new QualityMonitor(this.options.qualityIntervalMs, () => this.#qualityTargets(), (quality, participant) => this.emit('connectionQualityChanged', quality, participant));
       this.#setState('connected');
     } catch (error) {
@@ -165,7 +171,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   /** Builds the WebRTC session for a welcome: transports, join, participants, chat, and republishes local tracks. */
-  async #join(welcome: ServerNotifications['welcome']): Promise<void> {
+  async #join(welcome: ServerNotifications['welcome'], preload?: DevicePreload): Promise<void> {
     const signal = this.#signal;
     if (!signal) throw new TelemedError('INVALID_STATE', 'no signaling connection');
     this.#held = [];
@@ -173,12 +179,12 @@ export class Room extends TypedEmitter<RoomEvents> {
     const { session, participants } = await RtcSession.establish(signal, welcome, this.options, {
       onTransportFailure: () => void this.#restartIce(),
       onTransportsConnected: () => this.#onTransportsConnected(),
-    });
+    }, preload);
     this.#session = session;
     const local = this.#localParticipant ?? new LocalParticipant(welcome.participantId, welcome.identity, welcome.name);
     this.#localParticipant = local;
     const cameraCodec = findVideoCodec(session.device.rtpCapabilities, this.options.preferredVideoCodec);
-    local.handleConnected(welcome.participantId, { sendTransport: session.sendTransport, signal, grants: welcome.grants, cameraCodec });
+    local.handleConnected(welcome.participantId, { get sendTransport() { return session.sendTransport; }, signal, grants: welcome.grants, cameraCodec });
     // Chat is received whenever the data channel is on, even by a participant who may not send.
     if (this.options.enableDataChannel) {
       this.#chat ??= new ChatChannel((message) => {
@@ -189,7 +195,17 @@ export class Room extends TypedEmitter<RoomEvents> {
     for (const info of participants) this.#addParticipant(info, false);
     const held = this.#held;
     this.#held = undefined;
-    for (const message of held) this.#onNotification(message);
+    const subscriptions: Promise<void>[] = [];
+    for (const message of held) {
+      if (isNotification(message, 'consumerCreated')) subscriptions.push(this.#subscribeOrWarn(message.data));
+      else this.#onNotification(message);
+    }
+    // The chat channel's handshake (send transport ICE, DTLS, SCTP) would compete with the first
+    // remote media's for the CPU and the signaling socket: it starts once those are received.
+    if (subscriptions.length > 0) {
+      await Promise.all(subscriptions);
+      await session.receiving(FIRST_MEDIA_WAIT_MS);
+    }
     if (this.#chat && welcome.grants.canPublishData && session.sendTransport) await this.#chat.open(session.sendTransport);
     await local.republish();
   }
@@ -320,7 +336,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       if (this.#activeSpeaker === participant) this.#activeSpeaker = undefined;
       this.emit('participantLeft', participant);
     } else if (isNotification(message, 'consumerCreated')) {
-      void this.#subscribe(message.data).catch((error: unknown) => console.warn('[telemed] could not subscribe to a track', error));
+      void this.#subscribeOrWarn(message.data);
     } else if (isNotification(message, 'consumerClosed')) {
       for (const participant of this.remoteParticipants.values()) {
         const track = participant.trackByConsumerId(message.data.consumerId);
@@ -361,6 +377,10 @@ export class Room extends TypedEmitter<RoomEvents> {
       }
       this.emit('audioLevelsChanged', levels);
     }
+  }
+
+  #subscribeOrWarn(data: NotificationMessage<'consumerCreated'>['data']): Promise<void> {
+    return this.#subscribe(data).catch((error: unknown) => console.warn('[telemed] could not subscribe to a track', error));
   }
 
   async #subscribe(data: NotificationMessage<'consumerCreated'>['data']): Promise<void> {
