@@ -104,7 +104,7 @@ export function CallScreen({ callId, params }: { callId: string; params: URLSear
         status="Ringing…" onChoice=${(c: DeviceChoice) => (choice.current = c)} cancelLabel="Cancel call"
         onCancel=${() => void backend.cancelCall(phase.call.id).then(home, home)} /></main>`;
     case 'lobby':
-      return html`<main class="call-screen"><${WaitingRoom} type=${phase.call.type} title="Waiting room"
+      return html`<main class="call-screen"><${WaitingRoom} type=${phase.call.type} title=${`Waiting room · ${others(phase.call, user.id, 'accepted')}`}
         status="The doctor has been told you are here. Please wait, they will let you in shortly." statusId="lobby"
         onChoice=${(c: DeviceChoice) => (choice.current = c)} cancelLabel="Leave waiting room"
         onCancel=${() => void backend.leaveCall(phase.call.id).then(home, home)} /></main>`;
@@ -127,6 +127,6 @@ export function CallScreen({ callId, params }: { callId: string; params: URLSear
   }
 }
 
-function others(call: Call, selfId: string): string {
-  return call.participants.filter((p) => p.userId !== selfId).map((p) => p.name).join(', ') || 'the other side';
+function others(call: Call, selfId: string, status?: string): string {
+  return call.participants.filter((p) => p.userId !== selfId && (!status || p.status === status)).map((p) => p.name).join(', ') || 'the other side';
 }

@@ -32,7 +32,8 @@ describe('the call lobby in the doctor and patient apps in chromium', () => {
 
     await askToJoin();
     // The lobby is a waiting room: his camera preview runs, but no media reaches the call.
-    await waitForSelector(bob, '[data-testid=waiting-room] video');
+    await waitFor('the lobby\'s camera preview playing', () => bob.evaluate(() => (document.querySelector<HTMLVideoElement>('[data-testid=waiting-room] video')?.videoWidth ?? 0) > 0 || undefined));
+    expect(await bob.text('#waiting-title')).toBe('Waiting room · Dr. Meredith Grey, Alice Patient');
     expect(await bob.evaluate(() => document.querySelector('[data-testid=in-call]'))).toBeNull();
     await screenshots(bob, 'app-lobby-patient');
 
