@@ -2,14 +2,15 @@ import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import jwt from 'jsonwebtoken';
 import { App } from './app.js';
-import { TEST_SECRETS } from './testing/test-app.js';
+import os from 'node:os';
+import { TEST_SECRETS, login, startTestApp, type TestApp } from './testing/test-app.js';
 
 const SECRET = TEST_SECRETS.roomTokenSecret;
-const apps: App[] = [];
+const apps: Array<App | TestApp> = [];
 const servers: http.Server[] = [];
 
-async function start(mode: 'development' | 'production' | 'test', mediaInternalUrl = 'http://127.0.0.1:9'): Promise<string> {
-  const app = new App({ ...TEST_SECRETS, port: 0, mode, mediaInternalUrl, logLevel: 'silent', databaseDir: 'memory://', seedDemo: false });
+async function start(mode: 'development' | 'production' | 'test', mediaInternalUrl = 'http://127.0.0.1:9', options: { host?: string; metricsToken?: string } = {}): Promise<string> {
+  const app = new App({ ...TEST_SECRETS, port: 0, mode, mediaInternalUrl, logLevel: 'silent', databaseDir: 'memory://', seedDemo: false, ...options });
   await app.start();
   apps.push(app);
   return `http://127.0.0.1:${app.port}`;
@@ -19,7 +20,7 @@ async function start(mode: 'development' | 'production' | 'test', mediaInternalU
 async function mediaHealth(status: number): Promise<string> {
   const server = http.createServer((_, res) => {
     res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: status === 200 ? 'ok' : 'degraded', workers: 2, rooms: 0 }));
+    res.end(JSON.stringify({ status: status === 200 ? 'ok' : 'degraded', workers: 2, workerProcesses: [{ index: 0, pid: 424242, alive: true }], rooms: 0 }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   servers.push(server);
@@ -27,7 +28,7 @@ async function mediaHealth(status: number): Promise<string> {
 }
 
 afterEach(async () => {
-  await Promise.all(apps.splice(0).map((app) => app.stop()));
+  await Promise.all(apps.splice(0).map((app) => ('close' in app ? app.close() : app.stop())));
   await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
 });
 
@@ -35,16 +36,64 @@ const post = (url: string, body: unknown, type = 'application/json'): Promise<Re
   fetch(url, { method: 'POST', headers: { 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
 describe('GET /health', () => {
-  it('is 200 when the media server is up and 503 when it is not', async () => {
+  it('is 200 when the media server is up and 503 when it is not, and says nothing about processes', async () => {
     const up = await start('test', await mediaHealth(200));
     const res = await fetch(`${up}/health`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'ok', api: 'ok', media: { status: 'ok', workers: 2 } });
+    const body = await res.json();
+    expect(body).toEqual({ status: 'ok', api: 'ok', media: { status: 'ok' }, version: '0.1.0' });
+    expect(JSON.stringify(body)).not.toContain('424242');
 
     const down = await start('test');
     const res2 = await fetch(`${down}/health`);
     expect(res2.status).toBe(503);
     expect(await res2.json()).toMatchObject({ status: 'degraded', media: { status: 'unreachable' } });
+  });
+});
+
+describe('GET /api/admin/health', () => {
+  it('gives admins the detail (media worker processes, this instance) and nobody else', async () => {
+    const t = await startTestApp('pglite', { mediaInternalUrl: await mediaHealth(200) });
+    apps.push(t);
+    const get = async (who?: 'admin' | 'drgrey' | 'alice') => fetch(`${t.url}/api/admin/health`, { headers: who ? { authorization: `Bearer ${(await login(t.url, who)).accessToken}` } : {} });
+    const res = await get('admin');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      status: 'ok', version: '0.1.0',
+      api: { pid: process.pid, database: 'pglite', bus: 'in-process', attachments: 'local disk', websockets: 0 },
+      media: { status: 'ok', workers: 2, workerProcesses: [{ pid: 424242 }] },
+    });
+    expect((await get('drgrey')).status).toBe(403);
+    expect((await get('alice')).status).toBe(403);
+    expect((await get()).status).toBe(401);
+  });
+});
+
+describe('GET /metrics', () => {
+  const nonLoopback = Object.values(os.networkInterfaces()).flat().find((a) => a?.family === 'IPv4' && !a.internal)?.address;
+
+  it('without METRICS_TOKEN answers loopback clients only', async () => {
+    expect(nonLoopback, 'this test needs a non-loopback IPv4 address on the machine').toBeDefined();
+    const base = await start('test', undefined, { host: '0.0.0.0' });
+    const port = new URL(base).port;
+    const local = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(local.status).toBe(200);
+    expect(await local.text()).toContain('telemed_api_http_requests_total');
+    const remote = await fetch(`http://${nonLoopback}:${port}/metrics`, { headers: { 'x-forwarded-for': '127.0.0.1' } });
+    expect(remote.status).toBe(403);
+    expect(await remote.json()).toMatchObject({ error: { code: 'FORBIDDEN' } });
+  });
+
+  it('with METRICS_TOKEN wants that bearer token from everyone, loopback included', async () => {
+    const token = 'metrics-token-0123456789abcdef';
+    const base = await start('test', undefined, { metricsToken: token });
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    const wrong = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token.replace('0', 'x')}` } });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+    const right = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(right.status).toBe(200);
+    expect(await right.text()).toContain('telemed_api_websockets_active');
   });
 });
 

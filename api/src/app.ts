@@ -5,9 +5,11 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
 import serve from 'koa-static';
+import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { registerAttachmentRoutes } from './attachment/attachment.controller.js';
-import { LocalDiskStorage } from './attachment/attachment.storage.js';
+import { LocalDiskStorage, type AttachmentStorage } from './attachment/attachment.storage.js';
+import { S3Storage } from './attachment/s3-storage.js';
 import { bearerToken, verifyAccessToken } from './auth/access-token.js';
 import { registerAuthRoutes } from './auth/auth.controller.js';
 import { registerCallRoutes, syncCallPresence } from './call/call.controller.js';
@@ -23,7 +25,7 @@ import { InProcessBus, RedisBus, type EventBus } from './events/event-bus.js';
 import { EventService } from './events/event.service.js';
 import { EventsGateway } from './events/events.gateway.js';
 import { Outbox } from './events/outbox.js';
-import { healthRouter } from './health/health.controller.js';
+import { registerHealthRoutes } from './health/health.controller.js';
 import { registerOpsRoutes } from './health/ops.controller.js';
 import { corsMiddleware } from './http/cors.js';
 import { errorMiddleware } from './http/errors.js';
@@ -35,6 +37,7 @@ import { MessageService } from './message/message.service.js';
 import { NotificationService } from './notification/notification.service.js';
 import { Metrics } from './metrics/metrics.js';
 import { registerPresenceRoutes } from './presence/presence.controller.js';
+import { ConnectionRegistry } from './presence/connection-registry.js';
 import { PresenceService } from './presence/presence.service.js';
 import { registerQualityRoutes } from './quality/quality.controller.js';
 import { devRoomTokenRouter } from './room-token/dev-room-token.controller.js';
@@ -52,6 +55,10 @@ export class App {
   #server: http.Server | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   #notifications: NotificationService | undefined;
+  #storage: AttachmentStorage | undefined;
+  /** Commands (rate limits, presence registry); the bus has its own pub/sub connections. */
+  #redis: Redis | undefined;
+  #registry: ConnectionRegistry | undefined;
   #sweeping = false;
 
   constructor(options: ApiOptions, logger?: Logger) {
@@ -87,13 +94,19 @@ export class App {
     const encryptor = new Encryptor(config.encryptionKey);
     const database = await openDatabase({ url: config.databaseUrl, dir: config.databaseDir, poolSize: config.databasePoolSize, template: config.pgliteTemplate, logger: logger.child({ component: 'db' }) });
     this.#database = database;
+    let storage: AttachmentStorage;
     try {
       const applied = await migrateToLatest(database.db);
       if (applied.length > 0) logger.info({ migrations: applied, database: database.kind }, 'migrations applied');
       const seed = config.seedDemo ?? config.mode === 'development';
       if (seed && config.mode !== 'production' && (await seedDemo(database.db, encryptor))) logger.info('demo users seeded');
+      storage = this.#storage = await this.#openStorage(encryptor);
       this.#bus = config.redisUrl ? await RedisBus.connect(config.redisUrl, logger.child({ component: 'redis' })) : new InProcessBus();
-      if (!config.redisUrl) {
+      if (config.redisUrl) {
+        const redis = (this.#redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 }));
+        redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
+        await redis.connect();
+      } else {
         // One instance: no socket survives a restart, so nobody is connected yet.
         await database.db.updateTable('presence').set({ connections: 0, status: 'offline' }).where('connections', '>', 0).execute();
       }
@@ -104,13 +117,21 @@ export class App {
     const db = database.db;
     const events = new EventService(db, encryptor, this.#bus, logger.child({ component: 'events' }));
     const metrics = new Metrics(database.poolStats);
+    const redis = this.#redis;
+    const limiter = (name: string, limit: number): RateLimiter => new RateLimiter({ name, limit, windowSeconds: config.rateLimitWindowSeconds, redis, keyPrefix: config.redisKeyPrefix });
+    const registry: ConnectionRegistry | undefined = redis && new ConnectionRegistry({
+      redis, keyPrefix: config.redisKeyPrefix, ttlSeconds: config.presenceTtlSeconds, logger: logger.child({ component: 'presence' }),
+      onReaped: async (connections): Promise<void> => presence.adjustConnections(connections, -1),
+      onRestored: async (connections): Promise<void> => presence.adjustConnections(connections, 1),
+    });
+    const presence = new PresenceService(db, events, registry);
+    this.#registry = registry;
     const context: AppContext = {
-      config, logger, db, encryptor, events, metrics,
-      presence: new PresenceService(db, events),
+      config, logger, db, encryptor, events, metrics, presence,
       calls: new CallService(config),
       messages: new MessageService(encryptor),
-      loginLimiter: new RateLimiter(config.loginRateLimit, config.rateLimitWindowSeconds),
-      messageLimiter: new RateLimiter(config.messageRateLimit, config.rateLimitWindowSeconds),
+      loginLimiter: limiter('login', config.loginRateLimit),
+      messageLimiter: limiter('message', config.messageRateLimit),
       transact: async (work) => {
         const outbox = new Outbox();
         const result = await db.transaction().execute((trx) => work(trx, outbox));
@@ -119,7 +140,7 @@ export class App {
       },
     };
     this.#context = context;
-    const koa = this.#build(context);
+    const koa = this.#build(context, storage);
     const server = http.createServer(koa.callback());
     this.#gateway = new EventsGateway({ accessTokenSecret: config.accessTokenSecret, events, presence: context.presence, metrics, logger: logger.child({ component: 'events' }) });
     this.#gateway.attach(server);
@@ -128,14 +149,28 @@ export class App {
       server.listen(config.port, config.host, () => resolve());
     });
     this.#server = server;
+    await registry?.start();
     this.#sweeper = setInterval(() => void this.#sweep(), Math.min(1000, Math.max(50, (config.callTimeoutSeconds * 1000) / 4)));
     this.#sweeper.unref();
     this.#notifications = new NotificationService(db, config, logger.child({ component: 'notifications' }));
     this.#notifications.start();
-    logger.info({ host: config.host, port: this.port, mode: config.mode, database: database.kind, bus: config.redisUrl ? 'redis' : 'in-process' }, 'api listening');
+    logger.info({ host: config.host, port: this.port, mode: config.mode, database: database.kind, bus: config.redisUrl ? 'redis' : 'in-process', attachments: config.s3Bucket ? 's3' : 'local disk' }, 'api listening');
   }
 
-  #build(context: AppContext): Koa {
+  async #openStorage(encryptor: Encryptor): Promise<AttachmentStorage> {
+    const { config } = this;
+    if (!config.s3Bucket) return new LocalDiskStorage(this.#attachmentsDir(), encryptor);
+    const storage = new S3Storage({ ...config, s3Bucket: config.s3Bucket }, encryptor);
+    try {
+      await storage.check();
+    } catch (error) {
+      storage.close();
+      throw error;
+    }
+    return storage;
+  }
+
+  #build(context: AppContext, storage: AttachmentStorage): Koa {
     const { config, logger } = this;
     const app = new Koa({ proxy: false });
     app.use(async (ctx, next) => {
@@ -166,10 +201,14 @@ export class App {
     registerPresenceRoutes(routes, context);
     registerQualityRoutes(routes, context);
     registerMediaEventRoutes(routes, context);
-    registerAttachmentRoutes(routes, context, new LocalDiskStorage(this.#attachmentsDir(), context.encryptor));
+    registerAttachmentRoutes(routes, context, storage);
     registerOpsRoutes(routes, context);
+    registerHealthRoutes(routes, context, {
+      startedAt: new Date(),
+      setup: { database: this.databaseKind, bus: config.redisUrl ? 'redis' : 'in-process', attachments: config.s3Bucket ? 's3' : 'local disk' },
+    });
     this.#routes = routes;
-    const routers = [healthRouter({ mediaInternalUrl: config.mediaInternalUrl, startedAt: new Date() }), routes.router];
+    const routers = [routes.router];
     if (config.mode !== 'production') {
       routers.push(devRoomTokenRouter({ secret: config.roomTokenSecret, ttlSeconds: config.roomTokenTtlSeconds, mediaPublicUrl: config.mediaPublicUrl }));
     }
@@ -207,11 +246,32 @@ export class App {
   }
 
   async stop(): Promise<void> {
+    await this.#shutdown('clean');
+  }
+
+  /**
+   * Stops as a crash would (tests): sockets dropped without presence clean-up, the heartbeat simply
+   * stops and the Redis connection is cut; the other instances must notice by themselves.
+   */
+  async abort(): Promise<void> {
+    await this.#shutdown('crash');
+  }
+
+  async #shutdown(how: 'clean' | 'crash'): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
     clearInterval(this.#sweeper);
-    await this.#gateway?.close();
+    if (how === 'crash') {
+      this.#registry?.abort();
+      this.#gateway?.abort();
+      this.#redis?.disconnect();
+      this.#redis = undefined;
+    } else {
+      await this.#gateway?.close();
+      await this.#registry?.stop().catch((err: unknown) => this.logger.warn({ err }, 'presence registry stop failed'));
+    }
     this.#gateway = undefined;
+    this.#registry = undefined;
     if (server) {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -224,6 +284,10 @@ export class App {
   }
 
   async #closeResources(): Promise<void> {
+    await this.#redis?.quit().catch(() => undefined);
+    this.#redis = undefined;
+    this.#storage?.close?.();
+    this.#storage = undefined;
     await this.#bus?.close();
     this.#bus = undefined;
     await this.#database?.close();

@@ -22,6 +22,8 @@ const ConfigSchema = z.object({
   pgliteTemplate: z.instanceof(Blob).optional(),
   /** Redis for realtime fan-out across API instances; an in-process bus when unset. */
   redisUrl: z.string().optional(),
+  /** Prefix of the API's Redis keys (rate limits, presence), so deployments can share one Redis. */
+  redisKeyPrefix: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'REDIS_KEY_PREFIX: letters, digits, ":", "_", "-" (at most 64)').default('telemed'),
   /** AES-256-GCM keys for data at rest: `id:base64[,id:base64...]`, the first one encrypts. */
   encryptionKey: z.string().min(1, 'ENCRYPTION_KEY is required'),
   /** HS256 secret for access tokens (at least 32 characters). */
@@ -55,13 +57,48 @@ const ConfigSchema = z.object({
   /** Where encrypted attachments live on local disk (default: beside the PGlite directory). */
   attachmentsDir: z.string().optional(),
   maxUploadBytes: z.coerce.number().int().min(1).max(1024 * 1024 * 1024).default(10 * 1024 * 1024),
+  /** S3-compatible attachment store, used instead of local disk when s3Bucket is set. */
+  s3Bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'S3_BUCKET must be a valid bucket name (3-63 lowercase letters, digits, dots, hyphens)').optional(),
+  /** Endpoint of a non-AWS store (MinIO, Ceph, ...); AWS's regional endpoint when unset. */
+  s3Endpoint: z.url({ protocol: /^https?$/, error: 'S3_ENDPOINT must be an http(s) URL' }).optional(),
+  s3Region: z.string().min(1).default('us-east-1'),
+  s3AccessKeyId: z.string().min(1).optional(),
+  s3SecretAccessKey: z.string().min(1).optional(),
+  /** `bucket` in the path instead of the host name (most self-hosted stores need it). */
+  s3ForcePathStyle: z.boolean().default(false),
+  /** Bearer token for GET /metrics; without it only loopback clients may scrape. */
+  metricsToken: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+  /** Presence with Redis: an instance's connections count only while it refreshes them within this TTL. */
+  presenceTtlSeconds: z.coerce.number().min(0.2).max(3600).default(30),
+}).superRefine((config, ctx) => {
+  const s3Settings = { S3_ENDPOINT: config.s3Endpoint, S3_ACCESS_KEY_ID: config.s3AccessKeyId, S3_SECRET_ACCESS_KEY: config.s3SecretAccessKey };
+  if (!config.s3Bucket) {
+    const stray = Object.entries(s3Settings).filter(([, value]) => value !== undefined).map(([name]) => name);
+    if (stray.length > 0) ctx.addIssue({ code: 'custom', path: ['s3Bucket'], message: `S3_BUCKET is required when ${stray.join(', ')} ${stray.length > 1 ? 'are' : 'is'} set` });
+  }
+  if ((config.s3AccessKeyId === undefined) !== (config.s3SecretAccessKey === undefined)) {
+    ctx.addIssue({ code: 'custom', path: [config.s3AccessKeyId ? 's3SecretAccessKey' : 's3AccessKeyId'], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together (or leave both unset for the default AWS credential chain)' });
+  }
 });
 
 export type ApiConfig = z.infer<typeof ConfigSchema>;
 export type ApiOptions = z.input<typeof ConfigSchema>;
 
+/** Bad settings, one line per problem (the messages name the environment variables). */
+export class ConfigError extends Error {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(`invalid API configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
 export function parseConfig(options: ApiOptions): ApiConfig {
-  return ConfigSchema.parse(options);
+  const result = ConfigSchema.safeParse(options);
+  if (!result.success) throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`));
+  return result.data;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
@@ -80,6 +117,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     databaseDir: pick('DATABASE_DIR'),
     databasePoolSize: pick('DATABASE_POOL_SIZE') as unknown as number,
     redisUrl: pick('REDIS_URL'),
+    redisKeyPrefix: pick('REDIS_KEY_PREFIX'),
     encryptionKey: pick('ENCRYPTION_KEY') as string,
     accessTokenSecret: pick('ACCESS_TOKEN_SECRET') as string,
     accessTokenTtlSeconds: pick('ACCESS_TOKEN_TTL') as unknown as number,
@@ -101,5 +139,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     appBaseUrl: pick('APP_BASE_URL'),
     attachmentsDir: pick('ATTACHMENTS_DIR'),
     maxUploadBytes: pick('MAX_UPLOAD_SIZE') as unknown as number,
+    s3Bucket: pick('S3_BUCKET'),
+    s3Endpoint: pick('S3_ENDPOINT'),
+    s3Region: pick('S3_REGION'),
+    s3AccessKeyId: pick('S3_ACCESS_KEY_ID'),
+    s3SecretAccessKey: pick('S3_SECRET_ACCESS_KEY'),
+    s3ForcePathStyle: pick('S3_FORCE_PATH_STYLE') === undefined ? undefined : pick('S3_FORCE_PATH_STYLE') === 'true',
+    metricsToken: pick('METRICS_TOKEN'),
+    presenceTtlSeconds: pick('PRESENCE_TTL') as unknown as number,
   });
 }

@@ -1,3 +1,3 @@
 export { App } from './app.js';
-export { configFromEnv, parseConfig, type ApiConfig, type ApiOptions } from './config.js';
+export { ConfigError, configFromEnv, parseConfig, type ApiConfig, type ApiOptions } from './config.js';
 export { ApiError, type ApiErrorCode } from './http/errors.js';

@@ -1,7 +1,15 @@
 import { App } from './app.js';
-import { configFromEnv } from './config.js';
+import { ConfigError, configFromEnv } from './config.js';
 
-const app = new App(configFromEnv());
+let config;
+try {
+  config = configFromEnv();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+}
+const app = new App(config);
 try {
   await app.start();
 } catch (error) {

@@ -7,12 +7,30 @@ export interface StoredObject {
   keyId: string;
 }
 
+/** Where attachment files live. Both stores only ever see ciphertext. */
 export interface AttachmentStorage {
   put(key: string, data: Buffer): Promise<StoredObject>;
   get(object: StoredObject): Promise<Buffer>;
+  close?(): void;
 }
 
-/** Local disk, each file encrypted with AES-256-GCM (the storage key is bound as additional data). */
+/** Storage keys are UUIDs we generate; anything else never reaches a path or an object key. */
+export function checkStorageKey(key: string): string {
+  if (!/^[0-9a-f-]{36}$/.test(key)) throw new Error('bad storage key');
+  return key;
+}
+
+/** AES-256-GCM with the storage key bound as additional data: a file moved to another key fails to open. */
+export function sealAttachment(encryptor: Encryptor, key: string, data: Buffer): { keyId: string; sealed: Buffer } {
+  const encrypted = encryptor.encrypt(data, `attachment:${key}`);
+  return { keyId: encrypted.keyId, sealed: Buffer.from(encrypted.ciphertext, 'base64url') };
+}
+
+export function openAttachment(encryptor: Encryptor, object: StoredObject, sealed: Buffer): Buffer {
+  return encryptor.decrypt({ keyId: object.keyId, ciphertext: sealed.toString('base64url') }, `attachment:${object.key}`);
+}
+
+/** Local disk (the default), each file encrypted. */
 export class LocalDiskStorage implements AttachmentStorage {
   readonly #dir: string;
   readonly #encryptor: Encryptor;
@@ -23,20 +41,19 @@ export class LocalDiskStorage implements AttachmentStorage {
   }
 
   #path(key: string): string {
-    if (!/^[0-9a-f-]{36}$/.test(key)) throw new Error('bad storage key');
-    return path.join(this.#dir, key.slice(0, 2), key);
+    return path.join(this.#dir, checkStorageKey(key).slice(0, 2), key);
   }
 
   async put(key: string, data: Buffer): Promise<StoredObject> {
     const file = this.#path(key);
     await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    const encrypted = this.#encryptor.encrypt(data, `attachment:${key}`);
-    await fs.writeFile(file, Buffer.from(encrypted.ciphertext, 'base64url'), { mode: 0o600 });
-    return { key, keyId: encrypted.keyId };
+    const { keyId, sealed } = sealAttachment(this.#encryptor, key, data);
+    await fs.writeFile(file, sealed, { mode: 0o600 });
+    return { key, keyId };
   }
 
   async get(object: StoredObject): Promise<Buffer> {
     const raw = await fs.readFile(this.#path(object.key));
-    return this.#encryptor.decrypt({ keyId: object.keyId, ciphertext: raw.toString('base64url') }, `attachment:${object.key}`);
+    return openAttachment(this.#encryptor, object, raw);
   }
 }

@@ -20,7 +20,7 @@ export function registerAuthRoutes(api: RouteRegistry, app: AppContext): void {
     summary: 'Log in with e-mail and password: a short-lived access token and a rotating refresh token',
     body: LoginRequest, response: SessionSchema,
     handler: async ({ ctx, body }) => {
-      app.loginLimiter.hit(`${ctx.ip}|${body.email.toLowerCase()}`);
+      await app.loginLimiter.hit(`${ctx.ip}|${body.email.toLowerCase()}`);
       const session = await login(app.db, settings, body.email, body.password);
       await audit(app.db, ctx, session.user.id, 'login', 'session', session.user.id);
       return session;

@@ -73,7 +73,7 @@ export function registerConversationRoutes(api: RouteRegistry, app: AppContext):
     summary: 'Send a message; idempotent on clientId (a retry answers 200 with the stored message)',
     params: ConversationParams, body: SendMessage, response: MessageSchema, bodyLimitBytes: 32 * 1024,
     handler: async ({ ctx, user, params, body }) => {
-      app.messageLimiter.hit(user.id);
+      await app.messageLimiter.hit(user.id);
       const { message, created } = await app.transact((trx, outbox) => app.messages.send(trx, outbox, user, params.id, body));
       if (!created) ctx.status = 200;
       await audit(app.db, ctx, user.id, created ? 'create' : 'read', 'message', String(message.id));

@@ -84,13 +84,13 @@ export class EventsGateway {
     metrics.websockets.inc();
     const warn = (err: unknown): void => logger.warn({ err }, 'presence update failed');
     // Counted in before anything can count it out, so the two never cross.
-    const counted = presence.change(user.id, { connectionsDelta: 1 }).then(() => true, (err: unknown) => (warn(err), false));
+    const counted = presence.connected(user.id).then(() => true, (err: unknown) => (warn(err), false));
     socket.on('message', () => {}); // clients only listen; pings are answered by ws itself
     socket.on('close', () => {
       set.delete(client);
       if (set.size === 0 && this.#clients.get(user.id) === set) this.#clients.delete(user.id);
       metrics.websockets.dec();
-      if (!this.#closed) void counted.then((ok) => (ok ? presence.change(user.id, { connectionsDelta: -1 }).catch(warn) : undefined));
+      if (!this.#closed) void counted.then((ok) => (ok ? presence.disconnected(user.id).catch(warn) : undefined));
     });
     try {
       const limit = this.#options.catchUpLimit ?? 1000;
@@ -124,15 +124,25 @@ export class EventsGateway {
 
   /** Closes every socket and takes its connection out of presence (idempotent). */
   async close(): Promise<void> {
-    if (this.#closed) return;
+    const clients = this.#drop();
+    // Other API instances share the counts: leave them as if these users had disconnected.
+    for (const client of clients) {
+      await this.#options.presence.disconnected(client.user.id).catch((err: unknown) => this.#options.logger.warn({ err }, 'presence update failed'));
+    }
+  }
+
+  /** Drops every socket without touching presence, as a crash would (App.abort()). */
+  abort(): void {
+    this.#drop();
+  }
+
+  #drop(): Client[] {
+    if (this.#closed) return [];
     this.#closed = true;
     const clients = [...this.#clients.values()].flatMap((set) => [...set]);
     this.#clients.clear();
     for (const client of clients) client.socket.terminate();
     this.#wss.close();
-    // Other API instances share the counts: leave them as if these users had disconnected.
-    for (const client of clients) {
-      await this.#options.presence.change(client.user.id, { connectionsDelta: -1 }).catch((err: unknown) => this.#options.logger.warn({ err }, 'presence update failed'));
-    }
+    return clients;
   }
 }

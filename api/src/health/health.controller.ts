@@ -1,24 +1,61 @@
-import Router from '@koa/router';
+import fs from 'node:fs';
+import { z } from 'zod';
+import type { AppContext } from '../app-context.js';
+import type { RouteRegistry } from '../http/route.js';
+
+export const API_VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface HealthOptions {
-  mediaInternalUrl: string;
   startedAt: Date;
+  /** How this instance runs, for the admin view. */
+  setup: { database: string; bus: string; attachments: string };
 }
 
-/** GET /health: 200 when the API and the media server are up, 503 otherwise. */
-export function healthRouter(options: HealthOptions): Router {
-  const router = new Router();
-  router.get('/health', async (ctx) => {
-    let media: { status: string; workers?: number; rooms?: number } = { status: 'unreachable' };
-    try {
-      const res = await fetch(new URL('/health', options.mediaInternalUrl), { signal: AbortSignal.timeout(2000) });
-      media = (await res.json()) as typeof media;
-    } catch {
-      // reported as unreachable
-    }
-    const ok = media.status === 'ok';
-    ctx.status = ok ? 200 : 503;
-    ctx.body = { status: ok ? 'ok' : 'degraded', api: 'ok', media, uptimeSeconds: Math.round((Date.now() - options.startedAt.getTime()) / 1000) };
+/** The media server's own /health answer (its worker processes, rooms, participants). */
+async function mediaHealth(mediaInternalUrl: string): Promise<{ status: string } & Record<string, unknown>> {
+  try {
+    const res = await fetch(new URL('/health', mediaInternalUrl), { signal: AbortSignal.timeout(2000) });
+    const body = (await res.json()) as { status?: unknown } & Record<string, unknown>;
+    return { ...body, status: typeof body.status === 'string' ? body.status : 'degraded' };
+  } catch {
+    return { status: 'unreachable' };
+  }
+}
+
+const MediaStatus = z.object({ status: z.string() });
+
+export function registerHealthRoutes(api: RouteRegistry, app: AppContext, options: HealthOptions): void {
+  // Liveness is public, so it says only whether things are up: no process ids, counts or hosts.
+  api.define({
+    method: 'get', path: '/health', tag: 'ops', access: 'public',
+    summary: 'Liveness: 200 when the API and the media server are up, 503 otherwise (status and version only; details at /api/admin/health)',
+    response: z.object({ status: z.enum(['ok', 'degraded']), api: z.literal('ok'), media: MediaStatus, version: z.string() }),
+    handler: async ({ ctx }) => {
+      const media = await mediaHealth(app.config.mediaInternalUrl);
+      const ok = media.status === 'ok';
+      ctx.status = ok ? 200 : 503;
+      return { status: ok ? 'ok' as const : 'degraded' as const, api: 'ok' as const, media: { status: media.status }, version: API_VERSION };
+    },
   });
-  return router;
+
+  api.define({
+    method: 'get', path: '/api/admin/health', tag: 'ops', access: ['admin'],
+    summary: 'Health in detail (admin): the media server\'s workers and rooms, this API instance\'s uptime, database, bus and attachment store',
+    response: z.object({
+      status: z.enum(['ok', 'degraded']),
+      version: z.string(),
+      api: z.object({ pid: z.number(), uptimeSeconds: z.number(), database: z.string(), bus: z.string(), attachments: z.string(), websockets: z.number() }),
+      media: MediaStatus.catchall(z.unknown()),
+    }),
+    handler: async () => {
+      const media = await mediaHealth(app.config.mediaInternalUrl);
+      const websockets = (await app.metrics.websockets.get()).values[0]?.value ?? 0;
+      return {
+        status: media.status === 'ok' ? 'ok' as const : 'degraded' as const,
+        version: API_VERSION,
+        api: { pid: process.pid, uptimeSeconds: Math.round((Date.now() - options.startedAt.getTime()) / 1000), ...options.setup, websockets },
+        media,
+      };
+    },
+  });
 }

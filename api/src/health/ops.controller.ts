@@ -1,9 +1,24 @@
+import { timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import { ApiError } from '../http/errors.js';
 import type { RouteRegistry } from '../http/route.js';
 import { buildOpenApi } from '../openapi/openapi.js';
+import { API_VERSION } from './health.controller.js';
+
+const isLoopback = (address: string | undefined): boolean => {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return address === '::1' || (isIP(v4) === 4 && v4.startsWith('127.'));
+};
+
+const sameSecret = (given: string, expected: string): boolean => {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+};
 
 export function registerOpsRoutes(api: RouteRegistry, app: AppContext): void {
   api.define({
@@ -22,9 +37,17 @@ export function registerOpsRoutes(api: RouteRegistry, app: AppContext): void {
 
   api.define({
     method: 'get', path: '/metrics', tag: 'ops', access: 'public',
-    summary: 'Prometheus metrics: request rate and latency by route, active WebSockets, database pool',
+    summary: 'Prometheus metrics: request rate and latency by route, active WebSockets, database pool. With METRICS_TOKEN set: `Authorization: Bearer <METRICS_TOKEN>`; without it: loopback clients only',
     rawBody: undefined,
     handler: async ({ ctx }) => {
+      const token = app.config.metricsToken;
+      if (token) {
+        const given = /^Bearer (.+)$/i.exec(ctx.get('authorization'))?.[1] ?? '';
+        if (!sameSecret(given, token)) throw new ApiError('UNAUTHORIZED', 'metrics need the METRICS_TOKEN bearer token');
+      } else if (!isLoopback(ctx.req.socket.remoteAddress)) {
+        // The socket's address, never X-Forwarded-For: a proxy on this host must set METRICS_TOKEN.
+        throw new ApiError('FORBIDDEN', 'metrics are served to loopback clients only (set METRICS_TOKEN to scrape from elsewhere)');
+      }
       ctx.type = app.metrics.registry.contentType;
       ctx.body = await app.metrics.registry.metrics();
     },
@@ -35,6 +58,6 @@ export function registerOpsRoutes(api: RouteRegistry, app: AppContext): void {
     method: 'get', path: '/api/openapi.json', tag: 'ops', access: 'public',
     summary: 'This API\'s OpenAPI 3.1 description, generated from the schemas that validate requests',
     response: z.record(z.string(), z.unknown()),
-    handler: async () => (document ??= buildOpenApi(api.specs, { version: '0.1.0' })),
+    handler: async () => (document ??= buildOpenApi(api.specs, { version: API_VERSION })),
   });
 }

@@ -1,36 +1,40 @@
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { ApiError } from './errors.js';
 
+export interface RateLimiterOptions {
+  /** Names the counters (`login`, `message`): each limiter has its own. */
+  name: string;
+  limit: number;
+  windowSeconds: number;
+  /** Shared counters: every API instance using this Redis enforces one combined budget. */
+  redis?: Redis;
+  keyPrefix?: string;
+}
+
 /**
- * Fixed-window counters per key, in this process. With several API instances each enforces its
- * own window, so the effective limit is limit × instances: good enough against brute force.
+ * Fixed-window limits (rate-limiter-flexible): in Redis when REDIS_URL is set, so the budget is
+ * shared across API instances, in memory otherwise. If Redis stops answering, a per-instance
+ * memory limiter takes over (insurance) rather than letting every request through or failing it.
  */
 export class RateLimiter {
-  readonly #limit: number;
-  readonly #windowMs: number;
-  readonly #windows = new Map<string, { start: number; count: number }>();
+  readonly #limiter: RateLimiterAbstract;
 
-  constructor(limit: number, windowSeconds: number) {
-    this.#limit = limit;
-    this.#windowMs = windowSeconds * 1000;
+  constructor(options: RateLimiterOptions) {
+    const base = { points: options.limit, duration: options.windowSeconds, keyPrefix: `${options.keyPrefix ?? 'telemed'}:rl:${options.name}` };
+    this.#limiter = options.redis
+      ? new RateLimiterRedis({ ...base, storeClient: options.redis, insuranceLimiter: new RateLimiterMemory(base) })
+      : new RateLimiterMemory(base);
   }
 
   /** Counts one hit for `key`; throws 429 with the seconds to wait once the window is full. */
-  hit(key: string): void {
-    const now = Date.now();
-    let window = this.#windows.get(key);
-    if (!window || now - window.start >= this.#windowMs) {
-      if (this.#windows.size > 10_000) this.#prune(now);
-      window = { start: now, count: 0 };
-      this.#windows.set(key, window);
-    }
-    window.count += 1;
-    if (window.count > this.#limit) {
-      const retryAfter = Math.ceil((window.start + this.#windowMs - now) / 1000);
+  async hit(key: string): Promise<void> {
+    try {
+      await this.#limiter.consume(key);
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
       throw new ApiError('RATE_LIMITED', `too many requests; retry in ${retryAfter} s`, { retryAfterSeconds: retryAfter });
     }
-  }
-
-  #prune(now: number): void {
-    for (const [key, window] of this.#windows) if (now - window.start >= this.#windowMs) this.#windows.delete(key);
   }
 }

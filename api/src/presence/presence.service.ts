@@ -2,6 +2,7 @@ import type { Presence } from '@telemed/sdk';
 import type { Db } from '../db/database.js';
 import type { EventService } from '../events/event.service.js';
 import { findContacts, findUserById } from '../user/user.repository.js';
+import type { ConnectionRegistry } from './connection-registry.js';
 import { findPresence, updatePresence } from './presence.repository.js';
 import type { PresenceRow } from './presence.table.js';
 
@@ -13,10 +14,30 @@ export function toPresence(row: PresenceRow): Presence {
 export class PresenceService {
   readonly #db: Db;
   readonly #events: EventService;
+  readonly #registry: ConnectionRegistry | undefined;
 
-  constructor(db: Db, events: EventService) {
+  /** With a registry (Redis), each instance's connections are tracked so a dead instance's can be reaped. */
+  constructor(db: Db, events: EventService, registry?: ConnectionRegistry) {
     this.#db = db;
     this.#events = events;
+    this.#registry = registry;
+  }
+
+  /** An /events socket of the user opened on this instance. */
+  async connected(userId: string): Promise<void> {
+    // Registry first: if we die between the two, the reaper over-subtracts (clamped at 0) rather than leaving the user online.
+    await this.#registry?.opened(userId);
+    await this.change(userId, { connectionsDelta: 1 });
+  }
+
+  async disconnected(userId: string): Promise<void> {
+    await this.#registry?.closed(userId);
+    await this.change(userId, { connectionsDelta: -1 });
+  }
+
+  /** Shifts the shared counts by whole instances (a reaped dead one, or this one restored). */
+  async adjustConnections(connections: Map<string, number>, sign: 1 | -1): Promise<void> {
+    for (const [userId, count] of connections) await this.change(userId, { connectionsDelta: sign * count });
   }
 
   async change(userId: string, change: Parameters<typeof updatePresence>[2]): Promise<Presence> {

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Presence, Session } from '@telemed/sdk';
+import { EventsClient } from '../testing/events-client.js';
+import { client, createPostgresDatabase, login, startTestApp, waitFor, type TestApp } from '../testing/test-app.js';
+
+describe('presence when an API instance crashes (two instances, real redis-server and PostgreSQL)', () => {
+  const TTL_SECONDS = 1;
+  let a: TestApp;
+  let b: TestApp;
+  let alice: Session;
+  let doctor: Session;
+  const sockets: EventsClient[] = [];
+  let aCrashed = false;
+
+  beforeAll(async () => {
+    const databaseUrl = await createPostgresDatabase();
+    const shared = { databaseUrl, redisUrl: inject('redisUrl'), redisKeyPrefix: `test-${randomUUID()}`, presenceTtlSeconds: TTL_SECONDS };
+    a = await startTestApp('postgres', shared);
+    b = await startTestApp('postgres', shared);
+    alice = await login(a.url, 'alice');
+    doctor = await login(b.url, 'drgrey');
+  });
+  afterEach(async () => {
+    await Promise.all(sockets.splice(0).map((s) => s.close()));
+  });
+  afterAll(async () => {
+    if (!aCrashed) await a?.close();
+    await b?.close();
+  });
+
+  const aliceSeenByDoctor = async (): Promise<Presence> =>
+    (await client(b.url, doctor.accessToken).get<{ items: Presence[] }>(`/api/presence?userIds=${alice.user.id}`)).body.items[0]!;
+  const connections = async (): Promise<number> =>
+    (await b.app.db.selectFrom('presence').select('connections').where('user_id', '=', alice.user.id).executeTakeFirstOrThrow()).connections;
+
+  it('a crashed instance stops keeping its users online after the heartbeat TTL; connections elsewhere still count', async () => {
+    const watcher = new EventsClient(b.url, doctor.accessToken);
+    const onA = new EventsClient(a.url, alice.accessToken);
+    const onB = new EventsClient(b.url, alice.accessToken);
+    sockets.push(watcher, onA, onB);
+    await Promise.all([watcher.ready(), onA.ready(), onB.ready()]);
+    await waitFor(async () => (await connections()) === 2 || undefined, 5000, 'two connections counted');
+    expect((await aliceSeenByDoctor()).status).toBe('online');
+
+    // A dies without any clean-up: its sockets drop, its heartbeat and Redis connection just stop.
+    const crashedAt = Date.now();
+    await a.app.abort();
+    aCrashed = true;
+    // B's own heartbeat timer reaps A once A's heartbeat is older than the TTL: only B's socket remains.
+    await waitFor(async () => (await connections()) === 1 || undefined, 10_000, 'the crashed instance reaped');
+    console.log(`[presence] crashed instance reaped ${Date.now() - crashedAt} ms after the crash (PRESENCE_TTL ${TTL_SECONDS} s)`);
+    expect((await aliceSeenByDoctor()).status).toBe('online');
+
+    // Her last real connection goes: offline, and her contacts hear it.
+    await onB.close();
+    await watcher.waitForEvent('presence.updated', (e) => e.payload.userId === alice.user.id && e.payload.status === 'offline');
+    expect(await aliceSeenByDoctor()).toMatchObject({ status: 'offline', lastSeenAt: expect.any(String) });
+    expect(await connections()).toBe(0);
+  });
+
+  it('a user whose only connection was on the crashed instance goes offline after the TTL', async () => {
+    const carol = await login(b.url, 'carol');
+    const c = await startTestApp('postgres', { databaseUrl: b.app.config.databaseUrl, redisUrl: inject('redisUrl'), redisKeyPrefix: b.app.config.redisKeyPrefix, presenceTtlSeconds: TTL_SECONDS });
+    const onC = new EventsClient(c.url, carol.accessToken);
+    sockets.push(onC);
+    await onC.ready();
+    const status = async () => (await client(b.url, carol.accessToken).get<{ items: Presence[] }>(`/api/presence?userIds=${carol.user.id}`)).body.items[0]!.status;
+    await waitFor(async () => (await status()) === 'online' || undefined, 5000, 'carol online');
+    await c.app.abort();
+    await waitFor(async () => (await status()) === 'offline' || undefined, 10_000, 'carol offline after the TTL');
+  });
+});
