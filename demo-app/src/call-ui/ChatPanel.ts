@@ -31,7 +31,7 @@ export function ChatPanel({ lines, onSend, onClose }: { lines: ChatLine[]; onSen
           <div key=${id} class=${`message ${mine ? 'mine' : 'theirs'}`} data-chat=${id} data-stored=${stored ? 'true' : 'false'}>
             ${!mine && html`<span class="from">${fromName}</span>`}
             <p class="body">${text}</p>
-            <span class="meta">${formatTime(new Date(at).toISOString())}${mine && html` <span class="tick" title=${stored ? 'Kept in the conversation' : 'Sent'} aria-label=${stored ? 'Kept in the conversation' : 'Sent'}>${stored ? '✓✓' : '✓'}</span>`}</span>
+            <span class="meta">${formatTime(new Date(at).toISOString())}${mine && html` <span class="tick" role="img" title=${stored ? 'Kept in the conversation' : 'Sent'} aria-label=${stored ? 'Kept in the conversation' : 'Sent'}>${stored ? '✓✓' : '✓'}</span>`}</span>
           </div>`)}
       </div>
       ${error && html`<p class="error" role="alert">${error}</p>`}

@@ -36,10 +36,10 @@ export function LobbyRequests({ call }: { call: Call }) {
       .finally(() => setBusy(undefined));
   };
   return html`
-    <section class="lobby" aria-label="Waiting room" data-testid="lobby-requests" role="region">
+    <section class="lobby" aria-label="Waiting room" data-testid="lobby-requests" aria-live="polite">
       <ul>
         ${waiting.map((p) => html`
-          <li key=${p.userId} data-waiting=${p.userId} role="status" aria-live="polite">
+          <li key=${p.userId} data-waiting=${p.userId}>
             <span class="grow"><strong>${p.name}</strong> is waiting to join</span>
             <button type="button" class="success small" disabled=${busy === p.userId} aria-label=${`Admit ${p.name}`} onClick=${() => decide(p, true)}>Admit</button>
             <button type="button" class="ghost small" disabled=${busy === p.userId} aria-label=${`Deny ${p.name}`} onClick=${() => decide(p, false)}>Deny</button>
