@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import jwt from 'jsonwebtoken';
+import { sql } from 'kysely';
 import { App } from './app.js';
 import os from 'node:os';
 import { TEST_SECRETS, login, startTestApp, type TestApp } from './testing/test-app.js';
@@ -66,6 +67,21 @@ describe('GET /api/admin/health', () => {
     expect((await get('drgrey')).status).toBe(403);
     expect((await get('alice')).status).toBe(403);
     expect((await get()).status).toBe(401);
+  });
+});
+
+describe('server errors', () => {
+  it('answer 500 with the JSON error shape and nothing of the cause (no SQL, table or stack)', async () => {
+    const t = await startTestApp('pglite');
+    apps.push(t);
+    const session = await login(t.url, 'alice');
+    await sql`alter table presence rename to presence_moved`.execute(t.app.db); // every presence query now fails in the database
+    const res = await fetch(`${t.url}/api/presence`, { headers: { authorization: `Bearer ${session.accessToken}` } });
+    expect(res.status).toBe(500);
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/); // what support asks for; the cause is in the log under it
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({ error: { code: 'INTERNAL', message: 'internal server error' } });
+    expect(text).not.toMatch(/presence|relation|select|at .*\.ts/i);
   });
 });
 

@@ -54,7 +54,11 @@ export function registerConversationRoutes(api: RouteRegistry, app: AppContext):
   api.define({
     method: 'get', path: '/api/conversations/:id', tag: 'messaging', access: PARTICIPANTS,
     summary: 'One conversation (members only)', params: ConversationParams, response: ConversationSchema,
-    handler: async ({ user, params }) => getConversation(app.db, user, params.id),
+    handler: async ({ ctx, user, params }) => {
+      const conversation = await getConversation(app.db, user, params.id);
+      await audit(app.db, ctx, user.id, 'read', 'conversation', conversation.id);
+      return conversation;
+    },
   });
 
   api.define({
@@ -86,8 +90,10 @@ export function registerConversationRoutes(api: RouteRegistry, app: AppContext):
       method: 'post', path: `/api/conversations/:id/${kind}`, tag: 'messaging', access: PARTICIPANTS,
       summary: `Mark every message up to upToMessageId ${kind} for the caller (receipts per message; never moves back)`,
       params: ConversationParams, body: Acknowledge,
-      handler: async ({ user, params, body }) => {
+      handler: async ({ ctx, user, params, body }) => {
         await app.transact((trx, outbox) => app.messages.acknowledge(trx, outbox, user, params.id, body.upToMessageId, kind));
+        // The receipts written: one entry for the range's upper end (the range is every message up to it).
+        await audit(app.db, ctx, user.id, 'update', 'message', String(body.upToMessageId));
       },
     });
   }
@@ -96,6 +102,10 @@ export function registerConversationRoutes(api: RouteRegistry, app: AppContext):
     method: 'get', path: '/api/conversations/:id/messages/:messageId/receipts', tag: 'messaging', access: PARTICIPANTS,
     summary: 'Delivered and read receipts of one message (members only)',
     params: MessageParams, response: z.object({ items: z.array(Receipt) }),
-    handler: async ({ user, params }) => ({ items: await app.messages.receipts(app.db, user, params.id, params.messageId) }),
+    handler: async ({ ctx, user, params }) => {
+      const items = await app.messages.receipts(app.db, user, params.id, params.messageId);
+      await audit(app.db, ctx, user.id, 'read', 'message', String(params.messageId));
+      return { items };
+    },
   });
 }

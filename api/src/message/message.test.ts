@@ -85,6 +85,17 @@ describe.each(DATABASES)('messaging on %s', (database) => {
     const inList = await as('drhouse').get<Page<Conversation>>('/api/conversations');
     expect(inList.body.items.find((c) => c.id === conversation.id)).toMatchObject({ unreadCount: 5 });
     expect((await as('drhouse').post(`/api/conversations/${conversation.id}/read`, { upToMessageId: 999_999 })).status).toBe(404);
+
+    // Receipt writes and reads are audited: who, which message, from where.
+    const audit = await t.app.db.selectFrom('audit_log').select(['actor_id', 'action', 'entity_id', 'ip', 'request_id']).where('entity_type', '=', 'message').where('entity_id', 'in', [String(newest.id), String(third.id)]).execute();
+    expect(audit).toEqual(expect.arrayContaining([
+      expect.objectContaining({ actor_id: id('drhouse'), action: 'update', entity_id: String(newest.id) }),
+      expect.objectContaining({ actor_id: id('drhouse'), action: 'update', entity_id: String(third.id) }),
+      expect.objectContaining({ actor_id: id('drgrey'), action: 'read', entity_id: String(third.id) }),
+    ]));
+    expect(audit.every((a) => a.ip && a.request_id)).toBe(true);
+    const opened = await t.app.db.selectFrom('audit_log').select('actor_id').where('entity_type', '=', 'conversation').where('entity_id', '=', conversation.id).where('action', '=', 'read').execute();
+    expect(opened.map((a) => a.actor_id)).toContain(id('drhouse'));
   });
 
   it('encrypts bodies at rest: the database holds no plaintext', async () => {

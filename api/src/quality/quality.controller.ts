@@ -31,7 +31,7 @@ export function registerQualityRoutes(api: RouteRegistry, app: AppContext): void
     summary: 'Client-side track samples from the SDK (RTCPeerConnection.getStats), batched; accepted participants only',
     params: CallParams, body: z.strictObject({ samples: z.array(ClientSample).min(1).max(200) }), bodyLimitBytes: 256 * 1024,
     response: z.object({ stored: z.number().int() }),
-    handler: async ({ user, params, body }) => {
+    handler: async ({ ctx, user, params, body }) => {
       const call = await app.calls.loadVisible(app.db, user, params.id);
       const me = call.participants.find((p) => p.userId === user.id);
       if (!me || (me.status !== 'accepted' && me.status !== 'left')) throw new ApiError('FORBIDDEN', 'only participants who joined the call report its quality');
@@ -40,6 +40,7 @@ export function registerQualityRoutes(api: RouteRegistry, app: AppContext): void
         score: null, bitrate_bps: s.bitrateBps, packets_lost: s.packetsLost, loss_ratio: null, jitter_ms: s.jitterMs, rtt_ms: s.rttMs,
         frames_per_second: s.framesPerSecond, frame_width: s.frameWidth, frame_height: s.frameHeight,
       })));
+      await audit(app.db, ctx, user.id, 'create', 'quality', call.id);
       return { stored: body.samples.length };
     },
   });
@@ -62,9 +63,10 @@ export function registerQualityRoutes(api: RouteRegistry, app: AppContext): void
     method: 'get', path: '/api/admin/quality/live', tag: 'admin', access: ['admin'],
     summary: 'Live quality: the latest sample of every track of every active call (admin)',
     response: z.object({ items: z.array(z.object({ callId: z.string(), samples: z.array(QualitySampleSchema) })) }),
-    handler: async () => {
+    handler: async ({ ctx, user }) => {
       const active = await app.db.selectFrom('calls').select('id').where('status', '=', 'active').orderBy('started_at', 'desc').limit(200).execute();
       const rows = await findLatestPerTrack(app.db, active.map((c) => c.id));
+      await audit(app.db, ctx, user.id, 'read', 'quality', active.map((c) => c.id));
       return { items: active.map((c) => ({ callId: c.id, samples: rows.filter((r) => r.call_id === c.id).map(toSample) })) };
     },
   });
