@@ -1,9 +1,10 @@
 // A doctor's view of the call's lobby: who waits to be let in, with Admit and Deny.
 import { html } from 'htm/preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Call, CallParticipant } from '../backend/types.js';
 import { useSession } from '../context.js';
 import { errorMessage } from '../format.js';
+import { chime } from '../sound.js';
 
 const waitingIn = (call: Call): CallParticipant[] => call.participants.filter((p) => p.status === 'waiting');
 
@@ -26,6 +27,14 @@ export function LobbyRequests({ call }: { call: Call }) {
       backend.off('callAdmissionRequested', update).off('callAdmissionDenied', update).off('callAccepted', update);
     };
   }, [backend, call.id]);
+
+  // A chime when someone new starts waiting: the doctor may be looking at the patient, not the screen's top.
+  const announced = useRef(new Set<string>());
+  useEffect(() => {
+    const fresh = waiting.filter((p) => !announced.current.has(p.userId));
+    announced.current = new Set(waiting.map((p) => p.userId)); // someone asking again chimes again
+    if (fresh.length > 0) chime();
+  }, [waiting]);
 
   if (waiting.length === 0) return null;
   const decide = (p: CallParticipant, admit: boolean): void => {

@@ -7,6 +7,7 @@ import { useSession } from '../context.js';
 import { errorMessage } from '../format.js';
 import { navigate } from '../router.js';
 import { Icon } from '../icons.js';
+import { ringtone } from '../sound.js';
 
 export function IncomingCallModal() {
   const { backend, user } = useSession();
@@ -64,33 +65,4 @@ export function IncomingCallModal() {
         </div>
       </div>
     </div>`;
-}
-
-/** Two short tones every two seconds; returns a stop function. */
-function ringtone(): () => void {
-  let context: AudioContext | undefined;
-  try {
-    context = new AudioContext();
-  } catch {
-    return () => undefined;
-  }
-  const ctx = context;
-  const beep = (): void => {
-    for (const offset of [0, 0.35]) {
-      const osc = ctx.createOscillator();
-      const gain = ctx.createGain();
-      osc.frequency.value = 660;
-      gain.gain.setValueAtTime(0.08, ctx.currentTime + offset);
-      gain.gain.exponentialRampToValueAtTime(0.0001, ctx.currentTime + offset + 0.3);
-      osc.connect(gain).connect(ctx.destination);
-      osc.start(ctx.currentTime + offset);
-      osc.stop(ctx.currentTime + offset + 0.3);
-    }
-  };
-  beep();
-  const timer = setInterval(beep, 2000);
-  return () => {
-    clearInterval(timer);
-    void ctx.close();
-  };
 }
