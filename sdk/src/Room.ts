@@ -195,16 +195,21 @@ export class Room extends TypedEmitter<RoomEvents> {
     for (const info of participants) this.#addParticipant(info, false);
     const held = this.#held;
     this.#held = undefined;
-    const subscriptions: Promise<void>[] = [];
+    // Resolves with the track of a video that is sent (its first packet is awaited below).
+    const subscriptions: Promise<MediaStreamTrack | undefined>[] = [];
     for (const message of held) {
-      if (isNotification(message, 'consumerCreated')) subscriptions.push(this.#subscribeOrWarn(message.data));
-      else this.#onNotification(message);
+      if (!isNotification(message, 'consumerCreated')) this.#onNotification(message);
+      else {
+        const { kind, producerPaused } = message.data;
+        subscriptions.push(this.#subscribeOrWarn(message.data).then((consumer) => (kind === 'video' && !producerPaused ? consumer?.track : undefined)));
+      }
     }
     // The chat channel's handshake (send transport ICE, DTLS, SCTP) would compete with the first
-    // remote media's for the CPU and the signaling socket: it starts once those are received.
+    // remote media's for the CPU (here and in the publisher's encoder making the first keyframe):
+    // it starts once the consumers are resumed, the receive transport is connected and video flows.
     if (subscriptions.length > 0) {
-      await Promise.all(subscriptions);
-      await session.receiving(FIRST_MEDIA_WAIT_MS);
+      const videoTracks = (await Promise.all(subscriptions)).filter((track) => track !== undefined);
+      await session.receiving(FIRST_MEDIA_WAIT_MS, videoTracks);
     }
     if (this.#chat && welcome.grants.canPublishData && session.sendTransport) await this.#chat.open(session.sendTransport);
     await local.republish();
@@ -379,15 +384,18 @@ export class Room extends TypedEmitter<RoomEvents> {
     }
   }
 
-  #subscribeOrWarn(data: NotificationMessage<'consumerCreated'>['data']): Promise<void> {
-    return this.#subscribe(data).catch((error: unknown) => console.warn('[telemed] could not subscribe to a track', error));
+  #subscribeOrWarn(data: NotificationMessage<'consumerCreated'>['data']): Promise<msTypes.Consumer | undefined> {
+    return this.#subscribe(data).catch((error: unknown) => {
+      console.warn('[telemed] could not subscribe to a track', error);
+      return undefined;
+    });
   }
 
-  async #subscribe(data: NotificationMessage<'consumerCreated'>['data']): Promise<void> {
+  async #subscribe(data: NotificationMessage<'consumerCreated'>['data']): Promise<msTypes.Consumer | undefined> {
     const transport = this.#session?.recvTransport;
     const signal = this.#signal;
     const participant = this.remoteParticipants.get(data.participantId);
-    if (!transport || !signal || !participant) return;
+    if (!transport || !signal || !participant) return undefined;
     const consumer = await transport.consume({
       id: data.consumerId,
       producerId: data.producerId,
@@ -404,6 +412,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       }
       : undefined;
     participant.addTrack(new RemoteTrack(consumer, data.source, data.producerPaused, control));
+    return consumer;
   }
 
   #qualityTargets(): { local: LocalParticipant | undefined; remotes: RemoteParticipant[] } {

@@ -97,17 +97,21 @@ export class RtcSession {
   }
 
   /**
-   * Resolves once the receive transport is connected (or failed, or closed), or after `timeoutMs`:
-   * what the first remote media waits for, so other handshakes should not compete with it.
+   * Resolves once the receive transport is connected (or failed, or closed) and each of `tracks`
+   * has had its first packet (a remote track unmutes then), or after `timeoutMs`: what the first
+   * remote media waits for, so other handshakes should not compete with it for the CPU.
    */
-  receiving(timeoutMs: number): Promise<void> {
+  receiving(timeoutMs: number, tracks: MediaStreamTrack[] = []): Promise<void> {
     const transport = this.recvTransport;
-    const settled = (): boolean => !transport || transport.closed || ['connected', 'failed', 'closed'].includes(transport.connectionState);
+    const settled = (): boolean =>
+      (!transport || transport.closed || ['connected', 'failed', 'closed'].includes(transport.connectionState)) &&
+      tracks.every((track) => !track.muted || track.readyState === 'ended');
     if (settled()) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
         transport?.off('connectionstatechange', onChange);
+        for (const track of tracks) track.removeEventListener('unmute', onChange);
         resolve();
       };
       const onChange = (): void => {
@@ -115,6 +119,7 @@ export class RtcSession {
       };
       const timer = setTimeout(done, timeoutMs);
       transport?.on('connectionstatechange', onChange);
+      for (const track of tracks) track.addEventListener('unmute', onChange);
     });
   }
 
