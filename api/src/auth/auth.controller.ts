@@ -42,8 +42,9 @@ export function registerAuthRoutes(api: RouteRegistry, app: AppContext): void {
     method: 'post', path: '/api/auth/logout', tag: 'auth', access: 'public',
     summary: 'End the session of a refresh token (all tokens rotated from it stop working)',
     body: RefreshRequest,
-    handler: async ({ body }) => {
-      await app.db.transaction().execute((trx) => logout(trx, body.refreshToken));
+    handler: async ({ ctx, body }) => {
+      const userId = await app.db.transaction().execute((trx) => logout(trx, body.refreshToken));
+      if (userId) await audit(app.db, ctx, userId, 'logout', 'session', userId);
     },
   });
 

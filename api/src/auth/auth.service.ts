@@ -74,7 +74,10 @@ export async function refresh(trx: Db, settings: AuthSettings, refreshToken: str
 }
 
 /** Ends the session the refresh token belongs to (idempotent; unknown tokens are ignored). */
-export async function logout(trx: Db, refreshToken: string): Promise<void> {
+/** Revokes the token's session; answers whose it was (undefined for an unknown token). */
+export async function logout(trx: Db, refreshToken: string): Promise<string | undefined> {
   const row = await findRefreshTokenForUpdate(trx, hashToken(refreshToken));
-  if (row) await revokeFamily(trx, row.family_id);
+  if (!row) return undefined;
+  await revokeFamily(trx, row.family_id);
+  return row.user_id;
 }

@@ -58,6 +58,8 @@ describe.each(DATABASES)('auth and access control on %s', (database) => {
     const session = await login(t.url, 'bob');
     expect((await client(t.url).post('/api/auth/logout', { refreshToken: session.refreshToken })).status).toBe(204);
     expect((await client(t.url).post('/api/auth/refresh', { refreshToken: session.refreshToken })).status).toBe(401);
+    const logouts = await t.app.db.selectFrom('audit_log').select(['actor_id', 'ip']).where('action', '=', 'logout').where('entity_id', '=', session.user.id).execute();
+    expect(logouts).toEqual([{ actor_id: session.user.id, ip: expect.any(String) }]);
 
     const idle = await login(t.url, 'bob');
     // Idle past the window (30 min by default): move last use back instead of waiting.

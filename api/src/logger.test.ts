@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Conversation, Page, Session } from '@telemed/sdk';
+import { App } from './app.js';
+import { DEMO_PASSWORD } from './db/seed.js';
+import { createLogger } from './logger.js';
+import { EventsClient } from './testing/events-client.js';
+import { TEST_SECRETS, client, login, pgliteTemplate, waitFor } from './testing/test-app.js';
+
+describe('logs', () => {
+  const lines: string[] = [];
+  let app: App;
+  let url: string;
+
+  beforeAll(async () => {
+    const logger = createLogger('debug', { write: (line: string) => void lines.push(line) });
+    app = new App({ ...TEST_SECRETS, port: 0, mode: 'test', mediaInternalUrl: 'http://127.0.0.1:9', databaseDir: 'memory://', seedDemo: true, pgliteTemplate: await pgliteTemplate() }, logger);
+    await app.start();
+    url = `http://127.0.0.1:${app.port}`;
+  });
+  afterAll(async () => app?.stop());
+
+  it('carry a request id per request and never passwords, tokens or message bodies', async () => {
+    const session: Session = await login(url, 'alice');
+    const body = `chest pain since ${randomUUID()}`;
+    const conversation = (await client(url, session.accessToken).get<Page<Conversation>>('/api/conversations')).body.items[0]!;
+    expect((await client(url, session.accessToken).post(`/api/conversations/${conversation.id}/messages`, { clientId: randomUUID(), body })).status).toBe(201);
+    const refreshed = await client(url).post<Session>('/api/auth/refresh', { refreshToken: session.refreshToken });
+    expect(refreshed.status).toBe(200);
+    const events = new EventsClient(url, refreshed.body.accessToken); // the token travels in the query string
+    await events.ready();
+    await events.close();
+    await client(url).post('/api/auth/logout', { refreshToken: refreshed.body.refreshToken });
+    await waitFor(() => lines.some((l) => l.includes('"path":"/api/auth/logout"')) || undefined, 5000, 'the logout request logged');
+
+    const requests = lines.map((l) => JSON.parse(l) as { msg: string; requestId?: string; path?: string }).filter((l) => l.msg === 'request');
+    expect(requests.length).toBeGreaterThanOrEqual(5);
+    for (const r of requests) expect(r.requestId, r.path).toMatch(/^[0-9a-f-]{36}$/);
+    const all = lines.join('\n');
+    for (const secret of [DEMO_PASSWORD, session.accessToken, session.refreshToken, refreshed.body.accessToken, refreshed.body.refreshToken, body, TEST_SECRETS.encryptionKey.slice(3)]) {
+      expect(all.includes(secret), `a log line holds ${secret.slice(0, 12)}…`).toBe(false);
+    }
+  });
+});
