@@ -103,10 +103,10 @@ export function CallDetail({ backend, callId }: { backend: AdminBackend; callId:
         <section class="charts" aria-labelledby="charts-title">
           <div class="charts-head">
             <h3 id="charts-title">Quality per track</h3>
-            ${groups.length > 0 && html`<label for="chart-track">Track</label>
+            ${groups.length > 0 && html`<span class="track-pick"><label for="chart-track">Track</label>
               <select id="chart-track" value=${group?.key} onChange=${(e: Event) => setPicked((e.target as HTMLSelectElement).value)}>
                 ${groups.map((g) => html`<option key=${g.key} value=${g.key}>${g.label}</option>`)}
-              </select>`}
+              </select></span>`}
           </div>
           ${samples.length === 0 ? html`<p class="hint">No quality samples yet.</p>`
             : METRICS.map((m) => html`<${QualityChart} key=${m.key} samples=${shown} metric=${m} names=${names} />`)}

@@ -53,9 +53,8 @@ export function alignSeries(samples: readonly QualitySample[], metric: Metric, n
   const labelsByKey = new Map<string, string>();
   const times = new Set<number>();
   for (const s of samples) {
-    const value = metric.value(s);
-    if (value === null) continue;
-    const t = Math.round(Date.parse(s.sampledAt) / 1000);
+    // Every line is listed even where this metric has no value, so a line keeps its colour in
+    // every chart (the browser reports no loss or score, the server no jitter on what it sends).
     const key = `${s.trackId}|${s.source}|${s.direction}`;
     let series = byTrack.get(key);
     if (!series) {
@@ -63,6 +62,9 @@ export function alignSeries(samples: readonly QualitySample[], metric: Metric, n
       byTrack.set(key, series);
       labelsByKey.set(key, trackLabel(s, names));
     }
+    const value = metric.value(s);
+    if (value === null) continue;
+    const t = Math.round(Date.parse(s.sampledAt) / 1000);
     series.set(t, value);
     times.add(t);
   }
