@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureMediasoupWorker } from '../scripts/mediasoup-worker.mjs';
 import { newestMtime } from '../scripts/setup.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,6 +37,8 @@ if (stamp >= newest && OUTPUTS.every((p) => fs.existsSync(path.join(ROOT, p)))) 
   console.log(`[bench] built in ${seconds()} s`);
 }
 if (what !== 'build') {
+  // mediasoup reads MEDIASOUP_WORKER_BIN when it is imported: it must be set before the benchmark starts.
+  if (what !== 'api') process.env.MEDIASOUP_WORKER_BIN = await ensureMediasoupWorker();
   const script = what === 'all' ? 'run-all.js' : path.join(what, 'main.js');
   const result = spawnSync(process.execPath, [path.join(ROOT, 'benchmarks', 'dist', script), ...flags], { cwd: ROOT, stdio: 'inherit' });
   console.log(`[bench] ${what === 'all' ? 'the set' : `bench:${what}`}${flags.length ? ` ${flags.join(' ')}` : ''}: ${result.status === 0 ? 'done' : 'FAILED'}, total ${seconds()} s including the build check`);

@@ -9,7 +9,7 @@ import { log, startRun, writeResults } from '../common/results.js';
 import { round } from '../common/stats.js';
 import { explainApiQueries, type ExplainedQuery } from './explain.js';
 import { runLoad, summarize, type RequestSpec, type Window } from './load.js';
-import { BackendCpuMeter, createDatabase, databaseActivity, psql, WRITTEN_TABLES, type DatabaseActivity } from './postgres.js';
+import { BackendCpuMeter, createDatabase, DatabaseStats, psql, WRITTEN_TABLES, type DatabaseActivity } from './postgres.js';
 import { report, type EndpointResult } from './report.js';
 import { seed, type Volume } from './seed.js';
 import { startApi, startBare, type Target } from './servers.js';
@@ -20,7 +20,7 @@ const quick = args.quick;
 const volume: Volume = quick
   ? { users: 400, doctors: 100, conversations: 2000, messages: args.number('messages', 10_000), calls: args.number('calls', 2000) }
   : { users: 5000, doctors: 1000, conversations: 25_000, messages: args.number('messages', 1_000_000), calls: args.number('calls', 100_000) };
-const durationSeconds = args.number('duration', quick ? 2 : 15);
+const durationSeconds = args.number('duration', quick ? 1.5 : 15);
 const warmupSeconds = quick ? 0.5 : 3;
 const connections = args.number('connections', 25);
 const poolSize = args.number('pool-size', 10); // the API's default DATABASE_POOL_SIZE; the bare route gets the same
@@ -133,18 +133,19 @@ try {
     for (const q of explained) log(`  EXPLAIN ${q.endpoint} / ${q.step}: ${q.executionMs} ms, indexes ${q.indexes.join(', ') || 'none'}${q.seqScans.length ? `, SEQ SCAN on ${q.seqScans.join(', ')}` : ''}`);
   }
 
+  const stats = await DatabaseStats.connect(database.url);
   type Cpu = { server: number; database: number };
   const measure = async (target: Target, endpoint: Endpoint, rate: number, seconds: number): Promise<{ window: Window; cpu: Cpu; activity: DatabaseActivity }> => {
     // Rows each request writes (messages, realtime events, audit), counted exactly around the window.
-    const before = databaseActivity(database.name);
+    const before = await stats.activity();
     const meter = new CpuMeter([target.pid]);
-    const dbMeter = new BackendCpuMeter(database.name, target.applicationName);
+    const dbMeter = new BackendCpuMeter(stats, target.applicationName);
+    await dbMeter.start();
     meter.start();
-    dbMeter.start();
     const window = await runLoad({ url: target.url, rate, connections, durationSeconds: seconds, next: requests[endpoint] });
     const [server = 0] = meter.stop();
-    const cpu = { server, database: dbMeter.stop() };
-    const after = databaseActivity(database.name);
+    const cpu = { server, database: await dbMeter.stop() };
+    const after = await stats.activity();
     return { window, cpu, activity: Object.fromEntries(WRITTEN_TABLES.map((t) => [t, after[t] - before[t]])) as DatabaseActivity };
   };
 
@@ -189,6 +190,7 @@ try {
     endpoints.push({ endpoint, rate, api: summarize(windows.api ?? []), bare: summarize(windows.bare ?? []), cpu: { api: meanCpu('api'), bare: meanCpu('bare') }, perRequest: { api: perRequest('api'), bare: perRequest('bare') }, saturation });
   }
 
+  await stats.close();
   const output = report({ quick, volume, seeded: { rows: seeded.rows, seconds: seeded.seconds }, durationSeconds, warmupSeconds, connections, poolSize, benchUsers: sessions.length, postgres: database.serverVersion, endpoints, explained });
   for (const target of targets) await target.stop();
   writeResults(run, output);

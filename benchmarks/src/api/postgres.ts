@@ -3,6 +3,7 @@
 // postgres OS user over peer auth, a login role with a random password that owns a fresh database.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { cpuSeconds } from '../common/proc.js';
 
 const run = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -45,13 +46,41 @@ export function createDatabase(): BenchDatabase {
   };
 }
 
-/** The server processes serving one client's connections to this database (for their CPU). */
-function backendPids(database: string, applicationName: string): number[] {
-  return psql(`select pid from pg_stat_activity where datname = '${database}' and application_name = '${applicationName}'`)
-    .split('\n')
-    .filter(Boolean)
-    .map(Number);
+/** Statistics of the bench database, read over one connection of its own (no psql process per read). */
+export class DatabaseStats {
+  readonly #client: pg.Client;
+
+  private constructor(client: pg.Client) {
+    this.#client = client;
+  }
+
+  static async connect(url: string): Promise<DatabaseStats> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    return new DatabaseStats(client);
+  }
+
+  /** The server processes serving one client's connections (its pool's `application_name`). */
+  async backendPids(applicationName: string): Promise<number[]> {
+    const result = await this.#client.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and application_name = $1', [applicationName]);
+    return result.rows.map((r) => r.pid);
+  }
+
+  /** Exact row counts of WRITTEN_TABLES (the difference over a window is what it wrote). */
+  async activity(): Promise<DatabaseActivity> {
+    const result = await this.#client.query<Record<string, string>>(`select ${WRITTEN_TABLES.map((t) => `(select count(*) from ${t}) as ${t}`).join(', ')}`);
+    const row = result.rows[0] ?? {};
+    return Object.fromEntries(WRITTEN_TABLES.map((t) => [t, Number(row[t] ?? 0)])) as DatabaseActivity;
+  }
+
+  close(): Promise<void> {
+    return this.#client.end();
+  }
 }
+
+/** The tables these routes write. */
+export const WRITTEN_TABLES = ['messages', 'user_events', 'audit_log'] as const;
+export type DatabaseActivity = Record<(typeof WRITTEN_TABLES)[number], number>;
 
 /**
  * CPU (cores) of one client's server processes over an interval. Pools open and close connections,
@@ -59,34 +88,24 @@ function backendPids(database: string, applicationName: string): number[] {
  * meanwhile is lost (rare under load, when connections stay busy).
  */
 export class BackendCpuMeter {
-  readonly #database: string;
+  readonly #stats: DatabaseStats;
   readonly #applicationName: string;
   #start = new Map<number, number>();
   #startedAt = 0;
 
-  constructor(database: string, applicationName: string) {
-    this.#database = database;
+  constructor(stats: DatabaseStats, applicationName: string) {
+    this.#stats = stats;
     this.#applicationName = applicationName;
   }
 
-  start(): void {
-    this.#start = new Map(backendPids(this.#database, this.#applicationName).map((pid) => [pid, cpuSeconds(pid)]));
+  async start(): Promise<void> {
+    this.#start = new Map((await this.#stats.backendPids(this.#applicationName)).map((pid) => [pid, cpuSeconds(pid)]));
     this.#startedAt = performance.now();
   }
 
-  stop(): number {
+  async stop(): Promise<number> {
     const seconds = (performance.now() - this.#startedAt) / 1000;
-    const used = backendPids(this.#database, this.#applicationName).reduce((n, pid) => n + Math.max(0, cpuSeconds(pid) - (this.#start.get(pid) ?? 0)), 0);
-    return used / seconds;
+    const pids = await this.#stats.backendPids(this.#applicationName);
+    return pids.reduce((n, pid) => n + Math.max(0, cpuSeconds(pid) - (this.#start.get(pid) ?? 0)), 0) / seconds;
   }
-}
-
-/** The tables these routes write, and how many rows each holds now. */
-export const WRITTEN_TABLES = ['messages', 'user_events', 'audit_log'] as const;
-export type DatabaseActivity = Record<(typeof WRITTEN_TABLES)[number], number>;
-
-/** Exact row counts of WRITTEN_TABLES (the difference over a window is what it wrote). */
-export function databaseActivity(database: string): DatabaseActivity {
-  const counts = psql(`select ${WRITTEN_TABLES.map((t) => `(select count(*) from ${t})`).join(', ')}`, database).trim().split('|').map(Number);
-  return Object.fromEntries(WRITTEN_TABLES.map((t, i) => [t, counts[i] ?? 0])) as DatabaseActivity;
 }
