@@ -36,7 +36,7 @@ export function registerOpsRoutes(api: RouteRegistry, app: AppContext): void {
   });
 
   api.define({
-    method: 'get', path: '/metrics', tag: 'ops', access: 'public',
+    method: 'get', path: '/metrics', tag: 'ops', access: 'metrics-scraper',
     summary: 'Prometheus metrics: request rate and latency by route, active WebSockets, database pool. With METRICS_TOKEN set: `Authorization: Bearer <METRICS_TOKEN>`; without it: loopback clients only',
     rawBody: undefined,
     handler: async ({ ctx }) => {

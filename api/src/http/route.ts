@@ -5,8 +5,11 @@ import type { Role } from '../user/user.table.js';
 import { readJson } from './body.js';
 import { ApiError } from './errors.js';
 
-/** Who may call a route: anyone, the media server (signed webhook), or signed-in users of these roles. */
-export type Access = 'public' | 'media-server' | readonly Role[];
+/**
+ * Who may call a route: anyone, the media server (signed webhook), a metrics scraper (METRICS_TOKEN
+ * bearer, or loopback without one; the handler checks), or signed-in users of these roles.
+ */
+export type Access = 'public' | 'media-server' | 'metrics-scraper' | readonly Role[];
 
 export const ALL_ROLES = ['patient', 'doctor', 'admin'] as const satisfies readonly Role[];
 

@@ -36,6 +36,9 @@ describe('OpenAPI document and metrics', () => {
     expect(send.requestBody).toMatchObject({ content: { 'application/json': { schema: { properties: { clientId: { format: 'uuid' }, body: { maxLength: 4000 } } } } } });
     expect(send.responses['201']).toBeDefined();
     expect(doc.paths['/api/admin/calls']!.get!['x-access']).toEqual(['admin']);
+    expect(doc.paths['/metrics']!.get!['x-access']).toBe('metrics-scraper');
+    expect(doc.paths['/api/admin/health']!.get!['x-access']).toEqual(['admin']);
+    expect(doc.paths['/health']!.get!['x-access']).toBe('public');
   });
 
   it('exposes Prometheus metrics: requests by route, websockets, database pool', async () => {

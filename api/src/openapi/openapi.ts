@@ -30,6 +30,8 @@ const ERROR_STATUSES: Record<string, string> = {
   '413': 'Body too large', '415': 'Wrong content type', '422': 'Validation failed (details name the fields)', '429': 'Rate limited',
 };
 
+const SECURITY = { 'media-server': 'mediaServerJwt', 'metrics-scraper': 'metricsToken' } as const;
+
 /** The OpenAPI 3.1 document, generated from the same route specs and zod schemas that serve requests. */
 export function buildOpenApi(specs: readonly AnyRouteSpec[], info: { version: string }): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
@@ -46,10 +48,10 @@ export function buildOpenApi(specs: readonly AnyRouteSpec[], info: { version: st
       operationId: `${spec.method}${toOpenApiPath(spec.path).replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       tags: [spec.tag],
       summary: spec.summary,
-      'x-access': spec.access === 'public' || spec.access === 'media-server' ? spec.access : roles,
+      'x-access': typeof spec.access === 'string' ? spec.access : roles,
       parameters: [...parameters(spec.params, 'path'), ...parameters(spec.query, 'query')],
       responses,
-      ...(Array.isArray(spec.access) ? { security: [{ bearerAuth: [] }] } : spec.access === 'media-server' ? { security: [{ mediaServerJwt: [] }] } : { security: [] }),
+      security: typeof spec.access !== 'string' ? [{ bearerAuth: [] }] : spec.access === 'public' ? [] : [{ [SECURITY[spec.access]]: [] }],
     };
     if (spec.body) operation.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(spec.body, 'input') } } };
     else if (spec.rawBody) operation.requestBody = { required: true, description: spec.rawBody.description, content: { [spec.rawBody.contentType]: { schema: {} } } };
@@ -64,6 +66,7 @@ export function buildOpenApi(specs: readonly AnyRouteSpec[], info: { version: st
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from /api/auth/login or /api/auth/refresh' },
         mediaServerJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 JWT signed with MEDIA_WEBHOOK_SECRET, with the body\'s SHA-256' },
+        metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN; when it is not set, only loopback clients may call' },
       },
     },
   };
