@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { describe, expect, it } from 'vitest';
 import { MediaServerError } from './errors.js';
@@ -44,5 +45,13 @@ describe('verifyRoomToken', () => {
     expect(codeOf(() => verifyRoomToken(unsigned, SECRET))).toBe('UNAUTHORIZED');
     const noGrants = jwt.sign({ room: 'r1' }, SECRET, { subject: 'alice', issuer: 'telemed-api', audience: 'telemed-media', expiresIn: 60 });
     expect(codeOf(() => verifyRoomToken(noGrants, SECRET))).toBe('UNAUTHORIZED');
+  });
+
+  it('accepts HS256 only, also with the key made once from the secret', () => {
+    expect(verifyRoomToken(sign({}, { algorithm: 'HS256' }), SECRET).sub).toBe('alice');
+    expect(codeOf(() => verifyRoomToken(sign({}, { algorithm: 'HS512' }), SECRET))).toBe('UNAUTHORIZED');
+    expect(codeOf(() => verifyRoomToken(sign({}, { algorithm: 'HS384' }), SECRET))).toBe('UNAUTHORIZED');
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    expect(codeOf(() => verifyRoomToken(sign({}, { algorithm: 'RS256' }, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()), SECRET))).toBe('UNAUTHORIZED');
   });
 });

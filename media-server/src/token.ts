@@ -2,6 +2,7 @@ import jwt from 'jsonwebtoken';
 import { ROOM_TOKEN_AUDIENCE, ROOM_TOKEN_ISSUER, type RoomTokenClaims } from '@telemed/sdk/protocol';
 import { z } from 'zod';
 import { MediaServerError } from './errors.js';
+import { hmacKey } from './hmac-key.js';
 
 const TrackSourceSchema = z.enum(['camera', 'microphone', 'screenShare', 'screenShareAudio']);
 
@@ -28,7 +29,7 @@ export function verifyRoomToken(token: string | undefined | null, secret: string
   if (!token) throw new MediaServerError('UNAUTHORIZED', 'a room token is required');
   let decoded: unknown;
   try {
-    decoded = jwt.verify(token, secret, { algorithms: ['HS256'], issuer: ROOM_TOKEN_ISSUER, audience: ROOM_TOKEN_AUDIENCE });
+    decoded = jwt.verify(token, hmacKey(secret), { algorithms: ['HS256'], issuer: ROOM_TOKEN_ISSUER, audience: ROOM_TOKEN_AUDIENCE });
   } catch (error) {
     if (error instanceof jwt.TokenExpiredError) throw new MediaServerError('TOKEN_EXPIRED', 'the room token has expired', { cause: error });
     throw new MediaServerError('UNAUTHORIZED', 'the room token is invalid', { cause: error });

@@ -2,19 +2,20 @@ import jwt from 'jsonwebtoken';
 import { ApiError } from '../http/errors.js';
 import type { AuthUser } from '../http/route.js';
 import type { Role } from '../user/user.table.js';
+import { hmacKey } from './hmac-key.js';
 
 const ISSUER = 'telemed-api';
 const AUDIENCE = 'telemed-app';
 const ROLES: readonly Role[] = ['patient', 'doctor', 'admin'];
 
 export function signAccessToken(secret: string, user: AuthUser, ttlSeconds: number): string {
-  return jwt.sign({ role: user.role }, secret, { algorithm: 'HS256', subject: user.id, issuer: ISSUER, audience: AUDIENCE, expiresIn: ttlSeconds });
+  return jwt.sign({ role: user.role }, hmacKey(secret), { algorithm: 'HS256', subject: user.id, issuer: ISSUER, audience: AUDIENCE, expiresIn: ttlSeconds });
 }
 
 /** Verifies an access token; 401 when it is missing, forged or expired. */
 export function verifyAccessToken(secret: string, token: string): AuthUser {
   try {
-    const claims = jwt.verify(token, secret, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE }) as jwt.JwtPayload;
+    const claims = jwt.verify(token, hmacKey(secret), { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE }) as jwt.JwtPayload;
     const role = claims.role as Role;
     if (typeof claims.sub !== 'string' || !ROLES.includes(role)) throw new Error('bad claims');
     return { id: claims.sub, role };

@@ -6,6 +6,7 @@ import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type Call, type MediaEvent,
 import type { AppContext } from '../app-context.js';
 import { syncCallPresence } from '../call/call.controller.js';
 import { bearerToken } from '../auth/access-token.js';
+import { hmacKey } from '../auth/hmac-key.js';
 import { ApiError } from '../http/errors.js';
 import type { RouteRegistry } from '../http/route.js';
 import { applyMediaEvent } from './media-events.service.js';
@@ -49,7 +50,7 @@ async function readSignedBatch(ctx: Context, secret: string): Promise<MediaEvent
   const raw = Buffer.concat(chunks);
   let claims: jwt.JwtPayload;
   try {
-    claims = jwt.verify(token, secret, { algorithms: ['HS256'], issuer: MEDIA_EVENTS_ISSUER, audience: MEDIA_EVENTS_AUDIENCE }) as jwt.JwtPayload;
+    claims = jwt.verify(token, hmacKey(secret), { algorithms: ['HS256'], issuer: MEDIA_EVENTS_ISSUER, audience: MEDIA_EVENTS_AUDIENCE }) as jwt.JwtPayload;
   } catch {
     throw new ApiError('UNAUTHORIZED', 'the media server signature is not valid');
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ROOM_TOKEN_AUDIENCE, ROOM_TOKEN_ISSUER, type RoomGrants } from '@telemed/sdk/protocol';
+import { hmacKey } from '../auth/hmac-key.js';
 
 export interface IssueRoomTokenInput {
   room: string;
@@ -14,7 +15,7 @@ export interface IssueRoomTokenInput {
 export function issueRoomToken(secret: string, input: IssueRoomTokenInput): string {
   return jwt.sign(
     { room: input.room, name: input.name ?? input.identity, grants: input.grants },
-    secret,
+    hmacKey(secret),
     { algorithm: 'HS256', subject: input.identity, issuer: ROOM_TOKEN_ISSUER, audience: ROOM_TOKEN_AUDIENCE, expiresIn: input.ttlSeconds, jwtid: randomUUID() },
   );
 }

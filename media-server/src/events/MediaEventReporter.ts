@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type MediaEvent, type MediaEventBatch } from '@telemed/sdk/protocol';
+import { hmacKey } from '../hmac-key.js';
 import type { Logger } from '../logger.js';
 
 /** A media event before the reporter stamps it with its room instance's epoch and sequence number. */
@@ -133,7 +134,7 @@ export class MediaEventReporter {
   async #post(batch: MediaEventBatch): Promise<boolean> {
     const body = JSON.stringify(batch);
     const sha256 = createHash('sha256').update(body).digest('base64url');
-    const token = jwt.sign({ sha256 }, this.#options.secret, {
+    const token = jwt.sign({ sha256 }, hmacKey(this.#options.secret), {
       algorithm: 'HS256',
       issuer: MEDIA_EVENTS_ISSUER,
       audience: MEDIA_EVENTS_AUDIENCE,

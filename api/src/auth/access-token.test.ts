@@ -1,0 +1,38 @@
+import { generateKeyPairSync } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { describe, expect, it } from 'vitest';
+import { ApiError } from '../http/errors.js';
+import { signAccessToken, verifyAccessToken } from './access-token.js';
+
+const SECRET = 'an-access-token-secret-of-enough-length';
+const user = { id: '00000000-0000-4000-8000-000000000001', role: 'doctor' as const };
+const claims = { subject: user.id, issuer: 'telemed-api', audience: 'telemed-app', expiresIn: 60 };
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (error) {
+    return error instanceof ApiError ? error.code : 'not an ApiError';
+  }
+}
+
+describe('access tokens', () => {
+  it('verifies what it signs (HS256 with the key made once from the secret)', () => {
+    const token = signAccessToken(SECRET, user, 60);
+    expect(jwt.decode(token, { complete: true })?.header.alg).toBe('HS256');
+    expect(verifyAccessToken(SECRET, token)).toEqual(user);
+    expect(verifyAccessToken(SECRET, jwt.sign({ role: 'doctor' }, SECRET, { ...claims, algorithm: 'HS256' }))).toEqual(user);
+  });
+
+  it('refuses every algorithm but HS256, none included, and another secret', () => {
+    for (const algorithm of ['HS384', 'HS512'] as const) {
+      expect(codeOf(() => verifyAccessToken(SECRET, jwt.sign({ role: 'doctor' }, SECRET, { ...claims, algorithm })))).toBe('UNAUTHORIZED');
+    }
+    const unsigned = jwt.sign({ role: 'doctor' }, '', { ...claims, algorithm: 'none' });
+    expect(codeOf(() => verifyAccessToken(SECRET, unsigned))).toBe('UNAUTHORIZED');
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    expect(codeOf(() => verifyAccessToken(SECRET, jwt.sign({ role: 'doctor' }, privateKey, { ...claims, algorithm: 'RS256' })))).toBe('UNAUTHORIZED');
+    expect(codeOf(() => verifyAccessToken(SECRET, signAccessToken('another-secret-of-enough-length', user, 60)))).toBe('UNAUTHORIZED');
+  });
+});
