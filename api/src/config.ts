@@ -6,7 +6,7 @@ const ConfigSchema = z.object({
   /** `production` disables demo-only routes (dev room tokens, demo seed). */
   mode: z.enum(['development', 'production', 'test']).default('development'),
   /** HS256 secret shared with the media server. */
-  roomTokenSecret: z.string().min(16, 'ROOM_TOKEN_SECRET must be at least 16 characters'),
+  roomTokenSecret: z.string({ error: 'ROOM_TOKEN_SECRET is required' }).min(16, 'ROOM_TOKEN_SECRET must be at least 16 characters'),
   roomTokenTtlSeconds: z.coerce.number().int().min(10).max(86_400).default(3600),
   /** The media server's signaling URL as browsers reach it, and its HTTP base as the API does. */
   mediaPublicUrl: z.string().url().default('ws://127.0.0.1:4443/rtc'),
@@ -25,15 +25,15 @@ const ConfigSchema = z.object({
   /** Prefix of the API's Redis keys (rate limits, presence), so deployments can share one Redis. */
   redisKeyPrefix: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'REDIS_KEY_PREFIX: letters, digits, ":", "_", "-" (at most 64)').default('telemed'),
   /** AES-256-GCM keys for data at rest: `id:base64[,id:base64...]`, the first one encrypts. */
-  encryptionKey: z.string().min(1, 'ENCRYPTION_KEY is required'),
+  encryptionKey: z.string({ error: 'ENCRYPTION_KEY is required' }).min(1, 'ENCRYPTION_KEY is required'),
   /** HS256 secret for access tokens (at least 32 characters). */
-  accessTokenSecret: z.string().min(32, 'ACCESS_TOKEN_SECRET must be at least 32 characters'),
+  accessTokenSecret: z.string({ error: 'ACCESS_TOKEN_SECRET is required' }).min(32, 'ACCESS_TOKEN_SECRET must be at least 32 characters'),
   accessTokenTtlSeconds: z.coerce.number().int().min(1).max(3600).default(900),
   /** Idle session logoff: a refresh token unused for this long no longer works. */
   refreshIdleSeconds: z.coerce.number().int().min(1).default(30 * 60),
   refreshMaxSeconds: z.coerce.number().int().min(60).default(7 * 24 * 3600),
   /** HS256 secret the media server signs its event batches with. */
-  mediaWebhookSecret: z.string().min(16, 'MEDIA_WEBHOOK_SECRET must be at least 16 characters'),
+  mediaWebhookSecret: z.string({ error: 'MEDIA_WEBHOOK_SECRET is required' }).min(16, 'MEDIA_WEBHOOK_SECRET must be at least 16 characters'),
   /** Ring timeout: a call nobody accepted within this many seconds is missed. */
   callTimeoutSeconds: z.coerce.number().min(0.1).max(600).default(60),
   /** Origins allowed by CORS (exact match); empty means same-origin only. */
@@ -79,7 +79,7 @@ const ConfigSchema = z.object({
   if ((config.s3AccessKeyId === undefined) !== (config.s3SecretAccessKey === undefined)) {
     ctx.addIssue({ code: 'custom', path: [config.s3AccessKeyId ? 's3SecretAccessKey' : 's3AccessKeyId'], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together (or leave both unset for the default AWS credential chain)' });
   }
-});
+}, { when: () => true }); // also when other settings are wrong: every problem in one report
 
 export type ApiConfig = z.infer<typeof ConfigSchema>;
 export type ApiOptions = z.input<typeof ConfigSchema>;

@@ -6,7 +6,7 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Attachment, Conversation, Page, Session } from '@telemed/sdk';
 import { App } from '../app.js';
-import { ConfigError, parseConfig } from '../config.js';
+import { ConfigError, configFromEnv, parseConfig } from '../config.js';
 import { startS3, type TestS3 } from '../testing/s3-server.js';
 import { TEST_SECRETS, client, login, pgliteTemplate, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
 
@@ -84,6 +84,19 @@ describe('attachments in an S3-compatible bucket (s3rver)', () => {
     expect(() => parseConfig({ ...base, s3Bucket: 'files', s3AccessKeyId: 'id-only' })).toThrow(/S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together/);
     expect(() => parseConfig({ ...base, s3Bucket: 'Bad_Bucket' })).toThrow(ConfigError);
     expect(() => parseConfig({ ...base, s3Bucket: 'files', s3Endpoint: 'ftp://x' })).toThrow(/S3_ENDPOINT must be an http\(s\) URL/);
+    // Every problem at once, each naming its variable.
+    const all = (() => {
+      try {
+        configFromEnv({ S3_ENDPOINT: 'http://127.0.0.1:9000' });
+      } catch (error) {
+        return error as ConfigError;
+      }
+    })();
+    expect(all?.problems).toEqual(expect.arrayContaining([
+      expect.stringContaining('ROOM_TOKEN_SECRET is required'), expect.stringContaining('ENCRYPTION_KEY is required'),
+      expect.stringContaining('ACCESS_TOKEN_SECRET is required'), expect.stringContaining('MEDIA_WEBHOOK_SECRET is required'),
+      expect.stringContaining('S3_BUCKET is required when S3_ENDPOINT is set'),
+    ]));
     expect(parseConfig({ ...base, s3Bucket: 'files' })).toMatchObject({ s3Bucket: 'files', s3Region: 'us-east-1', s3ForcePathStyle: false });
   });
 });
