@@ -24,6 +24,6 @@ export interface AppContext {
   metrics: Metrics;
   loginLimiter: RateLimiter;
   messageLimiter: RateLimiter;
-  /** Runs `work` in a transaction, then sends the events it queued. */
+  /** Runs `work` in a transaction that also stores the events it queued (one commit), then publishes them. */
   transact<T>(work: (trx: Transaction<Database>, outbox: Outbox) => Promise<T>): Promise<T>;
 }

@@ -134,7 +134,11 @@ export class App {
       messageLimiter: limiter('message', config.messageRateLimit),
       transact: async (work) => {
         const outbox = new Outbox();
-        const result = await db.transaction().execute((trx) => work(trx, outbox));
+        const result = await db.transaction().execute(async (trx) => {
+          const done = await work(trx, outbox);
+          await outbox.store(trx, events);
+          return done;
+        });
         await outbox.flush(events);
         return result;
       },

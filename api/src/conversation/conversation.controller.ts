@@ -78,9 +78,13 @@ export function registerConversationRoutes(api: RouteRegistry, app: AppContext):
     params: ConversationParams, body: SendMessage, response: MessageSchema, bodyLimitBytes: 32 * 1024,
     handler: async ({ ctx, user, params, body }) => {
       await app.messageLimiter.hit(user.id);
-      const { message, created } = await app.transact((trx, outbox) => app.messages.send(trx, outbox, user, params.id, body));
+      // The audit row commits with the message and its events: one commit per send.
+      const { message, created } = await app.transact(async (trx, outbox) => {
+        const sent = await app.messages.send(trx, outbox, user, params.id, body);
+        await audit(trx, ctx, user.id, sent.created ? 'create' : 'read', 'message', String(sent.message.id));
+        return sent;
+      });
       if (!created) ctx.status = 200;
-      await audit(app.db, ctx, user.id, created ? 'create' : 'read', 'message', String(message.id));
       return message;
     },
   });
@@ -91,9 +95,11 @@ export function registerConversationRoutes(api: RouteRegistry, app: AppContext):
       summary: `Mark every message up to upToMessageId ${kind} for the caller (receipts per message; never moves back)`,
       params: ConversationParams, body: Acknowledge,
       handler: async ({ ctx, user, params, body }) => {
-        await app.transact((trx, outbox) => app.messages.acknowledge(trx, outbox, user, params.id, body.upToMessageId, kind));
-        // The receipts written: one entry for the range's upper end (the range is every message up to it).
-        await audit(app.db, ctx, user.id, 'update', 'message', String(body.upToMessageId));
+        await app.transact(async (trx, outbox) => {
+          await app.messages.acknowledge(trx, outbox, user, params.id, body.upToMessageId, kind);
+          // The receipts written: one entry for the range's upper end (the range is every message up to it).
+          await audit(trx, ctx, user.id, 'update', 'message', String(body.upToMessageId));
+        });
       },
     });
   }

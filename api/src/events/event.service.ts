@@ -1,10 +1,17 @@
 import type { Kysely } from 'kysely';
 import type { AppEvent, AppEventMap, AppEventType, DeliveredAppEvent } from '@telemed/sdk';
 import type { Encryptor } from '../crypto/encryption.js';
-import type { Database } from '../db/database.js';
+import type { Database, Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { BusMessage, EventBus } from './event-bus.js';
 import { findUserEventsAfter, insertUserEvents, type UserEventRow } from './event.repository.js';
+
+/** An event for some users, not yet stored. */
+export interface PendingEvent<K extends AppEventType = AppEventType> {
+  userIds: readonly string[];
+  type: K;
+  payload: AppEventMap[K];
+}
 
 /**
  * Realtime events: stored per recipient (encrypted: payloads can carry message bodies) so a
@@ -29,17 +36,30 @@ export class EventService {
 
   /** Stores and publishes one event to each user. Never throws: a failed push must not fail the request. */
   async emit<K extends AppEventType>(userIds: Iterable<string>, type: K, payload: AppEventMap[K]): Promise<void> {
-    const recipients = [...new Set(userIds)];
-    if (recipients.length === 0) return;
     try {
-      const rows = await insertUserEvents(
-        this.#db,
-        recipients.map((userId) => ({ userId, type, ...this.#encryptor.encryptJson(payload, `event:${userId}`) })),
-      );
-      const messages: BusMessage[] = rows.map((row) => ({ userId: row.user_id, event: { id: row.id, type, payload, at: row.created_at.toISOString() } as DeliveredAppEvent }));
-      await this.#bus.publish(messages);
+      await this.publish(await this.store(this.#db, [{ userIds: [...userIds], type, payload }]));
     } catch (err) {
       this.#logger.error({ err, type }, 'event delivery failed');
+    }
+  }
+
+  /**
+   * Stores events (one row per recipient, one insert for all) with `db`, which may be the
+   * caller's transaction; returns what to publish once that has committed.
+   */
+  async store(db: Db, events: readonly PendingEvent[]): Promise<BusMessage[]> {
+    const items = events.flatMap(({ userIds, type, payload }) => [...new Set(userIds)].map((userId) => ({ userId, type, payload })));
+    const rows = await insertUserEvents(db, items.map(({ userId, type, payload }) => ({ userId, type, ...this.#encryptor.encryptJson(payload, `event:${userId}`) })));
+    return rows.map((row, i) => ({ userId: row.user_id, event: { id: row.id, type: row.type, payload: items[i]!.payload, at: row.created_at.toISOString() } as DeliveredAppEvent }));
+  }
+
+  /** Live delivery of stored events. Never throws: a client that misses one catches up by cursor. */
+  async publish(messages: BusMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    try {
+      await this.#bus.publish(messages);
+    } catch (err) {
+      this.#logger.error({ err }, 'event publish failed');
     }
   }
 

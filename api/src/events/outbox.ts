@@ -1,15 +1,15 @@
 import type { AppEventMap, AppEventType } from '@telemed/sdk';
-import type { EventService } from './event.service.js';
+import type { Db } from '../db/database.js';
+import type { BusMessage } from './event-bus.js';
+import type { EventService, PendingEvent } from './event.service.js';
 
-interface Pending {
-  userIds: string[];
-  type: AppEventType;
-  payload: AppEventMap[AppEventType];
-}
-
-/** Events collected inside a transaction and sent only after it commits. */
+/**
+ * Events collected inside a transaction: stored in it (so they commit with the change they
+ * describe, in the same commit) and published only after it commits.
+ */
 export class Outbox {
-  readonly #pending: Pending[] = [];
+  readonly #pending: PendingEvent[] = [];
+  readonly #stored: BusMessage[] = [];
   readonly #afterCommit: Array<() => Promise<void>> = [];
 
   add<K extends AppEventType>(userIds: Iterable<string>, type: K, payload: AppEventMap[K]): void {
@@ -21,8 +21,15 @@ export class Outbox {
     this.#afterCommit.push(task);
   }
 
+  /** Writes the queued events with the transaction; call it last, just before the commit. */
+  async store(trx: Db, events: EventService): Promise<void> {
+    const pending = this.#pending.splice(0);
+    if (pending.length > 0) this.#stored.push(...(await events.store(trx, pending)));
+  }
+
+  /** After the commit: live delivery of what was stored, then the after-commit work. */
   async flush(events: EventService): Promise<void> {
-    for (const item of this.#pending.splice(0)) await events.emit(item.userIds, item.type, item.payload);
+    await events.publish(this.#stored.splice(0));
     for (const task of this.#afterCommit.splice(0)) await task();
   }
 }

@@ -4,7 +4,7 @@ import type { Db } from '../db/database.js';
 import type { Outbox } from '../events/outbox.js';
 import { ApiError } from '../http/errors.js';
 import type { AuthUser } from '../http/route.js';
-import { advancePointer, findMembers, touchConversation } from '../conversation/conversation.repository.js';
+import { advancePointer, findMemberIds, recordSent } from '../conversation/conversation.repository.js';
 import { assertMember } from '../conversation/conversation.service.js';
 import { releaseNotification } from '../notification/notification.repository.js';
 import { findMessage, findReceipts, insertMessageOnce, listMessages, upsertReceipts } from './message.repository.js';
@@ -35,7 +35,9 @@ export class MessageService {
 
   /** Idempotent on (conversation, sender, clientId): a retried send returns the stored message. */
   async send(trx: Db, outbox: Outbox, user: AuthUser, conversationId: string, input: { clientId: string; body: string; attachmentId?: string | undefined }): Promise<{ message: Message; created: boolean }> {
-    await assertMember(trx, conversationId, user);
+    // One read is both the membership check and the recipients.
+    const members = await findMemberIds(trx, conversationId);
+    if (!members.includes(user.id)) throw new ApiError('NOT_FOUND', 'no such conversation');
     if (input.attachmentId) {
       const attachment = await trx.selectFrom('attachments').select('conversation_id').where('id', '=', input.attachmentId).executeTakeFirst();
       if (attachment?.conversation_id !== conversationId) throw new ApiError('VALIDATION_FAILED', 'the attachment does not belong to this conversation', [{ path: 'attachmentId', message: 'unknown attachment' }]);
@@ -44,12 +46,9 @@ export class MessageService {
     const { row, created } = await insertMessageOnce(trx, { conversationId, senderId: user.id, clientId: input.clientId, ciphertext: encrypted.ciphertext, keyId: encrypted.keyId, attachmentId: input.attachmentId ?? null });
     const message = this.toMessage(row);
     if (created) {
-      await touchConversation(trx, conversationId, row.created_at);
       // The sender has read their own message.
-      await advancePointer(trx, conversationId, user.id, 'last_read_message_id', row.id);
-      await advancePointer(trx, conversationId, user.id, 'last_delivered_message_id', row.id);
-      const members = await findMembers(trx, [conversationId]);
-      outbox.add(members.map((m) => m.user_id), 'message.created', { message });
+      await recordSent(trx, conversationId, user.id, row.id, row.created_at);
+      outbox.add(members, 'message.created', { message });
     }
     return { message, created };
   }
@@ -74,8 +73,7 @@ export class MessageService {
     await upsertReceipts(trx, conversationId, user.id, from, upTo, kind);
     // Read: a later unread message may be e-mailed about again.
     if (kind === 'read') await releaseNotification(trx, user.id, 'unread', conversationId);
-    const members = await findMembers(trx, [conversationId]);
-    outbox.add(members.map((m) => m.user_id), kind === 'read' ? 'message.read' : 'message.delivered', { conversationId, userId: user.id, upToMessageId: upTo });
+    outbox.add(await findMemberIds(trx, conversationId), kind === 'read' ? 'message.read' : 'message.delivered', { conversationId, userId: user.id, upToMessageId: upTo });
   }
 
   async receipts(db: Db, user: AuthUser, conversationId: string, messageId: number): Promise<Array<{ userId: string; deliveredAt: string | null; readAt: string | null }>> {

@@ -24,6 +24,7 @@ describe.each(DATABASES)('messaging on %s', (database) => {
 
   it('stores one message per client id: a retried send returns the same message', async () => {
     const clientId = crypto.randomUUID();
+    const eventsBefore = Number((await t.app.db.selectFrom('user_events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst())?.id ?? 0);
     const first = await send('bob', 'Blood pressure 120/80 this morning', clientId);
     const retry = await send('bob', 'Blood pressure 120/80 this morning', clientId);
     expect(first.status).toBe(201);
@@ -33,6 +34,13 @@ describe.each(DATABASES)('messaging on %s', (database) => {
     expect(new Set(parallel.map((r) => r.body.id))).toEqual(new Set([first.body.id]));
     const stored = await t.app.db.selectFrom('messages').select('id').where('client_id', '=', clientId).execute();
     expect(stored).toHaveLength(1);
+    // One set of events (one per member, stored in the send's transaction) and one 'create' audit row.
+    const events = await t.app.db.selectFrom('user_events').select(['user_id', 'type']).where('id', '>', eventsBefore).execute();
+    expect(events.map((e) => e.type)).toEqual(['message.created', 'message.created', 'message.created']);
+    expect(new Set(events.map((e) => e.user_id))).toEqual(new Set([id('drhouse'), id('bob'), id('drgrey')]));
+    const audited = await t.app.db.selectFrom('audit_log').select(['action', 'actor_id']).where('entity_type', '=', 'message').where('entity_id', '=', String(first.body.id)).execute();
+    expect(audited.filter((a) => a.action === 'create')).toEqual([{ action: 'create', actor_id: id('bob') }]);
+    expect(audited.filter((a) => a.action === 'read')).toHaveLength(4);
   });
 
   it('answers bad input with clear 4xx errors', async () => {
