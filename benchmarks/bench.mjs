@@ -33,7 +33,8 @@ if (stamp >= newest && OUTPUTS.every((p) => fs.existsSync(path.join(ROOT, p)))) 
   console.log('[bench] building: tsc -b sdk media-server api benchmarks, then the SDK bundles');
   run('npx', ['tsc', '-b', 'sdk', 'media-server', 'api', 'benchmarks']);
   run('npm', ['run', 'build', '--silent', '--workspace', '@telemed/sdk']);
-  fs.writeFileSync(STAMP, String(newest));
+  // Read again after the build: building bumps the mtime of folders it writes into (sdk/ gets a new dist/).
+  fs.writeFileSync(STAMP, String(Math.max(...INPUTS.map((p) => newestMtime(path.join(ROOT, p))))));
   console.log(`[bench] built in ${seconds()} s`);
 }
 if (what !== 'build') {
