@@ -37,6 +37,9 @@ export async function findParticipants(db: Db, callIds: readonly string[]): Prom
     .selectAll('p')
     .select(['u.display_name', 'u.role as user_role'])
     .where('p.call_id', 'in', callIds)
+    // The participants' ids as one array first: users are then read by users_pkey lookups
+    // (joined on their own, the planner hashes the whole users table).
+    .where('u.id', '=', (eb) => eb.fn('any', [eb.fn('array', [eb.selectFrom('call_participants as q').select('q.user_id').where('q.call_id', 'in', callIds)])]))
     .orderBy('p.role') // the initiator first
     .orderBy('p.invited_at')
     .orderBy('p.user_id')
