@@ -74,6 +74,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   #quality: QualityMonitor | undefined;
   #reconnecting = false;
   #iceRestarting = false;
+  #iceConnectedWaiter: (() => void) | undefined;
   #activeSpeaker: AnyParticipant | undefined;
   /** Notifications that arrive while joining wait until the participant list is known. */
   #held: NotificationMessage[] | undefined;
@@ -272,22 +273,55 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#teardown(ConnectionError.reconnectFailed(this.options.maxReconnectAttempts, lastError));
   }
 
-  /** ICE failed while signaling is fine: new ICE credentials, same transports. */
+  /**
+   * ICE failed while signaling is fine: new ICE credentials, same transports. A restart that has
+   * not connected within `iceRestartTimeoutMs` is tried again after a jittered backoff, up to
+   * `maxReconnectAttempts` times; then the room gives up (`disconnected`, ConnectionError CONNECTION_FAILED).
+   */
   async #restartIce(): Promise<void> {
-    if (this.#state !== 'connected' || this.#reconnecting || this.#iceRestarting || !this.#session) return;
+    const session = this.#session;
+    if (this.#state !== 'connected' || this.#reconnecting || this.#iceRestarting || !session) return;
     this.#iceRestarting = true;
     this.#setState('reconnecting');
-    try {
-      await this.#session.restartIce();
-    } catch (error) {
-      this.#iceRestarting = false;
-      if (error instanceof ConnectionError && !this.#reconnecting) void this.#reconnect('resume', error);
-      return;
+    const abandoned = (): boolean => !this.#iceRestarting || this.#session !== session || this.#state === 'disconnected' || this.#reconnecting;
+    for (let attempt = 1; attempt <= this.options.maxReconnectAttempts; attempt++) {
+      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt - 1, this.options.reconnectBaseDelayMs, this.options.reconnectMaxDelayMs)));
+      if (abandoned()) return;
+      try {
+        await session.restartIce();
+      } catch (error) {
+        this.#iceRestarting = false;
+        if (error instanceof ConnectionError && !this.#reconnecting) void this.#reconnect('resume', error);
+        return;
+      }
+      if (await this.#transportsConnect(session, this.options.iceRestartTimeoutMs)) {
+        this.#onTransportsConnected();
+        return;
+      }
+      if (abandoned()) return;
     }
-    if (this.#session.transportsConnected) this.#onTransportsConnected();
+    this.#iceRestarting = false;
+    this.#teardown(ConnectionError.reconnectFailed(this.options.maxReconnectAttempts, new Error('ICE did not reconnect after restarts')));
+  }
+
+  /** Resolves true once both transports are connected, false after `timeoutMs`. */
+  #transportsConnect(session: RtcSession, timeoutMs: number): Promise<boolean> {
+    if (session.transportsConnected) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#iceConnectedWaiter = undefined;
+        resolve(false);
+      }, timeoutMs);
+      this.#iceConnectedWaiter = () => {
+        clearTimeout(timer);
+        this.#iceConnectedWaiter = undefined;
+        resolve(true);
+      };
+    });
   }
 
   #onTransportsConnected(): void {
+    this.#iceConnectedWaiter?.();
     if (!this.#iceRestarting) return;
     this.#iceRestarting = false;
     if (!this.#reconnecting && this.#state === 'reconnecting') this.#setState('connected');

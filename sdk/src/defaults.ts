@@ -13,6 +13,11 @@ export interface InternalRoomOptions {
   /** First reconnection delay, ms; doubled per attempt with jitter, up to `reconnectMaxDelayMs`. */
   reconnectBaseDelayMs: number;
   reconnectMaxDelayMs: number;
+  /**
+   * After an ICE restart (signaling up, media path lost), how long to wait for the transports to
+   * connect before restarting ICE again; attempts are bounded by `maxReconnectAttempts`.
+   */
+  iceRestartTimeoutMs: number;
   /** Connection-quality sampling period, ms. */
   qualityIntervalMs: number;
   /**
@@ -33,6 +38,7 @@ export const roomDefaults: InternalRoomOptions = {
   maxReconnectAttempts: 20,
   reconnectBaseDelayMs: 250,
   reconnectMaxDelayMs: 2_000,
+  iceRestartTimeoutMs: 10_000,
   qualityIntervalMs: 2_000,
   preferredVideoCodec: 'auto',
 };

@@ -4,10 +4,12 @@
 // consumers: no socket reconnect, no rejoin. Needs root and nft (scripts/system-packages.sh test).
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as Sdk from '@telemed/sdk';
 import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 import { waitFor } from '../call-stats.js';
 import { startTestPlatform } from '../platform.js';
-import { joinPage, waitForFreshMedia, type PageHandle, type TestPlatform } from './harness.js';
+import { joinPage, roomToken, waitForFreshMedia, type PageHandle, type TestPlatform } from './harness.js';
+import { sdkPage, serveSdkBundle, type SdkSite } from './sdk-site.js';
 
 const ROOM = 'ice-restart';
 
@@ -64,9 +66,10 @@ describe('ICE failure with the signaling socket up', () => {
   let browser: TestBrowser;
   let alice: TestPage;
   let bob: TestPage;
+  let site: SdkSite;
 
   beforeAll(async () => {
-    [platform, browser] = await Promise.all([startTestPlatform() as Promise<TestPlatform>, launchBrowser('chromium')]);
+    [platform, browser, site] = await Promise.all([startTestPlatform() as Promise<TestPlatform>, launchBrowser('chromium'), serveSdkBundle()]);
     alice = await joinPage(browser, platform, ROOM, 'alice', { params: { res: '640x360' } });
     bob = await joinPage(browser, platform, ROOM, 'bob', { params: { res: '640x360' } });
     await Promise.all([waitForFreshMedia(alice, ['bob'], 30_000), waitForFreshMedia(bob, ['alice'], 30_000)]);
@@ -82,6 +85,7 @@ describe('ICE failure with the signaling socket up', () => {
   afterAll(async () => {
     await browser?.close();
     await platform?.stop();
+    await site?.close();
   });
 
   it('restarts ICE by itself, returns to connected and media flows both ways with the same producers and consumers', async () => {
@@ -120,6 +124,47 @@ describe('ICE failure with the signaling socket up', () => {
       expect(after.remoteTrackSids).toEqual(before[name].remoteTrackSids);
       expect(after.states.slice(before[name].states.length)).toEqual(['reconnecting', 'connected']);
     }
+  }, 120_000);
+
+  it('gives up after its bounded ICE restarts when the media path never comes back, with CONNECTION_FAILED', async () => {
+    // Carol's room: 2 attempts, 1.5 s each to connect, short backoff. Alice and Bob keep the
+    // defaults (10 s per restart, 20 attempts) and must still be connected after the port opens.
+    const carol = await sdkPage(browser, `${platform.apiUrl}/call.html`, site);
+    await carol.evaluate(async ({ url, token }) => {
+      const { Room } = (window as unknown as { sdk: typeof Sdk }).sdk;
+      const room = new Room({ maxReconnectAttempts: 2, iceRestartTimeoutMs: 1500, reconnectBaseDelayMs: 100, reconnectMaxDelayMs: 200 });
+      const seen: { states: string[]; error?: { name: string; code: string } } = { states: [] };
+      room.on('connectionStateChanged', (state) => seen.states.push(state));
+      room.on('disconnected', (error) => {
+        seen.error = error ? { name: error.name, code: error.code } : undefined;
+      });
+      await room.connect(url, token);
+      await room.localParticipant.setCameraEnabled(true, { width: 320, height: 180 });
+      await room.localParticipant.setMicrophoneEnabled(true);
+      Object.assign(window, { carol: seen });
+    }, { url: platform.mediaWsUrl, token: roomToken(platform, ROOM, 'carol') });
+    await waitForFreshMedia(alice, ['carol'], 30_000);
+    const port = (await view(alice)).remotePort!;
+    const carolView = (): Promise<{ states: string[]; error?: { name: string; code: string } }> => carol.evaluate(() => (window as unknown as { carol: { states: string[]; error?: { name: string; code: string } } }).carol);
+
+    const unblock = blockPort(port);
+    const started = Date.now();
+    let gaveUpMs: number;
+    try {
+      gaveUpMs = await waitFor('carol gives up', async () => ((await carolView()).states.at(-1) === 'disconnected' ? Date.now() - started : undefined), 60_000, 100);
+    } finally {
+      unblock();
+    }
+    const seen = await carolView();
+    expect(seen.states.slice(-2)).toEqual(['reconnecting', 'disconnected']);
+    expect(seen.error).toEqual({ name: 'ConnectionError', code: 'CONNECTION_FAILED' });
+    const recoveredMs = await waitFor('alice and bob connected again', async () => {
+      const views = await Promise.all([view(alice), view(bob)]);
+      return views.every((v) => v.states.at(-1) === 'connected') ? Date.now() - started : undefined;
+    }, 45_000, 100);
+    await Promise.all([waitForFreshMedia(alice, ['bob'], 20_000), waitForFreshMedia(bob, ['alice'], 20_000)]);
+    console.log(`[ice] port ${port} blocked for good: carol (2 restarts of 1.5 s) disconnected with CONNECTION_FAILED after ${gaveUpMs} ms; alice and bob (defaults) connected again ${recoveredMs} ms after the block began`);
+    expect(carol.errors).toEqual([]);
   }, 120_000);
 
   it('ran without page errors', () => {
