@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { AuditWriter } from './audit/audit-writer.js';
 import type { ApiConfig } from './config.js';
 import type { CallService } from './call/call.service.js';
 import type { Encryptor } from './crypto/encryption.js';
@@ -24,6 +25,8 @@ export interface AppContext {
   metrics: Metrics;
   loginLimiter: RateLimiter;
   messageLimiter: RateLimiter;
+  /** Audit rows outside a transaction (inside one, `audit(trx, …)`). */
+  auditLog: AuditWriter;
   /** Runs `work` in a transaction that also stores the events it queued (one commit), then publishes them. */
   transact<T>(work: (trx: Transaction<Database>, outbox: Outbox) => Promise<T>): Promise<T>;
 }

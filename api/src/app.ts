@@ -10,6 +10,7 @@ import type { Kysely } from 'kysely';
 import { registerAttachmentRoutes } from './attachment/attachment.controller.js';
 import { LocalDiskStorage, type AttachmentStorage } from './attachment/attachment.storage.js';
 import { S3Storage } from './attachment/s3-storage.js';
+import { AuditWriter } from './audit/audit-writer.js';
 import { bearerToken, verifyAccessToken } from './auth/access-token.js';
 import { registerAuthRoutes } from './auth/auth.controller.js';
 import { registerCallRoutes, syncCallPresence } from './call/call.controller.js';
@@ -55,6 +56,7 @@ export class App {
   #server: http.Server | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   #notifications: NotificationService | undefined;
+  #auditLog: AuditWriter | undefined;
   #storage: AttachmentStorage | undefined;
   /** Commands (rate limits, presence registry); the bus has its own pub/sub connections. */
   #redis: Redis | undefined;
@@ -132,6 +134,7 @@ export class App {
       messages: new MessageService(encryptor),
       loginLimiter: limiter('login', config.loginRateLimit),
       messageLimiter: limiter('message', config.messageRateLimit),
+      auditLog: (this.#auditLog = new AuditWriter(db)),
       transact: async (work) => {
         const outbox = new Outbox();
         const result = await db.transaction().execute(async (trx) => {
@@ -283,6 +286,8 @@ export class App {
     while (this.#sweeping) await new Promise((resolve) => setTimeout(resolve, 10));
     await this.#notifications?.close();
     this.#notifications = undefined;
+    await this.#auditLog?.close();
+    this.#auditLog = undefined;
     this.#context = undefined;
     await this.#closeResources();
   }

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
-import { audit } from '../audit/audit.service.js';
 import { assertMember } from '../conversation/conversation.service.js';
 import { ApiError } from '../http/errors.js';
 import type { RouteRegistry } from '../http/route.js';
@@ -36,7 +35,7 @@ export function registerAttachmentRoutes(api: RouteRegistry, app: AppContext, st
         conversation_id: params.id, uploader_id: user.id, file_name: file.fileName, content_type: contentType, size_bytes: file.data.length,
         sha256: createHash('sha256').update(file.data).digest('hex'), storage_key: stored.key, key_id: stored.keyId,
       });
-      await audit(app.db, ctx, user.id, 'upload', 'attachment', row.id);
+      await app.auditLog.write(ctx, user.id, 'upload', 'attachment', row.id);
       return toAttachment(row);
     },
   });
@@ -52,7 +51,7 @@ export function registerAttachmentRoutes(api: RouteRegistry, app: AppContext, st
         throw new ApiError('NOT_FOUND', 'no such attachment');
       });
       const data = await storage.get({ key: row.storage_key, keyId: row.key_id });
-      await audit(app.db, ctx, user.id, 'download', 'attachment', row.id);
+      await app.auditLog.write(ctx, user.id, 'download', 'attachment', row.id);
       const ascii = row.file_name.replace(/[^\x20-\x7e]/g, '_');
       ctx.set('content-disposition', `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(row.file_name)}`);
       ctx.set('x-content-sha256', row.sha256);

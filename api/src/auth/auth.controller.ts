@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
-import { audit } from '../audit/audit.service.js';
 import { ALL_ROLES, type RouteRegistry } from '../http/route.js';
 import { SessionSchema, UserSchema, page, RoleSchema } from '../http/resource.schema.js';
 import { findContacts, findUserById, listUsers } from '../user/user.repository.js';
@@ -22,7 +21,7 @@ export function registerAuthRoutes(api: RouteRegistry, app: AppContext): void {
     handler: async ({ ctx, body }) => {
       await app.loginLimiter.hit(`${ctx.ip}|${body.email.toLowerCase()}`);
       const session = await login(app.db, settings, body.email, body.password);
-      await audit(app.db, ctx, session.user.id, 'login', 'session', session.user.id);
+      await app.auditLog.write(ctx, session.user.id, 'login', 'session', session.user.id);
       return session;
     },
   });
@@ -44,7 +43,7 @@ export function registerAuthRoutes(api: RouteRegistry, app: AppContext): void {
     body: RefreshRequest,
     handler: async ({ ctx, body }) => {
       const userId = await app.db.transaction().execute((trx) => logout(trx, body.refreshToken));
-      if (userId) await audit(app.db, ctx, userId, 'logout', 'session', userId);
+      if (userId) await app.auditLog.write(ctx, userId, 'logout', 'session', userId);
     },
   });
 

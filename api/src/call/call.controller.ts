@@ -5,7 +5,6 @@ import type { Transaction } from 'kysely';
 import type { AppContext } from '../app-context.js';
 import type { Database } from '../db/database.js';
 import type { Outbox } from '../events/outbox.js';
-import { audit } from '../audit/audit.service.js';
 import type { AuthUser, RouteRegistry } from '../http/route.js';
 import { CallSchema, CallStatusSchema, CallTypeSchema, IsoDateTime, RoomAccessSchema, Uuid, page } from '../http/resource.schema.js';
 
@@ -53,7 +52,7 @@ export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
     handler: async ({ ctx, user, body }) => {
       const call = await app.transact((trx, outbox) => app.calls.initiate(trx, outbox, user, body));
       await syncCallPresence(app, call);
-      await audit(app.db, ctx, user.id, 'create', 'call', call.id);
+      await app.auditLog.write(ctx, user.id, 'create', 'call', call.id);
       return call;
     },
   });
@@ -67,7 +66,7 @@ export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
         participantOf: user.id, status: query.status, type: query.type, from: query.from ? new Date(query.from) : undefined, to: query.to ? new Date(query.to) : undefined,
         withParticipant: query.participantId, cursor: query.cursor, limit: query.limit,
       });
-      await audit(app.db, ctx, user.id, 'read', 'call', result.items.map((c) => c.id));
+      await app.auditLog.write(ctx, user.id, 'read', 'call', result.items.map((c) => c.id));
       return result;
     },
   });
@@ -81,7 +80,7 @@ export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
         status: query.status, type: query.type, from: query.from ? new Date(query.from) : undefined, to: query.to ? new Date(query.to) : undefined,
         withParticipant: query.participantId, cursor: query.cursor, limit: query.limit,
       });
-      await audit(app.db, ctx, user.id, 'read', 'call', result.items.map((c) => c.id));
+      await app.auditLog.write(ctx, user.id, 'read', 'call', result.items.map((c) => c.id));
       return result;
     },
   });
@@ -92,7 +91,7 @@ export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
     params: CallParams, response: CallSchema,
     handler: async ({ ctx, user, params }) => {
       const call = await app.calls.loadVisible(app.db, user, params.id);
-      await audit(app.db, ctx, user.id, 'read', 'call', call.id);
+      await app.auditLog.write(ctx, user.id, 'read', 'call', call.id);
       return call;
     },
   });
@@ -105,7 +104,7 @@ export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
       handler: async ({ ctx, user, params }) => {
         const result = await app.transact((trx, outbox) => run(trx, outbox, user, params.id));
         await syncCallPresence(app, 'call' in result ? result.call : result);
-        await audit(app.db, ctx, user.id, 'update', 'call', params.id);
+        await app.auditLog.write(ctx, user.id, 'update', 'call', params.id);
         return result;
       },
     });
@@ -125,7 +124,7 @@ export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
       handler: async ({ ctx, user, params }) => {
         const call = await app.transact((trx, outbox) => run(trx, outbox, user, params.id, params.userId));
         await syncCallPresence(app, call);
-        await audit(app.db, ctx, user.id, 'update', 'call', params.id);
+        await app.auditLog.write(ctx, user.id, 'update', 'call', params.id);
         return call;
       },
     });
@@ -139,7 +138,7 @@ export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
     params: CallParams, response: z.object({ items: z.array(CallTimelineEntrySchema) }),
     handler: async ({ ctx, user, params }) => {
       const call = await app.calls.loadVisible(app.db, user, params.id);
-      await audit(app.db, ctx, user.id, 'read', 'call', call.id);
+      await app.auditLog.write(ctx, user.id, 'read', 'call', call.id);
       return { items: await listTimeline(app.db, call.id) };
     },
   });

@@ -46,7 +46,7 @@ export function registerConversationRoutes(api: RouteRegistry, app: AppContext):
     handler: async ({ ctx, user, body }) => {
       const { conversation, created } = await app.db.transaction().execute((trx) => createConversation(trx, user, body));
       if (!created) ctx.status = 200;
-      await audit(app.db, ctx, user.id, created ? 'create' : 'read', 'conversation', conversation.id);
+      await app.auditLog.write(ctx, user.id, created ? 'create' : 'read', 'conversation', conversation.id);
       return conversation;
     },
   });
@@ -56,7 +56,7 @@ export function registerConversationRoutes(api: RouteRegistry, app: AppContext):
     summary: 'One conversation (members only)', params: ConversationParams, response: ConversationSchema,
     handler: async ({ ctx, user, params }) => {
       const conversation = await getConversation(app.db, user, params.id);
-      await audit(app.db, ctx, user.id, 'read', 'conversation', conversation.id);
+      await app.auditLog.write(ctx, user.id, 'read', 'conversation', conversation.id);
       return conversation;
     },
   });
@@ -67,7 +67,7 @@ export function registerConversationRoutes(api: RouteRegistry, app: AppContext):
     params: ConversationParams, query: MessagesQuery, response: page(MessageSchema),
     handler: async ({ ctx, user, params, query }) => {
       const result = await app.messages.list(app.db, user, params.id, query);
-      await audit(app.db, ctx, user.id, 'read', 'message', result.items.map((m) => String(m.id)));
+      await app.auditLog.write(ctx, user.id, 'read', 'message', result.items.map((m) => String(m.id)));
       return result;
     },
   });
@@ -110,7 +110,7 @@ export function registerConversationRoutes(api: RouteRegistry, app: AppContext):
     params: MessageParams, response: z.object({ items: z.array(Receipt) }),
     handler: async ({ ctx, user, params }) => {
       const items = await app.messages.receipts(app.db, user, params.id, params.messageId);
-      await audit(app.db, ctx, user.id, 'read', 'message', String(params.messageId));
+      await app.auditLog.write(ctx, user.id, 'read', 'message', String(params.messageId));
       return { items };
     },
   });

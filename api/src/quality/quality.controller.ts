@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
-import { audit } from '../audit/audit.service.js';
 import { ApiError } from '../http/errors.js';
 import type { RouteRegistry } from '../http/route.js';
 import { IsoDateTime, QualitySampleSchema, Uuid } from '../http/resource.schema.js';
@@ -40,7 +39,7 @@ export function registerQualityRoutes(api: RouteRegistry, app: AppContext): void
         score: null, bitrate_bps: s.bitrateBps, packets_lost: s.packetsLost, loss_ratio: null, jitter_ms: s.jitterMs, rtt_ms: s.rttMs,
         frames_per_second: s.framesPerSecond, frame_width: s.frameWidth, frame_height: s.frameHeight,
       })));
-      await audit(app.db, ctx, user.id, 'create', 'quality', call.id);
+      await app.auditLog.write(ctx, user.id, 'create', 'quality', call.id);
       return { stored: body.samples.length };
     },
   });
@@ -53,7 +52,7 @@ export function registerQualityRoutes(api: RouteRegistry, app: AppContext): void
     response: z.object({ items: z.array(QualitySampleSchema) }),
     handler: async ({ ctx, user, params, query }) => {
       await app.calls.loadVisible(app.db, user, params.id);
-      await audit(app.db, ctx, user.id, 'read', 'quality', params.id);
+      await app.auditLog.write(ctx, user.id, 'read', 'quality', params.id);
       const rows = await findSamples(app.db, params.id, { trackId: query.trackId, from: query.from ? new Date(query.from) : undefined, limit: query.limit });
       return { items: rows.map(toSample) };
     },
@@ -66,7 +65,7 @@ export function registerQualityRoutes(api: RouteRegistry, app: AppContext): void
     handler: async ({ ctx, user }) => {
       const active = await app.db.selectFrom('calls').select('id').where('status', '=', 'active').orderBy('started_at', 'desc').limit(200).execute();
       const rows = await findLatestPerTrack(app.db, active.map((c) => c.id));
-      await audit(app.db, ctx, user.id, 'read', 'quality', active.map((c) => c.id));
+      await app.auditLog.write(ctx, user.id, 'read', 'quality', active.map((c) => c.id));
       return { items: active.map((c) => ({ callId: c.id, samples: rows.filter((r) => r.call_id === c.id).map(toSample) })) };
     },
   });

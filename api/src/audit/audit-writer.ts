@@ -1,0 +1,72 @@
+import type { Insertable, Kysely } from 'kysely';
+import type { Database } from '../db/database.js';
+import { auditRows, type AuditAction, type AuditEntity, type AuditOrigin } from './audit.service.js';
+import type { AuditLogTable } from './audit.table.js';
+
+interface Waiting {
+  rows: Array<Insertable<AuditLogTable>>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+export interface AuditWriterOptions {
+  /** Rows per insert at most (7 parameters a row; PostgreSQL allows 65,535 per statement). */
+  maxRows?: number;
+}
+
+/**
+ * Audit rows written outside a transaction (reads, downloads, logins), group-committed: rows that
+ * arrive while an insert runs go together in the next one. Each caller still waits for the commit
+ * that holds its rows, so nothing is answered before it is on record; under load many requests
+ * share one insert and one commit (one WAL flush, one pool connection) instead of one each.
+ */
+export class AuditWriter {
+  readonly #db: Kysely<Database>;
+  readonly #maxRows: number;
+  readonly #queue: Waiting[] = [];
+  #writing: Promise<void> | undefined;
+
+  constructor(db: Kysely<Database>, options: AuditWriterOptions = {}) {
+    this.#db = db;
+    this.#maxRows = options.maxRows ?? 2000;
+  }
+
+  /** Resolves once the rows are committed; rejects when their insert failed. */
+  write(ctx: AuditOrigin, actorId: string | null, action: AuditAction, entityType: AuditEntity, entityIds: string | readonly string[]): Promise<void> {
+    const rows = auditRows(ctx, actorId, action, entityType, entityIds);
+    if (rows.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ rows, resolve, reject });
+      this.#start();
+    });
+  }
+
+  /** Resolves once every row handed over so far is written (call it before closing the database). */
+  async close(): Promise<void> {
+    while (this.#writing) await this.#writing;
+  }
+
+  #start(): void {
+    if (this.#writing || this.#queue.length === 0) return;
+    this.#writing = this.#writeBatch().finally(() => {
+      this.#writing = undefined;
+      this.#start();
+    });
+  }
+
+  async #writeBatch(): Promise<void> {
+    const batch: Waiting[] = [];
+    let count = 0;
+    while (this.#queue.length > 0 && (batch.length === 0 || count + this.#queue[0]!.rows.length <= this.#maxRows)) {
+      const next = this.#queue.shift()!;
+      batch.push(next);
+      count += next.rows.length;
+    }
+    try {
+      await this.#db.insertInto('audit_log').values(batch.flatMap((w) => w.rows)).execute();
+      for (const waiting of batch) waiting.resolve();
+    } catch (error) {
+      for (const waiting of batch) waiting.reject(error);
+    }
+  }
+}
