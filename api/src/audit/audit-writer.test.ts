@@ -29,7 +29,7 @@ describe.each(DATABASES)('audit writer on %s', (database) => {
 
   it('writes concurrent requests in shared inserts of at most maxRows rows, each caller answered after its commit', async () => {
     const sizes = new InsertSizes();
-    const writer = new AuditWriter(t.app.db.withPlugin(sizes), { maxRows: 10 });
+    const writer = new AuditWriter(t.app.db.withPlugin(sizes), { maxRows: 10, concurrency: 2 });
     const prefix = crypto.randomUUID();
     const before = new Date();
     await Promise.all(Array.from({ length: 12 }, (_, i) => writer.write({ ip: '10.0.0.7', state: { requestId: `${prefix}-${i}` } }, actor, 'read', 'message', ['1', '2', '3'].map((n) => `${i}.${n}`))));
@@ -45,7 +45,7 @@ describe.each(DATABASES)('audit writer on %s', (database) => {
   });
 
   it('rejects the callers of a failed insert, keeps writing the others, and close() waits for what was handed over', async () => {
-    const writer = new AuditWriter(t.app.db, { maxRows: 1 });
+    const writer = new AuditWriter(t.app.db, { maxRows: 1, concurrency: 1 });
     const requestId = crypto.randomUUID();
     const bad = writer.write({ ip: '10.0.0.8', state: {} }, 'not-a-uuid', 'read', 'call', 'x');
     const good = writer.write({ ip: '10.0.0.8', state: { requestId } }, actor, 'download', 'attachment', 'a1');

@@ -12,23 +12,27 @@ interface Waiting {
 export interface AuditWriterOptions {
   /** Rows per insert at most (7 parameters a row; PostgreSQL allows 65,535 per statement). */
   maxRows?: number;
+  /** Inserts running at once at most (each holds a pool connection; one alone cannot keep up with many pages a second). */
+  concurrency?: number;
 }
 
 /**
  * Audit rows written outside a transaction (reads, downloads, logins), group-committed: rows that
- * arrive while an insert runs go together in the next one. Each caller still waits for the commit
+ * arrive while `concurrency` inserts run go together in the next one. Each caller still waits for the commit
  * that holds its rows, so nothing is answered before it is on record; under load many requests
  * share one insert and one commit (one WAL flush, one pool connection) instead of one each.
  */
 export class AuditWriter {
   readonly #db: Kysely<Database>;
   readonly #maxRows: number;
+  readonly #concurrency: number;
   readonly #queue: Waiting[] = [];
-  #writing: Promise<void> | undefined;
+  readonly #writing = new Set<Promise<void>>();
 
   constructor(db: Kysely<Database>, options: AuditWriterOptions = {}) {
     this.#db = db;
-    this.#maxRows = options.maxRows ?? 2000;
+    this.#maxRows = options.maxRows ?? 1000;
+    this.#concurrency = options.concurrency ?? 3;
   }
 
   /** Resolves once the rows are committed; rejects when their insert failed. */
@@ -43,15 +47,16 @@ export class AuditWriter {
 
   /** Resolves once every row handed over so far is written (call it before closing the database). */
   async close(): Promise<void> {
-    while (this.#writing) await this.#writing;
+    while (this.#writing.size > 0) await Promise.all(this.#writing);
   }
 
   #start(): void {
-    if (this.#writing || this.#queue.length === 0) return;
-    this.#writing = this.#writeBatch().finally(() => {
-      this.#writing = undefined;
+    if (this.#writing.size >= this.#concurrency || this.#queue.length === 0) return;
+    const writing: Promise<void> = this.#writeBatch().finally(() => {
+      this.#writing.delete(writing);
       this.#start();
     });
+    this.#writing.add(writing);
   }
 
   async #writeBatch(): Promise<void> {
