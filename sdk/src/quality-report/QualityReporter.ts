@@ -35,7 +35,11 @@ function collect(report: RTCStatsReport): Stat[] {
   return out;
 }
 
-/** One sample from a track's stats; `previous` bytes and time give the bitrate. */
+/**
+ * One sample from a track's stats; `previous` bytes and time give the bitrate. A track seen for
+ * the first time only records its baseline (no sample): a bitrate needs an interval, and a made-up
+ * 0 would read as a stall in the charts.
+ */
 function sampleTrack(track: LocalTrack | RemoteTrack, trackId: string, direction: 'in' | 'out', stats: Stat[], previous: Map<string, { bytes: number; at: number }>): ClientQualitySample | undefined {
   const rtp = stats.filter((s) => s.type === (direction === 'in' ? 'inbound-rtp' : 'outbound-rtp'));
   if (rtp.length === 0) return undefined;
@@ -43,7 +47,8 @@ function sampleTrack(track: LocalTrack | RemoteTrack, trackId: string, direction
   const now = performance.now();
   const before = previous.get(trackId);
   previous.set(trackId, { bytes, at: now });
-  const bitrateBps = before && now > before.at ? Math.max(0, ((bytes - before.bytes) * 8000) / (now - before.at)) : 0;
+  if (!before || now <= before.at) return undefined;
+  const bitrateBps = Math.max(0, ((bytes - before.bytes) * 8000) / (now - before.at));
   // For what we send, loss, jitter and RTT come back in the receiver's reports (remote-inbound-rtp).
   const remote = stats.filter((s) => s.type === 'remote-inbound-rtp');
   const main = rtp.reduce((best, s) => ((num(s.frameWidth) ?? 0) > (num(best.frameWidth) ?? 0) ? s : best), rtp[0]!);
@@ -108,15 +113,20 @@ export class QualityReporter {
     this.#sampling = true;
     try {
       const jobs: Promise<ClientQualitySample | undefined>[] = [];
+      const live = new Set<string>();
       for (const track of this.#room.localParticipant.tracks) {
         const id = track.sid;
-        if (id) jobs.push(track.getStats().then((r) => (r ? sampleTrack(track, id, 'out', collect(r), this.#previous) : undefined)));
+        if (!id) continue;
+        live.add(id);
+        jobs.push(track.getStats().then((r) => (r ? sampleTrack(track, id, 'out', collect(r), this.#previous) : undefined)));
       }
       for (const participant of this.#room.remoteParticipants.values()) {
-        for (const track of participant.tracks) jobs.push(track.getStats().then((r) => sampleTrack(track, track.consumerId, 'in', collect(r), this.#previous)));
+        for (const track of participant.tracks) {
+          live.add(track.consumerId);
+          jobs.push(track.getStats().then((r) => sampleTrack(track, track.consumerId, 'in', collect(r), this.#previous)));
+        }
       }
       const samples = (await Promise.all(jobs.map((j) => j.catch(() => undefined)))).filter((s): s is ClientQualitySample => s !== undefined);
-      const live = new Set(samples.map((s) => s.trackId));
       for (const id of this.#previous.keys()) if (!live.has(id)) this.#previous.delete(id);
       this.#uploader.push(samples);
     } finally {

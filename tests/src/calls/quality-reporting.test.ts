@@ -81,6 +81,9 @@ describe('client quality reporting from the SDK', () => {
     const client = samples.filter((s) => s.source === 'client');
     console.log(`[quality] ${client.length} client samples stored (${client.filter((s) => s.identity === alice.user!.id).length} from alice, ${client.filter((s) => s.identity === grey.user!.id).length} from grey)`);
 
+    // Every stored video sample covers an interval: the cameras never stop, so none reads 0 bit/s.
+    expect(client.filter((s) => s.kind === 'video' && s.bitrateBps === 0)).toEqual([]);
+
     // Received video carries what the page decodes.
     const aliceVideoIn = has(samples, alice.user!.id, 'in', 'video').at(-1)!;
     console.log(`[quality] alice receives grey's camera at ${Math.round(aliceVideoIn.bitrateBps / 1000)} kbit/s, ${aliceVideoIn.frameWidth}x${aliceVideoIn.frameHeight}, ${aliceVideoIn.framesPerSecond ?? '?'} fps`);
