@@ -33,6 +33,9 @@ export interface CallSettings {
 }
 
 function toParticipant(p: CallParticipantWithName): CallParticipant {
+  const inRoom = p.media_joined_at !== null && (p.media_left_at === null || p.media_left_at < p.media_joined_at);
+  // Seconds in the media room so far: the closed stays plus, while in the room, the running one.
+  const running = inRoom ? Math.max(0, Math.floor((Date.now() - p.media_joined_at!.getTime()) / 1000)) : 0;
   return {
     userId: p.user_id,
     displayName: p.display_name,
@@ -41,8 +44,8 @@ function toParticipant(p: CallParticipantWithName): CallParticipant {
     invitedAt: p.invited_at.toISOString(),
     acceptedAt: p.accepted_at?.toISOString() ?? null,
     leftAt: p.left_at?.toISOString() ?? null,
-    mediaSeconds: p.media_seconds,
-    inRoom: p.media_joined_at !== null && (p.media_left_at === null || p.media_left_at < p.media_joined_at),
+    mediaSeconds: p.media_seconds + running,
+    inRoom,
   };
 }
 

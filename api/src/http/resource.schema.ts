@@ -38,7 +38,7 @@ const CallParticipantShape = z.object({
   invitedAt: z.string(),
   acceptedAt: z.string().nullable(),
   leftAt: z.string().nullable(),
-  mediaSeconds: z.number().int(),
+  mediaSeconds: z.number().int().describe('Seconds in the media room so far, the current stay included while inRoom'),
   inRoom: z.boolean(),
 });
 

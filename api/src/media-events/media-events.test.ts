@@ -47,8 +47,8 @@ describe.each(DATABASES)('media server events on %s', (database) => {
     const base = (seq: number, offsetMs = 0) => ({ roomId: call.id, epoch: 1_700_000_000_000, seq, at: at(offsetMs) });
     const events: MediaEvent[] = [
       { ...base(1), type: 'room_started' },
-      { ...base(2), type: 'participant_joined', identity: s.alice.user.id, participantId: 'p1' },
-      { ...base(3), type: 'participant_joined', identity: s.drgrey.user.id, participantId: 'p2' },
+      { ...base(2, -3000), type: 'participant_joined', identity: s.alice.user.id, participantId: 'p1' },
+      { ...base(3, -3000), type: 'participant_joined', identity: s.drgrey.user.id, participantId: 'p2' },
       { ...base(4), type: 'track_stats', samples: [sample(s.alice.user.id, 'prodA', 10, 40, 0), sample(s.drgrey.user.id, 'prodG', 7, 120, 0.05)] },
     ];
     const first = await post({ node: 'n1', events });
@@ -56,6 +56,9 @@ describe.each(DATABASES)('media server events on %s', (database) => {
     expect(await first.json()).toEqual({ applied: 4, duplicates: 0, ignored: 0 });
     const during = (await as('alice').get<Call>(`/api/calls/${call.id}`)).body;
     expect(during.participants.every((p) => p.inRoom)).toBe(true);
+    // While in the room, the running stay counts (joined 3 s ago).
+    expect(during.participants.map((p) => p.mediaSeconds)).toEqual([expect.any(Number), expect.any(Number)]);
+    expect(during.participants.every((p) => p.mediaSeconds >= 3 && p.mediaSeconds <= 10)).toBe(true);
 
     // the media server retries the same batch: nothing changes
     const retry = await post({ node: 'n1', events });
@@ -74,7 +77,7 @@ describe.each(DATABASES)('media server events on %s', (database) => {
     expect(await end.json()).toEqual({ applied: 3, duplicates: 0, ignored: 0 });
     const ended = (await as('drgrey').get<Call>(`/api/calls/${call.id}`)).body;
     expect(ended).toMatchObject({ status: 'ended', endReason: 'room_empty' });
-    expect(ended.participants.every((p) => !p.inRoom && p.mediaSeconds >= 1)).toBe(true);
+    expect(ended.participants.every((p) => !p.inRoom && p.mediaSeconds >= 5)).toBe(true);
     expect(ended.qualitySummary).toEqual({ samples: 2, worstScore: 7, medianScore: 8.5, maxLossRatio: expect.closeTo(0.05, 5), medianRttMs: 80, maxRttMs: 120 });
 
     const series = await as('alice').get<{ items: QualitySample[] }>(`/api/calls/${call.id}/quality?trackId=prodG`);
