@@ -7,6 +7,7 @@ import { roomDefaults, type InternalRoomOptions, type RoomOptions } from './defa
 import { preloadDevice, type DevicePreload } from './device-preload.js';
 import { ConnectionError, TelemedError } from './errors.js';
 import { LocalParticipant } from './LocalParticipant.js';
+import { PreparedConnection, type PrepareConnectionOptions } from './PreparedConnection.js';
 import type { Participant } from './Participant.js';
 import { CloseCode } from './protocol/errors.js';
 import type { NotificationMessage, ParticipantInfo, ServerNotifications } from './protocol/messages.js';
@@ -70,6 +71,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   #session: RtcSession | undefined;
   #welcome: ServerNotifications['welcome'] | undefined;
   #credentials: { url: string; token: string } | undefined;
+  #prepared: PreparedConnection | undefined;
   #chat: ChatChannel | undefined;
   #quality: QualityMonitor | undefined;
   #reconnecting = false;
@@ -107,20 +109,51 @@ export class Room extends TypedEmitter<RoomEvents> {
     return this.#activeSpeaker;
   }
 
+  /**
+   * Does the part of joining that does not put the user in the room, e.g. from a waiting room while
+   * the camera preview runs: opens the authenticated signaling socket (the others are told of the
+   * participant only on `connect()`) and loads the Device with the welcome's router capabilities.
+   * Never rejects: the promise says whether `connect()` with the same url and token can use it;
+   * otherwise `connect()` takes the cold path. A second call replaces the first.
+   */
+  async prepareConnection(url: string, token: string, options: PrepareConnectionOptions = {}): Promise<boolean> {
+    if (this.#state !== 'disconnected') return false;
+    try {
+      assertCallsSupported();
+    } catch {
+      return false;
+    }
+    this.#prepared?.close();
+    const prepared = new PreparedConnection(url, token, this.options.signalTimeoutMs, options);
+    this.#prepared = prepared;
+    return prepared.ready();
+  }
+
   /** Joins the room at `url` (the media server's `/rtc` WebSocket URL) with a room token. */
   async connect(url: string, token: string): Promise<void> {
     assertCallsSupported();
     if (this.#state !== 'disconnected') throw new TelemedError('INVALID_STATE', `cannot connect while ${this.#state}`);
     this.#setState('connecting');
     this.#credentials = { url, token };
-    const signal = new SignalClient({ timeoutMs: this.options.signalTimeoutMs });
+    const prepared = this.#prepared;
+    this.#prepared = undefined;
+    const matching = prepared?.url === url && prepared.token === token ? prepared : undefined;
+    if (!matching) prepared?.close();
+    const adopted = await matching?.adopt();
+    // disconnect() may have run while the prepared socket was awaited.
+    if ((this.#state as ConnectionState) !== 'connecting') {
+      adopted?.signal.close();
+      throw new TelemedError('INVALID_STATE', 'disconnected while connecting');
+    }
+    const signal = adopted?.signal ?? new SignalClient({ timeoutMs: this.options.signalTimeoutMs });
     this.#signal = signal;
     signal.on('notification', (message) => (this.#held ? this.#held.push(message) : this.#onNotification(message)));
     signal.on('close', (error) => this.#onSignalLost(error));
-    // Loads while the socket opens (see device-preload.ts).
-    const preload = preloadDevice();
+    // Loads while the socket opens (see device-preload.ts); a prepared connection has it loaded.
+    const preload = adopted?.preload ?? matching?.devicePreload ?? preloadDevice();
     try {
-      const welcome = await signal.connect(url, token);
+      const welcome = adopted?.welcome ?? (await signal.connect(url, token));
+      if (adopted) for (const message of adopted.held) this.#onNotification(message);
       await this.#join(welcome, preload);
       this.#quality = new QualityMonitor(this.options.qualityIntervalMs, () => this.#qualityTargets(), (quality, participant) => this.emit('connectionQualityChanged', quality, participant));
       this.#setState('connected');
@@ -132,6 +165,8 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** Leaves the room and releases every track and transport. */
   async disconnect(): Promise<void> {
+    this.#prepared?.close();
+    this.#prepared = undefined;
     if (this.#state === 'disconnected') return;
     const signal = this.#signal;
     // The server closes the socket once we have left: that close is not a connection loss.
