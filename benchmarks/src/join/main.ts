@@ -29,6 +29,9 @@ const phases: { name: 'spaced' | 'back-to-back'; gapMs: number }[] = args.quick
   ? [{ name: 'spaced', gapMs: 2000 }]
   : [{ name: 'spaced', gapMs: args.number('gap-ms', 2500) }, { name: 'back-to-back', gapMs: 0 }];
 type Phase = (typeof phases)[number]['name'];
+/** `sdk` and `baseline` join cold; `prepared` is the SDK after `room.prepareConnection()` (a waiting room), timed from connect(). */
+const MODES = ['sdk', 'prepared', 'baseline'] as const;
+type Mode = (typeof MODES)[number];
 // The flags of tests/src/browser.ts: headless Chromium with fake camera and microphone.
 const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update',
@@ -88,7 +91,7 @@ function withServerSteps(result: JoinResult): JoinResult {
   return { ...result, timeline: [...result.timeline, ...steps].sort((a, b) => a.t - b.t) };
 }
 let browser: Browser | undefined;
-const results: { phase: Phase; mode: 'sdk' | 'baseline'; index: number; result: JoinResult }[] = [];
+const results: { phase: Phase; mode: Mode; index: number; result: JoinResult }[] = [];
 try {
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
   const newPage = async (): Promise<Page> => {
@@ -105,19 +108,20 @@ try {
   const publisher = await newPage();
   await publisher.evaluate(publish, { wsUrl: server.wsUrl, token: roomToken({ secret: server.roomTokenSecret, room: ROOM, identity: 'publisher' }) });
   log('publisher in the room with fake camera and microphone');
-  const joiners = { sdk: await newPage(), baseline: await newPage() };
+  const joiners = { sdk: await newPage(), prepared: await newPage(), baseline: await newPage() };
   for (const { name: phase, gapMs } of phases) {
     log(`${phase}: ${gapMs} ms between joins`);
     // One unmeasured join per mode warms the browser (codecs, module cache) and the server.
     for (let i = -1; i < joinsPerMode; i++) {
-      for (const mode of (i % 2 === 0 ? ['sdk', 'baseline'] : ['baseline', 'sdk']) as ('sdk' | 'baseline')[]) {
+      for (const mode of i % 2 === 0 ? MODES : [...MODES].reverse()) {
         const page = joiners[mode];
         await page.reload();
         if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
         const token = roomToken({ secret: server.roomTokenSecret, room: ROOM, identity: `${phase}-${mode}-${i}`, grants: { canPublish: true, canPublishData: true } });
         const result = await withTimeout(page.evaluate(measureJoin, { mode, wsUrl: server.wsUrl, token, timeoutMs: 15_000 }), 30_000, `${mode} join`);
         if (i >= 0) results.push({ phase, mode, index: i, result });
-        log(`  ${i < 0 ? 'warm-up' : `#${i + 1}`} ${mode}: ${result.ok ? `video ${result.videoMs} ms, audio ${result.audioMs} ms (connected ${result.connectedMs} ms)` : `FAILED ${result.error}`}`);
+        const prepared = mode === 'prepared' ? ` (prepare ${result.prepareMs} ms, usable ${result.prepared})` : '';
+        log(`  ${i < 0 ? 'warm-up' : `#${i + 1}`} ${mode}: ${result.ok ? `video ${result.videoMs} ms, audio ${result.audioMs} ms (connected ${result.connectedMs} ms)${prepared}` : `FAILED ${result.error}`}`);
       }
     }
   }
@@ -140,9 +144,14 @@ interface ModeSummary {
   audioP50: number;
   audioP95: number;
   connectedP50: number;
+  /** `prepared` only: prepareConnection() time, before time zero. */
+  prepareP50?: number;
+  prepareP95?: number;
+  /** `prepared` only: joins whose prepareConnection() reported usable. */
+  preparedUsable?: number;
 }
 
-const summarize = (phase: Phase, mode: 'sdk' | 'baseline'): ModeSummary => {
+const summarize = (phase: Phase, mode: Mode): ModeSummary => {
   const mine = results.filter((r) => r.phase === phase && r.mode === mode);
   const ok = mine.filter((r) => r.result.ok).map((r) => r.result);
   const v = ok.map((r) => r.videoMs ?? Number.NaN);
@@ -157,13 +166,20 @@ const summarize = (phase: Phase, mode: 'sdk' | 'baseline'): ModeSummary => {
     audioP50: round(percentile(a, 50), 1),
     audioP95: round(percentile(a, 95), 1),
     connectedP50: round(percentile(ok.map((r) => r.connectedMs ?? Number.NaN), 50), 1),
+    ...(mode === 'prepared'
+      ? {
+          prepareP50: round(percentile(mine.map((r) => r.result.prepareMs ?? Number.NaN), 50), 1),
+          prepareP95: round(percentile(mine.map((r) => r.result.prepareMs ?? Number.NaN), 95), 1),
+          preparedUsable: mine.filter((r) => r.result.prepared).length,
+        }
+      : {}),
   };
 };
-const summaries = phases.flatMap(({ name }) => [summarize(name, 'sdk'), summarize(name, 'baseline')]);
+const summaries = phases.flatMap(({ name }) => MODES.map((mode) => summarize(name, mode)));
 const pick = (phase: Phase, mode: string): ModeSummary => summaries.find((s) => s.phase === phase && s.mode === mode) as ModeSummary;
 
 /** Median time of the first occurrence of each timeline event, per mode: where the time goes. */
-function medianTimeline(phase: Phase, mode: 'sdk' | 'baseline'): [string, number][] {
+function medianTimeline(phase: Phase, mode: Mode): [string, number][] {
   const byEvent = new Map<string, number[]>();
   for (const r of results.filter((x) => x.phase === phase && x.mode === mode && x.result.ok)) {
     const seen = new Set<string>();
@@ -185,20 +201,27 @@ function medianTimeline(phase: Phase, mode: 'sdk' | 'baseline'): [string, number
 const ratio = (a: number, b: number): string => (b ? String(round(a / b, 3)) : '–');
 const verdict = (s: ModeSummary, b: ModeSummary): string => `p50 ${s.videoP50 <= 300 ? '≤' : '>'} 300 ms, p95 ${s.videoP95 <= 600 ? '≤' : '>'} 600 ms, ${s.videoP50 < b.videoP50 ? 'below' : 'not below'} the baseline p50`;
 const summary = [
-  `${joinsPerMode} measured joins per mode and arrival pattern after one warm-up each, alternating SDK and baseline (ABBA order), each a fresh page load in its own browser context, into a room where one publisher (the SDK in another page, fake 640x360 camera and microphone) is live. ` +
+  `${joinsPerMode} measured joins per mode and arrival pattern after one warm-up each, rotating SDK cold, SDK prepared and baseline (ABC CBA order), each a fresh page load in its own browser context, into a room where one publisher (the SDK in another page, fake 640x360 camera and microphone) is live. ` +
     `Time zero is the connect call (\`room.connect()\` / \`new WebSocket()\`); modules are loaded before it. The SDK bundle is sdk/dist/telemed-sdk.browser.mjs built ${sdkBuiltAt}; the baseline bundles the same mediasoup-client with the same rollup plugins.`,
+  '',
+  'Modes: **sdk** = our SDK, cold `room.connect()`. **prepared** = our SDK after `await room.prepareConnection(url, token)` (what a waiting room gives: the signaling socket is open and welcomed, the Device loaded); its time zero is the `connect()` call, so its figures **exclude** the waiting-room work, whose own duration is the `prepare p50 / p95` column. **baseline** = cold, no preparation (the socket opens at time zero).',
   '',
   'Baseline: the leanest mediasoup-client join — welcome → `device.load` → createTransport(recv) → join → for each consumer: `consume` → resumeConsumer, each request waiting for the one before; no send transport, no data channel.',
   '',
-  table(['arrival', 'gap ms', 'mode', 'joins', 'failed', 'first video frame p50 / p95 ms', 'audio flowing p50 / p95 ms', 'connected p50 ms'],
-    summaries.map((s) => [s.phase, phases.find((p) => p.name === s.phase)?.gapMs ?? '', s.mode, s.joins, s.failures, `${s.videoP50} / ${s.videoP95}`, `${s.audioP50} / ${s.audioP95}`, s.connectedP50])),
+  table(['arrival', 'gap ms', 'mode', 'joins', 'failed', 'first video frame p50 / p95 ms', 'audio flowing p50 / p95 ms', 'connected p50 ms', 'prepare p50 / p95 ms (before time zero)'],
+    summaries.map((s) => [s.phase, phases.find((p) => p.name === s.phase)?.gapMs ?? '', s.mode === 'baseline' ? 'baseline (cold)' : s.mode === 'sdk' ? 'sdk (cold)' : 'sdk prepared', s.joins, s.failures, `${s.videoP50} / ${s.videoP95}`, `${s.audioP50} / ${s.audioP95}`, s.connectedP50,
+      s.prepareP50 === undefined ? '–' : `${s.prepareP50} / ${s.prepareP95} (${s.preparedUsable}/${s.joins} usable)`])),
   '',
   ...phases.flatMap(({ name }) => {
     const sdk = pick(name, 'sdk');
     const baseline = pick(name, 'baseline');
+    const prepared = pick(name, 'prepared');
     return [
       `**${name}**: ratio SDK ÷ baseline, first video frame p50 ${ratio(sdk.videoP50, baseline.videoP50)}, p95 ${ratio(sdk.videoP95, baseline.videoP95)}; audio p50 ${ratio(sdk.audioP50, baseline.audioP50)}. ` +
         `Target (p50 ≤ 300 ms, p95 ≤ 600 ms, below the baseline): SDK ${verdict(sdk, baseline)}.`,
+      '',
+      `**${name}, prepared**: ratio SDK prepared ÷ baseline (cold), first video frame p50 ${ratio(prepared.videoP50, baseline.videoP50)}, p95 ${ratio(prepared.videoP95, baseline.videoP95)}; audio p50 ${ratio(prepared.audioP50, baseline.audioP50)}; ` +
+        `prepared ÷ SDK cold, video p50 ${ratio(prepared.videoP50, sdk.videoP50)}. SDK prepared: ${verdict(prepared, baseline)} (the prepare itself, p50 ${prepared.prepareP50} ms, is not counted).`,
       '',
     ];
   }),
@@ -209,10 +232,10 @@ const summary = [
     '`server:` a step in the media server\'s join trace (LOG_LEVEL=trace, media-server/src/JoinTrace.ts): transport ICE/DTLS states, consumer resumed, ' +
     'the first RTP packet a consumer forwarded, keyframe requests sent to the publisher (`producer pli out`) and keyframes from it (`producer keyframe in`), placed on the page\'s clock.',
   '',
-  ...phases.flatMap(({ name }) => (['sdk', 'baseline'] as const).flatMap((mode) => [`### ${name}, ${mode}`, '', table(['event', 'median ms'], medianTimeline(name, mode)), ''])),
+  ...phases.flatMap(({ name }) => MODES.flatMap((mode) => [`### ${name}, ${mode}`, '', table(['event', 'median ms'], medianTimeline(name, mode)), ''])),
 ].join('\n');
 
-const cdf = (phase: Phase, mode: 'sdk' | 'baseline', key: 'videoMs' | 'audioMs'): [number, number][] => {
+const cdf = (phase: Phase, mode: Mode, key: 'videoMs' | 'audioMs'): [number, number][] => {
   const values = results.filter((r) => r.phase === phase && r.mode === mode && r.result.ok).map((r) => r.result[key] ?? Number.NaN).filter(Number.isFinite).sort((a, b) => a - b);
   return values.map((v, i): [number, number] => [v, (i + 1) / values.length]);
 };
@@ -227,6 +250,7 @@ writeResults(run, {
     yMax: 1,
     series: [
       { name: 'SDK video', points: cdf(name, 'sdk', 'videoMs') },
+      { name: 'SDK prepared video', points: cdf(name, 'prepared', 'videoMs') },
       { name: 'baseline video', points: cdf(name, 'baseline', 'videoMs'), dashed: true },
       { name: 'SDK audio', points: cdf(name, 'sdk', 'audioMs') },
       { name: 'baseline audio', points: cdf(name, 'baseline', 'audioMs'), dashed: true },

@@ -5,7 +5,8 @@ import type * as SdkModule from '@telemed/sdk';
 import type * as MediasoupClient from 'mediasoup-client';
 
 export interface JoinArgs {
-  mode: 'sdk' | 'baseline';
+  /** `prepared`: the SDK with `room.prepareConnection()` awaited before time zero (what a waiting room gives). */
+  mode: 'sdk' | 'prepared' | 'baseline';
   wsUrl: string;
   token: string;
   timeoutMs: number;
@@ -27,6 +28,10 @@ export interface JoinResult {
   audioMs?: number;
   /** ms from the connect call until connect() resolved (SDK) or the join response arrived (baseline). */
   connectedMs?: number;
+  /** `prepared` only: ms `prepareConnection()` took (before time zero, not in the figures above). */
+  prepareMs?: number;
+  /** Whether prepareConnection() said connect() can use it. */
+  prepared?: boolean;
   /** The joiner's participant id (matches the media server's join trace). */
   participantId?: string;
   /** Time zero in ms since the epoch, to place the server's trace on the page's timeline. */
@@ -88,7 +93,7 @@ export async function measureJoin(args: JoinArgs): Promise<JoinResult> {
   const w = window as unknown as { __timeline: TimelineEntry[]; __t0: number; __pcs: RTCPeerConnection[]; __leave?: () => Promise<void> };
   const sdkUrl = '/sdk.mjs';
   const msUrl = '/mediasoup-client.mjs';
-  const sdk = args.mode === 'sdk' ? ((await import(sdkUrl)) as typeof SdkModule) : undefined;
+  const sdk = args.mode !== 'baseline' ? ((await import(sdkUrl)) as typeof SdkModule) : undefined;
   const ms = args.mode === 'baseline' ? ((await import(msUrl)) as typeof MediasoupClient) : undefined;
   const video = document.createElement('video');
   video.autoplay = true;
@@ -155,13 +160,21 @@ export async function measureJoin(args: JoinArgs): Promise<JoinResult> {
     if (measuring) setTimeout(() => void pollVideo(), 10);
   };
 
+  // The waiting room's work, before time zero.
+  const room = sdk ? new sdk.Room() : undefined;
+  let prepareMs: number | undefined;
+  let prepared: boolean | undefined;
+  if (room && args.mode === 'prepared') {
+    const start = performance.now();
+    prepared = await room.prepareConnection(args.wsUrl, args.token);
+    prepareMs = Math.round((performance.now() - start) * 10) / 10;
+  }
   w.__timeline = [];
   w.__t0 = performance.now();
   const t0Epoch = performance.timeOrigin + w.__t0;
   void pollVideo();
   try {
-    if (sdk) {
-      const room = new sdk.Room();
+    if (room) {
       room.on('trackSubscribed', (track) => {
         w.__timeline.push({ t: since(), dir: 'page', what: `${track.kind} track subscribed` });
         if (track.kind === 'video') track.attach(video);
@@ -230,9 +243,9 @@ export async function measureJoin(args: JoinArgs): Promise<JoinResult> {
     }
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no remote media within ${args.timeoutMs} ms`)), args.timeoutMs));
     await Promise.race([Promise.all([firstFrame, audioFlowing]), timeout]);
-    return { ok: true, videoMs, audioMs, connectedMs, participantId, t0Epoch, timeline: w.__timeline };
+    return { ok: true, videoMs, audioMs, connectedMs, prepareMs, prepared, participantId, t0Epoch, timeline: w.__timeline };
   } catch (error) {
-    return { ok: false, error: String(error), videoMs, audioMs, connectedMs, participantId, t0Epoch, timeline: w.__timeline };
+    return { ok: false, error: String(error), videoMs, audioMs, connectedMs, prepareMs, prepared, participantId, t0Epoch, timeline: w.__timeline };
   } finally {
     measuring = false;
     await w.__leave?.().catch(() => undefined);
