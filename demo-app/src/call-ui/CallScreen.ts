@@ -8,6 +8,7 @@ import { errorMessage, formatDuration } from '../format.js';
 import { navigate } from '../router.js';
 import { DEFAULT_DEVICES, type DeviceChoice } from './devices.js';
 import { InCall } from './InCall.js';
+import { prepareRoom, releasePreparedRoom } from './prepared-room.js';
 import { WaitingRoom } from './WaitingRoom.js';
 
 type Phase =
@@ -25,6 +26,14 @@ export function CallScreen({ callId, params }: { callId: string; params: URLSear
   const phaseRef = useRef(phase);
   phaseRef.current = phase;
   const mode = params.get('mode') ?? 'join';
+  const waitingAccess = phase.kind === 'waiting' || phase.kind === 'ringing' ? phase.access : undefined;
+  // The in-call Room is taken during render, before this runs: releasing otherwise closes only a
+  // prepared socket nobody will use (the call ended or was declined while ringing).
+  useEffect(() => {
+    if (waitingAccess) prepareRoom(waitingAccess);
+    else if (phase.kind !== 'in-call') releasePreparedRoom();
+  }, [waitingAccess, phase.kind]);
+  useEffect(() => releasePreparedRoom, []);
 
   useEffect(() => {
     let cancelled = false;

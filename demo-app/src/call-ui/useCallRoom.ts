@@ -1,11 +1,12 @@
 // Owns the SDK Room for one call: connect, publish the chosen devices, and re-render the view on
 // every room event. The view reads the Room directly; this hook only tells
 // it when to look again.
-import { Room, TelemedError, type ConnectionState, type LocalTrack, type Track } from '@telemed/sdk';
+import { TelemedError, type ConnectionState, type Room, type LocalTrack, type Track } from '@telemed/sdk';
 import { useEffect, useReducer, useState } from 'preact/hooks';
 import type { CallType, RoomAccess } from '../backend/types.js';
 import { errorMessage } from '../format.js';
 import { audioConstraints, videoConstraints, type DeviceChoice } from './devices.js';
+import { takeRoom } from './prepared-room.js';
 
 export interface CallRoom {
   room: Room;
@@ -20,7 +21,7 @@ export interface CallRoom {
 }
 
 export function useCallRoom(access: RoomAccess, type: CallType, devices: DeviceChoice): CallRoom {
-  const [room] = useState(() => new Room());
+  const [room] = useState(() => takeRoom(access));
   const [state, setState] = useState<ConnectionState>('disconnected');
   const [connectedAt, setConnectedAt] = useState<number | undefined>();
   const [error, setError] = useState<string | undefined>();
