@@ -36,6 +36,10 @@ const ConfigSchema = z.object({
   mediaWebhookSecret: z.string({ error: 'MEDIA_WEBHOOK_SECRET is required' }).min(16, 'MEDIA_WEBHOOK_SECRET must be at least 16 characters'),
   /** Ring timeout: a call nobody accepted within this many seconds is missed. */
   callTimeoutSeconds: z.coerce.number().min(0.1).max(600).default(60),
+  /** A scheduled call may be started (and joined) from this many seconds before its time. */
+  scheduledCallStartWindowSeconds: z.coerce.number().min(0).max(86_400).default(600),
+  /** A scheduled call nobody started this many seconds after its time is missed. */
+  scheduledCallGraceSeconds: z.coerce.number().min(1).max(86_400).default(1800),
   /** Origins allowed by CORS (exact match); empty means same-origin only. */
   corsOrigins: z.array(z.string()).default([]),
   /** Rate limits per window of `rateLimitWindowSeconds`. */
@@ -125,6 +129,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     refreshMaxSeconds: pick('SESSION_MAX_AGE') as unknown as number,
     mediaWebhookSecret: pick('MEDIA_WEBHOOK_SECRET') as string,
     callTimeoutSeconds: pick('CALL_TIMEOUT') as unknown as number,
+    scheduledCallStartWindowSeconds: pick('SCHEDULED_CALL_START_WINDOW') as unknown as number,
+    scheduledCallGraceSeconds: pick('SCHEDULED_CALL_GRACE') as unknown as number,
     corsOrigins: pick('CORS_ORIGINS')?.split(',').map((o) => o.trim()).filter(Boolean),
     loginRateLimit: pick('LOGIN_RATE_LIMIT') as unknown as number,
     messageRateLimit: pick('MESSAGE_RATE_LIMIT') as unknown as number,

@@ -6,6 +6,7 @@ import type { AppContext } from '../app-context.js';
 import type { Database } from '../db/database.js';
 import type { Outbox } from '../events/outbox.js';
 import type { AuthUser, RouteRegistry } from '../http/route.js';
+import { MAX_SCHEDULE_AHEAD_DAYS } from './call.service.js';
 import { CallSchema, CallStatusSchema, CallTypeSchema, IsoDateTime, RoomAccessSchema, Uuid, page } from '../http/resource.schema.js';
 
 const CallParams = z.object({ id: Uuid });
@@ -20,6 +21,16 @@ const HistoryQuery = z.object({
   from: IsoDateTime.optional(),
   to: IsoDateTime.optional(),
   participantId: Uuid.optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+const ScheduleCall = z.strictObject({
+  type: CallTypeSchema,
+  inviteeIds: z.array(Uuid).min(1).max(16),
+  scheduledFor: IsoDateTime.describe(`When the call is booked for: in the future, at most ${MAX_SCHEDULE_AHEAD_DAYS} days ahead`),
+  title: z.string().trim().max(120).optional(),
+});
+const UpcomingQuery = z.object({
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
@@ -85,6 +96,29 @@ export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
     },
   });
 
+  // Before /api/calls/:id, which would otherwise take "scheduled" for an id.
+  api.define({
+    method: 'post', path: '/api/calls/scheduled', tag: 'calls', access: ['doctor'], status: 201,
+    summary: 'Book a video or voice call with contacts for later (status scheduled, no ringing); missed when nobody starts it SCHEDULED_CALL_GRACE after its time',
+    body: ScheduleCall, response: CallSchema,
+    handler: async ({ ctx, user, body }) => {
+      const call = await app.transact((trx, outbox) => app.calls.schedule(trx, outbox, user, { ...body, scheduledFor: new Date(body.scheduledFor) }));
+      await app.auditLog.write(ctx, user.id, 'create', 'call', call.id);
+      return call;
+    },
+  });
+
+  api.define({
+    method: 'get', path: '/api/calls/scheduled', tag: 'calls', access: PARTICIPANTS,
+    summary: 'The caller\'s upcoming calls: scheduled, or started and still running; soonest first, with a cursor',
+    query: UpcomingQuery, response: page(CallSchema),
+    handler: async ({ ctx, user, query }) => {
+      const result = await app.calls.upcoming(app.db, user.id, query);
+      await app.auditLog.write(ctx, user.id, 'read', 'call', result.items.map((c) => c.id));
+      return result;
+    },
+  });
+
   api.define({
     method: 'get', path: '/api/calls/:id', tag: 'calls', access: ['patient', 'doctor', 'admin'],
     summary: 'One call with participants, durations and quality summary (its participants and admins)',
@@ -97,9 +131,9 @@ export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
   });
 
   type StepResult = Call | { call: Call; access: RoomAccess | null };
-  const step = (path: string, summary: string, response: typeof CallSchema | typeof CallWithAccess | typeof JoinResult, run: (trx: Transaction<Database>, outbox: Outbox, user: AuthUser, id: string) => Promise<StepResult>): void => {
+  const step = (path: string, summary: string, response: typeof CallSchema | typeof CallWithAccess | typeof JoinResult, run: (trx: Transaction<Database>, outbox: Outbox, user: AuthUser, id: string) => Promise<StepResult>, access: typeof PARTICIPANTS | readonly ['doctor'] = PARTICIPANTS): void => {
     api.define({
-      method: 'post', path: `/api/calls/:id/${path}`, tag: 'calls', access: PARTICIPANTS,
+      method: 'post', path: `/api/calls/:id/${path}`, tag: 'calls', access,
       summary, params: CallParams, response,
       handler: async ({ ctx, user, params }) => {
         const result = await app.transact((trx, outbox) => run(trx, outbox, user, params.id));
@@ -111,9 +145,10 @@ export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
   };
   const calls = app.calls;
   step('accept', 'Accept a ringing call: the call becomes active and the answer carries a room token', CallWithAccess, (...a) => calls.accept(...a));
-  step('join', 'Join a running call (after leaving, missing or declining it): a doctor walks in; a patient waits in the lobby until a doctor in the call admits them', JoinResult, (...a) => calls.join(...a));
+  step('join', 'Join a running call (after leaving, missing or declining it): a doctor walks in; a patient waits in the lobby until a doctor in the call admits them. An invitee of a scheduled call not started yet waits too (from SCHEDULED_CALL_START_WINDOW before its time)', JoinResult, (...a) => calls.join(...a));
+  step('start', 'Start a scheduled call (the doctor who booked it, from SCHEDULED_CALL_START_WINDOW before its time): it becomes active and the answer carries a room token', CallWithAccess, (...a) => calls.start(...a), ['doctor']);
   step('decline', 'Decline a ringing call (an invitee)', CallSchema, (...a) => calls.decline(...a));
-  step('cancel', 'Cancel a call that is still ringing (the caller)', CallSchema, (...a) => calls.cancel(...a));
+  step('cancel', 'Cancel a call that is still ringing (the caller), or a scheduled call (its doctor for everyone; an invitee withdraws, which cancels it when no other invitee is left)', CallSchema, (...a) => calls.cancel(...a));
   step('leave', 'Leave a running call; it ends when the last participant leaves', CallSchema, (...a) => calls.leave(...a));
   step('end', 'Hang up: end the call for everyone (an accepted participant)', CallSchema, (...a) => calls.end(...a));
 

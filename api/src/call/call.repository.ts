@@ -4,10 +4,14 @@ import type { CallParticipantRow, CallRow, CallStatus, CallType, ParticipantStat
 
 export type CallParticipantWithName = CallParticipantRow & { display_name: string; user_role: 'patient' | 'doctor' | 'admin' };
 
-export async function insertCall(db: Db, call: { type: CallType; initiatorId: string; conversationId: string; ringExpiresAt: Date }): Promise<CallRow> {
+/** A ringing call, or with `scheduledFor` a scheduled one (ringExpiresAt is then its missed deadline). */
+export async function insertCall(db: Db, call: { type: CallType; initiatorId: string; conversationId: string; ringExpiresAt: Date; scheduledFor?: Date; title?: string | null }): Promise<CallRow> {
   return db
     .insertInto('calls')
-    .values({ type: call.type, status: 'ringing', initiator_id: call.initiatorId, conversation_id: call.conversationId, ring_expires_at: call.ringExpiresAt, started_at: null, ended_at: null, duration_seconds: null, end_reason: null, quality_summary: null })
+    .values({
+      type: call.type, status: call.scheduledFor ? 'scheduled' : 'ringing', initiator_id: call.initiatorId, conversation_id: call.conversationId, ring_expires_at: call.ringExpiresAt,
+      started_at: null, ended_at: null, duration_seconds: null, end_reason: null, quality_summary: null, scheduled_for: call.scheduledFor ?? null, title: call.title ?? null,
+    })
     .returningAll()
     .executeTakeFirstOrThrow();
 }
@@ -68,9 +72,9 @@ export async function setParticipantsStatus(db: Db, callId: string, from: readon
     .execute();
 }
 
-/** Ringing calls past their deadline, locked and skipped by other sweepers (several API instances). */
-export async function claimExpiredRinging(db: Db, now: Date, limit: number): Promise<CallRow[]> {
-  return db.selectFrom('calls').selectAll().where('status', '=', 'ringing').where('ring_expires_at', '<=', now).orderBy('ring_expires_at').limit(limit).forUpdate().skipLocked().execute();
+/** Ringing (or scheduled) calls past their deadline, locked and skipped by other sweepers (several API instances). */
+export async function claimExpired(db: Db, status: 'ringing' | 'scheduled', now: Date, limit: number): Promise<CallRow[]> {
+  return db.selectFrom('calls').selectAll().where('status', '=', status).where('ring_expires_at', '<=', now).orderBy('ring_expires_at').limit(limit).forUpdate().skipLocked().execute();
 }
 
 /** Active calls with invitees who never answered before the ring deadline (group calls). */
@@ -81,6 +85,8 @@ export async function findActiveCallsWithExpiredInvites(db: Db, now: Date, limit
     .select('c.id')
     .distinct()
     .where('c.status', '=', 'active')
+    // A started scheduled call never rang: its invitees may join until it ends.
+    .where('c.scheduled_for', 'is', null)
     .where('c.ring_expires_at', '<=', now)
     .where('p.status', '=', 'invited')
     .limit(limit)
@@ -118,5 +124,22 @@ export async function listCalls(db: Db, filter: CallFilter): Promise<CallRow[]> 
     const { createdAt, id } = filter.before;
     query = query.where(sql<boolean>`(created_at, id) < (${createdAt}, ${id}::uuid)`);
   }
+  return query.execute();
+}
+
+/** A user's scheduled calls not yet over (booked, or started and running), soonest first, keyset-paginated on (scheduled_for, id). */
+export async function listUpcoming(db: Db, filter: { participantOf: string; after?: { at: Date; id: string } | undefined; limit: number }): Promise<CallRow[]> {
+  const { participantOf, after } = filter;
+  let query = db
+    .selectFrom('calls')
+    .selectAll()
+    .where('scheduled_for', 'is not', null)
+    .where('status', 'in', ['scheduled', 'active'])
+    // Withdrawn invitees (declined) no longer see it.
+    .where('id', 'in', (eb) => eb.selectFrom('call_participants').select('call_id').where('user_id', '=', participantOf).where('status', '<>', 'declined'))
+    .orderBy('scheduled_for')
+    .orderBy('id')
+    .limit(filter.limit);
+  if (after) query = query.where(sql<boolean>`(scheduled_for, id) > (${after.at}, ${after.id}::uuid)`);
   return query.execute();
 }

@@ -9,13 +9,14 @@ import { assertContacts } from '../user/user.service.js';
 import { findUserById } from '../user/user.repository.js';
 import { addMembers, insertConversation, isMember } from '../conversation/conversation.repository.js';
 import {
-  claimExpiredRinging,
+  claimExpired,
   findActiveCallsWithExpiredInvites,
   findCall,
   findParticipants,
   insertCall,
   insertParticipants,
   listCalls,
+  listUpcoming,
   setParticipantsStatus,
   updateCall,
   updateParticipant,
@@ -27,6 +28,8 @@ import { recordTimeline } from './call-timeline.repository.js';
 
 export interface CallSettings {
   callTimeoutSeconds: number;
+  scheduledCallStartWindowSeconds: number;
+  scheduledCallGraceSeconds: number;
   roomTokenSecret: string;
   roomTokenTtlSeconds: number;
   mediaPublicUrl: string;
@@ -64,24 +67,33 @@ export function toCall(row: CallRow, participants: CallParticipantWithName[]): C
     endReason: row.end_reason,
     participants: participants.filter((p) => p.call_id === row.id).map(toParticipant),
     qualitySummary: row.quality_summary,
+    scheduledFor: row.scheduled_for?.toISOString() ?? null,
+    title: row.title,
   };
 }
 
+/** A page boundary: the last row's sort time (created_at, or scheduled_for for upcoming calls) and id. */
 export interface CallCursor {
-  createdAt: Date;
+  at: Date;
   id: string;
 }
 
-export const encodeCallCursor = (row: CallRow): string => Buffer.from(`${row.created_at.toISOString()}|${row.id}`).toString('base64url');
+export const encodeCallCursor = (at: Date, id: string): string => Buffer.from(`${at.toISOString()}|${id}`).toString('base64url');
 
 export function decodeCallCursor(cursor: string): CallCursor {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new ApiError('VALIDATION_FAILED', 'the cursor is not valid', [{ path: 'cursor', message: 'not a cursor from this API' }]);
-  return { createdAt, id };
+  const [text, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const at = new Date(text ?? '');
+  if (!id || Number.isNaN(at.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new ApiError('VALIDATION_FAILED', 'the cursor is not valid', [{ path: 'cursor', message: 'not a cursor from this API' }]);
+  return { at, id };
 }
 
-/** The call lifecycle: ringing → active → ended, or missed / declined / cancelled. */
+/** How far ahead a call may be booked. */
+export const MAX_SCHEDULE_AHEAD_DAYS = 90;
+
+/**
+ * The call lifecycle: ringing → active → ended, or missed / declined / cancelled. A scheduled
+ * call waits (no ringing) until its doctor starts it (→ active), is cancelled, or is missed.
+ */
 export class CallService {
   readonly #settings: CallSettings;
 
@@ -103,24 +115,80 @@ export class CallService {
   }
 
   async initiate(trx: Db, outbox: Outbox, user: AuthUser, input: { type: CallType; inviteeIds: string[]; conversationId?: string | undefined }): Promise<Call> {
-    const invitees = await assertContacts(trx, user, input.inviteeIds);
-    const inviteeIds = invitees.map((u) => u.id);
-    let conversationId = input.conversationId;
-    if (conversationId) {
-      if (!(await isMember(trx, conversationId, user.id))) throw new ApiError('NOT_FOUND', 'no such conversation');
-      await addMembers(trx, conversationId, inviteeIds);
-    } else {
-      // Every call gets a conversation, so what is written during the call stays with it.
-      const conversation = await insertConversation(trx, { kind: 'call', title: null, createdBy: user.id });
-      await addMembers(trx, conversation.id, [user.id, ...inviteeIds]);
-      conversationId = conversation.id;
-    }
+    const inviteeIds = (await assertContacts(trx, user, input.inviteeIds)).map((u) => u.id);
+    const conversationId = await this.#conversationFor(trx, user, inviteeIds, input.conversationId, null);
     const row = await insertCall(trx, { type: input.type, initiatorId: user.id, conversationId, ringExpiresAt: new Date(Date.now() + this.#settings.callTimeoutSeconds * 1000) });
     await insertParticipants(trx, row.id, user.id, inviteeIds);
     await recordTimeline(trx, [{ callId: row.id, kind: 'created', userId: user.id, detail: input.type }, ...inviteeIds.map((userId) => ({ callId: row.id, kind: 'invited', userId }))]);
     const call = await this.load(trx, row.id);
     outbox.add([user.id, ...inviteeIds], 'call.ringing', { call });
     return call;
+  }
+
+  /** Every call gets a conversation (a given one the caller is in, or a new one), so what is written during the call stays with it. */
+  async #conversationFor(trx: Db, user: AuthUser, inviteeIds: string[], conversationId: string | undefined, title: string | null): Promise<string> {
+    if (conversationId) {
+      if (!(await isMember(trx, conversationId, user.id))) throw new ApiError('NOT_FOUND', 'no such conversation');
+      await addMembers(trx, conversationId, inviteeIds);
+      return conversationId;
+    }
+    const conversation = await insertConversation(trx, { kind: 'call', title, createdBy: user.id });
+    await addMembers(trx, conversation.id, [user.id, ...inviteeIds]);
+    return conversation.id;
+  }
+
+  /**
+   * A doctor books a call with contacts for later: no ringing; the doctor starts it from
+   * SCHEDULED_CALL_START_WINDOW before its time; nobody started it SCHEDULED_CALL_GRACE after → missed.
+   */
+  async schedule(trx: Db, outbox: Outbox, user: AuthUser, input: { type: CallType; inviteeIds: string[]; scheduledFor: Date; title?: string | undefined }): Promise<Call> {
+    const at = input.scheduledFor.getTime();
+    const now = Date.now();
+    if (at <= now) throw new ApiError('VALIDATION_FAILED', 'scheduledFor must be in the future', [{ path: 'scheduledFor', message: 'in the past' }]);
+    if (at > now + MAX_SCHEDULE_AHEAD_DAYS * 86_400_000) throw new ApiError('VALIDATION_FAILED', `scheduledFor must be within ${MAX_SCHEDULE_AHEAD_DAYS} days`, [{ path: 'scheduledFor', message: 'too far ahead' }]);
+    const inviteeIds = (await assertContacts(trx, user, input.inviteeIds)).map((u) => u.id);
+    const title = input.title?.trim() || null;
+    const conversationId = await this.#conversationFor(trx, user, inviteeIds, undefined, title);
+    const ringExpiresAt = new Date(at + this.#settings.scheduledCallGraceSeconds * 1000);
+    const row = await insertCall(trx, { type: input.type, initiatorId: user.id, conversationId, ringExpiresAt, scheduledFor: input.scheduledFor, title });
+    await insertParticipants(trx, row.id, user.id, inviteeIds);
+    await recordTimeline(trx, [{ callId: row.id, kind: 'scheduled', userId: user.id, detail: `${input.type} ${input.scheduledFor.toISOString()}` }, ...inviteeIds.map((userId) => ({ callId: row.id, kind: 'invited', userId }))]);
+    const call = await this.load(trx, row.id);
+    outbox.add([user.id, ...inviteeIds], 'call.scheduled', { call });
+    return call;
+  }
+
+  /** The doctor who booked a scheduled call starts it: active, with their room token; patients waiting already are shown to them again. */
+  async start(trx: Db, outbox: Outbox, user: AuthUser, id: string): Promise<{ call: Call; access: RoomAccess }> {
+    const row = await this.#lockParticipantCall(trx, user, id);
+    if (row.initiator_id !== user.id) throw new ApiError('FORBIDDEN', 'only the doctor who scheduled the call can start it');
+    if (row.status !== 'scheduled') throw new ApiError('CONFLICT', `the call is ${row.status}`);
+    this.#assertOpen(row);
+    const now = new Date();
+    await updateCall(trx, id, { status: 'active', started_at: now });
+    await recordTimeline(trx, [{ callId: id, kind: 'started', userId: user.id, at: now }]);
+    const call = await this.load(trx, id);
+    outbox.add(call.participants.map((p) => p.userId), 'call.started', { call });
+    for (const p of call.participants) if (p.status === 'waiting') outbox.add([user.id], 'call.admission_requested', { call, userId: p.userId });
+    return { call, access: await this.roomAccess(trx, user.id, call) };
+  }
+
+  /** A scheduled call opens SCHEDULED_CALL_START_WINDOW before its time. */
+  #assertOpen(row: CallRow): void {
+    const opensAt = row.scheduled_for!.getTime() - this.#settings.scheduledCallStartWindowSeconds * 1000;
+    if (Date.now() < opensAt) throw new ApiError('CONFLICT', `the call is scheduled for ${row.scheduled_for!.toISOString()}; it opens at ${new Date(opensAt).toISOString()}`);
+  }
+
+  /** Upcoming calls of a user: booked, or started and not over; soonest first. */
+  async upcoming(db: Db, userId: string, options: { cursor?: string | undefined; limit: number }): Promise<{ items: Call[]; nextCursor: string | null }> {
+    const rows = await listUpcoming(db, { participantOf: userId, after: options.cursor ? decodeCallCursor(options.cursor) : undefined, limit: options.limit + 1 });
+    return this.#page(db, rows, options.limit, (r) => encodeCallCursor(r.scheduled_for!, r.id));
+  }
+
+  async #page(db: Db, rows: CallRow[], limit: number, cursorOf: (row: CallRow) => string): Promise<{ items: Call[]; nextCursor: string | null }> {
+    const page = rows.slice(0, limit);
+    const participants = await findParticipants(db, page.map((r) => r.id));
+    return { items: page.map((r) => toCall(r, participants)), nextCursor: rows.length > limit ? cursorOf(page[page.length - 1]!) : null };
   }
 
   async accept(trx: Db, outbox: Outbox, user: AuthUser, id: string): Promise<{ call: Call; access: RoomAccess }> {
@@ -138,11 +206,15 @@ export class CallService {
    */
   async join(trx: Db, outbox: Outbox, user: AuthUser, id: string): Promise<{ call: Call; access: RoomAccess | null }> {
     const row = await this.#lockParticipantCall(trx, user, id);
-    if (row.status !== 'active') throw new ApiError('CONFLICT', row.status === 'ringing' ? 'the call is still ringing; accept it' : `the call is ${row.status}`);
+    if (row.status === 'scheduled') {
+      // Before the doctor starts it, everyone invited waits in the lobby (from the start window on).
+      if (row.initiator_id === user.id) throw new ApiError('CONFLICT', 'the call is scheduled; start it instead');
+      this.#assertOpen(row);
+    } else if (row.status !== 'active') throw new ApiError('CONFLICT', row.status === 'ringing' ? 'the call is still ringing; accept it' : `the call is ${row.status}`);
     const participants = await findParticipants(trx, [id]);
     const me = participants.find((p) => p.user_id === user.id)!;
     if (me.status === 'accepted') throw new ApiError('CONFLICT', 'you are in this call already; ask for a room token');
-    if (user.role === 'doctor') return this.#admit(trx, outbox, user.id, row, 'joined');
+    if (user.role === 'doctor' && row.status === 'active') return this.#admit(trx, outbox, user.id, row, 'joined');
     if (me.status !== 'waiting') {
       await updateParticipant(trx, id, user.id, { status: 'waiting' });
       await recordTimeline(trx, [{ callId: id, kind: 'asked', userId: user.id }]);
@@ -215,6 +287,7 @@ export class CallService {
 
   async cancel(trx: Db, outbox: Outbox, user: AuthUser, id: string): Promise<Call> {
     const row = await this.#lockParticipantCall(trx, user, id);
+    if (row.status === 'scheduled') return this.#cancelScheduled(trx, outbox, user, row);
     if (row.initiator_id !== user.id) throw new ApiError('FORBIDDEN', 'only the caller can cancel a call');
     if (row.status !== 'ringing') throw new ApiError('CONFLICT', `the call is ${row.status}`);
     const now = new Date();
@@ -227,9 +300,33 @@ export class CallService {
     return call;
   }
 
+  /**
+   * Either side cancels a booked call. The doctor cancels it for everyone; an invitee withdraws
+   * (declined), which cancels the call when nobody else invited is left.
+   */
+  async #cancelScheduled(trx: Db, outbox: Outbox, user: AuthUser, row: CallRow): Promise<Call> {
+    const now = new Date();
+    const participants = await findParticipants(trx, [row.id]);
+    const othersInvited = participants.some((p) => p.role === 'invitee' && p.user_id !== user.id && p.status !== 'declined');
+    if (row.initiator_id !== user.id && othersInvited) {
+      await updateParticipant(trx, row.id, user.id, { status: 'declined', left_at: now });
+      await recordTimeline(trx, [{ callId: row.id, kind: 'declined', userId: user.id, at: now }]);
+      const call = await this.load(trx, row.id);
+      outbox.add(call.participants.map((p) => p.userId), 'call.declined', { call, userId: user.id });
+      return call;
+    }
+    await updateCall(trx, row.id, { status: 'cancelled', ended_at: now, end_reason: 'cancelled' });
+    await recordTimeline(trx, [{ callId: row.id, kind: 'cancelled', userId: user.id, at: now }]);
+    await setParticipantsStatus(trx, row.id, ['accepted'], 'left', now);
+    const call = await this.load(trx, row.id);
+    outbox.add(call.participants.map((p) => p.userId), 'call.cancelled', { call });
+    return call;
+  }
+
   /** Leaves a call; the call ends when its last accepted participant leaves. */
   async leave(trx: Db, outbox: Outbox, user: AuthUser, id: string): Promise<Call> {
     const row = await this.#lockParticipantCall(trx, user, id);
+    if (row.status === 'scheduled') return this.#leaveEarlyLobby(trx, user, row);
     if (row.status !== 'active') throw new ApiError('CONFLICT', `the call is ${row.status}`);
     await updateParticipant(trx, id, user.id, { status: 'left', left_at: new Date() });
     await recordTimeline(trx, [{ callId: id, kind: 'left', userId: user.id }]);
@@ -238,6 +335,15 @@ export class CallService {
     const call = await this.load(trx, id);
     outbox.add(call.participants.map((p) => p.userId), 'call.participant_left', { call, userId: user.id });
     return call;
+  }
+
+  /** Leaving the waiting room of a scheduled call not started yet: invited again, as before asking. */
+  async #leaveEarlyLobby(trx: Db, user: AuthUser, row: CallRow): Promise<Call> {
+    const me = (await findParticipants(trx, [row.id])).find((p) => p.user_id === user.id)!;
+    if (me.status !== 'waiting') throw new ApiError('CONFLICT', 'the call is scheduled; cancel it instead');
+    await updateParticipant(trx, row.id, user.id, { status: 'invited' });
+    await recordTimeline(trx, [{ callId: row.id, kind: 'left', userId: user.id }]);
+    return this.load(trx, row.id);
   }
 
   /** Ends the call for everyone (any accepted participant may hang up). */
@@ -281,13 +387,18 @@ export class CallService {
     return { callId: call.id, room: call.id, token, url: mediaPublicUrl, expiresIn: roomTokenTtlSeconds };
   }
 
-  /** Ring timeout: ringing calls nobody accepted become missed; unanswered invitees of running calls too. */
+  /**
+   * Ring timeout: ringing calls nobody accepted become missed; unanswered invitees of running calls
+   * too. Scheduled calls nobody started by their time plus SCHEDULED_CALL_GRACE are missed as well.
+   */
   async sweep(trx: Db, outbox: Outbox, now = new Date()): Promise<Call[]> {
     const changed: Call[] = [];
-    for (const row of await claimExpiredRinging(trx, now, 100)) {
-      await updateCall(trx, row.id, { status: 'missed', ended_at: now, end_reason: 'timeout' });
-      await recordTimeline(trx, [{ callId: row.id, kind: 'missed', detail: 'timeout', at: now }]);
-      await setParticipantsStatus(trx, row.id, ['invited'], 'missed');
+    const expired = [...(await claimExpired(trx, 'ringing', now, 100)), ...(await claimExpired(trx, 'scheduled', now, 100))];
+    for (const row of expired) {
+      const reason = row.status === 'scheduled' ? 'not_started' : 'timeout';
+      await updateCall(trx, row.id, { status: 'missed', ended_at: now, end_reason: reason });
+      await recordTimeline(trx, [{ callId: row.id, kind: 'missed', detail: reason, at: now }]);
+      await setParticipantsStatus(trx, row.id, ['invited', 'waiting'], 'missed');
       await setParticipantsStatus(trx, row.id, ['accepted'], 'left', now);
       const call = await this.load(trx, row.id);
       outbox.add(call.participants.map((p) => p.userId), 'call.missed', { call });
@@ -303,10 +414,9 @@ export class CallService {
   }
 
   async history(db: Db, filter: Omit<CallFilter, 'before' | 'limit'> & { cursor?: string | undefined; limit: number }): Promise<{ items: Call[]; nextCursor: string | null }> {
-    const rows = await listCalls(db, { ...filter, before: filter.cursor ? decodeCallCursor(filter.cursor) : undefined, limit: filter.limit + 1 });
-    const page = rows.slice(0, filter.limit);
-    const participants = await findParticipants(db, page.map((r) => r.id));
-    return { items: page.map((r) => toCall(r, participants)), nextCursor: rows.length > filter.limit ? encodeCallCursor(page[page.length - 1]!) : null };
+    const before = filter.cursor ? decodeCallCursor(filter.cursor) : undefined;
+    const rows = await listCalls(db, { ...filter, before: before && { createdAt: before.at, id: before.id }, limit: filter.limit + 1 });
+    return this.#page(db, rows, filter.limit, (r) => encodeCallCursor(r.created_at, r.id));
   }
 
   async #lockParticipantCall(trx: Db, user: AuthUser, id: string): Promise<CallRow> {

@@ -17,6 +17,8 @@ export interface CallTable {
   duration_seconds: number | null;
   end_reason: string | null;
   quality_summary: ColumnType<QualitySummary | null, string | null, string | null>;
+  scheduled_for: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  title: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface CallParticipantTable {

@@ -4,6 +4,7 @@ import * as initial from './migrations/2026-11-24T09-40-initial.js';
 import * as mediaEventEpochs from './migrations/2026-11-24T13-00-media-event-epochs.js';
 import * as callLobby from './migrations/2026-11-24T13-zz-call-lobby.js';
 import * as callTimeline from './migrations/2026-11-24T13-zz-call-timeline.js';
+import * as scheduledCalls from './migrations/2026-11-24T14-45-scheduled-calls.js';
 
 // Every migration, in the order its name sorts. Imported statically so the same list runs from
 // src (tests) and dist (production) without reading folders at run time.
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-24T13-00-media-event-epochs': mediaEventEpochs,
   '2026-11-24T13-zz-call-lobby': callLobby,
   '2026-11-24T13-zz-call-timeline': callTimeline,
+  '2026-11-24T14-45-scheduled-calls': scheduledCalls,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

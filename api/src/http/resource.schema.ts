@@ -43,7 +43,7 @@ const CallParticipantShape = z.object({
 });
 
 export const CallTypeSchema = z.enum(['video', 'voice']);
-export const CallStatusSchema = z.enum(['ringing', 'active', 'ended', 'missed', 'declined', 'cancelled']);
+export const CallStatusSchema = z.enum(['scheduled', 'ringing', 'active', 'ended', 'missed', 'declined', 'cancelled']);
 
 const CallShape = z
   .object({
@@ -60,6 +60,8 @@ const CallShape = z
     endReason: z.string().nullable(),
     participants: z.array(CallParticipantShape),
     qualitySummary: QualitySummaryShape.nullable(),
+    scheduledFor: z.string().nullable().describe('When a scheduled call is booked for; null for calls that rang at once'),
+    title: z.string().nullable(),
   })
   .meta({ id: 'Call' });
 export const CallSchema = same<typeof CallShape, Call>(CallShape, true);

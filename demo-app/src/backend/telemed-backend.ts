@@ -33,6 +33,8 @@ function toCall(c: Api.Call): Call {
     startedAt: c.startedAt ?? undefined,
     endedAt: c.endedAt ?? undefined,
     durationSeconds: c.durationSeconds ?? undefined,
+    scheduledFor: c.scheduledFor ?? undefined,
+    title: c.title ?? undefined,
   };
 }
 
@@ -84,6 +86,8 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
     api.on('message.delivered', receipt('delivered'));
     api.on('message.read', receipt('read'));
     api.on('call.ringing', ({ call }) => this.emit('callRinging', toCall(call)));
+    api.on('call.scheduled', ({ call }) => this.emit('callScheduled', toCall(call)));
+    api.on('call.started', ({ call }) => this.emit('callStarted', toCall(call)));
     api.on('call.accepted', ({ call, userId }) => this.emit('callAccepted', toCall(call), userId));
     api.on('call.admission_requested', ({ call, userId }) => this.emit('callAdmissionRequested', toCall(call), userId));
     api.on('call.admission_denied', ({ call, userId }) => this.emit('callAdmissionDenied', toCall(call), userId));
@@ -163,6 +167,19 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
 
   async acceptCall(callId: string): Promise<RoomAccess> {
     return toAccess((await this.#api.acceptCall(callId)).access);
+  }
+
+  async scheduleCall(input: { inviteeIds: string[]; type: CallType; scheduledFor: string; title?: string }): Promise<Call> {
+    return toCall(await this.#api.scheduleCall(input));
+  }
+
+  async upcomingCalls(options: { limit: number; before?: string }): Promise<Page<Call>> {
+    const page = await this.#api.listUpcomingCalls({ limit: options.limit, ...(options.before ? { cursor: options.before } : {}) });
+    return { items: page.items.map(toCall), nextCursor: page.nextCursor ?? undefined };
+  }
+
+  async startScheduledCall(callId: string): Promise<RoomAccess> {
+    return toAccess((await this.#api.startScheduledCall(callId)).access);
   }
 
   async joinCall(callId: string): Promise<RoomAccess | undefined> {

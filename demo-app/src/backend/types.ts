@@ -5,7 +5,7 @@ import type { ClientTrackStatsSample, TypedEmitter } from '@telemed/sdk';
 export type Role = 'patient' | 'doctor' | 'admin';
 export type PresenceStatus = 'online' | 'away' | 'busy' | 'in-call' | 'offline';
 export type CallType = 'video' | 'voice';
-export type CallStatus = 'ringing' | 'active' | 'ended' | 'missed' | 'declined' | 'cancelled';
+export type CallStatus = 'scheduled' | 'ringing' | 'active' | 'ended' | 'missed' | 'declined' | 'cancelled';
 
 export interface User {
   id: string;
@@ -46,6 +46,9 @@ export interface Call {
   startedAt: string | undefined;
   endedAt: string | undefined;
   durationSeconds: number | undefined;
+  /** A scheduled call's booked time and title. */
+  scheduledFor: string | undefined;
+  title: string | undefined;
 }
 
 /** What joining a call's room takes. */
@@ -100,6 +103,10 @@ export type BackendEvents = {
   message: [Message];
   receipt: [conversationId: string, upToSeq: number, status: ReceiptStatus];
   callRinging: [Call];
+  /** A call was booked with this user (or by them); it changes with the other call events. */
+  callScheduled: [Call];
+  /** The doctor started a scheduled call: its invitees may join. */
+  callStarted: [Call];
   /** `userId` is in the call now (answered, joined, or admitted from the lobby). */
   callAccepted: [Call, userId: string];
   /** To the doctors in a call: `userId` waits in its lobby. */
@@ -131,6 +138,12 @@ export interface Backend extends Pick<TypedEmitter<BackendEvents>, 'on' | 'off' 
   /** Rings one invitee, or several for a group call. */
   startCall(inviteeIds: string[], type: CallType): Promise<{ call: Call; access: RoomAccess | undefined }>;
   acceptCall(callId: string): Promise<RoomAccess>;
+  /** A doctor books a call with patients for later. */
+  scheduleCall(input: { inviteeIds: string[]; type: CallType; scheduledFor: string; title?: string }): Promise<Call>;
+  /** Scheduled calls not over yet (booked, or started and running), soonest first. */
+  upcomingCalls(options: { limit: number; before?: string }): Promise<Page<Call>>;
+  /** The doctor who booked a scheduled call starts it: their room token. */
+  startScheduledCall(callId: string): Promise<RoomAccess>;
   /**
    * A room token for a running call (the caller's, once the callee accepts; or joining again).
    * Undefined when the user waits in the call's lobby for a doctor to admit them.

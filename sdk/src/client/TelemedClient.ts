@@ -14,6 +14,7 @@ import type {
   QualitySample,
   Receipt,
   RoomAccess,
+  ScheduleCallInput,
   Session,
   User,
 } from './api-types.js';
@@ -174,6 +175,24 @@ export class TelemedClient extends TypedEmitter<TelemedClientEvents> {
 
   listCalls(filter: CallHistoryFilter = {}): Promise<Page<Call>> {
     return this.#request('GET', `/api/calls${query(filter)}`);
+  }
+
+  /** A doctor books a call with contacts for later (status `scheduled`, no ringing). */
+  scheduleCall(input: ScheduleCallInput): Promise<Call> {
+    return this.#request('POST', '/api/calls/scheduled', input);
+  }
+
+  /** The caller's scheduled calls not yet over (booked, or started and running), soonest first. */
+  listUpcomingCalls(options: { cursor?: string; limit?: number } = {}): Promise<Page<Call>> {
+    return this.#request('GET', `/api/calls/scheduled${query(options)}`);
+  }
+
+  /**
+   * The doctor who booked a scheduled call starts it (from SCHEDULED_CALL_START_WINDOW before its
+   * time): it becomes active and the answer carries their room token; invitees then join.
+   */
+  startScheduledCall(callId: string): Promise<{ call: Call; access: RoomAccess }> {
+    return this.#request('POST', `/api/calls/${encodeURIComponent(callId)}/start`, {});
   }
 
   /** Admins: every call, same filters. */

@@ -22,7 +22,8 @@ export interface Session {
 }
 
 export type CallType = 'video' | 'voice';
-export type CallStatus = 'ringing' | 'active' | 'ended' | 'missed' | 'declined' | 'cancelled';
+/** `scheduled`: booked for `scheduledFor` (no ringing); the doctor who booked it starts it (then `active`). */
+export type CallStatus = 'scheduled' | 'ringing' | 'active' | 'ended' | 'missed' | 'declined' | 'cancelled';
 /** `waiting`: asked to join a running call and waits in its lobby for a doctor to admit (or deny) them. */
 export type CallParticipantStatus = 'invited' | 'accepted' | 'declined' | 'missed' | 'left' | 'waiting' | 'denied';
 
@@ -62,6 +63,10 @@ export interface Call {
   endReason: string | null;
   participants: CallParticipant[];
   qualitySummary: QualitySummary | null;
+  /** When a scheduled call (appointment) is booked for; null for calls that rang at once. */
+  scheduledFor: string | null;
+  /** A scheduled call's short title. */
+  title: string | null;
 }
 
 /**
@@ -158,6 +163,15 @@ export interface CallHistoryFilter {
   participantId?: string;
   cursor?: string;
   limit?: number;
+}
+
+/** A doctor books a call with contacts for later. */
+export interface ScheduleCallInput {
+  type: CallType;
+  inviteeIds: string[];
+  /** ISO 8601, in the future (at most 90 days ahead). */
+  scheduledFor: string;
+  title?: string;
 }
 
 export interface QualitySample {

@@ -10,6 +10,10 @@ export interface AppEventMap {
   'message.delivered': { conversationId: string; userId: string; upToMessageId: number };
   'message.read': { conversationId: string; userId: string; upToMessageId: number };
   'call.ringing': { call: Call };
+  /** A call was booked for later (to its participants). Cancelling it sends `call.cancelled`. */
+  'call.scheduled': { call: Call };
+  /** The doctor started a scheduled call: invitees may join (through the lobby). */
+  'call.started': { call: Call };
   'call.accepted': { call: Call; userId: string };
   'call.declined': { call: Call; userId: string };
   'call.cancelled': { call: Call };
