@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
-import type { RoomStatsInfo } from '@telemed/sdk/protocol';
+import type { ParticipantReconnect, RoomStatsInfo } from '@telemed/sdk/protocol';
 import type { Logger } from './logger.js';
 import type { Peer, ProducerAppData } from './Peer.js';
 import { MediaServerError } from './errors.js';
@@ -42,6 +42,8 @@ export type RoomEvents = {
   peerjoined: [Peer];
   /** A participant left the room for good. */
   peerleft: [Peer, PeerLeftReason];
+  /** A joined participant got back without leaving (socket resumed, or media path back after ICE restarts). */
+  peerreconnected: [Peer, ParticipantReconnect];
   trackpublished: [Peer, types.Producer<ProducerAppData>];
   trackunpublished: [Peer, types.Producer<ProducerAppData>];
 };
@@ -427,6 +429,13 @@ export class Room extends EventEmitter<RoomEvents> {
     if (wasJoined) for (const other of this.joinedPeers()) other.notify('participantLeft', { participantId: peer.id, reason });
     this.#logger.info({ peerId: peer.id, reason, remaining: this.#peers.size }, 'participant left');
     this.emit('peerleft', peer, reason);
+  }
+
+  /** Tells the room's listeners that a joined participant got back without leaving. */
+  peerReconnected(peer: Peer, reconnect: ParticipantReconnect): void {
+    if (this.#peers.get(peer.id) !== peer || !peer.joined) return;
+    this.#logger.info({ peerId: peer.id, ...reconnect }, 'participant reconnected');
+    this.emit('peerreconnected', peer, reconnect);
   }
 
   /** Samples every producer's and consumer's stats now. */

@@ -26,7 +26,28 @@ const STEP_TEXT: Record<string, string> = {
   admitted: 'admitted from the waiting room', denied: 'not admitted', left: 'left the call', cancelled: 'cancelled the call',
 };
 
-/** The server's timeline in words; a room join after a lost connection is a reconnection. */
+/** A `reconnected` step's detail (`{ how, offlineMs, restarts? }`, JSON) in words; '' when unreadable. */
+function reconnectText(detail: string | null): string {
+  let parsed: { how?: unknown; offlineMs?: unknown; restarts?: unknown };
+  try {
+    parsed = JSON.parse(detail ?? '') as typeof parsed;
+  } catch {
+    return '';
+  }
+  const seconds = typeof parsed.offlineMs === 'number' ? `${formatNumber(parsed.offlineMs / 1000)} s` : '';
+  if (parsed.how === 'signaling') return ` (signaling${seconds ? `, ${seconds} offline` : ''})`;
+  if (parsed.how === 'ice') {
+    const restarts = typeof parsed.restarts === 'number' && parsed.restarts > 1 ? `, ${parsed.restarts} attempts` : '';
+    return ` (ICE restart${seconds ? `, media back after ${seconds}` : ''}${restarts})`;
+  }
+  return '';
+}
+
+/**
+ * The server's timeline in words. The media server reports a resumed socket or an ICE restart as
+ * `reconnected`; a room join after a lost connection (a room rebuilt after its worker died) is
+ * read as a reconnection too.
+ */
 export function describeTimeline(entries: readonly CallTimelineEntry[]): TimelineLine[] {
   const lostConnection = new Set<string>();
   const inRoomBefore = new Set<string>();
@@ -37,6 +58,7 @@ export function describeTimeline(entries: readonly CallTimelineEntry[]): Timelin
     let text: string;
     if (e.kind === 'created') text = `${name} started a ${e.detail ?? ''} call`;
     else if (e.kind === 'ended' || e.kind === 'missed') text = `Call ${e.kind}${e.detail ? ` (${e.detail})` : ''}`;
+    else if (e.kind === 'reconnected') text = `${name} reconnected${reconnectText(e.detail)}`;
     else if (e.kind === 'media_joined') {
       kind = lostConnection.has(user) ? 'reconnected' : inRoomBefore.has(user) ? 'rejoined' : 'media_joined';
       text = `${name} ${kind === 'reconnected' ? 'reconnected' : kind === 'rejoined' ? 'rejoined the room' : 'joined the room'}`;

@@ -28,6 +28,7 @@ const Event = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('room_finished'), reason: z.enum(['empty', 'max_duration', 'worker_died', 'shutdown']) }),
   z.object({ ...base, ...participant, type: z.literal('participant_joined') }),
   z.object({ ...base, ...participant, type: z.literal('participant_left'), reason: z.enum(['left', 'disconnected', 'removed', 'replaced', 'room_closed']) }),
+  z.object({ ...base, ...participant, type: z.literal('participant_reconnected'), how: z.enum(['signaling', 'ice']), offlineMs: z.number().int().min(0), restarts: z.number().int().min(0) }),
   z.object({ ...base, ...participant, type: z.literal('track_published'), trackId: z.string().max(128), kind, source }),
   z.object({ ...base, ...participant, type: z.literal('track_unpublished'), trackId: z.string().max(128) }),
   z.object({ ...base, type: z.literal('track_stats'), samples: z.array(ServerSample).max(500) }),
@@ -67,7 +68,7 @@ async function readSignedBatch(ctx: Context, secret: string): Promise<MediaEvent
 export function registerMediaEventRoutes(api: RouteRegistry, app: AppContext): void {
   api.define({
     method: 'post', path: '/internal/media-events', tag: 'internal', access: 'media-server',
-    summary: 'Signed event batches from the media server (participants, room finished, track stats); idempotent per (roomId, epoch, seq)',
+    summary: 'Signed event batches from the media server (participants joined, left, reconnected; room finished; track stats); idempotent per (roomId, epoch, seq)',
     rawBody: { contentType: 'application/json', description: 'MediaEventBatch (sdk/src/protocol/media-events.ts), signed: JWT with the body\'s SHA-256' },
     response: z.object({ applied: z.number().int(), duplicates: z.number().int(), ignored: z.number().int() }),
     handler: async ({ ctx }) => {

@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { Insertable } from 'kysely';
-import type { Call, MediaEvent } from '@telemed/sdk';
+import type { Call, MediaEvent, ParticipantReconnect } from '@telemed/sdk';
 import type { CallService } from '../call/call.service.js';
 import { findCall, findParticipants, updateParticipant } from '../call/call.repository.js';
 import { recordTimeline } from '../call/call-timeline.repository.js';
@@ -12,6 +12,11 @@ import type { CallQualitySampleTable } from '../quality/quality.table.js';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type ApplyResult = 'applied' | 'duplicate' | 'ignored';
+
+/** A `reconnected` timeline step's detail: JSON `{ how, offlineMs }`, plus `restarts` for an ICE restart. */
+function reconnectDetail({ how, offlineMs, restarts }: ParticipantReconnect): string {
+  return JSON.stringify(how === 'ice' ? { how, offlineMs, restarts } : { how, offlineMs });
+}
 
 /**
  * Applies one media server event to the call records, once: (roomId, epoch, seq) is recorded in the
@@ -50,6 +55,14 @@ export async function applyMediaEvent(trx: Transaction<Database>, outbox: Outbox
       const fresh = await calls.load(trx, call.id);
       outbox.add(fresh.participants.map((x) => x.userId), 'call.participant_left', { call: fresh, userId: event.identity });
       changed.set(call.id, fresh);
+      return 'applied';
+    }
+    case 'participant_reconnected': {
+      // Back without leaving the room (socket resumed, or media path back after ICE restarts): a
+      // timeline step only; the stay in the room goes on.
+      const p = (await findParticipants(trx, [call.id])).find((x) => x.user_id === event.identity);
+      if (!p) return 'ignored';
+      await recordTimeline(trx, [{ callId: call.id, kind: 'reconnected', userId: event.identity, detail: reconnectDetail(event), at }]);
       return 'applied';
     }
     case 'room_finished': {

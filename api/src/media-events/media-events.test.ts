@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Call, MediaEvent, MediaEventBatch, QualitySample, ServerTrackStatsSample, Session } from '@telemed/sdk';
+import type { Call, CallTimelineEntry, MediaEvent, MediaEventBatch, QualitySample, ServerTrackStatsSample, Session } from '@telemed/sdk';
 import { DATABASES, TEST_SECRETS, client, login, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
 
 function sign(body: string, secret = TEST_SECRETS.mediaWebhookSecret, sha256 = createHash('sha256').update(body).digest('base64url')): string {
@@ -120,6 +120,35 @@ describe.each(DATABASES)('media server events on %s', (database) => {
 
     await post({ node: 'n1', events: [{ ...rebuilt, seq: 4, at: at(3000), type: 'room_finished', reason: 'empty' }] });
     expect((await as('alice').get<Call>(`/api/calls/${call.id}`)).body).toMatchObject({ status: 'ended', endReason: 'room_empty' });
+  });
+
+  it('records a participant\'s reconnections (socket resumed, ICE restarted) in the call timeline, once per (room, epoch, seq)', async () => {
+    const call = (await as('alice').post<Call>('/api/calls', { type: 'video', inviteeIds: [s.drgrey.user.id] })).body;
+    await as('drgrey').post(`/api/calls/${call.id}/accept`);
+    const at = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+    const base = (seq: number, offsetMs: number) => ({ roomId: call.id, epoch: 1_700_000_000_000, seq, at: at(offsetMs) });
+    const alice = { identity: s.alice.user.id, participantId: 'p1' };
+    const events: MediaEvent[] = [
+      { ...base(1, -5000), type: 'room_started' },
+      { ...base(2, -5000), type: 'participant_joined', ...alice },
+      { ...base(3, -3000), type: 'participant_reconnected', ...alice, how: 'signaling', offlineMs: 5400, restarts: 0 },
+      { ...base(4, -1000), type: 'participant_reconnected', ...alice, how: 'ice', offlineMs: 2100, restarts: 3 },
+      // Someone the call does not know: nothing to record.
+      { ...base(5, -1000), type: 'participant_reconnected', identity: s.admin.user.id, participantId: 'p9', how: 'ice', offlineMs: 10, restarts: 1 },
+    ];
+    expect(await (await post({ node: 'n1', events })).json()).toEqual({ applied: 4, duplicates: 0, ignored: 1 });
+    expect(await (await post({ node: 'n1', events })).json()).toEqual({ applied: 0, duplicates: 5, ignored: 0 });
+    const timeline = (await as('admin').get<{ items: CallTimelineEntry[] }>(`/api/calls/${call.id}/timeline`)).body.items;
+    const reconnected = timeline.filter((e) => e.kind === 'reconnected');
+    expect(reconnected).toEqual([
+      expect.objectContaining({ userId: s.alice.user.id, displayName: s.alice.user.displayName, at: events[2]!.at, detail: JSON.stringify({ how: 'signaling', offlineMs: 5400 }) }),
+      expect.objectContaining({ userId: s.alice.user.id, at: events[3]!.at, detail: JSON.stringify({ how: 'ice', offlineMs: 2100, restarts: 3 }) }),
+    ]);
+    // A reconnection is not a leave: Alice is still in the room.
+    expect((await as('alice').get<Call>(`/api/calls/${call.id}`)).body.participants.find((p) => p.userId === s.alice.user.id)?.inRoom).toBe(true);
+    // The schema refuses a reconnection without its how.
+    const bad = JSON.stringify({ node: 'n1', events: [{ ...base(6, 0), type: 'participant_reconnected', ...alice, offlineMs: 1, restarts: 0 }] });
+    expect((await post({ node: 'n1', events: [] }, sign(bad), bad)).status).toBe(422);
   });
 
   it('takes client-side samples from the call\'s participants only', async () => {

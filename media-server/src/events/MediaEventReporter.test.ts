@@ -1,12 +1,14 @@
 // The media-event sender against a small real HTTP receiver that checks what the API will check:
 // the HS256 JWT (issuer, audience, expiry) and the SHA-256 of the exact body bytes. A real media
 // server with a real worker produces the events.
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
 import http from 'node:http';
+import { crc32 } from 'node:zlib';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type MediaEvent, type MediaEventBatch, type ServerMessage } from '@telemed/sdk/protocol';
+import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type MediaEvent, type MediaEventBatch, type ServerMessage, type ServerNotifications } from '@telemed/sdk/protocol';
 import { createLogger } from '../logger.js';
 import { MediaServer } from '../MediaServer.js';
 import { MediaEventReporter } from './MediaEventReporter.js';
@@ -163,4 +165,147 @@ describe('MediaEventReporter', () => {
     expect(got[3]).toMatchObject({ reason: 'empty' });
     expect(receiver.rejected).toEqual([]);
   }, 40_000);
+});
+
+/** A STUN Binding request as a controlling ICE agent nominating the pair (RFC 8445), short-term credentials. */
+function stunBindingRequest(serverUfrag: string, serverPassword: string): Buffer {
+  const attr = (type: number, value: Buffer): Buffer => {
+    const head = Buffer.alloc(4);
+    head.writeUInt16BE(type, 0);
+    head.writeUInt16BE(value.length, 2);
+    return Buffer.concat([head, value, Buffer.alloc((4 - (value.length % 4)) % 4)]);
+  };
+  const priority = Buffer.alloc(4);
+  priority.writeUInt32BE(0x6e7f1eff, 0);
+  let body = Buffer.concat([attr(0x0006, Buffer.from(`${serverUfrag}:client`)), attr(0x0024, priority), attr(0x802a, randomBytes(8)), attr(0x0025, Buffer.alloc(0))]);
+  const header = (length: number): Buffer => {
+    const h = Buffer.alloc(20);
+    h.writeUInt16BE(0x0001, 0);
+    h.writeUInt16BE(length, 2);
+    h.writeUInt32BE(0x2112a442, 4);
+    transactionId.copy(h, 8);
+    return h;
+  };
+  const transactionId = randomBytes(12);
+  const integrity = createHmac('sha1', serverPassword).update(Buffer.concat([header(body.length + 24), body])).digest();
+  body = Buffer.concat([body, attr(0x0008, integrity)]);
+  const fingerprint = Buffer.alloc(4);
+  fingerprint.writeUInt32BE((crc32(Buffer.concat([header(body.length + 8), body])) ^ 0x5354554e) >>> 0, 0);
+  body = Buffer.concat([body, attr(0x8028, fingerprint)]);
+  return Buffer.concat([header(body.length), body]);
+}
+
+/** Sends Binding requests from a new UDP port (as a new ICE generation does) until the server answers with success. */
+async function iceConnect(port: number, ice: { usernameFragment: string; password: string }): Promise<void> {
+  const socket = dgram.createSocket('udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.on('message', (message) => {
+        if (message.readUInt16BE(0) === 0x0101) resolve(); // Binding success response
+      });
+      socket.on('error', reject);
+      const send = (): void => socket.send(stunBindingRequest(ice.usernameFragment, ice.password), port, '127.0.0.1');
+      send();
+      const timer = setInterval(send, 200);
+      socket.once('close', () => clearInterval(timer));
+    });
+  } finally {
+    socket.close();
+  }
+}
+
+describe('reconnections reported by a real media server', () => {
+  const ROOM = 'reconnect-events-room';
+  let server: MediaServer;
+  const joinToken = (identity: string): string => jwt.sign({ room: ROOM, grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false } }, ROOM_SECRET, {
+    subject: identity, issuer: 'telemed-api', audience: 'telemed-media', expiresIn: 60,
+  });
+  const roomEvents = (identity: string): MediaEvent[] => events(receiver).filter((e) => e.roomId === ROOM && 'identity' in e && e.identity === identity);
+
+  interface Client { socket: WebSocket; welcome: ServerNotifications['welcome']; request: (method: string, data: unknown) => Promise<Record<string, unknown>> }
+  let nextId = 1;
+  async function connect(query: string): Promise<Client> {
+    const socket = new WebSocket(`ws://127.0.0.1:${server.port}/rtc?${query}`);
+    const responses = new Map<number, (message: ServerMessage) => void>();
+    const welcome = await new Promise<ServerNotifications['welcome']>((resolve, reject) => {
+      socket.on('message', (raw) => {
+        const message = JSON.parse(raw.toString()) as ServerMessage;
+        if (message.type === 'notification' && message.method === 'welcome') resolve(message.data as ServerNotifications['welcome']);
+        if (message.type === 'response' && message.id !== null) responses.get(message.id)?.(message);
+      });
+      socket.once('close', (code) => reject(new Error(`closed ${code}`)));
+    });
+    const request = (method: string, data: unknown): Promise<Record<string, unknown>> => new Promise((resolve, reject) => {
+      const id = nextId++;
+      responses.set(id, (message) => (message.type === 'response' && message.ok ? resolve(message.data as Record<string, unknown>) : reject(new Error(JSON.stringify(message)))));
+      socket.send(JSON.stringify({ type: 'request', id, method, data }));
+    });
+    return { socket, welcome, request };
+  }
+  const dropSocket = async (client: Client): Promise<void> => {
+    const closed = new Promise((resolve) => client.socket.once('close', resolve));
+    client.socket.terminate();
+    await closed;
+  };
+  const resume = (client: Client, identity: string): Promise<Client> =>
+    connect(`token=${joinToken(identity)}&resume=${client.welcome.participantId}&key=${client.welcome.resumeKey}`);
+
+  beforeAll(async () => {
+    server = new MediaServer({
+      port: 0, numWorkers: 1, rtcBasePort: 45000 + Math.floor(Math.random() * 5000), roomTokenSecret: ROOM_SECRET,
+      logLevel: 'silent', apiInternalUrl: receiver.url, webhookSecret: WEBHOOK_SECRET, nodeId: 'media-1', resumeGraceMs: 1500,
+    });
+    await server.start();
+  });
+  afterAll(async () => server?.stop());
+
+  it('a resumed signaling session is participant_reconnected (signaling) with the time the socket was gone; a session not resumed in the grace period left as disconnected', async () => {
+    const alice = await connect(`token=${joinToken('alice')}`);
+    await alice.request('join', { rtpCapabilities: alice.welcome.routerRtpCapabilities });
+    await dropSocket(alice);
+    const lostAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 400)); // the time away is what is measured
+    const resumed = await resume(alice, 'alice');
+    const awayMs = Date.now() - lostAt;
+    expect(resumed.welcome.resumed).toBe(true);
+    await until('participant_reconnected', () => roomEvents('alice').some((e) => e.type === 'participant_reconnected'));
+    const reconnected = roomEvents('alice').find((e) => e.type === 'participant_reconnected');
+    console.log(`[media-events] socket away ${awayMs} ms (client side): reported offlineMs ${reconnected && 'offlineMs' in reconnected ? reconnected.offlineMs : '?'}`);
+    expect(reconnected).toMatchObject({ how: 'signaling', restarts: 0, participantId: alice.welcome.participantId });
+    expect(reconnected && 'offlineMs' in reconnected && reconnected.offlineMs).toBeGreaterThanOrEqual(300);
+    expect(reconnected && 'offlineMs' in reconnected && reconnected.offlineMs).toBeLessThanOrEqual(awayMs);
+
+    await dropSocket(resumed); // and never comes back
+    await until('participant_left', () => roomEvents('alice').some((e) => e.type === 'participant_left'));
+    expect(roomEvents('alice').map((e) => e.type)).toEqual(['participant_joined', 'participant_reconnected', 'participant_left']);
+    expect(roomEvents('alice').at(-1)).toMatchObject({ reason: 'disconnected' });
+  }, 30_000);
+
+  it('ICE restarts of one outage are one participant_reconnected (ice) once the new ICE generation connects; the restart right after a resume is not reported again', async () => {
+    const bob = await connect(`token=${joinToken('bob')}`);
+    await bob.request('join', { rtpCapabilities: bob.welcome.routerRtpCapabilities });
+    const transport = await bob.request('createTransport', { direction: 'recv' }) as { id: string; iceParameters: { usernameFragment: string; password: string }; iceCandidates: { protocol: string; port: number }[] };
+    const port = transport.iceCandidates.find((c) => c.protocol === 'udp')!.port;
+    await iceConnect(port, transport.iceParameters);
+
+    // Two restart attempts for one outage (the first never connected), then the path is back.
+    const restart = async (client: Client): Promise<{ usernameFragment: string; password: string }> =>
+      ((await client.request('restartIce', { transportId: transport.id })) as { iceParameters: { usernameFragment: string; password: string } }).iceParameters;
+    await restart(bob);
+    const second = await restart(bob);
+    await iceConnect(port, second);
+    await until('participant_reconnected (ice)', () => roomEvents('bob').some((e) => e.type === 'participant_reconnected'));
+    expect(roomEvents('bob').filter((e) => e.type === 'participant_reconnected')).toEqual([expect.objectContaining({ how: 'ice', restarts: 2 })]);
+
+    // The socket drops; the resumed client restarts ICE at once, as the SDK does: one reconnection, signaling.
+    await dropSocket(bob);
+    const resumed = await resume(bob, 'bob');
+    await iceConnect(port, await restart(resumed));
+    await resumed.request('getStats', {}); // a round trip through the worker after its tuple change
+    await resumed.request('leave', {});
+    await until('participant_left', () => roomEvents('bob').some((e) => e.type === 'participant_left'));
+    expect(roomEvents('bob').map((e) => e.type === 'participant_reconnected' ? `reconnected:${e.how}` : e.type))
+      .toEqual(['participant_joined', 'reconnected:ice', 'reconnected:signaling', 'participant_left']);
+    expect(roomEvents('bob').at(-1)).toMatchObject({ reason: 'left' });
+  }, 30_000);
 });

@@ -3,7 +3,7 @@ import type { Room } from '../Room.js';
 import type { RoomManager } from '../RoomManager.js';
 import type { MediaEventReporter } from './MediaEventReporter.js';
 
-/** Turns room lifecycle events into media events for the API (room, participant and track events). */
+/** Turns room lifecycle events into media events for the API (room, participant, reconnection and track events). */
 export function reportRoomEvents(rooms: RoomManager, reporter: MediaEventReporter): void {
   const now = (): string => new Date().toISOString();
   rooms.on('roomcreated', (room: Room) => {
@@ -16,6 +16,10 @@ export function reportRoomEvents(rooms: RoomManager, reporter: MediaEventReporte
     room.on('peerleft', (peer, reason) => {
       if (!joined.delete(peer)) return;
       reporter.report(room, { type: 'participant_left', roomId: room.id, at: now(), identity: peer.identity, participantId: peer.id, reason });
+    });
+    room.on('peerreconnected', (peer, reconnect) => {
+      if (!joined.has(peer)) return;
+      reporter.report(room, { type: 'participant_reconnected', roomId: room.id, at: now(), identity: peer.identity, participantId: peer.id, ...reconnect });
     });
     room.on('trackpublished', (peer, producer) => {
       reporter.report(room, {

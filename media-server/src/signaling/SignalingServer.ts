@@ -34,6 +34,8 @@ type AliveSocket = WebSocket & { isAlive?: boolean };
 interface SessionEntry {
   room: Room;
   graceTimer?: NodeJS.Timeout;
+  /** When the server saw the session's socket close (it waits for a resume since). */
+  lostAt?: number;
   /** Removes this session's room listeners. */
   unlisten: () => void;
 }
@@ -196,8 +198,11 @@ export class SignalingServer {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
     clearTimeout(entry.graceTimer);
     delete entry.graceTimer;
+    const offlineMs = entry.lostAt === undefined ? 0 : Date.now() - entry.lostAt;
+    delete entry.lostAt;
     session.attach(ws);
     this.#watchSocket(session, ws);
+    entry.room.peerReconnected(session.peer, { how: 'signaling', offlineMs, restarts: 0 });
     return true;
   }
 
@@ -212,6 +217,7 @@ export class SignalingServer {
         return;
       }
       this.#options.logger.info({ peerId: session.peer.id, graceMs: grace }, 'signaling socket lost; waiting for the client to resume');
+      entry.lostAt = Date.now();
       entry.graceTimer = setTimeout(() => this.#end(session, 'disconnected'), grace);
       entry.graceTimer.unref();
     });

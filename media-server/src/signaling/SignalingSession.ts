@@ -10,6 +10,7 @@ import {
 } from '@telemed/sdk/protocol';
 import { randomUUID } from 'node:crypto';
 import { MediaServerError } from '../errors.js';
+import { IceRestartWatch } from '../events/IceRestartWatch.js';
 import type { Logger } from '../logger.js';
 import { Peer } from '../Peer.js';
 import type { Room } from '../Room.js';
@@ -33,6 +34,9 @@ export interface SignalingSessionOptions {
   maxBufferedNotifications?: number;
 }
 
+/** ICE restarts asked for this soon after a resume are the resume's own (the SDK restarts ICE when it resumes). */
+const RESUME_RESTART_WINDOW_MS = 10_000;
+
 /**
  * One participant's signaling session: validates each request and answers it. The session outlives
  * its socket for a while: a client that lost its socket attaches a new one and resumes (`attach`);
@@ -50,6 +54,8 @@ export class SignalingSession {
   #buffered: ServerMessage[] = [];
   #windowStart = Date.now();
   #windowCount = 0;
+  #resumedAt = 0;
+  readonly #iceRestarts: IceRestartWatch;
   /** Called when the session must end because its buffer overflowed while detached. */
   onOverflow: (() => void) | undefined;
 
@@ -69,6 +75,7 @@ export class SignalingSession {
     });
     this.#logger = options.logger.child({ component: 'SignalingSession', peerId: this.peer.id, identity: claims.sub });
     this.#handlers = this.#createHandlers();
+    this.#iceRestarts = new IceRestartWatch({ onRecovered: (r) => this.#room.peerReconnected(this.peer, { how: 'ice', ...r }) });
   }
 
   /** The socket currently attached; undefined while the client is away. */
@@ -95,6 +102,7 @@ export class SignalingSession {
       old.terminate();
     }
     this.#socket = socket;
+    this.#resumedAt = Date.now();
     this.#listen(socket);
     this.#welcome(true);
     const buffered = this.#buffered;
@@ -123,6 +131,7 @@ export class SignalingSession {
   }
 
   close(code: number, reason: string): void {
+    this.#iceRestarts.close();
     const socket = this.#socket;
     if (socket && (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING)) {
       socket.close(code, reason);
@@ -299,7 +308,9 @@ export class SignalingSession {
         return {};
       },
       restartIce: async ({ transportId }) => {
-        const iceParameters = await peer.transport(transportId).restartIce();
+        const transport = peer.transport(transportId);
+        const iceParameters = await transport.restartIce();
+        this.#iceRestarts.restarted(transport, Date.now() - this.#resumedAt < RESUME_RESTART_WINDOW_MS);
         return { iceParameters: iceParameters as unknown as Record<string, never> };
       },
       produceData: async ({ transportId, sctpStreamParameters, label, protocol }) => {

@@ -35,5 +35,6 @@ export {
   type MediaEventBatch,
   type MediaEventType,
   type ParticipantLeftReason,
+  type ParticipantReconnect,
   type ServerTrackStatsSample,
 } from './media-events.js';

@@ -30,13 +30,31 @@ interface MediaEventBase {
   at: string;
 }
 
+/** `disconnected`: the signaling socket was lost and the client did not resume within the grace period. */
 export type ParticipantLeftReason = 'left' | 'disconnected' | 'removed' | 'replaced' | 'room_closed';
+
+/**
+ * A participant got back without leaving the room. `signaling`: its socket dropped and it resumed
+ * the same session; `offlineMs` runs from the server seeing the socket close to the resume (0 when
+ * the client resumed before the server noticed). `ice`: its media path failed while signaling was
+ * up and came back after ICE restarts; one event per outage however many restarts the client asked
+ * for (`restarts`); `offlineMs` runs from the first restart request to the media path being back
+ * (the outage began earlier: the client first waits for its ICE checks to fail). The ICE restart a
+ * client does right after resuming belongs to that `signaling` reconnection and is not reported.
+ */
+export interface ParticipantReconnect {
+  how: 'signaling' | 'ice';
+  offlineMs: number;
+  /** restartIce requests in the outage (0 for `signaling`). */
+  restarts: number;
+}
 
 export type MediaEvent =
   | (MediaEventBase & { type: 'room_started' })
   | (MediaEventBase & { type: 'room_finished'; reason: 'empty' | 'max_duration' | 'worker_died' | 'shutdown' })
   | (MediaEventBase & { type: 'participant_joined'; identity: string; participantId: string })
   | (MediaEventBase & { type: 'participant_left'; identity: string; participantId: string; reason: ParticipantLeftReason })
+  | (MediaEventBase & ParticipantReconnect & { type: 'participant_reconnected'; identity: string; participantId: string })
   | (MediaEventBase & { type: 'track_published'; identity: string; participantId: string; trackId: string; kind: MediaKind; source: TrackSource })
   | (MediaEventBase & { type: 'track_unpublished'; identity: string; participantId: string; trackId: string })
   | (MediaEventBase & { type: 'track_stats'; samples: ServerTrackStatsSample[] });
