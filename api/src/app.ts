@@ -5,7 +5,6 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
 import serve from 'koa-static';
-import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { registerAttachmentRoutes } from './attachment/attachment.controller.js';
 import { LocalDiskStorage, type AttachmentStorage } from './attachment/attachment.storage.js';
@@ -39,6 +38,7 @@ import { NotificationService } from './notification/notification.service.js';
 import { Metrics } from './metrics/metrics.js';
 import { registerPresenceRoutes } from './presence/presence.controller.js';
 import { ConnectionRegistry } from './presence/connection-registry.js';
+import { connectRedis, type RedisClient } from './redis.js';
 import { PresenceService } from './presence/presence.service.js';
 import { registerQualityRoutes } from './quality/quality.controller.js';
 import { devRoomTokenRouter } from './room-token/dev-room-token.controller.js';
@@ -59,7 +59,7 @@ export class App {
   #auditLog: AuditWriter | undefined;
   #storage: AttachmentStorage | undefined;
   /** Commands (rate limits, presence registry); the bus has its own pub/sub connections. */
-  #redis: Redis | undefined;
+  #redis: RedisClient | undefined;
   #registry: ConnectionRegistry | undefined;
   #sweeping = false;
 
@@ -105,9 +105,7 @@ export class App {
       storage = this.#storage = await this.#openStorage(encryptor);
       this.#bus = config.redisUrl ? await RedisBus.connect(config.redisUrl, logger.child({ component: 'redis' })) : new InProcessBus();
       if (config.redisUrl) {
-        const redis = (this.#redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 }));
-        redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
-        await redis.connect();
+        this.#redis = await connectRedis(config.redisUrl, logger.child({ component: 'redis' }), { failFastWhenDown: true });
       } else {
         // One instance: no socket survives a restart, so nobody is connected yet.
         await database.db.updateTable('presence').set({ connections: 0, status: 'offline' }).where('connections', '>', 0).execute();
@@ -271,7 +269,7 @@ export class App {
     if (how === 'crash') {
       this.#registry?.abort();
       this.#gateway?.abort();
-      this.#redis?.disconnect();
+      this.#redis?.destroy();
       this.#redis = undefined;
     } else {
       await this.#gateway?.close();
@@ -293,7 +291,7 @@ export class App {
   }
 
   async #closeResources(): Promise<void> {
-    await this.#redis?.quit().catch(() => undefined);
+    await this.#redis?.close().catch(() => undefined);
     this.#redis = undefined;
     this.#storage?.close?.();
     this.#storage = undefined;

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { Redis } from 'ioredis';
 import type { DeliveredAppEvent } from '@telemed/sdk';
 import type { Logger } from '../logger.js';
+import { connectRedis, type RedisClient } from '../redis.js';
 
 /** One event for one user, as it travels between API instances. */
 export interface BusMessage {
@@ -36,42 +36,41 @@ const CHANNEL = 'telemed:events';
 
 /** Redis pub/sub: every API instance receives every event and delivers it to its own sockets. */
 export class RedisBus implements EventBus {
-  readonly #pub: Redis;
-  readonly #sub: Redis;
+  readonly #pub: RedisClient;
+  readonly #sub: RedisClient;
   readonly #listeners: Array<(message: BusMessage) => void> = [];
   readonly #logger: Logger;
   #closed = false;
 
-  private constructor(url: string, logger: Logger) {
+  private constructor(pub: RedisClient, sub: RedisClient, logger: Logger) {
+    this.#pub = pub;
+    this.#sub = sub;
     this.#logger = logger;
-    this.#pub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
-    this.#sub = new Redis(url, { lazyConnect: true });
-    for (const client of [this.#pub, this.#sub]) client.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
-    this.#sub.on('message', (_channel: string, raw: string) => {
-      let message: BusMessage;
-      try {
-        message = JSON.parse(raw) as BusMessage;
-      } catch {
-        return;
-      }
-      for (const listener of this.#listeners) listener(message);
-    });
   }
 
   static async connect(url: string, logger: Logger): Promise<RedisBus> {
-    const bus = new RedisBus(url, logger);
-    await Promise.all([bus.#pub.connect(), bus.#sub.connect()]);
-    await bus.#sub.subscribe(CHANNEL);
+    const [pub, sub] = await Promise.all([connectRedis(url, logger, { failFastWhenDown: true }), connectRedis(url, logger)]);
+    const bus = new RedisBus(pub, sub, logger);
+    await sub.subscribe(CHANNEL, (raw: string) => bus.#deliver(raw));
     return bus;
+  }
+
+  #deliver(raw: string): void {
+    let message: BusMessage;
+    try {
+      message = JSON.parse(raw) as BusMessage;
+    } catch {
+      return;
+    }
+    for (const listener of this.#listeners) listener(message);
   }
 
   async publish(messages: BusMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    const pipeline = this.#pub.pipeline();
+    const pipeline = this.#pub.multi();
     for (const message of messages) pipeline.publish(CHANNEL, JSON.stringify(message));
-    const results = await pipeline.exec();
-    const failed = results?.find(([err]) => err);
-    if (failed) this.#logger.warn({ err: failed[0]?.message }, 'redis publish failed');
+    // Events are stored before they are published: a lost publish is caught up by cursor.
+    await pipeline.execAsPipeline().catch((err: Error) => this.#logger.warn({ err: err.message }, 'redis publish failed'));
   }
 
   subscribe(listener: (message: BusMessage) => void): void {
@@ -82,6 +81,6 @@ export class RedisBus implements EventBus {
     if (this.#closed) return;
     this.#closed = true;
     this.#listeners.length = 0;
-    await Promise.allSettled([this.#pub.quit(), this.#sub.quit()]);
+    await Promise.allSettled([this.#pub.close(), this.#sub.close()]);
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Conversation, Page } from '@telemed/sdk';
 import { DEMO_PASSWORD } from '../db/seed.js';
+import { startRedisServer, type RedisServer } from '../testing/redis-server.js';
 import { client, createPostgresDatabase, login, startTestApp, type TestApp } from '../testing/test-app.js';
 
 describe('rate limits shared by two API instances through a real redis-server', () => {
@@ -48,4 +49,37 @@ describe('rate limits shared by two API instances through a real redis-server', 
     const other = (await client(b.url, doctor.accessToken).get<Page<Conversation>>('/api/conversations')).body.items[0]!;
     expect((await client(b.url, doctor.accessToken).post(`/api/conversations/${other.id}/messages`, { clientId: randomUUID(), body: 'hi' })).status).toBe(201);
   });
+});
+
+describe('when Redis goes away under a running API', () => {
+  let redis: RedisServer;
+  let app: TestApp;
+  beforeAll(async () => {
+    redis = await startRedisServer(); // its own server: this test kills it
+    app = await startTestApp('pglite', { redisUrl: redis.url, loginRateLimit: 3 });
+  });
+  afterAll(async () => {
+    await app?.close();
+    redis?.stop();
+  });
+
+  it('requests neither hang nor fail: limits fall back to memory and messages are still stored', async () => {
+    const session = await login(app.url, 'alice');
+    redis.kill();
+    const started = Date.now();
+    const statuses = [];
+    for (const password of ['wrong-1', 'wrong-2', 'wrong-3']) statuses.push((await attempt(password)).status);
+    statuses.push((await attempt(DEMO_PASSWORD)).status);
+    console.log(`[rate-limit] redis killed: logins answered ${statuses.join(', ')} in ${Date.now() - started} ms`);
+    expect(statuses).toEqual([401, 401, 401, 429]); // the memory limiter took over the budget of 3
+    const api = client(app.url, session.accessToken);
+    const conversation = (await api.get<Page<Conversation>>('/api/conversations')).body.items[0]!;
+    const clientId = randomUUID();
+    expect((await api.post(`/api/conversations/${conversation.id}/messages`, { clientId, body: 'still here' })).status).toBe(201);
+    const page = (await api.get<Page<{ clientId: string }>>(`/api/conversations/${conversation.id}/messages`)).body;
+    expect(page.items.some((m) => m.clientId === clientId)).toBe(true);
+  });
+
+  const attempt = (password: string) =>
+    fetch(`${app.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'carol@patients.demo', password }) });
 });

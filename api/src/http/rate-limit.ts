@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RedisClient } from '../redis.js';
 import { ApiError } from './errors.js';
 
 export interface RateLimiterOptions {
@@ -8,7 +8,7 @@ export interface RateLimiterOptions {
   limit: number;
   windowSeconds: number;
   /** Shared counters: every API instance using this Redis enforces one combined budget. */
-  redis?: Redis;
+  redis?: RedisClient;
   keyPrefix?: string;
 }
 
@@ -23,7 +23,7 @@ export class RateLimiter {
   constructor(options: RateLimiterOptions) {
     const base = { points: options.limit, duration: options.windowSeconds, keyPrefix: `${options.keyPrefix ?? 'telemed'}:rl:${options.name}` };
     this.#limiter = options.redis
-      ? new RateLimiterRedis({ ...base, storeClient: options.redis, insuranceLimiter: new RateLimiterMemory(base) })
+      ? new RateLimiterRedis({ ...base, storeClient: options.redis, useRedisPackage: true, insuranceLimiter: new RateLimiterMemory(base) })
       : new RateLimiterMemory(base);
   }
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
+import type { RedisClient } from '../redis.js';
 
 export interface ConnectionRegistryOptions {
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   /** An instance that has not refreshed its heartbeat for this long is taken for dead. */
   ttlSeconds: number;
@@ -41,7 +41,7 @@ export class ConnectionRegistry {
   }
 
   async start(): Promise<void> {
-    await this.#options.redis.zadd(this.#instances, Date.now(), this.instanceId);
+    await this.#options.redis.zAdd(this.#instances, { score: Date.now(), value: this.instanceId });
     await this.#reap();
     this.#timer = setInterval(() => {
       this.#beating ??= this.#beat().catch((err: unknown) => this.#options.logger.warn({ err }, 'presence heartbeat failed')).finally(() => (this.#beating = undefined));
@@ -51,26 +51,26 @@ export class ConnectionRegistry {
 
   async opened(userId: string): Promise<void> {
     this.#local.set(userId, (this.#local.get(userId) ?? 0) + 1);
-    await this.#options.redis.hincrby(this.#connections, userId, 1);
+    await this.#options.redis.hIncrBy(this.#connections, userId, 1);
   }
 
   async closed(userId: string): Promise<void> {
     const left = (this.#local.get(userId) ?? 0) - 1;
     if (left > 0) this.#local.set(userId, left);
     else this.#local.delete(userId);
-    const remaining = await this.#options.redis.hincrby(this.#connections, userId, -1);
-    if (remaining <= 0) await this.#options.redis.hdel(this.#connections, userId);
+    const remaining = await this.#options.redis.hIncrBy(this.#connections, userId, -1);
+    if (remaining <= 0) await this.#options.redis.hDel(this.#connections, userId);
   }
 
   async #beat(): Promise<void> {
     const { redis } = this.#options;
     // XX: only refresh; a missing member means another instance reaped us during a pause.
-    const refreshed = await redis.zadd(this.#instances, 'XX', 'CH', Date.now(), this.instanceId);
-    if (refreshed === 0 && (await redis.zscore(this.#instances, this.instanceId)) === null) {
+    const refreshed = await redis.zAdd(this.#instances, { score: Date.now(), value: this.instanceId }, { condition: 'XX', CH: true });
+    if (refreshed === 0 && (await redis.zScore(this.#instances, this.instanceId)) === null) {
       this.#options.logger.warn({ instance: this.instanceId }, 'presence: this instance was reaped while alive; restoring its connections');
-      await redis.zadd(this.#instances, Date.now(), this.instanceId);
+      await redis.zAdd(this.#instances, { score: Date.now(), value: this.instanceId });
       const restored = new Map(this.#local);
-      if (restored.size > 0) await redis.hset(this.#connections, Object.fromEntries(restored));
+      if (restored.size > 0) await redis.hSet(this.#connections, Object.fromEntries(restored));
       await this.#options.onRestored(restored);
     }
     await this.#reap();
@@ -78,12 +78,12 @@ export class ConnectionRegistry {
 
   async #reap(): Promise<void> {
     const { redis } = this.#options;
-    const dead = await redis.zrangebyscore(this.#instances, '-inf', Date.now() - this.#ttlMs);
+    const dead = await redis.zRangeByScore(this.#instances, '-inf', Date.now() - this.#ttlMs);
     for (const instance of dead) {
       if (instance === this.instanceId) continue;
-      if ((await redis.zrem(this.#instances, instance)) !== 1) continue; // another instance reaps it
+      if ((await redis.zRem(this.#instances, instance)) !== 1) continue; // another instance reaps it
       const key = `${this.#options.keyPrefix}:presence:connections:${instance}`;
-      const raw = await redis.hgetall(key);
+      const raw = await redis.hGetAll(key);
       await redis.del(key);
       const connections = new Map(Object.entries(raw).map(([userId, count]) => [userId, Number(count)] as const).filter(([, count]) => count > 0));
       this.#options.logger.info({ instance, users: connections.size }, 'presence: reaped the connections of a dead API instance');
@@ -95,7 +95,7 @@ export class ConnectionRegistry {
   async stop(): Promise<void> {
     this.abort();
     await this.#beating;
-    await this.#options.redis.multi().zrem(this.#instances, this.instanceId).del(this.#connections).exec();
+    await this.#options.redis.multi().zRem(this.#instances, this.instanceId).del(this.#connections).exec();
   }
 
   /** Stops the heartbeat and leaves everything in Redis as it is, as a crash would. */
