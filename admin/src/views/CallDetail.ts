@@ -34,11 +34,12 @@ function reconnectText(detail: string | null): string {
   } catch {
     return '';
   }
-  const seconds = typeof parsed.offlineMs === 'number' ? `${formatNumber(parsed.offlineMs / 1000)} s` : '';
-  if (parsed.how === 'signaling') return ` (signaling${seconds ? `, ${seconds} offline` : ''})`;
+  const ms = parsed.offlineMs;
+  const took = typeof ms !== 'number' ? '' : ms < 1000 ? `${Math.round(ms)} ms` : `${formatNumber(ms / 1000)} s`;
+  if (parsed.how === 'signaling') return ` (signaling${took ? `, ${took} offline` : ''})`;
   if (parsed.how === 'ice') {
     const restarts = typeof parsed.restarts === 'number' && parsed.restarts > 1 ? `, ${parsed.restarts} attempts` : '';
-    return ` (ICE restart${seconds ? `, media back after ${seconds}` : ''}${restarts})`;
+    return ` (ICE restart${took ? `, media back after ${took}` : ''}${restarts})`;
   }
   return '';
 }

@@ -70,6 +70,18 @@ describe('the admin dashboard watching real calls in chromium', () => {
     console.log(`[apps] call timeline: ${steps.map((s) => s.text.replace(/^\S+ (AM|PM)? ?/, '')).join(' | ')}`);
     expect(steps.map((s) => s.kind).slice(0, 3)).toEqual(['created', 'invited', 'accepted']);
     expect(steps.filter((s) => s.kind === 'media_joined').map((s) => s.text).join()).toMatch(/Alice Patient joined the room.*Meredith Grey joined the room|Meredith Grey joined the room.*Alice Patient joined the room/);
+    // Alice's signaling socket drops (media server fault injection) and her SDK resumes the session:
+    // the media server reports it and the timeline says so, with the time she was away.
+    const aliceId = await alice.evaluate(() => (JSON.parse(sessionStorage.getItem('telemed.session') ?? '{}') as { user: { id: string } }).user.id);
+    const drop = await fetch(`${f.platform.mediaHttpUrl}/rooms/${callId}/participants/${aliceId}/drop-signaling`, { method: 'POST', headers: { authorization: `Bearer ${f.platform.secrets.serviceSecret}` } });
+    expect(drop.status).toBe(200);
+    const reconnected = await waitFor('the reconnection in the timeline', async () => {
+      const lines = await admin.evaluate(() => [...document.querySelectorAll<HTMLElement>('[data-testid=timeline] li[data-kind=reconnected]')].map((li) => li.textContent ?? ''));
+      return lines.length > 0 ? lines : undefined;
+    }, 20_000);
+    console.log(`[apps] timeline after a dropped socket: ${reconnected.join(' | ')}`);
+    expect(reconnected).toHaveLength(1);
+    expect(reconnected[0]).toMatch(/Alice Patient reconnected \(signaling, (\d+ ms|\d+\.\d s) offline\)$/);
     // Quality samples arrive from the media server (and the SDK) every few seconds.
     const charts = await waitFor('quality charts with points', async () => {
       const found = await admin.evaluate(() => [...document.querySelectorAll<HTMLElement>('.chart')].map((c) => ({ metric: c.dataset.metric, points: Number(c.dataset.points), canvas: !!c.querySelector('canvas') })));
