@@ -46,6 +46,11 @@ export function CallScreen({ callId, params }: { callId: string; params: URLSear
       backend.startCall(to, type).then(({ call, access }) => {
         if (!cancelled) setPhase({ kind: 'ringing', call, access });
       }, fail);
+    } else if (mode === 'start') {
+      // The doctor who booked a scheduled call starts it; patients already waiting show in the call.
+      backend.startScheduledCall(callId).then((access) => backend.call(callId).then((call) => ({ access, call }))).then(({ access, call }) => {
+        if (!cancelled) setPhase({ kind: 'waiting', call, access });
+      }, fail);
     } else if (mode === 'accept') {
       Promise.all([backend.acceptCall(callId), backend.call(callId)]).then(([access, call]) => {
         if (!cancelled) setPhase({ kind: 'waiting', call, access });
@@ -81,7 +86,7 @@ export function CallScreen({ callId, params }: { callId: string; params: URLSear
     // In a running group call one invitee declining (or missing) it ends nothing: only the call's
     // own status says it is over.
     const ended = (reason: (c: Call) => string) => (c: Call): void => {
-      if (mine(c) && c.status !== 'active' && c.status !== 'ringing') setPhase({ kind: 'ended', call: c, reason: reason(c) });
+      if (mine(c) && c.status !== 'active' && c.status !== 'ringing' && c.status !== 'scheduled') setPhase({ kind: 'ended', call: c, reason: reason(c) });
     };
     const onDeclined = ended((c) => `${others(c, user.id)} declined the call.`);
     const onMissed = ended(() => 'No answer.');

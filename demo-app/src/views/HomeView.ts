@@ -1,4 +1,4 @@
-// Home: contacts with live presence, conversations with unread counts, recent calls.
+// Home: upcoming (scheduled) calls, contacts with live presence, conversations with unread counts, recent calls.
 import { html } from 'htm/preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { Call, CallType, Contact, Conversation, PresenceStatus } from '../backend/types.js';
@@ -6,6 +6,7 @@ import { useSession } from '../context.js';
 import { errorMessage, formatDuration, formatTime } from '../format.js';
 import { navigate } from '../router.js';
 import { Icon } from '../icons.js';
+import { UpcomingCalls } from './UpcomingCalls.js';
 
 const PRESENCE_LABEL: Record<PresenceStatus, string> = {
   online: 'Online',
@@ -23,7 +24,8 @@ export function HomeView() {
   const [error, setError] = useState<string | undefined>();
 
   const loadConversations = useCallback(() => backend.conversations().then(setConversations, (e: unknown) => setError(errorMessage(e))), [backend]);
-  const loadCalls = useCallback(() => backend.calls({ limit: 10 }).then((page) => setCalls(page.items), (e: unknown) => setError(errorMessage(e))), [backend]);
+  // Booked calls not started yet are listed under Upcoming.
+  const loadCalls = useCallback(() => backend.calls({ limit: 10 }).then((page) => setCalls(page.items.filter((c) => c.status !== 'scheduled')), (e: unknown) => setError(errorMessage(e))), [backend]);
 
   useEffect(() => {
     backend.contacts().then(setContacts, (e: unknown) => setError(errorMessage(e)));
@@ -56,6 +58,7 @@ export function HomeView() {
   return html`
     <main class="home">
       ${error && html`<p class="error" role="alert">${error}</p>`}
+      <${UpcomingCalls} contacts=${contacts} />
       <section class="panel" aria-labelledby="contacts-title">
         <h2 id="contacts-title">${user.role === 'doctor' ? 'My patients' : 'My doctors'}</h2>
         ${contacts === undefined ? html`<p class="hint">Loading…</p>` : contacts.length === 0 ? html`<p class="hint">No contacts yet.</p>` : html`
