@@ -7,7 +7,8 @@ import Koa from 'koa';
 import serve from 'koa-static';
 import type { Kysely } from 'kysely';
 import { registerAttachmentRoutes } from './attachment/attachment.controller.js';
-import { LocalDiskStorage, type AttachmentStorage } from './attachment/attachment.storage.js';
+import { AttachmentStores } from './attachment/attachment-stores.js';
+import { LocalDiskStorage } from './attachment/attachment.storage.js';
 import { S3Storage } from './attachment/s3-storage.js';
 import { AuditWriter } from './audit/audit-writer.js';
 import { bearerToken, verifyAccessToken } from './auth/access-token.js';
@@ -57,7 +58,7 @@ export class App {
   #sweeper: NodeJS.Timeout | undefined;
   #notifications: NotificationService | undefined;
   #auditLog: AuditWriter | undefined;
-  #storage: AttachmentStorage | undefined;
+  #storage: AttachmentStores | undefined;
   /** Commands (rate limits, presence registry); the bus has its own pub/sub connections. */
   #redis: RedisClient | undefined;
   #registry: ConnectionRegistry | undefined;
@@ -96,7 +97,7 @@ export class App {
     const encryptor = new Encryptor(config.encryptionKey);
     const database = await openDatabase({ url: config.databaseUrl, dir: config.databaseDir, poolSize: config.databasePoolSize, template: config.pgliteTemplate, logger: logger.child({ component: 'db' }) });
     this.#database = database;
-    let storage: AttachmentStorage;
+    let storage: AttachmentStores;
     try {
       const applied = await migrateToLatest(database.db);
       if (applied.length > 0) logger.info({ migrations: applied, database: database.kind }, 'migrations applied');
@@ -162,20 +163,22 @@ export class App {
     logger.info({ host: config.host, port: this.port, mode: config.mode, database: database.kind, bus: config.redisUrl ? 'redis' : 'in-process', attachments: config.s3Bucket ? 's3' : 'local disk' }, 'api listening');
   }
 
-  async #openStorage(encryptor: Encryptor): Promise<AttachmentStorage> {
+  /** New files go to S3 when it is configured, else to local disk; local disk stays readable either way. */
+  async #openStorage(encryptor: Encryptor): Promise<AttachmentStores> {
     const { config } = this;
-    if (!config.s3Bucket) return new LocalDiskStorage(this.#attachmentsDir(), encryptor);
-    const storage = new S3Storage({ ...config, s3Bucket: config.s3Bucket }, encryptor);
+    const disk = new LocalDiskStorage(this.#attachmentsDir(), encryptor);
+    if (!config.s3Bucket) return new AttachmentStores(disk);
+    const s3 = new S3Storage({ ...config, s3Bucket: config.s3Bucket }, encryptor);
     try {
-      await storage.check();
+      await s3.check();
     } catch (error) {
-      storage.close();
+      s3.close();
       throw error;
     }
-    return storage;
+    return new AttachmentStores(s3, [disk]);
   }
 
-  #build(context: AppContext, storage: AttachmentStorage): Koa {
+  #build(context: AppContext, storage: AttachmentStores): Koa {
     const { config, logger } = this;
     const app = new Koa({ proxy: false });
     app.use(async (ctx, next) => {
@@ -293,7 +296,7 @@ export class App {
   async #closeResources(): Promise<void> {
     await this.#redis?.close().catch(() => undefined);
     this.#redis = undefined;
-    this.#storage?.close?.();
+    this.#storage?.close();
     this.#storage = undefined;
     await this.#bus?.close();
     this.#bus = undefined;

@@ -7,7 +7,7 @@ import type { RouteRegistry } from '../http/route.js';
 import { AttachmentSchema, Uuid } from '../http/resource.schema.js';
 import type { Attachment } from '@telemed/sdk';
 import { findAttachment, insertAttachment, type AttachmentRow } from './attachment.repository.js';
-import type { AttachmentStorage } from './attachment.storage.js';
+import type { AttachmentStores } from './attachment-stores.js';
 import { ALLOWED_TYPES, sniffContentType } from './content-type.js';
 import { readSingleFile } from './multipart.js';
 
@@ -16,7 +16,7 @@ const toAttachment = (row: AttachmentRow): Attachment => ({
   id: row.id, conversationId: row.conversation_id, fileName: row.file_name, contentType: row.content_type, sizeBytes: row.size_bytes, sha256: row.sha256, createdAt: row.created_at.toISOString(),
 });
 
-export function registerAttachmentRoutes(api: RouteRegistry, app: AppContext, storage: AttachmentStorage): void {
+export function registerAttachmentRoutes(api: RouteRegistry, app: AppContext, storage: AttachmentStores): void {
   api.define({
     method: 'post', path: '/api/conversations/:id/attachments', tag: 'messaging', access: PARTICIPANTS, status: 201,
     summary: `Upload a file (multipart part "file", at most MAX_UPLOAD_SIZE bytes; ${ALLOWED_TYPES.join(', ')}, recognised by content) to a conversation; send it with a message's attachmentId`,
@@ -33,7 +33,7 @@ export function registerAttachmentRoutes(api: RouteRegistry, app: AppContext, st
       const stored = await storage.put(key, file.data);
       const row = await insertAttachment(app.db, {
         conversation_id: params.id, uploader_id: user.id, file_name: file.fileName, content_type: contentType, size_bytes: file.data.length,
-        sha256: createHash('sha256').update(file.data).digest('hex'), storage_key: stored.key, key_id: stored.keyId,
+        sha256: createHash('sha256').update(file.data).digest('hex'), storage_key: stored.key, key_id: stored.keyId, store: stored.store,
       });
       await app.auditLog.write(ctx, user.id, 'upload', 'attachment', row.id);
       return toAttachment(row);
@@ -50,7 +50,7 @@ export function registerAttachmentRoutes(api: RouteRegistry, app: AppContext, st
       await assertMember(app.db, row.conversation_id, user).catch(() => {
         throw new ApiError('NOT_FOUND', 'no such attachment');
       });
-      const data = await storage.get({ key: row.storage_key, keyId: row.key_id });
+      const data = await storage.get(row.store, { key: row.storage_key, keyId: row.key_id });
       await app.auditLog.write(ctx, user.id, 'download', 'attachment', row.id);
       const ascii = row.file_name.replace(/[^\x20-\x7e]/g, '_');
       ctx.set('content-disposition', `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(row.file_name)}`);

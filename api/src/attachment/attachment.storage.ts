@@ -7,8 +7,12 @@ export interface StoredObject {
   keyId: string;
 }
 
+/** Which store holds a file; recorded per attachment row. */
+export type StoreName = 'disk' | 's3';
+
 /** Where attachment files live. Both stores only ever see ciphertext. */
 export interface AttachmentStorage {
+  readonly name: StoreName;
   put(key: string, data: Buffer): Promise<StoredObject>;
   get(object: StoredObject): Promise<Buffer>;
   close?(): void;
@@ -32,6 +36,7 @@ export function openAttachment(encryptor: Encryptor, object: StoredObject, seale
 
 /** Local disk (the default), each file encrypted. */
 export class LocalDiskStorage implements AttachmentStorage {
+  readonly name = 'disk';
   readonly #dir: string;
   readonly #encryptor: Encryptor;
 

@@ -8,7 +8,7 @@ import type { Attachment, Conversation, Page, Session } from '@telemed/sdk';
 import { App } from '../app.js';
 import { ConfigError, configFromEnv, parseConfig } from '../config.js';
 import { startS3, type TestS3 } from '../testing/s3-server.js';
-import { TEST_SECRETS, client, login, pgliteTemplate, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
+import { TEST_SECRETS, client, createPostgresDatabase, login, pgliteTemplate, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
 
 const MARKER = 'PHI-patient-record-7731';
 const PDF = Buffer.from(`%PDF-1.7\n1 0 obj << /Title (${MARKER}) >> endobj\n%%EOF\n`);
@@ -98,5 +98,68 @@ describe('attachments in an S3-compatible bucket (s3rver)', () => {
       expect.stringContaining('S3_BUCKET is required when S3_ENDPOINT is set'),
     ]));
     expect(parseConfig({ ...base, s3Bucket: 'files' })).toMatchObject({ s3Bucket: 'files', s3Region: 'us-east-1', s3ForcePathStyle: false });
+  });
+});
+
+describe('switching the attachment store (PostgreSQL, local disk and s3rver)', () => {
+  let s3: TestS3;
+  let localDir: string;
+  let databaseUrl: string;
+  const apps: TestApp[] = [];
+
+  beforeAll(async () => {
+    s3 = await startS3();
+    localDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-att-switch-'));
+    databaseUrl = await createPostgresDatabase();
+  });
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    await s3?.close();
+    fs.rmSync(localDir, { recursive: true, force: true });
+  });
+
+  /** One API instance on the shared database and attachments dir, with or without S3. */
+  async function start(withS3: boolean) {
+    const t = await startTestApp('postgres', { databaseUrl, attachmentsDir: localDir, ...(withS3 ? { s3Bucket: s3.bucket, s3Endpoint: s3.endpoint, s3ForcePathStyle: true, ...CREDENTIALS } : {}) });
+    apps.push(t);
+    const alice = await login(t.url, 'alice');
+    const conversation = (await client(t.url, alice.accessToken).get<Page<Conversation>>('/api/conversations')).body.items[0]!;
+    const upload = async (data: Buffer): Promise<Attachment> => {
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array(data)]), 'scan.pdf');
+      const res = await fetch(`${t.url}/api/conversations/${conversation.id}/attachments`, { method: 'POST', headers: { authorization: `Bearer ${alice.accessToken}` }, body: form });
+      expect(res.status).toBe(201);
+      return (await res.json()) as Attachment;
+    };
+    const download = (id: string) => fetch(`${t.url}/api/attachments/${id}`, { headers: { authorization: `Bearer ${alice.accessToken}` } });
+    const storeOf = async (id: string) => (await t.app.db.selectFrom('attachments').select('store').where('id', '=', id).executeTakeFirstOrThrow()).store;
+    return { t, upload, download, storeOf };
+  }
+
+  it('files stay readable from the store they were written to; a store no longer configured gets a clear 503', async () => {
+    const onDisk = Buffer.from('%PDF-1.7\n% written to local disk\n%%EOF\n');
+    const inBucket = Buffer.from('%PDF-1.7\n% written to S3\n%%EOF\n');
+
+    const first = await start(false);
+    const a = await first.upload(onDisk);
+    expect(await first.storeOf(a.id)).toBe('disk');
+    await first.t.close();
+
+    const second = await start(true); // the clinic moves to S3
+    const fromDisk = await second.download(a.id);
+    expect(fromDisk.status).toBe(200);
+    expect(Buffer.from(await fromDisk.arrayBuffer())).toEqual(onDisk);
+    const b = await second.upload(inBucket);
+    expect(await second.storeOf(b.id)).toBe('s3');
+    await second.t.close();
+
+    const third = await start(false); // S3 settings removed again
+    expect(Buffer.from(await (await third.download(a.id)).arrayBuffer())).toEqual(onDisk);
+    const unreadable = await third.download(b.id);
+    expect(unreadable.status).toBe(503);
+    expect(await unreadable.json()).toEqual({ error: { code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('S3 store') } });
+    // A row from before stores were recorded is read from the configured store.
+    await third.t.app.db.updateTable('attachments').set({ store: null }).where('id', '=', a.id).execute();
+    expect(Buffer.from(await (await third.download(a.id)).arrayBuffer())).toEqual(onDisk);
   });
 });

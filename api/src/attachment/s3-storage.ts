@@ -10,6 +10,7 @@ export type S3Settings = Pick<ApiConfig, 's3Endpoint' | 's3Region' | 's3AccessKe
  * the API, exactly as on local disk: the bucket (and whoever runs it) only ever holds ciphertext.
  */
 export class S3Storage implements AttachmentStorage {
+  readonly name = 's3';
   readonly #client: S3Client;
   readonly #bucket: string;
   readonly #encryptor: Encryptor;

@@ -28,6 +28,8 @@ export interface AttachmentTable {
   sha256: string;
   storage_key: string;
   key_id: string;
+  /** Null on rows from before the store was recorded (read from the configured store). */
+  store: 'disk' | 's3' | null;
   created_at: Generated<Date>;
 }
 
