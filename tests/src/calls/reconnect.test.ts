@@ -1,9 +1,11 @@
-// Reconnection through real faults: a participant's signaling socket dropped (and its reconnects
-// refused) for 5 s, then the mediasoup worker hosting the room killed. Recovery times are printed.
+// Reconnection through real faults, in a call made through the API (Alice calls Dr. Grey): a
+// participant's signaling socket dropped (and its reconnects refused) for 5 s, which the call's
+// timeline records, then the mediasoup worker hosting the room killed. Recovery times are printed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 import { waitFor } from '../call-stats.js';
 import { startTestPlatform } from '../platform.js';
+import { startDemoCall, type DemoCall } from './demo-call.js';
 import { joinPage, service, waitForFreshMedia, type PageHandle, type TestPlatform } from './harness.js';
 
 interface Health {
@@ -12,17 +14,22 @@ interface Health {
 }
 
 describe.each(BROWSERS)('reconnection in %s', (browserName) => {
-  const ROOM = `reconnect-${browserName}`;
   let platform: TestPlatform;
   let browser: TestBrowser;
+  let demo: DemoCall;
   let alice: TestPage;
-  let bob: TestPage;
+  let grey: TestPage;
+  /** Room identities (the users' ids) and the room (the call's id). */
+  const ids = { alice: '', grey: '', room: '' };
 
   beforeAll(async () => {
-    [platform, browser] = await Promise.all([startTestPlatform() as Promise<TestPlatform>, launchBrowser(browserName)]);
-    alice = await joinPage(browser, platform, ROOM, 'alice', { params: { res: '640x360' } });
-    bob = await joinPage(browser, platform, ROOM, 'bob', { params: { res: '640x360' } });
-    await Promise.all([waitForFreshMedia(alice, ['bob'], 30_000), waitForFreshMedia(bob, ['alice'], 30_000)]);
+    [platform, browser] = await Promise.all([startTestPlatform({ apiEnv: { SEED_DEMO: 'true' } }) as Promise<TestPlatform>, launchBrowser(browserName)]);
+    demo = await startDemoCall(platform.apiUrl);
+    Object.assign(ids, { alice: demo.alice.user!.id, grey: demo.grey.user!.id, room: demo.call.id });
+    const { aliceAccess, greyAccess } = demo;
+    alice = await joinPage(browser, platform, ids.room, 'alice', { params: { res: '640x360', token: aliceAccess.token, url: aliceAccess.url } });
+    grey = await joinPage(browser, platform, ids.room, 'grey', { params: { res: '640x360', token: greyAccess.token, url: greyAccess.url } });
+    await Promise.all([waitForFreshMedia(alice, [ids.grey], 30_000), waitForFreshMedia(grey, [ids.alice], 30_000)]);
   }, 90_000);
 
   afterAll(async () => {
@@ -45,30 +52,44 @@ describe.each(BROWSERS)('reconnection in %s', (browserName) => {
   it('a signaling socket dropped for 5 s resumes by itself: same tracks, media both ways', async () => {
     const [aliceStates, sidBefore] = [(await states(alice)).length, await localCameraSid(alice)];
     const started = Date.now();
-    const drop = await service(platform, 'POST', `/rooms/${ROOM}/participants/alice/drop-signaling?blockMs=5000`);
+    const drop = await service(platform, 'POST', `/rooms/${ids.room}/participants/${ids.alice}/drop-signaling?blockMs=5000`);
     expect(drop.status).toBe(200);
     await waitFor('alice reconnecting', async () => ((await states(alice)).slice(aliceStates).includes('reconnecting') ? true : undefined), 5_000, 100);
     await backToConnected(alice, aliceStates, 40_000);
     const connectedMs = Date.now() - started;
-    await Promise.all([waitForFreshMedia(alice, ['bob'], 20_000), waitForFreshMedia(bob, ['alice'], 20_000)]);
+    await Promise.all([waitForFreshMedia(alice, [ids.grey], 20_000), waitForFreshMedia(grey, [ids.alice], 20_000)]);
     const mediaMs = Date.now() - started;
     console.log(`[reconnect] socket drop (5 s blocked): alice connected again after ${connectedMs} ms, media both ways verified at ${mediaMs} ms`);
     expect(connectedMs).toBeGreaterThanOrEqual(5000);
     // Resumed, not rejoined: the producer survived.
     expect(await localCameraSid(alice)).toBe(sidBefore);
-    expect((await states(bob)).includes('reconnecting')).toBe(false);
+    expect((await states(grey)).includes('reconnecting')).toBe(false);
+
+    // The call's timeline: one signaling reconnection for Alice with the time her socket was gone
+    // (the ICE restart her SDK does on resuming, done before media flowed again above, is part of
+    // it, not another entry).
+    const reconnections = await waitFor('the reconnection in the call timeline', async () => {
+      const found = (await demo.grey.callTimeline(ids.room)).filter((e) => e.kind === 'reconnected');
+      return found.length > 0 ? found : undefined;
+    }, 20_000, 250);
+    console.log(`[reconnect] call timeline: ${reconnections.map((e) => `${e.displayName} reconnected ${e.detail}`).join(' | ')}`);
+    expect(reconnections).toEqual([expect.objectContaining({ userId: ids.alice, displayName: 'Alice Patient' })]);
+    const detail = JSON.parse(reconnections[0]!.detail ?? '{}') as { how: string; offlineMs: number };
+    expect(detail.how).toBe('signaling');
+    expect(detail.offlineMs).toBeGreaterThanOrEqual(5000);
+    expect(detail.offlineMs).toBeLessThanOrEqual(connectedMs);
   });
 
   it('killing the worker that hosts the room: everyone rejoins with media within seconds', async () => {
     const rooms = (await service(platform, 'GET', '/rooms')).body as { rooms: { roomId: string; workerPid: number }[] };
-    const pid = rooms.rooms.find((r) => r.roomId === ROOM)?.workerPid;
+    const pid = rooms.rooms.find((r) => r.roomId === ids.room)?.workerPid;
     expect(pid).toBeGreaterThan(0);
-    const from = { alice: (await states(alice)).length, bob: (await states(bob)).length };
+    const from = { alice: (await states(alice)).length, grey: (await states(grey)).length };
     const started = Date.now();
     process.kill(pid!, 'SIGKILL');
-    await Promise.all([backToConnected(alice, from.alice, 30_000), backToConnected(bob, from.bob, 30_000)]);
+    await Promise.all([backToConnected(alice, from.alice, 30_000), backToConnected(grey, from.grey, 30_000)]);
     const connectedMs = Date.now() - started;
-    await Promise.all([waitForFreshMedia(alice, ['bob'], 30_000), waitForFreshMedia(bob, ['alice'], 30_000)]);
+    await Promise.all([waitForFreshMedia(alice, [ids.grey], 30_000), waitForFreshMedia(grey, [ids.alice], 30_000)]);
     const mediaMs = Date.now() - started;
     console.log(`[reconnect] worker ${pid} killed: both participants connected again after ${connectedMs} ms, media both ways verified at ${mediaMs} ms`);
     const health = await waitFor('the dead worker replaced', async () => {
@@ -77,12 +98,12 @@ describe.each(BROWSERS)('reconnection in %s', (browserName) => {
     }, 10_000);
     expect(health.workerProcesses.every((w) => w.alive)).toBe(true);
     const after = (await service(platform, 'GET', '/rooms')).body as { rooms: { roomId: string; workerPid: number; participants: number }[] };
-    expect(after.rooms.find((r) => r.roomId === ROOM)).toMatchObject({ participants: 2 });
+    expect(after.rooms.find((r) => r.roomId === ids.room)).toMatchObject({ participants: 2 });
   });
 
   it('ran without page errors (the browser logs each refused reconnect attempt; nothing else)', () => {
     // Chromium: "WebSocket connection to 'ws://…/rtc?token=…' failed: …503"; Firefox: "Firefox can’t establish a connection to the server at ws://…/rtc?token=…".
     const refusedHandshake = /(WebSocket connection to|establish a connection to the server at) '?ws:\/\/[^ ]*\/rtc\?token=/;
-    for (const page of [alice, bob]) expect(page.errors.filter((e) => !refusedHandshake.test(e))).toEqual([]);
+    for (const page of [alice, grey]) expect(page.errors.filter((e) => !refusedHandshake.test(e))).toEqual([]);
   });
 });
