@@ -114,7 +114,7 @@ function OnlineUsers({ polled }: { polled: Polled<UserRow[]> }) {
     <${DataTable} id="online-users" caption="Users" rows=${rows} columns=${USER_COLUMNS} rowKey=${(u: UserRow) => u.id} empty="Nobody is online." initialSort=${{ key: 'name', dir: 'asc' }} /><//>`;
 }
 
-const STATUSES: CallStatus[] = ['ringing', 'active', 'ended', 'missed', 'declined', 'cancelled'];
+const STATUSES: CallStatus[] = ['scheduled', 'ringing', 'active', 'ended', 'missed', 'declined', 'cancelled'];
 const TYPES: CallType[] = ['video', 'voice'];
 
 function History({ backend }: { backend: AdminBackend }) {

@@ -1,7 +1,8 @@
 // Scheduled calls through the apps: the doctor books a video call with Alice a few minutes ahead
 // from home (keyboard), both see it under Upcoming; the doctor starts it (inside the start window)
-// and goes in; Alice joins, waits in the lobby, the doctor admits her and both see video. Then a
-// booking the patient cancels disappears from both lists.
+// and goes in; Alice joins, waits in the lobby, the doctor admits her and both see video. Alice
+// asking before the doctor starts waits, and the doctor finds her waiting. A booking the patient
+// cancels disappears from both lists.
 import { describe, expect, it } from 'vitest';
 import type { TestPage } from '../browser.js';
 import { fill, remoteVideoFrames, screenshots, unlabelledControls, waitFor, waitForSelector, waitForText } from './app-page.js';
@@ -98,6 +99,28 @@ describe('scheduled calls in the doctor and patient apps in chromium', () => {
       await waitForSelector(page, '[data-testid=upcoming]');
     }
     await waitFor('the call gone from Upcoming', async () => !(await upcomingTitles(f.alice)).includes('Follow-up on dosage') || undefined);
+  });
+
+  it('a patient who joins before the doctor starts waits; the doctor starts and finds her waiting', async () => {
+    await schedule('Early bird', AHEAD_MINUTES);
+    await waitFor('the booking in the patient\'s Upcoming', async () => (await upcomingTitles(f.alice)).includes('Early bird') || undefined);
+    await f.alice.click('[data-testid=upcoming] [data-upcoming][data-status=scheduled] [data-action=join]');
+    await waitForText(f.alice, '[data-testid=lobby]', /let you in/);
+
+    await f.grey.click('[data-testid=upcoming] [data-upcoming] [data-action=start]');
+    await waitForSelector(f.grey, '#join-call');
+    await f.grey.click('#join-call');
+    // The lobby fetches who is waiting when the call opens: she knocked before it started.
+    await waitForText(f.grey, '[data-testid=lobby-requests]', /Alice Patient is waiting to join/);
+    await f.grey.click('button[aria-label="Admit Alice Patient"]');
+    await waitForSelector(f.alice, '[data-testid=in-call]');
+    await waitFor('video on the patient\'s page', async () => (await remoteVideoFrames(f.alice)).frames > 0 || undefined, 30_000);
+    await f.grey.click('#leave-call');
+    for (const page of [f.grey, f.alice]) {
+      await waitForSelector(page, '[data-testid=call-ended]');
+      await page.click('[data-testid=call-ended] button');
+      await waitForSelector(page, '[data-testid=upcoming]');
+    }
   });
 
   it('the patient cancels a booking; it leaves both lists', async () => {
