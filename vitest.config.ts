@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{sdk,media-server,api}/src/**/*.test.ts'],
+          include: ['{sdk,media-server,api,admin}/src/**/*.test.ts'],
           environment: 'node',
           testTimeout: 20_000,
           hookTimeout: 30_000,

@@ -7,70 +7,13 @@ import { downloadFile, toCsv } from '../csv.js';
 import { formatDateTime, formatDuration, formatNumber } from '../format.js';
 import { SAMPLE_CSV } from './columns.js';
 import { groupKey, METRICS, QualityChart, trackGroups } from './QualityCharts.js';
+import { describeTimeline } from './call-timeline.js';
 import { usePolling } from './usePolling.js';
 
 interface Detail {
   call: Call;
   samples: QualitySample[];
   timeline: CallTimelineEntry[];
-}
-
-interface TimelineLine {
-  at: string;
-  kind: string;
-  text: string;
-}
-
-const STEP_TEXT: Record<string, string> = {
-  invited: 'invited', accepted: 'accepted', joined: 'joined the call', declined: 'declined', asked: 'asked to join (waiting room)',
-  admitted: 'admitted from the waiting room', denied: 'not admitted', left: 'left the call', cancelled: 'cancelled the call',
-};
-
-/** A `reconnected` step's detail (`{ how, offlineMs, restarts? }`, JSON) in words; '' when unreadable. */
-function reconnectText(detail: string | null): string {
-  let parsed: { how?: unknown; offlineMs?: unknown; restarts?: unknown };
-  try {
-    parsed = JSON.parse(detail ?? '') as typeof parsed;
-  } catch {
-    return '';
-  }
-  const ms = parsed.offlineMs;
-  const took = typeof ms !== 'number' ? '' : ms < 1000 ? `${Math.round(ms)} ms` : `${formatNumber(ms / 1000)} s`;
-  if (parsed.how === 'signaling') return ` (signaling${took ? `, ${took} offline` : ''})`;
-  if (parsed.how === 'ice') {
-    const restarts = typeof parsed.restarts === 'number' && parsed.restarts > 1 ? `, ${parsed.restarts} attempts` : '';
-    return ` (ICE restart${took ? `, media back after ${took}` : ''}${restarts})`;
-  }
-  return '';
-}
-
-/**
- * The server's timeline in words. The media server reports a resumed socket or an ICE restart as
- * `reconnected`; a room join after a lost connection (a room rebuilt after its worker died) is
- * read as a reconnection too.
- */
-export function describeTimeline(entries: readonly CallTimelineEntry[]): TimelineLine[] {
-  const lostConnection = new Set<string>();
-  const inRoomBefore = new Set<string>();
-  return entries.map((e) => {
-    const name = e.displayName ?? 'Someone';
-    const user = e.userId ?? '';
-    let kind = e.kind;
-    let text: string;
-    if (e.kind === 'created') text = `${name} started a ${e.detail ?? ''} call`;
-    else if (e.kind === 'ended' || e.kind === 'missed') text = `Call ${e.kind}${e.detail ? ` (${e.detail})` : ''}`;
-    else if (e.kind === 'reconnected') text = `${name} reconnected${reconnectText(e.detail)}`;
-    else if (e.kind === 'media_joined') {
-      kind = lostConnection.has(user) ? 'reconnected' : inRoomBefore.has(user) ? 'rejoined' : 'media_joined';
-      text = `${name} ${kind === 'reconnected' ? 'reconnected' : kind === 'rejoined' ? 'rejoined the room' : 'joined the room'}`;
-      lostConnection.delete(user);
-      inRoomBefore.add(user);
-    } else if (e.kind === 'media_left') {
-      if (e.detail === 'disconnected') lostConnection.add(user);
-      text = `${name} ${e.detail === 'disconnected' ? 'lost the connection' : e.detail === 'removed' ? 'was removed from the room' : 'left the room'}`;
-    } else text = `${name} ${STEP_TEXT[e.kind] ?? e.kind}`;
-    return { at: e.at, kind, text };
-  });
 }
 
 export function CallDetail({ backend, callId }: { backend: AdminBackend; callId: string }) {

@@ -99,6 +99,15 @@ describe.each(BROWSERS)('reconnection in %s', (browserName) => {
     expect(health.workerProcesses.every((w) => w.alive)).toBe(true);
     const after = (await service(platform, 'GET', '/rooms')).body as { rooms: { roomId: string; workerPid: number; participants: number }[] };
     expect(after.rooms.find((r) => r.roomId === ids.room)).toMatchObject({ participants: 2 });
+    // The rebuilt room is new sessions, not resumed ones: the timeline has each participant's leave
+    // as the old room closed, then a join of the new one (the admin page reads it as a reconnection).
+    const media = await waitFor('both rejoins in the call timeline', async () => {
+      const steps = (await demo.grey.callTimeline(ids.room)).filter((e) => e.kind.startsWith('media_'));
+      return steps.filter((e) => e.kind === 'media_joined').length === 4 ? steps : undefined;
+    }, 20_000, 250);
+    for (const user of [ids.alice, ids.grey]) {
+      expect(media.filter((e) => e.userId === user).map((e) => `${e.kind}:${e.detail ?? ''}`)).toEqual(['media_joined:', 'media_left:room_closed', 'media_joined:']);
+    }
   });
 
   it('ran without page errors (the browser logs each refused reconnect attempt; nothing else)', () => {
