@@ -30,7 +30,7 @@ interface MediaEventBase {
   at: string;
 }
 
-/** `disconnected`: the signaling socket was lost and the client did not resume within the grace period. */
+/** `disconnected`: the signaling socket was lost and the session ended unresumed (grace period over, or too much to buffer meanwhile). */
 export type ParticipantLeftReason = 'left' | 'disconnected' | 'removed' | 'replaced' | 'room_closed';
 
 /**
@@ -38,8 +38,9 @@ export type ParticipantLeftReason = 'left' | 'disconnected' | 'removed' | 'repla
  * the same session; `offlineMs` runs from the server seeing the socket close to the resume (0 when
  * the client resumed before the server noticed). `ice`: its media path failed while signaling was
  * up and came back after ICE restarts; one event per outage however many restarts the client asked
- * for (`restarts`); `offlineMs` runs from the first restart request to the media path being back
- * (the outage began earlier: the client first waits for its ICE checks to fail). The ICE restart a
+ * for (`restarts`); `offlineMs` runs from the first restart request to the server seeing each
+ * restarted transport's new ICE pair (which can trail the browser's 'connected' by a second or two;
+ * the outage began earlier: the client first waits for its ICE checks to fail). The ICE restart a
  * client does right after resuming belongs to that `signaling` reconnection and is not reported.
  */
 export interface ParticipantReconnect {
