@@ -1,16 +1,15 @@
-import type { Insertable, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
-import { auditRows, type AuditAction, type AuditEntity, type AuditOrigin } from './audit.service.js';
-import type { AuditLogTable } from './audit.table.js';
+import { auditEntry, insertAuditEntries, type AuditAction, type AuditEntity, type AuditEntry, type AuditOrigin } from './audit.service.js';
 
 interface Waiting {
-  rows: Array<Insertable<AuditLogTable>>;
+  entry: AuditEntry;
   resolve(): void;
   reject(error: unknown): void;
 }
 
 export interface AuditWriterOptions {
-  /** Rows per insert at most (7 parameters a row; PostgreSQL allows 65,535 per statement). */
+  /** Rows (records) per insert at most; a request's rows are never split. */
   maxRows?: number;
   /** Inserts running at once at most (each holds a pool connection; one alone cannot keep up with many pages a second). */
   concurrency?: number;
@@ -26,21 +25,21 @@ export class AuditWriter {
   readonly #db: Kysely<Database>;
   readonly #maxRows: number;
   readonly #concurrency: number;
-  readonly #queue: Waiting[] = [];
+  #queue: Waiting[] = [];
   readonly #writing = new Set<Promise<void>>();
 
   constructor(db: Kysely<Database>, options: AuditWriterOptions = {}) {
     this.#db = db;
-    this.#maxRows = options.maxRows ?? 1000;
+    this.#maxRows = options.maxRows ?? 2000;
     this.#concurrency = options.concurrency ?? 3;
   }
 
   /** Resolves once the rows are committed; rejects when their insert failed. */
   write(ctx: AuditOrigin, actorId: string | null, action: AuditAction, entityType: AuditEntity, entityIds: string | readonly string[]): Promise<void> {
-    const rows = auditRows(ctx, actorId, action, entityType, entityIds);
-    if (rows.length === 0) return Promise.resolve();
+    const entry = auditEntry(ctx, actorId, action, entityType, entityIds);
+    if (entry.entityIds.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ rows, resolve, reject });
+      this.#queue.push({ entry, resolve, reject });
       this.#start();
     });
   }
@@ -60,15 +59,16 @@ export class AuditWriter {
   }
 
   async #writeBatch(): Promise<void> {
-    const batch: Waiting[] = [];
+    let taken = 0;
     let count = 0;
-    while (this.#queue.length > 0 && (batch.length === 0 || count + this.#queue[0]!.rows.length <= this.#maxRows)) {
-      const next = this.#queue.shift()!;
-      batch.push(next);
-      count += next.rows.length;
+    while (taken < this.#queue.length && (taken === 0 || count + this.#queue[taken]!.entry.entityIds.length <= this.#maxRows)) {
+      count += this.#queue[taken]!.entry.entityIds.length;
+      taken++;
     }
+    const batch = this.#queue.slice(0, taken);
+    this.#queue = this.#queue.slice(taken);
     try {
-      await this.#db.insertInto('audit_log').values(batch.flatMap((w) => w.rows)).execute();
+      await insertAuditEntries(this.#db, batch.map((w) => w.entry));
       for (const waiting of batch) waiting.resolve();
     } catch (error) {
       for (const waiting of batch) waiting.reject(error);

@@ -79,11 +79,7 @@ export function registerConversationRoutes(api: RouteRegistry, app: AppContext):
     handler: async ({ ctx, user, params, body }) => {
       await app.messageLimiter.hit(user.id);
       // The audit row commits with the message and its events: one commit per send.
-      const { message, created } = await app.transact(async (trx, outbox) => {
-        const sent = await app.messages.send(trx, outbox, user, params.id, body);
-        await audit(trx, ctx, user.id, sent.created ? 'create' : 'read', 'message', String(sent.message.id));
-        return sent;
-      });
+      const { message, created } = await app.messages.send(app.db, app.events, ctx, user, params.id, body);
       if (!created) ctx.status = 200;
       return message;
     },

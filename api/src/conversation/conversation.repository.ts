@@ -97,19 +97,6 @@ export async function findMemberIds(db: Db, conversationId: string): Promise<str
   return rows.map((r) => r.user_id);
 }
 
-/**
- * After a member's new message, in one statement: the conversation's last activity, and the
- * sender's read and delivered pointers moved forward to it (never back: sends may commit out of order).
- */
-export async function recordSent(db: Db, conversationId: string, senderId: string, messageId: number, at: Date): Promise<void> {
-  await sql`
-    with touched as (update conversations set last_message_at = ${at} where id = ${conversationId})
-    update conversation_members
-       set last_read_message_id = greatest(last_read_message_id, ${messageId}),
-           last_delivered_message_id = greatest(last_delivered_message_id, ${messageId})
-     where conversation_id = ${conversationId} and user_id = ${senderId}`.execute(db);
-}
-
 /** Moves a member's delivered/read pointer forward (never back); returns the previous value. */
 export async function advancePointer(db: Db, conversationId: string, userId: string, column: 'last_read_message_id' | 'last_delivered_message_id', upTo: number): Promise<number | undefined> {
   const before = await db.selectFrom('conversation_members').select(column).where('conversation_id', '=', conversationId).where('user_id', '=', userId).forUpdate().executeTakeFirst();

@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { Logger } from '../logger.js';
 import type { Database } from './database.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { preparingPool } from './prepared.js';
 
 export interface DatabaseOptions {
   /** A PostgreSQL URL; when absent, PGlite runs in-process with its data under `dir`. */
@@ -45,7 +46,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
     });
     pool.on('error', (err) => options.logger.warn({ err }, 'idle database client error'));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }), log });
     return {
       db,
       kind: 'postgres',

@@ -13,6 +13,15 @@ export interface PendingEvent<K extends AppEventType = AppEventType> {
   payload: AppEventMap[K];
 }
 
+/** One recipient's copy of an event, encrypted for the user_events row. */
+export interface SealedEvent {
+  userId: string;
+  type: AppEventType;
+  payload: AppEventMap[AppEventType];
+  keyId: string;
+  ciphertext: string;
+}
+
 /**
  * Realtime events: stored per recipient (encrypted: payloads can carry message bodies) so a
  * reconnecting client catches up by cursor, then published on the bus for live delivery.
@@ -48,9 +57,18 @@ export class EventService {
    * caller's transaction; returns what to publish once that has committed.
    */
   async store(db: Db, events: readonly PendingEvent[]): Promise<BusMessage[]> {
-    const items = events.flatMap(({ userIds, type, payload }) => [...new Set(userIds)].map((userId) => ({ userId, type, payload })));
-    const rows = await insertUserEvents(db, items.map(({ userId, type, payload }) => ({ userId, type, ...this.#encryptor.encryptJson(payload, `event:${userId}`) })));
-    return rows.map((row, i) => ({ userId: row.user_id, event: { id: row.id, type: row.type, payload: items[i]!.payload, at: row.created_at.toISOString() } as DeliveredAppEvent }));
+    const sealed = this.seal(events);
+    return this.delivered(sealed, await insertUserEvents(db, sealed));
+  }
+
+  /** The user_events rows of some events (one per recipient, encrypted), for a statement that inserts them itself. */
+  seal(events: readonly PendingEvent[]): SealedEvent[] {
+    return events.flatMap(({ userIds, type, payload }) => [...new Set(userIds)].map((userId) => ({ userId, type, payload, ...this.#encryptor.encryptJson(payload, `event:${userId}`) })));
+  }
+
+  /** What to publish once the rows storing `sealed` (in the same order) have committed. */
+  delivered(sealed: readonly SealedEvent[], rows: ReadonlyArray<Pick<UserEventRow, 'id' | 'user_id' | 'type' | 'created_at'>>): BusMessage[] {
+    return rows.map((row, i) => ({ userId: row.user_id, event: { id: row.id, type: row.type, payload: sealed[i]!.payload, at: row.created_at.toISOString() } as DeliveredAppEvent }));
   }
 
   /** Live delivery of stored events. Never throws: a client that misses one catches up by cursor. */

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { AuditEntry } from '../audit/audit.service.js';
 import type { Db } from '../db/database.js';
 import type { MessageRow } from './message.table.js';
 
@@ -11,19 +12,107 @@ export async function insertMessageOnce(db: Db, m: { conversationId: string; sen
     .returningAll()
     .executeTakeFirst();
   if (inserted) return { row: inserted, created: true };
-  const existing = await db
-    .selectFrom('messages')
-    .selectAll()
-    .where('conversation_id', '=', m.conversationId)
-    .where('sender_id', '=', m.senderId)
-    .where('client_id', '=', m.clientId)
-    .executeTakeFirstOrThrow();
+  const existing = await findSent(db, m.conversationId, m.senderId, m.clientId);
+  if (!existing) throw new Error('the message that conflicted is not visible');
   return { row: existing, created: false };
 }
 
-/** A page of messages: `before` pages back in time (newest first), `after` forward (oldest first). */
-export async function listMessages(db: Db, conversationId: string, options: { before?: number | undefined; after?: number | undefined; limit: number }): Promise<MessageRow[]> {
+/** The message this sender sent here under this client id, if any. */
+export async function findSent(db: Db, conversationId: string, senderId: string, clientId: string): Promise<MessageRow | undefined> {
+  return db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).where('sender_id', '=', senderId).where('client_id', '=', clientId).executeTakeFirst();
+}
+
+/** What a send needs to know before it writes: the members, a message id (members only) and the time, read in one statement. */
+export interface SendPlan {
+  /** Every member, oldest first (the recipients of the new message's event). */
+  memberIds: string[];
+  /** The id the message will have (allocated only when the sender is a member). */
+  id: number | null;
+  at: Date;
+  /** The conversation of the attachment named, if any. */
+  attachmentConversationId: string | null;
+}
+
+export async function planSend(db: Db, conversationId: string, senderId: string, attachmentId: string | null): Promise<SendPlan> {
+  const { rows } = await sql<{ member_ids: string[]; id: number | null; at: Date; attachment_conversation_id: string | null }>`/* prepared:send-plan */
+    with m as (select coalesce(array_agg(user_id::text order by joined_at), '{}') as ids from conversation_members where conversation_id = ${conversationId})
+    select m.ids as member_ids,
+           case when ${senderId} = any(m.ids) then nextval(pg_get_serial_sequence('messages', 'id')) end as id,
+           now() as at,
+           (select conversation_id from attachments where id = ${attachmentId}::uuid) as attachment_conversation_id
+      from m`.execute(db);
+  const row = rows[0]!;
+  return { memberIds: row.member_ids, id: row.id, at: row.at, attachmentConversationId: row.attachment_conversation_id };
+}
+
+export interface NewMessage {
+  /** From planSend. */
+  id: number;
+  at: Date;
+  conversationId: string;
+  senderId: string;
+  clientId: string;
+  ciphertext: string;
+  keyId: string;
+  attachmentId: string | null;
+}
+
+/**
+ * A send's writes in one statement (atomic, one commit): the message unless this sender already
+ * sent this client id here, and only if it is new: the conversation's last activity, the sender's
+ * read/delivered pointers (never back), its audit row and its events (one user_events row per
+ * recipient, sealed by the caller). Returns the stored events, in `events` order, or undefined when
+ * the client id was already used (nothing written).
+ */
+export async function insertSent(
+  db: Db,
+  m: NewMessage,
+  /** The send's audit entry; its record is the new message. */
+  audit: Omit<AuditEntry, 'entityIds'>,
+  events: ReadonlyArray<{ userId: string; type: string; ciphertext: string; keyId: string }>,
+): Promise<Array<{ id: number; user_id: string; type: string; created_at: Date }> | undefined> {
+  const { rows } = await sql<{ message_id: number; id: number | null; user_id: string | null; type: string | null; created_at: Date | null }>`/* prepared:send-write */
+    with ins as (
+      insert into messages (id, conversation_id, sender_id, client_id, body_ciphertext, key_id, attachment_id, created_at)
+      overriding system value
+      select ${m.id}, ${m.conversationId}, ${m.senderId}, ${m.clientId}, ${m.ciphertext}, ${m.keyId}, ${m.attachmentId}::uuid, ${m.at}
+       where exists (select from conversation_members where conversation_id = ${m.conversationId} and user_id = ${m.senderId})
+      on conflict (conversation_id, sender_id, client_id) do nothing
+      returning id, created_at
+    ), touched as (
+      update conversations c set last_message_at = ins.created_at from ins where c.id = ${m.conversationId}
+    ), pointers as (
+      update conversation_members cm
+         set last_read_message_id = greatest(cm.last_read_message_id, ins.id),
+             last_delivered_message_id = greatest(cm.last_delivered_message_id, ins.id)
+        from ins where cm.conversation_id = ${m.conversationId} and cm.user_id = ${m.senderId}
+    ), audited as (
+      insert into audit_log (actor_id, action, entity_type, entity_id, ip, request_id, at)
+      select ${audit.actorId}::uuid, ${audit.action}, ${audit.entityType}, ins.id::text, ${audit.ip}, ${audit.requestId}, ${audit.at}::timestamptz from ins
+    ), stored as (
+      insert into user_events (user_id, type, payload_ciphertext, key_id)
+      select e.user_id, e.type, e.ciphertext, e.key_id
+        from unnest(${events.map((e) => e.userId)}::uuid[], ${events.map((e) => e.type)}::text[], ${events.map((e) => e.ciphertext)}::text[], ${events.map((e) => e.keyId)}::text[]) with ordinality as e(user_id, type, ciphertext, key_id, ord)
+       where exists (select from ins)
+       order by e.ord
+      returning id, user_id, type, created_at
+    )
+    select ins.id as message_id, s.id, s.user_id, s.type, s.created_at from ins left join stored s on true order by s.id`.execute(db);
+  if (rows.length === 0) return undefined;
+  // Identity values follow the insert order, which is `events` order.
+  return rows.filter((r) => r.id !== null).map((r) => ({ id: r.id!, user_id: r.user_id!, type: r.type!, created_at: r.created_at! }));
+}
+
+/**
+ * A page of messages: `before` pages back in time (newest first), `after` forward (oldest first).
+ * With `memberId`, the page is empty unless that user is a member (checked in the same statement).
+ */
+export async function listMessages(db: Db, conversationId: string, options: { before?: number | undefined; after?: number | undefined; limit: number; memberId?: string }): Promise<MessageRow[]> {
   let query = db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).limit(options.limit);
+  const { memberId } = options;
+  if (memberId !== undefined) {
+    query = query.where(({ exists, selectFrom }) => exists(selectFrom('conversation_members').select('user_id').where('conversation_id', '=', conversationId).where('user_id', '=', memberId)));
+  }
   if (options.after !== undefined) return query.where('id', '>', options.after).orderBy('id', 'asc').execute();
   if (options.before !== undefined) query = query.where('id', '<', options.before);
   return query.orderBy('id', 'desc').execute();

@@ -1,13 +1,15 @@
 import type { Message } from '@telemed/sdk';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { Db } from '../db/database.js';
+import type { EventService } from '../events/event.service.js';
 import type { Outbox } from '../events/outbox.js';
 import { ApiError } from '../http/errors.js';
 import type { AuthUser } from '../http/route.js';
-import { advancePointer, findMemberIds, recordSent } from '../conversation/conversation.repository.js';
+import { audit, auditEntry, type AuditOrigin } from '../audit/audit.service.js';
+import { advancePointer, findMemberIds } from '../conversation/conversation.repository.js';
 import { assertMember } from '../conversation/conversation.service.js';
 import { releaseNotification } from '../notification/notification.repository.js';
-import { findMessage, findReceipts, insertMessageOnce, listMessages, upsertReceipts } from './message.repository.js';
+import { findMessage, findReceipts, findSent, insertSent, listMessages, planSend, upsertReceipts } from './message.repository.js';
 import type { MessageRow } from './message.table.js';
 
 // The conversation id is bound into the ciphertext (GCM additional data): a body copied into
@@ -33,29 +35,37 @@ export class MessageService {
     };
   }
 
-  /** Idempotent on (conversation, sender, clientId): a retried send returns the stored message. */
-  async send(trx: Db, outbox: Outbox, user: AuthUser, conversationId: string, input: { clientId: string; body: string; attachmentId?: string | undefined }): Promise<{ message: Message; created: boolean }> {
-    // One read is both the membership check and the recipients.
-    const members = await findMemberIds(trx, conversationId);
-    if (!members.includes(user.id)) throw new ApiError('NOT_FOUND', 'no such conversation');
-    if (input.attachmentId) {
-      const attachment = await trx.selectFrom('attachments').select('conversation_id').where('id', '=', input.attachmentId).executeTakeFirst();
-      if (attachment?.conversation_id !== conversationId) throw new ApiError('VALIDATION_FAILED', 'the attachment does not belong to this conversation', [{ path: 'attachmentId', message: 'unknown attachment' }]);
+  /**
+   * Idempotent on (conversation, sender, clientId): a retried send returns the stored message.
+   * Two statements, no transaction: one read (members, a new id, the time), then one that writes
+   * the message with its side effects, audit row and events atomically (one commit); the events
+   * are published after it.
+   */
+  async send(db: Db, events: EventService, origin: AuditOrigin, user: AuthUser, conversationId: string, input: { clientId: string; body: string; attachmentId?: string | undefined }): Promise<{ message: Message; created: boolean }> {
+    const plan = await planSend(db, conversationId, user.id, input.attachmentId ?? null);
+    if (plan.id === null) throw new ApiError('NOT_FOUND', 'no such conversation');
+    if (input.attachmentId && plan.attachmentConversationId !== conversationId) {
+      throw new ApiError('VALIDATION_FAILED', 'the attachment does not belong to this conversation', [{ path: 'attachmentId', message: 'unknown attachment' }]);
     }
+    const message: Message = { id: plan.id, conversationId, senderId: user.id, clientId: input.clientId, body: input.body, attachmentId: input.attachmentId ?? null, createdAt: plan.at.toISOString() };
     const encrypted = this.#encryptor.encrypt(input.body, aad(conversationId));
-    const { row, created } = await insertMessageOnce(trx, { conversationId, senderId: user.id, clientId: input.clientId, ciphertext: encrypted.ciphertext, keyId: encrypted.keyId, attachmentId: input.attachmentId ?? null });
-    const message = this.toMessage(row);
-    if (created) {
-      // The sender has read their own message.
-      await recordSent(trx, conversationId, user.id, row.id, row.created_at);
-      outbox.add(members, 'message.created', { message });
+    const sealed = events.seal([{ userIds: plan.memberIds, type: 'message.created', payload: { message } }]);
+    const stored = await insertSent(db, { id: plan.id, at: plan.at, conversationId, senderId: user.id, clientId: input.clientId, ciphertext: encrypted.ciphertext, keyId: encrypted.keyId, attachmentId: message.attachmentId }, auditEntry(origin, user.id, 'create', 'message', []), sealed);
+    if (stored) {
+      await events.publish(events.delivered(sealed, stored));
+      return { message, created: true };
     }
-    return { message, created };
+    // A retry (or a parallel send that lost): the stored message, read.
+    const existing = await findSent(db, conversationId, user.id, input.clientId);
+    if (!existing) throw new ApiError('NOT_FOUND', 'no such conversation');
+    await audit(db, origin, user.id, 'read', 'message', String(existing.id));
+    return { message: this.toMessage(existing), created: false };
   }
 
   async list(db: Db, user: AuthUser, conversationId: string, options: { before?: number | undefined; after?: number | undefined; limit: number }): Promise<{ items: Message[]; nextCursor: string | null }> {
-    await assertMember(db, conversationId, user);
-    const rows = await listMessages(db, conversationId, { ...options, limit: options.limit + 1 });
+    const rows = await listMessages(db, conversationId, { ...options, limit: options.limit + 1, memberId: user.id });
+    // Empty: no messages there, or not a member (404).
+    if (rows.length === 0) await assertMember(db, conversationId, user);
     const page = rows.slice(0, options.limit);
     const last = page[page.length - 1];
     return { items: page.map((r) => this.toMessage(r)), nextCursor: rows.length > options.limit && last ? String(last.id) : null };

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Conversation, Message, Page, Session } from '@telemed/sdk';
+import { findAuditTrail } from '../audit/audit.service.js';
 import { DATABASES, client, login, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
 
 describe.each(DATABASES)('messaging on %s', (database) => {
@@ -67,10 +68,25 @@ describe.each(DATABASES)('messaging on %s', (database) => {
     const ids = all.map((m) => m.id);
     expect(ids).toEqual([...ids].sort((a, b) => b - a));
     expect(all.length).toBe(8);
+    // Each page read is one audit row listing its messages.
+    const trail = await findAuditTrail(t.app.db, 'message', String(ids[4]));
+    expect(trail.filter((r) => r.action === 'read' && r.actor_id === id('bob'))).toEqual([
+      expect.objectContaining({ entity_id: '*', entity_ids: ids.slice(3, 6).map(String), ip: expect.any(String), request_id: expect.any(String) }),
+    ]);
     const forward = await as('bob').get<Page<Message>>(`/api/conversations/${conversation.id}/messages?after=${ids[5]}&limit=2`);
     expect(forward.body.items.map((m) => m.id)).toEqual([ids[4], ids[3]]);
     expect(forward.body.nextCursor).toBe(String(ids[3]));
     expect((await as('bob').get(`/api/conversations/${conversation.id}/messages?after=1&before=5`)).status).toBe(422);
+  });
+
+  it('lists pages for members only: 404 for others, an empty page for a member of an empty conversation', async () => {
+    expect((await as('alice').get(`/api/conversations/${conversation.id}/messages`)).status).toBe(404);
+    expect((await as('alice').get(`/api/conversations/${conversation.id}/messages?after=0`)).status).toBe(404);
+    const empty = await as('drhouse').post<Conversation>('/api/conversations', { kind: 'group', memberIds: [id('bob')], title: 'Nothing yet' });
+    const page = await as('bob').get<Page<Message>>(`/api/conversations/${empty.body.id}/messages`);
+    expect(page.status).toBe(200);
+    expect(page.body).toEqual({ items: [], nextCursor: null });
+    expect((await as('drgrey').get(`/api/conversations/${empty.body.id}/messages`)).status).toBe(404);
   });
 
   it('keeps delivered and read receipts per member, and unread counts', async () => {
