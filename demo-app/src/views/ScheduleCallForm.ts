@@ -5,6 +5,9 @@ import type { CallType, Contact } from '../backend/types.js';
 import { useSession } from '../context.js';
 import { errorMessage } from '../format.js';
 
+/** How far ahead the API takes a booking. */
+const MAX_AHEAD_DAYS = 90;
+
 /** `<input type=datetime-local>` wants local time without a zone: "2026-11-24T15:30". */
 function localInputValue(date: Date): string {
   const pad = (n: number): string => String(n).padStart(2, '0');
@@ -59,7 +62,7 @@ export function ScheduleCallForm({ patients, onScheduled, onClose }: { patients:
         </div>
         <div class="field">
           <label for="schedule-when">Date and time</label>
-          <input id="schedule-when" type="datetime-local" required value=${when} onInput=${(e: Event) => setWhen((e.target as HTMLInputElement).value)} />
+          <input id="schedule-when" type="datetime-local" required value=${when} min=${localInputValue(new Date())} max=${localInputValue(new Date(Date.now() + MAX_AHEAD_DAYS * 86_400_000))} onInput=${(e: Event) => setWhen((e.target as HTMLInputElement).value)} />
         </div>
         <div class="field">
           <label for="schedule-type">Kind</label>
