@@ -70,8 +70,9 @@ export interface Call {
 }
 
 /**
- * One step of a call, in order. Lifecycle: created, invited, accepted, declined, asked (to join,
- * waits in the lobby), admitted, denied, left, missed, cancelled, ended. Media room: media_joined,
+ * One step of a call, in order. Lifecycle: created (or scheduled: `detail` is the type and the
+ * booked time), invited, started (a scheduled call), accepted, declined, asked (to join, waits in
+ * the lobby), admitted, denied, left, missed (`detail` timeout or not_started), cancelled, ended. Media room: media_joined,
  * media_left (`detail` says why: left, disconnected, removed...); a media_joined after a
  * media_left 'disconnected' is a reconnection.
  */
