@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../http/errors.js';
 import { signAccessToken, verifyAccessToken } from './access-token.js';
 
@@ -34,5 +34,22 @@ describe('access tokens', () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     expect(codeOf(() => verifyAccessToken(SECRET, jwt.sign({ role: 'doctor' }, privateKey, { ...claims, algorithm: 'RS256' })))).toBe('UNAUTHORIZED');
     expect(codeOf(() => verifyAccessToken(SECRET, signAccessToken('another-secret-of-enough-length', user, 60)))).toBe('UNAUTHORIZED');
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a token verified before still expires, and a forged twin of it is refused', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const token = signAccessToken(SECRET, user, 2);
+    expect(verifyAccessToken(SECRET, token)).toEqual(user);
+    expect(verifyAccessToken(SECRET, token)).toEqual(user);
+    const at = token.lastIndexOf('.') + 5;
+    const forged = `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`;
+    expect(codeOf(() => verifyAccessToken(SECRET, forged))).toBe('UNAUTHORIZED');
+    expect(codeOf(() => verifyAccessToken('another-secret-of-enough-length', token))).toBe('UNAUTHORIZED');
+    vi.setSystemTime(Date.now() + 3000);
+    expect(() => verifyAccessToken(SECRET, token)).toThrow(/expired/);
   });
 });
