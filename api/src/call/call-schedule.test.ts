@@ -56,6 +56,8 @@ describe.each(DATABASES)('scheduled calls on %s', (database) => {
     expect(res.body).toMatchObject({ status: 'scheduled', type: 'video', title: 'Follow-up on dosage', scheduledFor: at, startedAt: null, initiatorId: id('drgrey') });
     // Its missed deadline: the booked time plus SCHEDULED_CALL_GRACE.
     expect(Date.parse(res.body.ringExpiresAt) - Date.parse(at)).toBe(GRACE_SECONDS * 1000);
+    // It opens SCHEDULED_CALL_START_WINDOW before its time.
+    expect(Date.parse(at) - Date.parse(res.body.opensAt!)).toBe(START_WINDOW_SECONDS * 1000);
     expect(statusOf(res.body, 'alice')).toBe('invited');
     const told = await waitFor(() => alice['call.scheduled'].find((e) => e.call.id === res.body.id), 5000, 'the patient to hear of the booking');
     expect(told.call.title).toBe('Follow-up on dosage');

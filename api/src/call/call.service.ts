@@ -52,7 +52,8 @@ function toParticipant(p: CallParticipantWithName): CallParticipant {
   };
 }
 
-export function toCall(row: CallRow, participants: CallParticipantWithName[]): Call {
+/** `startWindowSeconds`: how long before its time a scheduled call opens (SCHEDULED_CALL_START_WINDOW). */
+export function toCall(row: CallRow, participants: CallParticipantWithName[], startWindowSeconds: number): Call {
   return {
     id: row.id,
     type: row.type,
@@ -68,6 +69,7 @@ export function toCall(row: CallRow, participants: CallParticipantWithName[]): C
     participants: participants.filter((p) => p.call_id === row.id).map(toParticipant),
     qualitySummary: row.quality_summary,
     scheduledFor: row.scheduled_for?.toISOString() ?? null,
+    opensAt: row.scheduled_for ? new Date(row.scheduled_for.getTime() - startWindowSeconds * 1000).toISOString() : null,
     title: row.title,
   };
 }
@@ -104,7 +106,7 @@ export class CallService {
   async load(db: Db, id: string): Promise<Call> {
     const row = await findCall(db, id);
     if (!row) throw new ApiError('NOT_FOUND', 'no such call');
-    return toCall(row, await findParticipants(db, [id]));
+    return toCall(row, await findParticipants(db, [id]), this.#settings.scheduledCallStartWindowSeconds);
   }
 
   /** A call the user takes part in (or any call for an admin); 404 otherwise, so ids don't leak. */
@@ -176,7 +178,7 @@ export class CallService {
   /** A scheduled call opens SCHEDULED_CALL_START_WINDOW before its time. */
   #assertOpen(row: CallRow): void {
     const opensAt = row.scheduled_for!.getTime() - this.#settings.scheduledCallStartWindowSeconds * 1000;
-    if (Date.now() < opensAt) throw new ApiError('CONFLICT', `the call is scheduled for ${row.scheduled_for!.toISOString()}; it opens at ${new Date(opensAt).toISOString()}`);
+    if (Date.now() < opensAt) throw new ApiError('CONFLICT', `the call is scheduled for ${row.scheduled_for!.toISOString()}; it opens at ${new Date(opensAt).toISOString()} (see opensAt)`);
   }
 
   /** Upcoming calls of a user: booked, or started and not over; soonest first. */
@@ -188,7 +190,7 @@ export class CallService {
   async #page(db: Db, rows: CallRow[], limit: number, cursorOf: (row: CallRow) => string): Promise<{ items: Call[]; nextCursor: string | null }> {
     const page = rows.slice(0, limit);
     const participants = await findParticipants(db, page.map((r) => r.id));
-    return { items: page.map((r) => toCall(r, participants)), nextCursor: rows.length > limit ? cursorOf(page[page.length - 1]!) : null };
+    return { items: page.map((r) => toCall(r, participants, this.#settings.scheduledCallStartWindowSeconds)), nextCursor: rows.length > limit ? cursorOf(page[page.length - 1]!) : null };
   }
 
   async accept(trx: Db, outbox: Outbox, user: AuthUser, id: string): Promise<{ call: Call; access: RoomAccess }> {

@@ -61,6 +61,7 @@ const CallShape = z
     participants: z.array(CallParticipantShape),
     qualitySummary: QualitySummaryShape.nullable(),
     scheduledFor: z.string().nullable().describe('When a scheduled call is booked for; null for calls that rang at once'),
+    opensAt: z.string().nullable().describe('From when a scheduled call can be started and its lobby joined (SCHEDULED_CALL_START_WINDOW before scheduledFor)'),
     title: z.string().nullable(),
   })
   .meta({ id: 'Call' });

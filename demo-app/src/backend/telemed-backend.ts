@@ -34,6 +34,7 @@ function toCall(c: Api.Call): Call {
     endedAt: c.endedAt ?? undefined,
     durationSeconds: c.durationSeconds ?? undefined,
     scheduledFor: c.scheduledFor ?? undefined,
+    opensAt: c.opensAt ?? undefined,
     title: c.title ?? undefined,
   };
 }

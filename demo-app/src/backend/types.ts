@@ -46,8 +46,9 @@ export interface Call {
   startedAt: string | undefined;
   endedAt: string | undefined;
   durationSeconds: number | undefined;
-  /** A scheduled call's booked time and title. */
+  /** A scheduled call's booked time, from when it can be started or joined, and its title. */
   scheduledFor: string | undefined;
+  opensAt: string | undefined;
   title: string | undefined;
 }
 

@@ -60,14 +60,22 @@ function UpcomingRow({ call, selfId, onCancel }: { call: Call; selfId: string; o
   // The doctor who booked it starts it; once it runs, everyone joins (patients through the lobby).
   const action = mine && !running ? 'Start' : 'Join';
   const mode = action === 'Start' ? 'start' : 'join';
+  // Before it opens the server would refuse: say when instead of trying.
+  const [notice, setNotice] = useState<string | undefined>();
+  const go = (): void => {
+    if (!running && call.opensAt && Date.now() < Date.parse(call.opensAt)) {
+      setNotice(`Opens at ${formatTime(call.opensAt)}: you can ${action === 'Start' ? 'start it' : 'wait in its waiting room'} from then.`);
+    } else navigate(`/call/${encodeURIComponent(call.id)}?mode=${mode}`);
+  };
   return html`
     <li class=${`call-row upcoming-row status-${call.status}`} data-upcoming=${call.id} data-status=${call.status}>
       <span class="call-kind"><${Icon} name=${call.type === 'video' ? 'video' : 'phone'} size=${18} /></span>
       <span class="grow"><span class="name">${title}</span>
-        <span class="sub">${call.scheduledFor ? formatTime(call.scheduledFor) : ''} · with ${others}${running ? ' · in progress' : ''}</span></span>
+        <span class="sub">${call.scheduledFor ? formatTime(call.scheduledFor) : ''} · with ${others}${running ? ' · in progress' : ''}</span>
+        ${notice && html`<span class="sub notice" role="status" data-testid="opens-at">${notice}</span>`}</span>
       <span class="actions">
         <button type="button" class="primary" data-action=${mode} aria-label=${`${action} ${title} with ${others}`}
-          onClick=${() => navigate(`/call/${encodeURIComponent(call.id)}?mode=${mode}`)}>${action}</button>
+          onClick=${go}>${action}</button>
         ${!running && html`<button type="button" class="ghost" data-action="cancel" aria-label=${`Cancel ${title} with ${others}`} onClick=${onCancel}>Cancel</button>`}
       </span>
     </li>`;

@@ -65,6 +65,8 @@ export interface Call {
   qualitySummary: QualitySummary | null;
   /** When a scheduled call (appointment) is booked for; null for calls that rang at once. */
   scheduledFor: string | null;
+  /** From when a scheduled call can be started by its doctor and its lobby joined (SCHEDULED_CALL_START_WINDOW before scheduledFor). */
+  opensAt: string | null;
   /** A scheduled call's short title. */
   title: string | null;
 }

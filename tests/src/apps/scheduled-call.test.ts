@@ -126,6 +126,12 @@ describe('scheduled calls in the doctor and patient apps in chromium', () => {
   it('the patient cancels a booking; it leaves both lists', async () => {
     await schedule('Lab results', 60);
     await waitFor('the booking in the patient\'s Upcoming', async () => (await upcomingTitles(f.alice)).includes('Lab results') || undefined);
+    // An hour ahead it is not open yet (SCHEDULED_CALL_START_WINDOW 10 min): Join says from when, and stays home.
+    await f.alice.click('[data-testid=upcoming] [data-upcoming] [data-action=join]');
+    await waitForText(f.alice, '[data-testid=opens-at]', /^Opens at .+ you can wait in its waiting room from then\.$/);
+    await f.grey.click('[data-testid=upcoming] [data-upcoming] [data-action=start]');
+    await waitForText(f.grey, '[data-testid=opens-at]', /you can start it from then/);
+    expect(await f.alice.evaluate(() => location.hash)).not.toMatch(/call/);
     await f.alice.click('[data-testid=upcoming] [data-upcoming] [data-action=cancel]');
     for (const page of [f.alice, f.grey]) {
       await waitFor('the cancelled booking gone', async () => !(await upcomingTitles(page)).includes('Lab results') || undefined);
