@@ -12,7 +12,10 @@ export async function releaseNotification(db: Db, userId: string, kind: string, 
   await db.deleteFrom('notifications_sent').where('user_id', '=', userId).where('kind', '=', kind).where('ref_id', '=', refId).execute();
 }
 
-/** Invitees who missed a call (ended in the last day) and have not been told yet. */
+/**
+ * Invitees who missed a call (ended in the last day) and have not been told yet. A scheduled call
+ * the doctor never started is not one the patient missed: no mail for it.
+ */
 export async function findUnnotifiedMissedCalls(db: Db, limit: number): Promise<Array<{ user_id: string; email: string; call_id: string }>> {
   return db
     .selectFrom('call_participants as p')
@@ -20,6 +23,7 @@ export async function findUnnotifiedMissedCalls(db: Db, limit: number): Promise<
     .innerJoin('users as u', 'u.id', 'p.user_id')
     .select(['p.user_id', 'u.email', 'p.call_id'])
     .where('p.status', '=', 'missed')
+    .where('c.end_reason', 'is distinct from', 'not_started')
     .where('c.ended_at', '>', sql<Date>`now() - interval '1 day'`)
     .where(({ not, exists, selectFrom }) =>
       not(exists(selectFrom('notifications_sent as n').select('n.user_id').whereRef('n.user_id', '=', 'p.user_id').where('n.kind', '=', 'missed_call').whereRef('n.ref_id', '=', sql`p.call_id::text`))),

@@ -46,7 +46,7 @@ describe('e-mail notifications', () => {
 
   beforeAll(async () => {
     smtp = await startSmtp();
-    t = await startTestApp('postgres', { smtpHost: '127.0.0.1', smtpPort: smtp.port, callTimeoutSeconds: 0.3, unreadNotifyDelaySeconds: 0.5, notifyIntervalSeconds: 0.1 });
+    t = await startTestApp('postgres', { smtpHost: '127.0.0.1', smtpPort: smtp.port, callTimeoutSeconds: 0.3, scheduledCallGraceSeconds: 1, unreadNotifyDelaySeconds: 0.5, notifyIntervalSeconds: 0.1 });
     for (const who of ['alice', 'drgrey', 'drhouse', 'carol'] as const) s[who] = await login(t.url, who);
     // The seeded conversations hold old unread messages: read them all so only this test's count.
     for (const who of ['alice', 'drgrey', 'drhouse'] as const) {
@@ -90,6 +90,20 @@ describe('e-mail notifications', () => {
     await new Promise((resolve) => setTimeout(resolve, 500)); // several notification rounds (every 100 ms)
     expect(smtp.mails.length).toBe(before);
     expect(smtp.mails.slice(start).filter((m) => m.to.includes('alice@patients.demo'))).toEqual([]); // the sender is not told about her own message
+  });
+
+  it('does not tell a patient they missed a scheduled call the doctor never started', async () => {
+    const start = smtp.mails.length;
+    const scheduledFor = new Date(Date.now() + 1500).toISOString();
+    const call = (await as('drhouse').post<Call>('/api/calls/scheduled', { type: 'video', inviteeIds: [s.carol.user.id], scheduledFor })).body;
+    expect(call.status).toBe('scheduled');
+    const missed = await waitFor(async () => {
+      const now = (await as('drhouse').get<Call>(`/api/calls/${call.id}`)).body;
+      return now.status === 'missed' ? now : undefined;
+    }, 10_000, 'the scheduled call to expire');
+    expect(missed.endReason).toBe('not_started');
+    await new Promise((resolve) => setTimeout(resolve, 500)); // several notification rounds (every 100 ms)
+    expect(smtp.mails.slice(start).filter((m) => m.to.includes('carol@patients.demo'))).toEqual([]);
   });
 
   it('sends nothing when SMTP is not configured', async () => {
