@@ -33,6 +33,7 @@ function toCall(c: Api.Call): Call {
     startedAt: c.startedAt ?? undefined,
     endedAt: c.endedAt ?? undefined,
     durationSeconds: c.durationSeconds ?? undefined,
+    endReason: c.endReason ?? undefined,
     scheduledFor: c.scheduledFor ?? undefined,
     opensAt: c.opensAt ?? undefined,
     title: c.title ?? undefined,

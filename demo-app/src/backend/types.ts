@@ -46,6 +46,8 @@ export interface Call {
   startedAt: string | undefined;
   endedAt: string | undefined;
   durationSeconds: number | undefined;
+  /** Why it ended (e.g. timeout, not_started), once it has. */
+  endReason: string | undefined;
   /** A scheduled call's booked time, from when it can be started or joined, and its title. */
   scheduledFor: string | undefined;
   opensAt: string | undefined;

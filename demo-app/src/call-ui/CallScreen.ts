@@ -89,7 +89,7 @@ export function CallScreen({ callId, params }: { callId: string; params: URLSear
       if (mine(c) && c.status !== 'active' && c.status !== 'ringing' && c.status !== 'scheduled') setPhase({ kind: 'ended', call: c, reason: reason(c) });
     };
     const onDeclined = ended((c) => `${others(c, user.id)} declined the call.`);
-    const onMissed = ended(() => 'No answer.');
+    const onMissed = ended((c) => (c.endReason === 'not_started' ? 'The doctor did not start this appointment. You can message them or book again.' : 'No answer.'));
     const onCancelled = ended(() => 'The call was cancelled.');
     const onEnded = ended(() => 'Call ended.');
     backend.on('callAccepted', onAccepted).on('callAdmissionDenied', onDenied).on('callDeclined', onDeclined).on('callMissed', onMissed).on('callCancelled', onCancelled).on('callEnded', onEnded);
