@@ -42,8 +42,8 @@ export class PreparedConnection {
   constructor(url: string, token: string, signalTimeoutMs: number, options: PrepareConnectionOptions = {}) {
     this.url = url;
     this.token = token;
-    this.#preload = preloadDevice();
     if (options.openSocket === false) {
+      this.#preload = preloadDevice();
       this.#welcome = Promise.resolve(undefined);
       return;
     }
@@ -51,7 +51,10 @@ export class PreparedConnection {
     this.#signal = signal;
     signal.on('notification', this.#onNotification);
     signal.on('close', this.#onClose);
-    this.#welcome = signal.connect(url, token).then(
+    // The socket first, then the Device preload (CPU) while it opens: see Room.connect.
+    const welcomed = signal.connect(url, token);
+    this.#preload = preloadDevice();
+    this.#welcome = welcomed.then(
       (welcome) => {
         const capabilities = welcome.routerRtpCapabilities;
         const device = deviceFor(capabilities as Parameters<typeof deviceFor>[0], this.#preload);

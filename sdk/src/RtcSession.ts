@@ -6,6 +6,9 @@ import type { JsonObject, ParticipantInfo, ServerNotifications, TransportOptions
 import type { SignalClient } from './SignalClient.js';
 import { isTrackSource } from './Track.js';
 
+/** How often the first decoded frames are looked for in the receivers' stats. */
+const FRAME_POLL_MS = 10;
+
 type Welcome = ServerNotifications['welcome'];
 
 export interface RtcSessionCallbacks {
@@ -121,6 +124,27 @@ export class RtcSession {
       transport?.on('connectionstatechange', onChange);
       for (const track of tracks) track.addEventListener('unmute', onChange);
     });
+  }
+
+  /**
+   * Resolves once each video consumer has decoded a frame (its inbound-rtp `framesDecoded`), or after
+   * `timeoutMs`. A track unmutes on its first packet, before the keyframe is decoded and shown;
+   * there is no event for that without a video element, so the stats are polled.
+   */
+  async framesDecoded(consumers: readonly msTypes.Consumer[], timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const pending = new Set(consumers);
+    while (pending.size > 0 && !this.#closed && Date.now() < deadline) {
+      for (const consumer of [...pending]) {
+        const stats = consumer.closed ? undefined : await consumer.getStats().catch(() => undefined);
+        let decoded = consumer.closed;
+        stats?.forEach((report: { type?: string; framesDecoded?: number }) => {
+          if (report.type === 'inbound-rtp' && (report.framesDecoded ?? 0) > 0) decoded = true;
+        });
+        if (decoded) pending.delete(consumer);
+      }
+      if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, FRAME_POLL_MS));
+    }
   }
 
   get transportsConnected(): boolean {

@@ -118,6 +118,7 @@ export class SignalingSession {
   }
 
   #welcome(resumed: boolean): void {
+    if (this.#logger.isLevelEnabled('trace')) this.#logger.trace({ join: 'welcome sent', peerId: this.peer.id, at: Date.now() }, 'join trace');
     this.peer.notify('welcome', {
       participantId: this.peer.id,
       identity: this.peer.identity,
