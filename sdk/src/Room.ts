@@ -14,7 +14,7 @@ import type { NotificationMessage, ParticipantInfo, ServerNotifications } from '
 import type { RoomGrants } from './protocol/token.js';
 import { QualityMonitor } from './QualityMonitor.js';
 import { RemoteParticipant } from './RemoteParticipant.js';
-import { RemoteTrack } from './RemoteTrack.js';
+import type { RemoteTrack } from './RemoteTrack.js';
 import { RtcSession } from './RtcSession.js';
 import { isNotification, SignalClient } from './SignalClient.js';
 import type { Track } from './Track.js';
@@ -466,26 +466,11 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   async #subscribe(data: NotificationMessage<'consumerCreated'>['data']): Promise<msTypes.Consumer | undefined> {
-    const transport = this.#session?.recvTransport;
-    const signal = this.#signal;
+    const session = this.#session;
     const participant = this.remoteParticipants.get(data.participantId);
-    if (!transport || !signal || !participant) return undefined;
-    const consumer = await transport.consume({
-      id: data.consumerId,
-      producerId: data.producerId,
-      kind: data.kind,
-      rtpParameters: data.rtpParameters as unknown as msTypes.RtpParameters,
-    });
-    await signal.request('resumeConsumer', { consumerId: consumer.id });
-    const consumerId = consumer.id;
-    const control = this.options.adaptiveStream && data.kind === 'video'
-      ? {
-        pause: () => signal.request('pauseConsumer', { consumerId }).then(() => undefined),
-        resume: () => signal.request('resumeConsumer', { consumerId }).then(() => undefined),
-        setPreferredLayers: (spatialLayer: number) => signal.request('setConsumerPreferredLayers', { consumerId, spatialLayer }).then(() => undefined),
-      }
-      : undefined;
-    participant.addTrack(new RemoteTrack(consumer, data.source, data.producerPaused, control));
+    if (!session?.recvTransport || !participant) return undefined;
+    const { consumer, track } = await session.subscribe(data, this.options.adaptiveStream);
+    participant.addTrack(track);
     return consumer;
   }
 

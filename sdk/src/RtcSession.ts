@@ -3,6 +3,7 @@ import type { InternalRoomOptions } from './defaults.js';
 import { deviceFor, type DevicePreload } from './device-preload.js';
 import { TelemedError } from './errors.js';
 import type { JsonObject, ParticipantInfo, ServerNotifications, TransportOptions } from './protocol/messages.js';
+import { RemoteTrack } from './RemoteTrack.js';
 import type { SignalClient } from './SignalClient.js';
 import { isTrackSource } from './Track.js';
 
@@ -124,6 +125,29 @@ export class RtcSession {
       transport?.on('connectionstatechange', onChange);
       for (const track of tracks) track.addEventListener('unmute', onChange);
     });
+  }
+
+  /** Consumes a remote track on the receive transport and resumes it at the SFU. */
+  async subscribe(data: ServerNotifications['consumerCreated'], adaptiveStream: boolean): Promise<{ consumer: msTypes.Consumer; track: RemoteTrack }> {
+    const transport = this.recvTransport;
+    if (!transport) throw new TelemedError('INVALID_STATE', 'this session receives no media (canSubscribe)');
+    const signal = this.#signal;
+    const consumer = await transport.consume({
+      id: data.consumerId,
+      producerId: data.producerId,
+      kind: data.kind,
+      rtpParameters: data.rtpParameters as unknown as msTypes.RtpParameters,
+    });
+    await signal.request('resumeConsumer', { consumerId: consumer.id });
+    const consumerId = consumer.id;
+    const control = adaptiveStream && data.kind === 'video'
+      ? {
+        pause: () => signal.request('pauseConsumer', { consumerId }).then(() => undefined),
+        resume: () => signal.request('resumeConsumer', { consumerId }).then(() => undefined),
+        setPreferredLayers: (spatialLayer: number) => signal.request('setConsumerPreferredLayers', { consumerId, spatialLayer }).then(() => undefined),
+      }
+      : undefined;
+    return { consumer, track: new RemoteTrack(consumer, data.source, data.producerPaused, control) };
   }
 
   /**
