@@ -30,6 +30,7 @@ import { registerHealthRoutes } from './health/health.controller.js';
 import { registerOpsRoutes } from './health/ops.controller.js';
 import { corsMiddleware } from './http/cors.js';
 import { errorMiddleware } from './http/errors.js';
+import { guardServer } from './http/raw-http.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { RouteRegistry } from './http/route.js';
 import { createLogger, type Logger } from './logger.js';
@@ -149,7 +150,8 @@ export class App {
     const koa = this.#build(context, storage);
     const server = http.createServer(koa.callback());
     this.#gateway = new EventsGateway({ accessTokenSecret: config.accessTokenSecret, events, presence: context.presence, metrics, logger: logger.child({ component: 'events' }) });
-    this.#gateway.attach(server);
+    const gateway = this.#gateway;
+    guardServer(server, { logger: logger.child({ component: 'http' }), upgrades: { '/events': (req, socket, head, url) => gateway.handleUpgrade(req, socket, head, url) } });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());

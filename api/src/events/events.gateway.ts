@@ -8,6 +8,7 @@ import type { AuthUser } from '../http/route.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PresenceService } from '../presence/presence.service.js';
+import { writeRawError } from '../http/raw-http.js';
 import type { EventService } from './event.service.js';
 
 export interface EventsGatewayOptions {
@@ -45,17 +46,16 @@ export class EventsGateway {
     options.events.bus.subscribe(({ userId, event }) => {
       for (const client of this.#clients.get(userId) ?? []) this.#deliver(client, event);
     });
-  }
-
-  attach(server: http.Server): void {
-    server.on('upgrade', (req, socket, head) => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      if (url.pathname !== '/events') return;
-      this.#upgrade(req, socket, head, url);
+    // A handshake ws refuses (no key, wrong version, not GET): answered in the API's error shape.
+    this.#wss.on('wsClientError', (error: Error, socket: Duplex) => {
+      options.logger.info({ reason: error.message }, 'events handshake refused');
+      const wrongMethod = /method/i.test(error.message);
+      writeRawError(socket, wrongMethod ? 405 : 400, `WebSocket handshake refused: ${error.message}`, wrongMethod ? { allow: 'GET' } : {});
     });
   }
 
-  #upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+  /** `upgrade` on /events (the server routes upgrades by path; see guardServer). */
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     let user: AuthUser;
     let expiresAt: number;
     try {
@@ -63,11 +63,14 @@ export class EventsGateway {
       user = verifyAccessToken(this.#options.accessTokenSecret, token);
       expiresAt = ((jwt.decode(token) as jwt.JwtPayload | null)?.exp ?? 0) * 1000;
     } catch {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":{"code":"UNAUTHORIZED","message":"the access token is not valid"}}');
+      writeRawError(socket, 401, 'the access token is not valid');
       return;
     }
     const after = Math.max(0, Number.parseInt(url.searchParams.get('after') ?? '0', 10) || 0);
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      // Protocol errors (invalid UTF-8, oversized or unmasked frames, bad opcodes): ws closes the
+      // socket with the matching code (1007, 1009, 1002); without a listener the error would end the process.
+      ws.on('error', (err: Error & { code?: string }) => this.#options.logger.info({ userId: user.id, code: err.code, reason: err.message }, 'events socket error; connection closed'));
       // The socket lives as long as its token: the client reconnects with a fresh one (and catches up).
       const expiry = setTimeout(() => ws.close(4001, 'access token expired'), Math.max(0, expiresAt - Date.now()));
       ws.once('close', () => clearTimeout(expiry));

@@ -10,14 +10,30 @@ const STATUS: Record<ApiErrorCode, number> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  REQUEST_TIMEOUT: 408,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   VALIDATION_FAILED: 422,
   RATE_LIMITED: 429,
+  HEADERS_TOO_LARGE: 431,
+  NOT_IMPLEMENTED: 501,
   SERVICE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
+
+const CODE_FOR_STATUS = new Map(Object.entries(STATUS).map(([code, status]) => [status, code as ApiErrorCode]));
+
+/** The error code of an HTTP status: its own where the API has one, else the class's (400 or 500). */
+export function errorCodeFor(status: number): ApiErrorCode {
+  return CODE_FOR_STATUS.get(status) ?? (status < 500 ? 'BAD_REQUEST' : 'INTERNAL');
+}
+
+/** The JSON error body, as a string for the places that write raw responses. */
+export function errorBody(code: ApiErrorCode, message: string): string {
+  return JSON.stringify({ error: { code, message } });
+}
 
 /** The API's one error type: rendered as `{ error: { code, message, details? } }`. */
 export class ApiError extends Error {
@@ -40,13 +56,18 @@ export function errorMiddleware(logger: Logger): Middleware {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new ApiError('NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
+      // Answers made without a body (the router's 405 and 501) get the error shape too.
+      if (ctx.status >= 400 && (ctx.body === undefined || ctx.body === null)) throw new ApiError(errorCodeFor(ctx.status), `${ctx.method} ${ctx.path}: ${ctx.message.toLowerCase()}`);
     } catch (error) {
       let apiError: ApiError;
       if (error instanceof ApiError) apiError = error;
       else if (error instanceof z.ZodError) {
         apiError = new ApiError('VALIDATION_FAILED', 'the request is invalid', error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
       } else if (isHttpError(error) && error.status < 500) {
-        apiError = new ApiError(error.status === 413 ? 'PAYLOAD_TOO_LARGE' : error.status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST', error.expose ? error.message : 'bad request');
+        apiError = new ApiError(errorCodeFor(error.status), error.expose ? error.message : 'bad request');
+      } else if (isAbortedRequest(error)) {
+        // The client went away in the middle of its body: nobody reads the answer, nothing to log as a fault.
+        apiError = new ApiError('BAD_REQUEST', 'the request body was cut short');
       } else {
         logger.error({ err: error, method: ctx.method, path: ctx.path }, 'unhandled error');
         apiError = new ApiError('INTERNAL', 'internal server error');
@@ -57,6 +78,10 @@ export function errorMiddleware(logger: Logger): Middleware {
       ctx.body = { error: { code: apiError.code, message: apiError.message, ...(apiError.details !== undefined ? { details: apiError.details } : {}) } };
     }
   };
+}
+
+function isAbortedRequest(error: unknown): boolean {
+  return error instanceof Error && (error as NodeJS.ErrnoException).code === 'ECONNRESET';
 }
 
 function isHttpError(error: unknown): error is { status: number; expose?: boolean; message: string } {

@@ -118,7 +118,7 @@ const AttachmentShape = z
 export const AttachmentSchema = same<typeof AttachmentShape, Attachment>(AttachmentShape, true);
 
 const ErrorShape = z.object({
-  code: z.enum(['BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'VALIDATION_FAILED', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE', 'INTERNAL']),
+  code: z.enum(['BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'REQUEST_TIMEOUT', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'VALIDATION_FAILED', 'RATE_LIMITED', 'HEADERS_TOO_LARGE', 'NOT_IMPLEMENTED', 'SERVICE_UNAVAILABLE', 'INTERNAL']),
   message: z.string(),
   details: z.unknown().optional(),
 });

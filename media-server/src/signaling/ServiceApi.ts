@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type { RoomManager } from '../RoomManager.js';
+import { errorJson } from './raw-http.js';
 import type { StatsSampler } from '../StatsSampler.js';
 import type { WorkerPool } from '../WorkerPool.js';
 
@@ -35,10 +36,19 @@ export class ServiceApi {
       res.end(JSON.stringify(body));
     };
     const { rooms, pool } = this.#options;
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const parts = url.pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+    let url: URL;
+    let parts: string[];
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+      parts = url.pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+    } catch {
+      return json(400, errorJson(400, 'the request target is not a valid path'));
+    }
     const isDrop = req.method === 'POST' && parts.length === 5 && parts[0] === 'rooms' && parts[2] === 'participants' && parts[4] === 'drop-signaling';
-    if (req.method !== 'GET' && !isDrop) return json(405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'method not allowed here' } });
+    if (req.method !== 'GET' && !isDrop) {
+      res.setHeader('allow', 'GET');
+      return json(405, errorJson(405, 'method not allowed here'));
+    }
     if (url.pathname === '/health') {
       const alive = pool.workers.filter((w) => !w.worker.closed);
       return json(alive.length > 0 ? 200 : 503, {

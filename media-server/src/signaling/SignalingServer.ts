@@ -11,6 +11,7 @@ import type { RoomManager } from '../RoomManager.js';
 import type { StatsSampler } from '../StatsSampler.js';
 import { verifyRoomToken } from '../token.js';
 import type { WorkerPool } from '../WorkerPool.js';
+import { errorJson, guardHttpServer, writeSocketError } from './raw-http.js';
 import { ServiceApi } from './ServiceApi.js';
 import { SignalingSession } from './SignalingSession.js';
 
@@ -72,8 +73,21 @@ export class SignalingServer {
       sessionCount: () => this.#sessions.size,
       dropSignaling: (roomId, identity, blockMs) => this.#dropSignaling(roomId, identity, blockMs),
     });
-    this.#http = http.createServer((req, res) => void this.#service.handle(req, res));
+    this.#http = http.createServer((req, res) => {
+      this.#service.handle(req, res).catch((error: unknown) => {
+        options.logger.error({ err: error, method: req.method }, 'service request failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify(errorJson(500, 'internal error')));
+        else res.destroy();
+      });
+    });
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_SIGNALING_MESSAGE_BYTES });
+    // A handshake ws refuses (no key, wrong version, not GET) is answered in the error shape.
+    this.#wss.on('wsClientError', (error: Error, socket: Duplex) => {
+      options.logger.info({ reason: error.message }, 'signaling handshake refused');
+      const wrongMethod = /method/i.test(error.message);
+      writeSocketError(socket, wrongMethod ? 405 : 400, `WebSocket handshake refused: ${error.message}`, wrongMethod ? { allow: 'GET' } : {});
+    });
+    guardHttpServer(this.#http, options.logger.child({ component: 'http' }));
     this.#http.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
   }
 
@@ -99,9 +113,15 @@ export class SignalingServer {
   }
 
   #onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      writeSocketError(socket, 400, 'the request target is not a valid path');
+      return;
+    }
     if (url.pathname !== '/rtc') {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      writeSocketError(socket, 404, `no WebSocket endpoint at ${url.pathname.slice(0, 200)}`);
       return;
     }
     const token = url.searchParams.get('token');
@@ -111,7 +131,7 @@ export class SignalingServer {
         const claims = verifyRoomToken(token, this.#options.roomTokenSecret);
         const until = this.#blocked.get(`${claims.room}/${claims.sub}`);
         if (until !== undefined && until > Date.now()) {
-          socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+          writeSocketError(socket, 503, 'signaling is unreachable for this participant (fault injection)');
           return;
         }
       } catch {
@@ -120,14 +140,21 @@ export class SignalingServer {
     }
     const resume = url.searchParams.get('resume');
     const key = url.searchParams.get('key');
-    this.#wss.handleUpgrade(req, socket, head, (ws) => void this.#onConnection(ws, token, resume && key ? { participantId: resume, key } : undefined));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      this.#onConnection(ws, token, resume && key ? { participantId: resume, key } : undefined).catch((error: unknown) => {
+        this.#options.logger.error({ err: error }, 'signaling connection failed');
+        ws.close(1011, 'INTERNAL');
+      });
+    });
   }
 
   async #onConnection(ws: AliveSocket, token: string | null, resume: { participantId: string; key: string } | undefined): Promise<void> {
     const { logger, rooms, roomTokenSecret } = this.#options;
     ws.isAlive = true;
     ws.on('pong', () => (ws.isAlive = true));
-    ws.on('error', (error) => logger.warn({ err: error }, 'signaling socket error'));
+    // Protocol errors (invalid UTF-8, oversized or unmasked frames, bad opcodes): ws closes the socket
+    // with the matching code (1007, 1009, 1002); the listener keeps the error from ending the process.
+    ws.on('error', (error: Error & { code?: string }) => logger.info({ code: error.code, reason: error.message }, 'signaling socket error; connection closed'));
     let claims: RoomTokenClaims;
     try {
       claims = verifyRoomToken(token, roomTokenSecret);

@@ -113,7 +113,8 @@ export class SignalingSession {
 
   #listen(socket: WebSocket): void {
     socket.on('message', (raw, isBinary) => {
-      if (socket === this.#socket) void this.#onMessage(raw as Buffer, isBinary);
+      if (socket !== this.#socket) return;
+      this.#onMessage(raw as Buffer, isBinary).catch((error: unknown) => this.#logger.error({ err: error }, 'signaling message handling failed'));
     });
   }
 
