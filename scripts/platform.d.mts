@@ -1,4 +1,16 @@
 import type { ChildProcess } from 'node:child_process';
+import type { SuperviseOptions } from './supervise.d.mts';
+
+export type { SupervisedService, SuperviseOptions, SupervisorLogLine } from './supervise.d.mts';
+export { stopProcess, superviseService } from './supervise.d.mts';
+
+export type PlatformService = 'media-server' | 'api';
+
+/** Restart policy for startPlatform's services (see SuperviseOptions for the defaults). */
+export interface PlatformSupervision extends Pick<SuperviseOptions, 'maxFastCrashes' | 'fastCrashMs' | 'backoffMs' | 'maxBackoffMs'> {
+  /** A service crashed too often in a row and stays down; the other keeps running. */
+  onGiveUp?: (service: PlatformService, exit: { code: number | null; signal: NodeJS.Signals | null }) => void;
+}
 
 export interface PlatformSecrets {
   roomTokenSecret: string;
@@ -9,7 +21,7 @@ export interface PlatformSecrets {
 }
 
 export interface PlatformLogLine {
-  service: 'media-server' | 'api';
+  service: PlatformService;
   level: string;
   levelValue: number;
   msg: string;
@@ -33,6 +45,11 @@ export interface PlatformOptions {
   mediaEnv?: Record<string, string>;
   apiEnv?: Record<string, string>;
   onLog?: (line: PlatformLogLine) => void;
+  /**
+   * Once the platform is healthy, restart a service that exits unexpectedly (with backoff, a log
+   * line each time) instead of leaving it down. Off by default: a test wants to see a crash.
+   */
+  supervise?: boolean | PlatformSupervision;
 }
 
 export interface Platform {
@@ -41,12 +58,13 @@ export interface Platform {
   mediaWsUrl: string;
   secrets: PlatformSecrets;
   health: unknown;
+  /** The current processes (after a supervised restart, the new ones). */
   processes: { media: ChildProcess; api: ChildProcess };
+  /** Supervised restarts so far, per service (empty without `supervise`). */
+  restarts(): Partial<Record<PlatformService, number>>;
   stop(): Promise<void>;
 }
 
 export function generateSecrets(): PlatformSecrets;
-/** SIGTERM, then SIGKILL after `graceMs` (default 5000); resolves once the process has exited. */
-export function stopProcess(child: ChildProcess, graceMs?: number): Promise<void>;
 export function loadOrCreateSecrets(dataDir: string): PlatformSecrets;
 export function startPlatform(options: PlatformOptions): Promise<Platform>;

@@ -1,10 +1,12 @@
 // Starts the platform's processes (media server, API) from their built output and waits until
-// /health says everything is up. Used by `npm start` and by the end-to-end tests.
+// /health says everything is up; with `supervise`, a service that crashes afterwards is restarted
+// (the others keep running). Used by `npm start` and by the end-to-end tests.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopProcess, superviseService } from './supervise.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LEVEL_NAMES = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
@@ -34,18 +36,7 @@ export function loadOrCreateSecrets(dataDir) {
   return secrets;
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
-export function stopProcess(child, graceMs = 5000) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(killer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
+export { stopProcess, superviseService };
 
 function spawnService(name, entry, env, options) {
   const child = spawn(process.execPath, [path.join(ROOT, entry)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -112,7 +103,7 @@ export async function startPlatform(options) {
     ROOM_TOKEN_SECRET: secrets.roomTokenSecret,
     LOG_LEVEL: options.logLevel ?? 'info',
   };
-  const media = spawnService('media-server', 'media-server/dist/main.js', {
+  const mediaEnv = {
     ...common,
     MEDIA_HOST: host,
     MEDIA_PORT: String(mediaPort),
@@ -122,8 +113,8 @@ export async function startPlatform(options) {
     API_INTERNAL_URL: `http://${host}:${apiPort}`,
     ...(options.numWorkers ? { MEDIA_NUM_WORKERS: String(options.numWorkers) } : {}),
     ...options.mediaEnv,
-  }, options);
-  const api = spawnService('api', 'api/dist/main.js', {
+  };
+  const apiEnv = {
     ...common,
     API_HOST: host,
     API_PORT: String(apiPort),
@@ -137,17 +128,52 @@ export async function startPlatform(options) {
     // PGlite's files (when DATABASE_URL is unset): one directory per platform instance.
     DATABASE_DIR: path.join(options.dataDir ?? path.join(ROOT, 'data'), 'db'),
     ...options.apiEnv,
-  }, options);
-  const children = [media, api];
+  };
+  const spawners = {
+    media: () => spawnService('media-server', 'media-server/dist/main.js', mediaEnv, options),
+    api: () => spawnService('api', 'api/dist/main.js', apiEnv, options),
+  };
+  // Until the platform is healthy, a process that exits fails the start; supervision begins after.
+  const current = { media: spawners.media(), api: spawners.api() };
+  const services = [];
   const stop = async () => {
-    await Promise.all(children.map(stopProcess));
+    await Promise.all([...services.map((service) => service.stop()), ...Object.values(current).map((child) => stopProcess(child))]);
   };
   const apiUrl = `http://${host}:${apiPort}`;
+  let health;
   try {
-    const health = await waitForHealth(`${apiUrl}/health`, children, options.startTimeoutMs ?? 30_000);
-    return { apiUrl, mediaHttpUrl: mediaHttp, mediaWsUrl: `ws://${host}:${mediaPort}/rtc`, secrets, health, processes: { media, api }, stop };
+    health = await waitForHealth(`${apiUrl}/health`, Object.values(current), options.startTimeoutMs ?? 30_000);
   } catch (error) {
     await stop();
     throw error;
   }
+  const processes = { ...current };
+  if (options.supervise) {
+    const supervision = options.supervise === true ? {} : options.supervise;
+    for (const [key, service] of [['media', 'media-server'], ['api', 'api']]) {
+      const supervised = superviseService(service, spawners[key], {
+        ...supervision,
+        child: current[key],
+        onLog: (line) => {
+          if (options.logDir) fs.appendFileSync(path.join(options.logDir, `${service}.log`), `${JSON.stringify({ level: line.levelValue, time: Date.now(), name: 'supervisor', msg: line.msg })}\n`);
+          options.onLog?.({ ...line, line: line.msg });
+          supervision.onLog?.(line);
+        },
+        onGiveUp: (exit) => supervision.onGiveUp?.(service, exit),
+      });
+      services.push(supervised);
+      delete current[key];
+      Object.defineProperty(processes, key, { get: () => supervised.child, enumerable: true });
+    }
+  }
+  return {
+    apiUrl,
+    mediaHttpUrl: mediaHttp,
+    mediaWsUrl: `ws://${host}:${mediaPort}/rtc`,
+    secrets,
+    health,
+    processes,
+    restarts: () => Object.fromEntries(services.map((service) => [service.name, service.restarts])),
+    stop,
+  };
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: set up what is missing, build, start the platform on its embedded defaults, print
-// the URL. Ctrl-C stops everything.
+// the URL. A service that crashes is restarted (the other keeps running); one that keeps crashing
+// right after each start stops the platform. Ctrl-C stops everything.
 import path from 'node:path';
 import { loadOrCreateSecrets, startPlatform } from './platform.mjs';
 import { ROOT, setup, step } from './setup.mjs';
@@ -17,9 +18,15 @@ try {
     mediaPort: Number(process.env.MEDIA_PORT ?? 4443),
     logDir: path.join(dataDir, 'logs'),
     dataDir,
-    // The console shows warnings and errors; everything is in data/logs/.
+    // The console shows warnings and errors (restarts included); everything is in data/logs/.
     onLog: ({ service, level, levelValue, msg }) => {
       if (levelValue >= 40) process.stderr.write(`[${service}] ${level}: ${msg}\n`);
+    },
+    supervise: {
+      onGiveUp: (service) => {
+        console.error(`the ${service} keeps crashing right after it starts; stopping. See data/logs/${service}.log.`);
+        void platform.stop().then(() => process.exit(1));
+      },
     },
   });
   done();
@@ -51,13 +58,6 @@ Press Ctrl-C to stop.`);
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
-  for (const child of Object.values(platform.processes)) {
-    child.on('exit', (code) => {
-      if (stopping) return;
-      console.error(`a platform process exited unexpectedly (exit ${code}); stopping. See data/logs/.`);
-      void platform.stop().then(() => process.exit(1));
-    });
-  }
 } catch (error) {
   console.error(`\nnpm start failed: ${error.message}`);
   process.exit(1);
