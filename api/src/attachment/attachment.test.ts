@@ -69,6 +69,6 @@ describe.each(DATABASES)('attachments on %s', (database) => {
     const foreign = await upload('alice', PNG, 'x.png');
     const { id } = (await foreign.json()) as { id: string };
     const misuse = await client(t.url, s.bob.accessToken).post(`/api/conversations/${other.id}/messages`, { clientId: crypto.randomUUID(), body: 'look', attachmentId: id });
-    expect(misuse.status).toBe(422);
+    expect(misuse.status).toBe(404);
   });
 });

@@ -13,7 +13,7 @@ const CallParams = z.object({ id: Uuid });
 const InitiateCall = z.strictObject({
   type: CallTypeSchema,
   inviteeIds: z.array(Uuid).min(1).max(16),
-  conversationId: Uuid.optional(),
+  conversationId: Uuid.optional().describe('the conversation for the call\'s chat: one of the caller\'s whose members are exactly the call\'s participants (403 otherwise); without it the call gets its own'),
 });
 const HistoryQuery = z.object({
   status: CallStatusSchema.optional(),
@@ -58,7 +58,7 @@ export async function syncCallPresence(app: AppContext, call: Call): Promise<voi
 export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
   api.define({
     method: 'post', path: '/api/calls', tag: 'calls', access: PARTICIPANTS, status: 201,
-    summary: 'Start a video or voice call: the invitees ring until they answer or CALL_TIMEOUT passes (then missed)',
+    summary: 'Start a video or voice call: the invitees ring until they answer or CALL_TIMEOUT passes (then missed). Its chat is a new conversation of exactly its participants, or the given conversationId when its members are exactly them (403 otherwise: a call never adds members to a conversation)',
     body: InitiateCall, response: CallSchema,
     handler: async ({ ctx, user, body }) => {
       const call = await app.transact((trx, outbox) => app.calls.initiate(trx, outbox, user, body));
@@ -149,7 +149,7 @@ export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
   step('start', 'Start a scheduled call (the doctor who booked it, from SCHEDULED_CALL_START_WINDOW before its time): it becomes active and the answer carries a room token', CallWithAccess, (...a) => calls.start(...a), ['doctor']);
   step('decline', 'Decline a ringing call (an invitee)', CallSchema, (...a) => calls.decline(...a));
   step('cancel', 'Cancel a call that is still ringing (the caller), or a scheduled call (its doctor for everyone; an invitee withdraws, which cancels it when no other invitee is left)', CallSchema, (...a) => calls.cancel(...a));
-  step('leave', 'Leave a running call; it ends when the last participant leaves', CallSchema, (...a) => calls.leave(...a));
+  step('leave', 'Leave a running call (a participant in it, or waiting in its lobby; 409 otherwise); it ends when the last participant leaves', CallSchema, (...a) => calls.leave(...a));
   step('end', 'Hang up: end the call for everyone (an accepted participant)', CallSchema, (...a) => calls.end(...a));
 
   const decide = (path: 'admit' | 'deny', summary: string, run: (trx: Transaction<Database>, outbox: Outbox, user: AuthUser, id: string, userId: string) => Promise<Call>): void => {

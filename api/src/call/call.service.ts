@@ -7,7 +7,7 @@ import { summarize } from '../quality/quality.repository.js';
 import { issueRoomToken } from '../room-token/room-token.service.js';
 import { assertContacts } from '../user/user.service.js';
 import { findUserById } from '../user/user.repository.js';
-import { addMembers, insertConversation, isMember } from '../conversation/conversation.repository.js';
+import { findMemberIds, insertConversation } from '../conversation/conversation.repository.js';
 import {
   claimExpired,
   findActiveCallsWithExpiredInvites,
@@ -127,16 +127,24 @@ export class CallService {
     return call;
   }
 
-  /** Every call gets a conversation (a given one the caller is in, or a new one), so what is written during the call stays with it. */
+  /**
+   * Every call gets a conversation for what is written during it, whose members are exactly the
+   * call's participants: a given one (the caller's, with exactly these members, e.g. the direct
+   * conversation with the one invitee) or a new `call` conversation. A call never adds members to
+   * an existing conversation: they would read its whole history.
+   */
   async #conversationFor(trx: Db, user: AuthUser, inviteeIds: string[], conversationId: string | undefined, title: string | null): Promise<string> {
+    const participants = [user.id, ...inviteeIds];
     if (conversationId) {
-      if (!(await isMember(trx, conversationId, user.id))) throw new ApiError('NOT_FOUND', 'no such conversation');
-      await addMembers(trx, conversationId, inviteeIds);
+      const members = await findMemberIds(trx, conversationId);
+      if (!members.includes(user.id)) throw new ApiError('NOT_FOUND', 'no such conversation');
+      const same = members.length === new Set(participants).size && participants.every((id) => members.includes(id));
+      if (!same) {
+        throw new ApiError('FORBIDDEN', 'a call\'s conversation must have exactly the call\'s participants as members; leave conversationId out to get a new one', [{ path: 'conversationId', message: 'members differ from the call\'s participants' }]);
+      }
       return conversationId;
     }
-    const conversation = await insertConversation(trx, { kind: 'call', title, createdBy: user.id });
-    await addMembers(trx, conversation.id, [user.id, ...inviteeIds]);
-    return conversation.id;
+    return (await insertConversation(trx, { kind: 'call', title, createdBy: user.id, memberIds: participants })).id;
   }
 
   /**
@@ -330,6 +338,9 @@ export class CallService {
     const row = await this.#lockParticipantCall(trx, user, id);
     if (row.status === 'scheduled') return this.#leaveEarlyLobby(trx, user, row);
     if (row.status !== 'active') throw new ApiError('CONFLICT', `the call is ${row.status}`);
+    const me = (await findParticipants(trx, [id])).find((p) => p.user_id === user.id)!;
+    // In the call or waiting in its lobby; an invitee who never came (or already left) has nothing to leave.
+    if (me.status !== 'accepted' && me.status !== 'waiting') throw new ApiError('CONFLICT', `you are not in this call (you are ${me.status})`);
     await updateParticipant(trx, id, user.id, { status: 'left', left_at: new Date() });
     await recordTimeline(trx, [{ callId: id, kind: 'left', userId: user.id }]);
     const remaining = (await findParticipants(trx, [id])).filter((p) => p.status === 'accepted');

@@ -15,6 +15,28 @@ describe.each(DATABASES)('call lifecycle on %s', (database) => {
   });
   afterAll(async () => t?.close());
 
+  it('keeps a call\'s chat among its participants: its own conversation, or a given one with exactly them', async () => {
+    const members = async (conversationId: string) => (await t.app.db.selectFrom('conversation_members').select('user_id').where('conversation_id', '=', conversationId).execute()).map((m) => m.user_id).sort();
+    const own = await as('drgrey').post<Call>('/api/calls', { type: 'voice', inviteeIds: [id('alice'), id('bob')] });
+    expect(own.status).toBe(201);
+    const kind = await t.app.db.selectFrom('conversations').select('kind').where('id', '=', own.body.conversationId!).executeTakeFirstOrThrow();
+    expect(kind.kind).toBe('call');
+    expect(await members(own.body.conversationId!)).toEqual([id('alice'), id('bob'), id('drgrey')].sort());
+    expect((await as('drgrey').post(`/api/calls/${own.body.id}/cancel`)).status).toBe(200);
+
+    // The direct conversation of the two: the call's chat continues it, nobody joins it.
+    const direct = (await as('alice').post<{ id: string }>('/api/conversations', { kind: 'direct', memberIds: [id('drgrey')] })).body.id;
+    const inDirect = await as('drgrey').post<Call>('/api/calls', { type: 'video', inviteeIds: [id('alice')], conversationId: direct });
+    expect(inDirect.status).toBe(201);
+    expect(inDirect.body.conversationId).toBe(direct);
+    expect(await members(direct)).toEqual([id('alice'), id('drgrey')].sort());
+    expect((await as('drgrey').post(`/api/calls/${inDirect.body.id}/cancel`)).status).toBe(200);
+    // Anyone else in the call would read the two's history: refused (api/src/cross-record-access.test.ts tries every such id).
+    const widened = await as('drgrey').post('/api/calls', { type: 'video', inviteeIds: [id('alice'), id('bob')], conversationId: direct });
+    expect(widened).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN', details: [{ path: 'conversationId' }] } } });
+    expect(await members(direct)).toEqual([id('alice'), id('drgrey')].sort());
+  });
+
   it('rings, is accepted with a room token (doctor is roomAdmin), and ends with its duration', async () => {
     const started = await as('alice').post<Call>('/api/calls', { type: 'video', inviteeIds: [id('drgrey')] });
     expect(started.status).toBe(201);

@@ -2,17 +2,15 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { ConversationKind, ConversationRow } from './conversation.table.js';
 
-export async function insertConversation(db: Db, c: { kind: ConversationKind; title: string | null; createdBy: string }): Promise<ConversationRow> {
-  return db.insertInto('conversations').values({ kind: c.kind, title: c.title, created_by: c.createdBy, last_message_at: null }).returningAll().executeTakeFirstOrThrow();
-}
-
-export async function addMembers(db: Db, conversationId: string, userIds: readonly string[]): Promise<void> {
-  if (userIds.length === 0) return;
-  await db
-    .insertInto('conversation_members')
-    .values([...new Set(userIds)].map((user_id) => ({ conversation_id: conversationId, user_id })))
-    .onConflict((oc) => oc.columns(['conversation_id', 'user_id']).doNothing())
-    .execute();
+/**
+ * A new conversation with its members, in one go. Membership is set here only: no function adds
+ * members to an existing conversation (a direct one never gains members; the SQL trigger of
+ * migration conversation-members-fixed refuses it too).
+ */
+export async function insertConversation(db: Db, c: { kind: ConversationKind; title: string | null; createdBy: string; memberIds: readonly string[] }): Promise<ConversationRow> {
+  const row = await db.insertInto('conversations').values({ kind: c.kind, title: c.title, created_by: c.createdBy, last_message_at: null }).returningAll().executeTakeFirstOrThrow();
+  await db.insertInto('conversation_members').values([...new Set(c.memberIds)].map((user_id) => ({ conversation_id: row.id, user_id }))).execute();
+  return row;
 }
 
 export async function isMember(db: Db, conversationId: string, userId: string): Promise<boolean> {

@@ -4,7 +4,6 @@ import { ApiError } from '../http/errors.js';
 import type { AuthUser } from '../http/route.js';
 import { assertContacts } from '../user/user.service.js';
 import {
-  addMembers,
   findConversation,
   findDirectConversation,
   findMembers,
@@ -42,8 +41,7 @@ export async function createConversation(trx: Db, user: AuthUser, input: { kind:
     const existing = await findDirectConversation(trx, user.id, others[0]!.id);
     if (existing) return { conversation: await getConversation(trx, user, existing.id), created: false };
   }
-  const row = await insertConversation(trx, { kind: input.kind, title: input.title ?? null, createdBy: user.id });
-  await addMembers(trx, row.id, [user.id, ...others.map((o) => o.id)]);
+  const row = await insertConversation(trx, { kind: input.kind, title: input.title ?? null, createdBy: user.id, memberIds: [user.id, ...others.map((o) => o.id)] });
   return { conversation: await getConversation(trx, user, row.id), created: true };
 }
 

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Encryptor } from '../crypto/encryption.js';
 import { hashPassword } from '../crypto/password.js';
-import { addMembers, insertConversation } from '../conversation/conversation.repository.js';
+import { insertConversation } from '../conversation/conversation.repository.js';
 import { insertMessageOnce } from '../message/message.repository.js';
 import { addCareRelationship, countUsers, insertUser } from '../user/user.repository.js';
 import type { Database } from './database.js';
@@ -27,8 +27,7 @@ export async function seedDemo(db: Kysely<Database>, encryptor: Encryptor): Prom
       { members: ['drgrey', 'drhouse', 'bob'], title: 'Bob: care team', lines: [['drgrey', 'Shall we review Bob\'s case together?']] },
     ];
     for (const c of conversations) {
-      const conversation = await insertConversation(trx, { kind: c.members.length === 2 ? 'direct' : 'group', title: c.title, createdBy: id(c.members[0]!) });
-      await addMembers(trx, conversation.id, c.members.map(id));
+      const conversation = await insertConversation(trx, { kind: c.members.length === 2 ? 'direct' : 'group', title: c.title, createdBy: id(c.members[0]!), memberIds: c.members.map(id) });
       for (const [sender, body] of c.lines) {
         const encrypted = encryptor.encrypt(body, `message:${conversation.id}`);
         await insertMessageOnce(trx, { conversationId: conversation.id, senderId: id(sender), clientId: crypto.randomUUID(), ciphertext: encrypted.ciphertext, keyId: encrypted.keyId, attachmentId: null });

@@ -29,20 +29,23 @@ export interface SendPlan {
   /** The id the message will have (allocated only when the sender is a member). */
   id: number | null;
   at: Date;
-  /** The conversation of the attachment named, if any. */
-  attachmentConversationId: string | null;
+  /** The attachment named, if it exists: its conversation and who uploaded it. */
+  attachment: { conversationId: string; uploaderId: string } | null;
 }
 
 export async function planSend(db: Db, conversationId: string, senderId: string, attachmentId: string | null): Promise<SendPlan> {
-  const { rows } = await sql<{ member_ids: string[]; id: number | null; at: Date; attachment_conversation_id: string | null }>`/* prepared:send-plan */
-    with m as (select coalesce(array_agg(user_id::text order by joined_at), '{}') as ids from conversation_members where conversation_id = ${conversationId})
+  const { rows } = await sql<{ member_ids: string[]; id: number | null; at: Date; attachment_conversation_id: string | null; attachment_uploader_id: string | null }>`/* prepared:send-plan */
+    with m as (select coalesce(array_agg(user_id::text order by joined_at), '{}') as ids from conversation_members where conversation_id = ${conversationId}),
+         a as (select conversation_id, uploader_id from attachments where id = ${attachmentId}::uuid)
     select m.ids as member_ids,
            case when ${senderId} = any(m.ids) then nextval(pg_get_serial_sequence('messages', 'id')) end as id,
            now() as at,
-           (select conversation_id from attachments where id = ${attachmentId}::uuid) as attachment_conversation_id
-      from m`.execute(db);
+           a.conversation_id as attachment_conversation_id,
+           a.uploader_id as attachment_uploader_id
+      from m left join a on true`.execute(db);
   const row = rows[0]!;
-  return { memberIds: row.member_ids, id: row.id, at: row.at, attachmentConversationId: row.attachment_conversation_id };
+  const attachment = row.attachment_conversation_id && row.attachment_uploader_id ? { conversationId: row.attachment_conversation_id, uploaderId: row.attachment_uploader_id } : null;
+  return { memberIds: row.member_ids, id: row.id, at: row.at, attachment };
 }
 
 export interface NewMessage {

@@ -44,8 +44,10 @@ export class MessageService {
   async send(db: Db, events: EventService, origin: AuditOrigin, user: AuthUser, conversationId: string, input: { clientId: string; body: string; attachmentId?: string | undefined }): Promise<{ message: Message; created: boolean }> {
     const plan = await planSend(db, conversationId, user.id, input.attachmentId ?? null);
     if (plan.id === null) throw new ApiError('NOT_FOUND', 'no such conversation');
-    if (input.attachmentId && plan.attachmentConversationId !== conversationId) {
-      throw new ApiError('VALIDATION_FAILED', 'the attachment does not belong to this conversation', [{ path: 'attachmentId', message: 'unknown attachment' }]);
+    if (input.attachmentId) {
+      // A file goes only where it was uploaded (its members may read it), and only its uploader sends it.
+      if (plan.attachment?.conversationId !== conversationId) throw new ApiError('NOT_FOUND', 'no such attachment in this conversation', [{ path: 'attachmentId', message: 'upload the file to this conversation first' }]);
+      if (plan.attachment.uploaderId !== user.id) throw new ApiError('FORBIDDEN', 'you can only send files you uploaded', [{ path: 'attachmentId', message: 'uploaded by someone else' }]);
     }
     const message: Message = { id: plan.id, conversationId, senderId: user.id, clientId: input.clientId, body: input.body, attachmentId: input.attachmentId ?? null, createdAt: plan.at.toISOString() };
     const encrypted = this.#encryptor.encrypt(input.body, aad(conversationId));
