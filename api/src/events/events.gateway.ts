@@ -1,9 +1,10 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import jwt from 'jsonwebtoken';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { DeliveredAppEvent, EventsServerFrame } from '@telemed/sdk';
 import { verifyAccessToken } from '../auth/access-token.js';
+import type { SessionGuard } from '../auth/session-guard.js';
+import { ApiError } from '../http/errors.js';
 import type { AuthUser } from '../http/route.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -12,6 +13,8 @@ import type { EventService } from './event.service.js';
 
 export interface EventsGatewayOptions {
   accessTokenSecret: string;
+  /** Refuses tokens of ended sessions; a session that ends closes its sockets (4003). */
+  sessions: SessionGuard;
   events: EventService;
   presence: PresenceService;
   metrics: Metrics;
@@ -23,6 +26,7 @@ export interface EventsGatewayOptions {
 interface Client {
   socket: WebSocket;
   user: AuthUser;
+  sessionId: string;
   /** Highest event id sent; live events at or below it were already replayed. */
   cursor: number;
   /** Live events that arrive while the catch-up replay runs. */
@@ -45,42 +49,56 @@ export class EventsGateway {
     options.events.bus.subscribe(({ userId, event }) => {
       for (const client of this.#clients.get(userId) ?? []) this.#deliver(client, event);
     });
+    options.sessions.onRevoked(({ userId, sessionId }) => {
+      for (const client of this.#clients.get(userId) ?? []) {
+        if (sessionId === undefined || client.sessionId === sessionId) client.socket.close(4003, 'session ended');
+      }
+    });
   }
 
   attach(server: http.Server): void {
     server.on('upgrade', (req, socket, head) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname !== '/events') return;
-      this.#upgrade(req, socket, head, url);
+      void this.#upgrade(req, socket, head, url);
     });
   }
 
-  #upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+  async #upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
     let user: AuthUser;
+    let sessionId: string;
     let expiresAt: number;
     try {
-      const token = url.searchParams.get('access_token') ?? '';
-      user = verifyAccessToken(this.#options.accessTokenSecret, token);
-      expiresAt = ((jwt.decode(token) as jwt.JwtPayload | null)?.exp ?? 0) * 1000;
-    } catch {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":{"code":"UNAUTHORIZED","message":"the access token is not valid"}}');
+      const token = verifyAccessToken(this.#options.accessTokenSecret, url.searchParams.get('access_token') ?? '');
+      await this.#options.sessions.check(token);
+      ({ user, sessionId, expiresAtMs: expiresAt } = token);
+    } catch (error) {
+      if (error instanceof ApiError) {
+        socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ error: { code: error.code, message: error.message } })}`);
+      } else {
+        this.#options.logger.warn({ err: error }, 'session check failed');
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":{"code":"SERVICE_UNAVAILABLE","message":"try again shortly"}}');
+      }
       return;
     }
+    if (socket.destroyed) return;
     const after = Math.max(0, Number.parseInt(url.searchParams.get('after') ?? '0', 10) || 0);
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       // The socket lives as long as its token: the client reconnects with a fresh one (and catches up).
       const expiry = setTimeout(() => ws.close(4001, 'access token expired'), Math.max(0, expiresAt - Date.now()));
       ws.once('close', () => clearTimeout(expiry));
-      void this.#open(ws, user, after);
+      void this.#open(ws, user, sessionId, after);
     });
   }
 
-  async #open(socket: WebSocket, user: AuthUser, after: number): Promise<void> {
+  async #open(socket: WebSocket, user: AuthUser, sessionId: string, after: number): Promise<void> {
     const { events, presence, metrics, logger } = this.#options;
-    const client: Client = { socket, user, cursor: after, pending: [] };
+    const client: Client = { socket, user, sessionId, cursor: after, pending: [] };
     let set = this.#clients.get(user.id);
     if (!set) this.#clients.set(user.id, (set = new Set()));
     set.add(client);
+    // Ended between the check at the upgrade and now: its revocation found no socket to close.
+    this.#options.sessions.check({ user, sessionId, expiresAtMs: 0 }).catch(() => socket.close(4003, 'session ended'));
     metrics.websockets.inc();
     const warn = (err: unknown): void => logger.warn({ err }, 'presence update failed');
     // Counted in before anything can count it out, so the two never cross.
