@@ -6,6 +6,7 @@ import type { Encryptor } from './crypto/encryption.js';
 import type { Database } from './db/database.js';
 import type { EventService } from './events/event.service.js';
 import type { Outbox } from './events/outbox.js';
+import type { SessionGuard } from './auth/session-guard.js';
 import type { RateLimiter } from './http/rate-limit.js';
 import type { Logger } from './logger.js';
 import type { MessageService } from './message/message.service.js';
@@ -23,7 +24,12 @@ export interface AppContext {
   calls: CallService;
   messages: MessageService;
   metrics: Metrics;
+  /** Whether an access token's session is open; revokes sessions (logout, password reset, disabled account). */
+  sessions: SessionGuard;
+  /** Login attempts per address and e-mail. */
   loginLimiter: RateLimiter;
+  /** Login attempts per address, whatever the e-mail: one password tried across many accounts. */
+  loginAddressLimiter: RateLimiter;
   messageLimiter: RateLimiter;
   /** Audit rows outside a transaction (inside one, `audit(trx, …)`). */
   auditLog: AuditWriter;

@@ -13,6 +13,7 @@ import { S3Storage } from './attachment/s3-storage.js';
 import { AuditWriter } from './audit/audit-writer.js';
 import { bearerToken, verifyAccessToken } from './auth/access-token.js';
 import { registerAuthRoutes } from './auth/auth.controller.js';
+import { SessionGuard } from './auth/session-guard.js';
 import { registerCallRoutes, syncCallPresence } from './call/call.controller.js';
 import { CallService } from './call/call.service.js';
 import { parseConfig, type ApiConfig, type ApiOptions } from './config.js';
@@ -32,6 +33,7 @@ import { corsMiddleware } from './http/cors.js';
 import { errorMiddleware } from './http/errors.js';
 import { guardServer } from './http/raw-http.js';
 import { RateLimiter } from './http/rate-limit.js';
+import { securityHeaders } from './http/security-headers.js';
 import { RouteRegistry } from './http/route.js';
 import { createLogger, type Logger } from './logger.js';
 import { registerMediaEventRoutes } from './media-events/media-events.controller.js';
@@ -74,6 +76,12 @@ export class App {
   get db(): Kysely<Database> {
     if (!this.#context) throw new Error('the API is not started');
     return this.#context.db;
+  }
+
+  /** Session checks and revocation (account management calls revokeUserSessions); only after start(). */
+  get sessions(): SessionGuard {
+    if (!this.#context) throw new Error('the API is not started');
+    return this.#context.sessions;
   }
 
   get databaseKind(): 'postgres' | 'pglite' {
@@ -128,11 +136,14 @@ export class App {
     });
     const presence = new PresenceService(db, events, registry);
     this.#registry = registry;
+    const sessions = new SessionGuard({ db, bus: this.#bus, logger: logger.child({ component: 'sessions' }), ttlMs: config.sessionCheckTtlSeconds * 1000 });
     const context: AppContext = {
       config, logger, db, encryptor, events, metrics, presence,
       calls: new CallService(config),
       messages: new MessageService(encryptor),
+      sessions,
       loginLimiter: limiter('login', config.loginRateLimit),
+      loginAddressLimiter: limiter('login-address', config.loginAddressRateLimit),
       messageLimiter: limiter('message', config.messageRateLimit),
       auditLog: (this.#auditLog = new AuditWriter(db)),
       transact: async (work) => {
@@ -149,7 +160,7 @@ export class App {
     this.#context = context;
     const koa = this.#build(context, storage);
     const server = http.createServer(koa.callback());
-    this.#gateway = new EventsGateway({ accessTokenSecret: config.accessTokenSecret, events, presence: context.presence, metrics, logger: logger.child({ component: 'events' }) });
+    this.#gateway = new EventsGateway({ accessTokenSecret: config.accessTokenSecret, sessions, events, presence: context.presence, metrics, logger: logger.child({ component: 'events' }) });
     const gateway = this.#gateway;
     guardServer(server, { logger: logger.child({ component: 'http' }), upgrades: { '/events': (req, socket, head, url) => gateway.handleUpgrade(req, socket, head, url) } });
     await new Promise<void>((resolve, reject) => {
@@ -188,11 +199,6 @@ export class App {
       const requestId = /^[A-Za-z0-9-]{8,64}$/.test(ctx.get('x-request-id')) ? ctx.get('x-request-id') : randomUUID();
       ctx.state.requestId = requestId;
       ctx.set('x-request-id', requestId);
-      ctx.set('x-content-type-options', 'nosniff');
-      ctx.set('referrer-policy', 'no-referrer');
-      ctx.set('x-frame-options', 'DENY');
-      ctx.set('cross-origin-opener-policy', 'same-origin');
-      ctx.set('strict-transport-security', 'max-age=31536000');
       if (ctx.path.startsWith('/api/')) ctx.set('cache-control', 'no-store');
       await next();
       const seconds = (performance.now() - started) / 1000;
@@ -202,9 +208,14 @@ export class App {
       // The path only: query strings can carry tokens (/events?access_token=…).
       logger.info({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
     });
+    app.use(securityHeaders({ mediaPublicUrl: config.mediaPublicUrl }));
     app.use(corsMiddleware(config.corsOrigins));
     app.use(errorMiddleware(logger));
-    const routes = new RouteRegistry(async (ctx) => verifyAccessToken(config.accessTokenSecret, bearerToken(ctx.get('authorization'))));
+    const routes = new RouteRegistry(async (ctx) => {
+      const token = verifyAccessToken(config.accessTokenSecret, bearerToken(ctx.get('authorization')));
+      await context.sessions.check(token);
+      return token.user;
+    });
     registerAuthRoutes(routes, context);
     registerCallRoutes(routes, context);
     registerConversationRoutes(routes, context);

@@ -32,6 +32,11 @@ const ConfigSchema = z.object({
   /** Idle session logoff: a refresh token unused for this long no longer works. */
   refreshIdleSeconds: z.coerce.number().int().min(1).default(30 * 60),
   refreshMaxSeconds: z.coerce.number().int().min(60).default(7 * 24 * 3600),
+  /**
+   * How long an instance trusts what it read about a session (open or revoked). Revocations reach
+   * every instance at once over the bus; this bounds the delay when such a message is lost.
+   */
+  sessionCheckTtlSeconds: z.coerce.number().min(0.1).max(300).default(10),
   /** HS256 secret the media server signs its event batches with. */
   mediaWebhookSecret: z.string({ error: 'MEDIA_WEBHOOK_SECRET is required' }).min(16, 'MEDIA_WEBHOOK_SECRET must be at least 16 characters'),
   /** Ring timeout: a call nobody accepted within this many seconds is missed. */
@@ -45,6 +50,8 @@ const ConfigSchema = z.object({
   /** Rate limits per window of `rateLimitWindowSeconds`. */
   rateLimitWindowSeconds: z.coerce.number().min(1).default(60),
   loginRateLimit: z.coerce.number().int().min(1).default(10),
+  /** Login attempts from one address whatever the e-mail (password spraying across accounts). */
+  loginAddressRateLimit: z.coerce.number().int().min(1).default(30),
   messageRateLimit: z.coerce.number().int().min(1).default(120),
   /** Seed demo users and conversations into an empty database (never in production mode). */
   seedDemo: z.boolean().optional(),
@@ -127,12 +134,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     accessTokenTtlSeconds: pick('ACCESS_TOKEN_TTL') as unknown as number,
     refreshIdleSeconds: pick('SESSION_IDLE_TIMEOUT') as unknown as number,
     refreshMaxSeconds: pick('SESSION_MAX_AGE') as unknown as number,
+    sessionCheckTtlSeconds: pick('SESSION_CHECK_TTL') as unknown as number,
     mediaWebhookSecret: pick('MEDIA_WEBHOOK_SECRET') as string,
     callTimeoutSeconds: pick('CALL_TIMEOUT') as unknown as number,
     scheduledCallStartWindowSeconds: pick('SCHEDULED_CALL_START_WINDOW') as unknown as number,
     scheduledCallGraceSeconds: pick('SCHEDULED_CALL_GRACE') as unknown as number,
     corsOrigins: pick('CORS_ORIGINS')?.split(',').map((o) => o.trim()).filter(Boolean),
     loginRateLimit: pick('LOGIN_RATE_LIMIT') as unknown as number,
+    loginAddressRateLimit: pick('LOGIN_ADDRESS_RATE_LIMIT') as unknown as number,
     messageRateLimit: pick('MESSAGE_RATE_LIMIT') as unknown as number,
     seedDemo: pick('SEED_DEMO') === undefined ? undefined : pick('SEED_DEMO') === 'true',
     smtpHost: pick('SMTP_HOST'),

@@ -64,6 +64,22 @@ function errorSink(): { seen: string[]; console: (message: { type(): string; tex
   };
 }
 
+/**
+ * Runs in every page before its own scripts (injected by the driver, so the page's CSP does not
+ * apply to it): each Content-Security-Policy violation becomes a console error that names it, which
+ * the error sink records and `policyViolations()` picks out.
+ */
+function reportPolicyViolations(): void {
+  document.addEventListener('securitypolicyviolation', (e) => {
+    console.error(`CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} in ${e.sourceFile || e.documentURI}:${e.lineNumber}${e.sample ? ` (${e.sample})` : ''}`);
+  });
+}
+
+/** The recorded errors that are CSP violations or Permissions-Policy header errors. */
+export function policyViolations(page: TestPage): string[] {
+  return page.errors.filter((message) => /CSP violation|Content Security Policy|Permissions-Policy/i.test(message));
+}
+
 function displayEnv(display: string | undefined): Record<string, string> | undefined {
   if (!display) return undefined;
   const env: Record<string, string> = {};
@@ -83,6 +99,7 @@ async function launchChromium(options: LaunchOptions): Promise<TestBrowser> {
   });
   const openPage = async (): Promise<TestPage> => {
     const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+    await context.addInitScript(reportPolicyViolations);
     return playwrightPage('chromium', await context.newPage(), () => context.close());
   };
   return testBrowser('chromium', `chromium ${browser.version()}`, openPage, () => browser.close());
@@ -171,7 +188,9 @@ async function launchFirefox(options: LaunchOptions): Promise<TestBrowser> {
       // Side by side, not stacked: a Firefox window hidden under another one stops sending video.
       const slot = opened++ % 4;
       const windowBounds = { left: (slot % 2) * TILE.width, top: Math.floor(slot / 2) * TILE.height, width: TILE.width, height: TILE.height };
-      return puppeteerPage('firefox', await context.newPage({ type: 'window', windowBounds }), () => context.close());
+      const page = await context.newPage({ type: 'window', windowBounds });
+      await page.evaluateOnNewDocument(reportPolicyViolations);
+      return puppeteerPage('firefox', page, () => context.close());
     };
     const close = async (): Promise<void> => {
       await browser.close();

@@ -19,6 +19,8 @@ export function registerAuthRoutes(api: RouteRegistry, app: AppContext): void {
     summary: 'Log in with e-mail and password: a short-lived access token and a rotating refresh token',
     body: LoginRequest, response: SessionSchema,
     handler: async ({ ctx, body }) => {
+      // Per address across accounts (one password tried on many), then per address and account.
+      await app.loginAddressLimiter.hit(ctx.ip);
       await app.loginLimiter.hit(`${ctx.ip}|${body.email.toLowerCase()}`);
       const session = await login(app.db, settings, body.email, body.password);
       await app.auditLog.write(ctx, session.user.id, 'login', 'session', session.user.id);
@@ -32,18 +34,23 @@ export function registerAuthRoutes(api: RouteRegistry, app: AppContext): void {
     body: RefreshRequest, response: SessionSchema,
     handler: async ({ body }) => {
       const result = await app.db.transaction().execute((trx) => refresh(trx, settings, body.refreshToken));
-      if (result instanceof ApiError) throw result;
+      if ('error' in result) {
+        if (result.revoked) await app.sessions.sessionRevoked(result.revoked.sessionId, result.revoked.userId);
+        throw result.error;
+      }
       return result;
     },
   });
 
   api.define({
     method: 'post', path: '/api/auth/logout', tag: 'auth', access: 'public',
-    summary: 'End the session of a refresh token (all tokens rotated from it stop working)',
+    summary: 'End the session of a refresh token: its refresh tokens stop working at once, its access tokens and event sockets within moments',
     body: RefreshRequest,
     handler: async ({ ctx, body }) => {
-      const userId = await app.db.transaction().execute((trx) => logout(trx, body.refreshToken));
-      if (userId) await app.auditLog.write(ctx, userId, 'logout', 'session', userId);
+      const ended = await app.db.transaction().execute((trx) => logout(trx, body.refreshToken));
+      if (!ended) return;
+      await app.sessions.sessionRevoked(ended.sessionId, ended.userId);
+      await app.auditLog.write(ctx, ended.userId, 'logout', 'session', ended.userId);
     },
   });
 

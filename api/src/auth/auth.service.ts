@@ -40,8 +40,14 @@ export async function login(db: Db, settings: AuthSettings, email: string, passw
 async function issueSession(db: Db, settings: AuthSettings, user: User, familyId: string, expiresAt?: Date): Promise<SessionTokens & { id: string }> {
   const refreshToken = randomBytes(32).toString('base64url');
   const row = await insertRefreshToken(db, { userId: user.id, familyId, tokenHash: hashToken(refreshToken), expiresAt: expiresAt ?? new Date(Date.now() + settings.refreshMaxSeconds * 1000) });
-  const accessToken = signAccessToken(settings.accessTokenSecret, { id: user.id, role: user.role }, settings.accessTokenTtlSeconds);
+  const accessToken = signAccessToken(settings.accessTokenSecret, { id: user.id, role: user.role }, familyId, settings.accessTokenTtlSeconds);
   return { id: row.id, accessToken, accessTokenExpiresIn: settings.accessTokenTtlSeconds, refreshToken, user };
+}
+
+/** A refused refresh; `revoked` names the session it ended (announce it once committed). */
+export interface RefreshRefusal {
+  error: ApiError;
+  revoked?: { sessionId: string; userId: string };
 }
 
 /**
@@ -49,35 +55,40 @@ async function issueSession(db: Db, settings: AuthSettings, user: User, familyId
  * Presenting an already-rotated token means it leaked: the whole family is revoked. Call inside a
  * transaction; a refusal is returned, not thrown, so a revocation it made still commits.
  */
-export async function refresh(trx: Db, settings: AuthSettings, refreshToken: string): Promise<SessionTokens | ApiError> {
+export async function refresh(trx: Db, settings: AuthSettings, refreshToken: string): Promise<SessionTokens | RefreshRefusal> {
   const row = await findRefreshTokenForUpdate(trx, hashToken(refreshToken));
-  if (!row) return new ApiError('UNAUTHORIZED', 'the refresh token is not valid');
+  if (!row) return { error: new ApiError('UNAUTHORIZED', 'the refresh token is not valid') };
+  const revoked = { sessionId: row.family_id, userId: row.user_id };
   const now = Date.now();
   // A client whose refresh answer was lost (a restart, a dropped connection) retries with the
   // token it still has: within a few seconds of its rotation that is not treated as theft.
   const lostAnswer = row.revoked_at !== null && row.replaced_by !== null && now - row.revoked_at.getTime() < REUSE_LEEWAY_MS;
   if (row.revoked_at && !lostAnswer) {
-    if (row.replaced_by) await revokeFamily(trx, row.family_id);
-    return new ApiError('UNAUTHORIZED', 'the refresh token has been revoked');
+    const error = new ApiError('UNAUTHORIZED', 'the refresh token has been revoked');
+    if (!row.replaced_by) return { error };
+    await revokeFamily(trx, row.family_id);
+    return { error, revoked };
   }
-  if (row.expires_at.getTime() <= now) return new ApiError('UNAUTHORIZED', 'the session has expired; log in again');
+  if (row.expires_at.getTime() <= now) return { error: new ApiError('UNAUTHORIZED', 'the session has expired; log in again') };
   if (row.last_used_at.getTime() + settings.refreshIdleSeconds * 1000 <= now) {
     await revokeFamily(trx, row.family_id);
-    return new ApiError('UNAUTHORIZED', 'the session was idle too long; log in again');
+    return { error: new ApiError('UNAUTHORIZED', 'the session was idle too long; log in again'), revoked };
   }
   const user = await findUserById(trx, row.user_id);
-  if (!user || user.disabled_at) return new ApiError('UNAUTHORIZED', 'the account is disabled');
+  if (!user || user.disabled_at) return { error: new ApiError('UNAUTHORIZED', 'the account is disabled') };
   // The family keeps its absolute expiry: rotation extends the idle window, not the session.
   const next = await issueSession(trx, settings, toUser(user), row.family_id, row.expires_at);
   await markRotated(trx, row.id, next.id);
   return { accessToken: next.accessToken, accessTokenExpiresIn: next.accessTokenExpiresIn, refreshToken: next.refreshToken, user: next.user };
 }
 
-/** Ends the session the refresh token belongs to (idempotent; unknown tokens are ignored). */
-/** Revokes the token's session; answers whose it was (undefined for an unknown token). */
-export async function logout(trx: Db, refreshToken: string): Promise<string | undefined> {
+/**
+ * Ends the session the refresh token belongs to (idempotent; unknown tokens are ignored); answers
+ * which session of whom it was, to announce once committed.
+ */
+export async function logout(trx: Db, refreshToken: string): Promise<{ sessionId: string; userId: string } | undefined> {
   const row = await findRefreshTokenForUpdate(trx, hashToken(refreshToken));
   if (!row) return undefined;
   await revokeFamily(trx, row.family_id);
-  return row.user_id;
+  return { sessionId: row.family_id, userId: row.user_id };
 }

@@ -134,6 +134,16 @@ describe.each(DATABASES)('auth and access control on %s', (database) => {
     const res = await fetch(`${t.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body: JSON.stringify({ email: 'alice@patients.demo', password: DEMO_PASSWORD }) });
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('strict-transport-security')).toBe('max-age=31536000');
+    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+    // The apps' policy: see tests/src/apps, where every page runs under it with no violation.
+    const page = await fetch(`${t.url}/health`);
+    const policy = page.headers.get('content-security-policy') ?? '';
+    expect(policy).toContain("script-src 'self';");
+    expect(policy).not.toContain('unsafe-');
+    expect(policy).toContain("connect-src 'self' ws://127.0.0.1:4443;");
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(page.headers.get('permissions-policy')).toContain('camera=(self), microphone=(self), display-capture=(self)');
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.headers.get('set-cookie')).toBeNull();
     expect(res.headers.get('access-control-allow-origin')).toBeNull();

@@ -9,9 +9,22 @@ export interface BusMessage {
   event: DeliveredAppEvent;
 }
 
+/**
+ * Instructions between API instances that are not user events: a session or every session of a
+ * user was revoked (drop cached session state, close sockets). `resync` is never sent: the Redis
+ * bus gives it to its own listeners after its subscription was down, when messages may be lost.
+ */
+export type ControlMessage =
+  | { kind: 'session-revoked'; sessionId: string; userId: string }
+  | { kind: 'user-revoked'; userId: string }
+  | { kind: 'resync' };
+
 export interface EventBus {
   publish(messages: BusMessage[]): Promise<void>;
   subscribe(listener: (message: BusMessage) => void): void;
+  /** Delivered to every instance, this one included, at most once (a lost one is not retried). */
+  publishControl(message: ControlMessage): Promise<void>;
+  subscribeControl(listener: (message: ControlMessage) => void): void;
   close(): Promise<void>;
 }
 
@@ -27,18 +40,28 @@ export class InProcessBus implements EventBus {
     this.#emitter.on('message', listener);
   }
 
+  async publishControl(message: ControlMessage): Promise<void> {
+    this.#emitter.emit('control', message);
+  }
+
+  subscribeControl(listener: (message: ControlMessage) => void): void {
+    this.#emitter.on('control', listener);
+  }
+
   async close(): Promise<void> {
     this.#emitter.removeAllListeners();
   }
 }
 
 const CHANNEL = 'telemed:events';
+const CONTROL_CHANNEL = 'telemed:control';
 
 /** Redis pub/sub: every API instance receives every event and delivers it to its own sockets. */
 export class RedisBus implements EventBus {
   readonly #pub: RedisClient;
   readonly #sub: RedisClient;
   readonly #listeners: Array<(message: BusMessage) => void> = [];
+  readonly #controlListeners: Array<(message: ControlMessage) => void> = [];
   readonly #logger: Logger;
   #closed = false;
 
@@ -51,18 +74,36 @@ export class RedisBus implements EventBus {
   static async connect(url: string, logger: Logger): Promise<RedisBus> {
     const [pub, sub] = await Promise.all([connectRedis(url, logger, { failFastWhenDown: true }), connectRedis(url, logger)]);
     const bus = new RedisBus(pub, sub, logger);
-    await sub.subscribe(CHANNEL, (raw: string) => bus.#deliver(raw));
+    await sub.subscribe(CHANNEL, (raw: string) => RedisBus.#deliver(raw, bus.#listeners));
+    await sub.subscribe(CONTROL_CHANNEL, (raw: string) => RedisBus.#deliver(raw, bus.#controlListeners));
+    // node-redis resubscribes after a reconnect; what was published meanwhile is gone.
+    let connected = true;
+    sub.on('end', () => (connected = false));
+    sub.on('error', () => (connected = false));
+    sub.on('ready', () => {
+      if (connected) return;
+      connected = true;
+      for (const listener of bus.#controlListeners) listener({ kind: 'resync' });
+    });
     return bus;
   }
 
-  #deliver(raw: string): void {
-    let message: BusMessage;
+  async publishControl(message: ControlMessage): Promise<void> {
+    await this.#pub.publish(CONTROL_CHANNEL, JSON.stringify(message)).catch((err: Error) => this.#logger.warn({ err: err.message }, 'redis publish failed'));
+  }
+
+  subscribeControl(listener: (message: ControlMessage) => void): void {
+    this.#controlListeners.push(listener);
+  }
+
+  static #deliver<T>(raw: string, listeners: ReadonlyArray<(message: T) => void>): void {
+    let message: T;
     try {
-      message = JSON.parse(raw) as BusMessage;
+      message = JSON.parse(raw) as T;
     } catch {
       return;
     }
-    for (const listener of this.#listeners) listener(message);
+    for (const listener of listeners) listener(message);
   }
 
   async publish(messages: BusMessage[]): Promise<void> {
@@ -81,6 +122,7 @@ export class RedisBus implements EventBus {
     if (this.#closed) return;
     this.#closed = true;
     this.#listeners.length = 0;
+    this.#controlListeners.length = 0;
     await Promise.allSettled([this.#pub.close(), this.#sub.close()]);
   }
 }

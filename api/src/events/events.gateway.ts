@@ -1,9 +1,10 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import jwt from 'jsonwebtoken';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { DeliveredAppEvent, EventsServerFrame } from '@telemed/sdk';
 import { verifyAccessToken } from '../auth/access-token.js';
+import type { SessionGuard } from '../auth/session-guard.js';
+import { ApiError } from '../http/errors.js';
 import type { AuthUser } from '../http/route.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -13,6 +14,8 @@ import type { EventService } from './event.service.js';
 
 export interface EventsGatewayOptions {
   accessTokenSecret: string;
+  /** Refuses tokens of ended sessions; a session that ends closes its sockets (4003). */
+  sessions: SessionGuard;
   events: EventService;
   presence: PresenceService;
   metrics: Metrics;
@@ -24,6 +27,7 @@ export interface EventsGatewayOptions {
 interface Client {
   socket: WebSocket;
   user: AuthUser;
+  sessionId: string;
   /** Highest event id sent; live events at or below it were already replayed. */
   cursor: number;
   /** Live events that arrive while the catch-up replay runs. */
@@ -46,6 +50,11 @@ export class EventsGateway {
     options.events.bus.subscribe(({ userId, event }) => {
       for (const client of this.#clients.get(userId) ?? []) this.#deliver(client, event);
     });
+    options.sessions.onRevoked(({ userId, sessionId }) => {
+      for (const client of this.#clients.get(userId) ?? []) {
+        if (sessionId === undefined || client.sessionId === sessionId) client.socket.close(4003, 'session ended');
+      }
+    });
     // A handshake ws refuses (no key, wrong version, not GET): answered in the API's error shape.
     this.#wss.on('wsClientError', (error: Error, socket: Duplex) => {
       options.logger.info({ reason: error.message }, 'events handshake refused');
@@ -56,16 +65,27 @@ export class EventsGateway {
 
   /** `upgrade` on /events (the server routes upgrades by path; see guardServer). */
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+    void this.#upgrade(req, socket, head, url);
+  }
+
+  async #upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
     let user: AuthUser;
+    let sessionId: string;
     let expiresAt: number;
     try {
-      const token = url.searchParams.get('access_token') ?? '';
-      user = verifyAccessToken(this.#options.accessTokenSecret, token);
-      expiresAt = ((jwt.decode(token) as jwt.JwtPayload | null)?.exp ?? 0) * 1000;
-    } catch {
-      writeRawError(socket, 401, 'the access token is not valid');
+      const token = verifyAccessToken(this.#options.accessTokenSecret, url.searchParams.get('access_token') ?? '');
+      await this.#options.sessions.check(token);
+      ({ user, sessionId, expiresAtMs: expiresAt } = token);
+    } catch (error) {
+      if (error instanceof ApiError) {
+        writeRawError(socket, 401, error.message);
+      } else {
+        this.#options.logger.warn({ err: error }, 'session check failed');
+        writeRawError(socket, 503, 'try again shortly');
+      }
       return;
     }
+    if (socket.destroyed) return;
     const after = Math.max(0, Number.parseInt(url.searchParams.get('after') ?? '0', 10) || 0);
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       // Protocol errors (invalid UTF-8, oversized or unmasked frames, bad opcodes): ws closes the
@@ -74,16 +94,18 @@ export class EventsGateway {
       // The socket lives as long as its token: the client reconnects with a fresh one (and catches up).
       const expiry = setTimeout(() => ws.close(4001, 'access token expired'), Math.max(0, expiresAt - Date.now()));
       ws.once('close', () => clearTimeout(expiry));
-      void this.#open(ws, user, after);
+      void this.#open(ws, user, sessionId, after);
     });
   }
 
-  async #open(socket: WebSocket, user: AuthUser, after: number): Promise<void> {
+  async #open(socket: WebSocket, user: AuthUser, sessionId: string, after: number): Promise<void> {
     const { events, presence, metrics, logger } = this.#options;
-    const client: Client = { socket, user, cursor: after, pending: [] };
+    const client: Client = { socket, user, sessionId, cursor: after, pending: [] };
     let set = this.#clients.get(user.id);
     if (!set) this.#clients.set(user.id, (set = new Set()));
     set.add(client);
+    // Ended between the check at the upgrade and now: its revocation found no socket to close.
+    this.#options.sessions.check({ user, sessionId, expiresAtMs: 0 }).catch(() => socket.close(4003, 'session ended'));
     metrics.websockets.inc();
     const warn = (err: unknown): void => logger.warn({ err }, 'presence update failed');
     // Counted in before anything can count it out, so the two never cross.

@@ -51,6 +51,37 @@ describe('rate limits shared by two API instances through a real redis-server', 
   });
 });
 
+describe.each(['memory', 'redis'] as const)('login attempts per address across accounts (%s counters)', (store) => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    const shared = { loginAddressRateLimit: 3, ...(store === 'redis' ? { redisUrl: inject('redisUrl'), redisKeyPrefix: `test-${randomUUID()}` } : {}) };
+    a = await startTestApp('pglite', shared);
+    // In memory the budget is one instance's: both rounds go to it.
+    b = store === 'redis' ? await startTestApp('pglite', shared) : a;
+  });
+  afterAll(async () => {
+    await a?.close();
+    if (b !== a) await b?.close();
+  });
+
+  it('one password tried on many accounts from one address: 429 with Retry-After, even for a right password', async () => {
+    const attempt = (url: string, email: string, password: string) =>
+      fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    const statuses = [];
+    for (const [url, email] of [[a.url, 'alice@patients.demo'], [b.url, 'bob@patients.demo'], [a.url, 'carol@patients.demo']] as const) statuses.push((await attempt(url, email, 'Summer2026!')).status);
+    expect(statuses).toEqual([401, 401, 401]);
+    for (const url of [a.url, b.url]) {
+      const limited = await attempt(url, 'grey@doctors.demo', DEMO_PASSWORD);
+      expect(limited.status).toBe(429);
+      const retryAfter = Number(limited.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expect(await limited.json()).toEqual({ error: { code: 'RATE_LIMITED', message: expect.stringContaining('too many requests'), details: { retryAfterSeconds: retryAfter } } });
+    }
+  });
+});
+
 describe('when Redis goes away under a running API', () => {
   let redis: RedisServer;
   let app: TestApp;

@@ -6,6 +6,8 @@ import { waitFor } from './test-app.js';
 export class EventsClient {
   readonly frames: EventsServerFrame[] = [];
   readonly socket: WebSocket;
+  /** Settles when the server or the client closes the socket. */
+  readonly closed: Promise<{ code: number; reason: string }>;
 
   constructor(baseUrl: string, token: string, after?: number) {
     const url = new URL('/events', baseUrl.replace(/^http/, 'ws'));
@@ -13,6 +15,7 @@ export class EventsClient {
     if (after !== undefined) url.searchParams.set('after', String(after));
     this.socket = new WebSocket(url);
     this.socket.on('message', (data) => this.frames.push(JSON.parse(data.toString()) as EventsServerFrame));
+    this.closed = new Promise((resolve) => this.socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   }
 
   get events(): DeliveredAppEvent[] {

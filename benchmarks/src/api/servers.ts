@@ -78,6 +78,7 @@ export function startApi(databaseUrl: string, secrets: ApiSecrets, poolSize: num
     // a 1,000 req/s run with 429; the logins of the bench users must not be limited either.
     MESSAGE_RATE_LIMIT: '1000000000',
     LOGIN_RATE_LIMIT: '1000000',
+    LOGIN_ADDRESS_RATE_LIMIT: '1000000',
   }, (line) => {
     if (!line.includes('api listening')) return undefined;
     try {

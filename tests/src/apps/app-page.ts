@@ -123,17 +123,29 @@ export function callHistory(page: TestPage): Promise<{ id: string; status: strin
   })));
 }
 
-/** Records the files the page downloads through `<a download>` (name and text), from now on. */
+/**
+ * Records the files the page downloads through `<a download>` (name and text), from now on. A
+ * blob: link is read from the Blob the page made (a fetch of it is not allowed by the apps'
+ * connect-src), any other link is fetched.
+ */
 export function captureDownloads(page: TestPage): Promise<void> {
   return page.evaluate(() => {
     const w = window as unknown as { downloads?: Promise<{ name: string; text: string }>[] };
     if (w.downloads) return;
     w.downloads = [];
+    const blobs = new Map<string, Blob>();
+    const createObjectURL = URL.createObjectURL.bind(URL);
+    URL.createObjectURL = (object: Blob | MediaSource) => {
+      const url = createObjectURL(object);
+      if (object instanceof Blob) blobs.set(url, object);
+      return url;
+    };
     const click = HTMLAnchorElement.prototype.click;
     HTMLAnchorElement.prototype.click = function (this: HTMLAnchorElement) {
       if (this.download) {
         const name = this.download;
-        w.downloads!.push(fetch(this.href).then((r) => r.text()).then((text) => ({ name, text })));
+        const blob = blobs.get(this.href);
+        w.downloads!.push((blob ? blob.text() : fetch(this.href).then((r) => r.text())).then((text) => ({ name, text })));
       }
       return click.call(this);
     };

@@ -1,6 +1,6 @@
 // One platform, one Chromium and the demo patient and doctor signed in, per test file.
-import { afterAll, beforeAll } from 'vitest';
-import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { launchBrowser, policyViolations, type TestBrowser, type TestPage } from '../browser.js';
 import { startTestPlatform, type Platform } from '../platform.js';
 import { DEMO, DESKTOP, signIn, waitForSelector } from './app-page.js';
 
@@ -13,13 +13,41 @@ export interface AppsFixture {
   grey: TestPage;
 }
 
+/**
+ * Registers an afterEach that fails the test when any page the returned wrapper opened saw a
+ * Content-Security-Policy violation (or a Permissions-Policy header error) since the last check:
+ * the apps must run under their policy with none.
+ */
+export function failOnPolicyViolations(): (browser: TestBrowser) => TestBrowser {
+  const pages = new Map<TestPage, number>();
+  afterEach(() => {
+    const seen: string[] = [];
+    for (const [page, checked] of pages) {
+      const violations = policyViolations(page);
+      seen.push(...violations.slice(checked).map((v) => `${page.browser}: ${v}`));
+      pages.set(page, violations.length);
+    }
+    expect(seen, 'policy violations in the pages').toEqual([]);
+  });
+  return (browser) => ({
+    ...browser,
+    async newPage(url) {
+      const page = await browser.newPage();
+      pages.set(page, 0);
+      if (url) await page.goto(url);
+      return page;
+    },
+  });
+}
+
 /** Registers the file's beforeAll/afterAll; the returned object is filled in before the tests run. */
 export function patientAndDoctor(apiEnv: Record<string, string> = {}): AppsFixture {
   const fixture = {} as AppsFixture;
+  const checked = failOnPolicyViolations();
   beforeAll(async () => {
     const [platform, browser] = await Promise.all([
       startTestPlatform({ apiEnv: { SEED_DEMO: 'true', ...apiEnv } }) as Promise<Platform & { serverErrors: string[] }>,
-      launchBrowser('chromium'),
+      launchBrowser('chromium').then(checked),
     ]);
     Object.assign(fixture, { platform, browser });
     const [alice, grey] = await Promise.all([browser.newPage(), browser.newPage()]);

@@ -1,17 +1,22 @@
 // The demo app's shell and the admin dashboard's sign-in through the real platform: sign-in with
 // a seeded account, the home page's three panels, labelled controls, phone and desktop layouts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
+import { launchBrowser, policyViolations, type TestBrowser, type TestPage } from '../browser.js';
 import { startTestPlatform, type Platform } from '../platform.js';
 import { DEMO, DEMO_PASSWORD, DESKTOP, fill, screenshots, unlabelledControls, waitFor, waitForSelector, waitForText } from './app-page.js';
+import { failOnPolicyViolations } from './fixture.js';
 
 describe('demo app shell and admin sign-in in chromium', () => {
   let platform: Platform & { serverErrors: string[] };
   let browser: TestBrowser;
+  /** The same Chromium without the policy check: for the check's own test. */
+  let unchecked: TestBrowser;
   const pages: TestPage[] = [];
+  const checked = failOnPolicyViolations();
 
   beforeAll(async () => {
-    [platform, browser] = await Promise.all([startTestPlatform({ apiEnv: { SEED_DEMO: 'true' } }) as Promise<Platform & { serverErrors: string[] }>, launchBrowser('chromium')]);
+    [platform, unchecked] = await Promise.all([startTestPlatform({ apiEnv: { SEED_DEMO: 'true' } }) as Promise<Platform & { serverErrors: string[] }>, launchBrowser('chromium')]);
+    browser = checked(unchecked);
   });
 
   afterAll(async () => {
@@ -82,6 +87,54 @@ describe('demo app shell and admin sign-in in chromium', () => {
     await waitForText(page, '[data-testid=current-user]', /Clinic Admin/);
     await waitForSelector(page, '[data-stat=today]');
   });
+
+  it('serves the apps under a strict Content-Security-Policy, with the call page joining the SFU under it in Chromium and Firefox', async () => {
+    const res = await fetch(`${platform.apiUrl}/`);
+    const policy = res.headers.get('content-security-policy') ?? '';
+    console.log(`[apps] content-security-policy: ${policy}`);
+    console.log(`[apps] permissions-policy: ${res.headers.get('permissions-policy')}`);
+    expect(policy).not.toMatch(/unsafe-/);
+    // connect-src names the media server's origin: the call page's signaling socket goes there.
+    expect(policy).toContain(`connect-src 'self' ${new URL(platform.mediaWsUrl).protocol}//${new URL(platform.mediaWsUrl).host}`);
+    const rawFirefox = await launchBrowser('firefox');
+    const firefox = checked(rawFirefox);
+    try {
+      // The check itself: an inline script and a style attribute are refused and reported, in both browsers.
+      for (const target of [unchecked, rawFirefox]) {
+        const page = await target.newPage(`${platform.apiUrl}/`);
+        await waitForSelector(page, '#login-email');
+        await page.evaluate(() => {
+          const script = document.createElement('script');
+          script.textContent = 'window.inlineRan = true';
+          document.head.append(script);
+          document.body.setAttribute('style', 'background: red');
+        });
+        const seen = await waitFor('both violations reported', async () => (policyViolations(page).length >= 2 ? policyViolations(page) : undefined));
+        expect(await page.evaluate(() => (window as unknown as { inlineRan?: boolean }).inlineRan)).toBeUndefined();
+        console.log(`[apps] ${page.browser} reports: ${seen.join(' | ')}`);
+        await page.close();
+      }
+
+      for (const [name, target] of [['chromium', browser], ['firefox', firefox]] as const) {
+        const page = await target.newPage(`${platform.apiUrl}/call.html?room=csp-${name}&name=${name}&autojoin=1`);
+        pages.push(page);
+        try {
+          await waitForText(page, '#status', /^Connected/, 45_000);
+        } catch (error) {
+          throw new Error(`${name}: ${await page.text('#status')}; page errors: ${JSON.stringify(page.errors)}`, { cause: error });
+        }
+      }
+      // Firefox: the dashboard and the app's sign-in page too.
+      for (const path of ['/', '/admin/']) {
+        const page = await firefox.newPage(`${platform.apiUrl}${path}`);
+        pages.push(page);
+        await waitForSelector(page, path === '/' ? '#login-email' : '#admin-email');
+      }
+    } finally {
+      for (const page of pages.filter((p) => p.browser === 'firefox')) await page.close();
+      await rawFirefox.close();
+    }
+  }, 240_000);
 
   it('ran without page or server errors', () => {
     for (const page of pages) expect(page.errors).toEqual([]);
