@@ -4,14 +4,15 @@ import jwt from 'jsonwebtoken';
 import { sql } from 'kysely';
 import { App } from './app.js';
 import os from 'node:os';
-import { TEST_SECRETS, login, startTestApp, type TestApp } from './testing/test-app.js';
+import { TEST_SECRETS, login, pgliteTemplate, startTestApp, type TestApp } from './testing/test-app.js';
 
 const SECRET = TEST_SECRETS.roomTokenSecret;
 const apps: Array<App | TestApp> = [];
 const servers: http.Server[] = [];
 
 async function start(mode: 'development' | 'production' | 'test', mediaInternalUrl = 'http://127.0.0.1:9', options: { host?: string; metricsToken?: string } = {}): Promise<string> {
-  const app = new App({ ...TEST_SECRETS, port: 0, mode, mediaInternalUrl, logLevel: 'silent', databaseDir: 'memory://', seedDemo: false, ...options });
+  // From the migrated template: an initdb per app took 20-30 s each on a loaded 2-core machine.
+  const app = new App({ ...TEST_SECRETS, port: 0, mode, mediaInternalUrl, logLevel: 'silent', databaseDir: 'memory://', pgliteTemplate: await pgliteTemplate(), seedDemo: false, ...options });
   await app.start();
   apps.push(app);
   return `http://127.0.0.1:${app.port}`;

@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
+import { ensurePgliteTemplate } from './pglite-template.js';
 import { startRedisServer } from './redis-server.js';
 
 // The provided values are declared in test-app.ts (ProvidedContext).
@@ -29,6 +30,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   const redis = await startRedisServer();
   project.provide('redisUrl', redis.url);
+
+  // Once, before the workers start (they would each build it at the same time).
+  await ensurePgliteTemplate();
 
   return async () => {
     redis.stop();

@@ -1,21 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
-import { Kysely } from 'kysely';
-import { Encryptor } from '../crypto/encryption.js';
-import type { Database } from '../db/database.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { PGliteDialect } from '../db/pglite-dialect.js';
-import { seedDemo } from '../db/seed.js';
+import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import pg from 'pg';
 import { App } from '../app.js';
 import type { ApiOptions } from '../config.js';
 import { DEMO_PASSWORD, DEMO_USERS } from '../db/seed.js';
 import type { Session } from '@telemed/sdk';
+import { pgliteTemplate, TEMPLATE_ENCRYPTION_KEY } from './pglite-template.js';
+
+export { pgliteTemplate };
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -32,7 +24,7 @@ export const TEST_SECRETS = {
   roomTokenSecret: 'room-token-secret-0123456789abcdef',
   accessTokenSecret: 'access-token-secret-0123456789abcdef0123',
   mediaWebhookSecret: 'media-webhook-secret-0123456789',
-  encryptionKey: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+  encryptionKey: TEMPLATE_ENCRYPTION_KEY,
 };
 
 /** A throwaway PostgreSQL database on the test cluster (dropped with the role at teardown). */
@@ -55,36 +47,6 @@ export interface TestApp {
   app: App;
   url: string;
   close(): Promise<void>;
-}
-
-let template: Promise<Blob> | undefined;
-
-/**
- * A migrated and seeded PGlite data directory, made once and cached in the temp folder (keyed by
- * the migration and seed sources): starting PGlite from it takes ~1 s instead of initdb's ~10 s.
- */
-export function pgliteTemplate(): Promise<Blob> {
-  template ??= (async () => {
-    const dbDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'db');
-    const sources = [path.join(dbDir, 'seed.ts'), path.join(dbDir, 'demo-users.ts'), ...fs.readdirSync(path.join(dbDir, 'migrations')).sort().map((f) => path.join(dbDir, 'migrations', f))];
-    const hash = createHash('sha256');
-    for (const file of sources) hash.update(fs.readFileSync(file));
-    hash.update(TEST_SECRETS.encryptionKey);
-    const file = path.join(os.tmpdir(), `telemed-pglite-template-${hash.digest('hex').slice(0, 16)}.tar`);
-    if (fs.existsSync(file)) return new Blob([fs.readFileSync(file)]);
-    const pglite = await PGlite.create('memory://', { parsers: { 20: (value: string) => Number(value) } });
-    const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-    await migrateToLatest(db);
-    await seedDemo(db, new Encryptor(TEST_SECRETS.encryptionKey));
-    const dump = await pglite.dumpDataDir('none');
-    await db.destroy();
-    await pglite.close();
-    const partial = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
-    fs.renameSync(partial, file);
-    return dump;
-  })();
-  return template;
 }
 
 /** A started App on a fresh, migrated and seeded database of the given kind. */

@@ -40,9 +40,10 @@ describe('SampleUploader', () => {
       maxBuffered: 10, maxBatch: 5, retryBaseMs: 60_000, retryMaxMs: 60_000,
       send: () => Promise.reject(new Error('down')),
     });
-    const started = performance.now();
-    for (let i = 0; i < 1000; i++) uploader.push([{ n: i }]);
-    expect(performance.now() - started).toBeLessThan(200);
+    // push never waits: it is synchronous (no promise) and the buffer is bounded before any retry;
+    // not a time bound, which a loaded machine can miss.
+    const results = Array.from({ length: 1000 }, (_, i) => uploader.push([{ n: i }]));
+    expect(results.every((r) => r === undefined)).toBe(true);
     expect(uploader.pending).toBe(10);
     expect(uploader.counts.dropped).toBe(990);
     uploader.close();
