@@ -139,8 +139,10 @@ export async function startPlatform(options) {
     ...options.apiEnv,
   }, options);
   const children = [media, api];
+  // How long each process may take to stop after SIGTERM (draining) before it is killed.
+  const grace = typeof options.stopGraceMs === 'number' ? { api: options.stopGraceMs, media: options.stopGraceMs } : { api: 5000, media: 5000, ...options.stopGraceMs };
   const stop = async () => {
-    await Promise.all(children.map(stopProcess));
+    await Promise.all([stopProcess(media, grace.media), stopProcess(api, grace.api)]);
   };
   const apiUrl = `http://${host}:${apiPort}`;
   try {
