@@ -42,6 +42,8 @@ export interface PlatformOptions {
   /** Where the API keeps PGlite's files (`<dataDir>/db`); defaults to ./data. */
   dataDir?: string;
   startTimeoutMs?: number;
+  /** After SIGTERM, how long a process may drain before SIGKILL, ms (default 5000); per process or both. */
+  stopGraceMs?: number | { api?: number; media?: number };
   mediaEnv?: Record<string, string>;
   apiEnv?: Record<string, string>;
   onLog?: (line: PlatformLogLine) => void;

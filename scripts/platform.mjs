@@ -136,8 +136,14 @@ export async function startPlatform(options) {
   // Until the platform is healthy, a process that exits fails the start; supervision begins after.
   const current = { media: spawners.media(), api: spawners.api() };
   const services = [];
+  // How long each process may take to stop after SIGTERM (draining) before it is killed.
+  const grace = typeof options.stopGraceMs === 'number' ? { api: options.stopGraceMs, media: options.stopGraceMs } : { api: 5000, media: 5000, ...options.stopGraceMs };
+  const graceOf = { 'media-server': grace.media, api: grace.api };
   const stop = async () => {
-    await Promise.all([...services.map((service) => service.stop()), ...Object.values(current).map((child) => stopProcess(child))]);
+    await Promise.all([
+      ...services.map((service) => service.stop(graceOf[service.name])),
+      ...Object.entries(current).map(([key, child]) => stopProcess(child, grace[key])),
+    ]);
   };
   const apiUrl = `http://${host}:${apiPort}`;
   let health;

@@ -33,6 +33,8 @@ export interface AppContext {
   messageLimiter: RateLimiter;
   /** Audit rows outside a transaction (inside one, `audit(trx, …)`). */
   auditLog: AuditWriter;
+  /** True once a stop (SIGTERM) began: /ready answers 503 while in-flight requests finish. */
+  draining(): boolean;
   /** Runs `work` in a transaction that also stores the events it queued (one commit), then publishes them. */
   transact<T>(work: (trx: Transaction<Database>, outbox: Outbox) => Promise<T>): Promise<T>;
 }

@@ -35,6 +35,7 @@ import { guardServer } from './http/raw-http.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { securityHeaders } from './http/security-headers.js';
 import { RouteRegistry } from './http/route.js';
+import { TrustedProxies } from './http/trusted-proxies.js';
 import { createLogger, type Logger } from './logger.js';
 import { registerMediaEventRoutes } from './media-events/media-events.controller.js';
 import { MessageService } from './message/message.service.js';
@@ -47,6 +48,9 @@ import { PresenceService } from './presence/presence.service.js';
 import { registerQualityRoutes } from './quality/quality.controller.js';
 import { devRoomTokenRouter } from './room-token/dev-room-token.controller.js';
 import type { AppContext } from './app-context.js';
+
+/** Static files of the development call page and tools (demo-app/public/call.html, dev/). */
+const DEV_PAGES = /^\/(call\.(html|js|js\.map|css)|dev\/.*)$/;
 
 /** The API process: a Koa app with start()/stop(). */
 export class App {
@@ -66,6 +70,10 @@ export class App {
   #redis: RedisClient | undefined;
   #registry: ConnectionRegistry | undefined;
   #sweeping = false;
+  /** HTTP requests received and not yet answered (drain() waits for them). */
+  #inflight = 0;
+  #draining = false;
+  #onIdle: (() => void) | undefined;
 
   constructor(options: ApiOptions, logger?: Logger) {
     this.config = parseConfig(options);
@@ -146,6 +154,7 @@ export class App {
       loginAddressLimiter: limiter('login-address', config.loginAddressRateLimit),
       messageLimiter: limiter('message', config.messageRateLimit),
       auditLog: (this.#auditLog = new AuditWriter(db)),
+      draining: () => this.#draining,
       transact: async (work) => {
         const outbox = new Outbox();
         const result = await db.transaction().execute(async (trx) => {
@@ -160,6 +169,12 @@ export class App {
     this.#context = context;
     const koa = this.#build(context, storage);
     const server = http.createServer(koa.callback());
+    server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+      this.#inflight++;
+      res.once('close', () => {
+        if (--this.#inflight === 0) this.#onIdle?.();
+      });
+    });
     this.#gateway = new EventsGateway({ accessTokenSecret: config.accessTokenSecret, sessions, events, presence: context.presence, metrics, logger: logger.child({ component: 'events' }) });
     const gateway = this.#gateway;
     guardServer(server, { logger: logger.child({ component: 'http' }), upgrades: { '/events': (req, socket, head, url) => gateway.handleUpgrade(req, socket, head, url) } });
@@ -194,11 +209,16 @@ export class App {
   #build(context: AppContext, storage: AttachmentStores): Koa {
     const { config, logger } = this;
     const app = new Koa({ proxy: false });
+    const proxies = new TrustedProxies(config.trustedProxies);
     app.use(async (ctx, next) => {
       const started = performance.now();
+      // ctx.ip (rate limits, audit log) believes X-Forwarded-For only from TRUSTED_PROXIES.
+      ctx.request.ip = proxies.clientIp(ctx.req.socket.remoteAddress, ctx.get('x-forwarded-for'));
       const requestId = /^[A-Za-z0-9-]{8,64}$/.test(ctx.get('x-request-id')) ? ctx.get('x-request-id') : randomUUID();
       ctx.state.requestId = requestId;
       ctx.set('x-request-id', requestId);
+      // Stopping: each keep-alive connection ends after its current request.
+      if (this.#draining) ctx.set('connection', 'close');
       if (ctx.path.startsWith('/api/')) ctx.set('cache-control', 'no-store');
       await next();
       const seconds = (performance.now() - started) / 1000;
@@ -234,7 +254,11 @@ export class App {
       routers.push(devRoomTokenRouter({ secret: config.roomTokenSecret, ttlSeconds: config.roomTokenTtlSeconds, mediaPublicUrl: config.mediaPublicUrl }));
     }
     for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
-    if (config.staticDir) app.use(serve(config.staticDir, { maxage: 0 }));
+    if (config.staticDir) {
+      // The development call page and tools take room tokens from the dev route: not in production.
+      if (config.mode === 'production') app.use(async (ctx, next) => (DEV_PAGES.test(ctx.path) ? undefined : next()));
+      app.use(serve(config.staticDir, { maxage: 0 }));
+    }
     return app;
   }
 
@@ -264,6 +288,25 @@ export class App {
   async sweepNow(): Promise<void> {
     while (this.#sweeping) await new Promise((resolve) => setTimeout(resolve, 10));
     await this.#sweep();
+  }
+
+  /**
+   * The first half of a graceful stop (SIGTERM): /ready answers 503 from now on, and the requests
+   * in flight (and any that still arrive) get up to `timeoutMs` to finish. Resolves with how many
+   * had not finished; stop() then cuts them.
+   */
+  async drain(timeoutMs = this.config.drainTimeoutSeconds * 1000): Promise<{ unfinished: number }> {
+    this.#draining = true;
+    if (this.#inflight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.#onIdle = resolve;
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      clearTimeout(timer);
+      this.#onIdle = undefined;
+    }
+    return { unfinished: this.#inflight };
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { proxyEntryProblem } from './http/trusted-proxies.js';
 
 const ConfigSchema = z.object({
   host: z.string().default('127.0.0.1'),
@@ -79,6 +80,19 @@ const ConfigSchema = z.object({
   s3ForcePathStyle: z.boolean().default(false),
   /** Bearer token for GET /metrics; without it only loopback clients may scrape. */
   metricsToken: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+  /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client; none by default. */
+  trustedProxies: z.array(z.string().superRefine((entry, ctx) => {
+    const problem = proxyEntryProblem(entry);
+    if (problem) ctx.addIssue({ code: 'custom', message: `TRUSTED_PROXIES: ${problem}` });
+  })).default([]),
+  /** On SIGTERM: not ready at once, then in-flight requests get this long to finish, seconds. */
+  drainTimeoutSeconds: z.coerce.number().min(0).max(3600).default(25),
+  /** TURN servers handed out with every room access (coturn `use-auth-secret`): turn:/turns: URLs. */
+  turnUrls: z.array(z.string().regex(/^turns?:[^\s]+$/, 'TURN_URLS: turn: or turns: URLs, comma-separated')).default([]),
+  /** coturn's static-auth-secret: TURN credentials are HMAC-SHA1(secret, "expiry:user"). */
+  turnSecret: z.string().min(16, 'TURN_SECRET must be at least 16 characters').optional(),
+  /** Lifetime of TURN credentials, seconds; never beyond the room token's. */
+  turnTtlSeconds: z.coerce.number().int().min(10).max(86_400).optional(),
   /** Presence with Redis: an instance's connections count only while it refreshes them within this TTL. */
   presenceTtlSeconds: z.coerce.number().min(0.2).max(3600).default(30),
 }).superRefine((config, ctx) => {
@@ -87,6 +101,7 @@ const ConfigSchema = z.object({
     const stray = Object.entries(s3Settings).filter(([, value]) => value !== undefined).map(([name]) => name);
     if (stray.length > 0) ctx.addIssue({ code: 'custom', path: ['s3Bucket'], message: `S3_BUCKET is required when ${stray.join(', ')} ${stray.length > 1 ? 'are' : 'is'} set` });
   }
+  if (config.turnUrls.length > 0 && !config.turnSecret) ctx.addIssue({ code: 'custom', path: ['turnSecret'], message: 'TURN_SECRET is required when TURN_URLS is set' });
   if ((config.s3AccessKeyId === undefined) !== (config.s3SecretAccessKey === undefined)) {
     ctx.addIssue({ code: 'custom', path: [config.s3AccessKeyId ? 's3SecretAccessKey' : 's3AccessKeyId'], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together (or leave both unset for the default AWS credential chain)' });
   }
@@ -114,6 +129,7 @@ export function parseConfig(options: ApiOptions): ApiConfig {
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const pick = (key: string): string | undefined => (env[key] === '' ? undefined : env[key]);
+  const list = (value: string | undefined): string[] | undefined => value?.split(',').map((o) => o.trim()).filter(Boolean);
   return parseConfig({
     host: pick('API_HOST'),
     port: pick('API_PORT') as unknown as number,
@@ -139,7 +155,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     callTimeoutSeconds: pick('CALL_TIMEOUT') as unknown as number,
     scheduledCallStartWindowSeconds: pick('SCHEDULED_CALL_START_WINDOW') as unknown as number,
     scheduledCallGraceSeconds: pick('SCHEDULED_CALL_GRACE') as unknown as number,
-    corsOrigins: pick('CORS_ORIGINS')?.split(',').map((o) => o.trim()).filter(Boolean),
+    corsOrigins: list(pick('CORS_ORIGINS')),
     loginRateLimit: pick('LOGIN_RATE_LIMIT') as unknown as number,
     loginAddressRateLimit: pick('LOGIN_ADDRESS_RATE_LIMIT') as unknown as number,
     messageRateLimit: pick('MESSAGE_RATE_LIMIT') as unknown as number,
@@ -162,5 +178,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     s3ForcePathStyle: pick('S3_FORCE_PATH_STYLE') === undefined ? undefined : pick('S3_FORCE_PATH_STYLE') === 'true',
     metricsToken: pick('METRICS_TOKEN'),
     presenceTtlSeconds: pick('PRESENCE_TTL') as unknown as number,
+    trustedProxies: list(pick('TRUSTED_PROXIES')),
+    drainTimeoutSeconds: pick('API_DRAIN_TIMEOUT') as unknown as number,
+    turnUrls: list(pick('TURN_URLS')),
+    turnSecret: pick('TURN_SECRET'),
+    turnTtlSeconds: pick('TURN_TTL') as unknown as number,
   });
 }

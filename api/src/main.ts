@@ -17,11 +17,21 @@ try {
   process.exit(1);
 }
 
+// A graceful stop: not ready at once, in-flight requests finish (API_DRAIN_TIMEOUT), then exit. A
+// second signal stops at once.
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    if (stopping) return;
+    if (stopping) {
+      void app.stop().then(() => process.exit(0));
+      return;
+    }
     stopping = true;
-    void app.stop().then(() => process.exit(0));
+    app.logger.info({ signal, drainTimeoutSeconds: app.config.drainTimeoutSeconds }, 'draining');
+    void app.drain().then(async ({ unfinished }) => {
+      if (unfinished > 0) app.logger.warn({ unfinished }, 'drain deadline passed: cutting the requests still in flight');
+      await app.stop();
+      process.exit(0);
+    });
   });
 }

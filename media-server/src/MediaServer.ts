@@ -78,6 +78,19 @@ export class MediaServer {
     logger.info({ host: config.host, port: this.#port, workers: config.numWorkers }, 'media server listening');
   }
 
+  /**
+   * The first half of a graceful stop (SIGTERM): no new rooms from now on; resolves when the last
+   * running call has ended or after `timeoutMs` (MEDIA_DRAIN_TIMEOUT), with the rooms still open.
+   */
+  async drain(timeoutMs = this.config.drainTimeoutSec * 1000): Promise<{ openRooms: number }> {
+    const rooms = this.#rooms;
+    if (!rooms) return { openRooms: 0 };
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([rooms.drain(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+    return { openRooms: rooms.rooms.size };
+  }
+
   async stop(): Promise<void> {
     await this.#signaling?.close();
     this.#sampler?.close();

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from './logger.js';
 import { mediaCodecs } from './codecs.js';
+import { MediaServerError } from './errors.js';
 import { Room, type RoomRouter } from './Room.js';
 import type { PooledWorker, WorkerPool } from './WorkerPool.js';
 
@@ -33,6 +34,7 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
   readonly #options: RoomManagerOptions;
   readonly #rooms = new Map<string, RoomEntry>();
   readonly #creating = new Map<string, Promise<RoomEntry>>();
+  #draining = false;
 
   constructor(options: RoomManagerOptions) {
     super();
@@ -54,6 +56,7 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
   async getOrCreate(roomId: string): Promise<{ room: Room; worker: PooledWorker }> {
     const existing = this.#rooms.get(roomId);
     if (existing && !existing.room.closed) return existing;
+    if (this.#draining && !this.#creating.has(roomId)) throw new MediaServerError('DRAINING', 'the media server is stopping: it takes no new rooms');
     // Two participants joining at once must land in one room: share the pending creation.
     let pending = this.#creating.get(roomId);
     if (!pending) {
@@ -143,6 +146,23 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
       if (entry.room.peers.size === 0) entry.room.close('empty');
     }, this.#options.emptyRoomGraceMs);
     entry.emptyTimer.unref();
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /**
+   * Stops taking new rooms; the running ones go on (and take joins and resumes) until they close.
+   * Resolves once no room is left.
+   */
+  async drain(): Promise<void> {
+    this.#draining = true;
+    while (this.#rooms.size > 0 || this.#creating.size > 0) {
+      await Promise.allSettled(this.#creating.values());
+      const open = [...this.#rooms.values()];
+      if (open.length > 0) await Promise.race(open.map(({ room }) => new Promise((resolve) => (room.closed ? resolve(undefined) : room.once('close', resolve)))));
+    }
   }
 
   close(): void {

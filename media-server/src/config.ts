@@ -23,6 +23,8 @@ const ConfigSchema = z.object({
   consumersPerWorker: z.coerce.number().int().min(1).default(500),
   /** A call ends this many seconds after its room was created (MAX_CALL_DURATION). */
   maxCallDurationSec: z.coerce.number().int().min(1).default(3600),
+  /** On SIGTERM: no new rooms; running calls may go on this long before the server stops, seconds. */
+  drainTimeoutSec: z.coerce.number().min(0).max(86_400).default(900),
   /** An empty room stays open this long for someone to come back, ms. */
   emptyRoomGraceMs: z.coerce.number().int().min(0).default(10_000),
   /** A participant whose signaling socket dropped may resume its session within this time, ms. */
@@ -61,6 +63,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): MediaServer
     maxParticipantsPerRoom: pick('MAX_PARTICIPANTS_PER_ROOM') as unknown as number,
     consumersPerWorker: pick('MEDIA_CONSUMERS_PER_WORKER') as unknown as number,
     maxCallDurationSec: pick('MAX_CALL_DURATION') as unknown as number,
+    drainTimeoutSec: pick('MEDIA_DRAIN_TIMEOUT') as unknown as number,
     emptyRoomGraceMs: pick('MEDIA_EMPTY_ROOM_GRACE_MS') as unknown as number,
     resumeGraceMs: pick('MEDIA_RESUME_GRACE_MS') as unknown as number,
     statsIntervalMs: pick('MEDIA_STATS_INTERVAL_MS') as unknown as number,

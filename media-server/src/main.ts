@@ -10,12 +10,21 @@ try {
   process.exit(1);
 }
 
+// A graceful stop: no new rooms, running calls go on until they end or MEDIA_DRAIN_TIMEOUT, then
+// exit. A second signal stops at once.
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    if (stopping) return;
+    if (stopping) {
+      void server.stop().then(() => process.exit(0));
+      return;
+    }
     stopping = true;
-    server.logger.info({ signal }, 'stopping');
-    void server.stop().then(() => process.exit(0));
+    server.logger.info({ signal, drainTimeoutSec: server.config.drainTimeoutSec }, 'draining: no new rooms');
+    void server.drain().then(async ({ openRooms }) => {
+      server.logger.info({ openRooms }, openRooms > 0 ? 'drain deadline passed: closing the rooms still open' : 'drained: stopping');
+      await server.stop();
+      process.exit(0);
+    });
   });
 }

@@ -50,6 +50,10 @@ const CHROMIUM_ARGS = [
 export interface LaunchOptions {
   /** Run headful on this X display (see xvfb.ts): screen capture needs a window and a real click. */
   display?: string;
+  /** Chromium only: more command-line switches (e.g. `--host-resolver-rules=...`). */
+  args?: string[];
+  /** Chromium only: a HOME of its own, e.g. one whose NSS database (~/.pki/nssdb) trusts a test CA. */
+  home?: string;
 }
 
 /** Collects console errors and uncaught page errors; both drivers' console messages have type() and text(). */
@@ -80,21 +84,25 @@ export function policyViolations(page: TestPage): string[] {
   return page.errors.filter((message) => /CSP violation|Content Security Policy|Permissions-Policy/i.test(message));
 }
 
-function displayEnv(display: string | undefined): Record<string, string> | undefined {
-  if (!display) return undefined;
+function processEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
-  return { ...env, DISPLAY: display };
+  return env;
+}
+
+function displayEnv(display: string | undefined): Record<string, string> | undefined {
+  return display ? { ...processEnv(), DISPLAY: display } : undefined;
 }
 
 /** Debian's Chromium through playwright-core, headless, fake camera/mic/screen, no prompts. */
 async function launchChromium(options: LaunchOptions): Promise<TestBrowser> {
   // Playwright gives each launch a fresh, empty profile directory.
-  const env = displayEnv(options.display);
+  const display = displayEnv(options.display);
+  const env = options.home ? { ...(display ?? processEnv()), HOME: options.home } : display;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: !options.display,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
     ...(env ? { env } : {}),
   });
   const openPage = async (): Promise<TestPage> => {

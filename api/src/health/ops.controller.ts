@@ -23,9 +23,10 @@ const sameSecret = (given: string, expected: string): boolean => {
 export function registerOpsRoutes(api: RouteRegistry, app: AppContext): void {
   api.define({
     method: 'get', path: '/ready', tag: 'ops', access: 'public',
-    summary: 'Readiness: 200 when the database answers, 503 otherwise',
+    summary: 'Readiness: 200 when the database answers, 503 otherwise and while the instance is stopping',
     response: z.object({ status: z.literal('ready'), database: z.string() }),
     handler: async () => {
+      if (app.draining()) throw new ApiError('SERVICE_UNAVAILABLE', 'this instance is stopping');
       try {
         await sql`select 1`.execute(app.db);
       } catch {

@@ -56,6 +56,7 @@ export class ServiceApi {
         workers: alive.length,
         workerProcesses: pool.workers.map((w) => ({ index: w.index, pid: w.worker.pid, alive: !w.worker.closed, routers: w.routers })),
         rooms: rooms.rooms.size,
+        draining: rooms.draining,
         participants: this.#options.sessionCount(),
       });
     }

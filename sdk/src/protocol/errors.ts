@@ -12,6 +12,8 @@ export type SignalingErrorCode =
   | 'NOT_FOUND'
   | 'INVALID_STATE'
   | 'ROOM_FULL'
+  /** The media server is stopping: it keeps its running calls but opens no new room. */
+  | 'DRAINING'
   | 'RATE_LIMITED'
   | 'TIMEOUT'
   | 'INTERNAL';

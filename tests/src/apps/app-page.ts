@@ -95,12 +95,12 @@ export function unlabelledControls(page: TestPage): Promise<string[]> {
   });
 }
 
-/** Opens the app in a fresh context and signs in with a seeded account through the login form. */
-export async function signIn(page: TestPage, apiUrl: string, email: string, name: RegExp): Promise<void> {
+/** Opens the app and signs in through the login form (a seeded demo account unless `password` is given). */
+export async function signIn(page: TestPage, apiUrl: string, email: string, name: RegExp, password = DEMO_PASSWORD): Promise<void> {
   await page.goto(`${apiUrl}/`);
   await waitForSelector(page, '#login-email');
   await fill(page, '#login-email', email);
-  await fill(page, '#login-password', DEMO_PASSWORD);
+  await fill(page, '#login-password', password);
   await page.click('form button[type=submit]');
   await waitForText(page, '[data-testid=current-user]', name);
 }

@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// `telemed`: the production launcher (npm start stays the development default).
+//
+//   node scripts/telemed.mjs serve [--config FILE]    start the production stack (npm run serve)
+//   node scripts/telemed.mjs check [--config FILE]    check the configuration, start nothing
+//   node scripts/telemed.mjs secrets                  print fresh secrets for the config file
+//   node scripts/telemed.mjs add-user [--config FILE] --role admin|doctor|patient --email E --name N
+//                                                     create a user (password on stdin)
+//
+// The configuration is one env file (--config, else TELEMED_CONFIG, else /etc/telemed/telemed.env)
+// overridden by the environment; docs/deployment.md lists every setting.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
+import { startPlatform } from './platform.mjs';
+import { freshSecrets, loadSettings, productionPlan, ProductionConfigError } from './production.mjs';
+import { ROOT } from './setup.mjs';
+
+const USAGE = 'usage: telemed serve|check|secrets|add-user [--config FILE] (see docs/deployment.md)';
+const BUILT = ['api/dist/main.js', 'media-server/dist/main.js', 'demo-app/dist/public/index.html'];
+
+function fail(message, code = 1) {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+function plan(configFile) {
+  const { settings, file } = loadSettings({ file: configFile });
+  try {
+    return { ...productionPlan(settings), file, settings };
+  } catch (error) {
+    if (error instanceof ProductionConfigError) fail(`telemed: ${error.message}`, 2);
+    throw error;
+  }
+}
+
+async function serve(configFile) {
+  const started = Date.now();
+  const { options, publicUrl, dataDir, file, settings } = plan(configFile);
+  const missing = BUILT.filter((f) => !fs.existsSync(path.join(ROOT, f)));
+  if (missing.length > 0) fail(`telemed: not built (${missing.join(', ')} missing): run \`node scripts/setup.mjs start\` first`);
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const workerBin = settings.MEDIASOUP_WORKER_BIN ?? (await ensureMediasoupWorker());
+  const platform = await startPlatform({
+    ...options,
+    workerBin,
+    ...(settings.LOG_DIR ? { logDir: settings.LOG_DIR } : {}),
+    startTimeoutMs: Number(settings.START_TIMEOUT ?? 60) * 1000,
+    // JSON log lines as the services write them, for journald or the container runtime.
+    onLog: ({ line }) => process.stdout.write(`${line}\n`),
+  });
+  process.stderr.write(`telemed: production stack up in ${((Date.now() - started) / 1000).toFixed(1)} s (config: ${file ?? 'environment only'})
+  public URL:       ${publicUrl}/
+  API:              ${options.apiEnv.API_HOST}:${options.apiPort} (apps, REST, /events)
+  media signaling:  ${options.mediaEnv.MEDIA_HOST}:${options.mediaPort} (browsers use ${options.apiEnv.MEDIA_PUBLIC_URL})
+  media RTC:        UDP+TCP from ${options.rtcBasePort}, one port per worker
+`);
+  let stopping = false;
+  const shutdown = (signal) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`telemed: ${signal}: draining and stopping\n`);
+    void platform.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  for (const [name, child] of Object.entries(platform.processes)) {
+    child.on('exit', (code, signal) => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`telemed: the ${name} process exited unexpectedly (${signal ?? `exit ${code}`}); stopping\n`);
+      void platform.stop().then(() => process.exit(1));
+    });
+  }
+}
+
+async function addUser(configFile, values) {
+  const { options, settings } = plan(configFile);
+  for (const key of ['role', 'email', 'name']) if (!values[key]) fail(`telemed add-user: --${key} is required`);
+  const password = settings.TELEMED_NEW_PASSWORD ?? fs.readFileSync(0, 'utf8').split('\n')[0];
+  const { addUser: add } = await import(path.join(ROOT, 'api/dist/user/add-user.js'));
+  const user = await add({
+    databaseUrl: settings.DATABASE_URL,
+    databaseDir: settings.DATABASE_DIR ?? path.join(options.dataDir, 'db'),
+    user: { role: values.role, email: values.email, displayName: values.name, password },
+  });
+  process.stdout.write(`created ${user.role} ${user.email} (${user.id})\n`);
+}
+
+const [command, ...rest] = process.argv.slice(2);
+const { values } = parseArgs({
+  args: rest,
+  options: { config: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' } },
+});
+try {
+  if (command === 'serve') await serve(values.config);
+  else if (command === 'check') {
+    const { file, publicUrl } = plan(values.config);
+    process.stdout.write(`telemed: configuration OK (${file ?? 'environment only'}; public URL ${publicUrl})\n`);
+  } else if (command === 'secrets') process.stdout.write(`${freshSecrets()}\n`);
+  else if (command === 'add-user') await addUser(values.config, values);
+  else fail(USAGE, 64);
+} catch (error) {
+  fail(`telemed ${command}: ${error.message}`);
+}
