@@ -2,10 +2,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
 import serve from 'koa-static';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { registerAttachmentRoutes } from './attachment/attachment.controller.js';
 import { AttachmentStores } from './attachment/attachment-stores.js';
 import { LocalDiskStorage } from './attachment/attachment.storage.js';
@@ -31,8 +30,9 @@ import { registerOpsRoutes } from './health/ops.controller.js';
 import { corsMiddleware } from './http/cors.js';
 import { errorMiddleware } from './http/errors.js';
 import { RateLimiter } from './http/rate-limit.js';
+import { requestIdFrom } from './http/request-id.js';
 import { RouteRegistry } from './http/route.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, requestContext, type Logger } from './logger.js';
 import { registerMediaEventRoutes } from './media-events/media-events.controller.js';
 import { MessageService } from './message/message.service.js';
 import { NotificationService } from './notification/notification.service.js';
@@ -95,7 +95,20 @@ export class App {
   async start(): Promise<void> {
     const { config, logger } = this;
     const encryptor = new Encryptor(config.encryptionKey);
-    const database = await openDatabase({ url: config.databaseUrl, dir: config.databaseDir, poolSize: config.databasePoolSize, template: config.pgliteTemplate, logger: logger.child({ component: 'db' }) });
+    const metrics = new Metrics({
+      poolStats: () => this.#database?.poolStats() ?? { total: 0, idle: 0, waiting: 0 },
+      probeDatabase: async () => {
+        const db = this.#database?.db;
+        if (!db) return false;
+        const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false).unref());
+        return Promise.race([sql`select 1`.execute(db).then(() => true, () => false), timeout]);
+      },
+    });
+    const database = await openDatabase({
+      url: config.databaseUrl, dir: config.databaseDir, poolSize: config.databasePoolSize, template: config.pgliteTemplate, logger: logger.child({ component: 'db' }),
+      slowQueryMs: config.slowQueryMs,
+      onQuery: ({ seconds, slow, error }) => metrics.observeQuery(seconds, slow, error),
+    });
     this.#database = database;
     let storage: AttachmentStores;
     try {
@@ -117,7 +130,6 @@ export class App {
     }
     const db = database.db;
     const events = new EventService(db, encryptor, this.#bus, logger.child({ component: 'events' }));
-    const metrics = new Metrics(database.poolStats);
     const redis = this.#redis;
     const limiter = (name: string, limit: number): RateLimiter => new RateLimiter({ name, limit, windowSeconds: config.rateLimitWindowSeconds, redis, keyPrefix: config.redisKeyPrefix });
     const registry: ConnectionRegistry | undefined = redis && new ConnectionRegistry({
@@ -148,7 +160,7 @@ export class App {
     this.#context = context;
     const koa = this.#build(context, storage);
     const server = http.createServer(koa.callback());
-    this.#gateway = new EventsGateway({ accessTokenSecret: config.accessTokenSecret, events, presence: context.presence, metrics, logger: logger.child({ component: 'events' }) });
+    this.#gateway = new EventsGateway({ accessTokenSecret: config.accessTokenSecret, events, presence: context.presence, metrics, heartbeatMs: config.eventsHeartbeatMs, logger: logger.child({ component: 'events' }) });
     this.#gateway.attach(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -183,7 +195,7 @@ export class App {
     const app = new Koa({ proxy: false });
     app.use(async (ctx, next) => {
       const started = performance.now();
-      const requestId = /^[A-Za-z0-9-]{8,64}$/.test(ctx.get('x-request-id')) ? ctx.get('x-request-id') : randomUUID();
+      const requestId = requestIdFrom(ctx.get('x-request-id'));
       ctx.state.requestId = requestId;
       ctx.set('x-request-id', requestId);
       ctx.set('x-content-type-options', 'nosniff');
@@ -192,7 +204,7 @@ export class App {
       ctx.set('cross-origin-opener-policy', 'same-origin');
       ctx.set('strict-transport-security', 'max-age=31536000');
       if (ctx.path.startsWith('/api/')) ctx.set('cache-control', 'no-store');
-      await next();
+      await requestContext.run({ requestId }, next);
       const seconds = (performance.now() - started) / 1000;
       const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
       context.metrics.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status) });
