@@ -75,6 +75,12 @@ export class App {
     return this.#context.db;
   }
 
+  /** This instance's metrics (for tests and tools); only after start(). */
+  get metrics(): Metrics {
+    if (!this.#context) throw new Error('the API is not started');
+    return this.#context.metrics;
+  }
+
   get databaseKind(): 'postgres' | 'pglite' {
     if (!this.#database) throw new Error('the API is not started');
     return this.#database.kind;
@@ -108,6 +114,7 @@ export class App {
       url: config.databaseUrl, dir: config.databaseDir, poolSize: config.databasePoolSize, template: config.pgliteTemplate, logger: logger.child({ component: 'db' }),
       slowQueryMs: config.slowQueryMs,
       onQuery: ({ seconds, slow, error }) => metrics.observeQuery(seconds, slow, error),
+      onConnectError: () => metrics.queryErrors.inc({ kind: 'unavailable' }),
     });
     this.#database = database;
     let storage: AttachmentStores;

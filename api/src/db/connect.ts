@@ -22,6 +22,8 @@ export interface DatabaseOptions {
   slowQueryMs?: number | undefined;
   /** Every finished query, for metrics (`error` set when it failed). */
   onQuery?: ((event: { seconds: number; slow: boolean; error?: unknown }) => void) | undefined;
+  /** PostgreSQL: a pool connection could not be opened (the query never ran). */
+  onConnectError?: ((error: unknown) => void) | undefined;
 }
 
 export interface DatabaseHandle {
@@ -52,7 +54,17 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
     });
     pool.on('error', (err) => options.logger.warn({ err }, 'idle database client error'));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }), log });
+    const prepared = preparingPool(pool);
+    const connect = async (): ReturnType<typeof prepared.connect> => {
+      try {
+        return await prepared.connect();
+      } catch (err) {
+        options.logger.warn({ err }, 'could not open a database connection');
+        options.onConnectError?.(err);
+        throw err;
+      }
+    };
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: { ...prepared, connect } }), log });
     return {
       db,
       kind: 'postgres',
