@@ -1,10 +1,12 @@
 // Rules and code cannot drift apart: every telemed_* metric (and every label it is filtered by)
 // that deploy/prometheus/alerts.yml uses must be served by the real /metrics of the built API and
-// media server.
+// media server. The same platform shows its log files rotating by size.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../call-stats.js';
 import { startTestPlatform, type Platform } from '../platform.js';
 
 const RULES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'deploy', 'prometheus', 'alerts.yml');
@@ -51,9 +53,10 @@ function ruleSelectors(): Map<string, Set<string>> {
 describe('alert rules against the real /metrics', () => {
   let platform: Platform;
   const scraped: Exposition[] = [];
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-ops-logs-'));
 
   beforeAll(async () => {
-    platform = await startTestPlatform({ numWorkers: 1 });
+    platform = await startTestPlatform({ numWorkers: 1, logLevel: 'info', logDir, logMaxBytes: 4096, logKeep: 2 });
     // Some traffic, so labelled series have samples (a request, a probe).
     expect((await fetch(`${platform.apiUrl}/ready`)).status).toBe(200);
     for (const base of [platform.apiUrl, platform.mediaHttpUrl]) {
@@ -62,7 +65,10 @@ describe('alert rules against the real /metrics', () => {
       scraped.push(parseExposition(await res.text()));
     }
   });
-  afterAll(async () => platform?.stop());
+  afterAll(async () => {
+    await platform?.stop();
+    fs.rmSync(logDir, { recursive: true, force: true });
+  });
 
   it('every telemed_* metric in alerts.yml is served, with the labels the rules filter on', () => {
     const selectors = ruleSelectors();
@@ -85,5 +91,17 @@ describe('alert rules against the real /metrics', () => {
   it('the API serves its metrics with the telemed_api_ prefix and the media server with telemed_media_', () => {
     expect([...scraped[0]!.names].some((n) => n.startsWith('telemed_media_'))).toBe(false);
     expect([...scraped[1]!.names].some((n) => n.startsWith('telemed_api_'))).toBe(false);
+  });
+
+  it('writes logs/<service>.log rotated by size, whole JSON lines in every file', async () => {
+    // Each request is one info line (~200 bytes): 4 KiB fills within a few dozen.
+    for (let i = 0; i < 60; i++) await fetch(`${platform.apiUrl}/live`);
+    await waitFor('api.log rotated twice', async () => (fs.existsSync(path.join(logDir, 'api.log.2')) ? true : undefined), 10_000);
+    expect(fs.existsSync(path.join(logDir, 'api.log.3'))).toBe(false); // logKeep: 2
+    for (const file of fs.readdirSync(logDir)) {
+      const content = fs.readFileSync(path.join(logDir, file), 'utf8');
+      if (file.startsWith('api.log.')) expect(Buffer.byteLength(content), file).toBeLessThanOrEqual(4096 + 1024);
+      for (const record of content.split('\n').filter(Boolean)) expect(() => JSON.parse(record), `${file}: ${record.slice(0, 80)}`).not.toThrow();
+    }
   });
 });
