@@ -39,6 +39,10 @@ export interface PlatformOptions {
   workerBin?: string;
   logLevel?: string;
   logDir?: string;
+  /** `<logDir>/<service>.log` rotates past this size (default LOG_MAX_BYTES or 10 MiB)... */
+  logMaxBytes?: number;
+  /** ...keeping this many rotated files, `.1` the newest (default LOG_FILES or 5). */
+  logKeep?: number;
   /** Where the API keeps PGlite's files (`<dataDir>/db`); defaults to ./data. */
   dataDir?: string;
   startTimeoutMs?: number;

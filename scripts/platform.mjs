@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stopProcess, superviseService } from './supervise.mjs';
+import { RotatingLogFile } from './rotating-log.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LEVEL_NAMES = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
@@ -40,7 +41,7 @@ export { stopProcess, superviseService };
 
 function spawnService(name, entry, env, options) {
   const child = spawn(process.execPath, [path.join(ROOT, entry)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const logFile = options.logDir ? fs.createWriteStream(path.join(options.logDir, `${name}.log`), { flags: 'a' }) : undefined;
+  const logFile = options.logDir ? new RotatingLogFile(path.join(options.logDir, `${name}.log`), { maxBytes: options.logMaxBytes, keep: options.logKeep }) : undefined;
   let buffered = '';
   const onChunk = (chunk) => {
     logFile?.write(chunk);

@@ -2,10 +2,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
 import serve from 'koa-static';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { registerAttachmentRoutes } from './attachment/attachment.controller.js';
 import { AttachmentStores } from './attachment/attachment-stores.js';
 import { LocalDiskStorage } from './attachment/attachment.storage.js';
@@ -33,10 +32,11 @@ import { corsMiddleware } from './http/cors.js';
 import { errorMiddleware } from './http/errors.js';
 import { guardServer } from './http/raw-http.js';
 import { RateLimiter } from './http/rate-limit.js';
+import { requestIdFrom } from './http/request-id.js';
 import { securityHeaders } from './http/security-headers.js';
 import { RouteRegistry } from './http/route.js';
 import { TrustedProxies } from './http/trusted-proxies.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, requestContext, type Logger } from './logger.js';
 import { registerMediaEventRoutes } from './media-events/media-events.controller.js';
 import { MessageService } from './message/message.service.js';
 import { NotificationService } from './notification/notification.service.js';
@@ -92,6 +92,12 @@ export class App {
     return this.#context.sessions;
   }
 
+  /** This instance's metrics (for tests and tools); only after start(). */
+  get metrics(): Metrics {
+    if (!this.#context) throw new Error('the API is not started');
+    return this.#context.metrics;
+  }
+
   get databaseKind(): 'postgres' | 'pglite' {
     if (!this.#database) throw new Error('the API is not started');
     return this.#database.kind;
@@ -112,7 +118,21 @@ export class App {
   async start(): Promise<void> {
     const { config, logger } = this;
     const encryptor = new Encryptor(config.encryptionKey);
-    const database = await openDatabase({ url: config.databaseUrl, dir: config.databaseDir, poolSize: config.databasePoolSize, template: config.pgliteTemplate, logger: logger.child({ component: 'db' }) });
+    const metrics = new Metrics({
+      poolStats: () => this.#database?.poolStats() ?? { total: 0, idle: 0, waiting: 0 },
+      probeDatabase: async () => {
+        const db = this.#database?.db;
+        if (!db) return false;
+        const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false).unref());
+        return Promise.race([sql`select 1`.execute(db).then(() => true, () => false), timeout]);
+      },
+    });
+    const database = await openDatabase({
+      url: config.databaseUrl, dir: config.databaseDir, poolSize: config.databasePoolSize, template: config.pgliteTemplate, logger: logger.child({ component: 'db' }),
+      slowQueryMs: config.slowQueryMs,
+      onQuery: ({ seconds, slow, error }) => metrics.observeQuery(seconds, slow, error),
+      onConnectError: () => metrics.queryErrors.inc({ kind: 'unavailable' }),
+    });
     this.#database = database;
     let storage: AttachmentStores;
     try {
@@ -134,7 +154,6 @@ export class App {
     }
     const db = database.db;
     const events = new EventService(db, encryptor, this.#bus, logger.child({ component: 'events' }));
-    const metrics = new Metrics(database.poolStats);
     const redis = this.#redis;
     const limiter = (name: string, limit: number): RateLimiter => new RateLimiter({ name, limit, windowSeconds: config.rateLimitWindowSeconds, redis, keyPrefix: config.redisKeyPrefix });
     const registry: ConnectionRegistry | undefined = redis && new ConnectionRegistry({
@@ -175,7 +194,7 @@ export class App {
         if (--this.#inflight === 0) this.#onIdle?.();
       });
     });
-    this.#gateway = new EventsGateway({ accessTokenSecret: config.accessTokenSecret, sessions, events, presence: context.presence, metrics, logger: logger.child({ component: 'events' }) });
+    this.#gateway = new EventsGateway({ accessTokenSecret: config.accessTokenSecret, sessions, events, presence: context.presence, metrics, heartbeatMs: config.eventsHeartbeatMs, logger: logger.child({ component: 'events' }) });
     const gateway = this.#gateway;
     guardServer(server, { logger: logger.child({ component: 'http' }), upgrades: { '/events': (req, socket, head, url) => gateway.handleUpgrade(req, socket, head, url) } });
     await new Promise<void>((resolve, reject) => {
@@ -214,13 +233,13 @@ export class App {
       const started = performance.now();
       // ctx.ip (rate limits, audit log) believes X-Forwarded-For only from TRUSTED_PROXIES.
       ctx.request.ip = proxies.clientIp(ctx.req.socket.remoteAddress, ctx.get('x-forwarded-for'));
-      const requestId = /^[A-Za-z0-9-]{8,64}$/.test(ctx.get('x-request-id')) ? ctx.get('x-request-id') : randomUUID();
+      const requestId = requestIdFrom(ctx.get('x-request-id'));
       ctx.state.requestId = requestId;
       ctx.set('x-request-id', requestId);
       // Stopping: each keep-alive connection ends after its current request.
       if (this.#draining) ctx.set('connection', 'close');
       if (ctx.path.startsWith('/api/')) ctx.set('cache-control', 'no-store');
-      await next();
+      await requestContext.run({ requestId }, next);
       const seconds = (performance.now() - started) / 1000;
       const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
       context.metrics.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status) });

@@ -93,6 +93,10 @@ const ConfigSchema = z.object({
   turnSecret: z.string().min(16, 'TURN_SECRET must be at least 16 characters').optional(),
   /** Lifetime of TURN credentials, seconds; never beyond the room token's. */
   turnTtlSeconds: z.coerce.number().int().min(10).max(86_400).optional(),
+  /** Queries at least this slow (ms) are logged with their SQL text and counted in telemed_api_db_slow_queries_total. */
+  slowQueryMs: z.coerce.number().min(1).default(1000),
+  /** `/events` heartbeat period (ms): a socket that misses one is dropped, so a dead one goes within two periods. */
+  eventsHeartbeatMs: z.coerce.number().int().min(50).max(60_000).default(10_000),
   /** Presence with Redis: an instance's connections count only while it refreshes them within this TTL. */
   presenceTtlSeconds: z.coerce.number().min(0.2).max(3600).default(30),
 }).superRefine((config, ctx) => {
@@ -183,5 +187,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     turnUrls: list(pick('TURN_URLS')),
     turnSecret: pick('TURN_SECRET'),
     turnTtlSeconds: pick('TURN_TTL') as unknown as number,
+    slowQueryMs: pick('SLOW_QUERY_MS') as unknown as number,
+    eventsHeartbeatMs: pick('EVENTS_HEARTBEAT_MS') as unknown as number,
   });
 }

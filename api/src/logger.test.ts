@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Conversation, Page, Session } from '@telemed/sdk';
 import { App } from './app.js';
@@ -40,5 +41,24 @@ describe('logs', () => {
     for (const secret of [DEMO_PASSWORD, session.accessToken, session.refreshToken, refreshed.body.accessToken, refreshed.body.refreshToken, body, TEST_SECRETS.encryptionKey.slice(3)]) {
       expect(all.includes(secret), `a log line holds ${secret.slice(0, 12)}…`).toBe(false);
     }
+  });
+
+  it('carry the request id on every line logged while serving a request, errors included', async () => {
+    const session: Session = await login(url, 'alice');
+    await sql`alter table presence rename to presence_moved`.execute(app.db); // presence queries now fail in the database
+    try {
+      const res = await fetch(`${url}/api/presence`, { headers: { authorization: `Bearer ${session.accessToken}`, 'x-request-id': 'support-ticket-4711' } });
+      expect(res.status).toBe(500);
+      expect(res.headers.get('x-request-id')).toBe('support-ticket-4711');
+    } finally {
+      await sql`alter table presence_moved rename to presence`.execute(app.db);
+    }
+    const records = lines.map((l) => JSON.parse(l) as { level: number; msg: string; requestId?: string });
+    const failed = records.filter((r) => r.requestId === 'support-ticket-4711');
+    expect(failed.map((r) => r.msg)).toEqual(expect.arrayContaining(['query failed', 'unhandled error', 'request']));
+    // Every error line of this run came from serving a request, and says which.
+    const errors = records.filter((r) => r.level >= 50);
+    expect(errors.length).toBeGreaterThanOrEqual(1);
+    for (const r of errors) expect(r.requestId, r.msg).toEqual(expect.any(String));
   });
 });

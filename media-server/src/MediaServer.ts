@@ -3,6 +3,7 @@ import { createLogger, type Logger } from './logger.js';
 import { RoomManager } from './RoomManager.js';
 import { MediaEventReporter } from './events/MediaEventReporter.js';
 import { reportRoomEvents } from './events/MediaEventWiring.js';
+import { MediaMetrics } from './metrics/MediaMetrics.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 import { StatsSampler } from './StatsSampler.js';
 import { WorkerPool } from './WorkerPool.js';
@@ -51,16 +52,19 @@ export class MediaServer {
         url: config.apiInternalUrl,
         secret: config.webhookSecret,
         node: config.nodeId,
+        maxBuffered: config.eventQueueMax,
         logger: logger.child({ component: 'MediaEventReporter' }),
       });
       reportRoomEvents(this.#rooms, this.#reporter);
     } else {
       logger.info('media events disabled (set API_INTERNAL_URL and MEDIA_WEBHOOK_SECRET to enable)');
     }
+    const metrics = new MediaMetrics({ pool: this.#pool, rooms: this.#rooms, reporter: this.#reporter, sessionCount: () => this.#signaling?.sessionCount ?? 0 });
     this.#sampler = new StatsSampler({
       rooms: this.#rooms,
       intervalMs: config.statsIntervalMs,
       ...(this.#reporter ? { reporter: this.#reporter } : {}),
+      observe: (roomId, sample) => metrics.observeRoomSample(roomId, sample),
       logger: logger.child({ component: 'StatsSampler' }),
     });
     this.#signaling = new SignalingServer({
@@ -72,6 +76,8 @@ export class MediaServer {
       pool: this.#pool,
       sampler: this.#sampler,
       resumeGraceMs: config.resumeGraceMs,
+      observer: metrics,
+      metrics: { registry: metrics.registry, token: config.metricsToken },
       logger: logger.child({ component: 'SignalingServer' }),
     });
     this.#port = await this.#signaling.listen();

@@ -3,12 +3,14 @@ import type { MediaEventReporter } from './events/MediaEventReporter.js';
 import type { Logger } from './logger.js';
 import type { Room } from './Room.js';
 import type { RoomManager } from './RoomManager.js';
-import { sampleRoom } from './RoomStats.js';
+import { sampleRoom, type RoomSample } from './RoomStats.js';
 
 export interface StatsSamplerOptions {
   rooms: RoomManager;
   intervalMs: number;
   reporter?: MediaEventReporter;
+  /** Every room's sample as it is taken (metrics). */
+  observe?: (roomId: string, sample: RoomSample) => void;
   logger: Logger;
 }
 
@@ -46,8 +48,10 @@ export class StatsSampler {
 
   async #sample(room: Room): Promise<void> {
     try {
-      const { samples } = await sampleRoom(room);
+      const sample = await sampleRoom(room);
       if (room.closed) return;
+      this.#options.observe?.(room.id, sample);
+      const { samples } = sample;
       this.#latest.set(room.id, new Map(samples.map((s) => [s.trackId, s])));
       if (samples.length > 0) this.#options.reporter?.report(room, { type: 'track_stats', roomId: room.id, at: new Date().toISOString(), samples });
     } catch (error) {

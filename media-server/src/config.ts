@@ -33,10 +33,14 @@ const ConfigSchema = z.object({
   statsIntervalMs: z.coerce.number().int().min(200).default(5_000),
   /** The API's internal base URL for media events; events are disabled without it and a secret. */
   apiInternalUrl: z.string().url().optional(),
+  /** Media events kept while the API is unreachable; the oldest are dropped beyond it (and counted). */
+  eventQueueMax: z.coerce.number().int().min(1).default(10_000),
   /** HS256 secret for media events (MEDIA_WEBHOOK_SECRET). */
   webhookSecret: z.string().min(16).optional(),
   /** This node's name in media events. */
   nodeId: z.string().min(1).default(os.hostname()),
+  /** Bearer token for GET /metrics (METRICS_TOKEN); without it only loopback clients may scrape. */
+  metricsToken: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   workerBin: z.string().optional(),
 });
@@ -69,7 +73,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): MediaServer
     statsIntervalMs: pick('MEDIA_STATS_INTERVAL_MS') as unknown as number,
     apiInternalUrl: pick('API_INTERNAL_URL'),
     webhookSecret: pick('MEDIA_WEBHOOK_SECRET'),
+    eventQueueMax: pick('MEDIA_EVENT_QUEUE_MAX') as unknown as number,
     nodeId: pick('MEDIA_NODE_ID'),
+    metricsToken: pick('METRICS_TOKEN'),
     logLevel: pick('LOG_LEVEL') as MediaServerConfig['logLevel'] | undefined,
     workerBin: pick('MEDIASOUP_WORKER_BIN'),
   });

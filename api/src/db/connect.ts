@@ -18,6 +18,12 @@ export interface DatabaseOptions {
   /** PGlite only: a data-directory dump to start from (much faster than initdb). */
   template?: Blob | undefined;
   logger: Logger;
+  /** Queries at least this slow are logged (SQL text only) and counted as slow. */
+  slowQueryMs?: number | undefined;
+  /** Every finished query, for metrics (`error` set when it failed). */
+  onQuery?: ((event: { seconds: number; slow: boolean; error?: unknown }) => void) | undefined;
+  /** PostgreSQL: a pool connection could not be opened (the query never ran). */
+  onConnectError?: ((error: unknown) => void) | undefined;
 }
 
 export interface DatabaseHandle {
@@ -29,15 +35,17 @@ export interface DatabaseHandle {
 }
 
 const INT8_OID = 20;
-const SLOW_QUERY_MS = 1000;
 
 /** Opens the database: pg when a URL is given, PGlite otherwise. bigint columns come back as numbers on both. */
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  const slowQueryMs = options.slowQueryMs ?? 1000;
   const log = (event: LogEvent): void => {
     // The SQL text only: parameters may hold secrets or message ciphertext.
     const ms = Math.round(event.queryDurationMillis);
+    const slow = event.queryDurationMillis >= slowQueryMs;
     if (event.level === 'error') options.logger.warn({ err: event.error, ms, sql: event.query.sql }, 'query failed');
-    else if (ms >= SLOW_QUERY_MS) options.logger.warn({ ms, sql: event.query.sql }, 'slow query');
+    else if (slow) options.logger.warn({ ms, sql: event.query.sql }, 'slow query');
+    options.onQuery?.({ seconds: event.queryDurationMillis / 1000, slow, ...(event.level === 'error' ? { error: event.error } : {}) });
   };
   if (options.url) {
     const pool = new pg.Pool({
@@ -46,7 +54,17 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
     });
     pool.on('error', (err) => options.logger.warn({ err }, 'idle database client error'));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }), log });
+    const prepared = preparingPool(pool);
+    const connect = async (): ReturnType<typeof prepared.connect> => {
+      try {
+        return await prepared.connect();
+      } catch (err) {
+        options.logger.warn({ err }, 'could not open a database connection');
+        options.onConnectError?.(err);
+        throw err;
+      }
+    };
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: { ...prepared, connect } }), log });
     return {
       db,
       kind: 'postgres',

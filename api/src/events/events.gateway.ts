@@ -1,13 +1,14 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { DeliveredAppEvent, EventsServerFrame } from '@telemed/sdk';
+import { EventsCloseCode, type DeliveredAppEvent, type EventsServerFrame } from '@telemed/sdk';
 import { verifyAccessToken } from '../auth/access-token.js';
 import type { SessionGuard } from '../auth/session-guard.js';
 import { ApiError } from '../http/errors.js';
+import { requestIdFrom } from '../http/request-id.js';
 import type { AuthUser } from '../http/route.js';
-import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics/metrics.js';
+import { requestContext, type Logger } from '../logger.js';
+import type { EventsCloseReason, Metrics } from '../metrics/metrics.js';
 import type { PresenceService } from '../presence/presence.service.js';
 import { writeRawError } from '../http/raw-http.js';
 import type { EventService } from './event.service.js';
@@ -22,7 +23,12 @@ export interface EventsGatewayOptions {
   logger: Logger;
   /** Most events replayed on reconnect; older ones are reported as `truncated`. */
   catchUpLimit?: number;
+  /** Heartbeat period, ms: a socket that answered nothing since the previous ping is dropped. */
+  heartbeatMs?: number;
 }
+
+/** Close codes of a client that said goodbye (normal, going away, no status given). */
+const CLEAN_CLOSE_CODES = new Set([1000, 1001, 1005]);
 
 interface Client {
   socket: WebSocket;
@@ -32,6 +38,10 @@ interface Client {
   cursor: number;
   /** Live events that arrive while the catch-up replay runs. */
   pending: DeliveredAppEvent[] | undefined;
+  /** Anything heard from the client (a pong, a frame) since the last ping. */
+  alive: boolean;
+  /** Set when this side closes the socket, for the closed-by-reason metric. */
+  closeReason: EventsCloseReason | undefined;
 }
 
 /**
@@ -43,6 +53,8 @@ export class EventsGateway {
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   readonly #clients = new Map<string, Set<Client>>();
   readonly #options: EventsGatewayOptions;
+  readonly #heartbeatMs: number;
+  readonly #heartbeat: NodeJS.Timeout;
   #closed = false;
 
   constructor(options: EventsGatewayOptions) {
@@ -52,7 +64,7 @@ export class EventsGateway {
     });
     options.sessions.onRevoked(({ userId, sessionId }) => {
       for (const client of this.#clients.get(userId) ?? []) {
-        if (sessionId === undefined || client.sessionId === sessionId) client.socket.close(4003, 'session ended');
+        if (sessionId === undefined || client.sessionId === sessionId) this.#close(client, 'session_ended', EventsCloseCode.SessionEnded, 'session ended');
       }
     });
     // A handshake ws refuses (no key, wrong version, not GET): answered in the API's error shape.
@@ -61,6 +73,31 @@ export class EventsGateway {
       const wrongMethod = /method/i.test(error.message);
       writeRawError(socket, wrongMethod ? 405 : 400, `WebSocket handshake refused: ${error.message}`, wrongMethod ? { allow: 'GET' } : {});
     });
+    this.#heartbeatMs = options.heartbeatMs ?? 10_000;
+    this.#heartbeat = setInterval(() => this.#beat(), this.#heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  /**
+   * Pings every socket, both ways a client may answer: a WebSocket ping (answered by any client's
+   * stack) and a `ping` frame (answered by the SDK with `pong`, and the SDK's proof the link lives).
+   */
+  #beat(): void {
+    for (const set of this.#clients.values()) {
+      for (const client of set) {
+        if (!client.alive) {
+          client.closeReason = 'heartbeat_timeout';
+          this.#options.metrics.heartbeatTimeouts.inc();
+          this.#options.logger.info({ userId: client.user.id }, 'events socket missed its heartbeat: dropped');
+          client.socket.terminate();
+          continue;
+        }
+        client.alive = false;
+        if (client.socket.readyState !== client.socket.OPEN) continue;
+        client.socket.ping();
+        this.#frame(client, { kind: 'ping' });
+      }
+    }
   }
 
   /** `upgrade` on /events (the server routes upgrades by path; see guardServer). */
@@ -87,34 +124,39 @@ export class EventsGateway {
     }
     if (socket.destroyed) return;
     const after = Math.max(0, Number.parseInt(url.searchParams.get('after') ?? '0', 10) || 0);
+    const requestId = requestIdFrom(req.headers['x-request-id']);
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       // Protocol errors (invalid UTF-8, oversized or unmasked frames, bad opcodes): ws closes the
       // socket with the matching code (1007, 1009, 1002); without a listener the error would end the process.
       ws.on('error', (err: Error & { code?: string }) => this.#options.logger.info({ userId: user.id, code: err.code, reason: err.message }, 'events socket error; connection closed'));
-      // The socket lives as long as its token: the client reconnects with a fresh one (and catches up).
-      const expiry = setTimeout(() => ws.close(4001, 'access token expired'), Math.max(0, expiresAt - Date.now()));
-      ws.once('close', () => clearTimeout(expiry));
-      void this.#open(ws, user, sessionId, after);
+      requestContext.run({ requestId }, () => void this.#open(ws, user, sessionId, after, expiresAt));
     });
   }
 
-  async #open(socket: WebSocket, user: AuthUser, sessionId: string, after: number): Promise<void> {
+  async #open(socket: WebSocket, user: AuthUser, sessionId: string, after: number, expiresAt: number): Promise<void> {
     const { events, presence, metrics, logger } = this.#options;
-    const client: Client = { socket, user, sessionId, cursor: after, pending: [] };
+    const client: Client = { socket, user, sessionId, cursor: after, pending: [], alive: true, closeReason: undefined };
     let set = this.#clients.get(user.id);
     if (!set) this.#clients.set(user.id, (set = new Set()));
     set.add(client);
     // Ended between the check at the upgrade and now: its revocation found no socket to close.
-    this.#options.sessions.check({ user, sessionId, expiresAtMs: 0 }).catch(() => socket.close(4003, 'session ended'));
+    this.#options.sessions.check({ user, sessionId, expiresAtMs: 0 }).catch(() => this.#close(client, 'session_ended', EventsCloseCode.SessionEnded, 'session ended'));
     metrics.websockets.inc();
+    metrics.eventsOpened.inc();
+    // The socket lives as long as its token: the client reconnects with a fresh one (and catches up).
+    const expiry = setTimeout(() => this.#close(client, 'token_expired', EventsCloseCode.TokenExpired, 'access token expired'), Math.max(0, expiresAt - Date.now()));
     const warn = (err: unknown): void => logger.warn({ err }, 'presence update failed');
     // Counted in before anything can count it out, so the two never cross.
     const counted = presence.connected(user.id).then(() => true, (err: unknown) => (warn(err), false));
-    socket.on('message', () => {}); // clients only listen; pings are answered by ws itself
-    socket.on('close', () => {
+    // Clients send only heartbeat answers: whatever arrives proves the link alive.
+    socket.on('message', () => (client.alive = true));
+    socket.on('pong', () => (client.alive = true));
+    socket.on('close', (code) => {
+      clearTimeout(expiry);
       set.delete(client);
       if (set.size === 0 && this.#clients.get(user.id) === set) this.#clients.delete(user.id);
       metrics.websockets.dec();
+      metrics.eventsClosed.inc({ reason: client.closeReason ?? (CLEAN_CLOSE_CODES.has(code) ? 'client_closed' : 'connection_lost') });
       if (!this.#closed) void counted.then((ok) => (ok ? presence.disconnected(user.id).catch(warn) : undefined));
     });
     try {
@@ -125,12 +167,17 @@ export class EventsGateway {
       const pending = client.pending ?? [];
       client.pending = undefined;
       for (const event of pending) this.#deliver(client, event);
-      this.#frame(client, { kind: 'ready', cursor: client.cursor, truncated });
+      this.#frame(client, { kind: 'ready', cursor: client.cursor, truncated, heartbeatMs: this.#heartbeatMs });
       await counted;
     } catch (err) {
       logger.error({ err }, 'events catch-up failed');
-      socket.close(1011, 'catch-up failed');
+      this.#close(client, 'server_error', 1011, 'catch-up failed');
     }
+  }
+
+  #close(client: Client, reason: EventsCloseReason, code: number, text: string): void {
+    client.closeReason ??= reason;
+    client.socket.close(code, text);
   }
 
   #deliver(client: Client, event: DeliveredAppEvent): void {
@@ -164,9 +211,13 @@ export class EventsGateway {
   #drop(): Client[] {
     if (this.#closed) return [];
     this.#closed = true;
+    clearInterval(this.#heartbeat);
     const clients = [...this.#clients.values()].flatMap((set) => [...set]);
     this.#clients.clear();
-    for (const client of clients) client.socket.terminate();
+    for (const client of clients) {
+      client.closeReason ??= 'shutdown';
+      client.socket.terminate();
+    }
     this.#wss.close();
     return clients;
   }

@@ -25,10 +25,10 @@ async function mediaHealth(mediaInternalUrl: string): Promise<{ status: string }
 const MediaStatus = z.object({ status: z.string() });
 
 export function registerHealthRoutes(api: RouteRegistry, app: AppContext, options: HealthOptions): void {
-  // Liveness is public, so it says only whether things are up: no process ids, counts or hosts.
+  // Public, so it says only whether things are up: no process ids, counts or hosts.
   api.define({
     method: 'get', path: '/health', tag: 'ops', access: 'public',
-    summary: 'Liveness: 200 when the API and the media server are up, 503 otherwise (status and version only; details at /api/admin/health)',
+    summary: 'Platform status: 200 when the API and the media server are up, 503 otherwise (status and version only; details at /api/admin/health). Not a liveness probe: use /live',
     response: z.object({ status: z.enum(['ok', 'degraded']), api: z.literal('ok'), media: MediaStatus, version: z.string() }),
     handler: async ({ ctx }) => {
       const media = await mediaHealth(app.config.mediaInternalUrl);

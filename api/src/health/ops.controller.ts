@@ -22,6 +22,13 @@ const sameSecret = (given: string, expected: string): boolean => {
 
 export function registerOpsRoutes(api: RouteRegistry, app: AppContext): void {
   api.define({
+    method: 'get', path: '/live', tag: 'ops', access: 'public',
+    summary: 'Liveness: 200 whenever this process answers (it asks nothing of the database or the media server; restart the process only when this fails)',
+    response: z.object({ status: z.literal('live') }),
+    handler: async () => ({ status: 'live' as const }),
+  });
+
+  api.define({
     method: 'get', path: '/ready', tag: 'ops', access: 'public',
     summary: 'Readiness: 200 when the database answers, 503 otherwise and while the instance is stopping',
     response: z.object({ status: z.literal('ready'), database: z.string() }),
@@ -38,7 +45,7 @@ export function registerOpsRoutes(api: RouteRegistry, app: AppContext): void {
 
   api.define({
     method: 'get', path: '/metrics', tag: 'ops', access: 'metrics-scraper',
-    summary: 'Prometheus metrics: request rate and latency by route, active WebSockets, database pool. With METRICS_TOKEN set: `Authorization: Bearer <METRICS_TOKEN>`; without it: loopback clients only',
+    summary: 'Prometheus metrics: request rate and latency by route, /events sockets and heartbeat timeouts, query time, slow and failed queries, database pool and probe. With METRICS_TOKEN set: `Authorization: Bearer <METRICS_TOKEN>`; without it: loopback clients only',
     rawBody: undefined,
     handler: async ({ ctx }) => {
       const token = app.config.metricsToken;

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { bearerMatches, fromLoopback } from '../http-auth.js';
 import type { RoomManager } from '../RoomManager.js';
 import { errorJson } from './raw-http.js';
 import type { StatsSampler } from '../StatsSampler.js';
@@ -13,11 +14,21 @@ export interface ServiceApiOptions {
   sessionCount: () => number;
   /** Fault injection: drops a participant's signaling socket and refuses its reconnects for blockMs. */
   dropSignaling: (roomId: string, identity: string, blockMs: number) => boolean;
+  metrics?: MetricsEndpoint;
+}
+
+/** What `GET /metrics` serves, and who may read it. */
+export interface MetricsEndpoint {
+  registry: { contentType: string; metrics(): Promise<string> };
+  /** Bearer token scrapers must send (METRICS_TOKEN); without one, loopback clients only. */
+  token?: string | undefined;
 }
 
 /**
  * The media server's HTTP endpoints:
- *   GET  /health                                              liveness, workers (with pids), counts
+ *   GET  /health                                              liveness: status and counts, no process ids
+ *   GET  /metrics                                             Prometheus (METRICS_TOKEN bearer, or loopback without one)
+ *   GET  /workers                                             worker processes with their pids (service)
  *   GET  /rooms                                               rooms with their worker (service)
  *   GET  /rooms/:id/stats                                     producer/consumer stats sampled now (service)
  *   GET  /rooms/:id/track-stats                               latest periodic sample per track (service)
@@ -54,11 +65,15 @@ export class ServiceApi {
       return json(alive.length > 0 ? 200 : 503, {
         status: alive.length > 0 ? 'ok' : 'degraded',
         workers: alive.length,
-        workerProcesses: pool.workers.map((w) => ({ index: w.index, pid: w.worker.pid, alive: !w.worker.closed, routers: w.routers })),
         rooms: rooms.rooms.size,
         draining: rooms.draining,
         participants: this.#options.sessionCount(),
       });
+    }
+    if (url.pathname === '/metrics') return this.#metrics(req, res);
+    if (url.pathname === '/workers') {
+      if (!this.#options.isService(req)) return json(401, { error: { code: 'UNAUTHORIZED', message: 'service credentials required' } });
+      return json(200, { workers: pool.workers.map((w) => ({ index: w.index, pid: w.worker.pid, alive: !w.worker.closed, routers: w.routers })) });
     }
     if (parts[0] !== 'rooms' || parts.length > 5) return json(404, { error: { code: 'NOT_FOUND', message: 'not found' } });
     if (!this.#options.isService(req)) return json(401, { error: { code: 'UNAUTHORIZED', message: 'service credentials required' } });
@@ -87,5 +102,22 @@ export class ServiceApi {
       return json(200, { roomId: room.id, samples: this.#options.sampler?.latest(room.id) ?? [] });
     }
     return json(404, { error: { code: 'NOT_FOUND', message: 'not found' } });
+  }
+
+  async #metrics(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const refuse = (status: number, code: string, message: string): void => {
+      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ error: { code, message } }));
+    };
+    const metrics = this.#options.metrics;
+    if (!metrics) return refuse(404, 'NOT_FOUND', 'metrics are not enabled');
+    if (metrics.token) {
+      if (!bearerMatches(req, metrics.token)) return refuse(401, 'UNAUTHORIZED', 'metrics need the METRICS_TOKEN bearer token');
+    } else if (!fromLoopback(req)) {
+      return refuse(403, 'FORBIDDEN', 'metrics are served to loopback clients only (set METRICS_TOKEN to scrape from elsewhere)');
+    }
+    const body = await metrics.registry.metrics();
+    res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' });
+    res.end(body);
   }
 }

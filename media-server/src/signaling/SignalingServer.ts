@@ -5,14 +5,16 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, MAX_SIGNALING_MESSAGE_BYTES, type RoomTokenClaims } from '@telemed/sdk/protocol';
 import { MediaServerError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { SignalingObserver } from '../metrics/MediaMetrics.js';
 import type { Peer } from '../Peer.js';
 import type { PeerLeftReason, Room, RoomCloseReason } from '../Room.js';
 import type { RoomManager } from '../RoomManager.js';
 import type { StatsSampler } from '../StatsSampler.js';
+import { bearerMatches } from '../http-auth.js';
 import { verifyRoomToken } from '../token.js';
 import type { WorkerPool } from '../WorkerPool.js';
 import { errorJson, guardHttpServer, writeSocketError } from './raw-http.js';
-import { ServiceApi } from './ServiceApi.js';
+import { ServiceApi, type MetricsEndpoint } from './ServiceApi.js';
 import { SignalingSession } from './SignalingSession.js';
 
 export interface SignalingServerOptions {
@@ -28,6 +30,10 @@ export interface SignalingServerOptions {
   heartbeatMs?: number;
   /** How long a session whose socket dropped waits for its client to resume, ms. */
   resumeGraceMs?: number;
+  /** Told about requests, resumes and expiries (metrics). */
+  observer?: SignalingObserver;
+  /** `GET /metrics` in the Prometheus text format; absent: 404. */
+  metrics?: MetricsEndpoint;
 }
 
 type AliveSocket = WebSocket & { isAlive?: boolean };
@@ -66,7 +72,8 @@ export class SignalingServer {
   constructor(options: SignalingServerOptions) {
     this.#options = options;
     this.#service = new ServiceApi({
-      isService: (req) => this.#isService(req),
+      isService: (req) => bearerMatches(req, this.#options.serviceSecret),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
       rooms: options.rooms,
       pool: options.pool,
       ...(options.sampler ? { sampler: options.sampler } : {}),
@@ -89,6 +96,11 @@ export class SignalingServer {
     });
     guardHttpServer(this.#http, options.logger.child({ component: 'http' }));
     this.#http.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
+  }
+
+  /** Signaling sessions open now (attached, or waiting for their client to resume). */
+  get sessionCount(): number {
+    return this.#sessions.size;
   }
 
   async listen(): Promise<number> {
@@ -170,7 +182,7 @@ export class SignalingServer {
     try {
       const entry = await rooms.getOrCreate(claims.room);
       room = entry.room;
-      session = new SignalingSession({ socket: ws, claims, room, worker: entry.worker, logger });
+      session = new SignalingSession({ socket: ws, claims, room, worker: entry.worker, logger, observer: this.#options.observer });
       const previous = room.peerByIdentity(claims.sub);
       if (previous) {
         const previousSession = this.#sessionOf(previous.id);
@@ -228,6 +240,7 @@ export class SignalingServer {
     const offlineMs = entry.lostAt === undefined ? 0 : Date.now() - entry.lostAt;
     delete entry.lostAt;
     session.attach(ws);
+    this.#options.observer?.sessionResumed();
     this.#watchSocket(session, ws);
     entry.room.peerReconnected(session.peer, { how: 'signaling', offlineMs, restarts: 0 });
     return true;
@@ -245,7 +258,10 @@ export class SignalingServer {
       }
       this.#options.logger.info({ peerId: session.peer.id, graceMs: grace }, 'signaling socket lost; waiting for the client to resume');
       entry.lostAt = Date.now();
-      entry.graceTimer = setTimeout(() => this.#end(session, 'disconnected'), grace);
+      entry.graceTimer = setTimeout(() => {
+        this.#options.observer?.sessionExpired();
+        this.#end(session, 'disconnected');
+      }, grace);
       entry.graceTimer.unref();
     });
   }
@@ -288,15 +304,6 @@ export class SignalingServer {
       }
     }
     return false;
-  }
-
-  #isService(req: http.IncomingMessage): boolean {
-    const secret = this.#options.serviceSecret;
-    const header = req.headers.authorization ?? '';
-    if (!secret || !header.startsWith('Bearer ')) return false;
-    const given = Buffer.from(header.slice('Bearer '.length));
-    const expected = Buffer.from(secret);
-    return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
   async close(): Promise<void> {

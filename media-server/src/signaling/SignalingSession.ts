@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { MediaServerError } from '../errors.js';
 import { IceRestartWatch } from '../events/IceRestartWatch.js';
 import type { Logger } from '../logger.js';
+import type { SignalingObserver } from '../metrics/MediaMetrics.js';
 import { Peer } from '../Peer.js';
 import type { Room } from '../Room.js';
 import type { PooledWorker } from '../WorkerPool.js';
@@ -32,6 +33,8 @@ export interface SignalingSessionOptions {
   maxRequestsPerSecond?: number;
   /** Notifications kept for a detached session (socket lost, may resume); past it the session ends. */
   maxBufferedNotifications?: number;
+  /** Told every request's method, outcome and duration (metrics). */
+  observer?: Pick<SignalingObserver, 'request'> | undefined;
 }
 
 /** ICE restarts asked for this soon after a resume are the resume's own (the SDK restarts ICE when it resumes). */
@@ -56,6 +59,7 @@ export class SignalingSession {
   #windowCount = 0;
   #resumedAt = 0;
   readonly #iceRestarts: IceRestartWatch;
+  readonly #observer: SignalingSessionOptions['observer'];
   /** Called when the session must end because its buffer overflowed while detached. */
   onOverflow: (() => void) | undefined;
 
@@ -65,6 +69,7 @@ export class SignalingSession {
     this.#worker = options.worker;
     this.#maxRequestsPerSecond = options.maxRequestsPerSecond ?? 50;
     this.#maxBuffered = options.maxBufferedNotifications ?? 2000;
+    this.#observer = options.observer;
     const { claims } = options;
     this.peer = new Peer({
       id: randomUUID(),
@@ -169,51 +174,60 @@ export class SignalingSession {
   }
 
   async #onMessage(raw: Buffer, isBinary: boolean): Promise<void> {
+    const started = performance.now();
+    const [method, outcome] = await this.#answer(raw, isBinary);
+    this.#observer?.request(method, outcome, (performance.now() - started) / 1000);
+  }
+
+  /** Answers one message; resolves with the method (or what stood for it) and the outcome, for metrics. */
+  async #answer(raw: Buffer, isBinary: boolean): Promise<[method: string, outcome: string]> {
     if (this.#overRateLimit()) {
       this.#send({ type: 'response', id: null, ok: false, error: { code: 'RATE_LIMITED', message: `more than ${this.#maxRequestsPerSecond} requests per second` } });
       if (this.#windowCount > this.#maxRequestsPerSecond * 4) this.close(CloseCode.PolicyViolation, 'RATE_LIMITED');
-      return;
+      return ['unparsed', 'RATE_LIMITED'];
     }
     if (isBinary || raw.length > MAX_SIGNALING_MESSAGE_BYTES) {
       this.#send({ type: 'response', id: null, ok: false, error: { code: 'INVALID_MESSAGE', message: isBinary ? 'binary messages are not accepted' : 'message too large' } });
-      return;
+      return ['unparsed', 'INVALID_MESSAGE'];
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw.toString('utf8'));
     } catch {
       this.#send({ type: 'response', id: null, ok: false, error: { code: 'INVALID_MESSAGE', message: 'message is not valid JSON' } });
-      return;
+      return ['unparsed', 'INVALID_MESSAGE'];
     }
     const envelope = requestEnvelope.safeParse(parsed);
     if (!envelope.success) {
       const maybeId = typeof (parsed as { id?: unknown })?.id === 'number' ? (parsed as { id: number }).id : null;
       this.#send({ type: 'response', id: maybeId, ok: false, error: { code: 'INVALID_MESSAGE', message: 'expected { type: "request", id, method, data }' } });
-      return;
+      return ['unparsed', 'INVALID_MESSAGE'];
     }
     const { id, method } = envelope.data;
     if (!isSignalingMethod(method)) {
       this.#send({ type: 'response', id, ok: false, error: { code: 'UNKNOWN_METHOD', message: `unknown method "${method.slice(0, 64)}"` } });
-      return;
+      return ['unknown', 'UNKNOWN_METHOD'];
     }
     const data = requestSchemas[method].safeParse(envelope.data.data ?? {});
     if (!data.success) {
       const issue = data.error.issues[0];
       const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
       this.#send({ type: 'response', id, ok: false, error: { code: 'BAD_REQUEST', message: `${method}: ${where}${issue?.message ?? 'invalid data'}` } });
-      return;
+      return [method, 'BAD_REQUEST'];
     }
     try {
       const handler = this.#handlers[method] as (d: unknown) => Promise<unknown>;
       const result = await handler(data.data);
       this.#send({ type: 'response', id, ok: true, data: result } as ServerMessage);
+      return [method, 'ok'];
     } catch (error) {
       if (error instanceof MediaServerError) {
         this.#send({ type: 'response', id, ok: false, error: { code: error.code, message: error.message } });
+        return [method, error.code];
       } else {
         // mediasoup rejects bad parameters with TypeError/UnsupportedError: the client's fault.
         const clientFault = error instanceof TypeError || (error instanceof Error && error.name === 'UnsupportedError');
-        this.#logger.warn({ err: error, method }, 'signaling request failed');
+        this.#logger.warn({ err: error, method, requestId: id }, 'signaling request failed');
         this.#send({
           type: 'response',
           id,
@@ -222,6 +236,7 @@ export class SignalingSession {
             ? { code: 'BAD_REQUEST', message: `${method}: ${(error as Error).message}` }
             : { code: 'INTERNAL', message: `${method} failed` },
         });
+        return [method, clientFault ? 'BAD_REQUEST' : 'INTERNAL'];
       }
     }
   }

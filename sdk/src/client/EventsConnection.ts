@@ -1,5 +1,5 @@
 import { TypedEmitter } from '../TypedEmitter.js';
-import type { DeliveredAppEvent, EventsServerFrame } from './events.js';
+import { EventsCloseCode, type DeliveredAppEvent, type EventsClientFrame, type EventsServerFrame } from './events.js';
 
 export interface EventsConnectionOptions {
   /** `ws(s)://host/events` */
@@ -10,7 +10,15 @@ export interface EventsConnectionOptions {
   WebSocket: typeof WebSocket;
   initialDelayMs: number;
   maxDelayMs: number;
+  /**
+   * Silence after which the link counts as dead and is replaced: by default 2.5 server heartbeat
+   * periods (the server announces its period in `ready`; 10 s until then).
+   */
+  heartbeatTimeoutMs?: number | undefined;
 }
+
+/** The server's heartbeat period assumed until its `ready` frame says otherwise. */
+const DEFAULT_HEARTBEAT_MS = 10_000;
 
 export type EventsConnectionEvents = {
   event: [DeliveredAppEvent];
@@ -28,6 +36,8 @@ export class EventsConnection extends TypedEmitter<EventsConnectionEvents> {
   #cursor: number | undefined;
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
+  #heartbeatMs = DEFAULT_HEARTBEAT_MS;
   #closed = false;
 
   constructor(options: EventsConnectionOptions, cursor?: number) {
@@ -50,9 +60,13 @@ export class EventsConnection extends TypedEmitter<EventsConnectionEvents> {
     const url = new URL(this.#options.url);
     url.searchParams.set('access_token', await this.#options.accessToken());
     if (this.#cursor !== undefined) url.searchParams.set('after', String(this.#cursor));
+    if (this.#closed) return;
     const socket = new this.#options.WebSocket(url.toString());
     this.#socket = socket;
+    this.#watch(socket);
     socket.onmessage = (message: MessageEvent) => {
+      if (this.#socket !== socket) return;
+      this.#watch(socket);
       let frame: EventsServerFrame;
       try {
         frame = JSON.parse(String(message.data)) as EventsServerFrame;
@@ -63,20 +77,40 @@ export class EventsConnection extends TypedEmitter<EventsConnectionEvents> {
         if (this.#cursor !== undefined && frame.event.id <= this.#cursor) return;
         this.#cursor = frame.event.id;
         this.emit('event', frame.event);
+      } else if (frame.kind === 'ping') {
+        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ kind: 'pong' } satisfies EventsClientFrame));
       } else if (frame.kind === 'ready') {
         this.#attempt = 0;
+        if (typeof frame.heartbeatMs === 'number' && frame.heartbeatMs > 0) this.#heartbeatMs = frame.heartbeatMs;
+        this.#watch(socket);
         this.#cursor = Math.max(this.#cursor ?? 0, frame.cursor);
         this.emit('connected', { cursor: this.#cursor, truncated: frame.truncated });
       }
     };
     socket.onerror = () => {}; // a close event follows; it decides about reconnecting
-    socket.onclose = (event: CloseEvent) => {
-      if (this.#socket !== socket) return;
-      this.#socket = undefined;
-      const willReconnect = !this.#closed;
-      this.emit('disconnected', { code: event.code, willReconnect });
-      if (willReconnect) this.#scheduleReconnect();
-    };
+    socket.onclose = (event: CloseEvent) => this.#lost(socket, event.code);
+  }
+
+  /** (Re)arms the dead-link timer: any frame from the server proves the link alive. */
+  #watch(socket: WebSocket): void {
+    clearTimeout(this.#watchdog);
+    const timeoutMs = this.#options.heartbeatTimeoutMs ?? this.#heartbeatMs * 2.5;
+    this.#watchdog = setTimeout(() => {
+      // A dead link may take minutes to report its close: give up on it now.
+      socket.onmessage = null;
+      socket.onclose = null;
+      socket.close(EventsCloseCode.HeartbeatTimeout, 'heartbeat timeout');
+      this.#lost(socket, EventsCloseCode.HeartbeatTimeout);
+    }, timeoutMs);
+  }
+
+  #lost(socket: WebSocket, code: number): void {
+    if (this.#socket !== socket) return;
+    this.#socket = undefined;
+    clearTimeout(this.#watchdog);
+    const willReconnect = !this.#closed;
+    this.emit('disconnected', { code, willReconnect });
+    if (willReconnect) this.#scheduleReconnect();
   }
 
   #scheduleReconnect(): void {
@@ -91,6 +125,7 @@ export class EventsConnection extends TypedEmitter<EventsConnectionEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#watchdog);
     const socket = this.#socket;
     this.#socket = undefined;
     socket?.close(1000);

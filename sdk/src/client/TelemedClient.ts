@@ -32,6 +32,8 @@ export interface TelemedClientOptions {
   WebSocket: typeof WebSocket | undefined;
   reconnectInitialDelayMs: number;
   reconnectMaxDelayMs: number;
+  /** `/events`: silence after which the link counts as dead and is replaced (default: 2.5 server heartbeats). */
+  eventsHeartbeatTimeoutMs: number | undefined;
 }
 
 /** Realtime events by name (payload and the delivered envelope), plus the client's own. */
@@ -63,6 +65,7 @@ export class TelemedClient extends TypedEmitter<TelemedClientEvents> {
       WebSocket: options.WebSocket ?? (globalThis as { WebSocket?: typeof WebSocket }).WebSocket,
       reconnectInitialDelayMs: options.reconnectInitialDelayMs ?? 500,
       reconnectMaxDelayMs: options.reconnectMaxDelayMs ?? 15_000,
+      eventsHeartbeatTimeoutMs: options.eventsHeartbeatTimeoutMs,
     };
     this.#session = this.#options.session;
   }
@@ -297,6 +300,7 @@ export class TelemedClient extends TypedEmitter<TelemedClientEvents> {
         WebSocket: WebSocketClass,
         initialDelayMs: this.#options.reconnectInitialDelayMs,
         maxDelayMs: this.#options.reconnectMaxDelayMs,
+        heartbeatTimeoutMs: this.#options.eventsHeartbeatTimeoutMs,
         accessToken: async () => {
           const session = this.#session;
           if (!session) throw new ApiRequestError('UNAUTHORIZED', 401, 'not logged in');

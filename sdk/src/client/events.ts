@@ -33,9 +33,27 @@ export type AppEvent = { [K in AppEventType]: { type: K; payload: AppEventMap[K]
 
 export type DeliveredAppEvent = AppEvent & { id: number; at: string };
 
-/** Frames the server sends on `/events`. */
+/**
+ * Frames the server sends on `/events`. Heartbeat: every `heartbeatMs` (announced in `ready`) the
+ * server sends `ping` (and a WebSocket ping); a client answers `pong`, and treats a silence much
+ * longer than `heartbeatMs` as a dead link (browsers cannot see WebSocket pings, hence the frames).
+ */
 export type EventsServerFrame =
   | { kind: 'event'; event: DeliveredAppEvent }
   /** Sent once the catch-up replay is done; `cursor` is the newest id replayed (or the one given). */
-  | { kind: 'ready'; cursor: number; truncated: boolean }
+  | { kind: 'ready'; cursor: number; truncated: boolean; heartbeatMs: number }
+  | { kind: 'ping' }
   | { kind: 'error'; code: string; message: string };
+
+/** Frames a client sends on `/events`: only the heartbeat answer. */
+export type EventsClientFrame = { kind: 'pong' };
+
+/** Close codes of `/events` (4000-4999 are the application's). */
+export const EventsCloseCode = {
+  /** The access token expired: reconnect with a fresh one. */
+  TokenExpired: 4001,
+  /** No heartbeat within the allowed silence (set by whichever side noticed). */
+  HeartbeatTimeout: 4002,
+  /** The session ended (logout, password reset, account disabled): sign in again. */
+  SessionEnded: 4003,
+} as const;

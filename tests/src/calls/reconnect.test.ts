@@ -8,9 +8,8 @@ import { startTestPlatform } from '../platform.js';
 import { startDemoCall, type DemoCall } from './demo-call.js';
 import { joinPage, service, waitForFreshMedia, type PageHandle, type TestPlatform } from './harness.js';
 
-interface Health {
-  workers: number;
-  workerProcesses: { index: number; pid: number; alive: boolean }[];
+interface Workers {
+  workers: { index: number; pid: number; alive: boolean }[];
 }
 
 describe.each(BROWSERS)('reconnection in %s', (browserName) => {
@@ -92,11 +91,11 @@ describe.each(BROWSERS)('reconnection in %s', (browserName) => {
     await Promise.all([waitForFreshMedia(alice, [ids.grey], 30_000), waitForFreshMedia(grey, [ids.alice], 30_000)]);
     const mediaMs = Date.now() - started;
     console.log(`[reconnect] worker ${pid} killed: both participants connected again after ${connectedMs} ms, media both ways verified at ${mediaMs} ms`);
-    const health = await waitFor('the dead worker replaced', async () => {
-      const h = (await service(platform, 'GET', '/health')).body as Health;
-      return h.workers === 2 && !h.workerProcesses.some((w) => w.pid === pid) ? h : undefined;
+    const workers = await waitFor('the dead worker replaced', async () => {
+      const w = ((await service(platform, 'GET', '/workers')).body as Workers).workers;
+      return w.length === 2 && w.every((x) => x.alive) && !w.some((x) => x.pid === pid) ? w : undefined;
     }, 10_000);
-    expect(health.workerProcesses.every((w) => w.alive)).toBe(true);
+    expect(workers.every((w) => w.alive)).toBe(true);
     const after = (await service(platform, 'GET', '/rooms')).body as { rooms: { roomId: string; workerPid: number; participants: number }[] };
     expect(after.rooms.find((r) => r.roomId === ids.room)).toMatchObject({ participants: 2 });
     // The rebuilt room is new sessions, not resumed ones: the timeline has each participant's leave

@@ -1,0 +1,161 @@
+// Bots for tests against a real media server: a raw signaling client, and publisher/subscriber
+// bots that carry synthetic VP8 over the load-test plain transports (SRTP), played by a second
+// mediasoup worker in the test process.
+import jwt from 'jsonwebtoken';
+import * as mediasoup from 'mediasoup';
+import type { types } from 'mediasoup';
+import { expect } from 'vitest';
+import { WebSocket } from 'ws';
+import type { RoomGrants, ServerMessage, ServerNotifications, SignalingMethod, SignalingRequests } from '@telemed/sdk/protocol';
+
+export type Failure = { code: string; message: string };
+
+export interface BotTarget {
+  /** The media server's signaling port. */
+  port: number;
+  /** Its room token secret. */
+  secret: string;
+  room: string;
+}
+
+export const roomToken = (identity: string, grants: Partial<RoomGrants>, { secret, room }: Pick<BotTarget, 'secret' | 'room'>): string =>
+  jwt.sign(
+    { room, grants: { canPublish: true, canSubscribe: true, canPublishData: false, roomAdmin: false, ...grants } },
+    secret,
+    { subject: identity, issuer: 'telemed-api', audience: 'telemed-media', expiresIn: 60 },
+  );
+
+/** A minimal signaling client: typed requests and a queue of notifications. */
+export class BotClient {
+  readonly socket: WebSocket;
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Failure) => void }>();
+  readonly notifications: { method: string; data: unknown }[] = [];
+  #nextId = 1;
+  welcome!: ServerNotifications['welcome'];
+
+  private constructor(socket: WebSocket) {
+    this.socket = socket;
+  }
+
+  /** Connects with a fresh token, or resumes a session when `resume` is given; resolves on the welcome. */
+  static async connect(identity: string, grants: Partial<RoomGrants>, target: BotTarget, resume?: { participantId: string; key: string }): Promise<BotClient> {
+    const query = resume ? `&resume=${resume.participantId}&key=${encodeURIComponent(resume.key)}` : '';
+    const client = new BotClient(new WebSocket(`ws://127.0.0.1:${target.port}/rtc?token=${roomToken(identity, grants, target)}${query}`));
+    await new Promise<void>((resolve, reject) => {
+      client.socket.on('error', reject);
+      client.socket.on('message', (raw) => {
+        const message = JSON.parse(raw.toString()) as ServerMessage;
+        if (message.type === 'response') {
+          const waiter = message.id === null ? undefined : client.#pending.get(message.id);
+          if (!waiter || message.id === null) return;
+          client.#pending.delete(message.id);
+          if (message.ok) waiter.resolve(message.data);
+          else waiter.reject(message.error);
+        } else if (message.method === 'welcome') {
+          client.welcome = message.data as ServerNotifications['welcome'];
+          resolve();
+        } else {
+          client.notifications.push({ method: message.method, data: message.data });
+        }
+      });
+    });
+    return client;
+  }
+
+  request<M extends SignalingMethod>(method: M, data: SignalingRequests[M]['request']): Promise<SignalingRequests[M]['response']> {
+    const id = this.#nextId++;
+    this.socket.send(JSON.stringify({ type: 'request', id, method, data }));
+    return new Promise((resolve, reject) => this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject }));
+  }
+
+  async failure<M extends SignalingMethod>(method: M, data: SignalingRequests[M]['request']): Promise<Failure> {
+    try {
+      await this.request(method, data);
+    } catch (error) {
+      return error as Failure;
+    }
+    throw new Error(`${method} succeeded`);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** The bots' own mediasoup worker and a VP8 router on it (close the worker when done). */
+export async function startBotRouter(): Promise<{ worker: types.Worker; router: types.Router }> {
+  const worker = await mediasoup.createWorker({ logLevel: 'warn' });
+  const router = await worker.createRouter({ mediaCodecs: [{ kind: 'video', mimeType: 'video/VP8', clockRate: 90000 }] });
+  return { worker, router };
+}
+
+/** Connects a bot-side plain transport (SRTP, same suite) with the SFU's for one direction. */
+export async function plainPair(client: BotClient, botRouter: types.Router, direction: 'send' | 'recv'): Promise<{ local: types.PlainTransport; remoteId: string }> {
+  const remote = await client.request('createPlainTransport', { direction });
+  const local = await botRouter.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: true, comedia: false, enableSrtp: true, srtpCryptoSuite: 'AEAD_AES_256_GCM' });
+  await local.connect({ ip: remote.ip, port: remote.port, srtpParameters: remote.srtpParameters });
+  const keyBase64 = local.srtpParameters?.keyBase64 ?? '';
+  await client.request('connectPlainTransport', { transportId: remote.id, ip: local.tuple.localIp, port: local.tuple.localPort, srtpParameters: { cryptoSuite: 'AEAD_AES_256_GCM', keyBase64 } });
+  return { local, remoteId: remote.id };
+}
+
+/** One VP8 keyframe packet (payload descriptor with X bit and a 15-bit picture id). */
+export function vp8Packet(seq: number, pictureId: number, ssrc: number): Buffer {
+  const packet = Buffer.alloc(12 + 4 + 10 + 600);
+  packet[0] = 0x80;
+  packet[1] = 0x80 | 96;
+  packet.writeUInt16BE(seq & 0xffff, 2);
+  packet.writeUInt32BE((seq * 3000) >>> 0, 4);
+  packet.writeUInt32BE(ssrc, 8);
+  packet[12] = 0x90; // X, S (start of partition 0)
+  packet[13] = 0x80; // I: picture id present
+  packet.writeUInt16BE(0x8000 | (pictureId & 0x7fff), 14);
+  packet.set([0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01], 16); // keyframe, 640x480
+  return packet;
+}
+
+/**
+ * One publisher bot and `subscribers` subscriber bots carrying synthetic VP8 through the SFU;
+ * `whileFlowing` runs while media flows. Resolves with what each subscriber decrypted.
+ */
+export async function carryVp8(target: BotTarget, botRouter: types.Router, subscribers: number, whileFlowing?: () => Promise<void>): Promise<number[]> {
+  const publisher = await BotClient.connect('bot-pub', { loadTest: true }, target);
+  const sfuCaps = publisher.welcome.routerRtpCapabilities as unknown as types.RtpCapabilities;
+  const caps = (from: types.RtpCapabilities): types.RtpCapabilities => ({
+    codecs: (from.codecs ?? []).filter((c) => c.mimeType === 'video/VP8').map((c) => ({ ...c, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] })),
+    headerExtensions: [],
+  });
+  const send = await plainPair(publisher, botRouter, 'send');
+  await publisher.request('join', { rtpCapabilities: caps(sfuCaps) as never });
+  const direct = await botRouter.createDirectTransport();
+  const ssrc = 4000 + Math.floor(Math.random() * 1000);
+  const source = await direct.produce({ kind: 'video', rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }], encodings: [{ ssrc }] } });
+  const toSfu = await send.local.consume({ producerId: source.id, rtpCapabilities: caps(sfuCaps) });
+  await publisher.request('produce', { transportId: send.remoteId, kind: 'video', source: 'camera', rtpParameters: toSfu.rtpParameters as never });
+
+  const clients: BotClient[] = [publisher];
+  const counters: types.Producer[] = [];
+  for (let i = 0; i < subscribers; i++) {
+    const subscriber = await BotClient.connect(`bot-sub-${i}`, { loadTest: true }, target);
+    clients.push(subscriber);
+    const recv = await plainPair(subscriber, botRouter, 'recv');
+    await subscriber.request('join', { rtpCapabilities: caps(botRouter.rtpCapabilities) as never });
+    await expect.poll(() => subscriber.notifications.some((n) => n.method === 'consumerCreated')).toBe(true);
+    const created = subscriber.notifications.find((n) => n.method === 'consumerCreated')?.data as ServerNotifications['consumerCreated'];
+    counters.push(await recv.local.produce({ kind: 'video', rtpParameters: created.rtpParameters as unknown as types.RtpParameters }));
+    await subscriber.request('resumeConsumer', { consumerId: created.consumerId });
+  }
+  const received = (): Promise<number[]> => Promise.all(counters.map(async (c) => (await c.getStats()).reduce((sum, s) => sum + s.packetCount, 0)));
+  let seq = 0;
+  const timer = setInterval(() => source.send(vp8Packet(seq, seq++, ssrc)), 10);
+  try {
+    await expect.poll(async () => Math.min(...(await received())), { timeout: 5000 }).toBeGreaterThanOrEqual(50);
+    for (const counter of counters) expect((await counter.getStats())[0]?.mimeType).toBe('video/VP8');
+    await whileFlowing?.();
+  } finally {
+    clearInterval(timer);
+  }
+  for (const client of clients) client.close();
+  direct.close();
+  return received();
+}
