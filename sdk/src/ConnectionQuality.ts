@@ -1,3 +1,5 @@
+import type { StatsSnapshot } from './rtc-stats.js';
+
 /**
  * How well a participant's media is getting through:
  *
@@ -46,26 +48,26 @@ export interface RtpTotals {
   rtt: number | null;
 }
 
-/** Sums the RTP counters of getStats() reports: inbound-rtp when receiving, outbound + remote-inbound when sending. */
-export function rtpTotals(reports: RTCStatsReport[], direction: 'in' | 'out'): RtpTotals {
+/** Sums a participant's tracks' RTP counters: inbound streams when receiving, outbound + remote-inbound when sending. */
+export function rtpTotals(snapshots: readonly StatsSnapshot[], direction: 'in' | 'out'): RtpTotals {
   const totals: RtpTotals = { packets: 0, lost: 0, jitter: null, rtt: null };
-  const max = (a: number | null, b: unknown): number | null => (typeof b === 'number' ? Math.max(a ?? 0, b) : a);
-  for (const report of reports) {
-    report.forEach((s: Record<string, unknown>) => {
-      if (direction === 'in' && s.type === 'inbound-rtp') {
-        totals.packets += Number(s.packetsReceived ?? 0);
-        totals.lost += Math.max(0, Number(s.packetsLost ?? 0));
+  const max = (a: number | null, b: number | null): number | null => (b === null ? a : Math.max(a ?? 0, b));
+  for (const snapshot of snapshots) {
+    for (const s of snapshot.rtp) {
+      totals.packets += s.packets ?? 0;
+      if (direction === 'in') {
+        totals.lost += Math.max(0, s.packetsLost ?? 0);
         totals.jitter = max(totals.jitter, s.jitter);
-      } else if (direction === 'out' && s.type === 'outbound-rtp') {
-        totals.packets += Number(s.packetsSent ?? 0);
-      } else if (direction === 'out' && s.type === 'remote-inbound-rtp') {
-        totals.lost += Math.max(0, Number(s.packetsLost ?? 0));
-        totals.jitter = max(totals.jitter, s.jitter);
-        totals.rtt = max(totals.rtt, s.roundTripTime);
-      } else if (s.type === 'candidate-pair' && s.nominated === true) {
-        totals.rtt = max(totals.rtt, s.currentRoundTripTime);
       }
-    });
+    }
+    if (direction === 'out') {
+      for (const r of snapshot.remoteInbound) {
+        totals.lost += Math.max(0, r.packetsLost ?? 0);
+        totals.jitter = max(totals.jitter, r.jitter);
+        totals.rtt = max(totals.rtt, r.roundTripTime);
+      }
+    }
+    totals.rtt = max(totals.rtt, snapshot.candidatePairRtt);
   }
   return totals;
 }

@@ -1,6 +1,7 @@
 import { computeConnectionQuality, qualityInputs, rtpTotals, type ConnectionQuality, type RtpTotals } from './ConnectionQuality.js';
 import type { LocalParticipant } from './LocalParticipant.js';
 import type { RemoteParticipant } from './RemoteParticipant.js';
+import { readStats, type StatsSnapshot, type StatsSource } from './rtc-stats.js';
 
 type Target = LocalParticipant | RemoteParticipant;
 
@@ -30,14 +31,12 @@ export class QualityMonitor {
     try {
       const { local, remotes } = this.#targets();
       if (local) {
-        const reports = (await Promise.all(local.tracks.map((t) => t.getStats().catch(() => undefined)))).filter((r): r is RTCStatsReport => r !== undefined);
         const scores = local.tracks.map((t) => (t.sid ? this.#producerScores.get(t.sid) : undefined)).filter((s): s is number => s !== undefined);
-        this.#grade(local, rtpTotals(reports, 'out'), scores, local.tracks.some((t) => !t.isMuted));
+        this.#grade(local, rtpTotals(await readAll(local.tracks, 'out'), 'out'), scores, local.tracks.some((t) => !t.isMuted));
       }
       for (const remote of remotes) {
-        const reports = (await Promise.all(remote.tracks.map((t) => t.getStats().catch(() => undefined)))).filter((r): r is RTCStatsReport => r !== undefined);
         const scores = remote.tracks.map((t) => t.score?.producerScore).filter((s): s is number => s !== undefined);
-        this.#grade(remote, rtpTotals(reports, 'in'), scores, remote.tracks.some((t) => !t.isMuted && !t.isPausedBySubscriber));
+        this.#grade(remote, rtpTotals(await readAll(remote.tracks, 'in'), 'in'), scores, remote.tracks.some((t) => !t.isMuted && !t.isPausedBySubscriber));
       }
     } finally {
       this.#running = false;
@@ -54,4 +53,8 @@ export class QualityMonitor {
   close(): void {
     clearInterval(this.#timer);
   }
+}
+
+async function readAll(tracks: readonly StatsSource[], direction: 'in' | 'out'): Promise<StatsSnapshot[]> {
+  return (await Promise.all(tracks.map((t) => readStats(t, direction)))).filter((s) => s !== undefined);
 }

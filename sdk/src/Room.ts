@@ -1,5 +1,4 @@
 import type { types as msTypes } from 'mediasoup-client';
-import { backoffDelay } from './backoff.js';
 import { assertCallsSupported } from './browser-support.js';
 import { ChatChannel, type ChatMessage } from './ChatChannel.js';
 import type { ConnectionQuality } from './ConnectionQuality.js';
@@ -9,14 +8,15 @@ import { ConnectionError, TelemedError } from './errors.js';
 import { LocalParticipant } from './LocalParticipant.js';
 import { PreparedConnection, type PrepareConnectionOptions } from './PreparedConnection.js';
 import type { Participant } from './Participant.js';
-import { CloseCode } from './protocol/errors.js';
 import type { NotificationMessage, ParticipantInfo, ServerNotifications } from './protocol/messages.js';
 import type { RoomGrants } from './protocol/token.js';
 import { QualityMonitor } from './QualityMonitor.js';
-import { RemoteParticipant } from './RemoteParticipant.js';
+import { DefaultReconnectPolicy } from './ReconnectPolicy.js';
+import { Reconnector } from './Reconnector.js';
+import { RemoteParticipant, type ParticipantLeftReason } from './RemoteParticipant.js';
 import type { RemoteTrack } from './RemoteTrack.js';
 import { RtcSession } from './RtcSession.js';
-import { isNotification, SignalClient } from './SignalClient.js';
+import { dispatchNotification, isNotification, SignalClient, type NotificationHandlers } from './SignalClient.js';
 import type { Track } from './Track.js';
 import { TypedEmitter } from './TypedEmitter.js';
 import { findVideoCodec } from './video-codecs.js';
@@ -31,9 +31,11 @@ export type RoomEvents = {
   /** Back to `connected` after a loss; `resumed` false means the session was rebuilt (rejoined and republished). */
   reconnected: [{ resumed: boolean; durationMs: number }];
   participantJoined: [RemoteParticipant];
-  participantLeft: [RemoteParticipant];
+  /** A remote participant left; see {@link ParticipantLeftReason}. */
+  participantLeft: [RemoteParticipant, ParticipantLeftReason];
   trackSubscribed: [RemoteTrack, RemoteParticipant];
   trackUnsubscribed: [RemoteTrack, RemoteParticipant];
+  /** A subscribed track's publisher muted it (the server paused its producer); see also `trackPublications`. */
   trackMuted: [RemoteTrack, RemoteParticipant];
   trackUnmuted: [RemoteTrack, RemoteParticipant];
   /** An in-call chat message from another participant (each message once). */
@@ -50,16 +52,6 @@ export type RoomEvents = {
 /** How long a join waits for the first remote media's transport to connect before opening chat, ms. */
 const FIRST_MEDIA_WAIT_MS = 1000;
 
-/** Close codes after which reconnecting cannot help. */
-const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
-  CloseCode.Unauthorized, CloseCode.Refused, CloseCode.Removed, CloseCode.RoomClosed, CloseCode.Replaced, CloseCode.MaxDuration,
-]);
-
-function isTerminal(error: unknown): boolean {
-  if (!(error instanceof ConnectionError)) return false;
-  return error.reason === 'unauthorized' || error.reason === 'refused' || (error.closeCode !== undefined && TERMINAL_CLOSE_CODES.has(error.closeCode));
-}
-
 /** A call: connect with a room token, publish local tracks, receive everyone else's. */
 export class Room extends TypedEmitter<RoomEvents> {
   readonly options: InternalRoomOptions;
@@ -70,13 +62,10 @@ export class Room extends TypedEmitter<RoomEvents> {
   #signal: SignalClient | undefined;
   #session: RtcSession | undefined;
   #welcome: ServerNotifications['welcome'] | undefined;
-  #credentials: { url: string; token: string } | undefined;
   #prepared: PreparedConnection | undefined;
   #chat: ChatChannel | undefined;
   #quality: QualityMonitor | undefined;
-  #reconnecting = false;
-  #iceRestarting = false;
-  #iceConnectedWaiter: (() => void) | undefined;
+  #reconnector: Reconnector | undefined;
   #activeSpeaker: AnyParticipant | undefined;
   /** Notifications that arrive while joining wait until the participant list is known. */
   #held: NotificationMessage[] | undefined;
@@ -134,7 +123,6 @@ export class Room extends TypedEmitter<RoomEvents> {
     assertCallsSupported();
     if (this.#state !== 'disconnected') throw new TelemedError('INVALID_STATE', `cannot connect while ${this.#state}`);
     this.#setState('connecting');
-    this.#credentials = { url, token };
     const prepared = this.#prepared;
     this.#prepared = undefined;
     const matching = prepared?.url === url && prepared.token === token ? prepared : undefined;
@@ -148,7 +136,10 @@ export class Room extends TypedEmitter<RoomEvents> {
     const signal = adopted?.signal ?? new SignalClient({ timeoutMs: this.options.signalTimeoutMs });
     this.#signal = signal;
     signal.on('notification', (message) => (this.#held ? this.#held.push(message) : this.#onNotification(message)));
-    signal.on('close', (error) => this.#onSignalLost(error));
+    this.#reconnector = this.#createReconnector(signal, url, token);
+    signal.on('close', (error) => {
+      if ((this.#state === 'connected' || this.#state === 'reconnecting') && !this.#leaving) this.#reconnector?.handleSignalLost(error);
+    });
     // The socket first: the Device preload (see device-preload.ts; ~15 ms of the page's CPU) then
     // runs while the socket opens instead of delaying it. A prepared connection has both already.
     const welcomed = adopted?.welcome ? Promise.resolve(adopted.welcome) : signal.connect(url, token);
@@ -215,8 +206,10 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#held = [];
     this.#welcome = welcome;
     const { session, participants } = await RtcSession.establish(signal, welcome, this.options, {
-      onTransportFailure: () => void this.#restartIce(),
-      onTransportsConnected: () => this.#onTransportsConnected(),
+      onTransportFailure: () => {
+        if (this.#state === 'connected') this.#reconnector?.handleTransportFailure();
+      },
+      onTransportsConnected: () => this.#reconnector?.handleTransportsConnected(),
     }, preload);
     this.#session = session;
     const local = this.#localParticipant ?? new LocalParticipant(welcome.participantId, welcome.identity, welcome.name);
@@ -256,115 +249,32 @@ export class Room extends TypedEmitter<RoomEvents> {
     await local.republish();
   }
 
-  #onSignalLost(error: ConnectionError): void {
-    if (this.#state === 'disconnected' || this.#state === 'connecting' || this.#leaving) return;
-    if (isTerminal(error)) {
-      this.#teardown(error);
-      return;
-    }
-    void this.#reconnect(error.closeCode === CloseCode.Rejoin ? 'rejoin' : 'resume', error);
-  }
-
-  /**
-   * Resume first (new socket for the same server session, then an ICE restart); when the server
-   * no longer has the session, rejoin and republish. Bounded, jittered backoff between attempts.
-   */
-  async #reconnect(mode: 'resume' | 'rejoin', cause: ConnectionError): Promise<void> {
-    const signal = this.#signal;
-    const credentials = this.#credentials;
-    if (this.#reconnecting || !signal || !credentials) return;
-    this.#reconnecting = true;
-    const started = Date.now();
-    this.#setState('reconnecting');
-    signal.hold();
-    let lastError: unknown = cause;
-    for (let attempt = 1; attempt <= this.options.maxReconnectAttempts; attempt++) {
-      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt - 1, this.options.reconnectBaseDelayMs, this.options.reconnectMaxDelayMs)));
-      if (this.#state === 'disconnected' || this.#signal !== signal) return;
-      try {
-        const previous = this.#welcome;
-        const resume = mode === 'resume' && previous ? { participantId: previous.participantId, key: previous.resumeKey } : undefined;
-        const welcome = await signal.connect(credentials.url, credentials.token, resume);
-        if (welcome.resumed && this.#session) {
-          this.#welcome = welcome;
-          signal.release();
-          await this.#session.restartIce();
-        } else {
-          this.#resetSession();
-          await this.#join(welcome);
-          signal.release();
-        }
-        this.#reconnecting = false;
-        this.#setState('connected');
-        this.emit('reconnected', { resumed: welcome.resumed, durationMs: Date.now() - started });
-        return;
-      } catch (error) {
-        lastError = error;
-        if (isTerminal(error)) {
-          this.#reconnecting = false;
-          this.#teardown(error as ConnectionError);
-          return;
-        }
-        // A failure after the socket opened (e.g. the session died meanwhile): rejoin next time.
-        if (signal.connected) mode = 'rejoin';
-      }
-    }
-    this.#reconnecting = false;
-    this.#teardown(ConnectionError.reconnectFailed(this.options.maxReconnectAttempts, lastError));
-  }
-
-  /**
-   * ICE failed while signaling is fine: new ICE credentials, same transports. A restart that has
-   * not connected within `iceRestartTimeoutMs` is tried again after a jittered backoff, up to
-   * `maxReconnectAttempts` times; then the room gives up (`disconnected`, ConnectionError CONNECTION_FAILED).
-   */
-  async #restartIce(): Promise<void> {
-    const session = this.#session;
-    if (this.#state !== 'connected' || this.#reconnecting || this.#iceRestarting || !session) return;
-    this.#iceRestarting = true;
-    this.#setState('reconnecting');
-    const abandoned = (): boolean => !this.#iceRestarting || this.#session !== session || this.#state === 'disconnected' || this.#reconnecting;
-    for (let attempt = 1; attempt <= this.options.maxReconnectAttempts; attempt++) {
-      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt - 1, this.options.reconnectBaseDelayMs, this.options.reconnectMaxDelayMs)));
-      if (abandoned()) return;
-      try {
-        await session.restartIce();
-      } catch (error) {
-        this.#iceRestarting = false;
-        if (error instanceof ConnectionError && !this.#reconnecting) void this.#reconnect('resume', error);
-        return;
-      }
-      if (await this.#transportsConnect(session, this.options.iceRestartTimeoutMs)) {
-        this.#onTransportsConnected();
-        return;
-      }
-      if (abandoned()) return;
-    }
-    this.#iceRestarting = false;
-    this.#teardown(ConnectionError.reconnectFailed(this.options.maxReconnectAttempts, new Error('ICE did not reconnect after restarts')));
-  }
-
-  /** Resolves true once both transports are connected, false after `timeoutMs`. */
-  #transportsConnect(session: RtcSession, timeoutMs: number): Promise<boolean> {
-    if (session.transportsConnected) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#iceConnectedWaiter = undefined;
-        resolve(false);
-      }, timeoutMs);
-      this.#iceConnectedWaiter = () => {
-        clearTimeout(timer);
-        this.#iceConnectedWaiter = undefined;
-        resolve(true);
-      };
+  /** Reconnection (see Reconnector) for this signaling client; the room adopts its outcomes. */
+  #createReconnector(signal: SignalClient, url: string, token: string): Reconnector {
+    const { reconnectPolicy, maxReconnectAttempts, reconnectBaseDelayMs, reconnectMaxDelayMs, iceRestartTimeoutMs } = this.options;
+    const policy = reconnectPolicy ?? new DefaultReconnectPolicy({ maxAttempts: maxReconnectAttempts, baseDelayMs: reconnectBaseDelayMs, maxDelayMs: reconnectMaxDelayMs });
+    const reconnector = new Reconnector({
+      signal, url, token, policy, iceRestartTimeoutMs,
+      session: () => this.#session,
+      resumeCredentials: () => (this.#welcome ? { participantId: this.#welcome.participantId, key: this.#welcome.resumeKey } : undefined),
+      adoptResumed: (welcome) => {
+        this.#welcome = welcome;
+      },
+      rejoin: async (welcome) => {
+        this.#resetSession();
+        await this.#join(welcome);
+      },
     });
-  }
-
-  #onTransportsConnected(): void {
-    this.#iceConnectedWaiter?.();
-    if (!this.#iceRestarting) return;
-    this.#iceRestarting = false;
-    if (!this.#reconnecting && this.#state === 'reconnecting') this.#setState('connected');
+    reconnector.on('reconnecting', () => this.#setState('reconnecting'));
+    reconnector.on('reconnected', (info) => {
+      this.#setState('connected');
+      this.emit('reconnected', info);
+    });
+    reconnector.on('iceRestored', () => {
+      if (this.#state === 'reconnecting') this.#setState('connected');
+    });
+    reconnector.on('failed', (error) => this.#teardown(error));
+    return reconnector;
   }
 
   /** Drops the lost session's transports and remote participants; local tracks stay for the republish. */
@@ -372,12 +282,17 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#session?.close();
     this.#session = undefined;
     this.#chat?.close();
-    for (const participant of [...this.remoteParticipants.values()]) {
-      this.remoteParticipants.delete(participant.sid);
-      participant.close();
-      this.emit('participantLeft', participant);
-    }
+    for (const participant of [...this.remoteParticipants.values()]) this.#removeParticipant(participant.sid, 'roomRejoined');
     this.#activeSpeaker = undefined;
+  }
+
+  #removeParticipant(sid: string, reason: ParticipantLeftReason): void {
+    const participant = this.remoteParticipants.get(sid);
+    if (!participant) return;
+    this.remoteParticipants.delete(sid);
+    participant.close(reason);
+    if (this.#activeSpeaker === participant) this.#activeSpeaker = undefined;
+    this.emit('participantLeft', participant, reason);
   }
 
   #addParticipant(info: ParticipantInfo, announce: boolean): RemoteParticipant {
@@ -396,58 +311,57 @@ export class Room extends TypedEmitter<RoomEvents> {
     return this.remoteParticipants.get(sid);
   }
 
-  #trackByConsumerId(consumerId: string): RemoteTrack | undefined {
+  /** The participant and track of one of our consumers. */
+  #consumer(consumerId: string): { participant: RemoteParticipant; track: RemoteTrack } | undefined {
     for (const participant of this.remoteParticipants.values()) {
       const track = participant.trackByConsumerId(consumerId);
-      if (track) return track;
+      if (track) return { participant, track };
     }
     return undefined;
   }
 
   #onNotification(message: NotificationMessage): void {
-    if (isNotification(message, 'participantJoined')) {
-      if (!this.remoteParticipants.has(message.data.participant.id)) this.#addParticipant(message.data.participant, true);
-    } else if (isNotification(message, 'participantLeft')) {
-      const participant = this.remoteParticipants.get(message.data.participantId);
-      if (!participant) return;
-      this.remoteParticipants.delete(participant.sid);
-      participant.close();
-      if (this.#activeSpeaker === participant) this.#activeSpeaker = undefined;
-      this.emit('participantLeft', participant);
-    } else if (isNotification(message, 'consumerCreated')) {
-      void this.#subscribeOrWarn(message.data);
-    } else if (isNotification(message, 'consumerClosed')) {
-      for (const participant of this.remoteParticipants.values()) {
-        const track = participant.trackByConsumerId(message.data.consumerId);
-        if (track) participant.removeTrack(track);
-      }
-    } else if (isNotification(message, 'consumerPaused') || isNotification(message, 'consumerResumed')) {
-      this.#trackByConsumerId((message.data as { consumerId: string }).consumerId)?.handleMuted(message.method === 'consumerPaused');
-    } else if (isNotification(message, 'consumerLayersChanged')) {
-      this.#trackByConsumerId(message.data.consumerId)?.handleLayersChanged(message.data.layers);
-    } else if (isNotification(message, 'consumerScore')) {
-      this.#trackByConsumerId(message.data.consumerId)?.handleScore(message.data);
-    } else if (isNotification(message, 'producerScore')) {
-      this.#quality?.handleProducerScore(message.data.producerId, message.data.score);
-    } else if (isNotification(message, 'localTrackMutedByAdmin')) {
-      this.#localParticipant?.handleMutedByAdmin(message.data.producerId);
-    } else if (isNotification(message, 'dataConsumerCreated')) {
+    dispatchNotification(this.#handlers, message);
+  }
+
+  readonly #handlers: NotificationHandlers = {
+    // The socket's first welcome resolves SignalClient.connect(); no other is sent.
+    welcome: () => undefined,
+    participantJoined: ({ participant }) => {
+      if (!this.remoteParticipants.has(participant.id)) this.#addParticipant(participant, true);
+    },
+    participantLeft: ({ participantId, reason }) => this.#removeParticipant(participantId, reason),
+    consumerCreated: (data) => void this.#subscribeOrWarn(data),
+    consumerClosed: ({ consumerId }) => {
+      const found = this.#consumer(consumerId);
+      found?.participant.removeTrack(found.track);
+    },
+    // The consumer's view of a publisher's mute; trackMuted below is the participant's (both arrive).
+    consumerPaused: ({ consumerId }) => this.#consumerMuted(consumerId, true),
+    consumerResumed: ({ consumerId }) => this.#consumerMuted(consumerId, false),
+    trackMuted: ({ participantId, producerId }) => this.remoteParticipants.get(participantId)?.handleTrackMuted(producerId, true),
+    trackUnmuted: ({ participantId, producerId }) => this.remoteParticipants.get(participantId)?.handleTrackMuted(producerId, false),
+    consumerLayersChanged: ({ consumerId, layers }) => this.#consumer(consumerId)?.track.handleLayersChanged(layers),
+    consumerScore: (data) => this.#consumer(data.consumerId)?.track.handleScore(data),
+    producerScore: ({ producerId, score }) => this.#quality?.handleProducerScore(producerId, score),
+    localTrackMutedByAdmin: ({ producerId }) => this.#localParticipant?.handleMutedByAdmin(producerId),
+    dataConsumerCreated: (data) => {
       const transport = this.#session?.recvTransport;
-      const participantId = message.data.participantId;
-      if (transport && this.#chat) {
-        void this.#chat.consume(transport, message.data, () => this.remoteParticipants.get(participantId))
-          .catch((error: unknown) => console.warn('[telemed] could not open a chat channel', error));
-      }
-    } else if (isNotification(message, 'activeSpeaker')) {
-      const speaker = this.#participantBySid(message.data.participantId);
+      if (!transport || !this.#chat) return;
+      void this.#chat.consume(transport, data, () => this.remoteParticipants.get(data.participantId))
+        .catch((error: unknown) => console.warn('[telemed] could not open a chat channel', error));
+    },
+    activeSpeaker: ({ participantId }) => {
+      const speaker = this.#participantBySid(participantId);
       this.#activeSpeaker?.setSpeaking(false);
       speaker?.setSpeaking(true);
       this.#activeSpeaker = speaker;
       this.emit('activeSpeakerChanged', speaker);
-    } else if (isNotification(message, 'audioLevels')) {
+    },
+    audioLevels: ({ levels: volumes }) => {
       const levels: { participant: AnyParticipant; level: number }[] = [];
       for (const participant of [this.#localParticipant, ...this.remoteParticipants.values()]) participant?.setAudioLevel(0);
-      for (const { participantId, volume } of message.data.levels) {
+      for (const { participantId, volume } of volumes) {
         const participant = this.#participantBySid(participantId);
         if (!participant) continue;
         const level = Math.min(1, 10 ** (volume / 20));
@@ -455,7 +369,12 @@ export class Room extends TypedEmitter<RoomEvents> {
         levels.push({ participant, level });
       }
       this.emit('audioLevelsChanged', levels);
-    }
+    },
+  };
+
+  #consumerMuted(consumerId: string, muted: boolean): void {
+    const found = this.#consumer(consumerId);
+    found?.participant.handleTrackMuted(found.track.sid, muted);
   }
 
   #subscribeOrWarn(data: NotificationMessage<'consumerCreated'>['data']): Promise<msTypes.Consumer | undefined> {
@@ -484,6 +403,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#state = 'disconnected';
     this.#quality?.close();
     this.#quality = undefined;
+    this.#reconnector?.close();
+    this.#reconnector = undefined;
     this.#signal?.close();
     this.#signal = undefined;
     this.#chat?.close();

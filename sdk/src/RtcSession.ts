@@ -4,6 +4,7 @@ import { deviceFor, type DevicePreload } from './device-preload.js';
 import { TelemedError } from './errors.js';
 import type { JsonObject, ParticipantInfo, ServerNotifications, TransportOptions } from './protocol/messages.js';
 import { RemoteTrack } from './RemoteTrack.js';
+import { readStats } from './rtc-stats.js';
 import type { SignalClient } from './SignalClient.js';
 import { isTrackSource } from './Track.js';
 
@@ -160,12 +161,8 @@ export class RtcSession {
     const pending = new Set(consumers);
     while (pending.size > 0 && !this.#closed && Date.now() < deadline) {
       for (const consumer of [...pending]) {
-        const stats = consumer.closed ? undefined : await consumer.getStats().catch(() => undefined);
-        let decoded = consumer.closed;
-        stats?.forEach((report: { type?: string; framesDecoded?: number }) => {
-          if (report.type === 'inbound-rtp' && (report.framesDecoded ?? 0) > 0) decoded = true;
-        });
-        if (decoded) pending.delete(consumer);
+        const stats = consumer.closed ? undefined : await readStats(consumer, 'in');
+        if (consumer.closed || stats?.rtp.some((s) => (s.framesDecoded ?? 0) > 0)) pending.delete(consumer);
       }
       if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, FRAME_POLL_MS));
     }

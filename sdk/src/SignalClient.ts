@@ -204,6 +204,18 @@ function closeError(code: number, reason: string): ConnectionError {
   return ConnectionError.closed(code, reason);
 }
 
+/**
+ * One handler per server notification: a notification added to the protocol fails to compile
+ * until its handler is written.
+ */
+export type NotificationHandlers = { [M in ServerNotificationMethod]: (data: ServerNotifications[M]) => void };
+
+/** Calls the handler of a notification's method (a method unknown to this SDK version is ignored). */
+export function dispatchNotification(handlers: NotificationHandlers, message: NotificationMessage): void {
+  const handler = handlers[message.method] as ((data: unknown) => void) | undefined;
+  handler?.(message.data);
+}
+
 /** Narrows a notification to one method. */
 export function isNotification<N extends ServerNotificationMethod>(message: NotificationMessage, method: N): message is NotificationMessage<N> {
   return message.method === method;

@@ -1,3 +1,4 @@
+import type { ReconnectPolicy } from './ReconnectPolicy.js';
 import type { VideoCodecName } from './video-codecs.js';
 
 /** Every Room option, with its default below. */
@@ -8,6 +9,11 @@ export interface InternalRoomOptions {
   enableDataChannel: boolean;
   /** Receive video at the layer the rendered element needs, and pause video nobody can see. */
   adaptiveStream: boolean;
+  /**
+   * When to retry a lost connection and when to give up (`disconnected`). By default a
+   * DefaultReconnectPolicy built from the three options below.
+   */
+  reconnectPolicy?: ReconnectPolicy;
   /** Reconnection attempts after a lost connection before giving up (`disconnected`). */
   maxReconnectAttempts: number;
   /** First reconnection delay, ms; doubled per attempt with jitter, up to `reconnectMaxDelayMs`. */

@@ -1,10 +1,12 @@
 export { Room, type AnyParticipant, type ConnectionState, type RoomEvents } from './Room.js';
 export type { InternalRoomOptions, RoomOptions } from './defaults.js';
 export type { PrepareConnectionOptions } from './PreparedConnection.js';
+export { DefaultReconnectPolicy, type DefaultReconnectPolicyOptions, type ReconnectContext, type ReconnectPolicy } from './ReconnectPolicy.js';
 export type { VideoCodecName } from './video-codecs.js';
 export { Participant } from './Participant.js';
 export { LocalParticipant, type LocalParticipantEvents, type PublishOptions } from './LocalParticipant.js';
-export { RemoteParticipant, type RemoteParticipantEvents } from './RemoteParticipant.js';
+export { RemoteParticipant, type ParticipantLeftReason, type RemoteParticipantEvents } from './RemoteParticipant.js';
+export { RemoteTrackPublication } from './RemoteTrackPublication.js';
 export { Track, type TrackEvents } from './Track.js';
 export { LocalTrack } from './LocalTrack.js';
 export { RemoteTrack, type VideoQuality } from './RemoteTrack.js';

@@ -1,3 +1,4 @@
+import { backoffDelay } from '../backoff.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import { EventsCloseCode, type DeliveredAppEvent, type EventsClientFrame, type EventsServerFrame } from './events.js';
 
@@ -115,8 +116,7 @@ export class EventsConnection extends TypedEmitter<EventsConnectionEvents> {
 
   #scheduleReconnect(): void {
     const { initialDelayMs, maxDelayMs } = this.#options;
-    const delay = Math.min(maxDelayMs, initialDelayMs * 2 ** this.#attempt) * (0.75 + Math.random() * 0.5);
-    this.#attempt++;
+    const delay = backoffDelay(++this.#attempt, initialDelayMs, maxDelayMs);
     this.#timer = setTimeout(() => void this.open().catch(() => this.#scheduleReconnect()), delay);
   }
 

@@ -1,3 +1,4 @@
+import { backoffDelay, sleep } from '../backoff.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import { ApiRequestError } from './ApiRequestError.js';
 import type {
@@ -242,7 +243,7 @@ export class TelemedClient extends TypedEmitter<TelemedClientEvents> {
         return await this.#request<Message>('POST', `/api/conversations/${encodeURIComponent(conversationId)}/messages`, payload);
       } catch (error) {
         if (!(error instanceof ApiRequestError) || error.code !== 'NETWORK' || attempt >= (options.retries ?? 2)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+        await sleep(backoffDelay(attempt + 1, 250, 4000));
       }
     }
   }

@@ -1,6 +1,7 @@
 import type { ClientTrackStatsSample } from '../protocol/media-events.js';
 import type { LocalTrack } from '../LocalTrack.js';
 import type { RemoteTrack } from '../RemoteTrack.js';
+import { readStats, type StatsSnapshot } from '../rtc-stats.js';
 import type { Room } from '../Room.js';
 import { SampleUploader } from './SampleUploader.js';
 
@@ -25,37 +26,26 @@ export interface QualityReporterOptions {
   retryMaxMs?: number;
 }
 
-type Stat = Record<string, unknown> & { type: string; id: string };
-
-const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
-
-function collect(report: RTCStatsReport): Stat[] {
-  const out: Stat[] = [];
-  report.forEach((s: Stat) => out.push(s));
-  return out;
-}
-
 /**
  * One sample from a track's stats; `previous` bytes and time give the bitrate. A track seen for
  * the first time only records its baseline (no sample): a bitrate needs an interval, and a made-up
  * 0 would read as a stall in the charts.
  */
-function sampleTrack(track: LocalTrack | RemoteTrack, trackId: string, direction: 'in' | 'out', stats: Stat[], previous: Map<string, { bytes: number; at: number }>): ClientQualitySample | undefined {
-  const rtp = stats.filter((s) => s.type === (direction === 'in' ? 'inbound-rtp' : 'outbound-rtp'));
+function sampleTrack(track: LocalTrack | RemoteTrack, trackId: string, stats: StatsSnapshot, previous: Map<string, { bytes: number; at: number }>): ClientQualitySample | undefined {
+  const { rtp, direction } = stats;
   if (rtp.length === 0) return undefined;
-  const bytes = rtp.reduce((sum, s) => sum + (num(direction === 'in' ? s.bytesReceived : s.bytesSent) ?? 0), 0);
+  const bytes = rtp.reduce((sum, s) => sum + (s.bytes ?? 0), 0);
   const now = performance.now();
   const before = previous.get(trackId);
   previous.set(trackId, { bytes, at: now });
   if (!before || now <= before.at) return undefined;
   const bitrateBps = Math.max(0, ((bytes - before.bytes) * 8000) / (now - before.at));
   // For what we send, loss, jitter and RTT come back in the receiver's reports (remote-inbound-rtp).
-  const remote = stats.filter((s) => s.type === 'remote-inbound-rtp');
-  const main = rtp.reduce((best, s) => ((num(s.frameWidth) ?? 0) > (num(best.frameWidth) ?? 0) ? s : best), rtp[0]!);
-  const pair = stats.find((s) => s.type === 'candidate-pair' && s.nominated === true);
-  const jitterSeconds = direction === 'in' ? num(main.jitter) : remote.length ? Math.max(...remote.map((r) => num(r.jitter) ?? 0)) : null;
-  const rttSeconds = remote.length ? Math.max(...remote.map((r) => num(r.roundTripTime) ?? 0)) : num(pair?.currentRoundTripTime);
-  const emitted = num(main.jitterBufferEmittedCount);
+  const remote = stats.remoteInbound;
+  const main = rtp.reduce((best, s) => ((s.frameWidth ?? 0) > (best.frameWidth ?? 0) ? s : best), rtp[0]!);
+  const jitterSeconds = direction === 'in' ? main.jitter : remote.length ? Math.max(...remote.map((r) => r.jitter ?? 0)) : null;
+  const rttSeconds = remote.length ? Math.max(...remote.map((r) => r.roundTripTime ?? 0)) : stats.candidatePairRtt;
+  const emitted = main.jitterBufferEmittedCount;
   return {
     trackId,
     direction,
@@ -63,22 +53,22 @@ function sampleTrack(track: LocalTrack | RemoteTrack, trackId: string, direction
     source: track.source,
     sampledAt: new Date().toISOString(),
     bitrateBps: Math.round(bitrateBps),
-    packetsLost: Math.max(0, direction === 'in' ? (num(main.packetsLost) ?? 0) : remote.reduce((sum, r) => sum + (num(r.packetsLost) ?? 0), 0)),
+    packetsLost: Math.max(0, direction === 'in' ? (main.packetsLost ?? 0) : remote.reduce((sum, r) => sum + (r.packetsLost ?? 0), 0)),
     jitterMs: jitterSeconds === null ? null : jitterSeconds * 1000,
     rttMs: rttSeconds === null ? null : rttSeconds * 1000,
-    framesPerSecond: num(main.framesPerSecond),
-    frameWidth: num(main.frameWidth),
-    frameHeight: num(main.frameHeight),
-    jitterBufferDelayMs: emitted ? ((num(main.jitterBufferDelay) ?? 0) / emitted) * 1000 : null,
+    framesPerSecond: main.framesPerSecond,
+    frameWidth: main.frameWidth,
+    frameHeight: main.frameHeight,
+    jitterBufferDelayMs: emitted ? ((main.jitterBufferDelay ?? 0) / emitted) * 1000 : null,
   };
 }
 
 /**
  * Reports a room's client-side quality to the API: every `intervalMs` while the room is connected,
  * each published track (`out`, by producer id) and each received track (`in`, by consumer id) is
- * sampled from `getStats()` and queued; batches are sent in the background, one request at a time,
- * retried with backoff from a bounded buffer. Nothing here ever waits on the network in the media
- * path: sampling reads stats and queues, sending happens on its own.
+ * sampled from its stats snapshot (rtc-stats.ts) and queued; batches are sent in the background,
+ * one request at a time, retried with backoff from a bounded buffer. Nothing here ever waits on
+ * the network in the media path: sampling reads stats and queues, sending happens on its own.
  */
 export class QualityReporter {
   readonly #room: Room;
@@ -118,12 +108,12 @@ export class QualityReporter {
         const id = track.sid;
         if (!id) continue;
         live.add(id);
-        jobs.push(track.getStats().then((r) => (r ? sampleTrack(track, id, 'out', collect(r), this.#previous) : undefined)));
+        jobs.push(readStats(track, 'out').then((stats) => (stats ? sampleTrack(track, id, stats, this.#previous) : undefined)));
       }
       for (const participant of this.#room.remoteParticipants.values()) {
         for (const track of participant.tracks) {
           live.add(track.consumerId);
-          jobs.push(track.getStats().then((r) => sampleTrack(track, track.consumerId, 'in', collect(r), this.#previous)));
+          jobs.push(readStats(track, 'in').then((stats) => (stats ? sampleTrack(track, track.consumerId, stats, this.#previous) : undefined)));
         }
       }
       const samples = (await Promise.all(jobs.map((j) => j.catch(() => undefined)))).filter((s): s is ClientQualitySample => s !== undefined);
