@@ -164,7 +164,6 @@ export async function startPlatform(options) {
         onLog: (line) => {
           if (options.logDir) fs.appendFileSync(path.join(options.logDir, `${service}.log`), `${JSON.stringify({ level: line.levelValue, time: Date.now(), name: 'supervisor', msg: line.msg })}\n`);
           options.onLog?.({ ...line, line: line.msg });
-          supervision.onLog?.(line);
         },
         onGiveUp: (exit) => supervision.onGiveUp?.(service, exit),
       });

@@ -31,6 +31,8 @@ const CLIENT_ERRORS: Record<string, [number, string]> = {
  */
 export function guardServer(server: http.Server, options: { logger: Logger; upgrades: Record<string, UpgradeHandler> }): void {
   const { logger } = options;
+  // After listen(), an accept failure (EMFILE under a connection flood) is an 'error' on the server.
+  server.on('error', (err: NodeJS.ErrnoException) => logger.error({ code: err.code, err }, 'http server error'));
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     const code = error.code ?? 'UNKNOWN';
     // A reset or a socket already gone: there is nobody to answer.

@@ -1,5 +1,6 @@
 // The signaling front against a real mediasoup worker: refusals, malformed input, and a server
 // that keeps answering whatever it is sent.
+import net from 'node:net';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -121,3 +122,45 @@ describe('signaling', () => {
     expect(closed).toEqual({ code: 4401, reason: 'UNAUTHORIZED' });
   });
 });
+
+/** Writes raw bytes and reads until the server closes the connection. */
+function raw(bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(server.port, '127.0.0.1', () => socket.write(bytes));
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+/** The JSON body of an answer (plain or in one chunk). */
+const errorOf = (answer: string): unknown => JSON.parse(answer.slice(answer.indexOf('{'), answer.lastIndexOf('}') + 1)) as unknown;
+
+describe('the HTTP edge', () => {
+  it('answers targets that are no URL path, unknown upgrade paths and unparsable requests in the error shape', async () => {
+    for (const target of ['//[', '/%', '/rooms/%E0%A4%A/stats']) {
+      const answer = await raw(`GET ${target} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`);
+      expect(answer).toMatch(/^HTTP\/1.1 400 /);
+      expect(errorOf(answer)).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+    }
+    const upgrade = await raw('GET /nope HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    expect(upgrade).toMatch(/^HTTP\/1.1 404 /);
+    expect(errorOf(upgrade)).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    const overflow = await raw(`GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(overflow).toMatch(/^HTTP\/1.1 431 /);
+    expect(errorOf(overflow)).toMatchObject({ error: { code: 'HEADERS_TOO_LARGE' } });
+    expect((await fetch(`http://127.0.0.1:${server.port}/health`)).status).toBe(200);
+  });
+
+  it('closes a connection that sends invalid UTF-8 with 1007 and keeps serving', async () => {
+    const client = await connect('bad-utf8');
+    const closed = new Promise<number>((resolve) => client.socket.on('close', (code) => resolve(code)));
+    // ws skips its own UTF-8 check when sending a Buffer as text.
+    client.socket.send(Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), { binary: false });
+    expect(await closed).toBe(1007);
+    const other = await connect('after-bad-utf8');
+    other.socket.close();
+  });
+});
+

@@ -33,6 +33,8 @@ export function writeSocketError(socket: Duplex, status: number, message: string
  * 400); upgrade sockets get an error listener (Node removes its own) before anything else happens.
  */
 export function guardHttpServer(server: http.Server, logger: Logger): void {
+  // After listen(), an accept failure (EMFILE under a connection flood) is an 'error' on the server.
+  server.on('error', (err: NodeJS.ErrnoException) => logger.error({ code: err.code, err }, 'http server error'));
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     const code = error.code ?? 'UNKNOWN';
     if (code === 'ECONNRESET' || code === 'EPIPE' || !socket.writable) {

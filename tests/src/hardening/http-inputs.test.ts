@@ -150,7 +150,7 @@ describe('malformed multipart uploads', () => {
       throw error;
     }
     console.info(`multipart: ${sent} mutated uploads from seed ${SEED}, statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
-  });
+  }, RANDOM_BUDGET_MS + 60_000);
 });
 
 describe.each([

@@ -156,7 +156,7 @@ describe.each(TARGETS.map((t) => [t.name, t] as const))('%s at the frame level',
     }
     console.info(`${target.name}: ${connections} random connections from seed ${SEED}, endings ${JSON.stringify(Object.fromEntries(codes))}`);
     expect(connections).toBeGreaterThan(0);
-  });
+  }, RANDOM_BUDGET_MS + 60_000);
 });
 
 describe('after the fuzzing', () => {
