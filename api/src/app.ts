@@ -30,6 +30,7 @@ import { registerHealthRoutes } from './health/health.controller.js';
 import { registerOpsRoutes } from './health/ops.controller.js';
 import { corsMiddleware } from './http/cors.js';
 import { errorMiddleware } from './http/errors.js';
+import { isLoopbackHost } from './http/loopback.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { RouteRegistry } from './http/route.js';
 import { createLogger, type Logger } from './logger.js';
@@ -217,8 +218,11 @@ export class App {
     });
     this.#routes = routes;
     const routers = [routes.router];
-    if (config.mode !== 'production') {
+    // Development room tokens: never on an installation other machines can reach.
+    if (config.mode !== 'production' && isLoopbackHost(config.host)) {
       routers.push(devRoomTokenRouter({ secret: config.roomTokenSecret, ttlSeconds: config.roomTokenTtlSeconds, mediaPublicUrl: config.mediaPublicUrl }));
+    } else if (config.mode !== 'production') {
+      logger.info({ host: config.host }, 'development room tokens are off: the API listens beyond loopback');
     }
     for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
     if (config.staticDir) app.use(serve(config.staticDir, { maxage: 0 }));
