@@ -4,7 +4,7 @@ import jwt from 'jsonwebtoken';
 import { sql } from 'kysely';
 import { App } from './app.js';
 import os from 'node:os';
-import { TEST_SECRETS, login, pgliteTemplate, startTestApp, type TestApp } from './testing/test-app.js';
+import { TEST_SECRETS, client, login, pgliteTemplate, startTestApp, type TestApp } from './testing/test-app.js';
 
 const SECRET = TEST_SECRETS.roomTokenSecret;
 const apps: Array<App | TestApp> = [];
@@ -114,36 +114,75 @@ describe('GET /metrics', () => {
 });
 
 describe('POST /api/dev/room-token', () => {
-  it('issues a room token the media server can verify', async () => {
+  const nonLoopback = Object.values(os.networkInterfaces()).flat().find((a) => a?.family === 'IPv4' && !a.internal)?.address;
+
+  it('issues a room token for a development room the media server can verify', async () => {
     const base = await start('development');
-    const res = await post(`${base}/api/dev/room-token`, { room: 'r1', identity: 'alice' });
+    const res = await post(`${base}/api/dev/room-token`, { room: 'dev-r1', identity: 'alice' });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { token: string; url: string };
     const claims = jwt.verify(body.token, SECRET, { audience: 'telemed-media', issuer: 'telemed-api' }) as jwt.JwtPayload;
-    expect(claims).toMatchObject({ room: 'r1', sub: 'alice', grants: { canPublish: true, canSubscribe: true, roomAdmin: false } });
+    expect(claims).toMatchObject({ room: 'dev-r1', sub: 'alice', grants: { canPublish: true, canSubscribe: true, roomAdmin: false } });
     expect(body.url).toMatch(/^ws:\/\//);
+  });
+
+  it('never mints a token for a call\'s room or a user\'s identity', async () => {
+    const t = await startTestApp('pglite', { mode: 'development' });
+    apps.push(t);
+    const alice = await login(t.url, 'alice');
+    const grey = (await client(t.url, alice.accessToken).get<{ items: Array<{ id: string }> }>('/api/users/contacts')).body.items[0]!;
+    const call = await client(t.url, alice.accessToken).post<{ id: string }>('/api/calls', { type: 'video', inviteeIds: [grey.id] });
+    expect(call.status).toBe(201);
+    const refusals = [
+      { room: call.body.id, identity: 'stranger', roomAdmin: true, path: 'room' }, // the live call's room
+      { room: 'r1', identity: 'stranger', path: 'room' }, // outside the development name space
+      { room: 'dev-r1', identity: grey.id, roomAdmin: true, path: 'identity' }, // the doctor's identity in calls
+      { room: 'dev-r1', identity: 'grey@doctors.demo', path: 'identity' },
+    ];
+    for (const { path, ...request } of refusals) {
+      const res = await post(`${t.url}/api/dev/room-token`, request);
+      expect(res.status, JSON.stringify(request)).toBe(422);
+      expect(await res.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED', details: [{ path }] } });
+    }
   });
 
   it('answers bad input with the JSON error shape', async () => {
     const base = await start('development');
-    const invalid = await post(`${base}/api/dev/room-token`, { room: '../etc', identity: 'alice' });
+    const invalid = await post(`${base}/api/dev/room-token`, { room: 'dev-../etc', identity: 'alice' });
     expect(invalid.status).toBe(422);
     expect(await invalid.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED', message: expect.any(String), details: [{ path: 'room' }] } });
     const notJson = await post(`${base}/api/dev/room-token`, '{oops');
     expect(notJson.status).toBe(400);
     expect(await notJson.json()).toMatchObject({ error: { code: 'BAD_REQUEST' } });
-    const wrongType = await post(`${base}/api/dev/room-token`, 'room=r1', 'application/x-www-form-urlencoded');
+    const wrongType = await post(`${base}/api/dev/room-token`, 'room=dev-r1', 'application/x-www-form-urlencoded');
     expect(wrongType.status).toBe(415);
-    const tooBig = await post(`${base}/api/dev/room-token`, { room: 'r1', identity: 'a', name: 'x'.repeat(70_000) });
+    const tooBig = await post(`${base}/api/dev/room-token`, { room: 'dev-r1', identity: 'a', name: 'x'.repeat(70_000) });
     expect(tooBig.status).toBe(413);
     const unknown = await fetch(`${base}/api/nothing-here`);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
   });
 
-  it('does not exist in production mode', async () => {
-    const base = await start('production');
-    const res = await post(`${base}/api/dev/room-token`, { room: 'r1', identity: 'alice' });
-    expect(res.status).toBe(404);
-  });
+  it('does not exist in production mode, beyond loopback or behind a proxy', async () => {
+    const request = { room: 'dev-r1', identity: 'alice' };
+    const production = await start('production');
+    expect((await post(`${production}/api/dev/room-token`, request)).status).toBe(404);
+
+    // Listening on every interface: absent, for loopback clients too.
+    expect(nonLoopback, 'this test needs a non-loopback IPv4 address on the machine').toBeDefined();
+    const everywhere = new URL(await start('development', undefined, { host: '0.0.0.0' })).port;
+    for (const host of ['127.0.0.1', nonLoopback!]) {
+      const res = await post(`http://${host}:${everywhere}/api/dev/room-token`, request);
+      expect(res.status, host).toBe(404);
+      expect(await res.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    }
+
+    // On loopback, a request a local reverse proxy forwarded may come from anywhere.
+    const local = await start('development');
+    for (const header of ['x-forwarded-for', 'forwarded', 'via']) {
+      const res = await fetch(`${local}/api/dev/room-token`, { method: 'POST', headers: { 'content-type': 'application/json', [header]: 'for=203.0.113.7' }, body: JSON.stringify(request) });
+      expect(res.status, header).toBe(404);
+    }
+    expect((await post(`${local}/api/dev/room-token`, request)).status).toBe(200);
+  }, 90_000);
 });

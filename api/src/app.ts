@@ -31,6 +31,7 @@ import { registerOpsRoutes } from './health/ops.controller.js';
 import { corsMiddleware } from './http/cors.js';
 import { errorMiddleware } from './http/errors.js';
 import { guardServer } from './http/raw-http.js';
+import { isLoopbackHost } from './http/loopback.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { requestIdFrom } from './http/request-id.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -269,8 +270,11 @@ export class App {
     });
     this.#routes = routes;
     const routers = [routes.router];
-    if (config.mode !== 'production') {
+    // Development room tokens: never on an installation other machines can reach.
+    if (config.mode !== 'production' && isLoopbackHost(config.host)) {
       routers.push(devRoomTokenRouter({ secret: config.roomTokenSecret, ttlSeconds: config.roomTokenTtlSeconds, mediaPublicUrl: config.mediaPublicUrl }));
+    } else if (config.mode !== 'production') {
+      logger.info({ host: config.host }, 'development room tokens are off: the API listens beyond loopback');
     }
     for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
     if (config.staticDir) {

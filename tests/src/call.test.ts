@@ -9,7 +9,7 @@ import { inboundStats, waitFor, type InboundSample } from './call-stats.js';
 import { startTestPlatform, type Platform } from './platform.js';
 
 describe.each(BROWSERS)('a two-person call through the SFU in %s', (browserName) => {
-  const ROOM = `first-call-${browserName}`;
+  const ROOM = `dev-first-call-${browserName}`;
   let platform: Platform & { serverErrors: string[] };
   let browser: TestBrowser;
   const pages: TestPage[] = [];

@@ -22,6 +22,8 @@ describe.each(DATABASES)('call lifecycle on %s', (database) => {
     const kind = await t.app.db.selectFrom('conversations').select('kind').where('id', '=', own.body.conversationId!).executeTakeFirstOrThrow();
     expect(kind.kind).toBe('call');
     expect(await members(own.body.conversationId!)).toEqual([id('alice'), id('bob'), id('drgrey')].sort());
+    // The in-call chat (demo app, SDK) writes there.
+    expect((await as('bob').post(`/api/conversations/${own.body.conversationId}/messages`, { clientId: crypto.randomUUID(), body: 'can you hear me?' })).status).toBe(201);
     expect((await as('drgrey').post(`/api/calls/${own.body.id}/cancel`)).status).toBe(200);
 
     // The direct conversation of the two: the call's chat continues it, nobody joins it.

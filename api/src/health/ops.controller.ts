@@ -1,18 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import { ApiError } from '../http/errors.js';
+import { isLoopbackAddress } from '../http/loopback.js';
 import type { RouteRegistry } from '../http/route.js';
 import { buildOpenApi } from '../openapi/openapi.js';
 import { API_VERSION } from './health.controller.js';
-
-const isLoopback = (address: string | undefined): boolean => {
-  if (!address) return false;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return address === '::1' || (isIP(v4) === 4 && v4.startsWith('127.'));
-};
 
 const sameSecret = (given: string, expected: string): boolean => {
   const a = Buffer.from(given);
@@ -52,7 +46,7 @@ export function registerOpsRoutes(api: RouteRegistry, app: AppContext): void {
       if (token) {
         const given = /^Bearer (.+)$/i.exec(ctx.get('authorization'))?.[1] ?? '';
         if (!sameSecret(given, token)) throw new ApiError('UNAUTHORIZED', 'metrics need the METRICS_TOKEN bearer token');
-      } else if (!isLoopback(ctx.req.socket.remoteAddress)) {
+      } else if (!isLoopbackAddress(ctx.req.socket.remoteAddress)) {
         // The socket's address, never X-Forwarded-For: a proxy on this host must set METRICS_TOKEN.
         throw new ApiError('FORBIDDEN', 'metrics are served to loopback clients only (set METRICS_TOKEN to scrape from elsewhere)');
       }

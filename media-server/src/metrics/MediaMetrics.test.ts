@@ -55,7 +55,7 @@ describe('media server metrics', () => {
     const health = await fetch(`${base()}/health`);
     expect(health.status).toBe(200);
     const body = await health.text();
-    expect(JSON.parse(body)).toEqual({ status: 'ok', workers: 1, rooms: 0, participants: 0 });
+    expect(JSON.parse(body)).toEqual({ status: 'ok', draining: false, workers: 1, rooms: 0, participants: 0 });
     expect(body).not.toContain(String(pid));
     expect((await fetch(`${base()}/workers`)).status).toBe(401);
     expect((await fetch(`${base()}/metrics`)).status).toBe(401);

@@ -121,6 +121,11 @@ export class TelemedClient extends TypedEmitter<TelemedClientEvents> {
 
   // --- calls ------------------------------------------------------------------------------
 
+  /**
+   * Rings the invitees. `conversationId` keeps the call's chat in a conversation of the caller whose
+   * members are exactly the call's participants (e.g. the direct one with the one invitee); any
+   * other is refused (403). Without it the call gets a conversation of its own (`call.conversationId`).
+   */
   startCall(input: { type: CallType; inviteeIds: string[]; conversationId?: string }): Promise<Call> {
     return this.#request('POST', '/api/calls', input);
   }

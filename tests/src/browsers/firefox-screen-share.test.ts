@@ -10,7 +10,7 @@ import { startTestPlatform, type Platform } from '../platform.js';
 import { startXvfb, type VirtualDisplay } from '../xvfb.js';
 import { receivedVideo } from './media-probe.js';
 
-const ROOM = 'firefox-screen';
+const ROOM = 'dev-firefox-screen';
 
 interface ScreenHandle {
   telemed: { room?: { state: string; localParticipant: { sid: string; tracks: readonly unknown[]; getTrack(source: string): { sid?: string; mediaStreamTrack: MediaStreamTrack } | undefined } } };

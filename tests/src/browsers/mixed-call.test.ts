@@ -9,7 +9,7 @@ import { inboundStats, waitFor, type InboundSample } from '../call-stats.js';
 import { startTestPlatform, type Platform } from '../platform.js';
 import { audioStats, firstFrames, inboundFields, installFirstFrameProbe, type AudioSample } from './media-probe.js';
 
-const ROOM = 'mixed-four';
+const ROOM = 'dev-mixed-four';
 const PEOPLE: { name: string; browser: BrowserName }[] = [
   { name: 'chromium-1', browser: 'chromium' },
   { name: 'firefox-1', browser: 'firefox' },

@@ -8,7 +8,7 @@ import { startTestPlatform } from '../platform.js';
 import { cameraConsumer as consumerOf, joinPage, received, renderRemoteCamera, roomStats, waitForFreshMedia, type PageHandle, type TestPlatform } from './harness.js';
 
 describe.each(BROWSERS)('adaptive stream in %s', (browserName) => {
-  const ROOM = `adaptive-${browserName}`;
+  const ROOM = `dev-adaptive-${browserName}`;
   let platform: TestPlatform;
   let browser: TestBrowser;
   let publisher: TestPage;

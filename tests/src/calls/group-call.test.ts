@@ -9,7 +9,7 @@ import { joinPage, received, roomStats, waitForFreshMedia, type PageHandle, type
 const NAMES = ['ann', 'ben', 'cat', 'dan'] as const;
 
 describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
-  const ROOM = `group-${browserName}`;
+  const ROOM = `dev-group-${browserName}`;
   let platform: TestPlatform;
   let browser: TestBrowser;
   const pages = new Map<string, TestPage>();

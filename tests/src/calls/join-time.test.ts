@@ -10,7 +10,7 @@ import { joinPage, roomToken, type PageHandle, type TestPlatform } from './harne
 const JOINS = 10;
 
 describe.each(BROWSERS)('join-to-first-frame in %s', (browserName) => {
-  const ROOM = `join-time-${browserName}`;
+  const ROOM = `dev-join-time-${browserName}`;
   let platform: TestPlatform;
   let browser: TestBrowser;
   let publisher: TestPage;

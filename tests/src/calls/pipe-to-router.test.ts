@@ -14,7 +14,7 @@ interface RoomsBody {
 }
 
 describe.each(BROWSERS)('a room spanning two workers in %s', (browserName) => {
-  const ROOM = `pipe-${browserName}`;
+  const ROOM = `dev-pipe-${browserName}`;
   let platform: TestPlatform;
   let browser: TestBrowser;
   const pages = new Map<string, TestPage>();

@@ -9,7 +9,7 @@ import { startTestPlatform } from '../platform.js';
 import { joinPage, roomStats, roomToken, type PageHandle, type TestPlatform } from './harness.js';
 import { sdkPage, serveSdkBundle, type SdkSite } from './sdk-site.js';
 
-const ROOM = 'prepare-connection';
+const ROOM = 'dev-prepare-connection';
 
 type PageWindow = { sdk: typeof Sdk; room?: Sdk.Room; sockets: string[] };
 

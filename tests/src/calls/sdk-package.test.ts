@@ -49,7 +49,7 @@ describe('the @telemed/sdk package', () => {
 });
 
 describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
-  const ROOM = `embed-${browserName}`;
+  const ROOM = `dev-embed-${browserName}`;
   let platform: TestPlatform;
   let browser: TestBrowser;
   let site: http.Server;

@@ -10,7 +10,7 @@ import { startTestPlatform } from '../platform.js';
 import { cameraConsumer as consumerOf, joinPage, renderRemoteCamera, roomStats, roomToken, waitForFreshMedia, type TestPlatform } from './harness.js';
 import { sdkPage, serveSdkBundle, type SdkSite } from './sdk-site.js';
 
-const ROOM = 'vp9-svc';
+const ROOM = 'dev-vp9-svc';
 
 describe('VP9 SVC in chromium', () => {
   let platform: TestPlatform;
