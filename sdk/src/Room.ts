@@ -15,7 +15,7 @@ import type { RoomGrants } from './protocol/token.js';
 import { QualityMonitor } from './QualityMonitor.js';
 import { RemoteParticipant } from './RemoteParticipant.js';
 import type { RemoteTrack } from './RemoteTrack.js';
-import { RtcSession } from './RtcSession.js';
+import { RtcSession, type ConnectOptions } from './RtcSession.js';
 import { isNotification, SignalClient } from './SignalClient.js';
 import type { Track } from './Track.js';
 import { TypedEmitter } from './TypedEmitter.js';
@@ -70,7 +70,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   #signal: SignalClient | undefined;
   #session: RtcSession | undefined;
   #welcome: ServerNotifications['welcome'] | undefined;
-  #credentials: { url: string; token: string } | undefined;
+  #credentials: { url: string; token: string; ice: ConnectOptions } | undefined;
   #prepared: PreparedConnection | undefined;
   #chat: ChatChannel | undefined;
   #quality: QualityMonitor | undefined;
@@ -129,12 +129,15 @@ export class Room extends TypedEmitter<RoomEvents> {
     return prepared.ready();
   }
 
-  /** Joins the room at `url` (the media server's `/rtc` WebSocket URL) with a room token. */
-  async connect(url: string, token: string): Promise<void> {
+  /**
+   * Joins the room at `url` (the media server's `/rtc` WebSocket URL) with a room token. `options`
+   * carries the TURN relays of the room access (`RoomAccess.iceServers`) for both transports.
+   */
+  async connect(url: string, token: string, options: ConnectOptions = {}): Promise<void> {
     assertCallsSupported();
     if (this.#state !== 'disconnected') throw new TelemedError('INVALID_STATE', `cannot connect while ${this.#state}`);
     this.#setState('connecting');
-    this.#credentials = { url, token };
+    this.#credentials = { url, token, ice: { ...options } };
     const prepared = this.#prepared;
     this.#prepared = undefined;
     const matching = prepared?.url === url && prepared.token === token ? prepared : undefined;
@@ -214,7 +217,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (!signal) throw new TelemedError('INVALID_STATE', 'no signaling connection');
     this.#held = [];
     this.#welcome = welcome;
-    const { session, participants } = await RtcSession.establish(signal, welcome, this.options, {
+    const { session, participants } = await RtcSession.establish(signal, welcome, this.options, this.#credentials?.ice ?? {}, {
       onTransportFailure: () => void this.#restartIce(),
       onTransportsConnected: () => this.#onTransportsConnected(),
     }, preload);
