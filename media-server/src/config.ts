@@ -23,8 +23,11 @@ const ConfigSchema = z.object({
   consumersPerWorker: z.coerce.number().int().min(1).default(500),
   /** A call ends this many seconds after its room was created (MAX_CALL_DURATION). */
   maxCallDurationSec: z.coerce.number().int().min(1).default(3600),
-  /** On SIGTERM: no new rooms; running calls may go on this long before the server stops, seconds. */
-  drainTimeoutSec: z.coerce.number().min(0).max(86_400).default(900),
+  /**
+   * On SIGTERM: no new rooms; running calls may go on this long before the server stops, seconds.
+   * 0 (stop at once) unless set: `telemed serve` sets 900, npm start and the tests keep 0.
+   */
+  drainTimeoutSec: z.coerce.number().min(0).max(86_400).default(0),
   /** An empty room stays open this long for someone to come back, ms. */
   emptyRoomGraceMs: z.coerce.number().int().min(0).default(10_000),
   /** A participant whose signaling socket dropped may resume its session within this time, ms. */

@@ -15,7 +15,7 @@ import { DefaultReconnectPolicy } from './ReconnectPolicy.js';
 import { Reconnector } from './Reconnector.js';
 import { RemoteParticipant, type ParticipantLeftReason } from './RemoteParticipant.js';
 import type { RemoteTrack } from './RemoteTrack.js';
-import { RtcSession } from './RtcSession.js';
+import { RtcSession, type ConnectOptions } from './RtcSession.js';
 import { dispatchNotification, isNotification, SignalClient, type NotificationHandlers } from './SignalClient.js';
 import type { Track } from './Track.js';
 import { TypedEmitter } from './TypedEmitter.js';
@@ -62,6 +62,8 @@ export class Room extends TypedEmitter<RoomEvents> {
   #signal: SignalClient | undefined;
   #session: RtcSession | undefined;
   #welcome: ServerNotifications['welcome'] | undefined;
+  /** ICE servers and policy given to connect(): kept for the transports a rejoin rebuilds. */
+  #connectOptions: ConnectOptions = {};
   #prepared: PreparedConnection | undefined;
   #chat: ChatChannel | undefined;
   #quality: QualityMonitor | undefined;
@@ -118,11 +120,15 @@ export class Room extends TypedEmitter<RoomEvents> {
     return prepared.ready();
   }
 
-  /** Joins the room at `url` (the media server's `/rtc` WebSocket URL) with a room token. */
-  async connect(url: string, token: string): Promise<void> {
+  /**
+   * Joins the room at `url` (the media server's `/rtc` WebSocket URL) with a room token. `options`
+   * carries the TURN relays of the room access (`RoomAccess.iceServers`) for both transports.
+   */
+  async connect(url: string, token: string, options: ConnectOptions = {}): Promise<void> {
     assertCallsSupported();
     if (this.#state !== 'disconnected') throw new TelemedError('INVALID_STATE', `cannot connect while ${this.#state}`);
     this.#setState('connecting');
+    this.#connectOptions = { ...options };
     const prepared = this.#prepared;
     this.#prepared = undefined;
     const matching = prepared?.url === url && prepared.token === token ? prepared : undefined;
@@ -205,7 +211,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (!signal) throw new TelemedError('INVALID_STATE', 'no signaling connection');
     this.#held = [];
     this.#welcome = welcome;
-    const { session, participants } = await RtcSession.establish(signal, welcome, this.options, {
+    const { session, participants } = await RtcSession.establish(signal, welcome, this.options, this.#connectOptions, {
       onTransportFailure: () => {
         if (this.#state === 'connected') this.#reconnector?.handleTransportFailure();
       },

@@ -6,12 +6,21 @@ import type { JsonObject, ParticipantInfo, ServerNotifications, TransportOptions
 import { RemoteTrack } from './RemoteTrack.js';
 import { readStats } from './rtc-stats.js';
 import type { SignalClient } from './SignalClient.js';
+import type { IceServer } from './client/api-types.js';
 import { isTrackSource } from './Track.js';
 
 /** How often the first decoded frames are looked for in the receivers' stats. */
 const FRAME_POLL_MS = 10;
 
 type Welcome = ServerNotifications['welcome'];
+
+/** How the transports reach the media server besides its own ICE candidates. */
+export interface ConnectOptions {
+  /** TURN relays with their credentials (`RoomAccess.iceServers`), for both transports. */
+  iceServers?: IceServer[];
+  /** `relay` sends all media through the TURN relays (no direct path to the server is tried). */
+  iceTransportPolicy?: 'all' | 'relay';
+}
 
 export interface RtcSessionCallbacks {
   /** A transport's ICE/DTLS connection failed or stayed disconnected: restart ICE. */
@@ -27,7 +36,7 @@ export interface RtcSessionCallbacks {
 export class RtcSession {
   readonly device: Device;
   #sendTransport: msTypes.Transport | undefined;
-  readonly #sendOptions: TransportOptions | undefined;
+  readonly #sendOptions: msTypes.TransportOptions | undefined;
   readonly recvTransport: msTypes.Transport | undefined;
   readonly participantId: string;
   readonly #signal: SignalClient;
@@ -35,13 +44,18 @@ export class RtcSession {
   #closed = false;
   #disconnectTimer: ReturnType<typeof setTimeout> | undefined;
 
-  private constructor(signal: SignalClient, welcome: Welcome, device: Device, send: TransportOptions | undefined, recv: TransportOptions | undefined, callbacks: RtcSessionCallbacks) {
+  private constructor(signal: SignalClient, welcome: Welcome, device: Device, send: TransportOptions | undefined, recv: TransportOptions | undefined, ice: ConnectOptions, callbacks: RtcSessionCallbacks) {
     this.#signal = signal;
     this.#callbacks = callbacks;
     this.device = device;
     this.participantId = welcome.participantId;
-    this.#sendOptions = send;
-    if (recv) this.recvTransport = this.#wireCommon(device.createRecvTransport(recv as unknown as msTypes.TransportOptions));
+    const withIce = (options: TransportOptions): msTypes.TransportOptions => ({
+      ...(options as unknown as msTypes.TransportOptions),
+      ...(ice.iceServers?.length ? { iceServers: ice.iceServers } : {}),
+      ...(ice.iceTransportPolicy ? { iceTransportPolicy: ice.iceTransportPolicy } : {}),
+    });
+    this.#sendOptions = send && withIce(send);
+    if (recv) this.recvTransport = this.#wireCommon(device.createRecvTransport(withIce(recv)));
   }
 
   /**
@@ -49,7 +63,7 @@ export class RtcSession {
    * The transports are requested before the device loads (loading takes ~15 ms of the page's CPU and
    * they do not depend on it), the receive one first: it is on the way to the first remote frame.
    */
-  static async establish(signal: SignalClient, welcome: Welcome, options: InternalRoomOptions, callbacks: RtcSessionCallbacks, preload?: DevicePreload): Promise<{ session: RtcSession; participants: ParticipantInfo[] }> {
+  static async establish(signal: SignalClient, welcome: Welcome, options: InternalRoomOptions, ice: ConnectOptions, callbacks: RtcSessionCallbacks, preload?: DevicePreload): Promise<{ session: RtcSession; participants: ParticipantInfo[] }> {
     const wantsSend = welcome.grants.canPublish || (welcome.grants.canPublishData && options.enableDataChannel);
     // mediasoup-client 3.24 no longer reports SCTP capabilities; every handler supports these.
     const sctpCapabilities = options.enableDataChannel ? { numStreams: { OS: 1024, MIS: 1024 } } : undefined;
@@ -67,7 +81,7 @@ export class RtcSession {
     joined.catch(() => undefined);
     // The receive transport (a peer connection) is made while the join is on its way; the consumers
     // it creates are handled once it is answered.
-    const session = new RtcSession(signal, welcome, device, sendOptions, recvOptions, callbacks);
+    const session = new RtcSession(signal, welcome, device, sendOptions, recvOptions, ice, callbacks);
     try {
       const { participants } = await joined;
       return { session, participants };
@@ -83,7 +97,7 @@ export class RtcSession {
    */
   get sendTransport(): msTypes.Transport | undefined {
     if (!this.#sendTransport && this.#sendOptions && !this.#closed) {
-      this.#sendTransport = this.#wireSend(this.device.createSendTransport(this.#sendOptions as unknown as msTypes.TransportOptions));
+      this.#sendTransport = this.#wireSend(this.device.createSendTransport(this.#sendOptions));
     }
     return this.#sendTransport;
   }

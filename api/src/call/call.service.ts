@@ -5,6 +5,7 @@ import { ApiError } from '../http/errors.js';
 import type { AuthUser } from '../http/route.js';
 import { summarize } from '../quality/quality.repository.js';
 import { issueRoomToken } from '../room-token/room-token.service.js';
+import { turnCredentials } from '../room-token/turn-credentials.service.js';
 import { assertContacts } from '../user/user.service.js';
 import { findUserById } from '../user/user.repository.js';
 import { findMemberIds, insertConversation } from '../conversation/conversation.repository.js';
@@ -33,6 +34,9 @@ export interface CallSettings {
   roomTokenSecret: string;
   roomTokenTtlSeconds: number;
   mediaPublicUrl: string;
+  turnUrls: readonly string[];
+  turnSecret?: string | undefined;
+  turnTtlSeconds?: number | undefined;
 }
 
 function toParticipant(p: CallParticipantWithName): CallParticipant {
@@ -397,7 +401,8 @@ export class CallService {
       grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: user.role === 'doctor' },
       ttlSeconds: roomTokenTtlSeconds,
     });
-    return { callId: call.id, room: call.id, token, url: mediaPublicUrl, expiresIn: roomTokenTtlSeconds };
+    const iceServers = turnCredentials(this.#settings, user.id, roomTokenTtlSeconds);
+    return { callId: call.id, room: call.id, token, url: mediaPublicUrl, expiresIn: roomTokenTtlSeconds, iceServers };
   }
 
   /**

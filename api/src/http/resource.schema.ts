@@ -67,7 +67,11 @@ const CallShape = z
   .meta({ id: 'Call' });
 export const CallSchema = same<typeof CallShape, Call>(CallShape, true);
 
-const RoomAccessShape = z.object({ callId: z.string(), room: z.string(), token: z.string(), url: z.string(), expiresIn: z.number().int() }).meta({ id: 'RoomAccess' });
+const IceServerShape = z.object({ urls: z.array(z.string()), username: z.string(), credential: z.string() }).meta({ id: 'IceServer' });
+const RoomAccessShape = z.object({
+  callId: z.string(), room: z.string(), token: z.string(), url: z.string(), expiresIn: z.number().int(),
+  iceServers: z.array(IceServerShape).describe('TURN servers with credentials that expire no later than the token (empty without TURN)'),
+}).meta({ id: 'RoomAccess' });
 export const RoomAccessSchema = same<typeof RoomAccessShape, RoomAccess>(RoomAccessShape, true);
 
 const ConversationShape = z

@@ -41,7 +41,7 @@ function toCall(c: Api.Call): Call {
 }
 
 function toAccess(a: Api.RoomAccess): RoomAccess {
-  return { url: a.url, token: a.token };
+  return { url: a.url, token: a.token, iceServers: a.iceServers };
 }
 
 /** How far every other member got with message `seq` of ours. */

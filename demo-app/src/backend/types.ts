@@ -1,6 +1,6 @@
 // What the demo app needs from the platform, in the app's own words. The views depend on this
 // port only; `telemed-backend.ts` implements it with the SDK's TelemedClient.
-import type { ClientTrackStatsSample, TypedEmitter } from '@telemed/sdk';
+import type { ClientTrackStatsSample, IceServer, TypedEmitter } from '@telemed/sdk';
 
 export type Role = 'patient' | 'doctor' | 'admin';
 export type PresenceStatus = 'online' | 'away' | 'busy' | 'in-call' | 'offline';
@@ -58,6 +58,8 @@ export interface Call {
 export interface RoomAccess {
   url: string;
   token: string;
+  /** TURN relays with time-limited credentials, for Room.connect(). */
+  iceServers: IceServer[];
 }
 
 export interface Conversation {

@@ -44,7 +44,7 @@ export function useCallRoom(access: RoomAccess, type: CallType, devices: DeviceC
     });
     let closed = false;
     (async () => {
-      await room.connect(access.url, access.token);
+      await room.connect(access.url, access.token, { iceServers: access.iceServers });
       if (closed) return;
       const local = room.localParticipant;
       local.on('trackMutedByAdmin', refresh).on('trackPublished', refresh).on('trackUnpublished', refresh);

@@ -94,6 +94,18 @@ export interface RoomAccess {
   /** The media server's signaling URL. */
   url: string;
   expiresIn: number;
+  /**
+   * TURN relays for this call with time-limited credentials (expiring no later than `token`); pass
+   * them to `Room.connect()`. Empty when the deployment has no TURN server.
+   */
+  iceServers: IceServer[];
+}
+
+/** A TURN server and its credentials, as RTCPeerConnection takes them. */
+export interface IceServer {
+  urls: string[];
+  username: string;
+  credential: string;
 }
 
 export interface Page<T> {

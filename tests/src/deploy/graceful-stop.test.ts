@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { addDoctors, doctorsCall, startProduction, type ProductionStack, type RoomAccessJson } from './production.js';
+import { addDoctors, doctorsCall, START_TIMEOUT_MS, startProduction, type ProductionStack, type RoomAccessJson } from './production.js';
 
 let stack: ProductionStack | undefined;
 const sockets: WebSocket[] = [];
@@ -103,7 +103,7 @@ describe('graceful stop', () => {
     wilson.ws.close(1000);
     expect(await s.exited).toBe(0);
     expect(s.output()).toMatch(/drained: stopping/);
-  });
+  }, START_TIMEOUT_MS + 120_000);
 
   it('stops at the drain deadlines when requests and calls do not end', async () => {
     stack = await startProduction({ API_DRAIN_TIMEOUT: '2', MEDIA_DRAIN_TIMEOUT: '4' }, { beforeStart: addDoctors });
@@ -126,5 +126,5 @@ describe('graceful stop', () => {
     expect(await s.exited).toBe(0);
     expect(s.output()).toMatch(/drain deadline passed: cutting the requests still in flight/);
     expect(s.output()).toMatch(/drain deadline passed: closing the rooms still open/);
-  });
+  }, START_TIMEOUT_MS + 120_000);
 });

@@ -11,7 +11,7 @@ import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 import { remoteVideoFrames, signIn, waitFor, waitForSelector } from '../apps/app-page.js';
 import { freePortRange } from '../ports.js';
 import { startCaddy, type Caddy } from './caddy.js';
-import { addDoctors, DOCTORS, STAFF_PASSWORD, startProduction, type ProductionStack } from './production.js';
+import { addDoctors, DOCTORS, STAFF_PASSWORD, START_TIMEOUT_MS, startProduction, type ProductionStack } from './production.js';
 import { createTestCa, type TestCa } from './tls.js';
 
 const HOST = 'telemed.test';
@@ -29,7 +29,7 @@ describe('production behind Caddy over HTTPS', () => {
     stack = await startProduction({ PUBLIC_URL: origin, TRUSTED_PROXIES: '127.0.0.1', LOGIN_RATE_LIMIT: '3' }, { beforeStart: addDoctors });
     ca = createTestCa(path.join(stack.dir, 'tls'), HOST);
     caddy = await startCaddy({ dir: stack.dir, domain: HOST, port, cert: ca.cert, key: ca.key, api: `127.0.0.1:${stack.ports.api}`, media: `127.0.0.1:${stack.ports.media}` });
-  });
+  }, START_TIMEOUT_MS);
   afterAll(async () => {
     await browser?.close();
     await caddy?.stop();

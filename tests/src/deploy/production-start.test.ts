@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDoctors, doctorsCall, runTelemed, startProduction, strongSecrets, writeEnvFile, type ProductionStack } from './production.js';
+import { addDoctors, doctorsCall, runTelemed, START_TIMEOUT_MS, startProduction, strongSecrets, writeEnvFile, type ProductionStack } from './production.js';
 
 describe('telemed serve refuses a weak configuration', () => {
   let dir: string;
@@ -67,7 +67,7 @@ describe('the production stack', () => {
   let stack: ProductionStack;
   beforeAll(async () => {
     stack = await startProduction({ MEDIA_PUBLIC_URL: 'wss://media.telemed.test/rtc' }, { beforeStart: addDoctors });
-  });
+  }, START_TIMEOUT_MS);
   afterAll(async () => {
     if (!stack) return;
     await stack.stop();
@@ -104,6 +104,8 @@ describe('the production stack', () => {
     const { house, wilson } = await doctorsCall(stack.apiUrl);
     expect(house.url).toBe('wss://media.telemed.test/rtc');
     expect(wilson.url).toBe('wss://media.telemed.test/rtc');
+    // No TURN configured: no relays handed out.
+    expect(wilson.iceServers).toEqual([]);
   });
 
   it('keeps no secret in the data directory', () => {

@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { freshSecrets, parseEnvFile } from '../../../scripts/production.mjs';
 import { freePortRange } from '../ports.js';
 
+/** A production start with its first accounts: ~40 s on a quiet machine, minutes at load 40+. */
+export const START_TIMEOUT_MS = 300_000;
+
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const TELEMED = path.join(ROOT, 'scripts', 'telemed.mjs');
 
@@ -70,7 +73,7 @@ export async function startProduction(settings: Record<string, string> = {}, opt
     MEDIA_RTC_BASE_PORT: String(base + 2),
     MEDIA_NUM_WORKERS: '1',
     MEDIASOUP_WORKER_BIN: workerBin,
-    START_TIMEOUT: '90',
+    START_TIMEOUT: '180',
     ...strongSecrets(),
     ...settings,
   };
@@ -91,7 +94,7 @@ export async function startProduction(settings: Record<string, string> = {}, opt
       child.stderr!.on('data', check);
     }),
     exited.then(() => false),
-    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 120_000)),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 240_000)),
   ]);
   const stop = async (graceMs = 60_000): Promise<number | null> => {
     if (child.exitCode === null && child.signalCode === null) {

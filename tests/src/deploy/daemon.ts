@@ -1,0 +1,39 @@
+// A system daemon the deployment tests run (Caddy, coturn): started, its output kept, ready once
+// its TCP port accepts connections.
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { stopProcess } from '../../../scripts/platform.mjs';
+
+export interface Daemon {
+  process: ChildProcess;
+  port: number;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(options: { name: string; command: string; args: string[]; env?: NodeJS.ProcessEnv; port: number; timeoutMs?: number }): Promise<Daemon> {
+  const child = spawn(options.command, options.args, { ...(options.env ? { env: options.env } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  while (!(await listening(options.port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stopProcess(child);
+      throw new Error(`${options.name} did not start:\n${output.slice(-3000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { process: child, port: options.port, output: () => output, stop: () => stopProcess(child) };
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
