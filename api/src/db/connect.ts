@@ -54,6 +54,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
     });
     pool.on('error', (err) => options.logger.warn({ err }, 'idle database client error'));
+    // A checked-out connection that the server ends between two queries (restart, terminated
+    // backend) emits 'error' with no listener: without this one, the process would die of it.
+    // The pool drops the dead connection on release; the next query on it reports the failure.
+    pool.on('connect', (client) => client.on('error', (err) => options.logger.warn({ err }, 'database connection lost')));
     const prepared = preparingPool(pool);
     const connect = async (): ReturnType<typeof prepared.connect> => {
       try {

@@ -1,5 +1,6 @@
 // The media server's /metrics against a real worker and real signaling clients (bots carrying
 // synthetic VP8 over SRTP): who may scrape, and that every family moves with what happens.
+import os from 'node:os';
 import type { types } from 'mediasoup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaServer } from '../MediaServer.js';
@@ -127,6 +128,23 @@ describe('media server metrics', () => {
     await expect.poll(() => value('telemed_media_sessions_expired_total'), { timeout: RESUME_GRACE_MS + 10_000 }).toBe(expiredBefore + 1);
     expect(await value('telemed_media_sessions_resumed_total')).toBe(1);
     resumed.close();
+  });
+
+  it('without METRICS_TOKEN serves loopback clients only', async () => {
+    const nonLoopback = Object.values(os.networkInterfaces()).flat().find((a) => a?.family === 'IPv4' && !a.internal)?.address;
+    expect(nonLoopback, 'this test needs a non-loopback IPv4 address on the machine').toBeDefined();
+    const open = new MediaServer({ host: '0.0.0.0', port: 0, numWorkers: 1, rtcBasePort: 45000 + Math.floor(Math.random() * 5000), roomTokenSecret: SECRET, logLevel: 'silent' });
+    await open.start();
+    try {
+      const local = await fetch(`http://127.0.0.1:${open.port}/metrics`);
+      expect(local.status).toBe(200);
+      expect(await local.text()).toContain('telemed_media_worker_up{worker="0"} 1');
+      const remote = await fetch(`http://${nonLoopback}:${open.port}/metrics`, { headers: { 'x-forwarded-for': '127.0.0.1' } });
+      expect(remote.status).toBe(403);
+      expect(await remote.json()).toMatchObject({ error: { code: 'FORBIDDEN' } });
+    } finally {
+      await open.stop();
+    }
   });
 
   it('counts a worker that died and shows its replacement up', async () => {
