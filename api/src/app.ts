@@ -233,12 +233,12 @@ export class App {
   }
 
   /** Ring timeouts → missed. Safe with several instances: claimed rows are locked and skipped. */
-  async #sweep(): Promise<void> {
+  async #sweep(now?: Date): Promise<void> {
     const context = this.#context;
     if (!context || this.#sweeping) return;
     this.#sweeping = true;
     try {
-      const changed = await context.transact((trx, outbox) => context.calls.sweep(trx, outbox));
+      const changed = await context.transact((trx, outbox) => context.calls.sweep(trx, outbox, now));
       for (const call of changed) await syncCallPresence(context, call);
     } catch (err) {
       this.logger.warn({ err }, 'ring timeout sweep failed');
@@ -247,10 +247,13 @@ export class App {
     }
   }
 
-  /** Runs the ring-timeout sweep now (tests use it instead of waiting for the timer). */
-  async sweepNow(): Promise<void> {
+  /**
+   * Runs the ring-timeout sweep now (tests use it instead of waiting for the timer), as if at `at`
+   * when given: a test expires a call with a long CALL_TIMEOUT without racing a short one.
+   */
+  async sweepNow(at?: Date): Promise<void> {
     while (this.#sweeping) await new Promise((resolve) => setTimeout(resolve, 10));
-    await this.#sweep();
+    await this.#sweep(at);
   }
 
   async stop(): Promise<void> {
