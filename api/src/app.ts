@@ -86,6 +86,12 @@ export class App {
     return this.#routes;
   }
 
+  /** One e-mail notification round now, after the one in progress (tests and tools; see NotificationService). */
+  async runNotificationRound(): Promise<void> {
+    if (!this.#notifications) throw new Error('the API is not started');
+    await this.#notifications.runRoundNow();
+  }
+
   get port(): number {
     const address = this.#server?.address();
     if (!address || typeof address !== 'object') throw new Error('the API is not listening');
