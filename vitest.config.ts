@@ -8,8 +8,10 @@ export default defineConfig({
           name: 'unit',
           include: ['{sdk,media-server,api,admin}/src/**/*.test.ts'],
           environment: 'node',
-          testTimeout: 20_000,
-          hookTimeout: 30_000,
+          // Generous: the deadlines only catch a hang. A busy CI machine (load 20-30 on 2 cores)
+          // made API tests that take 1-2 s when idle take 20-70 s.
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
           // A real PostgreSQL 15 and redis-server for the API's tests, started here.
           globalSetup: ['api/src/testing/global-setup.ts'],
           sequence: { groupOrder: 0 },

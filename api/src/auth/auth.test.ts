@@ -146,5 +146,5 @@ describe.each(DATABASES)('auth and access control on %s', (database) => {
     } finally {
       await allowed.close();
     }
-  }, 60_000);
+  });
 });
