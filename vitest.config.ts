@@ -1,4 +1,26 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * End-to-end files whose calls keep both cores busy on their own: three or more publishing pages,
+ * or Chromium and Firefox in one call. They run one at a time after the other e2e files, alone:
+ * beside another call file on a 2-core machine their browsers starved (a four-Firefox room did
+ * not connect its fourth page in 20 s; the mixed call timed out).
+ */
+const HEAVY_E2E = [
+  'tests/src/calls/group-call.test.ts',
+  'tests/src/apps/group-call.test.ts',
+  'tests/src/browsers/mixed-call.test.ts',
+  'tests/src/browsers/app-call-mixed.test.ts',
+  'tests/src/browsers/firefox-screen-share.test.ts',
+];
+
+const e2e = {
+  environment: 'node',
+  // Deadlines for a hang, not speed checks: a file's set-up (platform, browser, pages joined) takes
+  // ~10 s when idle and minutes on a loaded CI machine. Waits inside tests have their own deadlines.
+  testTimeout: 180_000,
+  hookTimeout: 240_000,
+} as const;
 
 export default defineConfig({
   test: {
@@ -8,8 +30,10 @@ export default defineConfig({
           name: 'unit',
           include: ['{sdk,media-server,api,admin}/src/**/*.test.ts'],
           environment: 'node',
-          testTimeout: 20_000,
-          hookTimeout: 30_000,
+          // Generous: the deadlines only catch a hang. A busy CI machine (load 20-30 on 2 cores)
+          // made API tests that take 1-2 s when idle take 20-70 s.
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
           // A real PostgreSQL 15 and redis-server for the API's tests, started here.
           globalSetup: ['api/src/testing/global-setup.ts'],
           sequence: { groupOrder: 0 },
@@ -17,15 +41,23 @@ export default defineConfig({
       },
       {
         test: {
+          ...e2e,
           name: 'e2e',
           include: ['tests/src/**/*.test.ts'],
-          environment: 'node',
-          testTimeout: 90_000,
-          hookTimeout: 120_000,
+          exclude: [...configDefaults.exclude, ...HEAVY_E2E],
           // Browsers and SFU processes per file: two files at a time suit a 2-core machine.
           maxWorkers: 2,
           // After the unit tests: a failing unit test is the cheaper signal.
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          ...e2e,
+          name: 'e2e-heavy',
+          include: HEAVY_E2E,
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

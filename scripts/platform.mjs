@@ -76,7 +76,9 @@ async function waitForHealth(url, children, timeoutMs) {
       if (child.exitCode !== null) throw new Error(`a platform process exited during start-up (exit ${child.exitCode}); see its log`);
     }
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      // Not a 1 s window: on a loaded machine (load 20-30 on 2 cores) a starting API answers
+      // /health in several seconds, and every attempt was cut off until the start-up deadline.
+      const res = await fetch(url, { signal: AbortSignal.timeout(Math.max(1000, Math.min(10_000, deadline - Date.now()))) });
       if (res.ok) return res.json();
       last = `HTTP ${res.status} ${await res.text()}`;
     } catch (error) {

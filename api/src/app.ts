@@ -110,6 +110,12 @@ export class App {
     return this.#routes;
   }
 
+  /** One e-mail notification round now, after the one in progress (tests and tools; see NotificationService). */
+  async runNotificationRound(): Promise<void> {
+    if (!this.#notifications) throw new Error('the API is not started');
+    await this.#notifications.runRoundNow();
+  }
+
   get port(): number {
     const address = this.#server?.address();
     if (!address || typeof address !== 'object') throw new Error('the API is not listening');
@@ -293,12 +299,12 @@ export class App {
   }
 
   /** Ring timeouts → missed. Safe with several instances: claimed rows are locked and skipped. */
-  async #sweep(): Promise<void> {
+  async #sweep(now?: Date): Promise<void> {
     const context = this.#context;
     if (!context || this.#sweeping) return;
     this.#sweeping = true;
     try {
-      const changed = await context.transact((trx, outbox) => context.calls.sweep(trx, outbox));
+      const changed = await context.transact((trx, outbox) => context.calls.sweep(trx, outbox, now));
       for (const call of changed) await syncCallPresence(context, call);
     } catch (err) {
       this.logger.warn({ err }, 'ring timeout sweep failed');
@@ -307,10 +313,13 @@ export class App {
     }
   }
 
-  /** Runs the ring-timeout sweep now (tests use it instead of waiting for the timer). */
-  async sweepNow(): Promise<void> {
+  /**
+   * Runs the ring-timeout sweep now (tests use it instead of waiting for the timer), as if at `at`
+   * when given: a test expires a call with a long CALL_TIMEOUT without racing a short one.
+   */
+  async sweepNow(at?: Date): Promise<void> {
     while (this.#sweeping) await new Promise((resolve) => setTimeout(resolve, 10));
-    await this.#sweep();
+    await this.#sweep(at);
   }
 
   /**

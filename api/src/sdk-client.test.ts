@@ -79,5 +79,5 @@ describe('TelemedClient against the real API', () => {
     const error = await patient.me().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiRequestError);
     expect(error).toMatchObject({ code: 'UNAUTHORIZED', status: 401 });
-  }, 60_000);
+  });
 });

@@ -27,8 +27,9 @@ export async function startTestPlatform(options: PlatformOptions = {}): Promise<
     numWorkers,
     mode: 'test',
     logLevel: 'warn',
-    // A fresh platform is healthy in ~1.7 s on a quiet machine, but took 16 s at load average 20.
-    startTimeoutMs: 90_000,
+    // A fresh platform is healthy in ~1.7 s on a quiet machine, but took 16 s at load average 20
+    // and over 60 s at load 30 (the e2e hookTimeout leaves room for the browsers after it).
+    startTimeoutMs: 150_000,
     logDir: path.join(ROOT, 'test-results', 'logs', `${path.basename(process.env.VITEST_POOL_ID ?? 'run')}-${base}`),
     onLog: (line) => {
       if (line.levelValue >= 50) errors.push(`[${line.service}] ${line.msg}`);

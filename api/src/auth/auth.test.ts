@@ -156,5 +156,5 @@ describe.each(DATABASES)('auth and access control on %s', (database) => {
     } finally {
       await allowed.close();
     }
-  }, 60_000);
+  });
 });

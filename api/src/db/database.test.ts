@@ -60,5 +60,5 @@ describe('production mode', () => {
     } finally {
       await t.close();
     }
-  }, 60_000);
+  });
 });

@@ -104,7 +104,7 @@ describe('an /events socket outliving its access token', () => {
     } finally {
       await t.close();
     }
-  }, 60_000);
+  });
 });
 
 describe('realtime fan-out across two API instances sharing Redis and PostgreSQL', () => {

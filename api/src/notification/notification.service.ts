@@ -58,6 +58,15 @@ export class NotificationService {
     this.#timer.unref();
   }
 
+  /**
+   * One round now, once the round in progress (if any) has finished: what it sends has been
+   * delivered when this resolves. Tests use it instead of sleeping through timed rounds.
+   */
+  async runRoundNow(): Promise<void> {
+    await this.#running;
+    await this.runOnce();
+  }
+
   /** One round: every due notification, each sent at most once. */
   async runOnce(): Promise<void> {
     if (!this.#transport) return;

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestPage } from '../browser.js';
+import { MIN_WAIT_MS } from '../call-stats.js';
 
 export const SCREENSHOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test-results', 'screenshots');
 
@@ -18,8 +19,9 @@ export const DEMO = {
   admin: 'admin@telemed.demo',
 } as const;
 
-/** Polls `probe` until it returns something other than undefined/false. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+/** Polls `probe` until it returns something other than undefined/false (deadline at least MIN_WAIT_MS). */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = MIN_WAIT_MS): Promise<T> {
+  timeoutMs = Math.max(timeoutMs, MIN_WAIT_MS);
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

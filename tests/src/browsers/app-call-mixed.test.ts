@@ -35,7 +35,7 @@ describe('a demo-app call with the patient in Firefox and the doctor in Chromium
     [alice, grey] = await Promise.all([firefox.newPage(), chromium.newPage()]);
     for (const page of [alice, grey]) await page.setViewport(DESKTOP.width, DESKTOP.height);
     await Promise.all([signIn(alice, platform.apiUrl, DEMO.alice, /Alice Patient/), signIn(grey, platform.apiUrl, DEMO.grey, /Meredith Grey/)]);
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await Promise.all([firefox?.close(), chromium?.close()]);

@@ -37,7 +37,7 @@ describe('screen share from Firefox (headful on Xvfb, after a real click)', () =
     };
     sharer = await join(firefox, 'fiona');
     viewers.push(await join(chromium, 'carl'), await join(firefox, 'fred'));
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await Promise.all([firefox?.close(), chromium?.close()]);

@@ -27,7 +27,7 @@ describe('a mixed four-person call: 2 Chromium + 2 Firefox', () => {
     platform = started;
     browsers.set('chromium', chromium).set('firefox', firefox);
     console.log(`[mixed] ${chromium.version}, ${firefox.version}`);
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await Promise.all([...browsers.values()].map((browser) => browser.close()));
@@ -41,13 +41,13 @@ describe('a mixed four-person call: 2 Chromium + 2 Firefox', () => {
     // later page's join-to-first-frame is measured against a room that already has video.
     // (Joining all four at the same moment currently trips a server race; see the report.)
     for (const { name, browser } of PEOPLE) {
-      const page = await browsers.get(browser)!.newPage(`${platform.apiUrl}/call.html?room=${ROOM}&name=${name}&autojoin=1`);
+      const page = await browsers.get(browser)!.newPage(`${platform.apiUrl}/call.html?room=${ROOM}&name=${name}&autojoin=1&res=640x360`);
       pages.set(name, page);
       await installFirstFrameProbe(page);
       await waitFor(`${name} to publish`, () => page.evaluate(() => {
         const room = (window as unknown as { telemed: { room?: { state: string; localParticipant: { tracks: readonly unknown[] } } } }).telemed.room;
         return room?.state === 'connected' && room.localParticipant.tracks.length === 2 ? true : undefined;
-      }), 20_000);
+      }), 60_000);
     }
 
     const receiving = (samples: InboundSample[], audio: AudioSample[], from: string): boolean =>
@@ -58,7 +58,7 @@ describe('a mixed four-person call: 2 Chromium + 2 Firefox', () => {
     const before = await waitFor('all twelve directions receiving media', async () => {
       const seen = await read();
       return [...seen].every(([name, s]) => others(name).every((from) => receiving(s.video, s.audio, from))) ? seen : undefined;
-    }, 45_000);
+    }, 90_000);
 
     for (const [index, { name, browser }] of PEOPLE.entries()) {
       const frames = await firstFrames(pages.get(name)!);
@@ -71,7 +71,7 @@ describe('a mixed four-person call: 2 Chromium + 2 Firefox', () => {
     }
 
     // Decoding goes on: every direction must advance (video frames, audio bytes, decoded samples,
-    // energy) within 20 s, not at a frame rate: four browsers share two cores here, and under load
+    // energy) within 60 s, not at a frame rate: four browsers share two cores here, and under load
     // a page's rate has dropped below 1 fps and a direction has frozen for a few seconds while the
     // sender's CPU adaptation dropped a simulcast layer. The time each took is printed.
     const started = performance.now();
@@ -87,7 +87,7 @@ describe('a mixed four-person call: 2 Chromium + 2 Firefox', () => {
     await waitFor('every direction to keep decoding video and audio', async () => {
       after = await read();
       return PEOPLE.every(({ name }) => others(name).every((from) => advanced(name, from, after))) ? true : undefined;
-    }, 20_000).catch(() => undefined);
+    }, 60_000).catch(() => undefined);
     const seconds = (performance.now() - started) / 1000;
     for (const { name, browser } of PEOPLE) {
       for (const from of others(name)) {

@@ -22,7 +22,7 @@ describe.each(BROWSERS)('adaptive stream in %s', (browserName) => {
     large = await joinPage(browser, platform, ROOM, 'large', { params: { publish: '0' } });
     await large.setViewport(1400, 900);
     await Promise.all([waitForFreshMedia(small, ['publisher'], 30_000), waitForFreshMedia(large, ['publisher'], 30_000)]);
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await browser?.close();

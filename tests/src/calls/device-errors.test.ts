@@ -73,7 +73,7 @@ describe('typed device and permission errors in chromium', () => {
     }, site.bundleUrl);
     browser = await launchBrowser('chromium');
     page = await sdkPage(browser, `${platform.apiUrl}/call.html`, site);
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await denied?.close();

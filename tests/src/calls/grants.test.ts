@@ -23,7 +23,7 @@ describe.each(BROWSERS)('room grants in %s', (browserName) => {
     patient = await joinPage(browser, platform, ROOM, 'patient', { params: res, grants: {} });
     viewer = await joinPage(browser, platform, ROOM, 'viewer', { params: { ...res, publish: '0' }, grants: { canPublish: false, canPublishData: false } });
     await waitForFreshMedia(viewer, ['doctor', 'patient'], 30_000);
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await browser?.close();

@@ -20,7 +20,7 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
     [platform, browser] = await Promise.all([startTestPlatform() as Promise<TestPlatform>, launchBrowser(browserName)]);
     // Four encoders and twelve decoders share two cores: a small capture keeps them real-time.
     for (const name of NAMES) pages.set(name, await joinPage(browser, platform, ROOM, name, { params: { res: '320x240' } }));
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -28,7 +28,7 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
   });
 
   it('every page decodes every other page\'s video and receives its audio', async () => {
-    await Promise.all(NAMES.map((name) => waitForFreshMedia(page(name), others(name), 40_000)));
+    await Promise.all(NAMES.map((name) => waitForFreshMedia(page(name), others(name), 90_000)));
     const stats = await roomStats(platform, ROOM);
     expect(stats.participants).toBe(4);
     expect(stats.producers).toHaveLength(8);

@@ -32,7 +32,8 @@ export async function joinPage(browser: TestBrowser, platform: TestPlatform, roo
     query.set('url', platform.mediaWsUrl);
   }
   const page = await browser.newPage(`${platform.apiUrl}/call.html?${query.toString()}`);
-  await waitFor(`${identity} connected`, async () => ((await connectionState(page)) === 'connected' ? true : undefined), 20_000);
+  // A deadline for a hang, not a speed check: 1-2 s when idle, 20 s and more on a loaded machine.
+  await waitFor(`${identity} connected`, async () => ((await connectionState(page)) === 'connected' ? true : undefined), 60_000);
   return page;
 }
 
@@ -79,7 +80,7 @@ export async function received(page: TestPage, from: string, source = 'camera'):
 }
 
 /** Waits until `page` decodes new video frames and receives new audio from every one of `from`. */
-export async function waitForFreshMedia(page: TestPage, from: string[], timeoutMs = 20_000, what = 'media'): Promise<void> {
+export async function waitForFreshMedia(page: TestPage, from: string[], timeoutMs = 60_000, what = 'media'): Promise<void> {
   const start = new Map<string, { frames: number; audioBytes: number }>();
   for (const other of from) start.set(other, await received(page, other));
   await waitFor(`${what} flowing to a page from ${from.join(', ')}`, async () => {

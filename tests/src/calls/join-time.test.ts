@@ -20,7 +20,7 @@ describe.each(BROWSERS)('join-to-first-frame in %s', (browserName) => {
     [platform, browser] = await Promise.all([startTestPlatform() as Promise<TestPlatform>, launchBrowser(browserName)]);
     publisher = await joinPage(browser, platform, ROOM, 'publisher', { params: { res: '640x360' } });
     joiner = await browser.newPage();
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await browser?.close();

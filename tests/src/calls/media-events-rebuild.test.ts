@@ -62,7 +62,7 @@ describe('media events after a worker died', () => {
 
   beforeAll(async () => {
     platform = (await startTestPlatform({ apiEnv: { SEED_DEMO: 'true' } })) as TestPlatform;
-  }, 90_000);
+  });
 
   afterAll(async () => {
     for (const p of people) p.close();
@@ -111,5 +111,5 @@ describe('media events after a worker died', () => {
     expect(ended.endReason).toBe('room_empty');
     // Both instances' time counts: the rebuilt room's participant_joined and participant_left were applied.
     for (const p of ended.participants) expect(p.mediaSeconds).toBeGreaterThanOrEqual(expected - 1);
-  }, 120_000);
+  });
 });

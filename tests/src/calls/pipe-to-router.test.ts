@@ -36,7 +36,7 @@ describe.each(BROWSERS)('a room spanning two workers in %s', (browserName) => {
         return consumers >= expected ? true : undefined;
       }, 20_000);
     }
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await browser?.close();

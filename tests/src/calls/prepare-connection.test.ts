@@ -45,7 +45,7 @@ describe('Room.prepareConnection in chromium', () => {
   beforeAll(async () => {
     [platform, site, browser] = await Promise.all([startTestPlatform() as Promise<TestPlatform>, serveSdkBundle(), launchBrowser('chromium')]);
     observer = await joinPage(browser, platform, ROOM, 'observer', { params: { res: '320x240' } });
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await browser?.close();

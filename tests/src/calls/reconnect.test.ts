@@ -29,7 +29,7 @@ describe.each(BROWSERS)('reconnection in %s', (browserName) => {
     alice = await joinPage(browser, platform, ids.room, 'alice', { params: { res: '640x360', token: aliceAccess.token, url: aliceAccess.url } });
     grey = await joinPage(browser, platform, ids.room, 'grey', { params: { res: '640x360', token: greyAccess.token, url: greyAccess.url } });
     await Promise.all([waitForFreshMedia(alice, [ids.grey], 30_000), waitForFreshMedia(grey, [ids.alice], 30_000)]);
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await browser?.close();

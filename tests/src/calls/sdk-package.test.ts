@@ -73,7 +73,7 @@ describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
     siteUrl = `http://127.0.0.1:${(site.address() as { port: number }).port}`;
     [platform, browser] = await Promise.all([startTestPlatform() as Promise<TestPlatform>, launchBrowser(browserName)]);
     host = await joinPage(browser, platform, ROOM, 'host', { params: { res: '640x360' } });
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await browser?.close();
