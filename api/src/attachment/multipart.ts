@@ -7,6 +7,14 @@ export interface UploadedFile {
   data: Buffer;
 }
 
+export const MAX_FILE_NAME = 200;
+
+/** A file name as stored: path separators, quotes and control characters (NUL too) replaced, at most MAX_FILE_NAME characters (whole code points). */
+function safeFileName(name: string | undefined): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it replaces
+  return Array.from((name ?? '').replace(/[\\/"\u0000-\u001f\u007f]/g, '_')).slice(0, MAX_FILE_NAME).join('') || 'file';
+}
+
 /** Reads the single `file` part of a multipart/form-data body, refusing anything over `maxBytes`. */
 export async function readSingleFile(ctx: Context, maxBytes: number): Promise<UploadedFile> {
   if (!ctx.is('multipart/form-data')) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'upload the file as multipart/form-data with a part named "file"');
@@ -16,7 +24,8 @@ export async function readSingleFile(ctx: Context, maxBytes: number): Promise<Up
   return new Promise<UploadedFile>((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: ctx.req.headers, limits: { files: 1, fileSize: maxBytes, fields: 5, parts: 6 } });
+      // defParamCharset: browsers send a file name's UTF-8 bytes as they are (busboy would read them as latin1).
+      parser = busboy({ headers: ctx.req.headers, defParamCharset: 'utf8', limits: { files: 1, fileSize: maxBytes, fields: 5, parts: 6 } });
     } catch {
       reject(new ApiError('BAD_REQUEST', 'the multipart body is malformed'));
       return;
@@ -32,7 +41,7 @@ export async function readSingleFile(ctx: Context, maxBytes: number): Promise<Up
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('limit', () => (failure = new ApiError('PAYLOAD_TOO_LARGE', `files are limited to ${maxBytes} bytes`)));
       stream.on('end', () => {
-        const fileName = (info.filename ?? 'file').replace(/[\\/\r\n"]/g, '_').slice(0, 200) || 'file';
+        const fileName = safeFileName(info.filename);
         file = { fileName, data: Buffer.concat(chunks) };
       });
     });
