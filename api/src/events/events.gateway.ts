@@ -66,7 +66,8 @@ export class EventsGateway {
       socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":{"code":"UNAUTHORIZED","message":"the access token is not valid"}}');
       return;
     }
-    const after = Math.max(0, Number.parseInt(url.searchParams.get('after') ?? '0', 10) || 0);
+    // Within the bigint ids' range: a larger cursor (1e20) failed the catch-up query (close 1011).
+    const after = Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, Number.parseInt(url.searchParams.get('after') ?? '0', 10) || 0));
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       // The socket lives as long as its token: the client reconnects with a fresh one (and catches up).
       const expiry = setTimeout(() => ws.close(4001, 'access token expired'), Math.max(0, expiresAt - Date.now()));

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Attachment, Call, Conversation, QualitySample, Session } from '@telemed/sdk';
+import { EventsClient } from '../testing/events-client.js';
 import { DATABASES, client, login, startTestApp, type TestApp } from '../testing/test-app.js';
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64url');
@@ -76,6 +77,12 @@ describe.each(DATABASES)('inputs bounded by the database columns on %s', (databa
     expect((await as(alice).post(`/api/calls/${call.id}/quality`, { samples: [{ ...sample, trackId: 'tiny', jitterMs: 1e-300, packetsLost: 2 ** 31 - 1 }] })).status).toBe(200);
     const stored = (await as(alice).get<{ items: QualitySample[] }>(`/api/calls/${call.id}/quality?trackId=tiny`)).body.items;
     expect(stored).toEqual([expect.objectContaining({ jitterMs: 0, packetsLost: 2 ** 31 - 1 })]);
+  });
+
+  it('takes an /events cursor beyond the ids\' range as "nothing missed"', async () => {
+    const events = new EventsClient(t.url, alice.accessToken, 1e20);
+    expect(await events.ready()).toMatchObject({ kind: 'ready', truncated: false });
+    await events.close();
   });
 
   it('stores an uploaded file\'s name as browsers send it (UTF-8), without NULs or control characters', async () => {

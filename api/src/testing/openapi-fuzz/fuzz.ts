@@ -1,3 +1,4 @@
+import http from 'node:http';
 import fc from 'fast-check';
 import { operationsOf, requestsFor, type Credential, type FuzzRequest, type Operation } from './requests.js';
 import { ResponseChecker, type Answer } from './response-check.js';
@@ -61,18 +62,31 @@ function harvest(value: unknown, pools: Pools, path: string, key = ''): void {
 
 const preview = (text: string, max = 300): string => (text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text);
 
-async function send(baseUrl: string, request: FuzzRequest, authorization: string | undefined): Promise<Answer> {
-  const headers: Record<string, string> = {};
+/**
+ * One request on its own connection (node:http, not fetch): the path goes out exactly as generated
+ * (fetch would normalise `%2e%2e`), and no keep-alive race (the server closing an idle connection as
+ * the next request goes out) can pass for a server fault.
+ */
+function send(baseUrl: string, request: FuzzRequest, authorization: string | undefined): Promise<Answer> {
+  const headers: Record<string, string | number> = { connection: 'close' };
   if (authorization) headers.authorization = authorization;
   if (request.contentType !== undefined) headers['content-type'] = request.contentType;
-  const res = await fetch(`${baseUrl}${request.url}`, {
-    method: request.method,
-    headers,
-    ...(request.body !== undefined && request.method !== 'GET' ? { body: new Uint8Array(request.body) } : {}),
-    redirect: 'manual',
-    signal: AbortSignal.timeout(30_000),
+  const body = request.body !== undefined && request.method !== 'GET' ? request.body : undefined;
+  if (body) headers['content-length'] = body.length;
+  return new Promise((resolve, reject) => {
+    let answered: (() => void) | undefined;
+    const req = http.request(`${baseUrl}${request.url}`, { method: request.method, headers, agent: false, timeout: 30_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      answered = () => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'] ?? '', text: Buffer.concat(chunks).toString('utf8') });
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', answered);
+      res.on('error', answered);
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer in 30 s')));
+    // A server that answers a too-large body early may close before taking the rest: the answer counts.
+    req.on('error', (error) => (answered ? answered() : reject(error)));
+    req.end(body);
   });
-  return { status: res.status, contentType: res.headers.get('content-type') ?? '', text: await res.text() };
 }
 
 /**
@@ -103,7 +117,8 @@ export async function fuzzOpenApi(options: FuzzOptions): Promise<FuzzReport> {
         problem = checker.problem(op, answer);
         if (answer.status < 300 && answer.contentType.startsWith('application/json')) harvest(JSON.parse(answer.text), options.pools, op.path);
       } catch (error) {
-        problem = `no answer: ${(error as Error).message}`;
+        const cause = (error as { code?: string }).code;
+        problem = `no answer: ${(error as Error).message}${cause ? ` (${cause})` : ''}`;
       }
 
       const serverError = options.takeServerError?.();
