@@ -4,14 +4,21 @@ import type { AppContext } from '../app-context.js';
 import { assertMember } from '../conversation/conversation.service.js';
 import { ApiError } from '../http/errors.js';
 import type { RouteRegistry } from '../http/route.js';
-import { AttachmentSchema, Uuid } from '../http/resource.schema.js';
+import { AttachmentSchema } from '../http/resource.schema.js';
+import { Uuid } from '../http/input.schema.js';
 import type { Attachment } from '@telemed/sdk';
 import { findAttachment, insertAttachment, type AttachmentRow } from './attachment.repository.js';
 import type { AttachmentStores } from './attachment-stores.js';
 import { ALLOWED_TYPES, sniffContentType } from './content-type.js';
-import { readSingleFile } from './multipart.js';
+import { MAX_FILE_NAME, readSingleFile } from './multipart.js';
 
 const PARTICIPANTS = ['patient', 'doctor'] as const;
+const UploadForm = z.object({
+  file: z.string().meta({
+    contentMediaType: 'application/octet-stream',
+    description: `The file. Its name (filename, or filename* in RFC 5987 form; UTF-8) is kept up to ${MAX_FILE_NAME} characters, with / \\ " and control characters replaced by _`,
+  }),
+});
 const toAttachment = (row: AttachmentRow): Attachment => ({
   id: row.id, conversationId: row.conversation_id, fileName: row.file_name, contentType: row.content_type, sizeBytes: row.size_bytes, sha256: row.sha256, createdAt: row.created_at.toISOString(),
 });
@@ -21,7 +28,7 @@ export function registerAttachmentRoutes(api: RouteRegistry, app: AppContext, st
     method: 'post', path: '/api/conversations/:id/attachments', tag: 'messaging', access: PARTICIPANTS, status: 201,
     summary: `Upload a file (multipart part "file", at most MAX_UPLOAD_SIZE bytes; ${ALLOWED_TYPES.join(', ')}, recognised by content) to a conversation; send it with a message's attachmentId`,
     params: z.object({ id: Uuid }),
-    rawBody: { contentType: 'multipart/form-data', description: 'one part named "file"' },
+    rawBody: { contentType: 'multipart/form-data', description: 'one part named "file"', schema: UploadForm },
     response: AttachmentSchema,
     handler: async ({ ctx, user, params }) => {
       await assertMember(app.db, params.id, user);

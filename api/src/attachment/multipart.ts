@@ -7,7 +7,7 @@ export interface UploadedFile {
   data: Buffer;
 }
 
-const MAX_FILE_NAME_CHARS = 200;
+export const MAX_FILE_NAME = 200;
 
 const malformed = (): ApiError => new ApiError('BAD_REQUEST', 'the multipart body is malformed');
 
@@ -19,7 +19,7 @@ const malformed = (): ApiError => new ApiError('BAD_REQUEST', 'the multipart bod
 export function cleanFileName(raw: string | undefined): string {
   // eslint-disable-next-line no-control-regex
   const cleaned = (raw ?? '').normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f\\/"]/g, '_');
-  return Array.from(cleaned).slice(0, MAX_FILE_NAME_CHARS).join('').trim() || 'file';
+  return Array.from(cleaned).slice(0, MAX_FILE_NAME).join('').trim() || 'file';
 }
 
 /**

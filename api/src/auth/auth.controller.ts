@@ -5,6 +5,7 @@ import { SessionSchema, UserSchema, page, RoleSchema } from '../http/resource.sc
 import { findContacts, findUserById, listUsers } from '../user/user.repository.js';
 import { toUser } from '../user/user.service.js';
 import { ApiError } from '../http/errors.js';
+import { dbText } from '../http/input.schema.js';
 import { login, logout, refresh } from './auth.service.js';
 import { DEMO_PASSWORD, DEMO_USERS } from '../db/demo-users.js';
 
@@ -74,7 +75,7 @@ export function registerAuthRoutes(api: RouteRegistry, app: AppContext): void {
   api.define({
     method: 'get', path: '/api/admin/users', tag: 'admin', access: ['admin'],
     summary: 'All users, by e-mail (admin)',
-    query: z.object({ role: RoleSchema.optional(), cursor: z.string().max(254).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }),
+    query: z.object({ role: RoleSchema.optional(), cursor: dbText({ max: 254 }).optional().describe('nextCursor of the previous page'), limit: z.coerce.number().int().min(1).max(200).default(50) }),
     response: page(UserSchema),
     handler: async ({ query }) => {
       const rows = await listUsers(app.db, { role: query.role, afterEmail: query.cursor, limit: query.limit + 1 });

@@ -7,7 +7,8 @@ import type { Database } from '../db/database.js';
 import type { Outbox } from '../events/outbox.js';
 import type { AuthUser, RouteRegistry } from '../http/route.js';
 import { MAX_SCHEDULE_AHEAD_DAYS } from './call.service.js';
-import { CallSchema, CallStatusSchema, CallTypeSchema, IsoDateTime, RoomAccessSchema, Uuid, page } from '../http/resource.schema.js';
+import { CallSchema, CallStatusSchema, CallTypeSchema, RoomAccessSchema, page } from '../http/resource.schema.js';
+import { Uuid, dbText, dbTimestamp, timeIdCursor } from '../http/input.schema.js';
 
 const CallParams = z.object({ id: Uuid });
 const InitiateCall = z.strictObject({
@@ -18,20 +19,20 @@ const InitiateCall = z.strictObject({
 const HistoryQuery = z.object({
   status: CallStatusSchema.optional(),
   type: CallTypeSchema.optional(),
-  from: IsoDateTime.optional(),
-  to: IsoDateTime.optional(),
+  from: dbTimestamp().optional(),
+  to: dbTimestamp().optional(),
   participantId: Uuid.optional(),
-  cursor: z.string().max(200).optional(),
+  cursor: timeIdCursor().optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 const ScheduleCall = z.strictObject({
   type: CallTypeSchema,
   inviteeIds: z.array(Uuid).min(1).max(16),
-  scheduledFor: IsoDateTime.describe(`When the call is booked for: in the future, at most ${MAX_SCHEDULE_AHEAD_DAYS} days ahead`),
-  title: z.string().trim().max(120).optional(),
+  scheduledFor: dbTimestamp().describe(`When the call is booked for: in the future, at most ${MAX_SCHEDULE_AHEAD_DAYS} days ahead`),
+  title: dbText({ max: 120, trim: true }).optional(),
 });
 const UpcomingQuery = z.object({
-  cursor: z.string().max(200).optional(),
+  cursor: timeIdCursor().optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 const CallWithAccess = z.object({ call: CallSchema, access: RoomAccessSchema });

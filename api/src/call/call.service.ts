@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import type { Outbox } from '../events/outbox.js';
 import { ApiError } from '../http/errors.js';
 import type { AuthUser } from '../http/route.js';
+import { encodeTimeIdCursor, type TimeIdCursor } from '../http/input.schema.js';
 import { summarize } from '../quality/quality.repository.js';
 import { issueRoomToken } from '../room-token/room-token.service.js';
 import { turnCredentials } from '../room-token/turn-credentials.service.js';
@@ -76,21 +77,6 @@ export function toCall(row: CallRow, participants: CallParticipantWithName[], st
     opensAt: row.scheduled_for ? new Date(row.scheduled_for.getTime() - startWindowSeconds * 1000).toISOString() : null,
     title: row.title,
   };
-}
-
-/** A page boundary: the last row's sort time (created_at, or scheduled_for for upcoming calls) and id. */
-export interface CallCursor {
-  at: Date;
-  id: string;
-}
-
-export const encodeCallCursor = (at: Date, id: string): string => Buffer.from(`${at.toISOString()}|${id}`).toString('base64url');
-
-export function decodeCallCursor(cursor: string): CallCursor {
-  const [text, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const at = new Date(text ?? '');
-  if (!id || Number.isNaN(at.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new ApiError('VALIDATION_FAILED', 'the cursor is not valid', [{ path: 'cursor', message: 'not a cursor from this API' }]);
-  return { at, id };
 }
 
 /** How far ahead a call may be booked. */
@@ -194,9 +180,9 @@ export class CallService {
   }
 
   /** Upcoming calls of a user: booked, or started and not over; soonest first. */
-  async upcoming(db: Db, userId: string, options: { cursor?: string | undefined; limit: number }): Promise<{ items: Call[]; nextCursor: string | null }> {
-    const rows = await listUpcoming(db, { participantOf: userId, after: options.cursor ? decodeCallCursor(options.cursor) : undefined, limit: options.limit + 1 });
-    return this.#page(db, rows, options.limit, (r) => encodeCallCursor(r.scheduled_for!, r.id));
+  async upcoming(db: Db, userId: string, options: { cursor?: TimeIdCursor | undefined; limit: number }): Promise<{ items: Call[]; nextCursor: string | null }> {
+    const rows = await listUpcoming(db, { participantOf: userId, after: options.cursor, limit: options.limit + 1 });
+    return this.#page(db, rows, options.limit, (r) => encodeTimeIdCursor(r.scheduled_for!, r.id));
   }
 
   async #page(db: Db, rows: CallRow[], limit: number, cursorOf: (row: CallRow) => string): Promise<{ items: Call[]; nextCursor: string | null }> {
@@ -431,10 +417,10 @@ export class CallService {
     return changed;
   }
 
-  async history(db: Db, filter: Omit<CallFilter, 'before' | 'limit'> & { cursor?: string | undefined; limit: number }): Promise<{ items: Call[]; nextCursor: string | null }> {
-    const before = filter.cursor ? decodeCallCursor(filter.cursor) : undefined;
+  async history(db: Db, filter: Omit<CallFilter, 'before' | 'limit'> & { cursor?: TimeIdCursor | undefined; limit: number }): Promise<{ items: Call[]; nextCursor: string | null }> {
+    const before = filter.cursor;
     const rows = await listCalls(db, { ...filter, before: before && { createdAt: before.at, id: before.id }, limit: filter.limit + 1 });
-    return this.#page(db, rows, filter.limit, (r) => encodeCallCursor(r.created_at, r.id));
+    return this.#page(db, rows, filter.limit, (r) => encodeTimeIdCursor(r.created_at, r.id));
   }
 
   async #lockParticipantCall(trx: Db, user: AuthUser, id: string): Promise<CallRow> {

@@ -1,6 +1,7 @@
 import type { Conversation } from '@telemed/sdk';
 import type { Db } from '../db/database.js';
 import { ApiError } from '../http/errors.js';
+import { encodeTimeIdCursor, type TimeIdCursor } from '../http/input.schema.js';
 import type { AuthUser } from '../http/route.js';
 import { assertContacts } from '../user/user.service.js';
 import {
@@ -52,19 +53,11 @@ export async function getConversation(db: Db, user: AuthUser, id: string): Promi
   return toConversation({ ...row, unread_count: await unreadCount(db, id, user.id) }, await findMembers(db, [id]));
 }
 
-export const encodeConversationCursor = (c: Conversation): string => Buffer.from(`${c.lastMessageAt ?? c.createdAt}|${c.id}`).toString('base64url');
-
-export async function listForUser(db: Db, user: AuthUser, limit: number, cursor?: string): Promise<{ items: Conversation[]; nextCursor: string | null }> {
-  let before: { at: Date; id: string } | undefined;
-  if (cursor) {
-    const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-    const date = new Date(at ?? '');
-    if (!id || Number.isNaN(date.getTime())) throw new ApiError('VALIDATION_FAILED', 'the cursor is not valid', [{ path: 'cursor', message: 'not a cursor from this API' }]);
-    before = { at: date, id };
-  }
+export async function listForUser(db: Db, user: AuthUser, limit: number, before?: TimeIdCursor): Promise<{ items: Conversation[]; nextCursor: string | null }> {
   const rows = await listConversations(db, user.id, limit + 1, before);
   const page = rows.slice(0, limit);
   const members = await findMembers(db, page.map((r) => r.id));
   const items = page.map((r) => toConversation(r, members));
-  return { items, nextCursor: rows.length > limit ? encodeConversationCursor(items[items.length - 1]!) : null };
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? encodeTimeIdCursor(last.lastMessageAt ?? last.createdAt, last.id) : null };
 }

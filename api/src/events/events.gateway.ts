@@ -123,7 +123,8 @@ export class EventsGateway {
       return;
     }
     if (socket.destroyed) return;
-    const after = Math.max(0, Number.parseInt(url.searchParams.get('after') ?? '0', 10) || 0);
+    // Within the bigint ids' range: a larger cursor (1e20) failed the catch-up query (close 1011).
+    const after = Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, Number.parseInt(url.searchParams.get('after') ?? '0', 10) || 0));
     const requestId = requestIdFrom(req.headers['x-request-id']);
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       // Protocol errors (invalid UTF-8, oversized or unmasked frames, bad opcodes): ws closes the

@@ -11,8 +11,7 @@ const same = <S extends z.ZodType, T>(schema: S, ok: Same<S, T>): S => {
   return schema;
 };
 
-const iso = z.iso.datetime({ offset: true });
-export const Uuid = z.uuid();
+export { Uuid } from './input.schema.js';
 export const RoleSchema = z.enum(['patient', 'doctor', 'admin']);
 
 const UserShape = z.object({ id: z.string(), email: z.string(), role: RoleSchema, displayName: z.string(), createdAt: z.string() }).meta({ id: 'User' });
@@ -129,5 +128,3 @@ const ErrorShape = z.object({
 export const ErrorBodySchema = same<typeof ErrorShape, ApiErrorBody>(ErrorShape, true);
 
 export const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
-
-export { iso as IsoDateTime };

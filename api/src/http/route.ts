@@ -44,8 +44,8 @@ export interface RouteSpec<A extends Access, P extends Schema | undefined, Q ext
   /** The JSON answer's schema (for the OpenAPI document); no schema means 204 No Content. */
   response?: R;
   status?: number;
-  /** Extra request body description for routes that read the body themselves. */
-  rawBody?: { contentType: string; description: string };
+  /** Request body description for routes that read the body themselves; `schema` documents its form. */
+  rawBody?: { contentType: string; description: string; schema?: Schema };
   bodyLimitBytes?: number;
   handler(input: RouteInput<A, P, Q, B>): Promise<R extends Schema ? z.input<R> : void>;
 }

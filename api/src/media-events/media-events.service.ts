@@ -5,6 +5,7 @@ import type { CallService } from '../call/call.service.js';
 import { findCall, findParticipants, updateParticipant } from '../call/call.repository.js';
 import { recordTimeline } from '../call/call-timeline.repository.js';
 import type { Database } from '../db/database.js';
+import { INT4 } from '../http/input.schema.js';
 import type { Outbox } from '../events/outbox.js';
 import { insertSamples } from '../quality/quality.repository.js';
 import type { CallQualitySampleTable } from '../quality/quality.table.js';
@@ -50,7 +51,8 @@ export async function applyMediaEvent(trx: Transaction<Database>, outbox: Outbox
       const p = (await findParticipants(trx, [call.id])).find((x) => x.user_id === event.identity);
       if (!p) return 'ignored';
       const seconds = p.media_joined_at && (!p.media_left_at || p.media_left_at < p.media_joined_at) ? Math.max(0, Math.round((at.getTime() - p.media_joined_at.getTime()) / 1000)) : 0;
-      await updateParticipant(trx, call.id, event.identity, { media_left_at: at, media_seconds: p.media_seconds + seconds });
+      // An integer column: a media server clock far off must not overflow it.
+      await updateParticipant(trx, call.id, event.identity, { media_left_at: at, media_seconds: Math.min(INT4.max, p.media_seconds + seconds) });
       await recordTimeline(trx, [{ callId: call.id, kind: 'media_left', userId: event.identity, detail: event.reason, at }]);
       const fresh = await calls.load(trx, call.id);
       outbox.add(fresh.participants.map((x) => x.userId), 'call.participant_left', { call: fresh, userId: event.identity });

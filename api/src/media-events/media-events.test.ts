@@ -53,7 +53,7 @@ describe.each(DATABASES)('media server events on %s', (database) => {
     ];
     const first = await post({ node: 'n1', events });
     expect(first.status).toBe(200);
-    expect(await first.json()).toEqual({ applied: 4, duplicates: 0, ignored: 0 });
+    expect(await first.json()).toEqual({ applied: 4, duplicates: 0, ignored: 0, rejected: 0, rejectedSamples: 0 });
     const during = (await as('alice').get<Call>(`/api/calls/${call.id}`)).body;
     expect(during.participants.every((p) => p.inRoom)).toBe(true);
     // While in the room, the running stay counts (joined 3 s ago).
@@ -62,7 +62,7 @@ describe.each(DATABASES)('media server events on %s', (database) => {
 
     // the media server retries the same batch: nothing changes
     const retry = await post({ node: 'n1', events });
-    expect(await retry.json()).toEqual({ applied: 0, duplicates: 4, ignored: 0 });
+    expect(await retry.json()).toEqual({ applied: 0, duplicates: 4, ignored: 0, rejected: 0, rejectedSamples: 0 });
     const samples = await t.app.db.selectFrom('call_quality_samples').select('id').where('call_id', '=', call.id).execute();
     expect(samples).toHaveLength(2);
 
@@ -74,7 +74,7 @@ describe.each(DATABASES)('media server events on %s', (database) => {
       { ...base(5, 2000), type: 'participant_left', identity: s.alice.user.id, participantId: 'p1', reason: 'left' },
       { ...base(7, 2000), type: 'room_finished', reason: 'empty' },
     ] });
-    expect(await end.json()).toEqual({ applied: 3, duplicates: 0, ignored: 0 });
+    expect(await end.json()).toEqual({ applied: 3, duplicates: 0, ignored: 0, rejected: 0, rejectedSamples: 0 });
     const ended = (await as('drgrey').get<Call>(`/api/calls/${call.id}`)).body;
     expect(ended).toMatchObject({ status: 'ended', endReason: 'room_empty' });
     expect(ended.participants.every((p) => !p.inRoom && p.mediaSeconds >= 5)).toBe(true);
@@ -101,7 +101,7 @@ describe.each(DATABASES)('media server events on %s', (database) => {
       { ...first, seq: 5, at: at(1000), type: 'participant_left', identity: s.drgrey.user.id, participantId: `drgrey-${first.epoch}`, reason: 'room_closed' },
       { ...first, seq: 6, at: at(1000), type: 'room_finished', reason: 'worker_died' },
     ] });
-    expect(await before.json()).toEqual({ applied: 5, duplicates: 0, ignored: 1 });
+    expect(await before.json()).toEqual({ applied: 5, duplicates: 0, ignored: 1, rejected: 0, rejectedSamples: 0 });
     const meanwhile = (await as('alice').get<Call>(`/api/calls/${call.id}`)).body;
     expect(meanwhile.status).toBe('active'); // a dead worker does not end the call
     expect(meanwhile.participants.some((p) => p.inRoom)).toBe(false);
@@ -113,7 +113,7 @@ describe.each(DATABASES)('media server events on %s', (database) => {
       joined(rebuilt, 2, 'alice', 2000),
       { ...first, seq: 6, at: at(1000), type: 'room_finished', reason: 'worker_died' },
     ] });
-    expect(await after.json()).toEqual({ applied: 3, duplicates: 1, ignored: 0 });
+    expect(await after.json()).toEqual({ applied: 3, duplicates: 1, ignored: 0, rejected: 0, rejectedSamples: 0 });
     const back = (await as('alice').get<Call>(`/api/calls/${call.id}`)).body;
     expect(back.status).toBe('active');
     expect(back.participants.every((p) => p.inRoom)).toBe(true);
@@ -136,8 +136,8 @@ describe.each(DATABASES)('media server events on %s', (database) => {
       // Someone the call does not know: nothing to record.
       { ...base(5, -1000), type: 'participant_reconnected', identity: s.admin.user.id, participantId: 'p9', how: 'ice', offlineMs: 10, restarts: 1 },
     ];
-    expect(await (await post({ node: 'n1', events })).json()).toEqual({ applied: 4, duplicates: 0, ignored: 1 });
-    expect(await (await post({ node: 'n1', events })).json()).toEqual({ applied: 0, duplicates: 5, ignored: 0 });
+    expect(await (await post({ node: 'n1', events })).json()).toEqual({ applied: 4, duplicates: 0, ignored: 1, rejected: 0, rejectedSamples: 0 });
+    expect(await (await post({ node: 'n1', events })).json()).toEqual({ applied: 0, duplicates: 5, ignored: 0, rejected: 0, rejectedSamples: 0 });
     const timeline = (await as('admin').get<{ items: CallTimelineEntry[] }>(`/api/calls/${call.id}/timeline`)).body.items;
     const reconnected = timeline.filter((e) => e.kind === 'reconnected');
     expect(reconnected).toEqual([
@@ -146,9 +146,39 @@ describe.each(DATABASES)('media server events on %s', (database) => {
     ]);
     // A reconnection is not a leave: Alice is still in the room.
     expect((await as('alice').get<Call>(`/api/calls/${call.id}`)).body.participants.find((p) => p.userId === s.alice.user.id)?.inRoom).toBe(true);
-    // The schema refuses a reconnection without its how.
+    // A reconnection without its how does not match the protocol: skipped and counted, the batch answered 200.
     const bad = JSON.stringify({ node: 'n1', events: [{ ...base(6, 0), type: 'participant_reconnected', ...alice, offlineMs: 1, restarts: 0 }] });
-    expect((await post({ node: 'n1', events: [] }, sign(bad), bad)).status).toBe(422);
+    const refused = await post({ node: 'n1', events: [] }, sign(bad), bad);
+    expect(await refused.json()).toEqual({ applied: 0, duplicates: 0, ignored: 0, rejected: 1, rejectedSamples: 0 });
+  });
+
+  it('skips an event or a track sample the database could not store, applies the rest of the batch, and answers 200 so the media server moves on', async () => {
+    const call = (await as('alice').post<Call>('/api/calls', { type: 'video', inviteeIds: [s.drgrey.user.id] })).body;
+    await as('drgrey').post(`/api/calls/${call.id}/accept`);
+    const base = (seq: number) => ({ roomId: call.id, epoch: 1_700_000_000_000, seq, at: new Date().toISOString() });
+    const good = sample(s.alice.user.id, 'prodOk', 9, 50, 0);
+    const badSamples = [
+      { ...good, trackId: 'nul\u0000track' },
+      { ...good, packetsLost: 2 ** 31 },
+      { ...good, bitrateBps: 1e308 },
+      { ...good, jitterMs: -1e308 },
+      { ...good, sampledAt: '0000-01-01T00:00:00Z' },
+      { ...good, sampledAt: '+275760-09-13T00:00:00.000Z' },
+    ];
+    const body = JSON.stringify({ node: 'n1', events: [
+      { ...base(1), type: 'track_stats', samples: [good, ...badSamples, { ...good, trackId: 'prodTiny', rttMs: 1e-300 }] },
+      { ...base(2), type: 'participant_joined', identity: 'x\u0000', participantId: 'p1' },
+      { ...base(2 ** 31), type: 'room_started' },
+      { ...base(3), at: '0000-01-01T00:00:00Z', type: 'room_started' },
+      { ...base(4), type: 'participant_joined', identity: s.alice.user.id, participantId: 'p1' },
+    ] });
+    const res = await post({ node: 'n1', events: [] }, sign(body), body);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ applied: 2, duplicates: 0, ignored: 0, rejected: 3, rejectedSamples: badSamples.length });
+    const stored = await as('admin').get<{ items: QualitySample[] }>(`/api/calls/${call.id}/quality`);
+    // A value too small for a real column is stored as 0 rather than refused.
+    expect(stored.body.items.map((x) => [x.trackId, x.rttMs]).sort()).toEqual([['prodOk', 50], ['prodTiny', 0]]);
+    expect((await as('alice').get<Call>(`/api/calls/${call.id}`)).body.participants.find((p) => p.userId === s.alice.user.id)?.inRoom).toBe(true);
   });
 
   it('takes client-side samples from the call\'s participants only', async () => {

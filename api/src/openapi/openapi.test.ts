@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_TEXT_PATTERN, INT4, REAL_MAX } from '../http/input.schema.js';
 import { client, login, startTestApp, type TestApp } from '../testing/test-app.js';
 
 interface OpenApiDoc {
@@ -39,6 +40,27 @@ describe('OpenAPI document and metrics', () => {
     expect(doc.paths['/metrics']!.get!['x-access']).toBe('metrics-scraper');
     expect(doc.paths['/api/admin/health']!.get!['x-access']).toEqual(['admin']);
     expect(doc.paths['/health']!.get!['x-access']).toBe('public');
+  });
+
+  it('states the bounds the database columns have: lengths, text without NUL, integer and real ranges, times, cursor and uuid formats', async () => {
+    const doc = (await (await fetch(`${t.url}/api/openapi.json`)).json()) as Record<string, unknown>;
+    const at = (...path: string[]): Record<string, unknown> => path.reduce<Record<string, unknown>>((node, key) => node[key] as Record<string, unknown>, doc);
+    const body = (path: string, method = 'post', type = 'application/json') => at('paths', path, method, 'requestBody', 'content', type, 'schema');
+    const sample = at('paths', '/api/calls/{id}/quality', 'post', 'requestBody', 'content', 'application/json', 'schema', 'properties', 'samples', 'items', 'properties');
+    expect(sample.trackId).toMatchObject({ type: 'string', minLength: 1, maxLength: 128, pattern: DB_TEXT_PATTERN.source });
+    expect(sample.packetsLost).toMatchObject({ type: 'integer', minimum: 0, maximum: INT4.max });
+    expect(sample.bitrateBps).toMatchObject({ type: 'number', minimum: 0, maximum: REAL_MAX });
+    expect(sample.frameWidth).toMatchObject({ anyOf: [{ type: 'integer', minimum: 0, maximum: INT4.max }, { type: 'null' }] });
+    expect(sample.sampledAt).toMatchObject({ type: 'string', format: 'date-time', description: expect.stringContaining('0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z') });
+    expect((body('/api/conversations').properties as Record<string, unknown>).title).toMatchObject({ maxLength: 120, pattern: DB_TEXT_PATTERN.source });
+    const history = at('paths', '/api/calls', 'get').parameters as Array<{ name: string; schema: unknown }>;
+    expect(history.find((p) => p.name === 'cursor')?.schema).toMatchObject({ type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' });
+    expect(history.find((p) => p.name === 'participantId')?.schema).toMatchObject({ format: 'uuid' });
+    // The routes that read their own bodies describe them too.
+    const batch = body('/internal/media-events');
+    expect(at('paths', '/internal/media-events', 'post', 'requestBody', 'content', 'application/json', 'schema', 'properties', 'node')).toMatchObject({ maxLength: 128 });
+    expect(batch.required).toEqual(['node', 'events']);
+    expect(body('/api/conversations/{id}/attachments', 'post', 'multipart/form-data')).toMatchObject({ properties: { file: { type: 'string', contentMediaType: 'application/octet-stream' } }, required: ['file'] });
   });
 
   it('exposes Prometheus metrics: requests by route, websockets, database pool', async () => {

@@ -54,7 +54,10 @@ export function buildOpenApi(specs: readonly AnyRouteSpec[], info: { version: st
       security: typeof spec.access !== 'string' ? [{ bearerAuth: [] }] : spec.access === 'public' ? [] : [{ [SECURITY[spec.access]]: [] }],
     };
     if (spec.body) operation.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(spec.body, 'input') } } };
-    else if (spec.rawBody) operation.requestBody = { required: true, description: spec.rawBody.description, content: { [spec.rawBody.contentType]: { schema: {} } } };
+    else if (spec.rawBody) {
+      const schema = spec.rawBody.schema ? jsonSchema(spec.rawBody.schema, 'input') : {};
+      operation.requestBody = { required: true, description: spec.rawBody.description, content: { [spec.rawBody.contentType]: { schema } } };
+    }
     (paths[toOpenApiPath(spec.path)] ??= {})[spec.method] = operation;
   }
   return {

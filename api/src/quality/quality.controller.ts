@@ -2,16 +2,16 @@ import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import { ApiError } from '../http/errors.js';
 import type { RouteRegistry } from '../http/route.js';
-import { IsoDateTime, QualitySampleSchema, Uuid } from '../http/resource.schema.js';
+import { QualitySampleSchema } from '../http/resource.schema.js';
+import { Uuid, dbInt, dbReal, dbText, dbTimestamp } from '../http/input.schema.js';
 import { findLatestPerTrack, findSamples, insertSamples } from './quality.repository.js';
 import type { CallQualitySampleRow } from './quality.table.js';
 import type { QualitySample } from '@telemed/sdk';
 
-const nullableNumber = z.number().finite().nullable();
 const ClientSample = z.object({
-  trackId: z.string().min(1).max(128), direction: z.enum(['in', 'out']), kind: z.enum(['audio', 'video']), source: z.enum(['camera', 'microphone', 'screenShare', 'screenShareAudio']),
-  sampledAt: IsoDateTime, bitrateBps: z.number().min(0), packetsLost: z.number().int().min(0), jitterMs: nullableNumber, rttMs: nullableNumber,
-  framesPerSecond: nullableNumber, frameWidth: z.number().int().nullable(), frameHeight: z.number().int().nullable(), jitterBufferDelayMs: nullableNumber,
+  trackId: dbText({ min: 1, max: 128 }), direction: z.enum(['in', 'out']), kind: z.enum(['audio', 'video']), source: z.enum(['camera', 'microphone', 'screenShare', 'screenShareAudio']),
+  sampledAt: dbTimestamp(), bitrateBps: dbReal({ min: 0 }), packetsLost: dbInt({ min: 0 }), jitterMs: dbReal().nullable(), rttMs: dbReal().nullable(),
+  framesPerSecond: dbReal().nullable(), frameWidth: dbInt({ min: 0 }).nullable(), frameHeight: dbInt({ min: 0 }).nullable(), jitterBufferDelayMs: dbReal().nullable(),
 });
 
 function toSample(row: CallQualitySampleRow): QualitySample {
@@ -48,7 +48,7 @@ export function registerQualityRoutes(api: RouteRegistry, app: AppContext): void
     method: 'get', path: '/api/calls/:id/quality', tag: 'quality', access: ['patient', 'doctor', 'admin'],
     summary: 'Quality samples of a call over time, optionally of one track (its participants and admins)',
     params: CallParams,
-    query: z.object({ trackId: z.string().max(128).optional(), from: IsoDateTime.optional(), limit: z.coerce.number().int().min(1).max(5000).default(1000) }),
+    query: z.object({ trackId: dbText({ max: 128 }).optional(), from: dbTimestamp().optional(), limit: z.coerce.number().int().min(1).max(5000).default(1000) }),
     response: z.object({ items: z.array(QualitySampleSchema) }),
     handler: async ({ ctx, user, params, query }) => {
       await app.calls.loadVisible(app.db, user, params.id);

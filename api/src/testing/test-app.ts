@@ -3,6 +3,7 @@ import { inject } from 'vitest';
 import pg from 'pg';
 import { App } from '../app.js';
 import type { ApiOptions } from '../config.js';
+import type { Logger } from '../logger.js';
 import { DEMO_PASSWORD, DEMO_USERS } from '../db/seed.js';
 import type { Session } from '@telemed/sdk';
 import { pgliteTemplate, TEMPLATE_ENCRYPTION_KEY } from './pglite-template.js';
@@ -50,7 +51,7 @@ export interface TestApp {
 }
 
 /** A started App on a fresh, migrated and seeded database of the given kind. */
-export async function startTestApp(database: TestDatabase, options: Partial<ApiOptions> & { databaseUrl?: string } = {}): Promise<TestApp> {
+export async function startTestApp(database: TestDatabase, options: Partial<ApiOptions> & { databaseUrl?: string } = {}, logger?: Logger): Promise<TestApp> {
   const databaseUrl = options.databaseUrl ?? (database === 'postgres' ? await createPostgresDatabase() : undefined);
   const app = new App({
     port: 0,
@@ -62,7 +63,7 @@ export async function startTestApp(database: TestDatabase, options: Partial<ApiO
     ...TEST_SECRETS,
     ...options,
     ...(databaseUrl ? { databaseUrl } : { pgliteTemplate: await pgliteTemplate() }),
-  });
+  }, logger);
   await app.start();
   return { app, url: `http://127.0.0.1:${app.port}`, close: () => app.stop() };
 }
