@@ -25,12 +25,21 @@ export interface TestPage {
   close(): Promise<void>;
 }
 
+export interface PageOptions {
+  /**
+   * Chromium only: the page's Content-Security-Policy does not apply to what the test injects (a
+   * test harness that imports the SDK bundle from another origin). The apps' own CSP is checked
+   * by the app tests, which never set this.
+   */
+  bypassCsp?: boolean;
+}
+
 export interface TestBrowser {
   readonly name: EngineName;
   /** The engine's version string (e.g. "chromium 156.0…", "firefox 153.7.0esr"). */
   readonly version: string;
   /** A page in a fresh context (own storage and permissions), already at `url` when given. */
-  newPage(url?: string): Promise<TestPage>;
+  newPage(url?: string, options?: PageOptions): Promise<TestPage>;
   close(): Promise<void>;
 }
 
@@ -107,20 +116,20 @@ async function launchChromium(options: LaunchOptions): Promise<TestBrowser> {
     args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
     ...(env ? { env } : {}),
   });
-  const openPage = async (): Promise<TestPage> => {
-    const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+  const openPage = async (pageOptions: PageOptions = {}): Promise<TestPage> => {
+    const context = await browser.newContext({ permissions: ['camera', 'microphone'], ...(pageOptions.bypassCsp ? { bypassCSP: true } : {}) });
     await context.addInitScript(reportPolicyViolations);
     return playwrightPage('chromium', await context.newPage(), () => context.close());
   };
   return testBrowser('chromium', `chromium ${browser.version()}`, openPage, () => browser.close());
 }
 
-export function testBrowser(name: EngineName, version: string, openPage: () => Promise<TestPage>, close: () => Promise<void>): TestBrowser {
+export function testBrowser(name: EngineName, version: string, openPage: (options?: PageOptions) => Promise<TestPage>, close: () => Promise<void>): TestBrowser {
   return {
     name,
     version,
-    async newPage(url) {
-      const page = await openPage();
+    async newPage(url, options) {
+      const page = await openPage(options);
       if (url) await page.goto(url);
       return page;
     },
@@ -194,7 +203,8 @@ async function launchFirefox(options: LaunchOptions): Promise<TestBrowser> {
       ...(env ? { env } : {}),
     });
     let opened = 0;
-    const openPage = async (): Promise<TestPage> => {
+    const openPage = async (pageOptions: PageOptions = {}): Promise<TestPage> => {
+      if (pageOptions.bypassCsp) throw new Error('bypassCsp: Chromium pages only');
       const context = await browser.createBrowserContext();
       // A window per page, as Playwright gives Chromium: tabs sharing a window are hidden
       // (document.visibilityState), and the SDK's adaptive stream pauses video nobody can see.

@@ -116,7 +116,7 @@ describe('demo app shell and admin sign-in in chromium', () => {
       }
 
       for (const [name, target] of [['chromium', browser], ['firefox', firefox]] as const) {
-        const page = await target.newPage(`${platform.apiUrl}/call.html?room=csp-${name}&name=${name}&autojoin=1`);
+        const page = await target.newPage(`${platform.apiUrl}/call.html?room=dev-csp-${name}&name=${name}&autojoin=1`);
         pages.push(page);
         try {
           await waitForText(page, '#status', /^Connected/, 45_000);

@@ -27,9 +27,13 @@ export async function serveSdkBundle(): Promise<SdkSite> {
   };
 }
 
-/** A page at `origin` (any page there; nothing of it is used) with the SDK loaded as `window.sdk`. */
+/**
+ * A page at `origin` (any page there; nothing of it is used) with the SDK loaded as `window.sdk`.
+ * The import from the bundle's origin is the test's instrumentation, not the page's: it bypasses
+ * the page's Content-Security-Policy (Chromium only).
+ */
 export async function sdkPage(browser: TestBrowser, originPage: string, site: SdkSite): Promise<TestPage> {
-  const page = await browser.newPage(originPage);
+  const page = await browser.newPage(originPage, { bypassCsp: true });
   await page.evaluate(async (url) => {
     // Built at run time: the test runner rewrites a literal import() in test code.
     const load = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
