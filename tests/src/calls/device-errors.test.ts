@@ -65,7 +65,7 @@ describe('typed device and permission errors in chromium', () => {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream', '--deny-permission-prompts'],
     });
-    deniedPage = await (await denied.newContext()).newPage();
+    deniedPage = await (await denied.newContext({ bypassCSP: true })).newPage();
     await deniedPage.goto(`${platform.apiUrl}/call.html`);
     await deniedPage.evaluate(async (url) => {
       const load = new Function('url', 'return import(url)') as (u: string) => Promise<unknown>;
