@@ -42,6 +42,7 @@ async function serve(configFile) {
   if (missing.length > 0) fail(`telemed: not built (${missing.join(', ')} missing): run \`node scripts/setup.mjs start\` first`);
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const workerBin = settings.MEDIASOUP_WORKER_BIN ?? (await ensureMediasoupWorker());
+  let stopping = false;
   const platform = await startPlatform({
     ...options,
     workerBin,
@@ -49,6 +50,15 @@ async function serve(configFile) {
     startTimeoutMs: Number(settings.START_TIMEOUT ?? 60) * 1000,
     // JSON log lines as the services write them, for journald or the container runtime.
     onLog: ({ line }) => process.stdout.write(`${line}\n`),
+    // A crashed service is restarted (with backoff); only one that keeps crashing stops the stack.
+    supervise: {
+      onGiveUp: (service) => {
+        if (stopping) return;
+        stopping = true;
+        process.stderr.write(`telemed: the ${service} keeps crashing right after it starts; stopping\n`);
+        void platform.stop().then(() => process.exit(1));
+      },
+    },
   });
   process.stderr.write(`telemed: production stack up in ${((Date.now() - started) / 1000).toFixed(1)} s (config: ${file ?? 'environment only'})
   public URL:       ${publicUrl}/
@@ -56,7 +66,6 @@ async function serve(configFile) {
   media signaling:  ${options.mediaEnv.MEDIA_HOST}:${options.mediaPort} (browsers use ${options.apiEnv.MEDIA_PUBLIC_URL})
   media RTC:        UDP+TCP from ${options.rtcBasePort}, one port per worker
 `);
-  let stopping = false;
   const shutdown = (signal) => {
     if (stopping) return;
     stopping = true;
@@ -65,14 +74,6 @@ async function serve(configFile) {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
-  for (const [name, child] of Object.entries(platform.processes)) {
-    child.on('exit', (code, signal) => {
-      if (stopping) return;
-      stopping = true;
-      process.stderr.write(`telemed: the ${name} process exited unexpectedly (${signal ?? `exit ${code}`}); stopping\n`);
-      void platform.stop().then(() => process.exit(1));
-    });
-  }
 }
 
 async function addUser(configFile, values) {
