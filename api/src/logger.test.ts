@@ -6,7 +6,8 @@ import { App } from './app.js';
 import { DEMO_PASSWORD } from './db/seed.js';
 import { createLogger } from './logger.js';
 import { EventsClient } from './testing/events-client.js';
-import { TEST_SECRETS, client, login, pgliteTemplate, waitFor } from './testing/test-app.js';
+import { TEST_SECRETS, client, login, pgliteTemplate } from './testing/test-app.js';
+import { waitFor } from '@telemed/test-kit';
 
 describe('logs', () => {
   const lines: string[] = [];
@@ -32,7 +33,7 @@ describe('logs', () => {
     await events.ready();
     await events.close();
     await client(url).post('/api/auth/logout', { refreshToken: refreshed.body.refreshToken });
-    await waitFor(() => lines.some((l) => l.includes('"path":"/api/auth/logout"')) || undefined, 5000, 'the logout request logged');
+    await waitFor('the logout request logged', () => lines.some((l) => l.includes('"path":"/api/auth/logout"')) || undefined, { timeoutMs: 5000 });
 
     const requests = lines.map((l) => JSON.parse(l) as { msg: string; requestId?: string; path?: string }).filter((l) => l.msg === 'request');
     expect(requests.length).toBeGreaterThanOrEqual(5);

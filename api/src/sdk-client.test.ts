@@ -5,7 +5,8 @@ import { TelemedClient } from '../../sdk/src/client/TelemedClient.js';
 import { ApiRequestError } from '../../sdk/src/client/ApiRequestError.js';
 import type { AppEventMap, Session } from '@telemed/sdk';
 import { DEMO_PASSWORD } from './db/seed.js';
-import { startTestApp, waitFor, type TestApp } from './testing/test-app.js';
+import { startTestApp, type TestApp } from './testing/test-app.js';
+import { waitFor } from '@telemed/test-kit';
 
 describe('TelemedClient against the real API', () => {
   let t: TestApp;
@@ -40,7 +41,7 @@ describe('TelemedClient against the real API', () => {
     await connected;
 
     const call = await patient.startCall({ type: 'video', inviteeIds: [grey!.id] });
-    await waitFor(() => rings.includes(call.id) || undefined, 5000, 'ringing');
+    await waitFor('ringing', () => rings.includes(call.id) || undefined, { timeoutMs: 5000 });
     const { access } = await doctor.acceptCall(call.id);
     expect(access.room).toBe(call.id);
     await patient.endCall(call.id);
@@ -50,7 +51,7 @@ describe('TelemedClient against the real API', () => {
     const clientId = crypto.randomUUID();
     const sent = await patient.sendMessage(conversation.id, 'hello from the SDK', { clientId });
     expect(await patient.sendMessage(conversation.id, 'hello from the SDK', { clientId })).toEqual(sent);
-    await waitFor(() => received.find((p) => p.message.id === sent.id), 5000, 'message.created');
+    await waitFor('message.created', () => received.find((p) => p.message.id === sent.id), { timeoutMs: 5000 });
 
     // The API restarts: the socket drops, messages arrive meanwhile (through another instance on
     // the same database), and the client reconnects by itself and replays them from its cursor.

@@ -38,25 +38,3 @@ export function inboundStats(page: TestPage): Promise<InboundSample[]> {
   });
 }
 
-/**
- * The shortest deadline any wait gets, whatever its caller asks: deadlines here catch a hang, not
- * slowness. Waits that take 1-2 s on an idle machine took 20-60 s on a busy 2-core CI machine.
- */
-export const MIN_WAIT_MS = 30_000;
-
-/** Polls `probe` until it returns a value, or throws with the last error seen (after at least MIN_WAIT_MS). */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = MIN_WAIT_MS, intervalMs = 250): Promise<T> {
-  timeoutMs = Math.max(timeoutMs, MIN_WAIT_MS);
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-}

@@ -5,8 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode, type RoomStatsInfo } from '@telemed/sdk/protocol';
 import { WebSocket } from 'ws';
 import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from './browser.js';
-import { inboundStats, waitFor, type InboundSample } from './call-stats.js';
+import { inboundStats, type InboundSample } from './call-stats.js';
 import { startTestPlatform, type Platform } from './platform.js';
+import { waitFor } from '@telemed/test-kit';
 
 describe.each(BROWSERS)('a two-person call through the SFU in %s', (browserName) => {
   const ROOM = `dev-first-call-${browserName}`;
@@ -44,7 +45,7 @@ describe.each(BROWSERS)('a two-person call through the SFU in %s', (browserName)
     const first = await waitFor('both pages receiving media', async () => {
       const [a, b] = await Promise.all([inboundStats(alice), inboundStats(bob)]);
       return complete(a, 'bob') && complete(b, 'alice') ? { a, b } : undefined;
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
     // Media must keep flowing: 10 more frames and more audio each way. A deadline, not a fixed
     // window: under CPU load a sender's adaptation can stall one direction for a few seconds.
     const started = Date.now();
@@ -57,7 +58,7 @@ describe.each(BROWSERS)('a two-person call through the SFU in %s', (browserName)
         const v2 = now.find((s) => s.from === other && s.kind === 'video');
         const au2 = now.find((s) => s.from === other && s.kind === 'audio');
         return v2 && au2 && v2.framesDecoded > v1.framesDecoded + 10 && au2.bytesReceived > au1.bytesReceived ? { v2, au2 } : undefined;
-      }, 20_000);
+      }, { timeoutMs: 20_000 });
       console.log(`[call] from ${other}: framesDecoded ${v1.framesDecoded} → ${after.v2.framesDecoded}, audio bytesReceived ${au1.bytesReceived} → ${after.au2.bytesReceived}, ${Date.now() - started} ms after both first received`);
     }
   });
@@ -68,7 +69,7 @@ describe.each(BROWSERS)('a two-person call through the SFU in %s', (browserName)
       last = await roomStats();
       const ready = last.consumers.length === 4 && last.consumers.every((c) => c.score > 0 && c.bitrate > 0 && c.packetCount > 0);
       return ready ? last : undefined;
-    }, 15_000).catch((error: Error) => {
+    }, { timeoutMs: 15_000 }).catch((error: Error) => {
       throw new Error(`${error.message}; last seen: ${JSON.stringify(last?.consumers.map((c) => ({ kind: c.kind, score: c.score, bitrate: c.bitrate, packets: c.packetCount, paused: c.paused })))}`);
     });
     expect(stats.participants).toBe(2);
@@ -103,7 +104,7 @@ describe.each(BROWSERS)('a two-person call through the SFU in %s', (browserName)
       const url = `${platform.apiUrl}/call.html?room=${ROOM}&name=mallory&autojoin=1&url=${encodeURIComponent(platform.mediaWsUrl)}&token=${encodeURIComponent(token)}`;
       const intruder = await browser.newPage(url);
       const error = await waitFor(`the join to fail with ${code}`, () =>
-        intruder.evaluate(() => (window as unknown as { telemed: { error?: { code: string; message: string } } }).telemed.error), 20_000);
+        intruder.evaluate(() => (window as unknown as { telemed: { error?: { code: string; message: string } } }).telemed.error), { timeoutMs: 20_000 });
       expect(error.code).toBe(code);
       expect(await intruder.text('#status')).toContain('Could not join');
       await intruder.close();

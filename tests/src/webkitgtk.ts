@@ -6,9 +6,10 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { testBrowser, type TestBrowser, type TestPage } from './browser.js';
-import { waitFor } from './call-stats.js';
+
 import { freePortRange } from './ports.js';
 import { stopProcess } from './xvfb.js';
+import { waitFor } from '@telemed/test-kit';
 
 const MINIBROWSER = process.env.MINIBROWSER_PATH ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
 const DRIVER = process.env.WEBKIT_WEBDRIVER_PATH ?? '/usr/bin/WebKitWebDriver';
@@ -55,7 +56,7 @@ async function openSession(display: string): Promise<{ page: TestPage; browserVe
     return reply.value;
   };
   try {
-    await waitFor('WebKitWebDriver to listen', () => fetch(`${base}/status`).then((res) => (res.ok ? true : undefined)), 10_000, 100);
+    await waitFor('WebKitWebDriver to listen', () => fetch(`${base}/status`).then((res) => (res.ok ? true : undefined)), { timeoutMs: 10_000, intervalMs: 100 });
     const created = (await call('POST', '/session', {
       capabilities: { alwaysMatch: { 'webkitgtk:browserOptions': { binary: MINIBROWSER, args: MINIBROWSER_ARGS } } },
     })) as { sessionId: string; capabilities: { browserVersion?: string } };

@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import WebSocket from 'ws';
 import type { Session } from '@telemed/sdk';
 import { EventsClient } from '../testing/events-client.js';
-import { DATABASES, client, createPostgresDatabase, login, startTestApp, waitFor, type TestApp } from '../testing/test-app.js';
+import { DATABASES, client, createPostgresDatabase, login, startTestApp, type TestApp } from '../testing/test-app.js';
+import { waitFor } from '@telemed/test-kit';
 
 const sockets: EventsClient[] = [];
 const connect = (url: string, token: string): EventsClient => {
@@ -114,7 +115,7 @@ describe('session revocation across two API instances sharing Redis', () => {
       const started = performance.now();
       expect((await client(a.url).post('/api/auth/logout', { refreshToken: session.refreshToken })).status).toBe(204);
       const answered = performance.now();
-      await waitFor(async () => (await me(b.url, session)) === 401 || undefined, 10_000, 'a 401 on the other instance');
+      await waitFor('a 401 on the other instance', async () => (await me(b.url, session)) === 401 || undefined, { timeoutMs: 10_000 });
       total.push(performance.now() - started);
       afterAnswer.push(performance.now() - answered);
       expect((await socket.closed).code).toBe(4003);
@@ -130,7 +131,7 @@ describe('session revocation across two API instances sharing Redis', () => {
       expect(await me(c.url, session)).toBe(200);
       expect((await client(a.url).post('/api/auth/logout', { refreshToken: session.refreshToken })).status).toBe(204);
       const started = performance.now();
-      await waitFor(async () => (await me(c.url, session)) === 401 || undefined, 20_000, 'a 401 after the TTL');
+      await waitFor('a 401 after the TTL', async () => (await me(c.url, session)) === 401 || undefined, { timeoutMs: 20_000 });
       console.log(`[sessions] without the message: 401 after ${(performance.now() - started).toFixed(0)} ms (TTL 500 ms)`);
     } finally {
       await c.close();

@@ -4,7 +4,8 @@ import jwt from 'jsonwebtoken';
 // The browser client, from source: it runs in Node with `ws` as its WebSocket.
 import { TelemedClient } from '../../../sdk/src/client/TelemedClient.js';
 import type { AppEventMap, Call, CallTimelineEntry, RoomAccess, Session } from '@telemed/sdk';
-import { DATABASES, TEST_SECRETS, client, login, startTestApp, waitFor, type DemoUser, type TestApp } from '../testing/test-app.js';
+import { DATABASES, TEST_SECRETS, client, login, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
+import { waitFor } from '@telemed/test-kit';
 
 type JoinResult = { call: Call; access: RoomAccess | null };
 
@@ -56,13 +57,13 @@ describe.each(DATABASES)('the call lobby on %s', (database) => {
     expect(statusOf(asked.body.call, 'bob')).toBe('waiting');
     // No room token while waiting.
     expect((await as('bob').post(`/api/calls/${call.id}/token`)).status).toBe(403);
-    const request = await waitFor(() => grey.requested.find((e) => e.call.id === call.id), 5000, 'the doctor to hear of the waiting patient');
+    const request = await waitFor('the doctor to hear of the waiting patient', () => grey.requested.find((e) => e.call.id === call.id), { timeoutMs: 5000 });
     expect(request.userId).toBe(id('bob'));
 
     const admitted = await as('drgrey').post<Call>(`/api/calls/${call.id}/participants/${id('bob')}/admit`);
     expect(admitted.status).toBe(200);
     expect(statusOf(admitted.body, 'bob')).toBe('accepted');
-    await waitFor(() => bob.accepted.find((e) => e.call.id === call.id && e.userId === id('bob')), 5000, 'the patient to hear they are admitted');
+    await waitFor('the patient to hear they are admitted', () => bob.accepted.find((e) => e.call.id === call.id && e.userId === id('bob')), { timeoutMs: 5000 });
     const token = await as('bob').post<RoomAccess>(`/api/calls/${call.id}/token`);
     expect(token.status).toBe(200);
     const claims = jwt.verify(token.body.token, TEST_SECRETS.roomTokenSecret, { audience: 'telemed-media', issuer: 'telemed-api' }) as jwt.JwtPayload;
@@ -106,7 +107,7 @@ describe.each(DATABASES)('the call lobby on %s', (database) => {
     const denied = await as('drgrey').post<Call>(`/api/calls/${call.id}/participants/${id('bob')}/deny`);
     expect(denied.status).toBe(200);
     expect(statusOf(denied.body, 'bob')).toBe('denied');
-    await waitFor(() => bob.denied.find((e) => e.call.id === call.id && e.userId === id('bob')), 5000, 'the patient to hear they are denied');
+    await waitFor('the patient to hear they are denied', () => bob.denied.find((e) => e.call.id === call.id && e.userId === id('bob')), { timeoutMs: 5000 });
     expect((await as('bob').post(`/api/calls/${call.id}/token`)).status).toBe(403);
     expect((await as('drgrey').post(`/api/calls/${call.id}/participants/${id('bob')}/deny`)).status).toBe(409);
 

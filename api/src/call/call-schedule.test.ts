@@ -3,7 +3,8 @@ import WebSocket from 'ws';
 // The browser client, from source: it runs in Node with `ws` as its WebSocket.
 import { TelemedClient } from '../../../sdk/src/client/TelemedClient.js';
 import type { AppEventMap, AppEventType, Call, CallTimelineEntry, Page, RoomAccess, Session } from '@telemed/sdk';
-import { DATABASES, client, login, startTestApp, waitFor, type DemoUser, type TestApp } from '../testing/test-app.js';
+import { DATABASES, client, login, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
+import { waitFor } from '@telemed/test-kit';
 
 type WithAccess = { call: Call; access: RoomAccess | null };
 const EVENTS = ['call.scheduled', 'call.started', 'call.cancelled', 'call.declined', 'call.missed', 'call.admission_requested', 'call.accepted'] as const satisfies readonly AppEventType[];
@@ -59,7 +60,7 @@ describe.each(DATABASES)('scheduled calls on %s', (database) => {
     // It opens SCHEDULED_CALL_START_WINDOW before its time.
     expect(Date.parse(at) - Date.parse(res.body.opensAt!)).toBe(START_WINDOW_SECONDS * 1000);
     expect(statusOf(res.body, 'alice')).toBe('invited');
-    const told = await waitFor(() => alice['call.scheduled'].find((e) => e.call.id === res.body.id), 5000, 'the patient to hear of the booking');
+    const told = await waitFor('the patient to hear of the booking', () => alice['call.scheduled'].find((e) => e.call.id === res.body.id), { timeoutMs: 5000 });
     expect(told.call.title).toBe('Follow-up on dosage');
     // No ringing: the call.ringing event never comes, and the call stays scheduled past CALL_TIMEOUT's sweeps.
     expect(alice['call.accepted']).toEqual([]);
@@ -124,20 +125,20 @@ describe.each(DATABASES)('scheduled calls on %s', (database) => {
     const cancelled = await as('alice').post<Call>(`/api/calls/${one.id}/cancel`);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body).toMatchObject({ status: 'cancelled', endReason: 'cancelled' });
-    await waitFor(() => grey['call.cancelled'].find((e) => e.call.id === one.id), 5000, 'the doctor to hear the patient cancelled');
+    await waitFor('the doctor to hear the patient cancelled', () => grey['call.cancelled'].find((e) => e.call.id === one.id), { timeoutMs: 5000 });
     expect((await as('drgrey').post(`/api/calls/${one.id}/start`)).status).toBe(409);
 
     const group = (await schedule({ inviteeIds: [id('alice'), id('bob')], scheduledFor: inMs(60 * MINUTE) })).body;
     const withdrawn = await as('bob').post<Call>(`/api/calls/${group.id}/cancel`);
     expect(withdrawn.body.status).toBe('scheduled');
     expect(statusOf(withdrawn.body, 'bob')).toBe('declined');
-    await waitFor(() => grey['call.declined'].find((e) => e.call.id === group.id && e.userId === id('bob')), 5000, 'the doctor to hear Bob withdrew');
+    await waitFor('the doctor to hear Bob withdrew', () => grey['call.declined'].find((e) => e.call.id === group.id && e.userId === id('bob')), { timeoutMs: 5000 });
     expect((await upcoming('bob')).items.map((c) => c.id)).not.toContain(group.id);
     expect((await upcoming('alice')).items.map((c) => c.id)).toContain(group.id);
 
     const byDoctor = await as('drgrey').post<Call>(`/api/calls/${group.id}/cancel`);
     expect(byDoctor.body.status).toBe('cancelled');
-    await waitFor(() => alice['call.cancelled'].find((e) => e.call.id === group.id), 5000, 'the patient to hear the doctor cancelled');
+    await waitFor('the patient to hear the doctor cancelled', () => alice['call.cancelled'].find((e) => e.call.id === group.id), { timeoutMs: 5000 });
     expect((await upcoming('alice')).items.map((c) => c.id)).not.toContain(group.id);
 
     const timeline = await as('admin').get<{ items: CallTimelineEntry[] }>(`/api/calls/${group.id}/timeline`);
@@ -148,7 +149,7 @@ describe.each(DATABASES)('scheduled calls on %s', (database) => {
   it('a call nobody starts becomes missed SCHEDULED_CALL_GRACE after its time (the sweeper)', async () => {
     const alice = await listen('alice');
     const call = (await schedule({ inviteeIds: [id('alice')], scheduledFor: inMs(1500) })).body;
-    const missed = await waitFor(() => alice['call.missed'].find((e) => e.call.id === call.id), 10_000, 'the scheduled call to be missed');
+    const missed = await waitFor('the scheduled call to be missed', () => alice['call.missed'].find((e) => e.call.id === call.id), { timeoutMs: 10_000 });
     expect(missed.call).toMatchObject({ status: 'missed', endReason: 'not_started', startedAt: null });
     expect(statusOf(missed.call, 'alice')).toBe('missed');
     expect(Date.parse(missed.call.endedAt!)).toBeGreaterThanOrEqual(Date.parse(call.scheduledFor!) + GRACE_SECONDS * 1000);
@@ -179,15 +180,15 @@ describe.each(DATABASES)('scheduled calls on %s', (database) => {
     expect(started.body.call.startedAt).not.toBeNull();
     expect(started.body.access).toMatchObject({ room: call.id, callId: call.id });
     expect((await as('drgrey').post(`/api/calls/${call.id}/start`)).status).toBe(409);
-    await waitFor(() => alice['call.started'].find((e) => e.call.id === call.id), 5000, 'the patient to hear the call started');
+    await waitFor('the patient to hear the call started', () => alice['call.started'].find((e) => e.call.id === call.id), { timeoutMs: 5000 });
     // The waiting patient is pointed out to the doctor when the call starts.
-    await waitFor(() => grey['call.admission_requested'].filter((e) => e.call.id === call.id && e.call.status === 'active' && e.userId === id('alice'))[0], 5000, 'the doctor to see the waiting patient');
+    await waitFor('the doctor to see the waiting patient', () => grey['call.admission_requested'].filter((e) => e.call.id === call.id && e.call.status === 'active' && e.userId === id('alice'))[0], { timeoutMs: 5000 });
     // Still in the upcoming list while it runs, so the patient finds it.
     expect((await upcoming('alice')).items.find((c) => c.id === call.id)?.status).toBe('active');
 
     const admitted = await as('drgrey').post<Call>(`/api/calls/${call.id}/participants/${id('alice')}/admit`);
     expect(statusOf(admitted.body, 'alice')).toBe('accepted');
-    await waitFor(() => alice['call.accepted'].find((e) => e.call.id === call.id && e.userId === id('alice')), 5000, 'the patient to hear she is admitted');
+    await waitFor('the patient to hear she is admitted', () => alice['call.accepted'].find((e) => e.call.id === call.id && e.userId === id('alice')), { timeoutMs: 5000 });
     expect((await as('alice').post<RoomAccess>(`/api/calls/${call.id}/token`)).status).toBe(200);
     // The ring-timeout sweep leaves a started scheduled call's invitees alone.
     await as('drgrey').post(`/api/calls/${call.id}/end`);

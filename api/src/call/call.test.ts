@@ -1,7 +1,8 @@
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Call, Page, RoomAccess, Session } from '@telemed/sdk';
-import { DATABASES, TEST_SECRETS, client, login, startTestApp, waitFor, type DemoUser, type TestApp } from '../testing/test-app.js';
+import { DATABASES, TEST_SECRETS, client, login, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
+import { waitFor } from '@telemed/test-kit';
 
 const CALL_TIMEOUT_SECONDS = 600;
 /** A moment just past the ring timeout of a call made now. */
@@ -90,10 +91,10 @@ describe.each(DATABASES)('call lifecycle on %s', (database) => {
     await t.app.sweepNow();
     expect((await as('bob').get<Call>(`/api/calls/${call.id}`)).body.status).toBe('ringing'); // not before its time
     await t.app.sweepNow(afterTimeout());
-    const missed = await waitFor(async () => {
+    const missed = await waitFor('the call to be missed', async () => {
       const res = await as('bob').get<Call>(`/api/calls/${call.id}`);
       return res.body.status === 'missed' ? res.body : undefined;
-    }, 5000, 'the call to be missed');
+    }, { timeoutMs: 5000 });
     expect(missed).toMatchObject({ endReason: 'timeout' });
     expect(missed.participants.find((p) => p.userId === id('drhouse'))?.status).toBe('missed');
     expect((await as('drhouse').post(`/api/calls/${call.id}/accept`)).status).toBe(409);
@@ -105,10 +106,10 @@ describe.each(DATABASES)('call lifecycle on %s', (database) => {
     await as('bob').post(`/api/calls/${call.id}/accept`);
     // drhouse never answers: after the ring timeout he is missed, but may still join the running call
     await t.app.sweepNow(afterTimeout());
-    await waitFor(async () => {
+    await waitFor('the unanswered invitee to be missed', async () => {
       const res = await as('drhouse').get<Call>(`/api/calls/${call.id}`);
       return res.body.participants.find((p) => p.userId === id('drhouse'))?.status === 'missed' || undefined;
-    }, 5000, 'the unanswered invitee to be missed');
+    }, { timeoutMs: 5000 });
     const joined = await as('drhouse').post<{ call: Call; access: RoomAccess }>(`/api/calls/${call.id}/join`);
     expect(joined.status).toBe(200);
     expect(joined.body.call.participants.filter((p) => p.status === 'accepted')).toHaveLength(3);

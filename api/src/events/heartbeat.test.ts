@@ -10,7 +10,8 @@ import { EventsCloseCode } from '../../../sdk/src/client/events.js';
 import { DEMO_PASSWORD } from '../db/seed.js';
 import { BlackholeProxy } from '../testing/blackhole-proxy.js';
 import { EventsClient } from '../testing/events-client.js';
-import { client, login, startTestApp, waitFor, type TestApp } from '../testing/test-app.js';
+import { client, login, startTestApp, type TestApp } from '../testing/test-app.js';
+import { waitFor } from '@telemed/test-kit';
 
 const HEARTBEAT_MS = 500;
 
@@ -53,12 +54,12 @@ describe('/events heartbeat', () => {
     const viaProxy = connect(proxied(), alice.accessToken);
     expect((await viaProxy.ready()).heartbeatMs).toBe(HEARTBEAT_MS);
     await direct.ready();
-    await waitFor(() => viaProxy.frames.some((f) => f.kind === 'ping') || undefined, 10 * HEARTBEAT_MS, 'a ping frame');
+    await waitFor('a ping frame', () => viaProxy.frames.some((f) => f.kind === 'ping') || undefined, { timeoutMs: 10 * HEARTBEAT_MS });
     await watcher.waitForEvent('presence.updated', (e) => e.payload.userId === alice.user.id && e.payload.status === 'online');
     const timeoutsBefore = await counter('telemed_api_events_heartbeat_timeouts_total');
 
     proxy.blackhole();
-    await waitFor(async () => (await counter('telemed_api_events_heartbeat_timeouts_total')) > timeoutsBefore || undefined, 30_000, 'the server to drop the dead socket');
+    await waitFor('the server to drop the dead socket', async () => (await counter('telemed_api_events_heartbeat_timeouts_total')) > timeoutsBefore || undefined, { timeoutMs: 30_000 });
     expect(await counter('telemed_api_events_sockets_closed_total', '{reason="heartbeat_timeout"}')).toBeGreaterThanOrEqual(1);
     expect(await presenceOf(alice.user.id)).toBe('online');
     expect(direct.socket.readyState).toBe(WebSocket.OPEN);
@@ -78,7 +79,7 @@ describe('/events heartbeat', () => {
     const seen = watcher.events.length;
     const died = Date.now();
     proxy.blackhole();
-    await waitFor(() => watcher.events.slice(seen).find((e) => e.type === 'presence.updated' && e.payload.userId === alice.user.id && e.payload.status === 'offline'), 30_000, 'alice offline');
+    await waitFor('alice offline', () => watcher.events.slice(seen).find((e) => e.type === 'presence.updated' && e.payload.userId === alice.user.id && e.payload.status === 'offline'), { timeoutMs: 30_000 });
     const detectedMs = Date.now() - died;
     console.log(`dead /events socket: presence offline ${detectedMs} ms after the link died (heartbeat ${HEARTBEAT_MS} ms)`);
     expect(detectedMs).toBeLessThan(30_000);
@@ -102,7 +103,7 @@ describe('/events heartbeat', () => {
     const silent = open(false);
     const closed = new Promise<number>((resolve) => silent.socket.once('close', (code) => resolve(code)));
     expect(await closed).toBe(1006); // terminated by the server
-    await waitFor(() => answering.pings() >= 4 || undefined, 20 * HEARTBEAT_MS, 'four heartbeats');
+    await waitFor('four heartbeats', () => answering.pings() >= 4 || undefined, { timeoutMs: 20 * HEARTBEAT_MS });
     expect(answering.socket.readyState).toBe(WebSocket.OPEN);
     answering.socket.close();
   });
@@ -125,10 +126,10 @@ describe('/events heartbeat', () => {
       let connects = 0;
       doctor.on('eventsConnected', () => connects++);
       doctor.connectEvents();
-      await waitFor(() => connects === 1 || undefined, 10_000, 'connected');
+      await waitFor('connected', () => connects === 1 || undefined, { timeoutMs: 10_000 });
       // Answering only the frames (WebSocket pings unanswered), the SDK keeps its link for many beats.
       const timeoutsBefore = await counter('telemed_api_events_heartbeat_timeouts_total');
-      await waitFor(() => NoAutoPong.pingFrames >= 4 || undefined, 20 * HEARTBEAT_MS, 'four heartbeats');
+      await waitFor('four heartbeats', () => NoAutoPong.pingFrames >= 4 || undefined, { timeoutMs: 20 * HEARTBEAT_MS });
       expect(await counter('telemed_api_events_heartbeat_timeouts_total')).toBe(timeoutsBefore);
       expect(disconnects).toEqual([]);
 
@@ -138,10 +139,10 @@ describe('/events heartbeat', () => {
       const body = `sent while the link was dead ${crypto.randomUUID()}`;
       expect((await client(t.url, alice.accessToken).post(`/api/conversations/${conversation.id}/messages`, { clientId: crypto.randomUUID(), body })).status).toBe(201);
 
-      await waitFor(() => disconnects.find((d) => d.code === EventsCloseCode.HeartbeatTimeout), 30_000, 'the SDK to notice the dead link');
+      await waitFor('the SDK to notice the dead link', () => disconnects.find((d) => d.code === EventsCloseCode.HeartbeatTimeout), { timeoutMs: 30_000 });
       expect(disconnects[0]).toEqual({ code: EventsCloseCode.HeartbeatTimeout, willReconnect: true });
-      await waitFor(() => connects >= 2 || undefined, 30_000, 'the SDK to reconnect by itself');
-      await waitFor(() => received.find((p) => p.message.body === body), 10_000, 'the missed message, caught up');
+      await waitFor('the SDK to reconnect by itself', () => connects >= 2 || undefined, { timeoutMs: 30_000 });
+      await waitFor('the missed message, caught up', () => received.find((p) => p.message.body === body), { timeoutMs: 10_000 });
     } finally {
       doctor.disconnectEvents();
     }

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, configFromEnv } from '../config.js';
 import { DEMO_PASSWORD } from '../db/seed.js';
-import { startTestApp, waitFor, type TestApp, TEST_SECRETS } from '../testing/test-app.js';
+import { startTestApp, type TestApp, TEST_SECRETS } from '../testing/test-app.js';
 import { TrustedProxies } from './trusted-proxies.js';
+import { waitFor } from '@telemed/test-kit';
 
 describe('TrustedProxies', () => {
   const proxies = new TrustedProxies(['127.0.0.1', '10.0.0.0/8', 'fd00::/8']);
@@ -61,7 +62,7 @@ describe('the API behind a proxy', () => {
     // Another client behind the same proxy has its own budget.
     expect((await login(t.url, '198.51.100.1, 203.0.113.8', DEMO_PASSWORD)).status).toBe(200);
     const app = t.app;
-    const row = await waitFor(() => app.db.selectFrom('audit_log').select('ip').where('action', '=', 'login').executeTakeFirst(), 10_000, 'the login audit row');
+    const row = await waitFor('the login audit row', () => app.db.selectFrom('audit_log').select('ip').where('action', '=', 'login').executeTakeFirst(), { timeoutMs: 10_000 });
     expect(row.ip).toBe('203.0.113.8');
   });
 
@@ -77,7 +78,7 @@ describe('the API behind a proxy', () => {
     t = await startTestApp('pglite', { trustedProxies: ['10.0.0.0/8'] });
     expect((await login(t.url, '203.0.113.7', DEMO_PASSWORD)).status).toBe(200);
     const app = t.app;
-    const row = await waitFor(() => app.db.selectFrom('audit_log').select('ip').where('action', '=', 'login').executeTakeFirst(), 10_000, 'the login audit row');
+    const row = await waitFor('the login audit row', () => app.db.selectFrom('audit_log').select('ip').where('action', '=', 'login').executeTakeFirst(), { timeoutMs: 10_000 });
     expect(['127.0.0.1', '::ffff:127.0.0.1']).toContain(row.ip);
   });
 });

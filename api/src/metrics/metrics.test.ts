@@ -4,7 +4,8 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createPostgresDatabase, startTestApp, waitFor, type TestApp } from '../testing/test-app.js';
+import { createPostgresDatabase, startTestApp, type TestApp } from '../testing/test-app.js';
+import { waitFor } from '@telemed/test-kit';
 
 const SLOW_QUERY_MS = 100;
 
@@ -59,10 +60,10 @@ describe('API database metrics on PostgreSQL', () => {
     await t.app.db.transaction().execute(async (trx) => {
       await sql`select 1`.execute(trx);
       const queued = sql`select 2`.execute(t.app.db);
-      await waitFor(async () => ((await waiting()) === 1 ? true : undefined), 10_000, 'a waiter');
+      await waitFor('a waiter', async () => ((await waiting()) === 1 ? true : undefined), { timeoutMs: 10_000 });
       void queued.catch(() => undefined);
     });
-    await waitFor(async () => ((await waiting()) === 0 ? true : undefined), 10_000, 'no waiter');
+    await waitFor('no waiter', async () => ((await waiting()) === 0 ? true : undefined), { timeoutMs: 10_000 });
   });
 
   it('tells failed queries from an unavailable database, and probes the database at each scrape', async () => {
@@ -83,7 +84,7 @@ describe('API database metrics on PostgreSQL', () => {
     } finally {
       await admin.query(`alter database ${name} allow_connections true`);
     }
-    await waitFor(async () => ((await value('telemed_api_db_up')) === 1 ? true : undefined), 10_000, 'the database back');
+    await waitFor('the database back', async () => ((await value('telemed_api_db_up')) === 1 ? true : undefined), { timeoutMs: 10_000 });
   });
 
   it('/live answers while the media server is down; /health says degraded', async () => {

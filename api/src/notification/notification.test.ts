@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMTPServer } from 'smtp-server';
 import type { Call, Conversation, Page, Session } from '@telemed/sdk';
-import { client, login, startTestApp, waitFor, type DemoUser, type TestApp } from '../testing/test-app.js';
+import { client, login, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
+import { waitFor } from '@telemed/test-kit';
 
 interface Mail {
   to: string[];
@@ -73,9 +74,9 @@ describe('e-mail notifications', () => {
     const secret = 'my-secret-symptom-text';
     await as('alice').post(`/api/conversations/${conversation.id}/messages`, { clientId: crypto.randomUUID(), body: secret });
 
-    const missed = await waitFor(() => smtp.mails.slice(start).find((m) => m.to.includes('carol@patients.demo')), 30_000, 'the missed-call mail');
+    const missed = await waitFor('the missed-call mail', () => smtp.mails.slice(start).find((m) => m.to.includes('carol@patients.demo')), { timeoutMs: 30_000 });
     expect(missed.raw).toContain('Subject: Telemed: you missed a call');
-    const unread = await waitFor(() => smtp.mails.slice(start).find((m) => m.to.includes('grey@doctors.demo')), 30_000, 'the unread-message mail');
+    const unread = await waitFor('the unread-message mail', () => smtp.mails.slice(start).find((m) => m.to.includes('grey@doctors.demo')), { timeoutMs: 30_000 });
     expect(unread.raw).toContain('Subject: Telemed: a message is waiting for you');
     expect(smtp.refused()).toBe(1); // this test's first attempt was refused, and retried
     for (const mail of smtp.mails) {
@@ -96,10 +97,10 @@ describe('e-mail notifications', () => {
     const scheduledFor = new Date(Date.now() + 1500).toISOString();
     const call = (await as('drhouse').post<Call>('/api/calls/scheduled', { type: 'video', inviteeIds: [s.carol.user.id], scheduledFor })).body;
     expect(call.status).toBe('scheduled');
-    const missed = await waitFor(async () => {
+    const missed = await waitFor('the scheduled call to expire', async () => {
       const now = (await as('drhouse').get<Call>(`/api/calls/${call.id}`)).body;
       return now.status === 'missed' ? now : undefined;
-    }, 30_000, 'the scheduled call to expire');
+    }, { timeoutMs: 30_000 });
     expect(missed.endReason).toBe('not_started');
     // A round after the call turned missed: a missed-call mail would be sent by it.
     await t.app.runNotificationRound();
@@ -112,7 +113,7 @@ describe('e-mail notifications', () => {
       const house = await login(quiet.url, 'drhouse');
       const carol = await login(quiet.url, 'carol');
       const call = (await client(quiet.url, house.accessToken).post<Call>('/api/calls', { type: 'voice', inviteeIds: [carol.user.id] })).body;
-      await waitFor(async () => ((await client(quiet.url, house.accessToken).get<Call>(`/api/calls/${call.id}`)).body.status === 'missed' ? true : undefined), 30_000, 'missed');
+      await waitFor('missed', async () => ((await client(quiet.url, house.accessToken).get<Call>(`/api/calls/${call.id}`)).body.status === 'missed' ? true : undefined), { timeoutMs: 30_000 });
       await quiet.app.runNotificationRound(); // what a round does without SMTP
       expect(await quiet.app.db.selectFrom('notifications_sent').selectAll().execute()).toEqual([]);
     } finally {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Presence, Session } from '@telemed/sdk';
 import { EventsClient } from '../testing/events-client.js';
-import { client, createPostgresDatabase, login, startTestApp, waitFor, type TestApp } from '../testing/test-app.js';
+import { client, createPostgresDatabase, login, startTestApp, type TestApp } from '../testing/test-app.js';
+import { waitFor } from '@telemed/test-kit';
 
 describe('presence when an API instance crashes (two instances, real redis-server and PostgreSQL)', () => {
   const TTL_SECONDS = 1;
@@ -40,7 +41,7 @@ describe('presence when an API instance crashes (two instances, real redis-serve
     const onB = new EventsClient(b.url, alice.accessToken);
     sockets.push(watcher, onA, onB);
     await Promise.all([watcher.ready(), onA.ready(), onB.ready()]);
-    await waitFor(async () => (await connections()) === 2 || undefined, 5000, 'two connections counted');
+    await waitFor('two connections counted', async () => (await connections()) === 2 || undefined, { timeoutMs: 5000 });
     expect((await aliceSeenByDoctor()).status).toBe('online');
 
     // A dies without any clean-up: its sockets drop, its heartbeat and Redis connection just stop.
@@ -48,7 +49,7 @@ describe('presence when an API instance crashes (two instances, real redis-serve
     await a.app.abort();
     aCrashed = true;
     // B's own heartbeat timer reaps A once A's heartbeat is older than the TTL: only B's socket remains.
-    await waitFor(async () => (await connections()) === 1 || undefined, 10_000, 'the crashed instance reaped');
+    await waitFor('the crashed instance reaped', async () => (await connections()) === 1 || undefined, { timeoutMs: 10_000 });
     console.log(`[presence] crashed instance reaped ${Date.now() - crashedAt} ms after the crash (PRESENCE_TTL ${TTL_SECONDS} s)`);
     expect((await aliceSeenByDoctor()).status).toBe('online');
 
@@ -66,8 +67,8 @@ describe('presence when an API instance crashes (two instances, real redis-serve
     sockets.push(onC);
     await onC.ready();
     const status = async () => (await client(b.url, carol.accessToken).get<{ items: Presence[] }>(`/api/presence?userIds=${carol.user.id}`)).body.items[0]!.status;
-    await waitFor(async () => (await status()) === 'online' || undefined, 5000, 'carol online');
+    await waitFor('carol online', async () => (await status()) === 'online' || undefined, { timeoutMs: 5000 });
     await c.app.abort();
-    await waitFor(async () => (await status()) === 'offline' || undefined, 10_000, 'carol offline after the TTL');
+    await waitFor('carol offline after the TTL', async () => (await status()) === 'offline' || undefined, { timeoutMs: 10_000 });
   });
 });

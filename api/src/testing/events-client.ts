@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import type { DeliveredAppEvent, EventsServerFrame } from '@telemed/sdk';
-import { waitFor } from './test-app.js';
+import { waitFor } from '@telemed/test-kit';
 
 /** A /events connection that records frames. */
 export class EventsClient {
@@ -23,11 +23,11 @@ export class EventsClient {
   }
 
   ready(): Promise<Extract<EventsServerFrame, { kind: 'ready' }>> {
-    return waitFor(() => this.frames.find((f): f is Extract<EventsServerFrame, { kind: 'ready' }> => f.kind === 'ready'), 5000, 'ready');
+    return waitFor('ready', () => this.frames.find((f): f is Extract<EventsServerFrame, { kind: 'ready' }> => f.kind === 'ready'), { timeoutMs: 5000 });
   }
 
   waitForEvent<T extends DeliveredAppEvent['type']>(type: T, match: (e: Extract<DeliveredAppEvent, { type: T }>) => boolean = () => true): Promise<Extract<DeliveredAppEvent, { type: T }>> {
-    return waitFor(() => this.events.find((e): e is Extract<DeliveredAppEvent, { type: T }> => e.type === type && match(e as Extract<DeliveredAppEvent, { type: T }>)), 5000, `event ${type}`);
+    return waitFor(`event ${type}`, () => this.events.find((e): e is Extract<DeliveredAppEvent, { type: T }> => e.type === type && match(e as Extract<DeliveredAppEvent, { type: T }>)), { timeoutMs: 5000 });
   }
 
   close(): Promise<void> {

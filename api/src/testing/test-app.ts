@@ -95,19 +95,3 @@ export function client(url: string, token?: string) {
   };
 }
 
-const MIN_WAIT_MS = 30_000;
-
-/**
- * Polls `check` until it returns a value. The deadline only catches a hang: whatever a caller
- * asks, it is at least MIN_WAIT_MS, since a busy CI machine (load 20-30 on 2 cores) made waits
- * that take 100 ms when idle miss 5 s deadlines.
- */
-export async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = MIN_WAIT_MS, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + Math.max(timeoutMs, MIN_WAIT_MS);
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -12,6 +12,7 @@ import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type MediaEvent, type Media
 import { createLogger } from '../logger.js';
 import { MediaServer } from '../MediaServer.js';
 import { MediaEventReporter } from './MediaEventReporter.js';
+import { waitFor } from '@telemed/test-kit';
 
 const WEBHOOK_SECRET = 'webhook-test-secret-0123456789';
 const ROOM_SECRET = 'room-token-secret-0123456789abc';
@@ -66,14 +67,6 @@ async function startReceiver(): Promise<Receiver> {
 }
 
 const events = (receiver: Receiver): MediaEvent[] => receiver.batches.flatMap((b) => b.events);
-
-async function until(what: string, check: () => boolean, timeoutMs = 25_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 let receiver: Receiver;
 beforeAll(async () => {
@@ -153,9 +146,9 @@ describe('MediaEventReporter', () => {
       if (welcome.type !== 'notification' || welcome.method !== 'welcome') throw new Error('expected the welcome');
       const caps = (welcome.data as { routerRtpCapabilities: unknown }).routerRtpCapabilities;
       socket.send(JSON.stringify({ type: 'request', id: 1, method: 'join', data: { rtpCapabilities: caps } }));
-      await until('participant_joined', () => events(receiver).some((e) => e.type === 'participant_joined'));
+      await waitFor('participant_joined', () => events(receiver).some((e) => e.type === 'participant_joined'));
       socket.send(JSON.stringify({ type: 'request', id: 2, method: 'leave', data: {} }));
-      await until('room_finished', () => events(receiver).some((e) => e.type === 'room_finished'));
+      await waitFor('room_finished', () => events(receiver).some((e) => e.type === 'room_finished'));
     } finally {
       await server.stop();
     }
@@ -270,7 +263,7 @@ describe('reconnections reported by a real media server', () => {
     const resumed = await resume(alice, 'alice');
     const awayMs = Date.now() - lostAt;
     expect(resumed.welcome.resumed).toBe(true);
-    await until('participant_reconnected', () => roomEvents('alice').some((e) => e.type === 'participant_reconnected'));
+    await waitFor('participant_reconnected', () => roomEvents('alice').some((e) => e.type === 'participant_reconnected'));
     const reconnected = roomEvents('alice').find((e) => e.type === 'participant_reconnected');
     console.log(`[media-events] socket away ${awayMs} ms (client side): reported offlineMs ${reconnected && 'offlineMs' in reconnected ? reconnected.offlineMs : '?'}`);
     expect(reconnected).toMatchObject({ how: 'signaling', restarts: 0, participantId: alice.welcome.participantId });
@@ -278,7 +271,7 @@ describe('reconnections reported by a real media server', () => {
     expect(reconnected && 'offlineMs' in reconnected && reconnected.offlineMs).toBeLessThanOrEqual(awayMs);
 
     await dropSocket(resumed); // and never comes back
-    await until('participant_left', () => roomEvents('alice').some((e) => e.type === 'participant_left'));
+    await waitFor('participant_left', () => roomEvents('alice').some((e) => e.type === 'participant_left'));
     expect(roomEvents('alice').map((e) => e.type)).toEqual(['participant_joined', 'participant_reconnected', 'participant_left']);
     expect(roomEvents('alice').at(-1)).toMatchObject({ reason: 'disconnected' });
   });
@@ -296,7 +289,7 @@ describe('reconnections reported by a real media server', () => {
     await restart(bob);
     const second = await restart(bob);
     await iceConnect(port, second);
-    await until('participant_reconnected (ice)', () => roomEvents('bob').some((e) => e.type === 'participant_reconnected'));
+    await waitFor('participant_reconnected (ice)', () => roomEvents('bob').some((e) => e.type === 'participant_reconnected'));
     expect(roomEvents('bob').filter((e) => e.type === 'participant_reconnected')).toEqual([expect.objectContaining({ how: 'ice', restarts: 2 })]);
 
     // The socket drops; the resumed client restarts ICE at once, as the SDK does: one reconnection, signaling.
@@ -305,7 +298,7 @@ describe('reconnections reported by a real media server', () => {
     await iceConnect(port, await restart(resumed));
     await resumed.request('getStats', {}); // a round trip through the worker after its tuple change
     await resumed.request('leave', {});
-    await until('participant_left', () => roomEvents('bob').some((e) => e.type === 'participant_left'));
+    await waitFor('participant_left', () => roomEvents('bob').some((e) => e.type === 'participant_left'));
     expect(roomEvents('bob').map((e) => e.type === 'participant_reconnected' ? `reconnected:${e.how}` : e.type))
       .toEqual(['participant_joined', 'reconnected:ice', 'reconnected:signaling', 'participant_left']);
     expect(roomEvents('bob').at(-1)).toMatchObject({ reason: 'left' });

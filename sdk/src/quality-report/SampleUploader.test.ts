@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SampleUploader } from './SampleUploader.js';
-
-const until = async (check: () => boolean, timeoutMs = 2000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-};
+import { waitFor } from '@telemed/test-kit';
 
 describe('SampleUploader', () => {
   it('sends in order in bounded batches, one request at a time, and retries a failed batch', async () => {
@@ -27,7 +20,7 @@ describe('SampleUploader', () => {
     });
     uploader.push([1, 2, 3, 4].map((n) => ({ n })));
     uploader.push([5].map((n) => ({ n })));
-    await until(() => uploader.pending === 0);
+    await waitFor('the queue to drain', () => uploader.pending === 0);
     expect(delivered.flat()).toEqual([1, 2, 3, 4, 5]);
     expect(delivered.every((b) => b.length <= 3)).toBe(true);
     expect(maxInFlight).toBe(1);

@@ -2,10 +2,9 @@
 // page with per-track quality charts, and CSV exports whose rows match the calls made.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TestPage } from '../browser.js';
-import {
-  captureDownloads, DEMO, DEMO_PASSWORD, DESKTOP, downloads, fill, parseCsv, remoteVideoFrames, screenshots, unlabelledControls, waitFor, waitForSelector, waitForText,
-} from './app-page.js';
+import { captureDownloads, DEMO, DEMO_PASSWORD, DESKTOP, downloads, fill, parseCsv, remoteVideoFrames, screenshots, unlabelledControls, waitForSelector, waitForText } from './app-page.js';
 import { patientAndDoctor } from './fixture.js';
+import { waitFor } from '@telemed/test-kit';
 
 describe('the admin dashboard watching real calls in chromium', () => {
   const f = patientAndDoctor();
@@ -34,7 +33,7 @@ describe('the admin dashboard watching real calls in chromium', () => {
     callId = await grey.evaluate(() => /\/call\/([0-9a-f-]{36})/.exec(location.hash)?.[1] ?? '');
     expect(callId).toMatch(/^[0-9a-f-]{36}$/);
     await grey.click('#join-call');
-    await Promise.all([alice, grey].map((page) => waitFor('remote video', async () => (await remoteVideoFrames(page)).frames > 0, 30_000)));
+    await Promise.all([alice, grey].map((page) => waitFor('remote video', async () => (await remoteVideoFrames(page)).frames > 0, { timeoutMs: 30_000 })));
 
     // Polled every 3 s: the call shows up without a manual refresh.
     await waitForSelector(admin, `#active-calls [data-row="${callId}"]`, 10_000);
@@ -50,7 +49,7 @@ describe('the admin dashboard watching real calls in chromium', () => {
     const tracks = await waitFor('live quality rows for the call', async () => {
       const n = await admin.evaluate((id) => [...document.querySelectorAll<HTMLElement>('#quality-live [data-row]')].filter((r) => r.dataset.row?.startsWith(id)).length, callId);
       return n > 0 ? n : undefined;
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
     console.log(`[apps] live quality table: ${tracks} track rows for the call`);
     await fill(admin, '#quality-kind', 'video');
     expect(await admin.evaluate(() => [...document.querySelectorAll('#quality-live td[data-label=Track]')].every((td) => td.textContent?.startsWith('video')))).toBe(true);
@@ -78,7 +77,7 @@ describe('the admin dashboard watching real calls in chromium', () => {
     const reconnected = await waitFor('the reconnection in the timeline', async () => {
       const lines = await admin.evaluate(() => [...document.querySelectorAll<HTMLElement>('[data-testid=timeline] li[data-kind=reconnected]')].map((li) => li.textContent ?? ''));
       return lines.length > 0 ? lines : undefined;
-    }, 20_000);
+    }, { timeoutMs: 20_000 });
     console.log(`[apps] timeline after a dropped socket: ${reconnected.join(' | ')}`);
     expect(reconnected).toHaveLength(1);
     expect(reconnected[0]).toMatch(/Alice Patient reconnected \(signaling, (\d+ ms|\d+\.\d s) offline\)$/);
@@ -87,7 +86,7 @@ describe('the admin dashboard watching real calls in chromium', () => {
       const found = await admin.evaluate(() => [...document.querySelectorAll<HTMLElement>('.chart')].map((c) => ({ metric: c.dataset.metric, points: Number(c.dataset.points), canvas: !!c.querySelector('canvas') })));
       const clientLines = await admin.evaluate(() => [...document.querySelectorAll('.chart[data-metric=bitrate] .u-legend .u-label')].filter((l) => l.textContent?.includes('(client)')).length);
       return found.some((c) => c.metric === 'bitrate' && c.points >= 2 && c.canvas) && clientLines > 0 ? found : undefined;
-    }, 45_000);
+    }, { timeoutMs: 45_000 });
     console.log(`[apps] call detail charts: ${JSON.stringify(charts)}; samples: ${await admin.text('[data-testid=sample-count]')}`);
     // One participant's audio or video at a time: its lines are the send and receive sides as the
     // server and the browser saw them.

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestPage } from '../browser.js';
-import { MIN_WAIT_MS } from '../call-stats.js';
+import { waitFor } from '@telemed/test-kit';
 
 export const SCREENSHOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test-results', 'screenshots');
 
@@ -19,22 +19,6 @@ export const DEMO = {
   admin: 'admin@telemed.demo',
 } as const;
 
-/** Polls `probe` until it returns something other than undefined/false (deadline at least MIN_WAIT_MS). */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = MIN_WAIT_MS): Promise<T> {
-  timeoutMs = Math.max(timeoutMs, MIN_WAIT_MS);
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** Sets an input's or select's value and fires the events a person's typing would. */
 export function fill(page: TestPage, selector: string, value: string): Promise<void> {
@@ -53,14 +37,14 @@ export function exists(page: TestPage, selector: string): Promise<boolean> {
 }
 
 export function waitForSelector(page: TestPage, selector: string, timeoutMs = 15_000): Promise<true> {
-  return waitFor(`${selector} on ${page.browser}`, () => exists(page, selector), timeoutMs);
+  return waitFor(`${selector} on ${page.browser}`, () => exists(page, selector), { timeoutMs });
 }
 
 export async function waitForText(page: TestPage, selector: string, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
   return waitFor(`${selector} to match ${pattern}`, async () => {
     const text = await page.evaluate((s) => document.querySelector(s)?.textContent ?? '', selector);
     return pattern.test(text) ? text : undefined;
-  }, timeoutMs);
+  }, { timeoutMs });
 }
 
 /** Screenshots at phone and desktop sizes; returns the files written. */

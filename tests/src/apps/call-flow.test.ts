@@ -3,8 +3,9 @@
 // history. Then a declined call and an unanswered one (ring timeout shortened to a few seconds).
 import { describe, expect, it } from 'vitest';
 import type { TestPage } from '../browser.js';
-import { callHistory, fill, remoteVideoFrames, screenshots, unlabelledControls, waitFor, waitForSelector, waitForText } from './app-page.js';
+import { callHistory, fill, remoteVideoFrames, screenshots, unlabelledControls, waitForSelector, waitForText } from './app-page.js';
 import { patientAndDoctor } from './fixture.js';
+import { waitFor } from '@telemed/test-kit';
 
 const RING_TIMEOUT_S = 4;
 
@@ -48,11 +49,11 @@ describe('calling between the patient and doctor apps in chromium', () => {
     const firstFrames = await Promise.all([f.alice, f.grey].map((page) => waitFor('remote video frames', async () => {
       const v = await remoteVideoFrames(page);
       return v.frames > 0 && v.width > 0 ? v : undefined;
-    }, 30_000)));
+    }, { timeoutMs: 30_000 })));
     const later = await Promise.all([f.alice, f.grey].map((page, i) => waitFor('remote video to keep playing', async () => {
       const v = await remoteVideoFrames(page);
       return v.frames > firstFrames[i]!.frames + 20 ? v : undefined;
-    }, 20_000)));
+    }, { timeoutMs: 20_000 })));
     console.log(`[apps] remote video: alice sees ${later[0]!.width}px wide, ${later[0]!.frames} frames; grey sees ${later[1]!.width}px, ${later[1]!.frames} frames`);
     await waitForText(f.alice, '[data-testid=call-timer]', /^0:0[1-9]|^0:[1-5]\d/);
     // Every tile carries a labelled connection-quality mark, and the patient's mic state.
@@ -96,7 +97,7 @@ describe('calling between the patient and doctor apps in chromium', () => {
     const screen = await waitFor('the shared screen on the doctor\'s side', () => f.grey.evaluate(() => {
       const video = document.querySelector<HTMLVideoElement>('.stage.has-screen .tile.screen video');
       return video && video.videoWidth > 0 ? { width: video.videoWidth, height: video.videoHeight, tile: video.closest('figure')!.getBoundingClientRect().width } : undefined;
-    }), 20_000);
+    }), { timeoutMs: 20_000 });
     console.log(`[apps] screen share on the doctor's side: ${screen.width}x${screen.height}, tile ${Math.round(screen.tile)} px wide`);
     await screenshots(f.grey, 'app-in-call-screen-share');
     await f.alice.click('#toggle-screen');
@@ -192,7 +193,7 @@ describe('calling between the patient and doctor apps in chromium', () => {
     await waitForSelector(f.grey, '#join-call');
     const callId = await f.grey.evaluate(() => /\/call\/([0-9a-f-]{36})/.exec(location.hash)?.[1] ?? '');
     await f.grey.click('#join-call');
-    await waitFor('video both ways', async () => (await remoteVideoFrames(f.alice)).frames > 0 && (await remoteVideoFrames(f.grey)).frames > 0, 30_000);
+    await waitFor('video both ways', async () => (await remoteVideoFrames(f.alice)).frames > 0 && (await remoteVideoFrames(f.grey)).frames > 0, { timeoutMs: 30_000 });
     const aliceId = await f.alice.evaluate(() => (JSON.parse(sessionStorage.getItem('telemed.session') ?? '{}') as { user?: { id: string } }).user?.id ?? '');
     // The media server's service API drops Alice's signaling socket and refuses her for 4 s.
     const res = await fetch(`${f.platform.mediaHttpUrl}/rooms/${callId}/participants/${aliceId}/drop-signaling?blockMs=4000`, {
@@ -202,9 +203,9 @@ describe('calling between the patient and doctor apps in chromium', () => {
     const dropped = Date.now();
     await waitForSelector(f.alice, '[data-testid=reconnecting]', 5000);
     await screenshots(f.alice, 'app-reconnecting');
-    await waitFor('the banner to go', () => f.alice.evaluate(() => !document.querySelector('[data-testid=reconnecting]')), 30_000);
+    await waitFor('the banner to go', () => f.alice.evaluate(() => !document.querySelector('[data-testid=reconnecting]')), { timeoutMs: 30_000 });
     const before = (await remoteVideoFrames(f.alice)).frames;
-    await waitFor('video again', async () => (await remoteVideoFrames(f.alice)).frames > before + 10, 20_000);
+    await waitFor('video again', async () => (await remoteVideoFrames(f.alice)).frames > before + 10, { timeoutMs: 20_000 });
     console.log(`[apps] reconnecting banner shown, call back with video ${((Date.now() - dropped) / 1000).toFixed(1)} s after the drop`);
     // The call's timeline (what the admin's call page shows): the media server kept Alice's place
     // while she resumed, so she is in the room once, with no leave in between.

@@ -2,8 +2,9 @@
 // tiles with video, the active speaker is outlined, and one leaving lets the others go on.
 import { describe, expect, it } from 'vitest';
 import type { TestPage } from '../browser.js';
-import { screenshots, waitFor, waitForSelector } from './app-page.js';
+import { screenshots, waitForSelector } from './app-page.js';
 import { greyCallsAliceAndBob, patientAndDoctor, signInBob } from './fixture.js';
+import { waitFor } from '@telemed/test-kit';
 
 describe('a group call from the doctor app in chromium', () => {
   const f = patientAndDoctor();
@@ -29,13 +30,13 @@ describe('a group call from the doctor app in chromium', () => {
     const seen = await Promise.all(pages.map((page) => waitFor('three tiles with video', async () => {
       const list = await tiles(page);
       return list.length === 3 && list.every((t) => t.frames > 0) ? list : undefined;
-    }, 40_000)));
+    }, { timeoutMs: 40_000 })));
     console.log(`[apps] group call tiles: ${seen.map((list) => list.map((t) => `${t.name}:${t.frames}`).join(' ')).join(' | ')}`);
     const speaking = await waitFor('an outlined active speaker', async () => {
       const all = await Promise.all(pages.map(tiles));
       const outlined = all.flat().filter((t) => t.speaking).map((t) => t.name);
       return outlined.length > 0 ? outlined : undefined;
-    }, 20_000);
+    }, { timeoutMs: 20_000 });
     console.log(`[apps] active speaker outlined: ${speaking.join(', ')}`);
     const shots = await screenshots(f.grey, 'app-group-call');
     console.log(`[apps] screenshots: ${shots.join(', ')}`);

@@ -3,8 +3,9 @@
 // chat, leave) with Tab, Enter and Space. Each focused control shows a visible focus ring.
 import { describe, expect, it } from 'vitest';
 import type { TestPage } from '../browser.js';
-import { remoteVideoFrames, waitFor, waitForSelector } from './app-page.js';
+import { remoteVideoFrames, waitForSelector } from './app-page.js';
 import { patientAndDoctor } from './fixture.js';
+import { waitFor } from '@telemed/test-kit';
 
 describe('the apps by keyboard alone in chromium', () => {
   const f = patientAndDoctor();
@@ -40,7 +41,7 @@ describe('the apps by keyboard alone in chromium', () => {
     await waitForSelector(f.grey, '#join-call');
     const toJoin = await tabTo(f.grey, '#join-call');
     await press(f.grey, 'Enter');
-    await Promise.all([f.alice, f.grey].map((page) => waitFor('remote video', async () => (await remoteVideoFrames(page)).frames > 0, 30_000)));
+    await Promise.all([f.alice, f.grey].map((page) => waitFor('remote video', async () => (await remoteVideoFrames(page)).frames > 0, { timeoutMs: 30_000 })));
 
     const toMic = await tabTo(f.alice, '#toggle-mic');
     await press(f.alice, 'Space');

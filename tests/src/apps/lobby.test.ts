@@ -4,8 +4,9 @@
 // and told so.
 import { describe, expect, it } from 'vitest';
 import type { TestPage } from '../browser.js';
-import { remoteVideoFrames, screenshots, unlabelledControls, waitFor, waitForSelector, waitForText } from './app-page.js';
+import { remoteVideoFrames, screenshots, unlabelledControls, waitForSelector, waitForText } from './app-page.js';
 import { greyCallsAliceAndBob, patientAndDoctor, signInBob } from './fixture.js';
+import { waitFor } from '@telemed/test-kit';
 
 describe('the call lobby in the doctor and patient apps in chromium', () => {
   const f = patientAndDoctor();
@@ -25,7 +26,7 @@ describe('the call lobby in the doctor and patient apps in chromium', () => {
     await f.alice.click('[data-testid=incoming-call] button.success');
     await waitForSelector(f.alice, '#join-call');
     await f.alice.click('#join-call');
-    await waitFor('the doctor and Alice in the call', async () => (await remoteVideoFrames(f.grey)).frames > 0 && (await remoteVideoFrames(f.alice)).frames > 0, 30_000);
+    await waitFor('the doctor and Alice in the call', async () => (await remoteVideoFrames(f.grey)).frames > 0 && (await remoteVideoFrames(f.alice)).frames > 0, { timeoutMs: 30_000 });
     // Bob turns the ringing down, then changes his mind once the call runs.
     await waitForSelector(bob, '[data-testid=incoming-call]');
     await bob.click('[data-testid=incoming-call] button.danger');
@@ -48,7 +49,7 @@ describe('the call lobby in the doctor and patient apps in chromium', () => {
     const seen = await waitFor('video on the admitted patient\'s page', async () => {
       const v = await remoteVideoFrames(bob);
       return v.frames > 10 ? v : undefined;
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
     console.log(`[apps] lobby: admitted patient sees ${seen.width}px wide video, ${seen.frames} frames`);
     await waitFor('the request gone from the doctor\'s page', () => f.grey.evaluate(() => !document.querySelector('[data-testid=lobby-requests]')));
     await waitFor('three tiles on the doctor\'s page', () => f.grey.evaluate(() => document.querySelectorAll('[data-testid=grid] .tile').length === 3));

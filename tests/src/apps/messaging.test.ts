@@ -2,8 +2,9 @@
 // sender's ticks change), the file downloads intact, and older messages load on scrolling up.
 import { describe, expect, it } from 'vitest';
 import type { TestPage } from '../browser.js';
-import { captureDownloads, downloads, fill, screenshots, unlabelledControls, waitFor, waitForSelector } from './app-page.js';
+import { captureDownloads, downloads, fill, screenshots, unlabelledControls, waitForSelector } from './app-page.js';
 import { patientAndDoctor } from './fixture.js';
+import { waitFor } from '@telemed/test-kit';
 
 const FILE_TEXT = 'Blood pressure log\n120/80 morning\n118/79 evening\n';
 

@@ -5,8 +5,9 @@
 // cancels disappears from both lists.
 import { describe, expect, it } from 'vitest';
 import type { TestPage } from '../browser.js';
-import { fill, remoteVideoFrames, screenshots, unlabelledControls, waitFor, waitForSelector, waitForText } from './app-page.js';
+import { fill, remoteVideoFrames, screenshots, unlabelledControls, waitForSelector, waitForText } from './app-page.js';
 import { patientAndDoctor } from './fixture.js';
+import { waitFor } from '@telemed/test-kit';
 
 const AHEAD_MINUTES = 3;
 
@@ -89,7 +90,7 @@ describe('scheduled calls in the doctor and patient apps in chromium', () => {
     const seen = await Promise.all([f.alice, f.grey].map((page) => waitFor('remote video frames', async () => {
       const v = await remoteVideoFrames(page);
       return v.frames > 10 && v.width > 0 ? v : undefined;
-    }, 30_000)));
+    }, { timeoutMs: 30_000 })));
     console.log(`[apps] scheduled call: alice sees ${seen[0]!.width}px wide video, ${seen[0]!.frames} frames; grey sees ${seen[1]!.width}px, ${seen[1]!.frames} frames`);
 
     await f.grey.click('#leave-call');
@@ -114,7 +115,7 @@ describe('scheduled calls in the doctor and patient apps in chromium', () => {
     await waitForText(f.grey, '[data-testid=lobby-requests]', /Alice Patient is waiting to join/);
     await f.grey.click('button[aria-label="Admit Alice Patient"]');
     await waitForSelector(f.alice, '[data-testid=in-call]');
-    await waitFor('video on the patient\'s page', async () => (await remoteVideoFrames(f.alice)).frames > 0 || undefined, 30_000);
+    await waitFor('video on the patient\'s page', async () => (await remoteVideoFrames(f.alice)).frames > 0 || undefined, { timeoutMs: 30_000 });
     await f.grey.click('#leave-call');
     for (const page of [f.grey, f.alice]) {
       await waitForSelector(page, '[data-testid=call-ended]');

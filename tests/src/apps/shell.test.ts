@@ -3,8 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, policyViolations, type TestBrowser, type TestPage } from '../browser.js';
 import { startTestPlatform, type Platform } from '../platform.js';
-import { DEMO, DEMO_PASSWORD, DESKTOP, fill, screenshots, unlabelledControls, waitFor, waitForSelector, waitForText } from './app-page.js';
+import { DEMO, DEMO_PASSWORD, DESKTOP, fill, screenshots, unlabelledControls, waitForSelector, waitForText } from './app-page.js';
 import { failOnPolicyViolations } from './fixture.js';
+import { waitFor } from '@telemed/test-kit';
 
 describe('demo app shell and admin sign-in in chromium', () => {
   let platform: Platform & { serverErrors: string[] };

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 import { startTestPlatform, type Platform } from '../platform.js';
-import { DEMO, DESKTOP, fill, signIn, waitFor, waitForSelector, waitForText } from '../apps/app-page.js';
+import { DEMO, DESKTOP, fill, signIn, waitForSelector, waitForText } from '../apps/app-page.js';
+import { waitFor } from '@telemed/test-kit';
 
 /**
  * Frames presented of the other side's camera tile. Not getVideoPlaybackQuality(): Firefox reports
@@ -44,7 +45,7 @@ describe('a demo-app call with the patient in Firefox and the doctor in Chromium
 
   it('call, accept in Firefox through the waiting room, both see video, chat both ways, hang up', async () => {
     // Ring only once the patient's realtime connection is up: the doctor sees her online.
-    await waitFor('Alice online in the doctor\'s contacts', () => grey.evaluate(() => document.querySelector('[data-contact="alice@patients.demo"] .dot')?.getAttribute('aria-label') === 'Online' || undefined), 20_000);
+    await waitFor('Alice online in the doctor\'s contacts', () => grey.evaluate(() => document.querySelector('[data-contact="alice@patients.demo"] .dot')?.getAttribute('aria-label') === 'Online' || undefined), { timeoutMs: 20_000 });
     await grey.click('[data-contact="alice@patients.demo"] button[aria-label^="Video call"]');
     await waitForSelector(alice, '[data-testid=incoming-call]');
     expect(await alice.text('#incoming-title')).toBe('Incoming video call');
@@ -64,12 +65,12 @@ describe('a demo-app call with the patient in Firefox and the doctor in Chromium
     const first = await Promise.all([alice, grey].map((page) => waitFor(`${page.browser} rendering the other's video`, async () => {
       const v = await presentedFrames(page);
       return v.frames > 0 && v.width > 0 ? v : undefined;
-    }, 30_000)));
+    }, { timeoutMs: 30_000 })));
     console.log(`[mixed-app] first remote video ${Date.now() - joined} ms after the patient pressed Join`);
     const later = await Promise.all([alice, grey].map((page, i) => waitFor(`${page.browser} video to keep playing`, async () => {
       const v = await presentedFrames(page);
       return v.frames > first[i]!.frames + 20 ? v : undefined;
-    }, 20_000)));
+    }, { timeoutMs: 20_000 })));
     console.log(`[mixed-app] Firefox patient sees ${later[0]!.width}px wide (${later[0]!.frames} frames); Chromium doctor sees ${later[1]!.width}px (${later[1]!.frames} frames)`);
 
     await alice.click('#toggle-chat');

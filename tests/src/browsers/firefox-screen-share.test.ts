@@ -5,10 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoomStatsInfo } from '@telemed/sdk/protocol';
 import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
-import { waitFor } from '../call-stats.js';
+
 import { startTestPlatform, type Platform } from '../platform.js';
 import { startXvfb, type VirtualDisplay } from '../xvfb.js';
 import { receivedVideo } from './media-probe.js';
+import { waitFor } from '@telemed/test-kit';
 
 const ROOM = 'dev-firefox-screen';
 
@@ -32,7 +33,7 @@ describe('screen share from Firefox (headful on Xvfb, after a real click)', () =
       await waitFor(`${name} publishing`, () => page.evaluate(() => {
         const room = (window as unknown as ScreenHandle).telemed.room;
         return room?.state === 'connected' && room.localParticipant.tracks.length === 2 ? true : undefined;
-      }), 30_000);
+      }), { timeoutMs: 30_000 });
       return page;
     };
     sharer = await join(firefox, 'fiona');
@@ -58,7 +59,7 @@ describe('screen share from Firefox (headful on Xvfb, after a real click)', () =
       if (!track?.sid) return undefined;
       const { width = 0, height = 0 } = track.mediaStreamTrack.getSettings();
       return { label: track.mediaStreamTrack.label, width, height };
-    }), 15_000);
+    }), { timeoutMs: 15_000 });
     console.log(`[screen] Firefox captured "${capture.label}" at ${capture.width}×${capture.height}`);
     expect(capture.width).toBeGreaterThan(0);
 
@@ -66,7 +67,7 @@ describe('screen share from Firefox (headful on Xvfb, after a real click)', () =
       const seen = await waitFor(`${viewer.browser} decoding fiona's screen`, async () => {
         const video = await receivedVideo(viewer, 'fiona', 'screenShare');
         return video && video.frames > 3 && video.width > 0 ? video : undefined;
-      }, 20_000);
+      }, { timeoutMs: 20_000 });
       console.log(`[screen] ${viewer.browser} viewer: first frames ${Date.now() - clicked} ms after the click, decoding ${seen.width}×${seen.height}`);
       // One layer, not downscaled: the screen stays readable.
       expect(seen).toMatchObject({ width: capture.width, height: capture.height });
@@ -79,9 +80,9 @@ describe('screen share from Firefox (headful on Xvfb, after a real click)', () =
 
   it('the same button stops it: gone on the server and for every viewer', async () => {
     await sharer.click('#screen');
-    await waitFor('the screen producer gone from the server', async () => ((await screenProducers()).length === 0 ? true : undefined), 10_000);
+    await waitFor('the screen producer gone from the server', async () => ((await screenProducers()).length === 0 ? true : undefined), { timeoutMs: 10_000 });
     for (const viewer of viewers) {
-      await waitFor(`${viewer.browser} without fiona's screen`, async () => ((await receivedVideo(viewer, 'fiona', 'screenShare')) ? undefined : true), 10_000);
+      await waitFor(`${viewer.browser} without fiona's screen`, async () => ((await receivedVideo(viewer, 'fiona', 'screenShare')) ? undefined : true), { timeoutMs: 10_000 });
     }
     expect(await sharer.evaluate(() => (window as unknown as ScreenHandle).telemed.room?.localParticipant.getTrack('screenShare'))).toBeUndefined();
   });

@@ -5,9 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoomStatsInfo } from '@telemed/sdk/protocol';
 import { launchBrowser, type BrowserName, type TestBrowser, type TestPage } from '../browser.js';
-import { inboundStats, waitFor, type InboundSample } from '../call-stats.js';
+import { inboundStats, type InboundSample } from '../call-stats.js';
 import { startTestPlatform, type Platform } from '../platform.js';
 import { audioStats, firstFrames, inboundFields, installFirstFrameProbe, type AudioSample } from './media-probe.js';
+import { waitFor } from '@telemed/test-kit';
 
 const ROOM = 'dev-mixed-four';
 const PEOPLE: { name: string; browser: BrowserName }[] = [
@@ -47,7 +48,7 @@ describe('a mixed four-person call: 2 Chromium + 2 Firefox', () => {
       await waitFor(`${name} to publish`, () => page.evaluate(() => {
         const room = (window as unknown as { telemed: { room?: { state: string; localParticipant: { tracks: readonly unknown[] } } } }).telemed.room;
         return room?.state === 'connected' && room.localParticipant.tracks.length === 2 ? true : undefined;
-      }), 60_000);
+      }), { timeoutMs: 60_000 });
     }
 
     const receiving = (samples: InboundSample[], audio: AudioSample[], from: string): boolean =>
@@ -58,7 +59,7 @@ describe('a mixed four-person call: 2 Chromium + 2 Firefox', () => {
     const before = await waitFor('all twelve directions receiving media', async () => {
       const seen = await read();
       return [...seen].every(([name, s]) => others(name).every((from) => receiving(s.video, s.audio, from))) ? seen : undefined;
-    }, 90_000);
+    }, { timeoutMs: 90_000 });
 
     for (const [index, { name, browser }] of PEOPLE.entries()) {
       const frames = await firstFrames(pages.get(name)!);
@@ -87,7 +88,7 @@ describe('a mixed four-person call: 2 Chromium + 2 Firefox', () => {
     await waitFor('every direction to keep decoding video and audio', async () => {
       after = await read();
       return PEOPLE.every(({ name }) => others(name).every((from) => advanced(name, from, after))) ? true : undefined;
-    }, 60_000).catch(() => undefined);
+    }, { timeoutMs: 60_000 }).catch(() => undefined);
     const seconds = (performance.now() - started) / 1000;
     for (const { name, browser } of PEOPLE) {
       for (const from of others(name)) {
@@ -115,7 +116,7 @@ describe('a mixed four-person call: 2 Chromium + 2 Firefox', () => {
       const res = await fetch(`${platform.mediaHttpUrl}/rooms/${ROOM}/stats`, { headers: { authorization: `Bearer ${platform.secrets.serviceSecret}` } });
       last = (await res.json()) as RoomStatsInfo;
       return last.consumers.length === 24 && last.consumers.every((c) => c.score > 0 && c.bitrate > 0 && c.packetCount > 0) ? last : undefined;
-    }, 20_000).catch((error: Error) => {
+    }, { timeoutMs: 20_000 }).catch((error: Error) => {
       throw new Error(`${error.message}; last seen: ${last?.consumers.length} consumers ${JSON.stringify(last?.consumers.map((c) => ({ subscriber: c.participantId.slice(0, 8), producer: c.producerId.slice(0, 8), kind: c.kind, score: c.score, bitrate: c.bitrate })))}}`);
     });
     expect(stats.participants).toBe(4);

@@ -4,10 +4,11 @@
 // say what to use instead, and the camera preview must still work there.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestBrowser, TestPage } from '../browser.js';
-import { waitFor } from '../call-stats.js';
+
 import { startTestPlatform, type Platform } from '../platform.js';
 import { launchWebKitGtk } from '../webkitgtk.js';
 import { startXvfb, type VirtualDisplay } from '../xvfb.js';
+import { waitFor } from '@telemed/test-kit';
 
 interface PageHandle {
   telemed: {
@@ -36,7 +37,7 @@ describe('WebKitGTK without WebRTC', () => {
   it('Room.connect rejects with UnsupportedBrowserError and the call page says what to use', async () => {
     page = await browser.newPage(`${platform.apiUrl}/call.html?room=dev-webkit&name=wanda&autojoin=1`);
     console.log(`[webkitgtk] ${browser.version}: ${await page.evaluate(() => navigator.userAgent)}`);
-    const shown = await waitFor('the join to fail', () => page.evaluate(() => (window as unknown as PageHandle).telemed.error), 15_000);
+    const shown = await waitFor('the join to fail', () => page.evaluate(() => (window as unknown as PageHandle).telemed.error), { timeoutMs: 15_000 });
     expect(shown.code).toBe('UNSUPPORTED_BROWSER');
     expect(shown.message).toContain('RTCPeerConnection');
 
@@ -64,17 +65,17 @@ describe('WebKitGTK without WebRTC', () => {
     const first = await waitFor('the camera preview to play', () => page.evaluate(() => {
       const video = document.getElementById('camera-preview') as HTMLVideoElement | null;
       return video && video.videoWidth > 0 && video.currentTime > 0 ? { width: video.videoWidth, height: video.videoHeight, time: video.currentTime } : undefined;
-    }), 15_000);
+    }), { timeoutMs: 15_000 });
     const later = await waitFor('the preview to keep playing', () => page.evaluate((t) => {
       const video = document.getElementById('camera-preview') as HTMLVideoElement;
       return video.currentTime > t + 0.5 ? video.currentTime : undefined;
-    }, first.time), 10_000);
+    }, first.time), { timeoutMs: 10_000 });
     console.log(`[webkitgtk] camera preview ${first.width}×${first.height}, played ${first.time.toFixed(2)} → ${later.toFixed(2)} s`);
     expect(await page.text('#device-check')).toContain('camera and microphone work');
     const level = await waitFor('a microphone level', () => page.evaluate(() => {
       const meter = document.getElementById('mic-level') as HTMLMeterElement | null;
       return meter && meter.value > 0 ? meter.value : undefined;
-    }), 10_000);
+    }), { timeoutMs: 10_000 });
     console.log(`[webkitgtk] microphone level ${level.toFixed(3)} (mock microphone)`);
   });
 });

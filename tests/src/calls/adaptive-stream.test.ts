@@ -3,9 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumerStatsInfo } from '@telemed/sdk/protocol';
 import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
-import { waitFor } from '../call-stats.js';
+
 import { startTestPlatform } from '../platform.js';
 import { cameraConsumer as consumerOf, joinPage, received, renderRemoteCamera, roomStats, waitForFreshMedia, type PageHandle, type TestPlatform } from './harness.js';
+import { waitFor } from '@telemed/test-kit';
 
 describe.each(BROWSERS)('adaptive stream in %s', (browserName) => {
   const ROOM = `dev-adaptive-${browserName}`;
@@ -40,14 +41,14 @@ describe.each(BROWSERS)('adaptive stream in %s', (browserName) => {
       if (cs.preferredLayers?.spatialLayer !== 0 || cl.preferredLayers?.spatialLayer !== 2) return undefined;
       // The forwarded layer is lower, and once the switch settled so is the bitrate.
       return cs.currentLayers.spatialLayer < cl.currentLayers.spatialLayer && cs.bitrate < cl.bitrate ? [cs, cl] : undefined;
-    }, 30_000, 500);
+    }, { timeoutMs: 30_000, intervalMs: 500 });
     const producer = (await roomStats(platform, ROOM)).producers.find((p) => p.source === 'camera');
     console.log(`[adaptive] publisher sends rids ${producer?.rids.join(',')}; 160x90 element → spatial layer ${s.currentLayers?.spatialLayer} (${s.bitrate} bps), 1280x720 element → spatial layer ${l.currentLayers?.spatialLayer} (${l.bitrate} bps)`);
   });
 
   it('a hidden element pauses its consumer at the SFU; showing it resumes the video', async () => {
     await render(small, 'hidden');
-    await waitFor('the small subscriber\'s camera consumer paused', async () => ((await cameraConsumer(small))?.paused ? true : undefined), 10_000);
+    await waitFor('the small subscriber\'s camera consumer paused', async () => ((await cameraConsumer(small))?.paused ? true : undefined), { timeoutMs: 10_000 });
     expect((await cameraConsumer(large))?.paused).toBe(false);
     expect(await small.evaluate(() => {
       const room = (window as unknown as { telemed: PageHandle }).telemed.room;
@@ -56,8 +57,8 @@ describe.each(BROWSERS)('adaptive stream in %s', (browserName) => {
     })).toBe(false);
     const framesWhileHidden = (await received(small, 'publisher')).frames;
     await render(small, 'shown');
-    await waitFor('the consumer resumed', async () => ((await cameraConsumer(small))?.paused === false ? true : undefined), 10_000);
-    await waitFor('frames decoded again', async () => ((await received(small, 'publisher')).frames > framesWhileHidden + 5 ? true : undefined), 15_000);
+    await waitFor('the consumer resumed', async () => ((await cameraConsumer(small))?.paused === false ? true : undefined), { timeoutMs: 10_000 });
+    await waitFor('frames decoded again', async () => ((await received(small, 'publisher')).frames > framesWhileHidden + 5 ? true : undefined), { timeoutMs: 15_000 });
   });
 
   it('ran without page or server errors', () => {

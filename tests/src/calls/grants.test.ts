@@ -2,9 +2,10 @@
 // publish or chat, a patient cannot mute or remove others, a doctor (roomAdmin) can.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
-import { waitFor } from '../call-stats.js';
+
 import { startTestPlatform } from '../platform.js';
 import { joinPage, roomStats, waitForFreshMedia, type PageHandle, type TestPlatform } from './harness.js';
+import { waitFor } from '@telemed/test-kit';
 
 type Outcome = { ok: true } | { ok: false; name: string; code: string };
 
@@ -79,25 +80,25 @@ describe.each(BROWSERS)('room grants in %s', (browserName) => {
       const room = (window as unknown as { telemed: { room: { remoteParticipants: Map<string, { identity: string; getTrackPublication(source: string): Publication | undefined }> } } }).telemed.room;
       const publication = [...room.remoteParticipants.values()].find((p) => p.identity === 'patient')?.getTrackPublication('microphone');
       return publication?.isMuted && publication.track?.isMuted ? true : undefined;
-    }), 10_000);
+    }), { timeoutMs: 10_000 });
     const patientSid = await patient.evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.sid);
     const stats = await roomStats(platform, ROOM);
     expect(stats.producers.find((p) => p.participantId === patientSid && p.source === 'microphone')?.paused).toBe(true);
     await waitFor('the patient sees its own microphone muted', () => patient.evaluate(() =>
-      (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.getTrack('microphone')?.isMuted ? true : undefined), 10_000);
+      (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.getTrack('microphone')?.isMuted ? true : undefined), { timeoutMs: 10_000 });
 
     expect(await attempt(doctor, 'removeViewer')).toEqual({ ok: true });
     const ended = await waitFor('the viewer disconnected', () => viewer.evaluate(() => {
       const handle = (window as unknown as { telemed: PageHandle }).telemed;
       return handle.room.state === 'disconnected' ? handle.states : undefined;
-    }), 10_000);
+    }), { timeoutMs: 10_000 });
     expect(ended).not.toContain('reconnecting');
     expect(await viewer.text('#status')).toContain('REMOVED');
     await waitFor('the doctor told why the viewer left', async () => {
       const reasons = await doctor.evaluate(() => (window as unknown as { leftReasons: string[] }).leftReasons);
       return reasons.includes('viewer:removed') ? true : undefined;
-    }, 10_000);
-    await waitFor('two participants left on the server', async () => ((await roomStats(platform, ROOM)).participants === 2 ? true : undefined), 10_000);
+    }, { timeoutMs: 10_000 });
+    await waitFor('two participants left on the server', async () => ((await roomStats(platform, ROOM)).participants === 2 ? true : undefined), { timeoutMs: 10_000 });
   });
 
   it('ran without page or server errors', () => {

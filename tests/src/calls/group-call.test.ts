@@ -2,9 +2,10 @@
 // control (mute, camera, screen share, device switch, chat) is seen by the others and by the server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
-import { waitFor } from '../call-stats.js';
+
 import { startTestPlatform } from '../platform.js';
 import { joinPage, received, roomStats, waitForFreshMedia, type PageHandle, type TestPlatform } from './harness.js';
+import { waitFor } from '@telemed/test-kit';
 
 const NAMES = ['ann', 'ben', 'cat', 'dan'] as const;
 
@@ -43,23 +44,23 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
       const mic = stats.producers.find((p) => p.participantId === annSid && p.source === 'microphone');
       return mic?.paused === paused ? true : undefined;
     };
-    await waitFor('ann\'s microphone producer paused on the server', () => micPaused(true), 10_000);
+    await waitFor('ann\'s microphone producer paused on the server', () => micPaused(true), { timeoutMs: 10_000 });
     for (const name of others('ann')) {
       await waitFor(`${name} sees ann muted`, () => page(name).evaluate(() => {
         const room = (window as unknown as { telemed: PageHandle }).telemed.room;
         const ann = [...room.remoteParticipants.values()].find((p) => p.identity === 'ann');
         return ann?.tracks.find((t) => t.source === 'microphone')?.isMuted ? true : undefined;
-      }), 10_000);
+      }), { timeoutMs: 10_000 });
     }
     await page('ann').evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.getTrack('microphone')?.unmute());
-    await waitFor('ann\'s microphone producer resumed', () => micPaused(false), 10_000);
+    await waitFor('ann\'s microphone producer resumed', () => micPaused(false), { timeoutMs: 10_000 });
     await waitForFreshMedia(page('ben'), ['ann'], 15_000, 'audio after unmute');
   });
 
   it('camera off unpublishes it everywhere; camera on publishes a new one the others decode', async () => {
     await page('ben').click('#camera');
     for (const name of others('ben')) {
-      await waitFor(`${name} loses ben's camera`, async () => ((await received(page(name), 'ben')).frames === 0 ? true : undefined), 10_000);
+      await waitFor(`${name} loses ben's camera`, async () => ((await received(page(name), 'ben')).frames === 0 ? true : undefined), { timeoutMs: 10_000 });
     }
     expect((await roomStats(platform, ROOM)).producers.filter((p) => p.source === 'camera')).toHaveLength(3);
     await page('ben').click('#camera');
@@ -77,7 +78,7 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
     const after = await waitFor('a new camera capture', async () => {
       const now = await camera();
       return now.trackId !== before.trackId ? now : undefined;
-    }, 10_000);
+    }, { timeoutMs: 10_000 });
     expect(after.sid).toBe(before.sid);
     expect(after.trackId).not.toBe(before.trackId);
     expect(after.state).toBe('live');
@@ -89,9 +90,9 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
     const danSid = await waitFor('dan publishing a screen share', () => page('dan').evaluate(() => {
       const room = (window as unknown as { telemed: PageHandle }).telemed.room;
       return room.localParticipant.getTrack('screenShare')?.sid ? room.localParticipant.sid : undefined;
-    }), 15_000);
+    }), { timeoutMs: 15_000 });
     for (const name of others('dan')) {
-      await waitFor(`${name} decoding dan's screen`, async () => ((await received(page(name), 'dan', 'screenShare')).frames > 3 ? true : undefined), 20_000);
+      await waitFor(`${name} decoding dan's screen`, async () => ((await received(page(name), 'dan', 'screenShare')).frames > 3 ? true : undefined), { timeoutMs: 20_000 });
       expect((await received(page(name), 'dan', 'camera')).frames).toBeGreaterThan(0);
     }
     const stats = await roomStats(platform, ROOM);
@@ -101,13 +102,13 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
     await waitFor('the screen share producer gone from the server', async () => {
       const s = await roomStats(platform, ROOM);
       return s.producers.some((p) => p.source === 'screenShare') ? undefined : true;
-    }, 10_000);
+    }, { timeoutMs: 10_000 });
     for (const name of others('dan')) {
       await waitFor(`${name} without dan's screen`, () => page(name).evaluate(() => {
         const room = (window as unknown as { telemed: PageHandle }).telemed.room;
         const dan = [...room.remoteParticipants.values()].find((p) => p.identity === 'dan');
         return dan && !dan.tracks.some((t) => t.source === 'screenShare') ? true : undefined;
-      }), 10_000);
+      }), { timeoutMs: 10_000 });
     }
   });
 
@@ -119,7 +120,7 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
       const chat = await waitFor(`${name} receiving both messages`, () => page(name).evaluate(() => {
         const log = (window as unknown as { telemed: PageHandle }).telemed.chat;
         return log.some((m) => m.text === 'second') ? log : undefined;
-      }), 10_000);
+      }), { timeoutMs: 10_000 });
       expect(chat.filter((m) => m.text === 'hello from ann')).toHaveLength(1);
       expect(chat.find((m) => m.text === 'hello from ann')).toMatchObject({ fromIdentity: 'ann' });
       expect(await page(name).text('#chat-log')).toContain('ann: hello from ann');
@@ -135,7 +136,7 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
         // Media flows to everyone here, so every level settles above 'lost'.
         const settled = qualities.length === 3 && qualities.every((q) => q === 'excellent' || q === 'good' || q === 'poor');
         return handle.activeSpeaker && handle.audioLevelUpdates > 0 && settled ? { speaker: handle.activeSpeaker, levels: handle.audioLevelUpdates, qualities } : undefined;
-      }), 20_000);
+      }), { timeoutMs: 20_000 });
       expect(NAMES).toContain(seen.speaker);
       console.log(`[quality] ${name}: speaker ${seen.speaker}, ${seen.levels} audio-level updates, others ${seen.qualities.join('/')}`);
     }
@@ -143,7 +144,7 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
       const res = await fetch(`${platform.mediaHttpUrl}/rooms/${ROOM}/track-stats`, { headers: { authorization: `Bearer ${platform.secrets.serviceSecret}` } });
       const body = (await res.json()) as { samples: { direction: string; kind: string; source: string; score: number; bitrateBps: number; packets: number; nackCount: number; pliCount: number; rttMs: number | null; spatialLayer: number | null }[] };
       return body.samples.filter((s) => s.direction === 'out').length >= 24 && body.samples.filter((s) => s.direction === 'in').length >= 8 ? body : undefined;
-    }, 20_000);
+    }, { timeoutMs: 20_000 });
     const videoOut = samples.filter((s) => s.direction === 'out' && s.kind === 'video');
     expect(videoOut.every((s) => typeof s.nackCount === 'number' && typeof s.pliCount === 'number' && typeof s.score === 'number')).toBe(true);
     // A consumer paused by adaptive stream (a page in the background) may have sent nothing yet.

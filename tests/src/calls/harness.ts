@@ -3,8 +3,9 @@
 import jwt from 'jsonwebtoken';
 import type { ConsumerStatsInfo, RoomGrants, RoomStatsInfo } from '@telemed/sdk/protocol';
 import type { TestBrowser, TestPage } from '../browser.js';
-import { inboundStats, waitFor, type InboundSample } from '../call-stats.js';
+import { inboundStats, type InboundSample } from '../call-stats.js';
 import type { Platform } from '../platform.js';
+import { waitFor } from '@telemed/test-kit';
 
 export type TestPlatform = Platform & { serverErrors: string[] };
 
@@ -33,7 +34,7 @@ export async function joinPage(browser: TestBrowser, platform: TestPlatform, roo
   }
   const page = await browser.newPage(`${platform.apiUrl}/call.html?${query.toString()}`);
   // A deadline for a hang, not a speed check: 1-2 s when idle, 20 s and more on a loaded machine.
-  await waitFor(`${identity} connected`, async () => ((await connectionState(page)) === 'connected' ? true : undefined), 60_000);
+  await waitFor(`${identity} connected`, async () => ((await connectionState(page)) === 'connected' ? true : undefined), { timeoutMs: 60_000 });
   return page;
 }
 
@@ -90,7 +91,7 @@ export async function waitForFreshMedia(page: TestPage, from: string[], timeoutM
       if (now.frames <= before.frames + 5 || now.audioBytes <= before.audioBytes) return undefined;
     }
     return true;
-  }, timeoutMs);
+  }, { timeoutMs });
 }
 
 /** Evaluates with the page's Room (the call page's `window.telemed.room`). */

@@ -8,11 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Sdk from '@telemed/sdk';
 import type { CallTimelineEntry } from '@telemed/sdk';
 import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
-import { waitFor } from '../call-stats.js';
+
 import { startTestPlatform } from '../platform.js';
 import { startDemoCall, type DemoCall } from './demo-call.js';
 import { joinPage, roomToken, waitForFreshMedia, type PageHandle, type TestPlatform } from './harness.js';
 import { sdkPage, serveSdkBundle, type SdkSite } from './sdk-site.js';
+import { waitFor } from '@telemed/test-kit';
 
 /** Drops every packet to or from `port` (UDP and TCP) on this host until the returned function runs. */
 function blockPort(port: number): () => void {
@@ -107,7 +108,7 @@ describe('ICE failure with the signaling socket up', () => {
       reconnectingMs = await waitFor('both pages detect the ICE failure (reconnecting)', async () => {
         const seen = await Promise.all([alice, grey].map(async (p, i) => (await view(p)).states.slice([before.alice, before.grey][i]!.states.length)));
         return seen.every((s) => s.includes('reconnecting')) ? Date.now() - started : undefined;
-      }, 30_000, 100);
+      }, { timeoutMs: 30_000, intervalMs: 100 });
       // Keep the port blocked for 5 s in all, and at least 3 s after the SDK restarted ICE, so that
       // the restart's own connectivity checks fail too and recovery cannot ride on a lucky moment.
       await new Promise((resolve) => setTimeout(resolve, Math.max(3000, 5000 - (Date.now() - started))));
@@ -118,7 +119,7 @@ describe('ICE failure with the signaling socket up', () => {
     const connectedMs = await waitFor('both pages connected again', async () => {
       const views = await Promise.all([view(alice), view(grey)]);
       return views.every((v) => v.states.at(-1) === 'connected') ? Date.now() - started : undefined;
-    }, 45_000, 100);
+    }, { timeoutMs: 45_000, intervalMs: 100 });
     await Promise.all([waitForFreshMedia(alice, [ids.grey], 20_000), waitForFreshMedia(grey, [ids.alice], 20_000)]);
     const mediaMs = Date.now() - started;
     console.log(`[ice] port ${port} blocked: reconnecting after ${reconnectingMs} ms, unblocked at ${unblockedMs} ms, both connected at ${connectedMs} ms, media both ways verified at ${mediaMs} ms`);
@@ -138,7 +139,7 @@ describe('ICE failure with the signaling socket up', () => {
     const timeline = await waitFor('both ICE reconnections in the call timeline', async () => {
       const found = reconnections(await demo.alice.callTimeline(demo.call.id));
       return found.length >= 2 ? found : undefined;
-    }, 20_000, 250);
+    }, { timeoutMs: 20_000, intervalMs: 250 });
     console.log(`[ice] call timeline: ${timeline.map((e) => `${e.displayName} reconnected ${e.detail}`).join(' | ')}`);
     expect(timeline.map((e) => e.userId).sort()).toEqual([ids.alice, ids.grey].sort());
     for (const entry of timeline) {
@@ -175,7 +176,7 @@ describe('ICE failure with the signaling socket up', () => {
     const started = Date.now();
     let gaveUpMs: number;
     try {
-      gaveUpMs = await waitFor('carol gives up', async () => ((await carolView()).states.at(-1) === 'disconnected' ? Date.now() - started : undefined), 60_000, 100);
+      gaveUpMs = await waitFor('carol gives up', async () => ((await carolView()).states.at(-1) === 'disconnected' ? Date.now() - started : undefined), { timeoutMs: 60_000, intervalMs: 100 });
     } finally {
       unblock();
     }
@@ -185,7 +186,7 @@ describe('ICE failure with the signaling socket up', () => {
     const recoveredMs = await waitFor('Alice and Dr. Grey connected again', async () => {
       const views = await Promise.all([view(alice), view(grey)]);
       return views.every((v) => v.states.at(-1) === 'connected') ? Date.now() - started : undefined;
-    }, 45_000, 100);
+    }, { timeoutMs: 45_000, intervalMs: 100 });
     await Promise.all([waitForFreshMedia(alice, [ids.grey], 20_000), waitForFreshMedia(grey, [ids.alice], 20_000)]);
     console.log(`[ice] port ${port} blocked for good: carol (2 restarts of 1.5 s) disconnected with CONNECTION_FAILED after ${gaveUpMs} ms; Alice and Dr. Grey (defaults) connected again ${recoveredMs} ms after the block began`);
     expect(carol.errors).toEqual([]);

@@ -3,9 +3,10 @@
 // (timing belongs in benchmarks/, correctness here: every join must show video).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
-import { waitFor } from '../call-stats.js';
+
 import { startTestPlatform } from '../platform.js';
 import { joinPage, roomToken, type PageHandle, type TestPlatform } from './harness.js';
+import { waitFor } from '@telemed/test-kit';
 
 const JOINS = 10;
 
@@ -35,7 +36,7 @@ describe.each(BROWSERS)('join-to-first-frame in %s', (browserName) => {
       const timing = await waitFor(`first frame on join ${i + 1}`, () => joiner.evaluate(() => {
         const t = (window as unknown as { telemed: PageHandle & { timing: { joinStartedAt?: number; connectedAt?: number; firstFrameAt?: number } } }).telemed.timing;
         return t.firstFrameAt !== undefined && t.joinStartedAt !== undefined && t.connectedAt !== undefined ? t : undefined;
-      }), 20_000, 50);
+      }), { timeoutMs: 20_000, intervalMs: 50 });
       times.push(timing.firstFrameAt! - timing.joinStartedAt!);
     }
     const sorted = [...times].sort((a, b) => a - b);

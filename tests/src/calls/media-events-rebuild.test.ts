@@ -6,10 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Call } from '@telemed/sdk';
 import type { ServerMessage } from '@telemed/sdk/protocol';
-import { waitFor } from '../call-stats.js';
+
 import { startTestPlatform } from '../platform.js';
 import { startDemoCall } from './demo-call.js';
 import { service, type TestPlatform } from './harness.js';
+import { waitFor } from '@telemed/test-kit';
 
 /** A participant that joins over signaling only and rejoins by itself when the server says so. */
 class SignalingParticipant {
@@ -78,7 +79,7 @@ describe('media events after a worker died', () => {
     }
     const joinedAt = Date.now();
     const inRoom = (c: Call): number => c.participants.filter((p) => p.inRoom).length;
-    await waitFor('both participants in the room (API)', async () => (inRoom(await alice.getCall(call.id)) === 2 ? true : undefined), 20_000, 200);
+    await waitFor('both participants in the room (API)', async () => (inRoom(await alice.getCall(call.id)) === 2 ? true : undefined), { timeoutMs: 20_000, intervalMs: 200 });
     await new Promise((resolve) => setTimeout(resolve, 2000)); // time in the first instance, counted in mediaSeconds
 
     const rooms = (await service(platform, 'GET', '/rooms')).body as { rooms: { roomId: string; workerPid: number }[] };
@@ -86,7 +87,7 @@ describe('media events after a worker died', () => {
     expect(pid).toBeGreaterThan(0);
     const killedAt = Date.now();
     process.kill(pid!, 'SIGKILL');
-    await waitFor('both participants rejoined the rebuilt room', async () => (people.every((p) => p.joins === 2) ? true : undefined), 20_000, 100);
+    await waitFor('both participants rejoined the rebuilt room', async () => (people.every((p) => p.joins === 2) ? true : undefined), { timeoutMs: 20_000, intervalMs: 100 });
     const rejoinedAt = Date.now();
     const rebuilt = (await service(platform, 'GET', '/rooms')).body as { rooms: { roomId: string; workerPid: number; participants: number }[] };
     expect(rebuilt.rooms.find((r) => r.roomId === call.id)).toMatchObject({ participants: 2 });
@@ -103,7 +104,7 @@ describe('media events after a worker died', () => {
     const ended = await waitFor('the call ended by the rebuilt room', async () => {
       const c = await alice.getCall(call.id);
       return c.status === 'ended' ? c : undefined;
-    }, 40_000, 250).catch(async (error: unknown) => {
+    }, { timeoutMs: 40_000, intervalMs: 250 }).catch(async (error: unknown) => {
       throw new Error(`${String(error)}; the call is ${JSON.stringify(await alice.getCall(call.id))}`);
     });
     const expected = (killedAt - joinedAt + (leftAt - rejoinedAt)) / 1000;

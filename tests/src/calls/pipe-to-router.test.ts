@@ -3,9 +3,10 @@
 // (media and chat cross the pipe). The budget is set to 2 consumers so three people exceed it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
-import { waitFor } from '../call-stats.js';
+
 import { startTestPlatform } from '../platform.js';
 import { joinPage, service, waitForFreshMedia, type PageHandle, type TestPlatform } from './harness.js';
+import { waitFor } from '@telemed/test-kit';
 
 const NAMES = ['first', 'second', 'third'] as const;
 
@@ -34,7 +35,7 @@ describe.each(BROWSERS)('a room spanning two workers in %s', (browserName) => {
         const consumers = room?.workers.reduce((n, w) => n + w.consumers, 0) ?? 0;
         const expected = pages.size * (pages.size - 1) * 2;
         return consumers >= expected ? true : undefined;
-      }, 20_000);
+      }, { timeoutMs: 20_000 });
     }
   });
 
@@ -58,11 +59,11 @@ describe.each(BROWSERS)('a room spanning two workers in %s', (browserName) => {
     const first = await waitFor('first receiving', () => page('first').evaluate(() => {
       const chat = (window as unknown as { telemed: PageHandle }).telemed.chat;
       return chat.length > 0 ? chat.map((m) => m.text) : undefined;
-    }), 10_000);
+    }), { timeoutMs: 10_000 });
     const third = await waitFor('third receiving', () => page('third').evaluate(() => {
       const chat = (window as unknown as { telemed: PageHandle }).telemed.chat;
       return chat.length > 0 ? chat.map((m) => m.text) : undefined;
-    }), 10_000);
+    }), { timeoutMs: 10_000 });
     expect(first).toEqual(['across workers']);
     expect(third).toEqual(['and back']);
   });

@@ -4,10 +4,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Sdk from '@telemed/sdk';
 import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
-import { waitFor } from '../call-stats.js';
+
 import { startTestPlatform } from '../platform.js';
 import { joinPage, roomStats, roomToken, type PageHandle, type TestPlatform } from './harness.js';
 import { sdkPage, serveSdkBundle, type SdkSite } from './sdk-site.js';
+import { waitFor } from '@telemed/test-kit';
 
 const ROOM = 'dev-prepare-connection';
 
@@ -67,7 +68,7 @@ describe('Room.prepareConnection in chromium', () => {
     // A participant joining after the prepare is announced to the observer; had the server announced
     // the prepared one, that would have come first.
     await joinPage(browser, platform, ROOM, 'late', { params: { publish: '0' } }).then((p) => pages.push(p));
-    await waitFor('observer sees late', async () => ((await seenBy(observer)).includes('late') ? true : undefined), 20_000);
+    await waitFor('observer sees late', async () => ((await seenBy(observer)).includes('late') ? true : undefined), { timeoutMs: 20_000 });
     expect(await seenBy(observer)).not.toContain('waiter');
     expect((await roomStats(platform, ROOM)).participants).toBe(2);
 
@@ -76,12 +77,12 @@ describe('Room.prepareConnection in chromium', () => {
       room.on('trackSubscribed', (track) => track.attach(document.body.appendChild(document.createElement(track.kind === 'video' ? 'video' : 'audio'))));
       await room.connect(url, t);
     }, { url: platform.mediaWsUrl, token });
-    await waitFor('observer sees waiter', async () => ((await seenBy(observer)).includes('waiter') ? true : undefined), 20_000);
+    await waitFor('observer sees waiter', async () => ((await seenBy(observer)).includes('waiter') ? true : undefined), { timeoutMs: 20_000 });
     // The observer's camera reaches the prepared joiner.
     await waitFor('waiter decodes the observer camera', () => page.evaluate(() => {
       const video = document.querySelector('video');
       return video && video.readyState >= 2 && video.videoWidth > 0 ? true : undefined;
-    }), 20_000);
+    }), { timeoutMs: 20_000 });
     expect(await page.evaluate(() => (window as unknown as PageWindow).sockets.length)).toBe(1);
   });
 
@@ -101,7 +102,7 @@ describe('Room.prepareConnection in chromium', () => {
       return { otherReady, state, failed, stateAfterFailed: room.state, sockets: w.sockets.length };
     }, { url: platform.mediaWsUrl, other: roomToken(platform, ROOM, 'stranger'), bad: 'not-a-token', real: roomToken(platform, ROOM, 'fallback') });
     expect(result).toEqual({ otherReady: true, state: 'connected', failed: false, stateAfterFailed: 'connected', sockets: 4 });
-    await waitFor('observer sees fallback', async () => ((await seenBy(observer)).includes('fallback') ? true : undefined), 20_000);
+    await waitFor('observer sees fallback', async () => ((await seenBy(observer)).includes('fallback') ? true : undefined), { timeoutMs: 20_000 });
     // The socket prepared for the other token was closed unused: its participant never joined.
     expect(await seenBy(observer)).not.toContain('stranger');
   });

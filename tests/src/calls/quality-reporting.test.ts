@@ -5,11 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QualitySample, RoomAccess, Session } from '@telemed/sdk';
 import type * as Sdk from '@telemed/sdk';
 import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
-import { waitFor } from '../call-stats.js';
+
 import { startTestPlatform } from '../platform.js';
 import { startDemoCall } from './demo-call.js';
 import type { TestPlatform } from './harness.js';
 import { sdkPage, serveSdkBundle, type SdkSite } from './sdk-site.js';
+import { waitFor } from '@telemed/test-kit';
 
 interface ReporterPage {
   room: { state: string };
@@ -77,7 +78,7 @@ describe('client quality reporting from the SDK', () => {
       const all = await alice.callQuality(call.id);
       const complete = [alice, grey].every((c) => (['in', 'out'] as const).every((d) => (['audio', 'video'] as const).every((k) => has(all, c.user!.id, d, k).length > 0)));
       return complete ? all : undefined;
-    }, 40_000, 500);
+    }, { timeoutMs: 40_000, intervalMs: 500 });
     const client = samples.filter((s) => s.source === 'client');
     console.log(`[quality] ${client.length} client samples stored (${client.filter((s) => s.identity === alice.user!.id).length} from alice, ${client.filter((s) => s.identity === grey.user!.id).length} from grey)`);
 

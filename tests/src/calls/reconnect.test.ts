@@ -3,10 +3,11 @@
 // timeline records, then the mediasoup worker hosting the room killed. Recovery times are printed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
-import { waitFor } from '../call-stats.js';
+
 import { startTestPlatform } from '../platform.js';
 import { startDemoCall, type DemoCall } from './demo-call.js';
 import { joinPage, service, waitForFreshMedia, type PageHandle, type TestPlatform } from './harness.js';
+import { waitFor } from '@telemed/test-kit';
 
 interface Workers {
   workers: { index: number; pid: number; alive: boolean }[];
@@ -45,7 +46,7 @@ describe.each(BROWSERS)('reconnection in %s', (browserName) => {
     await waitFor('reconnecting → connected', async () => {
       const seen = (await states(page)).slice(from);
       return seen.includes('reconnecting') && seen.at(-1) === 'connected' ? true : undefined;
-    }, timeoutMs, 100);
+    }, { timeoutMs: timeoutMs, intervalMs: 100 });
   }
 
   it('a signaling socket dropped for 5 s resumes by itself: same tracks, media both ways', async () => {
@@ -53,7 +54,7 @@ describe.each(BROWSERS)('reconnection in %s', (browserName) => {
     const started = Date.now();
     const drop = await service(platform, 'POST', `/rooms/${ids.room}/participants/${ids.alice}/drop-signaling?blockMs=5000`);
     expect(drop.status).toBe(200);
-    await waitFor('alice reconnecting', async () => ((await states(alice)).slice(aliceStates).includes('reconnecting') ? true : undefined), 5_000, 100);
+    await waitFor('alice reconnecting', async () => ((await states(alice)).slice(aliceStates).includes('reconnecting') ? true : undefined), { timeoutMs: 5_000, intervalMs: 100 });
     await backToConnected(alice, aliceStates, 40_000);
     const connectedMs = Date.now() - started;
     await Promise.all([waitForFreshMedia(alice, [ids.grey], 20_000), waitForFreshMedia(grey, [ids.alice], 20_000)]);
@@ -70,7 +71,7 @@ describe.each(BROWSERS)('reconnection in %s', (browserName) => {
     const reconnections = await waitFor('the reconnection in the call timeline', async () => {
       const found = (await demo.grey.callTimeline(ids.room)).filter((e) => e.kind === 'reconnected');
       return found.length > 0 ? found : undefined;
-    }, 20_000, 250);
+    }, { timeoutMs: 20_000, intervalMs: 250 });
     console.log(`[reconnect] call timeline: ${reconnections.map((e) => `${e.displayName} reconnected ${e.detail}`).join(' | ')}`);
     expect(reconnections).toEqual([expect.objectContaining({ userId: ids.alice, displayName: 'Alice Patient' })]);
     const detail = JSON.parse(reconnections[0]!.detail ?? '{}') as { how: string; offlineMs: number };
@@ -94,7 +95,7 @@ describe.each(BROWSERS)('reconnection in %s', (browserName) => {
     const workers = await waitFor('the dead worker replaced', async () => {
       const w = ((await service(platform, 'GET', '/workers')).body as Workers).workers;
       return w.length === 2 && w.every((x) => x.alive) && !w.some((x) => x.pid === pid) ? w : undefined;
-    }, 10_000);
+    }, { timeoutMs: 10_000 });
     expect(workers.every((w) => w.alive)).toBe(true);
     const after = (await service(platform, 'GET', '/rooms')).body as { rooms: { roomId: string; workerPid: number; participants: number }[] };
     expect(after.rooms.find((r) => r.roomId === ids.room)).toMatchObject({ participants: 2 });
@@ -103,7 +104,7 @@ describe.each(BROWSERS)('reconnection in %s', (browserName) => {
     const media = await waitFor('both rejoins in the call timeline', async () => {
       const steps = (await demo.grey.callTimeline(ids.room)).filter((e) => e.kind.startsWith('media_'));
       return steps.filter((e) => e.kind === 'media_joined').length === 4 ? steps : undefined;
-    }, 20_000, 250);
+    }, { timeoutMs: 20_000, intervalMs: 250 });
     for (const user of [ids.alice, ids.grey]) {
       expect(media.filter((e) => e.userId === user).map((e) => `${e.kind}:${e.detail ?? ''}`)).toEqual(['media_joined:', 'media_left:room_closed', 'media_joined:']);
     }

@@ -8,9 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
-import { waitFor } from '../call-stats.js';
+
 import { startTestPlatform } from '../platform.js';
 import { joinPage, roomToken, waitForFreshMedia, type TestPlatform } from './harness.js';
+import { waitFor } from '@telemed/test-kit';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const SDK = path.join(ROOT, 'sdk');
@@ -97,7 +98,7 @@ describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
         }
       }
       return decoded > 10 ? decoded : undefined;
-    }), 30_000);
+    }), { timeoutMs: 30_000 });
     expect(frames).toBeGreaterThan(10);
     expect(await embedded.text('#status')).toBe('connected');
     await waitForFreshMedia(host, ['guest'], 30_000);
@@ -110,7 +111,7 @@ describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
       const r = (window as unknown as { deviceCheck: { ready: boolean; error?: unknown } }).deviceCheck;
       if (r.error) throw new Error(JSON.stringify(r.error));
       return r.ready ? true : undefined;
-    }), 15_000);
+    }), { timeoutMs: 15_000 });
     // Firefox's fake microphone reaches Web Audio as silence here (it does carry energy over
     // WebRTC), so only Chromium's level can be required to move.
     const needLevel = browserName === 'chromium';
@@ -118,12 +119,12 @@ describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
       const video = document.getElementById('preview') as HTMLVideoElement;
       const r = (window as unknown as { deviceCheck: { maxLevel: number } }).deviceCheck;
       return video.videoWidth > 0 && (!level || r.maxLevel > 0) ? true : undefined;
-    }, needLevel), 15_000);
+    }, needLevel), { timeoutMs: 15_000 });
     await check.click('#speaker');
     const result = await waitFor('the speaker test', () => check.evaluate(() => {
       const r = (window as unknown as { deviceCheck: { speakerTested: boolean; cameras: number; microphones: number; maxLevel: number } }).deviceCheck;
       return r.speakerTested ? r : undefined;
-    }), 10_000);
+    }), { timeoutMs: 10_000 });
     console.log(`[sdk] device check: ${result.cameras} camera(s), ${result.microphones} microphone(s), peak microphone level ${result.maxLevel.toFixed(2)}`);
     expect(result.cameras).toBeGreaterThan(0);
     expect(await check.text('#status')).toBe('Camera and microphone work');

@@ -5,10 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Sdk from '@telemed/sdk';
 import type { ConsumerStatsInfo } from '@telemed/sdk/protocol';
 import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
-import { waitFor } from '../call-stats.js';
+
 import { startTestPlatform } from '../platform.js';
 import { cameraConsumer as consumerOf, joinPage, renderRemoteCamera, roomStats, roomToken, waitForFreshMedia, type TestPlatform } from './harness.js';
 import { sdkPage, serveSdkBundle, type SdkSite } from './sdk-site.js';
+import { waitFor } from '@telemed/test-kit';
 
 const ROOM = 'dev-vp9-svc';
 
@@ -72,7 +73,7 @@ describe('VP9 SVC in chromium', () => {
       if (!cs?.currentLayers || !cl?.currentLayers) return undefined;
       if (cs.preferredLayers?.spatialLayer !== 0 || cl.preferredLayers?.spatialLayer !== 2) return undefined;
       return cs.currentLayers.spatialLayer === 0 && cl.currentLayers.spatialLayer > 0 && cs.bitrate < cl.bitrate ? [cs, cl] : undefined;
-    }, 30_000, 500);
+    }, { timeoutMs: 30_000, intervalMs: 500 });
     const decoded = async (page: TestPage): Promise<string> => page.evaluate(() => {
       const video = document.querySelector<HTMLVideoElement>('.tile:not(.local) video[data-source="camera"]');
       return `${video?.videoWidth}x${video?.videoHeight}`;

@@ -6,6 +6,7 @@ import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { addDoctors, doctorsCall, START_TIMEOUT_MS, startProduction, type ProductionStack, type RoomAccessJson } from './production.js';
+import { waitFor } from '@telemed/test-kit';
 
 let stack: ProductionStack | undefined;
 const sockets: WebSocket[] = [];
@@ -15,16 +16,6 @@ afterEach(async () => {
   if (stack) fs.rmSync(stack.dir, { recursive: true, force: true });
   stack = undefined;
 });
-
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const status = (url: string): Promise<number | 'refused'> => fetch(url, { signal: AbortSignal.timeout(5000) }).then((r) => r.status, () => 'refused' as const);
 
@@ -76,8 +67,8 @@ describe('graceful stop', () => {
     expect(await status(`${s.apiUrl}/ready`)).toBe(200);
     s.process.kill('SIGTERM');
 
-    expect(await until('/ready 503', async () => ((await status(`${s.apiUrl}/ready`)) === 503 ? 503 : undefined))).toBe(503);
-    const mediaHealth = await until('media draining', async () => {
+    expect(await waitFor('/ready 503', async () => ((await status(`${s.apiUrl}/ready`)) === 503 ? 503 : undefined))).toBe(503);
+    const mediaHealth = await waitFor('media draining', async () => {
       const body = (await (await fetch(`${s.mediaUrl}/health`)).json()) as { draining?: boolean; rooms: number };
       return body.draining ? body : undefined;
     });
@@ -92,7 +83,7 @@ describe('graceful stop', () => {
     // The in-flight request gets its answer; then the API is gone.
     slow.finish();
     expect(await slow.response).toBe(401);
-    await until('the API to stop', async () => ((await status(`${s.apiUrl}/health`)) === 'refused' ? true : undefined));
+    await waitFor('the API to stop', async () => ((await status(`${s.apiUrl}/health`)) === 'refused' ? true : undefined));
     // The media server keeps the call while anyone is in it.
     expect(s.process.exitCode).toBe(null);
     expect(house.ws.readyState).toBe(WebSocket.OPEN);

@@ -8,11 +8,12 @@ import https from 'node:https';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
-import { remoteVideoFrames, signIn, waitFor, waitForSelector } from '../apps/app-page.js';
+import { remoteVideoFrames, signIn, waitForSelector } from '../apps/app-page.js';
 import { freePortRange } from '../ports.js';
 import { startCaddy, type Caddy } from './caddy.js';
 import { addDoctors, DOCTORS, STAFF_PASSWORD, START_TIMEOUT_MS, startProduction, type ProductionStack } from './production.js';
 import { createTestCa, type TestCa } from './tls.js';
+import { waitFor } from '@telemed/test-kit';
 
 const HOST = 'telemed.test';
 
@@ -117,7 +118,7 @@ describe('production behind Caddy over HTTPS', () => {
     const frames = await Promise.all([house, wilson].map((page: TestPage) => waitFor('remote video frames', async () => {
       const v = await remoteVideoFrames(page);
       return v.frames > 10 && v.width > 0 ? v : undefined;
-    }, 45_000)));
+    }, { timeoutMs: 45_000 })));
     console.log(`[deploy] over https via Caddy: house sees ${frames[0]!.width}px, ${frames[0]!.frames} frames; wilson sees ${frames[1]!.width}px, ${frames[1]!.frames} frames`);
     // The signaling socket went through the proxy's origin.
     expect(stack.output()).not.toMatch(/"level":(50|60)/);

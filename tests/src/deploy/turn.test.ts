@@ -8,11 +8,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Sdk from '@telemed/sdk';
 import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
-import { inboundStats, waitFor } from '../call-stats.js';
+import { inboundStats } from '../call-stats.js';
 import { serveSdkBundle, sdkPage, type SdkSite } from '../calls/sdk-site.js';
 import { freePortRange } from '../ports.js';
 import { startCoturn, type Coturn } from './coturn.js';
 import { addDoctors, doctorsCall, START_TIMEOUT_MS, startProduction, type ProductionStack, type RoomAccessJson } from './production.js';
+import { waitFor } from '@telemed/test-kit';
 
 interface Gathered { candidates: string[]; errors: number[] }
 
@@ -124,7 +125,7 @@ describe('TURN through coturn', () => {
     const decoded = await Promise.all(pages.map((page) => waitFor('remote video decoded through TURN', async () => {
       const video = (await inboundStats(page)).find((s) => s.kind === 'video');
       return video && video.framesDecoded > 10 ? video.framesDecoded : undefined;
-    }, 60_000)));
+    }, { timeoutMs: 60_000 })));
     const paths = await Promise.all(pages.map(selectedLocalCandidate));
     console.log(`[deploy] through coturn: frames decoded ${decoded.join(' / ')}, local candidates ${paths.join(' / ')}`);
     expect(paths).toEqual(['relay', 'relay']);

@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { superviseService, type PlatformLogLine } from '../../../scripts/platform.mjs';
 import { roomToken, type TestPlatform } from '../calls/harness.js';
-import { waitFor } from '../call-stats.js';
+
 import { startTestPlatform } from '../platform.js';
+import { waitFor } from '@telemed/test-kit';
 
 let platform: TestPlatform;
 const lines: PlatformLogLine[] = [];
@@ -41,8 +42,8 @@ describe('startPlatform with supervise', () => {
     rtc.once('close', () => (rtcClosed = true));
 
     process.kill(api, 'SIGKILL');
-    await waitFor('a new API process', async () => (platform.processes.api.pid !== api ? true : undefined), 60_000);
-    await waitFor('the restarted API to be healthy', () => healthy(platform.apiUrl), 90_000);
+    await waitFor('a new API process', async () => (platform.processes.api.pid !== api ? true : undefined), { timeoutMs: 60_000 });
+    await waitFor('the restarted API to be healthy', () => healthy(platform.apiUrl), { timeoutMs: 90_000 });
     expect(await login()).toBe(200); // the database (PGlite, killed mid-flight) opened again
     expect(platform.processes.media.pid).toBe(media);
     expect(platform.processes.media.exitCode).toBeNull();
@@ -56,8 +57,8 @@ describe('startPlatform with supervise', () => {
   it('restarts the media server after kill -9 while the API keeps its process', async () => {
     const { api, media } = { api: platform.processes.api.pid!, media: platform.processes.media.pid! };
     process.kill(media, 'SIGKILL');
-    await waitFor('a new media server process', async () => (platform.processes.media.pid !== media ? true : undefined), 60_000);
-    await waitFor('the restarted media server to be healthy', () => healthy(platform.mediaHttpUrl), 90_000);
+    await waitFor('a new media server process', async () => (platform.processes.media.pid !== media ? true : undefined), { timeoutMs: 60_000 });
+    await waitFor('the restarted media server to be healthy', () => healthy(platform.mediaHttpUrl), { timeoutMs: 90_000 });
     expect(platform.processes.api.pid).toBe(api);
     expect(await login()).toBe(200);
     expect(platform.restarts()).toEqual({ 'media-server': 1, api: 1 });
@@ -71,7 +72,7 @@ describe('superviseService', () => {
     const service = superviseService('crasher', () => spawn(process.execPath, ['-e', 'process.exit(3)']), {
       maxFastCrashes: 2, backoffMs: 10, onLog: (line) => logged.push(line.msg), onGiveUp: (exit) => (gaveUp = exit),
     });
-    await waitFor('the supervisor to give up', async () => gaveUp, 30_000);
+    await waitFor('the supervisor to give up', async () => gaveUp, { timeoutMs: 30_000 });
     expect(gaveUp).toEqual({ code: 3, signal: null });
     expect(service.state).toBe('given-up');
     expect(service.restarts).toBe(2);
@@ -82,7 +83,7 @@ describe('superviseService', () => {
   it('stops for good when asked, even during a backoff', async () => {
     let restarted = 0;
     const service = superviseService('sleeper', () => spawn(process.execPath, ['-e', 'setTimeout(() => process.exit(1), 50)']), { backoffMs: 60_000, onRestart: () => restarted++ });
-    await waitFor('the first crash', async () => (service.state === 'restarting' ? true : undefined), 30_000);
+    await waitFor('the first crash', async () => (service.state === 'restarting' ? true : undefined), { timeoutMs: 30_000 });
     await service.stop();
     expect(service.state).toBe('stopped');
     expect(restarted).toBe(0);

@@ -6,8 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../call-stats.js';
+
 import { startTestPlatform, type Platform } from '../platform.js';
+import { waitFor } from '@telemed/test-kit';
 
 const RULES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'deploy', 'prometheus', 'alerts.yml');
 
@@ -96,7 +97,7 @@ describe('alert rules against the real /metrics', () => {
   it('writes logs/<service>.log rotated by size, whole JSON lines in every file', async () => {
     // Each request is one info line (~200 bytes): 4 KiB fills within a few dozen.
     for (let i = 0; i < 60; i++) await fetch(`${platform.apiUrl}/live`);
-    await waitFor('api.log rotated twice', async () => (fs.existsSync(path.join(logDir, 'api.log.2')) ? true : undefined), 10_000);
+    await waitFor('api.log rotated twice', async () => (fs.existsSync(path.join(logDir, 'api.log.2')) ? true : undefined), { timeoutMs: 10_000 });
     expect(fs.existsSync(path.join(logDir, 'api.log.3'))).toBe(false); // logKeep: 2
     for (const file of fs.readdirSync(logDir)) {
       const content = fs.readFileSync(path.join(logDir, file), 'utf8');

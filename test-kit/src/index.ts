@@ -1,0 +1,1 @@
+export { MIN_WAIT_MS, waitFor, type WaitOptions } from './wait.js';
