@@ -1,7 +1,7 @@
 // A bot's signaling connection to the media server (/rtc?token=JWT): typed requests, notifications
 // as callbacks, requests paced below the server's per-connection rate limit.
-import jwt from 'jsonwebtoken';
 import { WebSocket } from 'ws';
+import { issueRoomToken } from '@telemed/api/room-token';
 import type { RoomGrants, ServerMessage, ServerNotificationMethod, ServerNotifications, SignalingMethod, SignalingRequests } from '@telemed/sdk/protocol';
 
 export class SignalingRequestError extends Error {
@@ -20,12 +20,9 @@ export interface RoomTokenOptions {
   grants?: Partial<RoomGrants>;
 }
 
+/** A room token from the API's own issuer: benchmarks join exactly as the apps do. */
 export function roomToken({ secret, room, identity, grants }: RoomTokenOptions): string {
-  return jwt.sign(
-    { room, name: identity, grants: { canPublish: true, canSubscribe: true, canPublishData: false, roomAdmin: false, ...grants } },
-    secret,
-    { subject: identity, issuer: 'telemed-api', audience: 'telemed-media', expiresIn: 3600 },
-  );
+  return issueRoomToken(secret, { room, identity, grants: { canPublish: true, canSubscribe: true, canPublishData: false, roomAdmin: false, ...grants }, ttlSeconds: 3600 });
 }
 
 const MAX_REQUESTS_PER_SECOND = 40;

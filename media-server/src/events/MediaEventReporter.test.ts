@@ -12,7 +12,7 @@ import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type MediaEvent, type Media
 import { createLogger } from '../logger.js';
 import { MediaServer } from '../MediaServer.js';
 import { MediaEventReporter } from './MediaEventReporter.js';
-import { waitFor } from '@telemed/test-kit';
+import { roomToken, waitFor } from '@telemed/test-kit';
 
 const WEBHOOK_SECRET = 'webhook-test-secret-0123456789';
 const ROOM_SECRET = 'room-token-secret-0123456789abc';
@@ -138,9 +138,7 @@ describe('MediaEventReporter', () => {
     });
     await server.start();
     try {
-      const token = jwt.sign({ room: 'events-room', grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false } }, ROOM_SECRET, {
-        subject: 'alice', issuer: 'telemed-api', audience: 'telemed-media', expiresIn: 60,
-      });
+      const token = roomToken({ secret: ROOM_SECRET, room: 'events-room', identity: 'alice' });
       const socket = new WebSocket(`ws://127.0.0.1:${server.port}/rtc?token=${token}`);
       const welcome = await new Promise<ServerMessage>((resolve) => socket.once('message', (raw) => resolve(JSON.parse(raw.toString()) as ServerMessage)));
       if (welcome.type !== 'notification' || welcome.method !== 'welcome') throw new Error('expected the welcome');
@@ -212,9 +210,7 @@ async function iceConnect(port: number, ice: { usernameFragment: string; passwor
 describe('reconnections reported by a real media server', () => {
   const ROOM = 'reconnect-events-room';
   let server: MediaServer;
-  const joinToken = (identity: string): string => jwt.sign({ room: ROOM, grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false } }, ROOM_SECRET, {
-    subject: identity, issuer: 'telemed-api', audience: 'telemed-media', expiresIn: 60,
-  });
+  const joinToken = (identity: string): string => roomToken({ secret: ROOM_SECRET, room: ROOM, identity });
   const roomEvents = (identity: string): MediaEvent[] => events(receiver).filter((e) => e.roomId === ROOM && 'identity' in e && e.identity === identity);
 
   interface Client { socket: WebSocket; welcome: ServerNotifications['welcome']; request: (method: string, data: unknown) => Promise<Record<string, unknown>> }

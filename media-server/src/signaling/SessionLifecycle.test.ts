@@ -1,19 +1,16 @@
 // Session lifecycle against a real worker: resume with the session key (and only with it),
 // notifications buffered while the client is away, room limits and the maximum call duration.
-import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { ServerMessage, ServerNotifications } from '@telemed/sdk/protocol';
 import { MediaServer } from '../MediaServer.js';
+import { roomToken } from '@telemed/test-kit';
 
 const SECRET = 'lifecycle-test-secret-0123456789';
 let server: MediaServer;
 let base: string;
 
-const token = (room: string, identity: string, roomAdmin = false): string =>
-  jwt.sign({ room, grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin } }, SECRET, {
-    subject: identity, issuer: 'telemed-api', audience: 'telemed-media', expiresIn: 60,
-  });
+const token = (room: string, identity: string, roomAdmin = false): string => roomToken({ secret: SECRET, room, identity, grants: { roomAdmin } });
 
 interface Client {
   socket: WebSocket;

@@ -1,22 +1,17 @@
 // The signaling front against a real mediasoup worker: refusals, malformed input, and a server
 // that keeps answering whatever it is sent.
 import net from 'node:net';
-import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import type { ServerMessage } from '@telemed/sdk/protocol';
+import type { RoomGrants, ServerMessage } from '@telemed/sdk/protocol';
 import { MediaServer } from '../MediaServer.js';
+import { roomToken } from '@telemed/test-kit';
 
 const SECRET = 'signaling-test-secret-0123456789';
 let server: MediaServer;
 let url: string;
 
-const token = (identity: string, grants: Partial<Record<'canPublish' | 'canSubscribe' | 'canPublishData' | 'roomAdmin', boolean>> = {}): string =>
-  jwt.sign(
-    { room: 'fuzz', grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false, ...grants } },
-    SECRET,
-    { subject: identity, issuer: 'telemed-api', audience: 'telemed-media', expiresIn: 60 },
-  );
+const token = (identity: string, grants: Partial<RoomGrants> = {}): string => roomToken({ secret: SECRET, room: 'fuzz', identity, grants });
 
 /** A raw signaling client that records every message. */
 async function connect(identity: string, grants = {}): Promise<{ socket: WebSocket; messages: ServerMessage[]; next: (pred: (m: ServerMessage) => boolean) => Promise<ServerMessage> }> {

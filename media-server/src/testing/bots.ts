@@ -1,12 +1,12 @@
 // Bots for tests against a real media server: a raw signaling client, and publisher/subscriber
 // bots that carry synthetic VP8 over the load-test plain transports (SRTP), played by a second
 // mediasoup worker in the test process.
-import jwt from 'jsonwebtoken';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { expect } from 'vitest';
 import { WebSocket } from 'ws';
 import type { RoomGrants, ServerMessage, ServerNotifications, SignalingMethod, SignalingRequests } from '@telemed/sdk/protocol';
+import { roomToken } from '@telemed/test-kit';
 
 export type Failure = { code: string; message: string };
 
@@ -18,12 +18,6 @@ export interface BotTarget {
   room: string;
 }
 
-export const roomToken = (identity: string, grants: Partial<RoomGrants>, { secret, room }: Pick<BotTarget, 'secret' | 'room'>): string =>
-  jwt.sign(
-    { room, grants: { canPublish: true, canSubscribe: true, canPublishData: false, roomAdmin: false, ...grants } },
-    secret,
-    { subject: identity, issuer: 'telemed-api', audience: 'telemed-media', expiresIn: 60 },
-  );
 
 /** A minimal signaling client: typed requests and a queue of notifications. */
 export class BotClient {
@@ -40,7 +34,7 @@ export class BotClient {
   /** Connects with a fresh token, or resumes a session when `resume` is given; resolves on the welcome. */
   static async connect(identity: string, grants: Partial<RoomGrants>, target: BotTarget, resume?: { participantId: string; key: string }): Promise<BotClient> {
     const query = resume ? `&resume=${resume.participantId}&key=${encodeURIComponent(resume.key)}` : '';
-    const client = new BotClient(new WebSocket(`ws://127.0.0.1:${target.port}/rtc?token=${roomToken(identity, grants, target)}${query}`));
+    const client = new BotClient(new WebSocket(`ws://127.0.0.1:${target.port}/rtc?token=${roomToken({ secret: target.secret, room: target.room, identity, grants: { canPublishData: false, ...grants } })}${query}`));
     await new Promise<void>((resolve, reject) => {
       client.socket.on('error', reject);
       client.socket.on('message', (raw) => {

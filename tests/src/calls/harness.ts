@@ -1,11 +1,11 @@
 // Shared helpers for the call tests: one platform and one browser per test file, pages joined
 // through the development call page, server-side stats and fault injection over the service API.
-import jwt from 'jsonwebtoken';
 import type { ConsumerStatsInfo, RoomGrants, RoomStatsInfo } from '@telemed/sdk/protocol';
 import type { TestBrowser, TestPage } from '../browser.js';
 import { inboundStats, type InboundSample } from '../call-stats.js';
 import type { Platform } from '../platform.js';
 import { waitFor } from '@telemed/test-kit';
+import { roomToken as issueRoomToken } from '@telemed/test-kit';
 
 export type TestPlatform = Platform & { serverErrors: string[] };
 
@@ -16,13 +16,9 @@ export interface JoinOptions {
   grants?: Partial<RoomGrants>;
 }
 
-/** A room token signed like the API signs them. */
+/** A room token for this platform's media server, from the API's own issuer. */
 export function roomToken(platform: TestPlatform, room: string, identity: string, grants: Partial<RoomGrants> = {}): string {
-  return jwt.sign(
-    { room, name: identity, grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false, ...grants } },
-    platform.secrets.roomTokenSecret,
-    { subject: identity, issuer: 'telemed-api', audience: 'telemed-media', expiresIn: 600 },
-  );
+  return issueRoomToken({ secret: platform.secrets.roomTokenSecret, room, identity, grants });
 }
 
 /** Opens the call page for `identity` in `room` and waits until it is connected. */
