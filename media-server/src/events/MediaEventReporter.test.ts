@@ -8,11 +8,11 @@ import { crc32 } from 'node:zlib';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type MediaEvent, type MediaEventBatch, type ServerMessage, type ServerNotifications } from '@telemed/sdk/protocol';
+import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type MediaEvent, type MediaEventBatch, type ServerMessage } from '@telemed/sdk/protocol';
 import { createLogger } from '../logger.js';
 import { MediaServer } from '../MediaServer.js';
 import { MediaEventReporter } from './MediaEventReporter.js';
-import { roomToken, waitFor } from '@telemed/test-kit';
+import { roomToken, TestSignalingClient, waitFor } from '@telemed/test-kit';
 
 const WEBHOOK_SECRET = 'webhook-test-secret-0123456789';
 const ROOM_SECRET = 'room-token-secret-0123456789abc';
@@ -210,36 +210,14 @@ async function iceConnect(port: number, ice: { usernameFragment: string; passwor
 describe('reconnections reported by a real media server', () => {
   const ROOM = 'reconnect-events-room';
   let server: MediaServer;
-  const joinToken = (identity: string): string => roomToken({ secret: ROOM_SECRET, room: ROOM, identity });
   const roomEvents = (identity: string): MediaEvent[] => events(receiver).filter((e) => e.roomId === ROOM && 'identity' in e && e.identity === identity);
 
-  interface Client { socket: WebSocket; welcome: ServerNotifications['welcome']; request: (method: string, data: unknown) => Promise<Record<string, unknown>> }
-  let nextId = 1;
-  async function connect(query: string): Promise<Client> {
-    const socket = new WebSocket(`ws://127.0.0.1:${server.port}/rtc?${query}`);
-    const responses = new Map<number, (message: ServerMessage) => void>();
-    const welcome = await new Promise<ServerNotifications['welcome']>((resolve, reject) => {
-      socket.on('message', (raw) => {
-        const message = JSON.parse(raw.toString()) as ServerMessage;
-        if (message.type === 'notification' && message.method === 'welcome') resolve(message.data as ServerNotifications['welcome']);
-        if (message.type === 'response' && message.id !== null) responses.get(message.id)?.(message);
-      });
-      socket.once('close', (code) => reject(new Error(`closed ${code}`)));
+  const connect = (identity: string, resume?: TestSignalingClient): Promise<TestSignalingClient> =>
+    TestSignalingClient.connect({
+      url: `ws://127.0.0.1:${server.port}/rtc`,
+      token: roomToken({ secret: ROOM_SECRET, room: ROOM, identity }),
+      ...(resume ? { resume: { participantId: resume.welcome.participantId, key: resume.welcome.resumeKey } } : {}),
     });
-    const request = (method: string, data: unknown): Promise<Record<string, unknown>> => new Promise((resolve, reject) => {
-      const id = nextId++;
-      responses.set(id, (message) => (message.type === 'response' && message.ok ? resolve(message.data as Record<string, unknown>) : reject(new Error(JSON.stringify(message)))));
-      socket.send(JSON.stringify({ type: 'request', id, method, data }));
-    });
-    return { socket, welcome, request };
-  }
-  const dropSocket = async (client: Client): Promise<void> => {
-    const closed = new Promise((resolve) => client.socket.once('close', resolve));
-    client.socket.terminate();
-    await closed;
-  };
-  const resume = (client: Client, identity: string): Promise<Client> =>
-    connect(`token=${joinToken(identity)}&resume=${client.welcome.participantId}&key=${client.welcome.resumeKey}`);
 
   beforeAll(async () => {
     server = new MediaServer({
@@ -251,12 +229,12 @@ describe('reconnections reported by a real media server', () => {
   afterAll(async () => server?.stop());
 
   it('a resumed signaling session is participant_reconnected (signaling) with the time the socket was gone; a session not resumed in the grace period left as disconnected', async () => {
-    const alice = await connect(`token=${joinToken('alice')}`);
+    const alice = await connect('alice');
     await alice.request('join', { rtpCapabilities: alice.welcome.routerRtpCapabilities });
-    await dropSocket(alice);
+    await alice.terminate();
     const lostAt = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 400)); // the time away is what is measured
-    const resumed = await resume(alice, 'alice');
+    const resumed = await connect('alice', alice);
     const awayMs = Date.now() - lostAt;
     expect(resumed.welcome.resumed).toBe(true);
     await waitFor('participant_reconnected', () => roomEvents('alice').some((e) => e.type === 'participant_reconnected'));
@@ -266,21 +244,21 @@ describe('reconnections reported by a real media server', () => {
     expect(reconnected && 'offlineMs' in reconnected && reconnected.offlineMs).toBeGreaterThanOrEqual(300);
     expect(reconnected && 'offlineMs' in reconnected && reconnected.offlineMs).toBeLessThanOrEqual(awayMs);
 
-    await dropSocket(resumed); // and never comes back
+    await resumed.terminate(); // and never comes back
     await waitFor('participant_left', () => roomEvents('alice').some((e) => e.type === 'participant_left'));
     expect(roomEvents('alice').map((e) => e.type)).toEqual(['participant_joined', 'participant_reconnected', 'participant_left']);
     expect(roomEvents('alice').at(-1)).toMatchObject({ reason: 'disconnected' });
   });
 
   it('ICE restarts of one outage are one participant_reconnected (ice) once the new ICE generation connects; the restart right after a resume is not reported again', async () => {
-    const bob = await connect(`token=${joinToken('bob')}`);
+    const bob = await connect('bob');
     await bob.request('join', { rtpCapabilities: bob.welcome.routerRtpCapabilities });
-    const transport = await bob.request('createTransport', { direction: 'recv' }) as { id: string; iceParameters: { usernameFragment: string; password: string }; iceCandidates: { protocol: string; port: number }[] };
+    const transport = await bob.request('createTransport', { direction: 'recv' }) as unknown as { id: string; iceParameters: { usernameFragment: string; password: string }; iceCandidates: { protocol: string; port: number }[] };
     const port = transport.iceCandidates.find((c) => c.protocol === 'udp')!.port;
     await iceConnect(port, transport.iceParameters);
 
     // Two restart attempts for one outage (the first never connected), then the path is back.
-    const restart = async (client: Client): Promise<{ usernameFragment: string; password: string }> =>
+    const restart = async (client: TestSignalingClient): Promise<{ usernameFragment: string; password: string }> =>
       ((await client.request('restartIce', { transportId: transport.id })) as { iceParameters: { usernameFragment: string; password: string } }).iceParameters;
     await restart(bob);
     const second = await restart(bob);
@@ -289,8 +267,8 @@ describe('reconnections reported by a real media server', () => {
     expect(roomEvents('bob').filter((e) => e.type === 'participant_reconnected')).toEqual([expect.objectContaining({ how: 'ice', restarts: 2 })]);
 
     // The socket drops; the resumed client restarts ICE at once, as the SDK does: one reconnection, signaling.
-    await dropSocket(bob);
-    const resumed = await resume(bob, 'bob');
+    await bob.terminate();
+    const resumed = await connect('bob', bob);
     await iceConnect(port, await restart(resumed));
     await resumed.request('getStats', {}); // a round trip through the worker after its tuple change
     await resumed.request('leave', {});

@@ -4,7 +4,7 @@ import os from 'node:os';
 import type { types } from 'mediasoup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaServer } from '../MediaServer.js';
-import { BotClient, carryVp8, startBotRouter, type BotTarget } from '../testing/bots.js';
+import { carryVp8, connectBot, startBotRouter, type BotTarget } from '../testing/bots.js';
 
 const SECRET = 'metrics-test-room-secret-0123456789';
 const SERVICE_SECRET = 'metrics-test-service-secret-0123456789';
@@ -101,7 +101,7 @@ describe('media server metrics', () => {
   });
 
   it('counts failed requests by error code', async () => {
-    const client = await BotClient.connect('no-grant', {}, target('refusals'));
+    const client = await connectBot('no-grant', {}, target('refusals'));
     expect(await client.failure('createPlainTransport', { direction: 'recv' })).toMatchObject({ code: 'FORBIDDEN' });
     client.socket.send(JSON.stringify({ type: 'request', id: 99, method: 'noSuchMethod', data: {} }));
     await expect.poll(() => value('telemed_media_signaling_requests_total{method="unknown",outcome="UNKNOWN_METHOD"}')).toBe(1);
@@ -111,18 +111,18 @@ describe('media server metrics', () => {
 
   it('counts sessions resumed within the grace period and sessions that expired', async () => {
     const grants = { loadTest: true };
-    const first = await BotClient.connect('resumer', grants, target('resume'));
+    const first = await connectBot('resumer', grants, target('resume'));
     await first.request('join', { rtpCapabilities: { codecs: [], headerExtensions: [] } as never });
     const { participantId, resumeKey } = first.welcome;
     first.socket.terminate();
-    const resumed = await BotClient.connect('resumer', grants, target('resume'), { participantId, key: resumeKey });
+    const resumed = await connectBot('resumer', grants, target('resume'), { participantId, key: resumeKey });
     expect(resumed.welcome.resumed).toBe(true);
     await expect.poll(() => value('telemed_media_sessions_resumed_total')).toBe(1);
 
     // Earlier tests' bots closed their sockets without leaving: their sessions expired too.
     await expect.poll(() => value('telemed_media_signaling_sessions'), { timeout: RESUME_GRACE_MS + 10_000 }).toBe(1);
     const expiredBefore = await value('telemed_media_sessions_expired_total');
-    const leaver = await BotClient.connect('leaver', grants, target('resume'));
+    const leaver = await connectBot('leaver', grants, target('resume'));
     await leaver.request('join', { rtpCapabilities: { codecs: [], headerExtensions: [] } as never });
     leaver.socket.terminate();
     await expect.poll(() => value('telemed_media_sessions_expired_total'), { timeout: RESUME_GRACE_MS + 10_000 }).toBe(expiredBefore + 1);

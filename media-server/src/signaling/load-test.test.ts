@@ -4,7 +4,7 @@ import type { types } from 'mediasoup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SignalingRequests } from '@telemed/sdk/protocol';
 import { MediaServer } from '../MediaServer.js';
-import { BotClient, carryVp8, startBotRouter, type BotTarget } from '../testing/bots.js';
+import { carryVp8, connectBot, startBotRouter, type BotTarget } from '../testing/bots.js';
 
 const SECRET = 'load-test-test-secret-0123456789';
 const SERVICE_SECRET = 'load-test-service-secret-0123456789';
@@ -28,18 +28,18 @@ afterAll(async () => {
 
 describe('load-test signaling path', () => {
   it('refuses plain transports to a token without the loadTest grant', async () => {
-    const client = await BotClient.connect('no-grant', {}, target(server.port));
+    const client = await connectBot('no-grant', {}, target(server.port));
     expect(await client.failure('createPlainTransport', { direction: 'recv' })).toMatchObject({ code: 'FORBIDDEN' });
     expect(await client.failure('connectPlainTransport', { transportId: 'x', ip: '127.0.0.1', port: 9, srtpParameters: { cryptoSuite: 'AEAD_AES_256_GCM', keyBase64: 'a2V5' } }))
       .toMatchObject({ code: 'FORBIDDEN' });
-    const explicit = await BotClient.connect('grant-false', { loadTest: false }, target(server.port));
+    const explicit = await connectBot('grant-false', { loadTest: false }, target(server.port));
     expect(await explicit.failure('createPlainTransport', { direction: 'send' })).toMatchObject({ code: 'FORBIDDEN' });
     client.close();
     explicit.close();
   });
 
   it('rejects another SRTP suite and a non-plain transport', async () => {
-    const client = await BotClient.connect('checker', { loadTest: true }, target(server.port));
+    const client = await connectBot('checker', { loadTest: true }, target(server.port));
     const webrtc = await client.request('createTransport', { direction: 'send' });
     const recv = await client.request('createPlainTransport', { direction: 'recv' });
     const suite = { cryptoSuite: 'AES_CM_128_HMAC_SHA1_80', keyBase64: 'a2V5' } as unknown as SignalingRequests['connectPlainTransport']['request']['srtpParameters'];

@@ -1,14 +1,11 @@
-// Bots for tests against a real media server: a raw signaling client, and publisher/subscriber
+// Bots for tests against a real media server: signaling connections, and publisher/subscriber
 // bots that carry synthetic VP8 over the load-test plain transports (SRTP), played by a second
 // mediasoup worker in the test process.
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { expect } from 'vitest';
-import { WebSocket } from 'ws';
-import type { RoomGrants, ServerMessage, ServerNotifications, SignalingMethod, SignalingRequests } from '@telemed/sdk/protocol';
-import { roomToken } from '@telemed/test-kit';
-
-export type Failure = { code: string; message: string };
+import type { RoomGrants } from '@telemed/sdk/protocol';
+import { roomToken, TestSignalingClient } from '@telemed/test-kit';
 
 export interface BotTarget {
   /** The media server's signaling port. */
@@ -18,62 +15,10 @@ export interface BotTarget {
   room: string;
 }
 
-
-/** A minimal signaling client: typed requests and a queue of notifications. */
-export class BotClient {
-  readonly socket: WebSocket;
-  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Failure) => void }>();
-  readonly notifications: { method: string; data: unknown }[] = [];
-  #nextId = 1;
-  welcome!: ServerNotifications['welcome'];
-
-  private constructor(socket: WebSocket) {
-    this.socket = socket;
-  }
-
-  /** Connects with a fresh token, or resumes a session when `resume` is given; resolves on the welcome. */
-  static async connect(identity: string, grants: Partial<RoomGrants>, target: BotTarget, resume?: { participantId: string; key: string }): Promise<BotClient> {
-    const query = resume ? `&resume=${resume.participantId}&key=${encodeURIComponent(resume.key)}` : '';
-    const client = new BotClient(new WebSocket(`ws://127.0.0.1:${target.port}/rtc?token=${roomToken({ secret: target.secret, room: target.room, identity, grants: { canPublishData: false, ...grants } })}${query}`));
-    await new Promise<void>((resolve, reject) => {
-      client.socket.on('error', reject);
-      client.socket.on('message', (raw) => {
-        const message = JSON.parse(raw.toString()) as ServerMessage;
-        if (message.type === 'response') {
-          const waiter = message.id === null ? undefined : client.#pending.get(message.id);
-          if (!waiter || message.id === null) return;
-          client.#pending.delete(message.id);
-          if (message.ok) waiter.resolve(message.data);
-          else waiter.reject(message.error);
-        } else if (message.method === 'welcome') {
-          client.welcome = message.data as ServerNotifications['welcome'];
-          resolve();
-        } else {
-          client.notifications.push({ method: message.method, data: message.data });
-        }
-      });
-    });
-    return client;
-  }
-
-  request<M extends SignalingMethod>(method: M, data: SignalingRequests[M]['request']): Promise<SignalingRequests[M]['response']> {
-    const id = this.#nextId++;
-    this.socket.send(JSON.stringify({ type: 'request', id, method, data }));
-    return new Promise((resolve, reject) => this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject }));
-  }
-
-  async failure<M extends SignalingMethod>(method: M, data: SignalingRequests[M]['request']): Promise<Failure> {
-    try {
-      await this.request(method, data);
-    } catch (error) {
-      return error as Failure;
-    }
-    throw new Error(`${method} succeeded`);
-  }
-
-  close(): void {
-    this.socket.close();
-  }
+/** A bot's signaling connection: a fresh token for `identity`, or a resumed session. */
+export function connectBot(identity: string, grants: Partial<RoomGrants>, target: BotTarget, resume?: { participantId: string; key: string }): Promise<TestSignalingClient> {
+  const token = roomToken({ secret: target.secret, room: target.room, identity, grants: { canPublishData: false, ...grants } });
+  return TestSignalingClient.connect({ url: `ws://127.0.0.1:${target.port}/rtc`, token, ...(resume ? { resume } : {}) });
 }
 
 /** The bots' own mediasoup worker and a VP8 router on it (close the worker when done). */
@@ -84,7 +29,7 @@ export async function startBotRouter(): Promise<{ worker: types.Worker; router: 
 }
 
 /** Connects a bot-side plain transport (SRTP, same suite) with the SFU's for one direction. */
-export async function plainPair(client: BotClient, botRouter: types.Router, direction: 'send' | 'recv'): Promise<{ local: types.PlainTransport; remoteId: string }> {
+export async function plainPair(client: TestSignalingClient, botRouter: types.Router, direction: 'send' | 'recv'): Promise<{ local: types.PlainTransport; remoteId: string }> {
   const remote = await client.request('createPlainTransport', { direction });
   const local = await botRouter.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: true, comedia: false, enableSrtp: true, srtpCryptoSuite: 'AEAD_AES_256_GCM' });
   await local.connect({ ip: remote.ip, port: remote.port, srtpParameters: remote.srtpParameters });
@@ -113,7 +58,7 @@ export function vp8Packet(seq: number, pictureId: number, ssrc: number): Buffer 
  * `whileFlowing` runs while media flows. Resolves with what each subscriber decrypted.
  */
 export async function carryVp8(target: BotTarget, botRouter: types.Router, subscribers: number, whileFlowing?: () => Promise<void>): Promise<number[]> {
-  const publisher = await BotClient.connect('bot-pub', { loadTest: true }, target);
+  const publisher = await connectBot('bot-pub', { loadTest: true }, target);
   const sfuCaps = publisher.welcome.routerRtpCapabilities as unknown as types.RtpCapabilities;
   const caps = (from: types.RtpCapabilities): types.RtpCapabilities => ({
     codecs: (from.codecs ?? []).filter((c) => c.mimeType === 'video/VP8').map((c) => ({ ...c, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] })),
@@ -127,15 +72,14 @@ export async function carryVp8(target: BotTarget, botRouter: types.Router, subsc
   const toSfu = await send.local.consume({ producerId: source.id, rtpCapabilities: caps(sfuCaps) });
   await publisher.request('produce', { transportId: send.remoteId, kind: 'video', source: 'camera', rtpParameters: toSfu.rtpParameters as never });
 
-  const clients: BotClient[] = [publisher];
+  const clients: TestSignalingClient[] = [publisher];
   const counters: types.Producer[] = [];
   for (let i = 0; i < subscribers; i++) {
-    const subscriber = await BotClient.connect(`bot-sub-${i}`, { loadTest: true }, target);
+    const subscriber = await connectBot(`bot-sub-${i}`, { loadTest: true }, target);
     clients.push(subscriber);
     const recv = await plainPair(subscriber, botRouter, 'recv');
     await subscriber.request('join', { rtpCapabilities: caps(botRouter.rtpCapabilities) as never });
-    await expect.poll(() => subscriber.notifications.some((n) => n.method === 'consumerCreated')).toBe(true);
-    const created = subscriber.notifications.find((n) => n.method === 'consumerCreated')?.data as ServerNotifications['consumerCreated'];
+    const created = await subscriber.nextNotification('consumerCreated');
     counters.push(await recv.local.produce({ kind: 'video', rtpParameters: created.rtpParameters as unknown as types.RtpParameters }));
     await subscriber.request('resumeConsumer', { consumerId: created.consumerId });
   }

@@ -3,47 +3,28 @@
 // the old instance's. Real platform (media server + API); the participants are signaling clients in
 // Node (join without media), which is all the room lifecycle needs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import type { Call } from '@telemed/sdk';
-import type { ServerMessage } from '@telemed/sdk/protocol';
 
 import { startTestPlatform } from '../platform.js';
 import { startDemoCall } from './demo-call.js';
 import { service, type TestPlatform } from './harness.js';
-import { waitFor } from '@telemed/test-kit';
+import { TestSignalingClient, waitFor } from '@telemed/test-kit';
 
 /** A participant that joins over signaling only and rejoins by itself when the server says so. */
 class SignalingParticipant {
-  #socket: WebSocket | undefined;
+  #client: TestSignalingClient | undefined;
   #closed = false;
   joins = 0;
 
   constructor(private readonly url: string, private readonly token: string) {}
 
   async join(): Promise<void> {
-    const socket = new WebSocket(`${this.url}?token=${encodeURIComponent(this.token)}`);
-    this.#socket = socket;
-    const welcome = await new Promise<ServerMessage>((resolve, reject) => {
-      socket.once('message', (raw) => resolve(JSON.parse(raw.toString()) as ServerMessage));
-      socket.once('error', reject);
-    });
-    if (welcome.type !== 'notification' || welcome.method !== 'welcome') throw new Error(`expected the welcome, got ${JSON.stringify(welcome)}`);
-    const caps = (welcome.data as { routerRtpCapabilities: unknown }).routerRtpCapabilities;
-    const joined = new Promise<void>((resolve, reject) => {
-      const onMessage = (raw: unknown): void => {
-        const message = JSON.parse(String(raw)) as ServerMessage;
-        if (message.type !== 'response' || message.id !== 1) return;
-        socket.off('message', onMessage);
-        if (message.ok) resolve();
-        else reject(new Error(`join refused: ${JSON.stringify(message)}`));
-      };
-      socket.on('message', onMessage);
-    });
-    socket.send(JSON.stringify({ type: 'request', id: 1, method: 'join', data: { rtpCapabilities: caps } }));
-    await joined;
+    const client = await TestSignalingClient.connect({ url: this.url, token: this.token });
+    this.#client = client;
+    await client.request('join', { rtpCapabilities: client.welcome.routerRtpCapabilities });
     this.joins++;
     // The server closes the socket when the room's worker died (close code Rejoin): join again.
-    socket.once('close', () => {
+    void client.closed.then(() => {
       if (!this.#closed) void this.join();
     });
   }
@@ -52,8 +33,9 @@ class SignalingParticipant {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#socket?.readyState === WebSocket.OPEN) this.#socket.send(JSON.stringify({ type: 'request', id: 2, method: 'leave', data: {} }));
-    else this.#socket?.close();
+    const client = this.#client;
+    if (client?.socket.readyState === client?.socket.OPEN) void client?.request('leave', {}).catch(() => undefined);
+    else client?.socket.close();
   }
 }
 

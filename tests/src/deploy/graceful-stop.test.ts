@@ -4,14 +4,13 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { addDoctors, doctorsCall, START_TIMEOUT_MS, startProduction, type ProductionStack, type RoomAccessJson } from './production.js';
-import { waitFor } from '@telemed/test-kit';
+import { SignalingRefusedError, TestSignalingClient, waitFor, type SocketClose } from '@telemed/test-kit';
 
 let stack: ProductionStack | undefined;
-const sockets: WebSocket[] = [];
+const clients: TestSignalingClient[] = [];
 afterEach(async () => {
-  for (const ws of sockets.splice(0)) ws.terminate();
+  for (const client of clients.splice(0)) client.socket.terminate();
   await stack?.stop(10_000);
   if (stack) fs.rmSync(stack.dir, { recursive: true, force: true });
   stack = undefined;
@@ -35,21 +34,16 @@ function slowRequest(apiUrl: string): { finish(): void; sent: Promise<void>; res
 }
 
 /** Joins a room over signaling (straight to the media server); resolves once welcomed, or with the close code. */
-function joinRoom(mediaUrl: string, access: RoomAccessJson): Promise<{ ws: WebSocket; welcomed: boolean; close?: { code: number; reason: string } }> {
-  const ws = new WebSocket(`${mediaUrl.replace(/^http/, 'ws')}/rtc?token=${encodeURIComponent(access.token)}`);
-  sockets.push(ws);
-  return new Promise((resolve, reject) => {
-    ws.on('message', (data: Buffer) => {
-      const message = JSON.parse(data.toString()) as { method?: string };
-      if (message.method === 'welcome') resolve({ ws, welcomed: true });
-    });
-    ws.on('close', (code: number, reason: Buffer) => resolve({ ws, welcomed: false, close: { code, reason: reason.toString() } }));
-    ws.on('error', reject);
-  });
+async function joinRoom(mediaUrl: string, access: RoomAccessJson): Promise<{ client?: TestSignalingClient; refused?: SocketClose }> {
+  try {
+    const client = await TestSignalingClient.connect({ url: `${mediaUrl.replace(/^http/, 'ws')}/rtc`, token: access.token });
+    clients.push(client);
+    return { client };
+  } catch (error) {
+    if (error instanceof SignalingRefusedError) return { refused: error.close };
+    throw error;
+  }
 }
-
-const closed = (ws: WebSocket): Promise<{ code: number; reason: string }> =>
-  new Promise((resolve) => (ws.readyState === ws.CLOSED ? resolve({ code: 0, reason: 'already closed' }) : ws.on('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() }))));
 
 describe('graceful stop', () => {
   it('drains: not ready, in-flight requests answered, running calls go on until they end, no new rooms', async () => {
@@ -58,7 +52,7 @@ describe('graceful stop', () => {
     const running = await doctorsCall(s.apiUrl);
     const other = await doctorsCall(s.apiUrl);
     const house = await joinRoom(s.mediaUrl, running.house);
-    expect(house.welcomed).toBe(true);
+    expect(house.client).toBeDefined();
     expect(await status(`${s.apiUrl}/ready`)).toBe(200);
 
     const slow = slowRequest(s.apiUrl);
@@ -75,10 +69,9 @@ describe('graceful stop', () => {
     expect(mediaHealth.rooms).toBe(1);
     // A new room is refused; the running call still takes its other participant.
     const refused = await joinRoom(s.mediaUrl, other.house);
-    expect(refused.welcomed).toBe(false);
-    expect(refused.close).toEqual({ code: 4403, reason: 'DRAINING' });
+    expect(refused.refused).toEqual({ code: 4403, reason: 'DRAINING' });
     const wilson = await joinRoom(s.mediaUrl, running.wilson);
-    expect(wilson.welcomed).toBe(true);
+    expect(wilson.client).toBeDefined();
 
     // The in-flight request gets its answer; then the API is gone.
     slow.finish();
@@ -86,12 +79,11 @@ describe('graceful stop', () => {
     await waitFor('the API to stop', async () => ((await status(`${s.apiUrl}/health`)) === 'refused' ? true : undefined));
     // The media server keeps the call while anyone is in it.
     expect(s.process.exitCode).toBe(null);
-    expect(house.ws.readyState).toBe(WebSocket.OPEN);
+    expect(house.client?.socket.readyState).toBe(house.client?.socket.OPEN);
     expect(await status(`${s.mediaUrl}/health`)).toBe(200);
 
     // The call ends: the media server stops, and the launcher exits cleanly.
-    house.ws.close(1000);
-    wilson.ws.close(1000);
+    await Promise.all([house.client?.close(), wilson.client?.close()]);
     expect(await s.exited).toBe(0);
     expect(s.output()).toMatch(/drained: stopping/);
   }, START_TIMEOUT_MS + 120_000);
@@ -101,7 +93,7 @@ describe('graceful stop', () => {
     const s = stack;
     const running = await doctorsCall(s.apiUrl);
     const house = await joinRoom(s.mediaUrl, running.house);
-    expect(house.welcomed).toBe(true);
+    expect(house.client).toBeDefined();
     const slow = slowRequest(s.apiUrl);
     await slow.sent;
     expect(await status(`${s.apiUrl}/ready`)).toBe(200);
@@ -112,7 +104,7 @@ describe('graceful stop', () => {
     const cutAfter = Date.now() - started;
     expect(cutAfter).toBeGreaterThanOrEqual(1900);
     // The call never ends: the media server closes it at its deadline, telling the client why.
-    expect(await closed(house.ws)).toEqual({ code: 1001, reason: 'SHUTDOWN' });
+    expect(await house.client?.closed).toEqual({ code: 1001, reason: 'SHUTDOWN' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(3900);
     expect(await s.exited).toBe(0);
     expect(s.output()).toMatch(/drain deadline passed: cutting the requests still in flight/);
