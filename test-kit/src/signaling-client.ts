@@ -103,6 +103,14 @@ export class TestSignalingClient {
     return waitFor(`a ${method} notification`, () => this.notifications(method).find(match));
   }
 
+  /** Waits for the first message matching `match` (received before or after the call) and removes it from `messages`. */
+  take(match: (message: ServerMessage) => boolean): Promise<ServerMessage> {
+    return waitFor('a matching signaling message', () => {
+      const index = this.messages.findIndex(match);
+      return index < 0 ? undefined : this.messages.splice(index, 1)[0];
+    });
+  }
+
   /** Drops the connection without a closing handshake (a lost network) and waits until it is gone. */
   async terminate(): Promise<SocketClose> {
     this.socket.terminate();

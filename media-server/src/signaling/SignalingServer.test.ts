@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { RoomGrants, ServerMessage } from '@telemed/sdk/protocol';
 import { MediaServer } from '../MediaServer.js';
-import { roomToken } from '@telemed/test-kit';
+import { roomToken, TestSignalingClient } from '@telemed/test-kit';
 
 const SECRET = 'signaling-test-secret-0123456789';
 let server: MediaServer;
@@ -13,32 +13,7 @@ let url: string;
 
 const token = (identity: string, grants: Partial<RoomGrants> = {}): string => roomToken({ secret: SECRET, room: 'fuzz', identity, grants });
 
-/** A raw signaling client that records every message. */
-async function connect(identity: string, grants = {}): Promise<{ socket: WebSocket; messages: ServerMessage[]; next: (pred: (m: ServerMessage) => boolean) => Promise<ServerMessage> }> {
-  const socket = new WebSocket(`${url}?token=${token(identity, grants)}`);
-  const messages: ServerMessage[] = [];
-  const waiters: { pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }[] = [];
-  socket.on('message', (raw) => {
-    const message = JSON.parse(raw.toString()) as ServerMessage;
-    messages.push(message);
-    for (const waiter of [...waiters]) {
-      if (waiter.pred(message)) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve(message);
-      }
-    }
-  });
-  const next = (pred: (m: ServerMessage) => boolean): Promise<ServerMessage> => {
-    const found = messages.find(pred);
-    if (found) {
-      messages.splice(messages.indexOf(found), 1);
-      return Promise.resolve(found);
-    }
-    return new Promise((resolve) => waiters.push({ pred, resolve }));
-  };
-  await next((m) => m.type === 'notification' && m.method === 'welcome');
-  return { socket, messages, next };
-}
+const connect = (identity: string, grants: Partial<RoomGrants> = {}): Promise<TestSignalingClient> => TestSignalingClient.connect({ url, token: token(identity, grants) });
 
 const responseTo = (id: number | null) => (m: ServerMessage): boolean => m.type === 'response' && m.id === id;
 
@@ -56,26 +31,26 @@ describe('signaling', () => {
   it('answers malformed JSON, bad envelopes, unknown methods and bad data with typed errors', async () => {
     const client = await connect('alice');
     client.socket.send('{not json');
-    expect(await client.next(responseTo(null))).toMatchObject({ ok: false, error: { code: 'INVALID_MESSAGE' } });
+    expect(await client.take(responseTo(null))).toMatchObject({ ok: false, error: { code: 'INVALID_MESSAGE' } });
     client.socket.send(JSON.stringify({ type: 'request', id: 7 }));
-    expect(await client.next(responseTo(7))).toMatchObject({ ok: false, error: { code: 'INVALID_MESSAGE' } });
+    expect(await client.take(responseTo(7))).toMatchObject({ ok: false, error: { code: 'INVALID_MESSAGE' } });
     client.socket.send(JSON.stringify({ type: 'request', id: 8, method: 'dropDatabase', data: {} }));
-    expect(await client.next(responseTo(8))).toMatchObject({ ok: false, error: { code: 'UNKNOWN_METHOD' } });
+    expect(await client.take(responseTo(8))).toMatchObject({ ok: false, error: { code: 'UNKNOWN_METHOD' } });
     client.socket.send(JSON.stringify({ type: 'request', id: 9, method: 'createTransport', data: { direction: 'sideways' } }));
-    expect(await client.next(responseTo(9))).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(await client.take(responseTo(9))).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
     client.socket.send(JSON.stringify({ type: 'request', id: 10, method: 'resumeConsumer', data: { consumerId: 'nope' } }));
-    expect(await client.next(responseTo(10))).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(await client.take(responseTo(10))).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     client.socket.send(JSON.stringify({ type: 'request', id: 11, method: 'produce', data: { transportId: 'x', kind: 'video', source: 'camera', rtpParameters: {} } }));
-    expect(await client.next(responseTo(11))).toMatchObject({ ok: false, error: { code: 'INVALID_STATE' } });
+    expect(await client.take(responseTo(11))).toMatchObject({ ok: false, error: { code: 'INVALID_STATE' } });
     client.socket.close();
   });
 
   it('refuses what the token does not grant', async () => {
     const viewer = await connect('viewer', { canPublish: false, canPublishData: false });
     viewer.socket.send(JSON.stringify({ type: 'request', id: 1, method: 'createTransport', data: { direction: 'send' } }));
-    expect(await viewer.next(responseTo(1))).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(await viewer.take(responseTo(1))).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
     viewer.socket.send(JSON.stringify({ type: 'request', id: 2, method: 'createTransport', data: { direction: 'recv' } }));
-    expect(await viewer.next(responseTo(2))).toMatchObject({ ok: true });
+    expect(await viewer.take(responseTo(2))).toMatchObject({ ok: true });
     viewer.socket.close();
   });
 
@@ -95,10 +70,10 @@ describe('signaling', () => {
     }
     for (const message of junk) client.socket.send(message);
     client.socket.send(JSON.stringify({ type: 'request', id: 99, method: 'getStats', data: {} }));
-    expect(await client.next(responseTo(99))).toMatchObject({ ok: true, data: { roomId: 'fuzz' } });
+    expect(await client.take(responseTo(99))).toMatchObject({ ok: true, data: { roomId: 'fuzz' } });
     const other = await connect('after-fuzz');
     other.socket.send(JSON.stringify({ type: 'request', id: 1, method: 'createTransport', data: { direction: 'recv' } }));
-    expect(await other.next(responseTo(1))).toMatchObject({ ok: true });
+    expect(await other.take(responseTo(1))).toMatchObject({ ok: true });
     client.socket.close();
     other.socket.close();
   });
@@ -107,7 +82,7 @@ describe('signaling', () => {
     const client = await connect('leaver');
     const closed = new Promise<{ code: number; reason: string }>((resolve) => client.socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
     client.socket.send(JSON.stringify({ type: 'request', id: 1, method: 'leave', data: {} }));
-    expect(await client.next(responseTo(1))).toMatchObject({ ok: true });
+    expect(await client.take(responseTo(1))).toMatchObject({ ok: true });
     expect(await closed).toEqual({ code: 1000, reason: 'LEFT' });
   });
 
