@@ -29,8 +29,8 @@ import { Outbox } from './events/outbox.js';
 import { registerHealthRoutes } from './health/health.controller.js';
 import { registerOpsRoutes } from './health/ops.controller.js';
 import { corsMiddleware } from './http/cors.js';
-import { errorMiddleware } from './http/errors.js';
-import { guardServer } from './http/raw-http.js';
+import { errorCodeFor, errorMiddleware } from './http/errors.js';
+import { guardHttpServer } from '@telemed/server-kit';
 import { isLoopbackHost } from './http/loopback.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { requestIdFrom } from './http/request-id.js';
@@ -203,7 +203,7 @@ export class App {
     });
     this.#gateway = new EventsGateway({ accessTokenSecret: config.accessTokenSecret, sessions, events, presence: context.presence, metrics, heartbeatMs: config.eventsHeartbeatMs, logger: logger.child({ component: 'events' }) });
     const gateway = this.#gateway;
-    guardServer(server, { logger: logger.child({ component: 'http' }), upgrades: { '/events': (req, socket, head, url) => gateway.handleUpgrade(req, socket, head, url) } });
+    guardHttpServer(server, { logger: logger.child({ component: 'http' }), codeFor: errorCodeFor, upgrades: { '/events': (req, socket, head, url) => gateway.handleUpgrade(req, socket, head, url) } });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());

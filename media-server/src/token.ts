@@ -2,7 +2,7 @@ import jwt from 'jsonwebtoken';
 import { ROOM_TOKEN_AUDIENCE, ROOM_TOKEN_ISSUER, type RoomTokenClaims } from '@telemed/sdk/protocol';
 import { z } from 'zod';
 import { MediaServerError } from './errors.js';
-import { hmacKey } from './hmac-key.js';
+import { hmacKey } from '@telemed/server-kit';
 
 const TrackSourceSchema = z.enum(['camera', 'microphone', 'screenShare', 'screenShareAudio']);
 

@@ -2,7 +2,7 @@ import jwt from 'jsonwebtoken';
 import { ApiError } from '../http/errors.js';
 import type { AuthUser } from '../http/route.js';
 import type { Role } from '../user/user.table.js';
-import { hmacKey } from './hmac-key.js';
+import { hmacKey } from '@telemed/server-kit';
 
 const ISSUER = 'telemed-api';
 const AUDIENCE = 'telemed-app';

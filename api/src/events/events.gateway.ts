@@ -10,7 +10,8 @@ import type { AuthUser } from '../http/route.js';
 import { requestContext, type Logger } from '../logger.js';
 import type { EventsCloseReason, Metrics } from '../metrics/metrics.js';
 import type { PresenceService } from '../presence/presence.service.js';
-import { writeRawError } from '../http/raw-http.js';
+import { writeRawError } from '@telemed/server-kit';
+import { errorCodeFor } from '../http/errors.js';
 import type { EventService } from './event.service.js';
 
 export interface EventsGatewayOptions {
@@ -71,7 +72,8 @@ export class EventsGateway {
     this.#wss.on('wsClientError', (error: Error, socket: Duplex) => {
       options.logger.info({ reason: error.message }, 'events handshake refused');
       const wrongMethod = /method/i.test(error.message);
-      writeRawError(socket, wrongMethod ? 405 : 400, `WebSocket handshake refused: ${error.message}`, wrongMethod ? { allow: 'GET' } : {});
+      const status = wrongMethod ? 405 : 400;
+      writeRawError(socket, { status, code: errorCodeFor(status), message: `WebSocket handshake refused: ${error.message}`, headers: wrongMethod ? { allow: 'GET' } : {} });
     });
     this.#heartbeatMs = options.heartbeatMs ?? 10_000;
     this.#heartbeat = setInterval(() => this.#beat(), this.#heartbeatMs);
@@ -100,7 +102,7 @@ export class EventsGateway {
     }
   }
 
-  /** `upgrade` on /events (the server routes upgrades by path; see guardServer). */
+  /** `upgrade` on /events (the server routes upgrades by path; see guardHttpServer). */
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     void this.#upgrade(req, socket, head, url);
   }
@@ -115,10 +117,10 @@ export class EventsGateway {
       ({ user, sessionId, expiresAtMs: expiresAt } = token);
     } catch (error) {
       if (error instanceof ApiError) {
-        writeRawError(socket, 401, error.message);
+        writeRawError(socket, { status: 401, code: errorCodeFor(401), message: error.message });
       } else {
         this.#options.logger.warn({ err: error }, 'session check failed');
-        writeRawError(socket, 503, 'try again shortly');
+        writeRawError(socket, { status: 503, code: errorCodeFor(503), message: 'try again shortly' });
       }
       return;
     }

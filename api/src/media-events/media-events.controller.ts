@@ -6,7 +6,7 @@ import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type Call, type MediaEvent,
 import type { AppContext } from '../app-context.js';
 import { syncCallPresence } from '../call/call.controller.js';
 import { bearerToken } from '../auth/access-token.js';
-import { hmacKey } from '../auth/hmac-key.js';
+import { hmacKey } from '@telemed/server-kit';
 import { ApiError } from '../http/errors.js';
 import { dbInt, dbReal, dbText, dbTimestamp } from '../http/input.schema.js';
 import type { RouteRegistry } from '../http/route.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ROOM_TOKEN_AUDIENCE, ROOM_TOKEN_ISSUER, type RoomGrants } from '@telemed/sdk/protocol';
-import { hmacKey } from '../auth/hmac-key.js';
+import { hmacKey } from '@telemed/server-kit';
 
 export interface IssueRoomTokenInput {
   room: string;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type MediaEvent, type MediaEventBatch } from '@telemed/sdk/protocol';
-import { hmacKey } from '../hmac-key.js';
+import { hmacKey } from '@telemed/server-kit';
 import type { Logger } from '../logger.js';
 
 /** A media event before the reporter stamps it with its room instance's epoch and sequence number. */

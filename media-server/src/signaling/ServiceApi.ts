@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { bearerMatches, fromLoopback } from '../http-auth.js';
 import type { RoomManager } from '../RoomManager.js';
-import { errorJson } from './raw-http.js';
+import { errorJson } from './http-errors.js';
 import type { StatsSampler } from '../StatsSampler.js';
 import type { WorkerPool } from '../WorkerPool.js';
 

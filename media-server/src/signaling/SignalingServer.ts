@@ -13,7 +13,8 @@ import type { StatsSampler } from '../StatsSampler.js';
 import { bearerMatches } from '../http-auth.js';
 import { verifyRoomToken } from '../token.js';
 import type { WorkerPool } from '../WorkerPool.js';
-import { errorJson, guardHttpServer, writeSocketError } from './raw-http.js';
+import { guardHttpServer, writeRawError } from '@telemed/server-kit';
+import { errorCodeFor, errorJson } from './http-errors.js';
 import { ServiceApi, type MetricsEndpoint } from './ServiceApi.js';
 import { SignalingSession } from './SignalingSession.js';
 
@@ -92,10 +93,14 @@ export class SignalingServer {
     this.#wss.on('wsClientError', (error: Error, socket: Duplex) => {
       options.logger.info({ reason: error.message }, 'signaling handshake refused');
       const wrongMethod = /method/i.test(error.message);
-      writeSocketError(socket, wrongMethod ? 405 : 400, `WebSocket handshake refused: ${error.message}`, wrongMethod ? { allow: 'GET' } : {});
+      const status = wrongMethod ? 405 : 400;
+      writeRawError(socket, { status, code: errorCodeFor(status), message: `WebSocket handshake refused: ${error.message}`, headers: wrongMethod ? { allow: 'GET' } : {} });
     });
-    guardHttpServer(this.#http, options.logger.child({ component: 'http' }));
-    this.#http.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
+    guardHttpServer(this.#http, {
+      logger: options.logger.child({ component: 'http' }),
+      codeFor: errorCodeFor,
+      upgrades: { '/rtc': (req, socket, head, url) => this.#onUpgrade(req, socket, head, url) },
+    });
   }
 
   /** Signaling sessions open now (attached, or waiting for their client to resume). */
@@ -124,18 +129,7 @@ export class SignalingServer {
     return typeof address === 'object' && address ? address.port : this.#options.port;
   }
 
-  #onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://localhost');
-    } catch {
-      writeSocketError(socket, 400, 'the request target is not a valid path');
-      return;
-    }
-    if (url.pathname !== '/rtc') {
-      writeSocketError(socket, 404, `no WebSocket endpoint at ${url.pathname.slice(0, 200)}`);
-      return;
-    }
+  #onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     const token = url.searchParams.get('token');
     if (this.#blocked.size > 0 && token) {
       // A blocked participant's network is "down": its upgrade fails like an unreachable server.
@@ -143,7 +137,7 @@ export class SignalingServer {
         const claims = verifyRoomToken(token, this.#options.roomTokenSecret);
         const until = this.#blocked.get(`${claims.room}/${claims.sub}`);
         if (until !== undefined && until > Date.now()) {
-          writeSocketError(socket, 503, 'signaling is unreachable for this participant (fault injection)');
+          writeRawError(socket, { status: 503, code: errorCodeFor(503), message: 'signaling is unreachable for this participant (fault injection)' });
           return;
         }
       } catch {

@@ -1,0 +1,2 @@
+export { hmacKey } from './hmac-key.js';
+export { guardHttpServer, writeRawError, type EdgeLogger, type GuardOptions, type RawError, type UpgradeHandler } from './raw-http.js';
