@@ -81,7 +81,7 @@ const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 
 async function openInstallationDatabase(installation: Installation): Promise<DatabaseHandle> {
   try {
-    return await openDatabase({ url: installation.databaseUrl, dir: installation.databaseDir, poolSize: 1, logger: createLogger('warn') });
+    return await openDatabase({ url: installation.databaseUrl, dir: installation.databaseDir, poolSize: 1, logger: createLogger('error') });
   } catch (error) {
     if (error instanceof DatabaseInUseError) throw new BackupError('in_use', error.message, { cause: error });
     throw error;

@@ -25,6 +25,9 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** Directories this process holds (a lock file naming our pid but not listed here is a previous process's: containers reuse pid 1). */
+const held = new Set<string>();
+
 /**
  * Takes `<dir>.lock` (beside the data directory, so it is never part of a dump) for this process;
  * a lock left by a process that has died is taken over. Returns the release function.
@@ -34,15 +37,18 @@ export function lockDataDir(dir: string): () => void {
   for (let attempt = 0; ; attempt++) {
     try {
       fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      held.add(file);
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
       const pid = Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) throw new DatabaseInUseError(dir, pid);
+      const ours = pid === process.pid;
+      if (Number.isInteger(pid) && pid > 0 && (ours ? held.has(file) : alive(pid))) throw new DatabaseInUseError(dir, pid);
       fs.rmSync(file, { force: true });
     }
   }
   return () => {
+    held.delete(file);
     try {
       if (Number.parseInt(fs.readFileSync(file, 'utf8'), 10) === process.pid) fs.rmSync(file, { force: true });
     } catch {
