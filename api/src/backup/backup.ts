@@ -191,8 +191,8 @@ export async function verifyBackup(dir: string, progress: Progress = () => undef
   const tick = throttled(progress);
   const all = [{ root: dir, file: manifest.database.file }, ...manifest.attachments.files.map((file) => ({ root: path.join(dir, ATTACHMENTS), file }))];
   for (const [index, { root, file }] of all.entries()) {
-    const full = path.join(root, file.path);
-    if (!full.startsWith(path.resolve(root)) || !fs.existsSync(full)) throw new BackupError('damaged', `the backup lacks ${file.path}`);
+    const full = path.resolve(root, file.path);
+    if (!full.startsWith(`${path.resolve(root)}${path.sep}`) || !fs.existsSync(full)) throw new BackupError('damaged', `the backup lacks ${file.path}`);
     if ((await sha256File(full)) !== file.sha256) throw new BackupError('damaged', `${file.path} differs from what the backup recorded (sha256): the backup is damaged`);
     tick(`checking the backup: ${index + 1}/${all.length} files`);
   }
