@@ -114,6 +114,20 @@ function url(settings, key, protocols, problems) {
   }
 }
 
+/**
+ * Where an installation keeps its data: TELEMED_DATA_DIR (/var/lib/telemed), the embedded
+ * database under db/ (DATABASE_DIR), attachments under attachments/ (ATTACHMENTS_DIR).
+ * @param {Record<string, string>} settings
+ */
+export function dataPaths(settings) {
+  const dataDir = settings.TELEMED_DATA_DIR ?? '/var/lib/telemed';
+  return {
+    dataDir,
+    databaseDir: settings.DATABASE_DIR ?? `${dataDir}/db`,
+    attachmentsDir: settings.ATTACHMENTS_DIR ?? `${dataDir}/attachments`,
+  };
+}
+
 /** Bad production settings, one line per problem, each naming its variable. */
 export class ProductionConfigError extends Error {
   constructor(problems) {
@@ -168,7 +182,7 @@ export function productionPlan(settings) {
   if (!Number.isFinite(apiDrainSeconds) || apiDrainSeconds < 0) problems.push(`API_DRAIN_TIMEOUT: "${settings.API_DRAIN_TIMEOUT}" is not a number of seconds`);
   if (problems.length > 0) throw new ProductionConfigError(problems);
 
-  const dataDir = settings.TELEMED_DATA_DIR ?? '/var/lib/telemed';
+  const { dataDir, attachmentsDir } = dataPaths(settings);
   const apiInternal = `http://${urlHost(connectable(apiHost))}:${apiPort}`;
   const mediaInternal = `http://${urlHost(connectable(mediaHost))}:${mediaPort}`;
   // Each service gets the settings plus what is derived; secrets only the service that uses them.
@@ -206,7 +220,7 @@ export function productionPlan(settings) {
         TELEMED_MODE: 'production',
         API_DRAIN_TIMEOUT: String(apiDrainSeconds),
         ...(settings.DATABASE_DIR ? { DATABASE_DIR: settings.DATABASE_DIR } : {}),
-        ATTACHMENTS_DIR: settings.ATTACHMENTS_DIR ?? `${dataDir}/attachments`,
+        ATTACHMENTS_DIR: attachmentsDir,
       },
       mediaEnv: {
         ...pass(apiOnly),

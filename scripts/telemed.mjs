@@ -6,18 +6,26 @@
 //   node scripts/telemed.mjs secrets                  print fresh secrets for the config file
 //   node scripts/telemed.mjs add-user [--config FILE] --role admin|doctor|patient --email E --name N
 //                                                     create a user (password on stdin)
+//   node scripts/telemed.mjs backup [--config FILE] --out DIR [--key-file FILE] [--passphrase-file FILE]
+//                                                     back up the database, attachments and key ring
+//   node scripts/telemed.mjs restore [--config FILE] --from DIR [--key-file FILE] [--passphrase-file FILE] [--force]
+//                                                     restore a backup into an empty installation
+//   node scripts/telemed.mjs migrate status|up|down [--to NAME|none] [--config FILE]
+//                                                     the database schema's migrations
 //
 // The configuration is one env file (--config, else TELEMED_CONFIG, else /etc/telemed/telemed.env)
-// overridden by the environment; docs/deployment.md lists every setting.
+// overridden by the environment; docs/deployment.md lists every setting, docs/operations.md the
+// backup, restore and upgrade steps.
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
+import { backup, CommandError, migrate, restore } from './ops-commands.mjs';
 import { startPlatform } from './platform.mjs';
 import { freshSecrets, loadSettings, productionPlan, ProductionConfigError } from './production.mjs';
 import { ROOT } from './setup.mjs';
 
-const USAGE = 'usage: telemed serve|check|secrets|add-user [--config FILE] (see docs/deployment.md)';
+const USAGE = 'usage: telemed serve|check|secrets|add-user|backup|restore|migrate [--config FILE] (see docs/deployment.md, docs/operations.md)';
 const BUILT = ['api/dist/main.js', 'media-server/dist/main.js', 'demo-app/dist/public/index.html'];
 
 function fail(message, code = 1) {
@@ -90,10 +98,18 @@ async function addUser(configFile, values) {
 }
 
 const [command, ...rest] = process.argv.slice(2);
-const { values } = parseArgs({
+const { values, positionals } = parseArgs({
   args: rest,
-  options: { config: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' } },
+  options: {
+    config: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' },
+    out: { type: 'string' }, from: { type: 'string' }, 'key-file': { type: 'string' }, 'passphrase-file': { type: 'string' }, force: { type: 'boolean' }, to: { type: 'string' },
+  },
+  allowPositionals: command === 'migrate',
 });
+const opsSettings = () => {
+  if (!fs.existsSync(path.join(ROOT, 'api/dist/backup/backup.js'))) fail('telemed: not built (api/dist missing): run `node scripts/setup.mjs start` first');
+  return loadSettings({ file: values.config });
+};
 try {
   if (command === 'serve') await serve(values.config);
   else if (command === 'check') {
@@ -101,7 +117,13 @@ try {
     process.stdout.write(`telemed: configuration OK (${file ?? 'environment only'}; public URL ${publicUrl})\n`);
   } else if (command === 'secrets') process.stdout.write(`${freshSecrets()}\n`);
   else if (command === 'add-user') await addUser(values.config, values);
+  else if (command === 'backup') await backup(opsSettings().settings, values);
+  else if (command === 'restore') {
+    const { settings, file } = opsSettings();
+    await restore(settings, file, values);
+  } else if (command === 'migrate') await migrate(opsSettings().settings, positionals[0], values);
   else fail(USAGE, 64);
 } catch (error) {
+  if (error instanceof CommandError) fail(error.message.startsWith('telemed') ? error.message : `telemed ${command}: ${error.message}`, error.exitCode);
   fail(`telemed ${command}: ${error.message}`);
 }

@@ -47,6 +47,7 @@ import { ConnectionRegistry } from './presence/connection-registry.js';
 import { connectRedis, type RedisClient } from './redis.js';
 import { PresenceService } from './presence/presence.service.js';
 import { registerQualityRoutes } from './quality/quality.controller.js';
+import { RetentionService, retentionPolicy, type RetentionRun } from './retention/retention.service.js';
 import { devRoomTokenRouter } from './room-token/dev-room-token.controller.js';
 import type { AppContext } from './app-context.js';
 
@@ -65,6 +66,7 @@ export class App {
   #server: http.Server | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   #notifications: NotificationService | undefined;
+  #retention: RetentionService | undefined;
   #auditLog: AuditWriter | undefined;
   #storage: AttachmentStores | undefined;
   /** Commands (rate limits, presence registry); the bus has its own pub/sub connections. */
@@ -114,6 +116,12 @@ export class App {
   async runNotificationRound(): Promise<void> {
     if (!this.#notifications) throw new Error('the API is not started');
     await this.#notifications.runRoundNow();
+  }
+
+  /** One retention sweep now, as if at `at` (tests and tools; see RetentionService). */
+  async runRetentionNow(at?: Date): Promise<RetentionRun> {
+    if (!this.#retention) throw new Error('the API is not started');
+    return this.#retention.runNow(at);
   }
 
   get port(): number {
@@ -214,6 +222,11 @@ export class App {
     this.#sweeper.unref();
     this.#notifications = new NotificationService(db, config, logger.child({ component: 'notifications' }));
     this.#notifications.start();
+    this.#retention = new RetentionService({
+      db, policy: retentionPolicy(config), intervalSeconds: config.retentionIntervalSeconds, batchSize: config.retentionBatchSize,
+      metrics, logger: logger.child({ component: 'retention' }),
+    });
+    this.#retention.start();
     logger.info({ host: config.host, port: this.port, mode: config.mode, database: database.kind, bus: config.redisUrl ? 'redis' : 'in-process', attachments: config.s3Bucket ? 's3' : 'local disk' }, 'api listening');
   }
 
@@ -375,6 +388,8 @@ export class App {
     while (this.#sweeping) await new Promise((resolve) => setTimeout(resolve, 10));
     await this.#notifications?.close();
     this.#notifications = undefined;
+    await this.#retention?.close();
+    this.#retention = undefined;
     await this.#auditLog?.close();
     this.#auditLog = undefined;
     this.#context = undefined;

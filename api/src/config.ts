@@ -99,6 +99,16 @@ const ConfigSchema = z.object({
   eventsHeartbeatMs: z.coerce.number().int().min(50).max(60_000).default(10_000),
   /** Presence with Redis: an instance's connections count only while it refreshes them within this TTL. */
   presenceTtlSeconds: z.coerce.number().min(0.2).max(3600).default(30),
+  /** Retention (days; 0 keeps forever). The audit log is never deleted by it. */
+  retentionQualitySamplesDays: z.coerce.number().min(0).max(36_500).default(90),
+  retentionUserEventsDays: z.coerce.number().min(0).max(36_500).default(30),
+  retentionMediaEventsDays: z.coerce.number().min(0).max(36_500).default(30),
+  /** At least 2 days: missed-call mails look back one day and a deleted record would send one again. */
+  retentionNotificationsDays: z.coerce.number().min(0).max(36_500).refine((days) => days === 0 || days >= 2, 'RETENTION_NOTIFICATIONS_DAYS must be 0 (keep) or at least 2').default(90),
+  /** How often the retention sweep runs (one API instance at a time), seconds. */
+  retentionIntervalSeconds: z.coerce.number().min(1).max(7 * 86_400).default(3600),
+  /** Rows per delete statement (short transactions; a sweep repeats until nothing is due). */
+  retentionBatchSize: z.coerce.number().int().min(1).max(100_000).default(5000),
 }).superRefine((config, ctx) => {
   const s3Settings = { S3_ENDPOINT: config.s3Endpoint, S3_ACCESS_KEY_ID: config.s3AccessKeyId, S3_SECRET_ACCESS_KEY: config.s3SecretAccessKey };
   if (!config.s3Bucket) {
@@ -189,5 +199,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     turnTtlSeconds: pick('TURN_TTL') as unknown as number,
     slowQueryMs: pick('SLOW_QUERY_MS') as unknown as number,
     eventsHeartbeatMs: pick('EVENTS_HEARTBEAT_MS') as unknown as number,
+    retentionQualitySamplesDays: pick('RETENTION_QUALITY_SAMPLES_DAYS') as unknown as number,
+    retentionUserEventsDays: pick('RETENTION_USER_EVENTS_DAYS') as unknown as number,
+    retentionMediaEventsDays: pick('RETENTION_MEDIA_EVENTS_DAYS') as unknown as number,
+    retentionNotificationsDays: pick('RETENTION_NOTIFICATIONS_DAYS') as unknown as number,
+    retentionIntervalSeconds: pick('RETENTION_INTERVAL') as unknown as number,
+    retentionBatchSize: pick('RETENTION_BATCH_SIZE') as unknown as number,
   });
 }

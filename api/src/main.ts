@@ -1,5 +1,6 @@
 import { App } from './app.js';
 import { ConfigError, configFromEnv } from './config.js';
+import { SchemaTooNewError } from './db/migrate.js';
 
 let config;
 try {
@@ -13,6 +14,12 @@ const app = new App(config);
 try {
   await app.start();
 } catch (error) {
+  if (error instanceof SchemaTooNewError) {
+    // Not a crash: an operator's decision (which build to run) is needed. EX_CONFIG.
+    app.logger.fatal({ found: error.found, latestKnown: error.latestKnown }, 'database schema is newer than this build');
+    process.stderr.write(`telemed api: ${error.message}\n`);
+    process.exit(78);
+  }
   app.logger.fatal({ err: error }, 'api failed to start');
   process.exit(1);
 }

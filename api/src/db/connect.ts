@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect, type LogEvent } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
 import type { Database } from './database.js';
+import { lockDataDir } from './pglite-lock.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { preparingPool } from './prepared.js';
 
@@ -31,6 +32,8 @@ export interface DatabaseHandle {
   kind: 'postgres' | 'pglite';
   /** Pool gauges for /metrics (PGlite has one session). */
   poolStats(): { total: number; idle: number; waiting: number };
+  /** PGlite only: a consistent copy of the data directory (gzipped tar), for backups. */
+  dumpDataDir?: () => Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -79,20 +82,32 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   const inMemory = options.dir.startsWith('memory://');
   const fresh = inMemory || !fs.existsSync(path.join(options.dir, 'PG_VERSION'));
   if (!inMemory) fs.mkdirSync(options.dir, { recursive: true });
-  const template = options.template ?? (fresh ? readInitdbCache() : undefined);
-  const pglite = await PGlite.create(options.dir, {
-    parsers: { [INT8_OID]: (value: string) => Number(value) },
-    ...(template ? { loadDataDir: template } : {}),
-  });
-  if (fresh && !template) await writeInitdbCache(pglite, options.logger);
+  const unlock = inMemory ? () => undefined : lockDataDir(options.dir);
+  let pglite: PGlite;
+  try {
+    const template = options.template ?? (fresh ? readInitdbCache() : undefined);
+    pglite = await PGlite.create(options.dir, {
+      parsers: { [INT8_OID]: (value: string) => Number(value) },
+      ...(template ? { loadDataDir: template } : {}),
+    });
+    if (fresh && !template) await writeInitdbCache(pglite, options.logger);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), log });
   return {
     db,
     kind: 'pglite',
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
+    dumpDataDir: () => pglite.dumpDataDir('gzip'),
     close: async () => {
-      await db.destroy();
-      await pglite.close();
+      try {
+        await db.destroy();
+        await pglite.close();
+      } finally {
+        unlock();
+      }
     },
   };
 }

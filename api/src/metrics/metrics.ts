@@ -23,6 +23,10 @@ export class Metrics {
   readonly queryDuration: Histogram;
   readonly slowQueries: Counter;
   readonly queryErrors: Counter<'kind'>;
+  readonly retentionDeleted: Counter<'table'>;
+  readonly retentionRuns: Counter<'result'>;
+  readonly retentionDuration: Histogram;
+  readonly retentionLastRun: Gauge;
 
   constructor(options: MetricsOptions) {
     const registers = [this.registry];
@@ -56,6 +60,16 @@ export class Metrics {
       registers,
     });
     for (const kind of ['unavailable', 'query']) this.queryErrors.inc({ kind }, 0);
+    this.retentionDeleted = new Counter({ name: 'telemed_api_retention_deleted_rows_total', help: 'Rows deleted by the retention sweep, by table (the audit log is never among them)', labelNames: ['table'], registers });
+    this.retentionRuns = new Counter({
+      name: 'telemed_api_retention_runs_total',
+      help: 'Retention sweeps on this instance: "ok", "failed", or "skipped" (another instance held the lock)',
+      labelNames: ['result'],
+      registers,
+    });
+    for (const result of ['ok', 'failed', 'skipped']) this.retentionRuns.inc({ result }, 0);
+    this.retentionDuration = new Histogram({ name: 'telemed_api_retention_run_duration_seconds', help: 'Duration of retention sweeps that ran', buckets: [0.1, 1, 10, 60, 300, 1800], registers });
+    this.retentionLastRun = new Gauge({ name: 'telemed_api_retention_last_success_timestamp_seconds', help: 'When this instance last finished a retention sweep (Unix time; 0 before the first)', registers });
     new Gauge({
       name: 'telemed_api_db_pool_connections',
       help: 'Database pool connections by state ("waiting": queries queued for a free connection)',

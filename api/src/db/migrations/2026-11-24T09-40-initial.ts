@@ -212,3 +212,28 @@ const statements = [
 export async function up(db: Kysely<any>): Promise<void> {
   for (const statement of statements) await sql.raw(statement).execute(db);
 }
+
+// Everything this migration created, dependants first (the data goes with it).
+const downStatements = [
+  `drop table notifications_sent`,
+  `drop table audit_log`,
+  `drop table user_events`,
+  `drop table presence`,
+  `drop table media_events_applied`,
+  `drop table call_quality_samples`,
+  `drop table call_participants`,
+  `drop table calls`,
+  `drop table message_receipts`,
+  `drop table messages`,
+  `drop table attachments`,
+  `drop table conversation_members`,
+  `drop table conversations`,
+  `drop table refresh_tokens`,
+  `drop table care_relationships`,
+  `drop table users`,
+];
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function down(db: Kysely<any>): Promise<void> {
+  for (const statement of downStatements) await sql.raw(statement).execute(db);
+}

@@ -19,3 +19,13 @@ const statements = [
 export async function up(db: Kysely<any>): Promise<void> {
   for (const statement of statements) await sql.raw(statement).execute(db);
 }
+
+// The timeline goes with its table.
+const downStatements = [
+  `drop table call_timeline`,
+];
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function down(db: Kysely<any>): Promise<void> {
+  for (const statement of downStatements) await sql.raw(statement).execute(db);
+}

@@ -11,3 +11,13 @@ const statements = [
 export async function up(db: Kysely<any>): Promise<void> {
   for (const statement of statements) await sql.raw(statement).execute(db);
 }
+
+// Without the column, every file is read from the configured store again (as before this migration).
+const downStatements = [
+  `alter table attachments drop column store`,
+];
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function down(db: Kysely<any>): Promise<void> {
+  for (const statement of downStatements) await sql.raw(statement).execute(db);
+}

@@ -15,3 +15,18 @@ const statements = [
 export async function up(db: Kysely<any>): Promise<void> {
   for (const statement of statements) await sql.raw(statement).execute(db);
 }
+
+// Nothing of the audit trail is lost: a row covering several records becomes one row per record, as
+// the older schema wrote them.
+const downStatements = [
+  `insert into audit_log (actor_id, action, entity_type, entity_id, ip, request_id, at)
+    select actor_id, action, entity_type, unnest(entity_ids), ip, request_id, at from audit_log where entity_ids is not null order by id`,
+  `delete from audit_log where entity_ids is not null`,
+  `drop index audit_log_entity_ids_idx`,
+  `alter table audit_log drop column entity_ids`,
+];
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function down(db: Kysely<any>): Promise<void> {
+  for (const statement of downStatements) await sql.raw(statement).execute(db);
+}
