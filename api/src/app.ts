@@ -13,7 +13,8 @@ import { AuditWriter } from './audit/audit-writer.js';
 import { bearerToken, verifyAccessToken } from './auth/access-token.js';
 import { registerAuthRoutes } from './auth/auth.controller.js';
 import { SessionGuard } from './auth/session-guard.js';
-import { registerCallRoutes, syncCallPresence } from './call/call.controller.js';
+import { registerCallRoutes } from './call/call.controller.js';
+import { RingTimeoutSweeper } from './call/ring-timeout-sweeper.js';
 import { CallService } from './call/call.service.js';
 import { parseConfig, type ApiConfig, type ApiOptions } from './config.js';
 import { registerConversationRoutes } from './conversation/conversation.controller.js';
@@ -64,7 +65,7 @@ export class App {
   #context: AppContext | undefined;
   #routes: RouteRegistry | undefined;
   #server: http.Server | undefined;
-  #sweeper: NodeJS.Timeout | undefined;
+  #sweeper: RingTimeoutSweeper | undefined;
   #notifications: NotificationService | undefined;
   #retention: RetentionService | undefined;
   #auditLog: AuditWriter | undefined;
@@ -72,7 +73,6 @@ export class App {
   /** Commands (rate limits, presence registry); the bus has its own pub/sub connections. */
   #redis: RedisClient | undefined;
   #registry: ConnectionRegistry | undefined;
-  #sweeping = false;
   /** HTTP requests received and not yet answered (drain() waits for them). */
   #inflight = 0;
   #draining = false;
@@ -218,8 +218,8 @@ export class App {
     });
     this.#server = server;
     await registry?.start();
-    this.#sweeper = setInterval(() => void this.#sweep(), Math.min(1000, Math.max(50, (config.callTimeoutSeconds * 1000) / 4)));
-    this.#sweeper.unref();
+    this.#sweeper = new RingTimeoutSweeper({ context, logger: logger.child({ component: 'ring-timeouts' }), intervalMs: Math.min(1000, Math.max(50, (config.callTimeoutSeconds * 1000) / 4)) });
+    this.#sweeper.start();
     this.#notifications = new NotificationService(db, config, logger.child({ component: 'notifications' }));
     this.#notifications.start();
     this.#retention = new RetentionService({
@@ -311,28 +311,12 @@ export class App {
     return path.join(path.dirname(path.resolve(databaseDir)), 'attachments');
   }
 
-  /** Ring timeouts → missed. Safe with several instances: claimed rows are locked and skipped. */
-  async #sweep(now?: Date): Promise<void> {
-    const context = this.#context;
-    if (!context || this.#sweeping) return;
-    this.#sweeping = true;
-    try {
-      const changed = await context.transact((trx, outbox) => context.calls.sweep(trx, outbox, now));
-      for (const call of changed) await syncCallPresence(context, call);
-    } catch (err) {
-      this.logger.warn({ err }, 'ring timeout sweep failed');
-    } finally {
-      this.#sweeping = false;
-    }
-  }
-
   /**
    * Runs the ring-timeout sweep now (tests use it instead of waiting for the timer), as if at `at`
    * when given: a test expires a call with a long CALL_TIMEOUT without racing a short one.
    */
   async sweepNow(at?: Date): Promise<void> {
-    while (this.#sweeping) await new Promise((resolve) => setTimeout(resolve, 10));
-    await this.#sweep(at);
+    await this.#sweeper?.sweepNow(at);
   }
 
   /**
@@ -369,7 +353,6 @@ export class App {
   async #shutdown(how: 'clean' | 'crash'): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
-    clearInterval(this.#sweeper);
     if (how === 'crash') {
       this.#registry?.abort();
       this.#gateway?.abort();
@@ -385,7 +368,8 @@ export class App {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
-    while (this.#sweeping) await new Promise((resolve) => setTimeout(resolve, 10));
+    await this.#sweeper?.close();
+    this.#sweeper = undefined;
     await this.#notifications?.close();
     this.#notifications = undefined;
     await this.#retention?.close();
