@@ -8,19 +8,20 @@ import type { ServerMessage } from '@telemed/sdk/protocol';
 import { MediaServer } from '../MediaServer.js';
 
 const SECRET = 'signaling-test-secret-0123456789';
+const SERVICE = 'signaling-test-service-secret-0123';
 let server: MediaServer;
 let url: string;
 
-const token = (identity: string, grants: Partial<Record<'canPublish' | 'canSubscribe' | 'canPublishData' | 'roomAdmin', boolean>> = {}): string =>
+const token = (identity: string, grants: Partial<Record<'canPublish' | 'canSubscribe' | 'canPublishData' | 'roomAdmin', boolean>> = {}, room = 'fuzz', iat?: number): string =>
   jwt.sign(
-    { room: 'fuzz', grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false, ...grants } },
+    { room, grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false, ...grants }, ...(iat !== undefined ? { iat } : {}) },
     SECRET,
     { subject: identity, issuer: 'telemed-api', audience: 'telemed-media', expiresIn: 60 },
   );
 
 /** A raw signaling client that records every message. */
-async function connect(identity: string, grants = {}): Promise<{ socket: WebSocket; messages: ServerMessage[]; next: (pred: (m: ServerMessage) => boolean) => Promise<ServerMessage> }> {
-  const socket = new WebSocket(`${url}?token=${token(identity, grants)}`);
+async function connect(identity: string, grants = {}, signed = token(identity, grants)): Promise<{ socket: WebSocket; messages: ServerMessage[]; next: (pred: (m: ServerMessage) => boolean) => Promise<ServerMessage> }> {
+  const socket = new WebSocket(`${url}?token=${signed}`);
   const messages: ServerMessage[] = [];
   const waiters: { pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }[] = [];
   socket.on('message', (raw) => {
@@ -48,7 +49,7 @@ async function connect(identity: string, grants = {}): Promise<{ socket: WebSock
 const responseTo = (id: number | null) => (m: ServerMessage): boolean => m.type === 'response' && m.id === id;
 
 beforeAll(async () => {
-  server = new MediaServer({ port: 0, numWorkers: 1, rtcBasePort: 45000 + Math.floor(Math.random() * 5000), roomTokenSecret: SECRET, logLevel: 'silent' });
+  server = new MediaServer({ port: 0, numWorkers: 1, rtcBasePort: 45000 + Math.floor(Math.random() * 5000), roomTokenSecret: SECRET, serviceSecret: SERVICE, logLevel: 'silent' });
   await server.start();
   url = `ws://127.0.0.1:${server.port}/rtc`;
 });
@@ -136,6 +137,34 @@ function raw(bytes: string): Promise<string> {
 
 /** The JSON body of an answer (plain or in one chunk). */
 const errorOf = (answer: string): unknown => JSON.parse(answer.slice(answer.indexOf('{'), answer.lastIndexOf('}') + 1)) as unknown;
+
+const closeOf = (socket: WebSocket): Promise<{ code: number; reason: string }> =>
+  new Promise((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+
+describe('revoking an identity (a disabled account)', () => {
+  it('removes its sessions in every room and refuses its earlier room tokens; others and later tokens go on', async () => {
+    const revoke = (identity: string, secret = SERVICE) => fetch(`http://127.0.0.1:${server.port}/identities/${identity}/revoke`, { method: 'POST', headers: { authorization: `Bearer ${secret}` } });
+    const inA = await connect('dana', {}, token('dana', {}, 'room-a'));
+    const inB = await connect('dana', {}, token('dana', {}, 'room-b'));
+    const bystander = await connect('erin', {}, token('erin', {}, 'room-a'));
+    const closes = [closeOf(inA.socket), closeOf(inB.socket)];
+    expect((await revoke('dana', 'not-the-service-secret')).status).toBe(401);
+    const res = await revoke('dana');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ closed: 2 });
+    expect(await Promise.all(closes)).toEqual([{ code: 4409, reason: 'REMOVED' }, { code: 4409, reason: 'REMOVED' }]);
+    expect(bystander.socket.readyState).toBe(WebSocket.OPEN);
+
+    // The room token it still holds no longer admits it.
+    const again = new WebSocket(`${url}?token=${token('dana', {}, 'room-a')}`);
+    expect(await closeOf(again)).toEqual({ code: 4401, reason: 'UNAUTHORIZED' });
+    // One issued after the revocation (re-enabled, a new call) does.
+    const later = await connect('dana', {}, token('dana', {}, 'room-a', Math.floor(Date.now() / 1000) + 1));
+    expect(later.socket.readyState).toBe(WebSocket.OPEN);
+    later.socket.close();
+    bystander.socket.close();
+  });
+});
 
 describe('the HTTP edge', () => {
   it('answers targets that are no URL path, unknown upgrade paths and unparsable requests in the error shape', async () => {
