@@ -18,6 +18,13 @@ export function auditFilterFrom(params: URLSearchParams): AuditFilter {
   return filter;
 }
 
+/** The record of a row: its id, the ids of a few (a care link: doctor and patient), or how many (a page read). */
+function recordText(r: AuditRow): string {
+  if (r.entityId !== '*') return r.entityId;
+  const ids = r.entityIds ?? [];
+  return ids.length <= 3 ? ids.join(', ') : `(${ids.length} records)`;
+}
+
 export function AuditLog({ backend, initial }: { backend: AdminBackend; initial: AuditFilter }) {
   const [filter, setFilter] = useState<AuditFilter>(initial);
   const [rows, setRows] = useState<AuditRow[]>([]);
@@ -70,7 +77,7 @@ export function AuditLog({ backend, initial }: { backend: AdminBackend; initial:
                   <td data-label="Time">${formatDateTime(r.at)}</td>
                   <td data-label="Actor">${r.actorId ? html`<a href=${`#/audit?actorId=${r.actorId}`} title=${r.actorId}>${r.actorName ?? r.actorId}</a>` : '—'}</td>
                   <td data-label="Action">${r.action}</td>
-                  <td data-label="Record" class="record">${r.entityType} ${r.entityId === '*' ? `(${r.entityIds?.length ?? 0} records)` : r.entityId}</td>
+                  <td data-label="Record" class="record">${r.entityType} ${recordText(r)}</td>
                   <td data-label="From">${r.ip ?? '—'}</td>
                 </tr>`)}
             </tbody>
