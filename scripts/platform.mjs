@@ -124,6 +124,8 @@ export async function startPlatform(options) {
     TELEMED_MODE: options.mode ?? 'development',
     MEDIA_PUBLIC_URL: `ws://${host}:${mediaPort}/rtc`,
     MEDIA_INTERNAL_URL: mediaHttp,
+    // The API ends a disabled account's media sessions through the media server's service API.
+    MEDIA_SERVICE_SECRET: secrets.serviceSecret,
     STATIC_DIR: path.join(ROOT, 'demo-app', 'dist', 'public'),
     ENCRYPTION_KEY: secrets.encryptionKey,
     ACCESS_TOKEN_SECRET: secrets.accessTokenSecret,

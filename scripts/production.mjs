@@ -12,7 +12,7 @@ export const SECRETS = {
   ROOM_TOKEN_SECRET: 'signs room tokens (API and media server)',
   ACCESS_TOKEN_SECRET: 'signs users\' access tokens',
   MEDIA_WEBHOOK_SECRET: 'signs the media server\'s events to the API',
-  MEDIA_SERVICE_SECRET: 'authorises service requests to the media server',
+  MEDIA_SERVICE_SECRET: 'authorises service requests to the media server (the API ends a disabled account\'s media sessions with it)',
   ENCRYPTION_KEY: 'encrypts messages and attachments at rest',
   TURN_SECRET: 'coturn\'s use-auth-secret (only with TURN_URLS)',
   METRICS_TOKEN: 'bearer token for /metrics (optional)',
@@ -187,7 +187,8 @@ export function productionPlan(settings) {
   const mediaInternal = `http://${urlHost(connectable(mediaHost))}:${mediaPort}`;
   // Each service gets the settings plus what is derived; secrets only the service that uses them.
   const apiOnly = ['ACCESS_TOKEN_SECRET', 'ENCRYPTION_KEY', 'TURN_SECRET', 'DATABASE_URL', 'SMTP_PASSWORD', 'S3_SECRET_ACCESS_KEY', 'METRICS_TOKEN'];
-  const mediaOnly = ['MEDIA_SERVICE_SECRET'];
+  // MEDIA_SERVICE_SECRET goes to both: the API ends a disabled account's media sessions with it.
+  const mediaOnly = [];
   const pass = (skip) => Object.fromEntries(Object.entries(settings).filter(([key]) => !skip.includes(key)));
   return {
     publicUrl: publicUrl.origin,

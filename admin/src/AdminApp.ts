@@ -1,9 +1,13 @@
-// The dashboard shell: admin sign-in, header, routes (#/ dashboard, #/calls/:id detail).
+// The dashboard shell: admin sign-in, header, routes (#/ dashboard, #/calls/:id detail, #/accounts,
+// #/care, #/audit?entityId=&actorId=).
 import type { User } from '@telemed/sdk';
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { AdminBackend } from './backend.js';
+import { Accounts } from './views/Accounts.js';
+import { AuditLog, auditFilterFrom } from './views/AuditLog.js';
 import { CallDetail } from './views/CallDetail.js';
+import { CareTeams } from './views/CareTeams.js';
 import { Dashboard } from './views/Dashboard.js';
 import { SignIn } from './views/SignIn.js';
 
@@ -27,12 +31,26 @@ export function AdminApp({ backend }: { backend: AdminBackend }) {
 
   if (restoring) return html`<main class="center" aria-busy="true"><p>Loading…</p></main>`;
   if (!user) return html`<${SignIn} backend=${backend} onSignedIn=${setUser} />`;
-  const detail = /^\/calls\/([0-9a-f-]{36})$/.exec(path);
+  const [route = '/', query = ''] = path.split('?');
+  const detail = /^\/calls\/([0-9a-f-]{36})$/.exec(route);
+  let page;
+  if (detail) page = html`<${CallDetail} key=${detail[1]} backend=${backend} callId=${detail[1]} />`;
+  else if (route === '/accounts') page = html`<${Accounts} backend=${backend} />`;
+  else if (route === '/care') page = html`<${CareTeams} backend=${backend} />`;
+  else if (route === '/audit') page = html`<${AuditLog} key=${query} backend=${backend} initial=${auditFilterFrom(new URLSearchParams(query))} />`;
+  else page = html`<${Dashboard} backend=${backend} />`;
+  const link = (href: string, label: string, current: boolean) => html`<a href=${href} aria-current=${current ? 'page' : undefined}>${label}</a>`;
   return html`
     <header class="topbar">
       <a class="brand" href="#/">Telemed admin</a>
+      <nav class="nav" aria-label="Sections">
+        ${link('#/', 'Calls', route === '/' || !!detail)}
+        ${link('#/accounts', 'Accounts', route === '/accounts')}
+        ${link('#/care', 'Care teams', route === '/care')}
+        ${link('#/audit', 'Audit log', route === '/audit')}
+      </nav>
       <span class="who" data-testid="current-user">${user.displayName}</span>
       <button type="button" class="ghost" onClick=${() => void backend.logout().finally(() => setUser(undefined))}>Sign out</button>
     </header>
-    ${detail ? html`<${CallDetail} key=${detail[1]} backend=${backend} callId=${detail[1]} />` : html`<${Dashboard} backend=${backend} />`}`;
+    ${page}`;
 }

@@ -15,7 +15,79 @@ export interface LiveQuality {
   samples: QualitySample[];
 }
 
-export interface AdminBackend {
+export type Role = User['role'];
+
+/** A user as the account screens see them. */
+export interface AdminUser extends User {
+  status: 'invited' | 'active' | 'disabled';
+  disabledAt: string | null;
+}
+
+/** A set-password link the server issued: mailed, or handed to the admin when it could not be. */
+export interface Invitation {
+  purpose: 'invite' | 'reset';
+  expiresAt: string;
+  mailed: boolean;
+  url?: string;
+}
+
+export interface CareRelationship {
+  doctorId: string;
+  doctorName: string;
+  patientId: string;
+  patientName: string;
+  createdAt: string;
+}
+
+export interface CareTeam {
+  id: string;
+  name: string;
+  createdAt: string;
+  doctors: Array<{ id: string; displayName: string }>;
+  patients: Array<{ id: string; displayName: string }>;
+}
+
+export interface AuditFilter {
+  entityId?: string;
+  actorId?: string;
+  action?: string;
+  /** ISO date-times. */
+  from?: string;
+  to?: string;
+}
+
+export interface AuditRow {
+  id: number;
+  at: string;
+  actorId: string | null;
+  actorName: string | null;
+  action: string;
+  entityType: string;
+  entityId: string;
+  entityIds: string[] | null;
+  ip: string | null;
+  requestId: string | null;
+}
+
+/** Account management, care relationships and the audit log (admin routes). */
+export interface AccountsBackend {
+  accounts(search?: string): Promise<AdminUser[]>;
+  createAccount(input: { email: string; displayName: string; role: Role }): Promise<{ user: AdminUser; invitation: Invitation }>;
+  editAccount(userId: string, patch: { displayName?: string; role?: Role }): Promise<AdminUser>;
+  setDisabled(userId: string, disabled: boolean): Promise<AdminUser>;
+  resetPassword(userId: string): Promise<Invitation>;
+  careRelationships(): Promise<CareRelationship[]>;
+  link(doctorId: string, patientId: string): Promise<void>;
+  unlink(doctorId: string, patientId: string): Promise<void>;
+  careTeams(): Promise<CareTeam[]>;
+  createTeam(name: string): Promise<CareTeam>;
+  deleteTeam(teamId: string): Promise<void>;
+  addMember(teamId: string, userId: string): Promise<CareTeam>;
+  removeMember(teamId: string, userId: string): Promise<void>;
+  audit(filter: AuditFilter, page: { cursor?: string; limit: number }): Promise<Page<AuditRow>>;
+}
+
+export interface AdminBackend extends AccountsBackend {
   readonly user: User | undefined;
   resume(): Promise<User | undefined>;
   login(email: string, password: string): Promise<User>;

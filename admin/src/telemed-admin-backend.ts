@@ -1,7 +1,7 @@
 // The dashboard's port over the SDK's TelemedClient. The admin-only lists the client has no
 // method for yet (users, live quality, presence) are read with the client's session token.
 import { ApiRequestError, TelemedClient, type ApiErrorCode, type Call, type CallTimelineEntry, type Page, type Presence, type QualitySample, type Session, type User } from '@telemed/sdk';
-import type { AdminBackend, CallFilter, LiveQuality } from './backend.js';
+import type { AdminBackend, AdminUser, AuditFilter, AuditRow, CallFilter, CareRelationship, CareTeam, Invitation, LiveQuality, Role } from './backend.js';
 
 const STORAGE_KEY = 'telemed.admin.session';
 
@@ -81,13 +81,87 @@ export class TelemedAdminBackend implements AdminBackend {
     return (await this.#get<{ items: Presence[] }>(`/api/admin/presence?userIds=${userIds.join(',')}`)).items;
   }
 
-  /** GET with the client's access token, refreshed once on 401. */
-  async #get<T>(path: string): Promise<T> {
-    const send = (token: string | undefined): Promise<Response> => fetch(new URL(path, this.#baseUrl), { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  async accounts(search?: string): Promise<AdminUser[]> {
+    const out: AdminUser[] = [];
+    let cursor: string | null = null;
+    do {
+      const query = new URLSearchParams({ limit: '200', ...(search ? { q: search } : {}), ...(cursor ? { cursor } : {}) });
+      const page: Page<AdminUser> = await this.#get(`/api/admin/users?${query}`);
+      out.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return out;
+  }
+
+  createAccount(input: { email: string; displayName: string; role: Role }): Promise<{ user: AdminUser; invitation: Invitation }> {
+    return this.#send('POST', '/api/admin/users', input);
+  }
+
+  editAccount(userId: string, patch: { displayName?: string; role?: Role }): Promise<AdminUser> {
+    return this.#send('PATCH', `/api/admin/users/${userId}`, patch);
+  }
+
+  setDisabled(userId: string, disabled: boolean): Promise<AdminUser> {
+    return this.#send('POST', `/api/admin/users/${userId}/${disabled ? 'disable' : 'enable'}`);
+  }
+
+  resetPassword(userId: string): Promise<Invitation> {
+    return this.#send('POST', `/api/admin/users/${userId}/reset-password`);
+  }
+
+  async careRelationships(): Promise<CareRelationship[]> {
+    return (await this.#get<{ items: CareRelationship[] }>('/api/admin/care-relationships')).items;
+  }
+
+  link(doctorId: string, patientId: string): Promise<void> {
+    return this.#send('POST', '/api/admin/care-relationships', { doctorId, patientId });
+  }
+
+  unlink(doctorId: string, patientId: string): Promise<void> {
+    return this.#send('DELETE', `/api/admin/care-relationships/${doctorId}/${patientId}`);
+  }
+
+  async careTeams(): Promise<CareTeam[]> {
+    return (await this.#get<{ items: CareTeam[] }>('/api/admin/care-teams')).items;
+  }
+
+  createTeam(name: string): Promise<CareTeam> {
+    return this.#send('POST', '/api/admin/care-teams', { name });
+  }
+
+  deleteTeam(teamId: string): Promise<void> {
+    return this.#send('DELETE', `/api/admin/care-teams/${teamId}`);
+  }
+
+  addMember(teamId: string, userId: string): Promise<CareTeam> {
+    return this.#send('PUT', `/api/admin/care-teams/${teamId}/members/${userId}`);
+  }
+
+  removeMember(teamId: string, userId: string): Promise<void> {
+    return this.#send('DELETE', `/api/admin/care-teams/${teamId}/members/${userId}`);
+  }
+
+  audit(filter: AuditFilter, page: { cursor?: string; limit: number }): Promise<Page<AuditRow>> {
+    const query = new URLSearchParams({ limit: String(page.limit) });
+    for (const [key, value] of Object.entries({ ...filter, cursor: page.cursor })) if (value) query.set(key, value);
+    return this.#get(`/api/admin/audit?${query}`);
+  }
+
+  #get<T>(path: string): Promise<T> {
+    return this.#send('GET', path);
+  }
+
+  /** A request with the client's access token, refreshed once on 401; the API's error becomes an ApiRequestError. */
+  async #send<T>(method: string, path: string, json?: unknown): Promise<T> {
+    const send = (token: string | undefined): Promise<Response> => fetch(new URL(path, this.#baseUrl), {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(json !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
+    });
     let res = await send(this.#api.session?.accessToken);
     if (res.status === 401 && this.#api.session) res = await send((await this.#api.refresh()).accessToken);
-    const body = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
-    if (!res.ok) throw new ApiRequestError((body?.error?.code ?? 'INTERNAL') as ApiErrorCode, res.status, body?.error?.message ?? `HTTP ${res.status}`);
+    const body = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string; details?: Array<{ message?: string }> } } | undefined;
+    if (!res.ok) throw new ApiRequestError((body?.error?.code ?? 'INTERNAL') as ApiErrorCode, res.status, body?.error?.details?.[0]?.message ?? body?.error?.message ?? `HTTP ${res.status}`);
     return body as T;
   }
 }

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { MediaRevocation } from './account/media-revocation.js';
 import type { AuditWriter } from './audit/audit-writer.js';
 import type { ApiConfig } from './config.js';
 import type { CallService } from './call/call.service.js';
@@ -11,6 +12,7 @@ import type { RateLimiter } from './http/rate-limit.js';
 import type { Logger } from './logger.js';
 import type { MessageService } from './message/message.service.js';
 import type { Metrics } from './metrics/metrics.js';
+import type { NotificationService } from './notification/notification.service.js';
 import type { PresenceService } from './presence/presence.service.js';
 
 /** What controllers work with: the database and the services, built once per App. */
@@ -33,6 +35,10 @@ export interface AppContext {
   messageLimiter: RateLimiter;
   /** Audit rows outside a transaction (inside one, `audit(trx, …)`). */
   auditLog: AuditWriter;
+  /** E-mail: the background notifications, and account links sent at once. */
+  notifications: NotificationService;
+  /** Ends a user's media sessions on the media server (a disabled account). */
+  mediaRevocation: MediaRevocation;
   /** True once a stop (SIGTERM) began: /ready answers 503 while in-flight requests finish. */
   draining(): boolean;
   /** Runs `work` in a transaction that also stores the events it queued (one commit), then publishes them. */

@@ -5,10 +5,14 @@ import path from 'node:path';
 import Koa from 'koa';
 import serve from 'koa-static';
 import { sql, type Kysely } from 'kysely';
+import { registerAccountRoutes } from './account/account.controller.js';
+import { registerCareRoutes } from './account/care.controller.js';
+import { MediaRevocation } from './account/media-revocation.js';
 import { registerAttachmentRoutes } from './attachment/attachment.controller.js';
 import { AttachmentStores } from './attachment/attachment-stores.js';
 import { LocalDiskStorage } from './attachment/attachment.storage.js';
 import { S3Storage } from './attachment/s3-storage.js';
+import { registerAuditRoutes } from './audit/audit.controller.js';
 import { AuditWriter } from './audit/audit-writer.js';
 import { bearerToken, verifyAccessToken } from './auth/access-token.js';
 import { registerAuthRoutes } from './auth/auth.controller.js';
@@ -178,6 +182,7 @@ export class App {
     });
     const presence = new PresenceService(db, events, registry);
     this.#registry = registry;
+    const notifications = (this.#notifications = new NotificationService(db, config, logger.child({ component: 'notifications' })));
     const sessions = new SessionGuard({ db, bus: this.#bus, logger: logger.child({ component: 'sessions' }), ttlMs: config.sessionCheckTtlSeconds * 1000 });
     const context: AppContext = {
       config, logger, db, encryptor, events, metrics, presence,
@@ -188,6 +193,8 @@ export class App {
       loginAddressLimiter: limiter('login-address', config.loginAddressRateLimit),
       messageLimiter: limiter('message', config.messageRateLimit),
       auditLog: (this.#auditLog = new AuditWriter(db)),
+      notifications,
+      mediaRevocation: new MediaRevocation({ mediaInternalUrl: config.mediaInternalUrl, serviceSecret: config.mediaServiceSecret, logger: logger.child({ component: 'accounts' }) }),
       draining: () => this.#draining,
       transact: async (work) => {
         const outbox = new Outbox();
@@ -220,8 +227,7 @@ export class App {
     await registry?.start();
     this.#sweeper = new RingTimeoutSweeper({ context, logger: logger.child({ component: 'ring-timeouts' }), intervalMs: Math.min(1000, Math.max(50, (config.callTimeoutSeconds * 1000) / 4)) });
     this.#sweeper.start();
-    this.#notifications = new NotificationService(db, config, logger.child({ component: 'notifications' }));
-    this.#notifications.start();
+    notifications.start();
     this.#retention = new RetentionService({
       db, policy: retentionPolicy(config), intervalSeconds: config.retentionIntervalSeconds, batchSize: config.retentionBatchSize,
       metrics, logger: logger.child({ component: 'retention' }),
@@ -274,7 +280,7 @@ export class App {
       const token = verifyAccessToken(config.accessTokenSecret, bearerToken(ctx.get('authorization')));
       await context.sessions.check(token);
       return token.user;
-    });
+    }, (ctx, user, route) => context.auditLog.write(ctx, user.id, 'denied', 'route', route));
     registerAuthRoutes(routes, context);
     registerCallRoutes(routes, context);
     registerConversationRoutes(routes, context);
@@ -283,6 +289,9 @@ export class App {
     registerMediaEventRoutes(routes, context);
     registerAttachmentRoutes(routes, context, storage);
     registerOpsRoutes(routes, context);
+    registerAccountRoutes(routes, context);
+    registerCareRoutes(routes, context);
+    registerAuditRoutes(routes, context);
     registerHealthRoutes(routes, context, {
       startedAt: new Date(),
       setup: { database: this.databaseKind, bus: config.redisUrl ? 'redis' : 'in-process', attachments: config.s3Bucket ? 's3' : 'local disk' },

@@ -97,6 +97,12 @@ const ConfigSchema = z.object({
   slowQueryMs: z.coerce.number().min(1).default(1000),
   /** `/events` heartbeat period (ms): a socket that misses one is dropped, so a dead one goes within two periods. */
   eventsHeartbeatMs: z.coerce.number().int().min(50).max(60_000).default(10_000),
+  /** scrypt cost N of new password hashes (a power of two); hashes made with another are upgraded at login. */
+  passwordScryptN: z.coerce.number().int().min(2 ** 14).max(2 ** 20).refine((n) => (n & (n - 1)) === 0, 'PASSWORD_SCRYPT_N must be a power of two').default(2 ** 15),
+  /** How long an invitation or password-reset link works, seconds. */
+  invitationTtlSeconds: z.coerce.number().int().min(60).max(30 * 86_400).default(3 * 86_400),
+  /** The media server's service secret (MEDIA_SERVICE_SECRET): lets the API end a disabled user's media sessions. */
+  mediaServiceSecret: z.string().min(16, 'MEDIA_SERVICE_SECRET must be at least 16 characters').optional(),
   /** Presence with Redis: an instance's connections count only while it refreshes them within this TTL. */
   presenceTtlSeconds: z.coerce.number().min(0.2).max(3600).default(30),
   /** Retention (days; 0 keeps forever). The audit log is never deleted by it. */
@@ -205,5 +211,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     retentionNotificationsDays: pick('RETENTION_NOTIFICATIONS_DAYS') as unknown as number,
     retentionIntervalSeconds: pick('RETENTION_INTERVAL') as unknown as number,
     retentionBatchSize: pick('RETENTION_BATCH_SIZE') as unknown as number,
+    passwordScryptN: pick('PASSWORD_SCRYPT_N') as unknown as number,
+    invitationTtlSeconds: pick('INVITATION_TTL') as unknown as number,
+    mediaServiceSecret: pick('MEDIA_SERVICE_SECRET'),
   });
 }

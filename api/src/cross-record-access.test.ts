@@ -47,6 +47,8 @@ interface World {
     /** Dr. House booked a call with Carol for tomorrow. */
     scheduled: string;
   };
+  /** A care team with Dr. Grey and Bob. */
+  team: string;
 }
 
 interface Attempt {
@@ -63,7 +65,7 @@ interface Case {
   as: DemoUser;
   what: string;
   attempt(w: World): Attempt;
-  status: 403 | 404 | 409;
+  status: 403 | 404 | 409 | 422;
   /** The refusal's message, so the request is refused for this reason and not another. */
   message: RegExp;
 }
@@ -75,7 +77,8 @@ const NOT_RECORD_REFERENCES: Record<string, string> = {
   clientId: 'an idempotency key made by the client, scoped to its sender (message.test.ts)',
 };
 
-const CODE = { 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT' } as const;
+const CODE = { 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT', 422: 'VALIDATION_FAILED' } as const;
+const NOBODY = '00000000-0000-4000-8000-00000000dead';
 const noCall = /no such call/;
 
 const CASES: Record<string, RouteCases> = {
@@ -178,6 +181,52 @@ const CASES: Record<string, RouteCases> = {
       { param: 'upToMessageId', as: 'drgrey', what: 'a message of another conversation of his', attempt: (w) => ({ params: { id: w.conversation.aliceGrey }, body: { upToMessageId: w.message.careTeam } }), status: 404, message: /no such message in this conversation/ },
     ],
   } satisfies RouteCases])),
+  'POST /api/admin/users': { noRecordIds: 'admin: creates a new account (a taken e-mail is a 409: account.test.ts)' },
+  'PATCH /api/admin/users/:id': {
+    cases: [{ param: 'id', as: 'admin', what: 'his own account, to another role', attempt: (w) => ({ params: { id: w.user.admin }, body: { role: 'doctor' } }), status: 409, message: /your own role/ }],
+  },
+  'POST /api/admin/users/:id/disable': {
+    cases: [{ param: 'id', as: 'admin', what: 'his own account', attempt: (w) => ({ params: { id: w.user.admin } }), status: 409, message: /your own account/ }],
+  },
+  'POST /api/admin/users/:id/enable': {
+    cases: [{ param: 'id', as: 'admin', what: 'an account that does not exist', attempt: () => ({ params: { id: NOBODY } }), status: 404, message: /no such user/ }],
+  },
+  'POST /api/admin/users/:id/reset-password': {
+    cases: [{ param: 'id', as: 'admin', what: 'an account that does not exist', attempt: () => ({ params: { id: NOBODY } }), status: 404, message: /no such user/ }],
+  },
+  'POST /api/invitations/lookup': { noRecordIds: 'public: the link\'s token is the credential itself' },
+  'POST /api/invitations/accept': { noRecordIds: 'public: the link\'s token is the credential itself' },
+  'POST /api/admin/care-relationships': {
+    cases: [
+      { param: 'doctorId', as: 'admin', what: 'a patient as the doctor', attempt: (w) => ({ body: { doctorId: w.user.alice, patientId: w.user.bob } }), status: 422, message: /is not a doctor/ },
+      { param: 'patientId', as: 'admin', what: 'a doctor as the patient', attempt: (w) => ({ body: { doctorId: w.user.drgrey, patientId: w.user.drhouse } }), status: 422, message: /is not a patient/ },
+    ],
+  },
+  'DELETE /api/admin/care-relationships/:doctorId/:patientId': {
+    cases: [
+      { param: 'doctorId', as: 'admin', what: 'a doctor who is not Alice\'s', attempt: (w) => ({ params: { doctorId: w.user.drhouse, patientId: w.user.alice } }), status: 404, message: /no such care relationship/ },
+      { param: 'patientId', as: 'admin', what: 'a patient who is not Dr. Grey\'s', attempt: (w) => ({ params: { doctorId: w.user.drgrey, patientId: w.user.carol } }), status: 404, message: /no such care relationship/ },
+    ],
+  },
+  'POST /api/admin/care-teams': { noRecordIds: 'admin: creates a new team' },
+  'PATCH /api/admin/care-teams/:id': {
+    cases: [{ param: 'id', as: 'admin', what: 'a team that does not exist', attempt: () => ({ params: { id: NOBODY }, body: { name: 'Renamed' } }), status: 404, message: /no such care team/ }],
+  },
+  'DELETE /api/admin/care-teams/:id': {
+    cases: [{ param: 'id', as: 'admin', what: 'a team that does not exist', attempt: () => ({ params: { id: NOBODY } }), status: 404, message: /no such care team/ }],
+  },
+  'PUT /api/admin/care-teams/:id/members/:userId': {
+    cases: [
+      { param: 'id', as: 'admin', what: 'a team that does not exist', attempt: (w) => ({ params: { id: NOBODY, userId: w.user.alice } }), status: 404, message: /no such care team/ },
+      { param: 'userId', as: 'admin', what: 'an admin as a member', attempt: (w) => ({ params: { id: w.team, userId: w.user.admin } }), status: 422, message: /is not a doctor or patient/ },
+    ],
+  },
+  'DELETE /api/admin/care-teams/:id/members/:userId': {
+    cases: [
+      { param: 'id', as: 'admin', what: 'a team that does not exist', attempt: (w) => ({ params: { id: NOBODY, userId: w.user.bob } }), status: 404, message: /not a member/ },
+      { param: 'userId', as: 'admin', what: 'a patient who is not in the team', attempt: (w) => ({ params: { id: w.team, userId: w.user.alice } }), status: 404, message: /not a member/ },
+    ],
+  },
   'POST /api/conversations/:id/attachments': {
     cases: [
       { param: 'id', as: 'bob', what: 'the conversation of Alice and her doctor', attempt: (w) => ({ params: { id: w.conversation.aliceGrey }, file: PNG }), status: 404, message: /no such conversation/ },
@@ -258,6 +307,9 @@ describe.each(DATABASES)('cross-record access on %s', (database) => {
     await post('carol', `/api/calls/${house.id}/decline`);
     await post('drgrey', `/api/calls/${house.id}/decline`);
     await post('carol', `/api/calls/${house.id}/join`);
+    const team = await as('admin').post<{ id: string }>('/api/admin/care-teams', { name: 'Cross-record team' });
+    expect(team.status).toBe(201);
+    for (const member of [user.drgrey, user.bob]) expect((await as('admin').put(`/api/admin/care-teams/${team.body.id}/members/${member}`)).status).toBe(200);
     const scheduled = await post<Call>('drhouse', '/api/calls/scheduled', { type: 'video', inviteeIds: [user.carol], scheduledFor: new Date(Date.now() + 86_400_000).toISOString() }, 201);
     return {
       user,
@@ -265,6 +317,7 @@ describe.each(DATABASES)('cross-record access on %s', (database) => {
       message: { aliceGrey: await newest('alice', aliceGrey), careTeam: await newest('bob', careTeam) },
       attachment: { aliceInAliceGrey: await uploaded('alice', aliceGrey), greyInCareTeam: await uploaded('drgrey', careTeam), bobInCareTeam: await uploaded('bob', careTeam) },
       call: { ringing: ringing.id, lobby: lobby.id, house: house.id, scheduled: scheduled.id },
+      team: team.body.id,
     };
   }
 

@@ -9,6 +9,7 @@ import { ConversationView } from './views/ConversationView.js';
 import { HomeView } from './views/HomeView.js';
 import { IncomingCallModal } from './views/IncomingCallModal.js';
 import { LoginView } from './views/LoginView.js';
+import { SetPasswordView } from './views/SetPasswordView.js';
 
 export function App({ backend }: { backend: Backend }) {
   const [user, setUser] = useState<User | undefined>(undefined);
@@ -23,6 +24,10 @@ export function App({ backend }: { backend: Backend }) {
   }, [backend]);
 
   if (restoring) return html`<main class="center" aria-busy="true"><p>Loading…</p></main>`;
+  // A set-password link works whoever is signed in on this browser (the new password signs its person in).
+  if (route.path === '/set-password') {
+    return html`<${SetPasswordView} backend=${backend} token=${route.params.get('token') ?? ''} onSignedIn=${(u: User) => { setUser(u); navigate('/'); }} />`;
+  }
   if (!user) return html`<${LoginView} backend=${backend} onSignedIn=${(u: User) => { setUser(u); navigate('/'); }} />`;
 
   const session: Session = { backend, user };

@@ -3,8 +3,18 @@ import type { Context } from 'koa';
 import type { Db } from '../db/database.js';
 import type { AuditLogTable } from './audit.table.js';
 
-export type AuditAction = 'read' | 'create' | 'update' | 'download' | 'upload' | 'login' | 'logout';
-export type AuditEntity = 'call' | 'message' | 'conversation' | 'attachment' | 'quality' | 'session' | 'user';
+export type AuditAction =
+  | 'read' | 'create' | 'update' | 'delete' | 'download' | 'upload' | 'login' | 'logout'
+  /** A wrong password (actor: the account when the e-mail is known); a rotated refresh token presented again. */
+  | 'login_failed' | 'token_reuse'
+  /** A signed-in user refused a route or a record (403). */
+  | 'denied'
+  /** Account management: a link to set a password sent, used; an account disabled, enabled. */
+  | 'invite' | 'password_reset' | 'password_set' | 'disable' | 'enable'
+  /** Care relationships and team memberships (entity_ids: the team or doctor, and the member). */
+  | 'link' | 'unlink';
+export type AuditEntity = 'call' | 'message' | 'conversation' | 'attachment' | 'quality' | 'session' | 'user' | 'care_relationship' | 'care_team' | 'route';
+export const AUDIT_ACTIONS = ['read', 'create', 'update', 'delete', 'download', 'upload', 'login', 'logout', 'login_failed', 'token_reuse', 'denied', 'invite', 'password_reset', 'password_set', 'disable', 'enable', 'link', 'unlink'] as const satisfies readonly AuditAction[];
 /** Where a request came from: its address and request id. */
 export type AuditOrigin = Pick<Context, 'ip' | 'state'>;
 
@@ -65,4 +75,39 @@ export async function findAuditTrail(db: Db, entityType: AuditEntity, entityId: 
  */
 export async function audit(db: Db, ctx: AuditOrigin, actorId: string | null, action: AuditAction, entityType: AuditEntity, entityIds: string | readonly string[]): Promise<void> {
   await insertAuditEntries(db, [auditEntry(ctx, actorId, action, entityType, entityIds)]);
+}
+
+export const AUDIT_ENTITIES = ['call', 'message', 'conversation', 'attachment', 'quality', 'session', 'user', 'care_relationship', 'care_team', 'route'] as const satisfies readonly AuditEntity[];
+
+export interface AuditQuery {
+  /** Rows touching this record (alone or in a page), of `entityType` when given. */
+  entityId?: string | undefined;
+  entityType?: AuditEntity | undefined;
+  actorId?: string | undefined;
+  action?: AuditAction | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  /** Rows with a smaller id than this (the previous page's last). */
+  beforeId?: number | undefined;
+  limit: number;
+}
+
+/** Audit rows matching every given filter, newest first, with the actor's name. */
+export async function searchAudit(db: Db, query: AuditQuery): Promise<Array<Selectable<AuditLogTable> & { actor_name: string | null }>> {
+  let q = db.selectFrom('audit_log as a').leftJoin('users as u', 'u.id', 'a.actor_id').selectAll('a').select('u.display_name as actor_name');
+  if (query.entityId !== undefined) {
+    const id = query.entityId;
+    // Every type listed when none is given: the (entity_type, entity_id) index still serves it.
+    q = q
+      .where('a.entity_type', 'in', query.entityType ? [query.entityType] : [...AUDIT_ENTITIES])
+      .where((eb) => eb.or([eb('a.entity_id', '=', id), eb('a.entity_ids', '@>', sql<string[]>`array[${id}]::text[]`)]));
+  } else if (query.entityType) {
+    q = q.where('a.entity_type', '=', query.entityType);
+  }
+  if (query.actorId) q = q.where('a.actor_id', '=', query.actorId);
+  if (query.action) q = q.where('a.action', '=', query.action);
+  if (query.from) q = q.where('a.at', '>=', query.from);
+  if (query.to) q = q.where('a.at', '<', query.to);
+  if (query.beforeId !== undefined) q = q.where('a.id', '<', query.beforeId);
+  return q.orderBy('a.id', 'desc').limit(query.limit).execute();
 }

@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import { ALL_ROLES, type RouteRegistry } from '../http/route.js';
-import { SessionSchema, UserSchema, page, RoleSchema } from '../http/resource.schema.js';
-import { findContacts, findUserById, listUsers } from '../user/user.repository.js';
+import { SessionSchema, UserSchema, RoleSchema } from '../http/resource.schema.js';
+import { findContacts, findUserById } from '../user/user.repository.js';
 import { toUser } from '../user/user.service.js';
 import { ApiError } from '../http/errors.js';
-import { dbText } from '../http/input.schema.js';
 import { login, logout, refresh } from './auth.service.js';
 import { DEMO_PASSWORD, DEMO_USERS } from '../db/demo-users.js';
 
@@ -24,6 +23,11 @@ export function registerAuthRoutes(api: RouteRegistry, app: AppContext): void {
       await app.loginAddressLimiter.hit(ctx.ip);
       await app.loginLimiter.hit(`${ctx.ip}|${body.email.toLowerCase()}`);
       const session = await login(app.db, settings, body.email, body.password);
+      if ('error' in session) {
+        // A known account is the record; an unknown e-mail is not written down (it may be anything).
+        await app.auditLog.write(ctx, session.userId, 'login_failed', 'user', session.userId ?? 'unknown');
+        throw session.error;
+      }
       await app.auditLog.write(ctx, session.user.id, 'login', 'session', session.user.id);
       return session;
     },
@@ -33,10 +37,11 @@ export function registerAuthRoutes(api: RouteRegistry, app: AppContext): void {
     method: 'post', path: '/api/auth/refresh', tag: 'auth', access: 'public',
     summary: 'Trade a refresh token for a new access token and a new refresh token (the old one stops working)',
     body: RefreshRequest, response: SessionSchema,
-    handler: async ({ body }) => {
+    handler: async ({ ctx, body }) => {
       const result = await app.db.transaction().execute((trx) => refresh(trx, settings, body.refreshToken));
       if ('error' in result) {
         if (result.revoked) await app.sessions.sessionRevoked(result.revoked.sessionId, result.revoked.userId);
+        if (result.reused && result.revoked) await app.auditLog.write(ctx, result.revoked.userId, 'token_reuse', 'session', result.revoked.sessionId);
         throw result.error;
       }
       return result;
@@ -70,18 +75,6 @@ export function registerAuthRoutes(api: RouteRegistry, app: AppContext): void {
     summary: 'Users the caller may call and message: a patient\'s doctors; a doctor\'s patients and colleagues',
     response: z.object({ items: z.array(UserSchema) }),
     handler: async ({ user }) => ({ items: (await findContacts(app.db, user)).map(toUser) }),
-  });
-
-  api.define({
-    method: 'get', path: '/api/admin/users', tag: 'admin', access: ['admin'],
-    summary: 'All users, by e-mail (admin)',
-    query: z.object({ role: RoleSchema.optional(), cursor: dbText({ max: 254 }).optional().describe('nextCursor of the previous page'), limit: z.coerce.number().int().min(1).max(200).default(50) }),
-    response: page(UserSchema),
-    handler: async ({ query }) => {
-      const rows = await listUsers(app.db, { role: query.role, afterEmail: query.cursor, limit: query.limit + 1 });
-      const items = rows.slice(0, query.limit).map(toUser);
-      return { items, nextCursor: rows.length > query.limit ? items[items.length - 1]!.email : null };
-    },
   });
 
   if (settings.mode !== 'production' && (settings.seedDemo ?? settings.mode === 'development')) {

@@ -1,8 +1,9 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { ApiError } from '../http/errors.js';
-import { hashPassword, verifyPassword } from '../crypto/password.js';
-import { findUserByEmail, findUserById } from '../user/user.repository.js';
+import { hashPassword, needsRehash, scryptWithCost, verifyPassword } from '../crypto/password.js';
+import { hashToken, newToken } from '../crypto/token-hash.js';
+import { findUserByEmail, findUserById, setPasswordHash } from '../user/user.repository.js';
 import { toUser, type User } from '../user/user.service.js';
 import { signAccessToken } from './access-token.js';
 import { findRefreshTokenForUpdate, insertRefreshToken, markRotated, revokeFamily } from './refresh-token.repository.js';
@@ -19,26 +20,42 @@ export interface AuthSettings {
   accessTokenTtlSeconds: number;
   refreshIdleSeconds: number;
   refreshMaxSeconds: number;
+  /** scrypt cost of new hashes; a hash made with another is upgraded at login. */
+  passwordScryptN: number;
 }
 
 const REUSE_LEEWAY_MS = 10_000;
 
-const hashToken = (token: string): string => createHash('sha256').update(token).digest('base64url');
 
 // Compared against when the e-mail is unknown, so a miss costs the same time as a wrong password.
 let dummyHash: Promise<string> | undefined;
 
-export async function login(db: Db, settings: AuthSettings, email: string, password: string): Promise<SessionTokens> {
+/** A refused login; `userId` names the account when the e-mail is known (for the audit log). */
+export interface LoginRefusal {
+  error: ApiError;
+  userId: string | null;
+}
+
+/**
+ * Checks the password and opens a session. A hash made with other scrypt parameters than the
+ * current ones is replaced by a new one of the same password (the only moment the API has it).
+ */
+export async function login(db: Db, settings: AuthSettings, email: string, password: string): Promise<SessionTokens | LoginRefusal> {
   const row = await findUserByEmail(db, email);
   const ok = await verifyPassword(password, row?.password_hash ?? (await (dummyHash ??= hashPassword(randomUUID()))));
-  if (!row || !ok || row.disabled_at) throw new ApiError('UNAUTHORIZED', 'wrong e-mail or password');
+  if (!row || !ok || row.disabled_at) return { error: new ApiError('UNAUTHORIZED', 'wrong e-mail or password'), userId: row?.id ?? null };
+  const params = scryptWithCost(settings.passwordScryptN);
+  if (needsRehash(row.password_hash, params)) {
+    // Only if nobody changed it meanwhile (a password set through an invitation wins).
+    await setPasswordHash(db, row.id, await hashPassword(password, params), row.password_hash);
+  }
   const { id: _rowId, ...session } = await issueSession(db, settings, toUser(row), randomUUID());
   void _rowId;
   return session;
 }
 
 async function issueSession(db: Db, settings: AuthSettings, user: User, familyId: string, expiresAt?: Date): Promise<SessionTokens & { id: string }> {
-  const refreshToken = randomBytes(32).toString('base64url');
+  const refreshToken = newToken();
   const row = await insertRefreshToken(db, { userId: user.id, familyId, tokenHash: hashToken(refreshToken), expiresAt: expiresAt ?? new Date(Date.now() + settings.refreshMaxSeconds * 1000) });
   const accessToken = signAccessToken(settings.accessTokenSecret, { id: user.id, role: user.role }, familyId, settings.accessTokenTtlSeconds);
   return { id: row.id, accessToken, accessTokenExpiresIn: settings.accessTokenTtlSeconds, refreshToken, user };
@@ -48,6 +65,8 @@ async function issueSession(db: Db, settings: AuthSettings, user: User, familyId
 export interface RefreshRefusal {
   error: ApiError;
   revoked?: { sessionId: string; userId: string };
+  /** Set when a rotated token was presented again (a stolen token): an audit row. */
+  reused?: boolean;
 }
 
 /**
@@ -67,7 +86,7 @@ export async function refresh(trx: Db, settings: AuthSettings, refreshToken: str
     const error = new ApiError('UNAUTHORIZED', 'the refresh token has been revoked');
     if (!row.replaced_by) return { error };
     await revokeFamily(trx, row.family_id);
-    return { error, revoked };
+    return { error, revoked, reused: true };
   }
   if (row.expires_at.getTime() <= now) return { error: new ApiError('UNAUTHORIZED', 'the session has expired; log in again') };
   if (row.last_used_at.getTime() + settings.refreshIdleSeconds * 1000 <= now) {

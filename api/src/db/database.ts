@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { AccountInvitationTable, CareTeamDoctorTable, CareTeamPatientTable, CareTeamTable } from '../account/account.table.js';
 import type { AuditLogTable, NotificationSentTable } from '../audit/audit.table.js';
 import type { RefreshTokenTable } from '../auth/refresh-token.table.js';
 import type { CallParticipantTable, CallTable, CallTimelineTable } from '../call/call.table.js';
@@ -13,6 +14,10 @@ import type { CareRelationshipTable, UserTable } from '../user/user.table.js';
 export interface Database {
   users: UserTable;
   care_relationships: CareRelationshipTable;
+  care_teams: CareTeamTable;
+  care_team_doctors: CareTeamDoctorTable;
+  care_team_patients: CareTeamPatientTable;
+  account_invitations: AccountInvitationTable;
   refresh_tokens: RefreshTokenTable;
   conversations: ConversationTable;
   conversation_members: ConversationMemberTable;

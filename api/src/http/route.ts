@@ -54,14 +54,19 @@ export type AnyRouteSpec = RouteSpec<Access, Schema | undefined, Schema | undefi
 
 export type Authenticate = (ctx: Context) => Promise<AuthUser>;
 
+/** Told when a signed-in user is refused (403) by a route's role check or its handler: the audit log. */
+export type OnDenied = (ctx: Context, user: AuthUser, route: string) => Promise<void>;
+
 /** Every API route in one list: registered on the Koa router and described in the OpenAPI document. */
 export class RouteRegistry {
   readonly router = new Router();
   readonly #specs: AnyRouteSpec[] = [];
   readonly #authenticate: Authenticate;
+  readonly #onDenied: OnDenied | undefined;
 
-  constructor(authenticate: Authenticate) {
+  constructor(authenticate: Authenticate, onDenied?: OnDenied) {
     this.#authenticate = authenticate;
+    this.#onDenied = onDenied;
   }
 
   get specs(): readonly AnyRouteSpec[] {
@@ -72,21 +77,34 @@ export class RouteRegistry {
     spec: RouteSpec<A, P, Q, B, R>,
   ): void {
     this.#specs.push(spec as unknown as AnyRouteSpec);
+    const route = `${spec.method.toUpperCase()} ${spec.path}`;
     this.router[spec.method](spec.path, async (ctx) => {
       let user: AuthUser | undefined;
       if (Array.isArray(spec.access)) {
         user = await this.#authenticate(ctx);
-        if (!(spec.access as readonly Role[]).includes(user.role)) throw new ApiError('FORBIDDEN', `this route is for: ${spec.access.join(', ')}`);
+        if (!(spec.access as readonly Role[]).includes(user.role)) {
+          await this.#onDenied?.(ctx, user, route);
+          throw new ApiError('FORBIDDEN', `this route is for: ${spec.access.join(', ')}`);
+        }
       }
-      const params = spec.params ? spec.params.parse(ctx.params) : undefined;
-      const query = spec.query ? spec.query.parse(ctx.query) : undefined;
-      const body = spec.body ? spec.body.parse(await readJson(ctx, spec.bodyLimitBytes)) : undefined;
-      const input = { ctx, user, params, query, body } as unknown as RouteInput<A, P, Q, B>;
-      // Set first so a handler can still choose another status (a retried create answers 200).
-      if (spec.response) ctx.status = spec.status ?? 200;
-      const result = await spec.handler(input);
-      if (spec.response) ctx.body = result;
-      else if (ctx.body === undefined) ctx.status = 204;
+      try {
+        await this.#run(spec, ctx, user);
+      } catch (error) {
+        if (user && error instanceof ApiError && error.code === 'FORBIDDEN') await this.#onDenied?.(ctx, user, route);
+        throw error;
+      }
     });
+  }
+
+  async #run(spec: AnyRouteSpec, ctx: Context, user: AuthUser | undefined): Promise<void> {
+    const params = spec.params ? spec.params.parse(ctx.params) : undefined;
+    const query = spec.query ? spec.query.parse(ctx.query) : undefined;
+    const body = spec.body ? spec.body.parse(await readJson(ctx, spec.bodyLimitBytes)) : undefined;
+    const input = { ctx, user, params, query, body } as unknown as RouteInput<Access, Schema | undefined, Schema | undefined, Schema | undefined>;
+    // Set first so a handler can still choose another status (a retried create answers 200).
+    if (spec.response) ctx.status = spec.status ?? 200;
+    const result = await spec.handler(input);
+    if (spec.response) ctx.body = result;
+    else if (ctx.body === undefined) ctx.status = 204;
   }
 }

@@ -14,6 +14,17 @@ const MAILS: Record<Kind, { subject: string; text: (appUrl: string) => string }>
   unread: { subject: 'Telemed: a message is waiting for you', text: (url) => `You have an unread message on Telemed.\n\nSign in to read it: ${url}\n` },
 };
 
+const ACCOUNT_MAILS: Record<'invite' | 'reset', { subject: string; text: (url: string, expiresAt: Date) => string }> = {
+  invite: {
+    subject: 'Telemed: your account is ready',
+    text: (url, expiresAt) => `An account on Telemed was created for you.\n\nChoose your password here (the link works once, until ${expiresAt.toUTCString()}):\n${url}\n`,
+  },
+  reset: {
+    subject: 'Telemed: set a new password',
+    text: (url, expiresAt) => `An administrator reset your Telemed password.\n\nChoose a new one here (the link works once, until ${expiresAt.toUTCString()}):\n${url}\n\nIf you did not expect this, tell your clinic.\n`,
+  },
+};
+
 /**
  * E-mails for missed calls and messages left unread longer than UNREAD_NOTIFY_DELAY, when SMTP is
  * configured. A background loop (never a request) finds what is due, claims it in the database (so
@@ -76,6 +87,24 @@ export class NotificationService {
       const email = await findEmail(this.#db, due.user_id);
       // Re-checked after claiming: the user may have read it since this round's query ran.
       if (email) await this.#deliver(due.user_id, email, 'unread', due.conversation_id, () => isStillUnread(this.#db, due.user_id, due.conversation_id, due.message_id));
+    }
+  }
+
+  /**
+   * Mails a one-time link to set a password (a new account, or a reset an admin started), now:
+   * 'sent', 'not-configured' (no SMTP: the admin hands the link over) or 'failed'. The link itself
+   * is never logged.
+   */
+  async sendAccountLink(to: string, link: { purpose: 'invite' | 'reset'; url: string; expiresAt: Date }): Promise<'sent' | 'not-configured' | 'failed'> {
+    if (!this.#transport) return 'not-configured';
+    const mail = ACCOUNT_MAILS[link.purpose];
+    try {
+      await this.#transport.sendMail({ from: this.#config.smtpFrom, to, subject: mail.subject, text: mail.text(link.url, link.expiresAt) });
+      this.#logger.info({ kind: `account-${link.purpose}` }, 'account link sent');
+      return 'sent';
+    } catch (err) {
+      this.#logger.warn({ err: err instanceof Error ? err.message : String(err), kind: `account-${link.purpose}` }, 'account link mail failed');
+      return 'failed';
     }
   }
 

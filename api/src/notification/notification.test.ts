@@ -1,43 +1,8 @@
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SMTPServer } from 'smtp-server';
 import type { Call, Conversation, Page, Session } from '@telemed/sdk';
+import { startSmtp } from '../testing/smtp-server.js';
 import { client, login, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
 import { waitFor } from '@telemed/test-kit';
-
-interface Mail {
-  to: string[];
-  raw: string;
-}
-
-/** A real SMTP server on a free port that refuses the next messages when told to. */
-async function startSmtp(): Promise<{ server: SMTPServer; port: number; mails: Mail[]; refused: () => number; refuseNext: (n: number) => void }> {
-  const mails: Mail[] = [];
-  let refused = 0;
-  let toRefuse = 0;
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        if (toRefuse > 0) {
-          toRefuse--;
-          refused++;
-          const error = Object.assign(new Error('try again later'), { responseCode: 451 });
-          callback(error);
-          return;
-        }
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.server.address() as AddressInfo).port, mails, refused: () => refused, refuseNext: (n) => (toRefuse = n) };
-}
 
 describe('e-mail notifications', () => {
   let t: TestApp;

@@ -91,7 +91,9 @@ export function client(url: string, token?: string) {
   return {
     get: <T = unknown>(path: string) => request<T>('GET', path),
     post: <T = unknown>(path: string, body: unknown = {}) => request<T>('POST', path, body),
-    put: <T = unknown>(path: string, body: unknown) => request<T>('PUT', path, body),
+    put: <T = unknown>(path: string, body?: unknown) => request<T>('PUT', path, body),
+    patch: <T = unknown>(path: string, body: unknown) => request<T>('PATCH', path, body),
+    delete: <T = unknown>(path: string) => request<T>('DELETE', path),
   };
 }
 

@@ -3,7 +3,7 @@ import type * as Api from '@telemed/sdk';
 import { TelemedClient, TypedEmitter } from '@telemed/sdk';
 import { downloadWithName, uploadWithProgress } from './files.js';
 import type {
-  Attachment, Backend, BackendEvents, Call, ClientQualitySample, CallType, Contact, Conversation, DemoAccount, Message, Page, PresenceStatus, ReceiptStatus, RoomAccess, User,
+  AccountLink, Attachment, Backend, BackendEvents, Call, ClientQualitySample, CallType, Contact, Conversation, DemoAccount, Message, Page, PresenceStatus, ReceiptStatus, RoomAccess, User,
 } from './types.js';
 
 export interface TelemedBackendOptions {
@@ -129,6 +129,23 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
     const session = await this.#api.login(email, password);
     this.#api.connectEvents();
     return toUser(session.user);
+  }
+
+  async accountLink(token: string): Promise<AccountLink> {
+    return (await this.#postPublic('/api/invitations/lookup', { token })) as AccountLink;
+  }
+
+  async setPassword(token: string, password: string): Promise<void> {
+    await this.#postPublic('/api/invitations/accept', { token, password });
+  }
+
+  /** A public JSON POST; the API's error message (a 422's first detail) becomes the Error's. */
+  async #postPublic(path: string, body: unknown): Promise<unknown> {
+    const res = await fetch(new URL(path, this.#baseUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const text = await res.text();
+    const parsed = (text ? JSON.parse(text) : undefined) as { error?: { message?: string; details?: Array<{ message?: string }> } } | undefined;
+    if (!res.ok) throw new Error(parsed?.error?.details?.[0]?.message ?? parsed?.error?.message ?? `HTTP ${res.status}`);
+    return parsed;
   }
 
   logout(): Promise<void> {

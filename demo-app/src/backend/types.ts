@@ -126,6 +126,14 @@ export type BackendEvents = {
   signedOut: [];
 };
 
+/** Who a one-time set-password link (an invitation or a reset) is for. */
+export interface AccountLink {
+  email: string;
+  displayName: string;
+  purpose: 'invite' | 'reset';
+  expiresAt: string;
+}
+
 export interface Backend extends Pick<TypedEmitter<BackendEvents>, 'on' | 'off' | 'once'> {
   readonly user: User | undefined;
   /** Demo accounts when the server is in demo mode, otherwise none. */
@@ -134,6 +142,10 @@ export interface Backend extends Pick<TypedEmitter<BackendEvents>, 'on' | 'off' 
   resume(): Promise<User | undefined>;
   login(email: string, password: string): Promise<User>;
   logout(): Promise<void>;
+  /** Who a set-password link is for; rejects when it is used, expired or unknown. */
+  accountLink(token: string): Promise<AccountLink>;
+  /** Sets the password through the link (once); every other session of the account ends. */
+  setPassword(token: string, password: string): Promise<void>;
   contacts(): Promise<Contact[]>;
   conversations(): Promise<Conversation[]>;
   /** Opens (or finds) the direct conversation with a user. */

@@ -14,6 +14,8 @@ export interface ServiceApiOptions {
   sessionCount: () => number;
   /** Fault injection: drops a participant's signaling socket and refuses its reconnects for blockMs. */
   dropSignaling: (roomId: string, identity: string, blockMs: number) => boolean;
+  /** Ends every session of an identity and refuses the room tokens issued to it until now; answers how many closed. */
+  revokeIdentity: (identity: string) => number;
   metrics?: MetricsEndpoint;
 }
 
@@ -33,6 +35,7 @@ export interface MetricsEndpoint {
  *   GET  /rooms/:id/stats                                     producer/consumer stats sampled now (service)
  *   GET  /rooms/:id/track-stats                               latest periodic sample per track (service)
  *   POST /rooms/:id/participants/:identity/drop-signaling     fault injection, ?blockMs= (service)
+ *   POST /identities/:identity/revoke                         end an identity's sessions everywhere (service; the API, for a disabled account)
  */
 export class ServiceApi {
   readonly #options: ServiceApiOptions;
@@ -56,6 +59,13 @@ export class ServiceApi {
       return json(400, errorJson(400, 'the request target is not a valid path'));
     }
     const isDrop = req.method === 'POST' && parts.length === 5 && parts[0] === 'rooms' && parts[2] === 'participants' && parts[4] === 'drop-signaling';
+    const isRevoke = req.method === 'POST' && parts.length === 3 && parts[0] === 'identities' && parts[2] === 'revoke';
+    if (isRevoke) {
+      if (!this.#options.isService(req)) return json(401, { error: { code: 'UNAUTHORIZED', message: 'service credentials required' } });
+      const identity = parts[1] ?? '';
+      if (identity.length === 0 || identity.length > 128) return json(400, errorJson(400, 'an identity has 1 to 128 characters'));
+      return json(200, { closed: this.#options.revokeIdentity(identity) });
+    }
     if (req.method !== 'GET' && !isDrop) {
       res.setHeader('allow', 'GET');
       return json(405, errorJson(405, 'method not allowed here'));

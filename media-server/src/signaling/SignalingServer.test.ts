@@ -5,20 +5,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { RoomGrants, ServerMessage } from '@telemed/sdk/protocol';
 import { MediaServer } from '../MediaServer.js';
-import { roomToken, TestSignalingClient } from '@telemed/test-kit';
+import { roomToken, TestSignalingClient, waitFor } from '@telemed/test-kit';
 
 const SECRET = 'signaling-test-secret-0123456789';
+const SERVICE = 'signaling-test-service-secret-0123';
 let server: MediaServer;
 let url: string;
 
-const token = (identity: string, grants: Partial<RoomGrants> = {}): string => roomToken({ secret: SECRET, room: 'fuzz', identity, grants });
+const token = (identity: string, grants: Partial<RoomGrants> = {}, room = 'fuzz'): string => roomToken({ secret: SECRET, room, identity, grants });
 
-const connect = (identity: string, grants: Partial<RoomGrants> = {}): Promise<TestSignalingClient> => TestSignalingClient.connect({ url, token: token(identity, grants) });
+const connect = (identity: string, grants: Partial<RoomGrants> = {}, signed = token(identity, grants)): Promise<TestSignalingClient> => TestSignalingClient.connect({ url, token: signed });
 
 const responseTo = (id: number | null) => (m: ServerMessage): boolean => m.type === 'response' && m.id === id;
 
 beforeAll(async () => {
-  server = new MediaServer({ port: 0, numWorkers: 1, rtcBasePort: 45000 + Math.floor(Math.random() * 5000), roomTokenSecret: SECRET, logLevel: 'silent' });
+  server = new MediaServer({ port: 0, numWorkers: 1, rtcBasePort: 45000 + Math.floor(Math.random() * 5000), roomTokenSecret: SECRET, serviceSecret: SERVICE, logLevel: 'silent' });
   await server.start();
   url = `ws://127.0.0.1:${server.port}/rtc`;
 });
@@ -106,6 +107,37 @@ function raw(bytes: string): Promise<string> {
 
 /** The JSON body of an answer (plain or in one chunk). */
 const errorOf = (answer: string): unknown => JSON.parse(answer.slice(answer.indexOf('{'), answer.lastIndexOf('}') + 1)) as unknown;
+
+const closeOf = (socket: WebSocket): Promise<{ code: number; reason: string }> =>
+  new Promise((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+
+describe('revoking an identity (a disabled account)', () => {
+  it('removes its sessions in every room and refuses its earlier room tokens; others and later tokens go on', async () => {
+    const revoke = (identity: string, secret = SERVICE) => fetch(`http://127.0.0.1:${server.port}/identities/${identity}/revoke`, { method: 'POST', headers: { authorization: `Bearer ${secret}` } });
+    const inA = await connect('dana', {}, token('dana', {}, 'room-a'));
+    const inB = await connect('dana', {}, token('dana', {}, 'room-b'));
+    const bystander = await connect('erin', {}, token('erin', {}, 'room-a'));
+    const closes = [closeOf(inA.socket), closeOf(inB.socket)];
+    expect((await revoke('dana', 'not-the-service-secret')).status).toBe(401);
+    const res = await revoke('dana');
+    const revokedAt = Math.floor(Date.now() / 1000);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ closed: 2 });
+    expect(await Promise.all(closes)).toEqual([{ code: 4409, reason: 'REMOVED' }, { code: 4409, reason: 'REMOVED' }]);
+    expect(bystander.socket.readyState).toBe(WebSocket.OPEN);
+
+    // The room token it still holds no longer admits it.
+    const again = new WebSocket(`${url}?token=${token('dana', {}, 'room-a')}`);
+    expect(await closeOf(again)).toEqual({ code: 4401, reason: 'UNAUTHORIZED' });
+    // One issued after the revocation (re-enabled, a new call) does.
+    // Token times are in seconds: one issued in a later second than the revocation.
+    await waitFor('the next second', () => Math.floor(Date.now() / 1000) > revokedAt);
+    const later = await connect('dana', {}, token('dana', {}, 'room-a'));
+    expect(later.socket.readyState).toBe(WebSocket.OPEN);
+    later.socket.close();
+    bystander.socket.close();
+  });
+});
 
 describe('the HTTP edge', () => {
   it('answers targets that are no URL path, unknown upgrade paths and unparsable requests in the error shape', async () => {

@@ -67,6 +67,8 @@ export class SignalingServer {
   readonly #sessions = new Map<SignalingSession, SessionEntry>();
   /** Fault injection: `room/identity` → time until which its reconnects are refused. */
   readonly #blocked = new Map<string, number>();
+  /** Identities whose room tokens issued up to this time (ms) are refused (a disabled account). */
+  readonly #revoked = new Map<string, number>();
   readonly #service: ServiceApi;
   #heartbeat: NodeJS.Timeout | undefined;
 
@@ -80,6 +82,7 @@ export class SignalingServer {
       ...(options.sampler ? { sampler: options.sampler } : {}),
       sessionCount: () => this.#sessions.size,
       dropSignaling: (roomId, identity, blockMs) => this.#dropSignaling(roomId, identity, blockMs),
+      revokeIdentity: (identity) => this.#revokeIdentity(identity),
     });
     this.#http = http.createServer((req, res) => {
       this.#service.handle(req, res).catch((error: unknown) => {
@@ -168,6 +171,11 @@ export class SignalingServer {
       const code = error instanceof MediaServerError ? error.code : 'UNAUTHORIZED';
       logger.info({ code }, 'signaling connection refused');
       ws.close(CloseCode.Unauthorized, code);
+      return;
+    }
+    if (this.#isRevoked(claims)) {
+      logger.info({ roomId: claims.room }, 'signaling connection refused: the identity was revoked');
+      ws.close(CloseCode.Unauthorized, 'UNAUTHORIZED');
       return;
     }
     if (resume && this.#resume(ws, claims, resume)) return;
@@ -279,6 +287,34 @@ export class SignalingServer {
   #sessionOf(participantId: string): SignalingSession | undefined {
     for (const session of this.#sessions.keys()) if (session.peer.id === participantId) return session;
     return undefined;
+  }
+
+  /** Whether the token was issued before its identity was revoked (iat has whole seconds: the same second counts as before). */
+  #isRevoked(claims: RoomTokenClaims): boolean {
+    const revokedAt = this.#revoked.get(claims.sub);
+    return revokedAt !== undefined && claims.iat * 1000 <= revokedAt;
+  }
+
+  /**
+   * Ends every session of an identity in every room (they are told REMOVED) and refuses the room
+   * tokens issued to it until now, so none of them joins again. Answers how many sessions closed.
+   */
+  #revokeIdentity(identity: string): number {
+    const now = Date.now();
+    // Room tokens live at most a day: older revocations protect nothing any more.
+    for (const [key, at] of this.#revoked) if (at < now - 86_400_000) this.#revoked.delete(key);
+    this.#revoked.set(identity, now);
+    let closed = 0;
+    for (const [session, { room }] of [...this.#sessions]) {
+      if (session.peer.identity !== identity) continue;
+      this.#options.logger.info({ roomId: room.id, peerId: session.peer.id }, 'removing a participant whose identity was revoked');
+      room.removePeer(session.peer, 'removed');
+      // A session waiting for its client to resume has no peerleft listener call to close it.
+      this.#forget(session);
+      session.close(CloseCode.Removed, 'REMOVED');
+      closed++;
+    }
+    return closed;
   }
 
   #dropSignaling(roomId: string, identity: string, blockMs: number): boolean {

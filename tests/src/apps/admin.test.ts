@@ -2,9 +2,11 @@
 // page with per-track quality charts, and CSV exports whose rows match the calls made.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TestPage } from '../browser.js';
-import { captureDownloads, DEMO, DEMO_PASSWORD, DESKTOP, downloads, fill, parseCsv, remoteVideoFrames, screenshots, unlabelledControls, waitForSelector, waitForText } from './app-page.js';
-import { patientAndDoctor } from './fixture.js';
+import {
+  captureDownloads, DEMO, DEMO_PASSWORD, downloads, fill, parseCsv, remoteVideoFrames, screenshots, unlabelledControls, waitForSelector, waitForText,
+} from './app-page.js';
 import { waitFor } from '@telemed/test-kit';
+import { patientAndDoctor, signInAdmin } from './fixture.js';
 
 describe('the admin dashboard watching real calls in chromium', () => {
   const f = patientAndDoctor();
@@ -15,14 +17,7 @@ describe('the admin dashboard watching real calls in chromium', () => {
 
   beforeAll(async () => {
     ({ alice, grey } = f);
-    admin = await f.browser.newPage();
-    await admin.setViewport(DESKTOP.width, DESKTOP.height);
-    await admin.goto(`${f.platform.apiUrl}/admin/`);
-    await waitForSelector(admin, '#admin-email');
-    await fill(admin, '#admin-email', DEMO.admin);
-    await fill(admin, '#admin-password', DEMO_PASSWORD);
-    await admin.click('form button[type=submit]');
-    await waitForText(admin, '[data-testid=current-user]', /Clinic Admin/);
+    admin = await signInAdmin(f);
   });
 
   it('shows the running call in the live active-calls table and its quality charts', async () => {

@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { launchBrowser, policyViolations, type TestBrowser, type TestPage } from '../browser.js';
 import { startTestPlatform, type Platform } from '../platform.js';
-import { DEMO, DESKTOP, signIn, waitForSelector } from './app-page.js';
+import { DEMO, DEMO_PASSWORD, DESKTOP, fill, signIn, waitForSelector, waitForText } from './app-page.js';
 
 export interface AppsFixture {
   platform: Platform & { serverErrors: string[] };
@@ -69,6 +69,19 @@ export async function signInBob(f: AppsFixture): Promise<TestPage> {
   await bob.setViewport(DESKTOP.width, DESKTOP.height);
   await signIn(bob, f.platform.apiUrl, DEMO.bob, /Bob Patient/);
   return bob;
+}
+
+/** The demo admin signed in to the dashboard at /admin/, in a new context of the fixture's browser. */
+export async function signInAdmin(f: AppsFixture): Promise<TestPage> {
+  const admin = await f.browser.newPage();
+  await admin.setViewport(DESKTOP.width, DESKTOP.height);
+  await admin.goto(`${f.platform.apiUrl}/admin/`);
+  await waitForSelector(admin, '#admin-email');
+  await fill(admin, '#admin-email', DEMO.admin);
+  await fill(admin, '#admin-password', DEMO_PASSWORD);
+  await admin.click('form button[type=submit]');
+  await waitForText(admin, '[data-testid=current-user]', /Clinic Admin/);
+  return admin;
 }
 
 /** Dr. Grey rings Alice and Bob in a group video call from his contacts. */

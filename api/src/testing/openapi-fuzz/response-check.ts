@@ -7,7 +7,7 @@ const addFormats = addFormatsModule.default as unknown as (ajv: Ajv2020) => void
 
 /** The status each error code is answered with (api/src/http/errors.ts). */
 const ERROR_STATUS: Record<string, number> = {
-  BAD_REQUEST: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, PAYLOAD_TOO_LARGE: 413,
+  BAD_REQUEST: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, METHOD_NOT_ALLOWED: 405, CONFLICT: 409, PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415, VALIDATION_FAILED: 422, RATE_LIMITED: 429, SERVICE_UNAVAILABLE: 503, INTERNAL: 500,
 };
 
