@@ -12,6 +12,7 @@ import type { Logger } from './logger.js';
 import type { MessageService } from './message/message.service.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { PresenceService } from './presence/presence.service.js';
+import type { RecordingService } from './recording/recording.service.js';
 
 /** What controllers work with: the database and the services, built once per App. */
 export interface AppContext {
@@ -23,6 +24,8 @@ export interface AppContext {
   presence: PresenceService;
   calls: CallService;
   messages: MessageService;
+  /** Call recording with consent (off unless ENABLE_CALL_RECORDING). */
+  recordings: RecordingService;
   metrics: Metrics;
   /** Whether an access token's session is open; revokes sessions (logout, password reset, disabled account). */
   sessions: SessionGuard;

@@ -97,6 +97,12 @@ const ConfigSchema = z.object({
   slowQueryMs: z.coerce.number().min(1).default(1000),
   /** `/events` heartbeat period (ms): a socket that misses one is dropped, so a dead one goes within two periods. */
   eventsHeartbeatMs: z.coerce.number().int().min(50).max(60_000).default(10_000),
+  /** Call recording with consent (ENABLE_CALL_RECORDING); the media server needs it too. */
+  enableCallRecording: z.boolean().default(false),
+  /** Ready recordings are deleted this many days after they were stored (RECORDING_RETENTION_DAYS); unset keeps them. */
+  recordingRetentionDays: z.coerce.number().min(0.0001).max(36_500).optional(),
+  /** Largest recording file the media server may hand over (RECORDING_MAX_BYTES); it is encrypted in memory. */
+  recordingMaxBytes: z.coerce.number().int().min(1024).max(2 ** 31 - 1).default(512 * 1024 * 1024),
   /** Presence with Redis: an instance's connections count only while it refreshes them within this TTL. */
   presenceTtlSeconds: z.coerce.number().min(0.2).max(3600).default(30),
 }).superRefine((config, ctx) => {
@@ -189,5 +195,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     turnTtlSeconds: pick('TURN_TTL') as unknown as number,
     slowQueryMs: pick('SLOW_QUERY_MS') as unknown as number,
     eventsHeartbeatMs: pick('EVENTS_HEARTBEAT_MS') as unknown as number,
+    enableCallRecording: pick('ENABLE_CALL_RECORDING') === 'true',
+    recordingRetentionDays: pick('RECORDING_RETENTION_DAYS') as unknown as number,
+    recordingMaxBytes: pick('RECORDING_MAX_BYTES') as unknown as number,
   });
 }

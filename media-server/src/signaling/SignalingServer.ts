@@ -14,7 +14,7 @@ import { bearerMatches } from '../http-auth.js';
 import { verifyRoomToken } from '../token.js';
 import type { WorkerPool } from '../WorkerPool.js';
 import { errorJson, guardHttpServer, writeSocketError } from './raw-http.js';
-import { ServiceApi, type MetricsEndpoint } from './ServiceApi.js';
+import { ServiceApi, type MetricsEndpoint, type ServiceApiOptions } from './ServiceApi.js';
 import { SignalingSession } from './SignalingSession.js';
 
 export interface SignalingServerOptions {
@@ -34,6 +34,7 @@ export interface SignalingServerOptions {
   observer?: SignalingObserver;
   /** `GET /metrics` in the Prometheus text format; absent: 404. */
   metrics?: MetricsEndpoint;
+  recording?: ServiceApiOptions['recording'];
 }
 
 type AliveSocket = WebSocket & { isAlive?: boolean };
@@ -74,6 +75,7 @@ export class SignalingServer {
     this.#service = new ServiceApi({
       isService: (req) => bearerMatches(req, this.#options.serviceSecret),
       ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.recording ? { recording: options.recording } : {}),
       rooms: options.rooms,
       pool: options.pool,
       ...(options.sampler ? { sampler: options.sampler } : {}),
