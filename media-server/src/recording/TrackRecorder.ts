@@ -87,7 +87,10 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
   async start(): Promise<void> {
     const { router, producer } = this.#options;
     this.#transport = await router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: false, comedia: false });
-    this.#consumer = await this.#transport.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities, paused: true });
+    // Without RTX: FFmpeg reads one RTP stream per port and would take retransmissions (another
+    // SSRC and sequence space) for hundreds of missing packets.
+    const rtpCapabilities = { ...router.rtpCapabilities, codecs: (router.rtpCapabilities.codecs ?? []).filter((c) => !/\/rtx$/i.test(c.mimeType)) };
+    this.#consumer = await this.#transport.consume({ producerId: producer.id, rtpCapabilities, paused: true });
     if (this.#consumer.type === 'simulcast' || this.#consumer.type === 'svc') await this.#consumer.setPreferredLayers({ spatialLayer: 10, temporalLayer: 10 });
     this.#consumer.on('producerclose', () => void this.close());
     await this.#spawn();
