@@ -228,6 +228,7 @@ export function productionPlan(settings) {
         MEDIA_HOST: mediaHost,
         MEDIA_DRAIN_TIMEOUT: String(drainSeconds),
         API_INTERNAL_URL: settings.API_INTERNAL_URL ?? apiInternal,
+        MEDIA_RECORDING_DIR: settings.MEDIA_RECORDING_DIR ?? `${dataDir}/recordings`,
         TELEMED_MODE: 'production',
       },
     },

@@ -16,8 +16,9 @@ backports=(meson)                # bookworm has 1.0.1; mediasoup 3.12.16 needs >
 test_only=(chromium postgresql redis-server firefox-esr xvfb webkit2gtk-driver
   nftables                       # nft: tests/src/calls/ice-restart.test.ts blocks the media port
   caddy coturn libnss3-tools     # tests/src/deploy: HTTPS proxy, TURN relay, a test CA Chromium trusts
-  prometheus)                    # promtool: tests/src/ops checks deploy/prometheus (on a systemd host
+  prometheus                     # promtool: tests/src/ops checks deploy/prometheus (on a systemd host
                                  # the package also enables a Prometheus service on :9090)
+  ffmpeg)                        # call recording (ENABLE_CALL_RECORDING): recorder, muxer, ffprobe in tests
 
 wanted=("${worker_build[@]}")
 [ "$profile" = "test" ] && wanted+=("${test_only[@]}")

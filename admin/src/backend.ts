@@ -1,6 +1,6 @@
 // What the dashboard needs from the platform. `telemed-admin-backend.ts` implements it with the
 // SDK's TelemedClient; the views depend on this port only.
-import type { Call, CallStatus, CallTimelineEntry, CallType, Page, Presence, QualitySample, User } from '@telemed/sdk';
+import type { Call, CallRecording, CallStatus, CallTimelineEntry, CallType, Page, Presence, QualitySample, User } from '@telemed/sdk';
 
 export interface CallFilter {
   status?: CallStatus;
@@ -96,6 +96,10 @@ export interface AdminBackend extends AccountsBackend {
   call(callId: string): Promise<Call>;
   timeline(callId: string): Promise<CallTimelineEntry[]>;
   quality(callId: string): Promise<QualitySample[]>;
+  /** The call's recordings (empty when the installation does not record calls). */
+  recordings(callId: string): Promise<CallRecording[]>;
+  /** A ready recording's file (the download is audited). */
+  downloadRecording(recordingId: string): Promise<Blob>;
   liveQuality(): Promise<LiveQuality[]>;
   users(): Promise<User[]>;
   /** Undefined when the server offers admins no presence view. */

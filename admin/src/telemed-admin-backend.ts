@@ -1,6 +1,6 @@
 // The dashboard's port over the SDK's TelemedClient. The admin-only lists the client has no
 // method for yet (users, live quality, presence) are read with the client's session token.
-import { ApiRequestError, TelemedClient, type ApiErrorCode, type Call, type CallTimelineEntry, type Page, type Presence, type QualitySample, type Session, type User } from '@telemed/sdk';
+import { ApiRequestError, TelemedClient, type ApiErrorCode, type Call, type CallRecording, type CallTimelineEntry, type Page, type Presence, type QualitySample, type Session, type User } from '@telemed/sdk';
 import type { AdminBackend, AdminUser, AuditFilter, AuditRow, CallFilter, CareRelationship, CareTeam, Invitation, LiveQuality, Role } from './backend.js';
 
 const STORAGE_KEY = 'telemed.admin.session';
@@ -56,6 +56,14 @@ export class TelemedAdminBackend implements AdminBackend {
 
   quality(callId: string): Promise<QualitySample[]> {
     return this.#api.callQuality(callId, { limit: 5000 });
+  }
+
+  recordings(callId: string): Promise<CallRecording[]> {
+    return this.#api.callRecordings(callId);
+  }
+
+  downloadRecording(recordingId: string): Promise<Blob> {
+    return this.#api.downloadRecording(recordingId);
   }
 
   async liveQuality(): Promise<LiveQuality[]> {

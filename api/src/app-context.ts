@@ -14,6 +14,7 @@ import type { MessageService } from './message/message.service.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { NotificationService } from './notification/notification.service.js';
 import type { PresenceService } from './presence/presence.service.js';
+import type { RecordingService } from './recording/recording.service.js';
 
 /** What controllers work with: the database and the services, built once per App. */
 export interface AppContext {
@@ -25,6 +26,8 @@ export interface AppContext {
   presence: PresenceService;
   calls: CallService;
   messages: MessageService;
+  /** Call recording with consent (off unless ENABLE_CALL_RECORDING). */
+  recordings: RecordingService;
   metrics: Metrics;
   /** Whether an access token's session is open; revokes sessions (logout, password reset, disabled account). */
   sessions: SessionGuard;

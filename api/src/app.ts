@@ -53,6 +53,9 @@ import { connectRedis, type RedisClient } from './redis.js';
 import { PresenceService } from './presence/presence.service.js';
 import { registerQualityRoutes } from './quality/quality.controller.js';
 import { RetentionService, retentionPolicy, type RetentionRun } from './retention/retention.service.js';
+import { MediaRecordingClient } from './recording/media-recording.client.js';
+import { registerRecordingRoutes } from './recording/recording.controller.js';
+import { RecordingService } from './recording/recording.service.js';
 import { devRoomTokenRouter } from './room-token/dev-room-token.controller.js';
 import type { AppContext } from './app-context.js';
 
@@ -74,6 +77,7 @@ export class App {
   #retention: RetentionService | undefined;
   #auditLog: AuditWriter | undefined;
   #storage: AttachmentStores | undefined;
+  #recordings: RecordingService | undefined;
   /** Commands (rate limits, presence registry); the bus has its own pub/sub connections. */
   #redis: RedisClient | undefined;
   #registry: ConnectionRegistry | undefined;
@@ -183,11 +187,29 @@ export class App {
     const presence = new PresenceService(db, events, registry);
     this.#registry = registry;
     const notifications = (this.#notifications = new NotificationService(db, config, logger.child({ component: 'notifications' })));
+    const calls = new CallService(config);
+    const transact: AppContext['transact'] = async (work) => {
+      const outbox = new Outbox();
+      const result = await db.transaction().execute(async (trx) => {
+        const done = await work(trx, outbox);
+        await outbox.store(trx, events);
+        return done;
+      });
+      await outbox.flush(events);
+      return result;
+    };
+    const recordings = new RecordingService({
+      settings: { enabled: config.enableCallRecording, retentionDays: config.recordingRetentionDays },
+      calls, storage, transact, db, logger: logger.child({ component: 'recordings' }),
+      media: new MediaRecordingClient({ url: config.mediaInternalUrl, secret: config.mediaWebhookSecret }),
+    });
+    this.#recordings = recordings;
     const sessions = new SessionGuard({ db, bus: this.#bus, logger: logger.child({ component: 'sessions' }), ttlMs: config.sessionCheckTtlSeconds * 1000 });
     const context: AppContext = {
       config, logger, db, encryptor, events, metrics, presence,
-      calls: new CallService(config),
+      calls,
       messages: new MessageService(encryptor),
+      recordings,
       sessions,
       loginLimiter: limiter('login', config.loginRateLimit),
       loginAddressLimiter: limiter('login-address', config.loginAddressRateLimit),
@@ -196,16 +218,7 @@ export class App {
       notifications,
       mediaRevocation: new MediaRevocation({ mediaInternalUrl: config.mediaInternalUrl, serviceSecret: config.mediaServiceSecret, logger: logger.child({ component: 'accounts' }) }),
       draining: () => this.#draining,
-      transact: async (work) => {
-        const outbox = new Outbox();
-        const result = await db.transaction().execute(async (trx) => {
-          const done = await work(trx, outbox);
-          await outbox.store(trx, events);
-          return done;
-        });
-        await outbox.flush(events);
-        return result;
-      },
+      transact,
     };
     this.#context = context;
     const koa = this.#build(context, storage);
@@ -233,6 +246,7 @@ export class App {
       metrics, logger: logger.child({ component: 'retention' }),
     });
     this.#retention.start();
+    recordings.startRetention();
     logger.info({ host: config.host, port: this.port, mode: config.mode, database: database.kind, bus: config.redisUrl ? 'redis' : 'in-process', attachments: config.s3Bucket ? 's3' : 'local disk' }, 'api listening');
   }
 
@@ -288,6 +302,7 @@ export class App {
     registerQualityRoutes(routes, context);
     registerMediaEventRoutes(routes, context);
     registerAttachmentRoutes(routes, context, storage);
+    registerRecordingRoutes(routes, context, context.recordings);
     registerOpsRoutes(routes, context);
     registerAccountRoutes(routes, context);
     registerCareRoutes(routes, context);
@@ -383,6 +398,8 @@ export class App {
     this.#notifications = undefined;
     await this.#retention?.close();
     this.#retention = undefined;
+    this.#recordings?.close();
+    this.#recordings = undefined;
     await this.#auditLog?.close();
     this.#auditLog = undefined;
     this.#context = undefined;

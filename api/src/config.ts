@@ -103,6 +103,12 @@ const ConfigSchema = z.object({
   invitationTtlSeconds: z.coerce.number().int().min(60).max(30 * 86_400).default(3 * 86_400),
   /** The media server's service secret (MEDIA_SERVICE_SECRET): lets the API end a disabled user's media sessions. */
   mediaServiceSecret: z.string().min(16, 'MEDIA_SERVICE_SECRET must be at least 16 characters').optional(),
+  /** Call recording with consent (ENABLE_CALL_RECORDING); the media server needs it too. */
+  enableCallRecording: z.boolean().default(false),
+  /** Ready recordings are deleted this many days after they were stored (RECORDING_RETENTION_DAYS); unset keeps them. */
+  recordingRetentionDays: z.coerce.number().min(0.0001).max(36_500).optional(),
+  /** Largest recording file the media server may hand over (RECORDING_MAX_BYTES); it is encrypted in memory. */
+  recordingMaxBytes: z.coerce.number().int().min(1024).max(2 ** 31 - 1).default(512 * 1024 * 1024),
   /** Presence with Redis: an instance's connections count only while it refreshes them within this TTL. */
   presenceTtlSeconds: z.coerce.number().min(0.2).max(3600).default(30),
   /** Retention (days; 0 keeps forever). The audit log is never deleted by it. */
@@ -214,5 +220,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     passwordScryptN: pick('PASSWORD_SCRYPT_N') as unknown as number,
     invitationTtlSeconds: pick('INVITATION_TTL') as unknown as number,
     mediaServiceSecret: pick('MEDIA_SERVICE_SECRET'),
+    enableCallRecording: pick('ENABLE_CALL_RECORDING') === 'true',
+    recordingRetentionDays: pick('RECORDING_RETENTION_DAYS') as unknown as number,
+    recordingMaxBytes: pick('RECORDING_MAX_BYTES') as unknown as number,
   });
 }

@@ -65,7 +65,7 @@ interface Case {
   as: DemoUser;
   what: string;
   attempt(w: World): Attempt;
-  status: 403 | 404 | 409 | 422;
+  status: 401 | 403 | 404 | 409 | 422;
   /** The refusal's message, so the request is refused for this reason and not another. */
   message: RegExp;
 }
@@ -77,7 +77,7 @@ const NOT_RECORD_REFERENCES: Record<string, string> = {
   clientId: 'an idempotency key made by the client, scoped to its sender (message.test.ts)',
 };
 
-const CODE = { 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT', 422: 'VALIDATION_FAILED' } as const;
+const CODE = { 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT', 422: 'VALIDATION_FAILED' } as const;
 const NOBODY = '00000000-0000-4000-8000-00000000dead';
 const noCall = /no such call/;
 
@@ -156,6 +156,29 @@ const CASES: Record<string, RouteCases> = {
     cases: [
       { param: 'id', as: 'carol', what: 'a running call she was never invited to', attempt: (w) => ({ params: { id: w.call.lobby }, body: { samples: [clientSample()] } }), status: 404, message: noCall },
       { param: 'id', as: 'bob', what: 'a running call he only waits to be admitted to', attempt: (w) => ({ params: { id: w.call.lobby }, body: { samples: [clientSample()] } }), status: 403, message: /only participants who joined/ },
+    ],
+  },
+  'POST /api/calls/:id/recording': {
+    cases: [
+      { param: 'id', as: 'drhouse', what: 'a running call of another doctor', attempt: (w) => ({ params: { id: w.call.lobby } }), status: 404, message: noCall },
+      { param: 'id', as: 'drgrey', what: 'a running call he declined (he is not in it)', attempt: (w) => ({ params: { id: w.call.house } }), status: 403, message: /only a doctor taking part/ },
+    ],
+  },
+  'POST /api/calls/:id/recording/consent': {
+    cases: [
+      { param: 'id', as: 'carol', what: 'a running call she was never invited to', attempt: (w) => ({ params: { id: w.call.lobby }, body: { granted: true } }), status: 404, message: noCall },
+      { param: 'id', as: 'bob', what: 'a call nobody asked to record', attempt: (w) => ({ params: { id: w.call.lobby }, body: { granted: true } }), status: 409, message: /no recording of this call is waiting/ },
+    ],
+  },
+  'POST /api/calls/:id/recording/stop': {
+    cases: [
+      { param: 'id', as: 'drhouse', what: 'a running call of another doctor', attempt: (w) => ({ params: { id: w.call.lobby } }), status: 404, message: noCall },
+      { param: 'id', as: 'drgrey', what: 'a running call he declined (he is not in it)', attempt: (w) => ({ params: { id: w.call.house } }), status: 403, message: /only a doctor taking part/ },
+    ],
+  },
+  'POST /internal/recordings/:id/file': {
+    cases: [
+      { param: 'id', as: 'alice', what: 'a recording file posted with a user\'s token instead of the media server\'s signature', attempt: () => ({ params: { id: crypto.randomUUID() } }), status: 401, message: /media server signature/ },
     ],
   },
   'POST /api/conversations': {
@@ -324,7 +347,7 @@ describe.each(DATABASES)('cross-record access on %s', (database) => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-cross-record-'));
     // Ringing calls must not time out while the cases run.
-    t = await startTestApp(database, { attachmentsDir: dir, callTimeoutSeconds: 600, messageRateLimit: 1000 });
+    t = await startTestApp(database, { attachmentsDir: dir, callTimeoutSeconds: 600, messageRateLimit: 1000, enableCallRecording: true });
     for (const who of USERS) s[who] = await login(t.url, who);
     world = await build();
   }, 120_000);

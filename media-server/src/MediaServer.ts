@@ -5,6 +5,7 @@ import { MediaEventReporter } from './events/MediaEventReporter.js';
 import { reportRoomEvents } from './events/MediaEventWiring.js';
 import { MediaMetrics } from './metrics/MediaMetrics.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
+import { Recordings } from './recording/Recordings.js';
 import { StatsSampler } from './StatsSampler.js';
 import { WorkerPool } from './WorkerPool.js';
 
@@ -17,11 +18,17 @@ export class MediaServer {
   #signaling: SignalingServer | undefined;
   #reporter: MediaEventReporter | undefined;
   #sampler: StatsSampler | undefined;
+  #recordings: Recordings | undefined;
   #port: number | undefined;
 
   constructor(options: MediaServerOptions, logger?: Logger) {
     this.config = parseConfig(options);
     this.logger = logger ?? createLogger(this.config.logLevel);
+  }
+
+  /** Call recording, when enabled (tests reach the recorder processes through it). */
+  get recordings(): Recordings | undefined {
+    return this.#recordings;
   }
 
   get port(): number {
@@ -59,6 +66,13 @@ export class MediaServer {
     } else {
       logger.info('media events disabled (set API_INTERNAL_URL and MEDIA_WEBHOOK_SECRET to enable)');
     }
+    if (config.enableRecording) {
+      if (!config.apiInternalUrl || !config.webhookSecret) throw new Error('ENABLE_CALL_RECORDING needs API_INTERNAL_URL and MEDIA_WEBHOOK_SECRET');
+      this.#recordings = new Recordings({
+        rooms: this.#rooms, dir: config.recordingDir, ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, secret: config.webhookSecret, apiUrl: config.apiInternalUrl,
+        logger: logger.child({ component: 'Recordings' }),
+      });
+    }
     const metrics = new MediaMetrics({ pool: this.#pool, rooms: this.#rooms, reporter: this.#reporter, sessionCount: () => this.#signaling?.sessionCount ?? 0 });
     this.#sampler = new StatsSampler({
       rooms: this.#rooms,
@@ -78,6 +92,7 @@ export class MediaServer {
       resumeGraceMs: config.resumeGraceMs,
       observer: metrics,
       metrics: { registry: metrics.registry, token: config.metricsToken },
+      ...(this.#recordings ? { recording: this.#recordings } : {}),
       logger: logger.child({ component: 'SignalingServer' }),
     });
     this.#port = await this.#signaling.listen();
@@ -101,6 +116,7 @@ export class MediaServer {
     await this.#signaling?.close();
     this.#sampler?.close();
     this.#rooms?.close();
+    await this.#recordings?.close();
     // Give the final room/participant events a moment to reach the API; never wait long.
     if (this.#reporter) await Promise.race([this.#reporter.idle(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     this.#reporter?.close();

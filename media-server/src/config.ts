@@ -44,6 +44,14 @@ const ConfigSchema = z.object({
   nodeId: z.string().min(1).default(os.hostname()),
   /** Bearer token for GET /metrics (METRICS_TOKEN); without it only loopback clients may scrape. */
   metricsToken: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+  /** Call recording (ENABLE_CALL_RECORDING): off unless enabled; needs apiInternalUrl and webhookSecret. */
+  enableRecording: z.boolean().default(false),
+  /** Where recordings are written until the API has them (MEDIA_RECORDING_DIR). */
+  recordingDir: z.string().default('./data/recordings'),
+  /** The FFmpeg binary that records and muxes (FFMPEG_PATH). */
+  ffmpegPath: z.string().default('ffmpeg'),
+  /** FFprobe, which checks each track file before muxing (FFPROBE_PATH). */
+  ffprobePath: z.string().default('ffprobe'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   workerBin: z.string().optional(),
 });
@@ -79,6 +87,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): MediaServer
     eventQueueMax: pick('MEDIA_EVENT_QUEUE_MAX') as unknown as number,
     nodeId: pick('MEDIA_NODE_ID'),
     metricsToken: pick('METRICS_TOKEN'),
+    enableRecording: pick('ENABLE_CALL_RECORDING') === 'true',
+    recordingDir: pick('MEDIA_RECORDING_DIR'),
+    ffmpegPath: pick('FFMPEG_PATH'),
+    ffprobePath: pick('FFPROBE_PATH'),
     logLevel: pick('LOG_LEVEL') as MediaServerConfig['logLevel'] | undefined,
     workerBin: pick('MEDIASOUP_WORKER_BIN'),
   });

@@ -1,5 +1,5 @@
 // One call: participants, a timeline, and per-track quality charts from server and client samples.
-import type { Call, CallTimelineEntry, QualitySample } from '@telemed/sdk';
+import type { Call, CallRecording, CallTimelineEntry, QualitySample } from '@telemed/sdk';
 import { html } from 'htm/preact';
 import { useMemo, useState } from 'preact/hooks';
 import type { AdminBackend } from '../backend.js';
@@ -14,12 +14,13 @@ interface Detail {
   call: Call;
   samples: QualitySample[];
   timeline: CallTimelineEntry[];
+  recordings: CallRecording[];
 }
 
 export function CallDetail({ backend, callId }: { backend: AdminBackend; callId: string }) {
   const polled = usePolling(async (): Promise<Detail> => {
-    const [call, samples, timeline] = await Promise.all([backend.call(callId), backend.quality(callId), backend.timeline(callId)]);
-    return { call, samples, timeline };
+    const [call, samples, timeline, recordings] = await Promise.all([backend.call(callId), backend.quality(callId), backend.timeline(callId), backend.recordings(callId)]);
+    return { call, samples, timeline, recordings };
   }, 5000, [backend, callId]);
   const call = polled.data?.call;
   const samples = polled.data?.samples ?? [];
@@ -65,6 +66,7 @@ export function CallDetail({ backend, callId }: { backend: AdminBackend; callId:
             <h3 id="timeline-title">Timeline</h3>
             <ol class="timeline" data-testid="timeline">${describeTimeline(polled.data?.timeline ?? []).map((e, i) => html`<li key=${i} data-kind=${e.kind}><time datetime=${e.at}>${new Date(e.at).toLocaleTimeString()}</time> ${e.text}</li>`)}</ol>
           </section>
+          ${(polled.data?.recordings.length ?? 0) > 0 && html`<${Recordings} backend=${backend} recordings=${polled.data?.recordings ?? []} />`}
         </div>
         <section class="charts" aria-labelledby="charts-title">
           <div class="charts-head">
@@ -78,4 +80,23 @@ export function CallDetail({ backend, callId }: { backend: AdminBackend; callId:
             : METRICS.map((m) => html`<${QualityChart} key=${m.key} samples=${shown} metric=${m} names=${names} />`)}
         </section>`}
     </main>`;
+}
+
+/** The call's recordings: state, length, size, and a download for the ready ones (each download is audited). */
+function Recordings({ backend, recordings }: { backend: AdminBackend; recordings: CallRecording[] }) {
+  const [error, setError] = useState<string | undefined>();
+  const download = (r: CallRecording): void => {
+    setError(undefined);
+    backend.downloadRecording(r.id).then((blob) => downloadFile(`telemed-call-${r.callId}-recording-${r.id.slice(0, 8)}.mkv`, blob), (e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+  };
+  return html`
+    <section class="panel" aria-labelledby="recordings-title" data-testid="recordings">
+      <h3 id="recordings-title">Recordings</h3>
+      <table class="compact"><thead><tr><th scope="col">Asked</th><th scope="col">State</th><th scope="col">Length</th><th scope="col">Size</th><th scope="col"><span class="sr-only">Download</span></th></tr></thead>
+        <tbody>${recordings.map((r) => html`<tr key=${r.id} data-recording=${r.id}>
+          <td>${formatDateTime(r.createdAt)}</td><td>${r.state}${r.gaps.length > 0 ? ` · ${r.gaps.length} gap(s)` : ''}</td>
+          <td>${formatDuration(r.durationSeconds)}</td><td>${r.sizeBytes === null ? '—' : `${formatNumber(r.sizeBytes / 1_000_000)} MB`}</td>
+          <td>${r.state === 'ready' && html`<button type="button" aria-label=${`Download recording ${r.id.slice(0, 8)}`} onClick=${() => download(r)}>⤓</button>`}</td></tr>`)}</tbody></table>
+      ${error && html`<p class="error" role="alert">${error}</p>`}
+    </section>`;
 }

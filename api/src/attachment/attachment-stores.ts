@@ -31,6 +31,12 @@ export class AttachmentStores {
     return storage.get(object);
   }
 
+  async delete(store: StoreName | null, object: StoredObject): Promise<void> {
+    const storage = store === null ? this.#current : this.#byName.get(store);
+    if (!storage) throw new ApiError('SERVICE_UNAVAILABLE', `this file is kept in the ${store === 's3' ? 'S3' : 'local disk'} store, which this server is not configured to reach`);
+    await storage.delete(object);
+  }
+
   close(): void {
     for (const store of new Set(this.#byName.values())) store.close?.();
   }

@@ -15,6 +15,8 @@ export interface AttachmentStorage {
   readonly name: StoreName;
   put(key: string, data: Buffer): Promise<StoredObject>;
   get(object: StoredObject): Promise<Buffer>;
+  /** Removes the file (retention); a file already gone is not an error. */
+  delete(object: StoredObject): Promise<void>;
   close?(): void;
 }
 
@@ -60,5 +62,9 @@ export class LocalDiskStorage implements AttachmentStorage {
   async get(object: StoredObject): Promise<Buffer> {
     const raw = await fs.readFile(this.#path(object.key));
     return openAttachment(this.#encryptor, object, raw);
+  }
+
+  async delete(object: StoredObject): Promise<void> {
+    await fs.rm(this.#path(object.key), { force: true });
   }
 }

@@ -1,4 +1,4 @@
-import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { ApiConfig } from '../config.js';
 import type { Encryptor } from '../crypto/encryption.js';
 import { checkStorageKey, openAttachment, sealAttachment, type AttachmentStorage, type StoredObject } from './attachment.storage.js';
@@ -58,6 +58,10 @@ export class S3Storage implements AttachmentStorage {
     const answer = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#objectKey(object.key) }));
     if (!answer.Body) throw new Error(`S3 object of attachment ${object.key} has no body`);
     return openAttachment(this.#encryptor, object, Buffer.from(await answer.Body.transformToByteArray()));
+  }
+
+  async delete(object: StoredObject): Promise<void> {
+    await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#objectKey(object.key) }));
   }
 
   close(): void {

@@ -139,6 +139,7 @@ export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
       handler: async ({ ctx, user, params }) => {
         const result = await app.transact((trx, outbox) => run(trx, outbox, user, params.id));
         await syncCallPresence(app, 'call' in result ? result.call : result);
+        await app.recordings.callChanged('call' in result ? result.call : result);
         await app.auditLog.write(ctx, user.id, 'update', 'call', params.id);
         return result;
       },

@@ -10,6 +10,7 @@ import type { AttachmentTable, MessageReceiptTable, MessageTable } from '../mess
 import type { PresenceTable } from '../presence/presence.table.js';
 import type { CallQualitySampleTable } from '../quality/quality.table.js';
 import type { CareRelationshipTable, UserTable } from '../user/user.table.js';
+import type { CallRecordingConsentTable, CallRecordingTable } from '../recording/recording.table.js';
 
 export interface Database {
   users: UserTable;
@@ -33,6 +34,8 @@ export interface Database {
   user_events: UserEventTable;
   audit_log: AuditLogTable;
   notifications_sent: NotificationSentTable;
+  call_recordings: CallRecordingTable;
+  call_recording_consents: CallRecordingConsentTable;
 }
 
 /** What repository functions take: the database or a transaction on it. */

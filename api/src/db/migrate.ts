@@ -9,6 +9,7 @@ import * as attachmentStore from './migrations/2026-11-24T15-10-attachment-store
 import * as auditEntitySets from './migrations/2026-11-24T15-20-audit-entity-sets.js';
 import * as directConversationMembers from './migrations/2026-12-04T13-40-direct-conversation-members.js';
 import * as accountsCareTeams from './migrations/2026-12-04T17-00-accounts-care-teams.js';
+import * as callRecordings from './migrations/2026-12-04T17-00-call-recordings.js';
 
 // Every migration (each with its down), in the order its name sorts. Imported statically so the same list runs from
 // src (tests) and dist (production) without reading folders at run time.
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Required<Migration>> = {
   '2026-11-24T15-20-audit-entity-sets': auditEntitySets,
   '2026-12-04T13-40-direct-conversation-members': directConversationMembers,
   '2026-12-04T17-00-accounts-care-teams': accountsCareTeams,
+  '2026-12-04T17-00-call-recordings': callRecordings,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

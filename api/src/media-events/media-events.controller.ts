@@ -127,7 +127,11 @@ export function registerMediaEventRoutes(api: RouteRegistry, app: AppContext): v
         app.metrics.mediaEvents.inc({ type: event.type, result });
         counts[result === 'duplicate' ? 'duplicates' : result]++;
       }
-      for (const call of changed.values()) await syncCallPresence(app, call);
+      for (const call of changed.values()) {
+        await syncCallPresence(app, call);
+        // Joins, leaves and the end of the call re-run the recording consent rule.
+        await app.recordings.callChanged(call);
+      }
       return counts;
     },
   });

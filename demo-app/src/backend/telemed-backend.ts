@@ -1,9 +1,9 @@
 // The app's Backend port over the platform's REST API and realtime events.
 import type * as Api from '@telemed/sdk';
-import { TelemedClient, TypedEmitter } from '@telemed/sdk';
+import { ApiRequestError, TelemedClient, TypedEmitter } from '@telemed/sdk';
 import { downloadWithName, uploadWithProgress } from './files.js';
 import type {
-  AccountLink, Attachment, Backend, BackendEvents, Call, ClientQualitySample, CallType, Contact, Conversation, DemoAccount, Message, Page, PresenceStatus, ReceiptStatus, RoomAccess, User,
+  AccountLink, Attachment, Backend, BackendEvents, Call, ClientQualitySample, CallType, Contact, Conversation, DemoAccount, Message, Page, PresenceStatus, ReceiptStatus, Recording, RoomAccess, User,
 } from './types.js';
 
 export interface TelemedBackendOptions {
@@ -97,6 +97,7 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
     api.on('call.cancelled', ({ call }) => this.emit('callCancelled', toCall(call)));
     api.on('call.missed', ({ call }) => this.emit('callMissed', toCall(call)));
     api.on('call.ended', ({ call }) => this.emit('callEnded', toCall(call)));
+    api.on('recording.updated', ({ recording }) => this.emit('recordingUpdated', recording));
   }
 
   get user(): User | undefined {
@@ -208,6 +209,29 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
     if (me?.status === 'accepted') return toAccess(await this.#api.callToken(callId));
     const { access } = await this.#api.joinCall(callId);
     return access ? toAccess(access) : undefined;
+  }
+
+  async recordingEnabled(): Promise<boolean> {
+    return (await this.#api.recordingSettings()).enabled;
+  }
+
+  async recording(callId: string): Promise<Recording | undefined> {
+    return this.#api.callRecording(callId).catch((error: unknown) => {
+      if (error instanceof ApiRequestError && error.status === 404) return undefined;
+      throw error;
+    });
+  }
+
+  requestRecording(callId: string): Promise<Recording> {
+    return this.#api.requestRecording(callId);
+  }
+
+  answerRecording(callId: string, granted: boolean): Promise<Recording> {
+    return this.#api.answerRecording(callId, granted);
+  }
+
+  stopRecording(callId: string): Promise<Recording> {
+    return this.#api.stopRecording(callId);
   }
 
   async admit(callId: string, userId: string): Promise<void> {

@@ -1,6 +1,9 @@
 // What the demo app needs from the platform, in the app's own words. The views depend on this
 // port only; `telemed-backend.ts` implements it with the SDK's TelemedClient.
-import type { ClientTrackStatsSample, IceServer, TypedEmitter } from '@telemed/sdk';
+import type { CallRecording, ClientTrackStatsSample, IceServer, TypedEmitter } from '@telemed/sdk';
+
+/** A call recording and its consent state (the SDK's shape). */
+export type Recording = CallRecording;
 
 export type Role = 'patient' | 'doctor' | 'admin';
 export type PresenceStatus = 'online' | 'away' | 'busy' | 'in-call' | 'offline';
@@ -122,6 +125,8 @@ export type BackendEvents = {
   callCancelled: [Call];
   callMissed: [Call];
   callEnded: [Call];
+  /** A call's recording was asked for, answered, started, paused, stopped or stored. */
+  recordingUpdated: [Recording];
   /** The session ended (logged out, refresh expired). */
   signedOut: [];
 };
@@ -181,4 +186,12 @@ export interface Backend extends Pick<TypedEmitter<BackendEvents>, 'on' | 'off' 
   /** A local object URL with the file's bytes (the download needs the session's token). */
   attachmentUrl(attachment: Attachment): Promise<{ url: string; name: string }>;
   markRead(conversationId: string, upToSeq: number): Promise<void>;
+  /** Whether this installation records calls. */
+  recordingEnabled(): Promise<boolean>;
+  /** The call's latest recording request; undefined when there is none. */
+  recording(callId: string): Promise<Recording | undefined>;
+  /** A doctor in the call asks to record it; everyone present is asked to consent. */
+  requestRecording(callId: string): Promise<Recording>;
+  answerRecording(callId: string, granted: boolean): Promise<Recording>;
+  stopRecording(callId: string): Promise<Recording>;
 }

@@ -9,6 +9,7 @@ import { errorMessage, formatDuration } from '../format.js';
 import { ChatPanel } from './ChatPanel.js';
 import { DevicePickers } from './DevicePickers.js';
 import { LobbyRequests } from './LobbyRequests.js';
+import { RecordingControls } from './RecordingControls.js';
 import { audioConstraints, videoConstraints, type DeviceChoice } from './devices.js';
 import { Tile } from './Tile.js';
 import { useCallChat } from './useCallChat.js';
@@ -118,6 +119,7 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
       ${(error || controlError) && html`<div class="banner error" role="alert">${error ?? controlError}</div>`}
       ${mic?.isMuted && html`<div class="banner" role="status" data-testid="muted-banner">Your microphone is muted.</div>`}
       ${user.role === 'doctor' && html`<${LobbyRequests} call=${call} />`}
+      <${RecordingControls} call=${call} />
       <div class=${`stage ${screens.length ? 'has-screen' : ''}`}>
         ${screens.map((s) => html`<${Tile} key=${s.id} id=${s.id} name=${s.name} video=${s.track} audio=${undefined} local=${s.local} micMuted=${false} speaking=${false} screen=${true} />`)}
         <div class=${`grid count-${Math.min(remotes.length + 1, 9)}`} data-testid="grid">

@@ -17,6 +17,8 @@ export interface ServiceApiOptions {
   /** Ends every session of an identity and refuses the room tokens issued to it until now; answers how many closed. */
   revokeIdentity: (identity: string) => number;
   metrics?: MetricsEndpoint;
+  /** Call recording commands (PUT/DELETE /rooms/:id/recording, signed by the API); absent when recording is off. */
+  recording?: { handle(req: http.IncomingMessage, res: http.ServerResponse, roomId: string): Promise<void> };
 }
 
 /** What `GET /metrics` serves, and who may read it. */
@@ -36,6 +38,7 @@ export interface MetricsEndpoint {
  *   GET  /rooms/:id/track-stats                               latest periodic sample per track (service)
  *   POST /rooms/:id/participants/:identity/drop-signaling     fault injection, ?blockMs= (service)
  *   POST /identities/:identity/revoke                         end an identity's sessions everywhere (service; the API, for a disabled account)
+ *   PUT|DELETE /rooms/:id/recording                           call recording (signed by the API; see protocol/recording.ts)
  */
 export class ServiceApi {
   readonly #options: ServiceApiOptions;
@@ -57,6 +60,10 @@ export class ServiceApi {
       parts = url.pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
     } catch {
       return json(400, errorJson(400, 'the request target is not a valid path'));
+    }
+    if (parts.length === 3 && parts[0] === 'rooms' && parts[2] === 'recording') {
+      if (!this.#options.recording) return json(404, { error: { code: 'NOT_FOUND', message: 'call recording is not enabled on this media server' } });
+      return this.#options.recording.handle(req, res, parts[1] ?? '');
     }
     const isDrop = req.method === 'POST' && parts.length === 5 && parts[0] === 'rooms' && parts[2] === 'participants' && parts[4] === 'drop-signaling';
     const isRevoke = req.method === 'POST' && parts.length === 3 && parts[0] === 'identities' && parts[2] === 'revoke';

@@ -15,7 +15,7 @@ import { verifyRoomToken } from '../token.js';
 import type { WorkerPool } from '../WorkerPool.js';
 import { guardHttpServer, writeRawError } from '@telemed/server-kit';
 import { errorCodeFor, errorJson } from './http-errors.js';
-import { ServiceApi, type MetricsEndpoint } from './ServiceApi.js';
+import { ServiceApi, type MetricsEndpoint, type ServiceApiOptions } from './ServiceApi.js';
 import { SignalingSession } from './SignalingSession.js';
 
 export interface SignalingServerOptions {
@@ -35,6 +35,7 @@ export interface SignalingServerOptions {
   observer?: SignalingObserver;
   /** `GET /metrics` in the Prometheus text format; absent: 404. */
   metrics?: MetricsEndpoint;
+  recording?: ServiceApiOptions['recording'];
 }
 
 type AliveSocket = WebSocket & { isAlive?: boolean };
@@ -77,6 +78,7 @@ export class SignalingServer {
     this.#service = new ServiceApi({
       isService: (req) => bearerMatches(req, this.#options.serviceSecret),
       ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.recording ? { recording: options.recording } : {}),
       rooms: options.rooms,
       pool: options.pool,
       ...(options.sampler ? { sampler: options.sampler } : {}),

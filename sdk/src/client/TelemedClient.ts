@@ -2,6 +2,7 @@ import { backoffDelay, sleep } from '../backoff.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import { ApiRequestError } from './ApiRequestError.js';
 import type {
+  CallRecording,
   ApiErrorBody,
   Attachment,
   Call,
@@ -274,6 +275,47 @@ export class TelemedClient extends TypedEmitter<TelemedClientEvents> {
   /** The file's bytes (members of its conversation only). */
   async downloadAttachment(attachmentId: string): Promise<Blob> {
     const res = await this.#send('GET', `/api/attachments/${encodeURIComponent(attachmentId)}`, undefined, true);
+    return res.blob();
+  }
+
+  // --- call recording (ENABLE_CALL_RECORDING) ---------------------------------------------
+
+  /** Whether the installation records calls, and how long it keeps recordings (days; null: kept). */
+  recordingSettings(): Promise<{ enabled: boolean; retentionDays: number | null }> {
+    return this.#request('GET', '/api/recording-settings');
+  }
+
+  /**
+   * Asks to record the running call (a doctor taking part). Everyone in the call gets a
+   * `recording.updated` event; it records only while everyone present has consented.
+   */
+  requestRecording(callId: string): Promise<CallRecording> {
+    return this.#request('POST', `/api/calls/${encodeURIComponent(callId)}/recording`, {});
+  }
+
+  /** Consents to (`true`) or refuses (`false`) the call's open recording request. */
+  answerRecording(callId: string, granted: boolean): Promise<CallRecording> {
+    return this.#request('POST', `/api/calls/${encodeURIComponent(callId)}/recording/consent`, { granted });
+  }
+
+  /** Stops the call's recording, or withdraws the request (a doctor taking part). */
+  stopRecording(callId: string): Promise<CallRecording> {
+    return this.#request('POST', `/api/calls/${encodeURIComponent(callId)}/recording/stop`, {});
+  }
+
+  /** The call's latest recording request and its state (any participant; 404 when there is none). */
+  callRecording(callId: string): Promise<CallRecording> {
+    return this.#request('GET', `/api/calls/${encodeURIComponent(callId)}/recording`);
+  }
+
+  /** The call's recordings (its doctors and admins). */
+  async callRecordings(callId: string): Promise<CallRecording[]> {
+    return (await this.#request<{ items: CallRecording[] }>('GET', `/api/calls/${encodeURIComponent(callId)}/recordings`)).items;
+  }
+
+  /** A ready recording's file, decrypted (its call's doctors and admins; every download is audited). */
+  async downloadRecording(recordingId: string): Promise<Blob> {
+    const res = await this.#send('GET', `/api/recordings/${encodeURIComponent(recordingId)}/file`, undefined, true);
     return res.blob();
   }
 

@@ -231,3 +231,39 @@ export interface ApiErrorBody {
   message: string;
   details?: unknown;
 }
+
+/**
+ * A call recording. Rule: it records only while everyone in the call's media room has consented;
+ * it waits for everyone before it starts, and pauses when someone joins until they consent too.
+ * A refusal before it started ends the request (`refused`); later, it keeps it paused while the
+ * one who refused is in the room.
+ */
+export type RecordingState = 'awaiting_consent' | 'recording' | 'paused' | 'refused' | 'cancelled' | 'processing' | 'ready' | 'failed' | 'deleted';
+
+export interface RecordingConsent {
+  userId: string;
+  decision: 'granted' | 'refused';
+  decidedAt: string;
+}
+
+export interface CallRecording {
+  id: string;
+  callId: string;
+  state: RecordingState;
+  /** The doctor who asked for it (their request counts as their consent). */
+  requestedBy: string;
+  createdAt: string;
+  /** When it first recorded; null while it waits for consent. */
+  startedAt: string | null;
+  stoppedAt: string | null;
+  consents: RecordingConsent[];
+  /** Participants in the room whose consent it waits for. */
+  waitingFor: string[];
+  /** Of the stored file, once `ready`. */
+  durationSeconds: number | null;
+  sizeBytes: number | null;
+  /** Spans lost because a recorder process died and was restarted. */
+  gaps: Array<{ fromMs: number; toMs: number }>;
+  /** When retention deletes it (RECORDING_RETENTION_DAYS); null: kept. */
+  expiresAt: string | null;
+}

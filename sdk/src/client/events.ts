@@ -1,4 +1,4 @@
-import type { Call, Message, Presence } from './api-types.js';
+import type { Call, CallRecording, Message, Presence } from './api-types.js';
 
 /**
  * Realtime events pushed over `WS /events`, one map as the only definition: event name → payload.
@@ -25,6 +25,11 @@ export interface AppEventMap {
   'call.admission_requested': { call: Call; userId: string };
   /** To the doctors in the call and the one turned away. */
   'call.admission_denied': { call: Call; userId: string };
+  /**
+   * To the call's participants: a recording was asked for, someone consented or refused, it
+   * started, paused, resumed, stopped, or its file is ready. Those in `waitingFor` are asked to consent.
+   */
+  'recording.updated': { recording: CallRecording };
 }
 
 export type AppEventType = keyof AppEventMap;

@@ -15,6 +15,8 @@ export type SignalingErrorCode =
   /** The media server is stopping: it keeps its running calls but opens no new room. */
   | 'DRAINING'
   | 'RATE_LIMITED'
+  /** Recording refused: someone in the room has not consented to it. */
+  | 'CONSENT_REQUIRED'
   | 'TIMEOUT'
   | 'INTERNAL';
 

@@ -38,3 +38,12 @@ export {
   type ParticipantReconnect,
   type ServerTrackStatsSample,
 } from './media-events.js';
+export {
+  RECORDING_COMMAND_AUDIENCE,
+  RECORDING_COMMAND_ISSUER,
+  RECORDING_UPLOAD_AUDIENCE,
+  type RecordingCommand,
+  type RecordingGap,
+  type RecordingManifest,
+  type RecordingStatus,
+} from './recording.js';

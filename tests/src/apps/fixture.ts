@@ -41,12 +41,12 @@ export function failOnPolicyViolations(): (browser: TestBrowser) => TestBrowser 
 }
 
 /** Registers the file's beforeAll/afterAll; the returned object is filled in before the tests run. */
-export function patientAndDoctor(apiEnv: Record<string, string> = {}): AppsFixture {
+export function patientAndDoctor(apiEnv: Record<string, string> = {}, mediaEnv: Record<string, string> = {}): AppsFixture {
   const fixture = {} as AppsFixture;
   const checked = failOnPolicyViolations();
   beforeAll(async () => {
     const [platform, browser] = await Promise.all([
-      startTestPlatform({ apiEnv: { SEED_DEMO: 'true', ...apiEnv } }) as Promise<Platform & { serverErrors: string[] }>,
+      startTestPlatform({ apiEnv: { SEED_DEMO: 'true', ...apiEnv }, mediaEnv }) as Promise<Platform & { serverErrors: string[] }>,
       launchBrowser('chromium').then(checked),
     ]);
     Object.assign(fixture, { platform, browser });

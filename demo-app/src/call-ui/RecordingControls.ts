@@ -1,0 +1,67 @@
+// Call recording in the call: the doctor's Record / Stop button, the consent dialog for whoever the
+// recording waits for, and the indicator everyone sees while it records (or is paused).
+import { html } from 'htm/preact';
+import { useEffect, useState } from 'preact/hooks';
+import type { Call, Recording } from '../backend/types.js';
+import { useSession } from '../context.js';
+import { errorMessage } from '../format.js';
+
+const OPEN = new Set(['awaiting_consent', 'recording', 'paused']);
+
+export function RecordingControls({ call }: { call: Call }) {
+  const { backend, user } = useSession();
+  const [enabled, setEnabled] = useState(false);
+  const [recording, setRecording] = useState<Recording | undefined>();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+
+  useEffect(() => {
+    let active = true;
+    const update = (r: Recording): void => {
+      if (active && r.callId === call.id) setRecording(r);
+    };
+    backend.recordingEnabled().then(async (on) => {
+      if (!active || !on) return;
+      setEnabled(true);
+      const current = await backend.recording(call.id);
+      if (current) update(current);
+    }).catch(() => undefined);
+    backend.on('recordingUpdated', update);
+    return () => {
+      active = false;
+      backend.off('recordingUpdated', update);
+    };
+  }, [backend, call.id]);
+
+  if (!enabled) return null;
+  const open = recording !== undefined && OPEN.has(recording.state);
+  const act = (action: () => Promise<Recording>): void => {
+    setBusy(true);
+    setError(undefined);
+    action().then(setRecording, (e: unknown) => setError(errorMessage(e))).finally(() => setBusy(false));
+  };
+  const asked = open && recording.waitingFor.includes(user.id);
+  const waitingNames = open ? recording.waitingFor.map((id) => call.participants.find((p) => p.userId === id)?.name ?? 'someone') : [];
+  return html`
+    <div class="recording" data-testid="recording" data-state=${recording?.state ?? 'none'}>
+      ${recording?.state === 'recording' && html`<div class="banner recording-on" role="status" data-testid="recording-indicator"><span class="rec-dot" aria-hidden="true"></span> Recording</div>`}
+      ${recording?.state === 'paused' && html`<div class="banner warning" role="status" data-testid="recording-paused">Recording paused until ${waitingNames.join(', ') || 'everyone present'} consent${waitingNames.length === 1 ? 's' : ''}</div>`}
+      ${recording?.state === 'awaiting_consent' && html`<div class="banner" role="status" data-testid="recording-waiting">Recording asked for: waiting for ${waitingNames.join(', ') || 'everyone'} to consent</div>`}
+      ${recording?.state === 'refused' && html`<div class="banner" role="status" data-testid="recording-refused">Recording refused: nothing is recorded</div>`}
+      ${user.role === 'doctor' && html`
+        <button type="button" id="toggle-recording" class=${open ? 'danger small' : 'small'} disabled=${busy}
+          onClick=${() => act(() => (open ? backend.stopRecording(call.id) : backend.requestRecording(call.id)))}>${open ? 'Stop recording' : 'Record'}</button>`}
+      ${error && html`<p class="error" role="alert">${error}</p>`}
+      ${asked && html`
+        <div class="modal-backdrop">
+          <div class="modal" role="dialog" aria-modal="true" aria-labelledby="recording-consent-title" aria-describedby="recording-consent-desc" data-testid="recording-consent">
+            <h2 id="recording-consent-title">Record this call?</h2>
+            <p id="recording-consent-desc">The doctor asks to record this consultation for your health record. It records only while everyone in the call agrees; you can say no.</p>
+            <div class="row">
+              <button type="button" id="recording-refuse" class="danger" disabled=${busy} onClick=${() => act(() => backend.answerRecording(call.id, false))}>Don't record</button>
+              <button type="button" id="recording-consent" class="success" disabled=${busy} onClick=${() => act(() => backend.answerRecording(call.id, true))}>I agree</button>
+            </div>
+          </div>
+        </div>`}
+    </div>`;
+}

@@ -1,0 +1,194 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import type { types } from 'mediasoup';
+import type { Logger } from '../logger.js';
+import { freeUdpPort, waitForUdpListener } from './udp-ports.js';
+import { sdpFor } from './sdp.js';
+
+export interface TrackRecorderOptions {
+  router: types.Router;
+  producer: types.Producer;
+  identity: string;
+  /** Folder of the recording; segment files are `${kind}-${trackId}.${n}.mkv`. */
+  dir: string;
+  /** When the recording began (ms since 1970): segment offsets are relative to it. */
+  recordingStartedAt: number;
+  ffmpegPath: string;
+  logger: Logger;
+  /** A recorder that dies is restarted after this delay, ms (doubled per death in a row, at most 5 s). */
+  restartDelayMs?: number;
+  /** How long a recorder process may take to listen on its port, ms. */
+  readyTimeoutMs?: number;
+}
+
+/** One file of a track: what a recorder process wrote between its start and its end. */
+export interface TrackSegment {
+  file: string;
+  /** When its first packet was let through, ms after the recording began. */
+  offsetMs: number;
+  endMs: number | undefined;
+  /** The last lines the process wrote to stderr (warnings and errors), for the log when the segment is unusable. */
+  stderr?: string;
+}
+
+export type TrackRecorderEvents = {
+  /** The recorder process died; a new one (and segment) follows after `restartDelayMs`. */
+  recorderdied: [{ atMs: number; code: number | null; signal: NodeJS.Signals | null }];
+  /** A restarted recorder receives again: the gap it left. */
+  restarted: [{ fromMs: number; toMs: number }];
+};
+
+/**
+ * Records one producer without transcoding: a PlainTransport consumer (started paused) sends RTP to
+ * an FFmpeg process that copies it into Matroska (progressively written, readable after a crash).
+ * The consumer is resumed, with a keyframe request, only once FFmpeg listens, so the file starts
+ * with a keyframe. A process that dies is replaced by a new one writing a new segment.
+ */
+export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
+  readonly trackId: string;
+  readonly identity: string;
+  readonly kind: types.MediaKind;
+  readonly segments: TrackSegment[] = [];
+  readonly #options: TrackRecorderOptions;
+  #transport: types.PlainTransport | undefined;
+  #consumer: types.Consumer | undefined;
+  #process: ChildProcess | undefined;
+  #ports: { rtp: number; rtcp: number } | undefined;
+  #connected = false;
+  #paused = false;
+  #closed = false;
+  #deaths = 0;
+  #restartTimer: NodeJS.Timeout | undefined;
+  restarts = 0;
+
+  constructor(options: TrackRecorderOptions) {
+    super();
+    this.#options = options;
+    this.trackId = options.producer.id;
+    this.identity = options.identity;
+    this.kind = options.producer.kind;
+  }
+
+  /** The codec as sent (e.g. `VP8`, `opus`), known once started. */
+  get codec(): string {
+    return this.#consumer?.rtpParameters.codecs[0]?.mimeType.split('/')[1] ?? 'unknown';
+  }
+
+  /** The recorder process's pid (tests kill it to check the restart). */
+  get pid(): number | undefined {
+    return this.#process?.pid;
+  }
+
+  #now(): number {
+    return Date.now() - this.#options.recordingStartedAt;
+  }
+
+  async start(): Promise<void> {
+    const { router, producer } = this.#options;
+    this.#transport = await router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: false, comedia: false });
+    // Without RTX: FFmpeg reads one RTP stream per port and would take retransmissions (another
+    // SSRC and sequence space) for hundreds of missing packets.
+    const rtpCapabilities = { ...router.rtpCapabilities, codecs: (router.rtpCapabilities.codecs ?? []).filter((c) => !/\/rtx$/i.test(c.mimeType)) };
+    this.#consumer = await this.#transport.consume({ producerId: producer.id, rtpCapabilities, paused: true });
+    if (this.#consumer.type === 'simulcast' || this.#consumer.type === 'svc') await this.#consumer.setPreferredLayers({ spatialLayer: 10, temporalLayer: 10 });
+    this.#consumer.on('producerclose', () => void this.close());
+    await this.#spawn();
+  }
+
+  async #spawn(): Promise<void> {
+    const consumer = this.#consumer;
+    const transport = this.#transport;
+    if (!consumer || !transport || this.#closed) return;
+    // A transport connects once: a restarted process listens on the same ports.
+    this.#ports ??= { rtp: await freeUdpPort(), rtcp: await freeUdpPort() };
+    const { rtp: rtpPort, rtcp: rtcpPort } = this.#ports;
+    const file = path.join(this.#options.dir, `${this.kind}-${this.trackId}.${this.segments.length}.mkv`);
+    const args = [
+      '-hide_banner', '-loglevel', 'warning', '-nostats',
+      // Probing for at most 1 s (not FFmpeg's default 5 s) before the file's header is written:
+      // a process that dies sooner leaves nothing, which is then counted as a gap.
+      '-protocol_whitelist', 'pipe,udp,rtp', '-fflags', '+genpts', '-reorder_queue_size', '256', '-analyzeduration', '1000000',
+      // No packets while the recording is paused: FFmpeg must not take that for the end (its default is 10 s).
+      '-listen_timeout', String(7 * 86_400),
+      '-f', 'sdp', '-i', 'pipe:0',
+      '-map', '0', '-c', 'copy',
+      // Small clusters flushed as they are written: a crash loses at most the last second.
+      '-flush_packets', '1', '-cluster_time_limit', '1000', '-f', 'matroska', '-y', file,
+    ];
+    const child = spawn(this.#options.ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    this.#process = child;
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    child.stdin?.end(sdpFor(consumer.rtpParameters, rtpPort, rtcpPort));
+    const startedAtMs = this.#now();
+    child.once('exit', (code, signal) => {
+      const segment = this.segments.find((s) => s.file === file);
+      if (segment) {
+        segment.endMs = this.#now();
+        segment.stderr = stderr.trim().slice(-500);
+      }
+      if (this.#process === child) this.#process = undefined;
+      if (this.#closed) return;
+      const atMs = this.#now();
+      this.#options.logger.warn({ trackId: this.trackId, code, signal, stderr: stderr.trim().slice(-500) }, 'recorder process died: restarting it');
+      this.emit('recorderdied', { atMs, code, signal });
+      void consumer.pause().catch(() => undefined);
+      const delay = Math.min(5000, (this.#options.restartDelayMs ?? 200) * 2 ** this.#deaths++);
+      this.#restartTimer = setTimeout(() => {
+        this.restarts++;
+        void this.#spawn().then(() => this.emit('restarted', { fromMs: atMs, toMs: this.#now() }), (error: unknown) => this.#options.logger.error({ err: error, trackId: this.trackId }, 'could not restart a recorder'));
+      }, delay);
+    });
+    child.on('error', (error) => this.#options.logger.error({ err: error, trackId: this.trackId }, 'recorder process error'));
+    await waitForUdpListener(rtpPort, child, this.#options.readyTimeoutMs ?? 30_000);
+    if (this.#closed || this.#process !== child) return;
+    if (!this.#connected) {
+      await transport.connect({ ip: '127.0.0.1', port: rtpPort, rtcpPort });
+      this.#connected = true;
+    }
+    this.segments.push({ file, offsetMs: this.#now(), endMs: undefined });
+    this.#options.logger.debug({ trackId: this.trackId, segment: this.segments.length - 1, startMs: startedAtMs }, 'recorder listening');
+    if (!this.#paused) await this.#resume();
+    // A process that lived a while counts as healthy again: the next death restarts it quickly.
+    setTimeout(() => {
+      if (this.#process === child) this.#deaths = 0;
+    }, 10_000).unref();
+  }
+
+  async #resume(): Promise<void> {
+    const consumer = this.#consumer;
+    if (!consumer || consumer.closed) return;
+    await consumer.resume();
+    if (consumer.kind === 'video') await consumer.requestKeyFrame();
+  }
+
+  /** Stops forwarding (someone present has not consented); the process keeps its file open. */
+  async pause(): Promise<void> {
+    this.#paused = true;
+    if (this.#consumer && !this.#consumer.closed) await this.#consumer.pause();
+  }
+
+  async resume(): Promise<void> {
+    this.#paused = false;
+    if (this.#process && this.segments.length > 0) await this.#resume();
+  }
+
+  /** Ends the recording of this track: FFmpeg finishes its file (SIGINT), then the transport closes. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#restartTimer);
+    this.#transport?.close();
+    const child = this.#process;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    const now = this.#now();
+    for (const segment of this.segments) segment.endMs ??= now;
+  }
+}
