@@ -33,6 +33,7 @@ export interface MetricsEndpoint {
  *   GET  /rooms/:id/stats                                     producer/consumer stats sampled now (service)
  *   GET  /rooms/:id/track-stats                               latest periodic sample per track (service)
  *   POST /rooms/:id/participants/:identity/drop-signaling     fault injection, ?blockMs= (service)
+ *   POST /drain                                               the admin drain command: no new rooms, running calls go on (service)
  */
 export class ServiceApi {
   readonly #options: ServiceApiOptions;
@@ -56,7 +57,8 @@ export class ServiceApi {
       return json(400, errorJson(400, 'the request target is not a valid path'));
     }
     const isDrop = req.method === 'POST' && parts.length === 5 && parts[0] === 'rooms' && parts[2] === 'participants' && parts[4] === 'drop-signaling';
-    if (req.method !== 'GET' && !isDrop) {
+    const isDrain = req.method === 'POST' && url.pathname === '/drain';
+    if (req.method !== 'GET' && !isDrop && !isDrain) {
       res.setHeader('allow', 'GET');
       return json(405, errorJson(405, 'method not allowed here'));
     }
@@ -71,6 +73,12 @@ export class ServiceApi {
       });
     }
     if (url.pathname === '/metrics') return this.#metrics(req, res);
+    if (isDrain) {
+      if (!this.#options.isService(req)) return json(401, { error: { code: 'UNAUTHORIZED', message: 'service credentials required' } });
+      // The process keeps running (unlike SIGTERM): the rooms end by themselves, the node stays out of placement.
+      void rooms.drain();
+      return json(200, { draining: true, rooms: rooms.rooms.size });
+    }
     if (url.pathname === '/workers') {
       if (!this.#options.isService(req)) return json(401, { error: { code: 'UNAUTHORIZED', message: 'service credentials required' } });
       return json(200, { workers: pool.workers.map((w) => ({ index: w.index, pid: w.worker.pid, alive: !w.worker.closed, routers: w.routers })) });

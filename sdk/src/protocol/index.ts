@@ -38,3 +38,10 @@ export {
   type ParticipantReconnect,
   type ServerTrackStatsSample,
 } from './media-events.js';
+export {
+  MEDIA_NODE_HEARTBEAT_MS,
+  MEDIA_NODE_TTL_MS,
+  mediaNodeKeys,
+  type MediaNodeInfo,
+  type MediaNodeLoad,
+} from './media-nodes.js';
