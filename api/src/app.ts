@@ -45,6 +45,8 @@ import { Metrics } from './metrics/metrics.js';
 import { registerPresenceRoutes } from './presence/presence.controller.js';
 import { ConnectionRegistry } from './presence/connection-registry.js';
 import { connectRedis, type RedisClient } from './redis.js';
+import { MediaPlacement } from './media-node/media-placement.js';
+import { registerMediaNodeRoutes } from './media-node/media-node.controller.js';
 import { PresenceService } from './presence/presence.service.js';
 import { registerQualityRoutes } from './quality/quality.controller.js';
 import { devRoomTokenRouter } from './room-token/dev-room-token.controller.js';
@@ -69,6 +71,7 @@ export class App {
   #storage: AttachmentStores | undefined;
   /** Commands (rate limits, presence registry); the bus has its own pub/sub connections. */
   #redis: RedisClient | undefined;
+  #placement: MediaPlacement | undefined;
   #registry: ConnectionRegistry | undefined;
   #sweeping = false;
   /** HTTP requests received and not yet answered (drain() waits for them). */
@@ -171,9 +174,11 @@ export class App {
     const presence = new PresenceService(db, events, registry);
     this.#registry = registry;
     const sessions = new SessionGuard({ db, bus: this.#bus, logger: logger.child({ component: 'sessions' }), ttlMs: config.sessionCheckTtlSeconds * 1000 });
+    const placement = new MediaPlacement({ redis, keyPrefix: config.redisKeyPrefix, fallbackUrl: config.mediaPublicUrl, roomTtlSeconds: config.roomTokenTtlSeconds * 2, logger: logger.child({ component: 'placement' }) });
+    this.#placement = placement;
     const context: AppContext = {
-      config, logger, db, encryptor, events, metrics, presence,
-      calls: new CallService(config),
+      config, logger, db, encryptor, events, metrics, presence, placement,
+      calls: new CallService(config, placement),
       messages: new MessageService(encryptor),
       sessions,
       loginLimiter: limiter('login', config.loginRateLimit),
@@ -210,6 +215,7 @@ export class App {
     });
     this.#server = server;
     await registry?.start();
+    placement.start();
     this.#sweeper = setInterval(() => void this.#sweep(), Math.min(1000, Math.max(50, (config.callTimeoutSeconds * 1000) / 4)));
     this.#sweeper.unref();
     this.#notifications = new NotificationService(db, config, logger.child({ component: 'notifications' }));
@@ -254,7 +260,7 @@ export class App {
       // The path only: query strings can carry tokens (/events?access_token=…).
       logger.info({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
     });
-    app.use(securityHeaders({ mediaPublicUrl: config.mediaPublicUrl }));
+    app.use(securityHeaders({ mediaPublicUrl: config.mediaPublicUrl, mediaOrigins: () => context.placement.mediaOrigins }));
     app.use(corsMiddleware(config.corsOrigins));
     app.use(errorMiddleware(logger));
     const routes = new RouteRegistry(async (ctx) => {
@@ -270,6 +276,7 @@ export class App {
     registerMediaEventRoutes(routes, context);
     registerAttachmentRoutes(routes, context, storage);
     registerOpsRoutes(routes, context);
+    registerMediaNodeRoutes(routes, context);
     registerHealthRoutes(routes, context, {
       startedAt: new Date(),
       setup: { database: this.databaseKind, bus: config.redisUrl ? 'redis' : 'in-process', attachments: config.s3Bucket ? 's3' : 'local disk' },
@@ -278,7 +285,7 @@ export class App {
     const routers = [routes.router];
     // Development room tokens: never on an installation other machines can reach.
     if (config.mode !== 'production' && isLoopbackHost(config.host)) {
-      routers.push(devRoomTokenRouter({ secret: config.roomTokenSecret, ttlSeconds: config.roomTokenTtlSeconds, mediaPublicUrl: config.mediaPublicUrl }));
+      routers.push(devRoomTokenRouter({ secret: config.roomTokenSecret, ttlSeconds: config.roomTokenTtlSeconds, placement: context.placement }));
     } else if (config.mode !== 'production') {
       logger.info({ host: config.host }, 'development room tokens are off: the API listens beyond loopback');
     }
@@ -357,6 +364,7 @@ export class App {
     const server = this.#server;
     this.#server = undefined;
     clearInterval(this.#sweeper);
+    this.#placement?.close();
     if (how === 'crash') {
       this.#registry?.abort();
       this.#gateway?.abort();
