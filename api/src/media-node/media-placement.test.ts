@@ -2,12 +2,13 @@
 // redis-server into which node records are written in the registry's format (as media nodes
 // heartbeat them; the e2e tests in tests/src/scale/ run real nodes): least loaded, sticky, the move
 // to another node when the host's record expires, with the call's timeline, and the fallback.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Call, CallTimelineEntry, RoomAccess, Session } from '@telemed/sdk';
 import { mediaNodeKeys, type MediaNodeInfo } from '@telemed/sdk/protocol';
-import { client, login, startTestApp, type TestApp } from '../testing/test-app.js';
+import { TEST_SECRETS, client, login, startTestApp, type TestApp } from '../testing/test-app.js';
 import { PENDING_ROOM_CONSUMERS, selectNode } from './node-selector.js';
 
 function node(id: string, load: Partial<MediaNodeInfo['load']> = {}, extra: Partial<MediaNodeInfo> = {}): MediaNodeInfo {
@@ -114,5 +115,24 @@ describe('placement through the API and the Redis registry', () => {
     const csp = page.headers.get('content-security-policy') ?? '';
     expect(csp).toContain('wss://busy.clinic.example');
     expect(csp).toContain('ws://127.0.0.1:4443');
+  });
+
+  it('a room closed by its node\'s shutdown does not end the call while another node takes rooms (it moves); with none left it does', async () => {
+    await heartbeat(node('busy', { consumers: 0 }, { seq: 4 }));
+    const { call } = await startCall();
+    const host = (await redis.get(mediaNodeKeys.room(prefix, call.id)))!;
+    const post = async (epoch: number, seq: number): Promise<void> => {
+      const body = JSON.stringify({ node: host, events: [{ roomId: call.id, epoch, seq, at: new Date().toISOString(), type: 'room_finished', reason: 'shutdown' }] });
+      const token = jwt.sign({ sha256: createHash('sha256').update(body).digest('base64url') }, TEST_SECRETS.mediaWebhookSecret, { algorithm: 'HS256', issuer: 'telemed-media', audience: 'telemed-api', expiresIn: 60 });
+      const res = await fetch(`${t.url}/internal/media-events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+      expect(res.status).toBe(200);
+    };
+    await heartbeat(node(host === 'busy' ? 'spare' : 'busy', { consumers: 0 }, { seq: 5 }));
+    await post(1, 1);
+    expect((await client(t.url, alice.accessToken).get<Call>(`/api/calls/${call.id}`)).body.status).toBe('active');
+    for (const id of ['busy', 'spare', 'idle']) if (id !== host) await redis.del(mediaNodeKeys.node(prefix, id));
+    await heartbeat(node('leaving', {}, { draining: true, seq: 6 }));
+    await post(2, 1);
+    expect((await client(t.url, alice.accessToken).get<Call>(`/api/calls/${call.id}`)).body).toMatchObject({ status: 'ended', endReason: 'room_shutdown' });
   });
 });
