@@ -1,12 +1,12 @@
 // Several media nodes on one machine, each on its own loopback address (127.0.0.2, .3, …), sharing
 // a real redis-server with one API: the built platform (API + the first node) plus extra nodes
 // started from media-server/dist, all with REDIS_URL, so they register and the API places rooms.
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MediaNodeInfo } from '@telemed/sdk/protocol';
 import { startRedisServer, type RedisServer } from '../../../api/src/testing/redis-server.js';
+import { spawnMediaNode } from '../../../scripts/media-node.mjs';
 import { stopProcess } from '../../../scripts/platform.mjs';
 import { waitFor } from '../call-stats.js';
 import type { TestPlatform } from '../calls/harness.js';
@@ -62,34 +62,24 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     // Node 1 comes with the platform; its ports (and every node's) are free on 127.0.0.1 as well.
     const base = await freePortRange(3);
     const first = { id: 'media-1', ip: '127.0.0.2', port: base + 1 };
-    const shared = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: keyPrefix, MEDIA_EMPTY_ROOM_GRACE_MS: '1000', ...options.mediaEnv };
-    const nodeEnv = (node: { id: string; ip: string }): Record<string, string> => ({ ...shared, MEDIA_NODE_ID: node.id, MEDIA_HOST: node.ip, MEDIA_RTC_LISTEN_IP: node.ip });
+    const settings = { MEDIA_EMPTY_ROOM_GRACE_MS: '1000', ...options.mediaEnv };
     platform = (await startTestPlatform({
       apiPort: base, mediaPort: first.port, rtcBasePort: base + 2, numWorkers: 1,
-      mediaEnv: nodeEnv(first),
+      mediaEnv: { ...settings, REDIS_URL: redis.url, REDIS_KEY_PREFIX: keyPrefix, MEDIA_NODE_ID: first.id, MEDIA_HOST: first.ip, MEDIA_RTC_LISTEN_IP: first.ip },
       apiEnv: { SEED_DEMO: 'true', REDIS_URL: redis.url, REDIS_KEY_PREFIX: keyPrefix, MEDIA_PUBLIC_URL: `ws://${first.ip}:${first.port}/rtc`, MEDIA_INTERNAL_URL: `http://${first.ip}:${first.port}` },
     })) as TestPlatform;
     const started = platform;
     const nodes: MediaNode[] = [{ id: first.id, ip: first.ip, url: `ws://${first.ip}:${first.port}/rtc`, process: () => started.processes.media }];
     const logDir = path.join(ROOT, 'test-results', 'logs', `scale-${base}`);
-    fs.mkdirSync(logDir, { recursive: true });
     for (let i = 2; i <= options.nodes; i++) {
-      const ports = await freePortRange(2);
-      const node = { id: `media-${i}`, ip: `127.0.0.${i + 1}` };
-      const log = fs.openSync(path.join(logDir, `${node.id}.log`), 'a');
-      const child = spawn(process.execPath, [path.join(ROOT, 'media-server', 'dist', 'main.js')], {
-        cwd: ROOT,
-        stdio: ['ignore', log, log],
-        env: {
-          ...process.env, ...nodeEnv(node), MEDIASOUP_WORKER_BIN: workerBin, LOG_LEVEL: 'info',
-          MEDIA_PORT: String(ports), MEDIA_RTC_BASE_PORT: String(ports + 1), MEDIA_NUM_WORKERS: '1',
-          ROOM_TOKEN_SECRET: started.secrets.roomTokenSecret, MEDIA_SERVICE_SECRET: started.secrets.serviceSecret,
-          MEDIA_WEBHOOK_SECRET: started.secrets.mediaWebhookSecret, API_INTERNAL_URL: started.apiUrl,
-        },
+      const port = await freePortRange(2);
+      const id = `media-${i}`;
+      const node = spawnMediaNode({
+        id, ip: `127.0.0.${i + 1}`, port, workerBin, secrets: started.secrets, redisUrl: redis.url, keyPrefix, apiInternalUrl: started.apiUrl,
+        logFile: path.join(logDir, `${id}.log`), env: settings,
       });
-      fs.closeSync(log);
-      children.push(child);
-      nodes.push({ id: node.id, ip: node.ip, url: `ws://${node.ip}:${ports}/rtc`, process: () => child });
+      children.push(node.child);
+      nodes.push({ id, ip: node.ip, url: node.url, process: () => node.child });
     }
     const token = await adminToken(started.apiUrl);
     const registry = async (): Promise<(MediaNodeInfo & { score: number })[]> => {
