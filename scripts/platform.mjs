@@ -100,6 +100,8 @@ export async function startPlatform(options) {
   const secrets = options.secrets ?? generateSecrets();
   if (options.logDir) fs.mkdirSync(options.logDir, { recursive: true });
   const mediaHttp = `http://${host}:${mediaPort}`;
+  // Browsers' signaling URL: the API's fallback, and what the node registers with REDIS_URL.
+  const mediaPublicUrl = options.apiEnv?.MEDIA_PUBLIC_URL ?? `ws://${host}:${mediaPort}/rtc`;
   const common = {
     ...process.env,
     ...(options.workerBin ? { MEDIASOUP_WORKER_BIN: options.workerBin } : {}),
@@ -113,6 +115,7 @@ export async function startPlatform(options) {
     MEDIA_RTC_BASE_PORT: String(options.rtcBasePort ?? 40000),
     MEDIA_SERVICE_SECRET: secrets.serviceSecret,
     MEDIA_WEBHOOK_SECRET: secrets.mediaWebhookSecret,
+    MEDIA_PUBLIC_URL: mediaPublicUrl,
     API_INTERNAL_URL: `http://${host}:${apiPort}`,
     ...(options.numWorkers ? { MEDIA_NUM_WORKERS: String(options.numWorkers) } : {}),
     ...options.mediaEnv,
@@ -122,7 +125,7 @@ export async function startPlatform(options) {
     API_HOST: host,
     API_PORT: String(apiPort),
     TELEMED_MODE: options.mode ?? 'development',
-    MEDIA_PUBLIC_URL: `ws://${host}:${mediaPort}/rtc`,
+    MEDIA_PUBLIC_URL: mediaPublicUrl,
     MEDIA_INTERNAL_URL: mediaHttp,
     // The API ends a disabled account's media sessions through the media server's service API.
     MEDIA_SERVICE_SECRET: secrets.serviceSecret,

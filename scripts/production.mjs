@@ -226,6 +226,8 @@ export function productionPlan(settings) {
       mediaEnv: {
         ...pass(apiOnly),
         MEDIA_HOST: mediaHost,
+        // With REDIS_URL the node registers this URL and the API hands it to browsers (the registry).
+        MEDIA_PUBLIC_URL: mediaPublicUrl,
         MEDIA_DRAIN_TIMEOUT: String(drainSeconds),
         API_INTERNAL_URL: settings.API_INTERNAL_URL ?? apiInternal,
         MEDIA_RECORDING_DIR: settings.MEDIA_RECORDING_DIR ?? `${dataDir}/recordings`,

@@ -10,6 +10,7 @@ import type { Outbox } from './events/outbox.js';
 import type { SessionGuard } from './auth/session-guard.js';
 import type { RateLimiter } from './http/rate-limit.js';
 import type { Logger } from './logger.js';
+import type { MediaPlacement } from './media-node/media-placement.js';
 import type { MessageService } from './message/message.service.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { NotificationService } from './notification/notification.service.js';
@@ -25,6 +26,8 @@ export interface AppContext {
   events: EventService;
   presence: PresenceService;
   calls: CallService;
+  /** Which media node a room lives on (the Redis registry), or MEDIA_PUBLIC_URL's one node. */
+  placement: MediaPlacement;
   messages: MessageService;
   /** Call recording with consent (off unless ENABLE_CALL_RECORDING). */
   recordings: RecordingService;

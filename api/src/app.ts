@@ -50,6 +50,8 @@ import { Metrics } from './metrics/metrics.js';
 import { registerPresenceRoutes } from './presence/presence.controller.js';
 import { ConnectionRegistry } from './presence/connection-registry.js';
 import { connectRedis, type RedisClient } from './redis.js';
+import { MediaPlacement } from './media-node/media-placement.js';
+import { registerMediaNodeRoutes } from './media-node/media-node.controller.js';
 import { PresenceService } from './presence/presence.service.js';
 import { registerQualityRoutes } from './quality/quality.controller.js';
 import { RetentionService, retentionPolicy, type RetentionRun } from './retention/retention.service.js';
@@ -80,6 +82,7 @@ export class App {
   #recordings: RecordingService | undefined;
   /** Commands (rate limits, presence registry); the bus has its own pub/sub connections. */
   #redis: RedisClient | undefined;
+  #placement: MediaPlacement | undefined;
   #registry: ConnectionRegistry | undefined;
   /** HTTP requests received and not yet answered (drain() waits for them). */
   #inflight = 0;
@@ -187,7 +190,9 @@ export class App {
     const presence = new PresenceService(db, events, registry);
     this.#registry = registry;
     const notifications = (this.#notifications = new NotificationService(db, config, logger.child({ component: 'notifications' })));
-    const calls = new CallService(config);
+    const placement = new MediaPlacement({ redis, keyPrefix: config.redisKeyPrefix, fallbackUrl: config.mediaPublicUrl, roomTtlSeconds: config.roomTokenTtlSeconds * 2, logger: logger.child({ component: 'placement' }) });
+    this.#placement = placement;
+    const calls = new CallService(config, placement);
     const transact: AppContext['transact'] = async (work) => {
       const outbox = new Outbox();
       const result = await db.transaction().execute(async (trx) => {
@@ -206,7 +211,7 @@ export class App {
     this.#recordings = recordings;
     const sessions = new SessionGuard({ db, bus: this.#bus, logger: logger.child({ component: 'sessions' }), ttlMs: config.sessionCheckTtlSeconds * 1000 });
     const context: AppContext = {
-      config, logger, db, encryptor, events, metrics, presence,
+      config, logger, db, encryptor, events, metrics, presence, placement,
       calls,
       messages: new MessageService(encryptor),
       recordings,
@@ -239,6 +244,7 @@ export class App {
     this.#server = server;
     await registry?.start();
     this.#sweeper = new RingTimeoutSweeper({ context, logger: logger.child({ component: 'ring-timeouts' }), intervalMs: Math.min(1000, Math.max(50, (config.callTimeoutSeconds * 1000) / 4)) });
+    placement.start();
     this.#sweeper.start();
     notifications.start();
     this.#retention = new RetentionService({
@@ -287,7 +293,7 @@ export class App {
       // The path only: query strings can carry tokens (/events?access_token=…).
       logger.info({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
     });
-    app.use(securityHeaders({ mediaPublicUrl: config.mediaPublicUrl }));
+    app.use(securityHeaders({ mediaPublicUrl: config.mediaPublicUrl, mediaOrigins: () => context.placement.mediaOrigins }));
     app.use(corsMiddleware(config.corsOrigins));
     app.use(errorMiddleware(logger));
     const routes = new RouteRegistry(async (ctx) => {
@@ -307,6 +313,7 @@ export class App {
     registerAccountRoutes(routes, context);
     registerCareRoutes(routes, context);
     registerAuditRoutes(routes, context);
+    registerMediaNodeRoutes(routes, context);
     registerHealthRoutes(routes, context, {
       startedAt: new Date(),
       setup: { database: this.databaseKind, bus: config.redisUrl ? 'redis' : 'in-process', attachments: config.s3Bucket ? 's3' : 'local disk' },
@@ -315,7 +322,7 @@ export class App {
     const routers = [routes.router];
     // Development room tokens: never on an installation other machines can reach.
     if (config.mode !== 'production' && isLoopbackHost(config.host)) {
-      routers.push(devRoomTokenRouter({ secret: config.roomTokenSecret, ttlSeconds: config.roomTokenTtlSeconds, mediaPublicUrl: config.mediaPublicUrl }));
+      routers.push(devRoomTokenRouter({ secret: config.roomTokenSecret, ttlSeconds: config.roomTokenTtlSeconds, placement: context.placement }));
     } else if (config.mode !== 'production') {
       logger.info({ host: config.host }, 'development room tokens are off: the API listens beyond loopback');
     }
@@ -377,6 +384,7 @@ export class App {
   async #shutdown(how: 'clean' | 'crash'): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
+    this.#placement?.close();
     if (how === 'crash') {
       this.#registry?.abort();
       this.#gateway?.abort();

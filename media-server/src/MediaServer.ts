@@ -1,6 +1,7 @@
 import { parseConfig, type MediaServerConfig, type MediaServerOptions } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { RoomManager } from './RoomManager.js';
+import { NodeRegistry } from './cluster/NodeRegistry.js';
 import { MediaEventReporter } from './events/MediaEventReporter.js';
 import { reportRoomEvents } from './events/MediaEventWiring.js';
 import { MediaMetrics } from './metrics/MediaMetrics.js';
@@ -19,6 +20,7 @@ export class MediaServer {
   #reporter: MediaEventReporter | undefined;
   #sampler: StatsSampler | undefined;
   #recordings: Recordings | undefined;
+  #registry: NodeRegistry | undefined;
   #port: number | undefined;
 
   constructor(options: MediaServerOptions, logger?: Logger) {
@@ -97,7 +99,28 @@ export class MediaServer {
     });
     this.#port = await this.#signaling.listen();
     logger.info({ host: config.host, port: this.#port, workers: config.numWorkers }, 'media server listening');
+    if (config.redisUrl) {
+      const origin = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${this.#port}`;
+      this.#registry = new NodeRegistry({
+        redisUrl: config.redisUrl,
+        keyPrefix: config.redisKeyPrefix,
+        node: {
+          id: config.nodeId,
+          url: config.publicUrl ?? `ws://${origin}/rtc`,
+          internalUrl: config.internalUrl ?? `http://${origin}`,
+          announcedAddress: config.rtcAnnouncedIp ?? config.rtcListenIp,
+          region: config.region,
+          capacity: { consumers: config.nodeCapacity ?? config.numWorkers * config.consumersPerWorker },
+        },
+        rooms: this.#rooms,
+        pool: this.#pool,
+        sessionCount: () => this.#signaling?.sessionCount ?? 0,
+        logger: logger.child({ component: 'NodeRegistry' }),
+      });
+      await this.#registry.start();
+    }
   }
+
 
   /**
    * The first half of a graceful stop (SIGTERM): no new rooms from now on; resolves when the last
@@ -113,6 +136,7 @@ export class MediaServer {
   }
 
   async stop(): Promise<void> {
+    await this.#registry?.close();
     await this.#signaling?.close();
     this.#sampler?.close();
     this.#rooms?.close();

@@ -20,6 +20,8 @@ export interface RoomManagerOptions {
 export type RoomManagerEvents = {
   roomcreated: [Room];
   roomclosed: [Room];
+  /** drain() was called: no new rooms from now on. */
+  draining: [];
 };
 
 export interface RoomEntry {
@@ -157,7 +159,10 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
    * Resolves once no room is left.
    */
   async drain(): Promise<void> {
-    this.#draining = true;
+    if (!this.#draining) {
+      this.#draining = true;
+      this.emit('draining');
+    }
     while (this.#rooms.size > 0 || this.#creating.size > 0) {
       await Promise.allSettled(this.#creating.values());
       const open = [...this.#rooms.values()];

@@ -52,6 +52,20 @@ const ConfigSchema = z.object({
   ffmpegPath: z.string().default('ffmpeg'),
   /** FFprobe, which checks each track file before muxing (FFPROBE_PATH). */
   ffprobePath: z.string().default('ffprobe'),
+  /**
+   * Redis for the media node registry (REDIS_URL): this node heartbeats its URL and load there and
+   * the API places rooms on the least-loaded node. Without it: one node, MEDIA_PUBLIC_URL as today.
+   */
+  redisUrl: z.string().optional(),
+  redisKeyPrefix: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'REDIS_KEY_PREFIX: letters, digits, ":", "_", "-" (at most 64)').default('telemed'),
+  /** This node's signaling URL as browsers reach it (MEDIA_PUBLIC_URL); ws://host:port/rtc unless set. */
+  publicUrl: z.string().url().optional(),
+  /** This node's HTTP base as the API reaches it (MEDIA_INTERNAL_URL); http://host:port unless set. */
+  internalUrl: z.string().url().optional(),
+  /** Location label in the registry (MEDIA_REGION). */
+  region: z.string().min(1).max(64).default('default'),
+  /** Consumers this node takes before placement skips it (MEDIA_NODE_CAPACITY); numWorkers × consumersPerWorker unless set. */
+  nodeCapacity: z.coerce.number().int().min(1).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   workerBin: z.string().optional(),
 });
@@ -91,6 +105,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): MediaServer
     recordingDir: pick('MEDIA_RECORDING_DIR'),
     ffmpegPath: pick('FFMPEG_PATH'),
     ffprobePath: pick('FFPROBE_PATH'),
+    redisUrl: pick('REDIS_URL'),
+    redisKeyPrefix: pick('REDIS_KEY_PREFIX'),
+    publicUrl: pick('MEDIA_PUBLIC_URL'),
+    internalUrl: pick('MEDIA_INTERNAL_URL'),
+    region: pick('MEDIA_REGION'),
+    nodeCapacity: pick('MEDIA_NODE_CAPACITY') as unknown as number,
     logLevel: pick('LOG_LEVEL') as MediaServerConfig['logLevel'] | undefined,
     workerBin: pick('MEDIASOUP_WORKER_BIN'),
   });

@@ -3,7 +3,7 @@ import { ConnectionError } from './errors.js';
 import { CloseCode } from './protocol/errors.js';
 import type { ServerNotifications } from './protocol/messages.js';
 import { DefaultReconnectPolicy, type ReconnectContext, type ReconnectPolicy } from './ReconnectPolicy.js';
-import { Reconnector, type IceSession, type ReconnectorEvents, type ReconnectSignal } from './Reconnector.js';
+import { Reconnector, type AccessRefresher, type IceSession, type ReconnectorEvents, type ReconnectSignal, type RoomAccessUpdate } from './Reconnector.js';
 import type { ResumeCredentials } from './SignalClient.js';
 
 type Welcome = ServerNotifications['welcome'];
@@ -21,6 +21,8 @@ class FakeSignal implements ReconnectSignal {
   connected = false;
   holding = false;
   readonly connects: (ResumeCredentials | undefined)[] = [];
+  /** `url token` of every attempt. */
+  readonly targets: string[] = [];
   readonly #script: Outcome[];
 
   constructor(script: Outcome[]) {
@@ -35,8 +37,9 @@ class FakeSignal implements ReconnectSignal {
     this.holding = false;
   }
 
-  connect(_url: string, _token: string, resume?: ResumeCredentials): Promise<Welcome> {
+  connect(url: string, token: string, resume?: ResumeCredentials): Promise<Welcome> {
     this.connects.push(resume);
+    this.targets.push(`${url} ${token}`);
     const next = this.#script.shift();
     if (!next) return Promise.reject(ConnectionError.network('no server'));
     if ('fail' in next) {
@@ -71,15 +74,18 @@ class RecordingPolicy implements ReconnectPolicy {
   }
 }
 
-function setup(script: Outcome[], options: { session?: FakeSession; maxAttempts?: number; iceRestartTimeoutMs?: number } = {}) {
+function setup(script: Outcome[], options: { session?: FakeSession; maxAttempts?: number; iceRestartTimeoutMs?: number; refreshAccess?: AccessRefresher } = {}) {
   const signal = new FakeSignal(script);
   const policy = new RecordingPolicy(options.maxAttempts ?? 5);
   let session: FakeSession | undefined = options.session ?? new FakeSession();
   let current = welcome(false);
   const adopted: Welcome[] = [];
   const rejoined: Welcome[] = [];
+  const accessed: RoomAccessUpdate[] = [];
   const reconnector = new Reconnector({
     signal, url: 'ws://media.test/rtc', token: 't', policy, iceRestartTimeoutMs: options.iceRestartTimeoutMs ?? 50,
+    refreshAccess: options.refreshAccess,
+    adoptAccess: (access) => accessed.push(access),
     session: () => session,
     resumeCredentials: () => ({ participantId: current.participantId, key: current.resumeKey }),
     adoptResumed: (w) => {
@@ -93,10 +99,10 @@ function setup(script: Outcome[], options: { session?: FakeSession; maxAttempts?
     },
   });
   const events: string[] = [];
-  for (const name of ['reconnecting', 'reconnected', 'iceRestored', 'failed'] as const) reconnector.on(name, () => events.push(name));
+  for (const name of ['reconnecting', 'moved', 'reconnected', 'iceRestored', 'failed'] as const) reconnector.on(name, () => events.push(name));
   const next = <E extends keyof ReconnectorEvents>(event: E): Promise<ReconnectorEvents[E]> =>
     new Promise((resolve) => reconnector.once(event, (...args) => resolve(args)));
-  return { signal, policy, reconnector, events, adopted, rejoined, next, session: () => session };
+  return { signal, policy, reconnector, events, adopted, rejoined, accessed, next, session: () => session };
 }
 
 const lost = (): ConnectionError => ConnectionError.closed(1006, 'abnormal closure');
@@ -191,6 +197,61 @@ describe('Reconnector: a lost signaling socket', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(signal.connects).toHaveLength(1);
     expect(events).toEqual([]);
+  });
+});
+
+describe('Reconnector: a fresh access from the app (media node failover)', () => {
+  it('the node does not answer: asks for a fresh access and rejoins on the node it names', async () => {
+    const refused = ConnectionError.network('connection refused');
+    const answers: RoomAccessUpdate[] = [
+      { url: 'ws://media.test/rtc', token: 't2' }, // the registry has not noticed yet: same node
+      { url: 'ws://other.test/rtc', token: 't3', iceServers: [{ urls: ['turn:turn.test'], username: 'u', credential: 'c' }] },
+    ];
+    const { signal, reconnector, events, rejoined, accessed, next } = setup([{ fail: refused }, { fail: refused }, welcome(false, 'p2')], {
+      refreshAccess: () => Promise.resolve(answers.shift()!),
+    });
+    const done = next('reconnected');
+    reconnector.handleSignalLost(lost());
+    const [info] = await done;
+    expect(info.resumed).toBe(false);
+    expect(signal.targets).toEqual(['ws://media.test/rtc t', 'ws://media.test/rtc t2', 'ws://other.test/rtc t3']);
+    // Resume on the same node; once moved, a new session (nothing to resume on another node).
+    expect(signal.connects).toEqual([{ participantId: 'p1', key: 'key-p1' }, { participantId: 'p1', key: 'key-p1' }, undefined]);
+    expect(rejoined.map((w) => w.participantId)).toEqual(['p2']);
+    expect(accessed.at(-1)?.iceServers).toEqual([{ urls: ['turn:turn.test'], username: 'u', credential: 'c' }]);
+    expect(reconnector.url).toBe('ws://other.test/rtc');
+    expect(events).toEqual(['reconnecting', 'moved', 'reconnected']);
+  });
+
+  it('a draining node or an expired token is not the end with a refresher; without one it is', async () => {
+    const draining = ConnectionError.refused('DRAINING');
+    const withRefresher = setup([{ fail: draining }, welcome(false, 'p2')], { refreshAccess: () => Promise.resolve({ url: 'ws://other.test/rtc', token: 't2' }) });
+    const done = withRefresher.next('reconnected');
+    withRefresher.reconnector.handleSignalLost(ConnectionError.closed(CloseCode.GoingAway, 'SHUTDOWN'));
+    await done;
+    expect(withRefresher.signal.targets).toEqual(['ws://media.test/rtc t', 'ws://other.test/rtc t2']);
+
+    const expired = setup([welcome(true)], { refreshAccess: () => Promise.resolve({ url: 'ws://media.test/rtc', token: 'fresh' }) });
+    const back = expired.next('reconnected');
+    expired.reconnector.handleSignalLost(ConnectionError.unauthorized('TOKEN_EXPIRED'));
+    expect((await back)[0].resumed).toBe(true);
+    expect(expired.signal.targets).toEqual(['ws://media.test/rtc fresh']);
+
+    const without = setup([{ fail: draining }]);
+    const failed = without.next('failed');
+    without.reconnector.handleSignalLost(lost());
+    expect((await failed)[0].serverCode).toBe('DRAINING');
+  });
+
+  it('a refresher that fails counts as a failed attempt; the policy still decides when to give up', async () => {
+    const down = new Error('API unreachable');
+    const { signal, policy, reconnector, next } = setup([{ fail: ConnectionError.network('refused') }], { maxAttempts: 3, refreshAccess: () => Promise.reject(down) });
+    const failed = next('failed');
+    reconnector.handleSignalLost(lost());
+    const [error] = await failed;
+    expect(error.cause).toBe(down);
+    expect(signal.connects).toHaveLength(1);
+    expect(policy.contexts.map((c) => c.retryCount)).toEqual([0, 1, 2, 3]);
   });
 });
 

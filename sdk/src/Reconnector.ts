@@ -4,6 +4,7 @@ import type { ServerNotifications } from './protocol/messages.js';
 import type { ReconnectPolicy } from './ReconnectPolicy.js';
 import type { ResumeCredentials } from './SignalClient.js';
 import { TypedEmitter } from './TypedEmitter.js';
+import type { IceServer } from './client/api-types.js';
 
 type Welcome = ServerNotifications['welcome'];
 
@@ -21,11 +22,29 @@ export interface IceSession {
   readonly transportsConnected: boolean;
 }
 
+/** Where a room connects: a media node's signaling URL, a room token, and optionally TURN relays. */
+export interface RoomAccessUpdate {
+  url: string;
+  token: string;
+  iceServers?: IceServer[];
+}
+
+/**
+ * Asked for a fresh room access when the media node cannot be reached, refused the room (it is
+ * draining) or the room token expired: the app asks its backend (e.g. `TelemedClient.callToken`),
+ * which answers the node the room lives on now, after a failover another one.
+ */
+export type AccessRefresher = () => Promise<RoomAccessUpdate>;
+
 /** The room's side of reconnecting: where to, and how to adopt what the server answers. */
 export interface ReconnectorOptions {
   signal: ReconnectSignal;
   url: string;
   token: string;
+  /** See {@link AccessRefresher}; without it, the same URL and token are tried until the policy gives up. */
+  refreshAccess?: AccessRefresher | undefined;
+  /** A refreshed access was taken (its TURN relays are for the transports a rejoin builds). */
+  adoptAccess?: (access: RoomAccessUpdate) => void;
   policy: ReconnectPolicy;
   /** After an ICE restart, how long to wait for the transports to connect before the next attempt, ms. */
   iceRestartTimeoutMs: number;
@@ -42,6 +61,8 @@ export interface ReconnectorOptions {
 export type ReconnectorEvents = {
   /** The connection was lost and attempts started. */
   reconnecting: [];
+  /** A fresh access from the refresher names another media node: the session is rebuilt there. */
+  moved: [{ url: string }];
   /** Signaling is back: `resumed` false means the session was rebuilt. */
   reconnected: [{ resumed: boolean; durationMs: number }];
   /** An ICE restart (signaling was fine) connected the transports again. */
@@ -54,6 +75,14 @@ export type ReconnectorEvents = {
 const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   CloseCode.Unauthorized, CloseCode.Refused, CloseCode.Removed, CloseCode.RoomClosed, CloseCode.Replaced, CloseCode.MaxDuration,
 ]);
+
+/**
+ * Failures a fresh access may cure: the node refused a new room (draining: the room belongs
+ * elsewhere now) or the token is out of date.
+ */
+function isRefreshable(error: unknown): boolean {
+  return error instanceof ConnectionError && (error.serverCode === 'DRAINING' || error.reason === 'unauthorized');
+}
 
 export function isTerminal(error: unknown): boolean {
   if (!(error instanceof ConnectionError)) return false;
@@ -71,6 +100,8 @@ export function isTerminal(error: unknown): boolean {
 export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   readonly #options: ReconnectorOptions;
   #mode: 'idle' | 'signal' | 'ice' = 'idle';
+  #url: string;
+  #token: string;
   #closed = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #wake: (() => void) | undefined;
@@ -79,6 +110,13 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   constructor(options: ReconnectorOptions) {
     super();
     this.#options = options;
+    this.#url = options.url;
+    this.#token = options.token;
+  }
+
+  /** The signaling URL attempts go to (another node's after a move). */
+  get url(): string {
+    return this.#url;
   }
 
   /** True while attempts are under way. */
@@ -89,7 +127,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   /** The signaling socket closed with `error` after the room was connected. */
   handleSignalLost(error: ConnectionError): void {
     if (this.#closed) return;
-    if (isTerminal(error)) {
+    if (isTerminal(error) && !(this.#options.refreshAccess && isRefreshable(error))) {
       this.#fail(error);
       return;
     }
@@ -126,11 +164,13 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     const wasIdle = this.#mode === 'idle';
     this.#mode = 'signal';
     this.#wakeUp();
-    const { signal, url, token } = this.#options;
+    const { signal, refreshAccess } = this.#options;
     const started = Date.now();
     if (wasIdle) this.emit('reconnecting');
     signal.hold();
     let lastError: unknown = cause;
+    // Closed by a refusal a fresh access may cure: ask for one before the first attempt.
+    let refresh = refreshAccess !== undefined && isRefreshable(cause);
     for (let retryCount = 0; ; retryCount++) {
       const delay = this.#options.policy.nextRetryDelayInMs({ retryCount, elapsedMs: Date.now() - started, retryReason: asError(lastError) });
       if (delay === null) {
@@ -139,9 +179,28 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
       }
       if (delay > 0) await this.#sleep(delay);
       if (this.#closed) return;
+      if (refresh && refreshAccess) {
+        try {
+          const access = await refreshAccess();
+          if (this.#closed) return;
+          if (access.url !== this.#url) {
+            // Another node: the session there is new (nothing to resume).
+            mode = 'rejoin';
+            this.emit('moved', { url: access.url });
+          }
+          this.#url = access.url;
+          this.#token = access.token;
+          this.#options.adoptAccess?.(access);
+          refresh = false;
+        } catch (error) {
+          if (this.#closed) return;
+          lastError = error;
+          continue;
+        }
+      }
       try {
         const resume = mode === 'resume' ? this.#options.resumeCredentials() : undefined;
-        const welcome = await signal.connect(url, token, resume);
+        const welcome = await signal.connect(this.#url, this.#token, resume);
         if (this.#closed) return;
         const session = this.#options.session();
         if (welcome.resumed && session) {
@@ -159,12 +218,18 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
       } catch (error) {
         if (this.#closed) return;
         lastError = error;
+        if (refreshAccess && isRefreshable(error)) {
+          refresh = true;
+          continue;
+        }
         if (isTerminal(error)) {
           this.#fail(error as ConnectionError);
           return;
         }
         // A failure after the socket opened (e.g. the session died meanwhile): rejoin next time.
         if (signal.connected) mode = 'rejoin';
+        // The node did not answer at all (gone?): ask where the room lives now.
+        else if (refreshAccess) refresh = true;
       }
     }
   }

@@ -30,6 +30,8 @@ export type RoomEvents = {
   connectionStateChanged: [ConnectionState];
   /** Back to `connected` after a loss; `resumed` false means the session was rebuilt (rejoined and republished). */
   reconnected: [{ resumed: boolean; durationMs: number }];
+  /** While reconnecting, `ConnectOptions.refreshAccess` named another media node (failover): the session is rebuilt there. */
+  mediaNodeChanged: [{ url: string }];
   participantJoined: [RemoteParticipant];
   /** A remote participant left; see {@link ParticipantLeftReason}. */
   participantLeft: [RemoteParticipant, ParticipantLeftReason];
@@ -261,6 +263,10 @@ export class Room extends TypedEmitter<RoomEvents> {
     const policy = reconnectPolicy ?? new DefaultReconnectPolicy({ maxAttempts: maxReconnectAttempts, baseDelayMs: reconnectBaseDelayMs, maxDelayMs: reconnectMaxDelayMs });
     const reconnector = new Reconnector({
       signal, url, token, policy, iceRestartTimeoutMs,
+      refreshAccess: this.#connectOptions.refreshAccess,
+      adoptAccess: (access) => {
+        if (access.iceServers) this.#connectOptions = { ...this.#connectOptions, iceServers: access.iceServers };
+      },
       session: () => this.#session,
       resumeCredentials: () => (this.#welcome ? { participantId: this.#welcome.participantId, key: this.#welcome.resumeKey } : undefined),
       adoptResumed: (welcome) => {
@@ -272,6 +278,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       },
     });
     reconnector.on('reconnecting', () => this.#setState('reconnecting'));
+    reconnector.on('moved', (info) => this.emit('mediaNodeChanged', info));
     reconnector.on('reconnected', (info) => {
       this.#setState('connected');
       this.emit('reconnected', info);

@@ -8,6 +8,7 @@ import { readStats } from './rtc-stats.js';
 import type { SignalClient } from './SignalClient.js';
 import type { IceServer } from './client/api-types.js';
 import { isTrackSource } from './Track.js';
+import type { AccessRefresher } from './Reconnector.js';
 
 /** How often the first decoded frames are looked for in the receivers' stats. */
 const FRAME_POLL_MS = 10;
@@ -20,6 +21,12 @@ export interface ConnectOptions {
   iceServers?: IceServer[];
   /** `relay` sends all media through the TURN relays (no direct path to the server is tried). */
   iceTransportPolicy?: 'all' | 'relay';
+  /**
+   * Gives a fresh room access when the media node is gone, refused the room (draining) or the token
+   * expired; the room then reconnects there by itself, on another node after a failover. Provide it
+   * once, e.g. `() => client.callToken(callId)`. Without it the same URL and token are retried.
+   */
+  refreshAccess?: AccessRefresher;
 }
 
 export interface RtcSessionCallbacks {

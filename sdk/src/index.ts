@@ -3,6 +3,7 @@ export type { InternalRoomOptions, RoomOptions } from './defaults.js';
 export type { PrepareConnectionOptions } from './PreparedConnection.js';
 export { DefaultReconnectPolicy, type DefaultReconnectPolicyOptions, type ReconnectContext, type ReconnectPolicy } from './ReconnectPolicy.js';
 export type { ConnectOptions } from './RtcSession.js';
+export type { AccessRefresher, RoomAccessUpdate } from './Reconnector.js';
 export type { VideoCodecName } from './video-codecs.js';
 export { Participant } from './Participant.js';
 export { LocalParticipant, type LocalParticipantEvents, type PublishOptions } from './LocalParticipant.js';

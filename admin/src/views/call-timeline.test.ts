@@ -40,4 +40,19 @@ describe('describeTimeline', () => {
       ['rejoined', 'Alice Patient rejoined the room'],
     ]);
   });
+
+  it('words a move to another media node, and reads the joins after it as reconnections', () => {
+    const lines = describeTimeline([
+      step('media_joined'), step('media_joined', null, 'grey'),
+      { ...step('moved', JSON.stringify({ from: 'media-1', to: 'media-2', reason: 'node_lost' })), userId: null, displayName: null },
+      step('media_joined', null, 'grey'), step('media_joined'),
+    ]);
+    expect(lines.map((l) => [l.kind, l.text])).toEqual([
+      ['media_joined', 'Alice Patient joined the room'],
+      ['media_joined', 'Dr. Meredith Grey joined the room'],
+      ['moved', 'Call moved to another media node (media-1 lost → media-2)'],
+      ['reconnected', 'Dr. Meredith Grey reconnected (call moved)'],
+      ['reconnected', 'Alice Patient reconnected (call moved)'],
+    ]);
+  });
 });

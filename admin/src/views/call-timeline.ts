@@ -32,6 +32,16 @@ function reconnectText(detail: string | null): string {
   return '';
 }
 
+/** A `moved` step's detail (`{ from, to, reason }`, JSON) in words; '' when unreadable. */
+function movedText(detail: string | null): string {
+  try {
+    const { from, to } = JSON.parse(detail ?? '') as { from?: unknown; to?: unknown };
+    return typeof from === 'string' && typeof to === 'string' ? ` (${from} lost → ${to})` : '';
+  } catch {
+    return '';
+  }
+}
+
 /**
  * The server's timeline in words. The media server reports a resumed socket or an ICE restart as
  * `reconnected`. A room join is read as a reconnection too when it follows a leave that was not the
@@ -40,7 +50,7 @@ function reconnectText(detail: string | null): string {
  * room rebuilt after its worker died).
  */
 export function describeTimeline(entries: readonly CallTimelineEntry[]): TimelineLine[] {
-  const lost = new Map<string, 'disconnected' | 'room_closed'>();
+  const lost = new Map<string, 'disconnected' | 'room_closed' | 'moved'>();
   const inRoomBefore = new Set<string>();
   return entries.map((e) => {
     const name = e.displayName ?? 'Someone';
@@ -49,11 +59,15 @@ export function describeTimeline(entries: readonly CallTimelineEntry[]): Timelin
     let text: string;
     if (e.kind === 'created') text = `${name} started a ${e.detail ?? ''} call`;
     else if (e.kind === 'ended' || e.kind === 'missed') text = `Call ${e.kind}${e.detail ? ` (${e.detail})` : ''}`;
-    else if (e.kind === 'reconnected') text = `${name} reconnected${reconnectText(e.detail)}`;
+    else if (e.kind === 'moved') {
+      // The media node hosting the call was lost; the room was placed on another one and everyone moves there.
+      text = `Call moved to another media node${movedText(e.detail)}`;
+      for (const u of inRoomBefore) lost.set(u, 'moved');
+    } else if (e.kind === 'reconnected') text = `${name} reconnected${reconnectText(e.detail)}`;
     else if (e.kind === 'media_joined') {
       const cause = lost.get(user);
       kind = cause ? 'reconnected' : inRoomBefore.has(user) ? 'rejoined' : 'media_joined';
-      text = `${name} ${cause === 'room_closed' ? 'reconnected (room rebuilt)' : cause ? 'reconnected (rejoined)' : kind === 'rejoined' ? 'rejoined the room' : 'joined the room'}`;
+      text = `${name} ${cause === 'room_closed' ? 'reconnected (room rebuilt)' : cause === 'moved' ? 'reconnected (call moved)' : cause ? 'reconnected (rejoined)' : kind === 'rejoined' ? 'rejoined the room' : 'joined the room'}`;
       lost.delete(user);
       inRoomBefore.add(user);
     } else if (e.kind === 'media_left') {

@@ -3,7 +3,8 @@ import type { Db } from '../db/database.js';
 import type { Outbox } from '../events/outbox.js';
 import { ApiError } from '../http/errors.js';
 import type { AuthUser } from '../http/route.js';
-import { encodeTimeIdCursor, type TimeIdCursor } from '../http/input.schema.js';
+import { encodeTimeIdCursor, INT4, type TimeIdCursor } from '../http/input.schema.js';
+import type { MediaPlacement } from '../media-node/media-placement.js';
 import { summarize } from '../quality/quality.repository.js';
 import { issueRoomToken } from '../room-token/room-token.service.js';
 import { turnCredentials } from '../room-token/turn-credentials.service.js';
@@ -34,7 +35,6 @@ export interface CallSettings {
   scheduledCallGraceSeconds: number;
   roomTokenSecret: string;
   roomTokenTtlSeconds: number;
-  mediaPublicUrl: string;
   turnUrls: readonly string[];
   turnSecret?: string | undefined;
   turnTtlSeconds?: number | undefined;
@@ -88,9 +88,11 @@ export const MAX_SCHEDULE_AHEAD_DAYS = 90;
  */
 export class CallService {
   readonly #settings: CallSettings;
+  readonly #placement: Pick<MediaPlacement, 'place'>;
 
-  constructor(settings: CallSettings) {
+  constructor(settings: CallSettings, placement: Pick<MediaPlacement, 'place'>) {
     this.#settings = settings;
+    this.#placement = placement;
   }
 
   async load(db: Db, id: string): Promise<Call> {
@@ -379,7 +381,9 @@ export class CallService {
     if (!me || me.status !== 'accepted' || call.status !== 'active') throw new ApiError('FORBIDDEN', 'only accepted participants of an active call get a room token');
     const user = await findUserById(db, userId);
     if (!user) throw new ApiError('NOT_FOUND', 'no such user');
-    const { roomTokenSecret, roomTokenTtlSeconds, mediaPublicUrl } = this.#settings;
+    const { roomTokenSecret, roomTokenTtlSeconds } = this.#settings;
+    const placement = await this.#placement.place(call.id);
+    if (placement.movedFrom) await this.#recordMove(db, call, placement.movedFrom, placement.nodeId);
     const token = issueRoomToken(roomTokenSecret, {
       room: call.id,
       identity: user.id,
@@ -388,7 +392,22 @@ export class CallService {
       ttlSeconds: roomTokenTtlSeconds,
     });
     const iceServers = turnCredentials(this.#settings, user.id, roomTokenTtlSeconds);
-    return { callId: call.id, room: call.id, token, url: mediaPublicUrl, expiresIn: roomTokenTtlSeconds, iceServers };
+    return { callId: call.id, room: call.id, token, url: placement.url, expiresIn: roomTokenTtlSeconds, iceServers };
+  }
+
+  /**
+   * The call's media node was lost and its room placed on another: a `moved` timeline step, and the
+   * stays in the lost room end now (that node can no longer say so); the new node's joins start new ones.
+   */
+  async #recordMove(db: Db, call: Call, from: string, to: string | null): Promise<void> {
+    const now = new Date();
+    await recordTimeline(db, [{ callId: call.id, kind: 'moved', detail: JSON.stringify({ from, to, reason: 'node_lost' }), at: now }]);
+    for (const p of await findParticipants(db, [call.id])) {
+      const inRoom = p.media_joined_at !== null && (p.media_left_at === null || p.media_left_at < p.media_joined_at);
+      if (!inRoom) continue;
+      const seconds = Math.max(0, Math.round((now.getTime() - p.media_joined_at!.getTime()) / 1000));
+      await updateParticipant(db, call.id, p.user_id, { media_left_at: now, media_seconds: Math.min(INT4.max, p.media_seconds + seconds) });
+    }
   }
 
   /**

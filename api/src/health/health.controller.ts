@@ -24,6 +24,17 @@ async function mediaHealth(mediaInternalUrl: string): Promise<{ status: string }
 
 const MediaStatus = z.object({ status: z.string() });
 
+/**
+ * With the Redis registry, the media tier is up while one registered node takes rooms (a node that
+ * heartbeats is alive); without it (or while none is registered) MEDIA_INTERNAL_URL's /health says.
+ */
+async function mediaStatus(app: AppContext): Promise<{ status: string } & Record<string, unknown>> {
+  const nodes = await app.placement.nodes().catch(() => []);
+  if (nodes.length === 0) return mediaHealth(app.config.mediaInternalUrl);
+  const open = nodes.filter((n) => !n.draining).length;
+  return { status: open > 0 ? 'ok' : 'degraded', nodes: nodes.length, draining: nodes.length - open, rooms: nodes.reduce((sum, n) => sum + n.load.rooms, 0) };
+}
+
 export function registerHealthRoutes(api: RouteRegistry, app: AppContext, options: HealthOptions): void {
   // Public, so it says only whether things are up: no process ids, counts or hosts.
   api.define({
@@ -31,7 +42,7 @@ export function registerHealthRoutes(api: RouteRegistry, app: AppContext, option
     summary: 'Platform status: 200 when the API and the media server are up, 503 otherwise (status and version only; details at /api/admin/health). Not a liveness probe: use /live',
     response: z.object({ status: z.enum(['ok', 'degraded']), api: z.literal('ok'), media: MediaStatus, version: z.string() }),
     handler: async ({ ctx }) => {
-      const media = await mediaHealth(app.config.mediaInternalUrl);
+      const media = await mediaStatus(app);
       const ok = media.status === 'ok';
       ctx.status = ok ? 200 : 503;
       return { status: ok ? 'ok' as const : 'degraded' as const, api: 'ok' as const, media: { status: media.status }, version: API_VERSION };
@@ -48,7 +59,7 @@ export function registerHealthRoutes(api: RouteRegistry, app: AppContext, option
       media: MediaStatus.catchall(z.unknown()),
     }),
     handler: async () => {
-      const media = await mediaHealth(app.config.mediaInternalUrl);
+      const media = await mediaStatus(app);
       const websockets = (await app.metrics.websockets.get()).values[0]?.value ?? 0;
       return {
         status: media.status === 'ok' ? 'ok' as const : 'degraded' as const,

@@ -3,6 +3,8 @@ import type { Middleware } from 'koa';
 export interface SecurityHeaderOptions {
   /** The media server's signaling URL as browsers reach it (ws:// or wss://): the apps connect to it. */
   mediaPublicUrl: string;
+  /** Origins of further media nodes (the registry's, ws:// or wss://) the pages may connect to. */
+  mediaOrigins?: () => readonly string[];
 }
 
 /**
@@ -15,12 +17,13 @@ export interface SecurityHeaderOptions {
  */
 export function contentSecurityPolicy(options: SecurityHeaderOptions): string {
   const media = new URL(options.mediaPublicUrl);
+  const origins = new Set([`${media.protocol}//${media.host}`, ...(options.mediaOrigins?.() ?? [])]);
   return [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self' data:",
-    `connect-src 'self' ${media.protocol}//${media.host}`,
+    `connect-src 'self' ${[...origins].join(' ')}`,
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",
@@ -37,8 +40,15 @@ export const PERMISSIONS_POLICY = 'camera=(self), microphone=(self), display-cap
  * keep it from the first answer over HTTPS, which behind a TLS proxy Koa cannot tell apart.
  */
 export function securityHeaders(options: SecurityHeaderOptions): Middleware {
-  const appPolicy = contentSecurityPolicy(options);
+  let appPolicy = contentSecurityPolicy(options);
+  let originCount = 0;
   return async (ctx, next) => {
+    // The registry's nodes only ever add origins: rebuild the policy when their number changed.
+    const count = options.mediaOrigins?.().length ?? 0;
+    if (count !== originCount) {
+      originCount = count;
+      appPolicy = contentSecurityPolicy(options);
+    }
     ctx.set('x-content-type-options', 'nosniff');
     ctx.set('referrer-policy', 'no-referrer');
     ctx.set('x-frame-options', 'DENY');

@@ -120,10 +120,14 @@ export function registerMediaEventRoutes(api: RouteRegistry, app: AppContext): v
       }
       const counts = { applied: 0, duplicates: 0, ignored: 0, rejected: batch.rejected.length, rejectedSamples: batch.rejectedSamples };
       const changed = new Map<string, Call>();
+      // A node stopping (drain deadline) closes its rooms with 'shutdown': while another node takes
+      // rooms, the call moves there (the SDK's refresher) instead of ending.
+      const nodes = await app.placement.nodes().catch(() => []);
+      const roomsMoveOnShutdown = nodes.some((n) => n.id !== batch.node && !n.draining);
       // Events of one room in order (instance by instance); each in its own transaction so one bad event cannot block the rest.
       const ordered = [...batch.events].sort((a: MediaEvent, b: MediaEvent) => a.roomId.localeCompare(b.roomId) || a.epoch - b.epoch || a.seq - b.seq);
       for (const event of ordered) {
-        const result = await app.transact((trx, outbox) => applyMediaEvent(trx, outbox, app.calls, event, changed));
+        const result = await app.transact((trx, outbox) => applyMediaEvent(trx, outbox, app.calls, event, changed, { roomsMoveOnShutdown }));
         app.metrics.mediaEvents.inc({ type: event.type, result });
         counts[result === 'duplicate' ? 'duplicates' : result]++;
       }

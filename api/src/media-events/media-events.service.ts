@@ -24,7 +24,12 @@ function reconnectDetail({ how, offlineMs, restarts }: ParticipantReconnect): st
  * same transaction, so a retried batch changes nothing. The room id is the call id; the epoch tells
  * a room rebuilt after its worker died (seq from 1 again) from the instance before it.
  */
-export async function applyMediaEvent(trx: Transaction<Database>, outbox: Outbox, calls: CallService, event: MediaEvent, changed: Map<string, Call>): Promise<ApplyResult> {
+export interface ApplyOptions {
+  /** Another media node takes rooms: a room closed by its node's shutdown moves there, the call goes on. */
+  roomsMoveOnShutdown?: boolean;
+}
+
+export async function applyMediaEvent(trx: Transaction<Database>, outbox: Outbox, calls: CallService, event: MediaEvent, changed: Map<string, Call>, options: ApplyOptions = {}): Promise<ApplyResult> {
   const inserted = await trx
     .insertInto('media_events_applied')
     .values({ room_id: event.roomId, epoch: event.epoch, seq: event.seq, type: event.type })
@@ -70,7 +75,8 @@ export async function applyMediaEvent(trx: Transaction<Database>, outbox: Outbox
     case 'room_finished': {
       // The media server rebuilds a room whose worker died and its participants rejoin by themselves:
       // the call goes on (their participant_left/joined events say who is in the room meanwhile).
-      if (call.status !== 'active' || event.reason === 'worker_died') return 'ignored';
+      // So does a room whose node stopped while other nodes run (the participants move with their access refresher).
+      if (call.status !== 'active' || event.reason === 'worker_died' || (event.reason === 'shutdown' && options.roomsMoveOnShutdown)) return 'ignored';
       changed.set(call.id, await calls.finish(trx, outbox, call, `room_${event.reason}`));
       return 'applied';
     }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { RECORDING_COMMAND_AUDIENCE, RECORDING_COMMAND_ISSUER, type RecordingCommand, type RecordingStatus } from '@telemed/sdk';
-import { hmacKey } from '../auth/hmac-key.js';
+import { hmacKey } from '@telemed/server-kit';
 
 /** Why the media server did not take a recording command. */
 export class MediaRecordingError extends Error {

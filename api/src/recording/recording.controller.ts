@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { MEDIA_EVENTS_ISSUER, RECORDING_UPLOAD_AUDIENCE, type CallRecording, type RecordingManifest } from '@telemed/sdk';
 import type { AppContext } from '../app-context.js';
 import { bearerToken } from '../auth/access-token.js';
-import { hmacKey } from '../auth/hmac-key.js';
+import { hmacKey } from '@telemed/server-kit';
 import { ApiError } from '../http/errors.js';
 import { Uuid } from '../http/input.schema.js';
 import type { RouteRegistry } from '../http/route.js';

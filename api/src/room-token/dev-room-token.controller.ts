@@ -1,3 +1,4 @@
+import type { MediaPlacement } from '../media-node/media-placement.js';
 import Router from '@koa/router';
 import { z } from 'zod';
 import { readJson } from '../http/body.js';
@@ -29,7 +30,7 @@ const DevTokenRequest = z.object({
 export interface DevRoomTokenOptions {
   secret: string;
   ttlSeconds: number;
-  mediaPublicUrl: string;
+  placement: Pick<MediaPlacement, 'place'>;
 }
 
 /** Headers a reverse proxy adds: a request through one may come from anywhere. */
@@ -55,7 +56,7 @@ export function devRoomTokenRouter(options: DevRoomTokenOptions): Router {
       grants: { canPublish: body.canPublish, canSubscribe: body.canSubscribe, canPublishData: body.canPublish, roomAdmin: body.roomAdmin },
       ttlSeconds: options.ttlSeconds,
     });
-    ctx.body = { token, url: options.mediaPublicUrl, expiresIn: options.ttlSeconds };
+    ctx.body = { token, url: (await options.placement.place(body.room)).url, expiresIn: options.ttlSeconds };
   });
   return router;
 }

@@ -4,8 +4,9 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { parseArgs, withFreePorts } from '../common/args.js';
+import { launchChromium } from '../common/chromium.js';
 import { resolveWorkerBin, ROOT } from '../common/machine.js';
 import { startMediaServer } from '../common/media-server.js';
 import { log, startRun, table, writeResults } from '../common/results.js';
@@ -32,11 +33,6 @@ type Phase = (typeof phases)[number]['name'];
 /** `sdk` and `baseline` join cold; `prepared` is the SDK after `room.prepareConnection()` (a waiting room), timed from connect(). */
 const MODES = ['sdk', 'prepared', 'baseline'] as const;
 type Mode = (typeof MODES)[number];
-// The flags of tests/src/browser.ts: headless Chromium with fake camera and microphone.
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required',
-];
 
 const sdkBundle = path.join(ROOT, 'sdk', 'dist', 'telemed-sdk.browser.mjs');
 if (!fs.existsSync(sdkBundle)) throw new Error('sdk/dist/telemed-sdk.browser.mjs is missing: run `npm run build` first');
@@ -93,7 +89,7 @@ function withServerSteps(result: JoinResult): JoinResult {
 let browser: Browser | undefined;
 const results: { phase: Phase; mode: Mode; index: number; result: JoinResult }[] = [];
 try {
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   const newPage = async (): Promise<Page> => {
     const context = await browser!.newContext({ permissions: ['camera', 'microphone'] });
     const page = await context.newPage();

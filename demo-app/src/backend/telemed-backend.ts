@@ -202,6 +202,10 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
     return toAccess((await this.#api.startScheduledCall(callId)).access);
   }
 
+  async callAccess(callId: string): Promise<RoomAccess> {
+    return toAccess(await this.#api.callToken(callId));
+  }
+
   async joinCall(callId: string): Promise<RoomAccess | undefined> {
     const call = await this.#api.getCall(callId);
     const me = call.participants.find((p) => p.userId === this.user?.id);

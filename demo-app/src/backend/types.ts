@@ -171,6 +171,8 @@ export interface Backend extends Pick<TypedEmitter<BackendEvents>, 'on' | 'off' 
    * Undefined when the user waits in the call's lobby for a doctor to admit them.
    */
   joinCall(callId: string): Promise<RoomAccess | undefined>;
+  /** A fresh room access of a call the user is in: the media node the room lives on now (after a failover another one). */
+  callAccess(callId: string): Promise<RoomAccess>;
   /** A doctor in the call lets a waiting participant in, or turns them away. */
   admit(callId: string, userId: string): Promise<void>;
   deny(callId: string, userId: string): Promise<void>;

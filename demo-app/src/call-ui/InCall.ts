@@ -29,7 +29,8 @@ type Panel = 'none' | 'chat' | 'devices';
 
 export function InCall({ call, access, devices: initialDevices, onLeave, onClosed }: InCallProps) {
   const { user, backend } = useSession();
-  const callRoom = useCallRoom(access, call.type, initialDevices);
+  // The SDK asks for a fresh access by itself when the media node is lost, and moves the call there.
+  const callRoom = useCallRoom(access, call.type, initialDevices, () => backend.callAccess(call.id));
   const { room, state, connectedAt, error, closedCode, refresh } = callRoom;
   const [panel, setPanel] = useState<Panel>('none');
   const chat = useCallChat(room, call, backend, user.id, panel === 'chat');

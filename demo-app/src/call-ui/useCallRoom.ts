@@ -20,7 +20,8 @@ export interface CallRoom {
   refresh: () => void;
 }
 
-export function useCallRoom(access: RoomAccess, type: CallType, devices: DeviceChoice): CallRoom {
+/** `refreshAccess`: a fresh access to the call's room, for the SDK to follow a media node failover. */
+export function useCallRoom(access: RoomAccess, type: CallType, devices: DeviceChoice, refreshAccess?: () => Promise<RoomAccess>): CallRoom {
   const [room] = useState(() => takeRoom(access));
   const [state, setState] = useState<ConnectionState>('disconnected');
   const [connectedAt, setConnectedAt] = useState<number | undefined>();
@@ -44,7 +45,7 @@ export function useCallRoom(access: RoomAccess, type: CallType, devices: DeviceC
     });
     let closed = false;
     (async () => {
-      await room.connect(access.url, access.token, { iceServers: access.iceServers });
+      await room.connect(access.url, access.token, { iceServers: access.iceServers, ...(refreshAccess ? { refreshAccess } : {}) });
       if (closed) return;
       const local = room.localParticipant;
       local.on('trackMutedByAdmin', refresh).on('trackPublished', refresh).on('trackUnpublished', refresh);

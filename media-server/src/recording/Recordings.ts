@@ -12,7 +12,7 @@ import {
   type RecordingManifest,
 } from '@telemed/sdk/protocol';
 import { MediaServerError } from '../errors.js';
-import { hmacKey } from '../hmac-key.js';
+import { hmacKey } from '@telemed/server-kit';
 import type { Logger } from '../logger.js';
 import type { Room } from '../Room.js';
 import type { RoomManager } from '../RoomManager.js';

@@ -39,6 +39,7 @@ export interface MetricsEndpoint {
  *   POST /rooms/:id/participants/:identity/drop-signaling     fault injection, ?blockMs= (service)
  *   POST /identities/:identity/revoke                         end an identity's sessions everywhere (service; the API, for a disabled account)
  *   PUT|DELETE /rooms/:id/recording                           call recording (signed by the API; see protocol/recording.ts)
+ *   POST /drain                                               the admin drain command: no new rooms, running calls go on (service)
  */
 export class ServiceApi {
   readonly #options: ServiceApiOptions;
@@ -73,7 +74,8 @@ export class ServiceApi {
       if (identity.length === 0 || identity.length > 128) return json(400, errorJson(400, 'an identity has 1 to 128 characters'));
       return json(200, { closed: this.#options.revokeIdentity(identity) });
     }
-    if (req.method !== 'GET' && !isDrop) {
+    const isDrain = req.method === 'POST' && url.pathname === '/drain';
+    if (req.method !== 'GET' && !isDrop && !isDrain) {
       res.setHeader('allow', 'GET');
       return json(405, errorJson(405, 'method not allowed here'));
     }
@@ -88,6 +90,12 @@ export class ServiceApi {
       });
     }
     if (url.pathname === '/metrics') return this.#metrics(req, res);
+    if (isDrain) {
+      if (!this.#options.isService(req)) return json(401, { error: { code: 'UNAUTHORIZED', message: 'service credentials required' } });
+      // The process keeps running (unlike SIGTERM): the rooms end by themselves, the node stays out of placement.
+      void rooms.drain();
+      return json(200, { draining: true, rooms: rooms.rooms.size });
+    }
     if (url.pathname === '/workers') {
       if (!this.#options.isService(req)) return json(401, { error: { code: 'UNAUTHORIZED', message: 'service credentials required' } });
       return json(200, { workers: pool.workers.map((w) => ({ index: w.index, pid: w.worker.pid, alive: !w.worker.closed, routers: w.routers })) });

@@ -47,3 +47,10 @@ export {
   type RecordingManifest,
   type RecordingStatus,
 } from './recording.js';
+export {
+  MEDIA_NODE_HEARTBEAT_MS,
+  MEDIA_NODE_TTL_MS,
+  mediaNodeKeys,
+  type MediaNodeInfo,
+  type MediaNodeLoad,
+} from './media-nodes.js';

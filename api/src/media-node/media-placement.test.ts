@@ -1,0 +1,138 @@
+// Placement of calls on media nodes: the selector on its own, then the API against a real
+// redis-server into which node records are written in the registry's format (as media nodes
+// heartbeat them; the e2e tests in tests/src/scale/ run real nodes): least loaded, sticky, the move
+// to another node when the host's record expires, with the call's timeline, and the fallback.
+import { createHash, randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Call, CallTimelineEntry, RoomAccess, Session } from '@telemed/sdk';
+import { mediaNodeKeys, type MediaNodeInfo } from '@telemed/sdk/protocol';
+import { TEST_SECRETS, client, login, startTestApp, type TestApp } from '../testing/test-app.js';
+import { PENDING_ROOM_CONSUMERS, selectNode } from './node-selector.js';
+
+function node(id: string, load: Partial<MediaNodeInfo['load']> = {}, extra: Partial<MediaNodeInfo> = {}): MediaNodeInfo {
+  return {
+    id, url: `wss://${id}.clinic.example/rtc`, internalUrl: `http://${id}.internal:4443`, announcedAddress: '192.0.2.1', region: 'test',
+    capacity: { consumers: 100 }, draining: false, startedAt: 0, heartbeatAt: Date.now(), seq: 1,
+    load: { rooms: 0, peers: 0, consumers: 0, workerCpu: [0, 0], ...load }, ...extra,
+  };
+}
+
+describe('selectNode', () => {
+  it('picks the least loaded by the larger of consumer share and mean worker CPU', () => {
+    expect(selectNode([node('a', { consumers: 50 }), node('b', { consumers: 10 })])?.id).toBe('b');
+    // b has fewer consumers but its workers are busy.
+    expect(selectNode([node('a', { consumers: 30 }), node('b', { consumers: 10, workerCpu: [0.9, 0.5] })])?.id).toBe('a');
+  });
+
+  it('skips draining and full nodes; none left: undefined', () => {
+    expect(selectNode([node('a', {}, { draining: true }), node('b', { consumers: 90 })])?.id).toBe('b');
+    expect(selectNode([node('a', { consumers: 100 }), node('b', {}, { draining: true })])).toBeUndefined();
+  });
+
+  it('counts rooms placed since the last heartbeat, so a burst spreads; ties go to fewer rooms, then the id', () => {
+    const nodes = [node('a'), node('b'), node('c', { rooms: 1 })];
+    expect(selectNode(nodes)?.id).toBe('a');
+    expect(selectNode(nodes, (n) => (n.id === 'a' ? 1 : 0))?.id).toBe('b');
+    expect(selectNode([node('a', { consumers: 100 - PENDING_ROOM_CONSUMERS })], () => 1)).toBeUndefined();
+  });
+});
+
+describe('placement through the API and the Redis registry', () => {
+  const prefix = `test-placement-${randomUUID()}`;
+  const redis = createClient({ url: inject('redisUrl') });
+  let t: TestApp;
+  let alice: Session;
+  let grey: Session;
+
+  const heartbeat = async (info: MediaNodeInfo): Promise<void> => {
+    await redis.multi().set(mediaNodeKeys.node(prefix, info.id), JSON.stringify(info), { expiration: { type: 'PX', value: 60_000 } }).sAdd(mediaNodeKeys.nodes(prefix), info.id).exec();
+  };
+  const startCall = async (): Promise<{ call: Call; greyAccess: RoomAccess }> => {
+    const call = (await client(t.url, alice.accessToken).post<Call>('/api/calls', { type: 'video', inviteeIds: [grey.user.id] })).body;
+    const accepted = await client(t.url, grey.accessToken).post<{ access: RoomAccess }>(`/api/calls/${call.id}/accept`);
+    expect(accepted.status).toBe(200);
+    return { call, greyAccess: accepted.body.access };
+  };
+
+  beforeAll(async () => {
+    await redis.connect();
+    t = await startTestApp('pglite', { redisUrl: inject('redisUrl'), redisKeyPrefix: prefix, mediaPublicUrl: 'ws://127.0.0.1:4443/rtc' });
+    alice = await login(t.url, 'alice');
+    grey = await login(t.url, 'drgrey');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await redis.quit();
+  });
+
+  it('without registered nodes a call goes to MEDIA_PUBLIC_URL', async () => {
+    const { greyAccess } = await startCall();
+    expect(greyAccess.url).toBe('ws://127.0.0.1:4443/rtc');
+  });
+
+  it('places a call on the least-loaded node, keeps it there for everyone, and moves it when the node is gone', async () => {
+    await heartbeat(node('busy', { consumers: 60, rooms: 3 }));
+    await heartbeat(node('idle', { consumers: 4, rooms: 1 }));
+    await heartbeat(node('leaving', {}, { draining: true }));
+    const { call, greyAccess } = await startCall();
+    expect(greyAccess.url).toBe('wss://idle.clinic.example/rtc');
+    expect(await redis.get(mediaNodeKeys.room(prefix, call.id))).toBe('idle');
+
+    // Sticky: the room stays where it is even when another node became emptier.
+    await heartbeat(node('busy', { consumers: 0, rooms: 0 }, { seq: 2 }));
+    const aliceAccess = (await client(t.url, alice.accessToken).post<RoomAccess>(`/api/calls/${call.id}/token`)).body;
+    expect(aliceAccess.url).toBe('wss://idle.clinic.example/rtc');
+
+    // The host's record expires (no heartbeat within the TTL): the next access moves the room.
+    await redis.del(mediaNodeKeys.node(prefix, 'idle'));
+    const moved = (await client(t.url, alice.accessToken).post<RoomAccess>(`/api/calls/${call.id}/token`)).body;
+    expect(moved.url).toBe('wss://busy.clinic.example/rtc');
+    expect(await redis.get(mediaNodeKeys.room(prefix, call.id))).toBe('busy');
+    expect((await client(t.url, grey.accessToken).post<RoomAccess>(`/api/calls/${call.id}/token`)).body.url).toBe('wss://busy.clinic.example/rtc');
+    expect(await redis.sIsMember(mediaNodeKeys.nodes(prefix), 'idle')).toBe(0);
+
+    const timeline = (await client(t.url, alice.accessToken).get<{ items: CallTimelineEntry[] }>(`/api/calls/${call.id}/timeline`)).body.items;
+    const moves = timeline.filter((e) => e.kind === 'moved');
+    expect(moves).toHaveLength(1);
+    expect(JSON.parse(moves[0]!.detail!)).toEqual({ from: 'idle', to: 'busy', reason: 'node_lost' });
+  });
+
+  it('answers 503 when every node is draining or full; admins see the nodes; the pages may connect to every node', async () => {
+    await heartbeat(node('busy', { consumers: 100 }, { seq: 3 }));
+    const call = (await client(t.url, alice.accessToken).post<Call>('/api/calls', { type: 'video', inviteeIds: [grey.user.id] })).body;
+    const refused = await client(t.url, grey.accessToken).post<{ error: { code: string } }>(`/api/calls/${call.id}/accept`);
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.code).toBe('SERVICE_UNAVAILABLE');
+
+    const admin = await login(t.url, 'admin');
+    const listed = await client(t.url, admin.accessToken).get<{ items: { id: string; draining: boolean; score: number }[] }>('/api/admin/media-nodes');
+    expect(listed.body.items.map((n) => [n.id, n.draining, n.score])).toEqual([['busy', false, 1], ['leaving', true, 0]]);
+    expect((await client(t.url, alice.accessToken).get('/api/admin/media-nodes')).status).toBe(403);
+
+    const page = await fetch(`${t.url}/`);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain('wss://busy.clinic.example');
+    expect(csp).toContain('ws://127.0.0.1:4443');
+  });
+
+  it('a room closed by its node\'s shutdown does not end the call while another node takes rooms (it moves); with none left it does', async () => {
+    await heartbeat(node('busy', { consumers: 0 }, { seq: 4 }));
+    const { call } = await startCall();
+    const host = (await redis.get(mediaNodeKeys.room(prefix, call.id)))!;
+    const post = async (epoch: number, seq: number): Promise<void> => {
+      const body = JSON.stringify({ node: host, events: [{ roomId: call.id, epoch, seq, at: new Date().toISOString(), type: 'room_finished', reason: 'shutdown' }] });
+      const token = jwt.sign({ sha256: createHash('sha256').update(body).digest('base64url') }, TEST_SECRETS.mediaWebhookSecret, { algorithm: 'HS256', issuer: 'telemed-media', audience: 'telemed-api', expiresIn: 60 });
+      const res = await fetch(`${t.url}/internal/media-events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+      expect(res.status).toBe(200);
+    };
+    await heartbeat(node(host === 'busy' ? 'spare' : 'busy', { consumers: 0 }, { seq: 5 }));
+    await post(1, 1);
+    expect((await client(t.url, alice.accessToken).get<Call>(`/api/calls/${call.id}`)).body.status).toBe('active');
+    for (const id of ['busy', 'spare', 'idle']) if (id !== host) await redis.del(mediaNodeKeys.node(prefix, id));
+    await heartbeat(node('leaving', {}, { draining: true, seq: 6 }));
+    await post(2, 1);
+    expect((await client(t.url, alice.accessToken).get<Call>(`/api/calls/${call.id}`)).body).toMatchObject({ status: 'ended', endReason: 'room_shutdown' });
+  });
+});

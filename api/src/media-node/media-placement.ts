@@ -1,0 +1,158 @@
+import { mediaNodeKeys, type MediaNodeInfo } from '@telemed/sdk/protocol';
+import { ApiError } from '../http/errors.js';
+import type { Logger } from '../logger.js';
+import type { RedisClient } from '../redis.js';
+import { selectNode } from './node-selector.js';
+
+/** Where a room's participants connect. */
+export interface RoomPlacement {
+  /** The media node's signaling URL (`RoomAccess.url`). */
+  url: string;
+  /** The node's registry id; null for the single node of MEDIA_PUBLIC_URL. */
+  nodeId: string | null;
+  /** The node the room was on before, when it was gone and the room was placed again (failover). */
+  movedFrom?: string;
+}
+
+export interface MediaPlacementOptions {
+  /** The API's fail-fast Redis client; without one every room goes to `fallbackUrl`. */
+  redis?: RedisClient | undefined;
+  keyPrefix: string;
+  /** MEDIA_PUBLIC_URL: the one node without a registry, and the answer while no node is registered. */
+  fallbackUrl: string;
+  logger: Logger;
+  /** How long a room's placement is kept, seconds (refreshed on every access). */
+  roomTtlSeconds?: number;
+}
+
+/**
+ * Sets the room → node mapping unless another API instance placed the room meanwhile on a node
+ * other than the one we saw gone (ARGV[2]); answers the node the room is on afterwards.
+ */
+const CLAIM_ROOM = `local cur = redis.call('get', KEYS[1])
+if cur == false or cur == ARGV[2] then redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[3]) return ARGV[1] end
+redis.call('expire', KEYS[1], ARGV[3])
+return cur`;
+
+/** `ws://host:port` of a signaling URL (ws:, wss:, or http(s): as written by an operator). */
+function wsOrigin(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol.replace(/^http/, 'ws')}//${parsed.host}`;
+}
+
+/** Placements remembered for Redis outages: the last known node of a room is answered again. */
+const MAX_REMEMBERED = 10_000;
+
+/**
+ * Places rooms on media nodes through the Redis registry the nodes heartbeat into (see
+ * `media-nodes.ts` in the protocol): sticky (a room's later participants go where it is, while its
+ * node is alive, draining or not), else the node {@link selectNode} picks, claimed atomically so
+ * that two API instances agree. A room whose node is gone (no heartbeat within the TTL) is placed
+ * again: that is the failover the SDK's access refresher follows.
+ *
+ * Without Redis, or while no node is registered, every room goes to MEDIA_PUBLIC_URL (one node, as
+ * before the registry). While Redis is down, a room gets the last placement this instance knows
+ * for it, else MEDIA_PUBLIC_URL.
+ */
+export class MediaPlacement {
+  readonly #options: MediaPlacementOptions;
+  /** Rooms this instance placed per node since the node record it last saw (by its seq). */
+  readonly #pending = new Map<string, { seq: number; rooms: number }>();
+  readonly #remembered = new Map<string, RoomPlacement>();
+  /** Origins of every node seen, for the apps' Content-Security-Policy. */
+  readonly #origins = new Set<string>();
+
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: MediaPlacementOptions) {
+    this.#options = options;
+    this.#origins.add(wsOrigin(options.fallbackUrl));
+  }
+
+  /** Reads the registry now and then, so pages served before any placement may reach every node (CSP). */
+  start(intervalMs = 2000): void {
+    if (!this.#options.redis || this.#timer) return;
+    const refresh = (): void => void this.nodes().catch(() => undefined);
+    refresh();
+    this.#timer = setInterval(refresh, intervalMs);
+    this.#timer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Origins (ws:// or wss://) of the media nodes seen so far, MEDIA_PUBLIC_URL's first. */
+  get mediaOrigins(): readonly string[] {
+    return [...this.#origins];
+  }
+
+  /** The registered nodes whose heartbeat is fresh (stale ids are dropped from the set on the way). */
+  async nodes(): Promise<MediaNodeInfo[]> {
+    const { redis, keyPrefix } = this.#options;
+    if (!redis) return [];
+    const ids = await redis.sMembers(mediaNodeKeys.nodes(keyPrefix));
+    if (ids.length === 0) return [];
+    const records = await redis.mGet(ids.map((id) => mediaNodeKeys.node(keyPrefix, id)));
+    const nodes: MediaNodeInfo[] = [];
+    const stale: string[] = [];
+    records.forEach((record, i) => {
+      if (record === null) stale.push(ids[i]!);
+      else nodes.push(JSON.parse(record) as MediaNodeInfo);
+    });
+    if (stale.length > 0) await redis.sRem(mediaNodeKeys.nodes(keyPrefix), stale).catch(() => undefined);
+    for (const node of nodes) this.#origins.add(wsOrigin(node.url));
+    return nodes;
+  }
+
+  /** Where `roomId` lives now, placing (or re-placing) it when needed. */
+  async place(roomId: string): Promise<RoomPlacement> {
+    const { redis, fallbackUrl, logger } = this.#options;
+    if (!redis) return { url: fallbackUrl, nodeId: null };
+    try {
+      const placement = await this.#place(redis, roomId);
+      this.#remember(roomId, placement);
+      return placement;
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      const known = this.#remembered.get(roomId);
+      logger.warn({ err: (error as Error).message, roomId, node: known?.nodeId ?? null }, 'media placement: redis unavailable, answering the last known placement');
+      return known ? { url: known.url, nodeId: known.nodeId } : { url: fallbackUrl, nodeId: null };
+    }
+  }
+
+  async #place(redis: RedisClient, roomId: string): Promise<RoomPlacement> {
+    const { keyPrefix, roomTtlSeconds = 86_400 } = this.#options;
+    const key = mediaNodeKeys.room(keyPrefix, roomId);
+    const [nodes, current] = await Promise.all([this.nodes(), redis.get(key)]);
+    if (nodes.length === 0) return { url: this.#options.fallbackUrl, nodeId: null };
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    const host = current === null ? undefined : byId.get(current);
+    if (host) {
+      await redis.expire(key, roomTtlSeconds).catch(() => undefined);
+      return { url: host.url, nodeId: host.id };
+    }
+    const chosen = selectNode(nodes, (node) => this.#pendingOn(node));
+    if (!chosen) throw new ApiError('SERVICE_UNAVAILABLE', 'no media node can take a new call now (all are draining or full); try again shortly');
+    const winner = String(await redis.eval(CLAIM_ROOM, { keys: [key], arguments: [chosen.id, current ?? '', String(roomTtlSeconds)] }));
+    const node = byId.get(winner) ?? chosen;
+    if (node === chosen) this.#addPending(chosen);
+    return { url: node.url, nodeId: node.id, ...(current !== null && current !== node.id ? { movedFrom: current } : {}) };
+  }
+
+  #pendingOn(node: MediaNodeInfo): number {
+    const pending = this.#pending.get(node.id);
+    return pending && pending.seq === node.seq ? pending.rooms : 0;
+  }
+
+  #addPending(node: MediaNodeInfo): void {
+    this.#pending.set(node.id, { seq: node.seq, rooms: this.#pendingOn(node) + 1 });
+  }
+
+  #remember(roomId: string, placement: RoomPlacement): void {
+    this.#remembered.delete(roomId);
+    this.#remembered.set(roomId, { url: placement.url, nodeId: placement.nodeId });
+    if (this.#remembered.size > MAX_REMEMBERED) this.#remembered.delete(this.#remembered.keys().next().value!);
+  }
+}

@@ -1,0 +1,83 @@
+// The media node registry against a real redis-server (the unit project's) and a real media
+// server: the record and its TTL, load that moves with a room, the drain command, a room's
+// placement dropped when it closes, and the record gone on a clean stop.
+import { randomBytes } from 'node:crypto';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MEDIA_NODE_TTL_MS, mediaNodeKeys, type MediaNodeInfo } from '@telemed/sdk/protocol';
+import { MediaServer } from '../MediaServer.js';
+import { WebSocket } from 'ws';
+import { CloseCode } from '@telemed/sdk/protocol';
+import { BotClient, roomToken } from '../testing/bots.js';
+
+const SECRET = 'registry-test-room-secret-0123456789';
+const SERVICE_SECRET = 'registry-test-service-secret-0123456789';
+const PREFIX = `test-registry-${randomBytes(4).toString('hex')}`;
+
+let server: MediaServer;
+const redis = createClient({ url: inject('redisUrl') });
+
+const record = async (): Promise<MediaNodeInfo | undefined> => {
+  const raw = await redis.get(mediaNodeKeys.node(PREFIX, 'node-a'));
+  return raw === null ? undefined : (JSON.parse(raw) as MediaNodeInfo);
+};
+
+beforeAll(async () => {
+  await redis.connect();
+  server = new MediaServer({
+    port: 0, numWorkers: 1, rtcBasePort: 45000 + Math.floor(Math.random() * 5000), roomTokenSecret: SECRET, serviceSecret: SERVICE_SECRET,
+    emptyRoomGraceMs: 0, logLevel: 'silent', redisUrl: inject('redisUrl'), redisKeyPrefix: PREFIX, nodeId: 'node-a', region: 'eu-test',
+    publicUrl: 'wss://media-a.clinic.example/rtc', nodeCapacity: 40,
+  });
+  await server.start();
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await redis.quit();
+});
+
+describe('media node registry', () => {
+  it('registers the node with its URL, region and capacity under a TTL of at most 2 s', async () => {
+    const node = await record();
+    expect(node).toMatchObject({
+      id: 'node-a', url: 'wss://media-a.clinic.example/rtc', internalUrl: `http://127.0.0.1:${server.port}`, announcedAddress: '127.0.0.1',
+      region: 'eu-test', capacity: { consumers: 40 }, draining: false, load: { rooms: 0, peers: 0, consumers: 0 },
+    });
+    expect(node!.load.workerCpu).toHaveLength(1);
+    expect(await redis.sIsMember(mediaNodeKeys.nodes(PREFIX), 'node-a')).toBe(1);
+    const ttl = await redis.pTTL(mediaNodeKeys.node(PREFIX, 'node-a'));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(MEDIA_NODE_TTL_MS);
+  });
+
+  it('heartbeats its load: a room with a participant shows within a few heartbeats, and its placement goes when it closes', async () => {
+    const first = (await record())!.seq;
+    await redis.set(mediaNodeKeys.room(PREFIX, 'room-1'), 'node-a');
+    await redis.set(mediaNodeKeys.room(PREFIX, 'room-2'), 'node-b'); // another node's room of the same name is left alone
+    const bot = await BotClient.connect('ann', {}, { port: server.port, secret: SECRET, room: 'room-1' });
+    await expect.poll(async () => (await record())?.load, { timeout: 20_000, interval: 100 }).toMatchObject({ rooms: 1, peers: 1 });
+    expect((await record())!.seq).toBeGreaterThan(first);
+    bot.socket.close();
+    await expect.poll(async () => redis.get(mediaNodeKeys.room(PREFIX, 'room-1')), { timeout: 20_000, interval: 100 }).toBeNull();
+    const other = await BotClient.connect('bob', {}, { port: server.port, secret: SECRET, room: 'room-2' });
+    other.socket.close();
+    await expect.poll(async () => (await record())?.load.rooms, { timeout: 20_000, interval: 100 }).toBe(0);
+    expect(await redis.get(mediaNodeKeys.room(PREFIX, 'room-2'))).toBe('node-b');
+  });
+
+  it('the drain command takes the node out of placement at once; a clean stop removes the record', async () => {
+    const unauthorized = await fetch(`http://127.0.0.1:${server.port}/drain`, { method: 'POST' });
+    expect(unauthorized.status).toBe(401);
+    const res = await fetch(`http://127.0.0.1:${server.port}/drain`, { method: 'POST', headers: { authorization: `Bearer ${SERVICE_SECRET}` } });
+    expect(res.status).toBe(200);
+    await expect.poll(async () => (await record())?.draining, { timeout: 5000, interval: 20 }).toBe(true);
+    // A new room is refused (an existing one would still take joins).
+    const socket = new WebSocket(`ws://127.0.0.1:${server.port}/rtc?token=${roomToken('carl', {}, { secret: SECRET, room: 'room-3' })}`);
+    const closed = await new Promise<{ code: number; reason: string }>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    expect(closed).toEqual({ code: CloseCode.Refused, reason: 'DRAINING' });
+    await server.stop();
+    expect(await record()).toBeUndefined();
+    expect(await redis.sIsMember(mediaNodeKeys.nodes(PREFIX), 'node-a')).toBe(0);
+  });
+});
