@@ -38,3 +38,9 @@ const statements = [
 export async function up(db: Kysely<any>): Promise<void> {
   for (const statement of statements) await sql.raw(statement).execute(db);
 }
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function down(db: Kysely<any>): Promise<void> {
+  await sql`drop table call_recording_consents`.execute(db);
+  await sql`drop table call_recordings`.execute(db);
+}
