@@ -44,6 +44,10 @@ export interface RouteSpec<A extends Access, P extends Schema | undefined, Q ext
   /** The JSON answer's schema (for the OpenAPI document); no schema means 204 No Content. */
   response?: R;
   status?: number;
+  /** Other statuses that answer with the same body (a retried create's 200, a degraded health's 503), and what they mean. */
+  alsoAnswers?: Readonly<Record<number, string>>;
+  /** A response that is not JSON (metrics text, a file): its content types and what it is. */
+  produces?: { contentTypes: readonly string[]; description: string };
   /** Request body description for routes that read the body themselves; `schema` documents its form. */
   rawBody?: { contentType: string; description: string; schema?: Schema };
   bodyLimitBytes?: number;
