@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Call, Conversation, Session } from '@telemed/sdk';
-import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER } from '@telemed/sdk';
+import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER } from '@telemed/sdk/protocol';
 import { createLogger } from '../logger.js';
 import { fuzzOpenApi, type FuzzReport } from '../testing/openapi-fuzz/fuzz.js';
 import type { Credential } from '../testing/openapi-fuzz/requests.js';

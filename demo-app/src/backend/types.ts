@@ -1,6 +1,7 @@
 // What the demo app needs from the platform, in the app's own words. The views depend on this
 // port only; `telemed-backend.ts` implements it with the SDK's TelemedClient.
-import type { ClientTrackStatsSample, IceServer, TypedEmitter } from '@telemed/sdk';
+import type { IceServer, TypedEmitter } from '@telemed/sdk';
+import type { ClientTrackStatsSample } from '@telemed/sdk/protocol';
 
 export type Role = 'patient' | 'doctor' | 'admin';
 export type PresenceStatus = 'online' | 'away' | 'busy' | 'in-call' | 'offline';
