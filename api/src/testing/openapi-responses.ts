@@ -90,3 +90,23 @@ export async function checkResponse(baseUrl: string, method: string, path: strin
   const checker = await checkerFor(baseUrl);
   checker.check(method, new URL(path, baseUrl).pathname, res.status, res.headers.get('content-type'), body);
 }
+
+/**
+ * The document with every `#/components/...` reference replaced by what it names, for tools that
+ * take one operation's schemas on their own (the fuzzer). Our schemas have no cycles.
+ */
+export function dereference<T>(doc: T): T {
+  const root = doc as Record<string, unknown>;
+  const resolve = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(resolve);
+    if (!node || typeof node !== 'object') return node;
+    const ref = (node as { $ref?: unknown }).$ref;
+    if (typeof ref === 'string' && ref.startsWith('#/')) {
+      const target = ref.slice(2).split('/').reduce<unknown>((at, key) => (at as Record<string, unknown>)[key.replace(/~1/g, '/').replace(/~0/g, '~')], root);
+      if (target === undefined) throw new Error(`unresolved reference ${ref}`);
+      return resolve(target);
+    }
+    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, resolve(value)]));
+  };
+  return resolve(doc) as T;
+}
