@@ -6,6 +6,9 @@
 //   node scripts/telemed.mjs secrets                  print fresh secrets for the config file
 //   node scripts/telemed.mjs add-user [--config FILE] --role admin|doctor|patient --email E --name N
 //                                                     create a user (password on stdin)
+//   node scripts/telemed.mjs token create --api URL --key KEY --room R --identity I
+//                                                     mint a room token with an API key
+//   node scripts/telemed.mjs <command> --help         what a command does and takes
 //
 // The configuration is one env file (--config, else TELEMED_CONFIG, else /etc/telemed/telemed.env)
 // overridden by the environment; docs/deployment.md lists every setting.
@@ -17,7 +20,7 @@ import { startPlatform } from './platform.mjs';
 import { freshSecrets, loadSettings, productionPlan, ProductionConfigError } from './production.mjs';
 import { ROOT } from './setup.mjs';
 
-const USAGE = 'usage: telemed serve|check|secrets|add-user [--config FILE] (see docs/deployment.md)';
+const USAGE = 'usage: telemed serve|check|secrets|add-user|token create [options] (see docs/deployment.md)';
 const BUILT = ['api/dist/main.js', 'media-server/dist/main.js', 'demo-app/dist/public/index.html'];
 
 function fail(message, code = 1) {
@@ -89,11 +92,62 @@ async function addUser(configFile, values) {
   process.stdout.write(`created ${user.role} ${user.email} (${user.id})\n`);
 }
 
-const [command, ...rest] = process.argv.slice(2);
-const { values } = parseArgs({
-  args: rest,
-  options: { config: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' } },
-});
+/** `telemed token create`: a room token from the API with an API key (scope room-tokens). */
+async function createToken(values) {
+  const api = values.api ?? process.env.TELEMED_API_URL;
+  const key = values.key ?? process.env.TELEMED_API_KEY;
+  if (!api) fail('telemed token create: --api URL (or TELEMED_API_URL) is required', 64);
+  if (!key) fail('telemed token create: --key (or TELEMED_API_KEY) is required: an API key from the admin app or POST /api/admin/api-keys', 64);
+  for (const option of ['room', 'identity']) if (!values[option]) fail(`telemed token create: --${option} is required`, 64);
+  const body = {
+    room: values.room, identity: values.identity, ...(values.name ? { name: values.name } : {}),
+    ...(values.ttl ? { ttlSeconds: Number(values.ttl) } : {}), ...(values['room-admin'] ? { roomAdmin: true } : {}),
+  };
+  const res = await fetch(new URL('/api/server/room-tokens', api), { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const answer = await res.json().catch(() => undefined);
+  if (!res.ok) fail(`telemed token create: ${res.status} ${answer?.error?.code ?? ''}: ${answer?.error?.message ?? 'no error body'}`);
+  process.stdout.write(`${JSON.stringify(answer)}\n`);
+}
+
+/** Each command: its options (node:util parseArgs) and its --help text. */
+const COMMANDS = {
+  serve: { options: { config: { type: 'string' } }, help: 'telemed serve [--config FILE]\n  Start the production stack (API, media server, web apps) and supervise it.' },
+  check: { options: { config: { type: 'string' } }, help: 'telemed check [--config FILE]\n  Check the configuration; start nothing.' },
+  secrets: { options: {}, help: 'telemed secrets\n  Print fresh secrets for the configuration file.' },
+  'add-user': {
+    options: { config: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' } },
+    help: 'telemed add-user [--config FILE] --role admin|doctor|patient --email E --name N\n  Create a user; the password is read from stdin (or TELEMED_NEW_PASSWORD).',
+  },
+  'token create': {
+    options: { api: { type: 'string' }, key: { type: 'string' }, room: { type: 'string' }, identity: { type: 'string' }, name: { type: 'string' }, ttl: { type: 'string' }, 'room-admin': { type: 'boolean' } },
+    help: [
+      'telemed token create --api URL --key KEY --room ROOM --identity ID [--name NAME] [--ttl SECONDS] [--room-admin]',
+      '  Mint a room token with an API key (scope room-tokens) and print {"token","url","expiresIn"} as JSON.',
+      '  --api defaults to TELEMED_API_URL, --key to TELEMED_API_KEY. ROOM is an app room: not a call\'s id, not dev-….',
+    ].join('\n'),
+  },
+};
+
+const argv = process.argv.slice(2);
+const command = argv[1] && `${argv[0]} ${argv[1]}` in COMMANDS ? `${argv[0]} ${argv[1]}` : argv[0];
+const rest = argv.slice(command?.includes(' ') ? 2 : 1);
+const USAGE_ALL = `${USAGE}\n\ncommands:\n${Object.values(COMMANDS).map((c) => `  ${c.help.split('\n')[0]}`).join('\n')}\n\n\`telemed <command> --help\` describes one.`;
+if (command === '--help' || command === 'help') {
+  process.stdout.write(`${USAGE_ALL}\n`);
+  process.exit(0);
+}
+const spec = command ? COMMANDS[command] : undefined;
+if (!spec) fail(USAGE_ALL, 64);
+let values;
+try {
+  ({ values } = parseArgs({ args: rest, options: { ...spec.options, help: { type: 'boolean' } } }));
+} catch (error) {
+  fail(`telemed ${command}: ${error.message}\n\n${spec.help}`, 64);
+}
+if (values.help) {
+  process.stdout.write(`${spec.help}\n`);
+  process.exit(0);
+}
 try {
   if (command === 'serve') await serve(values.config);
   else if (command === 'check') {
@@ -101,7 +155,7 @@ try {
     process.stdout.write(`telemed: configuration OK (${file ?? 'environment only'}; public URL ${publicUrl})\n`);
   } else if (command === 'secrets') process.stdout.write(`${freshSecrets()}\n`);
   else if (command === 'add-user') await addUser(values.config, values);
-  else fail(USAGE, 64);
+  else if (command === 'token create') await createToken(values);
 } catch (error) {
   fail(`telemed ${command}: ${error.message}`);
 }

@@ -5,6 +5,8 @@ import path from 'node:path';
 import Koa from 'koa';
 import serve from 'koa-static';
 import { sql, type Kysely } from 'kysely';
+import { registerApiKeyRoutes } from './api-key/api-key.controller.js';
+import { authenticateApiKey } from './api-key/api-key.service.js';
 import { registerAttachmentRoutes } from './attachment/attachment.controller.js';
 import { AttachmentStores } from './attachment/attachment-stores.js';
 import { LocalDiskStorage } from './attachment/attachment.storage.js';
@@ -261,7 +263,8 @@ export class App {
       const token = verifyAccessToken(config.accessTokenSecret, bearerToken(ctx.get('authorization')));
       await context.sessions.check(token);
       return token.user;
-    });
+    }, (ctx) => authenticateApiKey(context.db, bearerToken(ctx.get('authorization'))));
+    registerApiKeyRoutes(routes, context);
     registerAuthRoutes(routes, context);
     registerCallRoutes(routes, context);
     registerConversationRoutes(routes, context);

@@ -3,8 +3,8 @@ import type { Context } from 'koa';
 import type { Db } from '../db/database.js';
 import type { AuditLogTable } from './audit.table.js';
 
-export type AuditAction = 'read' | 'create' | 'update' | 'download' | 'upload' | 'login' | 'logout';
-export type AuditEntity = 'call' | 'message' | 'conversation' | 'attachment' | 'quality' | 'session' | 'user';
+export type AuditAction = 'read' | 'create' | 'update' | 'download' | 'upload' | 'login' | 'logout' | 'revoke';
+export type AuditEntity = 'call' | 'message' | 'conversation' | 'attachment' | 'quality' | 'session' | 'user' | 'api_key' | 'room_token';
 /** Where a request came from: its address and request id. */
 export type AuditOrigin = Pick<Context, 'ip' | 'state'>;
 

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { ApiKeyTable } from '../api-key/api-key.table.js';
 import type { AuditLogTable, NotificationSentTable } from '../audit/audit.table.js';
 import type { RefreshTokenTable } from '../auth/refresh-token.table.js';
 import type { CallParticipantTable, CallTable, CallTimelineTable } from '../call/call.table.js';
@@ -28,6 +29,7 @@ export interface Database {
   user_events: UserEventTable;
   audit_log: AuditLogTable;
   notifications_sent: NotificationSentTable;
+  api_keys: ApiKeyTable;
 }
 
 /** What repository functions take: the database or a transaction on it. */

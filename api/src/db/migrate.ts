@@ -8,6 +8,7 @@ import * as scheduledCalls from './migrations/2026-11-24T14-45-scheduled-calls.j
 import * as attachmentStore from './migrations/2026-11-24T15-10-attachment-store.js';
 import * as auditEntitySets from './migrations/2026-11-24T15-20-audit-entity-sets.js';
 import * as directConversationMembers from './migrations/2026-12-04T13-40-direct-conversation-members.js';
+import * as apiKeys from './migrations/2026-12-04T17-30-api-keys.js';
 
 // Every migration, in the order its name sorts. Imported statically so the same list runs from
 // src (tests) and dist (production) without reading folders at run time.
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-24T15-10-attachment-store': attachmentStore,
   '2026-11-24T15-20-audit-entity-sets': auditEntitySets,
   '2026-12-04T13-40-direct-conversation-members': directConversationMembers,
+  '2026-12-04T17-30-api-keys': apiKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

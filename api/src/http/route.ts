@@ -1,15 +1,20 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { type z } from 'zod';
+import type { ApiKeyPrincipal, ApiKeyScope } from '../api-key/api-key.service.js';
 import type { Role } from '../user/user.table.js';
 import { readJson } from './body.js';
 import { ApiError } from './errors.js';
 
 /**
  * Who may call a route: anyone, the media server (signed webhook), a metrics scraper (METRICS_TOKEN
- * bearer, or loopback without one; the handler checks), or signed-in users of these roles.
+ * bearer, or loopback without one; the handler checks), a third-party backend's API key with a
+ * scope, or signed-in users of these roles.
  */
-export type Access = 'public' | 'media-server' | 'metrics-scraper' | readonly Role[];
+export type ApiKeyAccess = { readonly apiKey: ApiKeyScope };
+export type Access = 'public' | 'media-server' | 'metrics-scraper' | ApiKeyAccess | readonly Role[];
+
+export const isApiKeyAccess = (access: Access): access is ApiKeyAccess => typeof access === 'object' && 'apiKey' in access;
 
 export const ALL_ROLES = ['patient', 'doctor', 'admin'] as const satisfies readonly Role[];
 
@@ -25,6 +30,7 @@ type Out<S> = S extends Schema ? z.output<S> : undefined;
 export interface RouteInput<A extends Access, P, Q, B> {
   ctx: Context;
   user: A extends readonly Role[] ? AuthUser : undefined;
+  apiKey: A extends ApiKeyAccess ? ApiKeyPrincipal : undefined;
   params: Out<P>;
   query: Out<Q>;
   body: Out<B>;
@@ -57,15 +63,18 @@ export interface RouteSpec<A extends Access, P extends Schema | undefined, Q ext
 export type AnyRouteSpec = RouteSpec<Access, Schema | undefined, Schema | undefined, Schema | undefined, Schema | undefined>;
 
 export type Authenticate = (ctx: Context) => Promise<AuthUser>;
+export type AuthenticateApiKey = (ctx: Context) => Promise<ApiKeyPrincipal>;
 
 /** Every API route in one list: registered on the Koa router and described in the OpenAPI document. */
 export class RouteRegistry {
   readonly router = new Router();
   readonly #specs: AnyRouteSpec[] = [];
   readonly #authenticate: Authenticate;
+  readonly #authenticateApiKey: AuthenticateApiKey;
 
-  constructor(authenticate: Authenticate) {
+  constructor(authenticate: Authenticate, authenticateApiKey: AuthenticateApiKey) {
     this.#authenticate = authenticate;
+    this.#authenticateApiKey = authenticateApiKey;
   }
 
   get specs(): readonly AnyRouteSpec[] {
@@ -78,14 +87,18 @@ export class RouteRegistry {
     this.#specs.push(spec as unknown as AnyRouteSpec);
     this.router[spec.method](spec.path, async (ctx) => {
       let user: AuthUser | undefined;
-      if (Array.isArray(spec.access)) {
+      let apiKey: ApiKeyPrincipal | undefined;
+      if (isApiKeyAccess(spec.access)) {
+        apiKey = await this.#authenticateApiKey(ctx);
+        if (!apiKey.scopes.includes(spec.access.apiKey)) throw new ApiError('FORBIDDEN', `this API key lacks the scope ${spec.access.apiKey}`);
+      } else if (Array.isArray(spec.access)) {
         user = await this.#authenticate(ctx);
         if (!(spec.access as readonly Role[]).includes(user.role)) throw new ApiError('FORBIDDEN', `this route is for: ${spec.access.join(', ')}`);
       }
       const params = spec.params ? spec.params.parse(ctx.params) : undefined;
       const query = spec.query ? spec.query.parse(ctx.query) : undefined;
       const body = spec.body ? spec.body.parse(await readJson(ctx, spec.bodyLimitBytes)) : undefined;
-      const input = { ctx, user, params, query, body } as unknown as RouteInput<A, P, Q, B>;
+      const input = { ctx, user, apiKey, params, query, body } as unknown as RouteInput<A, P, Q, B>;
       // Set first so a handler can still choose another status (a retried create answers 200).
       if (spec.response) ctx.status = spec.status ?? 200;
       const result = await spec.handler(input);

@@ -18,8 +18,11 @@ interface OpenApiDoc {
 
 describe('OpenAPI document and metrics', () => {
   let t: TestApp;
+  /** The served document, fetched once. */
+  let served: Record<string, unknown>;
   beforeAll(async () => {
     t = await startTestApp('pglite');
+    served = (await (await fetch(`${t.url}/api/openapi.json`)).json()) as Record<string, unknown>;
   });
   afterAll(async () => t?.close());
 
@@ -52,7 +55,7 @@ describe('OpenAPI document and metrics', () => {
   });
 
   it('is a valid OpenAPI 3.1 document for two independent validators, with shared components and tags', async () => {
-    const doc = (await (await fetch(`${t.url}/api/openapi.json`)).json()) as Record<string, unknown>;
+    const doc = structuredClone(served);
     const text = JSON.stringify(doc);
     // Every reference resolves from the document root; shared schemas and error answers are components.
     expect(text).not.toContain('#/$defs/');
@@ -80,7 +83,7 @@ describe('OpenAPI document and metrics', () => {
   });
 
   it('generates a typed client with openapi-typescript that compiles under tsc --strict', async () => {
-    const doc = (await (await fetch(`${t.url}/api/openapi.json`)).json()) as Record<string, unknown>;
+    const doc = structuredClone(served);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-openapi-'));
     try {
       fs.writeFileSync(path.join(dir, 'api.d.ts'), astToString(await openapiTS(doc as never)));

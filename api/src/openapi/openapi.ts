@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorBodySchema } from '../http/resource.schema.js';
-import type { AnyRouteSpec } from '../http/route.js';
+import { isApiKeyAccess, type AnyRouteSpec } from '../http/route.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -70,6 +70,7 @@ const TAGS: Record<string, string> = {
   admin: 'Administration: users, calls, audit',
   ops: 'Health, readiness, metrics and this document',
   internal: 'Called by the media server, not by apps',
+  server: 'For third-party backends, with an API key (admins create them under /api/admin/api-keys)',
 };
 
 const SECURITY = { 'media-server': 'mediaServerJwt', 'metrics-scraper': 'metricsToken' } as const;
@@ -126,7 +127,7 @@ export function buildOpenApi(specs: readonly AnyRouteSpec[], info: { version: st
       'x-access': spec.access,
       parameters: [...parameters(components, spec.params, 'path'), ...parameters(components, spec.query, 'query')],
       responses,
-      security: typeof spec.access !== 'string' ? [{ bearerAuth: [] }] : spec.access === 'public' ? [] : [{ [SECURITY[spec.access]]: [] }],
+      security: isApiKeyAccess(spec.access) ? [{ apiKeyAuth: [] }] : typeof spec.access !== 'string' ? [{ bearerAuth: [] }] : spec.access === 'public' ? [] : [{ [SECURITY[spec.access]]: [] }],
     };
     if (spec.body) operation.requestBody = { required: true, content: { 'application/json': { schema: components.add(spec.body, 'input') } } };
     else if (spec.rawBody) {
@@ -155,6 +156,7 @@ export function buildOpenApi(specs: readonly AnyRouteSpec[], info: { version: st
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from /api/auth/login or /api/auth/refresh' },
         mediaServerJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 JWT signed with MEDIA_WEBHOOK_SECRET, with the body\'s SHA-256' },
+        apiKeyAuth: { type: 'http', scheme: 'bearer', description: 'An API key (tmk_…) from POST /api/admin/api-keys; each route names the scope it needs in x-access' },
         metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN; when it is not set, only loopback clients may call' },
       },
     },
