@@ -12,6 +12,9 @@
 //                                                     restore a backup into an empty installation
 //   node scripts/telemed.mjs migrate status|up|down [--to NAME|none] [--config FILE]
 //                                                     the database schema's migrations
+//   node scripts/telemed.mjs token create --api URL --key KEY --room R --identity I
+//                                                     mint a room token with an API key
+//   node scripts/telemed.mjs <command> --help         what a command does and takes
 //
 // The configuration is one env file (--config, else TELEMED_CONFIG, else /etc/telemed/telemed.env)
 // overridden by the environment; docs/deployment.md lists every setting, docs/operations.md the
@@ -25,7 +28,7 @@ import { startPlatform } from './platform.mjs';
 import { freshSecrets, loadSettings, productionPlan, ProductionConfigError } from './production.mjs';
 import { ROOT } from './setup.mjs';
 
-const USAGE = 'usage: telemed serve|check|secrets|add-user|backup|restore|migrate [--config FILE] (see docs/deployment.md, docs/operations.md)';
+const USAGE = 'usage: telemed serve|check|secrets|add-user|backup|restore|migrate|token create [options] (see docs/deployment.md, docs/operations.md)';
 const BUILT = ['api/dist/main.js', 'media-server/dist/main.js', 'demo-app/dist/public/index.html'];
 
 function fail(message, code = 1) {
@@ -97,15 +100,80 @@ async function addUser(configFile, values) {
   process.stdout.write(`created ${user.role} ${user.email} (${user.id})\n`);
 }
 
-const [command, ...rest] = process.argv.slice(2);
-const { values, positionals } = parseArgs({
-  args: rest,
-  options: {
-    config: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' },
-    out: { type: 'string' }, from: { type: 'string' }, 'key-file': { type: 'string' }, 'passphrase-file': { type: 'string' }, force: { type: 'boolean' }, to: { type: 'string' },
+/** `telemed token create`: a room token from the API with an API key (scope room-tokens). */
+async function createToken(values) {
+  const api = values.api ?? process.env.TELEMED_API_URL;
+  const key = values.key ?? process.env.TELEMED_API_KEY;
+  if (!api) fail('telemed token create: --api URL (or TELEMED_API_URL) is required', 64);
+  if (!key) fail('telemed token create: --key (or TELEMED_API_KEY) is required: an API key from the admin app or POST /api/admin/api-keys', 64);
+  for (const option of ['room', 'identity']) if (!values[option]) fail(`telemed token create: --${option} is required`, 64);
+  const body = {
+    room: values.room, identity: values.identity, ...(values.name ? { name: values.name } : {}),
+    ...(values.ttl ? { ttlSeconds: Number(values.ttl) } : {}), ...(values['room-admin'] ? { roomAdmin: true } : {}),
+  };
+  const res = await fetch(new URL('/api/server/room-tokens', api), { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const answer = await res.json().catch(() => undefined);
+  if (!res.ok) fail(`telemed token create: ${res.status} ${answer?.error?.code ?? ''}: ${answer?.error?.message ?? 'no error body'}`);
+  process.stdout.write(`${JSON.stringify(answer)}\n`);
+}
+
+/** Each command: its options (node:util parseArgs) and its --help text. */
+const COMMANDS = {
+  serve: { options: { config: { type: 'string' } }, help: 'telemed serve [--config FILE]\n  Start the production stack (API, media server, web apps) and supervise it.' },
+  check: { options: { config: { type: 'string' } }, help: 'telemed check [--config FILE]\n  Check the configuration; start nothing.' },
+  secrets: { options: {}, help: 'telemed secrets\n  Print fresh secrets for the configuration file.' },
+  'add-user': {
+    options: { config: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' } },
+    help: 'telemed add-user [--config FILE] --role admin|doctor|patient --email E --name N\n  Create a user; the password is read from stdin (or TELEMED_NEW_PASSWORD).',
   },
-  allowPositionals: command === 'migrate',
-});
+  backup: {
+    options: { config: { type: 'string' }, out: { type: 'string' }, 'key-file': { type: 'string' }, 'passphrase-file': { type: 'string' } },
+    help: [
+      'telemed backup [--config FILE] --out DIR [--key-file FILE] [--passphrase-file FILE]',
+      '  Back up the database, attachments and the key ring (encrypted with a passphrase: TELEMED_BACKUP_PASSPHRASE,',
+      '  --passphrase-file, or a prompt); the key file is written apart from the data. See docs/operations.md.',
+    ].join('\n'),
+  },
+  restore: {
+    options: { config: { type: 'string' }, from: { type: 'string' }, 'key-file': { type: 'string' }, 'passphrase-file': { type: 'string' }, force: { type: 'boolean' } },
+    help: 'telemed restore [--config FILE] --from DIR [--key-file FILE] [--passphrase-file FILE] [--force]\n  Restore a backup into an empty installation (--force: into a non-empty one).',
+  },
+  migrate: {
+    options: { config: { type: 'string' }, to: { type: 'string' } },
+    positionals: true,
+    help: 'telemed migrate status|up|down [--to NAME|none] [--config FILE]\n  Show the applied and pending database migrations, apply them, or roll back (one step, or to NAME).',
+  },
+  'token create': {
+    options: { api: { type: 'string' }, key: { type: 'string' }, room: { type: 'string' }, identity: { type: 'string' }, name: { type: 'string' }, ttl: { type: 'string' }, 'room-admin': { type: 'boolean' } },
+    help: [
+      'telemed token create --api URL --key KEY --room ROOM --identity ID [--name NAME] [--ttl SECONDS] [--room-admin]',
+      '  Mint a room token with an API key (scope room-tokens) and print {"token","url","expiresIn"} as JSON.',
+      '  --api defaults to TELEMED_API_URL, --key to TELEMED_API_KEY. ROOM is an app room: not a call\'s id, not dev-….',
+    ].join('\n'),
+  },
+};
+
+const argv = process.argv.slice(2);
+const command = argv[1] && `${argv[0]} ${argv[1]}` in COMMANDS ? `${argv[0]} ${argv[1]}` : argv[0];
+const rest = argv.slice(command?.includes(' ') ? 2 : 1);
+const USAGE_ALL = `${USAGE}\n\ncommands:\n${Object.values(COMMANDS).map((c) => `  ${c.help.split('\n')[0]}`).join('\n')}\n\n\`telemed <command> --help\` describes one.`;
+if (command === '--help' || command === 'help') {
+  process.stdout.write(`${USAGE_ALL}\n`);
+  process.exit(0);
+}
+const spec = command ? COMMANDS[command] : undefined;
+if (!spec) fail(USAGE_ALL, 64);
+let values;
+let positionals;
+try {
+  ({ values, positionals } = parseArgs({ args: rest, options: { ...spec.options, help: { type: 'boolean' } }, allowPositionals: spec.positionals === true }));
+} catch (error) {
+  fail(`telemed ${command}: ${error.message}\n\n${spec.help}`, 64);
+}
+if (values.help) {
+  process.stdout.write(`${spec.help}\n`);
+  process.exit(0);
+}
 const opsSettings = () => {
   if (!fs.existsSync(path.join(ROOT, 'api/dist/backup/backup.js'))) fail('telemed: not built (api/dist missing): run `node scripts/setup.mjs start` first');
   return loadSettings({ file: values.config });
@@ -122,7 +190,7 @@ try {
     const { settings, file } = opsSettings();
     await restore(settings, file, values);
   } else if (command === 'migrate') await migrate(opsSettings().settings, positionals[0], values);
-  else fail(USAGE, 64);
+  else if (command === 'token create') await createToken(values);
 } catch (error) {
   if (error instanceof CommandError) fail(error.message.startsWith('telemed') ? error.message : `telemed ${command}: ${error.message}`, error.exitCode);
   fail(`telemed ${command}: ${error.message}`);

@@ -8,6 +8,8 @@ import { sql, type Kysely } from 'kysely';
 import { registerAccountRoutes } from './account/account.controller.js';
 import { registerCareRoutes } from './account/care.controller.js';
 import { MediaRevocation } from './account/media-revocation.js';
+import { registerApiKeyRoutes } from './api-key/api-key.controller.js';
+import { authenticateApiKey } from './api-key/api-key.service.js';
 import { registerAttachmentRoutes } from './attachment/attachment.controller.js';
 import { AttachmentStores } from './attachment/attachment-stores.js';
 import { LocalDiskStorage } from './attachment/attachment.storage.js';
@@ -300,7 +302,8 @@ export class App {
       const token = verifyAccessToken(config.accessTokenSecret, bearerToken(ctx.get('authorization')));
       await context.sessions.check(token);
       return token.user;
-    }, (ctx, user, route) => context.auditLog.write(ctx, user.id, 'denied', 'route', route));
+    }, (ctx) => authenticateApiKey(context.db, bearerToken(ctx.get('authorization'))), (ctx, user, route) => context.auditLog.write(ctx, user.id, 'denied', 'route', route));
+    registerApiKeyRoutes(routes, context);
     registerAuthRoutes(routes, context);
     registerCallRoutes(routes, context);
     registerConversationRoutes(routes, context);

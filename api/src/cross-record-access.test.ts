@@ -86,6 +86,14 @@ const CASES: Record<string, RouteCases> = {
   'POST /api/auth/refresh': { noRecordIds: 'public: the refresh token is the credential itself' },
   'POST /api/auth/logout': { noRecordIds: 'public: the refresh token is the credential itself' },
   'PUT /api/presence': { noRecordIds: 'sets the caller\'s own status only' },
+  'POST /api/admin/api-keys': { noRecordIds: 'admins only (auth.test.ts); creates a new key' },
+  'POST /api/server/room-tokens': { noRecordIds: 'an API key\'s route: rooms are names, never a call\'s (api-key.test.ts)' },
+  'POST /api/admin/api-keys/:id/revoke': {
+    cases: [
+      { param: 'id', as: 'drgrey', what: 'any key, as a doctor', attempt: () => ({ params: { id: '00000000-0000-4000-8000-000000000000' } }), status: 403, message: /this route is for: admin/ },
+      { param: 'id', as: 'admin', what: 'a key that does not exist', attempt: () => ({ params: { id: '00000000-0000-4000-8000-000000000000' } }), status: 404, message: /no such API key/ },
+    ],
+  },
   'POST /internal/media-events': { noRecordIds: 'the media server\'s signed batches; events of rooms that are no call or of identities that are no participant are ignored (media-events.test.ts)' },
   'POST /api/calls': {
     cases: [

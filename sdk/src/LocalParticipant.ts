@@ -1,13 +1,13 @@
 import type { types as msTypes } from 'mediasoup-client';
 import { deviceErrorFrom, TelemedError } from './errors.js';
 import { LocalTrack } from './LocalTrack.js';
-import { Participant } from './Participant.js';
+import { Participant, type ParticipantEvents } from './Participant.js';
 import type { RoomGrants } from './protocol/token.js';
 import type { SignalClient } from './SignalClient.js';
 import { Track } from './Track.js';
 import { svcCameraEncodings } from './video-codecs.js';
 
-export type LocalParticipantEvents = {
+export type LocalParticipantEvents = ParticipantEvents & {
   trackPublished: [LocalTrack];
   trackUnpublished: [LocalTrack];
   /** A room admin muted one of your tracks; unmute it yourself when asked to speak. */
@@ -56,9 +56,10 @@ export class LocalParticipant extends Participant<LocalParticipantEvents, LocalT
     super(sid, identity, name);
   }
 
-  /** @internal A (re)joined session: publish through its send transport. */
-  handleConnected(sid: string, context: PublishContext): void {
+  /** @internal A (re)joined session: who this user is in the room, and publish through its send transport. */
+  handleConnected(sid: string, identity: string, name: string, context: PublishContext): void {
     this.setSid(sid);
+    this.setIdentity(identity, name);
     this.#context = context;
     this.#endedWatch ??= setInterval(() => {
       for (const track of this.tracks) track.checkEnded();

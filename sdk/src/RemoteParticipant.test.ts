@@ -35,4 +35,17 @@ describe('RemoteParticipant publications', () => {
     participant.close('removed');
     expect(reasons).toEqual(['removed']);
   });
+
+  it('emits its own speaking and quality changes, once per change', () => {
+    const participant = new RemoteParticipant(info);
+    const seen: string[] = [];
+    participant.on('isSpeakingChanged', (speaking) => seen.push(`speaking ${speaking}`));
+    participant.on('connectionQualityChanged', (quality) => seen.push(`quality ${quality}`));
+    participant.setSpeaking(true);
+    participant.setSpeaking(true);
+    participant.setConnectionQuality('poor');
+    participant.setConnectionQuality('poor');
+    participant.setSpeaking(false);
+    expect(seen).toEqual(['speaking true', 'quality poor', 'speaking false']);
+  });
 });

@@ -1,5 +1,5 @@
-import type { ParticipantInfo, ServerNotifications } from './protocol/messages.js';
-import { Participant } from './Participant.js';
+import type { ParticipantInfo, ServerLeftReason } from './protocol/messages.js';
+import { Participant, type ParticipantEvents } from './Participant.js';
 import type { RemoteTrack } from './RemoteTrack.js';
 import { RemoteTrackPublication } from './RemoteTrackPublication.js';
 
@@ -9,9 +9,9 @@ import { RemoteTrackPublication } from './RemoteTrackPublication.js';
  * same identity), or `roomRejoined` when this room lost its own session and rejoined (everyone
  * still there is announced again with `participantJoined`).
  */
-export type ParticipantLeftReason = ServerNotifications['participantLeft']['reason'] | 'roomRejoined';
+export type ParticipantLeftReason = ServerLeftReason | 'roomRejoined';
 
-export type RemoteParticipantEvents = {
+export type RemoteParticipantEvents = ParticipantEvents & {
   trackSubscribed: [RemoteTrack];
   trackUnsubscribed: [RemoteTrack];
   trackMuted: [RemoteTrack];

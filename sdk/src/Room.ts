@@ -60,7 +60,9 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly remoteParticipants = new Map<string, RemoteParticipant>();
   #state: ConnectionState = 'disconnected';
   #leaving = false;
-  #localParticipant: LocalParticipant | undefined;
+  /** Identity and sid come with the first welcome; the same object across connects. */
+  readonly #localParticipant = new LocalParticipant('', '', '');
+  #removePageHideListener: (() => void) | undefined;
   #signal: SignalClient | undefined;
   #session: RtcSession | undefined;
   #welcome: ServerNotifications['welcome'] | undefined;
@@ -91,9 +93,11 @@ export class Room extends TypedEmitter<RoomEvents> {
     return this.#welcome?.grants;
   }
 
-  /** Available once connected. */
+  /**
+   * This device's user: there from construction, so an app can attach listeners before `connect()`;
+   * `identity`, `name` and `sid` are filled in by the join, and publishing needs a connected room.
+   */
   get localParticipant(): LocalParticipant {
-    if (!this.#localParticipant) throw new TelemedError('INVALID_STATE', 'the room is not connected');
     return this.#localParticipant;
   }
 
@@ -130,6 +134,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     assertCallsSupported();
     if (this.#state !== 'disconnected') throw new TelemedError('INVALID_STATE', `cannot connect while ${this.#state}`);
     this.#setState('connecting');
+    this.#leaveOnPageHide();
     this.#connectOptions = { ...options };
     const prepared = this.#prepared;
     this.#prepared = undefined;
@@ -180,7 +185,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   async sendChatMessage(text: string): Promise<ChatMessage> {
     const chat = this.#chat;
     const local = this.#localParticipant;
-    if (!chat || !local) throw new TelemedError('INVALID_STATE', 'chat needs a connected room with a data channel and the canPublishData grant');
+    if (!chat) throw new TelemedError('INVALID_STATE', 'chat needs a connected room with a data channel and the canPublishData grant');
     return chat.send(text, local);
   }
 
@@ -199,6 +204,23 @@ export class Room extends TypedEmitter<RoomEvents> {
   #requireSignal(): SignalClient {
     if (!this.#signal || this.#state === 'disconnected') throw new TelemedError('INVALID_STATE', 'the room is not connected');
     return this.#signal;
+  }
+
+  /** A closed or navigated-away tab leaves at once instead of after the server's liveness timeout. */
+  #leaveOnPageHide(): void {
+    if (!this.options.leaveOnPageHide || typeof window === 'undefined' || this.#removePageHideListener) return;
+    // Synchronous: the page may be gone before a promise continues. The leave request goes out
+    // ahead of the socket's close frame, so the server ends the session at once.
+    const onPageHide = (): void => {
+      this.#prepared?.close();
+      this.#prepared = undefined;
+      if (this.#state === 'disconnected') return;
+      if (this.#signal?.connected) this.#signal.request('leave', {}).catch(() => undefined);
+      this.#leaving = true;
+      this.#teardown(undefined);
+    };
+    window.addEventListener('pagehide', onPageHide);
+    this.#removePageHideListener = () => window.removeEventListener('pagehide', onPageHide);
   }
 
   #setState(state: ConnectionState): void {
@@ -220,10 +242,9 @@ export class Room extends TypedEmitter<RoomEvents> {
       onTransportsConnected: () => this.#reconnector?.handleTransportsConnected(),
     }, preload);
     this.#session = session;
-    const local = this.#localParticipant ?? new LocalParticipant(welcome.participantId, welcome.identity, welcome.name);
-    this.#localParticipant = local;
+    const local = this.#localParticipant;
     const cameraCodec = findVideoCodec(session.device.rtpCapabilities, this.options.preferredVideoCodec);
-    local.handleConnected(welcome.participantId, { get sendTransport() { return session.sendTransport; }, signal, grants: welcome.grants, cameraCodec });
+    local.handleConnected(welcome.participantId, welcome.identity, welcome.name, { get sendTransport() { return session.sendTransport; }, signal, grants: welcome.grants, cameraCodec });
     // Chat is received whenever the data channel is on, even by a participant who may not send.
     if (this.options.enableDataChannel) {
       this.#chat ??= new ChatChannel((message) => {
@@ -320,7 +341,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   #participantBySid(sid: string): AnyParticipant | undefined {
-    if (this.#localParticipant?.sid === sid) return this.#localParticipant;
+    if (this.#localParticipant.sid === sid) return this.#localParticipant;
     return this.remoteParticipants.get(sid);
   }
 
@@ -357,7 +378,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     consumerLayersChanged: ({ consumerId, layers }) => this.#consumer(consumerId)?.track.handleLayersChanged(layers),
     consumerScore: (data) => this.#consumer(data.consumerId)?.track.handleScore(data),
     producerScore: ({ producerId, score }) => this.#quality?.handleProducerScore(producerId, score),
-    localTrackMutedByAdmin: ({ producerId }) => this.#localParticipant?.handleMutedByAdmin(producerId),
+    localTrackMutedByAdmin: ({ producerId }) => this.#localParticipant.handleMutedByAdmin(producerId),
     dataConsumerCreated: (data) => {
       const transport = this.#session?.recvTransport;
       if (!transport || !this.#chat) return;
@@ -424,8 +445,9 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#chat = undefined;
     this.#session?.close();
     this.#session = undefined;
-    this.#localParticipant?.close();
-    this.#localParticipant = undefined;
+    this.#localParticipant.close();
+    this.#removePageHideListener?.();
+    this.#removePageHideListener = undefined;
     for (const participant of this.remoteParticipants.values()) participant.close();
     this.remoteParticipants.clear();
     this.#held = undefined;

@@ -33,6 +33,11 @@ export interface InternalRoomOptions {
    * browser cannot send falls back to `auto`.
    */
   preferredVideoCodec: VideoCodecName | 'auto';
+  /**
+   * Leave the room when the page is hidden for good (`pagehide`: the tab closes, or navigates away),
+   * so the others see the participant go at once rather than after the server's liveness timeout.
+   */
+  leaveOnPageHide: boolean;
 }
 
 export type RoomOptions = Partial<InternalRoomOptions>;
@@ -47,4 +52,5 @@ export const roomDefaults: InternalRoomOptions = {
   iceRestartTimeoutMs: 10_000,
   qualityIntervalMs: 2_000,
   preferredVideoCodec: 'auto',
+  leaveOnPageHide: true,
 };

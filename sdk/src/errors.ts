@@ -1,8 +1,11 @@
+import type { ApiErrorCode } from './client/api-types.js';
 import type { SignalingErrorCode } from './protocol/errors.js';
 
-/** Every error code the SDK raises: the signaling codes plus the client's own. */
+/** Every error code the SDK raises: the signaling codes, the REST API's, and the client's own. */
 export type TelemedErrorCode =
   | SignalingErrorCode
+  | ApiErrorCode
+  | ApiRequestErrorCode
   | 'CONNECTION_FAILED'
   | 'CONNECTION_REFUSED'
   | 'CONNECTION_CLOSED'
@@ -10,6 +13,12 @@ export type TelemedErrorCode =
   | 'DEVICE_BUSY'
   | 'PERMISSION_DENIED'
   | 'UNSUPPORTED_BROWSER';
+
+/**
+ * An API request's codes besides the API's own: `NETWORK` when no answer came, `CORS_BLOCKED` when
+ * the API answered but its CORS settings do not allow this page's origin.
+ */
+export type ApiRequestErrorCode = 'NETWORK' | 'CORS_BLOCKED';
 
 /** The SDK's one error base: a string `code` from {@link TelemedErrorCode} and an optional `cause`. */
 export class TelemedError extends Error {

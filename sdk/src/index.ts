@@ -5,7 +5,7 @@ export { DefaultReconnectPolicy, type DefaultReconnectPolicyOptions, type Reconn
 export type { ConnectOptions } from './RtcSession.js';
 export type { AccessRefresher, RoomAccessUpdate } from './Reconnector.js';
 export type { VideoCodecName } from './video-codecs.js';
-export { Participant } from './Participant.js';
+export { Participant, type ParticipantEvents } from './Participant.js';
 export { LocalParticipant, type LocalParticipantEvents, type PublishOptions } from './LocalParticipant.js';
 export { RemoteParticipant, type ParticipantLeftReason, type RemoteParticipantEvents } from './RemoteParticipant.js';
 export { RemoteTrackPublication } from './RemoteTrackPublication.js';
@@ -23,10 +23,16 @@ export {
   PermissionError,
   SignalingError,
   TelemedError,
+  type ApiRequestErrorCode,
   type ConnectionErrorReason,
   type TelemedErrorCode,
 } from './errors.js';
 export { UnsupportedBrowserError } from './errors.js';
 export { assertCallsSupported, checkBrowserSupport, SUPPORTED_BROWSERS_HINT, type BrowserSupport } from './browser-support.js';
-export * from './protocol/index.js';
+// What apps meet of the wire protocol. The server-to-server parts (media-server events, room-token
+// claims) are in '@telemed/sdk/protocol'.
+export { CloseCode, type SignalingErrorBody, type SignalingErrorCode } from './protocol/errors.js';
+export type { ConsumerLayers, JsonObject, JsonValue, ParticipantInfo, PublishedTrackInfo, ServerLeftReason } from './protocol/messages.js';
+export type { ClientTrackStatsSample } from './protocol/media-events.js';
+export type { MediaKind, RoomGrants, TrackSource } from './protocol/token.js';
 export * from './client/index.js';

@@ -50,6 +50,7 @@ export function registerAttachmentRoutes(api: RouteRegistry, app: AppContext, st
   api.define({
     method: 'get', path: '/api/attachments/:id', tag: 'messaging', access: PARTICIPANTS,
     summary: 'Download an attachment (members of its conversation only)',
+    produces: { contentTypes: ALLOWED_TYPES, description: 'The file\'s bytes, with the content type recognised at upload, Content-Disposition (its name) and X-Content-SHA256' },
     params: z.object({ id: Uuid }),
     handler: async ({ ctx, user, params }) => {
       const row = await findAttachment(app.db, params.id);

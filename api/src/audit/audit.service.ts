@@ -14,9 +14,11 @@ export type AuditAction =
   /** Care relationships and team memberships (entity_ids: the team or doctor, and the member). */
   | 'link' | 'unlink'
   /** Call recording: a participant consented or refused. */
-  | 'consent' | 'refuse';
-export type AuditEntity = 'call' | 'message' | 'conversation' | 'attachment' | 'quality' | 'session' | 'user' | 'care_relationship' | 'care_team' | 'route' | 'recording';
-export const AUDIT_ACTIONS = ['read', 'create', 'update', 'delete', 'download', 'upload', 'login', 'logout', 'login_failed', 'token_reuse', 'denied', 'invite', 'password_reset', 'password_set', 'disable', 'enable', 'link', 'unlink', 'consent', 'refuse'] as const satisfies readonly AuditAction[];
+  | 'consent' | 'refuse'
+  /** An API key revoked. */
+  | 'revoke';
+export type AuditEntity = 'call' | 'message' | 'conversation' | 'attachment' | 'quality' | 'session' | 'user' | 'care_relationship' | 'care_team' | 'route' | 'recording' | 'api_key' | 'room_token';
+export const AUDIT_ACTIONS = ['read', 'create', 'update', 'delete', 'download', 'upload', 'login', 'logout', 'login_failed', 'token_reuse', 'denied', 'invite', 'password_reset', 'password_set', 'disable', 'enable', 'link', 'unlink', 'consent', 'refuse', 'revoke'] as const satisfies readonly AuditAction[];
 /** Where a request came from: its address and request id. */
 export type AuditOrigin = Pick<Context, 'ip' | 'state'>;
 
@@ -79,7 +81,7 @@ export async function audit(db: Db, ctx: AuditOrigin, actorId: string | null, ac
   await insertAuditEntries(db, [auditEntry(ctx, actorId, action, entityType, entityIds)]);
 }
 
-export const AUDIT_ENTITIES = ['call', 'message', 'conversation', 'attachment', 'quality', 'session', 'user', 'care_relationship', 'care_team', 'route', 'recording'] as const satisfies readonly AuditEntity[];
+export const AUDIT_ENTITIES = ['call', 'message', 'conversation', 'attachment', 'quality', 'session', 'user', 'care_relationship', 'care_team', 'route', 'recording', 'api_key', 'room_token'] as const satisfies readonly AuditEntity[];
 
 export interface AuditQuery {
   /** Rows touching this record (alone or in a page), of `entityType` when given. */

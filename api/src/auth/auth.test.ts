@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Session } from '@telemed/sdk';
+import { isApiKeyAccess } from '../http/route.js';
 import { DATABASES, client, login, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
 import { DEMO_PASSWORD } from '../db/seed.js';
 
@@ -77,6 +78,12 @@ describe.each(DATABASES)('auth and access control on %s', (database) => {
       if (spec.access === 'public' || spec.access === 'metrics-scraper') continue; // /metrics: app.test.ts
       const anonymous = await fetch(`${t.url}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(method === 'GET' ? {} : { body: '{}' }) });
       expect(anonymous.status, `${method} ${spec.path} without a token`).toBe(401);
+      if (isApiKeyAccess(spec.access)) {
+        // a user's access token is not an API key
+        const asUser = await fetch(`${t.url}${path}`, { method, headers: { authorization: `Bearer ${sessions.admin.accessToken}`, 'content-type': 'application/json' }, body: '{}' });
+        expect(asUser.status, `${method} ${spec.path} with an admin token`).toBe(401);
+        continue;
+      }
       if (spec.access === 'media-server') {
         // a user's access token is not a media server signature
         const asUser = await fetch(`${t.url}${path}`, { method, headers: { authorization: `Bearer ${sessions.admin.accessToken}`, 'content-type': 'application/json' }, body: '{"node":"x","events":[]}' });

@@ -43,7 +43,7 @@ export function registerConversationRoutes(api: RouteRegistry, app: AppContext):
   api.define({
     method: 'post', path: '/api/conversations', tag: 'messaging', access: PARTICIPANTS, status: 201,
     summary: 'Start a direct (one other member; returns the existing one) or group conversation with contacts',
-    body: CreateConversation, response: ConversationSchema,
+    body: CreateConversation, response: ConversationSchema, alsoAnswers: { 200: 'The direct conversation already existed' },
     handler: async ({ ctx, user, body }) => {
       const { conversation, created } = await app.db.transaction().execute((trx) => createConversation(trx, user, body));
       if (!created) ctx.status = 200;
@@ -76,7 +76,7 @@ export function registerConversationRoutes(api: RouteRegistry, app: AppContext):
   api.define({
     method: 'post', path: '/api/conversations/:id/messages', tag: 'messaging', access: PARTICIPANTS, status: 201,
     summary: 'Send a message; idempotent on clientId (a retry answers 200 with the stored message)',
-    params: ConversationParams, body: SendMessage, response: MessageSchema, bodyLimitBytes: 32 * 1024,
+    params: ConversationParams, body: SendMessage, response: MessageSchema, bodyLimitBytes: 32 * 1024, alsoAnswers: { 200: 'A retry: the message stored for this clientId' },
     handler: async ({ ctx, user, params, body }) => {
       await app.messageLimiter.hit(user.id);
       // The audit row commits with the message and its events: one commit per send.

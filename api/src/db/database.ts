@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { AccountInvitationTable, CareTeamDoctorTable, CareTeamPatientTable, CareTeamTable } from '../account/account.table.js';
+import type { ApiKeyTable } from '../api-key/api-key.table.js';
 import type { AuditLogTable, NotificationSentTable } from '../audit/audit.table.js';
 import type { RefreshTokenTable } from '../auth/refresh-token.table.js';
 import type { CallParticipantTable, CallTable, CallTimelineTable } from '../call/call.table.js';
@@ -36,6 +37,7 @@ export interface Database {
   notifications_sent: NotificationSentTable;
   call_recordings: CallRecordingTable;
   call_recording_consents: CallRecordingConsentTable;
+  api_keys: ApiKeyTable;
 }
 
 /** What repository functions take: the database or a transaction on it. */

@@ -10,6 +10,7 @@ import * as auditEntitySets from './migrations/2026-11-24T15-20-audit-entity-set
 import * as directConversationMembers from './migrations/2026-12-04T13-40-direct-conversation-members.js';
 import * as accountsCareTeams from './migrations/2026-12-04T17-00-accounts-care-teams.js';
 import * as callRecordings from './migrations/2026-12-04T17-00-call-recordings.js';
+import * as apiKeys from './migrations/2026-12-04T17-30-api-keys.js';
 
 // Every migration (each with its down), in the order its name sorts. Imported statically so the same list runs from
 // src (tests) and dist (production) without reading folders at run time.
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Required<Migration>> = {
   '2026-12-04T13-40-direct-conversation-members': directConversationMembers,
   '2026-12-04T17-00-accounts-care-teams': accountsCareTeams,
   '2026-12-04T17-00-call-recordings': callRecordings,
+  '2026-12-04T17-30-api-keys': apiKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -41,6 +41,7 @@ export function registerHealthRoutes(api: RouteRegistry, app: AppContext, option
     method: 'get', path: '/health', tag: 'ops', access: 'public',
     summary: 'Platform status: 200 when the API and the media server are up, 503 otherwise (status and version only; details at /api/admin/health). Not a liveness probe: use /live',
     response: z.object({ status: z.enum(['ok', 'degraded']), api: z.literal('ok'), media: MediaStatus, version: z.string() }),
+    alsoAnswers: { 503: 'Degraded: the media server is not ok' },
     handler: async ({ ctx }) => {
       const media = await mediaStatus(app);
       const ok = media.status === 'ok';

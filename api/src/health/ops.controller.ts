@@ -40,7 +40,7 @@ export function registerOpsRoutes(api: RouteRegistry, app: AppContext): void {
   api.define({
     method: 'get', path: '/metrics', tag: 'ops', access: 'metrics-scraper',
     summary: 'Prometheus metrics: request rate and latency by route, /events sockets and heartbeat timeouts, query time, slow and failed queries, database pool and probe. With METRICS_TOKEN set: `Authorization: Bearer <METRICS_TOKEN>`; without it: loopback clients only',
-    rawBody: undefined,
+    produces: { contentTypes: ['text/plain'], description: 'Prometheus text exposition format 0.0.4' },
     handler: async ({ ctx }) => {
       const token = app.config.metricsToken;
       if (token) {

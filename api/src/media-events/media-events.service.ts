@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Insertable } from 'kysely';
-import type { Call, MediaEvent, ParticipantReconnect } from '@telemed/sdk';
+import type { Call } from '@telemed/sdk';
+import type { MediaEvent, ParticipantReconnect } from '@telemed/sdk/protocol';
 import type { CallService } from '../call/call.service.js';
 import { findCall, findParticipants, updateParticipant } from '../call/call.repository.js';
 import { recordTimeline } from '../call/call-timeline.repository.js';

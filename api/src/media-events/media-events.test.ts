@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Call, CallTimelineEntry, MediaEvent, MediaEventBatch, QualitySample, ServerTrackStatsSample, Session } from '@telemed/sdk';
+import type { Call, CallTimelineEntry, QualitySample, Session } from '@telemed/sdk';
+import type { MediaEvent, MediaEventBatch, ServerTrackStatsSample } from '@telemed/sdk/protocol';
 import { DATABASES, TEST_SECRETS, client, login, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
 
 function sign(body: string, secret = TEST_SECRETS.mediaWebhookSecret, sha256 = createHash('sha256').update(body).digest('base64url')): string {

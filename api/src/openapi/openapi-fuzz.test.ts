@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Call, Conversation, Session } from '@telemed/sdk';
-import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER } from '@telemed/sdk';
+import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER } from '@telemed/sdk/protocol';
 import { createLogger } from '../logger.js';
+import { dereference } from '../testing/openapi-responses.js';
 import { fuzzOpenApi, type FuzzReport } from '../testing/openapi-fuzz/fuzz.js';
 import type { Credential } from '../testing/openapi-fuzz/requests.js';
 import type { Pools } from '../testing/openapi-fuzz/schema-arbitrary.js';
@@ -91,7 +92,7 @@ describe.each(RUNS)('OpenAPI-driven fuzzing on %s', (database, seconds) => {
   }
 
   it('keeps the contract for generated valid and invalid requests, and still serves afterwards', async () => {
-    const document = (await (await fetch(`${t.url}/api/openapi.json`)).json()) as Parameters<typeof fuzzOpenApi>[0]['document'];
+    const document = dereference((await (await fetch(`${t.url}/api/openapi.json`)).json()) as Parameters<typeof fuzzOpenApi>[0]['document']);
     const report = await fuzzOpenApi({
       baseUrl: t.url, document, seed: SEED, budgetMs: seconds * 1000, authorization, pools: await fixtures(), maxUploadBytes: MAX_UPLOAD_BYTES, allowed5xx: ALLOWED_5XX,
       takeServerError: () => {

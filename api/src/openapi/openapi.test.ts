@@ -1,3 +1,12 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import openapiTS, { astToString } from 'openapi-typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_TEXT_PATTERN, INT4, REAL_MAX } from '../http/input.schema.js';
 import { client, login, startTestApp, type TestApp } from '../testing/test-app.js';
@@ -9,8 +18,11 @@ interface OpenApiDoc {
 
 describe('OpenAPI document and metrics', () => {
   let t: TestApp;
+  /** The served document, fetched once. */
+  let served: Record<string, unknown>;
   beforeAll(async () => {
     t = await startTestApp('pglite');
+    served = (await (await fetch(`${t.url}/api/openapi.json`)).json()) as Record<string, unknown>;
   });
   afterAll(async () => t?.close());
 
@@ -40,6 +52,57 @@ describe('OpenAPI document and metrics', () => {
     expect(doc.paths['/metrics']!.get!['x-access']).toBe('metrics-scraper');
     expect(doc.paths['/api/admin/health']!.get!['x-access']).toEqual(['admin']);
     expect(doc.paths['/health']!.get!['x-access']).toBe('public');
+  });
+
+  it('is a valid OpenAPI 3.1 document for two independent validators, with shared components and tags', async () => {
+    const doc = structuredClone(served);
+    const text = JSON.stringify(doc);
+    // Every reference resolves from the document root; shared schemas and error answers are components.
+    expect(text).not.toContain('#/$defs/');
+    const components = doc.components as { schemas: Record<string, unknown>; responses: Record<string, unknown> };
+    expect(Object.keys(components.schemas)).toEqual(expect.arrayContaining(['User', 'Session', 'Call', 'RoomAccess', 'Message', 'ErrorBody']));
+    expect(Object.keys(components.responses)).toEqual(expect.arrayContaining(['Unauthorized', 'NotFound', 'ValidationFailed', 'Error']));
+    for (const ref of text.matchAll(/"\$ref":"#\/components\/(schemas|responses)\/([^"]+)"/g)) expect(components[ref[1] as 'schemas'], ref[0]).toHaveProperty([ref[2]!]);
+    console.log(`[openapi] ${text.length} bytes, ${Object.keys(components.schemas).length} shared schemas`);
+    expect(text.length).toBeLessThan(150_000);
+    expect((doc.tags as Array<{ name: string; description: string }>).map((tag) => tag.name)).toEqual(expect.arrayContaining(['auth', 'calls', 'messaging', 'ops']));
+    // Non-JSON answers are described as what they are.
+    const paths = doc.paths as Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>;
+    expect(Object.keys(paths['/metrics']!.get!.responses['200']!.content!)).toEqual(['text/plain']);
+    expect(Object.keys(paths['/api/attachments/{id}']!.get!.responses['200']!.content!)).toContain('application/pdf');
+
+    // Two validators written independently of each other and of us.
+    await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
+    const result = await new Validator().validate(structuredClone(doc));
+    expect(result.errors ?? [], JSON.stringify(result.errors)).toEqual([]);
+    expect(result.valid).toBe(true);
+    // And they do catch what the document used to have: a reference to a root $defs it lacked.
+    const broken = structuredClone(doc) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    broken.paths['/live']!.get!.responses['200'] = { description: 'OK', content: { 'application/json': { schema: { $ref: '#/$defs/User' } } } };
+    await expect(SwaggerParser.validate(broken as never)).rejects.toThrow();
+  });
+
+  it('generates a typed client with openapi-typescript that compiles under tsc --strict', async () => {
+    const doc = structuredClone(served);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-openapi-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'api.d.ts'), astToString(await openapiTS(doc as never)));
+      // A client a developer would write against the generated types; wrong field names fail to compile.
+      fs.writeFileSync(path.join(dir, 'use.ts'), [
+        "import type { components, paths } from './api.js';",
+        "type Call = components['schemas']['Call'];",
+        "type Login = paths['/api/auth/login']['post']['requestBody']['content']['application/json'];",
+        "type Join = paths['/api/calls/{id}/join']['post']['responses']['200']['content']['application/json'];",
+        "type Failure = components['responses']['NotFound']['content']['application/json'];",
+        "export const login: Login = { email: 'a@b.c', password: 'x' };",
+        "export const describe = (call: Call, join: Join, failure: Failure): string => `${call.status} ${join.call.id} ${join.access?.token ?? 'lobby'} ${failure.error.code}`;",
+        '',
+      ].join('\n'));
+      const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+      await promisify(execFile)(process.execPath, [tsc, '--strict', '--noEmit', '--target', 'ES2022', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--skipLibCheck', 'false', path.join(dir, 'use.ts')], { cwd: dir });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('states the bounds the database columns have: lengths, text without NUL, integer and real ranges, times, cursor and uuid formats', async () => {

@@ -6,6 +6,7 @@ import type { ApiOptions } from '../config.js';
 import type { Logger } from '../logger.js';
 import { DEMO_PASSWORD, DEMO_USERS } from '../db/seed.js';
 import type { Session } from '@telemed/sdk';
+import { checkResponse } from './openapi-responses.js';
 import { pgliteTemplate, TEMPLATE_ENCRYPTION_KEY } from './pglite-template.js';
 
 export { pgliteTemplate };
@@ -74,10 +75,12 @@ export async function login(url: string, who: DemoUser): Promise<Session> {
   const user = DEMO_USERS.find((u) => u.key === who)!;
   const res = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: user.email, password: DEMO_PASSWORD }) });
   if (res.status !== 200) throw new Error(`login ${who}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as Session;
+  const session = (await res.json()) as Session;
+  await checkResponse(url, 'POST', '/api/auth/login', res, session);
+  return session;
 }
 
-/** A tiny JSON client bound to one access token. */
+/** A tiny JSON client bound to one access token; every answer is checked against the API's OpenAPI document. */
 export function client(url: string, token?: string) {
   const request = async <T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
     const res = await fetch(`${url}${path}`, {
@@ -86,7 +89,9 @@ export function client(url: string, token?: string) {
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+    const parsed = text && res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) as unknown : text || undefined;
+    await checkResponse(url, method, path, res, parsed);
+    return { status: res.status, body: parsed as T };
   };
   return {
     get: <T = unknown>(path: string) => request<T>('GET', path),

@@ -1,6 +1,7 @@
 // What the demo app needs from the platform, in the app's own words. The views depend on this
 // port only; `telemed-backend.ts` implements it with the SDK's TelemedClient.
-import type { CallRecording, ClientTrackStatsSample, IceServer, TypedEmitter } from '@telemed/sdk';
+import type { CallRecording, IceServer, TypedEmitter } from '@telemed/sdk';
+import type { ClientTrackStatsSample } from '@telemed/sdk/protocol';
 
 /** A call recording and its consent state (the SDK's shape). */
 export type Recording = CallRecording;

@@ -1,6 +1,7 @@
 import { backoffDelay, sleep } from '../backoff.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import { ApiRequestError } from './ApiRequestError.js';
+import { requestFailure } from './request-failure.js';
 import type {
   CallRecording,
   ApiErrorBody,
@@ -412,7 +413,7 @@ export class TelemedClient extends TypedEmitter<TelemedClientEvents> {
     try {
       res = await this.#options.fetch(new URL(path, this.#options.baseUrl), { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
     } catch (cause) {
-      throw new ApiRequestError('NETWORK', 0, `the API at ${this.#options.baseUrl} could not be reached`, undefined, { cause });
+      throw await requestFailure(this.#options.baseUrl, this.#options.fetch, cause);
     }
     if (res.status === 401 && auth && !retried && this.#session) {
       await this.refresh();

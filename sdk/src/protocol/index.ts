@@ -12,6 +12,7 @@ export type {
   ResponseMessage,
   RoomStatsInfo,
   ServerMessage,
+  ServerLeftReason,
   ServerNotificationMethod,
   ServerNotifications,
   SignalingMethod,

@@ -1,6 +1,9 @@
 import type { SignalingErrorBody } from './errors.js';
 import type { MediaKind, RoomGrants, TrackSource } from './token.js';
 
+/** Why the server says a participant left the room. */
+export type ServerLeftReason = 'left' | 'disconnected' | 'removed' | 'replaced';
+
 // mediasoup's parameter shapes travel opaquely between mediasoup-client and mediasoup: the
 // server validates their outline and mediasoup validates the rest. Typed here as JSON objects so
 // that neither side needs the other's library types.
@@ -163,7 +166,7 @@ export interface ServerNotifications {
     resumed: boolean;
   };
   participantJoined: { participant: ParticipantInfo };
-  participantLeft: { participantId: string; reason: 'left' | 'disconnected' | 'removed' | 'replaced' };
+  participantLeft: { participantId: string; reason: ServerLeftReason };
   consumerCreated: {
     consumerId: string;
     producerId: string;

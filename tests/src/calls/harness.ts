@@ -110,3 +110,21 @@ export type PageHandle = {
   chat: { id: string; text: string; fromIdentity: string; timestamp: number }[];
   states: string[];
 };
+
+/** Video frames an SDK page's Room has decoded from all remote participants; `roomPath` is where the page keeps it (`room`, `embedded.room`). */
+export function decodedVideoFrames(page: TestPage, roomPath: string): Promise<number> {
+  return page.evaluate(async (where) => {
+    type Remote = { tracks: { kind: string; getStats(): Promise<RTCStatsReport> }[] };
+    const room = where.split('.').reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], window) as { remoteParticipants: Map<string, Remote> } | undefined;
+    let decoded = 0;
+    for (const participant of room?.remoteParticipants.values() ?? []) {
+      for (const track of participant.tracks) {
+        if (track.kind !== 'video') continue;
+        (await track.getStats()).forEach((s: Record<string, unknown>) => {
+          if (s.type === 'inbound-rtp') decoded += Number(s.framesDecoded ?? 0);
+        });
+      }
+    }
+    return decoded;
+  }, roomPath);
+}

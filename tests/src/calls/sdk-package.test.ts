@@ -1,17 +1,25 @@
 // The SDK as a published package: minified bundles within a size budget, a deliberate package
 // surface, and the embedding example (one HTML page + the self-contained bundle) calling through
 // the real SFU.
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import type * as Sdk from '@telemed/sdk';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 
 import { startTestPlatform } from '../platform.js';
-import { joinPage, roomToken, waitForFreshMedia, type TestPlatform } from './harness.js';
 import { waitFor } from '@telemed/test-kit';
+import { packWorkspace, type PackedPackage } from '../pack.js';
+import { decodedVideoFrames, joinPage, roomToken, waitForFreshMedia, type TestPlatform } from './harness.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const SDK = path.join(ROOT, 'sdk');
@@ -37,15 +45,75 @@ describe('the @telemed/sdk package', () => {
 
   it('declares no side effects, types for every entry, and pins mediasoup-client', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(SDK, 'package.json'), 'utf8')) as {
-      sideEffects: boolean; types: string; dependencies: Record<string, string>; exports: Record<string, string | { types?: string; import?: string }>;
+      sideEffects: boolean; types?: string; dependencies: Record<string, string>; exports: Record<string, unknown>;
     };
     expect(pkg.sideEffects).toBe(false);
     expect(pkg.dependencies['mediasoup-client']).toBe('3.24.1');
-    expect(fs.existsSync(path.join(SDK, pkg.types))).toBe(true);
+    // Every entry, the browser bundle included, has types for its import condition.
     for (const [entry, target] of Object.entries(pkg.exports)) {
-      const files = typeof target === 'string' ? [target] : [target.types, target.import].filter((f): f is string => !!f);
-      for (const file of files) expect(fs.existsSync(path.join(SDK, file)), `${entry} → ${file}`).toBe(true);
+      if (entry === './package.json') continue;
+      const conditions = target as { import: { types: string; default: string }; require: { types: string; default: string } };
+      for (const file of [conditions.import.types, conditions.import.default, conditions.require.types, conditions.require.default]) {
+        expect(fs.existsSync(path.join(SDK, file)), `${entry} → ${file}`).toBe(true);
+      }
     }
+  });
+});
+
+describe('the packed @telemed/sdk', () => {
+  let dir: string;
+  let packed: PackedPackage;
+  let unpacked: string;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-sdk-pack-'));
+    packed = await packWorkspace('sdk', dir);
+    unpacked = path.join(dir, 'project', 'node_modules', '@telemed', 'sdk');
+    fs.mkdirSync(unpacked, { recursive: true });
+    await promisify(execFile)('tar', ['-xzf', packed.tarball, '-C', unpacked, '--strip-components=1']);
+  });
+  afterAll(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ships what a user needs and nothing of the build: LICENSE, CHANGELOG, sources for the maps, no build info or tests', () => {
+    console.log(`[sdk] packed ${packed.files.length} files`);
+    expect(packed.files).toEqual(expect.arrayContaining(['LICENSE', 'CHANGELOG.md', 'README.md', 'package.json', 'require.cjs', 'dist/telemed-sdk.mjs', 'dist/types/index.d.ts', 'src/Room.ts']));
+    expect(packed.files.filter((f) => /tsbuildinfo|\.test\.|^dist\/docs\//.test(f))).toEqual([]);
+    // Every source a map names is in the package, or its text is in the map.
+    const maps = packed.files.filter((f) => f.endsWith('.map'));
+    expect(maps.length).toBeGreaterThan(10);
+    for (const map of maps) {
+      const json = JSON.parse(fs.readFileSync(path.join(unpacked, map), 'utf8')) as { sources: string[]; sourcesContent?: Array<string | null> };
+      json.sources.forEach((source, i) => {
+        const shipped = fs.existsSync(path.resolve(path.dirname(path.join(unpacked, map)), source));
+        expect(shipped || typeof json.sourcesContent?.[i] === 'string', `${map} → ${source}`).toBe(true);
+      });
+    }
+  });
+
+  it('declares no @internal members and documents every README link that a user can follow', () => {
+    for (const file of packed.files.filter((f) => f.endsWith('.d.ts'))) expect(fs.readFileSync(path.join(unpacked, file), 'utf8'), file).not.toContain('@internal');
+    const readme = fs.readFileSync(path.join(unpacked, 'README.md'), 'utf8');
+    for (const [, target] of readme.matchAll(/\]\(([^)]+)\)/g)) {
+      if (/^https:\/\//.test(target!)) continue;
+      expect(packed.files, `README link ${target}`).toContain(target!.split('#')[0]);
+    }
+    // The walkthrough: a room token and the media URL from the API, then the page joins.
+    expect(readme).toContain('/api/calls/${call.id}/token');
+    expect(readme).toContain('CORS_ORIGINS');
+  });
+
+  it('is clean for publint and for arethetypeswrong (ESM-only: require() explains itself)', async () => {
+    const { messages, pkg } = await publint({ pkgDir: unpacked, level: 'suggestion', strict: true, pack: false });
+    expect(messages.map((m) => formatMessage(m, pkg)), 'publint').toEqual([]);
+    const attw = path.join(path.dirname(createRequire(import.meta.url).resolve('@arethetypeswrong/cli/package.json')), 'dist', 'index.js');
+    const result = await promisify(execFile)(process.execPath, [attw, packed.tarball, '--profile', 'esm-only', '--format', 'table-flipped'], { cwd: dir }).catch((error: { stdout: string; stderr: string }) => {
+      throw new Error(`attw found problems:\n${error.stdout}${error.stderr}`);
+    });
+    console.log(`[sdk] attw:\n${result.stdout}`);
+    const required = await promisify(execFile)(process.execPath, ['-e', "require('@telemed/sdk')"], { cwd: path.join(dir, 'project') }).then(() => '', (error: { stderr: string }) => error.stderr);
+    expect(required).toContain('@telemed/sdk is an ES module and cannot be loaded with require()');
   });
 });
 
@@ -85,18 +153,8 @@ describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
   it('joins with a token and exchanges video with a call page participant', async () => {
     const query = new URLSearchParams({ url: platform.mediaWsUrl, token: roomToken(platform, ROOM, 'guest') });
     embedded = await browser.newPage(`${siteUrl}/embed.html?${query.toString()}`);
-    const frames = await waitFor('the embedded page decoding the host\'s video', () => embedded.evaluate(async () => {
-      interface Embedded { room: { remoteParticipants: Map<string, { identity: string; tracks: { kind: string; getStats(): Promise<RTCStatsReport> }[] }> } }
-      const { room } = (window as unknown as { embedded: Embedded }).embedded;
-      let decoded = 0;
-      for (const participant of room.remoteParticipants.values()) {
-        for (const track of participant.tracks) {
-          if (track.kind !== 'video') continue;
-          (await track.getStats()).forEach((s: Record<string, unknown>) => {
-            if (s.type === 'inbound-rtp') decoded += Number(s.framesDecoded ?? 0);
-          });
-        }
-      }
+    const frames = await waitFor('the embedded page decoding the host\'s video', async () => {
+      const decoded = await decodedVideoFrames(embedded, 'embedded.room');
       return decoded > 10 ? decoded : undefined;
     }), { timeoutMs: 30_000 });
     expect(frames).toBeGreaterThan(10);
@@ -132,8 +190,47 @@ describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
     await check.close();
   });
 
+  it('a page on another origin that the API\'s CORS settings leave out is told so, not that the API is unreachable', async () => {
+    const consoleErrors = embedded.errors.length;
+    const errors = await embedded.evaluate(async ([apiUrl, closedUrl]) => {
+      const sdk = await (new Function('url', 'return import(url)') as (url: string) => Promise<typeof Sdk>)('./telemed-sdk.browser.mjs');
+      const attempt = (baseUrl: string) => new sdk.TelemedClient({ baseUrl }).login('patient@example.org', 'wrong').then(
+        () => undefined,
+        (error: InstanceType<typeof sdk.ApiRequestError>) => ({ code: error.code, message: error.message, telemed: error instanceof sdk.TelemedError }),
+      );
+      return { blocked: await attempt(apiUrl), closed: await attempt(closedUrl) };
+    }, [platform.apiUrl, 'http://127.0.0.1:9'] as const);
+    expect(errors.blocked).toMatchObject({ code: 'CORS_BLOCKED', telemed: true });
+    expect(errors.blocked?.message).toContain(siteUrl);
+    expect(errors.blocked?.message).toContain('CORS_ORIGINS');
+    expect(errors.closed).toMatchObject({ code: 'NETWORK', telemed: true });
+    // The browser logs the blocked and the failed request itself; nothing else may have gone wrong.
+    for (const message of embedded.errors.splice(consoleErrors)) expect(message).toMatch(/CORS|ERR_FAILED|ERR_UNSAFE_PORT|NetworkError|Cross-Origin|127\.0\.0\.1:9/);
+  });
+
+  it('has a local participant before connect(), and leaves the call when its tab closes', async () => {
+    expect(await embedded.evaluate(async () => {
+      const sdk = await (new Function('url', 'return import(url)') as (url: string) => Promise<typeof Sdk>)('./telemed-sdk.browser.mjs');
+      const room = new sdk.Room();
+      return { identity: room.localParticipant.identity, tracks: room.localParticipant.tracks.length, leaves: room.options.leaveOnPageHide };
+    })).toEqual({ identity: '', tracks: 0, leaves: true });
+    expect(await embedded.evaluate(() => (window as unknown as { embedded: { room: { localParticipant: { identity: string } } } }).embedded.room.localParticipant.identity)).toBe('guest');
+    await host.evaluate(() => {
+      const w = window as unknown as { telemed: { room: { on(e: 'participantLeft', l: (p: { identity: string }, reason: string) => void): void } }; left?: string[] };
+      w.telemed.room.on('participantLeft', (p, reason) => (w.left ??= []).push(`${p.identity} ${reason}`));
+    });
+    const errors = [...embedded.errors];
+    await embedded.close(); // the tab closes
+    // `left` is the server's reason for a participant who said so; a vanished one is `disconnected`
+    // after its liveness timeout (~20 s). Firefox does not always send the pagehide handler's leave
+    // before it drops a closing tab's socket (1 of 2 runs here): there only the departure is required.
+    const left = await waitFor('the host seeing the guest leave', () => host.evaluate(() => (window as unknown as { left?: string[] }).left?.[0]), { timeoutMs: 60_000 });
+    if (browserName === 'chromium') expect(left).toBe('guest left');
+    else expect(left).toMatch(/^guest (left|disconnected)$/);
+    expect(errors).toEqual([]);
+  });
+
   it('ran without page errors', () => {
-    expect(embedded.errors).toEqual([]);
     expect(host.errors).toEqual([]);
   });
 });
