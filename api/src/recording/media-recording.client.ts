@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { RECORDING_COMMAND_AUDIENCE, RECORDING_COMMAND_ISSUER, type RecordingCommand, type RecordingStatus } from '@telemed/sdk';
+import { RECORDING_COMMAND_AUDIENCE, RECORDING_COMMAND_ISSUER, type RecordingCommand, type RecordingStatus } from '@telemed/sdk/protocol';
 import { hmacKey } from '@telemed/server-kit';
 
 /** Why the media server did not take a recording command. */

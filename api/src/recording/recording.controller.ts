@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
-import { MEDIA_EVENTS_ISSUER, RECORDING_UPLOAD_AUDIENCE, type CallRecording, type RecordingManifest } from '@telemed/sdk';
+import type { CallRecording } from '@telemed/sdk';
+import { MEDIA_EVENTS_ISSUER, RECORDING_UPLOAD_AUDIENCE, type RecordingManifest } from '@telemed/sdk/protocol';
 import type { AppContext } from '../app-context.js';
 import { bearerToken } from '../auth/access-token.js';
 import { hmacKey } from '@telemed/server-kit';

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Call, CallRecording, RecordingManifest, RecordingState } from '@telemed/sdk';
+import type { Call, CallRecording, RecordingState } from '@telemed/sdk';
+import type { RecordingManifest } from '@telemed/sdk/protocol';
 import type { AttachmentStores } from '../attachment/attachment-stores.js';
 import { audit, type AuditOrigin } from '../audit/audit.service.js';
 import type { CallService } from '../call/call.service.js';

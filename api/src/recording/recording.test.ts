@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Call, CallRecording, MediaEvent, Session } from '@telemed/sdk';
+import type { Call, CallRecording, Session } from '@telemed/sdk';
+import type { MediaEvent } from '@telemed/sdk/protocol';
 import { findAuditTrail } from '../audit/audit.service.js';
 import { DATABASES, TEST_SECRETS, client, login, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
 

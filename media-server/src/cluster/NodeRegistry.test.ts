@@ -8,7 +8,8 @@ import { MEDIA_NODE_TTL_MS, mediaNodeKeys, type MediaNodeInfo } from '@telemed/s
 import { MediaServer } from '../MediaServer.js';
 import { WebSocket } from 'ws';
 import { CloseCode } from '@telemed/sdk/protocol';
-import { BotClient, roomToken } from '../testing/bots.js';
+import { connectBot } from '../testing/bots.js';
+import { roomToken } from '@telemed/test-kit';
 
 const SECRET = 'registry-test-room-secret-0123456789';
 const SERVICE_SECRET = 'registry-test-service-secret-0123456789';
@@ -55,12 +56,12 @@ describe('media node registry', () => {
     const first = (await record())!.seq;
     await redis.set(mediaNodeKeys.room(PREFIX, 'room-1'), 'node-a');
     await redis.set(mediaNodeKeys.room(PREFIX, 'room-2'), 'node-b'); // another node's room of the same name is left alone
-    const bot = await BotClient.connect('ann', {}, { port: server.port, secret: SECRET, room: 'room-1' });
+    const bot = await connectBot('ann', {}, { port: server.port, secret: SECRET, room: 'room-1' });
     await expect.poll(async () => (await record())?.load, { timeout: 20_000, interval: 100 }).toMatchObject({ rooms: 1, peers: 1 });
     expect((await record())!.seq).toBeGreaterThan(first);
     bot.socket.close();
     await expect.poll(async () => redis.get(mediaNodeKeys.room(PREFIX, 'room-1')), { timeout: 20_000, interval: 100 }).toBeNull();
-    const other = await BotClient.connect('bob', {}, { port: server.port, secret: SECRET, room: 'room-2' });
+    const other = await connectBot('bob', {}, { port: server.port, secret: SECRET, room: 'room-2' });
     other.socket.close();
     await expect.poll(async () => (await record())?.load.rooms, { timeout: 20_000, interval: 100 }).toBe(0);
     expect(await redis.get(mediaNodeKeys.room(PREFIX, 'room-2'))).toBe('node-b');
@@ -73,7 +74,7 @@ describe('media node registry', () => {
     expect(res.status).toBe(200);
     await expect.poll(async () => (await record())?.draining, { timeout: 5000, interval: 20 }).toBe(true);
     // A new room is refused (an existing one would still take joins).
-    const socket = new WebSocket(`ws://127.0.0.1:${server.port}/rtc?token=${roomToken('carl', {}, { secret: SECRET, room: 'room-3' })}`);
+    const socket = new WebSocket(`ws://127.0.0.1:${server.port}/rtc?token=${roomToken({ secret: SECRET, room: 'room-3', identity: 'carl', grants: { canPublishData: false } })}`);
     const closed = await new Promise<{ code: number; reason: string }>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
     expect(closed).toEqual({ code: CloseCode.Refused, reason: 'DRAINING' });
     await server.stop();

@@ -156,7 +156,7 @@ describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
     const frames = await waitFor('the embedded page decoding the host\'s video', async () => {
       const decoded = await decodedVideoFrames(embedded, 'embedded.room');
       return decoded > 10 ? decoded : undefined;
-    }), { timeoutMs: 30_000 });
+    }, { timeoutMs: 30_000 });
     expect(frames).toBeGreaterThan(10);
     expect(await embedded.text('#status')).toBe('connected');
     await waitForFreshMedia(host, ['guest'], 30_000);

@@ -12,6 +12,7 @@ import { launchBrowser, type TestBrowser } from '../browser.js';
 import { packWorkspace } from '../pack.js';
 import { startTestPlatform } from '../platform.js';
 import { decodedVideoFrames, joinPage, type TestPlatform } from './harness.js';
+import { waitFor } from '@telemed/test-kit';
 
 const ROOM = 'support-1';
 
@@ -19,7 +20,6 @@ const ROOM = 'support-1';
 const BACKEND = `
 import fs from 'node:fs';
 import http from 'node:http';
-import { waitFor } from '@telemed/test-kit';
 const bundle = new URL('./node_modules/@telemed/sdk/dist/telemed-sdk.browser.mjs', import.meta.url);
 const page = \`<!doctype html><meta charset="utf-8"><title>Acme support</title><link rel="icon" href="data:,"><p id="status">starting</p>
 <script type="module">
