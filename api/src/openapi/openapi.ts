@@ -71,6 +71,7 @@ const TAGS: Record<string, string> = {
   ops: 'Health, readiness, metrics and this document',
   internal: 'Called by the media server, not by apps',
   server: 'For third-party backends, with an API key (admins create them under /api/admin/api-keys)',
+  recordings: 'Call recordings with consent: ask, consent or refuse, stop, list and download (ENABLE_CALL_RECORDING)',
 };
 
 const SECURITY = { 'media-server': 'mediaServerJwt', 'metrics-scraper': 'metricsToken' } as const;
