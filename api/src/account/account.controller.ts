@@ -69,7 +69,8 @@ export function registerAccountRoutes(api: RouteRegistry, app: AppContext): void
     method: 'patch', path: '/api/admin/users/:id', tag: 'admin', access: ['admin'],
     summary: 'Change a user\'s name or role; a role change ends their sessions (their tokens carry the role) (admin)',
     params: UserId,
-    body: z.strictObject({ displayName: DisplayName.optional(), role: RoleSchema.optional() }),
+    body: z.strictObject({ displayName: DisplayName.optional(), role: RoleSchema.optional() })
+      .refine((edit) => edit.displayName !== undefined || edit.role !== undefined, 'give displayName, role or both'),
     response: AdminUserSchema,
     handler: async ({ ctx, user, params, body }) => {
       const { row, roleChanged } = await app.db.transaction().execute(async (trx) => {

@@ -135,8 +135,9 @@ export function registerRecordingRoutes(api: RouteRegistry, app: AppContext, rec
     rawBody: { contentType: 'video/x-matroska', description: 'the muxed recording; see sdk/src/protocol/recording.ts' },
     response: RecordingSchema,
     handler: async ({ ctx, params }) => {
-      if (!app.config.enableCallRecording) throw new ApiError('NOT_FOUND', 'call recording is not enabled on this installation (ENABLE_CALL_RECORDING)');
+      // Who is asking comes first: an unsigned request is 401 whether or not recording is on.
       const { data, manifest } = await readSignedFile(app, ctx);
+      if (!app.config.enableCallRecording) throw new ApiError('NOT_FOUND', 'call recording is not enabled on this installation (ENABLE_CALL_RECORDING)');
       if (manifest && manifest.recordingId !== params.id) throw new ApiError('BAD_REQUEST', 'the manifest is for another recording');
       return recordings.receiveFile(params.id, data, manifest);
     },
