@@ -194,7 +194,7 @@ export class App {
     const notifications = (this.#notifications = new NotificationService(db, config, logger.child({ component: 'notifications' })));
     const placement = new MediaPlacement({ redis, keyPrefix: config.redisKeyPrefix, fallbackUrl: config.mediaPublicUrl, roomTtlSeconds: config.roomTokenTtlSeconds * 2, logger: logger.child({ component: 'placement' }) });
     this.#placement = placement;
-    const calls = new CallService(config, placement);
+    const calls = new CallService({ settings: config, placement, presence, logger: logger.child({ component: 'calls' }) });
     const transact: AppContext['transact'] = async (work) => {
       const outbox = new Outbox();
       const result = await db.transaction().execute(async (trx) => {
@@ -211,6 +211,8 @@ export class App {
       media: new MediaRecordingClient({ url: config.mediaInternalUrl, secret: config.mediaWebhookSecret }),
     });
     this.#recordings = recordings;
+    // Joins, leaves and the end of a call re-run the recording consent rule.
+    calls.onCallChanged((call) => recordings.callChanged(call));
     const sessions = new SessionGuard({ db, bus: this.#bus, logger: logger.child({ component: 'sessions' }), ttlMs: config.sessionCheckTtlSeconds * 1000 });
     const context: AppContext = {
       config, logger, db, encryptor, events, metrics, presence, placement,

@@ -49,13 +49,6 @@ const timelineMatchesSdk: [z.output<typeof CallTimelineEntrySchema>] extends [Ca
 void timelineMatchesSdk;
 const PARTICIPANTS = ['patient', 'doctor'] as const;
 
-/** In-call presence follows the call: accepted participants of an active call are in_call. */
-export async function syncCallPresence(app: AppContext, call: Call): Promise<void> {
-  for (const p of call.participants) {
-    await app.presence.change(p.userId, { inCall: call.status === 'active' && p.status === 'accepted' });
-  }
-}
-
 export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
   api.define({
     method: 'post', path: '/api/calls', tag: 'calls', access: PARTICIPANTS, status: 201,
@@ -63,7 +56,6 @@ export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
     body: InitiateCall, response: CallSchema,
     handler: async ({ ctx, user, body }) => {
       const call = await app.transact((trx, outbox) => app.calls.initiate(trx, outbox, user, body));
-      await syncCallPresence(app, call);
       await app.auditLog.write(ctx, user.id, 'create', 'call', call.id);
       return call;
     },
@@ -138,8 +130,6 @@ export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
       summary, params: CallParams, response,
       handler: async ({ ctx, user, params }) => {
         const result = await app.transact((trx, outbox) => run(trx, outbox, user, params.id));
-        await syncCallPresence(app, 'call' in result ? result.call : result);
-        await app.recordings.callChanged('call' in result ? result.call : result);
         await app.auditLog.write(ctx, user.id, 'update', 'call', params.id);
         return result;
       },
@@ -160,7 +150,6 @@ export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {
       summary, params: ParticipantParams, response: CallSchema,
       handler: async ({ ctx, user, params }) => {
         const call = await app.transact((trx, outbox) => run(trx, outbox, user, params.id, params.userId));
-        await syncCallPresence(app, call);
         await app.auditLog.write(ctx, user.id, 'update', 'call', params.id);
         return call;
       },

@@ -1,10 +1,13 @@
 import type { Call, CallParticipant, RoomAccess } from '@telemed/sdk';
+import type { ParticipantReconnect } from '@telemed/sdk/protocol';
 import type { Db } from '../db/database.js';
 import type { Outbox } from '../events/outbox.js';
 import { ApiError } from '../http/errors.js';
 import type { AuthUser } from '../http/route.js';
+import type { Logger } from '../logger.js';
 import { encodeTimeIdCursor, INT4, type TimeIdCursor } from '../http/input.schema.js';
 import type { MediaPlacement } from '../media-node/media-placement.js';
+import type { PresenceService } from '../presence/presence.service.js';
 import { summarize } from '../quality/quality.repository.js';
 import { issueRoomToken } from '../room-token/room-token.service.js';
 import { turnCredentials } from '../room-token/turn-credentials.service.js';
@@ -26,7 +29,7 @@ import {
   type CallFilter,
   type CallParticipantWithName,
 } from './call.repository.js';
-import type { CallRow, CallType } from './call.table.js';
+import type { CallRow, CallType, ParticipantStatus } from './call.table.js';
 import { recordTimeline } from './call-timeline.repository.js';
 
 export interface CallSettings {
@@ -40,8 +43,36 @@ export interface CallSettings {
   turnTtlSeconds?: number | undefined;
 }
 
+/** In the call's media room now: joined, and not left since. */
+function inMediaRoom(p: Pick<CallParticipantWithName, 'media_joined_at' | 'media_left_at'>): p is typeof p & { media_joined_at: Date } {
+  return p.media_joined_at !== null && (p.media_left_at === null || p.media_left_at < p.media_joined_at);
+}
+
+/** The participant's columns once their stay in the media room ends at `at` (seconds added to the closed stays). */
+function endStay(p: Pick<CallParticipantWithName, 'media_joined_at' | 'media_left_at' | 'media_seconds'>, at: Date): { media_left_at: Date; media_seconds: number } {
+  const seconds = inMediaRoom(p) ? Math.max(0, Math.round((at.getTime() - p.media_joined_at.getTime()) / 1000)) : 0;
+  // An integer column: a media server clock far off must not overflow it.
+  return { media_left_at: at, media_seconds: Math.min(INT4.max, p.media_seconds + seconds) };
+}
+
+/** A `reconnected` timeline step's detail: JSON `{ how, offlineMs }`, plus `restarts` for an ICE restart. */
+function reconnectDetail({ how, offlineMs, restarts }: ParticipantReconnect): string {
+  return JSON.stringify(how === 'ice' ? { how, offlineMs, restarts } : { how, offlineMs });
+}
+
+/** How a call stops (every way: hung up, cancelled, declined, missed). */
+interface Ending {
+  status: 'ended' | 'cancelled' | 'declined' | 'missed';
+  reason: string;
+  at: Date;
+  /** The timeline step saying so; none when the step that caused it is recorded already (the last decline). */
+  step?: { kind: string; userId?: string; detail?: string };
+  /** Who was still asked and is now missed; `[]` leaves the invitees of a cancelled booking as they were. */
+  missed: readonly ParticipantStatus[];
+}
+
 function toParticipant(p: CallParticipantWithName): CallParticipant {
-  const inRoom = p.media_joined_at !== null && (p.media_left_at === null || p.media_left_at < p.media_joined_at);
+  const inRoom = inMediaRoom(p);
   // Seconds in the media room so far: the closed stays plus, while in the room, the running one.
   const running = inRoom ? Math.max(0, Math.floor((Date.now() - p.media_joined_at!.getTime()) / 1000)) : 0;
   return {
@@ -86,13 +117,54 @@ export const MAX_SCHEDULE_AHEAD_DAYS = 90;
  * The call lifecycle: ringing → active → ended, or missed / declined / cancelled. A scheduled
  * call waits (no ringing) until its doctor starts it (→ active), is cancelled, or is missed.
  */
+export interface CallServiceOptions {
+  settings: CallSettings;
+  placement: Pick<MediaPlacement, 'place'>;
+  /** In-call presence follows the call, after each change commits. */
+  presence: Pick<PresenceService, 'change'>;
+  logger: Logger;
+}
+
+/** Work that follows a committed change of a call (the recording consent rule). */
+export type CallChangeListener = (call: Call) => Promise<void>;
+
+/**
+ * The only writer of a call's state: the lifecycle steps, the media room's joins and leaves, the
+ * ring timeout. Each change queues, on the transaction's outbox, the events for the participants
+ * and the work that must wait for the commit (presence, listeners).
+ */
 export class CallService {
   readonly #settings: CallSettings;
   readonly #placement: Pick<MediaPlacement, 'place'>;
+  readonly #presence: Pick<PresenceService, 'change'>;
+  readonly #logger: Logger;
+  readonly #listeners: CallChangeListener[] = [];
 
-  constructor(settings: CallSettings, placement: Pick<MediaPlacement, 'place'>) {
-    this.#settings = settings;
-    this.#placement = placement;
+  constructor(options: CallServiceOptions) {
+    this.#settings = options.settings;
+    this.#placement = options.placement;
+    this.#presence = options.presence;
+    this.#logger = options.logger;
+  }
+
+  /** Runs `listener` after every committed change of a call. */
+  onCallChanged(listener: CallChangeListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /**
+   * After the commit: accepted participants of an active call are in_call, everyone else not; then
+   * the listeners. A failure there is logged: the change itself is committed and stands.
+   */
+  #changed(outbox: Outbox, call: Call): void {
+    outbox.afterCommit(async () => {
+      try {
+        for (const p of call.participants) await this.#presence.change(p.userId, { inCall: call.status === 'active' && p.status === 'accepted' });
+        for (const listener of this.#listeners) await listener(call);
+      } catch (err) {
+        this.#logger.warn({ err, callId: call.id }, 'work after a call change failed');
+      }
+    });
   }
 
   async load(db: Db, id: string): Promise<Call> {
@@ -116,6 +188,7 @@ export class CallService {
     await recordTimeline(trx, [{ callId: row.id, kind: 'created', userId: user.id, detail: input.type }, ...inviteeIds.map((userId) => ({ callId: row.id, kind: 'invited', userId }))]);
     const call = await this.load(trx, row.id);
     outbox.add([user.id, ...inviteeIds], 'call.ringing', { call });
+    this.#changed(outbox, call);
     return call;
   }
 
@@ -157,6 +230,7 @@ export class CallService {
     await recordTimeline(trx, [{ callId: row.id, kind: 'scheduled', userId: user.id, detail: `${input.type} ${input.scheduledFor.toISOString()}` }, ...inviteeIds.map((userId) => ({ callId: row.id, kind: 'invited', userId }))]);
     const call = await this.load(trx, row.id);
     outbox.add([user.id, ...inviteeIds], 'call.scheduled', { call });
+    this.#changed(outbox, call);
     return call;
   }
 
@@ -172,6 +246,7 @@ export class CallService {
     const call = await this.load(trx, id);
     outbox.add(call.participants.map((p) => p.userId), 'call.started', { call });
     for (const p of call.participants) if (p.status === 'waiting') outbox.add([user.id], 'call.admission_requested', { call, userId: p.userId });
+    this.#changed(outbox, call);
     return { call, access: await this.roomAccess(trx, user.id, call) };
   }
 
@@ -223,6 +298,7 @@ export class CallService {
     }
     const call = await this.load(trx, id);
     outbox.add(await this.#doctorsIn(trx, id), 'call.admission_requested', { call, userId: user.id });
+    this.#changed(outbox, call);
     return { call, access: null };
   }
 
@@ -239,6 +315,7 @@ export class CallService {
     await recordTimeline(trx, [{ callId: id, kind: 'denied', userId, detail: user.id }]);
     const call = await this.load(trx, id);
     outbox.add([userId, ...(await this.#doctorsIn(trx, id))], 'call.admission_denied', { call, userId });
+    this.#changed(outbox, call);
     return call;
   }
 
@@ -267,6 +344,7 @@ export class CallService {
     if (row.status === 'ringing') await updateCall(trx, row.id, { status: 'active', started_at: now });
     const call = await this.load(trx, row.id);
     outbox.add(call.participants.map((p) => p.userId), 'call.accepted', { call, userId });
+    this.#changed(outbox, call);
     return { call, access: await this.roomAccess(trx, userId, call) };
   }
 
@@ -278,12 +356,11 @@ export class CallService {
     await updateParticipant(trx, id, user.id, { status: 'declined' });
     await recordTimeline(trx, [{ callId: id, kind: 'declined', userId: user.id }]);
     const stillInvited = participants.some((p) => p.user_id !== user.id && p.role === 'invitee' && (p.status === 'invited' || p.status === 'accepted'));
-    if (row.status === 'ringing' && !stillInvited) {
-      await updateCall(trx, id, { status: 'declined', ended_at: new Date(), end_reason: 'declined' });
-      await setParticipantsStatus(trx, id, ['accepted'], 'left', new Date());
-    }
-    const call = await this.load(trx, id);
+    const call = row.status === 'ringing' && !stillInvited
+      ? await this.#close(trx, outbox, row, { status: 'declined', reason: 'declined', at: new Date(), missed: [] })
+      : await this.load(trx, id);
     outbox.add(call.participants.map((p) => p.userId), 'call.declined', { call, userId: user.id });
+    if (call.status !== 'declined') this.#changed(outbox, call);
     return call;
   }
 
@@ -292,12 +369,7 @@ export class CallService {
     if (row.status === 'scheduled') return this.#cancelScheduled(trx, outbox, user, row);
     if (row.initiator_id !== user.id) throw new ApiError('FORBIDDEN', 'only the caller can cancel a call');
     if (row.status !== 'ringing') throw new ApiError('CONFLICT', `the call is ${row.status}`);
-    const now = new Date();
-    await updateCall(trx, id, { status: 'cancelled', ended_at: now, end_reason: 'cancelled' });
-    await recordTimeline(trx, [{ callId: id, kind: 'cancelled', userId: user.id, at: now }]);
-    await setParticipantsStatus(trx, id, ['invited'], 'missed');
-    await setParticipantsStatus(trx, id, ['accepted'], 'left', now);
-    const call = await this.load(trx, id);
+    const call = await this.#close(trx, outbox, row, { status: 'cancelled', reason: 'cancelled', at: new Date(), step: { kind: 'cancelled', userId: user.id }, missed: ['invited'] });
     outbox.add(call.participants.map((p) => p.userId), 'call.cancelled', { call });
     return call;
   }
@@ -315,12 +387,10 @@ export class CallService {
       await recordTimeline(trx, [{ callId: row.id, kind: 'declined', userId: user.id, at: now }]);
       const call = await this.load(trx, row.id);
       outbox.add(call.participants.map((p) => p.userId), 'call.declined', { call, userId: user.id });
+      this.#changed(outbox, call);
       return call;
     }
-    await updateCall(trx, row.id, { status: 'cancelled', ended_at: now, end_reason: 'cancelled' });
-    await recordTimeline(trx, [{ callId: row.id, kind: 'cancelled', userId: user.id, at: now }]);
-    await setParticipantsStatus(trx, row.id, ['accepted'], 'left', now);
-    const call = await this.load(trx, row.id);
+    const call = await this.#close(trx, outbox, row, { status: 'cancelled', reason: 'cancelled', at: now, step: { kind: 'cancelled', userId: user.id }, missed: [] });
     outbox.add(call.participants.map((p) => p.userId), 'call.cancelled', { call });
     return call;
   }
@@ -328,7 +398,7 @@ export class CallService {
   /** Leaves a call; the call ends when its last accepted participant leaves. */
   async leave(trx: Db, outbox: Outbox, user: AuthUser, id: string): Promise<Call> {
     const row = await this.#lockParticipantCall(trx, user, id);
-    if (row.status === 'scheduled') return this.#leaveEarlyLobby(trx, user, row);
+    if (row.status === 'scheduled') return this.#leaveEarlyLobby(trx, outbox, user, row);
     if (row.status !== 'active') throw new ApiError('CONFLICT', `the call is ${row.status}`);
     const me = (await findParticipants(trx, [id])).find((p) => p.user_id === user.id)!;
     // In the call or waiting in its lobby; an invitee who never came (or already left) has nothing to leave.
@@ -339,16 +409,19 @@ export class CallService {
     if (remaining.length <= 1) return this.finish(trx, outbox, row, 'hangup');
     const call = await this.load(trx, id);
     outbox.add(call.participants.map((p) => p.userId), 'call.participant_left', { call, userId: user.id });
+    this.#changed(outbox, call);
     return call;
   }
 
   /** Leaving the waiting room of a scheduled call not started yet: invited again, as before asking. */
-  async #leaveEarlyLobby(trx: Db, user: AuthUser, row: CallRow): Promise<Call> {
+  async #leaveEarlyLobby(trx: Db, outbox: Outbox, user: AuthUser, row: CallRow): Promise<Call> {
     const me = (await findParticipants(trx, [row.id])).find((p) => p.user_id === user.id)!;
     if (me.status !== 'waiting') throw new ApiError('CONFLICT', 'the call is scheduled; cancel it instead');
     await updateParticipant(trx, row.id, user.id, { status: 'invited' });
     await recordTimeline(trx, [{ callId: row.id, kind: 'left', userId: user.id }]);
-    return this.load(trx, row.id);
+    const call = await this.load(trx, row.id);
+    this.#changed(outbox, call);
+    return call;
   }
 
   /** Ends the call for everyone (any accepted participant may hang up). */
@@ -363,16 +436,66 @@ export class CallService {
 
   /** Ends an active call: duration, participants left, quality summary stored. */
   async finish(trx: Db, outbox: Outbox, row: CallRow, reason: string): Promise<Call> {
-    const now = new Date();
-    const duration = row.started_at ? Math.max(0, Math.round((now.getTime() - row.started_at.getTime()) / 1000)) : 0;
-    const summary = await summarize(trx, row.id);
-    await updateCall(trx, row.id, { status: 'ended', ended_at: now, duration_seconds: duration, end_reason: reason, quality_summary: summary });
-    await recordTimeline(trx, [{ callId: row.id, kind: 'ended', detail: reason, at: now }]);
-    await setParticipantsStatus(trx, row.id, ['accepted'], 'left', now);
-    await setParticipantsStatus(trx, row.id, ['invited', 'waiting'], 'missed');
-    const call = await this.load(trx, row.id);
+    const call = await this.#close(trx, outbox, row, { status: 'ended', reason, at: new Date(), step: { kind: 'ended', detail: reason }, missed: ['invited', 'waiting'] });
     outbox.add(call.participants.map((p) => p.userId), 'call.ended', { call });
     return call;
+  }
+
+  /**
+   * The one way a call stops: its status and end, a timeline step, everyone in it left, whoever
+   * was still asked missed; an ended call also gets its duration and quality summary.
+   */
+  async #close(trx: Db, outbox: Outbox, row: CallRow, ending: Ending): Promise<Call> {
+    const { status, reason, at } = ending;
+    if (status === 'ended') {
+      const duration = row.started_at ? Math.max(0, Math.round((at.getTime() - row.started_at.getTime()) / 1000)) : 0;
+      await updateCall(trx, row.id, { status, ended_at: at, end_reason: reason, duration_seconds: duration, quality_summary: await summarize(trx, row.id) });
+    } else {
+      await updateCall(trx, row.id, { status, ended_at: at, end_reason: reason });
+    }
+    if (ending.step) await recordTimeline(trx, [{ callId: row.id, ...ending.step, at }]);
+    await setParticipantsStatus(trx, row.id, ['accepted'], 'left', at);
+    if (ending.missed.length > 0) await setParticipantsStatus(trx, row.id, ending.missed, 'missed');
+    const call = await this.load(trx, row.id);
+    this.#changed(outbox, call);
+    return call;
+  }
+
+  /** The media server says a participant entered the call's room; undefined for someone not in the call. */
+  async mediaJoined(trx: Db, outbox: Outbox, row: CallRow, userId: string, at: Date): Promise<Call | undefined> {
+    if (!(await this.#participant(trx, row.id, userId))) return undefined;
+    await updateParticipant(trx, row.id, userId, { media_joined_at: at });
+    await recordTimeline(trx, [{ callId: row.id, kind: 'media_joined', userId, at }]);
+    const call = await this.load(trx, row.id);
+    outbox.add(call.participants.map((p) => p.userId), 'call.participant_joined', { call, userId });
+    this.#changed(outbox, call);
+    return call;
+  }
+
+  /** The media server says a participant left the call's room: their stay is added to their media seconds. */
+  async mediaLeft(trx: Db, outbox: Outbox, row: CallRow, userId: string, reason: string, at: Date): Promise<Call | undefined> {
+    const p = await this.#participant(trx, row.id, userId);
+    if (!p) return undefined;
+    await updateParticipant(trx, row.id, userId, endStay(p, at));
+    await recordTimeline(trx, [{ callId: row.id, kind: 'media_left', userId, detail: reason, at }]);
+    const call = await this.load(trx, row.id);
+    outbox.add(call.participants.map((p) => p.userId), 'call.participant_left', { call, userId });
+    this.#changed(outbox, call);
+    return call;
+  }
+
+  /**
+   * Back without leaving the room (socket resumed, or media path back after ICE restarts): a
+   * timeline step only; the stay in the room goes on. False for someone not in the call.
+   */
+  async mediaReconnected(trx: Db, row: CallRow, userId: string, reconnect: ParticipantReconnect, at: Date): Promise<boolean> {
+    if (!(await this.#participant(trx, row.id, userId))) return false;
+    await recordTimeline(trx, [{ callId: row.id, kind: 'reconnected', userId, detail: reconnectDetail(reconnect), at }]);
+    return true;
+  }
+
+  async #participant(db: Db, callId: string, userId: string): Promise<CallParticipantWithName | undefined> {
+    return (await findParticipants(db, [callId])).find((p) => p.user_id === userId);
   }
 
   /** A fresh room token for an accepted participant of an active call. */
@@ -403,10 +526,7 @@ export class CallService {
     const now = new Date();
     await recordTimeline(db, [{ callId: call.id, kind: 'moved', detail: JSON.stringify({ from, to, reason: 'node_lost' }), at: now }]);
     for (const p of await findParticipants(db, [call.id])) {
-      const inRoom = p.media_joined_at !== null && (p.media_left_at === null || p.media_left_at < p.media_joined_at);
-      if (!inRoom) continue;
-      const seconds = Math.max(0, Math.round((now.getTime() - p.media_joined_at!.getTime()) / 1000));
-      await updateParticipant(db, call.id, p.user_id, { media_left_at: now, media_seconds: Math.min(INT4.max, p.media_seconds + seconds) });
+      if (inMediaRoom(p)) await updateParticipant(db, call.id, p.user_id, endStay(p, now));
     }
   }
 
@@ -419,11 +539,7 @@ export class CallService {
     const expired = [...(await claimExpired(trx, 'ringing', now, 100)), ...(await claimExpired(trx, 'scheduled', now, 100))];
     for (const row of expired) {
       const reason = row.status === 'scheduled' ? 'not_started' : 'timeout';
-      await updateCall(trx, row.id, { status: 'missed', ended_at: now, end_reason: reason });
-      await recordTimeline(trx, [{ callId: row.id, kind: 'missed', detail: reason, at: now }]);
-      await setParticipantsStatus(trx, row.id, ['invited', 'waiting'], 'missed');
-      await setParticipantsStatus(trx, row.id, ['accepted'], 'left', now);
-      const call = await this.load(trx, row.id);
+      const call = await this.#close(trx, outbox, row, { status: 'missed', reason, at: now, step: { kind: 'missed', detail: reason }, missed: ['invited', 'waiting'] });
       outbox.add(call.participants.map((p) => p.userId), 'call.missed', { call });
       changed.push(call);
     }
@@ -431,6 +547,7 @@ export class CallService {
       await setParticipantsStatus(trx, id, ['invited'], 'missed');
       const call = await this.load(trx, id);
       outbox.add(call.participants.filter((p) => p.status === 'missed').map((p) => p.userId), 'call.missed', { call });
+      this.#changed(outbox, call);
       changed.push(call);
     }
     return changed;

@@ -1,6 +1,5 @@
 import type { AppContext } from '../app-context.js';
 import type { Logger } from '../logger.js';
-import { syncCallPresence } from './call.controller.js';
 
 export interface RingTimeoutSweeperOptions {
   context: AppContext;
@@ -53,8 +52,7 @@ export class RingTimeoutSweeper {
   async #sweep(at?: Date): Promise<void> {
     const { context, logger } = this.#options;
     try {
-      const changed = await context.transact((trx, outbox) => context.calls.sweep(trx, outbox, at));
-      for (const call of changed) await syncCallPresence(context, call);
+      await context.transact((trx, outbox) => context.calls.sweep(trx, outbox, at));
     } catch (err) {
       logger.warn({ err }, 'ring timeout sweep failed');
     }

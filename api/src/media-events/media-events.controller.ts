@@ -2,10 +2,8 @@ import { createHash } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import type { Call } from '@telemed/sdk';
 import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type MediaEvent, type MediaEventBatch } from '@telemed/sdk/protocol';
 import type { AppContext } from '../app-context.js';
-import { syncCallPresence } from '../call/call.controller.js';
 import { bearerToken } from '../auth/access-token.js';
 import { hmacKey } from '@telemed/server-kit';
 import { ApiError } from '../http/errors.js';
@@ -120,7 +118,6 @@ export function registerMediaEventRoutes(api: RouteRegistry, app: AppContext): v
         app.logger.warn({ node: batch.node, rejected: batch.rejected, rejectedSamples: batch.rejectedSamples }, 'media events that do not match the protocol were skipped');
       }
       const counts = { applied: 0, duplicates: 0, ignored: 0, rejected: batch.rejected.length, rejectedSamples: batch.rejectedSamples };
-      const changed = new Map<string, Call>();
       // A node stopping (drain deadline) closes its rooms with 'shutdown': while another node takes
       // rooms, the call moves there (the SDK's refresher) instead of ending.
       const nodes = await app.placement.nodes().catch(() => []);
@@ -128,14 +125,9 @@ export function registerMediaEventRoutes(api: RouteRegistry, app: AppContext): v
       // Events of one room in order (instance by instance); each in its own transaction so one bad event cannot block the rest.
       const ordered = [...batch.events].sort((a: MediaEvent, b: MediaEvent) => a.roomId.localeCompare(b.roomId) || a.epoch - b.epoch || a.seq - b.seq);
       for (const event of ordered) {
-        const result = await app.transact((trx, outbox) => applyMediaEvent(trx, outbox, app.calls, event, changed, { roomsMoveOnShutdown }));
+        const result = await app.transact((trx, outbox) => applyMediaEvent(trx, outbox, app.calls, event, { roomsMoveOnShutdown }));
         app.metrics.mediaEvents.inc({ type: event.type, result });
         counts[result === 'duplicate' ? 'duplicates' : result]++;
-      }
-      for (const call of changed.values()) {
-        await syncCallPresence(app, call);
-        // Joins, leaves and the end of the call re-run the recording consent rule.
-        await app.recordings.callChanged(call);
       }
       return counts;
     },

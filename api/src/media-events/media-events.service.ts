@@ -1,12 +1,9 @@
 import type { Transaction } from 'kysely';
 import type { Insertable } from 'kysely';
-import type { Call } from '@telemed/sdk';
-import type { MediaEvent, ParticipantReconnect } from '@telemed/sdk/protocol';
+import type { MediaEvent } from '@telemed/sdk/protocol';
 import type { CallService } from '../call/call.service.js';
-import { findCall, findParticipants, updateParticipant } from '../call/call.repository.js';
-import { recordTimeline } from '../call/call-timeline.repository.js';
+import { findCall } from '../call/call.repository.js';
 import type { Database } from '../db/database.js';
-import { INT4 } from '../http/input.schema.js';
 import type { Outbox } from '../events/outbox.js';
 import { insertSamples } from '../quality/quality.repository.js';
 import type { CallQualitySampleTable } from '../quality/quality.table.js';
@@ -15,9 +12,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type ApplyResult = 'applied' | 'duplicate' | 'ignored';
 
-/** A `reconnected` timeline step's detail: JSON `{ how, offlineMs }`, plus `restarts` for an ICE restart. */
-function reconnectDetail({ how, offlineMs, restarts }: ParticipantReconnect): string {
-  return JSON.stringify(how === 'ice' ? { how, offlineMs, restarts } : { how, offlineMs });
+export interface ApplyOptions {
+  /** Another media node takes rooms: a room closed by its node's shutdown moves there, the call goes on. */
+  roomsMoveOnShutdown?: boolean;
 }
 
 /**
@@ -25,12 +22,7 @@ function reconnectDetail({ how, offlineMs, restarts }: ParticipantReconnect): st
  * same transaction, so a retried batch changes nothing. The room id is the call id; the epoch tells
  * a room rebuilt after its worker died (seq from 1 again) from the instance before it.
  */
-export interface ApplyOptions {
-  /** Another media node takes rooms: a room closed by its node's shutdown moves there, the call goes on. */
-  roomsMoveOnShutdown?: boolean;
-}
-
-export async function applyMediaEvent(trx: Transaction<Database>, outbox: Outbox, calls: CallService, event: MediaEvent, changed: Map<string, Call>, options: ApplyOptions = {}): Promise<ApplyResult> {
+export async function applyMediaEvent(trx: Transaction<Database>, outbox: Outbox, calls: CallService, event: MediaEvent, options: ApplyOptions = {}): Promise<ApplyResult> {
   const inserted = await trx
     .insertInto('media_events_applied')
     .values({ room_id: event.roomId, epoch: event.epoch, seq: event.seq, type: event.type })
@@ -43,42 +35,18 @@ export async function applyMediaEvent(trx: Transaction<Database>, outbox: Outbox
   if (!call) return 'ignored';
   const at = new Date(event.at);
   switch (event.type) {
-    case 'participant_joined': {
-      const p = (await findParticipants(trx, [call.id])).find((x) => x.user_id === event.identity);
-      if (!p) return 'ignored';
-      await updateParticipant(trx, call.id, event.identity, { media_joined_at: at });
-      await recordTimeline(trx, [{ callId: call.id, kind: 'media_joined', userId: event.identity, at }]);
-      const fresh = await calls.load(trx, call.id);
-      outbox.add(fresh.participants.map((x) => x.userId), 'call.participant_joined', { call: fresh, userId: event.identity });
-      changed.set(call.id, fresh);
-      return 'applied';
-    }
-    case 'participant_left': {
-      const p = (await findParticipants(trx, [call.id])).find((x) => x.user_id === event.identity);
-      if (!p) return 'ignored';
-      const seconds = p.media_joined_at && (!p.media_left_at || p.media_left_at < p.media_joined_at) ? Math.max(0, Math.round((at.getTime() - p.media_joined_at.getTime()) / 1000)) : 0;
-      // An integer column: a media server clock far off must not overflow it.
-      await updateParticipant(trx, call.id, event.identity, { media_left_at: at, media_seconds: Math.min(INT4.max, p.media_seconds + seconds) });
-      await recordTimeline(trx, [{ callId: call.id, kind: 'media_left', userId: event.identity, detail: event.reason, at }]);
-      const fresh = await calls.load(trx, call.id);
-      outbox.add(fresh.participants.map((x) => x.userId), 'call.participant_left', { call: fresh, userId: event.identity });
-      changed.set(call.id, fresh);
-      return 'applied';
-    }
-    case 'participant_reconnected': {
-      // Back without leaving the room (socket resumed, or media path back after ICE restarts): a
-      // timeline step only; the stay in the room goes on.
-      const p = (await findParticipants(trx, [call.id])).find((x) => x.user_id === event.identity);
-      if (!p) return 'ignored';
-      await recordTimeline(trx, [{ callId: call.id, kind: 'reconnected', userId: event.identity, detail: reconnectDetail(event), at }]);
-      return 'applied';
-    }
+    case 'participant_joined':
+      return (await calls.mediaJoined(trx, outbox, call, event.identity, at)) ? 'applied' : 'ignored';
+    case 'participant_left':
+      return (await calls.mediaLeft(trx, outbox, call, event.identity, event.reason, at)) ? 'applied' : 'ignored';
+    case 'participant_reconnected':
+      return (await calls.mediaReconnected(trx, call, event.identity, event, at)) ? 'applied' : 'ignored';
     case 'room_finished': {
       // The media server rebuilds a room whose worker died and its participants rejoin by themselves:
       // the call goes on (their participant_left/joined events say who is in the room meanwhile).
       // So does a room whose node stopped while other nodes run (the participants move with their access refresher).
       if (call.status !== 'active' || event.reason === 'worker_died' || (event.reason === 'shutdown' && options.roomsMoveOnShutdown)) return 'ignored';
-      changed.set(call.id, await calls.finish(trx, outbox, call, `room_${event.reason}`));
+      await calls.finish(trx, outbox, call, `room_${event.reason}`);
       return 'applied';
     }
     case 'track_stats': {
