@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { envFlag, envList, envText, readEnv, type Env, type EnvSource } from '@telemed/server-kit';
 import { proxyEntryProblem } from './http/trusted-proxies.js';
 
 const ConfigSchema = z.object({
@@ -147,81 +148,95 @@ export class ConfigError extends Error {
   }
 }
 
-export function parseConfig(options: ApiOptions): ApiConfig {
+/** `variableOf` names a field's environment variable in the problems, unless its message does already. */
+export function parseConfig(options: ApiOptions | Record<string, unknown>, variableOf?: (field: string) => string | undefined): ApiConfig {
   const result = ConfigSchema.safeParse(options);
-  if (!result.success) throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`));
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => {
+      const field = i.path.join('.');
+      const variable = variableOf?.(String(i.path[0]));
+      const where = variable && !i.message.includes(variable) ? `${variable} (${field})` : field || 'config';
+      return `${where}: ${i.message}`;
+    }));
+  }
   return result.data;
 }
 
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const pick = (key: string): string | undefined => (env[key] === '' ? undefined : env[key]);
-  const list = (value: string | undefined): string[] | undefined => value?.split(',').map((o) => o.trim()).filter(Boolean);
-  return parseConfig({
-    host: pick('API_HOST'),
-    port: pick('API_PORT') as unknown as number,
-    mode: (pick('TELEMED_MODE') ?? (env.NODE_ENV === 'production' ? 'production' : undefined)) as ApiConfig['mode'] | undefined,
-    roomTokenSecret: pick('ROOM_TOKEN_SECRET') as string,
-    roomTokenTtlSeconds: pick('ROOM_TOKEN_TTL') as unknown as number,
-    mediaPublicUrl: pick('MEDIA_PUBLIC_URL'),
-    mediaInternalUrl: pick('MEDIA_INTERNAL_URL'),
-    staticDir: pick('STATIC_DIR'),
-    logLevel: pick('LOG_LEVEL') as ApiConfig['logLevel'] | undefined,
-    databaseUrl: pick('DATABASE_URL'),
-    databaseDir: pick('DATABASE_DIR'),
-    databasePoolSize: pick('DATABASE_POOL_SIZE') as unknown as number,
-    redisUrl: pick('REDIS_URL'),
-    redisKeyPrefix: pick('REDIS_KEY_PREFIX'),
-    encryptionKey: pick('ENCRYPTION_KEY') as string,
-    accessTokenSecret: pick('ACCESS_TOKEN_SECRET') as string,
-    accessTokenTtlSeconds: pick('ACCESS_TOKEN_TTL') as unknown as number,
-    refreshIdleSeconds: pick('SESSION_IDLE_TIMEOUT') as unknown as number,
-    refreshMaxSeconds: pick('SESSION_MAX_AGE') as unknown as number,
-    sessionCheckTtlSeconds: pick('SESSION_CHECK_TTL') as unknown as number,
-    mediaWebhookSecret: pick('MEDIA_WEBHOOK_SECRET') as string,
-    callTimeoutSeconds: pick('CALL_TIMEOUT') as unknown as number,
-    scheduledCallStartWindowSeconds: pick('SCHEDULED_CALL_START_WINDOW') as unknown as number,
-    scheduledCallGraceSeconds: pick('SCHEDULED_CALL_GRACE') as unknown as number,
-    corsOrigins: list(pick('CORS_ORIGINS')),
-    loginRateLimit: pick('LOGIN_RATE_LIMIT') as unknown as number,
-    loginAddressRateLimit: pick('LOGIN_ADDRESS_RATE_LIMIT') as unknown as number,
-    messageRateLimit: pick('MESSAGE_RATE_LIMIT') as unknown as number,
-    seedDemo: pick('SEED_DEMO') === undefined ? undefined : pick('SEED_DEMO') === 'true',
-    smtpHost: pick('SMTP_HOST'),
-    smtpPort: pick('SMTP_PORT') as unknown as number,
-    smtpUser: pick('SMTP_USER'),
-    smtpPassword: pick('SMTP_PASSWORD'),
-    smtpFrom: pick('SMTP_FROM'),
-    smtpSecure: pick('SMTP_SECURE') === 'true',
-    unreadNotifyDelaySeconds: pick('UNREAD_NOTIFY_DELAY') as unknown as number,
-    appBaseUrl: pick('APP_BASE_URL'),
-    attachmentsDir: pick('ATTACHMENTS_DIR'),
-    maxUploadBytes: pick('MAX_UPLOAD_SIZE') as unknown as number,
-    s3Bucket: pick('S3_BUCKET'),
-    s3Endpoint: pick('S3_ENDPOINT'),
-    s3Region: pick('S3_REGION'),
-    s3AccessKeyId: pick('S3_ACCESS_KEY_ID'),
-    s3SecretAccessKey: pick('S3_SECRET_ACCESS_KEY'),
-    s3ForcePathStyle: pick('S3_FORCE_PATH_STYLE') === undefined ? undefined : pick('S3_FORCE_PATH_STYLE') === 'true',
-    metricsToken: pick('METRICS_TOKEN'),
-    presenceTtlSeconds: pick('PRESENCE_TTL') as unknown as number,
-    trustedProxies: list(pick('TRUSTED_PROXIES')),
-    drainTimeoutSeconds: pick('API_DRAIN_TIMEOUT') as unknown as number,
-    turnUrls: list(pick('TURN_URLS')),
-    turnSecret: pick('TURN_SECRET'),
-    turnTtlSeconds: pick('TURN_TTL') as unknown as number,
-    slowQueryMs: pick('SLOW_QUERY_MS') as unknown as number,
-    eventsHeartbeatMs: pick('EVENTS_HEARTBEAT_MS') as unknown as number,
-    retentionQualitySamplesDays: pick('RETENTION_QUALITY_SAMPLES_DAYS') as unknown as number,
-    retentionUserEventsDays: pick('RETENTION_USER_EVENTS_DAYS') as unknown as number,
-    retentionMediaEventsDays: pick('RETENTION_MEDIA_EVENTS_DAYS') as unknown as number,
-    retentionNotificationsDays: pick('RETENTION_NOTIFICATIONS_DAYS') as unknown as number,
-    retentionIntervalSeconds: pick('RETENTION_INTERVAL') as unknown as number,
-    retentionBatchSize: pick('RETENTION_BATCH_SIZE') as unknown as number,
-    passwordScryptN: pick('PASSWORD_SCRYPT_N') as unknown as number,
-    invitationTtlSeconds: pick('INVITATION_TTL') as unknown as number,
-    mediaServiceSecret: pick('MEDIA_SERVICE_SECRET'),
-    enableCallRecording: pick('ENABLE_CALL_RECORDING') === 'true',
-    recordingRetentionDays: pick('RECORDING_RETENTION_DAYS') as unknown as number,
-    recordingMaxBytes: pick('RECORDING_MAX_BYTES') as unknown as number,
-  });
+/** Settings that tests and embedders pass in code only: no environment variable reads them. */
+type CodeOnlyOption = 'pgliteTemplate' | 'rateLimitWindowSeconds' | 'notifyIntervalSeconds';
+
+/** Where each setting comes from in the environment. */
+const ENV_SOURCES = {
+  host: 'API_HOST',
+  port: 'API_PORT',
+  // NODE_ENV=production alone also means production, as most Node tooling reads it.
+  mode: { variable: 'TELEMED_MODE', read: (env) => envText(env, 'TELEMED_MODE') ?? (env.NODE_ENV === 'production' ? 'production' : undefined) },
+  roomTokenSecret: 'ROOM_TOKEN_SECRET',
+  roomTokenTtlSeconds: 'ROOM_TOKEN_TTL',
+  mediaPublicUrl: 'MEDIA_PUBLIC_URL',
+  mediaInternalUrl: 'MEDIA_INTERNAL_URL',
+  staticDir: 'STATIC_DIR',
+  logLevel: 'LOG_LEVEL',
+  databaseUrl: 'DATABASE_URL',
+  databaseDir: 'DATABASE_DIR',
+  databasePoolSize: 'DATABASE_POOL_SIZE',
+  redisUrl: 'REDIS_URL',
+  redisKeyPrefix: 'REDIS_KEY_PREFIX',
+  encryptionKey: 'ENCRYPTION_KEY',
+  accessTokenSecret: 'ACCESS_TOKEN_SECRET',
+  accessTokenTtlSeconds: 'ACCESS_TOKEN_TTL',
+  refreshIdleSeconds: 'SESSION_IDLE_TIMEOUT',
+  refreshMaxSeconds: 'SESSION_MAX_AGE',
+  sessionCheckTtlSeconds: 'SESSION_CHECK_TTL',
+  mediaWebhookSecret: 'MEDIA_WEBHOOK_SECRET',
+  callTimeoutSeconds: 'CALL_TIMEOUT',
+  scheduledCallStartWindowSeconds: 'SCHEDULED_CALL_START_WINDOW',
+  scheduledCallGraceSeconds: 'SCHEDULED_CALL_GRACE',
+  corsOrigins: envList('CORS_ORIGINS'),
+  loginRateLimit: 'LOGIN_RATE_LIMIT',
+  loginAddressRateLimit: 'LOGIN_ADDRESS_RATE_LIMIT',
+  messageRateLimit: 'MESSAGE_RATE_LIMIT',
+  seedDemo: envFlag('SEED_DEMO'),
+  smtpHost: 'SMTP_HOST',
+  smtpPort: 'SMTP_PORT',
+  smtpUser: 'SMTP_USER',
+  smtpPassword: 'SMTP_PASSWORD',
+  smtpFrom: 'SMTP_FROM',
+  smtpSecure: envFlag('SMTP_SECURE'),
+  unreadNotifyDelaySeconds: 'UNREAD_NOTIFY_DELAY',
+  appBaseUrl: 'APP_BASE_URL',
+  attachmentsDir: 'ATTACHMENTS_DIR',
+  maxUploadBytes: 'MAX_UPLOAD_SIZE',
+  s3Bucket: 'S3_BUCKET',
+  s3Endpoint: 'S3_ENDPOINT',
+  s3Region: 'S3_REGION',
+  s3AccessKeyId: 'S3_ACCESS_KEY_ID',
+  s3SecretAccessKey: 'S3_SECRET_ACCESS_KEY',
+  s3ForcePathStyle: envFlag('S3_FORCE_PATH_STYLE'),
+  metricsToken: 'METRICS_TOKEN',
+  presenceTtlSeconds: 'PRESENCE_TTL',
+  trustedProxies: envList('TRUSTED_PROXIES'),
+  drainTimeoutSeconds: 'API_DRAIN_TIMEOUT',
+  turnUrls: envList('TURN_URLS'),
+  turnSecret: 'TURN_SECRET',
+  turnTtlSeconds: 'TURN_TTL',
+  slowQueryMs: 'SLOW_QUERY_MS',
+  eventsHeartbeatMs: 'EVENTS_HEARTBEAT_MS',
+  retentionQualitySamplesDays: 'RETENTION_QUALITY_SAMPLES_DAYS',
+  retentionUserEventsDays: 'RETENTION_USER_EVENTS_DAYS',
+  retentionMediaEventsDays: 'RETENTION_MEDIA_EVENTS_DAYS',
+  retentionNotificationsDays: 'RETENTION_NOTIFICATIONS_DAYS',
+  retentionIntervalSeconds: 'RETENTION_INTERVAL',
+  retentionBatchSize: 'RETENTION_BATCH_SIZE',
+  passwordScryptN: 'PASSWORD_SCRYPT_N',
+  invitationTtlSeconds: 'INVITATION_TTL',
+  mediaServiceSecret: 'MEDIA_SERVICE_SECRET',
+  enableCallRecording: envFlag('ENABLE_CALL_RECORDING'),
+  recordingRetentionDays: 'RECORDING_RETENTION_DAYS',
+  recordingMaxBytes: 'RECORDING_MAX_BYTES',
+} satisfies Record<Exclude<keyof ApiOptions, CodeOnlyOption>, EnvSource>;
+
+export function configFromEnv(env: Env = process.env): ApiConfig {
+  const { input, variableOf } = readEnv(env, ENV_SOURCES);
+  return parseConfig(input, variableOf);
 }

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
+import { envFlag, readEnv, type Env, type EnvSource } from '@telemed/server-kit';
 
 const port = z.coerce.number().int().min(1).max(65535);
 
@@ -73,45 +74,47 @@ const ConfigSchema = z.object({
 export type MediaServerConfig = z.infer<typeof ConfigSchema>;
 export type MediaServerOptions = z.input<typeof ConfigSchema>;
 
-export function parseConfig(options: MediaServerOptions): MediaServerConfig {
+export function parseConfig(options: MediaServerOptions | Record<string, unknown>): MediaServerConfig {
   return ConfigSchema.parse(options);
 }
 
+/** Where each setting comes from in the environment. */
+const ENV_SOURCES = {
+  host: 'MEDIA_HOST',
+  port: 'MEDIA_PORT',
+  numWorkers: 'MEDIA_NUM_WORKERS',
+  rtcListenIp: 'MEDIA_RTC_LISTEN_IP',
+  rtcAnnouncedIp: 'ANNOUNCED_IP',
+  rtcBasePort: 'MEDIA_RTC_BASE_PORT',
+  roomTokenSecret: 'ROOM_TOKEN_SECRET',
+  serviceSecret: 'MEDIA_SERVICE_SECRET',
+  maxParticipantsPerRoom: 'MAX_PARTICIPANTS_PER_ROOM',
+  consumersPerWorker: 'MEDIA_CONSUMERS_PER_WORKER',
+  maxCallDurationSec: 'MAX_CALL_DURATION',
+  drainTimeoutSec: 'MEDIA_DRAIN_TIMEOUT',
+  emptyRoomGraceMs: 'MEDIA_EMPTY_ROOM_GRACE_MS',
+  resumeGraceMs: 'MEDIA_RESUME_GRACE_MS',
+  statsIntervalMs: 'MEDIA_STATS_INTERVAL_MS',
+  apiInternalUrl: 'API_INTERNAL_URL',
+  webhookSecret: 'MEDIA_WEBHOOK_SECRET',
+  eventQueueMax: 'MEDIA_EVENT_QUEUE_MAX',
+  nodeId: 'MEDIA_NODE_ID',
+  metricsToken: 'METRICS_TOKEN',
+  enableRecording: envFlag('ENABLE_CALL_RECORDING'),
+  recordingDir: 'MEDIA_RECORDING_DIR',
+  ffmpegPath: 'FFMPEG_PATH',
+  ffprobePath: 'FFPROBE_PATH',
+  redisUrl: 'REDIS_URL',
+  redisKeyPrefix: 'REDIS_KEY_PREFIX',
+  publicUrl: 'MEDIA_PUBLIC_URL',
+  internalUrl: 'MEDIA_INTERNAL_URL',
+  region: 'MEDIA_REGION',
+  nodeCapacity: 'MEDIA_NODE_CAPACITY',
+  logLevel: 'LOG_LEVEL',
+  workerBin: 'MEDIASOUP_WORKER_BIN',
+} satisfies Record<keyof MediaServerOptions, EnvSource>;
+
 /** Reads the configuration from the environment (`MEDIA_*`, `ROOM_TOKEN_SECRET`, ...). */
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): MediaServerConfig {
-  const pick = (key: string): string | undefined => (env[key] === '' ? undefined : env[key]);
-  return parseConfig({
-    host: pick('MEDIA_HOST'),
-    port: pick('MEDIA_PORT') as unknown as number,
-    numWorkers: pick('MEDIA_NUM_WORKERS') as unknown as number,
-    rtcListenIp: pick('MEDIA_RTC_LISTEN_IP'),
-    rtcAnnouncedIp: pick('ANNOUNCED_IP'),
-    rtcBasePort: pick('MEDIA_RTC_BASE_PORT') as unknown as number,
-    roomTokenSecret: pick('ROOM_TOKEN_SECRET') as string,
-    serviceSecret: pick('MEDIA_SERVICE_SECRET'),
-    maxParticipantsPerRoom: pick('MAX_PARTICIPANTS_PER_ROOM') as unknown as number,
-    consumersPerWorker: pick('MEDIA_CONSUMERS_PER_WORKER') as unknown as number,
-    maxCallDurationSec: pick('MAX_CALL_DURATION') as unknown as number,
-    drainTimeoutSec: pick('MEDIA_DRAIN_TIMEOUT') as unknown as number,
-    emptyRoomGraceMs: pick('MEDIA_EMPTY_ROOM_GRACE_MS') as unknown as number,
-    resumeGraceMs: pick('MEDIA_RESUME_GRACE_MS') as unknown as number,
-    statsIntervalMs: pick('MEDIA_STATS_INTERVAL_MS') as unknown as number,
-    apiInternalUrl: pick('API_INTERNAL_URL'),
-    webhookSecret: pick('MEDIA_WEBHOOK_SECRET'),
-    eventQueueMax: pick('MEDIA_EVENT_QUEUE_MAX') as unknown as number,
-    nodeId: pick('MEDIA_NODE_ID'),
-    metricsToken: pick('METRICS_TOKEN'),
-    enableRecording: pick('ENABLE_CALL_RECORDING') === 'true',
-    recordingDir: pick('MEDIA_RECORDING_DIR'),
-    ffmpegPath: pick('FFMPEG_PATH'),
-    ffprobePath: pick('FFPROBE_PATH'),
-    redisUrl: pick('REDIS_URL'),
-    redisKeyPrefix: pick('REDIS_KEY_PREFIX'),
-    publicUrl: pick('MEDIA_PUBLIC_URL'),
-    internalUrl: pick('MEDIA_INTERNAL_URL'),
-    region: pick('MEDIA_REGION'),
-    nodeCapacity: pick('MEDIA_NODE_CAPACITY') as unknown as number,
-    logLevel: pick('LOG_LEVEL') as MediaServerConfig['logLevel'] | undefined,
-    workerBin: pick('MEDIASOUP_WORKER_BIN'),
-  });
+export function configFromEnv(env: Env = process.env): MediaServerConfig {
+  return parseConfig(readEnv(env, ENV_SOURCES).input);
 }
