@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envFlag, envList, envText, readEnv, type Env, type EnvSource } from '@telemed/server-kit';
+import { ConfigError, envFlag, envList, envText, parseConfigWith, readEnv, type Env, type EnvSource } from '@telemed/server-kit';
 import { proxyEntryProblem } from './http/trusted-proxies.js';
 
 const ConfigSchema = z.object({
@@ -138,28 +138,11 @@ export type ApiConfig = z.infer<typeof ConfigSchema>;
 export type ApiOptions = z.input<typeof ConfigSchema>;
 
 /** Bad settings, one line per problem (the messages name the environment variables). */
-export class ConfigError extends Error {
-  readonly problems: string[];
-
-  constructor(problems: string[]) {
-    super(`invalid API configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
-}
+export { ConfigError };
 
 /** `variableOf` names a field's environment variable in the problems, unless its message does already. */
 export function parseConfig(options: ApiOptions | Record<string, unknown>, variableOf?: (field: string) => string | undefined): ApiConfig {
-  const result = ConfigSchema.safeParse(options);
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map((i) => {
-      const field = i.path.join('.');
-      const variable = variableOf?.(String(i.path[0]));
-      const where = variable && !i.message.includes(variable) ? `${variable} (${field})` : field || 'config';
-      return `${where}: ${i.message}`;
-    }));
-  }
-  return result.data;
+  return parseConfigWith(ConfigSchema, options, { service: 'API', variableOf });
 }
 
 /** Settings that tests and embedders pass in code only: no environment variable reads them. */

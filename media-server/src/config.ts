@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
-import { envFlag, readEnv, type Env, type EnvSource } from '@telemed/server-kit';
+import { envFlag, parseConfigWith, readEnv, type Env, type EnvSource } from '@telemed/server-kit';
 
 const port = z.coerce.number().int().min(1).max(65535);
 
@@ -74,8 +74,8 @@ const ConfigSchema = z.object({
 export type MediaServerConfig = z.infer<typeof ConfigSchema>;
 export type MediaServerOptions = z.input<typeof ConfigSchema>;
 
-export function parseConfig(options: MediaServerOptions | Record<string, unknown>): MediaServerConfig {
-  return ConfigSchema.parse(options);
+export function parseConfig(options: MediaServerOptions | Record<string, unknown>, variableOf?: (field: string) => string | undefined): MediaServerConfig {
+  return parseConfigWith(ConfigSchema, options, { service: 'media server', variableOf });
 }
 
 /** Where each setting comes from in the environment. */
@@ -116,5 +116,6 @@ const ENV_SOURCES = {
 
 /** Reads the configuration from the environment (`MEDIA_*`, `ROOM_TOKEN_SECRET`, ...). */
 export function configFromEnv(env: Env = process.env): MediaServerConfig {
-  return parseConfig(readEnv(env, ENV_SOURCES).input);
+  const { input, variableOf } = readEnv(env, ENV_SOURCES);
+  return parseConfig(input, variableOf);
 }

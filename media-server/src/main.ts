@@ -1,7 +1,16 @@
-import { configFromEnv } from './config.js';
+import { ConfigError } from '@telemed/server-kit';
+import { configFromEnv, type MediaServerConfig } from './config.js';
 import { MediaServer } from './MediaServer.js';
 
-const server = new MediaServer(configFromEnv());
+let config: MediaServerConfig;
+try {
+  config = configFromEnv();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+}
+const server = new MediaServer(config);
 try {
   await server.start();
 } catch (error) {

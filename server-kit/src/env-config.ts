@@ -53,3 +53,34 @@ export function readEnv<K extends string>(env: Env, sources: Readonly<Record<K, 
   };
   return { input, variableOf };
 }
+
+/** A configuration that cannot run: every problem at once, each naming what to change. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+
+  constructor(service: string, problems: string[]) {
+    super(`invalid ${service} configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** What parses a configuration: a zod schema, or anything with the same `safeParse`. */
+export interface ConfigSchema<T> {
+  safeParse(input: unknown): { success: true; data: T } | { success: false; error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> } };
+}
+
+/**
+ * Parses a configuration or throws a ConfigError listing every problem; `variableOf` names a
+ * field's environment variable in a problem, unless its message does already.
+ */
+export function parseConfigWith<T>(schema: ConfigSchema<T>, input: unknown, options: { service: string; variableOf?: ((field: string) => string | undefined) | undefined }): T {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw new ConfigError(options.service, result.error.issues.map((issue) => {
+    const field = issue.path.map(String).join('.');
+    const variable = issue.path.length > 0 ? options.variableOf?.(String(issue.path[0])) : undefined;
+    const where = variable && !issue.message.includes(variable) ? `${variable} (${field})` : field || 'config';
+    return `${where}: ${issue.message}`;
+  }));
+}
