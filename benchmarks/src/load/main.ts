@@ -29,6 +29,8 @@ const userCount = args.number('users', args.quick ? 20 : 200);
 const pairs = Math.floor(userCount / 2);
 const callStep = args.number('call-step', args.quick ? 5 : 10);
 const maxCalls = Math.min(pairs, args.number('max-calls', pairs));
+// The ramp goes on to at least this many calls even after loss started, so the load asked for is held and measured.
+const holdCalls = Math.min(maxCalls, args.number('hold-calls', args.quick ? 5 : 50));
 const stepMs = args.number('step-s', args.quick ? 8 : 20) * 1000;
 const messageEveryMs = args.number('message-every-s', 15) * 1000;
 const loginBatch = args.number('login-batch', 20);
@@ -185,6 +187,7 @@ interface Step {
   loadAverage: number;
 }
 const steps: Step[] = [];
+let errorsCounted = 0;
 
 async function packetTotals(): Promise<{ sent: number; received: number }> {
   let sent = 0;
@@ -206,7 +209,8 @@ async function measureStep(step: number, usersOnline: number): Promise<Step> {
   const meter = new CpuMeter(named.map(([, pid]) => pid));
   const pg = new BackendCpuMeter(stats!, APPLICATION_NAME);
   const from = Date.now();
-  const errorsBefore = errors.length;
+  // Errors since the previous step's end: the calls placed for this step count too.
+  const errorsBefore = errorsCounted;
   const udpBefore = udpReceiveBufferErrors();
   const before = await packetTotals();
   meter.start();
@@ -231,7 +235,7 @@ async function measureStep(step: number, usersOnline: number): Promise<Step> {
   return {
     step, calls: calls.length, usersOnline, durationS: round((Date.now() - from) / 1000, 1),
     sentPackets: expected, receivedPackets, lossRatio: expected > 0 ? round(Math.max(0, 1 - receivedPackets / expected), 4) : 0,
-    udpRcvbufErrors: udpReceiveBufferErrors() - udpBefore, errors: errors.length - errorsBefore, requests, p50, p99,
+    udpRcvbufErrors: udpReceiveBufferErrors() - udpBefore, errors: (errorsCounted = errors.length) - errorsBefore, requests, p50, p99,
     processes: [...named.map(([name, pid], i) => ({ name, cpuCores: round(cpu[i] ?? 0, 3), rssMiB: round(rssBytes(pid) / 2 ** 20, 1) })), { name: 'postgres backends (API pool)', cpuCores: round(pgCpu, 3), rssMiB: 0 }],
     loadAverage: round(os.loadavg()[0]!, 2),
   };
@@ -326,7 +330,10 @@ try {
     logStep(step);
     if (!saturatedAt && (step.lossRatio > lossLimit || step.errors > 0)) {
       saturatedAt = step;
-      log(`loss or errors started at ${step.calls} calls: holding one more step to confirm, then stopping the ramp`);
+      log(`loss or errors started at ${step.calls} calls`);
+    }
+    if (saturatedAt && calls.length >= holdCalls) {
+      log(`holding one more step at ${calls.length} calls to confirm, then stopping the ramp`);
       const confirm = await measureStep(stepNo++, online);
       steps.push(confirm);
       logStep(confirm);
@@ -365,7 +372,8 @@ const summary = [
   `the patient starts the call, the doctor accepts on the call.ringing event, the patient fetches its room token; two SFU bots join the call's`,
   `room as the two participants (room and identity from the API's tokens, the PlainTransport media path needs the load-test grant) and send`,
   `VP8 ${profile.videoBitrate / 1000} kbit/s + Opus each way. Each step is held ${stepMs / 1000} s while loss (packets sent by a call's publisher vs received by its`,
-  `subscriber), errors, per-operation latency and CPU/RSS per process are measured. Saturation: the first step with loss > ${lossLimit * 100} % or any error.`,
+  `subscriber), errors, per-operation latency and CPU/RSS per process are measured. Saturation: the first step with loss > ${lossLimit * 100} % or any error`,
+  `(errors since the previous step, the placing of this step's calls included); the ramp still goes on to ${holdCalls} calls, then stops one step later.`,
   '',
   'Configuration (honest about what differs from defaults): `LOGIN_ADDRESS_RATE_LIMIT` raised (every user signs in from 127.0.0.1), the',
   'per-account login limit (10/min) and the message limit (120/min per user) at their defaults; `MAX_PARTICIPANTS_PER_ROOM` 4; users, conversations',
