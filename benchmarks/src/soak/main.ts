@@ -7,8 +7,6 @@
 // default): RSS and CPU of the media server, each mediasoup worker, the API and each tab's
 // renderer (/proc), the SFU's consumer scores (the admin's live quality view), and frames decoded.
 import fs from 'node:fs';
-import http from 'node:http';
-import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -16,6 +14,7 @@ import type * as Sdk from '@telemed/sdk';
 import { generateSecrets, startPlatform, type Platform } from '../../../scripts/platform.mjs';
 import { parseArgs, withFreePorts } from '../common/args.js';
 import { launchChromium } from '../common/chromium.js';
+import { serveSdkBundle } from '../common/sdk-bundle.js';
 import { resolveWorkerBin, ROOT } from '../common/machine.js';
 import { childPids, cpuSeconds, descendants, processTable, rssBytes } from '../common/proc.js';
 import { log, startRun, table, writeResults } from '../common/results.js';
@@ -37,10 +36,8 @@ const warmUpMs = Math.min(5 * 60_000, (minutes * 60_000) / 5);
 const workerBin = resolveWorkerBin();
 const password = 'telemed-demo';
 
-const sdkBundle = fs.readFileSync(path.join(ROOT, 'sdk', 'dist', 'telemed-sdk.browser.mjs'));
-const bundleServer = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/javascript', 'access-control-allow-origin': '*' }).end(sdkBundle));
-await new Promise<void>((resolve) => bundleServer.listen(0, '127.0.0.1', resolve));
-const bundleUrl = `http://127.0.0.1:${(bundleServer.address() as net.AddressInfo).port}/sdk.mjs`;
+const bundleServer = await serveSdkBundle();
+const bundleUrl = bundleServer.url;
 
 log(`bench:soak: ${minutes} min, a 1:1 and a 4-person video call in Chromium; sample every ${sampleMs / 1000} s; access token ${accessTokenTtl} s, room token ${roomTokenTtl} s, idle logoff ${idleLogoff} s, MAX_CALL_DURATION ${maxCallDuration} s`);
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-bench-soak-'));
