@@ -282,7 +282,8 @@ try {
       };
     }
   }
-  const everyone = users.filter(Boolean);
+  // Sign-in order by pair (patient, then its doctor), so a partner is online soon after each user.
+  const everyone = seeded.conversations.flatMap((c) => [users[c.patient]!, users[c.doctor]!]);
   for (const user of everyone) wire(user, users);
 
   // Ramp 1: sign-in and /events, in batches.
