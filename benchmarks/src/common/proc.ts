@@ -26,19 +26,7 @@ export function rssBytes(pid: number): number {
 
 /** Direct children of a process whose command name matches `name`. */
 export function childPids(parentPid: number, name: string): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === parentPid && comm.startsWith(name.slice(0, 15))) pids.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return pids;
+  return processTable().filter((p) => p.ppid === parentPid && p.comm.startsWith(name.slice(0, 15))).map((p) => p.pid);
 }
 
 /** Measures the CPU (in cores) a set of processes used between start() and stop(). */
@@ -110,4 +98,46 @@ function safeReadlink(file: string): string {
   } catch {
     return '';
   }
+}
+
+export interface ProcessEntry {
+  pid: number;
+  ppid: number;
+  comm: string;
+  cmdline: string;
+}
+
+/** Every process of the machine now (pid, parent, name, command line). */
+export function processTable(): ProcessEntry[] {
+  const entries: ProcessEntry[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      entries.push({ pid: Number(entry), ppid, comm, cmdline });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return entries;
+}
+
+/** The descendants of `rootPid` (children, their children, …) in `table`. */
+export function descendants(rootPid: number, table: ProcessEntry[] = processTable()): ProcessEntry[] {
+  const found: ProcessEntry[] = [];
+  const parents = new Set([rootPid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of table) {
+      if (!parents.has(p.pid) && parents.has(p.ppid)) {
+        parents.add(p.pid);
+        found.push(p);
+        grew = true;
+      }
+    }
+  }
+  return found;
 }

@@ -5,7 +5,6 @@
 // is started again after each round, so three nodes are up before every kill.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +14,7 @@ import { spawnMediaNode, type SpawnedMediaNode } from '../../../scripts/media-no
 import { generateSecrets, startPlatform, stopProcess, type Platform } from '../../../scripts/platform.mjs';
 import { parseArgs, withFreePorts } from '../common/args.js';
 import { launchChromium } from '../common/chromium.js';
+import { serveSdkBundle } from '../common/sdk-bundle.js';
 import { resolveWorkerBin, ROOT } from '../common/machine.js';
 import { log, startRun, table, writeResults } from '../common/results.js';
 import { percentile, round, waitFor } from '../common/stats.js';
@@ -49,10 +49,8 @@ async function startRedis(): Promise<{ url: string; child: ChildProcess }> {
   return { url, child };
 }
 
-const sdkBundle = fs.readFileSync(path.join(ROOT, 'sdk', 'dist', 'telemed-sdk.browser.mjs'));
-const bundleServer = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/javascript', 'access-control-allow-origin': '*' }).end(sdkBundle));
-await new Promise<void>((resolve) => bundleServer.listen(0, '127.0.0.1', resolve));
-const bundleUrl = `http://127.0.0.1:${(bundleServer.address() as net.AddressInfo).port}/sdk.mjs`;
+const bundleServer = await serveSdkBundle();
+const bundleUrl = bundleServer.url;
 
 log(`bench:failover${args.quick ? ' --quick' : ''}: ${kills} kills of the node hosting a 1:1 call, 3 media nodes`);
 const redis = await startRedis();

@@ -78,13 +78,26 @@ export function consumersOf(s: Scenario): number {
  * own phase within the frame interval, as independent browsers would: all publishers' frames at
  * the same instant would make bursts no real room produces (and overflow UDP receive buffers).
  */
-class Pacer {
+export class Pacer {
   readonly #publishers: { bot: Bot; phase: number; video: number; audio: number }[];
   #timer: NodeJS.Timeout | undefined;
   #startedAt = 0;
 
   constructor(publishers: Bot[]) {
     this.#publishers = publishers.map((bot, i) => ({ bot, phase: i / Math.max(1, publishers.length), video: 0, audio: 0 }));
+  }
+
+  /** A publisher joining while the pacer runs: it sends from now on, at the next phase. */
+  add(bot: Bot): void {
+    const elapsed = this.#startedAt ? performance.now() - this.#startedAt : 0;
+    const phase = (this.#publishers.length * 0.618) % 1;
+    this.#publishers.push({ bot, phase, video: Math.ceil(elapsed / VIDEO_FRAME_MS), audio: Math.ceil(elapsed / AUDIO_FRAME_MS) });
+  }
+
+  /** A publisher that left. */
+  remove(bot: Bot): void {
+    const i = this.#publishers.findIndex((p) => p.bot === bot);
+    if (i >= 0) this.#publishers.splice(i, 1);
   }
 
   start(): void {

@@ -49,7 +49,8 @@ export const SFU_CODECS: types.RtpCodecCapability[] = [
 
 // --- the platform -------------------------------------------------------------------------------
 
-class PlatformSession implements SfuSession {
+/** A bot's session with the built media server, over a signaling connection opened with a load-test room token. */
+export class PlatformSession implements SfuSession {
   readonly #client: SignalClient;
   onConsumer: (offer: ConsumerOffer) => void = () => undefined;
 

@@ -11,7 +11,7 @@ import { childPids, CpuMeter, rssBytes } from '../common/proc.js';
 import { log, startRun, table, writeResults } from '../common/results.js';
 import { roomToken, SignalClient } from '../common/signal-client.js';
 import { signalingPlots } from './plots.js';
-import { percentile, round, waitFor } from '../common/stats.js';
+import { leastSquares, percentile, round, waitFor } from '../common/stats.js';
 
 const args = parseArgs();
 const run = startRun('signaling');
@@ -169,11 +169,7 @@ async function idleMemory(target: Target): Promise<IdleResult> {
     await Promise.all(clients.map((c) => c.leave()));
   }
   // Least-squares slope over every step: one step's garbage collection moves it less than a two-point slope.
-  const n = steps.length;
-  const mx = steps.reduce((a, p) => a + p.participants, 0) / n;
-  const my = steps.reduce((a, p) => a + p.rssMiB, 0) / n;
-  const sxx = steps.reduce((a, p) => a + (p.participants - mx) ** 2, 0);
-  const kib = sxx > 0 ? (steps.reduce((a, p) => a + (p.participants - mx) * (p.rssMiB - my), 0) / sxx) * 1024 : 0;
+  const kib = leastSquares(steps.map((p) => [p.participants, p.rssMiB])).slope * 1024;
   log(`  ${target.name}: ${steps.map((s) => `${s.participants} → ${s.rssMiB} MiB`).join(', ')}; ${round(kib, 1)} KiB per idle participant`);
   return { target: target.name, steps, kibPerParticipant: round(kib, 1) };
 }
