@@ -67,6 +67,8 @@ const platform: Platform = await withFreePorts(3, (base) => {
   nodes.length = 0;
   return startPlatform({
     apiPort: base, mediaPort: base + 1, rtcBasePort: base + 2, numWorkers: 1, mode: 'test', workerBin, secrets, logLevel: 'warn', dataDir,
+    // The shared machine at load 40+ starts the API in minutes, not the default 30 s.
+    startTimeoutMs: 180_000,
     mediaEnv: { ...redisEnv, MEDIA_NODE_ID: 'media-1', MEDIA_HOST: '127.0.0.2', MEDIA_RTC_LISTEN_IP: '127.0.0.2' },
     apiEnv: { SEED_DEMO: 'true', REDIS_URL: redis.url, REDIS_KEY_PREFIX: keyPrefix, MEDIA_PUBLIC_URL: `ws://127.0.0.2:${base + 1}/rtc`, MEDIA_INTERNAL_URL: `http://127.0.0.2:${base + 1}` },
   }).then((started) => {
