@@ -12,6 +12,8 @@ const HEAVY_E2E = [
   'tests/src/browsers/mixed-call.test.ts',
   'tests/src/browsers/app-call-mixed.test.ts',
   'tests/src/browsers/firefox-screen-share.test.ts',
+  // Four video participants over two media nodes.
+  'tests/src/scale/span.test.ts',
 ];
 
 const e2e = {

@@ -1,6 +1,7 @@
 import { parseConfig, type MediaServerConfig, type MediaServerOptions } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { RoomManager } from './RoomManager.js';
+import { NodeLinks } from './cluster/NodeLinks.js';
 import { NodeRegistry } from './cluster/NodeRegistry.js';
 import { MediaEventReporter } from './events/MediaEventReporter.js';
 import { reportRoomEvents } from './events/MediaEventWiring.js';
@@ -21,6 +22,7 @@ export class MediaServer {
   #sampler: StatsSampler | undefined;
   #recordings: Recordings | undefined;
   #registry: NodeRegistry | undefined;
+  #links: NodeLinks | undefined;
   #port: number | undefined;
 
   constructor(options: MediaServerOptions, logger?: Logger) {
@@ -95,6 +97,7 @@ export class MediaServer {
       observer: metrics,
       metrics: { registry: metrics.registry, token: config.metricsToken },
       ...(this.#recordings ? { recording: this.#recordings } : {}),
+      roomLinks: (roomId) => Promise.all((this.#links?.linksOf(roomId) ?? []).map((link) => link.stats())),
       logger: logger.child({ component: 'SignalingServer' }),
     });
     this.#port = await this.#signaling.listen();
@@ -118,6 +121,16 @@ export class MediaServer {
         logger: logger.child({ component: 'NodeRegistry' }),
       });
       await this.#registry.start();
+      this.#links = new NodeLinks({
+        redisUrl: config.redisUrl,
+        keyPrefix: config.redisKeyPrefix,
+        nodeId: config.nodeId,
+        rooms: this.#rooms,
+        listenIp: config.rtcListenIp,
+        announcedIp: config.rtcAnnouncedIp,
+        logger: logger.child({ component: 'NodeLinks' }),
+      });
+      await this.#links.start();
     }
   }
 
@@ -140,6 +153,7 @@ export class MediaServer {
     await this.#signaling?.close();
     this.#sampler?.close();
     this.#rooms?.close();
+    await this.#links?.close();
     await this.#recordings?.close();
     // Give the final room/participant events a moment to reach the API; never wait long.
     if (this.#reporter) await Promise.race([this.#reporter.idle(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { ParticipantReconnect, RoomStatsInfo } from '@telemed/sdk/protocol';
 import type { Logger } from './logger.js';
-import type { Peer, ProducerAppData } from './Peer.js';
+import { Peer, type ProducerAppData } from './Peer.js';
 import { MediaServerError } from './errors.js';
 import { traceConsumer, traceProducer, traceTransport } from './JoinTrace.js';
 import { KeyFrameGate } from './KeyFrameGate.js';
@@ -46,7 +46,19 @@ export type RoomEvents = {
   peerreconnected: [Peer, ParticipantReconnect];
   trackpublished: [Peer, types.Producer<ProducerAppData>];
   trackunpublished: [Peer, types.Producer<ProducerAppData>];
+  /** A local participant opened a data producer (its chat channel). */
+  datapublished: [Peer, types.DataProducer];
 };
+
+/** What a participant on another media node of the room is known by here. */
+export interface RemotePeerInfo {
+  id: string;
+  identity: string;
+  name: string;
+}
+
+/** Grants of a participant on another node as this node sees it: it only publishes (its node checked its token). */
+const REMOTE_GRANTS = { canPublish: true, canSubscribe: false, canPublishData: true, roomAdmin: false } as const;
 
 export interface ConsumerAppData extends types.AppData {
   peerId: string;
@@ -67,6 +79,8 @@ export class Room extends EventEmitter<RoomEvents> {
   #allocating: Promise<RoomRouter | undefined> | undefined;
   readonly createdAt = Date.now();
   readonly #peers = new Map<string, Peer>();
+  /** Participants of this room on other media nodes: their tracks arrive over pipe transports (see cluster/RoomLink). */
+  readonly #remotePeers = new Map<string, Peer>();
   readonly #maxParticipants: number;
   readonly #logger: Logger;
   #speakers: SpeakerObservers | undefined;
@@ -142,6 +156,11 @@ export class Room extends EventEmitter<RoomEvents> {
     return pending;
   }
 
+  /** Makes a (data) producer living on worker `from` available on the room's first router, where pipes to other nodes start. */
+  pipeToPrimary(kind: 'producer' | 'dataProducer', id: string, from: number | undefined): Promise<void> {
+    return this.#pipe(kind, id, from ?? this.#primary.workerIndex, this.#primary.workerIndex);
+  }
+
   /** Creates the room with its active-speaker and audio-level observers. */
   static async create(options: RoomOptions): Promise<Room> {
     const room = new Room(options);
@@ -205,7 +224,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.emit('peerjoined', peer);
     if (this.#activeSpeaker && this.#peers.has(this.#activeSpeaker)) peer.notify('activeSpeaker', { participantId: this.#activeSpeaker });
     if (!peer.grants.canSubscribe) return;
-    for (const other of this.joinedPeers(peer)) {
+    for (const other of this.visiblePeers(peer)) {
       for (const producer of other.producers.values()) await this.#consume(peer, other, producer);
       for (const dataProducer of other.dataProducers.values()) await this.#consumeData(peer, other, dataProducer);
     }
@@ -213,6 +232,77 @@ export class Room extends EventEmitter<RoomEvents> {
 
   joinedPeers(except?: Peer): Peer[] {
     return [...this.#peers.values()].filter((p) => p.joined && p !== except);
+  }
+
+  /** Participants a peer sees: the joined ones on this node and those on the room's other nodes. */
+  visiblePeers(except?: Peer): Peer[] {
+    return [...this.joinedPeers(except), ...this.#remotePeers.values()];
+  }
+
+  get remotePeers(): ReadonlyMap<string, Peer> {
+    return this.#remotePeers;
+  }
+
+  /** A participant on another node of the room: the local ones are told it joined. Idempotent. */
+  addRemotePeer(info: RemotePeerInfo): Peer {
+    const known = this.#remotePeers.get(info.id);
+    if (known) return known;
+    const peer = new Peer({ ...info, grants: { ...REMOTE_GRANTS }, notify: () => undefined });
+    peer.markJoined(this.router.rtpCapabilities);
+    this.#remotePeers.set(peer.id, peer);
+    for (const other of this.joinedPeers()) other.notify('participantJoined', { participant: peer.info() });
+    this.#logger.info({ peerId: peer.id, remotePeers: this.#remotePeers.size }, 'participant on another node joined');
+    return peer;
+  }
+
+  /** A participant on another node left (or its node did): its piped tracks close, the local ones are told. */
+  removeRemotePeer(peerId: string, reason: PeerLeftReason): void {
+    const peer = this.#remotePeers.get(peerId);
+    if (!peer) return;
+    this.#remotePeers.delete(peerId);
+    for (const producer of [...peer.producers.values()]) producer.close();
+    for (const dataProducer of [...peer.dataProducers.values()]) dataProducer.close();
+    peer.close();
+    for (const other of this.joinedPeers()) other.notify('participantLeft', { participantId: peer.id, reason });
+    this.#logger.info({ peerId, reason }, 'participant on another node left');
+  }
+
+  /** A remote participant's track, produced here on a pipe transport: every local subscriber consumes it. */
+  async addRemoteProducer(peerId: string, producer: types.Producer<ProducerAppData>): Promise<void> {
+    const peer = this.#remotePeers.get(peerId);
+    if (!peer || this.#closed) {
+      producer.close();
+      return;
+    }
+    peer.producers.set(producer.id, producer);
+    producer.observer.on('close', () => peer.producers.delete(producer.id));
+    if (producer.kind === 'audio' && producer.appData.source === 'microphone') await this.#speakers?.add(producer);
+    for (const other of this.joinedPeers()) {
+      if (other.grants.canSubscribe) await this.#consume(other, peer, producer);
+    }
+  }
+
+  /** A remote participant's data producer (chat), produced here on a pipe transport. */
+  async addRemoteDataProducer(peerId: string, dataProducer: types.DataProducer): Promise<void> {
+    const peer = this.#remotePeers.get(peerId);
+    if (!peer || this.#closed) {
+      dataProducer.close();
+      return;
+    }
+    peer.dataProducers.set(dataProducer.id, dataProducer);
+    dataProducer.observer.on('close', () => peer.dataProducers.delete(dataProducer.id));
+    for (const other of this.joinedPeers()) {
+      if (other.grants.canSubscribe) await this.#consumeData(other, peer, dataProducer);
+    }
+  }
+
+  /** A remote participant paused or resumed a track: its piped producer follows, the local ones are told. */
+  async setRemoteProducerPaused(peerId: string, producerId: string, paused: boolean): Promise<void> {
+    const producer = this.#remotePeers.get(peerId)?.producers.get(producerId);
+    if (!producer || producer.paused === paused) return;
+    if (paused) await producer.pause();
+    else await producer.resume();
+    for (const other of this.joinedPeers()) other.notify(paused ? 'trackMuted' : 'trackUnmuted', { participantId: peerId, producerId });
   }
 
   #broadcast(send: (peer: Peer) => void): void {
@@ -288,6 +378,7 @@ export class Room extends EventEmitter<RoomEvents> {
     });
     peer.dataProducers.set(dataProducer.id, dataProducer);
     dataProducer.observer.on('close', () => peer.dataProducers.delete(dataProducer.id));
+    this.emit('datapublished', peer, dataProducer);
     for (const other of this.joinedPeers(peer)) {
       if (other.grants.canSubscribe) await this.#consumeData(other, peer, dataProducer);
     }
@@ -449,6 +540,8 @@ export class Room extends EventEmitter<RoomEvents> {
     this.#closed = true;
     for (const peer of this.#peers.values()) peer.close();
     this.#peers.clear();
+    for (const peer of this.#remotePeers.values()) peer.close();
+    this.#remotePeers.clear();
     for (const { router } of this.#routers.values()) router.close();
     this.emit('close', reason);
   }

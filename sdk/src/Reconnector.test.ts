@@ -223,6 +223,22 @@ describe('Reconnector: a fresh access from the app (media node failover)', () =>
     expect(events).toEqual(['reconnecting', 'moved', 'reconnected']);
   });
 
+  it('while the refresher still names the node that does not answer, retries come soon and do not spend the policy\'s attempts', async () => {
+    const refused = ConnectionError.network('connection refused');
+    const answers: RoomAccessUpdate[] = [...Array.from({ length: 5 }, (_, i) => ({ url: 'ws://media.test/rtc', token: `same-${i}` })), { url: 'ws://other.test/rtc', token: 'moved' }];
+    const { signal, policy, reconnector, next } = setup([...answers.slice(0, 6).map(() => ({ fail: refused })), welcome(false, 'p2')], {
+      maxAttempts: 2,
+      refreshAccess: () => Promise.resolve(answers.shift()!),
+    });
+    const done = next('reconnected');
+    reconnector.handleSignalLost(lost());
+    await done;
+    expect(signal.targets.at(-1)).toBe('ws://other.test/rtc moved');
+    expect(signal.targets).toHaveLength(7);
+    // The first failure counts; the five answers naming the same dead node do not.
+    expect(policy.contexts.map((c) => c.retryCount)).toEqual([0, 1, 1, 1, 1, 1, 1]);
+  });
+
   it('a draining node or an expired token is not the end with a refresher; without one it is', async () => {
     const draining = ConnectionError.refused('DRAINING');
     const withRefresher = setup([{ fail: draining }, welcome(false, 'p2')], { refreshAccess: () => Promise.resolve({ url: 'ws://other.test/rtc', token: 't2' }) });

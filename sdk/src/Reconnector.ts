@@ -97,6 +97,15 @@ export function isTerminal(error: unknown): boolean {
  *   within `iceRestartTimeoutMs` (`handleTransportFailure`, `handleTransportsConnected`).
  * It owns no state of the room: the room adopts the outcome through the options and the events.
  */
+/**
+ * After a refreshed access named the node that did not answer, the next attempt comes within this
+ * many ms (not the policy's growing backoff, and not counted against its attempts): a dead node
+ * leaves the registry 1-2 s after it died, and the call should move as soon as it has.
+ */
+export const UNREACHABLE_RETRY_MS = 200;
+/** For this long after the connection was lost at most; later attempts follow the policy alone. */
+export const UNREACHABLE_WINDOW_MS = 8_000;
+
 export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   readonly #options: ReconnectorOptions;
   #mode: 'idle' | 'signal' | 'ice' = 'idle';
@@ -171,18 +180,25 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     let lastError: unknown = cause;
     // Closed by a refusal a fresh access may cure: ask for one before the first attempt.
     let refresh = refreshAccess !== undefined && isRefreshable(cause);
-    for (let retryCount = 0; ; retryCount++) {
-      const delay = this.#options.policy.nextRetryDelayInMs({ retryCount, elapsedMs: Date.now() - started, retryReason: asError(lastError) });
-      if (delay === null) {
+    // The refresher named the node that just did not answer (the registry has not noticed it is
+    // gone yet): ask again soon, without spending the policy's attempts (see UNREACHABLE_RETRY_MS).
+    let stillThere = false;
+    for (let retryCount = 0; ; retryCount += stillThere ? 0 : 1) {
+      const policyDelay = this.#options.policy.nextRetryDelayInMs({ retryCount, elapsedMs: Date.now() - started, retryReason: asError(lastError) });
+      if (policyDelay === null) {
         this.#fail(ConnectionError.reconnectFailed(retryCount, lastError));
         return;
       }
+      const delay = stillThere ? Math.min(policyDelay, UNREACHABLE_RETRY_MS) : policyDelay;
+      let sameUrl = false;
+      stillThere = false;
       if (delay > 0) await this.#sleep(delay);
       if (this.#closed) return;
       if (refresh && refreshAccess) {
         try {
           const access = await refreshAccess();
           if (this.#closed) return;
+          sameUrl = access.url === this.#url;
           if (access.url !== this.#url) {
             // Another node: the session there is new (nothing to resume).
             mode = 'rejoin';
@@ -229,7 +245,10 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
         // A failure after the socket opened (e.g. the session died meanwhile): rejoin next time.
         if (signal.connected) mode = 'rejoin';
         // The node did not answer at all (gone?): ask where the room lives now.
-        else if (refreshAccess) refresh = true;
+        else if (refreshAccess) {
+          refresh = true;
+          stillThere = sameUrl && Date.now() - started < UNREACHABLE_WINDOW_MS;
+        }
       }
     }
   }

@@ -1,7 +1,8 @@
 // Placement of calls on media nodes: the selector on its own, then the API against a real
 // redis-server into which node records are written in the registry's format (as media nodes
 // heartbeat them; the e2e tests in tests/src/scale/ run real nodes): least loaded, sticky, the move
-// to another node when the host's record expires, with the call's timeline, and the fallback.
+// to another node when the host's record expires, with the call's timeline, the fallback, and the spill of a
+// full room onto a second node.
 import { createHash, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { createClient } from 'redis';
@@ -134,5 +135,35 @@ describe('placement through the API and the Redis registry', () => {
     await heartbeat(node('leaving', {}, { draining: true, seq: 6 }));
     await post(2, 1);
     expect((await client(t.url, alice.accessToken).get<Call>(`/api/calls/${call.id}`)).body).toMatchObject({ status: 'ended', endReason: 'room_shutdown' });
+  });
+
+  it('sends later participants to a second node when the host is full, keeps them on the room\'s nodes, and a dead host hands the room to its other node', async () => {
+    // Only these three nodes from here on.
+    const registered = await redis.sMembers(mediaNodeKeys.nodes(prefix));
+    if (registered.length > 0) await redis.del([mediaNodeKeys.nodes(prefix), ...registered.map((id) => mediaNodeKeys.node(prefix, id))]);
+    const small = (id: string, consumers: number, seq: number): MediaNodeInfo => node(id, { consumers }, { capacity: { consumers: 8 }, seq });
+    const access = async (session: Session, callId: string): Promise<string> => (await client(t.url, session.accessToken).post<RoomAccess>(`/api/calls/${callId}/token`)).body.url;
+    await Promise.all([heartbeat(small('a', 0, 1)), heartbeat(small('b', 0, 1)), heartbeat(small('c', 5, 1))]);
+    const call = (await client(t.url, alice.accessToken).post<Call>('/api/calls', { type: 'video', inviteeIds: [grey.user.id] })).body;
+    const accepted = await client(t.url, grey.accessToken).post<{ access: RoomAccess }>(`/api/calls/${call.id}/accept`);
+    expect(accepted.body.access.url).toBe('wss://a.clinic.example/rtc');
+
+    // The host is full: the next participant goes to the least loaded other node, which joins the room's node set.
+    await heartbeat(small('a', 8, 2));
+    expect(await access(alice, call.id)).toBe('wss://b.clinic.example/rtc');
+    expect((await redis.sMembers(mediaNodeKeys.roomNodes(prefix, call.id))).sort()).toEqual(['a', 'b']);
+    // The room's second node has room left: the next one goes there too, not to a third node.
+    expect(await access(grey, call.id)).toBe('wss://b.clinic.example/rtc');
+    // Every node full: a running room still takes the participant, on the least loaded of its nodes.
+    await Promise.all([heartbeat(small('b', 12, 2)), heartbeat(small('c', 8, 2))]);
+    expect(await access(alice, call.id)).toBe('wss://a.clinic.example/rtc');
+
+    // The host dies: the node the room already spans takes it over (not the emptier stranger).
+    await Promise.all([heartbeat(small('b', 6, 3)), heartbeat(small('c', 0, 3))]);
+    await redis.del(mediaNodeKeys.node(prefix, 'a'));
+    expect(await access(alice, call.id)).toBe('wss://b.clinic.example/rtc');
+    expect(await redis.get(mediaNodeKeys.room(prefix, call.id))).toBe('b');
+    const timeline = (await client(t.url, alice.accessToken).get<{ items: CallTimelineEntry[] }>(`/api/calls/${call.id}/timeline`)).body.items;
+    expect(JSON.parse(timeline.find((e) => e.kind === 'moved')!.detail!)).toMatchObject({ from: 'a', to: 'b' });
   });
 });

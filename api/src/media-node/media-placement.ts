@@ -2,7 +2,7 @@ import { mediaNodeKeys, type MediaNodeInfo } from '@telemed/sdk/protocol';
 import { ApiError } from '../http/errors.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
-import { selectNode } from './node-selector.js';
+import { leastLoaded, PENDING_ROOM_CONSUMERS, selectNode } from './node-selector.js';
 
 /** Where a room's participants connect. */
 export interface RoomPlacement {
@@ -125,20 +125,54 @@ export class MediaPlacement {
   async #place(redis: RedisClient, roomId: string): Promise<RoomPlacement> {
     const { keyPrefix, roomTtlSeconds = 86_400 } = this.#options;
     const key = mediaNodeKeys.room(keyPrefix, roomId);
-    const [nodes, current] = await Promise.all([this.nodes(), redis.get(key)]);
+    const spanKey = mediaNodeKeys.roomNodes(keyPrefix, roomId);
+    const [nodes, current, span] = await Promise.all([this.nodes(), redis.get(key), redis.sMembers(spanKey)]);
     if (nodes.length === 0) return { url: this.#options.fallbackUrl, nodeId: null };
     const byId = new Map(nodes.map((n) => [n.id, n]));
     const host = current === null ? undefined : byId.get(current);
+    // The live nodes the room spans besides its host.
+    const others = [...new Set(span)].filter((id) => id !== current).map((id) => byId.get(id)).filter((n): n is MediaNodeInfo => n !== undefined);
     if (host) {
       await redis.expire(key, roomTtlSeconds).catch(() => undefined);
-      return { url: host.url, nodeId: host.id };
+      if (!this.#full(host)) return { url: host.url, nodeId: host.id };
+      return this.#spill(redis, spanKey, host, others, nodes);
     }
-    const chosen = selectNode(nodes, (node) => this.#pendingOn(node));
+    // The host is gone: a live node the room already spans takes it over, else the selector's pick.
+    const chosen = leastLoaded(others, (node) => this.#pendingOn(node)) ?? selectNode(nodes, (node) => this.#pendingOn(node));
     if (!chosen) throw new ApiError('SERVICE_UNAVAILABLE', 'no media node can take a new call now (all are draining or full); try again shortly');
     const winner = String(await redis.eval(CLAIM_ROOM, { keys: [key], arguments: [chosen.id, current ?? '', String(roomTtlSeconds)] }));
     const node = byId.get(winner) ?? chosen;
     if (node === chosen) this.#addPending(chosen);
     return { url: node.url, nodeId: node.id, ...(current !== null && current !== node.id ? { movedFrom: current } : {}) };
+  }
+
+  /**
+   * A participant of a room whose host is full: the least loaded node the room already spans that
+   * has room, else a new node for the room (recorded in its node set; the media nodes link their
+   * parts with pipe transports), else the least loaded of the room's nodes — a running room never
+   * turns a participant away for capacity.
+   */
+  async #spill(redis: RedisClient, spanKey: string, host: MediaNodeInfo, others: MediaNodeInfo[], nodes: MediaNodeInfo[]): Promise<RoomPlacement> {
+    const pending = (node: MediaNodeInfo): number => this.#pendingOn(node);
+    const roomNodes = new Set([host.id, ...others.map((n) => n.id)]);
+    const spanned = selectNode(others, pending);
+    if (spanned) return this.#placed(spanned);
+    const added = selectNode(nodes.filter((n) => !roomNodes.has(n.id)), pending);
+    if (added) {
+      await redis.multi().sAdd(spanKey, [host.id, added.id]).expire(spanKey, this.#options.roomTtlSeconds ?? 86_400).exec();
+      return this.#placed(added);
+    }
+    return this.#placed(leastLoaded([host, ...others], pending)!);
+  }
+
+  #placed(node: MediaNodeInfo): RoomPlacement {
+    this.#addPending(node);
+    return { url: node.url, nodeId: node.id };
+  }
+
+  /** No room for one more participant on the node (its consumers, with those placed since its last heartbeat). */
+  #full(node: MediaNodeInfo): boolean {
+    return node.load.consumers + this.#pendingOn(node) * PENDING_ROOM_CONSUMERS >= node.capacity.consumers;
   }
 
   #pendingOn(node: MediaNodeInfo): number {

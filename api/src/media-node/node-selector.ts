@@ -31,3 +31,13 @@ export function selectNode(nodes: readonly MediaNodeInfo[], pendingRooms: (node:
   }
   return best?.node;
 }
+
+/** The least loaded of `nodes` by {@link nodeLoad}, full or not (ties: the smaller id); undefined for none. */
+export function leastLoaded(nodes: readonly MediaNodeInfo[], pendingRooms: (node: MediaNodeInfo) => number = () => 0): MediaNodeInfo | undefined {
+  let best: { node: MediaNodeInfo; load: number } | undefined;
+  for (const node of nodes) {
+    const load = nodeLoad(node, pendingRooms(node));
+    if (!best || load < best.load || (load === best.load && node.id < best.node.id)) best = { node, load };
+  }
+  return best?.node;
+}

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import { bearerMatches, fromLoopback } from '../http-auth.js';
+import type { RoomLinkStats } from '../cluster/RoomLink.js';
 import type { RoomManager } from '../RoomManager.js';
 import { errorJson } from './http-errors.js';
 import type { StatsSampler } from '../StatsSampler.js';
@@ -19,6 +20,8 @@ export interface ServiceApiOptions {
   metrics?: MetricsEndpoint;
   /** Call recording commands (PUT/DELETE /rooms/:id/recording, signed by the API); absent when recording is off. */
   recording?: { handle(req: http.IncomingMessage, res: http.ServerResponse, roomId: string): Promise<void> };
+  /** The pipe links of a room spanning media nodes (GET /rooms/:id/links); absent without REDIS_URL. */
+  roomLinks?: (roomId: string) => Promise<RoomLinkStats[]>;
 }
 
 /** What `GET /metrics` serves, and who may read it. */
@@ -123,6 +126,7 @@ export class ServiceApi {
       return json(dropped ? 200 : 404, dropped ? { dropped: true, blockMs } : { error: { code: 'NOT_FOUND', message: 'no connected participant with that identity' } });
     }
     if (parts.length === 3 && parts[2] === 'stats') return json(200, await room.getStats());
+    if (parts.length === 3 && parts[2] === 'links') return json(200, { roomId: room.id, remoteParticipants: room.remotePeers.size, links: (await this.#options.roomLinks?.(room.id)) ?? [] });
     if (parts.length === 3 && parts[2] === 'track-stats') {
       return json(200, { roomId: room.id, samples: this.#options.sampler?.latest(room.id) ?? [] });
     }

@@ -19,6 +19,8 @@ import { ServiceApi, type MetricsEndpoint, type ServiceApiOptions } from './Serv
 import { SignalingSession } from './SignalingSession.js';
 
 export interface SignalingServerOptions {
+  /** The pipe links of a room spanning media nodes, for the service API. */
+  roomLinks?: ServiceApiOptions['roomLinks'];
   host: string;
   port: number;
   roomTokenSecret: string;
@@ -79,6 +81,7 @@ export class SignalingServer {
       isService: (req) => bearerMatches(req, this.#options.serviceSecret),
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.recording ? { recording: options.recording } : {}),
+      ...(options.roomLinks ? { roomLinks: options.roomLinks } : {}),
       rooms: options.rooms,
       pool: options.pool,
       ...(options.sampler ? { sampler: options.sampler } : {}),

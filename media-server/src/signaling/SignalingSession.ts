@@ -276,7 +276,7 @@ export class SignalingSession {
       },
       join: async ({ rtpCapabilities }) => {
         if (peer.joined) throw MediaServerError.invalidState('joined already');
-        const participants = room.joinedPeers(peer).map((p) => p.info());
+        const participants = room.visiblePeers(peer).map((p) => p.info());
         await room.join(peer, rtpCapabilities as unknown as types.RtpCapabilities);
         this.#logger.info({ roomId: room.id, participants: participants.length + 1 }, 'participant joined');
         return { participants };

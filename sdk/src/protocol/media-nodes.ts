@@ -45,4 +45,12 @@ export const mediaNodeKeys = {
   node: (prefix: string, id: string): string => `${prefix}:media:node:${id}`,
   /** Room id → id of the node hosting it (written by the API on placement, removed by the node when the room closes). */
   room: (prefix: string, roomId: string): string => `${prefix}:media:room:${roomId}`,
+  /**
+   * SET of the nodes a room spans (it outgrew its first node): each node adds itself when it opens
+   * its part of the room and removes itself when that closes; the API adds the node it sends a
+   * room's overflow to. Members whose record expired are dead and ignored.
+   */
+  roomNodes: (prefix: string, roomId: string): string => `${prefix}:media:room-nodes:${roomId}`,
+  /** Pub/sub channel on which a node receives the pipe-link messages of other nodes (cluster/link-messages.ts). */
+  links: (prefix: string, nodeId: string): string => `${prefix}:media:links:${nodeId}`,
 } as const;
