@@ -78,7 +78,7 @@ export function consumersOf(s: Scenario): number {
  * own phase within the frame interval, as independent browsers would: all publishers' frames at
  * the same instant would make bursts no real room produces (and overflow UDP receive buffers).
  */
-class Pacer {
+export class Pacer {
   readonly #publishers: { bot: Bot; phase: number; video: number; audio: number }[];
   #timer: NodeJS.Timeout | undefined;
   #startedAt = 0;
