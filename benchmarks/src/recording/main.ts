@@ -269,13 +269,23 @@ let brokeAt: number | undefined;
 let brokeBecause = '';
 try {
   for (const calls of steps) {
+    let saturated = false;
     for (const recorded of [false, true]) {
-      const r = await runStep(calls, recorded);
+      const r = await runStep(calls, recorded).catch((error: unknown) => {
+        // A step the machine cannot even set up (recorders not started, consumers not ready) ends the ramp with what was measured.
+        log(`  ${calls} call(s) ${recorded ? 'recorded' : 'baseline'}: ${error instanceof Error ? error.message : String(error)}`);
+        brokeAt ??= calls;
+        brokeBecause ||= `the step could not be set up (${error instanceof Error ? error.message : String(error)})`;
+        saturated = true;
+        return undefined;
+      });
+      if (!r) break;
       results.push(r);
       log(recorded
         ? `  ${calls} recorded call(s): workers ${r.workerCpu} cores, recorders ${r.recordersCpu} cores (${r.recorders} × ${r.recorderCpuMean} mean, max ${r.recorderCpuMax}), disk ${round((r.diskBytesPerSecond ?? 0) / 1e6, 2)} MB/s, bot loss ${r.botLossRatio} (SFU/bot socket drops ${r.sfuAndBotSocketDrops}), recorder socket drops ${r.recorderSocketDrops}; finish ${r.finishSecondsMean} s mean (mux CPU ${r.muxCpuSeconds} s for ${r.recordedMinutes} min); video frames in files ${r.videoFramesInFiles}/${r.videoFramesSent} (loss ${r.fileFrameLossRatio}), first frame ≤ ${r.firstFrameSecondsMax} s after the start, decode errors ${r.decodeErrors}`
         : `  ${calls} call(s), no recording: workers ${r.workerCpu} cores, media node ${r.mediaNodeCpu} cores, bot loss ${r.botLossRatio} (kernel drops at SFU/bot sockets ${r.sfuAndBotSocketDrops}, all UDP ${r.udpRcvbufErrors})`);
     }
+    if (saturated) break;
     const last = results.at(-1)!;
     const baseline = results.at(-2)!;
     if (brokeAt === undefined && ((last.fileFrameLossRatio ?? 0) > LOSS_LIMIT || (last.recorderSocketDrops ?? 0) > 0 || (last.decodeErrors ?? 0) > 0)) {
