@@ -4,7 +4,7 @@
 // producer per consumer, whose stats say how many packets arrived and how many were lost.
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import { AUDIO_PAYLOAD_TYPE, isKeyframeRequest, OpusStream, VIDEO_PAYLOAD_TYPE, Vp8Stream, type StreamProfile } from './rtp.js';
+import { AUDIO_PAYLOAD_TYPE, isKeyframeRequest, OpusStream, VIDEO_PAYLOAD_TYPE, Vp8Stream, type AudioSource, type StreamProfile, type VideoSource } from './rtp.js';
 import { PLAIN_SRTP, SFU_CODECS, type SfuSession } from './targets.js';
 
 /**
@@ -34,8 +34,8 @@ export class Bot {
   readonly #side: BotSide;
   readonly #counters: types.Producer[] = [];
   readonly #pendingConsumers: Promise<void>[] = [];
-  #video: Vp8Stream | undefined;
-  #audio: OpusStream | undefined;
+  #video: VideoSource | undefined;
+  #audio: AudioSource | undefined;
   #videoProducer: types.Producer | undefined;
   #audioProducer: types.Producer | undefined;
   #local: types.PlainTransport[] = [];
@@ -67,8 +67,11 @@ export class Bot {
     return { local, remoteId: remote.id };
   }
 
-  /** Joins; subscribes when `subscribe`, and publishes camera + microphone when `profile` is given. */
-  async start(options: { subscribe: boolean; profile?: StreamProfile }): Promise<void> {
+  /**
+   * Joins; subscribes when `subscribe`, and publishes camera + microphone when `profile` is given:
+   * synthetic RTP of that profile, or what `sources` makes for the bot's SSRCs (real encoded media).
+   */
+  async start(options: { subscribe: boolean; profile?: StreamProfile; sources?: (ssrc: { video: number; audio: number }) => { video: VideoSource; audio: AudioSource } }): Promise<void> {
     if (options.subscribe) {
       const recv = await this.#pair('recv');
       this.session.onConsumer = (offer) => {
@@ -85,8 +88,9 @@ export class Bot {
     this.#direct = direct;
     const videoSsrc = this.#side.nextSsrc();
     const audioSsrc = this.#side.nextSsrc();
-    this.#video = new Vp8Stream(videoSsrc, options.profile);
-    this.#audio = new OpusStream(audioSsrc, options.profile.audioPayloadBytes);
+    const sources = options.sources?.({ video: videoSsrc, audio: audioSsrc });
+    this.#video = sources?.video ?? new Vp8Stream(videoSsrc, options.profile);
+    this.#audio = sources?.audio ?? new OpusStream(audioSsrc, options.profile.audioPayloadBytes);
     this.#videoProducer = await direct.produce({
       kind: 'video',
       rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: VIDEO_PAYLOAD_TYPE, clockRate: 90000, rtcpFeedback: [{ type: 'nack', parameter: 'pli' }] }], encodings: [{ ssrc: videoSsrc }] },

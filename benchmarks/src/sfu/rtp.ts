@@ -18,12 +18,25 @@ export interface StreamProfile {
 
 export const DEFAULT_PROFILE: StreamProfile = { videoBitrate: 1_500_000, audioPayloadBytes: 160, keyframeInterval: 60 };
 
-function header(packet: Buffer, payloadType: number, marker: boolean, seq: number, timestamp: number, ssrc: number): void {
+export function header(packet: Buffer, payloadType: number, marker: boolean, seq: number, timestamp: number, ssrc: number): void {
   packet[0] = 0x80;
   packet[1] = (marker ? 0x80 : 0) | payloadType;
   packet.writeUInt16BE(seq & 0xffff, 2);
   packet.writeUInt32BE(timestamp >>> 0, 4);
   packet.writeUInt32BE(ssrc >>> 0, 8);
+}
+
+/** What a bot's camera sends: the packets of one frame at a time, a keyframe soon after a request. */
+export interface VideoSource {
+  readonly ssrc: number;
+  requestKeyframe(): void;
+  nextFrame(): Buffer[];
+}
+
+/** What a bot's microphone sends: one 20 ms packet at a time. */
+export interface AudioSource {
+  readonly ssrc: number;
+  next(): Buffer;
 }
 
 /** Packets one video frame is split into at the profile's bitrate. */
@@ -32,7 +45,7 @@ export function packetsPerFrame(profile: StreamProfile): number {
 }
 
 /** Generates a VP8 stream frame by frame. */
-export class Vp8Stream {
+export class Vp8Stream implements VideoSource {
   readonly ssrc: number;
   readonly #profile: StreamProfile;
   readonly #perFrame: number;
@@ -77,7 +90,7 @@ export class Vp8Stream {
 }
 
 /** Generates 20 ms Opus-sized audio packets. */
-export class OpusStream {
+export class OpusStream implements AudioSource {
   readonly ssrc: number;
   readonly #payloadBytes: number;
   #seq = Math.floor(Math.random() * 0xffff);

@@ -100,9 +100,9 @@ export class PlatformTarget implements SfuTarget {
   }
 
   /** `consumersPerWorker`: the room's budget before it adds a router on another worker (pipeToRouter). */
-  static async start(options: { workerBin: string; numWorkers: number; basePort: number; consumersPerWorker: number }): Promise<PlatformTarget> {
+  static async start(options: { workerBin: string; numWorkers: number; basePort: number; consumersPerWorker: number; env?: Record<string, string> }): Promise<PlatformTarget> {
     // Rooms here hold up to a few hundred bots; the per-room cap is a product rule, not a limit of the SFU.
-    const env = { MAX_PARTICIPANTS_PER_ROOM: '1000', MEDIA_CONSUMERS_PER_WORKER: String(options.consumersPerWorker) };
+    const env = { MAX_PARTICIPANTS_PER_ROOM: '1000', MEDIA_CONSUMERS_PER_WORKER: String(options.consumersPerWorker), ...options.env };
     return new PlatformTarget(await startMediaServer({ ...options, env }));
   }
 

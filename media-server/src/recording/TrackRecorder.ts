@@ -25,7 +25,10 @@ export interface TrackRecorderOptions {
 /** One file of a track: what a recorder process wrote between its start and its end. */
 export interface TrackSegment {
   file: string;
-  /** When its first packet was let through, ms after the recording began. */
+  /**
+   * When the consumer sent the process its first packet (the file's time 0), ms after the recording
+   * began; until a packet is sent, when the process began listening.
+   */
   offsetMs: number;
   endMs: number | undefined;
   /** The last lines the process wrote to stderr (warnings and errors), for the log when the segment is unusable. */
@@ -60,6 +63,7 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
   #closed = false;
   #deaths = 0;
   #restartTimer: NodeJS.Timeout | undefined;
+  #stopTiming: (() => void) | undefined;
   restarts = 0;
 
   constructor(options: TrackRecorderOptions) {
@@ -147,13 +151,40 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
       await transport.connect({ ip: '127.0.0.1', port: rtpPort, rtcpPort });
       this.#connected = true;
     }
-    this.segments.push({ file, offsetMs: this.#now(), endMs: undefined });
+    const segment: TrackSegment = { file, offsetMs: this.#now(), endMs: undefined };
+    this.segments.push(segment);
+    await this.#timeFirstPacket(consumer, segment);
     this.#options.logger.debug({ trackId: this.trackId, segment: this.segments.length - 1, startMs: startedAtMs }, 'recorder listening');
     if (!this.#paused) await this.#resume();
     // A process that lived a while counts as healthy again: the next death restarts it quickly.
     setTimeout(() => {
       if (this.#process === child) this.#deaths = 0;
     }, 10_000).unref();
+  }
+
+  /**
+   * Sets the segment's offset to the moment the worker sent the process its first packet. Not the
+   * moment the process began listening: a video consumer sends nothing after a resume until the
+   * keyframe it asked for (often 100 ms or more later), and a segment may start paused for minutes;
+   * placed at its listening time, its picture would come early by that much against the audio.
+   */
+  async #timeFirstPacket(consumer: types.Consumer, segment: TrackSegment): Promise<void> {
+    this.#stopTiming?.();
+    const stop = (): void => {
+      consumer.off('trace', onTrace);
+      if (this.#stopTiming === stop) this.#stopTiming = undefined;
+      if (!consumer.closed) void consumer.enableTraceEvent([]).catch(() => undefined);
+    };
+    const onTrace = (trace: types.ConsumerTraceEventData): void => {
+      if (trace.type !== 'rtp') return;
+      // The worker stamps traces with its monotonic clock (uv_hrtime, as process.hrtime here): the
+      // packet left this long ago.
+      segment.offsetMs = this.#now() - Math.max(0, monotonicMs() - trace.timestamp);
+      stop();
+    };
+    this.#stopTiming = stop;
+    consumer.on('trace', onTrace);
+    await consumer.enableTraceEvent(['rtp']);
   }
 
   async #resume(): Promise<void> {
@@ -179,6 +210,7 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#restartTimer);
+    this.#stopTiming?.();
     this.#transport?.close();
     const child = this.#process;
     if (child && child.exitCode === null && child.signalCode === null) {
@@ -191,4 +223,9 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
     const now = this.#now();
     for (const segment of this.segments) segment.endMs ??= now;
   }
+}
+
+/** Milliseconds of the monotonic clock mediasoup's worker stamps its trace events with. */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint() / 1_000_000n);
 }

@@ -3,7 +3,9 @@
 // consents in the app; a recorder process killed mid-call is restarted (the gap is recorded); the
 // doctor stops it. The stored file is encrypted at rest and decrypts with the key ring; ffprobe
 // finds Opus audio and both VP8 video tracks and a duration matching the recorded span; every frame
-// decodes and a frame from the middle is not blank. Then a refused request records nothing, and
+// decodes and a frame from the middle is not blank; the doctor's camera and microphone flash and beep
+// together (see av-sync.ts) and each flash in the file is within AV_SYNC_MS of its beep; the admin
+// dashboard lists the recording on the call's page and downloads it (audited). Then a refused request records nothing, and
 // the media server itself refuses to record without everyone's consent.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createDecipheriv, createHash } from 'node:crypto';
@@ -15,12 +17,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { CallRecording } from '@telemed/sdk';
 import { RECORDING_COMMAND_AUDIENCE, RECORDING_COMMAND_ISSUER } from '@telemed/sdk/protocol';
 import { DEMO, DEMO_PASSWORD, remoteVideoFrames, waitForSelector } from './app-page.js';
-import { patientAndDoctor } from './fixture.js';
+import { probeRecording } from '../recording-file.js';
+import { beepOnsets, flashOnsets, flashToBeepOffsets, installSyncSource } from '../av-sync.js';
+import { patientAndDoctor, signInAdmin } from './fixture.js';
 import { waitFor } from '@telemed/test-kit';
 
 const attachmentsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-rec-store-'));
 const recordingDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-rec-media-'));
 const RECORD_SECONDS = 10;
+// Largest flash-to-beep offset accepted in the muxed file. People notice sound leading the picture
+// from about 45 ms and lagging from about 125 ms (ITU-R BT.1359); the source itself is exact only to
+// a frame of its canvas (17 ms) and a frame of the encoded video (the app sends up to 30 frames/s),
+// so 100 ms keeps well inside what a viewer notices while leaving room for those.
+const AV_SYNC_MS = 100;
 
 /** Every file under `dir`, recursively. */
 function filesIn(dir: string): string[] {
@@ -37,8 +46,6 @@ function decryptStored(sealed: Buffer, storageKey: string, ring: string): Buffer
   return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]);
 }
 
-interface ProbeStream { codec_type: string; codec_name: string; width?: number; height?: number }
-
 describe('call recording with consent in chromium', () => {
   const f = patientAndDoctor({ ENABLE_CALL_RECORDING: 'true', ATTACHMENTS_DIR: attachmentsDir }, { ENABLE_CALL_RECORDING: 'true', MEDIA_RECORDING_DIR: recordingDir });
   afterAll(() => {
@@ -47,7 +54,7 @@ describe('call recording with consent in chromium', () => {
 
   // One sign-in per user (logins are rate-limited); access tokens last longer than this file.
   const tokens = new Map<string, Promise<string>>();
-  const tokenOf = (who: 'grey' | 'alice'): Promise<string> => {
+  const tokenOf = (who: 'grey' | 'alice' | 'admin'): Promise<string> => {
     let token = tokens.get(who);
     if (!token) {
       token = fetch(`${f.platform.apiUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: DEMO[who], password: DEMO_PASSWORD }) })
@@ -57,7 +64,7 @@ describe('call recording with consent in chromium', () => {
     return token;
   };
 
-  async function api<T>(who: 'grey' | 'alice', method: string, route: string, body?: unknown): Promise<{ status: number; body: T; raw: Buffer }> {
+  async function api<T>(who: 'grey' | 'alice' | 'admin', method: string, route: string, body?: unknown): Promise<{ status: number; body: T; raw: Buffer }> {
     const accessToken = await tokenOf(who);
     const res = await fetch(`${f.platform.apiUrl}${route}`, {
       method, headers: { authorization: `Bearer ${accessToken}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}),
@@ -79,6 +86,9 @@ describe('call recording with consent in chromium', () => {
   const recordingOf = async (): Promise<CallRecording> => (await api<CallRecording>('grey', 'GET', `/api/calls/${callId}/recording`)).body;
 
   it('records after everyone present consented, pauses for a late joiner, survives a recorder crash, and stores a playable encrypted file', async () => {
+    // The doctor's camera and microphone flash and beep together; the patient's microphone is silent,
+    // so the mixed audio holds only the doctor's beeps.
+    await Promise.all([installSyncSource(f.grey, { beep: true }), installSyncSource(f.alice, { beep: false })]);
     // The doctor rings the patient; she answers but stays in the waiting room for now.
     await waitForSelector(f.grey, '[data-contact="alice@patients.demo"] button[aria-label^="Video call"]');
     await f.grey.click('[data-contact="alice@patients.demo"] button[aria-label^="Video call"]');
@@ -149,17 +159,40 @@ describe('call recording with consent in chromium', () => {
     // Patients ask the clinic for a copy: no listing, no download.
     expect((await api('alice', 'GET', `/api/recordings/${ready.id}/file`)).status).toBe(403);
     expect((await api('alice', 'GET', `/api/calls/${callId}/recordings`)).status).toBe(403);
+    // The admin dashboard lists it on the call's page and downloads it: the same bytes, audited.
+    const admin = await signInAdmin(f);
+    await admin.goto(`${f.platform.apiUrl}/admin/#/calls/${callId}`);
+    await waitForSelector(admin, `[data-testid=recordings] [data-recording="${ready.id}"] button`, 30_000);
+    expect(await admin.text(`[data-recording="${ready.id}"]`)).toMatch(/ready · 1 gap/);
+    // The dashboard hands the decrypted file to the browser as a blob URL: the test keeps the blob.
+    await admin.evaluate(() => {
+      const create = URL.createObjectURL.bind(URL);
+      URL.createObjectURL = (blob: Blob | MediaSource) => {
+        (window as unknown as { downloaded?: Blob }).downloaded = blob as Blob;
+        return create(blob);
+      };
+    });
+    await admin.click(`[data-recording="${ready.id}"] button`);
+    const adminSha = await waitFor('the admin\'s download', () => admin.evaluate(async () => {
+      const blob = (window as unknown as { downloaded?: Blob }).downloaded;
+      if (!blob) return undefined;
+      return [...new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()))].map((b) => b.toString(16).padStart(2, '0')).join('');
+    }), { timeoutMs: 30_000 });
+    expect(adminSha).toBe(createHash('sha256').update(file).digest('hex'));
+    const audit = await api<{ items: Array<{ actorName: string; action: string }> }>('admin', 'GET', `/api/admin/audit?entityId=${ready.id}&action=download`);
+    expect(audit.body.items.map((i) => i.actorName).sort()).toEqual(['Clinic Admin', 'Dr. Meredith Grey']);
+    await admin.close();
     // The media server handed the file over and kept nothing.
     expect(filesIn(recordingDir)).toEqual([]);
 
     const local = path.join(recordingDir, 'check.mkv');
     fs.writeFileSync(local, file);
     try {
-      const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', local], { encoding: 'utf8' })) as { streams: ProbeStream[]; format: { duration: string } };
+      const probe = probeRecording(local);
       const audio = probe.streams.filter((s) => s.codec_type === 'audio');
       const video = probe.streams.filter((s) => s.codec_type === 'video');
-      const duration = Number(probe.format.duration);
-      console.log(`[recording] ffprobe: ${probe.streams.map((s) => `${s.codec_type}/${s.codec_name}${s.width ? ` ${s.width}x${s.height}` : ''}`).join(', ')}; ${duration.toFixed(2)} s`);
+      const duration = probe.duration;
+      console.log(`[recording] ffprobe: ${probe.summary}`);
       expect(audio.map((s) => s.codec_name)).toEqual(['opus']);
       // Both cameras, the killed recorder's track in two segments (before and after the kill).
       expect(video).toHaveLength(3);
@@ -193,10 +226,22 @@ describe('call recording with consent in chromium', () => {
         expect(spread).toBeGreaterThan(10);
         expect(changed).toBeGreaterThan(1);
       }
+      // A/V sync: every flash of the doctor's video streams (the patient's never flash) against the
+      // nearest beep of the mixed audio.
+      const beeps = beepOnsets(local);
+      const offsets = video.flatMap((_, stream) => {
+        const flashes = flashOnsets(local, stream);
+        const found = flashToBeepOffsets(flashes, beeps);
+        console.log(`[recording] video stream ${stream}: ${flashes.length} flashes, offsets to the beeps ${JSON.stringify(found)} ms`);
+        return found;
+      });
+      console.log(`[recording] A/V sync: ${beeps.length} beeps; flash − beep ${Math.min(...offsets)}…${Math.max(...offsets)} ms over ${offsets.length} flashes`);
+      expect(offsets.length).toBeGreaterThanOrEqual(4);
+      for (const offset of offsets) expect(Math.abs(offset)).toBeLessThan(AV_SYNC_MS);
     } finally {
       fs.rmSync(local, { force: true });
     }
-  });
+  }, 420_000);
 
   it('a refusal keeps the recording from starting, and the media server refuses to record without everyone\'s consent', async () => {
     await f.grey.click('#toggle-recording');
