@@ -5,7 +5,7 @@
 //   node scripts/telemed.mjs run api|media [--config FILE]
 //                                                     one service in this process (a container's command)
 //   node scripts/telemed.mjs check [--config FILE]    check the configuration, start nothing
-//   node scripts/telemed.mjs secrets                  print fresh secrets for the config file
+//   node scripts/telemed.mjs secrets [--containers]   print fresh secrets for the config file
 //   node scripts/telemed.mjs add-user [--config FILE] --role admin|doctor|patient --email E --name N
 //                                                     create a user (password on stdin)
 //   node scripts/telemed.mjs backup [--config FILE] --out DIR [--key-file FILE] [--passphrase-file FILE]
@@ -149,7 +149,7 @@ const COMMANDS = {
     help: 'telemed run api|media [--config FILE]\n  Check the configuration like serve, then run one service in this process (a container\'s command; SIGTERM drains it).',
   },
   check: { options: { config: { type: 'string' } }, help: 'telemed check [--config FILE]\n  Check the configuration; start nothing.' },
-  secrets: { options: {}, help: 'telemed secrets\n  Print fresh secrets for the configuration file.' },
+  secrets: { options: { containers: { type: 'boolean' } }, help: 'telemed secrets [--containers]\n  Print fresh secrets for the configuration file (--containers: also POSTGRES_PASSWORD and REDIS_PASSWORD for deploy/compose.yaml).' },
   'add-user': {
     options: { config: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' } },
     help: 'telemed add-user [--config FILE] --role admin|doctor|patient --email E --name N\n  Create a user; the password is read from stdin (or TELEMED_NEW_PASSWORD).',
@@ -212,7 +212,7 @@ try {
   else if (command === 'check') {
     const { file, publicUrl } = plan(values.config);
     process.stdout.write(`telemed: configuration OK (${file ?? 'environment only'}; public URL ${publicUrl})\n`);
-  } else if (command === 'secrets') process.stdout.write(`${freshSecrets()}\n`);
+  } else if (command === 'secrets') process.stdout.write(`${freshSecrets({ containers: values.containers === true })}\n`);
   else if (command === 'add-user') await addUser(values.config, values);
   else if (command === 'backup') await backup(opsSettings().settings, values);
   else if (command === 'restore') {
