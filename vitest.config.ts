@@ -12,6 +12,8 @@ const HEAVY_E2E = [
   'tests/src/browsers/mixed-call.test.ts',
   'tests/src/browsers/app-call-mixed.test.ts',
   'tests/src/browsers/firefox-screen-share.test.ts',
+  // Six containers (two stacks one after the other) and a Chromium call through them.
+  'tests/src/deploy/containers.test.ts',
 ];
 
 const e2e = {

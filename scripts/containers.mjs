@@ -125,13 +125,31 @@ function listFiles(dir, skip = () => false, prefix = '') {
 /** What the images leave out of the built output: type declarations, source maps, build info. */
 const notRuntime = (rel) => /\.(d\.ts|d\.mts|map|tsbuildinfo)$/.test(rel);
 
+// Content hashes of files by path, size and mtime, kept between runs: re-reading the 100 MB
+// Node binary and the worker for every image made an unchanged build take minutes under load.
+const HASH_CACHE = path.join(WORK, 'file-hashes.json');
+let hashCache;
+
+function contentHash(file, stat) {
+  hashCache ??= fs.existsSync(HASH_CACHE) ? JSON.parse(fs.readFileSync(HASH_CACHE, 'utf8')) : {};
+  const key = `${file}\0${stat.size}\0${stat.mtimeMs}`;
+  hashCache[key] ??= sha256(fs.readFileSync(file));
+  return hashCache[key];
+}
+
+function saveHashCache() {
+  if (!hashCache) return;
+  fs.mkdirSync(WORK, { recursive: true });
+  fs.writeFileSync(HASH_CACHE, JSON.stringify(hashCache));
+}
+
 /** Hash of a set of files (path, executable bit, content, or a symlink's target). */
 function hashFiles(entries) {
   const hash = createHash('sha256');
   for (const [name, file] of entries) {
     const stat = fs.lstatSync(file);
     hash.update(`${name}\0${stat.mode & 0o111 ? 'x' : '-'}\0`);
-    hash.update(stat.isSymbolicLink() ? `-> ${fs.readlinkSync(file)}` : fs.readFileSync(file));
+    hash.update(stat.isSymbolicLink() ? `-> ${fs.readlinkSync(file)}` : contentHash(file, stat));
     hash.update('\0');
   }
   return hash.digest('hex');
@@ -287,6 +305,7 @@ export async function imageNames() {
     const tag = sha256(`${baseId}\n${hashFiles(files)}\n${JSON.stringify(generated)}`).slice(0, 16);
     names[name] = `localhost/telemed-${name}:${tag}`;
   }
+  saveHashCache();
   return names;
 }
 
