@@ -74,3 +74,5 @@ export interface Platform {
 export function generateSecrets(): PlatformSecrets;
 export function loadOrCreateSecrets(dataDir: string): PlatformSecrets;
 export function startPlatform(options: PlatformOptions): Promise<Platform>;
+/** Each service's environment for these options (`baseEnv` defaults to process.env). */
+export function serviceEnvironments(options: PlatformOptions, baseEnv?: Record<string, string | undefined>): { media: Record<string, string>; api: Record<string, string> };

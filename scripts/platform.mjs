@@ -90,25 +90,26 @@ async function waitForHealth(url, children, timeoutMs) {
 }
 
 /**
+ * Each service's environment for these options: startPlatform's child processes, and the
+ * containers' single service process (`telemed run api|media`).
  * @param {import('./platform.d.mts').PlatformOptions} options
- * @returns {Promise<import('./platform.d.mts').Platform>}
+ * @param {Record<string, string | undefined>} [baseEnv] what both inherit (default: this process's)
+ * @returns {{ media: Record<string, string>; api: Record<string, string> }}
  */
-export async function startPlatform(options) {
+export function serviceEnvironments(options, baseEnv = process.env) {
   const host = options.host ?? '127.0.0.1';
   const apiPort = options.apiPort ?? 3000;
   const mediaPort = options.mediaPort ?? 4443;
   const secrets = options.secrets ?? generateSecrets();
-  if (options.logDir) fs.mkdirSync(options.logDir, { recursive: true });
-  const mediaHttp = `http://${host}:${mediaPort}`;
   // Browsers' signaling URL: the API's fallback, and what the node registers with REDIS_URL.
   const mediaPublicUrl = options.apiEnv?.MEDIA_PUBLIC_URL ?? `ws://${host}:${mediaPort}/rtc`;
   const common = {
-    ...process.env,
+    ...baseEnv,
     ...(options.workerBin ? { MEDIASOUP_WORKER_BIN: options.workerBin } : {}),
     ROOM_TOKEN_SECRET: secrets.roomTokenSecret,
     LOG_LEVEL: options.logLevel ?? 'info',
   };
-  const mediaEnv = {
+  const media = {
     ...common,
     MEDIA_HOST: host,
     MEDIA_PORT: String(mediaPort),
@@ -120,13 +121,13 @@ export async function startPlatform(options) {
     ...(options.numWorkers ? { MEDIA_NUM_WORKERS: String(options.numWorkers) } : {}),
     ...options.mediaEnv,
   };
-  const apiEnv = {
+  const api = {
     ...common,
     API_HOST: host,
     API_PORT: String(apiPort),
     TELEMED_MODE: options.mode ?? 'development',
     MEDIA_PUBLIC_URL: mediaPublicUrl,
-    MEDIA_INTERNAL_URL: mediaHttp,
+    MEDIA_INTERNAL_URL: `http://${host}:${mediaPort}`,
     // The API ends a disabled account's media sessions through the media server's service API.
     MEDIA_SERVICE_SECRET: secrets.serviceSecret,
     STATIC_DIR: path.join(ROOT, 'demo-app', 'dist', 'public'),
@@ -137,6 +138,21 @@ export async function startPlatform(options) {
     DATABASE_DIR: path.join(options.dataDir ?? path.join(ROOT, 'data'), 'db'),
     ...options.apiEnv,
   };
+  return { media, api };
+}
+
+/**
+ * @param {import('./platform.d.mts').PlatformOptions} options
+ * @returns {Promise<import('./platform.d.mts').Platform>}
+ */
+export async function startPlatform(options) {
+  const host = options.host ?? '127.0.0.1';
+  const apiPort = options.apiPort ?? 3000;
+  const mediaPort = options.mediaPort ?? 4443;
+  const secrets = options.secrets ?? generateSecrets();
+  if (options.logDir) fs.mkdirSync(options.logDir, { recursive: true });
+  const mediaHttp = `http://${host}:${mediaPort}`;
+  const { media: mediaEnv, api: apiEnv } = serviceEnvironments({ ...options, secrets });
   const spawners = {
     media: () => spawnService('media-server', 'media-server/dist/main.js', mediaEnv, options),
     api: () => spawnService('api', 'api/dist/main.js', apiEnv, options),

@@ -1,7 +1,7 @@
 export const DEFAULT_CONFIG_FILE: string;
 export const SECRETS: Record<string, string>;
 /** Fresh secrets in env-file form (`KEY=value` lines). */
-export function freshSecrets(): string;
+export function freshSecrets(options?: { containers?: boolean }): string;
 export function parseEnvFile(text: string, file?: string): Record<string, string>;
 export function loadSettings(options?: { file?: string; env?: Record<string, string | undefined> }): { settings: Record<string, string>; file: string | undefined };
 /** Why `value` is not an acceptable secret, or undefined when it is. */

@@ -22,10 +22,14 @@ const MIN_SECRET_CHARS = 32;
 /** Values people leave in config files; any secret containing one is refused. */
 const PLACEHOLDERS = ['change', 'secret', 'example', 'password', 'telemed', 'default', 'todo', 'xxxx', '0123', '1234', 'abcd'];
 
-/** Fresh secrets in env-file form, for the operator to paste into the config file. */
-export function freshSecrets() {
+/**
+ * Fresh secrets in env-file form, for the operator to paste into the config file; with
+ * `containers`, also the passwords of the compose stack's PostgreSQL and Redis.
+ */
+export function freshSecrets({ containers = false } = {}) {
   const token = () => randomBytes(32).toString('base64url');
   return [
+    ...(containers ? [`POSTGRES_PASSWORD=${token()}`, `REDIS_PASSWORD=${token()}`] : []),
     `ROOM_TOKEN_SECRET=${token()}`,
     `ACCESS_TOKEN_SECRET=${token()}`,
     `MEDIA_WEBHOOK_SECRET=${token()}`,

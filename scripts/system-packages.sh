@@ -3,7 +3,8 @@
 # touched, and apt is not even consulted when nothing is missing (so a set-up machine pays ~50 ms).
 #
 #   scripts/system-packages.sh start   what `npm start` needs (mediasoup worker build + run time)
-#   scripts/system-packages.sh test    that, plus what `npm test` needs (browsers, PostgreSQL, Redis)
+#   scripts/system-packages.sh containers  that, plus podman to build and run the container images
+#   scripts/system-packages.sh test    start + containers, plus what `npm test` needs (browsers, PostgreSQL, Redis)
 set -euo pipefail
 
 profile="${1:-start}"
@@ -19,8 +20,15 @@ test_only=(chromium postgresql redis-server firefox-esr xvfb webkit2gtk-driver
   prometheus                     # promtool: tests/src/ops checks deploy/prometheus (on a systemd host
                                  # the package also enables a Prometheus service on :9090)
   ffmpeg)                        # call recording (ENABLE_CALL_RECORDING): recorder, muxer, ffprobe in tests
+# The container images and compose stack (scripts/containers.mjs, deploy/compose.yaml): podman
+# builds and runs them, mmdebstrap makes the Debian base image from the archive (no registry),
+# runc is the runtime that works without systemd's cgroup layout.
+containers=(podman mmdebstrap runc podman-compose
+  catatonit                      # --init (compose `init: true`): SIGTERM reaches node, zombies reaped
+  golang-github-containernetworking-plugin-dnsname)   # compose services find each other by name (CNI)
 
 wanted=("${worker_build[@]}")
+[ "$profile" = "containers" ] || [ "$profile" = "test" ] && wanted+=("${containers[@]}")
 [ "$profile" = "test" ] && wanted+=("${test_only[@]}")
 
 run_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -2,8 +2,10 @@
 // `telemed`: the production launcher (npm start stays the development default).
 //
 //   node scripts/telemed.mjs serve [--config FILE]    start the production stack (npm run serve)
+//   node scripts/telemed.mjs run api|media [--config FILE]
+//                                                     one service in this process (a container's command)
 //   node scripts/telemed.mjs check [--config FILE]    check the configuration, start nothing
-//   node scripts/telemed.mjs secrets                  print fresh secrets for the config file
+//   node scripts/telemed.mjs secrets [--containers]   print fresh secrets for the config file
 //   node scripts/telemed.mjs add-user [--config FILE] --role admin|doctor|patient --email E --name N
 //                                                     create a user (password on stdin)
 //   node scripts/telemed.mjs backup [--config FILE] --out DIR [--key-file FILE] [--passphrase-file FILE]
@@ -24,11 +26,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
 import { backup, CommandError, migrate, restore } from './ops-commands.mjs';
-import { startPlatform } from './platform.mjs';
+import { serviceEnvironments, startPlatform } from './platform.mjs';
 import { freshSecrets, loadSettings, productionPlan, ProductionConfigError } from './production.mjs';
 import { ROOT } from './setup.mjs';
 
-const USAGE = 'usage: telemed serve|check|secrets|add-user|backup|restore|migrate|token create [options] (see docs/deployment.md, docs/operations.md)';
+const USAGE = 'usage: telemed serve|run|check|secrets|add-user|backup|restore|migrate|token create [options] (see docs/deployment.md, docs/operations.md)';
 const BUILT = ['api/dist/main.js', 'media-server/dist/main.js', 'demo-app/dist/public/index.html'];
 
 function fail(message, code = 1) {
@@ -87,6 +89,27 @@ async function serve(configFile) {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
+const ENTRIES = { api: 'api/dist/main.js', media: 'media-server/dist/main.js' };
+
+/**
+ * One service in this very process, for a container: the same checks as `serve` (exit 2 naming
+ * every weak secret), the same environment `serve` gives that service's process, then its main
+ * module, whose own SIGTERM handler drains. No supervisor: the container runtime restarts it.
+ */
+async function runService(service, configFile) {
+  if (!(service in ENTRIES)) fail(`telemed run: expected api or media (got ${service ?? 'nothing'})\n\n${COMMANDS.run.help}`, 64);
+  const { options, settings, file } = plan(configFile);
+  const entry = path.join(ROOT, ENTRIES[service]);
+  if (!fs.existsSync(entry)) fail(`telemed: not built (${ENTRIES[service]} missing): run \`node scripts/setup.mjs start\` first`);
+  const workerBin = service === 'media' ? (settings.MEDIASOUP_WORKER_BIN ?? (await ensureMediasoupWorker())) : undefined;
+  // The settings hold the whole environment already; each service gets only its own secrets.
+  const env = serviceEnvironments({ ...options, ...(workerBin ? { workerBin } : {}) }, {})[service];
+  for (const key of Object.keys(process.env)) if (!(key in env)) delete process.env[key];
+  Object.assign(process.env, env);
+  process.stderr.write(`telemed: running the ${service === 'api' ? 'API' : 'media server'} in production mode (config: ${file ?? 'environment only'})\n`);
+  await import(entry);
+}
+
 async function addUser(configFile, values) {
   const { options, settings } = plan(configFile);
   for (const key of ['role', 'email', 'name']) if (!values[key]) fail(`telemed add-user: --${key} is required`);
@@ -120,8 +143,13 @@ async function createToken(values) {
 /** Each command: its options (node:util parseArgs) and its --help text. */
 const COMMANDS = {
   serve: { options: { config: { type: 'string' } }, help: 'telemed serve [--config FILE]\n  Start the production stack (API, media server, web apps) and supervise it.' },
+  run: {
+    options: { config: { type: 'string' } },
+    positionals: true,
+    help: 'telemed run api|media [--config FILE]\n  Check the configuration like serve, then run one service in this process (a container\'s command; SIGTERM drains it).',
+  },
   check: { options: { config: { type: 'string' } }, help: 'telemed check [--config FILE]\n  Check the configuration; start nothing.' },
-  secrets: { options: {}, help: 'telemed secrets\n  Print fresh secrets for the configuration file.' },
+  secrets: { options: { containers: { type: 'boolean' } }, help: 'telemed secrets [--containers]\n  Print fresh secrets for the configuration file (--containers: also POSTGRES_PASSWORD and REDIS_PASSWORD for deploy/compose.yaml).' },
   'add-user': {
     options: { config: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' } },
     help: 'telemed add-user [--config FILE] --role admin|doctor|patient --email E --name N\n  Create a user; the password is read from stdin (or TELEMED_NEW_PASSWORD).',
@@ -180,10 +208,11 @@ const opsSettings = () => {
 };
 try {
   if (command === 'serve') await serve(values.config);
+  else if (command === 'run') await runService(positionals[0], values.config);
   else if (command === 'check') {
     const { file, publicUrl } = plan(values.config);
     process.stdout.write(`telemed: configuration OK (${file ?? 'environment only'}; public URL ${publicUrl})\n`);
-  } else if (command === 'secrets') process.stdout.write(`${freshSecrets()}\n`);
+  } else if (command === 'secrets') process.stdout.write(`${freshSecrets({ containers: values.containers === true })}\n`);
   else if (command === 'add-user') await addUser(values.config, values);
   else if (command === 'backup') await backup(opsSettings().settings, values);
   else if (command === 'restore') {

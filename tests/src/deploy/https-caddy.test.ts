@@ -7,13 +7,12 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
-import { remoteVideoFrames, signIn, waitForSelector } from '../apps/app-page.js';
+import { launchBrowser, type TestBrowser } from '../browser.js';
 import { freePortRange } from '../ports.js';
 import { startCaddy, type Caddy } from './caddy.js';
-import { addDoctors, DOCTORS, STAFF_PASSWORD, START_TIMEOUT_MS, startProduction, type ProductionStack } from './production.js';
+import { doctorsVideoCall } from './browser-call.js';
+import { addDoctors, START_TIMEOUT_MS, startProduction, type ProductionStack } from './production.js';
 import { createTestCa, type TestCa } from './tls.js';
-import { waitFor } from '@telemed/test-kit';
 
 const HOST = 'telemed.test';
 
@@ -104,22 +103,9 @@ describe('production behind Caddy over HTTPS', () => {
 
   it('two doctors sign in over https and see each other\'s video through the SFU', async () => {
     browser = await launchBrowser('chromium', { home: ca.browserHome, args: [`--host-resolver-rules=MAP ${HOST} 127.0.0.1`] });
-    const [house, wilson] = [await browser.newPage(), await browser.newPage()];
-    await signIn(house, origin, DOCTORS[0][0], /House/, STAFF_PASSWORD);
-    await signIn(wilson, origin, DOCTORS[1][0], /Wilson/, STAFF_PASSWORD);
+    const { pages: [house, wilson], video: frames } = await doctorsVideoCall(browser, origin);
     expect(await house.evaluate(() => location.protocol)).toBe('https:');
-    await waitForSelector(house, `[data-contact="${DOCTORS[1][0]}"] button[aria-label^="Video call"]`);
-    await house.click(`[data-contact="${DOCTORS[1][0]}"] button[aria-label^="Video call"]`);
-    await waitForSelector(wilson, '[data-testid=incoming-call]');
-    await wilson.click('[data-testid=incoming-call] button.success');
-    await waitForSelector(wilson, '#join-call');
-    await wilson.click('#join-call');
-    await Promise.all([waitForSelector(house, '[data-testid=in-call]', 30_000), waitForSelector(wilson, '[data-testid=in-call]', 30_000)]);
-    const frames = await Promise.all([house, wilson].map((page: TestPage) => waitFor('remote video frames', async () => {
-      const v = await remoteVideoFrames(page);
-      return v.frames > 10 && v.width > 0 ? v : undefined;
-    }, { timeoutMs: 45_000 })));
-    console.log(`[deploy] over https via Caddy: house sees ${frames[0]!.width}px, ${frames[0]!.frames} frames; wilson sees ${frames[1]!.width}px, ${frames[1]!.frames} frames`);
+    console.log(`[deploy] over https via Caddy: house sees ${frames[0].width}px, ${frames[0].frames} frames; wilson sees ${frames[1].width}px, ${frames[1].frames} frames`);
     // The signaling socket went through the proxy's origin.
     expect(stack.output()).not.toMatch(/"level":(50|60)/);
     expect([...house.errors, ...wilson.errors].filter((e) => /certificate|ERR_CERT|mixed content/i.test(e))).toEqual([]);

@@ -1,0 +1,35 @@
+#!/bin/sh
+# deploy/turnserver.conf plus this installation's values, written to a file only this user reads:
+#   TURN_SECRET (required)     static-auth-secret, the API's TURN_SECRET
+#   TURN_REALM                 default: PUBLIC_URL's host name
+#   TURN_LISTENING_IP          default: all addresses
+#   TURN_PORT                  default 3478 (UDP and TCP)
+#   TURN_EXTERNAL_IP           default ANNOUNCED_IP: the address relayed candidates carry
+#   TURN_ALLOWED_PEER_IP       the media server's address when it is private (default ANNOUNCED_IP)
+#   TURN_MIN_PORT, TURN_MAX_PORT   relay ports (default 49160-49999)
+set -eu
+if [ -z "${TURN_SECRET:-}" ]; then
+  echo "coturn: TURN_SECRET is not set (the API's TURN_SECRET; see docs/deployment.md)" >&2
+  exit 2
+fi
+realm=${TURN_REALM:-$(printf '%s' "${PUBLIC_URL:-}" | sed -E 's#^[a-z]+://([^/:]+).*#\1#')}
+conf=$(mktemp /tmp/turnserver-XXXXXX.conf)
+chmod 600 "$conf"
+{
+  grep -vE '^(static-auth-secret|realm|listening-port|min-port|max-port|syslog)\b' /etc/telemed/turnserver.conf
+  echo "static-auth-secret=$TURN_SECRET"
+  echo "realm=${realm:-telemed}"
+  echo "listening-port=${TURN_PORT:-3478}"
+  echo "min-port=${TURN_MIN_PORT:-49160}"
+  echo "max-port=${TURN_MAX_PORT:-49999}"
+  [ -n "${TURN_LISTENING_IP:-}" ] && echo "listening-ip=$TURN_LISTENING_IP"
+  external=${TURN_EXTERNAL_IP:-${ANNOUNCED_IP:-}}
+  [ -n "$external" ] && echo "external-ip=$external"
+  allowed=${TURN_ALLOWED_PEER_IP:-${ANNOUNCED_IP:-}}
+  [ -n "$allowed" ] && echo "allowed-peer-ip=$allowed"
+  echo "log-file=stdout"
+  echo "simple-log"
+  echo "pidfile=/tmp/turnserver.pid"
+} > "$conf"
+unset TURN_SECRET
+exec turnserver -c "$conf"

@@ -1,0 +1,19 @@
+export const BASE_IMAGE: string;
+export const IMAGE_NAMES: readonly string[];
+export const COMPOSE_FILE: string;
+/** The containers.conf settings this machine needs (runtime, cgroups, event log, ulimits). */
+export function containersConf(): string;
+export function ensureContainersConf(): string;
+/** `env` plus CONTAINERS_CONF for podman and podman-compose. */
+export function podmanEnv(env?: Record<string, string | undefined>): Record<string, string>;
+export function ensureBaseImage(options?: { rebuild?: boolean }): Promise<void>;
+/** This checkout's image names (input-hash tags), without building. */
+export function imageNames(): Promise<Record<string, string>>;
+/** Builds what changed; `built` names the images that were not cached. */
+export function ensureImages(options?: { latest?: boolean }): Promise<{ images: Record<string, string>; built: string[]; seconds: number }>;
+export function imagesEnv(images: Record<string, string>): Record<string, string>;
+export function composeEnv(options: { configFile: string; images?: Record<string, string>; env?: Record<string, string | undefined> }): Record<string, string>;
+export function compose(options: { project: string; args: string[]; configFile: string; images?: Record<string, string>; env?: Record<string, string | undefined> }): Promise<string>;
+export function kubeEnv(settings: Record<string, string>): Record<string, string>;
+export function kubeSecretYaml(name: string, env: Record<string, string>): string;
+export function ensureNodeModules(service: 'api' | 'media'): Promise<string>;

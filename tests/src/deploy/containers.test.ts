@@ -1,0 +1,127 @@
+// The container path of docs/deployment.md: the images (built by scripts/containers.mjs, cached by
+// input hash), deploy/compose.yaml under podman-compose with a certificate from a CA the test makes
+// (Chromium trusts it through its NSS database), then deploy/kubernetes/ under `podman play kube`.
+// Everything is reached over https through Caddy, as a clinic's users would.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, type TestBrowser } from '../browser.js';
+import { doctorsVideoCall } from './browser-call.js';
+import { startComposeStack, type ComposeStack } from './compose-stack.js';
+import { startKubeStack, type KubeStack } from './kube-stack.js';
+import { DOCTORS, STAFF_PASSWORD } from './production.js';
+import { createTestCa, type TestCa } from './tls.js';
+
+const HOST = 'telemed.test';
+const ADMIN = { email: 'it@clinic.test', name: 'Clinic IT', password: 'a long admin passphrase' };
+/** Cold: the base image and six images (minutes under load); warm: a few seconds. */
+const START_TIMEOUT_MS = 1_200_000;
+
+let ca: TestCa;
+let caDir: string;
+
+beforeAll(() => {
+  caDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tmct-ca-'));
+  ca = createTestCa(caDir, HOST);
+});
+afterAll(() => fs.rmSync(caDir, { recursive: true, force: true }));
+
+const login = (stack: Pick<ComposeStack, 'request'>, email: string, password: string) => stack.request({ path: '/api/auth/login', method: 'POST', body: { email, password } });
+
+describe('the compose stack (deploy/compose.yaml) over HTTPS', () => {
+  let stack: ComposeStack | undefined;
+  let browser: TestBrowser | undefined;
+
+  beforeAll(async () => {
+    // Short drains so the graceful-stop case below finishes quickly.
+    stack = await startComposeStack({ caCert: ca.caCert, cert: ca.cert, key: ca.key, host: HOST, settings: { API_DRAIN_TIMEOUT: '10', MEDIA_DRAIN_TIMEOUT: '5' } });
+    console.log(`[containers] images ${stack.timings.images.toFixed(1)} s, compose up ${stack.timings.up.toFixed(1)} s, healthy through Caddy after ${stack.timings.healthy.toFixed(1)} s`);
+  }, START_TIMEOUT_MS);
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  }, 120_000);
+
+  it('is healthy and ready through Caddy; no development route, no demo account, /metrics stays inside', async () => {
+    const s = stack!;
+    expect((await s.request({ path: '/health' })).status).toBe(200);
+    const ready = await s.request({ path: '/ready' });
+    expect(ready.status).toBe(200);
+    // PostgreSQL and Redis from the stack, not PGlite and the in-process bus.
+    expect(ready.body + (await s.request({ path: '/health' })).body).toMatch(/postgres/i);
+    for (const page of ['/api/dev/room-token', '/api/demo/accounts', '/call.html', '/dev/embed.html', '/metrics']) {
+      expect((await s.request({ path: page })).status, page).toBe(404);
+    }
+    expect((await login(s, 'admin@telemed.demo', 'telemed-demo')).status).toBe(401);
+    expect((await login(s, 'alice@patients.demo', 'telemed-demo')).status).toBe(401);
+    expect((await s.request({ path: '/' })).body).toMatch(/<html/i);
+    expect((await s.request({ path: '/admin/' })).status).toBe(200);
+  });
+
+  it('runs every service as a non-root user', async () => {
+    const s = stack!;
+    for (const service of ['postgres', 'redis', 'api', 'media', 'caddy', 'coturn'] as const) {
+      const id = await s.exec(service, ['id', '-u']);
+      expect(id.code, `${service}: ${id.stderr}`).toBe(0);
+      expect(id.stdout.trim(), service).not.toBe('0');
+    }
+  });
+
+  it('an admin created with `telemed add-user` inside the API container signs in', async () => {
+    const s = stack!;
+    const added = await s.exec('api', ['telemed', 'add-user', '--role', 'admin', '--email', ADMIN.email, '--name', ADMIN.name], `${ADMIN.password}\n`);
+    expect(added.stdout + added.stderr).toContain(`created admin ${ADMIN.email}`);
+    const res = await login(s, ADMIN.email, ADMIN.password);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body).user.role).toBe('admin');
+  });
+
+  it('two doctors make a video call in Chromium through Caddy and the media container', async () => {
+    const s = stack!;
+    for (const [email, name] of DOCTORS) {
+      const added = await s.exec('api', ['telemed', 'add-user', '--role', 'doctor', '--email', email, '--name', name], `${STAFF_PASSWORD}\n`);
+      expect(added.stdout + added.stderr).toContain(`created doctor ${email}`);
+    }
+    browser = await launchBrowser('chromium', { home: ca.browserHome, args: [`--host-resolver-rules=MAP ${HOST} 127.0.0.1`] });
+    const started = Date.now();
+    const { pages, video } = await doctorsVideoCall(browser, s.origin);
+    console.log(`[containers] call through the compose stack: ${video[0].width}px/${video[0].frames} and ${video[1].width}px/${video[1].frames} frames decoded, ${((Date.now() - started) / 1000).toFixed(1)} s from sign-in`);
+    expect(pages[0].errors.filter((e) => /certificate|ERR_CERT|mixed content/i.test(e))).toEqual([]);
+    // The ICE candidates the browsers were given are the published port on the announced address.
+    expect(await s.logs('media')).not.toMatch(/"level":(50|60)/);
+  });
+
+  it('SIGTERM reaches node in the containers: the media server and the API drain and exit 0', async () => {
+    const s = stack!;
+    await browser?.close();
+    browser = undefined;
+    for (const [service, drained] of [['media', /draining: no new rooms/], ['api', /"msg":"draining"/]] as const) {
+      // A 60 s grace: a kill (exit 137) would mean the signal never reached node.
+      const { exitCode, seconds } = await s.stopService(service, 60);
+      console.log(`[containers] podman stop ${service}: exit ${exitCode} after ${seconds.toFixed(1)} s`);
+      expect(exitCode, service).toBe(0);
+      expect(await s.logs(service), service).toMatch(drained);
+    }
+  });
+});
+
+describe('the Kubernetes manifests (deploy/kubernetes) under podman play kube', () => {
+  let stack: KubeStack | undefined;
+  beforeAll(async () => {
+    stack = await startKubeStack({ caCert: ca.caCert, cert: ca.cert, key: ca.key, host: HOST });
+    console.log(`[containers] play kube: healthy through Caddy after ${stack.timings.healthy.toFixed(1)} s`);
+  }, START_TIMEOUT_MS);
+  afterAll(async () => {
+    await stack?.stop();
+  }, 120_000);
+
+  it('is healthy through Caddy and an admin added in the API container signs in', async () => {
+    const s = stack!;
+    expect((await s.request({ path: '/ready' })).status).toBe(200);
+    const added = await s.exec('api', ['telemed', 'add-user', '--role', 'admin', '--email', ADMIN.email, '--name', ADMIN.name], `${ADMIN.password}\n`);
+    expect(added.stdout + added.stderr).toContain(`created admin ${ADMIN.email}`);
+    expect((await login(s, ADMIN.email, ADMIN.password)).status).toBe(200);
+    expect((await s.request({ path: '/api/dev/room-token' })).status).toBe(404);
+  });
+});
