@@ -12,6 +12,7 @@ const HEAVY_E2E = [
   'tests/src/browsers/mixed-call.test.ts',
   'tests/src/browsers/app-call-mixed.test.ts',
   'tests/src/browsers/firefox-screen-share.test.ts',
+  'tests/src/network/impaired-call.test.ts',
 ];
 
 const e2e = {

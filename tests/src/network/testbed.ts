@@ -112,8 +112,8 @@ async function setRate(netns: string | undefined, dev: string, rateKbit: number 
 }
 
 function lossRule(hook: 'input' | 'output', dev: string, percent: number | undefined): string {
-  const rule = percent ? `${hook === 'input' ? 'iifname' : 'oifname'} "${dev}" numgen random mod 1000 < ${Math.round(percent * 10)} drop` : '';
-  return `chain ${hook === 'input' ? 'down' : 'up'} { type filter hook ${hook} priority 0; policy accept; ${rule} }`;
+  const rule = percent ? `\n    ${hook === 'input' ? 'iifname' : 'oifname'} "${dev}" numgen random mod 1000 < ${Math.round(percent * 10)} drop` : '';
+  return `  chain ${hook === 'input' ? 'down' : 'up'} {\n    type filter hook ${hook} priority 0; policy accept;${rule}\n  }`;
 }
 
 /** Creates a bed: a bridge `tmqb<pid>` with 10.232.<k>.1/24, k from the pid. */
@@ -178,7 +178,7 @@ export async function createTestBed(): Promise<TestBed> {
         async impair(impairment) {
           await setRate(name, nsEnd, impairment.up?.rateKbit);
           await setRate(undefined, hostEnd, impairment.down?.rateKbit);
-          const table = `table inet ${PREFIX} { ${lossRule('output', nsEnd, impairment.up?.lossPercent)} ${lossRule('input', nsEnd, impairment.down?.lossPercent)} }`;
+          const table = `table inet ${PREFIX} {\n${lossRule('output', nsEnd, impairment.up?.lossPercent)}\n${lossRule('input', nsEnd, impairment.down?.lossPercent)}\n}`;
           await sh('ip', ['netns', 'exec', name, 'nft', '-f', '-'], `table inet ${PREFIX} {}\ndelete table inet ${PREFIX}\n${table}\n`);
           current = impairment;
         },
