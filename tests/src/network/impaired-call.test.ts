@@ -25,6 +25,8 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
   let bed: TestBed;
   let platform: TestPlatform;
   const parties = {} as Record<BrowserName, Party>;
+  /** Every browser launched, closed even when joining failed. */
+  let launched: TestBrowser[] = [];
   const started = Date.now();
   const other = (engine: BrowserName): Party => parties[engine === 'chromium' ? 'firefox' : 'chromium'];
 
@@ -37,6 +39,7 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
     platform = (await startTestPlatform({ host: bed.hostIp, mediaEnv: { MEDIA_RTC_LISTEN_IP: bed.hostIp, MEDIA_STATS_INTERVAL_MS: '1000' }, startTimeoutMs: 400_000 })) as TestPlatform;
     // Not loopback, so not a secure context by itself: the browsers are told to treat it as one.
     const browsers = await Promise.all(ENGINES.map((engine, i) => launchBrowser(engine, { netns: namespaces[i]!.name, headless: true, secureOrigins: [platform.apiUrl] })));
+    launched = browsers;
     for (const [i, engine] of ENGINES.entries()) {
       // A token signed here: the API's development token route answers loopback clients only.
       const page = await joinPage(browsers[i]!, platform, ROOM, engine, { grants: { canPublish: true, canSubscribe: true, canPublishData: true } });
@@ -54,7 +57,7 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
   }, 600_000);
 
   afterAll(async () => {
-    await Promise.all(ENGINES.map((engine) => parties[engine]?.browser.close()));
+    await Promise.all(launched.map((browser) => browser.close()));
     await platform?.stop();
     await bed?.close();
     console.log(`[impair] file wall time ${Math.round((Date.now() - started) / 1000)} s`);
