@@ -14,6 +14,8 @@ const HEAVY_E2E = [
   'tests/src/browsers/firefox-screen-share.test.ts',
   // Four video participants over two media nodes.
   'tests/src/scale/span.test.ts',
+  // Two browsers in network namespaces, links shaped by tc and nftables.
+  'tests/src/network/impaired-call.test.ts',
 ];
 
 /**

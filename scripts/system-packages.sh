@@ -15,7 +15,9 @@ worker_build=(ninja-build pkg-config g++ libuv1-dev libssl-dev libsrtp2-dev libu
   nlohmann-json3-dev libabsl-dev openssl)
 backports=(meson)                # bookworm has 1.0.1; mediasoup 3.12.16 needs >= 1.1
 test_only=(chromium postgresql redis-server firefox-esr xvfb webkit2gtk-driver
-  nftables                       # nft: tests/src/calls/ice-restart.test.ts blocks the media port
+  nftables                       # nft: tests/src/calls/ice-restart.test.ts blocks the media port;
+                                 # tests/src/network drops a share of packets (loss profiles)
+  iproute2                       # ip netns, veth, tc tbf: tests/src/network (impairment test bed)
   caddy coturn libnss3-tools     # tests/src/deploy: HTTPS proxy, TURN relay, a test CA Chromium trusts
   prometheus                     # promtool: tests/src/ops checks deploy/prometheus (on a systemd host
                                  # the package also enables a Prometheus service on :9090)

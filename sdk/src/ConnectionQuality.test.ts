@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeConnectionQuality, qualityInputs } from './ConnectionQuality.js';
+import { computeConnectionQuality, qualityInputs, worstTrackInputs } from './ConnectionQuality.js';
 
 const base = { serverScore: 10, lossRatio: 0, rttMs: 40, jitterMs: 5, flowing: true };
 
@@ -25,5 +25,24 @@ describe('connection quality formula', () => {
     expect(computeConnectionQuality(inputs)).toBe('excellent');
     expect(qualityInputs(after, after, 10, true).flowing).toBe(false);
     expect(qualityInputs(after, after, 10, false).flowing).toBe(true);
+  });
+
+  it('grades a participant by its worst track: 10 % audio loss is not hidden by video whose losses RTX repaired', () => {
+    // 50 audio packets with 5 lost and 300 video packets with none lost in the interval: pooled,
+    // 5 / 355 = 1.4 % would read excellent.
+    const audio = qualityInputs({ packets: 0, lost: 0, jitter: 0.01, rtt: 0.02 }, { packets: 45, lost: 5, jitter: 0.01, rtt: 0.02 }, null, true);
+    const video = qualityInputs({ packets: 0, lost: 0, jitter: 0.005, rtt: 0.02 }, { packets: 300, lost: 0, jitter: 0.005, rtt: 0.02 }, null, true);
+    const inputs = worstTrackInputs([{ inputs: audio, expectFlow: true }, { inputs: video, expectFlow: true }], 10);
+    expect(inputs.lossRatio).toBeCloseTo(0.1);
+    expect(inputs.jitterMs).toBe(10);
+    expect(computeConnectionQuality(inputs)).toBe('poor');
+  });
+
+  it('reads lost when the tracks expected to flow moved nothing, whatever a muted one reports', () => {
+    const stalled = qualityInputs({ packets: 100, lost: 0, jitter: null, rtt: null }, { packets: 100, lost: 0, jitter: null, rtt: null }, null, true);
+    const muted = qualityInputs({ packets: 100, lost: 0, jitter: null, rtt: null }, { packets: 100, lost: 0, jitter: null, rtt: null }, null, false);
+    expect(worstTrackInputs([{ inputs: stalled, expectFlow: true }, { inputs: muted, expectFlow: false }], null).flowing).toBe(false);
+    expect(worstTrackInputs([{ inputs: muted, expectFlow: false }], null).flowing).toBe(true);
+    expect(worstTrackInputs([], null).flowing).toBe(true);
   });
 });

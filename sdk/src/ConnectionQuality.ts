@@ -14,7 +14,9 @@ import type { StatsSnapshot } from './rtc-stats.js';
  * producers (uplink as the SFU receives it), for a remote one the lowest producer score of the
  * tracks you receive from it. Loss, jitter and RTT come from the browser's `getStats()` over the
  * last interval (remote-inbound-rtp for what you send, inbound-rtp for what you receive, the
- * selected ICE candidate pair for RTT). A missing measure does not count against the level.
+ * selected ICE candidate pair for RTT), per track, and the worst track counts: audio losing 10 %
+ * reads poor even while NACK/RTX repair the video's losses and its many packets would dilute a
+ * pooled ratio. A missing measure does not count against the level.
  */
 export type ConnectionQuality = 'excellent' | 'good' | 'poor' | 'lost';
 
@@ -82,5 +84,31 @@ export function qualityInputs(previous: RtpTotals | undefined, current: RtpTotal
     rttMs: current.rtt === null ? null : current.rtt * 1000,
     jitterMs: current.jitter === null ? null : current.jitter * 1000,
     flowing: !expectFlow || previous === undefined || packets > 0,
+  };
+}
+
+/** One track's inputs over an interval, and whether it should have moved packets (unmuted, not paused). */
+export interface TrackInputs {
+  inputs: QualityInputs;
+  expectFlow: boolean;
+}
+
+/**
+ * One participant's inputs from its tracks' inputs over the same interval: the worst track's loss,
+ * RTT and jitter; flowing unless the tracks expected to flow all moved no packets.
+ */
+export function worstTrackInputs(perTrack: readonly TrackInputs[], serverScore: number | null): QualityInputs {
+  const worst = (pick: (inputs: QualityInputs) => number | null): number | null =>
+    perTrack.reduce<number | null>((max, { inputs }) => {
+      const value = pick(inputs);
+      return value === null ? max : Math.max(max ?? value, value);
+    }, null);
+  const expected = perTrack.filter((t) => t.expectFlow);
+  return {
+    serverScore,
+    lossRatio: worst((i) => i.lossRatio),
+    rttMs: worst((i) => i.rttMs),
+    jitterMs: worst((i) => i.jitterMs),
+    flowing: expected.length === 0 || expected.some((t) => t.inputs.flowing),
   };
 }

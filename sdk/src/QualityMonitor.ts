@@ -1,7 +1,7 @@
-import { computeConnectionQuality, qualityInputs, rtpTotals, type ConnectionQuality, type RtpTotals } from './ConnectionQuality.js';
+import { computeConnectionQuality, qualityInputs, rtpTotals, worstTrackInputs, type ConnectionQuality, type RtpTotals, type TrackInputs } from './ConnectionQuality.js';
 import type { LocalParticipant } from './LocalParticipant.js';
 import type { RemoteParticipant } from './RemoteParticipant.js';
-import { readStats, type StatsSnapshot, type StatsSource } from './rtc-stats.js';
+import { readStats, type StatsSource } from './rtc-stats.js';
 
 type Target = LocalParticipant | RemoteParticipant;
 
@@ -10,7 +10,8 @@ export class QualityMonitor {
   readonly #timer: ReturnType<typeof setInterval>;
   readonly #targets: () => { local: LocalParticipant | undefined; remotes: RemoteParticipant[] };
   readonly #onChange: (quality: ConnectionQuality, participant: Target) => void;
-  readonly #previous = new WeakMap<Target, RtpTotals>();
+  /** Each track's counters at the previous sample. */
+  readonly #previous = new WeakMap<StatsSource, RtpTotals>();
   readonly #producerScores = new Map<string, number>();
   #running = false;
 
@@ -32,29 +33,37 @@ export class QualityMonitor {
       const { local, remotes } = this.#targets();
       if (local) {
         const scores = local.tracks.map((t) => (t.sid ? this.#producerScores.get(t.sid) : undefined)).filter((s): s is number => s !== undefined);
-        this.#grade(local, rtpTotals(await readAll(local.tracks, 'out'), 'out'), scores, local.tracks.some((t) => !t.isMuted));
+        this.#grade(local, await this.#trackInputs(local.tracks.map((t) => ({ source: t, expectFlow: !t.isMuted })), 'out'), scores);
       }
       for (const remote of remotes) {
         const scores = remote.tracks.map((t) => t.score?.producerScore).filter((s): s is number => s !== undefined);
-        this.#grade(remote, rtpTotals(await readAll(remote.tracks, 'in'), 'in'), scores, remote.tracks.some((t) => !t.isMuted && !t.isPausedBySubscriber));
+        this.#grade(remote, await this.#trackInputs(remote.tracks.map((t) => ({ source: t, expectFlow: !t.isMuted && !t.isPausedBySubscriber })), 'in'), scores);
       }
     } finally {
       this.#running = false;
     }
   }
 
-  #grade(participant: Target, totals: RtpTotals, scores: number[], expectFlow: boolean): void {
-    const inputs = qualityInputs(this.#previous.get(participant), totals, scores.length ? Math.min(...scores) : null, expectFlow);
-    this.#previous.set(participant, totals);
-    const quality = computeConnectionQuality(inputs);
+  /** Each track's inputs over the interval since the previous sample (tracks without stats left out). */
+  async #trackInputs(tracks: { source: StatsSource; expectFlow: boolean }[], direction: 'in' | 'out'): Promise<TrackInputs[]> {
+    const snapshots = await Promise.all(tracks.map(({ source }) => readStats(source, direction)));
+    const inputs: TrackInputs[] = [];
+    tracks.forEach(({ source, expectFlow }, i) => {
+      const snapshot = snapshots[i];
+      if (!snapshot) return;
+      const totals = rtpTotals([snapshot], direction);
+      inputs.push({ inputs: qualityInputs(this.#previous.get(source), totals, null, expectFlow), expectFlow });
+      this.#previous.set(source, totals);
+    });
+    return inputs;
+  }
+
+  #grade(participant: Target, perTrack: TrackInputs[], scores: number[]): void {
+    const quality = computeConnectionQuality(worstTrackInputs(perTrack, scores.length ? Math.min(...scores) : null));
     if (participant.setConnectionQuality(quality)) this.#onChange(quality, participant);
   }
 
   close(): void {
     clearInterval(this.#timer);
   }
-}
-
-async function readAll(tracks: readonly StatsSource[], direction: 'in' | 'out'): Promise<StatsSnapshot[]> {
-  return (await Promise.all(tracks.map((t) => readStats(t, direction)))).filter((s) => s !== undefined);
 }

@@ -2,6 +2,10 @@
 // the same small page API whatever drives it (playwright-core for Chromium, puppeteer-core over
 // WebDriver BiDi for Debian's stock Firefox ESR). Adding a browser is one entry in LAUNCHERS.
 // Tests read no browser internals beyond what pages expose and getStats().
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
 import puppeteer, { type Page as PuppeteerPage } from 'puppeteer-core';
 import { startXvfb } from './xvfb.js';
@@ -65,6 +69,29 @@ export interface LaunchOptions {
   args?: string[];
   /** Chromium only: a HOME of its own, e.g. one whose NSS database (~/.pki/nssdb) trusts a test CA. */
   home?: string;
+  /** Run the browser inside this network namespace (see network/testbed.ts); the driver stays outside. */
+  netns?: string;
+  /**
+   * Plain-HTTP origins to treat as secure contexts (camera, microphone and WebRTC need one), e.g. a
+   * platform listening on a test bed address rather than loopback. `http://host:port`.
+   */
+  secureOrigins?: string[];
+  /** Firefox only: headless, without a private Xvfb display (no screen capture), whatever TELEMED_FIREFOX_HEADLESS says. */
+  headless?: boolean;
+}
+
+/**
+ * An executable that starts `binary` inside `netns`. Chromium is driven over inherited pipes, which
+ * `ip netns exec` passes on; Firefox over a WebSocket on its namespace's loopback, which
+ * netns-firefox.mjs forwards to the host.
+ */
+function netnsWrapper(netns: string, binary: string, engine: BrowserName): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-netns-'));
+  const file = path.join(dir, engine);
+  const forwarder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'network', 'netns-firefox.mjs');
+  const command = engine === 'firefox' ? `exec "${process.execPath}" "${forwarder}" "${netns}" "${binary}" "$@"` : `exec ip netns exec "${netns}" "${binary}" "$@"`;
+  fs.writeFileSync(file, `#!/bin/sh\n${command}\n`, { mode: 0o755 });
+  return file;
 }
 
 /** Collects console errors and uncaught page errors; both drivers' console messages have type() and text(). */
@@ -110,12 +137,16 @@ async function launchChromium(options: LaunchOptions): Promise<TestBrowser> {
   // Playwright gives each launch a fresh, empty profile directory.
   const display = displayEnv(options.display);
   const env = options.home ? { ...(display ?? processEnv()), HOME: options.home } : display;
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: !options.display,
-    args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
-    ...(env ? { env } : {}),
-  });
+  const binary = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  const wrapper = options.netns ? netnsWrapper(options.netns, binary, 'chromium') : undefined;
+  const browser = await chromium
+    .launch({
+      executablePath: wrapper ?? binary,
+      headless: !options.display,
+      args: [...CHROMIUM_ARGS, ...(options.secureOrigins?.length ? [`--unsafely-treat-insecure-origin-as-secure=${options.secureOrigins.join(',')}`] : []), ...(options.args ?? [])],
+      ...(env ? { env } : {}),
+    })
+    .finally(() => wrapper && fs.rmSync(path.dirname(wrapper), { recursive: true, force: true }));
   const openPage = async (pageOptions: PageOptions = {}): Promise<TestPage> => {
     const context = await browser.newContext({ permissions: ['camera', 'microphone'], ...(pageOptions.bypassCsp ? { bypassCSP: true } : {}) });
     await context.addInitScript(reportPolicyViolations);
@@ -190,16 +221,19 @@ const TILE = { width: 960, height: 600 } as const;
  * real click. TELEMED_FIREFOX_HEADLESS=1 runs it headless instead (no screen capture).
  */
 async function launchFirefox(options: LaunchOptions): Promise<TestBrowser> {
-  const ownDisplay = !options.display && process.env.TELEMED_FIREFOX_HEADLESS !== '1' ? await startXvfb(`${TILE.width * 2}x${TILE.height * 2}x24`) : undefined;
+  const headless = options.headless ?? process.env.TELEMED_FIREFOX_HEADLESS === '1';
+  const ownDisplay = !options.display && !headless ? await startXvfb(`${TILE.width * 2}x${TILE.height * 2}x24`) : undefined;
   const display = options.display ?? ownDisplay?.display;
   const env = displayEnv(display);
+  const firefoxBinary = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
+  const wrapper = options.netns ? netnsWrapper(options.netns, firefoxBinary, 'firefox') : undefined;
   try {
     // puppeteer gives each launch a fresh temporary profile with these prefs.
     const browser = await puppeteer.launch({
       browser: 'firefox',
-      executablePath: process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr',
+      executablePath: wrapper ?? firefoxBinary,
       headless: !display,
-      extraPrefsFirefox: FIREFOX_PREFS,
+      extraPrefsFirefox: options.secureOrigins?.length ? { ...FIREFOX_PREFS, 'dom.securecontext.allowlist': options.secureOrigins.map((o) => new URL(o).hostname).join(',') } : FIREFOX_PREFS,
       ...(env ? { env } : {}),
     });
     let opened = 0;
@@ -223,6 +257,8 @@ async function launchFirefox(options: LaunchOptions): Promise<TestBrowser> {
   } catch (error) {
     await ownDisplay?.stop();
     throw error;
+  } finally {
+    if (wrapper) fs.rmSync(path.dirname(wrapper), { recursive: true, force: true });
   }
 }
 

@@ -59,6 +59,8 @@ export interface ConsumerStatsInfo {
   packetCount: number;
   byteCount: number;
   packetsLost: number;
+  /** Packets the SFU resent to this subscriber on its NACKs (RTX), since the consumer started. */
+  packetsRetransmitted: number;
   paused: boolean;
   producerPaused: boolean;
   /** mediasoup's consumer type: `simple`, `simulcast`, `svc` or `pipe`. */
@@ -84,7 +86,13 @@ export interface ProducerStatsInfo {
   packetCount: number;
   byteCount: number;
   packetsLost: number;
+  /** Packets the publisher resent on the SFU's NACKs (RTX), summed over its encodings. */
+  packetsRetransmitted: number;
+  /** Lost packets the retransmissions recovered, summed over its encodings. */
+  packetsRepaired: number;
   rids: string[];
+  /** The simulcast rids that carried media over the SFU's last measuring window (what the publisher's encoder sends now). */
+  activeRids: string[];
   paused: boolean;
   /** The codec the publisher sends, e.g. `video/VP9`. */
   mimeType: string;

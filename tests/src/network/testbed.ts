@@ -1,0 +1,193 @@
+// An impairment test bed: each browser runs in a network namespace of its own, linked by a veth
+// pair to a bridge in the host namespace where the platform listens. Each link is impaired per
+// direction and can be changed during a call:
+//   uplink   (browser → SFU): egress of the namespace's veth end, and its nftables output hook;
+//   downlink (SFU → browser): egress of the host's veth end (a bridge port), and the namespace's
+//                             nftables input hook.
+// Rate: a tc token bucket (tbf). Loss: an nftables rule dropping a random share of packets
+// (`numgen random`), because this machine's kernel has no sch_netem (nor act_gact's random drop):
+// `tc qdisc add ... netem` answers "Specified qdisc kind is unknown". For the same reason there is
+// no added delay or jitter here (see the report in the impairment test file).
+//
+// Names carry the prefix `tmq` and the owning process id, so parallel runs never touch each
+// other's and stale ones (their process gone) are removed at start. Everything is torn down on
+// close() and, as a last resort, when the process exits.
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Impairment of one direction of a link. */
+export interface DirectionImpairment {
+  /** Random packet loss, percent (0-100, steps of 0.1). */
+  lossPercent?: number;
+  /** Rate cap, kbit/s. */
+  rateKbit?: number;
+}
+
+/** Impairment of a browser's link; a direction left out is clean. */
+export interface Impairment {
+  up?: DirectionImpairment;
+  down?: DirectionImpairment;
+}
+
+export interface Namespace {
+  /** `tmq-a-<pid>-<n>` */
+  readonly name: string;
+  /** The browser's address in the bed. */
+  readonly ip: string;
+  /** Replaces the link's impairment (an empty object clears it). */
+  impair(impairment: Impairment): Promise<void>;
+  /** The impairment in force. */
+  readonly current: Impairment;
+}
+
+export interface TestBed {
+  /** The host's address on the bed's bridge: the platform listens here. */
+  readonly hostIp: string;
+  addNamespace(): Promise<Namespace>;
+  close(): Promise<void>;
+}
+
+const PREFIX = 'tmq';
+const NS_PATTERN = new RegExp(`^${PREFIX}-a-(\\d+)-\\d+$`);
+const LINK_PATTERN = new RegExp(`^${PREFIX}[bh](\\d+)`);
+
+async function sh(command: string, args: string[], input?: string): Promise<void> {
+  try {
+    if (input === undefined) await run(command, args);
+    else {
+      await new Promise<void>((resolve, reject) => {
+        const child = execFile(command, args, (error) => (error ? reject(error) : resolve()));
+        child.stdin!.end(input);
+      });
+    }
+  } catch (error) {
+    const e = error as { stderr?: string; message: string };
+    throw new Error(`${command} ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes `tmq` namespaces and links whose owning process is gone (a crashed or killed run). */
+export function removeStale(): void {
+  const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0] ?? '');
+  for (const name of namespaces) {
+    const match = NS_PATTERN.exec(name);
+    if (match && !alive(Number(match[1]))) execFileSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
+  }
+  const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '');
+  for (const link of links) {
+    const match = LINK_PATTERN.exec(link);
+    if (match && !alive(Number(match[1]))) {
+      try {
+        execFileSync('ip', ['link', 'delete', link], { stdio: 'ignore' });
+      } catch {
+        // a veth end goes with its peer's deletion
+      }
+    }
+  }
+}
+
+function tbfArgs(rateKbit: number): string[] {
+  // A burst of at least one MTU-sized packet plus 10 ms at the rate; a queue of ~400 ms at the rate
+  // (what a 3G or DSL modem buffers), so a narrow link delays and then drops, as real ones do.
+  const burst = Math.max(3000, Math.round((rateKbit * 1000) / 8 / 100));
+  return ['tbf', 'rate', `${rateKbit}kbit`, 'burst', String(burst), 'latency', '400ms'];
+}
+
+async function setRate(netns: string | undefined, dev: string, rateKbit: number | undefined): Promise<void> {
+  const prefix = netns ? ['netns', 'exec', netns, 'tc'] : [];
+  const tc = (args: string[]): Promise<void> => (netns ? sh('ip', [...prefix, ...args]) : sh('tc', args));
+  if (rateKbit === undefined) await tc(['qdisc', 'del', 'dev', dev, 'root']).catch(() => undefined);
+  else await tc(['qdisc', 'replace', 'dev', dev, 'root', ...tbfArgs(rateKbit)]);
+}
+
+function lossRule(hook: 'input' | 'output', dev: string, percent: number | undefined): string {
+  const rule = percent ? `\n    ${hook === 'input' ? 'iifname' : 'oifname'} "${dev}" numgen random mod 1000 < ${Math.round(percent * 10)} drop` : '';
+  return `  chain ${hook === 'input' ? 'down' : 'up'} {\n    type filter hook ${hook} priority 0; policy accept;${rule}\n  }`;
+}
+
+/** Creates a bed: a bridge `tmqb<pid>` with 10.232.<k>.1/24, k from the pid. */
+export async function createTestBed(): Promise<TestBed> {
+  removeStale();
+  const pid = process.pid;
+  const subnet = `10.232.${(pid % 250) + 1}`;
+  const hostIp = `${subnet}.1`;
+  const bridge = `${PREFIX}b${pid}`;
+  const created: { namespaces: string[]; links: string[] } = { namespaces: [], links: [bridge] };
+  const teardownSync = (): void => {
+    for (const name of created.namespaces) {
+      try {
+        execFileSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
+      } catch {
+        // already gone
+      }
+    }
+    for (const link of created.links) {
+      try {
+        execFileSync('ip', ['link', 'delete', link], { stdio: 'ignore' });
+      } catch {
+        // already gone
+      }
+    }
+    created.namespaces = [];
+    created.links = [];
+  };
+  process.once('exit', teardownSync);
+  await sh('ip', ['link', 'add', bridge, 'type', 'bridge']);
+  await sh('ip', ['addr', 'add', `${hostIp}/24`, 'dev', bridge]);
+  await sh('ip', ['link', 'set', bridge, 'up']);
+  let count = 0;
+  return {
+    hostIp,
+    async addNamespace() {
+      const n = ++count;
+      const name = `${PREFIX}-a-${pid}-${n}`;
+      const hostEnd = `${PREFIX}h${pid}n${n}`;
+      const nsEnd = `${PREFIX}i${pid}n${n}`;
+      const ip = `${subnet}.${n + 1}`;
+      await sh('ip', ['netns', 'add', name]);
+      created.namespaces.push(name);
+      await sh('ip', ['link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', nsEnd]);
+      created.links.push(hostEnd);
+      await sh('ip', ['link', 'set', nsEnd, 'netns', name]);
+      await sh('ip', ['link', 'set', hostEnd, 'master', bridge]);
+      await sh('ip', ['link', 'set', hostEnd, 'up']);
+      const inNs = (args: string[]): Promise<void> => sh('ip', ['netns', 'exec', name, ...args]);
+      await inNs(['ip', 'addr', 'add', `${ip}/24`, 'dev', nsEnd]);
+      await inNs(['ip', 'link', 'set', nsEnd, 'up']);
+      await inNs(['ip', 'link', 'set', 'lo', 'up']);
+      // A default route as on any real host: browsers pick their local address by asking for it.
+      await inNs(['ip', 'route', 'add', 'default', 'via', hostIp]);
+      let current: Impairment = {};
+      const namespace: Namespace = {
+        name,
+        ip,
+        get current() {
+          return current;
+        },
+        async impair(impairment) {
+          await setRate(name, nsEnd, impairment.up?.rateKbit);
+          await setRate(undefined, hostEnd, impairment.down?.rateKbit);
+          const table = `table inet ${PREFIX} {\n${lossRule('output', nsEnd, impairment.up?.lossPercent)}\n${lossRule('input', nsEnd, impairment.down?.lossPercent)}\n}`;
+          await sh('ip', ['netns', 'exec', name, 'nft', '-f', '-'], `table inet ${PREFIX} {}\ndelete table inet ${PREFIX}\n${table}\n`);
+          current = impairment;
+        },
+      };
+      return namespace;
+    },
+    async close() {
+      process.off('exit', teardownSync);
+      teardownSync();
+    },
+  };
+}
