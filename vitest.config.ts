@@ -12,6 +12,8 @@ const HEAVY_E2E = [
   'tests/src/browsers/mixed-call.test.ts',
   'tests/src/browsers/app-call-mixed.test.ts',
   'tests/src/browsers/firefox-screen-share.test.ts',
+  // Namespace test bed: the production stack and four browsers (two Chromium, two Firefox).
+  'tests/src/deploy/netbed/network-paths.test.ts',
 ];
 
 const e2e = {

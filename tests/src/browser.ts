@@ -65,6 +65,12 @@ export interface LaunchOptions {
   args?: string[];
   /** Chromium only: a HOME of its own, e.g. one whose NSS database (~/.pki/nssdb) trusts a test CA. */
   home?: string;
+  /** Firefox only: a profile directory to start from, e.g. one whose cert9.db trusts a test CA (tls.ts). */
+  firefoxProfile?: string;
+  /** The program to start instead of Debian's browser binary, e.g. a wrapper that runs it in a network namespace. */
+  executablePath?: string;
+  /** Firefox only: headless without a display of its own (no screen capture), as TELEMED_FIREFOX_HEADLESS=1. */
+  headless?: boolean;
 }
 
 /** Collects console errors and uncaught page errors; both drivers' console messages have type() and text(). */
@@ -111,7 +117,7 @@ async function launchChromium(options: LaunchOptions): Promise<TestBrowser> {
   const display = displayEnv(options.display);
   const env = options.home ? { ...(display ?? processEnv()), HOME: options.home } : display;
   const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: options.executablePath ?? process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: !options.display,
     args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
     ...(env ? { env } : {}),
@@ -190,15 +196,17 @@ const TILE = { width: 960, height: 600 } as const;
  * real click. TELEMED_FIREFOX_HEADLESS=1 runs it headless instead (no screen capture).
  */
 async function launchFirefox(options: LaunchOptions): Promise<TestBrowser> {
-  const ownDisplay = !options.display && process.env.TELEMED_FIREFOX_HEADLESS !== '1' ? await startXvfb(`${TILE.width * 2}x${TILE.height * 2}x24`) : undefined;
+  const headless = options.headless ?? process.env.TELEMED_FIREFOX_HEADLESS === '1';
+  const ownDisplay = !options.display && !headless ? await startXvfb(`${TILE.width * 2}x${TILE.height * 2}x24`) : undefined;
   const display = options.display ?? ownDisplay?.display;
   const env = displayEnv(display);
   try {
     // puppeteer gives each launch a fresh temporary profile with these prefs.
     const browser = await puppeteer.launch({
       browser: 'firefox',
-      executablePath: process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr',
+      executablePath: options.executablePath ?? process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr',
       headless: !display,
+      ...(options.firefoxProfile ? { userDataDir: options.firefoxProfile } : {}),
       extraPrefsFirefox: FIREFOX_PREFS,
       ...(env ? { env } : {}),
     });
