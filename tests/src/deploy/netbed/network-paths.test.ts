@@ -7,34 +7,17 @@
 // the demo app's sign-in and ringing; both sides decode video and audio, and the patient's
 // selected ICE candidate pair shows how media went. Expired TURN credentials are refused over TLS.
 import { createHmac } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserName, TestBrowser, TestPage } from '../../browser.js';
-import { signIn, waitForSelector } from '../../apps/app-page.js';
-import { START_TIMEOUT_MS, STAFF_PASSWORD } from '../production.js';
-import { createTestCa, type TestCa } from '../tls.js';
+import type { TestBrowser } from '../../browser.js';
+import { START_TIMEOUT_MS } from '../production.js';
 import { gatherRelay } from '../turn-probe.js';
-import { launchInHost } from './browsers.js';
-import { MEDIA_RTC_PORT, startClinicHost, TURN_HOST, WEB_HOST, type Account, type ClinicHost } from './clinic.js';
-import { mediaPaths, pathName, recordPeerConnections, type PcPath } from './media-path.js';
-import { createNetBed, netBedUnavailable, type NetBed } from './netns.js';
+import { hangUp, ringAndJoin, signedInPage } from './app-call.js';
+import { ACCOUNTS, PAIRS, startTestBed, type CallPair, type TestBed } from './bed.js';
+import { MEDIA_RTC_PORT, TURN_HOST, type ClinicHost } from './clinic.js';
+import { mediaPaths, pathName, type PcPath } from './media-path.js';
+import { netBedUnavailable, type NetBed } from './netns.js';
 import { EXPECTED_PATH, PROFILES, profileRules, type ProfileName } from './profiles.js';
 import { waitFor } from '@telemed/test-kit';
-
-const ACCOUNTS: Account[] = [
-  { role: 'admin', email: 'it@clinic.test', name: 'Clinic IT' },
-  { role: 'doctor', email: 'house@clinic.test', name: 'Dr. House' },
-  { role: 'doctor', email: 'wilson@clinic.test', name: 'Dr. Wilson' },
-  { role: 'patient', email: 'alice@patients.test', name: 'Alice Patient' },
-  { role: 'patient', email: 'bob@patients.test', name: 'Bob Patient' },
-];
-/** Who calls whom: the doctor in one browser, the patient in the other. */
-const PAIRS: Array<{ doctor: Account; doctorBrowser: BrowserName; patient: Account; patientBrowser: BrowserName }> = [
-  { doctor: ACCOUNTS[1]!, doctorBrowser: 'firefox', patient: ACCOUNTS[3]!, patientBrowser: 'chromium' },
-  { doctor: ACCOUNTS[2]!, doctorBrowser: 'chromium', patient: ACCOUNTS[4]!, patientBrowser: 'firefox' },
-];
 
 const unavailable = netBedUnavailable();
 if (unavailable) console.warn(`[netbed] skipped: ${unavailable}`);
@@ -50,59 +33,32 @@ function receivingPath(paths: PcPath[]): PcPath | undefined {
 }
 
 describe.skipIf(unavailable !== undefined)('network paths: a patient on three networks calls the clinic over https (namespace test bed)', () => {
+  let testBed: TestBed;
   let bed: NetBed;
-  let ca: TestCa;
   let clinic: ClinicHost;
-  let dir: string;
-  const browsers: Record<string, TestBrowser> = {};
+  let browsers: Record<string, TestBrowser>;
   const started = Date.now();
 
   beforeAll(async () => {
-    bed = createNetBed({
-      hosts: { clinic: { octets: [1, 2] }, doctor: { octets: [20] }, patient: { octets: [10] } },
-      names: { [WEB_HOST]: ['clinic', 0], [TURN_HOST]: ['clinic', 1] },
-    });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tmd-netbed-'));
-    ca = createTestCa(path.join(dir, 'tls'), [WEB_HOST, TURN_HOST]);
-    const [host] = await Promise.all([
-      startClinicHost(bed, { ca, dir, accounts: ACCOUNTS }),
-      ...(['doctor', 'patient'] as const).flatMap((where) => (['chromium', 'firefox'] as const).map(async (engine) => {
-        browsers[`${where}-${engine}`] = await launchInHost(bed, where, engine, ca);
-      })),
-    ]);
-    clinic = host;
+    testBed = await startTestBed({ browsersIn: ['doctor', 'patient'] });
+    ({ bed, clinic, browsers } = testBed);
     console.log(`[netbed] bed ${bed.subnet}, clinic up and four browsers launched in ${Date.now() - started} ms`);
   }, START_TIMEOUT_MS);
 
   afterAll(async () => {
-    await Promise.all(Object.values(browsers).map((b) => b.close().catch(() => undefined)));
-    await clinic?.stop();
-    bed?.destroy();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await testBed?.close();
     console.log(`[netbed] file wall time ${Math.round((Date.now() - started) / 1000)} s`);
   });
 
-  async function signedIn(where: 'doctor' | 'patient', engine: BrowserName, account: Account): Promise<TestPage> {
-    const page = await browsers[`${where}-${engine}`]!.newPage();
-    await page.setViewport(1280, 800);
-    await signIn(page, clinic.origin, account.email, new RegExp(account.name.replace('.', '\\.')), STAFF_PASSWORD);
-    expect(await page.evaluate(() => location.href)).toMatch(/^https:\/\/telemed\.test\//);
-    await recordPeerConnections(page);
-    return page;
-  }
-
   /** The doctor rings the patient, who accepts and joins from the waiting room; both decode video and audio. */
-  async function call(pair: typeof PAIRS[number], profile: ProfileName): Promise<{ patient: string; doctor: string }> {
-    const [doctor, patient] = await Promise.all([signedIn('doctor', pair.doctorBrowser, pair.doctor), signedIn('patient', pair.patientBrowser, pair.patient)]);
+  async function call(pair: CallPair, profile: ProfileName): Promise<{ patient: string; doctor: string }> {
+    const [doctor, patient] = await Promise.all([
+      signedInPage(browsers[`doctor-${pair.doctorBrowser}`]!, clinic.origin, pair.doctor),
+      signedInPage(browsers[`patient-${pair.patientBrowser}`]!, clinic.origin, pair.patient),
+    ]);
     try {
-      const contact = `[data-contact="${pair.patient.email}"]`;
-      await waitFor(`${pair.patient.name} online for the doctor`, () => doctor.evaluate((sel) => document.querySelector(`${sel} .dot`)?.getAttribute('aria-label') === 'Online' || undefined, contact), { timeoutMs: 30_000 });
-      await doctor.click(`${contact} button[aria-label^="Video call"]`);
-      await waitForSelector(patient, '[data-testid=incoming-call]', 30_000);
-      await patient.click('[data-testid=incoming-call] button.success');
-      await waitForSelector(patient, '#join-call', 30_000);
-      await patient.click('#join-call');
-      await Promise.all([waitForSelector(doctor, '[data-testid=in-call]', 30_000), waitForSelector(patient, '[data-testid=in-call]', 30_000)]);
+      expect(await patient.evaluate(() => location.href)).toMatch(/^https:\/\/telemed\.test\//);
+      const { joinToFirstFrameMs } = await ringAndJoin(doctor, patient, pair.patient);
       const label = `${profile}, ${pair.patientBrowser} patient`;
       const media = await Promise.all([patient, doctor].map((page) => waitFor(`${label}: ${page.browser} decoding video and audio`, async () => {
         const got = received(await mediaPaths(page));
@@ -125,8 +81,8 @@ describe.skipIf(unavailable !== undefined)('network paths: a patient on three ne
       }
       expect(pathName(doctorPath?.local)).toBe('host/udp');
       expect([...patient.errors, ...doctor.errors].filter((e) => /certificate|ERR_CERT|CSP violation|mixed content/i.test(e))).toEqual([]);
-      await patient.click('#leave-call');
-      await waitForSelector(doctor, '[data-testid=ended-duration]', 30_000);
+      console.log(`[netbed] ${label}: join → first remote frame ${Math.round(await joinToFirstFrameMs)} ms`);
+      await hangUp(doctor, patient);
       return { patient: pathName(patientPath.local), doctor: pathName(doctorPath?.local) };
     } finally {
       await Promise.all([patient.close(), doctor.close()]);
