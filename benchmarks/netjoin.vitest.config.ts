@@ -6,7 +6,7 @@ export default defineConfig({
   test: {
     include: ['tests/src/deploy/netbed/netjoin.measure.ts'],
     environment: 'node',
-    hookTimeout: 300_000,
+    hookTimeout: 900_000,
     testTimeout: 3_600_000,
   },
 });

@@ -8,9 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { BrowserName, TestBrowser } from '../../browser.js';
-import { START_TIMEOUT_MS } from '../production.js';
 import { hangUp, ringAndJoin, signedInPage } from './app-call.js';
-import { PAIRS, startTestBed, type TestBed } from './bed.js';
+import { BED_START_TIMEOUT_MS, PAIRS, startTestBed, type TestBed } from './bed.js';
 import type { ClinicHost } from './clinic.js';
 import { mediaPaths, pathName } from './media-path.js';
 import { netBedUnavailable, type NetBed } from './netns.js';
@@ -31,7 +30,7 @@ describe.skipIf(unavailable !== undefined)('bench:netjoin measurement', () => {
   beforeAll(async () => {
     testBed = await startTestBed({ browsersIn: ['doctor', 'patient', 'clinic'] });
     ({ bed, clinic, browsers } = testBed);
-  }, START_TIMEOUT_MS);
+  }, BED_START_TIMEOUT_MS);
 
   afterAll(async () => testBed?.close());
 

@@ -9,10 +9,9 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestBrowser } from '../../browser.js';
-import { START_TIMEOUT_MS } from '../production.js';
 import { gatherRelay } from '../turn-probe.js';
 import { hangUp, ringAndJoin, signedInPage } from './app-call.js';
-import { ACCOUNTS, PAIRS, startTestBed, type CallPair, type TestBed } from './bed.js';
+import { ACCOUNTS, BED_START_TIMEOUT_MS, PAIRS, startTestBed, type CallPair, type TestBed } from './bed.js';
 import { MEDIA_RTC_PORT, TURN_HOST, type ClinicHost } from './clinic.js';
 import { mediaPaths, pathName, type PcPath } from './media-path.js';
 import { netBedUnavailable, type NetBed } from './netns.js';
@@ -43,7 +42,7 @@ describe.skipIf(unavailable !== undefined)('network paths: a patient on three ne
     testBed = await startTestBed({ browsersIn: ['doctor', 'patient'] });
     ({ bed, clinic, browsers } = testBed);
     console.log(`[netbed] bed ${bed.subnet}, clinic up and four browsers launched in ${Date.now() - started} ms`);
-  }, START_TIMEOUT_MS);
+  }, BED_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await testBed?.close();
