@@ -16,6 +16,8 @@ const HEAVY_E2E = [
   'tests/src/scale/span.test.ts',
   // Two browsers in network namespaces, links shaped by tc and nftables.
   'tests/src/network/impaired-call.test.ts',
+  // Namespace test bed: the production stack and four browsers (two Chromium, two Firefox).
+  'tests/src/deploy/netbed/network-paths.test.ts',
 ];
 
 /**

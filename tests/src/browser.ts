@@ -69,7 +69,7 @@ export interface LaunchOptions {
   args?: string[];
   /** Chromium only: a HOME of its own, e.g. one whose NSS database (~/.pki/nssdb) trusts a test CA. */
   home?: string;
-  /** Run the browser inside this network namespace (see network/testbed.ts); the driver stays outside. */
+  /** Run the browser inside this network namespace (network/testbed.ts, deploy/netbed); the driver stays outside. */
   netns?: string;
   /**
    * Plain-HTTP origins to treat as secure contexts (camera, microphone and WebRTC need one), e.g. a
@@ -78,17 +78,19 @@ export interface LaunchOptions {
   secureOrigins?: string[];
   /** Firefox only: headless, without a private Xvfb display (no screen capture), whatever TELEMED_FIREFOX_HEADLESS says. */
   headless?: boolean;
+  /** Firefox only: a profile directory to start from, e.g. one whose cert9.db trusts a test CA (tls.ts). */
+  firefoxProfile?: string;
 }
 
 /**
  * An executable that starts `binary` inside `netns`. Chromium is driven over inherited pipes, which
  * `ip netns exec` passes on; Firefox over a WebSocket on its namespace's loopback, which
- * netns-firefox.mjs forwards to the host.
+ * netns-browser.mjs forwards to the host.
  */
 function netnsWrapper(netns: string, binary: string, engine: BrowserName): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-netns-'));
   const file = path.join(dir, engine);
-  const forwarder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'network', 'netns-firefox.mjs');
+  const forwarder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'network', 'netns-browser.mjs');
   const command = engine === 'firefox' ? `exec "${process.execPath}" "${forwarder}" "${netns}" "${binary}" "$@"` : `exec ip netns exec "${netns}" "${binary}" "$@"`;
   fs.writeFileSync(file, `#!/bin/sh\n${command}\n`, { mode: 0o755 });
   return file;
@@ -233,6 +235,7 @@ async function launchFirefox(options: LaunchOptions): Promise<TestBrowser> {
       browser: 'firefox',
       executablePath: wrapper ?? firefoxBinary,
       headless: !display,
+      ...(options.firefoxProfile ? { userDataDir: options.firefoxProfile } : {}),
       extraPrefsFirefox: options.secureOrigins?.length ? { ...FIREFOX_PREFS, 'dom.securecontext.allowlist': options.secureOrigins.map((o) => new URL(o).hostname).join(',') } : FIREFOX_PREFS,
       ...(env ? { env } : {}),
     });

@@ -7,7 +7,8 @@ import { ROOT } from './production.js';
 
 export type Caddy = Daemon;
 
-export async function startCaddy(options: { dir: string; domain: string; port: number; cert: string; key: string; api: string; media: string }): Promise<Caddy> {
+/** `bind` (default 127.0.0.1) is the address Caddy listens on; `netns` a test-bed namespace to run in. */
+export async function startCaddy(options: { dir: string; domain: string; port: number; cert: string; key: string; api: string; media: string; bind?: string; netns?: string }): Promise<Caddy> {
   const state = path.join(options.dir, 'caddy-state');
   fs.mkdirSync(state, { recursive: true });
   return startDaemon({
@@ -15,14 +16,15 @@ export async function startCaddy(options: { dir: string; domain: string; port: n
     command: 'caddy',
     args: ['run', '--config', path.join(ROOT, 'deploy', 'Caddyfile'), '--adapter', 'caddyfile'],
     port: options.port,
+    ...(options.netns ? { netns: options.netns } : {}),
     env: {
       PATH: process.env.PATH ?? '',
       HOME: state,
       XDG_DATA_HOME: state,
       XDG_CONFIG_HOME: state,
-      // Tests: no admin endpoint (parallel test files), no port 80 redirect listener, loopback only.
-      CADDY_GLOBAL_OPTIONS: 'admin off\nauto_https disable_redirects\ndefault_bind 127.0.0.1',
-      TELEMED_DOMAIN: `${options.domain}:${options.port}`,
+      // Tests: no admin endpoint (parallel test files), no port 80 redirect listener, one address.
+      CADDY_GLOBAL_OPTIONS: `admin off\nauto_https disable_redirects\ndefault_bind ${options.bind ?? '127.0.0.1'}`,
+      TELEMED_DOMAIN: options.port === 443 ? options.domain : `${options.domain}:${options.port}`,
       TELEMED_TLS: `${options.cert} ${options.key}`,
       TELEMED_API: options.api,
       TELEMED_MEDIA: options.media,

@@ -1,6 +1,7 @@
 // A system daemon the deployment tests run (Caddy, coturn): started, its output kept, ready once
-// its TCP port accepts connections.
-import { spawn, type ChildProcess } from 'node:child_process';
+// its TCP port accepts connections. In a network namespace of the test bed (netbed/netns.ts) when
+// `netns` is given: started there with `ip netns exec`, ready once a socket listens on the port there.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { stopProcess } from '../../../scripts/platform.mjs';
 
@@ -11,13 +12,14 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-export async function startDaemon(options: { name: string; command: string; args: string[]; env?: NodeJS.ProcessEnv; port: number; timeoutMs?: number }): Promise<Daemon> {
-  const child = spawn(options.command, options.args, { ...(options.env ? { env: options.env } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startDaemon(options: { name: string; command: string; args: string[]; env?: NodeJS.ProcessEnv; port: number; timeoutMs?: number; netns?: string }): Promise<Daemon> {
+  const [command, args] = options.netns ? ['ip', ['netns', 'exec', options.netns, options.command, ...options.args]] : [options.command, options.args];
+  const child = spawn(command, args, { ...(options.env ? { env: options.env } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  while (!(await listening(options.port))) {
+  while (!(options.netns ? listeningIn(options.netns, options.port) : await listening(options.port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stopProcess(child);
       throw new Error(`${options.name} did not start:\n${output.slice(-3000)}`);
@@ -36,4 +38,13 @@ function listening(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/** A TCP socket listens on `port` inside the namespace. */
+function listeningIn(netns: string, port: number): boolean {
+  try {
+    return execFileSync('ip', ['netns', 'exec', netns, 'ss', '-Hltn', `sport = :${port}`], { encoding: 'utf8' }).trim() !== '';
+  } catch {
+    return false;
+  }
 }

@@ -60,7 +60,11 @@ export interface ProductionStack {
  * Starts the production stack with a config file holding strong secrets, PUBLIC_URL and the
  * given settings (they win); resolves once the launcher says it is up.
  */
-export async function startProduction(settings: Record<string, string> = {}, options: { beforeStart?: (stack: { dir: string; configFile: string; settings: Record<string, string> }) => Promise<void> } = {}): Promise<ProductionStack> {
+export async function startProduction(settings: Record<string, string> = {}, options: {
+  beforeStart?: (stack: { dir: string; configFile: string; settings: Record<string, string> }) => Promise<void>;
+  /** A test-bed namespace to run the launcher in (netbed/netns.ts); its URLs then hold inside it only. */
+  netns?: string;
+} = {}): Promise<ProductionStack> {
   const workerBin = process.env.MEDIASOUP_WORKER_BIN;
   if (!workerBin) throw new Error('MEDIASOUP_WORKER_BIN is not set: run the tests with `npm test`');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-prod-'));
@@ -80,7 +84,10 @@ export async function startProduction(settings: Record<string, string> = {}, opt
   const configFile = path.join(dir, 'telemed.env');
   writeEnvFile(configFile, all);
   await options.beforeStart?.({ dir, configFile, settings: all });
-  const child = spawn(process.execPath, [TELEMED, 'serve', '--config', configFile], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command: [string, string[]] = options.netns
+    ? ['ip', ['netns', 'exec', options.netns, process.execPath, TELEMED, 'serve', '--config', configFile]]
+    : [process.execPath, [TELEMED, 'serve', '--config', configFile]];
+  const child = spawn(...command, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
@@ -116,9 +123,9 @@ export async function startProduction(settings: Record<string, string> = {}, opt
     dir,
     configFile,
     settings: all,
-    apiUrl: `http://127.0.0.1:${base}`,
-    mediaUrl: `http://127.0.0.1:${base + 1}`,
-    ports: { api: base, media: base + 1, rtc: base + 2 },
+    apiUrl: `http://127.0.0.1:${all.API_PORT}`,
+    mediaUrl: `http://127.0.0.1:${all.MEDIA_PORT}`,
+    ports: { api: Number(all.API_PORT), media: Number(all.MEDIA_PORT), rtc: Number(all.MEDIA_RTC_BASE_PORT) },
     output: () => output,
     exited,
     stop,

@@ -12,37 +12,9 @@ import { inboundStats } from '../call-stats.js';
 import { serveSdkBundle, sdkPage, type SdkSite } from '../calls/sdk-site.js';
 import { freePortRange } from '../ports.js';
 import { startCoturn, type Coturn } from './coturn.js';
-import { addDoctors, doctorsCall, START_TIMEOUT_MS, startProduction, type ProductionStack, type RoomAccessJson } from './production.js';
+import { gatherRelay } from './turn-probe.js';
+import { addDoctors, doctorsCall, START_TIMEOUT_MS, startProduction, type ProductionStack } from './production.js';
 import { waitFor } from '@telemed/test-kit';
-
-interface Gathered { candidates: string[]; errors: number[] }
-
-/** ICE gathering through the TURN server only: the relay candidates a browser gets, and its errors. */
-function gatherRelay(page: TestPage, iceServers: RoomAccessJson['iceServers']): Promise<Gathered> {
-  return page.evaluate(async (servers) => {
-    const pc = new RTCPeerConnection({ iceServers: servers, iceTransportPolicy: 'relay' });
-    const seen: { candidates: string[]; errors: number[] } = { candidates: [], errors: [] };
-    pc.onicecandidate = (e) => {
-      if (e.candidate?.type) seen.candidates.push(e.candidate.type);
-    };
-    pc.onicecandidateerror = (e) => seen.errors.push((e as RTCPeerConnectionIceErrorEvent).errorCode);
-    pc.createDataChannel('probe');
-    await pc.setLocalDescription(await pc.createOffer());
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 30_000);
-      const check = (): void => {
-        if (pc.iceGatheringState === 'complete') {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      pc.onicegatheringstatechange = check;
-      check();
-    });
-    pc.close();
-    return seen;
-  }, iceServers);
-}
 
 /** The type of the local candidate in the selected pair of a remote track's transport. */
 function selectedLocalCandidate(page: TestPage): Promise<string | undefined> {
