@@ -28,6 +28,7 @@ import {
 } from './call.repository.js';
 import type { CallRow, CallType } from './call.table.js';
 import { recordTimeline } from './call-timeline.repository.js';
+import { webhookCall } from '../webhook/webhook.service.js';
 
 export interface CallSettings {
   callTimeoutSeconds: number;
@@ -116,6 +117,8 @@ export class CallService {
     await recordTimeline(trx, [{ callId: row.id, kind: 'created', userId: user.id, detail: input.type }, ...inviteeIds.map((userId) => ({ callId: row.id, kind: 'invited', userId }))]);
     const call = await this.load(trx, row.id);
     outbox.add([user.id, ...inviteeIds], 'call.ringing', { call });
+    outbox.webhook('call.created', { call: webhookCall(call) });
+    outbox.webhook('call.ringing', { call: webhookCall(call) });
     return call;
   }
 
@@ -157,6 +160,7 @@ export class CallService {
     await recordTimeline(trx, [{ callId: row.id, kind: 'scheduled', userId: user.id, detail: `${input.type} ${input.scheduledFor.toISOString()}` }, ...inviteeIds.map((userId) => ({ callId: row.id, kind: 'invited', userId }))]);
     const call = await this.load(trx, row.id);
     outbox.add([user.id, ...inviteeIds], 'call.scheduled', { call });
+    outbox.webhook('call.created', { call: webhookCall(call) });
     return call;
   }
 
@@ -171,6 +175,7 @@ export class CallService {
     await recordTimeline(trx, [{ callId: id, kind: 'started', userId: user.id, at: now }]);
     const call = await this.load(trx, id);
     outbox.add(call.participants.map((p) => p.userId), 'call.started', { call });
+    outbox.webhook('call.started', { call: webhookCall(call) });
     for (const p of call.participants) if (p.status === 'waiting') outbox.add([user.id], 'call.admission_requested', { call, userId: p.userId });
     return { call, access: await this.roomAccess(trx, user.id, call) };
   }
@@ -267,6 +272,8 @@ export class CallService {
     if (row.status === 'ringing') await updateCall(trx, row.id, { status: 'active', started_at: now });
     const call = await this.load(trx, row.id);
     outbox.add(call.participants.map((p) => p.userId), 'call.accepted', { call, userId });
+    if (row.status === 'ringing') outbox.webhook('call.started', { call: webhookCall(call) });
+    outbox.webhook('call.participant_joined', { call: webhookCall(call), userId });
     return { call, access: await this.roomAccess(trx, userId, call) };
   }
 
@@ -284,6 +291,7 @@ export class CallService {
     }
     const call = await this.load(trx, id);
     outbox.add(call.participants.map((p) => p.userId), 'call.declined', { call, userId: user.id });
+    if (call.status === 'declined') outbox.webhook('call.ended', { call: webhookCall(call) });
     return call;
   }
 
@@ -299,6 +307,7 @@ export class CallService {
     await setParticipantsStatus(trx, id, ['accepted'], 'left', now);
     const call = await this.load(trx, id);
     outbox.add(call.participants.map((p) => p.userId), 'call.cancelled', { call });
+    outbox.webhook('call.ended', { call: webhookCall(call) });
     return call;
   }
 
@@ -322,6 +331,7 @@ export class CallService {
     await setParticipantsStatus(trx, row.id, ['accepted'], 'left', now);
     const call = await this.load(trx, row.id);
     outbox.add(call.participants.map((p) => p.userId), 'call.cancelled', { call });
+    outbox.webhook('call.ended', { call: webhookCall(call) });
     return call;
   }
 
@@ -336,8 +346,9 @@ export class CallService {
     await updateParticipant(trx, id, user.id, { status: 'left', left_at: new Date() });
     await recordTimeline(trx, [{ callId: id, kind: 'left', userId: user.id }]);
     const remaining = (await findParticipants(trx, [id])).filter((p) => p.status === 'accepted');
-    if (remaining.length <= 1) return this.finish(trx, outbox, row, 'hangup');
     const call = await this.load(trx, id);
+    if (me.status === 'accepted') outbox.webhook('call.participant_left', { call: webhookCall(call), userId: user.id });
+    if (remaining.length <= 1) return this.finish(trx, outbox, row, 'hangup');
     outbox.add(call.participants.map((p) => p.userId), 'call.participant_left', { call, userId: user.id });
     return call;
   }
@@ -372,6 +383,7 @@ export class CallService {
     await setParticipantsStatus(trx, row.id, ['invited', 'waiting'], 'missed');
     const call = await this.load(trx, row.id);
     outbox.add(call.participants.map((p) => p.userId), 'call.ended', { call });
+    outbox.webhook('call.ended', { call: webhookCall(call) });
     return call;
   }
 
@@ -425,6 +437,7 @@ export class CallService {
       await setParticipantsStatus(trx, row.id, ['accepted'], 'left', now);
       const call = await this.load(trx, row.id);
       outbox.add(call.participants.map((p) => p.userId), 'call.missed', { call });
+      outbox.webhook('call.ended', { call: webhookCall(call) });
       changed.push(call);
     }
     for (const id of await findActiveCallsWithExpiredInvites(trx, now, 100)) {

@@ -1,0 +1,3 @@
+export { TelemedServerError, WebhookVerificationError, ApiResponseError, type TelemedServerErrorCode } from './errors.js';
+export { WEBHOOK_EVENT_TYPES, type WebhookEventType, type WebhookEvent, type WebhookEventData, type WebhookCall, type WebhookRecording } from './webhook-events.js';
+export { WEBHOOK_SIGNATURE_HEADER, signWebhook, verifyWebhook, type VerifyWebhookOptions } from './webhook-signature.js';
