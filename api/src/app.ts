@@ -20,6 +20,7 @@ import { bearerToken, verifyAccessToken } from './auth/access-token.js';
 import { registerAuthRoutes } from './auth/auth.controller.js';
 import { SessionGuard } from './auth/session-guard.js';
 import { registerCallRoutes } from './call/call.controller.js';
+import { registerServerCallRoutes } from './call/call-server.controller.js';
 import { RingTimeoutSweeper } from './call/ring-timeout-sweeper.js';
 import { CallService } from './call/call.service.js';
 import { parseConfig, type ApiConfig, type ApiOptions } from './config.js';
@@ -325,6 +326,7 @@ export class App {
     registerWebhookRoutes(routes, context);
     registerAuthRoutes(routes, context);
     registerCallRoutes(routes, context);
+    registerServerCallRoutes(routes, context);
     registerConversationRoutes(routes, context);
     registerPresenceRoutes(routes, context);
     registerQualityRoutes(routes, context);

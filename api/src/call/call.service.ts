@@ -387,6 +387,26 @@ export class CallService {
     return call;
   }
 
+  /**
+   * Ends a call for a third-party backend (API key): an active call finishes, a ringing or
+   * scheduled one is cancelled; an ended one is a conflict.
+   */
+  async endAsService(trx: Db, outbox: Outbox, id: string): Promise<Call> {
+    const row = await findCall(trx, id, true);
+    if (!row) throw new ApiError('NOT_FOUND', 'no such call');
+    if (row.status === 'active') return this.finish(trx, outbox, row, 'ended_by_service');
+    if (row.status !== 'ringing' && row.status !== 'scheduled') throw new ApiError('CONFLICT', `the call is ${row.status}`);
+    const now = new Date();
+    await updateCall(trx, id, { status: 'cancelled', ended_at: now, end_reason: 'cancelled' });
+    await recordTimeline(trx, [{ callId: id, kind: 'cancelled', detail: 'service', at: now }]);
+    await setParticipantsStatus(trx, id, ['invited', 'waiting'], 'missed');
+    await setParticipantsStatus(trx, id, ['accepted'], 'left', now);
+    const call = await this.load(trx, id);
+    outbox.add(call.participants.map((p) => p.userId), 'call.cancelled', { call });
+    outbox.webhook('call.ended', { call: webhookCall(call) });
+    return call;
+  }
+
   /** A fresh room token for an accepted participant of an active call. */
   async roomAccess(db: Db, userId: string, call: Call): Promise<RoomAccess> {
     const me = call.participants.find((p) => p.userId === userId);
