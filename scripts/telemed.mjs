@@ -16,6 +16,10 @@
 //                                                     the database schema's migrations
 //   node scripts/telemed.mjs token create --api URL --key KEY --room R --identity I
 //                                                     mint a room token with an API key
+//   node scripts/telemed.mjs calls list|rooms list --api URL --key KEY
+//                                                     calls and active rooms with an API key
+//   node scripts/telemed.mjs webhooks test ID --api URL --key KEY
+//                                                     send a signed ping to a webhook endpoint
 //   node scripts/telemed.mjs <command> --help         what a command does and takes
 //
 // The configuration is one env file (--config, else TELEMED_CONFIG, else /etc/telemed/telemed.env)
@@ -23,6 +27,7 @@
 // backup, restore and upgrade steps.
 import fs from 'node:fs';
 import path from 'node:path';
+import { URLSearchParams } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
 import { backup, CommandError, migrate, restore } from './ops-commands.mjs';
@@ -30,7 +35,7 @@ import { serviceEnvironments, startPlatform } from './platform.mjs';
 import { freshSecrets, loadSettings, productionPlan, ProductionConfigError } from './production.mjs';
 import { ROOT } from './setup.mjs';
 
-const USAGE = 'usage: telemed serve|run|check|secrets|add-user|backup|restore|migrate|token create [options] (see docs/deployment.md, docs/operations.md)';
+const USAGE = 'usage: telemed serve|run|check|secrets|add-user|backup|restore|migrate|token create|calls list|rooms list|webhooks test [options] (see docs/deployment.md, docs/operations.md)';
 const BUILT = ['api/dist/main.js', 'media-server/dist/main.js', 'demo-app/dist/public/index.html'];
 
 function fail(message, code = 1) {
@@ -123,21 +128,39 @@ async function addUser(configFile, values) {
   process.stdout.write(`created ${user.role} ${user.email} (${user.id})\n`);
 }
 
-/** `telemed token create`: a room token from the API with an API key (scope room-tokens). */
-async function createToken(values) {
+/** A request with an API key (--key or TELEMED_API_KEY) to --api (or TELEMED_API_URL); exits with the API's error. */
+async function withApiKey(command, values, method, route, body) {
   const api = values.api ?? process.env.TELEMED_API_URL;
   const key = values.key ?? process.env.TELEMED_API_KEY;
-  if (!api) fail('telemed token create: --api URL (or TELEMED_API_URL) is required', 64);
-  if (!key) fail('telemed token create: --key (or TELEMED_API_KEY) is required: an API key from the admin app or POST /api/admin/api-keys', 64);
+  if (!api) fail(`telemed ${command}: --api URL (or TELEMED_API_URL) is required`, 64);
+  if (!key) fail(`telemed ${command}: --key (or TELEMED_API_KEY) is required: an API key from the admin app or POST /api/admin/api-keys`, 64);
+  const res = await fetch(new URL(route, api), { method, headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const answer = await res.json().catch(() => undefined);
+  if (!res.ok) fail(`telemed ${command}: ${res.status} ${answer?.error?.code ?? ''}: ${answer?.error?.message ?? 'no error body'}`);
+  return answer;
+}
+
+/** `telemed token create`: a room token from the API with an API key (scope room-tokens). */
+async function createToken(values) {
   for (const option of ['room', 'identity']) if (!values[option]) fail(`telemed token create: --${option} is required`, 64);
   const body = {
     room: values.room, identity: values.identity, ...(values.name ? { name: values.name } : {}),
     ...(values.ttl ? { ttlSeconds: Number(values.ttl) } : {}), ...(values['room-admin'] ? { roomAdmin: true } : {}),
   };
-  const res = await fetch(new URL('/api/server/room-tokens', api), { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const answer = await res.json().catch(() => undefined);
-  if (!res.ok) fail(`telemed token create: ${res.status} ${answer?.error?.code ?? ''}: ${answer?.error?.message ?? 'no error body'}`);
-  process.stdout.write(`${JSON.stringify(answer)}\n`);
+  process.stdout.write(`${JSON.stringify(await withApiKey('token create', values, 'POST', '/api/server/room-tokens', body))}\n`);
+}
+
+/** `telemed webhooks test ID`: a signed ping, followed until delivered or failed (or --timeout seconds). */
+async function testWebhook(values, id) {
+  if (!id) fail('telemed webhooks test: the webhook id is required', 64);
+  let delivery = await withApiKey('webhooks test', values, 'POST', `/api/server/webhooks/${encodeURIComponent(id)}/test`);
+  const deadline = Date.now() + Number(values.timeout ?? 30) * 1000;
+  while (delivery.status === 'pending' && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    delivery = await withApiKey('webhooks test', values, 'GET', `/api/server/webhooks/${encodeURIComponent(id)}/deliveries/${delivery.id}`);
+  }
+  process.stdout.write(`${JSON.stringify(delivery)}\n`);
+  if (delivery.status !== 'delivered') process.exit(1);
 }
 
 /** Each command: its options (node:util parseArgs) and its --help text. */
@@ -178,6 +201,19 @@ const COMMANDS = {
       '  Mint a room token with an API key (scope room-tokens) and print {"token","url","expiresIn"} as JSON.',
       '  --api defaults to TELEMED_API_URL, --key to TELEMED_API_KEY. ROOM is an app room: not a call\'s id, not dev-….',
     ].join('\n'),
+  },
+  'calls list': {
+    options: { api: { type: 'string' }, key: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' } },
+    help: 'telemed calls list --api URL --key KEY [--status active|ended|…] [--limit N]\n  List calls, newest first, with an API key (scope calls); prints the page as JSON.',
+  },
+  'rooms list': {
+    options: { api: { type: 'string' }, key: { type: 'string' } },
+    help: 'telemed rooms list --api URL --key KEY\n  List the rooms of the active calls and who is in them, with an API key (scope rooms); prints JSON.',
+  },
+  'webhooks test': {
+    options: { api: { type: 'string' }, key: { type: 'string' }, timeout: { type: 'string' } },
+    positionals: true,
+    help: 'telemed webhooks test ID --api URL --key KEY [--timeout SECONDS]\n  Send a signed webhook.ping to endpoint ID with an API key (scope webhooks) and wait for its delivery; exit 1 unless delivered.',
   },
 };
 
@@ -220,6 +256,11 @@ try {
     await restore(settings, file, values);
   } else if (command === 'migrate') await migrate(opsSettings().settings, positionals[0], values);
   else if (command === 'token create') await createToken(values);
+  else if (command === 'calls list') {
+    const query = new URLSearchParams({ ...(values.status ? { status: values.status } : {}), ...(values.limit ? { limit: values.limit } : {}) });
+    process.stdout.write(`${JSON.stringify(await withApiKey(command, values, 'GET', `/api/server/calls${query.size ? `?${query}` : ''}`))}\n`);
+  } else if (command === 'rooms list') process.stdout.write(`${JSON.stringify(await withApiKey(command, values, 'GET', '/api/server/rooms'))}\n`);
+  else if (command === 'webhooks test') await testWebhook(values, positionals[0]);
 } catch (error) {
   if (error instanceof CommandError) fail(error.message.startsWith('telemed') ? error.message : `telemed ${command}: ${error.message}`, error.exitCode);
   fail(`telemed ${command}: ${error.message}`);

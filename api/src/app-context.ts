@@ -16,6 +16,8 @@ import type { Metrics } from './metrics/metrics.js';
 import type { NotificationService } from './notification/notification.service.js';
 import type { PresenceService } from './presence/presence.service.js';
 import type { RecordingService } from './recording/recording.service.js';
+import type { WebhookDispatcher } from './webhook/webhook-dispatcher.js';
+import type { WebhookService } from './webhook/webhook.service.js';
 
 /** What controllers work with: the database and the services, built once per App. */
 export interface AppContext {
@@ -32,6 +34,9 @@ export interface AppContext {
   /** Call recording with consent (off unless ENABLE_CALL_RECORDING). */
   recordings: RecordingService;
   metrics: Metrics;
+  /** Outbound webhooks: endpoints and delivery rows; the dispatcher sends them. */
+  webhooks: WebhookService;
+  webhookDispatcher: WebhookDispatcher;
   /** Whether an access token's session is open; revokes sessions (logout, password reset, disabled account). */
   sessions: SessionGuard;
   /** Login attempts per address and e-mail. */

@@ -20,6 +20,7 @@ import { bearerToken, verifyAccessToken } from './auth/access-token.js';
 import { registerAuthRoutes } from './auth/auth.controller.js';
 import { SessionGuard } from './auth/session-guard.js';
 import { registerCallRoutes } from './call/call.controller.js';
+import { registerServerCallRoutes } from './call/call-server.controller.js';
 import { RingTimeoutSweeper } from './call/ring-timeout-sweeper.js';
 import { CallService } from './call/call.service.js';
 import { parseConfig, type ApiConfig, type ApiOptions } from './config.js';
@@ -62,6 +63,9 @@ import { registerRecordingRoutes } from './recording/recording.controller.js';
 import { RecordingService } from './recording/recording.service.js';
 import { devRoomTokenRouter } from './room-token/dev-room-token.controller.js';
 import type { AppContext } from './app-context.js';
+import { registerWebhookRoutes } from './webhook/webhook.controller.js';
+import { WebhookDispatcher } from './webhook/webhook-dispatcher.js';
+import { WebhookService } from './webhook/webhook.service.js';
 
 /** Static files of the development call page and tools (demo-app/public/call.html, dev/). */
 const DEV_PAGES = /^\/(call\.(html|js|js\.map|css)|dev\/.*)$/;
@@ -82,6 +86,7 @@ export class App {
   #auditLog: AuditWriter | undefined;
   #storage: AttachmentStores | undefined;
   #recordings: RecordingService | undefined;
+  #webhookDispatcher: WebhookDispatcher | undefined;
   /** Commands (rate limits, presence registry); the bus has its own pub/sub connections. */
   #redis: RedisClient | undefined;
   #placement: MediaPlacement | undefined;
@@ -129,6 +134,12 @@ export class App {
   async runNotificationRound(): Promise<void> {
     if (!this.#notifications) throw new Error('the API is not started');
     await this.#notifications.runRoundNow();
+  }
+
+  /** Sends the due webhook deliveries now and waits until none is due (tests and tools). */
+  async runWebhooksNow(): Promise<void> {
+    if (!this.#webhookDispatcher) throw new Error('the API is not started');
+    await this.#webhookDispatcher.runNow();
   }
 
   /** One retention sweep now, as if at `at` (tests and tools; see RetentionService). */
@@ -195,8 +206,15 @@ export class App {
     const placement = new MediaPlacement({ redis, keyPrefix: config.redisKeyPrefix, fallbackUrl: config.mediaPublicUrl, roomTtlSeconds: config.roomTokenTtlSeconds * 2, logger: logger.child({ component: 'placement' }) });
     this.#placement = placement;
     const calls = new CallService({ settings: config, placement, presence, logger: logger.child({ component: 'calls' }) });
+    const webhooks = new WebhookService({ encryptor, allowPrivateTargets: config.webhookAllowPrivateTargets });
+    const webhookDispatcher = (this.#webhookDispatcher = new WebhookDispatcher({
+      db, webhooks, logger: logger.child({ component: 'webhooks' }), allowPrivateTargets: config.webhookAllowPrivateTargets,
+      maxAttempts: config.webhookMaxAttempts, retryBaseSeconds: config.webhookRetryBaseSeconds, retryMaxSeconds: config.webhookRetryMaxSeconds,
+      timeoutSeconds: config.webhookTimeoutSeconds, pollSeconds: config.webhookPollSeconds,
+    }));
+    const webhookSink = { enqueue: webhooks.enqueue.bind(webhooks), nudge: () => webhookDispatcher.nudge() };
     const transact: AppContext['transact'] = async (work) => {
-      const outbox = new Outbox();
+      const outbox = new Outbox(webhookSink);
       const result = await db.transaction().execute(async (trx) => {
         const done = await work(trx, outbox);
         await outbox.store(trx, events);
@@ -215,7 +233,7 @@ export class App {
     calls.onCallChanged((call) => recordings.callChanged(call));
     const sessions = new SessionGuard({ db, bus: this.#bus, logger: logger.child({ component: 'sessions' }), ttlMs: config.sessionCheckTtlSeconds * 1000 });
     const context: AppContext = {
-      config, logger, db, encryptor, events, metrics, presence, placement,
+      config, logger, db, encryptor, events, metrics, presence, placement, webhooks, webhookDispatcher,
       calls,
       messages: new MessageService(encryptor),
       recordings,
@@ -257,6 +275,7 @@ export class App {
     });
     this.#retention.start();
     recordings.startRetention();
+    webhookDispatcher.start();
     logger.info({ host: config.host, port: this.port, mode: config.mode, database: database.kind, bus: config.redisUrl ? 'redis' : 'in-process', attachments: config.s3Bucket ? 's3' : 'local disk' }, 'api listening');
   }
 
@@ -306,8 +325,10 @@ export class App {
       return token.user;
     }, (ctx) => authenticateApiKey(context.db, bearerToken(ctx.get('authorization'))), (ctx, user, route) => context.auditLog.write(ctx, user.id, 'denied', 'route', route));
     registerApiKeyRoutes(routes, context);
+    registerWebhookRoutes(routes, context);
     registerAuthRoutes(routes, context);
     registerCallRoutes(routes, context);
+    registerServerCallRoutes(routes, context);
     registerConversationRoutes(routes, context);
     registerPresenceRoutes(routes, context);
     registerQualityRoutes(routes, context);
@@ -405,6 +426,8 @@ export class App {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+    await this.#webhookDispatcher?.close();
+    this.#webhookDispatcher = undefined;
     await this.#sweeper?.close();
     this.#sweeper = undefined;
     await this.#notifications?.close();

@@ -122,6 +122,17 @@ const ConfigSchema = z.object({
   retentionIntervalSeconds: z.coerce.number().min(1).max(7 * 86_400).default(3600),
   /** Rows per delete statement (short transactions; a sweep repeats until nothing is due). */
   retentionBatchSize: z.coerce.number().int().min(1).max(100_000).default(5000),
+  /** Webhooks may target loopback and private addresses, and http: (tests, development only). */
+  webhookAllowPrivateTargets: z.boolean().default(false),
+  /** Attempts per webhook delivery before it is marked failed. */
+  webhookMaxAttempts: z.coerce.number().int().min(1).max(50).default(8),
+  /** Delay before the first retry, seconds; it doubles per attempt up to WEBHOOK_RETRY_MAX. */
+  webhookRetryBaseSeconds: z.coerce.number().min(0.01).max(3600).default(10),
+  webhookRetryMaxSeconds: z.coerce.number().min(0.01).max(86_400).default(3600),
+  /** How long a webhook endpoint has to answer, seconds. */
+  webhookTimeoutSeconds: z.coerce.number().min(0.1).max(120).default(10),
+  /** How often each instance looks for due deliveries (retries, other instances' events), seconds. */
+  webhookPollSeconds: z.coerce.number().min(0.05).max(3600).default(5),
 }).superRefine((config, ctx) => {
   const s3Settings = { S3_ENDPOINT: config.s3Endpoint, S3_ACCESS_KEY_ID: config.s3AccessKeyId, S3_SECRET_ACCESS_KEY: config.s3SecretAccessKey };
   if (!config.s3Bucket) {
@@ -217,6 +228,12 @@ const ENV_SOURCES = {
   enableCallRecording: envFlag('ENABLE_CALL_RECORDING'),
   recordingRetentionDays: 'RECORDING_RETENTION_DAYS',
   recordingMaxBytes: 'RECORDING_MAX_BYTES',
+  webhookAllowPrivateTargets: envFlag('WEBHOOK_ALLOW_PRIVATE_TARGETS'),
+  webhookMaxAttempts: 'WEBHOOK_MAX_ATTEMPTS',
+  webhookRetryBaseSeconds: 'WEBHOOK_RETRY_BASE',
+  webhookRetryMaxSeconds: 'WEBHOOK_RETRY_MAX',
+  webhookTimeoutSeconds: 'WEBHOOK_TIMEOUT',
+  webhookPollSeconds: 'WEBHOOK_POLL_INTERVAL',
 } satisfies Record<Exclude<keyof ApiOptions, CodeOnlyOption>, EnvSource>;
 
 export function configFromEnv(env: Env = process.env): ApiConfig {

@@ -94,6 +94,42 @@ const CASES: Record<string, RouteCases> = {
       { param: 'id', as: 'admin', what: 'a key that does not exist', attempt: () => ({ params: { id: '00000000-0000-4000-8000-000000000000' } }), status: 404, message: /no such API key/ },
     ],
   },
+  'POST /api/server/calls': {
+    cases: [
+      { param: 'initiatorId', as: 'drgrey', what: 'a user\'s token on an API key\'s route (keys see the whole installation by design: call-server.test.ts, webhook.test.ts)', attempt: (w) => ({ body: { initiatorId: w.user.drgrey, inviteeIds: [w.user.alice], type: 'video' } }), status: 401, message: /API key is required/ },
+      { param: 'inviteeIds', as: 'drgrey', what: 'a user\'s token on an API key\'s route (keys see the whole installation by design: call-server.test.ts, webhook.test.ts)', attempt: (w) => ({ body: { initiatorId: w.user.drgrey, inviteeIds: [w.user.alice], type: 'video' } }), status: 401, message: /API key is required/ },
+    ],
+  },
+  'POST /api/server/calls/:id/end': {
+    cases: [
+      { param: 'id', as: 'drgrey', what: 'a user\'s token on an API key\'s route (keys see the whole installation by design: call-server.test.ts, webhook.test.ts)', attempt: () => ({ params: { id: NOBODY } }), status: 401, message: /API key is required/ },
+    ],
+  },
+  'POST /api/server/webhooks/:id/test': {
+    cases: [
+      { param: 'id', as: 'drgrey', what: 'a user\'s token on an API key\'s route (keys see the whole installation by design: call-server.test.ts, webhook.test.ts)', attempt: () => ({ params: { id: NOBODY } }), status: 401, message: /API key is required/ },
+    ],
+  },
+  'POST /api/admin/webhooks': { noRecordIds: 'admins only; registers a new endpoint' },
+  'POST /api/admin/webhooks/:id/disable': {
+    cases: [
+      { param: 'id', as: 'drgrey', what: 'any webhook, as a doctor', attempt: () => ({ params: { id: NOBODY } }), status: 403, message: /this route is for: admin/ },
+      { param: 'id', as: 'admin', what: 'a webhook that does not exist', attempt: () => ({ params: { id: NOBODY } }), status: 404, message: /no such webhook/ },
+    ],
+  },
+  'POST /api/admin/webhooks/:id/test': {
+    cases: [
+      { param: 'id', as: 'drgrey', what: 'any webhook, as a doctor', attempt: () => ({ params: { id: NOBODY } }), status: 403, message: /this route is for: admin/ },
+      { param: 'id', as: 'admin', what: 'a webhook that does not exist', attempt: () => ({ params: { id: NOBODY } }), status: 404, message: /no such webhook/ },
+    ],
+  },
+  'POST /api/admin/webhooks/:id/deliveries/:deliveryId/redeliver': {
+    cases: [
+      { param: 'id', as: 'admin', what: 'a webhook that does not exist', attempt: () => ({ params: { id: NOBODY, deliveryId: NOBODY } }), status: 404, message: /no such delivery/ },
+      { param: 'deliveryId', as: 'drgrey', what: 'any delivery, as a doctor', attempt: () => ({ params: { id: NOBODY, deliveryId: NOBODY } }), status: 403, message: /this route is for: admin/ },
+      { param: 'deliveryId', as: 'admin', what: 'a delivery that does not exist (or of another endpoint: webhook.test.ts)', attempt: () => ({ params: { id: NOBODY, deliveryId: NOBODY } }), status: 404, message: /no such delivery/ },
+    ],
+  },
   'POST /internal/media-events': { noRecordIds: 'the media server\'s signed batches; events of rooms that are no call or of identities that are no participant are ignored (media-events.test.ts)' },
   'POST /api/calls': {
     cases: [

@@ -4,8 +4,8 @@ import type { Db } from '../db/database.js';
 import { ApiError } from '../http/errors.js';
 import type { ApiKeyTable } from './api-key.table.js';
 
-/** What a key may do: mint room tokens for app rooms. More scopes come with the routes they open. */
-export const API_KEY_SCOPES = ['room-tokens'] as const;
+/** What a key may do: mint room tokens for app rooms, create/end/list calls, list rooms, test webhooks. */
+export const API_KEY_SCOPES = ['room-tokens', 'calls', 'rooms', 'webhooks'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** The caller of a key-authenticated route. */

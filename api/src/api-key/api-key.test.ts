@@ -76,5 +76,13 @@ describe.each(DATABASES)('API keys (%s)', (database) => {
     expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining('401 UNAUTHORIZED: unknown API key') });
     const help = await run(['token', 'create', '--help']);
     expect(help.stdout).toContain('Mint a room token with an API key');
+    const wide = (await admin.post<{ secret: string }>('/api/admin/api-keys', { name: 'CLI all', scopes: ['calls', 'rooms'] })).body.secret;
+    const calls = await run(['calls', 'list', '--key', wide, '--limit', '5']);
+    expect(calls.code, calls.stderr).toBe(0);
+    expect(JSON.parse(calls.stdout)).toMatchObject({ items: expect.any(Array) });
+    const rooms = await run(['rooms', 'list', '--key', wide]);
+    expect(rooms.code, rooms.stderr).toBe(0);
+    expect(JSON.parse(rooms.stdout)).toMatchObject({ items: expect.any(Array) });
+    expect(await run(['rooms', 'list', '--key', body.secret])).toMatchObject({ code: 1, stderr: expect.stringContaining('403 FORBIDDEN: this API key lacks the scope rooms') });
   });
 });

@@ -31,6 +31,7 @@ import {
 } from './call.repository.js';
 import type { CallRow, CallType, ParticipantStatus } from './call.table.js';
 import { recordTimeline } from './call-timeline.repository.js';
+import { webhookCall } from '../webhook/webhook.service.js';
 
 export interface CallSettings {
   callTimeoutSeconds: number;
@@ -189,6 +190,8 @@ export class CallService {
     const call = await this.load(trx, row.id);
     outbox.add([user.id, ...inviteeIds], 'call.ringing', { call });
     this.#changed(outbox, call);
+    outbox.webhook('call.created', { call: webhookCall(call) });
+    outbox.webhook('call.ringing', { call: webhookCall(call) });
     return call;
   }
 
@@ -231,6 +234,7 @@ export class CallService {
     const call = await this.load(trx, row.id);
     outbox.add([user.id, ...inviteeIds], 'call.scheduled', { call });
     this.#changed(outbox, call);
+    outbox.webhook('call.created', { call: webhookCall(call) });
     return call;
   }
 
@@ -245,6 +249,7 @@ export class CallService {
     await recordTimeline(trx, [{ callId: id, kind: 'started', userId: user.id, at: now }]);
     const call = await this.load(trx, id);
     outbox.add(call.participants.map((p) => p.userId), 'call.started', { call });
+    outbox.webhook('call.started', { call: webhookCall(call) });
     for (const p of call.participants) if (p.status === 'waiting') outbox.add([user.id], 'call.admission_requested', { call, userId: p.userId });
     this.#changed(outbox, call);
     return { call, access: await this.roomAccess(trx, user.id, call) };
@@ -345,6 +350,8 @@ export class CallService {
     const call = await this.load(trx, row.id);
     outbox.add(call.participants.map((p) => p.userId), 'call.accepted', { call, userId });
     this.#changed(outbox, call);
+    if (row.status === 'ringing') outbox.webhook('call.started', { call: webhookCall(call) });
+    outbox.webhook('call.participant_joined', { call: webhookCall(call), userId });
     return { call, access: await this.roomAccess(trx, userId, call) };
   }
 
@@ -361,6 +368,7 @@ export class CallService {
       : await this.load(trx, id);
     outbox.add(call.participants.map((p) => p.userId), 'call.declined', { call, userId: user.id });
     if (call.status !== 'declined') this.#changed(outbox, call);
+    if (call.status === 'declined') outbox.webhook('call.ended', { call: webhookCall(call) });
     return call;
   }
 
@@ -371,6 +379,7 @@ export class CallService {
     if (row.status !== 'ringing') throw new ApiError('CONFLICT', `the call is ${row.status}`);
     const call = await this.#close(trx, outbox, row, { status: 'cancelled', reason: 'cancelled', at: new Date(), step: { kind: 'cancelled', userId: user.id }, missed: ['invited'] });
     outbox.add(call.participants.map((p) => p.userId), 'call.cancelled', { call });
+    outbox.webhook('call.ended', { call: webhookCall(call) });
     return call;
   }
 
@@ -392,6 +401,7 @@ export class CallService {
     }
     const call = await this.#close(trx, outbox, row, { status: 'cancelled', reason: 'cancelled', at: now, step: { kind: 'cancelled', userId: user.id }, missed: [] });
     outbox.add(call.participants.map((p) => p.userId), 'call.cancelled', { call });
+    outbox.webhook('call.ended', { call: webhookCall(call) });
     return call;
   }
 
@@ -406,8 +416,9 @@ export class CallService {
     await updateParticipant(trx, id, user.id, { status: 'left', left_at: new Date() });
     await recordTimeline(trx, [{ callId: id, kind: 'left', userId: user.id }]);
     const remaining = (await findParticipants(trx, [id])).filter((p) => p.status === 'accepted');
-    if (remaining.length <= 1) return this.finish(trx, outbox, row, 'hangup');
     const call = await this.load(trx, id);
+    if (me.status === 'accepted') outbox.webhook('call.participant_left', { call: webhookCall(call), userId: user.id });
+    if (remaining.length <= 1) return this.finish(trx, outbox, row, 'hangup');
     outbox.add(call.participants.map((p) => p.userId), 'call.participant_left', { call, userId: user.id });
     this.#changed(outbox, call);
     return call;
@@ -438,8 +449,25 @@ export class CallService {
   async finish(trx: Db, outbox: Outbox, row: CallRow, reason: string): Promise<Call> {
     const call = await this.#close(trx, outbox, row, { status: 'ended', reason, at: new Date(), step: { kind: 'ended', detail: reason }, missed: ['invited', 'waiting'] });
     outbox.add(call.participants.map((p) => p.userId), 'call.ended', { call });
+    outbox.webhook('call.ended', { call: webhookCall(call) });
     return call;
   }
+
+  /**
+   * Ends a call for a third-party backend (API key): an active call finishes, a ringing or
+   * scheduled one is cancelled; an ended one is a conflict.
+   */
+  async endAsService(trx: Db, outbox: Outbox, id: string): Promise<Call> {
+    const row = await findCall(trx, id, true);
+    if (!row) throw new ApiError('NOT_FOUND', 'no such call');
+    if (row.status === 'active') return this.finish(trx, outbox, row, 'ended_by_service');
+    if (row.status !== 'ringing' && row.status !== 'scheduled') throw new ApiError('CONFLICT', `the call is ${row.status}`);
+    const call = await this.#close(trx, outbox, row, { status: 'cancelled', reason: 'cancelled', at: new Date(), step: { kind: 'cancelled', detail: 'service' }, missed: ['invited', 'waiting'] });
+    outbox.add(call.participants.map((p) => p.userId), 'call.cancelled', { call });
+    outbox.webhook('call.ended', { call: webhookCall(call) });
+    return call;
+  }
+
 
   /**
    * The one way a call stops: its status and end, a timeline step, everyone in it left, whoever
@@ -541,6 +569,7 @@ export class CallService {
       const reason = row.status === 'scheduled' ? 'not_started' : 'timeout';
       const call = await this.#close(trx, outbox, row, { status: 'missed', reason, at: now, step: { kind: 'missed', detail: reason }, missed: ['invited', 'waiting'] });
       outbox.add(call.participants.map((p) => p.userId), 'call.missed', { call });
+      outbox.webhook('call.ended', { call: webhookCall(call) });
       changed.push(call);
     }
     for (const id of await findActiveCallsWithExpiredInvites(trx, now, 100)) {

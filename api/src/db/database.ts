@@ -11,6 +11,7 @@ import type { AttachmentTable, MessageReceiptTable, MessageTable } from '../mess
 import type { PresenceTable } from '../presence/presence.table.js';
 import type { CallQualitySampleTable } from '../quality/quality.table.js';
 import type { CareRelationshipTable, UserTable } from '../user/user.table.js';
+import type { WebhookDeliveryTable, WebhookEndpointTable } from '../webhook/webhook.table.js';
 import type { CallRecordingConsentTable, CallRecordingTable } from '../recording/recording.table.js';
 
 export interface Database {
@@ -38,6 +39,8 @@ export interface Database {
   call_recordings: CallRecordingTable;
   call_recording_consents: CallRecordingConsentTable;
   api_keys: ApiKeyTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 /** What repository functions take: the database or a transaction on it. */

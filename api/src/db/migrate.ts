@@ -11,6 +11,7 @@ import * as directConversationMembers from './migrations/2026-12-04T13-40-direct
 import * as accountsCareTeams from './migrations/2026-12-04T17-00-accounts-care-teams.js';
 import * as callRecordings from './migrations/2026-12-04T17-00-call-recordings.js';
 import * as apiKeys from './migrations/2026-12-04T17-30-api-keys.js';
+import * as webhooks from './migrations/2026-12-04T19-50-webhooks.js';
 
 // Every migration (each with its down), in the order its name sorts. Imported statically so the same list runs from
 // src (tests) and dist (production) without reading folders at run time.
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Required<Migration>> = {
   '2026-12-04T17-00-accounts-care-teams': accountsCareTeams,
   '2026-12-04T17-00-call-recordings': callRecordings,
   '2026-12-04T17-30-api-keys': apiKeys,
+  '2026-12-04T19-50-webhooks': webhooks,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -1,3 +1,4 @@
+import { webhookRecording } from '../webhook/webhook.service.js';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Call, CallRecording, RecordingState } from '@telemed/sdk';
 import type { RecordingManifest } from '@telemed/sdk/protocol';
@@ -192,6 +193,7 @@ export class RecordingService {
     if (state !== row.state || values.started_at) next = await updateRecording(trx, row.id, { ...values, state });
     const view = toRecording(next, consents, call);
     outbox.add(call.participants.map((p) => p.userId), 'recording.updated', { recording: view });
+    outbox.webhook('recording.updated', { recording: webhookRecording(view) });
     return view;
   }
 
@@ -199,6 +201,7 @@ export class RecordingService {
     const loaded = call ?? (await this.#options.calls.load(trx, row.call_id));
     const view = await this.#view(trx, row, loaded);
     outbox.add(loaded.participants.map((p) => p.userId), 'recording.updated', { recording: view });
+    outbox.webhook('recording.updated', { recording: webhookRecording(view) });
     return view;
   }
 

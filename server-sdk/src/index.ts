@@ -1,0 +1,7 @@
+export { TelemedServerError, WebhookVerificationError, ApiResponseError, type TelemedServerErrorCode } from './errors.js';
+export { WEBHOOK_EVENT_TYPES, type WebhookEventType, type WebhookEvent, type WebhookEventData, type WebhookCall, type WebhookRecording } from './webhook-events.js';
+export { WEBHOOK_SIGNATURE_HEADER, signWebhook, verifyWebhook, type VerifyWebhookOptions } from './webhook-signature.js';
+export {
+  TelemedServerClient, type TelemedServerClientOptions, type MintRoomTokenOptions, type RoomToken, type ServerCall, type ServerCallParticipant,
+  type ServerRoom, type WebhookDeliveryInfo,
+} from './telemed-server-client.js';

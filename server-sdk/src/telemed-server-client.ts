@@ -1,0 +1,148 @@
+import { ApiResponseError, TelemedServerError } from './errors.js';
+
+export interface TelemedServerClientOptions {
+  /** The API's base URL (`https://telemed.example.org`). */
+  apiUrl: string;
+  /** An API key (`tmk_…`) from the admin app, with the scopes the calls need. */
+  apiKey: string;
+  /** Per request, ms (default 15000). */
+  timeoutMs?: number;
+}
+
+export interface MintRoomTokenOptions {
+  /** An app room (1-64 letters, digits, - or _): not a call's id, not `dev-…`. */
+  room: string;
+  identity: string;
+  name?: string;
+  canPublish?: boolean;
+  canSubscribe?: boolean;
+  canPublishData?: boolean;
+  roomAdmin?: boolean;
+  ttlSeconds?: number;
+}
+
+export interface RoomToken {
+  token: string;
+  /** The media server's signaling URL to connect to with the browser SDK. */
+  url: string;
+  expiresIn: number;
+}
+
+export interface ServerCallParticipant {
+  userId: string;
+  displayName: string;
+  role: 'initiator' | 'invitee';
+  status: string;
+  inRoom: boolean;
+}
+
+export interface ServerCall {
+  id: string;
+  type: 'video' | 'voice';
+  status: 'scheduled' | 'ringing' | 'active' | 'ended' | 'missed' | 'declined' | 'cancelled';
+  initiatorId: string;
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  endReason: string | null;
+  participants: ServerCallParticipant[];
+}
+
+export interface ServerRoom {
+  room: string;
+  callId: string;
+  type: 'video' | 'voice';
+  startedAt: string | null;
+  participants: Array<{ userId: string; status: string; inRoom: boolean }>;
+}
+
+export interface WebhookDeliveryInfo {
+  id: string;
+  endpointId: string;
+  eventId: string;
+  eventType: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastError: string | null;
+  responseStatus: number | null;
+}
+
+/**
+ * The API as a third-party backend uses it, with an API key: room tokens (scope room-tokens),
+ * calls (scope calls), rooms (scope rooms), webhook tests (scope webhooks). Errors are
+ * ApiResponseError (the API refused: status and code) or TelemedServerError NETWORK_ERROR.
+ */
+export class TelemedServerClient {
+  readonly #apiUrl: URL;
+  readonly #apiKey: string;
+  readonly #timeoutMs: number;
+
+  constructor(options: TelemedServerClientOptions) {
+    try {
+      this.#apiUrl = new URL(options.apiUrl);
+    } catch {
+      throw new TelemedServerError('INVALID_ARGUMENT', `apiUrl is not a URL: ${options.apiUrl}`);
+    }
+    if (!/^tmk_/.test(options.apiKey ?? '')) throw new TelemedServerError('INVALID_ARGUMENT', 'apiKey must be an API key (tmk_…)');
+    this.#apiKey = options.apiKey;
+    this.#timeoutMs = options.timeoutMs ?? 15_000;
+  }
+
+  mintRoomToken(options: MintRoomTokenOptions): Promise<RoomToken> {
+    return this.#request('POST', '/api/server/room-tokens', options);
+  }
+
+  /** A call from a doctor (`initiatorId`) that rings its invitees as if the doctor had called. */
+  createCall(options: { initiatorId: string; inviteeIds: string[]; type: 'video' | 'voice' }): Promise<ServerCall> {
+    return this.#request('POST', '/api/server/calls', options);
+  }
+
+  /** Ends an active call for everyone; cancels a ringing or scheduled one. */
+  endCall(callId: string): Promise<ServerCall> {
+    return this.#request('POST', `/api/server/calls/${encodeURIComponent(callId)}/end`);
+  }
+
+  listCalls(options: { status?: ServerCall['status']; cursor?: string; limit?: number } = {}): Promise<{ items: ServerCall[]; nextCursor: string | null }> {
+    const query = new URLSearchParams(Object.entries(options).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
+    return this.#request('GET', `/api/server/calls${query.size > 0 ? `?${query}` : ''}`);
+  }
+
+  async listRooms(): Promise<ServerRoom[]> {
+    return (await this.#request<{ items: ServerRoom[] }>('GET', '/api/server/rooms')).items;
+  }
+
+  /** Sends a signed `webhook.ping` to an endpoint; follow it with getWebhookDelivery. */
+  testWebhook(webhookId: string): Promise<WebhookDeliveryInfo> {
+    return this.#request('POST', `/api/server/webhooks/${encodeURIComponent(webhookId)}/test`);
+  }
+
+  getWebhookDelivery(webhookId: string, deliveryId: string): Promise<WebhookDeliveryInfo> {
+    return this.#request('GET', `/api/server/webhooks/${encodeURIComponent(webhookId)}/deliveries/${encodeURIComponent(deliveryId)}`);
+  }
+
+  async #request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(new URL(path, this.#apiUrl), {
+        method,
+        headers: { authorization: `Bearer ${this.#apiKey}`, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+        ...(method === 'POST' ? { body: JSON.stringify(body ?? {}) } : {}),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (error) {
+      throw new TelemedServerError('NETWORK_ERROR', `the Telemed API at ${this.#apiUrl.origin} could not be reached`, { cause: error });
+    }
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!res.ok) {
+      const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw new ApiResponseError(res.status, error?.code ?? 'UNKNOWN', error?.message ?? (text.slice(0, 200) || res.statusText));
+    }
+    return parsed as T;
+  }
+}
