@@ -5,7 +5,6 @@ import { Uuid, timeIdCursor } from '../http/input.schema.js';
 import { CallSchema, CallStatusSchema, CallTypeSchema, page } from '../http/resource.schema.js';
 import type { RouteRegistry } from '../http/route.js';
 import { findUserById } from '../user/user.repository.js';
-import { syncCallPresence } from './call.controller.js';
 
 const CreateCall = z.strictObject({
   initiatorId: Uuid.describe('The doctor the call is from: rings as if they had called'),
@@ -36,7 +35,6 @@ export function registerServerCallRoutes(api: RouteRegistry, app: AppContext): v
       if (!initiator || initiator.disabled_at) throw new ApiError('NOT_FOUND', 'no such user');
       if (initiator.role !== 'doctor') throw new ApiError('FORBIDDEN', 'calls made with an API key are from a doctor');
       const call = await app.transact((trx, outbox) => app.calls.initiate(trx, outbox, { id: initiator.id, role: initiator.role }, { type: body.type, inviteeIds: body.inviteeIds }));
-      await syncCallPresence(app, call);
       await app.auditLog.write(ctx, null, 'create', 'call', [call.id, apiKey.id]);
       return call;
     },
@@ -48,7 +46,6 @@ export function registerServerCallRoutes(api: RouteRegistry, app: AppContext): v
     params: z.object({ id: Uuid }), response: CallSchema,
     handler: async ({ ctx, apiKey, params }) => {
       const call = await app.transact((trx, outbox) => app.calls.endAsService(trx, outbox, params.id));
-      await syncCallPresence(app, call);
       await app.auditLog.write(ctx, null, 'update', 'call', [call.id, apiKey.id]);
       return call;
     },
