@@ -10,17 +10,22 @@ export const PERIOD_S = 1.5;
 const FLASH_S = 0.2;
 
 export interface SyncSourceOptions {
-  /** Beep with each flash (false: a silent microphone, so a mixed recording holds only the other side's beeps). */
-  beep: boolean;
+  /**
+   * Flash and beep together (false: no flash and a silent microphone, so the flashes and beeps of a
+   * recording are all the other side's: a flash of this side would be paired with a beep of the
+   * other's, on another clock).
+   */
+  signal: boolean;
 }
 
 /**
  * Replaces navigator.mediaDevices.getUserMedia in the page (already loaded; the app is a single-page
  * app, so it stays) by the synchronized source: a 320×240 canvas with a moving pattern whose left
- * half flashes white, and a microphone that beeps at the flash (or is silent).
+ * half flashes white, and a microphone that beeps at the flash (or a steady picture and a silent microphone).
  */
 export function installSyncSource(page: TestPage, options: SyncSourceOptions): Promise<void> {
   return page.evaluate(({ beep, period, flash }) => {
+    // `beep` is options.signal: this side flashes and beeps, or does neither.
     const audio = new AudioContext();
     void audio.resume();
     const destination = audio.createMediaStreamDestination();
@@ -67,7 +72,7 @@ export function installSyncSource(page: TestPage, options: SyncSourceOptions): P
       g.fillStyle = '#e0e0e0';
       g.font = '48px sans-serif';
       g.fillText(String(Math.floor(now * 10)), 170, 140);
-      if (phase >= 0 && phase < flash) {
+      if (beep && phase >= 0 && phase < flash) {
         g.fillStyle = '#ffffff';
         g.fillRect(0, 0, 160, 240);
       }
@@ -79,7 +84,7 @@ export function installSyncSource(page: TestPage, options: SyncSourceOptions): P
       ...(constraints?.video ? [tracks.video.clone()] : []),
       ...(constraints?.audio ? [tracks.audio.clone()] : []),
     ]));
-  }, { beep: options.beep, period: PERIOD_S, flash: FLASH_S });
+  }, { beep: options.signal, period: PERIOD_S, flash: FLASH_S });
 }
 
 /** Times (s, in the file's timeline) where the left half of video stream `stream` turns white. */
