@@ -1,18 +1,11 @@
 // The demo apps across browsers: the patient in Firefox, the doctor in Chromium. The doctor calls,
 // the patient accepts through the waiting room (the SDK's device check: camera preview and mic
 // level, in Firefox), both see each other's video, chat both ways, the patient hangs up and both
-// see the same call duration. The doctor records part of the call (the patient consents in
-// Firefox): ffprobe finds Opus audio and both cameras' VP8 (as each browser sends it) and the
-// file's duration within 10 % of the recorded span.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+// see the same call duration.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallRecording } from '@telemed/sdk';
 import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 import { startTestPlatform, type Platform } from '../platform.js';
-import { DEMO, DEMO_PASSWORD, DESKTOP, fill, signIn, waitForSelector, waitForText } from '../apps/app-page.js';
-import { probeRecording } from '../recording-file.js';
+import { DEMO, DESKTOP, fill, signIn, waitForSelector, waitForText } from '../apps/app-page.js';
 import { waitFor } from '@telemed/test-kit';
 
 /**
@@ -38,14 +31,8 @@ describe('a demo-app call with the patient in Firefox and the doctor in Chromium
   let alice: TestPage;
   let grey: TestPage;
 
-  const attachmentsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-mixed-rec-store-'));
-  const recordingDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-mixed-rec-media-'));
-
   beforeAll(async () => {
-    [platform, firefox, chromium] = await Promise.all([
-      startTestPlatform({ apiEnv: { SEED_DEMO: 'true', ENABLE_CALL_RECORDING: 'true', ATTACHMENTS_DIR: attachmentsDir }, mediaEnv: { ENABLE_CALL_RECORDING: 'true', MEDIA_RECORDING_DIR: recordingDir } }),
-      launchBrowser('firefox'), launchBrowser('chromium'),
-    ]);
+    [platform, firefox, chromium] = await Promise.all([startTestPlatform({ apiEnv: { SEED_DEMO: 'true' } }), launchBrowser('firefox'), launchBrowser('chromium')]);
     [alice, grey] = await Promise.all([firefox.newPage(), chromium.newPage()]);
     for (const page of [alice, grey]) await page.setViewport(DESKTOP.width, DESKTOP.height);
     await Promise.all([signIn(alice, platform.apiUrl, DEMO.alice, /Alice Patient/), signIn(grey, platform.apiUrl, DEMO.grey, /Meredith Grey/)]);
@@ -54,7 +41,6 @@ describe('a demo-app call with the patient in Firefox and the doctor in Chromium
   afterAll(async () => {
     await Promise.all([firefox?.close(), chromium?.close()]);
     await platform?.stop();
-    for (const dir of [attachmentsDir, recordingDir]) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('call, accept in Firefox through the waiting room, both see video, chat both ways, hang up', async () => {
@@ -95,33 +81,6 @@ describe('a demo-app call with the patient in Firefox and the doctor in Chromium
     await fill(grey, '#call-chat-text', 'Hello Alice, from Chromium');
     await grey.click('[data-testid=chat-panel] button[type=submit]');
     await waitForText(alice, '[data-testid=chat-panel] .messages', /Hello Alice, from Chromium/);
-
-    // The doctor records; the patient consents in Firefox; about 8 s later the doctor stops.
-    await grey.click('#toggle-recording');
-    await waitForSelector(alice, '[data-testid=recording-consent]', 30_000);
-    await alice.click('#recording-consent');
-    await Promise.all([alice, grey].map((page) => waitForSelector(page, '[data-testid=recording-indicator]', 30_000)));
-    const recordingFrom = Date.now();
-    await waitFor('8 s recorded', async () => Date.now() - recordingFrom >= 8000 || undefined, { timeoutMs: 30_000 });
-    await grey.click('#toggle-recording');
-    const login = await fetch(`${platform.apiUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: DEMO.grey, password: DEMO_PASSWORD }) });
-    const headers = { authorization: `Bearer ${((await login.json()) as { accessToken: string }).accessToken}` };
-    const callId = await grey.evaluate(() => /\/call\/([0-9a-f-]{36})/.exec(location.hash)?.[1] ?? '');
-    const ready = await waitFor('the recording stored', async () => {
-      const r = (await (await fetch(`${platform.apiUrl}/api/calls/${callId}/recording`, { headers })).json()) as CallRecording;
-      return r.state === 'ready' ? r : undefined;
-    }, { timeoutMs: 120_000 });
-    const file = path.join(recordingDir, 'firefox-call.mkv');
-    fs.writeFileSync(file, Buffer.from(await (await fetch(`${platform.apiUrl}/api/recordings/${ready.id}/file`, { headers })).arrayBuffer()));
-    const probe = probeRecording(file);
-    fs.rmSync(file);
-    const span = (new Date(ready.stoppedAt!).getTime() - new Date(ready.startedAt!).getTime()) / 1000;
-    console.log(`[mixed-app] recording with the Firefox patient: ${probe.summary} (span ${span.toFixed(1)} s), gaps ${JSON.stringify(ready.gaps)}`);
-    expect(probe.streams.filter((s) => s.codec_type === 'audio').map((s) => s.codec_name)).toEqual(['opus']);
-    expect(probe.streams.filter((s) => s.codec_type === 'video').map((s) => s.codec_name)).toEqual(['vp8', 'vp8']);
-    expect(ready.gaps).toEqual([]);
-    expect(probe.duration).toBeGreaterThan(span * 0.9);
-    expect(probe.duration).toBeLessThan(span * 1.1);
 
     // Nothing logged during the call; hanging up is checked separately below.
     expect(alice.errors).toEqual([]);

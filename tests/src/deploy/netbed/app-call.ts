@@ -25,7 +25,7 @@ export async function signedInPage(browser: TestBrowser, origin: string, account
  */
 export async function ringAndJoin(doctor: TestPage, patient: TestPage, patientAccount: Account): Promise<{ joinToFirstFrameMs: Promise<number> }> {
   const contact = `[data-contact="${patientAccount.email}"]`;
-  await waitFor(`${patientAccount.name} online for the doctor`, () => doctor.evaluate((sel) => document.querySelector(`${sel} .dot`)?.getAttribute('aria-label') === 'Online' || undefined, contact), { timeoutMs: 30_000 });
+  await waitFor(`${patientAccount.name} online for the doctor`, () => doctor.evaluate((sel) => document.querySelector(`${sel} .dot`)?.getAttribute('aria-label') === 'Online' || undefined, contact), { timeoutMs: 120_000 });
   await doctor.click(`${contact} button[aria-label^="Video call"]`);
   await waitForSelector(patient, '[data-testid=incoming-call]', 30_000);
   await patient.click('[data-testid=incoming-call] button.success');
