@@ -28,14 +28,19 @@ export function HomeView() {
   const loadCalls = useCallback(() => backend.calls({ limit: 10 }).then((page) => setCalls(page.items.filter((c) => c.status !== 'scheduled')), (e: unknown) => setError(errorMessage(e))), [backend]);
 
   useEffect(() => {
-    backend.contacts().then(setContacts, (e: unknown) => setError(errorMessage(e)));
+    // Presence changes that arrive while the contacts load are kept and applied to the list on arrival.
+    const latestPresence = new Map<string, PresenceStatus>();
+    const onPresence = (userId: string, presence: PresenceStatus): void => {
+      latestPresence.set(userId, presence);
+      setContacts((list) => list?.map((c) => (c.id === userId ? { ...c, presence } : c)));
+    };
+    backend.on('presence', onPresence);
+    backend.contacts().then((list) => setContacts(list.map((c) => ({ ...c, presence: latestPresence.get(c.id) ?? c.presence }))), (e: unknown) => setError(errorMessage(e)));
     void loadConversations();
     void loadCalls();
-    const onPresence = (userId: string, presence: PresenceStatus): void =>
-      setContacts((list) => list?.map((c) => (c.id === userId ? { ...c, presence } : c)));
     const onMessage = (): void => void loadConversations();
     const onCall = (): void => void loadCalls();
-    backend.on('presence', onPresence).on('message', onMessage).on('receipt', onMessage);
+    backend.on('message', onMessage).on('receipt', onMessage);
     for (const event of ['callEnded', 'callMissed', 'callDeclined', 'callCancelled', 'callAccepted'] as const) backend.on(event, onCall);
     return () => {
       backend.off('presence', onPresence).off('message', onMessage).off('receipt', onMessage);
