@@ -75,13 +75,6 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
       }
     });
     api.on('presence.updated', (p) => this.emit('presence', p.userId, toPresence(p.status)));
-    // A presence change made while the socket was not open yet (or away) is not replayed: read
-    // everyone's presence again each time it opens.
-    api.on('eventsConnected', () => {
-      void api.presence().then((list) => {
-        for (const p of list) this.emit('presence', p.userId, toPresence(p.status));
-      }, () => undefined);
-    });
     api.on('message.created', ({ message }) => {
       if (message.senderId !== this.user?.id) {
         // Delivered as soon as it reaches one of this user's devices.
