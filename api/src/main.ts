@@ -1,16 +1,9 @@
 import { App } from './app.js';
-import { ConfigError, configFromEnv } from './config.js';
+import { configOrExit } from '@telemed/server-kit';
+import { configFromEnv } from './config.js';
 import { SchemaTooNewError } from './db/migrate.js';
 
-let config;
-try {
-  config = configFromEnv();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(1);
-}
-const app = new App(config);
+const app = new App(configOrExit(() => configFromEnv()));
 try {
   await app.start();
 } catch (error) {

@@ -1,16 +1,8 @@
-import { ConfigError } from '@telemed/server-kit';
-import { configFromEnv, type MediaServerConfig } from './config.js';
+import { configOrExit } from '@telemed/server-kit';
+import { configFromEnv } from './config.js';
 import { MediaServer } from './MediaServer.js';
 
-let config: MediaServerConfig;
-try {
-  config = configFromEnv();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(1);
-}
-const server = new MediaServer(config);
+const server = new MediaServer(configOrExit(() => configFromEnv()));
 try {
   await server.start();
 } catch (error) {

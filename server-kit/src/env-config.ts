@@ -84,3 +84,17 @@ export function parseConfigWith<T>(schema: ConfigSchema<T>, input: unknown, opti
     return `${where}: ${issue.message}`;
   }));
 }
+
+/**
+ * A service's entry point: its configuration, or every problem on stderr and exit 1 (the
+ * operator's to fix, not a crash: no stack trace).
+ */
+export function configOrExit<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}
