@@ -150,7 +150,8 @@ export function stackRequester(options: { address: string; port: number; host: s
  * Polls /health through Caddy until it says ok: the containers' own health checks need systemd
  * to run periodically (their status stays `starting` here).
  */
-export async function waitForStackHealth(request: ContainerStack['request'], timeoutMs: number, describe: () => Promise<string>): Promise<void> {
+export async function waitForStackHealth(request: ContainerStack['request'], timeoutMs: number, logs: (service: ComposeService) => Promise<string>): Promise<void> {
+  const describe = async (): Promise<string> => (await Promise.all(COMPOSE_SERVICES.map(async (s) => `--- ${s}\n${(await logs(s)).slice(-1500)}`))).join('\n');
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   for (;;) {
@@ -189,8 +190,7 @@ export async function startComposeStack(options: ComposeStackOptions): Promise<C
   try {
     await run(['up', '-d']);
     upSeconds = (Date.now() - upStarted) / 1000;
-    await waitForStackHealth(request, options.startTimeoutMs ?? 240_000, async () =>
-      (await Promise.all(COMPOSE_SERVICES.map(async (s) => `--- ${s}\n${(await logs(s)).slice(-1500)}`))).join('\n'));
+    await waitForStackHealth(request, options.startTimeoutMs ?? 240_000, logs);
   } catch (error) {
     await stop();
     throw error;

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { kubeEnv, kubeSecretYaml } from '../../../scripts/containers.mjs';
-import { COMPOSE_SERVICES, podman, prepareStack, stackRequester, waitForStackHealth, type ComposeService, type ContainerStack, type StackOptions } from './compose-stack.js';
+import { podman, prepareStack, stackRequester, waitForStackHealth, type ComposeService, type ContainerStack, type StackOptions } from './compose-stack.js';
 import { ROOT } from './production.js';
 
 export const KUBE_MANIFEST = path.join(ROOT, 'deploy', 'kubernetes', 'telemed.yaml');
@@ -62,8 +62,7 @@ export async function startKubeStack(options: StackOptions): Promise<KubeStack> 
     const played = await podman(['kube', 'play', manifest]);
     if (played.code !== 0) throw new Error(`podman kube play: ${played.stderr}\n${played.stdout}`);
     upSeconds = (Date.now() - started) / 1000;
-    await waitForStackHealth(request, options.startTimeoutMs ?? 240_000, async () =>
-      (await Promise.all(COMPOSE_SERVICES.map(async (s) => `--- ${s}\n${(await logs(s)).slice(-1500)}`))).join('\n'));
+    await waitForStackHealth(request, options.startTimeoutMs ?? 240_000, logs);
   } catch (error) {
     await stop();
     throw error;
