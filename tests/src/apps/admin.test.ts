@@ -91,12 +91,13 @@ describe('the admin dashboard watching real calls in chromium', () => {
     expect(options.map((o) => o.label)).toEqual(expect.arrayContaining(['Alice Patient · video', 'Dr. Meredith Grey · video', 'Alice Patient · audio']));
     const greyVideo = options.find((o) => o.label === 'Dr. Meredith Grey · video')!;
     await fill(admin, '#chart-track', greyVideo.value);
-    const greyLines = await waitFor('the doctor\'s video lines', async () => {
+    // The page polls: the doctor's own SDK samples may land a poll after the server's.
+    const greyLines = await waitFor('the doctor\'s video lines from both sides', async () => {
       const labels = await legend();
-      return labels.length > 0 && labels.every((l) => l.startsWith('Dr. Meredith Grey video')) ? labels : undefined;
-    });
-    expect(greyLines.some((l) => l.endsWith('(client)'))).toBe(true);
-    expect(greyLines.some((l) => l.endsWith('(server)'))).toBe(true);
+      const both = labels.some((l) => l.endsWith('(client)')) && labels.some((l) => l.endsWith('(server)'));
+      return both && labels.every((l) => l.startsWith('Dr. Meredith Grey video')) ? labels : undefined;
+    }, { timeoutMs: 30_000 });
+    expect(greyLines.every((l) => l.startsWith('Dr. Meredith Grey video'))).toBe(true);
     const detail = await screenshots(admin, 'admin-call-detail');
     console.log(`[apps] screenshots: ${detail.join(', ')}`);
 

@@ -60,5 +60,8 @@ export async function ringAndJoin(doctor: TestPage, patient: TestPage, patientAc
 /** The patient hangs up; the doctor's page shows the ended call. */
 export async function hangUp(doctor: TestPage, patient: TestPage): Promise<void> {
   await patient.click('#leave-call');
-  await waitForSelector(doctor, '[data-testid=ended-duration]', 30_000);
+  await waitForSelector(doctor, '[data-testid=ended-duration]', 30_000).catch(async (error: Error) => {
+    const screen = (page: TestPage): Promise<string> => page.evaluate(() => (document.querySelector('main')?.textContent ?? '').replace(/\s+/g, ' ').slice(0, 200)).catch((e: Error) => `(unreadable: ${e.message})`);
+    throw new Error(`${error.message}; the doctor's screen: "${await screen(doctor)}"; the patient's: "${await screen(patient)}"`);
+  });
 }

@@ -42,7 +42,14 @@ export function mediaPaths(page: TestPage): Promise<PcPath[]> {
     for (const pc of pcs) {
       if (pc.connectionState === 'closed') continue;
       const stats = new Map<string, Record<string, unknown>>();
-      (await pc.getStats()).forEach((s: Record<string, unknown>) => stats.set(String(s.id), s));
+      // Firefox's getStats() has been seen never to settle on a loaded machine (CI stop 23): a
+      // bounded wait lets the caller's poll ask again instead of blocking until the protocol times out.
+      const report = await Promise.race([pc.getStats(), new Promise<undefined>((resolve) => setTimeout(resolve, 5_000))]);
+      if (!report) {
+        out.push({ state: `${pc.connectionState} (getStats did not answer within 5 s)`, framesDecoded: 0, audioPackets: 0, audioSamples: 0 });
+        continue;
+      }
+      report.forEach((s: Record<string, unknown>) => stats.set(String(s.id), s));
       const all = [...stats.values()];
       const transport = all.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
       // Chromium names the pair on the transport; Firefox marks it `selected`.
