@@ -51,7 +51,7 @@ function Header({ user, onLogout }: { user: User; onLogout: () => void }) {
   return html`
     <header class="topbar">
       <a class="brand" href="#/">Telemed</a>
-      <span class="who" data-testid="current-user">${user.name} <span class="role">${user.role}</span></span>
+      <span class="who" data-testid="current-user">${user.displayName} <span class="role">${user.role}</span></span>
       <button type="button" class="ghost" onClick=${onLogout}>Sign out</button>
     </header>`;
 }

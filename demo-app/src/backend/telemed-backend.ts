@@ -3,7 +3,7 @@ import type * as Api from '@telemed/sdk';
 import { ApiRequestError, TelemedClient, TypedEmitter } from '@telemed/sdk';
 import { downloadWithName, uploadWithProgress } from './files.js';
 import type {
-  AccountLink, Attachment, Backend, BackendEvents, Call, ClientQualitySample, CallType, Contact, Conversation, DemoAccount, Message, Page, PresenceStatus, ReceiptStatus, Recording, RoomAccess, User,
+  AccountLink, Attachment, Backend, MessageAttachment, BackendEvents, Call, ClientQualitySample, CallType, Contact, Conversation, DemoAccount, Message, Page, ReceiptStatus, Recording, RoomAccess, User,
 } from './types.js';
 
 export interface TelemedBackendOptions {
@@ -12,37 +12,6 @@ export interface TelemedBackendOptions {
 
 /** One session per tab: a reload resumes it, another tab signs in on its own (no cookies). */
 const STORAGE_KEY = 'telemed.session';
-
-function toUser(u: Api.User): User {
-  return { id: u.id, name: u.displayName, email: u.email, role: u.role };
-}
-
-function toPresence(status: Api.PresenceStatus): PresenceStatus {
-  return status === 'in_call' ? 'in-call' : status;
-}
-
-function toCall(c: Api.Call): Call {
-  return {
-    id: c.id,
-    type: c.type,
-    status: c.status,
-    callerId: c.initiatorId,
-    participants: c.participants.map((p) => ({ userId: p.userId, name: p.displayName, status: p.status })),
-    conversationId: c.conversationId ?? undefined,
-    createdAt: c.createdAt,
-    startedAt: c.startedAt ?? undefined,
-    endedAt: c.endedAt ?? undefined,
-    durationSeconds: c.durationSeconds ?? undefined,
-    endReason: c.endReason ?? undefined,
-    scheduledFor: c.scheduledFor ?? undefined,
-    opensAt: c.opensAt ?? undefined,
-    title: c.title ?? undefined,
-  };
-}
-
-function toAccess(a: Api.RoomAccess): RoomAccess {
-  return { url: a.url, token: a.token, iceServers: a.iceServers };
-}
 
 /** How far every other member got with message `seq` of ours. */
 function statusFor(seq: number, members: readonly Api.ConversationMember[], selfId: string): ReceiptStatus {
@@ -59,7 +28,7 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
   /** Members of conversations seen, for receipt states of loaded messages. */
   readonly #members = new Map<string, Api.ConversationMember[]>();
   /** Attachments uploaded from this page (messages carry only the id). */
-  readonly #attachments = new Map<string, Attachment>();
+  readonly #attachments = new Map<string, MessageAttachment>();
 
   constructor(options: TelemedBackendOptions) {
     super();
@@ -74,7 +43,7 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
         this.emit('signedOut');
       }
     });
-    api.on('presence.updated', (p) => this.emit('presence', p.userId, toPresence(p.status)));
+    api.on('presence.updated', (p) => this.emit('presence', p.userId, p.status));
     api.on('message.created', ({ message }) => {
       if (message.senderId !== this.user?.id) {
         // Delivered as soon as it reaches one of this user's devices.
@@ -87,22 +56,22 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
     };
     api.on('message.delivered', receipt('delivered'));
     api.on('message.read', receipt('read'));
-    api.on('call.ringing', ({ call }) => this.emit('callRinging', toCall(call)));
-    api.on('call.scheduled', ({ call }) => this.emit('callScheduled', toCall(call)));
-    api.on('call.started', ({ call }) => this.emit('callStarted', toCall(call)));
-    api.on('call.accepted', ({ call, userId }) => this.emit('callAccepted', toCall(call), userId));
-    api.on('call.admission_requested', ({ call, userId }) => this.emit('callAdmissionRequested', toCall(call), userId));
-    api.on('call.admission_denied', ({ call, userId }) => this.emit('callAdmissionDenied', toCall(call), userId));
-    api.on('call.declined', ({ call }) => this.emit('callDeclined', toCall(call)));
-    api.on('call.cancelled', ({ call }) => this.emit('callCancelled', toCall(call)));
-    api.on('call.missed', ({ call }) => this.emit('callMissed', toCall(call)));
-    api.on('call.ended', ({ call }) => this.emit('callEnded', toCall(call)));
+    api.on('call.ringing', ({ call }) => this.emit('callRinging', (call)));
+    api.on('call.scheduled', ({ call }) => this.emit('callScheduled', (call)));
+    api.on('call.started', ({ call }) => this.emit('callStarted', (call)));
+    api.on('call.accepted', ({ call, userId }) => this.emit('callAccepted', (call), userId));
+    api.on('call.admission_requested', ({ call, userId }) => this.emit('callAdmissionRequested', (call), userId));
+    api.on('call.admission_denied', ({ call, userId }) => this.emit('callAdmissionDenied', (call), userId));
+    api.on('call.declined', ({ call }) => this.emit('callDeclined', (call)));
+    api.on('call.cancelled', ({ call }) => this.emit('callCancelled', (call)));
+    api.on('call.missed', ({ call }) => this.emit('callMissed', (call)));
+    api.on('call.ended', ({ call }) => this.emit('callEnded', (call)));
     api.on('recording.updated', ({ recording }) => this.emit('recordingUpdated', recording));
   }
 
   get user(): User | undefined {
     const u = this.#api.user;
-    return u ? toUser(u) : undefined;
+    return u ? u : undefined;
   }
 
   async demoAccounts(): Promise<DemoAccount[]> {
@@ -117,7 +86,7 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
   async resume(): Promise<User | undefined> {
     if (!this.#api.session) return undefined;
     try {
-      const user = toUser(await this.#api.me());
+      const user = await this.#api.me();
       this.#api.connectEvents();
       return user;
     } catch {
@@ -129,7 +98,7 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
   async login(email: string, password: string): Promise<User> {
     const session = await this.#api.login(email, password);
     this.#api.connectEvents();
-    return toUser(session.user);
+    return session.user;
   }
 
   async accountLink(token: string): Promise<AccountLink> {
@@ -158,7 +127,7 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
     const byId = new Map(presence.map((p) => [p.userId, p]));
     return users.map((u) => {
       const p = byId.get(u.id);
-      return { ...toUser(u), presence: p ? toPresence(p.status) : 'offline', lastSeenAt: p?.lastSeenAt ?? undefined };
+      return { ...u, presence: p?.status ?? 'offline', lastSeenAt: p?.lastSeenAt ?? null };
     });
   }
 
@@ -172,47 +141,45 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
     return this.#toConversation(await this.#api.createConversation({ kind: 'direct', memberIds: [userId] }));
   }
 
-  async calls(options: { limit: number; before?: string }): Promise<Page<Call>> {
-    const page = await this.#api.listCalls({ limit: options.limit, ...(options.before ? { cursor: options.before } : {}) });
-    return { items: page.items.map(toCall), nextCursor: page.nextCursor ?? undefined };
+  calls(options: { limit: number; before?: string }): Promise<Page<Call>> {
+    return this.#api.listCalls({ limit: options.limit, ...(options.before ? { cursor: options.before } : {}) });
   }
 
-  async call(callId: string): Promise<Call> {
-    return toCall(await this.#api.getCall(callId));
+  call(callId: string): Promise<Call> {
+    return this.#api.getCall(callId);
   }
 
   async startCall(inviteeIds: string[], type: CallType): Promise<{ call: Call; access: RoomAccess | undefined }> {
-    return { call: toCall(await this.#api.startCall({ type, inviteeIds })), access: undefined };
+    return { call: await this.#api.startCall({ type, inviteeIds }), access: undefined };
   }
 
   async acceptCall(callId: string): Promise<RoomAccess> {
-    return toAccess((await this.#api.acceptCall(callId)).access);
+    return (await this.#api.acceptCall(callId)).access;
   }
 
-  async scheduleCall(input: { inviteeIds: string[]; type: CallType; scheduledFor: string; title?: string }): Promise<Call> {
-    return toCall(await this.#api.scheduleCall(input));
+  scheduleCall(input: { inviteeIds: string[]; type: CallType; scheduledFor: string; title?: string }): Promise<Call> {
+    return this.#api.scheduleCall(input);
   }
 
-  async upcomingCalls(options: { limit: number; before?: string }): Promise<Page<Call>> {
-    const page = await this.#api.listUpcomingCalls({ limit: options.limit, ...(options.before ? { cursor: options.before } : {}) });
-    return { items: page.items.map(toCall), nextCursor: page.nextCursor ?? undefined };
+  upcomingCalls(options: { limit: number; before?: string }): Promise<Page<Call>> {
+    return this.#api.listUpcomingCalls({ limit: options.limit, ...(options.before ? { cursor: options.before } : {}) });
   }
 
   async startScheduledCall(callId: string): Promise<RoomAccess> {
-    return toAccess((await this.#api.startScheduledCall(callId)).access);
+    return (await this.#api.startScheduledCall(callId)).access;
   }
 
-  async callAccess(callId: string): Promise<RoomAccess> {
-    return toAccess(await this.#api.callToken(callId));
+  callAccess(callId: string): Promise<RoomAccess> {
+    return this.#api.callToken(callId);
   }
 
   async joinCall(callId: string): Promise<RoomAccess | undefined> {
     const call = await this.#api.getCall(callId);
     const me = call.participants.find((p) => p.userId === this.user?.id);
     // An accepted participant (the caller once answered) only needs a token; others join.
-    if (me?.status === 'accepted') return toAccess(await this.#api.callToken(callId));
+    if (me?.status === 'accepted') return this.#api.callToken(callId);
     const { access } = await this.#api.joinCall(callId);
-    return access ? toAccess(access) : undefined;
+    return access ?? undefined;
   }
 
   async recordingEnabled(): Promise<boolean> {
@@ -275,7 +242,7 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
     const self = this.user?.id ?? '';
     return {
       items: page.items.map((m) => this.#toMessage(m, statusFor(m.id, conversation.members, self))),
-      nextCursor: page.nextCursor ?? undefined,
+      nextCursor: page.nextCursor,
     };
   }
 
@@ -290,14 +257,13 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
   async uploadAttachment(conversationId: string, file: File, onProgress: (fraction: number) => void): Promise<Attachment> {
     const stored = await uploadWithProgress(this.#api, this.#baseUrl, conversationId, file, onProgress);
     onProgress(1);
-    const attachment = { id: stored.id, name: stored.fileName, size: stored.sizeBytes, contentType: stored.contentType };
-    this.#attachments.set(attachment.id, attachment);
-    return attachment;
+    this.#attachments.set(stored.id, stored);
+    return stored;
   }
 
-  async attachmentUrl(attachment: Attachment): Promise<{ url: string; name: string }> {
+  async attachmentUrl(attachment: MessageAttachment): Promise<{ url: string; name: string }> {
     const { blob, fileName } = await downloadWithName(this.#api, this.#baseUrl, attachment.id);
-    return { url: URL.createObjectURL(blob), name: fileName ?? attachment.name };
+    return { url: URL.createObjectURL(blob), name: fileName ?? attachment.fileName };
   }
 
   async markRead(conversationId: string, upToSeq: number): Promise<void> {
@@ -308,13 +274,7 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
     this.#members.set(c.id, c.members);
     const self = this.user?.id;
     const others = c.members.filter((m) => m.userId !== self);
-    return {
-      id: c.id,
-      title: c.title ?? `${c.kind === 'call' ? 'Call: ' : ''}${others.map((m) => m.displayName).join(', ') || 'Just you'}`,
-      members: c.members.map((m) => ({ userId: m.userId, name: m.displayName })),
-      unreadCount: c.unreadCount,
-      lastMessageAt: c.lastMessageAt ?? undefined,
-    };
+    return { ...c, title: c.title ?? `${c.kind === 'call' ? 'Call: ' : ''}${others.map((m) => m.displayName).join(', ') || 'Just you'}` };
   }
 
   #toMessage(m: Api.Message, status: ReceiptStatus): Message {
@@ -325,7 +285,7 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
       conversationId: m.conversationId,
       senderId: m.senderId,
       body: m.body,
-      attachments: m.attachmentId ? [this.#attachments.get(m.attachmentId) ?? { id: m.attachmentId, name: 'Attachment', size: 0, contentType: '' }] : [],
+      attachments: m.attachmentId ? [this.#attachments.get(m.attachmentId) ?? { id: m.attachmentId, fileName: 'Attachment', sizeBytes: 0, contentType: '' }] : [],
       createdAt: m.createdAt,
       status,
     };

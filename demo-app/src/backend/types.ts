@@ -1,26 +1,20 @@
-// What the demo app needs from the platform, in the app's own words. The views depend on this
-// port only; `telemed-backend.ts` implements it with the SDK's TelemedClient.
-import type { CallRecording, IceServer, TypedEmitter } from '@telemed/sdk';
+// What the demo app needs from the platform. The views depend on this port only;
+// `telemed-backend.ts` implements it with the SDK's TelemedClient. The platform's records (users,
+// calls, room access, attachments, pages) are the SDK's own types; what is defined here is what
+// the app adds to them: a contact's presence, a conversation's display title, a message's receipt
+// state, the events the views listen to.
+import type { Attachment, Call, CallRecording, CallType, Conversation as ApiConversation, Page, PresenceStatus, RoomAccess, TypedEmitter, User } from '@telemed/sdk';
 import type { ClientTrackStatsSample } from '@telemed/sdk/protocol';
+
+export type { Attachment, Call, CallParticipant, CallStatus, CallType, Page, PresenceStatus, Role, RoomAccess, User } from '@telemed/sdk';
 
 /** A call recording and its consent state (the SDK's shape). */
 export type Recording = CallRecording;
 
-export type Role = 'patient' | 'doctor' | 'admin';
-export type PresenceStatus = 'online' | 'away' | 'busy' | 'in-call' | 'offline';
-export type CallType = 'video' | 'voice';
-export type CallStatus = 'scheduled' | 'ringing' | 'active' | 'ended' | 'missed' | 'declined' | 'cancelled';
-
-export interface User {
-  id: string;
-  name: string;
-  email: string;
-  role: Role;
-}
-
+/** A user the signed-in one can call or message, with their presence. */
 export interface Contact extends User {
   presence: PresenceStatus;
-  lastSeenAt: string | undefined;
+  lastSeenAt: string | null;
 }
 
 /** A seeded account the login page offers in demo mode. */
@@ -28,60 +22,18 @@ export interface DemoAccount {
   email: string;
   password: string;
   name: string;
-  role: Role;
+  role: User['role'];
 }
 
-export interface CallParticipant {
-  userId: string;
-  name: string;
-  /** Calls only: invited, accepted, declined, missed, left, or waiting / denied in the lobby. */
-  status?: string;
-}
-
-export interface Call {
-  id: string;
-  type: CallType;
-  status: CallStatus;
-  callerId: string;
-  participants: CallParticipant[];
-  /** The conversation that keeps this call's in-call chat. */
-  conversationId: string | undefined;
-  createdAt: string;
-  startedAt: string | undefined;
-  endedAt: string | undefined;
-  durationSeconds: number | undefined;
-  /** Why it ended (e.g. timeout, not_started), once it has. */
-  endReason: string | undefined;
-  /** A scheduled call's booked time, from when it can be started or joined, and its title. */
-  scheduledFor: string | undefined;
-  opensAt: string | undefined;
-  title: string | undefined;
-}
-
-/** What joining a call's room takes. */
-export interface RoomAccess {
-  url: string;
-  token: string;
-  /** TURN relays with time-limited credentials, for Room.connect(). */
-  iceServers: IceServer[];
-}
-
-export interface Conversation {
-  id: string;
+/** A conversation as the app lists it: its title is the API's, or the other members' names. */
+export interface Conversation extends Omit<ApiConversation, 'title'> {
   title: string;
-  members: CallParticipant[];
-  unreadCount: number;
-  lastMessageAt: string | undefined;
 }
 
 export type ReceiptStatus = 'sending' | 'sent' | 'delivered' | 'read';
 
-export interface Attachment {
-  id: string;
-  name: string;
-  size: number;
-  contentType: string;
-}
+/** What a message shows of its attachment (an attachment uploaded elsewhere is known by its id only). */
+export type MessageAttachment = Pick<Attachment, 'id' | 'fileName' | 'sizeBytes' | 'contentType'>;
 
 export interface Message {
   id: string;
@@ -92,16 +44,10 @@ export interface Message {
   conversationId: string;
   senderId: string;
   body: string;
-  attachments: Attachment[];
+  attachments: MessageAttachment[];
   createdAt: string;
   /** For the sender: how far the other members got. */
   status: ReceiptStatus;
-}
-
-export interface Page<T> {
-  items: T[];
-  /** Pass as `before` to get the next (older) page; undefined at the end. */
-  nextCursor: string | undefined;
 }
 
 /** A client-side sample of one track, from the browser's getStats() (the call is given apart). */
@@ -187,7 +133,7 @@ export interface Backend extends Pick<TypedEmitter<BackendEvents>, 'on' | 'off' 
   sendMessage(conversationId: string, message: { clientId: string; body: string; attachmentIds: string[] }): Promise<Message>;
   uploadAttachment(conversationId: string, file: File, onProgress: (fraction: number) => void): Promise<Attachment>;
   /** A local object URL with the file's bytes (the download needs the session's token). */
-  attachmentUrl(attachment: Attachment): Promise<{ url: string; name: string }>;
+  attachmentUrl(attachment: MessageAttachment): Promise<{ url: string; name: string }>;
   markRead(conversationId: string, upToSeq: number): Promise<void>;
   /** Whether this installation records calls. */
   recordingEnabled(): Promise<boolean>;

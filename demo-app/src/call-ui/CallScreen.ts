@@ -134,7 +134,7 @@ export function CallScreen({ callId, params }: { callId: string; params: URLSear
         <main class="call-screen center">
           <section class="card ended" data-testid="call-ended" aria-labelledby="ended-title">
             <h2 id="ended-title">${phase.reason}</h2>
-            ${phase.call?.durationSeconds !== undefined && html`<p>Duration <span data-testid="ended-duration">${formatDuration(phase.call.durationSeconds)}</span></p>`}
+            ${phase.call && phase.call.durationSeconds !== null && html`<p>Duration <span data-testid="ended-duration">${formatDuration(phase.call.durationSeconds)}</span></p>`}
             <button type="button" class="primary" onClick=${home}>Back to home</button>
           </section>
         </main>`;
@@ -142,5 +142,5 @@ export function CallScreen({ callId, params }: { callId: string; params: URLSear
 }
 
 function others(call: Call, selfId: string, status?: string): string {
-  return call.participants.filter((p) => p.userId !== selfId && (!status || p.status === status)).map((p) => p.name).join(', ') || 'the other side';
+  return call.participants.filter((p) => p.userId !== selfId && (!status || p.status === status)).map((p) => p.displayName).join(', ') || 'the other side';
 }

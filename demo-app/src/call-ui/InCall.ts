@@ -89,7 +89,7 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
   };
 
   const screens: { id: string; name: string; track: Track; local: boolean }[] = [];
-  if (screen) screens.push({ id: 'local-screen', name: user.name, track: screen, local: true });
+  if (screen) screens.push({ id: 'local-screen', name: user.displayName, track: screen, local: true });
   for (const p of remotes) {
     const t = p.getTrack(Track.Source.ScreenShare);
     if (t) screens.push({ id: `${p.sid}-screen`, name: p.name, track: t, local: false });
@@ -112,7 +112,7 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
   return html`
     <section class=${`in-call ${panel !== 'none' ? 'with-panel' : ''}`} aria-label="Call" data-testid="in-call" data-state=${state}>
       <header class="call-bar">
-        <span class="call-title">${remotes.length > 0 ? remotes.map((p) => p.name).join(', ') : call.participants.filter((p) => p.userId !== user.id && p.status === 'accepted').map((p) => p.name).join(', ')}</span>
+        <span class="call-title">${remotes.length > 0 ? remotes.map((p) => p.name).join(', ') : call.participants.filter((p) => p.userId !== user.id && p.status === 'accepted').map((p) => p.displayName).join(', ')}</span>
         <span class="timer" role="timer" aria-label="Call duration" data-testid="call-timer">${elapsed}</span>
       </header>
       ${state === 'reconnecting' && html`<div class="banner warning" role="status" data-testid="reconnecting">Reconnecting…</div>`}
@@ -124,7 +124,7 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
       <div class=${`stage ${screens.length ? 'has-screen' : ''}`}>
         ${screens.map((s) => html`<${Tile} key=${s.id} id=${s.id} name=${s.name} video=${s.track} audio=${undefined} local=${s.local} micMuted=${false} speaking=${false} screen=${true} />`)}
         <div class=${`grid count-${Math.min(remotes.length + 1, 9)}`} data-testid="grid">
-          ${connected && html`<${Tile} key="local" id="local" name=${user.name} video=${camera} audio=${undefined} local=${true}
+          ${connected && html`<${Tile} key="local" id="local" name=${user.displayName} video=${camera} audio=${undefined} local=${true}
               micMuted=${!mic || mic.isMuted} speaking=${speaker === room.localParticipant && remotes.length > 1} quality=${room.localParticipant.connectionQuality} />`}
           ${remotes.map((p) => {
             const pMic = p.getTrack(Track.Source.Microphone);

@@ -49,9 +49,9 @@ export function LobbyRequests({ call }: { call: Call }) {
       <ul>
         ${waiting.map((p) => html`
           <li key=${p.userId} data-waiting=${p.userId}>
-            <span class="grow"><strong>${p.name}</strong> is waiting to join</span>
-            <button type="button" class="success small" disabled=${busy === p.userId} aria-label=${`Admit ${p.name}`} onClick=${() => decide(p, true)}>Admit</button>
-            <button type="button" class="ghost small" disabled=${busy === p.userId} aria-label=${`Deny ${p.name}`} onClick=${() => decide(p, false)}>Deny</button>
+            <span class="grow"><strong>${p.displayName}</strong> is waiting to join</span>
+            <button type="button" class="success small" disabled=${busy === p.userId} aria-label=${`Admit ${p.displayName}`} onClick=${() => decide(p, true)}>Admit</button>
+            <button type="button" class="ghost small" disabled=${busy === p.userId} aria-label=${`Deny ${p.displayName}`} onClick=${() => decide(p, false)}>Deny</button>
           </li>`)}
       </ul>
       ${error && html`<p class="error" role="alert">${error}</p>`}

@@ -41,7 +41,7 @@ export function RecordingControls({ call }: { call: Call }) {
     action().then(setRecording, (e: unknown) => setError(errorMessage(e))).finally(() => setBusy(false));
   };
   const asked = open && recording.waitingFor.includes(user.id);
-  const waitingNames = open ? recording.waitingFor.map((id) => call.participants.find((p) => p.userId === id)?.name ?? 'someone') : [];
+  const waitingNames = open ? recording.waitingFor.map((id) => call.participants.find((p) => p.userId === id)?.displayName ?? 'someone') : [];
   return html`
     <div class="recording" data-testid="recording" data-state=${recording?.state ?? 'none'}>
       ${recording?.state === 'recording' && html`<div class="banner recording-on" role="status" data-testid="recording-indicator"><span class="rec-dot" aria-hidden="true"></span> Recording</div>`}

@@ -27,7 +27,7 @@ export interface CallChat {
 /** `visible`: the chat panel is open, so what it shows counts as read in the conversation. */
 export function useCallChat(room: Room, call: Call, backend: Backend, selfId: string, visible: boolean): CallChat {
   const [lines, setLines] = useState<ChatLine[]>([]);
-  const nameOf = useRef(new Map(call.participants.map((p) => [p.userId, p.name])));
+  const nameOf = useRef(new Map(call.participants.map((p) => [p.userId, p.displayName])));
   const readUpTo = useRef(0);
 
   const merge = (line: ChatLine): void => setLines((current) => {

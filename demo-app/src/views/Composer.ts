@@ -41,7 +41,7 @@ export function Composer({ conversationId, onSend, allowAttachments = true, idPr
   const submit = (e: Event): void => {
     e.preventDefault();
     // A message needs text: a file sent alone is described by its name.
-    const text = body.trim() || attachments.map((a) => a.name).join(', ');
+    const text = body.trim() || attachments.map((a) => a.fileName).join(', ');
     if (!text) return;
     setBody('');
     setAttachments([]);
@@ -56,8 +56,8 @@ export function Composer({ conversationId, onSend, allowAttachments = true, idPr
           <progress max="1" value=${u.progress} aria-label=${`Uploading ${u.name}`}></progress></div>`)}
       ${attachments.length > 0 && html`
         <ul class="pending-attachments" aria-label="Attached files">
-          ${attachments.map((a) => html`<li key=${a.id}><${Icon} name="paperclip" size=${14} /> ${a.name}
-            <button type="button" class="icon" aria-label=${`Remove ${a.name}`} onClick=${() => setAttachments((l) => l.filter((x) => x.id !== a.id))}><${Icon} name="close" size=${14} /></button></li>`)}
+          ${attachments.map((a) => html`<li key=${a.id}><${Icon} name="paperclip" size=${14} /> ${a.fileName}
+            <button type="button" class="icon" aria-label=${`Remove ${a.fileName}`} onClick=${() => setAttachments((l) => l.filter((x) => x.id !== a.id))}><${Icon} name="close" size=${14} /></button></li>`)}
         </ul>`}
       ${error && html`<p class="error" role="alert">${error}</p>`}
       <div class="row">

@@ -12,7 +12,7 @@ const PRESENCE_LABEL: Record<PresenceStatus, string> = {
   online: 'Online',
   away: 'Away',
   busy: 'Busy',
-  'in-call': 'In a call',
+  in_call: 'In a call',
   offline: 'Offline',
 };
 
@@ -71,13 +71,13 @@ export function HomeView() {
             ${contacts.map((c) => html`
               <li key=${c.id} class="contact" data-contact=${c.email}>
                 <input type="checkbox" class="pick" checked=${selected.includes(c.id)} onChange=${() => toggleSelected(c.id)}
-                  aria-label=${`Add ${c.name} to a group call`} title="Add to a group call" />
+                  aria-label=${`Add ${c.displayName} to a group call`} title="Add to a group call" />
                 <span class=${`dot presence-${c.presence}`} role="img" aria-label=${PRESENCE_LABEL[c.presence]} title=${PRESENCE_LABEL[c.presence]}></span>
-                <span class="grow"><span class="name">${c.name}</span><span class="sub">${PRESENCE_LABEL[c.presence]}</span></span>
+                <span class="grow"><span class="name">${c.displayName}</span><span class="sub">${PRESENCE_LABEL[c.presence]}</span></span>
                 <span class="actions">
-                  <button type="button" class="icon" aria-label=${`Video call ${c.name}`} title="Video call" onClick=${() => startCall([c.id], 'video')}><${Icon} name="video" /></button>
-                  <button type="button" class="icon" aria-label=${`Voice call ${c.name}`} title="Voice call" onClick=${() => startCall([c.id], 'voice')}><${Icon} name="phone" /></button>
-                  <button type="button" class="icon" aria-label=${`Message ${c.name}`} title="Message" onClick=${() => void openChat(c)}><${Icon} name="chat" /></button>
+                  <button type="button" class="icon" aria-label=${`Video call ${c.displayName}`} title="Video call" onClick=${() => startCall([c.id], 'video')}><${Icon} name="video" /></button>
+                  <button type="button" class="icon" aria-label=${`Voice call ${c.displayName}`} title="Voice call" onClick=${() => startCall([c.id], 'voice')}><${Icon} name="phone" /></button>
+                  <button type="button" class="icon" aria-label=${`Message ${c.displayName}`} title="Message" onClick=${() => void openChat(c)}><${Icon} name="chat" /></button>
                 </span>
               </li>`)}
           </ul>`}
@@ -114,9 +114,9 @@ export function HomeView() {
 }
 
 function CallRow({ call, selfId, doctor }: { call: Call; selfId: string; doctor: boolean }) {
-  const others = call.participants.filter((p) => p.userId !== selfId).map((p) => p.name).join(', ') || '—';
-  const outgoing = call.callerId === selfId;
-  const label = call.status === 'ended' && call.durationSeconds !== undefined ? formatDuration(call.durationSeconds) : call.status;
+  const others = call.participants.filter((p) => p.userId !== selfId).map((p) => p.displayName).join(', ') || '—';
+  const outgoing = call.initiatorId === selfId;
+  const label = call.status === 'ended' && call.durationSeconds !== null ? formatDuration(call.durationSeconds) : call.status;
   // A running call this user is not in: a doctor joins it, a patient asks the doctor to let them in.
   const mine = call.participants.find((p) => p.userId === selfId);
   const canJoin = call.status === 'active' && mine?.status !== 'accepted' && mine?.status !== 'invited';

@@ -17,7 +17,7 @@ export function IncomingCallModal() {
 
   useEffect(() => {
     const onRinging = (c: Call): void => {
-      if (c.callerId !== user.id) setCall(c);
+      if (c.initiatorId !== user.id) setCall(c);
     };
     // In a group call others answering does not stop this ringing; only this user's own answer
     // (on any of their devices) or the call ending does.
@@ -41,7 +41,7 @@ export function IncomingCallModal() {
   }, [call?.id]);
 
   if (!call) return null;
-  const caller = call.participants.find((p) => p.userId === call.callerId);
+  const caller = call.participants.find((p) => p.userId === call.initiatorId);
   const decline = async (): Promise<void> => {
     setCall(undefined);
     try {
@@ -56,7 +56,7 @@ export function IncomingCallModal() {
         onKeyDown=${(e: KeyboardEvent) => { if (e.key === 'Escape') void decline(); }}>
         <div class="pulse" aria-hidden="true"><${Icon} name=${call.type === 'video' ? 'video' : 'phone'} size=${40} /></div>
         <h2 id="incoming-title">Incoming ${call.type} call</h2>
-        <p id="incoming-desc">${caller?.name ?? 'Someone'} is calling you.</p>
+        <p id="incoming-desc">${caller?.displayName ?? 'Someone'} is calling you.</p>
         ${error && html`<p class="error" role="alert">${error}</p>`}
         <div class="row">
           <button type="button" class="danger" onClick=${() => void decline()}>Decline</button>

@@ -83,6 +83,6 @@ function AttachmentLink({ attachment }: { attachment: Attachment }) {
   };
   return html`
     <a class="attachment" href="#" data-attachment=${attachment.id} onClick=${(e: Event) => void open(e)}
-      aria-label=${`Download ${attachment.name}${attachment.size ? `, ${formatBytes(attachment.size)}` : ''}`}><${Icon} name="paperclip" size=${14} /> ${attachment.name}
-      ${attachment.size > 0 && html`<span class="sub">${formatBytes(attachment.size)}</span>`}</a>`;
+      aria-label=${`Download ${attachment.fileName}${attachment.sizeBytes ? `, ${formatBytes(attachment.sizeBytes)}` : ''}`}><${Icon} name="paperclip" size=${14} /> ${attachment.fileName}
+      ${attachment.sizeBytes > 0 && html`<span class="sub">${formatBytes(attachment.sizeBytes)}</span>`}</a>`;
 }

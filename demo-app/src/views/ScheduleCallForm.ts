@@ -57,7 +57,7 @@ export function ScheduleCallForm({ patients, onScheduled, onClose }: { patients:
         <div class="field">
           <label for="schedule-patient">Patient</label>
           <select id="schedule-patient" ref=${first} required value=${patientId} onChange=${(e: Event) => setPatientId((e.target as HTMLSelectElement).value)}>
-            ${patients.map((p) => html`<option key=${p.id} value=${p.id}>${p.name}</option>`)}
+            ${patients.map((p) => html`<option key=${p.id} value=${p.id}>${p.displayName}</option>`)}
           </select>
         </div>
         <div class="field">

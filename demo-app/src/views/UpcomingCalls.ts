@@ -53,9 +53,9 @@ export function UpcomingCalls({ contacts }: { contacts: Contact[] | undefined })
 }
 
 function UpcomingRow({ call, selfId, onCancel }: { call: Call; selfId: string; onCancel: () => void }) {
-  const others = call.participants.filter((p) => p.userId !== selfId).map((p) => p.name).join(', ') || '—';
+  const others = call.participants.filter((p) => p.userId !== selfId).map((p) => p.displayName).join(', ') || '—';
   const title = call.title ?? `${call.type === 'video' ? 'Video' : 'Voice'} call`;
-  const mine = call.callerId === selfId;
+  const mine = call.initiatorId === selfId;
   const running = call.status === 'active';
   // The doctor who booked it starts it; once it runs, everyone joins (patients through the lobby).
   const action = mine && !running ? 'Start' : 'Join';

@@ -20,7 +20,7 @@ export interface MessagesState {
 export function useMessages(conversationId: string | undefined): MessagesState {
   const { backend, user } = useSession();
   const [messages, setMessages] = useState<Message[]>([]);
-  const [cursor, setCursor] = useState<string | undefined>();
+  const [cursor, setCursor] = useState<string | null>(null);
   const [hasOlder, setHasOlder] = useState(false);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [error, setError] = useState<string | undefined>();
@@ -43,7 +43,7 @@ export function useMessages(conversationId: string | undefined): MessagesState {
       const list = [...page.items].reverse();
       setMessages(list);
       setCursor(page.nextCursor);
-      setHasOlder(page.nextCursor !== undefined);
+      setHasOlder(page.nextCursor !== null);
       markRead(list);
     }, (e: unknown) => setError(errorMessage(e)));
     const onMessage = (message: Message): void => {
@@ -73,7 +73,7 @@ export function useMessages(conversationId: string | undefined): MessagesState {
       const page = await backend.messages(conversationId, { limit: PAGE_SIZE, before: cursor });
       setMessages((list) => [...[...page.items].reverse(), ...list]);
       setCursor(page.nextCursor);
-      setHasOlder(page.nextCursor !== undefined);
+      setHasOlder(page.nextCursor !== null);
     } catch (e) {
       setError(errorMessage(e));
     } finally {
