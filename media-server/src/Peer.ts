@@ -34,12 +34,12 @@ export class Peer {
   readonly name: string;
   readonly grants: RoomGrants;
   readonly notify: PeerOptions['notify'];
-  readonly transports = new Map<string, types.WebRtcTransport>();
-  readonly producers = new Map<string, types.Producer<ProducerAppData>>();
-  readonly consumers = new Map<string, types.Consumer>();
+  readonly #transports = new Map<string, types.WebRtcTransport>();
+  readonly #producers = new Map<string, types.Producer<ProducerAppData>>();
+  readonly #consumers = new Map<string, types.Consumer>();
   readonly #subscriptions = new Set<string>();
-  readonly dataProducers = new Map<string, types.DataProducer>();
-  readonly dataConsumers = new Map<string, types.DataConsumer>();
+  readonly #dataProducers = new Map<string, types.DataProducer>();
+  readonly #dataConsumers = new Map<string, types.DataConsumer>();
   /** Proves a reconnecting socket owns this session (sent in the welcome, only to this peer). */
   readonly resumeKey = randomBytes(18).toString('base64url');
   rtpCapabilities: types.RtpCapabilities | undefined;
@@ -54,6 +54,47 @@ export class Peer {
     this.name = options.name;
     this.grants = options.grants;
     this.notify = options.notify;
+  }
+
+  get transports(): ReadonlyMap<string, types.WebRtcTransport> {
+    return this.#transports;
+  }
+
+  get producers(): ReadonlyMap<string, types.Producer<ProducerAppData>> {
+    return this.#producers;
+  }
+
+  get consumers(): ReadonlyMap<string, types.Consumer> {
+    return this.#consumers;
+  }
+
+  get dataProducers(): ReadonlyMap<string, types.DataProducer> {
+    return this.#dataProducers;
+  }
+
+  get dataConsumers(): ReadonlyMap<string, types.DataConsumer> {
+    return this.#dataConsumers;
+  }
+
+  // Each add keeps the object until mediasoup closes it (itself, its transport, its producer or router).
+  addTransport(transport: types.WebRtcTransport): void {
+    track(this.#transports, transport);
+  }
+
+  addProducer(producer: types.Producer<ProducerAppData>): void {
+    track(this.#producers, producer);
+  }
+
+  addConsumer(consumer: types.Consumer): void {
+    track(this.#consumers, consumer);
+  }
+
+  addDataProducer(dataProducer: types.DataProducer): void {
+    track(this.#dataProducers, dataProducer);
+  }
+
+  addDataConsumer(dataConsumer: types.DataConsumer): void {
+    track(this.#dataConsumers, dataConsumer);
   }
 
   assignWorker(workerIndex: number, webRtcServer: types.WebRtcServer): void {
@@ -76,33 +117,33 @@ export class Peer {
   }
 
   transport(id: string): types.WebRtcTransport {
-    const transport = this.transports.get(id);
+    const transport = this.#transports.get(id);
     if (!transport) throw MediaServerError.notFound('transport', id);
     return transport;
   }
 
   /** The transport this peer receives on (`appData.direction === 'recv'`). */
   recvTransport(): types.WebRtcTransport | undefined {
-    for (const transport of this.transports.values()) {
+    for (const transport of this.#transports.values()) {
       if (transport.appData.direction === 'recv') return transport;
     }
     return undefined;
   }
 
   producer(id: string): types.Producer<ProducerAppData> {
-    const producer = this.producers.get(id);
+    const producer = this.#producers.get(id);
     if (!producer) throw MediaServerError.notFound('producer', id);
     return producer;
   }
 
   dataProducer(id: string): types.DataProducer {
-    const dataProducer = this.dataProducers.get(id);
+    const dataProducer = this.#dataProducers.get(id);
     if (!dataProducer) throw MediaServerError.notFound('data producer', id);
     return dataProducer;
   }
 
   consumer(id: string): types.Consumer {
-    const consumer = this.consumers.get(id);
+    const consumer = this.#consumers.get(id);
     if (!consumer) throw MediaServerError.notFound('consumer', id);
     return consumer;
   }
@@ -141,11 +182,17 @@ export class Peer {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#subscriptions.clear();
-    for (const transport of this.transports.values()) transport.close();
-    this.transports.clear();
-    this.producers.clear();
-    this.consumers.clear();
-    this.dataProducers.clear();
-    this.dataConsumers.clear();
+    for (const transport of this.#transports.values()) transport.close();
+    // Remote peers' producers live on pipe transports the peer does not own: forget them too.
+    for (const map of [this.#transports, this.#producers, this.#consumers, this.#dataProducers, this.#dataConsumers]) map.clear();
   }
+}
+
+/** Keeps `item` in `map` until it closes. */
+function track<T extends { id: string; closed: boolean; observer: { once(event: 'close', listener: () => void): unknown } }>(map: Map<string, T>, item: T): void {
+  if (item.closed) return;
+  map.set(item.id, item);
+  item.observer.once('close', () => {
+    if (map.get(item.id) === item) map.delete(item.id);
+  });
 }

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { ParticipantReconnect, RoomStatsInfo } from '@telemed/sdk/protocol';
 import type { Logger } from './logger.js';
@@ -6,15 +5,10 @@ import { Peer, type ProducerAppData } from './Peer.js';
 import { MediaServerError } from './errors.js';
 import { traceConsumer, traceProducer, traceTransport } from './JoinTrace.js';
 import { KeyFrameGate } from './KeyFrameGate.js';
+import { RoomRouters, type RoomRouter } from './RoomRouters.js';
 import { sampleRoom } from './RoomStats.js';
+import { SafeEmitter } from './SafeEmitter.js';
 import { SpeakerObservers } from './SpeakerObservers.js';
-
-/** A router of the room and the worker (index, WebRtcServer) it lives on. */
-export interface RoomRouter {
-  workerIndex: number;
-  router: types.Router;
-  webRtcServer: types.WebRtcServer;
-}
 
 export interface RoomOptions {
   id: string;
@@ -39,15 +33,15 @@ export type RoomEvents = {
   /** The room closed (last participant gone, worker died, max duration or server shutdown). */
   close: [RoomCloseReason];
   /** A participant joined (its signaling `join` succeeded). */
-  peerjoined: [Peer];
+  peerJoined: [Peer];
   /** A participant left the room for good. */
-  peerleft: [Peer, PeerLeftReason];
+  peerLeft: [Peer, PeerLeftReason];
   /** A joined participant got back without leaving (socket resumed, or media path back after ICE restarts). */
-  peerreconnected: [Peer, ParticipantReconnect];
-  trackpublished: [Peer, types.Producer<ProducerAppData>];
-  trackunpublished: [Peer, types.Producer<ProducerAppData>];
+  peerReconnected: [Peer, ParticipantReconnect];
+  trackPublished: [Peer, types.Producer<ProducerAppData>];
+  trackUnpublished: [Peer, types.Producer<ProducerAppData>];
   /** A local participant opened a data producer (its chat channel). */
-  datapublished: [Peer, types.DataProducer];
+  dataPublished: [Peer, types.DataProducer];
 };
 
 /** What a participant on another media node of the room is known by here. */
@@ -65,18 +59,12 @@ export interface ConsumerAppData extends types.AppData {
   producerPeerId: string;
 }
 
-/** A room is one mediasoup router and the participants on it. */
-export class Room extends EventEmitter<RoomEvents> {
+/** A room: its participants on this node (and on other nodes, as remote peers) and the routers they use. */
+export class Room extends SafeEmitter<RoomEvents> {
   readonly id: string;
   /** The first router (its RTP capabilities are announced to clients). */
   readonly router: types.Router;
-  readonly #primary: RoomRouter;
-  readonly #routers = new Map<number, RoomRouter>();
-  /** `${id}>${workerIndex}` → the pipe of a (data) producer into another router of the room. */
-  readonly #pipes = new Map<string, Promise<void>>();
-  readonly #consumerBudget: number;
-  readonly #allocateRouter: RoomOptions['allocateRouter'];
-  #allocating: Promise<RoomRouter | undefined> | undefined;
+  readonly #routers: RoomRouters;
   readonly createdAt = Date.now();
   readonly #peers = new Map<string, Peer>();
   /** Participants of this room on other media nodes: their tracks arrive over pipe transports (see cluster/RoomLink). */
@@ -93,72 +81,36 @@ export class Room extends EventEmitter<RoomEvents> {
   #closed = false;
 
   private constructor(options: RoomOptions) {
-    super();
+    super((event, error) => options.logger.error({ err: error, event }, 'a room listener threw'));
     this.id = options.id;
-    this.#primary = options.router;
     this.router = options.router.router;
-    this.#routers.set(options.router.workerIndex, options.router);
-    this.#consumerBudget = options.consumerBudget ?? 500;
-    this.#allocateRouter = options.allocateRouter;
     this.#maxParticipants = options.maxParticipants;
     this.#logger = options.logger;
-    this.router.on('workerclose', () => this.close('worker_died'));
+    this.#routers = new RoomRouters({
+      primary: options.router,
+      consumerBudget: options.consumerBudget ?? 500,
+      ...(options.allocateRouter ? { allocateRouter: options.allocateRouter } : {}),
+      isClosed: () => this.#closed,
+      onWorkerClose: () => this.close('worker_died'),
+      logger: options.logger,
+    });
   }
 
   /** Every router the room spans, by worker index. */
   get routers(): ReadonlyMap<number, RoomRouter> {
-    return this.#routers;
+    return this.#routers.all;
   }
 
   /** Consumers per worker index (where each peer receives). */
   consumersPerWorker(): Map<number, number> {
-    const counts = new Map<number, number>([...this.#routers.keys()].map((i) => [i, 0]));
+    const counts = new Map<number, number>([...this.#routers.all.keys()].map((i) => [i, 0]));
     for (const peer of this.#peers.values()) counts.set(peer.workerIndex, (counts.get(peer.workerIndex) ?? 0) + peer.consumers.size);
     return counts;
   }
 
-  /**
-   * The router a new participant uses: the least-loaded one of the room while under the consumer
-   * budget, else a new router on another worker, joined to the others with pipeToRouter.
-   */
-  async #chooseRouter(): Promise<RoomRouter> {
-    const counts = this.consumersPerWorker();
-    let best = this.#primary;
-    for (const entry of this.#routers.values()) if ((counts.get(entry.workerIndex) ?? 0) < (counts.get(best.workerIndex) ?? 0)) best = entry;
-    if ((counts.get(best.workerIndex) ?? 0) < this.#consumerBudget || !this.#allocateRouter) return best;
-    this.#allocating ??= this.#allocateRouter(new Set(this.#routers.keys())).finally(() => (this.#allocating = undefined));
-    const added = await this.#allocating;
-    if (!added || this.#closed) {
-      if (added && this.#closed) added.router.close();
-      return best;
-    }
-    if (!this.#routers.has(added.workerIndex)) {
-      this.#routers.set(added.workerIndex, added);
-      added.router.on('workerclose', () => this.close('worker_died'));
-      this.#logger.info({ workerIndex: added.workerIndex, routers: this.#routers.size }, 'room outgrew its consumer budget: added a router on another worker');
-    }
-    return this.#routers.get(added.workerIndex) ?? best;
-  }
-
-  /** Makes producer (or data producer) `id`, living on worker `from`, available on worker `to`. */
-  #pipe(kind: 'producer' | 'dataProducer', id: string, from: number, to: number): Promise<void> {
-    if (from === to) return Promise.resolve();
-    const key = `${id}>${to}`;
-    let pending = this.#pipes.get(key);
-    if (!pending) {
-      const source = this.#routers.get(from)?.router;
-      const target = this.#routers.get(to)?.router;
-      if (!source || !target) return Promise.reject(new MediaServerError('INTERNAL', 'router of the room is gone'));
-      pending = source.pipeToRouter(kind === 'producer' ? { producerId: id, router: target } : { dataProducerId: id, router: target }).then(() => undefined);
-      this.#pipes.set(key, pending);
-      pending.catch(() => this.#pipes.delete(key));
-    }
-    return pending;
-  }
-
   /** Makes a (data) producer living on worker `from` available on the room's first router, where pipes to other nodes start. */
   pipeToPrimary(kind: 'producer' | 'dataProducer', id: string, from: number | undefined): Promise<void> {
-    return this.#pipe(kind, id, from ?? this.#primary.workerIndex, this.#primary.workerIndex);
+    return this.#routers.pipe(kind, id, from, this.#routers.primary.workerIndex);
   }
 
   /** Creates the room with its active-speaker and audio-level observers. */
@@ -209,7 +161,7 @@ export class Room extends EventEmitter<RoomEvents> {
     }
     this.#peers.set(peer.id, peer);
     try {
-      const { workerIndex, webRtcServer } = await this.#chooseRouter();
+      const { workerIndex, webRtcServer } = await this.#routers.choose(this.consumersPerWorker());
       peer.assignWorker(workerIndex, webRtcServer);
     } catch (error) {
       this.#peers.delete(peer.id);
@@ -221,7 +173,7 @@ export class Room extends EventEmitter<RoomEvents> {
   async join(peer: Peer, rtpCapabilities: types.RtpCapabilities): Promise<void> {
     peer.markJoined(rtpCapabilities);
     for (const other of this.joinedPeers(peer)) other.notify('participantJoined', { participant: peer.info() });
-    this.emit('peerjoined', peer);
+    this.safeEmit('peerJoined', peer);
     if (this.#activeSpeaker && this.#peers.has(this.#activeSpeaker)) peer.notify('activeSpeaker', { participantId: this.#activeSpeaker });
     if (!peer.grants.canSubscribe) return;
     for (const other of this.visiblePeers(peer)) {
@@ -274,8 +226,7 @@ export class Room extends EventEmitter<RoomEvents> {
       producer.close();
       return;
     }
-    peer.producers.set(producer.id, producer);
-    producer.observer.on('close', () => peer.producers.delete(producer.id));
+    peer.addProducer(producer);
     if (producer.kind === 'audio' && producer.appData.source === 'microphone') await this.#speakers?.add(producer);
     for (const other of this.joinedPeers()) {
       if (other.grants.canSubscribe) await this.#consume(other, peer, producer);
@@ -289,8 +240,7 @@ export class Room extends EventEmitter<RoomEvents> {
       dataProducer.close();
       return;
     }
-    peer.dataProducers.set(dataProducer.id, dataProducer);
-    dataProducer.observer.on('close', () => peer.dataProducers.delete(dataProducer.id));
+    peer.addDataProducer(dataProducer);
     for (const other of this.joinedPeers()) {
       if (other.grants.canSubscribe) await this.#consumeData(other, peer, dataProducer);
     }
@@ -310,7 +260,7 @@ export class Room extends EventEmitter<RoomEvents> {
   }
 
   async createTransport(peer: Peer, direction: 'send' | 'recv', enableSctp: boolean): Promise<types.WebRtcTransport> {
-    const entry = this.#routers.get(peer.workerIndex) ?? this.#primary;
+    const entry = this.#routers.on(peer.workerIndex);
     const transport = await entry.router.createWebRtcTransport({
       webRtcServer: peer.webRtcServer ?? entry.webRtcServer,
       enableUdp: true,
@@ -321,13 +271,12 @@ export class Room extends EventEmitter<RoomEvents> {
       initialAvailableOutgoingBitrate: 1_000_000,
       appData: { peerId: peer.id, direction, workerIndex: entry.workerIndex },
     });
-    peer.transports.set(transport.id, transport);
+    peer.addTransport(transport);
     transport.on('dtlsstatechange', (state) => {
       if (state === 'failed' || state === 'closed') {
         this.#logger.warn({ peerId: peer.id, transportId: transport.id, state }, 'transport DTLS state');
       }
     });
-    transport.observer.on('close', () => peer.transports.delete(transport.id));
     traceTransport(this.#logger, transport, peer.id, direction);
     return transport;
   }
@@ -335,20 +284,19 @@ export class Room extends EventEmitter<RoomEvents> {
   async produce(peer: Peer, options: { transportId: string; kind: types.MediaKind; rtpParameters: types.RtpParameters; source: ProducerAppData['source']; paused: boolean }): Promise<types.Producer<ProducerAppData>> {
     const transport = peer.transport(options.transportId);
     if (transport.appData.direction !== 'send') throw MediaServerError.badRequest('produce needs the send transport');
-    const workerIndex = this.#workerOf(transport);
+    const workerIndex = this.#routers.workerOf(transport);
     const producer = await transport.produce<ProducerAppData>({
       kind: options.kind,
       rtpParameters: options.rtpParameters,
       paused: options.paused,
       appData: { peerId: peer.id, source: options.source, workerIndex },
     });
-    peer.producers.set(producer.id, producer);
+    peer.addProducer(producer);
     if (producer.kind === 'video') this.#keyFrameGates.set(producer.id, KeyFrameGate.forProducer(producer));
     traceProducer(this.#logger, producer, peer.id);
     producer.observer.on('close', () => {
       this.#keyFrameGates.delete(producer.id);
-      peer.producers.delete(producer.id);
-      if (!this.#closed) this.emit('trackunpublished', peer, producer);
+      if (!this.#closed) this.safeEmit('trackUnpublished', peer, producer);
     });
     producer.on('score', (scores) => {
       const score = scores.reduce((best, s) => Math.max(best, s.score), 0);
@@ -357,10 +305,10 @@ export class Room extends EventEmitter<RoomEvents> {
     this.#logger.info({ peerId: peer.id, producerId: producer.id, kind: producer.kind, source: options.source }, 'producer created');
     if (producer.kind === 'audio' && options.source === 'microphone') {
       // The observers live on the first router; a producer elsewhere is piped there first.
-      await this.#pipe('producer', producer.id, workerIndex, this.#primary.workerIndex);
+      await this.#routers.pipe('producer', producer.id, workerIndex, this.#routers.primary.workerIndex);
       await this.#speakers?.add(producer);
     }
-    this.emit('trackpublished', peer, producer);
+    this.safeEmit('trackPublished', peer, producer);
     for (const other of this.joinedPeers(peer)) {
       if (other.grants.canSubscribe) await this.#consume(other, peer, producer);
     }
@@ -374,11 +322,10 @@ export class Room extends EventEmitter<RoomEvents> {
       sctpStreamParameters: options.sctpStreamParameters,
       label: options.label,
       protocol: options.protocol,
-      appData: { peerId: peer.id, workerIndex: this.#workerOf(transport) },
+      appData: { peerId: peer.id, workerIndex: this.#routers.workerOf(transport) },
     });
-    peer.dataProducers.set(dataProducer.id, dataProducer);
-    dataProducer.observer.on('close', () => peer.dataProducers.delete(dataProducer.id));
-    this.emit('datapublished', peer, dataProducer);
+    peer.addDataProducer(dataProducer);
+    this.safeEmit('dataPublished', peer, dataProducer);
     for (const other of this.joinedPeers(peer)) {
       if (other.grants.canSubscribe) await this.#consumeData(other, peer, dataProducer);
     }
@@ -429,14 +376,14 @@ export class Room extends EventEmitter<RoomEvents> {
     const transport = peer.recvTransport();
     const rtpCapabilities = peer.rtpCapabilities;
     if (!transport || !rtpCapabilities) return;
-    const target = this.#workerOf(transport);
+    const target = this.#routers.workerOf(transport);
     try {
-      await this.#pipe('producer', producer.id, producer.appData.workerIndex ?? this.#primary.workerIndex, target);
+      await this.#routers.pipe('producer', producer.id, producer.appData.workerIndex, target);
     } catch (error) {
       this.#logger.warn({ err: error, peerId: peer.id, producerId: producer.id }, 'could not pipe a producer to the subscriber\'s router');
       return;
     }
-    if (!this.#routers.get(target)?.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
+    if (!this.#routers.all.get(target)?.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
       this.#logger.warn({ peerId: peer.id, producerId: producer.id }, 'peer cannot consume producer (codecs)');
       return;
     }
@@ -452,14 +399,9 @@ export class Room extends EventEmitter<RoomEvents> {
       this.#logger.warn({ err: error, peerId: peer.id, producerId: producer.id }, 'consume failed');
       return;
     }
-    peer.consumers.set(consumer.id, consumer);
+    peer.addConsumer(consumer);
     traceConsumer(this.#logger, consumer, peer.id);
-    consumer.observer.on('close', () => peer.consumers.delete(consumer.id));
-    consumer.on('transportclose', () => peer.consumers.delete(consumer.id));
-    consumer.on('producerclose', () => {
-      peer.consumers.delete(consumer.id);
-      peer.notify('consumerClosed', { consumerId: consumer.id });
-    });
+    consumer.on('producerclose', () => peer.notify('consumerClosed', { consumerId: consumer.id }));
     consumer.on('producerpause', () => peer.notify('consumerPaused', { consumerId: consumer.id }));
     consumer.on('producerresume', () => peer.notify('consumerResumed', { consumerId: consumer.id }));
     consumer.on('layerschange', (layers) => peer.notify('consumerLayersChanged', { consumerId: consumer.id, layers: layers ?? null }));
@@ -482,19 +424,15 @@ export class Room extends EventEmitter<RoomEvents> {
     if (!peer.reserveSubscription(dataProducer.id)) return;
     let dataConsumer: types.DataConsumer;
     try {
-      const from = (dataProducer.appData as { workerIndex?: number }).workerIndex ?? this.#primary.workerIndex;
-      await this.#pipe('dataProducer', dataProducer.id, from, this.#workerOf(transport));
+      await this.#routers.pipe('dataProducer', dataProducer.id, (dataProducer.appData as { workerIndex?: number }).workerIndex, this.#routers.workerOf(transport));
       dataConsumer = await transport.consumeData({ dataProducerId: dataProducer.id, appData: { peerId: peer.id } });
     } catch (error) {
       this.#logger.warn({ err: error, peerId: peer.id, dataProducerId: dataProducer.id }, 'consumeData failed');
       peer.releaseSubscription(dataProducer.id);
       return;
     }
-    peer.dataConsumers.set(dataConsumer.id, dataConsumer);
-    dataConsumer.observer.on('close', () => {
-      peer.dataConsumers.delete(dataConsumer.id);
-      peer.releaseSubscription(dataProducer.id);
-    });
+    peer.addDataConsumer(dataConsumer);
+    dataConsumer.observer.on('close', () => peer.releaseSubscription(dataProducer.id));
     peer.notify('dataConsumerCreated', {
       dataConsumerId: dataConsumer.id,
       dataProducerId: dataProducer.id,
@@ -505,12 +443,6 @@ export class Room extends EventEmitter<RoomEvents> {
     });
   }
 
-  /** The worker index of a transport's router (transports made elsewhere, e.g. load-test ones, are on the first). */
-  #workerOf(transport: types.Transport): number {
-    const index = (transport.appData as { workerIndex?: unknown }).workerIndex;
-    return typeof index === 'number' ? index : this.#primary.workerIndex;
-  }
-
   /** Removes a peer for good and tells the others why. */
   removePeer(peer: Peer, reason: PeerLeftReason): void {
     if (this.#peers.get(peer.id) !== peer) return;
@@ -519,14 +451,14 @@ export class Room extends EventEmitter<RoomEvents> {
     peer.close();
     if (wasJoined) for (const other of this.joinedPeers()) other.notify('participantLeft', { participantId: peer.id, reason });
     this.#logger.info({ peerId: peer.id, reason, remaining: this.#peers.size }, 'participant left');
-    this.emit('peerleft', peer, reason);
+    this.safeEmit('peerLeft', peer, reason);
   }
 
   /** Tells the room's listeners that a joined participant got back without leaving. */
   peerReconnected(peer: Peer, reconnect: ParticipantReconnect): void {
     if (this.#peers.get(peer.id) !== peer || !peer.joined) return;
     this.#logger.info({ peerId: peer.id, ...reconnect }, 'participant reconnected');
-    this.emit('peerreconnected', peer, reconnect);
+    this.safeEmit('peerReconnected', peer, reconnect);
   }
 
   /** Samples every producer's and consumer's stats now. */
@@ -542,7 +474,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.#peers.clear();
     for (const peer of this.#remotePeers.values()) peer.close();
     this.#remotePeers.clear();
-    for (const { router } of this.#routers.values()) router.close();
-    this.emit('close', reason);
+    this.#routers.close();
+    this.safeEmit('close', reason);
   }
 }

@@ -1,8 +1,9 @@
-import { EventEmitter } from 'node:events';
+import { SafeEmitter } from './SafeEmitter.js';
 import type { Logger } from './logger.js';
 import { mediaCodecs } from './codecs.js';
 import { MediaServerError } from './errors.js';
-import { Room, type RoomRouter } from './Room.js';
+import { Room } from './Room.js';
+import type { RoomRouter } from './RoomRouters.js';
 import type { PooledWorker, WorkerPool } from './WorkerPool.js';
 
 export interface RoomManagerOptions {
@@ -18,8 +19,8 @@ export interface RoomManagerOptions {
 }
 
 export type RoomManagerEvents = {
-  roomcreated: [Room];
-  roomclosed: [Room];
+  roomCreated: [Room];
+  roomClosed: [Room];
   /** drain() was called: no new rooms from now on. */
   draining: [];
 };
@@ -32,16 +33,16 @@ export interface RoomEntry {
 }
 
 /** Creates rooms on the least-loaded worker and closes them when they stay empty. */
-export class RoomManager extends EventEmitter<RoomManagerEvents> {
+export class RoomManager extends SafeEmitter<RoomManagerEvents> {
   readonly #options: RoomManagerOptions;
   readonly #rooms = new Map<string, RoomEntry>();
   readonly #creating = new Map<string, Promise<RoomEntry>>();
   #draining = false;
 
   constructor(options: RoomManagerOptions) {
-    super();
+    super((event, error) => options.logger.error({ err: error, event }, 'a room manager listener threw'));
     this.#options = options;
-    options.pool.on('workerdied', (worker) => {
+    options.pool.on('workerDied', (worker) => {
       for (const entry of [...this.#rooms.values()]) if (entry.worker === worker) entry.room.close('worker_died');
     });
   }
@@ -101,17 +102,17 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
     }, this.#options.maxRoomDurationMs);
     entry.durationTimer.unref();
     this.#rooms.set(roomId, entry);
-    room.on('peerleft', () => this.#scheduleCloseIfEmpty(entry));
+    room.on('peerLeft', () => this.#scheduleCloseIfEmpty(entry));
     room.on('close', (reason) => {
       worker.routers--;
       clearTimeout(entry.emptyTimer);
       clearTimeout(entry.durationTimer);
       if (this.#rooms.get(roomId) === entry) this.#rooms.delete(roomId);
       logger.info({ roomId, reason }, 'room closed');
-      this.emit('roomclosed', room);
+      this.safeEmit('roomClosed', room);
     });
     logger.info({ roomId, workerIndex: worker.index }, 'room created');
-    this.emit('roomcreated', room);
+    this.safeEmit('roomCreated', room);
     return entry;
   }
 
@@ -161,7 +162,7 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
   async drain(): Promise<void> {
     if (!this.#draining) {
       this.#draining = true;
-      this.emit('draining');
+      this.safeEmit('draining');
     }
     while (this.#rooms.size > 0 || this.#creating.size > 0) {
       await Promise.allSettled(this.#creating.values());

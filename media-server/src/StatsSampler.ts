@@ -26,7 +26,7 @@ export class StatsSampler {
 
   constructor(options: StatsSamplerOptions) {
     this.#options = options;
-    options.rooms.on('roomclosed', (room) => this.#latest.delete(room.id));
+    options.rooms.on('roomClosed', (room) => this.#latest.delete(room.id));
     this.#timer = setInterval(() => void this.sampleNow(), options.intervalMs);
     this.#timer.unref();
   }

@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { SafeEmitter } from './SafeEmitter.js';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import type { Logger } from './logger.js';
@@ -24,19 +24,19 @@ export interface PooledWorker {
 
 export type WorkerPoolEvents = {
   /** A worker died; its routers (and so its rooms) are gone. A replacement is being started. */
-  workerdied: [PooledWorker, Error];
+  workerDied: [PooledWorker, Error];
   /** A dead worker's replacement is up (same index and port). */
-  workerreplaced: [PooledWorker];
+  workerReplaced: [PooledWorker];
 };
 
 /** One mediasoup worker per core, each with a WebRtcServer on its own UDP/TCP port. */
-export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
+export class WorkerPool extends SafeEmitter<WorkerPoolEvents> {
   readonly #options: WorkerPoolOptions;
   readonly #workers: PooledWorker[] = [];
   #closed = false;
 
   private constructor(options: WorkerPoolOptions) {
-    super();
+    super((event, error) => options.logger.error({ err: error, event }, 'a worker pool listener threw'));
     this.#options = options;
   }
 
@@ -86,7 +86,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     const pooled: PooledWorker = { index, worker, webRtcServer, routers: 0 };
     worker.on('died', (error) => {
       logger.error({ workerIndex: index, pid: worker.pid, err: error }, 'mediasoup worker died');
-      this.emit('workerdied', pooled, error);
+      this.safeEmit('workerDied', pooled, error);
       void this.#replace(index);
     });
     logger.info({ workerIndex: index, pid: worker.pid, port }, 'mediasoup worker started');
@@ -104,7 +104,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       }
       this.#workers[index] = replacement;
       this.#options.logger.info({ workerIndex: index, pid: replacement.worker.pid }, 'mediasoup worker replaced');
-      this.emit('workerreplaced', replacement);
+      this.safeEmit('workerReplaced', replacement);
     } catch (error) {
       const delay = Math.min(10_000, 250 * 2 ** attempt);
       this.#options.logger.error({ err: error, workerIndex: index, retryInMs: delay }, 'could not replace a dead mediasoup worker');

@@ -42,7 +42,7 @@ export class NodeLinks {
     this.#pub = createClient({ url: options.redisUrl });
     this.#sub = this.#pub.duplicate();
     for (const client of [this.#pub, this.#sub]) client.on('error', (err: Error) => options.logger.debug({ err: err.message }, 'node links: redis error'));
-    options.rooms.on('roomcreated', (room) => void this.#open(room).catch((err: Error) => options.logger.warn({ err: err.message, roomId: room.id }, 'node links: could not join the room\'s node set')));
+    options.rooms.on('roomCreated', (room) => void this.#open(room).catch((err: Error) => options.logger.warn({ err: err.message, roomId: room.id }, 'node links: could not join the room\'s node set')));
   }
 
   async start(): Promise<void> {

@@ -44,7 +44,7 @@ export class NodeRegistry {
     this.#client = createClient({ url: options.redisUrl, disableOfflineQueue: true });
     this.#client.on('error', (err: Error) => this.#warn(err));
     options.rooms.on('draining', () => void this.heartbeat());
-    options.rooms.on('roomclosed', (room) => {
+    options.rooms.on('roomClosed', (room) => {
       if (!this.#client.isReady) return;
       this.#client.eval(DELETE_IF_OURS, { keys: [mediaNodeKeys.room(options.keyPrefix, room.id)], arguments: [options.node.id] }).catch((err: Error) => this.#warn(err));
     });

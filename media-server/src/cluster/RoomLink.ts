@@ -213,14 +213,14 @@ export class RoomLink {
     this.#state = 'linked';
     const { room, logger } = this.#options;
     logger.info({ node: this.#options.remoteNodeId, tuple: transport.tuple }, 'room linked to its part on another node');
-    const on = <E extends 'peerjoined' | 'peerleft' | 'trackpublished' | 'datapublished'>(event: E, listener: (...args: never[]) => void): void => {
+    const on = <E extends 'peerJoined' | 'peerLeft' | 'trackPublished' | 'dataPublished'>(event: E, listener: (...args: never[]) => void): void => {
       room.on(event, listener as never);
       this.#detach.push(() => room.off(event, listener as never));
     };
-    on('peerjoined', (peer: Peer) => this.#options.send({ type: 'peer', peer: this.#peerInfo(peer) }));
-    on('peerleft', (peer: Peer, reason: 'left' | 'disconnected' | 'removed' | 'replaced') => this.#options.send({ type: 'peerLeft', peerId: peer.id, reason }));
-    on('trackpublished', (peer: Peer, producer: types.Producer<ProducerAppData>) => this.#enqueue(() => this.#exportProducer(peer, producer)));
-    on('datapublished', (peer: Peer, dataProducer: types.DataProducer) => this.#enqueue(() => this.#exportData(peer, dataProducer)));
+    on('peerJoined', (peer: Peer) => this.#options.send({ type: 'peer', peer: this.#peerInfo(peer) }));
+    on('peerLeft', (peer: Peer, reason: 'left' | 'disconnected' | 'removed' | 'replaced') => this.#options.send({ type: 'peerLeft', peerId: peer.id, reason }));
+    on('trackPublished', (peer: Peer, producer: types.Producer<ProducerAppData>) => this.#enqueue(() => this.#exportProducer(peer, producer)));
+    on('dataPublished', (peer: Peer, dataProducer: types.DataProducer) => this.#enqueue(() => this.#exportData(peer, dataProducer)));
     for (const peer of room.joinedPeers()) {
       this.#options.send({ type: 'peer', peer: this.#peerInfo(peer) });
       for (const producer of peer.producers.values()) await this.#exportProducer(peer, producer);

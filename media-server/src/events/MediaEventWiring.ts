@@ -6,28 +6,28 @@ import type { MediaEventReporter } from './MediaEventReporter.js';
 /** Turns room lifecycle events into media events for the API (room, participant, reconnection and track events). */
 export function reportRoomEvents(rooms: RoomManager, reporter: MediaEventReporter): void {
   const now = (): string => new Date().toISOString();
-  rooms.on('roomcreated', (room: Room) => {
+  rooms.on('roomCreated', (room: Room) => {
     const joined = new Set<Peer>();
     reporter.report(room, { type: 'room_started', roomId: room.id, at: now() });
-    room.on('peerjoined', (peer) => {
+    room.on('peerJoined', (peer) => {
       joined.add(peer);
       reporter.report(room, { type: 'participant_joined', roomId: room.id, at: now(), identity: peer.identity, participantId: peer.id });
     });
-    room.on('peerleft', (peer, reason) => {
+    room.on('peerLeft', (peer, reason) => {
       if (!joined.delete(peer)) return;
       reporter.report(room, { type: 'participant_left', roomId: room.id, at: now(), identity: peer.identity, participantId: peer.id, reason });
     });
-    room.on('peerreconnected', (peer, reconnect) => {
+    room.on('peerReconnected', (peer, reconnect) => {
       if (!joined.has(peer)) return;
       reporter.report(room, { type: 'participant_reconnected', roomId: room.id, at: now(), identity: peer.identity, participantId: peer.id, ...reconnect });
     });
-    room.on('trackpublished', (peer, producer) => {
+    room.on('trackPublished', (peer, producer) => {
       reporter.report(room, {
         type: 'track_published', roomId: room.id, at: now(), identity: peer.identity, participantId: peer.id,
         trackId: producer.id, kind: producer.kind, source: producer.appData.source,
       });
     });
-    room.on('trackunpublished', (peer, producer) => {
+    room.on('trackUnpublished', (peer, producer) => {
       reporter.report(room, { type: 'track_unpublished', roomId: room.id, at: now(), identity: peer.identity, participantId: peer.id, trackId: producer.id });
     });
     room.on('close', (reason) => {

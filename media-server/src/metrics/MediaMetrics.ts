@@ -78,7 +78,7 @@ export class MediaMetrics implements SignalingObserver {
     });
     this.#workerDeaths = new Counter({ name: 'telemed_media_worker_deaths_total', help: 'mediasoup workers that died (each is replaced at once)', labelNames: ['worker'], registers });
     for (const w of pool.workers) this.#workerDeaths.inc({ worker: String(w.index) }, 0);
-    pool.on('workerdied', (w) => this.#workerDeaths.inc({ worker: String(w.index) }));
+    pool.on('workerDied', (w) => this.#workerDeaths.inc({ worker: String(w.index) }));
 
     new Gauge({ name: 'telemed_media_rooms', help: 'Open rooms', registers, collect() { this.set(rooms.rooms.size); } });
     new Gauge({
@@ -116,7 +116,7 @@ export class MediaMetrics implements SignalingObserver {
       name: 'telemed_media_track_score', help: 'Per-track mediasoup score (0-10) in each stats sample', labelNames: ['direction'], registers,
       buckets: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
     });
-    rooms.on('roomclosed', (room) => this.#totals.delete(room.id));
+    rooms.on('roomClosed', (room) => this.#totals.delete(room.id));
 
     this.#signalingRequests = new Counter({
       name: 'telemed_media_signaling_requests_total', help: 'Signaling requests by method and outcome ("ok" or the error code)', labelNames: ['method', 'outcome'], registers,

@@ -52,7 +52,7 @@ export class Recordings {
 
   constructor(options: RecordingsOptions) {
     this.#options = options;
-    options.rooms.on('roomclosed', (room: Room) => {
+    options.rooms.on('roomClosed', (room: Room) => {
       const recording = this.#active.get(room.id);
       if (recording?.room === room) void this.#finish(recording);
     });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { EventEmitter } from 'node:events';
+import { SafeEmitter } from '../SafeEmitter.js';
 import path from 'node:path';
 import type { types } from 'mediasoup';
 import type { Logger } from '../logger.js';
@@ -37,7 +37,7 @@ export interface TrackSegment {
 
 export type TrackRecorderEvents = {
   /** The recorder process died; a new one (and segment) follows after `restartDelayMs`. */
-  recorderdied: [{ atMs: number; code: number | null; signal: NodeJS.Signals | null }];
+  recorderDied: [{ atMs: number; code: number | null; signal: NodeJS.Signals | null }];
   /** A restarted recorder receives again: the gap it left. */
   restarted: [{ fromMs: number; toMs: number }];
 };
@@ -48,7 +48,7 @@ export type TrackRecorderEvents = {
  * The consumer is resumed, with a keyframe request, only once FFmpeg listens, so the file starts
  * with a keyframe. A process that dies is replaced by a new one writing a new segment.
  */
-export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
+export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
   readonly trackId: string;
   readonly identity: string;
   readonly kind: types.MediaKind;
@@ -67,7 +67,7 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
   restarts = 0;
 
   constructor(options: TrackRecorderOptions) {
-    super();
+    super((event, error) => options.logger.error({ err: error, event }, 'a recorder listener threw'));
     this.#options = options;
     this.trackId = options.producer.id;
     this.identity = options.identity;
@@ -136,12 +136,12 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
       if (this.#closed) return;
       const atMs = this.#now();
       this.#options.logger.warn({ trackId: this.trackId, code, signal, stderr: stderr.trim().slice(-500) }, 'recorder process died: restarting it');
-      this.emit('recorderdied', { atMs, code, signal });
+      this.safeEmit('recorderDied', { atMs, code, signal });
       void consumer.pause().catch(() => undefined);
       const delay = Math.min(5000, (this.#options.restartDelayMs ?? 200) * 2 ** this.#deaths++);
       this.#restartTimer = setTimeout(() => {
         this.restarts++;
-        void this.#spawn().then(() => this.emit('restarted', { fromMs: atMs, toMs: this.#now() }), (error: unknown) => this.#options.logger.error({ err: error, trackId: this.trackId }, 'could not restart a recorder'));
+        void this.#spawn().then(() => this.safeEmit('restarted', { fromMs: atMs, toMs: this.#now() }), (error: unknown) => this.#options.logger.error({ err: error, trackId: this.trackId }, 'could not restart a recorder'));
       }, delay);
     });
     child.on('error', (error) => this.#options.logger.error({ err: error, trackId: this.trackId }, 'recorder process error'));

@@ -47,8 +47,6 @@ interface SessionEntry {
   graceTimer?: NodeJS.Timeout;
   /** When the server saw the session's socket close (it waits for a resume since). */
   lostAt?: number;
-  /** Removes this session's room listeners. */
-  unlisten: () => void;
 }
 
 const CLOSE_FOR_ROOM: Record<RoomCloseReason, [number, string]> = {
@@ -68,6 +66,7 @@ export class SignalingServer {
   readonly #http: http.Server;
   readonly #wss: WebSocketServer;
   readonly #sessions = new Map<SignalingSession, SessionEntry>();
+  readonly #watchedRooms = new WeakSet<Room>();
   /** Fault injection: `room/identity` → time until which its reconnects are refused. */
   readonly #blocked = new Map<string, number>();
   /** Identities whose room tokens issued up to this time (ms) are refused (a disabled account). */
@@ -208,27 +207,8 @@ export class SignalingServer {
       room.removePeer(session.peer, 'disconnected');
       return;
     }
-    const onRoomClose = (reason: RoomCloseReason): void => {
-      const [code, text] = CLOSE_FOR_ROOM[reason];
-      session.close(code, text);
-      this.#forget(session);
-    };
-    const onPeerLeft = (peer: Peer, reason: PeerLeftReason): void => {
-      if (peer !== session.peer) return;
-      if (reason === 'removed') session.close(CloseCode.Removed, 'REMOVED');
-      // After the leave request's response has gone out (it is sent once the handler returns).
-      else if (reason === 'left') setImmediate(() => session.close(1000, 'LEFT'));
-      this.#forget(session);
-    };
-    room.on('close', onRoomClose);
-    room.on('peerleft', onPeerLeft);
-    this.#sessions.set(session, {
-      room,
-      unlisten: () => {
-        room.off('close', onRoomClose);
-        room.off('peerleft', onPeerLeft);
-      },
-    });
+    this.#watch(room);
+    this.#sessions.set(session, { room });
     session.onOverflow = () => this.#end(session, 'disconnected');
     this.#watchSocket(session, ws);
     session.start();
@@ -281,11 +261,32 @@ export class SignalingServer {
     entry.room.removePeer(session.peer, reason);
   }
 
+  /** One pair of listeners per room, whatever its number of sessions: they find the sessions concerned. */
+  #watch(room: Room): void {
+    if (this.#watchedRooms.has(room)) return;
+    this.#watchedRooms.add(room);
+    room.on('close', (reason: RoomCloseReason) => {
+      const [code, text] = CLOSE_FOR_ROOM[reason];
+      for (const [session, entry] of [...this.#sessions]) {
+        if (entry.room !== room) continue;
+        session.close(code, text);
+        this.#forget(session);
+      }
+    });
+    room.on('peerLeft', (peer: Peer, reason: PeerLeftReason) => {
+      const session = this.#sessionOf(peer.id);
+      if (!session || session.peer !== peer) return;
+      if (reason === 'removed') session.close(CloseCode.Removed, 'REMOVED');
+      // After the leave request's response has gone out (it is sent once the handler returns).
+      else if (reason === 'left') setImmediate(() => session.close(1000, 'LEFT'));
+      this.#forget(session);
+    });
+  }
+
   #forget(session: SignalingSession): void {
     const entry = this.#sessions.get(session);
     if (!entry) return;
     clearTimeout(entry.graceTimer);
-    entry.unlisten();
     this.#sessions.delete(session);
   }
 

@@ -72,8 +72,7 @@ export function createLoadTestHandlers({ peer, room, worker }: LoadTestContext):
       });
       // Room and Peer find transports by id and `appData.direction` and use only what every
       // transport has (produce, consume, close), so a plain transport joins the same map.
-      peer.transports.set(transport.id, transport as unknown as types.WebRtcTransport);
-      transport.observer.on('close', () => peer.transports.delete(transport.id));
+      peer.addTransport(transport as unknown as types.WebRtcTransport);
       const srtp = transport.srtpParameters;
       if (!srtp) throw new MediaServerError('INTERNAL', 'plain transport has no SRTP parameters');
       return {
