@@ -1,5 +1,5 @@
-import type { ReconnectPolicy } from './ReconnectPolicy.js';
-import type { VideoCodecName } from './video-codecs.js';
+import type { ReconnectPolicy } from './signaling/ReconnectPolicy.js';
+import type { VideoCodecName } from './track/video-codecs.js';
 
 /** Every Room option, with its default below. */
 export interface InternalRoomOptions {

@@ -1,21 +1,21 @@
-export { Room, type AnyParticipant, type ConnectionState, type RoomEvents } from './Room.js';
+export { Room, type AnyParticipant, type ConnectionState, type RoomEvents } from './room/Room.js';
 export type { InternalRoomOptions, RoomOptions } from './defaults.js';
-export type { PrepareConnectionOptions } from './PreparedConnection.js';
-export { DefaultReconnectPolicy, type DefaultReconnectPolicyOptions, type ReconnectContext, type ReconnectPolicy } from './ReconnectPolicy.js';
-export type { ConnectOptions } from './RtcSession.js';
-export type { AccessRefresher, RoomAccessUpdate } from './Reconnector.js';
-export type { VideoCodecName } from './video-codecs.js';
-export { Participant, type ParticipantEvents } from './Participant.js';
-export { LocalParticipant, type LocalParticipantEvents, type PublishOptions } from './LocalParticipant.js';
-export { RemoteParticipant, type ParticipantLeftReason, type RemoteParticipantEvents } from './RemoteParticipant.js';
-export { RemoteTrackPublication } from './RemoteTrackPublication.js';
-export { Track, type TrackEvents } from './Track.js';
-export { LocalTrack } from './LocalTrack.js';
-export { RemoteTrack, type VideoQuality } from './RemoteTrack.js';
-export type { ChatMessage } from './ChatChannel.js';
-export { computeConnectionQuality, type ConnectionQuality, type QualityInputs } from './ConnectionQuality.js';
-export { checkDevices, listDevices, onDeviceChange, type DeviceCheck, type DeviceCheckOptions, type DeviceKind } from './devices.js';
-export { QualityReporter, type ClientQualitySample, type QualityReporterOptions } from './quality-report/QualityReporter.js';
+export type { PrepareConnectionOptions } from './room/PreparedConnection.js';
+export { DefaultReconnectPolicy, type DefaultReconnectPolicyOptions, type ReconnectContext, type ReconnectPolicy } from './signaling/ReconnectPolicy.js';
+export type { ConnectOptions } from './room/RtcSession.js';
+export type { AccessRefresher, RoomAccessUpdate } from './signaling/Reconnector.js';
+export type { VideoCodecName } from './track/video-codecs.js';
+export { Participant, type ParticipantEvents } from './participant/Participant.js';
+export { LocalParticipant, type LocalParticipantEvents, type PublishOptions } from './participant/LocalParticipant.js';
+export { RemoteParticipant, type ParticipantLeftReason, type RemoteParticipantEvents } from './participant/RemoteParticipant.js';
+export { RemoteTrackPublication } from './track/RemoteTrackPublication.js';
+export { Track, type TrackEvents } from './track/Track.js';
+export { LocalTrack } from './track/LocalTrack.js';
+export { RemoteTrack, type VideoQuality } from './track/RemoteTrack.js';
+export type { ChatMessage } from './room/ChatChannel.js';
+export { computeConnectionQuality, type ConnectionQuality, type QualityInputs } from './quality/ConnectionQuality.js';
+export { checkDevices, listDevices, onDeviceChange, type DeviceCheck, type DeviceCheckOptions, type DeviceKind } from './track/devices.js';
+export { QualityReporter, type ClientQualitySample, type QualityReporterOptions } from './quality/QualityReporter.js';
 export { TypedEmitter, type EventMap, type Listener } from './TypedEmitter.js';
 export {
   ConnectionError,

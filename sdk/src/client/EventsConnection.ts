@@ -1,4 +1,4 @@
-import { backoffDelay } from '../backoff.js';
+import { backoffDelay } from '../signaling/backoff.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import { EventsCloseCode, type DeliveredAppEvent, type EventsClientFrame, type EventsServerFrame } from './events.js';
 

@@ -1,4 +1,4 @@
-import { backoffDelay, sleep } from '../backoff.js';
+import { backoffDelay, sleep } from '../signaling/backoff.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import { ApiRequestError } from './ApiRequestError.js';
 import { requestFailure } from './request-failure.js';

@@ -1,5 +1,5 @@
 import type { types as msTypes } from 'mediasoup-client';
-import type { SignalClient } from './SignalClient.js';
+import type { SignalClient } from '../signaling/SignalClient.js';
 import { Track } from './Track.js';
 
 /** A track captured on this device and published to the room. */

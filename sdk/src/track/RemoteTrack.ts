@@ -1,6 +1,6 @@
 import type { types as msTypes } from 'mediasoup-client';
-import { AdaptiveStream, spatialLayerFor, type RenderState } from './AdaptiveStream.js';
-import type { ConsumerLayers } from './protocol/messages.js';
+import { AdaptiveStream, spatialLayerFor, type RenderState } from '../room/AdaptiveStream.js';
+import type { ConsumerLayers } from '../protocol/messages.js';
 import { Track } from './Track.js';
 
 /** A video quality a subscriber can ask for; `auto` follows the rendered size (adaptive stream). */

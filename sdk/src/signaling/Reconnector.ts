@@ -1,10 +1,10 @@
-import { ConnectionError } from './errors.js';
-import { CloseCode } from './protocol/errors.js';
-import type { ServerNotifications } from './protocol/messages.js';
+import { ConnectionError } from '../errors.js';
+import { CloseCode } from '../protocol/errors.js';
+import type { ServerNotifications } from '../protocol/messages.js';
 import type { ReconnectPolicy } from './ReconnectPolicy.js';
 import type { ResumeCredentials } from './SignalClient.js';
-import { TypedEmitter } from './TypedEmitter.js';
-import type { IceServer } from './client/api-types.js';
+import { TypedEmitter } from '../TypedEmitter.js';
+import type { IceServer } from '../client/api-types.js';
 
 type Welcome = ServerNotifications['welcome'];
 

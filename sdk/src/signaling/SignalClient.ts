@@ -1,5 +1,5 @@
-import { ConnectionError, SignalingError } from './errors.js';
-import { CloseCode } from './protocol/errors.js';
+import { ConnectionError, SignalingError } from '../errors.js';
+import { CloseCode } from '../protocol/errors.js';
 import type {
   NotificationMessage,
   ServerMessage,
@@ -7,8 +7,8 @@ import type {
   ServerNotifications,
   SignalingMethod,
   SignalingRequests,
-} from './protocol/messages.js';
-import { TypedEmitter } from './TypedEmitter.js';
+} from '../protocol/messages.js';
+import { TypedEmitter } from '../TypedEmitter.js';
 
 export type SignalClientEvents = {
   notification: [NotificationMessage];

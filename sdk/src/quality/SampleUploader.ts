@@ -1,4 +1,4 @@
-import { backoffDelay } from '../backoff.js';
+import { backoffDelay } from '../signaling/backoff.js';
 
 export interface SampleUploaderOptions<T> {
   /** Delivers one batch; a rejection keeps the batch for a later retry. */

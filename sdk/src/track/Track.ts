@@ -1,5 +1,5 @@
-import type { MediaKind, TrackSource } from './protocol/token.js';
-import { TypedEmitter } from './TypedEmitter.js';
+import type { MediaKind, TrackSource } from '../protocol/token.js';
+import { TypedEmitter } from '../TypedEmitter.js';
 
 export type TrackEvents = {
   muted: [];

@@ -1,4 +1,4 @@
-import { deviceErrorFrom, TelemedError } from './errors.js';
+import { deviceErrorFrom, TelemedError } from '../errors.js';
 
 export type DeviceKind = 'videoinput' | 'audioinput' | 'audiooutput';
 

@@ -2,9 +2,9 @@
 // camera): open the authenticated signaling socket and load the mediasoup Device with the welcome's
 // router capabilities. The media server announces a participant to the others only on `join`, so an
 // open, welcomed socket is invisible to the room; `connect()` then starts at the transports.
-import { deviceFor, preloadDevice, type DevicePreload } from './device-preload.js';
-import type { NotificationMessage, ServerNotifications } from './protocol/messages.js';
-import { SignalClient } from './SignalClient.js';
+import { deviceFor, preloadDevice, type DevicePreload } from '../track/device-preload.js';
+import type { NotificationMessage, ServerNotifications } from '../protocol/messages.js';
+import { SignalClient } from '../signaling/SignalClient.js';
 
 type Welcome = ServerNotifications['welcome'];
 

@@ -1,6 +1,6 @@
 import { computeConnectionQuality, qualityInputs, rtpTotals, worstTrackInputs, type ConnectionQuality, type RtpTotals, type TrackInputs } from './ConnectionQuality.js';
-import type { LocalParticipant } from './LocalParticipant.js';
-import type { RemoteParticipant } from './RemoteParticipant.js';
+import type { LocalParticipant } from '../participant/LocalParticipant.js';
+import type { RemoteParticipant } from '../participant/RemoteParticipant.js';
 import { readStats, type StatsSource } from './rtc-stats.js';
 
 type Target = LocalParticipant | RemoteParticipant;

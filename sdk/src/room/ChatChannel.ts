@@ -1,6 +1,6 @@
 import type { types as msTypes } from 'mediasoup-client';
-import { TelemedError } from './errors.js';
-import type { JsonObject } from './protocol/messages.js';
+import { TelemedError } from '../errors.js';
+import type { JsonObject } from '../protocol/messages.js';
 
 /** An in-call chat message. */
 export interface ChatMessage {

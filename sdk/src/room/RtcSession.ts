@@ -1,14 +1,14 @@
 import type { Device, types as msTypes } from 'mediasoup-client';
-import type { InternalRoomOptions } from './defaults.js';
-import { deviceFor, type DevicePreload } from './device-preload.js';
-import { TelemedError } from './errors.js';
-import type { JsonObject, ParticipantInfo, ServerNotifications, TransportOptions } from './protocol/messages.js';
-import { RemoteTrack } from './RemoteTrack.js';
-import { readStats } from './rtc-stats.js';
-import type { SignalClient } from './SignalClient.js';
-import type { IceServer } from './client/api-types.js';
-import { isTrackSource } from './Track.js';
-import type { AccessRefresher } from './Reconnector.js';
+import type { InternalRoomOptions } from '../defaults.js';
+import { deviceFor, type DevicePreload } from '../track/device-preload.js';
+import { TelemedError } from '../errors.js';
+import type { JsonObject, ParticipantInfo, ServerNotifications, TransportOptions } from '../protocol/messages.js';
+import { RemoteTrack } from '../track/RemoteTrack.js';
+import { readStats } from '../quality/rtc-stats.js';
+import type { SignalClient } from '../signaling/SignalClient.js';
+import type { IceServer } from '../client/api-types.js';
+import { isTrackSource } from '../track/Track.js';
+import type { AccessRefresher } from '../signaling/Reconnector.js';
 
 /** How often the first decoded frames are looked for in the receivers' stats. */
 const FRAME_POLL_MS = 10;

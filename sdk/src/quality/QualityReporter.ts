@@ -1,8 +1,8 @@
 import type { ClientTrackStatsSample } from '../protocol/media-events.js';
-import type { LocalTrack } from '../LocalTrack.js';
-import type { RemoteTrack } from '../RemoteTrack.js';
-import { readStats, type StatsSnapshot } from '../rtc-stats.js';
-import type { Room } from '../Room.js';
+import type { LocalTrack } from '../track/LocalTrack.js';
+import type { RemoteTrack } from '../track/RemoteTrack.js';
+import { readStats, type StatsSnapshot } from './rtc-stats.js';
+import type { Room } from '../room/Room.js';
 import { SampleUploader } from './SampleUploader.js';
 
 /** One track's client-side sample, as `POST /api/calls/:id/quality` takes it. */

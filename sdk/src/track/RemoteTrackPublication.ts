@@ -1,4 +1,4 @@
-import type { PublishedTrackInfo } from './protocol/messages.js';
+import type { PublishedTrackInfo } from '../protocol/messages.js';
 import type { RemoteTrack } from './RemoteTrack.js';
 import type { Track } from './Track.js';
 

@@ -1,7 +1,7 @@
-import type { ParticipantInfo, ServerLeftReason } from './protocol/messages.js';
+import type { ParticipantInfo, ServerLeftReason } from '../protocol/messages.js';
 import { Participant, type ParticipantEvents } from './Participant.js';
-import type { RemoteTrack } from './RemoteTrack.js';
-import { RemoteTrackPublication } from './RemoteTrackPublication.js';
+import type { RemoteTrack } from '../track/RemoteTrack.js';
+import { RemoteTrackPublication } from '../track/RemoteTrackPublication.js';
 
 /**
  * Why a remote participant left: the server's reason (`left` on its own, `disconnected` when its

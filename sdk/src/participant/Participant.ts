@@ -1,6 +1,6 @@
-import type { ConnectionQuality } from './ConnectionQuality.js';
-import type { Track } from './Track.js';
-import { TypedEmitter } from './TypedEmitter.js';
+import type { ConnectionQuality } from '../quality/ConnectionQuality.js';
+import type { Track } from '../track/Track.js';
+import { TypedEmitter } from '../TypedEmitter.js';
 
 /** Events every participant emits, local or remote (the room emits them too, for all participants). */
 export type ParticipantEvents = {

@@ -1,11 +1,11 @@
 import type { types as msTypes } from 'mediasoup-client';
-import { deviceErrorFrom, TelemedError } from './errors.js';
-import { LocalTrack } from './LocalTrack.js';
+import { deviceErrorFrom, TelemedError } from '../errors.js';
+import { LocalTrack } from '../track/LocalTrack.js';
 import { Participant, type ParticipantEvents } from './Participant.js';
-import type { RoomGrants } from './protocol/token.js';
-import type { SignalClient } from './SignalClient.js';
-import { Track } from './Track.js';
-import { svcCameraEncodings } from './video-codecs.js';
+import type { RoomGrants } from '../protocol/token.js';
+import type { SignalClient } from '../signaling/SignalClient.js';
+import { Track } from '../track/Track.js';
+import { svcCameraEncodings } from '../track/video-codecs.js';
 
 export type LocalParticipantEvents = ParticipantEvents & {
   trackPublished: [LocalTrack];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectionError } from './errors.js';
-import { CloseCode } from './protocol/errors.js';
-import type { ServerNotifications } from './protocol/messages.js';
+import { ConnectionError } from '../errors.js';
+import { CloseCode } from '../protocol/errors.js';
+import type { ServerNotifications } from '../protocol/messages.js';
 import { DefaultReconnectPolicy, type ReconnectContext, type ReconnectPolicy } from './ReconnectPolicy.js';
 import { Reconnector, type AccessRefresher, type IceSession, type ReconnectorEvents, type ReconnectSignal, type RoomAccessUpdate } from './Reconnector.js';
 import type { ResumeCredentials } from './SignalClient.js';
