@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
-import type { ParticipantReconnect, RoomStatsInfo } from '@telemed/sdk/protocol';
+import type { ConnectionQualityLevel, ParticipantReconnect, RoomStatsInfo } from '@telemed/sdk/protocol';
 import type { Logger } from './logger.js';
 import { Peer, type ProducerAppData } from './Peer.js';
 import { MediaServerError } from './errors.js';
@@ -228,6 +228,13 @@ export class Room extends EventEmitter<RoomEvents> {
       for (const producer of other.producers.values()) await this.#consume(peer, other, producer);
       for (const dataProducer of other.dataProducers.values()) await this.#consumeData(peer, other, dataProducer);
     }
+  }
+
+  /** A participant's own grade of its link: kept for later joiners, relayed to the others when it changes. */
+  reportConnectionQuality(peer: Peer, quality: ConnectionQualityLevel): void {
+    if (peer.connectionQuality === quality) return;
+    peer.connectionQuality = quality;
+    for (const other of this.joinedPeers(peer)) other.notify('participantQuality', { participantId: peer.id, quality });
   }
 
   joinedPeers(except?: Peer): Peer[] {

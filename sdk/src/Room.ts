@@ -175,7 +175,11 @@ export class Room extends TypedEmitter<RoomEvents> {
         },
         stillWanted: () => this.#state === 'connecting' && this.#signal === signal,
       });
-      this.#quality = new QualityMonitor(this.options.qualityIntervalMs, () => this.#qualityTargets(), (quality, participant) => this.emit('connectionQualityChanged', quality, participant));
+      this.#quality = new QualityMonitor(this.options.qualityIntervalMs, () => this.#qualityTargets(), (quality, participant) => {
+        // Our own grade goes to the others: only we see our uplink's losses that the SFU's NACKs repaired.
+        if (participant === this.#localParticipant) this.#signal?.request('reportConnectionQuality', { quality }).catch(() => undefined);
+        this.emit('connectionQualityChanged', quality, participant);
+      });
       this.#setState('connected');
     } catch (error) {
       this.#teardown(undefined);
@@ -392,6 +396,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     consumerLayersChanged: ({ consumerId, layers }) => this.#consumer(consumerId)?.track.handleLayersChanged(layers),
     consumerScore: (data) => this.#consumer(data.consumerId)?.track.handleScore(data),
     producerScore: ({ producerId, score }) => this.#quality?.handleProducerScore(producerId, score),
+    participantQuality: ({ participantId, quality }) => this.remoteParticipants.get(participantId)?.handleReportedQuality(quality),
     localTrackMutedByAdmin: ({ producerId }) => this.#localParticipant.handleMutedByAdmin(producerId),
     dataConsumerCreated: (data) => {
       const transport = this.#session?.recvTransport;
