@@ -140,11 +140,11 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
     expect(rtx.chromium.sent).not.toBeNull();
   });
 
-  // Chromium on the bad link: in the one full run (load average ~40) neither its own indicator nor
-  // Firefox's view of it reached poor within 60 s while Firefox on the bad link passed; not yet
-  // explained, so that case is skipped and reported (issue 16) rather than weakened.
+  // The bad link loses 10 % each way. Its own SDK sees the uplink's loss (resends on the SFU's
+  // NACKs, receiver reports) and the other sees it through the grade the SFU relays; the other's
+  // own counters cannot, as what it receives arrives repaired by the SFU.
   for (const bad of ENGINES) {
-    (bad === 'chromium' ? it.skip : it)(`10 % loss on the ${bad} link: its quality reads poor for itself and for the other, audio within the bound; good again after recovery`, async () => {
+    it(`10 % loss on the ${bad} link: its quality reads poor for itself and for the other, audio within the bound; good again after recovery`, async () => {
       const seen = other(bad);
       const before = await snapshots();
       await impair({ [bad]: { up: { lossPercent: 10 }, down: { lossPercent: 10 } } });
@@ -204,17 +204,25 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
     console.log(`[impair] 250 kbit/s downlink: top layers back ${((Date.now() - t0) / 1000).toFixed(1)} s after recovery`);
   });
 
-  // In the one full run both publishers did not get below 300 kbit/s without their top layer within
-  // 90 s (which one was not recorded); skipped and reported (issue 16) until it is understood.
-  it.skip('uplink capped at 300 kbit/s: each publisher\'s encoder sends less (top simulcast layer dropped), audio within the bound', async () => {
+  // The encoder adapts when the browser itself sends less than the cap (its bytesSent, counted before
+  // the bottleneck: a sender that did not adapt keeps sending and the link's queue drops the rest) and
+  // the SFU gets no top simulcast layer. The top layer is the highest one the producer was set up
+  // with, not the ones active just before: on a loaded machine the encoder may already have dropped
+  // layers for CPU, and comparing with that (as this case once did) could never pass.
+  it('uplink capped at 300 kbit/s: each publisher\'s encoder sends less (top simulcast layer dropped), audio within the bound', async () => {
     const full = await Promise.all(ENGINES.map((e) => producer(e, 'video')));
     await impair({ chromium: { up: { rateKbit: 300 } }, firefox: { up: { rateKbit: 300 } } });
     let last = '';
+    let previous = await snapshots();
     const adapted = await waitFor('both publishers below the cap without their top layer', async () => {
+      const now = await snapshots();
       const producers = await Promise.all(ENGINES.map((e) => producer(e, 'video')));
-      last = producers.map((p, i) => `${ENGINES[i]} ${Math.round((p?.bitrate ?? 0) / 1000)} kbit/s rids ${p?.activeRids.join(',')}`).join('; ');
-      return producers.every((p, i) => p && p.bitrate < 300_000 && p.activeRids.length > 0 && p.activeRids.length < full[i]!.activeRids.length) ? producers : undefined;
-    }, { timeoutMs: 90_000, intervalMs: 1000 }).catch((error: unknown) => {
+      const sendKbps = ENGINES.map((e) => videoSendKbps(previous[e], now[e]));
+      previous = now;
+      last = producers.map((p, i) => `${ENGINES[i]} sends ${Math.round(sendKbps[i]!)} kbit/s, SFU gets ${Math.round((p?.bitrate ?? 0) / 1000)} kbit/s on rids ${p?.activeRids.join(',')} of ${p?.rids.join(',')}`).join('; ');
+      const top = (p: ProducerStatsInfo): string | undefined => [...p.rids].sort().at(-1);
+      return producers.every((p, i) => p && sendKbps[i]! < 300 && p.activeRids.length > 0 && !p.activeRids.includes(top(p)!)) ? producers : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 2000 }).catch((error: unknown) => {
       console.log(`[impair] 300 kbit/s uplink: last seen: ${last}`);
       throw error;
     });
