@@ -254,6 +254,57 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
     await Promise.all(ENGINES.map((engine) => waitForFreshMedia(parties[engine].page, [other(engine).engine], 60_000, 'media after the drop')));
   });
 
+  // Screen share on a narrow uplink: the SDK marks the capture contentHint 'detail', so the encoder
+  // keeps the resolution (text stays readable) and gives up frame rate instead. The case holds while
+  // the browser sends less than the cap (it adapted rather than the link's queue dropping packets).
+  // Full resolution is what the encoder sent and the viewer decoded on the clean link (headless
+  // Chromium's capture frames are 1400x788 while its track settings say 900 lines).
+  // Skipped until it has passed once: its first run failed on two test bugs (the snapshot looked for
+  // source 'screen_share', and full resolution was taken from the track's settings, 900 lines, while
+  // headless Chromium's frames are 788), both fixed; no re-run before the deadline (issue 16).
+  it.skip('screen share on a 300 kbit/s uplink: the screen keeps its full resolution on both ends and keeps arriving', async () => {
+    const sharer = parties.chromium;
+    const viewer = parties.firefox;
+    const received = (): Promise<{ frames: number; height: number }> => viewer.page.evaluate(async (identity) => {
+      interface Track { source: string; getStats(): Promise<RTCStatsReport | undefined> }
+      const room = (window as unknown as { telemed: { room: { remoteParticipants: Map<string, { identity: string; tracks: Track[] }> } } }).telemed.room;
+      const remote = [...room.remoteParticipants.values()].find((p) => p.identity === identity);
+      const out = { frames: 0, height: 0 };
+      for (const track of remote?.tracks ?? []) {
+        if (track.source !== 'screenShare') continue;
+        (await track.getStats())?.forEach((s: Record<string, unknown>) => {
+          if (s.type !== 'inbound-rtp') return;
+          out.frames += typeof s.framesDecoded === 'number' ? s.framesDecoded : 0;
+          out.height = Math.max(out.height, typeof s.frameHeight === 'number' ? s.frameHeight : 0);
+        });
+      }
+      return out;
+    }, sharer.engine);
+    await sharer.page.click('#screen');
+    const full = await waitFor('the screen share sent and decoded on the clean link', async () => {
+      const [sent, got] = await Promise.all([linkSnapshot(sharer.page), received()]);
+      return sent.screenOut.frameHeight > 0 && got.frames > 3 && got.height === sent.screenOut.frameHeight ? got.height : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 1000 });
+    await impair({ chromium: { up: { rateKbit: 300 } } });
+    let previous = await linkSnapshot(sharer.page);
+    let last = '';
+    const start = await received();
+    await waitFor('the sharer under the cap, the screen at full resolution, new frames decoded by the viewer', async () => {
+      const now = await linkSnapshot(sharer.page);
+      const kbps = ((now.screenOut.bytesSent - previous.screenOut.bytesSent + now.videoOut.bytesSent - previous.videoOut.bytesSent) * 8) / Math.max(1, now.at - previous.at);
+      previous = now;
+      const got = await received();
+      last = `sends ${Math.round(kbps)} kbit/s (screen + camera), screen encoded at ${now.screenOut.frameHeight} lines of ${full}, viewer decoded ${got.frames - start.frames} new frames at ${got.height} lines`;
+      return kbps < 300 && now.screenOut.frameHeight === full && got.height === full && got.frames - start.frames >= 5 ? true : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 2000 }).catch((error: unknown) => {
+      console.log(`[impair] screen share on 300 kbit/s: last seen: ${last}`);
+      throw error;
+    });
+    console.log(`[impair] screen share on 300 kbit/s: full ${full} lines; ${last}`);
+    await impair({});
+    await sharer.page.click('#screen');
+  });
+
   it('ran without page or server errors', () => {
     for (const engine of ENGINES) expect(parties[engine].page.errors).toEqual([]);
     expect(platform.serverErrors).toEqual([]);
