@@ -259,10 +259,7 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
   // the browser sends less than the cap (it adapted rather than the link's queue dropping packets).
   // Full resolution is what the encoder sent and the viewer decoded on the clean link (headless
   // Chromium's capture frames are 1400x788 while its track settings say 900 lines).
-  // Skipped until it has passed once: its first run failed on two test bugs (the snapshot looked for
-  // source 'screen_share', and full resolution was taken from the track's settings, 900 lines, while
-  // headless Chromium's frames are 788), both fixed; no re-run before the deadline (issue 16).
-  it.skip('screen share on a 300 kbit/s uplink: the screen keeps its full resolution on both ends and keeps arriving', async () => {
+  it('screen share on a 300 kbit/s uplink: the screen keeps its full resolution on both ends and keeps arriving', async () => {
     const sharer = parties.chromium;
     const viewer = parties.firefox;
     const received = (): Promise<{ frames: number; height: number }> => viewer.page.evaluate(async (identity) => {
