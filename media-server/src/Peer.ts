@@ -1,5 +1,6 @@
 import type { types } from 'mediasoup';
 import type {
+  ConnectionQualityLevel,
   ParticipantInfo,
   RoomGrants,
   ServerNotificationMethod,
@@ -45,6 +46,8 @@ export class Peer {
   rtpCapabilities: types.RtpCapabilities | undefined;
   /** The worker (index) of the room's router this peer sends and receives on, and its WebRtcServer. */
   workerIndex = 0;
+  /** The participant's own SDK's grade of its link (reportConnectionQuality), relayed to the others. */
+  connectionQuality: ConnectionQualityLevel | undefined;
   webRtcServer: types.WebRtcServer | undefined;
   #state: PeerState = 'connected';
 
@@ -153,6 +156,7 @@ export class Peer {
       id: this.id,
       identity: this.identity,
       name: this.name,
+      ...(this.connectionQuality ? { connectionQuality: this.connectionQuality } : {}),
       tracks: [...this.producers.values()].map((p) => ({
         producerId: p.id,
         kind: p.kind,

@@ -1,5 +1,5 @@
 import type { types } from 'mediasoup';
-import type { ParticipantReconnect, RoomStatsInfo } from '@telemed/sdk/protocol';
+import type { ConnectionQualityLevel, ParticipantReconnect, RoomStatsInfo } from '@telemed/sdk/protocol';
 import type { Logger } from './logger.js';
 import { Peer, type ProducerAppData } from './Peer.js';
 import { MediaServerError } from './errors.js';
@@ -180,6 +180,13 @@ export class Room extends SafeEmitter<RoomEvents> {
       for (const producer of other.producers.values()) await this.#consume(peer, other, producer);
       for (const dataProducer of other.dataProducers.values()) await this.#consumeData(peer, other, dataProducer);
     }
+  }
+
+  /** A participant's own grade of its link: kept for later joiners, relayed to the others when it changes. */
+  reportConnectionQuality(peer: Peer, quality: ConnectionQualityLevel): void {
+    if (peer.connectionQuality === quality) return;
+    peer.connectionQuality = quality;
+    for (const other of this.joinedPeers(peer)) other.notify('participantQuality', { participantId: peer.id, quality });
   }
 
   joinedPeers(except?: Peer): Peer[] {

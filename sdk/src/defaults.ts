@@ -5,6 +5,11 @@ import type { VideoCodecName } from './track/video-codecs.js';
 export interface InternalRoomOptions {
   /** How long to wait for the server's welcome and for each signaling response, in ms. */
   signalTimeoutMs: number;
+  /**
+   * Join attempts in all when joining times out (no welcome, or a join request unanswered within
+   * `signalTimeoutMs`); after the last, connect() rejects with a `ConnectionError` (code `TIMEOUT`).
+   */
+  joinAttempts: number;
   /** Open a data channel transport (SCTP) for in-call chat. */
   enableDataChannel: boolean;
   /** Receive video at the layer the rendered element needs, and pause video nobody can see. */
@@ -44,6 +49,7 @@ export type RoomOptions = Partial<InternalRoomOptions>;
 
 export const roomDefaults: InternalRoomOptions = {
   signalTimeoutMs: 10_000,
+  joinAttempts: 3,
   enableDataChannel: true,
   adaptiveStream: true,
   maxReconnectAttempts: 20,

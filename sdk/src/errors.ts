@@ -82,6 +82,11 @@ export class ConnectionError extends TelemedError {
     return new ConnectionError('CONNECTION_FAILED', 'network', message, undefined, cause);
   }
 
+  /** Joining gave up: each of its `attempts` timed out (the last timeout is the cause). */
+  static joinTimedOut(attempts: number, cause: unknown): ConnectionError {
+    return new ConnectionError('TIMEOUT', 'timeout', `could not join: no answer from the media server in ${attempts} attempts`, undefined, cause);
+  }
+
   /** Reconnection gave up after its attempts. */
   static reconnectFailed(attempts: number, cause?: unknown): ConnectionError {
     return new ConnectionError('CONNECTION_FAILED', 'network', `could not reconnect after ${attempts} attempts`, undefined, cause);

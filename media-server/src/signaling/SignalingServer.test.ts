@@ -55,6 +55,21 @@ describe('signaling', () => {
     viewer.socket.close();
   });
 
+  it('relays a participant\'s own quality grade to the others and to later joiners, and refuses an unknown grade', async () => {
+    const caps = { rtpCapabilities: { codecs: [], headerExtensions: [] } as never };
+    const ann = await connect('ann', {}, token('ann', {}, 'quality'));
+    const bob = await connect('bob', {}, token('bob', {}, 'quality'));
+    await ann.request('join', caps);
+    await bob.request('join', caps);
+    expect(await ann.failure('reportConnectionQuality', { quality: 'awful' as never })).toMatchObject({ code: 'BAD_REQUEST' });
+    await ann.request('reportConnectionQuality', { quality: 'poor' });
+    expect(await bob.nextNotification('participantQuality')).toMatchObject({ quality: 'poor' });
+    const carl = await connect('carl', {}, token('carl', {}, 'quality'));
+    const { participants } = await carl.request('join', caps);
+    expect(participants.find((p) => p.identity === 'ann')?.connectionQuality).toBe('poor');
+    for (const client of [ann, bob, carl]) client.socket.close();
+  });
+
   it('survives random garbage and still serves a new participant', async () => {
     const client = await connect('fuzzer');
     const junk = [

@@ -361,6 +361,11 @@ export class SignalingSession {
         return {};
       },
       getStats: async () => room.getStats(),
+      reportConnectionQuality: async ({ quality }) => {
+        this.#requireJoined();
+        room.reportConnectionQuality(peer, quality);
+        return {};
+      },
       leave: async () => {
         room.removePeer(peer, 'left');
         return {};

@@ -38,6 +38,7 @@ export const requestSchemas: { [M in SignalingMethod]: z.ZodType<SignalingReques
   muteParticipantTrack: z.object({ participantId: id, producerId: id }).strict(),
   removeParticipant: z.object({ participantId: id }).strict(),
   getStats: empty,
+  reportConnectionQuality: z.object({ quality: z.enum(['excellent', 'good', 'poor', 'lost']) }).strict(),
   leave: empty,
   createPlainTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
   connectPlainTransport: z.object({

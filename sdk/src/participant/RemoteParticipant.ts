@@ -1,3 +1,4 @@
+import type { ConnectionQuality } from '../quality/ConnectionQuality.js';
 import type { ParticipantInfo, ServerLeftReason } from '../protocol/messages.js';
 import { Participant, type ParticipantEvents } from './Participant.js';
 import type { RemoteTrack } from '../track/RemoteTrack.js';
@@ -23,16 +24,28 @@ export type RemoteParticipantEvents = ParticipantEvents & {
 /** Another participant in the room. */
 export class RemoteParticipant extends Participant<RemoteParticipantEvents, RemoteTrack> {
   readonly #publications = new Map<string, RemoteTrackPublication>();
+  #reportedQuality: ConnectionQuality | undefined;
 
   /** @internal */
   constructor(info: ParticipantInfo) {
     super(info.id, info.identity, info.name);
+    this.#reportedQuality = info.connectionQuality;
     for (const track of info.tracks) this.#publications.set(track.producerId, new RemoteTrackPublication(track));
   }
 
   /** Every track this participant publishes, received or not, with its mute state. */
   get trackPublications(): readonly RemoteTrackPublication[] {
     return [...this.#publications.values()];
+  }
+
+  /** The grade this participant's own SDK gives its link (relayed by the SFU), when it reported one. */
+  get reportedQuality(): ConnectionQuality | undefined {
+    return this.#reportedQuality;
+  }
+
+  /** @internal */
+  handleReportedQuality(quality: ConnectionQuality): void {
+    this.#reportedQuality = quality;
   }
 
   getTrackPublication(source: RemoteTrack['source']): RemoteTrackPublication | undefined {

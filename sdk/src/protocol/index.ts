@@ -1,5 +1,6 @@
 export { CloseCode, type SignalingErrorBody, type SignalingErrorCode } from './errors.js';
 export type {
+  ConnectionQualityLevel,
   ConsumerLayers,
   ConsumerStatsInfo,
   JsonObject,

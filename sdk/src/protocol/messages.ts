@@ -32,6 +32,9 @@ export interface PlainTransportOptions {
   srtpParameters: LoadTestSrtpParameters;
 }
 
+/** A participant's connection quality as its own SDK grades it (see the SDK's ConnectionQuality). */
+export type ConnectionQualityLevel = 'excellent' | 'good' | 'poor' | 'lost';
+
 /** A published track as other participants see it. */
 export interface PublishedTrackInfo {
   producerId: string;
@@ -44,6 +47,8 @@ export interface ParticipantInfo {
   id: string;
   identity: string;
   name: string;
+  /** Its own SDK's last grade of its link, when it reported one. */
+  connectionQuality?: ConnectionQualityLevel;
   tracks: PublishedTrackInfo[];
 }
 
@@ -148,6 +153,8 @@ export interface SignalingRequests {
   /** Room admins: remove a participant from the room. */
   removeParticipant: { request: { participantId: string }; response: Record<string, never> };
   getStats: { request: Record<string, never>; response: RoomStatsInfo };
+  /** Your SDK's grade of your own link, relayed to the others (`participantQuality`): only your side sees your uplink's repaired losses. */
+  reportConnectionQuality: { request: { quality: ConnectionQualityLevel }; response: Record<string, never> };
   leave: { request: Record<string, never>; response: Record<string, never> };
   /** Load tests only (token grant `loadTest`): a PlainTransport with SRTP instead of WebRTC. */
   createPlainTransport: { request: { direction: 'send' | 'recv' }; response: PlainTransportOptions };
@@ -205,6 +212,8 @@ export interface ServerNotifications {
   consumerScore: { consumerId: string; score: number; producerScore: number };
   /** Server-side quality of one of your own producers (0-10). */
   producerScore: { producerId: string; score: number };
+  /** Another participant's grade of its own link changed (its `reportConnectionQuality`). */
+  participantQuality: { participantId: string; quality: ConnectionQualityLevel };
   /** The dominant speaker changed (ActiveSpeakerObserver). */
   activeSpeaker: { participantId: string };
   /** Loudest audio producers in the last interval, dBov (-127 silent .. 0 loudest); empty on silence. */

@@ -17,8 +17,27 @@ import type { StatsSnapshot } from './rtc-stats.js';
  * selected ICE candidate pair for RTT), per track, and the worst track counts: audio losing 10 %
  * reads poor even while NACK/RTX repair the video's losses and its many packets would dilute a
  * pooled ratio. A missing measure does not count against the level.
+ *
+ * Loss is the link's, before repair: the share of packets reported lost or the share resent on a
+ * NACK (retransmittedPacketsSent/Received), whichever is higher. The far end counts a packet it got
+ * back by retransmission as received (mediasoup does for Opus, which it NACKs, and Chromium resends),
+ * so a 10 % lossy link read only from packetsLost looks clean while the user gets the resends' delay
+ * and overhead, and the SFU's score forgives repaired loss too.
+ *
+ * A remote participant's level is also never better than the level its own SDK reports for itself
+ * (relayed by the SFU): what you receive from someone whose uplink loses 10 % arrives repaired by
+ * the SFU's NACKs, so only the publisher's side sees that loss.
  */
+// The same union as the protocol's ConnectionQualityLevel (the grade travels in reportConnectionQuality
+// and participantQuality; Room and RemoteParticipant assign one to the other, so they cannot drift).
 export type ConnectionQuality = 'excellent' | 'good' | 'poor' | 'lost';
+
+const RANK: Record<ConnectionQuality, number> = { lost: 0, poor: 1, good: 2, excellent: 3 };
+
+/** The worse of two levels (an unknown one does not count). */
+export function worseQuality(a: ConnectionQuality, b: ConnectionQuality | undefined): ConnectionQuality {
+  return b !== undefined && RANK[b] < RANK[a] ? b : a;
+}
 
 export interface QualityInputs {
   /** mediasoup score 0..10, null when unknown. */
@@ -44,6 +63,8 @@ export function computeConnectionQuality(inputs: QualityInputs): ConnectionQuali
 export interface RtpTotals {
   packets: number;
   lost: number;
+  /** Packets resent on a NACK (see RtpStreamStats.retransmittedPackets). */
+  retransmitted: number;
   /** Highest jitter seen, seconds (as getStats reports it). */
   jitter: number | null;
   /** Highest round-trip time seen, seconds. */
@@ -52,11 +73,12 @@ export interface RtpTotals {
 
 /** Sums a participant's tracks' RTP counters: inbound streams when receiving, outbound + remote-inbound when sending. */
 export function rtpTotals(snapshots: readonly StatsSnapshot[], direction: 'in' | 'out'): RtpTotals {
-  const totals: RtpTotals = { packets: 0, lost: 0, jitter: null, rtt: null };
+  const totals: RtpTotals = { packets: 0, lost: 0, retransmitted: 0, jitter: null, rtt: null };
   const max = (a: number | null, b: number | null): number | null => (b === null ? a : Math.max(a ?? 0, b));
   for (const snapshot of snapshots) {
     for (const s of snapshot.rtp) {
       totals.packets += s.packets ?? 0;
+      totals.retransmitted += s.retransmittedPackets ?? 0;
       if (direction === 'in') {
         totals.lost += Math.max(0, s.packetsLost ?? 0);
         totals.jitter = max(totals.jitter, s.jitter);
@@ -77,10 +99,11 @@ export function rtpTotals(snapshots: readonly StatsSnapshot[], direction: 'in' |
 /** The quality inputs of an interval from two successive totals. */
 export function qualityInputs(previous: RtpTotals | undefined, current: RtpTotals, serverScore: number | null, expectFlow: boolean): QualityInputs {
   const packets = previous ? current.packets - previous.packets : current.packets;
-  const lost = previous ? current.lost - previous.lost : current.lost;
+  const lost = Math.max(0, previous ? current.lost - previous.lost : current.lost);
+  const resent = Math.max(0, previous ? current.retransmitted - previous.retransmitted : current.retransmitted);
   return {
     serverScore,
-    lossRatio: packets + lost > 0 ? Math.max(0, lost) / (packets + Math.max(0, lost)) : null,
+    lossRatio: packets + lost > 0 ? Math.max(lost / (packets + lost), packets > 0 ? Math.min(1, resent / packets) : 0) : null,
     rttMs: current.rtt === null ? null : current.rtt * 1000,
     jitterMs: current.jitter === null ? null : current.jitter * 1000,
     flowing: !expectFlow || previous === undefined || packets > 0,

@@ -1,4 +1,4 @@
-import { computeConnectionQuality, qualityInputs, rtpTotals, worstTrackInputs, type ConnectionQuality, type RtpTotals, type TrackInputs } from './ConnectionQuality.js';
+import { computeConnectionQuality, qualityInputs, rtpTotals, worseQuality, worstTrackInputs, type ConnectionQuality, type RtpTotals, type TrackInputs } from './ConnectionQuality.js';
 import type { LocalParticipant } from '../participant/LocalParticipant.js';
 import type { RemoteParticipant } from '../participant/RemoteParticipant.js';
 import { readStats, type StatsSource } from './rtc-stats.js';
@@ -33,11 +33,11 @@ export class QualityMonitor {
       const { local, remotes } = this.#targets();
       if (local) {
         const scores = local.tracks.map((t) => (t.sid ? this.#producerScores.get(t.sid) : undefined)).filter((s): s is number => s !== undefined);
-        this.#grade(local, await this.#trackInputs(local.tracks.map((t) => ({ source: t, expectFlow: !t.isMuted })), 'out'), scores);
+        this.#grade(local, await this.#trackInputs(local.tracks.map((t) => ({ source: t, expectFlow: !t.isMuted })), 'out'), scores, undefined);
       }
       for (const remote of remotes) {
         const scores = remote.tracks.map((t) => t.score?.producerScore).filter((s): s is number => s !== undefined);
-        this.#grade(remote, await this.#trackInputs(remote.tracks.map((t) => ({ source: t, expectFlow: !t.isMuted && !t.isPausedBySubscriber })), 'in'), scores);
+        this.#grade(remote, await this.#trackInputs(remote.tracks.map((t) => ({ source: t, expectFlow: !t.isMuted && !t.isPausedBySubscriber })), 'in'), scores, remote.reportedQuality);
       }
     } finally {
       this.#running = false;
@@ -58,8 +58,9 @@ export class QualityMonitor {
     return inputs;
   }
 
-  #grade(participant: Target, perTrack: TrackInputs[], scores: number[]): void {
-    const quality = computeConnectionQuality(worstTrackInputs(perTrack, scores.length ? Math.min(...scores) : null));
+  /** `reported`: a remote participant's own grade of its link; ours is never better than it. */
+  #grade(participant: Target, perTrack: TrackInputs[], scores: number[], reported: ConnectionQuality | undefined): void {
+    const quality = worseQuality(computeConnectionQuality(worstTrackInputs(perTrack, scores.length ? Math.min(...scores) : null)), reported);
     if (participant.setConnectionQuality(quality)) this.#onChange(quality, participant);
   }
 

@@ -10,6 +10,11 @@ export interface RtpStreamStats {
   bytes: number | null;
   /** Receiving only: packets lost (can be negative with duplicates, as the browser reports it). */
   packetsLost: number | null;
+  /**
+   * retransmittedPacketsReceived (in) or retransmittedPacketsSent (out): packets resent on a NACK,
+   * i.e. lost on the link and repaired (null where the browser does not report it: Firefox).
+   */
+  retransmittedPackets: number | null;
   /** Receiving only: seconds. */
   jitter: number | null;
   framesDecoded: number | null;
@@ -57,6 +62,7 @@ export function statsSnapshot(report: RTCStatsReport, direction: 'in' | 'out'): 
         packets: num(direction === 'in' ? s.packetsReceived : s.packetsSent),
         bytes: num(direction === 'in' ? s.bytesReceived : s.bytesSent),
         packetsLost: num(s.packetsLost),
+        retransmittedPackets: num(direction === 'in' ? s.retransmittedPacketsReceived : s.retransmittedPacketsSent),
         jitter: num(s.jitter),
         framesDecoded: num(s.framesDecoded),
         framesPerSecond: num(s.framesPerSecond),

@@ -2,6 +2,7 @@ import type { types as msTypes } from 'mediasoup-client';
 import { assertCallsSupported } from '../browser-support.js';
 import { ChatChannel, type ChatMessage } from './ChatChannel.js';
 import type { ConnectionQuality } from '../quality/ConnectionQuality.js';
+import { joinWithRetry } from '../signaling/join-retry.js';
 import { roomDefaults, type InternalRoomOptions, type RoomOptions } from '../defaults.js';
 import { preloadDevice, type DevicePreload } from '../track/device-preload.js';
 import { ConnectionError, TelemedError } from '../errors.js';
@@ -158,10 +159,27 @@ export class Room extends TypedEmitter<RoomEvents> {
     const welcomed = adopted?.welcome ? Promise.resolve(adopted.welcome) : signal.connect(url, token);
     const preload = adopted?.preload ?? matching?.devicePreload ?? preloadDevice();
     try {
-      const welcome = await welcomed;
-      if (adopted) for (const message of adopted.held) this.#onNotification(message);
-      await this.#join(welcome, preload);
-      this.#quality = new QualityMonitor(this.options.qualityIntervalMs, () => this.#qualityTargets(), (quality, participant) => this.emit('connectionQualityChanged', quality, participant));
+      // A join that timed out (no welcome, or a join request unanswered) is tried again on a new
+      // socket: the server replaces the half-joined session of the same token.
+      await joinWithRetry(async (attempt) => {
+        const welcome = await (attempt === 1 ? welcomed : signal.connect(url, token));
+        if (adopted && attempt === 1) for (const message of adopted.held) this.#onNotification(message);
+        await this.#join(welcome, preload);
+      }, {
+        attempts: this.options.joinAttempts,
+        baseDelayMs: this.options.reconnectBaseDelayMs,
+        maxDelayMs: this.options.reconnectMaxDelayMs,
+        reset: () => {
+          this.#resetSession();
+          this.#held = undefined;
+        },
+        stillWanted: () => this.#state === 'connecting' && this.#signal === signal,
+      });
+      this.#quality = new QualityMonitor(this.options.qualityIntervalMs, () => this.#qualityTargets(), (quality, participant) => {
+        // Our own grade goes to the others: only we see our uplink's losses that the SFU's NACKs repaired.
+        if (participant === this.#localParticipant) this.#signal?.request('reportConnectionQuality', { quality }).catch(() => undefined);
+        this.emit('connectionQualityChanged', quality, participant);
+      });
       this.#setState('connected');
     } catch (error) {
       this.#teardown(undefined);
@@ -378,6 +396,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     consumerLayersChanged: ({ consumerId, layers }) => this.#consumer(consumerId)?.track.handleLayersChanged(layers),
     consumerScore: (data) => this.#consumer(data.consumerId)?.track.handleScore(data),
     producerScore: ({ producerId, score }) => this.#quality?.handleProducerScore(producerId, score),
+    participantQuality: ({ participantId, quality }) => this.remoteParticipants.get(participantId)?.handleReportedQuality(quality),
     localTrackMutedByAdmin: ({ producerId }) => this.#localParticipant.handleMutedByAdmin(producerId),
     dataConsumerCreated: (data) => {
       const transport = this.#session?.recvTransport;

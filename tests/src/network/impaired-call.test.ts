@@ -140,11 +140,11 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
     expect(rtx.chromium.sent).not.toBeNull();
   });
 
-  // Chromium on the bad link: in the one full run (load average ~40) neither its own indicator nor
-  // Firefox's view of it reached poor within 60 s while Firefox on the bad link passed; not yet
-  // explained, so that case is skipped and reported (issue 16) rather than weakened.
+  // The bad link loses 10 % each way. Its own SDK sees the uplink's loss (resends on the SFU's
+  // NACKs, receiver reports) and the other sees it through the grade the SFU relays; the other's
+  // own counters cannot, as what it receives arrives repaired by the SFU.
   for (const bad of ENGINES) {
-    (bad === 'chromium' ? it.skip : it)(`10 % loss on the ${bad} link: its quality reads poor for itself and for the other, audio within the bound; good again after recovery`, async () => {
+    it(`10 % loss on the ${bad} link: its quality reads poor for itself and for the other, audio within the bound; good again after recovery`, async () => {
       const seen = other(bad);
       const before = await snapshots();
       await impair({ [bad]: { up: { lossPercent: 10 }, down: { lossPercent: 10 } } });
@@ -204,17 +204,25 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
     console.log(`[impair] 250 kbit/s downlink: top layers back ${((Date.now() - t0) / 1000).toFixed(1)} s after recovery`);
   });
 
-  // In the one full run both publishers did not get below 300 kbit/s without their top layer within
-  // 90 s (which one was not recorded); skipped and reported (issue 16) until it is understood.
-  it.skip('uplink capped at 300 kbit/s: each publisher\'s encoder sends less (top simulcast layer dropped), audio within the bound', async () => {
+  // The encoder adapts when the browser itself sends less than the cap (its bytesSent, counted before
+  // the bottleneck: a sender that did not adapt keeps sending and the link's queue drops the rest) and
+  // the SFU gets no top simulcast layer. The top layer is the highest one the producer was set up
+  // with, not the ones active just before: on a loaded machine the encoder may already have dropped
+  // layers for CPU, and comparing with that (as this case once did) could never pass.
+  it('uplink capped at 300 kbit/s: each publisher\'s encoder sends less (top simulcast layer dropped), audio within the bound', async () => {
     const full = await Promise.all(ENGINES.map((e) => producer(e, 'video')));
     await impair({ chromium: { up: { rateKbit: 300 } }, firefox: { up: { rateKbit: 300 } } });
     let last = '';
+    let previous = await snapshots();
     const adapted = await waitFor('both publishers below the cap without their top layer', async () => {
+      const now = await snapshots();
       const producers = await Promise.all(ENGINES.map((e) => producer(e, 'video')));
-      last = producers.map((p, i) => `${ENGINES[i]} ${Math.round((p?.bitrate ?? 0) / 1000)} kbit/s rids ${p?.activeRids.join(',')}`).join('; ');
-      return producers.every((p, i) => p && p.bitrate < 300_000 && p.activeRids.length > 0 && p.activeRids.length < full[i]!.activeRids.length) ? producers : undefined;
-    }, { timeoutMs: 90_000, intervalMs: 1000 }).catch((error: unknown) => {
+      const sendKbps = ENGINES.map((e) => videoSendKbps(previous[e], now[e]));
+      previous = now;
+      last = producers.map((p, i) => `${ENGINES[i]} sends ${Math.round(sendKbps[i]!)} kbit/s, SFU gets ${Math.round((p?.bitrate ?? 0) / 1000)} kbit/s on rids ${p?.activeRids.join(',')} of ${p?.rids.join(',')}`).join('; ');
+      const top = (p: ProducerStatsInfo): string | undefined => [...p.rids].sort().at(-1);
+      return producers.every((p, i) => p && sendKbps[i]! < 300 && p.activeRids.length > 0 && !p.activeRids.includes(top(p)!)) ? producers : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 2000 }).catch((error: unknown) => {
       console.log(`[impair] 300 kbit/s uplink: last seen: ${last}`);
       throw error;
     });
@@ -244,6 +252,54 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
       expect(seconds).toBeGreaterThan(10);
     }
     await Promise.all(ENGINES.map((engine) => waitForFreshMedia(parties[engine].page, [other(engine).engine], 60_000, 'media after the drop')));
+  });
+
+  // Screen share on a narrow uplink: the SDK marks the capture contentHint 'detail', so the encoder
+  // keeps the resolution (text stays readable) and gives up frame rate instead. The case holds while
+  // the browser sends less than the cap (it adapted rather than the link's queue dropping packets).
+  // Full resolution is what the encoder sent and the viewer decoded on the clean link (headless
+  // Chromium's capture frames are 1400x788 while its track settings say 900 lines).
+  it('screen share on a 300 kbit/s uplink: the screen keeps its full resolution on both ends and keeps arriving', async () => {
+    const sharer = parties.chromium;
+    const viewer = parties.firefox;
+    const received = (): Promise<{ frames: number; height: number }> => viewer.page.evaluate(async (identity) => {
+      interface Track { source: string; getStats(): Promise<RTCStatsReport | undefined> }
+      const room = (window as unknown as { telemed: { room: { remoteParticipants: Map<string, { identity: string; tracks: Track[] }> } } }).telemed.room;
+      const remote = [...room.remoteParticipants.values()].find((p) => p.identity === identity);
+      const out = { frames: 0, height: 0 };
+      for (const track of remote?.tracks ?? []) {
+        if (track.source !== 'screenShare') continue;
+        (await track.getStats())?.forEach((s: Record<string, unknown>) => {
+          if (s.type !== 'inbound-rtp') return;
+          out.frames += typeof s.framesDecoded === 'number' ? s.framesDecoded : 0;
+          out.height = Math.max(out.height, typeof s.frameHeight === 'number' ? s.frameHeight : 0);
+        });
+      }
+      return out;
+    }, sharer.engine);
+    await sharer.page.click('#screen');
+    const full = await waitFor('the screen share sent and decoded on the clean link', async () => {
+      const [sent, got] = await Promise.all([linkSnapshot(sharer.page), received()]);
+      return sent.screenOut.frameHeight > 0 && got.frames > 3 && got.height === sent.screenOut.frameHeight ? got.height : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 1000 });
+    await impair({ chromium: { up: { rateKbit: 300 } } });
+    let previous = await linkSnapshot(sharer.page);
+    let last = '';
+    const start = await received();
+    await waitFor('the sharer under the cap, the screen at full resolution, new frames decoded by the viewer', async () => {
+      const now = await linkSnapshot(sharer.page);
+      const kbps = ((now.screenOut.bytesSent - previous.screenOut.bytesSent + now.videoOut.bytesSent - previous.videoOut.bytesSent) * 8) / Math.max(1, now.at - previous.at);
+      previous = now;
+      const got = await received();
+      last = `sends ${Math.round(kbps)} kbit/s (screen + camera), screen encoded at ${now.screenOut.frameHeight} lines of ${full}, viewer decoded ${got.frames - start.frames} new frames at ${got.height} lines`;
+      return kbps < 300 && now.screenOut.frameHeight === full && got.height === full && got.frames - start.frames >= 5 ? true : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 2000 }).catch((error: unknown) => {
+      console.log(`[impair] screen share on 300 kbit/s: last seen: ${last}`);
+      throw error;
+    });
+    console.log(`[impair] screen share on 300 kbit/s: full ${full} lines; ${last}`);
+    await impair({});
+    await sharer.page.click('#screen');
   });
 
   it('ran without page or server errors', () => {

@@ -77,7 +77,7 @@ export function linkSnapshot(page: TestPage): Promise<LinkSnapshot> {
           v.frameHeight = Math.max(v.frameHeight, n(s.frameHeight));
           if (typeof s.qualityLimitationReason === 'string' && s.qualityLimitationReason !== 'none') v.qualityLimitationReason = s.qualityLimitationReason;
           if (s.active !== false && typeof s.rid === 'string') v.activeRids.push(s.rid);
-        } else if (track.source === 'screen_share') {
+        } else if (track.source === 'screenShare') {
           const v = snapshot.screenOut;
           v.framesEncoded += n(s.framesEncoded);
           v.bytesSent += n(s.bytesSent);

@@ -9,6 +9,12 @@
 // `tc qdisc add ... netem` answers "Specified qdisc kind is unknown". For the same reason there is
 // no added delay or jitter here (see the report in the impairment test file).
 //
+// A lossy link drops silently, so loss is never applied in the sending host's own stack: a drop in
+// the sender's output (or postrouting) hook fails its sendto() with EPERM, and Chromium answers that
+// by sending the packet again at once (Firefox does not), so "10 % uplink loss" was 1 % for Chromium.
+// Uplink loss is dropped where the packet enters the bridge (a bridge-family table in the host
+// namespace, `tmq<pid>`), downlink loss at the browser's input hook (the SFU, the sender, sees nothing).
+//
 // Names carry the prefix `tmq` and the owning process id, so parallel runs never touch each
 // other's and stale ones (their process gone) are removed at start. Everything is torn down on
 // close() and, as a last resort, when the process exits.
@@ -77,12 +83,17 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Removes `tmq` namespaces and links whose owning process is gone (a crashed or killed run). */
+/** Removes `tmq` namespaces, links and bridge tables whose owning process is gone (a crashed or killed run). */
 export function removeStale(): void {
   const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0] ?? '');
   for (const name of namespaces) {
     const match = NS_PATTERN.exec(name);
     if (match && !alive(Number(match[1]))) execFileSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
+  }
+  const tables = execFileSync('nft', ['list', 'tables', 'bridge'], { encoding: 'utf8' }).split('\n').map((l) => /^table bridge (\S+)/.exec(l)?.[1] ?? '');
+  for (const table of tables) {
+    const match = new RegExp(`^${PREFIX}(\\d+)$`).exec(table);
+    if (match && !alive(Number(match[1]))) execFileSync('nft', ['delete', 'table', 'bridge', table], { stdio: 'ignore' });
   }
   const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '');
   for (const link of links) {
@@ -111,9 +122,16 @@ async function setRate(netns: string | undefined, dev: string, rateKbit: number 
   else await tc(['qdisc', 'replace', 'dev', dev, 'root', ...tbfArgs(rateKbit)]);
 }
 
-function lossRule(hook: 'input' | 'output', dev: string, percent: number | undefined): string {
-  const rule = percent ? `\n    ${hook === 'input' ? 'iifname' : 'oifname'} "${dev}" numgen random mod 1000 < ${Math.round(percent * 10)} drop` : '';
-  return `  chain ${hook === 'input' ? 'down' : 'up'} {\n    type filter hook ${hook} priority 0; policy accept;${rule}\n  }`;
+/** A chain dropping `percent` of the packets that come in on each device (none at 0 or undefined). */
+function lossChain(name: string, hook: 'input' | 'prerouting', drops: [dev: string, percent: number | undefined][]): string {
+  const rules = drops.filter(([, percent]) => percent).map(([dev, percent]) => `\n    iifname "${dev}" numgen random mod 1000 < ${Math.round(percent! * 10)} drop`).join('');
+  return `  chain ${name} {\n    type filter hook ${hook} priority 0; policy accept;${rules}\n  }`;
+}
+
+/** Replaces table `family name` (creating it if missing) with `body`, in `netns` or the host namespace. */
+function replaceTable(netns: string | undefined, family: 'inet' | 'bridge', name: string, body: string): Promise<void> {
+  const script = `table ${family} ${name} {}\ndelete table ${family} ${name}\ntable ${family} ${name} {\n${body}\n}\n`;
+  return netns ? sh('ip', ['netns', 'exec', netns, 'nft', '-f', '-'], script) : sh('nft', ['-f', '-'], script);
 }
 
 /** Creates a bed: a bridge `tmqb<pid>` with 10.232.<k>.1/24, k from the pid. */
@@ -124,7 +142,22 @@ export async function createTestBed(): Promise<TestBed> {
   const hostIp = `${subnet}.1`;
   const bridge = `${PREFIX}b${pid}`;
   const created: { namespaces: string[]; links: string[] } = { namespaces: [], links: [bridge] };
+  // Uplink loss of every namespace, by its host-side veth end: one bridge table for the bed.
+  const uplinkTable = `${PREFIX}${pid}`;
+  const uplinkLoss = new Map<string, number | undefined>();
+  // Writes run one after another, each from the map as it is then, so parallel impair() calls all land.
+  let uplinkWrites: Promise<void> = Promise.resolve();
+  const writeUplinkTable = (): Promise<void> => {
+    const write = uplinkWrites.catch(() => undefined).then(() => replaceTable(undefined, 'bridge', uplinkTable, lossChain('up', 'prerouting', [...uplinkLoss])));
+    uplinkWrites = write;
+    return write;
+  };
   const teardownSync = (): void => {
+    try {
+      execFileSync('nft', ['delete', 'table', 'bridge', uplinkTable], { stdio: 'ignore' });
+    } catch {
+      // never created, or already gone
+    }
     for (const name of created.namespaces) {
       try {
         execFileSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
@@ -178,8 +211,9 @@ export async function createTestBed(): Promise<TestBed> {
         async impair(impairment) {
           await setRate(name, nsEnd, impairment.up?.rateKbit);
           await setRate(undefined, hostEnd, impairment.down?.rateKbit);
-          const table = `table inet ${PREFIX} {\n${lossRule('output', nsEnd, impairment.up?.lossPercent)}\n${lossRule('input', nsEnd, impairment.down?.lossPercent)}\n}`;
-          await sh('ip', ['netns', 'exec', name, 'nft', '-f', '-'], `table inet ${PREFIX} {}\ndelete table inet ${PREFIX}\n${table}\n`);
+          uplinkLoss.set(hostEnd, impairment.up?.lossPercent);
+          await writeUplinkTable();
+          await replaceTable(name, 'inet', PREFIX, lossChain('down', 'input', [[nsEnd, impairment.down?.lossPercent]]));
           current = impairment;
         },
       };
