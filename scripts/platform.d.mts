@@ -71,8 +71,16 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
+/** An API instance started beside a platform's (startApiInstance). */
+export interface ApiInstance {
+  apiUrl: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
 export function generateSecrets(): PlatformSecrets;
 export function loadOrCreateSecrets(dataDir: string): PlatformSecrets;
 export function startPlatform(options: PlatformOptions): Promise<Platform>;
+export function startApiInstance(options: PlatformOptions & { secrets: PlatformSecrets; name?: string }): Promise<ApiInstance>;
 /** Each service's environment for these options (`baseEnv` defaults to process.env). */
 export function serviceEnvironments(options: PlatformOptions, baseEnv?: Record<string, string | undefined>): { media: Record<string, string>; api: Record<string, string> };

@@ -206,3 +206,24 @@ export async function startPlatform(options) {
     stop,
   };
 }
+
+/**
+ * One more API instance beside a started platform's: the same options (and `secrets`), so the same
+ * database (DATABASE_URL in `apiEnv`; PGlite cannot be shared) and Redis, on `options.apiPort`.
+ * Its log goes to `<logDir>/<name>.log`. Resolves once it answers /health.
+ * @param {import('./platform.d.mts').PlatformOptions & { secrets: import('./platform.d.mts').PlatformSecrets; name?: string }} options
+ * @returns {Promise<import('./platform.d.mts').ApiInstance>}
+ */
+export async function startApiInstance(options) {
+  if (options.logDir) fs.mkdirSync(options.logDir, { recursive: true });
+  const { api } = serviceEnvironments(options);
+  const child = spawnService(options.name ?? 'api', 'api/dist/main.js', api, options);
+  const apiUrl = `http://${options.host ?? '127.0.0.1'}:${api.API_PORT}`;
+  try {
+    await waitForHealth(`${apiUrl}/health`, [child], options.startTimeoutMs ?? 30_000);
+  } catch (error) {
+    await stopProcess(child, options.stopGraceMs ?? 5000);
+    throw error;
+  }
+  return { apiUrl, process: child, stop: () => stopProcess(child, typeof options.stopGraceMs === 'number' ? options.stopGraceMs : 5000) };
+}

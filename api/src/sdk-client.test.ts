@@ -53,6 +53,21 @@ describe('TelemedClient against the real API', () => {
     expect(await patient.sendMessage(conversation.id, 'hello from the SDK', { clientId })).toEqual(sent);
     await waitFor('message.created', () => received.find((p) => p.message.id === sent.id), { timeoutMs: 5000 });
 
+    // A proxy's 502 after the instance stored the message (it went away before answering): the
+    // send is retried with the same client id and the message is stored once.
+    let gatewayErrors = 0;
+    const throughDyingInstance: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (init?.method !== 'POST' || gatewayErrors > 0) return res;
+      gatewayErrors++;
+      return new Response('', { status: 502 });
+    };
+    const viaProxy = new TelemedClient({ baseUrl: t.url, session: patient.session, fetch: throughDyingInstance });
+    const retried = await viaProxy.sendMessage(conversation.id, 'stored before the 502');
+    expect(gatewayErrors).toBe(1);
+    const stored = (await patient.listMessages(conversation.id, { limit: 10 })).items.filter((m) => m.body === 'stored before the 502');
+    expect(stored.map((m) => m.id)).toEqual([retried.id]);
+
     // The API restarts: the socket drops, messages arrive meanwhile (through another instance on
     // the same database), and the client reconnects by itself and replays them from its cursor.
     const port = t.app.port;

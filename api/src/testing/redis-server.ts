@@ -7,6 +7,8 @@ export interface RedisServer {
   url: string;
   /** Kills the server (SIGKILL: as a crash, no clean shutdown). Idempotent. */
   kill(): void;
+  /** Starts a new, empty server on the same port once the previous one has exited (after kill()). */
+  restart(): Promise<void>;
   stop(): void;
 }
 
@@ -42,11 +44,17 @@ async function waitForRedis(port: number, child: ChildProcess): Promise<void> {
 
 export async function startRedisServer(): Promise<RedisServer> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const spawnServer = (): ChildProcess => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  let child = spawnServer();
   await waitForRedis(port, child);
   return {
     url: `redis://127.0.0.1:${port}`,
     kill: () => void child.kill('SIGKILL'),
+    restart: async () => {
+      if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once('exit', resolve));
+      child = spawnServer();
+      await waitForRedis(port, child);
+    },
     stop: () => void child.kill('SIGTERM'),
   };
 }

@@ -1,5 +1,5 @@
 import { createClient } from 'redis';
-import { mediaNodeKeys } from '@telemed/sdk/protocol';
+import { MEDIA_NODE_HEARTBEAT_MS, MEDIA_NODE_TTL_MS, mediaNodeKeys } from '@telemed/sdk/protocol';
 import type { Logger } from '../logger.js';
 import type { Room } from '../Room.js';
 import type { RoomManager } from '../RoomManager.js';
@@ -27,6 +27,10 @@ export interface NodeLinksOptions {
  * track announcements travel over Redis pub/sub (one channel per node). When a linked node's
  * registry record expires (it died) the link closes and its participants leave the room here,
  * as they do when the other node's part closes cleanly (`unlink`).
+ *
+ * Redis may restart empty under running rooms: when it is back, this node puts its open rooms
+ * back (their node sets and, unless another node did, their placement), and it judges no linked node
+ * dead until every node has had a heartbeat's time to register again.
  */
 export class NodeLinks {
   readonly #options: NodeLinksOptions;
@@ -36,6 +40,9 @@ export class NodeLinks {
   readonly #links = new Map<string, RoomLink>();
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** When the publishing client last became ready (connected, or reconnected after an outage). */
+  #readyAt = 0;
+  #connectedOnce = false;
 
   constructor(options: NodeLinksOptions) {
     this.#options = options;
@@ -43,6 +50,11 @@ export class NodeLinks {
     this.#sub = this.#pub.duplicate();
     for (const client of [this.#pub, this.#sub]) client.on('error', (err: Error) => options.logger.debug({ err: err.message }, 'node links: redis error'));
     options.rooms.on('roomCreated', (room) => void this.#open(room).catch((err: Error) => options.logger.warn({ err: err.message, roomId: room.id }, 'node links: could not join the room\'s node set')));
+    this.#pub.on('ready', () => {
+      this.#readyAt = Date.now();
+      if (this.#connectedOnce) void this.#announceRooms();
+      this.#connectedOnce = true;
+    });
   }
 
   async start(): Promise<void> {
@@ -82,6 +94,24 @@ export class NodeLinks {
       if (alive[i] === null || this.#links.has(this.#key(room.id, other))) return;
       this.#link(room, other).offer();
     });
+  }
+
+  /** After a Redis outage (it may have lost everything): this node's open rooms, back in the room sets and placements. */
+  async #announceRooms(): Promise<void> {
+    const { keyPrefix, nodeId, roomTtlSeconds = 86_400, rooms, logger } = this.#options;
+    const open = [...rooms.rooms.values()].map(({ room }) => room).filter((room) => !room.closed);
+    if (open.length === 0) return;
+    try {
+      const batch = this.#pub.multi();
+      for (const room of open) {
+        const setKey = mediaNodeKeys.roomNodes(keyPrefix, room.id);
+        batch.sAdd(setKey, nodeId).expire(setKey, roomTtlSeconds).set(mediaNodeKeys.room(keyPrefix, room.id), nodeId, { condition: 'NX', expiration: { type: 'EX', value: roomTtlSeconds } });
+      }
+      await batch.exec();
+      logger.info({ rooms: open.length }, 'node links: redis is back, this node\'s rooms announced again');
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'node links: could not announce the rooms again after a redis outage');
+    }
   }
 
   #key(roomId: string, nodeId: string): string {
@@ -139,6 +169,8 @@ export class NodeLinks {
   /** Links to nodes whose registry record expired (killed, or cut off) close: their participants leave here. */
   async #dropDeadNodes(): Promise<void> {
     if (!this.#pub.isReady || this.#links.size === 0) return;
+    // Just reconnected: Redis may have restarted empty, and the other nodes re-register within a heartbeat.
+    if (Date.now() - this.#readyAt < MEDIA_NODE_TTL_MS + MEDIA_NODE_HEARTBEAT_MS) return;
     const nodes = [...new Set([...this.#links.values()].map((l) => l.remoteNodeId))];
     let records: (string | null)[];
     try {

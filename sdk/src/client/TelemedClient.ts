@@ -239,8 +239,10 @@ export class TelemedClient extends TypedEmitter<TelemedClientEvents> {
   }
 
   /**
-   * Sends a message. The client id makes it idempotent: a network failure is retried with the same
-   * id (up to `retries` times) and the server stores the message once.
+   * Sends a message. The client id makes it idempotent: a network failure, or a gateway error from a
+   * proxy in front of several API instances (502/503/504: the instance may have stored it before it
+   * went away), is retried with the same id (up to `retries` times) and the server stores the
+   * message once.
    */
   async sendMessage(conversationId: string, body: string, options: { clientId?: string; attachmentId?: string; retries?: number } = {}): Promise<Message> {
     const clientId = options.clientId ?? crypto.randomUUID();
@@ -249,7 +251,8 @@ export class TelemedClient extends TypedEmitter<TelemedClientEvents> {
       try {
         return await this.#request<Message>('POST', `/api/conversations/${encodeURIComponent(conversationId)}/messages`, payload);
       } catch (error) {
-        if (!(error instanceof ApiRequestError) || error.code !== 'NETWORK' || attempt >= (options.retries ?? 2)) throw error;
+        const retriable = error instanceof ApiRequestError && (error.code === 'NETWORK' || GATEWAY_ERRORS.has(error.status));
+        if (!retriable || attempt >= (options.retries ?? 2)) throw error;
         await sleep(backoffDelay(attempt + 1, 250, 4000));
       }
     }
@@ -426,6 +429,9 @@ export class TelemedClient extends TypedEmitter<TelemedClientEvents> {
     return res;
   }
 }
+
+/** What a reverse proxy answers when the API instance it chose failed or went away. */
+const GATEWAY_ERRORS = new Set([502, 503, 504]);
 
 function query(params: object): string {
   const search = new URLSearchParams();

@@ -14,7 +14,7 @@ import { inboundStats } from '../call-stats.js';
 import { startDemoCall, type DemoCall } from '../calls/demo-call.js';
 import { waitForFreshMedia } from '../calls/harness.js';
 import { serveSdkBundle, sdkPage, type SdkSite } from '../calls/sdk-site.js';
-import { startCluster, type Cluster, type MediaNode } from './cluster.js';
+import { placeDevRoom, startCluster, type Cluster, type MediaNode } from './cluster.js';
 import { waitFor } from '@telemed/test-kit';
 
 interface PageState {
@@ -45,12 +45,6 @@ async function joinCall(page: TestPage, apiUrl: string, email: string, callId: s
 async function decoding(page: TestPage): Promise<boolean> {
   const samples = await inboundStats(page);
   return samples.some((s) => s.kind === 'video' && s.framesDecoded > 3) && samples.some((s) => s.kind === 'audio' && s.bytesReceived > 0);
-}
-
-async function placeDevRoom(apiUrl: string, room: string): Promise<string> {
-  const res = await fetch(`${apiUrl}/api/dev/room-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ room, identity: `probe-${room}` }) });
-  if (!res.ok) throw new Error(`dev room token: HTTP ${res.status}`);
-  return ((await res.json()) as { url: string }).url;
 }
 
 const exited = (node: MediaNode): Promise<void> => new Promise((resolve) => (node.process().exitCode !== null || node.process().signalCode !== null ? resolve() : node.process().once('exit', () => resolve())));

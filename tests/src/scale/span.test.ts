@@ -6,14 +6,17 @@
 // - every participant decodes every other's video and audio; the nodes' service API shows the
 //   pipe carrying bytes both ways;
 // - a camera closed on one node disappears on the other;
-// - kill -9 of the second node: its participants come back on the first (the access refresher) and
-//   everyone decodes everyone again; the first node drops the dead node's participants.
+// - Redis killed (-9) and restarted under the call: media goes on, a new room gets the documented
+//   fallback (MEDIA_PUBLIC_URL), the nodes register again and the link survives;
+// - kill -9 of the second node (placement and the registry working again after the Redis restart):
+//   its participants come back on the first (the access refresher) and everyone decodes everyone
+//   again; the first node drops the dead node's participants.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Sdk from '@telemed/sdk';
 import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 import { waitForFreshMedia } from '../calls/harness.js';
 import { serveSdkBundle, sdkPage, type SdkSite } from '../calls/sdk-site.js';
-import { startCluster, type Cluster, type MediaNode } from './cluster.js';
+import { placeDevRoom, startCluster, type Cluster, type MediaNode } from './cluster.js';
 import { waitFor } from '@telemed/test-kit';
 
 type PageWindow = Window & { sdk: typeof Sdk; telemed: { room: Sdk.Room; url: string; chat: string[] } };
@@ -123,6 +126,29 @@ describe('a room spanning two media nodes (pipe transports over Redis)', () => {
     expect(await cameraOf(pages[1]!, 'p1')).toBe(false);
     await pages[0]!.evaluate(() => (window as unknown as PageWindow).telemed.room.localParticipant.setCameraEnabled(true, { width: 320, height: 180 }));
     await waitForFreshMedia(pages[3]!, ['p1'], 60_000);
+  });
+
+  it('Redis killed and restarted under the call: media goes on, new rooms get the fallback node, then the registry and the link recover by themselves', async () => {
+    cluster.redis.kill();
+    // The API notices (its registry read fails or finds nothing), and the nodes cannot heartbeat.
+    await waitFor('the API without Redis', async () => ((await cluster.registry().then((nodes) => nodes.length, () => 0)) === 0 ? true : undefined), { timeoutMs: 60_000 });
+    await Promise.all(pages.map((page, i) => waitForFreshMedia(page, others(IDENTITIES[i]!), 60_000, 'media with Redis down')));
+    // A room nobody placed before goes to MEDIA_PUBLIC_URL, the first node (docs/deployment.md).
+    expect(cluster.nodeOf(await placeDevRoom(cluster.platform.apiUrl, 'dev-redis-down'))?.id).toBe(cluster.nodes[0]!.id);
+    for (const node of [nodeA, nodeB]) expect((await links(cluster, node)).links[0]).toMatchObject({ state: 'linked' });
+
+    await cluster.redis.restart();
+    await waitFor('both nodes registered again', async () => ((await cluster.registry().catch(() => [])).length === 2 ? true : undefined), { timeoutMs: 60_000 });
+    // No false "node gone" while the registry refilled: the link and the remote participants stay.
+    for (const [node, other] of [[nodeA, nodeB], [nodeB, nodeA]] as const) {
+      const state = await links(cluster, node);
+      expect(state.remoteParticipants).toBe(2);
+      expect(state.links).toHaveLength(1);
+      expect(state.links[0]).toMatchObject({ node: other.id, state: 'linked' });
+    }
+    // The room is placed again where it is (its nodes announced it again), not anew.
+    expect([nodeA.id, nodeB.id]).toContain(cluster.nodeOf(await placeDevRoom(cluster.platform.apiUrl, ROOM))?.id);
+    await Promise.all(pages.map((page, i) => waitForFreshMedia(page, others(IDENTITIES[i]!), 60_000, 'media after Redis returned')));
   });
 
   it('kill -9 of the second node: its participants come back on the first and everyone decodes everyone again', async () => {
