@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import type { types } from 'mediasoup';
 import type { Logger } from '../logger.js';
 import { freeUdpPort, waitForUdpListener } from './udp-ports.js';
 import { sdpFor } from './sdp.js';
+import { spawnTied } from './tied-process.js';
 
 export interface TrackRecorderOptions {
   router: types.Router;
@@ -116,11 +117,14 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
       // No packets while the recording is paused: FFmpeg must not take that for the end (its default is 10 s).
       '-listen_timeout', String(7 * 86_400),
       '-f', 'sdp', '-i', 'pipe:0',
-      '-map', '0', '-c', 'copy',
+      // -copyts: the file keeps FFmpeg's input times, 0 at the first RTP packet (the one the segment's
+      // offset is timed by); should the copy have to skip the first frames, its start shows it.
+      '-map', '0', '-c', 'copy', '-copyts',
       // Small clusters flushed as they are written: a crash loses at most the last second.
       '-flush_packets', '1', '-cluster_time_limit', '1000', '-f', 'matroska', '-y', file,
     ];
-    const child = spawn(this.#options.ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    // Tied to the media server: a server killed with SIGKILL leaves no recorder behind.
+    const child = spawnTied(this.#options.ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });
     this.#process = child;
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
