@@ -274,6 +274,7 @@ try {
       const r = await runStep(calls, recorded).catch((error: unknown) => {
         // A step the machine cannot even set up (recorders not started, consumers not ready) ends the ramp with what was measured.
         log(`  ${calls} call(s) ${recorded ? 'recorded' : 'baseline'}: ${error instanceof Error ? error.message : String(error)}`);
+        log(`  the media server's last output:\n${target.server.recentOutput().slice(-4000)}`);
         brokeAt ??= calls;
         brokeBecause ||= `the step could not be set up (${error instanceof Error ? error.message : String(error)})`;
         saturated = true;

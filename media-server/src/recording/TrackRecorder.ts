@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import type { types } from 'mediasoup';
 import type { Logger } from '../logger.js';
-import { freeUdpPort, waitForUdpListener } from './udp-ports.js';
+import { freeUdpPortPair, releaseUdpPorts, waitForUdpListener } from './udp-ports.js';
 import { sdpFor } from './sdp.js';
 import { spawnTied } from './tied-process.js';
 
@@ -105,8 +105,9 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
     const consumer = this.#consumer;
     const transport = this.#transport;
     if (!consumer || !transport || this.#closed) return;
-    // A transport connects once: a restarted process listens on the same ports.
-    this.#ports ??= { rtp: await freeUdpPort(), rtcp: await freeUdpPort() };
+    // A transport connects once: a restarted process listens on the same ports. Until it has
+    // connected, a process that never listened (say its port was taken) gets a new pair.
+    this.#ports ??= await freeUdpPortPair();
     const { rtp: rtpPort, rtcp: rtcpPort } = this.#ports;
     const file = path.join(this.#options.dir, `${this.kind}-${this.trackId}.${this.segments.length}.mkv`);
     const args = [
@@ -137,6 +138,10 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
         segment.stderr = stderr.trim().slice(-500);
       }
       if (this.#process === child) this.#process = undefined;
+      if (!this.#connected && this.#ports) {
+        releaseUdpPorts(this.#ports);
+        this.#ports = undefined;
+      }
       if (this.#closed) return;
       const atMs = this.#now();
       this.#options.logger.warn({ trackId: this.trackId, code, signal, stderr: stderr.trim().slice(-500) }, 'recorder process died: restarting it');
@@ -224,6 +229,8 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
       await exited;
       clearTimeout(timer);
     }
+    if (this.#ports) releaseUdpPorts(this.#ports);
+    this.#ports = undefined;
     const now = this.#now();
     for (const segment of this.segments) segment.endMs ??= now;
   }
