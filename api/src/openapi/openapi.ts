@@ -109,7 +109,7 @@ function successResponses(components: SchemaComponents, spec: AnyRouteSpec): Rec
   if (!spec.response) return { '204': { description: 'No content' } };
   const content = { 'application/json': { schema: components.add(spec.response, 'output') } };
   const responses: Record<string, JsonSchema> = { [String(spec.status ?? 200)]: { description: 'OK', content } };
-  for (const [status, description] of Object.entries(spec.alsoAnswers ?? {})) responses[status] = { description, content };
+  for (const [status, description] of Object.entries(spec.alsoAnswers ?? {})) responses[status] = status === '204' ? { description } : { description, content };
   return responses;
 }
 

@@ -80,11 +80,12 @@ export function registerRecordingRoutes(api: RouteRegistry, app: AppContext, rec
 
   api.define({
     method: 'get', path: '/api/calls/:id/recording', tag: 'recordings', access: ['patient', 'doctor', 'admin'],
-    summary: 'The call\'s latest recording request and its state, consents and who it waits for (its participants and admins; no file)',
-    params: CallParams, response: RecordingSchema,
+    summary: 'The call\'s latest recording request and its state, consents and who it waits for (its participants and admins; no file); 204 when recording was never asked for in this call',
+    // 204 rather than 404 for "none yet": the apps ask on every call they enter, and a browser logs every 404 as an error.
+    params: CallParams, response: RecordingSchema.optional(), alsoAnswers: { 204: 'Recording was never asked for in this call' },
     handler: async ({ ctx, user, params }) => {
       const recording = await recordings.current(user, params.id);
-      await app.auditLog.write(ctx, user.id, 'read', 'recording', recording.id);
+      if (recording) await app.auditLog.write(ctx, user.id, 'read', 'recording', recording.id);
       return recording;
     },
   });

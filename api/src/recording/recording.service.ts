@@ -116,7 +116,7 @@ export class RecordingService {
       return this.#evaluate(trx, outbox, row, call);
     });
     await this.#sync(recording.callId);
-    return this.current(user, callId);
+    return this.#currentOrFail(user, callId);
   }
 
   /** A participant consents or refuses; both are stored and audited. */
@@ -132,7 +132,7 @@ export class RecordingService {
       return this.#evaluate(trx, outbox, row, call);
     });
     await this.#sync(callId);
-    return this.current(user, callId);
+    return this.#currentOrFail(user, callId);
   }
 
   /** A doctor of the call stops the recording (or withdraws the request before it started). */
@@ -279,12 +279,18 @@ export class RecordingService {
   }
 
   /** The call's open recording (any participant: the indicator), or null. */
-  async current(user: AuthUser, callId: string): Promise<CallRecording> {
+  async #currentOrFail(user: AuthUser, callId: string): Promise<CallRecording> {
+    const recording = await this.current(user, callId);
+    if (!recording) throw new ApiError('NOT_FOUND', 'this call has no recording');
+    return recording;
+  }
+
+  /** The call's latest recording request; undefined when recording was never asked for in it. */
+  async current(user: AuthUser, callId: string): Promise<CallRecording | undefined> {
     const call = await this.#options.calls.loadVisible(this.#options.db, user, callId);
     const rows = await listRecordings(this.#options.db, call.id);
     const row = rows[0];
-    if (!row) throw new ApiError('NOT_FOUND', 'this call has no recording');
-    return this.#view(this.#options.db, row, call);
+    return row ? this.#view(this.#options.db, row, call) : undefined;
   }
 
   /**

@@ -53,6 +53,10 @@ describe.each(DATABASES)('call recording consent on %s', (database) => {
 
   it('only a doctor taking part asks and stops; patients and outsiders cannot', async () => {
     const call = await runningCall();
+    // Never asked for: nothing to show, and no error for the apps' browsers to log.
+    const none = await as('alice').get(`/api/calls/${call.id}/recording`);
+    expect(none.status).toBe(204);
+    expect(none.body).toBeUndefined();
     expect((await as('alice').post(`/api/calls/${call.id}/recording`)).status).toBe(403);
     expect((await client(t.url, (await login(t.url, 'drhouse')).accessToken).post(`/api/calls/${call.id}/recording`)).status).toBe(404);
     expect((await as('bob').post(`/api/calls/${call.id}/recording/consent`, { granted: true })).status).toBe(404);

@@ -13,6 +13,8 @@ export interface MediaServerProcess {
   roomTokenSecret: string;
   serviceSecret: string;
   process: ChildProcess;
+  /** The process's last lines of output (its warnings and errors, at LOG_LEVEL warn). */
+  recentOutput(): string;
   stop(): Promise<void>;
 }
 
@@ -67,5 +69,5 @@ export async function startMediaServer(options: MediaServerProcessOptions): Prom
     await stop();
     throw error;
   }
-  return { wsUrl: `ws://${host}:${options.basePort}/rtc`, httpUrl, roomTokenSecret, serviceSecret, process: child, stop };
+  return { wsUrl: `ws://${host}:${options.basePort}/rtc`, httpUrl, roomTokenSecret, serviceSecret, process: child, recentOutput: () => output.join(''), stop };
 }

@@ -235,10 +235,19 @@ async function runStep(calls: number, recorded: boolean): Promise<StepResult> {
           const [stream = '', pts = ''] = line.split(',');
           streams.set(stream, [...(streams.get(stream) ?? []), Number(pts)]);
         }
-        for (const times of streams.values()) {
+        for (const [stream, times] of streams) {
+          const expected = Math.round((Math.max(...times) - Math.min(...times)) * CLIP_FPS) + 1;
           inFiles += times.length;
-          expectedFrames += Math.round((Math.max(...times) - Math.min(...times)) * CLIP_FPS) + 1;
+          expectedFrames += expected;
           firstFrames.push(Math.min(...times));
+          if (times.length < expected) {
+            // Where the frames are missing: one long hole (a recorder that stopped receiving, a
+            // timestamp jump) reads differently from many small ones (packets lost).
+            const sorted = [...times].sort((a, b) => a - b);
+            const holes = sorted.slice(1).map((t, i) => ({ at: sorted[i]!, s: t - sorted[i]! })).filter((h) => h.s > 2 / CLIP_FPS);
+            const largest = holes.reduce((a, b) => (b.s > a.s ? b : a), { at: 0, s: 0 });
+            log(`    ${room.id} video stream ${stream}: ${times.length}/${expected} frames, ${round(sorted[0]!, 2)}–${round(sorted.at(-1)!, 2)} s, ${holes.length} hole(s), the largest ${round(largest.s, 2)} s at ${round(largest.at, 2)} s; manifest gaps ${JSON.stringify(upload.manifest?.gaps ?? [])}`);
+          }
         }
       }
       // One file decoded in full: every frame must decode.
@@ -274,6 +283,7 @@ try {
       const r = await runStep(calls, recorded).catch((error: unknown) => {
         // A step the machine cannot even set up (recorders not started, consumers not ready) ends the ramp with what was measured.
         log(`  ${calls} call(s) ${recorded ? 'recorded' : 'baseline'}: ${error instanceof Error ? error.message : String(error)}`);
+        log(`  the media server's last output:\n${target.server.recentOutput().slice(-4000)}`);
         brokeAt ??= calls;
         brokeBecause ||= `the step could not be set up (${error instanceof Error ? error.message : String(error)})`;
         saturated = true;
@@ -294,6 +304,7 @@ try {
         ? `the call itself already lost ${round(baseline.botLossRatio * 100, 1)} % of its packets without recording (kernel drops at the SFU's and bots' sockets: ${baseline.sfuAndBotSocketDrops}): the machine, not the recording, was saturated`
         : `the recording lost frames while the same calls without recording lost ${round(baseline.botLossRatio * 100, 1)} %`;
       log(`  recordings lose frames at ${calls} concurrent calls (${brokeBecause})`);
+      log(`  the media server's last output:\n${target.server.recentOutput().slice(-4000)}`);
     }
     // One more step past the first with loss (the costs keep being measured), none past heavy loss.
     if ((last.fileFrameLossRatio ?? 0) > STOP_LOSS || (brokeAt !== undefined && brokeAt < calls)) {

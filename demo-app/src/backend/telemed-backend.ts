@@ -1,6 +1,6 @@
 // The app's Backend port over the platform's REST API and realtime events.
 import type * as Api from '@telemed/sdk';
-import { ApiRequestError, TelemedClient, TypedEmitter } from '@telemed/sdk';
+import { TelemedClient, TypedEmitter } from '@telemed/sdk';
 import { downloadWithName, uploadWithProgress } from './files.js';
 import type {
   AccountLink, Attachment, Backend, MessageAttachment, BackendEvents, Call, ClientQualitySample, CallType, Contact, Conversation, DemoAccount, Message, Page, ReceiptStatus, Recording, RoomAccess, User,
@@ -186,11 +186,8 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
     return (await this.#api.recordingSettings()).enabled;
   }
 
-  async recording(callId: string): Promise<Recording | undefined> {
-    return this.#api.callRecording(callId).catch((error: unknown) => {
-      if (error instanceof ApiRequestError && error.status === 404) return undefined;
-      throw error;
-    });
+  recording(callId: string): Promise<Recording | undefined> {
+    return this.#api.callRecording(callId);
   }
 
   requestRecording(callId: string): Promise<Recording> {

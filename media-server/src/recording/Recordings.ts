@@ -17,6 +17,7 @@ import type { Logger } from '../logger.js';
 import type { Room } from '../Room.js';
 import type { RoomManager } from '../RoomManager.js';
 import { RoomRecording, type FinishedRecording } from './RoomRecording.js';
+import { tieAvailable } from './tied-process.js';
 
 export interface RecordingsOptions {
   rooms: RoomManager;
@@ -52,6 +53,7 @@ export class Recordings {
 
   constructor(options: RecordingsOptions) {
     this.#options = options;
+    if (!tieAvailable) options.logger.warn('setpriv (util-linux) not found: recorder processes would outlive a media server that is killed');
     options.rooms.on('roomClosed', (room: Room) => {
       const recording = this.#active.get(room.id);
       if (recording?.room === room) void this.#finish(recording);

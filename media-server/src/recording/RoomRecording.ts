@@ -6,7 +6,7 @@ import { MediaServerError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Peer, ProducerAppData } from '../Peer.js';
 import type { Room } from '../Room.js';
-import { muxArguments, readable, runFfmpeg, type MuxInput } from './mux.js';
+import { muxArguments, runFfmpeg, segmentStart, type MuxInput } from './mux.js';
 import { TrackRecorder } from './TrackRecorder.js';
 
 export interface RoomRecordingOptions {
@@ -135,8 +135,12 @@ export class RoomRecording {
     for (const recorder of this.#recorders.values()) {
       for (const segment of recorder.segments) {
         const size = (await fs.stat(segment.file).catch(() => undefined))?.size ?? 0;
-        if (size > 0 && (await readable(this.#options.ffprobePath, segment.file))) {
-          inputs.push({ file: segment.file, kind: recorder.kind, offsetMs: segment.offsetMs });
+        const startS = size > 0 ? await segmentStart(this.#options.ffprobePath, segment.file) : undefined;
+        if (startS !== undefined) {
+          // The file's first packet came startS after the first packet the worker sent (frames the
+          // stream copy could not start with were left out): it keeps that place.
+          if (startS > 0.05) this.#options.logger.warn({ recordingId: this.id, trackId: recorder.trackId, kind: recorder.kind, leadMs: Math.round(startS * 1000) }, 'a track segment lost its first frames: its file starts after its first packet');
+          inputs.push({ file: segment.file, kind: recorder.kind, offsetMs: segment.offsetMs + startS * 1000 });
         } else {
           // Nothing usable from this process (it died before writing its header): the span is a gap.
           this.#options.logger.warn({ recordingId: this.id, trackId: recorder.trackId, kind: recorder.kind, bytes: size, stderr: segment.stderr }, 'an unreadable track segment is left out');

@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { SafeEmitter } from '../SafeEmitter.js';
 import path from 'node:path';
 import type { types } from 'mediasoup';
 import type { Logger } from '../logger.js';
-import { freeUdpPort, waitForUdpListener } from './udp-ports.js';
+import { freeUdpPortPair, releaseUdpPorts, waitForUdpListener } from './udp-ports.js';
 import { sdpFor } from './sdp.js';
+import { spawnTied } from './tied-process.js';
 
 export interface TrackRecorderOptions {
   router: types.Router;
@@ -104,8 +105,9 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
     const consumer = this.#consumer;
     const transport = this.#transport;
     if (!consumer || !transport || this.#closed) return;
-    // A transport connects once: a restarted process listens on the same ports.
-    this.#ports ??= { rtp: await freeUdpPort(), rtcp: await freeUdpPort() };
+    // A transport connects once: a restarted process listens on the same ports. Until it has
+    // connected, a process that never listened (say its port was taken) gets a new pair.
+    this.#ports ??= await freeUdpPortPair();
     const { rtp: rtpPort, rtcp: rtcpPort } = this.#ports;
     const file = path.join(this.#options.dir, `${this.kind}-${this.trackId}.${this.segments.length}.mkv`);
     const args = [
@@ -116,11 +118,14 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
       // No packets while the recording is paused: FFmpeg must not take that for the end (its default is 10 s).
       '-listen_timeout', String(7 * 86_400),
       '-f', 'sdp', '-i', 'pipe:0',
-      '-map', '0', '-c', 'copy',
+      // -copyts: the file keeps FFmpeg's input times, 0 at the first RTP packet (the one the segment's
+      // offset is timed by); should the copy have to skip the first frames, its start shows it.
+      '-map', '0', '-c', 'copy', '-copyts',
       // Small clusters flushed as they are written: a crash loses at most the last second.
       '-flush_packets', '1', '-cluster_time_limit', '1000', '-f', 'matroska', '-y', file,
     ];
-    const child = spawn(this.#options.ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    // Tied to the media server: a server killed with SIGKILL leaves no recorder behind.
+    const child = spawnTied(this.#options.ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });
     this.#process = child;
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
@@ -133,6 +138,10 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
         segment.stderr = stderr.trim().slice(-500);
       }
       if (this.#process === child) this.#process = undefined;
+      if (!this.#connected && this.#ports) {
+        releaseUdpPorts(this.#ports);
+        this.#ports = undefined;
+      }
       if (this.#closed) return;
       const atMs = this.#now();
       this.#options.logger.warn({ trackId: this.trackId, code, signal, stderr: stderr.trim().slice(-500) }, 'recorder process died: restarting it');
@@ -220,6 +229,8 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
       await exited;
       clearTimeout(timer);
     }
+    if (this.#ports) releaseUdpPorts(this.#ports);
+    this.#ports = undefined;
     const now = this.#now();
     for (const segment of this.segments) segment.endMs ??= now;
   }

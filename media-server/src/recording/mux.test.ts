@@ -1,5 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { muxArguments } from './mux.js';
+import { muxArguments, segmentStart } from './mux.js';
 
 describe('muxArguments', () => {
   it('copies video at its offset and mixes audio only when there is more than one audio track', () => {
@@ -23,5 +27,26 @@ describe('muxArguments', () => {
     expect(two.args.join(' ')).toContain('-c:v copy');
     // Mixed audio is not shifted twice: no input offset on the audio inputs.
     expect(two.args.join(' ')).not.toContain('-itsoffset 4.200 -i a2.mkv');
+  });
+});
+
+describe('segmentStart', () => {
+  it('reads when a segment\'s first packet comes in its own time, and nothing from a file FFmpeg cannot read', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-segment-start-'));
+    try {
+      // As a recorder writes with -copyts when the copy had to skip its first 0.8 s (no keyframe yet).
+      const late = path.join(dir, 'late.mkv');
+      execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=30', '-t', '1', '-c:v', 'libvpx', '-output_ts_offset', '0.8', '-f', 'matroska', '-y', late]);
+      expect(await segmentStart('ffprobe', late)).toBeCloseTo(0.8, 3);
+      const onTime = path.join(dir, 'on-time.mkv');
+      execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=30', '-t', '1', '-c:v', 'libvpx', '-f', 'matroska', '-y', onTime]);
+      expect(await segmentStart('ffprobe', onTime)).toBe(0);
+      // A recorder killed before it wrote the file's header.
+      const cut = path.join(dir, 'cut.mkv');
+      fs.writeFileSync(cut, fs.readFileSync(onTime).subarray(0, 20));
+      expect(await segmentStart('ffprobe', cut)).toBeUndefined();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

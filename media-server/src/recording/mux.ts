@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { spawnTied } from './tied-process.js';
 
 export interface MuxInput {
   file: string;
@@ -35,23 +36,39 @@ export function muxArguments(inputs: readonly MuxInput[], output: string): { arg
   return { args, transcoded };
 }
 
-/** Whether FFmpeg can read a segment (a recorder killed before it wrote the file's header leaves one it cannot). */
-export function readable(ffprobePath: string, file: string): Promise<boolean> {
+/**
+ * When a segment's first packet comes, s in its own time (0 at the first RTP packet the recorder
+ * received, which it keeps with -copyts); undefined when FFmpeg cannot read the file (a recorder
+ * killed before it wrote the file's header leaves one it cannot). Later than 0 when the stream copy
+ * had to drop the first frames (an incomplete keyframe: it starts at the next one).
+ */
+export function segmentStart(ffprobePath: string, file: string): Promise<number | undefined> {
   return new Promise((resolve) => {
-    const child = spawn(ffprobePath, ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', file], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(ffprobePath, ['-v', 'error', '-show_entries', 'stream=codec_name:format=start_time', '-of', 'json', file], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.once('error', () => resolve(false));
-    child.once('exit', (code) => resolve(code === 0 && out.trim().length > 0));
+    child.once('error', () => resolve(undefined));
+    child.once('exit', (code) => {
+      if (code !== 0) return resolve(undefined);
+      try {
+        const probe = JSON.parse(out) as { streams?: Array<{ codec_name?: string }>; format?: { start_time?: string } };
+        if (!probe.streams?.some((s) => s.codec_name)) return resolve(undefined);
+        const start = Number(probe.format?.start_time ?? 0);
+        resolve(Number.isFinite(start) ? start : 0);
+      } catch {
+        resolve(undefined);
+      }
+    });
   });
 }
 
 /** Runs FFmpeg to completion; rejects with its last error lines when it fails. */
 export function runFfmpeg(ffmpegPath: string, args: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Tied like the recorders: a mux outlives no media server.
+    const child = spawnTied(ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
     child.once('error', reject);
     child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`ffmpeg failed (${code ?? signal}): ${stderr.trim().slice(-500)}`))));
   });

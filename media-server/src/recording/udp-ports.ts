@@ -2,16 +2,46 @@ import type { ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs/promises';
 
-/** A UDP port free on 127.0.0.1 right now (the OS picks it). */
-export async function freeUdpPort(): Promise<number> {
+/** Ports handed to this process's recorders and not yet released: never handed out twice. */
+const reserved = new Set<number>();
+
+async function bindUdp(port: number): Promise<dgram.Socket | undefined> {
   const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => resolve());
+  return new Promise((resolve) => {
+    socket.once('error', () => {
+      socket.close();
+      resolve(undefined);
+    });
+    socket.bind(port, '127.0.0.1', () => resolve(socket));
   });
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
+}
+
+/**
+ * An RTP port and the next one (RTCP), both free right now and reserved for the caller until
+ * `releaseUdpPorts`. The pair because FFmpeg's SDP input ignores `a=rtcp:` and always binds RTP+1
+ * for RTCP: with another RTCP port, a busy RTP+1 made the recorder fail to start, again on every
+ * restart (same ports), and RTCP went nowhere. Reserved because the OS may hand a port it just
+ * freed to the next caller: two recorders starting together could otherwise get the same one.
+ */
+export async function freeUdpPortPair(): Promise<{ rtp: number; rtcp: number }> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const first = await bindUdp(0);
+    if (!first) continue;
+    const rtp = first.address().port;
+    const second = rtp < 65_535 && !reserved.has(rtp) && !reserved.has(rtp + 1) ? await bindUdp(rtp + 1) : undefined;
+    await new Promise<void>((resolve) => first.close(() => resolve()));
+    if (!second) continue;
+    await new Promise<void>((resolve) => second.close(() => resolve()));
+    reserved.add(rtp).add(rtp + 1);
+    return { rtp, rtcp: rtp + 1 };
+  }
+  throw new Error('no free pair of UDP ports on 127.0.0.1');
+}
+
+/** Gives back a pair from `freeUdpPortPair` once its recorder is gone. */
+export function releaseUdpPorts(ports: { rtp: number; rtcp: number }): void {
+  reserved.delete(ports.rtp);
+  reserved.delete(ports.rtcp);
 }
 
 /** Whether some process has a UDP socket bound to `port` (Linux: /proc/net/udp and udp6). */

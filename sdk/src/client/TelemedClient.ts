@@ -307,8 +307,8 @@ export class TelemedClient extends TypedEmitter<TelemedClientEvents> {
     return this.#request('POST', `/api/calls/${encodeURIComponent(callId)}/recording/stop`, {});
   }
 
-  /** The call's latest recording request and its state (any participant; 404 when there is none). */
-  callRecording(callId: string): Promise<CallRecording> {
+  /** The call's latest recording request and its state (any participant; undefined when recording was never asked for). */
+  callRecording(callId: string): Promise<CallRecording | undefined> {
     return this.#request('GET', `/api/calls/${encodeURIComponent(callId)}/recording`);
   }
 

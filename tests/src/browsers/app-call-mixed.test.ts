@@ -1,11 +1,18 @@
 // The demo apps across browsers: the patient in Firefox, the doctor in Chromium. The doctor calls,
 // the patient accepts through the waiting room (the SDK's device check: camera preview and mic
 // level, in Firefox), both see each other's video, chat both ways, the patient hangs up and both
-// see the same call duration.
+// see the same call duration. The doctor records part of the call (the patient consents in
+// Firefox): ffprobe finds Opus audio and both cameras' video as each browser sends it, every frame
+// decodes, each video stream starts with a keyframe and the file lasts the recorded span (±10 %).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 import { startTestPlatform, type Platform } from '../platform.js';
-import { DEMO, DESKTOP, fill, signIn, waitForSelector, waitForText } from '../apps/app-page.js';
+import type { CallRecording } from '@telemed/sdk';
+import { DEMO, DEMO_PASSWORD, DESKTOP, fill, signIn, waitForSelector, waitForText } from '../apps/app-page.js';
+import { decodedVideoFrames, decodeErrors, firstVideoPacketFlags, probeRecording } from '../recording-file.js';
 import { waitFor } from '@telemed/test-kit';
 
 /**
@@ -30,9 +37,14 @@ describe('a demo-app call with the patient in Firefox and the doctor in Chromium
   let chromium: TestBrowser;
   let alice: TestPage;
   let grey: TestPage;
+  const attachmentsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-mixed-rec-store-'));
+  const recordingDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-mixed-rec-media-'));
 
   beforeAll(async () => {
-    [platform, firefox, chromium] = await Promise.all([startTestPlatform({ apiEnv: { SEED_DEMO: 'true' } }), launchBrowser('firefox'), launchBrowser('chromium')]);
+    [platform, firefox, chromium] = await Promise.all([
+      startTestPlatform({ apiEnv: { SEED_DEMO: 'true', ENABLE_CALL_RECORDING: 'true', ATTACHMENTS_DIR: attachmentsDir }, mediaEnv: { ENABLE_CALL_RECORDING: 'true', MEDIA_RECORDING_DIR: recordingDir } }),
+      launchBrowser('firefox'), launchBrowser('chromium'),
+    ]);
     [alice, grey] = await Promise.all([firefox.newPage(), chromium.newPage()]);
     for (const page of [alice, grey]) await page.setViewport(DESKTOP.width, DESKTOP.height);
     await Promise.all([signIn(alice, platform.apiUrl, DEMO.alice, /Alice Patient/), signIn(grey, platform.apiUrl, DEMO.grey, /Meredith Grey/)]);
@@ -41,6 +53,7 @@ describe('a demo-app call with the patient in Firefox and the doctor in Chromium
   afterAll(async () => {
     await Promise.all([firefox?.close(), chromium?.close()]);
     await platform?.stop();
+    for (const dir of [attachmentsDir, recordingDir]) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('call, accept in Firefox through the waiting room, both see video, chat both ways, hang up', async () => {
@@ -81,6 +94,43 @@ describe('a demo-app call with the patient in Firefox and the doctor in Chromium
     await fill(grey, '#call-chat-text', 'Hello Alice, from Chromium');
     await grey.click('[data-testid=chat-panel] button[type=submit]');
     await waitForText(alice, '[data-testid=chat-panel] .messages', /Hello Alice, from Chromium/);
+
+    // The doctor records; the patient consents in Firefox; about 8 s later the doctor stops.
+    await grey.click('#toggle-recording');
+    await waitForSelector(alice, '[data-testid=recording-consent]', 30_000);
+    await alice.click('#recording-consent');
+    await Promise.all([alice, grey].map((page) => waitForSelector(page, '[data-testid=recording-indicator]', 30_000)));
+    const recordingFrom = Date.now();
+    await waitFor('8 s recorded', async () => Date.now() - recordingFrom >= 8000 || undefined, { timeoutMs: 30_000 });
+    await grey.click('#toggle-recording');
+    const login = await fetch(`${platform.apiUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: DEMO.grey, password: DEMO_PASSWORD }) });
+    const headers = { authorization: `Bearer ${((await login.json()) as { accessToken: string }).accessToken}` };
+    // The caller's page stays on #/call/new: the call's id comes from the API.
+    const callId = ((await (await fetch(`${platform.apiUrl}/api/calls?status=active`, { headers })).json()) as { items: Array<{ id: string }> }).items[0]!.id;
+    const ready = await waitFor('the recording stored', async () => {
+      const r = (await (await fetch(`${platform.apiUrl}/api/calls/${callId}/recording`, { headers })).json()) as CallRecording;
+      return r.state === 'ready' ? r : undefined;
+    }, { timeoutMs: 120_000 });
+    const file = path.join(recordingDir, 'firefox-call.mkv');
+    fs.writeFileSync(file, Buffer.from(await (await fetch(`${platform.apiUrl}/api/recordings/${ready.id}/file`, { headers })).arrayBuffer()));
+    try {
+      const probe = probeRecording(file);
+      const span = (new Date(ready.stoppedAt!).getTime() - new Date(ready.startedAt!).getTime()) / 1000;
+      const video = probe.streams.filter((s) => s.codec_type === 'video');
+      const frames = video.map((_, stream) => decodedVideoFrames(file, stream));
+      console.log(`[mixed-app] recording with the Firefox patient: ${probe.summary} (span ${span.toFixed(1)} s), video frames ${JSON.stringify(frames)}, gaps ${JSON.stringify(ready.gaps)}`);
+      expect(probe.streams.filter((s) => s.codec_type === 'audio').map((s) => s.codec_name)).toEqual(['opus']);
+      // Each browser's camera as it sends it (both send VP8, the SFU's first video codec).
+      expect(video.map((s) => s.codec_name)).toEqual(['vp8', 'vp8']);
+      expect(ready.gaps).toEqual([]);
+      expect(probe.duration).toBeGreaterThan(span * 0.9);
+      expect(probe.duration).toBeLessThan(span * 1.1);
+      expect(decodeErrors(file)).toBe('');
+      video.forEach((_, stream) => expect(firstVideoPacketFlags(file, stream)).toMatch(/^K/));
+      for (const n of frames) expect(n).toBeGreaterThan(10);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
 
     // Nothing logged during the call; hanging up is checked separately below.
     expect(alice.errors).toEqual([]);
