@@ -20,6 +20,8 @@
 //                                                     calls and active rooms with an API key
 //   node scripts/telemed.mjs webhooks test ID --api URL --key KEY
 //                                                     send a signed ping to a webhook endpoint
+//   node scripts/telemed.mjs load-test [--config FILE] [--media-url URL] [--rooms N] [--participants N] [--duration S] [--json]
+//                                                     bots publish and subscribe in rooms; bitrate, loss, joins
 //   node scripts/telemed.mjs <command> --help         what a command does and takes
 //
 // The configuration is one env file (--config, else TELEMED_CONFIG, else /etc/telemed/telemed.env)
@@ -35,7 +37,7 @@ import { serviceEnvironments, startPlatform } from './platform.mjs';
 import { freshSecrets, loadSettings, productionPlan, ProductionConfigError } from './production.mjs';
 import { ROOT } from './setup.mjs';
 
-const USAGE = 'usage: telemed serve|run|check|secrets|add-user|backup|restore|migrate|token create|calls list|rooms list|webhooks test [options] (see docs/deployment.md, docs/operations.md)';
+const USAGE = 'usage: telemed serve|run|check|secrets|add-user|backup|restore|migrate|token create|calls list|rooms list|webhooks test|load-test [options] (see docs/deployment.md, docs/operations.md)';
 const BUILT = ['api/dist/main.js', 'media-server/dist/main.js', 'demo-app/dist/public/index.html'];
 
 function fail(message, code = 1) {
@@ -163,6 +165,58 @@ async function testWebhook(values, id) {
   if (delivery.status !== 'delivered') process.exit(1);
 }
 
+const positiveInt = (command, name, value, fallback) => {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) fail(`telemed ${command}: --${name} must be a whole number of at least 1 (got ${value})`, 64);
+  return n;
+};
+
+/**
+ * `telemed load-test`: the benchmark bots (benchmarks/src/sfu) against a running media server, with
+ * tokens signed by the installation's ROOM_TOKEN_SECRET (the loadTest grant: plain RTP transports).
+ * Progress on stderr; the summary on stdout (JSON with --json). Exits 1 when a bot could not join
+ * or nothing arrived.
+ */
+async function loadTest(values) {
+  const { settings } = loadSettings({ file: values.config });
+  const secret = settings.ROOM_TOKEN_SECRET;
+  if (!secret) fail('telemed load-test: ROOM_TOKEN_SECRET is required (the configuration file or the environment): the bots sign their own load-test tokens', 64);
+  const publicUrl = settings.PUBLIC_URL ? new URL(settings.PUBLIC_URL) : undefined;
+  const mediaUrl = values['media-url'] ?? settings.MEDIA_PUBLIC_URL ?? (publicUrl ? `wss://${publicUrl.host}/rtc` : undefined);
+  if (!mediaUrl) fail('telemed load-test: --media-url (or MEDIA_PUBLIC_URL or PUBLIC_URL in the configuration) is required', 64);
+  const options = {
+    mediaUrl,
+    roomTokenSecret: secret,
+    rooms: positiveInt('load-test', 'rooms', values.rooms, 1),
+    participants: positiveInt('load-test', 'participants', values.participants, 2),
+    durationSeconds: positiveInt('load-test', 'duration', values.duration, 10),
+    ...(values['video-bitrate'] ? { videoBitrate: positiveInt('load-test', 'video-bitrate', values['video-bitrate']) } : {}),
+  };
+  if (options.participants < 2) fail('telemed load-test: --participants must be at least 2 (each bot receives the others)', 64);
+  const entry = path.join(ROOT, 'benchmarks/dist/load-test/run.js');
+  if (!fs.existsSync(entry)) fail('telemed: not built (benchmarks/dist missing): run `npm run build` first', 1);
+  // mediasoup reads MEDIASOUP_WORKER_BIN when it is imported: set before the bots load.
+  process.env.MEDIASOUP_WORKER_BIN ??= settings.MEDIASOUP_WORKER_BIN ?? (await ensureMediasoupWorker());
+  const { runLoadTest } = await import(entry);
+  const kbit = (bps) => `${(bps / 1000).toFixed(0)} kbit/s`;
+  process.stderr.write(`telemed load-test: ${options.rooms} room(s) × ${options.participants} bots against ${mediaUrl}, ${options.durationSeconds} s of media\n`);
+  const summary = await runLoadTest({
+    ...options,
+    onJoinError: (identity, error) => process.stderr.write(`  ${identity} could not join: ${error.message}\n`),
+    onProgress: (p) => process.stderr.write(`  ${p.elapsedSeconds.toFixed(1)}/${p.durationSeconds} s: receiving ${kbit(p.receivedBitrateBps)}, sending ${kbit(p.sentBitrateBps)}\n`),
+  });
+  if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  else {
+    process.stdout.write([
+      `joins: ${summary.joinsOk} ok, ${summary.joinsFailed} failed (ready in ${summary.joinSeconds.toFixed(1)} s)`,
+      `received: ${kbit(summary.receivedBitrateBps)} in all, ${kbit(summary.receivedBitrateBpsPerBot)} per bot (sent ${kbit(summary.sentBitrateBps)})`,
+      `packets: ${summary.receivedPackets} of ${summary.expectedPackets} expected, loss ${(summary.lossRatio * 100).toFixed(2)} % over ${summary.durationSeconds.toFixed(1)} s`,
+    ].join('\n') + '\n');
+  }
+  if (summary.joinsFailed > 0 || summary.receivedPackets === 0) process.exit(1);
+}
+
 /** Each command: its options (node:util parseArgs) and its --help text. */
 const COMMANDS = {
   serve: { options: { config: { type: 'string' } }, help: 'telemed serve [--config FILE]\n  Start the production stack (API, media server, web apps) and supervise it.' },
@@ -215,6 +269,20 @@ const COMMANDS = {
     positionals: true,
     help: 'telemed webhooks test ID --api URL --key KEY [--timeout SECONDS]\n  Send a signed webhook.ping to endpoint ID with an API key (scope webhooks) and wait for its delivery; exit 1 unless delivered.',
   },
+  'load-test': {
+    options: {
+      config: { type: 'string' }, 'media-url': { type: 'string' }, rooms: { type: 'string' }, participants: { type: 'string' }, duration: { type: 'string' },
+      'video-bitrate': { type: 'string' }, json: { type: 'boolean' },
+    },
+    help: [
+      'telemed load-test [--config FILE] [--media-url URL] [--rooms N] [--participants N] [--duration SECONDS] [--video-bitrate BPS] [--json]',
+      '  Load a running media server with bots (the benchmarks\' bots: synthetic VP8 + Opus over SRTP): N rooms (default 1) of',
+      '  N participants (default 2) that each publish and receive everyone else, for SECONDS of media (default 10) at BPS video',
+      '  per bot (default 1500000). Tokens are signed with ROOM_TOKEN_SECRET from the configuration (the loadTest grant);',
+      '  --media-url defaults to MEDIA_PUBLIC_URL, else wss://<PUBLIC_URL host>/rtc. Progress goes to stderr, then the summary:',
+      '  joins ok/failed, received and sent bitrate, packet loss (--json: one JSON object). Exit 1 if a bot failed to join or nothing arrived.',
+    ].join('\n'),
+  },
 };
 
 const argv = process.argv.slice(2);
@@ -261,6 +329,7 @@ try {
     process.stdout.write(`${JSON.stringify(await withApiKey(command, values, 'GET', `/api/server/calls${query.size ? `?${query}` : ''}`))}\n`);
   } else if (command === 'rooms list') process.stdout.write(`${JSON.stringify(await withApiKey(command, values, 'GET', '/api/server/rooms'))}\n`);
   else if (command === 'webhooks test') await testWebhook(values, positionals[0]);
+  else if (command === 'load-test') await loadTest(values);
 } catch (error) {
   if (error instanceof CommandError) fail(error.message.startsWith('telemed') ? error.message : `telemed ${command}: ${error.message}`, error.exitCode);
   fail(`telemed ${command}: ${error.message}`);

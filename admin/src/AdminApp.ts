@@ -1,5 +1,5 @@
 // The dashboard shell: admin sign-in, header, routes (#/ dashboard, #/calls/:id detail, #/accounts,
-// #/care, #/audit?entityId=&actorId=).
+// #/care, #/developers (API keys and webhooks), #/audit?entityId=&actorId=).
 import type { User } from '@telemed/sdk';
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -9,6 +9,7 @@ import { AuditLog, auditFilterFrom } from './views/AuditLog.js';
 import { CallDetail } from './views/CallDetail.js';
 import { CareTeams } from './views/CareTeams.js';
 import { Dashboard } from './views/Dashboard.js';
+import { Developers } from './views/Developers.js';
 import { SignIn } from './views/SignIn.js';
 
 function useHashPath(): string {
@@ -37,6 +38,7 @@ export function AdminApp({ backend }: { backend: AdminBackend }) {
   if (detail) page = html`<${CallDetail} key=${detail[1]} backend=${backend} callId=${detail[1]} />`;
   else if (route === '/accounts') page = html`<${Accounts} backend=${backend} />`;
   else if (route === '/care') page = html`<${CareTeams} backend=${backend} />`;
+  else if (route === '/developers') page = html`<${Developers} backend=${backend} />`;
   else if (route === '/audit') page = html`<${AuditLog} key=${query} backend=${backend} initial=${auditFilterFrom(new URLSearchParams(query))} />`;
   else page = html`<${Dashboard} backend=${backend} />`;
   const link = (href: string, label: string, current: boolean) => html`<a href=${href} aria-current=${current ? 'page' : undefined}>${label}</a>`;
@@ -47,6 +49,7 @@ export function AdminApp({ backend }: { backend: AdminBackend }) {
         ${link('#/', 'Calls', route === '/' || !!detail)}
         ${link('#/accounts', 'Accounts', route === '/accounts')}
         ${link('#/care', 'Care teams', route === '/care')}
+        ${link('#/developers', 'Developers', route === '/developers')}
         ${link('#/audit', 'Audit log', route === '/audit')}
       </nav>
       <span class="who" data-testid="current-user">${user.displayName}</span>

@@ -69,6 +69,66 @@ export interface AuditRow {
   requestId: string | null;
 }
 
+/** What an API key may do (the API's scopes). */
+export const API_KEY_SCOPES = ['room-tokens', 'calls', 'rooms', 'webhooks'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+/** An API key as listed: never its secret, only its first characters. */
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: ApiKeyScope[];
+  createdBy: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** The call and recording events a webhook endpoint can subscribe to. */
+export const WEBHOOK_EVENT_TYPES = [
+  'call.created', 'call.ringing', 'call.started', 'call.participant_joined', 'call.participant_left', 'call.ended', 'recording.updated',
+] as const;
+
+export interface Webhook {
+  id: string;
+  url: string;
+  description: string;
+  eventTypes: string[];
+  createdBy: string;
+  createdAt: string;
+  disabledAt: string | null;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  eventId: string;
+  eventType: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastError: string | null;
+  responseStatus: number | null;
+  createdAt: string;
+  deliveredAt: string | null;
+}
+
+/** API keys and webhook endpoints for third-party backends (admin routes). */
+export interface DevelopersBackend {
+  apiKeys(): Promise<ApiKey[]>;
+  /** The answer's `secret` is shown once: the server keeps only its hash. */
+  createApiKey(input: { name: string; scopes: ApiKeyScope[] }): Promise<{ apiKey: ApiKey; secret: string }>;
+  revokeApiKey(keyId: string): Promise<ApiKey>;
+  webhooks(): Promise<Webhook[]>;
+  /** The answer's `secret` (the signing secret) is shown once. */
+  registerWebhook(input: { url: string; description?: string; eventTypes: string[] }): Promise<{ webhook: Webhook; secret: string }>;
+  disableWebhook(webhookId: string): Promise<Webhook>;
+  webhookDeliveries(webhookId: string): Promise<WebhookDelivery[]>;
+  /** Sends a signed webhook.ping; it appears in the delivery log. */
+  testWebhook(webhookId: string): Promise<WebhookDelivery>;
+  redeliver(webhookId: string, deliveryId: string): Promise<WebhookDelivery>;
+}
+
 /** Account management, care relationships and the audit log (admin routes). */
 export interface AccountsBackend {
   accounts(search?: string): Promise<AdminUser[]>;
@@ -87,7 +147,7 @@ export interface AccountsBackend {
   audit(filter: AuditFilter, page: { cursor?: string; limit: number }): Promise<Page<AuditRow>>;
 }
 
-export interface AdminBackend extends AccountsBackend {
+export interface AdminBackend extends AccountsBackend, DevelopersBackend {
   readonly user: User | undefined;
   resume(): Promise<User | undefined>;
   login(email: string, password: string): Promise<User>;

@@ -1,7 +1,9 @@
 // The dashboard's port over the SDK's TelemedClient. The admin-only lists the client has no
 // method for yet (users, live quality, presence) are read with the client's session token.
 import { ApiRequestError, TelemedClient, type ApiErrorCode, type Call, type CallRecording, type CallTimelineEntry, type Page, type Presence, type QualitySample, type Session, type User } from '@telemed/sdk';
-import type { AdminBackend, AdminUser, AuditFilter, AuditRow, CallFilter, CareRelationship, CareTeam, Invitation, LiveQuality, Role } from './backend.js';
+import type {
+  AdminBackend, AdminUser, ApiKey, ApiKeyScope, AuditFilter, AuditRow, CallFilter, CareRelationship, CareTeam, Invitation, LiveQuality, Role, Webhook, WebhookDelivery,
+} from './backend.js';
 
 const STORAGE_KEY = 'telemed.admin.session';
 
@@ -153,6 +155,42 @@ export class TelemedAdminBackend implements AdminBackend {
     const query = new URLSearchParams({ limit: String(page.limit) });
     for (const [key, value] of Object.entries({ ...filter, cursor: page.cursor })) if (value) query.set(key, value);
     return this.#get(`/api/admin/audit?${query}`);
+  }
+
+  async apiKeys(): Promise<ApiKey[]> {
+    return (await this.#get<{ items: ApiKey[] }>('/api/admin/api-keys')).items;
+  }
+
+  createApiKey(input: { name: string; scopes: ApiKeyScope[] }): Promise<{ apiKey: ApiKey; secret: string }> {
+    return this.#send('POST', '/api/admin/api-keys', input);
+  }
+
+  revokeApiKey(keyId: string): Promise<ApiKey> {
+    return this.#send('POST', `/api/admin/api-keys/${keyId}/revoke`);
+  }
+
+  async webhooks(): Promise<Webhook[]> {
+    return (await this.#get<{ items: Webhook[] }>('/api/admin/webhooks')).items;
+  }
+
+  registerWebhook(input: { url: string; description?: string; eventTypes: string[] }): Promise<{ webhook: Webhook; secret: string }> {
+    return this.#send('POST', '/api/admin/webhooks', input);
+  }
+
+  disableWebhook(webhookId: string): Promise<Webhook> {
+    return this.#send('POST', `/api/admin/webhooks/${webhookId}/disable`);
+  }
+
+  async webhookDeliveries(webhookId: string): Promise<WebhookDelivery[]> {
+    return (await this.#get<{ items: WebhookDelivery[] }>(`/api/admin/webhooks/${webhookId}/deliveries?limit=50`)).items;
+  }
+
+  testWebhook(webhookId: string): Promise<WebhookDelivery> {
+    return this.#send('POST', `/api/admin/webhooks/${webhookId}/test`);
+  }
+
+  redeliver(webhookId: string, deliveryId: string): Promise<WebhookDelivery> {
+    return this.#send('POST', `/api/admin/webhooks/${webhookId}/deliveries/${deliveryId}/redeliver`);
   }
 
   #get<T>(path: string): Promise<T> {

@@ -1,8 +1,12 @@
 // Packs a workspace package the way `npm publish` would, for tests that use it from outside the repo.
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -19,4 +23,30 @@ export async function packWorkspace(name: string, destination: string): Promise<
   const [info] = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
   if (!info) throw new Error(`npm pack of ${name} listed nothing`);
   return { tarball: path.join(destination, info.filename), files: info.files.map((f) => f.path) };
+}
+
+/**
+ * What `npm install <tarball>` leaves in a project: the packed workspace `name` unpacked into
+ * `project/node_modules/@telemed/<name>`. The tarball goes to `destination`.
+ */
+export async function installPacked(name: string, project: string, destination: string): Promise<PackedPackage & { dir: string }> {
+  const packed = await packWorkspace(name, destination);
+  const dir = path.join(project, 'node_modules', '@telemed', name);
+  fs.mkdirSync(dir, { recursive: true });
+  await promisify(execFile)('tar', ['-xzf', packed.tarball, '-C', dir, '--strip-components=1']);
+  return { ...packed, dir };
+}
+
+/**
+ * An unpacked package's problems as publint (strict, down to suggestions) lists them, and
+ * arethetypeswrong's table for its tarball (ESM-only profile); attw's problems throw, with its report.
+ */
+export async function packageLint(packed: PackedPackage & { dir: string }): Promise<{ publint: string[]; attw: string }> {
+  const { messages, pkg } = await publint({ pkgDir: packed.dir, level: 'suggestion', strict: true, pack: false });
+  const attw = path.join(path.dirname(createRequire(import.meta.url).resolve('@arethetypeswrong/cli/package.json')), 'dist', 'index.js');
+  const result = await promisify(execFile)(process.execPath, [attw, packed.tarball, '--profile', 'esm-only', '--format', 'table-flipped'], { cwd: path.dirname(packed.tarball) })
+    .catch((error: { stdout: string; stderr: string }) => {
+      throw new Error(`attw found problems:\n${error.stdout}${error.stderr}`);
+    });
+  return { publint: messages.map((m) => formatMessage(m, pkg) ?? m.code), attw: result.stdout };
 }

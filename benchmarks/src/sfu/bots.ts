@@ -24,7 +24,11 @@ function botCapabilities(from: types.RtpCapabilities): types.RtpCapabilities {
 export interface BotCounts {
   sentVideo: number;
   sentAudio: number;
+  /** RTP bytes sent (headers and payload), both tracks. */
+  sentBytes: number;
   received: number;
+  /** RTP bytes that arrived from the SFU, every consumer. */
+  receivedBytes: number;
   lost: number;
 }
 
@@ -42,6 +46,7 @@ export class Bot {
   #direct: types.DirectTransport | undefined;
   sentVideo = 0;
   sentAudio = 0;
+  sentBytes = 0;
 
   constructor(side: BotSide, identity: string, session: SfuSession) {
     this.#side = side;
@@ -122,26 +127,31 @@ export class Bot {
     for (const packet of this.#video.nextFrame()) {
       this.#videoProducer.send(packet);
       this.sentVideo++;
+      this.sentBytes += packet.length;
     }
   }
 
   sendAudioFrame(): void {
     if (!this.#audio || !this.#audioProducer) return;
-    this.#audioProducer.send(this.#audio.next());
+    const packet = this.#audio.next();
+    this.#audioProducer.send(packet);
     this.sentAudio++;
+    this.sentBytes += packet.length;
   }
 
   async counts(): Promise<BotCounts> {
     let received = 0;
+    let receivedBytes = 0;
     let lost = 0;
     const stats = await Promise.all(this.#counters.map((c) => c.getStats()));
     for (const list of stats) {
       for (const s of list) {
         received += s.packetCount;
+        receivedBytes += s.byteCount;
         lost += Math.max(0, s.packetsLost);
       }
     }
-    return { sentVideo: this.sentVideo, sentAudio: this.sentAudio, received, lost };
+    return { sentVideo: this.sentVideo, sentAudio: this.sentAudio, sentBytes: this.sentBytes, received, receivedBytes, lost };
   }
 
   async close(): Promise<void> {

@@ -133,7 +133,7 @@ const AUDIO_FRAME_MS = 20;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
 }
 
@@ -141,7 +141,7 @@ async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<v
  * Every bot's counts once nothing is in flight any more: on a loaded machine the workers can lag
  * well behind the sender, so wait until two reads 250 ms apart agree (at most 5 s).
  */
-async function settledCounts(bots: Bot[]): Promise<BotCounts[]> {
+export async function settledCounts(bots: Bot[]): Promise<BotCounts[]> {
   let last = await Promise.all(bots.map((b) => b.counts()));
   for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
     await sleep(250);

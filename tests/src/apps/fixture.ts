@@ -72,7 +72,7 @@ export async function signInBob(f: AppsFixture): Promise<TestPage> {
 }
 
 /** The demo admin signed in to the dashboard at /admin/, in a new context of the fixture's browser. */
-export async function signInAdmin(f: AppsFixture): Promise<TestPage> {
+export async function signInAdmin(f: Pick<AppsFixture, 'browser' | 'platform'>): Promise<TestPage> {
   const admin = await f.browser.newPage();
   await admin.setViewport(DESKTOP.width, DESKTOP.height);
   await admin.goto(`${f.platform.apiUrl}/admin/`);

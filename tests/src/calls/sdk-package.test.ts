@@ -4,21 +4,18 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import type * as Sdk from '@telemed/sdk';
-import { publint } from 'publint';
-import { formatMessage } from 'publint/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 
 import { startTestPlatform } from '../platform.js';
 import { waitFor } from '@telemed/test-kit';
-import { packWorkspace, type PackedPackage } from '../pack.js';
+import { installPacked, packageLint, type PackedPackage } from '../pack.js';
 import { decodedVideoFrames, joinPage, roomToken, waitForFreshMedia, type TestPlatform } from './harness.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -62,15 +59,13 @@ describe('the @telemed/sdk package', () => {
 
 describe('the packed @telemed/sdk', () => {
   let dir: string;
-  let packed: PackedPackage;
+  let packed: PackedPackage & { dir: string };
   let unpacked: string;
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-sdk-pack-'));
-    packed = await packWorkspace('sdk', dir);
-    unpacked = path.join(dir, 'project', 'node_modules', '@telemed', 'sdk');
-    fs.mkdirSync(unpacked, { recursive: true });
-    await promisify(execFile)('tar', ['-xzf', packed.tarball, '-C', unpacked, '--strip-components=1']);
+    packed = await installPacked('sdk', path.join(dir, 'project'), dir);
+    unpacked = packed.dir;
   });
   afterAll(() => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -105,13 +100,9 @@ describe('the packed @telemed/sdk', () => {
   });
 
   it('is clean for publint and for arethetypeswrong (ESM-only: require() explains itself)', async () => {
-    const { messages, pkg } = await publint({ pkgDir: unpacked, level: 'suggestion', strict: true, pack: false });
-    expect(messages.map((m) => formatMessage(m, pkg)), 'publint').toEqual([]);
-    const attw = path.join(path.dirname(createRequire(import.meta.url).resolve('@arethetypeswrong/cli/package.json')), 'dist', 'index.js');
-    const result = await promisify(execFile)(process.execPath, [attw, packed.tarball, '--profile', 'esm-only', '--format', 'table-flipped'], { cwd: dir }).catch((error: { stdout: string; stderr: string }) => {
-      throw new Error(`attw found problems:\n${error.stdout}${error.stderr}`);
-    });
-    console.log(`[sdk] attw:\n${result.stdout}`);
+    const lint = await packageLint(packed);
+    expect(lint.publint, 'publint').toEqual([]);
+    console.log(`[sdk] attw:\n${lint.attw}`);
     const required = await promisify(execFile)(process.execPath, ['-e', "require('@telemed/sdk')"], { cwd: path.join(dir, 'project') }).then(() => '', (error: { stderr: string }) => error.stderr);
     expect(required).toContain('@telemed/sdk is an ES module and cannot be loaded with require()');
   });

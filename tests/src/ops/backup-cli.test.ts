@@ -1,29 +1,15 @@
 // `telemed backup | restore | migrate` as an operator runs them (the built CLI, its exit codes and
 // messages), on the embedded database. The data's round trip through the API is proven by
 // api/src/backup/restore-drill.test.ts on both databases.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TELEMED_CLI, telemed } from './telemed-cli.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const PASSPHRASE = 'the clinic backup passphrase 7';
-
-interface Result { code: number | null; stdout: string; stderr: string }
-
-function telemed(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  // Only what the command needs: no TELEMED_*/ENCRYPTION_KEY of the machine running the tests.
-  const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(TELEMED_|ENCRYPTION_KEY|DATABASE_|ATTACHMENTS_DIR)/.test(key)));
-  const child = spawn(process.execPath, [path.join(ROOT, 'scripts/telemed.mjs'), ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
 
 describe('telemed backup, restore and migrate (embedded database)', () => {
   let dir: string;
@@ -36,7 +22,7 @@ describe('telemed backup, restore and migrate (embedded database)', () => {
     a = path.join(dir, 'a.env');
     b = path.join(dir, 'b.env');
     // Each server's configuration as the deployment guide makes it: `telemed secrets` and the public URL.
-    const secrets = () => execFileSync(process.execPath, [path.join(ROOT, 'scripts/telemed.mjs'), 'secrets'], { encoding: 'utf8' });
+    const secrets = () => execFileSync(process.execPath, [TELEMED_CLI, 'secrets'], { encoding: 'utf8' });
     const common = 'PUBLIC_URL=https://telemed.clinic.example\n';
     fs.writeFileSync(a, `${common}TELEMED_DATA_DIR=${path.join(dir, 'a')}\n${secrets().replace(/^ENCRYPTION_KEY=.*$/m, `ENCRYPTION_KEY=${keyRing}`)}\n`, { mode: 0o600 });
     fs.writeFileSync(b, `# the new server\n${common}TELEMED_DATA_DIR=${path.join(dir, 'b')}\n${secrets()}\n`, { mode: 0o600 });
