@@ -452,10 +452,13 @@ export function kubeEnv(settings) {
   };
 }
 
-/** A Kubernetes Secret manifest holding `env` (what `podman secret create` and `kubectl apply` take). */
+/**
+ * A Kubernetes Secret manifest holding `env` (what `podman secret create` and `kubectl apply` take),
+ * written as JSON: YAML readers take it, and podman 4.3's `kube play` reads a secret only as JSON.
+ */
 export function kubeSecretYaml(name, env) {
-  const data = Object.entries(env).map(([key, value]) => `  ${key}: ${Buffer.from(value).toString('base64')}`);
-  return `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\ntype: Opaque\ndata:\n${data.join('\n')}\n`;
+  const data = Object.fromEntries(Object.entries(env).map(([key, value]) => [key, Buffer.from(value).toString('base64')]));
+  return `${JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, type: 'Opaque', data }, null, 2)}\n`;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
