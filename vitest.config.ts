@@ -18,14 +18,10 @@ const HEAVY_E2E = [
   'tests/src/network/impaired-call.test.ts',
   // Namespace test bed: the production stack and four browsers (two Chromium, two Firefox).
   'tests/src/deploy/netbed/network-paths.test.ts',
+  // The compose stack's six containers and a Chromium call through them: 66-86 s with the images
+  // cached (2-5 s to check them); a cold build of the images first adds ~5 min (320 s at load 15).
+  'tests/src/deploy/containers.test.ts',
 ];
-
-/**
- * The container stack (images built from the Debian archive, compose and `podman kube play`): its
- * own run, `npm run test:containers`, until it has passed on a fresh machine; a cold image build
- * adds 20-40 min, beyond the suite's budget.
- */
-const CONTAINER_E2E = ['tests/src/deploy/containers.test.ts'];
 
 const e2e = {
   environment: 'node',
@@ -57,7 +53,7 @@ export default defineConfig({
           ...e2e,
           name: 'e2e',
           include: ['tests/src/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...HEAVY_E2E, ...CONTAINER_E2E],
+          exclude: [...configDefaults.exclude, ...HEAVY_E2E],
           // Browsers and SFU processes per file: two files at a time suit a 2-core machine.
           maxWorkers: 2,
           // After the unit tests: a failing unit test is the cheaper signal.
@@ -73,7 +69,6 @@ export default defineConfig({
           sequence: { groupOrder: 2 },
         },
       },
-      ...(process.env.TELEMED_TEST_CONTAINERS === '1' ? [{ test: { ...e2e, name: 'containers', include: CONTAINER_E2E, maxWorkers: 1, testTimeout: 900_000, hookTimeout: 3_600_000 } }] : []),
     ],
   },
 });

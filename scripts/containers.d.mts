@@ -1,4 +1,7 @@
-export const BASE_IMAGE: string;
+/** The image name prefix: `prefix`, else TELEMED_IMAGE_PREFIX, else `telemed` (localhost/telemed-api:…). */
+export function imagePrefix(prefix?: string): string;
+/** localhost/<prefix>-debian:bookworm */
+export function baseImage(prefix?: string): string;
 export const IMAGE_NAMES: readonly string[];
 export const COMPOSE_FILE: string;
 /** The containers.conf settings this machine needs (runtime, cgroups, event log, ulimits). */
@@ -6,11 +9,11 @@ export function containersConf(): string;
 export function ensureContainersConf(): string;
 /** `env` plus CONTAINERS_CONF for podman and podman-compose. */
 export function podmanEnv(env?: Record<string, string | undefined>): Record<string, string>;
-export function ensureBaseImage(options?: { rebuild?: boolean }): Promise<void>;
+export function ensureBaseImage(options?: { rebuild?: boolean; prefix?: string }): Promise<void>;
 /** This checkout's image names (input-hash tags), without building. */
-export function imageNames(): Promise<Record<string, string>>;
-/** Builds what changed; `built` names the images that were not cached. */
-export function ensureImages(options?: { latest?: boolean }): Promise<{ images: Record<string, string>; built: string[]; seconds: number }>;
+export function imageNames(options?: { prefix?: string }): Promise<Record<string, string>>;
+/** Builds what changed (and drops that image's older tags); `built` names the images that were not cached. */
+export function ensureImages(options?: { latest?: boolean; prefix?: string }): Promise<{ images: Record<string, string>; built: string[]; seconds: number }>;
 export function imagesEnv(images: Record<string, string>): Record<string, string>;
 export function composeEnv(options: { configFile: string; images?: Record<string, string>; env?: Record<string, string | undefined> }): Record<string, string>;
 export function compose(options: { project: string; args: string[]; configFile: string; images?: Record<string, string>; env?: Record<string, string | undefined> }): Promise<string>;

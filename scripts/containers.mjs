@@ -29,17 +29,44 @@ import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
 import { DEFAULT_CONFIG_FILE, parseEnvFile } from './production.mjs';
 import { ROOT, step } from './setup.mjs';
 
-export const BASE_IMAGE = 'localhost/telemed-debian:bookworm';
+/**
+ * Images are named localhost/<prefix>-<name>, the base localhost/<prefix>-debian:bookworm. The
+ * prefix is `telemed` (what compose.yaml and the manifests name) unless TELEMED_IMAGE_PREFIX or the
+ * caller says otherwise: tests build under a prefix of their own, so they never replace or remove
+ * an operator's images.
+ */
+export const imagePrefix = (prefix) => prefix ?? process.env.TELEMED_IMAGE_PREFIX ?? 'telemed';
+export const baseImage = (prefix) => `localhost/${imagePrefix(prefix)}-debian:bookworm`;
 export const IMAGE_NAMES = ['postgres', 'redis', 'caddy', 'coturn', 'api', 'media'];
 const RECIPE = path.join(ROOT, 'deploy', 'containers');
 const WORK = path.join(ROOT, 'build', 'containers');
 // The scripts a container runs (`telemed run`, `telemed add-user`, …) and what they import.
 const SCRIPTS = ['telemed.mjs', 'production.mjs', 'platform.mjs', 'supervise.mjs', 'rotating-log.mjs', 'mediasoup-worker.mjs', 'ops-commands.mjs', 'setup.mjs'];
-// Per Node image: the workspaces it runs (their package.json and dist/) and extra built folders.
+// Per Node image: the workspace it runs and extra built folders; the image holds that workspace and
+// every @telemed workspace it depends on (workspacesOf), with their package.json and dist/.
 const NODE_IMAGES = {
-  api: { workspace: '@telemed/api', packages: ['api', 'server-kit', 'sdk'], extra: ['demo-app/dist/public'] },
-  media: { workspace: '@telemed/media-server', packages: ['media-server', 'server-kit', 'sdk'], extra: [] },
+  api: { workspace: '@telemed/api', extra: ['demo-app/dist/public'] },
+  media: { workspace: '@telemed/media-server', extra: [] },
 };
+
+/** The folders of `workspace` and of the @telemed workspaces it depends on at run time, transitively. */
+export function workspacesOf(workspace) {
+  const folders = new Map();
+  for (const folder of JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).workspaces) {
+    folders.set(JSON.parse(fs.readFileSync(path.join(ROOT, folder, 'package.json'), 'utf8')).name, folder);
+  }
+  const found = new Set();
+  const visit = (name) => {
+    const folder = folders.get(name);
+    if (!folder) throw new Error(`${name} is not a workspace of this repository`);
+    if (found.has(folder)) return;
+    found.add(folder);
+    const { dependencies = {} } = JSON.parse(fs.readFileSync(path.join(ROOT, folder, 'package.json'), 'utf8'));
+    for (const dep of Object.keys(dependencies)) if (folders.has(dep)) visit(dep);
+  };
+  visit(workspace);
+  return [...found].sort();
+}
 
 const log = (msg) => process.stderr.write(`[containers] ${msg}\n`);
 const sha256 = (data) => createHash('sha256').update(data).digest('hex');
@@ -127,20 +154,27 @@ const notRuntime = (rel) => /\.(d\.ts|d\.mts|map|tsbuildinfo)$/.test(rel);
 
 // Content hashes of files by path, size and mtime, kept between runs: re-reading the 100 MB
 // Node binary and the worker for every image made an unchanged build take minutes under load.
+// Saved with only the entries this process used, so it does not grow with every rebuild.
 const HASH_CACHE = path.join(WORK, 'file-hashes.json');
 let hashCache;
+const usedKeys = new Set();
+
+/** The cached value under `key`, computed by `make` when missing. */
+function cached(key, make) {
+  hashCache ??= fs.existsSync(HASH_CACHE) ? JSON.parse(fs.readFileSync(HASH_CACHE, 'utf8')) : {};
+  usedKeys.add(key);
+  hashCache[key] ??= make();
+  return hashCache[key];
+}
 
 function contentHash(file, stat) {
-  hashCache ??= fs.existsSync(HASH_CACHE) ? JSON.parse(fs.readFileSync(HASH_CACHE, 'utf8')) : {};
-  const key = `${file}\0${stat.size}\0${stat.mtimeMs}`;
-  hashCache[key] ??= sha256(fs.readFileSync(file));
-  return hashCache[key];
+  return cached(`${file}\0${stat.size}\0${stat.mtimeMs}`, () => sha256(fs.readFileSync(file)));
 }
 
 function saveHashCache() {
   if (!hashCache) return;
   fs.mkdirSync(WORK, { recursive: true });
-  fs.writeFileSync(HASH_CACHE, JSON.stringify(hashCache));
+  fs.writeFileSync(HASH_CACHE, JSON.stringify(Object.fromEntries([...usedKeys].map((key) => [key, hashCache[key]]))));
 }
 
 /** Hash of a set of files (path, executable bit, content, or a symlink's target). */
@@ -155,33 +189,38 @@ function hashFiles(entries) {
   return hash.digest('hex');
 }
 
-/** The Debian packages that own the shared libraries `binary` links to (for the media image). */
+/**
+ * The Debian packages that own the shared libraries `binary` links to (for the media image). One
+ * `dpkg-query -S` for every spelling of every path (usrmerge: /lib vs /usr/lib, symlinks), kept in
+ * the hash cache by the binary's content: a dpkg-query per path took seconds under load.
+ */
 function runtimePackages(binary) {
-  const libs = execFileSync('ldd', [binary], { encoding: 'utf8' }).split('\n')
-    .map((line) => /=>\s+(\/\S+)/.exec(line)?.[1]).filter(Boolean);
-  const packages = new Set();
-  for (const lib of libs) {
-    const real = fs.realpathSync(lib);
-    for (const candidate of [lib, real, real.replace(/^\/usr/, ''), lib.replace(/^\/lib/, '/usr/lib')]) {
-      try {
-        const owner = execFileSync('dpkg-query', ['-S', candidate], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(':')[0];
-        if (owner) {
-          packages.add(owner);
-          break;
-        }
-      } catch {
-        // not this spelling of the path (usrmerge): try the next
-      }
+  return cached(`runtime-packages\0${contentHash(binary, fs.statSync(binary))}`, () => {
+    const libs = execFileSync('ldd', [binary], { encoding: 'utf8' }).split('\n')
+      .map((line) => /=>\s+(\/\S+)/.exec(line)?.[1]).filter(Boolean);
+    const spellings = libs.map((lib) => {
+      const real = fs.realpathSync(lib);
+      return [...new Set([lib, real, real.replace(/^\/usr/, ''), lib.replace(/^\/lib/, '/usr/lib')])];
+    });
+    let out;
+    try {
+      out = execFileSync('dpkg-query', ['-S', ...spellings.flat()], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch (error) {
+      // Exit 1 when some spelling is not dpkg's (expected: only one per library is); the rest is on stdout.
+      out = String(error.stdout ?? '');
     }
-  }
-  // libc6, libstdc++6 and libgcc-s1 are in the base already.
-  return [...packages].filter((p) => !['libc6', 'libstdc++6', 'libgcc-s1'].includes(p)).sort();
+    const owner = new Map(out.split('\n').map((line) => /^([^:]+)(?::[^:]+)?: (\/.*)$/.exec(line)).filter(Boolean).map((m) => [m[2], m[1]]));
+    const packages = new Set(spellings.map((names) => names.map((n) => owner.get(n)).find(Boolean)).filter(Boolean));
+    // libc6, libstdc++6 and libgcc-s1 are in the base already.
+    return [...packages].filter((p) => !['libc6', 'libstdc++6', 'libgcc-s1'].includes(p)).sort();
+  });
 }
 
 /** The base image: Debian bookworm minbase from the archive, without docs, man pages or locales. */
-export async function ensureBaseImage({ rebuild = false } = {}) {
-  if (!rebuild && (await imageExists(BASE_IMAGE))) return;
-  const done = step(`base image ${BASE_IMAGE} from Debian's archive (mmdebstrap; ~30 s idle, minutes under load)`);
+export async function ensureBaseImage({ rebuild = false, prefix } = {}) {
+  const base = baseImage(prefix);
+  if (!rebuild && (await imageExists(base))) return;
+  const done = step(`base image ${base} from Debian's archive (mmdebstrap; ~30 s idle, minutes under load)`);
   fs.mkdirSync(WORK, { recursive: true });
   const tar = path.join(WORK, 'debian-bookworm.tar');
   const sources = fs.existsSync('/etc/apt/sources.list.d/debian.sources') ? ['/etc/apt/sources.list.d/debian.sources'] : ['http://deb.debian.org/debian'];
@@ -195,7 +234,7 @@ export async function ensureBaseImage({ rebuild = false } = {}) {
       '--dpkgopt=path-exclude=/usr/share/locale/*',
       'bookworm', tar, ...sources,
     ]);
-    await podman(['import', '--change', 'CMD ["/bin/bash"]', tar, BASE_IMAGE]);
+    await podman(['import', '--change', 'CMD ["/bin/bash"]', tar, base]);
   } finally {
     fs.rmSync(tar, { force: true });
   }
@@ -205,7 +244,8 @@ export async function ensureBaseImage({ rebuild = false } = {}) {
 function nodeModulesKey(service) {
   const files = [['package-lock.json', path.join(ROOT, 'package-lock.json')], ['package.json', path.join(ROOT, 'package.json')]];
   for (const ws of JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).workspaces) files.push([`${ws}/package.json`, path.join(ROOT, ws, 'package.json')]);
-  return `${service}-${hashFiles(files).slice(0, 16)}`;
+  // The workspaces kept (their links) are part of what the folder holds.
+  return `${service}-${sha256(`${hashFiles(files)}\n${workspacesOf(NODE_IMAGES[service].workspace).join(',')}`).slice(0, 16)}`;
 }
 
 /**
@@ -232,7 +272,8 @@ export async function ensureNodeModules(service) {
   await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', `--workspace=${NODE_IMAGES[service].workspace}`], { cwd: scratch, env: { ...process.env } });
   // Workspace links to packages the image does not hold (dev-only ones) would dangle.
   const links = path.join(scratch, 'node_modules', '@telemed');
-  for (const name of fs.readdirSync(links)) if (!NODE_IMAGES[service].packages.includes(path.basename(fs.readlinkSync(path.join(links, name))))) fs.rmSync(path.join(links, name));
+  const kept = workspacesOf(NODE_IMAGES[service].workspace);
+  for (const name of fs.readdirSync(links)) if (!kept.includes(path.basename(fs.readlinkSync(path.join(links, name))))) fs.rmSync(path.join(links, name));
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   fs.renameSync(path.join(scratch, 'node_modules'), path.join(dir, 'node_modules'));
@@ -260,7 +301,7 @@ async function contextOf(name) {
     add('node', process.execPath);
     add('telemed', path.join(RECIPE, 'telemed'));
     for (const script of SCRIPTS) add(`app/scripts/${script}`, path.join(ROOT, 'scripts', script));
-    for (const pkg of spec.packages) {
+    for (const pkg of workspacesOf(spec.workspace)) {
       add(`app/${pkg}/package.json`, path.join(ROOT, pkg, 'package.json'));
       const dist = path.join(ROOT, pkg, 'dist');
       if (!fs.existsSync(dist)) throw new Error(`${pkg}/dist is missing: run \`node scripts/setup.mjs start\` (or npm run build) first`);
@@ -296,47 +337,67 @@ async function stage(name, files, generated) {
   return dir;
 }
 
-/** The image name (with its input-hash tag) of each image for this checkout, without building. */
-export async function imageNames() {
-  const baseId = (await podman(['image', 'inspect', '--format', '{{.Id}}', BASE_IMAGE])).trim();
+/** Each image's name (with its input-hash tag) and build context for this checkout, without building. */
+async function plan(prefix) {
+  const baseId = (await podman(['image', 'inspect', '--format', '{{.Id}}', baseImage(prefix)])).trim();
   const names = {};
+  const contexts = {};
   for (const name of IMAGE_NAMES) {
-    const { files, generated } = await contextOf(name);
+    contexts[name] = await contextOf(name);
+    const { files, generated } = contexts[name];
     const tag = sha256(`${baseId}\n${hashFiles(files)}\n${JSON.stringify(generated)}`).slice(0, 16);
-    names[name] = `localhost/telemed-${name}:${tag}`;
+    names[name] = `localhost/${imagePrefix(prefix)}-${name}:${tag}`;
   }
   saveHashCache();
-  return names;
+  return { names, contexts };
+}
+
+/** The image name (with its input-hash tag) of each image for this checkout, without building. */
+export async function imageNames({ prefix } = {}) {
+  return (await plan(prefix)).names;
 }
 
 /**
  * Installs what is missing (podman, mmdebstrap, runc, podman-compose), makes the base image once,
- * then builds each image whose inputs changed. Resolves with the image names and timings.
- * @param {{ latest?: boolean, log?: (msg: string) => void }} [options]
+ * then builds each image whose inputs changed, and removes that image's older tags (earlier
+ * inputs) that no container uses, so repeated builds do not fill the disk. Resolves with the image
+ * names and timings.
+ * @param {{ latest?: boolean, prefix?: string }} [options]
  */
-export async function ensureImages({ latest = false } = {}) {
+export async function ensureImages({ latest = false, prefix } = {}) {
   const started = Date.now();
   const installed = spawnSyncOk('bash', [path.join(ROOT, 'scripts', 'system-packages.sh'), 'containers']);
   if (!installed) throw new Error('could not install podman, mmdebstrap, runc and podman-compose (scripts/system-packages.sh containers)');
   // The production node_modules (npm, network) while mmdebstrap makes the base (disk, dpkg).
-  await Promise.all([ensureBaseImage(), ...Object.keys(NODE_IMAGES).map((service) => ensureNodeModules(service))]);
-  const names = await imageNames();
+  await Promise.all([ensureBaseImage({ prefix }), ...Object.keys(NODE_IMAGES).map((service) => ensureNodeModules(service))]);
+  const { names, contexts } = await plan(prefix);
   const built = [];
   // One build at a time: on 2 cores parallel apt/COPY steps only fight over the disk.
   for (const name of IMAGE_NAMES) {
     const image = names[name];
     if (await imageExists(image)) continue;
     const done = step(`image ${image}`);
-    const { files, generated } = await contextOf(name);
+    const { files, generated } = contexts[name];
     const dir = await stage(name, files, generated);
     await podman(['build', '--layers', '--quiet', '--label', `org.opencontainers.image.source=telemed/deploy/containers/${name}.Containerfile`,
-      '-f', path.join(dir, `${name}.Containerfile`), '-t', image, dir]);
+      '--build-arg', `BASE=${baseImage(prefix)}`, '-f', path.join(dir, `${name}.Containerfile`), '-t', image, dir]);
     fs.rmSync(dir, { recursive: true, force: true });
     built.push(name);
+    await removeOlderTags(image);
     done();
   }
-  if (latest) for (const name of IMAGE_NAMES) await podman(['tag', names[name], `localhost/telemed-${name}:latest`]);
+  if (latest) for (const name of IMAGE_NAMES) await podman(['tag', names[name], `localhost/${imagePrefix(prefix)}-${name}:latest`]);
   return { images: names, built, seconds: (Date.now() - started) / 1000 };
+}
+
+/** Untags the other input-hash tags of `image`'s repository (not :latest); podman keeps those a container uses. */
+async function removeOlderTags(image) {
+  const repository = image.slice(0, image.lastIndexOf(':'));
+  const tags = (await podman(['images', '--noheading', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${repository}`])).split('\n').map((line) => line.trim());
+  for (const tag of tags) {
+    if (!tag.startsWith(`${repository}:`) || tag === image || tag.endsWith(':latest')) continue;
+    await podman(['rmi', tag]).catch(() => log(`kept ${tag} (a container uses it)`));
+  }
 }
 
 function spawnSyncOk(cmd, args) {
@@ -358,7 +419,8 @@ export const COMPOSE_FILE = path.join(ROOT, 'deploy', 'compose.yaml');
 /**
  * The environment podman-compose interpolates deploy/compose.yaml with: the config file's values
  * (each service picks its own), the file itself for the API and media server (env_file), the
- * image names, and the last ICE port (MEDIA_RTC_BASE_PORT + MEDIA_NUM_WORKERS - 1).
+ * image names, and the published ICE ports TELEMED_RTC_PORTS (MEDIA_RTC_BASE_PORT, or the range up to
+ * MEDIA_RTC_BASE_PORT + MEDIA_NUM_WORKERS - 1).
  * @param {{ configFile: string, images?: Record<string, string>, env?: Record<string, string | undefined> }} options
  */
 export function composeEnv({ configFile, images, env = process.env }) {
@@ -369,7 +431,7 @@ export function composeEnv({ configFile, images, env = process.env }) {
   return podmanEnv({
     ...merged,
     TELEMED_CONFIG_FILE: path.resolve(configFile),
-    MEDIA_RTC_MAX_PORT: merged.MEDIA_RTC_MAX_PORT ?? String(base + workers - 1),
+    TELEMED_RTC_PORTS: merged.TELEMED_RTC_PORTS ?? (workers > 1 ? `${base}-${base + workers - 1}` : String(base)),
     ...(images ? imagesEnv(images) : {}),
   });
 }
@@ -390,10 +452,13 @@ export function kubeEnv(settings) {
   };
 }
 
-/** A Kubernetes Secret manifest holding `env` (what `podman secret create` and `kubectl apply` take). */
+/**
+ * A Kubernetes Secret manifest holding `env` (what `podman secret create` and `kubectl apply` take),
+ * written as JSON: YAML readers take it, and podman 4.3's `kube play` reads a secret only as JSON.
+ */
 export function kubeSecretYaml(name, env) {
-  const data = Object.entries(env).map(([key, value]) => `  ${key}: ${Buffer.from(value).toString('base64')}`);
-  return `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\ntype: Opaque\ndata:\n${data.join('\n')}\n`;
+  const data = Object.fromEntries(Object.entries(env).map(([key, value]) => [key, Buffer.from(value).toString('base64')]));
+  return `${JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, type: 'Opaque', data }, null, 2)}\n`;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -1,8 +1,10 @@
 #!/bin/sh
-# deploy/turnserver.conf plus this installation's values, written to a file only this user reads:
+# deploy/turnserver.conf plus this installation's values, written to a file only this user reads.
+# In a container coturn listens on all of its addresses (the published ports choose the host's) and
+# speaks TURN over UDP and TCP; TURN over TLS on 443 needs its own address and certificate (the
+# native set-up, docs/deployment.md section 5).
 #   TURN_SECRET (required)     static-auth-secret, the API's TURN_SECRET
 #   TURN_REALM                 default: PUBLIC_URL's host name
-#   TURN_LISTENING_IP          default: all addresses
 #   TURN_PORT                  default 3478 (UDP and TCP)
 #   TURN_EXTERNAL_IP           default ANNOUNCED_IP: the address relayed candidates carry
 #   TURN_ALLOWED_PEER_IP       the media server's address when it is private (default ANNOUNCED_IP)
@@ -16,13 +18,13 @@ realm=${TURN_REALM:-$(printf '%s' "${PUBLIC_URL:-}" | sed -E 's#^[a-z]+://([^/:]
 conf=$(mktemp /tmp/turnserver-XXXXXX.conf)
 chmod 600 "$conf"
 {
-  grep -vE '^(static-auth-secret|realm|listening-port|min-port|max-port|syslog)\b' /etc/telemed/turnserver.conf
+  grep -vE '^(static-auth-secret|realm|listening-port|listening-ip|relay-ip|tls-listening-port|cert|pkey|min-port|max-port|syslog)\b' /etc/telemed/turnserver.conf
+  echo "no-tls"
   echo "static-auth-secret=$TURN_SECRET"
   echo "realm=${realm:-telemed}"
   echo "listening-port=${TURN_PORT:-3478}"
   echo "min-port=${TURN_MIN_PORT:-49160}"
   echo "max-port=${TURN_MAX_PORT:-49999}"
-  [ -n "${TURN_LISTENING_IP:-}" ] && echo "listening-ip=$TURN_LISTENING_IP"
   external=${TURN_EXTERNAL_IP:-${ANNOUNCED_IP:-}}
   [ -n "$external" ] && echo "external-ip=$external"
   allowed=${TURN_ALLOWED_PEER_IP:-${ANNOUNCED_IP:-}}

@@ -1,7 +1,7 @@
 // deploy/compose.yaml as a test (or a network test bed) runs it: the images built (cached by input
 // hash), an env file with fresh strong secrets, a certificate the caller's CA signed, Caddy's HTTPS
 // and the media server's ICE ports published on one address, then `podman-compose up -d` under a
-// project name of our own (tmct-…) and a wait on /health through Caddy. stop() tears everything
+// project name of our own (PODMAN_PREFIX-…) and a wait on /health through Caddy. stop() tears everything
 // down: containers (`down -t 1`), volumes and the project's network, also after a failed start.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,6 +12,13 @@ import { randomBytes } from 'node:crypto';
 import { compose, ensureImages, podmanEnv } from '../../../scripts/containers.mjs';
 import { freePortRange } from '../ports.js';
 import { strongSecrets, writeEnvFile } from './production.js';
+
+/**
+ * The prefix of every podman name the container tests make: projects (and so containers, volumes,
+ * networks), pods, secrets and images (`<prefix>-telemed-api:<hash>`, apart from an operator's
+ * `telemed-*`). TELEMED_TEST_PODMAN_PREFIX gives each engineer on a shared machine their own.
+ */
+export const PODMAN_PREFIX = process.env.TELEMED_TEST_PODMAN_PREFIX ?? 'tmct';
 
 export const COMPOSE_SERVICES = ['postgres', 'redis', 'api', 'media', 'caddy', 'coturn'] as const;
 export type ComposeService = (typeof COMPOSE_SERVICES)[number];
@@ -27,7 +34,7 @@ export interface StackOptions {
   address?: string;
   /** Settings added to (and winning over) the generated env file. */
   settings?: Record<string, string>;
-  /** Project (compose) or resource-name prefix (kube); must start with tmct- (default tmct-<random>). */
+  /** Project (compose) or resource-name prefix (kube); must start with PODMAN_PREFIX- (default PODMAN_PREFIX-<random>). */
   project?: string;
   startTimeoutMs?: number;
 }
@@ -35,6 +42,14 @@ export interface StackOptions {
 export interface ComposeStackOptions extends StackOptions {
   /** An env file of the caller's instead of a generated one. */
   envFile?: string;
+}
+
+export interface StackRequest {
+  path: string;
+  method?: string;
+  /** Sent as JSON; a Buffer is sent as it is (give its content-type in `headers`). */
+  body?: unknown;
+  headers?: Record<string, string>;
 }
 
 export interface StackResponse {
@@ -54,13 +69,18 @@ export interface ContainerStack {
   exec(service: ComposeService, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
   logs(service: ComposeService): Promise<string>;
   /** A request through Caddy over HTTPS, verifying its certificate against the CA. */
-  request(options: { path: string; method?: string; body?: unknown; headers?: Record<string, string> }): Promise<StackResponse>;
+  request(options: StackRequest): Promise<StackResponse>;
   stop(): Promise<void>;
 }
 
 export interface ComposeStack extends ContainerStack {
   envFile: string;
   container(service: ComposeService): string;
+  /**
+   * `down` (containers and network removed, volumes kept) then `up -d` and the wait for /health:
+   * what an upgrade does. Resolves with the seconds until healthy again.
+   */
+  recreate(): Promise<number>;
   /** `podman stop -t graceSeconds`: SIGTERM, SIGKILL after the grace; the exit code and how long it took. */
   stopService(service: ComposeService, graceSeconds: number): Promise<{ exitCode: number; seconds: number }>;
 }
@@ -83,12 +103,12 @@ export async function prepareStack(options: StackOptions): Promise<{
   project: string; host: string; address: string; dir: string; certDir: string; images: Record<string, string>; imagesSeconds: number;
   ports: ContainerStack['ports']; settings: Record<string, string>;
 }> {
-  const project = options.project ?? `tmct-${randomBytes(3).toString('hex')}`;
-  if (!project.startsWith('tmct-')) throw new Error(`container stack ${project}: names must start with tmct-`);
+  const project = options.project ?? `${PODMAN_PREFIX}-${randomBytes(3).toString('hex')}`;
+  if (!project.startsWith(`${PODMAN_PREFIX}-`)) throw new Error(`container stack ${project}: names must start with ${PODMAN_PREFIX}-`);
   const host = options.host ?? 'telemed.test';
   const address = options.address ?? '127.0.0.1';
   const started = Date.now();
-  const { images } = await ensureImages();
+  const { images } = await ensureImages({ prefix: `${PODMAN_PREFIX}-telemed` });
   const imagesSeconds = (Date.now() - started) / 1000;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${project}-`));
   const certDir = path.join(dir, 'certs');
@@ -109,7 +129,7 @@ export async function prepareStack(options: StackOptions): Promise<{
     ANNOUNCED_IP: address,
     TURN_URLS: `turn:${host}:${ports.turn}?transport=udp`,
     TURN_PORT: String(ports.turn),
-    TURN_LISTENING_IP: address,
+    TURN_ADDRESS: address,
     TURN_MIN_PORT: String(ports.turn + 1),
     TURN_MAX_PORT: String(ports.turn + 21),
     TELEMED_DOMAIN: host,
@@ -130,10 +150,11 @@ export async function prepareStack(options: StackOptions): Promise<{
 export function stackRequester(options: { address: string; port: number; host: string; caCert: string }): ContainerStack['request'] {
   const ca = fs.readFileSync(options.caCert);
   return (req) => new Promise((resolve, reject) => {
-    const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
+    const raw = Buffer.isBuffer(req.body);
+    const payload = req.body === undefined ? undefined : raw ? (req.body as Buffer) : JSON.stringify(req.body);
     const r = https.request({
       host: options.address, port: options.port, servername: options.host, path: req.path, method: req.method ?? 'GET', ca,
-      headers: { host: `${options.host}:${options.port}`, ...(payload ? { 'content-type': 'application/json' } : {}), ...req.headers },
+      headers: { host: `${options.host}:${options.port}`, ...(payload && !raw ? { 'content-type': 'application/json' } : {}), ...req.headers },
       timeout: 15_000,
     }, (res) => {
       let body = '';
@@ -185,12 +206,23 @@ export async function startComposeStack(options: ComposeStackOptions): Promise<C
     return out.stdout + out.stderr;
   };
 
+  const timeoutMs = options.startTimeoutMs ?? 240_000;
+  // podman-compose goes on after a service fails to start: its output says why.
+  let upOutput = '';
+  const up = async (): Promise<void> => {
+    upOutput = await run(['up', '-d']);
+  };
+  const logsAndUp = async (service: ComposeService): Promise<string> => {
+    const text = await logs(service);
+    return /no such container/.test(text) ? `${text}\n(podman-compose up: ${upOutput.split('\n').filter((l) => /Error|exit code: [1-9]/.test(l)).join(' | ')})` : text;
+  };
+
   const upStarted = Date.now();
   let upSeconds = 0;
   try {
-    await run(['up', '-d']);
+    await up();
     upSeconds = (Date.now() - upStarted) / 1000;
-    await waitForStackHealth(request, options.startTimeoutMs ?? 240_000, logs);
+    await waitForStackHealth(request, timeoutMs, logsAndUp);
   } catch (error) {
     await stop();
     throw error;
@@ -204,6 +236,14 @@ export async function startComposeStack(options: ComposeStackOptions): Promise<C
     images,
     timings: { images: imagesSeconds, up: upSeconds, healthy: (Date.now() - upStarted) / 1000 },
     container,
+    recreate: async () => {
+      const t0 = Date.now();
+      await run(['down', '-t', '1']);
+      await podman(['network', 'rm', '-f', `${project}_default`]);
+      await up();
+      await waitForStackHealth(request, timeoutMs, logsAndUp);
+      return (Date.now() - t0) / 1000;
+    },
     exec: (service, args, input) => podman(['exec', ...(input === undefined ? [] : ['-i']), container(service), ...args], input),
     logs,
     stopService: async (service, graceSeconds) => {

@@ -1,5 +1,5 @@
 // deploy/kubernetes/telemed.yaml under `podman kube play`, rendered for a test: resource names
-// prefixed with the project (tmct-…), the images built for this checkout, the host ports and
+// prefixed with the project (PODMAN_PREFIX-…), the images built for this checkout, the host ports and
 // address of a free block, the certificate folder; the Secret from a generated env file
 // (`podman secret create`, as the guide does). stop() plays it --down and removes the volumes and
 // the secret, also after a failed start.
@@ -48,6 +48,9 @@ export async function startKubeStack(options: StackOptions): Promise<KubeStack> 
   const stop = async (): Promise<void> => {
     const down = await podman(['kube', 'play', '--down', manifest]);
     if (down.code !== 0) process.stderr.write(`[kube-stack] play --down: ${down.stderr}\n`);
+    // What --down leaves when a play failed half-way (it stops at the first pod it cannot find).
+    const pods = (await podman(['pod', 'ps', '--format', '{{.Name}}', '--filter', `name=^${project}-`])).stdout.split('\n').filter(Boolean);
+    for (const pod of pods) await podman(['pod', 'rm', '-f', '-t', '1', pod]);
     for (const name of await containers()) await podman(['rm', '-f', '-t', '1', name]);
     for (const volume of VOLUMES) await podman(['volume', 'rm', '-f', volume.replace('telemed-', `${project}-`)]);
     await podman(['secret', 'rm', `${project}-env`]);
