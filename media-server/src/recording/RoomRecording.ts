@@ -137,8 +137,9 @@ export class RoomRecording {
         const size = (await fs.stat(segment.file).catch(() => undefined))?.size ?? 0;
         const startS = size > 0 ? await segmentStart(this.#options.ffprobePath, segment.file) : undefined;
         if (startS !== undefined) {
-          // The file's first packet came startS after the first packet the worker sent (frames the
-          // stream copy could not start with were left out): it keeps that place.
+          // FFmpeg re-bases each recorder's file to start near 0 (recorders run without -copyts), so
+          // startS is 0 or a codec delay of a few ms; a segment whose first frames the copy had to drop
+          // is not told apart from one on time (open: #17).
           if (startS > 0.05) this.#options.logger.warn({ recordingId: this.id, trackId: recorder.trackId, kind: recorder.kind, leadMs: Math.round(startS * 1000) }, 'a track segment lost its first frames: its file starts after its first packet');
           inputs.push({ file: segment.file, kind: recorder.kind, offsetMs: segment.offsetMs + startS * 1000 });
         } else {

@@ -118,9 +118,9 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
       // No packets while the recording is paused: FFmpeg must not take that for the end (its default is 10 s).
       '-listen_timeout', String(7 * 86_400),
       '-f', 'sdp', '-i', 'pipe:0',
-      // -copyts: the file keeps FFmpeg's input times, 0 at the first RTP packet (the one the segment's
-      // offset is timed by); should the copy have to skip the first frames, its start shows it.
-      '-map', '0', '-c', 'copy', '-copyts',
+      // Not -copyts: with it, a segment paused and resumed (a late joiner's consent) came out with
+      // repeated timestamps and its picture ~200 ms late against the audio (fresh-clone run, 5 Dec).
+      '-map', '0', '-c', 'copy',
       // Small clusters flushed as they are written: a crash loses at most the last second.
       '-flush_packets', '1', '-cluster_time_limit', '1000', '-f', 'matroska', '-y', file,
     ];
