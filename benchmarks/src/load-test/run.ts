@@ -100,8 +100,9 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
 
     const pacer = new Pacer(bots);
     pacer.start();
-    // Keyframes reach every subscriber before the window opens.
-    await sleep(1000);
+    // The window opens once every bot receives media (its first keyframes are in), or after 10 s.
+    const warmUpUntil = performance.now() + 10_000;
+    while (performance.now() < warmUpUntil && (await Promise.all(bots.map((b) => b.counts()))).some((c) => c.received === 0)) await sleep(100);
     const before = await Promise.all(bots.map((b) => b.counts()));
     const windowStart = performance.now();
     let last = { at: windowStart, counts: before };
