@@ -44,6 +44,11 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
       }
     });
     api.on('presence.updated', (p) => this.emit('presence', p.userId, p.status));
+    // Presence is not replayed from the events cursor: a change made before /events (re)opened
+    // would be lost, so every (re)connect re-reads it.
+    api.on('eventsConnected', () => {
+      void api.presence().then((list) => list.forEach((p) => this.emit('presence', p.userId, p.status)), () => undefined);
+    });
     api.on('message.created', ({ message }) => {
       if (message.senderId !== this.user?.id) {
         // Delivered as soon as it reaches one of this user's devices.
