@@ -82,7 +82,8 @@ export class ConnectionError extends TelemedError {
 
   /** Removed from the room (close code 4409): the same room token cannot join again. */
   static removed(serverCode: string): ConnectionError {
-    return new ConnectionError('CONNECTION_CLOSED', 'removed', 'removed from the room', serverCode || 'REMOVED', undefined, CloseCode.Removed);
+    const code = serverCode || 'REMOVED';
+    return new ConnectionError('CONNECTION_CLOSED', 'removed', `removed from the room (${CloseCode.Removed} ${code})`, code, undefined, CloseCode.Removed);
   }
 
   static network(message: string, cause?: unknown): ConnectionError {

@@ -86,6 +86,7 @@ describe('joinWithRetry', () => {
     const error = await joinWithRetry(join, retry).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectionError);
     expect(error).toMatchObject({ code: 'CONNECTION_CLOSED', reason: 'removed', serverCode: 'REMOVED', closeCode: CloseCode.Removed });
+    expect((error as Error).message).toBe('removed from the room (4409 REMOVED)');
     expect(isTerminal(error)).toBe(true);
     expect(srv.sockets()).toBe(1);
   });
