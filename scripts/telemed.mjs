@@ -16,7 +16,7 @@
 //                                                     the database schema's migrations
 //   node scripts/telemed.mjs token create --api URL --key KEY --room R --identity I
 //                                                     mint a room token with an API key
-//   node scripts/telemed.mjs calls list|rooms list --api URL --key KEY
+//   node scripts/telemed.mjs calls list|rooms list|rooms participants ROOM --api URL --key KEY
 //                                                     calls and active rooms with an API key
 //   node scripts/telemed.mjs webhooks test ID --api URL --key KEY
 //                                                     send a signed ping to a webhook endpoint
@@ -37,7 +37,7 @@ import { serviceEnvironments, startPlatform } from './platform.mjs';
 import { freshSecrets, loadSettings, productionPlan, ProductionConfigError } from './production.mjs';
 import { ROOT } from './setup.mjs';
 
-const USAGE = 'usage: telemed serve|run|check|secrets|add-user|backup|restore|migrate|token create|calls list|rooms list|webhooks test|load-test [options] (see docs/deployment.md, docs/operations.md)';
+const USAGE = 'usage: telemed serve|run|check|secrets|add-user|backup|restore|migrate|token create|calls list|rooms list|rooms participants|webhooks test|load-test [options] (see docs/deployment.md, docs/operations.md)';
 const BUILT = ['api/dist/main.js', 'media-server/dist/main.js', 'demo-app/dist/public/index.html'];
 
 function fail(message, code = 1) {
@@ -264,6 +264,11 @@ const COMMANDS = {
     options: { api: { type: 'string' }, key: { type: 'string' } },
     help: 'telemed rooms list --api URL --key KEY\n  List the rooms of the active calls and who is in them, with an API key (scope rooms); prints JSON.',
   },
+  'rooms participants': {
+    options: { api: { type: 'string' }, key: { type: 'string' } },
+    positionals: true,
+    help: 'telemed rooms participants ROOM --api URL --key KEY\n  List who is in a live room now, with their tracks, with an API key (scope rooms); prints JSON.',
+  },
   'webhooks test': {
     options: { api: { type: 'string' }, key: { type: 'string' }, timeout: { type: 'string' } },
     positionals: true,
@@ -328,6 +333,10 @@ try {
     const query = new URLSearchParams({ ...(values.status ? { status: values.status } : {}), ...(values.limit ? { limit: values.limit } : {}) });
     process.stdout.write(`${JSON.stringify(await withApiKey(command, values, 'GET', `/api/server/calls${query.size ? `?${query}` : ''}`))}\n`);
   } else if (command === 'rooms list') process.stdout.write(`${JSON.stringify(await withApiKey(command, values, 'GET', '/api/server/rooms'))}\n`);
+  else if (command === 'rooms participants') {
+    if (!positionals[0]) fail(`telemed ${command}: ROOM is required\n\n${spec.help}`, 64);
+    process.stdout.write(`${JSON.stringify(await withApiKey(command, values, 'GET', `/api/server/rooms/${encodeURIComponent(positionals[0])}/participants`))}\n`);
+  }
   else if (command === 'webhooks test') await testWebhook(values, positionals[0]);
   else if (command === 'load-test') await loadTest(values);
 } catch (error) {

@@ -123,6 +123,8 @@ export interface DevelopersBackend {
   /** The answer's `secret` (the signing secret) is shown once. */
   registerWebhook(input: { url: string; description?: string; eventTypes: string[] }): Promise<{ webhook: Webhook; secret: string }>;
   disableWebhook(webhookId: string): Promise<Webhook>;
+  /** Deletes the endpoint with its delivery log. */
+  deleteWebhook(webhookId: string): Promise<void>;
   webhookDeliveries(webhookId: string): Promise<WebhookDelivery[]>;
   /** Sends a signed webhook.ping; it appears in the delivery log. */
   testWebhook(webhookId: string): Promise<WebhookDelivery>;

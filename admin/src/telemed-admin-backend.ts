@@ -181,6 +181,10 @@ export class TelemedAdminBackend implements AdminBackend {
     return this.#send('POST', `/api/admin/webhooks/${webhookId}/disable`);
   }
 
+  async deleteWebhook(webhookId: string): Promise<void> {
+    await this.#send<undefined>('DELETE', `/api/admin/webhooks/${webhookId}`);
+  }
+
   async webhookDeliveries(webhookId: string): Promise<WebhookDelivery[]> {
     return (await this.#get<{ items: WebhookDelivery[] }>(`/api/admin/webhooks/${webhookId}/deliveries?limit=50`)).items;
   }

@@ -11,6 +11,7 @@ import type { SessionGuard } from './auth/session-guard.js';
 import type { RateLimiter } from './http/rate-limit.js';
 import type { Logger } from './logger.js';
 import type { MediaPlacement } from './media-node/media-placement.js';
+import type { MediaRoomClient } from './media-node/media-room.client.js';
 import type { MessageService } from './message/message.service.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { NotificationService } from './notification/notification.service.js';
@@ -50,6 +51,8 @@ export interface AppContext {
   notifications: NotificationService;
   /** Ends a user's media sessions on the media server (a disabled account). */
   mediaRevocation: MediaRevocation;
+  /** A live room's participants on the media nodes: list, mute, remove (the server routes). */
+  mediaRooms: MediaRoomClient;
   /** True once a stop (SIGTERM) began: /ready answers 503 while in-flight requests finish. */
   draining(): boolean;
   /** Runs `work` in a transaction that also stores the events it queued (one commit), then publishes them. */

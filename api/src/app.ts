@@ -54,6 +54,8 @@ import { registerPresenceRoutes } from './presence/presence.controller.js';
 import { ConnectionRegistry } from './presence/connection-registry.js';
 import { connectRedis, type RedisClient } from './redis.js';
 import { MediaPlacement } from './media-node/media-placement.js';
+import { MediaRoomClient } from './media-node/media-room.client.js';
+import { registerRoomServerRoutes } from './media-node/room-server.controller.js';
 import { registerMediaNodeRoutes } from './media-node/media-node.controller.js';
 import { PresenceService } from './presence/presence.service.js';
 import { registerQualityRoutes } from './quality/quality.controller.js';
@@ -244,6 +246,10 @@ export class App {
       auditLog: (this.#auditLog = new AuditWriter(db)),
       notifications,
       mediaRevocation: new MediaRevocation({ mediaInternalUrl: config.mediaInternalUrl, serviceSecret: config.mediaServiceSecret, logger: logger.child({ component: 'accounts' }) }),
+      mediaRooms: new MediaRoomClient({
+        roomNodes: (roomId) => placement.roomNodes(roomId), mediaInternalUrl: config.mediaInternalUrl, serviceSecret: config.mediaServiceSecret,
+        logger: logger.child({ component: 'media-rooms' }),
+      }),
       draining: () => this.#draining,
       transact,
     };
@@ -329,6 +335,7 @@ export class App {
     registerAuthRoutes(routes, context);
     registerCallRoutes(routes, context);
     registerServerCallRoutes(routes, context);
+    registerRoomServerRoutes(routes, context);
     registerConversationRoutes(routes, context);
     registerPresenceRoutes(routes, context);
     registerQualityRoutes(routes, context);

@@ -46,6 +46,8 @@ export class Peer {
   rtpCapabilities: types.RtpCapabilities | undefined;
   /** The worker (index) of the room's router this peer sends and receives on, and its WebRtcServer. */
   workerIndex = 0;
+  /** When the participant joined the room (its `join` request), for the service API. */
+  joinedAt: Date | undefined;
   /** The participant's own SDK's grade of its link (reportConnectionQuality), relayed to the others. */
   connectionQuality: ConnectionQualityLevel | undefined;
   webRtcServer: types.WebRtcServer | undefined;
@@ -116,6 +118,7 @@ export class Peer {
   markJoined(rtpCapabilities: types.RtpCapabilities): void {
     if (this.#state !== 'connected') throw MediaServerError.invalidState(`cannot join in state ${this.#state}`);
     this.rtpCapabilities = rtpCapabilities;
+    this.joinedAt = new Date();
     this.#state = 'joined';
   }
 

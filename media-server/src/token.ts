@@ -1,10 +1,10 @@
 import jwt from 'jsonwebtoken';
-import { ROOM_TOKEN_AUDIENCE, ROOM_TOKEN_ISSUER, type RoomTokenClaims } from '@telemed/sdk/protocol';
+import { ROOM_TOKEN_AUDIENCE, ROOM_TOKEN_ISSUER, TRACK_SOURCES, type RoomTokenClaims } from '@telemed/sdk/protocol';
 import { z } from 'zod';
 import { MediaServerError } from './errors.js';
 import { hmacKey } from '@telemed/server-kit';
 
-const TrackSourceSchema = z.enum(['camera', 'microphone', 'screenShare', 'screenShareAudio']);
+const TrackSourceSchema = z.enum(TRACK_SOURCES);
 
 const ClaimsSchema = z.object({
   room: z.string().min(1).max(128),

@@ -1,5 +1,5 @@
 import type { ApiErrorCode } from './client/api-types.js';
-import type { SignalingErrorCode } from './protocol/errors.js';
+import { CloseCode, type SignalingErrorCode } from './protocol/errors.js';
 
 /** Every error code the SDK raises: the signaling codes, the REST API's, and the client's own. */
 export type TelemedErrorCode =
@@ -43,7 +43,9 @@ export class SignalingError extends TelemedError {
 }
 
 /** Why a connection failed or ended. */
-export type ConnectionErrorReason = 'timeout' | 'refused' | 'unauthorized' | 'closed' | 'network';
+export type ConnectionErrorReason = 'timeout' | 'refused' | 'unauthorized' | 'closed' | 'network'
+  /** A room admin or the platform's server API removed this participant: the SDK does not reconnect. */
+  | 'removed';
 
 /** Connecting to the media server failed, or the connection ended. */
 export class ConnectionError extends TelemedError {
@@ -76,6 +78,12 @@ export class ConnectionError extends TelemedError {
 
   static closed(code: number, reason: string): ConnectionError {
     return new ConnectionError('CONNECTION_CLOSED', 'closed', `the signaling connection closed (${code}${reason ? ` ${reason}` : ''})`, reason || undefined, undefined, code);
+  }
+
+  /** Removed from the room (close code 4409): the same room token cannot join again. */
+  static removed(serverCode: string): ConnectionError {
+    const code = serverCode || 'REMOVED';
+    return new ConnectionError('CONNECTION_CLOSED', 'removed', `removed from the room (${CloseCode.Removed} ${code})`, code, undefined, CloseCode.Removed);
   }
 
   static network(message: string, cause?: unknown): ConnectionError {

@@ -3,5 +3,5 @@ export { WEBHOOK_EVENT_TYPES, type WebhookEventType, type WebhookEvent, type Web
 export { WEBHOOK_SIGNATURE_HEADER, signWebhook, verifyWebhook, type VerifyWebhookOptions } from './webhook-signature.js';
 export {
   TelemedServerClient, type TelemedServerClientOptions, type MintRoomTokenOptions, type RoomToken, type ServerCall, type ServerCallParticipant,
-  type ServerRoom, type WebhookDeliveryInfo,
+  type ServerRoom, type WebhookDeliveryInfo, type RoomParticipant, type RoomTrack, type TrackSource,
 } from './telemed-server-client.js';

@@ -56,6 +56,31 @@ export interface ServerRoom {
   participants: Array<{ userId: string; status: string; inRoom: boolean }>;
 }
 
+/** Where a published track comes from. */
+export type TrackSource = 'camera' | 'microphone' | 'screenShare' | 'screenShareAudio';
+
+/** A participant's published track in a live room. */
+export interface RoomTrack {
+  /** The server's id of the track (the browser SDK's `track.sid`). */
+  trackId: string;
+  source: TrackSource;
+  kind: 'audio' | 'video';
+  /** Paused on the server: by its publisher, a room admin or {@link TelemedServerClient.muteParticipant}. */
+  muted: boolean;
+}
+
+/** Someone connected to a live room now. */
+export interface RoomParticipant {
+  /** The signaling session's id (a new one when the participant joins again). */
+  participantId: string;
+  /** The room token's identity (a user's id, or what {@link MintRoomTokenOptions.identity} named). */
+  identity: string;
+  name: string;
+  /** ISO 8601. */
+  joinedAt: string;
+  tracks: RoomTrack[];
+}
+
 export interface WebhookDeliveryInfo {
   id: string;
   endpointId: string;
@@ -111,6 +136,32 @@ export class TelemedServerClient {
     return (await this.#request<{ items: ServerRoom[] }>('GET', '/api/server/rooms')).items;
   }
 
+  /**
+   * Who is in a live room now, with their tracks (scope rooms). ApiResponseError 404 when the room
+   * is open on no media node (nobody is in it).
+   */
+  async listParticipants(room: string): Promise<RoomParticipant[]> {
+    return (await this.#request<{ items: RoomParticipant[] }>('GET', `/api/server/rooms/${encodeURIComponent(room)}/participants`)).items;
+  }
+
+  /**
+   * Mutes a participant's track of `source` on the server (scope rooms): the others see it muted,
+   * the participant's SDK shows it muted by the server (`track.mutedBy === 'server'`) and may
+   * unmute it. ApiResponseError 404 when the room, the participant or such a track is not there.
+   */
+  muteParticipant(room: string, identity: string, source: TrackSource): Promise<{ participant: RoomParticipant; track: RoomTrack }> {
+    return this.#request('POST', `${participantPath(room, identity)}/mute`, { source });
+  }
+
+  /**
+   * Removes a participant from a live room (scope rooms): its SDK disconnects with the reason
+   * `removed` and does not reconnect; the room token it joined with is refused from then on, a
+   * token minted afterwards may join again. ApiResponseError 404 when it is not in the room.
+   */
+  async removeParticipant(room: string, identity: string): Promise<void> {
+    await this.#request('DELETE', participantPath(room, identity));
+  }
+
   /** Sends a signed `webhook.ping` to an endpoint; follow it with getWebhookDelivery. */
   testWebhook(webhookId: string): Promise<WebhookDeliveryInfo> {
     return this.#request('POST', `/api/server/webhooks/${encodeURIComponent(webhookId)}/test`);
@@ -120,7 +171,7 @@ export class TelemedServerClient {
     return this.#request('GET', `/api/server/webhooks/${encodeURIComponent(webhookId)}/deliveries/${encodeURIComponent(deliveryId)}`);
   }
 
-  async #request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  async #request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {
       res = await fetch(new URL(path, this.#apiUrl), {
@@ -145,4 +196,9 @@ export class TelemedServerClient {
     }
     return parsed as T;
   }
+}
+
+function participantPath(room: string, identity: string): string {
+  if (!room || !identity) throw new TelemedServerError('INVALID_ARGUMENT', 'a room and an identity are required');
+  return `/api/server/rooms/${encodeURIComponent(room)}/participants/${encodeURIComponent(identity)}`;
 }

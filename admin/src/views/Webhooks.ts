@@ -1,5 +1,5 @@
 // Outbound webhooks: register an endpoint for events (its signing secret shown once), list,
-// disable, send a test ping, and follow the delivery log.
+// disable, delete, send a test ping, and follow the delivery log.
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { WEBHOOK_EVENT_TYPES, type AdminBackend, type Webhook, type WebhookDelivery } from '../backend.js';
@@ -45,6 +45,9 @@ export function Webhooks({ backend }: { backend: AdminBackend }) {
         ${!w.disabledAt && html`
           <button type="button" data-action="test" aria-label=${`Send a test event to ${w.url}`} onClick=${() => act(async () => { await backend.testWebhook(w.id); setOpen(w); })}>Send test</button>
           <button type="button" class="danger" data-action="disable" aria-label=${`Disable the webhook ${w.url}`} onClick=${() => act(() => backend.disableWebhook(w.id))}>Disable</button>`}
+        <button type="button" class="danger" data-action="delete" aria-label=${`Delete the webhook ${w.url} and its delivery log`} onClick=${() => {
+          if (window.confirm(`Delete the webhook ${w.url} and its delivery log?`)) act(async () => { if (open?.id === w.id) setOpen(undefined); await backend.deleteWebhook(w.id); });
+        }}>Delete</button>
       </div>`,
     },
   ];

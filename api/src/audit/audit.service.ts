@@ -17,7 +17,9 @@ export type AuditAction =
   | 'consent' | 'refuse'
   /** An API key revoked. */
   | 'revoke';
-export type AuditEntity = 'call' | 'message' | 'conversation' | 'attachment' | 'quality' | 'session' | 'user' | 'care_relationship' | 'care_team' | 'route' | 'recording' | 'api_key' | 'room_token' | 'webhook';
+export type AuditEntity = 'call' | 'message' | 'conversation' | 'attachment' | 'quality' | 'session' | 'user' | 'care_relationship' | 'care_team' | 'route' | 'recording' | 'api_key' | 'room_token' | 'webhook'
+  /** A participant of a live room (entity id `room:identity`), acted on with an API key. */
+  | 'participant';
 export const AUDIT_ACTIONS = ['read', 'create', 'update', 'delete', 'download', 'upload', 'login', 'logout', 'login_failed', 'token_reuse', 'denied', 'invite', 'password_reset', 'password_set', 'disable', 'enable', 'link', 'unlink', 'consent', 'refuse', 'revoke'] as const satisfies readonly AuditAction[];
 /** Where a request came from: its address and request id. */
 export type AuditOrigin = Pick<Context, 'ip' | 'state'>;
@@ -81,7 +83,7 @@ export async function audit(db: Db, ctx: AuditOrigin, actorId: string | null, ac
   await insertAuditEntries(db, [auditEntry(ctx, actorId, action, entityType, entityIds)]);
 }
 
-export const AUDIT_ENTITIES = ['call', 'message', 'conversation', 'attachment', 'quality', 'session', 'user', 'care_relationship', 'care_team', 'route', 'recording', 'api_key', 'room_token', 'webhook'] as const satisfies readonly AuditEntity[];
+export const AUDIT_ENTITIES = ['call', 'message', 'conversation', 'attachment', 'quality', 'session', 'user', 'care_relationship', 'care_team', 'route', 'recording', 'api_key', 'room_token', 'webhook', 'participant'] as const satisfies readonly AuditEntity[];
 
 export interface AuditQuery {
   /** Rows touching this record (alone or in a page), of `entityType` when given. */

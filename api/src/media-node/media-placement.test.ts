@@ -59,7 +59,7 @@ describe('placement through the API and the Redis registry', () => {
 
   beforeAll(async () => {
     await redis.connect();
-    t = await startTestApp('pglite', { redisUrl: inject('redisUrl'), redisKeyPrefix: prefix, mediaPublicUrl: 'ws://127.0.0.1:4443/rtc' });
+    t = await startTestApp('pglite', { redisUrl: inject('redisUrl'), redisKeyPrefix: prefix, mediaPublicUrl: 'ws://127.0.0.1:4443/rtc', mediaServiceSecret: 'placement-test-service-secret-0123' });
     alice = await login(t.url, 'alice');
     grey = await login(t.url, 'drgrey');
   });
@@ -165,5 +165,20 @@ describe('placement through the API and the Redis registry', () => {
     expect(await redis.get(mediaNodeKeys.room(prefix, call.id))).toBe('b');
     const timeline = (await client(t.url, alice.accessToken).get<{ items: CallTimelineEntry[] }>(`/api/calls/${call.id}/timeline`)).body.items;
     expect(JSON.parse(timeline.find((e) => e.kind === 'moved')!.detail!)).toMatchObject({ from: 'a', to: 'b' });
+  });
+
+  it('asks for a room\'s participants only the live nodes the room is open on: on none, 404; its host unreachable, 503', async () => {
+    const admin = await login(t.url, 'admin');
+    const backend = client(t.url, (await client(t.url, admin.accessToken).post<{ secret: string }>('/api/admin/api-keys', { name: 'Moderation', scopes: ['rooms'] })).body.secret);
+    // Port 9 on loopback refuses: the API must have tried the host's internal URL to say 503.
+    await heartbeat(node('mod-host', {}, { internalUrl: 'http://127.0.0.1:9', seq: 10 }));
+    await redis.multi().set(mediaNodeKeys.room(prefix, 'moderated-1'), 'mod-host').sAdd(mediaNodeKeys.roomNodes(prefix, 'moderated-1'), ['mod-host', 'mod-dead']).exec();
+    const nowhere = await backend.get('/api/server/rooms/nowhere-1/participants');
+    expect(nowhere).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND', message: expect.stringContaining('not open on any media node') } } });
+    expect((await backend.delete('/api/server/rooms/nowhere-1/participants/bob')).status).toBe(404);
+    const unreachable = await backend.get('/api/server/rooms/moderated-1/participants');
+    expect(unreachable).toMatchObject({ status: 503, body: { error: { code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('could not be reached') } } });
+    expect((await backend.post('/api/server/rooms/moderated-1/participants/bob/mute', { source: 'camera' })).status).toBe(503);
+    expect((await backend.post('/api/server/rooms/moderated-1/participants/bob/mute', { source: 'nose' })).status).toBe(422);
   });
 });

@@ -106,6 +106,19 @@ export class MediaPlacement {
     return nodes;
   }
 
+  /**
+   * The live registered nodes a room is open on now (its host first, then the nodes it spans),
+   * without placing it; null when no node is registered (every room is on MEDIA_PUBLIC_URL's node).
+   */
+  async roomNodes(roomId: string): Promise<MediaNodeInfo[] | null> {
+    const { redis, keyPrefix } = this.#options;
+    if (!redis) return null;
+    const [nodes, host, span] = await Promise.all([this.nodes(), redis.get(mediaNodeKeys.room(keyPrefix, roomId)), redis.sMembers(mediaNodeKeys.roomNodes(keyPrefix, roomId))]);
+    if (nodes.length === 0) return null;
+    const ids = new Set([...(host === null ? [] : [host]), ...span]);
+    return nodes.filter((n) => ids.has(n.id)).sort((x, y) => Number(y.id === host) - Number(x.id === host));
+  }
+
   /** Where `roomId` lives now, placing (or re-placing) it when needed. */
   async place(roomId: string): Promise<RoomPlacement> {
     const { redis, fallbackUrl, logger } = this.#options;

@@ -64,7 +64,8 @@ describe('OpenAPI document and metrics', () => {
     expect(Object.keys(components.responses)).toEqual(expect.arrayContaining(['Unauthorized', 'NotFound', 'ValidationFailed', 'Error']));
     for (const ref of text.matchAll(/"\$ref":"#\/components\/(schemas|responses)\/([^"]+)"/g)) expect(components[ref[1] as 'schemas'], ref[0]).toHaveProperty([ref[2]!]);
     console.log(`[openapi] ${text.length} bytes, ${Object.keys(components.schemas).length} shared schemas`);
-    expect(text.length).toBeLessThan(150_000);
+    // A budget against repeated bodies (the document was ~295 KB before components): ~1.5 KB per route is what it grows by.
+    expect(text.length).toBeLessThan(165_000);
     expect((doc.tags as Array<{ name: string; description: string }>).map((tag) => tag.name)).toEqual(expect.arrayContaining(['auth', 'calls', 'messaging', 'ops']));
     // Non-JSON answers are described as what they are.
     const paths = doc.paths as Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>;

@@ -57,6 +57,16 @@ export function registerWebhookRoutes(api: RouteRegistry, app: AppContext): void
   });
 
   api.define({
+    method: 'delete', path: '/api/admin/webhooks/:id', tag: 'admin', access: ['admin'],
+    summary: 'Delete a webhook endpoint and its delivery log: nothing more is sent to it, pending deliveries included (disable it instead to keep the log)',
+    params: z.object({ id: Uuid }),
+    handler: async ({ ctx, user, params }) => {
+      await app.webhooks.delete(app.db, params.id);
+      await app.auditLog.write(ctx, user.id, 'delete', 'webhook', params.id);
+    },
+  });
+
+  api.define({
     method: 'get', path: '/api/admin/webhooks/:id/deliveries', tag: 'admin', access: ['admin'],
     summary: 'A webhook\'s delivery log, newest first: status, attempts, last error and response code',
     params: z.object({ id: Uuid }),

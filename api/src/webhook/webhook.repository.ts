@@ -31,6 +31,11 @@ export async function disableEndpoint(db: Db, id: string): Promise<EndpointRow |
     ?? findEndpoint(db, id);
 }
 
+/** Deletes an endpoint and (cascade) its delivery log; undefined when there was none. */
+export async function deleteEndpoint(db: Db, id: string): Promise<{ id: string } | undefined> {
+  return db.deleteFrom('webhook_endpoints').where('id', '=', id).returning('id').executeTakeFirst();
+}
+
 export async function insertDeliveries(db: Db, rows: ReadonlyArray<{ endpointId: string; eventId: string; eventType: string; payload: string }>): Promise<DeliveryRow[]> {
   if (rows.length === 0) return [];
   return db.insertInto('webhook_deliveries')

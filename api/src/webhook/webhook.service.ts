@@ -6,7 +6,7 @@ import type { Db } from '../db/database.js';
 import { ApiError } from '../http/errors.js';
 import { assertPublicHost, checkWebhookUrl } from './webhook-target.js';
 import {
-  disableEndpoint, endpointsFor, findDelivery, findEndpoint, insertDeliveries, insertEndpoint, listDeliveries, listEndpoints, resetDelivery,
+  deleteEndpoint, disableEndpoint, endpointsFor, findDelivery, findEndpoint, insertDeliveries, insertEndpoint, listDeliveries, listEndpoints, resetDelivery,
   type DeliveryRow, type EndpointRow,
 } from './webhook.repository.js';
 import type { WebhookDeliveryStatus } from './webhook.table.js';
@@ -95,6 +95,11 @@ export class WebhookService {
     const row = await disableEndpoint(db, id);
     if (!row) throw new ApiError('NOT_FOUND', 'no such webhook');
     return toEndpoint(row);
+  }
+
+  /** Deletes an endpoint with its delivery log: pending deliveries are never sent. */
+  async delete(db: Db, id: string): Promise<void> {
+    if (!(await deleteEndpoint(db, id))) throw new ApiError('NOT_FOUND', 'no such webhook');
   }
 
   /** The endpoint and its signing secret (the sender only). */

@@ -123,6 +123,19 @@ describe.each(DATABASES)('outbound webhooks (%s)', (database) => {
     expect((await as('admin').get(`/api/admin/webhooks/${crypto.randomUUID()}/deliveries`)).status).toBe(404);
   });
 
+  it('deletes an endpoint with its delivery log for admins only, audited; an unknown id is 404', async () => {
+    const { webhook } = (await as('admin').post<{ webhook: Webhook }>('/api/admin/webhooks', { url: receiver.url, eventTypes: ['call.ended'] })).body;
+    const ping = (await as('admin').post<Delivery>(`/api/admin/webhooks/${webhook.id}/test`)).body;
+    expect((await as('drgrey').delete(`/api/admin/webhooks/${webhook.id}`)).status).toBe(403);
+    expect((await as('admin').delete(`/api/admin/webhooks/${webhook.id}`)).status).toBe(204);
+    expect((await as('admin').get<{ items: Webhook[] }>('/api/admin/webhooks')).body.items.map((w) => w.id)).not.toContain(webhook.id);
+    expect(await t.app.db.selectFrom('webhook_deliveries').select('id').where('id', '=', ping.id).executeTakeFirst()).toBeUndefined();
+    const again = await as('admin').delete(`/api/admin/webhooks/${webhook.id}`);
+    expect(again).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    const audit = await t.app.db.selectFrom('audit_log').select(['action', 'actor_id']).where('entity_type', '=', 'webhook').where('entity_id', '=', webhook.id).where('action', '=', 'delete').execute();
+    expect(audit).toEqual([{ action: 'delete', actor_id: s.admin.user.id }]);
+  });
+
   it('gives each due delivery to one sender at a time (concurrent claims are disjoint)', async () => {
     const { webhook } = (await as('admin').post<{ webhook: Webhook }>('/api/admin/webhooks', { url: receiver.url, eventTypes: ['call.ended'] })).body;
     await t.app.runWebhooksNow();

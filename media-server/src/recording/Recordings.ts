@@ -11,6 +11,7 @@ import {
   RECORDING_UPLOAD_AUDIENCE,
   type RecordingManifest,
 } from '@telemed/sdk/protocol';
+import { readBody } from '../http-body.js';
 import { MediaServerError } from '../errors.js';
 import { hmacKey } from '@telemed/server-kit';
 import type { Logger } from '../logger.js';
@@ -183,15 +184,4 @@ export class Recordings {
     for (const recording of [...this.#active.values()]) void this.#finish(recording);
     await Promise.race([this.idle(), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
   }
-}
-
-async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > max) throw new Error('too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }

@@ -1,8 +1,12 @@
 import type http from 'node:http';
+import { z } from 'zod';
+import { TRACK_SOURCES, type ServiceParticipantsResponse, type ServiceRemoveResponse } from '@telemed/sdk/protocol';
 import { bearerMatches, fromLoopback } from '../http-auth.js';
+import { readBody } from '../http-body.js';
 import type { RoomLinkStats } from '../cluster/RoomLink.js';
 import type { RoomManager } from '../RoomManager.js';
 import { errorJson } from './http-errors.js';
+import { muteParticipantTrack, serviceParticipantInfo } from './participant-commands.js';
 import type { StatsSampler } from '../StatsSampler.js';
 import type { WorkerPool } from '../WorkerPool.js';
 
@@ -17,6 +21,11 @@ export interface ServiceApiOptions {
   dropSignaling: (roomId: string, identity: string, blockMs: number) => boolean;
   /** Ends every session of an identity and refuses the room tokens issued to it until now; answers how many closed. */
   revokeIdentity: (identity: string) => number;
+  /**
+   * Ends an identity's sessions in one room (they are told REMOVED) and refuses the room tokens
+   * issued to it for that room until now; answers how many closed (0: it was not in the room).
+   */
+  removeParticipant: (roomId: string, identity: string) => number;
   metrics?: MetricsEndpoint;
   /** Call recording commands (PUT/DELETE /rooms/:id/recording, signed by the API); absent when recording is off. */
   recording?: { handle(req: http.IncomingMessage, res: http.ServerResponse, roomId: string): Promise<void> };
@@ -41,6 +50,9 @@ export interface MetricsEndpoint {
  *   GET  /rooms/:id/track-stats                               latest periodic sample per track (service)
  *   POST /rooms/:id/participants/:identity/drop-signaling     fault injection, ?blockMs= (service)
  *   POST /identities/:identity/revoke                         end an identity's sessions everywhere (service; the API, for a disabled account)
+ *   GET  /rooms/:id/participants                              joined participants and their tracks (service)
+ *   POST /rooms/:id/participants/:identity/mute               { source }: pause that track on the server, tell its owner (service)
+ *   DELETE /rooms/:id/participants/:identity                  remove from the room: sessions closed REMOVED, its tokens refused (service)
  *   PUT|DELETE /rooms/:id/recording                           call recording (signed by the API; see protocol/recording.ts)
  *   POST /drain                                               the admin drain command: no new rooms, running calls go on (service)
  */
@@ -68,6 +80,9 @@ export class ServiceApi {
     if (parts.length === 3 && parts[0] === 'rooms' && parts[2] === 'recording') {
       if (!this.#options.recording) return json(404, { error: { code: 'NOT_FOUND', message: 'call recording is not enabled on this media server' } });
       return this.#options.recording.handle(req, res, parts[1] ?? '');
+    }
+    if (parts[0] === 'rooms' && parts[2] === 'participants' && (parts.length === 3 || parts.length === 4 || (parts.length === 5 && parts[4] === 'mute'))) {
+      return this.#participants(req, parts, json);
     }
     const isDrop = req.method === 'POST' && parts.length === 5 && parts[0] === 'rooms' && parts[2] === 'participants' && parts[4] === 'drop-signaling';
     const isRevoke = req.method === 'POST' && parts.length === 3 && parts[0] === 'identities' && parts[2] === 'revoke';
@@ -133,6 +148,33 @@ export class ServiceApi {
     return json(404, { error: { code: 'NOT_FOUND', message: 'not found' } });
   }
 
+  /** The participant commands of the API's server routes (a third-party backend with an API key). */
+  async #participants(req: http.IncomingMessage, parts: string[], json: (status: number, body: unknown) => void): Promise<void> {
+    const expected = parts.length === 3 ? 'GET' : parts.length === 4 ? 'DELETE' : 'POST';
+    if (req.method !== expected) return json(405, errorJson(405, `use ${expected} here`));
+    if (!this.#options.isService(req)) return json(401, { error: { code: 'UNAUTHORIZED', message: 'service credentials required' } });
+    const room = this.#options.rooms.get(parts[1] ?? '');
+    if (!room) return json(404, { error: { code: 'ROOM_NOT_FOUND', message: 'no such room on this media node' } });
+    if (parts.length === 3) {
+      const body: ServiceParticipantsResponse = { roomId: room.id, participants: room.joinedPeers().map(serviceParticipantInfo) };
+      return json(200, body);
+    }
+    const identity = parts[3] ?? '';
+    if (identity.length === 0 || identity.length > 128) return json(400, errorJson(400, 'an identity has 1 to 128 characters'));
+    if (parts.length === 4) {
+      const closed = this.#options.removeParticipant(room.id, identity);
+      if (closed === 0) return json(404, { error: { code: 'PARTICIPANT_NOT_FOUND', message: 'no participant with that identity in the room' } });
+      const body: ServiceRemoveResponse = { removed: true, closed };
+      return json(200, body);
+    }
+    const parsed = MuteBody.safeParse(await readJson(req));
+    if (!parsed.success) return json(400, errorJson(400, `the body must be { "source": ${TRACK_SOURCES.map((s) => `"${s}"`).join(' | ')} }`));
+    const result = await muteParticipantTrack(room, identity, parsed.data.source);
+    if (result === 'NO_PARTICIPANT') return json(404, { error: { code: 'PARTICIPANT_NOT_FOUND', message: 'no participant with that identity in the room' } });
+    if (result === 'NO_TRACK') return json(404, { error: { code: 'TRACK_NOT_FOUND', message: `the participant publishes no ${parsed.data.source} track` } });
+    return json(200, result);
+  }
+
   async #metrics(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const refuse = (status: number, code: string, message: string): void => {
       res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -148,5 +190,16 @@ export class ServiceApi {
     const body = await metrics.registry.metrics();
     res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' });
     res.end(body);
+  }
+}
+
+const MuteBody = z.strictObject({ source: z.enum(TRACK_SOURCES) });
+
+/** A small JSON body; undefined when it is too large or not JSON. */
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  try {
+    return JSON.parse((await readBody(req, 4096)).toString('utf8')) as unknown;
+  } catch {
+    return undefined;
   }
 }

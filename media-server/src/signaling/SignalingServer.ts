@@ -17,6 +17,7 @@ import { guardHttpServer, writeRawError } from '@telemed/server-kit';
 import { errorCodeFor, errorJson } from './http-errors.js';
 import { ServiceApi, type MetricsEndpoint, type ServiceApiOptions } from './ServiceApi.js';
 import { SignalingSession } from './SignalingSession.js';
+import { TokenBans } from './TokenBans.js';
 
 export interface SignalingServerOptions {
   /** The pipe links of a room spanning media nodes, for the service API. */
@@ -69,8 +70,10 @@ export class SignalingServer {
   readonly #watchedRooms = new WeakSet<Room>();
   /** Fault injection: `room/identity` → time until which its reconnects are refused. */
   readonly #blocked = new Map<string, number>();
-  /** Identities whose room tokens issued up to this time (ms) are refused (a disabled account). */
-  readonly #revoked = new Map<string, number>();
+  /** Identities whose room tokens issued until their revocation are refused (a disabled account). */
+  readonly #revoked = new TokenBans();
+  /** `room/identity` pairs removed from a room: the tokens issued until the removal are refused there. */
+  readonly #removed = new TokenBans();
   readonly #service: ServiceApi;
   #heartbeat: NodeJS.Timeout | undefined;
 
@@ -87,6 +90,7 @@ export class SignalingServer {
       sessionCount: () => this.#sessions.size,
       dropSignaling: (roomId, identity, blockMs) => this.#dropSignaling(roomId, identity, blockMs),
       revokeIdentity: (identity) => this.#revokeIdentity(identity),
+      removeParticipant: (roomId, identity) => this.#removeFromRoom(roomId, identity),
     });
     this.#http = http.createServer((req, res) => {
       this.#service.handle(req, res).catch((error: unknown) => {
@@ -177,9 +181,14 @@ export class SignalingServer {
       ws.close(CloseCode.Unauthorized, code);
       return;
     }
-    if (this.#isRevoked(claims)) {
+    if (this.#revoked.refuses(claims.sub, claims.iat)) {
       logger.info({ roomId: claims.room }, 'signaling connection refused: the identity was revoked');
       ws.close(CloseCode.Unauthorized, 'UNAUTHORIZED');
+      return;
+    }
+    if (this.#removed.refuses(`${claims.room}/${claims.sub}`, claims.iat)) {
+      logger.info({ roomId: claims.room }, 'signaling connection refused: the participant was removed from the room with this token');
+      ws.close(CloseCode.Removed, 'REMOVED');
       return;
     }
     if (resume && this.#resume(ws, claims, resume)) return;
@@ -276,7 +285,11 @@ export class SignalingServer {
     room.on('peerLeft', (peer: Peer, reason: PeerLeftReason) => {
       const session = this.#sessionOf(peer.id);
       if (!session || session.peer !== peer) return;
-      if (reason === 'removed') session.close(CloseCode.Removed, 'REMOVED');
+      if (reason === 'removed') {
+        // Removed by a room admin or the service API: the token it joined with does not let it back.
+        this.#removed.ban(`${room.id}/${peer.identity}`);
+        session.close(CloseCode.Removed, 'REMOVED');
+      }
       // After the leave request's response has gone out (it is sent once the handler returns).
       else if (reason === 'left') setImmediate(() => session.close(1000, 'LEFT'));
       this.#forget(session);
@@ -295,25 +308,29 @@ export class SignalingServer {
     return undefined;
   }
 
-  /** Whether the token was issued before its identity was revoked (iat has whole seconds: the same second counts as before). */
-  #isRevoked(claims: RoomTokenClaims): boolean {
-    const revokedAt = this.#revoked.get(claims.sub);
-    return revokedAt !== undefined && claims.iat * 1000 <= revokedAt;
-  }
-
   /**
    * Ends every session of an identity in every room (they are told REMOVED) and refuses the room
    * tokens issued to it until now, so none of them joins again. Answers how many sessions closed.
    */
   #revokeIdentity(identity: string): number {
-    const now = Date.now();
-    // Room tokens live at most a day: older revocations protect nothing any more.
-    for (const [key, at] of this.#revoked) if (at < now - 86_400_000) this.#revoked.delete(key);
-    this.#revoked.set(identity, now);
+    this.#revoked.ban(identity);
+    return this.#removeSessions((session) => session.peer.identity === identity, 'removing a participant whose identity was revoked');
+  }
+
+  /**
+   * Ends an identity's sessions in one room (told REMOVED) and refuses the tokens issued to it for
+   * that room until now; a token minted later (from the next second on) may join again.
+   */
+  #removeFromRoom(roomId: string, identity: string): number {
+    this.#removed.ban(`${roomId}/${identity}`);
+    return this.#removeSessions((session, room) => room.id === roomId && session.peer.identity === identity, 'removing a participant (service API)');
+  }
+
+  #removeSessions(match: (session: SignalingSession, room: Room) => boolean, why: string): number {
     let closed = 0;
     for (const [session, { room }] of [...this.#sessions]) {
-      if (session.peer.identity !== identity) continue;
-      this.#options.logger.info({ roomId: room.id, peerId: session.peer.id }, 'removing a participant whose identity was revoked');
+      if (!match(session, room)) continue;
+      this.#options.logger.info({ roomId: room.id, peerId: session.peer.id }, why);
       room.removePeer(session.peer, 'removed');
       // A session waiting for its client to resume has no peerleft listener call to close it.
       this.#forget(session);

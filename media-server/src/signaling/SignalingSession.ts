@@ -347,7 +347,7 @@ export class SignalingSession {
         this.#requireAdmin();
         const target = room.peer(participantId);
         await room.setProducerPaused(target, producerId, true);
-        target.notify('localTrackMutedByAdmin', { producerId, byParticipantId: peer.id });
+        target.notify('localTrackMutedByAdmin', { producerId, by: 'roomAdmin', byParticipantId: peer.id });
         this.#logger.info({ target: target.identity, producerId }, 'admin muted a track');
         return {};
       },

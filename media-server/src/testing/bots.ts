@@ -53,47 +53,74 @@ export function vp8Packet(seq: number, pictureId: number, ssrc: number): Buffer 
   return packet;
 }
 
+/** VP8 capabilities with NACK and PLI, from a router's or the SFU's. */
+function vp8Caps(from: types.RtpCapabilities): types.RtpCapabilities {
+  return {
+    codecs: (from.codecs ?? []).filter((c) => c.mimeType === 'video/VP8').map((c) => ({ ...c, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] })),
+    headerExtensions: [],
+  };
+}
+
+/** A joined bot sending synthetic VP8 as its camera until stop(). */
+export interface PublishingBot {
+  producerId: string;
+  stop(): void;
+}
+
+/** Joins `client` (a token with the loadTest grant) and publishes synthetic VP8 as its camera, sent every 10 ms. */
+export async function publishVp8(client: TestSignalingClient, botRouter: types.Router): Promise<PublishingBot> {
+  const sfuCaps = client.welcome.routerRtpCapabilities as unknown as types.RtpCapabilities;
+  const send = await plainPair(client, botRouter, 'send');
+  await client.request('join', { rtpCapabilities: vp8Caps(sfuCaps) as never });
+  const direct = await botRouter.createDirectTransport();
+  const ssrc = 4000 + Math.floor(Math.random() * 1000);
+  const source = await direct.produce({ kind: 'video', rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }], encodings: [{ ssrc }] } });
+  const toSfu = await send.local.consume({ producerId: source.id, rtpCapabilities: vp8Caps(sfuCaps) });
+  const { producerId } = await client.request('produce', { transportId: send.remoteId, kind: 'video', source: 'camera', rtpParameters: toSfu.rtpParameters as never });
+  let seq = 0;
+  const timer = setInterval(() => source.send(vp8Packet(seq, seq++, ssrc)), 10);
+  return {
+    producerId,
+    stop: () => {
+      clearInterval(timer);
+      direct.close();
+      send.local.close();
+    },
+  };
+}
+
+/** Joins `client` as a subscriber over a plain transport: its first consumer is resumed and counted (the answer's `received`). */
+export async function subscribeVp8(client: TestSignalingClient, botRouter: types.Router): Promise<{ counter: types.Producer; received(): Promise<number> }> {
+  const recv = await plainPair(client, botRouter, 'recv');
+  await client.request('join', { rtpCapabilities: vp8Caps(botRouter.rtpCapabilities) as never });
+  const created = await client.nextNotification('consumerCreated');
+  const counter = await recv.local.produce({ kind: 'video', rtpParameters: created.rtpParameters as unknown as types.RtpParameters });
+  await client.request('resumeConsumer', { consumerId: created.consumerId });
+  return { counter, received: async () => (await counter.getStats()).reduce((sum, s) => sum + s.packetCount, 0) };
+}
+
 /**
  * One publisher bot and `subscribers` subscriber bots carrying synthetic VP8 through the SFU;
  * `whileFlowing` runs while media flows. Resolves with what each subscriber decrypted.
  */
 export async function carryVp8(target: BotTarget, botRouter: types.Router, subscribers: number, whileFlowing?: () => Promise<void>): Promise<number[]> {
   const publisher = await connectBot('bot-pub', { loadTest: true }, target);
-  const sfuCaps = publisher.welcome.routerRtpCapabilities as unknown as types.RtpCapabilities;
-  const caps = (from: types.RtpCapabilities): types.RtpCapabilities => ({
-    codecs: (from.codecs ?? []).filter((c) => c.mimeType === 'video/VP8').map((c) => ({ ...c, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] })),
-    headerExtensions: [],
-  });
-  const send = await plainPair(publisher, botRouter, 'send');
-  await publisher.request('join', { rtpCapabilities: caps(sfuCaps) as never });
-  const direct = await botRouter.createDirectTransport();
-  const ssrc = 4000 + Math.floor(Math.random() * 1000);
-  const source = await direct.produce({ kind: 'video', rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }], encodings: [{ ssrc }] } });
-  const toSfu = await send.local.consume({ producerId: source.id, rtpCapabilities: caps(sfuCaps) });
-  await publisher.request('produce', { transportId: send.remoteId, kind: 'video', source: 'camera', rtpParameters: toSfu.rtpParameters as never });
-
+  const publishing = await publishVp8(publisher, botRouter);
   const clients: TestSignalingClient[] = [publisher];
-  const counters: types.Producer[] = [];
+  const counters: Array<{ counter: types.Producer; received(): Promise<number> }> = [];
   for (let i = 0; i < subscribers; i++) {
     const subscriber = await connectBot(`bot-sub-${i}`, { loadTest: true }, target);
     clients.push(subscriber);
-    const recv = await plainPair(subscriber, botRouter, 'recv');
-    await subscriber.request('join', { rtpCapabilities: caps(botRouter.rtpCapabilities) as never });
-    const created = await subscriber.nextNotification('consumerCreated');
-    counters.push(await recv.local.produce({ kind: 'video', rtpParameters: created.rtpParameters as unknown as types.RtpParameters }));
-    await subscriber.request('resumeConsumer', { consumerId: created.consumerId });
+    counters.push(await subscribeVp8(subscriber, botRouter));
   }
-  const received = (): Promise<number[]> => Promise.all(counters.map(async (c) => (await c.getStats()).reduce((sum, s) => sum + s.packetCount, 0)));
-  let seq = 0;
-  const timer = setInterval(() => source.send(vp8Packet(seq, seq++, ssrc)), 10);
+  const received = (): Promise<number[]> => Promise.all(counters.map((c) => c.received()));
   try {
     await expect.poll(async () => Math.min(...(await received())), { timeout: 5000 }).toBeGreaterThanOrEqual(50);
-    for (const counter of counters) expect((await counter.getStats())[0]?.mimeType).toBe('video/VP8');
+    for (const { counter } of counters) expect((await counter.getStats())[0]?.mimeType).toBe('video/VP8');
     await whileFlowing?.();
   } finally {
-    clearInterval(timer);
+    publishing.stop();
   }
   for (const client of clients) client.close();
-  direct.close();
   return received();
 }

@@ -2,6 +2,7 @@ import type { types as msTypes } from 'mediasoup-client';
 import { deviceErrorFrom, TelemedError } from '../errors.js';
 import { LocalTrack } from '../track/LocalTrack.js';
 import { Participant, type ParticipantEvents } from './Participant.js';
+import type { LocalTrackMutedBy } from '../protocol/messages.js';
 import type { RoomGrants } from '../protocol/token.js';
 import type { SignalClient } from '../signaling/SignalClient.js';
 import { Track } from '../track/Track.js';
@@ -10,7 +11,7 @@ import { svcCameraEncodings } from '../track/video-codecs.js';
 export type LocalParticipantEvents = ParticipantEvents & {
   trackPublished: [LocalTrack];
   trackUnpublished: [LocalTrack];
-  /** A room admin muted one of your tracks; unmute it yourself when asked to speak. */
+  /** A room admin or the platform's server API muted one of your tracks (`track.mutedBy` says which); unmute it yourself when asked to speak. */
   trackMutedByAdmin: [LocalTrack];
 };
 
@@ -199,10 +200,10 @@ export class LocalParticipant extends Participant<LocalParticipantEvents, LocalT
   }
 
   /** @internal */
-  handleMutedByAdmin(producerId: string): void {
+  handleMutedByAdmin(producerId: string, by: LocalTrackMutedBy): void {
     const track = this.tracks.find((t) => t.sid === producerId);
     if (!track) return;
-    track.handleMutedByAdmin();
+    track.handleMutedByAdmin(by);
     this.emit('trackMutedByAdmin', track);
   }
 

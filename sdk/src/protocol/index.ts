@@ -5,6 +5,7 @@ export type {
   ConsumerStatsInfo,
   JsonObject,
   JsonValue,
+  LocalTrackMutedBy,
   NotificationMessage,
   ParticipantInfo,
   ProducerStatsInfo,
@@ -24,6 +25,7 @@ export { MAX_SIGNALING_MESSAGE_BYTES } from './messages.js';
 export {
   ROOM_TOKEN_AUDIENCE,
   ROOM_TOKEN_ISSUER,
+  TRACK_SOURCES,
   type MediaKind,
   type RoomGrants,
   type RoomTokenClaims,
@@ -56,3 +58,11 @@ export {
   type MediaNodeInfo,
   type MediaNodeLoad,
 } from './media-nodes.js';
+export type {
+  ServiceMuteRequest,
+  ServiceMuteResponse,
+  ServiceParticipantInfo,
+  ServiceParticipantsResponse,
+  ServiceRemoveResponse,
+  ServiceTrackInfo,
+} from './service-api.js';

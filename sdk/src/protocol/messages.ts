@@ -1,6 +1,9 @@
 import type { SignalingErrorBody } from './errors.js';
 import type { MediaKind, RoomGrants, TrackSource } from './token.js';
 
+/** Who muted a participant's own track on the server. */
+export type LocalTrackMutedBy = 'roomAdmin' | 'server';
+
 /** Why the server says a participant left the room. */
 export type ServerLeftReason = 'left' | 'disconnected' | 'removed' | 'replaced';
 
@@ -196,8 +199,11 @@ export interface ServerNotifications {
   consumerResumed: { consumerId: string };
   trackMuted: { participantId: string; producerId: string };
   trackUnmuted: { participantId: string; producerId: string };
-  /** A room admin muted one of your own tracks. */
-  localTrackMutedByAdmin: { producerId: string; byParticipantId: string };
+  /**
+   * One of your own tracks was muted (paused) on the server: by a room admin (`byParticipantId`) or
+   * by the platform's server API (a third-party backend with an API key). You may unmute it.
+   */
+  localTrackMutedByAdmin: { producerId: string; by: LocalTrackMutedBy; byParticipantId?: string };
   dataConsumerCreated: {
     dataConsumerId: string;
     dataProducerId: string;

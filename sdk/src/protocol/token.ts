@@ -34,4 +34,6 @@ export const ROOM_TOKEN_AUDIENCE = 'telemed-media';
 
 /** Where a track comes from. */
 export type TrackSource = 'camera' | 'microphone' | 'screenShare' | 'screenShareAudio';
+/** Every {@link TrackSource}, for the servers' input schemas. */
+export const TRACK_SOURCES = ['camera', 'microphone', 'screenShare', 'screenShareAudio'] as const satisfies readonly TrackSource[];
 export type MediaKind = 'audio' | 'video';

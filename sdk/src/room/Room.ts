@@ -397,7 +397,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     consumerScore: (data) => this.#consumer(data.consumerId)?.track.handleScore(data),
     producerScore: ({ producerId, score }) => this.#quality?.handleProducerScore(producerId, score),
     participantQuality: ({ participantId, quality }) => this.remoteParticipants.get(participantId)?.handleReportedQuality(quality),
-    localTrackMutedByAdmin: ({ producerId }) => this.#localParticipant.handleMutedByAdmin(producerId),
+    localTrackMutedByAdmin: ({ producerId, by }) => this.#localParticipant.handleMutedByAdmin(producerId, by),
     dataConsumerCreated: (data) => {
       const transport = this.#session?.recvTransport;
       if (!transport || !this.#chat) return;

@@ -201,6 +201,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
 function closeError(code: number, reason: string): ConnectionError {
   if (code === CloseCode.Unauthorized) return ConnectionError.unauthorized(reason);
   if (code === CloseCode.Refused) return ConnectionError.refused(reason);
+  if (code === CloseCode.Removed) return ConnectionError.removed(reason);
   return ConnectionError.closed(code, reason);
 }
 

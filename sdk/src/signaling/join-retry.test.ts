@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket, WebSocketServer } from 'ws';
 import { ConnectionError } from '../errors.js';
 import { joinWithRetry } from './join-retry.js';
+import { isTerminal } from './Reconnector.js';
 import { CloseCode } from '../protocol/errors.js';
 import type { ServerNotifications } from '../protocol/messages.js';
 import { SignalClient } from './SignalClient.js';
@@ -17,7 +18,9 @@ const welcome: ServerNotifications['welcome'] = {
 };
 
 /** A server that treats its n-th socket (1-based) as `behaviour(n)` says. */
-async function server(behaviour: (n: number) => 'silent' | 'welcome' | 'refuse'): Promise<{ url: string; sockets: () => number; close: () => Promise<void> }> {
+type Behaviour = 'silent' | 'welcome' | 'refuse' | 'removed';
+
+async function server(behaviour: (n: number) => Behaviour): Promise<{ url: string; sockets: () => number; close: () => Promise<void> }> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   let count = 0;
@@ -25,6 +28,7 @@ async function server(behaviour: (n: number) => 'silent' | 'welcome' | 'refuse')
     const what = behaviour(++count);
     if (what === 'welcome') socket.send(JSON.stringify({ type: 'notification', method: 'welcome', data: welcome }));
     else if (what === 'refuse') socket.close(CloseCode.Refused, 'ROOM_FULL');
+    else if (what === 'removed') socket.close(CloseCode.Removed, 'REMOVED');
   });
   const { port } = wss.address() as { port: number };
   return {
@@ -45,7 +49,7 @@ describe('joinWithRetry', () => {
     for (const step of cleanup.splice(0)) await step();
   });
 
-  async function setUp(behaviour: (n: number) => 'silent' | 'welcome' | 'refuse') {
+  async function setUp(behaviour: (n: number) => Behaviour) {
     const srv = await server(behaviour);
     const signal = new SignalClient({ timeoutMs: 300 });
     cleanup.push(() => signal.close(), srv.close);
@@ -74,6 +78,16 @@ describe('joinWithRetry', () => {
   it('does not retry a refusal', async () => {
     const { srv, join } = await setUp(() => 'refuse');
     await expect(joinWithRetry(join, retry)).rejects.toMatchObject({ code: 'CONNECTION_REFUSED', serverCode: 'ROOM_FULL' });
+    expect(srv.sockets()).toBe(1);
+  });
+
+  it('does not retry a participant removed from the room: a typed removed reason, terminal for the reconnector', async () => {
+    const { srv, join } = await setUp(() => 'removed');
+    const error = await joinWithRetry(join, retry).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error).toMatchObject({ code: 'CONNECTION_CLOSED', reason: 'removed', serverCode: 'REMOVED', closeCode: CloseCode.Removed });
+    expect((error as Error).message).toBe('removed from the room (4409 REMOVED)');
+    expect(isTerminal(error)).toBe(true);
     expect(srv.sockets()).toBe(1);
   });
 

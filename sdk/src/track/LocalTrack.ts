@@ -1,4 +1,5 @@
 import type { types as msTypes } from 'mediasoup-client';
+import type { LocalTrackMutedBy } from '../protocol/messages.js';
 import type { SignalClient } from '../signaling/SignalClient.js';
 import { Track } from './Track.js';
 
@@ -7,6 +8,7 @@ export class LocalTrack extends Track {
   #producer: msTypes.Producer | undefined;
   #signal: SignalClient | undefined;
   #ended = false;
+  #mutedBy: LocalTrack.MutedBy | null = null;
   readonly #onEnded = (): void => {
     if (this.#ended) return;
     this.#ended = true;
@@ -48,9 +50,18 @@ export class LocalTrack extends Track {
     this.#producer = undefined;
   }
 
+  /**
+   * Who muted this track while it is muted: `self` (mute()), `roomAdmin` (another participant
+   * with the roomAdmin grant) or `server` (the platform's server API); null while unmuted.
+   */
+  get mutedBy(): LocalTrack.MutedBy | null {
+    return this.#mutedBy;
+  }
+
   /** Stops sending media (others see the track muted); the device stays open. */
   async mute(): Promise<void> {
     if (this.isMuted) return;
+    this.#mutedBy = 'self';
     this.setMuted(true);
     this.#producer?.pause();
     if (this.#producer && this.#signal) await this.#signal.request('pauseProducer', { producerId: this.#producer.id });
@@ -58,14 +69,16 @@ export class LocalTrack extends Track {
 
   async unmute(): Promise<void> {
     if (!this.isMuted) return;
+    this.#mutedBy = null;
     this.setMuted(false);
     this.#producer?.resume();
     if (this.#producer && this.#signal) await this.#signal.request('resumeProducer', { producerId: this.#producer.id });
   }
 
-  /** @internal A room admin muted this track on the server. */
-  handleMutedByAdmin(): void {
+  /** @internal A room admin or the server API muted this track on the server (the owner may unmute it). */
+  handleMutedByAdmin(by: LocalTrackMutedBy): void {
     this.#producer?.pause();
+    this.#mutedBy = by;
     this.setMuted(true);
   }
 
@@ -97,4 +110,10 @@ export class LocalTrack extends Track {
     this.#producer?.close();
     this.#producer = undefined;
   }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-namespace
+export namespace LocalTrack {
+  /** Who muted a local track (see {@link LocalTrack.mutedBy}). */
+  export type MutedBy = 'self' | 'roomAdmin' | 'server';
 }

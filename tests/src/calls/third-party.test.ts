@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { signWebhook } from '@telemed/server-sdk';
+import { signWebhook, TelemedServerClient } from '@telemed/server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from '../browser.js';
 
@@ -34,6 +34,7 @@ const page = \`<!doctype html><meta charset="utf-8"><title>Acme support</title><
   const room = new Room();
   window.room = room;
   room.on('connectionStateChanged', (state) => (document.getElementById('status').textContent = state));
+  room.on('disconnected', (error) => (window.disconnectReason = error ? error.reason : 'none'));
   room.on('trackSubscribed', (track) => document.body.append(track.attach()));
   await room.connect(access.url, access.token);
   await room.localParticipant.setCameraEnabled(true, { width: 640, height: 360 });
@@ -172,6 +173,35 @@ describe('a third-party integration from the packed SDK and server SDK', () => {
       return room.localParticipant.getTrack('camera')?.sid ? room.localParticipant.identity : undefined;
     }), { timeoutMs: 60_000 })).toBe('visitor');
     expect(page.errors).toEqual([]);
+  });
+
+  it('a backend with a rooms key lists the page, mutes its camera (muted by the server) and removes it (reason removed, no reconnect)', async () => {
+    const { secret } = await admin<{ secret: string }>('POST', '/api/admin/api-keys', { name: 'Acme moderation', scopes: ['rooms'] });
+    const moderation = new TelemedServerClient({ apiUrl: platform.apiUrl, apiKey: secret });
+    // A fresh visitor page (it replaces the previous test's session of the same identity).
+    const page = await browser.newPage(`${siteUrl}/`);
+    type PageRoom = { state: string; localParticipant: { getTrack(source: string): { sid?: string; isMuted: boolean; mutedBy: string | null } | undefined } };
+    const camera = () => page.evaluate(() => {
+      const track = (window as unknown as { room: PageRoom }).room.localParticipant.getTrack('camera');
+      return track?.sid ? { isMuted: track.isMuted, mutedBy: track.mutedBy } : undefined;
+    });
+    expect(await waitFor('the visitor publishing its camera', camera, { timeoutMs: 60_000 })).toEqual({ isMuted: false, mutedBy: null });
+    const listed = await waitFor('the visitor listed with its camera', async () => {
+      const participants = await moderation.listParticipants(ROOM);
+      return participants.find((p) => p.identity === 'visitor')?.tracks.some((t) => t.source === 'camera') ? participants : undefined;
+    }, { timeoutMs: 30_000 });
+    expect(listed.map((p) => p.identity).sort()).toEqual(['host', 'visitor']);
+
+    await moderation.muteParticipant(ROOM, 'visitor', 'camera');
+    expect(await waitFor('the page showing its camera muted by the server', async () => {
+      const state = await camera();
+      return state?.isMuted ? state : undefined;
+    })).toEqual({ isMuted: true, mutedBy: 'server' });
+
+    await moderation.removeParticipant(ROOM, 'visitor');
+    expect(await waitFor('the page disconnected as removed', () => page.evaluate(() => (window as unknown as { disconnectReason?: string }).disconnectReason))).toBe('removed');
+    expect(await page.evaluate(() => (window as unknown as { room: PageRoom }).room.state)).toBe('disconnected');
+    expect((await moderation.listParticipants(ROOM)).map((p) => p.identity)).toEqual(['host']);
   });
 
   it('the backend starts and ends a call with its key and receives the call\'s webhooks, verified and in order', async () => {
