@@ -12,6 +12,7 @@ import * as accountsCareTeams from './migrations/2026-12-04T17-00-accounts-care-
 import * as callRecordings from './migrations/2026-12-04T17-00-call-recordings.js';
 import * as apiKeys from './migrations/2026-12-04T17-30-api-keys.js';
 import * as webhooks from './migrations/2026-12-04T19-50-webhooks.js';
+import * as userEventHeads from './migrations/2026-12-05T02-40-user-event-heads.js';
 
 // Every migration (each with its down), in the order its name sorts. Imported statically so the same list runs from
 // src (tests) and dist (production) without reading folders at run time.
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Required<Migration>> = {
   '2026-12-04T17-00-call-recordings': callRecordings,
   '2026-12-04T17-30-api-keys': apiKeys,
   '2026-12-04T19-50-webhooks': webhooks,
+  '2026-12-05T02-40-user-event-heads': userEventHeads,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

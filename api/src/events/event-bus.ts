@@ -7,6 +7,12 @@ import { connectRedis, type RedisClient } from '../redis.js';
 export interface BusMessage {
   userId: string;
   event: DeliveredAppEvent;
+  /**
+   * The id of this user's event before it (0 for the first): a socket whose cursor is behind it
+   * missed one (published late by another instance) and catches up from the database first.
+   * Absent from instances of older versions.
+   */
+  prev?: number;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Encryptor } from '../crypto/encryption.js';
 import type { Database, Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { BusMessage, EventBus } from './event-bus.js';
-import { findUserEventsAfter, insertUserEvents, type UserEventRow } from './event.repository.js';
+import { findUserEventsAfter, insertUserEvents, latestUserEventId, type StoredUserEvent, type UserEventRow } from './event.repository.js';
 
 /** An event for some users, not yet stored. */
 export interface PendingEvent<K extends AppEventType = AppEventType> {
@@ -67,8 +67,8 @@ export class EventService {
   }
 
   /** What to publish once the rows storing `sealed` (in the same order) have committed. */
-  delivered(sealed: readonly SealedEvent[], rows: ReadonlyArray<Pick<UserEventRow, 'id' | 'user_id' | 'type' | 'created_at'>>): BusMessage[] {
-    return rows.map((row, i) => ({ userId: row.user_id, event: { id: row.id, type: row.type, payload: sealed[i]!.payload, at: row.created_at.toISOString() } as DeliveredAppEvent }));
+  delivered(sealed: readonly SealedEvent[], rows: ReadonlyArray<Pick<StoredUserEvent, 'id' | 'user_id' | 'type' | 'created_at' | 'prev'>>): BusMessage[] {
+    return rows.map((row, i) => ({ userId: row.user_id, prev: row.prev, event: { id: row.id, type: row.type, payload: sealed[i]!.payload, at: row.created_at.toISOString() } as DeliveredAppEvent }));
   }
 
   /** Live delivery of stored events. Never throws: a client that misses one catches up by cursor. */
@@ -84,6 +84,11 @@ export class EventService {
   async eventsAfter(userId: string, afterId: number, limit: number): Promise<DeliveredAppEvent[]> {
     const rows = await findUserEventsAfter(this.#db, userId, afterId, limit);
     return rows.map((row) => this.#toEvent(row));
+  }
+
+  /** The id of the user's last stored event (0 if none). */
+  async latestId(userId: string): Promise<number> {
+    return latestUserEventId(this.#db, userId);
   }
 
   #toEvent(row: UserEventRow): DeliveredAppEvent {

@@ -12,6 +12,7 @@ import type { EventsCloseReason, Metrics } from '../metrics/metrics.js';
 import type { PresenceService } from '../presence/presence.service.js';
 import { writeRawError } from '@telemed/server-kit';
 import { errorCodeFor } from '../http/errors.js';
+import type { BusMessage } from './event-bus.js';
 import type { EventService } from './event.service.js';
 
 export interface EventsGatewayOptions {
@@ -37,8 +38,8 @@ interface Client {
   sessionId: string;
   /** Highest event id sent; live events at or below it were already replayed. */
   cursor: number;
-  /** Live events that arrive while the catch-up replay runs. */
-  pending: DeliveredAppEvent[] | undefined;
+  /** Live events that arrive while a catch-up from the database runs. */
+  pending: BusMessage[] | undefined;
   /** Anything heard from the client (a pong, a frame) since the last ping. */
   alive: boolean;
   /** Set when this side closes the socket, for the closed-by-reason metric. */
@@ -60,8 +61,8 @@ export class EventsGateway {
 
   constructor(options: EventsGatewayOptions) {
     this.#options = options;
-    options.events.bus.subscribe(({ userId, event }) => {
-      for (const client of this.#clients.get(userId) ?? []) this.#deliver(client, event);
+    options.events.bus.subscribe((message) => {
+      for (const client of this.#clients.get(message.userId) ?? []) this.#deliver(client, message);
     });
     options.sessions.onRevoked(({ userId, sessionId }) => {
       for (const client of this.#clients.get(userId) ?? []) {
@@ -163,17 +164,51 @@ export class EventsGateway {
       if (!this.#closed) void counted.then((ok) => (ok ? presence.disconnected(user.id).catch(warn) : undefined));
     });
     try {
-      const limit = this.#options.catchUpLimit ?? 1000;
-      const missed = after > 0 ? await events.eventsAfter(user.id, after, limit + 1) : [];
-      const truncated = missed.length > limit;
-      for (const event of missed.slice(0, limit)) this.#send(client, event);
-      const pending = client.pending ?? [];
-      client.pending = undefined;
-      for (const event of pending) this.#deliver(client, event);
+      let truncated = false;
+      if (after > 0) truncated = await this.#catchUp(client);
+      else {
+        // From now on: the cursor starts at the user's last event, so the next one's `prev` matches it.
+        client.cursor = await events.latestId(user.id);
+        this.#drainPending(client);
+      }
       this.#frame(client, { kind: 'ready', cursor: client.cursor, truncated, heartbeatMs: this.#heartbeatMs });
       await counted;
     } catch (err) {
       logger.error({ err }, 'events catch-up failed');
+      this.#close(client, 'server_error', 1011, 'catch-up failed');
+    }
+  }
+
+  /**
+   * Sends the stored events after the client's cursor (at most catchUpLimit; true if there were
+   * more), then the live ones queued in `pending` meanwhile. `pending` must be set by the caller.
+   */
+  async #catchUp(client: Client): Promise<boolean> {
+    const limit = this.#options.catchUpLimit ?? 1000;
+    const missed = await this.#options.events.eventsAfter(client.user.id, client.cursor, limit + 1);
+    for (const event of missed.slice(0, limit)) this.#send(client, event);
+    this.#drainPending(client);
+    return missed.length > limit;
+  }
+
+  #drainPending(client: Client): void {
+    const pending = client.pending ?? [];
+    client.pending = undefined;
+    for (const message of pending) this.#deliver(client, message);
+  }
+
+  /**
+   * A live event whose predecessor this socket has not had: published later than it by another
+   * instance, or lost by the bus. Its stored predecessors are sent first, in order; otherwise the
+   * client's cursor would pass them and a reconnect would skip them.
+   */
+  async #fillGap(client: Client, message: BusMessage): Promise<void> {
+    client.pending = [message];
+    this.#options.metrics.eventsGapsFilled.inc();
+    try {
+      while (await this.#catchUp(client)) client.pending = [];
+    } catch (err) {
+      this.#options.logger.error({ err }, 'events gap catch-up failed');
       this.#close(client, 'server_error', 1011, 'catch-up failed');
     }
   }
@@ -183,9 +218,12 @@ export class EventsGateway {
     client.socket.close(code, text);
   }
 
-  #deliver(client: Client, event: DeliveredAppEvent): void {
-    if (client.pending) client.pending.push(event);
-    else if (event.id > client.cursor) this.#send(client, event);
+  #deliver(client: Client, message: BusMessage): void {
+    const { event, prev } = message;
+    if (client.pending) client.pending.push(message);
+    else if (event.id <= client.cursor) return;
+    else if (prev !== undefined && prev > client.cursor) void this.#fillGap(client, message);
+    else this.#send(client, event);
   }
 
   #send(client: Client, event: DeliveredAppEvent): void {

@@ -2,8 +2,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Call, Conversation, Page, Presence, Session } from '@telemed/sdk';
 import { EventsClient } from '../testing/events-client.js';
-import { DATABASES, client, createPostgresDatabase, login, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
+import { DATABASES, TEST_SECRETS, client, createPostgresDatabase, login, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
 import { inject } from 'vitest';
+import { sql } from 'kysely';
+import { waitFor } from '@telemed/test-kit';
+import { Encryptor } from '../crypto/encryption.js';
+import { createLogger } from '../logger.js';
+import { InProcessBus, RedisBus } from './event-bus.js';
+import { findUserEventsAfter, insertUserEvents, latestUserEventId } from './event.repository.js';
+import { EventService } from './event.service.js';
 
 const sockets: EventsClient[] = [];
 const connect = (url: string, token: string, after?: number): EventsClient => {
@@ -136,4 +143,70 @@ describe('realtime fan-out across two API instances sharing Redis and PostgreSQL
     const patientOnB = connect(b.url, patient.accessToken, ringB.id - 1);
     await patientOnB.waitForEvent('call.accepted', (e) => e.payload.call.id === call.id);
   });
+
+  // Two instances store an event for one user in concurrent transactions: A draws the lower id and
+  // commits last. A client that resumes in between must still get both, in order.
+  it("commits one user's events in id order across instances, so a client resuming by cursor misses none", async () => {
+    const user = await login(a.url, 'alice');
+    const events = new EventService(a.app.db, new Encryptor(TEST_SECRETS.encryptionKey), new InProcessBus(), createLogger('silent'));
+    const row = (n: number) => events.seal([{ userIds: [user.user.id], type: 'presence.updated', payload: { userId: user.user.id, status: 'online', lastSeenAt: `2026-01-01T00:00:0${n}.000Z` } }]);
+    const start = await latestUserEventId(a.app.db, user.user.id);
+    let commitA!: () => void;
+    const held = new Promise<void>((resolve) => (commitA = resolve));
+    let idA: number | undefined;
+    const txA = a.app.db.transaction().execute(async (trx) => {
+      idA = (await insertUserEvents(trx, row(1)))[0]!.id;
+      await held;
+    });
+    await waitFor('A stored its event', () => idA, { timeoutMs: 10_000 });
+    let idB: number | undefined;
+    let prevB: number | undefined;
+    const storeB = insertUserEvents(b.app.db, row(2)).then(([stored]) => ([idB, prevB] = [stored!.id, stored!.prev]));
+    const waiting = sql<{ n: number }>`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`;
+    await waitFor('B stored, or waiting for A', async () => (idB !== undefined || (await waiting.execute(a.app.db)).rows[0]!.n > 0 ? true : undefined), { timeoutMs: 10_000 });
+    // The client resumes now (as after seeing the newest id live), then again once both committed.
+    const first = await findUserEventsAfter(a.app.db, user.user.id, start, 100);
+    commitA();
+    await Promise.all([txA, storeB]);
+    const cursor = first.at(-1)?.id ?? start;
+    const second = await findUserEventsAfter(a.app.db, user.user.id, cursor, 100);
+    expect(idA).toBeLessThan(idB!);
+    expect([...first, ...second].map((e) => e.id)).toEqual([idA, idB]);
+    // B read its user's head after A committed: live delivery can tell that A's event comes first.
+    expect(prevB).toBe(idA);
+  });
+
+  // Instance B publishes its event after instance A published a later one of the same user: the
+  // socket gets the earlier one first, from the database, and its cursor never passes a missing id.
+  it('sends a live event published late by another instance before the later one it preceded', async () => {
+    const user = await login(a.url, 'drgrey');
+    const socket = connect(a.url, user.accessToken);
+    await socket.ready();
+    const bus = await RedisBus.connect(inject('redisUrl'), createLogger('silent'));
+    try {
+      const events = new EventService(b.app.db, new Encryptor(TEST_SECRETS.encryptionKey), bus, createLogger('silent'));
+      const presence = (n: number) => ({ userIds: [user.user.id], type: 'presence.updated' as const, payload: { userId: user.user.id, status: 'online' as const, lastSeenAt: `2026-01-01T00:00:0${n}.000Z` } });
+      const [early] = await events.store(b.app.db, [presence(1)]);
+      const [late] = await events.store(b.app.db, [presence(2)]);
+      expect(late!.prev).toBe(early!.event.id);
+      const gaps = await counter(a, 'telemed_api_events_gaps_filled_total');
+      await events.publish([late!]);
+      await socket.waitForEvent('presence.updated', (e) => e.id === late!.event.id);
+      // The late one itself is not sent again (the next event, published after it, comes right after).
+      await events.publish([early!]);
+      const next = await events.store(b.app.db, [presence(3)]);
+      await events.publish(next);
+      await socket.waitForEvent('presence.updated', (e) => e.id === next[0]!.event.id);
+      const ids = socket.events.filter((e) => e.type === 'presence.updated' && e.payload.userId === user.user.id).map((e) => e.id);
+      expect(ids.slice(-3)).toEqual([early!.event.id, late!.event.id, next[0]!.event.id]);
+      expect(await counter(a, 'telemed_api_events_gaps_filled_total')).toBe(gaps + 1);
+    } finally {
+      await bus.close();
+    }
+  });
 });
+
+async function counter(t: TestApp, name: string): Promise<number> {
+  const text = await t.app.metrics.registry.metrics();
+  return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+}

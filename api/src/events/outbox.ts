@@ -43,10 +43,11 @@ export class Outbox {
 
   /** Writes the queued events with the transaction; call it last, just before the commit. */
   async store(trx: Db, events: EventService): Promise<void> {
-    const pending = this.#pending.splice(0);
-    if (pending.length > 0) this.#stored.push(...(await events.store(trx, pending)));
     const hooks = this.#webhooks.splice(0);
     if (hooks.length > 0 && this.#webhookSink) this.#webhooksQueued += await this.#webhookSink.enqueue(trx, hooks);
+    // Last: storing events takes their users' stream locks, held to the commit (see insertUserEvents).
+    const pending = this.#pending.splice(0);
+    if (pending.length > 0) this.#stored.push(...(await events.store(trx, pending)));
   }
 
   /** After the commit: live delivery of what was stored, then the after-commit work. */

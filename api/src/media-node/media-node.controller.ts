@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
+import { ApiError } from '../http/errors.js';
 import type { RouteRegistry } from '../http/route.js';
 import { nodeLoad } from './node-selector.js';
 
@@ -19,10 +20,14 @@ const MediaNodeSchema = z.object({
 export function registerMediaNodeRoutes(api: RouteRegistry, app: AppContext): void {
   api.define({
     method: 'get', path: '/api/admin/media-nodes', tag: 'ops', access: ['admin'],
-    summary: 'The media nodes in the Redis registry with their load (admin); empty without REDIS_URL (one node, MEDIA_PUBLIC_URL)',
+    summary: 'The media nodes in the Redis registry with their load (admin); empty without REDIS_URL (one node, MEDIA_PUBLIC_URL). '
+      + '503 SERVICE_UNAVAILABLE while Redis is not reachable (calls keep their media; new calls go to the last known placement or MEDIA_PUBLIC_URL)',
     response: z.object({ items: z.array(MediaNodeSchema) }),
     handler: async () => {
-      const nodes = await app.placement.nodes();
+      const nodes = await app.placement.nodes().catch((err: unknown) => {
+        app.logger.warn({ err }, 'media node registry read failed');
+        throw new ApiError('SERVICE_UNAVAILABLE', 'the media node registry (Redis) is not reachable; calls in progress keep their media and new calls go to the last known placement or MEDIA_PUBLIC_URL; try again shortly');
+      });
       return {
         items: nodes.sort((a, b) => a.id.localeCompare(b.id)).map((n) => ({
           id: n.id, url: n.url, region: n.region, announcedAddress: n.announcedAddress, draining: n.draining,

@@ -9,6 +9,8 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Call, CallTimelineEntry, RoomAccess, Session } from '@telemed/sdk';
 import { mediaNodeKeys, type MediaNodeInfo } from '@telemed/sdk/protocol';
+import { waitFor } from '@telemed/test-kit';
+import { startRedisServer, type RedisServer } from '../testing/redis-server.js';
 import { TEST_SECRETS, client, login, startTestApp, type TestApp } from '../testing/test-app.js';
 import { PENDING_ROOM_CONSUMERS, selectNode } from './node-selector.js';
 
@@ -180,5 +182,36 @@ describe('placement through the API and the Redis registry', () => {
     expect(unreachable).toMatchObject({ status: 503, body: { error: { code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('could not be reached') } } });
     expect((await backend.post('/api/server/rooms/moderated-1/participants/bob/mute', { source: 'camera' })).status).toBe(503);
     expect((await backend.post('/api/server/rooms/moderated-1/participants/bob/mute', { source: 'nose' })).status).toBe(422);
+  });
+});
+
+describe('the media node registry while Redis is down', () => {
+  let redis: RedisServer;
+  let t: TestApp;
+  beforeAll(async () => {
+    redis = await startRedisServer(); // its own server: this test stops it
+    t = await startTestApp('pglite', { redisUrl: redis.url });
+  });
+  afterAll(async () => {
+    await t?.close();
+    redis?.stop();
+  });
+
+  it('answers admins 503 SERVICE_UNAVAILABLE, not a 500, and lists the nodes again once Redis is back', async () => {
+    const admin = await login(t.url, 'admin');
+    const list = () => client(t.url, admin.accessToken).get<{ items?: unknown[]; error?: { code: string; message: string } }>('/api/admin/media-nodes');
+    expect((await list()).status).toBe(200);
+    redis.stop();
+    // Until the server has gone, a read may still succeed; never a 500.
+    const statuses = new Set<number>();
+    const down = await waitFor('a 503 while Redis is down', async () => {
+      const answer = await list();
+      statuses.add(answer.status);
+      return answer.status === 200 ? undefined : answer;
+    }, { timeoutMs: 30_000 });
+    expect([...statuses].filter((s) => s !== 200)).toEqual([503]);
+    expect(down.body.error).toEqual({ code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('registry (Redis) is not reachable') });
+    await redis.restart();
+    await waitFor('the registry readable again', async () => ((await list()).status === 200 ? true : undefined), { timeoutMs: 30_000 });
   });
 });

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { AuditEntry } from '../audit/audit.service.js';
 import type { Db } from '../db/database.js';
+import { PREVIOUS_EVENT_ID, insertAfterHeads, type StoredUserEvent } from '../events/event.repository.js';
 import type { MessageRow } from './message.table.js';
 
 /** Inserts a message unless this sender already sent this client id here; returns the stored one and whether it is new. */
@@ -64,8 +65,8 @@ export interface NewMessage {
  * A send's writes in one statement (atomic, one commit): the message unless this sender already
  * sent this client id here, and only if it is new: the conversation's last activity, the sender's
  * read/delivered pointers (never back), its audit row and its events (one user_events row per
- * recipient, sealed by the caller). Returns the stored events, in `events` order, or undefined when
- * the client id was already used (nothing written).
+ * recipient, sealed by the caller, under their users' stream locks: see insertUserEvents). Returns
+ * the stored events, in `events` order, or undefined when the client id was already used (nothing written).
  */
 export async function insertSent(
   db: Db,
@@ -73,8 +74,8 @@ export async function insertSent(
   /** The send's audit entry; its record is the new message. */
   audit: Omit<AuditEntry, 'entityIds'>,
   events: ReadonlyArray<{ userId: string; type: string; ciphertext: string; keyId: string }>,
-): Promise<Array<{ id: number; user_id: string; type: string; created_at: Date }> | undefined> {
-  const { rows } = await sql<{ message_id: number; id: number | null; user_id: string | null; type: string | null; created_at: Date | null }>`/* prepared:send-write */
+): Promise<StoredUserEvent[] | undefined> {
+  const { rows } = await sql<{ message_id: number; id: number | null; user_id: string | null; type: string | null; created_at: Date | null; prev: number | null }>`/* prepared:send-write */
     with ins as (
       insert into messages (id, conversation_id, sender_id, client_id, body_ciphertext, key_id, attachment_id, created_at)
       overriding system value
@@ -83,27 +84,28 @@ export async function insertSent(
       on conflict (conversation_id, sender_id, client_id) do nothing
       returning id, created_at
     ), touched as (
-      update conversations c set last_message_at = ins.created_at from ins where c.id = ${m.conversationId}
+      update conversations c set last_message_at = ins.created_at from ins where c.id = ${m.conversationId} returning 1
     ), pointers as (
       update conversation_members cm
          set last_read_message_id = greatest(cm.last_read_message_id, ins.id),
              last_delivered_message_id = greatest(cm.last_delivered_message_id, ins.id)
-        from ins where cm.conversation_id = ${m.conversationId} and cm.user_id = ${m.senderId}
+        from ins where cm.conversation_id = ${m.conversationId} and cm.user_id = ${m.senderId} returning 1
     ), audited as (
       insert into audit_log (actor_id, action, entity_type, entity_id, ip, request_id, at)
       select ${audit.actorId}::uuid, ${audit.action}, ${audit.entityType}, ins.id::text, ${audit.ip}, ${audit.requestId}, ${audit.at}::timestamptz from ins
-    ), stored as (
-      insert into user_events (user_id, type, payload_ciphertext, key_id)
-      select e.user_id, e.type, e.ciphertext, e.key_id
-        from unnest(${events.map((e) => e.userId)}::uuid[], ${events.map((e) => e.type)}::text[], ${events.map((e) => e.ciphertext)}::text[], ${events.map((e) => e.keyId)}::text[]) with ordinality as e(user_id, type, ciphertext, key_id, ord)
+    ), heads as (
+      -- After the row locks above (their CTEs run first when read here): the stream locks are the
+      -- last a writer takes, as in a transaction's outbox, so the two orders cannot deadlock.
+      select h.* from (select count(*) as n from touched) t, (select count(*) as n from pointers) p,
+             lateral user_event_heads(case when t.n + p.n >= 0 then ${events.map((e) => e.userId)}::uuid[] end) h
        where exists (select from ins)
-       order by e.ord
-      returning id, user_id, type, created_at
+    ), stored as (${insertAfterHeads(events)}
     )
-    select ins.id as message_id, s.id, s.user_id, s.type, s.created_at from ins left join stored s on true order by s.id`.execute(db);
+    select ins.id as message_id, s.id, s.user_id, s.type, s.created_at, ${PREVIOUS_EVENT_ID} as prev
+      from ins left join (stored s join heads h on h.head_user_id = s.user_id) on true order by s.id`.execute(db);
   if (rows.length === 0) return undefined;
   // Identity values follow the insert order, which is `events` order.
-  return rows.filter((r) => r.id !== null).map((r) => ({ id: r.id!, user_id: r.user_id!, type: r.type!, created_at: r.created_at! }));
+  return rows.filter((r) => r.id !== null).map((r) => ({ id: r.id!, user_id: r.user_id!, type: r.type!, created_at: r.created_at!, prev: r.prev! }));
 }
 
 /**

@@ -19,6 +19,7 @@ export class Metrics {
   readonly eventsOpened: Counter;
   readonly eventsClosed: Counter<'reason'>;
   readonly heartbeatTimeouts: Counter;
+  readonly eventsGapsFilled: Counter;
   readonly mediaEvents: Counter<'type' | 'result'>;
   readonly queryDuration: Histogram;
   readonly slowQueries: Counter;
@@ -43,6 +44,7 @@ export class Metrics {
     this.eventsOpened = new Counter({ name: 'telemed_api_events_sockets_opened_total', help: '/events WebSocket connections accepted', registers });
     this.eventsClosed = new Counter({ name: 'telemed_api_events_sockets_closed_total', help: '/events WebSocket connections closed, by reason', labelNames: ['reason'], registers });
     this.heartbeatTimeouts = new Counter({ name: 'telemed_api_events_heartbeat_timeouts_total', help: '/events sockets dropped because the client stopped answering the heartbeat', registers });
+    this.eventsGapsFilled = new Counter({ name: 'telemed_api_events_gaps_filled_total', help: 'Live events that reached a socket before an earlier event of the same user (published later by another instance, or lost by the bus): the earlier ones were read from the database first', registers });
     // Every reason from the start, so the first drop of a kind shows in rate() and increase().
     for (const reason of ['client_closed', 'connection_lost', 'heartbeat_timeout', 'token_expired', 'session_ended', 'server_error', 'shutdown'] satisfies EventsCloseReason[]) this.eventsClosed.inc({ reason }, 0);
     this.mediaEvents = new Counter({ name: 'telemed_api_media_events_total', help: 'Media server events by type and result', labelNames: ['type', 'result'], registers });

@@ -55,9 +55,10 @@ describe('two API instances behind Caddy', () => {
     await grey.client.acceptCall(call.id);
 
     const conversationId = (await alice.client.listConversations()).items.find((c) => c.kind === 'direct' && c.members.some((m) => m.userId === grey.id))!.id;
-    // 25 rounds of alice, then grey, sending one message. One send at a time: concurrent sends on two
-    // instances can commit their user_events ids out of order, and a client that saw the later id
-    // skips the earlier one (an open defect of the events cursor, issue #15), not what this checks.
+    // 25 rounds of alice, then grey, sending one message. One send at a time: with both users sending
+    // at once (the events cursor is fixed: events.test.ts), 5 of 17 runs found a message whose send
+    // had resolved missing from, or its body twice in, the conversation's messages (cause not found
+    // yet; suspect: Caddy's buffered retries of concurrent requests after the kill), not what this checks.
     const COUNT = 25;
     const sent = [0, 0];
     const failures: string[] = [];
