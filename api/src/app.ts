@@ -69,6 +69,9 @@ import { registerWebhookRoutes } from './webhook/webhook.controller.js';
 import { WebhookDispatcher } from './webhook/webhook-dispatcher.js';
 import { WebhookService } from './webhook/webhook.service.js';
 
+/** Health probes: logged at debug while they succeed. */
+const PROBE_PATHS = new Set(['/live', '/ready', '/health']);
+
 /** Static files of the development call page and tools (demo-app/public/call.html, dev/). */
 const DEV_PAGES = /^\/(call\.(html|js|js\.map|css)|dev\/.*)$/;
 
@@ -320,7 +323,9 @@ export class App {
       context.metrics.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status) });
       context.metrics.httpDuration.observe({ method: ctx.method, route }, seconds);
       // The path only: query strings can carry tokens (/events?access_token=…).
-      logger.info({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
+      // A proxy's or orchestrator's probe (every second) that succeeds is not worth a line at info.
+      const level = PROBE_PATHS.has(ctx.path) && ctx.status < 400 ? 'debug' : 'info';
+      logger[level]({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
     });
     app.use(securityHeaders({ mediaPublicUrl: config.mediaPublicUrl, mediaOrigins: () => context.placement.mediaOrigins }));
     app.use(corsMiddleware(config.corsOrigins));
