@@ -1,7 +1,7 @@
 // Owns the SDK Room for one call: connect, publish the chosen devices, and re-render the view on
 // every room event. The view reads the Room directly; this hook only tells
 // it when to look again.
-import { TelemedError, type ConnectionState, type Room, type LocalTrack, type Track } from '@telemed/sdk';
+import { ConnectionError, TelemedError, type ConnectionState, type Room, type LocalTrack, type Track } from '@telemed/sdk';
 import { useEffect, useReducer, useState } from 'preact/hooks';
 import type { CallType, RoomAccess } from '../backend/types.js';
 import { errorMessage } from '../format.js';
@@ -53,7 +53,11 @@ export function useCallRoom(access: RoomAccess, type: CallType, devices: DeviceC
       await local.setMicrophoneEnabled(true, audioConstraints(devices.microphoneId));
       refresh();
     })().catch((e: unknown) => {
-      if (!closed) setError(e instanceof TelemedError ? `${e.code}: ${e.message}` : errorMessage(e));
+      if (closed) return;
+      // Removed while still joining or publishing: connect() (or the publish) rejects, and no
+      // 'disconnected' event says so, so the removal is taken from the error.
+      if (e instanceof ConnectionError && e.reason === 'removed') setClosedCode(e.serverCode ?? 'REMOVED');
+      setError(e instanceof TelemedError ? `${e.code}: ${e.message}` : errorMessage(e));
     });
     return () => {
       closed = true;
