@@ -110,7 +110,25 @@ const CASES: Record<string, RouteCases> = {
       { param: 'id', as: 'drgrey', what: 'a user\'s token on an API key\'s route (keys see the whole installation by design: call-server.test.ts, webhook.test.ts)', attempt: () => ({ params: { id: NOBODY } }), status: 401, message: /API key is required/ },
     ],
   },
+  'POST /api/server/rooms/:room/participants/:identity/mute': {
+    cases: [
+      { param: 'room', as: 'drgrey', what: 'a user\'s token on an API key\'s route (keys see the whole installation by design: server-room-control.test.ts)', attempt: () => ({ params: { room: NOBODY, identity: NOBODY }, body: { source: 'camera' } }), status: 401, message: /API key is required/ },
+      { param: 'identity', as: 'alice', what: 'a user\'s token on an API key\'s route (keys see the whole installation by design: server-room-control.test.ts)', attempt: (w) => ({ params: { room: NOBODY, identity: w.user.drgrey }, body: { source: 'microphone' } }), status: 401, message: /API key is required/ },
+    ],
+  },
+  'DELETE /api/server/rooms/:room/participants/:identity': {
+    cases: [
+      { param: 'room', as: 'drgrey', what: 'a user\'s token on an API key\'s route (keys see the whole installation by design: server-room-control.test.ts)', attempt: () => ({ params: { room: NOBODY, identity: NOBODY } }), status: 401, message: /API key is required/ },
+      { param: 'identity', as: 'alice', what: 'a user\'s token on an API key\'s route (keys see the whole installation by design: server-room-control.test.ts)', attempt: (w) => ({ params: { room: NOBODY, identity: w.user.drgrey } }), status: 401, message: /API key is required/ },
+    ],
+  },
   'POST /api/admin/webhooks': { noRecordIds: 'admins only; registers a new endpoint' },
+  'DELETE /api/admin/webhooks/:id': {
+    cases: [
+      { param: 'id', as: 'drgrey', what: 'any webhook, as a doctor', attempt: () => ({ params: { id: NOBODY } }), status: 403, message: /this route is for: admin/ },
+      { param: 'id', as: 'admin', what: 'a webhook that does not exist', attempt: () => ({ params: { id: NOBODY } }), status: 404, message: /no such webhook/ },
+    ],
+  },
   'POST /api/admin/webhooks/:id/disable': {
     cases: [
       { param: 'id', as: 'drgrey', what: 'any webhook, as a doctor', attempt: () => ({ params: { id: NOBODY } }), status: 403, message: /this route is for: admin/ },
