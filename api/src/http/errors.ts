@@ -5,7 +5,8 @@ import type { ApiErrorCode } from '@telemed/sdk';
 
 export type { ApiErrorCode };
 
-const STATUS: Record<ApiErrorCode, number> = {
+/** The HTTP status each error code is answered with. */
+export const ERROR_STATUS: Readonly<Record<ApiErrorCode, number>> = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
@@ -23,7 +24,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   INTERNAL: 500,
 };
 
-const CODE_FOR_STATUS = new Map(Object.entries(STATUS).map(([code, status]) => [status, code as ApiErrorCode]));
+const CODE_FOR_STATUS = new Map(Object.entries(ERROR_STATUS).map(([code, status]) => [status, code as ApiErrorCode]));
 
 /** The error code of an HTTP status: its own where the API has one, else the class's (400 or 500). */
 export function errorCodeFor(status: number): ApiErrorCode {
@@ -45,7 +46,7 @@ export class ApiError extends Error {
     super(message);
     this.name = 'ApiError';
     this.code = code;
-    this.status = STATUS[code];
+    this.status = ERROR_STATUS[code];
     this.details = details;
   }
 }

@@ -1,15 +1,11 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import * as addFormatsModule from 'ajv-formats';
+import { ERROR_STATUS } from '../../http/errors.js';
 import type { Operation } from './requests.js';
 
 // ajv-formats is CommonJS: its function is the module's default export.
 const addFormats = addFormatsModule.default as unknown as (ajv: Ajv2020) => void;
 
-/** The status each error code is answered with (api/src/http/errors.ts). */
-const ERROR_STATUS: Record<string, number> = {
-  BAD_REQUEST: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, METHOD_NOT_ALLOWED: 405, CONFLICT: 409, PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415, VALIDATION_FAILED: 422, RATE_LIMITED: 429, SERVICE_UNAVAILABLE: 503, INTERNAL: 500,
-};
 
 export interface Answer {
   status: number;
@@ -52,7 +48,7 @@ export class ResponseChecker {
       const validate = this.#validator(`${name} error`, schema);
       if (!validate(body)) return `status ${answer.status}: not the error shape: ${this.#ajv.errorsText(validate.errors)}`;
       const code = (body as { error: { code: string } }).error.code;
-      if (ERROR_STATUS[code] !== answer.status) return `status ${answer.status} with error code ${code}`;
+      if (ERROR_STATUS[code as keyof typeof ERROR_STATUS] !== answer.status) return `status ${answer.status} with error code ${code}`;
       return undefined;
     }
     if (answer.status === 204) return answer.text === '' ? undefined : 'status 204 with a body';
