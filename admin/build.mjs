@@ -10,7 +10,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(here, 'dist', 'public');
 const served = path.join(here, '..', 'demo-app', 'dist', 'public', 'admin');
 fs.rmSync(out, { recursive: true, force: true });
-execFileSync(process.execPath, [path.join(here, '..', 'node_modules', 'rollup', 'dist', 'bin', 'rollup'), '-c', 'rollup.config.mjs', '--silent'], { cwd: here, stdio: 'inherit' });
+execFileSync(process.execPath, [path.join(here, '..', 'node_modules', 'rollup', 'dist', 'bin', 'rollup'), '-c', 'rollup.config.mjs', '--silent'], {
+  cwd: here,
+  stdio: 'inherit',
+});
 fs.cpSync(path.join(here, 'public'), out, { recursive: true });
 fs.copyFileSync(path.join(here, '..', 'node_modules', 'uplot', 'dist', 'uPlot.min.css'), path.join(out, 'uPlot.min.css'));
 fs.rmSync(served, { recursive: true, force: true });

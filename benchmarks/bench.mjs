@@ -42,6 +42,8 @@ if (what !== 'build') {
   if (what !== 'api') process.env.MEDIASOUP_WORKER_BIN = await ensureMediasoupWorker();
   const script = what === 'all' ? 'run-all.js' : path.join(what, 'main.js');
   const result = spawnSync(process.execPath, [path.join(ROOT, 'benchmarks', 'dist', script), ...flags], { cwd: ROOT, stdio: 'inherit' });
-  console.log(`[bench] ${what === 'all' ? 'the set' : `bench:${what}`}${flags.length ? ` ${flags.join(' ')}` : ''}: ${result.status === 0 ? 'done' : 'FAILED'}, total ${seconds()} s including the build check`);
+  console.log(
+    `[bench] ${what === 'all' ? 'the set' : `bench:${what}`}${flags.length ? ` ${flags.join(' ')}` : ''}: ${result.status === 0 ? 'done' : 'FAILED'}, total ${seconds()} s including the build check`,
+  );
   process.exit(result.status ?? 1);
 }

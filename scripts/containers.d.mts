@@ -16,7 +16,13 @@ export function imageNames(options?: { prefix?: string }): Promise<Record<string
 export function ensureImages(options?: { latest?: boolean; prefix?: string }): Promise<{ images: Record<string, string>; built: string[]; seconds: number }>;
 export function imagesEnv(images: Record<string, string>): Record<string, string>;
 export function composeEnv(options: { configFile: string; images?: Record<string, string>; env?: Record<string, string | undefined> }): Record<string, string>;
-export function compose(options: { project: string; args: string[]; configFile: string; images?: Record<string, string>; env?: Record<string, string | undefined> }): Promise<string>;
+export function compose(options: {
+  project: string;
+  args: string[];
+  configFile: string;
+  images?: Record<string, string>;
+  env?: Record<string, string | undefined>;
+}): Promise<string>;
 export function kubeEnv(settings: Record<string, string>): Record<string, string>;
 export function kubeSecretYaml(name: string, env: Record<string, string>): string;
 export function ensureNodeModules(service: 'api' | 'media'): Promise<string>;

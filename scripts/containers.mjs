@@ -83,8 +83,10 @@ export function containersConf() {
   // At most the hard limits (raising needs CAP_SYS_RESOURCE) and at most podman's usual values
   // (runc refused nproc=96367, this machine's own hard limit, but takes 32768).
   const cap = (value, most) => String(value === undefined || value === 'unlimited' ? most : Math.min(Number(value), most));
-  const ulimits = [['nofile', cap(hard('Max open files'), 1048576)], ['nproc', cap(hard('Max processes'), 32768)]]
-    .map(([name, value]) => `"${name}=${value}:${value}"`);
+  const ulimits = [
+    ['nofile', cap(hard('Max open files'), 1048576)],
+    ['nproc', cap(hard('Max processes'), 32768)],
+  ].map(([name, value]) => `"${name}=${value}:${value}"`);
   const systemd = fs.existsSync('/run/systemd/system');
   return [
     '# Written by scripts/containers.mjs for this machine (see docs/deployment.md, "Containers").',
@@ -196,8 +198,10 @@ function hashFiles(entries) {
  */
 function runtimePackages(binary) {
   return cached(`runtime-packages\0${contentHash(binary, fs.statSync(binary))}`, () => {
-    const libs = execFileSync('ldd', [binary], { encoding: 'utf8' }).split('\n')
-      .map((line) => /=>\s+(\/\S+)/.exec(line)?.[1]).filter(Boolean);
+    const libs = execFileSync('ldd', [binary], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => /=>\s+(\/\S+)/.exec(line)?.[1])
+      .filter(Boolean);
     const spellings = libs.map((lib) => {
       const real = fs.realpathSync(lib);
       return [...new Set([lib, real, real.replace(/^\/usr/, ''), lib.replace(/^\/lib/, '/usr/lib')])];
@@ -209,7 +213,13 @@ function runtimePackages(binary) {
       // Exit 1 when some spelling is not dpkg's (expected: only one per library is); the rest is on stdout.
       out = String(error.stdout ?? '');
     }
-    const owner = new Map(out.split('\n').map((line) => /^([^:]+)(?::[^:]+)?: (\/.*)$/.exec(line)).filter(Boolean).map((m) => [m[2], m[1]]));
+    const owner = new Map(
+      out
+        .split('\n')
+        .map((line) => /^([^:]+)(?::[^:]+)?: (\/.*)$/.exec(line))
+        .filter(Boolean)
+        .map((m) => [m[2], m[1]]),
+    );
     const packages = new Set(spellings.map((names) => names.map((n) => owner.get(n)).find(Boolean)).filter(Boolean));
     // libc6, libstdc++6 and libgcc-s1 are in the base already.
     return [...packages].filter((p) => !['libc6', 'libstdc++6', 'libgcc-s1'].includes(p)).sort();
@@ -226,13 +236,18 @@ export async function ensureBaseImage({ rebuild = false, prefix } = {}) {
   const sources = fs.existsSync('/etc/apt/sources.list.d/debian.sources') ? ['/etc/apt/sources.list.d/debian.sources'] : ['http://deb.debian.org/debian'];
   try {
     await run('mmdebstrap', [
-      '--variant=minbase', '--quiet',
+      '--variant=minbase',
+      '--quiet',
       '--aptopt=APT::Install-Recommends "false"',
       // Kept for every later apt-get in the images too (mmdebstrap writes them to dpkg.cfg.d).
-      '--dpkgopt=path-exclude=/usr/share/man/*', '--dpkgopt=path-exclude=/usr/share/doc/*',
-      '--dpkgopt=path-include=/usr/share/doc/*/copyright', '--dpkgopt=path-exclude=/usr/share/info/*',
+      '--dpkgopt=path-exclude=/usr/share/man/*',
+      '--dpkgopt=path-exclude=/usr/share/doc/*',
+      '--dpkgopt=path-include=/usr/share/doc/*/copyright',
+      '--dpkgopt=path-exclude=/usr/share/info/*',
       '--dpkgopt=path-exclude=/usr/share/locale/*',
-      'bookworm', tar, ...sources,
+      'bookworm',
+      tar,
+      ...sources,
     ]);
     await podman(['import', '--change', 'CMD ["/bin/bash"]', tar, base]);
   } finally {
@@ -242,8 +257,12 @@ export async function ensureBaseImage({ rebuild = false, prefix } = {}) {
 }
 
 function nodeModulesKey(service) {
-  const files = [['package-lock.json', path.join(ROOT, 'package-lock.json')], ['package.json', path.join(ROOT, 'package.json')]];
-  for (const ws of JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).workspaces) files.push([`${ws}/package.json`, path.join(ROOT, ws, 'package.json')]);
+  const files = [
+    ['package-lock.json', path.join(ROOT, 'package-lock.json')],
+    ['package.json', path.join(ROOT, 'package.json')],
+  ];
+  for (const ws of JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).workspaces)
+    files.push([`${ws}/package.json`, path.join(ROOT, ws, 'package.json')]);
   // The workspaces kept (their links) are part of what the folder holds.
   return `${service}-${sha256(`${hashFiles(files)}\n${workspacesOf(NODE_IMAGES[service].workspace).join(',')}`).slice(0, 16)}`;
 }
@@ -269,7 +288,20 @@ export async function ensureNodeModules(service) {
   }
   // --ignore-scripts: no install script is needed at run time (mediasoup's would build a worker;
   // the image gets the verified one).
-  await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', `--workspace=${NODE_IMAGES[service].workspace}`], { cwd: scratch, env: { ...process.env } });
+  await run(
+    'npm',
+    [
+      'ci',
+      '--omit=dev',
+      '--ignore-scripts',
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      `--workspace=${NODE_IMAGES[service].workspace}`,
+    ],
+    { cwd: scratch, env: { ...process.env } },
+  );
   // Workspace links to packages the image does not hold (dev-only ones) would dangle.
   const links = path.join(scratch, 'node_modules', '@telemed');
   const kept = workspacesOf(NODE_IMAGES[service].workspace);
@@ -379,8 +411,20 @@ export async function ensureImages({ latest = false, prefix } = {}) {
     const done = step(`image ${image}`);
     const { files, generated } = contexts[name];
     const dir = await stage(name, files, generated);
-    await podman(['build', '--layers', '--quiet', '--label', `org.opencontainers.image.source=telemed/deploy/containers/${name}.Containerfile`,
-      '--build-arg', `BASE=${baseImage(prefix)}`, '-f', path.join(dir, `${name}.Containerfile`), '-t', image, dir]);
+    await podman([
+      'build',
+      '--layers',
+      '--quiet',
+      '--label',
+      `org.opencontainers.image.source=telemed/deploy/containers/${name}.Containerfile`,
+      '--build-arg',
+      `BASE=${baseImage(prefix)}`,
+      '-f',
+      path.join(dir, `${name}.Containerfile`),
+      '-t',
+      image,
+      dir,
+    ]);
     fs.rmSync(dir, { recursive: true, force: true });
     built.push(name);
     await removeOlderTags(image);
@@ -393,7 +437,9 @@ export async function ensureImages({ latest = false, prefix } = {}) {
 /** Untags the other input-hash tags of `image`'s repository (not :latest); podman keeps those a container uses. */
 async function removeOlderTags(image) {
   const repository = image.slice(0, image.lastIndexOf(':'));
-  const tags = (await podman(['images', '--noheading', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${repository}`])).split('\n').map((line) => line.trim());
+  const tags = (await podman(['images', '--noheading', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${repository}`]))
+    .split('\n')
+    .map((line) => line.trim());
   for (const tag of tags) {
     if (!tag.startsWith(`${repository}:`) || tag === image || tag.endsWith(':latest')) continue;
     await podman(['rmi', tag]).catch(() => log(`kept ${tag} (a container uses it)`));
@@ -467,9 +513,17 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     if (command === 'build') {
       const { images, built, seconds } = await ensureImages({ latest: rest.includes('--latest') });
       log(`${built.length > 0 ? `built ${built.join(', ')}` : 'every image up to date'} in ${seconds.toFixed(1)} s`);
-      process.stdout.write(`${Object.entries(imagesEnv(images)).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+      process.stdout.write(
+        `${Object.entries(imagesEnv(images))
+          .map(([k, v]) => `${k}=${v}`)
+          .join('\n')}\n`,
+      );
     } else if (command === 'images') {
-      process.stdout.write(`${Object.entries(imagesEnv(await imageNames())).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+      process.stdout.write(
+        `${Object.entries(imagesEnv(await imageNames()))
+          .map(([k, v]) => `${k}=${v}`)
+          .join('\n')}\n`,
+      );
     } else if (command === 'compose') {
       const split = rest.indexOf('--');
       const own = split >= 0 ? rest.slice(0, split) : rest;
@@ -485,7 +539,13 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       const option = (name, fallback) => (rest.includes(name) ? rest[rest.indexOf(name) + 1] : fallback);
       const file = option('--config', process.env.TELEMED_CONFIG ?? DEFAULT_CONFIG_FILE);
       const env = kubeEnv(parseEnvFile(fs.readFileSync(file, 'utf8'), file));
-      process.stdout.write(command === 'kube-secret' ? kubeSecretYaml(option('--name', 'telemed-env'), env) : `${Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+      process.stdout.write(
+        command === 'kube-secret'
+          ? kubeSecretYaml(option('--name', 'telemed-env'), env)
+          : `${Object.entries(env)
+              .map(([k, v]) => `${k}=${v}`)
+              .join('\n')}\n`,
+      );
     } else if (command === 'conf') {
       process.stdout.write(`${ensureContainersConf()}\n`);
     } else {

@@ -114,7 +114,9 @@ function run(cmd, args, opts = {}) {
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(Object.assign(new WorkerSetupError(`${cmd} ${args.join(' ')} exited with ${code}`), { output: out }))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(Object.assign(new WorkerSetupError(`${cmd} ${args.join(' ')} exited with ${code}`), { output: out })),
+    );
   });
 }
 
@@ -143,18 +145,38 @@ export async function verifyBinary(bin) {
   if (!fs.existsSync(path.join(dataDir, 'dtls-cert.pem'))) {
     // The npm tarball lacks the DTLS pair test-Worker uses.
     fs.mkdirSync(dataDir, { recursive: true });
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=test',
-      '-keyout', path.join(dataDir, 'dtls-key.pem'), '-out', path.join(dataDir, 'dtls-cert.pem')]);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=test',
+      '-keyout',
+      path.join(dataDir, 'dtls-key.pem'),
+      '-out',
+      path.join(dataDir, 'dtls-cert.pem'),
+    ]);
   }
   const config = path.join(VERIFY_DIR, 'jest.config.json');
-  fs.writeFileSync(config, JSON.stringify({
-    rootDir: VERIFY_DIR,
-    roots: [testsDir],
-    testRegex: 'test-.*\\.js$',
-    testPathIgnorePatterns: [],
-    haste: { retainAllFiles: true },
-    testEnvironment: 'node',
-  }, null, 2));
+  fs.writeFileSync(
+    config,
+    JSON.stringify(
+      {
+        rootDir: VERIFY_DIR,
+        roots: [testsDir],
+        testRegex: 'test-.*\\.js$',
+        testPathIgnorePatterns: [],
+        haste: { retainAllFiles: true },
+        testEnvironment: 'node',
+      },
+      null,
+      2,
+    ),
+  );
   log(`verifying ${bin} with mediasoup's own Node test suite (~10 s)`);
   let output;
   try {
@@ -163,7 +185,11 @@ export async function verifyBinary(bin) {
       env: { ...process.env, MEDIASOUP_WORKER_BIN: bin },
     });
   } catch (error) {
-    const tail = String(error.output ?? '').split('\n').filter((l) => /Tests:|✕|●/.test(l)).slice(0, 12).join('\n');
+    const tail = String(error.output ?? '')
+      .split('\n')
+      .filter((l) => /Tests:|✕|●/.test(l))
+      .slice(0, 12)
+      .join('\n');
     throw new WorkerSetupError(`mediasoup's Node suite failed against ${bin}:\n${tail}`);
   }
   const match = /Tests:\s+(\d+) passed, (\d+) total/.exec(output);
@@ -181,7 +207,10 @@ async function cacheVerified(candidate, key, source) {
   fs.chmodSync(target, 0o755);
   try {
     const passed = await verifyBinary(target);
-    fs.writeFileSync(verifiedMarker(target), JSON.stringify({ source, mediasoup: MEDIASOUP_VERSION, nodeTestsPassed: passed, at: new Date().toISOString() }, null, 2));
+    fs.writeFileSync(
+      verifiedMarker(target),
+      JSON.stringify({ source, mediasoup: MEDIASOUP_VERSION, nodeTestsPassed: passed, at: new Date().toISOString() }, null, 2),
+    );
     return target;
   } catch (error) {
     fs.rmSync(path.dirname(target), { recursive: true, force: true });
@@ -268,7 +297,9 @@ async function buildOffline() {
   writeShims(workerDir);
 
   log('meson setup (system libraries, no downloads)');
-  await run('meson', ['setup', 'out/Release', '--buildtype=release', '-Db_ndebug=true', '--wrap-mode=nodownload', '-Db_pie=true', '-Db_staticpic=true'], { cwd: workerDir });
+  await run('meson', ['setup', 'out/Release', '--buildtype=release', '-Db_ndebug=true', '--wrap-mode=nodownload', '-Db_pie=true', '-Db_staticpic=true'], {
+    cwd: workerDir,
+  });
 
   log(`compiling mediasoup-worker with ninja on ${os.cpus().length} cores (about 4-5 minutes on 2 cores)`);
   const started = Date.now();
@@ -335,4 +366,3 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     },
   );
 }
-

@@ -82,7 +82,16 @@ export async function backup(settings, values) {
   const keyFile = path.resolve(values['key-file'] ?? `${out}.key-ring`);
   const { backupInstallation } = await api('backup/backup.js');
   const secret = await passphrase(settings, values, { confirm: true });
-  await withBackupErrors(() => backupInstallation({ installation: installationOf(settings), keyRing: settings.ENCRYPTION_KEY, outDir: out, keyFile, passphrase: secret, onProgress: progress('backup') }));
+  await withBackupErrors(() =>
+    backupInstallation({
+      installation: installationOf(settings),
+      keyRing: settings.ENCRYPTION_KEY,
+      outDir: out,
+      keyFile,
+      passphrase: secret,
+      onProgress: progress('backup'),
+    }),
+  );
   process.stdout.write(`backup: ${out}\nkey ring (sealed with the passphrase; keep it apart from the backup): ${keyFile}\n`);
 }
 
@@ -101,16 +110,35 @@ export async function restore(settings, configFile, values) {
   if (!values.from) throw new CommandError('telemed restore: --from DIR is required (a directory made by telemed backup)', 64);
   const from = path.resolve(values.from);
   const keyFile = path.resolve(values['key-file'] ?? `${from}.key-ring`);
-  if (!configFile) throw new CommandError('telemed restore: no configuration file (--config FILE, TELEMED_CONFIG or /etc/telemed/telemed.env): the restored key ring is written into it as ENCRYPTION_KEY', 2);
-  if (process.env.ENCRYPTION_KEY) throw new CommandError('telemed restore: ENCRYPTION_KEY is set in the environment and would hide the restored key ring: unset it (restore writes ENCRYPTION_KEY into the configuration file)', 2);
+  if (!configFile)
+    throw new CommandError(
+      'telemed restore: no configuration file (--config FILE, TELEMED_CONFIG or /etc/telemed/telemed.env): the restored key ring is written into it as ENCRYPTION_KEY',
+      2,
+    );
+  if (process.env.ENCRYPTION_KEY)
+    throw new CommandError(
+      'telemed restore: ENCRYPTION_KEY is set in the environment and would hide the restored key ring: unset it (restore writes ENCRYPTION_KEY into the configuration file)',
+      2,
+    );
   const { restoreInstallation } = await api('backup/backup.js');
   const secret = await passphrase(settings, values, { confirm: false });
-  const { keyRing, manifest } = await withBackupErrors(() => restoreInstallation({ installation: installationOf(settings), from, keyFile, passphrase: secret, force: values.force === true, onProgress: progress('restore') }));
+  const { keyRing, manifest } = await withBackupErrors(() =>
+    restoreInstallation({
+      installation: installationOf(settings),
+      from,
+      keyFile,
+      passphrase: secret,
+      force: values.force === true,
+      onProgress: progress('restore'),
+    }),
+  );
   if (settings.ENCRYPTION_KEY !== keyRing) {
     writeKeyRing(configFile, keyRing);
     process.stderr.write(`telemed restore: ENCRYPTION_KEY in ${configFile} set to the backup's key ring (keys ${manifest.keyIds.join(', ')})\n`);
   }
-  process.stdout.write(`restored the backup of ${manifest.createdAt} (schema ${manifest.database.schema ?? 'empty'}); start the stack with \`telemed serve\`\n`);
+  process.stdout.write(
+    `restored the backup of ${manifest.createdAt} (schema ${manifest.database.schema ?? 'empty'}); start the stack with \`telemed serve\`\n`,
+  );
 }
 
 export async function migrate(settings, action, values) {

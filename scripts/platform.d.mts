@@ -83,4 +83,7 @@ export function loadOrCreateSecrets(dataDir: string): PlatformSecrets;
 export function startPlatform(options: PlatformOptions): Promise<Platform>;
 export function startApiInstance(options: PlatformOptions & { secrets: PlatformSecrets; name?: string }): Promise<ApiInstance>;
 /** Each service's environment for these options (`baseEnv` defaults to process.env). */
-export function serviceEnvironments(options: PlatformOptions, baseEnv?: Record<string, string | undefined>): { media: Record<string, string>; api: Record<string, string> };
+export function serviceEnvironments(
+  options: PlatformOptions,
+  baseEnv?: Record<string, string | undefined>,
+): { media: Record<string, string>; api: Record<string, string> };

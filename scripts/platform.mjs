@@ -41,7 +41,9 @@ export { stopProcess, superviseService };
 
 function spawnService(name, entry, env, options) {
   const child = spawn(process.execPath, [path.join(ROOT, entry)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const logFile = options.logDir ? new RotatingLogFile(path.join(options.logDir, `${name}.log`), { maxBytes: options.logMaxBytes, keep: options.logKeep }) : undefined;
+  const logFile = options.logDir
+    ? new RotatingLogFile(path.join(options.logDir, `${name}.log`), { maxBytes: options.logMaxBytes, keep: options.logKeep })
+    : undefined;
   let buffered = '';
   const onChunk = (chunk) => {
     logFile?.write(chunk);
@@ -161,7 +163,8 @@ export async function startPlatform(options) {
   const current = { media: spawners.media(), api: spawners.api() };
   const services = [];
   // How long each process may take to stop after SIGTERM (draining) before it is killed.
-  const grace = typeof options.stopGraceMs === 'number' ? { api: options.stopGraceMs, media: options.stopGraceMs } : { api: 5000, media: 5000, ...options.stopGraceMs };
+  const grace =
+    typeof options.stopGraceMs === 'number' ? { api: options.stopGraceMs, media: options.stopGraceMs } : { api: 5000, media: 5000, ...options.stopGraceMs };
   const graceOf = { 'media-server': grace.media, api: grace.api };
   const stop = async () => {
     await Promise.all([
@@ -180,12 +183,19 @@ export async function startPlatform(options) {
   const processes = { ...current };
   if (options.supervise) {
     const supervision = options.supervise === true ? {} : options.supervise;
-    for (const [key, service] of [['media', 'media-server'], ['api', 'api']]) {
+    for (const [key, service] of [
+      ['media', 'media-server'],
+      ['api', 'api'],
+    ]) {
       const supervised = superviseService(service, spawners[key], {
         ...supervision,
         child: current[key],
         onLog: (line) => {
-          if (options.logDir) fs.appendFileSync(path.join(options.logDir, `${service}.log`), `${JSON.stringify({ level: line.levelValue, time: Date.now(), name: 'supervisor', msg: line.msg })}\n`);
+          if (options.logDir)
+            fs.appendFileSync(
+              path.join(options.logDir, `${service}.log`),
+              `${JSON.stringify({ level: line.levelValue, time: Date.now(), name: 'supervisor', msg: line.msg })}\n`,
+            );
           options.onLog?.({ ...line, line: line.msg });
         },
         onGiveUp: (exit) => supervision.onGiveUp?.(service, exit),

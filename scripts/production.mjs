@@ -10,11 +10,11 @@ export const DEFAULT_CONFIG_FILE = '/etc/telemed/telemed.env';
 /** Every secret the stack uses, with what it protects (named in the refusal messages). */
 export const SECRETS = {
   ROOM_TOKEN_SECRET: 'signs room tokens (API and media server)',
-  ACCESS_TOKEN_SECRET: 'signs users\' access tokens',
-  MEDIA_WEBHOOK_SECRET: 'signs the media server\'s events to the API',
-  MEDIA_SERVICE_SECRET: 'authorises service requests to the media server (the API ends a disabled account\'s media sessions with it)',
+  ACCESS_TOKEN_SECRET: "signs users' access tokens",
+  MEDIA_WEBHOOK_SECRET: "signs the media server's events to the API",
+  MEDIA_SERVICE_SECRET: "authorises service requests to the media server (the API ends a disabled account's media sessions with it)",
   ENCRYPTION_KEY: 'encrypts messages and attachments at rest',
-  TURN_SECRET: 'coturn\'s use-auth-secret (only with TURN_URLS)',
+  TURN_SECRET: "coturn's use-auth-secret (only with TURN_URLS)",
   METRICS_TOKEN: 'bearer token for /metrics (optional)',
 };
 
@@ -83,7 +83,10 @@ export function secretWeakness(value) {
 }
 
 function encryptionKeyWeakness(spec) {
-  const parts = spec.split(',').map((p) => p.trim()).filter(Boolean);
+  const parts = spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (parts.length === 0) return 'empty';
   for (const part of parts) {
     const [id, key] = part.includes(':') ? part.split(':', 2) : ['k1', part];
@@ -149,9 +152,13 @@ export class ProductionConfigError extends Error {
 export function productionPlan(settings) {
   const problems = [];
   const required = ['ROOM_TOKEN_SECRET', 'ACCESS_TOKEN_SECRET', 'MEDIA_WEBHOOK_SECRET', 'MEDIA_SERVICE_SECRET', 'ENCRYPTION_KEY'];
-  const turnUrls = settings.TURN_URLS?.split(',').map((u) => u.trim()).filter(Boolean) ?? [];
+  const turnUrls =
+    settings.TURN_URLS?.split(',')
+      .map((u) => u.trim())
+      .filter(Boolean) ?? [];
   if (turnUrls.length > 0) required.push('TURN_SECRET');
-  for (const name of required) if (!settings[name]) problems.push(`${name} is missing (${SECRETS[name]}); \`node scripts/telemed.mjs secrets\` prints fresh values`);
+  for (const name of required)
+    if (!settings[name]) problems.push(`${name} is missing (${SECRETS[name]}); \`node scripts/telemed.mjs secrets\` prints fresh values`);
   for (const name of [...required, 'METRICS_TOKEN'].filter((n) => n !== 'ENCRYPTION_KEY')) {
     const value = settings[name];
     const weakness = value && secretWeakness(value);
@@ -164,11 +171,13 @@ export function productionPlan(settings) {
   const secretNames = [...required, 'METRICS_TOKEN'].filter((n) => settings[n]);
   for (let i = 0; i < secretNames.length; i++) {
     for (let j = i + 1; j < secretNames.length; j++) {
-      if (settings[secretNames[i]] === settings[secretNames[j]]) problems.push(`${secretNames[j]} is weak: the same value as ${secretNames[i]} (each secret must be its own)`);
+      if (settings[secretNames[i]] === settings[secretNames[j]])
+        problems.push(`${secretNames[j]} is weak: the same value as ${secretNames[i]} (each secret must be its own)`);
     }
   }
   for (const name of ['SEED_DEMO']) if (settings[name] === 'true') problems.push(`${name}=true: production never seeds demo users`);
-  if (settings.TELEMED_MODE && settings.TELEMED_MODE !== 'production') problems.push(`TELEMED_MODE=${settings.TELEMED_MODE}: this command starts production mode only (use npm start for development)`);
+  if (settings.TELEMED_MODE && settings.TELEMED_MODE !== 'production')
+    problems.push(`TELEMED_MODE=${settings.TELEMED_MODE}: this command starts production mode only (use npm start for development)`);
 
   const publicUrl = url(settings, 'PUBLIC_URL', ['https:'], problems);
   if (!settings.PUBLIC_URL) problems.push('PUBLIC_URL is missing: the https:// address patients and doctors open (e.g. https://telemed.clinic.example)');

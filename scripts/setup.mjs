@@ -41,7 +41,9 @@ export function newestMtime(target) {
 }
 
 function installDependencies(workerBin) {
-  const lockHash = createHash('sha256').update(fs.readFileSync(path.join(ROOT, 'package-lock.json'))).digest('hex');
+  const lockHash = createHash('sha256')
+    .update(fs.readFileSync(path.join(ROOT, 'package-lock.json')))
+    .digest('hex');
   const current = fs.existsSync(LOCK_STAMP) ? fs.readFileSync(LOCK_STAMP, 'utf8') : '';
   if (current === lockHash && fs.existsSync(path.join(ROOT, 'node_modules', '.package-lock.json'))) return false;
   // MEDIASOUP_WORKER_BIN tells mediasoup's own postinstall (if ever allowed) to skip its download/build.
@@ -81,7 +83,6 @@ export async function setup({ profile }) {
   done(build() ? 'built' : 'up to date');
   return { workerBin };
 }
-
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const profile = process.argv[2] === 'test' ? 'test' : 'start';

@@ -37,7 +37,8 @@ import { serviceEnvironments, startPlatform } from './platform.mjs';
 import { freshSecrets, loadSettings, productionPlan, ProductionConfigError } from './production.mjs';
 import { ROOT } from './setup.mjs';
 
-const USAGE = 'usage: telemed serve|run|check|secrets|add-user|backup|restore|migrate|token create|calls list|rooms list|rooms participants|webhooks test|load-test [options] (see docs/deployment.md, docs/operations.md)';
+const USAGE =
+  'usage: telemed serve|run|check|secrets|add-user|backup|restore|migrate|token create|calls list|rooms list|rooms participants|webhooks test|load-test [options] (see docs/deployment.md, docs/operations.md)';
 const BUILT = ['api/dist/main.js', 'media-server/dist/main.js', 'demo-app/dist/public/index.html'];
 
 function fail(message, code = 1) {
@@ -136,7 +137,11 @@ async function withApiKey(command, values, method, route, body) {
   const key = values.key ?? process.env.TELEMED_API_KEY;
   if (!api) fail(`telemed ${command}: --api URL (or TELEMED_API_URL) is required`, 64);
   if (!key) fail(`telemed ${command}: --key (or TELEMED_API_KEY) is required: an API key from the admin app or POST /api/admin/api-keys`, 64);
-  const res = await fetch(new URL(route, api), { method, headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(new URL(route, api), {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
   const answer = await res.json().catch(() => undefined);
   if (!res.ok) fail(`telemed ${command}: ${res.status} ${answer?.error?.code ?? ''}: ${answer?.error?.message ?? 'no error body'}`);
   return answer;
@@ -146,8 +151,11 @@ async function withApiKey(command, values, method, route, body) {
 async function createToken(values) {
   for (const option of ['room', 'identity']) if (!values[option]) fail(`telemed token create: --${option} is required`, 64);
   const body = {
-    room: values.room, identity: values.identity, ...(values.name ? { name: values.name } : {}),
-    ...(values.ttl ? { ttlSeconds: Number(values.ttl) } : {}), ...(values['room-admin'] ? { roomAdmin: true } : {}),
+    room: values.room,
+    identity: values.identity,
+    ...(values.name ? { name: values.name } : {}),
+    ...(values.ttl ? { ttlSeconds: Number(values.ttl) } : {}),
+    ...(values['room-admin'] ? { roomAdmin: true } : {}),
   };
   process.stdout.write(`${JSON.stringify(await withApiKey('token create', values, 'POST', '/api/server/room-tokens', body))}\n`);
 }
@@ -181,7 +189,8 @@ const positiveInt = (command, name, value, fallback) => {
 async function loadTest(values) {
   const { settings } = loadSettings({ file: values.config });
   const secret = settings.ROOM_TOKEN_SECRET;
-  if (!secret) fail('telemed load-test: ROOM_TOKEN_SECRET is required (the configuration file or the environment): the bots sign their own load-test tokens', 64);
+  if (!secret)
+    fail('telemed load-test: ROOM_TOKEN_SECRET is required (the configuration file or the environment): the bots sign their own load-test tokens', 64);
   const publicUrl = settings.PUBLIC_URL ? new URL(settings.PUBLIC_URL) : undefined;
   const mediaUrl = values['media-url'] ?? settings.MEDIA_PUBLIC_URL ?? (publicUrl ? `wss://${publicUrl.host}/rtc` : undefined);
   if (!mediaUrl) fail('telemed load-test: --media-url (or MEDIA_PUBLIC_URL or PUBLIC_URL in the configuration) is required', 64);
@@ -200,33 +209,46 @@ async function loadTest(values) {
   process.env.MEDIASOUP_WORKER_BIN ??= settings.MEDIASOUP_WORKER_BIN ?? (await ensureMediasoupWorker());
   const { runLoadTest } = await import(entry);
   const kbit = (bps) => `${(bps / 1000).toFixed(0)} kbit/s`;
-  process.stderr.write(`telemed load-test: ${options.rooms} room(s) × ${options.participants} bots against ${mediaUrl}, ${options.durationSeconds} s of media\n`);
+  process.stderr.write(
+    `telemed load-test: ${options.rooms} room(s) × ${options.participants} bots against ${mediaUrl}, ${options.durationSeconds} s of media\n`,
+  );
   const summary = await runLoadTest({
     ...options,
     onJoinError: (identity, error) => process.stderr.write(`  ${identity} could not join: ${error.message}\n`),
-    onProgress: (p) => process.stderr.write(`  ${p.elapsedSeconds.toFixed(1)}/${p.durationSeconds} s: receiving ${kbit(p.receivedBitrateBps)}, sending ${kbit(p.sentBitrateBps)}\n`),
+    onProgress: (p) =>
+      process.stderr.write(
+        `  ${p.elapsedSeconds.toFixed(1)}/${p.durationSeconds} s: receiving ${kbit(p.receivedBitrateBps)}, sending ${kbit(p.sentBitrateBps)}\n`,
+      ),
   });
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
-    process.stdout.write([
-      `joins: ${summary.joinsOk} ok, ${summary.joinsFailed} failed (ready in ${summary.joinSeconds.toFixed(1)} s)`,
-      `received: ${kbit(summary.receivedBitrateBps)} in all, ${kbit(summary.receivedBitrateBpsPerBot)} per bot (sent ${kbit(summary.sentBitrateBps)})`,
-      `packets: ${summary.receivedPackets} of ${summary.expectedPackets} expected, loss ${(summary.lossRatio * 100).toFixed(2)} % over ${summary.durationSeconds.toFixed(1)} s`,
-    ].join('\n') + '\n');
+    process.stdout.write(
+      [
+        `joins: ${summary.joinsOk} ok, ${summary.joinsFailed} failed (ready in ${summary.joinSeconds.toFixed(1)} s)`,
+        `received: ${kbit(summary.receivedBitrateBps)} in all, ${kbit(summary.receivedBitrateBpsPerBot)} per bot (sent ${kbit(summary.sentBitrateBps)})`,
+        `packets: ${summary.receivedPackets} of ${summary.expectedPackets} expected, loss ${(summary.lossRatio * 100).toFixed(2)} % over ${summary.durationSeconds.toFixed(1)} s`,
+      ].join('\n') + '\n',
+    );
   }
   if (summary.joinsFailed > 0 || summary.receivedPackets === 0) process.exit(1);
 }
 
 /** Each command: its options (node:util parseArgs) and its --help text. */
 const COMMANDS = {
-  serve: { options: { config: { type: 'string' } }, help: 'telemed serve [--config FILE]\n  Start the production stack (API, media server, web apps) and supervise it.' },
+  serve: {
+    options: { config: { type: 'string' } },
+    help: 'telemed serve [--config FILE]\n  Start the production stack (API, media server, web apps) and supervise it.',
+  },
   run: {
     options: { config: { type: 'string' } },
     positionals: true,
-    help: 'telemed run api|media [--config FILE]\n  Check the configuration like serve, then run one service in this process (a container\'s command; SIGTERM drains it).',
+    help: "telemed run api|media [--config FILE]\n  Check the configuration like serve, then run one service in this process (a container's command; SIGTERM drains it).",
   },
   check: { options: { config: { type: 'string' } }, help: 'telemed check [--config FILE]\n  Check the configuration; start nothing.' },
-  secrets: { options: { containers: { type: 'boolean' } }, help: 'telemed secrets [--containers]\n  Print fresh secrets for the configuration file (--containers: also POSTGRES_PASSWORD and REDIS_PASSWORD for deploy/compose.yaml).' },
+  secrets: {
+    options: { containers: { type: 'boolean' } },
+    help: 'telemed secrets [--containers]\n  Print fresh secrets for the configuration file (--containers: also POSTGRES_PASSWORD and REDIS_PASSWORD for deploy/compose.yaml).',
+  },
   'add-user': {
     options: { config: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' } },
     help: 'telemed add-user [--config FILE] --role admin|doctor|patient --email E --name N\n  Create a user; the password is read from stdin (or TELEMED_NEW_PASSWORD).',
@@ -240,7 +262,13 @@ const COMMANDS = {
     ].join('\n'),
   },
   restore: {
-    options: { config: { type: 'string' }, from: { type: 'string' }, 'key-file': { type: 'string' }, 'passphrase-file': { type: 'string' }, force: { type: 'boolean' } },
+    options: {
+      config: { type: 'string' },
+      from: { type: 'string' },
+      'key-file': { type: 'string' },
+      'passphrase-file': { type: 'string' },
+      force: { type: 'boolean' },
+    },
     help: 'telemed restore [--config FILE] --from DIR [--key-file FILE] [--passphrase-file FILE] [--force]\n  Restore a backup into an empty installation (--force: into a non-empty one).',
   },
   migrate: {
@@ -249,11 +277,19 @@ const COMMANDS = {
     help: 'telemed migrate status|up|down [--to NAME|none] [--config FILE]\n  Show the applied and pending database migrations, apply them, or roll back (one step, or to NAME).',
   },
   'token create': {
-    options: { api: { type: 'string' }, key: { type: 'string' }, room: { type: 'string' }, identity: { type: 'string' }, name: { type: 'string' }, ttl: { type: 'string' }, 'room-admin': { type: 'boolean' } },
+    options: {
+      api: { type: 'string' },
+      key: { type: 'string' },
+      room: { type: 'string' },
+      identity: { type: 'string' },
+      name: { type: 'string' },
+      ttl: { type: 'string' },
+      'room-admin': { type: 'boolean' },
+    },
     help: [
       'telemed token create --api URL --key KEY --room ROOM --identity ID [--name NAME] [--ttl SECONDS] [--room-admin]',
       '  Mint a room token with an API key (scope room-tokens) and print {"token","url","expiresIn"} as JSON.',
-      '  --api defaults to TELEMED_API_URL, --key to TELEMED_API_KEY. ROOM is an app room: not a call\'s id, not dev-….',
+      "  --api defaults to TELEMED_API_URL, --key to TELEMED_API_KEY. ROOM is an app room: not a call's id, not dev-….",
     ].join('\n'),
   },
   'calls list': {
@@ -276,12 +312,17 @@ const COMMANDS = {
   },
   'load-test': {
     options: {
-      config: { type: 'string' }, 'media-url': { type: 'string' }, rooms: { type: 'string' }, participants: { type: 'string' }, duration: { type: 'string' },
-      'video-bitrate': { type: 'string' }, json: { type: 'boolean' },
+      config: { type: 'string' },
+      'media-url': { type: 'string' },
+      rooms: { type: 'string' },
+      participants: { type: 'string' },
+      duration: { type: 'string' },
+      'video-bitrate': { type: 'string' },
+      json: { type: 'boolean' },
     },
     help: [
       'telemed load-test [--config FILE] [--media-url URL] [--rooms N] [--participants N] [--duration SECONDS] [--video-bitrate BPS] [--json]',
-      '  Load a running media server with bots (the benchmarks\' bots: synthetic VP8 + Opus over SRTP): N rooms (default 1) of',
+      "  Load a running media server with bots (the benchmarks' bots: synthetic VP8 + Opus over SRTP): N rooms (default 1) of",
       '  N participants (default 2) that each publish and receive everyone else, for SECONDS of media (default 10) at BPS video',
       '  per bot (default 1500000). Tokens are signed with ROOM_TOKEN_SECRET from the configuration (the loadTest grant);',
       '  --media-url defaults to MEDIA_PUBLIC_URL, else wss://<PUBLIC_URL host>/rtc. Progress goes to stderr, then the summary:',
@@ -293,7 +334,9 @@ const COMMANDS = {
 const argv = process.argv.slice(2);
 const command = argv[1] && `${argv[0]} ${argv[1]}` in COMMANDS ? `${argv[0]} ${argv[1]}` : argv[0];
 const rest = argv.slice(command?.includes(' ') ? 2 : 1);
-const USAGE_ALL = `${USAGE}\n\ncommands:\n${Object.values(COMMANDS).map((c) => `  ${c.help.split('\n')[0]}`).join('\n')}\n\n\`telemed <command> --help\` describes one.`;
+const USAGE_ALL = `${USAGE}\n\ncommands:\n${Object.values(COMMANDS)
+  .map((c) => `  ${c.help.split('\n')[0]}`)
+  .join('\n')}\n\n\`telemed <command> --help\` describes one.`;
 if (command === '--help' || command === 'help') {
   process.stdout.write(`${USAGE_ALL}\n`);
   process.exit(0);
@@ -335,9 +378,10 @@ try {
   } else if (command === 'rooms list') process.stdout.write(`${JSON.stringify(await withApiKey(command, values, 'GET', '/api/server/rooms'))}\n`);
   else if (command === 'rooms participants') {
     if (!positionals[0]) fail(`telemed ${command}: ROOM is required\n\n${spec.help}`, 64);
-    process.stdout.write(`${JSON.stringify(await withApiKey(command, values, 'GET', `/api/server/rooms/${encodeURIComponent(positionals[0])}/participants`))}\n`);
-  }
-  else if (command === 'webhooks test') await testWebhook(values, positionals[0]);
+    process.stdout.write(
+      `${JSON.stringify(await withApiKey(command, values, 'GET', `/api/server/rooms/${encodeURIComponent(positionals[0])}/participants`))}\n`,
+    );
+  } else if (command === 'webhooks test') await testWebhook(values, positionals[0]);
   else if (command === 'load-test') await loadTest(values);
 } catch (error) {
   if (error instanceof CommandError) fail(error.message.startsWith('telemed') ? error.message : `telemed ${command}: ${error.message}`, error.exitCode);

@@ -27,7 +27,10 @@ export function AdminApp({ backend }: { backend: AdminBackend }) {
   const [restoring, setRestoring] = useState(true);
   const path = useHashPath();
   useEffect(() => {
-    backend.resume().then(setUser, () => undefined).finally(() => setRestoring(false));
+    backend
+      .resume()
+      .then(setUser, () => undefined)
+      .finally(() => setRestoring(false));
   }, [backend]);
 
   if (restoring) return html`<main class="center" aria-busy="true"><p>Loading…</p></main>`;

@@ -87,7 +87,13 @@ export interface ApiKey {
 
 /** The call and recording events a webhook endpoint can subscribe to. */
 export const WEBHOOK_EVENT_TYPES = [
-  'call.created', 'call.ringing', 'call.started', 'call.participant_joined', 'call.participant_left', 'call.ended', 'recording.updated',
+  'call.created',
+  'call.ringing',
+  'call.started',
+  'call.participant_joined',
+  'call.participant_left',
+  'call.ended',
+  'recording.updated',
 ] as const;
 
 export interface Webhook {

@@ -1,8 +1,33 @@
 // The dashboard's port over the SDK's TelemedClient. The admin-only lists the client has no
 // method for yet (users, live quality, presence) are read with the client's session token.
-import { ApiRequestError, TelemedClient, type ApiErrorCode, type Call, type CallRecording, type CallTimelineEntry, type Page, type Presence, type QualitySample, type Session, type User } from '@telemed/sdk';
+import {
+  ApiRequestError,
+  TelemedClient,
+  type ApiErrorCode,
+  type Call,
+  type CallRecording,
+  type CallTimelineEntry,
+  type Page,
+  type Presence,
+  type QualitySample,
+  type Session,
+  type User,
+} from '@telemed/sdk';
 import type {
-  AdminBackend, AdminUser, ApiKey, ApiKeyScope, AuditFilter, AuditRow, CallFilter, CareRelationship, CareTeam, Invitation, LiveQuality, Role, Webhook, WebhookDelivery,
+  AdminBackend,
+  AdminUser,
+  ApiKey,
+  ApiKeyScope,
+  AuditFilter,
+  AuditRow,
+  CallFilter,
+  CareRelationship,
+  CareTeam,
+  Invitation,
+  LiveQuality,
+  Role,
+  Webhook,
+  WebhookDelivery,
 } from './backend.js';
 
 const STORAGE_KEY = 'telemed.admin.session';
@@ -85,7 +110,9 @@ export class TelemedAdminBackend implements AdminBackend {
 
   async presence(userIds: string[]): Promise<Presence[] | undefined> {
     // Asked only where the server documents the route, so an older server never sees a 404.
-    this.#routes ??= fetch(new URL('/api/openapi.json', this.#baseUrl)).then((r) => r.json() as Promise<{ paths?: Record<string, unknown> }>).then((doc) => new Set(Object.keys(doc.paths ?? {})));
+    this.#routes ??= fetch(new URL('/api/openapi.json', this.#baseUrl))
+      .then((r) => r.json() as Promise<{ paths?: Record<string, unknown> }>)
+      .then((doc) => new Set(Object.keys(doc.paths ?? {})));
     if (!(await this.#routes).has('/api/admin/presence')) return undefined;
     if (userIds.length === 0) return [];
     return (await this.#get<{ items: Presence[] }>(`/api/admin/presence?userIds=${userIds.join(',')}`)).items;
@@ -203,15 +230,22 @@ export class TelemedAdminBackend implements AdminBackend {
 
   /** A request with the client's access token, refreshed once on 401; the API's error becomes an ApiRequestError. */
   async #send<T>(method: string, path: string, json?: unknown): Promise<T> {
-    const send = (token: string | undefined): Promise<Response> => fetch(new URL(path, this.#baseUrl), {
-      method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(json !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
-    });
+    const send = (token: string | undefined): Promise<Response> =>
+      fetch(new URL(path, this.#baseUrl), {
+        method,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(json !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
+      });
     let res = await send(this.#api.session?.accessToken);
     if (res.status === 401 && this.#api.session) res = await send((await this.#api.refresh()).accessToken);
-    const body = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string; details?: Array<{ message?: string }> } } | undefined;
-    if (!res.ok) throw new ApiRequestError((body?.error?.code ?? 'INTERNAL') as ApiErrorCode, res.status, body?.error?.details?.[0]?.message ?? body?.error?.message ?? `HTTP ${res.status}`);
+    const body = (await res.json().catch(() => undefined)) as
+      { error?: { code?: string; message?: string; details?: Array<{ message?: string }> } } | undefined;
+    if (!res.ok)
+      throw new ApiRequestError(
+        (body?.error?.code ?? 'INTERNAL') as ApiErrorCode,
+        res.status,
+        body?.error?.details?.[0]?.message ?? body?.error?.message ?? `HTTP ${res.status}`,
+      );
     return body as T;
   }
 }

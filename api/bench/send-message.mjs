@@ -22,7 +22,14 @@ async function run(label, extra) {
   const app = new App({ ...secrets, port: 0, mode: 'test', logLevel: 'silent', seedDemo: true, messageRateLimit: 1e9, databaseDir: 'memory://', ...extra });
   await app.start();
   const base = `http://127.0.0.1:${app.port}`;
-  const login = async (email) => (await (await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'telemed-demo' }) })).json());
+  const login = async (email) =>
+    await (
+      await fetch(`${base}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: 'telemed-demo' }),
+      })
+    ).json();
   const alice = await login('alice@patients.demo');
   const grey = await login('grey@doctors.demo');
   const conversations = await (await fetch(`${base}/api/conversations`, { headers: { authorization: `Bearer ${alice.accessToken}` } })).json();
@@ -48,7 +55,9 @@ async function run(label, extra) {
   const elapsed = (performance.now() - t0) / 1000;
   latencies.sort((a, b) => a - b);
   const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]?.toFixed(1);
-  console.log(`${label.padEnd(10)} ${(latencies.length / elapsed).toFixed(0).padStart(5)} msg/s  p50 ${pct(50)} ms  p99 ${pct(99)} ms  (${latencies.length} sent, ${errors} errors, ${concurrency} concurrent, ${elapsed.toFixed(1)} s)`);
+  console.log(
+    `${label.padEnd(10)} ${(latencies.length / elapsed).toFixed(0).padStart(5)} msg/s  p50 ${pct(50)} ms  p99 ${pct(99)} ms  (${latencies.length} sent, ${errors} errors, ${concurrency} concurrent, ${elapsed.toFixed(1)} s)`,
+  );
   await app.stop();
 }
 
@@ -59,7 +68,11 @@ const password = randomBytes(12).toString('hex');
 psql(`create role ${role} login password '${password}'`);
 psql(`create database ${role} owner ${role}`);
 try {
-  const port = execFileSync('pg_lsclusters', ['--no-header'], { encoding: 'utf8' }).split('\n').find((l) => l.startsWith('15'))?.trim().split(/\s+/)[2];
+  const port = execFileSync('pg_lsclusters', ['--no-header'], { encoding: 'utf8' })
+    .split('\n')
+    .find((l) => l.startsWith('15'))
+    ?.trim()
+    .split(/\s+/)[2];
   await run('PostgreSQL', { databaseUrl: `postgres://${role}:${password}@127.0.0.1:${port}/${role}` });
 } finally {
   psql(`drop database if exists ${role} with (force)`);

@@ -10,9 +10,23 @@ const SECRET = TEST_SECRETS.roomTokenSecret;
 const apps: Array<App | TestApp> = [];
 const servers: http.Server[] = [];
 
-async function start(mode: 'development' | 'production' | 'test', mediaInternalUrl = 'http://127.0.0.1:9', options: { host?: string; metricsToken?: string } = {}): Promise<string> {
+async function start(
+  mode: 'development' | 'production' | 'test',
+  mediaInternalUrl = 'http://127.0.0.1:9',
+  options: { host?: string; metricsToken?: string } = {},
+): Promise<string> {
   // From the migrated template: an initdb per app took 20-30 s each on a loaded 2-core machine.
-  const app = new App({ ...TEST_SECRETS, port: 0, mode, mediaInternalUrl, logLevel: 'silent', databaseDir: 'memory://', pgliteTemplate: await pgliteTemplate(), seedDemo: false, ...options });
+  const app = new App({
+    ...TEST_SECRETS,
+    port: 0,
+    mode,
+    mediaInternalUrl,
+    logLevel: 'silent',
+    databaseDir: 'memory://',
+    pgliteTemplate: await pgliteTemplate(),
+    seedDemo: false,
+    ...options,
+  });
   await app.start();
   apps.push(app);
   return `http://127.0.0.1:${app.port}`;
@@ -56,11 +70,13 @@ describe('GET /api/admin/health', () => {
   it('gives admins the detail (media workers and rooms, this instance) and nobody else', async () => {
     const t = await startTestApp('pglite', { mediaInternalUrl: await mediaHealth(200) });
     apps.push(t);
-    const get = async (who?: 'admin' | 'drgrey' | 'alice') => fetch(`${t.url}/api/admin/health`, { headers: who ? { authorization: `Bearer ${(await login(t.url, who)).accessToken}` } : {} });
+    const get = async (who?: 'admin' | 'drgrey' | 'alice') =>
+      fetch(`${t.url}/api/admin/health`, { headers: who ? { authorization: `Bearer ${(await login(t.url, who)).accessToken}` } : {} });
     const res = await get('admin');
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({
-      status: 'ok', version: '0.1.0',
+      status: 'ok',
+      version: '0.1.0',
       api: { pid: process.pid, database: 'pglite', bus: 'in-process', attachments: 'local disk', websockets: 0 },
       media: { status: 'ok', workers: 2, rooms: 0 },
     });
@@ -86,7 +102,9 @@ describe('server errors', () => {
 });
 
 describe('GET /metrics', () => {
-  const nonLoopback = Object.values(os.networkInterfaces()).flat().find((a) => a?.family === 'IPv4' && !a.internal)?.address;
+  const nonLoopback = Object.values(os.networkInterfaces())
+    .flat()
+    .find((a) => a?.family === 'IPv4' && !a.internal)?.address;
 
   it('without METRICS_TOKEN answers loopback clients only', async () => {
     expect(nonLoopback, 'this test needs a non-loopback IPv4 address on the machine').toBeDefined();
@@ -114,7 +132,9 @@ describe('GET /metrics', () => {
 });
 
 describe('POST /api/dev/room-token', () => {
-  const nonLoopback = Object.values(os.networkInterfaces()).flat().find((a) => a?.family === 'IPv4' && !a.internal)?.address;
+  const nonLoopback = Object.values(os.networkInterfaces())
+    .flat()
+    .find((a) => a?.family === 'IPv4' && !a.internal)?.address;
 
   it('issues a room token for a development room the media server can verify', async () => {
     const base = await start('development');
@@ -126,7 +146,7 @@ describe('POST /api/dev/room-token', () => {
     expect(body.url).toMatch(/^ws:\/\//);
   });
 
-  it('never mints a token for a call\'s room or a user\'s identity', async () => {
+  it("never mints a token for a call's room or a user's identity", async () => {
     const t = await startTestApp('pglite', { mode: 'development' });
     apps.push(t);
     const alice = await login(t.url, 'alice');
@@ -180,7 +200,11 @@ describe('POST /api/dev/room-token', () => {
     // On loopback, a request a local reverse proxy forwarded may come from anywhere.
     const local = await start('development');
     for (const header of ['x-forwarded-for', 'forwarded', 'via']) {
-      const res = await fetch(`${local}/api/dev/room-token`, { method: 'POST', headers: { 'content-type': 'application/json', [header]: 'for=203.0.113.7' }, body: JSON.stringify(request) });
+      const res = await fetch(`${local}/api/dev/room-token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [header]: 'for=203.0.113.7' },
+        body: JSON.stringify(request),
+      });
       expect(res.status, header).toBe(404);
     }
     expect((await post(`${local}/api/dev/room-token`, request)).status).toBe(200);

@@ -168,11 +168,21 @@ export class App {
         const db = this.#database?.db;
         if (!db) return false;
         const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false).unref());
-        return Promise.race([sql`select 1`.execute(db).then(() => true, () => false), timeout]);
+        return Promise.race([
+          sql`select 1`.execute(db).then(
+            () => true,
+            () => false,
+          ),
+          timeout,
+        ]);
       },
     });
     const database = await openDatabase({
-      url: config.databaseUrl, dir: config.databaseDir, poolSize: config.databasePoolSize, template: config.pgliteTemplate, logger: logger.child({ component: 'db' }),
+      url: config.databaseUrl,
+      dir: config.databaseDir,
+      poolSize: config.databasePoolSize,
+      template: config.pgliteTemplate,
+      logger: logger.child({ component: 'db' }),
       slowQueryMs: config.slowQueryMs,
       onQuery: ({ seconds, slow, error }) => metrics.observeQuery(seconds, slow, error),
       onConnectError: () => metrics.queryErrors.inc({ kind: 'unavailable' }),
@@ -199,23 +209,41 @@ export class App {
     const db = database.db;
     const events = new EventService(db, encryptor, this.#bus, logger.child({ component: 'events' }));
     const redis = this.#redis;
-    const limiter = (name: string, limit: number): RateLimiter => new RateLimiter({ name, limit, windowSeconds: config.rateLimitWindowSeconds, redis, keyPrefix: config.redisKeyPrefix });
-    const registry: ConnectionRegistry | undefined = redis && new ConnectionRegistry({
-      redis, keyPrefix: config.redisKeyPrefix, ttlSeconds: config.presenceTtlSeconds, logger: logger.child({ component: 'presence' }),
-      onReaped: async (connections): Promise<void> => presence.adjustConnections(connections, -1),
-      onRestored: async (connections): Promise<void> => presence.adjustConnections(connections, 1),
-    });
+    const limiter = (name: string, limit: number): RateLimiter =>
+      new RateLimiter({ name, limit, windowSeconds: config.rateLimitWindowSeconds, redis, keyPrefix: config.redisKeyPrefix });
+    const registry: ConnectionRegistry | undefined =
+      redis &&
+      new ConnectionRegistry({
+        redis,
+        keyPrefix: config.redisKeyPrefix,
+        ttlSeconds: config.presenceTtlSeconds,
+        logger: logger.child({ component: 'presence' }),
+        onReaped: async (connections): Promise<void> => presence.adjustConnections(connections, -1),
+        onRestored: async (connections): Promise<void> => presence.adjustConnections(connections, 1),
+      });
     const presence = new PresenceService(db, events, registry);
     this.#registry = registry;
     const notifications = (this.#notifications = new NotificationService(db, config, logger.child({ component: 'notifications' })));
-    const placement = new MediaPlacement({ redis, keyPrefix: config.redisKeyPrefix, fallbackUrl: config.mediaPublicUrl, roomTtlSeconds: config.roomTokenTtlSeconds * 2, logger: logger.child({ component: 'placement' }) });
+    const placement = new MediaPlacement({
+      redis,
+      keyPrefix: config.redisKeyPrefix,
+      fallbackUrl: config.mediaPublicUrl,
+      roomTtlSeconds: config.roomTokenTtlSeconds * 2,
+      logger: logger.child({ component: 'placement' }),
+    });
     this.#placement = placement;
     const calls = new CallService({ settings: config, placement, presence, logger: logger.child({ component: 'calls' }) });
     const webhooks = new WebhookService({ encryptor, allowPrivateTargets: config.webhookAllowPrivateTargets });
     const webhookDispatcher = (this.#webhookDispatcher = new WebhookDispatcher({
-      db, webhooks, logger: logger.child({ component: 'webhooks' }), allowPrivateTargets: config.webhookAllowPrivateTargets,
-      maxAttempts: config.webhookMaxAttempts, retryBaseSeconds: config.webhookRetryBaseSeconds, retryMaxSeconds: config.webhookRetryMaxSeconds,
-      timeoutSeconds: config.webhookTimeoutSeconds, pollSeconds: config.webhookPollSeconds,
+      db,
+      webhooks,
+      logger: logger.child({ component: 'webhooks' }),
+      allowPrivateTargets: config.webhookAllowPrivateTargets,
+      maxAttempts: config.webhookMaxAttempts,
+      retryBaseSeconds: config.webhookRetryBaseSeconds,
+      retryMaxSeconds: config.webhookRetryMaxSeconds,
+      timeoutSeconds: config.webhookTimeoutSeconds,
+      pollSeconds: config.webhookPollSeconds,
     }));
     const webhookSink = { enqueue: webhooks.enqueue.bind(webhooks), nudge: () => webhookDispatcher.nudge() };
     const transact: AppContext['transact'] = async (work) => {
@@ -230,7 +258,11 @@ export class App {
     };
     const recordings = new RecordingService({
       settings: { enabled: config.enableCallRecording, retentionDays: config.recordingRetentionDays },
-      calls, storage, transact, db, logger: logger.child({ component: 'recordings' }),
+      calls,
+      storage,
+      transact,
+      db,
+      logger: logger.child({ component: 'recordings' }),
       media: new MediaRecordingClient({ url: config.mediaInternalUrl, secret: config.mediaWebhookSecret }),
     });
     this.#recordings = recordings;
@@ -238,7 +270,16 @@ export class App {
     calls.onCallChanged((call) => recordings.callChanged(call));
     const sessions = new SessionGuard({ db, bus: this.#bus, logger: logger.child({ component: 'sessions' }), ttlMs: config.sessionCheckTtlSeconds * 1000 });
     const context: AppContext = {
-      config, logger, db, encryptor, events, metrics, presence, placement, webhooks, webhookDispatcher,
+      config,
+      logger,
+      db,
+      encryptor,
+      events,
+      metrics,
+      presence,
+      placement,
+      webhooks,
+      webhookDispatcher,
       calls,
       messages: new MessageService(encryptor),
       recordings,
@@ -248,9 +289,15 @@ export class App {
       messageLimiter: limiter('message', config.messageRateLimit),
       auditLog: (this.#auditLog = new AuditWriter(db)),
       notifications,
-      mediaRevocation: new MediaRevocation({ mediaInternalUrl: config.mediaInternalUrl, serviceSecret: config.mediaServiceSecret, logger: logger.child({ component: 'accounts' }) }),
+      mediaRevocation: new MediaRevocation({
+        mediaInternalUrl: config.mediaInternalUrl,
+        serviceSecret: config.mediaServiceSecret,
+        logger: logger.child({ component: 'accounts' }),
+      }),
       mediaRooms: new MediaRoomClient({
-        roomNodes: (roomId) => placement.roomNodes(roomId), mediaInternalUrl: config.mediaInternalUrl, serviceSecret: config.mediaServiceSecret,
+        roomNodes: (roomId) => placement.roomNodes(roomId),
+        mediaInternalUrl: config.mediaInternalUrl,
+        serviceSecret: config.mediaServiceSecret,
         logger: logger.child({ component: 'media-rooms' }),
       }),
       draining: () => this.#draining,
@@ -265,27 +312,57 @@ export class App {
         if (--this.#inflight === 0) this.#onIdle?.();
       });
     });
-    this.#gateway = new EventsGateway({ accessTokenSecret: config.accessTokenSecret, sessions, events, presence: context.presence, metrics, heartbeatMs: config.eventsHeartbeatMs, logger: logger.child({ component: 'events' }) });
+    this.#gateway = new EventsGateway({
+      accessTokenSecret: config.accessTokenSecret,
+      sessions,
+      events,
+      presence: context.presence,
+      metrics,
+      heartbeatMs: config.eventsHeartbeatMs,
+      logger: logger.child({ component: 'events' }),
+    });
     const gateway = this.#gateway;
-    guardHttpServer(server, { logger: logger.child({ component: 'http' }), codeFor: errorCodeFor, upgrades: { '/events': (req, socket, head, url) => gateway.handleUpgrade(req, socket, head, url) } });
+    guardHttpServer(server, {
+      logger: logger.child({ component: 'http' }),
+      codeFor: errorCodeFor,
+      upgrades: { '/events': (req, socket, head, url) => gateway.handleUpgrade(req, socket, head, url) },
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
     });
     this.#server = server;
     await registry?.start();
-    this.#sweeper = new RingTimeoutSweeper({ context, logger: logger.child({ component: 'ring-timeouts' }), intervalMs: Math.min(1000, Math.max(50, (config.callTimeoutSeconds * 1000) / 4)) });
+    this.#sweeper = new RingTimeoutSweeper({
+      context,
+      logger: logger.child({ component: 'ring-timeouts' }),
+      intervalMs: Math.min(1000, Math.max(50, (config.callTimeoutSeconds * 1000) / 4)),
+    });
     placement.start();
     this.#sweeper.start();
     notifications.start();
     this.#retention = new RetentionService({
-      db, policy: retentionPolicy(config), intervalSeconds: config.retentionIntervalSeconds, batchSize: config.retentionBatchSize,
-      metrics, logger: logger.child({ component: 'retention' }),
+      db,
+      policy: retentionPolicy(config),
+      intervalSeconds: config.retentionIntervalSeconds,
+      batchSize: config.retentionBatchSize,
+      metrics,
+      logger: logger.child({ component: 'retention' }),
     });
     this.#retention.start();
     recordings.startRetention();
     webhookDispatcher.start();
-    logger.info({ host: config.host, port: this.port, mode: config.mode, database: database.kind, bus: config.redisUrl ? 'redis' : 'in-process', attachments: config.s3Bucket ? 's3' : 'local disk' }, 'api listening');
+    logger.info(
+      {
+        host: config.host,
+        port: this.port,
+        mode: config.mode,
+        database: database.kind,
+        bus: config.redisUrl ? 'redis' : 'in-process',
+        attachments: config.s3Bucket ? 's3' : 'local disk',
+      },
+      'api listening',
+    );
   }
 
   /** New files go to S3 when it is configured, else to local disk; local disk stays readable either way. */
@@ -330,11 +407,15 @@ export class App {
     app.use(securityHeaders({ mediaPublicUrl: config.mediaPublicUrl, mediaOrigins: () => context.placement.mediaOrigins }));
     app.use(corsMiddleware(config.corsOrigins));
     app.use(errorMiddleware(logger));
-    const routes = new RouteRegistry(async (ctx) => {
-      const token = verifyAccessToken(config.accessTokenSecret, bearerToken(ctx.get('authorization')));
-      await context.sessions.check(token);
-      return token.user;
-    }, (ctx) => authenticateApiKey(context.db, bearerToken(ctx.get('authorization'))), (ctx, user, route) => context.auditLog.write(ctx, user.id, 'denied', 'route', route));
+    const routes = new RouteRegistry(
+      async (ctx) => {
+        const token = verifyAccessToken(config.accessTokenSecret, bearerToken(ctx.get('authorization')));
+        await context.sessions.check(token);
+        return token.user;
+      },
+      (ctx) => authenticateApiKey(context.db, bearerToken(ctx.get('authorization'))),
+      (ctx, user, route) => context.auditLog.write(ctx, user.id, 'denied', 'route', route),
+    );
     registerApiKeyRoutes(routes, context);
     registerWebhookRoutes(routes, context);
     registerAuthRoutes(routes, context);

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, configFromEnv } from './config.js';
 
 const secrets = {
-  ROOM_TOKEN_SECRET: 'r'.repeat(40), ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
-  ACCESS_TOKEN_SECRET: 'a'.repeat(40), MEDIA_WEBHOOK_SECRET: 'w'.repeat(40),
+  ROOM_TOKEN_SECRET: 'r'.repeat(40),
+  ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+  ACCESS_TOKEN_SECRET: 'a'.repeat(40),
+  MEDIA_WEBHOOK_SECRET: 'w'.repeat(40),
 };
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -18,7 +20,13 @@ function problemsOf(env: Record<string, string>): string[] {
 
 describe('configFromEnv', () => {
   it('turns text into typed settings, with defaults for what is unset or empty', () => {
-    const config = configFromEnv({ ...secrets, API_PORT: '4100', CORS_ORIGINS: 'https://a.example,https://b.example', SMTP_SECURE: 'true', LOGIN_RATE_LIMIT: '' });
+    const config = configFromEnv({
+      ...secrets,
+      API_PORT: '4100',
+      CORS_ORIGINS: 'https://a.example,https://b.example',
+      SMTP_SECURE: 'true',
+      LOGIN_RATE_LIMIT: '',
+    });
     expect(config).toMatchObject({ port: 4100, corsOrigins: ['https://a.example', 'https://b.example'], smtpSecure: true, mode: 'development' });
     expect(config.loginRateLimit).toBe(configFromEnv(secrets).loginRateLimit);
   });
@@ -31,8 +39,12 @@ describe('configFromEnv', () => {
   it('names the variable to fix in every problem', () => {
     const problems = problemsOf({ API_PORT: 'eighty', SMTP_SECURE: 'yes', TELEMED_MODE: 'prod' });
     expect(problems).toHaveLength(3);
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^API_PORT \(port\): /), expect.stringMatching(/^SMTP_SECURE \(smtpSecure\): /), expect.stringMatching(/^TELEMED_MODE \(mode\): /),
-    ]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^API_PORT \(port\): /),
+        expect.stringMatching(/^SMTP_SECURE \(smtpSecure\): /),
+        expect.stringMatching(/^TELEMED_MODE \(mode\): /),
+      ]),
+    );
   });
 });

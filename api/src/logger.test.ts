@@ -16,7 +16,18 @@ describe('logs', () => {
 
   beforeAll(async () => {
     const logger = createLogger('debug', { write: (line: string) => void lines.push(line) });
-    app = new App({ ...TEST_SECRETS, port: 0, mode: 'test', mediaInternalUrl: 'http://127.0.0.1:9', databaseDir: 'memory://', seedDemo: true, pgliteTemplate: await pgliteTemplate() }, logger);
+    app = new App(
+      {
+        ...TEST_SECRETS,
+        port: 0,
+        mode: 'test',
+        mediaInternalUrl: 'http://127.0.0.1:9',
+        databaseDir: 'memory://',
+        seedDemo: true,
+        pgliteTemplate: await pgliteTemplate(),
+      },
+      logger,
+    );
     await app.start();
     url = `http://127.0.0.1:${app.port}`;
   });
@@ -39,7 +50,15 @@ describe('logs', () => {
     expect(requests.length).toBeGreaterThanOrEqual(5);
     for (const r of requests) expect(r.requestId, r.path).toMatch(/^[0-9a-f-]{36}$/);
     const all = lines.join('\n');
-    for (const secret of [DEMO_PASSWORD, session.accessToken, session.refreshToken, refreshed.body.accessToken, refreshed.body.refreshToken, body, TEST_SECRETS.encryptionKey.slice(3)]) {
+    for (const secret of [
+      DEMO_PASSWORD,
+      session.accessToken,
+      session.refreshToken,
+      refreshed.body.accessToken,
+      refreshed.body.refreshToken,
+      body,
+      TEST_SECRETS.encryptionKey.slice(3),
+    ]) {
       expect(all.includes(secret), `a log line holds ${secret.slice(0, 12)}…`).toBe(false);
     }
   });

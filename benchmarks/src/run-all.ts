@@ -20,5 +20,7 @@ for (const name of benchmarks) {
   if (result.status !== 0) failed.push(name);
   times.push(`${name} ${Math.round((performance.now() - t0) / 1000)} s`);
 }
-log(`all benchmarks done in ${Math.round((performance.now() - started) / 1000)} s (${times.join(', ')})${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}`);
+log(
+  `all benchmarks done in ${Math.round((performance.now() - started) / 1000)} s (${times.join(', ')})${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}`,
+);
 process.exit(failed.length ? 1 : 0);

@@ -17,7 +17,10 @@ export function App({ backend }: { backend: Backend }) {
   const route = useRoute();
 
   useEffect(() => {
-    backend.resume().then(setUser, () => undefined).finally(() => setRestoring(false));
+    backend
+      .resume()
+      .then(setUser, () => undefined)
+      .finally(() => setRestoring(false));
     const onSignedOut = (): void => setUser(undefined);
     backend.on('signedOut', onSignedOut);
     return () => backend.off('signedOut', onSignedOut);
@@ -26,9 +29,16 @@ export function App({ backend }: { backend: Backend }) {
   if (restoring) return html`<main class="center" aria-busy="true"><p>Loading…</p></main>`;
   // A set-password link works whoever is signed in on this browser (the new password signs its person in).
   if (route.path === '/set-password') {
-    return html`<${SetPasswordView} backend=${backend} token=${route.params.get('token') ?? ''} onSignedIn=${(u: User) => { setUser(u); navigate('/'); }} />`;
+    return html`<${SetPasswordView} backend=${backend} token=${route.params.get('token') ?? ''} onSignedIn=${(u: User) => {
+      setUser(u);
+      navigate('/');
+    }} />`;
   }
-  if (!user) return html`<${LoginView} backend=${backend} onSignedIn=${(u: User) => { setUser(u); navigate('/'); }} />`;
+  if (!user)
+    return html`<${LoginView} backend=${backend} onSignedIn=${(u: User) => {
+      setUser(u);
+      navigate('/');
+    }} />`;
 
   const session: Session = { backend, user };
   const callMatch = match('/call/:id', route.path);

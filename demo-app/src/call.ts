@@ -52,7 +52,16 @@ interface PageHandle {
   activeSpeaker: string | undefined;
   audioLevelUpdates: number;
 }
-const handle: PageHandle = { room: undefined, error: undefined, controlError: undefined, chat: [], states: [], timing: {}, activeSpeaker: undefined, audioLevelUpdates: 0 };
+const handle: PageHandle = {
+  room: undefined,
+  error: undefined,
+  controlError: undefined,
+  chat: [],
+  states: [],
+  timing: {},
+  activeSpeaker: undefined,
+  audioLevelUpdates: 0,
+};
 (window as unknown as { telemed: PageHandle }).telemed = handle;
 
 function tile(id: string, label: string, local = false): HTMLElement {
@@ -116,7 +125,8 @@ async function join(): Promise<void> {
   current.on('reconnected', () => refreshLocalTiles(current));
   current.on('activeSpeakerChanged', (speaker) => {
     handle.activeSpeaker = speaker?.identity;
-    for (const element of document.querySelectorAll('.tile')) element.classList.toggle('speaking', (element as HTMLElement).dataset.participant === speaker?.name);
+    for (const element of document.querySelectorAll('.tile'))
+      element.classList.toggle('speaking', (element as HTMLElement).dataset.participant === speaker?.name);
   });
   current.on('audioLevelsChanged', (levels) => void (levels.length > 0 && handle.audioLevelUpdates++));
   current.on('connectionQualityChanged', (quality, participant) => {
@@ -206,30 +216,46 @@ async function control(action: () => Promise<unknown>): Promise<void> {
   if (room?.state === 'connected') refreshLocalTiles(room);
 }
 
-micButton.addEventListener('click', () => void control(async () => {
-  const mic = room?.localParticipant.getTrack('microphone');
-  if (!mic) await room?.localParticipant.setMicrophoneEnabled(true);
-  else if (mic.isMuted) await mic.unmute();
-  else await mic.mute();
-}));
-cameraButton.addEventListener('click', () => void control(async () => {
-  const local = room?.localParticipant;
-  await local?.setCameraEnabled(!local.getTrack('camera'));
-}));
-screenButton.addEventListener('click', () => void control(async () => {
-  const local = room?.localParticipant;
-  const track = await local?.setScreenShareEnabled(!local.getTrack('screenShare'));
-  track?.once('ended', () => room && refreshLocalTiles(room));
-}));
+micButton.addEventListener(
+  'click',
+  () =>
+    void control(async () => {
+      const mic = room?.localParticipant.getTrack('microphone');
+      if (!mic) await room?.localParticipant.setMicrophoneEnabled(true);
+      else if (mic.isMuted) await mic.unmute();
+      else await mic.mute();
+    }),
+);
+cameraButton.addEventListener(
+  'click',
+  () =>
+    void control(async () => {
+      const local = room?.localParticipant;
+      await local?.setCameraEnabled(!local.getTrack('camera'));
+    }),
+);
+screenButton.addEventListener(
+  'click',
+  () =>
+    void control(async () => {
+      const local = room?.localParticipant;
+      const track = await local?.setScreenShareEnabled(!local.getTrack('screenShare'));
+      track?.once('ended', () => room && refreshLocalTiles(room));
+    }),
+);
 // Next camera in the device list (the same one again when there is only one): a new capture sent
 // through the same producer, without renegotiating.
-switchCameraButton.addEventListener('click', () => void control(async () => {
-  const local = room?.localParticipant;
-  const current = local?.getTrack('camera')?.mediaStreamTrack.getSettings().deviceId;
-  const cameras = await listDevices('videoinput');
-  const next = cameras[(cameras.findIndex((c) => c.deviceId === current) + 1) % cameras.length];
-  if (local && next) await local.switchActiveDevice('videoinput', next.deviceId);
-}));
+switchCameraButton.addEventListener(
+  'click',
+  () =>
+    void control(async () => {
+      const local = room?.localParticipant;
+      const current = local?.getTrack('camera')?.mediaStreamTrack.getSettings().deviceId;
+      const cameras = await listDevices('videoinput');
+      const next = cameras[(cameras.findIndex((c) => c.deviceId === current) + 1) % cameras.length];
+      if (local && next) await local.switchActiveDevice('videoinput', next.deviceId);
+    }),
+);
 chatForm.addEventListener('submit', (event) => {
   event.preventDefault();
   const text = chatInput.value.trim();

@@ -73,11 +73,21 @@ export class MediaServer {
     if (config.enableRecording) {
       if (!config.apiInternalUrl || !config.webhookSecret) throw new Error('ENABLE_CALL_RECORDING needs API_INTERNAL_URL and MEDIA_WEBHOOK_SECRET');
       this.#recordings = new Recordings({
-        rooms: this.#rooms, dir: config.recordingDir, ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, secret: config.webhookSecret, apiUrl: config.apiInternalUrl,
+        rooms: this.#rooms,
+        dir: config.recordingDir,
+        ffmpegPath: config.ffmpegPath,
+        ffprobePath: config.ffprobePath,
+        secret: config.webhookSecret,
+        apiUrl: config.apiInternalUrl,
         logger: logger.child({ component: 'Recordings' }),
       });
     }
-    const metrics = new MediaMetrics({ pool: this.#pool, rooms: this.#rooms, reporter: this.#reporter, sessionCount: () => this.#signaling?.sessionCount ?? 0 });
+    const metrics = new MediaMetrics({
+      pool: this.#pool,
+      rooms: this.#rooms,
+      reporter: this.#reporter,
+      sessionCount: () => this.#signaling?.sessionCount ?? 0,
+    });
     this.#sampler = new StatsSampler({
       rooms: this.#rooms,
       intervalMs: config.statsIntervalMs,
@@ -133,7 +143,6 @@ export class MediaServer {
       await this.#links.start();
     }
   }
-
 
   /**
    * The first half of a graceful stop (SIGTERM): no new rooms from now on; resolves when the last

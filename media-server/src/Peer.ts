@@ -1,12 +1,5 @@
 import type { types } from 'mediasoup';
-import type {
-  ConnectionQualityLevel,
-  ParticipantInfo,
-  RoomGrants,
-  ServerNotificationMethod,
-  ServerNotifications,
-  TrackSource,
-} from '@telemed/sdk/protocol';
+import type { ConnectionQualityLevel, ParticipantInfo, RoomGrants, ServerNotificationMethod, ServerNotifications, TrackSource } from '@telemed/sdk/protocol';
 import { randomBytes } from 'node:crypto';
 import { MediaServerError } from './errors.js';
 
@@ -196,7 +189,10 @@ export class Peer {
 }
 
 /** Keeps `item` in `map` until it closes. */
-function track<T extends { id: string; closed: boolean; observer: { once(event: 'close', listener: () => void): unknown } }>(map: Map<string, T>, item: T): void {
+function track<T extends { id: string; closed: boolean; observer: { once(event: 'close', listener: () => void): unknown } }>(
+  map: Map<string, T>,
+  item: T,
+): void {
   if (item.closed) return;
   map.set(item.id, item);
   item.observer.once('close', () => {

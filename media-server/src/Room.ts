@@ -288,7 +288,10 @@ export class Room extends SafeEmitter<RoomEvents> {
     return transport;
   }
 
-  async produce(peer: Peer, options: { transportId: string; kind: types.MediaKind; rtpParameters: types.RtpParameters; source: ProducerAppData['source']; paused: boolean }): Promise<types.Producer<ProducerAppData>> {
+  async produce(
+    peer: Peer,
+    options: { transportId: string; kind: types.MediaKind; rtpParameters: types.RtpParameters; source: ProducerAppData['source']; paused: boolean },
+  ): Promise<types.Producer<ProducerAppData>> {
     const transport = peer.transport(options.transportId);
     if (transport.appData.direction !== 'send') throw MediaServerError.badRequest('produce needs the send transport');
     const workerIndex = this.#routers.workerOf(transport);
@@ -322,7 +325,10 @@ export class Room extends SafeEmitter<RoomEvents> {
     return producer;
   }
 
-  async produceData(peer: Peer, options: { transportId: string; sctpStreamParameters: types.SctpStreamParameters; label: string; protocol: string }): Promise<types.DataProducer> {
+  async produceData(
+    peer: Peer,
+    options: { transportId: string; sctpStreamParameters: types.SctpStreamParameters; label: string; protocol: string },
+  ): Promise<types.DataProducer> {
     const transport = peer.transport(options.transportId);
     if (transport.appData.direction !== 'send') throw MediaServerError.badRequest('produceData needs the send transport');
     const dataProducer = await transport.produceData({
@@ -387,7 +393,7 @@ export class Room extends SafeEmitter<RoomEvents> {
     try {
       await this.#routers.pipe('producer', producer.id, producer.appData.workerIndex, target);
     } catch (error) {
-      this.#logger.warn({ err: error, peerId: peer.id, producerId: producer.id }, 'could not pipe a producer to the subscriber\'s router');
+      this.#logger.warn({ err: error, peerId: peer.id, producerId: producer.id }, "could not pipe a producer to the subscriber's router");
       return;
     }
     if (!this.#routers.all.get(target)?.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
@@ -431,7 +437,12 @@ export class Room extends SafeEmitter<RoomEvents> {
     if (!peer.reserveSubscription(dataProducer.id)) return;
     let dataConsumer: types.DataConsumer;
     try {
-      await this.#routers.pipe('dataProducer', dataProducer.id, (dataProducer.appData as { workerIndex?: number }).workerIndex, this.#routers.workerOf(transport));
+      await this.#routers.pipe(
+        'dataProducer',
+        dataProducer.id,
+        (dataProducer.appData as { workerIndex?: number }).workerIndex,
+        this.#routers.workerOf(transport),
+      );
       dataConsumer = await transport.consumeData({ dataProducerId: dataProducer.id, appData: { peerId: peer.id } });
     } catch (error) {
       this.#logger.warn({ err: error, peerId: peer.id, dataProducerId: dataProducer.id }, 'consumeData failed');

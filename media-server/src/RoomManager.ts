@@ -167,7 +167,8 @@ export class RoomManager extends SafeEmitter<RoomManagerEvents> {
     while (this.#rooms.size > 0 || this.#creating.size > 0) {
       await Promise.allSettled(this.#creating.values());
       const open = [...this.#rooms.values()];
-      if (open.length > 0) await Promise.race(open.map(({ room }) => new Promise((resolve) => (room.closed ? resolve(undefined) : room.once('close', resolve)))));
+      if (open.length > 0)
+        await Promise.race(open.map(({ room }) => new Promise((resolve) => (room.closed ? resolve(undefined) : room.once('close', resolve)))));
     }
   }
 

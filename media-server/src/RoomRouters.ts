@@ -86,7 +86,9 @@ export class RoomRouters {
       const sourceRouter = this.#routers.get(source)?.router;
       const target = this.#routers.get(to)?.router;
       if (!sourceRouter || !target) return Promise.reject(new MediaServerError('INTERNAL', 'router of the room is gone'));
-      pending = sourceRouter.pipeToRouter(kind === 'producer' ? { producerId: id, router: target } : { dataProducerId: id, router: target }).then(() => undefined);
+      pending = sourceRouter
+        .pipeToRouter(kind === 'producer' ? { producerId: id, router: target } : { dataProducerId: id, router: target })
+        .then(() => undefined);
       this.#pipes.set(key, pending);
       pending.catch(() => this.#pipes.delete(key));
     }

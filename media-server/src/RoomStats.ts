@@ -9,8 +9,7 @@ export interface RoomSample {
   samples: ServerTrackStatsSample[];
 }
 
-const sum = <T>(items: readonly T[], pick: (item: T) => number | undefined): number =>
-  items.reduce((total, item) => total + (pick(item) ?? 0), 0);
+const sum = <T>(items: readonly T[], pick: (item: T) => number | undefined): number => items.reduce((total, item) => total + (pick(item) ?? 0), 0);
 
 const maxOrNull = (values: (number | undefined)[]): number | null => {
   const defined = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
@@ -41,7 +40,10 @@ async function sampleProducer(peer: Peer, producer: types.Producer<ProducerAppDa
     packetsRetransmitted: sum(stats, (s) => s.packetsRetransmitted),
     packetsRepaired: sum(stats, (s) => s.packetsRepaired),
     rids,
-    activeRids: stats.filter((s) => s.bitrate > 0 && typeof s.rid === 'string').map((s) => s.rid as string).sort(),
+    activeRids: stats
+      .filter((s) => s.bitrate > 0 && typeof s.rid === 'string')
+      .map((s) => s.rid as string)
+      .sort(),
     paused: producer.paused,
     mimeType: producer.rtpParameters.codecs[0]?.mimeType ?? '',
     scalabilityMode: producer.rtpParameters.encodings?.length === 1 ? (producer.rtpParameters.encodings[0]?.scalabilityMode ?? null) : null,
@@ -70,7 +72,12 @@ async function sampleProducer(peer: Peer, producer: types.Producer<ProducerAppDa
   return [info, sample];
 }
 
-async function sampleConsumer(peer: Peer, consumer: types.Consumer, producerInfo: { identity: string; source: ServerTrackStatsSample['source'] } | undefined, sampledAt: string): Promise<[ConsumerStatsInfo, ServerTrackStatsSample]> {
+async function sampleConsumer(
+  peer: Peer,
+  consumer: types.Consumer,
+  producerInfo: { identity: string; source: ServerTrackStatsSample['source'] } | undefined,
+  sampledAt: string,
+): Promise<[ConsumerStatsInfo, ServerTrackStatsSample]> {
   const stats = await consumer.getStats();
   const out = stats.find((s) => s.type === 'outbound-rtp');
   const info: ConsumerStatsInfo = {
@@ -128,16 +135,20 @@ export async function sampleRoom(room: Room): Promise<RoomSample> {
   const jobs: Promise<void>[] = [];
   for (const peer of room.peers.values()) {
     for (const producer of peer.producers.values()) {
-      jobs.push(sampleProducer(peer, producer, sampledAt).then(([info, sample]) => {
-        producers.push(info);
-        samples.push(sample);
-      }));
+      jobs.push(
+        sampleProducer(peer, producer, sampledAt).then(([info, sample]) => {
+          producers.push(info);
+          samples.push(sample);
+        }),
+      );
     }
     for (const consumer of peer.consumers.values()) {
-      jobs.push(sampleConsumer(peer, consumer, sources.get(consumer.producerId), sampledAt).then(([info, sample]) => {
-        consumers.push(info);
-        samples.push(sample);
-      }));
+      jobs.push(
+        sampleConsumer(peer, consumer, sources.get(consumer.producerId), sampledAt).then(([info, sample]) => {
+          consumers.push(info);
+          samples.push(sample);
+        }),
+      );
     }
   }
   // A track closing while it is sampled rejects its job: it is simply left out.

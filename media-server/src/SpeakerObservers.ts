@@ -26,16 +26,14 @@ export class SpeakerObservers {
     const peerOf = (producer: types.Producer): string => (producer.appData as ProducerAppData).peerId;
     activeSpeaker.on('dominantspeaker', ({ producer }) => options.onActiveSpeaker(peerOf(producer)));
     audioLevel.on('volumes', (volumes) =>
-      options.onLevels(volumes.map(({ producer, volume }) => ({ participantId: peerOf(producer), producerId: producer.id, volume }))));
+      options.onLevels(volumes.map(({ producer, volume }) => ({ participantId: peerOf(producer), producerId: producer.id, volume }))),
+    );
     audioLevel.on('silence', () => options.onLevels([]));
     return new SpeakerObservers(activeSpeaker, audioLevel);
   }
 
   /** Observes a microphone producer until it closes. */
   async add(producer: types.Producer): Promise<void> {
-    await Promise.all([
-      this.#activeSpeaker.addProducer({ producerId: producer.id }),
-      this.#audioLevel.addProducer({ producerId: producer.id }),
-    ]);
+    await Promise.all([this.#activeSpeaker.addProducer({ producerId: producer.id }), this.#audioLevel.addProducer({ producerId: producer.id })]);
   }
 }

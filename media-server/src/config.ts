@@ -58,7 +58,10 @@ const ConfigSchema = z.object({
    * the API places rooms on the least-loaded node. Without it: one node, MEDIA_PUBLIC_URL as today.
    */
   redisUrl: z.string().optional(),
-  redisKeyPrefix: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'REDIS_KEY_PREFIX: letters, digits, ":", "_", "-" (at most 64)').default('telemed'),
+  redisKeyPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'REDIS_KEY_PREFIX: letters, digits, ":", "_", "-" (at most 64)')
+    .default('telemed'),
   /** This node's signaling URL as browsers reach it (MEDIA_PUBLIC_URL); ws://host:port/rtc unless set. */
   publicUrl: z.string().url().optional(),
   /** This node's HTTP base as the API reaches it (MEDIA_INTERNAL_URL); http://host:port unless set. */

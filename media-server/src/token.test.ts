@@ -35,7 +35,11 @@ describe('verifyRoomToken', () => {
 
   it('says when a token has expired', () => {
     const now = Math.floor(Date.now() / 1000);
-    const expired = jwt.sign({ room: 'r1', grants, iat: now - 120, exp: now - 60 }, SECRET, { subject: 'alice', issuer: 'telemed-api', audience: 'telemed-media' });
+    const expired = jwt.sign({ room: 'r1', grants, iat: now - 120, exp: now - 60 }, SECRET, {
+      subject: 'alice',
+      issuer: 'telemed-api',
+      audience: 'telemed-media',
+    });
     expect(codeOf(() => verifyRoomToken(expired, SECRET))).toBe('TOKEN_EXPIRED');
   });
 
@@ -52,6 +56,8 @@ describe('verifyRoomToken', () => {
     expect(codeOf(() => verifyRoomToken(sign({}, { algorithm: 'HS512' }), SECRET))).toBe('UNAUTHORIZED');
     expect(codeOf(() => verifyRoomToken(sign({}, { algorithm: 'HS384' }), SECRET))).toBe('UNAUTHORIZED');
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    expect(codeOf(() => verifyRoomToken(sign({}, { algorithm: 'RS256' }, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()), SECRET))).toBe('UNAUTHORIZED');
+    expect(codeOf(() => verifyRoomToken(sign({}, { algorithm: 'RS256' }, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()), SECRET))).toBe(
+      'UNAUTHORIZED',
+    );
   });
 });

@@ -30,7 +30,8 @@ export function checkBrowserSupport(): BrowserSupport {
   const missing: string[] = [];
   const peerConnection = typeof RTCPeerConnection === 'function' ? RTCPeerConnection : undefined;
   if (!peerConnection) missing.push('WebRTC (RTCPeerConnection)');
-  else if (typeof peerConnection.prototype.addTransceiver !== 'function' || typeof RTCRtpTransceiver === 'undefined') missing.push('WebRTC transceivers (RTCRtpTransceiver)');
+  else if (typeof peerConnection.prototype.addTransceiver !== 'function' || typeof RTCRtpTransceiver === 'undefined')
+    missing.push('WebRTC transceivers (RTCRtpTransceiver)');
   if (typeof WebSocket !== 'function') missing.push('WebSocket');
   const handler = typeof navigator === 'object' ? detectHandler() : undefined;
   if (!handler || !(SUPPORTED_HANDLERS as readonly string[]).includes(handler)) {

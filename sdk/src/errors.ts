@@ -43,7 +43,12 @@ export class SignalingError extends TelemedError {
 }
 
 /** Why a connection failed or ended. */
-export type ConnectionErrorReason = 'timeout' | 'refused' | 'unauthorized' | 'closed' | 'network'
+export type ConnectionErrorReason =
+  | 'timeout'
+  | 'refused'
+  | 'unauthorized'
+  | 'closed'
+  | 'network'
   /** A room admin or the platform's server API removed this participant: the SDK does not reconnect. */
   | 'removed';
 
@@ -77,7 +82,14 @@ export class ConnectionError extends TelemedError {
   }
 
   static closed(code: number, reason: string): ConnectionError {
-    return new ConnectionError('CONNECTION_CLOSED', 'closed', `the signaling connection closed (${code}${reason ? ` ${reason}` : ''})`, reason || undefined, undefined, code);
+    return new ConnectionError(
+      'CONNECTION_CLOSED',
+      'closed',
+      `the signaling connection closed (${code}${reason ? ` ${reason}` : ''})`,
+      reason || undefined,
+      undefined,
+      code,
+    );
   }
 
   /** Removed from the room (close code 4409): the same room token cannot join again. */

@@ -32,7 +32,15 @@ export { assertCallsSupported, checkBrowserSupport, SUPPORTED_BROWSERS_HINT, typ
 // What apps meet of the wire protocol. The server-to-server parts (media-server events, room-token
 // claims) are in '@telemed/sdk/protocol'.
 export { CloseCode, type SignalingErrorBody, type SignalingErrorCode } from './protocol/errors.js';
-export type { ConnectionQualityLevel, ConsumerLayers, JsonObject, JsonValue, ParticipantInfo, PublishedTrackInfo, ServerLeftReason } from './protocol/messages.js';
+export type {
+  ConnectionQualityLevel,
+  ConsumerLayers,
+  JsonObject,
+  JsonValue,
+  ParticipantInfo,
+  PublishedTrackInfo,
+  ServerLeftReason,
+} from './protocol/messages.js';
 export type { ClientTrackStatsSample } from './protocol/media-events.js';
 export type { MediaKind, RoomGrants, TrackSource } from './protocol/token.js';
 export * from './client/index.js';

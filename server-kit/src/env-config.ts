@@ -21,7 +21,14 @@ export function envText(env: Env, variable: string): string | undefined {
 
 /** A comma-separated list, blanks dropped. */
 export function envList(variable: string): EnvReader {
-  return { variable, read: (env) => envText(env, variable)?.split(',').map((item) => item.trim()).filter(Boolean) };
+  return {
+    variable,
+    read: (env) =>
+      envText(env, variable)
+        ?.split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+  };
 }
 
 /** `true` or `false`; unset means the schema's default, and any other text is left for the schema to refuse. */
@@ -40,7 +47,10 @@ export function envFlag(variable: string): EnvReader {
  * (zod: coercion, defaults, checks) turns it into the configuration. `variableOf` maps a field
  * back to its variable, for errors that name what the operator must change.
  */
-export function readEnv<K extends string>(env: Env, sources: Readonly<Record<K, EnvSource>>): { input: Record<K, unknown>; variableOf: (field: string) => string | undefined } {
+export function readEnv<K extends string>(
+  env: Env,
+  sources: Readonly<Record<K, EnvSource>>,
+): { input: Record<K, unknown>; variableOf: (field: string) => string | undefined } {
   const input = {} as Record<K, unknown>;
   for (const field of Object.keys(sources) as K[]) {
     const source = sources[field];
@@ -67,22 +77,31 @@ export class ConfigError extends Error {
 
 /** What parses a configuration: a zod schema, or anything with the same `safeParse`. */
 export interface ConfigSchema<T> {
-  safeParse(input: unknown): { success: true; data: T } | { success: false; error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> } };
+  safeParse(
+    input: unknown,
+  ): { success: true; data: T } | { success: false; error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> } };
 }
 
 /**
  * Parses a configuration or throws a ConfigError listing every problem; `variableOf` names a
  * field's environment variable in a problem, unless its message does already.
  */
-export function parseConfigWith<T>(schema: ConfigSchema<T>, input: unknown, options: { service: string; variableOf?: ((field: string) => string | undefined) | undefined }): T {
+export function parseConfigWith<T>(
+  schema: ConfigSchema<T>,
+  input: unknown,
+  options: { service: string; variableOf?: ((field: string) => string | undefined) | undefined },
+): T {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  throw new ConfigError(options.service, result.error.issues.map((issue) => {
-    const field = issue.path.map(String).join('.');
-    const variable = issue.path.length > 0 ? options.variableOf?.(String(issue.path[0])) : undefined;
-    const where = variable && !issue.message.includes(variable) ? `${variable} (${field})` : field || 'config';
-    return `${where}: ${issue.message}`;
-  }));
+  throw new ConfigError(
+    options.service,
+    result.error.issues.map((issue) => {
+      const field = issue.path.map(String).join('.');
+      const variable = issue.path.length > 0 ? options.variableOf?.(String(issue.path[0])) : undefined;
+      const where = variable && !issue.message.includes(variable) ? `${variable} (${field})` : field || 'config';
+      return `${where}: ${issue.message}`;
+    }),
+  );
 }
 
 /**

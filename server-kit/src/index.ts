@@ -1,3 +1,15 @@
 export { hmacKey } from './hmac-key.js';
 export { guardHttpServer, writeRawError, type EdgeLogger, type GuardOptions, type RawError, type UpgradeHandler } from './raw-http.js';
-export { ConfigError, configOrExit, envFlag, envList, envText, parseConfigWith, readEnv, type ConfigSchema, type Env, type EnvReader, type EnvSource } from './env-config.js';
+export {
+  ConfigError,
+  configOrExit,
+  envFlag,
+  envList,
+  envText,
+  parseConfigWith,
+  readEnv,
+  type ConfigSchema,
+  type Env,
+  type EnvReader,
+  type EnvSource,
+} from './env-config.js';

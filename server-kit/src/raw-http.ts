@@ -25,8 +25,18 @@ export interface RawError {
 export function writeRawError(socket: Duplex, error: RawError): void {
   if (socket.destroyed) return;
   const body = JSON.stringify({ error: { code: error.code, message: error.message } });
-  const head = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'cache-control': 'no-store', connection: 'close', ...error.headers };
-  socket.end(`HTTP/1.1 ${error.status} ${http.STATUS_CODES[error.status] ?? 'Error'}\r\n${Object.entries(head).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`);
+  const head = {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    'cache-control': 'no-store',
+    connection: 'close',
+    ...error.headers,
+  };
+  socket.end(
+    `HTTP/1.1 ${error.status} ${http.STATUS_CODES[error.status] ?? 'Error'}\r\n${Object.entries(head)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\r\n')}\r\n\r\n${body}`,
+  );
   // A client that never reads must not hold the socket open.
   setTimeout(() => socket.destroy(), 5000).unref();
 }

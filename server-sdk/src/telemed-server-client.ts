@@ -128,7 +128,11 @@ export class TelemedServerClient {
   }
 
   listCalls(options: { status?: ServerCall['status']; cursor?: string; limit?: number } = {}): Promise<{ items: ServerCall[]; nextCursor: string | null }> {
-    const query = new URLSearchParams(Object.entries(options).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
+    const query = new URLSearchParams(
+      Object.entries(options)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]): [string, string] => [k, String(v)]),
+    );
     return this.#request('GET', `/api/server/calls${query.size > 0 ? `?${query}` : ''}`);
   }
 

@@ -1,6 +1,11 @@
 /** The events a webhook endpoint can subscribe to. `webhook.ping` is sent by a test, to every endpoint asked. */
 export const WEBHOOK_EVENT_TYPES = [
-  'call.created', 'call.ringing', 'call.started', 'call.participant_joined', 'call.participant_left', 'call.ended',
+  'call.created',
+  'call.ringing',
+  'call.started',
+  'call.participant_joined',
+  'call.participant_left',
+  'call.ended',
   'recording.updated',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number] | 'webhook.ping';

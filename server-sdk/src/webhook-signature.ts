@@ -26,7 +26,12 @@ export function signWebhook(body: string | Uint8Array, secret: string, timestamp
  * WebhookVerificationError when the header is missing or malformed, no signature matches
  * (compared in constant time), or the timestamp is outside `toleranceSeconds`.
  */
-export function verifyWebhook(body: string | Uint8Array, header: string | string[] | null | undefined, secret: string, options: VerifyWebhookOptions = {}): WebhookEvent {
+export function verifyWebhook(
+  body: string | Uint8Array,
+  header: string | string[] | null | undefined,
+  secret: string,
+  options: VerifyWebhookOptions = {},
+): WebhookEvent {
   if (!secret) throw new WebhookVerificationError('WEBHOOK_MALFORMED', 'no webhook secret given');
   const value = Array.isArray(header) ? header.join(',') : header;
   if (!value) throw new WebhookVerificationError('WEBHOOK_MALFORMED', `the ${WEBHOOK_SIGNATURE_HEADER} header is missing`);
@@ -38,7 +43,8 @@ export function verifyWebhook(body: string | Uint8Array, header: string | string
     if (key === 't' && /^\d{1,12}$/.test(text)) timestamp = Number(text);
     else if (key === 'v1' && /^[0-9a-f]{64}$/.test(text)) signatures.push(Buffer.from(text, 'hex'));
   }
-  if (timestamp === undefined || signatures.length === 0) throw new WebhookVerificationError('WEBHOOK_MALFORMED', `the ${WEBHOOK_SIGNATURE_HEADER} header is not t=…,v1=…`);
+  if (timestamp === undefined || signatures.length === 0)
+    throw new WebhookVerificationError('WEBHOOK_MALFORMED', `the ${WEBHOOK_SIGNATURE_HEADER} header is not t=…,v1=…`);
   const expected = hmac(secret, timestamp, body);
   // Every candidate is compared (no early exit on the first match), each in constant time.
   let matched = false;
@@ -46,7 +52,11 @@ export function verifyWebhook(body: string | Uint8Array, header: string | string
   if (!matched) throw new WebhookVerificationError('WEBHOOK_SIGNATURE_INVALID', 'the webhook signature does not match its body and secret');
   const tolerance = options.toleranceSeconds ?? 300;
   const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
-  if (Math.abs(now - timestamp) > tolerance) throw new WebhookVerificationError('WEBHOOK_TIMESTAMP_OUT_OF_RANGE', `the webhook was signed ${now - timestamp} s ago, beyond the ${tolerance} s tolerance`);
+  if (Math.abs(now - timestamp) > tolerance)
+    throw new WebhookVerificationError(
+      'WEBHOOK_TIMESTAMP_OUT_OF_RANGE',
+      `the webhook was signed ${now - timestamp} s ago, beyond the ${tolerance} s tolerance`,
+    );
   let event: unknown;
   try {
     event = JSON.parse(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
@@ -60,6 +70,11 @@ export function verifyWebhook(body: string | Uint8Array, header: string | string
 function isEvent(value: unknown): value is WebhookEvent {
   if (typeof value !== 'object' || value === null) return false;
   const { id, type, createdAt, data } = value as Record<string, unknown>;
-  return typeof id === 'string' && typeof createdAt === 'string' && typeof data === 'object' && data !== null
-    && (type === 'webhook.ping' || (WEBHOOK_EVENT_TYPES as readonly unknown[]).includes(type));
+  return (
+    typeof id === 'string' &&
+    typeof createdAt === 'string' &&
+    typeof data === 'object' &&
+    data !== null &&
+    (type === 'webhook.ping' || (WEBHOOK_EVENT_TYPES as readonly unknown[]).includes(type))
+  );
 }

@@ -99,7 +99,10 @@ export class TestSignalingClient {
   }
 
   /** Waits for a notification of `method` (matching `match`), received before or after the call. */
-  nextNotification<M extends ServerNotificationMethod>(method: M, match: (data: ServerNotifications[M]) => boolean = () => true): Promise<ServerNotifications[M]> {
+  nextNotification<M extends ServerNotificationMethod>(
+    method: M,
+    match: (data: ServerNotifications[M]) => boolean = () => true,
+  ): Promise<ServerNotifications[M]> {
     return waitFor(`a ${method} notification`, () => this.notifications(method).find(match));
   }
 

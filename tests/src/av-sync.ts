@@ -24,74 +24,92 @@ export interface SyncSourceOptions {
  * half flashes white, and a microphone that beeps at the flash (or a steady picture and a silent microphone).
  */
 export function installSyncSource(page: TestPage, options: SyncSourceOptions): Promise<void> {
-  return page.evaluate(({ beep, period, flash }) => {
-    // `beep` is options.signal: this side flashes and beeps, or does neither.
-    const audio = new AudioContext();
-    void audio.resume();
-    const destination = audio.createMediaStreamDestination();
-    // A steady hum at -60 dBFS, far below the beep: the track carries audio all the time (a
-    // destination with nothing connected renders nothing, and nothing is sent).
-    const hum = audio.createOscillator();
-    const humGain = audio.createGain();
-    hum.frequency.value = 200;
-    humGain.gain.value = 0.001;
-    hum.connect(humGain).connect(destination);
-    hum.start();
-    const canvas = document.createElement('canvas');
-    canvas.width = 320;
-    canvas.height = 240;
-    const g = canvas.getContext('2d')!;
-    const video = canvas.captureStream(30);
-    // Beeps scheduled ahead on the audio clock; the canvas reads the same clock on every draw.
-    const t0 = Math.ceil(audio.currentTime) + 1;
-    let scheduled = 0;
-    const schedule = (): void => {
-      while (beep && t0 + scheduled * period < audio.currentTime + 3) {
-        const at = t0 + scheduled * period;
-        const osc = audio.createOscillator();
-        const gain = audio.createGain();
-        osc.frequency.value = 1000;
-        gain.gain.value = 0.5;
-        osc.connect(gain).connect(destination);
-        osc.start(at);
-        osc.stop(at + flash);
-        scheduled++;
-      }
-    };
-    const draw = (): void => {
-      schedule();
-      const now = audio.currentTime;
-      const phase = now < t0 ? -1 : (now - t0) % period;
-      g.fillStyle = '#202020';
-      g.fillRect(0, 0, 320, 240);
-      // A moving pattern (bars sliding right) so that frames differ.
-      const shift = Math.floor(now * 60) % 80;
-      g.fillStyle = '#5a7fa0';
-      for (let x = -80 + shift; x < 320; x += 80) g.fillRect(x, 0, 30, 240);
-      // And a counter, so that no two frames a while apart are alike.
-      g.fillStyle = '#e0e0e0';
-      g.font = '48px sans-serif';
-      g.fillText(String(Math.floor(now * 10)), 170, 140);
-      if (beep && phase >= 0 && phase < flash) {
-        g.fillStyle = '#ffffff';
-        g.fillRect(0, 0, 160, 240);
-      }
-    };
-    setInterval(draw, 1000 / 60);
-    draw();
-    const tracks = { video: video.getVideoTracks()[0]!, audio: destination.stream.getAudioTracks()[0]! };
-    navigator.mediaDevices.getUserMedia = (constraints?: MediaStreamConstraints) => Promise.resolve(new MediaStream([
-      ...(constraints?.video ? [tracks.video.clone()] : []),
-      ...(constraints?.audio ? [tracks.audio.clone()] : []),
-    ]));
-  }, { beep: options.signal, period: PERIOD_S, flash: FLASH_S });
+  return page.evaluate(
+    ({ beep, period, flash }) => {
+      // `beep` is options.signal: this side flashes and beeps, or does neither.
+      const audio = new AudioContext();
+      void audio.resume();
+      const destination = audio.createMediaStreamDestination();
+      // A steady hum at -60 dBFS, far below the beep: the track carries audio all the time (a
+      // destination with nothing connected renders nothing, and nothing is sent).
+      const hum = audio.createOscillator();
+      const humGain = audio.createGain();
+      hum.frequency.value = 200;
+      humGain.gain.value = 0.001;
+      hum.connect(humGain).connect(destination);
+      hum.start();
+      const canvas = document.createElement('canvas');
+      canvas.width = 320;
+      canvas.height = 240;
+      const g = canvas.getContext('2d')!;
+      const video = canvas.captureStream(30);
+      // Beeps scheduled ahead on the audio clock; the canvas reads the same clock on every draw.
+      const t0 = Math.ceil(audio.currentTime) + 1;
+      let scheduled = 0;
+      const schedule = (): void => {
+        while (beep && t0 + scheduled * period < audio.currentTime + 3) {
+          const at = t0 + scheduled * period;
+          const osc = audio.createOscillator();
+          const gain = audio.createGain();
+          osc.frequency.value = 1000;
+          gain.gain.value = 0.5;
+          osc.connect(gain).connect(destination);
+          osc.start(at);
+          osc.stop(at + flash);
+          scheduled++;
+        }
+      };
+      const draw = (): void => {
+        schedule();
+        const now = audio.currentTime;
+        const phase = now < t0 ? -1 : (now - t0) % period;
+        g.fillStyle = '#202020';
+        g.fillRect(0, 0, 320, 240);
+        // A moving pattern (bars sliding right) so that frames differ.
+        const shift = Math.floor(now * 60) % 80;
+        g.fillStyle = '#5a7fa0';
+        for (let x = -80 + shift; x < 320; x += 80) g.fillRect(x, 0, 30, 240);
+        // And a counter, so that no two frames a while apart are alike.
+        g.fillStyle = '#e0e0e0';
+        g.font = '48px sans-serif';
+        g.fillText(String(Math.floor(now * 10)), 170, 140);
+        if (beep && phase >= 0 && phase < flash) {
+          g.fillStyle = '#ffffff';
+          g.fillRect(0, 0, 160, 240);
+        }
+      };
+      setInterval(draw, 1000 / 60);
+      draw();
+      const tracks = { video: video.getVideoTracks()[0]!, audio: destination.stream.getAudioTracks()[0]! };
+      navigator.mediaDevices.getUserMedia = (constraints?: MediaStreamConstraints) =>
+        Promise.resolve(new MediaStream([...(constraints?.video ? [tracks.video.clone()] : []), ...(constraints?.audio ? [tracks.audio.clone()] : [])]));
+    },
+    { beep: options.signal, period: PERIOD_S, flash: FLASH_S },
+  );
 }
 
 /** Times (s, in the file's timeline) where the left half of video stream `stream` turns white. */
 export function flashOnsets(file: string, stream: number): number[] {
-  const out = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-map', `0:v:${stream}`, '-vf', 'crop=iw/2:ih:0:0,signalstats,metadata=print:key=lavfi.signalstats.YAVG:file=-', '-f', 'null', '-'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const out = execFileSync(
+    'ffmpeg',
+    [
+      '-v',
+      'error',
+      '-i',
+      file,
+      '-map',
+      `0:v:${stream}`,
+      '-vf',
+      'crop=iw/2:ih:0:0,signalstats,metadata=print:key=lavfi.signalstats.YAVG:file=-',
+      '-f',
+      'null',
+      '-',
+    ],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
   // Filters see the input's times less its start (the earliest stream's); the audio below is read in absolute times.
-  const start = Number(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=start_time', '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim()) || 0;
+  const start =
+    Number(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=start_time', '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim()) || 0;
   const onsets: number[] = [];
   let time = 0;
   let bright = true; // no onset at the very first frame: the flash may have begun before it
@@ -111,9 +129,16 @@ export function flashOnsets(file: string, stream: number): number[] {
 /** Times (s, in the file's timeline) where the (first) audio stream's beeps begin: the 5 ms level rises past a quarter of the beep's after 300 ms of quiet. */
 export function beepOnsets(file: string): number[] {
   const rate = 16_000;
-  const pcm = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:a:0', '-ac', '1', '-ar', String(rate), '-f', 's16le', '-'], { maxBuffer: 256 * 1024 * 1024 });
+  const pcm = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:a:0', '-ac', '1', '-ar', String(rate), '-f', 's16le', '-'], {
+    maxBuffer: 256 * 1024 * 1024,
+  });
   // The decoded audio starts at the stream's start time.
-  const start = Number(execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=start_time', '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim()) || 0;
+  const start =
+    Number(
+      execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=start_time', '-of', 'csv=p=0', file], {
+        encoding: 'utf8',
+      }).trim(),
+    ) || 0;
   const window = rate / 200;
   const onsets: number[] = [];
   let quietWindows = Infinity;

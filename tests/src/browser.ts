@@ -91,7 +91,8 @@ function netnsWrapper(netns: string, binary: string, engine: BrowserName): strin
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-netns-'));
   const file = path.join(dir, engine);
   const forwarder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'network', 'netns-browser.mjs');
-  const command = engine === 'firefox' ? `exec "${process.execPath}" "${forwarder}" "${netns}" "${binary}" "$@"` : `exec ip netns exec "${netns}" "${binary}" "$@"`;
+  const command =
+    engine === 'firefox' ? `exec "${process.execPath}" "${forwarder}" "${netns}" "${binary}" "$@"` : `exec ip netns exec "${netns}" "${binary}" "$@"`;
   fs.writeFileSync(file, `#!/bin/sh\n${command}\n`, { mode: 0o755 });
   return file;
 }
@@ -115,7 +116,9 @@ function errorSink(): { seen: string[]; console: (message: { type(): string; tex
  */
 function reportPolicyViolations(): void {
   document.addEventListener('securitypolicyviolation', (e) => {
-    console.error(`CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} in ${e.sourceFile || e.documentURI}:${e.lineNumber}${e.sample ? ` (${e.sample})` : ''}`);
+    console.error(
+      `CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} in ${e.sourceFile || e.documentURI}:${e.lineNumber}${e.sample ? ` (${e.sample})` : ''}`,
+    );
   });
 }
 
@@ -145,7 +148,11 @@ async function launchChromium(options: LaunchOptions): Promise<TestBrowser> {
     .launch({
       executablePath: wrapper ?? binary,
       headless: !options.display,
-      args: [...CHROMIUM_ARGS, ...(options.secureOrigins?.length ? [`--unsafely-treat-insecure-origin-as-secure=${options.secureOrigins.join(',')}`] : []), ...(options.args ?? [])],
+      args: [
+        ...CHROMIUM_ARGS,
+        ...(options.secureOrigins?.length ? [`--unsafely-treat-insecure-origin-as-secure=${options.secureOrigins.join(',')}`] : []),
+        ...(options.args ?? []),
+      ],
       ...(env ? { env } : {}),
     })
     .finally(() => wrapper && fs.rmSync(path.dirname(wrapper), { recursive: true, force: true }));
@@ -157,7 +164,12 @@ async function launchChromium(options: LaunchOptions): Promise<TestBrowser> {
   return testBrowser('chromium', `chromium ${browser.version()}`, openPage, () => browser.close());
 }
 
-export function testBrowser(name: EngineName, version: string, openPage: (options?: PageOptions) => Promise<TestPage>, close: () => Promise<void>): TestBrowser {
+export function testBrowser(
+  name: EngineName,
+  version: string,
+  openPage: (options?: PageOptions) => Promise<TestPage>,
+  close: () => Promise<void>,
+): TestBrowser {
   return {
     name,
     version,
@@ -236,7 +248,9 @@ async function launchFirefox(options: LaunchOptions): Promise<TestBrowser> {
       executablePath: wrapper ?? firefoxBinary,
       headless: !display,
       ...(options.firefoxProfile ? { userDataDir: options.firefoxProfile } : {}),
-      extraPrefsFirefox: options.secureOrigins?.length ? { ...FIREFOX_PREFS, 'dom.securecontext.allowlist': options.secureOrigins.map((o) => new URL(o).hostname).join(',') } : FIREFOX_PREFS,
+      extraPrefsFirefox: options.secureOrigins?.length
+        ? { ...FIREFOX_PREFS, 'dom.securecontext.allowlist': options.secureOrigins.map((o) => new URL(o).hostname).join(',') }
+        : FIREFOX_PREFS,
       ...(env ? { env } : {}),
     });
     let opened = 0;
@@ -256,7 +270,12 @@ async function launchFirefox(options: LaunchOptions): Promise<TestBrowser> {
       await browser.close();
       await ownDisplay?.stop();
     };
-    return testBrowser('firefox', `firefox ${(await browser.version()).replace(/^firefox\//i, '')}${display ? ' (headful, Xvfb)' : ' (headless)'}`, openPage, close);
+    return testBrowser(
+      'firefox',
+      `firefox ${(await browser.version()).replace(/^firefox\//i, '')}${display ? ' (headful, Xvfb)' : ' (headless)'}`,
+      openPage,
+      close,
+    );
   } catch (error) {
     await ownDisplay?.stop();
     throw error;
@@ -298,8 +317,12 @@ export type BrowserName = keyof typeof LAUNCHERS;
 
 function parseBrowsers(value: string | undefined, fallback: BrowserName[]): BrowserName[] {
   if (!value) return fallback;
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const name of names) if (!(name in LAUNCHERS)) throw new Error(`unknown browser "${name}" in TELEMED_BROWSERS (known: ${Object.keys(LAUNCHERS).join(', ')})`);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const name of names)
+    if (!(name in LAUNCHERS)) throw new Error(`unknown browser "${name}" in TELEMED_BROWSERS (known: ${Object.keys(LAUNCHERS).join(', ')})`);
   return names as BrowserName[];
 }
 

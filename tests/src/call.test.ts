@@ -37,46 +37,67 @@ describe.each(BROWSERS)('a two-person call through the SFU in %s', (browserName)
     return !!video && video.framesDecoded > 0 && !!audio && audio.bytesReceived > 0;
   }
 
-  it('each page decodes the other\'s video and receives its audio', async () => {
+  it("each page decodes the other's video and receives its audio", async () => {
     const url = (name: string): string => `${platform.apiUrl}/call.html?room=${ROOM}&name=${name}&autojoin=1`;
     pages.push(await browser.newPage(url('alice')), await browser.newPage(url('bob')));
     const [alice, bob] = pages as [TestPage, TestPage];
 
-    const first = await waitFor('both pages receiving media', async () => {
-      const [a, b] = await Promise.all([inboundStats(alice), inboundStats(bob)]);
-      return complete(a, 'bob') && complete(b, 'alice') ? { a, b } : undefined;
-    }, { timeoutMs: 30_000 });
+    const first = await waitFor(
+      'both pages receiving media',
+      async () => {
+        const [a, b] = await Promise.all([inboundStats(alice), inboundStats(bob)]);
+        return complete(a, 'bob') && complete(b, 'alice') ? { a, b } : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     // Media must keep flowing: 10 more frames and more audio each way. A deadline, not a fixed
     // window: under CPU load a sender's adaptation can stall one direction for a few seconds.
     const started = Date.now();
-    const pairs = [[first.a, alice, 'bob'], [first.b, bob, 'alice']] as const;
+    const pairs = [
+      [first.a, alice, 'bob'],
+      [first.b, bob, 'alice'],
+    ] as const;
     for (const [before, page, other] of pairs) {
       const v1 = before.find((s) => s.from === other && s.kind === 'video')!;
       const au1 = before.find((s) => s.from === other && s.kind === 'audio')!;
-      const after = await waitFor(`more frames and audio from ${other}`, async () => {
-        const now = await inboundStats(page);
-        const v2 = now.find((s) => s.from === other && s.kind === 'video');
-        const au2 = now.find((s) => s.from === other && s.kind === 'audio');
-        return v2 && au2 && v2.framesDecoded > v1.framesDecoded + 10 && au2.bytesReceived > au1.bytesReceived ? { v2, au2 } : undefined;
-      }, { timeoutMs: 20_000 });
-      console.log(`[call] from ${other}: framesDecoded ${v1.framesDecoded} → ${after.v2.framesDecoded}, audio bytesReceived ${au1.bytesReceived} → ${after.au2.bytesReceived}, ${Date.now() - started} ms after both first received`);
+      const after = await waitFor(
+        `more frames and audio from ${other}`,
+        async () => {
+          const now = await inboundStats(page);
+          const v2 = now.find((s) => s.from === other && s.kind === 'video');
+          const au2 = now.find((s) => s.from === other && s.kind === 'audio');
+          return v2 && au2 && v2.framesDecoded > v1.framesDecoded + 10 && au2.bytesReceived > au1.bytesReceived ? { v2, au2 } : undefined;
+        },
+        { timeoutMs: 20_000 },
+      );
+      console.log(
+        `[call] from ${other}: framesDecoded ${v1.framesDecoded} → ${after.v2.framesDecoded}, audio bytesReceived ${au1.bytesReceived} → ${after.au2.bytesReceived}, ${Date.now() - started} ms after both first received`,
+      );
     }
   });
 
   it('the server reports per-consumer stats for both participants', async () => {
     let last: RoomStatsInfo | undefined;
-    const stats = await waitFor('consumer scores and bitrates', async () => {
-      last = await roomStats();
-      const ready = last.consumers.length === 4 && last.consumers.every((c) => c.score > 0 && c.bitrate > 0 && c.packetCount > 0);
-      return ready ? last : undefined;
-    }, { timeoutMs: 15_000 }).catch((error: Error) => {
-      throw new Error(`${error.message}; last seen: ${JSON.stringify(last?.consumers.map((c) => ({ kind: c.kind, score: c.score, bitrate: c.bitrate, packets: c.packetCount, paused: c.paused })))}`);
+    const stats = await waitFor(
+      'consumer scores and bitrates',
+      async () => {
+        last = await roomStats();
+        const ready = last.consumers.length === 4 && last.consumers.every((c) => c.score > 0 && c.bitrate > 0 && c.packetCount > 0);
+        return ready ? last : undefined;
+      },
+      { timeoutMs: 15_000 },
+    ).catch((error: Error) => {
+      throw new Error(
+        `${error.message}; last seen: ${JSON.stringify(last?.consumers.map((c) => ({ kind: c.kind, score: c.score, bitrate: c.bitrate, packets: c.packetCount, paused: c.paused })))}`,
+      );
     });
     expect(stats.participants).toBe(2);
     const subscribers = new Set(stats.consumers.map((c) => c.participantId));
     expect(subscribers.size).toBe(2);
     for (const consumer of stats.consumers) {
-      console.log(`[call] consumer ${consumer.kind} for ${consumer.participantId.slice(0, 8)}: score ${consumer.score}, ${consumer.bitrate} bps, ${consumer.packetCount} packets, ${consumer.packetsLost} lost`);
+      console.log(
+        `[call] consumer ${consumer.kind} for ${consumer.participantId.slice(0, 8)}: score ${consumer.score}, ${consumer.bitrate} bps, ${consumer.packetCount} packets, ${consumer.packetsLost} lost`,
+      );
       expect(consumer.byteCount).toBeGreaterThan(0);
       expect(consumer.paused).toBe(false);
     }
@@ -94,7 +115,11 @@ describe.each(BROWSERS)('a two-person call through the SFU in %s', (browserName)
     const now = Math.floor(Date.now() / 1000);
     const claims = { room: ROOM, grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false } };
     const forged = jwt.sign(claims, 'not-the-secret-not-the-secret', { subject: 'mallory', issuer: 'telemed-api', audience: 'telemed-media', expiresIn: 600 });
-    const expired = jwt.sign({ ...claims, iat: now - 600, exp: now - 60 }, platform.secrets.roomTokenSecret, { subject: 'mallory', issuer: 'telemed-api', audience: 'telemed-media' });
+    const expired = jwt.sign({ ...claims, iat: now - 600, exp: now - 60 }, platform.secrets.roomTokenSecret, {
+      subject: 'mallory',
+      issuer: 'telemed-api',
+      audience: 'telemed-media',
+    });
     const cases = [
       { token: forged, code: 'UNAUTHORIZED' },
       { token: expired, code: 'TOKEN_EXPIRED' },
@@ -103,8 +128,11 @@ describe.each(BROWSERS)('a two-person call through the SFU in %s', (browserName)
     for (const { token, code } of cases) {
       const url = `${platform.apiUrl}/call.html?room=${ROOM}&name=mallory&autojoin=1&url=${encodeURIComponent(platform.mediaWsUrl)}&token=${encodeURIComponent(token)}`;
       const intruder = await browser.newPage(url);
-      const error = await waitFor(`the join to fail with ${code}`, () =>
-        intruder.evaluate(() => (window as unknown as { telemed: { error?: { code: string; message: string } } }).telemed.error), { timeoutMs: 20_000 });
+      const error = await waitFor(
+        `the join to fail with ${code}`,
+        () => intruder.evaluate(() => (window as unknown as { telemed: { error?: { code: string; message: string } } }).telemed.error),
+        { timeoutMs: 20_000 },
+      );
       expect(error.code).toBe(code);
       expect(await intruder.text('#status')).toContain('Could not join');
       await intruder.close();

@@ -19,7 +19,10 @@ export interface PackedPackage {
 
 /** `npm pack` of the workspace folder `name` (e.g. `sdk`) into `destination`. */
 export async function packWorkspace(name: string, destination: string): Promise<PackedPackage> {
-  const { stdout } = await promisify(execFile)('npm', ['pack', '--json', '--pack-destination', destination], { cwd: path.join(REPO_ROOT, name), maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await promisify(execFile)('npm', ['pack', '--json', '--pack-destination', destination], {
+    cwd: path.join(REPO_ROOT, name),
+    maxBuffer: 16 * 1024 * 1024,
+  });
   const [info] = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
   if (!info) throw new Error(`npm pack of ${name} listed nothing`);
   return { tarball: path.join(destination, info.filename), files: info.files.map((f) => f.path) };
@@ -44,9 +47,10 @@ export async function installPacked(name: string, project: string, destination: 
 export async function packageLint(packed: PackedPackage & { dir: string }): Promise<{ publint: string[]; attw: string }> {
   const { messages, pkg } = await publint({ pkgDir: packed.dir, level: 'suggestion', strict: true, pack: false });
   const attw = path.join(path.dirname(createRequire(import.meta.url).resolve('@arethetypeswrong/cli/package.json')), 'dist', 'index.js');
-  const result = await promisify(execFile)(process.execPath, [attw, packed.tarball, '--profile', 'esm-only', '--format', 'table-flipped'], { cwd: path.dirname(packed.tarball) })
-    .catch((error: { stdout: string; stderr: string }) => {
-      throw new Error(`attw found problems:\n${error.stdout}${error.stderr}`);
-    });
+  const result = await promisify(execFile)(process.execPath, [attw, packed.tarball, '--profile', 'esm-only', '--format', 'table-flipped'], {
+    cwd: path.dirname(packed.tarball),
+  }).catch((error: { stdout: string; stderr: string }) => {
+    throw new Error(`attw found problems:\n${error.stdout}${error.stderr}`);
+  });
   return { publint: messages.map((m) => formatMessage(m, pkg) ?? m.code), attw: result.stdout };
 }

@@ -36,7 +36,12 @@ export function launchWebKitGtk(options: { display: string }): Promise<TestBrows
     await Promise.all([...pages].map((page) => page.close()));
   });
   // WebKitWebDriver reports the engine version only with a session.
-  return Promise.resolve({ ...browser, get version() { return version; } });
+  return Promise.resolve({
+    ...browser,
+    get version() {
+      return version;
+    },
+  });
 }
 
 async function openSession(display: string): Promise<{ page: TestPage; browserVersion: string }> {
@@ -56,7 +61,10 @@ async function openSession(display: string): Promise<{ page: TestPage; browserVe
     return reply.value;
   };
   try {
-    await waitFor('WebKitWebDriver to listen', () => fetch(`${base}/status`).then((res) => (res.ok ? true : undefined)), { timeoutMs: 10_000, intervalMs: 100 });
+    await waitFor('WebKitWebDriver to listen', () => fetch(`${base}/status`).then((res) => (res.ok ? true : undefined)), {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
     const created = (await call('POST', '/session', {
       capabilities: { alwaysMatch: { 'webkitgtk:browserOptions': { binary: MINIBROWSER, args: MINIBROWSER_ARGS } } },
     })) as { sessionId: string; capabilities: { browserVersion?: string } };
@@ -67,7 +75,9 @@ async function openSession(display: string): Promise<{ page: TestPage; browserVe
     return { page, browserVersion: created.capabilities.browserVersion ?? 'unknown' };
   } catch (error) {
     await stopProcess(driver);
-    throw new Error(`could not start WebKitGTK (apt-get install webkit2gtk-driver): ${error instanceof Error ? error.message : String(error)}; driver log: ${driverLog.slice(-500)}`);
+    throw new Error(
+      `could not start WebKitGTK (apt-get install webkit2gtk-driver): ${error instanceof Error ? error.message : String(error)}; driver log: ${driverLog.slice(-500)}`,
+    );
   }
 }
 
@@ -93,7 +103,12 @@ function webDriverPage(session: string, call: Call, close: () => Promise<void>):
       const script = `const done = arguments[arguments.length - 1];
         Promise.resolve().then(() => (${fn.toString()})(arguments[0]))
           .then((value) => done({ ok: true, value, isUndefined: value === undefined }), (error) => done({ ok: false, error: String(error && error.stack || error) }));`;
-      const result = (await call('POST', `${session}/execute/async`, { script, args: [arg ?? null] })) as { ok: boolean; value?: unknown; isUndefined?: boolean; error?: string };
+      const result = (await call('POST', `${session}/execute/async`, { script, args: [arg ?? null] })) as {
+        ok: boolean;
+        value?: unknown;
+        isUndefined?: boolean;
+        error?: string;
+      };
       if (!result.ok) throw new Error(`evaluate failed in WebKitGTK: ${result.error}`);
       // JSON has no undefined: keep it distinct from null, as the other drivers do.
       return (result.isUndefined ? undefined : result.value) as never;

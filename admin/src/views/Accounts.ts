@@ -13,10 +13,12 @@ const ROLES: Role[] = ['patient', 'doctor', 'admin'];
 function LinkNotice({ who, invitation }: { who: string; invitation: Invitation }) {
   const what = invitation.purpose === 'invite' ? 'An invitation' : 'A password-reset link';
   return html`<div class="notice" role="status" data-testid="link-notice">
-    ${invitation.mailed
-      ? html`<p>${what} was e-mailed to ${who}. It works once, until ${formatDateTime(invitation.expiresAt)}.</p>`
-      : html`<p>${what} for ${who} could not be e-mailed. Hand this link over yourself (it works once, until ${formatDateTime(invitation.expiresAt)}):</p>
-        <input class="link" readonly value=${invitation.url ?? ''} aria-label="Set-password link" data-testid="invite-url" onFocus=${(e: Event) => (e.target as HTMLInputElement).select()} />`}
+    ${
+      invitation.mailed
+        ? html`<p>${what} was e-mailed to ${who}. It works once, until ${formatDateTime(invitation.expiresAt)}.</p>`
+        : html`<p>${what} for ${who} could not be e-mailed. Hand this link over yourself (it works once, until ${formatDateTime(invitation.expiresAt)}):</p>
+        <input class="link" readonly value=${invitation.url ?? ''} aria-label="Set-password link" data-testid="invite-url" onFocus=${(e: Event) => (e.target as HTMLInputElement).select()} />`
+    }
   </div>`;
 }
 
@@ -46,17 +48,38 @@ export function Accounts({ backend }: { backend: AdminBackend }) {
   const reset = (u: AdminUser): void => act(async () => setNotice({ who: u.email, invitation: await backend.resetPassword(u.id) }));
 
   const columns: Column<AdminUser>[] = [
-    { key: 'name', label: 'Name', render: (u) => (editing === u.id ? html`<${EditForm} user=${u} onSave=${(patch: { displayName: string; role: Role }) => act(async () => { await backend.editAccount(u.id, patch); setEditing(undefined); })} onCancel=${() => setEditing(undefined)} />` : u.displayName), sortValue: (u) => u.displayName },
+    {
+      key: 'name',
+      label: 'Name',
+      render: (u) =>
+        editing === u.id
+          ? html`<${EditForm} user=${u} onSave=${(patch: { displayName: string; role: Role }) =>
+              act(async () => {
+                await backend.editAccount(u.id, patch);
+                setEditing(undefined);
+              })} onCancel=${() => setEditing(undefined)} />`
+          : u.displayName,
+      sortValue: (u) => u.displayName,
+    },
     { key: 'email', label: 'Email', render: (u) => u.email, sortValue: (u) => u.email },
     { key: 'role', label: 'Role', render: (u) => u.role, sortValue: (u) => u.role },
-    { key: 'status', label: 'Status', render: (u) => html`<span class=${`account-${u.status}`} data-status=${u.status}>${u.status}</span>`, sortValue: (u) => u.status },
     {
-      key: 'actions', label: 'Actions', render: (u) => html`<div class="row-actions">
+      key: 'status',
+      label: 'Status',
+      render: (u) => html`<span class=${`account-${u.status}`} data-status=${u.status}>${u.status}</span>`,
+      sortValue: (u) => u.status,
+    },
+    {
+      key: 'actions',
+      label: 'Actions',
+      render: (u) => html`<div class="row-actions">
         <button type="button" onClick=${() => setEditing(u.id)} aria-label=${`Edit ${u.displayName}`} data-action="edit">Edit</button>
-        ${u.status === 'disabled'
-          ? html`<button type="button" onClick=${() => act(() => backend.setDisabled(u.id, false))} aria-label=${`Enable ${u.displayName}`} data-action="enable">Enable</button>`
-          : html`<button type="button" class="danger" onClick=${() => act(() => backend.setDisabled(u.id, true))} aria-label=${`Disable ${u.displayName}`} data-action="disable">Disable</button>
-            <button type="button" onClick=${() => reset(u)} aria-label=${`${u.status === 'invited' ? 'Resend the invitation to' : 'Reset the password of'} ${u.displayName}`} data-action="reset">${u.status === 'invited' ? 'Resend invite' : 'Reset password'}</button>`}
+        ${
+          u.status === 'disabled'
+            ? html`<button type="button" onClick=${() => act(() => backend.setDisabled(u.id, false))} aria-label=${`Enable ${u.displayName}`} data-action="enable">Enable</button>`
+            : html`<button type="button" class="danger" onClick=${() => act(() => backend.setDisabled(u.id, true))} aria-label=${`Disable ${u.displayName}`} data-action="disable">Disable</button>
+            <button type="button" onClick=${() => reset(u)} aria-label=${`${u.status === 'invited' ? 'Resend the invitation to' : 'Reset the password of'} ${u.displayName}`} data-action="reset">${u.status === 'invited' ? 'Resend invite' : 'Reset password'}</button>`
+        }
         <a href=${`#/audit?entityId=${u.id}`} aria-label=${`Audit trail of ${u.displayName}`}>Audit</a>
       </div>`,
     },
@@ -91,7 +114,10 @@ export function Accounts({ backend }: { backend: AdminBackend }) {
 function EditForm({ user, onSave, onCancel }: { user: AdminUser; onSave: (patch: { displayName: string; role: Role }) => void; onCancel: () => void }) {
   const [name, setName] = useState(user.displayName);
   const [role, setRole] = useState<Role>(user.role);
-  return html`<form class="edit-form" onSubmit=${(e: Event) => { e.preventDefault(); onSave({ displayName: name, role }); }}>
+  return html`<form class="edit-form" onSubmit=${(e: Event) => {
+    e.preventDefault();
+    onSave({ displayName: name, role });
+  }}>
     <input value=${name} required maxlength="100" aria-label="Name" onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} />
     <select value=${role} aria-label="Role" onChange=${(e: Event) => setRole((e.target as HTMLSelectElement).value as Role)}>${ROLES.map((r) => html`<option key=${r} value=${r}>${r}</option>`)}</select>
     <button type="submit" class="primary">Save</button>

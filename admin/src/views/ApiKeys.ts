@@ -36,11 +36,21 @@ export function ApiKeys({ backend }: { backend: AdminBackend }) {
     { key: 'scopes', label: 'Scopes', render: (k) => k.scopes.join(', ') },
     { key: 'created', label: 'Created', render: (k) => formatDateTime(k.createdAt), sortValue: (k) => k.createdAt },
     { key: 'used', label: 'Last used', render: (k) => formatDateTime(k.lastUsedAt), sortValue: (k) => k.lastUsedAt ?? '' },
-    { key: 'status', label: 'Status', render: (k) => html`<span data-status=${k.revokedAt ? 'revoked' : 'active'}>${k.revokedAt ? `revoked ${formatDateTime(k.revokedAt)}` : 'active'}</span>`, sortValue: (k) => (k.revokedAt ? 1 : 0) },
     {
-      key: 'actions', label: 'Actions', render: (k) => html`<div class="row-actions">
-        ${!k.revokedAt && html`<button type="button" class="danger" data-action="revoke" aria-label=${`Revoke the API key ${k.name}`}
-          onClick=${() => void revoke.run(() => backend.revokeApiKey(k.id)).then((ok) => ok && keys.refresh())}>Revoke</button>`}
+      key: 'status',
+      label: 'Status',
+      render: (k) => html`<span data-status=${k.revokedAt ? 'revoked' : 'active'}>${k.revokedAt ? `revoked ${formatDateTime(k.revokedAt)}` : 'active'}</span>`,
+      sortValue: (k) => (k.revokedAt ? 1 : 0),
+    },
+    {
+      key: 'actions',
+      label: 'Actions',
+      render: (k) => html`<div class="row-actions">
+        ${
+          !k.revokedAt &&
+          html`<button type="button" class="danger" data-action="revoke" aria-label=${`Revoke the API key ${k.name}`}
+          onClick=${() => void revoke.run(() => backend.revokeApiKey(k.id)).then((ok) => ok && keys.refresh())}>Revoke</button>`
+        }
         <a href=${`#/audit?entityId=${k.id}`} aria-label=${`Audit trail of the API key ${k.name}`}>Audit</a>
       </div>`,
     },

@@ -5,7 +5,26 @@ import type { AdminBackend, AuditFilter, AuditRow } from '../backend.js';
 import { formatDateTime } from '../format.js';
 import { useAction } from './useAction.js';
 
-const ACTIONS = ['read', 'create', 'update', 'delete', 'download', 'upload', 'login', 'logout', 'login_failed', 'token_reuse', 'denied', 'invite', 'password_reset', 'password_set', 'disable', 'enable', 'link', 'unlink'];
+const ACTIONS = [
+  'read',
+  'create',
+  'update',
+  'delete',
+  'download',
+  'upload',
+  'login',
+  'logout',
+  'login_failed',
+  'token_reuse',
+  'denied',
+  'invite',
+  'password_reset',
+  'password_set',
+  'disable',
+  'enable',
+  'link',
+  'unlink',
+];
 const PAGE = 50;
 
 /** The filter a `#/audit?entityId=…&actorId=…` link asks for. */
@@ -48,7 +67,13 @@ export function AuditLog({ backend, initial }: { backend: AdminBackend; initial:
       return value ? new Date(`${value}T${end ? '23:59:59.999' : '00:00:00'}`).toISOString() : undefined;
     };
     const next: AuditFilter = {};
-    const entries: Array<[keyof AuditFilter, string | undefined]> = [['entityId', text('entityId')], ['actorId', text('actorId')], ['action', text('action')], ['from', day('from', false)], ['to', day('to', true)]];
+    const entries: Array<[keyof AuditFilter, string | undefined]> = [
+      ['entityId', text('entityId')],
+      ['actorId', text('actorId')],
+      ['action', text('action')],
+      ['from', day('from', false)],
+      ['to', day('to', true)],
+    ];
     for (const [key, value] of entries) if (value) next[key] = value;
     setFilter(next);
   };
@@ -71,15 +96,19 @@ export function AuditLog({ backend, initial }: { backend: AdminBackend; initial:
             <caption class="sr-only">Audit log</caption>
             <thead><tr><th scope="col">Time</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Record</th><th scope="col">From</th></tr></thead>
             <tbody>
-              ${rows.length === 0
-                ? html`<tr><td colspan="5" class="empty">${load.busy ? 'Loading…' : 'No audit rows match.'}</td></tr>`
-                : rows.map((r) => html`<tr key=${r.id} data-row=${r.id} data-action=${r.action}>
+              ${
+                rows.length === 0
+                  ? html`<tr><td colspan="5" class="empty">${load.busy ? 'Loading…' : 'No audit rows match.'}</td></tr>`
+                  : rows.map(
+                      (r) => html`<tr key=${r.id} data-row=${r.id} data-action=${r.action}>
                   <td data-label="Time">${formatDateTime(r.at)}</td>
                   <td data-label="Actor">${r.actorId ? html`<a href=${`#/audit?actorId=${r.actorId}`} title=${r.actorId}>${r.actorName ?? r.actorId}</a>` : '—'}</td>
                   <td data-label="Action">${r.action}</td>
                   <td data-label="Record" class="record">${r.entityType} ${recordText(r)}</td>
                   <td data-label="From">${r.ip ?? '—'}</td>
-                </tr>`)}
+                </tr>`,
+                    )
+              }
             </tbody>
           </table>
         </div>

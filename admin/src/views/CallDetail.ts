@@ -18,10 +18,19 @@ interface Detail {
 }
 
 export function CallDetail({ backend, callId }: { backend: AdminBackend; callId: string }) {
-  const polled = usePolling(async (): Promise<Detail> => {
-    const [call, samples, timeline, recordings] = await Promise.all([backend.call(callId), backend.quality(callId), backend.timeline(callId), backend.recordings(callId)]);
-    return { call, samples, timeline, recordings };
-  }, 5000, [backend, callId]);
+  const polled = usePolling(
+    async (): Promise<Detail> => {
+      const [call, samples, timeline, recordings] = await Promise.all([
+        backend.call(callId),
+        backend.quality(callId),
+        backend.timeline(callId),
+        backend.recordings(callId),
+      ]);
+      return { call, samples, timeline, recordings };
+    },
+    5000,
+    [backend, callId],
+  );
   const call = polled.data?.call;
   const samples = polled.data?.samples ?? [];
   const names = useMemo(() => new Map((call?.participants ?? []).map((p) => [p.userId, p.displayName])), [call]);
@@ -40,9 +49,18 @@ export function CallDetail({ backend, callId }: { backend: AdminBackend; callId:
         <span class="updated">${polled.error ? html`<span class="error" role="alert">${polled.error}</span>` : polled.updatedAt ? `Updated ${polled.updatedAt.toLocaleTimeString()}` : 'Loading…'}</span>
         <button type="button" onClick=${polled.refresh} aria-label="Refresh call">↻ Refresh</button>
         <button type="button" id="export-call-quality" disabled=${samples.length === 0}
-          onClick=${() => downloadFile(`telemed-call-${callId}-quality.csv`, toCsv(samples.map((s) => ({ ...s, callId })), SAMPLE_CSV))}>⤓ Export quality CSV</button>
+          onClick=${() =>
+            downloadFile(
+              `telemed-call-${callId}-quality.csv`,
+              toCsv(
+                samples.map((s) => ({ ...s, callId })),
+                SAMPLE_CSV,
+              ),
+            )}>⤓ Export quality CSV</button>
       </div>
-      ${call && html`
+      ${
+        call &&
+        html`
         <div class="detail-grid">
           <section class="panel" aria-labelledby="summary-title">
             <h3 id="summary-title">Summary</h3>
@@ -52,9 +70,12 @@ export function CallDetail({ backend, callId }: { backend: AdminBackend; callId:
               <dt>Ended</dt><dd>${formatDateTime(call.endedAt)}</dd>
               <dt>Duration</dt><dd>${formatDuration(call.durationSeconds)}</dd>
               <dt>Samples</dt><dd data-testid="sample-count">${samples.length}</dd>
-              ${summary && html`<dt>Worst / median score</dt><dd>${formatNumber(summary.worstScore, 0)} / ${formatNumber(summary.medianScore)}</dd>
+              ${
+                summary &&
+                html`<dt>Worst / median score</dt><dd>${formatNumber(summary.worstScore, 0)} / ${formatNumber(summary.medianScore)}</dd>
                 <dt>Max loss</dt><dd>${formatNumber(summary.maxLossRatio === null ? null : summary.maxLossRatio * 100)} %</dd>
-                <dt>Median RTT</dt><dd>${formatNumber(summary.medianRttMs)} ms</dd>`}
+                <dt>Median RTT</dt><dd>${formatNumber(summary.medianRttMs)} ms</dd>`
+              }
             </dl>
           </section>
           <section class="panel" aria-labelledby="participants-title">
@@ -71,14 +92,21 @@ export function CallDetail({ backend, callId }: { backend: AdminBackend; callId:
         <section class="charts" aria-labelledby="charts-title">
           <div class="charts-head">
             <h3 id="charts-title">Quality per track</h3>
-            ${groups.length > 0 && html`<span class="track-pick"><label for="chart-track">Track</label>
+            ${
+              groups.length > 0 &&
+              html`<span class="track-pick"><label for="chart-track">Track</label>
               <select id="chart-track" value=${group?.key} onChange=${(e: Event) => setPicked((e.target as HTMLSelectElement).value)}>
                 ${groups.map((g) => html`<option key=${g.key} value=${g.key}>${g.label}</option>`)}
-              </select></span>`}
+              </select></span>`
+            }
           </div>
-          ${samples.length === 0 ? html`<p class="hint">No quality samples yet.</p>`
-            : METRICS.map((m) => html`<${QualityChart} key=${m.key} samples=${shown} metric=${m} names=${names} />`)}
-        </section>`}
+          ${
+            samples.length === 0
+              ? html`<p class="hint">No quality samples yet.</p>`
+              : METRICS.map((m) => html`<${QualityChart} key=${m.key} samples=${shown} metric=${m} names=${names} />`)
+          }
+        </section>`
+      }
     </main>`;
 }
 
@@ -87,16 +115,21 @@ function Recordings({ backend, recordings }: { backend: AdminBackend; recordings
   const [error, setError] = useState<string | undefined>();
   const download = (r: CallRecording): void => {
     setError(undefined);
-    backend.downloadRecording(r.id).then((blob) => downloadFile(`telemed-call-${r.callId}-recording-${r.id.slice(0, 8)}.mkv`, blob), (e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+    backend.downloadRecording(r.id).then(
+      (blob) => downloadFile(`telemed-call-${r.callId}-recording-${r.id.slice(0, 8)}.mkv`, blob),
+      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+    );
   };
   return html`
     <section class="panel" aria-labelledby="recordings-title" data-testid="recordings">
       <h3 id="recordings-title">Recordings</h3>
       <table class="compact"><thead><tr><th scope="col">Asked</th><th scope="col">State</th><th scope="col">Length</th><th scope="col">Size</th><th scope="col"><span class="sr-only">Download</span></th></tr></thead>
-        <tbody>${recordings.map((r) => html`<tr key=${r.id} data-recording=${r.id}>
+        <tbody>${recordings.map(
+          (r) => html`<tr key=${r.id} data-recording=${r.id}>
           <td>${formatDateTime(r.createdAt)}</td><td>${r.state}${r.gaps.length > 0 ? ` · ${r.gaps.length} gap(s)` : ''}</td>
           <td>${formatDuration(r.durationSeconds)}</td><td>${r.sizeBytes === null ? '—' : `${formatNumber(r.sizeBytes / 1_000_000)} MB`}</td>
-          <td>${r.state === 'ready' && html`<button type="button" aria-label=${`Download recording ${r.id.slice(0, 8)}`} onClick=${() => download(r)}>⤓</button>`}</td></tr>`)}</tbody></table>
+          <td>${r.state === 'ready' && html`<button type="button" aria-label=${`Download recording ${r.id.slice(0, 8)}`} onClick=${() => download(r)}>⤓</button>`}</td></tr>`,
+        )}</tbody></table>
       ${error && html`<p class="error" role="alert">${error}</p>`}
     </section>`;
 }

@@ -14,10 +14,14 @@ interface CareData {
 }
 
 export function CareTeams({ backend }: { backend: AdminBackend }) {
-  const polled = usePolling(async (): Promise<CareData> => {
-    const [users, links, teams] = await Promise.all([backend.accounts(), backend.careRelationships(), backend.careTeams()]);
-    return { users, links, teams };
-  }, 15_000, [backend]);
+  const polled = usePolling(
+    async (): Promise<CareData> => {
+      const [users, links, teams] = await Promise.all([backend.accounts(), backend.careRelationships(), backend.careTeams()]);
+      return { users, links, teams };
+    },
+    15_000,
+    [backend],
+  );
   const action = useAction();
   const act = (work: () => Promise<unknown>): void => void action.run(work).then((ok) => ok && polled.refresh());
   const users = polled.data?.users ?? [];
@@ -29,8 +33,12 @@ export function CareTeams({ backend }: { backend: AdminBackend }) {
   const linkColumns: Column<CareRelationship>[] = [
     { key: 'doctor', label: 'Doctor', render: (l) => l.doctorName, sortValue: (l) => l.doctorName },
     { key: 'patient', label: 'Patient', render: (l) => l.patientName, sortValue: (l) => l.patientName },
-    { key: 'actions', label: 'Actions', render: (l) => html`<button type="button" class="danger" onClick=${() => act(() => backend.unlink(l.doctorId, l.patientId))}
-        aria-label=${`Remove ${l.doctorName} from ${l.patientName}'s care`}>Remove</button>` },
+    {
+      key: 'actions',
+      label: 'Actions',
+      render: (l) => html`<button type="button" class="danger" onClick=${() => act(() => backend.unlink(l.doctorId, l.patientId))}
+        aria-label=${`Remove ${l.doctorName} from ${l.patientName}'s care`}>Remove</button>`,
+    },
   ];
 
   return html`
@@ -39,7 +47,10 @@ export function CareTeams({ backend }: { backend: AdminBackend }) {
       <section class="tab-panel" aria-labelledby="links-title">
         <h2 id="links-title">Care relationships</h2>
         <p class="hint">A doctor sees, calls and messages the patients in their care.</p>
-        <form class="filters" id="new-link" onSubmit=${(e: Event) => { e.preventDefault(); if (doctorId && patientId) act(() => backend.link(doctorId, patientId)); }}>
+        <form class="filters" id="new-link" onSubmit=${(e: Event) => {
+          e.preventDefault();
+          if (doctorId && patientId) act(() => backend.link(doctorId, patientId));
+        }}>
           <label>Doctor <${UserSelect} id="link-doctor" users=${doctors} value=${doctorId} onChange=${setDoctorId} /></label>
           <label>Patient <${UserSelect} id="link-patient" users=${patients} value=${patientId} onChange=${setPatientId} /></label>
           <button type="submit" class="primary" disabled=${action.busy || !doctorId || !patientId}>Link</button>
@@ -54,7 +65,11 @@ export function CareTeams({ backend }: { backend: AdminBackend }) {
           e.preventDefault();
           const form = e.currentTarget as HTMLFormElement;
           const name = String(new FormData(form).get('name')).trim();
-          if (name) act(async () => { await backend.createTeam(name); form.reset(); });
+          if (name)
+            act(async () => {
+              await backend.createTeam(name);
+              form.reset();
+            });
         }}>
           <label>Team name <input name="name" id="team-name" required maxlength="100" /></label>
           <button type="submit" class="primary" disabled=${action.busy}>Create team</button>
@@ -74,19 +89,39 @@ function UserSelect({ id, users, value, onChange }: { id: string; users: AdminUs
   </select>`;
 }
 
-function TeamCard({ team, candidates, act, backend }: { team: CareTeam; candidates: AdminUser[]; act: (work: () => Promise<unknown>) => void; backend: AdminBackend }) {
+function TeamCard({
+  team,
+  candidates,
+  act,
+  backend,
+}: {
+  team: CareTeam;
+  candidates: AdminUser[];
+  act: (work: () => Promise<unknown>) => void;
+  backend: AdminBackend;
+}) {
   const [adding, setAdding] = useState('');
   const members = new Set([...team.doctors, ...team.patients].map((m) => m.id));
   const list = (title: string, people: CareTeam['doctors']) => html`
     <h4>${title}</h4>
-    <ul class="members">${people.length === 0 ? html`<li class="hint">None</li>` : people.map((p) => html`<li key=${p.id}>${p.displayName}
-      <button type="button" class="ghost" onClick=${() => act(() => backend.removeMember(team.id, p.id))} aria-label=${`Remove ${p.displayName} from ${team.name}`}>✕</button></li>`)}</ul>`;
+    <ul class="members">${
+      people.length === 0
+        ? html`<li class="hint">None</li>`
+        : people.map(
+            (p) => html`<li key=${p.id}>${p.displayName}
+      <button type="button" class="ghost" onClick=${() => act(() => backend.removeMember(team.id, p.id))} aria-label=${`Remove ${p.displayName} from ${team.name}`}>✕</button></li>`,
+          )
+    }</ul>`;
   return html`<article class="card team" data-team=${team.name}>
     <div class="toolbar-row"><h3>${team.name}</h3>
       <button type="button" class="danger" onClick=${() => act(() => backend.deleteTeam(team.id))} aria-label=${`Delete the team ${team.name}`}>Delete</button></div>
     ${list('Doctors', team.doctors)}
     ${list('Patients', team.patients)}
-    <form class="filters" onSubmit=${(e: Event) => { e.preventDefault(); if (adding) act(() => backend.addMember(team.id, adding)); setAdding(''); }}>
+    <form class="filters" onSubmit=${(e: Event) => {
+      e.preventDefault();
+      if (adding) act(() => backend.addMember(team.id, adding));
+      setAdding('');
+    }}>
       <label>Add a member <${UserSelect} id=${`add-${team.id}`} users=${candidates.filter((u) => !members.has(u.id))} value=${adding} onChange=${setAdding} /></label>
       <button type="submit" disabled=${!adding}>Add</button>
     </form>

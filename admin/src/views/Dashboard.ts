@@ -25,12 +25,16 @@ export function Dashboard({ backend }: { backend: AdminBackend }) {
   const [tab, setTab] = useState<TabId>('active');
   const active = usePolling(() => backend.calls({ status: 'active' }, { limit: 100 }).then((p) => p.items), LIVE_MS, [backend]);
   const today = usePolling(() => allCalls(backend, { from: startOfToday().toISOString() }, 2000), 10_000, [backend]);
-  const users = usePolling(async (): Promise<UserRow[]> => {
-    const list = await backend.users();
-    const presence = await backend.presence(list.map((u) => u.id));
-    const byId = new Map((presence ?? []).map((p) => [p.userId, p]));
-    return list.map((u) => ({ ...u, presence: byId.get(u.id), presenceKnown: presence !== undefined }));
-  }, 5000, [backend]);
+  const users = usePolling(
+    async (): Promise<UserRow[]> => {
+      const list = await backend.users();
+      const presence = await backend.presence(list.map((u) => u.id));
+      const byId = new Map((presence ?? []).map((p) => [p.userId, p]));
+      return list.map((u) => ({ ...u, presence: byId.get(u.id), presenceKnown: presence !== undefined }));
+    },
+    5000,
+    [backend],
+  );
   // A call starting or ending changes today's figures too: reload them at once.
   const activeIds = (active.data ?? []).map((c) => c.id).join();
   useEffect(() => today.refresh(), [activeIds]);
@@ -40,14 +44,19 @@ export function Dashboard({ backend }: { backend: AdminBackend }) {
     <main class="dashboard">
       <${StatsCards} active=${active.data} today=${today.data} />
       <div class="tabs" role="tablist" aria-label="Tables">
-        ${TABS.map((t) => html`<button key=${t.id} type="button" role="tab" id=${`tab-${t.id}`} aria-selected=${tab === t.id ? 'true' : 'false'}
+        ${TABS.map(
+          (t) => html`<button key=${t.id} type="button" role="tab" id=${`tab-${t.id}`} aria-selected=${tab === t.id ? 'true' : 'false'}
           aria-controls=${`panel-${t.id}`} tabindex=${tab === t.id ? 0 : -1} onClick=${() => setTab(t.id)}
-          onKeyDown=${(e: KeyboardEvent) => arrowTabs(e, tab, setTab)}>${t.label}</button>`)}
+          onKeyDown=${(e: KeyboardEvent) => arrowTabs(e, tab, setTab)}>${t.label}</button>`,
+        )}
       </div>
       <section class="tab-panel" role="tabpanel" id=${`panel-${tab}`} aria-labelledby=${`tab-${tab}`}>
-        ${tab === 'active' && html`<${Live} title="Active calls" polled=${active}>
+        ${
+          tab === 'active' &&
+          html`<${Live} title="Active calls" polled=${active}>
             <${DataTable} id="active-calls" caption="Active calls" rows=${active.data ?? []} columns=${CALL_COLUMNS} rowKey=${(c: Call) => c.id}
-              empty="No call is running." initialSort=${{ key: 'created', dir: 'desc' }} /><//>`}
+              empty="No call is running." initialSort=${{ key: 'created', dir: 'desc' }} /><//>`
+        }
         ${tab === 'users' && html`<${OnlineUsers} polled=${users} />`}
         ${tab === 'history' && html`<${History} backend=${backend} />`}
         ${tab === 'quality' && html`<${LiveQualityTable} backend=${backend} names=${names} />`}
@@ -100,7 +109,15 @@ const USER_COLUMNS: Column<UserRow>[] = [
   { key: 'name', label: 'Name', render: (u) => u.displayName, sortValue: (u) => u.displayName },
   { key: 'email', label: 'Email', render: (u) => u.email, sortValue: (u) => u.email },
   { key: 'role', label: 'Role', render: (u) => u.role, sortValue: (u) => u.role },
-  { key: 'status', label: 'Status', render: (u) => (u.presenceKnown ? html`<span class=${`dot presence-${u.presence?.status ?? 'offline'}`} aria-hidden="true"></span> ${u.presence?.status ?? 'offline'}` : 'unknown'), sortValue: (u) => u.presence?.status ?? 'offline' },
+  {
+    key: 'status',
+    label: 'Status',
+    render: (u) =>
+      u.presenceKnown
+        ? html`<span class=${`dot presence-${u.presence?.status ?? 'offline'}`} aria-hidden="true"></span> ${u.presence?.status ?? 'offline'}`
+        : 'unknown',
+    sortValue: (u) => u.presence?.status ?? 'offline',
+  },
   { key: 'seen', label: 'Last seen', render: (u) => formatDateTime(u.presence?.lastSeenAt ?? null), sortValue: (u) => u.presence?.lastSeenAt ?? '' },
 ];
 
@@ -143,8 +160,14 @@ function History({ backend }: { backend: AdminBackend }) {
         <option value="">Any</option>${STATUSES.map((s) => html`<option key=${s} value=${s}>${s}</option>`)}</select></label>
       <label>Type <select id="filter-type" value=${filter.type ?? ''} onChange=${(e: Event) => set({ type: ((e.target as HTMLSelectElement).value || undefined) as CallType | undefined })}>
         <option value="">Any</option>${TYPES.map((t) => html`<option key=${t} value=${t}>${t}</option>`)}</select></label>
-      <label>From <input id="filter-from" type="date" value=${dateValue(filter.from)} onChange=${(e: Event) => { const v = (e.target as HTMLInputElement).value; set({ from: v ? new Date(`${v}T00:00:00`).toISOString() : undefined }); }} /></label>
-      <label>To <input id="filter-to" type="date" value=${dateValue(filter.to)} onChange=${(e: Event) => { const v = (e.target as HTMLInputElement).value; set({ to: v ? new Date(`${v}T23:59:59.999`).toISOString() : undefined }); }} /></label>
+      <label>From <input id="filter-from" type="date" value=${dateValue(filter.from)} onChange=${(e: Event) => {
+        const v = (e.target as HTMLInputElement).value;
+        set({ from: v ? new Date(`${v}T00:00:00`).toISOString() : undefined });
+      }} /></label>
+      <label>To <input id="filter-to" type="date" value=${dateValue(filter.to)} onChange=${(e: Event) => {
+        const v = (e.target as HTMLInputElement).value;
+        set({ to: v ? new Date(`${v}T23:59:59.999`).toISOString() : undefined });
+      }} /></label>
     </form>
     ${exportError && html`<p class="error" role="alert">${exportError}</p>`}
     <${DataTable} id="call-history" caption="Call history" rows=${polled.data ?? []} columns=${CALL_COLUMNS} rowKey=${(c: Call) => c.id}
@@ -153,7 +176,11 @@ function History({ backend }: { backend: AdminBackend }) {
 
 function LiveQualityTable({ backend, names }: { backend: AdminBackend; names: ReadonlyMap<string, string> }) {
   const [kind, setKind] = useState('');
-  const polled = usePolling(async (): Promise<CallSample[]> => (await backend.liveQuality()).flatMap((c) => c.samples.map((s) => ({ ...s, callId: c.callId }))), LIVE_MS, [backend]);
+  const polled = usePolling(
+    async (): Promise<CallSample[]> => (await backend.liveQuality()).flatMap((c) => c.samples.map((s) => ({ ...s, callId: c.callId }))),
+    LIVE_MS,
+    [backend],
+  );
   const rows = (polled.data ?? []).filter((s) => !kind || s.kind === kind);
   const columns = useMemo(() => sampleColumns(names), [names]);
   return html`<${Live} title="Quality metrics (live, latest per track)" polled=${polled} actions=${html`

@@ -52,21 +52,34 @@ export function DataTable<T>({ id, caption, rows, columns, rowKey, pageSize = 10
             const active = sort?.key === c.key;
             const ariaSort = active ? (sort.dir === 'asc' ? 'ascending' : 'descending') : 'none';
             return html`<th key=${c.key} scope="col" aria-sort=${c.sortValue ? ariaSort : undefined}>
-              ${c.sortValue ? html`<button type="button" class="sort" onClick=${() => toggle(c.key)} data-sort=${c.key}>
-                ${c.label}<span aria-hidden="true">${active ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : ''}</span></button>` : c.label}
+              ${
+                c.sortValue
+                  ? html`<button type="button" class="sort" onClick=${() => toggle(c.key)} data-sort=${c.key}>
+                ${c.label}<span aria-hidden="true">${active ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : ''}</span></button>`
+                  : c.label
+              }
             </th>`;
           })}
         </tr></thead>
         <tbody>
-          ${visible.length === 0 ? html`<tr><td colspan=${columns.length} class="empty">${empty}</td></tr>`
-            : visible.map((row) => html`<tr key=${rowKey(row)} data-row=${rowKey(row)}>${columns.map((c) => html`<td key=${c.key} data-label=${c.label}>${c.render(row)}</td>`)}</tr>`)}
+          ${
+            visible.length === 0
+              ? html`<tr><td colspan=${columns.length} class="empty">${empty}</td></tr>`
+              : visible.map(
+                  (row) =>
+                    html`<tr key=${rowKey(row)} data-row=${rowKey(row)}>${columns.map((c) => html`<td key=${c.key} data-label=${c.label}>${c.render(row)}</td>`)}</tr>`,
+                )
+          }
         </tbody>
       </table>
-      ${pages > 1 && html`
+      ${
+        pages > 1 &&
+        html`
         <nav class="pager" aria-label=${`${caption} pages`}>
           <button type="button" disabled=${current === 0} onClick=${() => setPage(current - 1)} aria-label="Previous page">‹</button>
           <span aria-live="polite">Page ${current + 1} of ${pages}</span>
           <button type="button" disabled=${current >= pages - 1} onClick=${() => setPage(current + 1)} aria-label="Next page">›</button>
-        </nav>`}
+        </nav>`
+      }
     </div>`;
 }

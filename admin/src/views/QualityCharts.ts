@@ -48,7 +48,11 @@ export function trackGroups(samples: readonly QualitySample[], names: ReadonlyMa
 const clock = (seconds: number): string => new Date(seconds * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
 /** Aligns samples of every track on one time axis (seconds), with null gaps. */
-export function alignSeries(samples: readonly QualitySample[], metric: Metric, names: ReadonlyMap<string, string>): { labels: string[]; data: uPlot.AlignedData } {
+export function alignSeries(
+  samples: readonly QualitySample[],
+  metric: Metric,
+  names: ReadonlyMap<string, string>,
+): { labels: string[]; data: uPlot.AlignedData } {
   const byTrack = new Map<string, Map<number, number | null>>();
   const labelsByKey = new Map<string, string>();
   const times = new Set<number>();
@@ -82,18 +86,28 @@ export function QualityChart({ samples, metric, names }: { samples: readonly Qua
     const element = container.current;
     if (!element || points === 0) return;
     const width = Math.max(280, Math.min(element.clientWidth || 600, 900));
-    const chart = new uPlot({
-      width,
-      height: 200,
-      title: metric.label,
-      // Room on the right for the last time label.
-      padding: [12, 36, 0, 0],
-      scales: { x: { time: true }, ...(metric.range ? { y: { range: metric.range } } : {}) },
-      series: [{ value: (_u: uPlot, v: number | null) => (v === null ? '—' : clock(v)) }, ...labels.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true }))],
-      // Whole seconds as wall-clock times: uPlot's own ticks split a short call into milliseconds.
-      axes: [{ space: 90, incrs: [1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600], values: (_u: uPlot, splits: number[]) => splits.map(clock) }, { size: 50 }],
-      legend: { live: false },
-    }, data, element);
+    const chart = new uPlot(
+      {
+        width,
+        height: 200,
+        title: metric.label,
+        // Room on the right for the last time label.
+        padding: [12, 36, 0, 0],
+        scales: { x: { time: true }, ...(metric.range ? { y: { range: metric.range } } : {}) },
+        series: [
+          { value: (_u: uPlot, v: number | null) => (v === null ? '—' : clock(v)) },
+          ...labels.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true })),
+        ],
+        // Whole seconds as wall-clock times: uPlot's own ticks split a short call into milliseconds.
+        axes: [
+          { space: 90, incrs: [1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600], values: (_u: uPlot, splits: number[]) => splits.map(clock) },
+          { size: 50 },
+        ],
+        legend: { live: false },
+      },
+      data,
+      element,
+    );
     const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(280, Math.min(element.clientWidth, 900)), height: 200 }));
     resize.observe(element);
     return () => {

@@ -14,17 +14,30 @@ export function SecretNotice({ what, secret, testId }: { what: string; secret: s
  * `name`. Their state is kept here: a re-render of the page (a poll) must not uncheck them. Remount
  * the form (a new `key`) to start again from `initial`.
  */
-export function CheckboxGroup({ legend, name, values, initial = [] }: { legend: string; name: string; values: readonly string[]; initial?: readonly string[] }) {
+export function CheckboxGroup({
+  legend,
+  name,
+  values,
+  initial = [],
+}: {
+  legend: string;
+  name: string;
+  values: readonly string[];
+  initial?: readonly string[];
+}) {
   const [checked, setChecked] = useState<ReadonlySet<string>>(() => new Set(initial));
-  const toggle = (value: string, on: boolean): void => setChecked((now) => {
-    const next = new Set(now);
-    if (on) next.add(value);
-    else next.delete(value);
-    return next;
-  });
+  const toggle = (value: string, on: boolean): void =>
+    setChecked((now) => {
+      const next = new Set(now);
+      if (on) next.add(value);
+      else next.delete(value);
+      return next;
+    });
   return html`<fieldset class="checks">
     <legend>${legend}</legend>
-    ${values.map((value) => html`<label key=${value}><input type="checkbox" name=${name} value=${value} checked=${checked.has(value)}
-      onChange=${(e: Event) => toggle(value, (e.target as HTMLInputElement).checked)} /> ${value}</label>`)}
+    ${values.map(
+      (value) => html`<label key=${value}><input type="checkbox" name=${name} value=${value} checked=${checked.has(value)}
+      onChange=${(e: Event) => toggle(value, (e.target as HTMLInputElement).checked)} /> ${value}</label>`,
+    )}
   </fieldset>`;
 }

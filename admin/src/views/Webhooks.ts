@@ -35,18 +35,41 @@ export function Webhooks({ backend }: { backend: AdminBackend }) {
   const act = (work: () => Promise<unknown>): void => void row.run(work).then((ok) => ok && hooks.refresh());
 
   const columns: Column<Webhook>[] = [
-    { key: 'url', label: 'URL', render: (w) => html`<code class="url">${w.url}</code>${w.description && html`<br /><span class="hint">${w.description}</span>`}`, sortValue: (w) => w.url },
+    {
+      key: 'url',
+      label: 'URL',
+      render: (w) => html`<code class="url">${w.url}</code>${w.description && html`<br /><span class="hint">${w.description}</span>`}`,
+      sortValue: (w) => w.url,
+    },
     { key: 'events', label: 'Events', render: (w) => w.eventTypes.join(', ') },
     { key: 'created', label: 'Created', render: (w) => formatDateTime(w.createdAt), sortValue: (w) => w.createdAt },
-    { key: 'status', label: 'Status', render: (w) => html`<span data-status=${w.disabledAt ? 'disabled' : 'active'}>${w.disabledAt ? 'disabled' : 'active'}</span>`, sortValue: (w) => (w.disabledAt ? 1 : 0) },
     {
-      key: 'actions', label: 'Actions', render: (w) => html`<div class="row-actions">
+      key: 'status',
+      label: 'Status',
+      render: (w) => html`<span data-status=${w.disabledAt ? 'disabled' : 'active'}>${w.disabledAt ? 'disabled' : 'active'}</span>`,
+      sortValue: (w) => (w.disabledAt ? 1 : 0),
+    },
+    {
+      key: 'actions',
+      label: 'Actions',
+      render: (w) => html`<div class="row-actions">
         <button type="button" data-action="log" aria-label=${`Delivery log of ${w.url}`} onClick=${() => setOpen(w)}>Delivery log</button>
-        ${!w.disabledAt && html`
-          <button type="button" data-action="test" aria-label=${`Send a test event to ${w.url}`} onClick=${() => act(async () => { await backend.testWebhook(w.id); setOpen(w); })}>Send test</button>
-          <button type="button" class="danger" data-action="disable" aria-label=${`Disable the webhook ${w.url}`} onClick=${() => act(() => backend.disableWebhook(w.id))}>Disable</button>`}
+        ${
+          !w.disabledAt &&
+          html`
+          <button type="button" data-action="test" aria-label=${`Send a test event to ${w.url}`} onClick=${() =>
+            act(async () => {
+              await backend.testWebhook(w.id);
+              setOpen(w);
+            })}>Send test</button>
+          <button type="button" class="danger" data-action="disable" aria-label=${`Disable the webhook ${w.url}`} onClick=${() => act(() => backend.disableWebhook(w.id))}>Disable</button>`
+        }
         <button type="button" class="danger" data-action="delete" aria-label=${`Delete the webhook ${w.url} and its delivery log`} onClick=${() => {
-          if (window.confirm(`Delete the webhook ${w.url} and its delivery log?`)) act(async () => { if (open?.id === w.id) setOpen(undefined); await backend.deleteWebhook(w.id); });
+          if (window.confirm(`Delete the webhook ${w.url} and its delivery log?`))
+            act(async () => {
+              if (open?.id === w.id) setOpen(undefined);
+              await backend.deleteWebhook(w.id);
+            });
         }}>Delete</button>
       </div>`,
     },
@@ -80,9 +103,17 @@ function DeliveryLog({ backend, webhook }: { backend: AdminBackend; webhook: Web
     { key: 'status', label: 'Status', render: (d) => html`<span data-status=${d.status}>${d.status}</span>`, sortValue: (d) => d.status },
     { key: 'attempts', label: 'Attempts', render: (d) => d.attempts, sortValue: (d) => d.attempts },
     { key: 'response', label: 'Response', render: (d) => (d.responseStatus === null ? '—' : String(d.responseStatus)) },
-    { key: 'error', label: 'Last error', render: (d) => d.lastError ?? (d.status === 'pending' && d.nextAttemptAt ? `next try ${formatDateTime(d.nextAttemptAt)}` : '—') },
     {
-      key: 'actions', label: 'Actions', render: (d) => d.status !== 'pending' && html`<button type="button" data-action="redeliver" aria-label=${`Send the ${d.eventType} event again`}
+      key: 'error',
+      label: 'Last error',
+      render: (d) => d.lastError ?? (d.status === 'pending' && d.nextAttemptAt ? `next try ${formatDateTime(d.nextAttemptAt)}` : '—'),
+    },
+    {
+      key: 'actions',
+      label: 'Actions',
+      render: (d) =>
+        d.status !== 'pending' &&
+        html`<button type="button" data-action="redeliver" aria-label=${`Send the ${d.eventType} event again`}
         onClick=${() => void redeliver.run(() => backend.redeliver(webhook.id, d.id)).then((ok) => ok && log.refresh())}>Redeliver</button>`,
     },
   ];

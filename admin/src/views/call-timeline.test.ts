@@ -3,7 +3,11 @@ import type { CallTimelineEntry } from '@telemed/sdk';
 import { describeTimeline } from './call-timeline.js';
 
 const step = (kind: string, detail: string | null = null, who: 'alice' | 'grey' = 'alice'): CallTimelineEntry => ({
-  at: new Date().toISOString(), userId: who, displayName: who === 'alice' ? 'Alice Patient' : 'Dr. Meredith Grey', kind, detail,
+  at: new Date().toISOString(),
+  userId: who,
+  displayName: who === 'alice' ? 'Alice Patient' : 'Dr. Meredith Grey',
+  kind,
+  detail,
 });
 
 describe('describeTimeline', () => {
@@ -26,9 +30,13 @@ describe('describeTimeline', () => {
 
   it('reads a join after a lost connection or after the room closed under the participant (rebuilt) as a reconnection, not after leaving', () => {
     const lines = describeTimeline([
-      step('media_joined'), step('media_left', 'disconnected'), step('media_joined'),
-      step('media_left', 'room_closed'), step('media_joined'),
-      step('media_left', 'left'), step('media_joined'),
+      step('media_joined'),
+      step('media_left', 'disconnected'),
+      step('media_joined'),
+      step('media_left', 'room_closed'),
+      step('media_joined'),
+      step('media_left', 'left'),
+      step('media_joined'),
     ]);
     expect(lines.map((l) => [l.kind, l.text])).toEqual([
       ['media_joined', 'Alice Patient joined the room'],
@@ -43,9 +51,11 @@ describe('describeTimeline', () => {
 
   it('words a move to another media node, and reads the joins after it as reconnections', () => {
     const lines = describeTimeline([
-      step('media_joined'), step('media_joined', null, 'grey'),
+      step('media_joined'),
+      step('media_joined', null, 'grey'),
       { ...step('moved', JSON.stringify({ from: 'media-1', to: 'media-2', reason: 'node_lost' })), userId: null, displayName: null },
-      step('media_joined', null, 'grey'), step('media_joined'),
+      step('media_joined', null, 'grey'),
+      step('media_joined'),
     ]);
     expect(lines.map((l) => [l.kind, l.text])).toEqual([
       ['media_joined', 'Alice Patient joined the room'],

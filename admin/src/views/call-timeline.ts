@@ -9,9 +9,17 @@ export interface TimelineLine {
 }
 
 const STEP_TEXT: Record<string, string> = {
-  invited: 'invited', accepted: 'accepted', joined: 'joined the call', declined: 'declined', asked: 'asked to join (waiting room)',
-  admitted: 'admitted from the waiting room', denied: 'not admitted', left: 'left the call', cancelled: 'cancelled the call',
-  scheduled: 'scheduled the call', started: 'started the scheduled call',
+  invited: 'invited',
+  accepted: 'accepted',
+  joined: 'joined the call',
+  declined: 'declined',
+  asked: 'asked to join (waiting room)',
+  admitted: 'admitted from the waiting room',
+  denied: 'not admitted',
+  left: 'left the call',
+  cancelled: 'cancelled the call',
+  scheduled: 'scheduled the call',
+  started: 'started the scheduled call',
 };
 
 /** A `reconnected` step's detail (`{ how, offlineMs, restarts? }`, JSON) in words; '' when unreadable. */

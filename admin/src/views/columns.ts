@@ -6,7 +6,8 @@ import { formatDateTime, formatDuration, formatNumber } from '../format.js';
 import type { Column } from './DataTable.js';
 
 /** Seconds a running call has been going (as of the last refresh); null for others. */
-const runningFor = (c: Call): number | null => (c.status === 'active' && c.startedAt ? Math.max(0, Math.round((Date.now() - Date.parse(c.startedAt)) / 1000)) : null);
+const runningFor = (c: Call): number | null =>
+  c.status === 'active' && c.startedAt ? Math.max(0, Math.round((Date.now() - Date.parse(c.startedAt)) / 1000)) : null;
 
 export function participantNames(call: Call): string {
   return call.participants.map((p) => p.displayName).join(', ');
@@ -14,11 +15,26 @@ export function participantNames(call: Call): string {
 
 export const CALL_COLUMNS: Column<Call>[] = [
   { key: 'created', label: 'Started', render: (c) => formatDateTime(c.startedAt ?? c.createdAt), sortValue: (c) => c.startedAt ?? c.createdAt },
-  { key: 'participants', label: 'Participants', render: (c) => html`<a href=${`#/calls/${c.id}`} data-call-link=${c.id}>${participantNames(c)}</a>`, sortValue: participantNames },
+  {
+    key: 'participants',
+    label: 'Participants',
+    render: (c) => html`<a href=${`#/calls/${c.id}`} data-call-link=${c.id}>${participantNames(c)}</a>`,
+    sortValue: participantNames,
+  },
   { key: 'type', label: 'Type', render: (c) => c.type, sortValue: (c) => c.type },
   { key: 'status', label: 'Status', render: (c) => html`<span class=${`status status-${c.status}`}>${c.status}</span>`, sortValue: (c) => c.status },
-  { key: 'duration', label: 'Duration', render: (c) => formatDuration(c.durationSeconds ?? runningFor(c)), sortValue: (c) => c.durationSeconds ?? runningFor(c) ?? -1 },
-  { key: 'quality', label: 'Median score', render: (c) => formatNumber(c.qualitySummary?.medianScore ?? null), sortValue: (c) => c.qualitySummary?.medianScore ?? -1 },
+  {
+    key: 'duration',
+    label: 'Duration',
+    render: (c) => formatDuration(c.durationSeconds ?? runningFor(c)),
+    sortValue: (c) => c.durationSeconds ?? runningFor(c) ?? -1,
+  },
+  {
+    key: 'quality',
+    label: 'Median score',
+    render: (c) => formatNumber(c.qualitySummary?.medianScore ?? null),
+    sortValue: (c) => c.qualitySummary?.medianScore ?? -1,
+  },
 ];
 
 export const CALL_CSV: CsvColumn<Call>[] = [

@@ -19,19 +19,21 @@ export function usePolling<T>(load: () => Promise<T>, intervalMs: number, deps: 
   const refresh = useCallback(() => {
     const mine = ++generation.current;
     setLoading(true);
-    load().then(
-      (value) => {
-        if (mine !== generation.current) return;
-        setData(value);
-        setError(undefined);
-        setUpdatedAt(new Date());
-      },
-      (e: unknown) => {
-        if (mine === generation.current) setError(e instanceof Error ? e.message : String(e));
-      },
-    ).finally(() => {
-      if (mine === generation.current) setLoading(false);
-    });
+    load()
+      .then(
+        (value) => {
+          if (mine !== generation.current) return;
+          setData(value);
+          setError(undefined);
+          setUpdatedAt(new Date());
+        },
+        (e: unknown) => {
+          if (mine === generation.current) setError(e instanceof Error ? e.message : String(e));
+        },
+      )
+      .finally(() => {
+        if (mine === generation.current) setLoading(false);
+      });
   }, deps);
 
   useEffect(() => {

@@ -7,7 +7,17 @@ import { dbText, Uuid } from '../http/input.schema.js';
 import { listUsers } from '../user/user.repository.js';
 import type { UserRow } from '../user/user.table.js';
 import { AdminUserSchema, DisplayName, InvitationSchema, InvitationToken, Password } from './account.schema.js';
-import { acceptLink, createAccount, describeLink, editAccount, issueLink, requireUser, setAccountDisabled, toAdminUser, type IssuedLink } from './account.service.js';
+import {
+  acceptLink,
+  createAccount,
+  describeLink,
+  editAccount,
+  issueLink,
+  requireUser,
+  setAccountDisabled,
+  toAdminUser,
+  type IssuedLink,
+} from './account.service.js';
 import { page } from '../http/resource.schema.js';
 
 const UserId = z.object({ id: Uuid });
@@ -25,7 +35,10 @@ export function registerAccountRoutes(api: RouteRegistry, app: AppContext): void
   };
 
   api.define({
-    method: 'get', path: '/api/admin/users', tag: 'admin', access: ['admin'],
+    method: 'get',
+    path: '/api/admin/users',
+    tag: 'admin',
+    access: ['admin'],
     summary: 'All users, by e-mail, with their account status (admin)',
     query: z.object({
       role: RoleSchema.optional(),
@@ -42,7 +55,11 @@ export function registerAccountRoutes(api: RouteRegistry, app: AppContext): void
   });
 
   api.define({
-    method: 'post', path: '/api/admin/users', tag: 'admin', access: ['admin'], status: 201,
+    method: 'post',
+    path: '/api/admin/users',
+    tag: 'admin',
+    access: ['admin'],
+    status: 201,
     summary: 'Create a patient, doctor or admin: the person gets a one-time link by e-mail to set their password (admin)',
     body: z.strictObject({ email: z.email().max(254), displayName: DisplayName, role: RoleSchema }),
     response: z.object({ user: AdminUserSchema, invitation: InvitationSchema }),
@@ -59,17 +76,25 @@ export function registerAccountRoutes(api: RouteRegistry, app: AppContext): void
   });
 
   api.define({
-    method: 'get', path: '/api/admin/users/:id', tag: 'admin', access: ['admin'],
+    method: 'get',
+    path: '/api/admin/users/:id',
+    tag: 'admin',
+    access: ['admin'],
     summary: 'One user with their account status (admin)',
-    params: UserId, response: AdminUserSchema,
+    params: UserId,
+    response: AdminUserSchema,
     handler: async ({ params }) => toAdminUser(await requireUser(app.db, params.id)),
   });
 
   api.define({
-    method: 'patch', path: '/api/admin/users/:id', tag: 'admin', access: ['admin'],
-    summary: 'Change a user\'s name or role; a role change ends their sessions (their tokens carry the role) (admin)',
+    method: 'patch',
+    path: '/api/admin/users/:id',
+    tag: 'admin',
+    access: ['admin'],
+    summary: "Change a user's name or role; a role change ends their sessions (their tokens carry the role) (admin)",
     params: UserId,
-    body: z.strictObject({ displayName: DisplayName.optional(), role: RoleSchema.optional() })
+    body: z
+      .strictObject({ displayName: DisplayName.optional(), role: RoleSchema.optional() })
       .refine((edit) => edit.displayName !== undefined || edit.role !== undefined, 'give displayName, role or both'),
     response: AdminUserSchema,
     handler: async ({ ctx, user, params, body }) => {
@@ -85,11 +110,15 @@ export function registerAccountRoutes(api: RouteRegistry, app: AppContext): void
 
   for (const disabled of [true, false]) {
     api.define({
-      method: 'post', path: `/api/admin/users/:id/${disabled ? 'disable' : 'enable'}`, tag: 'admin', access: ['admin'],
+      method: 'post',
+      path: `/api/admin/users/:id/${disabled ? 'disable' : 'enable'}`,
+      tag: 'admin',
+      access: ['admin'],
       summary: disabled
         ? 'Disable an account: it cannot sign in or refresh, and its sessions, event sockets and media sessions end at once (admin)'
         : 'Enable a disabled account again (admin)',
-      params: UserId, response: AdminUserSchema,
+      params: UserId,
+      response: AdminUserSchema,
       handler: async ({ ctx, user, params }) => {
         const { row, changed } = await app.db.transaction().execute(async (trx) => {
           const result = await setAccountDisabled(trx, user.id, params.id, disabled);
@@ -106,9 +135,13 @@ export function registerAccountRoutes(api: RouteRegistry, app: AppContext): void
   }
 
   api.define({
-    method: 'post', path: '/api/admin/users/:id/reset-password', tag: 'admin', access: ['admin'],
+    method: 'post',
+    path: '/api/admin/users/:id/reset-password',
+    tag: 'admin',
+    access: ['admin'],
     summary: 'Send a one-time link to set a new password (an invitation again while none was set); the old password works until the link is used (admin)',
-    params: UserId, response: InvitationSchema,
+    params: UserId,
+    response: InvitationSchema,
     handler: async ({ ctx, user, params }) => {
       const { row, link } = await app.db.transaction().execute(async (trx) => {
         const target = await requireUser(trx, params.id);
@@ -121,7 +154,10 @@ export function registerAccountRoutes(api: RouteRegistry, app: AppContext): void
   });
 
   api.define({
-    method: 'post', path: '/api/invitations/lookup', tag: 'auth', access: 'public',
+    method: 'post',
+    path: '/api/invitations/lookup',
+    tag: 'auth',
+    access: 'public',
     summary: 'Who an invitation or password-reset link is for (the set-password page); 404 once used or expired',
     body: z.strictObject({ token: InvitationToken }),
     response: z.object({ email: z.string(), displayName: z.string(), purpose: z.enum(['invite', 'reset']), expiresAt: z.string() }),
@@ -132,7 +168,10 @@ export function registerAccountRoutes(api: RouteRegistry, app: AppContext): void
   });
 
   api.define({
-    method: 'post', path: '/api/invitations/accept', tag: 'auth', access: 'public',
+    method: 'post',
+    path: '/api/invitations/accept',
+    tag: 'auth',
+    access: 'public',
     summary: 'Set the password through a one-time link; every session of the account ends (a reset locks out whoever had the old password)',
     body: z.strictObject({ token: InvitationToken, password: Password }),
     handler: async ({ ctx, body }) => {

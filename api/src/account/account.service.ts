@@ -38,7 +38,13 @@ export async function issueLink(db: Db, user: UserRow, createdBy: string, ttlSec
   if (user.disabled_at) throw new ApiError('CONFLICT', 'the account is disabled: enable it first');
   const token = newToken();
   const purpose: InvitationPurpose = user.password_hash === NO_PASSWORD ? 'invite' : 'reset';
-  const row = await insertInvitation(db, { userId: user.id, tokenHash: hashToken(token), purpose, createdBy, expiresAt: new Date(Date.now() + ttlSeconds * 1000) });
+  const row = await insertInvitation(db, {
+    userId: user.id,
+    tokenHash: hashToken(token),
+    purpose,
+    createdBy,
+    expiresAt: new Date(Date.now() + ttlSeconds * 1000),
+  });
   return { purpose, token, expiresAt: row.expires_at };
 }
 
@@ -51,17 +57,30 @@ export async function createAccount(db: Db, input: { email: string; displayName:
 
 /** Whether some admin other than `userId` can still sign in (the last one cannot be demoted or disabled). */
 async function anotherAdminRemains(db: Db, userId: string): Promise<boolean> {
-  const row = await db.selectFrom('users').select('id').where('role', '=', 'admin').where('disabled_at', 'is', null).where('id', '!=', userId).limit(1).executeTakeFirst();
+  const row = await db
+    .selectFrom('users')
+    .select('id')
+    .where('role', '=', 'admin')
+    .where('disabled_at', 'is', null)
+    .where('id', '!=', userId)
+    .limit(1)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
 /** Renames and/or changes the role; answers the row and whether the role changed (its sessions must end: tokens carry the role). */
-export async function editAccount(db: Db, actorId: string, userId: string, patch: { displayName?: string | undefined; role?: Role | undefined }): Promise<{ row: UserRow; roleChanged: boolean }> {
+export async function editAccount(
+  db: Db,
+  actorId: string,
+  userId: string,
+  patch: { displayName?: string | undefined; role?: Role | undefined },
+): Promise<{ row: UserRow; roleChanged: boolean }> {
   const user = await requireUser(db, userId);
   const roleChanged = patch.role !== undefined && patch.role !== user.role;
   if (roleChanged) {
     if (userId === actorId) throw new ApiError('CONFLICT', 'you cannot change your own role');
-    if (await hasCareLinks(db, userId)) throw new ApiError('CONFLICT', 'remove the user\'s care relationships and care team memberships before changing their role');
+    if (await hasCareLinks(db, userId))
+      throw new ApiError('CONFLICT', "remove the user's care relationships and care team memberships before changing their role");
     if (user.role === 'admin' && !(await anotherAdminRemains(db, userId))) throw new ApiError('CONFLICT', 'the last admin keeps the admin role');
   }
   const row = await updateUser(db, userId, patch);
@@ -102,4 +121,3 @@ export async function acceptLink(trx: Db, token: string, password: string, scryp
   await markInvitationUsed(trx, link.id);
   return { userId: user.id, purpose: link.purpose };
 }
-

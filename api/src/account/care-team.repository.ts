@@ -14,7 +14,10 @@ export async function insertCareTeam(db: Db, name: string): Promise<{ id: string
 }
 
 export async function careTeamNameTaken(db: Db, name: string, exceptId?: string): Promise<boolean> {
-  let query = db.selectFrom('care_teams').select('id').where(sql<string>`lower(name)`, '=', name.toLowerCase());
+  let query = db
+    .selectFrom('care_teams')
+    .select('id')
+    .where(sql<string>`lower(name)`, '=', name.toLowerCase());
   if (exceptId) query = query.where('id', '!=', exceptId);
   return (await query.executeTakeFirst()) !== undefined;
 }
@@ -31,8 +34,18 @@ export async function deleteCareTeam(db: Db, id: string): Promise<boolean> {
 }
 
 export async function addTeamMember(db: Db, teamId: string, member: { id: string; role: 'doctor' | 'patient' }): Promise<void> {
-  if (member.role === 'doctor') await db.insertInto('care_team_doctors').values({ team_id: teamId, doctor_id: member.id }).onConflict((oc) => oc.doNothing()).execute();
-  else await db.insertInto('care_team_patients').values({ team_id: teamId, patient_id: member.id }).onConflict((oc) => oc.doNothing()).execute();
+  if (member.role === 'doctor')
+    await db
+      .insertInto('care_team_doctors')
+      .values({ team_id: teamId, doctor_id: member.id })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  else
+    await db
+      .insertInto('care_team_patients')
+      .values({ team_id: teamId, patient_id: member.id })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
 }
 
 export async function removeTeamMember(db: Db, teamId: string, userId: string): Promise<boolean> {
@@ -48,8 +61,20 @@ export async function listCareTeams(db: Db, teamId?: string): Promise<CareTeamRe
   const teams = await teamsQuery.execute();
   if (teams.length === 0) return [];
   const ids = teams.map((t) => t.id);
-  const doctors = await db.selectFrom('care_team_doctors as m').innerJoin('users as u', 'u.id', 'm.doctor_id').select(['m.team_id', 'u.id', 'u.display_name']).where('m.team_id', 'in', ids).orderBy('u.display_name').execute();
-  const patients = await db.selectFrom('care_team_patients as m').innerJoin('users as u', 'u.id', 'm.patient_id').select(['m.team_id', 'u.id', 'u.display_name']).where('m.team_id', 'in', ids).orderBy('u.display_name').execute();
+  const doctors = await db
+    .selectFrom('care_team_doctors as m')
+    .innerJoin('users as u', 'u.id', 'm.doctor_id')
+    .select(['m.team_id', 'u.id', 'u.display_name'])
+    .where('m.team_id', 'in', ids)
+    .orderBy('u.display_name')
+    .execute();
+  const patients = await db
+    .selectFrom('care_team_patients as m')
+    .innerJoin('users as u', 'u.id', 'm.patient_id')
+    .select(['m.team_id', 'u.id', 'u.display_name'])
+    .where('m.team_id', 'in', ids)
+    .orderBy('u.display_name')
+    .execute();
   return teams.map((t) => ({
     id: t.id,
     name: t.name,

@@ -2,7 +2,10 @@ import type { Db } from '../db/database.js';
 import type { AccountInvitationRow, InvitationPurpose } from './account.table.js';
 
 /** A new link for a user; the links they had and did not use stop working. */
-export async function insertInvitation(db: Db, row: { userId: string; tokenHash: string; purpose: InvitationPurpose; createdBy: string | null; expiresAt: Date }): Promise<AccountInvitationRow> {
+export async function insertInvitation(
+  db: Db,
+  row: { userId: string; tokenHash: string; purpose: InvitationPurpose; createdBy: string | null; expiresAt: Date },
+): Promise<AccountInvitationRow> {
   await db.deleteFrom('account_invitations').where('user_id', '=', row.userId).where('used_at', 'is', null).execute();
   return db
     .insertInto('account_invitations')

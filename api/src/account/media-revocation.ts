@@ -23,7 +23,7 @@ export class MediaRevocation {
   async revoke(userId: string): Promise<number | undefined> {
     const { mediaInternalUrl, serviceSecret, logger } = this.#options;
     if (!serviceSecret) {
-      logger.warn({ userId }, 'MEDIA_SERVICE_SECRET is not set: the user\'s media sessions run on until they leave');
+      logger.warn({ userId }, "MEDIA_SERVICE_SECRET is not set: the user's media sessions run on until they leave");
       return undefined;
     }
     try {
@@ -37,7 +37,7 @@ export class MediaRevocation {
       logger.info({ userId, closed }, 'media sessions revoked');
       return closed;
     } catch (err) {
-      logger.warn({ err: err instanceof Error ? err.message : String(err), userId }, 'could not tell the media server to end the user\'s sessions');
+      logger.warn({ err: err instanceof Error ? err.message : String(err), userId }, "could not tell the media server to end the user's sessions");
       return undefined;
     }
   }

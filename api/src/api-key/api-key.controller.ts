@@ -5,19 +5,32 @@ import type { RouteRegistry } from '../http/route.js';
 import { issueRoomToken } from '../room-token/room-token.service.js';
 import { API_KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey } from './api-key.service.js';
 
-const ApiKeySchema = z.object({
-  id: z.string(), name: z.string(), prefix: z.string(), scopes: z.array(z.enum(API_KEY_SCOPES)), createdBy: z.string(),
-  createdAt: z.string(), lastUsedAt: z.string().nullable(), revokedAt: z.string().nullable(),
-}).meta({ id: 'ApiKey' });
+const ApiKeySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    prefix: z.string(),
+    scopes: z.array(z.enum(API_KEY_SCOPES)),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    lastUsedAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+  })
+  .meta({ id: 'ApiKey' });
 const CreateApiKey = z.strictObject({ name: dbText({ max: 120, min: 1 }), scopes: z.array(z.enum(API_KEY_SCOPES)).min(1) });
 const CreatedApiKey = z.object({ apiKey: ApiKeySchema, secret: z.string().describe('The key itself (tmk_…): shown once, only its SHA-256 is stored') });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MintRoomToken = z.strictObject({
   // A call's room is its id (a UUID) and is joined through the call; development rooms are dev-…
-  room: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'room: 1-64 letters, digits, - or _')
-    .refine((room) => !UUID.test(room) && !room.startsWith('dev-'), 'room: not a call\'s room (a UUID) or a development room (dev-…)'),
-  identity: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'identity: 1-64 letters, digits, . - or _').refine((identity) => !UUID.test(identity), 'identity: not a user id'),
+  room: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'room: 1-64 letters, digits, - or _')
+    .refine((room) => !UUID.test(room) && !room.startsWith('dev-'), "room: not a call's room (a UUID) or a development room (dev-…)"),
+  identity: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'identity: 1-64 letters, digits, . - or _')
+    .refine((identity) => !UUID.test(identity), 'identity: not a user id'),
   name: dbText({ max: 64, min: 1 }).optional(),
   canPublish: z.boolean().default(true),
   canSubscribe: z.boolean().default(true),
@@ -25,13 +38,22 @@ const MintRoomToken = z.strictObject({
   roomAdmin: z.boolean().default(false),
   ttlSeconds: z.number().int().min(10).max(86_400).optional().describe('Default: ROOM_TOKEN_TTL'),
 });
-const MintedRoomToken = z.object({ token: z.string(), url: z.string().describe('The media server\'s signaling URL (MEDIA_PUBLIC_URL)'), expiresIn: z.number().int() });
+const MintedRoomToken = z.object({
+  token: z.string(),
+  url: z.string().describe("The media server's signaling URL (MEDIA_PUBLIC_URL)"),
+  expiresIn: z.number().int(),
+});
 
 export function registerApiKeyRoutes(api: RouteRegistry, app: AppContext): void {
   api.define({
-    method: 'post', path: '/api/admin/api-keys', tag: 'admin', access: ['admin'], status: 201,
+    method: 'post',
+    path: '/api/admin/api-keys',
+    tag: 'admin',
+    access: ['admin'],
+    status: 201,
     summary: 'Create an API key for a third-party backend, with scopes; the answer carries the key, which is never shown again',
-    body: CreateApiKey, response: CreatedApiKey,
+    body: CreateApiKey,
+    response: CreatedApiKey,
     handler: async ({ ctx, user, body }) => {
       const created = await createApiKey(app.db, user.id, body);
       await app.auditLog.write(ctx, user.id, 'create', 'api_key', created.apiKey.id);
@@ -40,20 +62,33 @@ export function registerApiKeyRoutes(api: RouteRegistry, app: AppContext): void 
   });
 
   api.define({
-    method: 'get', path: '/api/admin/api-keys', tag: 'admin', access: ['admin'],
+    method: 'get',
+    path: '/api/admin/api-keys',
+    tag: 'admin',
+    access: ['admin'],
     summary: 'Every API key (never their secrets), newest first, revoked ones included',
     response: z.object({ items: z.array(ApiKeySchema) }),
     handler: async ({ ctx, user }) => {
       const items = await listApiKeys(app.db);
-      await app.auditLog.write(ctx, user.id, 'read', 'api_key', items.map((k) => k.id));
+      await app.auditLog.write(
+        ctx,
+        user.id,
+        'read',
+        'api_key',
+        items.map((k) => k.id),
+      );
       return { items };
     },
   });
 
   api.define({
-    method: 'post', path: '/api/admin/api-keys/:id/revoke', tag: 'admin', access: ['admin'],
+    method: 'post',
+    path: '/api/admin/api-keys/:id/revoke',
+    tag: 'admin',
+    access: ['admin'],
     summary: 'Revoke an API key: every later request with it is refused (401)',
-    params: z.object({ id: Uuid }), response: ApiKeySchema,
+    params: z.object({ id: Uuid }),
+    response: ApiKeySchema,
     handler: async ({ ctx, user, params }) => {
       const key = await revokeApiKey(app.db, params.id);
       await app.auditLog.write(ctx, user.id, 'revoke', 'api_key', key.id);
@@ -62,13 +97,21 @@ export function registerApiKeyRoutes(api: RouteRegistry, app: AppContext): void 
   });
 
   api.define({
-    method: 'post', path: '/api/server/room-tokens', tag: 'server', access: { apiKey: 'room-tokens' }, status: 201,
-    summary: 'Mint a room token for an app room (not a call\'s room) with an API key (scope room-tokens); the answer has the media server URL to connect to',
-    body: MintRoomToken, response: MintedRoomToken,
+    method: 'post',
+    path: '/api/server/room-tokens',
+    tag: 'server',
+    access: { apiKey: 'room-tokens' },
+    status: 201,
+    summary: "Mint a room token for an app room (not a call's room) with an API key (scope room-tokens); the answer has the media server URL to connect to",
+    body: MintRoomToken,
+    response: MintedRoomToken,
     handler: async ({ ctx, apiKey, body }) => {
       const ttlSeconds = body.ttlSeconds ?? app.config.roomTokenTtlSeconds;
       const token = issueRoomToken(app.config.roomTokenSecret, {
-        room: body.room, identity: body.identity, ...(body.name ? { name: body.name } : {}), ttlSeconds,
+        room: body.room,
+        identity: body.identity,
+        ...(body.name ? { name: body.name } : {}),
+        ttlSeconds,
         grants: { canPublish: body.canPublish, canSubscribe: body.canSubscribe, canPublishData: body.canPublishData, roomAdmin: body.roomAdmin },
       });
       // The key is the actor: no user id; the audit row names the room.

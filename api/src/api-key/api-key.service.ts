@@ -31,17 +31,37 @@ const KEY_FORMAT = /^tmk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
 
 const toApiKey = (row: Selectable<ApiKeyTable>): ApiKey => ({
-  id: row.id, name: row.name, prefix: row.prefix, scopes: row.scopes as ApiKeyScope[], createdBy: row.created_by,
-  createdAt: row.created_at.toISOString(), lastUsedAt: row.last_used_at?.toISOString() ?? null, revokedAt: row.revoked_at?.toISOString() ?? null,
+  id: row.id,
+  name: row.name,
+  prefix: row.prefix,
+  scopes: row.scopes as ApiKeyScope[],
+  createdBy: row.created_by,
+  createdAt: row.created_at.toISOString(),
+  lastUsedAt: row.last_used_at?.toISOString() ?? null,
+  revokedAt: row.revoked_at?.toISOString() ?? null,
 });
 
 /** A new key: the secret is returned once and only its hash is stored. */
-export async function createApiKey(db: Db, createdBy: string, input: { name: string; scopes: readonly ApiKeyScope[] }): Promise<{ apiKey: ApiKey; secret: string }> {
+export async function createApiKey(
+  db: Db,
+  createdBy: string,
+  input: { name: string; scopes: readonly ApiKeyScope[] },
+): Promise<{ apiKey: ApiKey; secret: string }> {
   const prefix = randomBytes(8).toString('hex');
   const secret = `tmk_${prefix}_${randomBytes(32).toString('base64url')}`;
-  const row = await db.insertInto('api_keys')
-    .values({ name: input.name, prefix, secret_hash: sha256(secret).toString('hex'), scopes: [...new Set(input.scopes)], created_by: createdBy, last_used_at: null, revoked_at: null })
-    .returningAll().executeTakeFirstOrThrow();
+  const row = await db
+    .insertInto('api_keys')
+    .values({
+      name: input.name,
+      prefix,
+      secret_hash: sha256(secret).toString('hex'),
+      scopes: [...new Set(input.scopes)],
+      created_by: createdBy,
+      last_used_at: null,
+      revoked_at: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
   return { apiKey: toApiKey(row), secret };
 }
 
@@ -50,8 +70,9 @@ export async function listApiKeys(db: Db): Promise<ApiKey[]> {
 }
 
 export async function revokeApiKey(db: Db, id: string): Promise<ApiKey> {
-  const row = await db.updateTable('api_keys').set({ revoked_at: new Date() }).where('id', '=', id).where('revoked_at', 'is', null).returningAll().executeTakeFirst()
-    ?? await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+  const row =
+    (await db.updateTable('api_keys').set({ revoked_at: new Date() }).where('id', '=', id).where('revoked_at', 'is', null).returningAll().executeTakeFirst()) ??
+    (await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst());
   if (!row) throw new ApiError('NOT_FOUND', 'no such API key');
   return toApiKey(row);
 }

@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOM_TOKEN_AUDIENCE, ROOM_TOKEN_ISSUER } from '@telemed/sdk/protocol';
 import { DATABASES, TEST_SECRETS, client, login, startTestApp, type TestApp } from '../testing/test-app.js';
 
-interface ApiKey { id: string; prefix: string; scopes: string[]; revokedAt: string | null; lastUsedAt: string | null }
+interface ApiKey {
+  id: string;
+  prefix: string;
+  scopes: string[];
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
 
 describe.each(DATABASES)('API keys (%s)', (database) => {
   let t: TestApp;
@@ -30,16 +36,28 @@ describe.each(DATABASES)('API keys (%s)', (database) => {
     expect(listed.body.items.map((k) => k.id)).toContain(apiKey.id);
 
     const backend = client(t.url, secret);
-    const minted = await backend.post<{ token: string; url: string; expiresIn: number }>('/api/server/room-tokens', { room: 'waiting-room-7', identity: 'guest-42', name: 'Guest', roomAdmin: false, ttlSeconds: 120 });
+    const minted = await backend.post<{ token: string; url: string; expiresIn: number }>('/api/server/room-tokens', {
+      room: 'waiting-room-7',
+      identity: 'guest-42',
+      name: 'Guest',
+      roomAdmin: false,
+      ttlSeconds: 120,
+    });
     expect(minted.status).toBe(201);
     const claims = jwt.verify(minted.body.token, TEST_SECRETS.roomTokenSecret, { audience: ROOM_TOKEN_AUDIENCE, issuer: ROOM_TOKEN_ISSUER }) as jwt.JwtPayload;
-    expect(claims).toMatchObject({ room: 'waiting-room-7', sub: 'guest-42', name: 'Guest', grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false } });
+    expect(claims).toMatchObject({
+      room: 'waiting-room-7',
+      sub: 'guest-42',
+      name: 'Guest',
+      grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false },
+    });
     expect(claims.exp! - claims.iat!).toBe(120);
     expect(minted.body.expiresIn).toBe(120);
     expect(minted.body.url).toBe(t.app.config.mediaPublicUrl);
 
     // Never a call's room (a UUID) or a development room.
-    for (const room of ['00000000-0000-4000-8000-000000000000', 'dev-r1']) expect((await backend.post('/api/server/room-tokens', { room, identity: 'x' })).status, room).toBe(422);
+    for (const room of ['00000000-0000-4000-8000-000000000000', 'dev-r1'])
+      expect((await backend.post('/api/server/room-tokens', { room, identity: 'x' })).status, room).toBe(422);
 
     const revoked = await admin.post<ApiKey>(`/api/admin/api-keys/${apiKey.id}/revoke`);
     expect(revoked.body.revokedAt).not.toBeNull();
@@ -47,11 +65,16 @@ describe.each(DATABASES)('API keys (%s)', (database) => {
     const refused = await backend.post('/api/server/room-tokens', { room: 'waiting-room-7', identity: 'guest-42' });
     expect(refused).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHORIZED', message: 'this API key was revoked' } } });
 
-    const audit = await t.app.db.selectFrom('audit_log').select(['action', 'entity_type']).where('entity_type', 'in', ['api_key', 'room_token']).orderBy('id').execute();
+    const audit = await t.app.db
+      .selectFrom('audit_log')
+      .select(['action', 'entity_type'])
+      .where('entity_type', 'in', ['api_key', 'room_token'])
+      .orderBy('id')
+      .execute();
     expect(audit.map((a) => `${a.action} ${a.entity_type}`)).toEqual(['create api_key', 'read api_key', 'create room_token', 'revoke api_key']);
   });
 
-  it('refuses a forged or unknown key, a user\'s token, and non-admins creating keys', async () => {
+  it("refuses a forged or unknown key, a user's token, and non-admins creating keys", async () => {
     const { body } = await admin.post<{ secret: string }>('/api/admin/api-keys', { name: 'Other', scopes: ['room-tokens'] });
     const forged = `${body.secret.slice(0, -4)}AAAA`;
     expect((await client(t.url, forged).post('/api/server/room-tokens', { room: 'r', identity: 'i' })).status).toBe(401);
@@ -65,8 +88,11 @@ describe.each(DATABASES)('API keys (%s)', (database) => {
   it('the CLI mints a token with a key (`telemed token create`), and says why when it cannot', async () => {
     const { body } = await admin.post<{ secret: string }>('/api/admin/api-keys', { name: 'CLI', scopes: ['room-tokens'] });
     const telemed = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'scripts', 'telemed.mjs');
-    const run = (args: string[]) => promisify(execFile)(process.execPath, [telemed, ...args], { env: { ...process.env, TELEMED_API_URL: t.url } })
-      .then(({ stdout }) => ({ code: 0, stdout, stderr: '' }), (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }));
+    const run = (args: string[]) =>
+      promisify(execFile)(process.execPath, [telemed, ...args], { env: { ...process.env, TELEMED_API_URL: t.url } }).then(
+        ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+        (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+      );
     const ok = await run(['token', 'create', '--key', body.secret, '--room', 'lobby-1', '--identity', 'kiosk-3', '--ttl', '60']);
     expect(ok.code, ok.stderr).toBe(0);
     const minted = JSON.parse(ok.stdout) as { token: string; expiresIn: number };
@@ -83,6 +109,9 @@ describe.each(DATABASES)('API keys (%s)', (database) => {
     const rooms = await run(['rooms', 'list', '--key', wide]);
     expect(rooms.code, rooms.stderr).toBe(0);
     expect(JSON.parse(rooms.stdout)).toMatchObject({ items: expect.any(Array) });
-    expect(await run(['rooms', 'list', '--key', body.secret])).toMatchObject({ code: 1, stderr: expect.stringContaining('403 FORBIDDEN: this API key lacks the scope rooms') });
+    expect(await run(['rooms', 'list', '--key', body.secret])).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('403 FORBIDDEN: this API key lacks the scope rooms'),
+    });
   });
 });

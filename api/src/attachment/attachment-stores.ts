@@ -27,13 +27,21 @@ export class AttachmentStores {
   async get(store: StoreName | null, object: StoredObject): Promise<Buffer> {
     if (store === null) return this.#current.get(object);
     const storage = this.#byName.get(store);
-    if (!storage) throw new ApiError('SERVICE_UNAVAILABLE', `this file is kept in the ${store === 's3' ? 'S3' : 'local disk'} store, which this server is not configured to read`);
+    if (!storage)
+      throw new ApiError(
+        'SERVICE_UNAVAILABLE',
+        `this file is kept in the ${store === 's3' ? 'S3' : 'local disk'} store, which this server is not configured to read`,
+      );
     return storage.get(object);
   }
 
   async delete(store: StoreName | null, object: StoredObject): Promise<void> {
     const storage = store === null ? this.#current : this.#byName.get(store);
-    if (!storage) throw new ApiError('SERVICE_UNAVAILABLE', `this file is kept in the ${store === 's3' ? 'S3' : 'local disk'} store, which this server is not configured to reach`);
+    if (!storage)
+      throw new ApiError(
+        'SERVICE_UNAVAILABLE',
+        `this file is kept in the ${store === 's3' ? 'S3' : 'local disk'} store, which this server is not configured to reach`,
+      );
     await storage.delete(object);
   }
 

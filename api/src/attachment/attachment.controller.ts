@@ -20,12 +20,22 @@ const UploadForm = z.object({
   }),
 });
 const toAttachment = (row: AttachmentRow): Attachment => ({
-  id: row.id, conversationId: row.conversation_id, fileName: row.file_name, contentType: row.content_type, sizeBytes: row.size_bytes, sha256: row.sha256, createdAt: row.created_at.toISOString(),
+  id: row.id,
+  conversationId: row.conversation_id,
+  fileName: row.file_name,
+  contentType: row.content_type,
+  sizeBytes: row.size_bytes,
+  sha256: row.sha256,
+  createdAt: row.created_at.toISOString(),
 });
 
 export function registerAttachmentRoutes(api: RouteRegistry, app: AppContext, storage: AttachmentStores): void {
   api.define({
-    method: 'post', path: '/api/conversations/:id/attachments', tag: 'messaging', access: PARTICIPANTS, status: 201,
+    method: 'post',
+    path: '/api/conversations/:id/attachments',
+    tag: 'messaging',
+    access: PARTICIPANTS,
+    status: 201,
     summary: `Upload a file (multipart part "file", at most MAX_UPLOAD_SIZE bytes; ${ALLOWED_TYPES.join(', ')}, recognised by content) to a conversation; send it with a message's attachmentId`,
     params: z.object({ id: Uuid }),
     rawBody: { contentType: 'multipart/form-data', description: 'one part named "file"', schema: UploadForm },
@@ -39,8 +49,15 @@ export function registerAttachmentRoutes(api: RouteRegistry, app: AppContext, st
       const key = randomUUID();
       const stored = await storage.put(key, file.data);
       const row = await insertAttachment(app.db, {
-        conversation_id: params.id, uploader_id: user.id, file_name: file.fileName, content_type: contentType, size_bytes: file.data.length,
-        sha256: createHash('sha256').update(file.data).digest('hex'), storage_key: stored.key, key_id: stored.keyId, store: stored.store,
+        conversation_id: params.id,
+        uploader_id: user.id,
+        file_name: file.fileName,
+        content_type: contentType,
+        size_bytes: file.data.length,
+        sha256: createHash('sha256').update(file.data).digest('hex'),
+        storage_key: stored.key,
+        key_id: stored.keyId,
+        store: stored.store,
       });
       await app.auditLog.write(ctx, user.id, 'upload', 'attachment', row.id);
       return toAttachment(row);
@@ -48,9 +65,15 @@ export function registerAttachmentRoutes(api: RouteRegistry, app: AppContext, st
   });
 
   api.define({
-    method: 'get', path: '/api/attachments/:id', tag: 'messaging', access: PARTICIPANTS,
+    method: 'get',
+    path: '/api/attachments/:id',
+    tag: 'messaging',
+    access: PARTICIPANTS,
     summary: 'Download an attachment (members of its conversation only)',
-    produces: { contentTypes: ALLOWED_TYPES, description: 'The file\'s bytes, with the content type recognised at upload, Content-Disposition (its name) and X-Content-SHA256' },
+    produces: {
+      contentTypes: ALLOWED_TYPES,
+      description: "The file's bytes, with the content type recognised at upload, Content-Disposition (its name) and X-Content-SHA256",
+    },
     params: z.object({ id: Uuid }),
     handler: async ({ ctx, user, params }) => {
       const row = await findAttachment(app.db, params.id);

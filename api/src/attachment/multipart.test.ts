@@ -31,19 +31,31 @@ describe.each(DATABASES)('multipart uploads on %s', (database) => {
 
   const post = (payload: Buffer, contentType = `multipart/form-data; boundary=${BOUNDARY}`): Promise<{ status: number; json: unknown }> =>
     new Promise((resolve, reject) => {
-      const req = http.request(`${t.url}/api/conversations/${conversation.id}/attachments`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${alice.accessToken}`, 'content-type': contentType, 'content-length': payload.length },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
-      });
+      const req = http.request(
+        `${t.url}/api/conversations/${conversation.id}/attachments`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${alice.accessToken}`, 'content-type': contentType, 'content-length': payload.length },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+        },
+      );
       req.on('error', reject);
       req.end(payload);
     });
   const files = (): number => fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).length;
-  const rows = async (): Promise<number> => Number((await t.app.db.selectFrom('attachments').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const rows = async (): Promise<number> =>
+    Number(
+      (
+        await t.app.db
+          .selectFrom('attachments')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-multipart-test-'));

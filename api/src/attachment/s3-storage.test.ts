@@ -24,7 +24,11 @@ describe('attachments in an S3-compatible bucket (s3rver)', () => {
   const upload = (who: DemoUser, data: Buffer) => {
     const form = new FormData();
     form.append('file', new Blob([new Uint8Array(data)]), 'lab-results.pdf');
-    return fetch(`${t.url}/api/conversations/${conversation.id}/attachments`, { method: 'POST', headers: { authorization: `Bearer ${s[who].accessToken}` }, body: form });
+    return fetch(`${t.url}/api/conversations/${conversation.id}/attachments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s[who].accessToken}` },
+      body: form,
+    });
   };
   const download = (who: DemoUser, id: string) => fetch(`${t.url}/api/attachments/${id}`, { headers: { authorization: `Bearer ${s[who].accessToken}` } });
 
@@ -33,7 +37,9 @@ describe('attachments in an S3-compatible bucket (s3rver)', () => {
     localDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-att-local-'));
     t = await startTestApp('pglite', { attachmentsDir: localDir, s3Bucket: s3.bucket, s3Endpoint: s3.endpoint, s3ForcePathStyle: true, ...CREDENTIALS });
     for (const who of ['alice', 'bob', 'drgrey', 'drhouse', 'admin'] as const) s[who] = await login(t.url, who);
-    conversation = (await client(t.url, s.alice.accessToken).get<Page<Conversation>>('/api/conversations')).body.items.find((c) => c.members.length === 2 && c.members.some((m) => m.userId === s.drgrey.user.id))!;
+    conversation = (await client(t.url, s.alice.accessToken).get<Page<Conversation>>('/api/conversations')).body.items.find(
+      (c) => c.members.length === 2 && c.members.some((m) => m.userId === s.drgrey.user.id),
+    )!;
     expect(conversation.members.map((m) => m.userId)).not.toContain(s.drhouse.user.id);
   });
   afterAll(async () => {
@@ -49,10 +55,17 @@ describe('attachments in an S3-compatible bucket (s3rver)', () => {
     expect(attachment).toMatchObject({ contentType: 'application/pdf', sizeBytes: PDF.length, sha256: createHash('sha256').update(PDF).digest('hex') });
 
     // What the bucket holds: one object, ciphertext only (read back through the S3 API and on s3rver's disk).
-    const bucket = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const bucket = new S3Client({
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
     const listed = await bucket.send(new ListObjectsV2Command({ Bucket: s3.bucket }));
     expect(listed.Contents?.map((o) => o.Key)).toEqual([expect.stringMatching(/^attachments\/[0-9a-f]{2}\/[0-9a-f-]{36}$/)]);
-    const object = Buffer.from(await (await bucket.send(new GetObjectCommand({ Bucket: s3.bucket, Key: listed.Contents![0]!.Key! }))).Body!.transformToByteArray());
+    const object = Buffer.from(
+      await (await bucket.send(new GetObjectCommand({ Bucket: s3.bucket, Key: listed.Contents![0]!.Key! }))).Body!.transformToByteArray(),
+    );
     bucket.destroy();
     expect(object.length).toBe(PDF.length + 28); // iv + tag + ciphertext
     expect(object.includes(Buffer.from(MARKER))).toBe(false);
@@ -74,7 +87,18 @@ describe('attachments in an S3-compatible bucket (s3rver)', () => {
   });
 
   it('refuses to start when the bucket is missing, naming the settings to check', async () => {
-    const app = new App({ ...TEST_SECRETS, port: 0, mode: 'test', logLevel: 'silent', databaseDir: 'memory://', pgliteTemplate: await pgliteTemplate(), s3Bucket: 'no-such-bucket', s3Endpoint: s3.endpoint, s3ForcePathStyle: true, ...CREDENTIALS });
+    const app = new App({
+      ...TEST_SECRETS,
+      port: 0,
+      mode: 'test',
+      logLevel: 'silent',
+      databaseDir: 'memory://',
+      pgliteTemplate: await pgliteTemplate(),
+      s3Bucket: 'no-such-bucket',
+      s3Endpoint: s3.endpoint,
+      s3ForcePathStyle: true,
+      ...CREDENTIALS,
+    });
     await expect(app.start()).rejects.toThrow(/S3 bucket "no-such-bucket" is not reachable \(HTTP 404.*check S3_ENDPOINT, S3_BUCKET/);
   });
 
@@ -92,11 +116,15 @@ describe('attachments in an S3-compatible bucket (s3rver)', () => {
         return error as ConfigError;
       }
     })();
-    expect(all?.problems).toEqual(expect.arrayContaining([
-      expect.stringContaining('ROOM_TOKEN_SECRET is required'), expect.stringContaining('ENCRYPTION_KEY is required'),
-      expect.stringContaining('ACCESS_TOKEN_SECRET is required'), expect.stringContaining('MEDIA_WEBHOOK_SECRET is required'),
-      expect.stringContaining('S3_BUCKET is required when S3_ENDPOINT is set'),
-    ]));
+    expect(all?.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('ROOM_TOKEN_SECRET is required'),
+        expect.stringContaining('ENCRYPTION_KEY is required'),
+        expect.stringContaining('ACCESS_TOKEN_SECRET is required'),
+        expect.stringContaining('MEDIA_WEBHOOK_SECRET is required'),
+        expect.stringContaining('S3_BUCKET is required when S3_ENDPOINT is set'),
+      ]),
+    );
     expect(parseConfig({ ...base, s3Bucket: 'files' })).toMatchObject({ s3Bucket: 'files', s3Region: 'us-east-1', s3ForcePathStyle: false });
   });
 });
@@ -120,14 +148,22 @@ describe('switching the attachment store (PostgreSQL, local disk and s3rver)', (
 
   /** One API instance on the shared database and attachments dir, with or without S3. */
   async function start(withS3: boolean) {
-    const t = await startTestApp('postgres', { databaseUrl, attachmentsDir: localDir, ...(withS3 ? { s3Bucket: s3.bucket, s3Endpoint: s3.endpoint, s3ForcePathStyle: true, ...CREDENTIALS } : {}) });
+    const t = await startTestApp('postgres', {
+      databaseUrl,
+      attachmentsDir: localDir,
+      ...(withS3 ? { s3Bucket: s3.bucket, s3Endpoint: s3.endpoint, s3ForcePathStyle: true, ...CREDENTIALS } : {}),
+    });
     apps.push(t);
     const alice = await login(t.url, 'alice');
     const conversation = (await client(t.url, alice.accessToken).get<Page<Conversation>>('/api/conversations')).body.items[0]!;
     const upload = async (data: Buffer): Promise<Attachment> => {
       const form = new FormData();
       form.append('file', new Blob([new Uint8Array(data)]), 'scan.pdf');
-      const res = await fetch(`${t.url}/api/conversations/${conversation.id}/attachments`, { method: 'POST', headers: { authorization: `Bearer ${alice.accessToken}` }, body: form });
+      const res = await fetch(`${t.url}/api/conversations/${conversation.id}/attachments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice.accessToken}` },
+        body: form,
+      });
       expect(res.status).toBe(201);
       return (await res.json()) as Attachment;
     };

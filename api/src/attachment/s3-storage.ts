@@ -23,7 +23,9 @@ export class S3Storage implements AttachmentStorage {
       forcePathStyle: settings.s3ForcePathStyle,
       maxAttempts: 3,
       ...(settings.s3Endpoint ? { endpoint: settings.s3Endpoint } : {}),
-      ...(settings.s3AccessKeyId && settings.s3SecretAccessKey ? { credentials: { accessKeyId: settings.s3AccessKeyId, secretAccessKey: settings.s3SecretAccessKey } } : {}),
+      ...(settings.s3AccessKeyId && settings.s3SecretAccessKey
+        ? { credentials: { accessKeyId: settings.s3AccessKeyId, secretAccessKey: settings.s3SecretAccessKey } }
+        : {}),
     });
   }
 
@@ -43,13 +45,15 @@ export class S3Storage implements AttachmentStorage {
 
   async put(key: string, data: Buffer): Promise<StoredObject> {
     const { keyId, sealed } = sealAttachment(this.#encryptor, key, data);
-    await this.#client.send(new PutObjectCommand({
-      Bucket: this.#bucket,
-      Key: this.#objectKey(key),
-      Body: sealed,
-      ContentType: 'application/octet-stream',
-      Metadata: { 'telemed-key-id': keyId },
-    }));
+    await this.#client.send(
+      new PutObjectCommand({
+        Bucket: this.#bucket,
+        Key: this.#objectKey(key),
+        Body: sealed,
+        ContentType: 'application/octet-stream',
+        Metadata: { 'telemed-key-id': keyId },
+      }),
+    );
     return { key, keyId };
   }
 

@@ -18,16 +18,35 @@ describe.each(DATABASES)('audit writer on %s', (database) => {
     const writer = new AuditWriter(t.app.db, { maxRows: 10, concurrency: 2 });
     const prefix = crypto.randomUUID();
     const before = new Date();
-    await Promise.all(Array.from({ length: 12 }, (_, i) => writer.write({ ip: '10.0.0.7', state: { requestId: `${prefix}-${i}` } }, actor, 'read', 'message', ['1', '2', '3'].map((n) => `${i}.${n}`))));
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        writer.write(
+          { ip: '10.0.0.7', state: { requestId: `${prefix}-${i}` } },
+          actor,
+          'read',
+          'message',
+          ['1', '2', '3'].map((n) => `${i}.${n}`),
+        ),
+      ),
+    );
     for (let i = 0; i < 12; i++) {
       // One row per request: its records listed in entity_ids, entity_id '*'.
       const rows = await rowsOf(`${prefix}-${i}`);
       expect(rows).toHaveLength(1);
-      expect(rows[0]).toMatchObject({ actor_id: actor, action: 'read', entity_type: 'message', entity_id: '*', entity_ids: [`${i}.1`, `${i}.2`, `${i}.3`], ip: '10.0.0.7' });
+      expect(rows[0]).toMatchObject({
+        actor_id: actor,
+        action: 'read',
+        entity_type: 'message',
+        entity_id: '*',
+        entity_ids: [`${i}.1`, `${i}.2`, `${i}.3`],
+        ip: '10.0.0.7',
+      });
       expect(rows[0]!.at >= new Date(before.getTime() - 1000)).toBe(true);
     }
     // Rows committed by one insert share its transaction id (xmin): the records per insert.
-    const inserts = await sql<{ n: number }>`select sum(coalesce(cardinality(entity_ids), 1))::int as n from audit_log where request_id like ${`${prefix}-%`} group by xmin::text`.execute(t.app.db);
+    const inserts = await sql<{
+      n: number;
+    }>`select sum(coalesce(cardinality(entity_ids), 1))::int as n from audit_log where request_id like ${`${prefix}-%`} group by xmin::text`.execute(t.app.db);
     const sizes = inserts.rows.map((r) => r.n);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(36);
     expect(sizes.length).toBeLessThan(12);
@@ -45,7 +64,10 @@ describe.each(DATABASES)('audit writer on %s', (database) => {
     await writer.close();
     await good;
     await late;
-    expect((await rowsOf(requestId)).map((r) => [r.entity_id, r.entity_ids])).toEqual([['a1', null], ['a2', null]]);
+    expect((await rowsOf(requestId)).map((r) => [r.entity_id, r.entity_ids])).toEqual([
+      ['a1', null],
+      ['a2', null],
+    ]);
     await expect(writer.write({ ip: '', state: {} }, actor, 'read', 'call', [])).resolves.toBeUndefined();
   });
 
@@ -57,7 +79,10 @@ describe.each(DATABASES)('audit writer on %s', (database) => {
     await writer.write({ ip: '10.0.0.11', state: {} }, actor, 'read', 'call', ids[1]!);
     await writer.close();
     const trail = await findAuditTrail(t.app.db, 'message', ids[1]!);
-    expect(trail.map((r) => [r.action, r.ip, r.entity_id])).toEqual([['read', '10.0.0.9', '*'], ['update', '10.0.0.10', ids[1]]]);
+    expect(trail.map((r) => [r.action, r.ip, r.entity_id])).toEqual([
+      ['read', '10.0.0.9', '*'],
+      ['update', '10.0.0.10', ids[1]],
+    ]);
     expect((await findAuditTrail(t.app.db, 'message', ids[2]!)).map((r) => r.action)).toEqual(['read']);
     expect(await findAuditTrail(t.app.db, 'message', 'page-none')).toEqual([]);
   });

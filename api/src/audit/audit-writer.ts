@@ -68,7 +68,10 @@ export class AuditWriter {
     const batch = this.#queue.slice(0, taken);
     this.#queue = this.#queue.slice(taken);
     try {
-      await insertAuditEntries(this.#db, batch.map((w) => w.entry));
+      await insertAuditEntries(
+        this.#db,
+        batch.map((w) => w.entry),
+      );
       for (const waiting of batch) waiting.resolve();
     } catch (error) {
       for (const waiting of batch) waiting.reject(error);

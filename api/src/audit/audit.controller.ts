@@ -23,7 +23,10 @@ const AuditRowSchema = z
 /** The audit log for admins: who touched record X, what did user Y do, in a date range. */
 export function registerAuditRoutes(api: RouteRegistry, app: AppContext): void {
   api.define({
-    method: 'get', path: '/api/admin/audit', tag: 'admin', access: ['admin'],
+    method: 'get',
+    path: '/api/admin/audit',
+    tag: 'admin',
+    access: ['admin'],
     summary: 'Search the audit log by record, actor, action and time, newest first (admin)',
     query: z.object({
       entityId: dbText({ min: 1, max: 200, trim: true }).optional().describe('rows touching this record (alone or in a page)'),
@@ -38,13 +41,26 @@ export function registerAuditRoutes(api: RouteRegistry, app: AppContext): void {
     response: page(AuditRowSchema),
     handler: async ({ query }) => {
       const rows = await searchAudit(app.db, {
-        entityId: query.entityId, entityType: query.entityType, actorId: query.actorId, action: query.action,
-        from: query.from ? new Date(query.from) : undefined, to: query.to ? new Date(query.to) : undefined,
-        beforeId: query.cursor, limit: query.limit + 1,
+        entityId: query.entityId,
+        entityType: query.entityType,
+        actorId: query.actorId,
+        action: query.action,
+        from: query.from ? new Date(query.from) : undefined,
+        to: query.to ? new Date(query.to) : undefined,
+        beforeId: query.cursor,
+        limit: query.limit + 1,
       });
       const items = rows.slice(0, query.limit).map((r) => ({
-        id: Number(r.id), at: r.at.toISOString(), actorId: r.actor_id, actorName: r.actor_name, action: r.action, entityType: r.entity_type,
-        entityId: r.entity_id, entityIds: r.entity_ids, ip: r.ip, requestId: r.request_id,
+        id: Number(r.id),
+        at: r.at.toISOString(),
+        actorId: r.actor_id,
+        actorName: r.actor_name,
+        action: r.action,
+        entityType: r.entity_type,
+        entityId: r.entity_id,
+        entityIds: r.entity_ids,
+        ip: r.ip,
+        requestId: r.request_id,
       }));
       return { items, nextCursor: rows.length > query.limit ? String(items[items.length - 1]!.id) : null };
     },

@@ -4,23 +4,73 @@ import type { Db } from '../db/database.js';
 import type { AuditLogTable } from './audit.table.js';
 
 export type AuditAction =
-  | 'read' | 'create' | 'update' | 'delete' | 'download' | 'upload' | 'login' | 'logout'
+  | 'read'
+  | 'create'
+  | 'update'
+  | 'delete'
+  | 'download'
+  | 'upload'
+  | 'login'
+  | 'logout'
   /** A wrong password (actor: the account when the e-mail is known); a rotated refresh token presented again. */
-  | 'login_failed' | 'token_reuse'
+  | 'login_failed'
+  | 'token_reuse'
   /** A signed-in user refused a route or a record (403). */
   | 'denied'
   /** Account management: a link to set a password sent, used; an account disabled, enabled. */
-  | 'invite' | 'password_reset' | 'password_set' | 'disable' | 'enable'
+  | 'invite'
+  | 'password_reset'
+  | 'password_set'
+  | 'disable'
+  | 'enable'
   /** Care relationships and team memberships (entity_ids: the team or doctor, and the member). */
-  | 'link' | 'unlink'
+  | 'link'
+  | 'unlink'
   /** Call recording: a participant consented or refused. */
-  | 'consent' | 'refuse'
+  | 'consent'
+  | 'refuse'
   /** An API key revoked. */
   | 'revoke';
-export type AuditEntity = 'call' | 'message' | 'conversation' | 'attachment' | 'quality' | 'session' | 'user' | 'care_relationship' | 'care_team' | 'route' | 'recording' | 'api_key' | 'room_token' | 'webhook'
+export type AuditEntity =
+  | 'call'
+  | 'message'
+  | 'conversation'
+  | 'attachment'
+  | 'quality'
+  | 'session'
+  | 'user'
+  | 'care_relationship'
+  | 'care_team'
+  | 'route'
+  | 'recording'
+  | 'api_key'
+  | 'room_token'
+  | 'webhook'
   /** A participant of a live room (entity id `room:identity`), acted on with an API key. */
   | 'participant';
-export const AUDIT_ACTIONS = ['read', 'create', 'update', 'delete', 'download', 'upload', 'login', 'logout', 'login_failed', 'token_reuse', 'denied', 'invite', 'password_reset', 'password_set', 'disable', 'enable', 'link', 'unlink', 'consent', 'refuse', 'revoke'] as const satisfies readonly AuditAction[];
+export const AUDIT_ACTIONS = [
+  'read',
+  'create',
+  'update',
+  'delete',
+  'download',
+  'upload',
+  'login',
+  'logout',
+  'login_failed',
+  'token_reuse',
+  'denied',
+  'invite',
+  'password_reset',
+  'password_set',
+  'disable',
+  'enable',
+  'link',
+  'unlink',
+  'consent',
+  'refuse',
+  'revoke',
+] as const satisfies readonly AuditAction[];
 /** Where a request came from: its address and request id. */
 export type AuditOrigin = Pick<Context, 'ip' | 'state'>;
 
@@ -36,7 +86,13 @@ export interface AuditEntry {
 }
 
 /** The entry of one request touching some records, stamped now. */
-export function auditEntry(ctx: AuditOrigin, actorId: string | null, action: AuditAction, entityType: AuditEntity, entityIds: string | readonly string[]): AuditEntry {
+export function auditEntry(
+  ctx: AuditOrigin,
+  actorId: string | null,
+  action: AuditAction,
+  entityType: AuditEntity,
+  entityIds: string | readonly string[],
+): AuditEntry {
   const requestId = typeof ctx.state.requestId === 'string' ? ctx.state.requestId : null;
   return { actorId, action, entityType, entityIds: typeof entityIds === 'string' ? [entityIds] : entityIds, ip: ctx.ip || null, requestId, at: new Date() };
 }
@@ -79,11 +135,34 @@ export async function findAuditTrail(db: Db, entityType: AuditEntity, entityId: 
  * with `db` (use it inside a transaction, so the row commits with the change); outside one, use
  * the app's AuditWriter, which shares one insert and commit between concurrent requests.
  */
-export async function audit(db: Db, ctx: AuditOrigin, actorId: string | null, action: AuditAction, entityType: AuditEntity, entityIds: string | readonly string[]): Promise<void> {
+export async function audit(
+  db: Db,
+  ctx: AuditOrigin,
+  actorId: string | null,
+  action: AuditAction,
+  entityType: AuditEntity,
+  entityIds: string | readonly string[],
+): Promise<void> {
   await insertAuditEntries(db, [auditEntry(ctx, actorId, action, entityType, entityIds)]);
 }
 
-export const AUDIT_ENTITIES = ['call', 'message', 'conversation', 'attachment', 'quality', 'session', 'user', 'care_relationship', 'care_team', 'route', 'recording', 'api_key', 'room_token', 'webhook', 'participant'] as const satisfies readonly AuditEntity[];
+export const AUDIT_ENTITIES = [
+  'call',
+  'message',
+  'conversation',
+  'attachment',
+  'quality',
+  'session',
+  'user',
+  'care_relationship',
+  'care_team',
+  'route',
+  'recording',
+  'api_key',
+  'room_token',
+  'webhook',
+  'participant',
+] as const satisfies readonly AuditEntity[];
 
 export interface AuditQuery {
   /** Rows touching this record (alone or in a page), of `entityType` when given. */

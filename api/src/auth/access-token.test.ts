@@ -35,7 +35,9 @@ describe('access tokens', () => {
     const unsigned = jwt.sign({ role: 'doctor', sid: SESSION }, '', { ...claims, algorithm: 'none' });
     expect(codeOf(() => verifyAccessToken(SECRET, unsigned))).toBe('UNAUTHORIZED');
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    expect(codeOf(() => verifyAccessToken(SECRET, jwt.sign({ role: 'doctor', sid: SESSION }, privateKey, { ...claims, algorithm: 'RS256' })))).toBe('UNAUTHORIZED');
+    expect(codeOf(() => verifyAccessToken(SECRET, jwt.sign({ role: 'doctor', sid: SESSION }, privateKey, { ...claims, algorithm: 'RS256' })))).toBe(
+      'UNAUTHORIZED',
+    );
     expect(codeOf(() => verifyAccessToken(SECRET, signAccessToken('another-secret-of-enough-length', user, SESSION, 60)))).toBe('UNAUTHORIZED');
   });
 

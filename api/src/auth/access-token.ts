@@ -16,7 +16,13 @@ export interface VerifiedAccessToken {
 }
 
 export function signAccessToken(secret: string, user: AuthUser, sessionId: string, ttlSeconds: number): string {
-  return jwt.sign({ role: user.role, sid: sessionId }, hmacKey(secret), { algorithm: 'HS256', subject: user.id, issuer: ISSUER, audience: AUDIENCE, expiresIn: ttlSeconds });
+  return jwt.sign({ role: user.role, sid: sessionId }, hmacKey(secret), {
+    algorithm: 'HS256',
+    subject: user.id,
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    expiresIn: ttlSeconds,
+  });
 }
 
 /** Tokens verified per secret: a client sends the same token on every request until it expires. */
@@ -42,7 +48,8 @@ export function verifyAccessToken(secret: string, token: string): VerifiedAccess
     const claims = jwt.verify(token, hmacKey(secret), { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE }) as jwt.JwtPayload;
     const role = claims.role as Role;
     // Tokens without a session id (signed before sessions were revocable) are refused: the client refreshes.
-    if (typeof claims.sub !== 'string' || !ROLES.includes(role) || typeof claims.exp !== 'number' || typeof claims.sid !== 'string') throw new Error('bad claims');
+    if (typeof claims.sub !== 'string' || !ROLES.includes(role) || typeof claims.exp !== 'number' || typeof claims.sid !== 'string')
+      throw new Error('bad claims');
     const result: VerifiedAccessToken = { user: { id: claims.sub, role }, sessionId: claims.sid, expiresAtMs: claims.exp * 1000 };
     if (!tokens) {
       if (verified.size >= 32) verified.clear();

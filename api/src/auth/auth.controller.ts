@@ -15,9 +15,13 @@ export function registerAuthRoutes(api: RouteRegistry, app: AppContext): void {
   const settings = app.config;
 
   api.define({
-    method: 'post', path: '/api/auth/login', tag: 'auth', access: 'public',
+    method: 'post',
+    path: '/api/auth/login',
+    tag: 'auth',
+    access: 'public',
     summary: 'Log in with e-mail and password: a short-lived access token and a rotating refresh token',
-    body: LoginRequest, response: SessionSchema,
+    body: LoginRequest,
+    response: SessionSchema,
     handler: async ({ ctx, body }) => {
       // Per address across accounts (one password tried on many), then per address and account.
       await app.loginAddressLimiter.hit(ctx.ip);
@@ -34,9 +38,13 @@ export function registerAuthRoutes(api: RouteRegistry, app: AppContext): void {
   });
 
   api.define({
-    method: 'post', path: '/api/auth/refresh', tag: 'auth', access: 'public',
+    method: 'post',
+    path: '/api/auth/refresh',
+    tag: 'auth',
+    access: 'public',
     summary: 'Trade a refresh token for a new access token and a new refresh token (the old one stops working)',
-    body: RefreshRequest, response: SessionSchema,
+    body: RefreshRequest,
+    response: SessionSchema,
     handler: async ({ ctx, body }) => {
       const result = await app.db.transaction().execute((trx) => refresh(trx, settings, body.refreshToken));
       if ('error' in result) {
@@ -49,7 +57,10 @@ export function registerAuthRoutes(api: RouteRegistry, app: AppContext): void {
   });
 
   api.define({
-    method: 'post', path: '/api/auth/logout', tag: 'auth', access: 'public',
+    method: 'post',
+    path: '/api/auth/logout',
+    tag: 'auth',
+    access: 'public',
     summary: 'End the session of a refresh token: its refresh tokens stop working at once, its access tokens and event sockets within moments',
     body: RefreshRequest,
     handler: async ({ ctx, body }) => {
@@ -61,8 +72,12 @@ export function registerAuthRoutes(api: RouteRegistry, app: AppContext): void {
   });
 
   api.define({
-    method: 'get', path: '/api/users/me', tag: 'users', access: ALL_ROLES,
-    summary: 'The signed-in user', response: UserSchema,
+    method: 'get',
+    path: '/api/users/me',
+    tag: 'users',
+    access: ALL_ROLES,
+    summary: 'The signed-in user',
+    response: UserSchema,
     handler: async ({ user }) => {
       const row = await findUserById(app.db, user.id);
       if (!row) throw new ApiError('UNAUTHORIZED', 'the account no longer exists');
@@ -71,15 +86,21 @@ export function registerAuthRoutes(api: RouteRegistry, app: AppContext): void {
   });
 
   api.define({
-    method: 'get', path: '/api/users/contacts', tag: 'users', access: ['patient', 'doctor'],
-    summary: 'Users the caller may call and message: a patient\'s doctors; a doctor\'s patients and colleagues',
+    method: 'get',
+    path: '/api/users/contacts',
+    tag: 'users',
+    access: ['patient', 'doctor'],
+    summary: "Users the caller may call and message: a patient's doctors; a doctor's patients and colleagues",
     response: z.object({ items: z.array(UserSchema) }),
     handler: async ({ user }) => ({ items: (await findContacts(app.db, user)).map(toUser) }),
   });
 
   if (settings.mode !== 'production' && (settings.seedDemo ?? settings.mode === 'development')) {
     api.define({
-      method: 'get', path: '/api/demo/accounts', tag: 'auth', access: 'public',
+      method: 'get',
+      path: '/api/demo/accounts',
+      tag: 'auth',
+      access: 'public',
       summary: 'The seeded demo logins (development and test mode only; absent in production)',
       response: z.object({ items: z.array(z.object({ email: z.string(), password: z.string(), displayName: z.string(), role: RoleSchema })) }),
       handler: async () => ({ items: DEMO_USERS.map((u) => ({ email: u.email, password: DEMO_PASSWORD, displayName: u.displayName, role: u.role })) }),

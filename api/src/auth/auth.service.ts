@@ -26,7 +26,6 @@ export interface AuthSettings {
 
 const REUSE_LEEWAY_MS = 10_000;
 
-
 // Compared against when the e-mail is unknown, so a miss costs the same time as a wrong password.
 let dummyHash: Promise<string> | undefined;
 
@@ -56,7 +55,12 @@ export async function login(db: Db, settings: AuthSettings, email: string, passw
 
 async function issueSession(db: Db, settings: AuthSettings, user: User, familyId: string, expiresAt?: Date): Promise<SessionTokens & { id: string }> {
   const refreshToken = newToken();
-  const row = await insertRefreshToken(db, { userId: user.id, familyId, tokenHash: hashToken(refreshToken), expiresAt: expiresAt ?? new Date(Date.now() + settings.refreshMaxSeconds * 1000) });
+  const row = await insertRefreshToken(db, {
+    userId: user.id,
+    familyId,
+    tokenHash: hashToken(refreshToken),
+    expiresAt: expiresAt ?? new Date(Date.now() + settings.refreshMaxSeconds * 1000),
+  });
   const accessToken = signAccessToken(settings.accessTokenSecret, { id: user.id, role: user.role }, familyId, settings.accessTokenTtlSeconds);
   return { id: row.id, accessToken, accessTokenExpiresIn: settings.accessTokenTtlSeconds, refreshToken, user };
 }

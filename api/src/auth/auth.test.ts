@@ -44,7 +44,11 @@ describe.each(DATABASES)('auth and access control on %s', (database) => {
     // A retry right after a lost answer is allowed (leeway); a reuse later is theft.
     const retry = await client(t.url).post<Session>('/api/auth/refresh', { refreshToken: session.refreshToken });
     expect(retry.status).toBe(200);
-    await t.app.db.updateTable('refresh_tokens').set({ revoked_at: new Date(Date.now() - 60_000) }).where('replaced_by', 'is not', null).execute();
+    await t.app.db
+      .updateTable('refresh_tokens')
+      .set({ revoked_at: new Date(Date.now() - 60_000) })
+      .where('replaced_by', 'is not', null)
+      .execute();
     const replay = await client(t.url).post('/api/auth/refresh', { refreshToken: session.refreshToken });
     expect(replay.status).toBe(401);
     expect((await client(t.url).post('/api/auth/refresh', { refreshToken: retry.body.refreshToken })).status).toBe(401);
@@ -59,12 +63,21 @@ describe.each(DATABASES)('auth and access control on %s', (database) => {
     const session = await login(t.url, 'bob');
     expect((await client(t.url).post('/api/auth/logout', { refreshToken: session.refreshToken })).status).toBe(204);
     expect((await client(t.url).post('/api/auth/refresh', { refreshToken: session.refreshToken })).status).toBe(401);
-    const logouts = await t.app.db.selectFrom('audit_log').select(['actor_id', 'ip']).where('action', '=', 'logout').where('entity_id', '=', session.user.id).execute();
+    const logouts = await t.app.db
+      .selectFrom('audit_log')
+      .select(['actor_id', 'ip'])
+      .where('action', '=', 'logout')
+      .where('entity_id', '=', session.user.id)
+      .execute();
     expect(logouts).toEqual([{ actor_id: session.user.id, ip: expect.any(String) }]);
 
     const idle = await login(t.url, 'bob');
     // Idle past the window (30 min by default): move last use back instead of waiting.
-    await t.app.db.updateTable('refresh_tokens').set({ last_used_at: new Date(Date.now() - 31 * 60 * 1000) }).where('revoked_at', 'is', null).execute();
+    await t.app.db
+      .updateTable('refresh_tokens')
+      .set({ last_used_at: new Date(Date.now() - 31 * 60 * 1000) })
+      .where('revoked_at', 'is', null)
+      .execute();
     const res = await client(t.url).post('/api/auth/refresh', { refreshToken: idle.refreshToken });
     expect(res).toMatchObject({ status: 401, body: { error: { message: 'the session was idle too long; log in again' } } });
   });
@@ -76,17 +89,29 @@ describe.each(DATABASES)('auth and access control on %s', (database) => {
       const path = spec.path.replace(/:messageId/g, '1').replace(/:[A-Za-z]+/g, '00000000-0000-4000-8000-000000000000');
       const method = spec.method.toUpperCase();
       if (spec.access === 'public' || spec.access === 'metrics-scraper') continue; // /metrics: app.test.ts
-      const anonymous = await fetch(`${t.url}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(method === 'GET' ? {} : { body: '{}' }) });
+      const anonymous = await fetch(`${t.url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(method === 'GET' ? {} : { body: '{}' }),
+      });
       expect(anonymous.status, `${method} ${spec.path} without a token`).toBe(401);
       if (isApiKeyAccess(spec.access)) {
         // a user's access token is not an API key
-        const asUser = await fetch(`${t.url}${path}`, { method, headers: { authorization: `Bearer ${sessions.admin.accessToken}`, 'content-type': 'application/json' }, ...(method === 'GET' ? {} : { body: '{}' }) });
+        const asUser = await fetch(`${t.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${sessions.admin.accessToken}`, 'content-type': 'application/json' },
+          ...(method === 'GET' ? {} : { body: '{}' }),
+        });
         expect(asUser.status, `${method} ${spec.path} with an admin token`).toBe(401);
         continue;
       }
       if (spec.access === 'media-server') {
         // a user's access token is not a media server signature
-        const asUser = await fetch(`${t.url}${path}`, { method, headers: { authorization: `Bearer ${sessions.admin.accessToken}`, 'content-type': 'application/json' }, body: '{"node":"x","events":[]}' });
+        const asUser = await fetch(`${t.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${sessions.admin.accessToken}`, 'content-type': 'application/json' },
+          body: '{"node":"x","events":[]}',
+        });
         expect(asUser.status, `${method} ${spec.path} with an admin token`).toBe(401);
         continue;
       }
@@ -106,7 +131,7 @@ describe.each(DATABASES)('auth and access control on %s', (database) => {
     expect(forged.status).toBe(401);
   });
 
-  it('reaches only the caller\'s own records: other patients\' conversations and calls do not exist for them', async () => {
+  it("reaches only the caller's own records: other patients' conversations and calls do not exist for them", async () => {
     const alice = client(t.url, sessions.alice.accessToken);
     const bob = client(t.url, sessions.bob.accessToken);
     const house = client(t.url, sessions.drhouse.accessToken);
@@ -126,7 +151,9 @@ describe.each(DATABASES)('auth and access control on %s', (database) => {
     expect((await client(t.url, sessions.admin.accessToken).get(`/api/calls/${call.body.id}`)).status).toBe(200);
 
     // a patient reaches only their care team; a doctor only their patients and colleagues
-    const carol = (await house.get<{ items: Array<{ id: string; email: string }> }>('/api/users/contacts')).body.items.find((u) => u.email === 'carol@patients.demo')!;
+    const carol = (await house.get<{ items: Array<{ id: string; email: string }> }>('/api/users/contacts')).body.items.find(
+      (u) => u.email === 'carol@patients.demo',
+    )!;
     expect((await alice.post('/api/calls', { type: 'voice', inviteeIds: [carol.id] })).status).toBe(403);
     expect((await client(t.url, sessions.drgrey.accessToken).post('/api/conversations', { kind: 'direct', memberIds: [carol.id] })).status).toBe(403);
     expect((await house.post('/api/conversations', { kind: 'direct', memberIds: [carol.id] })).status).toBe(201);
@@ -138,7 +165,11 @@ describe.each(DATABASES)('auth and access control on %s', (database) => {
   });
 
   it('sends security headers, no cookies, and CORS only to allowed origins', async () => {
-    const res = await fetch(`${t.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body: JSON.stringify({ email: 'alice@patients.demo', password: DEMO_PASSWORD }) });
+    const res = await fetch(`${t.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+      body: JSON.stringify({ email: 'alice@patients.demo', password: DEMO_PASSWORD }),
+    });
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('x-frame-options')).toBe('DENY');
     expect(res.headers.get('strict-transport-security')).toBe('max-age=31536000');
@@ -156,7 +187,10 @@ describe.each(DATABASES)('auth and access control on %s', (database) => {
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
     const allowed = await startTestApp('pglite', { corsOrigins: ['https://clinic.example'] });
     try {
-      const preflight = await fetch(`${allowed.url}/api/calls`, { method: 'OPTIONS', headers: { origin: 'https://clinic.example', 'access-control-request-method': 'POST' } });
+      const preflight = await fetch(`${allowed.url}/api/calls`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://clinic.example', 'access-control-request-method': 'POST' },
+      });
       expect(preflight.status).toBe(204);
       expect(preflight.headers.get('access-control-allow-origin')).toBe('https://clinic.example');
       expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();

@@ -29,7 +29,13 @@ export async function revokeFamily(db: Db, familyId: string): Promise<void> {
 
 /** Ends every session of a user (password reset, account disabled); answers how many were open. */
 export async function revokeUserFamilies(db: Db, userId: string): Promise<number> {
-  const rows = await db.updateTable('refresh_tokens').set({ revoked_at: new Date() }).where('user_id', '=', userId).where('revoked_at', 'is', null).returning('family_id').execute();
+  const rows = await db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: new Date() })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .returning('family_id')
+    .execute();
   return new Set(rows.map((r) => r.family_id)).size;
 }
 
@@ -41,9 +47,18 @@ export async function revokeUserFamilies(db: Db, userId: string): Promise<number
 export async function isSessionOpen(db: Db, sessionId: string, userId: string): Promise<boolean> {
   const row = await db
     .selectFrom('users')
-    .select((eb) => eb.exists(
-      eb.selectFrom('refresh_tokens').select(eb.lit(1).as('one')).where('family_id', '=', sessionId).where('user_id', '=', userId).where('revoked_at', 'is', null),
-    ).as('open'))
+    .select((eb) =>
+      eb
+        .exists(
+          eb
+            .selectFrom('refresh_tokens')
+            .select(eb.lit(1).as('one'))
+            .where('family_id', '=', sessionId)
+            .where('user_id', '=', userId)
+            .where('revoked_at', 'is', null),
+        )
+        .as('open'),
+    )
     .where('id', '=', userId)
     .where('disabled_at', 'is', null)
     .executeTakeFirst();

@@ -16,7 +16,10 @@ afterEach(async () => {
   await Promise.all(sockets.splice(0).map((s) => s.close()));
 });
 
-const me = (url: string, session: Session): Promise<number> => client(url, session.accessToken).get('/api/users/me').then((r) => r.status);
+const me = (url: string, session: Session): Promise<number> =>
+  client(url, session.accessToken)
+    .get('/api/users/me')
+    .then((r) => r.status);
 
 /** The status a /events upgrade with this token is answered with (101 when it opens). */
 function upgradeStatus(url: string, token: string): Promise<number> {
@@ -37,7 +40,7 @@ describe.each(DATABASES)('session revocation on %s', (database) => {
   });
   afterAll(async () => t?.close());
 
-  it('logout stops the session\'s access tokens and closes its sockets at once; other sessions go on', async () => {
+  it("logout stops the session's access tokens and closes its sockets at once; other sessions go on", async () => {
     const [ended, other] = [await login(t.url, 'bob'), await login(t.url, 'bob')];
     const [socket, otherSocket] = [connect(t.url, ended.accessToken), connect(t.url, other.accessToken)];
     await Promise.all([socket.ready(), otherSocket.ready()]);
@@ -58,7 +61,12 @@ describe.each(DATABASES)('session revocation on %s', (database) => {
     const rotated = (await client(t.url).post<Session>('/api/auth/refresh', { refreshToken: session.refreshToken })).body;
     expect(await me(t.url, rotated)).toBe(200);
     // Past the lost-answer leeway, the old token is presented again: theft.
-    await t.app.db.updateTable('refresh_tokens').set({ revoked_at: new Date(Date.now() - 60_000) }).where('replaced_by', 'is not', null).where('user_id', '=', session.user.id).execute();
+    await t.app.db
+      .updateTable('refresh_tokens')
+      .set({ revoked_at: new Date(Date.now() - 60_000) })
+      .where('replaced_by', 'is not', null)
+      .where('user_id', '=', session.user.id)
+      .execute();
     expect((await client(t.url).post('/api/auth/refresh', { refreshToken: session.refreshToken })).status).toBe(401);
     expect(await me(t.url, rotated)).toBe(401);
     expect(await me(t.url, session)).toBe(401);
@@ -120,12 +128,16 @@ describe('session revocation across two API instances sharing Redis', () => {
       afterAnswer.push(performance.now() - answered);
       expect((await socket.closed).code).toBe(4003);
     }
-    const show = (values: number[]): string => [...values].sort((x, y) => x - y).map((ms) => ms.toFixed(1)).join(', ');
+    const show = (values: number[]): string =>
+      [...values]
+        .sort((x, y) => x - y)
+        .map((ms) => ms.toFixed(1))
+        .join(', ');
     console.log(`[sessions] logout sent to A -> first 401 from B: ${show(total)} ms; of which after A's 204: ${show(afterAnswer)} ms`);
   });
 
   it('a revocation whose message was lost is noticed once the cached answer is older than the TTL', async () => {
-    const c = await startTestApp('postgres', { databaseUrl: (a.app.config.databaseUrl)!, sessionCheckTtlSeconds: 0.5 }); // no Redis: hears nothing
+    const c = await startTestApp('postgres', { databaseUrl: a.app.config.databaseUrl!, sessionCheckTtlSeconds: 0.5 }); // no Redis: hears nothing
     try {
       const session = await login(a.url, 'bob');
       expect(await me(c.url, session)).toBe(200);

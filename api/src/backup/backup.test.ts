@@ -9,11 +9,19 @@ describe('verifyBackup', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-verify-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const sha = (data: string) => createHash('sha256').update(data).digest('hex');
-  const write = (files: Array<{ path: string; bytes: number; sha256: string }>) => fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({
-    format: 'telemed-backup', version: 1, createdAt: new Date().toISOString(),
-    database: { kind: 'pglite', file: { path: 'database.pglite.tar.gz', bytes: 4, sha256: sha('data') }, schema: null },
-    attachments: { files }, keyIds: ['k1'], counts: {},
-  }));
+  const write = (files: Array<{ path: string; bytes: number; sha256: string }>) =>
+    fs.writeFileSync(
+      path.join(dir, 'manifest.json'),
+      JSON.stringify({
+        format: 'telemed-backup',
+        version: 1,
+        createdAt: new Date().toISOString(),
+        database: { kind: 'pglite', file: { path: 'database.pglite.tar.gz', bytes: 4, sha256: sha('data') }, schema: null },
+        attachments: { files },
+        keyIds: ['k1'],
+        counts: {},
+      }),
+    );
 
   it('accepts a backup whose files match, and names a missing, changed or escaping file (exit 5)', async () => {
     fs.writeFileSync(path.join(dir, 'database.pglite.tar.gz'), 'data');

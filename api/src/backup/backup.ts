@@ -71,7 +71,8 @@ function throttled(progress: Progress, everyMs = 2000): (message: string, force?
 
 function filesUnder(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((d) => d.isFile())
     .map((d) => path.relative(dir, path.join(d.parentPath, d.name)))
     .sort();
@@ -111,8 +112,10 @@ export async function backupInstallation(options: BackupOptions): Promise<Backup
   const { installation } = options;
   const outDir = path.resolve(options.outDir);
   const keyFile = path.resolve(options.keyFile);
-  if (keyFile.startsWith(`${outDir}${path.sep}`)) throw new BackupError('usage', 'the key file must be kept apart from the backup: give a --key-file outside the backup directory');
-  if (fs.existsSync(outDir) && fs.readdirSync(outDir).length > 0) throw new BackupError('usage', `${outDir} exists and is not empty: give a new directory for each backup`);
+  if (keyFile.startsWith(`${outDir}${path.sep}`))
+    throw new BackupError('usage', 'the key file must be kept apart from the backup: give a --key-file outside the backup directory');
+  if (fs.existsSync(outDir) && fs.readdirSync(outDir).length > 0)
+    throw new BackupError('usage', `${outDir} exists and is not empty: give a new directory for each backup`);
   if (fs.existsSync(keyFile)) throw new BackupError('usage', `${keyFile} exists: give a new key file for each backup`);
   const sealed = await sealKeyRing(options.keyRing, options.passphrase);
   fs.mkdirSync(outDir, { recursive: true, mode: 0o700 });
@@ -129,14 +132,19 @@ export async function backupInstallation(options: BackupOptions): Promise<Backup
     schema = [...status.applied, ...status.unknown].sort().at(-1) ?? null;
     for (const table of ['users', 'conversations', 'messages', 'attachments', 'calls', 'audit_log'] as const) {
       if (status.applied.length === 0) break;
-      const row = await database.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const row = await database.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       counts[table] = Number(row.n);
     }
     keyIds = keyRingIds(options.keyRing);
     if (database.kind === 'postgres') {
       progress('database: pg_dump (one consistent snapshot)…');
       const tick = throttled(progress);
-      ({ serverMajor } = await dumpPostgres(installation.databaseUrl!, path.join(outDir, POSTGRES_DUMP), (line) => tick(`database: ${line.replace(/^pg_dump: /, '')}`)));
+      ({ serverMajor } = await dumpPostgres(installation.databaseUrl!, path.join(outDir, POSTGRES_DUMP), (line) =>
+        tick(`database: ${line.replace(/^pg_dump: /, '')}`),
+      ));
       databaseFile = POSTGRES_DUMP;
     } else {
       progress('database: copying the embedded database…');
@@ -165,13 +173,17 @@ export async function backupInstallation(options: BackupOptions): Promise<Backup
     tick(`attachments: ${index + 1}/${sources.length} (${mib(bytes)})`);
   }
   progress(`attachments: ${files.length} files, ${mib(bytes)}`);
-  if (installation.s3Bucket) progress(`attachments in S3 bucket ${installation.s3Bucket} are not in this backup: its versioning and replication keep them (docs/operations.md)`);
+  if (installation.s3Bucket)
+    progress(`attachments in S3 bucket ${installation.s3Bucket} are not in this backup: its versioning and replication keep them (docs/operations.md)`);
 
   const manifest: BackupManifest = {
-    format: 'telemed-backup', version: 1, createdAt: new Date().toISOString(),
+    format: 'telemed-backup',
+    version: 1,
+    createdAt: new Date().toISOString(),
     database: { kind: database.kind, ...(serverMajor !== undefined ? { serverMajor } : {}), file: dbEntry, schema },
     attachments: { files, ...(installation.s3Bucket ? { s3Bucket: installation.s3Bucket } : {}) },
-    keyIds, counts,
+    keyIds,
+    counts,
   };
   fs.writeFileSync(path.join(outDir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
   fs.mkdirSync(path.dirname(keyFile), { recursive: true, mode: 0o700 });
@@ -186,14 +198,18 @@ export async function verifyBackup(dir: string, progress: Progress = () => undef
   try {
     manifest = Manifest.parse(JSON.parse(fs.readFileSync(path.join(dir, MANIFEST), 'utf8')));
   } catch (error) {
-    throw new BackupError('damaged', `${dir} is not a Telemed backup (${MANIFEST} missing or unreadable: ${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
+    throw new BackupError(
+      'damaged',
+      `${dir} is not a Telemed backup (${MANIFEST} missing or unreadable: ${error instanceof Error ? error.message.split('\n')[0] : String(error)})`,
+    );
   }
   const tick = throttled(progress);
   const all = [{ root: dir, file: manifest.database.file }, ...manifest.attachments.files.map((file) => ({ root: path.join(dir, ATTACHMENTS), file }))];
   for (const [index, { root, file }] of all.entries()) {
     const full = path.resolve(root, file.path);
     if (!full.startsWith(`${path.resolve(root)}${path.sep}`) || !fs.existsSync(full)) throw new BackupError('damaged', `the backup lacks ${file.path}`);
-    if ((await sha256File(full)) !== file.sha256) throw new BackupError('damaged', `${file.path} differs from what the backup recorded (sha256): the backup is damaged`);
+    if ((await sha256File(full)) !== file.sha256)
+      throw new BackupError('damaged', `${file.path} differs from what the backup recorded (sha256): the backup is damaged`);
     tick(`checking the backup: ${index + 1}/${all.length} files`);
   }
   return manifest;
@@ -236,15 +252,22 @@ export async function restoreInstallation(options: RestoreOptions): Promise<{ ma
   const manifest = await verifyBackup(options.from, progress);
   const keyRing = await openKeyRing(fs.readFileSync(options.keyFile), options.passphrase);
   const missingKeys = manifest.keyIds.filter((id) => !keyRingIds(keyRing).includes(id));
-  if (missingKeys.length > 0) throw new BackupError('passphrase', `the key file lacks key ${missingKeys.join(', ')} the backup needs: it belongs to another backup`);
+  if (missingKeys.length > 0)
+    throw new BackupError('passphrase', `the key file lacks key ${missingKeys.join(', ')} the backup needs: it belongs to another backup`);
   const kind = installation.databaseUrl ? 'postgres' : 'pglite';
   if (manifest.database.kind !== kind) {
-    throw new BackupError('config', `the backup holds ${manifest.database.kind === 'postgres' ? 'a PostgreSQL' : 'an embedded'} database, this installation uses ${kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : 'the embedded database (no DATABASE_URL)'}: restore into the same kind`);
+    throw new BackupError(
+      'config',
+      `the backup holds ${manifest.database.kind === 'postgres' ? 'a PostgreSQL' : 'an embedded'} database, this installation uses ${kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : 'the embedded database (no DATABASE_URL)'}: restore into the same kind`,
+    );
   }
   const found = await contents(installation);
   if (found.length > 0 && !options.force) {
-    throw new BackupError('not_empty', `refusing to restore into an installation that holds data (${found.join('; ')}): the restore would mix two installations' records or overwrite this one's. ` +
-      'Restore into a new database and empty directories, or pass --force to delete what is there first.');
+    throw new BackupError(
+      'not_empty',
+      `refusing to restore into an installation that holds data (${found.join('; ')}): the restore would mix two installations' records or overwrite this one's. ` +
+        'Restore into a new database and empty directories, or pass --force to delete what is there first.',
+    );
   }
   if (found.length > 0) progress(`--force: deleting what the installation holds (${found.join('; ')})`);
 
@@ -252,7 +275,9 @@ export async function restoreInstallation(options: RestoreOptions): Promise<{ ma
     if (found.length > 0) await wipePostgres(installation.databaseUrl!);
     progress('database: pg_restore…');
     const tick = throttled(progress);
-    await restorePostgres(installation.databaseUrl!, path.join(options.from, manifest.database.file.path), (line) => tick(`database: ${line.replace(/^pg_restore: /, '')}`));
+    await restorePostgres(installation.databaseUrl!, path.join(options.from, manifest.database.file.path), (line) =>
+      tick(`database: ${line.replace(/^pg_restore: /, '')}`),
+    );
   } else {
     progress('database: unpacking the embedded database…');
     fs.mkdirSync(path.dirname(path.resolve(installation.databaseDir)), { recursive: true, mode: 0o700 });
@@ -266,7 +291,9 @@ export async function restoreInstallation(options: RestoreOptions): Promise<{ ma
     try {
       fs.rmSync(installation.databaseDir, { recursive: true, force: true });
       fs.mkdirSync(installation.databaseDir, { recursive: true, mode: 0o700 });
-      const pglite = await PGlite.create(installation.databaseDir, { loadDataDir: new Blob([fs.readFileSync(path.join(options.from, manifest.database.file.path))]) });
+      const pglite = await PGlite.create(installation.databaseDir, {
+        loadDataDir: new Blob([fs.readFileSync(path.join(options.from, manifest.database.file.path))]),
+      });
       await pglite.query('select 1');
       await pglite.close();
     } finally {
@@ -290,7 +317,8 @@ export async function restoreInstallation(options: RestoreOptions): Promise<{ ma
   const database = await openInstallationDatabase(installation);
   try {
     const status = await migrationStatus(database.db);
-    if (status.unknown.length > 0) progress(`note: the backup's schema (${status.unknown.at(-1)}) is newer than this build: run the build that made the backup`);
+    if (status.unknown.length > 0)
+      progress(`note: the backup's schema (${status.unknown.at(-1)}) is newer than this build: run the build that made the backup`);
     else if (status.pending.length > 0) progress(`note: ${status.pending.length} migrations will run when the API starts (the backup is from an older build)`);
   } finally {
     await database.close();

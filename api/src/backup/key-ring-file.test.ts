@@ -21,7 +21,9 @@ describe('the sealed key ring file', () => {
     const sealed = JSON.parse(file.toString()) as { ciphertext: string };
     const bytes = Buffer.from(sealed.ciphertext, 'base64');
     bytes[0]! ^= 1;
-    await expect(openKeyRing(Buffer.from(JSON.stringify({ ...sealed, ciphertext: bytes.toString('base64') })), passphrase)).rejects.toMatchObject({ code: 'passphrase' });
+    await expect(openKeyRing(Buffer.from(JSON.stringify({ ...sealed, ciphertext: bytes.toString('base64') })), passphrase)).rejects.toMatchObject({
+      code: 'passphrase',
+    });
     await expect(openKeyRing(Buffer.from('ENCRYPTION_KEY=k1:abc'), passphrase)).rejects.toThrow(/not a Telemed key ring file/);
     const short = await sealKeyRing(keyRing, 'short').catch((e: unknown) => e);
     expect(short).toBeInstanceOf(BackupError);

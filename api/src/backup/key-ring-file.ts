@@ -14,7 +14,17 @@ export const MIN_PASSPHRASE_CHARS = 12;
 const SealedKeyRing = z.object({
   format: z.literal(FORMAT),
   version: z.literal(1),
-  kdf: z.object({ name: z.literal('scrypt'), N: z.number().int().min(2 ** 14).max(2 ** 22), r: z.number().int().min(1).max(32), p: z.number().int().min(1).max(16), salt: z.string() }),
+  kdf: z.object({
+    name: z.literal('scrypt'),
+    N: z
+      .number()
+      .int()
+      .min(2 ** 14)
+      .max(2 ** 22),
+    r: z.number().int().min(1).max(32),
+    p: z.number().int().min(1).max(16),
+    salt: z.string(),
+  }),
   cipher: z.literal('aes-256-gcm'),
   iv: z.string(),
   tag: z.string(),
@@ -31,7 +41,11 @@ function deriveKey(passphrase: string, salt: Buffer, cost: { N: number; r: numbe
 
 /** The key ids of an ENCRYPTION_KEY value (`id:base64[,id:base64…]`, a bare key is k1). */
 export function keyRingIds(keyRing: string): string[] {
-  return keyRing.split(',').map((part) => part.trim()).filter(Boolean).map((part) => (part.includes(':') ? part.split(':', 1)[0]! : 'k1'));
+  return keyRing
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => (part.includes(':') ? part.split(':', 1)[0]! : 'k1'));
 }
 
 export function checkPassphrase(passphrase: string): void {
@@ -48,10 +62,15 @@ export async function sealKeyRing(keyRing: string, passphrase: string): Promise<
   cipher.setAAD(Buffer.from(FORMAT));
   const ciphertext = Buffer.concat([cipher.update(keyRing, 'utf8'), cipher.final()]);
   const sealed: z.infer<typeof SealedKeyRing> = {
-    format: FORMAT, version: 1,
+    format: FORMAT,
+    version: 1,
     kdf: { name: 'scrypt', ...COST, salt: salt.toString('base64') },
-    cipher: 'aes-256-gcm', iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ciphertext: ciphertext.toString('base64'),
-    keyIds: keyRingIds(keyRing), createdAt: new Date().toISOString(),
+    cipher: 'aes-256-gcm',
+    iv: iv.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+    ciphertext: ciphertext.toString('base64'),
+    keyIds: keyRingIds(keyRing),
+    createdAt: new Date().toISOString(),
   };
   return Buffer.from(`${JSON.stringify(sealed, null, 2)}\n`);
 }

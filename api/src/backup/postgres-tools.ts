@@ -38,9 +38,12 @@ export async function findTool(name: 'pg_dump' | 'pg_restore', major: number): P
   if (fs.existsSync(versioned)) return versioned;
   const found = await toolMajor(name);
   if (found !== undefined && found >= major) return name;
-  throw new BackupError('tool', found === undefined
-    ? `${name} is not installed: install postgresql-client-${major} (Debian: apt-get install postgresql-client-${major}; newer majors from apt.postgresql.org)`
-    : `${name} ${found} is older than the server's PostgreSQL ${major}: install postgresql-client-${major}`);
+  throw new BackupError(
+    'tool',
+    found === undefined
+      ? `${name} is not installed: install postgresql-client-${major} (Debian: apt-get install postgresql-client-${major}; newer majors from apt.postgresql.org)`
+      : `${name} ${found} is older than the server's PostgreSQL ${major}: install postgresql-client-${major}`,
+  );
 }
 
 /** libpq settings from a URL, the password in PGPASSWORD: never on a command line other users can read. */

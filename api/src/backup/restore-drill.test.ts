@@ -21,9 +21,15 @@ const freshKeyRing = (): string => `k2:${randomBytes(32).toString('base64')},k1:
 
 async function startApp(installation: Installation, keyRing: string): Promise<{ app: App; url: string }> {
   const app = new App({
-    port: 0, mode: 'test', logLevel: 'silent', mediaInternalUrl: 'http://127.0.0.1:9', seedDemo: true,
-    ...TEST_SECRETS, encryptionKey: keyRing,
-    databaseDir: installation.databaseDir, attachmentsDir: installation.attachmentsDir,
+    port: 0,
+    mode: 'test',
+    logLevel: 'silent',
+    mediaInternalUrl: 'http://127.0.0.1:9',
+    seedDemo: true,
+    ...TEST_SECRETS,
+    encryptionKey: keyRing,
+    databaseDir: installation.databaseDir,
+    attachmentsDir: installation.attachmentsDir,
     ...(installation.databaseUrl ? { databaseUrl: installation.databaseUrl } : {}),
   });
   await app.start();
@@ -41,7 +47,10 @@ async function dropPostgresDatabase(url: string): Promise<void> {
 }
 
 /** Everything a user can read: each conversation's messages (decrypted by the API) and each attachment's hash. */
-async function snapshot(url: string, session: Session): Promise<{ messages: Record<string, Array<Pick<Message, 'id' | 'body' | 'attachmentId'>>>; attachments: Record<string, string> }> {
+async function snapshot(
+  url: string,
+  session: Session,
+): Promise<{ messages: Record<string, Array<Pick<Message, 'id' | 'body' | 'attachmentId'>>>; attachments: Record<string, string> }> {
   const api = client(url, session.accessToken);
   const conversations = await api.get<Page<Conversation>>('/api/conversations?limit=100');
   expect(conversations.status).toBe(200);
@@ -87,25 +96,41 @@ describe.each(DATABASES)('restore drill on %s', (database) => {
     cleanups.push(() => running.app.stop());
     const s = {} as Record<DemoUser, Session>;
     for (const who of ['alice', 'drgrey'] as const) s[who] = await login(running.url, who);
-    const conversation = (await client(running.url, s.alice.accessToken).get<Page<Conversation>>('/api/conversations')).body.items
-      .find((c) => c.kind === 'direct' && c.members.some((m) => m.userId === s.drgrey.user.id))!;
+    const conversation = (await client(running.url, s.alice.accessToken).get<Page<Conversation>>('/api/conversations')).body.items.find(
+      (c) => c.kind === 'direct' && c.members.some((m) => m.userId === s.drgrey.user.id),
+    )!;
     const uploads: Buffer[] = [];
     for (let i = 0; i < 3; i++) {
       const data = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(20_000 + i * 1000)]);
       const form = new FormData();
       form.append('file', new Blob([new Uint8Array(data)], { type: 'image/png' }), `scan-${i}.png`);
-      const res = await fetch(`${running.url}/api/conversations/${conversation.id}/attachments`, { method: 'POST', headers: { authorization: `Bearer ${s.alice.accessToken}` }, body: form });
+      const res = await fetch(`${running.url}/api/conversations/${conversation.id}/attachments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.alice.accessToken}` },
+        body: form,
+      });
       expect(res.status).toBe(201);
       const { id } = (await res.json()) as { id: string };
-      const sent = await client(running.url, s.alice.accessToken).post(`/api/conversations/${conversation.id}/messages`, { clientId: crypto.randomUUID(), body: `scan ${i}: ünïcødé ✓`, attachmentId: id });
+      const sent = await client(running.url, s.alice.accessToken).post(`/api/conversations/${conversation.id}/messages`, {
+        clientId: crypto.randomUUID(),
+        body: `scan ${i}: ünïcødé ✓`,
+        attachmentId: id,
+      });
       expect(sent.status).toBe(201);
       uploads.push(data);
     }
     for (let i = 0; i < 5; i++) {
-      const reply = await client(running.url, s.drgrey.accessToken).post(`/api/conversations/${conversation.id}/messages`, { clientId: crypto.randomUUID(), body: `reply ${i}: take 2 tablets` });
+      const reply = await client(running.url, s.drgrey.accessToken).post(`/api/conversations/${conversation.id}/messages`, {
+        clientId: crypto.randomUUID(),
+        body: `reply ${i}: take 2 tablets`,
+      });
       expect(reply.status).toBe(201);
     }
-    const call = await client(running.url, s.drgrey.accessToken).post<Call>('/api/calls', { type: 'video', inviteeIds: [s.alice.user.id], conversationId: conversation.id });
+    const call = await client(running.url, s.drgrey.accessToken).post<Call>('/api/calls', {
+      type: 'video',
+      inviteeIds: [s.alice.user.id],
+      conversationId: conversation.id,
+    });
     expect(call.status).toBe(201);
     expect((await client(running.url, s.alice.accessToken).post(`/api/calls/${call.body.id}/decline`)).status).toBe(200);
     const before = { alice: await snapshot(running.url, s.alice), drgrey: await snapshot(running.url, s.drgrey) };
@@ -117,20 +142,48 @@ describe.each(DATABASES)('restore drill on %s', (database) => {
     const keyFile = path.join(root, 'keys', 'b1.key');
     const progress: string[] = [];
     if (database === 'pglite') {
-      await expect(backupInstallation({ installation: original, keyRing, outDir: path.join(root, 'backups', 'refused'), keyFile: path.join(root, 'keys', 'refused.key'), passphrase: PASSPHRASE }))
-        .rejects.toMatchObject({ code: 'in_use' });
+      await expect(
+        backupInstallation({
+          installation: original,
+          keyRing,
+          outDir: path.join(root, 'backups', 'refused'),
+          keyFile: path.join(root, 'keys', 'refused.key'),
+          passphrase: PASSPHRASE,
+        }),
+      ).rejects.toMatchObject({ code: 'in_use' });
       await running.app.stop();
     }
-    await expect(backupInstallation({ installation: original, keyRing, outDir: path.join(backupDir, 'x'), keyFile: path.join(backupDir, 'x', 'k'), passphrase: PASSPHRASE }))
-      .rejects.toMatchObject({ code: 'usage' });
-    const manifest = await backupInstallation({ installation: original, keyRing, outDir: backupDir, keyFile, passphrase: PASSPHRASE, onProgress: (m) => progress.push(m) });
+    await expect(
+      backupInstallation({
+        installation: original,
+        keyRing,
+        outDir: path.join(backupDir, 'x'),
+        keyFile: path.join(backupDir, 'x', 'k'),
+        passphrase: PASSPHRASE,
+      }),
+    ).rejects.toMatchObject({ code: 'usage' });
+    const manifest = await backupInstallation({
+      installation: original,
+      keyRing,
+      outDir: backupDir,
+      keyFile,
+      passphrase: PASSPHRASE,
+      onProgress: (m) => progress.push(m),
+    });
     expect(manifest.database.kind).toBe(database);
     expect(manifest.attachments.files).toHaveLength(3);
     expect(manifest.keyIds).toEqual(['k2', 'k1']);
     expect(progress.some((m) => m.startsWith('done in'))).toBe(true);
     // Neither the key ring nor the passphrase is in the backup, the key file or the progress output.
     const secretOf = (ring: string) => ring.split(',').map((p) => p.split(':')[1]!);
-    const everything = [...fs.readdirSync(backupDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).map((f) => fs.readFileSync(path.join(f.parentPath, f.name))), fs.readFileSync(keyFile), Buffer.from(progress.join('\n'))];
+    const everything = [
+      ...fs
+        .readdirSync(backupDir, { recursive: true, withFileTypes: true })
+        .filter((f) => f.isFile())
+        .map((f) => fs.readFileSync(path.join(f.parentPath, f.name))),
+      fs.readFileSync(keyFile),
+      Buffer.from(progress.join('\n')),
+    ];
     for (const blob of everything) for (const secret of [...secretOf(keyRing), PASSPHRASE]) expect(blob.includes(Buffer.from(secret))).toBe(false);
     if (database === 'postgres') await running.app.stop();
 
@@ -140,7 +193,9 @@ describe.each(DATABASES)('restore drill on %s', (database) => {
 
     // 4. Restore into a new, empty installation.
     const restored = await installation('restored');
-    await expect(restoreInstallation({ installation: restored, from: backupDir, keyFile, passphrase: 'not the passphrase at all' })).rejects.toMatchObject({ code: 'passphrase' });
+    await expect(restoreInstallation({ installation: restored, from: backupDir, keyFile, passphrase: 'not the passphrase at all' })).rejects.toMatchObject({
+      code: 'passphrase',
+    });
     expect(fs.existsSync(restored.attachmentsDir)).toBe(false); // refused before touching anything
     const result = await restoreInstallation({ installation: restored, from: backupDir, keyFile, passphrase: PASSPHRASE });
     expect(result.keyRing).toBe(keyRing);
@@ -155,15 +210,25 @@ describe.each(DATABASES)('restore drill on %s', (database) => {
     // 5. Everything is back.
     running = await startApp(restored, result.keyRing);
     for (const user of DEMO_USERS) {
-      const res = await fetch(`${running.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: user.email, password: DEMO_PASSWORD }) });
+      const res = await fetch(`${running.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: user.email, password: DEMO_PASSWORD }),
+      });
       expect(res.status, user.email).toBe(200);
     }
-    const after = { alice: await snapshot(running.url, await login(running.url, 'alice')), drgrey: await snapshot(running.url, await login(running.url, 'drgrey')) };
+    const after = {
+      alice: await snapshot(running.url, await login(running.url, 'alice')),
+      drgrey: await snapshot(running.url, await login(running.url, 'drgrey')),
+    };
     expect(after).toEqual(before);
     const calls = await client(running.url, (await login(running.url, 'drgrey')).accessToken).get<Call>(`/api/calls/${call.body.id}`);
     expect(calls.body).toMatchObject({ id: call.body.id, status: 'declined' });
     // The restored installation keeps working: a new message and upload with the restored key ring.
-    const sent = await client(running.url, (await login(running.url, 'alice')).accessToken).post(`/api/conversations/${conversation.id}/messages`, { clientId: crypto.randomUUID(), body: 'after the restore' });
+    const sent = await client(running.url, (await login(running.url, 'alice')).accessToken).post(`/api/conversations/${conversation.id}/messages`, {
+      clientId: crypto.randomUUID(),
+      body: 'after the restore',
+    });
     expect(sent.status).toBe(201);
     await running.app.stop();
   });

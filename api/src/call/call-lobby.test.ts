@@ -15,10 +15,20 @@ describe.each(DATABASES)('the call lobby on %s', (database) => {
   const as = (who: DemoUser) => client(t.url, s[who].accessToken);
   const id = (who: DemoUser) => s[who].user.id;
   const listeners: TelemedClient[] = [];
-  const listen = async (who: DemoUser): Promise<{ requested: AppEventMap['call.admission_requested'][]; denied: AppEventMap['call.admission_denied'][]; accepted: AppEventMap['call.accepted'][] }> => {
+  const listen = async (
+    who: DemoUser,
+  ): Promise<{
+    requested: AppEventMap['call.admission_requested'][];
+    denied: AppEventMap['call.admission_denied'][];
+    accepted: AppEventMap['call.accepted'][];
+  }> => {
     const c = new TelemedClient({ baseUrl: t.url, session: s[who], WebSocket: WebSocket as unknown as typeof globalThis.WebSocket });
     listeners.push(c);
-    const seen = { requested: [] as AppEventMap['call.admission_requested'][], denied: [] as AppEventMap['call.admission_denied'][], accepted: [] as AppEventMap['call.accepted'][] };
+    const seen = {
+      requested: [] as AppEventMap['call.admission_requested'][],
+      denied: [] as AppEventMap['call.admission_denied'][],
+      accepted: [] as AppEventMap['call.accepted'][],
+    };
     c.on('call.admission_requested', (e) => seen.requested.push(e));
     c.on('call.admission_denied', (e) => seen.denied.push(e));
     c.on('call.accepted', (e) => seen.accepted.push(e));
@@ -63,7 +73,9 @@ describe.each(DATABASES)('the call lobby on %s', (database) => {
     const admitted = await as('drgrey').post<Call>(`/api/calls/${call.id}/participants/${id('bob')}/admit`);
     expect(admitted.status).toBe(200);
     expect(statusOf(admitted.body, 'bob')).toBe('accepted');
-    await waitFor('the patient to hear they are admitted', () => bob.accepted.find((e) => e.call.id === call.id && e.userId === id('bob')), { timeoutMs: 5000 });
+    await waitFor('the patient to hear they are admitted', () => bob.accepted.find((e) => e.call.id === call.id && e.userId === id('bob')), {
+      timeoutMs: 5000,
+    });
     const token = await as('bob').post<RoomAccess>(`/api/calls/${call.id}/token`);
     expect(token.status).toBe(200);
     const claims = jwt.verify(token.body.token, TEST_SECRETS.roomTokenSecret, { audience: 'telemed-media', issuer: 'telemed-api' }) as jwt.JwtPayload;
@@ -75,9 +87,20 @@ describe.each(DATABASES)('the call lobby on %s', (database) => {
     // The call's timeline tells the story, in order; its participants and admins may read it.
     const timeline = await as('admin').get<{ items: CallTimelineEntry[] }>(`/api/calls/${call.id}/timeline`);
     expect(timeline.status).toBe(200);
-    const who = new Map([[id('drgrey'), 'grey'], [id('alice'), 'alice'], [id('bob'), 'bob']]);
+    const who = new Map([
+      [id('drgrey'), 'grey'],
+      [id('alice'), 'alice'],
+      [id('bob'), 'bob'],
+    ]);
     expect(timeline.body.items.map((e) => `${e.kind}${e.userId ? `:${who.get(e.userId)}` : ''}`)).toEqual([
-      'created:grey', 'invited:alice', 'invited:bob', 'accepted:alice', 'declined:bob', 'asked:bob', 'admitted:bob', 'ended',
+      'created:grey',
+      'invited:alice',
+      'invited:bob',
+      'accepted:alice',
+      'declined:bob',
+      'asked:bob',
+      'admitted:bob',
+      'ended',
     ]);
     expect(timeline.body.items.find((e) => e.kind === 'admitted')).toMatchObject({ displayName: 'Bob Patient', detail: id('drgrey') });
     expect((await as('bob').get(`/api/calls/${call.id}/timeline`)).status).toBe(200);

@@ -7,7 +7,15 @@ import { DATABASES, client, login, startTestApp, type DemoUser, type TestApp } f
 import { waitFor } from '@telemed/test-kit';
 
 type WithAccess = { call: Call; access: RoomAccess | null };
-const EVENTS = ['call.scheduled', 'call.started', 'call.cancelled', 'call.declined', 'call.missed', 'call.admission_requested', 'call.accepted'] as const satisfies readonly AppEventType[];
+const EVENTS = [
+  'call.scheduled',
+  'call.started',
+  'call.cancelled',
+  'call.declined',
+  'call.missed',
+  'call.admission_requested',
+  'call.accepted',
+] as const satisfies readonly AppEventType[];
 type Seen = { [K in (typeof EVENTS)[number]]: AppEventMap[K][] };
 
 const MINUTE = 60_000;
@@ -54,7 +62,14 @@ describe.each(DATABASES)('scheduled calls on %s', (database) => {
     const at = inMs(60 * MINUTE);
     const res = await schedule({ inviteeIds: [id('alice')], scheduledFor: at, title: '  Follow-up on dosage ' });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ status: 'scheduled', type: 'video', title: 'Follow-up on dosage', scheduledFor: at, startedAt: null, initiatorId: id('drgrey') });
+    expect(res.body).toMatchObject({
+      status: 'scheduled',
+      type: 'video',
+      title: 'Follow-up on dosage',
+      scheduledFor: at,
+      startedAt: null,
+      initiatorId: id('drgrey'),
+    });
     // Its missed deadline: the booked time plus SCHEDULED_CALL_GRACE.
     expect(Date.parse(res.body.ringExpiresAt) - Date.parse(at)).toBe(GRACE_SECONDS * 1000);
     // It opens SCHEDULED_CALL_START_WINDOW before its time.
@@ -74,7 +89,12 @@ describe.each(DATABASES)('scheduled calls on %s', (database) => {
     expect((await schedule({ inviteeIds: [id('carol')], scheduledFor: at })).status).toBe(403);
     expect((await as('alice').post('/api/calls/scheduled', { type: 'video', inviteeIds: [id('drgrey')], scheduledFor: at })).status).toBe(403);
 
-    const audit = await t.app.db.selectFrom('audit_log').select(['actor_id', 'action']).where('entity_type', '=', 'call').where('entity_id', '=', res.body.id).execute();
+    const audit = await t.app.db
+      .selectFrom('audit_log')
+      .select(['actor_id', 'action'])
+      .where('entity_type', '=', 'call')
+      .where('entity_id', '=', res.body.id)
+      .execute();
     expect(audit).toContainEqual({ actor_id: id('drgrey'), action: 'create' });
     await as('drgrey').post(`/api/calls/${res.body.id}/cancel`);
   });
@@ -84,7 +104,10 @@ describe.each(DATABASES)('scheduled calls on %s', (database) => {
     const sooner = (await schedule({ inviteeIds: [id('alice'), id('bob')], scheduledFor: inMs(2 * 60 * MINUTE), title: 'sooner', type: 'voice' })).body;
     for (const who of ['drgrey', 'alice'] as const) {
       const all = await upcoming(who);
-      expect(all.items.map((c) => c.title), who).toEqual(['sooner', 'later']);
+      expect(
+        all.items.map((c) => c.title),
+        who,
+      ).toEqual(['sooner', 'later']);
       const first = await upcoming(who, '?limit=1');
       expect(first.items.map((c) => c.id)).toEqual([sooner.id]);
       expect(first.nextCursor).not.toBeNull();
@@ -132,7 +155,9 @@ describe.each(DATABASES)('scheduled calls on %s', (database) => {
     const withdrawn = await as('bob').post<Call>(`/api/calls/${group.id}/cancel`);
     expect(withdrawn.body.status).toBe('scheduled');
     expect(statusOf(withdrawn.body, 'bob')).toBe('declined');
-    await waitFor('the doctor to hear Bob withdrew', () => grey['call.declined'].find((e) => e.call.id === group.id && e.userId === id('bob')), { timeoutMs: 5000 });
+    await waitFor('the doctor to hear Bob withdrew', () => grey['call.declined'].find((e) => e.call.id === group.id && e.userId === id('bob')), {
+      timeoutMs: 5000,
+    });
     expect((await upcoming('bob')).items.map((c) => c.id)).not.toContain(group.id);
     expect((await upcoming('alice')).items.map((c) => c.id)).toContain(group.id);
 
@@ -142,8 +167,18 @@ describe.each(DATABASES)('scheduled calls on %s', (database) => {
     expect((await upcoming('alice')).items.map((c) => c.id)).not.toContain(group.id);
 
     const timeline = await as('admin').get<{ items: CallTimelineEntry[] }>(`/api/calls/${group.id}/timeline`);
-    const who = new Map([[id('drgrey'), 'grey'], [id('alice'), 'alice'], [id('bob'), 'bob']]);
-    expect(timeline.body.items.map((e) => `${e.kind}${e.userId ? `:${who.get(e.userId)}` : ''}`)).toEqual(['scheduled:grey', 'invited:alice', 'invited:bob', 'declined:bob', 'cancelled:grey']);
+    const who = new Map([
+      [id('drgrey'), 'grey'],
+      [id('alice'), 'alice'],
+      [id('bob'), 'bob'],
+    ]);
+    expect(timeline.body.items.map((e) => `${e.kind}${e.userId ? `:${who.get(e.userId)}` : ''}`)).toEqual([
+      'scheduled:grey',
+      'invited:alice',
+      'invited:bob',
+      'declined:bob',
+      'cancelled:grey',
+    ]);
   });
 
   it('a call nobody starts becomes missed SCHEDULED_CALL_GRACE after its time (the sweeper)', async () => {
@@ -182,20 +217,36 @@ describe.each(DATABASES)('scheduled calls on %s', (database) => {
     expect((await as('drgrey').post(`/api/calls/${call.id}/start`)).status).toBe(409);
     await waitFor('the patient to hear the call started', () => alice['call.started'].find((e) => e.call.id === call.id), { timeoutMs: 5000 });
     // The waiting patient is pointed out to the doctor when the call starts.
-    await waitFor('the doctor to see the waiting patient', () => grey['call.admission_requested'].filter((e) => e.call.id === call.id && e.call.status === 'active' && e.userId === id('alice'))[0], { timeoutMs: 5000 });
+    await waitFor(
+      'the doctor to see the waiting patient',
+      () => grey['call.admission_requested'].filter((e) => e.call.id === call.id && e.call.status === 'active' && e.userId === id('alice'))[0],
+      { timeoutMs: 5000 },
+    );
     // Still in the upcoming list while it runs, so the patient finds it.
     expect((await upcoming('alice')).items.find((c) => c.id === call.id)?.status).toBe('active');
 
     const admitted = await as('drgrey').post<Call>(`/api/calls/${call.id}/participants/${id('alice')}/admit`);
     expect(statusOf(admitted.body, 'alice')).toBe('accepted');
-    await waitFor('the patient to hear she is admitted', () => alice['call.accepted'].find((e) => e.call.id === call.id && e.userId === id('alice')), { timeoutMs: 5000 });
+    await waitFor('the patient to hear she is admitted', () => alice['call.accepted'].find((e) => e.call.id === call.id && e.userId === id('alice')), {
+      timeoutMs: 5000,
+    });
     expect((await as('alice').post<RoomAccess>(`/api/calls/${call.id}/token`)).status).toBe(200);
     // The ring-timeout sweep leaves a started scheduled call's invitees alone.
     await as('drgrey').post(`/api/calls/${call.id}/end`);
 
     const timeline = await as('admin').get<{ items: CallTimelineEntry[] }>(`/api/calls/${call.id}/timeline`);
-    const who = new Map([[id('drgrey'), 'grey'], [id('alice'), 'alice']]);
-    expect(timeline.body.items.map((e) => `${e.kind}${e.userId ? `:${who.get(e.userId)}` : ''}`)).toEqual(['scheduled:grey', 'invited:alice', 'asked:alice', 'started:grey', 'admitted:alice', 'ended']);
+    const who = new Map([
+      [id('drgrey'), 'grey'],
+      [id('alice'), 'alice'],
+    ]);
+    expect(timeline.body.items.map((e) => `${e.kind}${e.userId ? `:${who.get(e.userId)}` : ''}`)).toEqual([
+      'scheduled:grey',
+      'invited:alice',
+      'asked:alice',
+      'started:grey',
+      'admitted:alice',
+      'ended',
+    ]);
   });
 
   it('a patient who leaves the waiting room before the start is invited again, not stuck waiting', async () => {

@@ -16,34 +16,47 @@ const ListCalls = z.object({
   cursor: timeIdCursor().optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
-const RoomSchema = z.object({
-  room: z.string().describe('The media room (a call\'s room is its id)'),
-  callId: z.string(),
-  type: CallTypeSchema,
-  startedAt: z.string().nullable(),
-  participants: z.array(z.object({ userId: z.string(), status: z.string(), inRoom: z.boolean() })),
-}).meta({ id: 'Room' });
+const RoomSchema = z
+  .object({
+    room: z.string().describe("The media room (a call's room is its id)"),
+    callId: z.string(),
+    type: CallTypeSchema,
+    startedAt: z.string().nullable(),
+    participants: z.array(z.object({ userId: z.string(), status: z.string(), inRoom: z.boolean() })),
+  })
+  .meta({ id: 'Room' });
 
 /** Calls and rooms for a third-party backend's API key (scopes calls, rooms); the key is the audited actor. */
 export function registerServerCallRoutes(api: RouteRegistry, app: AppContext): void {
   api.define({
-    method: 'post', path: '/api/server/calls', tag: 'server', access: { apiKey: 'calls' }, status: 201,
+    method: 'post',
+    path: '/api/server/calls',
+    tag: 'server',
+    access: { apiKey: 'calls' },
+    status: 201,
     summary: 'Start a call from a doctor to their patients or colleagues with an API key (scope calls): it rings as if the doctor had called',
-    body: CreateCall, response: CallSchema,
+    body: CreateCall,
+    response: CallSchema,
     handler: async ({ ctx, apiKey, body }) => {
       const initiator = await findUserById(app.db, body.initiatorId);
       if (!initiator || initiator.disabled_at) throw new ApiError('NOT_FOUND', 'no such user');
       if (initiator.role !== 'doctor') throw new ApiError('FORBIDDEN', 'calls made with an API key are from a doctor');
-      const call = await app.transact((trx, outbox) => app.calls.initiate(trx, outbox, { id: initiator.id, role: initiator.role }, { type: body.type, inviteeIds: body.inviteeIds }));
+      const call = await app.transact((trx, outbox) =>
+        app.calls.initiate(trx, outbox, { id: initiator.id, role: initiator.role }, { type: body.type, inviteeIds: body.inviteeIds }),
+      );
       await app.auditLog.write(ctx, null, 'create', 'call', [call.id, apiKey.id]);
       return call;
     },
   });
 
   api.define({
-    method: 'post', path: '/api/server/calls/:id/end', tag: 'server', access: { apiKey: 'calls' },
+    method: 'post',
+    path: '/api/server/calls/:id/end',
+    tag: 'server',
+    access: { apiKey: 'calls' },
     summary: 'End a call with an API key (scope calls): an active one for everyone, a ringing or scheduled one is cancelled',
-    params: z.object({ id: Uuid }), response: CallSchema,
+    params: z.object({ id: Uuid }),
+    response: CallSchema,
     handler: async ({ ctx, apiKey, params }) => {
       const call = await app.transact((trx, outbox) => app.calls.endAsService(trx, outbox, params.id));
       await app.auditLog.write(ctx, null, 'update', 'call', [call.id, apiKey.id]);
@@ -52,9 +65,13 @@ export function registerServerCallRoutes(api: RouteRegistry, app: AppContext): v
   });
 
   api.define({
-    method: 'get', path: '/api/server/calls', tag: 'server', access: { apiKey: 'calls' },
+    method: 'get',
+    path: '/api/server/calls',
+    tag: 'server',
+    access: { apiKey: 'calls' },
     summary: 'Every call, newest first, with an API key (scope calls)',
-    query: ListCalls, response: page(CallSchema),
+    query: ListCalls,
+    response: page(CallSchema),
     handler: async ({ ctx, apiKey, query }) => {
       const result = await app.calls.history(app.db, { status: query.status, cursor: query.cursor, limit: query.limit });
       await app.auditLog.write(ctx, null, 'read', 'call', [...result.items.map((c) => c.id), apiKey.id]);
@@ -63,7 +80,10 @@ export function registerServerCallRoutes(api: RouteRegistry, app: AppContext): v
   });
 
   api.define({
-    method: 'get', path: '/api/server/rooms', tag: 'server', access: { apiKey: 'rooms' },
+    method: 'get',
+    path: '/api/server/rooms',
+    tag: 'server',
+    access: { apiKey: 'rooms' },
     summary: 'The rooms of the active calls and who is in them, with an API key (scope rooms)',
     response: z.object({ items: z.array(RoomSchema) }),
     handler: async ({ ctx, apiKey }) => {
@@ -71,7 +91,10 @@ export function registerServerCallRoutes(api: RouteRegistry, app: AppContext): v
       await app.auditLog.write(ctx, null, 'read', 'call', [...items.map((c) => c.id), apiKey.id]);
       return {
         items: items.map((call) => ({
-          room: call.id, callId: call.id, type: call.type, startedAt: call.startedAt,
+          room: call.id,
+          callId: call.id,
+          type: call.type,
+          startedAt: call.startedAt,
           participants: call.participants.map((p) => ({ userId: p.userId, status: p.status, inRoom: p.inRoom })),
         })),
       };

@@ -6,7 +6,8 @@ describe.each(DATABASES)('calls and rooms with an API key (%s)', (database) => {
   let t: TestApp;
   const s = {} as Record<DemoUser, Session>;
   const as = (who: DemoUser) => client(t.url, s[who].accessToken);
-  const key = async (scopes: string[]) => client(t.url, (await as('admin').post<{ secret: string }>('/api/admin/api-keys', { name: `Backend ${scopes.join(',')}`, scopes })).body.secret);
+  const key = async (scopes: string[]) =>
+    client(t.url, (await as('admin').post<{ secret: string }>('/api/admin/api-keys', { name: `Backend ${scopes.join(',')}`, scopes })).body.secret);
 
   beforeAll(async () => {
     t = await startTestApp(database, { callTimeoutSeconds: 600 });
@@ -32,11 +33,17 @@ describe.each(DATABASES)('calls and rooms with an API key (%s)', (database) => {
     const ringing = (await backend.post<Call>('/api/server/calls', { initiatorId: s.drgrey.user.id, inviteeIds: [s.alice.user.id], type: 'voice' })).body;
     expect((await backend.post<Call>(`/api/server/calls/${ringing.id}/end`)).body.status).toBe('cancelled');
 
-    const audit = await t.app.db.selectFrom('audit_log').select(['action', 'entity_ids', 'actor_id']).where('entity_type', '=', 'call').where('actor_id', 'is', null).orderBy('id').execute();
+    const audit = await t.app.db
+      .selectFrom('audit_log')
+      .select(['action', 'entity_ids', 'actor_id'])
+      .where('entity_type', '=', 'call')
+      .where('actor_id', 'is', null)
+      .orderBy('id')
+      .execute();
     expect(audit.map((a) => a.action)).toEqual(['create', 'read', 'read', 'update', 'read', 'create', 'update']);
   });
 
-  it('refuses a key without the scope, a patient or unknown initiator, and a patient not in the doctor\'s care', async () => {
+  it("refuses a key without the scope, a patient or unknown initiator, and a patient not in the doctor's care", async () => {
     const tokensOnly = await key(['room-tokens']);
     expect(await tokensOnly.get('/api/server/calls')).toMatchObject({ status: 403, body: { error: { message: 'this API key lacks the scope calls' } } });
     expect((await tokensOnly.get('/api/server/rooms')).status).toBe(403);

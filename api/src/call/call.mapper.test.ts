@@ -4,7 +4,7 @@ import { endStay, inMediaRoom, reconnectDetail } from './call.mapper.js';
 
 const at = (s: number): Date => new Date(Date.UTC(2026, 0, 1, 9, 0, s));
 
-describe('a participant\'s stays in the media room', () => {
+describe("a participant's stays in the media room", () => {
   it('is in the room after a join with no later leave', () => {
     expect(inMediaRoom({ media_joined_at: at(0), media_left_at: null })).toBe(true);
     expect(inMediaRoom({ media_joined_at: at(10), media_left_at: at(5) })).toBe(true);
@@ -13,7 +13,10 @@ describe('a participant\'s stays in the media room', () => {
   });
 
   it('adds the running stay to the closed ones when it ends, rounded to seconds', () => {
-    expect(endStay({ media_joined_at: at(0), media_left_at: null, media_seconds: 30 }, new Date(at(12).getTime() + 600))).toEqual({ media_left_at: new Date(at(12).getTime() + 600), media_seconds: 43 });
+    expect(endStay({ media_joined_at: at(0), media_left_at: null, media_seconds: 30 }, new Date(at(12).getTime() + 600))).toEqual({
+      media_left_at: new Date(at(12).getTime() + 600),
+      media_seconds: 43,
+    });
   });
 
   it('adds nothing for someone not in the room, or for a clock that runs backwards', () => {

@@ -12,7 +12,10 @@ export function inMediaRoom(p: Pick<CallParticipantWithName, 'media_joined_at' |
 }
 
 /** The participant's columns once their stay in the media room ends at `at` (seconds added to the closed stays). */
-export function endStay(p: Pick<CallParticipantWithName, 'media_joined_at' | 'media_left_at' | 'media_seconds'>, at: Date): { media_left_at: Date; media_seconds: number } {
+export function endStay(
+  p: Pick<CallParticipantWithName, 'media_joined_at' | 'media_left_at' | 'media_seconds'>,
+  at: Date,
+): { media_left_at: Date; media_seconds: number } {
   const seconds = inMediaRoom(p) ? Math.max(0, Math.round((at.getTime() - p.media_joined_at.getTime()) / 1000)) : 0;
   // An integer column: a media server clock far off must not overflow it.
   return { media_left_at: at, media_seconds: Math.min(INT4.max, p.media_seconds + seconds) };

@@ -5,12 +5,25 @@ import type { CallParticipantRow, CallRow, CallStatus, CallType, ParticipantStat
 export type CallParticipantWithName = CallParticipantRow & { display_name: string; user_role: 'patient' | 'doctor' | 'admin' };
 
 /** A ringing call, or with `scheduledFor` a scheduled one (ringExpiresAt is then its missed deadline). */
-export async function insertCall(db: Db, call: { type: CallType; initiatorId: string; conversationId: string; ringExpiresAt: Date; scheduledFor?: Date; title?: string | null }): Promise<CallRow> {
+export async function insertCall(
+  db: Db,
+  call: { type: CallType; initiatorId: string; conversationId: string; ringExpiresAt: Date; scheduledFor?: Date; title?: string | null },
+): Promise<CallRow> {
   return db
     .insertInto('calls')
     .values({
-      type: call.type, status: call.scheduledFor ? 'scheduled' : 'ringing', initiator_id: call.initiatorId, conversation_id: call.conversationId, ring_expires_at: call.ringExpiresAt,
-      started_at: null, ended_at: null, duration_seconds: null, end_reason: null, quality_summary: null, scheduled_for: call.scheduledFor ?? null, title: call.title ?? null,
+      type: call.type,
+      status: call.scheduledFor ? 'scheduled' : 'ringing',
+      initiator_id: call.initiatorId,
+      conversation_id: call.conversationId,
+      ring_expires_at: call.ringExpiresAt,
+      started_at: null,
+      ended_at: null,
+      duration_seconds: null,
+      end_reason: null,
+      quality_summary: null,
+      scheduled_for: call.scheduledFor ?? null,
+      title: call.title ?? null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -21,8 +34,26 @@ export async function insertParticipants(db: Db, callId: string, initiatorId: st
   await db
     .insertInto('call_participants')
     .values([
-      { call_id: callId, user_id: initiatorId, role: 'initiator', status: 'accepted', accepted_at: now, left_at: null, media_joined_at: null, media_left_at: null },
-      ...inviteeIds.map((id) => ({ call_id: callId, user_id: id, role: 'invitee' as const, status: 'invited' as const, accepted_at: null, left_at: null, media_joined_at: null, media_left_at: null })),
+      {
+        call_id: callId,
+        user_id: initiatorId,
+        role: 'initiator',
+        status: 'accepted',
+        accepted_at: now,
+        left_at: null,
+        media_joined_at: null,
+        media_left_at: null,
+      },
+      ...inviteeIds.map((id) => ({
+        call_id: callId,
+        user_id: id,
+        role: 'invitee' as const,
+        status: 'invited' as const,
+        accepted_at: null,
+        left_at: null,
+        media_joined_at: null,
+        media_left_at: null,
+      })),
     ])
     .execute();
 }
@@ -35,22 +66,30 @@ export async function findCall(db: Db, id: string, forUpdate = false): Promise<C
 
 export async function findParticipants(db: Db, callIds: readonly string[]): Promise<CallParticipantWithName[]> {
   if (callIds.length === 0) return [];
-  return db
-    .selectFrom('call_participants as p')
-    .innerJoin('users as u', 'u.id', 'p.user_id')
-    .selectAll('p')
-    .select(['u.display_name', 'u.role as user_role'])
-    .where('p.call_id', 'in', callIds)
-    // The participants' ids as one array first: users are then read by users_pkey lookups
-    // (joined on their own, the planner hashes the whole users table).
-    .where('u.id', '=', (eb) => eb.fn('any', [eb.fn('array', [eb.selectFrom('call_participants as q').select('q.user_id').where('q.call_id', 'in', callIds)])]))
-    .orderBy('p.role') // the initiator first
-    .orderBy('p.invited_at')
-    .orderBy('p.user_id')
-    .execute();
+  return (
+    db
+      .selectFrom('call_participants as p')
+      .innerJoin('users as u', 'u.id', 'p.user_id')
+      .selectAll('p')
+      .select(['u.display_name', 'u.role as user_role'])
+      .where('p.call_id', 'in', callIds)
+      // The participants' ids as one array first: users are then read by users_pkey lookups
+      // (joined on their own, the planner hashes the whole users table).
+      .where('u.id', '=', (eb) =>
+        eb.fn('any', [eb.fn('array', [eb.selectFrom('call_participants as q').select('q.user_id').where('q.call_id', 'in', callIds)])]),
+      )
+      .orderBy('p.role') // the initiator first
+      .orderBy('p.invited_at')
+      .orderBy('p.user_id')
+      .execute()
+  );
 }
 
-export async function updateCall(db: Db, id: string, values: Partial<Pick<CallRow, 'status' | 'started_at' | 'ended_at' | 'duration_seconds' | 'end_reason'>> & { quality_summary?: QualitySummary | null }): Promise<void> {
+export async function updateCall(
+  db: Db,
+  id: string,
+  values: Partial<Pick<CallRow, 'status' | 'started_at' | 'ended_at' | 'duration_seconds' | 'end_reason'>> & { quality_summary?: QualitySummary | null },
+): Promise<void> {
   const { quality_summary, ...rest } = values;
   await db
     .updateTable('calls')
@@ -59,7 +98,12 @@ export async function updateCall(db: Db, id: string, values: Partial<Pick<CallRo
     .execute();
 }
 
-export async function updateParticipant(db: Db, callId: string, userId: string, values: Partial<Pick<CallParticipantRow, 'status' | 'accepted_at' | 'left_at' | 'media_joined_at' | 'media_left_at' | 'media_seconds'>>): Promise<void> {
+export async function updateParticipant(
+  db: Db,
+  callId: string,
+  userId: string,
+  values: Partial<Pick<CallParticipantRow, 'status' | 'accepted_at' | 'left_at' | 'media_joined_at' | 'media_left_at' | 'media_seconds'>>,
+): Promise<void> {
   await db.updateTable('call_participants').set(values).where('call_id', '=', callId).where('user_id', '=', userId).execute();
 }
 
@@ -74,7 +118,16 @@ export async function setParticipantsStatus(db: Db, callId: string, from: readon
 
 /** Ringing (or scheduled) calls past their deadline, locked and skipped by other sweepers (several API instances). */
 export async function claimExpired(db: Db, status: 'ringing' | 'scheduled', now: Date, limit: number): Promise<CallRow[]> {
-  return db.selectFrom('calls').selectAll().where('status', '=', status).where('ring_expires_at', '<=', now).orderBy('ring_expires_at').limit(limit).forUpdate().skipLocked().execute();
+  return db
+    .selectFrom('calls')
+    .selectAll()
+    .where('status', '=', status)
+    .where('ring_expires_at', '<=', now)
+    .orderBy('ring_expires_at')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
 }
 
 /** Active calls with invitees who never answered before the ring deadline (group calls). */

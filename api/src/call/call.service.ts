@@ -129,9 +129,17 @@ export class CallService {
   async initiate(trx: Db, outbox: Outbox, user: AuthUser, input: { type: CallType; inviteeIds: string[]; conversationId?: string | undefined }): Promise<Call> {
     const inviteeIds = (await assertContacts(trx, user, input.inviteeIds)).map((u) => u.id);
     const conversationId = await this.#conversationFor(trx, user, inviteeIds, input.conversationId, null);
-    const row = await insertCall(trx, { type: input.type, initiatorId: user.id, conversationId, ringExpiresAt: new Date(Date.now() + this.#settings.callTimeoutSeconds * 1000) });
+    const row = await insertCall(trx, {
+      type: input.type,
+      initiatorId: user.id,
+      conversationId,
+      ringExpiresAt: new Date(Date.now() + this.#settings.callTimeoutSeconds * 1000),
+    });
     await insertParticipants(trx, row.id, user.id, inviteeIds);
-    await recordTimeline(trx, [{ callId: row.id, kind: 'created', userId: user.id, detail: input.type }, ...inviteeIds.map((userId) => ({ callId: row.id, kind: 'invited', userId }))]);
+    await recordTimeline(trx, [
+      { callId: row.id, kind: 'created', userId: user.id, detail: input.type },
+      ...inviteeIds.map((userId) => ({ callId: row.id, kind: 'invited', userId })),
+    ]);
     const call = await this.load(trx, row.id);
     outbox.add([user.id, ...inviteeIds], 'call.ringing', { call });
     this.#changed(outbox, call);
@@ -153,7 +161,11 @@ export class CallService {
       if (!members.includes(user.id)) throw new ApiError('NOT_FOUND', 'no such conversation');
       const same = members.length === new Set(participants).size && participants.every((id) => members.includes(id));
       if (!same) {
-        throw new ApiError('FORBIDDEN', 'a call\'s conversation must have exactly the call\'s participants as members; leave conversationId out to get a new one', [{ path: 'conversationId', message: 'members differ from the call\'s participants' }]);
+        throw new ApiError(
+          'FORBIDDEN',
+          "a call's conversation must have exactly the call's participants as members; leave conversationId out to get a new one",
+          [{ path: 'conversationId', message: "members differ from the call's participants" }],
+        );
       }
       return conversationId;
     }
@@ -164,18 +176,29 @@ export class CallService {
    * A doctor books a call with contacts for later: no ringing; the doctor starts it from
    * SCHEDULED_CALL_START_WINDOW before its time; nobody started it SCHEDULED_CALL_GRACE after → missed.
    */
-  async schedule(trx: Db, outbox: Outbox, user: AuthUser, input: { type: CallType; inviteeIds: string[]; scheduledFor: Date; title?: string | undefined }): Promise<Call> {
+  async schedule(
+    trx: Db,
+    outbox: Outbox,
+    user: AuthUser,
+    input: { type: CallType; inviteeIds: string[]; scheduledFor: Date; title?: string | undefined },
+  ): Promise<Call> {
     const at = input.scheduledFor.getTime();
     const now = Date.now();
     if (at <= now) throw new ApiError('VALIDATION_FAILED', 'scheduledFor must be in the future', [{ path: 'scheduledFor', message: 'in the past' }]);
-    if (at > now + MAX_SCHEDULE_AHEAD_DAYS * 86_400_000) throw new ApiError('VALIDATION_FAILED', `scheduledFor must be within ${MAX_SCHEDULE_AHEAD_DAYS} days`, [{ path: 'scheduledFor', message: 'too far ahead' }]);
+    if (at > now + MAX_SCHEDULE_AHEAD_DAYS * 86_400_000)
+      throw new ApiError('VALIDATION_FAILED', `scheduledFor must be within ${MAX_SCHEDULE_AHEAD_DAYS} days`, [
+        { path: 'scheduledFor', message: 'too far ahead' },
+      ]);
     const inviteeIds = (await assertContacts(trx, user, input.inviteeIds)).map((u) => u.id);
     const title = input.title?.trim() || null;
     const conversationId = await this.#conversationFor(trx, user, inviteeIds, undefined, title);
     const ringExpiresAt = new Date(at + this.#settings.scheduledCallGraceSeconds * 1000);
     const row = await insertCall(trx, { type: input.type, initiatorId: user.id, conversationId, ringExpiresAt, scheduledFor: input.scheduledFor, title });
     await insertParticipants(trx, row.id, user.id, inviteeIds);
-    await recordTimeline(trx, [{ callId: row.id, kind: 'scheduled', userId: user.id, detail: `${input.type} ${input.scheduledFor.toISOString()}` }, ...inviteeIds.map((userId) => ({ callId: row.id, kind: 'invited', userId }))]);
+    await recordTimeline(trx, [
+      { callId: row.id, kind: 'scheduled', userId: user.id, detail: `${input.type} ${input.scheduledFor.toISOString()}` },
+      ...inviteeIds.map((userId) => ({ callId: row.id, kind: 'invited', userId })),
+    ]);
     const call = await this.load(trx, row.id);
     outbox.add([user.id, ...inviteeIds], 'call.scheduled', { call });
     this.#changed(outbox, call);
@@ -193,7 +216,11 @@ export class CallService {
     await updateCall(trx, id, { status: 'active', started_at: now });
     await recordTimeline(trx, [{ callId: id, kind: 'started', userId: user.id, at: now }]);
     const call = await this.load(trx, id);
-    outbox.add(call.participants.map((p) => p.userId), 'call.started', { call });
+    outbox.add(
+      call.participants.map((p) => p.userId),
+      'call.started',
+      { call },
+    );
     outbox.webhook('call.started', { call: webhookCall(call) });
     for (const p of call.participants) if (p.status === 'waiting') outbox.add([user.id], 'call.admission_requested', { call, userId: p.userId });
     this.#changed(outbox, call);
@@ -203,7 +230,11 @@ export class CallService {
   /** A scheduled call opens SCHEDULED_CALL_START_WINDOW before its time. */
   #assertOpen(row: CallRow): void {
     const opensAt = row.scheduled_for!.getTime() - this.#settings.scheduledCallStartWindowSeconds * 1000;
-    if (Date.now() < opensAt) throw new ApiError('CONFLICT', `the call is scheduled for ${row.scheduled_for!.toISOString()}; it opens at ${new Date(opensAt).toISOString()} (see opensAt)`);
+    if (Date.now() < opensAt)
+      throw new ApiError(
+        'CONFLICT',
+        `the call is scheduled for ${row.scheduled_for!.toISOString()}; it opens at ${new Date(opensAt).toISOString()} (see opensAt)`,
+      );
   }
 
   /** Upcoming calls of a user: booked, or started and not over; soonest first. */
@@ -214,8 +245,14 @@ export class CallService {
 
   async #page(db: Db, rows: CallRow[], limit: number, cursorOf: (row: CallRow) => string): Promise<{ items: Call[]; nextCursor: string | null }> {
     const page = rows.slice(0, limit);
-    const participants = await findParticipants(db, page.map((r) => r.id));
-    return { items: page.map((r) => toCall(r, participants, this.#settings.scheduledCallStartWindowSeconds)), nextCursor: rows.length > limit ? cursorOf(page[page.length - 1]!) : null };
+    const participants = await findParticipants(
+      db,
+      page.map((r) => r.id),
+    );
+    return {
+      items: page.map((r) => toCall(r, participants, this.#settings.scheduledCallStartWindowSeconds)),
+      nextCursor: rows.length > limit ? cursorOf(page[page.length - 1]!) : null,
+    };
   }
 
   async accept(trx: Db, outbox: Outbox, user: AuthUser, id: string): Promise<{ call: Call; access: RoomAccess }> {
@@ -237,7 +274,8 @@ export class CallService {
       // Before the doctor starts it, everyone invited waits in the lobby (from the start window on).
       if (row.initiator_id === user.id) throw new ApiError('CONFLICT', 'the call is scheduled; start it instead');
       this.#assertOpen(row);
-    } else if (row.status !== 'active') throw new ApiError('CONFLICT', row.status === 'ringing' ? 'the call is still ringing; accept it' : `the call is ${row.status}`);
+    } else if (row.status !== 'active')
+      throw new ApiError('CONFLICT', row.status === 'ringing' ? 'the call is still ringing; accept it' : `the call is ${row.status}`);
     const participants = await findParticipants(trx, [id]);
     const me = participants.find((p) => p.user_id === user.id)!;
     if (me.status === 'accepted') throw new ApiError('CONFLICT', 'you are in this call already; ask for a room token');
@@ -287,13 +325,24 @@ export class CallService {
   }
 
   /** Puts a participant in the call; `by` is the doctor who admitted them from the lobby. */
-  async #admit(trx: Db, outbox: Outbox, userId: string, row: CallRow, kind: 'accepted' | 'joined' | 'admitted', by?: string): Promise<{ call: Call; access: RoomAccess }> {
+  async #admit(
+    trx: Db,
+    outbox: Outbox,
+    userId: string,
+    row: CallRow,
+    kind: 'accepted' | 'joined' | 'admitted',
+    by?: string,
+  ): Promise<{ call: Call; access: RoomAccess }> {
     const now = new Date();
     await updateParticipant(trx, row.id, userId, { status: 'accepted', accepted_at: now, left_at: null });
     await recordTimeline(trx, [{ callId: row.id, kind, userId, detail: by ?? null, at: now }]);
     if (row.status === 'ringing') await updateCall(trx, row.id, { status: 'active', started_at: now });
     const call = await this.load(trx, row.id);
-    outbox.add(call.participants.map((p) => p.userId), 'call.accepted', { call, userId });
+    outbox.add(
+      call.participants.map((p) => p.userId),
+      'call.accepted',
+      { call, userId },
+    );
     this.#changed(outbox, call);
     if (row.status === 'ringing') outbox.webhook('call.started', { call: webhookCall(call) });
     outbox.webhook('call.participant_joined', { call: webhookCall(call), userId });
@@ -308,10 +357,15 @@ export class CallService {
     await updateParticipant(trx, id, user.id, { status: 'declined' });
     await recordTimeline(trx, [{ callId: id, kind: 'declined', userId: user.id }]);
     const stillInvited = participants.some((p) => p.user_id !== user.id && p.role === 'invitee' && (p.status === 'invited' || p.status === 'accepted'));
-    const call = row.status === 'ringing' && !stillInvited
-      ? await this.#close(trx, outbox, row, { status: 'declined', reason: 'declined', at: new Date(), missed: [] })
-      : await this.load(trx, id);
-    outbox.add(call.participants.map((p) => p.userId), 'call.declined', { call, userId: user.id });
+    const call =
+      row.status === 'ringing' && !stillInvited
+        ? await this.#close(trx, outbox, row, { status: 'declined', reason: 'declined', at: new Date(), missed: [] })
+        : await this.load(trx, id);
+    outbox.add(
+      call.participants.map((p) => p.userId),
+      'call.declined',
+      { call, userId: user.id },
+    );
     if (call.status !== 'declined') this.#changed(outbox, call);
     if (call.status === 'declined') outbox.webhook('call.ended', { call: webhookCall(call) });
     return call;
@@ -322,8 +376,18 @@ export class CallService {
     if (row.status === 'scheduled') return this.#cancelScheduled(trx, outbox, user, row);
     if (row.initiator_id !== user.id) throw new ApiError('FORBIDDEN', 'only the caller can cancel a call');
     if (row.status !== 'ringing') throw new ApiError('CONFLICT', `the call is ${row.status}`);
-    const call = await this.#close(trx, outbox, row, { status: 'cancelled', reason: 'cancelled', at: new Date(), step: { kind: 'cancelled', userId: user.id }, missed: ['invited'] });
-    outbox.add(call.participants.map((p) => p.userId), 'call.cancelled', { call });
+    const call = await this.#close(trx, outbox, row, {
+      status: 'cancelled',
+      reason: 'cancelled',
+      at: new Date(),
+      step: { kind: 'cancelled', userId: user.id },
+      missed: ['invited'],
+    });
+    outbox.add(
+      call.participants.map((p) => p.userId),
+      'call.cancelled',
+      { call },
+    );
     outbox.webhook('call.ended', { call: webhookCall(call) });
     return call;
   }
@@ -340,12 +404,26 @@ export class CallService {
       await updateParticipant(trx, row.id, user.id, { status: 'declined', left_at: now });
       await recordTimeline(trx, [{ callId: row.id, kind: 'declined', userId: user.id, at: now }]);
       const call = await this.load(trx, row.id);
-      outbox.add(call.participants.map((p) => p.userId), 'call.declined', { call, userId: user.id });
+      outbox.add(
+        call.participants.map((p) => p.userId),
+        'call.declined',
+        { call, userId: user.id },
+      );
       this.#changed(outbox, call);
       return call;
     }
-    const call = await this.#close(trx, outbox, row, { status: 'cancelled', reason: 'cancelled', at: now, step: { kind: 'cancelled', userId: user.id }, missed: [] });
-    outbox.add(call.participants.map((p) => p.userId), 'call.cancelled', { call });
+    const call = await this.#close(trx, outbox, row, {
+      status: 'cancelled',
+      reason: 'cancelled',
+      at: now,
+      step: { kind: 'cancelled', userId: user.id },
+      missed: [],
+    });
+    outbox.add(
+      call.participants.map((p) => p.userId),
+      'call.cancelled',
+      { call },
+    );
     outbox.webhook('call.ended', { call: webhookCall(call) });
     return call;
   }
@@ -364,7 +442,11 @@ export class CallService {
     const call = await this.load(trx, id);
     if (me.status === 'accepted') outbox.webhook('call.participant_left', { call: webhookCall(call), userId: user.id });
     if (remaining.length <= 1) return this.finish(trx, outbox, row, 'hangup');
-    outbox.add(call.participants.map((p) => p.userId), 'call.participant_left', { call, userId: user.id });
+    outbox.add(
+      call.participants.map((p) => p.userId),
+      'call.participant_left',
+      { call, userId: user.id },
+    );
     this.#changed(outbox, call);
     return call;
   }
@@ -392,8 +474,18 @@ export class CallService {
 
   /** Ends an active call: duration, participants left, quality summary stored. */
   async finish(trx: Db, outbox: Outbox, row: CallRow, reason: string): Promise<Call> {
-    const call = await this.#close(trx, outbox, row, { status: 'ended', reason, at: new Date(), step: { kind: 'ended', detail: reason }, missed: ['invited', 'waiting'] });
-    outbox.add(call.participants.map((p) => p.userId), 'call.ended', { call });
+    const call = await this.#close(trx, outbox, row, {
+      status: 'ended',
+      reason,
+      at: new Date(),
+      step: { kind: 'ended', detail: reason },
+      missed: ['invited', 'waiting'],
+    });
+    outbox.add(
+      call.participants.map((p) => p.userId),
+      'call.ended',
+      { call },
+    );
     outbox.webhook('call.ended', { call: webhookCall(call) });
     return call;
   }
@@ -407,12 +499,21 @@ export class CallService {
     if (!row) throw new ApiError('NOT_FOUND', 'no such call');
     if (row.status === 'active') return this.finish(trx, outbox, row, 'ended_by_service');
     if (row.status !== 'ringing' && row.status !== 'scheduled') throw new ApiError('CONFLICT', `the call is ${row.status}`);
-    const call = await this.#close(trx, outbox, row, { status: 'cancelled', reason: 'cancelled', at: new Date(), step: { kind: 'cancelled', detail: 'service' }, missed: ['invited', 'waiting'] });
-    outbox.add(call.participants.map((p) => p.userId), 'call.cancelled', { call });
+    const call = await this.#close(trx, outbox, row, {
+      status: 'cancelled',
+      reason: 'cancelled',
+      at: new Date(),
+      step: { kind: 'cancelled', detail: 'service' },
+      missed: ['invited', 'waiting'],
+    });
+    outbox.add(
+      call.participants.map((p) => p.userId),
+      'call.cancelled',
+      { call },
+    );
     outbox.webhook('call.ended', { call: webhookCall(call) });
     return call;
   }
-
 
   /**
    * The one way a call stops: its status and end, a timeline step, everyone in it left, whoever
@@ -440,7 +541,11 @@ export class CallService {
     await updateParticipant(trx, row.id, userId, { media_joined_at: at });
     await recordTimeline(trx, [{ callId: row.id, kind: 'media_joined', userId, at }]);
     const call = await this.load(trx, row.id);
-    outbox.add(call.participants.map((p) => p.userId), 'call.participant_joined', { call, userId });
+    outbox.add(
+      call.participants.map((p) => p.userId),
+      'call.participant_joined',
+      { call, userId },
+    );
     this.#changed(outbox, call);
     return call;
   }
@@ -452,7 +557,11 @@ export class CallService {
     await updateParticipant(trx, row.id, userId, endStay(p, at));
     await recordTimeline(trx, [{ callId: row.id, kind: 'media_left', userId, detail: reason, at }]);
     const call = await this.load(trx, row.id);
-    outbox.add(call.participants.map((p) => p.userId), 'call.participant_left', { call, userId });
+    outbox.add(
+      call.participants.map((p) => p.userId),
+      'call.participant_left',
+      { call, userId },
+    );
     this.#changed(outbox, call);
     return call;
   }
@@ -474,7 +583,8 @@ export class CallService {
   /** A fresh room token for an accepted participant of an active call. */
   async roomAccess(db: Db, userId: string, call: Call): Promise<RoomAccess> {
     const me = call.participants.find((p) => p.userId === userId);
-    if (!me || me.status !== 'accepted' || call.status !== 'active') throw new ApiError('FORBIDDEN', 'only accepted participants of an active call get a room token');
+    if (!me || me.status !== 'accepted' || call.status !== 'active')
+      throw new ApiError('FORBIDDEN', 'only accepted participants of an active call get a room token');
     const user = await findUserById(db, userId);
     if (!user) throw new ApiError('NOT_FOUND', 'no such user');
     const { roomTokenSecret, roomTokenTtlSeconds } = this.#settings;
@@ -512,22 +622,39 @@ export class CallService {
     const expired = [...(await claimExpired(trx, 'ringing', now, 100)), ...(await claimExpired(trx, 'scheduled', now, 100))];
     for (const row of expired) {
       const reason = row.status === 'scheduled' ? 'not_started' : 'timeout';
-      const call = await this.#close(trx, outbox, row, { status: 'missed', reason, at: now, step: { kind: 'missed', detail: reason }, missed: ['invited', 'waiting'] });
-      outbox.add(call.participants.map((p) => p.userId), 'call.missed', { call });
+      const call = await this.#close(trx, outbox, row, {
+        status: 'missed',
+        reason,
+        at: now,
+        step: { kind: 'missed', detail: reason },
+        missed: ['invited', 'waiting'],
+      });
+      outbox.add(
+        call.participants.map((p) => p.userId),
+        'call.missed',
+        { call },
+      );
       outbox.webhook('call.ended', { call: webhookCall(call) });
       changed.push(call);
     }
     for (const id of await findActiveCallsWithExpiredInvites(trx, now, 100)) {
       await setParticipantsStatus(trx, id, ['invited'], 'missed');
       const call = await this.load(trx, id);
-      outbox.add(call.participants.filter((p) => p.status === 'missed').map((p) => p.userId), 'call.missed', { call });
+      outbox.add(
+        call.participants.filter((p) => p.status === 'missed').map((p) => p.userId),
+        'call.missed',
+        { call },
+      );
       this.#changed(outbox, call);
       changed.push(call);
     }
     return changed;
   }
 
-  async history(db: Db, filter: Omit<CallFilter, 'before' | 'limit'> & { cursor?: TimeIdCursor | undefined; limit: number }): Promise<{ items: Call[]; nextCursor: string | null }> {
+  async history(
+    db: Db,
+    filter: Omit<CallFilter, 'before' | 'limit'> & { cursor?: TimeIdCursor | undefined; limit: number },
+  ): Promise<{ items: Call[]; nextCursor: string | null }> {
     const before = filter.cursor;
     const rows = await listCalls(db, { ...filter, before: before && { createdAt: before.at, id: before.id }, limit: filter.limit + 1 });
     return this.#page(db, rows, filter.limit, (r) => encodeTimeIdCursor(r.created_at, r.id));

@@ -23,15 +23,20 @@ describe.each(DATABASES)('call lifecycle on %s', (database) => {
   });
   afterAll(async () => t?.close());
 
-  it('keeps a call\'s chat among its participants: its own conversation, or a given one with exactly them', async () => {
-    const members = async (conversationId: string) => (await t.app.db.selectFrom('conversation_members').select('user_id').where('conversation_id', '=', conversationId).execute()).map((m) => m.user_id).sort();
+  it("keeps a call's chat among its participants: its own conversation, or a given one with exactly them", async () => {
+    const members = async (conversationId: string) =>
+      (await t.app.db.selectFrom('conversation_members').select('user_id').where('conversation_id', '=', conversationId).execute())
+        .map((m) => m.user_id)
+        .sort();
     const own = await as('drgrey').post<Call>('/api/calls', { type: 'voice', inviteeIds: [id('alice'), id('bob')] });
     expect(own.status).toBe(201);
     const kind = await t.app.db.selectFrom('conversations').select('kind').where('id', '=', own.body.conversationId!).executeTakeFirstOrThrow();
     expect(kind.kind).toBe('call');
     expect(await members(own.body.conversationId!)).toEqual([id('alice'), id('bob'), id('drgrey')].sort());
     // The in-call chat (demo app, SDK) writes there.
-    expect((await as('bob').post(`/api/conversations/${own.body.conversationId}/messages`, { clientId: crypto.randomUUID(), body: 'can you hear me?' })).status).toBe(201);
+    expect(
+      (await as('bob').post(`/api/conversations/${own.body.conversationId}/messages`, { clientId: crypto.randomUUID(), body: 'can you hear me?' })).status,
+    ).toBe(201);
     expect((await as('drgrey').post(`/api/calls/${own.body.id}/cancel`)).status).toBe(200);
 
     // The direct conversation of the two: the call's chat continues it, nobody joins it.
@@ -51,7 +56,10 @@ describe.each(DATABASES)('call lifecycle on %s', (database) => {
     const started = await as('alice').post<Call>('/api/calls', { type: 'video', inviteeIds: [id('drgrey')] });
     expect(started.status).toBe(201);
     expect(started.body).toMatchObject({ status: 'ringing', type: 'video', initiatorId: id('alice'), durationSeconds: null });
-    expect(started.body.participants.map((p) => [p.userId, p.status])).toEqual([[id('alice'), 'accepted'], [id('drgrey'), 'invited']]);
+    expect(started.body.participants.map((p) => [p.userId, p.status])).toEqual([
+      [id('alice'), 'accepted'],
+      [id('drgrey'), 'invited'],
+    ]);
     expect(started.body.conversationId).toEqual(expect.any(String));
 
     const accepted = await as('drgrey').post<{ call: Call; access: RoomAccess }>(`/api/calls/${started.body.id}/accept`);
@@ -91,10 +99,14 @@ describe.each(DATABASES)('call lifecycle on %s', (database) => {
     await t.app.sweepNow();
     expect((await as('bob').get<Call>(`/api/calls/${call.id}`)).body.status).toBe('ringing'); // not before its time
     await t.app.sweepNow(afterTimeout());
-    const missed = await waitFor('the call to be missed', async () => {
-      const res = await as('bob').get<Call>(`/api/calls/${call.id}`);
-      return res.body.status === 'missed' ? res.body : undefined;
-    }, { timeoutMs: 5000 });
+    const missed = await waitFor(
+      'the call to be missed',
+      async () => {
+        const res = await as('bob').get<Call>(`/api/calls/${call.id}`);
+        return res.body.status === 'missed' ? res.body : undefined;
+      },
+      { timeoutMs: 5000 },
+    );
     expect(missed).toMatchObject({ endReason: 'timeout' });
     expect(missed.participants.find((p) => p.userId === id('drhouse'))?.status).toBe('missed');
     expect((await as('drhouse').post(`/api/calls/${call.id}/accept`)).status).toBe(409);
@@ -106,10 +118,14 @@ describe.each(DATABASES)('call lifecycle on %s', (database) => {
     await as('bob').post(`/api/calls/${call.id}/accept`);
     // drhouse never answers: after the ring timeout he is missed, but may still join the running call
     await t.app.sweepNow(afterTimeout());
-    await waitFor('the unanswered invitee to be missed', async () => {
-      const res = await as('drhouse').get<Call>(`/api/calls/${call.id}`);
-      return res.body.participants.find((p) => p.userId === id('drhouse'))?.status === 'missed' || undefined;
-    }, { timeoutMs: 5000 });
+    await waitFor(
+      'the unanswered invitee to be missed',
+      async () => {
+        const res = await as('drhouse').get<Call>(`/api/calls/${call.id}`);
+        return res.body.participants.find((p) => p.userId === id('drhouse'))?.status === 'missed' || undefined;
+      },
+      { timeoutMs: 5000 },
+    );
     const joined = await as('drhouse').post<{ call: Call; access: RoomAccess }>(`/api/calls/${call.id}/join`);
     expect(joined.status).toBe(200);
     expect(joined.body.call.participants.filter((p) => p.status === 'accepted')).toHaveLength(3);
@@ -141,7 +157,9 @@ describe.each(DATABASES)('call lifecycle on %s', (database) => {
     expect(withHouse.body.items.length).toBe(1);
     const future = await as('drgrey').get<Page<Call>>(`/api/calls?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`);
     expect(future.body.items).toEqual([]);
-    const range = await as('drgrey').get<Page<Call>>(`/api/calls?from=${encodeURIComponent(new Date(Date.now() - 600_000).toISOString())}&to=${encodeURIComponent(new Date(Date.now() + 1000).toISOString())}`);
+    const range = await as('drgrey').get<Page<Call>>(
+      `/api/calls?from=${encodeURIComponent(new Date(Date.now() - 600_000).toISOString())}&to=${encodeURIComponent(new Date(Date.now() + 1000).toISOString())}`,
+    );
     expect(range.body.items.length).toBe(Math.min(20, all.length));
     expect((await as('drgrey').get('/api/calls?cursor=bogus')).status).toBe(422);
     expect((await as('drgrey').get('/api/calls?status=paused')).status).toBe(422);

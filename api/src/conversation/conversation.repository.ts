@@ -7,14 +7,29 @@ import type { ConversationKind, ConversationRow } from './conversation.table.js'
  * members to an existing conversation (a direct one never gains members; the SQL trigger of
  * migration conversation-members-fixed refuses it too).
  */
-export async function insertConversation(db: Db, c: { kind: ConversationKind; title: string | null; createdBy: string; memberIds: readonly string[] }): Promise<ConversationRow> {
-  const row = await db.insertInto('conversations').values({ kind: c.kind, title: c.title, created_by: c.createdBy, last_message_at: null }).returningAll().executeTakeFirstOrThrow();
-  await db.insertInto('conversation_members').values([...new Set(c.memberIds)].map((user_id) => ({ conversation_id: row.id, user_id }))).execute();
+export async function insertConversation(
+  db: Db,
+  c: { kind: ConversationKind; title: string | null; createdBy: string; memberIds: readonly string[] },
+): Promise<ConversationRow> {
+  const row = await db
+    .insertInto('conversations')
+    .values({ kind: c.kind, title: c.title, created_by: c.createdBy, last_message_at: null })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await db
+    .insertInto('conversation_members')
+    .values([...new Set(c.memberIds)].map((user_id) => ({ conversation_id: row.id, user_id })))
+    .execute();
   return row;
 }
 
 export async function isMember(db: Db, conversationId: string, userId: string): Promise<boolean> {
-  const row = await db.selectFrom('conversation_members').select('user_id').where('conversation_id', '=', conversationId).where('user_id', '=', userId).executeTakeFirst();
+  const row = await db
+    .selectFrom('conversation_members')
+    .select('user_id')
+    .where('conversation_id', '=', conversationId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
@@ -96,12 +111,29 @@ export async function findMemberIds(db: Db, conversationId: string): Promise<str
 }
 
 /** Moves a member's delivered/read pointer forward (never back); returns the previous value. */
-export async function advancePointer(db: Db, conversationId: string, userId: string, column: 'last_read_message_id' | 'last_delivered_message_id', upTo: number): Promise<number | undefined> {
-  const before = await db.selectFrom('conversation_members').select(column).where('conversation_id', '=', conversationId).where('user_id', '=', userId).forUpdate().executeTakeFirst();
+export async function advancePointer(
+  db: Db,
+  conversationId: string,
+  userId: string,
+  column: 'last_read_message_id' | 'last_delivered_message_id',
+  upTo: number,
+): Promise<number | undefined> {
+  const before = await db
+    .selectFrom('conversation_members')
+    .select(column)
+    .where('conversation_id', '=', conversationId)
+    .where('user_id', '=', userId)
+    .forUpdate()
+    .executeTakeFirst();
   if (!before) return undefined;
   const previous = Number(before[column]);
   if (upTo > previous) {
-    await db.updateTable('conversation_members').set({ [column]: upTo }).where('conversation_id', '=', conversationId).where('user_id', '=', userId).execute();
+    await db
+      .updateTable('conversation_members')
+      .set({ [column]: upTo })
+      .where('conversation_id', '=', conversationId)
+      .where('user_id', '=', userId)
+      .execute();
   }
   return previous;
 }

@@ -26,7 +26,13 @@ function toConversation(row: ConversationWithUnread, members: MemberRow[]): Conv
     unreadCount: row.unread_count,
     members: members
       .filter((m) => m.conversation_id === row.id)
-      .map((m) => ({ userId: m.user_id, displayName: m.display_name, role: m.role, lastReadMessageId: m.last_read_message_id, lastDeliveredMessageId: m.last_delivered_message_id })),
+      .map((m) => ({
+        userId: m.user_id,
+        displayName: m.display_name,
+        role: m.role,
+        lastReadMessageId: m.last_read_message_id,
+        lastDeliveredMessageId: m.last_delivered_message_id,
+      })),
   };
 }
 
@@ -35,14 +41,24 @@ export async function assertMember(db: Db, conversationId: string, user: AuthUse
   if (!(await isMember(db, conversationId, user.id))) throw new ApiError('NOT_FOUND', 'no such conversation');
 }
 
-export async function createConversation(trx: Db, user: AuthUser, input: { kind: 'direct' | 'group'; memberIds: string[]; title?: string | undefined }): Promise<{ conversation: Conversation; created: boolean }> {
+export async function createConversation(
+  trx: Db,
+  user: AuthUser,
+  input: { kind: 'direct' | 'group'; memberIds: string[]; title?: string | undefined },
+): Promise<{ conversation: Conversation; created: boolean }> {
   const others = await assertContacts(trx, user, input.memberIds);
   if (input.kind === 'direct') {
-    if (others.length !== 1) throw new ApiError('VALIDATION_FAILED', 'a direct conversation has exactly one other member', [{ path: 'memberIds', message: 'name one user' }]);
+    if (others.length !== 1)
+      throw new ApiError('VALIDATION_FAILED', 'a direct conversation has exactly one other member', [{ path: 'memberIds', message: 'name one user' }]);
     const existing = await findDirectConversation(trx, user.id, others[0]!.id);
     if (existing) return { conversation: await getConversation(trx, user, existing.id), created: false };
   }
-  const row = await insertConversation(trx, { kind: input.kind, title: input.title ?? null, createdBy: user.id, memberIds: [user.id, ...others.map((o) => o.id)] });
+  const row = await insertConversation(trx, {
+    kind: input.kind,
+    title: input.title ?? null,
+    createdBy: user.id,
+    memberIds: [user.id, ...others.map((o) => o.id)],
+  });
   return { conversation: await getConversation(trx, user, row.id), created: true };
 }
 
@@ -56,7 +72,10 @@ export async function getConversation(db: Db, user: AuthUser, id: string): Promi
 export async function listForUser(db: Db, user: AuthUser, limit: number, before?: TimeIdCursor): Promise<{ items: Conversation[]; nextCursor: string | null }> {
   const rows = await listConversations(db, user.id, limit + 1, before);
   const page = rows.slice(0, limit);
-  const members = await findMembers(db, page.map((r) => r.id));
+  const members = await findMembers(
+    db,
+    page.map((r) => r.id),
+  );
   const items = page.map((r) => toConversation(r, members));
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > limit && last ? encodeTimeIdCursor(last.lastMessageAt ?? last.createdAt, last.id) : null };

@@ -15,7 +15,10 @@ export class Encryptor {
   readonly #activeKeyId: string;
 
   constructor(spec: string) {
-    const parts = spec.split(',').map((p) => p.trim()).filter(Boolean);
+    const parts = spec
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
     for (const part of parts) {
       const [id, key] = part.includes(':') ? (part.split(':', 2) as [string, string]) : ['k1', part];
       const bytes = Buffer.from(key, 'base64');

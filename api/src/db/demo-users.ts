@@ -12,4 +12,3 @@ export const DEMO_USERS = [
   { key: 'drhouse', email: 'house@doctors.demo', role: 'doctor', displayName: 'Dr. Gregory House' },
   { key: 'admin', email: 'admin@telemed.demo', role: 'admin', displayName: 'Clinic Admin' },
 ] as const satisfies ReadonlyArray<{ key: string; email: string; role: Role; displayName: string }>;
-

@@ -46,13 +46,23 @@ describe.each(DATABASES)('migrations on %s', (database) => {
     const latest = await schema(db);
 
     // Rows the downs have to carry: a lobby participant, a scheduled call, an audit row of several records.
-    const [doctor, patient] = await db.insertInto('users').values([
-      { email: 'd@example.test', password_hash: 'x', role: 'doctor', display_name: 'D' },
-      { email: 'p@example.test', password_hash: 'x', role: 'patient', display_name: 'P' },
-    ]).returning('id').execute();
-    const call = await db.insertInto('calls').values({ type: 'video', status: 'scheduled', initiator_id: doctor!.id, ring_expires_at: new Date(Date.now() + 3600_000), scheduled_for: new Date() }).returning('id').executeTakeFirstOrThrow();
+    const [doctor, patient] = await db
+      .insertInto('users')
+      .values([
+        { email: 'd@example.test', password_hash: 'x', role: 'doctor', display_name: 'D' },
+        { email: 'p@example.test', password_hash: 'x', role: 'patient', display_name: 'P' },
+      ])
+      .returning('id')
+      .execute();
+    const call = await db
+      .insertInto('calls')
+      .values({ type: 'video', status: 'scheduled', initiator_id: doctor!.id, ring_expires_at: new Date(Date.now() + 3600_000), scheduled_for: new Date() })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     await db.insertInto('call_participants').values({ call_id: call.id, user_id: patient!.id, role: 'invitee', status: 'waiting' }).execute();
-    await sql`insert into audit_log (actor_id, action, entity_type, entity_id, entity_ids) values (${doctor!.id}, 'read', 'message', '*', array['1', '2', '3'])`.execute(db);
+    await sql`insert into audit_log (actor_id, action, entity_type, entity_id, entity_ids) values (${doctor!.id}, 'read', 'message', '*', array['1', '2', '3'])`.execute(
+      db,
+    );
 
     for (let step = KNOWN_MIGRATIONS.length - 1; step >= 1; step--) {
       expect(await migrateDown(db)).toEqual([KNOWN_MIGRATIONS[step]]);
@@ -74,7 +84,9 @@ describe.each(DATABASES)('migrations on %s', (database) => {
     await expect(migrateDown(db, { to: 'no-such-migration' })).rejects.toThrow(/unknown migration no-such-migration/);
     expect(await migrateDown(db, { to: KNOWN_MIGRATIONS[1] })).toEqual(KNOWN_MIGRATIONS.slice(2).reverse());
     expect(await migrateDown(db, { to: 'none' })).toEqual([KNOWN_MIGRATIONS[1], KNOWN_MIGRATIONS[0]]);
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_schema = 'public' and table_name not like 'kysely_migration%'`.execute(db);
+    const { rows } = await sql<{
+      n: number;
+    }>`select count(*)::int as n from information_schema.tables where table_schema = 'public' and table_name not like 'kysely_migration%'`.execute(db);
     expect(rows[0]!.n).toBe(0);
     expect(await migrateToLatest(db)).toEqual(KNOWN_MIGRATIONS);
     expect(await schema(db)).toEqual(latest);

@@ -57,8 +57,10 @@ export class SchemaTooNewError extends Error {
   constructor(unknown: readonly string[]) {
     const found = unknown[unknown.length - 1]!;
     const latestKnown = KNOWN_MIGRATIONS[KNOWN_MIGRATIONS.length - 1];
-    super(`the database schema is at ${found}, newer than this build knows (its latest is ${latestKnown ?? 'none'}; unknown: ${unknown.join(', ')}). ` +
-      `Run the newer build that migrated it, or roll the schema back with that newer build first: \`telemed migrate down --to ${latestKnown ?? 'none'}\` (docs/operations.md, "Upgrade and roll back")`);
+    super(
+      `the database schema is at ${found}, newer than this build knows (its latest is ${latestKnown ?? 'none'}; unknown: ${unknown.join(', ')}). ` +
+        `Run the newer build that migrated it, or roll the schema back with that newer build first: \`telemed migrate down --to ${latestKnown ?? 'none'}\` (docs/operations.md, "Upgrade and roll back")`,
+    );
     this.name = 'SchemaTooNewError';
     this.found = found;
     this.latestKnown = latestKnown;
@@ -69,7 +71,9 @@ export class SchemaTooNewError extends Error {
 const MIGRATION_TABLE = 'kysely_migration';
 
 async function appliedNames<DB>(db: Kysely<DB>): Promise<string[]> {
-  const { rows: [exists] } = await sql<{ found: boolean }>`select to_regclass(${MIGRATION_TABLE}) is not null as found`.execute(db);
+  const {
+    rows: [exists],
+  } = await sql<{ found: boolean }>`select to_regclass(${MIGRATION_TABLE}) is not null as found`.execute(db);
   if (!exists?.found) return [];
   const { rows } = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(db);
   return rows.map((r) => r.name);

@@ -10,7 +10,9 @@ export class DatabaseInUseError extends Error {
   readonly pid: number;
 
   constructor(dir: string, pid: number) {
-    super(`the embedded database ${dir} is open in process ${pid}${pid === process.pid ? ' (this one)' : ''}: stop the API first (or use PostgreSQL, which allows online backups)`);
+    super(
+      `the embedded database ${dir} is open in process ${pid}${pid === process.pid ? ' (this one)' : ''}: stop the API first (or use PostgreSQL, which allows online backups)`,
+    );
     this.name = 'DatabaseInUseError';
     this.pid = pid;
   }

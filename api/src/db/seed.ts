@@ -22,15 +22,34 @@ export async function seedDemo(db: Kysely<Database>, encryptor: Encryptor): Prom
     await addCareRelationship(trx, id('drhouse'), id('bob'));
     await addCareRelationship(trx, id('drhouse'), id('carol'));
     const conversations: Array<{ members: string[]; title: string | null; lines: Array<[string, string]> }> = [
-      { members: ['alice', 'drgrey'], title: null, lines: [['alice', 'Hello doctor, the new dosage works well.'], ['drgrey', 'Good to hear. Let us talk on Friday.']] },
+      {
+        members: ['alice', 'drgrey'],
+        title: null,
+        lines: [
+          ['alice', 'Hello doctor, the new dosage works well.'],
+          ['drgrey', 'Good to hear. Let us talk on Friday.'],
+        ],
+      },
       { members: ['bob', 'drhouse'], title: null, lines: [['drhouse', 'Please send me your latest lab results.']] },
-      { members: ['drgrey', 'drhouse', 'bob'], title: 'Bob: care team', lines: [['drgrey', 'Shall we review Bob\'s case together?']] },
+      { members: ['drgrey', 'drhouse', 'bob'], title: 'Bob: care team', lines: [['drgrey', "Shall we review Bob's case together?"]] },
     ];
     for (const c of conversations) {
-      const conversation = await insertConversation(trx, { kind: c.members.length === 2 ? 'direct' : 'group', title: c.title, createdBy: id(c.members[0]!), memberIds: c.members.map(id) });
+      const conversation = await insertConversation(trx, {
+        kind: c.members.length === 2 ? 'direct' : 'group',
+        title: c.title,
+        createdBy: id(c.members[0]!),
+        memberIds: c.members.map(id),
+      });
       for (const [sender, body] of c.lines) {
         const encrypted = encryptor.encrypt(body, `message:${conversation.id}`);
-        await insertMessageOnce(trx, { conversationId: conversation.id, senderId: id(sender), clientId: crypto.randomUUID(), ciphertext: encrypted.ciphertext, keyId: encrypted.keyId, attachmentId: null });
+        await insertMessageOnce(trx, {
+          conversationId: conversation.id,
+          senderId: id(sender),
+          clientId: crypto.randomUUID(),
+          ciphertext: encrypted.ciphertext,
+          keyId: encrypted.keyId,
+          attachmentId: null,
+        });
       }
       await trx.updateTable('conversations').set({ last_message_at: new Date() }).where('id', '=', conversation.id).execute();
     }

@@ -20,10 +20,7 @@ export interface BusMessage {
  * user was revoked (drop cached session state, close sockets). `resync` is never sent: the Redis
  * bus gives it to its own listeners after its subscription was down, when messages may be lost.
  */
-export type ControlMessage =
-  | { kind: 'session-revoked'; sessionId: string; userId: string }
-  | { kind: 'user-revoked'; userId: string }
-  | { kind: 'resync' };
+export type ControlMessage = { kind: 'session-revoked'; sessionId: string; userId: string } | { kind: 'user-revoked'; userId: string } | { kind: 'resync' };
 
 export interface EventBus {
   publish(messages: BusMessage[]): Promise<void>;

@@ -55,6 +55,10 @@ export async function findUserEventsAfter(db: Db, userId: string, afterId: numbe
 }
 
 export async function latestUserEventId(db: Db, userId: string): Promise<number> {
-  const row = await db.selectFrom('user_events').select((eb) => eb.fn.max('id').as('id')).where('user_id', '=', userId).executeTakeFirst();
+  const row = await db
+    .selectFrom('user_events')
+    .select((eb) => eb.fn.max('id').as('id'))
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
   return Number(row?.id ?? 0);
 }

@@ -63,12 +63,18 @@ export class EventService {
 
   /** The user_events rows of some events (one per recipient, encrypted), for a statement that inserts them itself. */
   seal(events: readonly PendingEvent[]): SealedEvent[] {
-    return events.flatMap(({ userIds, type, payload }) => [...new Set(userIds)].map((userId) => ({ userId, type, payload, ...this.#encryptor.encryptJson(payload, `event:${userId}`) })));
+    return events.flatMap(({ userIds, type, payload }) =>
+      [...new Set(userIds)].map((userId) => ({ userId, type, payload, ...this.#encryptor.encryptJson(payload, `event:${userId}`) })),
+    );
   }
 
   /** What to publish once the rows storing `sealed` (in the same order) have committed. */
   delivered(sealed: readonly SealedEvent[], rows: ReadonlyArray<Pick<StoredUserEvent, 'id' | 'user_id' | 'type' | 'created_at' | 'prev'>>): BusMessage[] {
-    return rows.map((row, i) => ({ userId: row.user_id, prev: row.prev, event: { id: row.id, type: row.type, payload: sealed[i]!.payload, at: row.created_at.toISOString() } as DeliveredAppEvent }));
+    return rows.map((row, i) => ({
+      userId: row.user_id,
+      prev: row.prev,
+      event: { id: row.id, type: row.type, payload: sealed[i]!.payload, at: row.created_at.toISOString() } as DeliveredAppEvent,
+    }));
   }
 
   /** Live delivery of stored events. Never throws: a client that misses one catches up by cursor. */

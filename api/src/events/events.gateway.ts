@@ -74,7 +74,12 @@ export class EventsGateway {
       options.logger.info({ reason: error.message }, 'events handshake refused');
       const wrongMethod = /method/i.test(error.message);
       const status = wrongMethod ? 405 : 400;
-      writeRawError(socket, { status, code: errorCodeFor(status), message: `WebSocket handshake refused: ${error.message}`, headers: wrongMethod ? { allow: 'GET' } : {} });
+      writeRawError(socket, {
+        status,
+        code: errorCodeFor(status),
+        message: `WebSocket handshake refused: ${error.message}`,
+        headers: wrongMethod ? { allow: 'GET' } : {},
+      });
     });
     this.#heartbeatMs = options.heartbeatMs ?? 10_000;
     this.#heartbeat = setInterval(() => this.#beat(), this.#heartbeatMs);
@@ -132,7 +137,9 @@ export class EventsGateway {
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       // Protocol errors (invalid UTF-8, oversized or unmasked frames, bad opcodes): ws closes the
       // socket with the matching code (1007, 1009, 1002); without a listener the error would end the process.
-      ws.on('error', (err: Error & { code?: string }) => this.#options.logger.info({ userId: user.id, code: err.code, reason: err.message }, 'events socket error; connection closed'));
+      ws.on('error', (err: Error & { code?: string }) =>
+        this.#options.logger.info({ userId: user.id, code: err.code, reason: err.message }, 'events socket error; connection closed'),
+      );
       requestContext.run({ requestId }, () => void this.#open(ws, user, sessionId, after, expiresAt));
     });
   }
@@ -144,14 +151,22 @@ export class EventsGateway {
     if (!set) this.#clients.set(user.id, (set = new Set()));
     set.add(client);
     // Ended between the check at the upgrade and now: its revocation found no socket to close.
-    this.#options.sessions.check({ user, sessionId, expiresAtMs: 0 }).catch(() => this.#close(client, 'session_ended', EventsCloseCode.SessionEnded, 'session ended'));
+    this.#options.sessions
+      .check({ user, sessionId, expiresAtMs: 0 })
+      .catch(() => this.#close(client, 'session_ended', EventsCloseCode.SessionEnded, 'session ended'));
     metrics.websockets.inc();
     metrics.eventsOpened.inc();
     // The socket lives as long as its token: the client reconnects with a fresh one (and catches up).
-    const expiry = setTimeout(() => this.#close(client, 'token_expired', EventsCloseCode.TokenExpired, 'access token expired'), Math.max(0, expiresAt - Date.now()));
+    const expiry = setTimeout(
+      () => this.#close(client, 'token_expired', EventsCloseCode.TokenExpired, 'access token expired'),
+      Math.max(0, expiresAt - Date.now()),
+    );
     const warn = (err: unknown): void => logger.warn({ err }, 'presence update failed');
     // Counted in before anything can count it out, so the two never cross.
-    const counted = presence.connected(user.id).then(() => true, (err: unknown) => (warn(err), false));
+    const counted = presence.connected(user.id).then(
+      () => true,
+      (err: unknown) => (warn(err), false),
+    );
     // Clients send only heartbeat answers: whatever arrives proves the link alive.
     socket.on('message', () => (client.alive = true));
     socket.on('pong', () => (client.alive = true));

@@ -59,7 +59,9 @@ describe.each(DATABASES)('realtime events on %s', (database) => {
     await as('alice').post(`/api/calls/${call.id}/end`);
     await doctorB.waitForEvent('call.ended', (e) => e.payload.call.id === call.id);
 
-    const conversation = (await as('alice').get<Page<Conversation>>('/api/conversations')).body.items.find((c) => c.members.some((m) => m.userId === s.drgrey.user.id))!;
+    const conversation = (await as('alice').get<Page<Conversation>>('/api/conversations')).body.items.find((c) =>
+      c.members.some((m) => m.userId === s.drgrey.user.id),
+    )!;
     await as('alice').post(`/api/conversations/${conversation.id}/messages`, { clientId: crypto.randomUUID(), body: 'are you there?' });
     const created = await doctorB.waitForEvent('message.created', (e) => e.payload.message.body === 'are you there?');
     await as('drgrey').post(`/api/conversations/${conversation.id}/read`, { upToMessageId: created.payload.message.id });
@@ -81,7 +83,9 @@ describe.each(DATABASES)('realtime events on %s', (database) => {
   it('catches a reconnecting client up on what it missed, by cursor', async () => {
     const first = connect(t.url, s.drgrey.accessToken);
     await first.ready();
-    const conversation = (await as('alice').get<Page<Conversation>>('/api/conversations')).body.items.find((c) => c.members.some((m) => m.userId === s.drgrey.user.id))!;
+    const conversation = (await as('alice').get<Page<Conversation>>('/api/conversations')).body.items.find((c) =>
+      c.members.some((m) => m.userId === s.drgrey.user.id),
+    )!;
     await as('alice').post(`/api/conversations/${conversation.id}/messages`, { clientId: crypto.randomUUID(), body: 'before the drop' });
     const last = await first.waitForEvent('message.created', (e) => e.payload.message.body === 'before the drop');
     await first.close();
@@ -149,7 +153,10 @@ describe('realtime fan-out across two API instances sharing Redis and PostgreSQL
   it("commits one user's events in id order across instances, so a client resuming by cursor misses none", async () => {
     const user = await login(a.url, 'alice');
     const events = new EventService(a.app.db, new Encryptor(TEST_SECRETS.encryptionKey), new InProcessBus(), createLogger('silent'));
-    const row = (n: number) => events.seal([{ userIds: [user.user.id], type: 'presence.updated', payload: { userId: user.user.id, status: 'online', lastSeenAt: `2026-01-01T00:00:0${n}.000Z` } }]);
+    const row = (n: number) =>
+      events.seal([
+        { userIds: [user.user.id], type: 'presence.updated', payload: { userId: user.user.id, status: 'online', lastSeenAt: `2026-01-01T00:00:0${n}.000Z` } },
+      ]);
     const start = await latestUserEventId(a.app.db, user.user.id);
     let commitA!: () => void;
     const held = new Promise<void>((resolve) => (commitA = resolve));
@@ -162,8 +169,12 @@ describe('realtime fan-out across two API instances sharing Redis and PostgreSQL
     let idB: number | undefined;
     let prevB: number | undefined;
     const storeB = insertUserEvents(b.app.db, row(2)).then(([stored]) => ([idB, prevB] = [stored!.id, stored!.prev]));
-    const waiting = sql<{ n: number }>`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`;
-    await waitFor('B stored, or waiting for A', async () => (idB !== undefined || (await waiting.execute(a.app.db)).rows[0]!.n > 0 ? true : undefined), { timeoutMs: 10_000 });
+    const waiting = sql<{
+      n: number;
+    }>`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`;
+    await waitFor('B stored, or waiting for A', async () => (idB !== undefined || (await waiting.execute(a.app.db)).rows[0]!.n > 0 ? true : undefined), {
+      timeoutMs: 10_000,
+    });
     // The client resumes now (as after seeing the newest id live), then again once both committed.
     const first = await findUserEventsAfter(a.app.db, user.user.id, start, 100);
     commitA();
@@ -185,7 +196,11 @@ describe('realtime fan-out across two API instances sharing Redis and PostgreSQL
     const bus = await RedisBus.connect(inject('redisUrl'), createLogger('silent'));
     try {
       const events = new EventService(b.app.db, new Encryptor(TEST_SECRETS.encryptionKey), bus, createLogger('silent'));
-      const presence = (n: number) => ({ userIds: [user.user.id], type: 'presence.updated' as const, payload: { userId: user.user.id, status: 'online' as const, lastSeenAt: `2026-01-01T00:00:0${n}.000Z` } });
+      const presence = (n: number) => ({
+        userIds: [user.user.id],
+        type: 'presence.updated' as const,
+        payload: { userId: user.user.id, status: 'online' as const, lastSeenAt: `2026-01-01T00:00:0${n}.000Z` },
+      });
       const [early] = await events.store(b.app.db, [presence(1)]);
       const [late] = await events.store(b.app.db, [presence(2)]);
       expect(late!.prev).toBe(early!.event.id);

@@ -59,7 +59,11 @@ describe('/events heartbeat', () => {
     const timeoutsBefore = await counter('telemed_api_events_heartbeat_timeouts_total');
 
     proxy.blackhole();
-    await waitFor('the server to drop the dead socket', async () => (await counter('telemed_api_events_heartbeat_timeouts_total')) > timeoutsBefore || undefined, { timeoutMs: 30_000 });
+    await waitFor(
+      'the server to drop the dead socket',
+      async () => (await counter('telemed_api_events_heartbeat_timeouts_total')) > timeoutsBefore || undefined,
+      { timeoutMs: 30_000 },
+    );
     expect(await counter('telemed_api_events_sockets_closed_total', '{reason="heartbeat_timeout"}')).toBeGreaterThanOrEqual(1);
     expect(await presenceOf(alice.user.id)).toBe('online');
     expect(direct.socket.readyState).toBe(WebSocket.OPEN);
@@ -79,7 +83,11 @@ describe('/events heartbeat', () => {
     const seen = watcher.events.length;
     const died = Date.now();
     proxy.blackhole();
-    await waitFor('alice offline', () => watcher.events.slice(seen).find((e) => e.type === 'presence.updated' && e.payload.userId === alice.user.id && e.payload.status === 'offline'), { timeoutMs: 30_000 });
+    await waitFor(
+      'alice offline',
+      () => watcher.events.slice(seen).find((e) => e.type === 'presence.updated' && e.payload.userId === alice.user.id && e.payload.status === 'offline'),
+      { timeoutMs: 30_000 },
+    );
     const detectedMs = Date.now() - died;
     console.log(`dead /events socket: presence offline ${detectedMs} ms after the link died (heartbeat ${HEARTBEAT_MS} ms)`);
     expect(detectedMs).toBeLessThan(30_000);
@@ -134,10 +142,13 @@ describe('/events heartbeat', () => {
       expect(disconnects).toEqual([]);
 
       proxy.blackhole();
-      const conversation = (await client(t.url, alice.accessToken).get<{ items: { id: string; members: { userId: string }[] }[] }>('/api/conversations')).body.items
-        .find((c) => c.members.some((m) => m.userId === grey.user.id))!;
+      const conversation = (
+        await client(t.url, alice.accessToken).get<{ items: { id: string; members: { userId: string }[] }[] }>('/api/conversations')
+      ).body.items.find((c) => c.members.some((m) => m.userId === grey.user.id))!;
       const body = `sent while the link was dead ${crypto.randomUUID()}`;
-      expect((await client(t.url, alice.accessToken).post(`/api/conversations/${conversation.id}/messages`, { clientId: crypto.randomUUID(), body })).status).toBe(201);
+      expect(
+        (await client(t.url, alice.accessToken).post(`/api/conversations/${conversation.id}/messages`, { clientId: crypto.randomUUID(), body })).status,
+      ).toBe(201);
 
       await waitFor('the SDK to notice the dead link', () => disconnects.find((d) => d.code === EventsCloseCode.HeartbeatTimeout), { timeoutMs: 30_000 });
       expect(disconnects[0]).toEqual({ code: EventsCloseCode.HeartbeatTimeout, willReconnect: true });

@@ -38,21 +38,28 @@ async function mediaStatus(app: AppContext): Promise<{ status: string } & Record
 export function registerHealthRoutes(api: RouteRegistry, app: AppContext, options: HealthOptions): void {
   // Public, so it says only whether things are up: no process ids, counts or hosts.
   api.define({
-    method: 'get', path: '/health', tag: 'ops', access: 'public',
-    summary: 'Platform status: 200 when the API and the media server are up, 503 otherwise (status and version only; details at /api/admin/health). Not a liveness probe: use /live',
+    method: 'get',
+    path: '/health',
+    tag: 'ops',
+    access: 'public',
+    summary:
+      'Platform status: 200 when the API and the media server are up, 503 otherwise (status and version only; details at /api/admin/health). Not a liveness probe: use /live',
     response: z.object({ status: z.enum(['ok', 'degraded']), api: z.literal('ok'), media: MediaStatus, version: z.string() }),
     alsoAnswers: { 503: 'Degraded: the media server is not ok' },
     handler: async ({ ctx }) => {
       const media = await mediaStatus(app);
       const ok = media.status === 'ok';
       ctx.status = ok ? 200 : 503;
-      return { status: ok ? 'ok' as const : 'degraded' as const, api: 'ok' as const, media: { status: media.status }, version: API_VERSION };
+      return { status: ok ? ('ok' as const) : ('degraded' as const), api: 'ok' as const, media: { status: media.status }, version: API_VERSION };
     },
   });
 
   api.define({
-    method: 'get', path: '/api/admin/health', tag: 'ops', access: ['admin'],
-    summary: 'Health in detail (admin): the media server\'s workers and rooms, this API instance\'s uptime, database, bus and attachment store',
+    method: 'get',
+    path: '/api/admin/health',
+    tag: 'ops',
+    access: ['admin'],
+    summary: "Health in detail (admin): the media server's workers and rooms, this API instance's uptime, database, bus and attachment store",
     response: z.object({
       status: z.enum(['ok', 'degraded']),
       version: z.string(),
@@ -63,7 +70,7 @@ export function registerHealthRoutes(api: RouteRegistry, app: AppContext, option
       const media = await mediaStatus(app);
       const websockets = (await app.metrics.websockets.get()).values[0]?.value ?? 0;
       return {
-        status: media.status === 'ok' ? 'ok' as const : 'degraded' as const,
+        status: media.status === 'ok' ? ('ok' as const) : ('degraded' as const),
         version: API_VERSION,
         api: { pid: process.pid, uptimeSeconds: Math.round((Date.now() - options.startedAt.getTime()) / 1000), ...options.setup, websockets },
         media,

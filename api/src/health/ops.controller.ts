@@ -16,14 +16,20 @@ const sameSecret = (given: string, expected: string): boolean => {
 
 export function registerOpsRoutes(api: RouteRegistry, app: AppContext): void {
   api.define({
-    method: 'get', path: '/live', tag: 'ops', access: 'public',
+    method: 'get',
+    path: '/live',
+    tag: 'ops',
+    access: 'public',
     summary: 'Liveness: 200 whenever this process answers (it asks nothing of the database or the media server; restart the process only when this fails)',
     response: z.object({ status: z.literal('live') }),
     handler: async () => ({ status: 'live' as const }),
   });
 
   api.define({
-    method: 'get', path: '/ready', tag: 'ops', access: 'public',
+    method: 'get',
+    path: '/ready',
+    tag: 'ops',
+    access: 'public',
     summary: 'Readiness: 200 when the database answers, 503 otherwise and while the instance is stopping',
     response: z.object({ status: z.literal('ready'), database: z.string() }),
     handler: async () => {
@@ -38,8 +44,12 @@ export function registerOpsRoutes(api: RouteRegistry, app: AppContext): void {
   });
 
   api.define({
-    method: 'get', path: '/metrics', tag: 'ops', access: 'metrics-scraper',
-    summary: 'Prometheus metrics: request rate and latency by route, /events sockets and heartbeat timeouts, query time, slow and failed queries, database pool and probe. With METRICS_TOKEN set: `Authorization: Bearer <METRICS_TOKEN>`; without it: loopback clients only',
+    method: 'get',
+    path: '/metrics',
+    tag: 'ops',
+    access: 'metrics-scraper',
+    summary:
+      'Prometheus metrics: request rate and latency by route, /events sockets and heartbeat timeouts, query time, slow and failed queries, database pool and probe. With METRICS_TOKEN set: `Authorization: Bearer <METRICS_TOKEN>`; without it: loopback clients only',
     produces: { contentTypes: ['text/plain'], description: 'Prometheus text exposition format 0.0.4' },
     handler: async ({ ctx }) => {
       const token = app.config.metricsToken;
@@ -57,8 +67,11 @@ export function registerOpsRoutes(api: RouteRegistry, app: AppContext): void {
 
   let document: Record<string, unknown> | undefined;
   api.define({
-    method: 'get', path: '/api/openapi.json', tag: 'ops', access: 'public',
-    summary: 'This API\'s OpenAPI 3.1 description, generated from the schemas that validate requests',
+    method: 'get',
+    path: '/api/openapi.json',
+    tag: 'ops',
+    access: 'public',
+    summary: "This API's OpenAPI 3.1 description, generated from the schemas that validate requests",
     response: z.record(z.string(), z.unknown()),
     handler: async () => (document ??= buildOpenApi(api.specs, { version: API_VERSION })),
   });

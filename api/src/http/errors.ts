@@ -58,12 +58,17 @@ export function errorMiddleware(logger: Logger): Middleware {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new ApiError('NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
       // Answers made without a body (the router's 405 and 501) get the error shape too.
-      if (ctx.status >= 400 && (ctx.body === undefined || ctx.body === null)) throw new ApiError(errorCodeFor(ctx.status), `${ctx.method} ${ctx.path}: ${ctx.message.toLowerCase()}`);
+      if (ctx.status >= 400 && (ctx.body === undefined || ctx.body === null))
+        throw new ApiError(errorCodeFor(ctx.status), `${ctx.method} ${ctx.path}: ${ctx.message.toLowerCase()}`);
     } catch (error) {
       let apiError: ApiError;
       if (error instanceof ApiError) apiError = error;
       else if (error instanceof z.ZodError) {
-        apiError = new ApiError('VALIDATION_FAILED', 'the request is invalid', error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+        apiError = new ApiError(
+          'VALIDATION_FAILED',
+          'the request is invalid',
+          error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+        );
       } else if (isHttpError(error) && error.status < 500) {
         apiError = new ApiError(errorCodeFor(error.status), error.expose ? error.message : 'bad request');
       } else if (isAbortedRequest(error)) {

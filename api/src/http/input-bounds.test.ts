@@ -35,11 +35,21 @@ describe.each(DATABASES)('inputs bounded by the database columns on %s', (databa
   it('refuses NUL characters and unpaired surrogates in stored text and in query parameters', async () => {
     refused(await as(alice).post('/api/conversations', { kind: 'group', memberIds: [grey.user.id], title: 'a\u0000b' }), 'conversation title');
     refused(await as(alice).post('/api/conversations', { kind: 'group', memberIds: [grey.user.id], title: 'a\ud800b' }), 'unpaired surrogate');
-    refused(await as(grey).post('/api/calls/scheduled', { type: 'video', inviteeIds: [alice.user.id], scheduledFor: new Date(Date.now() + 3600_000).toISOString(), title: '\u0000' }), 'call title');
+    refused(
+      await as(grey).post('/api/calls/scheduled', {
+        type: 'video',
+        inviteeIds: [alice.user.id],
+        scheduledFor: new Date(Date.now() + 3600_000).toISOString(),
+        title: '\u0000',
+      }),
+      'call title',
+    );
     refused(await as(alice).get(`/api/calls/${call.id}/quality?trackId=a%00`), 'trackId filter');
     refused(await as(admin).get('/api/admin/users?cursor=a%00b'), 'users cursor');
     // Well-formed text beyond ASCII is fine.
-    expect((await as(alice).post<Conversation>('/api/conversations', { kind: 'group', memberIds: [grey.user.id], title: 'Ärztin 😀' })).body.title).toBe('Ärztin 😀');
+    expect((await as(alice).post<Conversation>('/api/conversations', { kind: 'group', memberIds: [grey.user.id], title: 'Ärztin 😀' })).body.title).toBe(
+      'Ärztin 😀',
+    );
   });
 
   it('refuses times PostgreSQL or a four-digit ISO year cannot hold, in filters, bookings and samples', async () => {
@@ -54,8 +64,13 @@ describe.each(DATABASES)('inputs bounded by the database columns on %s', (databa
 
   it('refuses cursors with a malformed time or id part', async () => {
     const forged = [
-      b64(`0000-01-01T00:00:00.000Z|${SOME_UUID}`), b64(`+275760-09-13T00:00:00.000Z|${SOME_UUID}`), b64('2026-01-01T00:00:00.000Z|not-a-uuid'),
-      b64(`2026-01-01T00:00:00.000Z|${SOME_UUID}\u0000`), b64(`Jan 1 2026|${SOME_UUID}`), b64(`2026-01-01T00:00:00.000Z|${SOME_UUID}|x`), 'not base64!',
+      b64(`0000-01-01T00:00:00.000Z|${SOME_UUID}`),
+      b64(`+275760-09-13T00:00:00.000Z|${SOME_UUID}`),
+      b64('2026-01-01T00:00:00.000Z|not-a-uuid'),
+      b64(`2026-01-01T00:00:00.000Z|${SOME_UUID}\u0000`),
+      b64(`Jan 1 2026|${SOME_UUID}`),
+      b64(`2026-01-01T00:00:00.000Z|${SOME_UUID}|x`),
+      'not base64!',
     ];
     for (const cursor of forged) {
       refused(await as(alice).get(`/api/conversations?cursor=${encodeURIComponent(cursor)}`), `conversations cursor ${cursor}`);
@@ -67,14 +82,39 @@ describe.each(DATABASES)('inputs bounded by the database columns on %s', (databa
     expect((await as(alice).get(`/api/conversations?limit=1&cursor=${page.body.nextCursor}`)).status).toBe(200);
   });
 
-  it('refuses quality samples beyond their columns\' ranges, and stores a value too small for a real column as 0', async () => {
-    const sample = { trackId: 't1', direction: 'in', kind: 'video', source: 'camera', sampledAt: new Date().toISOString(), bitrateBps: 500_000, packetsLost: 3, jitterMs: 5, rttMs: 60, framesPerSecond: 30, frameWidth: 640, frameHeight: 360, jitterBufferDelayMs: 40 };
+  it("refuses quality samples beyond their columns' ranges, and stores a value too small for a real column as 0", async () => {
+    const sample = {
+      trackId: 't1',
+      direction: 'in',
+      kind: 'video',
+      source: 'camera',
+      sampledAt: new Date().toISOString(),
+      bitrateBps: 500_000,
+      packetsLost: 3,
+      jitterMs: 5,
+      rttMs: 60,
+      framesPerSecond: 30,
+      frameWidth: 640,
+      frameHeight: 360,
+      jitterBufferDelayMs: 40,
+    };
     const bad: Array<Record<string, unknown>> = [
-      { trackId: 'x\u0000' }, { packetsLost: 2 ** 31 }, { frameWidth: 2 ** 31 }, { frameHeight: 2 ** 53 }, { bitrateBps: 1e308 }, { jitterMs: 1e308 },
-      { rttMs: -3.5e38 }, { framesPerSecond: 1e39 }, { jitterBufferDelayMs: 1e308 }, { sampledAt: '0000-01-01T00:00:00Z' }, { sampledAt: '+275760-09-13T00:00:00.000Z' },
+      { trackId: 'x\u0000' },
+      { packetsLost: 2 ** 31 },
+      { frameWidth: 2 ** 31 },
+      { frameHeight: 2 ** 53 },
+      { bitrateBps: 1e308 },
+      { jitterMs: 1e308 },
+      { rttMs: -3.5e38 },
+      { framesPerSecond: 1e39 },
+      { jitterBufferDelayMs: 1e308 },
+      { sampledAt: '0000-01-01T00:00:00Z' },
+      { sampledAt: '+275760-09-13T00:00:00.000Z' },
     ];
     for (const change of bad) refused(await as(alice).post(`/api/calls/${call.id}/quality`, { samples: [{ ...sample, ...change }] }), JSON.stringify(change));
-    expect((await as(alice).post(`/api/calls/${call.id}/quality`, { samples: [{ ...sample, trackId: 'tiny', jitterMs: 1e-300, packetsLost: 2 ** 31 - 1 }] })).status).toBe(200);
+    expect(
+      (await as(alice).post(`/api/calls/${call.id}/quality`, { samples: [{ ...sample, trackId: 'tiny', jitterMs: 1e-300, packetsLost: 2 ** 31 - 1 }] })).status,
+    ).toBe(200);
     const stored = (await as(alice).get<{ items: QualitySample[] }>(`/api/calls/${call.id}/quality?trackId=tiny`)).body.items;
     expect(stored).toEqual([expect.objectContaining({ jitterMs: 0, packetsLost: 2 ** 31 - 1 })]);
   });
@@ -85,20 +125,30 @@ describe.each(DATABASES)('inputs bounded by the database columns on %s', (databa
     await events.close();
   });
 
-  it('stores an uploaded file\'s name as browsers send it (UTF-8), without NULs or control characters', async () => {
+  it("stores an uploaded file's name as browsers send it (UTF-8), without NULs or control characters", async () => {
     // (Raw control characters in a part's header make the multipart body malformed: a 400 from the parser.)
     const conversation = (await as(alice).get<{ items: Conversation[] }>('/api/conversations')).body.items[0]!;
     const upload = async (disposition: Buffer): Promise<Attachment> => {
       const boundary = 'b0undary';
-      const body = Buffer.concat([Buffer.from(`--${boundary}\r\n`), disposition, Buffer.from('\r\nContent-Type: text/plain\r\n\r\nnotes\r\n'), Buffer.from(`--${boundary}--\r\n`)]);
-      const res = await fetch(`${t.url}/api/conversations/${conversation.id}/attachments`, { method: 'POST', headers: { authorization: `Bearer ${alice.accessToken}`, 'content-type': `multipart/form-data; boundary=${boundary}` }, body });
+      const body = Buffer.concat([
+        Buffer.from(`--${boundary}\r\n`),
+        disposition,
+        Buffer.from('\r\nContent-Type: text/plain\r\n\r\nnotes\r\n'),
+        Buffer.from(`--${boundary}--\r\n`),
+      ]);
+      const res = await fetch(`${t.url}/api/conversations/${conversation.id}/attachments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice.accessToken}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        body,
+      });
       expect(res.status).toBe(201);
       return (await res.json()) as Attachment;
     };
-    const raw = (name: string): Buffer => Buffer.concat([Buffer.from('Content-Disposition: form-data; name="file"; filename="'), Buffer.from(name, 'utf8'), Buffer.from('"')]);
+    const raw = (name: string): Buffer =>
+      Buffer.concat([Buffer.from('Content-Disposition: form-data; name="file"; filename="'), Buffer.from(name, 'utf8'), Buffer.from('"')]);
     expect((await upload(raw('résumé 😀.txt'))).fileName).toBe('résumé 😀.txt');
-    expect((await upload(Buffer.from("Content-Disposition: form-data; name=\"file\"; filename*=UTF-8''a%07b%7Fc.txt"))).fileName).toBe('a_b_c.txt');
-    expect((await upload(Buffer.from("Content-Disposition: form-data; name=\"file\"; filename*=UTF-8''%C3%A4rztin%00.txt"))).fileName).toBe('ärztin_.txt');
+    expect((await upload(Buffer.from('Content-Disposition: form-data; name="file"; filename*=UTF-8\'\'a%07b%7Fc.txt'))).fileName).toBe('a_b_c.txt');
+    expect((await upload(Buffer.from('Content-Disposition: form-data; name="file"; filename*=UTF-8\'\'%C3%A4rztin%00.txt'))).fileName).toBe('ärztin_.txt');
     expect((await upload(raw('😀'.repeat(250)))).fileName).toBe('😀'.repeat(200)); // whole code points
   });
 });

@@ -33,18 +33,30 @@ export function dbText(options: { max: number; min?: number; trim?: boolean }): 
 
 /** An `integer` (int4) column's value, within [min, max] (both default to int4's range). */
 export const dbInt = (options: { min?: number; max?: number } = {}): z.ZodNumber =>
-  z.number().int().min(Math.max(INT4.min, options.min ?? INT4.min)).max(Math.min(INT4.max, options.max ?? INT4.max));
+  z
+    .number()
+    .int()
+    .min(Math.max(INT4.min, options.min ?? INT4.min))
+    .max(Math.min(INT4.max, options.max ?? INT4.max));
 
 /** The same, from a query string. */
 export const dbIntQuery = (options: { min?: number; max?: number } = {}) =>
-  z.coerce.number().int().min(Math.max(INT4.min, options.min ?? INT4.min)).max(Math.min(INT4.max, options.max ?? INT4.max));
+  z.coerce
+    .number()
+    .int()
+    .min(Math.max(INT4.min, options.min ?? INT4.min))
+    .max(Math.min(INT4.max, options.max ?? INT4.max));
 
 /**
  * A `real` (float4) column's value: finite, within float4's range, and rounded to float4 (a value
  * too small for float4, such as 1e-300, becomes 0 instead of PostgreSQL's underflow error).
  */
 export const dbReal = (options: { min?: number; max?: number } = {}) =>
-  z.number().min(Math.max(-REAL_MAX, options.min ?? -REAL_MAX)).max(Math.min(REAL_MAX, options.max ?? REAL_MAX)).transform((value) => Math.fround(value));
+  z
+    .number()
+    .min(Math.max(-REAL_MAX, options.min ?? -REAL_MAX))
+    .max(Math.min(REAL_MAX, options.max ?? REAL_MAX))
+    .transform((value) => Math.fround(value));
 
 const TIMESTAMP_DESCRIPTION = 'ISO 8601 date-time with Z or an offset, from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z';
 
@@ -55,7 +67,10 @@ const inTimestampRange = (text: string): boolean => {
 
 /** A `timestamptz` value as an ISO 8601 string with an offset, in the range both ends hold. */
 export const dbTimestamp = () =>
-  z.iso.datetime({ offset: true }).refine(inTimestampRange, `a time from ${new Date(TIMESTAMP_RANGE.min).toISOString()} to ${new Date(TIMESTAMP_RANGE.max).toISOString()}`).describe(TIMESTAMP_DESCRIPTION);
+  z.iso
+    .datetime({ offset: true })
+    .refine(inTimestampRange, `a time from ${new Date(TIMESTAMP_RANGE.min).toISOString()} to ${new Date(TIMESTAMP_RANGE.max).toISOString()}`)
+    .describe(TIMESTAMP_DESCRIPTION);
 
 /** What `uuid` columns hold (PostgreSQL takes any hex digits; this is what the API hands out). */
 export const Uuid = z.uuid();
@@ -67,7 +82,8 @@ export interface TimeIdCursor {
 }
 
 /** The opaque cursor of a list sorted by (time, id): base64url of `<ISO time>|<uuid>`. */
-export const encodeTimeIdCursor = (at: Date | string, id: string): string => Buffer.from(`${typeof at === 'string' ? at : at.toISOString()}|${id}`).toString('base64url');
+export const encodeTimeIdCursor = (at: Date | string, id: string): string =>
+  Buffer.from(`${typeof at === 'string' ? at : at.toISOString()}|${id}`).toString('base64url');
 
 const TimestampText = dbTimestamp();
 

@@ -21,11 +21,21 @@ describe('rate limits shared by two API instances through a real redis-server', 
   });
 
   const attempt = (url: string, password: string) =>
-    fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'carol@patients.demo', password }) });
+    fetch(`${url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'carol@patients.demo', password }),
+    });
 
   it('logins: one budget for both instances, then 429 with the JSON error shape and Retry-After', async () => {
     const statuses = [];
-    for (const [url, password] of [[a.url, 'wrong-1'], [b.url, 'wrong-2'], [a.url, DEMO_PASSWORD], [b.url, 'wrong-3']] as const) statuses.push((await attempt(url, password)).status);
+    for (const [url, password] of [
+      [a.url, 'wrong-1'],
+      [b.url, 'wrong-2'],
+      [a.url, DEMO_PASSWORD],
+      [b.url, 'wrong-3'],
+    ] as const)
+      statuses.push((await attempt(url, password)).status);
     expect(statuses).toEqual([401, 401, 200, 401]); // 4 = LOGIN_RATE_LIMIT, split across the two
     for (const url of [a.url, b.url]) {
       const limited = await attempt(url, DEMO_PASSWORD); // even the right password now waits
@@ -33,14 +43,17 @@ describe('rate limits shared by two API instances through a real redis-server', 
       const retryAfter = Number(limited.headers.get('retry-after'));
       expect(retryAfter).toBeGreaterThan(0);
       expect(retryAfter).toBeLessThanOrEqual(60);
-      expect(await limited.json()).toEqual({ error: { code: 'RATE_LIMITED', message: expect.stringContaining('too many requests'), details: { retryAfterSeconds: retryAfter } } });
+      expect(await limited.json()).toEqual({
+        error: { code: 'RATE_LIMITED', message: expect.stringContaining('too many requests'), details: { retryAfterSeconds: retryAfter } },
+      });
     }
   });
 
   it('messages: one budget per user across instances', async () => {
     const session = await login(a.url, 'alice');
     const conversation = (await client(a.url, session.accessToken).get<Page<Conversation>>('/api/conversations')).body.items[0]!;
-    const send = (url: string) => client(url, session.accessToken).post(`/api/conversations/${conversation.id}/messages`, { clientId: randomUUID(), body: 'hello' });
+    const send = (url: string) =>
+      client(url, session.accessToken).post(`/api/conversations/${conversation.id}/messages`, { clientId: randomUUID(), body: 'hello' });
     const statuses = [];
     for (const url of [a.url, b.url, a.url, b.url, a.url]) statuses.push((await send(url)).status);
     expect(statuses).toEqual([201, 201, 201, 429, 429]);
@@ -69,7 +82,12 @@ describe.each(['memory', 'redis'] as const)('login attempts per address across a
     const attempt = (url: string, email: string, password: string) =>
       fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
     const statuses = [];
-    for (const [url, email] of [[a.url, 'alice@patients.demo'], [b.url, 'bob@patients.demo'], [a.url, 'carol@patients.demo']] as const) statuses.push((await attempt(url, email, 'Summer2026!')).status);
+    for (const [url, email] of [
+      [a.url, 'alice@patients.demo'],
+      [b.url, 'bob@patients.demo'],
+      [a.url, 'carol@patients.demo'],
+    ] as const)
+      statuses.push((await attempt(url, email, 'Summer2026!')).status);
     expect(statuses).toEqual([401, 401, 401]);
     for (const url of [a.url, b.url]) {
       const limited = await attempt(url, 'grey@doctors.demo', DEMO_PASSWORD);
@@ -77,7 +95,9 @@ describe.each(['memory', 'redis'] as const)('login attempts per address across a
       const retryAfter = Number(limited.headers.get('retry-after'));
       expect(retryAfter).toBeGreaterThan(0);
       expect(retryAfter).toBeLessThanOrEqual(60);
-      expect(await limited.json()).toEqual({ error: { code: 'RATE_LIMITED', message: expect.stringContaining('too many requests'), details: { retryAfterSeconds: retryAfter } } });
+      expect(await limited.json()).toEqual({
+        error: { code: 'RATE_LIMITED', message: expect.stringContaining('too many requests'), details: { retryAfterSeconds: retryAfter } },
+      });
     }
   });
 });
@@ -112,5 +132,9 @@ describe('when Redis goes away under a running API', () => {
   });
 
   const attempt = (password: string) =>
-    fetch(`${app.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'carol@patients.demo', password }) });
+    fetch(`${app.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'carol@patients.demo', password }),
+    });
 });

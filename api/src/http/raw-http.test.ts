@@ -15,7 +15,9 @@ function raw(bytes: string): Promise<{ status: number; body: unknown }> {
     const socket = net.connect(port, '127.0.0.1', () => socket.write(bytes));
     let answer = '';
     socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
-    socket.on('close', () => resolve({ status: Number(answer.split(' ')[1]), body: JSON.parse(answer.slice(answer.indexOf('{'), answer.lastIndexOf('}') + 1)) as unknown }));
+    socket.on('close', () =>
+      resolve({ status: Number(answer.split(' ')[1]), body: JSON.parse(answer.slice(answer.indexOf('{'), answer.lastIndexOf('}') + 1)) as unknown }),
+    );
     socket.on('error', reject);
   });
 }
@@ -34,12 +36,24 @@ describe('answers outside the routes', () => {
   it('are in the error shape: 405, 501, 431, 400 and 404 for an upgrade on an unknown path', async () => {
     expect(await raw(request('PUT /health HTTP/1.1', ['content-length: 0']))).toMatchObject({ status: 405, body: { error: { code: 'METHOD_NOT_ALLOWED' } } });
     expect(await raw(request('MKCOL /api/conversations HTTP/1.1'))).toMatchObject({ status: 501, body: { error: { code: 'NOT_IMPLEMENTED' } } });
-    expect(await raw(request('GET /health HTTP/1.1', [`x-big: ${'a'.repeat(20_000)}`]))).toMatchObject({ status: 431, body: { error: { code: 'HEADERS_TOO_LARGE' } } });
+    expect(await raw(request('GET /health HTTP/1.1', [`x-big: ${'a'.repeat(20_000)}`]))).toMatchObject({
+      status: 431,
+      body: { error: { code: 'HEADERS_TOO_LARGE' } },
+    });
     expect(await raw('NOT HTTP AT ALL\r\n\r\n')).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
     const upgrade = ['connection: Upgrade', 'upgrade: websocket', 'sec-websocket-version: 13', 'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ=='];
-    expect(await raw(request('GET /nope HTTP/1.1', upgrade).replace('connection: close\r\n', ''))).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
-    expect(await raw(request('GET //[ HTTP/1.1', upgrade).replace('connection: close\r\n', ''))).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
-    expect(await raw(request('GET /events HTTP/1.1', upgrade).replace('connection: close\r\n', ''))).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHORIZED' } } });
+    expect(await raw(request('GET /nope HTTP/1.1', upgrade).replace('connection: close\r\n', ''))).toMatchObject({
+      status: 404,
+      body: { error: { code: 'NOT_FOUND' } },
+    });
+    expect(await raw(request('GET //[ HTTP/1.1', upgrade).replace('connection: close\r\n', ''))).toMatchObject({
+      status: 400,
+      body: { error: { code: 'BAD_REQUEST' } },
+    });
+    expect(await raw(request('GET /events HTTP/1.1', upgrade).replace('connection: close\r\n', ''))).toMatchObject({
+      status: 401,
+      body: { error: { code: 'UNAUTHORIZED' } },
+    });
   });
 });
 

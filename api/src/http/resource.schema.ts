@@ -17,7 +17,9 @@ export const RoleSchema = z.enum(['patient', 'doctor', 'admin']);
 const UserShape = z.object({ id: z.string(), email: z.string(), role: RoleSchema, displayName: z.string(), createdAt: z.string() }).meta({ id: 'User' });
 export const UserSchema = same<typeof UserShape, User>(UserShape, true);
 
-const SessionShape = z.object({ accessToken: z.string(), accessTokenExpiresIn: z.number().int(), refreshToken: z.string(), user: UserSchema }).meta({ id: 'Session' });
+const SessionShape = z
+  .object({ accessToken: z.string(), accessTokenExpiresIn: z.number().int(), refreshToken: z.string(), user: UserSchema })
+  .meta({ id: 'Session' });
 export const SessionSchema = same<typeof SessionShape, Session>(SessionShape, true);
 
 const QualitySummaryShape = z.object({
@@ -67,10 +69,16 @@ const CallShape = z
 export const CallSchema = same<typeof CallShape, Call>(CallShape, true);
 
 const IceServerShape = z.object({ urls: z.array(z.string()), username: z.string(), credential: z.string() }).meta({ id: 'IceServer' });
-const RoomAccessShape = z.object({
-  callId: z.string(), room: z.string(), token: z.string(), url: z.string(), expiresIn: z.number().int(),
-  iceServers: z.array(IceServerShape).describe('TURN servers with credentials that expire no later than the token (empty without TURN)'),
-}).meta({ id: 'RoomAccess' });
+const RoomAccessShape = z
+  .object({
+    callId: z.string(),
+    room: z.string(),
+    token: z.string(),
+    url: z.string(),
+    expiresIn: z.number().int(),
+    iceServers: z.array(IceServerShape).describe('TURN servers with credentials that expire no later than the token (empty without TURN)'),
+  })
+  .meta({ id: 'RoomAccess' });
 export const RoomAccessSchema = same<typeof RoomAccessShape, RoomAccess>(RoomAccessShape, true);
 
 const ConversationShape = z
@@ -81,17 +89,35 @@ const ConversationShape = z
     createdAt: z.string(),
     lastMessageAt: z.string().nullable(),
     unreadCount: z.number().int(),
-    members: z.array(z.object({ userId: z.string(), displayName: z.string(), role: RoleSchema, lastReadMessageId: z.number().int(), lastDeliveredMessageId: z.number().int() })),
+    members: z.array(
+      z.object({
+        userId: z.string(),
+        displayName: z.string(),
+        role: RoleSchema,
+        lastReadMessageId: z.number().int(),
+        lastDeliveredMessageId: z.number().int(),
+      }),
+    ),
   })
   .meta({ id: 'Conversation' });
 export const ConversationSchema = same<typeof ConversationShape, Conversation>(ConversationShape, true);
 
 const MessageShape = z
-  .object({ id: z.number().int(), conversationId: z.string(), senderId: z.string(), clientId: z.string(), body: z.string(), attachmentId: z.string().nullable(), createdAt: z.string() })
+  .object({
+    id: z.number().int(),
+    conversationId: z.string(),
+    senderId: z.string(),
+    clientId: z.string(),
+    body: z.string(),
+    attachmentId: z.string().nullable(),
+    createdAt: z.string(),
+  })
   .meta({ id: 'Message' });
 export const MessageSchema = same<typeof MessageShape, Message>(MessageShape, true);
 
-const PresenceShape = z.object({ userId: z.string(), status: z.enum(['online', 'away', 'busy', 'in_call', 'offline']), lastSeenAt: z.string().nullable() }).meta({ id: 'Presence' });
+const PresenceShape = z
+  .object({ userId: z.string(), status: z.enum(['online', 'away', 'busy', 'in_call', 'offline']), lastSeenAt: z.string().nullable() })
+  .meta({ id: 'Presence' });
 export const PresenceSchema = same<typeof PresenceShape, Presence>(PresenceShape, true);
 
 const QualitySampleShape = z
@@ -116,12 +142,36 @@ const QualitySampleShape = z
 export const QualitySampleSchema = same<typeof QualitySampleShape, QualitySample>(QualitySampleShape, true);
 
 const AttachmentShape = z
-  .object({ id: z.string(), conversationId: z.string(), fileName: z.string(), contentType: z.string(), sizeBytes: z.number().int(), sha256: z.string(), createdAt: z.string() })
+  .object({
+    id: z.string(),
+    conversationId: z.string(),
+    fileName: z.string(),
+    contentType: z.string(),
+    sizeBytes: z.number().int(),
+    sha256: z.string(),
+    createdAt: z.string(),
+  })
   .meta({ id: 'Attachment' });
 export const AttachmentSchema = same<typeof AttachmentShape, Attachment>(AttachmentShape, true);
 
 const ErrorShape = z.object({
-  code: z.enum(['BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'REQUEST_TIMEOUT', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'VALIDATION_FAILED', 'RATE_LIMITED', 'HEADERS_TOO_LARGE', 'NOT_IMPLEMENTED', 'SERVICE_UNAVAILABLE', 'INTERNAL']),
+  code: z.enum([
+    'BAD_REQUEST',
+    'UNAUTHORIZED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'METHOD_NOT_ALLOWED',
+    'REQUEST_TIMEOUT',
+    'CONFLICT',
+    'PAYLOAD_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+    'VALIDATION_FAILED',
+    'RATE_LIMITED',
+    'HEADERS_TOO_LARGE',
+    'NOT_IMPLEMENTED',
+    'SERVICE_UNAVAILABLE',
+    'INTERNAL',
+  ]),
   message: z.string(),
   details: z.unknown().optional(),
 });

@@ -36,7 +36,13 @@ export interface RouteInput<A extends Access, P, Q, B> {
   body: Out<B>;
 }
 
-export interface RouteSpec<A extends Access, P extends Schema | undefined, Q extends Schema | undefined, B extends Schema | undefined, R extends Schema | undefined> {
+export interface RouteSpec<
+  A extends Access,
+  P extends Schema | undefined,
+  Q extends Schema | undefined,
+  B extends Schema | undefined,
+  R extends Schema | undefined,
+> {
   method: Method;
   /** Koa-style path (`/api/calls/:id`). */
   path: string;
@@ -86,9 +92,13 @@ export class RouteRegistry {
     return this.#specs;
   }
 
-  define<A extends Access, P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, B extends Schema | undefined = undefined, R extends Schema | undefined = undefined>(
-    spec: RouteSpec<A, P, Q, B, R>,
-  ): void {
+  define<
+    A extends Access,
+    P extends Schema | undefined = undefined,
+    Q extends Schema | undefined = undefined,
+    B extends Schema | undefined = undefined,
+    R extends Schema | undefined = undefined,
+  >(spec: RouteSpec<A, P, Q, B, R>): void {
     this.#specs.push(spec as unknown as AnyRouteSpec);
     const route = `${spec.method.toUpperCase()} ${spec.path}`;
     this.router[spec.method](spec.path, async (ctx) => {

@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { contentSecurityPolicy } from './security-headers.js';
 
-describe('the apps\' Content-Security-Policy', () => {
-  it('lets the pages connect to the media server\'s own origin, ws or wss, and nowhere else', () => {
-    const directives = (url: string) => new Map(contentSecurityPolicy({ mediaPublicUrl: url }).split('; ').map((d) => [d.split(' ')[0], d]));
+describe("the apps' Content-Security-Policy", () => {
+  it("lets the pages connect to the media server's own origin, ws or wss, and nowhere else", () => {
+    const directives = (url: string) =>
+      new Map(
+        contentSecurityPolicy({ mediaPublicUrl: url })
+          .split('; ')
+          .map((d) => [d.split(' ')[0], d]),
+      );
     expect(directives('wss://media.clinic.example:8443/rtc').get('connect-src')).toBe("connect-src 'self' wss://media.clinic.example:8443");
     expect(directives('wss://clinic.example/rtc').get('connect-src')).toBe("connect-src 'self' wss://clinic.example");
     const policy = directives('ws://127.0.0.1:4443/rtc');

@@ -33,7 +33,12 @@ describe('TrustedProxies', () => {
 
   it('refuses bad entries with the variable named', () => {
     expect(() => new TrustedProxies(['10.0.0.0/33'])).toThrow(/TRUSTED_PROXIES: "10.0.0.0\/33": bad prefix length/);
-    const env = { ROOM_TOKEN_SECRET: TEST_SECRETS.roomTokenSecret, ACCESS_TOKEN_SECRET: TEST_SECRETS.accessTokenSecret, MEDIA_WEBHOOK_SECRET: TEST_SECRETS.mediaWebhookSecret, ENCRYPTION_KEY: TEST_SECRETS.encryptionKey };
+    const env = {
+      ROOM_TOKEN_SECRET: TEST_SECRETS.roomTokenSecret,
+      ACCESS_TOKEN_SECRET: TEST_SECRETS.accessTokenSecret,
+      MEDIA_WEBHOOK_SECRET: TEST_SECRETS.mediaWebhookSecret,
+      ENCRYPTION_KEY: TEST_SECRETS.encryptionKey,
+    };
     expect(() => configFromEnv({ ...env, TRUSTED_PROXIES: '127.0.0.1, proxy.local' })).toThrow(ConfigError);
     expect(() => configFromEnv({ ...env, TRUSTED_PROXIES: '127.0.0.1, proxy.local' })).toThrow(/TRUSTED_PROXIES: "proxy.local" is not an IP address/);
     expect(configFromEnv({ ...env, TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8' }).trustedProxies).toEqual(['127.0.0.1', '10.0.0.0/8']);
@@ -62,7 +67,9 @@ describe('the API behind a proxy', () => {
     // Another client behind the same proxy has its own budget.
     expect((await login(t.url, '198.51.100.1, 203.0.113.8', DEMO_PASSWORD)).status).toBe(200);
     const app = t.app;
-    const row = await waitFor('the login audit row', () => app.db.selectFrom('audit_log').select('ip').where('action', '=', 'login').executeTakeFirst(), { timeoutMs: 10_000 });
+    const row = await waitFor('the login audit row', () => app.db.selectFrom('audit_log').select('ip').where('action', '=', 'login').executeTakeFirst(), {
+      timeoutMs: 10_000,
+    });
     expect(row.ip).toBe('203.0.113.8');
   });
 
@@ -78,7 +85,9 @@ describe('the API behind a proxy', () => {
     t = await startTestApp('pglite', { trustedProxies: ['10.0.0.0/8'] });
     expect((await login(t.url, '203.0.113.7', DEMO_PASSWORD)).status).toBe(200);
     const app = t.app;
-    const row = await waitFor('the login audit row', () => app.db.selectFrom('audit_log').select('ip').where('action', '=', 'login').executeTakeFirst(), { timeoutMs: 10_000 });
+    const row = await waitFor('the login audit row', () => app.db.selectFrom('audit_log').select('ip').where('action', '=', 'login').executeTakeFirst(), {
+      timeoutMs: 10_000,
+    });
     expect(['127.0.0.1', '::ffff:127.0.0.1']).toContain(row.ip);
   });
 });

@@ -20,16 +20,39 @@ const base = { roomId: name, epoch: z.number().int().min(0).default(0), seq: dbI
 const participant = { identity: name, participantId: name };
 // Stored in call_quality_samples (real and integer columns); the counters and layers are not stored but must be numbers.
 const ServerSample = z.object({
-  trackId: dbText({ max: 128 }), producerId: dbText({ max: 128 }), direction: z.enum(['in', 'out']), identity: dbText({ max: 128 }), kind, source,
-  sampledAt: dbTimestamp(), score: dbReal(), bitrateBps: dbReal(), packets: z.number(), packetsLost: dbInt(), lossRatio: dbReal(),
-  jitterMs: dbReal().nullable(), rttMs: dbReal().nullable(), nackCount: z.number(), pliCount: z.number(), firCount: z.number(), spatialLayer: z.number().nullable(), temporalLayer: z.number().nullable(),
+  trackId: dbText({ max: 128 }),
+  producerId: dbText({ max: 128 }),
+  direction: z.enum(['in', 'out']),
+  identity: dbText({ max: 128 }),
+  kind,
+  source,
+  sampledAt: dbTimestamp(),
+  score: dbReal(),
+  bitrateBps: dbReal(),
+  packets: z.number(),
+  packetsLost: dbInt(),
+  lossRatio: dbReal(),
+  jitterMs: dbReal().nullable(),
+  rttMs: dbReal().nullable(),
+  nackCount: z.number(),
+  pliCount: z.number(),
+  firCount: z.number(),
+  spatialLayer: z.number().nullable(),
+  temporalLayer: z.number().nullable(),
 });
 const Event = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('room_started') }),
   z.object({ ...base, type: z.literal('room_finished'), reason: z.enum(['empty', 'max_duration', 'worker_died', 'shutdown']) }),
   z.object({ ...base, ...participant, type: z.literal('participant_joined') }),
   z.object({ ...base, ...participant, type: z.literal('participant_left'), reason: z.enum(['left', 'disconnected', 'removed', 'replaced', 'room_closed']) }),
-  z.object({ ...base, ...participant, type: z.literal('participant_reconnected'), how: z.enum(['signaling', 'ice']), offlineMs: z.number().int().min(0), restarts: z.number().int().min(0) }),
+  z.object({
+    ...base,
+    ...participant,
+    type: z.literal('participant_reconnected'),
+    how: z.enum(['signaling', 'ice']),
+    offlineMs: z.number().int().min(0),
+    restarts: z.number().int().min(0),
+  }),
   z.object({ ...base, ...participant, type: z.literal('track_published'), trackId: dbText({ max: 128 }), kind, source }),
   z.object({ ...base, ...participant, type: z.literal('track_unpublished'), trackId: dbText({ max: 128 }) }),
   z.object({ ...base, type: z.literal('track_stats'), samples: z.array(ServerSample).max(500) }),
@@ -63,7 +86,12 @@ function parseEvents(json: unknown): ParsedEvents {
   const parsed: ParsedEvents = { node: envelope.node, events: [], rejected: [], rejectedSamples: 0 };
   envelope.events.forEach((raw, index) => {
     let candidate = raw;
-    if (typeof raw === 'object' && raw !== null && (raw as { type?: unknown }).type === 'track_stats' && Array.isArray((raw as { samples?: unknown }).samples)) {
+    if (
+      typeof raw === 'object' &&
+      raw !== null &&
+      (raw as { type?: unknown }).type === 'track_stats' &&
+      Array.isArray((raw as { samples?: unknown }).samples)
+    ) {
       const samples = (raw as { samples: unknown[] }).samples;
       const good = samples.filter((s) => ServerSample.safeParse(s).success);
       parsed.rejectedSamples += samples.length - good.length;
@@ -105,17 +133,32 @@ async function readSignedBatch(ctx: Context, secret: string): Promise<ParsedEven
 
 export function registerMediaEventRoutes(api: RouteRegistry, app: AppContext): void {
   api.define({
-    method: 'post', path: '/internal/media-events', tag: 'internal', access: 'media-server',
-    summary: 'Signed event batches from the media server (participants joined, left, reconnected; room finished; track stats); idempotent per (roomId, epoch, seq)',
+    method: 'post',
+    path: '/internal/media-events',
+    tag: 'internal',
+    access: 'media-server',
+    summary:
+      'Signed event batches from the media server (participants joined, left, reconnected; room finished; track stats); idempotent per (roomId, epoch, seq)',
     rawBody: {
-      contentType: 'application/json', schema: Batch,
-      description: 'MediaEventBatch (sdk/src/protocol/media-events.ts), signed: JWT with the body\'s SHA-256. An event that does not match its schema is skipped (counted in rejected), and a track_stats sample that does not is dropped (rejectedSamples): the rest of the batch is applied and answered 200, so the media server does not retry a batch forever',
+      contentType: 'application/json',
+      schema: Batch,
+      description:
+        "MediaEventBatch (sdk/src/protocol/media-events.ts), signed: JWT with the body's SHA-256. An event that does not match its schema is skipped (counted in rejected), and a track_stats sample that does not is dropped (rejectedSamples): the rest of the batch is applied and answered 200, so the media server does not retry a batch forever",
     },
-    response: z.object({ applied: z.number().int(), duplicates: z.number().int(), ignored: z.number().int(), rejected: z.number().int(), rejectedSamples: z.number().int() }),
+    response: z.object({
+      applied: z.number().int(),
+      duplicates: z.number().int(),
+      ignored: z.number().int(),
+      rejected: z.number().int(),
+      rejectedSamples: z.number().int(),
+    }),
     handler: async ({ ctx }) => {
       const batch = await readSignedBatch(ctx, app.config.mediaWebhookSecret);
       if (batch.rejected.length > 0 || batch.rejectedSamples > 0) {
-        app.logger.warn({ node: batch.node, rejected: batch.rejected, rejectedSamples: batch.rejectedSamples }, 'media events that do not match the protocol were skipped');
+        app.logger.warn(
+          { node: batch.node, rejected: batch.rejected, rejectedSamples: batch.rejectedSamples },
+          'media events that do not match the protocol were skipped',
+        );
       }
       const counts = { applied: 0, duplicates: 0, ignored: 0, rejected: batch.rejected.length, rejectedSamples: batch.rejectedSamples };
       // A node stopping (drain deadline) closes its rooms with 'shutdown': while another node takes

@@ -22,7 +22,13 @@ export interface ApplyOptions {
  * same transaction, so a retried batch changes nothing. The room id is the call id; the epoch tells
  * a room rebuilt after its worker died (seq from 1 again) from the instance before it.
  */
-export async function applyMediaEvent(trx: Transaction<Database>, outbox: Outbox, calls: CallService, event: MediaEvent, options: ApplyOptions = {}): Promise<ApplyResult> {
+export async function applyMediaEvent(
+  trx: Transaction<Database>,
+  outbox: Outbox,
+  calls: CallService,
+  event: MediaEvent,
+  options: ApplyOptions = {},
+): Promise<ApplyResult> {
   const inserted = await trx
     .insertInto('media_events_applied')
     .values({ room_id: event.roomId, epoch: event.epoch, seq: event.seq, type: event.type })
@@ -51,9 +57,22 @@ export async function applyMediaEvent(trx: Transaction<Database>, outbox: Outbox
     }
     case 'track_stats': {
       const rows: Insertable<CallQualitySampleTable>[] = event.samples.map((s) => ({
-        call_id: call.id, source: 'server', identity: s.identity, track_id: s.trackId, direction: s.direction, kind: s.kind,
-        sampled_at: new Date(s.sampledAt), score: s.score, bitrate_bps: s.bitrateBps, packets_lost: s.packetsLost, loss_ratio: s.lossRatio,
-        jitter_ms: s.jitterMs, rtt_ms: s.rttMs, frames_per_second: null, frame_width: null, frame_height: null,
+        call_id: call.id,
+        source: 'server',
+        identity: s.identity,
+        track_id: s.trackId,
+        direction: s.direction,
+        kind: s.kind,
+        sampled_at: new Date(s.sampledAt),
+        score: s.score,
+        bitrate_bps: s.bitrateBps,
+        packets_lost: s.packetsLost,
+        loss_ratio: s.lossRatio,
+        jitter_ms: s.jitterMs,
+        rtt_ms: s.rttMs,
+        frames_per_second: null,
+        frame_width: null,
+        frame_height: null,
       }));
       await insertSamples(trx, rows);
       return 'applied';

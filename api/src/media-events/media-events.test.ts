@@ -11,9 +11,25 @@ function sign(body: string, secret = TEST_SECRETS.mediaWebhookSecret, sha256 = c
 
 function sample(identity: string, trackId: string, score: number, rttMs: number, lossRatio: number): ServerTrackStatsSample {
   return {
-    trackId, producerId: trackId, direction: 'in', identity, kind: 'video', source: 'camera', sampledAt: new Date().toISOString(),
-    score, bitrateBps: 800_000, packets: 1000, packetsLost: Math.round(lossRatio * 1000), lossRatio, jitterMs: 4, rttMs,
-    nackCount: 1, pliCount: 0, firCount: 0, spatialLayer: 2, temporalLayer: 2,
+    trackId,
+    producerId: trackId,
+    direction: 'in',
+    identity,
+    kind: 'video',
+    source: 'camera',
+    sampledAt: new Date().toISOString(),
+    score,
+    bitrateBps: 800_000,
+    packets: 1000,
+    packetsLost: Math.round(lossRatio * 1000),
+    lossRatio,
+    jitterMs: 4,
+    rttMs,
+    nackCount: 1,
+    pliCount: 0,
+    firCount: 0,
+    spatialLayer: 2,
+    temporalLayer: 2,
   };
 }
 
@@ -23,7 +39,11 @@ describe.each(DATABASES)('media server events on %s', (database) => {
   const as = (who: DemoUser) => client(t.url, s[who].accessToken);
   const post = (batch: MediaEventBatch, token?: string, raw?: string) => {
     const body = raw ?? JSON.stringify(batch);
-    return fetch(`${t.url}/internal/media-events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token ?? sign(body)}` }, body });
+    return fetch(`${t.url}/internal/media-events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token ?? sign(body)}` },
+      body,
+    });
   };
 
   beforeAll(async () => {
@@ -68,18 +88,33 @@ describe.each(DATABASES)('media server events on %s', (database) => {
     expect(samples).toHaveLength(2);
 
     const live = await as('admin').get<{ items: Array<{ callId: string; samples: QualitySample[] }> }>('/api/admin/quality/live');
-    expect(live.body.items.find((c) => c.callId === call.id)?.samples.map((x) => x.trackId).sort()).toEqual(['prodA', 'prodG']);
+    expect(
+      live.body.items
+        .find((c) => c.callId === call.id)
+        ?.samples.map((x) => x.trackId)
+        .sort(),
+    ).toEqual(['prodA', 'prodG']);
 
-    const end = await post({ node: 'n1', events: [
-      { ...base(6, 2000), type: 'participant_left', identity: s.drgrey.user.id, participantId: 'p2', reason: 'room_closed' },
-      { ...base(5, 2000), type: 'participant_left', identity: s.alice.user.id, participantId: 'p1', reason: 'left' },
-      { ...base(7, 2000), type: 'room_finished', reason: 'empty' },
-    ] });
+    const end = await post({
+      node: 'n1',
+      events: [
+        { ...base(6, 2000), type: 'participant_left', identity: s.drgrey.user.id, participantId: 'p2', reason: 'room_closed' },
+        { ...base(5, 2000), type: 'participant_left', identity: s.alice.user.id, participantId: 'p1', reason: 'left' },
+        { ...base(7, 2000), type: 'room_finished', reason: 'empty' },
+      ],
+    });
     expect(await end.json()).toEqual({ applied: 3, duplicates: 0, ignored: 0, rejected: 0, rejectedSamples: 0 });
     const ended = (await as('drgrey').get<Call>(`/api/calls/${call.id}`)).body;
     expect(ended).toMatchObject({ status: 'ended', endReason: 'room_empty' });
     expect(ended.participants.every((p) => !p.inRoom && p.mediaSeconds >= 5)).toBe(true);
-    expect(ended.qualitySummary).toEqual({ samples: 2, worstScore: 7, medianScore: 8.5, maxLossRatio: expect.closeTo(0.05, 5), medianRttMs: 80, maxRttMs: 120 });
+    expect(ended.qualitySummary).toEqual({
+      samples: 2,
+      worstScore: 7,
+      medianScore: 8.5,
+      maxLossRatio: expect.closeTo(0.05, 5),
+      medianRttMs: 80,
+      maxRttMs: 120,
+    });
 
     const series = await as('alice').get<{ items: QualitySample[] }>(`/api/calls/${call.id}/quality?trackId=prodG`);
     expect(series.body.items).toHaveLength(1);
@@ -92,28 +127,40 @@ describe.each(DATABASES)('media server events on %s', (database) => {
     const at = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
     const first = { roomId: call.id, epoch: 1_700_000_000_000 };
     const rebuilt = { roomId: call.id, epoch: first.epoch + 5_000 };
-    const joined = (instance: typeof first, seq: number, who: 'alice' | 'drgrey', offsetMs: number): MediaEvent =>
-      ({ ...instance, seq, at: at(offsetMs), type: 'participant_joined', identity: s[who].user.id, participantId: `${who}-${instance.epoch}` });
-    const before = await post({ node: 'n1', events: [
-      { ...first, seq: 1, at: at(0), type: 'room_started' },
-      joined(first, 2, 'alice', 0),
-      joined(first, 3, 'drgrey', 0),
-      { ...first, seq: 4, at: at(1000), type: 'participant_left', identity: s.alice.user.id, participantId: `alice-${first.epoch}`, reason: 'room_closed' },
-      { ...first, seq: 5, at: at(1000), type: 'participant_left', identity: s.drgrey.user.id, participantId: `drgrey-${first.epoch}`, reason: 'room_closed' },
-      { ...first, seq: 6, at: at(1000), type: 'room_finished', reason: 'worker_died' },
-    ] });
+    const joined = (instance: typeof first, seq: number, who: 'alice' | 'drgrey', offsetMs: number): MediaEvent => ({
+      ...instance,
+      seq,
+      at: at(offsetMs),
+      type: 'participant_joined',
+      identity: s[who].user.id,
+      participantId: `${who}-${instance.epoch}`,
+    });
+    const before = await post({
+      node: 'n1',
+      events: [
+        { ...first, seq: 1, at: at(0), type: 'room_started' },
+        joined(first, 2, 'alice', 0),
+        joined(first, 3, 'drgrey', 0),
+        { ...first, seq: 4, at: at(1000), type: 'participant_left', identity: s.alice.user.id, participantId: `alice-${first.epoch}`, reason: 'room_closed' },
+        { ...first, seq: 5, at: at(1000), type: 'participant_left', identity: s.drgrey.user.id, participantId: `drgrey-${first.epoch}`, reason: 'room_closed' },
+        { ...first, seq: 6, at: at(1000), type: 'room_finished', reason: 'worker_died' },
+      ],
+    });
     expect(await before.json()).toEqual({ applied: 5, duplicates: 0, ignored: 1, rejected: 0, rejectedSamples: 0 });
     const meanwhile = (await as('alice').get<Call>(`/api/calls/${call.id}`)).body;
     expect(meanwhile.status).toBe('active'); // a dead worker does not end the call
     expect(meanwhile.participants.some((p) => p.inRoom)).toBe(false);
 
     // The rebuilt room's first events reuse seq 1..3, in one batch with a retried event of the old instance.
-    const after = await post({ node: 'n1', events: [
-      joined(rebuilt, 3, 'drgrey', 2000),
-      { ...rebuilt, seq: 1, at: at(2000), type: 'room_started' },
-      joined(rebuilt, 2, 'alice', 2000),
-      { ...first, seq: 6, at: at(1000), type: 'room_finished', reason: 'worker_died' },
-    ] });
+    const after = await post({
+      node: 'n1',
+      events: [
+        joined(rebuilt, 3, 'drgrey', 2000),
+        { ...rebuilt, seq: 1, at: at(2000), type: 'room_started' },
+        joined(rebuilt, 2, 'alice', 2000),
+        { ...first, seq: 6, at: at(1000), type: 'room_finished', reason: 'worker_died' },
+      ],
+    });
     expect(await after.json()).toEqual({ applied: 3, duplicates: 1, ignored: 0, rejected: 0, rejectedSamples: 0 });
     const back = (await as('alice').get<Call>(`/api/calls/${call.id}`)).body;
     expect(back.status).toBe('active');
@@ -123,7 +170,7 @@ describe.each(DATABASES)('media server events on %s', (database) => {
     expect((await as('alice').get<Call>(`/api/calls/${call.id}`)).body).toMatchObject({ status: 'ended', endReason: 'room_empty' });
   });
 
-  it('records a participant\'s reconnections (socket resumed, ICE restarted) in the call timeline, once per (room, epoch, seq)', async () => {
+  it("records a participant's reconnections (socket resumed, ICE restarted) in the call timeline, once per (room, epoch, seq)", async () => {
     const call = (await as('alice').post<Call>('/api/calls', { type: 'video', inviteeIds: [s.drgrey.user.id] })).body;
     await as('drgrey').post(`/api/calls/${call.id}/accept`);
     const at = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
@@ -142,7 +189,12 @@ describe.each(DATABASES)('media server events on %s', (database) => {
     const timeline = (await as('admin').get<{ items: CallTimelineEntry[] }>(`/api/calls/${call.id}/timeline`)).body.items;
     const reconnected = timeline.filter((e) => e.kind === 'reconnected');
     expect(reconnected).toEqual([
-      expect.objectContaining({ userId: s.alice.user.id, displayName: s.alice.user.displayName, at: events[2]!.at, detail: JSON.stringify({ how: 'signaling', offlineMs: 5400 }) }),
+      expect.objectContaining({
+        userId: s.alice.user.id,
+        displayName: s.alice.user.displayName,
+        at: events[2]!.at,
+        detail: JSON.stringify({ how: 'signaling', offlineMs: 5400 }),
+      }),
       expect.objectContaining({ userId: s.alice.user.id, at: events[3]!.at, detail: JSON.stringify({ how: 'ice', offlineMs: 2100, restarts: 3 }) }),
     ]);
     // A reconnection is not a leave: Alice is still in the room.
@@ -166,25 +218,49 @@ describe.each(DATABASES)('media server events on %s', (database) => {
       { ...good, sampledAt: '0000-01-01T00:00:00Z' },
       { ...good, sampledAt: '+275760-09-13T00:00:00.000Z' },
     ];
-    const body = JSON.stringify({ node: 'n1', events: [
-      { ...base(1), type: 'track_stats', samples: [good, ...badSamples, { ...good, trackId: 'prodTiny', rttMs: 1e-300 }] },
-      { ...base(2), type: 'participant_joined', identity: 'x\u0000', participantId: 'p1' },
-      { ...base(2 ** 31), type: 'room_started' },
-      { ...base(3), at: '0000-01-01T00:00:00Z', type: 'room_started' },
-      { ...base(4), type: 'participant_joined', identity: s.alice.user.id, participantId: 'p1' },
-    ] });
+    const body = JSON.stringify({
+      node: 'n1',
+      events: [
+        { ...base(1), type: 'track_stats', samples: [good, ...badSamples, { ...good, trackId: 'prodTiny', rttMs: 1e-300 }] },
+        { ...base(2), type: 'participant_joined', identity: 'x\u0000', participantId: 'p1' },
+        { ...base(2 ** 31), type: 'room_started' },
+        { ...base(3), at: '0000-01-01T00:00:00Z', type: 'room_started' },
+        { ...base(4), type: 'participant_joined', identity: s.alice.user.id, participantId: 'p1' },
+      ],
+    });
     const res = await post({ node: 'n1', events: [] }, sign(body), body);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ applied: 2, duplicates: 0, ignored: 0, rejected: 3, rejectedSamples: badSamples.length });
     const stored = await as('admin').get<{ items: QualitySample[] }>(`/api/calls/${call.id}/quality`);
     // A value too small for a real column is stored as 0 rather than refused.
-    expect(stored.body.items.map((x) => [x.trackId, x.rttMs]).sort()).toEqual([['prodOk', 50], ['prodTiny', 0]]);
+    expect(stored.body.items.map((x) => [x.trackId, x.rttMs]).sort()).toEqual([
+      ['prodOk', 50],
+      ['prodTiny', 0],
+    ]);
     expect((await as('alice').get<Call>(`/api/calls/${call.id}`)).body.participants.find((p) => p.userId === s.alice.user.id)?.inRoom).toBe(true);
   });
 
-  it('takes client-side samples from the call\'s participants only', async () => {
+  it("takes client-side samples from the call's participants only", async () => {
     const call = (await as('alice').post<Call>('/api/calls', { type: 'video', inviteeIds: [s.drgrey.user.id] })).body;
-    const batch = { samples: [{ trackId: 'inbound-1', direction: 'in', kind: 'video', source: 'camera', sampledAt: new Date().toISOString(), bitrateBps: 500_000, packetsLost: 3, jitterMs: 5, rttMs: 60, framesPerSecond: 29.5, frameWidth: 640, frameHeight: 360, jitterBufferDelayMs: 40 }] };
+    const batch = {
+      samples: [
+        {
+          trackId: 'inbound-1',
+          direction: 'in',
+          kind: 'video',
+          source: 'camera',
+          sampledAt: new Date().toISOString(),
+          bitrateBps: 500_000,
+          packetsLost: 3,
+          jitterMs: 5,
+          rttMs: 60,
+          framesPerSecond: 29.5,
+          frameWidth: 640,
+          frameHeight: 360,
+          jitterBufferDelayMs: 40,
+        },
+      ],
+    };
     expect((await as('drgrey').post(`/api/calls/${call.id}/quality`, batch)).status).toBe(403); // invited, not yet in the call
     expect((await as('alice').post(`/api/calls/${call.id}/quality`, batch)).status).toBe(200);
     expect((await as('alice').post(`/api/calls/${call.id}/quality`, { samples: [{ ...batch.samples[0], bitrateBps: -1 }] })).status).toBe(422);

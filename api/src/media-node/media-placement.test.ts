@@ -16,9 +16,18 @@ import { PENDING_ROOM_CONSUMERS, selectNode } from './node-selector.js';
 
 function node(id: string, load: Partial<MediaNodeInfo['load']> = {}, extra: Partial<MediaNodeInfo> = {}): MediaNodeInfo {
   return {
-    id, url: `wss://${id}.clinic.example/rtc`, internalUrl: `http://${id}.internal:4443`, announcedAddress: '192.0.2.1', region: 'test',
-    capacity: { consumers: 100 }, draining: false, startedAt: 0, heartbeatAt: Date.now(), seq: 1,
-    load: { rooms: 0, peers: 0, consumers: 0, workerCpu: [0, 0], ...load }, ...extra,
+    id,
+    url: `wss://${id}.clinic.example/rtc`,
+    internalUrl: `http://${id}.internal:4443`,
+    announcedAddress: '192.0.2.1',
+    region: 'test',
+    capacity: { consumers: 100 },
+    draining: false,
+    startedAt: 0,
+    heartbeatAt: Date.now(),
+    seq: 1,
+    load: { rooms: 0, peers: 0, consumers: 0, workerCpu: [0, 0], ...load },
+    ...extra,
   };
 }
 
@@ -50,7 +59,11 @@ describe('placement through the API and the Redis registry', () => {
   let grey: Session;
 
   const heartbeat = async (info: MediaNodeInfo): Promise<void> => {
-    await redis.multi().set(mediaNodeKeys.node(prefix, info.id), JSON.stringify(info), { expiration: { type: 'PX', value: 60_000 } }).sAdd(mediaNodeKeys.nodes(prefix), info.id).exec();
+    await redis
+      .multi()
+      .set(mediaNodeKeys.node(prefix, info.id), JSON.stringify(info), { expiration: { type: 'PX', value: 60_000 } })
+      .sAdd(mediaNodeKeys.nodes(prefix), info.id)
+      .exec();
   };
   const startCall = async (): Promise<{ call: Call; greyAccess: RoomAccess }> => {
     const call = (await client(t.url, alice.accessToken).post<Call>('/api/calls', { type: 'video', inviteeIds: [grey.user.id] })).body;
@@ -61,7 +74,12 @@ describe('placement through the API and the Redis registry', () => {
 
   beforeAll(async () => {
     await redis.connect();
-    t = await startTestApp('pglite', { redisUrl: inject('redisUrl'), redisKeyPrefix: prefix, mediaPublicUrl: 'ws://127.0.0.1:4443/rtc', mediaServiceSecret: 'placement-test-service-secret-0123' });
+    t = await startTestApp('pglite', {
+      redisUrl: inject('redisUrl'),
+      redisKeyPrefix: prefix,
+      mediaPublicUrl: 'ws://127.0.0.1:4443/rtc',
+      mediaServiceSecret: 'placement-test-service-secret-0123',
+    });
     alice = await login(t.url, 'alice');
     grey = await login(t.url, 'drgrey');
   });
@@ -111,7 +129,10 @@ describe('placement through the API and the Redis registry', () => {
 
     const admin = await login(t.url, 'admin');
     const listed = await client(t.url, admin.accessToken).get<{ items: { id: string; draining: boolean; score: number }[] }>('/api/admin/media-nodes');
-    expect(listed.body.items.map((n) => [n.id, n.draining, n.score])).toEqual([['busy', false, 1], ['leaving', true, 0]]);
+    expect(listed.body.items.map((n) => [n.id, n.draining, n.score])).toEqual([
+      ['busy', false, 1],
+      ['leaving', true, 0],
+    ]);
     expect((await client(t.url, alice.accessToken).get('/api/admin/media-nodes')).status).toBe(403);
 
     const page = await fetch(`${t.url}/`);
@@ -120,14 +141,26 @@ describe('placement through the API and the Redis registry', () => {
     expect(csp).toContain('ws://127.0.0.1:4443');
   });
 
-  it('a room closed by its node\'s shutdown does not end the call while another node takes rooms (it moves); with none left it does', async () => {
+  it("a room closed by its node's shutdown does not end the call while another node takes rooms (it moves); with none left it does", async () => {
     await heartbeat(node('busy', { consumers: 0 }, { seq: 4 }));
     const { call } = await startCall();
     const host = (await redis.get(mediaNodeKeys.room(prefix, call.id)))!;
     const post = async (epoch: number, seq: number): Promise<void> => {
-      const body = JSON.stringify({ node: host, events: [{ roomId: call.id, epoch, seq, at: new Date().toISOString(), type: 'room_finished', reason: 'shutdown' }] });
-      const token = jwt.sign({ sha256: createHash('sha256').update(body).digest('base64url') }, TEST_SECRETS.mediaWebhookSecret, { algorithm: 'HS256', issuer: 'telemed-media', audience: 'telemed-api', expiresIn: 60 });
-      const res = await fetch(`${t.url}/internal/media-events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+      const body = JSON.stringify({
+        node: host,
+        events: [{ roomId: call.id, epoch, seq, at: new Date().toISOString(), type: 'room_finished', reason: 'shutdown' }],
+      });
+      const token = jwt.sign({ sha256: createHash('sha256').update(body).digest('base64url') }, TEST_SECRETS.mediaWebhookSecret, {
+        algorithm: 'HS256',
+        issuer: 'telemed-media',
+        audience: 'telemed-api',
+        expiresIn: 60,
+      });
+      const res = await fetch(`${t.url}/internal/media-events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body,
+      });
       expect(res.status).toBe(200);
     };
     await heartbeat(node(host === 'busy' ? 'spare' : 'busy', { consumers: 0 }, { seq: 5 }));
@@ -139,12 +172,13 @@ describe('placement through the API and the Redis registry', () => {
     expect((await client(t.url, alice.accessToken).get<Call>(`/api/calls/${call.id}`)).body).toMatchObject({ status: 'ended', endReason: 'room_shutdown' });
   });
 
-  it('sends later participants to a second node when the host is full, keeps them on the room\'s nodes, and a dead host hands the room to its other node', async () => {
+  it("sends later participants to a second node when the host is full, keeps them on the room's nodes, and a dead host hands the room to its other node", async () => {
     // Only these three nodes from here on.
     const registered = await redis.sMembers(mediaNodeKeys.nodes(prefix));
     if (registered.length > 0) await redis.del([mediaNodeKeys.nodes(prefix), ...registered.map((id) => mediaNodeKeys.node(prefix, id))]);
     const small = (id: string, consumers: number, seq: number): MediaNodeInfo => node(id, { consumers }, { capacity: { consumers: 8 }, seq });
-    const access = async (session: Session, callId: string): Promise<string> => (await client(t.url, session.accessToken).post<RoomAccess>(`/api/calls/${callId}/token`)).body.url;
+    const access = async (session: Session, callId: string): Promise<string> =>
+      (await client(t.url, session.accessToken).post<RoomAccess>(`/api/calls/${callId}/token`)).body.url;
     await Promise.all([heartbeat(small('a', 0, 1)), heartbeat(small('b', 0, 1)), heartbeat(small('c', 5, 1))]);
     const call = (await client(t.url, alice.accessToken).post<Call>('/api/calls', { type: 'video', inviteeIds: [grey.user.id] })).body;
     const accepted = await client(t.url, grey.accessToken).post<{ access: RoomAccess }>(`/api/calls/${call.id}/accept`);
@@ -169,17 +203,27 @@ describe('placement through the API and the Redis registry', () => {
     expect(JSON.parse(timeline.find((e) => e.kind === 'moved')!.detail!)).toMatchObject({ from: 'a', to: 'b' });
   });
 
-  it('asks for a room\'s participants only the live nodes the room is open on: on none, 404; its host unreachable, 503', async () => {
+  it("asks for a room's participants only the live nodes the room is open on: on none, 404; its host unreachable, 503", async () => {
     const admin = await login(t.url, 'admin');
-    const backend = client(t.url, (await client(t.url, admin.accessToken).post<{ secret: string }>('/api/admin/api-keys', { name: 'Moderation', scopes: ['rooms'] })).body.secret);
+    const backend = client(
+      t.url,
+      (await client(t.url, admin.accessToken).post<{ secret: string }>('/api/admin/api-keys', { name: 'Moderation', scopes: ['rooms'] })).body.secret,
+    );
     // Port 9 on loopback refuses: the API must have tried the host's internal URL to say 503.
     await heartbeat(node('mod-host', {}, { internalUrl: 'http://127.0.0.1:9', seq: 10 }));
-    await redis.multi().set(mediaNodeKeys.room(prefix, 'moderated-1'), 'mod-host').sAdd(mediaNodeKeys.roomNodes(prefix, 'moderated-1'), ['mod-host', 'mod-dead']).exec();
+    await redis
+      .multi()
+      .set(mediaNodeKeys.room(prefix, 'moderated-1'), 'mod-host')
+      .sAdd(mediaNodeKeys.roomNodes(prefix, 'moderated-1'), ['mod-host', 'mod-dead'])
+      .exec();
     const nowhere = await backend.get('/api/server/rooms/nowhere-1/participants');
     expect(nowhere).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND', message: expect.stringContaining('not open on any media node') } } });
     expect((await backend.delete('/api/server/rooms/nowhere-1/participants/bob')).status).toBe(404);
     const unreachable = await backend.get('/api/server/rooms/moderated-1/participants');
-    expect(unreachable).toMatchObject({ status: 503, body: { error: { code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('could not be reached') } } });
+    expect(unreachable).toMatchObject({
+      status: 503,
+      body: { error: { code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('could not be reached') } },
+    });
     expect((await backend.post('/api/server/rooms/moderated-1/participants/bob/mute', { source: 'camera' })).status).toBe(503);
     expect((await backend.post('/api/server/rooms/moderated-1/participants/bob/mute', { source: 'nose' })).status).toBe(422);
   });
@@ -204,11 +248,15 @@ describe('the media node registry while Redis is down', () => {
     redis.stop();
     // Until the server has gone, a read may still succeed; never a 500.
     const statuses = new Set<number>();
-    const down = await waitFor('a 503 while Redis is down', async () => {
-      const answer = await list();
-      statuses.add(answer.status);
-      return answer.status === 200 ? undefined : answer;
-    }, { timeoutMs: 30_000 });
+    const down = await waitFor(
+      'a 503 while Redis is down',
+      async () => {
+        const answer = await list();
+        statuses.add(answer.status);
+        return answer.status === 200 ? undefined : answer;
+      },
+      { timeoutMs: 30_000 },
+    );
     expect([...statuses].filter((s) => s !== 200)).toEqual([503]);
     expect(down.body.error).toEqual({ code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('registry (Redis) is not reachable') });
     await redis.restart();

@@ -113,7 +113,11 @@ export class MediaPlacement {
   async roomNodes(roomId: string): Promise<MediaNodeInfo[] | null> {
     const { redis, keyPrefix } = this.#options;
     if (!redis) return null;
-    const [nodes, host, span] = await Promise.all([this.nodes(), redis.get(mediaNodeKeys.room(keyPrefix, roomId)), redis.sMembers(mediaNodeKeys.roomNodes(keyPrefix, roomId))]);
+    const [nodes, host, span] = await Promise.all([
+      this.nodes(),
+      redis.get(mediaNodeKeys.room(keyPrefix, roomId)),
+      redis.sMembers(mediaNodeKeys.roomNodes(keyPrefix, roomId)),
+    ]);
     if (nodes.length === 0) return null;
     const ids = new Set([...(host === null ? [] : [host]), ...span]);
     return nodes.filter((n) => ids.has(n.id)).sort((x, y) => Number(y.id === host) - Number(x.id === host));
@@ -130,7 +134,10 @@ export class MediaPlacement {
     } catch (error) {
       if (error instanceof ApiError) throw error;
       const known = this.#remembered.get(roomId);
-      logger.warn({ err: (error as Error).message, roomId, node: known?.nodeId ?? null }, 'media placement: redis unavailable, answering the last known placement');
+      logger.warn(
+        { err: (error as Error).message, roomId, node: known?.nodeId ?? null },
+        'media placement: redis unavailable, answering the last known placement',
+      );
       return known ? { url: known.url, nodeId: known.nodeId } : { url: fallbackUrl, nodeId: null };
     }
   }
@@ -144,7 +151,10 @@ export class MediaPlacement {
     const byId = new Map(nodes.map((n) => [n.id, n]));
     const host = current === null ? undefined : byId.get(current);
     // The live nodes the room spans besides its host.
-    const others = [...new Set(span)].filter((id) => id !== current).map((id) => byId.get(id)).filter((n): n is MediaNodeInfo => n !== undefined);
+    const others = [...new Set(span)]
+      .filter((id) => id !== current)
+      .map((id) => byId.get(id))
+      .filter((n): n is MediaNodeInfo => n !== undefined);
     if (host) {
       await redis.expire(key, roomTtlSeconds).catch(() => undefined);
       if (!this.#full(host)) return { url: host.url, nodeId: host.id };
@@ -170,9 +180,16 @@ export class MediaPlacement {
     const roomNodes = new Set([host.id, ...others.map((n) => n.id)]);
     const spanned = selectNode(others, pending);
     if (spanned) return this.#placed(spanned);
-    const added = selectNode(nodes.filter((n) => !roomNodes.has(n.id)), pending);
+    const added = selectNode(
+      nodes.filter((n) => !roomNodes.has(n.id)),
+      pending,
+    );
     if (added) {
-      await redis.multi().sAdd(spanKey, [host.id, added.id]).expire(spanKey, this.#options.roomTtlSeconds ?? 86_400).exec();
+      await redis
+        .multi()
+        .sAdd(spanKey, [host.id, added.id])
+        .expire(spanKey, this.#options.roomTtlSeconds ?? 86_400)
+        .exec();
       return this.#placed(added);
     }
     return this.#placed(leastLoaded([host, ...others], pending)!);

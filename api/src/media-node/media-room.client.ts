@@ -76,7 +76,8 @@ export class MediaRoomClient {
   /** One service request; errors other than the room's 404s and 400s are the media server's fault (503). */
   async #call(base: string, method: 'GET' | 'POST' | 'DELETE', roomId: string, rest: string, body?: unknown): Promise<NodeAnswer> {
     const { serviceSecret, logger } = this.#options;
-    if (!serviceSecret) throw new ApiError('SERVICE_UNAVAILABLE', 'MEDIA_SERVICE_SECRET is not set: the API cannot reach the media server\'s participant commands');
+    if (!serviceSecret)
+      throw new ApiError('SERVICE_UNAVAILABLE', "MEDIA_SERVICE_SECRET is not set: the API cannot reach the media server's participant commands");
     let res: Response;
     try {
       res = await fetch(new URL(`/rooms/${encodeURIComponent(roomId)}/participants${rest}`, base), {

@@ -27,7 +27,8 @@ export function selectNode(nodes: readonly MediaNodeInfo[], pendingRooms: (node:
     if (node.draining || node.load.consumers + pending * PENDING_ROOM_CONSUMERS >= node.capacity.consumers) continue;
     const load = nodeLoad(node, pending);
     const rooms = node.load.rooms + pending;
-    if (!best || load < best.load || (load === best.load && (rooms < best.rooms || (rooms === best.rooms && node.id < best.node.id)))) best = { node, load, rooms };
+    if (!best || load < best.load || (load === best.load && (rooms < best.rooms || (rooms === best.rooms && node.id < best.node.id))))
+      best = { node, load, rooms };
   }
   return best?.node;
 }

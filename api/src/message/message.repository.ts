@@ -5,10 +5,20 @@ import { PREVIOUS_EVENT_ID, insertAfterHeads, type StoredUserEvent } from '../ev
 import type { MessageRow } from './message.table.js';
 
 /** Inserts a message unless this sender already sent this client id here; returns the stored one and whether it is new. */
-export async function insertMessageOnce(db: Db, m: { conversationId: string; senderId: string; clientId: string; ciphertext: string; keyId: string; attachmentId: string | null }): Promise<{ row: MessageRow; created: boolean }> {
+export async function insertMessageOnce(
+  db: Db,
+  m: { conversationId: string; senderId: string; clientId: string; ciphertext: string; keyId: string; attachmentId: string | null },
+): Promise<{ row: MessageRow; created: boolean }> {
   const inserted = await db
     .insertInto('messages')
-    .values({ conversation_id: m.conversationId, sender_id: m.senderId, client_id: m.clientId, body_ciphertext: m.ciphertext, key_id: m.keyId, attachment_id: m.attachmentId })
+    .values({
+      conversation_id: m.conversationId,
+      sender_id: m.senderId,
+      client_id: m.clientId,
+      body_ciphertext: m.ciphertext,
+      key_id: m.keyId,
+      attachment_id: m.attachmentId,
+    })
     .onConflict((oc) => oc.columns(['conversation_id', 'sender_id', 'client_id']).doNothing())
     .returningAll()
     .executeTakeFirst();
@@ -20,7 +30,13 @@ export async function insertMessageOnce(db: Db, m: { conversationId: string; sen
 
 /** The message this sender sent here under this client id, if any. */
 export async function findSent(db: Db, conversationId: string, senderId: string, clientId: string): Promise<MessageRow | undefined> {
-  return db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).where('sender_id', '=', senderId).where('client_id', '=', clientId).executeTakeFirst();
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('conversation_id', '=', conversationId)
+    .where('sender_id', '=', senderId)
+    .where('client_id', '=', clientId)
+    .executeTakeFirst();
 }
 
 /** What a send needs to know before it writes: the members, a message id (members only) and the time, read in one statement. */
@@ -35,7 +51,13 @@ export interface SendPlan {
 }
 
 export async function planSend(db: Db, conversationId: string, senderId: string, attachmentId: string | null): Promise<SendPlan> {
-  const { rows } = await sql<{ member_ids: string[]; id: number | null; at: Date; attachment_conversation_id: string | null; attachment_uploader_id: string | null }>`/* prepared:send-plan */
+  const { rows } = await sql<{
+    member_ids: string[];
+    id: number | null;
+    at: Date;
+    attachment_conversation_id: string | null;
+    attachment_uploader_id: string | null;
+  }>`/* prepared:send-plan */
     with m as (select coalesce(array_agg(user_id::text order by joined_at), '{}') as ids from conversation_members where conversation_id = ${conversationId}),
          a as (select conversation_id, uploader_id from attachments where id = ${attachmentId}::uuid)
     select m.ids as member_ids,
@@ -45,7 +67,10 @@ export async function planSend(db: Db, conversationId: string, senderId: string,
            a.uploader_id as attachment_uploader_id
       from m left join a on true`.execute(db);
   const row = rows[0]!;
-  const attachment = row.attachment_conversation_id && row.attachment_uploader_id ? { conversationId: row.attachment_conversation_id, uploaderId: row.attachment_uploader_id } : null;
+  const attachment =
+    row.attachment_conversation_id && row.attachment_uploader_id
+      ? { conversationId: row.attachment_conversation_id, uploaderId: row.attachment_uploader_id }
+      : null;
   return { memberIds: row.member_ids, id: row.id, at: row.at, attachment };
 }
 
@@ -75,7 +100,14 @@ export async function insertSent(
   audit: Omit<AuditEntry, 'entityIds'>,
   events: ReadonlyArray<{ userId: string; type: string; ciphertext: string; keyId: string }>,
 ): Promise<StoredUserEvent[] | undefined> {
-  const { rows } = await sql<{ message_id: number; id: number | null; user_id: string | null; type: string | null; created_at: Date | null; prev: number | null }>`/* prepared:send-write */
+  const { rows } = await sql<{
+    message_id: number;
+    id: number | null;
+    user_id: string | null;
+    type: string | null;
+    created_at: Date | null;
+    prev: number | null;
+  }>`/* prepared:send-write */
     with ins as (
       insert into messages (id, conversation_id, sender_id, client_id, body_ciphertext, key_id, attachment_id, created_at)
       overriding system value
@@ -112,11 +144,17 @@ export async function insertSent(
  * A page of messages: `before` pages back in time (newest first), `after` forward (oldest first).
  * With `memberId`, the page is empty unless that user is a member (checked in the same statement).
  */
-export async function listMessages(db: Db, conversationId: string, options: { before?: number | undefined; after?: number | undefined; limit: number; memberId?: string }): Promise<MessageRow[]> {
+export async function listMessages(
+  db: Db,
+  conversationId: string,
+  options: { before?: number | undefined; after?: number | undefined; limit: number; memberId?: string },
+): Promise<MessageRow[]> {
   let query = db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).limit(options.limit);
   const { memberId } = options;
   if (memberId !== undefined) {
-    query = query.where(({ exists, selectFrom }) => exists(selectFrom('conversation_members').select('user_id').where('conversation_id', '=', conversationId).where('user_id', '=', memberId)));
+    query = query.where(({ exists, selectFrom }) =>
+      exists(selectFrom('conversation_members').select('user_id').where('conversation_id', '=', conversationId).where('user_id', '=', memberId)),
+    );
   }
   if (options.after !== undefined) return query.where('id', '>', options.after).orderBy('id', 'asc').execute();
   if (options.before !== undefined) query = query.where('id', '<', options.before);
@@ -161,7 +199,11 @@ export async function findReceipts(db: Db, messageId: number): Promise<Array<{ u
 }
 
 /** Messages unread by a member for longer than `olderThan`, not yet notified (for e-mail). */
-export async function findStaleUnread(db: Db, olderThan: Date, limit: number): Promise<Array<{ user_id: string; conversation_id: string; message_id: number }>> {
+export async function findStaleUnread(
+  db: Db,
+  olderThan: Date,
+  limit: number,
+): Promise<Array<{ user_id: string; conversation_id: string; message_id: number }>> {
   return db
     .selectFrom('messages as msg')
     .innerJoin('conversation_members as m', 'm.conversation_id', 'msg.conversation_id')
@@ -170,7 +212,15 @@ export async function findStaleUnread(db: Db, olderThan: Date, limit: number): P
     .whereRef('msg.id', '>', 'm.last_read_message_id')
     .where('msg.created_at', '<=', olderThan)
     .where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('notifications_sent as n').select('n.user_id').whereRef('n.user_id', '=', 'm.user_id').where('n.kind', '=', 'unread').whereRef('n.ref_id', '=', sql`msg.conversation_id::text`))),
+      not(
+        exists(
+          selectFrom('notifications_sent as n')
+            .select('n.user_id')
+            .whereRef('n.user_id', '=', 'm.user_id')
+            .where('n.kind', '=', 'unread')
+            .whereRef('n.ref_id', '=', sql`msg.conversation_id::text`),
+        ),
+      ),
     )
     .groupBy(['m.user_id', 'msg.conversation_id'])
     .limit(limit)

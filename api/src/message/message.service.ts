@@ -41,18 +41,51 @@ export class MessageService {
    * the message with its side effects, audit row and events atomically (one commit); the events
    * are published after it.
    */
-  async send(db: Db, events: EventService, origin: AuditOrigin, user: AuthUser, conversationId: string, input: { clientId: string; body: string; attachmentId?: string | undefined }): Promise<{ message: Message; created: boolean }> {
+  async send(
+    db: Db,
+    events: EventService,
+    origin: AuditOrigin,
+    user: AuthUser,
+    conversationId: string,
+    input: { clientId: string; body: string; attachmentId?: string | undefined },
+  ): Promise<{ message: Message; created: boolean }> {
     const plan = await planSend(db, conversationId, user.id, input.attachmentId ?? null);
     if (plan.id === null) throw new ApiError('NOT_FOUND', 'no such conversation');
     if (input.attachmentId) {
       // A file goes only where it was uploaded (its members may read it), and only its uploader sends it.
-      if (plan.attachment?.conversationId !== conversationId) throw new ApiError('NOT_FOUND', 'no such attachment in this conversation', [{ path: 'attachmentId', message: 'upload the file to this conversation first' }]);
-      if (plan.attachment.uploaderId !== user.id) throw new ApiError('FORBIDDEN', 'you can only send files you uploaded', [{ path: 'attachmentId', message: 'uploaded by someone else' }]);
+      if (plan.attachment?.conversationId !== conversationId)
+        throw new ApiError('NOT_FOUND', 'no such attachment in this conversation', [
+          { path: 'attachmentId', message: 'upload the file to this conversation first' },
+        ]);
+      if (plan.attachment.uploaderId !== user.id)
+        throw new ApiError('FORBIDDEN', 'you can only send files you uploaded', [{ path: 'attachmentId', message: 'uploaded by someone else' }]);
     }
-    const message: Message = { id: plan.id, conversationId, senderId: user.id, clientId: input.clientId, body: input.body, attachmentId: input.attachmentId ?? null, createdAt: plan.at.toISOString() };
+    const message: Message = {
+      id: plan.id,
+      conversationId,
+      senderId: user.id,
+      clientId: input.clientId,
+      body: input.body,
+      attachmentId: input.attachmentId ?? null,
+      createdAt: plan.at.toISOString(),
+    };
     const encrypted = this.#encryptor.encrypt(input.body, aad(conversationId));
     const sealed = events.seal([{ userIds: plan.memberIds, type: 'message.created', payload: { message } }]);
-    const stored = await insertSent(db, { id: plan.id, at: plan.at, conversationId, senderId: user.id, clientId: input.clientId, ciphertext: encrypted.ciphertext, keyId: encrypted.keyId, attachmentId: message.attachmentId }, auditEntry(origin, user.id, 'create', 'message', []), sealed);
+    const stored = await insertSent(
+      db,
+      {
+        id: plan.id,
+        at: plan.at,
+        conversationId,
+        senderId: user.id,
+        clientId: input.clientId,
+        ciphertext: encrypted.ciphertext,
+        keyId: encrypted.keyId,
+        attachmentId: message.attachmentId,
+      },
+      auditEntry(origin, user.id, 'create', 'message', []),
+      sealed,
+    );
     if (stored) {
       await events.publish(events.delivered(sealed, stored));
       return { message, created: true };
@@ -64,7 +97,12 @@ export class MessageService {
     return { message: this.toMessage(existing), created: false };
   }
 
-  async list(db: Db, user: AuthUser, conversationId: string, options: { before?: number | undefined; after?: number | undefined; limit: number }): Promise<{ items: Message[]; nextCursor: string | null }> {
+  async list(
+    db: Db,
+    user: AuthUser,
+    conversationId: string,
+    options: { before?: number | undefined; after?: number | undefined; limit: number },
+  ): Promise<{ items: Message[]; nextCursor: string | null }> {
     const rows = await listMessages(db, conversationId, { ...options, limit: options.limit + 1, memberId: user.id });
     // Empty: no messages there, or not a member (404).
     if (rows.length === 0) await assertMember(db, conversationId, user);
@@ -85,13 +123,26 @@ export class MessageService {
     await upsertReceipts(trx, conversationId, user.id, from, upTo, kind);
     // Read: a later unread message may be e-mailed about again.
     if (kind === 'read') await releaseNotification(trx, user.id, 'unread', conversationId);
-    outbox.add(await findMemberIds(trx, conversationId), kind === 'read' ? 'message.read' : 'message.delivered', { conversationId, userId: user.id, upToMessageId: upTo });
+    outbox.add(await findMemberIds(trx, conversationId), kind === 'read' ? 'message.read' : 'message.delivered', {
+      conversationId,
+      userId: user.id,
+      upToMessageId: upTo,
+    });
   }
 
-  async receipts(db: Db, user: AuthUser, conversationId: string, messageId: number): Promise<Array<{ userId: string; deliveredAt: string | null; readAt: string | null }>> {
+  async receipts(
+    db: Db,
+    user: AuthUser,
+    conversationId: string,
+    messageId: number,
+  ): Promise<Array<{ userId: string; deliveredAt: string | null; readAt: string | null }>> {
     await assertMember(db, conversationId, user);
     const message = await findMessage(db, messageId);
     if (!message || message.conversation_id !== conversationId) throw new ApiError('NOT_FOUND', 'no such message in this conversation');
-    return (await findReceipts(db, messageId)).map((r) => ({ userId: r.user_id, deliveredAt: r.delivered_at?.toISOString() ?? null, readAt: r.read_at?.toISOString() ?? null }));
+    return (await findReceipts(db, messageId)).map((r) => ({
+      userId: r.user_id,
+      deliveredAt: r.delivered_at?.toISOString() ?? null,
+      readAt: r.read_at?.toISOString() ?? null,
+    }));
   }
 }

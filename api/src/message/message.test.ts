@@ -25,7 +25,14 @@ describe.each(DATABASES)('messaging on %s', (database) => {
 
   it('stores one message per client id: a retried send returns the same message', async () => {
     const clientId = crypto.randomUUID();
-    const eventsBefore = Number((await t.app.db.selectFrom('user_events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst())?.id ?? 0);
+    const eventsBefore = Number(
+      (
+        await t.app.db
+          .selectFrom('user_events')
+          .select((eb) => eb.fn.max('id').as('id'))
+          .executeTakeFirst()
+      )?.id ?? 0,
+    );
     const first = await send('bob', 'Blood pressure 120/80 this morning', clientId);
     const retry = await send('bob', 'Blood pressure 120/80 this morning', clientId);
     expect(first.status).toBe(201);
@@ -39,7 +46,12 @@ describe.each(DATABASES)('messaging on %s', (database) => {
     const events = await t.app.db.selectFrom('user_events').select(['user_id', 'type']).where('id', '>', eventsBefore).execute();
     expect(events.map((e) => e.type)).toEqual(['message.created', 'message.created', 'message.created']);
     expect(new Set(events.map((e) => e.user_id))).toEqual(new Set([id('drhouse'), id('bob'), id('drgrey')]));
-    const audited = await t.app.db.selectFrom('audit_log').select(['action', 'actor_id']).where('entity_type', '=', 'message').where('entity_id', '=', String(first.body.id)).execute();
+    const audited = await t.app.db
+      .selectFrom('audit_log')
+      .select(['action', 'actor_id'])
+      .where('entity_type', '=', 'message')
+      .where('entity_id', '=', String(first.body.id))
+      .execute();
     expect(audited.filter((a) => a.action === 'create')).toEqual([{ action: 'create', actor_id: id('bob') }]);
     expect(audited.filter((a) => a.action === 'read')).toHaveLength(4);
   });
@@ -51,7 +63,9 @@ describe.each(DATABASES)('messaging on %s', (database) => {
     expect((await as('bob').post(`/api/conversations/${conversation.id}/messages`, { clientId: 'nope', body: 'x' })).status).toBe(422);
     expect((await as('bob').post(`/api/conversations/not-a-uuid/messages`, { clientId: crypto.randomUUID(), body: 'x' })).status).toBe(422);
     const big = await fetch(`${t.url}/api/conversations/${conversation.id}/messages`, {
-      method: 'POST', headers: { authorization: `Bearer ${s.bob.accessToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ clientId: crypto.randomUUID(), body: 'x'.repeat(40_000) }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.bob.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ clientId: crypto.randomUUID(), body: 'x'.repeat(40_000) }),
     });
     expect(big.status).toBe(413);
   });
@@ -61,7 +75,9 @@ describe.each(DATABASES)('messaging on %s', (database) => {
     const all: Message[] = [];
     let before: string | null = null;
     do {
-      const res: { body: Page<Message> } = await as('bob').get<Page<Message>>(`/api/conversations/${conversation.id}/messages?limit=3${before ? `&before=${before}` : ''}`);
+      const res: { body: Page<Message> } = await as('bob').get<Page<Message>>(
+        `/api/conversations/${conversation.id}/messages?limit=3${before ? `&before=${before}` : ''}`,
+      );
       all.push(...res.body.items);
       before = res.body.nextCursor;
     } while (before);
@@ -102,23 +118,40 @@ describe.each(DATABASES)('messaging on %s', (database) => {
     // never moves back
     await as('drhouse').post(`/api/conversations/${conversation.id}/read`, { upToMessageId: list.body.items[7]!.id });
     expect(await unread('drhouse')).toBe(5);
-    const receipts = await as('drgrey').get<{ items: Array<{ userId: string; deliveredAt: string | null; readAt: string | null }> }>(`/api/conversations/${conversation.id}/messages/${third.id}/receipts`);
+    const receipts = await as('drgrey').get<{ items: Array<{ userId: string; deliveredAt: string | null; readAt: string | null }> }>(
+      `/api/conversations/${conversation.id}/messages/${third.id}/receipts`,
+    );
     expect(receipts.body.items).toEqual([{ userId: id('drhouse'), deliveredAt: expect.any(String), readAt: expect.any(String) }]);
-    const newestReceipts = await as('drgrey').get<{ items: Array<{ userId: string; readAt: string | null }> }>(`/api/conversations/${conversation.id}/messages/${newest.id}/receipts`);
+    const newestReceipts = await as('drgrey').get<{ items: Array<{ userId: string; readAt: string | null }> }>(
+      `/api/conversations/${conversation.id}/messages/${newest.id}/receipts`,
+    );
     expect(newestReceipts.body.items).toEqual([{ userId: id('drhouse'), deliveredAt: expect.any(String), readAt: null }]);
     const inList = await as('drhouse').get<Page<Conversation>>('/api/conversations');
     expect(inList.body.items.find((c) => c.id === conversation.id)).toMatchObject({ unreadCount: 5 });
     expect((await as('drhouse').post(`/api/conversations/${conversation.id}/read`, { upToMessageId: 999_999 })).status).toBe(404);
 
     // Receipt writes and reads are audited: who, which message, from where.
-    const audit = await t.app.db.selectFrom('audit_log').select(['actor_id', 'action', 'entity_id', 'ip', 'request_id']).where('entity_type', '=', 'message').where('entity_id', 'in', [String(newest.id), String(third.id)]).execute();
-    expect(audit).toEqual(expect.arrayContaining([
-      expect.objectContaining({ actor_id: id('drhouse'), action: 'update', entity_id: String(newest.id) }),
-      expect.objectContaining({ actor_id: id('drhouse'), action: 'update', entity_id: String(third.id) }),
-      expect.objectContaining({ actor_id: id('drgrey'), action: 'read', entity_id: String(third.id) }),
-    ]));
+    const audit = await t.app.db
+      .selectFrom('audit_log')
+      .select(['actor_id', 'action', 'entity_id', 'ip', 'request_id'])
+      .where('entity_type', '=', 'message')
+      .where('entity_id', 'in', [String(newest.id), String(third.id)])
+      .execute();
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ actor_id: id('drhouse'), action: 'update', entity_id: String(newest.id) }),
+        expect.objectContaining({ actor_id: id('drhouse'), action: 'update', entity_id: String(third.id) }),
+        expect.objectContaining({ actor_id: id('drgrey'), action: 'read', entity_id: String(third.id) }),
+      ]),
+    );
     expect(audit.every((a) => a.ip && a.request_id)).toBe(true);
-    const opened = await t.app.db.selectFrom('audit_log').select('actor_id').where('entity_type', '=', 'conversation').where('entity_id', '=', conversation.id).where('action', '=', 'read').execute();
+    const opened = await t.app.db
+      .selectFrom('audit_log')
+      .select('actor_id')
+      .where('entity_type', '=', 'conversation')
+      .where('entity_id', '=', conversation.id)
+      .where('action', '=', 'read')
+      .execute();
     expect(opened.map((a) => a.actor_id)).toContain(id('drhouse'));
   });
 
@@ -141,7 +174,10 @@ describe.each(DATABASES)('messaging on %s', (database) => {
   it('reads rows written under an older key after the key rotates', async () => {
     const url = t.app.config.databaseUrl;
     if (!url) return; // PGlite in memory lives and dies with its App
-    const rotated = await startTestApp(database, { databaseUrl: url, encryptionKey: `k2:${Buffer.alloc(32, 9).toString('base64')},${t.app.config.encryptionKey}` });
+    const rotated = await startTestApp(database, {
+      databaseUrl: url,
+      encryptionKey: `k2:${Buffer.alloc(32, 9).toString('base64')},${t.app.config.encryptionKey}`,
+    });
     try {
       const session = await login(rotated.url, 'bob');
       const bob = client(rotated.url, session.accessToken);
@@ -163,10 +199,13 @@ describe.each(DATABASES)('messaging on %s', (database) => {
       const alice = client(limited.url, session.accessToken);
       const conv = (await alice.get<Page<Conversation>>('/api/conversations')).body.items[0]!;
       const statuses: number[] = [];
-      for (let i = 0; i < 5; i++) statuses.push((await alice.post(`/api/conversations/${conv.id}/messages`, { clientId: crypto.randomUUID(), body: `m${i}` })).status);
+      for (let i = 0; i < 5; i++)
+        statuses.push((await alice.post(`/api/conversations/${conv.id}/messages`, { clientId: crypto.randomUUID(), body: `m${i}` })).status);
       expect(statuses).toEqual([201, 201, 201, 429, 429]);
       const limited429 = await fetch(`${limited.url}/api/conversations/${conv.id}/messages`, {
-        method: 'POST', headers: { authorization: `Bearer ${session.accessToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ clientId: crypto.randomUUID(), body: 'again' }),
+        method: 'POST',
+        headers: { authorization: `Bearer ${session.accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ clientId: crypto.randomUUID(), body: 'again' }),
       });
       expect(Number(limited429.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(await limited429.json()).toMatchObject({ error: { code: 'RATE_LIMITED' } });

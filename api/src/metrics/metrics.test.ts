@@ -78,7 +78,9 @@ describe('API database metrics on PostgreSQL', () => {
       const down = await series(t.url);
       expect(down.get('telemed_api_db_up')).toBe(0);
       expect(down.get('telemed_api_db_query_errors_total{kind="query"}')).toBe(before.get('telemed_api_db_query_errors_total{kind="query"}')! + 1);
-      expect(down.get('telemed_api_db_query_errors_total{kind="unavailable"}')).toBeGreaterThan(before.get('telemed_api_db_query_errors_total{kind="unavailable"}')!);
+      expect(down.get('telemed_api_db_query_errors_total{kind="unavailable"}')).toBeGreaterThan(
+        before.get('telemed_api_db_query_errors_total{kind="unavailable"}')!,
+      );
       expect((await fetch(`${t.url}/ready`)).status).toBe(503);
       expect((await fetch(`${t.url}/live`)).status).toBe(200);
     } finally {

@@ -32,7 +32,12 @@ export class Metrics {
   constructor(options: MetricsOptions) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.httpRequests = new Counter({ name: 'telemed_api_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers });
+    this.httpRequests = new Counter({
+      name: 'telemed_api_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
     this.httpDuration = new Histogram({
       name: 'telemed_api_http_request_duration_seconds',
       help: 'HTTP request latency by route',
@@ -42,19 +47,50 @@ export class Metrics {
     });
     this.websockets = new Gauge({ name: 'telemed_api_websockets_active', help: 'Open /events WebSocket connections', registers });
     this.eventsOpened = new Counter({ name: 'telemed_api_events_sockets_opened_total', help: '/events WebSocket connections accepted', registers });
-    this.eventsClosed = new Counter({ name: 'telemed_api_events_sockets_closed_total', help: '/events WebSocket connections closed, by reason', labelNames: ['reason'], registers });
-    this.heartbeatTimeouts = new Counter({ name: 'telemed_api_events_heartbeat_timeouts_total', help: '/events sockets dropped because the client stopped answering the heartbeat', registers });
-    this.eventsGapsFilled = new Counter({ name: 'telemed_api_events_gaps_filled_total', help: 'Live events that reached a socket before an earlier event of the same user (published later by another instance, or lost by the bus): the earlier ones were read from the database first', registers });
+    this.eventsClosed = new Counter({
+      name: 'telemed_api_events_sockets_closed_total',
+      help: '/events WebSocket connections closed, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.heartbeatTimeouts = new Counter({
+      name: 'telemed_api_events_heartbeat_timeouts_total',
+      help: '/events sockets dropped because the client stopped answering the heartbeat',
+      registers,
+    });
+    this.eventsGapsFilled = new Counter({
+      name: 'telemed_api_events_gaps_filled_total',
+      help: 'Live events that reached a socket before an earlier event of the same user (published later by another instance, or lost by the bus): the earlier ones were read from the database first',
+      registers,
+    });
     // Every reason from the start, so the first drop of a kind shows in rate() and increase().
-    for (const reason of ['client_closed', 'connection_lost', 'heartbeat_timeout', 'token_expired', 'session_ended', 'server_error', 'shutdown'] satisfies EventsCloseReason[]) this.eventsClosed.inc({ reason }, 0);
-    this.mediaEvents = new Counter({ name: 'telemed_api_media_events_total', help: 'Media server events by type and result', labelNames: ['type', 'result'], registers });
+    for (const reason of [
+      'client_closed',
+      'connection_lost',
+      'heartbeat_timeout',
+      'token_expired',
+      'session_ended',
+      'server_error',
+      'shutdown',
+    ] satisfies EventsCloseReason[])
+      this.eventsClosed.inc({ reason }, 0);
+    this.mediaEvents = new Counter({
+      name: 'telemed_api_media_events_total',
+      help: 'Media server events by type and result',
+      labelNames: ['type', 'result'],
+      registers,
+    });
     this.queryDuration = new Histogram({
       name: 'telemed_api_db_query_duration_seconds',
       help: 'Database query time (every query; alerts look at the buckets past the slow-query threshold)',
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
-    this.slowQueries = new Counter({ name: 'telemed_api_db_slow_queries_total', help: 'Queries slower than SLOW_QUERY_MS (each is also logged with its SQL text)', registers });
+    this.slowQueries = new Counter({
+      name: 'telemed_api_db_slow_queries_total',
+      help: 'Queries slower than SLOW_QUERY_MS (each is also logged with its SQL text)',
+      registers,
+    });
     this.queryErrors = new Counter({
       name: 'telemed_api_db_query_errors_total',
       help: 'Failed queries: kind "unavailable" when the database could not serve it (connection, resources, server error), "query" otherwise (constraint, syntax)',
@@ -62,7 +98,12 @@ export class Metrics {
       registers,
     });
     for (const kind of ['unavailable', 'query']) this.queryErrors.inc({ kind }, 0);
-    this.retentionDeleted = new Counter({ name: 'telemed_api_retention_deleted_rows_total', help: 'Rows deleted by the retention sweep, by table (the audit log is never among them)', labelNames: ['table'], registers });
+    this.retentionDeleted = new Counter({
+      name: 'telemed_api_retention_deleted_rows_total',
+      help: 'Rows deleted by the retention sweep, by table (the audit log is never among them)',
+      labelNames: ['table'],
+      registers,
+    });
     this.retentionRuns = new Counter({
       name: 'telemed_api_retention_runs_total',
       help: 'Retention sweeps on this instance: "ok", "failed", or "skipped" (another instance held the lock)',
@@ -70,8 +111,17 @@ export class Metrics {
       registers,
     });
     for (const result of ['ok', 'failed', 'skipped']) this.retentionRuns.inc({ result }, 0);
-    this.retentionDuration = new Histogram({ name: 'telemed_api_retention_run_duration_seconds', help: 'Duration of retention sweeps that ran', buckets: [0.1, 1, 10, 60, 300, 1800], registers });
-    this.retentionLastRun = new Gauge({ name: 'telemed_api_retention_last_success_timestamp_seconds', help: 'When this instance last finished a retention sweep (Unix time; 0 before the first)', registers });
+    this.retentionDuration = new Histogram({
+      name: 'telemed_api_retention_run_duration_seconds',
+      help: 'Duration of retention sweeps that ran',
+      buckets: [0.1, 1, 10, 60, 300, 1800],
+      registers,
+    });
+    this.retentionLastRun = new Gauge({
+      name: 'telemed_api_retention_last_success_timestamp_seconds',
+      help: 'When this instance last finished a retention sweep (Unix time; 0 before the first)',
+      registers,
+    });
     new Gauge({
       name: 'telemed_api_db_pool_connections',
       help: 'Database pool connections by state ("waiting": queries queued for a free connection)',

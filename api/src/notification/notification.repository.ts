@@ -3,7 +3,12 @@ import type { Db } from '../db/database.js';
 
 /** Claims one notification (kind, ref) for a user; false when another run or instance already did. */
 export async function claimNotification(db: Db, userId: string, kind: string, refId: string): Promise<boolean> {
-  const row = await db.insertInto('notifications_sent').values({ user_id: userId, kind, ref_id: refId }).onConflict((oc) => oc.doNothing()).returning('user_id').executeTakeFirst();
+  const row = await db
+    .insertInto('notifications_sent')
+    .values({ user_id: userId, kind, ref_id: refId })
+    .onConflict((oc) => oc.doNothing())
+    .returning('user_id')
+    .executeTakeFirst();
   return row !== undefined;
 }
 
@@ -26,7 +31,15 @@ export async function findUnnotifiedMissedCalls(db: Db, limit: number): Promise<
     .where('c.end_reason', 'is distinct from', 'not_started')
     .where('c.ended_at', '>', sql<Date>`now() - interval '1 day'`)
     .where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('notifications_sent as n').select('n.user_id').whereRef('n.user_id', '=', 'p.user_id').where('n.kind', '=', 'missed_call').whereRef('n.ref_id', '=', sql`p.call_id::text`))),
+      not(
+        exists(
+          selectFrom('notifications_sent as n')
+            .select('n.user_id')
+            .whereRef('n.user_id', '=', 'p.user_id')
+            .where('n.kind', '=', 'missed_call')
+            .whereRef('n.ref_id', '=', sql`p.call_id::text`),
+        ),
+      ),
     )
     .limit(limit)
     .execute();

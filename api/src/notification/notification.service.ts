@@ -17,11 +17,13 @@ const MAILS: Record<Kind, { subject: string; text: (appUrl: string) => string }>
 const ACCOUNT_MAILS: Record<'invite' | 'reset', { subject: string; text: (url: string, expiresAt: Date) => string }> = {
   invite: {
     subject: 'Telemed: your account is ready',
-    text: (url, expiresAt) => `An account on Telemed was created for you.\n\nChoose your password here (the link works once, until ${expiresAt.toUTCString()}):\n${url}\n`,
+    text: (url, expiresAt) =>
+      `An account on Telemed was created for you.\n\nChoose your password here (the link works once, until ${expiresAt.toUTCString()}):\n${url}\n`,
   },
   reset: {
     subject: 'Telemed: set a new password',
-    text: (url, expiresAt) => `An administrator reset your Telemed password.\n\nChoose a new one here (the link works once, until ${expiresAt.toUTCString()}):\n${url}\n\nIf you did not expect this, tell your clinic.\n`,
+    text: (url, expiresAt) =>
+      `An administrator reset your Telemed password.\n\nChoose a new one here (the link works once, until ${expiresAt.toUTCString()}):\n${url}\n\nIf you did not expect this, tell your clinic.\n`,
   },
 };
 
@@ -86,7 +88,8 @@ export class NotificationService {
     for (const due of await findStaleUnread(this.#db, olderThan, 50)) {
       const email = await findEmail(this.#db, due.user_id);
       // Re-checked after claiming: the user may have read it since this round's query ran.
-      if (email) await this.#deliver(due.user_id, email, 'unread', due.conversation_id, () => isStillUnread(this.#db, due.user_id, due.conversation_id, due.message_id));
+      if (email)
+        await this.#deliver(due.user_id, email, 'unread', due.conversation_id, () => isStillUnread(this.#db, due.user_id, due.conversation_id, due.message_id));
     }
   }
 

@@ -12,7 +12,14 @@ describe('e-mail notifications', () => {
 
   beforeAll(async () => {
     smtp = await startSmtp();
-    t = await startTestApp('postgres', { smtpHost: '127.0.0.1', smtpPort: smtp.port, callTimeoutSeconds: 0.3, scheduledCallGraceSeconds: 1, unreadNotifyDelaySeconds: 0.5, notifyIntervalSeconds: 0.1 });
+    t = await startTestApp('postgres', {
+      smtpHost: '127.0.0.1',
+      smtpPort: smtp.port,
+      callTimeoutSeconds: 0.3,
+      scheduledCallGraceSeconds: 1,
+      unreadNotifyDelaySeconds: 0.5,
+      notifyIntervalSeconds: 0.1,
+    });
     for (const who of ['alice', 'drgrey', 'drhouse', 'carol'] as const) s[who] = await login(t.url, who);
     // The seeded conversations hold old unread messages: read them all so only this test's count.
     for (const who of ['alice', 'drgrey', 'drhouse'] as const) {
@@ -35,13 +42,19 @@ describe('e-mail notifications', () => {
     smtp.refuseNext(1);
     const call = (await as('drhouse').post<Call>('/api/calls', { type: 'video', inviteeIds: [s.carol.user.id] })).body;
     expect(call.status).toBe('ringing');
-    const conversation = (await as('alice').get<Page<Conversation>>('/api/conversations')).body.items.find((c) => c.members.some((m) => m.userId === s.drgrey.user.id))!;
+    const conversation = (await as('alice').get<Page<Conversation>>('/api/conversations')).body.items.find((c) =>
+      c.members.some((m) => m.userId === s.drgrey.user.id),
+    )!;
     const secret = 'my-secret-symptom-text';
     await as('alice').post(`/api/conversations/${conversation.id}/messages`, { clientId: crypto.randomUUID(), body: secret });
 
-    const missed = await waitFor('the missed-call mail', () => smtp.mails.slice(start).find((m) => m.to.includes('carol@patients.demo')), { timeoutMs: 30_000 });
+    const missed = await waitFor('the missed-call mail', () => smtp.mails.slice(start).find((m) => m.to.includes('carol@patients.demo')), {
+      timeoutMs: 30_000,
+    });
     expect(missed.raw).toContain('Subject: Telemed: you missed a call');
-    const unread = await waitFor('the unread-message mail', () => smtp.mails.slice(start).find((m) => m.to.includes('grey@doctors.demo')), { timeoutMs: 30_000 });
+    const unread = await waitFor('the unread-message mail', () => smtp.mails.slice(start).find((m) => m.to.includes('grey@doctors.demo')), {
+      timeoutMs: 30_000,
+    });
     expect(unread.raw).toContain('Subject: Telemed: a message is waiting for you');
     expect(smtp.refused()).toBe(1); // this test's first attempt was refused, and retried
     for (const mail of smtp.mails) {
@@ -62,10 +75,14 @@ describe('e-mail notifications', () => {
     const scheduledFor = new Date(Date.now() + 1500).toISOString();
     const call = (await as('drhouse').post<Call>('/api/calls/scheduled', { type: 'video', inviteeIds: [s.carol.user.id], scheduledFor })).body;
     expect(call.status).toBe('scheduled');
-    const missed = await waitFor('the scheduled call to expire', async () => {
-      const now = (await as('drhouse').get<Call>(`/api/calls/${call.id}`)).body;
-      return now.status === 'missed' ? now : undefined;
-    }, { timeoutMs: 30_000 });
+    const missed = await waitFor(
+      'the scheduled call to expire',
+      async () => {
+        const now = (await as('drhouse').get<Call>(`/api/calls/${call.id}`)).body;
+        return now.status === 'missed' ? now : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     expect(missed.endReason).toBe('not_started');
     // A round after the call turned missed: a missed-call mail would be sent by it.
     await t.app.runNotificationRound();
@@ -78,7 +95,11 @@ describe('e-mail notifications', () => {
       const house = await login(quiet.url, 'drhouse');
       const carol = await login(quiet.url, 'carol');
       const call = (await client(quiet.url, house.accessToken).post<Call>('/api/calls', { type: 'voice', inviteeIds: [carol.user.id] })).body;
-      await waitFor('missed', async () => ((await client(quiet.url, house.accessToken).get<Call>(`/api/calls/${call.id}`)).body.status === 'missed' ? true : undefined), { timeoutMs: 30_000 });
+      await waitFor(
+        'missed',
+        async () => ((await client(quiet.url, house.accessToken).get<Call>(`/api/calls/${call.id}`)).body.status === 'missed' ? true : undefined),
+        { timeoutMs: 30_000 },
+      );
       await quiet.app.runNotificationRound(); // what a round does without SMTP
       expect(await quiet.app.db.selectFrom('notifications_sent').selectAll().execute()).toEqual([]);
     } finally {

@@ -29,10 +29,13 @@ class SchemaComponents {
     const relink = (node: unknown): unknown => {
       if (Array.isArray(node)) return node.map(relink);
       if (!node || typeof node !== 'object') return node;
-      return Object.fromEntries(Object.entries(node).map(([key, value]) => {
-        if (key === '$ref' && typeof value === 'string' && value.startsWith('#/$defs/')) return [key, SCHEMA_REF + (names.get(value.slice(8)) ?? value.slice(8))];
-        return [key, relink(value)];
-      }));
+      return Object.fromEntries(
+        Object.entries(node).map(([key, value]) => {
+          if (key === '$ref' && typeof value === 'string' && value.startsWith('#/$defs/'))
+            return [key, SCHEMA_REF + (names.get(value.slice(8)) ?? value.slice(8))];
+          return [key, relink(value)];
+        }),
+      );
     };
     for (const [id, def] of Object.entries($defs ?? {})) {
       const name = names.get(id)!;
@@ -116,19 +119,32 @@ function successResponses(components: SchemaComponents, spec: AnyRouteSpec): Rec
 /** The OpenAPI 3.1 document, generated from the same route specs and zod schemas that serve requests. */
 export function buildOpenApi(specs: readonly AnyRouteSpec[], info: { version: string }): JsonSchema {
   const components = new SchemaComponents();
-  components.schemas.ErrorBody = { type: 'object', properties: { error: components.add(ErrorBodySchema, 'output') }, required: ['error'], additionalProperties: false };
+  components.schemas.ErrorBody = {
+    type: 'object',
+    properties: { error: components.add(ErrorBodySchema, 'output') },
+    required: ['error'],
+    additionalProperties: false,
+  };
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const spec of specs) {
     const responses = successResponses(components, spec);
     for (const name of errorResponsesOf(spec)) responses[ERROR_RESPONSES[name][0]] = responseRef(name);
     const operation: JsonSchema = {
-      operationId: `${spec.method}${toOpenApiPath(spec.path).replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+      operationId: `${spec.method}${toOpenApiPath(spec.path)
+        .replace(/[{}]/g, '')
+        .replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       tags: [spec.tag],
       summary: spec.summary,
       'x-access': spec.access,
       parameters: [...parameters(components, spec.params, 'path'), ...parameters(components, spec.query, 'query')],
       responses,
-      security: isApiKeyAccess(spec.access) ? [{ apiKeyAuth: [] }] : typeof spec.access !== 'string' ? [{ bearerAuth: [] }] : spec.access === 'public' ? [] : [{ [SECURITY[spec.access]]: [] }],
+      security: isApiKeyAccess(spec.access)
+        ? [{ apiKeyAuth: [] }]
+        : typeof spec.access !== 'string'
+          ? [{ bearerAuth: [] }]
+          : spec.access === 'public'
+            ? []
+            : [{ [SECURITY[spec.access]]: [] }],
     };
     if (spec.body) operation.requestBody = { required: true, content: { 'application/json': { schema: components.add(spec.body, 'input') } } };
     else if (spec.rawBody) {
@@ -156,8 +172,17 @@ export function buildOpenApi(specs: readonly AnyRouteSpec[], info: { version: st
       responses: Object.fromEntries(Object.entries(ERROR_RESPONSES).map(([name, [, description]]) => [name, { description, content: errorContent }])),
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from /api/auth/login or /api/auth/refresh' },
-        mediaServerJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 JWT signed with MEDIA_WEBHOOK_SECRET, with the body\'s SHA-256' },
-        apiKeyAuth: { type: 'http', scheme: 'bearer', description: 'An API key (tmk_…) from POST /api/admin/api-keys; each route names the scope it needs in x-access' },
+        mediaServerJwt: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: "HS256 JWT signed with MEDIA_WEBHOOK_SECRET, with the body's SHA-256",
+        },
+        apiKeyAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key (tmk_…) from POST /api/admin/api-keys; each route names the scope it needs in x-access',
+        },
         metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN; when it is not set, only loopback clients may call' },
       },
     },

@@ -43,9 +43,14 @@ export class ConnectionRegistry {
   async start(): Promise<void> {
     await this.#options.redis.zAdd(this.#instances, { score: Date.now(), value: this.instanceId });
     await this.#reap();
-    this.#timer = setInterval(() => {
-      this.#beating ??= this.#beat().catch((err: unknown) => this.#options.logger.warn({ err }, 'presence heartbeat failed')).finally(() => (this.#beating = undefined));
-    }, Math.max(50, this.#ttlMs / 3));
+    this.#timer = setInterval(
+      () => {
+        this.#beating ??= this.#beat()
+          .catch((err: unknown) => this.#options.logger.warn({ err }, 'presence heartbeat failed'))
+          .finally(() => (this.#beating = undefined));
+      },
+      Math.max(50, this.#ttlMs / 3),
+    );
     this.#timer.unref();
   }
 
@@ -85,7 +90,11 @@ export class ConnectionRegistry {
       const key = `${this.#options.keyPrefix}:presence:connections:${instance}`;
       const raw = await redis.hGetAll(key);
       await redis.del(key);
-      const connections = new Map(Object.entries(raw).map(([userId, count]) => [userId, Number(count)] as const).filter(([, count]) => count > 0));
+      const connections = new Map(
+        Object.entries(raw)
+          .map(([userId, count]) => [userId, Number(count)] as const)
+          .filter(([, count]) => count > 0),
+      );
       this.#options.logger.info({ instance, users: connections.size }, 'presence: reaped the connections of a dead API instance');
       if (connections.size > 0) await this.#options.onReaped(connections);
     }

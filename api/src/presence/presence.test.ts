@@ -62,11 +62,17 @@ describe('presence when an API instance crashes (two instances, real redis-serve
 
   it('a user whose only connection was on the crashed instance goes offline after the TTL', async () => {
     const carol = await login(b.url, 'carol');
-    const c = await startTestApp('postgres', { databaseUrl: b.app.config.databaseUrl, redisUrl: inject('redisUrl'), redisKeyPrefix: b.app.config.redisKeyPrefix, presenceTtlSeconds: TTL_SECONDS });
+    const c = await startTestApp('postgres', {
+      databaseUrl: b.app.config.databaseUrl,
+      redisUrl: inject('redisUrl'),
+      redisKeyPrefix: b.app.config.redisKeyPrefix,
+      presenceTtlSeconds: TTL_SECONDS,
+    });
     const onC = new EventsClient(c.url, carol.accessToken);
     sockets.push(onC);
     await onC.ready();
-    const status = async () => (await client(b.url, carol.accessToken).get<{ items: Presence[] }>(`/api/presence?userIds=${carol.user.id}`)).body.items[0]!.status;
+    const status = async () =>
+      (await client(b.url, carol.accessToken).get<{ items: Presence[] }>(`/api/presence?userIds=${carol.user.id}`)).body.items[0]!.status;
     await waitFor('carol online', async () => (await status()) === 'online' || undefined, { timeoutMs: 5000 });
     await c.app.abort();
     await waitFor('carol offline after the TTL', async () => (await status()) === 'offline' || undefined, { timeoutMs: 10_000 });

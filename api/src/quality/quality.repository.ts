@@ -9,7 +9,11 @@ export async function insertSamples(db: Db, rows: Insertable<CallQualitySampleTa
   await db.insertInto('call_quality_samples').values(rows).execute();
 }
 
-export async function findSamples(db: Db, callId: string, options: { trackId?: string | undefined; from?: Date | undefined; limit: number }): Promise<CallQualitySampleRow[]> {
+export async function findSamples(
+  db: Db,
+  callId: string,
+  options: { trackId?: string | undefined; from?: Date | undefined; limit: number },
+): Promise<CallQualitySampleRow[]> {
   let query = db.selectFrom('call_quality_samples').selectAll().where('call_id', '=', callId).orderBy('sampled_at').orderBy('id').limit(options.limit);
   if (options.trackId) query = query.where('track_id', '=', options.trackId);
   if (options.from) query = query.where('sampled_at', '>=', options.from);

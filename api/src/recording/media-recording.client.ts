@@ -45,12 +45,17 @@ export class MediaRecordingClient {
 
   async #send(method: 'PUT' | 'DELETE', roomId: string, body: string): Promise<RecordingStatus> {
     const token = jwt.sign({ roomId, sha256: createHash('sha256').update(body).digest('base64url') }, hmacKey(this.#options.secret), {
-      algorithm: 'HS256', issuer: RECORDING_COMMAND_ISSUER, audience: RECORDING_COMMAND_AUDIENCE, expiresIn: 60,
+      algorithm: 'HS256',
+      issuer: RECORDING_COMMAND_ISSUER,
+      audience: RECORDING_COMMAND_AUDIENCE,
+      expiresIn: 60,
     });
     let res: Response;
     try {
       res = await fetch(new URL(`/rooms/${encodeURIComponent(roomId)}/recording`, this.#options.url), {
-        method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body || null,
+        method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: body || null,
         signal: AbortSignal.timeout(this.#options.timeoutMs ?? 30_000),
       });
     } catch (error) {

@@ -32,7 +32,9 @@ export async function updateRecording(db: Db, id: string, values: Updateable<Cal
 
 /** Records (or changes) a participant's answer to a recording request. */
 export async function upsertConsent(db: Db, row: { recording_id: string; call_id: string; user_id: string; decision: 'granted' | 'refused' }): Promise<void> {
-  await db.insertInto('call_recording_consents').values(row)
+  await db
+    .insertInto('call_recording_consents')
+    .values(row)
     .onConflict((oc) => oc.columns(['recording_id', 'user_id']).doUpdateSet({ decision: row.decision, decided_at: new Date() }))
     .execute();
 }
@@ -44,6 +46,14 @@ export async function findConsents(db: Db, recordingIds: readonly string[]): Pro
 
 /** Ready recordings whose retention ran out, at most `limit`, locked and skipped by other instances. */
 export async function claimExpiredRecordings(db: Db, now: Date, limit: number): Promise<CallRecordingRow[]> {
-  return db.selectFrom('call_recordings').selectAll().where('state', '=', 'ready').where('expires_at', '<=', now)
-    .orderBy('expires_at').limit(limit).forUpdate().skipLocked().execute();
+  return db
+    .selectFrom('call_recordings')
+    .selectAll()
+    .where('state', '=', 'ready')
+    .where('expires_at', '<=', now)
+    .orderBy('expires_at')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
 }

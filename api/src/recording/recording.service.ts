@@ -98,7 +98,8 @@ export class RecordingService {
   /** A doctor who is an accepted participant of the running call; 403 otherwise. */
   #assertDoctorIn(call: Call, user: AuthUser): void {
     const me = call.participants.find((p) => p.userId === user.id);
-    if (user.role !== 'doctor' || me?.status !== 'accepted') throw new ApiError('FORBIDDEN', 'only a doctor taking part in the call may start or stop its recording');
+    if (user.role !== 'doctor' || me?.status !== 'accepted')
+      throw new ApiError('FORBIDDEN', 'only a doctor taking part in the call may start or stop its recording');
     if (call.status !== 'active') throw new ApiError('CONFLICT', 'the call is not running');
   }
 
@@ -109,7 +110,22 @@ export class RecordingService {
       const call = await this.#options.calls.loadVisible(trx, user, callId);
       this.#assertDoctorIn(call, user);
       if (await findOpenRecording(trx, call.id, true)) throw new ApiError('CONFLICT', 'a recording of this call is already asked for or running');
-      const row = await insertRecording(trx, { id: randomUUID(), call_id: call.id, requested_by: user.id, state: 'awaiting_consent', started_at: null, stopped_at: null, duration_ms: null, size_bytes: null, sha256: null, storage_key: null, key_id: null, store: null, manifest: null, expires_at: null });
+      const row = await insertRecording(trx, {
+        id: randomUUID(),
+        call_id: call.id,
+        requested_by: user.id,
+        state: 'awaiting_consent',
+        started_at: null,
+        stopped_at: null,
+        duration_ms: null,
+        size_bytes: null,
+        sha256: null,
+        storage_key: null,
+        key_id: null,
+        store: null,
+        manifest: null,
+        expires_at: null,
+      });
       await upsertConsent(trx, { recording_id: row.id, call_id: call.id, user_id: user.id, decision: 'granted' });
       await audit(trx, origin, user.id, 'create', 'recording', row.id);
       await audit(trx, origin, user.id, 'consent', 'recording', row.id);
@@ -192,7 +208,11 @@ export class RecordingService {
     let next = row;
     if (state !== row.state || values.started_at) next = await updateRecording(trx, row.id, { ...values, state });
     const view = toRecording(next, consents, call);
-    outbox.add(call.participants.map((p) => p.userId), 'recording.updated', { recording: view });
+    outbox.add(
+      call.participants.map((p) => p.userId),
+      'recording.updated',
+      { recording: view },
+    );
     outbox.webhook('recording.updated', { recording: webhookRecording(view) });
     return view;
   }
@@ -200,7 +220,11 @@ export class RecordingService {
   async #announce(trx: Db, outbox: Outbox, row: CallRecordingRow, call?: Call): Promise<CallRecording> {
     const loaded = call ?? (await this.#options.calls.load(trx, row.call_id));
     const view = await this.#view(trx, row, loaded);
-    outbox.add(loaded.participants.map((p) => p.userId), 'recording.updated', { recording: view });
+    outbox.add(
+      loaded.participants.map((p) => p.userId),
+      'recording.updated',
+      { recording: view },
+    );
     outbox.webhook('recording.updated', { recording: webhookRecording(view) });
     return view;
   }
@@ -234,7 +258,11 @@ export class RecordingService {
         await this.#options.transact(async (trx, outbox) => {
           const fresh = await findRecording(trx, row.id, true);
           if (!fresh || fresh.state !== row.state) return;
-          const next = await updateRecording(trx, row.id, { state, ...(state === 'awaiting_consent' ? { started_at: null } : {}), ...(state === 'failed' ? { stopped_at: new Date() } : {}) });
+          const next = await updateRecording(trx, row.id, {
+            state,
+            ...(state === 'awaiting_consent' ? { started_at: null } : {}),
+            ...(state === 'failed' ? { stopped_at: new Date() } : {}),
+          });
           await this.#announce(trx, outbox, next);
         });
       }
@@ -261,7 +289,9 @@ export class RecordingService {
     if (!row) throw new ApiError('NOT_FOUND', 'no such recording');
     if (row.state === 'ready' || row.state === 'deleted') return this.#view(this.#options.db, row);
     if (!manifest || data.length === 0) {
-      return this.#options.transact(async (trx, outbox) => this.#announce(trx, outbox, await updateRecording(trx, row.id, { state: 'failed', stopped_at: row.stopped_at ?? new Date() })));
+      return this.#options.transact(async (trx, outbox) =>
+        this.#announce(trx, outbox, await updateRecording(trx, row.id, { state: 'failed', stopped_at: row.stopped_at ?? new Date() })),
+      );
     }
     if (!data.subarray(0, 4).equals(EBML_MAGIC)) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'a recording is a Matroska file');
     const key = randomUUID();
@@ -269,9 +299,16 @@ export class RecordingService {
     const days = this.#options.settings.retentionDays;
     return this.#options.transact(async (trx, outbox) => {
       const next = await updateRecording(trx, row.id, {
-        state: 'ready', stopped_at: row.stopped_at ?? new Date(manifest.stoppedAt), duration_ms: Math.round(manifest.durationMs), size_bytes: data.length,
-        sha256: createHash('sha256').update(data).digest('hex'), storage_key: stored.key, key_id: stored.keyId, store: stored.store,
-        gaps: JSON.stringify(manifest.gaps) as unknown as CallRecordingRow['gaps'], manifest: JSON.stringify(manifest),
+        state: 'ready',
+        stopped_at: row.stopped_at ?? new Date(manifest.stoppedAt),
+        duration_ms: Math.round(manifest.durationMs),
+        size_bytes: data.length,
+        sha256: createHash('sha256').update(data).digest('hex'),
+        storage_key: stored.key,
+        key_id: stored.keyId,
+        store: stored.store,
+        gaps: JSON.stringify(manifest.gaps) as unknown as CallRecordingRow['gaps'],
+        manifest: JSON.stringify(manifest),
         expires_at: days === undefined ? null : new Date(Date.now() + days * 86_400_000),
       });
       return this.#announce(trx, outbox, next);
@@ -301,13 +338,17 @@ export class RecordingService {
     const call = await this.#options.calls.loadVisible(this.#options.db, user, callId);
     this.#assertMayRead(user, call);
     const rows = await listRecordings(this.#options.db, call.id);
-    const consents = await findConsents(this.#options.db, rows.map((r) => r.id));
+    const consents = await findConsents(
+      this.#options.db,
+      rows.map((r) => r.id),
+    );
     return rows.map((row) => toRecording(row, consents, call));
   }
 
   #assertMayRead(user: AuthUser, call: Call): void {
     if (user.role === 'admin') return;
-    if (user.role !== 'doctor' || !call.participants.some((p) => p.userId === user.id)) throw new ApiError('FORBIDDEN', 'recordings are for the call\'s doctors and admins');
+    if (user.role !== 'doctor' || !call.participants.some((p) => p.userId === user.id))
+      throw new ApiError('FORBIDDEN', "recordings are for the call's doctors and admins");
   }
 
   /** The decrypted file of a ready recording (doctors of its call and admins). */
@@ -318,7 +359,8 @@ export class RecordingService {
       throw new ApiError('NOT_FOUND', 'no such recording');
     });
     this.#assertMayRead(user, call);
-    if (row.state !== 'ready' || !row.storage_key || !row.key_id || !row.sha256) throw new ApiError('CONFLICT', `the recording is ${row.state}, not ready to download`);
+    if (row.state !== 'ready' || !row.storage_key || !row.key_id || !row.sha256)
+      throw new ApiError('CONFLICT', `the recording is ${row.state}, not ready to download`);
     const data = await this.#options.storage.get(row.store, { key: row.storage_key, keyId: row.key_id });
     return { recording: await this.#view(this.#options.db, row, call), data, sha256: row.sha256 };
   }
@@ -347,7 +389,15 @@ export class RecordingService {
           if (row.storage_key && row.key_id) await this.#options.storage.delete(row.store, { key: row.storage_key, keyId: row.key_id });
           await updateRecording(trx, row.id, { state: 'deleted', storage_key: null, key_id: null });
         }
-        if (rows.length > 0) await audit(trx, { ip: '', state: {} }, null, 'delete', 'recording', rows.map((r) => r.id));
+        if (rows.length > 0)
+          await audit(
+            trx,
+            { ip: '', state: {} },
+            null,
+            'delete',
+            'recording',
+            rows.map((r) => r.id),
+          );
         return rows.length;
       });
       deleted += batch;

@@ -17,10 +17,27 @@ describe.each(DATABASES)('call recording consent on %s', (database) => {
 
   /** What the media server reports when someone joins the call's room (signed like the real one). */
   async function joined(callId: string, who: DemoUser): Promise<void> {
-    const event: MediaEvent = { type: 'participant_joined', roomId: callId, epoch: 1, seq: ++seq, at: new Date().toISOString(), identity: s[who].user.id, participantId: `p-${who}` };
+    const event: MediaEvent = {
+      type: 'participant_joined',
+      roomId: callId,
+      epoch: 1,
+      seq: ++seq,
+      at: new Date().toISOString(),
+      identity: s[who].user.id,
+      participantId: `p-${who}`,
+    };
     const body = JSON.stringify({ node: 'test', events: [event] });
-    const token = jwt.sign({ sha256: createHash('sha256').update(body).digest('base64url') }, TEST_SECRETS.mediaWebhookSecret, { algorithm: 'HS256', issuer: 'telemed-media', audience: 'telemed-api', expiresIn: 60 });
-    const res = await fetch(`${t.url}/internal/media-events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+    const token = jwt.sign({ sha256: createHash('sha256').update(body).digest('base64url') }, TEST_SECRETS.mediaWebhookSecret, {
+      algorithm: 'HS256',
+      issuer: 'telemed-media',
+      audience: 'telemed-api',
+      expiresIn: 60,
+    });
+    const res = await fetch(`${t.url}/internal/media-events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body,
+    });
     expect(res.status).toBe(200);
   }
 
@@ -82,9 +99,18 @@ describe.each(DATABASES)('call recording consent on %s', (database) => {
     expect(refused.status).toBe(200);
     expect(refused.body.state).toBe('refused');
     expect(refused.body.startedAt).toBeNull();
-    expect(refused.body.consents.map((c) => [c.userId, c.decision])).toEqual([[s.drgrey.user.id, 'granted'], [s.alice.user.id, 'refused']]);
+    expect(refused.body.consents.map((c) => [c.userId, c.decision])).toEqual([
+      [s.drgrey.user.id, 'granted'],
+      [s.alice.user.id, 'refused'],
+    ]);
     const trail = await findAuditTrail(t.app.db, 'recording', asked.body.id);
-    expect(trail.map((r) => [r.actor_id, r.action])).toEqual(expect.arrayContaining([[s.drgrey.user.id, 'create'], [s.drgrey.user.id, 'consent'], [s.alice.user.id, 'refuse']]));
+    expect(trail.map((r) => [r.actor_id, r.action])).toEqual(
+      expect.arrayContaining([
+        [s.drgrey.user.id, 'create'],
+        [s.drgrey.user.id, 'consent'],
+        [s.alice.user.id, 'refuse'],
+      ]),
+    );
 
     // The doctor and an admin list it; a refused request has no file.
     const listed = await as('drgrey').get<{ items: CallRecording[] }>(`/api/calls/${call.id}/recordings`);

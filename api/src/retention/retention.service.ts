@@ -60,7 +60,9 @@ export class RetentionService {
   start(): void {
     if (this.#timer || Object.values(this.#options.policy).every((days) => days === 0)) return;
     this.#timer = setInterval(() => {
-      this.#running ??= this.runOnce().catch(() => undefined).finally(() => (this.#running = undefined));
+      this.#running ??= this.runOnce()
+        .catch(() => undefined)
+        .finally(() => (this.#running = undefined));
     }, this.#options.intervalSeconds * 1000);
     this.#timer.unref();
   }
@@ -108,11 +110,12 @@ export class RetentionService {
     const column = sql.ref(RETAINED_TABLES[table]);
     // An "unread" mail's record stays while the user still has those messages unread: without it
     // the next round would mail them again about the same messages.
-    const keep = table === 'notifications_sent'
-      ? sql`and not (t.kind = 'unread' and exists (
+    const keep =
+      table === 'notifications_sent'
+        ? sql`and not (t.kind = 'unread' and exists (
           select 1 from conversation_members m join messages msg on msg.conversation_id = m.conversation_id
            where m.user_id = t.user_id and m.conversation_id::text = t.ref_id and msg.sender_id <> m.user_id and msg.id > m.last_read_message_id))`
-      : sql``;
+        : sql``;
     let total = 0;
     for (;;) {
       const result = await sql`delete from ${sql.table(table)} where ctid in (

@@ -14,18 +14,25 @@ export const DEV_ROOM_PREFIX = 'dev-';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const DevTokenRequest = z.object({
-  room: z.string().regex(/^dev-[A-Za-z0-9_-]{1,60}$/, `room: "${DEV_ROOM_PREFIX}" then 1-60 letters, digits, - or _ (development rooms only; a call's room comes from the call)`),
-  // Users take part in calls under their user id (a UUID); e-mail addresses name users too.
-  identity: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'identity: 1-64 letters, digits, . - or _')
-    .refine((identity) => !UUID.test(identity), 'identity: not a user id'),
-  name: z.string().min(1).max(64).optional(),
-  canPublish: z.boolean().default(true),
-  canSubscribe: z.boolean().default(true),
-  roomAdmin: z.boolean().default(false),
-}).strict();
+const DevTokenRequest = z
+  .object({
+    room: z
+      .string()
+      .regex(
+        /^dev-[A-Za-z0-9_-]{1,60}$/,
+        `room: "${DEV_ROOM_PREFIX}" then 1-60 letters, digits, - or _ (development rooms only; a call's room comes from the call)`,
+      ),
+    // Users take part in calls under their user id (a UUID); e-mail addresses name users too.
+    identity: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'identity: 1-64 letters, digits, . - or _')
+      .refine((identity) => !UUID.test(identity), 'identity: not a user id'),
+    name: z.string().min(1).max(64).optional(),
+    canPublish: z.boolean().default(true),
+    canSubscribe: z.boolean().default(true),
+    roomAdmin: z.boolean().default(false),
+  })
+  .strict();
 
 export interface DevRoomTokenOptions {
   secret: string;

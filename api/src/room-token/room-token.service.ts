@@ -13,9 +13,12 @@ export interface IssueRoomTokenInput {
 
 /** Signs a media-server room token (HS256) with the shared secret. */
 export function issueRoomToken(secret: string, input: IssueRoomTokenInput): string {
-  return jwt.sign(
-    { room: input.room, name: input.name ?? input.identity, grants: input.grants },
-    hmacKey(secret),
-    { algorithm: 'HS256', subject: input.identity, issuer: ROOM_TOKEN_ISSUER, audience: ROOM_TOKEN_AUDIENCE, expiresIn: input.ttlSeconds, jwtid: randomUUID() },
-  );
+  return jwt.sign({ room: input.room, name: input.name ?? input.identity, grants: input.grants }, hmacKey(secret), {
+    algorithm: 'HS256',
+    subject: input.identity,
+    issuer: ROOM_TOKEN_ISSUER,
+    audience: ROOM_TOKEN_AUDIENCE,
+    expiresIn: input.ttlSeconds,
+    jwtid: randomUUID(),
+  });
 }

@@ -5,10 +5,13 @@ import type { Call, RoomAccess, Session } from '@telemed/sdk';
 import { TEST_SECRETS, client, login, startTestApp, type TestApp } from '../testing/test-app.js';
 import { turnCredentials } from './turn-credentials.service.js';
 
-const TURN = { turnUrls: ['turn:turn.clinic.test:3478?transport=udp', 'turns:turn.clinic.test:443?transport=tcp'], turnSecret: 'turn-shared-secret-for-tests-0123456789' };
+const TURN = {
+  turnUrls: ['turn:turn.clinic.test:3478?transport=udp', 'turns:turn.clinic.test:443?transport=tcp'],
+  turnSecret: 'turn-shared-secret-for-tests-0123456789',
+};
 
 describe('turnCredentials', () => {
-  it('signs `<expiry>:<user>` with the shared secret, as coturn\'s use-auth-secret checks', () => {
+  it("signs `<expiry>:<user>` with the shared secret, as coturn's use-auth-secret checks", () => {
     const now = Date.UTC(2026, 0, 1);
     const [server] = turnCredentials(TURN, 'user-1', 3600, now);
     expect(server!.urls).toEqual(TURN.turnUrls);

@@ -26,8 +26,15 @@ export class EventsClient {
     return waitFor('ready', () => this.frames.find((f): f is Extract<EventsServerFrame, { kind: 'ready' }> => f.kind === 'ready'), { timeoutMs: 5000 });
   }
 
-  waitForEvent<T extends DeliveredAppEvent['type']>(type: T, match: (e: Extract<DeliveredAppEvent, { type: T }>) => boolean = () => true): Promise<Extract<DeliveredAppEvent, { type: T }>> {
-    return waitFor(`event ${type}`, () => this.events.find((e): e is Extract<DeliveredAppEvent, { type: T }> => e.type === type && match(e as Extract<DeliveredAppEvent, { type: T }>)), { timeoutMs: 5000 });
+  waitForEvent<T extends DeliveredAppEvent['type']>(
+    type: T,
+    match: (e: Extract<DeliveredAppEvent, { type: T }>) => boolean = () => true,
+  ): Promise<Extract<DeliveredAppEvent, { type: T }>> {
+    return waitFor(
+      `event ${type}`,
+      () => this.events.find((e): e is Extract<DeliveredAppEvent, { type: T }> => e.type === type && match(e as Extract<DeliveredAppEvent, { type: T }>)),
+      { timeoutMs: 5000 },
+    );
   }
 
   close(): Promise<void> {
@@ -38,4 +45,3 @@ export class EventsClient {
     });
   }
 }
-

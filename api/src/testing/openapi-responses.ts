@@ -30,7 +30,11 @@ class ResponseChecker {
     this.#ajv.addSchema({ ...doc, $id: DOC_ID });
     // Literal paths before templated ones (/api/calls/history before /api/calls/{id}).
     this.#templates = Object.keys(doc.paths)
-      .map((path) => ({ path, pattern: new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+')}$`), params: (path.match(/\{/g) ?? []).length }))
+      .map((path) => ({
+        path,
+        pattern: new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+')}$`),
+        params: (path.match(/\{/g) ?? []).length,
+      }))
       .sort((a, b) => a.params - b.params);
   }
 
@@ -58,14 +62,16 @@ class ResponseChecker {
       return;
     }
     const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-    if (!(type in response.content)) throw new Error(`${what}: content type ${type || '(none)'} is not documented (${Object.keys(response.content).join(', ')})`);
+    if (!(type in response.content))
+      throw new Error(`${what}: content type ${type || '(none)'} is not documented (${Object.keys(response.content).join(', ')})`);
     if (type === 'application/json') this.#validate(what, `${at}/content/${pointer(type)}/schema`, body);
   }
 
   #validate(what: string, ref: string, body: unknown): void {
     let validate = this.#validators.get(ref);
     if (!validate) this.#validators.set(ref, (validate = this.#ajv.compile({ $ref: ref })));
-    if (!validate(body)) throw new Error(`${what}: the body does not match the OpenAPI document: ${this.#ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`);
+    if (!validate(body))
+      throw new Error(`${what}: the body does not match the OpenAPI document: ${this.#ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`);
   }
 }
 
@@ -102,7 +108,10 @@ export function dereference<T>(doc: T): T {
     if (!node || typeof node !== 'object') return node;
     const ref = (node as { $ref?: unknown }).$ref;
     if (typeof ref === 'string' && ref.startsWith('#/')) {
-      const target = ref.slice(2).split('/').reduce<unknown>((at, key) => (at as Record<string, unknown>)[key.replace(/~1/g, '/').replace(/~0/g, '~')], root);
+      const target = ref
+        .slice(2)
+        .split('/')
+        .reduce<unknown>((at, key) => (at as Record<string, unknown>)[key.replace(/~1/g, '/').replace(/~0/g, '~')], root);
       if (target === undefined) throw new Error(`unresolved reference ${ref}`);
       return resolve(target);
     }

@@ -17,7 +17,14 @@ export const TEMPLATE_ENCRYPTION_KEY = `k1:${Buffer.alloc(32, 7).toString('base6
 
 function templateFile(): string {
   const dbDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'db');
-  const sources = [path.join(dbDir, 'seed.ts'), path.join(dbDir, 'demo-users.ts'), ...fs.readdirSync(path.join(dbDir, 'migrations')).sort().map((f) => path.join(dbDir, 'migrations', f))];
+  const sources = [
+    path.join(dbDir, 'seed.ts'),
+    path.join(dbDir, 'demo-users.ts'),
+    ...fs
+      .readdirSync(path.join(dbDir, 'migrations'))
+      .sort()
+      .map((f) => path.join(dbDir, 'migrations', f)),
+  ];
   const hash = createHash('sha256');
   for (const file of sources) hash.update(fs.readFileSync(file));
   hash.update(TEMPLATE_ENCRYPTION_KEY);

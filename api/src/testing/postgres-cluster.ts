@@ -9,7 +9,9 @@ const psql = (sql: string): string => run('runuser', ['-u', 'postgres', '--', 'p
 
 /** Starts cluster 15/main when it is down; answers its port. */
 export function ensurePostgresCluster(): number {
-  const line = run('pg_lsclusters', ['--no-header']).split('\n').find((l) => /^15\s+main\s/.test(l));
+  const line = run('pg_lsclusters', ['--no-header'])
+    .split('\n')
+    .find((l) => /^15\s+main\s/.test(l));
   if (!line) throw new Error('PostgreSQL 15 (cluster 15/main) is not installed: run scripts/system-packages.sh test');
   const [, , port, status] = line.trim().split(/\s+/);
   if (status !== 'online') run('pg_ctlcluster', ['15', 'main', 'start']);

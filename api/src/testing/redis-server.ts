@@ -44,7 +44,8 @@ async function waitForRedis(port: number, child: ChildProcess): Promise<void> {
 
 export async function startRedisServer(): Promise<RedisServer> {
   const port = await freePort();
-  const spawnServer = (): ChildProcess => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const spawnServer = (): ChildProcess =>
+    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   let child = spawnServer();
   await waitForRedis(port, child);
   return {

@@ -54,17 +54,20 @@ export interface TestApp {
 /** A started App on a fresh, migrated and seeded database of the given kind. */
 export async function startTestApp(database: TestDatabase, options: Partial<ApiOptions> & { databaseUrl?: string } = {}, logger?: Logger): Promise<TestApp> {
   const databaseUrl = options.databaseUrl ?? (database === 'postgres' ? await createPostgresDatabase() : undefined);
-  const app = new App({
-    port: 0,
-    mode: 'test',
-    logLevel: 'silent',
-    mediaInternalUrl: 'http://127.0.0.1:9',
-    seedDemo: true,
-    databaseDir: 'memory://',
-    ...TEST_SECRETS,
-    ...options,
-    ...(databaseUrl ? { databaseUrl } : { pgliteTemplate: await pgliteTemplate() }),
-  }, logger);
+  const app = new App(
+    {
+      port: 0,
+      mode: 'test',
+      logLevel: 'silent',
+      mediaInternalUrl: 'http://127.0.0.1:9',
+      seedDemo: true,
+      databaseDir: 'memory://',
+      ...TEST_SECRETS,
+      ...options,
+      ...(databaseUrl ? { databaseUrl } : { pgliteTemplate: await pgliteTemplate() }),
+    },
+    logger,
+  );
   await app.start();
   return { app, url: `http://127.0.0.1:${app.port}`, close: () => app.stop() };
 }
@@ -73,7 +76,11 @@ export type DemoUser = (typeof DEMO_USERS)[number]['key'];
 
 export async function login(url: string, who: DemoUser): Promise<Session> {
   const user = DEMO_USERS.find((u) => u.key === who)!;
-  const res = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: user.email, password: DEMO_PASSWORD }) });
+  const res = await fetch(`${url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: user.email, password: DEMO_PASSWORD }),
+  });
   if (res.status !== 200) throw new Error(`login ${who}: ${res.status} ${await res.text()}`);
   const session = (await res.json()) as Session;
   await checkResponse(url, 'POST', '/api/auth/login', res, session);
@@ -89,7 +96,7 @@ export function client(url: string, token?: string) {
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
-    const parsed = text && res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) as unknown : text || undefined;
+    const parsed = text && res.headers.get('content-type')?.startsWith('application/json') ? (JSON.parse(text) as unknown) : text || undefined;
     await checkResponse(url, method, path, res, parsed);
     return { status: res.status, body: parsed as T };
   };
@@ -101,4 +108,3 @@ export function client(url: string, token?: string) {
     delete: <T = unknown>(path: string) => request<T>('DELETE', path),
   };
 }
-

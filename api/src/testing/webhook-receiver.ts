@@ -10,7 +10,12 @@ export interface ReceivedWebhook {
  * A real HTTP endpoint on loopback that records every webhook POSTed to it. `answer` picks each
  * response's status (default 200): a test makes it fail to see retries.
  */
-export async function startWebhookReceiver(): Promise<{ url: string; received: ReceivedWebhook[]; answer: (status: (request: ReceivedWebhook) => number) => void; close(): Promise<void> }> {
+export async function startWebhookReceiver(): Promise<{
+  url: string;
+  received: ReceivedWebhook[];
+  answer: (status: (request: ReceivedWebhook) => number) => void;
+  close(): Promise<void>;
+}> {
   const received: ReceivedWebhook[] = [];
   let status: (request: ReceivedWebhook) => number = () => 200;
   const server = http.createServer((req, res) => {
@@ -29,9 +34,10 @@ export async function startWebhookReceiver(): Promise<{ url: string; received: R
     answer: (next) => {
       status = next;
     },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

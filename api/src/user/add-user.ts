@@ -32,7 +32,12 @@ export async function addUser(options: AddUserOptions): Promise<{ id: string; em
   try {
     await migrateToLatest(database.db);
     if (await findUserByEmail(database.db, input.email)) throw new Error(`a user with e-mail ${input.email} exists`);
-    const row = await insertUser(database.db, { email: input.email, passwordHash: await hashPassword(input.password), role: input.role, displayName: input.displayName });
+    const row = await insertUser(database.db, {
+      email: input.email,
+      passwordHash: await hashPassword(input.password),
+      role: input.role,
+      displayName: input.displayName,
+    });
     return { id: row.id, email: row.email, role: row.role };
   } finally {
     await database.close();

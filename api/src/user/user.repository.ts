@@ -2,7 +2,11 @@ import type { Db } from '../db/database.js';
 import type { Role, UserRow } from './user.table.js';
 
 export async function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
-  return db.selectFrom('users').selectAll().where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase())).executeTakeFirst();
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
+    .executeTakeFirst();
 }
 
 export async function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
@@ -23,11 +27,17 @@ export async function insertUser(db: Db, user: { email: string; passwordHash: st
 }
 
 export async function countUsers(db: Db): Promise<number> {
-  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
-export async function listUsers(db: Db, options: { role?: Role | undefined; search?: string | undefined; limit: number; afterEmail?: string | undefined }): Promise<UserRow[]> {
+export async function listUsers(
+  db: Db,
+  options: { role?: Role | undefined; search?: string | undefined; limit: number; afterEmail?: string | undefined },
+): Promise<UserRow[]> {
   let query = db.selectFrom('users').selectAll().orderBy('email').limit(options.limit);
   if (options.role) query = query.where('role', '=', options.role);
   if (options.search) {
@@ -39,7 +49,11 @@ export async function listUsers(db: Db, options: { role?: Role | undefined; sear
 }
 
 export async function addCareRelationship(db: Db, doctorId: string, patientId: string): Promise<void> {
-  await db.insertInto('care_relationships').values({ doctor_id: doctorId, patient_id: patientId }).onConflict((oc) => oc.doNothing()).execute();
+  await db
+    .insertInto('care_relationships')
+    .values({ doctor_id: doctorId, patient_id: patientId })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
 }
 
 /**
@@ -54,10 +68,20 @@ export async function findContacts(db: Db, user: { id: string; role: Role }): Pr
       .selectAll()
       .where('role', '=', 'doctor')
       .where('disabled_at', 'is', null)
-      .where((eb) => eb.or([
-        eb('id', 'in', eb.selectFrom('care_relationships').select('doctor_id').where('patient_id', '=', user.id)),
-        eb('id', 'in', eb.selectFrom('care_team_doctors as d').innerJoin('care_team_patients as p', 'p.team_id', 'd.team_id').select('d.doctor_id').where('p.patient_id', '=', user.id)),
-      ]))
+      .where((eb) =>
+        eb.or([
+          eb('id', 'in', eb.selectFrom('care_relationships').select('doctor_id').where('patient_id', '=', user.id)),
+          eb(
+            'id',
+            'in',
+            eb
+              .selectFrom('care_team_doctors as d')
+              .innerJoin('care_team_patients as p', 'p.team_id', 'd.team_id')
+              .select('d.doctor_id')
+              .where('p.patient_id', '=', user.id),
+          ),
+        ]),
+      )
       .orderBy('display_name')
       .execute();
   }
@@ -66,19 +90,29 @@ export async function findContacts(db: Db, user: { id: string; role: Role }): Pr
       .selectFrom('users')
       .selectAll()
       .where('disabled_at', 'is', null)
-      .where((eb) => eb.and([
-        eb('id', '!=', user.id),
-        eb.or([
-          eb('role', '=', 'doctor'),
-          eb.and([
-            eb('role', '=', 'patient'),
-            eb.or([
-              eb('id', 'in', eb.selectFrom('care_relationships').select('patient_id').where('doctor_id', '=', user.id)),
-              eb('id', 'in', eb.selectFrom('care_team_patients as p').innerJoin('care_team_doctors as d', 'd.team_id', 'p.team_id').select('p.patient_id').where('d.doctor_id', '=', user.id)),
+      .where((eb) =>
+        eb.and([
+          eb('id', '!=', user.id),
+          eb.or([
+            eb('role', '=', 'doctor'),
+            eb.and([
+              eb('role', '=', 'patient'),
+              eb.or([
+                eb('id', 'in', eb.selectFrom('care_relationships').select('patient_id').where('doctor_id', '=', user.id)),
+                eb(
+                  'id',
+                  'in',
+                  eb
+                    .selectFrom('care_team_patients as p')
+                    .innerJoin('care_team_doctors as d', 'd.team_id', 'p.team_id')
+                    .select('p.patient_id')
+                    .where('d.doctor_id', '=', user.id),
+                ),
+              ]),
             ]),
           ]),
         ]),
-      ]))
+      )
       .orderBy('display_name')
       .execute();
   }
@@ -103,7 +137,12 @@ export async function updateUser(db: Db, userId: string, patch: { displayName?: 
 }
 
 export async function setDisabled(db: Db, userId: string, disabled: boolean): Promise<UserRow | undefined> {
-  return db.updateTable('users').set({ disabled_at: disabled ? new Date() : null }).where('id', '=', userId).returningAll().executeTakeFirst();
+  return db
+    .updateTable('users')
+    .set({ disabled_at: disabled ? new Date() : null })
+    .where('id', '=', userId)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function removeCareRelationship(db: Db, doctorId: string, patientId: string): Promise<boolean> {
@@ -112,7 +151,10 @@ export async function removeCareRelationship(db: Db, doctorId: string, patientId
 }
 
 /** Every direct care relationship, with both people's names. */
-export async function listCareRelationships(db: Db, filter: { userId?: string | undefined }): Promise<Array<{ doctor_id: string; patient_id: string; created_at: Date }>> {
+export async function listCareRelationships(
+  db: Db,
+  filter: { userId?: string | undefined },
+): Promise<Array<{ doctor_id: string; patient_id: string; created_at: Date }>> {
   let query = db.selectFrom('care_relationships').select(['doctor_id', 'patient_id', 'created_at']).orderBy('created_at');
   if (filter.userId) query = query.where((eb) => eb.or([eb('doctor_id', '=', filter.userId!), eb('patient_id', '=', filter.userId!)]));
   return query.execute();
@@ -121,11 +163,20 @@ export async function listCareRelationships(db: Db, filter: { userId?: string | 
 /** Whether a user has care relationships or team memberships (a role change would leave them meaningless). */
 export async function hasCareLinks(db: Db, userId: string): Promise<boolean> {
   const row = await db
-    .selectNoFrom((eb) => eb.or([
-      eb.exists(eb.selectFrom('care_relationships').select('doctor_id').where((w) => w.or([w('doctor_id', '=', userId), w('patient_id', '=', userId)]))),
-      eb.exists(eb.selectFrom('care_team_doctors').select('team_id').where('doctor_id', '=', userId)),
-      eb.exists(eb.selectFrom('care_team_patients').select('team_id').where('patient_id', '=', userId)),
-    ]).as('linked'))
+    .selectNoFrom((eb) =>
+      eb
+        .or([
+          eb.exists(
+            eb
+              .selectFrom('care_relationships')
+              .select('doctor_id')
+              .where((w) => w.or([w('doctor_id', '=', userId), w('patient_id', '=', userId)])),
+          ),
+          eb.exists(eb.selectFrom('care_team_doctors').select('team_id').where('doctor_id', '=', userId)),
+          eb.exists(eb.selectFrom('care_team_patients').select('team_id').where('patient_id', '=', userId)),
+        ])
+        .as('linked'),
+    )
     .executeTakeFirstOrThrow();
   return row.linked === true;
 }

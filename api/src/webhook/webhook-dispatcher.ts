@@ -111,39 +111,54 @@ export class WebhookDispatcher {
     }
     const giveUp = row.attempts >= maxAttempts;
     const nextAttemptAt = giveUp ? undefined : new Date(Date.now() + retryDelaySeconds(row.attempts, retryBaseSeconds, retryMaxSeconds) * 1000);
-    await recordAttempt(db, row.id, { status: giveUp ? 'failed' : 'pending', responseStatus: outcome.status, lastError: outcome.error.slice(0, ERROR_MAX), ...(nextAttemptAt ? { nextAttemptAt } : {}) });
+    await recordAttempt(db, row.id, {
+      status: giveUp ? 'failed' : 'pending',
+      responseStatus: outcome.status,
+      lastError: outcome.error.slice(0, ERROR_MAX),
+      ...(nextAttemptAt ? { nextAttemptAt } : {}),
+    });
     logger.warn({ ...log, status: outcome.status, error: outcome.error, gaveUp: giveUp }, 'webhook delivery failed');
   }
 
   /** One POST; the answer's body is read and dropped. No redirects are followed. */
-  #post(url: string, payload: string, secret: string, row: DeliveryRow): Promise<{ ok: true; status: number } | { ok: false; status: number | null; error: string }> {
+  #post(
+    url: string,
+    payload: string,
+    secret: string,
+    row: DeliveryRow,
+  ): Promise<{ ok: true; status: number } | { ok: false; status: number | null; error: string }> {
     const { allowPrivateTargets, timeoutSeconds } = this.#options;
     const target = new URL(url);
     const request = target.protocol === 'https:' ? https.request : http.request;
     // An address in the URL is connected to without a lookup: checked here instead.
     const literal = target.hostname.replace(/^\[|\]$/g, '');
-    if (!allowPrivateTargets && isIP(literal) && !isPublicAddress(literal)) return Promise.resolve({ ok: false, status: null, error: 'the URL is a private, loopback or reserved address' });
+    if (!allowPrivateTargets && isIP(literal) && !isPublicAddress(literal))
+      return Promise.resolve({ ok: false, status: null, error: 'the URL is a private, loopback or reserved address' });
     return new Promise((resolve) => {
-      const req = request(target, {
-        method: 'POST',
-        lookup: guardedLookup(allowPrivateTargets),
-        timeout: timeoutSeconds * 1000,
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Telemed-Webhooks/1',
-          [WEBHOOK_SIGNATURE_HEADER]: signWebhook(payload, secret),
-          'telemed-event-id': row.event_id,
-          'telemed-event-type': row.event_type,
-          'telemed-delivery-id': row.id,
+      const req = request(
+        target,
+        {
+          method: 'POST',
+          lookup: guardedLookup(allowPrivateTargets),
+          timeout: timeoutSeconds * 1000,
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'Telemed-Webhooks/1',
+            [WEBHOOK_SIGNATURE_HEADER]: signWebhook(payload, secret),
+            'telemed-event-id': row.event_id,
+            'telemed-event-type': row.event_type,
+            'telemed-delivery-id': row.id,
+          },
         },
-      }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          resolve(status >= 200 && status < 300 ? { ok: true, status } : { ok: false, status, error: `HTTP ${status}` });
-        });
-        res.on('error', (error) => resolve({ ok: false, status: res.statusCode ?? null, error: error.message }));
-      });
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            resolve(status >= 200 && status < 300 ? { ok: true, status } : { ok: false, status, error: `HTTP ${status}` });
+          });
+          res.on('error', (error) => resolve({ ok: false, status: res.statusCode ?? null, error: error.message }));
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutSeconds} s`)));
       req.on('error', (error) => resolve({ ok: false, status: null, error: error.message }));
       req.end(payload);

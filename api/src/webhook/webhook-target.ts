@@ -6,10 +6,29 @@ import { ApiError } from '../http/errors.js';
 // link-local (cloud metadata), carrier-grade NAT, unique-local, multicast, unspecified, reserved.
 const PRIVATE = new BlockList();
 for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) PRIVATE.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['2001:db8::', 32]] as const) PRIVATE.addSubnet(net, prefix, 'ipv6');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  PRIVATE.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['64:ff9b::', 96],
+  ['2001:db8::', 32],
+] as const)
+  PRIVATE.addSubnet(net, prefix, 'ipv6');
 
 /** Whether an address is outside the private, loopback and reserved ranges (an IPv4-mapped IPv6 address is judged as IPv4). */
 export function isPublicAddress(address: string): boolean {
@@ -43,7 +62,8 @@ export async function assertPublicHost(url: URL, allowPrivate: boolean): Promise
   } catch {
     throw new ApiError('VALIDATION_FAILED', `url: ${host} does not resolve`);
   }
-  if (addresses.length === 0 || !addresses.every(isPublicAddress)) throw new ApiError('VALIDATION_FAILED', 'url: resolves to a private, loopback or reserved address');
+  if (addresses.length === 0 || !addresses.every(isPublicAddress))
+    throw new ApiError('VALIDATION_FAILED', 'url: resolves to a private, loopback or reserved address');
 }
 
 /**
@@ -56,7 +76,8 @@ export function guardedLookup(allowPrivate: boolean): LookupFunction {
       if (error) return callback(error, '', 0);
       const list = addresses as dns.LookupAddress[];
       const allowed = allowPrivate ? list : list.filter((a) => isPublicAddress(a.address));
-      if (allowed.length === 0) return callback(Object.assign(new Error(`${hostname} resolves to a private, loopback or reserved address`), { code: 'EPRIVATETARGET' }), '', 0);
+      if (allowed.length === 0)
+        return callback(Object.assign(new Error(`${hostname} resolves to a private, loopback or reserved address`), { code: 'EPRIVATETARGET' }), '', 0);
       if (options.all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, allowed);
       callback(null, allowed[0]!.address, allowed[0]!.family);
     });

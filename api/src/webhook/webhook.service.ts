@@ -6,8 +6,18 @@ import type { Db } from '../db/database.js';
 import { ApiError } from '../http/errors.js';
 import { assertPublicHost, checkWebhookUrl } from './webhook-target.js';
 import {
-  deleteEndpoint, disableEndpoint, endpointsFor, findDelivery, findEndpoint, insertDeliveries, insertEndpoint, listDeliveries, listEndpoints, resetDelivery,
-  type DeliveryRow, type EndpointRow,
+  deleteEndpoint,
+  disableEndpoint,
+  endpointsFor,
+  findDelivery,
+  findEndpoint,
+  insertDeliveries,
+  insertEndpoint,
+  listDeliveries,
+  listEndpoints,
+  resetDelivery,
+  type DeliveryRow,
+  type EndpointRow,
 } from './webhook.repository.js';
 import type { WebhookDeliveryStatus } from './webhook.table.js';
 
@@ -44,25 +54,51 @@ export interface PendingWebhook<K extends WebhookEventType = WebhookEventType> {
 const SECRET_AAD = 'webhook-secret';
 
 const toEndpoint = (row: EndpointRow): WebhookEndpoint => ({
-  id: row.id, url: row.url, description: row.description, eventTypes: row.event_types, createdBy: row.created_by,
-  createdAt: row.created_at.toISOString(), disabledAt: row.disabled_at?.toISOString() ?? null,
+  id: row.id,
+  url: row.url,
+  description: row.description,
+  eventTypes: row.event_types,
+  createdBy: row.created_by,
+  createdAt: row.created_at.toISOString(),
+  disabledAt: row.disabled_at?.toISOString() ?? null,
 });
 
 export const toDelivery = (row: DeliveryRow): WebhookDelivery => ({
-  id: row.id, endpointId: row.endpoint_id, eventId: row.event_id, eventType: row.event_type, status: row.status, attempts: row.attempts,
-  nextAttemptAt: row.status === 'pending' ? row.next_attempt_at.toISOString() : null, lastError: row.last_error, responseStatus: row.response_status,
-  createdAt: row.created_at.toISOString(), deliveredAt: row.delivered_at?.toISOString() ?? null,
+  id: row.id,
+  endpointId: row.endpoint_id,
+  eventId: row.event_id,
+  eventType: row.event_type,
+  status: row.status,
+  attempts: row.attempts,
+  nextAttemptAt: row.status === 'pending' ? row.next_attempt_at.toISOString() : null,
+  lastError: row.last_error,
+  responseStatus: row.response_status,
+  createdAt: row.created_at.toISOString(),
+  deliveredAt: row.delivered_at?.toISOString() ?? null,
 });
 
 /** A call as webhooks show it: ids and states, not names (an endpoint is outside the clinic). */
 export const webhookCall = (call: Call): WebhookCall => ({
-  id: call.id, type: call.type, status: call.status, initiatorId: call.initiatorId, createdAt: call.createdAt, startedAt: call.startedAt,
-  endedAt: call.endedAt, durationSeconds: call.durationSeconds, endReason: call.endReason, scheduledFor: call.scheduledFor,
+  id: call.id,
+  type: call.type,
+  status: call.status,
+  initiatorId: call.initiatorId,
+  createdAt: call.createdAt,
+  startedAt: call.startedAt,
+  endedAt: call.endedAt,
+  durationSeconds: call.durationSeconds,
+  endReason: call.endReason,
+  scheduledFor: call.scheduledFor,
   participants: call.participants.map((p) => ({ userId: p.userId, role: p.role, status: p.status })),
 });
 
 export const webhookRecording = (recording: CallRecording): WebhookRecording => ({
-  id: recording.id, callId: recording.callId, state: recording.state, startedAt: recording.startedAt, stoppedAt: recording.stoppedAt, durationSeconds: recording.durationSeconds,
+  id: recording.id,
+  callId: recording.callId,
+  state: recording.state,
+  startedAt: recording.startedAt,
+  stoppedAt: recording.stoppedAt,
+  durationSeconds: recording.durationSeconds,
 });
 
 /** Endpoints (registration, the signing secret) and the delivery rows events become. */
@@ -76,13 +112,22 @@ export class WebhookService {
   }
 
   /** A new endpoint: the secret is returned once (and kept encrypted, to sign with). */
-  async register(db: Db, createdBy: string, input: { url: string; description?: string | undefined; eventTypes: readonly string[] }): Promise<{ webhook: WebhookEndpoint; secret: string }> {
+  async register(
+    db: Db,
+    createdBy: string,
+    input: { url: string; description?: string | undefined; eventTypes: readonly string[] },
+  ): Promise<{ webhook: WebhookEndpoint; secret: string }> {
     const url = checkWebhookUrl(input.url, this.#allowPrivate);
     await assertPublicHost(url, this.#allowPrivate);
     const secret = `whsec_${randomBytes(32).toString('base64url')}`;
     const sealed = this.#encryptor.encrypt(secret, SECRET_AAD);
     const row = await insertEndpoint(db, {
-      url: url.toString(), description: input.description ?? '', eventTypes: [...new Set(input.eventTypes)], secretKeyId: sealed.keyId, secretCiphertext: sealed.ciphertext, createdBy,
+      url: url.toString(),
+      description: input.description ?? '',
+      eventTypes: [...new Set(input.eventTypes)],
+      secretKeyId: sealed.keyId,
+      secretCiphertext: sealed.ciphertext,
+      createdBy,
     });
     return { webhook: toEndpoint(row), secret };
   }
@@ -113,7 +158,10 @@ export class WebhookService {
   /** In the transaction of the change: one delivery row per event and subscribed endpoint. */
   async enqueue(trx: Db, events: readonly PendingWebhook[]): Promise<number> {
     if (events.length === 0) return 0;
-    const endpoints = await endpointsFor(trx, events.map((e) => e.type));
+    const endpoints = await endpointsFor(
+      trx,
+      events.map((e) => e.type),
+    );
     const createdAt = new Date().toISOString();
     const rows = events.flatMap((event) => {
       const targets = endpoints.filter((e) => e.event_types.includes(event.type));

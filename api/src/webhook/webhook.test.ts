@@ -7,8 +7,21 @@ import { DATABASES, client, login, startTestApp, type DemoUser, type TestApp } f
 import { startWebhookReceiver, type ReceivedWebhook } from '../testing/webhook-receiver.js';
 import { claimDue } from './webhook.repository.js';
 
-interface Delivery { id: string; eventId: string; eventType: string; status: string; attempts: number; lastError: string | null; responseStatus: number | null }
-interface Webhook { id: string; url: string; eventTypes: string[]; disabledAt: string | null }
+interface Delivery {
+  id: string;
+  eventId: string;
+  eventType: string;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+  responseStatus: number | null;
+}
+interface Webhook {
+  id: string;
+  url: string;
+  eventTypes: string[];
+  disabledAt: string | null;
+}
 const ALL_EVENTS = ['call.created', 'call.ringing', 'call.started', 'call.participant_joined', 'call.participant_left', 'call.ended', 'recording.updated'];
 
 describe.each(DATABASES)('outbound webhooks (%s)', (database) => {
@@ -20,10 +33,18 @@ describe.each(DATABASES)('outbound webhooks (%s)', (database) => {
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
-    t = await startTestApp(database, {
-      webhookAllowPrivateTargets: true, webhookRetryBaseSeconds: 0.05, webhookRetryMaxSeconds: 0.2, webhookMaxAttempts: 3, webhookPollSeconds: 0.1,
-      logLevel: 'debug',
-    }, createLogger('debug', { write: (line: string) => void logLines.push(line) }));
+    t = await startTestApp(
+      database,
+      {
+        webhookAllowPrivateTargets: true,
+        webhookRetryBaseSeconds: 0.05,
+        webhookRetryMaxSeconds: 0.2,
+        webhookMaxAttempts: 3,
+        webhookPollSeconds: 0.1,
+        logLevel: 'debug',
+      },
+      createLogger('debug', { write: (line: string) => void logLines.push(line) }),
+    );
     for (const who of ['alice', 'drgrey', 'admin'] as const) s[who] = await login(t.url, who);
   });
   afterAll(async () => {
@@ -31,8 +52,12 @@ describe.each(DATABASES)('outbound webhooks (%s)', (database) => {
     await receiver?.close();
   });
 
-  it('sends the call\'s lifecycle, signed, after each commit, in order; the log shows each delivery; nothing secret is logged', async () => {
-    const created = await as('admin').post<{ webhook: Webhook; secret: string }>('/api/admin/webhooks', { url: receiver.url, description: 'Scheduler', eventTypes: ALL_EVENTS });
+  it("sends the call's lifecycle, signed, after each commit, in order; the log shows each delivery; nothing secret is logged", async () => {
+    const created = await as('admin').post<{ webhook: Webhook; secret: string }>('/api/admin/webhooks', {
+      url: receiver.url,
+      description: 'Scheduler',
+      eventTypes: ALL_EVENTS,
+    });
     expect(created.status).toBe(201);
     const { webhook, secret } = created.body;
     expect(secret).toMatch(/^whsec_/);
@@ -44,7 +69,11 @@ describe.each(DATABASES)('outbound webhooks (%s)', (database) => {
     const call = (await as('drgrey').post<Call>('/api/calls', { type: 'video', inviteeIds: [s.alice.user.id] })).body;
     expect((await as('alice').post(`/api/calls/${call.id}/accept`)).status).toBe(200);
     expect((await as('alice').post(`/api/calls/${call.id}/leave`)).status).toBe(200);
-    const types = () => receiver.received.map((r) => verifyWebhook(r.body, r.headers['telemed-signature'], secret)).filter((e) => 'call' in e.data && e.data.call.id === call.id).map((e) => e.type);
+    const types = () =>
+      receiver.received
+        .map((r) => verifyWebhook(r.body, r.headers['telemed-signature'], secret))
+        .filter((e) => 'call' in e.data && e.data.call.id === call.id)
+        .map((e) => e.type);
     await waitFor('six call webhooks', () => types().length >= 6);
     expect(types()).toEqual(['call.created', 'call.ringing', 'call.started', 'call.participant_joined', 'call.participant_left', 'call.ended']);
     const ended = receiver.received.map((r) => verifyWebhook(r.body, r.headers['telemed-signature'], secret)).find((e) => e.type === 'call.ended')!;
@@ -66,7 +95,9 @@ describe.each(DATABASES)('outbound webhooks (%s)', (database) => {
   });
 
   it('retries with backoff up to the cap, then fails; an admin redelivers; a signature from another secret or an old one is refused', async () => {
-    const { webhook, secret } = (await as('admin').post<{ webhook: Webhook; secret: string }>('/api/admin/webhooks', { url: receiver.url, eventTypes: ['call.ended'] })).body;
+    const { webhook, secret } = (
+      await as('admin').post<{ webhook: Webhook; secret: string }>('/api/admin/webhooks', { url: receiver.url, eventTypes: ['call.ended'] })
+    ).body;
     const pings = (): ReceivedWebhook[] => receiver.received.filter((r) => r.headers['telemed-event-type'] === 'webhook.ping' && r.body.includes(webhook.id));
     let failures = 1;
     receiver.answer((r) => (r.body.includes(webhook.id) && failures-- > 0 ? 500 : 200));
@@ -109,8 +140,13 @@ describe.each(DATABASES)('outbound webhooks (%s)', (database) => {
     expectRefused(last.body, 'v1=abc', 'WEBHOOK_MALFORMED');
   });
 
-  it('refuses bad registrations, non-admins, and other endpoints\' deliveries', async () => {
-    for (const body of [{ url: 'ftp://example.com/x', eventTypes: ['call.ended'] }, { url: receiver.url, eventTypes: [] }, { url: receiver.url, eventTypes: ['call.exploded'] }, { url: 'https://u:p@example.com/', eventTypes: ['call.ended'] }]) {
+  it("refuses bad registrations, non-admins, and other endpoints' deliveries", async () => {
+    for (const body of [
+      { url: 'ftp://example.com/x', eventTypes: ['call.ended'] },
+      { url: receiver.url, eventTypes: [] },
+      { url: receiver.url, eventTypes: ['call.exploded'] },
+      { url: 'https://u:p@example.com/', eventTypes: ['call.ended'] },
+    ]) {
       const res = await as('admin').post('/api/admin/webhooks', body);
       expect(res.status, JSON.stringify(body)).toBe(422);
     }
@@ -132,14 +168,30 @@ describe.each(DATABASES)('outbound webhooks (%s)', (database) => {
     expect(await t.app.db.selectFrom('webhook_deliveries').select('id').where('id', '=', ping.id).executeTakeFirst()).toBeUndefined();
     const again = await as('admin').delete(`/api/admin/webhooks/${webhook.id}`);
     expect(again).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
-    const audit = await t.app.db.selectFrom('audit_log').select(['action', 'actor_id']).where('entity_type', '=', 'webhook').where('entity_id', '=', webhook.id).where('action', '=', 'delete').execute();
+    const audit = await t.app.db
+      .selectFrom('audit_log')
+      .select(['action', 'actor_id'])
+      .where('entity_type', '=', 'webhook')
+      .where('entity_id', '=', webhook.id)
+      .where('action', '=', 'delete')
+      .execute();
     expect(audit).toEqual([{ action: 'delete', actor_id: s.admin.user.id }]);
   });
 
   it('gives each due delivery to one sender at a time (concurrent claims are disjoint)', async () => {
     const { webhook } = (await as('admin').post<{ webhook: Webhook }>('/api/admin/webhooks', { url: receiver.url, eventTypes: ['call.ended'] })).body;
     await t.app.runWebhooksNow();
-    const rows = Array.from({ length: 30 }, (_, i) => ({ endpoint_id: webhook.id, event_id: crypto.randomUUID(), event_type: 'webhook.ping', payload: `{"n":${i}}`, locked_until: null, last_error: null, response_status: null, delivered_at: null, next_attempt_at: new Date(Date.now() + 3_600_000) }));
+    const rows = Array.from({ length: 30 }, (_, i) => ({
+      endpoint_id: webhook.id,
+      event_id: crypto.randomUUID(),
+      event_type: 'webhook.ping',
+      payload: `{"n":${i}}`,
+      locked_until: null,
+      last_error: null,
+      response_status: null,
+      delivered_at: null,
+      next_attempt_at: new Date(Date.now() + 3_600_000),
+    }));
     await t.app.db.insertInto('webhook_deliveries').values(rows).execute();
     const later = new Date(Date.now() + 7_200_000);
     const claims = await Promise.all([1, 2, 3].map(() => claimDue(t.app.db, { limit: 15, leaseSeconds: 60, now: later })));

@@ -12,7 +12,10 @@ const INT8_OID = 20;
 const pool = new pg.Pool({
   connectionString: databaseUrl,
   max: Number(poolSize),
-  types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
+  types: {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  },
 });
 
 async function readBody(ctx: Koa.Context): Promise<{ clientId: string; body: string }> {
@@ -33,7 +36,11 @@ router.post('/api/conversations/:id/messages', async (ctx) => {
 });
 router.get('/api/conversations/:id/messages', async (ctx) => {
   const limit = Number(ctx.query.limit ?? 50);
-  const result = await pool.query('select * from "messages" where "conversation_id" = $1 and "id" < $2 order by "id" desc limit $3', [ctx.params.id, Number(ctx.query.before), limit + 1]);
+  const result = await pool.query('select * from "messages" where "conversation_id" = $1 and "id" < $2 order by "id" desc limit $3', [
+    ctx.params.id,
+    Number(ctx.query.before),
+    limit + 1,
+  ]);
   ctx.body = { items: result.rows.slice(0, limit), nextCursor: result.rows.length > limit ? String(result.rows[limit - 1].id) : null };
 });
 router.get('/api/calls', async (ctx) => {
@@ -44,10 +51,13 @@ router.get('/api/calls', async (ctx) => {
   );
   const page = calls.rows.slice(0, limit);
   const ids = page.map((c) => c.id);
-  const participants = ids.length === 0 ? { rows: [] } : await pool.query(
-    `select "p".*, "u"."display_name" from "call_participants" as "p" inner join "users" as "u" on "u"."id" = "p"."user_id" where "p"."call_id" in (${ids.map((_, i) => `$${i + 1}`).join(', ')}) order by "p"."role", "p"."invited_at", "p"."user_id"`,
-    ids,
-  );
+  const participants =
+    ids.length === 0
+      ? { rows: [] }
+      : await pool.query(
+          `select "p".*, "u"."display_name" from "call_participants" as "p" inner join "users" as "u" on "u"."id" = "p"."user_id" where "p"."call_id" in (${ids.map((_, i) => `$${i + 1}`).join(', ')}) order by "p"."role", "p"."invited_at", "p"."user_id"`,
+          ids,
+        );
   ctx.body = { items: page.map((c) => ({ ...c, participants: participants.rows.filter((p: { call_id: string }) => p.call_id === c.id) })), nextCursor: null };
 });
 

@@ -43,7 +43,10 @@ export async function explainApiQueries(databaseUrl: string, sample: { userId: s
       steps: ['first page of 20 + 1, newest first (listCalls, participantOf)', 'participants of the page (findParticipants)'],
       run: async (d) => {
         const rows = await listCalls(d, { participantOf: sample.userId, limit: 21 });
-        await findParticipants(d, rows.slice(0, 20).map((r) => r.id));
+        await findParticipants(
+          d,
+          rows.slice(0, 20).map((r) => r.id),
+        );
       },
     },
   ];

@@ -66,10 +66,12 @@ export const STAGGER = 10;
 
 export async function runLoad(options: LoadOptions): Promise<Window> {
   const instances = options.rate > 0 ? Math.min(options.instances ?? STAGGER, options.rate) : 1;
-  const parts = await Promise.all(Array.from({ length: instances }, async (_, i) => {
-    await new Promise((resolve) => setTimeout(resolve, (i * 1000) / instances));
-    return runInstance(options, Math.max(1, Math.round(options.connections / instances)), options.rate > 0 ? Math.round(options.rate / instances) : 0);
-  }));
+  const parts = await Promise.all(
+    Array.from({ length: instances }, async (_, i) => {
+      await new Promise((resolve) => setTimeout(resolve, (i * 1000) / instances));
+      return runInstance(options, Math.max(1, Math.round(options.connections / instances)), options.rate > 0 ? Math.round(options.rate / instances) : 0);
+    }),
+  );
   const statusCodes: Record<string, number> = {};
   for (const part of parts) for (const [code, n] of Object.entries(part.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
   return {
@@ -89,24 +91,36 @@ async function runInstance(options: LoadOptions, connections: number, rate: numb
   const latencies: number[] = [];
   const statusCodes: Record<string, number> = {};
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon({
-      url: options.url,
-      connections,
-      // 0 = as fast as the connections go (a saturation window)
-      ...(rate > 0 ? { overallRate: rate } : {}),
-      duration: options.durationSeconds,
-      // autocannon 9 "corrects" coordinated omission with an expected interval of ceil(1 / per-connection
-      // rate) = 1 ms and so records phantom 1, 2, 3 … ms samples for every slow answer; we keep the raw
-      // per-request latencies instead (and report the achieved rate next to the asked one).
-      ignoreCoordinatedOmission: rate > 0,
-      requests: [{ method: 'GET', path: '/', setupRequest: (req) => ({ ...req, ...options.next() }) }],
-    }, (err: unknown, res: autocannon.Result) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(res)));
+    const instance = autocannon(
+      {
+        url: options.url,
+        connections,
+        // 0 = as fast as the connections go (a saturation window)
+        ...(rate > 0 ? { overallRate: rate } : {}),
+        duration: options.durationSeconds,
+        // autocannon 9 "corrects" coordinated omission with an expected interval of ceil(1 / per-connection
+        // rate) = 1 ms and so records phantom 1, 2, 3 … ms samples for every slow answer; we keep the raw
+        // per-request latencies instead (and report the achieved rate next to the asked one).
+        ignoreCoordinatedOmission: rate > 0,
+        requests: [{ method: 'GET', path: '/', setupRequest: (req) => ({ ...req, ...options.next() }) }],
+      },
+      (err: unknown, res: autocannon.Result) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(res)),
+    );
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
       statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
       if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
     });
   });
-  return { rate, connections, durationSeconds: options.durationSeconds, elapsedSeconds: result.duration, latencies, non2xx: result.non2xx, connectionErrors: result.errors, statusCodes };
+  return {
+    rate,
+    connections,
+    durationSeconds: options.durationSeconds,
+    elapsedSeconds: result.duration,
+    latencies,
+    non2xx: result.non2xx,
+    connectionErrors: result.errors,
+    statusCodes,
+  };
 }
 
 /** Percentiles over every window's samples together; rates over their summed time. */

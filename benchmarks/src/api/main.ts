@@ -34,7 +34,11 @@ const rates: Record<Endpoint, number> = {
 };
 const saturate = !quick && args.get('no-saturate') === undefined;
 
-log(`bench:api${quick ? ' --quick' : ''}: ${durationSeconds} s windows at ${Object.entries(rates).map(([e, r]) => `${e} ${r} req/s`).join(', ')}; ${connections} connections`);
+log(
+  `bench:api${quick ? ' --quick' : ''}: ${durationSeconds} s windows at ${Object.entries(rates)
+    .map(([e, r]) => `${e} ${r} req/s`)
+    .join(', ')}; ${connections} connections`,
+);
 const database = createDatabase();
 log(`database ${database.name} on PostgreSQL ${database.serverVersion}`);
 // A diagnostic, never in committed results: `--synchronous-commit off` shows how much of a route's
@@ -84,13 +88,27 @@ try {
   await client.end();
   const range = new Map(ranges.rows.map((r) => [r.conversation_id, r]));
   log(`logging in ${chosen.length} bench users through POST /api/auth/login`);
-  const sessions = await Promise.all(chosen.map(async (c) => {
-    const res = await fetch(`${api.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: c.user?.email, password: seeded.password }) });
-    if (!res.ok) throw new Error(`login of ${c.user?.email} answered ${res.status}: ${await res.text()}`);
-    const session = (await res.json()) as { accessToken: string };
-    const r = range.get(c.conversationId);
-    return { token: session.accessToken, userId: c.user?.id ?? '', conversationId: c.conversationId, lo: Number(r?.lo ?? 1), hi: Number(r?.hi ?? 1), messages: r?.n ?? 0, all: c.all };
-  }));
+  const sessions = await Promise.all(
+    chosen.map(async (c) => {
+      const res = await fetch(`${api.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: c.user?.email, password: seeded.password }),
+      });
+      if (!res.ok) throw new Error(`login of ${c.user?.email} answered ${res.status}: ${await res.text()}`);
+      const session = (await res.json()) as { accessToken: string };
+      const r = range.get(c.conversationId);
+      return {
+        token: session.accessToken,
+        userId: c.user?.id ?? '',
+        conversationId: c.conversationId,
+        lo: Number(r?.lo ?? 1),
+        hi: Number(r?.hi ?? 1),
+        messages: r?.n ?? 0,
+        all: c.all,
+      };
+    }),
+  );
   const pick = (): (typeof sessions)[number] => sessions[Math.floor(Math.random() * sessions.length)] ?? (sessions[0] as (typeof sessions)[number]);
   const headers = (s: (typeof sessions)[number], json = false): Record<string, string> => ({
     authorization: `Bearer ${s.token}`,
@@ -101,7 +119,12 @@ try {
     'send-message': () => {
       const s = pick();
       const conversationId = s.all[Math.floor(Math.random() * s.all.length)] ?? s.conversationId;
-      return { method: 'POST', path: `/api/conversations/${conversationId}/messages`, headers: headers(s, true), body: JSON.stringify({ clientId: randomUUID(), body: `Bench message ${randomUUID()}: blood pressure 120/80 this morning, no side effects.` }) };
+      return {
+        method: 'POST',
+        path: `/api/conversations/${conversationId}/messages`,
+        headers: headers(s, true),
+        body: JSON.stringify({ clientId: randomUUID(), body: `Bench message ${randomUUID()}: blood pressure 120/80 this morning, no side effects.` }),
+      };
     },
     'list-messages': () => {
       const s = pick();
@@ -121,7 +144,8 @@ try {
       const res = await fetch(`${target.url}${spec.path}`, { method: spec.method, headers: spec.headers, body: spec.body ?? null });
       const text = await res.text();
       if (!res.ok) throw new Error(`${target.name} ${endpoint} answered ${res.status}: ${text.slice(0, 300)}`);
-      if (target.name === 'api' && endpoint === 'list-messages' && !(JSON.parse(text) as { items: { body: string }[] }).items[0]?.body) throw new Error('the API listed no decrypted message');
+      if (target.name === 'api' && endpoint === 'list-messages' && !(JSON.parse(text) as { items: { body: string }[] }).items[0]?.body)
+        throw new Error('the API listed no decrypted message');
     }
   }
 
@@ -129,13 +153,25 @@ try {
   const sample = sessions[0];
   let explained: ExplainedQuery[] = [];
   if (sample) {
-    explained = await explainApiQueries(database.url, { userId: sample.userId, conversationId: sample.conversationId, before: Math.floor((sample.lo + sample.hi) / 2) });
-    for (const q of explained) log(`  EXPLAIN ${q.endpoint} / ${q.step}: ${q.executionMs} ms, indexes ${q.indexes.join(', ') || 'none'}${q.seqScans.length ? `, SEQ SCAN on ${q.seqScans.join(', ')}` : ''}`);
+    explained = await explainApiQueries(database.url, {
+      userId: sample.userId,
+      conversationId: sample.conversationId,
+      before: Math.floor((sample.lo + sample.hi) / 2),
+    });
+    for (const q of explained)
+      log(
+        `  EXPLAIN ${q.endpoint} / ${q.step}: ${q.executionMs} ms, indexes ${q.indexes.join(', ') || 'none'}${q.seqScans.length ? `, SEQ SCAN on ${q.seqScans.join(', ')}` : ''}`,
+      );
   }
 
   const stats = await DatabaseStats.connect(database.url);
   type Cpu = { server: number; database: number };
-  const measure = async (target: Target, endpoint: Endpoint, rate: number, seconds: number): Promise<{ window: Window; cpu: Cpu; activity: DatabaseActivity }> => {
+  const measure = async (
+    target: Target,
+    endpoint: Endpoint,
+    rate: number,
+    seconds: number,
+  ): Promise<{ window: Window; cpu: Cpu; activity: DatabaseActivity }> => {
     // Rows each request writes (messages, realtime events, audit), counted exactly around the window.
     const before = await stats.activity();
     const meter = new CpuMeter([target.pid]);
@@ -155,7 +191,8 @@ try {
     if (interrupted) break;
     const rate = rates[endpoint];
     log(`${endpoint}: warm-up ${warmupSeconds} s each, then ${durationSeconds} s windows at ${rate} req/s`);
-    for (const target of [bare, api]) await runLoad({ url: target.url, rate, connections, durationSeconds: warmupSeconds, instances: 1, next: requests[endpoint] });
+    for (const target of [bare, api])
+      await runLoad({ url: target.url, rate, connections, durationSeconds: warmupSeconds, instances: 1, next: requests[endpoint] });
     // ABBA in full runs: a load change on the shared machine hits both targets alike.
     const order = quick ? [bare, api] : [bare, api, api, bare];
     const windows: Record<string, Window[]> = { api: [], bare: [] };
@@ -169,29 +206,58 @@ try {
       const w = written[target.name];
       if (w) w.requests += m.window.latencies.length + m.window.non2xx;
       const s = summarize([m.window]);
-      log(`  ${target.name}: ${s.requestsPerSecond} req/s, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, ${s.errors} errors; CPU ${round(m.cpu.server, 2)} (node) + ${round(m.cpu.database, 2)} (postgres) cores`);
+      log(
+        `  ${target.name}: ${s.requestsPerSecond} req/s, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, ${s.errors} errors; CPU ${round(m.cpu.server, 2)} (node) + ${round(m.cpu.database, 2)} (postgres) cores`,
+      );
     }
     const saturation: EndpointResult['saturation'] = {};
     if (saturate) {
       for (const target of [bare, api]) {
         const s = summarize([(await measure(target, endpoint, 0, 10)).window]);
         saturation[target.name] = s;
-        log(`  ${target.name} unthrottled (${connections} connections): ${s.requestsPerSecond} req/s, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, ${s.errors} errors`);
+        log(
+          `  ${target.name} unthrottled (${connections} connections): ${s.requestsPerSecond} req/s, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, ${s.errors} errors`,
+        );
       }
     }
     const perRequest = (name: string): DatabaseActivity => {
       const w = written[name];
-      return Object.fromEntries(WRITTEN_TABLES.map((t) => [t, round((w?.rows.reduce((n, r) => n + r[t], 0) ?? 0) / (w?.requests || 1), 2)])) as DatabaseActivity;
+      return Object.fromEntries(
+        WRITTEN_TABLES.map((t) => [t, round((w?.rows.reduce((n, r) => n + r[t], 0) ?? 0) / (w?.requests || 1), 2)]),
+      ) as DatabaseActivity;
     };
     const meanCpu = (name: string): Cpu => {
       const list = cpu[name] ?? [];
-      return { server: round(list.reduce((a, c) => a + c.server, 0) / (list.length || 1), 3), database: round(list.reduce((a, c) => a + c.database, 0) / (list.length || 1), 3) };
+      return {
+        server: round(list.reduce((a, c) => a + c.server, 0) / (list.length || 1), 3),
+        database: round(list.reduce((a, c) => a + c.database, 0) / (list.length || 1), 3),
+      };
     };
-    endpoints.push({ endpoint, rate, api: summarize(windows.api ?? []), bare: summarize(windows.bare ?? []), cpu: { api: meanCpu('api'), bare: meanCpu('bare') }, perRequest: { api: perRequest('api'), bare: perRequest('bare') }, saturation });
+    endpoints.push({
+      endpoint,
+      rate,
+      api: summarize(windows.api ?? []),
+      bare: summarize(windows.bare ?? []),
+      cpu: { api: meanCpu('api'), bare: meanCpu('bare') },
+      perRequest: { api: perRequest('api'), bare: perRequest('bare') },
+      saturation,
+    });
   }
 
   await stats.close();
-  const output = report({ quick, volume, seeded: { rows: seeded.rows, seconds: seeded.seconds }, durationSeconds, warmupSeconds, connections, poolSize, benchUsers: sessions.length, postgres: database.serverVersion, endpoints, explained });
+  const output = report({
+    quick,
+    volume,
+    seeded: { rows: seeded.rows, seconds: seeded.seconds },
+    durationSeconds,
+    warmupSeconds,
+    connections,
+    poolSize,
+    benchUsers: sessions.length,
+    postgres: database.serverVersion,
+    endpoints,
+    explained,
+  });
   for (const target of targets) await target.stop();
   writeResults(run, output);
 } finally {

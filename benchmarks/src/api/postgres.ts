@@ -22,7 +22,9 @@ export interface BenchDatabase {
 }
 
 export function createDatabase(): BenchDatabase {
-  const line = run('pg_lsclusters', ['--no-header']).split('\n').find((l) => /^15\s+main\s/.test(l));
+  const line = run('pg_lsclusters', ['--no-header'])
+    .split('\n')
+    .find((l) => /^15\s+main\s/.test(l));
   if (!line) throw new Error('PostgreSQL 15 (cluster 15/main) is not installed: run scripts/system-packages.sh test');
   const [, , port, status] = line.trim().split(/\s+/);
   if (status !== 'online') run('pg_ctlcluster', ['15', 'main', 'start']);
@@ -62,7 +64,9 @@ export class DatabaseStats {
 
   /** The server processes serving one client's connections (its pool's `application_name`). */
   async backendPids(applicationName: string): Promise<number[]> {
-    const result = await this.#client.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and application_name = $1', [applicationName]);
+    const result = await this.#client.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and application_name = $1', [
+      applicationName,
+    ]);
     return result.rows.map((r) => r.pid);
   }
 

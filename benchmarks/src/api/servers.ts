@@ -22,7 +22,13 @@ export interface ApiSecrets {
 }
 
 /** Starts `args` under Node and waits until a stdout line yields the port. */
-async function startProcess(name: Target['name'], args: string[], env: NodeJS.ProcessEnv, port: (line: string) => number | undefined, applicationName: string): Promise<Target> {
+async function startProcess(
+  name: Target['name'],
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  port: (line: string) => number | undefined,
+  applicationName: string,
+): Promise<Target> {
   const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   let bound: number | undefined;
@@ -42,10 +48,15 @@ async function startProcess(name: Target['name'], args: string[], env: NodeJS.Pr
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   const stop = (): Promise<void> => stopProcess(child);
   try {
-    await waitFor(() => {
-      if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}):\n${output.join('\n')}`);
-      return bound;
-    }, `the ${name} server`, 60_000, 50);
+    await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}):\n${output.join('\n')}`);
+        return bound;
+      },
+      `the ${name} server`,
+      60_000,
+      50,
+    );
   } catch (error) {
     await stop();
     throw error;
@@ -61,39 +72,51 @@ const withApplicationName = (url: string, name: string): string => {
 
 export function startApi(databaseUrl: string, secrets: ApiSecrets, poolSize: number, nodeFlags: string[] = []): Promise<Target> {
   const applicationName = 'bench-api-telemed';
-  return startProcess('api', [...nodeFlags, path.join(ROOT, 'api', 'dist', 'main.js')], {
-    ...process.env,
-    TELEMED_MODE: 'production',
-    LOG_LEVEL: 'info', // the production default: one JSON line per request
-    API_HOST: '127.0.0.1',
-    API_PORT: '0',
-    DATABASE_URL: withApplicationName(databaseUrl, applicationName),
-    DATABASE_POOL_SIZE: String(poolSize),
-    ENCRYPTION_KEY: secrets.encryptionKey,
-    ACCESS_TOKEN_SECRET: secrets.accessTokenSecret,
-    ACCESS_TOKEN_TTL: '3600',
-    ROOM_TOKEN_SECRET: 'bench-room-token-secret-0123456789',
-    MEDIA_WEBHOOK_SECRET: 'bench-media-webhook-secret-0123456789',
-    // Configuration, not code: the per-user send limit (120/min by default) would answer most of
-    // a 1,000 req/s run with 429; the logins of the bench users must not be limited either.
-    MESSAGE_RATE_LIMIT: '1000000000',
-    LOGIN_RATE_LIMIT: '1000000',
-    LOGIN_ADDRESS_RATE_LIMIT: '1000000',
-  }, (line) => {
-    if (!line.includes('api listening')) return undefined;
-    try {
-      return (JSON.parse(line) as { port?: number }).port;
-    } catch {
-      return undefined;
-    }
-  }, applicationName);
+  return startProcess(
+    'api',
+    [...nodeFlags, path.join(ROOT, 'api', 'dist', 'main.js')],
+    {
+      ...process.env,
+      TELEMED_MODE: 'production',
+      LOG_LEVEL: 'info', // the production default: one JSON line per request
+      API_HOST: '127.0.0.1',
+      API_PORT: '0',
+      DATABASE_URL: withApplicationName(databaseUrl, applicationName),
+      DATABASE_POOL_SIZE: String(poolSize),
+      ENCRYPTION_KEY: secrets.encryptionKey,
+      ACCESS_TOKEN_SECRET: secrets.accessTokenSecret,
+      ACCESS_TOKEN_TTL: '3600',
+      ROOM_TOKEN_SECRET: 'bench-room-token-secret-0123456789',
+      MEDIA_WEBHOOK_SECRET: 'bench-media-webhook-secret-0123456789',
+      // Configuration, not code: the per-user send limit (120/min by default) would answer most of
+      // a 1,000 req/s run with 429; the logins of the bench users must not be limited either.
+      MESSAGE_RATE_LIMIT: '1000000000',
+      LOGIN_RATE_LIMIT: '1000000',
+      LOGIN_ADDRESS_RATE_LIMIT: '1000000',
+    },
+    (line) => {
+      if (!line.includes('api listening')) return undefined;
+      try {
+        return (JSON.parse(line) as { port?: number }).port;
+      } catch {
+        return undefined;
+      }
+    },
+    applicationName,
+  );
 }
 
 export function startBare(databaseUrl: string, poolSize: number): Promise<Target> {
   const applicationName = 'bench-api-bare';
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bare-server.js');
-  return startProcess('bare', [script, withApplicationName(databaseUrl, applicationName), String(poolSize)], process.env, (line) => {
-    const match = /^listening (\d+)$/.exec(line);
-    return match ? Number(match[1]) : undefined;
-  }, applicationName);
+  return startProcess(
+    'bare',
+    [script, withApplicationName(databaseUrl, applicationName), String(poolSize)],
+    process.env,
+    (line) => {
+      const match = /^listening (\d+)$/.exec(line);
+      return match ? Number(match[1]) : undefined;
+    },
+    applicationName,
+  );
 }

@@ -37,7 +37,10 @@ export function machineInfo(): MachineInfo {
     mediasoup: pkg.version,
     commit: git(['rev-parse', '--short', 'HEAD']) || 'unknown',
     // Porcelain lines are `XY path` (X may be a space: git() trims only the end).
-    dirtyFiles: git(['status', '--porcelain', '-z', '--untracked-files=no']).split('\0').filter(Boolean).map((l) => l.slice(3)),
+    dirtyFiles: git(['status', '--porcelain', '-z', '--untracked-files=no'])
+      .split('\0')
+      .filter(Boolean)
+      .map((l) => l.slice(3)),
   };
 }
 

@@ -56,15 +56,20 @@ export async function startMediaServer(options: MediaServerProcessOptions): Prom
   const httpUrl = `http://${host}:${options.basePort}`;
   const stop = (): Promise<void> => stopProcess(child);
   try {
-    await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`media server exited (${child.exitCode}):\n${output.join('')}`);
-      try {
-        const res = await fetch(`${httpUrl}/health`, { signal: AbortSignal.timeout(1000) });
-        return res.ok ? true : undefined;
-      } catch {
-        return undefined;
-      }
-    }, 'the media server /health', 30_000, 100);
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`media server exited (${child.exitCode}):\n${output.join('')}`);
+        try {
+          const res = await fetch(`${httpUrl}/health`, { signal: AbortSignal.timeout(1000) });
+          return res.ok ? true : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      'the media server /health',
+      30_000,
+      100,
+    );
   } catch (error) {
     await stop();
     throw error;

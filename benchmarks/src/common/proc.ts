@@ -26,7 +26,9 @@ export function rssBytes(pid: number): number {
 
 /** Direct children of a process whose command name matches `name`. */
 export function childPids(parentPid: number, name: string): number[] {
-  return processTable().filter((p) => p.ppid === parentPid && p.comm.startsWith(name.slice(0, 15))).map((p) => p.pid);
+  return processTable()
+    .filter((p) => p.ppid === parentPid && p.comm.startsWith(name.slice(0, 15)))
+    .map((p) => p.pid);
 }
 
 /** Measures the CPU (in cores) a set of processes used between start() and stop(). */
@@ -58,7 +60,10 @@ export class CpuMeter {
  */
 export function udpReceiveBufferErrors(): number {
   try {
-    const lines = fs.readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+    const lines = fs
+      .readFileSync('/proc/net/snmp', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('Udp:'));
     const names = lines[0]?.split(/\s+/) ?? [];
     const values = lines[1]?.split(/\s+/) ?? [];
     return Number(values[names.indexOf('RcvbufErrors')] ?? 0);

@@ -22,7 +22,12 @@ export interface RoomTokenOptions {
 
 /** A room token from the API's own issuer: benchmarks join exactly as the apps do. */
 export function roomToken({ secret, room, identity, grants }: RoomTokenOptions): string {
-  return issueRoomToken(secret, { room, identity, grants: { canPublish: true, canSubscribe: true, canPublishData: false, roomAdmin: false, ...grants }, ttlSeconds: 3600 });
+  return issueRoomToken(secret, {
+    room,
+    identity,
+    grants: { canPublish: true, canSubscribe: true, canPublishData: false, roomAdmin: false, ...grants },
+    ttlSeconds: 3600,
+  });
 }
 
 const MAX_REQUESTS_PER_SECOND = 40;

@@ -38,7 +38,10 @@ export function lineChart(options: ChartOptions): Chart {
     sort: names,
     legend: { title: null, orient: 'bottom', columns: 2, labelLimit: 0, symbolType: 'stroke', symbolStrokeWidth: 2 },
   } as const;
-  const y = options.yMin !== undefined || options.yMax !== undefined ? { domain: [options.yMin ?? 0, options.yMax ?? Math.max(...values.map((v) => v.y))] } : { zero: true };
+  const y =
+    options.yMin !== undefined || options.yMax !== undefined
+      ? { domain: [options.yMin ?? 0, options.yMax ?? Math.max(...values.map((v) => v.y))] }
+      : { zero: true };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: options.title,

@@ -28,10 +28,13 @@ const TARGET_MS = 3000;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = net.createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
+    const server = net
+      .createServer()
+      .once('error', reject)
+      .listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => resolve(port));
+      });
   });
 }
 
@@ -40,12 +43,21 @@ async function startRedis(): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
-  await waitFor(() => new Promise<true | undefined>((resolve) => {
-    const socket = net.connect(port, '127.0.0.1').once('error', () => resolve(undefined)).once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-  }), 'redis-server', 10_000, 50);
+  await waitFor(
+    () =>
+      new Promise<true | undefined>((resolve) => {
+        const socket = net
+          .connect(port, '127.0.0.1')
+          .once('error', () => resolve(undefined))
+          .once('connect', () => {
+            socket.destroy();
+            resolve(true);
+          });
+      }),
+    'redis-server',
+    10_000,
+    50,
+  );
   return { url, child };
 }
 
@@ -58,26 +70,62 @@ const keyPrefix = `bench-failover-${process.pid}`;
 const secrets = generateSecrets();
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-bench-failover-'));
 const logDir = path.join(ROOT, 'test-results', 'logs', 'bench-failover');
-interface NodeSlot { id: string; ip: string; port: number; rtcBasePort: number; child: ChildProcess; url: string }
+interface NodeSlot {
+  id: string;
+  ip: string;
+  port: number;
+  rtcBasePort: number;
+  child: ChildProcess;
+  url: string;
+}
 const nodes: NodeSlot[] = [];
 const redisEnv = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: keyPrefix, MEDIA_EMPTY_ROOM_GRACE_MS: '1000' };
 const platform: Platform = await withFreePorts(3, (base) => {
   nodes.length = 0;
   return startPlatform({
-    apiPort: base, mediaPort: base + 1, rtcBasePort: base + 2, numWorkers: 1, mode: 'test', workerBin, secrets, logLevel: 'warn', dataDir,
+    apiPort: base,
+    mediaPort: base + 1,
+    rtcBasePort: base + 2,
+    numWorkers: 1,
+    mode: 'test',
+    workerBin,
+    secrets,
+    logLevel: 'warn',
+    dataDir,
     // The shared machine at load 40+ starts the API in minutes, not the default 30 s.
     startTimeoutMs: 180_000,
     mediaEnv: { ...redisEnv, MEDIA_NODE_ID: 'media-1', MEDIA_HOST: '127.0.0.2', MEDIA_RTC_LISTEN_IP: '127.0.0.2' },
-    apiEnv: { SEED_DEMO: 'true', REDIS_URL: redis.url, REDIS_KEY_PREFIX: keyPrefix, MEDIA_PUBLIC_URL: `ws://127.0.0.2:${base + 1}/rtc`, MEDIA_INTERNAL_URL: `http://127.0.0.2:${base + 1}` },
+    apiEnv: {
+      SEED_DEMO: 'true',
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: keyPrefix,
+      MEDIA_PUBLIC_URL: `ws://127.0.0.2:${base + 1}/rtc`,
+      MEDIA_INTERNAL_URL: `http://127.0.0.2:${base + 1}`,
+    },
   }).then((started) => {
-    nodes.push({ id: 'media-1', ip: '127.0.0.2', port: base + 1, rtcBasePort: base + 2, child: started.processes.media, url: `ws://127.0.0.2:${base + 1}/rtc` });
+    nodes.push({
+      id: 'media-1',
+      ip: '127.0.0.2',
+      port: base + 1,
+      rtcBasePort: base + 2,
+      child: started.processes.media,
+      url: `ws://127.0.0.2:${base + 1}/rtc`,
+    });
     return started;
   });
 });
-const startNode = (slot: Omit<NodeSlot, 'child' | 'url'>): SpawnedMediaNode => spawnMediaNode({
-  ...slot, workerBin, secrets, redisUrl: redis.url, keyPrefix, apiInternalUrl: platform.apiUrl, logLevel: 'warn', env: { MEDIA_EMPTY_ROOM_GRACE_MS: '1000' },
-  logFile: path.join(logDir, `${slot.id}.log`),
-});
+const startNode = (slot: Omit<NodeSlot, 'child' | 'url'>): SpawnedMediaNode =>
+  spawnMediaNode({
+    ...slot,
+    workerBin,
+    secrets,
+    redisUrl: redis.url,
+    keyPrefix,
+    apiInternalUrl: platform.apiUrl,
+    logLevel: 'warn',
+    env: { MEDIA_EMPTY_ROOM_GRACE_MS: '1000' },
+    logFile: path.join(logDir, `${slot.id}.log`),
+  });
 for (const i of [2, 3]) {
   const port = 20000 + Math.floor(Math.random() * 12000);
   const slot = { id: `media-${i}`, ip: `127.0.0.${i + 1}`, port, rtcBasePort: port + 1 };
@@ -86,11 +134,19 @@ for (const i of [2, 3]) {
 }
 
 const login = async (email: string): Promise<string> => {
-  const res = await fetch(`${platform.apiUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'telemed-demo' }) });
+  const res = await fetch(`${platform.apiUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: 'telemed-demo' }),
+  });
   return ((await res.json()) as { accessToken: string }).accessToken;
 };
 const api = async <T>(token: string, method: string, url: string): Promise<T> => {
-  const res = await fetch(`${platform.apiUrl}${url}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(method === 'POST' ? { body: '{}' } : {}) });
+  const res = await fetch(`${platform.apiUrl}${url}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(method === 'POST' ? { body: '{}' } : {}),
+  });
   if (!res.ok) throw new Error(`${method} ${url}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 };
@@ -101,7 +157,13 @@ await waitFor(async () => ((await registered()) === 3 ? true : undefined), 'thre
 // The call: Alice calls Dr. Grey, who accepts; each page signs in with the SDK's own client.
 const [alice, grey] = [await login('alice@patients.demo'), await login('grey@doctors.demo')];
 const greyUser = await api<{ id: string }>(grey, 'GET', '/api/users/me');
-const call = await (await fetch(`${platform.apiUrl}/api/calls`, { method: 'POST', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'video', inviteeIds: [greyUser.id] }) })).json() as { id: string };
+const call = (await (
+  await fetch(`${platform.apiUrl}/api/calls`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'video', inviteeIds: [greyUser.id] }),
+  })
+).json()) as { id: string };
 await api(grey, 'POST', `/api/calls/${call.id}/accept`);
 
 const browser = await launchChromium();
@@ -110,52 +172,63 @@ async function joinPage(email: string): Promise<Page> {
   const context = await browser.newContext({ bypassCSP: true, permissions: ['camera', 'microphone'] });
   const page = await context.newPage();
   await page.goto(`${platform.apiUrl}/`);
-  await page.evaluate(async ({ bundleUrl, apiUrl, email, callId }) => {
-    const load = new Function('url', 'return import(url)') as (url: string) => Promise<typeof Sdk>;
-    const sdk = await load(bundleUrl);
-    const client = new sdk.TelemedClient({ baseUrl: apiUrl });
-    await client.login(email, 'telemed-demo');
-    const access = await client.callToken(callId);
-    const room = new sdk.Room();
-    const w = window as unknown as PageWindow;
-    w.bench = { url: access.url, moves: 0, recoveredAt: undefined };
-    // After a move, the first remote video frame decoded and audio received on the new node, polled every 20 ms.
-    const decodingAgain = async (): Promise<boolean> => {
-      let video = false;
-      let audio = false;
-      for (const participant of room.remoteParticipants.values()) {
-        for (const track of participant.tracks) {
-          (await track.getStats()).forEach((s: Record<string, unknown>) => {
-            if (s.type !== 'inbound-rtp') return;
-            if (s.kind === 'video' && Number(s.framesDecoded ?? 0) > 0) video = true;
-            if (s.kind === 'audio' && Number(s.bytesReceived ?? 0) > 0) audio = true;
-          });
+  await page.evaluate(
+    async ({ bundleUrl, apiUrl, email, callId }) => {
+      const load = new Function('url', 'return import(url)') as (url: string) => Promise<typeof Sdk>;
+      const sdk = await load(bundleUrl);
+      const client = new sdk.TelemedClient({ baseUrl: apiUrl });
+      await client.login(email, 'telemed-demo');
+      const access = await client.callToken(callId);
+      const room = new sdk.Room();
+      const w = window as unknown as PageWindow;
+      w.bench = { url: access.url, moves: 0, recoveredAt: undefined };
+      // After a move, the first remote video frame decoded and audio received on the new node, polled every 20 ms.
+      const decodingAgain = async (): Promise<boolean> => {
+        let video = false;
+        let audio = false;
+        for (const participant of room.remoteParticipants.values()) {
+          for (const track of participant.tracks) {
+            (await track.getStats()).forEach((s: Record<string, unknown>) => {
+              if (s.type !== 'inbound-rtp') return;
+              if (s.kind === 'video' && Number(s.framesDecoded ?? 0) > 0) video = true;
+              if (s.kind === 'audio' && Number(s.bytesReceived ?? 0) > 0) audio = true;
+            });
+          }
         }
-      }
-      return video && audio;
-    };
-    room.on('mediaNodeChanged', ({ url }) => {
-      w.bench.url = url;
-      w.bench.moves++;
-      w.bench.recoveredAt = undefined;
-      const moves = w.bench.moves;
-      const poll = async (): Promise<void> => {
-        if (w.bench.moves !== moves) return;
-        if (await decodingAgain()) w.bench.recoveredAt = Date.now();
-        else setTimeout(() => void poll(), 20);
+        return video && audio;
       };
-      void poll();
-    });
-    await room.connect(access.url, access.token, { iceServers: access.iceServers, refreshAccess: () => client.callToken(callId) });
-    await room.localParticipant.setCameraEnabled(true, { width: 320, height: 180 });
-    await room.localParticipant.setMicrophoneEnabled(true);
-  }, { bundleUrl, apiUrl: platform.apiUrl, email, callId: call.id });
+      room.on('mediaNodeChanged', ({ url }) => {
+        w.bench.url = url;
+        w.bench.moves++;
+        w.bench.recoveredAt = undefined;
+        const moves = w.bench.moves;
+        const poll = async (): Promise<void> => {
+          if (w.bench.moves !== moves) return;
+          if (await decodingAgain()) w.bench.recoveredAt = Date.now();
+          else setTimeout(() => void poll(), 20);
+        };
+        void poll();
+      });
+      await room.connect(access.url, access.token, { iceServers: access.iceServers, refreshAccess: () => client.callToken(callId) });
+      await room.localParticipant.setCameraEnabled(true, { width: 320, height: 180 });
+      await room.localParticipant.setMicrophoneEnabled(true);
+    },
+    { bundleUrl, apiUrl: platform.apiUrl, email, callId: call.id },
+  );
   return page;
 }
 const pages = await Promise.all([joinPage('alice@patients.demo'), joinPage('grey@doctors.demo')]);
 const state = (page: Page): Promise<PageWindow['bench']> => page.evaluate(() => ({ ...(window as unknown as PageWindow).bench }));
 
-interface Round { round: number; from: string; to: string; aliceMs: number; greyMs: number; bothMs: number; loadAverage: number }
+interface Round {
+  round: number;
+  from: string;
+  to: string;
+  aliceMs: number;
+  greyMs: number;
+  bothMs: number;
+  loadAverage: number;
+}
 const rounds: Round[] = [];
 try {
   for (let i = 1; i <= kills; i++) {
@@ -164,10 +237,15 @@ try {
     if (!host) throw new Error(`the call is on an unknown node (${before[0]!.url})`);
     const killedAt = Date.now();
     host.child.kill('SIGKILL');
-    const after = await waitFor(async () => {
-      const now = await Promise.all(pages.map(state));
-      return now.every((s, k) => s.moves > before[k]!.moves && s.recoveredAt !== undefined) ? now : undefined;
-    }, `media back after kill ${i}`, 120_000, 50);
+    const after = await waitFor(
+      async () => {
+        const now = await Promise.all(pages.map(state));
+        return now.every((s, k) => s.moves > before[k]!.moves && s.recoveredAt !== undefined) ? now : undefined;
+      },
+      `media back after kill ${i}`,
+      120_000,
+      50,
+    );
     const [aliceMs, greyMs] = after.map((s) => s.recoveredAt! - killedAt) as [number, number];
     const to = nodes.find((n) => n.url === after[0]!.url)?.id ?? after[0]!.url;
     rounds.push({ round: i, from: host.id, to, aliceMs, greyMs, bothMs: Math.max(aliceMs, greyMs), loadAverage: round(os.loadavg()[0]!, 1) });
@@ -194,19 +272,25 @@ const summary = [
   'with one mediasoup worker each on 127.0.0.2-4, registry heartbeat 1 s / TTL 2 s. Time from the kill to the first remote video',
   'frame decoded and audio received again on the new node, per side and for both (the later of the two), ms:',
   '',
-  table(['', 'p50', 'p95', 'max', 'min'], [
-    ['both sides', ...stat(both)],
-    ['alice (patient)', ...stat(rounds.map((r) => r.aliceMs))],
-    ['grey (doctor)', ...stat(rounds.map((r) => r.greyMs))],
-  ]),
+  table(
+    ['', 'p50', 'p95', 'max', 'min'],
+    [
+      ['both sides', ...stat(both)],
+      ['alice (patient)', ...stat(rounds.map((r) => r.aliceMs))],
+      ['grey (doctor)', ...stat(rounds.map((r) => r.greyMs))],
+    ],
+  ),
   '',
   `Target p95 ≤ ${TARGET_MS} ms (OpenVidu documents about 5 s): ${percentile(both, 95) <= TARGET_MS ? 'met' : 'not met'} in this run.`,
   'What the time is made of: the dead node drops out of placement when its registry record expires (1-2 s after the kill,',
-  'depending on where in its heartbeat period it died); until then the SDK\'s refresher gets the dead node\'s URL back and retries',
+  "depending on where in its heartbeat period it died); until then the SDK's refresher gets the dead node's URL back and retries",
   'every 200 ms (the SDK does not back off while the refresher names the node that did not answer); then both rejoin the',
   'rebuilt room on the new node (transports, ICE, DTLS, keyframe).',
   '',
-  table(['round', 'from', 'to', 'alice ms', 'grey ms', 'both ms', 'load avg'], rounds.map((r) => [r.round, r.from, r.to, r.aliceMs, r.greyMs, r.bothMs, r.loadAverage])),
+  table(
+    ['round', 'from', 'to', 'alice ms', 'grey ms', 'both ms', 'load avg'],
+    rounds.map((r) => [r.round, r.from, r.to, r.aliceMs, r.greyMs, r.bothMs, r.loadAverage]),
+  ),
 ];
 writeResults(run, {
   raw: { kills: rounds.length, targetMs: TARGET_MS, rounds, p50: percentile(both, 50), p95: percentile(both, 95), max: Math.max(...both) },
@@ -214,11 +298,19 @@ writeResults(run, {
   plots: {
     'time-to-media': lineChart({
       title: 'kill -9 of the hosting node → media decoded again',
-      xLabel: 'kill #', yLabel: 'ms',
+      xLabel: 'kill #',
+      yLabel: 'ms',
       series: [
         { name: 'alice', points: rounds.map((r) => [r.round, r.aliceMs]) },
         { name: 'grey', points: rounds.map((r) => [r.round, r.greyMs]) },
-        { name: `target p95 ${TARGET_MS} ms`, points: [[1, TARGET_MS], [Math.max(2, rounds.length), TARGET_MS]], dashed: true },
+        {
+          name: `target p95 ${TARGET_MS} ms`,
+          points: [
+            [1, TARGET_MS],
+            [Math.max(2, rounds.length), TARGET_MS],
+          ],
+          dashed: true,
+        },
       ],
     }),
   },

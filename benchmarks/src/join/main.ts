@@ -28,7 +28,10 @@ const ROOM = 'join-bench';
  */
 const phases: { name: 'spaced' | 'back-to-back'; gapMs: number }[] = args.quick
   ? [{ name: 'spaced', gapMs: 2000 }]
-  : [{ name: 'spaced', gapMs: args.number('gap-ms', 2500) }, { name: 'back-to-back', gapMs: 0 }];
+  : [
+      { name: 'spaced', gapMs: args.number('gap-ms', 2500) },
+      { name: 'back-to-back', gapMs: 0 },
+    ];
 type Phase = (typeof phases)[number]['name'];
 /** `sdk` and `baseline` join cold; `prepared` is the SDK after `room.prepareConnection()` (a waiting room), timed from connect(). */
 const MODES = ['sdk', 'prepared', 'baseline'] as const;
@@ -61,7 +64,12 @@ log(`bench:join${args.quick ? ' --quick' : ''}: ${joinsPerMode} joins per mode, 
 // LOG_LEVEL=trace: the media server logs each join's transport states, consumer resumes, first RTP
 // forwarded and every keyframe and keyframe request (media-server/src/JoinTrace.ts).
 const server = await withFreePorts(3, (basePort) => startMediaServer({ workerBin, numWorkers: 2, basePort, env: { LOG_LEVEL: 'trace' } }));
-interface ServerTrace { at: number; join: string; peerId: string; producer: boolean }
+interface ServerTrace {
+  at: number;
+  join: string;
+  peerId: string;
+  producer: boolean;
+}
 const serverTrace: ServerTrace[] = [];
 let partialLine = '';
 server.process.stdout?.on('data', (chunk: Buffer) => {
@@ -113,11 +121,18 @@ try {
         const page = joiners[mode];
         await page.reload();
         if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
-        const token = roomToken({ secret: server.roomTokenSecret, room: ROOM, identity: `${phase}-${mode}-${i}`, grants: { canPublish: true, canPublishData: true } });
+        const token = roomToken({
+          secret: server.roomTokenSecret,
+          room: ROOM,
+          identity: `${phase}-${mode}-${i}`,
+          grants: { canPublish: true, canPublishData: true },
+        });
         const result = await withTimeout(page.evaluate(measureJoin, { mode, wsUrl: server.wsUrl, token, timeoutMs: 15_000 }), 30_000, `${mode} join`);
         if (i >= 0) results.push({ phase, mode, index: i, result });
         const prepared = mode === 'prepared' ? ` (prepare ${result.prepareMs} ms, usable ${result.prepared})` : '';
-        log(`  ${i < 0 ? 'warm-up' : `#${i + 1}`} ${mode}: ${result.ok ? `video ${result.videoMs} ms, audio ${result.audioMs} ms (connected ${result.connectedMs} ms)${prepared}` : `FAILED ${result.error}`}`);
+        log(
+          `  ${i < 0 ? 'warm-up' : `#${i + 1}`} ${mode}: ${result.ok ? `video ${result.videoMs} ms, audio ${result.audioMs} ms (connected ${result.connectedMs} ms)${prepared}` : `FAILED ${result.error}`}`,
+        );
       }
     }
   }
@@ -128,7 +143,8 @@ try {
 }
 // The server's log lines have all arrived now (its process has ended).
 for (const r of results) r.result = withServerSteps(r.result);
-if (process.env.BENCH_DEBUG) for (const r of results) log(`${r.phase} ${r.mode} #${r.index + 1}: ${r.result.timeline.map((e) => `${e.t} ${e.dir} ${e.what}`).join(' | ')}`);
+if (process.env.BENCH_DEBUG)
+  for (const r of results) log(`${r.phase} ${r.mode} #${r.index + 1}: ${r.result.timeline.map((e) => `${e.t} ${e.dir} ${e.what}`).join(' | ')}`);
 
 interface ModeSummary {
   phase: Phase;
@@ -161,11 +177,29 @@ const summarize = (phase: Phase, mode: Mode): ModeSummary => {
     videoP95: round(percentile(v, 95), 1),
     audioP50: round(percentile(a, 50), 1),
     audioP95: round(percentile(a, 95), 1),
-    connectedP50: round(percentile(ok.map((r) => r.connectedMs ?? Number.NaN), 50), 1),
+    connectedP50: round(
+      percentile(
+        ok.map((r) => r.connectedMs ?? Number.NaN),
+        50,
+      ),
+      1,
+    ),
     ...(mode === 'prepared'
       ? {
-          prepareP50: round(percentile(mine.map((r) => r.result.prepareMs ?? Number.NaN), 50), 1),
-          prepareP95: round(percentile(mine.map((r) => r.result.prepareMs ?? Number.NaN), 95), 1),
+          prepareP50: round(
+            percentile(
+              mine.map((r) => r.result.prepareMs ?? Number.NaN),
+              50,
+            ),
+            1,
+          ),
+          prepareP95: round(
+            percentile(
+              mine.map((r) => r.result.prepareMs ?? Number.NaN),
+              95,
+            ),
+            1,
+          ),
           preparedUsable: mine.filter((r) => r.result.prepared).length,
         }
       : {}),
@@ -187,7 +221,10 @@ function medianTimeline(phase: Phase, mode: Mode): [string, number][] {
       seen.add(label);
       byEvent.set(label, [...(byEvent.get(label) ?? []), e.t]);
     }
-    for (const [label, t] of [['first video frame', r.result.videoMs], ['audio flowing', r.result.audioMs]] as const) {
+    for (const [label, t] of [
+      ['first video frame', r.result.videoMs],
+      ['audio flowing', r.result.audioMs],
+    ] as const) {
       if (t !== undefined) byEvent.set(label, [...(byEvent.get(label) ?? []), t]);
     }
   }
@@ -195,7 +232,8 @@ function medianTimeline(phase: Phase, mode: Mode): [string, number][] {
 }
 
 const ratio = (a: number, b: number): string => (b ? String(round(a / b, 3)) : '–');
-const verdict = (s: ModeSummary, b: ModeSummary): string => `p50 ${s.videoP50 <= 300 ? '≤' : '>'} 300 ms, p95 ${s.videoP95 <= 600 ? '≤' : '>'} 600 ms, ${s.videoP50 < b.videoP50 ? 'below' : 'not below'} the baseline p50`;
+const verdict = (s: ModeSummary, b: ModeSummary): string =>
+  `p50 ${s.videoP50 <= 300 ? '≤' : '>'} 300 ms, p95 ${s.videoP95 <= 600 ? '≤' : '>'} 600 ms, ${s.videoP50 < b.videoP50 ? 'below' : 'not below'} the baseline p50`;
 const summary = [
   `${joinsPerMode} measured joins per mode and arrival pattern after one warm-up each, rotating SDK cold, SDK prepared and baseline (ABC CBA order), each a fresh page load in its own browser context, into a room where one publisher (the SDK in another page, fake 640x360 camera and microphone) is live. ` +
     `Time zero is the connect call (\`room.connect()\` / \`new WebSocket()\`); modules are loaded before it. The SDK bundle is sdk/dist/telemed-sdk.browser.mjs built ${sdkBuiltAt}; the baseline bundles the same mediasoup-client with the same rollup plugins.`,
@@ -204,9 +242,30 @@ const summary = [
   '',
   'Baseline: the leanest mediasoup-client join — welcome → `device.load` → createTransport(recv) → join → for each consumer: `consume` → resumeConsumer, each request waiting for the one before; no send transport, no data channel.',
   '',
-  table(['arrival', 'gap ms', 'mode', 'joins', 'failed', 'first video frame p50 / p95 ms', 'audio flowing p50 / p95 ms', 'connected p50 ms', 'prepare p50 / p95 ms (before time zero)'],
-    summaries.map((s) => [s.phase, phases.find((p) => p.name === s.phase)?.gapMs ?? '', s.mode === 'baseline' ? 'baseline (cold)' : s.mode === 'sdk' ? 'sdk (cold)' : 'sdk prepared', s.joins, s.failures, `${s.videoP50} / ${s.videoP95}`, `${s.audioP50} / ${s.audioP95}`, s.connectedP50,
-      s.prepareP50 === undefined ? '–' : `${s.prepareP50} / ${s.prepareP95} (${s.preparedUsable}/${s.joins} usable)`])),
+  table(
+    [
+      'arrival',
+      'gap ms',
+      'mode',
+      'joins',
+      'failed',
+      'first video frame p50 / p95 ms',
+      'audio flowing p50 / p95 ms',
+      'connected p50 ms',
+      'prepare p50 / p95 ms (before time zero)',
+    ],
+    summaries.map((s) => [
+      s.phase,
+      phases.find((p) => p.name === s.phase)?.gapMs ?? '',
+      s.mode === 'baseline' ? 'baseline (cold)' : s.mode === 'sdk' ? 'sdk (cold)' : 'sdk prepared',
+      s.joins,
+      s.failures,
+      `${s.videoP50} / ${s.videoP95}`,
+      `${s.audioP50} / ${s.audioP95}`,
+      s.connectedP50,
+      s.prepareP50 === undefined ? '–' : `${s.prepareP50} / ${s.prepareP95} (${s.preparedUsable}/${s.joins} usable)`,
+    ]),
+  ),
   '',
   ...phases.flatMap(({ name }) => {
     const sdk = pick(name, 'sdk');
@@ -224,33 +283,42 @@ const summary = [
   '## Where the time goes (median time of each signaling message, ms after the connect call)',
   '',
   '→ sent by the page, ← received; `response (n)` is the first response after n requests were sent. ' +
-    '`page:` a step seen in the page (its peer connections\' ICE and connection states, the video receiver\'s stats polled every 10 ms). ' +
-    '`server:` a step in the media server\'s join trace (LOG_LEVEL=trace, media-server/src/JoinTrace.ts): transport ICE/DTLS states, consumer resumed, ' +
-    'the first RTP packet a consumer forwarded, keyframe requests sent to the publisher (`producer pli out`) and keyframes from it (`producer keyframe in`), placed on the page\'s clock.',
+    "`page:` a step seen in the page (its peer connections' ICE and connection states, the video receiver's stats polled every 10 ms). " +
+    "`server:` a step in the media server's join trace (LOG_LEVEL=trace, media-server/src/JoinTrace.ts): transport ICE/DTLS states, consumer resumed, " +
+    "the first RTP packet a consumer forwarded, keyframe requests sent to the publisher (`producer pli out`) and keyframes from it (`producer keyframe in`), placed on the page's clock.",
   '',
   ...phases.flatMap(({ name }) => MODES.flatMap((mode) => [`### ${name}, ${mode}`, '', table(['event', 'median ms'], medianTimeline(name, mode)), ''])),
 ].join('\n');
 
 const cdf = (phase: Phase, mode: Mode, key: 'videoMs' | 'audioMs'): [number, number][] => {
-  const values = results.filter((r) => r.phase === phase && r.mode === mode && r.result.ok).map((r) => r.result[key] ?? Number.NaN).filter(Number.isFinite).sort((a, b) => a - b);
+  const values = results
+    .filter((r) => r.phase === phase && r.mode === mode && r.result.ok)
+    .map((r) => r.result[key] ?? Number.NaN)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   return values.map((v, i): [number, number] => [v, (i + 1) / values.length]);
 };
 writeResults(run, {
   raw: { joinsPerMode, phases, sdkBuiltAt, summaries, joins: results },
   summary,
-  plots: Object.fromEntries(phases.map(({ name }) => [`cdf-${name}`, lineChart({
-    title: `Join → first remote video frame / audio, ${name} joins`,
-    xLabel: 'ms after the connect call',
-    yLabel: 'share of joins done (cumulative)',
-    yMin: 0,
-    yMax: 1,
-    series: [
-      { name: 'SDK video', points: cdf(name, 'sdk', 'videoMs') },
-      { name: 'SDK prepared video', points: cdf(name, 'prepared', 'videoMs') },
-      { name: 'baseline video', points: cdf(name, 'baseline', 'videoMs'), dashed: true },
-      { name: 'SDK audio', points: cdf(name, 'sdk', 'audioMs') },
-      { name: 'baseline audio', points: cdf(name, 'baseline', 'audioMs'), dashed: true },
-    ],
-  })])),
+  plots: Object.fromEntries(
+    phases.map(({ name }) => [
+      `cdf-${name}`,
+      lineChart({
+        title: `Join → first remote video frame / audio, ${name} joins`,
+        xLabel: 'ms after the connect call',
+        yLabel: 'share of joins done (cumulative)',
+        yMin: 0,
+        yMax: 1,
+        series: [
+          { name: 'SDK video', points: cdf(name, 'sdk', 'videoMs') },
+          { name: 'SDK prepared video', points: cdf(name, 'prepared', 'videoMs') },
+          { name: 'baseline video', points: cdf(name, 'baseline', 'videoMs'), dashed: true },
+          { name: 'SDK audio', points: cdf(name, 'sdk', 'audioMs') },
+          { name: 'baseline audio', points: cdf(name, 'baseline', 'audioMs'), dashed: true },
+        ],
+      }),
+    ]),
+  ),
 });
 process.exit(0);

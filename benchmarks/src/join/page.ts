@@ -44,7 +44,13 @@ export interface JoinResult {
  * RTCPeerConnection its ICE and connection (DTLS) states, relative to `window.__t0`.
  */
 export function instrumentPage(): void {
-  const w = window as unknown as { __timeline: TimelineEntry[]; __t0: number; __pcs: RTCPeerConnection[]; WebSocket: typeof WebSocket; RTCPeerConnection: typeof RTCPeerConnection };
+  const w = window as unknown as {
+    __timeline: TimelineEntry[];
+    __t0: number;
+    __pcs: RTCPeerConnection[];
+    WebSocket: typeof WebSocket;
+    RTCPeerConnection: typeof RTCPeerConnection;
+  };
   w.__timeline = [];
   w.__t0 = performance.now();
   w.__pcs = [];
@@ -59,7 +65,9 @@ export function instrumentPage(): void {
     constructor(configuration?: RTCConfiguration) {
       super(configuration);
       w.__pcs.push(this);
-      this.addEventListener('iceconnectionstatechange', () => w.__timeline.push({ t: at(), dir: 'page', what: `${role(this)} pc ice ${this.iceConnectionState}` }));
+      this.addEventListener('iceconnectionstatechange', () =>
+        w.__timeline.push({ t: at(), dir: 'page', what: `${role(this)} pc ice ${this.iceConnectionState}` }),
+      );
       this.addEventListener('connectionstatechange', () => w.__timeline.push({ t: at(), dir: 'page', what: `${role(this)} pc ${this.connectionState}` }));
     }
   };
@@ -213,7 +221,11 @@ export async function measureJoin(args: JoinArgs): Promise<JoinResult> {
       const device = new ms.Device();
       await device.load({ routerRtpCapabilities: hello.routerRtpCapabilities as never });
       const recv = device.createRecvTransport((await request('createTransport', { direction: 'recv' })) as never);
-      recv.on('connect', ({ dtlsParameters }, callback) => void request('connectTransport', { transportId: recv.id, dtlsParameters: dtlsParameters as unknown as Json }).then(() => callback()));
+      recv.on(
+        'connect',
+        ({ dtlsParameters }, callback) =>
+          void request('connectTransport', { transportId: recv.id, dtlsParameters: dtlsParameters as unknown as Json }).then(() => callback()),
+      );
       const consume = async (n: { method: string; data: Json }): Promise<void> => {
         if (n.method !== 'consumerCreated') return;
         const d = n.data as { consumerId: string; producerId: string; kind: 'audio' | 'video'; rtpParameters: never };

@@ -113,7 +113,8 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
       const now = performance.now();
       const seconds = (now - last.at) / 1000;
       options.onProgress?.({
-        elapsedSeconds: (now - windowStart) / 1000, durationSeconds,
+        elapsedSeconds: (now - windowStart) / 1000,
+        durationSeconds,
         receivedBitrateBps: seconds > 0 ? ((sum(counts, 'receivedBytes') - sum(last.counts, 'receivedBytes')) * 8) / seconds : 0,
         sentBitrateBps: seconds > 0 ? ((sum(counts, 'sentBytes') - sum(last.counts, 'sentBytes')) * 8) / seconds : 0,
       });
@@ -132,10 +133,18 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
     const received = sum(after, 'received') - sum(before, 'received');
     const receivedBitrate = ((sum(after, 'receivedBytes') - sum(before, 'receivedBytes')) * 8) / windowSeconds;
     return {
-      rooms, participantsPerRoom: participants, joinsOk: bots.length, joinsFailed, joinSeconds,
-      durationSeconds: windowSeconds, sentPackets: sent, expectedPackets: expected, receivedPackets: received,
+      rooms,
+      participantsPerRoom: participants,
+      joinsOk: bots.length,
+      joinsFailed,
+      joinSeconds,
+      durationSeconds: windowSeconds,
+      sentPackets: sent,
+      expectedPackets: expected,
+      receivedPackets: received,
       lossRatio: expected > 0 ? Math.max(0, expected - received) / expected : 0,
-      receivedBitrateBps: receivedBitrate, receivedBitrateBpsPerBot: bots.length > 0 ? receivedBitrate / bots.length : 0,
+      receivedBitrateBps: receivedBitrate,
+      receivedBitrateBpsPerBot: bots.length > 0 ? receivedBitrate / bots.length : 0,
       sentBitrateBps: ((sum(after, 'sentBytes') - sum(before, 'sentBytes')) * 8) / windowSeconds,
     };
   } finally {

@@ -39,7 +39,9 @@ const profile: StreamProfile = { ...DEFAULT_PROFILE, videoBitrate: args.number('
 const workerBin = resolveWorkerBin();
 const APPLICATION_NAME = 'bench-load-api';
 
-log(`bench:load${args.quick ? ' --quick' : ''}: ${userCount} users (${pairs} patient–doctor pairs), calls in steps of ${callStep} up to ${maxCalls}, ${stepMs / 1000} s per step, a message every ${messageEveryMs / 1000} s per user, video ${profile.videoBitrate / 1000} kbit/s`);
+log(
+  `bench:load${args.quick ? ' --quick' : ''}: ${userCount} users (${pairs} patient–doctor pairs), calls in steps of ${callStep} up to ${maxCalls}, ${stepMs / 1000} s per step, a message every ${messageEveryMs / 1000} s per user, video ${profile.videoBitrate / 1000} kbit/s`,
+);
 const database = createDatabase();
 const secrets = generateSecrets();
 const dbUrl = new URL(database.url);
@@ -101,7 +103,8 @@ function wire(user: VirtualUser, users: VirtualUser[]): void {
   });
   client.on('presence.updated', (presence: Presence) => {
     const partner = users[user.partner]!;
-    if (presence.userId === partner.id && presence.status === 'online' && partner.onlineAt !== undefined) record('presence online → partner', Date.now() - partner.onlineAt);
+    if (presence.userId === partner.id && presence.status === 'online' && partner.onlineAt !== undefined)
+      record('presence online → partner', Date.now() - partner.onlineAt);
   });
   client.on('message.created', ({ message }: { message: Message }) => {
     if (message.senderId === user.id) return;
@@ -130,17 +133,24 @@ function wire(user: VirtualUser, users: VirtualUser[]): void {
 }
 
 // --- the calls ----------------------------------------------------------------------------------
-interface LiveCall { id: string; bots: Bot[]; patient: VirtualUser }
+interface LiveCall {
+  id: string;
+  bots: Bot[];
+  patient: VirtualUser;
+}
 const rung = new Set<string>();
 const calls: LiveCall[] = [];
-const claimsOf = (token: string): { room: string; sub: string } => JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { room: string; sub: string };
+const claimsOf = (token: string): { room: string; sub: string } =>
+  JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { room: string; sub: string };
 
 async function placeCall(patient: VirtualUser, doctor: VirtualUser, wsUrl: string, pacer: Pacer): Promise<void> {
   const call = await timed('start call', () => patient.client.startCall({ type: 'video', inviteeIds: [doctor.id] }));
   if (!call) return;
   ringAt.set(call.id, Date.now());
   // The callee answers once it was rung (its /events socket), as an app would.
-  const wasRung = await waitFor(() => (rung.has(call.id) ? true : undefined), 'the call.ringing event', 30_000, 10).catch((error: unknown) => failed('call ringing event', error));
+  const wasRung = await waitFor(() => (rung.has(call.id) ? true : undefined), 'the call.ringing event', 30_000, 10).catch((error: unknown) =>
+    failed('call ringing event', error),
+  );
   if (!wasRung) return;
   const accepted = await timed('accept call', () => doctor.client.acceptCall(call.id));
   const callerAccess = await timed('call token', () => patient.client.callToken(call.id));
@@ -158,7 +168,12 @@ async function placeCall(patient: VirtualUser, doctor: VirtualUser, wsUrl: strin
     await Promise.all(live.bots.map((b) => b.start({ subscribe: true, profile })));
     for (const bot of live.bots) pacer.add(bot);
     await Promise.all(live.bots.map((b) => b.settled()));
-    await waitFor(async () => ((await Promise.all(live.bots.map((b) => b.counts()))).every((c) => c.received > 0) ? true : undefined), 'media both ways', 30_000, 20);
+    await waitFor(
+      async () => ((await Promise.all(live.bots.map((b) => b.counts()))).every((c) => c.received > 0) ? true : undefined),
+      'media both ways',
+      30_000,
+      20,
+    );
     record('call join → media both ways', performance.now() - joinStarted);
     calls.push(live);
   } catch (error) {
@@ -169,7 +184,11 @@ async function placeCall(patient: VirtualUser, doctor: VirtualUser, wsUrl: strin
 }
 
 // --- per-step measurement ----------------------------------------------------------------------
-interface ProcessFigure { name: string; cpuCores: number; rssMiB: number }
+interface ProcessFigure {
+  name: string;
+  cpuCores: number;
+  rssMiB: number;
+}
 interface Step {
   step: number;
   calls: number;
@@ -205,7 +224,13 @@ async function measureStep(step: number, usersOnline: number): Promise<Step> {
   const mediaPid = platform!.processes.media.pid ?? 0;
   const apiPid = platform!.processes.api.pid ?? 0;
   const workers = childPids(mediaPid, 'mediasoup-worker');
-  const named: [string, number][] = [['api', apiPid], ['media server (node)', mediaPid], ...workers.map((pid, i) => [`sfu worker ${i}`, pid] as [string, number]), ['bot worker (bench)', side!.worker.pid], ['bench (clients)', process.pid]];
+  const named: [string, number][] = [
+    ['api', apiPid],
+    ['media server (node)', mediaPid],
+    ...workers.map((pid, i) => [`sfu worker ${i}`, pid] as [string, number]),
+    ['bot worker (bench)', side!.worker.pid],
+    ['bench (clients)', process.pid],
+  ];
   const meter = new CpuMeter(named.map(([, pid]) => pid));
   const pg = new BackendCpuMeter(stats!, APPLICATION_NAME);
   const from = Date.now();
@@ -233,17 +258,35 @@ async function measureStep(step: number, usersOnline: number): Promise<Step> {
     p99[op] = round(percentile(window, 99), 1);
   }
   return {
-    step, calls: calls.length, usersOnline, durationS: round((Date.now() - from) / 1000, 1),
-    sentPackets: expected, receivedPackets, lossRatio: expected > 0 ? round(Math.max(0, 1 - receivedPackets / expected), 4) : 0,
-    udpRcvbufErrors: udpReceiveBufferErrors() - udpBefore, errors: (errorsCounted = errors.length) - errorsBefore, requests, p50, p99,
-    processes: [...named.map(([name, pid], i) => ({ name, cpuCores: round(cpu[i] ?? 0, 3), rssMiB: round(rssBytes(pid) / 2 ** 20, 1) })), { name: 'postgres backends (API pool)', cpuCores: round(pgCpu, 3), rssMiB: 0 }],
+    step,
+    calls: calls.length,
+    usersOnline,
+    durationS: round((Date.now() - from) / 1000, 1),
+    sentPackets: expected,
+    receivedPackets,
+    lossRatio: expected > 0 ? round(Math.max(0, 1 - receivedPackets / expected), 4) : 0,
+    udpRcvbufErrors: udpReceiveBufferErrors() - udpBefore,
+    errors: (errorsCounted = errors.length) - errorsBefore,
+    requests,
+    p50,
+    p99,
+    processes: [
+      ...named.map(([name, pid], i) => ({ name, cpuCores: round(cpu[i] ?? 0, 3), rssMiB: round(rssBytes(pid) / 2 ** 20, 1) })),
+      { name: 'postgres backends (API pool)', cpuCores: round(pgCpu, 3), rssMiB: 0 },
+    ],
     loadAverage: round(os.loadavg()[0]!, 2),
   };
 }
 
 function logStep(s: Step): void {
-  const busiest = [...s.processes].sort((a, b) => b.cpuCores - a.cpuCores).slice(0, 3).map((p) => `${p.name} ${p.cpuCores}`).join(', ');
-  log(`step ${s.step}: ${s.calls} calls, ${s.usersOnline} users online: loss ${(s.lossRatio * 100).toFixed(2)} % (${s.receivedPackets}/${s.sentPackets} pkts, kernel drops ${s.udpRcvbufErrors}), errors ${s.errors}, ${s.requests} ops; send p99 ${s.p99['send message'] ?? '-'} ms; busiest (cores): ${busiest}; load ${s.loadAverage}`);
+  const busiest = [...s.processes]
+    .sort((a, b) => b.cpuCores - a.cpuCores)
+    .slice(0, 3)
+    .map((p) => `${p.name} ${p.cpuCores}`)
+    .join(', ');
+  log(
+    `step ${s.step}: ${s.calls} calls, ${s.usersOnline} users online: loss ${(s.lossRatio * 100).toFixed(2)} % (${s.receivedPackets}/${s.sentPackets} pkts, kernel drops ${s.udpRcvbufErrors}), errors ${s.errors}, ${s.requests} ops; send p99 ${s.p99['send message'] ?? '-'} ms; busiest (cores): ${busiest}; load ${s.loadAverage}`,
+  );
 }
 
 // --- the run ------------------------------------------------------------------------------------
@@ -253,18 +296,28 @@ const pacerRef: { pacer?: Pacer } = {};
 let saturatedAt: Step | undefined;
 const messageTimers: NodeJS.Timeout[] = [];
 try {
-  platform = await withFreePorts(4, (base) => startPlatform({
-    apiPort: base, mediaPort: base + 1, rtcBasePort: base + 2, numWorkers: 2, mode: 'production', workerBin, secrets, logLevel: 'info', startTimeoutMs: 180_000,
-    logDir: path.join(ROOT, 'test-results', 'logs', 'bench-load'),
-    apiEnv: {
-      DATABASE_URL: dbUrl.toString(),
-      // Every simulated user signs in from 127.0.0.1: the per-address login limit (30 a minute by
-      // default, against password guessing from one address) would refuse all but 30. Raised for
-      // the bench; the per-account limit (10 a minute) and the message limit (120 a minute) stay.
-      LOGIN_ADDRESS_RATE_LIMIT: String(Math.max(1000, userCount * 4)),
-    },
-    mediaEnv: { MAX_PARTICIPANTS_PER_ROOM: '4' },
-  }));
+  platform = await withFreePorts(4, (base) =>
+    startPlatform({
+      apiPort: base,
+      mediaPort: base + 1,
+      rtcBasePort: base + 2,
+      numWorkers: 2,
+      mode: 'production',
+      workerBin,
+      secrets,
+      logLevel: 'info',
+      startTimeoutMs: 180_000,
+      logDir: path.join(ROOT, 'test-results', 'logs', 'bench-load'),
+      apiEnv: {
+        DATABASE_URL: dbUrl.toString(),
+        // Every simulated user signs in from 127.0.0.1: the per-address login limit (30 a minute by
+        // default, against password guessing from one address) would refuse all but 30. Raised for
+        // the bench; the per-account limit (10 a minute) and the message limit (120 a minute) stay.
+        LOGIN_ADDRESS_RATE_LIMIT: String(Math.max(1000, userCount * 4)),
+      },
+      mediaEnv: { MAX_PARTICIPANTS_PER_ROOM: '4' },
+    }),
+  );
   seeded = await seed(database.url, secrets.encryptionKey, { users: pairs * 2, doctors: pairs, conversations: pairs, messages: pairs * 20, calls: 0 });
   stats = await DatabaseStats.connect(database.url);
   side = await BotSide.create();
@@ -274,10 +327,17 @@ try {
 
   // Users: doctor k and patient conversations[k].patient chat and call each other.
   for (const conversation of seeded.conversations) {
-    for (const [self, other] of [[conversation.patient, conversation.doctor], [conversation.doctor, conversation.patient]] as const) {
+    for (const [self, other] of [
+      [conversation.patient, conversation.doctor],
+      [conversation.doctor, conversation.patient],
+    ] as const) {
       const u = seeded.users[self]!;
       users[self] = {
-        index: self, id: u.id, email: u.email, partner: other, conversationId: conversation.id,
+        index: self,
+        id: u.id,
+        email: u.email,
+        partner: other,
+        conversationId: conversation.id,
         client: new TelemedClient({ baseUrl: platform.apiUrl, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket }),
       };
     }
@@ -290,27 +350,29 @@ try {
   let online = 0;
   for (let i = 0; i < everyone.length; i += loginBatch) {
     const batch = everyone.slice(i, i + loginBatch);
-    await Promise.all(batch.map(async (user) => {
-      if (!(await timed('login', () => user.client.login(user.email, seeded.password)))) return;
-      const opened = performance.now();
-      user.client.connectEvents();
-      await waitFor(() => (user.onlineAt !== undefined ? true : undefined), `${user.email} /events ready`, 30_000, 10).then(
-        () => record('/events connect → ready', performance.now() - opened),
-        (error: unknown) => failed('/events connect', error),
-      );
-      online++;
-      // Chat: a message every messageEveryMs at the user's own phase.
-      const send = (): void => {
-        const clientId = randomUUID();
-        sentAt.set(clientId, Date.now());
-        void timed('send message', () => user.client.sendMessage(user.conversationId, `load test message ${clientId.slice(0, 8)}`, { clientId, retries: 0 }));
-      };
-      const timer = setTimeout(() => {
-        send();
-        messageTimers.push(setInterval(send, messageEveryMs));
-      }, Math.random() * messageEveryMs);
-      messageTimers.push(timer);
-    }));
+    await Promise.all(
+      batch.map(async (user) => {
+        if (!(await timed('login', () => user.client.login(user.email, seeded.password)))) return;
+        const opened = performance.now();
+        user.client.connectEvents();
+        await waitFor(() => (user.onlineAt !== undefined ? true : undefined), `${user.email} /events ready`, 30_000, 10).then(
+          () => record('/events connect → ready', performance.now() - opened),
+          (error: unknown) => failed('/events connect', error),
+        );
+        online++;
+        // Chat: a message every messageEveryMs at the user's own phase.
+        const send = (): void => {
+          const clientId = randomUUID();
+          sentAt.set(clientId, Date.now());
+          void timed('send message', () => user.client.sendMessage(user.conversationId, `load test message ${clientId.slice(0, 8)}`, { clientId, retries: 0 }));
+        };
+        const timer = setTimeout(() => {
+          send();
+          messageTimers.push(setInterval(send, messageEveryMs));
+        }, Math.random() * messageEveryMs);
+        messageTimers.push(timer);
+      }),
+    );
     log(`signed in and online: ${online}/${everyone.length}`);
   }
   await timed('presence list', () => everyone[0]!.client.presence());
@@ -358,9 +420,18 @@ try {
 const ops = [...latencies.keys()];
 const overall = ops.map((op) => {
   const values = (latencies.get(op) ?? []).map((l) => l.ms);
-  return [op, values.length, round(percentile(values, 50), 1), round(percentile(values, 99), 1), round(Math.max(...values), 1), errors.filter((e) => e.op === op).length];
+  return [
+    op,
+    values.length,
+    round(percentile(values, 50), 1),
+    round(percentile(values, 99), 1),
+    round(Math.max(...values), 1),
+    errors.filter((e) => e.op === op).length,
+  ];
 });
-const errorOps = [...new Set(errors.map((e) => e.op))].filter((op) => !ops.includes(op)).map((op) => [op, 0, '-', '-', '-', errors.filter((e) => e.op === op).length]);
+const errorOps = [...new Set(errors.map((e) => e.op))]
+  .filter((op) => !ops.includes(op))
+  .map((op) => [op, 0, '-', '-', '-', errors.filter((e) => e.op === op).length]);
 const last = steps.at(-1);
 const clean = steps.filter((s) => s.lossRatio <= lossLimit && s.errors === 0);
 const capacity = clean.at(-1);
@@ -381,8 +452,17 @@ const summary = [
   `and ${pairs * 20} past messages seeded straight into the schema (one scrypt hash shared by all), as bench:api does.`,
   '',
   `**Capacity on this machine: ${capacity ? `${capacity.calls} simultaneous calls with ${capacity.usersOnline} users online without loss or errors` : 'not reached (loss or errors at the first step)'}**; ` +
-    (saturatedAt ? `loss/errors started at **${saturatedAt.calls} calls** (loss ${(saturatedAt.lossRatio * 100).toFixed(2)} %, ${saturatedAt.errors} errors, kernel UDP drops ${saturatedAt.udpRcvbufErrors}).` : `no loss or errors up to the end of the ramp (${last?.calls ?? 0} calls: every pair in a call).`),
-  `Busiest processes at the last step (cores): ${last ? [...last.processes].sort((a, b) => b.cpuCores - a.cpuCores).map((p) => `${p.name} ${p.cpuCores}`).join(', ') : '-'}.`,
+    (saturatedAt
+      ? `loss/errors started at **${saturatedAt.calls} calls** (loss ${(saturatedAt.lossRatio * 100).toFixed(2)} %, ${saturatedAt.errors} errors, kernel UDP drops ${saturatedAt.udpRcvbufErrors}).`
+      : `no loss or errors up to the end of the ramp (${last?.calls ?? 0} calls: every pair in a call).`),
+  `Busiest processes at the last step (cores): ${
+    last
+      ? [...last.processes]
+          .sort((a, b) => b.cpuCores - a.cpuCores)
+          .map((p) => `${p.name} ${p.cpuCores}`)
+          .join(', ')
+      : '-'
+  }.`,
   '',
   '### Per operation, whole run',
   '',
@@ -390,24 +470,105 @@ const summary = [
   '',
   '### Per step',
   '',
-  table(['step', 'calls', 'users online', 'loss %', 'kernel UDP drops', 'errors', 'ops', 'send p50/p99 ms', 'events p99 ms', ...processNames.map((n) => `${n} cores / MiB`), 'load avg'],
-    steps.map((s) => [s.step, s.calls, s.usersOnline, round(s.lossRatio * 100, 2), s.udpRcvbufErrors, s.errors, s.requests, `${s.p50['send message'] ?? '-'} / ${s.p99['send message'] ?? '-'}`,
-      s.p99['message → partner event'] ?? '-', ...processNames.map((n) => {
+  table(
+    [
+      'step',
+      'calls',
+      'users online',
+      'loss %',
+      'kernel UDP drops',
+      'errors',
+      'ops',
+      'send p50/p99 ms',
+      'events p99 ms',
+      ...processNames.map((n) => `${n} cores / MiB`),
+      'load avg',
+    ],
+    steps.map((s) => [
+      s.step,
+      s.calls,
+      s.usersOnline,
+      round(s.lossRatio * 100, 2),
+      s.udpRcvbufErrors,
+      s.errors,
+      s.requests,
+      `${s.p50['send message'] ?? '-'} / ${s.p99['send message'] ?? '-'}`,
+      s.p99['message → partner event'] ?? '-',
+      ...processNames.map((n) => {
         const p = s.processes.find((x) => x.name === n);
         return p ? `${p.cpuCores} / ${p.rssMiB || '-'}` : '-';
-      }), s.loadAverage])),
+      }),
+      s.loadAverage,
+    ]),
+  ),
   ...(errors.length ? ['', `### Errors (${errors.length}; first 20)`, '', ...errors.slice(0, 20).map((e) => `- ${e.op}: ${e.message}`)] : []),
 ];
 writeResults(run, {
-  raw: { users: users.filter(Boolean).length, pairs, callStep, maxCalls, stepMs, messageEveryMs, profile, lossLimit, capacityCalls: capacity?.calls ?? null, saturatedAtCalls: saturatedAt?.calls ?? null, steps, errors, latency: Object.fromEntries(ops.map((op) => [op, { n: latencies.get(op)!.length, p50: percentile(latencies.get(op)!.map((l) => l.ms), 50), p99: percentile(latencies.get(op)!.map((l) => l.ms), 99) }])) },
+  raw: {
+    users: users.filter(Boolean).length,
+    pairs,
+    callStep,
+    maxCalls,
+    stepMs,
+    messageEveryMs,
+    profile,
+    lossLimit,
+    capacityCalls: capacity?.calls ?? null,
+    saturatedAtCalls: saturatedAt?.calls ?? null,
+    steps,
+    errors,
+    latency: Object.fromEntries(
+      ops.map((op) => [
+        op,
+        {
+          n: latencies.get(op)!.length,
+          p50: percentile(
+            latencies.get(op)!.map((l) => l.ms),
+            50,
+          ),
+          p99: percentile(
+            latencies.get(op)!.map((l) => l.ms),
+            99,
+          ),
+        },
+      ]),
+    ),
+  },
   summary: summary.join('\n'),
   plots: {
-    cpu: lineChart({ title: 'CPU per process against simultaneous calls', xLabel: 'calls', yLabel: 'cores', series: processNames.map((name) => ({ name, points: steps.map((s) => [s.calls, s.processes.find((p) => p.name === name)?.cpuCores ?? 0] as [number, number]) })) }),
-    latency: lineChart({
-      title: 'p99 latency per operation against simultaneous calls', xLabel: 'calls', yLabel: 'ms',
-      series: ops.filter((op) => steps.some((s) => s.p99[op] !== undefined) && !op.startsWith('login') && !op.startsWith('/events')).map((op) => ({ name: op, points: steps.filter((s) => s.p99[op] !== undefined).map((s) => [s.calls, s.p99[op]!] as [number, number]) })),
+    cpu: lineChart({
+      title: 'CPU per process against simultaneous calls',
+      xLabel: 'calls',
+      yLabel: 'cores',
+      series: processNames.map((name) => ({
+        name,
+        points: steps.map((s) => [s.calls, s.processes.find((p) => p.name === name)?.cpuCores ?? 0] as [number, number]),
+      })),
     }),
-    loss: lineChart({ title: 'Media loss against simultaneous calls', xLabel: 'calls', yLabel: '% of packets', series: [{ name: 'loss', points: steps.map((s) => [s.calls, s.lossRatio * 100]) }, { name: `limit ${lossLimit * 100} %`, points: [[0, lossLimit * 100], [Math.max(1, last?.calls ?? 1), lossLimit * 100]], dashed: true }] }),
+    latency: lineChart({
+      title: 'p99 latency per operation against simultaneous calls',
+      xLabel: 'calls',
+      yLabel: 'ms',
+      series: ops
+        .filter((op) => steps.some((s) => s.p99[op] !== undefined) && !op.startsWith('login') && !op.startsWith('/events'))
+        .map((op) => ({ name: op, points: steps.filter((s) => s.p99[op] !== undefined).map((s) => [s.calls, s.p99[op]!] as [number, number]) })),
+    }),
+    loss: lineChart({
+      title: 'Media loss against simultaneous calls',
+      xLabel: 'calls',
+      yLabel: '% of packets',
+      series: [
+        { name: 'loss', points: steps.map((s) => [s.calls, s.lossRatio * 100]) },
+        {
+          name: `limit ${lossLimit * 100} %`,
+          points: [
+            [0, lossLimit * 100],
+            [Math.max(1, last?.calls ?? 1), lossLimit * 100],
+          ],
+          dashed: true,
+        },
+      ],
+    }),
   },
 });
 process.exit(0);

@@ -28,20 +28,65 @@ export function loadClips(ffmpeg = 'ffmpeg', videoBitrate = 1_000_000): Clips {
   const ivf = path.join(dir, `video-${videoBitrate}.ivf`);
   const ogg = path.join(dir, 'audio.opus');
   if (!fs.existsSync(ivf)) {
-    execFileSync(ffmpeg, ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=${CLIP_FPS}`, '-t', String(CLIP_SECONDS), '-c:v', 'libvpx',
-      '-b:v', String(videoBitrate), '-g', String(CLIP_FPS), '-deadline', 'realtime', '-cpu-used', '8', '-auto-alt-ref', '0', '-f', 'ivf', `${ivf}.tmp`]);
+    execFileSync(ffmpeg, [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=640x360:rate=${CLIP_FPS}`,
+      '-t',
+      String(CLIP_SECONDS),
+      '-c:v',
+      'libvpx',
+      '-b:v',
+      String(videoBitrate),
+      '-g',
+      String(CLIP_FPS),
+      '-deadline',
+      'realtime',
+      '-cpu-used',
+      '8',
+      '-auto-alt-ref',
+      '0',
+      '-f',
+      'ivf',
+      `${ivf}.tmp`,
+    ]);
     fs.renameSync(`${ivf}.tmp`, ivf);
   }
   if (!fs.existsSync(ogg)) {
-    execFileSync(ffmpeg, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', String(CLIP_SECONDS), '-ac', '2',
-      '-c:a', 'libopus', '-b:a', '48k', '-frame_duration', '20', '-f', 'ogg', `${ogg}.tmp`]);
+    execFileSync(ffmpeg, [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=48000',
+      '-t',
+      String(CLIP_SECONDS),
+      '-ac',
+      '2',
+      '-c:a',
+      'libopus',
+      '-b:a',
+      '48k',
+      '-frame_duration',
+      '20',
+      '-f',
+      'ogg',
+      `${ogg}.tmp`,
+    ]);
     fs.renameSync(`${ogg}.tmp`, ogg);
   }
   const video = readIvf(fs.readFileSync(ivf));
   const audio = readOggPackets(fs.readFileSync(ogg)).slice(2); // OpusHead and OpusTags first
   const bytes = (list: Buffer[]): number => list.reduce((n, b) => n + b.length, 0);
   return {
-    video, audio,
+    video,
+    audio,
     videoBitrate: Math.round((bytes(video.map((f) => f.data)) * 8) / (video.length / CLIP_FPS)),
     audioBitrate: Math.round((bytes(audio) * 8) / (audio.length * 0.02)),
   };

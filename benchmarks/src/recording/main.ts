@@ -39,10 +39,16 @@ const STOP_LOSS = 0.1;
 const secret = randomBytes(32).toString('base64url');
 const recordingDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-bench-recording-'));
 const clips = loadClips();
-log(`bench:recording${args.quick ? ' --quick' : ''}: 1:1 calls ${steps.join(', ')}, ${measureMs / 1000} s each, baseline then recorded; ${numWorkers} mediasoup worker(s); clips VP8 ${Math.round(clips.videoBitrate / 1000)} kbit/s, Opus ${Math.round(clips.audioBitrate / 1000)} kbit/s`);
+log(
+  `bench:recording${args.quick ? ' --quick' : ''}: 1:1 calls ${steps.join(', ')}, ${measureMs / 1000} s each, baseline then recorded; ${numWorkers} mediasoup worker(s); clips VP8 ${Math.round(clips.videoBitrate / 1000)} kbit/s, Opus ${Math.round(clips.audioBitrate / 1000)} kbit/s`,
+);
 
 // The API's side of the hand-over: accepts media events and stores uploaded recordings.
-interface Upload { at: number; file: string; manifest: RecordingManifest | null }
+interface Upload {
+  at: number;
+  file: string;
+  manifest: RecordingManifest | null;
+}
 const uploads = new Map<string, Upload>();
 const receiver = http.createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -62,26 +68,47 @@ const receiver = http.createServer((req, res) => {
 await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
 const apiUrl = `http://127.0.0.1:${(receiver.address() as net.AddressInfo).port}`;
 
-const target = await withFreePorts(numWorkers + 1, (basePort) => PlatformTarget.start({
-  workerBin: resolveWorkerBin(), numWorkers, basePort, consumersPerWorker: 100_000,
-  env: { ENABLE_CALL_RECORDING: 'true', API_INTERNAL_URL: apiUrl, MEDIA_WEBHOOK_SECRET: secret, MEDIA_RECORDING_DIR: path.join(recordingDir, 'media'), MEDIA_EMPTY_ROOM_GRACE_MS: '1000' },
-}));
+const target = await withFreePorts(numWorkers + 1, (basePort) =>
+  PlatformTarget.start({
+    workerBin: resolveWorkerBin(),
+    numWorkers,
+    basePort,
+    consumersPerWorker: 100_000,
+    env: {
+      ENABLE_CALL_RECORDING: 'true',
+      API_INTERNAL_URL: apiUrl,
+      MEDIA_WEBHOOK_SECRET: secret,
+      MEDIA_RECORDING_DIR: path.join(recordingDir, 'media'),
+      MEDIA_EMPTY_ROOM_GRACE_MS: '1000',
+    },
+  }),
+);
 const mediaPid = target.server.process.pid!;
 const side = await BotSide.create();
 const nonce = randomBytes(3).toString('hex');
 
 async function command(roomId: string, method: 'PUT' | 'DELETE', body: string): Promise<void> {
   const token = jwt.sign({ roomId, sha256: createHash('sha256').update(body).digest('base64url') }, secret, {
-    algorithm: 'HS256', issuer: RECORDING_COMMAND_ISSUER, audience: RECORDING_COMMAND_AUDIENCE, expiresIn: 60,
+    algorithm: 'HS256',
+    issuer: RECORDING_COMMAND_ISSUER,
+    audience: RECORDING_COMMAND_AUDIENCE,
+    expiresIn: 60,
   });
-  const res = await fetch(`${target.server.httpUrl}/rooms/${roomId}/recording`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+  const res = await fetch(`${target.server.httpUrl}/rooms/${roomId}/recording`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body,
+  });
   if (!res.ok) throw new Error(`${method} recording of ${roomId}: ${res.status} ${await res.text()}`);
 }
 
 /** Bytes in the files under `dir`. */
 function bytesUnder(dir: string): number {
   if (!fs.existsSync(dir)) return 0;
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).reduce((n, e) => n + (fs.statSync(path.join(e.parentPath, e.name), { throwIfNoEntry: false })?.size ?? 0), 0);
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .reduce((n, e) => n + (fs.statSync(path.join(e.parentPath, e.name), { throwIfNoEntry: false })?.size ?? 0), 0);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -148,27 +175,45 @@ async function runStep(calls: number, recorded: boolean): Promise<StepResult> {
       for (const who of ['doctor', 'patient']) {
         const bot = new Bot(side, `${who}-${r}`, await target.connect(id, `${who}-${r}`));
         const start = Math.floor(Math.random() * clips.video.length);
-        await bot.start({ subscribe: true, profile: DEFAULT_PROFILE, sources: (ssrc) => ({ video: new ClipVp8Stream(ssrc.video, clips, start), audio: new ClipOpusStream(ssrc.audio, clips, start) }) });
+        await bot.start({
+          subscribe: true,
+          profile: DEFAULT_PROFILE,
+          sources: (ssrc) => ({ video: new ClipVp8Stream(ssrc.video, clips, start), audio: new ClipOpusStream(ssrc.audio, clips, start) }),
+        });
         pair.push(bot);
       }
       rooms.push({ id, bots: pair as [Bot, Bot], recordingId: crypto.randomUUID() });
       pacerBots.push(...pair);
     }
-    await waitFor(async () => {
-      await Promise.all(pacerBots.map((b) => b.settled()));
-      return pacerBots.every((b) => b.consumers >= 2) ? true : undefined;
-    }, `${calls * 4} consumers`, 60_000, 50);
+    await waitFor(
+      async () => {
+        await Promise.all(pacerBots.map((b) => b.settled()));
+        return pacerBots.every((b) => b.consumers >= 2) ? true : undefined;
+      },
+      `${calls * 4} consumers`,
+      60_000,
+      50,
+    );
     const pacer = new Pacer(pacerBots);
     pacer.start();
     try {
       await sleep(2000);
       let recorderPids: number[] = [];
       if (recorded) {
-        await Promise.all(rooms.map((room) => command(room.id, 'PUT', JSON.stringify({ recordingId: room.recordingId, state: 'recording', identities: room.bots.map((b) => b.identity) }))));
-        recorderPids = await waitFor(() => {
-          const pids = childPids(mediaPid, 'ffmpeg');
-          return pids.length >= calls * 4 ? pids : undefined;
-        }, `${calls * 4} recorders`, 60_000, 100);
+        await Promise.all(
+          rooms.map((room) =>
+            command(room.id, 'PUT', JSON.stringify({ recordingId: room.recordingId, state: 'recording', identities: room.bots.map((b) => b.identity) })),
+          ),
+        );
+        recorderPids = await waitFor(
+          () => {
+            const pids = childPids(mediaPid, 'ffmpeg');
+            return pids.length >= calls * 4 ? pids : undefined;
+          },
+          `${calls * 4} recorders`,
+          60_000,
+          100,
+        );
         await sleep(1500); // every recorder past its probing, its consumer resumed
       }
       const workers = target.workerPids();
@@ -198,25 +243,42 @@ async function runStep(calls: number, recorded: boolean): Promise<StepResult> {
       });
       const workerCpu = cpu.slice(0, workers.length).reduce((a, b) => a + b, 0);
       const result: StepResult = {
-        calls, mode, workerCpu: round(workerCpu, 3), mediaNodeCpu: round(cpu[workers.length] ?? 0, 3),
+        calls,
+        mode,
+        workerCpu: round(workerCpu, 3),
+        mediaNodeCpu: round(cpu[workers.length] ?? 0, 3),
         botLossRatio: round(expected > 0 ? Math.max(0, expected - received) / expected : 0, 4),
-        sfuAndBotSocketDrops: sfuDrops, udpRcvbufErrors: rcvbufErrors,
+        sfuAndBotSocketDrops: sfuDrops,
+        udpRcvbufErrors: rcvbufErrors,
       };
       if (!recorded) return result;
 
       const recorderCpu = cpu.slice(workers.length + 1);
       Object.assign(result, {
-        recorders: recorderPids.length, recorderCpuMean: round(mean(recorderCpu), 4), recorderCpuMax: round(Math.max(...recorderCpu), 4), recordersCpu: round(recorderCpu.reduce((a, b) => a + b, 0), 3),
-        diskBytesPerSecond: Math.round((diskAfter - diskBefore) / (measureMs / 1000)), recorderSocketDrops: drops,
+        recorders: recorderPids.length,
+        recorderCpuMean: round(mean(recorderCpu), 4),
+        recorderCpuMax: round(Math.max(...recorderCpu), 4),
+        recordersCpu: round(
+          recorderCpu.reduce((a, b) => a + b, 0),
+          3,
+        ),
+        diskBytesPerSecond: Math.round((diskAfter - diskBefore) / (measureMs / 1000)),
+        recorderSocketDrops: drops,
       });
       // Stop every recording; watch the mux processes' CPU (polled) until every file is handed over.
       const stoppedAt = performance.now();
       await Promise.all(rooms.map((room) => command(room.id, 'DELETE', '')));
       const muxCpu = new Map<number, number>();
-      await waitFor(() => {
-        for (const pid of childPids(mediaPid, 'ffmpeg')) if (cmdline(pid).includes('call.mkv')) muxCpu.set(pid, Math.max(muxCpu.get(pid) ?? 0, cpuSeconds(pid)));
-        return rooms.every((room) => uploads.has(room.recordingId)) ? true : undefined;
-      }, `${calls} recordings handed over`, 300_000, 20);
+      await waitFor(
+        () => {
+          for (const pid of childPids(mediaPid, 'ffmpeg'))
+            if (cmdline(pid).includes('call.mkv')) muxCpu.set(pid, Math.max(muxCpu.get(pid) ?? 0, cpuSeconds(pid)));
+          return rooms.every((room) => uploads.has(room.recordingId)) ? true : undefined;
+        },
+        `${calls} recordings handed over`,
+        300_000,
+        20,
+      );
       const finish = rooms.map((room) => (uploads.get(room.recordingId)!.at - stoppedAt) / 1000);
       // Video frames in the files (stream copies: one packet per frame) against the frames a 30 frames/s
       // sender sent over each stream's span; and how long after the start command each stream's first frame is.
@@ -229,7 +291,11 @@ async function runStep(calls: number, recorded: boolean): Promise<StepResult> {
         const upload = uploads.get(room.recordingId)!;
         recordedMs += upload.manifest?.durationMs ?? 0;
         transcoded ||= upload.manifest?.transcoded ?? false;
-        const packets = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'packet=stream_index,pts_time', '-of', 'csv=p=0', upload.file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+        const packets = execFileSync(
+          'ffprobe',
+          ['-v', 'error', '-select_streams', 'v', '-show_entries', 'packet=stream_index,pts_time', '-of', 'csv=p=0', upload.file],
+          { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+        );
         const streams = new Map<string, number[]>();
         for (const line of packets.split('\n').filter(Boolean)) {
           const [stream = '', pts = ''] = line.split(',');
@@ -244,21 +310,37 @@ async function runStep(calls: number, recorded: boolean): Promise<StepResult> {
             // Where the frames are missing: one long hole (a recorder that stopped receiving, a
             // timestamp jump) reads differently from many small ones (packets lost).
             const sorted = [...times].sort((a, b) => a - b);
-            const holes = sorted.slice(1).map((t, i) => ({ at: sorted[i]!, s: t - sorted[i]! })).filter((h) => h.s > 2 / CLIP_FPS);
+            const holes = sorted
+              .slice(1)
+              .map((t, i) => ({ at: sorted[i]!, s: t - sorted[i]! }))
+              .filter((h) => h.s > 2 / CLIP_FPS);
             const largest = holes.reduce((a, b) => (b.s > a.s ? b : a), { at: 0, s: 0 });
-            log(`    ${room.id} video stream ${stream}: ${times.length}/${expected} frames, ${round(sorted[0]!, 2)}–${round(sorted.at(-1)!, 2)} s, ${holes.length} hole(s), the largest ${round(largest.s, 2)} s at ${round(largest.at, 2)} s; manifest gaps ${JSON.stringify(upload.manifest?.gaps ?? [])}`);
+            log(
+              `    ${room.id} video stream ${stream}: ${times.length}/${expected} frames, ${round(sorted[0]!, 2)}–${round(sorted.at(-1)!, 2)} s, ${holes.length} hole(s), the largest ${round(largest.s, 2)} s at ${round(largest.at, 2)} s; manifest gaps ${JSON.stringify(upload.manifest?.gaps ?? [])}`,
+            );
           }
         }
       }
       // One file decoded in full: every frame must decode.
       const first = uploads.get(rooms[0]!.recordingId)!.file;
-      const decode = execFileSync('ffmpeg', ['-v', 'error', '-i', first, '-map', '0', '-f', 'null', '-'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const decode = execFileSync('ffmpeg', ['-v', 'error', '-i', first, '-map', '0', '-f', 'null', '-'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       Object.assign(result, {
-        finishSecondsMean: round(mean(finish), 2), finishSecondsMax: round(Math.max(...finish), 2), muxCpuSeconds: round([...muxCpu.values()].reduce((a, b) => a + b, 0), 2),
-        recordedMinutes: round(recordedMs / 60_000, 2), videoFramesSent: expectedFrames, videoFramesInFiles: inFiles,
+        finishSecondsMean: round(mean(finish), 2),
+        finishSecondsMax: round(Math.max(...finish), 2),
+        muxCpuSeconds: round(
+          [...muxCpu.values()].reduce((a, b) => a + b, 0),
+          2,
+        ),
+        recordedMinutes: round(recordedMs / 60_000, 2),
+        videoFramesSent: expectedFrames,
+        videoFramesInFiles: inFiles,
         fileFrameLossRatio: round(Math.max(0, expectedFrames - inFiles) / Math.max(1, expectedFrames), 4),
         firstFrameSecondsMax: round(Math.max(...firstFrames), 2),
-        decodeErrors: decode.split('\n').filter(Boolean).length, transcoded,
+        decodeErrors: decode.split('\n').filter(Boolean).length,
+        transcoded,
       });
       return result;
     } finally {
@@ -291,18 +373,21 @@ try {
       });
       if (!r) break;
       results.push(r);
-      log(recorded
-        ? `  ${calls} recorded call(s): workers ${r.workerCpu} cores, recorders ${r.recordersCpu} cores (${r.recorders} × ${r.recorderCpuMean} mean, max ${r.recorderCpuMax}), disk ${round((r.diskBytesPerSecond ?? 0) / 1e6, 2)} MB/s, bot loss ${r.botLossRatio} (SFU/bot socket drops ${r.sfuAndBotSocketDrops}), recorder socket drops ${r.recorderSocketDrops}; finish ${r.finishSecondsMean} s mean (mux CPU ${r.muxCpuSeconds} s for ${r.recordedMinutes} min); video frames in files ${r.videoFramesInFiles}/${r.videoFramesSent} (loss ${r.fileFrameLossRatio}), first frame ≤ ${r.firstFrameSecondsMax} s after the start, decode errors ${r.decodeErrors}`
-        : `  ${calls} call(s), no recording: workers ${r.workerCpu} cores, media node ${r.mediaNodeCpu} cores, bot loss ${r.botLossRatio} (kernel drops at SFU/bot sockets ${r.sfuAndBotSocketDrops}, all UDP ${r.udpRcvbufErrors})`);
+      log(
+        recorded
+          ? `  ${calls} recorded call(s): workers ${r.workerCpu} cores, recorders ${r.recordersCpu} cores (${r.recorders} × ${r.recorderCpuMean} mean, max ${r.recorderCpuMax}), disk ${round((r.diskBytesPerSecond ?? 0) / 1e6, 2)} MB/s, bot loss ${r.botLossRatio} (SFU/bot socket drops ${r.sfuAndBotSocketDrops}), recorder socket drops ${r.recorderSocketDrops}; finish ${r.finishSecondsMean} s mean (mux CPU ${r.muxCpuSeconds} s for ${r.recordedMinutes} min); video frames in files ${r.videoFramesInFiles}/${r.videoFramesSent} (loss ${r.fileFrameLossRatio}), first frame ≤ ${r.firstFrameSecondsMax} s after the start, decode errors ${r.decodeErrors}`
+          : `  ${calls} call(s), no recording: workers ${r.workerCpu} cores, media node ${r.mediaNodeCpu} cores, bot loss ${r.botLossRatio} (kernel drops at SFU/bot sockets ${r.sfuAndBotSocketDrops}, all UDP ${r.udpRcvbufErrors})`,
+      );
     }
     if (saturated) break;
     const last = results.at(-1)!;
     const baseline = results.at(-2)!;
     if (brokeAt === undefined && ((last.fileFrameLossRatio ?? 0) > LOSS_LIMIT || (last.recorderSocketDrops ?? 0) > 0 || (last.decodeErrors ?? 0) > 0)) {
       brokeAt = calls;
-      brokeBecause = baseline.botLossRatio > LOSS_LIMIT
-        ? `the call itself already lost ${round(baseline.botLossRatio * 100, 1)} % of its packets without recording (kernel drops at the SFU's and bots' sockets: ${baseline.sfuAndBotSocketDrops}): the machine, not the recording, was saturated`
-        : `the recording lost frames while the same calls without recording lost ${round(baseline.botLossRatio * 100, 1)} %`;
+      brokeBecause =
+        baseline.botLossRatio > LOSS_LIMIT
+          ? `the call itself already lost ${round(baseline.botLossRatio * 100, 1)} % of its packets without recording (kernel drops at the SFU's and bots' sockets: ${baseline.sfuAndBotSocketDrops}): the machine, not the recording, was saturated`
+          : `the recording lost frames while the same calls without recording lost ${round(baseline.botLossRatio * 100, 1)} %`;
       log(`  recordings lose frames at ${calls} concurrent calls (${brokeBecause})`);
       log(`  the media server's last output:\n${target.server.recentOutput().slice(-4000)}`);
     }
@@ -335,26 +420,68 @@ const perCallCpu = healthy.length ? mean(healthy.map((r) => ((r.recordersCpu ?? 
 const summary = [
   `Real VP8 (libvpx, 640×360, 30 frames/s, ${Math.round(clips.videoBitrate / 1000)} kbit/s, a keyframe a second) and Opus (${Math.round(clips.audioBitrate / 1000)} kbit/s, 20 ms) from bots, two per 1:1 call, each sending and receiving; ${numWorkers} mediasoup worker(s); ${measureMs / 1000} s measured per step, first without recording (baseline), then recorded (4 FFmpeg recorders per call). Loss in the files: video packets (one per frame, stream copies) in the muxed files against the frames a 30 frames/s sender sent over each stream's span (first to last frame), so a frame missing anywhere inside a recording counts; the delay before a stream's first frame is reported apart (\`firstFrameSecondsMax\` in the JSON).`,
   '',
-  table(['calls', 'mode', 'worker CPU (cores)', 'recorders CPU (cores)', 'per recorder (mean / max)', 'disk MB/s', 'bot loss', 'SFU+bot socket drops', 'recorder socket drops', 'finish s (mean / max)', 'mux CPU s', 'frames in files / sent', 'file frame loss'],
-    results.map((r) => [r.calls, r.mode, r.workerCpu, r.recordersCpu ?? '', r.recorders ? `${r.recorderCpuMean} / ${r.recorderCpuMax}` : '', r.diskBytesPerSecond === undefined ? '' : round(r.diskBytesPerSecond / 1e6, 2), r.botLossRatio, r.sfuAndBotSocketDrops,
-      r.recorderSocketDrops ?? '', r.finishSecondsMean === undefined ? '' : `${r.finishSecondsMean} / ${r.finishSecondsMax}`, r.muxCpuSeconds ?? '', r.videoFramesSent ? `${r.videoFramesInFiles} / ${r.videoFramesSent}` : '', r.fileFrameLossRatio ?? ''])),
+  table(
+    [
+      'calls',
+      'mode',
+      'worker CPU (cores)',
+      'recorders CPU (cores)',
+      'per recorder (mean / max)',
+      'disk MB/s',
+      'bot loss',
+      'SFU+bot socket drops',
+      'recorder socket drops',
+      'finish s (mean / max)',
+      'mux CPU s',
+      'frames in files / sent',
+      'file frame loss',
+    ],
+    results.map((r) => [
+      r.calls,
+      r.mode,
+      r.workerCpu,
+      r.recordersCpu ?? '',
+      r.recorders ? `${r.recorderCpuMean} / ${r.recorderCpuMax}` : '',
+      r.diskBytesPerSecond === undefined ? '' : round(r.diskBytesPerSecond / 1e6, 2),
+      r.botLossRatio,
+      r.sfuAndBotSocketDrops,
+      r.recorderSocketDrops ?? '',
+      r.finishSecondsMean === undefined ? '' : `${r.finishSecondsMean} / ${r.finishSecondsMax}`,
+      r.muxCpuSeconds ?? '',
+      r.videoFramesSent ? `${r.videoFramesInFiles} / ${r.videoFramesSent}` : '',
+      r.fileFrameLossRatio ?? '',
+    ]),
+  ),
   '',
   'Per recorded call (recorded step less its baseline):',
   '',
-  table(['calls', 'extra worker CPU per call (cores)', 'recorders per call (cores)', 'disk MB per call-minute', 'mux CPU s per recorded minute', 'finish s per minute of call'],
-    perCall.map((p) => [p.calls, p.workerExtra, p.recorders, p.diskMBPerMinute, p.muxCpuPerMinute, p.finishPerMinute])),
+  table(
+    [
+      'calls',
+      'extra worker CPU per call (cores)',
+      'recorders per call (cores)',
+      'disk MB per call-minute',
+      'mux CPU s per recorded minute',
+      'finish s per minute of call',
+    ],
+    perCall.map((p) => [p.calls, p.workerExtra, p.recorders, p.diskMBPerMinute, p.muxCpuPerMinute, p.finishPerMinute]),
+  ),
   '',
   brokeAt === undefined
     ? `No step lost frames in its recordings (up to ${steps.at(-1)} calls).`
     : `Recordings lost frames (or the recorders' sockets dropped packets) at **${brokeAt} concurrent recorded calls**: ${brokeBecause}.`,
-  healthy.length ? `Recording costs about ${round(perCallCpu, 3)} cores per 1:1 call (recorders plus the worker's extra consumers) in the steps without loss: about ${Math.floor(1 / Math.max(perCallCpu, 1e-6))} recorded calls per core on this machine's cores for the recording alone.` : '',
+  healthy.length
+    ? `Recording costs about ${round(perCallCpu, 3)} cores per 1:1 call (recorders plus the worker's extra consumers) in the steps without loss: about ${Math.floor(1 / Math.max(perCallCpu, 1e-6))} recorded calls per core on this machine's cores for the recording alone.`
+    : '',
 ].join('\n');
 writeResults(run, {
   raw: { steps: results, perCall, brokeAt: brokeAt ?? null, clip: { videoBitrate: clips.videoBitrate, audioBitrate: clips.audioBitrate, fps: CLIP_FPS } },
   summary,
   plots: {
     cpu: lineChart({
-      title: 'CPU vs concurrent 1:1 calls', xLabel: 'concurrent 1:1 calls', yLabel: 'cores',
+      title: 'CPU vs concurrent 1:1 calls',
+      xLabel: 'concurrent 1:1 calls',
+      yLabel: 'cores',
       series: [
         { name: 'workers, baseline', points: results.filter((r) => r.mode === 'baseline').map((r) => [r.calls, r.workerCpu]), dashed: true },
         { name: 'workers, recorded', points: rec.map((r) => [r.calls, r.workerCpu]) },
@@ -362,7 +489,9 @@ writeResults(run, {
       ],
     }),
     loss: lineChart({
-      title: 'Frames missing from the recordings', xLabel: 'concurrent 1:1 calls', yLabel: 'share of frames sent',
+      title: 'Frames missing from the recordings',
+      xLabel: 'concurrent 1:1 calls',
+      yLabel: 'share of frames sent',
       series: [
         { name: 'file frame loss', points: rec.map((r) => [r.calls, r.fileFrameLossRatio ?? 0]) },
         { name: 'bot loss (recorded)', points: rec.map((r) => [r.calls, r.botLossRatio]) },

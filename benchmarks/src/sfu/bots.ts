@@ -4,7 +4,16 @@
 // producer per consumer, whose stats say how many packets arrived and how many were lost.
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import { AUDIO_PAYLOAD_TYPE, isKeyframeRequest, OpusStream, VIDEO_PAYLOAD_TYPE, Vp8Stream, type AudioSource, type StreamProfile, type VideoSource } from './rtp.js';
+import {
+  AUDIO_PAYLOAD_TYPE,
+  isKeyframeRequest,
+  OpusStream,
+  VIDEO_PAYLOAD_TYPE,
+  Vp8Stream,
+  type AudioSource,
+  type StreamProfile,
+  type VideoSource,
+} from './rtp.js';
 import { PLAIN_SRTP, SFU_CODECS, type SfuSession } from './targets.js';
 
 /**
@@ -76,14 +85,20 @@ export class Bot {
    * Joins; subscribes when `subscribe`, and publishes camera + microphone when `profile` is given:
    * synthetic RTP of that profile, or what `sources` makes for the bot's SSRCs (real encoded media).
    */
-  async start(options: { subscribe: boolean; profile?: StreamProfile; sources?: (ssrc: { video: number; audio: number }) => { video: VideoSource; audio: AudioSource } }): Promise<void> {
+  async start(options: {
+    subscribe: boolean;
+    profile?: StreamProfile;
+    sources?: (ssrc: { video: number; audio: number }) => { video: VideoSource; audio: AudioSource };
+  }): Promise<void> {
     if (options.subscribe) {
       const recv = await this.#pair('recv');
       this.session.onConsumer = (offer) => {
-        this.#pendingConsumers.push((async () => {
-          this.#counters.push(await recv.local.produce({ kind: offer.kind, rtpParameters: offer.rtpParameters }));
-          await this.session.resumeConsumer(offer.consumerId);
-        })());
+        this.#pendingConsumers.push(
+          (async () => {
+            this.#counters.push(await recv.local.produce({ kind: offer.kind, rtpParameters: offer.rtpParameters }));
+            await this.session.resumeConsumer(offer.consumerId);
+          })(),
+        );
       };
     }
     const send = options.profile ? await this.#pair('send') : undefined;
@@ -98,7 +113,10 @@ export class Bot {
     this.#audio = sources?.audio ?? new OpusStream(audioSsrc, options.profile.audioPayloadBytes);
     this.#videoProducer = await direct.produce({
       kind: 'video',
-      rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: VIDEO_PAYLOAD_TYPE, clockRate: 90000, rtcpFeedback: [{ type: 'nack', parameter: 'pli' }] }], encodings: [{ ssrc: videoSsrc }] },
+      rtpParameters: {
+        codecs: [{ mimeType: 'video/VP8', payloadType: VIDEO_PAYLOAD_TYPE, clockRate: 90000, rtcpFeedback: [{ type: 'nack', parameter: 'pli' }] }],
+        encodings: [{ ssrc: videoSsrc }],
+      },
     });
     this.#audioProducer = await direct.produce({
       kind: 'audio',
@@ -109,7 +127,10 @@ export class Bot {
       if (isKeyframeRequest(packet)) this.#video?.requestKeyframe();
     });
     const sfuCaps = botCapabilities(this.session.routerRtpCapabilities);
-    for (const [producer, source] of [[this.#videoProducer, 'camera'], [this.#audioProducer, 'microphone']] as const) {
+    for (const [producer, source] of [
+      [this.#videoProducer, 'camera'],
+      [this.#audioProducer, 'microphone'],
+    ] as const) {
       const toSfu = await send.local.consume({ producerId: producer.id, rtpCapabilities: sfuCaps });
       await this.session.produce({ transportId: send.remoteId, kind: producer.kind, source, rtpParameters: toSfu.rtpParameters });
     }

@@ -20,30 +20,60 @@ const warmupMs = args.quick ? 1000 : 1500;
 const profile = { ...DEFAULT_PROFILE, videoBitrate: args.number('video-bitrate', DEFAULT_PROFILE.videoBitrate) };
 
 const broadcast = (n: number): Scenario => ({ id: `broadcast-1to${n}`, group: 'broadcast', rooms: 1, publishersPerRoom: 1, subscribersPerRoom: n });
-const allToAll = (size: number, rooms: number): Scenario => ({ id: `all-to-all-${rooms}x${size}`, group: 'all-to-all', rooms, publishersPerRoom: size, subscribersPerRoom: 0 });
+const allToAll = (size: number, rooms: number): Scenario => ({
+  id: `all-to-all-${rooms}x${size}`,
+  group: 'all-to-all',
+  rooms,
+  publishersPerRoom: size,
+  subscribersPerRoom: 0,
+});
 const spread = (n: number): Scenario => ({ id: `spread-1to${n}`, group: 'spread', rooms: 1, publishersPerRoom: 1, subscribersPerRoom: n, spread: true });
 
 // Quick: one point per scenario group (the whole quick set has a 2-minute budget).
 const scenarios: Scenario[] = args.quick
   ? [broadcast(100), allToAll(10, 1), spread(100)]
-  : [broadcast(1), broadcast(10), broadcast(25), broadcast(50), broadcast(100), broadcast(200), broadcast(300), allToAll(4, 1), allToAll(4, 4), allToAll(4, 8), allToAll(10, 1), allToAll(10, 2), allToAll(10, 4), spread(100), spread(300)];
+  : [
+      broadcast(1),
+      broadcast(10),
+      broadcast(25),
+      broadcast(50),
+      broadcast(100),
+      broadcast(200),
+      broadcast(300),
+      allToAll(4, 1),
+      allToAll(4, 4),
+      allToAll(4, 8),
+      allToAll(10, 1),
+      allToAll(10, 2),
+      allToAll(10, 4),
+      spread(100),
+      spread(300),
+    ];
 
 const only = args.get('only');
 if (only) scenarios.splice(0, scenarios.length, ...scenarios.filter((s) => new RegExp(only).test(s.id)));
 
 const perPublisherPps = packetsPerFrame(profile) * 30 + 50;
-log(`bench:sfu${args.quick ? ' --quick' : ''}: ${scenarios.length} load points, ${durationMs / 1000} s measured each, publishers send ${profile.videoBitrate / 1e6} Mbit/s VP8 + Opus (${perPublisherPps} pkt/s)`);
+log(
+  `bench:sfu${args.quick ? ' --quick' : ''}: ${scenarios.length} load points, ${durationMs / 1000} s measured each, publishers send ${profile.videoBitrate / 1e6} Mbit/s VP8 + Opus (${perPublisherPps} pkt/s)`,
+);
 
 const side = await BotSide.create();
 const bare = await BareTarget.start(NUM_WORKERS);
 // One router per room, like the bare harness: no consumer budget in reach.
-const platform = await withFreePorts(1 + NUM_WORKERS, (basePort) => PlatformTarget.start({ workerBin, numWorkers: NUM_WORKERS, basePort, consumersPerWorker: 1_000_000 }));
+const platform = await withFreePorts(1 + NUM_WORKERS, (basePort) =>
+  PlatformTarget.start({ workerBin, numWorkers: NUM_WORKERS, basePort, consumersPerWorker: 1_000_000 }),
+);
 // Spread rooms: a budget of SPREAD_BUDGET consumers per worker, then a router on the other worker joined by pipeToRouter.
 const SPREAD_BUDGET = 100;
 const platformSpread = scenarios.some((s) => s.spread)
-  ? await withFreePorts(1 + NUM_WORKERS, (basePort) => PlatformTarget.start({ workerBin, numWorkers: NUM_WORKERS, basePort, consumersPerWorker: SPREAD_BUDGET }))
+  ? await withFreePorts(1 + NUM_WORKERS, (basePort) =>
+      PlatformTarget.start({ workerBin, numWorkers: NUM_WORKERS, basePort, consumersPerWorker: SPREAD_BUDGET }),
+    )
   : undefined;
-log(`platform up (media server pid ${platform.server.process.pid}, ${platform.workerPids().length} workers${platformSpread ? `; spread instance pid ${platformSpread.server.process.pid}` : ''}); bare harness ${bare.workers.length} workers; bot worker pid ${side.worker.pid}`);
+log(
+  `platform up (media server pid ${platform.server.process.pid}, ${platform.workerPids().length} workers${platformSpread ? `; spread instance pid ${platformSpread.server.process.pid}` : ''}); bare harness ${bare.workers.length} workers; bot worker pid ${side.worker.pid}`,
+);
 
 const results: PointResult[] = [];
 try {
@@ -79,20 +109,58 @@ const find = (target: string, scenario: string): PointResult | undefined => resu
 const ratio = (a: number | undefined, b: number | undefined): string => (a !== undefined && b ? String(round(a / b, 3)) : '–');
 
 const rows = results.map((r) => [
-  r.target, r.scenario, r.consumers, r.outPps, r.deliveredRatio, r.lossRatio, `${r.udpRcvbufErrors} (${r.sfuSocketDrops} / ${r.botSocketDrops})`, r.unexplainedLossRatio, r.sfuWorkerCpu, r.outPpsPerWorkerCore, r.controlCpu, r.botWorkerCpu, r.sfuWorkerRssMiB, r.controlRssMiB,
+  r.target,
+  r.scenario,
+  r.consumers,
+  r.outPps,
+  r.deliveredRatio,
+  r.lossRatio,
+  `${r.udpRcvbufErrors} (${r.sfuSocketDrops} / ${r.botSocketDrops})`,
+  r.unexplainedLossRatio,
+  r.sfuWorkerCpu,
+  r.outPpsPerWorkerCore,
+  r.controlCpu,
+  r.botWorkerCpu,
+  r.sfuWorkerRssMiB,
+  r.controlRssMiB,
 ]);
 const comparison = scenarios.map((s) => {
   const p = find('platform', s.id);
   const b = find('bare', s.id);
-  const meets = p ? (p.outPpsPerWorkerCore >= TARGET_PPS_PER_CORE && p.lossRatio < 0.005 && (b ? p.deliveredRatio / b.deliveredRatio >= 0.9 : false) ? 'yes' : 'no') : '–';
+  const meets = p
+    ? p.outPpsPerWorkerCore >= TARGET_PPS_PER_CORE && p.lossRatio < 0.005 && (b ? p.deliveredRatio / b.deliveredRatio >= 0.9 : false)
+      ? 'yes'
+      : 'no'
+    : '–';
   const drops = (r: PointResult | undefined): string => (r ? `${round(r.lossRatio * 100, 2)} % / ${r.udpRcvbufErrors}` : '–');
-  return [s.id, consumersOf(s), ratio(p?.deliveredRatio, b?.deliveredRatio), ratio(p?.outPpsPerWorkerCore, b?.outPpsPerWorkerCore), ratio(p?.sfuWorkerCpu, b?.sfuWorkerCpu), `${drops(p)} · ${drops(b)}`, p ? `${round(p.unexplainedLossRatio * 100, 2)} %` : '–', meets];
+  return [
+    s.id,
+    consumersOf(s),
+    ratio(p?.deliveredRatio, b?.deliveredRatio),
+    ratio(p?.outPpsPerWorkerCore, b?.outPpsPerWorkerCore),
+    ratio(p?.sfuWorkerCpu, b?.sfuWorkerCpu),
+    `${drops(p)} · ${drops(b)}`,
+    p ? `${round(p.unexplainedLossRatio * 100, 2)} %` : '–',
+    meets,
+  ];
 });
-const spreadRows = scenarios.filter((s) => s.spread).flatMap((s) => ['platform', 'bare'].map((target) => {
-  const one = find(target, `broadcast-1to${s.subscribersPerRoom}`);
-  const sp = find(target, s.id);
-  return [target, s.id, consumersOf(s), sp?.deliveredRatio ?? '–', sp?.sfuWorkerCpuEach.join(' + ') ?? '–', one ? `${one.deliveredRatio} / ${one.sfuWorkerCpu}` : 'not measured', sp?.outPpsPerWorkerCore ?? '–'];
-}));
+const spreadRows = scenarios
+  .filter((s) => s.spread)
+  .flatMap((s) =>
+    ['platform', 'bare'].map((target) => {
+      const one = find(target, `broadcast-1to${s.subscribersPerRoom}`);
+      const sp = find(target, s.id);
+      return [
+        target,
+        s.id,
+        consumersOf(s),
+        sp?.deliveredRatio ?? '–',
+        sp?.sfuWorkerCpuEach.join(' + ') ?? '–',
+        one ? `${one.deliveredRatio} / ${one.sfuWorkerCpu}` : 'not measured',
+        sp?.outPpsPerWorkerCore ?? '–',
+      ];
+    }),
+  );
 
 const summary = [
   `Publishers send ${profile.videoBitrate / 1e6} Mbit/s of synthetic VP8 (${packetsPerFrame(profile)} packets per frame at 30 fps, keyframe every ${profile.keyframeInterval} frames and on PLI) plus 20 ms Opus-sized packets: ${perPublisherPps} packets/s each. ` +
@@ -102,20 +170,53 @@ const summary = [
   '',
   'Ratios are platform ÷ bare. Target: ≥ 100k packets/s out per worker core, < 0.5 % loss, and a delivered ratio ≥ 0.9 of the bare harness at every point.',
   '',
-  table(['scenario', 'consumers', 'delivered ratio (p/b)', 'pkt/s per core (p/b)', 'SFU worker CPU (p/b)', 'loss / kernel UDP drops: platform · bare', 'platform loss not explained by kernel drops', 'meets target'], comparison),
+  table(
+    [
+      'scenario',
+      'consumers',
+      'delivered ratio (p/b)',
+      'pkt/s per core (p/b)',
+      'SFU worker CPU (p/b)',
+      'loss / kernel UDP drops: platform · bare',
+      'platform loss not explained by kernel drops',
+      'meets target',
+    ],
+    comparison,
+  ),
   '',
-  'Loss on this shared 2-core machine is almost entirely kernel receive-buffer overflow (`RcvbufErrors` in /proc/net/snmp; per socket in /proc/net/udp): a worker waiting for a CPU while other helpers\' tests run lets its UDP socket buffer (208 KiB default) overflow. The per-socket split shows whether the SFU\'s sockets or the bots\' dropped.',
+  "Loss on this shared 2-core machine is almost entirely kernel receive-buffer overflow (`RcvbufErrors` in /proc/net/snmp; per socket in /proc/net/udp): a worker waiting for a CPU while other helpers' tests run lets its UDP socket buffer (208 KiB default) overflow. The per-socket split shows whether the SFU's sockets or the bots' dropped.",
   '',
   '## Every point',
   '',
-  table(['target', 'scenario', 'consumers', 'out pkt/s', 'delivered', 'loss', 'kernel UDP buffer drops (at SFU / bot sockets)', 'loss not explained by them', 'SFU worker CPU (cores)', 'out pkt/s per worker core', 'media-server Node CPU', 'bot worker CPU', 'SFU worker RSS MiB', 'media-server RSS MiB'], rows),
+  table(
+    [
+      'target',
+      'scenario',
+      'consumers',
+      'out pkt/s',
+      'delivered',
+      'loss',
+      'kernel UDP buffer drops (at SFU / bot sockets)',
+      'loss not explained by them',
+      'SFU worker CPU (cores)',
+      'out pkt/s per worker core',
+      'media-server Node CPU',
+      'bot worker CPU',
+      'SFU worker RSS MiB',
+      'media-server RSS MiB',
+    ],
+    rows,
+  ),
   '',
   '## 1→N spread over all workers by pipeToRouter',
   '',
   `Platform: a second media-server instance with MEDIA_CONSUMERS_PER_WORKER=${SPREAD_BUDGET}: once the room's router serves ${SPREAD_BUDGET} consumers, new participants get a router on the other worker and the publisher's producers cross by pipeToRouter (the main instance above runs with no reachable budget, one router per room, like the harness). ` +
     'Bare harness: the publisher on worker 0, its producers piped to a router on worker 1, subscribers alternating between the two.',
   '',
-  table(['target', 'scenario', 'consumers', 'delivered', 'CPU per worker (cores)', 'same N on one worker: delivered / CPU', 'out pkt/s per worker core'], spreadRows),
+  table(
+    ['target', 'scenario', 'consumers', 'delivered', 'CPU per worker (cores)', 'same N on one worker: delivered / CPU', 'out pkt/s per worker core'],
+    spreadRows,
+  ),
 ].join('\n');
 
 writeResults(run, {

@@ -16,13 +16,35 @@ export function sfuPlots(results: PointResult[]): Record<string, Chart> {
     return out;
   };
   return {
-    delivered: lineChart({ title: 'Delivered ratio vs consumers', xLabel: 'consumers (tracks forwarded)', yLabel: 'delivered / expected packets', series: series((r) => r.deliveredRatio), yMin: 0, yMax: 1.05 }),
-    cpu: lineChart({ title: 'SFU worker CPU vs consumers', xLabel: 'consumers (tracks forwarded)', yLabel: 'mediasoup worker CPU (cores, all workers)', series: series((r) => r.sfuWorkerCpu) }),
+    delivered: lineChart({
+      title: 'Delivered ratio vs consumers',
+      xLabel: 'consumers (tracks forwarded)',
+      yLabel: 'delivered / expected packets',
+      series: series((r) => r.deliveredRatio),
+      yMin: 0,
+      yMax: 1.05,
+    }),
+    cpu: lineChart({
+      title: 'SFU worker CPU vs consumers',
+      xLabel: 'consumers (tracks forwarded)',
+      yLabel: 'mediasoup worker CPU (cores, all workers)',
+      series: series((r) => r.sfuWorkerCpu),
+    }),
     'pps-per-core': lineChart({
       title: 'Packets out per second per worker core',
       xLabel: 'consumers (tracks forwarded)',
       yLabel: 'out pkt/s ÷ worker CPU cores',
-      series: [...series((r) => r.outPpsPerWorkerCore), { name: 'target 100k', points: [[0, TARGET_PPS_PER_CORE], [Math.max(...results.map((r) => r.consumers)), TARGET_PPS_PER_CORE]], dashed: true }],
+      series: [
+        ...series((r) => r.outPpsPerWorkerCore),
+        {
+          name: 'target 100k',
+          points: [
+            [0, TARGET_PPS_PER_CORE],
+            [Math.max(...results.map((r) => r.consumers)), TARGET_PPS_PER_CORE],
+          ],
+          dashed: true,
+        },
+      ],
     }),
   };
 }

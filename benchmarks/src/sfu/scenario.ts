@@ -172,9 +172,8 @@ export async function runPoint(options: {
     for (let r = 0; r < scenario.rooms; r++) {
       const roomId = `${scenario.id}-${nonce}-room${r}`;
       const connect = async (identity: string): Promise<Bot> => {
-        const session = target.name === 'bare'
-          ? await (target as BareTarget).connect(roomId, identity, scenario.spread ?? false)
-          : await target.connect(roomId, identity);
+        const session =
+          target.name === 'bare' ? await (target as BareTarget).connect(roomId, identity, scenario.spread ?? false) : await target.connect(roomId, identity);
         const bot = new Bot(side, identity, session);
         bots.push(bot);
         return bot;
@@ -190,10 +189,15 @@ export async function runPoint(options: {
       const subscriberIds = Array.from({ length: scenario.subscribersPerRoom }, (_, s) => `sub-${r}-${s}`);
       await inBatches(subscriberIds, 8, async (identity) => (await connect(identity)).start({ subscribe: true }));
     }
-    await waitFor(async () => {
-      await Promise.all(bots.map((b) => b.settled()));
-      return bots.reduce((n, b) => n + b.consumers, 0) >= expectedConsumers ? true : undefined;
-    }, `${expectedConsumers} consumers`, 60_000, 50);
+    await waitFor(
+      async () => {
+        await Promise.all(bots.map((b) => b.settled()));
+        return bots.reduce((n, b) => n + b.consumers, 0) >= expectedConsumers ? true : undefined;
+      },
+      `${expectedConsumers} consumers`,
+      60_000,
+      50,
+    );
     log(`  ${target.name} ${scenario.id}: ${bots.length} bots, ${expectedConsumers} consumers ready in ${round((performance.now() - started) / 1000, 1)} s`);
 
     const pacer = new Pacer(publishers);
@@ -264,7 +268,9 @@ export async function runPoint(options: {
     const fanoutPerPublisher = scenario.publishersPerRoom - 1 + scenario.subscribersPerRoom;
     const explained = result.sfuSocketDrops * fanoutPerPublisher + result.botSocketDrops;
     result.unexplainedLossRatio = round(expected > 0 ? Math.max(0, expected - received - explained) / expected : 0, 5);
-    log(`  ${target.name} ${scenario.id}: out ${result.outPps} pkt/s, delivered ${result.deliveredRatio}, loss ${result.lossRatio} (kernel UDP buffer drops ${rcvbufErrors}: SFU sockets ${result.sfuSocketDrops}, bot sockets ${result.botSocketDrops}), SFU workers ${result.sfuWorkerCpu} cores → ${result.outPpsPerWorkerCore} pkt/s per core`);
+    log(
+      `  ${target.name} ${scenario.id}: out ${result.outPps} pkt/s, delivered ${result.deliveredRatio}, loss ${result.lossRatio} (kernel UDP buffer drops ${rcvbufErrors}: SFU sockets ${result.sfuSocketDrops}, bot sockets ${result.botSocketDrops}), SFU workers ${result.sfuWorkerCpu} cores → ${result.outPpsPerWorkerCore} pkt/s per core`,
+    );
     return result;
   } finally {
     await inBatches(bots, 16, (b) => b.close());

@@ -57,7 +57,8 @@ export class PlatformSession implements SfuSession {
   constructor(client: SignalClient) {
     this.#client = client;
     client.on('consumerCreated', (data) =>
-      this.onConsumer({ consumerId: data.consumerId, kind: data.kind, rtpParameters: data.rtpParameters as unknown as types.RtpParameters }));
+      this.onConsumer({ consumerId: data.consumerId, kind: data.kind, rtpParameters: data.rtpParameters as unknown as types.RtpParameters }),
+    );
   }
 
   get routerRtpCapabilities(): types.RtpCapabilities {
@@ -100,7 +101,13 @@ export class PlatformTarget implements SfuTarget {
   }
 
   /** `consumersPerWorker`: the room's budget before it adds a router on another worker (pipeToRouter). */
-  static async start(options: { workerBin: string; numWorkers: number; basePort: number; consumersPerWorker: number; env?: Record<string, string> }): Promise<PlatformTarget> {
+  static async start(options: {
+    workerBin: string;
+    numWorkers: number;
+    basePort: number;
+    consumersPerWorker: number;
+    env?: Record<string, string>;
+  }): Promise<PlatformTarget> {
     // Rooms here hold up to a few hundred bots; the per-room cap is a product rule, not a limit of the SFU.
     const env = { MAX_PARTICIPANTS_PER_ROOM: '1000', MEDIA_CONSUMERS_PER_WORKER: String(options.consumersPerWorker), ...options.env };
     return new PlatformTarget(await startMediaServer({ ...options, env }));

@@ -14,7 +14,12 @@ const workers: { worker: types.Worker; server: types.WebRtcServer; routers: numb
 for (let i = 0; i < Number(numWorkers); i++) {
   const worker = await mediasoup.createWorker({ logLevel: 'warn' });
   const rtcPort = Number(rtcBasePort) + i;
-  const server = await worker.createWebRtcServer({ listenInfos: [{ protocol: 'udp', ip: '127.0.0.1', port: rtcPort }, { protocol: 'tcp', ip: '127.0.0.1', port: rtcPort }] });
+  const server = await worker.createWebRtcServer({
+    listenInfos: [
+      { protocol: 'udp', ip: '127.0.0.1', port: rtcPort },
+      { protocol: 'tcp', ip: '127.0.0.1', port: rtcPort },
+    ],
+  });
   workers.push({ worker, server, routers: 0 });
 }
 const rooms = new Map<string, Promise<{ router: types.Router; server: types.WebRtcServer }>>();
@@ -50,12 +55,32 @@ wss.on('connection', async (ws, req) => {
     if (method === 'createTransport') {
       const t = await router.createWebRtcTransport({ webRtcServer: server, enableUdp: true, enableTcp: true, preferUdp: true });
       transports.push(t);
-      ws.send(JSON.stringify({ type: 'response', id, ok: true, data: { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters } }));
+      ws.send(
+        JSON.stringify({
+          type: 'response',
+          id,
+          ok: true,
+          data: { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters },
+        }),
+      );
     } else {
       ws.send(JSON.stringify({ type: 'response', id, ok: true, data: method === 'join' ? { participants: [] } : {} }));
     }
   });
-  ws.send(JSON.stringify({ type: 'notification', method: 'welcome', data: { participantId: claims.sub, identity: claims.sub, name: claims.sub, roomId: claims.room, routerRtpCapabilities: router.rtpCapabilities, grants: {} } }));
+  ws.send(
+    JSON.stringify({
+      type: 'notification',
+      method: 'welcome',
+      data: {
+        participantId: claims.sub,
+        identity: claims.sub,
+        name: claims.sub,
+        roomId: claims.room,
+        routerRtpCapabilities: router.rtpCapabilities,
+        grants: {},
+      },
+    }),
+  );
 });
 wss.on('listening', () => console.log('listening'));
 process.on('SIGTERM', () => {

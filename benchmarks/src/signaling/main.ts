@@ -40,20 +40,25 @@ async function startBare(basePort: number): Promise<Target> {
   });
   let ready = false;
   child.stdout?.on('data', (chunk: Buffer) => (ready ||= chunk.toString().includes('listening')));
-  await waitFor(() => {
-    if (child.exitCode !== null) throw new Error(`bare server exited (${child.exitCode})`);
-    return ready ? true : undefined;
-  }, 'the bare server', 20_000);
+  await waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`bare server exited (${child.exitCode})`);
+      return ready ? true : undefined;
+    },
+    'the bare server',
+    20_000,
+  );
   return {
     name: 'bare',
     wsUrl: `ws://127.0.0.1:${basePort}`,
     secret,
     pid: child.pid ?? 0,
-    stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -96,20 +101,22 @@ async function throughput(target: Target, concurrency: number): Promise<Throughp
   const meter = new CpuMeter([process.pid, ...processes(target)]);
   meter.start();
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async (_, loop) => {
-    for (let i = 0; !stop; i++) {
-      const t0 = performance.now();
-      try {
-        const client = await join(target, `tp-${nonce}-${loop}`, `u-${loop}-${i}`);
-        latencies.push(performance.now() - t0);
-        // An explicit leave: a dropped socket keeps its seat for a while (session resume).
-        await client.leave();
-      } catch (error) {
-        if (errors++ === 0) log(`  first error: ${(error as Error).message}`);
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, loop) => {
+      for (let i = 0; !stop; i++) {
+        const t0 = performance.now();
+        try {
+          const client = await join(target, `tp-${nonce}-${loop}`, `u-${loop}-${i}`);
+          latencies.push(performance.now() - t0);
+          // An explicit leave: a dropped socket keeps its seat for a while (session resume).
+          await client.leave();
+        } catch (error) {
+          if (errors++ === 0) log(`  first error: ${(error as Error).message}`);
+        }
+        if (performance.now() - started >= durationMs) stop = true;
       }
-      if (performance.now() - started >= durationMs) stop = true;
-    }
-  }));
+    }),
+  );
   const seconds = (performance.now() - started) / 1000;
   const [clientCpu = 0, ...serverCpus] = meter.stop();
   const cpu = serverCpus.reduce((a, b) => a + b, 0);
@@ -125,7 +132,9 @@ async function throughput(target: Target, concurrency: number): Promise<Throughp
     clientCpu: round(clientCpu, 2),
     rounds: 1,
   };
-  log(`  ${target.name} concurrency ${concurrency}: ${result.joinsPerSecond} joins/s, p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, server CPU ${result.serverCpu} cores, client CPU ${result.clientCpu}, ${errors} errors`);
+  log(
+    `  ${target.name} concurrency ${concurrency}: ${result.joinsPerSecond} joins/s, p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, server CPU ${result.serverCpu} cores, client CPU ${result.clientCpu}, ${errors} errors`,
+  );
   return result;
 }
 
@@ -174,7 +183,9 @@ async function idleMemory(target: Target): Promise<IdleResult> {
   return { target: target.name, steps, kibPerParticipant: round(kib, 1) };
 }
 
-log(`bench:signaling${args.quick ? ' --quick' : ''}: joins/s at concurrency ${concurrencies.join('/')}, ${durationMs / 1000} s each; idle participants ${idleSteps.join('/')}`);
+log(
+  `bench:signaling${args.quick ? ' --quick' : ''}: joins/s at concurrency ${concurrencies.join('/')}, ${durationMs / 1000} s each; idle participants ${idleSteps.join('/')}`,
+);
 let bare = await withFreePorts(1 + NUM_WORKERS, startBare);
 let platform = await withFreePorts(1 + NUM_WORKERS, startPlatform);
 const tp: ThroughputResult[] = [];
@@ -208,19 +219,43 @@ const summary = [
   '',
   '## Joins per second',
   '',
-  table(['concurrency', 'platform joins/s', 'bare joins/s', 'ratio (p/b)', 'platform p50 / p95 ms', 'bare p50 / p95 ms', 'server CPU p / b (cores)', 'client CPU p / b', 'errors (p/b)'],
+  table(
+    [
+      'concurrency',
+      'platform joins/s',
+      'bare joins/s',
+      'ratio (p/b)',
+      'platform p50 / p95 ms',
+      'bare p50 / p95 ms',
+      'server CPU p / b (cores)',
+      'client CPU p / b',
+      'errors (p/b)',
+    ],
     concurrencies.map((c) => {
       const p = pick('platform', c);
       const b = pick('bare', c);
-      return [c, p?.joinsPerSecond ?? '–', b?.joinsPerSecond ?? '–', p && b ? round(p.joinsPerSecond / b.joinsPerSecond, 3) : '–', p ? `${p.p50Ms} / ${p.p95Ms}` : '–', b ? `${b.p50Ms} / ${b.p95Ms}` : '–', `${p?.serverCpu ?? '–'} / ${b?.serverCpu ?? '–'}`, `${p?.clientCpu ?? '–'} / ${b?.clientCpu ?? '–'}`, `${p?.errors ?? '–'} / ${b?.errors ?? '–'}`];
-    })),
+      return [
+        c,
+        p?.joinsPerSecond ?? '–',
+        b?.joinsPerSecond ?? '–',
+        p && b ? round(p.joinsPerSecond / b.joinsPerSecond, 3) : '–',
+        p ? `${p.p50Ms} / ${p.p95Ms}` : '–',
+        b ? `${b.p50Ms} / ${b.p95Ms}` : '–',
+        `${p?.serverCpu ?? '–'} / ${b?.serverCpu ?? '–'}`,
+        `${p?.clientCpu ?? '–'} / ${b?.clientCpu ?? '–'}`,
+        `${p?.errors ?? '–'} / ${b?.errors ?? '–'}`,
+      ];
+    }),
+  ),
   '',
   '## Memory per idle participant',
   '',
   `In fresh server processes, participants join rooms of ${ROOM_SIZE} and stay connected without media; resident memory of the server process and its workers is read at each step; the least-squares slope over the steps is the cost per participant (Node's garbage collection makes single steps noisy).`,
   '',
-  table(['target', ...idleSteps.map((n) => `${n} idle: RSS MiB`), 'KiB per idle participant'],
-    idle.map((r) => [r.target, ...r.steps.map((s) => s.rssMiB), r.kibPerParticipant])),
+  table(
+    ['target', ...idleSteps.map((n) => `${n} idle: RSS MiB`), 'KiB per idle participant'],
+    idle.map((r) => [r.target, ...r.steps.map((s) => s.rssMiB), r.kibPerParticipant]),
+  ),
   '',
   `Ratio platform ÷ bare, memory per idle participant: ${idleOf('platform') && idleOf('bare')?.kibPerParticipant ? round((idleOf('platform')?.kibPerParticipant ?? 0) / (idleOf('bare')?.kibPerParticipant ?? 1), 2) : '–'}`,
 ].join('\n');

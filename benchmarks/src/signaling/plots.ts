@@ -18,7 +18,11 @@ export function signalingPlots(tp: ThroughputPoint[], idle: IdleSeries[]): Recor
       title: 'Joins per second vs concurrent joining clients',
       xLabel: 'concurrent clients',
       yLabel: 'completed joins per second',
-      series: ['platform', 'bare'].map((t) => ({ name: t, dashed: t === 'bare', points: tp.filter((r) => r.target === t).map((r): [number, number] => [r.concurrency, r.joinsPerSecond]) })),
+      series: ['platform', 'bare'].map((t) => ({
+        name: t,
+        dashed: t === 'bare',
+        points: tp.filter((r) => r.target === t).map((r): [number, number] => [r.concurrency, r.joinsPerSecond]),
+      })),
     }),
     memory: lineChart({
       title: 'Server memory vs idle participants',

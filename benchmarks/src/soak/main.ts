@@ -39,28 +39,48 @@ const password = 'telemed-demo';
 const bundleServer = await serveSdkBundle();
 const bundleUrl = bundleServer.url;
 
-log(`bench:soak: ${minutes} min, a 1:1 and a 4-person video call in Chromium; sample every ${sampleMs / 1000} s; access token ${accessTokenTtl} s, room token ${roomTokenTtl} s, idle logoff ${idleLogoff} s, MAX_CALL_DURATION ${maxCallDuration} s`);
+log(
+  `bench:soak: ${minutes} min, a 1:1 and a 4-person video call in Chromium; sample every ${sampleMs / 1000} s; access token ${accessTokenTtl} s, room token ${roomTokenTtl} s, idle logoff ${idleLogoff} s, MAX_CALL_DURATION ${maxCallDuration} s`,
+);
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-bench-soak-'));
-const platform: Platform = await withFreePorts(4, (base) => startPlatform({
-  apiPort: base, mediaPort: base + 1, rtcBasePort: base + 2, numWorkers: 2, mode: 'test', workerBin, secrets: generateSecrets(), logLevel: 'warn', dataDir, startTimeoutMs: 180_000,
-  logDir: path.join(ROOT, 'test-results', 'logs', 'bench-soak'),
-  apiEnv: { SEED_DEMO: 'true', ACCESS_TOKEN_TTL: String(accessTokenTtl), ROOM_TOKEN_TTL: String(roomTokenTtl), SESSION_IDLE_TIMEOUT: String(idleLogoff) },
-  mediaEnv: { MAX_CALL_DURATION: String(maxCallDuration) },
-}));
+const platform: Platform = await withFreePorts(4, (base) =>
+  startPlatform({
+    apiPort: base,
+    mediaPort: base + 1,
+    rtcBasePort: base + 2,
+    numWorkers: 2,
+    mode: 'test',
+    workerBin,
+    secrets: generateSecrets(),
+    logLevel: 'warn',
+    dataDir,
+    startTimeoutMs: 180_000,
+    logDir: path.join(ROOT, 'test-results', 'logs', 'bench-soak'),
+    apiEnv: { SEED_DEMO: 'true', ACCESS_TOKEN_TTL: String(accessTokenTtl), ROOM_TOKEN_TTL: String(roomTokenTtl), SESSION_IDLE_TIMEOUT: String(idleLogoff) },
+    mediaEnv: { MAX_CALL_DURATION: String(maxCallDuration) },
+  }),
+);
 
 // --- the API side: an admin creates the fourth doctor; the calls are placed and accepted ---------
 async function api<T>(token: string | undefined, method: string, url: string, body?: unknown): Promise<T> {
   const res = await fetch(`${platform.apiUrl}${url}`, {
-    method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   if (!res.ok) throw new Error(`${method} ${url}: HTTP ${res.status} ${await res.text()}`);
   return (res.status === 204 ? undefined : await res.json()) as T;
 }
-const login = async (email: string): Promise<string> => (await api<{ accessToken: string }>(undefined, 'POST', '/api/auth/login', { email, password })).accessToken;
+const login = async (email: string): Promise<string> =>
+  (await api<{ accessToken: string }>(undefined, 'POST', '/api/auth/login', { email, password })).accessToken;
 const userId = async (token: string): Promise<string> => (await api<{ id: string }>(token, 'GET', '/api/users/me')).id;
 let adminToken = '';
 
-interface CallPlan { name: string; caller: string; invitees: string[] }
+interface CallPlan {
+  name: string;
+  caller: string;
+  invitees: string[];
+}
 const plans: CallPlan[] = [
   { name: '1:1', caller: 'alice@patients.demo', invitees: ['grey@doctors.demo'] },
   { name: 'group of 4', caller: 'house@doctors.demo', invitees: ['bob@patients.demo', 'carol@patients.demo', 'yang@doctors.soak'] },
@@ -69,13 +89,20 @@ const calls: { plan: CallPlan; id: string }[] = [];
 /** An admin creates the fourth doctor (invitation, password set through its link); the calls are placed and accepted. */
 async function placeCalls(): Promise<void> {
   adminToken = await login('admin@telemed.demo');
-  const created = await api<{ invitation: { url?: string } }>(adminToken, 'POST', '/api/admin/users', { email: 'yang@doctors.soak', displayName: 'Dr. Cristina Yang', role: 'doctor' });
+  const created = await api<{ invitation: { url?: string } }>(adminToken, 'POST', '/api/admin/users', {
+    email: 'yang@doctors.soak',
+    displayName: 'Dr. Cristina Yang',
+    role: 'doctor',
+  });
   const inviteToken = new URL((created.invitation.url ?? '').replace('/#/', '/')).searchParams.get('token');
   await api(undefined, 'POST', '/api/invitations/accept', { token: inviteToken, password });
   for (const plan of plans) {
     const caller = await login(plan.caller);
     const invitees = await Promise.all(plan.invitees.map(async (email) => ({ email, token: await login(email) })));
-    const call = await api<{ call?: { id: string }; id?: string }>(caller, 'POST', '/api/calls', { type: 'video', inviteeIds: await Promise.all(invitees.map((i) => userId(i.token))) });
+    const call = await api<{ call?: { id: string }; id?: string }>(caller, 'POST', '/api/calls', {
+      type: 'video',
+      inviteeIds: await Promise.all(invitees.map((i) => userId(i.token))),
+    });
     const id = call.call?.id ?? call.id ?? '';
     for (const invitee of invitees) await api(invitee.token, 'POST', `/api/calls/${id}/accept`);
     calls.push({ plan, id });
@@ -96,19 +123,41 @@ interface TabState {
   blips: number;
   errors: string[];
 }
-interface TabStats { framesDecoded: number; videoTracks: number; freezeCount: number; audioBytes: number; concealedSamples: number; totalSamples: number; scores: number[] }
+interface TabStats {
+  framesDecoded: number;
+  videoTracks: number;
+  freezeCount: number;
+  audioBytes: number;
+  concealedSamples: number;
+  totalSamples: number;
+  scores: number[];
+}
 type TabWindow = Window & { soak: TabState; soakStats: () => Promise<TabStats>; soakBlip: () => number };
-interface Tab { email: string; call: string; page: Page; browser: Browser; browserPid: number; rendererPid: number }
+interface Tab {
+  email: string;
+  call: string;
+  page: Page;
+  browser: Browser;
+  browserPid: number;
+  rendererPid: number;
+}
 
 /** The renderer processes of one participant's browser. */
 function renderers(browserPid: number): number[] {
-  return descendants(browserPid).filter((p) => p.cmdline.includes('--type=renderer') && !p.cmdline.includes('--extension-process')).map((p) => p.pid);
+  return descendants(browserPid)
+    .filter((p) => p.cmdline.includes('--type=renderer') && !p.cmdline.includes('--extension-process'))
+    .map((p) => p.pid);
 }
 
 const browsers: Browser[] = [];
 /** A Chromium per participant, so its tab's renderer is known by pid (a browser's renderers are its descendants). */
 async function openTab(email: string, callId: string, callName: string): Promise<Tab> {
-  const chromiumChildren = (): Set<number> => new Set(processTable().filter((p) => p.ppid === process.pid && /chrom/.test(p.comm)).map((p) => p.pid));
+  const chromiumChildren = (): Set<number> =>
+    new Set(
+      processTable()
+        .filter((p) => p.ppid === process.pid && /chrom/.test(p.comm))
+        .map((p) => p.pid),
+    );
   const before = chromiumChildren();
   const browser = await launchChromium();
   browsers.push(browser);
@@ -119,109 +168,128 @@ async function openTab(email: string, callId: string, callName: string): Promise
   page.on('pageerror', (error) => log(`  ${email}: page error ${error.message}`));
   // A page of the API's origin (same-origin fetch and /events); the call UI is the SDK driven below.
   await page.goto(`${platform.apiUrl}/health`);
-  await page.evaluate(async ({ bundleUrl, apiUrl, email, password, callId }) => {
-    // Record the tab's sockets, so a blip can drop the media signaling one as a network would.
-    const sockets: WebSocket[] = [];
-    const Native = window.WebSocket;
-    window.WebSocket = class extends Native {
-      constructor(url: string | URL, protocols?: string | string[]) {
-        super(url, protocols);
-        sockets.push(this);
-      }
-    };
-    const load = new Function('url', 'return import(url)') as (url: string) => Promise<typeof Sdk>;
-    const sdk = await load(bundleUrl);
-    const w = window as unknown as TabWindow;
-    const state: TabState = { state: 'new', reconnecting: 0, reconnected: 0, resumed: 0, disconnected: [], eventsConnected: 0, eventsDisconnected: 0, sessionRefreshes: 0, loggedOut: false, blips: 0, errors: [] };
-    w.soak = state;
-    const client = new sdk.TelemedClient({ baseUrl: apiUrl });
-    await client.login(email, password);
-    client.on('sessionChanged', (session) => {
-      if (session) state.sessionRefreshes++;
-      else state.loggedOut = true;
-    });
-    client.on('eventsConnected', () => state.eventsConnected++);
-    client.on('eventsDisconnected', () => state.eventsDisconnected++);
-    client.connectEvents();
-    const access = await client.callToken(callId);
-    const room = new sdk.Room({ signalTimeoutMs: 30_000 });
-    room.on('connectionStateChanged', (s) => {
-      state.state = s;
-      if (s === 'reconnecting') state.reconnecting++;
-    });
-    room.on('reconnected', (info) => {
-      state.reconnected++;
-      if (info.resumed) state.resumed++;
-    });
-    room.on('disconnected', (error) => state.disconnected.push(String(error?.message ?? error)));
-    // Every remote track is shown, as a call screen would (adaptive stream follows the element size).
-    room.on('trackSubscribed', (track) => {
-      const element = track.attach();
-      element.style.width = '320px';
-      element.style.height = '180px';
-      document.body.append(element);
-    });
-    // A loaded machine answers signaling slowly: a join that timed out is tried again (at most three times).
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await room.connect(access.url, access.token, {
-          iceServers: access.iceServers,
-          refreshAccess: async () => {
-            try {
-              return await client.callToken(callId);
-            } catch (error) {
-              state.errors.push(`refreshAccess: ${String(error)}`);
-              throw error;
-            }
-          },
-        });
-        break;
-      } catch (error) {
-        state.errors.push(`connect attempt ${attempt}: ${String(error)}`);
-        if (attempt >= 3) throw error;
-        await room.disconnect();
-      }
-    }
-    await room.localParticipant.setCameraEnabled(true, { width: 320, height: 180 });
-    await room.localParticipant.setMicrophoneEnabled(true);
-    w.soakBlip = () => {
-      let dropped = 0;
-      for (const socket of sockets) {
-        if (socket.readyState === WebSocket.OPEN && new URL(socket.url).pathname === '/rtc') {
-          socket.close(3000, 'soak blip');
-          dropped++;
+  await page.evaluate(
+    async ({ bundleUrl, apiUrl, email, password, callId }) => {
+      // Record the tab's sockets, so a blip can drop the media signaling one as a network would.
+      const sockets: WebSocket[] = [];
+      const Native = window.WebSocket;
+      window.WebSocket = class extends Native {
+        constructor(url: string | URL, protocols?: string | string[]) {
+          super(url, protocols);
+          sockets.push(this);
         }
-      }
-      state.blips += dropped;
-      return dropped;
-    };
-    w.soakStats = async () => {
-      const stats: TabStats = { framesDecoded: 0, videoTracks: 0, freezeCount: 0, audioBytes: 0, concealedSamples: 0, totalSamples: 0, scores: [] };
-      for (const participant of room.remoteParticipants.values()) {
-        for (const track of participant.tracks) {
-          if (track.score) stats.scores.push(track.score.score);
-          (await track.getStats()).forEach((s: Record<string, unknown>) => {
-            if (s.type !== 'inbound-rtp') return;
-            if (s.kind === 'video') {
-              stats.videoTracks++;
-              stats.framesDecoded += Number(s.framesDecoded ?? 0);
-              stats.freezeCount += Number(s.freezeCount ?? 0);
-            } else {
-              stats.audioBytes += Number(s.bytesReceived ?? 0);
-              stats.concealedSamples += Number(s.concealedSamples ?? 0);
-              stats.totalSamples += Number(s.totalSamplesReceived ?? 0);
-            }
+      };
+      const load = new Function('url', 'return import(url)') as (url: string) => Promise<typeof Sdk>;
+      const sdk = await load(bundleUrl);
+      const w = window as unknown as TabWindow;
+      const state: TabState = {
+        state: 'new',
+        reconnecting: 0,
+        reconnected: 0,
+        resumed: 0,
+        disconnected: [],
+        eventsConnected: 0,
+        eventsDisconnected: 0,
+        sessionRefreshes: 0,
+        loggedOut: false,
+        blips: 0,
+        errors: [],
+      };
+      w.soak = state;
+      const client = new sdk.TelemedClient({ baseUrl: apiUrl });
+      await client.login(email, password);
+      client.on('sessionChanged', (session) => {
+        if (session) state.sessionRefreshes++;
+        else state.loggedOut = true;
+      });
+      client.on('eventsConnected', () => state.eventsConnected++);
+      client.on('eventsDisconnected', () => state.eventsDisconnected++);
+      client.connectEvents();
+      const access = await client.callToken(callId);
+      const room = new sdk.Room({ signalTimeoutMs: 30_000 });
+      room.on('connectionStateChanged', (s) => {
+        state.state = s;
+        if (s === 'reconnecting') state.reconnecting++;
+      });
+      room.on('reconnected', (info) => {
+        state.reconnected++;
+        if (info.resumed) state.resumed++;
+      });
+      room.on('disconnected', (error) => state.disconnected.push(String(error?.message ?? error)));
+      // Every remote track is shown, as a call screen would (adaptive stream follows the element size).
+      room.on('trackSubscribed', (track) => {
+        const element = track.attach();
+        element.style.width = '320px';
+        element.style.height = '180px';
+        document.body.append(element);
+      });
+      // A loaded machine answers signaling slowly: a join that timed out is tried again (at most three times).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await room.connect(access.url, access.token, {
+            iceServers: access.iceServers,
+            refreshAccess: async () => {
+              try {
+                return await client.callToken(callId);
+              } catch (error) {
+                state.errors.push(`refreshAccess: ${String(error)}`);
+                throw error;
+              }
+            },
           });
+          break;
+        } catch (error) {
+          state.errors.push(`connect attempt ${attempt}: ${String(error)}`);
+          if (attempt >= 3) throw error;
+          await room.disconnect();
         }
       }
-      return stats;
-    };
-  }, { bundleUrl, apiUrl: platform.apiUrl, email, password, callId });
+      await room.localParticipant.setCameraEnabled(true, { width: 320, height: 180 });
+      await room.localParticipant.setMicrophoneEnabled(true);
+      w.soakBlip = () => {
+        let dropped = 0;
+        for (const socket of sockets) {
+          if (socket.readyState === WebSocket.OPEN && new URL(socket.url).pathname === '/rtc') {
+            socket.close(3000, 'soak blip');
+            dropped++;
+          }
+        }
+        state.blips += dropped;
+        return dropped;
+      };
+      w.soakStats = async () => {
+        const stats: TabStats = { framesDecoded: 0, videoTracks: 0, freezeCount: 0, audioBytes: 0, concealedSamples: 0, totalSamples: 0, scores: [] };
+        for (const participant of room.remoteParticipants.values()) {
+          for (const track of participant.tracks) {
+            if (track.score) stats.scores.push(track.score.score);
+            (await track.getStats()).forEach((s: Record<string, unknown>) => {
+              if (s.type !== 'inbound-rtp') return;
+              if (s.kind === 'video') {
+                stats.videoTracks++;
+                stats.framesDecoded += Number(s.framesDecoded ?? 0);
+                stats.freezeCount += Number(s.freezeCount ?? 0);
+              } else {
+                stats.audioBytes += Number(s.bytesReceived ?? 0);
+                stats.concealedSamples += Number(s.concealedSamples ?? 0);
+                stats.totalSamples += Number(s.totalSamplesReceived ?? 0);
+              }
+            });
+          }
+        }
+        return stats;
+      };
+    },
+    { bundleUrl, apiUrl: platform.apiUrl, email, password, callId },
+  );
   // The tab's renderer: with the call running, the largest of the browser's renderers (the others,
   // the initial blank page's and a spare, hold a few MiB); followed by pid for the whole run.
-  const sizes = renderers(browserPid).map((pid) => ({ pid, rss: rssBytes(pid) })).sort((a, b) => b.rss - a.rss);
+  const sizes = renderers(browserPid)
+    .map((pid) => ({ pid, rss: rssBytes(pid) }))
+    .sort((a, b) => b.rss - a.rss);
   const rendererPid = sizes[0]?.pid ?? 0;
-  log(`  ${email} joined the ${callName} call (browser ${browserPid}, renderers ${sizes.map((r) => `${r.pid} ${round(r.rss / 2 ** 20)} MiB`).join(', ')}: tab ${rendererPid})`);
+  log(
+    `  ${email} joined the ${callName} call (browser ${browserPid}, renderers ${sizes.map((r) => `${r.pid} ${round(r.rss / 2 ** 20)} MiB`).join(', ')}: tab ${rendererPid})`,
+  );
   return { email, call: callName, page, browser, browserPid, rendererPid };
 }
 
@@ -229,9 +297,31 @@ const tabs: Tab[] = [];
 const expectedVideo = (tab: Tab): number => (tab.call === '1:1' ? 1 : 3);
 
 // --- sampling ---------------------------------------------------------------------------------
-interface ProcessSample { name: string; pid: number; rssMiB: number; cpuCores: number }
-interface TabSample { email: string; call: string; state: string; framesDecoded: number; fps: number; freezeCount: number; audioBytes: number; concealedRatio: number; clientScores: number[] }
-interface Sample { minute: number; at: string; loadAverage: number; processes: ProcessSample[]; tabs: TabSample[]; serverScores: { call: string; outVideo: number[]; outAudio: number[]; in: number[] }[] }
+interface ProcessSample {
+  name: string;
+  pid: number;
+  rssMiB: number;
+  cpuCores: number;
+}
+interface TabSample {
+  email: string;
+  call: string;
+  state: string;
+  framesDecoded: number;
+  fps: number;
+  freezeCount: number;
+  audioBytes: number;
+  concealedRatio: number;
+  clientScores: number[];
+}
+interface Sample {
+  minute: number;
+  at: string;
+  loadAverage: number;
+  processes: ProcessSample[];
+  tabs: TabSample[];
+  serverScores: { call: string; outVideo: number[]; outAudio: number[]; in: number[] }[];
+}
 const samples: Sample[] = [];
 const lastCpu = new Map<number, { cpu: number; at: number }>();
 const lastFrames = new Map<string, { frames: number; at: number }>();
@@ -274,24 +364,38 @@ async function takeSample(startedAt: number): Promise<Sample> {
     sampleProcess('api', apiPid),
     ...tabs.map((t) => sampleProcess(`tab ${t.email}`, t.rendererPid)),
   ];
-  const tabSamples = await Promise.all(tabs.map(async (tab): Promise<TabSample> => {
-    const [state, stats] = await tab.page.evaluate(async () => {
-      const w = window as unknown as TabWindow;
-      return [{ ...w.soak }, await w.soakStats()] as const;
-    });
-    const at = performance.now();
-    const previous = lastFrames.get(tab.email);
-    lastFrames.set(tab.email, { frames: stats.framesDecoded, at });
-    // A counter that went down belongs to new receivers (a rejoin): their frames all came in this interval.
-    const decoded = previous === undefined ? 0 : stats.framesDecoded >= previous.frames ? stats.framesDecoded - previous.frames : stats.framesDecoded;
-    return {
-      email: tab.email, call: tab.call, state: state.state, framesDecoded: stats.framesDecoded,
-      fps: previous === undefined ? 0 : round(decoded / ((at - previous.at) / 1000) / expectedVideo(tab), 1),
-      freezeCount: stats.freezeCount, audioBytes: stats.audioBytes,
-      concealedRatio: stats.totalSamples > 0 ? round(stats.concealedSamples / stats.totalSamples, 4) : 0, clientScores: stats.scores,
-    };
-  }));
-  return { minute: round((Date.now() - startedAt) / 60_000, 2), at: new Date().toISOString(), loadAverage: round(os.loadavg()[0]!, 2), processes, tabs: tabSamples, serverScores: await serverScores() };
+  const tabSamples = await Promise.all(
+    tabs.map(async (tab): Promise<TabSample> => {
+      const [state, stats] = await tab.page.evaluate(async () => {
+        const w = window as unknown as TabWindow;
+        return [{ ...w.soak }, await w.soakStats()] as const;
+      });
+      const at = performance.now();
+      const previous = lastFrames.get(tab.email);
+      lastFrames.set(tab.email, { frames: stats.framesDecoded, at });
+      // A counter that went down belongs to new receivers (a rejoin): their frames all came in this interval.
+      const decoded = previous === undefined ? 0 : stats.framesDecoded >= previous.frames ? stats.framesDecoded - previous.frames : stats.framesDecoded;
+      return {
+        email: tab.email,
+        call: tab.call,
+        state: state.state,
+        framesDecoded: stats.framesDecoded,
+        fps: previous === undefined ? 0 : round(decoded / ((at - previous.at) / 1000) / expectedVideo(tab), 1),
+        freezeCount: stats.freezeCount,
+        audioBytes: stats.audioBytes,
+        concealedRatio: stats.totalSamples > 0 ? round(stats.concealedSamples / stats.totalSamples, 4) : 0,
+        clientScores: stats.scores,
+      };
+    }),
+  );
+  return {
+    minute: round((Date.now() - startedAt) / 60_000, 2),
+    at: new Date().toISOString(),
+    loadAverage: round(os.loadavg()[0]!, 2),
+    processes,
+    tabs: tabSamples,
+    serverScores: await serverScores(),
+  };
 }
 
 const tabState = (tab: Tab): Promise<TabState> => tab.page.evaluate(() => ({ ...(window as unknown as TabWindow).soak }));
@@ -307,10 +411,15 @@ try {
   for (const { plan, id } of calls) {
     for (const email of [plan.caller, ...plan.invitees]) tabs.push(await openTab(email, id, plan.name));
   }
-  await waitFor(async () => {
-    const stats = await Promise.all(tabs.map((t) => t.page.evaluate(() => (window as unknown as TabWindow).soakStats())));
-    return stats.every((s, i) => s.videoTracks === expectedVideo(tabs[i]!) && s.framesDecoded > 0) ? true : undefined;
-  }, 'every tab decoding every remote video', 180_000, 500);
+  await waitFor(
+    async () => {
+      const stats = await Promise.all(tabs.map((t) => t.page.evaluate(() => (window as unknown as TabWindow).soakStats())));
+      return stats.every((s, i) => s.videoTracks === expectedVideo(tabs[i]!) && s.framesDecoded > 0) ? true : undefined;
+    },
+    'every tab decoding every remote video',
+    180_000,
+    500,
+  );
   log(`all ${tabs.length} tabs decode every remote video; holding for ${minutes} min`);
   startedAt = Date.now();
   endAt = startedAt + minutes * 60_000;
@@ -326,10 +435,17 @@ try {
         const dropped = await tab.page.evaluate(() => (window as unknown as TabWindow).soakBlip());
         let recovered = false;
         if (dropped > 0) {
-          recovered = await waitFor(async () => ((await tabState(tab)).reconnected > before.reconnected ? true : undefined), `${tab.email} back after a blip`, 60_000, 100).catch(() => false);
+          recovered = await waitFor(
+            async () => ((await tabState(tab)).reconnected > before.reconnected ? true : undefined),
+            `${tab.email} back after a blip`,
+            60_000,
+            100,
+          ).catch(() => false);
         }
         blipLog.push({ minute: round((blippedAt - startedAt) / 60_000, 2), email: tab.email, recovered, ms: Date.now() - blippedAt });
-        log(`  blip: ${tab.email}'s signaling socket dropped (${dropped}) with its room token expired: ${recovered ? `resumed in ${Date.now() - blippedAt} ms` : 'NOT recovered'}`);
+        log(
+          `  blip: ${tab.email}'s signaling socket dropped (${dropped}) with its room token expired: ${recovered ? `resumed in ${Date.now() - blippedAt} ms` : 'NOT recovered'}`,
+        );
         nextBlipAt += roomTokenTtl * 1000;
       }
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(1000, nextSampleAt - Date.now()))));
@@ -342,9 +458,15 @@ try {
     fs.mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
     fs.writeFileSync(path.join(ROOT, 'test-results', 'bench-soak-samples.json'), JSON.stringify({ blips: blipLog, stalls, samples }));
     for (const t of sample.tabs) if (t.fps <= 0 || t.state !== 'connected') stalls.push(`min ${sample.minute}: ${t.email} ${t.state}, ${t.fps} fps`);
-    const rss = (name: string): string => sample.processes.filter((p) => p.name.startsWith(name)).map((p) => p.rssMiB).join('/');
+    const rss = (name: string): string =>
+      sample.processes
+        .filter((p) => p.name.startsWith(name))
+        .map((p) => p.rssMiB)
+        .join('/');
     const scores = sample.serverScores.map((s) => `${s.call} min ${Math.min(...s.outVideo, 10)}`).join(', ');
-    log(`min ${sample.minute.toFixed(1)}/${minutes}: RSS MiB media ${rss('media')}, workers ${rss('mediasoup')}, api ${rss('api')}, tabs ${rss('tab')}; fps ${sample.tabs.map((t) => t.fps).join('/')}; consumer scores ${scores}; load ${sample.loadAverage}`);
+    log(
+      `min ${sample.minute.toFixed(1)}/${minutes}: RSS MiB media ${rss('media')}, workers ${rss('mediasoup')}, api ${rss('api')}, tabs ${rss('tab')}; fps ${sample.tabs.map((t) => t.fps).join('/')}; consumer scores ${scores}; load ${sample.loadAverage}`,
+    );
   }
   finalStates = await Promise.all(tabs.map(tabState));
 } finally {
@@ -362,8 +484,14 @@ const fits = processNames.map((name) => {
   const fit = leastSquares(settled.map(([m, rss]) => [m / 60, rss]));
   const cpu = samples.slice(1).map((s) => s.processes.find((p) => p.name === name)?.cpuCores ?? 0);
   return {
-    name, first: series[0]?.[1] ?? 0, last: series.at(-1)?.[1] ?? 0, max: Math.max(...series.map(([, r]) => r)),
-    slopeMiBPerHour: round(fit.slope, 1), slopeStdError: round(fit.slopeStdError, 1), r2: round(fit.r2, 2), points: fit.n,
+    name,
+    first: series[0]?.[1] ?? 0,
+    last: series.at(-1)?.[1] ?? 0,
+    max: Math.max(...series.map(([, r]) => r)),
+    slopeMiBPerHour: round(fit.slope, 1),
+    slopeStdError: round(fit.slopeStdError, 1),
+    r2: round(fit.r2, 2),
+    points: fit.n,
     meanCpuCores: round(cpu.reduce((a, b) => a + b, 0) / Math.max(1, cpu.length), 3),
   };
 });
@@ -374,10 +502,26 @@ const tabRows = tabs.map((tab, i) => {
   const state = finalStates[i]!;
   const fps = samples.slice(1).map((s) => s.tabs.find((t) => t.email === tab.email)?.fps ?? 0);
   const last = samples.at(-1)?.tabs.find((t) => t.email === tab.email);
-  return [tab.email, tab.call, state.state, Math.min(...fps), meanOf(fps), last?.framesDecoded ?? 0, last?.freezeCount ?? 0, last?.concealedRatio ?? 0,
-    state.blips, `${state.reconnected} (${state.resumed} resumed)`, state.disconnected.length, state.eventsDisconnected, state.sessionRefreshes, state.loggedOut ? 'yes' : 'no', state.errors.length];
+  return [
+    tab.email,
+    tab.call,
+    state.state,
+    Math.min(...fps),
+    meanOf(fps),
+    last?.framesDecoded ?? 0,
+    last?.freezeCount ?? 0,
+    last?.concealedRatio ?? 0,
+    state.blips,
+    `${state.reconnected} (${state.resumed} resumed)`,
+    state.disconnected.length,
+    state.eventsDisconnected,
+    state.sessionRefreshes,
+    state.loggedOut ? 'yes' : 'no',
+    state.errors.length,
+  ];
 });
-const heldAll = finalStates.every((s) => s.state === 'connected' && s.disconnected.length === 0 && !s.loggedOut) && stalls.length === 0 && blipLog.every((b) => b.recovered);
+const heldAll =
+  finalStates.every((s) => s.state === 'connected' && s.disconnected.length === 0 && !s.loggedOut) && stalls.length === 0 && blipLog.every((b) => b.recovered);
 const summary = [
   `A 1:1 video call (2 tabs) and a 4-person video call (4 tabs) held together for ${minutes} min through the built API (PGlite) and media server`,
   `(2 mediasoup workers), one headless Chromium with a browser context per participant, the public SDK bundle (camera 320x180 and microphone`,
@@ -385,12 +529,19 @@ const summary = [
   '',
   'Configured as a clinic would:',
   '',
-  table(['setting', 'value', 'what it exercises'], [
-    ['ACCESS_TOKEN_TTL', `${accessTokenTtl} s`, 'the /events socket is closed at expiry and reconnects with a refreshed token; the API calls refresh on 401'],
-    ['ROOM_TOKEN_TTL', `${roomTokenTtl} s`, `shorter than the call; after each expiry one tab's media signaling socket is dropped (a blip), so it resumes with an expired token and must refresh it through \`refreshAccess\``],
-    ['SESSION_IDLE_TIMEOUT', `${idleLogoff} s`, 'idle logoff: a refresh token unused this long is refused'],
-    ['MAX_CALL_DURATION', `${maxCallDuration} s`, 'the media server ends a room this long after it was created'],
-  ]),
+  table(
+    ['setting', 'value', 'what it exercises'],
+    [
+      ['ACCESS_TOKEN_TTL', `${accessTokenTtl} s`, 'the /events socket is closed at expiry and reconnects with a refreshed token; the API calls refresh on 401'],
+      [
+        'ROOM_TOKEN_TTL',
+        `${roomTokenTtl} s`,
+        `shorter than the call; after each expiry one tab's media signaling socket is dropped (a blip), so it resumes with an expired token and must refresh it through \`refreshAccess\``,
+      ],
+      ['SESSION_IDLE_TIMEOUT', `${idleLogoff} s`, 'idle logoff: a refresh token unused this long is refused'],
+      ['MAX_CALL_DURATION', `${maxCallDuration} s`, 'the media server ends a room this long after it was created'],
+    ],
+  ),
   '',
   `**Result: ${heldAll ? 'both calls held' : 'NOT held'}** — every tab ${heldAll ? 'stayed connected and decoded video in every interval' : 'see below'}; ${blipLog.length} blips, ${blipLog.filter((b) => b.recovered).length} recovered (resume time p50 ${blipLog.length ? [...blipLog].sort((a, b) => a.ms - b.ms)[Math.floor(blipLog.length / 2)]!.ms : '-'} ms).`,
   ...(stalls.length ? ['', 'Intervals without decoded video or not connected:', '', ...stalls.map((s) => `- ${s}`)] : []),
@@ -398,33 +549,86 @@ const summary = [
   '### Memory and CPU per process',
   '',
   `Leak slope: ordinary least squares of RSS (VmRSS of /proc/<pid>/status) against time over the samples after the first ${round(warmUpMs / 60_000, 1)} min`,
-  '(warm-up: caches, JIT, codec buffers), in MiB per hour, with the slope\'s standard error and R². A slope within ~2 standard errors of 0,',
+  "(warm-up: caches, JIT, codec buffers), in MiB per hour, with the slope's standard error and R². A slope within ~2 standard errors of 0,",
   'or a low R², is no evidence of a leak; a steady slope with R² near 1 over 30 min is.',
   '',
-  table(['process', 'RSS first MiB', 'last', 'max', 'slope MiB/h', '± s.e.', 'R²', 'samples', 'mean CPU cores'],
-    fits.map((f) => [f.name, f.first, f.last, f.max, f.slopeMiBPerHour, f.slopeStdError, f.r2, f.points, f.meanCpuCores])),
+  table(
+    ['process', 'RSS first MiB', 'last', 'max', 'slope MiB/h', '± s.e.', 'R²', 'samples', 'mean CPU cores'],
+    fits.map((f) => [f.name, f.first, f.last, f.max, f.slopeMiBPerHour, f.slopeStdError, f.r2, f.points, f.meanCpuCores]),
+  ),
   '',
   '### Media',
   '',
   `Consumer scores from the SFU (mediasoup 0-10, the admin's live quality view, every stats sample): video min ${minScore(allScores((s) => s.outVideo))}, mean ${meanOf(allScores((s) => s.outVideo))};`,
   `audio min ${minScore(allScores((s) => s.outAudio))}, mean ${meanOf(allScores((s) => s.outAudio))}; producers min ${minScore(allScores((s) => s.in))}.`,
   '',
-  table(['tab', 'call', 'end state', 'min fps per remote video', 'mean fps', 'frames decoded', 'freezes', 'audio concealed ratio', 'blips', 'reconnected', 'disconnected', '/events reconnects', 'token refreshes', 'logged out', 'refresh errors'], tabRows),
+  table(
+    [
+      'tab',
+      'call',
+      'end state',
+      'min fps per remote video',
+      'mean fps',
+      'frames decoded',
+      'freezes',
+      'audio concealed ratio',
+      'blips',
+      'reconnected',
+      'disconnected',
+      '/events reconnects',
+      'token refreshes',
+      'logged out',
+      'refresh errors',
+    ],
+    tabRows,
+  ),
   '',
   '### Blips (signaling socket dropped after the room token expired)',
   '',
-  blipLog.length ? table(['minute', 'tab', 'resumed', 'ms'], blipLog.map((b) => [b.minute, b.email, b.recovered ? 'yes' : 'NO', b.ms])) : 'none (the run was shorter than the room token TTL)',
+  blipLog.length
+    ? table(
+        ['minute', 'tab', 'resumed', 'ms'],
+        blipLog.map((b) => [b.minute, b.email, b.recovered ? 'yes' : 'NO', b.ms]),
+      )
+    : 'none (the run was shorter than the room token TTL)',
 ];
-const series = (names: string[]): Series[] => names.map((name) => ({ name, points: samples.map((s) => [s.minute, s.processes.find((p) => p.name === name)?.rssMiB ?? 0] as [number, number]) }));
+const series = (names: string[]): Series[] =>
+  names.map((name) => ({ name, points: samples.map((s) => [s.minute, s.processes.find((p) => p.name === name)?.rssMiB ?? 0] as [number, number]) }));
 writeResults(run, {
-  raw: { minutes, sampleMs, config: { accessTokenTtl, roomTokenTtl, idleLogoff, maxCallDuration }, warmUpMs, heldAll, fits, blips: blipLog, stalls, finalStates, samples },
+  raw: {
+    minutes,
+    sampleMs,
+    config: { accessTokenTtl, roomTokenTtl, idleLogoff, maxCallDuration },
+    warmUpMs,
+    heldAll,
+    fits,
+    blips: blipLog,
+    stalls,
+    finalStates,
+    samples,
+  },
   summary: summary.join('\n'),
   plots: {
-    'rss-server': lineChart({ title: 'RSS of the server processes', xLabel: 'minute', yLabel: 'MiB', series: series(processNames.filter((n) => !n.startsWith('tab '))) }),
-    'rss-tabs': lineChart({ title: 'RSS of each tab\'s renderer', xLabel: 'minute', yLabel: 'MiB', series: series(processNames.filter((n) => n.startsWith('tab '))) }),
-    'fps': lineChart({
-      title: 'Frames decoded per second per remote video, each tab', xLabel: 'minute', yLabel: 'fps',
-      series: tabs.map((t) => ({ name: t.email, points: samples.slice(1).map((s) => [s.minute, s.tabs.find((x) => x.email === t.email)?.fps ?? 0] as [number, number]) })),
+    'rss-server': lineChart({
+      title: 'RSS of the server processes',
+      xLabel: 'minute',
+      yLabel: 'MiB',
+      series: series(processNames.filter((n) => !n.startsWith('tab '))),
+    }),
+    'rss-tabs': lineChart({
+      title: "RSS of each tab's renderer",
+      xLabel: 'minute',
+      yLabel: 'MiB',
+      series: series(processNames.filter((n) => n.startsWith('tab '))),
+    }),
+    fps: lineChart({
+      title: 'Frames decoded per second per remote video, each tab',
+      xLabel: 'minute',
+      yLabel: 'fps',
+      series: tabs.map((t) => ({
+        name: t.email,
+        points: samples.slice(1).map((s) => [s.minute, s.tabs.find((x) => x.email === t.email)?.fps ?? 0] as [number, number]),
+      })),
     }),
   },
 });

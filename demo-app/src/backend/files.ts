@@ -17,23 +17,33 @@ async function withToken<T>(client: TelemedClient, attempt: (token: string) => P
   return result.value;
 }
 
-export function uploadWithProgress(client: TelemedClient, baseUrl: string, conversationId: string, file: File, onProgress: (fraction: number) => void): Promise<Attachment> {
+export function uploadWithProgress(
+  client: TelemedClient,
+  baseUrl: string,
+  conversationId: string,
+  file: File,
+  onProgress: (fraction: number) => void,
+): Promise<Attachment> {
   const form = new FormData();
   form.append('file', file, file.name);
-  return withToken(client, (token) => new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', new URL(`/api/conversations/${encodeURIComponent(conversationId)}/attachments`, baseUrl));
-    xhr.setRequestHeader('authorization', `Bearer ${token}`);
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable) onProgress(e.loaded / e.total);
-    };
-    xhr.onload = () => {
-      const body: unknown = xhr.responseText ? JSON.parse(xhr.responseText) : undefined;
-      resolve({ status: xhr.status, value: body as Attachment, body });
-    };
-    xhr.onerror = () => reject(new ApiRequestError('NETWORK', 0, 'the upload failed'));
-    xhr.send(form);
-  }));
+  return withToken(
+    client,
+    (token) =>
+      new Promise((resolve, reject) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open('POST', new URL(`/api/conversations/${encodeURIComponent(conversationId)}/attachments`, baseUrl));
+        xhr.setRequestHeader('authorization', `Bearer ${token}`);
+        xhr.upload.onprogress = (e) => {
+          if (e.lengthComputable) onProgress(e.loaded / e.total);
+        };
+        xhr.onload = () => {
+          const body: unknown = xhr.responseText ? JSON.parse(xhr.responseText) : undefined;
+          resolve({ status: xhr.status, value: body as Attachment, body });
+        };
+        xhr.onerror = () => reject(new ApiRequestError('NETWORK', 0, 'the upload failed'));
+        xhr.send(form);
+      }),
+  );
 }
 
 export function downloadWithName(client: TelemedClient, baseUrl: string, attachmentId: string): Promise<{ blob: Blob; fileName: string | undefined }> {
@@ -42,6 +52,9 @@ export function downloadWithName(client: TelemedClient, baseUrl: string, attachm
     if (!res.ok) return { status: res.status, value: { blob: new Blob(), fileName: undefined }, body: await res.json().catch(() => undefined) };
     const disposition = res.headers.get('content-disposition') ?? '';
     const encoded = /filename\*=UTF-8''([^;]+)/.exec(disposition)?.[1];
-    return { status: res.status, value: { blob: await res.blob(), fileName: encoded ? decodeURIComponent(encoded) : /filename="([^"]+)"/.exec(disposition)?.[1] } };
+    return {
+      status: res.status,
+      value: { blob: await res.blob(), fileName: encoded ? decodeURIComponent(encoded) : /filename="([^"]+)"/.exec(disposition)?.[1] },
+    };
   });
 }

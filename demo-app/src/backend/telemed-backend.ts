@@ -3,7 +3,23 @@ import type * as Api from '@telemed/sdk';
 import { TelemedClient, TypedEmitter } from '@telemed/sdk';
 import { downloadWithName, uploadWithProgress } from './files.js';
 import type {
-  AccountLink, Attachment, Backend, MessageAttachment, BackendEvents, Call, ClientQualitySample, CallType, Contact, Conversation, DemoAccount, Message, Page, ReceiptStatus, Recording, RoomAccess, User,
+  AccountLink,
+  Attachment,
+  Backend,
+  MessageAttachment,
+  BackendEvents,
+  Call,
+  ClientQualitySample,
+  CallType,
+  Contact,
+  Conversation,
+  DemoAccount,
+  Message,
+  Page,
+  ReceiptStatus,
+  Recording,
+  RoomAccess,
+  User,
 } from './types.js';
 
 export interface TelemedBackendOptions {
@@ -47,7 +63,10 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
     // Presence is not replayed from the events cursor: a change made before /events (re)opened
     // would be lost, so every (re)connect re-reads it.
     api.on('eventsConnected', () => {
-      void api.presence().then((list) => list.forEach((p) => this.emit('presence', p.userId, p.status)), () => undefined);
+      void api.presence().then(
+        (list) => list.forEach((p) => this.emit('presence', p.userId, p.status)),
+        () => undefined,
+      );
     });
     api.on('message.created', ({ message }) => {
       if (message.senderId !== this.user?.id) {
@@ -56,21 +75,23 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
       }
       this.emit('message', this.#toMessage(message, 'sent'));
     });
-    const receipt = (kind: 'delivered' | 'read') => (e: { conversationId: string; userId: string; upToMessageId: number }): void => {
-      if (e.userId !== this.user?.id) this.emit('receipt', e.conversationId, e.upToMessageId, kind);
-    };
+    const receipt =
+      (kind: 'delivered' | 'read') =>
+      (e: { conversationId: string; userId: string; upToMessageId: number }): void => {
+        if (e.userId !== this.user?.id) this.emit('receipt', e.conversationId, e.upToMessageId, kind);
+      };
     api.on('message.delivered', receipt('delivered'));
     api.on('message.read', receipt('read'));
-    api.on('call.ringing', ({ call }) => this.emit('callRinging', (call)));
-    api.on('call.scheduled', ({ call }) => this.emit('callScheduled', (call)));
-    api.on('call.started', ({ call }) => this.emit('callStarted', (call)));
-    api.on('call.accepted', ({ call, userId }) => this.emit('callAccepted', (call), userId));
-    api.on('call.admission_requested', ({ call, userId }) => this.emit('callAdmissionRequested', (call), userId));
-    api.on('call.admission_denied', ({ call, userId }) => this.emit('callAdmissionDenied', (call), userId));
-    api.on('call.declined', ({ call }) => this.emit('callDeclined', (call)));
-    api.on('call.cancelled', ({ call }) => this.emit('callCancelled', (call)));
-    api.on('call.missed', ({ call }) => this.emit('callMissed', (call)));
-    api.on('call.ended', ({ call }) => this.emit('callEnded', (call)));
+    api.on('call.ringing', ({ call }) => this.emit('callRinging', call));
+    api.on('call.scheduled', ({ call }) => this.emit('callScheduled', call));
+    api.on('call.started', ({ call }) => this.emit('callStarted', call));
+    api.on('call.accepted', ({ call, userId }) => this.emit('callAccepted', call, userId));
+    api.on('call.admission_requested', ({ call, userId }) => this.emit('callAdmissionRequested', call, userId));
+    api.on('call.admission_denied', ({ call, userId }) => this.emit('callAdmissionDenied', call, userId));
+    api.on('call.declined', ({ call }) => this.emit('callDeclined', call));
+    api.on('call.cancelled', ({ call }) => this.emit('callCancelled', call));
+    api.on('call.missed', ({ call }) => this.emit('callMissed', call));
+    api.on('call.ended', ({ call }) => this.emit('callEnded', call));
     api.on('recording.updated', ({ recording }) => this.emit('recordingUpdated', recording));
   }
 
@@ -287,7 +308,9 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
       conversationId: m.conversationId,
       senderId: m.senderId,
       body: m.body,
-      attachments: m.attachmentId ? [this.#attachments.get(m.attachmentId) ?? { id: m.attachmentId, fileName: 'Attachment', sizeBytes: 0, contentType: '' }] : [],
+      attachments: m.attachmentId
+        ? [this.#attachments.get(m.attachmentId) ?? { id: m.attachmentId, fileName: 'Attachment', sizeBytes: 0, contentType: '' }]
+        : [],
       createdAt: m.createdAt,
       status,
     };

@@ -3,7 +3,18 @@
 // calls, room access, attachments, pages) are the SDK's own types; what is defined here is what
 // the app adds to them: a contact's presence, a conversation's display title, a message's receipt
 // state, the events the views listen to.
-import type { Attachment, Call, CallRecording, CallType, Conversation as ApiConversation, Page, PresenceStatus, RoomAccess, TypedEmitter, User } from '@telemed/sdk';
+import type {
+  Attachment,
+  Call,
+  CallRecording,
+  CallType,
+  Conversation as ApiConversation,
+  Page,
+  PresenceStatus,
+  RoomAccess,
+  TypedEmitter,
+  User,
+} from '@telemed/sdk';
 import type { ClientTrackStatsSample } from '@telemed/sdk/protocol';
 
 export type { Attachment, Call, CallParticipant, CallStatus, CallType, Page, PresenceStatus, Role, RoomAccess, User } from '@telemed/sdk';

@@ -48,9 +48,12 @@ export function CallScreen({ callId, params }: { callId: string; params: URLSear
       }, fail);
     } else if (mode === 'start') {
       // The doctor who booked a scheduled call starts it; patients already waiting show in the call.
-      backend.startScheduledCall(callId).then((access) => backend.call(callId).then((call) => ({ access, call }))).then(({ access, call }) => {
-        if (!cancelled) setPhase({ kind: 'waiting', call, access });
-      }, fail);
+      backend
+        .startScheduledCall(callId)
+        .then((access) => backend.call(callId).then((call) => ({ access, call })))
+        .then(({ access, call }) => {
+          if (!cancelled) setPhase({ kind: 'waiting', call, access });
+        }, fail);
     } else if (mode === 'accept') {
       Promise.all([backend.acceptCall(callId), backend.call(callId)]).then(([access, call]) => {
         if (!cancelled) setPhase({ kind: 'waiting', call, access });
@@ -76,25 +79,43 @@ export function CallScreen({ callId, params }: { callId: string; params: URLSear
       const admitted = p.kind === 'lobby' && userId === user.id;
       if (!mine(c) || (p.kind !== 'ringing' && !admitted)) return;
       (p.kind === 'ringing' && p.access ? Promise.resolve(p.access) : backend.joinCall(c.id)).then(
-        (access) => setPhase(access ? { kind: 'in-call', call: c, access, devices: choice.current } : { kind: 'ended', call: c, reason: 'Could not join the call.' }),
+        (access) =>
+          setPhase(access ? { kind: 'in-call', call: c, access, devices: choice.current } : { kind: 'ended', call: c, reason: 'Could not join the call.' }),
         (e: unknown) => setPhase({ kind: 'ended', call: c, reason: errorMessage(e) }),
       );
     };
     const onDenied = (c: Call, userId: string): void => {
-      if (mine(c) && userId === user.id && phaseRef.current.kind === 'lobby') setPhase({ kind: 'ended', call: undefined, reason: 'The doctor could not let you in this time.' });
+      if (mine(c) && userId === user.id && phaseRef.current.kind === 'lobby')
+        setPhase({ kind: 'ended', call: undefined, reason: 'The doctor could not let you in this time.' });
     };
     // In a running group call one invitee declining (or missing) it ends nothing: only the call's
     // own status says it is over.
-    const ended = (reason: (c: Call) => string) => (c: Call): void => {
-      if (mine(c) && c.status !== 'active' && c.status !== 'ringing' && c.status !== 'scheduled') setPhase({ kind: 'ended', call: c, reason: reason(c) });
-    };
+    const ended =
+      (reason: (c: Call) => string) =>
+      (c: Call): void => {
+        if (mine(c) && c.status !== 'active' && c.status !== 'ringing' && c.status !== 'scheduled') setPhase({ kind: 'ended', call: c, reason: reason(c) });
+      };
     const onDeclined = ended((c) => `${others(c, user.id)} declined the call.`);
-    const onMissed = ended((c) => (c.endReason === 'not_started' ? 'The doctor did not start this appointment. You can message them or book again.' : 'No answer.'));
+    const onMissed = ended((c) =>
+      c.endReason === 'not_started' ? 'The doctor did not start this appointment. You can message them or book again.' : 'No answer.',
+    );
     const onCancelled = ended(() => 'The call was cancelled.');
     const onEnded = ended(() => 'Call ended.');
-    backend.on('callAccepted', onAccepted).on('callAdmissionDenied', onDenied).on('callDeclined', onDeclined).on('callMissed', onMissed).on('callCancelled', onCancelled).on('callEnded', onEnded);
+    backend
+      .on('callAccepted', onAccepted)
+      .on('callAdmissionDenied', onDenied)
+      .on('callDeclined', onDeclined)
+      .on('callMissed', onMissed)
+      .on('callCancelled', onCancelled)
+      .on('callEnded', onEnded);
     return () => {
-      backend.off('callAccepted', onAccepted).off('callAdmissionDenied', onDenied).off('callDeclined', onDeclined).off('callMissed', onMissed).off('callCancelled', onCancelled).off('callEnded', onEnded);
+      backend
+        .off('callAccepted', onAccepted)
+        .off('callAdmissionDenied', onDenied)
+        .off('callDeclined', onDeclined)
+        .off('callMissed', onMissed)
+        .off('callCancelled', onCancelled)
+        .off('callEnded', onEnded);
     };
   }, [backend, user.id]);
 
@@ -142,5 +163,10 @@ export function CallScreen({ callId, params }: { callId: string; params: URLSear
 }
 
 function others(call: Call, selfId: string, status?: string): string {
-  return call.participants.filter((p) => p.userId !== selfId && (!status || p.status === status)).map((p) => p.displayName).join(', ') || 'the other side';
+  return (
+    call.participants
+      .filter((p) => p.userId !== selfId && (!status || p.status === status))
+      .map((p) => p.displayName)
+      .join(', ') || 'the other side'
+  );
 }

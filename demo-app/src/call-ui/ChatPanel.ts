@@ -27,12 +27,14 @@ export function ChatPanel({ lines, onSend, onClose }: { lines: ChatLine[]; onSen
       <header><h2>Chat</h2><button type="button" class="icon" aria-label="Close chat" onClick=${onClose}><${Icon} name="close" /></button></header>
       <div class="messages" ref=${list} role="log" aria-label="In-call messages" aria-live="polite" tabindex="0">
         ${lines.length === 0 && html`<p class="hint center">Messages here are seen by everyone in the call.</p>`}
-        ${lines.map(({ id, text, fromName, at, mine, stored }) => html`
+        ${lines.map(
+          ({ id, text, fromName, at, mine, stored }) => html`
           <div key=${id} class=${`message ${mine ? 'mine' : 'theirs'}`} data-chat=${id} data-stored=${stored ? 'true' : 'false'}>
             ${!mine && html`<span class="from">${fromName}</span>`}
             <p class="body">${text}</p>
             <span class="meta">${formatTime(new Date(at).toISOString())}${mine && html` <span class="tick" role="img" title=${stored ? 'Kept in the conversation' : 'Sent'} aria-label=${stored ? 'Kept in the conversation' : 'Sent'}>${stored ? '✓✓' : '✓'}</span>`}</span>
-          </div>`)}
+          </div>`,
+        )}
       </div>
       ${error && html`<p class="error" role="alert">${error}</p>`}
       <form class="composer" onSubmit=${submit} aria-label="Send a chat message">

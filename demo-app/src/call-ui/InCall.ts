@@ -70,7 +70,8 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
     action().then(refresh, (e: unknown) => setControlError(errorMessage(e)));
   };
   const local = () => room.localParticipant;
-  const toggleMic = (): void => run(async () => (mic ? (mic.isMuted ? mic.unmute() : mic.mute()) : local().setMicrophoneEnabled(true, audioConstraints(devices.microphoneId))));
+  const toggleMic = (): void =>
+    run(async () => (mic ? (mic.isMuted ? mic.unmute() : mic.mute()) : local().setMicrophoneEnabled(true, audioConstraints(devices.microphoneId))));
   const toggleCamera = (): void => run(() => local().setCameraEnabled(!camera, videoConstraints(devices.cameraId)));
   const toggleScreen = (): void => run(() => local().setScreenShareEnabled(!screen));
   const changeDevices = (next: DeviceChoice): void => {
@@ -112,7 +113,14 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
   return html`
     <section class=${`in-call ${panel !== 'none' ? 'with-panel' : ''}`} aria-label="Call" data-testid="in-call" data-state=${state}>
       <header class="call-bar">
-        <span class="call-title">${remotes.length > 0 ? remotes.map((p) => p.name).join(', ') : call.participants.filter((p) => p.userId !== user.id && p.status === 'accepted').map((p) => p.displayName).join(', ')}</span>
+        <span class="call-title">${
+          remotes.length > 0
+            ? remotes.map((p) => p.name).join(', ')
+            : call.participants
+                .filter((p) => p.userId !== user.id && p.status === 'accepted')
+                .map((p) => p.displayName)
+                .join(', ')
+        }</span>
         <span class="timer" role="timer" aria-label="Call duration" data-testid="call-timer">${elapsed}</span>
       </header>
       ${state === 'reconnecting' && html`<div class="banner warning" role="status" data-testid="reconnecting">Reconnecting…</div>`}
@@ -124,8 +132,11 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
       <div class=${`stage ${screens.length ? 'has-screen' : ''}`}>
         ${screens.map((s) => html`<${Tile} key=${s.id} id=${s.id} name=${s.name} video=${s.track} audio=${undefined} local=${s.local} micMuted=${false} speaking=${false} screen=${true} />`)}
         <div class=${`grid count-${Math.min(remotes.length + 1, 9)}`} data-testid="grid">
-          ${connected && html`<${Tile} key="local" id="local" name=${user.displayName} video=${camera} audio=${undefined} local=${true}
-              micMuted=${!mic || mic.isMuted} speaking=${speaker === room.localParticipant && remotes.length > 1} quality=${room.localParticipant.connectionQuality} />`}
+          ${
+            connected &&
+            html`<${Tile} key="local" id="local" name=${user.displayName} video=${camera} audio=${undefined} local=${true}
+              micMuted=${!mic || mic.isMuted} speaking=${speaker === room.localParticipant && remotes.length > 1} quality=${room.localParticipant.connectionQuality} />`
+          }
           ${remotes.map((p) => {
             const pMic = p.getTrack(Track.Source.Microphone);
             return html`<${Tile} key=${p.sid} id=${p.sid} name=${p.name} video=${p.getTrack(Track.Source.Camera)} audio=${pMic}
@@ -136,11 +147,14 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
         </div>
       </div>
       ${panel === 'chat' && html`<${ChatPanel} lines=${chat.lines} onSend=${chat.send} onClose=${() => setPanel('none')} />`}
-      ${panel === 'devices' && html`
+      ${
+        panel === 'devices' &&
+        html`
         <aside class="side-panel" aria-label="Device settings">
           <header><h2>Devices</h2><button type="button" class="icon" aria-label="Close device settings" onClick=${() => setPanel('none')}><${Icon} name="close" /></button></header>
           <${DevicePickers} choice=${devices} onChange=${changeDevices} video=${call.type === 'video'} />
-        </aside>`}
+        </aside>`
+      }
       <nav class="toolbar" aria-label="Call controls">
         <${ToolButton} id="toggle-mic" label=${mic && !mic.isMuted ? 'Mute microphone' : 'Unmute microphone'} pressed=${!mic || mic.isMuted} icon=${mic && !mic.isMuted ? 'mic' : 'micOff'} onClick=${toggleMic} disabled=${!connected} />
         ${call.type === 'video' && html`<${ToolButton} id="toggle-camera" label=${camera ? 'Turn camera off' : 'Turn camera on'} pressed=${!camera} icon=${camera ? 'video' : 'videoOff'} onClick=${toggleCamera} disabled=${!connected} />`}
@@ -152,7 +166,23 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
     </section>`;
 }
 
-function ToolButton({ id, label, icon, pressed, onClick, disabled = false, badge = 0 }: { id: string; label: string; icon: IconName; pressed: boolean; onClick: () => void; disabled?: boolean; badge?: number }) {
+function ToolButton({
+  id,
+  label,
+  icon,
+  pressed,
+  onClick,
+  disabled = false,
+  badge = 0,
+}: {
+  id: string;
+  label: string;
+  icon: IconName;
+  pressed: boolean;
+  onClick: () => void;
+  disabled?: boolean;
+  badge?: number;
+}) {
   return html`<button type="button" id=${id} class=${`tool ${pressed ? 'pressed' : ''}`} aria-label=${label} aria-pressed=${pressed ? 'true' : 'false'} title=${label} disabled=${disabled} onClick=${onClick}>
     <${Icon} name=${icon} />${badge > 0 && html`<span class="tool-badge" aria-hidden="true">${badge}</span>`}</button>`;
 }

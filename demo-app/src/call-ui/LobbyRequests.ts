@@ -41,18 +41,23 @@ export function LobbyRequests({ call }: { call: Call }) {
     setBusy(p.userId);
     setError(undefined);
     (admit ? backend.admit(call.id, p.userId) : backend.deny(call.id, p.userId))
-      .then(() => setWaiting((list) => list.filter((w) => w.userId !== p.userId)), (e: unknown) => setError(errorMessage(e)))
+      .then(
+        () => setWaiting((list) => list.filter((w) => w.userId !== p.userId)),
+        (e: unknown) => setError(errorMessage(e)),
+      )
       .finally(() => setBusy(undefined));
   };
   return html`
     <section class="lobby" aria-label="Waiting room" data-testid="lobby-requests" aria-live="polite">
       <ul>
-        ${waiting.map((p) => html`
+        ${waiting.map(
+          (p) => html`
           <li key=${p.userId} data-waiting=${p.userId}>
             <span class="grow"><strong>${p.displayName}</strong> is waiting to join</span>
             <button type="button" class="success small" disabled=${busy === p.userId} aria-label=${`Admit ${p.displayName}`} onClick=${() => decide(p, true)}>Admit</button>
             <button type="button" class="ghost small" disabled=${busy === p.userId} aria-label=${`Deny ${p.displayName}`} onClick=${() => decide(p, false)}>Deny</button>
-          </li>`)}
+          </li>`,
+        )}
       </ul>
       ${error && html`<p class="error" role="alert">${error}</p>`}
     </section>`;

@@ -20,12 +20,15 @@ export function RecordingControls({ call }: { call: Call }) {
     const update = (r: Recording): void => {
       if (active && r.callId === call.id) setRecording(r);
     };
-    backend.recordingEnabled().then(async (on) => {
-      if (!active || !on) return;
-      setEnabled(true);
-      const current = await backend.recording(call.id);
-      if (current) update(current);
-    }).catch(() => undefined);
+    backend
+      .recordingEnabled()
+      .then(async (on) => {
+        if (!active || !on) return;
+        setEnabled(true);
+        const current = await backend.recording(call.id);
+        if (current) update(current);
+      })
+      .catch(() => undefined);
     backend.on('recordingUpdated', update);
     return () => {
       active = false;
@@ -38,7 +41,9 @@ export function RecordingControls({ call }: { call: Call }) {
   const act = (action: () => Promise<Recording>): void => {
     setBusy(true);
     setError(undefined);
-    action().then(setRecording, (e: unknown) => setError(errorMessage(e))).finally(() => setBusy(false));
+    action()
+      .then(setRecording, (e: unknown) => setError(errorMessage(e)))
+      .finally(() => setBusy(false));
   };
   const asked = open && recording.waitingFor.includes(user.id);
   const waitingNames = open ? recording.waitingFor.map((id) => call.participants.find((p) => p.userId === id)?.displayName ?? 'someone') : [];
@@ -48,11 +53,16 @@ export function RecordingControls({ call }: { call: Call }) {
       ${recording?.state === 'paused' && html`<div class="banner warning" role="status" data-testid="recording-paused">Recording paused until ${waitingNames.join(', ') || 'everyone present'} consent${waitingNames.length === 1 ? 's' : ''}</div>`}
       ${recording?.state === 'awaiting_consent' && html`<div class="banner" role="status" data-testid="recording-waiting">Recording asked for: waiting for ${waitingNames.join(', ') || 'everyone'} to consent</div>`}
       ${recording?.state === 'refused' && html`<div class="banner" role="status" data-testid="recording-refused">Recording refused: nothing is recorded</div>`}
-      ${user.role === 'doctor' && html`
+      ${
+        user.role === 'doctor' &&
+        html`
         <button type="button" id="toggle-recording" class=${open ? 'danger small' : 'small'} disabled=${busy}
-          onClick=${() => act(() => (open ? backend.stopRecording(call.id) : backend.requestRecording(call.id)))}>${open ? 'Stop recording' : 'Record'}</button>`}
+          onClick=${() => act(() => (open ? backend.stopRecording(call.id) : backend.requestRecording(call.id)))}>${open ? 'Stop recording' : 'Record'}</button>`
+      }
       ${error && html`<p class="error" role="alert">${error}</p>`}
-      ${asked && html`
+      ${
+        asked &&
+        html`
         <div class="modal-backdrop">
           <div class="modal" role="dialog" aria-modal="true" aria-labelledby="recording-consent-title" aria-describedby="recording-consent-desc" data-testid="recording-consent">
             <h2 id="recording-consent-title">Record this call?</h2>
@@ -62,6 +72,7 @@ export function RecordingControls({ call }: { call: Call }) {
               <button type="button" id="recording-consent" class="success" disabled=${busy} onClick=${() => act(() => backend.answerRecording(call.id, true))}>I agree</button>
             </div>
           </div>
-        </div>`}
+        </div>`
+      }
     </div>`;
 }

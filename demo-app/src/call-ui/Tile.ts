@@ -40,8 +40,11 @@ export function Tile({ id, name, video, audio, local, micMuted, speaking, qualit
   const classes = ['tile', local && 'local', speaking && 'speaking', screen && 'screen', !video && 'no-video'].filter(Boolean).join(' ');
   return html`
     <figure class=${classes} data-participant=${id} data-name=${name} data-speaking=${speaking ? 'true' : 'false'}>
-      ${video ? html`<video ref=${videoRef} autoplay playsinline muted aria-label=${`${name}${screen ? ' screen' : ''} video`}></video>`
-        : html`<div class="avatar" aria-hidden="true">${name.slice(0, 1).toUpperCase()}</div>`}
+      ${
+        video
+          ? html`<video ref=${videoRef} autoplay playsinline muted aria-label=${`${name}${screen ? ' screen' : ''} video`}></video>`
+          : html`<div class="avatar" aria-hidden="true">${name.slice(0, 1).toUpperCase()}</div>`
+      }
       ${!local && audio && html`<audio ref=${audioRef} autoplay></audio>`}
       <figcaption>
         ${micMuted && html`<span class="muted-icon" role="img" aria-label="Microphone muted"><${Icon} name="micOff" size=${16} /></span>`}

@@ -33,13 +33,20 @@ export function WaitingRoom({ type, title, status, statusId = 'ringing', joinLab
   useEffect(() => {
     let cancelled = false;
     let timer: ReturnType<typeof setInterval> | undefined;
-    checkDevices({ video: type === 'video', ...(choice.cameraId ? { cameraId: choice.cameraId } : {}), ...(choice.microphoneId ? { microphoneId: choice.microphoneId } : {}) }).then((c) => {
-      if (cancelled) return c.stop();
-      check.current = c;
-      setError(undefined);
-      if (videoRef.current) c.attachPreview(videoRef.current);
-      timer = setInterval(() => setLevel(c.micLevel()), 100);
-    }, (e: unknown) => setError(e instanceof TelemedError ? e.message : `Camera or microphone unavailable: ${errorMessage(e)}`));
+    checkDevices({
+      video: type === 'video',
+      ...(choice.cameraId ? { cameraId: choice.cameraId } : {}),
+      ...(choice.microphoneId ? { microphoneId: choice.microphoneId } : {}),
+    }).then(
+      (c) => {
+        if (cancelled) return c.stop();
+        check.current = c;
+        setError(undefined);
+        if (videoRef.current) c.attachPreview(videoRef.current);
+        timer = setInterval(() => setLevel(c.micLevel()), 100);
+      },
+      (e: unknown) => setError(e instanceof TelemedError ? e.message : `Camera or microphone unavailable: ${errorMessage(e)}`),
+    );
     return () => {
       cancelled = true;
       clearInterval(timer);
@@ -52,13 +59,18 @@ export function WaitingRoom({ type, title, status, statusId = 'ringing', joinLab
   return html`
     <section class="waiting-room" aria-labelledby="waiting-title" data-testid="waiting-room">
       <h2 id="waiting-title">${title}</h2>
-      ${type === 'video'
-        ? html`<video class="preview" ref=${videoRef} autoplay playsinline muted aria-label="Your camera preview"></video>`
-        : html`<div class="preview voice" aria-hidden="true"><${Icon} name="phone" size=${48} /></div>`}
+      ${
+        type === 'video'
+          ? html`<video class="preview" ref=${videoRef} autoplay playsinline muted aria-label="Your camera preview"></video>`
+          : html`<div class="preview voice" aria-hidden="true"><${Icon} name="phone" size=${48} /></div>`
+      }
       <div class="meter" role="meter" aria-label="Microphone level" aria-valuemin="0" aria-valuemax="100" aria-valuenow=${percent} data-level=${percent}>
         <span style=${`width:${percent}%`}></span>
       </div>
-      <${DevicePickers} choice=${choice} video=${type === 'video'} onChange=${(c: DeviceChoice) => { setChoice(c); onChoice?.(c); }} />
+      <${DevicePickers} choice=${choice} video=${type === 'video'} onChange=${(c: DeviceChoice) => {
+        setChoice(c);
+        onChoice?.(c);
+      }} />
       <button type="button" class="link" onClick=${() => void check.current?.testSpeaker(choice.speakerId).catch((e: unknown) => setError(errorMessage(e)))}><${Icon} name="speaker" size=${16} /> Test speaker</button>
       ${error && html`<p class="error" role="alert">${error}</p>`}
       ${status && html`<p class="status ringing" role="status" aria-live="polite" data-testid=${statusId}>${status}</p>`}

@@ -30,12 +30,13 @@ export function useCallChat(room: Room, call: Call, backend: Backend, selfId: st
   const nameOf = useRef(new Map(call.participants.map((p) => [p.userId, p.displayName])));
   const readUpTo = useRef(0);
 
-  const merge = (line: ChatLine): void => setLines((current) => {
-    const at = current.findIndex((l) => l.id === line.id);
-    if (at < 0) return [...current, line];
-    if (!line.stored || current[at]!.stored) return current;
-    return current.map((l, i) => (i === at ? { ...l, stored: true, ...(line.seq !== undefined ? { seq: line.seq } : {}) } : l));
-  });
+  const merge = (line: ChatLine): void =>
+    setLines((current) => {
+      const at = current.findIndex((l) => l.id === line.id);
+      if (at < 0) return [...current, line];
+      if (!line.stored || current[at]!.stored) return current;
+      return current.map((l, i) => (i === at ? { ...l, stored: true, ...(line.seq !== undefined ? { seq: line.seq } : {}) } : l));
+    });
 
   const newest = Math.max(0, ...lines.map((l) => l.seq ?? 0));
   useEffect(() => {
@@ -49,7 +50,15 @@ export function useCallChat(room: Room, call: Call, backend: Backend, selfId: st
       merge({ id: message.id, text: message.text, fromName: from.name, at: message.timestamp, mine: false, stored: false });
     const onStored = (m: Message): void => {
       if (m.conversationId !== call.conversationId || m.senderId === selfId) return;
-      merge({ id: m.clientId, text: m.body, fromName: nameOf.current.get(m.senderId) ?? 'Someone', at: Date.parse(m.createdAt), mine: false, stored: true, seq: m.seq });
+      merge({
+        id: m.clientId,
+        text: m.body,
+        fromName: nameOf.current.get(m.senderId) ?? 'Someone',
+        at: Date.parse(m.createdAt),
+        mine: false,
+        stored: true,
+        seq: m.seq,
+      });
     };
     room.on('chatMessage', onLive);
     backend.on('message', onStored);
@@ -65,7 +74,10 @@ export function useCallChat(room: Room, call: Call, backend: Backend, selfId: st
     if (!call.conversationId) return;
     // The SDK retries a failed send with the same client id; the server stores it once. A line
     // that still could not be stored was delivered live: it keeps its single tick.
-    const stored = await backend.sendMessage(call.conversationId, { clientId: message.id, body: text, attachmentIds: [] }).then(() => true, () => false);
+    const stored = await backend.sendMessage(call.conversationId, { clientId: message.id, body: text, attachmentIds: [] }).then(
+      () => true,
+      () => false,
+    );
     if (stored) merge({ id: message.id, text, fromName: room.localParticipant.name, at: message.timestamp, mine: true, stored: true });
   };
 

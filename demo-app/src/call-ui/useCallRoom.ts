@@ -35,7 +35,17 @@ export function useCallRoom(access: RoomAccess, type: CallType, devices: DeviceC
       setState(s);
       if (s === 'connected') setConnectedAt((t) => t ?? Date.now());
     });
-    for (const event of ['participantJoined', 'participantLeft', 'trackSubscribed', 'trackUnsubscribed', 'trackMuted', 'trackUnmuted', 'activeSpeakerChanged', 'connectionQualityChanged', 'reconnected'] as const) {
+    for (const event of [
+      'participantJoined',
+      'participantLeft',
+      'trackSubscribed',
+      'trackUnsubscribed',
+      'trackMuted',
+      'trackUnmuted',
+      'activeSpeakerChanged',
+      'connectionQualityChanged',
+      'reconnected',
+    ] as const) {
       room.on(event, refresh);
     }
     room.on('disconnected', (e) => {

@@ -11,7 +11,12 @@ interface Upload {
   progress: number;
 }
 
-export function Composer({ conversationId, onSend, allowAttachments = true, idPrefix }: {
+export function Composer({
+  conversationId,
+  onSend,
+  allowAttachments = true,
+  idPrefix,
+}: {
   conversationId: string;
   onSend: (body: string, attachments: Attachment[]) => Promise<void>;
   allowAttachments?: boolean;
@@ -28,7 +33,8 @@ export function Composer({ conversationId, onSend, allowAttachments = true, idPr
       setUploads((list) => [...list, { name: file.name, progress: 0 }]);
       try {
         const attachment = await backend.uploadAttachment(conversationId, file, (progress) =>
-          setUploads((list) => list.map((u) => (u.name === file.name ? { ...u, progress } : u))));
+          setUploads((list) => list.map((u) => (u.name === file.name ? { ...u, progress } : u))),
+        );
         setAttachments((list) => [...list, attachment]);
       } catch (e) {
         setError(`${file.name}: ${errorMessage(e)}`);
@@ -51,20 +57,33 @@ export function Composer({ conversationId, onSend, allowAttachments = true, idPr
 
   return html`
     <form class="composer" onSubmit=${submit} aria-label="Send a message">
-      ${uploads.map((u) => html`
+      ${uploads.map(
+        (u) => html`
         <div class="upload" key=${u.name}><span>${u.name}</span>
-          <progress max="1" value=${u.progress} aria-label=${`Uploading ${u.name}`}></progress></div>`)}
-      ${attachments.length > 0 && html`
+          <progress max="1" value=${u.progress} aria-label=${`Uploading ${u.name}`}></progress></div>`,
+      )}
+      ${
+        attachments.length > 0 &&
+        html`
         <ul class="pending-attachments" aria-label="Attached files">
-          ${attachments.map((a) => html`<li key=${a.id}><${Icon} name="paperclip" size=${14} /> ${a.fileName}
-            <button type="button" class="icon" aria-label=${`Remove ${a.fileName}`} onClick=${() => setAttachments((l) => l.filter((x) => x.id !== a.id))}><${Icon} name="close" size=${14} /></button></li>`)}
-        </ul>`}
+          ${attachments.map(
+            (a) => html`<li key=${a.id}><${Icon} name="paperclip" size=${14} /> ${a.fileName}
+            <button type="button" class="icon" aria-label=${`Remove ${a.fileName}`} onClick=${() => setAttachments((l) => l.filter((x) => x.id !== a.id))}><${Icon} name="close" size=${14} /></button></li>`,
+          )}
+        </ul>`
+      }
       ${error && html`<p class="error" role="alert">${error}</p>`}
       <div class="row">
-        ${allowAttachments && html`
+        ${
+          allowAttachments &&
+          html`
           <input id=${`${idPrefix}-file`} class="sr-only" type="file" disabled=${attachments.length > 0 || uploads.length > 0}
-            onChange=${(e: Event) => { const input = e.target as HTMLInputElement; void attach(input.files).then(() => (input.value = '')); }} />
-          <label class="icon-button" for=${`${idPrefix}-file`} title="Attach a file"><${Icon} name="paperclip" /><span class="sr-only">Attach a file</span></label>`}
+            onChange=${(e: Event) => {
+              const input = e.target as HTMLInputElement;
+              void attach(input.files).then(() => (input.value = ''));
+            }} />
+          <label class="icon-button" for=${`${idPrefix}-file`} title="Attach a file"><${Icon} name="paperclip" /><span class="sr-only">Attach a file</span></label>`
+        }
         <label class="sr-only" for=${`${idPrefix}-text`}>Message</label>
         <input id=${`${idPrefix}-text`} class="grow" type="text" placeholder="Write a message…" maxlength="4000" autocomplete="off" value=${body}
           onInput=${(e: Event) => setBody((e.target as HTMLInputElement).value)} />

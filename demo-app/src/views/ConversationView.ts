@@ -12,7 +12,10 @@ export function ConversationView({ conversationId }: { conversationId: string })
   const [conversation, setConversation] = useState<Conversation | undefined>();
   const state = useMessages(conversationId);
   useEffect(() => {
-    backend.conversations().then((list) => setConversation(list.find((c) => c.id === conversationId)), () => undefined);
+    backend.conversations().then(
+      (list) => setConversation(list.find((c) => c.id === conversationId)),
+      () => undefined,
+    );
   }, [backend, conversationId]);
   const title = conversation?.title ?? 'Conversation';
   return html`

@@ -25,7 +25,14 @@ export function HomeView() {
 
   const loadConversations = useCallback(() => backend.conversations().then(setConversations, (e: unknown) => setError(errorMessage(e))), [backend]);
   // Booked calls not started yet are listed under Upcoming.
-  const loadCalls = useCallback(() => backend.calls({ limit: 10 }).then((page) => setCalls(page.items.filter((c) => c.status !== 'scheduled')), (e: unknown) => setError(errorMessage(e))), [backend]);
+  const loadCalls = useCallback(
+    () =>
+      backend.calls({ limit: 10 }).then(
+        (page) => setCalls(page.items.filter((c) => c.status !== 'scheduled')),
+        (e: unknown) => setError(errorMessage(e)),
+      ),
+    [backend],
+  );
 
   useEffect(() => {
     // Presence changes that arrive while the contacts load are kept and applied to the list on arrival.
@@ -35,7 +42,10 @@ export function HomeView() {
       setContacts((list) => list?.map((c) => (c.id === userId ? { ...c, presence } : c)));
     };
     backend.on('presence', onPresence);
-    backend.contacts().then((list) => setContacts(list.map((c) => ({ ...c, presence: latestPresence.get(c.id) ?? c.presence }))), (e: unknown) => setError(errorMessage(e)));
+    backend.contacts().then(
+      (list) => setContacts(list.map((c) => ({ ...c, presence: latestPresence.get(c.id) ?? c.presence }))),
+      (e: unknown) => setError(errorMessage(e)),
+    );
     void loadConversations();
     void loadCalls();
     const onMessage = (): void => void loadConversations();
@@ -66,9 +76,15 @@ export function HomeView() {
       <${UpcomingCalls} contacts=${contacts} />
       <section class="panel" aria-labelledby="contacts-title">
         <h2 id="contacts-title">${user.role === 'doctor' ? 'My patients' : 'My doctors'}</h2>
-        ${contacts === undefined ? html`<p class="hint">Loading…</p>` : contacts.length === 0 ? html`<p class="hint">No contacts yet.</p>` : html`
+        ${
+          contacts === undefined
+            ? html`<p class="hint">Loading…</p>`
+            : contacts.length === 0
+              ? html`<p class="hint">No contacts yet.</p>`
+              : html`
           <ul class="list contacts">
-            ${contacts.map((c) => html`
+            ${contacts.map(
+              (c) => html`
               <li key=${c.id} class="contact" data-contact=${c.email}>
                 <input type="checkbox" class="pick" checked=${selected.includes(c.id)} onChange=${() => toggleSelected(c.id)}
                   aria-label=${`Add ${c.displayName} to a group call`} title="Add to a group call" />
@@ -79,42 +95,65 @@ export function HomeView() {
                   <button type="button" class="icon" aria-label=${`Voice call ${c.displayName}`} title="Voice call" onClick=${() => startCall([c.id], 'voice')}><${Icon} name="phone" /></button>
                   <button type="button" class="icon" aria-label=${`Message ${c.displayName}`} title="Message" onClick=${() => void openChat(c)}><${Icon} name="chat" /></button>
                 </span>
-              </li>`)}
-          </ul>`}
-        ${selected.length >= 2 && html`
+              </li>`,
+            )}
+          </ul>`
+        }
+        ${
+          selected.length >= 2 &&
+          html`
           <div class="row group-call">
             <button type="button" class="primary" id="group-video-call" onClick=${() => startCall(selected, 'video')}><${Icon} name="video" /> Group video call (${selected.length})</button>
             <button type="button" class="ghost" onClick=${() => setSelected([])}>Clear</button>
-          </div>`}
+          </div>`
+        }
       </section>
 
       <section class="panel" aria-labelledby="conversations-title">
         <h2 id="conversations-title">Conversations</h2>
-        ${conversations === undefined ? html`<p class="hint">Loading…</p>` : conversations.length === 0 ? html`<p class="hint">No conversations yet.</p>` : html`
+        ${
+          conversations === undefined
+            ? html`<p class="hint">Loading…</p>`
+            : conversations.length === 0
+              ? html`<p class="hint">No conversations yet.</p>`
+              : html`
           <ul class="list conversations">
-            ${conversations.map((c) => html`
+            ${conversations.map(
+              (c) => html`
               <li key=${c.id}>
                 <a class="conversation" href=${`#/conversations/${encodeURIComponent(c.id)}`} data-conversation=${c.id} data-title=${c.title}>
                   <span class="grow"><span class="name">${c.title}</span>
                     <span class="sub">${c.unreadCount > 0 ? `${c.unreadCount} unread message${c.unreadCount > 1 ? 's' : ''}` : c.lastMessageAt ? `Last message ${formatTime(c.lastMessageAt)}` : 'No messages yet'}</span></span>
                   ${c.unreadCount > 0 && html`<span class="badge" data-testid="unread" aria-label=${`${c.unreadCount} unread`}>${c.unreadCount}</span>`}
                 </a>
-              </li>`)}
-          </ul>`}
+              </li>`,
+            )}
+          </ul>`
+        }
       </section>
 
       <section class="panel" aria-labelledby="calls-title">
         <h2 id="calls-title">Recent calls</h2>
-        ${calls === undefined ? html`<p class="hint">Loading…</p>` : calls.length === 0 ? html`<p class="hint">No calls yet.</p>` : html`
+        ${
+          calls === undefined
+            ? html`<p class="hint">Loading…</p>`
+            : calls.length === 0
+              ? html`<p class="hint">No calls yet.</p>`
+              : html`
           <ul class="list calls" data-testid="call-history">
             ${calls.map((call) => html`<${CallRow} key=${call.id} call=${call} selfId=${user.id} doctor=${user.role === 'doctor'} />`)}
-          </ul>`}
+          </ul>`
+        }
       </section>
     </main>`;
 }
 
 function CallRow({ call, selfId, doctor }: { call: Call; selfId: string; doctor: boolean }) {
-  const others = call.participants.filter((p) => p.userId !== selfId).map((p) => p.displayName).join(', ') || '—';
+  const others =
+    call.participants
+      .filter((p) => p.userId !== selfId)
+      .map((p) => p.displayName)
+      .join(', ') || '—';
   const outgoing = call.initiatorId === selfId;
   const label = call.status === 'ended' && call.durationSeconds !== null ? formatDuration(call.durationSeconds) : call.status;
   // A running call this user is not in: a doctor joins it, a patient asks the doctor to let them in.
@@ -127,7 +166,10 @@ function CallRow({ call, selfId, doctor }: { call: Call; selfId: string; doctor:
       <span class="grow"><span class="name">${others}</span>
         <span class="sub">${outgoing ? 'Outgoing' : 'Incoming'} · ${formatTime(call.createdAt)}</span></span>
       <span class="call-result" data-testid="call-result">${label}</span>
-      ${canJoin && html`<button type="button" class="primary join" aria-label=${`${joinLabel} the call with ${others}`}
-        onClick=${() => navigate(`/call/${encodeURIComponent(call.id)}?mode=join`)}>${joinLabel}</button>`}
+      ${
+        canJoin &&
+        html`<button type="button" class="primary join" aria-label=${`${joinLabel} the call with ${others}`}
+        onClick=${() => navigate(`/call/${encodeURIComponent(call.id)}?mode=join`)}>${joinLabel}</button>`
+      }
     </li>`;
 }

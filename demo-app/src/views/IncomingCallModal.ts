@@ -21,11 +21,12 @@ export function IncomingCallModal() {
     };
     // In a group call others answering does not stop this ringing; only this user's own answer
     // (on any of their devices) or the call ending does.
-    const onGone = (...[c]: [Call] | [Call, string]): void => setCall((current) => {
-      if (current?.id !== c.id) return current;
-      const mine = c.participants.find((p) => p.userId === user.id);
-      return (c.status === 'ringing' || c.status === 'active') && mine?.status === 'invited' ? current : undefined;
-    });
+    const onGone = (...[c]: [Call] | [Call, string]): void =>
+      setCall((current) => {
+        if (current?.id !== c.id) return current;
+        const mine = c.participants.find((p) => p.userId === user.id);
+        return (c.status === 'ringing' || c.status === 'active') && mine?.status === 'invited' ? current : undefined;
+      });
     backend.on('callRinging', onRinging);
     for (const event of ['callCancelled', 'callMissed', 'callEnded', 'callAccepted', 'callDeclined'] as const) backend.on(event, onGone);
     return () => {
@@ -53,7 +54,9 @@ export function IncomingCallModal() {
   return html`
     <div class="modal-backdrop">
       <div class="modal" role="dialog" aria-modal="true" aria-labelledby="incoming-title" aria-describedby="incoming-desc" data-testid="incoming-call"
-        onKeyDown=${(e: KeyboardEvent) => { if (e.key === 'Escape') void decline(); }}>
+        onKeyDown=${(e: KeyboardEvent) => {
+          if (e.key === 'Escape') void decline();
+        }}>
         <div class="pulse" aria-hidden="true"><${Icon} name=${call.type === 'video' ? 'video' : 'phone'} size=${40} /></div>
         <h2 id="incoming-title">Incoming ${call.type} call</h2>
         <p id="incoming-desc">${caller?.displayName ?? 'Someone'} is calling you.</p>
@@ -61,7 +64,10 @@ export function IncomingCallModal() {
         <div class="row">
           <button type="button" class="danger" onClick=${() => void decline()}>Decline</button>
           <button type="button" class="success" ref=${acceptRef}
-            onClick=${() => { setCall(undefined); navigate(`/call/${encodeURIComponent(call.id)}?mode=accept`); }}>Accept</button>
+            onClick=${() => {
+              setCall(undefined);
+              navigate(`/call/${encodeURIComponent(call.id)}?mode=accept`);
+            }}>Accept</button>
         </div>
       </div>
     </div>`;

@@ -28,7 +28,10 @@ export function LoginView({ backend, onSignedIn }: { backend: Backend; onSignedI
   return html`
     <main class="login">
       <h1 class="brand-large">Telemed</h1>
-      <form class="card" aria-labelledby="login-title" onSubmit=${(e: Event) => { e.preventDefault(); void signIn(email, password); }}>
+      <form class="card" aria-labelledby="login-title" onSubmit=${(e: Event) => {
+        e.preventDefault();
+        void signIn(email, password);
+      }}>
         <h2 id="login-title">Sign in</h2>
         <label for="login-email">Email</label>
         <input id="login-email" name="email" type="email" autocomplete="username" required value=${email}
@@ -39,21 +42,30 @@ export function LoginView({ backend, onSignedIn }: { backend: Backend; onSignedI
         ${error && html`<p class="error" role="alert">${error}</p>`}
         <button type="submit" class="primary" disabled=${busy}>${busy ? 'Signing in…' : 'Sign in'}</button>
       </form>
-      ${accounts.length > 0 && html`
+      ${
+        accounts.length > 0 &&
+        html`
         <section class="card demo-accounts" aria-labelledby="demo-title">
           <h2 id="demo-title">Demo accounts</h2>
           <p class="hint">Seeded for demo mode. Choose one to sign in.</p>
           <ul>
-            ${accounts.map((a) => html`
+            ${accounts.map(
+              (a) => html`
               <li key=${a.email}>
                 <button type="button" class="account" data-email=${a.email} disabled=${busy}
                   aria-label=${`Sign in as ${a.name} (${a.role})`}
-                  onClick=${() => { setEmail(a.email); setPassword(a.password); void signIn(a.email, a.password); }}>
+                  onClick=${() => {
+                    setEmail(a.email);
+                    setPassword(a.password);
+                    void signIn(a.email, a.password);
+                  }}>
                   <span class="name">${a.name}</span> <span class=${`role role-${a.role}`}>${a.role}</span>
                   <span class="email">${a.email}</span>
                 </button>
-              </li>`)}
+              </li>`,
+            )}
           </ul>
-        </section>`}
+        </section>`
+      }
     </main>`;
 }

@@ -26,9 +26,12 @@ export function MessageList({ state, label }: { state: MessagesState; label: str
   useEffect(() => {
     const element = sentinel.current;
     if (!element || !state.hasOlder) return;
-    const observer = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) void state.loadOlder();
-    }, { root: scroller.current });
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting)) void state.loadOlder();
+      },
+      { root: scroller.current },
+    );
     observer.observe(element);
     return () => observer.disconnect();
   }, [state.hasOlder, state.loadOlder]);

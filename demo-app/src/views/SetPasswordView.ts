@@ -47,11 +47,12 @@ export function SetPasswordView({ backend, token, onSignedIn }: { backend: Backe
   return html`
     <main class="login">
       <h1 class="brand-large">Telemed</h1>
-      ${linkError
-        ? html`<section class="card" aria-labelledby="link-title"><h2 id="link-title">This link does not work</h2><p class="error" role="alert">${linkError}</p><a href="#/">Go to sign in</a></section>`
-        : !link
-          ? html`<p aria-busy="true">Checking your link…</p>`
-          : html`
+      ${
+        linkError
+          ? html`<section class="card" aria-labelledby="link-title"><h2 id="link-title">This link does not work</h2><p class="error" role="alert">${linkError}</p><a href="#/">Go to sign in</a></section>`
+          : !link
+            ? html`<p aria-busy="true">Checking your link…</p>`
+            : html`
         <form class="card" aria-labelledby="set-password-title" onSubmit=${(e: Event) => void submit(e)} data-testid="set-password">
           <h2 id="set-password-title">${title}</h2>
           <p class="hint">${link.displayName} (${link.email}): choose a password of at least ${MIN_LENGTH} characters.</p>
@@ -63,6 +64,7 @@ export function SetPasswordView({ backend, token, onSignedIn }: { backend: Backe
             onInput=${(e: Event) => setRepeat((e.target as HTMLInputElement).value)} />
           ${error && html`<p class="error" role="alert">${error}</p>`}
           <button type="submit" class="primary" disabled=${busy}>${done ? 'Signing in…' : busy ? 'Saving…' : 'Set password'}</button>
-        </form>`}
+        </form>`
+      }
     </main>`;
 }

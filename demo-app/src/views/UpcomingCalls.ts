@@ -10,14 +10,29 @@ import { navigate } from '../router.js';
 import { ScheduleCallForm } from './ScheduleCallForm.js';
 
 /** Events after which the list may have changed. */
-const CHANGES = ['callScheduled', 'callStarted', 'callCancelled', 'callMissed', 'callEnded', 'callDeclined', 'callAccepted'] as const satisfies readonly (keyof BackendEvents)[];
+const CHANGES = [
+  'callScheduled',
+  'callStarted',
+  'callCancelled',
+  'callMissed',
+  'callEnded',
+  'callDeclined',
+  'callAccepted',
+] as const satisfies readonly (keyof BackendEvents)[];
 
 export function UpcomingCalls({ contacts }: { contacts: Contact[] | undefined }) {
   const { backend, user } = useSession();
   const [calls, setCalls] = useState<Call[] | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [scheduling, setScheduling] = useState(false);
-  const load = useCallback(() => backend.upcomingCalls({ limit: 20 }).then((page) => setCalls(page.items), (e: unknown) => setError(errorMessage(e))), [backend]);
+  const load = useCallback(
+    () =>
+      backend.upcomingCalls({ limit: 20 }).then(
+        (page) => setCalls(page.items),
+        (e: unknown) => setError(errorMessage(e)),
+      ),
+    [backend],
+  );
 
   useEffect(() => {
     void load();
@@ -30,7 +45,10 @@ export function UpcomingCalls({ contacts }: { contacts: Contact[] | undefined })
 
   const cancel = (call: Call): void => {
     setError(undefined);
-    backend.cancelCall(call.id).then(() => void load(), (e: unknown) => setError(errorMessage(e)));
+    backend.cancelCall(call.id).then(
+      () => void load(),
+      (e: unknown) => setError(errorMessage(e)),
+    );
   };
   const patients = (contacts ?? []).filter((c) => c.role === 'patient');
   const doctor = user.role === 'doctor';
@@ -39,21 +57,41 @@ export function UpcomingCalls({ contacts }: { contacts: Contact[] | undefined })
     <section class="panel upcoming" aria-labelledby="upcoming-title" data-testid="upcoming">
       <div class="row">
         <h2 id="upcoming-title" class="grow">Upcoming</h2>
-        ${doctor && !scheduling && html`<button type="button" class="primary" id="schedule-open" disabled=${patients.length === 0}
-          onClick=${() => setScheduling(true)}><${Icon} name="calendar" size=${18} /> Schedule a call</button>`}
+        ${
+          doctor &&
+          !scheduling &&
+          html`<button type="button" class="primary" id="schedule-open" disabled=${patients.length === 0}
+          onClick=${() => setScheduling(true)}><${Icon} name="calendar" size=${18} /> Schedule a call</button>`
+        }
       </div>
-      ${scheduling && html`<${ScheduleCallForm} patients=${patients} onClose=${() => setScheduling(false)}
-        onScheduled=${() => { setScheduling(false); void load(); }} />`}
+      ${
+        scheduling &&
+        html`<${ScheduleCallForm} patients=${patients} onClose=${() => setScheduling(false)}
+        onScheduled=${() => {
+          setScheduling(false);
+          void load();
+        }} />`
+      }
       ${error && html`<p class="error" role="alert">${error}</p>`}
-      ${calls === undefined ? html`<p class="hint">Loading…</p>` : calls.length === 0 ? html`<p class="hint">No upcoming calls.</p>` : html`
+      ${
+        calls === undefined
+          ? html`<p class="hint">Loading…</p>`
+          : calls.length === 0
+            ? html`<p class="hint">No upcoming calls.</p>`
+            : html`
         <ul class="list upcoming-calls">
           ${calls.map((call) => html`<${UpcomingRow} key=${call.id} call=${call} selfId=${user.id} onCancel=${() => cancel(call)} />`)}
-        </ul>`}
+        </ul>`
+      }
     </section>`;
 }
 
 function UpcomingRow({ call, selfId, onCancel }: { call: Call; selfId: string; onCancel: () => void }) {
-  const others = call.participants.filter((p) => p.userId !== selfId).map((p) => p.displayName).join(', ') || '—';
+  const others =
+    call.participants
+      .filter((p) => p.userId !== selfId)
+      .map((p) => p.displayName)
+      .join(', ') || '—';
   const title = call.title ?? `${call.type === 'video' ? 'Video' : 'Voice'} call`;
   const mine = call.initiatorId === selfId;
   const running = call.status === 'active';

@@ -26,26 +26,32 @@ export function useMessages(conversationId: string | undefined): MessagesState {
   const [error, setError] = useState<string | undefined>();
   const lastRead = useRef<number | undefined>(undefined);
 
-  const markRead = useCallback((list: Message[]) => {
-    const last = [...list].reverse().find((m) => m.senderId !== user.id);
-    if (!conversationId || !last || (lastRead.current ?? 0) >= last.seq || document.visibilityState === 'hidden') return;
-    lastRead.current = last.seq;
-    backend.markRead(conversationId, last.seq).catch((e: unknown) => setError(errorMessage(e)));
-  }, [backend, conversationId, user.id]);
+  const markRead = useCallback(
+    (list: Message[]) => {
+      const last = [...list].reverse().find((m) => m.senderId !== user.id);
+      if (!conversationId || !last || (lastRead.current ?? 0) >= last.seq || document.visibilityState === 'hidden') return;
+      lastRead.current = last.seq;
+      backend.markRead(conversationId, last.seq).catch((e: unknown) => setError(errorMessage(e)));
+    },
+    [backend, conversationId, user.id],
+  );
 
   useEffect(() => {
     if (!conversationId) return;
     let cancelled = false;
     setMessages([]);
     lastRead.current = undefined;
-    backend.messages(conversationId, { limit: PAGE_SIZE }).then((page) => {
-      if (cancelled) return;
-      const list = [...page.items].reverse();
-      setMessages(list);
-      setCursor(page.nextCursor);
-      setHasOlder(page.nextCursor !== null);
-      markRead(list);
-    }, (e: unknown) => setError(errorMessage(e)));
+    backend.messages(conversationId, { limit: PAGE_SIZE }).then(
+      (page) => {
+        if (cancelled) return;
+        const list = [...page.items].reverse();
+        setMessages(list);
+        setCursor(page.nextCursor);
+        setHasOlder(page.nextCursor !== null);
+        markRead(list);
+      },
+      (e: unknown) => setError(errorMessage(e)),
+    );
     const onMessage = (message: Message): void => {
       if (message.conversationId !== conversationId) return;
       setMessages((list) => {
@@ -81,19 +87,32 @@ export function useMessages(conversationId: string | undefined): MessagesState {
     }
   }, [backend, conversationId, cursor, loadingOlder]);
 
-  const send = useCallback(async (body: string, attachments: Attachment[]) => {
-    if (!conversationId) return;
-    const clientId = crypto.randomUUID();
-    const pending: Message = { id: clientId, seq: 0, clientId, conversationId, senderId: user.id, body, attachments, createdAt: new Date().toISOString(), status: 'sending' };
-    setMessages((list) => [...list, pending]);
-    try {
-      const stored = await backend.sendMessage(conversationId, { clientId, body, attachmentIds: attachments.map((a) => a.id) });
-      setMessages((list) => list.map((m) => (m.clientId === clientId ? { ...stored, status: higher(m.status, stored.status) } : m)));
-    } catch (e) {
-      setMessages((list) => list.filter((m) => m.clientId !== clientId));
-      setError(errorMessage(e));
-    }
-  }, [backend, conversationId, user.id]);
+  const send = useCallback(
+    async (body: string, attachments: Attachment[]) => {
+      if (!conversationId) return;
+      const clientId = crypto.randomUUID();
+      const pending: Message = {
+        id: clientId,
+        seq: 0,
+        clientId,
+        conversationId,
+        senderId: user.id,
+        body,
+        attachments,
+        createdAt: new Date().toISOString(),
+        status: 'sending',
+      };
+      setMessages((list) => [...list, pending]);
+      try {
+        const stored = await backend.sendMessage(conversationId, { clientId, body, attachmentIds: attachments.map((a) => a.id) });
+        setMessages((list) => list.map((m) => (m.clientId === clientId ? { ...stored, status: higher(m.status, stored.status) } : m)));
+      } catch (e) {
+        setMessages((list) => list.filter((m) => m.clientId !== clientId));
+        setError(errorMessage(e));
+      }
+    },
+    [backend, conversationId, user.id],
+  );
 
   return { messages, hasOlder, loadingOlder, error, loadOlder, send };
 }

@@ -49,7 +49,13 @@ export class NodeLinks {
     this.#pub = createClient({ url: options.redisUrl });
     this.#sub = this.#pub.duplicate();
     for (const client of [this.#pub, this.#sub]) client.on('error', (err: Error) => options.logger.debug({ err: err.message }, 'node links: redis error'));
-    options.rooms.on('roomCreated', (room) => void this.#open(room).catch((err: Error) => options.logger.warn({ err: err.message, roomId: room.id }, 'node links: could not join the room\'s node set')));
+    options.rooms.on(
+      'roomCreated',
+      (room) =>
+        void this.#open(room).catch((err: Error) =>
+          options.logger.warn({ err: err.message, roomId: room.id }, "node links: could not join the room's node set"),
+        ),
+    );
     this.#pub.on('ready', () => {
       this.#readyAt = Date.now();
       if (this.#connectedOnce) void this.#announceRooms();
@@ -86,7 +92,11 @@ export class NodeLinks {
       if (this.#pub.isReady) this.#pub.sRem(setKey, nodeId).catch(() => undefined);
     });
     if (!this.#pub.isReady) return;
-    const [, , members] = await this.#pub.multi().sAdd(setKey, nodeId).expire(setKey, roomTtlSeconds).sMembers(setKey).exec() as unknown as [number, number, string[]];
+    const [, , members] = (await this.#pub.multi().sAdd(setKey, nodeId).expire(setKey, roomTtlSeconds).sMembers(setKey).exec()) as unknown as [
+      number,
+      number,
+      string[],
+    ];
     const others = members.filter((id) => id !== nodeId);
     if (others.length === 0 || room.closed) return;
     const alive = await this.#pub.mGet(others.map((id) => mediaNodeKeys.node(keyPrefix, id)));
@@ -105,10 +115,13 @@ export class NodeLinks {
       const batch = this.#pub.multi();
       for (const room of open) {
         const setKey = mediaNodeKeys.roomNodes(keyPrefix, room.id);
-        batch.sAdd(setKey, nodeId).expire(setKey, roomTtlSeconds).set(mediaNodeKeys.room(keyPrefix, room.id), nodeId, { condition: 'NX', expiration: { type: 'EX', value: roomTtlSeconds } });
+        batch
+          .sAdd(setKey, nodeId)
+          .expire(setKey, roomTtlSeconds)
+          .set(mediaNodeKeys.room(keyPrefix, room.id), nodeId, { condition: 'NX', expiration: { type: 'EX', value: roomTtlSeconds } });
       }
       await batch.exec();
-      logger.info({ rooms: open.length }, 'node links: redis is back, this node\'s rooms announced again');
+      logger.info({ rooms: open.length }, "node links: redis is back, this node's rooms announced again");
     } catch (err) {
       logger.warn({ err: (err as Error).message }, 'node links: could not announce the rooms again after a redis outage');
     }
@@ -122,10 +135,15 @@ export class NodeLinks {
     const { keyPrefix, nodeId, listenIp, announcedIp, logger } = this.#options;
     const channel = mediaNodeKeys.links(keyPrefix, remoteNodeId);
     const link = new RoomLink({
-      room, remoteNodeId, listenIp, announcedIp,
+      room,
+      remoteNodeId,
+      listenIp,
+      announcedIp,
       send: (message: LinkMessage) => {
         if (!this.#pub.isReady) return;
-        this.#pub.publish(channel, JSON.stringify({ room: room.id, from: nodeId, message })).catch((err: Error) => logger.warn({ err: err.message }, 'node links: publish failed'));
+        this.#pub
+          .publish(channel, JSON.stringify({ room: room.id, from: nodeId, message }))
+          .catch((err: Error) => logger.warn({ err: err.message }, 'node links: publish failed'));
       },
       logger: logger.child({ roomId: room.id, component: 'RoomLink' }),
     });
@@ -153,7 +171,9 @@ export class NodeLinks {
       const room = rooms.get(roomId);
       if (!room || room.closed) {
         // Our part of the room is gone (or never opened): the other node stops waiting.
-        void this.#pub.publish(mediaNodeKeys.links(this.#options.keyPrefix, from), JSON.stringify({ room: roomId, from: nodeId, message: { type: 'unlink' } })).catch(() => undefined);
+        void this.#pub
+          .publish(mediaNodeKeys.links(this.#options.keyPrefix, from), JSON.stringify({ room: roomId, from: nodeId, message: { type: 'unlink' } }))
+          .catch(() => undefined);
         return;
       }
       // Both sides offered at once: the smaller node id's offer wins, the other side answers it.
@@ -181,7 +201,10 @@ export class NodeLinks {
     const dead = new Set(nodes.filter((_, i) => records[i] === null));
     for (const [key, link] of this.#links) {
       if (!dead.has(link.remoteNodeId)) continue;
-      this.#options.logger.warn({ node: link.remoteNodeId, key: key.replace('\n', ' @ ') }, 'node links: the other node is gone, its participants leave the room here');
+      this.#options.logger.warn(
+        { node: link.remoteNodeId, key: key.replace('\n', ' @ ') },
+        'node links: the other node is gone, its participants leave the room here',
+      );
       link.close('disconnected', false);
       this.#links.delete(key);
     }

@@ -26,9 +26,19 @@ const record = async (): Promise<MediaNodeInfo | undefined> => {
 beforeAll(async () => {
   await redis.connect();
   server = new MediaServer({
-    port: 0, numWorkers: 1, rtcBasePort: 45000 + Math.floor(Math.random() * 5000), roomTokenSecret: SECRET, serviceSecret: SERVICE_SECRET,
-    emptyRoomGraceMs: 0, logLevel: 'silent', redisUrl: inject('redisUrl'), redisKeyPrefix: PREFIX, nodeId: 'node-a', region: 'eu-test',
-    publicUrl: 'wss://media-a.clinic.example/rtc', nodeCapacity: 40,
+    port: 0,
+    numWorkers: 1,
+    rtcBasePort: 45000 + Math.floor(Math.random() * 5000),
+    roomTokenSecret: SECRET,
+    serviceSecret: SERVICE_SECRET,
+    emptyRoomGraceMs: 0,
+    logLevel: 'silent',
+    redisUrl: inject('redisUrl'),
+    redisKeyPrefix: PREFIX,
+    nodeId: 'node-a',
+    region: 'eu-test',
+    publicUrl: 'wss://media-a.clinic.example/rtc',
+    nodeCapacity: 40,
   });
   await server.start();
 });
@@ -42,8 +52,14 @@ describe('media node registry', () => {
   it('registers the node with its URL, region and capacity under a TTL of at most 2 s', async () => {
     const node = await record();
     expect(node).toMatchObject({
-      id: 'node-a', url: 'wss://media-a.clinic.example/rtc', internalUrl: `http://127.0.0.1:${server.port}`, announcedAddress: '127.0.0.1',
-      region: 'eu-test', capacity: { consumers: 40 }, draining: false, load: { rooms: 0, peers: 0, consumers: 0 },
+      id: 'node-a',
+      url: 'wss://media-a.clinic.example/rtc',
+      internalUrl: `http://127.0.0.1:${server.port}`,
+      announcedAddress: '127.0.0.1',
+      region: 'eu-test',
+      capacity: { consumers: 40 },
+      draining: false,
+      load: { rooms: 0, peers: 0, consumers: 0 },
     });
     expect(node!.load.workerCpu).toHaveLength(1);
     expect(await redis.sIsMember(mediaNodeKeys.nodes(PREFIX), 'node-a')).toBe(1);
@@ -74,8 +90,12 @@ describe('media node registry', () => {
     expect(res.status).toBe(200);
     await expect.poll(async () => (await record())?.draining, { timeout: 5000, interval: 20 }).toBe(true);
     // A new room is refused (an existing one would still take joins).
-    const socket = new WebSocket(`ws://127.0.0.1:${server.port}/rtc?token=${roomToken({ secret: SECRET, room: 'room-3', identity: 'carl', grants: { canPublishData: false } })}`);
-    const closed = await new Promise<{ code: number; reason: string }>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    const socket = new WebSocket(
+      `ws://127.0.0.1:${server.port}/rtc?token=${roomToken({ secret: SECRET, room: 'room-3', identity: 'carl', grants: { canPublishData: false } })}`,
+    );
+    const closed = await new Promise<{ code: number; reason: string }>((resolve) =>
+      socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     expect(closed).toEqual({ code: CloseCode.Refused, reason: 'DRAINING' });
     await server.stop();
     expect(await record()).toBeUndefined();

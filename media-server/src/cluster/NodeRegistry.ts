@@ -46,7 +46,9 @@ export class NodeRegistry {
     options.rooms.on('draining', () => void this.heartbeat());
     options.rooms.on('roomClosed', (room) => {
       if (!this.#client.isReady) return;
-      this.#client.eval(DELETE_IF_OURS, { keys: [mediaNodeKeys.room(options.keyPrefix, room.id)], arguments: [options.node.id] }).catch((err: Error) => this.#warn(err));
+      this.#client
+        .eval(DELETE_IF_OURS, { keys: [mediaNodeKeys.room(options.keyPrefix, room.id)], arguments: [options.node.id] })
+        .catch((err: Error) => this.#warn(err));
     });
     // Registered again at once when Redis comes back (it may have lost everything).
     this.#client.on('ready', () => void this.heartbeat());
@@ -58,7 +60,10 @@ export class NodeRegistry {
    */
   async start(): Promise<void> {
     // connect() keeps retrying while Redis is down: wait for it a little, never for long.
-    const registered = this.#client.connect().then(() => this.heartbeat(), (err: Error) => this.#warn(err));
+    const registered = this.#client.connect().then(
+      () => this.heartbeat(),
+      (err: Error) => this.#warn(err),
+    );
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([registered, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
     clearTimeout(timer);
@@ -82,7 +87,8 @@ export class NodeRegistry {
     const { keyPrefix, node } = this.#options;
     try {
       const record = await this.record();
-      await this.#client.multi()
+      await this.#client
+        .multi()
         .set(mediaNodeKeys.node(keyPrefix, node.id), JSON.stringify(record), { expiration: { type: 'PX', value: this.#options.ttlMs ?? MEDIA_NODE_TTL_MS } })
         .sAdd(mediaNodeKeys.nodes(keyPrefix), node.id)
         .exec();
@@ -98,19 +104,21 @@ export class NodeRegistry {
   /** Each worker's CPU share since the previous heartbeat (0 on the first, or after a worker was replaced). */
   async #workerCpu(): Promise<number[]> {
     const now = Date.now();
-    return Promise.all(this.#options.pool.workers.map(async ({ index, worker }) => {
-      if (worker.closed) return 0;
-      try {
-        const usage = await worker.getResourceUsage();
-        const cpuMs = usage.ru_utime + usage.ru_stime;
-        const last = this.#cpu.get(index);
-        this.#cpu.set(index, { pid: worker.pid, at: now, cpuMs });
-        if (!last || last.pid !== worker.pid || now <= last.at) return 0;
-        return Math.round(Math.min(1, Math.max(0, (cpuMs - last.cpuMs) / (now - last.at))) * 1000) / 1000;
-      } catch {
-        return 0;
-      }
-    }));
+    return Promise.all(
+      this.#options.pool.workers.map(async ({ index, worker }) => {
+        if (worker.closed) return 0;
+        try {
+          const usage = await worker.getResourceUsage();
+          const cpuMs = usage.ru_utime + usage.ru_stime;
+          const last = this.#cpu.get(index);
+          this.#cpu.set(index, { pid: worker.pid, at: now, cpuMs });
+          if (!last || last.pid !== worker.pid || now <= last.at) return 0;
+          return Math.round(Math.min(1, Math.max(0, (cpuMs - last.cpuMs) / (now - last.at))) * 1000) / 1000;
+        } catch {
+          return 0;
+        }
+      }),
+    );
   }
 
   #warn(error: Error): void {
@@ -127,7 +135,12 @@ export class NodeRegistry {
     clearInterval(this.#timer);
     const { keyPrefix, node } = this.#options;
     if (this.#client.isReady) {
-      await this.#client.multi().del(mediaNodeKeys.node(keyPrefix, node.id)).sRem(mediaNodeKeys.nodes(keyPrefix), node.id).exec().catch(() => undefined);
+      await this.#client
+        .multi()
+        .del(mediaNodeKeys.node(keyPrefix, node.id))
+        .sRem(mediaNodeKeys.nodes(keyPrefix), node.id)
+        .exec()
+        .catch(() => undefined);
     }
     if (this.#client.isOpen) this.#client.destroy();
   }

@@ -91,7 +91,16 @@ export class RoomLink {
       importedData += peer?.dataProducers.size ?? 0;
     }
     const exportedData = [...this.#exported.values()].filter((c) => 'sctpStreamParameters' in c).length;
-    return { node: this.#options.remoteNodeId, state: this.#state, exported: this.#exported.size - exportedData, imported, exportedData, importedData, bytesSent, bytesReceived };
+    return {
+      node: this.#options.remoteNodeId,
+      state: this.#state,
+      exported: this.#exported.size - exportedData,
+      imported,
+      exportedData,
+      importedData,
+      bytesSent,
+      bytesReceived,
+    };
   }
 
   /** Tears the link down: the other node's participants leave this room; `notify` tells the other node. Idempotent. */
@@ -109,9 +118,11 @@ export class RoomLink {
   }
 
   #enqueue(task: () => Promise<void>): void {
-    this.#queue = this.#queue.then(async () => {
-      if (this.#state !== 'closed') await task();
-    }).catch((error: Error) => this.#options.logger.warn({ err: error.message, node: this.#options.remoteNodeId }, 'room link: a step failed'));
+    this.#queue = this.#queue
+      .then(async () => {
+        if (this.#state !== 'closed') await task();
+      })
+      .catch((error: Error) => this.#options.logger.warn({ err: error.message, node: this.#options.remoteNodeId }, 'room link: a step failed'));
   }
 
   async #open(): Promise<types.PipeTransport> {
@@ -246,8 +257,13 @@ export class RoomLink {
     consumer.on('producerpause', () => send({ type: 'pause', peerId: peer.id, producerId: producer.id, paused: true }));
     consumer.on('producerresume', () => send({ type: 'pause', peerId: peer.id, producerId: producer.id, paused: false }));
     send({
-      type: 'produce', peer: this.#peerInfo(peer), producerId: producer.id, kind: consumer.kind, source: producer.appData.source,
-      rtpParameters: consumer.rtpParameters as unknown as Record<string, unknown>, paused: consumer.producerPaused,
+      type: 'produce',
+      peer: this.#peerInfo(peer),
+      producerId: producer.id,
+      kind: consumer.kind,
+      source: producer.appData.source,
+      rtpParameters: consumer.rtpParameters as unknown as Record<string, unknown>,
+      paused: consumer.producerPaused,
     });
   }
 
@@ -262,8 +278,12 @@ export class RoomLink {
       if (this.#state === 'linked') send({ type: 'closeProducer', peerId: peer.id, producerId: dataProducer.id });
     });
     send({
-      type: 'produceData', peer: this.#peerInfo(peer), dataProducerId: dataProducer.id,
-      sctpStreamParameters: (consumer.sctpStreamParameters ?? {}) as unknown as Record<string, unknown>, label: consumer.label, protocol: consumer.protocol,
+      type: 'produceData',
+      peer: this.#peerInfo(peer),
+      dataProducerId: dataProducer.id,
+      sctpStreamParameters: (consumer.sctpStreamParameters ?? {}) as unknown as Record<string, unknown>,
+      label: consumer.label,
+      protocol: consumer.protocol,
     });
   }
 }

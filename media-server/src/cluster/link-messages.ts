@@ -17,7 +17,15 @@ export const linkMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('peer'), peer }),
   z.object({ type: z.literal('peerLeft'), peerId: id, reason: z.enum(['left', 'disconnected', 'removed', 'replaced']) }),
   /** A producer of the sender's participant, consumed into the pipe: produce it with the same id. */
-  z.object({ type: z.literal('produce'), peer, producerId: id, kind: z.enum(['audio', 'video']), source: z.enum(['camera', 'microphone', 'screenShare', 'screenShareAudio']), rtpParameters: jsonObject, paused: z.boolean() }),
+  z.object({
+    type: z.literal('produce'),
+    peer,
+    producerId: id,
+    kind: z.enum(['audio', 'video']),
+    source: z.enum(['camera', 'microphone', 'screenShare', 'screenShareAudio']),
+    rtpParameters: jsonObject,
+    paused: z.boolean(),
+  }),
   z.object({ type: z.literal('produceData'), peer, dataProducerId: id, sctpStreamParameters: jsonObject, label: z.string(), protocol: z.string() }),
   /** A (data) producer piped before closed on the sender's node. */
   z.object({ type: z.literal('closeProducer'), peerId: id, producerId: id }),

@@ -53,7 +53,11 @@ export class IceRestartWatch {
   restarted(transport: types.WebRtcTransport, quiet = false): void {
     if (transport.closed) return;
     const outage = (this.#outage ??= {
-      startedAt: Date.now(), restarts: 0, quiet, waiting: new Map(), connected: 0,
+      startedAt: Date.now(),
+      restarts: 0,
+      quiet,
+      waiting: new Map(),
+      connected: 0,
       timer: setTimeout(() => this.close(), this.#options.maxPendingMs ?? 300_000).unref(),
     });
     outage.restarts++;

@@ -38,7 +38,10 @@ async function startReceiver(): Promise<Receiver> {
       const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
       try {
         if (req.url !== '/internal/media-events' || req.method !== 'POST') throw new Error(`wrong endpoint ${req.method} ${req.url}`);
-        const claims = jwt.verify(token, WEBHOOK_SECRET, { algorithms: ['HS256'], issuer: MEDIA_EVENTS_ISSUER, audience: MEDIA_EVENTS_AUDIENCE }) as { sha256?: string; exp?: number };
+        const claims = jwt.verify(token, WEBHOOK_SECRET, { algorithms: ['HS256'], issuer: MEDIA_EVENTS_ISSUER, audience: MEDIA_EVENTS_AUDIENCE }) as {
+          sha256?: string;
+          exp?: number;
+        };
         if (typeof claims.exp !== 'number') throw new Error('no exp');
         if (claims.sha256 !== createHash('sha256').update(body).digest('base64url')) throw new Error('body hash mismatch');
       } catch (error) {
@@ -78,7 +81,14 @@ afterAll(async () => {
 
 describe('MediaEventReporter', () => {
   it('signs each batch over its body hash, numbers events per room and retries in order until delivered', async () => {
-    const reporter = new MediaEventReporter({ url: receiver.url, secret: WEBHOOK_SECRET, node: 'node-a', logger: createLogger('silent'), retryBaseMs: 20, retryMaxMs: 100 });
+    const reporter = new MediaEventReporter({
+      url: receiver.url,
+      secret: WEBHOOK_SECRET,
+      node: 'node-a',
+      logger: createLogger('silent'),
+      retryBaseMs: 20,
+      retryMaxMs: 100,
+    });
     const roomA = {};
     const roomB = {};
     receiver.failNext(2);
@@ -118,7 +128,14 @@ describe('MediaEventReporter', () => {
 
   it('keeps a bounded buffer while the API is down and never blocks the caller', async () => {
     receiver.batches.length = 0;
-    const reporter = new MediaEventReporter({ url: 'http://127.0.0.1:1', secret: WEBHOOK_SECRET, node: 'n', logger: createLogger('silent'), maxBuffered: 50, retryBaseMs: 10_000 });
+    const reporter = new MediaEventReporter({
+      url: 'http://127.0.0.1:1',
+      secret: WEBHOOK_SECRET,
+      node: 'n',
+      logger: createLogger('silent'),
+      maxBuffered: 50,
+      retryBaseMs: 10_000,
+    });
     const room = {};
     // Never blocks: report() is synchronous (no promise to wait on) and 500 of them, with the API
     // unreachable, leave at most maxBuffered queued before any delivery attempt could finish. Not
@@ -133,8 +150,15 @@ describe('MediaEventReporter', () => {
   it('reports a real room: started, participant joined and left, finished', async () => {
     receiver.batches.length = 0;
     const server = new MediaServer({
-      port: 0, numWorkers: 1, rtcBasePort: 45000 + Math.floor(Math.random() * 5000), roomTokenSecret: ROOM_SECRET,
-      logLevel: 'silent', apiInternalUrl: receiver.url, webhookSecret: WEBHOOK_SECRET, nodeId: 'media-1', emptyRoomGraceMs: 0,
+      port: 0,
+      numWorkers: 1,
+      rtcBasePort: 45000 + Math.floor(Math.random() * 5000),
+      roomTokenSecret: ROOM_SECRET,
+      logLevel: 'silent',
+      apiInternalUrl: receiver.url,
+      webhookSecret: WEBHOOK_SECRET,
+      nodeId: 'media-1',
+      emptyRoomGraceMs: 0,
     });
     await server.start();
     try {
@@ -170,7 +194,12 @@ function stunBindingRequest(serverUfrag: string, serverPassword: string): Buffer
   };
   const priority = Buffer.alloc(4);
   priority.writeUInt32BE(0x6e7f1eff, 0);
-  let body = Buffer.concat([attr(0x0006, Buffer.from(`${serverUfrag}:client`)), attr(0x0024, priority), attr(0x802a, randomBytes(8)), attr(0x0025, Buffer.alloc(0))]);
+  let body = Buffer.concat([
+    attr(0x0006, Buffer.from(`${serverUfrag}:client`)),
+    attr(0x0024, priority),
+    attr(0x802a, randomBytes(8)),
+    attr(0x0025, Buffer.alloc(0)),
+  ]);
   const header = (length: number): Buffer => {
     const h = Buffer.alloc(20);
     h.writeUInt16BE(0x0001, 0);
@@ -180,7 +209,9 @@ function stunBindingRequest(serverUfrag: string, serverPassword: string): Buffer
     return h;
   };
   const transactionId = randomBytes(12);
-  const integrity = createHmac('sha1', serverPassword).update(Buffer.concat([header(body.length + 24), body])).digest();
+  const integrity = createHmac('sha1', serverPassword)
+    .update(Buffer.concat([header(body.length + 24), body]))
+    .digest();
   body = Buffer.concat([body, attr(0x0008, integrity)]);
   const fingerprint = Buffer.alloc(4);
   fingerprint.writeUInt32BE((crc32(Buffer.concat([header(body.length + 8), body])) ^ 0x5354554e) >>> 0, 0);
@@ -221,8 +252,15 @@ describe('reconnections reported by a real media server', () => {
 
   beforeAll(async () => {
     server = new MediaServer({
-      port: 0, numWorkers: 1, rtcBasePort: 45000 + Math.floor(Math.random() * 5000), roomTokenSecret: ROOM_SECRET,
-      logLevel: 'silent', apiInternalUrl: receiver.url, webhookSecret: WEBHOOK_SECRET, nodeId: 'media-1', resumeGraceMs: 1500,
+      port: 0,
+      numWorkers: 1,
+      rtcBasePort: 45000 + Math.floor(Math.random() * 5000),
+      roomTokenSecret: ROOM_SECRET,
+      logLevel: 'silent',
+      apiInternalUrl: receiver.url,
+      webhookSecret: WEBHOOK_SECRET,
+      nodeId: 'media-1',
+      resumeGraceMs: 1500,
     });
     await server.start();
   });
@@ -239,7 +277,9 @@ describe('reconnections reported by a real media server', () => {
     expect(resumed.welcome.resumed).toBe(true);
     await waitFor('participant_reconnected', () => roomEvents('alice').some((e) => e.type === 'participant_reconnected'));
     const reconnected = roomEvents('alice').find((e) => e.type === 'participant_reconnected');
-    console.log(`[media-events] socket away ${awayMs} ms (client side): reported offlineMs ${reconnected && 'offlineMs' in reconnected ? reconnected.offlineMs : '?'}`);
+    console.log(
+      `[media-events] socket away ${awayMs} ms (client side): reported offlineMs ${reconnected && 'offlineMs' in reconnected ? reconnected.offlineMs : '?'}`,
+    );
     expect(reconnected).toMatchObject({ how: 'signaling', restarts: 0, participantId: alice.welcome.participantId });
     expect(reconnected && 'offlineMs' in reconnected && reconnected.offlineMs).toBeGreaterThanOrEqual(300);
     expect(reconnected && 'offlineMs' in reconnected && reconnected.offlineMs).toBeLessThanOrEqual(awayMs);
@@ -253,7 +293,11 @@ describe('reconnections reported by a real media server', () => {
   it('ICE restarts of one outage are one participant_reconnected (ice) once the new ICE generation connects; the restart right after a resume is not reported again', async () => {
     const bob = await connect('bob');
     await bob.request('join', { rtpCapabilities: bob.welcome.routerRtpCapabilities });
-    const transport = await bob.request('createTransport', { direction: 'recv' }) as unknown as { id: string; iceParameters: { usernameFragment: string; password: string }; iceCandidates: { protocol: string; port: number }[] };
+    const transport = (await bob.request('createTransport', { direction: 'recv' })) as unknown as {
+      id: string;
+      iceParameters: { usernameFragment: string; password: string };
+      iceCandidates: { protocol: string; port: number }[];
+    };
     const port = transport.iceCandidates.find((c) => c.protocol === 'udp')!.port;
     await iceConnect(port, transport.iceParameters);
 
@@ -273,8 +317,12 @@ describe('reconnections reported by a real media server', () => {
     await resumed.request('getStats', {}); // a round trip through the worker after its tuple change
     await resumed.request('leave', {});
     await waitFor('participant_left', () => roomEvents('bob').some((e) => e.type === 'participant_left'));
-    expect(roomEvents('bob').map((e) => e.type === 'participant_reconnected' ? `reconnected:${e.how}` : e.type))
-      .toEqual(['participant_joined', 'reconnected:ice', 'reconnected:signaling', 'participant_left']);
+    expect(roomEvents('bob').map((e) => (e.type === 'participant_reconnected' ? `reconnected:${e.how}` : e.type))).toEqual([
+      'participant_joined',
+      'reconnected:ice',
+      'reconnected:signaling',
+      'participant_left',
+    ]);
     expect(roomEvents('bob').at(-1)).toMatchObject({ reason: 'left' });
   });
 });

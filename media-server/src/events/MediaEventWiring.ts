@@ -23,8 +23,14 @@ export function reportRoomEvents(rooms: RoomManager, reporter: MediaEventReporte
     });
     room.on('trackPublished', (peer, producer) => {
       reporter.report(room, {
-        type: 'track_published', roomId: room.id, at: now(), identity: peer.identity, participantId: peer.id,
-        trackId: producer.id, kind: producer.kind, source: producer.appData.source,
+        type: 'track_published',
+        roomId: room.id,
+        at: now(),
+        identity: peer.identity,
+        participantId: peer.id,
+        trackId: producer.id,
+        kind: producer.kind,
+        source: producer.appData.source,
       });
     });
     room.on('trackUnpublished', (peer, producer) => {

@@ -36,10 +36,20 @@ const workerPid = async (): Promise<number> => {
 
 beforeAll(async () => {
   server = new MediaServer({
-    port: 0, numWorkers: 1, rtcBasePort: 45000 + Math.floor(Math.random() * 5000), roomTokenSecret: SECRET, serviceSecret: SERVICE_SECRET,
-    metricsToken: METRICS_TOKEN, statsIntervalMs: 200, resumeGraceMs: RESUME_GRACE_MS, emptyRoomGraceMs: 0, logLevel: 'silent',
+    port: 0,
+    numWorkers: 1,
+    rtcBasePort: 45000 + Math.floor(Math.random() * 5000),
+    roomTokenSecret: SECRET,
+    serviceSecret: SERVICE_SECRET,
+    metricsToken: METRICS_TOKEN,
+    statsIntervalMs: 200,
+    resumeGraceMs: RESUME_GRACE_MS,
+    emptyRoomGraceMs: 0,
+    logLevel: 'silent',
     // Media events to a port nobody listens on, with room for 5: the queue fills and drops.
-    apiInternalUrl: 'http://127.0.0.1:9', webhookSecret: 'metrics-test-webhook-secret', eventQueueMax: 5,
+    apiInternalUrl: 'http://127.0.0.1:9',
+    webhookSecret: 'metrics-test-webhook-secret',
+    eventQueueMax: 5,
   });
   await server.start();
   ({ worker: botWorker, router: botRouter } = await startBotRouter());
@@ -72,10 +82,18 @@ describe('media server metrics', () => {
     let during: Map<string, number> | undefined;
     await carryVp8(target('flowing'), botRouter, 1, async () => {
       // Samples every 200 ms: wait until the counters have seen packets both ways.
-      await expect.poll(async () => {
-        const s = await scrape();
-        return Math.min(s.get('telemed_media_rtp_packets_total{direction="in",kind="video"}') ?? 0, s.get('telemed_media_rtp_packets_total{direction="out",kind="video"}') ?? 0);
-      }, { timeout: 10_000 }).toBeGreaterThan(0);
+      await expect
+        .poll(
+          async () => {
+            const s = await scrape();
+            return Math.min(
+              s.get('telemed_media_rtp_packets_total{direction="in",kind="video"}') ?? 0,
+              s.get('telemed_media_rtp_packets_total{direction="out",kind="video"}') ?? 0,
+            );
+          },
+          { timeout: 10_000 },
+        )
+        .toBeGreaterThan(0);
       during = await scrape();
     });
     const s = during!;
@@ -131,9 +149,18 @@ describe('media server metrics', () => {
   });
 
   it('without METRICS_TOKEN serves loopback clients only', async () => {
-    const nonLoopback = Object.values(os.networkInterfaces()).flat().find((a) => a?.family === 'IPv4' && !a.internal)?.address;
+    const nonLoopback = Object.values(os.networkInterfaces())
+      .flat()
+      .find((a) => a?.family === 'IPv4' && !a.internal)?.address;
     expect(nonLoopback, 'this test needs a non-loopback IPv4 address on the machine').toBeDefined();
-    const open = new MediaServer({ host: '0.0.0.0', port: 0, numWorkers: 1, rtcBasePort: 45000 + Math.floor(Math.random() * 5000), roomTokenSecret: SECRET, logLevel: 'silent' });
+    const open = new MediaServer({
+      host: '0.0.0.0',
+      port: 0,
+      numWorkers: 1,
+      rtcBasePort: 45000 + Math.floor(Math.random() * 5000),
+      roomTokenSecret: SECRET,
+      logLevel: 'silent',
+    });
     await open.start();
     try {
       const local = await fetch(`http://127.0.0.1:${open.port}/metrics`);

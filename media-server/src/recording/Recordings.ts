@@ -104,7 +104,11 @@ export class Recordings {
         const missing = room.joinedPeers().filter((p) => !parsed.data.identities.includes(p.identity)).length;
         if (missing > 0) throw new MediaServerError('CONSENT_REQUIRED', `${missing} participant(s) in the room have not consented to the recording`);
         recording = new RoomRecording({
-          room, recordingId: parsed.data.recordingId, dir: path.join(this.#options.dir, parsed.data.recordingId), ffmpegPath: this.#options.ffmpegPath, ffprobePath: this.#options.ffprobePath,
+          room,
+          recordingId: parsed.data.recordingId,
+          dir: path.join(this.#options.dir, parsed.data.recordingId),
+          ffmpegPath: this.#options.ffmpegPath,
+          ffprobePath: this.#options.ffprobePath,
           logger: this.#options.logger.child({ recordingId: parsed.data.recordingId }),
         });
         this.#active.set(roomId, recording);
@@ -121,7 +125,11 @@ export class Recordings {
     const header = req.headers.authorization ?? '';
     if (!/^Bearer /i.test(header)) return false;
     try {
-      const claims = jwt.verify(header.slice(7), hmacKey(this.#options.secret), { algorithms: ['HS256'], issuer: RECORDING_COMMAND_ISSUER, audience: RECORDING_COMMAND_AUDIENCE }) as jwt.JwtPayload;
+      const claims = jwt.verify(header.slice(7), hmacKey(this.#options.secret), {
+        algorithms: ['HS256'],
+        issuer: RECORDING_COMMAND_ISSUER,
+        audience: RECORDING_COMMAND_AUDIENCE,
+      }) as jwt.JwtPayload;
       return claims.roomId === roomId && claims.sha256 === createHash('sha256').update(body).digest('base64url');
     } catch {
       return false;
@@ -157,7 +165,10 @@ export class Recordings {
       try {
         await this.#post(manifest.recordingId, data, manifest);
         await fs.rm(path.dirname(file), { recursive: true, force: true });
-        this.#options.logger.info({ recordingId: manifest.recordingId, bytes: data.length, tracks: manifest.tracks.length, gaps: manifest.gaps.length }, 'recording handed to the API');
+        this.#options.logger.info(
+          { recordingId: manifest.recordingId, bytes: data.length, tracks: manifest.tracks.length, gaps: manifest.gaps.length },
+          'recording handed to the API',
+        );
         return;
       } catch (error) {
         this.#options.logger.warn({ err: error, recordingId: manifest.recordingId, attempt }, 'could not hand a recording to the API');
@@ -170,10 +181,16 @@ export class Recordings {
   /** POSTs the file (empty: nothing was recorded) with the manifest in the signed token. */
   async #post(recordingId: string, data: Buffer, manifest: RecordingManifest | undefined): Promise<void> {
     const token = jwt.sign({ sha256: createHash('sha256').update(data).digest('base64url'), manifest: manifest ?? null }, hmacKey(this.#options.secret), {
-      algorithm: 'HS256', issuer: MEDIA_EVENTS_ISSUER, audience: RECORDING_UPLOAD_AUDIENCE, expiresIn: 300,
+      algorithm: 'HS256',
+      issuer: MEDIA_EVENTS_ISSUER,
+      audience: RECORDING_UPLOAD_AUDIENCE,
+      expiresIn: 300,
     });
     const res = await fetch(`${this.#options.apiUrl.replace(/\/+$/, '')}/internal/recordings/${encodeURIComponent(recordingId)}/file`, {
-      method: 'POST', headers: { 'content-type': 'video/x-matroska', authorization: `Bearer ${token}` }, body: new Uint8Array(data), signal: AbortSignal.timeout(120_000),
+      method: 'POST',
+      headers: { 'content-type': 'video/x-matroska', authorization: `Bearer ${token}` },
+      body: new Uint8Array(data),
+      signal: AbortSignal.timeout(120_000),
     });
     const text = await res.text().catch(() => '');
     if (!res.ok) throw new Error(`the API answered ${res.status}: ${text.slice(0, 200)}`);

@@ -72,7 +72,12 @@ export class RoomRecording {
   }
 
   status(): RecordingStatus {
-    return { recordingId: this.id, state: this.#state, tracks: this.#recorders.size, restarts: [...this.#recorders.values()].reduce((n, r) => n + r.restarts, 0) };
+    return {
+      recordingId: this.id,
+      state: this.#state,
+      tracks: this.#recorders.size,
+      restarts: [...this.#recorders.values()].reduce((n, r) => n + r.restarts, 0),
+    };
   }
 
   /** Sets the consenting identities and the wanted state; CONSENT_REQUIRED when someone else is in the room. */
@@ -108,8 +113,13 @@ export class RoomRecording {
     const entry = this.room.routers.get(producer.appData.workerIndex ?? -1) ?? [...this.room.routers.values()][0];
     if (!entry) return;
     const recorder = new TrackRecorder({
-      router: entry.router, producer, identity: peer.identity, dir: this.#options.dir, recordingStartedAt: this.startedAt,
-      ffmpegPath: this.#options.ffmpegPath, logger: this.#options.logger,
+      router: entry.router,
+      producer,
+      identity: peer.identity,
+      dir: this.#options.dir,
+      recordingStartedAt: this.startedAt,
+      ffmpegPath: this.#options.ffmpegPath,
+      logger: this.#options.logger,
       ...(this.#options.restartDelayMs === undefined ? {} : { restartDelayMs: this.#options.restartDelayMs }),
     });
     this.#recorders.set(producer.id, recorder);
@@ -140,11 +150,18 @@ export class RoomRecording {
           // FFmpeg re-bases each recorder's file to start near 0 (recorders run without -copyts), so
           // startS is 0 or a codec delay of a few ms; a segment whose first frames the copy had to drop
           // is not told apart from one on time (open: #17).
-          if (startS > 0.05) this.#options.logger.warn({ recordingId: this.id, trackId: recorder.trackId, kind: recorder.kind, leadMs: Math.round(startS * 1000) }, 'a track segment lost its first frames: its file starts after its first packet');
+          if (startS > 0.05)
+            this.#options.logger.warn(
+              { recordingId: this.id, trackId: recorder.trackId, kind: recorder.kind, leadMs: Math.round(startS * 1000) },
+              'a track segment lost its first frames: its file starts after its first packet',
+            );
           inputs.push({ file: segment.file, kind: recorder.kind, offsetMs: segment.offsetMs + startS * 1000 });
         } else {
           // Nothing usable from this process (it died before writing its header): the span is a gap.
-          this.#options.logger.warn({ recordingId: this.id, trackId: recorder.trackId, kind: recorder.kind, bytes: size, stderr: segment.stderr }, 'an unreadable track segment is left out');
+          this.#options.logger.warn(
+            { recordingId: this.id, trackId: recorder.trackId, kind: recorder.kind, bytes: size, stderr: segment.stderr },
+            'an unreadable track segment is left out',
+          );
           this.#gaps.push({ trackId: recorder.trackId, fromMs: segment.offsetMs, toMs: segment.endMs ?? stoppedAt - this.startedAt });
         }
       }
@@ -161,7 +178,13 @@ export class RoomRecording {
         startedAt: new Date(this.startedAt).toISOString(),
         stoppedAt: new Date(stoppedAt).toISOString(),
         durationMs: stoppedAt - this.startedAt,
-        tracks: [...this.#recorders.values()].map((r) => ({ trackId: r.trackId, identity: r.identity, kind: r.kind, codec: r.codec, segments: r.segments.length })),
+        tracks: [...this.#recorders.values()].map((r) => ({
+          trackId: r.trackId,
+          identity: r.identity,
+          kind: r.kind,
+          codec: r.codec,
+          segments: r.segments.length,
+        })),
         gaps: this.#gaps,
         transcoded,
       },

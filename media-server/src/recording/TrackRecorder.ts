@@ -111,18 +111,42 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
     const { rtp: rtpPort, rtcp: rtcpPort } = this.#ports;
     const file = path.join(this.#options.dir, `${this.kind}-${this.trackId}.${this.segments.length}.mkv`);
     const args = [
-      '-hide_banner', '-loglevel', 'warning', '-nostats',
+      '-hide_banner',
+      '-loglevel',
+      'warning',
+      '-nostats',
       // Probing for at most 1 s (not FFmpeg's default 5 s) before the file's header is written:
       // a process that dies sooner leaves nothing, which is then counted as a gap.
-      '-protocol_whitelist', 'pipe,udp,rtp', '-fflags', '+genpts', '-reorder_queue_size', '256', '-analyzeduration', '1000000',
+      '-protocol_whitelist',
+      'pipe,udp,rtp',
+      '-fflags',
+      '+genpts',
+      '-reorder_queue_size',
+      '256',
+      '-analyzeduration',
+      '1000000',
       // No packets while the recording is paused: FFmpeg must not take that for the end (its default is 10 s).
-      '-listen_timeout', String(7 * 86_400),
-      '-f', 'sdp', '-i', 'pipe:0',
+      '-listen_timeout',
+      String(7 * 86_400),
+      '-f',
+      'sdp',
+      '-i',
+      'pipe:0',
       // Not -copyts: with it, a segment paused and resumed (a late joiner's consent) came out with
       // repeated timestamps and its picture ~200 ms late against the audio (fresh-clone run, 5 Dec).
-      '-map', '0', '-c', 'copy',
+      '-map',
+      '0',
+      '-c',
+      'copy',
       // Small clusters flushed as they are written: a crash loses at most the last second.
-      '-flush_packets', '1', '-cluster_time_limit', '1000', '-f', 'matroska', '-y', file,
+      '-flush_packets',
+      '1',
+      '-cluster_time_limit',
+      '1000',
+      '-f',
+      'matroska',
+      '-y',
+      file,
     ];
     // Tied to the media server: a server killed with SIGKILL leaves no recorder behind.
     const child = spawnTied(this.#options.ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });
@@ -150,7 +174,10 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
       const delay = Math.min(5000, (this.#options.restartDelayMs ?? 200) * 2 ** this.#deaths++);
       this.#restartTimer = setTimeout(() => {
         this.restarts++;
-        void this.#spawn().then(() => this.safeEmit('restarted', { fromMs: atMs, toMs: this.#now() }), (error: unknown) => this.#options.logger.error({ err: error, trackId: this.trackId }, 'could not restart a recorder'));
+        void this.#spawn().then(
+          () => this.safeEmit('restarted', { fromMs: atMs, toMs: this.#now() }),
+          (error: unknown) => this.#options.logger.error({ err: error, trackId: this.trackId }, 'could not restart a recorder'),
+        );
       }, delay);
     });
     child.on('error', (error) => this.#options.logger.error({ err: error, trackId: this.trackId }, 'recorder process error'));

@@ -7,18 +7,27 @@ import { muxArguments, segmentStart } from './mux.js';
 
 describe('muxArguments', () => {
   it('copies video at its offset and mixes audio only when there is more than one audio track', () => {
-    const one = muxArguments([{ file: 'a.mkv', kind: 'audio', offsetMs: 0 }, { file: 'v.mkv', kind: 'video', offsetMs: 1500 }], 'out.mkv');
+    const one = muxArguments(
+      [
+        { file: 'a.mkv', kind: 'audio', offsetMs: 0 },
+        { file: 'v.mkv', kind: 'video', offsetMs: 1500 },
+      ],
+      'out.mkv',
+    );
     expect(one.transcoded).toBe(false);
     expect(one.args.join(' ')).toContain('-itsoffset 1.500 -i v.mkv');
     expect(one.args.join(' ')).toContain('-map 0:a:0 -c:a copy');
     expect(one.args).not.toContain('-filter_complex');
 
-    const two = muxArguments([
-      { file: 'a1.mkv', kind: 'audio', offsetMs: 0 },
-      { file: 'a2.mkv', kind: 'audio', offsetMs: 4200 },
-      { file: 'v1.mkv', kind: 'video', offsetMs: 300 },
-      { file: 'v2.mkv', kind: 'video', offsetMs: 4300 },
-    ], 'out.mkv');
+    const two = muxArguments(
+      [
+        { file: 'a1.mkv', kind: 'audio', offsetMs: 0 },
+        { file: 'a2.mkv', kind: 'audio', offsetMs: 4200 },
+        { file: 'v1.mkv', kind: 'video', offsetMs: 300 },
+        { file: 'v2.mkv', kind: 'video', offsetMs: 4300 },
+      ],
+      'out.mkv',
+    );
     expect(two.transcoded).toBe(true);
     const filter = two.args[two.args.indexOf('-filter_complex') + 1]!;
     expect(filter).toContain('[1:a:0]asetpts=PTS-STARTPTS,aresample=async=1,adelay=4200:all=1[a1]');
@@ -31,12 +40,29 @@ describe('muxArguments', () => {
 });
 
 describe('segmentStart', () => {
-  it('reads when a segment\'s first packet comes in its own time, and nothing from a file FFmpeg cannot read', async () => {
+  it("reads when a segment's first packet comes in its own time, and nothing from a file FFmpeg cannot read", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-segment-start-'));
     try {
       // As a recorder writes with -copyts when the copy had to skip its first 0.8 s (no keyframe yet).
       const late = path.join(dir, 'late.mkv');
-      execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=30', '-t', '1', '-c:v', 'libvpx', '-output_ts_offset', '0.8', '-f', 'matroska', '-y', late]);
+      execFileSync('ffmpeg', [
+        '-v',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc=size=160x120:rate=30',
+        '-t',
+        '1',
+        '-c:v',
+        'libvpx',
+        '-output_ts_offset',
+        '0.8',
+        '-f',
+        'matroska',
+        '-y',
+        late,
+      ]);
       expect(await segmentStart('ffprobe', late)).toBeCloseTo(0.8, 3);
       const onTime = path.join(dir, 'on-time.mkv');
       execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=30', '-t', '1', '-c:v', 'libvpx', '-f', 'matroska', '-y', onTime]);

@@ -28,7 +28,16 @@ export function muxArguments(inputs: readonly MuxInput[], output: string): { arg
     // Each track from 0, silence where packets are missing (pauses, gaps), then shifted to its offset.
     const chains = audio.map((a, n) => `[${a.index}:a:0]asetpts=PTS-STARTPTS,aresample=async=1,adelay=${Math.round(a.offsetMs)}:all=1[a${n}]`);
     const labels = audio.map((_, n) => `[a${n}]`).join('');
-    args.push('-filter_complex', `${chains.join(';')};${labels}amix=inputs=${audio.length}:duration=longest:normalize=0[mix]`, '-map', '[mix]', '-c:a', 'libopus', '-b:a', '64k');
+    args.push(
+      '-filter_complex',
+      `${chains.join(';')};${labels}amix=inputs=${audio.length}:duration=longest:normalize=0[mix]`,
+      '-map',
+      '[mix]',
+      '-c:a',
+      'libopus',
+      '-b:a',
+      '64k',
+    );
   } else if (audio.length === 1) {
     args.push('-map', `${audio[0]!.index}:a:0`, '-c:a', 'copy');
   }
@@ -44,7 +53,9 @@ export function muxArguments(inputs: readonly MuxInput[], output: string): { arg
  */
 export function segmentStart(ffprobePath: string, file: string): Promise<number | undefined> {
   return new Promise((resolve) => {
-    const child = spawn(ffprobePath, ['-v', 'error', '-show_entries', 'stream=codec_name:format=start_time', '-of', 'json', file], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(ffprobePath, ['-v', 'error', '-show_entries', 'stream=codec_name:format=start_time', '-of', 'json', file], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.once('error', () => resolve(undefined));

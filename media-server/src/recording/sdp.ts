@@ -9,7 +9,9 @@ export function sdpFor(rtp: types.RtpParameters, rtpPort: number, rtcpPort: numb
   if (!codec) throw new Error('the consumer has no codec');
   const [kind, name] = codec.mimeType.split('/') as [string, string];
   const rtpmap = `${name}/${codec.clockRate}${codec.channels && codec.channels > 1 ? `/${codec.channels}` : ''}`;
-  const fmtp = Object.entries(codec.parameters ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(';');
+  const fmtp = Object.entries(codec.parameters ?? {})
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(';');
   return [
     'v=0',
     'o=- 0 0 IN IP4 127.0.0.1',

@@ -10,11 +10,19 @@ describe('freeUdpPortPair', () => {
     expect(new Set(ports).size).toBe(ports.length);
     for (const p of pairs) expect(p.rtcp).toBe(p.rtp + 1);
     // Free: a recorder can bind both.
-    const sockets = await Promise.all(pairs.slice(0, 20).flatMap((p) => [p.rtp, p.rtcp]).map((port) => new Promise<dgram.Socket>((resolve, reject) => {
-      const socket = dgram.createSocket('udp4');
-      socket.once('error', reject);
-      socket.bind(port, '127.0.0.1', () => resolve(socket));
-    })));
+    const sockets = await Promise.all(
+      pairs
+        .slice(0, 20)
+        .flatMap((p) => [p.rtp, p.rtcp])
+        .map(
+          (port) =>
+            new Promise<dgram.Socket>((resolve, reject) => {
+              const socket = dgram.createSocket('udp4');
+              socket.once('error', reject);
+              socket.bind(port, '127.0.0.1', () => resolve(socket));
+            }),
+        ),
+    );
     for (const socket of sockets) socket.close();
     for (const p of pairs) releaseUdpPorts(p);
   });

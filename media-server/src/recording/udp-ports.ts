@@ -65,7 +65,8 @@ async function udpPortBound(port: number): Promise<boolean> {
 export async function waitForUdpListener(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 5; ; delay = Math.min(100, delay * 2)) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the recorder process exited (${child.exitCode ?? child.signalCode}) before listening`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`the recorder process exited (${child.exitCode ?? child.signalCode}) before listening`);
     if (await udpPortBound(port)) return;
     if (Date.now() > deadline) throw new Error(`the recorder process did not listen on UDP ${port} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, delay));

@@ -73,7 +73,10 @@ export class ServiceApi {
     let parts: string[];
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
-      parts = url.pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+      parts = url.pathname
+        .split('/')
+        .filter(Boolean)
+        .map((p) => decodeURIComponent(p));
     } catch {
       return json(400, errorJson(400, 'the request target is not a valid path'));
     }
@@ -138,10 +141,14 @@ export class ServiceApi {
     if (isDrop) {
       const blockMs = Math.min(60_000, Math.max(0, Number(url.searchParams.get('blockMs') ?? 0) || 0));
       const dropped = this.#options.dropSignaling(room.id, parts[3] ?? '', blockMs);
-      return json(dropped ? 200 : 404, dropped ? { dropped: true, blockMs } : { error: { code: 'NOT_FOUND', message: 'no connected participant with that identity' } });
+      return json(
+        dropped ? 200 : 404,
+        dropped ? { dropped: true, blockMs } : { error: { code: 'NOT_FOUND', message: 'no connected participant with that identity' } },
+      );
     }
     if (parts.length === 3 && parts[2] === 'stats') return json(200, await room.getStats());
-    if (parts.length === 3 && parts[2] === 'links') return json(200, { roomId: room.id, remoteParticipants: room.remotePeers.size, links: (await this.#options.roomLinks?.(room.id)) ?? [] });
+    if (parts.length === 3 && parts[2] === 'links')
+      return json(200, { roomId: room.id, remoteParticipants: room.remotePeers.size, links: (await this.#options.roomLinks?.(room.id)) ?? [] });
     if (parts.length === 3 && parts[2] === 'track-stats') {
       return json(200, { roomId: room.id, samples: this.#options.sampler?.latest(room.id) ?? [] });
     }

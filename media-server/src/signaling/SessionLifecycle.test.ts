@@ -20,8 +20,14 @@ const join = async (client: TestSignalingClient): Promise<void> => {
 
 beforeAll(async () => {
   server = new MediaServer({
-    port: 0, numWorkers: 1, rtcBasePort: 45000 + Math.floor(Math.random() * 5000), roomTokenSecret: SECRET, logLevel: 'silent',
-    maxParticipantsPerRoom: 2, maxCallDurationSec: 2, resumeGraceMs: 5000,
+    port: 0,
+    numWorkers: 1,
+    rtcBasePort: 45000 + Math.floor(Math.random() * 5000),
+    roomTokenSecret: SECRET,
+    logLevel: 'silent',
+    maxParticipantsPerRoom: 2,
+    maxCallDurationSec: 2,
+    resumeGraceMs: 5000,
   });
   await server.start();
   base = `ws://127.0.0.1:${server.port}/rtc`;
@@ -60,7 +66,9 @@ describe('signaling sessions', () => {
     const a = await open('full', 'a');
     const b = await open('full', 'b');
     const socket = new WebSocket(`${base}?token=${token('full', 'c')}`);
-    const closed = await new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    const closed = await new Promise<{ code: number; reason: string }>((resolve) =>
+      socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     expect(closed).toEqual({ code: 4403, reason: 'ROOM_FULL' });
     await Promise.all([a.close(), b.close()]);
   });

@@ -14,12 +14,23 @@ let url: string;
 
 const token = (identity: string, grants: Partial<RoomGrants> = {}, room = 'fuzz'): string => roomToken({ secret: SECRET, room, identity, grants });
 
-const connect = (identity: string, grants: Partial<RoomGrants> = {}, signed = token(identity, grants)): Promise<TestSignalingClient> => TestSignalingClient.connect({ url, token: signed });
+const connect = (identity: string, grants: Partial<RoomGrants> = {}, signed = token(identity, grants)): Promise<TestSignalingClient> =>
+  TestSignalingClient.connect({ url, token: signed });
 
-const responseTo = (id: number | null) => (m: ServerMessage): boolean => m.type === 'response' && m.id === id;
+const responseTo =
+  (id: number | null) =>
+  (m: ServerMessage): boolean =>
+    m.type === 'response' && m.id === id;
 
 beforeAll(async () => {
-  server = new MediaServer({ port: 0, numWorkers: 1, rtcBasePort: 45000 + Math.floor(Math.random() * 5000), roomTokenSecret: SECRET, serviceSecret: SERVICE, logLevel: 'silent' });
+  server = new MediaServer({
+    port: 0,
+    numWorkers: 1,
+    rtcBasePort: 45000 + Math.floor(Math.random() * 5000),
+    roomTokenSecret: SECRET,
+    serviceSecret: SERVICE,
+    logLevel: 'silent',
+  });
   await server.start();
   url = `ws://127.0.0.1:${server.port}/rtc`;
 });
@@ -41,7 +52,9 @@ describe('signaling', () => {
     expect(await client.take(responseTo(9))).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
     client.socket.send(JSON.stringify({ type: 'request', id: 10, method: 'resumeConsumer', data: { consumerId: 'nope' } }));
     expect(await client.take(responseTo(10))).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
-    client.socket.send(JSON.stringify({ type: 'request', id: 11, method: 'produce', data: { transportId: 'x', kind: 'video', source: 'camera', rtpParameters: {} } }));
+    client.socket.send(
+      JSON.stringify({ type: 'request', id: 11, method: 'produce', data: { transportId: 'x', kind: 'video', source: 'camera', rtpParameters: {} } }),
+    );
     expect(await client.take(responseTo(11))).toMatchObject({ ok: false, error: { code: 'INVALID_STATE' } });
     client.socket.close();
   });
@@ -55,7 +68,7 @@ describe('signaling', () => {
     viewer.socket.close();
   });
 
-  it('relays a participant\'s own quality grade to the others and to later joiners, and refuses an unknown grade', async () => {
+  it("relays a participant's own quality grade to the others and to later joiners, and refuses an unknown grade", async () => {
     const caps = { rtpCapabilities: { codecs: [], headerExtensions: [] } as never };
     const ann = await connect('ann', {}, token('ann', {}, 'quality'));
     const bob = await connect('bob', {}, token('bob', {}, 'quality'));
@@ -73,7 +86,12 @@ describe('signaling', () => {
   it('survives random garbage and still serves a new participant', async () => {
     const client = await connect('fuzzer');
     const junk = [
-      'null', '[]', '42', '"str"', '{}', '{"type":"request","id":-1,"method":"join"}',
+      'null',
+      '[]',
+      '42',
+      '"str"',
+      '{}',
+      '{"type":"request","id":-1,"method":"join"}',
       '{"type":"request","id":1.5,"method":"join","data":{}}',
       JSON.stringify({ type: 'request', id: 3, method: 'join', data: { rtpCapabilities: 'nope' } }),
       JSON.stringify({ type: 'request', id: 4, method: 'connectTransport', data: { transportId: 'a'.repeat(1000), dtlsParameters: {} } }),
@@ -96,7 +114,9 @@ describe('signaling', () => {
 
   it('answers leave before closing the socket with 1000 LEFT', async () => {
     const client = await connect('leaver');
-    const closed = new Promise<{ code: number; reason: string }>((resolve) => client.socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      client.socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     client.socket.send(JSON.stringify({ type: 'request', id: 1, method: 'leave', data: {} }));
     expect(await client.take(responseTo(1))).toMatchObject({ ok: true });
     expect(await closed).toEqual({ code: 1000, reason: 'LEFT' });
@@ -104,7 +124,9 @@ describe('signaling', () => {
 
   it('closes a connection whose token is invalid with 4401', async () => {
     const socket = new WebSocket(`${url}?token=garbage`);
-    const closed = await new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    const closed = await new Promise<{ code: number; reason: string }>((resolve) =>
+      socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     expect(closed).toEqual({ code: 4401, reason: 'UNAUTHORIZED' });
   });
 });
@@ -128,7 +150,8 @@ const closeOf = (socket: WebSocket): Promise<{ code: number; reason: string }> =
 
 describe('revoking an identity (a disabled account)', () => {
   it('removes its sessions in every room and refuses its earlier room tokens; others and later tokens go on', async () => {
-    const revoke = (identity: string, secret = SERVICE) => fetch(`http://127.0.0.1:${server.port}/identities/${identity}/revoke`, { method: 'POST', headers: { authorization: `Bearer ${secret}` } });
+    const revoke = (identity: string, secret = SERVICE) =>
+      fetch(`http://127.0.0.1:${server.port}/identities/${identity}/revoke`, { method: 'POST', headers: { authorization: `Bearer ${secret}` } });
     const inA = await connect('dana', {}, token('dana', {}, 'room-a'));
     const inB = await connect('dana', {}, token('dana', {}, 'room-b'));
     const bystander = await connect('erin', {}, token('erin', {}, 'room-a'));
@@ -138,7 +161,10 @@ describe('revoking an identity (a disabled account)', () => {
     const revokedAt = Math.floor(Date.now() / 1000);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ closed: 2 });
-    expect(await Promise.all(closes)).toEqual([{ code: 4409, reason: 'REMOVED' }, { code: 4409, reason: 'REMOVED' }]);
+    expect(await Promise.all(closes)).toEqual([
+      { code: 4409, reason: 'REMOVED' },
+      { code: 4409, reason: 'REMOVED' },
+    ]);
     expect(bystander.socket.readyState).toBe(WebSocket.OPEN);
 
     // The room token it still holds no longer admits it.
@@ -161,7 +187,9 @@ describe('the HTTP edge', () => {
       expect(answer).toMatch(/^HTTP\/1.1 400 /);
       expect(errorOf(answer)).toMatchObject({ error: { code: 'BAD_REQUEST' } });
     }
-    const upgrade = await raw('GET /nope HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    const upgrade = await raw(
+      'GET /nope HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
     expect(upgrade).toMatch(/^HTTP\/1.1 404 /);
     expect(errorOf(upgrade)).toMatchObject({ error: { code: 'NOT_FOUND' } });
     const overflow = await raw(`GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
@@ -180,4 +208,3 @@ describe('the HTTP edge', () => {
     other.socket.close();
   });
 });
-

@@ -105,7 +105,12 @@ export class SignalingServer {
       options.logger.info({ reason: error.message }, 'signaling handshake refused');
       const wrongMethod = /method/i.test(error.message);
       const status = wrongMethod ? 405 : 400;
-      writeRawError(socket, { status, code: errorCodeFor(status), message: `WebSocket handshake refused: ${error.message}`, headers: wrongMethod ? { allow: 'GET' } : {} });
+      writeRawError(socket, {
+        status,
+        code: errorCodeFor(status),
+        message: `WebSocket handshake refused: ${error.message}`,
+        headers: wrongMethod ? { allow: 'GET' } : {},
+      });
     });
     guardHttpServer(this.#http, {
       logger: options.logger.child({ component: 'http' }),

@@ -182,12 +182,22 @@ export class SignalingSession {
   /** Answers one message; resolves with the method (or what stood for it) and the outcome, for metrics. */
   async #answer(raw: Buffer, isBinary: boolean): Promise<[method: string, outcome: string]> {
     if (this.#overRateLimit()) {
-      this.#send({ type: 'response', id: null, ok: false, error: { code: 'RATE_LIMITED', message: `more than ${this.#maxRequestsPerSecond} requests per second` } });
+      this.#send({
+        type: 'response',
+        id: null,
+        ok: false,
+        error: { code: 'RATE_LIMITED', message: `more than ${this.#maxRequestsPerSecond} requests per second` },
+      });
       if (this.#windowCount > this.#maxRequestsPerSecond * 4) this.close(CloseCode.PolicyViolation, 'RATE_LIMITED');
       return ['unparsed', 'RATE_LIMITED'];
     }
     if (isBinary || raw.length > MAX_SIGNALING_MESSAGE_BYTES) {
-      this.#send({ type: 'response', id: null, ok: false, error: { code: 'INVALID_MESSAGE', message: isBinary ? 'binary messages are not accepted' : 'message too large' } });
+      this.#send({
+        type: 'response',
+        id: null,
+        ok: false,
+        error: { code: 'INVALID_MESSAGE', message: isBinary ? 'binary messages are not accepted' : 'message too large' },
+      });
       return ['unparsed', 'INVALID_MESSAGE'];
     }
     let parsed: unknown;
@@ -232,9 +242,7 @@ export class SignalingSession {
           type: 'response',
           id,
           ok: false,
-          error: clientFault
-            ? { code: 'BAD_REQUEST', message: `${method}: ${(error as Error).message}` }
-            : { code: 'INTERNAL', message: `${method} failed` },
+          error: clientFault ? { code: 'BAD_REQUEST', message: `${method}: ${(error as Error).message}` } : { code: 'INTERNAL', message: `${method} failed` },
         });
         return [method, clientFault ? 'BAD_REQUEST' : 'INTERNAL'];
       }
@@ -291,7 +299,13 @@ export class SignalingSession {
         for (const existing of peer.producers.values()) {
           if (existing.appData.source === source) throw MediaServerError.invalidState(`a ${source} track is published already`);
         }
-        const producer = await room.produce(peer, { transportId, kind, source, rtpParameters: rtpParameters as unknown as types.RtpParameters, paused: paused ?? false });
+        const producer = await room.produce(peer, {
+          transportId,
+          kind,
+          source,
+          rtpParameters: rtpParameters as unknown as types.RtpParameters,
+          paused: paused ?? false,
+        });
         return { producerId: producer.id };
       },
       closeProducer: async ({ producerId }) => {

@@ -30,8 +30,14 @@ describe('load-test signaling path', () => {
   it('refuses plain transports to a token without the loadTest grant', async () => {
     const client = await connectBot('no-grant', {}, target(server.port));
     expect(await client.failure('createPlainTransport', { direction: 'recv' })).toMatchObject({ code: 'FORBIDDEN' });
-    expect(await client.failure('connectPlainTransport', { transportId: 'x', ip: '127.0.0.1', port: 9, srtpParameters: { cryptoSuite: 'AEAD_AES_256_GCM', keyBase64: 'a2V5' } }))
-      .toMatchObject({ code: 'FORBIDDEN' });
+    expect(
+      await client.failure('connectPlainTransport', {
+        transportId: 'x',
+        ip: '127.0.0.1',
+        port: 9,
+        srtpParameters: { cryptoSuite: 'AEAD_AES_256_GCM', keyBase64: 'a2V5' },
+      }),
+    ).toMatchObject({ code: 'FORBIDDEN' });
     const explicit = await connectBot('grant-false', { loadTest: false }, target(server.port));
     expect(await explicit.failure('createPlainTransport', { direction: 'send' })).toMatchObject({ code: 'FORBIDDEN' });
     client.close();
@@ -42,10 +48,16 @@ describe('load-test signaling path', () => {
     const client = await connectBot('checker', { loadTest: true }, target(server.port));
     const webrtc = await client.request('createTransport', { direction: 'send' });
     const recv = await client.request('createPlainTransport', { direction: 'recv' });
-    const suite = { cryptoSuite: 'AES_CM_128_HMAC_SHA1_80', keyBase64: 'a2V5' } as unknown as SignalingRequests['connectPlainTransport']['request']['srtpParameters'];
-    expect(await client.failure('connectPlainTransport', { transportId: recv.id, ip: '127.0.0.1', port: 9, srtpParameters: suite })).toMatchObject({ code: 'BAD_REQUEST' });
-    expect(await client.failure('connectPlainTransport', { transportId: webrtc.id, ip: '127.0.0.1', port: 9, srtpParameters: recv.srtpParameters }))
-      .toMatchObject({ code: 'BAD_REQUEST' });
+    const suite = {
+      cryptoSuite: 'AES_CM_128_HMAC_SHA1_80',
+      keyBase64: 'a2V5',
+    } as unknown as SignalingRequests['connectPlainTransport']['request']['srtpParameters'];
+    expect(await client.failure('connectPlainTransport', { transportId: recv.id, ip: '127.0.0.1', port: 9, srtpParameters: suite })).toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    expect(
+      await client.failure('connectPlainTransport', { transportId: webrtc.id, ip: '127.0.0.1', port: 9, srtpParameters: recv.srtpParameters }),
+    ).toMatchObject({ code: 'BAD_REQUEST' });
     expect(await client.failure('createPlainTransport', { direction: 'recv' })).toMatchObject({ code: 'INVALID_STATE' });
     client.close();
   });
@@ -60,7 +72,15 @@ describe('load-test signaling path in a room spanning workers', () => {
   let spanning: MediaServer;
   beforeAll(async () => {
     // A budget of 2 consumers per worker: the second subscriber lands on the other worker.
-    spanning = new MediaServer({ port: 0, numWorkers: 2, consumersPerWorker: 2, rtcBasePort: 40000 + Math.floor(Math.random() * 5000), roomTokenSecret: SECRET, serviceSecret: SERVICE_SECRET, logLevel: 'silent' });
+    spanning = new MediaServer({
+      port: 0,
+      numWorkers: 2,
+      consumersPerWorker: 2,
+      rtcBasePort: 40000 + Math.floor(Math.random() * 5000),
+      roomTokenSecret: SECRET,
+      serviceSecret: SERVICE_SECRET,
+      logLevel: 'silent',
+    });
     await spanning.start();
   });
   afterAll(async () => {

@@ -16,15 +16,24 @@ let botWorker: types.Worker;
 let botRouter: types.Router;
 let publishing: PublishingBot | undefined;
 
-const token = (identity: string): string => roomToken({ secret: SECRET, room: ROOM, identity, name: `Bot ${identity}`, grants: { loadTest: true, canPublishData: false } });
+const token = (identity: string): string =>
+  roomToken({ secret: SECRET, room: ROOM, identity, name: `Bot ${identity}`, grants: { loadTest: true, canPublishData: false } });
 const service = (method: string, path: string, body?: unknown, secret = SERVICE): Promise<Response> =>
   fetch(`http://127.0.0.1:${server.port}${path}`, {
-    method, headers: { authorization: `Bearer ${secret}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    method,
+    headers: { authorization: `Bearer ${secret}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
 
 beforeAll(async () => {
-  server = new MediaServer({ port: 0, numWorkers: 1, rtcBasePort: 45000 + Math.floor(Math.random() * 5000), roomTokenSecret: SECRET, serviceSecret: SERVICE, logLevel: 'silent' });
+  server = new MediaServer({
+    port: 0,
+    numWorkers: 1,
+    rtcBasePort: 45000 + Math.floor(Math.random() * 5000),
+    roomTokenSecret: SECRET,
+    serviceSecret: SERVICE,
+    logLevel: 'silent',
+  });
   await server.start();
   ({ worker: botWorker, router: botRouter } = await startBotRouter());
 });
@@ -49,14 +58,22 @@ describe('service API participant commands', () => {
     const listed = (await (await service('GET', `/rooms/${ROOM}/participants`)).json()) as ServiceParticipantsResponse;
     expect(listed.participants.map((p) => p.identity).sort()).toEqual(['alice', 'bob']);
     const aliceInfo = listed.participants.find((p) => p.identity === 'alice')!;
-    expect(aliceInfo).toMatchObject({ name: 'Bot alice', participantId: alice.welcome.participantId, tracks: [{ trackId: publishing.producerId, source: 'camera', kind: 'video', muted: false }] });
+    expect(aliceInfo).toMatchObject({
+      name: 'Bot alice',
+      participantId: alice.welcome.participantId,
+      tracks: [{ trackId: publishing.producerId, source: 'camera', kind: 'video', muted: false }],
+    });
     expect(Date.parse(aliceInfo.joinedAt)).toBeGreaterThan(Date.now() - 60_000);
 
     // Mute: bad input and misses are 4xx with codes; a hit pauses the producer and tells both sides.
     expect((await service('POST', `/rooms/${ROOM}/participants/alice/mute`, '{"source":"nose"}')).status).toBe(400);
     expect((await service('POST', `/rooms/${ROOM}/participants/alice/mute`, 'not json')).status).toBe(400);
-    expect(await (await service('POST', `/rooms/${ROOM}/participants/carol/mute`, { source: 'camera' })).json()).toMatchObject({ error: { code: 'PARTICIPANT_NOT_FOUND' } });
-    expect(await (await service('POST', `/rooms/${ROOM}/participants/alice/mute`, { source: 'microphone' })).json()).toMatchObject({ error: { code: 'TRACK_NOT_FOUND' } });
+    expect(await (await service('POST', `/rooms/${ROOM}/participants/carol/mute`, { source: 'camera' })).json()).toMatchObject({
+      error: { code: 'PARTICIPANT_NOT_FOUND' },
+    });
+    expect(await (await service('POST', `/rooms/${ROOM}/participants/alice/mute`, { source: 'microphone' })).json()).toMatchObject({
+      error: { code: 'TRACK_NOT_FOUND' },
+    });
     expect((await service('GET', `/rooms/${ROOM}/participants/alice/mute`)).status).toBe(405);
     const muted = await service('POST', `/rooms/${ROOM}/participants/alice/mute`, { source: 'camera' });
     expect(muted.status).toBe(200);
@@ -75,7 +92,11 @@ describe('service API participant commands', () => {
     const again = await TestSignalingClient.connect({ url, token: token('bob') }).catch((error: unknown) => error);
     expect(again).toBeInstanceOf(SignalingRefusedError);
     expect((again as SignalingRefusedError).close).toEqual({ code: CloseCode.Removed, reason: 'REMOVED' });
-    const resumed = await TestSignalingClient.connect({ url, token: token('bob'), resume: { participantId: bob.welcome.participantId, key: bob.welcome.resumeKey } }).catch((error: unknown) => error);
+    const resumed = await TestSignalingClient.connect({
+      url,
+      token: token('bob'),
+      resume: { participantId: bob.welcome.participantId, key: bob.welcome.resumeKey },
+    }).catch((error: unknown) => error);
     expect(resumed).toBeInstanceOf(SignalingRefusedError);
     // A token minted after the removal (iat has whole seconds: from the next second on) joins again.
     await waitFor('the next second', () => Math.floor(Date.now() / 1000) > Math.floor(removedAt / 1000));

@@ -16,7 +16,12 @@ export interface BotTarget {
 }
 
 /** A bot's signaling connection: a fresh token for `identity`, or a resumed session. */
-export function connectBot(identity: string, grants: Partial<RoomGrants>, target: BotTarget, resume?: { participantId: string; key: string }): Promise<TestSignalingClient> {
+export function connectBot(
+  identity: string,
+  grants: Partial<RoomGrants>,
+  target: BotTarget,
+  resume?: { participantId: string; key: string },
+): Promise<TestSignalingClient> {
   const token = roomToken({ secret: target.secret, room: target.room, identity, grants: { canPublishData: false, ...grants } });
   return TestSignalingClient.connect({ url: `ws://127.0.0.1:${target.port}/rtc`, token, ...(resume ? { resume } : {}) });
 }
@@ -29,12 +34,27 @@ export async function startBotRouter(): Promise<{ worker: types.Worker; router: 
 }
 
 /** Connects a bot-side plain transport (SRTP, same suite) with the SFU's for one direction. */
-export async function plainPair(client: TestSignalingClient, botRouter: types.Router, direction: 'send' | 'recv'): Promise<{ local: types.PlainTransport; remoteId: string }> {
+export async function plainPair(
+  client: TestSignalingClient,
+  botRouter: types.Router,
+  direction: 'send' | 'recv',
+): Promise<{ local: types.PlainTransport; remoteId: string }> {
   const remote = await client.request('createPlainTransport', { direction });
-  const local = await botRouter.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: true, comedia: false, enableSrtp: true, srtpCryptoSuite: 'AEAD_AES_256_GCM' });
+  const local = await botRouter.createPlainTransport({
+    listenIp: { ip: '127.0.0.1' },
+    rtcpMux: true,
+    comedia: false,
+    enableSrtp: true,
+    srtpCryptoSuite: 'AEAD_AES_256_GCM',
+  });
   await local.connect({ ip: remote.ip, port: remote.port, srtpParameters: remote.srtpParameters });
   const keyBase64 = local.srtpParameters?.keyBase64 ?? '';
-  await client.request('connectPlainTransport', { transportId: remote.id, ip: local.tuple.localIp, port: local.tuple.localPort, srtpParameters: { cryptoSuite: 'AEAD_AES_256_GCM', keyBase64 } });
+  await client.request('connectPlainTransport', {
+    transportId: remote.id,
+    ip: local.tuple.localIp,
+    port: local.tuple.localPort,
+    srtpParameters: { cryptoSuite: 'AEAD_AES_256_GCM', keyBase64 },
+  });
   return { local, remoteId: remote.id };
 }
 
@@ -56,7 +76,9 @@ export function vp8Packet(seq: number, pictureId: number, ssrc: number): Buffer 
 /** VP8 capabilities with NACK and PLI, from a router's or the SFU's. */
 function vp8Caps(from: types.RtpCapabilities): types.RtpCapabilities {
   return {
-    codecs: (from.codecs ?? []).filter((c) => c.mimeType === 'video/VP8').map((c) => ({ ...c, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] })),
+    codecs: (from.codecs ?? [])
+      .filter((c) => c.mimeType === 'video/VP8')
+      .map((c) => ({ ...c, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] })),
     headerExtensions: [],
   };
 }
@@ -74,9 +96,17 @@ export async function publishVp8(client: TestSignalingClient, botRouter: types.R
   await client.request('join', { rtpCapabilities: vp8Caps(sfuCaps) as never });
   const direct = await botRouter.createDirectTransport();
   const ssrc = 4000 + Math.floor(Math.random() * 1000);
-  const source = await direct.produce({ kind: 'video', rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }], encodings: [{ ssrc }] } });
+  const source = await direct.produce({
+    kind: 'video',
+    rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }], encodings: [{ ssrc }] },
+  });
   const toSfu = await send.local.consume({ producerId: source.id, rtpCapabilities: vp8Caps(sfuCaps) });
-  const { producerId } = await client.request('produce', { transportId: send.remoteId, kind: 'video', source: 'camera', rtpParameters: toSfu.rtpParameters as never });
+  const { producerId } = await client.request('produce', {
+    transportId: send.remoteId,
+    kind: 'video',
+    source: 'camera',
+    rtpParameters: toSfu.rtpParameters as never,
+  });
   let seq = 0;
   const timer = setInterval(() => source.send(vp8Packet(seq, seq++, ssrc)), 10);
   return {

@@ -12,9 +12,13 @@ export async function requestFailure(baseUrl: string, fetchFn: typeof fetch, cau
   if (page?.origin && page.origin !== 'null' && api.origin !== page.origin) {
     try {
       await fetchFn(new URL('/live', api), { mode: 'no-cors', cache: 'no-store' });
-      return new ApiRequestError('CORS_BLOCKED', 0,
+      return new ApiRequestError(
+        'CORS_BLOCKED',
+        0,
         `the API at ${api.origin} answered, but its CORS settings do not allow this page's origin (${page.origin}): add ${page.origin} to the API's CORS_ORIGINS`,
-        undefined, { cause });
+        undefined,
+        { cause },
+      );
     } catch {
       // Not reachable either way.
     }

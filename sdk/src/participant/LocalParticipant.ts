@@ -29,7 +29,11 @@ const CAMERA_ENCODINGS: RTCRtpEncodingParameters[] = [
 export function cameraEncodings(captureHeight: number | undefined): RTCRtpEncodingParameters[] {
   const height = captureHeight ?? 720;
   if (height >= 540) return CAMERA_ENCODINGS;
-  if (height >= 270) return [{ rid: 'r0', scaleResolutionDownBy: 2, maxBitrate: 200_000 }, { rid: 'r1', scaleResolutionDownBy: 1, maxBitrate: 600_000 }];
+  if (height >= 270)
+    return [
+      { rid: 'r0', scaleResolutionDownBy: 2, maxBitrate: 200_000 },
+      { rid: 'r1', scaleResolutionDownBy: 1, maxBitrate: 600_000 },
+    ];
   return [{ maxBitrate: 400_000 }];
 }
 /** Screen share: one sharp layer; text must stay readable, so resolution wins over frame rate. */
@@ -69,14 +73,16 @@ export class LocalParticipant extends Participant<LocalParticipantEvents, LocalT
 
   /** @internal After a full rejoin: publish every track again with the same captures. */
   async republish(): Promise<void> {
-    await Promise.all(this.tracks.map(async (track) => {
-      track.clearPublished();
-      try {
-        await this.#produce(track);
-      } catch (error) {
-        console.warn(`[telemed] could not republish the ${track.source} track`, error);
-      }
-    }));
+    await Promise.all(
+      this.tracks.map(async (track) => {
+        track.clearPublished();
+        try {
+          await this.#produce(track);
+        } catch (error) {
+          console.warn(`[telemed] could not republish the ${track.source} track`, error);
+        }
+      }),
+    );
   }
 
   /** Opens the camera and publishes it, or unpublishes and closes it. */
@@ -85,7 +91,10 @@ export class LocalParticipant extends Participant<LocalParticipantEvents, LocalT
   }
 
   /** Opens the microphone and publishes it, or unpublishes and closes it. */
-  async setMicrophoneEnabled(enabled: boolean, constraints: MediaTrackConstraints = { echoCancellation: true, noiseSuppression: true }): Promise<LocalTrack | undefined> {
+  async setMicrophoneEnabled(
+    enabled: boolean,
+    constraints: MediaTrackConstraints = { echoCancellation: true, noiseSuppression: true },
+  ): Promise<LocalTrack | undefined> {
     return this.#setSourceEnabled(Track.Source.Microphone, enabled, () => navigator.mediaDevices.getUserMedia({ audio: constraints }), 'microphone');
   }
 
@@ -108,7 +117,9 @@ export class LocalParticipant extends Participant<LocalParticipantEvents, LocalT
     const what = kind === 'videoinput' ? 'camera' : 'microphone';
     let stream: MediaStream;
     try {
-      stream = await navigator.mediaDevices.getUserMedia(kind === 'videoinput' ? { video: { deviceId: { exact: deviceId } } } : { audio: { deviceId: { exact: deviceId } } });
+      stream = await navigator.mediaDevices.getUserMedia(
+        kind === 'videoinput' ? { video: { deviceId: { exact: deviceId } } } : { audio: { deviceId: { exact: deviceId } } },
+      );
     } catch (error) {
       throw deviceErrorFrom(error, what);
     }
@@ -175,8 +186,12 @@ export class LocalParticipant extends Participant<LocalParticipantEvents, LocalT
     const codec = camera ? context.cameraCodec : undefined;
     const captureHeight = track.mediaStreamTrack.getSettings().height;
     const encodings = camera
-      ? (codec?.mimeType.toLowerCase() === 'video/vp9' ? svcCameraEncodings(captureHeight) : cameraEncodings(captureHeight))
-      : track.source === Track.Source.ScreenShare ? SCREEN_ENCODINGS : undefined;
+      ? codec?.mimeType.toLowerCase() === 'video/vp9'
+        ? svcCameraEncodings(captureHeight)
+        : cameraEncodings(captureHeight)
+      : track.source === Track.Source.ScreenShare
+        ? SCREEN_ENCODINGS
+        : undefined;
     const producer = await context.sendTransport.produce({
       track: track.mediaStreamTrack,
       ...(encodings ? { encodings } : {}),

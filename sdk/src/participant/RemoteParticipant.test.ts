@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { RemoteParticipant, type ParticipantLeftReason } from './RemoteParticipant.js';
 
 const info = {
-  id: 'p2', identity: 'ben', name: 'Ben',
+  id: 'p2',
+  identity: 'ben',
+  name: 'Ben',
   tracks: [
     { producerId: 'mic', kind: 'audio' as const, source: 'microphone' as const, paused: false },
     { producerId: 'cam', kind: 'video' as const, source: 'camera' as const, paused: true },
@@ -10,7 +12,7 @@ const info = {
 };
 
 describe('RemoteParticipant publications', () => {
-  it('knows what the participant publishes from the server\'s participant info, before any track is received', () => {
+  it("knows what the participant publishes from the server's participant info, before any track is received", () => {
     const participant = new RemoteParticipant(info);
     expect(participant.trackPublications.map((p) => [p.sid, p.kind, p.source, p.isMuted, p.isSubscribed])).toEqual([
       ['mic', 'audio', 'microphone', false, false],
@@ -20,7 +22,7 @@ describe('RemoteParticipant publications', () => {
     expect(participant.tracks).toEqual([]);
   });
 
-  it('follows the server\'s trackMuted/trackUnmuted for a publication it does not receive', () => {
+  it("follows the server's trackMuted/trackUnmuted for a publication it does not receive", () => {
     const participant = new RemoteParticipant(info);
     participant.handleTrackMuted('mic', true);
     participant.handleTrackMuted('cam', false);

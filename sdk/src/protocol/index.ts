@@ -22,15 +22,7 @@ export type {
   TransportOptions,
 } from './messages.js';
 export { MAX_SIGNALING_MESSAGE_BYTES } from './messages.js';
-export {
-  ROOM_TOKEN_AUDIENCE,
-  ROOM_TOKEN_ISSUER,
-  TRACK_SOURCES,
-  type MediaKind,
-  type RoomGrants,
-  type RoomTokenClaims,
-  type TrackSource,
-} from './token.js';
+export { ROOM_TOKEN_AUDIENCE, ROOM_TOKEN_ISSUER, TRACK_SOURCES, type MediaKind, type RoomGrants, type RoomTokenClaims, type TrackSource } from './token.js';
 export {
   MEDIA_EVENTS_AUDIENCE,
   MEDIA_EVENTS_ISSUER,
@@ -51,13 +43,7 @@ export {
   type RecordingManifest,
   type RecordingStatus,
 } from './recording.js';
-export {
-  MEDIA_NODE_HEARTBEAT_MS,
-  MEDIA_NODE_TTL_MS,
-  mediaNodeKeys,
-  type MediaNodeInfo,
-  type MediaNodeLoad,
-} from './media-nodes.js';
+export { MEDIA_NODE_HEARTBEAT_MS, MEDIA_NODE_TTL_MS, mediaNodeKeys, type MediaNodeInfo, type MediaNodeLoad } from './media-nodes.js';
 export type {
   ServiceMuteRequest,
   ServiceMuteResponse,

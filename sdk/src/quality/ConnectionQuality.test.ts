@@ -30,9 +30,25 @@ describe('connection quality formula', () => {
   it('grades a participant by its worst track: 10 % audio loss is not hidden by video whose losses RTX repaired', () => {
     // 50 audio packets with 5 lost and 300 video packets with none lost in the interval: pooled,
     // 5 / 355 = 1.4 % would read excellent.
-    const audio = qualityInputs({ packets: 0, lost: 0, retransmitted: 0, jitter: 0.01, rtt: 0.02 }, { packets: 45, lost: 5, retransmitted: 0, jitter: 0.01, rtt: 0.02 }, null, true);
-    const video = qualityInputs({ packets: 0, lost: 0, retransmitted: 0, jitter: 0.005, rtt: 0.02 }, { packets: 300, lost: 0, retransmitted: 0, jitter: 0.005, rtt: 0.02 }, null, true);
-    const inputs = worstTrackInputs([{ inputs: audio, expectFlow: true }, { inputs: video, expectFlow: true }], 10);
+    const audio = qualityInputs(
+      { packets: 0, lost: 0, retransmitted: 0, jitter: 0.01, rtt: 0.02 },
+      { packets: 45, lost: 5, retransmitted: 0, jitter: 0.01, rtt: 0.02 },
+      null,
+      true,
+    );
+    const video = qualityInputs(
+      { packets: 0, lost: 0, retransmitted: 0, jitter: 0.005, rtt: 0.02 },
+      { packets: 300, lost: 0, retransmitted: 0, jitter: 0.005, rtt: 0.02 },
+      null,
+      true,
+    );
+    const inputs = worstTrackInputs(
+      [
+        { inputs: audio, expectFlow: true },
+        { inputs: video, expectFlow: true },
+      ],
+      10,
+    );
     expect(inputs.lossRatio).toBeCloseTo(0.1);
     expect(inputs.jitterMs).toBe(10);
     expect(computeConnectionQuality(inputs)).toBe('poor');
@@ -41,11 +57,21 @@ describe('connection quality formula', () => {
   it('counts loss the link caused even when retransmissions repaired it', () => {
     // Chromium's audio on a 10 % lossy uplink: the SFU NACKs Opus and gets the resends, so its
     // receiver reports show 1 of 100 packets lost while 10 were resent.
-    const audio = qualityInputs({ packets: 0, lost: 0, retransmitted: 0, jitter: 0.01, rtt: 0.02 }, { packets: 100, lost: 1, retransmitted: 10, jitter: 0.01, rtt: 0.02 }, null, true);
+    const audio = qualityInputs(
+      { packets: 0, lost: 0, retransmitted: 0, jitter: 0.01, rtt: 0.02 },
+      { packets: 100, lost: 1, retransmitted: 10, jitter: 0.01, rtt: 0.02 },
+      null,
+      true,
+    );
     expect(audio.lossRatio).toBeCloseTo(0.1);
     expect(computeConnectionQuality(audio)).toBe('poor');
     // A clean link resends nothing: the grade is unchanged.
-    const clean = qualityInputs({ packets: 0, lost: 0, retransmitted: 0, jitter: 0.01, rtt: 0.02 }, { packets: 100, lost: 0, retransmitted: 0, jitter: 0.01, rtt: 0.02 }, 10, true);
+    const clean = qualityInputs(
+      { packets: 0, lost: 0, retransmitted: 0, jitter: 0.01, rtt: 0.02 },
+      { packets: 100, lost: 0, retransmitted: 0, jitter: 0.01, rtt: 0.02 },
+      10,
+      true,
+    );
     expect(computeConnectionQuality(clean)).toBe('excellent');
   });
 
@@ -57,9 +83,27 @@ describe('connection quality formula', () => {
   });
 
   it('reads lost when the tracks expected to flow moved nothing, whatever a muted one reports', () => {
-    const stalled = qualityInputs({ packets: 100, lost: 0, retransmitted: 0, jitter: null, rtt: null }, { packets: 100, lost: 0, retransmitted: 0, jitter: null, rtt: null }, null, true);
-    const muted = qualityInputs({ packets: 100, lost: 0, retransmitted: 0, jitter: null, rtt: null }, { packets: 100, lost: 0, retransmitted: 0, jitter: null, rtt: null }, null, false);
-    expect(worstTrackInputs([{ inputs: stalled, expectFlow: true }, { inputs: muted, expectFlow: false }], null).flowing).toBe(false);
+    const stalled = qualityInputs(
+      { packets: 100, lost: 0, retransmitted: 0, jitter: null, rtt: null },
+      { packets: 100, lost: 0, retransmitted: 0, jitter: null, rtt: null },
+      null,
+      true,
+    );
+    const muted = qualityInputs(
+      { packets: 100, lost: 0, retransmitted: 0, jitter: null, rtt: null },
+      { packets: 100, lost: 0, retransmitted: 0, jitter: null, rtt: null },
+      null,
+      false,
+    );
+    expect(
+      worstTrackInputs(
+        [
+          { inputs: stalled, expectFlow: true },
+          { inputs: muted, expectFlow: false },
+        ],
+        null,
+      ).flowing,
+    ).toBe(false);
     expect(worstTrackInputs([{ inputs: muted, expectFlow: false }], null).flowing).toBe(true);
     expect(worstTrackInputs([], null).flowing).toBe(true);
   });

@@ -1,4 +1,13 @@
-import { computeConnectionQuality, qualityInputs, rtpTotals, worseQuality, worstTrackInputs, type ConnectionQuality, type RtpTotals, type TrackInputs } from './ConnectionQuality.js';
+import {
+  computeConnectionQuality,
+  qualityInputs,
+  rtpTotals,
+  worseQuality,
+  worstTrackInputs,
+  type ConnectionQuality,
+  type RtpTotals,
+  type TrackInputs,
+} from './ConnectionQuality.js';
 import type { LocalParticipant } from '../participant/LocalParticipant.js';
 import type { RemoteParticipant } from '../participant/RemoteParticipant.js';
 import { readStats, type StatsSource } from './rtc-stats.js';
@@ -15,7 +24,11 @@ export class QualityMonitor {
   readonly #producerScores = new Map<string, number>();
   #running = false;
 
-  constructor(intervalMs: number, targets: () => { local: LocalParticipant | undefined; remotes: RemoteParticipant[] }, onChange: (quality: ConnectionQuality, participant: Target) => void) {
+  constructor(
+    intervalMs: number,
+    targets: () => { local: LocalParticipant | undefined; remotes: RemoteParticipant[] },
+    onChange: (quality: ConnectionQuality, participant: Target) => void,
+  ) {
     this.#targets = targets;
     this.#onChange = onChange;
     this.#timer = setInterval(() => void this.sample(), intervalMs);
@@ -33,11 +46,27 @@ export class QualityMonitor {
       const { local, remotes } = this.#targets();
       if (local) {
         const scores = local.tracks.map((t) => (t.sid ? this.#producerScores.get(t.sid) : undefined)).filter((s): s is number => s !== undefined);
-        this.#grade(local, await this.#trackInputs(local.tracks.map((t) => ({ source: t, expectFlow: !t.isMuted })), 'out'), scores, undefined);
+        this.#grade(
+          local,
+          await this.#trackInputs(
+            local.tracks.map((t) => ({ source: t, expectFlow: !t.isMuted })),
+            'out',
+          ),
+          scores,
+          undefined,
+        );
       }
       for (const remote of remotes) {
         const scores = remote.tracks.map((t) => t.score?.producerScore).filter((s): s is number => s !== undefined);
-        this.#grade(remote, await this.#trackInputs(remote.tracks.map((t) => ({ source: t, expectFlow: !t.isMuted && !t.isPausedBySubscriber })), 'in'), scores, remote.reportedQuality);
+        this.#grade(
+          remote,
+          await this.#trackInputs(
+            remote.tracks.map((t) => ({ source: t, expectFlow: !t.isMuted && !t.isPausedBySubscriber })),
+            'in',
+          ),
+          scores,
+          remote.reportedQuality,
+        );
       }
     } finally {
       this.#running = false;

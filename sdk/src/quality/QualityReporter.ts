@@ -31,7 +31,12 @@ export interface QualityReporterOptions {
  * the first time only records its baseline (no sample): a bitrate needs an interval, and a made-up
  * 0 would read as a stall in the charts.
  */
-function sampleTrack(track: LocalTrack | RemoteTrack, trackId: string, stats: StatsSnapshot, previous: Map<string, { bytes: number; at: number }>): ClientQualitySample | undefined {
+function sampleTrack(
+  track: LocalTrack | RemoteTrack,
+  trackId: string,
+  stats: StatsSnapshot,
+  previous: Map<string, { bytes: number; at: number }>,
+): ClientQualitySample | undefined {
   const { rtp, direction } = stats;
   if (rtp.length === 0) return undefined;
   const bytes = rtp.reduce((sum, s) => sum + (s.bytes ?? 0), 0);

@@ -9,7 +9,10 @@ describe('SampleUploader', () => {
     let maxInFlight = 0;
     let failuresLeft = 2;
     const uploader = new SampleUploader<{ n: number }>({
-      maxBuffered: 100, maxBatch: 3, retryBaseMs: 10, retryMaxMs: 20,
+      maxBuffered: 100,
+      maxBatch: 3,
+      retryBaseMs: 10,
+      retryMaxMs: 20,
       send: async (batch) => {
         maxInFlight = Math.max(maxInFlight, ++inFlight);
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -30,7 +33,10 @@ describe('SampleUploader', () => {
 
   it('keeps at most maxBuffered samples while sending fails (the oldest go) and push never waits', async () => {
     const uploader = new SampleUploader<{ n: number }>({
-      maxBuffered: 10, maxBatch: 5, retryBaseMs: 60_000, retryMaxMs: 60_000,
+      maxBuffered: 10,
+      maxBatch: 5,
+      retryBaseMs: 60_000,
+      retryMaxMs: 60_000,
       send: () => Promise.reject(new Error('down')),
     });
     // push never waits: it is synchronous (no promise) and the buffer is bounded before any retry;

@@ -67,7 +67,11 @@ export class ChatChannel {
   }
 
   /** Receives another participant's channel. */
-  async consume(recvTransport: msTypes.Transport, data: { dataConsumerId: string; dataProducerId: string; sctpStreamParameters: JsonObject; label: string; protocol: string }, sender: () => { sid: string; identity: string } | undefined): Promise<void> {
+  async consume(
+    recvTransport: msTypes.Transport,
+    data: { dataConsumerId: string; dataProducerId: string; sctpStreamParameters: JsonObject; label: string; protocol: string },
+    sender: () => { sid: string; identity: string } | undefined,
+  ): Promise<void> {
     if (data.label !== LABEL) return;
     const consumer = await recvTransport.consumeData({
       id: data.dataConsumerId,

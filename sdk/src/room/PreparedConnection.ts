@@ -72,7 +72,10 @@ export class PreparedConnection {
   async ready(): Promise<boolean> {
     const opened = await this.#welcome;
     if (!opened) return this.#signal === undefined && this.#preload !== undefined;
-    const device = await opened.preload.device.then(() => true, () => false);
+    const device = await opened.preload.device.then(
+      () => true,
+      () => false,
+    );
     return device && !this.#lost && !this.#closed;
   }
 

@@ -161,25 +161,32 @@ export class Room extends TypedEmitter<RoomEvents> {
     try {
       // A join that timed out (no welcome, or a join request unanswered) is tried again on a new
       // socket: the server replaces the half-joined session of the same token.
-      await joinWithRetry(async (attempt) => {
-        const welcome = await (attempt === 1 ? welcomed : signal.connect(url, token));
-        if (adopted && attempt === 1) for (const message of adopted.held) this.#onNotification(message);
-        await this.#join(welcome, preload);
-      }, {
-        attempts: this.options.joinAttempts,
-        baseDelayMs: this.options.reconnectBaseDelayMs,
-        maxDelayMs: this.options.reconnectMaxDelayMs,
-        reset: () => {
-          this.#resetSession();
-          this.#held = undefined;
+      await joinWithRetry(
+        async (attempt) => {
+          const welcome = await (attempt === 1 ? welcomed : signal.connect(url, token));
+          if (adopted && attempt === 1) for (const message of adopted.held) this.#onNotification(message);
+          await this.#join(welcome, preload);
         },
-        stillWanted: () => this.#state === 'connecting' && this.#signal === signal,
-      });
-      this.#quality = new QualityMonitor(this.options.qualityIntervalMs, () => this.#qualityTargets(), (quality, participant) => {
-        // Our own grade goes to the others: only we see our uplink's losses that the SFU's NACKs repaired.
-        if (participant === this.#localParticipant) this.#signal?.request('reportConnectionQuality', { quality }).catch(() => undefined);
-        this.emit('connectionQualityChanged', quality, participant);
-      });
+        {
+          attempts: this.options.joinAttempts,
+          baseDelayMs: this.options.reconnectBaseDelayMs,
+          maxDelayMs: this.options.reconnectMaxDelayMs,
+          reset: () => {
+            this.#resetSession();
+            this.#held = undefined;
+          },
+          stillWanted: () => this.#state === 'connecting' && this.#signal === signal,
+        },
+      );
+      this.#quality = new QualityMonitor(
+        this.options.qualityIntervalMs,
+        () => this.#qualityTargets(),
+        (quality, participant) => {
+          // Our own grade goes to the others: only we see our uplink's losses that the SFU's NACKs repaired.
+          if (participant === this.#localParticipant) this.#signal?.request('reportConnectionQuality', { quality }).catch(() => undefined);
+          this.emit('connectionQualityChanged', quality, participant);
+        },
+      );
       this.#setState('connected');
     } catch (error) {
       this.#teardown(undefined);
@@ -253,16 +260,30 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (!signal) throw new TelemedError('INVALID_STATE', 'no signaling connection');
     this.#held = [];
     this.#welcome = welcome;
-    const { session, participants } = await RtcSession.establish(signal, welcome, this.options, this.#connectOptions, {
-      onTransportFailure: () => {
-        if (this.#state === 'connected') this.#reconnector?.handleTransportFailure();
+    const { session, participants } = await RtcSession.establish(
+      signal,
+      welcome,
+      this.options,
+      this.#connectOptions,
+      {
+        onTransportFailure: () => {
+          if (this.#state === 'connected') this.#reconnector?.handleTransportFailure();
+        },
+        onTransportsConnected: () => this.#reconnector?.handleTransportsConnected(),
       },
-      onTransportsConnected: () => this.#reconnector?.handleTransportsConnected(),
-    }, preload);
+      preload,
+    );
     this.#session = session;
     const local = this.#localParticipant;
     const cameraCodec = findVideoCodec(session.device.rtpCapabilities, this.options.preferredVideoCodec);
-    local.handleConnected(welcome.participantId, welcome.identity, welcome.name, { get sendTransport() { return session.sendTransport; }, signal, grants: welcome.grants, cameraCodec });
+    local.handleConnected(welcome.participantId, welcome.identity, welcome.name, {
+      get sendTransport() {
+        return session.sendTransport;
+      },
+      signal,
+      grants: welcome.grants,
+      cameraCodec,
+    });
     // Chat is received whenever the data channel is on, even by a participant who may not send.
     if (this.options.enableDataChannel) {
       this.#chat ??= new ChatChannel((message) => {
@@ -289,7 +310,10 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (subscriptions.length > 0) {
       const started = Date.now();
       const videos = (await Promise.all(subscriptions)).filter((consumer) => consumer !== undefined);
-      await session.receiving(FIRST_MEDIA_WAIT_MS, videos.map((consumer) => consumer.track));
+      await session.receiving(
+        FIRST_MEDIA_WAIT_MS,
+        videos.map((consumer) => consumer.track),
+      );
       await session.framesDecoded(videos, FIRST_MEDIA_WAIT_MS - (Date.now() - started));
     }
     if (this.#chat && welcome.grants.canPublishData && session.sendTransport) await this.#chat.open(session.sendTransport);
@@ -299,9 +323,14 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** Reconnection (see Reconnector) for this signaling client; the room adopts its outcomes. */
   #createReconnector(signal: SignalClient, url: string, token: string): Reconnector {
     const { reconnectPolicy, maxReconnectAttempts, reconnectBaseDelayMs, reconnectMaxDelayMs, iceRestartTimeoutMs } = this.options;
-    const policy = reconnectPolicy ?? new DefaultReconnectPolicy({ maxAttempts: maxReconnectAttempts, baseDelayMs: reconnectBaseDelayMs, maxDelayMs: reconnectMaxDelayMs });
+    const policy =
+      reconnectPolicy ?? new DefaultReconnectPolicy({ maxAttempts: maxReconnectAttempts, baseDelayMs: reconnectBaseDelayMs, maxDelayMs: reconnectMaxDelayMs });
     const reconnector = new Reconnector({
-      signal, url, token, policy, iceRestartTimeoutMs,
+      signal,
+      url,
+      token,
+      policy,
+      iceRestartTimeoutMs,
       refreshAccess: this.#connectOptions.refreshAccess,
       adoptAccess: (access) => {
         if (access.iceServers) this.#connectOptions = { ...this.#connectOptions, iceServers: access.iceServers };
@@ -401,7 +430,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     dataConsumerCreated: (data) => {
       const transport = this.#session?.recvTransport;
       if (!transport || !this.#chat) return;
-      void this.#chat.consume(transport, data, () => this.remoteParticipants.get(data.participantId))
+      void this.#chat
+        .consume(transport, data, () => this.remoteParticipants.get(data.participantId))
         .catch((error: unknown) => console.warn('[telemed] could not open a chat channel', error));
     },
     activeSpeaker: ({ participantId }) => {

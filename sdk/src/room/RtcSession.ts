@@ -51,7 +51,15 @@ export class RtcSession {
   #closed = false;
   #disconnectTimer: ReturnType<typeof setTimeout> | undefined;
 
-  private constructor(signal: SignalClient, welcome: Welcome, device: Device, send: TransportOptions | undefined, recv: TransportOptions | undefined, ice: ConnectOptions, callbacks: RtcSessionCallbacks) {
+  private constructor(
+    signal: SignalClient,
+    welcome: Welcome,
+    device: Device,
+    send: TransportOptions | undefined,
+    recv: TransportOptions | undefined,
+    ice: ConnectOptions,
+    callbacks: RtcSessionCallbacks,
+  ) {
     this.#signal = signal;
     this.#callbacks = callbacks;
     this.device = device;
@@ -70,11 +78,20 @@ export class RtcSession {
    * The transports are requested before the device loads (loading takes ~15 ms of the page's CPU and
    * they do not depend on it), the receive one first: it is on the way to the first remote frame.
    */
-  static async establish(signal: SignalClient, welcome: Welcome, options: InternalRoomOptions, ice: ConnectOptions, callbacks: RtcSessionCallbacks, preload?: DevicePreload): Promise<{ session: RtcSession; participants: ParticipantInfo[] }> {
+  static async establish(
+    signal: SignalClient,
+    welcome: Welcome,
+    options: InternalRoomOptions,
+    ice: ConnectOptions,
+    callbacks: RtcSessionCallbacks,
+    preload?: DevicePreload,
+  ): Promise<{ session: RtcSession; participants: ParticipantInfo[] }> {
     const wantsSend = welcome.grants.canPublish || (welcome.grants.canPublishData && options.enableDataChannel);
     // mediasoup-client 3.24 no longer reports SCTP capabilities; every handler supports these.
     const sctpCapabilities = options.enableDataChannel ? { numStreams: { OS: 1024, MIS: 1024 } } : undefined;
-    const recvRequest = welcome.grants.canSubscribe ? signal.request('createTransport', { direction: 'recv', ...(sctpCapabilities ? { sctpCapabilities } : {}) }) : undefined;
+    const recvRequest = welcome.grants.canSubscribe
+      ? signal.request('createTransport', { direction: 'recv', ...(sctpCapabilities ? { sctpCapabilities } : {}) })
+      : undefined;
     const sendRequest = wantsSend ? signal.request('createTransport', { direction: 'send', ...(sctpCapabilities ? { sctpCapabilities } : {}) }) : undefined;
     const transports = Promise.all([sendRequest, recvRequest]);
     // If the device fails to load, the error below wins; the transports' outcome must not go unhandled.
@@ -115,11 +132,13 @@ export class RtcSession {
 
   /** New ICE credentials from the server for each transport (after an ICE failure or a socket resume). */
   async restartIce(): Promise<void> {
-    await Promise.all([this.#sendTransport, this.recvTransport].map(async (transport) => {
-      if (!transport || transport.closed) return;
-      const { iceParameters } = await this.#signal.request('restartIce', { transportId: transport.id });
-      await transport.restartIce({ iceParameters: iceParameters as unknown as msTypes.IceParameters });
-    }));
+    await Promise.all(
+      [this.#sendTransport, this.recvTransport].map(async (transport) => {
+        if (!transport || transport.closed) return;
+        const { iceParameters } = await this.#signal.request('restartIce', { transportId: transport.id });
+        await transport.restartIce({ iceParameters: iceParameters as unknown as msTypes.IceParameters });
+      }),
+    );
   }
 
   /**
@@ -162,13 +181,14 @@ export class RtcSession {
     });
     await signal.request('resumeConsumer', { consumerId: consumer.id });
     const consumerId = consumer.id;
-    const control = adaptiveStream && data.kind === 'video'
-      ? {
-        pause: () => signal.request('pauseConsumer', { consumerId }).then(() => undefined),
-        resume: () => signal.request('resumeConsumer', { consumerId }).then(() => undefined),
-        setPreferredLayers: (spatialLayer: number) => signal.request('setConsumerPreferredLayers', { consumerId, spatialLayer }).then(() => undefined),
-      }
-      : undefined;
+    const control =
+      adaptiveStream && data.kind === 'video'
+        ? {
+            pause: () => signal.request('pauseConsumer', { consumerId }).then(() => undefined),
+            resume: () => signal.request('resumeConsumer', { consumerId }).then(() => undefined),
+            setPreferredLayers: (spatialLayer: number) => signal.request('setConsumerPreferredLayers', { consumerId, spatialLayer }).then(() => undefined),
+          }
+        : undefined;
     return { consumer, track: new RemoteTrack(consumer, data.source, data.producerPaused, control) };
   }
 
@@ -213,7 +233,12 @@ export class RtcSession {
     });
     transport.on('producedata', ({ sctpStreamParameters, label, protocol }, callback, errback) => {
       this.#signal
-        .request('produceData', { transportId: transport.id, sctpStreamParameters: sctpStreamParameters as unknown as JsonObject, label: label ?? '', ...(protocol ? { protocol } : {}) })
+        .request('produceData', {
+          transportId: transport.id,
+          sctpStreamParameters: sctpStreamParameters as unknown as JsonObject,
+          label: label ?? '',
+          ...(protocol ? { protocol } : {}),
+        })
         .then(({ dataProducerId }) => callback({ id: dataProducerId }), errback);
     });
     return transport;
@@ -221,7 +246,9 @@ export class RtcSession {
 
   #wireCommon(transport: msTypes.Transport): msTypes.Transport {
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-      this.#signal.request('connectTransport', { transportId: transport.id, dtlsParameters: dtlsParameters as unknown as JsonObject }).then(() => callback(), errback);
+      this.#signal
+        .request('connectTransport', { transportId: transport.id, dtlsParameters: dtlsParameters as unknown as JsonObject })
+        .then(() => callback(), errback);
     });
     transport.on('connectionstatechange', (state) => {
       if (this.#closed) return;

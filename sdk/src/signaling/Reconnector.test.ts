@@ -9,7 +9,13 @@ import type { ResumeCredentials } from './SignalClient.js';
 type Welcome = ServerNotifications['welcome'];
 
 const welcome = (resumed: boolean, participantId = 'p1'): Welcome => ({
-  participantId, identity: 'ann', name: 'Ann', roomId: 'room', routerRtpCapabilities: {}, resumeKey: `key-${participantId}`, resumed,
+  participantId,
+  identity: 'ann',
+  name: 'Ann',
+  roomId: 'room',
+  routerRtpCapabilities: {},
+  resumeKey: `key-${participantId}`,
+  resumed,
   grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false },
 });
 
@@ -74,7 +80,10 @@ class RecordingPolicy implements ReconnectPolicy {
   }
 }
 
-function setup(script: Outcome[], options: { session?: FakeSession; maxAttempts?: number; iceRestartTimeoutMs?: number; refreshAccess?: AccessRefresher } = {}) {
+function setup(
+  script: Outcome[],
+  options: { session?: FakeSession; maxAttempts?: number; iceRestartTimeoutMs?: number; refreshAccess?: AccessRefresher } = {},
+) {
   const signal = new FakeSignal(script);
   const policy = new RecordingPolicy(options.maxAttempts ?? 5);
   let session: FakeSession | undefined = options.session ?? new FakeSession();
@@ -83,7 +92,11 @@ function setup(script: Outcome[], options: { session?: FakeSession; maxAttempts?
   const rejoined: Welcome[] = [];
   const accessed: RoomAccessUpdate[] = [];
   const reconnector = new Reconnector({
-    signal, url: 'ws://media.test/rtc', token: 't', policy, iceRestartTimeoutMs: options.iceRestartTimeoutMs ?? 50,
+    signal,
+    url: 'ws://media.test/rtc',
+    token: 't',
+    policy,
+    iceRestartTimeoutMs: options.iceRestartTimeoutMs ?? 50,
     refreshAccess: options.refreshAccess,
     adoptAccess: (access) => accessed.push(access),
     session: () => session,
@@ -185,8 +198,15 @@ describe('Reconnector: a lost signaling socket', () => {
     const slow: ReconnectPolicy = { nextRetryDelayInMs: ({ retryCount }) => (retryCount === 0 ? 0 : 60_000) };
     const signal = new FakeSignal([{ fail: ConnectionError.network('refused') }]);
     const reconnector = new Reconnector({
-      signal, url: 'ws://x', token: 't', policy: slow, iceRestartTimeoutMs: 50,
-      session: () => undefined, resumeCredentials: () => undefined, adoptResumed: () => undefined, rejoin: () => Promise.resolve(),
+      signal,
+      url: 'ws://x',
+      token: 't',
+      policy: slow,
+      iceRestartTimeoutMs: 50,
+      session: () => undefined,
+      resumeCredentials: () => undefined,
+      adoptResumed: () => undefined,
+      rejoin: () => Promise.resolve(),
     });
     const events: string[] = [];
     reconnector.on('failed', () => events.push('failed')).on('reconnected', () => events.push('reconnected'));
@@ -223,9 +243,12 @@ describe('Reconnector: a fresh access from the app (media node failover)', () =>
     expect(events).toEqual(['reconnecting', 'moved', 'reconnected']);
   });
 
-  it('while the refresher still names the node that does not answer, retries come soon and do not spend the policy\'s attempts', async () => {
+  it("while the refresher still names the node that does not answer, retries come soon and do not spend the policy's attempts", async () => {
     const refused = ConnectionError.network('connection refused');
-    const answers: RoomAccessUpdate[] = [...Array.from({ length: 5 }, (_, i) => ({ url: 'ws://media.test/rtc', token: `same-${i}` })), { url: 'ws://other.test/rtc', token: 'moved' }];
+    const answers: RoomAccessUpdate[] = [
+      ...Array.from({ length: 5 }, (_, i) => ({ url: 'ws://media.test/rtc', token: `same-${i}` })),
+      { url: 'ws://other.test/rtc', token: 'moved' },
+    ];
     const { signal, policy, reconnector, next } = setup([...answers.slice(0, 6).map(() => ({ fail: refused })), welcome(false, 'p2')], {
       maxAttempts: 2,
       refreshAccess: () => Promise.resolve(answers.shift()!),
@@ -241,7 +264,9 @@ describe('Reconnector: a fresh access from the app (media node failover)', () =>
 
   it('a draining node or an expired token is not the end with a refresher; without one it is', async () => {
     const draining = ConnectionError.refused('DRAINING');
-    const withRefresher = setup([{ fail: draining }, welcome(false, 'p2')], { refreshAccess: () => Promise.resolve({ url: 'ws://other.test/rtc', token: 't2' }) });
+    const withRefresher = setup([{ fail: draining }, welcome(false, 'p2')], {
+      refreshAccess: () => Promise.resolve({ url: 'ws://other.test/rtc', token: 't2' }),
+    });
     const done = withRefresher.next('reconnected');
     withRefresher.reconnector.handleSignalLost(ConnectionError.closed(CloseCode.GoingAway, 'SHUTDOWN'));
     await done;
@@ -261,7 +286,10 @@ describe('Reconnector: a fresh access from the app (media node failover)', () =>
 
   it('a refresher that fails counts as a failed attempt; the policy still decides when to give up', async () => {
     const down = new Error('API unreachable');
-    const { signal, policy, reconnector, next } = setup([{ fail: ConnectionError.network('refused') }], { maxAttempts: 3, refreshAccess: () => Promise.reject(down) });
+    const { signal, policy, reconnector, next } = setup([{ fail: ConnectionError.network('refused') }], {
+      maxAttempts: 3,
+      refreshAccess: () => Promise.reject(down),
+    });
     const failed = next('failed');
     reconnector.handleSignalLost(lost());
     const [error] = await failed;

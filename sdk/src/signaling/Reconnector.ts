@@ -73,7 +73,12 @@ export type ReconnectorEvents = {
 
 /** Close codes after which reconnecting cannot help. */
 const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
-  CloseCode.Unauthorized, CloseCode.Refused, CloseCode.Removed, CloseCode.RoomClosed, CloseCode.Replaced, CloseCode.MaxDuration,
+  CloseCode.Unauthorized,
+  CloseCode.Refused,
+  CloseCode.Removed,
+  CloseCode.RoomClosed,
+  CloseCode.Replaced,
+  CloseCode.MaxDuration,
 ]);
 
 /**

@@ -13,7 +13,13 @@ import { SignalClient } from './SignalClient.js';
 globalThis.WebSocket ??= NodeWebSocket as unknown as typeof WebSocket;
 
 const welcome: ServerNotifications['welcome'] = {
-  participantId: 'p1', identity: 'ann', name: 'Ann', roomId: 'room', routerRtpCapabilities: {}, resumeKey: 'k', resumed: false,
+  participantId: 'p1',
+  identity: 'ann',
+  name: 'Ann',
+  roomId: 'room',
+  routerRtpCapabilities: {},
+  resumeKey: 'k',
+  resumed: false,
   grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false },
 };
 
@@ -34,10 +40,11 @@ async function server(behaviour: (n: number) => Behaviour): Promise<{ url: strin
   return {
     url: `ws://127.0.0.1:${port}/rtc`,
     sockets: () => count,
-    close: () => new Promise<void>((resolve) => {
-      for (const client of wss.clients) client.terminate();
-      wss.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => resolve());
+      }),
   };
 }
 

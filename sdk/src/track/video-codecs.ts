@@ -20,5 +20,10 @@ export function findVideoCodec(capabilities: msTypes.RtpCapabilities, name: Vide
 export function svcCameraEncodings(captureHeight: number | undefined): RTCRtpEncodingParameters[] {
   const height = captureHeight ?? 720;
   const spatial = height >= 540 ? 3 : height >= 270 ? 2 : 1;
-  return [{ scalabilityMode: spatial === 1 ? 'L1T3' : `L${spatial}T3_KEY`, maxBitrate: spatial === 3 ? 1_500_000 : spatial === 2 ? 700_000 : 400_000 } as RTCRtpEncodingParameters];
+  return [
+    {
+      scalabilityMode: spatial === 1 ? 'L1T3' : `L${spatial}T3_KEY`,
+      maxBitrate: spatial === 3 ? 1_500_000 : spatial === 2 ? 700_000 : 400_000,
+    } as RTCRtpEncodingParameters,
+  ];
 }

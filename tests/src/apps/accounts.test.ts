@@ -13,7 +13,10 @@ const PASSWORD = 'paulas-own-password-1';
 
 /** The value of the option whose label contains `text` (the care screen's selects list "Name (email)"). */
 function optionValue(page: TestPage, select: string, text: string): Promise<string | undefined> {
-  return page.evaluate(({ select, text }) => [...document.querySelectorAll<HTMLOptionElement>(`${select} option`)].find((o) => o.textContent?.includes(text))?.value, { select, text });
+  return page.evaluate(
+    ({ select, text }) => [...document.querySelectorAll<HTMLOptionElement>(`${select} option`)].find((o) => o.textContent?.includes(text))?.value,
+    { select, text },
+  );
 }
 
 describe('accounts in the admin dashboard (chromium): invite, set a password, sign in, disable', () => {
@@ -33,10 +36,17 @@ describe('accounts in the admin dashboard (chromium): invite, set a password, si
     await fill(admin, '#new-name', 'Paula Invited');
     await fill(admin, '#new-role', 'patient');
     await admin.click('#new-account button[type=submit]');
-    const link = await waitFor('the set-password link', () => admin.evaluate(() => document.querySelector<HTMLInputElement>('[data-testid=invite-url]')?.value || undefined));
+    const link = await waitFor('the set-password link', () =>
+      admin.evaluate(() => document.querySelector<HTMLInputElement>('[data-testid=invite-url]')?.value || undefined),
+    );
     const token = /#\/set-password\?token=([\w-]+)$/.exec(link)?.[1];
     expect(token).toBeDefined();
-    const paulaId = await waitFor('her row in the accounts table', () => admin.evaluate((email) => [...document.querySelectorAll<HTMLElement>('#accounts-table [data-row]')].find((r) => r.textContent?.includes(email))?.dataset.row, EMAIL));
+    const paulaId = await waitFor('her row in the accounts table', () =>
+      admin.evaluate(
+        (email) => [...document.querySelectorAll<HTMLElement>('#accounts-table [data-row]')].find((r) => r.textContent?.includes(email))?.dataset.row,
+        EMAIL,
+      ),
+    );
     expect(await admin.text(`#accounts-table [data-row="${paulaId}"] [data-status]`)).toBe('invited');
     expect(await unlabelledControls(admin)).toEqual([]);
     await screenshots(admin, 'admin-accounts');

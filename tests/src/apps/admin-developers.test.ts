@@ -43,7 +43,7 @@ class WebhookReceiver {
   }
 }
 
-describe('the admin\'s API keys and webhooks, used by a third-party backend, in chromium', () => {
+describe("the admin's API keys and webhooks, used by a third-party backend, in chromium", () => {
   const checked = failOnPolicyViolations();
   const receiver = new WebhookReceiver();
   let platform: Platform & { serverErrors: string[] };
@@ -83,10 +83,12 @@ describe('the admin\'s API keys and webhooks, used by a third-party backend, in 
     await waitForSelector(admin, '[data-testid=api-key-secret]');
     keySecret = await admin.evaluate(() => document.querySelector<HTMLInputElement>('[data-testid=api-key-secret]')!.value);
     expect(keySecret).toMatch(/^tmk_/);
-    const row = await waitFor('the key in the list', () => admin.evaluate(() => {
-      const tr = [...document.querySelectorAll<HTMLElement>('#api-keys-table [data-row]')].find((r) => r.textContent?.includes('Acme support'));
-      return tr ? { text: tr.textContent ?? '', prefix: tr.querySelector('code')?.textContent ?? '' } : undefined;
-    }));
+    const row = await waitFor('the key in the list', () =>
+      admin.evaluate(() => {
+        const tr = [...document.querySelectorAll<HTMLElement>('#api-keys-table [data-row]')].find((r) => r.textContent?.includes('Acme support'));
+        return tr ? { text: tr.textContent ?? '', prefix: tr.querySelector('code')?.textContent ?? '' } : undefined;
+      }),
+    );
     expect(row.text).toContain('room-tokens, calls');
     expect(row.text).toContain('active');
     expect(keySecret.startsWith(row.prefix.replace(/…$/, ''))).toBe(true);
@@ -104,7 +106,7 @@ describe('the admin\'s API keys and webhooks, used by a third-party backend, in 
     console.log(`[admin-dev] screenshots: ${screens.join(', ')}`);
   });
 
-  it('registers a webhook that verifies every delivery, answers a test, and gets a call\'s events in order', async () => {
+  it("registers a webhook that verifies every delivery, answers a test, and gets a call's events in order", async () => {
     await fill(admin, '#webhook-url', hookUrl);
     await fill(admin, '#webhook-description', 'Acme receiver');
     await admin.click('#new-webhook button[type=submit]');
@@ -114,22 +116,33 @@ describe('the admin\'s API keys and webhooks, used by a third-party backend, in 
     await waitForText(admin, '#webhooks-table [data-row]', /Acme receiver/);
 
     await admin.click(`#webhooks-table button[aria-label="Send a test event to ${hookUrl}"]`);
-    await waitFor('the ping in the delivery log, delivered', () => admin.evaluate(() =>
-      [...document.querySelectorAll('#webhook-deliveries [data-row]')].some((r) => r.textContent?.includes('webhook.ping') && r.querySelector('[data-status=delivered]'))));
+    await waitFor('the ping in the delivery log, delivered', () =>
+      admin.evaluate(() =>
+        [...document.querySelectorAll('#webhook-deliveries [data-row]')].some(
+          (r) => r.textContent?.includes('webhook.ping') && r.querySelector('[data-status=delivered]'),
+        ),
+      ),
+    );
     expect(receiver.events.map((e) => e.type)).toEqual(['webhook.ping']);
 
     // A call made through the API with the key: a doctor rings a patient, then it is cancelled.
-    const session = await (await fetch(`${platform.apiUrl}/api/auth/login`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: DEMO.admin, password: DEMO_PASSWORD }),
-    })).json() as { accessToken: string };
+    const session = (await (
+      await fetch(`${platform.apiUrl}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: DEMO.admin, password: DEMO_PASSWORD }),
+      })
+    ).json()) as { accessToken: string };
     const idOf = async (email: string): Promise<string> => {
-      const page = await (await fetch(`${platform.apiUrl}/api/admin/users?q=${encodeURIComponent(email)}`, { headers: { authorization: `Bearer ${session.accessToken}` } })).json() as { items: Array<{ id: string; email: string }> };
+      const page = (await (
+        await fetch(`${platform.apiUrl}/api/admin/users?q=${encodeURIComponent(email)}`, { headers: { authorization: `Bearer ${session.accessToken}` } })
+      ).json()) as { items: Array<{ id: string; email: string }> };
       return page.items.find((u) => u.email === email)!.id;
     };
     const telemed = new TelemedServerClient({ apiUrl: platform.apiUrl, apiKey: keySecret });
     const call = await telemed.createCall({ initiatorId: await idOf(DEMO.grey), inviteeIds: [await idOf(DEMO.alice)], type: 'video' });
     await telemed.endCall(call.id);
-    const callEvents = await waitFor('the call\'s events at the receiver', () => {
+    const callEvents = await waitFor("the call's events at the receiver", () => {
       const events = receiver.events.filter((e) => 'call' in e.data && e.data.call.id === call.id);
       return events.some((e) => e.type === 'call.ended') ? events : undefined;
     });
@@ -138,10 +151,14 @@ describe('the admin\'s API keys and webhooks, used by a third-party backend, in 
     expect(callEvents.at(-1)!.data).toMatchObject({ call: { id: call.id, status: 'cancelled' } });
     expect(receiver.refused).toEqual([]);
     // Every delivery is in the log, delivered with the receiver's 204.
-    const log = await waitFor('the call\'s deliveries in the log', async () => {
-      const rows = await admin.evaluate(() => [...document.querySelectorAll<HTMLElement>('#webhook-deliveries [data-row]')].map((r) => ({
-        event: r.querySelector('td[data-label=Event]')?.textContent ?? '', status: r.querySelector('[data-status]')?.getAttribute('data-status'), response: r.querySelector('td[data-label=Response]')?.textContent,
-      })));
+    const log = await waitFor("the call's deliveries in the log", async () => {
+      const rows = await admin.evaluate(() =>
+        [...document.querySelectorAll<HTMLElement>('#webhook-deliveries [data-row]')].map((r) => ({
+          event: r.querySelector('td[data-label=Event]')?.textContent ?? '',
+          status: r.querySelector('[data-status]')?.getAttribute('data-status'),
+          response: r.querySelector('td[data-label=Response]')?.textContent,
+        })),
+      );
       return rows.length === 4 && rows.every((r) => r.status === 'delivered') ? rows : undefined;
     });
     expect(log.map((r) => r.event).sort()).toEqual(['call.created', 'call.ended', 'call.ringing', 'webhook.ping']);
@@ -155,12 +172,17 @@ describe('the admin\'s API keys and webhooks, used by a third-party backend, in 
     await admin.click('#api-keys-table button[aria-label="Revoke the API key Acme support"]');
     await waitFor('the key shown revoked', () => admin.evaluate(() => document.querySelector('#api-keys-table [data-status=revoked]') !== null));
     const telemed = new TelemedServerClient({ apiUrl: platform.apiUrl, apiKey: keySecret });
-    const refused = await telemed.mintRoomToken({ room: 'support-1', identity: 'late' }).then(() => undefined, (error: unknown) => error);
+    const refused = await telemed.mintRoomToken({ room: 'support-1', identity: 'late' }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(refused).toBeInstanceOf(ApiResponseError);
     expect(refused).toMatchObject({ status: 401, apiCode: 'UNAUTHORIZED' });
     // The raw answer is the API's error shape.
     const res = await fetch(`${platform.apiUrl}/api/server/room-tokens`, {
-      method: 'POST', headers: { authorization: `Bearer ${keySecret}`, 'content-type': 'application/json' }, body: JSON.stringify({ room: 'support-1', identity: 'late' }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${keySecret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ room: 'support-1', identity: 'late' }),
     });
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: 'this API key was revoked' } });

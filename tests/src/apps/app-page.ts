@@ -19,17 +19,20 @@ export const DEMO = {
   admin: 'admin@telemed.demo',
 } as const;
 
-
 /** Sets an input's or select's value and fires the events a person's typing would. */
 export function fill(page: TestPage, selector: string, value: string): Promise<void> {
-  return page.evaluate(({ selector, value }) => {
-    const element = document.querySelector(selector);
-    if (!(element instanceof HTMLInputElement || element instanceof HTMLSelectElement || element instanceof HTMLTextAreaElement)) throw new Error(`no input ${selector}`);
-    const proto = Object.getPrototypeOf(element) as object;
-    Object.getOwnPropertyDescriptor(proto, 'value')?.set?.call(element, value);
-    element.dispatchEvent(new Event('input', { bubbles: true }));
-    element.dispatchEvent(new Event('change', { bubbles: true }));
-  }, { selector, value });
+  return page.evaluate(
+    ({ selector, value }) => {
+      const element = document.querySelector(selector);
+      if (!(element instanceof HTMLInputElement || element instanceof HTMLSelectElement || element instanceof HTMLTextAreaElement))
+        throw new Error(`no input ${selector}`);
+      const proto = Object.getPrototypeOf(element) as object;
+      Object.getOwnPropertyDescriptor(proto, 'value')?.set?.call(element, value);
+      element.dispatchEvent(new Event('input', { bubbles: true }));
+      element.dispatchEvent(new Event('change', { bubbles: true }));
+    },
+    { selector, value },
+  );
 }
 
 export function exists(page: TestPage, selector: string): Promise<boolean> {
@@ -43,10 +46,21 @@ export function waitForSelector(page: TestPage, selector: string, timeoutMs = 15
 export async function waitForText(page: TestPage, selector: string, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
   let seen = { text: '', at: '', main: '' };
   try {
-    return await waitFor(`${selector} to match ${pattern}`, async () => {
-      seen = await page.evaluate((s) => ({ text: document.querySelector(s)?.textContent ?? '', at: location.hash, main: (document.querySelector('main')?.textContent ?? '').replace(/\s+/g, ' ').slice(0, 300) }), selector);
-      return pattern.test(seen.text) ? seen.text : undefined;
-    }, { timeoutMs });
+    return await waitFor(
+      `${selector} to match ${pattern}`,
+      async () => {
+        seen = await page.evaluate(
+          (s) => ({
+            text: document.querySelector(s)?.textContent ?? '',
+            at: location.hash,
+            main: (document.querySelector('main')?.textContent ?? '').replace(/\s+/g, ' ').slice(0, 300),
+          }),
+          selector,
+        );
+        return pattern.test(seen.text) ? seen.text : undefined;
+      },
+      { timeoutMs },
+    );
   } catch (error) {
     // What the page showed instead says where the flow went.
     throw new Error(`${(error as Error).message}; last seen: ${JSON.stringify(seen.text)} at ${seen.at || '/'}, page: ${JSON.stringify(seen.main)}`);
@@ -78,9 +92,14 @@ export function unlabelledControls(page: TestPage): Promise<string[]> {
     const missing: string[] = [];
     for (const element of document.querySelectorAll<HTMLElement>('button, input, select, textarea, a[href], [role=tab]')) {
       if (element instanceof HTMLInputElement && element.type === 'hidden') continue;
-      const labelled = element.getAttribute('aria-label') || element.getAttribute('aria-labelledby')
-        || ((element instanceof HTMLInputElement || element instanceof HTMLSelectElement || element instanceof HTMLTextAreaElement) && element.labels && element.labels.length > 0)
-        || (element.textContent ?? '').trim() || element.getAttribute('title');
+      const labelled =
+        element.getAttribute('aria-label') ||
+        element.getAttribute('aria-labelledby') ||
+        ((element instanceof HTMLInputElement || element instanceof HTMLSelectElement || element instanceof HTMLTextAreaElement) &&
+          element.labels &&
+          element.labels.length > 0) ||
+        (element.textContent ?? '').trim() ||
+        element.getAttribute('title');
       if (!labelled) missing.push(element.outerHTML.slice(0, 120));
     }
     return missing;
@@ -108,11 +127,13 @@ export function remoteVideoFrames(page: TestPage): Promise<{ frames: number; wid
 
 /** The rows of the home page's recent-calls list. */
 export function callHistory(page: TestPage): Promise<{ id: string; status: string; result: string }[]> {
-  return page.evaluate(() => [...document.querySelectorAll<HTMLElement>('[data-testid=call-history] [data-call]')].map((li) => ({
-    id: li.dataset.call ?? '',
-    status: li.dataset.status ?? '',
-    result: li.querySelector('[data-testid=call-result]')?.textContent ?? '',
-  })));
+  return page.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>('[data-testid=call-history] [data-call]')].map((li) => ({
+      id: li.dataset.call ?? '',
+      status: li.dataset.status ?? '',
+      result: li.querySelector('[data-testid=call-result]')?.textContent ?? '',
+    })),
+  );
 }
 
 /**
@@ -157,13 +178,26 @@ export function parseCsv(text: string): Record<string, string>[] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; }
-    else if (c === '\n') { row.push(field); rows.push(row); row = []; field = ''; }
-    else if (c !== '\r') field += c;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else if (c !== '\r') field += c;
   }
-  if (field || row.length) { row.push(field); rows.push(row); }
+  if (field || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
   const [header = [], ...body] = rows;
   return body.map((cells) => Object.fromEntries(header.map((h, i) => [h, cells[i] ?? ''])));
 }

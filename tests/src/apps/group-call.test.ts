@@ -10,12 +10,14 @@ describe('a group call from the doctor app in chromium', () => {
   const f = patientAndDoctor();
   let bob: TestPage;
 
-  const tiles = (page: TestPage): Promise<{ name: string; frames: number; speaking: boolean }[]> => page.evaluate(() =>
-    [...document.querySelectorAll<HTMLElement>('[data-testid=grid] .tile')].map((tile) => ({
-      name: tile.dataset.name ?? '',
-      frames: tile.querySelector('video')?.getVideoPlaybackQuality().totalVideoFrames ?? 0,
-      speaking: tile.dataset.speaking === 'true',
-    })));
+  const tiles = (page: TestPage): Promise<{ name: string; frames: number; speaking: boolean }[]> =>
+    page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('[data-testid=grid] .tile')].map((tile) => ({
+        name: tile.dataset.name ?? '',
+        frames: tile.querySelector('video')?.getVideoPlaybackQuality().totalVideoFrames ?? 0,
+        speaking: tile.dataset.speaking === 'true',
+      })),
+    );
 
   it('rings two patients, shows three tiles with video everywhere and outlines the active speaker', async () => {
     bob = await signInBob(f);
@@ -27,16 +29,31 @@ describe('a group call from the doctor app in chromium', () => {
       await patient.click('#join-call');
     }
     const pages = [f.grey, f.alice, bob];
-    const seen = await Promise.all(pages.map((page) => waitFor('three tiles with video', async () => {
-      const list = await tiles(page);
-      return list.length === 3 && list.every((t) => t.frames > 0) ? list : undefined;
-    }, { timeoutMs: 40_000 })));
+    const seen = await Promise.all(
+      pages.map((page) =>
+        waitFor(
+          'three tiles with video',
+          async () => {
+            const list = await tiles(page);
+            return list.length === 3 && list.every((t) => t.frames > 0) ? list : undefined;
+          },
+          { timeoutMs: 40_000 },
+        ),
+      ),
+    );
     console.log(`[apps] group call tiles: ${seen.map((list) => list.map((t) => `${t.name}:${t.frames}`).join(' ')).join(' | ')}`);
-    const speaking = await waitFor('an outlined active speaker', async () => {
-      const all = await Promise.all(pages.map(tiles));
-      const outlined = all.flat().filter((t) => t.speaking).map((t) => t.name);
-      return outlined.length > 0 ? outlined : undefined;
-    }, { timeoutMs: 20_000 });
+    const speaking = await waitFor(
+      'an outlined active speaker',
+      async () => {
+        const all = await Promise.all(pages.map(tiles));
+        const outlined = all
+          .flat()
+          .filter((t) => t.speaking)
+          .map((t) => t.name);
+        return outlined.length > 0 ? outlined : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
     console.log(`[apps] active speaker outlined: ${speaking.join(', ')}`);
     const shots = await screenshots(f.grey, 'app-group-call');
     console.log(`[apps] screenshots: ${shots.join(', ')}`);

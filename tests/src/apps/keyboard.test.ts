@@ -14,10 +14,11 @@ describe('the apps by keyboard alone in chromium', () => {
     if (!page.press) throw new Error(`${page.browser} pages take no key presses`);
     return page.press(key);
   };
-  const focusRing = (page: TestPage): Promise<string> => page.evaluate(() => {
-    const el = document.activeElement;
-    return el ? getComputedStyle(el).boxShadow : 'none';
-  });
+  const focusRing = (page: TestPage): Promise<string> =>
+    page.evaluate(() => {
+      const el = document.activeElement;
+      return el ? getComputedStyle(el).boxShadow : 'none';
+    });
   /** Presses Tab until `selector` has the focus; returns how many presses it took. */
   async function tabTo(page: TestPage, selector: string, max = 40): Promise<number> {
     for (let n = 1; n <= max; n++) {
@@ -36,7 +37,9 @@ describe('the apps by keyboard alone in chromium', () => {
     await press(f.alice, 'Enter');
     await waitForSelector(f.grey, '[data-testid=incoming-call]');
     // The dialog takes the focus on its Accept button.
-    await waitFor('the focus on Accept', () => f.grey.evaluate(() => document.activeElement?.matches('[data-testid=incoming-call] button.success') || undefined));
+    await waitFor('the focus on Accept', () =>
+      f.grey.evaluate(() => document.activeElement?.matches('[data-testid=incoming-call] button.success') || undefined),
+    );
     await press(f.grey, 'Enter');
     await waitForSelector(f.grey, '#join-call');
     const toJoin = await tabTo(f.grey, '#join-call');
@@ -45,7 +48,9 @@ describe('the apps by keyboard alone in chromium', () => {
 
     const toMic = await tabTo(f.alice, '#toggle-mic');
     await press(f.alice, 'Space');
-    await waitFor('the microphone muted', () => f.alice.evaluate(() => document.querySelector('#toggle-mic')?.getAttribute('aria-pressed') === 'true' || undefined));
+    await waitFor('the microphone muted', () =>
+      f.alice.evaluate(() => document.querySelector('#toggle-mic')?.getAttribute('aria-pressed') === 'true' || undefined),
+    );
     await waitForSelector(f.grey, '.tile[data-name="Alice Patient"] [aria-label="Microphone muted"]');
 
     await tabTo(f.alice, '#toggle-chat');
@@ -53,7 +58,9 @@ describe('the apps by keyboard alone in chromium', () => {
     await tabTo(f.alice, '#call-chat-text');
     for (const key of ['H', 'i', '!']) await press(f.alice, key);
     await press(f.alice, 'Enter');
-    await waitFor('the line on the doctor\'s side', () => f.grey.evaluate(() => document.querySelector('#toggle-chat')?.getAttribute('aria-label')?.includes('1 new') || undefined));
+    await waitFor("the line on the doctor's side", () =>
+      f.grey.evaluate(() => document.querySelector('#toggle-chat')?.getAttribute('aria-label')?.includes('1 new') || undefined),
+    );
 
     await tabTo(f.alice, '#leave-call');
     await press(f.alice, 'Enter');

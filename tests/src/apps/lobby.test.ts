@@ -26,14 +26,20 @@ describe('the call lobby in the doctor and patient apps in chromium', () => {
     await f.alice.click('[data-testid=incoming-call] button.success');
     await waitForSelector(f.alice, '#join-call');
     await f.alice.click('#join-call');
-    await waitFor('the doctor and Alice in the call', async () => (await remoteVideoFrames(f.grey)).frames > 0 && (await remoteVideoFrames(f.alice)).frames > 0, { timeoutMs: 30_000 });
+    await waitFor(
+      'the doctor and Alice in the call',
+      async () => (await remoteVideoFrames(f.grey)).frames > 0 && (await remoteVideoFrames(f.alice)).frames > 0,
+      { timeoutMs: 30_000 },
+    );
     // Bob turns the ringing down, then changes his mind once the call runs.
     await waitForSelector(bob, '[data-testid=incoming-call]');
     await bob.click('[data-testid=incoming-call] button.danger');
 
     await askToJoin();
     // The lobby is a waiting room: his camera preview runs, but no media reaches the call.
-    await waitFor('the lobby\'s camera preview playing', () => bob.evaluate(() => (document.querySelector<HTMLVideoElement>('[data-testid=waiting-room] video')?.videoWidth ?? 0) > 0 || undefined));
+    await waitFor("the lobby's camera preview playing", () =>
+      bob.evaluate(() => (document.querySelector<HTMLVideoElement>('[data-testid=waiting-room] video')?.videoWidth ?? 0) > 0 || undefined),
+    );
     expect(await bob.text('#waiting-title')).toBe('Waiting room · Dr. Meredith Grey, Alice Patient');
     expect(await bob.evaluate(() => document.querySelector('[data-testid=in-call]'))).toBeNull();
     await screenshots(bob, 'app-lobby-patient');
@@ -46,13 +52,17 @@ describe('the call lobby in the doctor and patient apps in chromium', () => {
     await f.grey.click('button[aria-label="Admit Bob Patient"]');
 
     await waitForSelector(bob, '[data-testid=in-call]');
-    const seen = await waitFor('video on the admitted patient\'s page', async () => {
-      const v = await remoteVideoFrames(bob);
-      return v.frames > 10 ? v : undefined;
-    }, { timeoutMs: 30_000 });
+    const seen = await waitFor(
+      "video on the admitted patient's page",
+      async () => {
+        const v = await remoteVideoFrames(bob);
+        return v.frames > 10 ? v : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     console.log(`[apps] lobby: admitted patient sees ${seen.width}px wide video, ${seen.frames} frames`);
-    await waitFor('the request gone from the doctor\'s page', () => f.grey.evaluate(() => !document.querySelector('[data-testid=lobby-requests]')));
-    await waitFor('three tiles on the doctor\'s page', () => f.grey.evaluate(() => document.querySelectorAll('[data-testid=grid] .tile').length === 3));
+    await waitFor("the request gone from the doctor's page", () => f.grey.evaluate(() => !document.querySelector('[data-testid=lobby-requests]')));
+    await waitFor("three tiles on the doctor's page", () => f.grey.evaluate(() => document.querySelectorAll('[data-testid=grid] .tile').length === 3));
   });
 
   it('a patient who left and asks again can be denied, and is told', async () => {
@@ -63,7 +73,7 @@ describe('the call lobby in the doctor and patient apps in chromium', () => {
     await waitForText(f.grey, '[data-testid=lobby-requests]', /Bob Patient is waiting/);
     await f.grey.click('button[aria-label="Deny Bob Patient"]');
     await waitForText(bob, '#ended-title', /could not let you in/);
-    await waitFor('the request gone from the doctor\'s page', () => f.grey.evaluate(() => !document.querySelector('[data-testid=lobby-requests]')));
+    await waitFor("the request gone from the doctor's page", () => f.grey.evaluate(() => !document.querySelector('[data-testid=lobby-requests]')));
     await f.grey.click('#leave-call');
     await Promise.all([f.grey, f.alice].map((page) => waitForSelector(page, '[data-testid=call-ended]')));
   });

@@ -37,12 +37,19 @@ describe('messaging between the patient and doctor apps in chromium', () => {
         const status = [...document.querySelectorAll<HTMLElement>('.message.mine')].at(-1)?.dataset.status;
         if (status && log.at(-1) !== status) log.push(status);
       };
-      new MutationObserver(record).observe(document.querySelector('.messages')!, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
+      new MutationObserver(record).observe(document.querySelector('.messages')!, {
+        subtree: true,
+        childList: true,
+        attributes: true,
+        attributeFilter: ['data-status'],
+      });
     });
     await f.alice.click('.composer button[type=submit]');
     // The doctor's app is open (home page): it acknowledges delivery, not reading.
     await waitFor('delivered ticks', async () => (await lastTicks(f.alice)) === 'delivered');
-    const unread = await waitFor('the unread badge on the doctor\'s home', () => f.grey.evaluate((id) => document.querySelector(`[data-conversation="${id}"] [data-testid=unread]`)?.textContent || undefined, conversationId));
+    const unread = await waitFor("the unread badge on the doctor's home", () =>
+      f.grey.evaluate((id) => document.querySelector(`[data-conversation="${id}"] [data-testid=unread]`)?.textContent || undefined, conversationId),
+    );
     console.log(`[apps] the doctor's home shows ${unread} unread in the conversation`);
     expect(Number(unread)).toBeGreaterThanOrEqual(1);
     expect(await unlabelledControls(f.alice)).toEqual([]);
@@ -56,7 +63,9 @@ describe('messaging between the patient and doctor apps in chromium', () => {
     console.log(`[apps] ticks went ${ticks.join(' → ')}`);
     expect(ticks[0]).toBe('sending');
     expect(ticks.slice(-2)).toEqual(['delivered', 'read']);
-    expect(await f.alice.evaluate(() => [...document.querySelectorAll('.message.mine')].at(-1)?.querySelector('[data-testid=ticks]')?.getAttribute('aria-label'))).toBe('Read');
+    expect(
+      await f.alice.evaluate(() => [...document.querySelectorAll('.message.mine')].at(-1)?.querySelector('[data-testid=ticks]')?.getAttribute('aria-label')),
+    ).toBe('Read');
     await screenshots(f.alice, 'app-conversation-read');
 
     await captureDownloads(f.grey);

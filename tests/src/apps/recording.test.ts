@@ -34,7 +34,10 @@ const AV_SYNC_MS = 100;
 
 /** Every file under `dir`, recursively. */
 function filesIn(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
 }
 
 /** AES-256-GCM as stored at rest (iv ‖ tag ‖ ciphertext, the storage key as additional data), with the ring's first key. */
@@ -48,7 +51,10 @@ function decryptStored(sealed: Buffer, storageKey: string, ring: string): Buffer
 }
 
 describe('call recording with consent in chromium', () => {
-  const f = patientAndDoctor({ ENABLE_CALL_RECORDING: 'true', ATTACHMENTS_DIR: attachmentsDir }, { ENABLE_CALL_RECORDING: 'true', MEDIA_RECORDING_DIR: recordingDir });
+  const f = patientAndDoctor(
+    { ENABLE_CALL_RECORDING: 'true', ATTACHMENTS_DIR: attachmentsDir },
+    { ENABLE_CALL_RECORDING: 'true', MEDIA_RECORDING_DIR: recordingDir },
+  );
   afterAll(() => {
     for (const dir of [attachmentsDir, recordingDir]) fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -58,8 +64,11 @@ describe('call recording with consent in chromium', () => {
   const tokenOf = (who: 'grey' | 'alice' | 'admin'): Promise<string> => {
     let token = tokens.get(who);
     if (!token) {
-      token = fetch(`${f.platform.apiUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: DEMO[who], password: DEMO_PASSWORD }) })
-        .then(async (res) => ((await res.json()) as { accessToken: string }).accessToken);
+      token = fetch(`${f.platform.apiUrl}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: DEMO[who], password: DEMO_PASSWORD }),
+      }).then(async (res) => ((await res.json()) as { accessToken: string }).accessToken);
       tokens.set(who, token);
     }
     return token;
@@ -68,7 +77,9 @@ describe('call recording with consent in chromium', () => {
   async function api<T>(who: 'grey' | 'alice' | 'admin', method: string, route: string, body?: unknown): Promise<{ status: number; body: T; raw: Buffer }> {
     const accessToken = await tokenOf(who);
     const res = await fetch(`${f.platform.apiUrl}${route}`, {
-      method, headers: { authorization: `Bearer ${accessToken}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}),
+      method,
+      headers: { authorization: `Bearer ${accessToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
     });
     const raw = Buffer.from(await res.arrayBuffer());
     const json = res.headers.get('content-type')?.includes('json') ? (JSON.parse(raw.toString('utf8')) as T) : (undefined as T);
@@ -78,7 +89,11 @@ describe('call recording with consent in chromium', () => {
   /** The recorder (FFmpeg) processes the media server runs now. */
   function recorderPids(kind?: 'audio' | 'video'): number[] {
     const out = spawnSync('ps', ['-o', 'pid=,comm=', '--ppid', String(f.platform.processes.media.pid)], { encoding: 'utf8' }).stdout;
-    const pids = out.split('\n').map((l) => l.trim().split(/\s+/)).filter(([, comm]) => comm === 'ffmpeg').map(([pid]) => Number(pid));
+    const pids = out
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter(([, comm]) => comm === 'ffmpeg')
+      .map(([pid]) => Number(pid));
     // Segment files are named `${kind}-${trackId}.${n}.mkv`.
     return kind ? pids.filter((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`/${kind}-`)) : pids;
   }
@@ -100,10 +115,12 @@ describe('call recording with consent in chromium', () => {
     callId = (await api<{ items: Array<{ id: string }> }>('grey', 'GET', '/api/calls?status=active')).body.items[0]!.id;
 
     // Alone in the room, the doctor's request is everyone's consent: it records at once.
-    await waitFor('the doctor in the media room', async () => (await api<{ participants: Array<{ inRoom: boolean }> }>('grey', 'GET', `/api/calls/${callId}`)).body.participants.some((p) => p.inRoom));
+    await waitFor('the doctor in the media room', async () =>
+      (await api<{ participants: Array<{ inRoom: boolean }> }>('grey', 'GET', `/api/calls/${callId}`)).body.participants.some((p) => p.inRoom),
+    );
     await f.grey.click('#toggle-recording');
     await waitForSelector(f.grey, '[data-testid=recording-indicator]', 30_000);
-    await waitFor('the doctor\'s recorders', async () => recorderPids().length >= 2 || undefined, { timeoutMs: 30_000 });
+    await waitFor("the doctor's recorders", async () => recorderPids().length >= 2 || undefined, { timeoutMs: 30_000 });
     // The doctor's camera (the one that flashes) is the recorder killed below, so that the A/V check
     // covers the segment its restarted recorder writes.
     const [victim] = recorderPids('video');
@@ -115,11 +132,15 @@ describe('call recording with consent in chromium', () => {
     await waitForSelector(f.alice, '[data-testid=recording-consent]', 30_000);
     await f.alice.click('#recording-consent');
     await Promise.all([f.alice, f.grey].map((page) => waitForSelector(page, '[data-testid=recording-indicator]', 30_000)));
-    await waitFor('both see video', async () => (await remoteVideoFrames(f.grey)).frames > 0 && (await remoteVideoFrames(f.alice)).frames > 0, { timeoutMs: 30_000 });
+    await waitFor('both see video', async () => (await remoteVideoFrames(f.grey)).frames > 0 && (await remoteVideoFrames(f.alice)).frames > 0, {
+      timeoutMs: 30_000,
+    });
     await waitFor('four recorders (two tracks each)', async () => recorderPids().length >= 4 || undefined, { timeoutMs: 30_000 });
     // Killed once it has written a few clusters (a process killed while still probing its input leaves nothing).
     const victimFile = fs.readFileSync(`/proc/${victim!}/cmdline`, 'utf8').split('\0').filter(Boolean).at(-1)!;
-    await waitFor('the victim\'s file to grow', async () => (fs.statSync(victimFile, { throwIfNoEntry: false })?.size ?? 0) > 60_000 || undefined, { timeoutMs: 60_000 });
+    await waitFor("the victim's file to grow", async () => (fs.statSync(victimFile, { throwIfNoEntry: false })?.size ?? 0) > 60_000 || undefined, {
+      timeoutMs: 60_000,
+    });
 
     // The doctor's video recorder dies: a new process takes over, the file keeps what it wrote, and the gap is kept.
     process.kill(victim!, 'SIGKILL');
@@ -127,7 +148,9 @@ describe('call recording with consent in chromium', () => {
 
     // Record with both for RECORD_SECONDS (measured from the patient's consent), then the doctor stops.
     const bothFrom = Date.now();
-    await waitFor(`${RECORD_SECONDS} s recorded with both`, async () => Date.now() - bothFrom >= RECORD_SECONDS * 1000 || undefined, { timeoutMs: RECORD_SECONDS * 1000 + 30_000 });
+    await waitFor(`${RECORD_SECONDS} s recorded with both`, async () => Date.now() - bothFrom >= RECORD_SECONDS * 1000 || undefined, {
+      timeoutMs: RECORD_SECONDS * 1000 + 30_000,
+    });
     // The recorders' CPU so far (figures for docs/recording.md): user+system time over their lifetime.
     const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
     const uptime = Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
@@ -138,13 +161,21 @@ describe('call recording with consent in chromium', () => {
     });
     console.log(`[recording] recorder CPU: ${cpu.map((c) => `${c.toFixed(1)} %`).join(', ')} of one core (sum ${cpu.reduce((a, b) => a + b, 0).toFixed(1)} %)`);
     await f.grey.click('#toggle-recording');
-    await waitFor('the indicator gone', () => f.alice.evaluate(() => !document.querySelector('[data-testid=recording-indicator]') || undefined), { timeoutMs: 30_000 });
-    const ready = await waitFor('the recording stored', async () => {
-      const r = await recordingOf();
-      return r.state === 'ready' ? r : undefined;
-    }, { timeoutMs: 120_000 });
+    await waitFor('the indicator gone', () => f.alice.evaluate(() => !document.querySelector('[data-testid=recording-indicator]') || undefined), {
+      timeoutMs: 30_000,
+    });
+    const ready = await waitFor(
+      'the recording stored',
+      async () => {
+        const r = await recordingOf();
+        return r.state === 'ready' ? r : undefined;
+      },
+      { timeoutMs: 120_000 },
+    );
     const span = (new Date(ready.stoppedAt!).getTime() - new Date(ready.startedAt!).getTime()) / 1000;
-    console.log(`[recording] ready: ${ready.sizeBytes} bytes, ${ready.durationSeconds} s (span at the API ${span.toFixed(1)} s), gaps ${JSON.stringify(ready.gaps)}`);
+    console.log(
+      `[recording] ready: ${ready.sizeBytes} bytes, ${ready.durationSeconds} s (span at the API ${span.toFixed(1)} s), gaps ${JSON.stringify(ready.gaps)}`,
+    );
     // One gap: between the kill and the new process; what the killed process wrote is kept.
     expect(ready.gaps).toHaveLength(1);
     expect(ready.consents.map((c) => c.decision)).toEqual(['granted', 'granted']);
@@ -176,11 +207,16 @@ describe('call recording with consent in chromium', () => {
       };
     });
     await admin.click(`[data-recording="${ready.id}"] button`);
-    const adminSha = await waitFor('the admin\'s download', () => admin.evaluate(async () => {
-      const blob = (window as unknown as { downloaded?: Blob }).downloaded;
-      if (!blob) return undefined;
-      return [...new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()))].map((b) => b.toString(16).padStart(2, '0')).join('');
-    }), { timeoutMs: 30_000 });
+    const adminSha = await waitFor(
+      "the admin's download",
+      () =>
+        admin.evaluate(async () => {
+          const blob = (window as unknown as { downloaded?: Blob }).downloaded;
+          if (!blob) return undefined;
+          return [...new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()))].map((b) => b.toString(16).padStart(2, '0')).join('');
+        }),
+      { timeoutMs: 30_000 },
+    );
     expect(adminSha).toBe(createHash('sha256').update(file).digest('hex'));
     const audit = await api<{ items: Array<{ actorName: string; action: string }> }>('admin', 'GET', `/api/admin/audit?entityId=${ready.id}&action=download`);
     expect(audit.body.items.map((i) => i.actorName).sort()).toEqual(['Clinic Admin', 'Dr. Meredith Grey']);
@@ -208,7 +244,30 @@ describe('call recording with consent in chromium', () => {
       // between an early and a later frame.
       // A simulcast track may change resolution: one filter graph for the whole stream (no re-init, which
       // would restart the frame count) scaling every frame to 160x120.
-      const grayFrame = (stream: number, n: number): Buffer => execFileSync('ffmpeg', ['-v', 'error', '-reinit_filter', '0', '-i', local, '-map', `0:v:${stream}`, '-vf', `scale=160:120,select=eq(n\\,${n})`, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { maxBuffer: 64 * 1024 * 1024 });
+      const grayFrame = (stream: number, n: number): Buffer =>
+        execFileSync(
+          'ffmpeg',
+          [
+            '-v',
+            'error',
+            '-reinit_filter',
+            '0',
+            '-i',
+            local,
+            '-map',
+            `0:v:${stream}`,
+            '-vf',
+            `scale=160:120,select=eq(n\\,${n})`,
+            '-frames:v',
+            '1',
+            '-f',
+            'rawvideo',
+            '-pix_fmt',
+            'gray',
+            '-',
+          ],
+          { maxBuffer: 64 * 1024 * 1024 },
+        );
       for (let stream = 0; stream < video.length; stream++) {
         // Each track (segment) starts on a keyframe: its consumer was resumed with a keyframe request once the recorder listened.
         expect(firstVideoPacketFlags(local, stream)).toMatch(/^K/);
@@ -221,7 +280,9 @@ describe('call recording with consent in chromium', () => {
         const mean = early.reduce((sum, v) => sum + v, 0) / early.length;
         const spread = Math.sqrt(early.reduce((sum, v) => sum + (v - mean) ** 2, 0) / early.length);
         const changed = early.reduce((sum, v, i) => sum + Math.abs(v - late[i]!), 0) / early.length;
-        console.log(`[recording] video stream ${stream}: ${frames} frames; frame 2 mean ${mean.toFixed(1)} stddev ${spread.toFixed(1)}; frames 2 → ${lateIndex} differ by ${changed.toFixed(1)} per pixel`);
+        console.log(
+          `[recording] video stream ${stream}: ${frames} frames; frame 2 mean ${mean.toFixed(1)} stddev ${spread.toFixed(1)}; frames 2 → ${lateIndex} differ by ${changed.toFixed(1)} per pixel`,
+        );
         expect(spread).toBeGreaterThan(10);
         expect(changed).toBeGreaterThan(1);
       }
@@ -235,10 +296,14 @@ describe('call recording with consent in chromium', () => {
       video.forEach((_, stream) => {
         const flashes = flashOnsets(local, stream);
         const found = flashToBeepOffsets(flashes, beeps);
-        console.log(`[recording] video stream ${stream}: ${flashes.length} flashes at ${JSON.stringify(flashes.map((t) => Number(t.toFixed(2))))} s, offsets to the beeps ${JSON.stringify(found)} ms`);
+        console.log(
+          `[recording] video stream ${stream}: ${flashes.length} flashes at ${JSON.stringify(flashes.map((t) => Number(t.toFixed(2))))} s, offsets to the beeps ${JSON.stringify(found)} ms`,
+        );
         flashes.forEach((at, i) => (at < restartedAtS ? before : after).push(found[i]!));
       });
-      console.log(`[recording] A/V sync: ${beeps.length} beeps; flash − beep before the recorder crash ${JSON.stringify(before)} ms, after its restart ${JSON.stringify(after)} ms`);
+      console.log(
+        `[recording] A/V sync: ${beeps.length} beeps; flash − beep before the recorder crash ${JSON.stringify(before)} ms, after its restart ${JSON.stringify(after)} ms`,
+      );
       expect(before.length).toBeGreaterThanOrEqual(1);
       expect(after.length).toBeGreaterThanOrEqual(1);
       for (const offset of [...before, ...after]) expect(Math.abs(offset)).toBeLessThan(AV_SYNC_MS);
@@ -247,7 +312,7 @@ describe('call recording with consent in chromium', () => {
     }
   }, 420_000);
 
-  it('a refusal keeps the recording from starting, and the media server refuses to record without everyone\'s consent', async () => {
+  it("a refusal keeps the recording from starting, and the media server refuses to record without everyone's consent", async () => {
     await f.grey.click('#toggle-recording');
     await waitForSelector(f.alice, '[data-testid=recording-consent]', 30_000);
     await f.alice.click('#recording-refuse');
@@ -263,9 +328,16 @@ describe('call recording with consent in chromium', () => {
     const greyId = refused.requestedBy;
     const body = JSON.stringify({ recordingId: crypto.randomUUID(), state: 'recording', identities: [greyId] });
     const token = jwt.sign({ roomId: callId, sha256: createHash('sha256').update(body).digest('base64url') }, f.platform.secrets.mediaWebhookSecret, {
-      algorithm: 'HS256', issuer: RECORDING_COMMAND_ISSUER, audience: RECORDING_COMMAND_AUDIENCE, expiresIn: 60,
+      algorithm: 'HS256',
+      issuer: RECORDING_COMMAND_ISSUER,
+      audience: RECORDING_COMMAND_AUDIENCE,
+      expiresIn: 60,
     });
-    const res = await fetch(`${f.platform.mediaHttpUrl}/rooms/${callId}/recording`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+    const res = await fetch(`${f.platform.mediaHttpUrl}/rooms/${callId}/recording`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body,
+    });
     expect(res.status).toBe(409);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('CONSENT_REQUIRED');
     expect(filesIn(recordingDir)).toEqual([]);
@@ -278,22 +350,27 @@ describe('call recording with consent in chromium', () => {
     await f.alice.click('#recording-consent');
     await Promise.all([f.alice, f.grey].map((page) => waitForSelector(page, '[data-testid=recording-indicator]', 30_000)));
     // The recorders this server started (its children, by pid): four, two tracks per participant.
-    const pids = await waitFor('four recorders', async () => {
-      const found = recorderPids();
-      return found.length >= 4 ? found : undefined;
-    }, { timeoutMs: 30_000 });
+    const pids = await waitFor(
+      'four recorders',
+      async () => {
+        const found = recorderPids();
+        return found.length >= 4 ? found : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     const alive = (pid: number): boolean => {
       // A zombie (state Z) has exited and only waits for its new parent to reap it.
       const stat = fs.readFileSync(`/proc/${pid}/stat`, { encoding: 'utf8', flag: 'r' }).split(') ')[1];
       return stat !== undefined && !stat.startsWith('Z');
     };
-    const survivors = (): number[] => pids.filter((pid) => {
-      try {
-        return alive(pid);
-      } catch {
-        return false; // no /proc entry: gone
-      }
-    });
+    const survivors = (): number[] =>
+      pids.filter((pid) => {
+        try {
+          return alive(pid);
+        } catch {
+          return false; // no /proc entry: gone
+        }
+      });
     const media = f.platform.processes.media;
     const exited = new Promise<void>((resolve) => media.once('exit', () => resolve()));
     process.kill(media.pid!, 'SIGKILL');

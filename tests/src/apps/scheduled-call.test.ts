@@ -31,7 +31,9 @@ describe('scheduled calls in the doctor and patient apps in chromium', () => {
     await waitForSelector(f.grey, '[data-testid=schedule-form]');
     // The form takes the focus on its first field; Tab walks the fields in order.
     await waitFor('the focus on the patient field', async () => (await focused(f.grey)) === 'schedule-patient' || undefined);
-    const alice = await f.grey.evaluate(() => [...document.querySelectorAll<HTMLOptionElement>('#schedule-patient option')].find((o) => o.textContent === 'Alice Patient')?.value ?? '');
+    const alice = await f.grey.evaluate(
+      () => [...document.querySelectorAll<HTMLOptionElement>('#schedule-patient option')].find((o) => o.textContent === 'Alice Patient')?.value ?? '',
+    );
     await fill(f.grey, '#schedule-patient', alice);
     const when = await f.grey.evaluate((m) => {
       const d = new Date(Date.now() + m * 60_000);
@@ -61,9 +63,9 @@ describe('scheduled calls in the doctor and patient apps in chromium', () => {
     await f.grey.click('[data-testid=schedule-form] button.ghost');
 
     await schedule('Follow-up on dosage', AHEAD_MINUTES);
-    await waitFor('the booking in the doctor\'s Upcoming', async () => (await upcomingTitles(f.grey)).includes('Follow-up on dosage') || undefined);
+    await waitFor("the booking in the doctor's Upcoming", async () => (await upcomingTitles(f.grey)).includes('Follow-up on dosage') || undefined);
     // Alice's list follows the call.scheduled event, without a reload.
-    await waitFor('the booking in the patient\'s Upcoming', async () => (await upcomingTitles(f.alice)).includes('Follow-up on dosage') || undefined);
+    await waitFor("the booking in the patient's Upcoming", async () => (await upcomingTitles(f.alice)).includes('Follow-up on dosage') || undefined);
     expect(await f.grey.text('[data-testid=upcoming] [data-upcoming] [data-action=start]')).toBe('Start');
     expect(await f.alice.text('[data-testid=upcoming] [data-upcoming] [data-action=join]')).toBe('Join');
     const sub = await f.alice.text('[data-testid=upcoming] [data-upcoming] .sub');
@@ -87,11 +89,21 @@ describe('scheduled calls in the doctor and patient apps in chromium', () => {
     await waitForText(f.grey, '[data-testid=lobby-requests]', /Alice Patient is waiting to join/);
     await f.grey.click('button[aria-label="Admit Alice Patient"]');
     await waitForSelector(f.alice, '[data-testid=in-call]');
-    const seen = await Promise.all([f.alice, f.grey].map((page) => waitFor('remote video frames', async () => {
-      const v = await remoteVideoFrames(page);
-      return v.frames > 10 && v.width > 0 ? v : undefined;
-    }, { timeoutMs: 30_000 })));
-    console.log(`[apps] scheduled call: alice sees ${seen[0]!.width}px wide video, ${seen[0]!.frames} frames; grey sees ${seen[1]!.width}px, ${seen[1]!.frames} frames`);
+    const seen = await Promise.all(
+      [f.alice, f.grey].map((page) =>
+        waitFor(
+          'remote video frames',
+          async () => {
+            const v = await remoteVideoFrames(page);
+            return v.frames > 10 && v.width > 0 ? v : undefined;
+          },
+          { timeoutMs: 30_000 },
+        ),
+      ),
+    );
+    console.log(
+      `[apps] scheduled call: alice sees ${seen[0]!.width}px wide video, ${seen[0]!.frames} frames; grey sees ${seen[1]!.width}px, ${seen[1]!.frames} frames`,
+    );
 
     await f.grey.click('#leave-call');
     await Promise.all([f.grey, f.alice].map((page) => waitForSelector(page, '[data-testid=call-ended]')));
@@ -104,7 +116,7 @@ describe('scheduled calls in the doctor and patient apps in chromium', () => {
 
   it('a patient who joins before the doctor starts waits; the doctor starts and finds her waiting', async () => {
     await schedule('Early bird', AHEAD_MINUTES);
-    await waitFor('the booking in the patient\'s Upcoming', async () => (await upcomingTitles(f.alice)).includes('Early bird') || undefined);
+    await waitFor("the booking in the patient's Upcoming", async () => (await upcomingTitles(f.alice)).includes('Early bird') || undefined);
     await f.alice.click('[data-testid=upcoming] [data-upcoming][data-status=scheduled] [data-action=join]');
     await waitForText(f.alice, '[data-testid=lobby]', /let you in/);
 
@@ -115,7 +127,7 @@ describe('scheduled calls in the doctor and patient apps in chromium', () => {
     await waitForText(f.grey, '[data-testid=lobby-requests]', /Alice Patient is waiting to join/);
     await f.grey.click('button[aria-label="Admit Alice Patient"]');
     await waitForSelector(f.alice, '[data-testid=in-call]');
-    await waitFor('video on the patient\'s page', async () => (await remoteVideoFrames(f.alice)).frames > 0 || undefined, { timeoutMs: 30_000 });
+    await waitFor("video on the patient's page", async () => (await remoteVideoFrames(f.alice)).frames > 0 || undefined, { timeoutMs: 30_000 });
     await f.grey.click('#leave-call');
     for (const page of [f.grey, f.alice]) {
       await waitForSelector(page, '[data-testid=call-ended]');
@@ -126,7 +138,7 @@ describe('scheduled calls in the doctor and patient apps in chromium', () => {
 
   it('the patient cancels a booking; it leaves both lists', async () => {
     await schedule('Lab results', 60);
-    await waitFor('the booking in the patient\'s Upcoming', async () => (await upcomingTitles(f.alice)).includes('Lab results') || undefined);
+    await waitFor("the booking in the patient's Upcoming", async () => (await upcomingTitles(f.alice)).includes('Lab results') || undefined);
     // An hour ahead it is not open yet (SCHEDULED_CALL_START_WINDOW 10 min): Join says from when, and stays home.
     await f.alice.click('[data-testid=upcoming] [data-upcoming] [data-action=join]');
     await waitForText(f.alice, '[data-testid=opens-at]', /^Opens at .+ you can wait in its waiting room from then\.$/);

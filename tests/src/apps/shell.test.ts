@@ -16,7 +16,10 @@ describe('demo app shell and admin sign-in in chromium', () => {
   const checked = failOnPolicyViolations();
 
   beforeAll(async () => {
-    [platform, unchecked] = await Promise.all([startTestPlatform({ apiEnv: { SEED_DEMO: 'true' } }) as Promise<Platform & { serverErrors: string[] }>, launchBrowser('chromium')]);
+    [platform, unchecked] = await Promise.all([
+      startTestPlatform({ apiEnv: { SEED_DEMO: 'true' } }) as Promise<Platform & { serverErrors: string[] }>,
+      launchBrowser('chromium'),
+    ]);
     browser = checked(unchecked);
   });
 
@@ -49,15 +52,19 @@ describe('demo app shell and admin sign-in in chromium', () => {
     await waitForText(page, '[data-testid=current-user]', /Alice Patient/);
     // A patient's contacts are their doctors, each with a presence dot and call buttons.
     await waitForSelector(page, '.contacts .contact');
-    const contacts = await page.evaluate(() => [...document.querySelectorAll('.contacts .contact')].map((li) => ({
-      email: (li as HTMLElement).dataset.contact,
-      presence: li.querySelector('.dot')?.getAttribute('aria-label'),
-      buttons: [...li.querySelectorAll('button')].map((b) => b.getAttribute('aria-label')),
-    })));
+    const contacts = await page.evaluate(() =>
+      [...document.querySelectorAll('.contacts .contact')].map((li) => ({
+        email: (li as HTMLElement).dataset.contact,
+        presence: li.querySelector('.dot')?.getAttribute('aria-label'),
+        buttons: [...li.querySelectorAll('button')].map((b) => b.getAttribute('aria-label')),
+      })),
+    );
     console.log(`[apps] alice's contacts: ${JSON.stringify(contacts)}`);
     expect(contacts.length).toBeGreaterThan(0);
     expect(contacts.every((c) => c.email?.endsWith('@doctors.demo'))).toBe(true);
-    expect(contacts[0]!.buttons).toEqual(expect.arrayContaining([expect.stringMatching(/^Video call /), expect.stringMatching(/^Voice call /), expect.stringMatching(/^Message /)]));
+    expect(contacts[0]!.buttons).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^Video call /), expect.stringMatching(/^Voice call /), expect.stringMatching(/^Message /)]),
+    );
     await waitForSelector(page, '#conversations-title');
     await waitFor('the home panels to load', () => page.evaluate(() => !document.querySelector('main.home')?.textContent?.includes('Loading…')));
     expect(await unlabelledControls(page)).toEqual([]);
@@ -116,7 +123,10 @@ describe('demo app shell and admin sign-in in chromium', () => {
         await page.close();
       }
 
-      for (const [name, target] of [['chromium', browser], ['firefox', firefox]] as const) {
+      for (const [name, target] of [
+        ['chromium', browser],
+        ['firefox', firefox],
+      ] as const) {
         const page = await target.newPage(`${platform.apiUrl}/call.html?room=dev-csp-${name}&name=${name}&autojoin=1`);
         pages.push(page);
         try {

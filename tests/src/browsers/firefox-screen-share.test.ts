@@ -14,7 +14,12 @@ import { waitFor } from '@telemed/test-kit';
 const ROOM = 'dev-firefox-screen';
 
 interface ScreenHandle {
-  telemed: { room?: { state: string; localParticipant: { sid: string; tracks: readonly unknown[]; getTrack(source: string): { sid?: string; mediaStreamTrack: MediaStreamTrack } | undefined } } };
+  telemed: {
+    room?: {
+      state: string;
+      localParticipant: { sid: string; tracks: readonly unknown[]; getTrack(source: string): { sid?: string; mediaStreamTrack: MediaStreamTrack } | undefined };
+    };
+  };
 }
 
 describe('screen share from Firefox (headful on Xvfb, after a real click)', () => {
@@ -30,10 +35,15 @@ describe('screen share from Firefox (headful on Xvfb, after a real click)', () =
     [platform, firefox, chromium] = await Promise.all([startTestPlatform(), launchBrowser('firefox', { display: display.display }), launchBrowser('chromium')]);
     const join = async (browser: TestBrowser, name: string): Promise<TestPage> => {
       const page = await browser.newPage(`${platform.apiUrl}/call.html?room=${ROOM}&name=${name}&autojoin=1&res=640x360`);
-      await waitFor(`${name} publishing`, () => page.evaluate(() => {
-        const room = (window as unknown as ScreenHandle).telemed.room;
-        return room?.state === 'connected' && room.localParticipant.tracks.length === 2 ? true : undefined;
-      }), { timeoutMs: 30_000 });
+      await waitFor(
+        `${name} publishing`,
+        () =>
+          page.evaluate(() => {
+            const room = (window as unknown as ScreenHandle).telemed.room;
+            return room?.state === 'connected' && room.localParticipant.tracks.length === 2 ? true : undefined;
+          }),
+        { timeoutMs: 30_000 },
+      );
       return page;
     };
     sharer = await join(firefox, 'fiona');
@@ -54,20 +64,29 @@ describe('screen share from Firefox (headful on Xvfb, after a real click)', () =
   it('a click shares the screen; Chromium and Firefox viewers decode it at the captured size', async () => {
     const clicked = Date.now();
     await sharer.click('#screen');
-    const capture = await waitFor('fiona publishing her screen', () => sharer.evaluate(() => {
-      const track = (window as unknown as ScreenHandle).telemed.room?.localParticipant.getTrack('screenShare');
-      if (!track?.sid) return undefined;
-      const { width = 0, height = 0 } = track.mediaStreamTrack.getSettings();
-      return { label: track.mediaStreamTrack.label, width, height };
-    }), { timeoutMs: 15_000 });
+    const capture = await waitFor(
+      'fiona publishing her screen',
+      () =>
+        sharer.evaluate(() => {
+          const track = (window as unknown as ScreenHandle).telemed.room?.localParticipant.getTrack('screenShare');
+          if (!track?.sid) return undefined;
+          const { width = 0, height = 0 } = track.mediaStreamTrack.getSettings();
+          return { label: track.mediaStreamTrack.label, width, height };
+        }),
+      { timeoutMs: 15_000 },
+    );
     console.log(`[screen] Firefox captured "${capture.label}" at ${capture.width}×${capture.height}`);
     expect(capture.width).toBeGreaterThan(0);
 
     for (const viewer of viewers) {
-      const seen = await waitFor(`${viewer.browser} decoding fiona's screen`, async () => {
-        const video = await receivedVideo(viewer, 'fiona', 'screenShare');
-        return video && video.frames > 3 && video.width > 0 ? video : undefined;
-      }, { timeoutMs: 20_000 });
+      const seen = await waitFor(
+        `${viewer.browser} decoding fiona's screen`,
+        async () => {
+          const video = await receivedVideo(viewer, 'fiona', 'screenShare');
+          return video && video.frames > 3 && video.width > 0 ? video : undefined;
+        },
+        { timeoutMs: 20_000 },
+      );
       console.log(`[screen] ${viewer.browser} viewer: first frames ${Date.now() - clicked} ms after the click, decoding ${seen.width}×${seen.height}`);
       // One layer, not downscaled: the screen stays readable.
       expect(seen).toMatchObject({ width: capture.width, height: capture.height });
@@ -82,7 +101,9 @@ describe('screen share from Firefox (headful on Xvfb, after a real click)', () =
     await sharer.click('#screen');
     await waitFor('the screen producer gone from the server', async () => ((await screenProducers()).length === 0 ? true : undefined), { timeoutMs: 10_000 });
     for (const viewer of viewers) {
-      await waitFor(`${viewer.browser} without fiona's screen`, async () => ((await receivedVideo(viewer, 'fiona', 'screenShare')) ? undefined : true), { timeoutMs: 10_000 });
+      await waitFor(`${viewer.browser} without fiona's screen`, async () => ((await receivedVideo(viewer, 'fiona', 'screenShare')) ? undefined : true), {
+        timeoutMs: 10_000,
+      });
     }
     expect(await sharer.evaluate(() => (window as unknown as ScreenHandle).telemed.room?.localParticipant.getTrack('screenShare'))).toBeUndefined();
   });

@@ -2,9 +2,18 @@
 // only: when each remote participant's first video frame was decoded, and how much audio arrived.
 import type { TestPage } from '../browser.js';
 
-interface ProbeTrack { kind: string; source: string; getStats(): Promise<RTCStatsReport> }
-interface ProbeRoom { remoteParticipants: Map<string, { identity: string; tracks: ProbeTrack[] }> }
-interface ProbeWindow { telemed?: { room?: ProbeRoom }; telemedFirstFrames?: Record<string, number> }
+interface ProbeTrack {
+  kind: string;
+  source: string;
+  getStats(): Promise<RTCStatsReport>;
+}
+interface ProbeRoom {
+  remoteParticipants: Map<string, { identity: string; tracks: ProbeTrack[] }>;
+}
+interface ProbeWindow {
+  telemed?: { room?: ProbeRoom };
+  telemedFirstFrames?: Record<string, number>;
+}
 
 /**
  * Starts recording, every 50 ms, the page time (ms since navigation started) at which a video
@@ -22,7 +31,8 @@ export function installFirstFrameProbe(page: TestPage): Promise<void> {
         for (const track of participant.tracks) {
           if (track.kind !== 'video' || track.source !== 'camera') continue;
           (await track.getStats()).forEach((s: Record<string, unknown>) => {
-            if (s.type === 'inbound-rtp' && Number(s.framesDecoded ?? 0) > 0 && !(participant.identity in first)) first[participant.identity] = performance.now();
+            if (s.type === 'inbound-rtp' && Number(s.framesDecoded ?? 0) > 0 && !(participant.identity in first))
+              first[participant.identity] = performance.now();
           });
         }
       }
@@ -88,15 +98,18 @@ export function inboundFields(page: TestPage): Promise<Record<string, string[]>>
 
 /** Frames decoded and the decoded size of `from`'s video of `source`, as `page` receives it now. */
 export function receivedVideo(page: TestPage, from: string, source: string): Promise<{ frames: number; width: number; height: number } | undefined> {
-  return page.evaluate(async ({ from, source }) => {
-    const room = (window as unknown as ProbeWindow).telemed?.room;
-    const participant = [...(room?.remoteParticipants.values() ?? [])].find((p) => p.identity === from);
-    const track = participant?.tracks.find((t) => t.kind === 'video' && t.source === source);
-    if (!track) return undefined;
-    let found: { frames: number; width: number; height: number } | undefined;
-    (await track.getStats()).forEach((s: Record<string, unknown>) => {
-      if (s.type === 'inbound-rtp') found = { frames: Number(s.framesDecoded ?? 0), width: Number(s.frameWidth ?? 0), height: Number(s.frameHeight ?? 0) };
-    });
-    return found;
-  }, { from, source });
+  return page.evaluate(
+    async ({ from, source }) => {
+      const room = (window as unknown as ProbeWindow).telemed?.room;
+      const participant = [...(room?.remoteParticipants.values() ?? [])].find((p) => p.identity === from);
+      const track = participant?.tracks.find((t) => t.kind === 'video' && t.source === source);
+      if (!track) return undefined;
+      let found: { frames: number; width: number; height: number } | undefined;
+      (await track.getStats()).forEach((s: Record<string, unknown>) => {
+        if (s.type === 'inbound-rtp') found = { frames: Number(s.framesDecoded ?? 0), width: Number(s.frameWidth ?? 0), height: Number(s.frameHeight ?? 0) };
+      });
+      return found;
+    },
+    { from, source },
+  );
 }

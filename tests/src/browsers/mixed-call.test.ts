@@ -37,7 +37,7 @@ describe('a mixed four-person call: 2 Chromium + 2 Firefox', () => {
 
   const others = (name: string): string[] => PEOPLE.map((p) => p.name).filter((n) => n !== name);
 
-  it('every page decodes every other page\'s video and hears its audio', async () => {
+  it("every page decodes every other page's video and hears its audio", async () => {
     // One after the other, each publishing before the next joins, browsers alternating: so each
     // later page's join-to-first-frame is measured against a room that already has video.
     // (Joining all four at the same moment currently trips a server race; see the report.)
@@ -45,10 +45,15 @@ describe('a mixed four-person call: 2 Chromium + 2 Firefox', () => {
       const page = await browsers.get(browser)!.newPage(`${platform.apiUrl}/call.html?room=${ROOM}&name=${name}&autojoin=1&res=640x360`);
       pages.set(name, page);
       await installFirstFrameProbe(page);
-      await waitFor(`${name} to publish`, () => page.evaluate(() => {
-        const room = (window as unknown as { telemed: { room?: { state: string; localParticipant: { tracks: readonly unknown[] } } } }).telemed.room;
-        return room?.state === 'connected' && room.localParticipant.tracks.length === 2 ? true : undefined;
-      }), { timeoutMs: 60_000 });
+      await waitFor(
+        `${name} to publish`,
+        () =>
+          page.evaluate(() => {
+            const room = (window as unknown as { telemed: { room?: { state: string; localParticipant: { tracks: readonly unknown[] } } } }).telemed.room;
+            return room?.state === 'connected' && room.localParticipant.tracks.length === 2 ? true : undefined;
+          }),
+        { timeoutMs: 60_000 },
+      );
     }
 
     const receiving = (samples: InboundSample[], audio: AudioSample[], from: string): boolean =>
@@ -56,10 +61,14 @@ describe('a mixed four-person call: 2 Chromium + 2 Firefox', () => {
     const read = async (): Promise<Map<string, { video: InboundSample[]; audio: AudioSample[] }>> =>
       new Map(await Promise.all([...pages].map(async ([name, page]) => [name, { video: await inboundStats(page), audio: await audioStats(page) }] as const)));
 
-    const before = await waitFor('all twelve directions receiving media', async () => {
-      const seen = await read();
-      return [...seen].every(([name, s]) => others(name).every((from) => receiving(s.video, s.audio, from))) ? seen : undefined;
-    }, { timeoutMs: 90_000 });
+    const before = await waitFor(
+      'all twelve directions receiving media',
+      async () => {
+        const seen = await read();
+        return [...seen].every(([name, s]) => others(name).every((from) => receiving(s.video, s.audio, from))) ? seen : undefined;
+      },
+      { timeoutMs: 90_000 },
+    );
 
     for (const [index, { name, browser }] of PEOPLE.entries()) {
       const frames = await firstFrames(pages.get(name)!);
@@ -68,7 +77,9 @@ describe('a mixed four-person call: 2 Chromium + 2 Firefox', () => {
       const earlier = PEOPLE.slice(0, index).map((p) => p.name);
       if (earlier.length === 0) continue;
       const times = earlier.map((from) => frames[from]!);
-      console.log(`[mixed] join-to-first-frame ${browser} (${name}, ${earlier.length} already in the room): first ${Math.round(Math.min(...times))} ms, all ${Math.round(Math.max(...times))} ms after navigation (${earlier.map((from) => `${from} ${Math.round(frames[from]!)}`).join(', ')})`);
+      console.log(
+        `[mixed] join-to-first-frame ${browser} (${name}, ${earlier.length} already in the room): first ${Math.round(Math.min(...times))} ms, all ${Math.round(Math.max(...times))} ms after navigation (${earlier.map((from) => `${from} ${Math.round(frames[from]!)}`).join(', ')})`,
+      );
     }
 
     // Decoding goes on: every direction must advance (video frames, audio bytes, decoded samples,
@@ -81,14 +92,24 @@ describe('a mixed four-person call: 2 Chromium + 2 Firefox', () => {
       const v2 = now.get(name)!.video.find((s) => s.from === from && s.kind === 'video');
       const a1 = before.get(name)!.audio.find((a) => a.from === from)!;
       const a2 = now.get(name)!.audio.find((a) => a.from === from);
-      return v2 !== undefined && a2 !== undefined && v2.framesDecoded > v1.framesDecoded && a2.bytesReceived > a1.bytesReceived
-        && (a2.totalSamplesReceived ?? 0) > (a1.totalSamplesReceived ?? 0) && (a2.totalAudioEnergy ?? 0) > (a1.totalAudioEnergy ?? 0);
+      return (
+        v2 !== undefined &&
+        a2 !== undefined &&
+        v2.framesDecoded > v1.framesDecoded &&
+        a2.bytesReceived > a1.bytesReceived &&
+        (a2.totalSamplesReceived ?? 0) > (a1.totalSamplesReceived ?? 0) &&
+        (a2.totalAudioEnergy ?? 0) > (a1.totalAudioEnergy ?? 0)
+      );
     };
     let after = await read();
-    await waitFor('every direction to keep decoding video and audio', async () => {
-      after = await read();
-      return PEOPLE.every(({ name }) => others(name).every((from) => advanced(name, from, after))) ? true : undefined;
-    }, { timeoutMs: 60_000 }).catch(() => undefined);
+    await waitFor(
+      'every direction to keep decoding video and audio',
+      async () => {
+        after = await read();
+        return PEOPLE.every(({ name }) => others(name).every((from) => advanced(name, from, after))) ? true : undefined;
+      },
+      { timeoutMs: 60_000 },
+    ).catch(() => undefined);
     const seconds = (performance.now() - started) / 1000;
     for (const { name, browser } of PEOPLE) {
       for (const from of others(name)) {
@@ -96,7 +117,9 @@ describe('a mixed four-person call: 2 Chromium + 2 Firefox', () => {
         const v2 = after.get(name)!.video.find((s) => s.from === from && s.kind === 'video')!;
         const a1 = before.get(name)!.audio.find((a) => a.from === from)!;
         const a2 = after.get(name)!.audio.find((a) => a.from === from)!;
-        console.log(`[mixed] ${name} ← ${from}: frames ${v1.framesDecoded} → ${v2.framesDecoded} (${((v2.framesDecoded - v1.framesDecoded) / seconds).toFixed(1)} fps over ${seconds.toFixed(1)} s), audio bytes ${a1.bytesReceived} → ${a2.bytesReceived}, samples ${a2.totalSamplesReceived ?? 'n/a'}, energy ${a2.totalAudioEnergy?.toFixed(4) ?? 'n/a'}`);
+        console.log(
+          `[mixed] ${name} ← ${from}: frames ${v1.framesDecoded} → ${v2.framesDecoded} (${((v2.framesDecoded - v1.framesDecoded) / seconds).toFixed(1)} fps over ${seconds.toFixed(1)} s), audio bytes ${a1.bytesReceived} → ${a2.bytesReceived}, samples ${a2.totalSamplesReceived ?? 'n/a'}, energy ${a2.totalAudioEnergy?.toFixed(4) ?? 'n/a'}`,
+        );
         expect(v2.framesDecoded, `${name} decoding ${from}`).toBeGreaterThan(v1.framesDecoded);
         expect(a2.bytesReceived, `${name} receiving audio from ${from}`).toBeGreaterThan(a1.bytesReceived);
         // Hearing, not just receiving: decoded samples keep growing and carry the fake tone's energy.
@@ -112,12 +135,18 @@ describe('a mixed four-person call: 2 Chromium + 2 Firefox', () => {
 
   it('the server sees all 24 consumers flowing and both browsers sending three simulcast layers', async () => {
     let last: RoomStatsInfo | undefined;
-    const stats = await waitFor('24 flowing consumers', async () => {
-      const res = await fetch(`${platform.mediaHttpUrl}/rooms/${ROOM}/stats`, { headers: { authorization: `Bearer ${platform.secrets.serviceSecret}` } });
-      last = (await res.json()) as RoomStatsInfo;
-      return last.consumers.length === 24 && last.consumers.every((c) => c.score > 0 && c.bitrate > 0 && c.packetCount > 0) ? last : undefined;
-    }, { timeoutMs: 20_000 }).catch((error: Error) => {
-      throw new Error(`${error.message}; last seen: ${last?.consumers.length} consumers ${JSON.stringify(last?.consumers.map((c) => ({ subscriber: c.participantId.slice(0, 8), producer: c.producerId.slice(0, 8), kind: c.kind, score: c.score, bitrate: c.bitrate })))}}`);
+    const stats = await waitFor(
+      '24 flowing consumers',
+      async () => {
+        const res = await fetch(`${platform.mediaHttpUrl}/rooms/${ROOM}/stats`, { headers: { authorization: `Bearer ${platform.secrets.serviceSecret}` } });
+        last = (await res.json()) as RoomStatsInfo;
+        return last.consumers.length === 24 && last.consumers.every((c) => c.score > 0 && c.bitrate > 0 && c.packetCount > 0) ? last : undefined;
+      },
+      { timeoutMs: 20_000 },
+    ).catch((error: Error) => {
+      throw new Error(
+        `${error.message}; last seen: ${last?.consumers.length} consumers ${JSON.stringify(last?.consumers.map((c) => ({ subscriber: c.participantId.slice(0, 8), producer: c.producerId.slice(0, 8), kind: c.kind, score: c.score, bitrate: c.bitrate })))}}`,
+      );
     });
     expect(stats.participants).toBe(4);
     for (const consumer of stats.consumers) {
@@ -134,7 +163,9 @@ describe('a mixed four-person call: 2 Chromium + 2 Firefox', () => {
       expect(camera.rids).toContain('r0');
     }
     const video = stats.consumers.filter((c) => c.kind === 'video');
-    console.log(`[mixed] video consumers: scores ${video.map((c) => c.score).join(',')}, bitrates ${video.map((c) => Math.round(c.bitrate / 1000)).join(',')} kbps`);
+    console.log(
+      `[mixed] video consumers: scores ${video.map((c) => c.score).join(',')}, bitrates ${video.map((c) => Math.round(c.bitrate / 1000)).join(',')} kbps`,
+    );
   });
 
   it('ran without page or server errors', () => {

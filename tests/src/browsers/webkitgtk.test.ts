@@ -61,21 +61,38 @@ describe('WebKitGTK without WebRTC', () => {
     expect(await page.evaluate(() => (document.getElementById('join-form') as HTMLFormElement).hidden)).toBe(true);
   });
 
-  it('the SDK\'s device check still shows the camera preview and a microphone level (getUserMedia without WebRTC)', async () => {
-    const first = await waitFor('the camera preview to play', () => page.evaluate(() => {
-      const video = document.getElementById('camera-preview') as HTMLVideoElement | null;
-      return video && video.videoWidth > 0 && video.currentTime > 0 ? { width: video.videoWidth, height: video.videoHeight, time: video.currentTime } : undefined;
-    }), { timeoutMs: 15_000 });
-    const later = await waitFor('the preview to keep playing', () => page.evaluate((t) => {
-      const video = document.getElementById('camera-preview') as HTMLVideoElement;
-      return video.currentTime > t + 0.5 ? video.currentTime : undefined;
-    }, first.time), { timeoutMs: 10_000 });
+  it("the SDK's device check still shows the camera preview and a microphone level (getUserMedia without WebRTC)", async () => {
+    const first = await waitFor(
+      'the camera preview to play',
+      () =>
+        page.evaluate(() => {
+          const video = document.getElementById('camera-preview') as HTMLVideoElement | null;
+          return video && video.videoWidth > 0 && video.currentTime > 0
+            ? { width: video.videoWidth, height: video.videoHeight, time: video.currentTime }
+            : undefined;
+        }),
+      { timeoutMs: 15_000 },
+    );
+    const later = await waitFor(
+      'the preview to keep playing',
+      () =>
+        page.evaluate((t) => {
+          const video = document.getElementById('camera-preview') as HTMLVideoElement;
+          return video.currentTime > t + 0.5 ? video.currentTime : undefined;
+        }, first.time),
+      { timeoutMs: 10_000 },
+    );
     console.log(`[webkitgtk] camera preview ${first.width}×${first.height}, played ${first.time.toFixed(2)} → ${later.toFixed(2)} s`);
     expect(await page.text('#device-check')).toContain('camera and microphone work');
-    const level = await waitFor('a microphone level', () => page.evaluate(() => {
-      const meter = document.getElementById('mic-level') as HTMLMeterElement | null;
-      return meter && meter.value > 0 ? meter.value : undefined;
-    }), { timeoutMs: 10_000 });
+    const level = await waitFor(
+      'a microphone level',
+      () =>
+        page.evaluate(() => {
+          const meter = document.getElementById('mic-level') as HTMLMeterElement | null;
+          return meter && meter.value > 0 ? meter.value : undefined;
+        }),
+      { timeoutMs: 10_000 },
+    );
     console.log(`[webkitgtk] microphone level ${level.toFixed(3)} (mock microphone)`);
   });
 });

@@ -5,7 +5,16 @@ import type { ConsumerStatsInfo } from '@telemed/sdk/protocol';
 import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 
 import { startTestPlatform } from '../platform.js';
-import { cameraConsumer as consumerOf, joinPage, received, renderRemoteCamera, roomStats, waitForFreshMedia, type PageHandle, type TestPlatform } from './harness.js';
+import {
+  cameraConsumer as consumerOf,
+  joinPage,
+  received,
+  renderRemoteCamera,
+  roomStats,
+  waitForFreshMedia,
+  type PageHandle,
+  type TestPlatform,
+} from './harness.js';
 import { waitFor } from '@telemed/test-kit';
 
 describe.each(BROWSERS)('adaptive stream in %s', (browserName) => {
@@ -35,30 +44,42 @@ describe.each(BROWSERS)('adaptive stream in %s', (browserName) => {
 
   it('a small element gets a lower spatial layer than a large one', async () => {
     await Promise.all([render(small, { width: 160, height: 90 }), render(large, { width: 1280, height: 720 })]);
-    const [s, l] = await waitFor('layers following the rendered sizes', async () => {
-      const [cs, cl] = await Promise.all([cameraConsumer(small), cameraConsumer(large)]);
-      if (!cs?.currentLayers || !cl?.currentLayers) return undefined;
-      if (cs.preferredLayers?.spatialLayer !== 0 || cl.preferredLayers?.spatialLayer !== 2) return undefined;
-      // The forwarded layer is lower, and once the switch settled so is the bitrate.
-      return cs.currentLayers.spatialLayer < cl.currentLayers.spatialLayer && cs.bitrate < cl.bitrate ? [cs, cl] : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 500 });
+    const [s, l] = await waitFor(
+      'layers following the rendered sizes',
+      async () => {
+        const [cs, cl] = await Promise.all([cameraConsumer(small), cameraConsumer(large)]);
+        if (!cs?.currentLayers || !cl?.currentLayers) return undefined;
+        if (cs.preferredLayers?.spatialLayer !== 0 || cl.preferredLayers?.spatialLayer !== 2) return undefined;
+        // The forwarded layer is lower, and once the switch settled so is the bitrate.
+        return cs.currentLayers.spatialLayer < cl.currentLayers.spatialLayer && cs.bitrate < cl.bitrate ? [cs, cl] : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
     const producer = (await roomStats(platform, ROOM)).producers.find((p) => p.source === 'camera');
-    console.log(`[adaptive] publisher sends rids ${producer?.rids.join(',')}; 160x90 element → spatial layer ${s.currentLayers?.spatialLayer} (${s.bitrate} bps), 1280x720 element → spatial layer ${l.currentLayers?.spatialLayer} (${l.bitrate} bps)`);
+    console.log(
+      `[adaptive] publisher sends rids ${producer?.rids.join(',')}; 160x90 element → spatial layer ${s.currentLayers?.spatialLayer} (${s.bitrate} bps), 1280x720 element → spatial layer ${l.currentLayers?.spatialLayer} (${l.bitrate} bps)`,
+    );
   });
 
   it('a hidden element pauses its consumer at the SFU; showing it resumes the video', async () => {
     await render(small, 'hidden');
-    await waitFor('the small subscriber\'s camera consumer paused', async () => ((await cameraConsumer(small))?.paused ? true : undefined), { timeoutMs: 10_000 });
+    await waitFor("the small subscriber's camera consumer paused", async () => ((await cameraConsumer(small))?.paused ? true : undefined), {
+      timeoutMs: 10_000,
+    });
     expect((await cameraConsumer(large))?.paused).toBe(false);
-    expect(await small.evaluate(() => {
-      const room = (window as unknown as { telemed: PageHandle }).telemed.room;
-      const publisher = [...room.remoteParticipants.values()].find((p) => p.identity === 'publisher');
-      return publisher?.tracks.find((t) => t.source === 'camera')?.isMuted;
-    })).toBe(false);
+    expect(
+      await small.evaluate(() => {
+        const room = (window as unknown as { telemed: PageHandle }).telemed.room;
+        const publisher = [...room.remoteParticipants.values()].find((p) => p.identity === 'publisher');
+        return publisher?.tracks.find((t) => t.source === 'camera')?.isMuted;
+      }),
+    ).toBe(false);
     const framesWhileHidden = (await received(small, 'publisher')).frames;
     await render(small, 'shown');
     await waitFor('the consumer resumed', async () => ((await cameraConsumer(small))?.paused === false ? true : undefined), { timeoutMs: 10_000 });
-    await waitFor('frames decoded again', async () => ((await received(small, 'publisher')).frames > framesWhileHidden + 5 ? true : undefined), { timeoutMs: 15_000 });
+    await waitFor('frames decoded again', async () => ((await received(small, 'publisher')).frames > framesWhileHidden + 5 ? true : undefined), {
+      timeoutMs: 15_000,
+    });
   });
 
   it('ran without page or server errors', () => {

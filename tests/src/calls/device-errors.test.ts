@@ -32,22 +32,33 @@ const classify = `(sdk, error) => ({
 type Scenario = (sdk: typeof Sdk, args: { url: string; token: string }) => Promise<unknown>;
 
 /** Runs each scenario in the page and returns what it threw (undefined when it did not throw). */
-function runScenarios(evaluate: (fn: (a: { classify: string; url: string; token: string; scenarios: string[] }) => Promise<(Caught | undefined)[]>, arg: { classify: string; url: string; token: string; scenarios: string[] }) => Promise<(Caught | undefined)[]>, url: string, token: string, scenarios: Scenario[]): Promise<(Caught | undefined)[]> {
-  return evaluate(async ({ classify: classifySource, url: mediaUrl, token: roomTokenValue, scenarios: sources }) => {
-    const sdk = (window as unknown as { sdk: typeof Sdk }).sdk;
-    const toCaught = new Function(`return ${classifySource}`)() as (s: typeof Sdk, e: unknown) => Caught;
-    const results: (Caught | undefined)[] = [];
-    for (const source of sources) {
-      const scenario = new Function(`return ${source}`)() as Scenario;
-      try {
-        await scenario(sdk, { url: mediaUrl, token: roomTokenValue });
-        results.push(undefined);
-      } catch (error) {
-        results.push(toCaught(sdk, error));
+function runScenarios(
+  evaluate: (
+    fn: (a: { classify: string; url: string; token: string; scenarios: string[] }) => Promise<(Caught | undefined)[]>,
+    arg: { classify: string; url: string; token: string; scenarios: string[] },
+  ) => Promise<(Caught | undefined)[]>,
+  url: string,
+  token: string,
+  scenarios: Scenario[],
+): Promise<(Caught | undefined)[]> {
+  return evaluate(
+    async ({ classify: classifySource, url: mediaUrl, token: roomTokenValue, scenarios: sources }) => {
+      const sdk = (window as unknown as { sdk: typeof Sdk }).sdk;
+      const toCaught = new Function(`return ${classifySource}`)() as (s: typeof Sdk, e: unknown) => Caught;
+      const results: (Caught | undefined)[] = [];
+      for (const source of sources) {
+        const scenario = new Function(`return ${source}`)() as Scenario;
+        try {
+          await scenario(sdk, { url: mediaUrl, token: roomTokenValue });
+          results.push(undefined);
+        } catch (error) {
+          results.push(toCaught(sdk, error));
+        }
       }
-    }
-    return results;
-  }, { classify, url, token, scenarios: scenarios.map((s) => s.toString()) });
+      return results;
+    },
+    { classify, url, token, scenarios: scenarios.map((s) => s.toString()) },
+  );
 }
 
 describe('typed device and permission errors in chromium', () => {
@@ -83,53 +94,82 @@ describe('typed device and permission errors in chromium', () => {
   });
 
   it('a denied permission is a PermissionError (PERMISSION_DENIED) from checkDevices and from the room controls', async () => {
-    const [check, camera, microphone, stillConnected] = await runScenarios((fn, arg) => deniedPage.evaluate(fn, arg), platform.mediaWsUrl, roomToken(platform, ROOM, 'denied'), [
-      (sdk) => sdk.checkDevices(),
-      async (sdk, { url, token }) => {
-        const room = new sdk.Room();
-        Object.assign(window, { room });
-        await room.connect(url, token);
-        await room.localParticipant.setCameraEnabled(true);
-      },
-      (_sdk) => (window as unknown as { room: Sdk.Room }).room.localParticipant.setMicrophoneEnabled(true),
-      async (_sdk) => {
-        const room = (window as unknown as { room: Sdk.Room }).room;
-        // The call goes on without devices: connected, nothing published, chat works.
-        if (room.state !== 'connected' || room.localParticipant.tracks.length !== 0) throw new Error(`room ${room.state} with ${room.localParticipant.tracks.length} tracks`);
-        await room.disconnect();
-      },
-    ]);
-    console.log(`[errors] denied: checkDevices → ${check?.name} ${check?.code} (cause ${check?.cause}); setCameraEnabled → ${camera?.name} ${camera?.code}; setMicrophoneEnabled → ${microphone?.name} ${microphone?.code}`);
+    const [check, camera, microphone, stillConnected] = await runScenarios(
+      (fn, arg) => deniedPage.evaluate(fn, arg),
+      platform.mediaWsUrl,
+      roomToken(platform, ROOM, 'denied'),
+      [
+        (sdk) => sdk.checkDevices(),
+        async (sdk, { url, token }) => {
+          const room = new sdk.Room();
+          Object.assign(window, { room });
+          await room.connect(url, token);
+          await room.localParticipant.setCameraEnabled(true);
+        },
+        (_sdk) => (window as unknown as { room: Sdk.Room }).room.localParticipant.setMicrophoneEnabled(true),
+        async (_sdk) => {
+          const room = (window as unknown as { room: Sdk.Room }).room;
+          // The call goes on without devices: connected, nothing published, chat works.
+          if (room.state !== 'connected' || room.localParticipant.tracks.length !== 0)
+            throw new Error(`room ${room.state} with ${room.localParticipant.tracks.length} tracks`);
+          await room.disconnect();
+        },
+      ],
+    );
+    console.log(
+      `[errors] denied: checkDevices → ${check?.name} ${check?.code} (cause ${check?.cause}); setCameraEnabled → ${camera?.name} ${camera?.code}; setMicrophoneEnabled → ${microphone?.name} ${microphone?.code}`,
+    );
     for (const caught of [check, camera, microphone]) {
-      expect(caught).toMatchObject({ name: 'PermissionError', code: 'PERMISSION_DENIED', telemedError: true, permissionError: true, deviceError: false, cause: 'NotAllowedError' });
+      expect(caught).toMatchObject({
+        name: 'PermissionError',
+        code: 'PERMISSION_DENIED',
+        telemedError: true,
+        permissionError: true,
+        deviceError: false,
+        cause: 'NotAllowedError',
+      });
     }
     expect(stillConnected).toBeUndefined();
   });
 
   it('a device that cannot be opened is a DeviceError (DEVICE_NOT_FOUND); the published camera keeps going', async () => {
-    const [check, camera, switched, after] = await runScenarios((fn, arg) => page.evaluate(fn, arg), platform.mediaWsUrl, roomToken(platform, ROOM, 'granted'), [
-      (sdk) => sdk.checkDevices({ cameraId: 'no-such-camera' }),
-      async (sdk, { url, token }) => {
-        const room = new sdk.Room();
-        Object.assign(window, { room });
-        await room.connect(url, token);
-        await room.localParticipant.setCameraEnabled(true, { deviceId: { exact: 'no-such-camera' } });
-      },
-      async (_sdk) => {
-        const room = (window as unknown as { room: Sdk.Room }).room;
-        await room.localParticipant.setCameraEnabled(true, { width: 640, height: 360 });
-        await room.localParticipant.switchActiveDevice('videoinput', 'no-such-camera');
-      },
-      async (_sdk) => {
-        const room = (window as unknown as { room: Sdk.Room }).room;
-        const track = room.localParticipant.getTrack('camera');
-        if (!track?.sid || track.mediaStreamTrack.readyState !== 'live') throw new Error('the camera was not kept');
-        await room.disconnect();
-      },
-    ]);
-    console.log(`[errors] missing device: checkDevices → ${check?.name} ${check?.code} (cause ${check?.cause}); setCameraEnabled → ${camera?.name} ${camera?.code}; switchActiveDevice → ${switched?.name} ${switched?.code}`);
+    const [check, camera, switched, after] = await runScenarios(
+      (fn, arg) => page.evaluate(fn, arg),
+      platform.mediaWsUrl,
+      roomToken(platform, ROOM, 'granted'),
+      [
+        (sdk) => sdk.checkDevices({ cameraId: 'no-such-camera' }),
+        async (sdk, { url, token }) => {
+          const room = new sdk.Room();
+          Object.assign(window, { room });
+          await room.connect(url, token);
+          await room.localParticipant.setCameraEnabled(true, { deviceId: { exact: 'no-such-camera' } });
+        },
+        async (_sdk) => {
+          const room = (window as unknown as { room: Sdk.Room }).room;
+          await room.localParticipant.setCameraEnabled(true, { width: 640, height: 360 });
+          await room.localParticipant.switchActiveDevice('videoinput', 'no-such-camera');
+        },
+        async (_sdk) => {
+          const room = (window as unknown as { room: Sdk.Room }).room;
+          const track = room.localParticipant.getTrack('camera');
+          if (!track?.sid || track.mediaStreamTrack.readyState !== 'live') throw new Error('the camera was not kept');
+          await room.disconnect();
+        },
+      ],
+    );
+    console.log(
+      `[errors] missing device: checkDevices → ${check?.name} ${check?.code} (cause ${check?.cause}); setCameraEnabled → ${camera?.name} ${camera?.code}; switchActiveDevice → ${switched?.name} ${switched?.code}`,
+    );
     for (const caught of [check, camera, switched]) {
-      expect(caught).toMatchObject({ name: 'DeviceError', code: 'DEVICE_NOT_FOUND', telemedError: true, permissionError: false, deviceError: true, cause: 'OverconstrainedError' });
+      expect(caught).toMatchObject({
+        name: 'DeviceError',
+        code: 'DEVICE_NOT_FOUND',
+        telemedError: true,
+        permissionError: false,
+        deviceError: true,
+        cause: 'OverconstrainedError',
+      });
     }
     expect(after).toBeUndefined();
   });

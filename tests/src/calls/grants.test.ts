@@ -70,35 +70,64 @@ describe.each(BROWSERS)('room grants in %s', (browserName) => {
   it('a room admin mutes a participant (server pauses it, its owner is told) and removes one', async () => {
     // The others' rooms: the patient's microphone publication muted, the viewer left with the reason.
     await doctor.evaluate(() => {
-      const w = window as unknown as { telemed: { room: { on(event: 'participantLeft', listener: (p: { identity: string }, reason: string) => void): void } }; leftReasons: string[] };
+      const w = window as unknown as {
+        telemed: { room: { on(event: 'participantLeft', listener: (p: { identity: string }, reason: string) => void): void } };
+        leftReasons: string[];
+      };
       w.leftReasons = [];
       w.telemed.room.on('participantLeft', (participant, reason) => w.leftReasons.push(`${participant.identity}:${reason}`));
     });
     expect(await attempt(doctor, 'mutePatient')).toEqual({ ok: true });
-    await waitFor('the viewer sees the patient\'s microphone publication muted', () => viewer.evaluate(() => {
-      type Publication = { source: string; isMuted: boolean; track?: { isMuted: boolean } };
-      const room = (window as unknown as { telemed: { room: { remoteParticipants: Map<string, { identity: string; getTrackPublication(source: string): Publication | undefined }> } } }).telemed.room;
-      const publication = [...room.remoteParticipants.values()].find((p) => p.identity === 'patient')?.getTrackPublication('microphone');
-      return publication?.isMuted && publication.track?.isMuted ? true : undefined;
-    }), { timeoutMs: 10_000 });
+    await waitFor(
+      "the viewer sees the patient's microphone publication muted",
+      () =>
+        viewer.evaluate(() => {
+          type Publication = { source: string; isMuted: boolean; track?: { isMuted: boolean } };
+          const room = (
+            window as unknown as {
+              telemed: { room: { remoteParticipants: Map<string, { identity: string; getTrackPublication(source: string): Publication | undefined }> } };
+            }
+          ).telemed.room;
+          const publication = [...room.remoteParticipants.values()].find((p) => p.identity === 'patient')?.getTrackPublication('microphone');
+          return publication?.isMuted && publication.track?.isMuted ? true : undefined;
+        }),
+      { timeoutMs: 10_000 },
+    );
     const patientSid = await patient.evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.sid);
     const stats = await roomStats(platform, ROOM);
     expect(stats.producers.find((p) => p.participantId === patientSid && p.source === 'microphone')?.paused).toBe(true);
-    await waitFor('the patient sees its own microphone muted', () => patient.evaluate(() =>
-      (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.getTrack('microphone')?.isMuted ? true : undefined), { timeoutMs: 10_000 });
+    await waitFor(
+      'the patient sees its own microphone muted',
+      () =>
+        patient.evaluate(() =>
+          (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.getTrack('microphone')?.isMuted ? true : undefined,
+        ),
+      { timeoutMs: 10_000 },
+    );
 
     expect(await attempt(doctor, 'removeViewer')).toEqual({ ok: true });
-    const ended = await waitFor('the viewer disconnected', () => viewer.evaluate(() => {
-      const handle = (window as unknown as { telemed: PageHandle }).telemed;
-      return handle.room.state === 'disconnected' ? handle.states : undefined;
-    }), { timeoutMs: 10_000 });
+    const ended = await waitFor(
+      'the viewer disconnected',
+      () =>
+        viewer.evaluate(() => {
+          const handle = (window as unknown as { telemed: PageHandle }).telemed;
+          return handle.room.state === 'disconnected' ? handle.states : undefined;
+        }),
+      { timeoutMs: 10_000 },
+    );
     expect(ended).not.toContain('reconnecting');
     expect(await viewer.text('#status')).toContain('REMOVED');
-    await waitFor('the doctor told why the viewer left', async () => {
-      const reasons = await doctor.evaluate(() => (window as unknown as { leftReasons: string[] }).leftReasons);
-      return reasons.includes('viewer:removed') ? true : undefined;
-    }, { timeoutMs: 10_000 });
-    await waitFor('two participants left on the server', async () => ((await roomStats(platform, ROOM)).participants === 2 ? true : undefined), { timeoutMs: 10_000 });
+    await waitFor(
+      'the doctor told why the viewer left',
+      async () => {
+        const reasons = await doctor.evaluate(() => (window as unknown as { leftReasons: string[] }).leftReasons);
+        return reasons.includes('viewer:removed') ? true : undefined;
+      },
+      { timeoutMs: 10_000 },
+    );
+    await waitFor('two participants left on the server', async () => ((await roomStats(platform, ROOM)).participants === 2 ? true : undefined), {
+      timeoutMs: 10_000,
+    });
   });
 
   it('ran without page or server errors', () => {

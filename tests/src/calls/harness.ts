@@ -39,7 +39,9 @@ export function connectionState(page: TestPage): Promise<string | undefined> {
 }
 
 export async function roomStats(platform: TestPlatform, room: string): Promise<RoomStatsInfo> {
-  const res = await fetch(`${platform.mediaHttpUrl}/rooms/${encodeURIComponent(room)}/stats`, { headers: { authorization: `Bearer ${platform.secrets.serviceSecret}` } });
+  const res = await fetch(`${platform.mediaHttpUrl}/rooms/${encodeURIComponent(room)}/stats`, {
+    headers: { authorization: `Bearer ${platform.secrets.serviceSecret}` },
+  });
   if (!res.ok) throw new Error(`room stats: HTTP ${res.status}`);
   return (await res.json()) as RoomStatsInfo;
 }
@@ -80,14 +82,18 @@ export async function received(page: TestPage, from: string, source = 'camera'):
 export async function waitForFreshMedia(page: TestPage, from: string[], timeoutMs = 60_000, what = 'media'): Promise<void> {
   const start = new Map<string, { frames: number; audioBytes: number }>();
   for (const other of from) start.set(other, await received(page, other));
-  await waitFor(`${what} flowing to a page from ${from.join(', ')}`, async () => {
-    for (const other of from) {
-      const now = await received(page, other);
-      const before = start.get(other)!;
-      if (now.frames <= before.frames + 5 || now.audioBytes <= before.audioBytes) return undefined;
-    }
-    return true;
-  }, { timeoutMs });
+  await waitFor(
+    `${what} flowing to a page from ${from.join(', ')}`,
+    async () => {
+      for (const other of from) {
+        const now = await received(page, other);
+        const before = start.get(other)!;
+        if (now.frames <= before.frames + 5 || now.audioBytes <= before.audioBytes) return undefined;
+      }
+      return true;
+    },
+    { timeoutMs },
+  );
 }
 
 /** Evaluates with the page's Room (the call page's `window.telemed.room`). */
@@ -96,7 +102,9 @@ export type PageHandle = {
     state: string;
     localParticipant: {
       sid: string;
-      getTrack(source: string): { sid?: string; isMuted: boolean; mediaStreamTrack: MediaStreamTrack; mute(): Promise<void>; unmute(): Promise<void> } | undefined;
+      getTrack(
+        source: string,
+      ): { sid?: string; isMuted: boolean; mediaStreamTrack: MediaStreamTrack; mute(): Promise<void>; unmute(): Promise<void> } | undefined;
       setCameraEnabled(enabled: boolean): Promise<unknown>;
       switchActiveDevice(kind: string, deviceId: string): Promise<void>;
     };
@@ -115,7 +123,8 @@ export type PageHandle = {
 export function decodedVideoFrames(page: TestPage, roomPath: string): Promise<number> {
   return page.evaluate(async (where) => {
     type Remote = { tracks: { kind: string; getStats(): Promise<RTCStatsReport> }[] };
-    const room = where.split('.').reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], window) as { remoteParticipants: Map<string, Remote> } | undefined;
+    const room = where.split('.').reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], window) as
+      { remoteParticipants: Map<string, Remote> } | undefined;
     let decoded = 0;
     for (const participant of room?.remoteParticipants.values() ?? []) {
       for (const track of participant.tracks) {

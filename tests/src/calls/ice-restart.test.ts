@@ -19,7 +19,9 @@ import { waitFor } from '@telemed/test-kit';
 function blockPort(port: number): () => void {
   const table = `telemed_ice_test_${port}`;
   const rules = ['udp dport', 'udp sport', 'tcp dport', 'tcp sport'].map((match) => `add rule inet ${table} input ${match} ${port} drop`);
-  execFileSync('nft', ['-f', '-'], { input: [`add table inet ${table}`, `add chain inet ${table} input { type filter hook input priority 0; policy accept; }`, ...rules].join('\n') });
+  execFileSync('nft', ['-f', '-'], {
+    input: [`add table inet ${table}`, `add chain inet ${table} input { type filter hook input priority 0; policy accept; }`, ...rules].join('\n'),
+  });
   let removed = false;
   return () => {
     if (removed) return;
@@ -74,7 +76,11 @@ describe('ICE failure with the signaling socket up', () => {
   const ids = { alice: '', grey: '' };
 
   beforeAll(async () => {
-    [platform, browser, site] = await Promise.all([startTestPlatform({ apiEnv: { SEED_DEMO: 'true' } }) as Promise<TestPlatform>, launchBrowser('chromium'), serveSdkBundle()]);
+    [platform, browser, site] = await Promise.all([
+      startTestPlatform({ apiEnv: { SEED_DEMO: 'true' } }) as Promise<TestPlatform>,
+      launchBrowser('chromium'),
+      serveSdkBundle(),
+    ]);
     demo = await startDemoCall(platform.apiUrl);
     Object.assign(ids, { alice: demo.alice.user!.id, grey: demo.grey.user!.id });
     const { aliceAccess, greyAccess } = demo;
@@ -83,7 +89,10 @@ describe('ICE failure with the signaling socket up', () => {
     await Promise.all([waitForFreshMedia(alice, [ids.grey], 30_000), waitForFreshMedia(grey, [ids.alice], 30_000)]);
     for (const page of [alice, grey]) {
       await page.evaluate(() => {
-        const w = window as unknown as { telemed: { room: { on(event: 'reconnected', listener: (info: unknown) => void): void } }; reconnectedEvents: unknown[] };
+        const w = window as unknown as {
+          telemed: { room: { on(event: 'reconnected', listener: (info: unknown) => void): void } };
+          reconnectedEvents: unknown[];
+        };
         w.reconnectedEvents = [];
         w.telemed.room.on('reconnected', (info) => w.reconnectedEvents.push(info));
       });
@@ -105,10 +114,14 @@ describe('ICE failure with the signaling socket up', () => {
     const started = Date.now();
     let reconnectingMs: number;
     try {
-      reconnectingMs = await waitFor('both pages detect the ICE failure (reconnecting)', async () => {
-        const seen = await Promise.all([alice, grey].map(async (p, i) => (await view(p)).states.slice([before.alice, before.grey][i]!.states.length)));
-        return seen.every((s) => s.includes('reconnecting')) ? Date.now() - started : undefined;
-      }, { timeoutMs: 30_000, intervalMs: 100 });
+      reconnectingMs = await waitFor(
+        'both pages detect the ICE failure (reconnecting)',
+        async () => {
+          const seen = await Promise.all([alice, grey].map(async (p, i) => (await view(p)).states.slice([before.alice, before.grey][i]!.states.length)));
+          return seen.every((s) => s.includes('reconnecting')) ? Date.now() - started : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
       // Keep the port blocked for 5 s in all, and at least 3 s after the SDK restarted ICE, so that
       // the restart's own connectivity checks fail too and recovery cannot ride on a lucky moment.
       await new Promise((resolve) => setTimeout(resolve, Math.max(3000, 5000 - (Date.now() - started))));
@@ -116,15 +129,24 @@ describe('ICE failure with the signaling socket up', () => {
       unblock();
     }
     const unblockedMs = Date.now() - started;
-    const connectedMs = await waitFor('both pages connected again', async () => {
-      const views = await Promise.all([view(alice), view(grey)]);
-      return views.every((v) => v.states.at(-1) === 'connected') ? Date.now() - started : undefined;
-    }, { timeoutMs: 45_000, intervalMs: 100 });
+    const connectedMs = await waitFor(
+      'both pages connected again',
+      async () => {
+        const views = await Promise.all([view(alice), view(grey)]);
+        return views.every((v) => v.states.at(-1) === 'connected') ? Date.now() - started : undefined;
+      },
+      { timeoutMs: 45_000, intervalMs: 100 },
+    );
     await Promise.all([waitForFreshMedia(alice, [ids.grey], 20_000), waitForFreshMedia(grey, [ids.alice], 20_000)]);
     const mediaMs = Date.now() - started;
-    console.log(`[ice] port ${port} blocked: reconnecting after ${reconnectingMs} ms, unblocked at ${unblockedMs} ms, both connected at ${connectedMs} ms, media both ways verified at ${mediaMs} ms`);
+    console.log(
+      `[ice] port ${port} blocked: reconnecting after ${reconnectingMs} ms, unblocked at ${unblockedMs} ms, both connected at ${connectedMs} ms, media both ways verified at ${mediaMs} ms`,
+    );
 
-    for (const [name, page] of [['alice', alice], ['grey', grey]] as const) {
+    for (const [name, page] of [
+      ['alice', alice],
+      ['grey', grey],
+    ] as const) {
       const after = await view(page);
       // An ICE restart only: the socket never dropped (no `reconnected`), same producer, same consumers.
       expect(after.reconnected, `${name} reconnected the socket`).toBe(0);
@@ -136,10 +158,14 @@ describe('ICE failure with the signaling socket up', () => {
     // The media server reported each participant's recovery once (however many restartIce requests
     // it took: one per transport and attempt) and the API put it in the call's timeline.
     const reconnections = (entries: CallTimelineEntry[]) => entries.filter((e) => e.kind === 'reconnected');
-    const timeline = await waitFor('both ICE reconnections in the call timeline', async () => {
-      const found = reconnections(await demo.alice.callTimeline(demo.call.id));
-      return found.length >= 2 ? found : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 250 });
+    const timeline = await waitFor(
+      'both ICE reconnections in the call timeline',
+      async () => {
+        const found = reconnections(await demo.alice.callTimeline(demo.call.id));
+        return found.length >= 2 ? found : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
     console.log(`[ice] call timeline: ${timeline.map((e) => `${e.displayName} reconnected ${e.detail}`).join(' | ')}`);
     expect(timeline.map((e) => e.userId).sort()).toEqual([ids.alice, ids.grey].sort());
     for (const entry of timeline) {
@@ -155,40 +181,53 @@ describe('ICE failure with the signaling socket up', () => {
     // Carol's room: 2 attempts, 1.5 s each to connect, short backoff. Alice and Dr. Grey keep the
     // defaults (10 s per restart, 20 attempts) and must still be connected after the port opens.
     const carol = await sdkPage(browser, `${platform.apiUrl}/call.html`, site);
-    await carol.evaluate(async ({ url, token }) => {
-      const { Room } = (window as unknown as { sdk: typeof Sdk }).sdk;
-      const room = new Room({ maxReconnectAttempts: 2, iceRestartTimeoutMs: 1500, reconnectBaseDelayMs: 100, reconnectMaxDelayMs: 200 });
-      const seen: { states: string[]; error?: { name: string; code: string } } = { states: [] };
-      room.on('connectionStateChanged', (state) => seen.states.push(state));
-      room.on('disconnected', (error) => {
-        seen.error = error ? { name: error.name, code: error.code } : undefined;
-      });
-      await room.connect(url, token);
-      await room.localParticipant.setCameraEnabled(true, { width: 320, height: 180 });
-      await room.localParticipant.setMicrophoneEnabled(true);
-      Object.assign(window, { carol: seen });
-    }, { url: platform.mediaWsUrl, token: roomToken(platform, demo.call.id, 'carol') });
+    await carol.evaluate(
+      async ({ url, token }) => {
+        const { Room } = (window as unknown as { sdk: typeof Sdk }).sdk;
+        const room = new Room({ maxReconnectAttempts: 2, iceRestartTimeoutMs: 1500, reconnectBaseDelayMs: 100, reconnectMaxDelayMs: 200 });
+        const seen: { states: string[]; error?: { name: string; code: string } } = { states: [] };
+        room.on('connectionStateChanged', (state) => seen.states.push(state));
+        room.on('disconnected', (error) => {
+          seen.error = error ? { name: error.name, code: error.code } : undefined;
+        });
+        await room.connect(url, token);
+        await room.localParticipant.setCameraEnabled(true, { width: 320, height: 180 });
+        await room.localParticipant.setMicrophoneEnabled(true);
+        Object.assign(window, { carol: seen });
+      },
+      { url: platform.mediaWsUrl, token: roomToken(platform, demo.call.id, 'carol') },
+    );
     await waitForFreshMedia(alice, ['carol'], 30_000);
     const port = (await view(alice)).remotePort!;
-    const carolView = (): Promise<{ states: string[]; error?: { name: string; code: string } }> => carol.evaluate(() => (window as unknown as { carol: { states: string[]; error?: { name: string; code: string } } }).carol);
+    const carolView = (): Promise<{ states: string[]; error?: { name: string; code: string } }> =>
+      carol.evaluate(() => (window as unknown as { carol: { states: string[]; error?: { name: string; code: string } } }).carol);
 
     const unblock = blockPort(port);
     const started = Date.now();
     let gaveUpMs: number;
     try {
-      gaveUpMs = await waitFor('carol gives up', async () => ((await carolView()).states.at(-1) === 'disconnected' ? Date.now() - started : undefined), { timeoutMs: 60_000, intervalMs: 100 });
+      gaveUpMs = await waitFor('carol gives up', async () => ((await carolView()).states.at(-1) === 'disconnected' ? Date.now() - started : undefined), {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+      });
     } finally {
       unblock();
     }
     const seen = await carolView();
     expect(seen.states.slice(-2)).toEqual(['reconnecting', 'disconnected']);
     expect(seen.error).toEqual({ name: 'ConnectionError', code: 'CONNECTION_FAILED' });
-    const recoveredMs = await waitFor('Alice and Dr. Grey connected again', async () => {
-      const views = await Promise.all([view(alice), view(grey)]);
-      return views.every((v) => v.states.at(-1) === 'connected') ? Date.now() - started : undefined;
-    }, { timeoutMs: 45_000, intervalMs: 100 });
+    const recoveredMs = await waitFor(
+      'Alice and Dr. Grey connected again',
+      async () => {
+        const views = await Promise.all([view(alice), view(grey)]);
+        return views.every((v) => v.states.at(-1) === 'connected') ? Date.now() - started : undefined;
+      },
+      { timeoutMs: 45_000, intervalMs: 100 },
+    );
     await Promise.all([waitForFreshMedia(alice, [ids.grey], 20_000), waitForFreshMedia(grey, [ids.alice], 20_000)]);
-    console.log(`[ice] port ${port} blocked for good: carol (2 restarts of 1.5 s) disconnected with CONNECTION_FAILED after ${gaveUpMs} ms; Alice and Dr. Grey (defaults) connected again ${recoveredMs} ms after the block began`);
+    console.log(
+      `[ice] port ${port} blocked for good: carol (2 restarts of 1.5 s) disconnected with CONNECTION_FAILED after ${gaveUpMs} ms; Alice and Dr. Grey (defaults) connected again ${recoveredMs} ms after the block began`,
+    );
     expect(carol.errors).toEqual([]);
   });
 

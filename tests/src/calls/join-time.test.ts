@@ -31,17 +31,32 @@ describe.each(BROWSERS)('join-to-first-frame in %s', (browserName) => {
   it(`shows the first remote frame on each of ${JOINS} joins; prints the median`, async () => {
     const times: number[] = [];
     for (let i = 0; i < JOINS; i++) {
-      const query = new URLSearchParams({ room: ROOM, name: 'joiner', autojoin: '1', publish: '0', url: platform.mediaWsUrl, token: roomToken(platform, ROOM, 'joiner') });
+      const query = new URLSearchParams({
+        room: ROOM,
+        name: 'joiner',
+        autojoin: '1',
+        publish: '0',
+        url: platform.mediaWsUrl,
+        token: roomToken(platform, ROOM, 'joiner'),
+      });
       await joiner.goto(`${platform.apiUrl}/call.html?${query.toString()}`);
-      const timing = await waitFor(`first frame on join ${i + 1}`, () => joiner.evaluate(() => {
-        const t = (window as unknown as { telemed: PageHandle & { timing: { joinStartedAt?: number; connectedAt?: number; firstFrameAt?: number } } }).telemed.timing;
-        return t.firstFrameAt !== undefined && t.joinStartedAt !== undefined && t.connectedAt !== undefined ? t : undefined;
-      }), { timeoutMs: 20_000, intervalMs: 50 });
+      const timing = await waitFor(
+        `first frame on join ${i + 1}`,
+        () =>
+          joiner.evaluate(() => {
+            const t = (window as unknown as { telemed: PageHandle & { timing: { joinStartedAt?: number; connectedAt?: number; firstFrameAt?: number } } })
+              .telemed.timing;
+            return t.firstFrameAt !== undefined && t.joinStartedAt !== undefined && t.connectedAt !== undefined ? t : undefined;
+          }),
+        { timeoutMs: 20_000, intervalMs: 50 },
+      );
       times.push(timing.firstFrameAt! - timing.joinStartedAt!);
     }
     const sorted = [...times].sort((a, b) => a - b);
     const median = (sorted[JOINS / 2 - 1]! + sorted[JOINS / 2]!) / 2;
-    console.log(`[join] join-to-first-frame over ${JOINS} joins: median ${median.toFixed(0)} ms, min ${sorted[0]!.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms (${times.map((t) => t.toFixed(0)).join(', ')})`);
+    console.log(
+      `[join] join-to-first-frame over ${JOINS} joins: median ${median.toFixed(0)} ms, min ${sorted[0]!.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms (${times.map((t) => t.toFixed(0)).join(', ')})`,
+    );
     expect(median).toBeLessThan(10_000);
   });
 

@@ -16,7 +16,10 @@ class SignalingParticipant {
   #closed = false;
   joins = 0;
 
-  constructor(private readonly url: string, private readonly token: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly token: string,
+  ) {}
 
   async join(): Promise<void> {
     const client = await TestSignalingClient.connect({ url: this.url, token: this.token });
@@ -52,7 +55,7 @@ describe('media events after a worker died', () => {
     await platform?.stop();
   });
 
-  it('the rebuilt room\'s events are applied: both participants are back in the call, which goes on', async () => {
+  it("the rebuilt room's events are applied: both participants are back in the call, which goes on", async () => {
     const { alice, call, aliceAccess, greyAccess } = await startDemoCall(platform.apiUrl);
     for (const access of [aliceAccess, greyAccess]) {
       const participant = new SignalingParticipant(access.url, access.token);
@@ -61,7 +64,10 @@ describe('media events after a worker died', () => {
     }
     const joinedAt = Date.now();
     const inRoom = (c: Call): number => c.participants.filter((p) => p.inRoom).length;
-    await waitFor('both participants in the room (API)', async () => (inRoom(await alice.getCall(call.id)) === 2 ? true : undefined), { timeoutMs: 20_000, intervalMs: 200 });
+    await waitFor('both participants in the room (API)', async () => (inRoom(await alice.getCall(call.id)) === 2 ? true : undefined), {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+    });
     await new Promise((resolve) => setTimeout(resolve, 2000)); // time in the first instance, counted in mediaSeconds
 
     const rooms = (await service(platform, 'GET', '/rooms')).body as { rooms: { roomId: string; workerPid: number }[] };
@@ -69,7 +75,10 @@ describe('media events after a worker died', () => {
     expect(pid).toBeGreaterThan(0);
     const killedAt = Date.now();
     process.kill(pid!, 'SIGKILL');
-    await waitFor('both participants rejoined the rebuilt room', async () => (people.every((p) => p.joins === 2) ? true : undefined), { timeoutMs: 20_000, intervalMs: 100 });
+    await waitFor('both participants rejoined the rebuilt room', async () => (people.every((p) => p.joins === 2) ? true : undefined), {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+    });
     const rejoinedAt = Date.now();
     const rebuilt = (await service(platform, 'GET', '/rooms')).body as { rooms: { roomId: string; workerPid: number; participants: number }[] };
     expect(rebuilt.rooms.find((r) => r.roomId === call.id)).toMatchObject({ participants: 2 });
@@ -83,14 +92,20 @@ describe('media events after a worker died', () => {
     // Leaving ends the rebuilt room; its events (seq 4.. again) end the call and count its time.
     const leftAt = Date.now();
     for (const p of people) p.close();
-    const ended = await waitFor('the call ended by the rebuilt room', async () => {
-      const c = await alice.getCall(call.id);
-      return c.status === 'ended' ? c : undefined;
-    }, { timeoutMs: 40_000, intervalMs: 250 }).catch(async (error: unknown) => {
+    const ended = await waitFor(
+      'the call ended by the rebuilt room',
+      async () => {
+        const c = await alice.getCall(call.id);
+        return c.status === 'ended' ? c : undefined;
+      },
+      { timeoutMs: 40_000, intervalMs: 250 },
+    ).catch(async (error: unknown) => {
       throw new Error(`${String(error)}; the call is ${JSON.stringify(await alice.getCall(call.id))}`);
     });
     const expected = (killedAt - joinedAt + (leftAt - rejoinedAt)) / 1000;
-    console.log(`[media-events] call ended (${ended.endReason}); media seconds ${ended.participants.map((p) => p.mediaSeconds).join(', ')} (expected ≈ ${expected.toFixed(1)})`);
+    console.log(
+      `[media-events] call ended (${ended.endReason}); media seconds ${ended.participants.map((p) => p.mediaSeconds).join(', ')} (expected ≈ ${expected.toFixed(1)})`,
+    );
     expect(ended.endReason).toBe('room_empty');
     // Both instances' time counts: the rebuilt room's participant_joined and participant_left were applied.
     for (const p of ended.participants) expect(p.mediaSeconds).toBeGreaterThanOrEqual(expected - 1);

@@ -29,13 +29,17 @@ describe.each(BROWSERS)('a room spanning two workers in %s', (browserName) => {
     for (const name of NAMES) {
       pages.set(name, await joinPage(browser, platform, ROOM, name, { params: { res: '320x240' } }));
       // Wait for the subscriptions so the next participant sees this one's consumers counted.
-      await waitFor(`${name}'s subscriptions`, async () => {
-        const rooms = (await service(platform, 'GET', '/rooms')).body as RoomsBody;
-        const room = rooms.rooms.find((r) => r.roomId === ROOM);
-        const consumers = room?.workers.reduce((n, w) => n + w.consumers, 0) ?? 0;
-        const expected = pages.size * (pages.size - 1) * 2;
-        return consumers >= expected ? true : undefined;
-      }, { timeoutMs: 20_000 });
+      await waitFor(
+        `${name}'s subscriptions`,
+        async () => {
+          const rooms = (await service(platform, 'GET', '/rooms')).body as RoomsBody;
+          const room = rooms.rooms.find((r) => r.roomId === ROOM);
+          const consumers = room?.workers.reduce((n, w) => n + w.consumers, 0) ?? 0;
+          const expected = pages.size * (pages.size - 1) * 2;
+          return consumers >= expected ? true : undefined;
+        },
+        { timeoutMs: 20_000 },
+      );
     }
   });
 
@@ -50,20 +54,38 @@ describe.each(BROWSERS)('a room spanning two workers in %s', (browserName) => {
     console.log(`[pipe] room spans workers ${room.workers.map((w) => `#${w.index} (${w.consumers} consumers)`).join(', ')}`);
     expect(room.workers).toHaveLength(2);
     expect(room.participants).toBe(3);
-    await Promise.all(NAMES.map((name) => waitForFreshMedia(page(name), NAMES.filter((n) => n !== name), 30_000)));
+    await Promise.all(
+      NAMES.map((name) =>
+        waitForFreshMedia(
+          page(name),
+          NAMES.filter((n) => n !== name),
+          30_000,
+        ),
+      ),
+    );
   });
 
   it('chat crosses the pipe once', async () => {
     await page('third').evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.sendChatMessage('across workers'));
     await page('first').evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.sendChatMessage('and back'));
-    const first = await waitFor('first receiving', () => page('first').evaluate(() => {
-      const chat = (window as unknown as { telemed: PageHandle }).telemed.chat;
-      return chat.length > 0 ? chat.map((m) => m.text) : undefined;
-    }), { timeoutMs: 10_000 });
-    const third = await waitFor('third receiving', () => page('third').evaluate(() => {
-      const chat = (window as unknown as { telemed: PageHandle }).telemed.chat;
-      return chat.length > 0 ? chat.map((m) => m.text) : undefined;
-    }), { timeoutMs: 10_000 });
+    const first = await waitFor(
+      'first receiving',
+      () =>
+        page('first').evaluate(() => {
+          const chat = (window as unknown as { telemed: PageHandle }).telemed.chat;
+          return chat.length > 0 ? chat.map((m) => m.text) : undefined;
+        }),
+      { timeoutMs: 10_000 },
+    );
+    const third = await waitFor(
+      'third receiving',
+      () =>
+        page('third').evaluate(() => {
+          const chat = (window as unknown as { telemed: PageHandle }).telemed.chat;
+          return chat.length > 0 ? chat.map((m) => m.text) : undefined;
+        }),
+      { timeoutMs: 10_000 },
+    );
     expect(first).toEqual(['across workers']);
     expect(third).toEqual(['and back']);
   });

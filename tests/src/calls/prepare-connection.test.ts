@@ -58,11 +58,14 @@ describe('Room.prepareConnection in chromium', () => {
     const page = await countingSdkPage(browser, platform, site);
     pages.push(page);
     const token = roomToken(platform, ROOM, 'waiter');
-    const ready = await page.evaluate(async ({ url, token: t }) => {
-      const w = window as unknown as PageWindow;
-      w.room = new w.sdk.Room();
-      return w.room.prepareConnection(url, t);
-    }, { url: platform.mediaWsUrl, token });
+    const ready = await page.evaluate(
+      async ({ url, token: t }) => {
+        const w = window as unknown as PageWindow;
+        w.room = new w.sdk.Room();
+        return w.room.prepareConnection(url, t);
+      },
+      { url: platform.mediaWsUrl, token },
+    );
     expect(ready).toBe(true);
     expect(await page.evaluate(() => (window as unknown as PageWindow).room?.state)).toBe('disconnected');
     // A participant joining after the prepare is announced to the observer; had the server announced
@@ -72,35 +75,46 @@ describe('Room.prepareConnection in chromium', () => {
     expect(await seenBy(observer)).not.toContain('waiter');
     expect((await roomStats(platform, ROOM)).participants).toBe(2);
 
-    await page.evaluate(async ({ url, token: t }) => {
-      const room = (window as unknown as PageWindow).room!;
-      room.on('trackSubscribed', (track) => track.attach(document.body.appendChild(document.createElement(track.kind === 'video' ? 'video' : 'audio'))));
-      await room.connect(url, t);
-    }, { url: platform.mediaWsUrl, token });
+    await page.evaluate(
+      async ({ url, token: t }) => {
+        const room = (window as unknown as PageWindow).room!;
+        room.on('trackSubscribed', (track) => track.attach(document.body.appendChild(document.createElement(track.kind === 'video' ? 'video' : 'audio'))));
+        await room.connect(url, t);
+      },
+      { url: platform.mediaWsUrl, token },
+    );
     await waitFor('observer sees waiter', async () => ((await seenBy(observer)).includes('waiter') ? true : undefined), { timeoutMs: 20_000 });
     // The observer's camera reaches the prepared joiner.
-    await waitFor('waiter decodes the observer camera', () => page.evaluate(() => {
-      const video = document.querySelector('video');
-      return video && video.readyState >= 2 && video.videoWidth > 0 ? true : undefined;
-    }), { timeoutMs: 20_000 });
+    await waitFor(
+      'waiter decodes the observer camera',
+      () =>
+        page.evaluate(() => {
+          const video = document.querySelector('video');
+          return video && video.readyState >= 2 && video.videoWidth > 0 ? true : undefined;
+        }),
+      { timeoutMs: 20_000 },
+    );
     expect(await page.evaluate(() => (window as unknown as PageWindow).sockets.length)).toBe(1);
   });
 
   it('connect() with another token than the prepared one, or after a failed prepare, takes the cold path', async () => {
     const page = await countingSdkPage(browser, platform, site);
     pages.push(page);
-    const result = await page.evaluate(async ({ url, other, bad, real }) => {
-      const w = window as unknown as PageWindow;
-      const room = new w.sdk.Room();
-      w.room = room;
-      const otherReady = await room.prepareConnection(url, other);
-      await room.connect(url, real);
-      const state = room.state;
-      await room.disconnect();
-      const failed = await room.prepareConnection(url, bad);
-      await room.connect(url, real);
-      return { otherReady, state, failed, stateAfterFailed: room.state, sockets: w.sockets.length };
-    }, { url: platform.mediaWsUrl, other: roomToken(platform, ROOM, 'stranger'), bad: 'not-a-token', real: roomToken(platform, ROOM, 'fallback') });
+    const result = await page.evaluate(
+      async ({ url, other, bad, real }) => {
+        const w = window as unknown as PageWindow;
+        const room = new w.sdk.Room();
+        w.room = room;
+        const otherReady = await room.prepareConnection(url, other);
+        await room.connect(url, real);
+        const state = room.state;
+        await room.disconnect();
+        const failed = await room.prepareConnection(url, bad);
+        await room.connect(url, real);
+        return { otherReady, state, failed, stateAfterFailed: room.state, sockets: w.sockets.length };
+      },
+      { url: platform.mediaWsUrl, other: roomToken(platform, ROOM, 'stranger'), bad: 'not-a-token', real: roomToken(platform, ROOM, 'fallback') },
+    );
     expect(result).toEqual({ otherReady: true, state: 'connected', failed: false, stateAfterFailed: 'connected', sockets: 4 });
     await waitFor('observer sees fallback', async () => ((await seenBy(observer)).includes('fallback') ? true : undefined), { timeoutMs: 20_000 });
     // The socket prepared for the other token was closed unused: its participant never joined.

@@ -42,28 +42,31 @@ describe('client quality reporting from the SDK', () => {
   async function joinWithReporting(session: Session, access: RoomAccess, failFirstSends: number): Promise<TestPage> {
     const page = await sdkPage(browser, `${platform.apiUrl}/call.html`, site);
     pages.push(page);
-    await page.evaluate(async ({ session, access, failFirstSends }) => {
-      const { Room, TelemedClient, QualityReporter } = (window as unknown as { sdk: typeof Sdk }).sdk;
-      const client = new TelemedClient({ session });
-      const room = new Room();
-      await room.connect(access.url, access.token);
-      await room.localParticipant.setCameraEnabled(true, { width: 640, height: 360 });
-      await room.localParticipant.setMicrophoneEnabled(true);
-      const attempts: { at: number; ok: boolean }[] = [];
-      const reporter = new QualityReporter(room, {
-        intervalMs: 1000,
-        retryBaseMs: 800,
-        send: async (samples) => {
-          if (attempts.length < failFirstSends) {
-            attempts.push({ at: Date.now(), ok: false });
-            throw new Error('the API is unreachable');
-          }
-          await client.sendQualitySamples(access.callId, samples);
-          attempts.push({ at: Date.now(), ok: true });
-        },
-      });
-      Object.assign(window, { room, reporter, attempts });
-    }, { session, access, failFirstSends });
+    await page.evaluate(
+      async ({ session, access, failFirstSends }) => {
+        const { Room, TelemedClient, QualityReporter } = (window as unknown as { sdk: typeof Sdk }).sdk;
+        const client = new TelemedClient({ session });
+        const room = new Room();
+        await room.connect(access.url, access.token);
+        await room.localParticipant.setCameraEnabled(true, { width: 640, height: 360 });
+        await room.localParticipant.setMicrophoneEnabled(true);
+        const attempts: { at: number; ok: boolean }[] = [];
+        const reporter = new QualityReporter(room, {
+          intervalMs: 1000,
+          retryBaseMs: 800,
+          send: async (samples) => {
+            if (attempts.length < failFirstSends) {
+              attempts.push({ at: Date.now(), ok: false });
+              throw new Error('the API is unreachable');
+            }
+            await client.sendQualitySamples(access.callId, samples);
+            attempts.push({ at: Date.now(), ok: true });
+          },
+        });
+        Object.assign(window, { room, reporter, attempts });
+      },
+      { session, access, failFirstSends },
+    );
     return page;
   }
 
@@ -74,20 +77,30 @@ describe('client quality reporting from the SDK', () => {
 
     const has = (samples: QualitySample[], identity: string, direction: 'in' | 'out', kind: 'audio' | 'video'): QualitySample[] =>
       samples.filter((s) => s.source === 'client' && s.identity === identity && s.direction === direction && s.kind === kind && s.bitrateBps > 0);
-    const samples = await waitFor('client samples of both participants, each direction and kind, in the API', async () => {
-      const all = await alice.callQuality(call.id);
-      const complete = [alice, grey].every((c) => (['in', 'out'] as const).every((d) => (['audio', 'video'] as const).every((k) => has(all, c.user!.id, d, k).length > 0)));
-      return complete ? all : undefined;
-    }, { timeoutMs: 40_000, intervalMs: 500 });
+    const samples = await waitFor(
+      'client samples of both participants, each direction and kind, in the API',
+      async () => {
+        const all = await alice.callQuality(call.id);
+        const complete = [alice, grey].every((c) =>
+          (['in', 'out'] as const).every((d) => (['audio', 'video'] as const).every((k) => has(all, c.user!.id, d, k).length > 0)),
+        );
+        return complete ? all : undefined;
+      },
+      { timeoutMs: 40_000, intervalMs: 500 },
+    );
     const client = samples.filter((s) => s.source === 'client');
-    console.log(`[quality] ${client.length} client samples stored (${client.filter((s) => s.identity === alice.user!.id).length} from alice, ${client.filter((s) => s.identity === grey.user!.id).length} from grey)`);
+    console.log(
+      `[quality] ${client.length} client samples stored (${client.filter((s) => s.identity === alice.user!.id).length} from alice, ${client.filter((s) => s.identity === grey.user!.id).length} from grey)`,
+    );
 
     // Every stored video sample covers an interval: the cameras never stop, so none reads 0 bit/s.
     expect(client.filter((s) => s.kind === 'video' && s.bitrateBps === 0)).toEqual([]);
 
     // Received video carries what the page decodes.
     const aliceVideoIn = has(samples, alice.user!.id, 'in', 'video').at(-1)!;
-    console.log(`[quality] alice receives grey's camera at ${Math.round(aliceVideoIn.bitrateBps / 1000)} kbit/s, ${aliceVideoIn.frameWidth}x${aliceVideoIn.frameHeight}, ${aliceVideoIn.framesPerSecond ?? '?'} fps`);
+    console.log(
+      `[quality] alice receives grey's camera at ${Math.round(aliceVideoIn.bitrateBps / 1000)} kbit/s, ${aliceVideoIn.frameWidth}x${aliceVideoIn.frameHeight}, ${aliceVideoIn.framesPerSecond ?? '?'} fps`,
+    );
     expect(aliceVideoIn.frameWidth).toBeGreaterThan(0);
     expect(aliceVideoIn.framesPerSecond).toBeGreaterThan(0);
 

@@ -43,10 +43,14 @@ describe.each(BROWSERS)('reconnection in %s', (browserName) => {
 
   /** Waits until `page` went through `reconnecting` after `from` state changes and is `connected` again. */
   async function backToConnected(page: TestPage, from: number, timeoutMs: number): Promise<void> {
-    await waitFor('reconnecting → connected', async () => {
-      const seen = (await states(page)).slice(from);
-      return seen.includes('reconnecting') && seen.at(-1) === 'connected' ? true : undefined;
-    }, { timeoutMs: timeoutMs, intervalMs: 100 });
+    await waitFor(
+      'reconnecting → connected',
+      async () => {
+        const seen = (await states(page)).slice(from);
+        return seen.includes('reconnecting') && seen.at(-1) === 'connected' ? true : undefined;
+      },
+      { timeoutMs: timeoutMs, intervalMs: 100 },
+    );
   }
 
   it('a signaling socket dropped for 5 s resumes by itself: same tracks, media both ways', async () => {
@@ -54,7 +58,10 @@ describe.each(BROWSERS)('reconnection in %s', (browserName) => {
     const started = Date.now();
     const drop = await service(platform, 'POST', `/rooms/${ids.room}/participants/${ids.alice}/drop-signaling?blockMs=5000`);
     expect(drop.status).toBe(200);
-    await waitFor('alice reconnecting', async () => ((await states(alice)).slice(aliceStates).includes('reconnecting') ? true : undefined), { timeoutMs: 5_000, intervalMs: 100 });
+    await waitFor('alice reconnecting', async () => ((await states(alice)).slice(aliceStates).includes('reconnecting') ? true : undefined), {
+      timeoutMs: 5_000,
+      intervalMs: 100,
+    });
     await backToConnected(alice, aliceStates, 40_000);
     const connectedMs = Date.now() - started;
     await Promise.all([waitForFreshMedia(alice, [ids.grey], 20_000), waitForFreshMedia(grey, [ids.alice], 20_000)]);
@@ -68,10 +75,14 @@ describe.each(BROWSERS)('reconnection in %s', (browserName) => {
     // The call's timeline: one signaling reconnection for Alice with the time her socket was gone
     // (the ICE restart her SDK does on resuming, done before media flowed again above, is part of
     // it, not another entry).
-    const reconnections = await waitFor('the reconnection in the call timeline', async () => {
-      const found = (await demo.grey.callTimeline(ids.room)).filter((e) => e.kind === 'reconnected');
-      return found.length > 0 ? found : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 250 });
+    const reconnections = await waitFor(
+      'the reconnection in the call timeline',
+      async () => {
+        const found = (await demo.grey.callTimeline(ids.room)).filter((e) => e.kind === 'reconnected');
+        return found.length > 0 ? found : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
     console.log(`[reconnect] call timeline: ${reconnections.map((e) => `${e.displayName} reconnected ${e.detail}`).join(' | ')}`);
     expect(reconnections).toEqual([expect.objectContaining({ userId: ids.alice, displayName: 'Alice Patient' })]);
     const detail = JSON.parse(reconnections[0]!.detail ?? '{}') as { how: string; offlineMs: number };
@@ -92,21 +103,33 @@ describe.each(BROWSERS)('reconnection in %s', (browserName) => {
     await Promise.all([waitForFreshMedia(alice, [ids.grey], 30_000), waitForFreshMedia(grey, [ids.alice], 30_000)]);
     const mediaMs = Date.now() - started;
     console.log(`[reconnect] worker ${pid} killed: both participants connected again after ${connectedMs} ms, media both ways verified at ${mediaMs} ms`);
-    const workers = await waitFor('the dead worker replaced', async () => {
-      const w = ((await service(platform, 'GET', '/workers')).body as Workers).workers;
-      return w.length === 2 && w.every((x) => x.alive) && !w.some((x) => x.pid === pid) ? w : undefined;
-    }, { timeoutMs: 10_000 });
+    const workers = await waitFor(
+      'the dead worker replaced',
+      async () => {
+        const w = ((await service(platform, 'GET', '/workers')).body as Workers).workers;
+        return w.length === 2 && w.every((x) => x.alive) && !w.some((x) => x.pid === pid) ? w : undefined;
+      },
+      { timeoutMs: 10_000 },
+    );
     expect(workers.every((w) => w.alive)).toBe(true);
     const after = (await service(platform, 'GET', '/rooms')).body as { rooms: { roomId: string; workerPid: number; participants: number }[] };
     expect(after.rooms.find((r) => r.roomId === ids.room)).toMatchObject({ participants: 2 });
     // The rebuilt room is new sessions, not resumed ones: the timeline has each participant's leave
     // as the old room closed, then a join of the new one (the admin page reads it as a reconnection).
-    const media = await waitFor('both rejoins in the call timeline', async () => {
-      const steps = (await demo.grey.callTimeline(ids.room)).filter((e) => e.kind.startsWith('media_'));
-      return steps.filter((e) => e.kind === 'media_joined').length === 4 ? steps : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 250 });
+    const media = await waitFor(
+      'both rejoins in the call timeline',
+      async () => {
+        const steps = (await demo.grey.callTimeline(ids.room)).filter((e) => e.kind.startsWith('media_'));
+        return steps.filter((e) => e.kind === 'media_joined').length === 4 ? steps : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
     for (const user of [ids.alice, ids.grey]) {
-      expect(media.filter((e) => e.userId === user).map((e) => `${e.kind}:${e.detail ?? ''}`)).toEqual(['media_joined:', 'media_left:room_closed', 'media_joined:']);
+      expect(media.filter((e) => e.userId === user).map((e) => `${e.kind}:${e.detail ?? ''}`)).toEqual([
+        'media_joined:',
+        'media_left:room_closed',
+        'media_joined:',
+      ]);
     }
   });
 

@@ -42,7 +42,10 @@ describe('the @telemed/sdk package', () => {
 
   it('declares no side effects, types for every entry, and pins mediasoup-client', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(SDK, 'package.json'), 'utf8')) as {
-      sideEffects: boolean; types?: string; dependencies: Record<string, string>; exports: Record<string, unknown>;
+      sideEffects: boolean;
+      types?: string;
+      dependencies: Record<string, string>;
+      exports: Record<string, unknown>;
     };
     expect(pkg.sideEffects).toBe(false);
     expect(pkg.dependencies['mediasoup-client']).toBe('3.24.1');
@@ -73,7 +76,18 @@ describe('the packed @telemed/sdk', () => {
 
   it('ships what a user needs and nothing of the build: LICENSE, CHANGELOG, sources for the maps, no build info or tests', () => {
     console.log(`[sdk] packed ${packed.files.length} files`);
-    expect(packed.files).toEqual(expect.arrayContaining(['LICENSE', 'CHANGELOG.md', 'README.md', 'package.json', 'require.cjs', 'dist/telemed-sdk.mjs', 'dist/types/index.d.ts', 'src/room/Room.ts']));
+    expect(packed.files).toEqual(
+      expect.arrayContaining([
+        'LICENSE',
+        'CHANGELOG.md',
+        'README.md',
+        'package.json',
+        'require.cjs',
+        'dist/telemed-sdk.mjs',
+        'dist/types/index.d.ts',
+        'src/room/Room.ts',
+      ]),
+    );
     expect(packed.files.filter((f) => /tsbuildinfo|\.test\.|^dist\/docs\//.test(f))).toEqual([]);
     // Every source a map names is in the package, or its text is in the map.
     const maps = packed.files.filter((f) => f.endsWith('.map'));
@@ -88,7 +102,8 @@ describe('the packed @telemed/sdk', () => {
   });
 
   it('declares no @internal members and documents every README link that a user can follow', () => {
-    for (const file of packed.files.filter((f) => f.endsWith('.d.ts'))) expect(fs.readFileSync(path.join(unpacked, file), 'utf8'), file).not.toContain('@internal');
+    for (const file of packed.files.filter((f) => f.endsWith('.d.ts')))
+      expect(fs.readFileSync(path.join(unpacked, file), 'utf8'), file).not.toContain('@internal');
     const readme = fs.readFileSync(path.join(unpacked, 'README.md'), 'utf8');
     for (const [, target] of readme.matchAll(/\]\(([^)]+)\)/g)) {
       if (/^https:\/\//.test(target!)) continue;
@@ -103,7 +118,10 @@ describe('the packed @telemed/sdk', () => {
     const lint = await packageLint(packed);
     expect(lint.publint, 'publint').toEqual([]);
     console.log(`[sdk] attw:\n${lint.attw}`);
-    const required = await promisify(execFile)(process.execPath, ['-e', "require('@telemed/sdk')"], { cwd: path.join(dir, 'project') }).then(() => '', (error: { stderr: string }) => error.stderr);
+    const required = await promisify(execFile)(process.execPath, ['-e', "require('@telemed/sdk')"], { cwd: path.join(dir, 'project') }).then(
+      () => '',
+      (error: { stderr: string }) => error.stderr,
+    );
     expect(required).toContain('@telemed/sdk is an ES module and cannot be loaded with require()');
   });
 });
@@ -144,10 +162,14 @@ describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
   it('joins with a token and exchanges video with a call page participant', async () => {
     const query = new URLSearchParams({ url: platform.mediaWsUrl, token: roomToken(platform, ROOM, 'guest') });
     embedded = await browser.newPage(`${siteUrl}/embed.html?${query.toString()}`);
-    const frames = await waitFor('the embedded page decoding the host\'s video', async () => {
-      const decoded = await decodedVideoFrames(embedded, 'embedded.room');
-      return decoded > 10 ? decoded : undefined;
-    }, { timeoutMs: 30_000 });
+    const frames = await waitFor(
+      "the embedded page decoding the host's video",
+      async () => {
+        const decoded = await decodedVideoFrames(embedded, 'embedded.room');
+        return decoded > 10 ? decoded : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     expect(frames).toBeGreaterThan(10);
     expect(await embedded.text('#status')).toBe('connected');
     await waitForFreshMedia(host, ['guest'], 30_000);
@@ -156,24 +178,39 @@ describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
   it('the pre-call device check shows the camera, measures the microphone and plays a test tone', async () => {
     const check = await browser.newPage(`${siteUrl}/device-check.html`);
     await check.click('#start');
-    await waitFor('the device check ready', () => check.evaluate(() => {
-      const r = (window as unknown as { deviceCheck: { ready: boolean; error?: unknown } }).deviceCheck;
-      if (r.error) throw new Error(JSON.stringify(r.error));
-      return r.ready ? true : undefined;
-    }), { timeoutMs: 15_000 });
+    await waitFor(
+      'the device check ready',
+      () =>
+        check.evaluate(() => {
+          const r = (window as unknown as { deviceCheck: { ready: boolean; error?: unknown } }).deviceCheck;
+          if (r.error) throw new Error(JSON.stringify(r.error));
+          return r.ready ? true : undefined;
+        }),
+      { timeoutMs: 15_000 },
+    );
     // Firefox's fake microphone reaches Web Audio as silence here (it does carry energy over
     // WebRTC), so only Chromium's level can be required to move.
     const needLevel = browserName === 'chromium';
-    await waitFor('camera preview frames and a microphone level', () => check.evaluate((level) => {
-      const video = document.getElementById('preview') as HTMLVideoElement;
-      const r = (window as unknown as { deviceCheck: { maxLevel: number } }).deviceCheck;
-      return video.videoWidth > 0 && (!level || r.maxLevel > 0) ? true : undefined;
-    }, needLevel), { timeoutMs: 15_000 });
+    await waitFor(
+      'camera preview frames and a microphone level',
+      () =>
+        check.evaluate((level) => {
+          const video = document.getElementById('preview') as HTMLVideoElement;
+          const r = (window as unknown as { deviceCheck: { maxLevel: number } }).deviceCheck;
+          return video.videoWidth > 0 && (!level || r.maxLevel > 0) ? true : undefined;
+        }, needLevel),
+      { timeoutMs: 15_000 },
+    );
     await check.click('#speaker');
-    const result = await waitFor('the speaker test', () => check.evaluate(() => {
-      const r = (window as unknown as { deviceCheck: { speakerTested: boolean; cameras: number; microphones: number; maxLevel: number } }).deviceCheck;
-      return r.speakerTested ? r : undefined;
-    }), { timeoutMs: 10_000 });
+    const result = await waitFor(
+      'the speaker test',
+      () =>
+        check.evaluate(() => {
+          const r = (window as unknown as { deviceCheck: { speakerTested: boolean; cameras: number; microphones: number; maxLevel: number } }).deviceCheck;
+          return r.speakerTested ? r : undefined;
+        }),
+      { timeoutMs: 10_000 },
+    );
     console.log(`[sdk] device check: ${result.cameras} camera(s), ${result.microphones} microphone(s), peak microphone level ${result.maxLevel.toFixed(2)}`);
     expect(result.cameras).toBeGreaterThan(0);
     expect(await check.text('#status')).toBe('Camera and microphone work');
@@ -181,33 +218,47 @@ describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
     await check.close();
   });
 
-  it('a page on another origin that the API\'s CORS settings leave out is told so, not that the API is unreachable', async () => {
+  it("a page on another origin that the API's CORS settings leave out is told so, not that the API is unreachable", async () => {
     const consoleErrors = embedded.errors.length;
-    const errors = await embedded.evaluate(async ([apiUrl, closedUrl]) => {
-      const sdk = await (new Function('url', 'return import(url)') as (url: string) => Promise<typeof Sdk>)('./telemed-sdk.browser.mjs');
-      const attempt = (baseUrl: string) => new sdk.TelemedClient({ baseUrl }).login('patient@example.org', 'wrong').then(
-        () => undefined,
-        (error: InstanceType<typeof sdk.ApiRequestError>) => ({ code: error.code, message: error.message, telemed: error instanceof sdk.TelemedError }),
-      );
-      return { blocked: await attempt(apiUrl), closed: await attempt(closedUrl) };
-    }, [platform.apiUrl, 'http://127.0.0.1:9'] as const);
+    const errors = await embedded.evaluate(
+      async ([apiUrl, closedUrl]) => {
+        const sdk = await (new Function('url', 'return import(url)') as (url: string) => Promise<typeof Sdk>)('./telemed-sdk.browser.mjs');
+        const attempt = (baseUrl: string) =>
+          new sdk.TelemedClient({ baseUrl }).login('patient@example.org', 'wrong').then(
+            () => undefined,
+            (error: InstanceType<typeof sdk.ApiRequestError>) => ({ code: error.code, message: error.message, telemed: error instanceof sdk.TelemedError }),
+          );
+        return { blocked: await attempt(apiUrl), closed: await attempt(closedUrl) };
+      },
+      [platform.apiUrl, 'http://127.0.0.1:9'] as const,
+    );
     expect(errors.blocked).toMatchObject({ code: 'CORS_BLOCKED', telemed: true });
     expect(errors.blocked?.message).toContain(siteUrl);
     expect(errors.blocked?.message).toContain('CORS_ORIGINS');
     expect(errors.closed).toMatchObject({ code: 'NETWORK', telemed: true });
     // The browser logs the blocked and the failed request itself; nothing else may have gone wrong.
-    for (const message of embedded.errors.splice(consoleErrors)) expect(message).toMatch(/CORS|ERR_FAILED|ERR_UNSAFE_PORT|NetworkError|Cross-Origin|127\.0\.0\.1:9/);
+    for (const message of embedded.errors.splice(consoleErrors))
+      expect(message).toMatch(/CORS|ERR_FAILED|ERR_UNSAFE_PORT|NetworkError|Cross-Origin|127\.0\.0\.1:9/);
   });
 
   it('has a local participant before connect(), and leaves the call when its tab closes', async () => {
-    expect(await embedded.evaluate(async () => {
-      const sdk = await (new Function('url', 'return import(url)') as (url: string) => Promise<typeof Sdk>)('./telemed-sdk.browser.mjs');
-      const room = new sdk.Room();
-      return { identity: room.localParticipant.identity, tracks: room.localParticipant.tracks.length, leaves: room.options.leaveOnPageHide };
-    })).toEqual({ identity: '', tracks: 0, leaves: true });
-    expect(await embedded.evaluate(() => (window as unknown as { embedded: { room: { localParticipant: { identity: string } } } }).embedded.room.localParticipant.identity)).toBe('guest');
+    expect(
+      await embedded.evaluate(async () => {
+        const sdk = await (new Function('url', 'return import(url)') as (url: string) => Promise<typeof Sdk>)('./telemed-sdk.browser.mjs');
+        const room = new sdk.Room();
+        return { identity: room.localParticipant.identity, tracks: room.localParticipant.tracks.length, leaves: room.options.leaveOnPageHide };
+      }),
+    ).toEqual({ identity: '', tracks: 0, leaves: true });
+    expect(
+      await embedded.evaluate(
+        () => (window as unknown as { embedded: { room: { localParticipant: { identity: string } } } }).embedded.room.localParticipant.identity,
+      ),
+    ).toBe('guest');
     await host.evaluate(() => {
-      const w = window as unknown as { telemed: { room: { on(e: 'participantLeft', l: (p: { identity: string }, reason: string) => void): void } }; left?: string[] };
+      const w = window as unknown as {
+        telemed: { room: { on(e: 'participantLeft', l: (p: { identity: string }, reason: string) => void): void } };
+        left?: string[];
+      };
       w.telemed.room.on('participantLeft', (p, reason) => (w.left ??= []).push(`${p.identity} ${reason}`));
     });
     const errors = [...embedded.errors];
@@ -215,7 +266,9 @@ describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
     // `left` is the server's reason for a participant who said so; a vanished one is `disconnected`
     // after its liveness timeout (~20 s). Firefox does not always send the pagehide handler's leave
     // before it drops a closing tab's socket (1 of 2 runs here): there only the departure is required.
-    const left = await waitFor('the host seeing the guest leave', () => host.evaluate(() => (window as unknown as { left?: string[] }).left?.[0]), { timeoutMs: 60_000 });
+    const left = await waitFor('the host seeing the guest leave', () => host.evaluate(() => (window as unknown as { left?: string[] }).left?.[0]), {
+      timeoutMs: 60_000,
+    });
     if (browserName === 'chromium') expect(left).toBe('guest left');
     else expect(left).toMatch(/^guest (left|disconnected)$/);
     expect(errors).toEqual([]);

@@ -105,7 +105,9 @@ describe('a third-party integration from the packed SDK and server SDK', () => {
   let adminToken: string;
   const admin = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${platform.apiUrl}${route}`, {
-      method, headers: { authorization: `Bearer ${adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}),
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
     });
     expect(res.ok, `${method} ${route}: ${res.status} ${await res.clone().text()}`).toBe(true);
     return (await res.json()) as T;
@@ -129,19 +131,31 @@ describe('a third-party integration from the packed SDK and server SDK', () => {
 
     // An admin creates the key the developer puts in their backend's environment, and registers
     // the backend's webhook URL; its signing secret goes into the environment too.
-    const login = await fetch(`${platform.apiUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@telemed.demo', password: 'telemed-demo' }) });
+    const login = await fetch(`${platform.apiUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@telemed.demo', password: 'telemed-demo' }),
+    });
     const session = (await login.json()) as { accessToken: string };
     expect(login.status, JSON.stringify(session)).toBe(200);
     adminToken = session.accessToken;
-    const { apiKey, secret } = await admin<{ apiKey: { id: string }; secret: string }>('POST', '/api/admin/api-keys', { name: 'Acme support', scopes: ['room-tokens', 'calls'] });
+    const { apiKey, secret } = await admin<{ apiKey: { id: string }; secret: string }>('POST', '/api/admin/api-keys', {
+      name: 'Acme support',
+      scopes: ['room-tokens', 'calls'],
+    });
     keyId = apiKey.id;
     const port = await freePortRange(1);
     siteUrl = `http://127.0.0.1:${port}`;
-    const hook = await admin<{ secret: string }>('POST', '/api/admin/webhooks', { url: `${siteUrl}/telemed-webhooks`, eventTypes: ['call.created', 'call.ringing', 'call.ended'] });
+    const hook = await admin<{ secret: string }>('POST', '/api/admin/webhooks', {
+      url: `${siteUrl}/telemed-webhooks`,
+      eventTypes: ['call.created', 'call.ringing', 'call.ended'],
+    });
     webhookSecret = hook.secret;
 
     backend = spawn(process.execPath, ['backend.mjs'], {
-      cwd: project, env: { ...process.env, PORT: String(port), TELEMED_API_URL: platform.apiUrl, TELEMED_API_KEY: secret, TELEMED_WEBHOOK_SECRET: webhookSecret }, stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: project,
+      env: { ...process.env, PORT: String(port), TELEMED_API_URL: platform.apiUrl, TELEMED_API_KEY: secret, TELEMED_WEBHOOK_SECRET: webhookSecret },
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
     await new Promise<void>((resolve, reject) => {
       backend.stdout!.on('data', (chunk: Buffer) => {
@@ -162,16 +176,28 @@ describe('a third-party integration from the packed SDK and server SDK', () => {
 
   it('the backend mints a token with its key and the page on its own origin joins and decodes video', async () => {
     const page = await browser.newPage(`${siteUrl}/`);
-    const frames = await waitFor('the third-party page decoding the host\'s video', async () => {
-      const decoded = await decodedVideoFrames(page, 'room');
-      return decoded > 10 ? decoded : undefined;
-    }, { timeoutMs: 60_000 });
+    const frames = await waitFor(
+      "the third-party page decoding the host's video",
+      async () => {
+        const decoded = await decodedVideoFrames(page, 'room');
+        return decoded > 10 ? decoded : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     expect(frames).toBeGreaterThan(10);
     // And it publishes: its camera has a server-side producer.
-    expect(await waitFor('the third-party page publishing its camera', () => page.evaluate(() => {
-      const room = (window as unknown as { room: { localParticipant: { identity: string; getTrack(source: string): { sid?: string } | undefined } } }).room;
-      return room.localParticipant.getTrack('camera')?.sid ? room.localParticipant.identity : undefined;
-    }), { timeoutMs: 60_000 })).toBe('visitor');
+    expect(
+      await waitFor(
+        'the third-party page publishing its camera',
+        () =>
+          page.evaluate(() => {
+            const room = (window as unknown as { room: { localParticipant: { identity: string; getTrack(source: string): { sid?: string } | undefined } } })
+              .room;
+            return room.localParticipant.getTrack('camera')?.sid ? room.localParticipant.identity : undefined;
+          }),
+        { timeoutMs: 60_000 },
+      ),
+    ).toBe('visitor');
     expect(page.errors).toEqual([]);
   });
 
@@ -181,33 +207,45 @@ describe('a third-party integration from the packed SDK and server SDK', () => {
     // A fresh visitor page (it replaces the previous test's session of the same identity).
     const page = await browser.newPage(`${siteUrl}/`);
     type PageRoom = { state: string; localParticipant: { getTrack(source: string): { sid?: string; isMuted: boolean; mutedBy: string | null } | undefined } };
-    const camera = () => page.evaluate(() => {
-      const track = (window as unknown as { room: PageRoom }).room.localParticipant.getTrack('camera');
-      return track?.sid ? { isMuted: track.isMuted, mutedBy: track.mutedBy } : undefined;
-    });
+    const camera = () =>
+      page.evaluate(() => {
+        const track = (window as unknown as { room: PageRoom }).room.localParticipant.getTrack('camera');
+        return track?.sid ? { isMuted: track.isMuted, mutedBy: track.mutedBy } : undefined;
+      });
     expect(await waitFor('the visitor publishing its camera', camera, { timeoutMs: 60_000 })).toEqual({ isMuted: false, mutedBy: null });
-    const listed = await waitFor('the visitor listed with its camera', async () => {
-      const participants = await moderation.listParticipants(ROOM);
-      return participants.find((p) => p.identity === 'visitor')?.tracks.some((t) => t.source === 'camera') ? participants : undefined;
-    }, { timeoutMs: 30_000 });
+    const listed = await waitFor(
+      'the visitor listed with its camera',
+      async () => {
+        const participants = await moderation.listParticipants(ROOM);
+        return participants.find((p) => p.identity === 'visitor')?.tracks.some((t) => t.source === 'camera') ? participants : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     expect(listed.map((p) => p.identity).sort()).toEqual(['host', 'visitor']);
 
     await moderation.muteParticipant(ROOM, 'visitor', 'camera');
-    expect(await waitFor('the page showing its camera muted by the server', async () => {
-      const state = await camera();
-      return state?.isMuted ? state : undefined;
-    })).toEqual({ isMuted: true, mutedBy: 'server' });
+    expect(
+      await waitFor('the page showing its camera muted by the server', async () => {
+        const state = await camera();
+        return state?.isMuted ? state : undefined;
+      }),
+    ).toEqual({ isMuted: true, mutedBy: 'server' });
 
     await moderation.removeParticipant(ROOM, 'visitor');
-    expect(await waitFor('the page disconnected as removed', () => page.evaluate(() => (window as unknown as { disconnectReason?: string }).disconnectReason))).toBe('removed');
+    expect(
+      await waitFor('the page disconnected as removed', () => page.evaluate(() => (window as unknown as { disconnectReason?: string }).disconnectReason)),
+    ).toBe('removed');
     expect(await page.evaluate(() => (window as unknown as { room: PageRoom }).room.state)).toBe('disconnected');
     expect((await moderation.listParticipants(ROOM)).map((p) => p.identity)).toEqual(['host']);
   });
 
-  it('the backend starts and ends a call with its key and receives the call\'s webhooks, verified and in order', async () => {
+  it("the backend starts and ends a call with its key and receives the call's webhooks, verified and in order", async () => {
     const users = await admin<{ items: Array<{ id: string; email: string }> }>('GET', '/api/admin/users?limit=200');
     const idOf = (email: string): string => users.items.find((u) => u.email === email)!.id;
-    const created = await fetch(`${siteUrl}/consultations`, { method: 'POST', body: JSON.stringify({ doctorId: idOf('grey@doctors.demo'), patientId: idOf('alice@patients.demo') }) });
+    const created = await fetch(`${siteUrl}/consultations`, {
+      method: 'POST',
+      body: JSON.stringify({ doctorId: idOf('grey@doctors.demo'), patientId: idOf('alice@patients.demo') }),
+    });
     expect(created.status, await created.clone().text()).toBe(201);
     const call = (await created.json()) as { id: string; status: string };
     expect(call.status).toBe('ringing');

@@ -24,14 +24,17 @@ describe('VP9 SVC in chromium', () => {
   beforeAll(async () => {
     [platform, browser, site] = await Promise.all([startTestPlatform() as Promise<TestPlatform>, launchBrowser('chromium'), serveSdkBundle()]);
     publisher = await sdkPage(browser, `${platform.apiUrl}/call.html`, site);
-    await publisher.evaluate(async ({ url, token }) => {
-      const { Room } = (window as unknown as { sdk: typeof Sdk }).sdk;
-      const room = new Room({ preferredVideoCodec: 'vp9' });
-      await room.connect(url, token);
-      await room.localParticipant.setCameraEnabled(true, { width: 1280, height: 720 });
-      await room.localParticipant.setMicrophoneEnabled(true);
-      Object.assign(window, { room });
-    }, { url: platform.mediaWsUrl, token: roomToken(platform, ROOM, 'publisher') });
+    await publisher.evaluate(
+      async ({ url, token }) => {
+        const { Room } = (window as unknown as { sdk: typeof Sdk }).sdk;
+        const room = new Room({ preferredVideoCodec: 'vp9' });
+        await room.connect(url, token);
+        await room.localParticipant.setCameraEnabled(true, { width: 1280, height: 720 });
+        await room.localParticipant.setMicrophoneEnabled(true);
+        Object.assign(window, { room });
+      },
+      { url: platform.mediaWsUrl, token: roomToken(platform, ROOM, 'publisher') },
+    );
     small = await joinPage(browser, platform, ROOM, 'small', { params: { publish: '0' } });
     large = await joinPage(browser, platform, ROOM, 'large', { params: { publish: '0' } });
     await large.setViewport(1400, 900);
@@ -68,17 +71,24 @@ describe('VP9 SVC in chromium', () => {
 
   it('a small element gets a lower spatial layer than a large one', async () => {
     await Promise.all([renderRemoteCamera(small, { width: 160, height: 90 }), renderRemoteCamera(large, { width: 1280, height: 720 })]);
-    const [s, l] = await waitFor('SVC layers following the rendered sizes', async () => {
-      const [cs, cl] = await Promise.all([cameraConsumer(small), cameraConsumer(large)]);
-      if (!cs?.currentLayers || !cl?.currentLayers) return undefined;
-      if (cs.preferredLayers?.spatialLayer !== 0 || cl.preferredLayers?.spatialLayer !== 2) return undefined;
-      return cs.currentLayers.spatialLayer === 0 && cl.currentLayers.spatialLayer > 0 && cs.bitrate < cl.bitrate ? [cs, cl] : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 500 });
-    const decoded = async (page: TestPage): Promise<string> => page.evaluate(() => {
-      const video = document.querySelector<HTMLVideoElement>('.tile:not(.local) video[data-source="camera"]');
-      return `${video?.videoWidth}x${video?.videoHeight}`;
-    });
-    console.log(`[vp9] 160x90 element → spatial layer ${s.currentLayers?.spatialLayer} (${s.bitrate} bps, decodes ${await decoded(small)}), 1280x720 element → spatial layer ${l.currentLayers?.spatialLayer} (${l.bitrate} bps, decodes ${await decoded(large)})`);
+    const [s, l] = await waitFor(
+      'SVC layers following the rendered sizes',
+      async () => {
+        const [cs, cl] = await Promise.all([cameraConsumer(small), cameraConsumer(large)]);
+        if (!cs?.currentLayers || !cl?.currentLayers) return undefined;
+        if (cs.preferredLayers?.spatialLayer !== 0 || cl.preferredLayers?.spatialLayer !== 2) return undefined;
+        return cs.currentLayers.spatialLayer === 0 && cl.currentLayers.spatialLayer > 0 && cs.bitrate < cl.bitrate ? [cs, cl] : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    const decoded = async (page: TestPage): Promise<string> =>
+      page.evaluate(() => {
+        const video = document.querySelector<HTMLVideoElement>('.tile:not(.local) video[data-source="camera"]');
+        return `${video?.videoWidth}x${video?.videoHeight}`;
+      });
+    console.log(
+      `[vp9] 160x90 element → spatial layer ${s.currentLayers?.spatialLayer} (${s.bitrate} bps, decodes ${await decoded(small)}), 1280x720 element → spatial layer ${l.currentLayers?.spatialLayer} (${l.bitrate} bps, decodes ${await decoded(large)})`,
+    );
   });
 
   it('ran without page or server errors', () => {

@@ -23,9 +23,17 @@ export async function doctorsVideoCall(browser: TestBrowser, origin: string): Pr
   await waitForSelector(wilson, '#join-call');
   await wilson.click('#join-call');
   await Promise.all([waitForSelector(house, '[data-testid=in-call]', 30_000), waitForSelector(wilson, '[data-testid=in-call]', 30_000)]);
-  const video = await Promise.all([house, wilson].map((page) => waitFor('remote video frames', async () => {
-    const v = await remoteVideoFrames(page);
-    return v.frames > 10 && v.width > 0 ? v : undefined;
-  }, { timeoutMs: 45_000 })));
+  const video = await Promise.all(
+    [house, wilson].map((page) =>
+      waitFor(
+        'remote video frames',
+        async () => {
+          const v = await remoteVideoFrames(page);
+          return v.frames > 10 && v.width > 0 ? v : undefined;
+        },
+        { timeoutMs: 45_000 },
+      ),
+    ),
+  );
   return { pages: [house, wilson], video: [video[0]!, video[1]!] };
 }

@@ -12,7 +12,17 @@ export type Caddy = Daemon;
  * Without `cert` and `key` the site is plain HTTP (`http://<domain>:<port>`). `api` may name several
  * API instances, separated by spaces (round robin).
  */
-export async function startCaddy(options: { dir: string; domain: string; port: number; cert?: string; key?: string; api: string; media: string; bind?: string; netns?: string }): Promise<Caddy> {
+export async function startCaddy(options: {
+  dir: string;
+  domain: string;
+  port: number;
+  cert?: string;
+  key?: string;
+  api: string;
+  media: string;
+  bind?: string;
+  netns?: string;
+}): Promise<Caddy> {
   const state = path.join(options.dir, 'caddy-state');
   fs.mkdirSync(state, { recursive: true });
   return startDaemon({

@@ -100,8 +100,15 @@ export function podman(args: string[], input?: string): Promise<{ code: number; 
  * file (fresh strong secrets, the public URL, where everything listens).
  */
 export async function prepareStack(options: StackOptions): Promise<{
-  project: string; host: string; address: string; dir: string; certDir: string; images: Record<string, string>; imagesSeconds: number;
-  ports: ContainerStack['ports']; settings: Record<string, string>;
+  project: string;
+  host: string;
+  address: string;
+  dir: string;
+  certDir: string;
+  images: Record<string, string>;
+  imagesSeconds: number;
+  ports: ContainerStack['ports'];
+  settings: Record<string, string>;
 }> {
   const project = options.project ?? `${PODMAN_PREFIX}-${randomBytes(3).toString('hex')}`;
   if (!project.startsWith(`${PODMAN_PREFIX}-`)) throw new Error(`container stack ${project}: names must start with ${PODMAN_PREFIX}-`);
@@ -149,29 +156,42 @@ export async function prepareStack(options: StackOptions): Promise<{
 /** Requests to Caddy at address:port for `host`, trusting only `caCert`. */
 export function stackRequester(options: { address: string; port: number; host: string; caCert: string }): ContainerStack['request'] {
   const ca = fs.readFileSync(options.caCert);
-  return (req) => new Promise((resolve, reject) => {
-    const raw = Buffer.isBuffer(req.body);
-    const payload = req.body === undefined ? undefined : raw ? (req.body as Buffer) : JSON.stringify(req.body);
-    const r = https.request({
-      host: options.address, port: options.port, servername: options.host, path: req.path, method: req.method ?? 'GET', ca,
-      headers: { host: `${options.host}:${options.port}`, ...(payload && !raw ? { 'content-type': 'application/json' } : {}), ...req.headers },
-      timeout: 15_000,
-    }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+  return (req) =>
+    new Promise((resolve, reject) => {
+      const raw = Buffer.isBuffer(req.body);
+      const payload = req.body === undefined ? undefined : raw ? (req.body as Buffer) : JSON.stringify(req.body);
+      const r = https.request(
+        {
+          host: options.address,
+          port: options.port,
+          servername: options.host,
+          path: req.path,
+          method: req.method ?? 'GET',
+          ca,
+          headers: { host: `${options.host}:${options.port}`, ...(payload && !raw ? { 'content-type': 'application/json' } : {}), ...req.headers },
+          timeout: 15_000,
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      r.on('timeout', () => r.destroy(new Error('timeout')));
+      r.on('error', reject);
+      r.end(payload);
     });
-    r.on('timeout', () => r.destroy(new Error('timeout')));
-    r.on('error', reject);
-    r.end(payload);
-  });
 }
 
 /**
  * Polls /health through Caddy until it says ok: the containers' own health checks need systemd
  * to run periodically (their status stays `starting` here).
  */
-export async function waitForStackHealth(request: ContainerStack['request'], timeoutMs: number, logs: (service: ComposeService) => Promise<string>): Promise<void> {
+export async function waitForStackHealth(
+  request: ContainerStack['request'],
+  timeoutMs: number,
+  logs: (service: ComposeService) => Promise<string>,
+): Promise<void> {
   const describe = async (): Promise<string> => (await Promise.all(COMPOSE_SERVICES.map(async (s) => `--- ${s}\n${(await logs(s)).slice(-1500)}`))).join('\n');
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
@@ -193,7 +213,8 @@ export async function startComposeStack(options: ComposeStackOptions): Promise<C
   const envFile = options.envFile ?? path.join(dir, 'telemed.env');
   if (!options.envFile) writeEnvFile(envFile, settings);
 
-  const run = (args: string[]): Promise<string> => compose({ project, args, configFile: envFile, images, env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+  const run = (args: string[]): Promise<string> =>
+    compose({ project, args, configFile: envFile, images, env: { PATH: process.env.PATH, HOME: process.env.HOME } });
   const stop = async (): Promise<void> => {
     await run(['down', '-t', '1', '-v']).catch((error: Error) => process.stderr.write(`[compose-stack] down: ${error.message}\n`));
     await podman(['network', 'rm', '-f', `${project}_default`]);
@@ -214,7 +235,12 @@ export async function startComposeStack(options: ComposeStackOptions): Promise<C
   };
   const logsAndUp = async (service: ComposeService): Promise<string> => {
     const text = await logs(service);
-    return /no such container/.test(text) ? `${text}\n(podman-compose up: ${upOutput.split('\n').filter((l) => /Error|exit code: [1-9]/.test(l)).join(' | ')})` : text;
+    return /no such container/.test(text)
+      ? `${text}\n(podman-compose up: ${upOutput
+          .split('\n')
+          .filter((l) => /Error|exit code: [1-9]/.test(l))
+          .join(' | ')})`
+      : text;
   };
 
   const upStarted = Date.now();

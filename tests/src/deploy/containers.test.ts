@@ -31,7 +31,8 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(caDir, { recursive: true, force: true }));
 
-const login = (stack: Pick<ComposeStack, 'request'>, email: string, password: string) => stack.request({ path: '/api/auth/login', method: 'POST', body: { email, password } });
+const login = (stack: Pick<ComposeStack, 'request'>, email: string, password: string) =>
+  stack.request({ path: '/api/auth/login', method: 'POST', body: { email, password } });
 
 describe('the compose stack (deploy/compose.yaml) over HTTPS', () => {
   let stack: ComposeStack | undefined;
@@ -39,8 +40,16 @@ describe('the compose stack (deploy/compose.yaml) over HTTPS', () => {
 
   beforeAll(async () => {
     // Short drains so the graceful-stop case below finishes quickly.
-    stack = await startComposeStack({ caCert: ca.caCert, cert: ca.cert, key: ca.key, host: HOST, settings: { API_DRAIN_TIMEOUT: '10', MEDIA_DRAIN_TIMEOUT: '5' } });
-    console.log(`[containers] images ${stack.timings.images.toFixed(1)} s, compose up ${stack.timings.up.toFixed(1)} s, healthy through Caddy after ${stack.timings.healthy.toFixed(1)} s`);
+    stack = await startComposeStack({
+      caCert: ca.caCert,
+      cert: ca.cert,
+      key: ca.key,
+      host: HOST,
+      settings: { API_DRAIN_TIMEOUT: '10', MEDIA_DRAIN_TIMEOUT: '5' },
+    });
+    console.log(
+      `[containers] images ${stack.timings.images.toFixed(1)} s, compose up ${stack.timings.up.toFixed(1)} s, healthy through Caddy after ${stack.timings.healthy.toFixed(1)} s`,
+    );
   }, START_TIMEOUT_MS);
   afterAll(async () => {
     await browser?.close();
@@ -85,16 +94,22 @@ describe('the compose stack (deploy/compose.yaml) over HTTPS', () => {
     }
   });
 
-  it('a doctor uploads an attachment (kept in the API container\'s volume)', async () => {
+  it("a doctor uploads an attachment (kept in the API container's volume)", async () => {
     const s = stack!;
-    const [house, wilson] = await Promise.all(DOCTORS.map(async ([email]) => JSON.parse((await login(s, email, STAFF_PASSWORD)).body) as { accessToken: string; user: { id: string } }));
+    const [house, wilson] = await Promise.all(
+      DOCTORS.map(async ([email]) => JSON.parse((await login(s, email, STAFF_PASSWORD)).body) as { accessToken: string; user: { id: string } }),
+    );
     const auth = { authorization: `Bearer ${house!.accessToken}` };
     const conversation = await s.request({ path: '/api/conversations', method: 'POST', body: { kind: 'direct', memberIds: [wilson!.user.id] }, headers: auth });
     expect(conversation.status, conversation.body).toBe(201);
     const boundary = 'telemed-test-boundary';
-    const form = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="note.txt"\r\nContent-Type: text/plain\r\n\r\n${NOTE}\r\n--${boundary}--\r\n`);
+    const form = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="note.txt"\r\nContent-Type: text/plain\r\n\r\n${NOTE}\r\n--${boundary}--\r\n`,
+    );
     const upload = await s.request({
-      path: `/api/conversations/${(JSON.parse(conversation.body) as { id: string }).id}/attachments`, method: 'POST', body: form,
+      path: `/api/conversations/${(JSON.parse(conversation.body) as { id: string }).id}/attachments`,
+      method: 'POST',
+      body: form,
       headers: { ...auth, 'content-type': `multipart/form-data; boundary=${boundary}` },
     });
     expect(upload.status, upload.body).toBe(201);
@@ -106,7 +121,9 @@ describe('the compose stack (deploy/compose.yaml) over HTTPS', () => {
     browser = await launchBrowser('chromium', { home: ca.browserHome, args: [`--host-resolver-rules=MAP ${HOST} 127.0.0.1`] });
     const started = Date.now();
     const { pages, video } = await doctorsVideoCall(browser, s.origin);
-    console.log(`[containers] call through the compose stack: ${video[0].width}px/${video[0].frames} and ${video[1].width}px/${video[1].frames} frames decoded, ${((Date.now() - started) / 1000).toFixed(1)} s from sign-in`);
+    console.log(
+      `[containers] call through the compose stack: ${video[0].width}px/${video[0].frames} and ${video[1].width}px/${video[1].frames} frames decoded, ${((Date.now() - started) / 1000).toFixed(1)} s from sign-in`,
+    );
     expect(pages[0].errors.filter((e) => /certificate|ERR_CERT|mixed content/i.test(e))).toEqual([]);
     // The ICE candidates the browsers were given are the published port on the announced address.
     expect(await s.logs('media')).not.toMatch(/"level":(50|60)/);
@@ -116,7 +133,10 @@ describe('the compose stack (deploy/compose.yaml) over HTTPS', () => {
     const s = stack!;
     await browser?.close();
     browser = undefined;
-    for (const [service, drained] of [['media', /draining: no new rooms/], ['api', /"msg":"draining"/]] as const) {
+    for (const [service, drained] of [
+      ['media', /draining: no new rooms/],
+      ['api', /"msg":"draining"/],
+    ] as const) {
       // A 60 s grace: a kill (exit 137) would mean the signal never reached node.
       const { exitCode, seconds } = await s.stopService(service, 60);
       console.log(`[containers] podman stop ${service}: exit ${exitCode} after ${seconds.toFixed(1)} s`);

@@ -38,24 +38,42 @@ export async function startCoturn(options: CoturnOptions): Promise<Coturn> {
   const config = path.join(options.dir, 'turnserver.conf');
   const listenIp = options.listenIp ?? '127.0.0.1';
   const loopback = listenIp.startsWith('127.');
-  fs.writeFileSync(config, coturnConfig(template, [
-    ['static-auth-secret', options.secret],
-    ['realm', 'telemed.test'],
-    ['listening-ip', listenIp],
-    ['relay-ip', listenIp],
-    ['listening-port', String(options.port)],
-    ['min-port', String(options.relayPorts[0])],
-    ['max-port', String(options.relayPorts[1])],
-    ...(options.tls
-      ? [['tls-listening-port', String(options.tls.port)], ['cert', options.tls.cert], ['pkey', options.tls.key]] as Array<[string, string]>
-      : [['no-tls', true]] as Array<[string, true]>),
-    ...(loopback ? [['allow-loopback-peers', true]] as Array<[string, true]> : []),
-    ['allowed-peer-ip', options.mediaIp ?? '127.0.0.1'],
-    ['userdb', path.join(options.dir, 'turndb')],
-    ['pidfile', path.join(options.dir, 'turnserver.pid')],
-    ['log-file', 'stdout'],
-    ['simple-log', true],
-    ['verbose', true],
-  ], options.tls ? ['syslog'] : ['tls-listening-port', 'cert', 'pkey', 'syslog']), { mode: 0o600 });
-  return startDaemon({ name: 'coturn', command: 'turnserver', args: ['-c', config], port: options.tls?.port ?? options.port, ...(options.netns ? { netns: options.netns } : {}) });
+  fs.writeFileSync(
+    config,
+    coturnConfig(
+      template,
+      [
+        ['static-auth-secret', options.secret],
+        ['realm', 'telemed.test'],
+        ['listening-ip', listenIp],
+        ['relay-ip', listenIp],
+        ['listening-port', String(options.port)],
+        ['min-port', String(options.relayPorts[0])],
+        ['max-port', String(options.relayPorts[1])],
+        ...(options.tls
+          ? ([
+              ['tls-listening-port', String(options.tls.port)],
+              ['cert', options.tls.cert],
+              ['pkey', options.tls.key],
+            ] as Array<[string, string]>)
+          : ([['no-tls', true]] as Array<[string, true]>)),
+        ...(loopback ? ([['allow-loopback-peers', true]] as Array<[string, true]>) : []),
+        ['allowed-peer-ip', options.mediaIp ?? '127.0.0.1'],
+        ['userdb', path.join(options.dir, 'turndb')],
+        ['pidfile', path.join(options.dir, 'turnserver.pid')],
+        ['log-file', 'stdout'],
+        ['simple-log', true],
+        ['verbose', true],
+      ],
+      options.tls ? ['syslog'] : ['tls-listening-port', 'cert', 'pkey', 'syslog'],
+    ),
+    { mode: 0o600 },
+  );
+  return startDaemon({
+    name: 'coturn',
+    command: 'turnserver',
+    args: ['-c', config],
+    port: options.tls?.port ?? options.port,
+    ...(options.netns ? { netns: options.netns } : {}),
+  });
 }

@@ -12,7 +12,15 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-export async function startDaemon(options: { name: string; command: string; args: string[]; env?: NodeJS.ProcessEnv; port: number; timeoutMs?: number; netns?: string }): Promise<Daemon> {
+export async function startDaemon(options: {
+  name: string;
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  port: number;
+  timeoutMs?: number;
+  netns?: string;
+}): Promise<Daemon> {
   const [command, args] = options.netns ? ['ip', ['netns', 'exec', options.netns, options.command, ...options.args]] : [options.command, options.args];
   const child = spawn(command, args, { ...(options.env ? { env: options.env } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

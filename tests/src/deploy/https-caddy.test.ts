@@ -28,7 +28,15 @@ describe('production behind Caddy over HTTPS', () => {
     origin = `https://${HOST}:${port}`;
     stack = await startProduction({ PUBLIC_URL: origin, TRUSTED_PROXIES: '127.0.0.1', LOGIN_RATE_LIMIT: '3' }, { beforeStart: addDoctors });
     ca = createTestCa(path.join(stack.dir, 'tls'), HOST);
-    caddy = await startCaddy({ dir: stack.dir, domain: HOST, port, cert: ca.cert, key: ca.key, api: `127.0.0.1:${stack.ports.api}`, media: `127.0.0.1:${stack.ports.media}` });
+    caddy = await startCaddy({
+      dir: stack.dir,
+      domain: HOST,
+      port,
+      cert: ca.cert,
+      key: ca.key,
+      api: `127.0.0.1:${stack.ports.api}`,
+      media: `127.0.0.1:${stack.ports.media}`,
+    });
   }, START_TIMEOUT_MS);
   afterAll(async () => {
     await browser?.close();
@@ -38,29 +46,47 @@ describe('production behind Caddy over HTTPS', () => {
   });
 
   /** A request to Caddy from a chosen loopback address, verifying the chain against the test CA only. */
-  function viaProxy(options: { from: string; path: string; method?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  function viaProxy(options: {
+    from: string;
+    path: string;
+    method?: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+  }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
     return new Promise((resolve, reject) => {
       const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-      const req = https.request({
-        host: '127.0.0.1', port: caddy.port, servername: HOST, path: options.path, method: options.method ?? 'GET', localAddress: options.from,
-        ca: fs.readFileSync(ca.caCert),
-        headers: { host: `${HOST}:${caddy.port}`, ...(payload ? { 'content-type': 'application/json' } : {}), ...options.headers },
-      }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      });
+      const req = https.request(
+        {
+          host: '127.0.0.1',
+          port: caddy.port,
+          servername: HOST,
+          path: options.path,
+          method: options.method ?? 'GET',
+          localAddress: options.from,
+          ca: fs.readFileSync(ca.caCert),
+          headers: { host: `${HOST}:${caddy.port}`, ...(payload ? { 'content-type': 'application/json' } : {}), ...options.headers },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        },
+      );
       req.on('error', reject);
       req.end(payload);
     });
   }
 
-  const failedLogin = (from: string, forwardedFor?: string) => viaProxy({
-    from, path: '/api/auth/login', method: 'POST', body: { email: 'nobody@clinic.test', password: 'wrong password' },
-    ...(forwardedFor ? { headers: { 'x-forwarded-for': forwardedFor } } : {}),
-  });
+  const failedLogin = (from: string, forwardedFor?: string) =>
+    viaProxy({
+      from,
+      path: '/api/auth/login',
+      method: 'POST',
+      body: { email: 'nobody@clinic.test', password: 'wrong password' },
+      ...(forwardedFor ? { headers: { 'x-forwarded-for': forwardedFor } } : {}),
+    });
 
-  it('serves the apps and the API over HTTPS with the test CA, keeps /metrics and the media server\'s HTTP inside', async () => {
+  it("serves the apps and the API over HTTPS with the test CA, keeps /metrics and the media server's HTTP inside", async () => {
     const home = await viaProxy({ from: '127.0.0.1', path: '/' });
     expect(home.status).toBe(200);
     expect(home.headers['strict-transport-security']).toMatch(/max-age=\d+/);
@@ -81,10 +107,14 @@ describe('production behind Caddy over HTTPS', () => {
     // Straight to the API from an address that is not a trusted proxy, the header is ignored too:
     // still the limited client.
     const direct = await new Promise<number>((resolve, reject) => {
-      const req = http.request(`${stack.apiUrl}/api/auth/login`, { method: 'POST', localAddress: '127.0.0.5', headers: { 'content-type': 'application/json', 'x-forwarded-for': '127.0.0.6' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = http.request(
+        `${stack.apiUrl}/api/auth/login`,
+        { method: 'POST', localAddress: '127.0.0.5', headers: { 'content-type': 'application/json', 'x-forwarded-for': '127.0.0.6' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end(JSON.stringify({ email: 'nobody@clinic.test', password: 'x' }));
     });
@@ -101,11 +131,16 @@ describe('production behind Caddy over HTTPS', () => {
     }
   });
 
-  it('two doctors sign in over https and see each other\'s video through the SFU', async () => {
+  it("two doctors sign in over https and see each other's video through the SFU", async () => {
     browser = await launchBrowser('chromium', { home: ca.browserHome, args: [`--host-resolver-rules=MAP ${HOST} 127.0.0.1`] });
-    const { pages: [house, wilson], video: frames } = await doctorsVideoCall(browser, origin);
+    const {
+      pages: [house, wilson],
+      video: frames,
+    } = await doctorsVideoCall(browser, origin);
     expect(await house.evaluate(() => location.protocol)).toBe('https:');
-    console.log(`[deploy] over https via Caddy: house sees ${frames[0].width}px, ${frames[0].frames} frames; wilson sees ${frames[1].width}px, ${frames[1].frames} frames`);
+    console.log(
+      `[deploy] over https via Caddy: house sees ${frames[0].width}px, ${frames[0].frames} frames; wilson sees ${frames[1].width}px, ${frames[1].frames} frames`,
+    );
     // The signaling socket went through the proxy's origin.
     expect(stack.output()).not.toMatch(/"level":(50|60)/);
     expect([...house.errors, ...wilson.errors].filter((e) => /certificate|ERR_CERT|mixed content/i.test(e))).toEqual([]);

@@ -16,7 +16,10 @@ export type KubeStack = ContainerStack;
 const VOLUMES = ['postgres', 'api', 'media', 'caddy'].map((name) => `telemed-${name}-data`);
 
 /** The manifest with this stack's names, images, ports, address and certificate folder. */
-export function renderManifest(text: string, values: { project: string; images: Record<string, string>; address: string; ports: ContainerStack['ports']; certDir: string }): string {
+export function renderManifest(
+  text: string,
+  values: { project: string; images: Record<string, string>; address: string; ports: ContainerStack['ports']; certDir: string },
+): string {
   return text
     .replace(/localhost\/telemed-(\w+):latest/g, (all, name: string) => values.images[name] ?? all)
     .replace(/telemed-(env|turn|postgres-data|api-data|media-data|caddy-data)\b/g, `${values.project}-$1`)
@@ -35,7 +38,8 @@ export async function startKubeStack(options: StackOptions): Promise<KubeStack> 
   const secretFile = path.join(dir, 'secret.yaml');
   fs.writeFileSync(secretFile, kubeSecretYaml(`${project}-env`, kubeEnv(settings)), { mode: 0o600 });
 
-  const containers = async (): Promise<string[]> => (await podman(['ps', '-a', '--format', '{{.Names}}', '--filter', `name=^${project}-`])).stdout.split('\n').filter(Boolean);
+  const containers = async (): Promise<string[]> =>
+    (await podman(['ps', '-a', '--format', '{{.Names}}', '--filter', `name=^${project}-`])).stdout.split('\n').filter(Boolean);
   const container = async (service: ComposeService): Promise<string> => {
     const name = (await containers()).find((n) => n.endsWith(`-${service}`));
     if (!name) throw new Error(`no ${service} container in ${project}`);

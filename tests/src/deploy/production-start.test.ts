@@ -41,12 +41,15 @@ describe('telemed serve refuses a weak configuration', () => {
   it('names each missing secret and a plain-http public URL', async () => {
     const { code, stderr } = await runTelemed(['check'], { env: { PUBLIC_URL: 'http://telemed.test' } });
     expect(code).toBe(2);
-    for (const name of ['ROOM_TOKEN_SECRET', 'ACCESS_TOKEN_SECRET', 'MEDIA_WEBHOOK_SECRET', 'MEDIA_SERVICE_SECRET', 'ENCRYPTION_KEY']) expect(stderr).toContain(`${name} is missing`);
+    for (const name of ['ROOM_TOKEN_SECRET', 'ACCESS_TOKEN_SECRET', 'MEDIA_WEBHOOK_SECRET', 'MEDIA_SERVICE_SECRET', 'ENCRYPTION_KEY'])
+      expect(stderr).toContain(`${name} is missing`);
     expect(stderr).toMatch(/PUBLIC_URL: must be a https: URL/);
   });
 
   it('refuses demo seeding and development mode', async () => {
-    const { code, stderr } = await runTelemed(['check'], { env: { ...strongSecrets(), PUBLIC_URL: 'https://telemed.test', SEED_DEMO: 'true', TELEMED_MODE: 'development' } });
+    const { code, stderr } = await runTelemed(['check'], {
+      env: { ...strongSecrets(), PUBLIC_URL: 'https://telemed.test', SEED_DEMO: 'true', TELEMED_MODE: 'development' },
+    });
     expect(code).toBe(2);
     expect(stderr).toMatch(/SEED_DEMO=true: production never seeds demo users/);
     expect(stderr).toMatch(/TELEMED_MODE=development/);
@@ -80,14 +83,18 @@ describe('the production stack', () => {
   it('listens where the config says and is healthy', async () => {
     const health = await fetch(`${stack.apiUrl}/health`);
     expect(health.status).toBe(200);
-    expect(((await fetch(`${stack.mediaUrl}/health`)).status)).toBe(200);
+    expect((await fetch(`${stack.mediaUrl}/health`)).status).toBe(200);
     expect(stack.output()).toContain(`media signaling:  127.0.0.1:${stack.ports.media} (browsers use wss://media.telemed.test/rtc)`);
   });
 
   it('has no demo account and no development route or page', async () => {
     expect((await login('alice@patients.demo', 'telemed-demo')).status).toBe(401);
     expect((await login('admin@telemed.demo', 'telemed-demo')).status).toBe(401);
-    const devToken = await fetch(`${stack.apiUrl}/api/dev/room-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ room: 'r', identity: 'x' }) });
+    const devToken = await fetch(`${stack.apiUrl}/api/dev/room-token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ room: 'r', identity: 'x' }),
+    });
     expect(devToken.status).toBe(404);
     for (const page of ['/api/demo/accounts', '/call.html', '/call.js', '/dev/embed.html', '/dev/device-check.html']) {
       expect((await fetch(`${stack.apiUrl}${page}`)).status, page).toBe(404);
@@ -112,7 +119,10 @@ describe('the production stack', () => {
     const dataDir = stack.settings.TELEMED_DATA_DIR!;
     expect(fs.existsSync(path.join(dataDir, 'secrets.json'))).toBe(false);
     const secrets = ['ROOM_TOKEN_SECRET', 'ACCESS_TOKEN_SECRET', 'MEDIA_WEBHOOK_SECRET', 'MEDIA_SERVICE_SECRET'].map((n) => Buffer.from(stack.settings[n]!));
-    const files = fs.readdirSync(dataDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+    const files = fs
+      .readdirSync(dataDir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.join(e.parentPath, e.name));
     expect(files.length).toBeGreaterThan(10);
     for (const file of files) {
       const bytes = fs.readFileSync(file);

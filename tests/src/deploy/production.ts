@@ -23,13 +23,26 @@ export function strongSecrets(): Record<string, string> {
 }
 
 export function writeEnvFile(file: string, settings: Record<string, string>): void {
-  fs.writeFileSync(file, `# written by a deployment test\n${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join('\n')}\n`, { mode: 0o600 });
+  fs.writeFileSync(
+    file,
+    `# written by a deployment test\n${Object.entries(settings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+    { mode: 0o600 },
+  );
 }
 
 /** Runs `telemed <args>` to completion. */
-export function runTelemed(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runTelemed(
+  args: string[],
+  options: { env?: Record<string, string>; input?: string } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TELEMED, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [TELEMED, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -60,11 +73,14 @@ export interface ProductionStack {
  * Starts the production stack with a config file holding strong secrets, PUBLIC_URL and the
  * given settings (they win); resolves once the launcher says it is up.
  */
-export async function startProduction(settings: Record<string, string> = {}, options: {
-  beforeStart?: (stack: { dir: string; configFile: string; settings: Record<string, string> }) => Promise<void>;
-  /** A test-bed namespace to run the launcher in (netbed/netns.ts); its URLs then hold inside it only. */
-  netns?: string;
-} = {}): Promise<ProductionStack> {
+export async function startProduction(
+  settings: Record<string, string> = {},
+  options: {
+    beforeStart?: (stack: { dir: string; configFile: string; settings: Record<string, string> }) => Promise<void>;
+    /** A test-bed namespace to run the launcher in (netbed/netns.ts); its URLs then hold inside it only. */
+    netns?: string;
+  } = {},
+): Promise<ProductionStack> {
   const workerBin = process.env.MEDIASOUP_WORKER_BIN;
   if (!workerBin) throw new Error('MEDIASOUP_WORKER_BIN is not set: run the tests with `npm test`');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-prod-'));
@@ -133,12 +149,17 @@ export async function startProduction(settings: Record<string, string> = {}, opt
 }
 
 export const STAFF_PASSWORD = 'correct horse battery staple';
-export const DOCTORS = [['house@clinic.test', 'Dr. House'], ['wilson@clinic.test', 'Dr. Wilson']] as const;
+export const DOCTORS = [
+  ['house@clinic.test', 'Dr. House'],
+  ['wilson@clinic.test', 'Dr. Wilson'],
+] as const;
 
 /** The first accounts, as the guide creates them: two doctors (colleagues may call each other). */
 export async function addDoctors({ configFile }: { configFile: string }): Promise<void> {
   for (const [email, name] of DOCTORS) {
-    const added = await runTelemed(['add-user', '--config', configFile, '--role', 'doctor', '--email', email, '--name', name], { input: `${STAFF_PASSWORD}\n` });
+    const added = await runTelemed(['add-user', '--config', configFile, '--role', 'doctor', '--email', email, '--name', name], {
+      input: `${STAFF_PASSWORD}\n`,
+    });
     if (!added.stdout.includes(`created doctor ${email}`)) throw new Error(`add-user ${email} failed: ${added.stderr}`);
   }
 }
@@ -151,9 +172,16 @@ export interface RoomAccessJson {
 }
 
 /** Signs both doctors in over `apiUrl`; House calls Wilson, who accepts: both rooms accesses. */
-export async function doctorsCall(apiUrl: string, headers: Record<string, string> = {}): Promise<{ callId: string; house: RoomAccessJson; wilson: RoomAccessJson }> {
+export async function doctorsCall(
+  apiUrl: string,
+  headers: Record<string, string> = {},
+): Promise<{ callId: string; house: RoomAccessJson; wilson: RoomAccessJson }> {
   const post = async <T>(path: string, body: unknown, token?: string): Promise<T> => {
-    const res = await fetch(`${apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+    const res = await fetch(`${apiUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
     if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   };

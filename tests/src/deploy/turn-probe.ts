@@ -3,7 +3,10 @@
 import type { TestPage } from '../browser.js';
 import type { RoomAccessJson } from './production.js';
 
-export interface Gathered { candidates: string[]; errors: number[] }
+export interface Gathered {
+  candidates: string[];
+  errors: number[];
+}
 
 /** ICE gathering through the TURN server only: the relay candidates a browser gets, and its errors. */
 export function gatherRelay(page: TestPage, iceServers: RoomAccessJson['iceServers']): Promise<Gathered> {
@@ -31,4 +34,3 @@ export function gatherRelay(page: TestPage, iceServers: RoomAccessJson['iceServe
     return seen;
   }, iceServers);
 }
-

@@ -25,7 +25,9 @@ function selectedLocalCandidate(page: TestPage): Promise<string | undefined> {
         const stats = new Map<string, Record<string, unknown>>();
         (await track.getStats()).forEach((s: Record<string, unknown>) => stats.set(s.id as string, s));
         const transport = [...stats.values()].find((s) => s.type === 'transport');
-        const pair = stats.get(String(transport?.selectedCandidatePairId)) ?? [...stats.values()].find((s) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded');
+        const pair =
+          stats.get(String(transport?.selectedCandidatePairId)) ??
+          [...stats.values()].find((s) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded');
         const local = pair && stats.get(String(pair.localCandidateId));
         if (local) return String(local.candidateType);
       }
@@ -82,22 +84,35 @@ describe('TURN through coturn', () => {
   it('a call forced through TURN (relay only) decodes video on both sides', async () => {
     const call = await doctorsCall(stack.apiUrl);
     const mediaWs = `ws://127.0.0.1:${stack.ports.media}/rtc`;
-    const pages = await Promise.all([call.house, call.wilson].map(async (access) => {
-      const page = await sdkPage(browser, `${stack.apiUrl}/`, site);
-      await page.evaluate(async ({ url, token, iceServers }) => {
-        const { Room } = (window as unknown as { sdk: typeof Sdk }).sdk;
-        const room = new Room();
-        (window as unknown as { telemed: { room: Sdk.Room } }).telemed = { room };
-        await room.connect(url, token, { iceServers, iceTransportPolicy: 'relay' });
-        await room.localParticipant.setCameraEnabled(true, { width: 320, height: 180 });
-        await room.localParticipant.setMicrophoneEnabled(true);
-      }, { url: mediaWs, token: access.token, iceServers: access.iceServers });
-      return page;
-    }));
-    const decoded = await Promise.all(pages.map((page) => waitFor('remote video decoded through TURN', async () => {
-      const video = (await inboundStats(page)).find((s) => s.kind === 'video');
-      return video && video.framesDecoded > 10 ? video.framesDecoded : undefined;
-    }, { timeoutMs: 60_000 })));
+    const pages = await Promise.all(
+      [call.house, call.wilson].map(async (access) => {
+        const page = await sdkPage(browser, `${stack.apiUrl}/`, site);
+        await page.evaluate(
+          async ({ url, token, iceServers }) => {
+            const { Room } = (window as unknown as { sdk: typeof Sdk }).sdk;
+            const room = new Room();
+            (window as unknown as { telemed: { room: Sdk.Room } }).telemed = { room };
+            await room.connect(url, token, { iceServers, iceTransportPolicy: 'relay' });
+            await room.localParticipant.setCameraEnabled(true, { width: 320, height: 180 });
+            await room.localParticipant.setMicrophoneEnabled(true);
+          },
+          { url: mediaWs, token: access.token, iceServers: access.iceServers },
+        );
+        return page;
+      }),
+    );
+    const decoded = await Promise.all(
+      pages.map((page) =>
+        waitFor(
+          'remote video decoded through TURN',
+          async () => {
+            const video = (await inboundStats(page)).find((s) => s.kind === 'video');
+            return video && video.framesDecoded > 10 ? video.framesDecoded : undefined;
+          },
+          { timeoutMs: 60_000 },
+        ),
+      ),
+    );
     const paths = await Promise.all(pages.map(selectedLocalCandidate));
     console.log(`[deploy] through coturn: frames decoded ${decoded.join(' / ')}, local candidates ${paths.join(' / ')}`);
     expect(paths).toEqual(['relay', 'relay']);

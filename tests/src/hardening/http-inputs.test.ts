@@ -55,7 +55,8 @@ function part(headers: string, data: Buffer | string): Buffer {
   return Buffer.concat([Buffer.from(`--${BOUNDARY}\r\n${headers}\r\n\r\n`), Buffer.isBuffer(data) ? data : Buffer.from(data), Buffer.from('\r\n')]);
 }
 
-const filePart = (data: Buffer = PNG, fileName = 'scan.png'): Buffer => part(`Content-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: image/png`, data);
+const filePart = (data: Buffer = PNG, fileName = 'scan.png'): Buffer =>
+  part(`Content-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: image/png`, data);
 const closing = Buffer.from(`--${BOUNDARY}--\r\n`);
 const validBody = (): Buffer => Buffer.concat([filePart(), closing]);
 
@@ -74,7 +75,11 @@ beforeAll(async () => {
   pids = pidsOf(platform);
   api = endpoint(platform.apiUrl);
   media = endpoint(platform.mediaHttpUrl);
-  const login = await fetch(`${platform.apiUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'alice@patients.demo', password: 'telemed-demo' }) });
+  const login = await fetch(`${platform.apiUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'alice@patients.demo', password: 'telemed-demo' }),
+  });
   accessToken = ((await login.json()) as { accessToken: string }).accessToken;
   const conversations = await fetch(`${platform.apiUrl}/api/conversations`, { headers: { authorization: `Bearer ${accessToken}` } });
   conversationId = ((await conversations.json()) as { items: { id: string }[] }).items[0]!.id;
@@ -88,17 +93,52 @@ afterAll(async () => {
 describe('malformed multipart uploads', () => {
   const CASES: { name: string; request: () => Buffer; status: number }[] = [
     { name: 'a file part that never reaches its closing boundary', request: () => uploadRequest(filePart().subarray(0, -2)), status: 400 },
-    { name: 'a file part cut in its data', request: () => uploadRequest(Buffer.concat([Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n`), PNG.subarray(0, 100)])), status: 400 },
+    {
+      name: 'a file part cut in its data',
+      request: () =>
+        uploadRequest(
+          Buffer.concat([Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n`), PNG.subarray(0, 100)]),
+        ),
+      status: 400,
+    },
     { name: 'part headers cut short', request: () => uploadRequest(Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-da`)), status: 400 },
     { name: 'no boundary parameter', request: () => uploadRequest(validBody(), 'multipart/form-data'), status: 400 },
     { name: 'a boundary that never occurs', request: () => uploadRequest(Buffer.from('just some bytes, no multipart framing at all\r\n')), status: 400 },
-    { name: 'a part header over the size limit', request: () => uploadRequest(Buffer.concat([Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nX-Pad: ${'a'.repeat(20 * 1024)}\r\n\r\n`), PNG, Buffer.from('\r\n'), closing])), status: 400 },
+    {
+      name: 'a part header over the size limit',
+      request: () =>
+        uploadRequest(
+          Buffer.concat([
+            Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nX-Pad: ${'a'.repeat(20 * 1024)}\r\n\r\n`),
+            PNG,
+            Buffer.from('\r\n'),
+            closing,
+          ]),
+        ),
+      status: 400,
+    },
     { name: 'the closing boundary alone', request: () => uploadRequest(closing), status: 422 },
-    { name: 'a field named file without a file name', request: () => uploadRequest(Buffer.concat([part('Content-Disposition: form-data; name="file"', 'plain text'), closing])), status: 422 },
+    {
+      name: 'a field named file without a file name',
+      request: () => uploadRequest(Buffer.concat([part('Content-Disposition: form-data; name="file"', 'plain text'), closing])),
+      status: 422,
+    },
     { name: 'multipart/mixed instead of form-data', request: () => uploadRequest(validBody(), `multipart/mixed; boundary=${BOUNDARY}`), status: 415 },
-    { name: 'a file over the size limit', request: () => uploadRequest(Buffer.concat([filePart(Buffer.concat([PNG, Buffer.alloc(70 * 1024, 1)])), closing])), status: 413 },
-    { name: 'a chunked body with a broken chunk', request: () => chunkedUpload(Buffer.concat([Buffer.from(`c8\r\n`), validBody().subarray(0, 200), Buffer.from('\r\nZZZ\r\n')])), status: 400 },
-    { name: 'a chunked body that ends before its last chunk', request: () => chunkedUpload(Buffer.concat([Buffer.from(`c8\r\n`), validBody().subarray(0, 200), Buffer.from('\r\n0\r\n\r\n')])), status: 400 },
+    {
+      name: 'a file over the size limit',
+      request: () => uploadRequest(Buffer.concat([filePart(Buffer.concat([PNG, Buffer.alloc(70 * 1024, 1)])), closing])),
+      status: 413,
+    },
+    {
+      name: 'a chunked body with a broken chunk',
+      request: () => chunkedUpload(Buffer.concat([Buffer.from(`c8\r\n`), validBody().subarray(0, 200), Buffer.from('\r\nZZZ\r\n')])),
+      status: 400,
+    },
+    {
+      name: 'a chunked body that ends before its last chunk',
+      request: () => chunkedUpload(Buffer.concat([Buffer.from(`c8\r\n`), validBody().subarray(0, 200), Buffer.from('\r\n0\r\n\r\n')])),
+      status: 400,
+    },
   ];
 
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, { request, status }) => {
@@ -119,38 +159,50 @@ describe('malformed multipart uploads', () => {
     expect(storedFiles()).toBe(before);
   });
 
-  it(`answers seeded random mutations of a valid upload (seed ${SEED}) with 201 or a 4xx and stores only the accepted`, async () => {
-    const random = prng(SEED);
-    const before = storedFiles();
-    const deadline = Date.now() + RANDOM_BUDGET_MS;
-    const statuses = new Map<number, number>();
-    let sent = 0;
-    try {
-      while (sent < RANDOM_UPLOADS && Date.now() < deadline) {
-        let body = validBody();
-        for (let edits = 1 + Math.floor(random() * 3); edits > 0; edits--) {
-          const at = Math.floor(random() * body.length);
-          const kind = Math.floor(random() * 5);
-          if (kind === 0) body = body.subarray(0, at); // truncate
-          else if (kind === 1) body = Buffer.concat([body.subarray(0, at), Buffer.from([Math.floor(random() * 256)]), body.subarray(at + 1)]); // flip a byte
-          else if (kind === 2) body = Buffer.concat([body.subarray(0, at), Buffer.from(`\r\n--${BOUNDARY}${random() < 0.5 ? '--' : ''}\r\n`), body.subarray(at)]); // stray boundary
-          else if (kind === 3) body = Buffer.concat([body.subarray(0, at), Buffer.from(Array.from({ length: Math.floor(random() * 40) }, () => Math.floor(random() * 256))), body.subarray(at)]); // noise
-          else body = Buffer.from(body.toString('latin1').replace(/\r\n/, random() < 0.5 ? '\n' : ''), 'latin1'); // broken line ending
+  it(
+    `answers seeded random mutations of a valid upload (seed ${SEED}) with 201 or a 4xx and stores only the accepted`,
+    async () => {
+      const random = prng(SEED);
+      const before = storedFiles();
+      const deadline = Date.now() + RANDOM_BUDGET_MS;
+      const statuses = new Map<number, number>();
+      let sent = 0;
+      try {
+        while (sent < RANDOM_UPLOADS && Date.now() < deadline) {
+          let body = validBody();
+          for (let edits = 1 + Math.floor(random() * 3); edits > 0; edits--) {
+            const at = Math.floor(random() * body.length);
+            const kind = Math.floor(random() * 5);
+            if (kind === 0)
+              body = body.subarray(0, at); // truncate
+            else if (kind === 1)
+              body = Buffer.concat([body.subarray(0, at), Buffer.from([Math.floor(random() * 256)]), body.subarray(at + 1)]); // flip a byte
+            else if (kind === 2)
+              body = Buffer.concat([body.subarray(0, at), Buffer.from(`\r\n--${BOUNDARY}${random() < 0.5 ? '--' : ''}\r\n`), body.subarray(at)]); // stray boundary
+            else if (kind === 3)
+              body = Buffer.concat([
+                body.subarray(0, at),
+                Buffer.from(Array.from({ length: Math.floor(random() * 40) }, () => Math.floor(random() * 256))),
+                body.subarray(at),
+              ]); // noise
+            else body = Buffer.from(body.toString('latin1').replace(/\r\n/, random() < 0.5 ? '\n' : ''), 'latin1'); // broken line ending
+          }
+          const response = await rawRequest(api, uploadRequest(body));
+          sent++;
+          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+          if (response.status === 201) accepted++;
+          else expectClientError(response);
         }
-        const response = await rawRequest(api, uploadRequest(body));
-        sent++;
-        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
-        if (response.status === 201) accepted++;
-        else expectClientError(response);
+        expect(storedFiles() - before).toBe(accepted);
+        await assertServing();
+      } catch (error) {
+        console.error(`multipart fuzzing failed: replay with FUZZ_SEED=${SEED}`);
+        throw error;
       }
-      expect(storedFiles() - before).toBe(accepted);
-      await assertServing();
-    } catch (error) {
-      console.error(`multipart fuzzing failed: replay with FUZZ_SEED=${SEED}`);
-      throw error;
-    }
-    console.info(`multipart: ${sent} mutated uploads from seed ${SEED}, statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
-  }, RANDOM_BUDGET_MS + 60_000);
+      console.info(`multipart: ${sent} mutated uploads from seed ${SEED}, statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
+    },
+    RANDOM_BUDGET_MS + 60_000,
+  );
 });
 
 describe.each([
@@ -186,7 +238,15 @@ describe.each([
 
   it('answers a WebSocket upgrade on an unknown path with 404 in the error shape', async () => {
     for (const path of ['/nope', '/events-x', '/rtcx', '/%', '//[']) {
-      const response = await rawRequest(target(), request(`GET ${path} HTTP/1.1`, ['upgrade: websocket', 'connection: Upgrade', 'sec-websocket-version: 13', 'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==']).replace('connection: close\r\n', ''));
+      const response = await rawRequest(
+        target(),
+        request(`GET ${path} HTTP/1.1`, [
+          'upgrade: websocket',
+          'connection: Upgrade',
+          'sec-websocket-version: 13',
+          'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==',
+        ]).replace('connection: close\r\n', ''),
+      );
       // A target that is no URL path at all is a 400.
       expectClientError(response, path === '//[' ? 400 : 404);
       expect(response.ended).toBe(true);
@@ -203,11 +263,17 @@ describe('WebSocket handshakes the servers refuse', () => {
     [`GET ${path} HTTP/1.1`, `host: ${target.host}`, 'connection: Upgrade', 'upgrade: websocket', ...headers].join('\r\n') + '\r\n\r\n';
 
   it('answers a bad handshake on /events and /rtc with a 4xx in the error shape', async () => {
-    for (const [target, path] of [[api, `/events?access_token=${accessToken}`], [media, '/rtc?token=x']] as const) {
+    for (const [target, path] of [
+      [api, `/events?access_token=${accessToken}`],
+      [media, '/rtc?token=x'],
+    ] as const) {
       expectClientError(await rawRequest(target, upgrade(target, path, ['sec-websocket-version: 13'])), 400); // no key
       expectClientError(await rawRequest(target, upgrade(target, path, ['sec-websocket-version: 99', 'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ=='])), 400);
       expectClientError(await rawRequest(target, upgrade(target, path, ['sec-websocket-version: 13', 'sec-websocket-key: short'])), 400);
-      expectClientError(await rawRequest(target, upgrade(target, path, ['sec-websocket-version: 13', 'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==']).replace('GET', 'POST')), 405);
+      expectClientError(
+        await rawRequest(target, upgrade(target, path, ['sec-websocket-version: 13', 'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==']).replace('GET', 'POST')),
+        405,
+      );
     }
   });
 
@@ -215,7 +281,11 @@ describe('WebSocket handshakes the servers refuse', () => {
     const form = new FormData();
     form.append('file', new Blob([new Uint8Array(PNG)]), 'after.png');
     const before = storedFiles();
-    const res = await fetch(`${platform.apiUrl}/api/conversations/${conversationId}/attachments`, { method: 'POST', headers: { authorization: `Bearer ${accessToken}` }, body: form });
+    const res = await fetch(`${platform.apiUrl}/api/conversations/${conversationId}/attachments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}` },
+      body: form,
+    });
     expect(res.status).toBe(201);
     expect(storedFiles()).toBe(before + 1);
     await assertServing();

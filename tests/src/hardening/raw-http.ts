@@ -15,10 +15,12 @@ export function parseResponse(raw: string, ended: boolean): RawResponse {
   const end = raw.indexOf('\r\n\r\n');
   if (end < 0) return { status: 0, headers: {}, body: '', ended, raw };
   const lines = raw.slice(0, end).split('\r\n');
-  const headers = Object.fromEntries(lines.slice(1).map((line) => {
-    const colon = line.indexOf(':');
-    return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()];
-  }));
+  const headers = Object.fromEntries(
+    lines.slice(1).map((line) => {
+      const colon = line.indexOf(':');
+      return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()];
+    }),
+  );
   let body = raw.slice(end + 4);
   if (headers['transfer-encoding'] === 'chunked') {
     let decoded = '';

@@ -104,7 +104,12 @@ export function openRaw(request: UpgradeRequest): Promise<RawConnection> {
     'sec-websocket-key': randomBytes(16).toString('base64'),
   };
   const headers = { ...defaults, ...request.headers };
-  const head = [`${request.method ?? 'GET'} ${request.path} HTTP/1.1`, ...Object.entries(headers).filter(([, v]) => v !== null).map(([k, v]) => `${k}: ${v}`)].join('\r\n');
+  const head = [
+    `${request.method ?? 'GET'} ${request.path} HTTP/1.1`,
+    ...Object.entries(headers)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => `${k}: ${v}`),
+  ].join('\r\n');
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: request.host, port: request.port });
     socket.setNoDelay(true);
@@ -129,10 +134,12 @@ export function openRaw(request: UpgradeRequest): Promise<RawConnection> {
       if (end < 0) return;
       const lines = buffer.subarray(0, end).toString('latin1').split('\r\n');
       const status = Number(lines[0]?.split(' ')[1]);
-      const responseHeaders = Object.fromEntries(lines.slice(1).map((line) => {
-        const colon = line.indexOf(':');
-        return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()];
-      }));
+      const responseHeaders = Object.fromEntries(
+        lines.slice(1).map((line) => {
+          const colon = line.indexOf(':');
+          return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()];
+        }),
+      );
       let rest = buffer.subarray(end + 4);
       const frames: ServerFrame[] = [];
       const frameWaiters: { match: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }[] = [];
@@ -152,14 +159,15 @@ export function openRaw(request: UpgradeRequest): Promise<RawConnection> {
           }
         }
       };
-      const whenEnded = (timeoutMs: number): Promise<void> => new Promise((done, fail) => {
-        if (tcpEnded) return done();
-        const timer = setTimeout(() => fail(new Error(`the server did not end the connection within ${timeoutMs} ms`)), timeoutMs);
-        endWaiters.push(() => {
-          clearTimeout(timer);
-          done();
+      const whenEnded = (timeoutMs: number): Promise<void> =>
+        new Promise((done, fail) => {
+          if (tcpEnded) return done();
+          const timer = setTimeout(() => fail(new Error(`the server did not end the connection within ${timeoutMs} ms`)), timeoutMs);
+          endWaiters.push(() => {
+            clearTimeout(timer);
+            done();
+          });
         });
-      });
       upgraded(Buffer.alloc(0));
       resolve({
         socket,
@@ -207,7 +215,9 @@ export function openRaw(request: UpgradeRequest): Promise<RawConnection> {
         return {
           ended: tcpEnded,
           frames,
-          ...(close ? { closeCode: close.payload.length >= 2 ? close.payload.readUInt16BE(0) : 1005, closeReason: close.payload.subarray(2).toString('utf8') } : {}),
+          ...(close
+            ? { closeCode: close.payload.length >= 2 ? close.payload.readUInt16BE(0) : 1005, closeReason: close.payload.subarray(2).toString('utf8') }
+            : {}),
         };
       };
     });

@@ -22,10 +22,21 @@ const healthy = async (url: string): Promise<true | undefined> => {
 };
 
 const login = async (): Promise<number> =>
-  (await fetch(`${platform.apiUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'alice@patients.demo', password: 'telemed-demo' }) })).status;
+  (
+    await fetch(`${platform.apiUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'alice@patients.demo', password: 'telemed-demo' }),
+    })
+  ).status;
 
 beforeAll(async () => {
-  platform = (await startTestPlatform({ apiEnv: { SEED_DEMO: 'true' }, numWorkers: 1, supervise: { backoffMs: 200 }, onLog: (line) => lines.push(line) })) as TestPlatform;
+  platform = (await startTestPlatform({
+    apiEnv: { SEED_DEMO: 'true' },
+    numWorkers: 1,
+    supervise: { backoffMs: 200 },
+    onLog: (line) => lines.push(line),
+  })) as TestPlatform;
 });
 
 afterAll(async () => {
@@ -70,7 +81,10 @@ describe('superviseService', () => {
     const logged: string[] = [];
     let gaveUp: { code: number | null } | undefined;
     const service = superviseService('crasher', () => spawn(process.execPath, ['-e', 'process.exit(3)']), {
-      maxFastCrashes: 2, backoffMs: 10, onLog: (line) => logged.push(line.msg), onGiveUp: (exit) => (gaveUp = exit),
+      maxFastCrashes: 2,
+      backoffMs: 10,
+      onLog: (line) => logged.push(line.msg),
+      onGiveUp: (exit) => (gaveUp = exit),
     });
     await waitFor('the supervisor to give up', async () => gaveUp, { timeoutMs: 30_000 });
     expect(gaveUp).toEqual({ code: 3, signal: null });
@@ -82,7 +96,10 @@ describe('superviseService', () => {
 
   it('stops for good when asked, even during a backoff', async () => {
     let restarted = 0;
-    const service = superviseService('sleeper', () => spawn(process.execPath, ['-e', 'setTimeout(() => process.exit(1), 50)']), { backoffMs: 60_000, onRestart: () => restarted++ });
+    const service = superviseService('sleeper', () => spawn(process.execPath, ['-e', 'setTimeout(() => process.exit(1), 50)']), {
+      backoffMs: 60_000,
+      onRestart: () => restarted++,
+    });
     await waitFor('the first crash', async () => (service.state === 'restarting' ? true : undefined), { timeoutMs: 30_000 });
     await service.stop();
     expect(service.state).toBe('stopped');

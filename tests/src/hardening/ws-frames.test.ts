@@ -42,10 +42,23 @@ const text = (payload: string | Buffer, more: Partial<Parameters<typeof encodeFr
 /** Protocol errors and the close code each must get (RFC 6455 section 7.4.1). */
 const CASES: { name: string; bytes: (t: Target) => Buffer; code: number }[] = [
   { name: 'a text frame that is not UTF-8', bytes: () => text(Buffer.from([0x7b, 0xc3, 0x28, 0x7d])), code: 1007 },
-  { name: 'a text message whose fragments break UTF-8', bytes: () => Buffer.concat([text(Buffer.from([0x61, 0xe2, 0x82]), { fin: false }), encodeFrame({ opcode: Opcode.continuation, payload: Buffer.from([0x28]) })]), code: 1007 },
+  {
+    name: 'a text message whose fragments break UTF-8',
+    bytes: () =>
+      Buffer.concat([text(Buffer.from([0x61, 0xe2, 0x82]), { fin: false }), encodeFrame({ opcode: Opcode.continuation, payload: Buffer.from([0x28]) })]),
+    code: 1007,
+  },
   { name: 'a frame over the size limit (header only)', bytes: (t) => text(Buffer.alloc(0), { declaredLength: t.maxPayload + 1 }), code: 1009 },
   { name: 'a frame over the size limit (sent whole)', bytes: (t) => text(Buffer.alloc(t.maxPayload + 1, 0x61)), code: 1009 },
-  { name: 'a fragmented message over the size limit', bytes: (t) => Buffer.concat([text(Buffer.alloc(t.maxPayload - 10, 0x61), { fin: false }), encodeFrame({ opcode: Opcode.continuation, payload: Buffer.alloc(20, 0x61) })]), code: 1009 },
+  {
+    name: 'a fragmented message over the size limit',
+    bytes: (t) =>
+      Buffer.concat([
+        text(Buffer.alloc(t.maxPayload - 10, 0x61), { fin: false }),
+        encodeFrame({ opcode: Opcode.continuation, payload: Buffer.alloc(20, 0x61) }),
+      ]),
+    code: 1009,
+  },
   { name: 'a 64-bit length beyond 2^53', bytes: () => text(Buffer.alloc(0), { declaredLength: 2n ** 63n }), code: 1009 },
   { name: 'an unmasked client frame', bytes: () => text('{}', { mask: false }), code: 1002 },
   { name: 'RSV1 without a negotiated extension', bytes: () => text('{}', { rsv: 4 }), code: 1002 },
@@ -61,7 +74,11 @@ const CASES: { name: string; bytes: (t: Target) => Buffer; code: number }[] = [
   { name: 'a close with code 999', bytes: () => encodeFrame({ opcode: Opcode.close, payload: closePayload(999) }), code: 1002 },
   { name: 'a close with code 5000', bytes: () => encodeFrame({ opcode: Opcode.close, payload: closePayload(5000) }), code: 1002 },
   { name: 'a close with a one-byte payload', bytes: () => encodeFrame({ opcode: Opcode.close, payload: Buffer.from([3]) }), code: 1002 },
-  { name: 'a close whose reason is not UTF-8', bytes: () => encodeFrame({ opcode: Opcode.close, payload: closePayload(1000, Buffer.from([0xff, 0xfe])) }), code: 1007 },
+  {
+    name: 'a close whose reason is not UTF-8',
+    bytes: () => encodeFrame({ opcode: Opcode.close, payload: closePayload(1000, Buffer.from([0xff, 0xfe])) }),
+    code: 1007,
+  },
   { name: 'HTTP text after the handshake', bytes: () => Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), code: 1002 },
   { name: 'a normal close', bytes: () => encodeFrame({ opcode: Opcode.close, payload: closePayload(1000, 'bye') }), code: 1000 },
 ];
@@ -71,7 +88,11 @@ const assertServing = (): Promise<void> => expectStillServing(platform, pids);
 beforeAll(async () => {
   platform = (await startTestPlatform({ apiEnv: { SEED_DEMO: 'true' }, numWorkers: 1 })) as TestPlatform;
   pids = pidsOf(platform);
-  const login = await fetch(`${platform.apiUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'alice@patients.demo', password: 'telemed-demo' }) });
+  const login = await fetch(`${platform.apiUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'alice@patients.demo', password: 'telemed-demo' }),
+  });
   accessToken = ((await login.json()) as { accessToken: string }).accessToken;
 });
 
@@ -105,58 +126,67 @@ describe.each(TARGETS.map((t) => [t.name, t] as const))('%s at the frame level',
     await assertServing();
   });
 
-  it(`answers random frames from seed ${SEED} without ending the process`, async () => {
-    const random = prng(SEED ^ (target.name === '/rtc' ? 0x5eed : 0));
-    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-    const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => Math.floor(random() * 256)));
-    const randomFrame = (): Buffer => {
-      const payload = random() < 0.3 ? Buffer.from(JSON.stringify({ type: 'request', id: Math.floor(random() * 100), method: pick(['join', 'getStats', 'x']), data: {} })) : bytes(Math.floor(random() ** 3 * 300));
-      const declared = random() < 0.1 ? Math.floor(random() * 70_000) : undefined;
-      return encodeFrame({
-        fin: random() < 0.8,
-        rsv: random() < 0.85 ? 0 : Math.floor(random() * 8),
-        opcode: random() < 0.7 ? pick([0, 1, 2, 8, 9, 10]) : Math.floor(random() * 16),
-        payload,
-        mask: random() < 0.9,
-        ...(declared === undefined ? {} : { declaredLength: declared }),
-      });
-    };
-    const deadline = Date.now() + RANDOM_BUDGET_MS;
-    let connections = 0;
-    const codes = new Map<string, number>();
-    try {
-      while (connections < RANDOM_CONNECTIONS && Date.now() < deadline) {
-        const batch = Array.from({ length: 4 }, () => {
-          const parts = random() < 0.15 ? [bytes(1 + Math.floor(random() * 64))] : Array.from({ length: 1 + Math.floor(random() * 4) }, randomFrame);
-          const how = pick(['hang-up', 'hang-up', 'reset'] as const);
-          return { parts, how };
+  it(
+    `answers random frames from seed ${SEED} without ending the process`,
+    async () => {
+      const random = prng(SEED ^ (target.name === '/rtc' ? 0x5eed : 0));
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+      const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => Math.floor(random() * 256)));
+      const randomFrame = (): Buffer => {
+        const payload =
+          random() < 0.3
+            ? Buffer.from(JSON.stringify({ type: 'request', id: Math.floor(random() * 100), method: pick(['join', 'getStats', 'x']), data: {} }))
+            : bytes(Math.floor(random() ** 3 * 300));
+        const declared = random() < 0.1 ? Math.floor(random() * 70_000) : undefined;
+        return encodeFrame({
+          fin: random() < 0.8,
+          rsv: random() < 0.85 ? 0 : Math.floor(random() * 8),
+          opcode: random() < 0.7 ? pick([0, 1, 2, 8, 9, 10]) : Math.floor(random() * 16),
+          payload,
+          mask: random() < 0.9,
+          ...(declared === undefined ? {} : { declaredLength: declared }),
         });
-        await Promise.all(batch.map(async ({ parts, how }) => {
-          const connection = await target.open();
-          expect(connection.status).toBe(101);
-          for (const part of parts) connection.send(part);
-          if (how === 'reset') {
-            connection.socket.resetAndDestroy();
-            codes.set('reset', (codes.get('reset') ?? 0) + 1);
-            return;
-          }
-          // Whatever came before, a close and a FIN must end the connection from the server's side.
-          const ending = await connection.hangUp(20_000);
-          expect(ending.ended).toBe(true);
-          const key = String(ending.closeCode ?? 'no close frame');
-          codes.set(key, (codes.get(key) ?? 0) + 1);
-          if (ending.closeCode !== undefined) expect([1000, 1002, 1005, 1007, 1008, 1009]).toContain(ending.closeCode);
-        }));
-        connections += batch.length;
+      };
+      const deadline = Date.now() + RANDOM_BUDGET_MS;
+      let connections = 0;
+      const codes = new Map<string, number>();
+      try {
+        while (connections < RANDOM_CONNECTIONS && Date.now() < deadline) {
+          const batch = Array.from({ length: 4 }, () => {
+            const parts = random() < 0.15 ? [bytes(1 + Math.floor(random() * 64))] : Array.from({ length: 1 + Math.floor(random() * 4) }, randomFrame);
+            const how = pick(['hang-up', 'hang-up', 'reset'] as const);
+            return { parts, how };
+          });
+          await Promise.all(
+            batch.map(async ({ parts, how }) => {
+              const connection = await target.open();
+              expect(connection.status).toBe(101);
+              for (const part of parts) connection.send(part);
+              if (how === 'reset') {
+                connection.socket.resetAndDestroy();
+                codes.set('reset', (codes.get('reset') ?? 0) + 1);
+                return;
+              }
+              // Whatever came before, a close and a FIN must end the connection from the server's side.
+              const ending = await connection.hangUp(20_000);
+              expect(ending.ended).toBe(true);
+              const key = String(ending.closeCode ?? 'no close frame');
+              codes.set(key, (codes.get(key) ?? 0) + 1);
+              if (ending.closeCode !== undefined) expect([1000, 1002, 1005, 1007, 1008, 1009]).toContain(ending.closeCode);
+            }),
+          );
+          connections += batch.length;
+        }
+        await assertServing();
+      } catch (error) {
+        console.error(`${target.name} random frame fuzzing failed: replay with FUZZ_SEED=${SEED}`);
+        throw error;
       }
-      await assertServing();
-    } catch (error) {
-      console.error(`${target.name} random frame fuzzing failed: replay with FUZZ_SEED=${SEED}`);
-      throw error;
-    }
-    console.info(`${target.name}: ${connections} random connections from seed ${SEED}, endings ${JSON.stringify(Object.fromEntries(codes))}`);
-    expect(connections).toBeGreaterThan(0);
-  }, RANDOM_BUDGET_MS + 60_000);
+      console.info(`${target.name}: ${connections} random connections from seed ${SEED}, endings ${JSON.stringify(Object.fromEntries(codes))}`);
+      expect(connections).toBeGreaterThan(0);
+    },
+    RANDOM_BUDGET_MS + 60_000,
+  );
 });
 
 describe('after the fuzzing', () => {
@@ -173,7 +203,10 @@ describe('after the fuzzing', () => {
     const call = await startDemoCall(platform.apiUrl);
     const rtc = await openRaw({ ...endpoint(call.aliceAccess.url), path: `/rtc?token=${call.aliceAccess.token}` });
     expect(rtc.status).toBe(101);
-    const welcome = JSON.parse((await rtc.nextFrame((f) => f.opcode === Opcode.text)).payload.toString()) as { method: string; data: { routerRtpCapabilities: unknown } };
+    const welcome = JSON.parse((await rtc.nextFrame((f) => f.opcode === Opcode.text)).payload.toString()) as {
+      method: string;
+      data: { routerRtpCapabilities: unknown };
+    };
     expect(welcome.method).toBe('welcome');
     rtc.send(text(JSON.stringify({ type: 'request', id: 1, method: 'join', data: { rtpCapabilities: welcome.data.routerRtpCapabilities } })));
     const joined = await rtc.nextFrame((f) => f.opcode === Opcode.text && (JSON.parse(f.payload.toString()) as { id?: number }).id === 1);

@@ -36,9 +36,15 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
     // The platform listens on the bed's bridge, the only address the namespaces reach. Stats every
     // second (default 5 s): the layer and retransmission checks poll them.
     // At load average 40 the API took 165 s to answer /health (PGlite migrations): a deadline for a hang.
-    platform = (await startTestPlatform({ host: bed.hostIp, mediaEnv: { MEDIA_RTC_LISTEN_IP: bed.hostIp, MEDIA_STATS_INTERVAL_MS: '1000' }, startTimeoutMs: 400_000 })) as TestPlatform;
+    platform = (await startTestPlatform({
+      host: bed.hostIp,
+      mediaEnv: { MEDIA_RTC_LISTEN_IP: bed.hostIp, MEDIA_STATS_INTERVAL_MS: '1000' },
+      startTimeoutMs: 400_000,
+    })) as TestPlatform;
     // Not loopback, so not a secure context by itself: the browsers are told to treat it as one.
-    const browsers = await Promise.all(ENGINES.map((engine, i) => launchBrowser(engine, { netns: namespaces[i]!.name, headless: true, secureOrigins: [platform.apiUrl] })));
+    const browsers = await Promise.all(
+      ENGINES.map((engine, i) => launchBrowser(engine, { netns: namespaces[i]!.name, headless: true, secureOrigins: [platform.apiUrl] })),
+    );
     launched = browsers;
     for (const [i, engine] of ENGINES.entries()) {
       // A token signed here: the API's development token route answers loopback clients only.
@@ -71,14 +77,20 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
 
   /** Waits until every page has received at least `seconds` of audio since `from`. */
   async function audioFor(from: Record<BrowserName, LinkSnapshot>, seconds: number, what: string): Promise<Record<BrowserName, LinkSnapshot>> {
-    return waitFor(`${seconds} s of audio received on both pages (${what})`, async () => {
-      const now = await snapshots();
-      return ENGINES.every((engine) => audioSeconds(from[engine], now[engine]) >= seconds) ? now : undefined;
-    }, { timeoutMs: 120_000, intervalMs: 1000 });
+    return waitFor(
+      `${seconds} s of audio received on both pages (${what})`,
+      async () => {
+        const now = await snapshots();
+        return ENGINES.every((engine) => audioSeconds(from[engine], now[engine]) >= seconds) ? now : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 1000 },
+    );
   }
 
   const producer = async (engine: BrowserName, kind: 'audio' | 'video'): Promise<ProducerStatsInfo | undefined> =>
-    (await roomStats(platform, ROOM)).producers.find((p) => p.participantId === parties[engine].sid && p.kind === kind && (kind === 'audio' || p.source === 'camera'));
+    (await roomStats(platform, ROOM)).producers.find(
+      (p) => p.participantId === parties[engine].sid && p.kind === kind && (kind === 'audio' || p.source === 'camera'),
+    );
   /** The SFU's consumer that carries the other party's camera to `engine`. */
   const cameraConsumer = async (engine: BrowserName): Promise<ConsumerStatsInfo | undefined> => {
     const stats = await roomStats(platform, ROOM);
@@ -98,11 +110,19 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
   /** Retransmission counters of both ends for each engine's camera: what it resent, and what the SFU got and resent to it. */
   async function retransmissions(): Promise<Record<BrowserName, { sent: number | null; serverReceived: number; serverSent: number }>> {
     const now = await snapshots();
-    const entries = await Promise.all(ENGINES.map(async (engine) => [engine, {
-      sent: now[engine].videoOut.retransmittedPacketsSent,
-      serverReceived: (await producer(engine, 'video'))?.packetsRetransmitted ?? 0,
-      serverSent: (await cameraConsumer(engine))?.packetsRetransmitted ?? 0,
-    }] as const));
+    const entries = await Promise.all(
+      ENGINES.map(
+        async (engine) =>
+          [
+            engine,
+            {
+              sent: now[engine].videoOut.retransmittedPacketsSent,
+              serverReceived: (await producer(engine, 'video'))?.packetsRetransmitted ?? 0,
+              serverSent: (await cameraConsumer(engine))?.packetsRetransmitted ?? 0,
+            },
+          ] as const,
+      ),
+    );
     return Object.fromEntries(entries) as Record<BrowserName, { sent: number | null; serverReceived: number; serverSent: number }>;
   }
 
@@ -122,19 +142,27 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
     const rtxBefore = await retransmissions();
     await impair({ chromium: { up: { lossPercent: 3 }, down: { lossPercent: 3 } }, firefox: { up: { lossPercent: 3 }, down: { lossPercent: 3 } } });
     const after = await audioFor(before, 15, '3 % loss');
-    const rtx = await waitFor('retransmissions counted by each publisher and by the SFU in both directions', async () => {
-      const now = await retransmissions();
-      // The sender's own count where the browser reports it (Chromium does; Firefox ESR has no retransmittedPacketsSent).
-      const sent = (e: BrowserName): boolean => now[e].sent === null || now[e].sent! > (rtxBefore[e].sent ?? 0);
-      return ENGINES.every((e) => sent(e) && now[e].serverReceived > rtxBefore[e].serverReceived && now[e].serverSent > rtxBefore[e].serverSent) ? now : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 1000 });
+    const rtx = await waitFor(
+      'retransmissions counted by each publisher and by the SFU in both directions',
+      async () => {
+        const now = await retransmissions();
+        // The sender's own count where the browser reports it (Chromium does; Firefox ESR has no retransmittedPacketsSent).
+        const sent = (e: BrowserName): boolean => now[e].sent === null || now[e].sent! > (rtxBefore[e].sent ?? 0);
+        return ENGINES.every((e) => sent(e) && now[e].serverReceived > rtxBefore[e].serverReceived && now[e].serverSent > rtxBefore[e].serverSent)
+          ? now
+          : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
     await impair({});
     // A packet crosses the sender's uplink and the receiver's downlink: 1 - 0.97² ≈ 5.9 % path loss.
     const pathLoss = 1 - 0.97 ** 2;
     for (const engine of ENGINES) {
       const ratio = concealedRatio(before[engine], after[engine]);
       const fec = after[engine].audioIn.fecPacketsReceived - before[engine].audioIn.fecPacketsReceived;
-      console.log(`[impair] 3 % loss: ${engine} concealed ${(ratio * 100).toFixed(2)} % of ${audioSeconds(before[engine], after[engine]).toFixed(1)} s audio (bound ${(concealedBound(pathLoss) * 100).toFixed(1)} %), FEC packets ${fec}; retransmissions: sent ${rtx[engine].sent === null ? 'not reported' : rtx[engine].sent! - (rtxBefore[engine].sent ?? 0)}, SFU received ${rtx[engine].serverReceived - rtxBefore[engine].serverReceived}, SFU resent to it ${rtx[engine].serverSent - rtxBefore[engine].serverSent}`);
+      console.log(
+        `[impair] 3 % loss: ${engine} concealed ${(ratio * 100).toFixed(2)} % of ${audioSeconds(before[engine], after[engine]).toFixed(1)} s audio (bound ${(concealedBound(pathLoss) * 100).toFixed(1)} %), FEC packets ${fec}; retransmissions: sent ${rtx[engine].sent === null ? 'not reported' : rtx[engine].sent! - (rtxBefore[engine].sent ?? 0)}, SFU received ${rtx[engine].serverReceived - rtxBefore[engine].serverReceived}, SFU resent to it ${rtx[engine].serverSent - rtxBefore[engine].serverSent}`,
+      );
       expect(ratio).toBeLessThan(concealedBound(pathLoss));
     }
     expect(rtx.chromium.sent).not.toBeNull();
@@ -149,11 +177,15 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
       const before = await snapshots();
       await impair({ [bad]: { up: { lossPercent: 10 }, down: { lossPercent: 10 } } });
       let last = '';
-      await waitFor(`${bad}'s quality poor on both pages`, async () => {
-        const now = await snapshots();
-        last = `${bad} grades itself ${now[bad].quality.local}, ${seen.engine} grades it ${now[seen.engine].quality.remote[bad]}`;
-        return now[bad].quality.local === 'poor' && now[seen.engine].quality.remote[bad] === 'poor' ? true : undefined;
-      }, { timeoutMs: 60_000, intervalMs: 1000 }).catch((error: unknown) => {
+      await waitFor(
+        `${bad}'s quality poor on both pages`,
+        async () => {
+          const now = await snapshots();
+          last = `${bad} grades itself ${now[bad].quality.local}, ${seen.engine} grades it ${now[seen.engine].quality.remote[bad]}`;
+          return now[bad].quality.local === 'poor' && now[seen.engine].quality.remote[bad] === 'poor' ? true : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      ).catch((error: unknown) => {
         console.log(`[impair] 10 % loss on ${bad}: last seen: ${last}`);
         throw error;
       });
@@ -161,34 +193,54 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
       await impair({});
       for (const engine of ENGINES) {
         const ratio = concealedRatio(before[engine], after[engine]);
-        console.log(`[impair] 10 % loss on ${bad}: ${engine} concealed ${(ratio * 100).toFixed(2)} % of ${audioSeconds(before[engine], after[engine]).toFixed(1)} s audio (bound ${(concealedBound(0.1) * 100).toFixed(1)} %)`);
+        console.log(
+          `[impair] 10 % loss on ${bad}: ${engine} concealed ${(ratio * 100).toFixed(2)} % of ${audioSeconds(before[engine], after[engine]).toFixed(1)} s audio (bound ${(concealedBound(0.1) * 100).toFixed(1)} %)`,
+        );
         expect(ratio).toBeLessThan(concealedBound(0.1));
       }
       const t0 = Date.now();
-      await waitFor(`${bad}'s quality good again on both pages`, async () => {
-        const now = await snapshots();
-        const ok = (q: string | undefined): boolean => q === 'good' || q === 'excellent';
-        return ok(now[bad].quality.local) && ok(now[seen.engine].quality.remote[bad]) ? true : undefined;
-      }, { timeoutMs: 60_000, intervalMs: 1000 });
+      await waitFor(
+        `${bad}'s quality good again on both pages`,
+        async () => {
+          const now = await snapshots();
+          const ok = (q: string | undefined): boolean => q === 'good' || q === 'excellent';
+          return ok(now[bad].quality.local) && ok(now[seen.engine].quality.remote[bad]) ? true : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      );
       console.log(`[impair] 10 % loss on ${bad}: quality good again ${((Date.now() - t0) / 1000).toFixed(1)} s after recovery`);
     });
   }
 
   it('downlink capped at 250 kbit/s: the SFU forwards a lower layer from its bandwidth estimate, and the top layer again after recovery', async () => {
-    const top = await waitFor('both camera consumers on their top layer', async () => {
-      const entries = await Promise.all(ENGINES.map(async (e) => [e, await cameraConsumer(e)] as const));
-      return entries.every(([, c]) => c?.currentLayers && c.preferredLayers && c.currentLayers.spatialLayer >= 1) ? Object.fromEntries(entries) as Record<BrowserName, ConsumerStatsInfo> : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 1000 });
+    const top = await waitFor(
+      'both camera consumers on their top layer',
+      async () => {
+        const entries = await Promise.all(ENGINES.map(async (e) => [e, await cameraConsumer(e)] as const));
+        return entries.every(([, c]) => c?.currentLayers && c.preferredLayers && c.currentLayers.spatialLayer >= 1)
+          ? (Object.fromEntries(entries) as Record<BrowserName, ConsumerStatsInfo>)
+          : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
     await impair({ chromium: { down: { rateKbit: 250 } }, firefox: { down: { rateKbit: 250 } } });
-    const low = await waitFor('lower layers forwarded to both subscribers', async () => {
-      const entries = await Promise.all(ENGINES.map(async (e) => [e, await cameraConsumer(e)] as const));
-      return entries.every(([e, c]) => c?.currentLayers && c.currentLayers.spatialLayer < top[e].currentLayers!.spatialLayer) ? Object.fromEntries(entries) as Record<BrowserName, ConsumerStatsInfo> : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 1000 });
+    const low = await waitFor(
+      'lower layers forwarded to both subscribers',
+      async () => {
+        const entries = await Promise.all(ENGINES.map(async (e) => [e, await cameraConsumer(e)] as const));
+        return entries.every(([e, c]) => c?.currentLayers && c.currentLayers.spatialLayer < top[e].currentLayers!.spatialLayer)
+          ? (Object.fromEntries(entries) as Record<BrowserName, ConsumerStatsInfo>)
+          : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
     const before = await snapshots();
     const after = await audioFor(before, 10, '250 kbit/s downlink');
     for (const engine of ENGINES) {
       const c = low[engine];
-      console.log(`[impair] 250 kbit/s downlink: ${engine} gets spatial layer ${c.currentLayers?.spatialLayer} (preferred ${c.preferredLayers?.spatialLayer}, was ${top[engine].currentLayers?.spatialLayer}) at ${Math.round(c.bitrate / 1000)} kbit/s; audio concealed ${(concealedRatio(before[engine], after[engine]) * 100).toFixed(2)} %`);
+      console.log(
+        `[impair] 250 kbit/s downlink: ${engine} gets spatial layer ${c.currentLayers?.spatialLayer} (preferred ${c.preferredLayers?.spatialLayer}, was ${top[engine].currentLayers?.spatialLayer}) at ${Math.round(c.bitrate / 1000)} kbit/s; audio concealed ${(concealedRatio(before[engine], after[engine]) * 100).toFixed(2)} %`,
+      );
       // The subscriber still asks for the top layer: the lower one is the SFU's bandwidth decision.
       expect(c.preferredLayers?.spatialLayer).toBe(top[engine].preferredLayers?.spatialLayer);
       // The link's queue drops packets (audio among them) while the estimate settles: the 3 % loss
@@ -197,10 +249,14 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
     }
     await impair({});
     const t0 = Date.now();
-    await waitFor('the top layers forwarded again', async () => {
-      const entries = await Promise.all(ENGINES.map(async (e) => [e, await cameraConsumer(e)] as const));
-      return entries.every(([e, c]) => c?.currentLayers && c.currentLayers.spatialLayer >= top[e].currentLayers!.spatialLayer) ? true : undefined;
-    }, { timeoutMs: 90_000, intervalMs: 1000 });
+    await waitFor(
+      'the top layers forwarded again',
+      async () => {
+        const entries = await Promise.all(ENGINES.map(async (e) => [e, await cameraConsumer(e)] as const));
+        return entries.every(([e, c]) => c?.currentLayers && c.currentLayers.spatialLayer >= top[e].currentLayers!.spatialLayer) ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 1000 },
+    );
     console.log(`[impair] 250 kbit/s downlink: top layers back ${((Date.now() - t0) / 1000).toFixed(1)} s after recovery`);
   });
 
@@ -209,20 +265,29 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
   // the SFU gets no top simulcast layer. The top layer is the highest one the producer was set up
   // with, not the ones active just before: on a loaded machine the encoder may already have dropped
   // layers for CPU, and comparing with that (as this case once did) could never pass.
-  it('uplink capped at 300 kbit/s: each publisher\'s encoder sends less (top simulcast layer dropped), audio within the bound', async () => {
+  it("uplink capped at 300 kbit/s: each publisher's encoder sends less (top simulcast layer dropped), audio within the bound", async () => {
     const full = await Promise.all(ENGINES.map((e) => producer(e, 'video')));
     await impair({ chromium: { up: { rateKbit: 300 } }, firefox: { up: { rateKbit: 300 } } });
     let last = '';
     let previous = await snapshots();
-    const adapted = await waitFor('both publishers below the cap without their top layer', async () => {
-      const now = await snapshots();
-      const producers = await Promise.all(ENGINES.map((e) => producer(e, 'video')));
-      const sendKbps = ENGINES.map((e) => videoSendKbps(previous[e], now[e]));
-      previous = now;
-      last = producers.map((p, i) => `${ENGINES[i]} sends ${Math.round(sendKbps[i]!)} kbit/s, SFU gets ${Math.round((p?.bitrate ?? 0) / 1000)} kbit/s on rids ${p?.activeRids.join(',')} of ${p?.rids.join(',')}`).join('; ');
-      const top = (p: ProducerStatsInfo): string | undefined => [...p.rids].sort().at(-1);
-      return producers.every((p, i) => p && sendKbps[i]! < 300 && p.activeRids.length > 0 && !p.activeRids.includes(top(p)!)) ? producers : undefined;
-    }, { timeoutMs: 90_000, intervalMs: 2000 }).catch((error: unknown) => {
+    const adapted = await waitFor(
+      'both publishers below the cap without their top layer',
+      async () => {
+        const now = await snapshots();
+        const producers = await Promise.all(ENGINES.map((e) => producer(e, 'video')));
+        const sendKbps = ENGINES.map((e) => videoSendKbps(previous[e], now[e]));
+        previous = now;
+        last = producers
+          .map(
+            (p, i) =>
+              `${ENGINES[i]} sends ${Math.round(sendKbps[i]!)} kbit/s, SFU gets ${Math.round((p?.bitrate ?? 0) / 1000)} kbit/s on rids ${p?.activeRids.join(',')} of ${p?.rids.join(',')}`,
+          )
+          .join('; ');
+        const top = (p: ProducerStatsInfo): string | undefined => [...p.rids].sort().at(-1);
+        return producers.every((p, i) => p && sendKbps[i]! < 300 && p.activeRids.length > 0 && !p.activeRids.includes(top(p)!)) ? producers : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 2000 },
+    ).catch((error: unknown) => {
       console.log(`[impair] 300 kbit/s uplink: last seen: ${last}`);
       throw error;
     });
@@ -230,7 +295,9 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
     const after = await audioFor(before, 10, '300 kbit/s uplink');
     for (const [i, engine] of ENGINES.entries()) {
       const p = adapted[i]!;
-      console.log(`[impair] 300 kbit/s uplink: ${engine} sends rids ${p.activeRids.join(',')} (was ${full[i]!.activeRids.join(',')}) at ${Math.round(p.bitrate / 1000)} kbit/s, browser says ${Math.round(videoSendKbps(before[engine], after[engine]))} kbit/s, qualityLimitationReason=${after[engine].videoOut.qualityLimitationReason}; audio concealed ${(concealedRatio(before[engine], after[engine]) * 100).toFixed(2)} %`);
+      console.log(
+        `[impair] 300 kbit/s uplink: ${engine} sends rids ${p.activeRids.join(',')} (was ${full[i]!.activeRids.join(',')}) at ${Math.round(p.bitrate / 1000)} kbit/s, browser says ${Math.round(videoSendKbps(before[engine], after[engine]))} kbit/s, qualityLimitationReason=${after[engine].videoOut.qualityLimitationReason}; audio concealed ${(concealedRatio(before[engine], after[engine]) * 100).toFixed(2)} %`,
+      );
       expect(concealedRatio(before[engine], after[engine])).toBeLessThan(concealedBound(0));
     }
     // Chromium names the reason; Firefox does not implement qualityLimitationReason.
@@ -248,7 +315,9 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
     await impair({});
     for (const engine of ENGINES) {
       const seconds = audioSeconds(before[engine], during[engine]);
-      console.log(`[impair] 150 kbit/s for 20 s: ${engine} received ${seconds.toFixed(1)} s of audio, concealed ${(concealedRatio(before[engine], during[engine]) * 100).toFixed(2)} %, ${during[engine].videoIn.framesDecoded - before[engine].videoIn.framesDecoded} video frames`);
+      console.log(
+        `[impair] 150 kbit/s for 20 s: ${engine} received ${seconds.toFixed(1)} s of audio, concealed ${(concealedRatio(before[engine], during[engine]) * 100).toFixed(2)} %, ${during[engine].videoIn.framesDecoded - before[engine].videoIn.framesDecoded} video frames`,
+      );
       expect(seconds).toBeGreaterThan(10);
     }
     await Promise.all(ENGINES.map((engine) => waitForFreshMedia(parties[engine].page, [other(engine).engine], 60_000, 'media after the drop')));
@@ -262,38 +331,52 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
   it('screen share on a 300 kbit/s uplink: the screen keeps its full resolution on both ends and keeps arriving', async () => {
     const sharer = parties.chromium;
     const viewer = parties.firefox;
-    const received = (): Promise<{ frames: number; height: number }> => viewer.page.evaluate(async (identity) => {
-      interface Track { source: string; getStats(): Promise<RTCStatsReport | undefined> }
-      const room = (window as unknown as { telemed: { room: { remoteParticipants: Map<string, { identity: string; tracks: Track[] }> } } }).telemed.room;
-      const remote = [...room.remoteParticipants.values()].find((p) => p.identity === identity);
-      const out = { frames: 0, height: 0 };
-      for (const track of remote?.tracks ?? []) {
-        if (track.source !== 'screenShare') continue;
-        (await track.getStats())?.forEach((s: Record<string, unknown>) => {
-          if (s.type !== 'inbound-rtp') return;
-          out.frames += typeof s.framesDecoded === 'number' ? s.framesDecoded : 0;
-          out.height = Math.max(out.height, typeof s.frameHeight === 'number' ? s.frameHeight : 0);
-        });
-      }
-      return out;
-    }, sharer.engine);
+    const received = (): Promise<{ frames: number; height: number }> =>
+      viewer.page.evaluate(async (identity) => {
+        interface Track {
+          source: string;
+          getStats(): Promise<RTCStatsReport | undefined>;
+        }
+        const room = (window as unknown as { telemed: { room: { remoteParticipants: Map<string, { identity: string; tracks: Track[] }> } } }).telemed.room;
+        const remote = [...room.remoteParticipants.values()].find((p) => p.identity === identity);
+        const out = { frames: 0, height: 0 };
+        for (const track of remote?.tracks ?? []) {
+          if (track.source !== 'screenShare') continue;
+          (await track.getStats())?.forEach((s: Record<string, unknown>) => {
+            if (s.type !== 'inbound-rtp') return;
+            out.frames += typeof s.framesDecoded === 'number' ? s.framesDecoded : 0;
+            out.height = Math.max(out.height, typeof s.frameHeight === 'number' ? s.frameHeight : 0);
+          });
+        }
+        return out;
+      }, sharer.engine);
     await sharer.page.click('#screen');
-    const full = await waitFor('the screen share sent and decoded on the clean link', async () => {
-      const [sent, got] = await Promise.all([linkSnapshot(sharer.page), received()]);
-      return sent.screenOut.frameHeight > 0 && got.frames > 3 && got.height === sent.screenOut.frameHeight ? got.height : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 1000 });
+    const full = await waitFor(
+      'the screen share sent and decoded on the clean link',
+      async () => {
+        const [sent, got] = await Promise.all([linkSnapshot(sharer.page), received()]);
+        return sent.screenOut.frameHeight > 0 && got.frames > 3 && got.height === sent.screenOut.frameHeight ? got.height : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
     await impair({ chromium: { up: { rateKbit: 300 } } });
     let previous = await linkSnapshot(sharer.page);
     let last = '';
     const start = await received();
-    await waitFor('the sharer under the cap, the screen at full resolution, new frames decoded by the viewer', async () => {
-      const now = await linkSnapshot(sharer.page);
-      const kbps = ((now.screenOut.bytesSent - previous.screenOut.bytesSent + now.videoOut.bytesSent - previous.videoOut.bytesSent) * 8) / Math.max(1, now.at - previous.at);
-      previous = now;
-      const got = await received();
-      last = `sends ${Math.round(kbps)} kbit/s (screen + camera), screen encoded at ${now.screenOut.frameHeight} lines of ${full}, viewer decoded ${got.frames - start.frames} new frames at ${got.height} lines`;
-      return kbps < 300 && now.screenOut.frameHeight === full && got.height === full && got.frames - start.frames >= 5 ? true : undefined;
-    }, { timeoutMs: 90_000, intervalMs: 2000 }).catch((error: unknown) => {
+    await waitFor(
+      'the sharer under the cap, the screen at full resolution, new frames decoded by the viewer',
+      async () => {
+        const now = await linkSnapshot(sharer.page);
+        const kbps =
+          ((now.screenOut.bytesSent - previous.screenOut.bytesSent + now.videoOut.bytesSent - previous.videoOut.bytesSent) * 8) /
+          Math.max(1, now.at - previous.at);
+        previous = now;
+        const got = await received();
+        last = `sends ${Math.round(kbps)} kbit/s (screen + camera), screen encoded at ${now.screenOut.frameHeight} lines of ${full}, viewer decoded ${got.frames - start.frames} new frames at ${got.height} lines`;
+        return kbps < 300 && now.screenOut.frameHeight === full && got.height === full && got.frames - start.frames >= 5 ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 2000 },
+    ).catch((error: unknown) => {
       console.log(`[impair] screen share on 300 kbit/s: last seen: ${last}`);
       throw error;
     });

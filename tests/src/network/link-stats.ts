@@ -6,12 +6,35 @@ import type { TestPage } from '../browser.js';
 export interface LinkSnapshot {
   at: number;
   /** Received audio, summed over remote participants. */
-  audioIn: { totalSamplesReceived: number; concealedSamples: number; silentConcealedSamples: number; packetsReceived: number; packetsLost: number; fecPacketsReceived: number };
+  audioIn: {
+    totalSamplesReceived: number;
+    concealedSamples: number;
+    silentConcealedSamples: number;
+    packetsReceived: number;
+    packetsLost: number;
+    fecPacketsReceived: number;
+  };
   /** Received camera video, summed over remote participants. */
-  videoIn: { framesDecoded: number; packetsReceived: number; packetsLost: number; nackCount: number; retransmittedPacketsReceived: number; frameWidth: number; frameHeight: number };
+  videoIn: {
+    framesDecoded: number;
+    packetsReceived: number;
+    packetsLost: number;
+    nackCount: number;
+    retransmittedPacketsReceived: number;
+    frameWidth: number;
+    frameHeight: number;
+  };
   /** Sent camera video, summed over its simulcast encodings. */
   /** retransmittedPacketsSent is null when the browser does not report it. */
-  videoOut: { bytesSent: number; retransmittedPacketsSent: number | null; framesEncoded: number; targetBitrate: number; frameHeight: number; qualityLimitationReason: string; activeRids: string[] };
+  videoOut: {
+    bytesSent: number;
+    retransmittedPacketsSent: number | null;
+    framesEncoded: number;
+    targetBitrate: number;
+    frameHeight: number;
+    qualityLimitationReason: string;
+    activeRids: string[];
+  };
   /** Sent screen share (zeros without one). */
   screenOut: { framesEncoded: number; frameWidth: number; frameHeight: number; bytesSent: number };
   /** The send codec's fmtp line of the microphone (Opus parameters). */
@@ -24,16 +47,35 @@ export interface LinkSnapshot {
 export function linkSnapshot(page: TestPage): Promise<LinkSnapshot> {
   return page.evaluate(async () => {
     type Stats = Record<string, unknown>;
-    interface Track { source: string; kind: string; getStats(): Promise<RTCStatsReport | undefined> }
-    interface Remote { identity: string; connectionQuality: string; tracks: Track[] }
-    interface Room { localParticipant: { connectionQuality: string; tracks: Track[] }; remoteParticipants: Map<string, Remote> }
+    interface Track {
+      source: string;
+      kind: string;
+      getStats(): Promise<RTCStatsReport | undefined>;
+    }
+    interface Remote {
+      identity: string;
+      connectionQuality: string;
+      tracks: Track[];
+    }
+    interface Room {
+      localParticipant: { connectionQuality: string; tracks: Track[] };
+      remoteParticipants: Map<string, Remote>;
+    }
     const room = (window as unknown as { telemed: { room: Room } }).telemed.room;
     const n = (value: unknown): number => (typeof value === 'number' ? value : 0);
     const snapshot = {
       at: Date.now(),
       audioIn: { totalSamplesReceived: 0, concealedSamples: 0, silentConcealedSamples: 0, packetsReceived: 0, packetsLost: 0, fecPacketsReceived: 0 },
       videoIn: { framesDecoded: 0, packetsReceived: 0, packetsLost: 0, nackCount: 0, retransmittedPacketsReceived: 0, frameWidth: 0, frameHeight: 0 },
-      videoOut: { bytesSent: 0, retransmittedPacketsSent: null as number | null, framesEncoded: 0, targetBitrate: 0, frameHeight: 0, qualityLimitationReason: 'none', activeRids: [] as string[] },
+      videoOut: {
+        bytesSent: 0,
+        retransmittedPacketsSent: null as number | null,
+        framesEncoded: 0,
+        targetBitrate: 0,
+        frameHeight: 0,
+        qualityLimitationReason: 'none',
+        activeRids: [] as string[],
+      },
       screenOut: { framesEncoded: 0, frameWidth: 0, frameHeight: 0, bytesSent: 0 },
       audioOutFmtp: '',
       quality: { local: room.localParticipant.connectionQuality, remote: {} as Record<string, string> },
@@ -96,7 +138,8 @@ export function linkSnapshot(page: TestPage): Promise<LinkSnapshot> {
 /** Share of received audio that was concealed (packet-loss concealment, not silence) between two snapshots. */
 export function concealedRatio(before: LinkSnapshot, after: LinkSnapshot): number {
   const total = after.audioIn.totalSamplesReceived - before.audioIn.totalSamplesReceived;
-  const concealed = after.audioIn.concealedSamples - after.audioIn.silentConcealedSamples - (before.audioIn.concealedSamples - before.audioIn.silentConcealedSamples);
+  const concealed =
+    after.audioIn.concealedSamples - after.audioIn.silentConcealedSamples - (before.audioIn.concealedSamples - before.audioIn.silentConcealedSamples);
   return total > 0 ? concealed / total : 1;
 }
 

@@ -75,11 +75,13 @@ browser.stderr.on('data', (chunk) => {
   const lines = pending.split('\n');
   pending = lines.pop();
   for (const line of lines) {
-    queue = queue.then(async () => {
-      const match = ENDPOINT.exec(line);
-      if (!match) return void process.stderr.write(`${line}\n`);
-      const outer = await bridge(Number(match[2]));
-      process.stderr.write(`${match[1]}127.0.0.1:${outer}${match[3]}\n`);
-    }).catch((error) => process.stderr.write(`netns-browser: ${error.message}\n`));
+    queue = queue
+      .then(async () => {
+        const match = ENDPOINT.exec(line);
+        if (!match) return void process.stderr.write(`${line}\n`);
+        const outer = await bridge(Number(match[2]));
+        process.stderr.write(`${match[1]}127.0.0.1:${outer}${match[3]}\n`);
+      })
+      .catch((error) => process.stderr.write(`netns-browser: ${error.message}\n`));
   }
 });

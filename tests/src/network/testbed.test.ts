@@ -42,11 +42,15 @@ describe('impairment test bed', () => {
     let received = 0;
     receiver.on('message', () => received++);
     // A new veth pair passes nothing until the kernel has activated it (linkwatch, up to ~1 s).
-    await waitFor('the new link passing packets', async () => {
-      await sendFrom(ns, bed.hostIp, receiver.address().port, 1);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      return received > 0 ? true : undefined;
-    }, { timeoutMs: 30_000 });
+    await waitFor(
+      'the new link passing packets',
+      async () => {
+        await sendFrom(ns, bed.hostIp, receiver.address().port, 1);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return received > 0 ? true : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     received = 0;
     await ns.impair({ up: { lossPercent: 30 } });
     const errors = await sendFrom(ns, bed.hostIp, receiver.address().port, PACKETS);

@@ -85,17 +85,23 @@ function alive(pid: number): boolean {
 
 /** Removes `tmq` namespaces, links and bridge tables whose owning process is gone (a crashed or killed run). */
 export function removeStale(): void {
-  const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0] ?? '');
+  const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '');
   for (const name of namespaces) {
     const match = NS_PATTERN.exec(name);
     if (match && !alive(Number(match[1]))) execFileSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
   }
-  const tables = execFileSync('nft', ['list', 'tables', 'bridge'], { encoding: 'utf8' }).split('\n').map((l) => /^table bridge (\S+)/.exec(l)?.[1] ?? '');
+  const tables = execFileSync('nft', ['list', 'tables', 'bridge'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => /^table bridge (\S+)/.exec(l)?.[1] ?? '');
   for (const table of tables) {
     const match = new RegExp(`^${PREFIX}(\\d+)$`).exec(table);
     if (match && !alive(Number(match[1]))) execFileSync('nft', ['delete', 'table', 'bridge', table], { stdio: 'ignore' });
   }
-  const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '');
+  const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '');
   for (const link of links) {
     const match = LINK_PATTERN.exec(link);
     if (match && !alive(Number(match[1]))) {
@@ -124,7 +130,10 @@ async function setRate(netns: string | undefined, dev: string, rateKbit: number 
 
 /** A chain dropping `percent` of the packets that come in on each device (none at 0 or undefined). */
 function lossChain(name: string, hook: 'input' | 'prerouting', drops: [dev: string, percent: number | undefined][]): string {
-  const rules = drops.filter(([, percent]) => percent).map(([dev, percent]) => `\n    iifname "${dev}" numgen random mod 1000 < ${Math.round(percent! * 10)} drop`).join('');
+  const rules = drops
+    .filter(([, percent]) => percent)
+    .map(([dev, percent]) => `\n    iifname "${dev}" numgen random mod 1000 < ${Math.round(percent! * 10)} drop`)
+    .join('');
   return `  chain ${name} {\n    type filter hook ${hook} priority 0; policy accept;${rules}\n  }`;
 }
 
@@ -148,7 +157,9 @@ export async function createTestBed(): Promise<TestBed> {
   // Writes run one after another, each from the map as it is then, so parallel impair() calls all land.
   let uplinkWrites: Promise<void> = Promise.resolve();
   const writeUplinkTable = (): Promise<void> => {
-    const write = uplinkWrites.catch(() => undefined).then(() => replaceTable(undefined, 'bridge', uplinkTable, lossChain('up', 'prerouting', [...uplinkLoss])));
+    const write = uplinkWrites
+      .catch(() => undefined)
+      .then(() => replaceTable(undefined, 'bridge', uplinkTable, lossChain('up', 'prerouting', [...uplinkLoss])));
     uplinkWrites = write;
     return write;
   };

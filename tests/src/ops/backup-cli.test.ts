@@ -24,7 +24,9 @@ describe('telemed backup, restore and migrate (embedded database)', () => {
     // Each server's configuration as the deployment guide makes it: `telemed secrets` and the public URL.
     const secrets = () => execFileSync(process.execPath, [TELEMED_CLI, 'secrets'], { encoding: 'utf8' });
     const common = 'PUBLIC_URL=https://telemed.clinic.example\n';
-    fs.writeFileSync(a, `${common}TELEMED_DATA_DIR=${path.join(dir, 'a')}\n${secrets().replace(/^ENCRYPTION_KEY=.*$/m, `ENCRYPTION_KEY=${keyRing}`)}\n`, { mode: 0o600 });
+    fs.writeFileSync(a, `${common}TELEMED_DATA_DIR=${path.join(dir, 'a')}\n${secrets().replace(/^ENCRYPTION_KEY=.*$/m, `ENCRYPTION_KEY=${keyRing}`)}\n`, {
+      mode: 0o600,
+    });
     fs.writeFileSync(b, `# the new server\n${common}TELEMED_DATA_DIR=${path.join(dir, 'b')}\n${secrets()}\n`, { mode: 0o600 });
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -35,7 +37,9 @@ describe('telemed backup, restore and migrate (embedded database)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^pending {2}2026-11-24T09-40-initial$/m);
     expect(r.stdout).toMatch(/0 applied, \d+ pending \(pglite\)/);
-    r = await telemed(['add-user', '--config', a, '--role', 'admin', '--email', 'it@clinic.example', '--name', 'Clinic IT'], { TELEMED_NEW_PASSWORD: 'a long admin password' });
+    r = await telemed(['add-user', '--config', a, '--role', 'admin', '--email', 'it@clinic.example', '--name', 'Clinic IT'], {
+      TELEMED_NEW_PASSWORD: 'a long admin password',
+    });
     expect(r.code, r.stderr).toBe(0);
     r = await telemed(['migrate', 'status', '--config', a]);
     expect(r.stdout).toMatch(/\d+ applied, 0 pending/);
@@ -75,7 +79,9 @@ describe('telemed backup, restore and migrate (embedded database)', () => {
     // The restored installation has the schema and the user.
     r = await telemed(['migrate', 'status', '--config', b]);
     expect(r.stdout).toMatch(/\d+ applied, 0 pending/);
-    r = await telemed(['add-user', '--config', b, '--role', 'admin', '--email', 'it@clinic.example', '--name', 'Again'], { TELEMED_NEW_PASSWORD: 'a long admin password' });
+    r = await telemed(['add-user', '--config', b, '--role', 'admin', '--email', 'it@clinic.example', '--name', 'Again'], {
+      TELEMED_NEW_PASSWORD: 'a long admin password',
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('a user with e-mail it@clinic.example exists');
     r = await telemed(['migrate', 'sideways', '--config', b]);

@@ -29,14 +29,24 @@ describe('telemed load-test against a started platform', () => {
 
   it('runs 1 room of 2 bots for a few seconds and reports real bitrate, loss and joins', async () => {
     const started = Date.now();
-    const run = await telemed(['load-test', '--media-url', platform.mediaWsUrl, '--rooms', '1', '--participants', '2', '--duration', '3', '--video-bitrate', '300000', '--json'], {
-      ROOM_TOKEN_SECRET: platform.secrets.roomTokenSecret,
-    });
+    const run = await telemed(
+      ['load-test', '--media-url', platform.mediaWsUrl, '--rooms', '1', '--participants', '2', '--duration', '3', '--video-bitrate', '300000', '--json'],
+      {
+        ROOM_TOKEN_SECRET: platform.secrets.roomTokenSecret,
+      },
+    );
     console.log(`[load-test] ${((Date.now() - started) / 1000).toFixed(1)} s; stderr:\n${run.stderr}stdout: ${run.stdout}`);
     expect(run.code).toBe(0);
     const summary = JSON.parse(run.stdout) as {
-      joinsOk: number; joinsFailed: number; receivedBitrateBps: number; receivedBitrateBpsPerBot: number; sentBitrateBps: number;
-      receivedPackets: number; expectedPackets: number; lossRatio: number; durationSeconds: number;
+      joinsOk: number;
+      joinsFailed: number;
+      receivedBitrateBps: number;
+      receivedBitrateBpsPerBot: number;
+      sentBitrateBps: number;
+      receivedPackets: number;
+      expectedPackets: number;
+      lossRatio: number;
+      durationSeconds: number;
     };
     expect(summary).toMatchObject({ joinsOk: 2, joinsFailed: 0 });
     expect(summary.durationSeconds).toBeGreaterThanOrEqual(3);

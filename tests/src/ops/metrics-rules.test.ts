@@ -41,7 +41,11 @@ function parseExposition(text: string): Exposition {
 
 /** Selectors of telemed_* metrics in the rules (comments left out): name → label names filtered on. */
 function ruleSelectors(): Map<string, Set<string>> {
-  const text = fs.readFileSync(RULES, 'utf8').split('\n').filter((l) => !/^\s*#/.test(l)).join('\n');
+  const text = fs
+    .readFileSync(RULES, 'utf8')
+    .split('\n')
+    .filter((l) => !/^\s*#/.test(l))
+    .join('\n');
   const selectors = new Map<string, Set<string>>();
   for (const [, name, matchers] of text.matchAll(/\b(telemed_[a-z0-9_]+)(?:\{([^}]*)\})?/g)) {
     const set = selectors.get(name!) ?? new Set<string>();
@@ -86,7 +90,9 @@ describe('alert rules against the real /metrics', () => {
       for (const label of labels) if (seen && !seen.has(label)) missing.push(`${name}{${label}}`);
     }
     expect(missing, 'used by alerts.yml but not served by /metrics').toEqual([]);
-    console.log(`alerts.yml uses ${selectors.size} telemed metrics; all served (API ${scraped[0]!.names.size} series names, media server ${scraped[1]!.names.size})`);
+    console.log(
+      `alerts.yml uses ${selectors.size} telemed metrics; all served (API ${scraped[0]!.names.size} series names, media server ${scraped[1]!.names.size})`,
+    );
   });
 
   it('the API serves its metrics with the telemed_api_ prefix and the media server with telemed_media_', () => {
@@ -102,7 +108,11 @@ describe('alert rules against the real /metrics', () => {
     // info lines these 10 would be in api.log or api.log.1, which the loop below reads.
     for (let i = 0; i < 10; i++) await fetch(`${platform.apiUrl}/live`);
     await fetch(`${platform.apiUrl}/api/users/me`);
-    await waitFor('the last request logged', async () => (fs.readFileSync(path.join(logDir, 'api.log'), 'utf8').split('\n').filter(Boolean).length > 0 ? true : undefined), { timeoutMs: 10_000 });
+    await waitFor(
+      'the last request logged',
+      async () => (fs.readFileSync(path.join(logDir, 'api.log'), 'utf8').split('\n').filter(Boolean).length > 0 ? true : undefined),
+      { timeoutMs: 10_000 },
+    );
     expect(fs.existsSync(path.join(logDir, 'api.log.3'))).toBe(false); // logKeep: 2
     for (const file of fs.readdirSync(logDir)) {
       const content = fs.readFileSync(path.join(logDir, file), 'utf8');

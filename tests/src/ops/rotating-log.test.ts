@@ -31,7 +31,11 @@ describe('RotatingLogFile', () => {
       expect(content.endsWith('\n')).toBe(true);
       expect(Buffer.byteLength(content)).toBeLessThanOrEqual(1000 + line(0).length);
     }
-    const numbers = kept.join('').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { n: number }).n);
+    const numbers = kept
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { n: number }).n);
     // The newest lines, in order, without a gap, up to the last one written.
     expect(numbers.at(-1)).toBe(199);
     expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => 200 - numbers.length + i));

@@ -14,7 +14,13 @@ import { telemed } from './telemed-cli.js';
 
 const ROOM = 'acme-consult-7';
 
-interface AuditRow { action: string; entityType: string; entityIds: string[] | null; entityId: string; actorId: string | null }
+interface AuditRow {
+  action: string;
+  entityType: string;
+  entityIds: string[] | null;
+  entityId: string;
+  actorId: string | null;
+}
 
 describe('room control with an API key (server SDK, CLI) against bots in a live room', () => {
   let platform: Platform;
@@ -26,7 +32,9 @@ describe('room control with an API key (server SDK, CLI) against bots in a live 
 
   const admin = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${platform.apiUrl}${route}`, {
-      method, headers: { authorization: `Bearer ${adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}),
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
     });
     expect(res.ok, `${method} ${route}: ${res.status}`).toBe(true);
     return (await res.json()) as T;
@@ -37,7 +45,11 @@ describe('room control with an API key (server SDK, CLI) against bots in a live 
 
   beforeAll(async () => {
     [platform, { worker: botWorker, router: botRouter }] = await Promise.all([startTestPlatform({ apiEnv: { SEED_DEMO: 'true' } }), startBotRouter()]);
-    const login = await fetch(`${platform.apiUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@telemed.demo', password: 'telemed-demo' }) });
+    const login = await fetch(`${platform.apiUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@telemed.demo', password: 'telemed-demo' }),
+    });
     adminToken = ((await login.json()) as { accessToken: string }).accessToken;
   });
   afterAll(async () => {
@@ -64,7 +76,10 @@ describe('room control with an API key (server SDK, CLI) against bots in a live 
     // Listing: both bots, alice's camera unmuted; a key without the scope is 403, an empty room 404.
     const listed = await acme.listParticipants(ROOM);
     expect(listed.map((p) => p.identity).sort()).toEqual(['alice', 'bob']);
-    expect(listed.find((p) => p.identity === 'alice')).toMatchObject({ participantId: alice.welcome.participantId, tracks: [{ trackId: publishing.producerId, source: 'camera', kind: 'video', muted: false }] });
+    expect(listed.find((p) => p.identity === 'alice')).toMatchObject({
+      participantId: alice.welcome.participantId,
+      tracks: [{ trackId: publishing.producerId, source: 'camera', kind: 'video', muted: false }],
+    });
     const refused = await narrow.listParticipants(ROOM).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(ApiResponseError);
     expect(refused).toMatchObject({ status: 403, apiCode: 'FORBIDDEN' });
@@ -99,13 +114,23 @@ describe('room control with an API key (server SDK, CLI) against bots in a live 
 
     // Every command is audited with the key as the actor (no user) and the room:identity it touched.
     const keyRows = async (): Promise<AuditRow[]> =>
-      (await admin<{ items: AuditRow[] }>('GET', '/api/admin/audit?entityType=participant&limit=50')).items.filter((r) => (r.entityIds ?? [r.entityId]).includes(roomsKey.apiKey.id));
+      (await admin<{ items: AuditRow[] }>('GET', '/api/admin/audit?entityType=participant&limit=50')).items.filter((r) =>
+        (r.entityIds ?? [r.entityId]).includes(roomsKey.apiKey.id),
+      );
     const rows = await waitFor('five audit rows of the key', async () => {
       const found = await keyRows();
       return found.length >= 5 && found;
     });
     expect(rows.every((r) => r.actorId === null)).toBe(true);
-    const actions = rows.map((r) => `${r.action} ${(r.entityIds ?? []).filter((id) => id.startsWith(`${ROOM}:`)).sort().join(',')}`).reverse();
+    const actions = rows
+      .map(
+        (r) =>
+          `${r.action} ${(r.entityIds ?? [])
+            .filter((id) => id.startsWith(`${ROOM}:`))
+            .sort()
+            .join(',')}`,
+      )
+      .reverse();
     expect(actions).toEqual([
       `read ${ROOM}:alice,${ROOM}:bob`,
       `read ${ROOM}:alice,${ROOM}:bob`,

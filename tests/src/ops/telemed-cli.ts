@@ -5,11 +5,19 @@ import { REPO_ROOT } from '../pack.js';
 
 export const TELEMED_CLI = path.join(REPO_ROOT, 'scripts/telemed.mjs');
 
-export interface CliResult { code: number | null; stdout: string; stderr: string }
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs `telemed ...args` with `env` and none of the machine's own configuration (TELEMED_*, secrets, URLs, data paths). */
 export function telemed(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(TELEMED_|ENCRYPTION_KEY|DATABASE_|ATTACHMENTS_DIR|ROOM_TOKEN_SECRET|MEDIA_PUBLIC_URL|PUBLIC_URL)/.test(key)));
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([key]) => !/^(TELEMED_|ENCRYPTION_KEY|DATABASE_|ATTACHMENTS_DIR|ROOM_TOKEN_SECRET|MEDIA_PUBLIC_URL|PUBLIC_URL)/.test(key),
+    ),
+  );
   const child = spawn(process.execPath, [TELEMED_CLI, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

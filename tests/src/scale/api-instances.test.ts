@@ -50,7 +50,9 @@ describe('two API instances behind Caddy', () => {
     const [alice, grey] = [await signIn('alice@patients.demo'), await signIn('grey@doctors.demo')];
 
     const ringing = await alice.client.startCall({ type: 'video', inviteeIds: [grey.id] });
-    await waitFor('the unanswered call missed', async () => ((await alice.client.getCall(ringing.id)).status === 'missed' ? true : undefined), { timeoutMs: 60_000 });
+    await waitFor('the unanswered call missed', async () => ((await alice.client.getCall(ringing.id)).status === 'missed' ? true : undefined), {
+      timeoutMs: 60_000,
+    });
     const call = await alice.client.startCall({ type: 'video', inviteeIds: [grey.id] });
     await grey.client.acceptCall(call.id);
 
@@ -65,7 +67,10 @@ describe('two API instances behind Caddy', () => {
       [alice, grey].map(async (user, k) => {
         const name = ['alice', 'grey'][k]!;
         for (let i = 0; i < COUNT; i++) {
-          await user.client.sendMessage(conversationId, `${name} ${i}`, { retries: 6 }).then(() => sent[k]!++, (error: Error) => failures.push(`${name} ${i}: ${error.message}`));
+          await user.client.sendMessage(conversationId, `${name} ${i}`, { retries: 6 }).then(
+            () => sent[k]!++,
+            (error: Error) => failures.push(`${name} ${i}: ${error.message}`),
+          );
         }
       }),
     );
@@ -76,14 +81,26 @@ describe('two API instances behind Caddy', () => {
     await sending;
     console.log(`[api-instances] instance 2 killed after ${before} sends; ${2 * COUNT} sends took ${Date.now() - started} ms`);
     expect(failures).toEqual([]);
-    expect(await fetch(`${stopped.url}/health`).then(() => 'up', () => 'down')).toBe('down');
+    expect(
+      await fetch(`${stopped.url}/health`).then(
+        () => 'up',
+        () => 'down',
+      ),
+    ).toBe('down');
 
     // Stored once each, and every one of the other's messages reached each user's /events.
     const stored = (await alice.client.listMessages(conversationId, { limit: 200 })).items.map((m) => m.body);
-    for (const [prefix, other] of [['alice', grey], ['grey', alice]] as const) {
+    for (const [prefix, other] of [
+      ['alice', grey],
+      ['grey', alice],
+    ] as const) {
       const bodies = Array.from({ length: COUNT }, (_, i) => `${prefix} ${i}`);
       expect(stored.filter((b) => bodies.includes(b)).sort()).toEqual([...bodies].sort());
-      await waitFor(`${prefix}'s messages on the other user's /events`, () => (bodies.every((b) => other.messages.some((m) => m.body === b)) ? true : undefined), { timeoutMs: 30_000 });
+      await waitFor(
+        `${prefix}'s messages on the other user's /events`,
+        () => (bodies.every((b) => other.messages.some((m) => m.body === b)) ? true : undefined),
+        { timeoutMs: 30_000 },
+      );
       const delivered = other.messages.filter((m) => bodies.includes(m.body)).map((m) => m.id);
       expect(new Set(delivered).size).toBe(delivered.length);
     }

@@ -62,13 +62,21 @@ export interface ClusterOptions {
 
 /** Where the API places `room` (a token for a probe identity; nobody joins). */
 export async function placeDevRoom(apiUrl: string, room: string): Promise<string> {
-  const res = await fetch(`${apiUrl}/api/dev/room-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ room, identity: `probe-${room}` }) });
+  const res = await fetch(`${apiUrl}/api/dev/room-token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ room, identity: `probe-${room}` }),
+  });
   if (!res.ok) throw new Error(`dev room token: HTTP ${res.status}`);
   return ((await res.json()) as { url: string }).url;
 }
 
 async function adminToken(apiUrl: string): Promise<string> {
-  const res = await fetch(`${apiUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@telemed.demo', password: 'telemed-demo' }) });
+  const res = await fetch(`${apiUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'admin@telemed.demo', password: 'telemed-demo' }),
+  });
   if (!res.ok) throw new Error(`admin login: HTTP ${res.status}`);
   return ((await res.json()) as { accessToken: string }).accessToken;
 }
@@ -101,13 +109,27 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const logDir = path.join(ROOT, 'test-results', 'logs', `scale-${base}`);
     if (options.apiInstances === 2) postgres = createPostgresRole();
     const apiEnv = {
-      SEED_DEMO: 'true', REDIS_URL: redis.url, REDIS_KEY_PREFIX: keyPrefix, MEDIA_PUBLIC_URL: `ws://${first.ip}:${first.port}/rtc`, MEDIA_INTERNAL_URL: `http://${first.ip}:${first.port}`,
+      SEED_DEMO: 'true',
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: keyPrefix,
+      MEDIA_PUBLIC_URL: `ws://${first.ip}:${first.port}/rtc`,
+      MEDIA_INTERNAL_URL: `http://${first.ip}:${first.port}`,
       ...(postgres ? { DATABASE_URL: postgres.createDatabase(`telemed_scale_${base}`) } : {}),
       ...options.apiEnv,
     };
     platform = (await startTestPlatform({
-      apiPort: base, mediaPort: first.port, rtcBasePort: base + 2, numWorkers: 1,
-      mediaEnv: { ...settings, REDIS_URL: redis.url, REDIS_KEY_PREFIX: keyPrefix, MEDIA_NODE_ID: first.id, MEDIA_HOST: first.ip, MEDIA_RTC_LISTEN_IP: first.ip },
+      apiPort: base,
+      mediaPort: first.port,
+      rtcBasePort: base + 2,
+      numWorkers: 1,
+      mediaEnv: {
+        ...settings,
+        REDIS_URL: redis.url,
+        REDIS_KEY_PREFIX: keyPrefix,
+        MEDIA_NODE_ID: first.id,
+        MEDIA_HOST: first.ip,
+        MEDIA_RTC_LISTEN_IP: first.ip,
+      },
       apiEnv,
     })) as TestPlatform;
     const started = platform;
@@ -116,10 +138,26 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     if (options.apiInstances === 2) {
       // Started once the first has migrated and seeded the database.
       const [apiPort, proxyPort] = [await freePortRange(1), await freePortRange(1)];
-      const instance = await startApiInstance({ apiPort, mediaPort: first.port, mode: 'test', logLevel: 'warn', secrets: started.secrets, apiEnv, logDir, name: 'api-2', startTimeoutMs: 150_000 });
+      const instance = await startApiInstance({
+        apiPort,
+        mediaPort: first.port,
+        mode: 'test',
+        logLevel: 'warn',
+        secrets: started.secrets,
+        apiEnv,
+        logDir,
+        name: 'api-2',
+        startTimeoutMs: 150_000,
+      });
       second = instance;
       apis.push({ url: instance.apiUrl, process: () => instance.process });
-      caddy = await startCaddy({ dir: caddyDir!, domain: '127.0.0.1', port: proxyPort, api: apis.map((a) => new URL(a.url).host).join(' '), media: `${first.ip}:${first.port}` });
+      caddy = await startCaddy({
+        dir: caddyDir!,
+        domain: '127.0.0.1',
+        port: proxyPort,
+        api: apis.map((a) => new URL(a.url).host).join(' '),
+        media: `${first.ip}:${first.port}`,
+      });
       apiUrl = `http://127.0.0.1:${proxyPort}`;
     }
     const nodes: MediaNode[] = [{ id: first.id, ip: first.ip, url: `ws://${first.ip}:${first.port}/rtc`, process: () => started.processes.media }];
@@ -127,8 +165,16 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       const port = await freePortRange(2);
       const id = `media-${i}`;
       const node = spawnMediaNode({
-        id, ip: `127.0.0.${i + 1}`, port, workerBin, secrets: started.secrets, redisUrl: redis.url, keyPrefix, apiInternalUrl: started.apiUrl,
-        logFile: path.join(logDir, `${id}.log`), env: settings,
+        id,
+        ip: `127.0.0.${i + 1}`,
+        port,
+        workerBin,
+        secrets: started.secrets,
+        redisUrl: redis.url,
+        keyPrefix,
+        apiInternalUrl: started.apiUrl,
+        logFile: path.join(logDir, `${id}.log`),
+        env: settings,
       });
       children.push(node.child);
       nodes.push({ id, ip: node.ip, url: node.url, process: () => node.child });
@@ -139,7 +185,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       if (!res.ok) throw new Error(`media nodes: HTTP ${res.status}`);
       return ((await res.json()) as { items: (MediaNodeInfo & { score: number })[] }).items;
     };
-    await waitFor(`${options.nodes} media nodes registered`, async () => ((await registry()).length === options.nodes ? true : undefined), { timeoutMs: 120_000 });
+    await waitFor(`${options.nodes} media nodes registered`, async () => ((await registry()).length === options.nodes ? true : undefined), {
+      timeoutMs: 120_000,
+    });
     return { platform: started, apiUrl, apis, redis, nodes, nodeOf: (url) => nodes.find((n) => n.url === url), registry, stop };
   } catch (error) {
     await stop();

@@ -26,19 +26,22 @@ type PageWindow = Window & { sdk: typeof Sdk; telemed: PageState };
 
 /** Joins `callId` as `email` from a page: the SDK's own client signs in and refreshes the access. */
 async function joinCall(page: TestPage, apiUrl: string, email: string, callId: string): Promise<void> {
-  await page.evaluate(async ({ apiUrl, email, callId }) => {
-    const w = window as unknown as PageWindow;
-    const client = new w.sdk.TelemedClient({ baseUrl: apiUrl });
-    await client.login(email, 'telemed-demo');
-    const access = await client.callToken(callId);
-    const room = new w.sdk.Room();
-    w.telemed = { room, moves: [], chat: [] };
-    room.on('mediaNodeChanged', ({ url }) => w.telemed.moves.push({ url, at: Date.now() }));
-    room.on('chatMessage', (message) => w.telemed.chat.push(message.text));
-    await room.connect(access.url, access.token, { iceServers: access.iceServers, refreshAccess: () => client.callToken(callId) });
-    await room.localParticipant.setCameraEnabled(true, { width: 320, height: 180 });
-    await room.localParticipant.setMicrophoneEnabled(true);
-  }, { apiUrl, email, callId });
+  await page.evaluate(
+    async ({ apiUrl, email, callId }) => {
+      const w = window as unknown as PageWindow;
+      const client = new w.sdk.TelemedClient({ baseUrl: apiUrl });
+      await client.login(email, 'telemed-demo');
+      const access = await client.callToken(callId);
+      const room = new w.sdk.Room();
+      w.telemed = { room, moves: [], chat: [] };
+      room.on('mediaNodeChanged', ({ url }) => w.telemed.moves.push({ url, at: Date.now() }));
+      room.on('chatMessage', (message) => w.telemed.chat.push(message.text));
+      await room.connect(access.url, access.token, { iceServers: access.iceServers, refreshAccess: () => client.callToken(callId) });
+      await room.localParticipant.setCameraEnabled(true, { width: 320, height: 180 });
+      await room.localParticipant.setMicrophoneEnabled(true);
+    },
+    { apiUrl, email, callId },
+  );
 }
 
 /** Video frames decoded and audio bytes from the other participant's current tracks. */
@@ -47,7 +50,8 @@ async function decoding(page: TestPage): Promise<boolean> {
   return samples.some((s) => s.kind === 'video' && s.framesDecoded > 3) && samples.some((s) => s.kind === 'audio' && s.bytesReceived > 0);
 }
 
-const exited = (node: MediaNode): Promise<void> => new Promise((resolve) => (node.process().exitCode !== null || node.process().signalCode !== null ? resolve() : node.process().once('exit', () => resolve())));
+const exited = (node: MediaNode): Promise<void> =>
+  new Promise((resolve) => (node.process().exitCode !== null || node.process().signalCode !== null ? resolve() : node.process().once('exit', () => resolve())));
 
 describe('media nodes: placement by load, failover, drain', () => {
   let cluster: Cluster;
@@ -66,10 +70,7 @@ describe('media nodes: placement by load, failover, drain', () => {
     const { apiUrl } = cluster.platform;
     demo = await startDemoCall(apiUrl);
     pages = await Promise.all([sdkPage(browser, `${apiUrl}/`, site), sdkPage(browser, `${apiUrl}/`, site)]);
-    await Promise.all([
-      joinCall(pages[0]!, apiUrl, 'alice@patients.demo', demo.call.id),
-      joinCall(pages[1]!, apiUrl, 'grey@doctors.demo', demo.call.id),
-    ]);
+    await Promise.all([joinCall(pages[0]!, apiUrl, 'alice@patients.demo', demo.call.id), joinCall(pages[1]!, apiUrl, 'grey@doctors.demo', demo.call.id)]);
   });
 
   afterAll(async () => {
@@ -83,8 +84,14 @@ describe('media nodes: placement by load, failover, drain', () => {
     expect(host).toBeDefined();
     await Promise.all(pages.map((page) => waitFor('the call decoded', async () => ((await decoding(page)) ? true : undefined), { timeoutMs: 60_000 })));
     // Both publish audio and video: four consumers on the host, as its heartbeat says.
-    await waitFor('the host node\'s load in the registry', async () => ((await cluster.registry()).find((n) => n.id === host.id)?.load.consumers === 4 ? true : undefined), { timeoutMs: 60_000 });
-    const next = [await placeDevRoom(cluster.platform.apiUrl, 'dev-spread-1'), await placeDevRoom(cluster.platform.apiUrl, 'dev-spread-2')].map((url) => cluster.nodeOf(url)?.id);
+    await waitFor(
+      "the host node's load in the registry",
+      async () => ((await cluster.registry()).find((n) => n.id === host.id)?.load.consumers === 4 ? true : undefined),
+      { timeoutMs: 60_000 },
+    );
+    const next = [await placeDevRoom(cluster.platform.apiUrl, 'dev-spread-1'), await placeDevRoom(cluster.platform.apiUrl, 'dev-spread-2')].map(
+      (url) => cluster.nodeOf(url)?.id,
+    );
     const registry = await cluster.registry();
     console.log(`[scale] call on ${host.id}; next rooms on ${next.join(', ')}; scores ${registry.map((n) => `${n.id}=${n.score}`).join(' ')}`);
     expect(new Set(next).size).toBe(2);
@@ -94,10 +101,18 @@ describe('media nodes: placement by load, failover, drain', () => {
   it('kill -9 of the hosting node: both pages decode media again on another node, the call keeps its id and timeline', async () => {
     const killedAt = Date.now();
     host.process().kill('SIGKILL');
-    const back = await Promise.all(pages.map((page) => waitFor('media decoded after the failover', async () => {
-      const moved = await page.evaluate(() => (window as unknown as PageWindow).telemed.moves.length > 0);
-      return moved && (await decoding(page)) ? Date.now() - killedAt : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 50 })));
+    const back = await Promise.all(
+      pages.map((page) =>
+        waitFor(
+          'media decoded after the failover',
+          async () => {
+            const moved = await page.evaluate(() => (window as unknown as PageWindow).telemed.moves.length > 0);
+            return moved && (await decoding(page)) ? Date.now() - killedAt : undefined;
+          },
+          { timeoutMs: 60_000, intervalMs: 50 },
+        ),
+      ),
+    );
     const urls = await Promise.all(pages.map((page) => page.evaluate(() => (window as unknown as PageWindow).telemed.moves.at(-1)!.url)));
     console.log(`[scale] ${host.id} killed: media decoded again after ${back.join(' ms / ')} ms on ${urls.map((u) => cluster.nodeOf(u)?.id).join(' / ')}`);
     expect(urls[0]).toBe(urls[1]);
@@ -109,17 +124,27 @@ describe('media nodes: placement by load, failover, drain', () => {
     const timeline = await demo.alice.callTimeline(demo.call.id);
     const move = timeline.find((e) => e.kind === 'moved');
     expect(JSON.parse(move!.detail!)).toMatchObject({ from: host.id, to: newHost.id });
-    await waitFor('both back in the room (API)', async () => ((await demo.alice.getCall(demo.call.id)).participants.filter((p) => p.inRoom).length === 2 ? true : undefined), { timeoutMs: 60_000 });
+    await waitFor(
+      'both back in the room (API)',
+      async () => ((await demo.alice.getCall(demo.call.id)).participants.filter((p) => p.inRoom).length === 2 ? true : undefined),
+      { timeoutMs: 60_000 },
+    );
 
     // In-call chat runs on the new node too.
     await pages[0]!.evaluate(() => (window as unknown as PageWindow).telemed.room.sendChatMessage('after the move'));
-    await waitFor('chat after the move', async () => ((await pages[1]!.evaluate(() => (window as unknown as PageWindow).telemed.chat)).includes('after the move') ? true : undefined), { timeoutMs: 60_000 });
+    await waitFor(
+      'chat after the move',
+      async () => ((await pages[1]!.evaluate(() => (window as unknown as PageWindow).telemed.chat)).includes('after the move') ? true : undefined),
+      { timeoutMs: 60_000 },
+    );
     host = newHost;
   });
 
   it('SIGTERM of the hosting node: it drains, the call goes on there, no new room lands there, and it exits once the call ends', async () => {
     host.process().kill('SIGTERM');
-    await waitFor('the node draining in the registry', async () => ((await cluster.registry()).find((n) => n.id === host.id)?.draining ? true : undefined), { timeoutMs: 60_000 });
+    await waitFor('the node draining in the registry', async () => ((await cluster.registry()).find((n) => n.id === host.id)?.draining ? true : undefined), {
+      timeoutMs: 60_000,
+    });
     const ids = await Promise.all(pages.map((page) => page.evaluate(() => (window as unknown as PageWindow).telemed.room.localParticipant.identity)));
     await waitForFreshMedia(pages[0]!, [ids[1]!]);
     await waitForFreshMedia(pages[1]!, [ids[0]!]);
@@ -130,6 +155,8 @@ describe('media nodes: placement by load, failover, drain', () => {
     const gone = exited(host);
     await Promise.all(pages.map((page) => page.evaluate(() => (window as unknown as PageWindow).telemed.room.disconnect())));
     await gone;
-    await waitFor('the drained node out of the registry', async () => ((await cluster.registry()).some((n) => n.id === host.id) ? undefined : true), { timeoutMs: 60_000 });
+    await waitFor('the drained node out of the registry', async () => ((await cluster.registry()).some((n) => n.id === host.id) ? undefined : true), {
+      timeoutMs: 60_000,
+    });
   });
 });

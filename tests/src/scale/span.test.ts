@@ -26,26 +26,48 @@ const IDENTITIES = ['p1', 'p2', 'p3', 'p4'];
 
 /** Joins the dev room as `identity`, publishing camera and microphone; the refresher asks the API again. Answers the node's URL. */
 function join(page: TestPage, identity: string): Promise<string> {
-  return page.evaluate(async ({ room, identity }) => {
-    const w = window as unknown as PageWindow;
-    const access = async (): Promise<{ url: string; token: string }> => {
-      const res = await fetch('/api/dev/room-token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ room, identity }) });
-      if (!res.ok) throw new Error(`room token: HTTP ${res.status}`);
-      return (await res.json()) as { url: string; token: string };
-    };
-    const first = await access();
-    const sdkRoom = new w.sdk.Room();
-    w.telemed = { room: sdkRoom, url: first.url, chat: [] };
-    sdkRoom.on('mediaNodeChanged', ({ url }) => (w.telemed.url = url));
-    sdkRoom.on('chatMessage', (message) => w.telemed.chat.push(message.text));
-    await sdkRoom.connect(first.url, first.token, { refreshAccess: access });
-    await sdkRoom.localParticipant.setCameraEnabled(true, { width: 320, height: 180 });
-    await sdkRoom.localParticipant.setMicrophoneEnabled(true);
-    return first.url;
-  }, { room: ROOM, identity });
+  return page.evaluate(
+    async ({ room, identity }) => {
+      const w = window as unknown as PageWindow;
+      const access = async (): Promise<{ url: string; token: string }> => {
+        const res = await fetch('/api/dev/room-token', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ room, identity }),
+        });
+        if (!res.ok) throw new Error(`room token: HTTP ${res.status}`);
+        return (await res.json()) as { url: string; token: string };
+      };
+      const first = await access();
+      const sdkRoom = new w.sdk.Room();
+      w.telemed = { room: sdkRoom, url: first.url, chat: [] };
+      sdkRoom.on('mediaNodeChanged', ({ url }) => (w.telemed.url = url));
+      sdkRoom.on('chatMessage', (message) => w.telemed.chat.push(message.text));
+      await sdkRoom.connect(first.url, first.token, { refreshAccess: access });
+      await sdkRoom.localParticipant.setCameraEnabled(true, { width: 320, height: 180 });
+      await sdkRoom.localParticipant.setMicrophoneEnabled(true);
+      return first.url;
+    },
+    { room: ROOM, identity },
+  );
 }
 
-async function links(cluster: Cluster, node: MediaNode): Promise<{ remoteParticipants: number; links: { node: string; state: string; exported: number; imported: number; exportedData: number; importedData: number; bytesSent: number; bytesReceived: number }[] }> {
+async function links(
+  cluster: Cluster,
+  node: MediaNode,
+): Promise<{
+  remoteParticipants: number;
+  links: {
+    node: string;
+    state: string;
+    exported: number;
+    imported: number;
+    exportedData: number;
+    importedData: number;
+    bytesSent: number;
+    bytesReceived: number;
+  }[];
+}> {
   const port = new URL(node.url).port;
   const res = await fetch(`http://${node.ip}:${port}/rooms/${ROOM}/links`, { headers: { authorization: `Bearer ${cluster.platform.secrets.serviceSecret}` } });
   if (!res.ok) throw new Error(`links of ${node.id}: HTTP ${res.status}`);
@@ -56,11 +78,15 @@ async function links(cluster: Cluster, node: MediaNode): Promise<{ remotePartici
 async function loaded(cluster: Cluster, node: MediaNode, consumers: number): Promise<void> {
   let last = 'no registry read';
   try {
-    await waitFor(`${node.id} heartbeating ${consumers} consumers`, async () => {
-      const record = (await cluster.registry()).find((n) => n.id === node.id);
-      last = record ? JSON.stringify(record) : 'not in the registry';
-      return (record?.load.consumers ?? 0) >= consumers ? true : undefined;
-    }, { timeoutMs: 60_000 });
+    await waitFor(
+      `${node.id} heartbeating ${consumers} consumers`,
+      async () => {
+        const record = (await cluster.registry()).find((n) => n.id === node.id);
+        last = record ? JSON.stringify(record) : 'not in the registry';
+        return (record?.load.consumers ?? 0) >= consumers ? true : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
   } catch (error) {
     throw new Error(`${(error as Error).message}; last record: ${last}`);
   }
@@ -110,7 +136,10 @@ describe('a room spanning two media nodes (pipe transports over Redis)', () => {
     expect(nodeB.id).not.toBe(nodeA.id);
 
     await Promise.all(pages.map((page, i) => waitForFreshMedia(page, others(IDENTITIES[i]!), 90_000)));
-    for (const [node, other] of [[nodeA, nodeB], [nodeB, nodeA]] as const) {
+    for (const [node, other] of [
+      [nodeA, nodeB],
+      [nodeB, nodeA],
+    ] as const) {
       const state = await links(cluster, node);
       expect(state.remoteParticipants).toBe(2);
       expect(state.links).toHaveLength(1);
@@ -121,17 +150,32 @@ describe('a room spanning two media nodes (pipe transports over Redis)', () => {
     }
     // In-call chat (data channels) crosses the pipe too.
     await pages[0]!.evaluate(() => (window as unknown as PageWindow).telemed.room.sendChatMessage('across nodes'));
-    await Promise.all(pages.slice(1).map((page) => waitFor('chat across nodes', async () => ((await page.evaluate(() => (window as unknown as PageWindow).telemed.chat)).includes('across nodes') ? true : undefined), { timeoutMs: 30_000 })));
+    await Promise.all(
+      pages
+        .slice(1)
+        .map((page) =>
+          waitFor(
+            'chat across nodes',
+            async () => ((await page.evaluate(() => (window as unknown as PageWindow).telemed.chat)).includes('across nodes') ? true : undefined),
+            { timeoutMs: 30_000 },
+          ),
+        ),
+    );
   });
 
   it('a camera closed on one node disappears on the other', async () => {
-    const cameraOf = (page: TestPage, identity: string): Promise<boolean> => page.evaluate((identity) => {
-      const room = (window as unknown as PageWindow).telemed.room;
-      return [...room.remoteParticipants.values()].some((p) => p.identity === identity && p.tracks.some((t) => t.source === 'camera'));
-    }, identity);
+    const cameraOf = (page: TestPage, identity: string): Promise<boolean> =>
+      page.evaluate((identity) => {
+        const room = (window as unknown as PageWindow).telemed.room;
+        return [...room.remoteParticipants.values()].some((p) => p.identity === identity && p.tracks.some((t) => t.source === 'camera'));
+      }, identity);
     expect(await cameraOf(pages[2]!, 'p1')).toBe(true);
     await pages[0]!.evaluate(() => (window as unknown as PageWindow).telemed.room.localParticipant.setCameraEnabled(false));
-    await waitFor('p1\'s camera gone on the other node', async () => (!(await cameraOf(pages[2]!, 'p1')) && !(await cameraOf(pages[3]!, 'p1')) ? true : undefined), { timeoutMs: 30_000 });
+    await waitFor(
+      "p1's camera gone on the other node",
+      async () => (!(await cameraOf(pages[2]!, 'p1')) && !(await cameraOf(pages[3]!, 'p1')) ? true : undefined),
+      { timeoutMs: 30_000 },
+    );
     expect(await cameraOf(pages[1]!, 'p1')).toBe(false);
     await pages[0]!.evaluate(() => (window as unknown as PageWindow).telemed.room.localParticipant.setCameraEnabled(true, { width: 320, height: 180 }));
     await waitForFreshMedia(pages[3]!, ['p1'], 60_000);
@@ -140,16 +184,31 @@ describe('a room spanning two media nodes (pipe transports over Redis)', () => {
   it('Redis killed and restarted under the call: media goes on, new rooms get the fallback node, then the registry and the link recover by themselves', async () => {
     cluster.redis.kill();
     // The API notices (its registry read fails or finds nothing), and the nodes cannot heartbeat.
-    await waitFor('the API without Redis', async () => ((await cluster.registry().then((nodes) => nodes.length, () => 0)) === 0 ? true : undefined), { timeoutMs: 60_000 });
+    await waitFor(
+      'the API without Redis',
+      async () =>
+        (await cluster.registry().then(
+          (nodes) => nodes.length,
+          () => 0,
+        )) === 0
+          ? true
+          : undefined,
+      { timeoutMs: 60_000 },
+    );
     await Promise.all(pages.map((page, i) => waitForFreshMedia(page, others(IDENTITIES[i]!), 60_000, 'media with Redis down')));
     // A room nobody placed before goes to MEDIA_PUBLIC_URL, the first node (docs/deployment.md).
     expect(cluster.nodeOf(await placeDevRoom(cluster.platform.apiUrl, 'dev-redis-down'))?.id).toBe(cluster.nodes[0]!.id);
     for (const node of [nodeA, nodeB]) expect((await links(cluster, node)).links[0]).toMatchObject({ state: 'linked' });
 
     await cluster.redis.restart();
-    await waitFor('both nodes registered again', async () => ((await cluster.registry().catch(() => [])).length === 2 ? true : undefined), { timeoutMs: 60_000 });
+    await waitFor('both nodes registered again', async () => ((await cluster.registry().catch(() => [])).length === 2 ? true : undefined), {
+      timeoutMs: 60_000,
+    });
     // No false "node gone" while the registry refilled: the link and the remote participants stay.
-    for (const [node, other] of [[nodeA, nodeB], [nodeB, nodeA]] as const) {
+    for (const [node, other] of [
+      [nodeA, nodeB],
+      [nodeB, nodeA],
+    ] as const) {
       const state = await links(cluster, node);
       expect(state.remoteParticipants).toBe(2);
       expect(state.links).toHaveLength(1);
@@ -162,10 +221,22 @@ describe('a room spanning two media nodes (pipe transports over Redis)', () => {
 
   it('kill -9 of the second node: its participants come back on the first and everyone decodes everyone again', async () => {
     nodeB.process().kill('SIGKILL');
-    await Promise.all([pages[2]!, pages[3]!].map((page) => waitFor('moved to the first node', async () => (cluster.nodeOf(await page.evaluate(() => (window as unknown as PageWindow).telemed.url))?.id === nodeA.id ? true : undefined), { timeoutMs: 60_000 })));
-    await waitFor('the dead node\'s link dropped on the first node', async () => ((await links(cluster, nodeA)).links.length === 0 ? true : undefined), { timeoutMs: 30_000 });
+    await Promise.all(
+      [pages[2]!, pages[3]!].map((page) =>
+        waitFor(
+          'moved to the first node',
+          async () => (cluster.nodeOf(await page.evaluate(() => (window as unknown as PageWindow).telemed.url))?.id === nodeA.id ? true : undefined),
+          { timeoutMs: 60_000 },
+        ),
+      ),
+    );
+    await waitFor("the dead node's link dropped on the first node", async () => ((await links(cluster, nodeA)).links.length === 0 ? true : undefined), {
+      timeoutMs: 30_000,
+    });
     await Promise.all(pages.map((page, i) => waitForFreshMedia(page, others(IDENTITIES[i]!), 90_000)));
-    const remaining = await pages[0]!.evaluate(() => [...(window as unknown as PageWindow).telemed.room.remoteParticipants.values()].map((p) => p.identity).sort());
+    const remaining = await pages[0]!.evaluate(() =>
+      [...(window as unknown as PageWindow).telemed.room.remoteParticipants.values()].map((p) => p.identity).sort(),
+    );
     expect(remaining).toEqual(['p2', 'p3', 'p4']);
   });
 });

@@ -21,9 +21,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 // The timeline goes with its table.
-const downStatements = [
-  `drop table call_timeline`,
-];
+const downStatements = [`drop table call_timeline`];
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function down(db: Kysely<any>): Promise<void> {

@@ -21,10 +21,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   for (const statement of statements) await sql.raw(statement).execute(db);
 }
 
-const downStatements = [
-  `drop trigger conversation_members_direct_pair on conversation_members`,
-  `drop function conversation_members_direct_pair()`,
-];
+const downStatements = [`drop trigger conversation_members_direct_pair on conversation_members`, `drop function conversation_members_direct_pair()`];
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function down(db: Kysely<any>): Promise<void> {

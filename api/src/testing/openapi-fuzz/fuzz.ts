@@ -99,7 +99,12 @@ export async function fuzzOpenApi(options: FuzzOptions): Promise<FuzzReport> {
   const checker = new ResponseChecker(options.allowed5xx);
   const byName = new Map(operations.map((op) => [`${op.method} ${op.path}`, op]));
   // A login hashes a password (about a second on a busy machine): fewer of those, more of everything else.
-  const arbitrary = fc.oneof(...operations.map((op) => ({ weight: op.path === '/api/auth/login' ? 1 : 5, arbitrary: requestsFor(op, { pools: options.pools, maxUploadBytes: options.maxUploadBytes }) })));
+  const arbitrary = fc.oneof(
+    ...operations.map((op) => ({
+      weight: op.path === '/api/auth/login' ? 1 : 5,
+      arbitrary: requestsFor(op, { pools: options.pools, maxUploadBytes: options.maxUploadBytes }),
+    })),
+  );
   const findings = new Map<string, Finding>();
   const statuses: Record<number, number> = {};
   let requests = 0;
@@ -128,9 +133,15 @@ export async function fuzzOpenApi(options: FuzzOptions): Promise<FuzzReport> {
         if (known) known.count++;
         else {
           findings.set(key, {
-            operation: request.operation, problem, count: 1, ...(serverError ? { serverError } : {}),
+            operation: request.operation,
+            problem,
+            count: 1,
+            ...(serverError ? { serverError } : {}),
             example: {
-              url: preview(request.url), credential: request.credential, variant: request.variant, answer: answerText,
+              url: preview(request.url),
+              credential: request.credential,
+              variant: request.variant,
+              answer: answerText,
               ...(request.contentType !== undefined ? { contentType: request.contentType } : {}),
               ...(request.body !== undefined ? { body: preview(request.body.toString('utf8')) } : {}),
             },

@@ -35,7 +35,9 @@ export interface FuzzRequest {
 
 /** Every operation of an OpenAPI document, as `METHOD /path` with its description. */
 export function operationsOf(doc: { paths: Record<string, Record<string, Omit<Operation, 'method' | 'path'>>> }): Operation[] {
-  return Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ ...op, method: method.toUpperCase(), path, parameters: op.parameters ?? [] })));
+  return Object.entries(doc.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, op]) => ({ ...op, method: method.toUpperCase(), path, parameters: op.parameters ?? [] })),
+  );
 }
 
 /**
@@ -118,9 +120,25 @@ function badEncoding(value: fc.Arbitrary<unknown>): fc.Arbitrary<Body> {
   return fc.oneof(
     value.map((v) => ({ ...json(v, 'encoding: text/plain'), contentType: 'text/plain' })),
     value.map((v) => ({ body: Buffer.from(JSON.stringify(v) ?? ''), variant: 'encoding: no content type' })),
-    fc.constantFrom('{', '', '{"a":', 'nul', '[1,]', '{"a":1}{"b":2}', '\u0000').map((text) => ({ contentType: 'application/json', body: Buffer.from(text), variant: `encoding: broken JSON ${JSON.stringify(text)}` })),
-    value.map((v) => ({ contentType: 'application/json', body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(v) ?? '')]), variant: 'encoding: UTF-8 BOM' })),
-    fc.constant({ contentType: 'application/json', body: Buffer.concat([Buffer.from('{"title":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('","body":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]), variant: 'encoding: invalid UTF-8' }),
+    fc
+      .constantFrom('{', '', '{"a":', 'nul', '[1,]', '{"a":1}{"b":2}', '\u0000')
+      .map((text) => ({ contentType: 'application/json', body: Buffer.from(text), variant: `encoding: broken JSON ${JSON.stringify(text)}` })),
+    value.map((v) => ({
+      contentType: 'application/json',
+      body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(v) ?? '')]),
+      variant: 'encoding: UTF-8 BOM',
+    })),
+    fc.constant({
+      contentType: 'application/json',
+      body: Buffer.concat([
+        Buffer.from('{"title":"'),
+        Buffer.from([0xff, 0xfe, 0xc3]),
+        Buffer.from('","body":"'),
+        Buffer.from([0xed, 0xa0, 0x80]),
+        Buffer.from('"}'),
+      ]),
+      variant: 'encoding: invalid UTF-8',
+    }),
     fc.constant({ contentType: 'application/json', body: Buffer.from('['.repeat(20_000) + ']'.repeat(20_000)), variant: 'encoding: nested 20,000 deep' }),
     fc.constant({ contentType: 'application/json', body: Buffer.from(JSON.stringify({ padding: 'x'.repeat(1_100_000) })), variant: 'encoding: 1.1 MB' }),
     fc.constant({ contentType: 'application/json; charset=utf-16', body: Buffer.from('{"a":1}', 'utf16le'), variant: 'encoding: UTF-16' }),
@@ -133,13 +151,29 @@ const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0
 function multipart(maxUploadBytes: number): fc.Arbitrary<Body> {
   const boundary = '----fuzzboundary7MA4YWxkTrZu0gW';
   const fileName = fc.oneof(
-    fc.constantFrom('scan.png', 'résumé ünïcode.png', 'a\u0000b.png', '"quoted".png', '..\\..\\x.png', '../../etc/passwd', 'x'.repeat(300), '😀'.repeat(150), '', 'line\r\nbreak.png', '\ud800.png'),
+    fc.constantFrom(
+      'scan.png',
+      'résumé ünïcode.png',
+      'a\u0000b.png',
+      '"quoted".png',
+      '..\\..\\x.png',
+      '../../etc/passwd',
+      'x'.repeat(300),
+      '😀'.repeat(150),
+      '',
+      'line\r\nbreak.png',
+      '\ud800.png',
+    ),
     fc.string({ maxLength: 30 }),
   );
   const disposition = fc.tuple(fileName, fc.constantFrom('raw', 'rfc5987', 'none')).map(([name, how]) => {
     if (how === 'none') return Buffer.from('Content-Disposition: form-data; name="file"');
     if (how === 'rfc5987') return Buffer.from(`Content-Disposition: form-data; name="file"; filename*=UTF-8''${encodeSegment(name)}`);
-    return Buffer.concat([Buffer.from('Content-Disposition: form-data; name="file"; filename="'), Buffer.from(name.replace(/"/g, '\\"'), 'utf8'), Buffer.from('"')]); // as browsers send it: the UTF-8 bytes
+    return Buffer.concat([
+      Buffer.from('Content-Disposition: form-data; name="file"; filename="'),
+      Buffer.from(name.replace(/"/g, '\\"'), 'utf8'),
+      Buffer.from('"'),
+    ]); // as browsers send it: the UTF-8 bytes
   });
   const content = fc.oneof(
     fc.constant(PNG),
@@ -148,24 +182,65 @@ function multipart(maxUploadBytes: number): fc.Arbitrary<Body> {
     fc.constant(Buffer.alloc(0)),
     fc.constant(Buffer.concat([PNG, Buffer.alloc(maxUploadBytes + 1)])),
   );
-  const part = (headers: Buffer, data: Buffer): Buffer => Buffer.concat([Buffer.from(`--${boundary}\r\n`), headers, Buffer.from('\r\nContent-Type: application/octet-stream\r\n\r\n'), data, Buffer.from('\r\n')]);
+  const part = (headers: Buffer, data: Buffer): Buffer =>
+    Buffer.concat([Buffer.from(`--${boundary}\r\n`), headers, Buffer.from('\r\nContent-Type: application/octet-stream\r\n\r\n'), data, Buffer.from('\r\n')]);
   const end = Buffer.from(`--${boundary}--\r\n`);
   const type = `multipart/form-data; boundary=${boundary}`;
   return fc.oneof(
-    { weight: 4, arbitrary: fc.tuple(disposition, content).map(([d, c]) => ({ contentType: type, body: Buffer.concat([part(d, c), end]), variant: 'multipart: one file' })) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .tuple(disposition, content)
+        .map(([d, c]) => ({ contentType: type, body: Buffer.concat([part(d, c), end]), variant: 'multipart: one file' })),
+    },
     {
       weight: 3,
       arbitrary: fc.constantFrom<Body>(
-        { contentType: type, body: Buffer.concat([part(Buffer.from('Content-Disposition: form-data; name="other"; filename="a.png"'), PNG), end]), variant: 'multipart: wrong part name' },
-        { contentType: type, body: Buffer.concat([part(Buffer.from('Content-Disposition: form-data; name="file"; filename="a.png"'), PNG), part(Buffer.from('Content-Disposition: form-data; name="file"; filename="b.png"'), PNG), end]), variant: 'multipart: two files' },
+        {
+          contentType: type,
+          body: Buffer.concat([part(Buffer.from('Content-Disposition: form-data; name="other"; filename="a.png"'), PNG), end]),
+          variant: 'multipart: wrong part name',
+        },
+        {
+          contentType: type,
+          body: Buffer.concat([
+            part(Buffer.from('Content-Disposition: form-data; name="file"; filename="a.png"'), PNG),
+            part(Buffer.from('Content-Disposition: form-data; name="file"; filename="b.png"'), PNG),
+            end,
+          ]),
+          variant: 'multipart: two files',
+        },
         { contentType: type, body: end, variant: 'multipart: no parts' },
-        { contentType: type, body: Buffer.concat(Array.from({ length: 8 }, () => part(Buffer.from('Content-Disposition: form-data; name="f"'), Buffer.from('x'))).concat(end)), variant: 'multipart: too many parts' },
-        { contentType: type, body: Buffer.concat([Buffer.from(`--${boundary}\r\n\r\n`), PNG, Buffer.from('\r\n'), end]), variant: 'multipart: part without headers' },
-        { contentType: 'multipart/form-data', body: Buffer.concat([part(Buffer.from('Content-Disposition: form-data; name="file"; filename="a.png"'), PNG), end]), variant: 'multipart: no boundary' },
+        {
+          contentType: type,
+          body: Buffer.concat(Array.from({ length: 8 }, () => part(Buffer.from('Content-Disposition: form-data; name="f"'), Buffer.from('x'))).concat(end)),
+          variant: 'multipart: too many parts',
+        },
+        {
+          contentType: type,
+          body: Buffer.concat([Buffer.from(`--${boundary}\r\n\r\n`), PNG, Buffer.from('\r\n'), end]),
+          variant: 'multipart: part without headers',
+        },
+        {
+          contentType: 'multipart/form-data',
+          body: Buffer.concat([part(Buffer.from('Content-Disposition: form-data; name="file"; filename="a.png"'), PNG), end]),
+          variant: 'multipart: no boundary',
+        },
         { contentType: 'multipart/form-data; boundary=', body: Buffer.from('--\r\n'), variant: 'multipart: empty boundary' },
         { contentType: 'application/octet-stream', body: PNG, variant: 'multipart: not multipart' },
         { contentType: type, body: Buffer.from('garbage without any boundary'), variant: 'multipart: no delimiter at all' },
-        { contentType: type, body: Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n`), Buffer.alloc(20_000, 0x41), Buffer.from('\r\n\r\n'), PNG, Buffer.from('\r\n'), end]), variant: 'multipart: huge part header' },
+        {
+          contentType: type,
+          body: Buffer.concat([
+            Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n`),
+            Buffer.alloc(20_000, 0x41),
+            Buffer.from('\r\n\r\n'),
+            PNG,
+            Buffer.from('\r\n'),
+            end,
+          ]),
+          variant: 'multipart: huge part header',
+        },
       ),
     },
     // Not sent yet: a file part whose body never reaches its closing boundary (a truncated upload)
@@ -182,7 +257,10 @@ export interface RequestOptions {
 /** Requests for one operation: every credential; valid and invalid parameters and bodies. */
 export function requestsFor(op: Operation, options: RequestOptions): fc.Arbitrary<FuzzRequest> {
   const { pools } = options;
-  const query_ = query(op.parameters.filter((p) => p.in === 'query'), pools);
+  const query_ = query(
+    op.parameters.filter((p) => p.in === 'query'),
+    pools,
+  );
   const path_ = path(op.path, op.parameters, pools);
   const content = op.requestBody?.content ?? {};
   let body: fc.Arbitrary<Body> = fc.constant({ variant: 'no body' });
@@ -198,12 +276,17 @@ export function requestsFor(op: Operation, options: RequestOptions): fc.Arbitrar
   }
   const operation = `${op.method} ${op.path}`;
   // Mostly signed-in roles (most routes answer 401 to the others at once); the webhook mostly signed by the media server.
-  const weights: Record<Credential, number> = op.path === '/internal/media-events'
-    ? { 'media-server': 8, none: 1, patient: 1, doctor: 1, admin: 1, forged: 1 }
-    : { patient: 3, doctor: 3, admin: 2, none: 1, forged: 1, 'media-server': 1 };
+  const weights: Record<Credential, number> =
+    op.path === '/internal/media-events'
+      ? { 'media-server': 8, none: 1, patient: 1, doctor: 1, admin: 1, forged: 1 }
+      : { patient: 3, doctor: 3, admin: 2, none: 1, forged: 1, 'media-server': 1 };
   const credential = fc.oneof(...CREDENTIALS.map((c) => ({ weight: weights[c], arbitrary: fc.constant(c) })));
   return fc.record({ url: fc.tuple(path_, query_).map(([p, q]) => p + q), credential, body }).map(({ url, credential, body: b }) => ({
-    operation, method: op.method, url, credential, variant: b.variant,
+    operation,
+    method: op.method,
+    url,
+    credential,
+    variant: b.variant,
     ...(b.contentType !== undefined ? { contentType: b.contentType } : {}),
     ...(b.body !== undefined ? { body: b.body } : {}),
   }));

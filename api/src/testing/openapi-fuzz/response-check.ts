@@ -6,7 +6,6 @@ import type { Operation } from './requests.js';
 // ajv-formats is CommonJS: its function is the module's default export.
 const addFormats = addFormatsModule.default as unknown as (ajv: Ajv2020) => void;
 
-
 export interface Answer {
   status: number;
   contentType: string;

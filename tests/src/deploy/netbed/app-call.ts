@@ -25,7 +25,11 @@ export async function signedInPage(browser: TestBrowser, origin: string, account
  */
 export async function ringAndJoin(doctor: TestPage, patient: TestPage, patientAccount: Account): Promise<{ joinToFirstFrameMs: Promise<number> }> {
   const contact = `[data-contact="${patientAccount.email}"]`;
-  await waitFor(`${patientAccount.name} online for the doctor`, () => doctor.evaluate((sel) => document.querySelector(`${sel} .dot`)?.getAttribute('aria-label') === 'Online' || undefined, contact), { timeoutMs: 120_000 });
+  await waitFor(
+    `${patientAccount.name} online for the doctor`,
+    () => doctor.evaluate((sel) => document.querySelector(`${sel} .dot`)?.getAttribute('aria-label') === 'Online' || undefined, contact),
+    { timeoutMs: 120_000 },
+  );
   await doctor.click(`${contact} button[aria-label^="Video call"]`);
   await waitForSelector(patient, '[data-testid=incoming-call]', 30_000);
   await patient.click('[data-testid=incoming-call] button.success');
@@ -34,9 +38,13 @@ export async function ringAndJoin(doctor: TestPage, patient: TestPage, patientAc
     const w = window as unknown as { tmdJoin?: { clicked?: number; firstFrame?: number } };
     const timing: { clicked?: number; firstFrame?: number } = {};
     w.tmdJoin = timing;
-    document.addEventListener('click', (e) => {
-      if ((e.target as Element | null)?.closest('#join-call') && timing.clicked === undefined) timing.clicked = performance.now();
-    }, { capture: true });
+    document.addEventListener(
+      'click',
+      (e) => {
+        if ((e.target as Element | null)?.closest('#join-call') && timing.clicked === undefined) timing.clicked = performance.now();
+      },
+      { capture: true },
+    );
     const watch = (): void => {
       const video = document.querySelector<HTMLVideoElement>('.tile:not(.local):not(.screen) video');
       if (!video) return void setTimeout(watch, 5);
@@ -48,10 +56,15 @@ export async function ringAndJoin(doctor: TestPage, patient: TestPage, patientAc
   });
   await patient.click('#join-call');
   await Promise.all([waitForSelector(doctor, '[data-testid=in-call]', 30_000), waitForSelector(patient, '[data-testid=in-call]', 30_000)]);
-  const joinToFirstFrameMs = waitFor('the first remote video frame at the patient', () => patient.evaluate(() => {
-    const t = (window as unknown as { tmdJoin?: { clicked?: number; firstFrame?: number } }).tmdJoin;
-    return t?.clicked !== undefined && t.firstFrame !== undefined ? t.firstFrame - t.clicked : undefined;
-  }), { timeoutMs: 90_000 });
+  const joinToFirstFrameMs = waitFor(
+    'the first remote video frame at the patient',
+    () =>
+      patient.evaluate(() => {
+        const t = (window as unknown as { tmdJoin?: { clicked?: number; firstFrame?: number } }).tmdJoin;
+        return t?.clicked !== undefined && t.firstFrame !== undefined ? t.firstFrame - t.clicked : undefined;
+      }),
+    { timeoutMs: 90_000 },
+  );
   // Awaited later by the caller; a failure before that is not an unhandled rejection.
   joinToFirstFrameMs.catch(() => undefined);
   return { joinToFirstFrameMs };
@@ -61,7 +74,10 @@ export async function ringAndJoin(doctor: TestPage, patient: TestPage, patientAc
 export async function hangUp(doctor: TestPage, patient: TestPage): Promise<void> {
   await patient.click('#leave-call');
   await waitForSelector(doctor, '[data-testid=ended-duration]', 30_000).catch(async (error: Error) => {
-    const screen = (page: TestPage): Promise<string> => page.evaluate(() => (document.querySelector('main')?.textContent ?? '').replace(/\s+/g, ' ').slice(0, 200)).catch((e: Error) => `(unreadable: ${e.message})`);
+    const screen = (page: TestPage): Promise<string> =>
+      page
+        .evaluate(() => (document.querySelector('main')?.textContent ?? '').replace(/\s+/g, ' ').slice(0, 200))
+        .catch((e: Error) => `(unreadable: ${e.message})`);
     throw new Error(`${error.message}; the doctor's screen: "${await screen(doctor)}"; the patient's: "${await screen(patient)}"`);
   });
 }

@@ -25,7 +25,12 @@ export const ACCOUNTS: readonly Account[] = [
   { role: 'patient', email: 'bob@patients.test', name: 'Bob Patient' },
 ];
 
-export interface CallPair { doctor: Account; doctorBrowser: BrowserName; patient: Account; patientBrowser: BrowserName }
+export interface CallPair {
+  doctor: Account;
+  doctorBrowser: BrowserName;
+  patient: Account;
+  patientBrowser: BrowserName;
+}
 /** Who calls whom: the doctor in one browser, the patient in the other. */
 export const PAIRS: readonly CallPair[] = [
   { doctor: ACCOUNTS[1]!, doctorBrowser: 'firefox', patient: ACCOUNTS[3]!, patientBrowser: 'chromium' },
@@ -56,9 +61,13 @@ export async function startTestBed(options: { browsersIn: readonly string[] }): 
   };
   try {
     const ca = createTestCa(path.join(dir, 'tls'), [WEB_HOST, TURN_HOST]);
-    const launched = Promise.all(options.browsersIn.flatMap((where) => (['chromium', 'firefox'] as const).map(async (engine) => {
-      browsers[`${where}-${engine}`] = await launchInHost(bed, where, engine, ca);
-    })));
+    const launched = Promise.all(
+      options.browsersIn.flatMap((where) =>
+        (['chromium', 'firefox'] as const).map(async (engine) => {
+          browsers[`${where}-${engine}`] = await launchInHost(bed, where, engine, ca);
+        }),
+      ),
+    );
     const [host] = await Promise.all([startClinicHost(bed, { ca, dir, accounts: ACCOUNTS }), launched]);
     clinic = host;
     return { bed, clinic, browsers, close };

@@ -18,7 +18,11 @@ export const TURN_HOST = 'turn.telemed.test';
 export const MEDIA_RTC_PORT = 40000;
 
 export type Role = 'admin' | 'doctor' | 'patient';
-export interface Account { role: Role; email: string; name: string }
+export interface Account {
+  role: Role;
+  email: string;
+  name: string;
+}
 
 export interface ClinicHost {
   /** https://telemed.test, as browsers in the bed reach it. */
@@ -46,38 +50,59 @@ export async function startClinicHost(bed: NetBed, options: { ca: TestCa; dir: s
   const [webIp, turnIp] = clinic.addresses as [string, string];
   const turnSecret = randomBytes(32).toString('base64url');
   const users: Record<string, string> = {};
-  const stack = await startProduction({
-    PUBLIC_URL: `https://${WEB_HOST}`,
-    API_PORT: '3000',
-    MEDIA_PORT: '4443',
-    MEDIA_RTC_BASE_PORT: String(MEDIA_RTC_PORT),
-    MEDIA_RTC_LISTEN_IP: webIp,
-    ANNOUNCED_IP: webIp,
-    TRUSTED_PROXIES: '127.0.0.1',
-    TURN_URLS: `turn:${TURN_HOST}:3478?transport=udp,turns:${TURN_HOST}:443?transport=tcp`,
-    TURN_SECRET: turnSecret,
-  }, {
-    netns: clinic.ns,
-    beforeStart: async ({ configFile }) => {
-      for (const account of options.accounts) {
-        const added = await runTelemed(['add-user', '--config', configFile, '--role', account.role, '--email', account.email, '--name', account.name], { input: `${STAFF_PASSWORD}\n` });
-        const id = /\(([0-9a-f-]{36})\)/.exec(added.stdout)?.[1];
-        if (!id) throw new Error(`add-user ${account.email} failed: ${added.stderr}`);
-        users[account.email] = id;
-      }
+  const stack = await startProduction(
+    {
+      PUBLIC_URL: `https://${WEB_HOST}`,
+      API_PORT: '3000',
+      MEDIA_PORT: '4443',
+      MEDIA_RTC_BASE_PORT: String(MEDIA_RTC_PORT),
+      MEDIA_RTC_LISTEN_IP: webIp,
+      ANNOUNCED_IP: webIp,
+      TRUSTED_PROXIES: '127.0.0.1',
+      TURN_URLS: `turn:${TURN_HOST}:3478?transport=udp,turns:${TURN_HOST}:443?transport=tcp`,
+      TURN_SECRET: turnSecret,
     },
-  });
+    {
+      netns: clinic.ns,
+      beforeStart: async ({ configFile }) => {
+        for (const account of options.accounts) {
+          const added = await runTelemed(['add-user', '--config', configFile, '--role', account.role, '--email', account.email, '--name', account.name], {
+            input: `${STAFF_PASSWORD}\n`,
+          });
+          const id = /\(([0-9a-f-]{36})\)/.exec(added.stdout)?.[1];
+          if (!id) throw new Error(`add-user ${account.email} failed: ${added.stderr}`);
+          users[account.email] = id;
+        }
+      },
+    },
+  );
   const stops: Array<() => Promise<unknown>> = [() => stack.stop()];
   const stop = async (): Promise<void> => {
     for (const step of stops.splice(0).reverse()) await step().catch(() => undefined);
     fs.rmSync(stack.dir, { recursive: true, force: true });
   };
   try {
-    const caddy = await startCaddy({ dir: stack.dir, domain: WEB_HOST, port: 443, cert: options.ca.cert, key: options.ca.key, api: '127.0.0.1:3000', media: '127.0.0.1:4443', bind: webIp, netns: clinic.ns });
+    const caddy = await startCaddy({
+      dir: stack.dir,
+      domain: WEB_HOST,
+      port: 443,
+      cert: options.ca.cert,
+      key: options.ca.key,
+      api: '127.0.0.1:3000',
+      media: '127.0.0.1:4443',
+      bind: webIp,
+      netns: clinic.ns,
+    });
     stops.push(() => caddy.stop());
     const coturn = await startCoturn({
-      dir: path.join(stack.dir, 'coturn'), port: 3478, relayPorts: [49160, 49260], secret: turnSecret,
-      listenIp: turnIp, mediaIp: webIp, tls: { port: 443, cert: options.ca.cert, key: options.ca.key }, netns: clinic.ns,
+      dir: path.join(stack.dir, 'coturn'),
+      port: 3478,
+      relayPorts: [49160, 49260],
+      secret: turnSecret,
+      listenIp: turnIp,
+      mediaIp: webIp,
+      tls: { port: 443, cert: options.ca.cert, key: options.ca.key },
+      netns: clinic.ns,
     });
     stops.push(() => coturn.stop());
     linkCareRelationships(bed, options.accounts, users);
@@ -91,7 +116,9 @@ export async function startClinicHost(bed: NetBed, options: { ca: TestCa; dir: s
 /** The admin links each doctor to each patient over the API, from the clinic host itself. */
 function linkCareRelationships(bed: NetBed, accounts: readonly Account[], users: Record<string, string>): void {
   const admin = accounts.find((a) => a.role === 'admin');
-  const links = accounts.filter((a) => a.role === 'doctor').flatMap((d) => accounts.filter((a) => a.role === 'patient').map((p) => ({ doctorId: users[d.email], patientId: users[p.email] })));
+  const links = accounts
+    .filter((a) => a.role === 'doctor')
+    .flatMap((d) => accounts.filter((a) => a.role === 'patient').map((p) => ({ doctorId: users[d.email], patientId: users[p.email] })));
   if (links.length === 0) return;
   if (!admin) throw new Error('linking doctors and patients needs an admin account');
   const script = `

@@ -4,7 +4,13 @@
 // any); the app itself is not changed.
 import type { TestPage } from '../../browser.js';
 
-export interface CandidateInfo { type: string; protocol: string; relayProtocol?: string; address?: string; port?: number }
+export interface CandidateInfo {
+  type: string;
+  protocol: string;
+  relayProtocol?: string;
+  address?: string;
+  port?: number;
+}
 export interface PcPath {
   state: string;
   local?: CandidateInfo;
@@ -53,9 +59,10 @@ export function mediaPaths(page: TestPage): Promise<PcPath[]> {
       const all = [...stats.values()];
       const transport = all.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
       // Chromium names the pair on the transport; Firefox marks it `selected`.
-      const pair = (transport && stats.get(String(transport.selectedCandidatePairId)))
-        ?? all.find((s) => s.type === 'candidate-pair' && s.selected === true)
-        ?? all.find((s) => s.type === 'candidate-pair' && s.nominated === true && s.state === 'succeeded');
+      const pair =
+        (transport && stats.get(String(transport.selectedCandidatePairId))) ??
+        all.find((s) => s.type === 'candidate-pair' && s.selected === true) ??
+        all.find((s) => s.type === 'candidate-pair' && s.nominated === true && s.state === 'succeeded');
       const candidate = (id: unknown): CandidateInfo | undefined => {
         const c = stats.get(String(id));
         if (!c) return undefined;
@@ -63,7 +70,7 @@ export function mediaPaths(page: TestPage): Promise<PcPath[]> {
           type: String(c.candidateType),
           protocol: String(c.protocol),
           ...(c.relayProtocol ? { relayProtocol: String(c.relayProtocol) } : {}),
-          ...(c.address ?? c.ip ? { address: String(c.address ?? c.ip) } : {}),
+          ...((c.address ?? c.ip) ? { address: String(c.address ?? c.ip) } : {}),
           ...(c.port !== undefined ? { port: Number(c.port) } : {}),
         };
       };

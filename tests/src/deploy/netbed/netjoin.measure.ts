@@ -17,7 +17,14 @@ import { PROFILES, profileRules } from './profiles.js';
 
 const RUNS = Number(process.env.NETJOIN_RUNS ?? 10);
 const OUT = process.env.NETJOIN_OUT ?? path.join(os.tmpdir(), 'netjoin.json');
-export interface NetJoin { profile: string; browser: BrowserName; run: number; ms?: number; path?: string; error?: string }
+export interface NetJoin {
+  profile: string;
+  browser: BrowserName;
+  run: number;
+  ms?: number;
+  path?: string;
+  error?: string;
+}
 
 const unavailable = netBedUnavailable();
 
@@ -41,24 +48,26 @@ describe.skipIf(unavailable !== undefined)('bench:netjoin measurement', () => {
       bed.setFirewall('patient', profileRules(profile === 'loopback' ? 'open' : profile, bed.hosts.clinic!.addresses));
       // Run 0 warms up (first page loads, caches) and is not counted.
       for (let run = 0; run <= RUNS; run++) {
-        const round = await Promise.all(PAIRS.map(async (pair): Promise<NetJoin> => {
-          const result: NetJoin = { profile, browser: pair.patientBrowser, run };
-          const pages = await Promise.all([
-            signedInPage(browsers[`doctor-${pair.doctorBrowser}`]!, clinic.origin, pair.doctor),
-            signedInPage(browsers[`${patientHost}-${pair.patientBrowser}`]!, clinic.origin, pair.patient),
-          ]);
-          try {
-            const { joinToFirstFrameMs } = await ringAndJoin(pages[0], pages[1], pair.patient);
-            result.ms = Math.round(await joinToFirstFrameMs);
-            result.path = pathName((await mediaPaths(pages[1])).find((p) => p.framesDecoded > 0)?.local);
-            await hangUp(pages[0], pages[1]);
-          } catch (error) {
-            result.error = (error as Error).message.slice(0, 300);
-          } finally {
-            await Promise.all(pages.map((page) => page.close()));
-          }
-          return result;
-        }));
+        const round = await Promise.all(
+          PAIRS.map(async (pair): Promise<NetJoin> => {
+            const result: NetJoin = { profile, browser: pair.patientBrowser, run };
+            const pages = await Promise.all([
+              signedInPage(browsers[`doctor-${pair.doctorBrowser}`]!, clinic.origin, pair.doctor),
+              signedInPage(browsers[`${patientHost}-${pair.patientBrowser}`]!, clinic.origin, pair.patient),
+            ]);
+            try {
+              const { joinToFirstFrameMs } = await ringAndJoin(pages[0], pages[1], pair.patient);
+              result.ms = Math.round(await joinToFirstFrameMs);
+              result.path = pathName((await mediaPaths(pages[1])).find((p) => p.framesDecoded > 0)?.local);
+              await hangUp(pages[0], pages[1]);
+            } catch (error) {
+              result.error = (error as Error).message.slice(0, 300);
+            } finally {
+              await Promise.all(pages.map((page) => page.close()));
+            }
+            return result;
+          }),
+        );
         console.log(`[netjoin] ${profile} run ${run}: ${round.map((r) => `${r.browser} ${r.ms ?? r.error} ms via ${r.path}`).join(', ')}`);
         if (run > 0) joins.push(...round);
       }

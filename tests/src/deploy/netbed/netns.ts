@@ -39,7 +39,8 @@ export interface NetBed {
   destroy(): void;
 }
 
-const ip = (args: string[], input?: string): string => execFileSync('ip', args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], ...(input !== undefined ? { input } : {}) });
+const ip = (args: string[], input?: string): string =>
+  execFileSync('ip', args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], ...(input !== undefined ? { input } : {}) });
 
 function alive(pid: number): boolean {
   try {
@@ -56,21 +57,30 @@ function removeNamespace(ns: string): void {
     for (const pid of ip(['netns', 'pids', ns]).split('\n').filter(Boolean)) {
       try {
         process.kill(Number(pid), 'SIGKILL');
-      } catch { /* gone already */ }
+      } catch {
+        /* gone already */
+      }
     }
-  } catch { /* no such namespace */ }
+  } catch {
+    /* no such namespace */
+  }
   try {
     ip(['netns', 'del', ns]);
-  } catch { /* no such namespace */ }
+  } catch {
+    /* no such namespace */
+  }
   fs.rmSync(path.join('/etc/netns', ns), { recursive: true, force: true });
 }
 
 /** Our namespaces (prefix `tmd-`) left by processes that are gone. */
 export function removeStaleNamespaces(): string[] {
-  const stale = ip(['netns', 'list']).split('\n').map((line) => line.split(' ')[0]!).filter((ns) => {
-    const match = NS_PATTERN.exec(ns);
-    return match !== null && !alive(Number(match[2]));
-  });
+  const stale = ip(['netns', 'list'])
+    .split('\n')
+    .map((line) => line.split(' ')[0]!)
+    .filter((ns) => {
+      const match = NS_PATTERN.exec(ns);
+      return match !== null && !alive(Number(match[2]));
+    });
   for (const ns of stale) removeNamespace(ns);
   for (const dir of fs.existsSync('/etc/netns') ? fs.readdirSync('/etc/netns') : []) {
     const match = NS_PATTERN.exec(dir);

@@ -31,7 +31,10 @@ if (unavailable) console.warn(`[netbed] skipped: ${unavailable}`);
 
 /** The media flowing into a page: every open peer connection's totals. */
 function received(paths: PcPath[]): { frames: number; audioPackets: number; audioSamples: number } {
-  return paths.reduce((sum, p) => ({ frames: sum.frames + p.framesDecoded, audioPackets: sum.audioPackets + p.audioPackets, audioSamples: sum.audioSamples + p.audioSamples }), { frames: 0, audioPackets: 0, audioSamples: 0 });
+  return paths.reduce(
+    (sum, p) => ({ frames: sum.frames + p.framesDecoded, audioPackets: sum.audioPackets + p.audioPackets, audioSamples: sum.audioSamples + p.audioSamples }),
+    { frames: 0, audioPackets: 0, audioSamples: 0 },
+  );
 }
 
 /** The path of the peer connection that carries the received media. */
@@ -67,19 +70,33 @@ describe.skipIf(unavailable !== undefined)('network paths: a patient on three ne
       expect(await patient.evaluate(() => location.href)).toMatch(/^https:\/\/telemed\.test\//);
       const { joinToFirstFrameMs } = await ringAndJoin(doctor, patient, pair.patient);
       const label = `${profile}, ${pair.patientBrowser} patient`;
-      const media = await Promise.all([patient, doctor].map((page) => waitFor(`${label}: ${page.browser} decoding video and audio`, async () => {
-        const got = received(await mediaPaths(page));
-        return got.frames > 10 && got.audioPackets > 25 && got.audioSamples > 0 ? got : undefined;
-      }, { timeoutMs: 90_000 })));
+      const media = await Promise.all(
+        [patient, doctor].map((page) =>
+          waitFor(
+            `${label}: ${page.browser} decoding video and audio`,
+            async () => {
+              const got = received(await mediaPaths(page));
+              return got.frames > 10 && got.audioPackets > 25 && got.audioSamples > 0 ? got : undefined;
+            },
+            { timeoutMs: 90_000 },
+          ),
+        ),
+      );
       // ICE may move to a better pair after the first one works: wait for the expected one.
-      const patientPath = await waitFor(`${label}: media path ${EXPECTED_PATH[profile]}`, async () => {
-        const p = receivingPath(await mediaPaths(patient));
-        return p && pathName(p.local) === EXPECTED_PATH[profile] ? p : undefined;
-      }, { timeoutMs: 30_000 }).catch(async (error: Error) => {
+      const patientPath = await waitFor(
+        `${label}: media path ${EXPECTED_PATH[profile]}`,
+        async () => {
+          const p = receivingPath(await mediaPaths(patient));
+          return p && pathName(p.local) === EXPECTED_PATH[profile] ? p : undefined;
+        },
+        { timeoutMs: 30_000 },
+      ).catch(async (error: Error) => {
         throw new Error(`${error.message}; the patient's peer connections: ${JSON.stringify(await mediaPaths(patient))}`);
       });
       const doctorPath = receivingPath(await mediaPaths(doctor));
-      console.log(`[netbed] ${label}: patient via ${pathName(patientPath.local)} → ${patientPath.remote?.address}:${patientPath.remote?.port}/${patientPath.remote?.protocol}, decodes ${media[0].frames} frames ${media[0].audioSamples} audio samples; ${pair.doctorBrowser} doctor via ${pathName(doctorPath?.local)}, ${media[1].frames} frames`);
+      console.log(
+        `[netbed] ${label}: patient via ${pathName(patientPath.local)} → ${patientPath.remote?.address}:${patientPath.remote?.port}/${patientPath.remote?.protocol}, decodes ${media[0].frames} frames ${media[0].audioSamples} audio samples; ${pair.doctorBrowser} doctor via ${pathName(doctorPath?.local)}, ${media[1].frames} frames`,
+      );
       // Where the patient's media went: the media server directly, or coturn's TLS port.
       if (profile === 'tcp443-only') {
         expect(patientPath.remote?.address).toBe(clinic.webIp);
@@ -97,14 +114,18 @@ describe.skipIf(unavailable !== undefined)('network paths: a patient on three ne
   }
 
   for (const profile of PROFILES) {
-    it(`${profile}: Chromium and Firefox patients call, media ${EXPECTED_PATH[profile]}`, async () => {
-      bed.setFirewall('patient', profileRules(profile, bed.hosts.clinic!.addresses));
-      const t0 = Date.now();
-      const paths = await Promise.all(PAIRS.map((pair) => call(pair, profile)));
-      console.log(`[netbed] ${profile}: both calls in ${Date.now() - t0} ms`);
-      expect(paths.map((p) => p.patient)).toEqual([EXPECTED_PATH[profile], EXPECTED_PATH[profile]]);
-      if (profile === 'tcp443-only') for (const pair of PAIRS) expect(clinic.coturnOutput()).toContain(clinic.users[pair.patient.email]!);
-    }, CALLS_TIMEOUT_MS);
+    it(
+      `${profile}: Chromium and Firefox patients call, media ${EXPECTED_PATH[profile]}`,
+      async () => {
+        bed.setFirewall('patient', profileRules(profile, bed.hosts.clinic!.addresses));
+        const t0 = Date.now();
+        const paths = await Promise.all(PAIRS.map((pair) => call(pair, profile)));
+        console.log(`[netbed] ${profile}: both calls in ${Date.now() - t0} ms`);
+        expect(paths.map((p) => p.patient)).toEqual([EXPECTED_PATH[profile], EXPECTED_PATH[profile]]);
+        if (profile === 'tcp443-only') for (const pair of PAIRS) expect(clinic.coturnOutput()).toContain(clinic.users[pair.patient.email]!);
+      },
+      CALLS_TIMEOUT_MS,
+    );
   }
 
   it('coturn over TLS on 443 relays with fresh credentials and refuses expired ones', async () => {
