@@ -8,7 +8,7 @@ import { startTestPlatform } from '../platform.js';
 import { joinPage, renderRemoteCamera, roomStats, waitForFreshMedia, type PageHandle, type TestPlatform } from '../calls/harness.js';
 import { waitFor } from '@telemed/test-kit';
 import { createTestBed, type Impairment, type Namespace, type TestBed } from './testbed.js';
-import { audioSeconds, concealedRatio, linkSnapshot, videoSendKbps, type LinkSnapshot } from './link-stats.js';
+import { audioLossRatio, audioSeconds, concealedRatio, linkSnapshot, videoSendKbps, type LinkSnapshot } from './link-stats.js';
 
 const ROOM = 'dev-impaired';
 const ENGINES: BrowserName[] = ['chromium', 'firefox'];
@@ -127,15 +127,40 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
   }
 
   /**
+   * Concealment on the clean link in this run, per engine, before any profile: jitter-buffer
+   * underruns that come from the machine's own load, not from the network (a CPU hog beside the
+   * suite raises it). Each bound below adds it, so a loaded machine does not read as a bad network.
+   */
+  const cleanConcealed = {} as Record<BrowserName, number>;
+
+  /**
    * The bound on concealed audio. concealedSamples counts the samples the receiver's jitter buffer
    * synthesised because the packet carrying them was missing at playout (silent concealment, as in
    * DTX pauses, excluded); with Opus at 20 ms per packet each lost packet that neither in-band FEC
    * (the next packet's low-bitrate copy) nor a retransmission recovers conceals 960 of 48 000
    * samples per second. So with no recovery at all the ratio is the path's packet loss; the bound
-   * allows that plus 3 points for jitter-buffer underruns on a loaded 2-core machine. Below it
-   * speech stays intelligible (ITU-T G.113 Appendix I: Opus/PLC holds up to ~10 % random loss).
+   * allows that, plus this run's clean-link concealment, plus 3 points for the variation of
+   * underruns between windows of 10-15 s (windows without any network loss measured 0-3.7 % for
+   * Chromium at load average 10, and the clean one 3.2-3.7 %). Below it speech stays intelligible
+   * (ITU-T G.113 Appendix I: Opus/PLC holds up to ~10 % random loss).
    */
-  const concealedBound = (pathLoss: number): number => pathLoss + 0.03;
+  const concealedBound = (engine: BrowserName, pathLoss: number): number => pathLoss + cleanConcealed[engine] + 0.03;
+
+  it('clean link: audio flows, nothing is lost (the baseline of the bounds below)', async () => {
+    const before = await snapshots();
+    const after = await audioFor(before, 10, 'clean link');
+    for (const engine of ENGINES) cleanConcealed[engine] = concealedRatio(before[engine], after[engine]);
+    for (const engine of ENGINES) {
+      const lost = audioLossRatio(before[engine], after[engine]);
+      console.log(
+        `[impair] clean link: ${engine} concealed ${(cleanConcealed[engine] * 100).toFixed(2)} % of ${audioSeconds(before[engine], after[engine]).toFixed(1)} s audio, audio packets lost ${(lost * 100).toFixed(2)} %`,
+      );
+      expect(lost).toBeLessThan(0.005);
+      // What a clean link conceals is the machine's load: ~0.5 % idle, 3.7 % for Chromium beside
+      // three niced builds. Under the intelligibility limit of the bound's note however loaded.
+      expect(cleanConcealed[engine]).toBeLessThan(0.1);
+    }
+  });
 
   it('3 % loss both ways on both links: audio keeps flowing within the concealment bound, NACK/RTX recover video on both ends', async () => {
     const before = await snapshots();
@@ -161,9 +186,9 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
       const ratio = concealedRatio(before[engine], after[engine]);
       const fec = after[engine].audioIn.fecPacketsReceived - before[engine].audioIn.fecPacketsReceived;
       console.log(
-        `[impair] 3 % loss: ${engine} concealed ${(ratio * 100).toFixed(2)} % of ${audioSeconds(before[engine], after[engine]).toFixed(1)} s audio (bound ${(concealedBound(pathLoss) * 100).toFixed(1)} %), FEC packets ${fec}; retransmissions: sent ${rtx[engine].sent === null ? 'not reported' : rtx[engine].sent! - (rtxBefore[engine].sent ?? 0)}, SFU received ${rtx[engine].serverReceived - rtxBefore[engine].serverReceived}, SFU resent to it ${rtx[engine].serverSent - rtxBefore[engine].serverSent}`,
+        `[impair] 3 % loss: ${engine} concealed ${(ratio * 100).toFixed(2)} % of ${audioSeconds(before[engine], after[engine]).toFixed(1)} s audio (bound ${(concealedBound(engine, pathLoss) * 100).toFixed(1)} %), audio packets lost ${(audioLossRatio(before[engine], after[engine]) * 100).toFixed(2)} %, FEC packets ${fec}; retransmissions: sent ${rtx[engine].sent === null ? 'not reported' : rtx[engine].sent! - (rtxBefore[engine].sent ?? 0)}, SFU received ${rtx[engine].serverReceived - rtxBefore[engine].serverReceived}, SFU resent to it ${rtx[engine].serverSent - rtxBefore[engine].serverSent}`,
       );
-      expect(ratio).toBeLessThan(concealedBound(pathLoss));
+      expect(ratio).toBeLessThan(concealedBound(engine, pathLoss));
     }
     expect(rtx.chromium.sent).not.toBeNull();
   });
@@ -194,9 +219,9 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
       for (const engine of ENGINES) {
         const ratio = concealedRatio(before[engine], after[engine]);
         console.log(
-          `[impair] 10 % loss on ${bad}: ${engine} concealed ${(ratio * 100).toFixed(2)} % of ${audioSeconds(before[engine], after[engine]).toFixed(1)} s audio (bound ${(concealedBound(0.1) * 100).toFixed(1)} %)`,
+          `[impair] 10 % loss on ${bad}: ${engine} concealed ${(ratio * 100).toFixed(2)} % of ${audioSeconds(before[engine], after[engine]).toFixed(1)} s audio (bound ${(concealedBound(engine, 0.1) * 100).toFixed(1)} %), audio packets lost ${(audioLossRatio(before[engine], after[engine]) * 100).toFixed(2)} %`,
         );
-        expect(ratio).toBeLessThan(concealedBound(0.1));
+        expect(ratio).toBeLessThan(concealedBound(engine, 0.1));
       }
       const t0 = Date.now();
       await waitFor(
@@ -239,13 +264,16 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
     for (const engine of ENGINES) {
       const c = low[engine];
       console.log(
-        `[impair] 250 kbit/s downlink: ${engine} gets spatial layer ${c.currentLayers?.spatialLayer} (preferred ${c.preferredLayers?.spatialLayer}, was ${top[engine].currentLayers?.spatialLayer}) at ${Math.round(c.bitrate / 1000)} kbit/s; audio concealed ${(concealedRatio(before[engine], after[engine]) * 100).toFixed(2)} %`,
+        `[impair] 250 kbit/s downlink: ${engine} gets spatial layer ${c.currentLayers?.spatialLayer} (preferred ${c.preferredLayers?.spatialLayer}, was ${top[engine].currentLayers?.spatialLayer}) at ${Math.round(c.bitrate / 1000)} kbit/s; audio concealed ${(concealedRatio(before[engine], after[engine]) * 100).toFixed(2)} % (bound ${(concealedBound(engine, 0.03) * 100).toFixed(1)} %), audio packets lost ${(audioLossRatio(before[engine], after[engine]) * 100).toFixed(2)} %`,
       );
       // The subscriber still asks for the top layer: the lower one is the SFU's bandwidth decision.
       expect(c.preferredLayers?.spatialLayer).toBe(top[engine].preferredLayers?.spatialLayer);
-      // The link's queue drops packets (audio among them) while the estimate settles: the 3 % loss
-      // profile's budget (measured: 3.9 % for Chromium, under 1 % for Firefox).
-      expect(concealedRatio(before[engine], after[engine])).toBeLessThan(concealedBound(0.03));
+      // Once the SFU forwards the lower layer, the link's queue has room for audio: the window
+      // (after the switch) loses under the 3 % loss profile's share of audio packets (measured
+      // 0-0.2 %), and what is concealed beyond that is the machine's load (up to 3.6 % for Chromium
+      // at load average 10; 6.06 % against a fixed 6 % bound once failed a run beside a CPU hog).
+      expect(audioLossRatio(before[engine], after[engine])).toBeLessThan(0.03);
+      expect(concealedRatio(before[engine], after[engine])).toBeLessThan(concealedBound(engine, 0.03));
     }
     await impair({});
     const t0 = Date.now();
@@ -298,7 +326,7 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
       console.log(
         `[impair] 300 kbit/s uplink: ${engine} sends rids ${p.activeRids.join(',')} (was ${full[i]!.activeRids.join(',')}) at ${Math.round(p.bitrate / 1000)} kbit/s, browser says ${Math.round(videoSendKbps(before[engine], after[engine]))} kbit/s, qualityLimitationReason=${after[engine].videoOut.qualityLimitationReason}; audio concealed ${(concealedRatio(before[engine], after[engine]) * 100).toFixed(2)} %`,
       );
-      expect(concealedRatio(before[engine], after[engine])).toBeLessThan(concealedBound(0));
+      expect(concealedRatio(before[engine], after[engine])).toBeLessThan(concealedBound(engine, 0));
     }
     // Chromium names the reason; Firefox does not implement qualityLimitationReason.
     expect(after.chromium.videoOut.qualityLimitationReason).toBe('bandwidth');
