@@ -13,6 +13,7 @@ import * as callRecordings from './migrations/2026-12-04T17-00-call-recordings.j
 import * as apiKeys from './migrations/2026-12-04T17-30-api-keys.js';
 import * as webhooks from './migrations/2026-12-04T19-50-webhooks.js';
 import * as userEventHeads from './migrations/2026-12-05T02-40-user-event-heads.js';
+import * as conversationMessageHead from './migrations/2026-12-05T06-00-conversation-message-head.js';
 
 // Every migration (each with its down), in the order its name sorts. Imported statically so the same list runs from
 // src (tests) and dist (production) without reading folders at run time.
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Required<Migration>> = {
   '2026-12-04T17-30-api-keys': apiKeys,
   '2026-12-04T19-50-webhooks': webhooks,
   '2026-12-05T02-40-user-event-heads': userEventHeads,
+  '2026-12-05T06-00-conversation-message-head': conversationMessageHead,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -86,12 +86,20 @@ export interface NewMessage {
   attachmentId: string | null;
 }
 
+/** What insertSent did: stored the message (and its events), found the client id used already, or refused an id that fell behind. */
+export type SendWrite =
+  | { kind: 'stored'; events: StoredUserEvent[] }
+  | { kind: 'duplicate' }
+  /** A message with a higher id committed first: storing this one would break `after` paging; draw a new id. */
+  | { kind: 'stale' };
+
 /**
  * A send's writes in one statement (atomic, one commit): the message unless this sender already
- * sent this client id here, and only if it is new: the conversation's last activity, the sender's
- * read/delivered pointers (never back), its audit row and its events (one user_events row per
- * recipient, sealed by the caller, under their users' stream locks: see insertUserEvents). Returns
- * the stored events, in `events` order, or undefined when the client id was already used (nothing written).
+ * sent this client id here or its id is not above the conversation's newest (taken under the
+ * conversation's message lock, held to commit: ids commit in increasing order), and only if it is
+ * new: the conversation's last activity, the sender's read/delivered pointers (never back), its
+ * audit row and its events (one user_events row per recipient, sealed by the caller, under their
+ * users' stream locks: see insertUserEvents).
  */
 export async function insertSent(
   db: Db,
@@ -99,20 +107,26 @@ export async function insertSent(
   /** The send's audit entry; its record is the new message. */
   audit: Omit<AuditEntry, 'entityIds'>,
   events: ReadonlyArray<{ userId: string; type: string; ciphertext: string; keyId: string }>,
-): Promise<StoredUserEvent[] | undefined> {
+): Promise<SendWrite> {
   const { rows } = await sql<{
-    message_id: number;
+    head_id: number | null;
+    message_id: number | null;
     id: number | null;
     user_id: string | null;
     type: string | null;
     created_at: Date | null;
     prev: number | null;
   }>`/* prepared:send-write */
-    with ins as (
+    with head as (
+      -- First, read by ins: the conversation's message lock (held to commit), then its newest id.
+      select conversation_message_head(${m.conversationId}::uuid) as id
+    ), ins as (
       insert into messages (id, conversation_id, sender_id, client_id, body_ciphertext, key_id, attachment_id, created_at)
       overriding system value
       select ${m.id}, ${m.conversationId}, ${m.senderId}, ${m.clientId}, ${m.ciphertext}, ${m.keyId}, ${m.attachmentId}::uuid, ${m.at}
-       where exists (select from conversation_members where conversation_id = ${m.conversationId} and user_id = ${m.senderId})
+        from head
+       where (head.id is null or head.id < ${m.id})
+         and exists (select from conversation_members where conversation_id = ${m.conversationId} and user_id = ${m.senderId})
       on conflict (conversation_id, sender_id, client_id) do nothing
       returning id, created_at
     ), touched as (
@@ -133,11 +147,13 @@ export async function insertSent(
        where exists (select from ins)
     ), stored as (${insertAfterHeads(events)}
     )
-    select ins.id as message_id, s.id, s.user_id, s.type, s.created_at, ${PREVIOUS_EVENT_ID} as prev
-      from ins left join (stored s join heads h on h.head_user_id = s.user_id) on true order by s.id`.execute(db);
-  if (rows.length === 0) return undefined;
+    select head.id as head_id, ins.id as message_id, s.id, s.user_id, s.type, s.created_at, ${PREVIOUS_EVENT_ID} as prev
+      from head left join ins on true left join (stored s join heads h on h.head_user_id = s.user_id) on ins.id is not null order by s.id`.execute(db);
+  const first = rows[0]!;
+  if (first.message_id === null) return first.head_id !== null && Number(first.head_id) > m.id ? { kind: 'stale' } : { kind: 'duplicate' };
   // Identity values follow the insert order, which is `events` order.
-  return rows.filter((r) => r.id !== null).map((r) => ({ id: r.id!, user_id: r.user_id!, type: r.type!, created_at: r.created_at!, prev: r.prev! }));
+  const stored = rows.filter((r) => r.id !== null).map((r) => ({ id: r.id!, user_id: r.user_id!, type: r.type!, created_at: r.created_at!, prev: r.prev! }));
+  return { kind: 'stored', events: stored };
 }
 
 /**

@@ -16,6 +16,9 @@ import type { MessageRow } from './message.table.js';
 // another conversation's row does not decrypt.
 const aad = (conversationId: string): string => `message:${conversationId}`;
 
+/** Draws of a new id before a send gives up (503): each is lost only to another parallel send in the same conversation. */
+const MAX_SEND_ATTEMPTS = 5;
+
 export class MessageService {
   readonly #encryptor: Encryptor;
 
@@ -39,7 +42,9 @@ export class MessageService {
    * Idempotent on (conversation, sender, clientId): a retried send returns the stored message.
    * Two statements, no transaction: one read (members, a new id, the time), then one that writes
    * the message with its side effects, audit row and events atomically (one commit); the events
-   * are published after it.
+   * are published after it. The write refuses an id that a parallel send's commit overtook (ids
+   * commit in increasing order per conversation, so `after` paging never skips one); the send
+   * then draws a new id, at most a few times.
    */
   async send(
     db: Db,
@@ -49,52 +54,60 @@ export class MessageService {
     conversationId: string,
     input: { clientId: string; body: string; attachmentId?: string | undefined },
   ): Promise<{ message: Message; created: boolean }> {
-    const plan = await planSend(db, conversationId, user.id, input.attachmentId ?? null);
-    if (plan.id === null) throw new ApiError('NOT_FOUND', 'no such conversation');
-    if (input.attachmentId) {
-      // A file goes only where it was uploaded (its members may read it), and only its uploader sends it.
-      if (plan.attachment?.conversationId !== conversationId)
-        throw new ApiError('NOT_FOUND', 'no such attachment in this conversation', [
-          { path: 'attachmentId', message: 'upload the file to this conversation first' },
-        ]);
-      if (plan.attachment.uploaderId !== user.id)
-        throw new ApiError('FORBIDDEN', 'you can only send files you uploaded', [{ path: 'attachmentId', message: 'uploaded by someone else' }]);
-    }
-    const message: Message = {
-      id: plan.id,
-      conversationId,
-      senderId: user.id,
-      clientId: input.clientId,
-      body: input.body,
-      attachmentId: input.attachmentId ?? null,
-      createdAt: plan.at.toISOString(),
-    };
     const encrypted = this.#encryptor.encrypt(input.body, aad(conversationId));
-    const sealed = events.seal([{ userIds: plan.memberIds, type: 'message.created', payload: { message } }]);
-    const stored = await insertSent(
-      db,
-      {
+    for (let attempt = 1; ; attempt++) {
+      const plan = await planSend(db, conversationId, user.id, input.attachmentId ?? null);
+      if (plan.id === null) throw new ApiError('NOT_FOUND', 'no such conversation');
+      if (input.attachmentId) {
+        // A file goes only where it was uploaded (its members may read it), and only its uploader sends it.
+        if (plan.attachment?.conversationId !== conversationId)
+          throw new ApiError('NOT_FOUND', 'no such attachment in this conversation', [
+            { path: 'attachmentId', message: 'upload the file to this conversation first' },
+          ]);
+        if (plan.attachment.uploaderId !== user.id)
+          throw new ApiError('FORBIDDEN', 'you can only send files you uploaded', [{ path: 'attachmentId', message: 'uploaded by someone else' }]);
+      }
+      const message: Message = {
         id: plan.id,
-        at: plan.at,
         conversationId,
         senderId: user.id,
         clientId: input.clientId,
-        ciphertext: encrypted.ciphertext,
-        keyId: encrypted.keyId,
-        attachmentId: message.attachmentId,
-      },
-      auditEntry(origin, user.id, 'create', 'message', []),
-      sealed,
-    );
-    if (stored) {
-      await events.publish(events.delivered(sealed, stored));
-      return { message, created: true };
+        body: input.body,
+        attachmentId: input.attachmentId ?? null,
+        createdAt: plan.at.toISOString(),
+      };
+      const sealed = events.seal([{ userIds: plan.memberIds, type: 'message.created', payload: { message } }]);
+      const written = await insertSent(
+        db,
+        {
+          id: plan.id,
+          at: plan.at,
+          conversationId,
+          senderId: user.id,
+          clientId: input.clientId,
+          ciphertext: encrypted.ciphertext,
+          keyId: encrypted.keyId,
+          attachmentId: message.attachmentId,
+        },
+        auditEntry(origin, user.id, 'create', 'message', []),
+        sealed,
+      );
+      if (written.kind === 'stored') {
+        await events.publish(events.delivered(sealed, written.events));
+        return { message, created: true };
+      }
+      if (written.kind === 'stale') {
+        // Each retry's id is drawn after the commit that overtook the last one: it loses again only
+        // to yet another parallel send in this conversation.
+        if (attempt < MAX_SEND_ATTEMPTS) continue;
+        throw new ApiError('SERVICE_UNAVAILABLE', 'too many messages sent to this conversation at once; send again');
+      }
+      // A retry (or a parallel send that lost): the stored message, read.
+      const existing = await findSent(db, conversationId, user.id, input.clientId);
+      if (!existing) throw new ApiError('NOT_FOUND', 'no such conversation');
+      await audit(db, origin, user.id, 'read', 'message', String(existing.id));
+      return { message: this.toMessage(existing), created: false };
     }
-    // A retry (or a parallel send that lost): the stored message, read.
-    const existing = await findSent(db, conversationId, user.id, input.clientId);
-    if (!existing) throw new ApiError('NOT_FOUND', 'no such conversation');
-    await audit(db, origin, user.id, 'read', 'message', String(existing.id));
-    return { message: this.toMessage(existing), created: false };
   }
 
   async list(

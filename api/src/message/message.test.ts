@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Conversation, Message, Page, Session } from '@telemed/sdk';
 import { findAuditTrail } from '../audit/audit.service.js';
+import { insertSent, listMessages, planSend, type NewMessage } from './message.repository.js';
 import { DATABASES, client, login, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
 
 describe.each(DATABASES)('messaging on %s', (database) => {
@@ -212,5 +213,65 @@ describe.each(DATABASES)('messaging on %s', (database) => {
     } finally {
       await limited.close();
     }
+  });
+
+  it("commits each conversation's ids in increasing order: a send overtaken by a later id draws a new one, so `after` paging skips nothing", async () => {
+    const created = await as('drhouse').post<Conversation>('/api/conversations', { kind: 'group', memberIds: [id('bob')], title: 'Overtaken sends' });
+    const conv = created.body.id;
+    // Two sends planned in one order (ids a < b) and written in the other, as parallel requests can.
+    const planA = await planSend(t.app.db, conv, id('bob'), null);
+    const planB = await planSend(t.app.db, conv, id('drhouse'), null);
+    expect(planA.id).toBeLessThan(planB.id!);
+    const row = (plan: typeof planA, senderId: string, clientId: string): NewMessage => ({
+      id: plan.id!,
+      at: plan.at,
+      conversationId: conv,
+      senderId,
+      clientId,
+      ciphertext: 'not read here',
+      keyId: 'k1',
+      attachmentId: null,
+    });
+    const entry = (actorId: string) => ({ actorId, action: 'create' as const, entityType: 'message' as const, ip: null, requestId: null, at: new Date() });
+    const clientA = crypto.randomUUID();
+    expect((await insertSent(t.app.db, row(planB, id('drhouse'), crypto.randomUUID()), entry(id('drhouse')), [])).kind).toBe('stored');
+    // A reader pages up to b...
+    const seen = await listMessages(t.app.db, conv, { after: 0, limit: 10 });
+    expect(seen.map((m) => m.id)).toEqual([planB.id]);
+    // ...so a must not commit below it: it would never be listed after b.
+    expect((await insertSent(t.app.db, row(planA, id('bob'), clientA), entry(id('bob')), [])).kind).toBe('stale');
+    expect(await listMessages(t.app.db, conv, { after: planB.id!, limit: 10 })).toEqual([]);
+    // Through the service the send draws a new id above b and is stored once.
+    const sent = await as('bob').post<Message>(`/api/conversations/${conv}/messages`, { clientId: clientA, body: 'sent after being overtaken' });
+    expect(sent.status).toBe(201);
+    expect(sent.body.id).toBeGreaterThan(planB.id!);
+    const after = await as('drhouse').get<Page<Message>>(`/api/conversations/${conv}/messages?after=${planB.id}`);
+    expect(after.body.items.map((m) => [m.id, m.body])).toEqual([[sent.body.id, 'sent after being overtaken']]);
+  });
+
+  it('lists every message to a reader paging with `after` while two members send at once', async () => {
+    const created = await as('drgrey').post<Conversation>('/api/conversations', { kind: 'group', memberIds: [id('bob')], title: 'Busy thread' });
+    const conv = created.body.id;
+    const seen = new Map<number, string>();
+    let cursor = 0;
+    const readNewer = async (): Promise<void> => {
+      const page = await as('bob').get<Page<Message>>(`/api/conversations/${conv}/messages?after=${cursor}&limit=100`);
+      for (const m of page.body.items) seen.set(m.id, m.body);
+      cursor = page.body.items.at(-1)?.id ?? cursor;
+    };
+    let sending = true;
+    const reader = (async () => {
+      while (sending) await readNewer();
+    })();
+    const sends = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        as(i % 2 ? 'bob' : 'drgrey').post<Message>(`/api/conversations/${conv}/messages`, { clientId: crypto.randomUUID(), body: `busy ${i}` }),
+      ),
+    );
+    sending = false;
+    await reader;
+    await readNewer();
+    expect(sends.map((r) => r.status)).toEqual(sends.map(() => 201));
+    expect([...seen.keys()].sort((a, b) => a - b)).toEqual(sends.map((r) => r.body.id).sort((a, b) => a - b));
   });
 });
