@@ -1,8 +1,9 @@
 // A system daemon the deployment tests run (Caddy, coturn): started, its output kept, ready once
 // its TCP port accepts connections. In a network namespace of the test bed (netbed/netns.ts) when
 // `netns` is given: started there with `ip netns exec`, ready once a socket listens on the port there.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { inNamespace, run } from '../network/netns.js';
 import { stopProcess } from '../../../scripts/platform.mjs';
 
 export interface Daemon {
@@ -21,8 +22,10 @@ export async function startDaemon(options: {
   timeoutMs?: number;
   netns?: string;
 }): Promise<Daemon> {
-  const [command, args] = options.netns ? ['ip', ['netns', 'exec', options.netns, options.command, ...options.args]] : [options.command, options.args];
-  const child = spawn(command, args, { ...(options.env ? { env: options.env } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(...inNamespace(options.netns, options.command, options.args), {
+    ...(options.env ? { env: options.env } : {}),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
@@ -51,7 +54,7 @@ function listening(port: number): Promise<boolean> {
 /** A TCP socket listens on `port` inside the namespace. */
 function listeningIn(netns: string, port: number): boolean {
   try {
-    return execFileSync('ip', ['netns', 'exec', netns, 'ss', '-Hltn', `sport = :${port}`], { encoding: 'utf8' }).trim() !== '';
+    return run(netns, 'ss', ['-Hltn', `sport = :${port}`]).trim() !== '';
   } catch {
     return false;
   }

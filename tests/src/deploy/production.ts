@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freshSecrets, parseEnvFile } from '../../../scripts/production.mjs';
 import { freePortRange } from '../ports.js';
+import { inNamespace } from '../network/netns.js';
 
 /** A production start with its first accounts: ~40 s on a quiet machine, minutes at load 40+. */
 export const START_TIMEOUT_MS = 300_000;
@@ -100,10 +101,11 @@ export async function startProduction(
   const configFile = path.join(dir, 'telemed.env');
   writeEnvFile(configFile, all);
   await options.beforeStart?.({ dir, configFile, settings: all });
-  const command: [string, string[]] = options.netns
-    ? ['ip', ['netns', 'exec', options.netns, process.execPath, TELEMED, 'serve', '--config', configFile]]
-    : [process.execPath, [TELEMED, 'serve', '--config', configFile]];
-  const child = spawn(...command, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(...inNamespace(options.netns, process.execPath, [TELEMED, 'serve', '--config', configFile]), {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));

@@ -18,10 +18,7 @@
 // Names carry the prefix `tmq` and the owning process id, so parallel runs never touch each
 // other's and stale ones (their process gone) are removed at start. Everything is torn down on
 // close() and, as a last resort, when the process exits.
-import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { NetnsResources, removeStale, replaceTableScript, run, runAsync } from './netns.js';
 
 /** Impairment of one direction of a link. */
 export interface DirectionImpairment {
@@ -56,63 +53,11 @@ export interface TestBed {
 }
 
 const PREFIX = 'tmq';
-const NS_PATTERN = new RegExp(`^${PREFIX}-a-(\\d+)-\\d+$`);
-const LINK_PATTERN = new RegExp(`^${PREFIX}[bh](\\d+)`);
-
-async function sh(command: string, args: string[], input?: string): Promise<void> {
-  try {
-    if (input === undefined) await run(command, args);
-    else {
-      await new Promise<void>((resolve, reject) => {
-        const child = execFile(command, args, (error) => (error ? reject(error) : resolve()));
-        child.stdin!.end(input);
-      });
-    }
-  } catch (error) {
-    const e = error as { stderr?: string; message: string };
-    throw new Error(`${command} ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Removes `tmq` namespaces, links and bridge tables whose owning process is gone (a crashed or killed run). */
-export function removeStale(): void {
-  const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => l.split(' ')[0] ?? '');
-  for (const name of namespaces) {
-    const match = NS_PATTERN.exec(name);
-    if (match && !alive(Number(match[1]))) execFileSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
-  }
-  const tables = execFileSync('nft', ['list', 'tables', 'bridge'], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => /^table bridge (\S+)/.exec(l)?.[1] ?? '');
-  for (const table of tables) {
-    const match = new RegExp(`^${PREFIX}(\\d+)$`).exec(table);
-    if (match && !alive(Number(match[1]))) execFileSync('nft', ['delete', 'table', 'bridge', table], { stdio: 'ignore' });
-  }
-  const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '');
-  for (const link of links) {
-    const match = LINK_PATTERN.exec(link);
-    if (match && !alive(Number(match[1]))) {
-      try {
-        execFileSync('ip', ['link', 'delete', link], { stdio: 'ignore' });
-      } catch {
-        // a veth end goes with its peer's deletion
-      }
-    }
-  }
-}
+const STALE = {
+  namespaces: new RegExp(`^${PREFIX}-a-(?<pid>\\d+)-\\d+$`),
+  links: new RegExp(`^${PREFIX}[bh](?<pid>\\d+)`),
+  tables: { family: 'bridge', pattern: new RegExp(`^${PREFIX}(?<pid>\\d+)$`) },
+} as const;
 
 function tbfArgs(rateKbit: number): string[] {
   // A burst of at least one MTU-sized packet plus 10 ms at the rate; a queue of ~400 ms at the rate
@@ -122,10 +67,8 @@ function tbfArgs(rateKbit: number): string[] {
 }
 
 async function setRate(netns: string | undefined, dev: string, rateKbit: number | undefined): Promise<void> {
-  const prefix = netns ? ['netns', 'exec', netns, 'tc'] : [];
-  const tc = (args: string[]): Promise<void> => (netns ? sh('ip', [...prefix, ...args]) : sh('tc', args));
-  if (rateKbit === undefined) await tc(['qdisc', 'del', 'dev', dev, 'root']).catch(() => undefined);
-  else await tc(['qdisc', 'replace', 'dev', dev, 'root', ...tbfArgs(rateKbit)]);
+  if (rateKbit === undefined) await runAsync(netns, 'tc', ['qdisc', 'del', 'dev', dev, 'root']).catch(() => undefined);
+  else await runAsync(netns, 'tc', ['qdisc', 'replace', 'dev', dev, 'root', ...tbfArgs(rateKbit)]);
 }
 
 /** A chain dropping `percent` of the packets that come in on each device (none at 0 or undefined). */
@@ -138,19 +81,18 @@ function lossChain(name: string, hook: 'input' | 'prerouting', drops: [dev: stri
 }
 
 /** Replaces table `family name` (creating it if missing) with `body`, in `netns` or the host namespace. */
-function replaceTable(netns: string | undefined, family: 'inet' | 'bridge', name: string, body: string): Promise<void> {
-  const script = `table ${family} ${name} {}\ndelete table ${family} ${name}\ntable ${family} ${name} {\n${body}\n}\n`;
-  return netns ? sh('ip', ['netns', 'exec', netns, 'nft', '-f', '-'], script) : sh('nft', ['-f', '-'], script);
+async function replaceTable(netns: string | undefined, family: 'inet' | 'bridge', name: string, body: string): Promise<void> {
+  await runAsync(netns, 'nft', ['-f', '-'], replaceTableScript(family, name, body));
 }
 
 /** Creates a bed: a bridge `tmqb<pid>` with 10.232.<k>.1/24, k from the pid. */
 export async function createTestBed(): Promise<TestBed> {
-  removeStale();
+  removeStale(STALE);
   const pid = process.pid;
   const subnet = `10.232.${(pid % 250) + 1}`;
   const hostIp = `${subnet}.1`;
   const bridge = `${PREFIX}b${pid}`;
-  const created: { namespaces: string[]; links: string[] } = { namespaces: [], links: [bridge] };
+  const resources = new NetnsResources();
   // Uplink loss of every namespace, by its host-side veth end: one bridge table for the bed.
   const uplinkTable = `${PREFIX}${pid}`;
   const uplinkLoss = new Map<string, number | undefined>();
@@ -163,33 +105,13 @@ export async function createTestBed(): Promise<TestBed> {
     uplinkWrites = write;
     return write;
   };
-  const teardownSync = (): void => {
-    try {
-      execFileSync('nft', ['delete', 'table', 'bridge', uplinkTable], { stdio: 'ignore' });
-    } catch {
-      // never created, or already gone
-    }
-    for (const name of created.namespaces) {
-      try {
-        execFileSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
-      } catch {
-        // already gone
-      }
-    }
-    for (const link of created.links) {
-      try {
-        execFileSync('ip', ['link', 'delete', link], { stdio: 'ignore' });
-      } catch {
-        // already gone
-      }
-    }
-    created.namespaces = [];
-    created.links = [];
-  };
-  process.once('exit', teardownSync);
-  await sh('ip', ['link', 'add', bridge, 'type', 'bridge']);
-  await sh('ip', ['addr', 'add', `${hostIp}/24`, 'dev', bridge]);
-  await sh('ip', ['link', 'set', bridge, 'up']);
+  try {
+    resources.addBridge(bridge, { address: `${hostIp}/24` });
+    resources.defer(() => run(undefined, 'nft', ['delete', 'table', 'bridge', uplinkTable]));
+  } catch (error) {
+    resources.close();
+    throw error;
+  }
   let count = 0;
   return {
     hostIp,
@@ -199,19 +121,9 @@ export async function createTestBed(): Promise<TestBed> {
       const hostEnd = `${PREFIX}h${pid}n${n}`;
       const nsEnd = `${PREFIX}i${pid}n${n}`;
       const ip = `${subnet}.${n + 1}`;
-      await sh('ip', ['netns', 'add', name]);
-      created.namespaces.push(name);
-      await sh('ip', ['link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', nsEnd]);
-      created.links.push(hostEnd);
-      await sh('ip', ['link', 'set', nsEnd, 'netns', name]);
-      await sh('ip', ['link', 'set', hostEnd, 'master', bridge]);
-      await sh('ip', ['link', 'set', hostEnd, 'up']);
-      const inNs = (args: string[]): Promise<void> => sh('ip', ['netns', 'exec', name, ...args]);
-      await inNs(['ip', 'addr', 'add', `${ip}/24`, 'dev', nsEnd]);
-      await inNs(['ip', 'link', 'set', nsEnd, 'up']);
-      await inNs(['ip', 'link', 'set', 'lo', 'up']);
+      resources.addNamespace(name);
       // A default route as on any real host: browsers pick their local address by asking for it.
-      await inNs(['ip', 'route', 'add', 'default', 'via', hostIp]);
+      resources.addVeth({ ns: name, inside: nsEnd, outside: hostEnd, bridge, addresses: [`${ip}/24`], gateway: hostIp });
       let current: Impairment = {};
       const namespace: Namespace = {
         name,
@@ -231,8 +143,7 @@ export async function createTestBed(): Promise<TestBed> {
       return namespace;
     },
     async close() {
-      process.off('exit', teardownSync);
-      teardownSync();
+      resources.close();
     },
   };
 }

@@ -12,7 +12,8 @@ import { hangUp, ringAndJoin, signedInPage } from './app-call.js';
 import { BED_START_TIMEOUT_MS, PAIRS, startTestBed, type TestBed } from './bed.js';
 import type { ClinicHost } from './clinic.js';
 import { mediaPaths, pathName } from './media-path.js';
-import { netBedUnavailable, type NetBed } from './netns.js';
+import { netnsUnavailable } from '../../network/netns.js';
+import type { NetBed } from './netns.js';
 import { PROFILES, profileRules } from './profiles.js';
 
 const RUNS = Number(process.env.NETJOIN_RUNS ?? 10);
@@ -26,7 +27,7 @@ export interface NetJoin {
   error?: string;
 }
 
-const unavailable = netBedUnavailable();
+const unavailable = netnsUnavailable();
 
 describe.skipIf(unavailable !== undefined)('bench:netjoin measurement', () => {
   let testBed: TestBed;

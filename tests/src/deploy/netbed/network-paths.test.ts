@@ -14,7 +14,8 @@ import { hangUp, ringAndJoin, signedInPage } from './app-call.js';
 import { ACCOUNTS, BED_START_TIMEOUT_MS, PAIRS, startTestBed, type CallPair, type TestBed } from './bed.js';
 import { MEDIA_RTC_PORT, TURN_HOST, type ClinicHost } from './clinic.js';
 import { mediaPaths, pathName, type PcPath } from './media-path.js';
-import { netBedUnavailable, type NetBed } from './netns.js';
+import { netnsUnavailable } from '../../network/netns.js';
+import type { NetBed } from './netns.js';
 import { EXPECTED_PATH, PROFILES, profileRules, type ProfileName } from './profiles.js';
 import { waitFor } from '@telemed/test-kit';
 
@@ -24,7 +25,7 @@ import { waitFor } from '@telemed/test-kit';
  */
 const CALLS_TIMEOUT_MS = 600_000;
 
-const unavailable = netBedUnavailable();
+const unavailable = netnsUnavailable();
 // CI runs as root with what the setup installs: there a missing capability is a failure, not a skip.
 if (unavailable && process.env.CI) throw new Error(`[netbed] cannot run: ${unavailable}`);
 if (unavailable) console.warn(`[netbed] skipped: ${unavailable}`);
