@@ -4,31 +4,21 @@ import {
   ApiRequestError,
   TelemedClient,
   type ApiErrorCode,
+  type ApiKey,
+  type ApiKeyScope,
   type Call,
   type CallRecording,
   type CallTimelineEntry,
   type Page,
   type Presence,
   type QualitySample,
+  type Role,
   type Session,
   type User,
+  type Webhook,
+  type WebhookDelivery,
 } from '@telemed/sdk';
-import type {
-  AdminBackend,
-  AdminUser,
-  ApiKey,
-  ApiKeyScope,
-  AuditFilter,
-  AuditRow,
-  CallFilter,
-  CareRelationship,
-  CareTeam,
-  Invitation,
-  LiveQuality,
-  Role,
-  Webhook,
-  WebhookDelivery,
-} from './backend.js';
+import type { AdminBackend, AdminUser, AuditFilter, AuditRow, CallFilter, CareRelationship, CareTeam, Invitation, LiveQuality } from './backend.js';
 
 const STORAGE_KEY = 'telemed.admin.session';
 

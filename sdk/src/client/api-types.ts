@@ -2,6 +2,9 @@
  * The REST API's resources as JSON, shared by the API (which checks its zod schemas against these
  * types at compile time) and the browser client. Times are ISO 8601 strings.
  */
+import type { ApiKeyScope } from '../protocol/api-key-scopes.js';
+
+export type { ApiKeyScope };
 
 export type Role = 'patient' | 'doctor' | 'admin';
 
@@ -266,4 +269,46 @@ export interface CallRecording {
   gaps: Array<{ fromMs: number; toMs: number }>;
   /** When retention deletes it (RECORDING_RETENTION_DAYS); null: kept. */
   expiresAt: string | null;
+}
+
+/** An API key as listed: never its secret, only its public prefix. */
+export interface ApiKey {
+  id: string;
+  name: string;
+  /** The key's public part (`tmk_<prefix>_…`), to recognise it in lists and logs. */
+  prefix: string;
+  scopes: ApiKeyScope[];
+  createdBy: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** A webhook endpoint an admin registered. `eventTypes` are the server SDK's `WEBHOOK_EVENT_TYPES`. */
+export interface Webhook {
+  id: string;
+  url: string;
+  description: string;
+  eventTypes: string[];
+  createdBy: string;
+  createdAt: string;
+  disabledAt: string | null;
+}
+
+/** One event's delivery to one endpoint, with its retries. */
+export interface WebhookDelivery {
+  id: string;
+  endpointId: string;
+  /** The event's id (also the body's `id`): the same for every endpoint and retry. */
+  eventId: string;
+  eventType: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  /** When a pending delivery is tried next. */
+  nextAttemptAt: string | null;
+  lastError: string | null;
+  /** The endpoint's last HTTP status; null when it could not be reached. */
+  responseStatus: number | null;
+  createdAt: string;
+  deliveredAt: string | null;
 }
