@@ -1,13 +1,18 @@
 // What the dashboard needs from the platform. `telemed-admin-backend.ts` implements it with the
 // SDK's TelemedClient; the views depend on this port only.
 import type {
+  AdminUser,
   ApiKey,
   ApiKeyScope,
+  AuditRow,
   Call,
   CallRecording,
   CallStatus,
   CallTimelineEntry,
   CallType,
+  CareRelationship,
+  CareTeam,
+  Invitation,
   Page,
   Presence,
   QualitySample,
@@ -30,36 +35,6 @@ export interface LiveQuality {
   samples: QualitySample[];
 }
 
-/** A user as the account screens see them. */
-export interface AdminUser extends User {
-  status: 'invited' | 'active' | 'disabled';
-  disabledAt: string | null;
-}
-
-/** A set-password link the server issued: mailed, or handed to the admin when it could not be. */
-export interface Invitation {
-  purpose: 'invite' | 'reset';
-  expiresAt: string;
-  mailed: boolean;
-  url?: string;
-}
-
-export interface CareRelationship {
-  doctorId: string;
-  doctorName: string;
-  patientId: string;
-  patientName: string;
-  createdAt: string;
-}
-
-export interface CareTeam {
-  id: string;
-  name: string;
-  createdAt: string;
-  doctors: Array<{ id: string; displayName: string }>;
-  patients: Array<{ id: string; displayName: string }>;
-}
-
 export interface AuditFilter {
   entityId?: string;
   actorId?: string;
@@ -67,19 +42,6 @@ export interface AuditFilter {
   /** ISO date-times. */
   from?: string;
   to?: string;
-}
-
-export interface AuditRow {
-  id: number;
-  at: string;
-  actorId: string | null;
-  actorName: string | null;
-  action: string;
-  entityType: string;
-  entityId: string;
-  entityIds: string[] | null;
-  ip: string | null;
-  requestId: string | null;
 }
 
 /** API keys and webhook endpoints for third-party backends (admin routes). */

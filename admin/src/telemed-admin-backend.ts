@@ -3,12 +3,17 @@
 import {
   ApiRequestError,
   TelemedClient,
+  type AdminUser,
   type ApiErrorCode,
   type ApiKey,
   type ApiKeyScope,
+  type AuditRow,
   type Call,
   type CallRecording,
   type CallTimelineEntry,
+  type CareRelationship,
+  type CareTeam,
+  type Invitation,
   type Page,
   type Presence,
   type QualitySample,
@@ -18,7 +23,7 @@ import {
   type Webhook,
   type WebhookDelivery,
 } from '@telemed/sdk';
-import type { AdminBackend, AdminUser, AuditFilter, AuditRow, CallFilter, CareRelationship, CareTeam, Invitation, LiveQuality } from './backend.js';
+import type { AdminBackend, AuditFilter, CallFilter, LiveQuality } from './backend.js';
 
 const STORAGE_KEY = 'telemed.admin.session';
 

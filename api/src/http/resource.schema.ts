@@ -20,8 +20,8 @@ import type {
  * The JSON resources the API answers with. Each schema is checked at compile time against the
  * type the browser SDK uses (sdk/src/client/api-types.ts), so the two cannot drift apart.
  */
-type Same<S extends z.ZodType, T> = [z.output<S>] extends [T] ? ([T] extends [z.output<S>] ? true : false) : false;
-const same = <S extends z.ZodType, T>(schema: S, ok: Same<S, T>): S => {
+export type Same<S extends z.ZodType, T> = [z.output<S>] extends [T] ? ([T] extends [z.output<S>] ? true : false) : false;
+export const same = <S extends z.ZodType, T>(schema: S, ok: Same<S, T>): S => {
   void ok;
   return schema;
 };

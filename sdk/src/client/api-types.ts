@@ -312,3 +312,50 @@ export interface WebhookDelivery {
   createdAt: string;
   deliveredAt: string | null;
 }
+
+/** A user as the admin routes show them: with whether the account is usable. */
+export interface AdminUser extends User {
+  /** `invited`: no password set yet; `disabled`: cannot sign in. */
+  status: 'invited' | 'active' | 'disabled';
+  disabledAt: string | null;
+}
+
+/** A set-password link the server issued: mailed, or handed to the admin when it could not be. */
+export interface Invitation {
+  purpose: 'invite' | 'reset';
+  expiresAt: string;
+  mailed: boolean;
+  /** The link, only when it could not be mailed (no SMTP, or sending failed). */
+  url?: string;
+}
+
+export interface CareRelationship {
+  doctorId: string;
+  doctorName: string;
+  patientId: string;
+  patientName: string;
+  createdAt: string;
+}
+
+export interface CareTeam {
+  id: string;
+  name: string;
+  createdAt: string;
+  doctors: Array<{ id: string; displayName: string }>;
+  patients: Array<{ id: string; displayName: string }>;
+}
+
+/** One audit-log row: who did what to which record. */
+export interface AuditRow {
+  id: number;
+  at: string;
+  actorId: string | null;
+  actorName: string | null;
+  action: string;
+  entityType: string;
+  /** The record, or `*` when the row covers several (`entityIds`). */
+  entityId: string;
+  entityIds: string[] | null;
+  ip: string | null;
+  requestId: string | null;
+}
