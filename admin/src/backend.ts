@@ -1,6 +1,26 @@
 // What the dashboard needs from the platform. `telemed-admin-backend.ts` implements it with the
 // SDK's TelemedClient; the views depend on this port only.
-import type { Call, CallRecording, CallStatus, CallTimelineEntry, CallType, Page, Presence, QualitySample, User } from '@telemed/sdk';
+import type {
+  AdminUser,
+  ApiKey,
+  ApiKeyScope,
+  AuditRow,
+  Call,
+  CallRecording,
+  CallStatus,
+  CallTimelineEntry,
+  CallType,
+  CareRelationship,
+  CareTeam,
+  Invitation,
+  Page,
+  Presence,
+  QualitySample,
+  Role,
+  User,
+  Webhook,
+  WebhookDelivery,
+} from '@telemed/sdk';
 
 export interface CallFilter {
   status?: CallStatus;
@@ -15,38 +35,6 @@ export interface LiveQuality {
   samples: QualitySample[];
 }
 
-export type Role = User['role'];
-
-/** A user as the account screens see them. */
-export interface AdminUser extends User {
-  status: 'invited' | 'active' | 'disabled';
-  disabledAt: string | null;
-}
-
-/** A set-password link the server issued: mailed, or handed to the admin when it could not be. */
-export interface Invitation {
-  purpose: 'invite' | 'reset';
-  expiresAt: string;
-  mailed: boolean;
-  url?: string;
-}
-
-export interface CareRelationship {
-  doctorId: string;
-  doctorName: string;
-  patientId: string;
-  patientName: string;
-  createdAt: string;
-}
-
-export interface CareTeam {
-  id: string;
-  name: string;
-  createdAt: string;
-  doctors: Array<{ id: string; displayName: string }>;
-  patients: Array<{ id: string; displayName: string }>;
-}
-
 export interface AuditFilter {
   entityId?: string;
   actorId?: string;
@@ -54,69 +42,6 @@ export interface AuditFilter {
   /** ISO date-times. */
   from?: string;
   to?: string;
-}
-
-export interface AuditRow {
-  id: number;
-  at: string;
-  actorId: string | null;
-  actorName: string | null;
-  action: string;
-  entityType: string;
-  entityId: string;
-  entityIds: string[] | null;
-  ip: string | null;
-  requestId: string | null;
-}
-
-/** What an API key may do (the API's scopes). */
-export const API_KEY_SCOPES = ['room-tokens', 'calls', 'rooms', 'webhooks'] as const;
-export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
-
-/** An API key as listed: never its secret, only its first characters. */
-export interface ApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  scopes: ApiKeyScope[];
-  createdBy: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
-
-/** The call and recording events a webhook endpoint can subscribe to. */
-export const WEBHOOK_EVENT_TYPES = [
-  'call.created',
-  'call.ringing',
-  'call.started',
-  'call.participant_joined',
-  'call.participant_left',
-  'call.ended',
-  'recording.updated',
-] as const;
-
-export interface Webhook {
-  id: string;
-  url: string;
-  description: string;
-  eventTypes: string[];
-  createdBy: string;
-  createdAt: string;
-  disabledAt: string | null;
-}
-
-export interface WebhookDelivery {
-  id: string;
-  eventId: string;
-  eventType: string;
-  status: 'pending' | 'delivered' | 'failed';
-  attempts: number;
-  nextAttemptAt: string | null;
-  lastError: string | null;
-  responseStatus: number | null;
-  createdAt: string;
-  deliveredAt: string | null;
 }
 
 /** API keys and webhook endpoints for third-party backends (admin routes). */

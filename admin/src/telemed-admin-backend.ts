@@ -3,32 +3,27 @@
 import {
   ApiRequestError,
   TelemedClient,
+  type AdminUser,
   type ApiErrorCode,
+  type ApiKey,
+  type ApiKeyScope,
+  type AuditRow,
   type Call,
   type CallRecording,
   type CallTimelineEntry,
+  type CareRelationship,
+  type CareTeam,
+  type Invitation,
   type Page,
   type Presence,
   type QualitySample,
+  type Role,
   type Session,
   type User,
+  type Webhook,
+  type WebhookDelivery,
 } from '@telemed/sdk';
-import type {
-  AdminBackend,
-  AdminUser,
-  ApiKey,
-  ApiKeyScope,
-  AuditFilter,
-  AuditRow,
-  CallFilter,
-  CareRelationship,
-  CareTeam,
-  Invitation,
-  LiveQuality,
-  Role,
-  Webhook,
-  WebhookDelivery,
-} from './backend.js';
+import type { AdminBackend, AuditFilter, CallFilter, LiveQuality } from './backend.js';
 
 const STORAGE_KEY = 'telemed.admin.session';
 

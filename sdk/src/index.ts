@@ -43,4 +43,5 @@ export type {
 } from './protocol/messages.js';
 export type { ClientTrackStatsSample } from './protocol/media-events.js';
 export type { MediaKind, RoomGrants, TrackSource } from './protocol/token.js';
+export { API_KEY_SCOPES } from './protocol/api-key-scopes.js';
 export * from './client/index.js';

@@ -2,7 +2,8 @@
 // enable, send password-reset links.
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import type { AdminBackend, AdminUser, Invitation, Role } from '../backend.js';
+import type { AdminUser, Invitation, Role } from '@telemed/sdk';
+import type { AdminBackend } from '../backend.js';
 import { formatDateTime } from '../format.js';
 import { DataTable, type Column } from './DataTable.js';
 import { useAction } from './useAction.js';

@@ -1,7 +1,8 @@
 // API keys for third-party backends: create one with scopes (its secret shown once), list, revoke.
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { API_KEY_SCOPES, type AdminBackend, type ApiKey, type ApiKeyScope } from '../backend.js';
+import { API_KEY_SCOPES, type ApiKey, type ApiKeyScope } from '@telemed/sdk';
+import type { AdminBackend } from '../backend.js';
 import { formatDateTime } from '../format.js';
 import { DataTable, type Column } from './DataTable.js';
 import { CheckboxGroup, SecretNotice } from './SecretNotice.js';

@@ -1,7 +1,8 @@
 // The audit log: who touched record X, what did user Y do, in a date range; newest first, page by page.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { AdminBackend, AuditFilter, AuditRow } from '../backend.js';
+import type { AuditRow } from '@telemed/sdk';
+import type { AdminBackend, AuditFilter } from '../backend.js';
 import { formatDateTime } from '../format.js';
 import { useAction } from './useAction.js';
 

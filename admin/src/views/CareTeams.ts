@@ -2,7 +2,8 @@
 // of a team sees every patient of it).
 import { html } from 'htm/preact';
 import { useMemo, useState } from 'preact/hooks';
-import type { AdminBackend, AdminUser, CareRelationship, CareTeam } from '../backend.js';
+import type { AdminUser, CareRelationship, CareTeam } from '@telemed/sdk';
+import type { AdminBackend } from '../backend.js';
 import { DataTable, type Column } from './DataTable.js';
 import { useAction } from './useAction.js';
 import { usePolling } from './usePolling.js';

@@ -2,7 +2,9 @@
 // disable, delete, send a test ping, and follow the delivery log.
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { WEBHOOK_EVENT_TYPES, type AdminBackend, type Webhook, type WebhookDelivery } from '../backend.js';
+import type { Webhook, WebhookDelivery } from '@telemed/sdk';
+import { WEBHOOK_EVENT_TYPES } from '@telemed/server-sdk';
+import type { AdminBackend } from '../backend.js';
 import { formatDateTime } from '../format.js';
 import { DataTable, type Column } from './DataTable.js';
 import { CheckboxGroup, SecretNotice } from './SecretNotice.js';

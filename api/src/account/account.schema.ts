@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { RoleSchema } from '../http/resource.schema.js';
+import type { AdminUser, CareRelationship, CareTeam, Invitation } from '@telemed/sdk';
+import { RoleSchema, same } from '../http/resource.schema.js';
 import { dbText } from '../http/input.schema.js';
 
 /** A user as admins see them: with whether the account is usable. */
-export const AdminUserSchema = z
+const AdminUserShape = z
   .object({
     id: z.string(),
     email: z.string(),
@@ -14,9 +15,9 @@ export const AdminUserSchema = z
     disabledAt: z.string().nullable(),
   })
   .meta({ id: 'AdminUser' });
-export type AdminUser = z.output<typeof AdminUserSchema>;
+export const AdminUserSchema = same<typeof AdminUserShape, AdminUser>(AdminUserShape, true);
 
-export const InvitationSchema = z
+const InvitationShape = z
   .object({
     purpose: z.enum(['invite', 'reset']),
     expiresAt: z.string(),
@@ -24,16 +25,19 @@ export const InvitationSchema = z
     url: z.string().optional().describe('the link, only when it could not be mailed (no SMTP, or sending failed): hand it over yourself'),
   })
   .meta({ id: 'Invitation' });
+export const InvitationSchema = same<typeof InvitationShape, Invitation>(InvitationShape, true);
 
 export const DisplayName = dbText({ min: 1, max: 100, trim: true });
 export const Password = z.string().min(12, 'password: at least 12 characters').max(256);
 export const InvitationToken = z.string().min(20).max(200);
 
-export const CareRelationshipSchema = z
+const CareRelationshipShape = z
   .object({ doctorId: z.string(), doctorName: z.string(), patientId: z.string(), patientName: z.string(), createdAt: z.string() })
   .meta({ id: 'CareRelationship' });
+export const CareRelationshipSchema = same<typeof CareRelationshipShape, CareRelationship>(CareRelationshipShape, true);
 
 const Member = z.object({ id: z.string(), displayName: z.string() });
-export const CareTeamSchema = z
+const CareTeamShape = z
   .object({ id: z.string(), name: z.string(), createdAt: z.string(), doctors: z.array(Member), patients: z.array(Member) })
   .meta({ id: 'CareTeam' });
+export const CareTeamSchema = same<typeof CareTeamShape, CareTeam>(CareTeamShape, true);

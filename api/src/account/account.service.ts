@@ -4,7 +4,7 @@ import { hashToken, newToken } from '../crypto/token-hash.js';
 import { ApiError } from '../http/errors.js';
 import { findUserByEmail, findUserById, hasCareLinks, insertUser, setDisabled, setPasswordHash, updateUser } from '../user/user.repository.js';
 import type { Role, UserRow } from '../user/user.table.js';
-import type { AdminUser } from './account.schema.js';
+import type { AdminUser } from '@telemed/sdk';
 import type { InvitationPurpose } from './account.table.js';
 import { dropOpenInvitations, findInvitation, findInvitationForUpdate, insertInvitation, markInvitationUsed } from './invitation.repository.js';
 

@@ -1,9 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Session } from '@telemed/sdk';
+import type { AdminUser, Session } from '@telemed/sdk';
 import { EventsClient } from '../testing/events-client.js';
 import { accountLink, startSmtp, type TestSmtp } from '../testing/smtp-server.js';
 import { DATABASES, client, login, startTestApp, type TestApp } from '../testing/test-app.js';
-import type { AdminUser } from './account.schema.js';
 import { waitFor } from '@telemed/test-kit';
 
 interface Created {

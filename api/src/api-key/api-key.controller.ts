@@ -1,22 +1,12 @@
+import { API_KEY_SCOPES } from '@telemed/sdk/protocol';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import { Uuid, dbText } from '../http/input.schema.js';
+import { ApiKeySchema } from '../http/resource.schema.js';
 import type { RouteRegistry } from '../http/route.js';
 import { issueRoomToken } from '../room-token/room-token.service.js';
-import { API_KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey } from './api-key.service.js';
+import { createApiKey, listApiKeys, revokeApiKey } from './api-key.service.js';
 
-const ApiKeySchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    prefix: z.string(),
-    scopes: z.array(z.enum(API_KEY_SCOPES)),
-    createdBy: z.string(),
-    createdAt: z.string(),
-    lastUsedAt: z.string().nullable(),
-    revokedAt: z.string().nullable(),
-  })
-  .meta({ id: 'ApiKey' });
 const CreateApiKey = z.strictObject({ name: dbText({ max: 120, min: 1 }), scopes: z.array(z.enum(API_KEY_SCOPES)).min(1) });
 const CreatedApiKey = z.object({ apiKey: ApiKeySchema, secret: z.string().describe('The key itself (tmk_…): shown once, only its SHA-256 is stored') });
 

@@ -1,30 +1,16 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { ApiKey } from '@telemed/sdk';
+import type { ApiKeyScope } from '@telemed/sdk/protocol';
 import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.js';
 import { ApiError } from '../http/errors.js';
 import type { ApiKeyTable } from './api-key.table.js';
-
-/** What a key may do: mint room tokens for app rooms, create/end/list calls, list rooms, test webhooks. */
-export const API_KEY_SCOPES = ['room-tokens', 'calls', 'rooms', 'webhooks'] as const;
-export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** The caller of a key-authenticated route. */
 export interface ApiKeyPrincipal {
   id: string;
   name: string;
   scopes: readonly ApiKeyScope[];
-}
-
-export interface ApiKey {
-  id: string;
-  name: string;
-  /** The key's public part (`tmk_<prefix>_…`), to recognise it in lists and logs. */
-  prefix: string;
-  scopes: ApiKeyScope[];
-  createdBy: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
 }
 
 const KEY_FORMAT = /^tmk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;

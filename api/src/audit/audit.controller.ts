@@ -1,11 +1,12 @@
+import type { AuditRow } from '@telemed/sdk';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import { dbText, dbTimestamp, Uuid } from '../http/input.schema.js';
 import type { RouteRegistry } from '../http/route.js';
-import { page } from '../http/resource.schema.js';
+import { page, same } from '../http/resource.schema.js';
 import { AUDIT_ACTIONS, AUDIT_ENTITIES, searchAudit } from './audit.service.js';
 
-const AuditRowSchema = z
+const AuditRowShape = z
   .object({
     id: z.number().int(),
     at: z.string(),
@@ -19,6 +20,7 @@ const AuditRowSchema = z
     requestId: z.string().nullable(),
   })
   .meta({ id: 'AuditRow' });
+const AuditRowSchema = same<typeof AuditRowShape, AuditRow>(AuditRowShape, true);
 
 /** The audit log for admins: who touched record X, what did user Y do, in a date range. */
 export function registerAuditRoutes(api: RouteRegistry, app: AppContext): void {

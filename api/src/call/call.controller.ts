@@ -7,7 +7,7 @@ import type { Database } from '../db/database.js';
 import type { Outbox } from '../events/outbox.js';
 import type { AuthUser, RouteRegistry } from '../http/route.js';
 import { MAX_SCHEDULE_AHEAD_DAYS } from './call.service.js';
-import { CallSchema, CallStatusSchema, CallTypeSchema, RoomAccessSchema, page } from '../http/resource.schema.js';
+import { CallSchema, CallStatusSchema, CallTypeSchema, RoomAccessSchema, page, same } from '../http/resource.schema.js';
 import { Uuid, dbText, dbTimestamp, timeIdCursor } from '../http/input.schema.js';
 
 const CallParams = z.object({ id: Uuid });
@@ -43,16 +43,10 @@ const JoinResult = z.object({
   access: RoomAccessSchema.nullable().describe('null while a patient waits in the lobby for a doctor of the call to admit them'),
 });
 const ParticipantParams = z.object({ id: Uuid, userId: Uuid });
-const CallTimelineEntrySchema = z
+const CallTimelineEntryShape = z
   .object({ at: z.string(), userId: z.string().nullable(), displayName: z.string().nullable(), kind: z.string(), detail: z.string().nullable() })
   .meta({ id: 'CallTimelineEntry' });
-// Checked against the SDK's type at compile time, like the resource schemas.
-const timelineMatchesSdk: [z.output<typeof CallTimelineEntrySchema>] extends [CallTimelineEntry]
-  ? [CallTimelineEntry] extends [z.output<typeof CallTimelineEntrySchema>]
-    ? true
-    : false
-  : false = true;
-void timelineMatchesSdk;
+const CallTimelineEntrySchema = same<typeof CallTimelineEntryShape, CallTimelineEntry>(CallTimelineEntryShape, true);
 const PARTICIPANTS = ['patient', 'doctor'] as const;
 
 export function registerCallRoutes(api: RouteRegistry, app: AppContext): void {

@@ -1,12 +1,27 @@
+import { API_KEY_SCOPES } from '@telemed/sdk/protocol';
 import { z } from 'zod';
-import type { ApiErrorBody, Attachment, Call, Conversation, Message, Presence, QualitySample, RoomAccess, Session, User } from '@telemed/sdk';
+import type {
+  ApiErrorBody,
+  ApiKey,
+  Attachment,
+  Call,
+  Conversation,
+  Message,
+  Presence,
+  QualitySample,
+  RoomAccess,
+  Session,
+  User,
+  Webhook,
+  WebhookDelivery,
+} from '@telemed/sdk';
 
 /**
  * The JSON resources the API answers with. Each schema is checked at compile time against the
  * type the browser SDK uses (sdk/src/client/api-types.ts), so the two cannot drift apart.
  */
-type Same<S extends z.ZodType, T> = [z.output<S>] extends [T] ? ([T] extends [z.output<S>] ? true : false) : false;
-const same = <S extends z.ZodType, T>(schema: S, ok: Same<S, T>): S => {
+export type Same<S extends z.ZodType, T> = [z.output<S>] extends [T] ? ([T] extends [z.output<S>] ? true : false) : false;
+export const same = <S extends z.ZodType, T>(schema: S, ok: Same<S, T>): S => {
   void ok;
   return schema;
 };
@@ -153,6 +168,51 @@ const AttachmentShape = z
   })
   .meta({ id: 'Attachment' });
 export const AttachmentSchema = same<typeof AttachmentShape, Attachment>(AttachmentShape, true);
+
+const ApiKeyShape = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    prefix: z.string(),
+    scopes: z.array(z.enum(API_KEY_SCOPES)),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    lastUsedAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+export const ApiKeySchema = same<typeof ApiKeyShape, ApiKey>(ApiKeyShape, true);
+
+const WebhookShape = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    description: z.string(),
+    eventTypes: z.array(z.string()),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    disabledAt: z.string().nullable(),
+  })
+  .meta({ id: 'Webhook' });
+export const WebhookSchema = same<typeof WebhookShape, Webhook>(WebhookShape, true);
+
+export const WebhookDeliveryStatusSchema = z.enum(['pending', 'delivered', 'failed']);
+const WebhookDeliveryShape = z
+  .object({
+    id: z.string(),
+    endpointId: z.string(),
+    eventId: z.string().describe("The event's id (also the body's `id`): the same for every endpoint and retry"),
+    eventType: z.string(),
+    status: WebhookDeliveryStatusSchema,
+    attempts: z.number().int(),
+    nextAttemptAt: z.string().nullable().describe('When a pending delivery is tried next'),
+    lastError: z.string().nullable(),
+    responseStatus: z.number().int().nullable().describe("The endpoint's last HTTP status; null when it could not be reached"),
+    createdAt: z.string(),
+    deliveredAt: z.string().nullable(),
+  })
+  .meta({ id: 'WebhookDelivery' });
+export const WebhookDeliverySchema = same<typeof WebhookDeliveryShape, WebhookDelivery>(WebhookDeliveryShape, true);
 
 const ErrorShape = z.object({
   code: z.enum([

@@ -1,7 +1,8 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { type z } from 'zod';
-import type { ApiKeyPrincipal, ApiKeyScope } from '../api-key/api-key.service.js';
+import type { ApiKeyScope } from '@telemed/sdk/protocol';
+import type { ApiKeyPrincipal } from '../api-key/api-key.service.js';
 import type { Role } from '../user/user.table.js';
 import { readJson } from './body.js';
 import { ApiError } from './errors.js';

@@ -8,13 +8,14 @@ import { bearerToken } from '../auth/access-token.js';
 import { hmacKey } from '@telemed/server-kit';
 import { ApiError } from '../http/errors.js';
 import { Uuid } from '../http/input.schema.js';
+import { same } from '../http/resource.schema.js';
 import type { RouteRegistry } from '../http/route.js';
 import type { RecordingService } from './recording.service.js';
 
 const CallParams = z.object({ id: Uuid });
 const RecordingParams = z.object({ id: Uuid });
 const Consent = z.strictObject({ granted: z.boolean().describe('true: consent to be recorded; false: refuse') });
-export const RecordingSchema = z
+const RecordingShape = z
   .object({
     id: z.string(),
     callId: z.string(),
@@ -31,12 +32,7 @@ export const RecordingSchema = z
     expiresAt: z.string().nullable(),
   })
   .meta({ id: 'CallRecording' });
-const recordingMatchesSdk: [z.output<typeof RecordingSchema>] extends [CallRecording]
-  ? [CallRecording] extends [z.output<typeof RecordingSchema>]
-    ? true
-    : false
-  : false = true;
-void recordingMatchesSdk;
+export const RecordingSchema = same<typeof RecordingShape, CallRecording>(RecordingShape, true);
 
 const Manifest = z.object({
   recordingId: z.string(),

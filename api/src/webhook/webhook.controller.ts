@@ -2,34 +2,9 @@ import { WEBHOOK_EVENT_TYPES } from '@telemed/server-sdk';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import { Uuid, dbText } from '../http/input.schema.js';
+import { WebhookDeliverySchema, WebhookDeliveryStatusSchema, WebhookSchema } from '../http/resource.schema.js';
 import type { RouteRegistry } from '../http/route.js';
 
-const WebhookSchema = z
-  .object({
-    id: z.string(),
-    url: z.string(),
-    description: z.string(),
-    eventTypes: z.array(z.string()),
-    createdBy: z.string(),
-    createdAt: z.string(),
-    disabledAt: z.string().nullable(),
-  })
-  .meta({ id: 'Webhook' });
-const DeliverySchema = z
-  .object({
-    id: z.string(),
-    endpointId: z.string(),
-    eventId: z.string().describe("The event's id (also the body's `id`): the same for every endpoint and retry"),
-    eventType: z.string(),
-    status: z.enum(['pending', 'delivered', 'failed']),
-    attempts: z.number().int(),
-    nextAttemptAt: z.string().nullable().describe('When a pending delivery is tried next'),
-    lastError: z.string().nullable(),
-    responseStatus: z.number().int().nullable().describe("The endpoint's last HTTP status; null when it could not be reached"),
-    createdAt: z.string(),
-    deliveredAt: z.string().nullable(),
-  })
-  .meta({ id: 'WebhookDelivery' });
 const RegisterWebhook = z.strictObject({
   url: z.string().min(1).max(2000).describe('https URL (http and private addresses only with WEBHOOK_ALLOW_PRIVATE_TARGETS)'),
   description: dbText({ max: 200 }).optional(),
@@ -110,8 +85,8 @@ export function registerWebhookRoutes(api: RouteRegistry, app: AppContext): void
     access: ['admin'],
     summary: "A webhook's delivery log, newest first: status, attempts, last error and response code",
     params: z.object({ id: Uuid }),
-    query: z.object({ status: z.enum(['pending', 'delivered', 'failed']).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }),
-    response: z.object({ items: z.array(DeliverySchema) }),
+    query: z.object({ status: WebhookDeliveryStatusSchema.optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }),
+    response: z.object({ items: z.array(WebhookDeliverySchema) }),
     handler: async ({ ctx, user, params, query }) => {
       const items = await app.webhooks.deliveries(app.db, params.id, query);
       await app.auditLog.write(ctx, user.id, 'read', 'webhook', params.id);
@@ -126,7 +101,7 @@ export function registerWebhookRoutes(api: RouteRegistry, app: AppContext): void
     access: ['admin'],
     summary: 'Send a delivered or failed delivery again (a new round of attempts, the same event id and body)',
     params: DeliveryParams,
-    response: DeliverySchema,
+    response: WebhookDeliverySchema,
     handler: async ({ ctx, user, params }) => {
       const delivery = await app.webhooks.redeliver(app.db, params.id, params.deliveryId);
       await app.auditLog.write(ctx, user.id, 'update', 'webhook', params.id);
@@ -143,7 +118,7 @@ export function registerWebhookRoutes(api: RouteRegistry, app: AppContext): void
     status: 201,
     summary: 'Send a signed webhook.ping to the endpoint; follow it in the delivery log',
     params: z.object({ id: Uuid }),
-    response: DeliverySchema,
+    response: WebhookDeliverySchema,
     handler: async ({ ctx, user, params }) => {
       const delivery = await app.webhooks.ping(app.db, params.id);
       await app.auditLog.write(ctx, user.id, 'create', 'webhook', params.id);
@@ -160,7 +135,7 @@ export function registerWebhookRoutes(api: RouteRegistry, app: AppContext): void
     status: 201,
     summary: 'Send a signed webhook.ping to the endpoint with an API key (scope webhooks)',
     params: z.object({ id: Uuid }),
-    response: DeliverySchema,
+    response: WebhookDeliverySchema,
     handler: async ({ ctx, apiKey, params }) => {
       const delivery = await app.webhooks.ping(app.db, params.id);
       await app.auditLog.write(ctx, null, 'create', 'webhook', [params.id, apiKey.id]);
@@ -176,7 +151,7 @@ export function registerWebhookRoutes(api: RouteRegistry, app: AppContext): void
     access: { apiKey: 'webhooks' },
     summary: 'One delivery of a webhook, with an API key (scope webhooks): to follow a test ping',
     params: DeliveryParams,
-    response: DeliverySchema,
+    response: WebhookDeliverySchema,
     handler: async ({ ctx, apiKey, params }) => {
       const delivery = await app.webhooks.delivery(app.db, params.id, params.deliveryId);
       await app.auditLog.write(ctx, null, 'read', 'webhook', [params.id, apiKey.id]);

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Call, CallRecording } from '@telemed/sdk';
+import type { Call, CallRecording, Webhook, WebhookDelivery } from '@telemed/sdk';
 import type { WebhookCall, WebhookEventData, WebhookEventType, WebhookRecording } from '@telemed/server-sdk';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { Db } from '../db/database.js';
@@ -21,30 +21,6 @@ import {
 } from './webhook.repository.js';
 import type { WebhookDeliveryStatus } from './webhook.table.js';
 
-export interface WebhookEndpoint {
-  id: string;
-  url: string;
-  description: string;
-  eventTypes: string[];
-  createdBy: string;
-  createdAt: string;
-  disabledAt: string | null;
-}
-
-export interface WebhookDelivery {
-  id: string;
-  endpointId: string;
-  eventId: string;
-  eventType: string;
-  status: WebhookDeliveryStatus;
-  attempts: number;
-  nextAttemptAt: string | null;
-  lastError: string | null;
-  responseStatus: number | null;
-  createdAt: string;
-  deliveredAt: string | null;
-}
-
 /** An event queued in a transaction for the webhooks (see Outbox.webhook). */
 export interface PendingWebhook<K extends WebhookEventType = WebhookEventType> {
   type: K;
@@ -53,7 +29,7 @@ export interface PendingWebhook<K extends WebhookEventType = WebhookEventType> {
 
 const SECRET_AAD = 'webhook-secret';
 
-const toEndpoint = (row: EndpointRow): WebhookEndpoint => ({
+const toEndpoint = (row: EndpointRow): Webhook => ({
   id: row.id,
   url: row.url,
   description: row.description,
@@ -116,7 +92,7 @@ export class WebhookService {
     db: Db,
     createdBy: string,
     input: { url: string; description?: string | undefined; eventTypes: readonly string[] },
-  ): Promise<{ webhook: WebhookEndpoint; secret: string }> {
+  ): Promise<{ webhook: Webhook; secret: string }> {
     const url = checkWebhookUrl(input.url, this.#allowPrivate);
     await assertPublicHost(url, this.#allowPrivate);
     const secret = `whsec_${randomBytes(32).toString('base64url')}`;
@@ -132,11 +108,11 @@ export class WebhookService {
     return { webhook: toEndpoint(row), secret };
   }
 
-  async list(db: Db): Promise<WebhookEndpoint[]> {
+  async list(db: Db): Promise<Webhook[]> {
     return (await listEndpoints(db)).map(toEndpoint);
   }
 
-  async disable(db: Db, id: string): Promise<WebhookEndpoint> {
+  async disable(db: Db, id: string): Promise<Webhook> {
     const row = await disableEndpoint(db, id);
     if (!row) throw new ApiError('NOT_FOUND', 'no such webhook');
     return toEndpoint(row);

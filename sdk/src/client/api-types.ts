@@ -2,6 +2,9 @@
  * The REST API's resources as JSON, shared by the API (which checks its zod schemas against these
  * types at compile time) and the browser client. Times are ISO 8601 strings.
  */
+import type { ApiKeyScope } from '../protocol/api-key-scopes.js';
+
+export type { ApiKeyScope };
 
 export type Role = 'patient' | 'doctor' | 'admin';
 
@@ -266,4 +269,93 @@ export interface CallRecording {
   gaps: Array<{ fromMs: number; toMs: number }>;
   /** When retention deletes it (RECORDING_RETENTION_DAYS); null: kept. */
   expiresAt: string | null;
+}
+
+/** An API key as listed: never its secret, only its public prefix. */
+export interface ApiKey {
+  id: string;
+  name: string;
+  /** The key's public part (`tmk_<prefix>_…`), to recognise it in lists and logs. */
+  prefix: string;
+  scopes: ApiKeyScope[];
+  createdBy: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** A webhook endpoint an admin registered. `eventTypes` are the server SDK's `WEBHOOK_EVENT_TYPES`. */
+export interface Webhook {
+  id: string;
+  url: string;
+  description: string;
+  eventTypes: string[];
+  createdBy: string;
+  createdAt: string;
+  disabledAt: string | null;
+}
+
+/** One event's delivery to one endpoint, with its retries. */
+export interface WebhookDelivery {
+  id: string;
+  endpointId: string;
+  /** The event's id (also the body's `id`): the same for every endpoint and retry. */
+  eventId: string;
+  eventType: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  /** When a pending delivery is tried next. */
+  nextAttemptAt: string | null;
+  lastError: string | null;
+  /** The endpoint's last HTTP status; null when it could not be reached. */
+  responseStatus: number | null;
+  createdAt: string;
+  deliveredAt: string | null;
+}
+
+/** A user as the admin routes show them: with whether the account is usable. */
+export interface AdminUser extends User {
+  /** `invited`: no password set yet; `disabled`: cannot sign in. */
+  status: 'invited' | 'active' | 'disabled';
+  disabledAt: string | null;
+}
+
+/** A set-password link the server issued: mailed, or handed to the admin when it could not be. */
+export interface Invitation {
+  purpose: 'invite' | 'reset';
+  expiresAt: string;
+  mailed: boolean;
+  /** The link, only when it could not be mailed (no SMTP, or sending failed). */
+  url?: string;
+}
+
+export interface CareRelationship {
+  doctorId: string;
+  doctorName: string;
+  patientId: string;
+  patientName: string;
+  createdAt: string;
+}
+
+export interface CareTeam {
+  id: string;
+  name: string;
+  createdAt: string;
+  doctors: Array<{ id: string; displayName: string }>;
+  patients: Array<{ id: string; displayName: string }>;
+}
+
+/** One audit-log row: who did what to which record. */
+export interface AuditRow {
+  id: number;
+  at: string;
+  actorId: string | null;
+  actorName: string | null;
+  action: string;
+  entityType: string;
+  /** The record, or `*` when the row covers several (`entityIds`). */
+  entityId: string;
+  entityIds: string[] | null;
+  ip: string | null;
+  requestId: string | null;
 }

@@ -1,4 +1,5 @@
 export { CloseCode, type SignalingErrorBody, type SignalingErrorCode } from './errors.js';
+export { API_KEY_SCOPES, type ApiKeyScope } from './api-key-scopes.js';
 export type {
   ConnectionQualityLevel,
   ConsumerLayers,

@@ -2,7 +2,7 @@
 // dashboard (its secret shown once) mints a room token through @telemed/server-sdk and is refused
 // once revoked; a webhook registered in the dashboard reaches a real local receiver that checks
 // every signature with verifyWebhook and gets a call's events in order, and the delivery log shows
-// each delivery.
+// each delivery; deleting the webhook in the dashboard removes it from the API.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiResponseError, TelemedServerClient, verifyWebhook, WebhookVerificationError, type WebhookEvent } from '@telemed/server-sdk';
@@ -68,6 +68,16 @@ describe("the admin's API keys and webhooks, used by a third-party backend, in c
     await waitForSelector(admin, '[data-testid=developers] #api-keys-table');
   });
 
+  /** The admin's session through the API, for checks beside the dashboard. */
+  const adminSession = async (): Promise<{ accessToken: string }> =>
+    (await (
+      await fetch(`${platform.apiUrl}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: DEMO.admin, password: DEMO_PASSWORD }),
+      })
+    ).json()) as { accessToken: string };
+
   afterAll(async () => {
     await browser?.close();
     await platform?.stop();
@@ -126,13 +136,7 @@ describe("the admin's API keys and webhooks, used by a third-party backend, in c
     expect(receiver.events.map((e) => e.type)).toEqual(['webhook.ping']);
 
     // A call made through the API with the key: a doctor rings a patient, then it is cancelled.
-    const session = (await (
-      await fetch(`${platform.apiUrl}/api/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: DEMO.admin, password: DEMO_PASSWORD }),
-      })
-    ).json()) as { accessToken: string };
+    const session = await adminSession();
     const idOf = async (email: string): Promise<string> => {
       const page = (await (
         await fetch(`${platform.apiUrl}/api/admin/users?q=${encodeURIComponent(email)}`, { headers: { authorization: `Bearer ${session.accessToken}` } })
@@ -166,6 +170,30 @@ describe("the admin's API keys and webhooks, used by a third-party backend, in c
     expect(await unlabelledControls(admin)).toEqual([]);
     const screens = await screenshots(admin, 'admin-webhooks');
     console.log(`[admin-dev] screenshots: ${screens.join(', ')}`);
+  });
+
+  it('deletes the webhook in the dashboard, after which the API no longer lists it', async () => {
+    // The Delete button asks window.confirm first: answer yes, and keep the question to check it.
+    await admin.evaluate(() => {
+      window.confirm = (question?: string) => {
+        document.body.dataset.confirmed = question ?? '';
+        return true;
+      };
+    });
+    await admin.click(`#webhooks-table button[aria-label="Delete the webhook ${hookUrl} and its delivery log"]`);
+    expect(await admin.evaluate(() => document.body.dataset.confirmed)).toBe(`Delete the webhook ${hookUrl} and its delivery log?`);
+    await waitFor('the webhook gone from the list', () =>
+      admin.evaluate(
+        (url) =>
+          document.querySelector('#webhooks-table') !== null &&
+          ![...document.querySelectorAll('#webhooks-table [data-row]')].some((r) => r.textContent?.includes(url)),
+        hookUrl,
+      ),
+    );
+    const session = await adminSession();
+    const listed = await fetch(`${platform.apiUrl}/api/admin/webhooks`, { headers: { authorization: `Bearer ${session.accessToken}` } });
+    expect(listed.status).toBe(200);
+    expect(((await listed.json()) as { items: Array<{ url: string }> }).items.map((w) => w.url)).not.toContain(hookUrl);
   });
 
   it('revokes the key in the dashboard, after which the backend is refused', async () => {
