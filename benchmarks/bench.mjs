@@ -12,7 +12,7 @@ import { newestMtime } from '../scripts/setup.mjs';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const STAMP = path.join(ROOT, 'node_modules', '.telemed-bench-build-stamp');
 // Everything bench:build reads, and what it must leave behind.
-const INPUTS = ['tsconfig.base.json', 'package-lock.json', 'sdk', 'media-server', 'api', 'benchmarks'];
+const INPUTS = ['tsconfig.base.json', 'package-lock.json', 'sdk', 'media-server', 'api', 'test-kit', 'benchmarks'];
 const OUTPUTS = ['sdk/dist/telemed-sdk.browser.mjs', 'media-server/dist/main.js', 'api/dist/main.js', 'benchmarks/dist/run-all.js'];
 // Serialised with other builds of the same tree (the lock file the project's build uses), when flock exists.
 function run(cmd, args) {
@@ -30,7 +30,7 @@ const stamp = fs.existsSync(STAMP) ? Number(fs.readFileSync(STAMP, 'utf8')) : 0;
 if (stamp >= newest && OUTPUTS.every((p) => fs.existsSync(path.join(ROOT, p)))) {
   console.log('[bench] build up to date (no source changed since the last bench build)');
 } else {
-  console.log('[bench] building: tsc -b sdk media-server api benchmarks, then the SDK bundles');
+  console.log('[bench] building: tsc -b sdk media-server api benchmarks (and test-kit, which benchmarks reference), then the SDK bundles');
   run('npx', ['tsc', '-b', 'sdk', 'media-server', 'api', 'benchmarks']);
   run('npm', ['run', 'build', '--silent', '--workspace', '@telemed/sdk']);
   // Read again after the build: building bumps the mtime of folders it writes into (sdk/ gets a new dist/).

@@ -13,7 +13,20 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 const LOCK_STAMP = path.join(ROOT, 'node_modules', '.telemed-lock-hash');
 const BUILD_STAMP = path.join(ROOT, 'node_modules', '.telemed-build-stamp');
 // Everything the build reads: a change in any of these makes the build stale.
-const BUILD_INPUTS = ['tsconfig.base.json', 'tsconfig.json', 'package-lock.json', 'sdk', 'server-kit', 'media-server', 'api', 'demo-app', 'admin'];
+const BUILD_INPUTS = [
+  'tsconfig.base.json',
+  'tsconfig.json',
+  'package-lock.json',
+  'sdk',
+  'server-kit',
+  'server-sdk',
+  'media-server',
+  'api',
+  'demo-app',
+  'admin',
+  'test-kit',
+  'benchmarks',
+];
 
 export function step(label) {
   const started = Date.now();

@@ -4,7 +4,7 @@
 // bots' own counters give the bitrate and loss. Tokens carry the loadTest grant (plain RTP
 // transports), so they are signed here with the installation's ROOM_TOKEN_SECRET.
 import { randomBytes } from 'node:crypto';
-import { roomToken, SignalClient } from '../common/signal-client.js';
+import { BOT_SIGNALING, roomToken, TestSignalingClient } from '@telemed/test-kit';
 import { Bot, BotSide, type BotCounts } from '../sfu/bots.js';
 import { DEFAULT_PROFILE } from '../sfu/rtp.js';
 import { inBatches, Pacer, settledCounts } from '../sfu/scenario.js';
@@ -77,7 +77,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSum
       let bot: Bot | undefined;
       try {
         const token = roomToken({ secret: options.roomTokenSecret, room: `${prefix}-${room}`, identity, grants: { loadTest: true } });
-        bot = new Bot(side, identity, new PlatformSession(await SignalClient.connect(options.mediaUrl, token)));
+        bot = new Bot(side, identity, new PlatformSession(await TestSignalingClient.connect({ url: options.mediaUrl, token, ...BOT_SIGNALING })));
         await bot.start({ subscribe: true, profile });
         bots.push(bot);
         roomOf.set(bot, room);

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { WebSocket } from 'ws';
 import { TelemedClient, type Message, type Presence } from '@telemed/sdk';
+import { BOT_SIGNALING, roomToken, TestSignalingClient } from '@telemed/test-kit';
 import { generateSecrets, startPlatform, type Platform } from '../../../scripts/platform.mjs';
 import { BackendCpuMeter, createDatabase, DatabaseStats } from '../api/postgres.js';
 import { seed, type Seeded } from '../api/seed.js';
@@ -15,7 +16,6 @@ import { parseArgs, withFreePorts } from '../common/args.js';
 import { resolveWorkerBin, ROOT } from '../common/machine.js';
 import { childPids, CpuMeter, rssBytes, udpReceiveBufferErrors } from '../common/proc.js';
 import { log, startRun, table, writeResults } from '../common/results.js';
-import { roomToken, SignalClient } from '../common/signal-client.js';
 import { percentile, round, waitFor } from '../common/stats.js';
 import { lineChart } from '../common/svg-chart.js';
 import { Bot, BotSide } from '../sfu/bots.js';
@@ -163,7 +163,7 @@ async function placeCall(patient: VirtualUser, doctor: VirtualUser, wsUrl: strin
     for (const access of [callerAccess, accepted.access]) {
       const { room, sub } = claimsOf(access.token);
       const token = roomToken({ secret: secrets.roomTokenSecret, room, identity: sub, grants: { loadTest: true } });
-      live.bots.push(new Bot(side!, sub, new PlatformSession(await SignalClient.connect(wsUrl, token))));
+      live.bots.push(new Bot(side!, sub, new PlatformSession(await TestSignalingClient.connect({ url: wsUrl, token, ...BOT_SIGNALING }))));
     }
     await Promise.all(live.bots.map((b) => b.start({ subscribe: true, profile })));
     for (const bot of live.bots) pacer.add(bot);

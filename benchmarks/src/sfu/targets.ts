@@ -4,11 +4,11 @@
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import type { JsonObject, SignalingRequests, TrackSource } from '@telemed/sdk/protocol';
+import { BOT_SIGNALING, roomToken, TestSignalingClient } from '@telemed/test-kit';
 
 type PlainTransportOptions = SignalingRequests['createPlainTransport']['response'];
 import { startMediaServer, type MediaServerProcess } from '../common/media-server.js';
 import { childPids } from '../common/proc.js';
-import { roomToken, SignalClient } from '../common/signal-client.js';
 
 export interface ConsumerOffer {
   consumerId: string;
@@ -51,10 +51,10 @@ export const SFU_CODECS: types.RtpCodecCapability[] = [
 
 /** A bot's session with the built media server, over a signaling connection opened with a load-test room token. */
 export class PlatformSession implements SfuSession {
-  readonly #client: SignalClient;
+  readonly #client: TestSignalingClient;
   onConsumer: (offer: ConsumerOffer) => void = () => undefined;
 
-  constructor(client: SignalClient) {
+  constructor(client: TestSignalingClient) {
     this.#client = client;
     client.on('consumerCreated', (data) =>
       this.onConsumer({ consumerId: data.consumerId, kind: data.kind, rtpParameters: data.rtpParameters as unknown as types.RtpParameters }),
@@ -86,8 +86,8 @@ export class PlatformSession implements SfuSession {
     await this.#client.request('resumeConsumer', { consumerId });
   }
 
-  close(): Promise<void> {
-    return this.#client.leave();
+  async close(): Promise<void> {
+    await this.#client.leave();
   }
 }
 
@@ -115,7 +115,7 @@ export class PlatformTarget implements SfuTarget {
 
   async connect(roomId: string, identity: string): Promise<SfuSession> {
     const token = roomToken({ secret: this.server.roomTokenSecret, room: roomId, identity, grants: { loadTest: true } });
-    return new PlatformSession(await SignalClient.connect(this.server.wsUrl, token));
+    return new PlatformSession(await TestSignalingClient.connect({ url: this.server.wsUrl, token, ...BOT_SIGNALING }));
   }
 
   workerPids(): number[] {

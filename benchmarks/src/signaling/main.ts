@@ -4,12 +4,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BOT_SIGNALING, roomToken, TestSignalingClient } from '@telemed/test-kit';
 import { parseArgs, withFreePorts } from '../common/args.js';
 import { resolveWorkerBin } from '../common/machine.js';
 import { startMediaServer } from '../common/media-server.js';
 import { childPids, CpuMeter, rssBytes } from '../common/proc.js';
 import { log, startRun, table, writeResults } from '../common/results.js';
-import { roomToken, SignalClient } from '../common/signal-client.js';
 import { signalingPlots } from './plots.js';
 import { leastSquares, percentile, round, waitFor } from '../common/stats.js';
 
@@ -68,8 +68,8 @@ async function startPlatform(basePort: number): Promise<Target> {
 }
 
 /** Everything a participant does to join, short of ICE/DTLS: welcome, two transports, join. */
-async function join(target: Target, room: string, identity: string): Promise<SignalClient> {
-  const client = await SignalClient.connect(target.wsUrl, roomToken({ secret: target.secret, room, identity }));
+async function join(target: Target, room: string, identity: string): Promise<TestSignalingClient> {
+  const client = await TestSignalingClient.connect({ url: target.wsUrl, token: roomToken({ secret: target.secret, room, identity }), ...BOT_SIGNALING });
   await client.request('createTransport', { direction: 'send' });
   await client.request('createTransport', { direction: 'recv' });
   await client.request('join', { rtpCapabilities: client.welcome.routerRtpCapabilities });
@@ -162,7 +162,7 @@ interface IdleResult {
 }
 
 async function idleMemory(target: Target): Promise<IdleResult> {
-  const clients: SignalClient[] = [];
+  const clients: TestSignalingClient[] = [];
   const steps: IdleResult['steps'] = [];
   const nonce = randomBytes(3).toString('hex');
   try {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { RoomGrants, ServerMessage } from '@telemed/sdk/protocol';
 import { MediaServer } from '../MediaServer.js';
-import { roomToken, TestSignalingClient, waitFor } from '@telemed/test-kit';
+import { BOT_SIGNALING, roomToken, TestSignalingClient, waitFor, type SignalingFailure } from '@telemed/test-kit';
 
 const SECRET = 'signaling-test-secret-0123456789';
 const SERVICE = 'signaling-test-service-secret-0123';
@@ -206,5 +206,33 @@ describe('the HTTP edge', () => {
     expect(await closed).toBe(1007);
     const other = await connect('after-bad-utf8');
     other.socket.close();
+  });
+});
+
+describe("the bots' signaling client against the rate limit", () => {
+  it('paced with BOT_SIGNALING every request is answered; an unpaced burst gets id-less RATE_LIMITED and its unanswered requests reject with CLOSED', async () => {
+    const unmatched: SignalingFailure[] = [];
+    const paced = await TestSignalingClient.connect({ url, token: token('paced-bot'), ...BOT_SIGNALING, onUnmatchedFailure: (f) => unmatched.push(f) });
+    const answers = await Promise.all(Array.from({ length: 100 }, () => paced.failure('resumeConsumer', { consumerId: 'nope' })));
+    expect(answers.map((a) => a.code)).toEqual(Array(100).fill('NOT_FOUND'));
+    expect(unmatched).toEqual([]);
+    await paced.leave();
+
+    const burst = await TestSignalingClient.connect({ url, token: token('burst-bot'), keepMessages: false, onUnmatchedFailure: (f) => unmatched.push(f) });
+    let answered = 0;
+    const outcomes = Array.from({ length: 150 }, () =>
+      burst.failure('resumeConsumer', { consumerId: 'nope' }).then((failure) => {
+        answered++;
+        return failure;
+      }),
+    );
+    // Every request answered, with its id or without one; then the id-less ones can only end with the socket.
+    await waitFor('an answer to every request', () => answered + unmatched.length === 150);
+    expect(unmatched.length).toBeGreaterThan(0);
+    expect(unmatched.every((f) => f.code === 'RATE_LIMITED')).toBe(true);
+    await burst.close();
+    const codes = (await Promise.all(outcomes)).map((a) => a.code);
+    expect(codes.filter((c) => c === 'CLOSED').length).toBe(unmatched.length);
+    expect(codes.filter((c) => c !== 'CLOSED').every((c) => c === 'NOT_FOUND')).toBe(true);
   });
 });
