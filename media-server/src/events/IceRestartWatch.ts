@@ -68,10 +68,17 @@ export class IceRestartWatch {
     };
     const onTuple = (): void => this.#settle(transport, true);
     const onClose = (): void => this.#settle(transport, false);
-    transport.on('icestatechange', onState);
-    transport.on('iceselectedtuplechange', onTuple);
+    // mediasoup's channel resolves a request at once but emits notifications on setImmediate, so
+    // what the worker said before it answered the restart (the old ICE generation connecting, say)
+    // reaches listeners after this call. Listening one tick later skips those stale notices: a new
+    // generation cannot connect before the client has the new credentials.
+    const listen = setImmediate(() => {
+      transport.on('icestatechange', onState);
+      transport.on('iceselectedtuplechange', onTuple);
+    });
     transport.observer.on('close', onClose);
     outage.waiting.set(transport, () => {
+      clearImmediate(listen);
       transport.off('icestatechange', onState);
       transport.off('iceselectedtuplechange', onTuple);
       transport.observer.off('close', onClose);
