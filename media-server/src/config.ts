@@ -35,8 +35,15 @@ const ConfigSchema = z.object({
   resumeGraceMs: z.coerce.number().int().min(0).default(20_000),
   /** Producer/consumer/transport stats sampling period, ms. */
   statsIntervalMs: z.coerce.number().int().min(200).default(5_000),
-  /** The API's internal base URL for media events; events are disabled without it and a secret. */
-  apiInternalUrl: z.string().url().optional(),
+  /**
+   * The API's internal base URL for media events and recordings, or several instances' separated by
+   * commas (each used until it fails, then the next); events are disabled without it and a secret.
+   */
+  apiInternalUrl: z
+    .union([z.string(), z.array(z.string())])
+    .transform((value) => (typeof value === 'string' ? value.split(',') : value).map((url) => url.trim()).filter((url) => url !== ''))
+    .pipe(z.array(z.string().url('API_INTERNAL_URL: each comma-separated entry must be a URL')).min(1, 'API_INTERNAL_URL names no URL'))
+    .optional(),
   /** Media events kept while the API is unreachable; the oldest are dropped beyond it (and counted). */
   eventQueueMax: z.coerce.number().int().min(1).default(10_000),
   /** HS256 secret for media events (MEDIA_WEBHOOK_SECRET). */

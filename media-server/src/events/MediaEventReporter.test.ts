@@ -109,6 +109,34 @@ describe('MediaEventReporter', () => {
     expect(got.find((e) => e.roomId === 'a')?.epoch).not.toBe(got.find((e) => e.roomId === 'b')?.epoch);
   });
 
+  it('moves to the next API instance at once when one is down, and stays there', async () => {
+    receiver.batches.length = 0;
+    const gone = http.createServer();
+    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
+    const deadUrl = `http://127.0.0.1:${(gone.address() as { port: number }).port}`;
+    await new Promise((resolve) => gone.close(resolve));
+    const reporter = new MediaEventReporter({
+      url: [deadUrl, receiver.url],
+      secret: WEBHOOK_SECRET,
+      node: 'node-a',
+      logger: createLogger('silent'),
+      retryBaseMs: 300_000,
+      retryMaxMs: 300_000,
+    });
+    const room = {};
+    const at = new Date().toISOString();
+    reporter.report(room, { type: 'room_started', roomId: 'two-apis', at });
+    // A backoff would take 150-300 s: delivery within the wait's deadline (30 s) means no backoff.
+    await waitFor('the batch delivered to the live instance', () => (reporter.pending === 0 ? true : undefined), { timeoutMs: 30_000 });
+    await reporter.idle();
+    reporter.report(room, { type: 'room_finished', roomId: 'two-apis', at, reason: 'empty' });
+    await reporter.idle();
+    reporter.close();
+    expect(events(receiver).map((e) => `${e.seq}:${e.type}`)).toEqual(['1:room_started', '2:room_finished']);
+    // The second batch went straight to the live instance: one batch per send, none lost or repeated.
+    expect(receiver.batches).toHaveLength(2);
+  });
+
   it('gives a rebuilt instance of a room a later epoch and numbers it from 1 again', async () => {
     receiver.batches.length = 0;
     const reporter = new MediaEventReporter({ url: receiver.url, secret: WEBHOOK_SECRET, node: 'node-a', logger: createLogger('silent') });

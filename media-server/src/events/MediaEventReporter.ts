@@ -3,13 +3,14 @@ import jwt from 'jsonwebtoken';
 import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type MediaEvent, type MediaEventBatch } from '@telemed/sdk/protocol';
 import { hmacKey } from '@telemed/server-kit';
 import type { Logger } from '../logger.js';
+import { ApiEndpoints } from './ApiEndpoints.js';
 
 /** A media event before the reporter stamps it with its room instance's epoch and sequence number. */
 export type UnsequencedMediaEvent = MediaEvent extends infer E ? (E extends MediaEvent ? Omit<E, 'epoch' | 'seq'> : never) : never;
 
 export interface MediaEventReporterOptions {
-  /** The API's base URL; events go to `${url}/internal/media-events`. */
-  url: string;
+  /** The API's base URL, or several instances' (tried in turn); events go to `${url}/internal/media-events`. */
+  url: string | readonly string[];
   /** HS256 secret shared with the API (MEDIA_WEBHOOK_SECRET). */
   secret: string;
   /** This media node's name in every batch. */
@@ -30,7 +31,8 @@ export interface MediaEventReporterOptions {
  * bounded buffer. `report()` only queues: media never waits on the API.
  */
 export class MediaEventReporter {
-  readonly #options: Required<Omit<MediaEventReporterOptions, 'logger'>> & { logger: Logger };
+  readonly #options: Required<Omit<MediaEventReporterOptions, 'logger' | 'url'>> & { logger: Logger };
+  readonly #api: ApiEndpoints;
   readonly #queue: MediaEvent[] = [];
   /** Room instance → its epoch and the last sequence number used. */
   readonly #instances = new WeakMap<object, { epoch: number; seq: number }>();
@@ -39,6 +41,8 @@ export class MediaEventReporter {
   #sending = false;
   #timer: NodeJS.Timeout | undefined;
   #failures = 0;
+  /** Instances that failed since the last delivery or backoff. */
+  #failedInRow = 0;
   #dropped = 0;
   #closed = false;
   #idleWaiters: (() => void)[] = [];
@@ -51,8 +55,8 @@ export class MediaEventReporter {
       retryMaxMs: 30_000,
       requestTimeoutMs: 5_000,
       ...options,
-      url: options.url.replace(/\/+$/, ''),
     };
+    this.#api = new ApiEndpoints(options.url);
   }
 
   /** Events waiting to be delivered. */
@@ -116,11 +120,15 @@ export class MediaEventReporter {
         const events = this.#queue.slice(0, this.#options.maxBatch);
         const ok = await this.#post({ node: this.#options.node, events });
         if (!ok) {
+          // Another instance is tried at once; the backoff starts once every one has failed in a row.
+          if (++this.#failedInRow < this.#api.count) continue;
+          this.#failedInRow = 0;
           const delay = Math.min(this.#options.retryMaxMs, this.#options.retryBaseMs * 2 ** this.#failures++);
           this.#schedule(Math.round(delay / 2 + Math.random() * (delay / 2)));
           return;
         }
         this.#failures = 0;
+        this.#failedInRow = 0;
         // Events that arrived meanwhile are behind these; events dropped meanwhile shifted the head.
         const sent = new Set(events);
         while (this.#queue.length > 0 && sent.has(this.#queue[0]!)) this.#queue.shift();
@@ -140,8 +148,9 @@ export class MediaEventReporter {
       audience: MEDIA_EVENTS_AUDIENCE,
       expiresIn: 60,
     });
+    const url = this.#api.current;
     try {
-      const res = await fetch(`${this.#options.url}/internal/media-events`, {
+      const res = await fetch(`${url}/internal/media-events`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body,
@@ -149,10 +158,13 @@ export class MediaEventReporter {
       });
       await res.arrayBuffer().catch(() => undefined);
       if (res.ok) return true;
-      this.#options.logger.warn({ status: res.status, events: batch.events.length }, 'the API refused a media event batch; retrying');
+      this.#api.failed(url);
+      this.#options.logger.warn({ status: res.status, api: url, events: batch.events.length }, 'the API refused a media event batch; retrying');
       return false;
     } catch (error) {
-      if (this.#failures % 10 === 0) this.#options.logger.warn({ err: error, events: batch.events.length }, 'could not deliver media events; retrying');
+      this.#api.failed(url);
+      if (this.#failures % 10 === 0)
+        this.#options.logger.warn({ err: error, api: url, events: batch.events.length }, 'could not deliver media events; retrying');
       return false;
     }
   }

@@ -14,6 +14,7 @@ import {
 import { readBody } from '../http-body.js';
 import { MediaServerError } from '../errors.js';
 import { hmacKey } from '@telemed/server-kit';
+import { ApiEndpoints } from '../events/ApiEndpoints.js';
 import type { Logger } from '../logger.js';
 import type { Room } from '../Room.js';
 import type { RoomManager } from '../RoomManager.js';
@@ -28,8 +29,8 @@ export interface RecordingsOptions {
   ffprobePath: string;
   /** HS256 secret shared with the API (MEDIA_WEBHOOK_SECRET): signs commands and uploads. */
   secret: string;
-  /** The API's base URL; finished files go to `${apiUrl}/internal/recordings/:id/file`. */
-  apiUrl: string;
+  /** The API's base URL, or several instances' (tried in turn); finished files go to `${apiUrl}/internal/recordings/:id/file`. */
+  apiUrl: string | readonly string[];
   logger: Logger;
   /** Upload attempts before the file is left on disk for an operator, with backoff. */
   uploadAttempts?: number;
@@ -51,9 +52,11 @@ export class Recordings {
   readonly #options: RecordingsOptions;
   readonly #active = new Map<string, RoomRecording>();
   readonly #uploads = new Set<Promise<void>>();
+  readonly #api: ApiEndpoints;
 
   constructor(options: RecordingsOptions) {
     this.#options = options;
+    this.#api = new ApiEndpoints(options.apiUrl);
     if (!tieAvailable) options.logger.warn('setpriv (util-linux) not found: recorder processes would outlive a media server that is killed');
     options.rooms.on('roomClosed', (room: Room) => {
       const recording = this.#active.get(room.id);
@@ -186,14 +189,20 @@ export class Recordings {
       audience: RECORDING_UPLOAD_AUDIENCE,
       expiresIn: 300,
     });
-    const res = await fetch(`${this.#options.apiUrl.replace(/\/+$/, '')}/internal/recordings/${encodeURIComponent(recordingId)}/file`, {
-      method: 'POST',
-      headers: { 'content-type': 'video/x-matroska', authorization: `Bearer ${token}` },
-      body: new Uint8Array(data),
-      signal: AbortSignal.timeout(120_000),
-    });
-    const text = await res.text().catch(() => '');
-    if (!res.ok) throw new Error(`the API answered ${res.status}: ${text.slice(0, 200)}`);
+    const url = this.#api.current;
+    try {
+      const res = await fetch(`${url}/internal/recordings/${encodeURIComponent(recordingId)}/file`, {
+        method: 'POST',
+        headers: { 'content-type': 'video/x-matroska', authorization: `Bearer ${token}` },
+        body: new Uint8Array(data),
+        signal: AbortSignal.timeout(120_000),
+      });
+      const text = await res.text().catch(() => '');
+      if (!res.ok) throw new Error(`the API at ${url} answered ${res.status}: ${text.slice(0, 200)}`);
+    } catch (error) {
+      this.#api.failed(url);
+      throw error;
+    }
   }
 
   /** Stops every recording (server shutdown) and waits for the hand-overs, at most `timeoutMs`. */

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { configFromEnv } from './config.js';
+
+const base = { ROOM_TOKEN_SECRET: 'room-token-secret-0123456789abc' };
+
+describe('media server configuration from the environment', () => {
+  it('reads API_INTERNAL_URL as one URL or several API instances separated by commas', () => {
+    expect(configFromEnv({ ...base, API_INTERNAL_URL: 'http://api:3000' }).apiInternalUrl).toEqual(['http://api:3000']);
+    expect(configFromEnv({ ...base, API_INTERNAL_URL: 'http://api-1:3000, http://api-2:3000,' }).apiInternalUrl).toEqual([
+      'http://api-1:3000',
+      'http://api-2:3000',
+    ]);
+    expect(configFromEnv(base).apiInternalUrl).toBeUndefined();
+  });
+
+  it('refuses an entry that is not a URL, naming the variable', () => {
+    expect(() => configFromEnv({ ...base, API_INTERNAL_URL: 'http://api-1:3000,api-2' })).toThrow(/API_INTERNAL_URL/);
+    expect(() => configFromEnv({ ...base, API_INTERNAL_URL: ' , ' })).toThrow(/API_INTERNAL_URL/);
+  });
+});
