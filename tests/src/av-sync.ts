@@ -88,8 +88,19 @@ export function installSyncSource(page: TestPage, options: SyncSourceOptions): P
   );
 }
 
-/** Times (s, in the file's timeline) where the left half of video stream `stream` turns white. */
-export function flashOnsets(file: string, stream: number): number[] {
+/** A flash in a recorded video stream. */
+export interface FlashOnset {
+  /** When the first white frame is shown, s in the file's timeline. */
+  at: number;
+  /**
+   * The gap since the frame before it, ms: the flash began somewhere in it, so a picture measured
+   * late may be late by this much less (an encoder short of CPU sends fewer frames and widens it).
+   */
+  frameGapMs: number;
+}
+
+/** Where the left half of video stream `stream` turns white. */
+export function flashOnsets(file: string, stream: number): FlashOnset[] {
   const out = execFileSync(
     'ffmpeg',
     [
@@ -110,16 +121,20 @@ export function flashOnsets(file: string, stream: number): number[] {
   // Filters see the input's times less its start (the earliest stream's); the audio below is read in absolute times.
   const start =
     Number(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=start_time', '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim()) || 0;
-  const onsets: number[] = [];
+  const onsets: FlashOnset[] = [];
   let time = 0;
+  let previous = 0;
   let bright = true; // no onset at the very first frame: the flash may have begun before it
   for (const line of out.split('\n')) {
     const pts = /pts_time:([\d.]+)/.exec(line);
-    if (pts) time = Number(pts[1]);
+    if (pts) {
+      previous = time;
+      time = Number(pts[1]);
+    }
     const y = /YAVG=([\d.]+)/.exec(line);
     if (!y) continue;
     const value = Number(y[1]);
-    if (!bright && value > 180) onsets.push(start + time);
+    if (!bright && value > 180) onsets.push({ at: start + time, frameGapMs: Math.round((time - previous) * 1000) });
     if (value > 180) bright = true;
     else if (value < 110) bright = false;
   }
@@ -156,9 +171,9 @@ export function beepOnsets(file: string): number[] {
 }
 
 /** Each flash's offset from the nearest beep, ms (positive: the picture comes late). */
-export function flashToBeepOffsets(flashes: readonly number[], beeps: readonly number[]): number[] {
+export function flashToBeepOffsets(flashes: readonly FlashOnset[], beeps: readonly number[]): number[] {
   if (beeps.length === 0) return [];
-  return flashes.map((flash) => {
+  return flashes.map(({ at: flash }) => {
     const nearest = beeps.reduce((best, beep) => (Math.abs(beep - flash) < Math.abs(best - flash) ? beep : best));
     return Math.round((flash - nearest) * 1000);
   });
