@@ -25,4 +25,5 @@ export function compose(options: {
 }): Promise<string>;
 export function kubeEnv(settings: Record<string, string>): Record<string, string>;
 export function kubeSecretYaml(name: string, env: Record<string, string>): string;
+export function podmanKubeSecretJson(env: Record<string, string>): string;
 export function ensureNodeModules(service: 'api' | 'media'): Promise<string>;

@@ -12,10 +12,12 @@
 //   node scripts/containers.mjs compose [--config FILE] [--project NAME] [--images latest|built] -- ARGS…
 //                                                  podman-compose ARGS on deploy/compose.yaml with the
 //                                                  env file's values (default /etc/telemed/telemed.env)
-//   node scripts/containers.mjs kube-env|kube-secret [--config FILE] [--name NAME]
+//   node scripts/containers.mjs kube-env|kube-secret [--config FILE] [--name NAME] [--podman]
 //                                                  the env file for deploy/kubernetes/ (with DATABASE_URL
 //                                                  and REDIS_URL on the pod's localhost), as KEY=value
-//                                                  lines or as a Secret manifest (podman secret create)
+//                                                  lines, as a Secret manifest (kubectl apply), or with
+//                                                  --podman as what `podman secret create` needs for
+//                                                  `podman kube play`
 //
 // Each image is tagged with the hash of everything it is built from (its Containerfile and
 // context, the base image's id): when nothing changed the build is a few `podman image exists`.
@@ -498,13 +500,23 @@ export function kubeEnv(settings) {
   };
 }
 
-/**
- * A Kubernetes Secret manifest holding `env` (what `podman secret create` and `kubectl apply` take),
- * written as JSON: YAML readers take it, and podman 4.3's `kube play` reads a secret only as JSON.
- */
+/** `env` with base64 values: a Kubernetes Secret's `data`. */
+function secretData(env) {
+  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, Buffer.from(value).toString('base64')]));
+}
+
+/** A Kubernetes Secret manifest holding `env` (for `kubectl apply`), written as JSON, which YAML readers take. */
 export function kubeSecretYaml(name, env) {
-  const data = Object.fromEntries(Object.entries(env).map(([key, value]) => [key, Buffer.from(value).toString('base64')]));
-  return `${JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, type: 'Opaque', data }, null, 2)}\n`;
+  return `${JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, type: 'Opaque', data: secretData(env) }, null, 2)}\n`;
+}
+
+/**
+ * `env` as podman 4.3's `kube play` reads a secret named by `secretRef`/`secretKeyRef`: only the
+ * Secret's `data`, a JSON map of base64 values (`podman secret create NAME FILE`). Given a whole
+ * Secret manifest it fails with "secret … is not valid JSON: illegal base64 data at input byte 0".
+ */
+export function podmanKubeSecretJson(env) {
+  return `${JSON.stringify(secretData(env))}\n`;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -541,7 +553,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       const env = kubeEnv(parseEnvFile(fs.readFileSync(file, 'utf8'), file));
       process.stdout.write(
         command === 'kube-secret'
-          ? kubeSecretYaml(option('--name', 'telemed-env'), env)
+          ? rest.includes('--podman')
+            ? podmanKubeSecretJson(env)
+            : kubeSecretYaml(option('--name', 'telemed-env'), env)
           : `${Object.entries(env)
               .map(([k, v]) => `${k}=${v}`)
               .join('\n')}\n`,
@@ -549,7 +563,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     } else if (command === 'conf') {
       process.stdout.write(`${ensureContainersConf()}\n`);
     } else {
-      process.stderr.write('usage: node scripts/containers.mjs build [--latest] | images | conf | compose … | kube-env | kube-secret\n');
+      process.stderr.write('usage: node scripts/containers.mjs build [--latest] | images | conf | compose … | kube-env | kube-secret [--podman]\n');
       process.exit(64);
     }
   } catch (error) {

@@ -5,7 +5,7 @@
 // the secret, also after a failed start.
 import fs from 'node:fs';
 import path from 'node:path';
-import { kubeEnv, kubeSecretYaml } from '../../../scripts/containers.mjs';
+import { kubeEnv, podmanKubeSecretJson } from '../../../scripts/containers.mjs';
 import { podman, prepareStack, stackRequester, waitForStackHealth, type ComposeService, type ContainerStack, type StackOptions } from './compose-stack.js';
 import { ROOT } from './production.js';
 
@@ -35,8 +35,8 @@ export async function startKubeStack(options: StackOptions): Promise<KubeStack> 
   const { project, host, address, dir, certDir, images, imagesSeconds, ports, settings } = await prepareStack(options);
   const manifest = path.join(dir, 'telemed.yaml');
   fs.writeFileSync(manifest, renderManifest(fs.readFileSync(KUBE_MANIFEST, 'utf8'), { project, images, address, ports, certDir }));
-  const secretFile = path.join(dir, 'secret.yaml');
-  fs.writeFileSync(secretFile, kubeSecretYaml(`${project}-env`, kubeEnv(settings)), { mode: 0o600 });
+  const secretFile = path.join(dir, 'secret.json');
+  fs.writeFileSync(secretFile, podmanKubeSecretJson(kubeEnv(settings)), { mode: 0o600 });
 
   const containers = async (): Promise<string[]> =>
     (await podman(['ps', '-a', '--format', '{{.Names}}', '--filter', `name=^${project}-`])).stdout.split('\n').filter(Boolean);
