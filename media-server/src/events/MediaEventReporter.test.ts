@@ -69,6 +69,23 @@ async function startReceiver(): Promise<Receiver> {
   };
 }
 
+/** A real media server (one worker) that reports to the receiver. */
+async function startMediaServer(options: { emptyRoomGraceMs?: number; resumeGraceMs?: number }): Promise<MediaServer> {
+  const server = new MediaServer({
+    port: 0,
+    numWorkers: 1,
+    rtcBasePort: 45000 + Math.floor(Math.random() * 5000),
+    roomTokenSecret: ROOM_SECRET,
+    logLevel: 'silent',
+    apiInternalUrl: receiver.url,
+    webhookSecret: WEBHOOK_SECRET,
+    nodeId: 'media-1',
+    ...options,
+  });
+  await server.start();
+  return server;
+}
+
 const events = (receiver: Receiver): MediaEvent[] => receiver.batches.flatMap((b) => b.events);
 
 let receiver: Receiver;
@@ -177,18 +194,7 @@ describe('MediaEventReporter', () => {
 
   it('reports a real room: started, participant joined and left, finished', async () => {
     receiver.batches.length = 0;
-    const server = new MediaServer({
-      port: 0,
-      numWorkers: 1,
-      rtcBasePort: 45000 + Math.floor(Math.random() * 5000),
-      roomTokenSecret: ROOM_SECRET,
-      logLevel: 'silent',
-      apiInternalUrl: receiver.url,
-      webhookSecret: WEBHOOK_SECRET,
-      nodeId: 'media-1',
-      emptyRoomGraceMs: 0,
-    });
-    await server.start();
+    const server = await startMediaServer({ emptyRoomGraceMs: 0 });
     try {
       const token = roomToken({ secret: ROOM_SECRET, room: 'events-room', identity: 'alice' });
       const socket = new WebSocket(`ws://127.0.0.1:${server.port}/rtc?token=${token}`);
@@ -279,18 +285,7 @@ describe('reconnections reported by a real media server', () => {
     });
 
   beforeAll(async () => {
-    server = new MediaServer({
-      port: 0,
-      numWorkers: 1,
-      rtcBasePort: 45000 + Math.floor(Math.random() * 5000),
-      roomTokenSecret: ROOM_SECRET,
-      logLevel: 'silent',
-      apiInternalUrl: receiver.url,
-      webhookSecret: WEBHOOK_SECRET,
-      nodeId: 'media-1',
-      resumeGraceMs: 1500,
-    });
-    await server.start();
+    server = await startMediaServer({ resumeGraceMs: 1500 });
   });
   afterAll(async () => server?.stop());
 
