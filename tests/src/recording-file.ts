@@ -6,13 +6,17 @@ export interface ProbeStream {
   codec_name: string;
   width?: number;
   height?: number;
+  /** Seconds in the file's timeline (a segment placed at its offset starts there). */
+  start_time?: string;
+  /** Matroska keeps where each stream ends in a tag, e.g. "00:00:12.345000000". */
+  tags?: { DURATION?: string };
 }
 
 export interface RecordingProbe {
   streams: ProbeStream[];
   /** Seconds. */
   duration: number;
-  /** e.g. "audio/opus, video/vp8 640x480; 12.30 s", for the log. */
+  /** e.g. "audio/opus from 0.00 s to 12.30 s, video/vp8 640x480 from 0.41 s to 12.25 s; 12.30 s", for the log. */
   summary: string;
 }
 
@@ -22,8 +26,14 @@ export function probeRecording(file: string): RecordingProbe {
     format: { duration: string };
   };
   const duration = Number(probe.format.duration);
-  const summary = `${probe.streams.map((s) => `${s.codec_type}/${s.codec_name}${s.width ? ` ${s.width}x${s.height}` : ''}`).join(', ')}; ${duration.toFixed(2)} s`;
+  const summary = `${probe.streams.map((s) => `${s.codec_type}/${s.codec_name}${s.width ? ` ${s.width}x${s.height}` : ''} from ${Number(s.start_time ?? 0).toFixed(2)} s to ${streamEndS(s)?.toFixed(2) ?? '?'} s`).join(', ')}; ${duration.toFixed(2)} s`;
   return { streams: probe.streams, duration, summary };
+}
+
+/** Where a stream ends in the file's timeline, s (Matroska's DURATION tag counts from the file's 0). */
+export function streamEndS(stream: ProbeStream): number | undefined {
+  const match = /^(\d+):(\d+):([\d.]+)$/.exec(stream.tags?.DURATION ?? '');
+  return match ? Number(match[1]) * 3600 + Number(match[2]) * 60 + Number(match[3]) : undefined;
 }
 
 /** What FFmpeg reports decoding every stream of the file, every frame ('' when all decode cleanly). */

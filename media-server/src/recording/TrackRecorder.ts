@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
 import { SafeEmitter } from '../SafeEmitter.js';
 import path from 'node:path';
 import type { types } from 'mediasoup';
@@ -241,7 +242,10 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
     if (this.#process && this.segments.length > 0) await this.#resume();
   }
 
-  /** Ends the recording of this track: FFmpeg finishes its file (SIGINT), then the transport closes. Idempotent. */
+  /**
+   * Ends the recording of this track: the transport closes, then FFmpeg is told the stream ended
+   * (RTCP BYE) and finishes its file. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -251,7 +255,12 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
     const child = this.#process;
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGINT');
+      // SIGINT alone does not end FFmpeg while its RTP input receives nothing (closed transport,
+      // paused consumer): it acts on the signal only after its next packet, and a second signal
+      // aborts the file's trailer, so SIGKILL used to end it 10 s later with its last cluster (up
+      // to a second of media) unwritten. A BYE ends its input as a sender leaving a session does.
+      if (this.#ports) await sendRtcpBye(this.#ports.rtcp).catch(() => child.kill('SIGINT'));
+      else child.kill('SIGINT');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
@@ -261,6 +270,32 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
     const now = this.#now();
     for (const segment of this.segments) segment.endMs ??= now;
   }
+}
+
+/**
+ * Sends an RTCP compound packet (an empty receiver report, then a BYE) to a recorder's RTCP port on
+ * loopback. FFmpeg's RTP demuxer ends its input on a BYE from every stream (one here), so the
+ * process writes the file's trailer and exits.
+ */
+function sendRtcpBye(port: number): Promise<void> {
+  const ssrc = 0x7e1e0001;
+  const packet = Buffer.alloc(16);
+  packet.writeUInt32BE(0x80c90001, 0); // V=2, RC=0, PT=201 (RR), length 1
+  packet.writeUInt32BE(ssrc, 4);
+  packet.writeUInt32BE(0x81cb0001, 8); // V=2, SC=1, PT=203 (BYE), length 1
+  packet.writeUInt32BE(ssrc, 12);
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket('udp4');
+    socket.once('error', (error) => {
+      socket.close();
+      reject(error);
+    });
+    socket.send(packet, port, '127.0.0.1', (error) => {
+      socket.close();
+      if (error) reject(error);
+      else resolve();
+    });
+  });
 }
 
 /** Milliseconds of the monotonic clock mediasoup's worker stamps its trace events with. */

@@ -18,7 +18,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { CallRecording } from '@telemed/sdk';
 import { RECORDING_COMMAND_AUDIENCE, RECORDING_COMMAND_ISSUER } from '@telemed/sdk/protocol';
 import { DEMO, DEMO_PASSWORD, remoteVideoFrames, waitForSelector } from './app-page.js';
-import { decodedVideoFrames, decodeErrors, firstVideoPacketFlags, probeRecording } from '../recording-file.js';
+import { decodedVideoFrames, decodeErrors, firstVideoPacketFlags, probeRecording, streamEndS } from '../recording-file.js';
 import { beepOnsets, flashOnsets, flashToBeepOffsets, installSyncSource } from '../av-sync.js';
 import { patientAndDoctor, signInAdmin } from './fixture.js';
 import { waitFor } from '@telemed/test-kit';
@@ -240,6 +240,12 @@ describe('call recording with consent in chromium', () => {
       expect(duration).toBeLessThan(span * 1.1 + 1);
       // Every frame decodes without an error.
       expect(decodeErrors(local)).toBe('');
+      // A stop keeps every track to its end: the streams recorded up to the stop (all but the killed
+      // recorder's first segment) end together. Recorders used to lose up to their last second.
+      const restartedAtS = ready.gaps[0]!.toMs / 1000;
+      const ends = probe.streams.map((s) => streamEndS(s) ?? 0).filter((end) => end > restartedAtS);
+      expect(ends).toHaveLength(3);
+      expect(Math.max(...ends) - Math.min(...ends)).toBeLessThan(0.4);
       // In every video stream a frame is not blank, and the fake camera's moving pattern differs
       // between an early and a later frame.
       // A simulcast track may change resolution: one filter graph for the whole stream (no re-init, which
@@ -290,7 +296,6 @@ describe('call recording with consent in chromium', () => {
       // nearest beep of the mixed audio, in the segment before the recorder crash and in the one its
       // restarted recorder wrote (the doctor's camera was the one killed).
       const beeps = beepOnsets(local);
-      const restartedAtS = ready.gaps[0]!.toMs / 1000;
       // Each flash against its beep, with the uncertainty of its onset: a picture measured late by
       // `offset` began at most `frameGapMs` earlier. Beside a CPU hog the encoder sent fewer frames
       // and single flashes measured 93-110 ms late where the segment's others were 9-36 ms.
@@ -305,7 +310,7 @@ describe('call recording with consent in chromium', () => {
         flashes.forEach((flash, i) => (flash.at < restartedAtS ? before : after).push({ offset: found[i]!, frameGapMs: flash.frameGapMs }));
       });
       console.log(
-        `[recording] A/V sync: ${beeps.length} beeps; flash − beep before the recorder crash ${JSON.stringify(before.map((f) => f.offset))} ms, after its restart ${JSON.stringify(after.map((f) => f.offset))} ms`,
+        `[recording] A/V sync: ${beeps.length} beeps at ${JSON.stringify(beeps.map((b) => Number(b.toFixed(2))))} s; recorder restarted at ${restartedAtS.toFixed(2)} s; flash − beep before the recorder crash ${JSON.stringify(before.map((f) => f.offset))} ms, after its restart ${JSON.stringify(after.map((f) => f.offset))} ms`,
       );
       expect(before.length).toBeGreaterThanOrEqual(1);
       expect(after.length).toBeGreaterThanOrEqual(1);
