@@ -8,6 +8,7 @@ import type { TestPage } from './browser.js';
 
 export const PERIOD_S = 1.5;
 const FLASH_S = 0.2;
+const BEEP_HZ = 1000;
 
 export interface SyncSourceOptions {
   /**
@@ -25,7 +26,7 @@ export interface SyncSourceOptions {
  */
 export function installSyncSource(page: TestPage, options: SyncSourceOptions): Promise<void> {
   return page.evaluate(
-    ({ beep, period, flash }) => {
+    ({ beep, period, flash, beepHz }) => {
       // `beep` is options.signal: this side flashes and beeps, or does neither.
       const audio = new AudioContext();
       void audio.resume();
@@ -51,7 +52,7 @@ export function installSyncSource(page: TestPage, options: SyncSourceOptions): P
           const at = t0 + scheduled * period;
           const osc = audio.createOscillator();
           const gain = audio.createGain();
-          osc.frequency.value = 1000;
+          osc.frequency.value = beepHz;
           gain.gain.value = 0.5;
           osc.connect(gain).connect(destination);
           osc.start(at);
@@ -84,7 +85,7 @@ export function installSyncSource(page: TestPage, options: SyncSourceOptions): P
       navigator.mediaDevices.getUserMedia = (constraints?: MediaStreamConstraints) =>
         Promise.resolve(new MediaStream([...(constraints?.video ? [tracks.video.clone()] : []), ...(constraints?.audio ? [tracks.audio.clone()] : [])]));
     },
-    { beep: options.signal, period: PERIOD_S, flash: FLASH_S },
+    { beep: options.signal, period: PERIOD_S, flash: FLASH_S, beepHz: BEEP_HZ },
   );
 }
 
@@ -141,7 +142,12 @@ export function flashOnsets(file: string, stream: number): FlashOnset[] {
   return onsets;
 }
 
-/** Times (s, in the file's timeline) where the (first) audio stream's beeps begin: the 5 ms level rises past a quarter of the beep's after 300 ms of quiet. */
+/**
+ * Times (s, in the file's timeline) where the (first) audio stream's beeps begin: the 1 kHz tone's
+ * amplitude in a 5 ms window rises past half the beep's, after 300 ms without it. The tone is
+ * measured on its own (Goertzel, one bin on 1 kHz) and must carry most of the window's energy, so a
+ * click or pop (broadband) is no beep and cannot hide one that follows it.
+ */
 export function beepOnsets(file: string): number[] {
   const rate = 16_000;
   const pcm = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:a:0', '-ac', '1', '-ar', String(rate), '-f', 's16le', '-'], {
@@ -154,18 +160,27 @@ export function beepOnsets(file: string): number[] {
         encoding: 'utf8',
       }).trim(),
     ) || 0;
+  // 80 samples: exactly five periods of 1 kHz, so the tone falls on one Goertzel bin.
   const window = rate / 200;
+  const coefficient = 2 * Math.cos((2 * Math.PI * BEEP_HZ) / rate);
   const onsets: number[] = [];
   let quietWindows = Infinity;
   for (let w = 0; (w + 1) * window * 2 <= pcm.length; w++) {
-    let sum = 0;
-    for (let i = 0; i < window; i++) sum += pcm.readInt16LE((w * window + i) * 2) ** 2;
-    const rms = Math.sqrt(sum / window) / 32768;
-    // A 0.5-amplitude sine has an RMS of 0.35.
-    if (rms > 0.09) {
+    let [s1, s2, energy] = [0, 0, 0];
+    for (let i = 0; i < window; i++) {
+      const x = pcm.readInt16LE((w * window + i) * 2) / 32768;
+      energy += x * x;
+      [s1, s2] = [x + coefficient * s1 - s2, s1];
+    }
+    const tonePower = s1 * s1 + s2 * s2 - coefficient * s1 * s2;
+    // A sine of amplitude A puts (A·N/2)² in its bin, and A²·N/2 in the window's energy.
+    const amplitude = (2 * Math.sqrt(tonePower)) / window;
+    const toneShare = energy > 0 ? (amplitude * amplitude * window) / 2 / energy : 0;
+    // The beep's amplitude is 0.5.
+    if (amplitude > 0.25 && toneShare > 0.5) {
       if (quietWindows >= 60) onsets.push(start + (w * window) / rate);
       quietWindows = 0;
-    } else if (rms < 0.03) quietWindows++;
+    } else if (amplitude < 0.08) quietWindows++;
   }
   return onsets;
 }
