@@ -156,6 +156,9 @@ describe('revoking an identity (a disabled account)', () => {
     const inB = await connect('dana', {}, token('dana', {}, 'room-b'));
     const bystander = await connect('erin', {}, token('erin', {}, 'room-a'));
     const closes = [closeOf(inA.socket), closeOf(inB.socket)];
+    // Issued before the revocation, as a participant's token is. (Minted after it, it could fall in a
+    // later second than the revocation and rightly admit her: the test then hung for 120 s.)
+    const held = token('dana', {}, 'room-a');
     expect((await revoke('dana', 'not-the-service-secret')).status).toBe(401);
     const res = await revoke('dana');
     const revokedAt = Math.floor(Date.now() / 1000);
@@ -168,7 +171,7 @@ describe('revoking an identity (a disabled account)', () => {
     expect(bystander.socket.readyState).toBe(WebSocket.OPEN);
 
     // The room token it still holds no longer admits it.
-    const again = new WebSocket(`${url}?token=${token('dana', {}, 'room-a')}`);
+    const again = new WebSocket(`${url}?token=${held}`);
     expect(await closeOf(again)).toEqual({ code: 4401, reason: 'UNAUTHORIZED' });
     // One issued after the revocation (re-enabled, a new call) does.
     // Token times are in seconds: one issued in a later second than the revocation.
