@@ -74,6 +74,11 @@ export async function planSend(db: Db, conversationId: string, senderId: string,
   return { memberIds: row.member_ids, id: row.id, at: row.at, attachment };
 }
 
+/** Takes the conversation's message lock (held to commit: call it in a transaction), as insertSent does. */
+export async function lockConversationMessages(db: Db, conversationId: string): Promise<void> {
+  await sql`select conversation_message_head(${conversationId}::uuid)`.execute(db);
+}
+
 export interface NewMessage {
   /** From planSend. */
   id: number;

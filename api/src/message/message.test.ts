@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Conversation, Message, Page, Session } from '@telemed/sdk';
 import { findAuditTrail } from '../audit/audit.service.js';
-import { insertSent, listMessages, planSend, type NewMessage } from './message.repository.js';
+import { insertSent, listMessages, lockConversationMessages, planSend, type NewMessage } from './message.repository.js';
 import { DATABASES, client, login, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
 
 describe.each(DATABASES)('messaging on %s', (database) => {
@@ -247,6 +247,47 @@ describe.each(DATABASES)('messaging on %s', (database) => {
     expect(sent.body.id).toBeGreaterThan(planB.id!);
     const after = await as('drhouse').get<Page<Message>>(`/api/conversations/${conv}/messages?after=${planB.id}`);
     expect(after.body.items.map((m) => [m.id, m.body])).toEqual([[sent.body.id, 'sent after being overtaken']]);
+  });
+
+  // Two connections needed: the lock is held by one transaction while the send waits on another.
+  it.skipIf(database === 'pglite')('a send overtaken while it waited for the conversation lock is stored by its retry under the lock', async () => {
+    const created = await as('drhouse').post<Conversation>('/api/conversations', { kind: 'group', memberIds: [id('bob')], title: 'Overtaken under load' });
+    const conv = created.body.id;
+    let sending: Promise<{ status: number; body: Message }> | undefined;
+    const overtaking = await t.app.db.transaction().execute(async (trx) => {
+      await lockConversationMessages(trx, conv);
+      // Bob's send draws its id, then waits for the lock this transaction holds.
+      sending = as('bob').post<Message>(`/api/conversations/${conv}/messages`, { clientId: crypto.randomUUID(), body: 'waited' });
+      await expect
+        .poll(
+          async () =>
+            (await sql<{ n: number }>`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`.execute(t.app.db)).rows[0]!.n,
+          {
+            timeout: 30_000,
+          },
+        )
+        .toBeGreaterThan(0);
+      // A later id commits first.
+      const plan = await planSend(trx, conv, id('drhouse'), null);
+      const entry = { actorId: id('drhouse'), action: 'create' as const, entityType: 'message' as const, ip: null, requestId: null, at: new Date() };
+      const row: NewMessage = {
+        id: plan.id!,
+        at: plan.at,
+        conversationId: conv,
+        senderId: id('drhouse'),
+        clientId: crypto.randomUUID(),
+        ciphertext: 'not read here',
+        keyId: 'k1',
+        attachmentId: null,
+      };
+      expect((await insertSent(trx, row, entry, [])).kind).toBe('stored');
+      return plan.id!;
+    });
+    const sent = await sending!;
+    expect(sent.status).toBe(201);
+    expect(sent.body.id).toBeGreaterThan(overtaking);
+    const page = await as('bob').get<Page<Message>>(`/api/conversations/${conv}/messages?after=${overtaking}`);
+    expect(page.body.items.map((m) => m.id)).toEqual([sent.body.id]);
   });
 
   it('lists every message to a reader paging with `after` while two members send at once', async () => {
