@@ -46,6 +46,9 @@ const CLIENT_ERRORS: Record<string, [number, string]> = {
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'the request took too long to arrive'],
 };
 
+/** How long an idle keep-alive connection stays open, ms: longer than the proxy in front keeps one. */
+export const KEEP_ALIVE_MS = 75_000;
+
 export interface GuardOptions {
   logger: EdgeLogger;
   /** The server's error code for an HTTP status. */
@@ -65,6 +68,11 @@ export interface GuardOptions {
  */
 export function guardHttpServer(server: http.Server, options: GuardOptions): void {
   const { logger, codeFor } = options;
+  // Idle keep-alive connections outlive a reverse proxy's (Caddy here keeps them 60 s): with Node's
+  // 5 s, the server could close a connection just as the proxy sent a request on it, and Caddy 2.6
+  // answers such a request that has a body 502 (it cannot resend it).
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.headersTimeout = KEEP_ALIVE_MS + 1000;
   const refuse = (socket: Duplex, status: number, message: string): void => writeRawError(socket, { status, code: codeFor(status), message });
   // After listen(), an accept failure (EMFILE under a connection flood) is an 'error' on the server.
   server.on('error', (err: NodeJS.ErrnoException) => logger.error({ code: err.code, err }, 'http server error'));
