@@ -50,6 +50,8 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
   readonly #pending = new Map<number, Pending>();
   #queue: Queued[] = [];
   #holding = false;
+  /** Why the last socket closed (the server removed us, say): what a request made after it fails with. */
+  #closedWith: Error | undefined;
 
   constructor(options: SignalClientOptions) {
     super();
@@ -73,13 +75,14 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     for (const item of queue) {
       clearTimeout(item.timer);
       if (this.connected) this.#send(item);
-      else item.reject(error ?? ConnectionError.network(`cannot send ${item.method}: not connected`));
+      else item.reject(error ?? this.#notConnected(item.method));
     }
   }
 
   /** Opens a socket (closing any previous one) and resolves with the server's welcome. */
   connect(url: string, token: string, resume?: ResumeCredentials): Promise<ServerNotifications['welcome']> {
     this.#dropSocket();
+    this.#closedWith = undefined;
     const target = new URL(url);
     target.searchParams.set('token', token);
     if (resume) {
@@ -111,6 +114,8 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
       socket.onclose = (event) => {
         if (this.#socket === socket) this.#socket = undefined;
         const error = closeError(event.code, event.reason);
+        // A server's decision (removed, refused, unauthorized) is final; a dropped socket is not.
+        if (this.#socket === undefined && FINAL_CLOSE_CODES.has(event.code)) this.#closedWith = error;
         this.#failPending(error);
         if (!welcomed) {
           clearTimeout(timer);
@@ -138,9 +143,18 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
       else if (this.#holding) this.#queue.push(item);
       else {
         clearTimeout(timer);
-        reject(ConnectionError.network(`cannot send ${method}: not connected`));
+        reject(this.#notConnected(method));
       }
     });
+  }
+
+  /**
+   * The error of a request made with no socket: the last socket's close error when the server closed
+   * it for good (so a join still sending its requests when the doctor removed the participant fails
+   * as removed, not as a network error), else a network error.
+   */
+  #notConnected(method: string): Error {
+    return this.#closedWith ?? ConnectionError.network(`cannot send ${method}: not connected`);
   }
 
   #send(item: Queued): void {
@@ -197,6 +211,8 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     this.#pending.clear();
   }
 }
+
+const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCode.Unauthorized, CloseCode.Refused, CloseCode.Removed]);
 
 function closeError(code: number, reason: string): ConnectionError {
   if (code === CloseCode.Unauthorized) return ConnectionError.unauthorized(reason);
