@@ -16,6 +16,16 @@ import type { MessageRow } from './message.table.js';
 // another conversation's row does not decrypt.
 const aad = (conversationId: string): string => `message:${conversationId}`;
 
+/** What one send needs, its body already encrypted (once for every attempt). */
+interface SendRequest {
+  events: EventService;
+  origin: AuditOrigin;
+  user: AuthUser;
+  conversationId: string;
+  input: { clientId: string; body: string; attachmentId?: string | undefined };
+  encrypted: { ciphertext: string; keyId: string };
+}
+
 /** A send's result; `publish` tells the recipients of a new message (once its write has committed). */
 interface SendOutcome {
   message: Message;
@@ -60,12 +70,12 @@ export class MessageService {
     conversationId: string,
     input: { clientId: string; body: string; attachmentId?: string | undefined },
   ): Promise<{ message: Message; created: boolean }> {
-    const encrypted = this.#encryptor.encrypt(input.body, aad(conversationId));
-    let sent = await this.#trySend(db, events, origin, user, conversationId, input, encrypted);
+    const request: SendRequest = { events, origin, user, conversationId, input, encrypted: this.#encryptor.encrypt(input.body, aad(conversationId)) };
+    let sent = await this.#trySend(db, request);
     if (sent === 'stale') {
       const underLock = async (trx: Db): Promise<SendOutcome | 'stale'> => {
         await lockConversationMessages(trx, conversationId);
-        return this.#trySend(trx, events, origin, user, conversationId, input, encrypted);
+        return this.#trySend(trx, request);
       };
       sent = db.isTransaction ? await underLock(db) : await db.transaction().execute(underLock);
     }
@@ -76,15 +86,7 @@ export class MessageService {
   }
 
   /** One send: its id drawn, then its writes; 'stale' when a parallel send's commit overtook the id. Publishes nothing. */
-  async #trySend(
-    db: Db,
-    events: EventService,
-    origin: AuditOrigin,
-    user: AuthUser,
-    conversationId: string,
-    input: { clientId: string; body: string; attachmentId?: string | undefined },
-    encrypted: { ciphertext: string; keyId: string },
-  ): Promise<SendOutcome | 'stale'> {
+  async #trySend(db: Db, { events, origin, user, conversationId, input, encrypted }: SendRequest): Promise<SendOutcome | 'stale'> {
     const plan = await planSend(db, conversationId, user.id, input.attachmentId ?? null);
     if (plan.id === null) throw new ApiError('NOT_FOUND', 'no such conversation');
     if (input.attachmentId) {
