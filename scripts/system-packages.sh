@@ -18,6 +18,7 @@ test_only=(chromium postgresql redis-server firefox-esr xvfb webkit2gtk-driver
   nftables                       # nft: tests/src/calls/ice-restart.test.ts blocks the media port;
                                  # tests/src/network drops a share of packets (loss profiles)
   iproute2                       # ip netns, veth, tc tbf: tests/src/network (impairment test bed)
+  python3                        # tests/src/network/delay-line.py: latency and jitter (no sch_netem here)
   caddy coturn libnss3-tools     # tests/src/deploy: HTTPS proxy, TURN relay, a test CA Chromium trusts
   prometheus                     # promtool: tests/src/ops checks deploy/prometheus (on a systemd host
                                  # the package also enables a Prometheus service on :9090)

@@ -351,6 +351,38 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
     await Promise.all(ENGINES.map((engine) => waitForFreshMedia(parties[engine].page, [other(engine).engine], 60_000, 'media after the drop')));
   });
 
+  // A long path: 150 ms each way on both links (300 ms round trip to the SFU, 600 ms between the
+  // two browsers' ends), every packet ± 15 ms (the round trip varies by ± 30 ms), kept in order.
+  // The delay line applies it (delay-line.ts: this kernel has no netem). The case first waits for
+  // each browser to measure the round trip, which shows the profile is in force, then measures.
+  it('300 ms round trip with ± 30 ms jitter on both links: audio keeps flowing within the bound, video keeps decoding', async () => {
+    const long = { delayMs: 150, jitterMs: 15 };
+    await impair({ chromium: { up: long, down: long }, firefox: { up: long, down: long } });
+    const measured = await waitFor(
+      'both browsers measuring a round trip of 250 ms or more',
+      async () => {
+        const now = await snapshots();
+        return ENGINES.every((engine) => now[engine].rttMs >= 250) ? now : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    const after = await audioFor(measured, 15, '300 ms round trip');
+    await impair({});
+    for (const engine of ENGINES) {
+      const ratio = concealedRatio(measured[engine], after[engine]);
+      const frames = after[engine].videoIn.framesDecoded - measured[engine].videoIn.framesDecoded;
+      const seconds = (after[engine].at - measured[engine].at) / 1000;
+      console.log(
+        `[impair] 300 ms round trip: ${engine} measures ${Math.round(after[engine].rttMs)} ms, audio jitter ${after[engine].audioJitterMs.toFixed(1)} ms, concealed ${(ratio * 100).toFixed(2)} % of ${audioSeconds(measured[engine], after[engine]).toFixed(1)} s audio (bound ${(concealedBound(engine, 0) * 100).toFixed(1)} %), ${frames} video frames in ${seconds.toFixed(1)} s, quality ${after[engine].quality.local}`,
+      );
+      expect(after[engine].rttMs).toBeGreaterThanOrEqual(250);
+      expect(ratio).toBeLessThan(concealedBound(engine, 0));
+      // Video keeps decoding through the delay: at least 5 frames a second of the window.
+      expect(frames).toBeGreaterThan(5 * seconds);
+    }
+    await Promise.all(ENGINES.map((engine) => waitForFreshMedia(parties[engine].page, [other(engine).engine], 60_000, 'media after the long path')));
+  });
+
   // Screen share on a narrow uplink: the SDK marks the capture contentHint 'detail', so the encoder
   // keeps the resolution (text stays readable) and gives up frame rate instead. The case holds while
   // the browser sends less than the cap (it adapted rather than the link's queue dropping packets).

@@ -41,6 +41,14 @@ export interface LinkSnapshot {
   audioOutFmtp: string;
   /** The SDK's grade of this page's own link, and of each remote participant by identity. */
   quality: { local: string; remote: Record<string, string> };
+  /**
+   * The round-trip time to the SFU, ms, as the browser measures it on its sending transport: the
+   * selected candidate pair's (ICE consent checks) where the browser reports it, else RTCP's
+   * (remote-inbound-rtp); 0 before either is known.
+   */
+  rttMs: number;
+  /** The received audio's interarrival jitter (RFC 3550), ms, the largest over remote participants. */
+  audioJitterMs: number;
 }
 
 /** One snapshot of `page`'s call (the call page's `window.telemed.room`). */
@@ -79,7 +87,11 @@ export function linkSnapshot(page: TestPage): Promise<LinkSnapshot> {
       screenOut: { framesEncoded: 0, frameWidth: 0, frameHeight: 0, bytesSent: 0 },
       audioOutFmtp: '',
       quality: { local: room.localParticipant.connectionQuality, remote: {} as Record<string, string> },
+      rttMs: 0,
+      audioJitterMs: 0,
     };
+    let iceRtt: number | undefined;
+    let rtcpRtt: number | undefined;
     for (const remote of room.remoteParticipants.values()) {
       snapshot.quality.remote[remote.identity] = remote.connectionQuality;
       for (const track of remote.tracks) {
@@ -93,6 +105,7 @@ export function linkSnapshot(page: TestPage): Promise<LinkSnapshot> {
             a.packetsReceived += n(s.packetsReceived);
             a.packetsLost += Math.max(0, n(s.packetsLost));
             a.fecPacketsReceived += n(s.fecPacketsReceived);
+            snapshot.audioJitterMs = Math.max(snapshot.audioJitterMs, n(s.jitter) * 1000);
           } else if (track.source === 'camera') {
             const v = snapshot.videoIn;
             v.framesDecoded += n(s.framesDecoded);
@@ -109,6 +122,10 @@ export function linkSnapshot(page: TestPage): Promise<LinkSnapshot> {
     for (const track of room.localParticipant.tracks) {
       const report = await track.getStats();
       report?.forEach((s: Stats) => {
+        if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded' && typeof s.currentRoundTripTime === 'number') {
+          iceRtt = s.currentRoundTripTime * 1000;
+        }
+        if (s.type === 'remote-inbound-rtp' && typeof s.roundTripTime === 'number') rtcpRtt = s.roundTripTime * 1000;
         if (s.type !== 'outbound-rtp') return;
         if (track.source === 'camera') {
           const v = snapshot.videoOut;
@@ -131,6 +148,7 @@ export function linkSnapshot(page: TestPage): Promise<LinkSnapshot> {
         }
       });
     }
+    snapshot.rttMs = iceRtt ?? rtcpRtt ?? 0;
     return snapshot;
   });
 }

@@ -6,8 +6,9 @@
 //                             nftables input hook.
 // Rate: a tc token bucket (tbf). Loss: an nftables rule dropping a random share of packets
 // (`numgen random`), because this machine's kernel has no sch_netem (nor act_gact's random drop):
-// `tc qdisc add ... netem` answers "Specified qdisc kind is unknown". For the same reason there is
-// no added delay or jitter here (see the report in the impairment test file).
+// `tc qdisc add ... netem` answers "Specified qdisc kind is unknown". For the same reason delay and
+// jitter go through a user-space delay line inside the namespace (delay-line.ts), started when a
+// profile first asks for them and removed when none does.
 //
 // A lossy link drops silently, so loss is never applied in the sending host's own stack: a drop in
 // the sender's output (or postrouting) hook fails its sendto() with EPERM, and Chromium answers that
@@ -18,6 +19,7 @@
 // Names carry the prefix `tmq` and the owning process id, so parallel runs never touch each
 // other's and stale ones (their process gone) are removed at start. Everything is torn down on
 // close() and, as a last resort, when the process exits.
+import { DelayLine, type Delay } from './delay-line.js';
 import { NetnsResources, removeStale, replaceTableScript, run, runAsync } from './netns.js';
 
 /** Impairment of one direction of a link. */
@@ -26,6 +28,9 @@ export interface DirectionImpairment {
   lossPercent?: number;
   /** Rate cap, kbit/s. */
   rateKbit?: number;
+  /** Added one-way delay, ms, and its jitter (± ms, uniform, packets kept in order). */
+  delayMs?: number;
+  jitterMs?: number;
 }
 
 /** Impairment of a browser's link; a direction left out is clean. */
@@ -53,6 +58,12 @@ export interface TestBed {
 }
 
 const PREFIX = 'tmq';
+/** The mark and routing table of the delay lines' outgoing packets (inside each namespace). */
+const DELAYED_MARK = 0x7a;
+const DELAYED_TABLE = 122;
+
+const delayOf = (d: DirectionImpairment | undefined): Delay => ({ delayMs: d?.delayMs ?? 0, jitterMs: d?.jitterMs ?? 0 });
+const isDelayed = (d: DirectionImpairment | undefined): boolean => (d?.delayMs ?? 0) > 0 || (d?.jitterMs ?? 0) > 0;
 const STALE = {
   namespaces: new RegExp(`^${PREFIX}-a-(?<pid>\\d+)-\\d+$`),
   links: new RegExp(`^${PREFIX}[bh](?<pid>\\d+)`),
@@ -125,6 +136,25 @@ export async function createTestBed(): Promise<TestBed> {
       // A default route as on any real host: browsers pick their local address by asking for it.
       resources.addVeth({ ns: name, inside: nsEnd, outside: hostEnd, bridge, addresses: [`${ip}/24`], gateway: hostIp });
       let current: Impairment = {};
+      let delayLine: DelayLine | undefined;
+      const delays = { up: `${PREFIX}u${pid}n${n}`, down: `${PREFIX}d${pid}n${n}` };
+      const setDelay = async (impairment: Impairment): Promise<void> => {
+        if (isDelayed(impairment.up) || isDelayed(impairment.down)) {
+          delayLine ??= await DelayLine.start({
+            ns: name,
+            veth: nsEnd,
+            localIp: ip,
+            peerIp: hostIp,
+            devices: delays,
+            mark: DELAYED_MARK,
+            table: DELAYED_TABLE,
+          });
+          delayLine.set(delayOf(impairment.up), delayOf(impairment.down));
+        } else if (delayLine) {
+          await delayLine.stop();
+          delayLine = undefined;
+        }
+      };
       const namespace: Namespace = {
         name,
         ip,
@@ -136,7 +166,17 @@ export async function createTestBed(): Promise<TestBed> {
           await setRate(undefined, hostEnd, impairment.down?.rateKbit);
           uplinkLoss.set(hostEnd, impairment.up?.lossPercent);
           await writeUplinkTable();
-          await replaceTable(name, 'inet', PREFIX, lossChain('down', 'input', [[nsEnd, impairment.down?.lossPercent]]));
+          // Delayed packets come in through the delay line's device, not the veth.
+          await replaceTable(
+            name,
+            'inet',
+            PREFIX,
+            lossChain('down', 'input', [
+              [nsEnd, impairment.down?.lossPercent],
+              [delays.down, impairment.down?.lossPercent],
+            ]),
+          );
+          await setDelay(impairment);
           current = impairment;
         },
       };
