@@ -16,10 +16,14 @@ export function imageNames(options?: { prefix?: string }): Promise<Record<string
 export function ensureImages(options?: { latest?: boolean; prefix?: string }): Promise<{ images: Record<string, string>; built: string[]; seconds: number }>;
 export function imagesEnv(images: Record<string, string>): Record<string, string>;
 export function composeEnv(options: { configFile: string; images?: Record<string, string>; env?: Record<string, string | undefined> }): Record<string, string>;
+/** `-f` arguments: deploy/compose.yaml, and deploy/compose.turn-tls.yaml when `env` names TURN_TLS_ADDRESS. */
+export function composeFileArgs(env: Record<string, string | undefined>): string[];
 export function compose(options: {
   project: string;
   args: string[];
   configFile: string;
+  /** A network namespace to run podman-compose in (`ip netns exec`). */
+  netns?: string;
   images?: Record<string, string>;
   env?: Record<string, string | undefined>;
 }): Promise<string>;

@@ -463,6 +463,13 @@ export function imagesEnv(images) {
 }
 
 export const COMPOSE_FILE = path.join(ROOT, 'deploy', 'compose.yaml');
+/** coturn's TURN over TLS listener, added when the settings name TURN_TLS_ADDRESS. */
+export const COMPOSE_TURN_TLS_FILE = path.join(ROOT, 'deploy', 'compose.turn-tls.yaml');
+
+/** The `-f` arguments for these settings (composeEnv's result): the stack, and TURN over TLS when configured. */
+export function composeFileArgs(env) {
+  return ['-f', COMPOSE_FILE, ...(env.TURN_TLS_ADDRESS ? ['-f', COMPOSE_TURN_TLS_FILE] : [])];
+}
 
 /**
  * The environment podman-compose interpolates deploy/compose.yaml with: the config file's values
@@ -484,9 +491,16 @@ export function composeEnv({ configFile, images, env = process.env }) {
   });
 }
 
-/** `podman-compose -p PROJECT -f deploy/compose.yaml ARGS` with composeEnv(); resolves with its output. */
-export function compose({ project, args, ...options }) {
-  return run('podman-compose', ['--no-ansi', '-p', project, '-f', COMPOSE_FILE, ...args], { env: composeEnv(options) });
+/**
+ * `podman-compose -p PROJECT -f deploy/compose.yaml ARGS` with composeEnv(); resolves with its output.
+ * `netns`: run it inside that named network namespace, where podman then makes the stack's bridge
+ * and publishes its ports. Entered with nsenter, network only: `ip netns exec` also mounts a new
+ * /sys, which hides the cgroup mounts runc needs ("no cgroup mount found in mountinfo").
+ */
+export function compose({ project, args, netns, ...options }) {
+  const env = composeEnv(options);
+  const command = ['podman-compose', '--no-ansi', '-p', project, ...composeFileArgs(env), ...args];
+  return netns ? run('nsenter', [`--net=/run/netns/${netns}`, ...command], { env }) : run(command[0], command.slice(1), { env });
 }
 
 /** The settings the Kubernetes pod gets (Secret telemed-env): the file's, plus the URLs of PostgreSQL and Redis beside it. */
@@ -542,10 +556,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       const args = split >= 0 ? rest.slice(split + 1) : [];
       const option = (name, fallback) => (own.includes(name) ? own[own.indexOf(name) + 1] : fallback);
       const images = option('--images', 'latest') === 'built' ? await imageNames() : undefined;
-      const child = spawn('podman-compose', ['-p', option('--project', 'telemed'), '-f', COMPOSE_FILE, ...args], {
-        stdio: 'inherit',
-        env: composeEnv({ configFile: option('--config', process.env.TELEMED_CONFIG ?? DEFAULT_CONFIG_FILE), images }),
-      });
+      const env = composeEnv({ configFile: option('--config', process.env.TELEMED_CONFIG ?? DEFAULT_CONFIG_FILE), images });
+      const child = spawn('podman-compose', ['-p', option('--project', 'telemed'), ...composeFileArgs(env), ...args], { stdio: 'inherit', env });
       child.on('exit', (code) => process.exit(code ?? 1));
     } else if (command === 'kube-env' || command === 'kube-secret') {
       const option = (name, fallback) => (rest.includes(name) ? rest[rest.indexOf(name) + 1] : fallback);

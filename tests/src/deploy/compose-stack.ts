@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { compose, ensureImages, podmanEnv } from '../../../scripts/containers.mjs';
+import { runAsync } from '../network/netns.js';
 import { freePortRange } from '../ports.js';
 import { strongSecrets, writeEnvFile } from './production.js';
 
@@ -32,6 +33,14 @@ export interface StackOptions {
   key: string;
   /** Where Caddy, the ICE ports and coturn listen on this machine (default 127.0.0.1). */
   address?: string;
+  /** Published ports (default: a free block on this machine). */
+  ports?: ContainerStack['ports'];
+  /** coturn's own address (its TURN and relay ports, and TURN over TLS); default `address`. */
+  turnAddress?: string;
+  /** TURN over TLS (deploy/compose.turn-tls.yaml) published on turnAddress:port, with `cert` (which must also name the TURN host). */
+  turnTls?: { port: number };
+  /** A network namespace (a test bed's host) that podman runs the stack in; requests are then made from inside it too. */
+  netns?: string;
   /** Settings added to (and winning over) the generated env file. */
   settings?: Record<string, string>;
   /** Project (compose) or resource-name prefix (kube); must start with PODMAN_PREFIX- (default PODMAN_PREFIX-<random>). */
@@ -114,6 +123,7 @@ export async function prepareStack(options: StackOptions): Promise<{
   if (!project.startsWith(`${PODMAN_PREFIX}-`)) throw new Error(`container stack ${project}: names must start with ${PODMAN_PREFIX}-`);
   const host = options.host ?? 'telemed.test';
   const address = options.address ?? '127.0.0.1';
+  const turnAddress = options.turnAddress ?? address;
   const started = Date.now();
   const { images } = await ensureImages({ prefix: `${PODMAN_PREFIX}-telemed` });
   const imagesSeconds = (Date.now() - started) / 1000;
@@ -124,9 +134,9 @@ export async function prepareStack(options: StackOptions): Promise<{
   fs.copyFileSync(options.key, path.join(certDir, 'key.pem'));
   for (const file of ['cert.pem', 'key.pem']) fs.chmodSync(path.join(certDir, file), 0o644);
   // One block: HTTPS, HTTP, one ICE port (one worker), TURN, then TURN's 21 relay ports.
-  const base = await freePortRange(25);
-  const ports = { https: base, http: base + 1, rtc: base + 2, turn: base + 3 };
-  const origin = `https://${host}:${ports.https}`;
+  const base = options.ports ? 0 : await freePortRange(25);
+  const ports = options.ports ?? { https: base, http: base + 1, rtc: base + 2, turn: base + 3 };
+  const origin = stackOrigin(host, ports.https);
   const settings: Record<string, string> = {
     ...strongSecrets(),
     TURN_SECRET: randomBytes(32).toString('base64url'),
@@ -136,7 +146,12 @@ export async function prepareStack(options: StackOptions): Promise<{
     ANNOUNCED_IP: address,
     TURN_URLS: `turn:${host}:${ports.turn}?transport=udp`,
     TURN_PORT: String(ports.turn),
-    TURN_ADDRESS: address,
+    TURN_ADDRESS: turnAddress,
+    TURN_EXTERNAL_IP: turnAddress,
+    // coturn relays to the media server's published port, on the announced address.
+    TURN_ALLOWED_PEER_IP: address,
+    // The same certificate as Caddy's (the test CA's names both hosts).
+    ...(options.turnTls ? { TURN_TLS_ADDRESS: `${turnAddress}:${options.turnTls.port}`, TURN_CERT_DIR: certDir } : {}),
     TURN_MIN_PORT: String(ports.turn + 1),
     TURN_MAX_PORT: String(ports.turn + 21),
     TELEMED_DOMAIN: host,
@@ -151,6 +166,44 @@ export async function prepareStack(options: StackOptions): Promise<{
     ...options.settings,
   };
   return { project, host, address, dir, certDir, images, imagesSeconds, ports, settings };
+}
+
+/** The browsers' origin: https://host, with the port unless it is 443. */
+export function stackOrigin(host: string, port: number): string {
+  return new URL(`https://${host}:${port}`).origin;
+}
+
+/**
+ * stackRequester's twin for a stack inside a network namespace: each request is a short node
+ * process in there, so the test process itself needs no route into the bed.
+ */
+export function namespaceRequester(options: { netns: string; address: string; port: number; host: string; caCert: string }): ContainerStack['request'] {
+  const script = `
+    import fs from 'node:fs';
+    import https from 'node:https';
+    const [o, req] = [JSON.parse(process.argv[1]), JSON.parse(process.argv[2])];
+    const payload = req.body === undefined ? undefined : req.raw ? Buffer.from(req.body, 'base64') : JSON.stringify(req.body);
+    const r = https.request({ host: o.address, port: o.port, servername: o.host, path: req.path, method: req.method ?? 'GET', ca: fs.readFileSync(o.caCert), timeout: 15000,
+      headers: { host: o.port === 443 ? o.host : o.host + ':' + o.port, ...(payload && !req.raw ? { 'content-type': 'application/json' } : {}), ...req.headers } }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => process.stdout.write(JSON.stringify({ status: res.statusCode, body })));
+    });
+    r.on('timeout', () => r.destroy(new Error('timeout')));
+    r.on('error', (error) => { process.stderr.write(error.message); process.exit(1); });
+    r.end(payload);`;
+  return async (req) => {
+    const raw = Buffer.isBuffer(req.body);
+    const body = raw ? (req.body as Buffer).toString('base64') : req.body;
+    const out = await runAsync(options.netns, process.execPath, [
+      '--input-type=module',
+      '-e',
+      script,
+      JSON.stringify(options),
+      JSON.stringify({ ...req, body, raw }),
+    ]);
+    return JSON.parse(out) as StackResponse;
+  };
 }
 
 /** Requests to Caddy at address:port for `host`, trusting only `caCert`. */
@@ -168,7 +221,11 @@ export function stackRequester(options: { address: string; port: number; host: s
           path: req.path,
           method: req.method ?? 'GET',
           ca,
-          headers: { host: `${options.host}:${options.port}`, ...(payload && !raw ? { 'content-type': 'application/json' } : {}), ...req.headers },
+          headers: {
+            host: options.port === 443 ? options.host : `${options.host}:${options.port}`,
+            ...(payload && !raw ? { 'content-type': 'application/json' } : {}),
+            ...req.headers,
+          },
           timeout: 15_000,
         },
         (res) => {
@@ -214,13 +271,21 @@ export async function startComposeStack(options: ComposeStackOptions): Promise<C
   if (!options.envFile) writeEnvFile(envFile, settings);
 
   const run = (args: string[]): Promise<string> =>
-    compose({ project, args, configFile: envFile, images, env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+    compose({
+      project,
+      args,
+      configFile: envFile,
+      images,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      ...(options.netns ? { netns: options.netns } : {}),
+    });
   const stop = async (): Promise<void> => {
     await run(['down', '-t', '1', '-v']).catch((error: Error) => process.stderr.write(`[compose-stack] down: ${error.message}\n`));
     await podman(['network', 'rm', '-f', `${project}_default`]);
     fs.rmSync(dir, { recursive: true, force: true });
   };
-  const request = stackRequester({ address, port: ports.https, host, caCert: options.caCert });
+  const target = { address, port: ports.https, host, caCert: options.caCert };
+  const request = options.netns ? namespaceRequester({ netns: options.netns, ...target }) : stackRequester(target);
   const container = (service: ComposeService): string => `${project}_${service}_1`;
   const logs = async (service: ComposeService): Promise<string> => {
     const out = await podman(['logs', container(service)]);
@@ -255,7 +320,7 @@ export async function startComposeStack(options: ComposeStackOptions): Promise<C
   }
   return {
     project,
-    origin: `https://${host}:${ports.https}`,
+    origin: stackOrigin(host, ports.https),
     host,
     ports,
     envFile,

@@ -6,7 +6,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { kubeEnv, podmanKubeSecretJson } from '../../../scripts/containers.mjs';
-import { podman, prepareStack, stackRequester, waitForStackHealth, type ComposeService, type ContainerStack, type StackOptions } from './compose-stack.js';
+import {
+  podman,
+  prepareStack,
+  stackOrigin,
+  stackRequester,
+  waitForStackHealth,
+  type ComposeService,
+  type ContainerStack,
+  type StackOptions,
+} from './compose-stack.js';
 import { ROOT } from './production.js';
 
 export const KUBE_MANIFEST = path.join(ROOT, 'deploy', 'kubernetes', 'telemed.yaml');
@@ -76,7 +85,7 @@ export async function startKubeStack(options: StackOptions): Promise<KubeStack> 
   }
   return {
     project,
-    origin: `https://${host}:${ports.https}`,
+    origin: stackOrigin(host, ports.https),
     host,
     ports,
     images,

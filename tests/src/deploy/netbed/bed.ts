@@ -8,7 +8,7 @@ import type { BrowserName, TestBrowser } from '../../browser.js';
 import { START_TIMEOUT_MS } from '../production.js';
 import { createTestCa } from '../tls.js';
 import { launchInHost } from './browsers.js';
-import { startClinicHost, TURN_HOST, WEB_HOST, type Account, type ClinicHost } from './clinic.js';
+import { startClinicHost, TURN_HOST, WEB_HOST, type Account, type ClinicHost, type ClinicKind } from './clinic.js';
 import { createNetBed, type NetBed } from './netns.js';
 
 /**
@@ -45,7 +45,8 @@ export interface TestBed {
   close(): Promise<void>;
 }
 
-export async function startTestBed(options: { browsersIn: readonly string[] }): Promise<TestBed> {
+/** `clinic`: the compose file's containers (default, as the guide's section 10 installs them) or the native services. */
+export async function startTestBed(options: { browsersIn: readonly string[]; clinic?: ClinicKind }): Promise<TestBed> {
   const bed = createNetBed({
     hosts: { clinic: { octets: [1, 2] }, doctor: { octets: [20] }, patient: { octets: [10] } },
     names: { [WEB_HOST]: ['clinic', 0], [TURN_HOST]: ['clinic', 1] },
@@ -68,7 +69,7 @@ export async function startTestBed(options: { browsersIn: readonly string[] }): 
         }),
       ),
     );
-    const [host] = await Promise.all([startClinicHost(bed, { ca, dir, accounts: ACCOUNTS }), launched]);
+    const [host] = await Promise.all([startClinicHost(bed, options.clinic ?? 'compose', { ca, dir, accounts: ACCOUNTS }), launched]);
     clinic = host;
     return { bed, clinic, browsers, close };
   } catch (error) {

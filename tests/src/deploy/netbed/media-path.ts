@@ -93,6 +93,10 @@ export function mediaPaths(page: TestPage): Promise<PcPath[]> {
 /** `host/udp`, `host/tcp`, `relay/tls`…: the local candidate of the pair, as EXPECTED_PATH names it. */
 export function pathName(local: CandidateInfo | undefined): string {
   if (!local) return 'none';
-  if (local.type === 'relay') return `relay/${local.relayProtocol ?? '?'}`;
+  // A relayed path can show a peer-reflexive local candidate: with the compose stack coturn reaches
+  // the media server through the host's port mapping, which masquerades its packets, so the media
+  // server's STUN answers name the bridge's address instead of coturn's relayed one, and Chromium
+  // learns a prflx candidate on that relay (it keeps the relay's relayProtocol).
+  if (local.type === 'relay' || local.relayProtocol) return `relay/${local.relayProtocol ?? '?'}`;
   return `${local.type === 'prflx' ? 'host' : local.type}/${local.protocol}`;
 }

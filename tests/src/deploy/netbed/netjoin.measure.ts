@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { BrowserName, TestBrowser } from '../../browser.js';
 import { hangUp, ringAndJoin, signedInPage } from './app-call.js';
 import { BED_START_TIMEOUT_MS, PAIRS, startTestBed, type TestBed } from './bed.js';
-import type { ClinicHost } from './clinic.js';
+import type { ClinicHost, ClinicKind } from './clinic.js';
 import { mediaPaths, pathName } from './media-path.js';
 import { netnsUnavailable } from '../../network/netns.js';
 import type { NetBed } from './netns.js';
@@ -18,6 +18,8 @@ import { PROFILES, profileRules } from './profiles.js';
 
 const RUNS = Number(process.env.NETJOIN_RUNS ?? 10);
 const OUT = process.env.NETJOIN_OUT ?? path.join(os.tmpdir(), 'netjoin.json');
+/** The clinic's services: native (what the committed results used) or the compose file's containers. */
+const CLINIC: ClinicKind = process.env.NETJOIN_CLINIC === 'compose' ? 'compose' : 'native';
 export interface NetJoin {
   profile: string;
   browser: BrowserName;
@@ -36,7 +38,7 @@ describe.skipIf(unavailable !== undefined)('bench:netjoin measurement', () => {
   let browsers: Record<string, TestBrowser>;
 
   beforeAll(async () => {
-    testBed = await startTestBed({ browsersIn: ['doctor', 'patient', 'clinic'] });
+    testBed = await startTestBed({ browsersIn: ['doctor', 'patient', 'clinic'], clinic: CLINIC });
     ({ bed, clinic, browsers } = testBed);
   }, BED_START_TIMEOUT_MS);
 

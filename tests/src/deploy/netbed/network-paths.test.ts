@@ -1,7 +1,9 @@
 // The namespace test bed (issue 13): a clinic host running the production stack as
-// docs/deployment.md installs it (telemed serve, Caddy with TLS on 443, coturn with TURN/UDP 3478
-// and TURN/TLS 443 on an address of its own), a doctor's and a patient's machine in namespaces of
-// their own, each browser reaching the clinic only as https://telemed.test with a chain it verifies.
+// docs/deployment.md section 10 installs it (the containers of deploy/compose.yaml under
+// podman-compose: Caddy with TLS on 443, the media server, the API, PostgreSQL, Redis, and coturn
+// with TURN/UDP 3478 and TURN/TLS 443 on an address of its own), a doctor's and a patient's machine
+// in namespaces of their own, each browser reaching the clinic only as https://telemed.test with a
+// chain it verifies.
 // For each network profile of the patient (open; UDP blocked; only TCP 443 to the clinic) a
 // Chromium and a Firefox patient each take a video call from a doctor in the other browser through
 // the demo app's sign-in and ringing; both sides decode video and audio, and the patient's
@@ -123,7 +125,7 @@ describe.skipIf(unavailable !== undefined)('network paths: a patient on three ne
         const paths = await Promise.all(PAIRS.map((pair) => call(pair, profile)));
         console.log(`[netbed] ${profile}: both calls in ${Date.now() - t0} ms`);
         expect(paths.map((p) => p.patient)).toEqual([EXPECTED_PATH[profile], EXPECTED_PATH[profile]]);
-        if (profile === 'tcp443-only') for (const pair of PAIRS) expect(clinic.coturnOutput()).toContain(clinic.users[pair.patient.email]!);
+        if (profile === 'tcp443-only') for (const pair of PAIRS) expect(await clinic.coturnOutput()).toContain(clinic.users[pair.patient.email]!);
       },
       CALLS_TIMEOUT_MS,
     );
