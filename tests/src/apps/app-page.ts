@@ -39,8 +39,18 @@ export function exists(page: TestPage, selector: string): Promise<boolean> {
   return page.evaluate((s) => document.querySelector(s) !== null, selector);
 }
 
-export function waitForSelector(page: TestPage, selector: string, timeoutMs = 15_000): Promise<true> {
-  return waitFor(`${selector} on ${page.browser}`, () => exists(page, selector), { timeoutMs });
+export async function waitForSelector(page: TestPage, selector: string, timeoutMs = 15_000): Promise<true> {
+  try {
+    return await waitFor(`${selector} on ${page.browser}`, () => exists(page, selector), { timeoutMs });
+  } catch (error) {
+    // What the page showed instead says where the flow went.
+    const seen = await page
+      .evaluate(
+        () => `${location.hash || '/'}, page: ${JSON.stringify((document.querySelector('main')?.textContent ?? '').replace(/\s+/g, ' ').slice(0, 300))}`,
+      )
+      .catch((e: Error) => `(page unreadable: ${e.message})`);
+    throw new Error(`${(error as Error).message}; the page showed ${seen}`, { cause: error });
+  }
 }
 
 export async function waitForText(page: TestPage, selector: string, pattern: RegExp, timeoutMs = 15_000): Promise<string> {

@@ -55,7 +55,9 @@ export async function ringAndJoin(doctor: TestPage, patient: TestPage, patientAc
     watch();
   });
   await patient.click('#join-call');
-  await Promise.all([waitForSelector(doctor, '[data-testid=in-call]', 30_000), waitForSelector(patient, '[data-testid=in-call]', 30_000)]);
+  // A hang deadline: in a loaded run (a CPU hog, four browsers, the clinic's six containers) one
+  // Chromium patient's page had not shown the call 30 s after Join.
+  await Promise.all([waitForSelector(doctor, '[data-testid=in-call]', 90_000), waitForSelector(patient, '[data-testid=in-call]', 90_000)]);
   const joinToFirstFrameMs = waitFor(
     'the first remote video frame at the patient',
     () =>
