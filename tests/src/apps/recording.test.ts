@@ -245,11 +245,14 @@ describe('call recording with consent in chromium', () => {
       // Every frame decodes without an error.
       expect(decodeErrors(local)).toBe('');
       // A stop keeps every track to its end: the streams recorded up to the stop (all but the killed
-      // recorder's first segment) end together. Recorders used to lose up to their last second.
+      // recorder's first segment) end together, give or take what the senders did last: Opus DTX
+      // sends a packet every 400 ms in silence, and a starved encoder skips frames (the patient's
+      // camera ended 0.71 s before the doctor's beside a CPU hog). Recorders used to lose their last
+      // cluster, up to a second and more; TrackRecorder.test checks the stop itself to the frame.
       const restartedAtS = ready.gaps[0]!.toMs / 1000;
       const ends = probe.streams.map((s) => streamEndS(s) ?? 0).filter((end) => end > restartedAtS);
       expect(ends).toHaveLength(3);
-      expect(Math.max(...ends) - Math.min(...ends)).toBeLessThan(0.4);
+      expect(Math.max(...ends) - Math.min(...ends)).toBeLessThan(1);
       // In every video stream a frame is not blank, and the fake camera's moving pattern differs
       // between an early and a later frame.
       // A simulcast track may change resolution: one filter graph for the whole stream (no re-init, which
