@@ -9,6 +9,8 @@ import type { TestBrowser, TestPage } from '../browser.js';
 const BUNDLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'sdk', 'dist', 'telemed-sdk.browser.mjs');
 
 export interface SdkSite {
+  /** The site's origin: it also serves an empty page at `/`, a third-party app's page. */
+  origin: string;
   /** The bundle's URL, for `await import(url)` in a page. */
   bundleUrl: string;
   close(): Promise<void>;
@@ -16,15 +18,37 @@ export interface SdkSite {
 
 export async function serveSdkBundle(): Promise<SdkSite> {
   const server = http.createServer((req, res) => {
-    if (new URL(req.url ?? '/', 'http://x').pathname !== '/telemed-sdk.browser.mjs') return void res.writeHead(404).end();
+    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+    if (pathname === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>An app using the Telemed SDK</title>');
+    if (pathname !== '/telemed-sdk.browser.mjs') return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': 'text/javascript', 'access-control-allow-origin': '*' }).end(fs.readFileSync(BUNDLE));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
+  const origin = `http://127.0.0.1:${port}`;
   return {
-    bundleUrl: `http://127.0.0.1:${port}/telemed-sdk.browser.mjs`,
+    origin,
+    bundleUrl: `${origin}/telemed-sdk.browser.mjs`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/** Loads the bundle into `page` as `window.sdk`. */
+async function loadSdk(page: TestPage, site: SdkSite): Promise<TestPage> {
+  await page.evaluate(async (url) => {
+    // Built at run time: the test runner rewrites a literal import() in test code.
+    const load = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
+    (window as unknown as { sdk: unknown }).sdk = await load(url);
+  }, site.bundleUrl);
+  return page;
+}
+
+/**
+ * A page of the SDK site's own origin with the SDK loaded as `window.sdk`: a third-party app's
+ * page, in any browser. It reaches the API across origins (the API must list it in CORS_ORIGINS).
+ */
+export async function sdkSitePage(browser: TestBrowser, site: SdkSite): Promise<TestPage> {
+  return loadSdk(await browser.newPage(`${site.origin}/`), site);
 }
 
 /**
@@ -33,11 +57,5 @@ export async function serveSdkBundle(): Promise<SdkSite> {
  * the page's Content-Security-Policy (Chromium only).
  */
 export async function sdkPage(browser: TestBrowser, originPage: string, site: SdkSite): Promise<TestPage> {
-  const page = await browser.newPage(originPage, { bypassCsp: true });
-  await page.evaluate(async (url) => {
-    // Built at run time: the test runner rewrites a literal import() in test code.
-    const load = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
-    (window as unknown as { sdk: unknown }).sdk = await load(url);
-  }, site.bundleUrl);
-  return page;
+  return loadSdk(await browser.newPage(originPage, { bypassCsp: true }), site);
 }

@@ -1,6 +1,7 @@
 // A room spanning two media nodes: two nodes on their own loopback addresses with a small capacity
-// (MEDIA_NODE_CAPACITY=4 consumers), a real redis-server, one API, real Chromium (one browser, a
-// context per participant) through the public SDK. The first two participants fill the room's
+// (MEDIA_NODE_CAPACITY=4 consumers), a real redis-server, one API, real browsers through the public
+// SDK: Chromium (one browser, a context per participant) for three, Firefox for the fourth, who
+// lands on the second node. The first two participants fill the room's
 // node; the API sends the next two to the second node, and the nodes link their routers with
 // PipeTransports (SRTP + RTX) negotiated over Redis pub/sub:
 // - every participant decodes every other's video and audio; the nodes' service API shows the
@@ -13,9 +14,9 @@
 //   again; the first node drops the dead node's participants.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Sdk from '@telemed/sdk';
-import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
+import { launchBrowser, type BrowserName, type TestBrowser, type TestPage } from '../browser.js';
 import { waitForFreshMedia } from '../calls/harness.js';
-import { serveSdkBundle, sdkPage, type SdkSite } from '../calls/sdk-site.js';
+import { serveSdkBundle, sdkPage, sdkSitePage, type SdkSite } from '../calls/sdk-site.js';
 import { placeDevRoom, startCluster, type Cluster, type MediaNode } from './cluster.js';
 import { waitFor } from '@telemed/test-kit';
 
@@ -23,14 +24,16 @@ type PageWindow = Window & { sdk: typeof Sdk; telemed: { room: Sdk.Room; url: st
 
 const ROOM = 'dev-span';
 const IDENTITIES = ['p1', 'p2', 'p3', 'p4'];
+/** Each participant's browser: the fourth joins the second node from Firefox. */
+const ENGINES: readonly BrowserName[] = ['chromium', 'chromium', 'chromium', 'firefox'];
 
 /** Joins the dev room as `identity`, publishing camera and microphone; the refresher asks the API again. Answers the node's URL. */
-function join(page: TestPage, identity: string): Promise<string> {
+function join(page: TestPage, identity: string, apiUrl: string): Promise<string> {
   return page.evaluate(
-    async ({ room, identity }) => {
+    async ({ room, identity, apiUrl }) => {
       const w = window as unknown as PageWindow;
       const access = async (): Promise<{ url: string; token: string }> => {
-        const res = await fetch('/api/dev/room-token', {
+        const res = await fetch(`${apiUrl}/api/dev/room-token`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ room, identity }),
@@ -48,7 +51,7 @@ function join(page: TestPage, identity: string): Promise<string> {
       await sdkRoom.localParticipant.setMicrophoneEnabled(true);
       return first.url;
     },
-    { room: ROOM, identity },
+    { room: ROOM, identity, apiUrl },
   );
 }
 
@@ -96,42 +99,50 @@ const others = (identity: string): string[] => IDENTITIES.filter((i) => i !== id
 
 describe('a room spanning two media nodes (pipe transports over Redis)', () => {
   let cluster: Cluster;
-  let browser: TestBrowser;
+  let browsers: Record<BrowserName, TestBrowser>;
   let site: SdkSite;
   let pages: TestPage[];
   let nodeA: MediaNode;
   let nodeB: MediaNode;
 
   beforeAll(async () => {
-    [cluster, browser, site] = await Promise.all([
-      startCluster({ nodes: 2, mediaEnv: { MEDIA_NODE_CAPACITY: '4' } }),
+    site = await serveSdkBundle();
+    let chromium: TestBrowser;
+    let firefox: TestBrowser;
+    // The Firefox participant is an app on the SDK site's origin (a page's CSP can be set aside for
+    // the SDK's import in Chromium only), so the API lets that origin in.
+    [cluster, chromium, firefox] = await Promise.all([
+      startCluster({ nodes: 2, mediaEnv: { MEDIA_NODE_CAPACITY: '4' }, apiEnv: { CORS_ORIGINS: site.origin } }),
       launchBrowser('chromium'),
-      serveSdkBundle(),
+      launchBrowser('firefox'),
     ]);
-    pages = await Promise.all(IDENTITIES.map(() => sdkPage(browser, `${cluster.platform.apiUrl}/`, site)));
+    browsers = { chromium, firefox };
+    pages = await Promise.all(
+      ENGINES.map((engine) => (engine === 'chromium' ? sdkPage(browsers[engine], `${cluster.platform.apiUrl}/`, site) : sdkSitePage(browsers[engine], site))),
+    );
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await Promise.all(Object.values(browsers ?? {}).map((browser) => browser.close()));
     await site?.close();
     await cluster?.stop();
   });
 
   it('places the first two on one node and the next two on the second; everyone decodes everyone through the pipe', async () => {
     const urls: string[] = [];
-    urls.push(await join(pages[0]!, 'p1'));
+    urls.push(await join(pages[0]!, 'p1', cluster.platform.apiUrl));
     nodeA = cluster.nodeOf(urls[0]!)!;
-    urls.push(await join(pages[1]!, 'p2'));
+    urls.push(await join(pages[1]!, 'p2', cluster.platform.apiUrl));
     // Two participants publishing audio and video: four consumers, the node's capacity.
     await loaded(cluster, nodeA, 4);
-    urls.push(await join(pages[2]!, 'p3'));
+    urls.push(await join(pages[2]!, 'p3', cluster.platform.apiUrl));
     nodeB = cluster.nodeOf(urls[2]!)!;
     await loaded(cluster, nodeB, 4);
     // And the first node's heartbeat counts p3's tracks (p1 and p2 consume them, and export their
     // own): with a stale record it looked less loaded than the second and took p4 (a CI run).
     await loaded(cluster, nodeA, 8);
-    urls.push(await join(pages[3]!, 'p4'));
-    console.log(`[span] placed ${IDENTITIES.map((id, i) => `${id}@${cluster.nodeOf(urls[i]!)?.id}`).join(' ')}`);
+    urls.push(await join(pages[3]!, 'p4', cluster.platform.apiUrl));
+    console.log(`[span] placed ${IDENTITIES.map((id, i) => `${id} (${ENGINES[i]})@${cluster.nodeOf(urls[i]!)?.id}`).join(' ')}`);
     expect(urls.map((u) => cluster.nodeOf(u)?.id)).toEqual([nodeA.id, nodeA.id, nodeB.id, nodeB.id]);
     expect(nodeB.id).not.toBe(nodeA.id);
 
