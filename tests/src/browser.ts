@@ -98,12 +98,19 @@ function netnsWrapper(netns: string, binary: string, engine: BrowserName): strin
 }
 
 /** Collects console errors and uncaught page errors; both drivers' console messages have type() and text(). */
-function errorSink(): { seen: string[]; console: (message: { type(): string; text(): string }) => void; pageError: (error: unknown) => void } {
+function errorSink(): {
+  seen: string[];
+  console: (message: { type(): string; text(): string; location?(): { url?: string } }) => void;
+  pageError: (error: unknown) => void;
+} {
   const seen: string[] = [];
   return {
     seen,
     console: (message) => {
-      if (message.type() === 'error') seen.push(message.text());
+      if (message.type() !== 'error') return;
+      // "Failed to load resource: … 401" names no request: the console message's location does.
+      const url = /^Failed to load resource/.test(message.text()) ? message.location?.().url : undefined;
+      seen.push(url ? `${message.text()} (${url})` : message.text());
     },
     pageError: (error) => seen.push(error instanceof Error ? error.message : String(error)),
   };
