@@ -1,0 +1,219 @@
+// Measurement half of `npm run bench:install` (benchmarks/src/install): docs/deployment.md followed
+// from a fresh Debian 12 to a verified installation, timed step by step. The "machine" is a
+// container from the project's Debian base image (mmdebstrap minbase bookworm: what a fresh server
+// has, less the kernel); each step runs the guide's commands as written, as root, in
+// /opt/telemed. Not part of `npm test` (no .test.ts); run by benchmarks/install.vitest.config.ts.
+//
+// Where the drill departs from the guide, and why:
+// - Node.js 20 is copied from this host (/usr/bin/node and its npm): NodeSource is not reachable.
+// - This sandbox reaches the npm registry through a TLS proxy whose CA only the host trusts: the
+//   host's CA bundle is mounted and given to npm (NODE_EXTRA_CA_CERTS). A real server needs neither.
+// - No systemd in a container: the services are started the way their units would start them.
+// - One address: TURN over TLS on 5349 (the guide's single-address variant), not a second IP's 443.
+// - The certificate is one the drill's own CA signed (the guide's "certificates you have"); the
+//   host's Chromium trusts that CA and maps telemed.test to the container's address.
+// Writes the steps as JSON to INSTALL_OUT.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ensureBaseImage, podmanEnv } from '../../../scripts/containers.mjs';
+import { launchBrowser } from '../browser.js';
+import { doctorsVideoCall } from './browser-call.js';
+import { PODMAN_PREFIX } from './compose-stack.js';
+import { DOCTORS, ROOT, STAFF_PASSWORD } from './production.js';
+import { createTestCa } from './tls.js';
+
+const OUT = process.env.INSTALL_OUT ?? path.join(os.tmpdir(), 'install.json');
+const HOST = 'telemed.test';
+const ADMIN_PASSWORD = 'a long admin passphrase';
+
+export interface InstallStep {
+  name: string;
+  /** The guide's section the step follows. */
+  section: string;
+  seconds: number;
+}
+
+/** Runs `command args` to completion; rejects with the tail of its output. */
+function exec(command: string, args: string[], options: { input?: Buffer | string; log?: fs.WriteStream } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: podmanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    const keep = (chunk: Buffer): void => {
+      out = (out + chunk.toString()).slice(-20_000);
+      options.log?.write(chunk);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${command} ${args.slice(0, 3).join(' ')}… exited with ${code}:\n${out.slice(-3000)}`)),
+    );
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+describe('bench:install: the deployment guide on a fresh Debian 12', () => {
+  const name = `${PODMAN_PREFIX}-install-${randomBytes(3).toString('hex')}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-`));
+  const log = fs.createWriteStream(path.join(dir, 'install.log'));
+  const steps: InstallStep[] = [];
+  let started = 0;
+
+  afterAll(async () => {
+    await exec('podman', ['rm', '-f', '-t', '1', name]).catch(() => undefined);
+    log.end();
+    console.log(`[install] the full log: ${path.join(dir, 'install.log')}`);
+  });
+
+  /** One step of the guide: `script` run by bash as root inside the machine, timed. */
+  async function step(stepName: string, section: string, script: string, input?: string): Promise<string> {
+    const t0 = Date.now();
+    console.log(`[install] ${steps.length + 1}. ${stepName} (${section}) …`);
+    log.write(`\n===== ${stepName} (${section})\n${script}\n-----\n`);
+    const out = await exec('podman', ['exec', '-i', '-w', '/opt/telemed', name, 'bash', '-euo', 'pipefail', '-c', script], {
+      log,
+      ...(input !== undefined ? { input } : {}),
+    });
+    const seconds = (Date.now() - t0) / 1000;
+    steps.push({ name: stepName, section, seconds });
+    console.log(`[install]    done in ${seconds.toFixed(1)} s (${((Date.now() - started) / 1000).toFixed(0)} s so far)`);
+    return out;
+  }
+
+  it('installs, configures, starts and verifies Telemed as docs/deployment.md says', async () => {
+    const ca = createTestCa(path.join(dir, 'tls'), HOST);
+    // What the server gets: its certificate and key (and the CA, for the checks' curl), not the CA's key.
+    const certs = path.join(dir, 'certs');
+    fs.mkdirSync(certs);
+    for (const [from, to] of [
+      [ca.cert, 'cert.pem'],
+      [ca.key, 'key.pem'],
+      [ca.caCert, 'ca.pem'],
+    ] as const)
+      fs.copyFileSync(from, path.join(certs, to));
+    await ensureBaseImage({ prefix: `${PODMAN_PREFIX}-telemed` });
+    started = Date.now();
+    // The fresh machine: the Debian base, Node 20 from this host, the sandbox's CA bundle (see above).
+    await exec('podman', [
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--init',
+      '-v',
+      '/etc/ssl/certs/ca-certificates.crt:/etc/sandbox-ca.crt:ro',
+      '-v',
+      `${certs}:/etc/caddy/certs:ro`,
+      `localhost/${PODMAN_PREFIX}-telemed-debian:bookworm`,
+      'sleep',
+      'infinity',
+    ]);
+    const ip = (await exec('podman', ['inspect', '-f', '{{.NetworkSettings.IPAddress}}', name])).trim();
+    expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    await exec('podman', ['exec', name, 'install', '-d', '/opt/telemed', '/usr/local/lib/node_modules']);
+    await exec('podman', ['cp', '/usr/bin/node', `${name}:/usr/local/bin/node`]);
+    await exec('podman', ['cp', '/usr/lib/node_modules/npm', `${name}:/usr/local/lib/node_modules/npm`]);
+    await exec('podman', ['exec', name, 'ln', '-s', '/usr/local/lib/node_modules/npm/bin/npm-cli.js', '/usr/local/bin/npm']);
+    // The checkout: this commit's tree (what `git clone` gives).
+    const archive = await new Promise<Buffer>((resolve, reject) => {
+      const git = spawn('git', ['-C', ROOT, 'archive', '--format=tar', 'HEAD']);
+      const chunks: Buffer[] = [];
+      git.stdout.on('data', (c: Buffer) => chunks.push(c));
+      git.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`git archive exited with ${code}`))));
+    });
+    await exec('podman', ['exec', '-i', name, 'tar', '-x', '-C', '/opt/telemed'], { input: archive });
+    steps.push({ name: 'fresh machine: container, Node 20 copied in, checkout', section: '—', seconds: (Date.now() - started) / 1000 });
+
+    await step(
+      'apt-get install caddy coturn curl openssl',
+      '1. Install',
+      'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q caddy coturn curl openssl',
+    );
+    await step('node scripts/setup.mjs start', '1. Install', 'NODE_EXTRA_CA_CERTS=/etc/sandbox-ca.crt node scripts/setup.mjs start');
+    await step(
+      'the env file, telemed check',
+      '2. Configure',
+      `install -d -m 700 /etc/telemed
+node scripts/telemed.mjs secrets > /etc/telemed/telemed.env
+cat >> /etc/telemed/telemed.env <<'EOF'
+PUBLIC_URL=https://${HOST}
+TELEMED_DATA_DIR=/var/lib/telemed
+TRUSTED_PROXIES=127.0.0.1
+ANNOUNCED_IP=${ip}
+MEDIA_RTC_LISTEN_IP=0.0.0.0
+TURN_URLS=turn:${HOST}:3478?transport=udp,turns:${HOST}:5349?transport=tcp
+EOF
+chmod 600 /etc/telemed/telemed.env
+node scripts/telemed.mjs check`,
+    );
+    await step(
+      'first accounts (an admin, two doctors)',
+      '2. First accounts',
+      [
+        `printf '%s\\n' '${ADMIN_PASSWORD}' | node scripts/telemed.mjs add-user --role admin --email it@clinic.test --name "Clinic IT"`,
+        ...DOCTORS.map(
+          ([email, doctor]) => `printf '%s\\n' '${STAFF_PASSWORD}' | node scripts/telemed.mjs add-user --role doctor --email ${email} --name "${doctor}"`,
+        ),
+      ].join('\n'),
+    );
+    await step(
+      'telemed serve, until /health answers',
+      '3. Run',
+      `setsid nohup node scripts/telemed.mjs serve --config /etc/telemed/telemed.env > /var/log/telemed.log 2>&1 < /dev/null &
+for i in $(seq 1 600); do curl -fsS http://127.0.0.1:3000/health > /dev/null 2>&1 && exit 0; sleep 0.5; done
+tail -n 40 /var/log/telemed.log; exit 1`,
+    );
+    await step(
+      'Caddy with deploy/Caddyfile and the certificate',
+      '4. HTTPS: Caddy',
+      `cp deploy/Caddyfile /etc/caddy/Caddyfile
+TELEMED_DOMAIN=${HOST} TELEMED_TLS="/etc/caddy/certs/cert.pem /etc/caddy/certs/key.pem" caddy start --config /etc/caddy/Caddyfile --adapter caddyfile`,
+    );
+    await step(
+      'coturn from deploy/turnserver.conf (TLS on 5349: one address)',
+      '5. TURN: coturn',
+      `secret=$(grep '^TURN_SECRET=' /etc/telemed/telemed.env | cut -d= -f2-)
+sed -e "s|^static-auth-secret=.*|static-auth-secret=$secret|" -e "s|^realm=.*|realm=${HOST}|" \\
+    -e "s|^listening-ip=.*|listening-ip=${ip}|" -e "s|^relay-ip=.*|relay-ip=${ip}|" \\
+    -e "s|^tls-listening-port=.*|tls-listening-port=5349|" \\
+    -e "s|^cert=.*|cert=/etc/caddy/certs/cert.pem|" -e "s|^pkey=.*|pkey=/etc/caddy/certs/key.pem|" \\
+    -e "s|^# allowed-peer-ip=.*|allowed-peer-ip=${ip}|" deploy/turnserver.conf > /etc/turnserver.conf
+turnserver -c /etc/turnserver.conf -o`,
+    );
+    const checks = await step(
+      'first checks',
+      '8. First checks',
+      `resolve="--resolve ${HOST}:443:127.0.0.1 --cacert /etc/caddy/certs/ca.pem"
+node scripts/telemed.mjs check
+for i in $(seq 1 120); do curl -fsS $resolve https://${HOST}/health > /dev/null 2>&1 && break; sleep 0.5; done
+echo "health: $(curl -fsS $resolve https://${HOST}/health)"
+echo "ready: $(curl -fsS $resolve https://${HOST}/ready)"
+echo "dev route: $(curl -s -o /dev/null -w '%{http_code}' $resolve https://${HOST}/api/dev/room-token)"
+echo "metrics: $(curl -s -o /dev/null -w '%{http_code}' $resolve https://${HOST}/metrics)"
+echo "turn tls: $(openssl s_client -connect ${ip}:5349 -servername ${HOST} -CAfile /etc/caddy/certs/ca.pem < /dev/null 2>/dev/null | grep 'Verify return code')"`,
+    );
+    console.log(checks.trim());
+    expect(checks).toMatch(/configuration OK/);
+    expect(checks).toMatch(/health: \{"status":"ok"/);
+    expect(checks).toMatch(/ready: \{"status":"ready"/);
+    expect(checks).toMatch(/dev route: 404/);
+    expect(checks).toMatch(/metrics: 404/);
+    expect(checks).toMatch(/turn tls:\s+Verify return code: 0 \(ok\)/);
+
+    // "Then sign in as two staff accounts in two browsers and make a video call."
+    const t0 = Date.now();
+    const browser = await launchBrowser('chromium', { home: ca.browserHome, args: [`--host-resolver-rules=MAP ${HOST} ${ip}`] });
+    try {
+      const { video } = await doctorsVideoCall(browser, `https://${HOST}`);
+      console.log(`[install] test call: ${video[0].frames} and ${video[1].frames} frames decoded`);
+    } finally {
+      await browser.close();
+    }
+    steps.push({ name: 'a test call between the two doctors', section: '8. First checks', seconds: (Date.now() - t0) / 1000 });
+    fs.writeFileSync(OUT, JSON.stringify({ steps, totalSeconds: (Date.now() - started) / 1000 }, null, 2));
+  });
+});
