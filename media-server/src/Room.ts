@@ -354,18 +354,13 @@ export class Room extends SafeEmitter<RoomEvents> {
     for (const other of this.joinedPeers(peer)) other.notify(notification, { participantId: peer.id, producerId });
   }
 
-  /** How long a new consumer of `producerId` should wait so that the publisher honours its keyframe request (KeyFrameGate); 0 for audio. */
-  keyFrameDelayMs(producerId: string): number {
-    return this.#keyFrameGates.get(producerId)?.delayMs() ?? 0;
-  }
-
   /**
    * Resumes a consumer. A video consumer's start asks the publisher for a keyframe: when the
    * publisher would drop that request (see KeyFrameGate), it starts once the request will be honoured.
    */
   async resumeConsumer(peer: Peer, consumerId: string): Promise<void> {
     const consumer = peer.consumer(consumerId);
-    const wait = consumer.kind === 'video' && consumer.paused ? this.keyFrameDelayMs(consumer.producerId) : 0;
+    const wait = consumer.kind === 'video' && consumer.paused ? (this.#keyFrameGates.get(consumer.producerId)?.delayMs() ?? 0) : 0;
     if (wait > 0) {
       const ticket = Symbol('resume');
       this.#pendingResumes.set(consumer, ticket);

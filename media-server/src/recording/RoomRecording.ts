@@ -120,7 +120,6 @@ export class RoomRecording {
       recordingStartedAt: this.startedAt,
       ffmpegPath: this.#options.ffmpegPath,
       logger: this.#options.logger,
-      keyFrameDelayMs: () => this.room.keyFrameDelayMs(producer.id),
       ...(this.#options.restartDelayMs === undefined ? {} : { restartDelayMs: this.#options.restartDelayMs }),
     });
     this.#recorders.set(producer.id, recorder);

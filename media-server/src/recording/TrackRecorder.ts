@@ -22,12 +22,6 @@ export interface TrackRecorderOptions {
   restartDelayMs?: number;
   /** How long a recorder process may take to listen on its port, ms. */
   readyTimeoutMs?: number;
-  /**
-   * How long to hold a video consumer's resume so that the publisher honours its keyframe request
-   * (the room's KeyFrameGate): a request inside the publisher's window is dropped and mediasoup
-   * repeats it only after 1 s, so the file's picture would start a second or more late.
-   */
-  keyFrameDelayMs?: () => number;
 }
 
 /** One file of a track: what a recorder process wrote between its start and its end. */
@@ -72,8 +66,6 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
   #deaths = 0;
   #restartTimer: NodeJS.Timeout | undefined;
   #stopTiming: (() => void) | undefined;
-  /** When the consumer was last resumed (ms after the recording began), for the first packet's log line. */
-  #resumedAtMs: number | undefined;
   restarts = 0;
 
   constructor(options: TrackRecorderOptions) {
@@ -226,25 +218,15 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
       // packet left this long ago.
       segment.offsetMs = this.#now() - Math.max(0, monotonicMs() - trace.timestamp);
       stop();
-      const sinceResumeMs = this.#resumedAtMs === undefined ? undefined : Math.round(segment.offsetMs - this.#resumedAtMs);
-      this.#options.logger.info(
-        { trackId: this.trackId, kind: this.kind, offsetMs: Math.round(segment.offsetMs), sinceResumeMs },
-        'recorder got its first packet',
-      );
     };
     this.#stopTiming = stop;
     consumer.on('trace', onTrace);
     await consumer.enableTraceEvent(['rtp']);
   }
 
-  /** Resumes the consumer; a video one asks the publisher for a keyframe, the file's first frame. */
   async #resume(): Promise<void> {
     const consumer = this.#consumer;
     if (!consumer || consumer.closed) return;
-    const wait = consumer.kind === 'video' ? (this.#options.keyFrameDelayMs?.() ?? 0) : 0;
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    if (consumer.closed || this.#paused || consumer !== this.#consumer) return;
-    this.#resumedAtMs = this.#now();
     await consumer.resume();
     if (consumer.kind === 'video') await consumer.requestKeyFrame();
   }
