@@ -36,6 +36,8 @@ export interface PageOptions {
    * by the app tests, which never set this.
    */
   bypassCsp?: boolean;
+  /** Script source run in every document of the page before its own scripts (Chromium and Firefox). */
+  initScript?: string;
 }
 
 export interface TestBrowser {
@@ -166,6 +168,7 @@ async function launchChromium(options: LaunchOptions): Promise<TestBrowser> {
   const openPage = async (pageOptions: PageOptions = {}): Promise<TestPage> => {
     const context = await browser.newContext({ permissions: ['camera', 'microphone'], ...(pageOptions.bypassCsp ? { bypassCSP: true } : {}) });
     await context.addInitScript(reportPolicyViolations);
+    if (pageOptions.initScript) await context.addInitScript(pageOptions.initScript);
     return playwrightPage('chromium', await context.newPage(), () => context.close());
   };
   return testBrowser('chromium', `chromium ${browser.version()}`, openPage, () => browser.close());
@@ -271,6 +274,7 @@ async function launchFirefox(options: LaunchOptions): Promise<TestBrowser> {
       const windowBounds = { left: (slot % 2) * TILE.width, top: Math.floor(slot / 2) * TILE.height, width: TILE.width, height: TILE.height };
       const page = await context.newPage({ type: 'window', windowBounds });
       await page.evaluateOnNewDocument(reportPolicyViolations);
+      if (pageOptions.initScript) await page.evaluateOnNewDocument(pageOptions.initScript);
       return puppeteerPage('firefox', page, () => context.close());
     };
     const close = async (): Promise<void> => {

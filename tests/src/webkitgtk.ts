@@ -5,7 +5,7 @@
 // HTTP: one driver process and one session per page.
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { testBrowser, type TestBrowser, type TestPage } from './browser.js';
+import { testBrowser, type PageOptions, type TestBrowser, type TestPage } from './browser.js';
 
 import { freePortRange } from './ports.js';
 import { stopProcess } from './xvfb.js';
@@ -26,7 +26,8 @@ class WebDriverError extends Error {}
 export function launchWebKitGtk(options: { display: string }): Promise<TestBrowser> {
   let version = 'webkitgtk';
   const pages = new Set<TestPage>();
-  const openPage = async (): Promise<TestPage> => {
+  const openPage = async (pageOptions: PageOptions = {}): Promise<TestPage> => {
+    if (pageOptions.bypassCsp || pageOptions.initScript) throw new Error('bypassCsp and initScript: not on WebKitGTK');
     const opened = await openSession(options.display);
     version = `webkitgtk ${opened.browserVersion}`;
     pages.add(opened.page);

@@ -175,6 +175,16 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
     return this.#api.getCall(callId);
   }
 
+  async ringingCalls(): Promise<Call[]> {
+    const userId = this.user?.id;
+    // A group call is active once someone answers, and still rings those who have not.
+    const pages = await Promise.all((['ringing', 'active'] as const).map((status) => this.#api.listCalls({ status, limit: 20 })));
+    return pages
+      .flatMap((p) => p.items)
+      .filter((c) => c.initiatorId !== userId && c.participants.some((p) => p.userId === userId && p.status === 'invited'))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
   async startCall(inviteeIds: string[], type: CallType): Promise<{ call: Call; access: RoomAccess | undefined }> {
     return { call: await this.#api.startCall({ type, inviteeIds }), access: undefined };
   }

@@ -115,6 +115,11 @@ export interface Backend extends Pick<TypedEmitter<BackendEvents>, 'on' | 'off' 
   directConversation(userId: string): Promise<Conversation>;
   calls(options: { limit: number; before?: string }): Promise<Page<Call>>;
   call(callId: string): Promise<Call>;
+  /**
+   * Calls ringing this user now (not answered on any of their devices), newest first: what the
+   * incoming-call dialog shows when it opens after the ring went out.
+   */
+  ringingCalls(): Promise<Call[]>;
   /** Rings one invitee, or several for a group call. */
   startCall(inviteeIds: string[], type: CallType): Promise<{ call: Call; access: RoomAccess | undefined }>;
   acceptCall(callId: string): Promise<RoomAccess>;

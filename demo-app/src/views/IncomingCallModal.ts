@@ -16,20 +16,33 @@ export function IncomingCallModal() {
   const acceptRef = useRef<HTMLButtonElement>(null);
 
   useEffect(() => {
+    // Calls that stopped ringing this user while the list below was being read.
+    const settled = new Set<string>();
     const onRinging = (c: Call): void => {
       if (c.initiatorId !== user.id) setCall(c);
     };
     // In a group call others answering does not stop this ringing; only this user's own answer
     // (on any of their devices) or the call ending does.
-    const onGone = (...[c]: [Call] | [Call, string]): void =>
-      setCall((current) => {
-        if (current?.id !== c.id) return current;
-        const mine = c.participants.find((p) => p.userId === user.id);
-        return (c.status === 'ringing' || c.status === 'active') && mine?.status === 'invited' ? current : undefined;
-      });
+    const onGone = (...[c]: [Call] | [Call, string]): void => {
+      const mine = c.participants.find((p) => p.userId === user.id);
+      const stillRinging = (c.status === 'ringing' || c.status === 'active') && mine?.status === 'invited';
+      if (!stillRinging) settled.add(c.id);
+      setCall((current) => (current?.id !== c.id || stillRinging ? current : undefined));
+    };
     backend.on('callRinging', onRinging);
     for (const event of ['callCancelled', 'callMissed', 'callEnded', 'callAccepted', 'callDeclined'] as const) backend.on(event, onGone);
+    // The ring may have gone out (or been replayed to a new events socket) before this dialog
+    // listened: a user who signs in or reloads while being called is asked all the same.
+    let unmounted = false;
+    backend.ringingCalls().then(
+      (calls) => {
+        const ringing = calls.find((c) => !settled.has(c.id));
+        if (!unmounted && ringing) setCall((current) => current ?? ringing);
+      },
+      () => undefined,
+    );
     return () => {
+      unmounted = true;
       backend.off('callRinging', onRinging);
       for (const event of ['callCancelled', 'callMissed', 'callEnded', 'callAccepted', 'callDeclined'] as const) backend.off(event, onGone);
     };

@@ -1,6 +1,6 @@
 // One platform, one Chromium and the demo patient and doctor signed in, per test file.
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { launchBrowser, policyViolations, type TestBrowser, type TestPage } from '../browser.js';
+import { launchBrowser, policyViolations, type PageOptions, type TestBrowser, type TestPage } from '../browser.js';
 import { startTestPlatform, type Platform } from '../platform.js';
 import { DEMO, DEMO_PASSWORD, DESKTOP, fill, signIn, waitForSelector, waitForText } from './app-page.js';
 
@@ -64,8 +64,8 @@ export function patientAndDoctor(apiEnv: Record<string, string> = {}, mediaEnv: 
 }
 
 /** Bob Patient signed in on his home page, in a new context of the fixture's browser. */
-export async function signInBob(f: AppsFixture): Promise<TestPage> {
-  const bob = await f.browser.newPage();
+export async function signInBob(f: AppsFixture, pageOptions?: PageOptions): Promise<TestPage> {
+  const bob = await f.browser.newPage(undefined, pageOptions);
   await bob.setViewport(DESKTOP.width, DESKTOP.height);
   await signIn(bob, f.platform.apiUrl, DEMO.bob, /Bob Patient/);
   return bob;
