@@ -1,3 +1,5 @@
+import type { QualitySample } from '@telemed/sdk';
+
 export function formatDuration(totalSeconds: number | null): string {
   if (totalSeconds === null) return '—';
   const s = Math.max(0, Math.round(totalSeconds));
@@ -19,4 +21,12 @@ export function startOfToday(): Date {
   const d = new Date();
   d.setHours(0, 0, 0, 0);
   return d;
+}
+
+/**
+ * Which way a quality sample's media goes for its participant: the SFU's inbound stream of a
+ * participant is what they send, while their browser's inbound stream is what they receive.
+ */
+export function participantDirection(s: Pick<QualitySample, 'source' | 'direction'>): 'send' | 'receive' {
+  return (s.source === 'server') === (s.direction === 'in') ? 'send' : 'receive';
 }

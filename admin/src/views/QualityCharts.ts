@@ -2,8 +2,9 @@
 // (server = the SFU's view, client = the browser's getStats()).
 import type { QualitySample } from '@telemed/sdk';
 import { html } from 'htm/preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
+import { participantDirection } from '../format.js';
 
 export interface Metric {
   key: string;
@@ -24,7 +25,7 @@ export const METRICS: readonly Metric[] = [
 const COLORS = ['#0b6bcb', '#d1242f', '#1a7f37', '#b26a00', '#8250df', '#0a7ea4', '#bf3989', '#57606a'];
 
 export function trackLabel(s: QualitySample, names: ReadonlyMap<string, string>): string {
-  return `${names.get(s.identity) ?? s.identity.slice(0, 8)} ${s.kind} ${s.direction === 'out' ? 'send' : 'recv'} (${s.source})`;
+  return `${names.get(s.identity) ?? s.identity.slice(0, 8)} ${s.kind} ${participantDirection(s)} (${s.source})`;
 }
 
 /** The charts show one participant's audio or video at a time: its send and receive sides, as the server and the browser saw them. */
@@ -118,6 +119,37 @@ export function QualityChart({ samples, metric, names }: { samples: readonly Qua
 
   return html`
     <figure class="chart" data-metric=${metric.key} data-points=${points} aria-label=${`${metric.label} over time`}>
-      ${points === 0 ? html`<figcaption>${metric.label}: no samples</figcaption>` : html`<div ref=${container} role="img" aria-label=${`${metric.label} chart, ${labels.length} tracks, ${points} points`}></div>`}
+      ${
+        points === 0
+          ? html`<figcaption>${metric.label}: no samples</figcaption>`
+          : html`<div ref=${container} role="img" aria-label=${`${metric.label} chart, ${labels.length} tracks, ${points} points`}></div>
+            <${ChartData} metric=${metric} labels=${labels} data=${data} />`
+      }
     </figure>`;
 }
+
+/** The chart's numbers as a table, for screen readers and for reading exact values; built only when opened. */
+function ChartData({ metric, labels, data }: { metric: Metric; labels: string[]; data: uPlot.AlignedData }) {
+  const [open, setOpen] = useState(false);
+  const [times, ...lines] = data;
+  return html`
+    <details class="chart-data" onToggle=${(e: Event) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
+      <summary>${metric.label}: data table</summary>
+      ${
+        open &&
+        html`<div class="table-scroll"><table class="compact">
+          <thead><tr><th scope="col">Time</th>${labels.map((label) => html`<th scope="col">${label}</th>`)}</tr></thead>
+          <tbody>${Array.from(
+            times,
+            (t, i) =>
+              html`<tr key=${t} data-time=${t}><th scope="row">${clock(t)}</th>${lines.map((line) => {
+                const value = line[i];
+                return html`<td data-value=${value ?? ''}>${value === null || value === undefined ? '—' : formatValue(value)}</td>`;
+              })}</tr>`,
+          )}</tbody>
+        </table></div>`
+      }
+    </details>`;
+}
+
+const formatValue = (value: number): string => (Number.isInteger(value) ? String(value) : value.toFixed(Math.abs(value) < 10 ? 2 : 1));

@@ -2,7 +2,7 @@
 import type { Call, QualitySample } from '@telemed/sdk';
 import { html } from 'htm/preact';
 import type { CsvColumn } from '../csv.js';
-import { formatDateTime, formatDuration, formatNumber } from '../format.js';
+import { formatDateTime, formatDuration, formatNumber, participantDirection } from '../format.js';
 import type { Column } from './DataTable.js';
 
 /** Seconds a running call has been going (as of the last refresh); null for others. */
@@ -80,7 +80,7 @@ export function sampleColumns(names: ReadonlyMap<string, string>): Column<CallSa
   return [
     { key: 'call', label: 'Call', render: (s) => html`<a href=${`#/calls/${s.callId}`}>${s.callId.slice(0, 8)}</a>`, sortValue: (s) => s.callId },
     { key: 'who', label: 'Participant', render: (s) => names.get(s.identity) ?? s.identity.slice(0, 8), sortValue: (s) => names.get(s.identity) ?? s.identity },
-    { key: 'track', label: 'Track', render: (s) => `${s.kind} ${s.direction === 'out' ? 'send' : 'recv'}`, sortValue: (s) => `${s.kind}${s.direction}` },
+    { key: 'track', label: 'Track', render: (s) => `${s.kind} ${participantDirection(s)}`, sortValue: (s) => `${s.kind}${participantDirection(s)}` },
     { key: 'source', label: 'Side', render: (s) => s.source, sortValue: (s) => s.source },
     { key: 'score', label: 'Score', render: (s) => formatNumber(s.score, 0), sortValue: (s) => s.score ?? -1 },
     { key: 'bitrate', label: 'kbit/s', render: (s) => formatNumber(s.bitrateBps / 1000, 0), sortValue: (s) => s.bitrateBps },

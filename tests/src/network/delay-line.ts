@@ -68,6 +68,9 @@ export class DelayLine {
 
   /** New delays for packets from now on. */
   set(up: Delay, down: Delay): void {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) {
+      throw new Error(`delay-line.py in ${this.#options.ns} has exited (${this.#child.exitCode ?? this.#child.signalCode}): ${this.#stderr}`);
+    }
     this.#child.stdin!.write(`${up.delayMs} ${up.jitterMs} ${down.delayMs} ${down.jitterMs}\n`);
   }
 

@@ -1,16 +1,19 @@
 // A call on real bad networks: a Chromium page and a Firefox page, each browser in a network
-// namespace of its own whose link to the SFU is shaped per direction (testbed.ts), through the real
-// API and media server. The profiles change during one call, so the set-up is paid once.
+// namespace of its own whose link to the SFU is shaped per direction (testbed.ts), in a real call
+// through the API and media server (Alice in Chromium, Dr. Grey in Firefox). The profiles change
+// during one call, so the set-up is paid once; at the end the admin's call page shows the episodes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumerStatsInfo, ProducerStatsInfo } from '@telemed/sdk/protocol';
 import { launchBrowser, type BrowserName, type TestBrowser, type TestPage } from '../browser.js';
 import { startTestPlatform } from '../platform.js';
 import { joinPage, renderRemoteCamera, roomStats, waitForFreshMedia, type PageHandle, type TestPlatform } from '../calls/harness.js';
+import { startDemoCall } from '../calls/demo-call.js';
+import { signInAdmin } from '../apps/fixture.js';
+import { fill, waitForSelector } from '../apps/app-page.js';
 import { waitFor } from '@telemed/test-kit';
 import { createTestBed, type Impairment, type Namespace, type TestBed } from './testbed.js';
 import { audioLossRatio, audioSeconds, concealedRatio, linkSnapshot, videoSendKbps, type LinkSnapshot } from './link-stats.js';
 
-const ROOM = 'dev-impaired';
 const ENGINES: BrowserName[] = ['chromium', 'firefox'];
 
 interface Party {
@@ -18,12 +21,26 @@ interface Party {
   ns: Namespace;
   browser: TestBrowser;
   page: TestPage;
+  /** The participant's id on the SFU (its stats name it). */
   sid: string;
+  /** The participant's identity in the room: their user id. */
+  identity: string;
+  name: string;
+}
+
+/** When a party's link lost 10 % each way (epoch ms). */
+interface LossEpisode {
+  bad: BrowserName;
+  from: number;
+  to: number;
 }
 
 describe('calls on impaired links (Chromium and Firefox, each in its own network namespace)', () => {
   let bed: TestBed;
   let platform: TestPlatform;
+  /** The call's id, which is its room's name. */
+  let room: string;
+  const episodes: LossEpisode[] = [];
   const parties = {} as Record<BrowserName, Party>;
   /** Every browser launched, closed even when joining failed. */
   let launched: TestBrowser[] = [];
@@ -38,6 +55,7 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
     // At load average 40 the API took 165 s to answer /health (PGlite migrations): a deadline for a hang.
     platform = (await startTestPlatform({
       host: bed.hostIp,
+      apiEnv: { SEED_DEMO: 'true' },
       mediaEnv: { MEDIA_RTC_LISTEN_IP: bed.hostIp, MEDIA_STATS_INTERVAL_MS: '1000' },
       startTimeoutMs: 400_000,
     })) as TestPlatform;
@@ -46,15 +64,22 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
       ENGINES.map((engine, i) => launchBrowser(engine, { netns: namespaces[i]!.name, headless: true, secureOrigins: [platform.apiUrl] })),
     );
     launched = browsers;
+    // Alice rings Dr. Grey, who answers: both join with the room tokens the API gave them.
+    const call = await startDemoCall(platform.apiUrl);
+    room = call.call.id;
+    const joiners = {
+      chromium: { user: call.alice.user!, access: call.aliceAccess },
+      firefox: { user: call.grey.user!, access: call.greyAccess },
+    };
     for (const [i, engine] of ENGINES.entries()) {
-      // A token signed here: the API's development token route answers loopback clients only.
-      const page = await joinPage(browsers[i]!, platform, ROOM, engine, { grants: { canPublish: true, canSubscribe: true, canPublishData: true } });
+      const { user, access } = joiners[engine];
+      const page = await joinPage(browsers[i]!, platform, room, user.displayName, { params: { token: access.token, url: access.url } });
       const sid = await page.evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.sid);
-      parties[engine] = { engine, ns: namespaces[i]!, browser: browsers[i]!, page, sid };
+      parties[engine] = { engine, ns: namespaces[i]!, browser: browsers[i]!, page, sid, identity: user.id, name: user.displayName };
     }
     // Both render the other's camera large: the subscriber asks for the top layer, so any lower
     // layer the SFU forwards comes from its bandwidth estimate, not from the element's size.
-    await Promise.all(ENGINES.map((engine) => waitForFreshMedia(parties[engine].page, [other(engine).engine], 60_000)));
+    await Promise.all(ENGINES.map((engine) => waitForFreshMedia(parties[engine].page, [other(engine).identity], 60_000)));
     for (const engine of ENGINES) {
       await parties[engine].page.setViewport(1400, 900);
       await renderRemoteCamera(parties[engine].page, { width: 1280, height: 720 });
@@ -88,12 +113,12 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
   }
 
   const producer = async (engine: BrowserName, kind: 'audio' | 'video'): Promise<ProducerStatsInfo | undefined> =>
-    (await roomStats(platform, ROOM)).producers.find(
+    (await roomStats(platform, room)).producers.find(
       (p) => p.participantId === parties[engine].sid && p.kind === kind && (kind === 'audio' || p.source === 'camera'),
     );
   /** The SFU's consumer that carries the other party's camera to `engine`. */
   const cameraConsumer = async (engine: BrowserName): Promise<ConsumerStatsInfo | undefined> => {
-    const stats = await roomStats(platform, ROOM);
+    const stats = await roomStats(platform, room);
     const camera = stats.producers.find((p) => p.participantId === other(engine).sid && p.source === 'camera');
     return stats.consumers.find((c) => c.participantId === parties[engine].sid && c.producerId === camera?.producerId);
   };
@@ -201,13 +226,16 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
       const seen = other(bad);
       const before = await snapshots();
       await impair({ [bad]: { up: { lossPercent: 10 }, down: { lossPercent: 10 } } });
+      const episode: LossEpisode = { bad, from: Date.now(), to: Number.POSITIVE_INFINITY };
+      episodes.push(episode);
       let last = '';
       await waitFor(
         `${bad}'s quality poor on both pages`,
         async () => {
           const now = await snapshots();
-          last = `${bad} grades itself ${now[bad].quality.local}, ${seen.engine} grades it ${now[seen.engine].quality.remote[bad]}`;
-          return now[bad].quality.local === 'poor' && now[seen.engine].quality.remote[bad] === 'poor' ? true : undefined;
+          const graded = now[seen.engine].quality.remote[parties[bad].identity];
+          last = `${bad} grades itself ${now[bad].quality.local}, ${seen.engine} grades it ${graded}`;
+          return now[bad].quality.local === 'poor' && graded === 'poor' ? true : undefined;
         },
         { timeoutMs: 60_000, intervalMs: 1000 },
       ).catch((error: unknown) => {
@@ -216,6 +244,7 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
       });
       const after = await audioFor(before, 15, `10 % loss on ${bad}`);
       await impair({});
+      episode.to = Date.now();
       for (const engine of ENGINES) {
         const ratio = concealedRatio(before[engine], after[engine]);
         console.log(
@@ -229,7 +258,7 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
         async () => {
           const now = await snapshots();
           const ok = (q: string | undefined): boolean => q === 'good' || q === 'excellent';
-          return ok(now[bad].quality.local) && ok(now[seen.engine].quality.remote[bad]) ? true : undefined;
+          return ok(now[bad].quality.local) && ok(now[seen.engine].quality.remote[parties[bad].identity]) ? true : undefined;
         },
         { timeoutMs: 60_000, intervalMs: 1000 },
       );
@@ -269,10 +298,10 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
       // The subscriber still asks for the top layer: the lower one is the SFU's bandwidth decision.
       expect(c.preferredLayers?.spatialLayer).toBe(top[engine].preferredLayers?.spatialLayer);
       // Once the SFU forwards the lower layer, the link's queue has room for audio: the window
-      // (after the switch) loses under the 3 % loss profile's share of audio packets (measured
-      // 0-0.2 %), and what is concealed beyond that is the machine's load (up to 3.6 % for Chromium
+      // (after the switch) loses less audio than the 3 % loss profile's path does (5.9 %; measured
+      // 0-0.2 % idle, 3.3 % for Firefox once beside a CPU hog), and what is concealed beyond that is the machine's load (up to 3.6 % for Chromium
       // at load average 10; 6.06 % against a fixed 6 % bound once failed a run beside a CPU hog).
-      expect(audioLossRatio(before[engine], after[engine])).toBeLessThan(0.03);
+      expect(audioLossRatio(before[engine], after[engine])).toBeLessThan(1 - 0.97 ** 2);
       expect(concealedRatio(before[engine], after[engine])).toBeLessThan(concealedBound(engine, 0.03));
     }
     await impair({});
@@ -348,7 +377,7 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
       );
       expect(seconds).toBeGreaterThan(10);
     }
-    await Promise.all(ENGINES.map((engine) => waitForFreshMedia(parties[engine].page, [other(engine).engine], 60_000, 'media after the drop')));
+    await Promise.all(ENGINES.map((engine) => waitForFreshMedia(parties[engine].page, [other(engine).identity], 60_000, 'media after the drop')));
   });
 
   // A long path: 150 ms each way on both links (300 ms round trip to the SFU, 600 ms between the
@@ -358,14 +387,19 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
   it('300 ms round trip with ± 30 ms jitter on both links: audio keeps flowing within the bound, video keeps decoding', async () => {
     const long = { delayMs: 150, jitterMs: 15 };
     await impair({ chromium: { up: long, down: long }, firefox: { up: long, down: long } });
+    let last = '';
     const measured = await waitFor(
       'both browsers measuring a round trip of 250 ms or more',
       async () => {
         const now = await snapshots();
+        last = ENGINES.map((engine) => `${engine} ${Math.round(now[engine].rttMs)} ms`).join(', ');
         return ENGINES.every((engine) => now[engine].rttMs >= 250) ? now : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 1000 },
-    );
+    ).catch((error: unknown) => {
+      console.log(`[impair] 300 ms round trip: last measured ${last}`);
+      throw error;
+    });
     const after = await audioFor(measured, 15, '300 ms round trip');
     await impair({});
     for (const engine of ENGINES) {
@@ -380,7 +414,7 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
       // Video keeps decoding through the delay: at least 5 frames a second of the window.
       expect(frames).toBeGreaterThan(5 * seconds);
     }
-    await Promise.all(ENGINES.map((engine) => waitForFreshMedia(parties[engine].page, [other(engine).engine], 60_000, 'media after the long path')));
+    await Promise.all(ENGINES.map((engine) => waitForFreshMedia(parties[engine].page, [other(engine).identity], 60_000, 'media after the long path')));
   });
 
   // Screen share on a narrow uplink: the SDK marks the capture contentHint 'detail', so the encoder
@@ -409,7 +443,7 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
           });
         }
         return out;
-      }, sharer.engine);
+      }, sharer.identity);
     await sharer.page.click('#screen');
     const full = await waitFor(
       'the screen share sent and decoded on the clean link',
@@ -445,8 +479,80 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
     await sharer.page.click('#screen');
   });
 
+  // What the SFU measured is what a clinic admin reads afterwards. The SFU's inbound stream of a
+  // party (its "send (server)" line) depends on that party's uplink only, so each 10 % episode must
+  // show on its own party's line and not on the other's, which was on a clean link meanwhile.
+  let admin: TestPage | undefined;
+  it("the admin's call page shows each 10 % loss episode in its party's per-track loss chart", async () => {
+    expect(episodes.map((e) => e.bad)).toEqual(ENGINES);
+    const host = await launchBrowser('chromium', { secureOrigins: [platform.apiUrl] });
+    launched.push(host);
+    admin = await signInAdmin({ browser: host, platform });
+    await admin.goto(`${platform.apiUrl}/admin/#/calls/${room}`);
+    await waitForSelector(admin, '#chart-track');
+    /** The loss chart's table for one party's audio: a row per second, a column per line. */
+    const lossTable = async (party: Party): Promise<{ time: number; values: Record<string, number | null> }[]> => {
+      const option = await admin!.evaluate(
+        (label) => [...document.querySelectorAll<HTMLOptionElement>('#chart-track option')].find((o) => o.textContent === label)?.value,
+        `${party.name} · audio`,
+      );
+      expect(option, `a chart track for ${party.name}'s audio`).toBeDefined();
+      await fill(admin!, '#chart-track', option!);
+      // The table is built when its disclosure opens (the toggle event re-renders the chart).
+      await admin!.evaluate(() => {
+        const details = document.querySelector<HTMLDetailsElement>('.chart[data-metric=loss] details');
+        if (details) details.open = true;
+      });
+      return admin!.evaluate(() => {
+        const table = document.querySelector('.chart[data-metric=loss] details table');
+        const labels = [...(table?.querySelectorAll('thead th') ?? [])].slice(1).map((th) => th.textContent ?? '');
+        return [...(table?.querySelectorAll<HTMLTableRowElement>('tbody tr') ?? [])].map((tr) => ({
+          time: Number(tr.dataset.time),
+          values: Object.fromEntries(
+            [...tr.querySelectorAll('td')].map((td, i) => [labels[i] ?? '', td.dataset.value === '' ? null : Number(td.dataset.value)]),
+          ),
+        }));
+      });
+    };
+    /**
+     * Mean of a line over an episode, from 6 s in: the SFU's loss figure for an audio stream is
+     * the fraction its receiver reports carry, and mediasoup sends those every 5 s or less, so a
+     * line holds its last figure that long.
+     */
+    const mean = (rows: { time: number; values: Record<string, number | null> }[], line: string, e: LossEpisode): number => {
+      const inside = rows
+        .filter((r) => r.time * 1000 >= e.from + 6000 && r.time * 1000 <= e.to)
+        .map((r) => r.values[line])
+        .filter((v): v is number => typeof v === 'number');
+      expect(inside.length, `${line}: samples during ${e.bad}'s episode`).toBeGreaterThan(3);
+      return inside.reduce((a, b) => a + b, 0) / inside.length;
+    };
+    for (const engine of ENGINES) {
+      const party = parties[engine];
+      const line = `${party.name} audio send (server)`;
+      const rows = await waitFor(`${line} in the loss chart's table`, async () => {
+        const table = await lossTable(party);
+        return table.some((r) => line in r.values) ? table : undefined;
+      });
+      const own = mean(
+        rows,
+        line,
+        episodes.find((e) => e.bad === engine)!,
+      );
+      const others = mean(
+        rows,
+        line,
+        episodes.find((e) => e.bad !== engine)!,
+      );
+      console.log(`[impair] admin loss chart, ${line}: ${own.toFixed(1)} % during its own 10 % episode, ${others.toFixed(1)} % during the other's`);
+      expect(own).toBeGreaterThan(5);
+      expect(others).toBeLessThan(2);
+    }
+  });
+
   it('ran without page or server errors', () => {
     for (const engine of ENGINES) expect(parties[engine].page.errors).toEqual([]);
+    if (admin) expect(admin.errors).toEqual([]);
     expect(platform.serverErrors).toEqual([]);
   });
 });

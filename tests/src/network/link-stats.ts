@@ -43,8 +43,8 @@ export interface LinkSnapshot {
   quality: { local: string; remote: Record<string, string> };
   /**
    * The round-trip time to the SFU, ms, as the browser measures it on its sending transport: the
-   * selected candidate pair's (ICE consent checks) where the browser reports it, else RTCP's
-   * (remote-inbound-rtp); 0 before either is known.
+   * selected candidate pair's (ICE consent checks) where the browser reports it, else RTCP's for
+   * the microphone's stream (remote-inbound-rtp); 0 before either is known.
    */
   rttMs: number;
   /** The received audio's interarrival jitter (RFC 3550), ms, the largest over remote participants. */
@@ -125,7 +125,9 @@ export function linkSnapshot(page: TestPage): Promise<LinkSnapshot> {
         if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded' && typeof s.currentRoundTripTime === 'number') {
           iceRtt = s.currentRoundTripTime * 1000;
         }
-        if (s.type === 'remote-inbound-rtp' && typeof s.roundTripTime === 'number') rtcpRtt = s.roundTripTime * 1000;
+        // The microphone's: its stream never stops, while a simulcast layer the encoder stopped
+        // keeps the round trip it had before the path changed.
+        if (s.type === 'remote-inbound-rtp' && track.source === 'microphone' && typeof s.roundTripTime === 'number') rtcpRtt = s.roundTripTime * 1000;
         if (s.type !== 'outbound-rtp') return;
         if (track.source === 'camera') {
           const v = snapshot.videoOut;
