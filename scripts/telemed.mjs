@@ -18,6 +18,8 @@
 //                                                     mint a room token with an API key
 //   node scripts/telemed.mjs calls list|rooms list|rooms participants ROOM --api URL --key KEY
 //                                                     calls and active rooms with an API key
+//   node scripts/telemed.mjs calls access CALL_ID USER_ID --api URL --key KEY
+//                                                     a participant's room access to an active call
 //   node scripts/telemed.mjs webhooks test ID --api URL --key KEY
 //                                                     send a signed ping to a webhook endpoint
 //   node scripts/telemed.mjs load-test [--config FILE] [--media-url URL] [--rooms N] [--participants N] [--duration S] [--json]
@@ -38,7 +40,7 @@ import { freshSecrets, loadSettings, productionPlan, ProductionConfigError } fro
 import { ROOT } from './setup.mjs';
 
 const USAGE =
-  'usage: telemed serve|run|check|secrets|add-user|backup|restore|migrate|token create|calls list|rooms list|rooms participants|webhooks test|load-test [options] (see docs/deployment.md, docs/operations.md)';
+  'usage: telemed serve|run|check|secrets|add-user|backup|restore|migrate|token create|calls list|calls access|rooms list|rooms participants|webhooks test|load-test [options] (see docs/deployment.md, docs/operations.md)';
 const BUILT = ['api/dist/main.js', 'media-server/dist/main.js', 'demo-app/dist/public/index.html'];
 
 function fail(message, code = 1) {
@@ -296,6 +298,15 @@ const COMMANDS = {
     options: { api: { type: 'string' }, key: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' } },
     help: 'telemed calls list --api URL --key KEY [--status active|ended|…] [--limit N]\n  List calls, newest first, with an API key (scope calls); prints the page as JSON.',
   },
+  'calls access': {
+    options: { api: { type: 'string' }, key: { type: 'string' } },
+    positionals: true,
+    help: [
+      'telemed calls access CALL_ID USER_ID --api URL --key KEY',
+      "  Get a room access for a participant who has accepted an active call, with an API key (scope calls): the participant's",
+      '  own {"callId","room","token","url","expiresIn","iceServers"} as JSON, for your page to join the call with the browser SDK.',
+    ].join('\n'),
+  },
   'rooms list': {
     options: { api: { type: 'string' }, key: { type: 'string' } },
     help: 'telemed rooms list --api URL --key KEY\n  List the rooms of the active calls and who is in them, with an API key (scope rooms); prints JSON.',
@@ -375,6 +386,11 @@ try {
   else if (command === 'calls list') {
     const query = new URLSearchParams({ ...(values.status ? { status: values.status } : {}), ...(values.limit ? { limit: values.limit } : {}) });
     process.stdout.write(`${JSON.stringify(await withApiKey(command, values, 'GET', `/api/server/calls${query.size ? `?${query}` : ''}`))}\n`);
+  } else if (command === 'calls access') {
+    const [callId, userId] = positionals;
+    if (!callId || !userId) fail(`telemed ${command}: CALL_ID and USER_ID are required\n\n${spec.help}`, 64);
+    const route = `/api/server/calls/${encodeURIComponent(callId)}/access`;
+    process.stdout.write(`${JSON.stringify(await withApiKey(command, values, 'POST', route, { userId }))}\n`);
   } else if (command === 'rooms list') process.stdout.write(`${JSON.stringify(await withApiKey(command, values, 'GET', '/api/server/rooms'))}\n`);
   else if (command === 'rooms participants') {
     if (!positionals[0]) fail(`telemed ${command}: ROOM is required\n\n${spec.help}`, 64);

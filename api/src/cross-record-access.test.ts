@@ -140,6 +140,26 @@ const CASES: Record<string, RouteCases> = {
       },
     ],
   },
+  'POST /api/server/calls/:id/access': {
+    cases: [
+      {
+        param: 'id',
+        as: 'bob',
+        what: "a user's token on an API key's route, for a call he is not in (keys see the whole installation by design: call-server.test.ts)",
+        attempt: (w) => ({ params: { id: w.call.lobby }, body: { userId: w.user.alice } }),
+        status: 401,
+        message: /API key is required/,
+      },
+      {
+        param: 'userId',
+        as: 'alice',
+        what: "a user's token on an API key's route, for another participant's access (keys see the whole installation by design: call-server.test.ts)",
+        attempt: (w) => ({ params: { id: w.call.lobby }, body: { userId: w.user.drgrey } }),
+        status: 401,
+        message: /API key is required/,
+      },
+    ],
+  },
   'POST /api/server/webhooks/:id/test': {
     cases: [
       {

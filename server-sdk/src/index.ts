@@ -13,6 +13,8 @@ export {
   type TelemedServerClientOptions,
   type MintRoomTokenOptions,
   type RoomToken,
+  type CallAccess,
+  type IceServer,
   type ServerCall,
   type ServerCallParticipant,
   type ServerRoom,

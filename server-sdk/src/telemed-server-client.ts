@@ -28,6 +28,27 @@ export interface RoomToken {
   expiresIn: number;
 }
 
+/** A TURN server and its time-limited credentials, as RTCPeerConnection takes them. */
+export interface IceServer {
+  urls: string[];
+  username: string;
+  credential: string;
+}
+
+/** What a participant joins an active call's room with: the same as the participant's own `POST /api/calls/{id}/token`. */
+export interface CallAccess {
+  callId: string;
+  /** The media room (a call's room is its id). */
+  room: string;
+  /** The room token: the participant's identity and name; a doctor is roomAdmin. */
+  token: string;
+  /** The signaling URL of the media node the call's room is placed on. */
+  url: string;
+  expiresIn: number;
+  /** TURN relays with credentials that expire no later than the token; empty without TURN. */
+  iceServers: IceServer[];
+}
+
 export interface ServerCallParticipant {
   userId: string;
   displayName: string;
@@ -94,7 +115,7 @@ export interface WebhookDeliveryInfo {
 
 /**
  * The API as a third-party backend uses it, with an API key: room tokens (scope room-tokens),
- * calls (scope calls), rooms (scope rooms), webhook tests (scope webhooks). Errors are
+ * calls and their room access (scope calls), rooms (scope rooms), webhook tests (scope webhooks). Errors are
  * ApiResponseError (the API refused: status and code) or TelemedServerError NETWORK_ERROR.
  */
 export class TelemedServerClient {
@@ -125,6 +146,16 @@ export class TelemedServerClient {
   /** Ends an active call for everyone; cancels a ringing or scheduled one. */
   endCall(callId: string): Promise<ServerCall> {
     return this.#request('POST', `/api/server/calls/${encodeURIComponent(callId)}/end`);
+  }
+
+  /**
+   * Room access for an accepted participant of an active call (scope calls), for the backend to hand
+   * to its page, which joins with the browser SDK. ApiResponseError 404 for an unknown call, 403 for
+   * someone not in it (or not accepted, or disabled), 409 for a call that is not active.
+   */
+  async callAccess(callId: string, userId: string): Promise<CallAccess> {
+    if (!callId || !userId) throw new TelemedServerError('INVALID_ARGUMENT', 'a call id and a user id are required');
+    return this.#request('POST', `/api/server/calls/${encodeURIComponent(callId)}/access`, { userId });
   }
 
   listCalls(options: { status?: ServerCall['status']; cursor?: string; limit?: number } = {}): Promise<{ items: ServerCall[]; nextCursor: string | null }> {

@@ -1,10 +1,7 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOM_TOKEN_AUDIENCE, ROOM_TOKEN_ISSUER } from '@telemed/sdk/protocol';
+import { runTelemed } from '../testing/telemed-cli.js';
 import { DATABASES, TEST_SECRETS, client, login, startTestApp, type TestApp } from '../testing/test-app.js';
 
 interface ApiKey {
@@ -87,12 +84,7 @@ describe.each(DATABASES)('API keys (%s)', (database) => {
 
   it('the CLI mints a token with a key (`telemed token create`), and says why when it cannot', async () => {
     const { body } = await admin.post<{ secret: string }>('/api/admin/api-keys', { name: 'CLI', scopes: ['room-tokens'] });
-    const telemed = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'scripts', 'telemed.mjs');
-    const run = (args: string[]) =>
-      promisify(execFile)(process.execPath, [telemed, ...args], { env: { ...process.env, TELEMED_API_URL: t.url } }).then(
-        ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
-        (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-      );
+    const run = (args: string[]) => runTelemed(t.url, args);
     const ok = await run(['token', 'create', '--key', body.secret, '--room', 'lobby-1', '--identity', 'kiosk-3', '--ttl', '60']);
     expect(ok.code, ok.stderr).toBe(0);
     const minted = JSON.parse(ok.stdout) as { token: string; expiresIn: number };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import { ApiError } from '../http/errors.js';
 import { Uuid, timeIdCursor } from '../http/input.schema.js';
-import { CallSchema, CallStatusSchema, CallTypeSchema, page } from '../http/resource.schema.js';
+import { CallSchema, CallStatusSchema, CallTypeSchema, RoomAccessSchema, page } from '../http/resource.schema.js';
 import type { RouteRegistry } from '../http/route.js';
 import { findUserById } from '../user/user.repository.js';
 
@@ -11,6 +11,7 @@ const CreateCall = z.strictObject({
   inviteeIds: z.array(Uuid).min(1).max(16).describe('Their patients or fellow doctors (the same rules as a call made in the app)'),
   type: CallTypeSchema,
 });
+const CallAccess = z.strictObject({ userId: Uuid.describe('A participant of the call who has accepted it') });
 const ListCalls = z.object({
   status: CallStatusSchema.optional(),
   cursor: timeIdCursor().optional(),
@@ -26,7 +27,7 @@ const RoomSchema = z
   })
   .meta({ id: 'Room' });
 
-/** Calls and rooms for a third-party backend's API key (scopes calls, rooms); the key is the audited actor. */
+/** Calls, their room access and rooms for a third-party backend's API key (scopes calls, rooms); the key is the audited actor. */
 export function registerServerCallRoutes(api: RouteRegistry, app: AppContext): void {
   api.define({
     method: 'post',
@@ -61,6 +62,23 @@ export function registerServerCallRoutes(api: RouteRegistry, app: AppContext): v
       const call = await app.transact((trx, outbox) => app.calls.endAsService(trx, outbox, params.id));
       await app.auditLog.write(ctx, null, 'update', 'call', [call.id, apiKey.id]);
       return call;
+    },
+  });
+
+  api.define({
+    method: 'post',
+    path: '/api/server/calls/:id/access',
+    tag: 'server',
+    access: { apiKey: 'calls' },
+    summary:
+      "Room access for an accepted participant of an active call with an API key (scope calls): what the participant's own POST /api/calls/{id}/token answers, for the backend to hand to its page",
+    params: z.object({ id: Uuid }),
+    body: CallAccess,
+    response: RoomAccessSchema,
+    handler: async ({ ctx, apiKey, params, body }) => {
+      const access = await app.calls.roomAccessAsService(app.db, params.id, body.userId);
+      await app.auditLog.write(ctx, null, 'create', 'room_token', [params.id, body.userId, apiKey.id]);
+      return access;
     },
   });
 

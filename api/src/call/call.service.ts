@@ -587,6 +587,8 @@ export class CallService {
       throw new ApiError('FORBIDDEN', 'only accepted participants of an active call get a room token');
     const user = await findUserById(db, userId);
     if (!user) throw new ApiError('NOT_FOUND', 'no such user');
+    // A disabled account cannot sign in, but a backend may ask for it; the media server refuses only the tokens issued before.
+    if (user.disabled_at) throw new ApiError('FORBIDDEN', 'the account is disabled');
     const { roomTokenSecret, roomTokenTtlSeconds } = this.#settings;
     const placement = await this.#placement.place(call.id);
     if (placement.movedFrom) await this.#recordMove(db, call, placement.movedFrom, placement.nodeId);
@@ -599,6 +601,17 @@ export class CallService {
     });
     const iceServers = turnCredentials(this.#settings, user.id, roomTokenTtlSeconds);
     return { callId: call.id, room: call.id, token, url: placement.url, expiresIn: roomTokenTtlSeconds, iceServers };
+  }
+
+  /**
+   * Room access for a participant, asked for by a backend with an API key (which sees every call):
+   * 404 for an unknown call, 403 for someone not in it, 409 unless it is active.
+   */
+  async roomAccessAsService(db: Db, id: string, userId: string): Promise<RoomAccess> {
+    const call = await this.load(db, id);
+    if (!call.participants.some((p) => p.userId === userId)) throw new ApiError('FORBIDDEN', 'the user is not a participant of this call');
+    if (call.status !== 'active') throw new ApiError('CONFLICT', `the call is ${call.status}`);
+    return this.roomAccess(db, userId, call);
   }
 
   /**

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import type * as Sdk from '@telemed/sdk';
+import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 
@@ -20,6 +21,29 @@ import { decodedVideoFrames, joinPage, roomToken, waitForFreshMedia, type TestPl
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const SDK = path.join(ROOT, 'sdk');
+const TYPES = path.join(SDK, 'dist', 'types');
+
+/** Every name an entry's declarations export, with the file (under dist/types) that declares it. */
+function declaredExports(entry: string): Array<{ name: string; from: string }> {
+  const file = path.join(TYPES, entry);
+  const program = ts.createProgram([file], {
+    noEmit: true,
+    noLib: true,
+    types: [],
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  });
+  const checker = program.getTypeChecker();
+  return checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(file)!)!).map((symbol) => {
+    const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+    return { name: symbol.name, from: path.relative(TYPES, target.declarations?.[0]?.getSourceFile().fileName ?? '') };
+  });
+}
+
+/** What only the servers speak: the media server's events, recording commands, node registry and service API, and room-token claims. */
+const serverToServer = ({ name, from }: { name: string; from: string }): boolean =>
+  (/^protocol\/(service-api|media-events|recording|media-nodes)\.d\.ts$/.test(from) && name !== 'ClientTrackStatsSample') ||
+  (from === 'protocol/token.d.ts' && /^(RoomTokenClaims|ROOM_TOKEN_)/.test(name));
 
 /** Bytes, minified and gzipped: what an app pays for the SDK. */
 const BUDGET = {
@@ -38,6 +62,18 @@ describe('the @telemed/sdk package', () => {
       // Minified: no indentation, few lines.
       expect(bytes.toString('utf8').split('\n').length).toBeLessThan(20);
     }
+  });
+
+  it("keeps the server-to-server protocol out of the root entry: it is only in '@telemed/sdk/protocol'", () => {
+    const root = declaredExports('index.d.ts');
+    expect(root.length).toBeGreaterThan(40);
+    expect(root.filter(serverToServer)).toEqual([]);
+    // The same check finds them where they belong.
+    expect(
+      declaredExports('protocol/index.d.ts')
+        .filter(serverToServer)
+        .map((e) => e.name),
+    ).toEqual(expect.arrayContaining(['MediaEventBatch', 'RoomTokenClaims', 'ServiceMuteRequest', 'RecordingCommand', 'MediaNodeInfo']));
   });
 
   it('declares no side effects, types for every entry, and pins mediasoup-client', () => {
