@@ -107,7 +107,8 @@ async function join(): Promise<void> {
   joinButton.disabled = true;
   status.textContent = 'Connecting…';
   handle.timing = { joinStartedAt: performance.now() };
-  const current = new Room();
+  // ?autoSubscribe=0 receives only the publications the page subscribes to (tests drive it).
+  const current = new Room(params.get('autoSubscribe') === '0' ? { autoSubscribe: false } : {});
   room = current;
   handle.room = current;
   handle.error = undefined;

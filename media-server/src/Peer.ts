@@ -1,5 +1,13 @@
 import type { types } from 'mediasoup';
-import type { ConnectionQualityLevel, ParticipantInfo, RoomGrants, ServerNotificationMethod, ServerNotifications, TrackSource } from '@telemed/sdk/protocol';
+import type {
+  ConnectionQualityLevel,
+  ParticipantInfo,
+  PublishedTrackInfo,
+  RoomGrants,
+  ServerNotificationMethod,
+  ServerNotifications,
+  TrackSource,
+} from '@telemed/sdk/protocol';
 import { randomBytes } from 'node:crypto';
 import { MediaServerError } from './errors.js';
 
@@ -45,6 +53,7 @@ export class Peer {
   connectionQuality: ConnectionQualityLevel | undefined;
   webRtcServer: types.WebRtcServer | undefined;
   #state: PeerState = 'connected';
+  #autoSubscribe = true;
 
   constructor(options: PeerOptions) {
     this.id = options.id;
@@ -108,9 +117,15 @@ export class Peer {
     return this.#state === 'joined';
   }
 
-  markJoined(rtpCapabilities: types.RtpCapabilities): void {
+  /** Whether the room consumes every track for this peer (its join's choice), or only those it subscribes to. */
+  get autoSubscribe(): boolean {
+    return this.#autoSubscribe;
+  }
+
+  markJoined(rtpCapabilities: types.RtpCapabilities, autoSubscribe = true): void {
     if (this.#state !== 'connected') throw MediaServerError.invalidState(`cannot join in state ${this.#state}`);
     this.rtpCapabilities = rtpCapabilities;
+    this.#autoSubscribe = autoSubscribe;
     this.joinedAt = new Date();
     this.#state = 'joined';
   }
@@ -147,18 +162,19 @@ export class Peer {
     return consumer;
   }
 
+  /** This peer's consumer of a producer, if it receives it. */
+  consumerOf(producerId: string): types.Consumer | undefined {
+    for (const consumer of this.#consumers.values()) if (consumer.producerId === producerId) return consumer;
+    return undefined;
+  }
+
   info(): ParticipantInfo {
     return {
       id: this.id,
       identity: this.identity,
       name: this.name,
       ...(this.connectionQuality ? { connectionQuality: this.connectionQuality } : {}),
-      tracks: [...this.producers.values()].map((p) => ({
-        producerId: p.id,
-        kind: p.kind,
-        source: p.appData.source,
-        paused: p.paused,
-      })),
+      tracks: [...this.producers.values()].map(trackInfo),
     };
   }
 
@@ -170,6 +186,11 @@ export class Peer {
     if (this.#subscriptions.has(producerId)) return false;
     this.#subscriptions.add(producerId);
     return true;
+  }
+
+  /** True while a consumer of the (data) producer exists or is being made. */
+  hasSubscription(producerId: string): boolean {
+    return this.#subscriptions.has(producerId);
   }
 
   /** Frees a reservation when the consumer could not be made or has closed. */
@@ -186,6 +207,11 @@ export class Peer {
     // Remote peers' producers live on pipe transports the peer does not own: forget them too.
     for (const map of [this.#transports, this.#producers, this.#consumers, this.#dataProducers, this.#dataConsumers]) map.clear();
   }
+}
+
+/** A producer as the other participants see it. */
+export function trackInfo(producer: types.Producer<ProducerAppData>): PublishedTrackInfo {
+  return { producerId: producer.id, kind: producer.kind, source: producer.appData.source, paused: producer.paused };
 }
 
 /** Keeps `item` in `map` until it closes. */

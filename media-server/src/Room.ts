@@ -1,10 +1,11 @@
 import type { types } from 'mediasoup';
 import type { ConnectionQualityLevel, ParticipantReconnect, RoomStatsInfo } from '@telemed/sdk/protocol';
 import type { Logger } from './logger.js';
-import { Peer, type ProducerAppData } from './Peer.js';
+import { Peer, trackInfo, type ProducerAppData } from './Peer.js';
 import { MediaServerError } from './errors.js';
-import { traceConsumer, traceProducer, traceTransport } from './JoinTrace.js';
+import { traceProducer, traceTransport } from './JoinTrace.js';
 import { KeyFrameGate } from './KeyFrameGate.js';
+import { RoomConsumers } from './RoomConsumers.js';
 import { RoomRouters, type RoomRouter } from './RoomRouters.js';
 import { sampleRoom } from './RoomStats.js';
 import { SafeEmitter } from './SafeEmitter.js';
@@ -54,17 +55,13 @@ export interface RemotePeerInfo {
 /** Grants of a participant on another node as this node sees it: it only publishes (its node checked its token). */
 const REMOTE_GRANTS = { canPublish: true, canSubscribe: false, canPublishData: true, roomAdmin: false } as const;
 
-export interface ConsumerAppData extends types.AppData {
-  peerId: string;
-  producerPeerId: string;
-}
-
 /** A room: its participants on this node (and on other nodes, as remote peers) and the routers they use. */
 export class Room extends SafeEmitter<RoomEvents> {
   readonly id: string;
   /** The first router (its RTP capabilities are announced to clients). */
   readonly router: types.Router;
   readonly #routers: RoomRouters;
+  readonly #consumers: RoomConsumers;
   readonly createdAt = Date.now();
   readonly #peers = new Map<string, Peer>();
   /** Participants of this room on other media nodes: their tracks arrive over pipe transports (see cluster/RoomLink). */
@@ -94,6 +91,7 @@ export class Room extends SafeEmitter<RoomEvents> {
       onWorkerClose: () => this.close('worker_died'),
       logger: options.logger,
     });
+    this.#consumers = new RoomConsumers(this.#routers, options.logger);
   }
 
   /** Every router the room spans, by worker index. */
@@ -169,17 +167,59 @@ export class Room extends SafeEmitter<RoomEvents> {
     }
   }
 
-  /** Marks the peer joined: tells the others, and subscribes it to everything already published. */
-  async join(peer: Peer, rtpCapabilities: types.RtpCapabilities): Promise<void> {
-    peer.markJoined(rtpCapabilities);
+  /**
+   * Marks the peer joined: tells the others, and subscribes it to everything already published
+   * (with `autoSubscribe` false, to the data producers only: it subscribes to tracks itself).
+   */
+  async join(peer: Peer, rtpCapabilities: types.RtpCapabilities, { autoSubscribe = true }: { autoSubscribe?: boolean } = {}): Promise<void> {
+    peer.markJoined(rtpCapabilities, autoSubscribe);
     for (const other of this.joinedPeers(peer)) other.notify('participantJoined', { participant: peer.info() });
     this.safeEmit('peerJoined', peer);
     if (this.#activeSpeaker && this.#peers.has(this.#activeSpeaker)) peer.notify('activeSpeaker', { participantId: this.#activeSpeaker });
     if (!peer.grants.canSubscribe) return;
     for (const other of this.visiblePeers(peer)) {
-      for (const producer of other.producers.values()) await this.#consume(peer, other, producer);
-      for (const dataProducer of other.dataProducers.values()) await this.#consumeData(peer, other, dataProducer);
+      if (peer.autoSubscribe) for (const producer of other.producers.values()) await this.#consumers.consume(peer, other, producer);
+      for (const dataProducer of other.dataProducers.values()) await this.#consumers.consumeData(peer, other, dataProducer);
     }
+  }
+
+  /** A participant's own subscription to another's track (idempotent); NOT_FOUND for a track nobody it sees publishes. */
+  async subscribe(peer: Peer, producerId: string): Promise<void> {
+    const [owner, producer] = this.#visibleProducer(peer, producerId);
+    await this.#consumers.subscribe(peer, owner, producer);
+  }
+
+  /** Stops a participant's consumer of another's track (`consumerClosed`); nothing when it does not receive it. */
+  unsubscribe(peer: Peer, producerId: string): void {
+    this.#visibleProducer(peer, producerId);
+    this.#consumers.unsubscribe(peer, producerId);
+  }
+
+  #visibleProducer(peer: Peer, producerId: string): [Peer, types.Producer<ProducerAppData>] {
+    for (const other of this.visiblePeers(peer)) {
+      const producer = other.producers.get(producerId);
+      if (producer) return [other, producer];
+    }
+    throw MediaServerError.notFound('producer', producerId);
+  }
+
+  /** Tells the others about a new track and, when it closes, that it is gone. */
+  #announceTrack(peer: Peer, producer: types.Producer<ProducerAppData>): void {
+    if (producer.closed) return;
+    for (const other of this.joinedPeers(peer)) other.notify('trackPublished', { participantId: peer.id, track: trackInfo(producer) });
+    // Closed with its transport (its participant left, its worker or node link died): participantLeft,
+    // or the rejoin, says enough; an unpublish here would make a rejoining SDK forget its subscription.
+    let withTransport = false;
+    producer.once('transportclose', () => (withTransport = true));
+    producer.observer.once('close', () => {
+      if (this.#closed || withTransport) return;
+      for (const other of this.joinedPeers(peer)) other.notify('trackUnpublished', { participantId: peer.id, producerId: producer.id });
+    });
+  }
+
+  /** Joined participants on this node that receive every new track by themselves. */
+  #autoSubscribers(except?: Peer): Peer[] {
+    return this.joinedPeers(except).filter((p) => p.grants.canSubscribe && p.autoSubscribe);
   }
 
   /** A participant's own grade of its link: kept for later joiners, relayed to the others when it changes. */
@@ -234,10 +274,9 @@ export class Room extends SafeEmitter<RoomEvents> {
       return;
     }
     peer.addProducer(producer);
+    this.#announceTrack(peer, producer);
     if (producer.kind === 'audio' && producer.appData.source === 'microphone') await this.#speakers?.add(producer);
-    for (const other of this.joinedPeers()) {
-      if (other.grants.canSubscribe) await this.#consume(other, peer, producer);
-    }
+    for (const other of this.#autoSubscribers()) await this.#consumers.consume(other, peer, producer);
   }
 
   /** A remote participant's data producer (chat), produced here on a pipe transport. */
@@ -249,7 +288,7 @@ export class Room extends SafeEmitter<RoomEvents> {
     }
     peer.addDataProducer(dataProducer);
     for (const other of this.joinedPeers()) {
-      if (other.grants.canSubscribe) await this.#consumeData(other, peer, dataProducer);
+      if (other.grants.canSubscribe) await this.#consumers.consumeData(other, peer, dataProducer);
     }
   }
 
@@ -319,9 +358,8 @@ export class Room extends SafeEmitter<RoomEvents> {
       await this.#speakers?.add(producer);
     }
     this.safeEmit('trackPublished', peer, producer);
-    for (const other of this.joinedPeers(peer)) {
-      if (other.grants.canSubscribe) await this.#consume(other, peer, producer);
-    }
+    this.#announceTrack(peer, producer);
+    for (const other of this.#autoSubscribers(peer)) await this.#consumers.consume(other, peer, producer);
     return producer;
   }
 
@@ -340,7 +378,7 @@ export class Room extends SafeEmitter<RoomEvents> {
     peer.addDataProducer(dataProducer);
     this.safeEmit('dataPublished', peer, dataProducer);
     for (const other of this.joinedPeers(peer)) {
-      if (other.grants.canSubscribe) await this.#consumeData(other, peer, dataProducer);
+      if (other.grants.canSubscribe) await this.#consumers.consumeData(other, peer, dataProducer);
     }
     return dataProducer;
   }
@@ -375,90 +413,6 @@ export class Room extends SafeEmitter<RoomEvents> {
     const consumer = peer.consumer(consumerId);
     this.#pendingResumes.delete(consumer);
     await consumer.pause();
-  }
-
-  /** Creates a paused consumer of `producer` for `peer`; the client resumes it once it is ready. */
-  async #consume(peer: Peer, producerPeer: Peer, producer: types.Producer<ProducerAppData>): Promise<void> {
-    if (!peer.reserveSubscription(producer.id)) return;
-    const consumer = await this.#createConsumer(peer, producerPeer, producer);
-    if (consumer) consumer.observer.once('close', () => peer.releaseSubscription(producer.id));
-    else peer.releaseSubscription(producer.id);
-  }
-
-  async #createConsumer(peer: Peer, producerPeer: Peer, producer: types.Producer<ProducerAppData>): Promise<types.Consumer | undefined> {
-    const transport = peer.recvTransport();
-    const rtpCapabilities = peer.rtpCapabilities;
-    if (!transport || !rtpCapabilities) return;
-    const target = this.#routers.workerOf(transport);
-    try {
-      await this.#routers.pipe('producer', producer.id, producer.appData.workerIndex, target);
-    } catch (error) {
-      this.#logger.warn({ err: error, peerId: peer.id, producerId: producer.id }, "could not pipe a producer to the subscriber's router");
-      return;
-    }
-    if (!this.#routers.all.get(target)?.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
-      this.#logger.warn({ peerId: peer.id, producerId: producer.id }, 'peer cannot consume producer (codecs)');
-      return;
-    }
-    let consumer: types.Consumer<ConsumerAppData>;
-    try {
-      consumer = await transport.consume<ConsumerAppData>({
-        producerId: producer.id,
-        rtpCapabilities,
-        paused: true,
-        appData: { peerId: peer.id, producerPeerId: producerPeer.id },
-      });
-    } catch (error) {
-      this.#logger.warn({ err: error, peerId: peer.id, producerId: producer.id }, 'consume failed');
-      return;
-    }
-    peer.addConsumer(consumer);
-    traceConsumer(this.#logger, consumer, peer.id);
-    consumer.on('producerclose', () => peer.notify('consumerClosed', { consumerId: consumer.id }));
-    consumer.on('producerpause', () => peer.notify('consumerPaused', { consumerId: consumer.id }));
-    consumer.on('producerresume', () => peer.notify('consumerResumed', { consumerId: consumer.id }));
-    consumer.on('layerschange', (layers) => peer.notify('consumerLayersChanged', { consumerId: consumer.id, layers: layers ?? null }));
-    consumer.on('score', ({ score, producerScore }) => peer.notify('consumerScore', { consumerId: consumer.id, score, producerScore }));
-    peer.notify('consumerCreated', {
-      consumerId: consumer.id,
-      producerId: producer.id,
-      participantId: producerPeer.id,
-      kind: consumer.kind,
-      source: producer.appData.source,
-      rtpParameters: consumer.rtpParameters as unknown as Record<string, never>,
-      producerPaused: consumer.producerPaused,
-    });
-    return consumer;
-  }
-
-  async #consumeData(peer: Peer, producerPeer: Peer, dataProducer: types.DataProducer): Promise<void> {
-    const transport = peer.recvTransport();
-    if (!transport?.sctpParameters) return;
-    if (!peer.reserveSubscription(dataProducer.id)) return;
-    let dataConsumer: types.DataConsumer;
-    try {
-      await this.#routers.pipe(
-        'dataProducer',
-        dataProducer.id,
-        (dataProducer.appData as { workerIndex?: number }).workerIndex,
-        this.#routers.workerOf(transport),
-      );
-      dataConsumer = await transport.consumeData({ dataProducerId: dataProducer.id, appData: { peerId: peer.id } });
-    } catch (error) {
-      this.#logger.warn({ err: error, peerId: peer.id, dataProducerId: dataProducer.id }, 'consumeData failed');
-      peer.releaseSubscription(dataProducer.id);
-      return;
-    }
-    peer.addDataConsumer(dataConsumer);
-    dataConsumer.observer.on('close', () => peer.releaseSubscription(dataProducer.id));
-    peer.notify('dataConsumerCreated', {
-      dataConsumerId: dataConsumer.id,
-      dataProducerId: dataProducer.id,
-      participantId: producerPeer.id,
-      sctpStreamParameters: dataConsumer.sctpStreamParameters as unknown as Record<string, never>,
-      label: dataConsumer.label,
-      protocol: dataConsumer.protocol,
-    });
   }
 
   /** Removes a peer for good and tells the others why. */

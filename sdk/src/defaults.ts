@@ -12,6 +12,12 @@ export interface InternalRoomOptions {
   joinAttempts: number;
   /** Open a data channel transport (SCTP) for in-call chat. */
   enableDataChannel: boolean;
+  /**
+   * Receive every track published in the room, now and later. With false the room still lists
+   * every publication (`trackPublications`, `trackPublished`) but receives one only after
+   * `publication.setSubscribed(true)`; chat is received either way.
+   */
+  autoSubscribe: boolean;
   /** Receive video at the layer the rendered element needs, and pause video nobody can see. */
   adaptiveStream: boolean;
   /**
@@ -51,6 +57,7 @@ export const roomDefaults: InternalRoomOptions = {
   signalTimeoutMs: 10_000,
   joinAttempts: 3,
   enableDataChannel: true,
+  autoSubscribe: true,
   adaptiveStream: true,
   maxReconnectAttempts: 20,
   reconnectBaseDelayMs: 250,

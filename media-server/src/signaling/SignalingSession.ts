@@ -253,6 +253,11 @@ export class SignalingSession {
     if (!this.peer.joined) throw MediaServerError.invalidState('join the room first');
   }
 
+  #requireSubscriber(): void {
+    this.#requireJoined();
+    if (!this.peer.grants.canSubscribe) throw MediaServerError.forbidden('this token may not subscribe');
+  }
+
   #requireAdmin(): void {
     if (!this.peer.grants.roomAdmin) throw MediaServerError.forbidden('only a room admin may do this');
   }
@@ -282,10 +287,10 @@ export class SignalingSession {
         await peer.transport(transportId).connect({ dtlsParameters: dtlsParameters as unknown as types.DtlsParameters });
         return {};
       },
-      join: async ({ rtpCapabilities }) => {
+      join: async ({ rtpCapabilities, autoSubscribe }) => {
         if (peer.joined) throw MediaServerError.invalidState('joined already');
         const participants = room.visiblePeers(peer).map((p) => p.info());
-        await room.join(peer, rtpCapabilities as unknown as types.RtpCapabilities);
+        await room.join(peer, rtpCapabilities as unknown as types.RtpCapabilities, { autoSubscribe: autoSubscribe ?? true });
         this.#logger.info({ roomId: room.id, participants: participants.length + 1 }, 'participant joined');
         return { participants };
       },
@@ -321,6 +326,16 @@ export class SignalingSession {
       resumeProducer: async ({ producerId }) => {
         this.#requireJoined();
         await room.setProducerPaused(peer, producerId, false);
+        return {};
+      },
+      subscribe: async ({ producerId }) => {
+        this.#requireSubscriber();
+        await room.subscribe(peer, producerId);
+        return {};
+      },
+      unsubscribe: async ({ producerId }) => {
+        this.#requireSubscriber();
+        room.unsubscribe(peer, producerId);
         return {};
       },
       resumeConsumer: async ({ consumerId }) => {

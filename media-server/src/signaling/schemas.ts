@@ -10,7 +10,7 @@ const empty = z.object({}).strict() as unknown as z.ZodType<Record<string, never
 export const requestSchemas: { [M in SignalingMethod]: z.ZodType<SignalingRequests[M]['request']> } = {
   createTransport: z.object({ direction: z.enum(['send', 'recv']), sctpCapabilities: jsonObject.optional() }).strict(),
   connectTransport: z.object({ transportId: id, dtlsParameters: jsonObject }).strict(),
-  join: z.object({ rtpCapabilities: jsonObject, sctpCapabilities: jsonObject.optional() }).strict(),
+  join: z.object({ rtpCapabilities: jsonObject, sctpCapabilities: jsonObject.optional(), autoSubscribe: z.boolean().optional() }).strict(),
   produce: z
     .object({
       transportId: id,
@@ -23,6 +23,8 @@ export const requestSchemas: { [M in SignalingMethod]: z.ZodType<SignalingReques
   closeProducer: z.object({ producerId: id }).strict(),
   pauseProducer: z.object({ producerId: id }).strict(),
   resumeProducer: z.object({ producerId: id }).strict(),
+  subscribe: z.object({ producerId: id }).strict(),
+  unsubscribe: z.object({ producerId: id }).strict(),
   resumeConsumer: z.object({ consumerId: id }).strict(),
   pauseConsumer: z.object({ consumerId: id }).strict(),
   setConsumerPreferredLayers: z

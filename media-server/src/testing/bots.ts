@@ -4,7 +4,7 @@
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { expect } from 'vitest';
-import type { RoomGrants } from '@telemed/sdk/protocol';
+import type { RoomGrants, ServerNotifications } from '@telemed/sdk/protocol';
 import { roomToken, TestSignalingClient } from '@telemed/test-kit';
 
 export interface BotTarget {
@@ -119,14 +119,34 @@ export async function publishVp8(client: TestSignalingClient, botRouter: types.R
   };
 }
 
-/** Joins `client` as a subscriber over a plain transport: its first consumer is resumed and counted (the answer's `received`). */
-export async function subscribeVp8(client: TestSignalingClient, botRouter: types.Router): Promise<{ counter: types.Producer; received(): Promise<number> }> {
+/** What a subscriber bot receives of one consumer: `received` counts its packets. */
+export interface PacketCounter {
+  counter: types.Producer;
+  received(): Promise<number>;
+}
+
+/** A joined subscriber bot: `receive` resumes one of its consumers and counts what it carries. */
+export interface Vp8Receiver {
+  receive(created: ServerNotifications['consumerCreated']): Promise<PacketCounter>;
+}
+
+/** Joins `client` as a subscriber over a plain transport, with the join's `autoSubscribe` (default: the server's, true). */
+export async function joinVp8Receiver(client: TestSignalingClient, botRouter: types.Router, join: { autoSubscribe?: boolean } = {}): Promise<Vp8Receiver> {
   const recv = await plainPair(client, botRouter, 'recv');
-  await client.request('join', { rtpCapabilities: vp8Caps(botRouter.rtpCapabilities) as never });
-  const created = await client.nextNotification('consumerCreated');
-  const counter = await recv.local.produce({ kind: 'video', rtpParameters: created.rtpParameters as unknown as types.RtpParameters });
-  await client.request('resumeConsumer', { consumerId: created.consumerId });
-  return { counter, received: async () => (await counter.getStats()).reduce((sum, s) => sum + s.packetCount, 0) };
+  await client.request('join', { rtpCapabilities: vp8Caps(botRouter.rtpCapabilities) as never, ...join });
+  return {
+    receive: async (created) => {
+      const counter = await recv.local.produce({ kind: 'video', rtpParameters: created.rtpParameters as unknown as types.RtpParameters });
+      await client.request('resumeConsumer', { consumerId: created.consumerId });
+      return { counter, received: async () => (await counter.getStats()).reduce((sum, s) => sum + s.packetCount, 0) };
+    },
+  };
+}
+
+/** Joins `client` as a subscriber over a plain transport: its first consumer is resumed and counted (the answer's `received`). */
+export async function subscribeVp8(client: TestSignalingClient, botRouter: types.Router): Promise<PacketCounter> {
+  const receiver = await joinVp8Receiver(client, botRouter);
+  return receiver.receive(await client.nextNotification('consumerCreated'));
 }
 
 /**
@@ -137,7 +157,7 @@ export async function carryVp8(target: BotTarget, botRouter: types.Router, subsc
   const publisher = await connectBot('bot-pub', { loadTest: true }, target);
   const publishing = await publishVp8(publisher, botRouter);
   const clients: TestSignalingClient[] = [publisher];
-  const counters: Array<{ counter: types.Producer; received(): Promise<number> }> = [];
+  const counters: PacketCounter[] = [];
   for (let i = 0; i < subscribers; i++) {
     const subscriber = await connectBot(`bot-sub-${i}`, { loadTest: true }, target);
     clients.push(subscriber);

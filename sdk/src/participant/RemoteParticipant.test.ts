@@ -1,4 +1,7 @@
+import type { types as msTypes } from 'mediasoup-client';
 import { describe, expect, it } from 'vitest';
+import { RemoteTrack } from '../track/RemoteTrack.js';
+import type { RemoteTrackPublication } from '../track/RemoteTrackPublication.js';
 import { RemoteParticipant, type ParticipantLeftReason } from './RemoteParticipant.js';
 
 const info = {
@@ -30,6 +33,54 @@ describe('RemoteParticipant publications', () => {
     expect(participant.trackPublications.map((p) => p.isMuted)).toEqual([true, false]);
   });
 
+  it('announces publications that appear later, once, and drops them (and their track) when unpublished', () => {
+    const participant = new RemoteParticipant(info);
+    const seen: string[] = [];
+    participant.on('trackPublished', (p) => seen.push(`published ${p.sid}`));
+    participant.on('trackUnpublished', (p) => seen.push(`unpublished ${p.sid}`));
+    participant.on('trackSubscribed', (t) => seen.push(`subscribed ${t.sid}`));
+    participant.on('trackUnsubscribed', (t) => seen.push(`unsubscribed ${t.sid}`));
+    const screen = { producerId: 'screen', kind: 'video' as const, source: 'screenShare' as const, paused: false };
+    expect(participant.handleTrackPublished(screen)?.isSubscribed).toBe(false);
+    expect(participant.handleTrackPublished(screen)).toBeUndefined();
+    participant.handleTrackPublished(info.tracks[0]!);
+    participant.addTrack(remoteTrack('screen', 'screenShare'));
+    participant.handleTrackUnpublished('screen');
+    participant.handleTrackUnpublished('screen');
+    expect(seen).toEqual(['published screen', 'subscribed screen', 'unsubscribed screen', 'unpublished screen']);
+    expect(participant.trackPublications.map((p) => p.sid)).toEqual(['mic', 'cam']);
+  });
+
+  it('keeps a publication whose track is unsubscribed, without its track', () => {
+    const participant = new RemoteParticipant(info);
+    const track = remoteTrack('cam', 'camera');
+    participant.addTrack(track);
+    const publication = participant.getTrackPublication('camera');
+    expect([publication?.isSubscribed, publication?.track]).toEqual([true, track]);
+    participant.removeTrack(track);
+    expect([publication?.isSubscribed, publication?.track, participant.getTrack('camera')]).toEqual([false, undefined, undefined]);
+    expect(participant.trackPublications.map((p) => p.sid)).toEqual(['mic', 'cam']);
+  });
+
+  it('passes setSubscribed to its room in call order, skipping what changes nothing; without a room it rejects', async () => {
+    const asked: string[] = [];
+    const room: { participant?: RemoteParticipant } = {};
+    const request = async (publication: RemoteTrackPublication, subscribed: boolean): Promise<void> => {
+      asked.push(`${publication.sid} ${subscribed}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (subscribed) room.participant?.addTrack(remoteTrack(publication.sid, publication.source));
+      else if (publication.track) room.participant?.removeTrack(publication.track);
+    };
+    const participant = new RemoteParticipant(info, request);
+    room.participant = participant;
+    const camera = participant.getTrackPublication('camera')!;
+    await Promise.all([camera.setSubscribed(true), camera.setSubscribed(true), camera.setSubscribed(false)]);
+    await camera.setSubscribed(false);
+    expect(asked).toEqual(['cam true', 'cam false']);
+    const alone = new RemoteParticipant(info).getTrackPublication('camera')!;
+    await expect(alone.setSubscribed(true)).rejects.toMatchObject({ name: 'TelemedError', code: 'INVALID_STATE' });
+  });
+
   it('says why it left', () => {
     const participant = new RemoteParticipant(info);
     const reasons: ParticipantLeftReason[] = [];
@@ -51,3 +102,10 @@ describe('RemoteParticipant publications', () => {
     expect(seen).toEqual(['speaking true', 'quality poor', 'speaking false']);
   });
 });
+
+/** A remote track on a stand-in consumer (no browser here). */
+function remoteTrack(producerId: string, source: RemoteTrack['source']): RemoteTrack {
+  const kind = source === 'camera' || source === 'screenShare' ? 'video' : 'audio';
+  const consumer = { id: `consumer-${producerId}`, producerId, kind, track: { kind }, closed: false, close: () => undefined };
+  return new RemoteTrack(consumer as unknown as msTypes.Consumer, source, false);
+}

@@ -1,8 +1,8 @@
 import type { ConnectionQuality } from '../quality/ConnectionQuality.js';
-import type { ParticipantInfo, ServerLeftReason } from '../protocol/messages.js';
+import type { ParticipantInfo, PublishedTrackInfo, ServerLeftReason } from '../protocol/messages.js';
 import { Participant, type ParticipantEvents } from './Participant.js';
 import type { RemoteTrack } from '../track/RemoteTrack.js';
-import { RemoteTrackPublication } from '../track/RemoteTrackPublication.js';
+import { RemoteTrackPublication, type SubscriptionRequest } from '../track/RemoteTrackPublication.js';
 
 /**
  * Why a remote participant left: the server's reason (`left` on its own, `disconnected` when its
@@ -13,6 +13,10 @@ import { RemoteTrackPublication } from '../track/RemoteTrackPublication.js';
 export type ParticipantLeftReason = ServerLeftReason | 'roomRejoined';
 
 export type RemoteParticipantEvents = ParticipantEvents & {
+  /** A publication appeared after the participant was announced (those it had then are in `trackPublications`). */
+  trackPublished: [RemoteTrackPublication];
+  /** A publication is gone (its track, if subscribed, got `trackUnsubscribed` first). */
+  trackUnpublished: [RemoteTrackPublication];
   trackSubscribed: [RemoteTrack];
   trackUnsubscribed: [RemoteTrack];
   trackMuted: [RemoteTrack];
@@ -24,13 +28,15 @@ export type RemoteParticipantEvents = ParticipantEvents & {
 /** Another participant in the room. */
 export class RemoteParticipant extends Participant<RemoteParticipantEvents, RemoteTrack> {
   readonly #publications = new Map<string, RemoteTrackPublication>();
+  readonly #request: SubscriptionRequest | undefined;
   #reportedQuality: ConnectionQuality | undefined;
 
   /** @internal */
-  constructor(info: ParticipantInfo) {
+  constructor(info: ParticipantInfo, request?: SubscriptionRequest) {
     super(info.id, info.identity, info.name);
+    this.#request = request;
     this.#reportedQuality = info.connectionQuality;
-    for (const track of info.tracks) this.#publications.set(track.producerId, new RemoteTrackPublication(track));
+    for (const track of info.tracks) this.#publication(track);
   }
 
   /** Every track this participant publishes, received or not, with its mute state. */
@@ -52,14 +58,37 @@ export class RemoteParticipant extends Participant<RemoteParticipantEvents, Remo
     return this.trackPublications.find((p) => p.source === source);
   }
 
+  /** The publication of a producer, made when it is new. */
+  #publication(info: PublishedTrackInfo): RemoteTrackPublication {
+    let publication = this.#publications.get(info.producerId);
+    if (!publication) {
+      publication = new RemoteTrackPublication(info, this.#request);
+      this.#publications.set(info.producerId, publication);
+    }
+    return publication;
+  }
+
+  /** @internal The server announced a new track of this participant; undefined when it was known. */
+  handleTrackPublished(info: PublishedTrackInfo): RemoteTrackPublication | undefined {
+    if (this.#publications.has(info.producerId)) return undefined;
+    const publication = this.#publication(info);
+    this.emit('trackPublished', publication);
+    return publication;
+  }
+
+  /** @internal The server says the track is gone: its received track (if any) closes, then the publication. */
+  handleTrackUnpublished(producerId: string): void {
+    const publication = this.#publications.get(producerId);
+    if (!publication) return;
+    if (publication.track) this.removeTrack(publication.track);
+    this.#publications.delete(producerId);
+    this.emit('trackUnpublished', publication);
+  }
+
   /** @internal */
   addTrack(track: RemoteTrack): void {
     this.trackMap.set(track.source, track);
-    let publication = this.#publications.get(track.sid);
-    if (!publication) {
-      publication = new RemoteTrackPublication({ producerId: track.sid, kind: track.kind, source: track.source, paused: track.isMuted });
-      this.#publications.set(track.sid, publication);
-    }
+    const publication = this.#publication({ producerId: track.sid, kind: track.kind, source: track.source, paused: track.isMuted });
     publication.setMuted(track.isMuted);
     publication.setTrack(track);
     track.on('muted', () => this.emit('trackMuted', track));
@@ -67,11 +96,12 @@ export class RemoteParticipant extends Participant<RemoteParticipantEvents, Remo
     this.emit('trackSubscribed', track);
   }
 
-  /** @internal The track's consumer closed: its producer is gone (or the session is). */
+  /** @internal The track's consumer closed (unsubscribed, unpublished, or the session is gone); the publication stays until unpublished. */
   removeTrack(track: RemoteTrack): void {
     if (this.trackMap.get(track.source) !== track) return;
     this.trackMap.delete(track.source);
-    this.#publications.delete(track.sid);
+    const publication = this.#publications.get(track.sid);
+    if (publication?.track === track) publication.setTrack(undefined);
     track.close();
     this.emit('trackUnsubscribed', track);
   }

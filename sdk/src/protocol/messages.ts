@@ -130,7 +130,11 @@ export interface SignalingRequests {
     response: Record<string, never>;
   };
   join: {
-    request: { rtpCapabilities: JsonObject; sctpCapabilities?: JsonObject };
+    /**
+     * `autoSubscribe` (default true): the server subscribes the participant to every track published
+     * in the room, now and later. With false it subscribes only on `subscribe` (data channels stay automatic).
+     */
+    request: { rtpCapabilities: JsonObject; sctpCapabilities?: JsonObject; autoSubscribe?: boolean };
     response: { participants: ParticipantInfo[] };
   };
   produce: {
@@ -140,6 +144,13 @@ export interface SignalingRequests {
   closeProducer: { request: { producerId: string }; response: Record<string, never> };
   pauseProducer: { request: { producerId: string }; response: Record<string, never> };
   resumeProducer: { request: { producerId: string }; response: Record<string, never> };
+  /**
+   * Receive a published track: its consumer comes as `consumerCreated`, as with auto-subscribe.
+   * Subscribing to a track already received does nothing.
+   */
+  subscribe: { request: { producerId: string }; response: Record<string, never> };
+  /** Stop receiving a track: its consumer closes (`consumerClosed`). Nothing happens when it is not received. */
+  unsubscribe: { request: { producerId: string }; response: Record<string, never> };
   resumeConsumer: { request: { consumerId: string }; response: Record<string, never> };
   /** Pauses a consumer nobody can see (hidden element); resumeConsumer resumes it. */
   pauseConsumer: { request: { consumerId: string }; response: Record<string, never> };
@@ -185,6 +196,10 @@ export interface ServerNotifications {
   };
   participantJoined: { participant: ParticipantInfo };
   participantLeft: { participantId: string; reason: ServerLeftReason };
+  /** Another participant published a track (sent whether or not this participant receives it). */
+  trackPublished: { participantId: string; track: PublishedTrackInfo };
+  /** Another participant's track is gone (its consumer, if any, closes too). */
+  trackUnpublished: { participantId: string; producerId: string };
   consumerCreated: {
     consumerId: string;
     producerId: string;

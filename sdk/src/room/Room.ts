@@ -16,8 +16,10 @@ import { DefaultReconnectPolicy } from '../signaling/ReconnectPolicy.js';
 import { Reconnector } from '../signaling/Reconnector.js';
 import { RemoteParticipant, type ParticipantLeftReason } from '../participant/RemoteParticipant.js';
 import type { RemoteTrack } from '../track/RemoteTrack.js';
+import type { RemoteTrackPublication } from '../track/RemoteTrackPublication.js';
 import { RtcSession, type ConnectOptions } from './RtcSession.js';
 import { dispatchNotification, isNotification, SignalClient, type NotificationHandlers } from '../signaling/SignalClient.js';
+import { Subscriptions } from './Subscriptions.js';
 import type { Track } from '../track/Track.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import { findVideoCodec } from '../track/video-codecs.js';
@@ -36,6 +38,9 @@ export type RoomEvents = {
   participantJoined: [RemoteParticipant];
   /** A remote participant left; see {@link ParticipantLeftReason}. */
   participantLeft: [RemoteParticipant, ParticipantLeftReason];
+  /** A remote participant published a track after it was announced (subscribe with `publication.setSubscribed(true)`). */
+  trackPublished: [RemoteTrackPublication, RemoteParticipant];
+  trackUnpublished: [RemoteTrackPublication, RemoteParticipant];
   trackSubscribed: [RemoteTrack, RemoteParticipant];
   trackUnsubscribed: [RemoteTrack, RemoteParticipant];
   /** A subscribed track's publisher muted it (the server paused its producer); see also `trackPublications`. */
@@ -76,10 +81,19 @@ export class Room extends TypedEmitter<RoomEvents> {
   #activeSpeaker: AnyParticipant | undefined;
   /** Notifications that arrive while joining wait until the participant list is known. */
   #held: NotificationMessage[] | undefined;
+  readonly #subscriptions: Subscriptions;
 
   constructor(options: RoomOptions = {}) {
     super();
     this.options = { ...roomDefaults, ...options };
+    this.#subscriptions = new Subscriptions({
+      autoSubscribe: this.options.autoSubscribe,
+      timeoutMs: this.options.signalTimeoutMs,
+      send: (method, producerId) =>
+        this.#requireSignal()
+          .request(method, { producerId })
+          .then(() => undefined),
+    });
   }
 
   get state(): ConnectionState {
@@ -363,6 +377,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#session?.close();
     this.#session = undefined;
     this.#chat?.close();
+    this.#subscriptions.handleSessionLost(this.remoteParticipants.values());
     for (const participant of [...this.remoteParticipants.values()]) this.#removeParticipant(participant.sid, 'roomRejoined');
     this.#activeSpeaker = undefined;
   }
@@ -377,13 +392,21 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   #addParticipant(info: ParticipantInfo, announce: boolean): RemoteParticipant {
-    const participant = new RemoteParticipant(info);
+    const participant: RemoteParticipant = new RemoteParticipant(info, (publication, subscribed) =>
+      this.#subscriptions.set(participant, publication, subscribed),
+    );
     this.remoteParticipants.set(info.id, participant);
+    participant.on('trackPublished', (publication) => {
+      this.emit('trackPublished', publication, participant);
+      this.#subscriptions.handlePublication(participant, publication);
+    });
+    participant.on('trackUnpublished', (publication) => this.emit('trackUnpublished', publication, participant));
     participant.on('trackSubscribed', (track) => this.emit('trackSubscribed', track, participant));
     participant.on('trackUnsubscribed', (track) => this.emit('trackUnsubscribed', track, participant));
     participant.on('trackMuted', (track) => this.emit('trackMuted', track, participant));
     participant.on('trackUnmuted', (track) => this.emit('trackUnmuted', track, participant));
     if (announce) this.emit('participantJoined', participant);
+    for (const publication of participant.trackPublications) this.#subscriptions.handlePublication(participant, publication);
     return participant;
   }
 
@@ -412,6 +435,8 @@ export class Room extends TypedEmitter<RoomEvents> {
       if (!this.remoteParticipants.has(participant.id)) this.#addParticipant(participant, true);
     },
     participantLeft: ({ participantId, reason }) => this.#removeParticipant(participantId, reason),
+    trackPublished: ({ participantId, track }) => void this.remoteParticipants.get(participantId)?.handleTrackPublished(track),
+    trackUnpublished: ({ participantId, producerId }) => this.remoteParticipants.get(participantId)?.handleTrackUnpublished(producerId),
     consumerCreated: (data) => void this.#subscribeOrWarn(data),
     consumerClosed: ({ consumerId }) => {
       const found = this.#consumer(consumerId);
@@ -501,6 +526,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.remoteParticipants.clear();
     this.#held = undefined;
     this.#activeSpeaker = undefined;
+    this.#subscriptions.close();
     if (wasConnected) {
       this.emit('connectionStateChanged', 'disconnected');
       this.emit('disconnected', error);

@@ -101,6 +101,7 @@ export class RtcSession {
     const joined = signal.request('join', {
       rtpCapabilities: device.rtpCapabilities as unknown as JsonObject,
       ...(sctpCapabilities ? { sctpCapabilities } : {}),
+      ...(options.autoSubscribe ? {} : { autoSubscribe: false }),
     });
     joined.catch(() => undefined);
     // The receive transport (a peer connection) is made while the join is on its way; the consumers
