@@ -76,12 +76,18 @@ class ResponseChecker {
 }
 
 const checkers = new Map<string, Promise<ResponseChecker>>();
+/** The fetch this module found, before checkEveryResponseFrom wrapped it. */
+const unchecked = globalThis.fetch;
+/** The development call page's token route (dev-room-token.controller.ts): loopback only, outside the API's contract and its document. */
+const DEVELOPMENT_ONLY = '/api/dev/';
+/** Origins of APIs whose every answer to fetch() is checked. */
+const checkedOrigins = new Set<string>();
 
 /** The checker for the API at `baseUrl`, built once from the document that API serves. */
 function checkerFor(baseUrl: string): Promise<ResponseChecker> {
   let checker = checkers.get(baseUrl);
   if (!checker) {
-    checker = fetch(`${baseUrl}/api/openapi.json`).then(async (res) => {
+    checker = unchecked(`${baseUrl}/api/openapi.json`).then(async (res) => {
       if (res.status !== 200) throw new Error(`GET /api/openapi.json answered ${res.status}`);
       return new ResponseChecker((await res.json()) as Document);
     });
@@ -89,6 +95,27 @@ function checkerFor(baseUrl: string): Promise<ResponseChecker> {
     checkers.set(baseUrl, checker);
   }
   return checker;
+}
+
+/**
+ * From now on every fetch() in this process to the API at `baseUrl` is checked against its OpenAPI
+ * document, whichever helper or test made it: the answer's promise rejects, naming the operation,
+ * when it does not match. CORS preflights (OPTIONS) are HTTP's, not operations, and pass unchecked,
+ * as does the development-only token route.
+ */
+export function checkEveryResponseFrom(baseUrl: string): void {
+  checkedOrigins.add(new URL(baseUrl).origin);
+  if (globalThis.fetch !== unchecked) return;
+  globalThis.fetch = async (input, init) => {
+    const res = await unchecked(input, init);
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    if (!checkedOrigins.has(url.origin) || method === 'OPTIONS' || url.pathname.startsWith(DEVELOPMENT_ONLY)) return res;
+    const text = await res.clone().text();
+    const json = text && res.headers.get('content-type')?.startsWith('application/json');
+    await checkResponse(url.origin, method, url.pathname, res, json ? (JSON.parse(text) as unknown) : text || undefined);
+    return res;
+  };
 }
 
 /** Checks one answer from the API at `baseUrl` against its OpenAPI document; throws when it does not match. */
