@@ -119,7 +119,7 @@ export function checkEveryResponseFrom(baseUrl: string): void {
 }
 
 /** Checks one answer from the API at `baseUrl` against its OpenAPI document; throws when it does not match. */
-export async function checkResponse(baseUrl: string, method: string, path: string, res: { status: number; headers: Headers }, body: unknown): Promise<void> {
+async function checkResponse(baseUrl: string, method: string, path: string, res: { status: number; headers: Headers }, body: unknown): Promise<void> {
   const checker = await checkerFor(baseUrl);
   checker.check(method, new URL(path, baseUrl).pathname, res.status, res.headers.get('content-type'), body);
 }
