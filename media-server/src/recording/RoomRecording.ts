@@ -123,7 +123,7 @@ export class RoomRecording {
       ...(this.#options.restartDelayMs === undefined ? {} : { restartDelayMs: this.#options.restartDelayMs }),
     });
     this.#recorders.set(producer.id, recorder);
-    recorder.on('restarted', ({ fromMs, toMs }) => this.#gaps.push({ trackId: recorder.trackId, fromMs, toMs }));
+    recorder.on('gap', ({ fromMs, toMs }) => this.#gaps.push({ trackId: recorder.trackId, fromMs, toMs }));
     try {
       if (this.#state !== 'recording') await recorder.pause();
       await recorder.start();

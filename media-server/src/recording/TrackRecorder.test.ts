@@ -2,14 +2,24 @@
 // an FFmpeg RTP sender, recorded, then stopped while live and while paused. The file must keep its
 // media to the end and be finished (a duration in its header), and the stop must be prompt.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../logger.js';
 import { TrackRecorder } from './TrackRecorder.js';
+import * as udpPorts from './udp-ports.js';
+
+type UdpPorts = typeof udpPorts;
+
+// The ports handed to recorders, seen (and taken from them) by the test.
+vi.mock('./udp-ports.js', async (importOriginal) => {
+  const actual = await importOriginal<UdpPorts>();
+  return { ...actual, freeUdpPortPair: vi.fn(actual.freeUdpPortPair) };
+});
 
 const SSRC = 0x1234;
 
@@ -54,7 +64,7 @@ describe('TrackRecorder', () => {
     return producer;
   }
 
-  function recorderFor(producer: types.Producer, recordingStartedAt: number): TrackRecorder {
+  function recorderFor(producer: types.Producer, recordingStartedAt: number, restartDelayMs?: number): TrackRecorder {
     return new TrackRecorder({
       router,
       producer,
@@ -63,6 +73,7 @@ describe('TrackRecorder', () => {
       recordingStartedAt,
       ffmpegPath: 'ffmpeg',
       logger: createLogger('silent'),
+      ...(restartDelayMs === undefined ? {} : { restartDelayMs }),
     });
   }
 
@@ -110,4 +121,56 @@ describe('TrackRecorder', () => {
     expect(duration).toBeDefined();
     expect(duration!).toBeGreaterThan(recordedS - 0.25);
   }, 30_000);
+
+  it('ports another process takes (before the first process binds them, or before a restart): the track goes on recording on new ports', async () => {
+    const { freeUdpPortPair } = await vi.importActual<UdpPorts>('./udp-ports.js');
+    const handed: Array<{ rtp: number; rtcp: number }> = [];
+    const squatters: dgram.Socket[] = [];
+    const squat = (port: number): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const socket = dgram.createSocket('udp4');
+        socket.once('error', reject);
+        socket.bind(port, '127.0.0.1', () => resolve());
+        squatters.push(socket);
+      });
+    let squatNext = true;
+    vi.mocked(udpPorts.freeUdpPortPair).mockImplementation(async () => {
+      const pair = await freeUdpPortPair();
+      handed.push(pair);
+      // As a browser's ICE socket did in CI: the port is gone before the recorder binds it.
+      if (squatNext) await squat(pair.rtp);
+      squatNext = false;
+      return pair;
+    });
+    try {
+      const recorder = recorderFor(await audioProducer(), Date.now(), 100);
+      const gaps: Array<{ fromMs: number; toMs: number }> = [];
+      recorder.on('gap', (gap) => gaps.push(gap));
+      await recorder.start();
+      await expect.poll(() => recorder.segments.length, { timeout: 15_000 }).toBe(1);
+      expect(handed).toHaveLength(2);
+      expect(gaps).toHaveLength(1);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+
+      // Connected now; the process dies and its port is taken before the restart.
+      const pid = recorder.pid!;
+      process.kill(pid, 'SIGKILL');
+      await expect.poll(() => recorder.pid, { timeout: 5000, interval: 5 }).not.toBe(pid);
+      await squat(handed[1]!.rtp);
+      await expect.poll(() => recorder.segments.length, { timeout: 15_000 }).toBe(2);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await recorder.close();
+
+      console.log(`[recorder] taken ports: ${handed.length} pairs, gaps ${JSON.stringify(gaps)}`);
+      expect(handed).toHaveLength(3);
+      expect(gaps).toHaveLength(2);
+      for (const gap of gaps) expect(gap.toMs).toBeGreaterThan(gap.fromMs);
+      const last = recorder.segments[1]!;
+      expect(headerDuration(last.file)!).toBeGreaterThan((last.endMs! - last.offsetMs) / 1000 - 0.25);
+      expect(fs.statSync(recorder.segments[0]!.file).size).toBeGreaterThan(0);
+    } finally {
+      vi.mocked(udpPorts.freeUdpPortPair).mockImplementation(freeUdpPortPair);
+      for (const socket of squatters) socket.close();
+    }
+  }, 60_000);
 });

@@ -40,8 +40,11 @@ export interface TrackSegment {
 export type TrackRecorderEvents = {
   /** The recorder process died; a new one (and segment) follows after `restartDelayMs`. */
   recorderDied: [{ atMs: number; code: number | null; signal: NodeJS.Signals | null }];
-  /** A restarted recorder receives again: the gap it left. */
-  restarted: [{ fromMs: number; toMs: number }];
+  /**
+   * A span the track was not recorded: from a process's death to the moment a restarted one
+   * listens (however many attempts that took), or to the close when none did.
+   */
+  gap: [{ fromMs: number; toMs: number }];
 };
 
 /**
@@ -64,6 +67,10 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
   #paused = false;
   #closed = false;
   #deaths = 0;
+  /** Since when no process records (ms after the recording began); undefined while one does. */
+  #downSinceMs: number | undefined;
+  /** A process died without ever binding the transport's ports: someone else holds them. */
+  #portsLost = false;
   #restartTimer: NodeJS.Timeout | undefined;
   #stopTiming: (() => void) | undefined;
   restarts = 0;
@@ -90,16 +97,41 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
     return Date.now() - this.#options.recordingStartedAt;
   }
 
+  /**
+   * Opens the track's transport and starts its recorder process. Resolves once the process listens,
+   * or once it has failed to and a restart is scheduled; rejects only when the transport cannot be
+   * opened.
+   */
   async start(): Promise<void> {
+    await this.#openTransport();
+    await this.#spawn();
+  }
+
+  async #openTransport(): Promise<void> {
     const { router, producer } = this.#options;
-    this.#transport = await router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: false, comedia: false });
+    const transport = await router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: false, comedia: false });
+    this.#transport = transport;
     // Without RTX: FFmpeg reads one RTP stream per port and would take retransmissions (another
     // SSRC and sequence space) for hundreds of missing packets.
     const rtpCapabilities = { ...router.rtpCapabilities, codecs: (router.rtpCapabilities.codecs ?? []).filter((c) => !/\/rtx$/i.test(c.mimeType)) };
-    this.#consumer = await this.#transport.consume({ producerId: producer.id, rtpCapabilities, paused: true });
-    if (this.#consumer.type === 'simulcast' || this.#consumer.type === 'svc') await this.#consumer.setPreferredLayers({ spatialLayer: 10, temporalLayer: 10 });
-    this.#consumer.on('producerclose', () => void this.close());
-    await this.#spawn();
+    const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities, paused: true });
+    this.#consumer = consumer;
+    if (consumer.type === 'simulcast' || consumer.type === 'svc') await consumer.setPreferredLayers({ spatialLayer: 10, temporalLayer: 10 });
+    consumer.on('producerclose', () => void this.close());
+  }
+
+  /**
+   * A new transport (and consumer) on new ports, for when the old ports were taken by another
+   * process: a PlainTransport connects once, so its destination cannot change.
+   */
+  async #replaceTransport(): Promise<void> {
+    this.#stopTiming?.();
+    this.#transport?.close();
+    if (this.#ports) releaseUdpPorts(this.#ports);
+    this.#ports = undefined;
+    this.#connected = false;
+    this.#portsLost = false;
+    await this.#openTransport();
   }
 
   async #spawn(): Promise<void> {
@@ -156,6 +188,7 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
     child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
     child.stdin?.end(sdpFor(consumer.rtpParameters, rtpPort, rtcpPort));
     const startedAtMs = this.#now();
+    let listening = false;
     child.once('exit', (code, signal) => {
       const segment = this.segments.find((s) => s.file === file);
       if (segment) {
@@ -168,22 +201,38 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
         this.#ports = undefined;
       }
       if (this.#closed) return;
+      if (!listening && this.#connected) this.#portsLost = true;
       const atMs = this.#now();
-      this.#options.logger.warn({ trackId: this.trackId, code, signal, stderr: stderr.trim().slice(-500) }, 'recorder process died: restarting it');
+      this.#downSinceMs ??= atMs;
+      this.#options.logger.warn(
+        { trackId: this.trackId, code, signal, listened: listening, stderr: stderr.trim().slice(-500) },
+        'recorder process died: restarting it',
+      );
       this.safeEmit('recorderDied', { atMs, code, signal });
       void consumer.pause().catch(() => undefined);
       const delay = Math.min(5000, (this.#options.restartDelayMs ?? 200) * 2 ** this.#deaths++);
       this.#restartTimer = setTimeout(() => {
         this.restarts++;
-        void this.#spawn().then(
-          () => this.safeEmit('restarted', { fromMs: atMs, toMs: this.#now() }),
-          (error: unknown) => this.#options.logger.error({ err: error, trackId: this.trackId }, 'could not restart a recorder'),
-        );
+        void (this.#portsLost ? this.#replaceTransport() : Promise.resolve())
+          .then(() => this.#spawn())
+          .catch((error: unknown) => this.#options.logger.error({ err: error, trackId: this.trackId }, 'could not restart a recorder'));
       }, delay);
     });
     child.on('error', (error) => this.#options.logger.error({ err: error, trackId: this.trackId }, 'recorder process error'));
-    await waitForUdpListener(rtpPort, child, this.#options.readyTimeoutMs ?? 30_000);
+    try {
+      await waitForUdpListener(rtpPort, child, this.#options.readyTimeoutMs ?? 30_000);
+    } catch (error) {
+      // The exit handler restarts it: a process that has exited already, or one ended here.
+      this.#options.logger.warn({ err: error, trackId: this.trackId }, 'a recorder process did not listen');
+      child.kill('SIGKILL');
+      return;
+    }
+    listening = true;
     if (this.#closed || this.#process !== child) return;
+    if (this.#downSinceMs !== undefined) {
+      this.safeEmit('gap', { fromMs: this.#downSinceMs, toMs: this.#now() });
+      this.#downSinceMs = undefined;
+    }
     if (!this.#connected) {
       await transport.connect({ ip: '127.0.0.1', port: rtpPort, rtcpPort });
       this.#connected = true;
@@ -269,6 +318,8 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
     this.#ports = undefined;
     const now = this.#now();
     for (const segment of this.segments) segment.endMs ??= now;
+    if (this.#downSinceMs !== undefined) this.safeEmit('gap', { fromMs: this.#downSinceMs, toMs: now });
+    this.#downSinceMs = undefined;
   }
 }
 

@@ -44,30 +44,46 @@ export function releaseUdpPorts(ports: { rtp: number; rtcp: number }): void {
   reserved.delete(ports.rtcp);
 }
 
-/** Whether some process has a UDP socket bound to `port` (Linux: /proc/net/udp and udp6). */
-async function udpPortBound(port: number): Promise<boolean> {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+/** The inodes of the UDP sockets bound to `port` on any address (Linux: /proc/net/udp and udp6). */
+async function udpSocketInodes(port: number): Promise<string[]> {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes: string[] = [];
   for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
     const text = await fs.readFile(table, 'utf8').catch(() => '');
     for (const line of text.split('\n').slice(1)) {
-      const local = line.trim().split(/\s+/)[1];
-      if (local && `${local} `.endsWith(hex)) return true;
+      const columns = line.trim().split(/\s+/);
+      if (columns[1]?.endsWith(hex) && columns[9]) inodes.push(columns[9]);
     }
+  }
+  return inodes;
+}
+
+/** Whether process `pid` holds one of the sockets `inodes` (its fds link to `socket:[inode]`). */
+async function processHoldsSocket(pid: number, inodes: readonly string[]): Promise<boolean> {
+  if (inodes.length === 0) return false;
+  const wanted = new Set(inodes.map((inode) => `socket:[${inode}]`));
+  const fds = await fs.readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+  for (const fd of fds) {
+    const target = await fs.readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    if (wanted.has(target)) return true;
   }
   return false;
 }
 
 /**
- * Resolves once `port` is bound (the recorder process opened its input), so that the first RTP
- * packet it gets is the keyframe requested right after; rejects when the process exits first or
- * after `timeoutMs`.
+ * Resolves once `child` itself has bound `port` (the recorder process opened its input), so that
+ * the first RTP packet it gets is the keyframe requested right after; rejects when the process
+ * exits first or after `timeoutMs`. The socket must be the child's: between `freeUdpPortPair` and
+ * the process's bind another process may take the port (a browser's ICE socket, a mediasoup
+ * transport), and a recorder taken as listening then was connected to a port it could never bind,
+ * again on every restart (fresh-clone CI run, 5 Dec: one track's recorder died 5 times in 5 s).
  */
 export async function waitForUdpListener(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 5; ; delay = Math.min(100, delay * 2)) {
     if (child.exitCode !== null || child.signalCode !== null)
       throw new Error(`the recorder process exited (${child.exitCode ?? child.signalCode}) before listening`);
-    if (await udpPortBound(port)) return;
+    if (child.pid !== undefined && (await processHoldsSocket(child.pid, await udpSocketInodes(port)))) return;
     if (Date.now() > deadline) throw new Error(`the recorder process did not listen on UDP ${port} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
