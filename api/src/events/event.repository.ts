@@ -54,11 +54,12 @@ export async function findUserEventsAfter(db: Db, userId: string, afterId: numbe
   return db.selectFrom('user_events').selectAll().where('user_id', '=', userId).where('id', '>', afterId).orderBy('id').limit(limit).execute();
 }
 
-export async function latestUserEventId(db: Db, userId: string): Promise<number> {
-  const row = await db
+export async function latestUserEventId(db: Db, userId: string, createdBefore?: Date): Promise<number> {
+  let query = db
     .selectFrom('user_events')
     .select((eb) => eb.fn.max('id').as('id'))
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
+    .where('user_id', '=', userId);
+  if (createdBefore) query = query.where('created_at', '<', createdBefore);
+  const row = await query.executeTakeFirst();
   return Number(row?.id ?? 0);
 }

@@ -92,9 +92,9 @@ export class EventService {
     return rows.map((row) => this.#toEvent(row));
   }
 
-  /** The id of the user's last stored event (0 if none). */
-  async latestId(userId: string): Promise<number> {
-    return latestUserEventId(this.#db, userId);
+  /** The id of the user's last stored event (0 if none), or of the last one stored before `createdBefore`. */
+  async latestId(userId: string, createdBefore?: Date): Promise<number> {
+    return latestUserEventId(this.#db, userId, createdBefore);
   }
 
   #toEvent(row: UserEventRow): DeliveredAppEvent {

@@ -29,6 +29,14 @@ export interface EventsGatewayOptions {
   heartbeatMs?: number;
 }
 
+/**
+ * How long an event may take from its commit to its live delivery (the outbox's after-commit
+ * publish, Redis), for a user none of whose events this instance has seen on the bus yet.
+ */
+const PUBLISH_LATENCY_MS = 10_000;
+/** Users whose last event seen on the bus is remembered (the least recently updated are forgotten). */
+const WATERMARK_USERS = 100_000;
+
 /** Close codes of a client that said goodbye (normal, going away, no status given). */
 const CLEAN_CLOSE_CODES = new Set([1000, 1001, 1005]);
 
@@ -54,6 +62,8 @@ interface Client {
 export class EventsGateway {
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   readonly #clients = new Map<string, Set<Client>>();
+  /** Per user, the highest event id this instance has seen on the bus. */
+  readonly #seenOnBus = new Map<string, number>();
   readonly #options: EventsGatewayOptions;
   readonly #heartbeatMs: number;
   readonly #heartbeat: NodeJS.Timeout;
@@ -62,6 +72,7 @@ export class EventsGateway {
   constructor(options: EventsGatewayOptions) {
     this.#options = options;
     options.events.bus.subscribe((message) => {
+      this.#noteSeen(message);
       for (const client of this.#clients.get(message.userId) ?? []) this.#deliver(client, message);
     });
     options.sessions.onRevoked(({ userId, sessionId }) => {
@@ -147,6 +158,8 @@ export class EventsGateway {
   async #open(socket: WebSocket, user: AuthUser, sessionId: string, after: number, expiresAt: number): Promise<void> {
     const { events, presence, metrics, logger } = this.#options;
     const client: Client = { socket, user, sessionId, cursor: after, pending: [], alive: true, closeReason: undefined };
+    // What a new socket starts after: the user's last event seen live before it was registered.
+    const seenBefore = this.#seenOnBus.get(user.id);
     let set = this.#clients.get(user.id);
     if (!set) this.#clients.set(user.id, (set = new Set()));
     set.add(client);
@@ -182,9 +195,15 @@ export class EventsGateway {
       let truncated = false;
       if (after > 0) truncated = await this.#catchUp(client);
       else {
-        // From now on: the cursor starts at the user's last event, so the next one's `prev` matches it.
-        client.cursor = await events.latestId(user.id);
+        // From now on. Not from the user's last stored event: one committed just before the socket
+        // was registered may still be on its way to the bus, and would then be taken as already sent
+        // (a call's ring was lost so, and the callee never saw the call). From the last one seen
+        // live before the registration; for a user with none seen yet, from the last one stored
+        // longer ago than an event takes to go live.
+        client.cursor = seenBefore ?? (await events.latestId(user.id, new Date(Date.now() - PUBLISH_LATENCY_MS)));
         this.#drainPending(client);
+        // Stored events after the cursor that are not live yet are sent as they arrive; any that
+        // went live before the registration are not this socket's (its client read the state since).
       }
       this.#frame(client, { kind: 'ready', cursor: client.cursor, truncated, heartbeatMs: this.#heartbeatMs });
       await counted;
@@ -204,6 +223,14 @@ export class EventsGateway {
     for (const event of missed.slice(0, limit)) this.#send(client, event);
     this.#drainPending(client);
     return missed.length > limit;
+  }
+
+  #noteSeen({ userId, event }: BusMessage): void {
+    const seen = this.#seenOnBus.get(userId) ?? 0;
+    // Re-inserted so the map's order is by last update, the oldest first.
+    this.#seenOnBus.delete(userId);
+    this.#seenOnBus.set(userId, Math.max(seen, event.id));
+    if (this.#seenOnBus.size > WATERMARK_USERS) this.#seenOnBus.delete(this.#seenOnBus.keys().next().value!);
   }
 
   #drainPending(client: Client): void {

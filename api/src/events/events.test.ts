@@ -219,6 +219,44 @@ describe('realtime fan-out across two API instances sharing Redis and PostgreSQL
       await bus.close();
     }
   });
+  // A new socket starts after the user's last event already live, not after the last one stored: an
+  // event committed just before the socket was registered but published after it is sent (the
+  // callee's ring was lost so on a busy machine, and the incoming call never showed).
+  it('sends a new socket an event committed before it connected and published after', async () => {
+    const bus = await RedisBus.connect(inject('redisUrl'), createLogger('silent'));
+    try {
+      const events = new EventService(b.app.db, new Encryptor(TEST_SECRETS.encryptionKey), bus, createLogger('silent'));
+      const presence = (userId: string, n: number) => ({
+        userIds: [userId],
+        type: 'presence.updated' as const,
+        payload: { userId, status: 'online' as const, lastSeenAt: `2026-01-02T00:00:0${n}.000Z` },
+      });
+      // A user whose events instance A has seen live: one goes live, then one is stored but not yet published.
+      const doctor = await login(a.url, 'drgrey');
+      const earlier = connect(a.url, doctor.accessToken);
+      await earlier.ready();
+      const live = await events.store(b.app.db, [presence(doctor.user.id, 1)]);
+      await events.publish(live);
+      await earlier.waitForEvent('presence.updated', (e) => e.id === live[0]!.event.id);
+      const [inFlight] = await events.store(b.app.db, [presence(doctor.user.id, 2)]);
+      const fresh = connect(a.url, doctor.accessToken);
+      await fresh.ready();
+      await events.publish([inFlight!]);
+      await fresh.waitForEvent('presence.updated', (e) => e.id === inFlight!.event.id);
+      // What went live before the socket was registered is not its own.
+      expect(fresh.events.map((e) => e.id)).toEqual([inFlight!.event.id]);
+
+      // A user none of whose events instance A has seen live (a new instance, say).
+      const patient = await login(a.url, 'bob');
+      const [first] = await events.store(b.app.db, [presence(patient.user.id, 3)]);
+      const socket = connect(a.url, patient.accessToken);
+      await socket.ready();
+      await events.publish([first!]);
+      await socket.waitForEvent('presence.updated', (e) => e.id === first!.event.id);
+    } finally {
+      await bus.close();
+    }
+  });
 });
 
 async function counter(t: TestApp, name: string): Promise<number> {
