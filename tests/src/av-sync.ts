@@ -185,11 +185,16 @@ export function beepOnsets(file: string): number[] {
   return onsets;
 }
 
-/** Each flash's offset from the nearest beep, ms (positive: the picture comes late). */
-export function flashToBeepOffsets(flashes: readonly FlashOnset[], beeps: readonly number[]): number[] {
-  if (beeps.length === 0) return [];
+/**
+ * Each flash's offset from the nearest beep, ms (positive: the picture comes late); undefined for a
+ * flash with no beep within half a period, whose beep is not in the file: the recording paused or
+ * stopped between the two (the tracks do not stop on the same frame). Offsets are only known modulo
+ * the period anyway: a flash farther than half a period from every beep says nothing about sync.
+ */
+export function flashToBeepOffsets(flashes: readonly FlashOnset[], beeps: readonly number[]): (number | undefined)[] {
   return flashes.map(({ at: flash }) => {
+    if (beeps.length === 0) return undefined;
     const nearest = beeps.reduce((best, beep) => (Math.abs(beep - flash) < Math.abs(best - flash) ? beep : best));
-    return Math.round((flash - nearest) * 1000);
+    return Math.abs(flash - nearest) <= PERIOD_S / 2 ? Math.round((flash - nearest) * 1000) : undefined;
   });
 }
