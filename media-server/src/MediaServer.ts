@@ -55,6 +55,7 @@ export class MediaServer {
       maxParticipantsPerRoom: config.maxParticipantsPerRoom,
       emptyRoomGraceMs: config.emptyRoomGraceMs,
       maxRoomDurationMs: config.maxCallDurationSec * 1000,
+      callEndWarningsSec: config.callEndWarningsSec,
       consumerBudgetPerWorker: config.consumersPerWorker,
       logger: logger.child({ component: 'RoomManager' }),
     });

@@ -63,6 +63,8 @@ export class Room extends SafeEmitter<RoomEvents> {
   readonly #routers: RoomRouters;
   readonly #consumers: RoomConsumers;
   readonly createdAt = Date.now();
+  /** When the room closes at its maximum duration (ms since 1970), set by whoever enforces it. */
+  endsAt: number | undefined;
   readonly #peers = new Map<string, Peer>();
   /** Participants of this room on other media nodes: their tracks arrive over pipe transports (see cluster/RoomLink). */
   readonly #remotePeers = new Map<string, Peer>();

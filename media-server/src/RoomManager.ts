@@ -1,3 +1,4 @@
+import { CallDurationLimit } from './CallDurationLimit.js';
 import { SafeEmitter } from './SafeEmitter.js';
 import type { Logger } from './logger.js';
 import { mediaCodecs } from './codecs.js';
@@ -13,6 +14,8 @@ export interface RoomManagerOptions {
   emptyRoomGraceMs: number;
   /** A room closes this long after it was created, ms (MAX_CALL_DURATION). */
   maxRoomDurationMs: number;
+  /** Seconds before that at which the participants are told (CALL_END_WARNINGS). */
+  callEndWarningsSec?: readonly number[];
   /** Consumers a room serves from one worker before new participants go to a router on another. */
   consumerBudgetPerWorker?: number;
   logger: Logger;
@@ -29,7 +32,7 @@ export interface RoomEntry {
   room: Room;
   worker: PooledWorker;
   emptyTimer?: NodeJS.Timeout;
-  durationTimer?: NodeJS.Timeout;
+  durationLimit: CallDurationLimit;
 }
 
 /** Creates rooms on the least-loaded worker and closes them when they stay empty. */
@@ -95,18 +98,19 @@ export class RoomManager extends SafeEmitter<RoomManagerEvents> {
       worker.routers--;
       throw error;
     }
-    const entry: RoomEntry = { room, worker };
-    entry.durationTimer = setTimeout(() => {
-      logger.info({ roomId }, 'room reached its maximum duration');
-      room.close('max_duration');
-    }, this.#options.maxRoomDurationMs);
-    entry.durationTimer.unref();
+    const durationLimit = new CallDurationLimit({
+      room,
+      durationMs: this.#options.maxRoomDurationMs,
+      warningsSec: this.#options.callEndWarningsSec ?? [],
+      logger,
+    });
+    room.endsAt = durationLimit.endsAt;
+    const entry: RoomEntry = { room, worker, durationLimit };
     this.#rooms.set(roomId, entry);
     room.on('peerLeft', () => this.#scheduleCloseIfEmpty(entry));
     room.on('close', (reason) => {
       worker.routers--;
       clearTimeout(entry.emptyTimer);
-      clearTimeout(entry.durationTimer);
       if (this.#rooms.get(roomId) === entry) this.#rooms.delete(roomId);
       logger.info({ roomId, reason }, 'room closed');
       this.safeEmit('roomClosed', room);

@@ -25,6 +25,15 @@ const ConfigSchema = z.object({
   /** A call ends this many seconds after its room was created (MAX_CALL_DURATION). */
   maxCallDurationSec: z.coerce.number().int().min(1).default(3600),
   /**
+   * Seconds before MAX_CALL_DURATION at which everyone in a call is told it ends soon
+   * (`callEndingSoon`), comma-separated; `none` for no warning.
+   */
+  callEndWarningsSec: z
+    .union([z.string(), z.array(z.number())])
+    .transform((value) => (typeof value !== 'string' ? value : value.trim() === 'none' ? [] : value.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)))))
+    .pipe(z.array(z.number().positive('CALL_END_WARNINGS: each comma-separated entry must be a number of seconds above 0, or the whole value `none`')))
+    .default([300, 60]),
+  /**
    * On SIGTERM: no new rooms; running calls may go on this long before the server stops, seconds.
    * 0 (stop at once) unless set: `telemed serve` sets 900, npm start and the tests keep 0.
    */
@@ -101,6 +110,7 @@ const ENV_SOURCES = {
   maxParticipantsPerRoom: 'MAX_PARTICIPANTS_PER_ROOM',
   consumersPerWorker: 'MEDIA_CONSUMERS_PER_WORKER',
   maxCallDurationSec: 'MAX_CALL_DURATION',
+  callEndWarningsSec: 'CALL_END_WARNINGS',
   drainTimeoutSec: 'MEDIA_DRAIN_TIMEOUT',
   emptyRoomGraceMs: 'MEDIA_EMPTY_ROOM_GRACE_MS',
   resumeGraceMs: 'MEDIA_RESUME_GRACE_MS',

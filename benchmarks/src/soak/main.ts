@@ -31,6 +31,10 @@ const idleLogoff = 15 * 60;
 // A clinic's limit well above the appointment: the room's clock starts at its creation, and joining six
 // tabs on a loaded machine has taken minutes.
 const maxCallDuration = Math.ceil(minutes * 60 + 1800);
+// Besides the usual 5 and 1 min before the end, a warning halfway through the run: every tab must
+// get it (the SDK's callEndingSoon) and the call must go on after it.
+const midRunWarning = maxCallDuration - Math.round((minutes * 60) / 2);
+const callEndWarnings = `${midRunWarning},300,60`;
 // Leak slopes leave out the first samples: caches, JIT and the codecs' buffers fill up there.
 const warmUpMs = Math.min(5 * 60_000, (minutes * 60_000) / 5);
 const workerBin = resolveWorkerBin();
@@ -57,7 +61,7 @@ const platform: Platform = await withFreePorts(4, (base) =>
     startTimeoutMs: 180_000,
     logDir: path.join(ROOT, 'test-results', 'logs', 'bench-soak'),
     apiEnv: { SEED_DEMO: 'true', ACCESS_TOKEN_TTL: String(accessTokenTtl), ROOM_TOKEN_TTL: String(roomTokenTtl), SESSION_IDLE_TIMEOUT: String(idleLogoff) },
-    mediaEnv: { MAX_CALL_DURATION: String(maxCallDuration) },
+    mediaEnv: { MAX_CALL_DURATION: String(maxCallDuration), CALL_END_WARNINGS: callEndWarnings },
   }),
 );
 
@@ -121,6 +125,8 @@ interface TabState {
   sessionRefreshes: number;
   loggedOut: boolean;
   blips: number;
+  /** `secondsLeft` of each callEndingSoon the room emitted. */
+  endWarnings: number[];
   errors: string[];
 }
 interface TabStats {
@@ -193,6 +199,7 @@ async function openTab(email: string, callId: string, callName: string): Promise
         sessionRefreshes: 0,
         loggedOut: false,
         blips: 0,
+        endWarnings: [],
         errors: [],
       };
       w.soak = state;
@@ -216,6 +223,7 @@ async function openTab(email: string, callId: string, callName: string): Promise
         if (info.resumed) state.resumed++;
       });
       room.on('disconnected', (error) => state.disconnected.push(String(error?.message ?? error)));
+      room.on('callEndingSoon', ({ secondsLeft }) => state.endWarnings.push(secondsLeft));
       // Every remote track is shown, as a call screen would (adaptive stream follows the element size).
       room.on('trackSubscribed', (track) => {
         const element = track.attach();
@@ -512,6 +520,7 @@ const tabRows = tabs.map((tab, i) => {
     last?.freezeCount ?? 0,
     last?.concealedRatio ?? 0,
     state.blips,
+    state.endWarnings.map((s) => `${s} s`).join(', ') || 'none',
     `${state.reconnected} (${state.resumed} resumed)`,
     state.disconnected.length,
     state.eventsDisconnected,
@@ -522,6 +531,7 @@ const tabRows = tabs.map((tab, i) => {
 });
 const heldAll =
   finalStates.every((s) => s.state === 'connected' && s.disconnected.length === 0 && !s.loggedOut) && stalls.length === 0 && blipLog.every((b) => b.recovered);
+const warnedAll = finalStates.every((s) => s.endWarnings.length === 1);
 const summary = [
   `A 1:1 video call (2 tabs) and a 4-person video call (4 tabs) held together for ${minutes} min through the built API (PGlite) and media server`,
   `(2 mediasoup workers), one headless Chromium with a browser context per participant, the public SDK bundle (camera 320x180 and microphone`,
@@ -540,10 +550,16 @@ const summary = [
       ],
       ['SESSION_IDLE_TIMEOUT', `${idleLogoff} s`, 'idle logoff: a refresh token unused this long is refused'],
       ['MAX_CALL_DURATION', `${maxCallDuration} s`, 'the media server ends a room this long after it was created'],
+      [
+        'CALL_END_WARNINGS',
+        `${callEndWarnings} s`,
+        `everyone is told the call ends soon (\`callEndingSoon\`) this long before MAX_CALL_DURATION; the first falls halfway through the run, and the call must go on after it`,
+      ],
     ],
   ),
   '',
   `**Result: ${heldAll ? 'both calls held' : 'NOT held'}** — every tab ${heldAll ? 'stayed connected and decoded video in every interval' : 'see below'}; ${blipLog.length} blips, ${blipLog.filter((b) => b.recovered).length} recovered (resume time p50 ${blipLog.length ? [...blipLog].sort((a, b) => a.ms - b.ms)[Math.floor(blipLog.length / 2)]!.ms : '-'} ms).`,
+  `The halfway end-of-call warning reached ${warnedAll ? 'every tab once' : `${finalStates.filter((s) => s.endWarnings.length === 1).length} of ${finalStates.length} tabs once (see the table)`}.`,
   ...(stalls.length ? ['', 'Intervals without decoded video or not connected:', '', ...stalls.map((s) => `- ${s}`)] : []),
   '',
   '### Memory and CPU per process',
@@ -573,6 +589,7 @@ const summary = [
       'freezes',
       'audio concealed ratio',
       'blips',
+      'end warnings (s left)',
       'reconnected',
       'disconnected',
       '/events reconnects',
@@ -598,9 +615,10 @@ writeResults(run, {
   raw: {
     minutes,
     sampleMs,
-    config: { accessTokenTtl, roomTokenTtl, idleLogoff, maxCallDuration },
+    config: { accessTokenTtl, roomTokenTtl, idleLogoff, maxCallDuration, callEndWarnings },
     warmUpMs,
     heldAll,
+    warnedAll,
     fits,
     blips: blipLog,
     stalls,

@@ -149,7 +149,12 @@ export function CallScreen({ callId, params }: { callId: string; params: URLSear
         onJoin=${(devices: DeviceChoice) => setPhase({ kind: 'in-call', call: phase.call, access: phase.access, devices })} /></main>`;
     case 'in-call':
       return html`<main class="call-screen full"><${InCall} call=${phase.call} access=${phase.access} devices=${phase.devices} onLeave=${() => void leave(phase.call)}
-        onClosed=${() => setPhase({ kind: 'ended', call: phase.call, reason: 'You were removed from the call.' })} /></main>`;
+        onClosed=${(code: string) =>
+          setPhase({
+            kind: 'ended',
+            call: phase.call,
+            reason: code === 'MAX_DURATION' ? 'The call reached the maximum length the clinic allows.' : 'You were removed from the call.',
+          })} /></main>`;
     case 'ended':
       return html`
         <main class="call-screen center">

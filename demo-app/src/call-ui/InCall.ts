@@ -1,5 +1,5 @@
 // The call itself: video grid (screen share large, active speaker highlighted), toolbar, timer,
-// reconnecting banner, in-call chat, device settings, and a doctor's mute/remove controls.
+// reconnecting and call-ending banners, in-call chat, device settings, and a doctor's mute/remove controls.
 import { QualityReporter, Track, type RemoteParticipant } from '@telemed/sdk';
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -21,7 +21,7 @@ export interface InCallProps {
   access: RoomAccess;
   devices: DeviceChoice;
   onLeave: () => void;
-  /** The server closed this participant's connection (e.g. removed by the doctor). */
+  /** The server closed this participant's connection: removed by the doctor (`REMOVED`) or the call's maximum length (`MAX_DURATION`). */
   onClosed: (code: string) => void;
 }
 
@@ -38,6 +38,8 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
   const [seenChat, setSeenChat] = useState(0);
   const [controlError, setControlError] = useState<string | undefined>();
   const [now, setNow] = useState(Date.now());
+  // Set once the media server announces the end of the call (the installation's maximum length).
+  const [endsAt, setEndsAt] = useState<Date | undefined>();
   // Leave the media room first, then end or leave the call: ended first, the server closes our
   // socket and the SDK would take it for a lost connection.
   const leaveRoom = (): void => void room.disconnect().finally(onLeave);
@@ -51,7 +53,12 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
     return () => reporter.close();
   }, [room, call.id]);
   useEffect(() => {
-    if (closedCode === 'REMOVED') onClosed(closedCode);
+    const onEnding = ({ endsAt: at }: { endsAt: Date }): void => setEndsAt(at);
+    room.on('callEndingSoon', onEnding);
+    return () => void room.off('callEndingSoon', onEnding);
+  }, [room]);
+  useEffect(() => {
+    if (closedCode === 'REMOVED' || closedCode === 'MAX_DURATION') onClosed(closedCode);
   }, [closedCode]);
   useEffect(() => {
     if (panel === 'chat') setSeenChat(chat.lines.length);
@@ -125,6 +132,12 @@ export function InCall({ call, access, devices: initialDevices, onLeave, onClose
       </header>
       ${state === 'reconnecting' && html`<div class="banner warning" role="status" data-testid="reconnecting">Reconnecting…</div>`}
       ${state === 'connecting' && html`<div class="banner" role="status">Connecting…</div>`}
+      ${
+        endsAt &&
+        html`<div class="banner warning" role="status" data-testid="call-ending">
+          This call ends in ${formatDuration(Math.max(0, (endsAt.getTime() - now) / 1000))}: the clinic limits the length of calls.
+        </div>`
+      }
       ${(error || controlError) && html`<div class="banner error" role="alert">${error ?? controlError}</div>`}
       ${mic?.isMuted && html`<div class="banner" role="status" data-testid="muted-banner">Your microphone is muted.</div>`}
       ${user.role === 'doctor' && html`<${LobbyRequests} call=${call} />`}

@@ -27,6 +27,7 @@ beforeAll(async () => {
     logLevel: 'silent',
     maxParticipantsPerRoom: 2,
     maxCallDurationSec: 2,
+    callEndWarningsSec: [1.5, 5],
     resumeGraceMs: 5000,
   });
   await server.start();
@@ -73,9 +74,22 @@ describe('signaling sessions', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
-  it('ends a call at its maximum duration with 4413 MAX_DURATION', async () => {
+  it('warns everyone before the maximum duration (and a participant who joins after the warning), then ends the call with 4413 MAX_DURATION', async () => {
     const a = await open('short', 'a');
     await join(a);
+    const endsAt = Date.parse(a.welcome.endsAt!);
+    // Opened now, closing 2 s later (MAX_CALL_DURATION); the 5 s warning does not fit and is skipped.
+    expect(endsAt - Date.now()).toBeGreaterThan(1000);
+    expect(endsAt - Date.now()).toBeLessThanOrEqual(2000);
+    const warning = await a.nextNotification('callEndingSoon');
+    expect(warning).toEqual({ endsAt: a.welcome.endsAt, secondsLeft: 2 }); // 1.5 s, rounded up
+    const b = await open('short', 'b');
+    expect(b.welcome.endsAt).toBe(a.welcome.endsAt);
+    await join(b);
+    expect(await b.nextNotification('callEndingSoon')).toMatchObject({ endsAt: a.welcome.endsAt });
     expect(await a.closed).toEqual({ code: 4413, reason: 'MAX_DURATION' });
+    expect(await b.closed).toEqual({ code: 4413, reason: 'MAX_DURATION' });
+    expect(Date.now()).toBeGreaterThanOrEqual(endsAt - 50);
+    expect(a.notifications('callEndingSoon')).toHaveLength(1);
   });
 });

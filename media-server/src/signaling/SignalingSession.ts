@@ -134,6 +134,7 @@ export class SignalingSession {
       grants: this.peer.grants,
       resumeKey: this.peer.resumeKey,
       resumed,
+      ...(this.#room.endsAt === undefined ? {} : { endsAt: new Date(this.#room.endsAt).toISOString() }),
     });
   }
 

@@ -193,6 +193,8 @@ export interface ServerNotifications {
     resumeKey: string;
     /** True when this socket resumed an existing session: transports, producers and consumers were kept. */
     resumed: boolean;
+    /** When the media server ends the call (`MAX_CALL_DURATION` after its room opened), ISO 8601; absent when calls have no limit. */
+    endsAt?: string;
   };
   participantJoined: { participant: ParticipantInfo };
   participantLeft: { participantId: string; reason: ServerLeftReason };
@@ -237,6 +239,12 @@ export interface ServerNotifications {
   participantQuality: { participantId: string; quality: ConnectionQualityLevel };
   /** The dominant speaker changed (ActiveSpeakerObserver). */
   activeSpeaker: { participantId: string };
+  /**
+   * The call reaches the installation's maximum duration soon: sent to everyone at each of the
+   * media server's `CALL_END_WARNINGS` (seconds before the end), and to a participant who joins
+   * after the first of them. At `endsAt` the room closes with `4413 MAX_DURATION`.
+   */
+  callEndingSoon: { endsAt: string; secondsLeft: number };
   /** Loudest audio producers in the last interval, dBov (-127 silent .. 0 loudest); empty on silence. */
   audioLevels: { levels: { participantId: string; producerId: string; volume: number }[] };
 }

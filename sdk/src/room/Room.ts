@@ -53,6 +53,12 @@ export type RoomEvents = {
   /** Audio levels (0..1) of the loudest participants, about once a second; empty when all are silent. */
   audioLevelsChanged: [{ participant: AnyParticipant; level: number }[]];
   connectionQualityChanged: [ConnectionQuality, AnyParticipant];
+  /**
+   * The call reaches the installation's maximum duration soon (at each of the media server's
+   * warning times, and on joining after the first): at `endsAt` the room disconnects with
+   * `MAX_DURATION`. See also {@link Room.endsAt}.
+   */
+  callEndingSoon: [{ endsAt: Date; secondsLeft: number }];
   /** The room is no longer connected; `error` is set when it was not the app's own `disconnect()`. */
   disconnected: [ConnectionError | undefined];
 };
@@ -114,6 +120,11 @@ export class Room extends TypedEmitter<RoomEvents> {
    */
   get localParticipant(): LocalParticipant {
     return this.#localParticipant;
+  }
+
+  /** When the media server ends this call (its maximum duration), known once connected; undefined when calls have no limit. */
+  get endsAt(): Date | undefined {
+    return this.#welcome?.endsAt === undefined ? undefined : new Date(this.#welcome.endsAt);
   }
 
   /** The current dominant speaker, if anyone has spoken. */
@@ -459,6 +470,7 @@ export class Room extends TypedEmitter<RoomEvents> {
         .consume(transport, data, () => this.remoteParticipants.get(data.participantId))
         .catch((error: unknown) => console.warn('[telemed] could not open a chat channel', error));
     },
+    callEndingSoon: ({ endsAt, secondsLeft }) => this.emit('callEndingSoon', { endsAt: new Date(endsAt), secondsLeft }),
     activeSpeaker: ({ participantId }) => {
       const speaker = this.#participantBySid(participantId);
       this.#activeSpeaker?.setSpeaking(false);

@@ -8,9 +8,11 @@ import { patientAndDoctor } from './fixture.js';
 import { waitFor } from '@telemed/test-kit';
 
 const RING_TIMEOUT_S = 4;
+// Calls last at most the media server's default hour; everyone is told 15 s after a call's room opens.
+const CALL_END_WARNING_S = 3585;
 
 describe('calling between the patient and doctor apps in chromium', () => {
-  const f = patientAndDoctor({ CALL_TIMEOUT: String(RING_TIMEOUT_S) });
+  const f = patientAndDoctor({ CALL_TIMEOUT: String(RING_TIMEOUT_S) }, { CALL_END_WARNINGS: String(CALL_END_WARNING_S) });
 
   async function goHome(page: TestPage): Promise<void> {
     await page.click('[data-testid=call-ended] button');
@@ -158,6 +160,14 @@ describe('calling between the patient and doctor apps in chromium', () => {
     await waitFor("the patient unmuted on the doctor's side", () =>
       f.grey.evaluate(() => !document.querySelector('.tile[data-name="Alice Patient"] [aria-label="Microphone muted"]')),
     );
+
+    // The end of the call announced ahead (the clinic's maximum length), counting down.
+    const endings = await Promise.all(
+      [f.alice, f.grey].map((page) =>
+        waitForText(page, '[data-testid=call-ending]', /This call ends in 59:[0-5]\d: the clinic limits the length of calls/, 30_000),
+      ),
+    );
+    console.log(`[apps] call-ending banner: alice "${endings[0]}"`);
 
     await f.alice.click('#leave-call');
     const [aliceDuration, greyDuration] = await Promise.all([f.alice, f.grey].map((page) => waitForText(page, '[data-testid=ended-duration]', /^\d+:\d\d$/)));
