@@ -58,6 +58,8 @@ export class TelemedClient extends TypedEmitter<TelemedClientEvents> {
   #session: Session | null;
   #refreshing: Promise<Session> | undefined;
   #events: EventsConnection | undefined;
+  /** Authenticated requests waiting for their response: cancelled when the session ends. */
+  readonly #inFlight = new Set<AbortController>();
 
   constructor(options: Partial<TelemedClientOptions> = {}) {
     super();
@@ -391,6 +393,9 @@ export class TelemedClient extends TypedEmitter<TelemedClientEvents> {
 
   #setSession(session: Session | null): void {
     this.#session = session;
+    // Their answers would be for a session that is over (a sign-out's revocation can overtake them:
+    // a 401 the browser logs as a failed resource, and a refresh attempt without a session).
+    if (!session) for (const request of this.#inFlight) request.abort();
     this.emit('sessionChanged', session);
   }
 
@@ -413,10 +418,20 @@ export class TelemedClient extends TypedEmitter<TelemedClientEvents> {
       payload = JSON.stringify(body);
     }
     let res: Response;
+    const request = auth ? new AbortController() : undefined;
+    if (request) this.#inFlight.add(request);
     try {
-      res = await this.#options.fetch(new URL(path, this.#options.baseUrl), { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+      res = await this.#options.fetch(new URL(path, this.#options.baseUrl), {
+        method,
+        headers,
+        ...(payload !== undefined ? { body: payload } : {}),
+        ...(request ? { signal: request.signal } : {}),
+      });
     } catch (cause) {
+      if (request?.signal.aborted) throw new ApiRequestError('UNAUTHORIZED', 401, 'signed out while the request was in flight');
       throw await requestFailure(this.#options.baseUrl, this.#options.fetch, cause);
+    } finally {
+      if (request) this.#inFlight.delete(request);
     }
     if (res.status === 401 && auth && !retried && this.#session) {
       await this.refresh();
