@@ -87,10 +87,10 @@ describe.skipIf(unavailable !== undefined)('network paths: a patient on three ne
       );
       // ICE may move to a better pair after the first one works: wait for the expected one.
       const patientPath = await waitFor(
-        `${label}: media path ${EXPECTED_PATH[profile]}`,
+        `${label}: media path ${EXPECTED_PATH[profile].join(' or ')}`,
         async () => {
           const p = receivingPath(await mediaPaths(patient));
-          return p && pathName(p.local) === EXPECTED_PATH[profile] ? p : undefined;
+          return p && EXPECTED_PATH[profile].includes(pathName(p.local)) ? p : undefined;
         },
         { timeoutMs: 30_000 },
       ).catch(async (error: Error) => {
@@ -101,7 +101,7 @@ describe.skipIf(unavailable !== undefined)('network paths: a patient on three ne
         `[netbed] ${label}: patient via ${pathName(patientPath.local)} → ${patientPath.remote?.address}:${patientPath.remote?.port}/${patientPath.remote?.protocol}, decodes ${media[0].frames} frames ${media[0].audioSamples} audio samples; ${pair.doctorBrowser} doctor via ${pathName(doctorPath?.local)}, ${media[1].frames} frames`,
       );
       // Where the patient's media went: the media server directly, or coturn's TLS port.
-      if (profile === 'tcp443-only') {
+      if (pathName(patientPath.local) === 'relay/tls') {
         expect(patientPath.remote?.address).toBe(clinic.webIp);
       } else {
         expect(patientPath.remote).toMatchObject({ address: clinic.webIp, port: MEDIA_RTC_PORT, protocol: profile === 'open' ? 'udp' : 'tcp' });
@@ -118,13 +118,13 @@ describe.skipIf(unavailable !== undefined)('network paths: a patient on three ne
 
   for (const profile of PROFILES) {
     it(
-      `${profile}: Chromium and Firefox patients call, media ${EXPECTED_PATH[profile]}`,
+      `${profile}: Chromium and Firefox patients call, media ${EXPECTED_PATH[profile].join(' or ')}`,
       async () => {
         bed.setFirewall('patient', profileRules(profile, bed.hosts.clinic!.addresses));
         const t0 = Date.now();
         const paths = await Promise.all(PAIRS.map((pair) => call(pair, profile)));
         console.log(`[netbed] ${profile}: both calls in ${Date.now() - t0} ms`);
-        expect(paths.map((p) => p.patient)).toEqual([EXPECTED_PATH[profile], EXPECTED_PATH[profile]]);
+        for (const path of paths) expect(EXPECTED_PATH[profile]).toContain(path.patient);
         if (profile === 'tcp443-only') for (const pair of PAIRS) expect(await clinic.coturnOutput()).toContain(clinic.users[pair.patient.email]!);
       },
       CALLS_TIMEOUT_MS,

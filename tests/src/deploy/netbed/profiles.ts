@@ -4,15 +4,16 @@ export type ProfileName = 'open' | 'udp-blocked' | 'tcp443-only';
 
 export const PROFILES: readonly ProfileName[] = ['open', 'udp-blocked', 'tcp443-only'];
 
-/** How media must go in each profile (the selected ICE candidate pair, seen from the patient). */
-export const EXPECTED_PATH: Record<ProfileName, string> = {
+/** How media may go in each profile (the selected ICE candidate pair, seen from the patient), the usual way first. */
+export const EXPECTED_PATH: Record<ProfileName, readonly string[]> = {
   // Straight to the media server's WebRtcServer over UDP.
-  open: 'host/udp',
+  open: ['host/udp'],
   // ICE-TCP to the WebRtcServer's TCP port: a direct path ranks above any relay, and the media
-  // server listens on TCP as well; TURN would add a hop for nothing.
-  'udp-blocked': 'host/tcp',
+  // server listens on TCP as well. TURN over TLS is the other path left: Chromium once kept it for
+  // its receiving connection for 30 s with host/tcp up on the sending one (run N, idle machine).
+  'udp-blocked': ['host/tcp', 'relay/tls'],
   // Nothing but TCP 443 to the clinic: TURN over TLS on coturn's own address.
-  'tcp443-only': 'relay/tls',
+  'tcp443-only': ['relay/tls'],
 };
 
 /** The ruleset for `profile`; `clinic` are the clinic's addresses ('' = no rules: open). */
