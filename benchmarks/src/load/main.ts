@@ -90,6 +90,12 @@ interface VirtualUser {
   conversationId: string;
   /** When its /events socket said ready (presence online), for the partner's presence latency. */
   onlineAt?: number;
+  /**
+   * Whether the partner's coming online has been seen, measured once and only when the partner came
+   * online after this user's /events was ready (before it, there is no event: the app reads the
+   * presence list); later updates are calls' busy → online.
+   */
+  sawPartnerOnline?: boolean;
 }
 const sentAt = new Map<string, number>(); // clientId → when the POST started
 const readAt = new Map<number, number>(); // message id → when the partner's read POST started
@@ -103,8 +109,12 @@ function wire(user: VirtualUser, users: VirtualUser[]): void {
   });
   client.on('presence.updated', (presence: Presence) => {
     const partner = users[user.partner]!;
-    if (presence.userId === partner.id && presence.status === 'online' && partner.onlineAt !== undefined)
-      record('presence online → partner', Date.now() - partner.onlineAt);
+    const cameOnlineAt = partner.onlineAt;
+    const cameAfterMe = cameOnlineAt !== undefined && user.onlineAt !== undefined && cameOnlineAt >= user.onlineAt;
+    if (presence.userId === partner.id && presence.status === 'online' && cameAfterMe && !user.sawPartnerOnline) {
+      user.sawPartnerOnline = true;
+      record('presence online → partner', Date.now() - cameOnlineAt);
+    }
   });
   client.on('message.created', ({ message }: { message: Message }) => {
     if (message.senderId === user.id) return;
