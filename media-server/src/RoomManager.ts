@@ -32,7 +32,6 @@ export interface RoomEntry {
   room: Room;
   worker: PooledWorker;
   emptyTimer?: NodeJS.Timeout;
-  durationLimit: CallDurationLimit;
 }
 
 /** Creates rooms on the least-loaded worker and closes them when they stay empty. */
@@ -98,6 +97,7 @@ export class RoomManager extends SafeEmitter<RoomManagerEvents> {
       worker.routers--;
       throw error;
     }
+    // It ends with the room (it listens for the room's close).
     const durationLimit = new CallDurationLimit({
       room,
       durationMs: this.#options.maxRoomDurationMs,
@@ -105,7 +105,7 @@ export class RoomManager extends SafeEmitter<RoomManagerEvents> {
       logger,
     });
     room.endsAt = durationLimit.endsAt;
-    const entry: RoomEntry = { room, worker, durationLimit };
+    const entry: RoomEntry = { room, worker };
     this.#rooms.set(roomId, entry);
     room.on('peerLeft', () => this.#scheduleCloseIfEmpty(entry));
     room.on('close', (reason) => {
