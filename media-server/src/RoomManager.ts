@@ -57,21 +57,33 @@ export class RoomManager extends SafeEmitter<RoomManagerEvents> {
     return this.#rooms.get(roomId)?.room;
   }
 
-  /** The room with this id, created on the least-loaded worker when it does not exist yet. */
-  async getOrCreate(roomId: string): Promise<{ room: Room; worker: PooledWorker }> {
+  /**
+   * The room with this id, created on the least-loaded worker when it does not exist yet. A new
+   * room's maximum duration counts from `startedAt` (ms since 1970, the call's start) when given.
+   */
+  async getOrCreate(roomId: string, options: { startedAt?: number } = {}): Promise<{ room: Room; worker: PooledWorker }> {
     const existing = this.#rooms.get(roomId);
     if (existing && !existing.room.closed) return existing;
     if (this.#draining && !this.#creating.has(roomId)) throw new MediaServerError('DRAINING', 'the media server is stopping: it takes no new rooms');
     // Two participants joining at once must land in one room: share the pending creation.
     let pending = this.#creating.get(roomId);
     if (!pending) {
-      pending = this.#create(roomId).finally(() => this.#creating.delete(roomId));
+      pending = this.#create(roomId, options.startedAt).finally(() => this.#creating.delete(roomId));
       this.#creating.set(roomId, pending);
     }
     return pending;
   }
 
-  async #create(roomId: string): Promise<RoomEntry> {
+  /**
+   * Whether a call that started at `startedAt` (ms since 1970) is past the maximum duration with no
+   * open room here: a node that gets the call's participants after the end must not open it again.
+   */
+  isOver(roomId: string, startedAt: number): boolean {
+    const open = this.#rooms.get(roomId);
+    return (!open || open.room.closed) && startedAt + this.#options.maxRoomDurationMs <= Date.now();
+  }
+
+  async #create(roomId: string, startedAt: number | undefined): Promise<RoomEntry> {
     const { pool, logger, maxParticipantsPerRoom } = this.#options;
     const worker = pool.leastLoaded();
     worker.routers++;
@@ -101,6 +113,7 @@ export class RoomManager extends SafeEmitter<RoomManagerEvents> {
     const durationLimit = new CallDurationLimit({
       room,
       durationMs: this.#options.maxRoomDurationMs,
+      ...(startedAt === undefined ? {} : { startedAt }),
       warningsSec: this.#options.callEndWarningsSec ?? [],
       logger,
     });

@@ -18,6 +18,7 @@ const ClaimsSchema = z.object({
     roomAdmin: z.boolean(),
     loadTest: z.boolean().optional(),
   }),
+  roomStartedAt: z.number().optional(),
   iat: z.number(),
   exp: z.number(),
   iss: z.literal(ROOM_TOKEN_ISSUER),

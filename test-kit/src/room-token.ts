@@ -10,6 +10,7 @@ export interface TestRoomTokenOptions {
   /** Merged over publish, subscribe and data allowed, no room admin. */
   grants?: Partial<RoomGrants>;
   ttlSeconds?: number;
+  roomStartedAt?: Date;
 }
 
 /** A room token from the API's own issuer, so tests speak exactly what production speaks. */
@@ -20,5 +21,6 @@ export function roomToken(options: TestRoomTokenOptions): string {
     ...(options.name === undefined ? {} : { name: options.name }),
     grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false, ...options.grants },
     ttlSeconds: options.ttlSeconds ?? 600,
+    ...(options.roomStartedAt === undefined ? {} : { roomStartedAt: options.roomStartedAt }),
   });
 }

@@ -598,6 +598,7 @@ export class CallService {
       name: user.display_name,
       grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: user.role === 'doctor' },
       ttlSeconds: roomTokenTtlSeconds,
+      ...(call.startedAt ? { roomStartedAt: new Date(call.startedAt) } : {}),
     });
     const iceServers = turnCredentials(this.#settings, user.id, roomTokenTtlSeconds);
     return { callId: call.id, room: call.id, token, url: placement.url, expiresIn: roomTokenTtlSeconds, iceServers };

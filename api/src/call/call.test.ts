@@ -67,6 +67,8 @@ describe.each(DATABASES)('call lifecycle on %s', (database) => {
     expect(accepted.body.call.status).toBe('active');
     const claims = jwt.verify(accepted.body.access.token, TEST_SECRETS.roomTokenSecret, { audience: 'telemed-media', issuer: 'telemed-api' }) as jwt.JwtPayload;
     expect(claims).toMatchObject({ room: started.body.id, sub: id('drgrey'), grants: { canPublish: true, canSubscribe: true, roomAdmin: true } });
+    // The media server counts MAX_CALL_DURATION from the call's start, on whichever node the room is.
+    expect(claims.roomStartedAt).toBe(Math.floor(Date.parse(accepted.body.call.startedAt!) / 1000));
 
     const patientToken = await as('alice').post<RoomAccess>(`/api/calls/${started.body.id}/token`);
     expect(patientToken.status).toBe(200);

@@ -9,11 +9,19 @@ export interface IssueRoomTokenInput {
   name?: string;
   grants: RoomGrants;
   ttlSeconds: number;
+  /** When the call started: the media server counts the maximum call duration from it. */
+  roomStartedAt?: Date;
 }
 
 /** Signs a media-server room token (HS256) with the shared secret. */
 export function issueRoomToken(secret: string, input: IssueRoomTokenInput): string {
-  return jwt.sign({ room: input.room, name: input.name ?? input.identity, grants: input.grants }, hmacKey(secret), {
+  const claims = {
+    room: input.room,
+    name: input.name ?? input.identity,
+    grants: input.grants,
+    ...(input.roomStartedAt ? { roomStartedAt: Math.floor(input.roomStartedAt.getTime() / 1000) } : {}),
+  };
+  return jwt.sign(claims, hmacKey(secret), {
     algorithm: 'HS256',
     subject: input.identity,
     issuer: ROOM_TOKEN_ISSUER,

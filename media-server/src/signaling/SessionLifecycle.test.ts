@@ -92,4 +92,22 @@ describe('signaling sessions', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(endsAt - 50);
     expect(a.notifications('callEndingSoon')).toHaveLength(1);
   });
+
+  it("counts the maximum duration from the call's start in the token (a room rebuilt on another node), and refuses a call past it", async () => {
+    // The call started a second ago elsewhere: this node's new room ends 2 s after that start, and
+    // the 1.5 s warning, already past, reaches the joiner at once.
+    const startedAt = new Date(Date.now() - 1000);
+    const startedToken = (room: string, identity: string, at: Date): string => roomToken({ secret: SECRET, room, identity, roomStartedAt: at });
+    const a = await TestSignalingClient.connect({ url: base, token: startedToken('moved', 'a', startedAt) });
+    expect(Date.parse(a.welcome.endsAt!)).toBe(Math.floor(startedAt.getTime() / 1000) * 1000 + 2000);
+    await join(a);
+    expect(await a.nextNotification('callEndingSoon')).toEqual({ endsAt: a.welcome.endsAt, secondsLeft: expect.any(Number) });
+    expect(await a.closed).toEqual({ code: 4413, reason: 'MAX_DURATION' });
+
+    const late = new WebSocket(`${base}?token=${startedToken('moved', 'b', new Date(Date.now() - 3000))}`);
+    const closed = await new Promise<{ code: number; reason: string }>((resolve) =>
+      late.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+    expect(closed).toEqual({ code: 4413, reason: 'MAX_DURATION' });
+  });
 });

@@ -196,11 +196,16 @@ export class SignalingServer {
       ws.close(CloseCode.Removed, 'REMOVED');
       return;
     }
+    if (claims.roomStartedAt !== undefined && rooms.isOver(claims.room, claims.roomStartedAt * 1000)) {
+      logger.info({ roomId: claims.room }, 'signaling connection refused: the call is past its maximum duration');
+      ws.close(CloseCode.MaxDuration, 'MAX_DURATION');
+      return;
+    }
     if (resume && this.#resume(ws, claims, resume)) return;
     let session: SignalingSession;
     let room: Room;
     try {
-      const entry = await rooms.getOrCreate(claims.room);
+      const entry = await rooms.getOrCreate(claims.room, claims.roomStartedAt === undefined ? {} : { startedAt: claims.roomStartedAt * 1000 });
       room = entry.room;
       session = new SignalingSession({ socket: ws, claims, room, worker: entry.worker, logger, observer: this.#options.observer });
       const previous = room.peerByIdentity(claims.sub);

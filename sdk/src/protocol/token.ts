@@ -23,6 +23,12 @@ export interface RoomTokenClaims {
   /** Display name shown to other participants. */
   name?: string;
   grants: RoomGrants;
+  /**
+   * When the room's call started (seconds since 1970), so a room rebuilt on another media node, or
+   * spanning a second one, keeps the call's clock for `MAX_CALL_DURATION`. Omitted: the room's
+   * creation.
+   */
+  roomStartedAt?: number;
   iat: number;
   exp: number;
   iss: typeof ROOM_TOKEN_ISSUER;

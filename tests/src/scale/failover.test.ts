@@ -99,6 +99,9 @@ describe('media nodes: placement by load, failover, drain', () => {
   });
 
   it('kill -9 of the hosting node: both pages decode media again on another node, the call keeps its id and timeline', async () => {
+    const endsAt = () => Promise.all(pages.map((page) => page.evaluate(() => (window as unknown as PageWindow).telemed.room.endsAt?.getTime())));
+    const endsBefore = await endsAt();
+    expect(endsBefore[0]).toEqual(expect.any(Number));
     const killedAt = Date.now();
     host.process().kill('SIGKILL');
     const back = await Promise.all(
@@ -118,6 +121,8 @@ describe('media nodes: placement by load, failover, drain', () => {
     expect(urls[0]).toBe(urls[1]);
     const newHost = cluster.nodeOf(urls[0]!)!;
     expect(newHost.id).not.toBe(host.id);
+    // The rebuilt room keeps the call's MAX_CALL_DURATION clock: it ends when the lost one would have.
+    expect(await endsAt()).toEqual(endsBefore);
 
     const call = await demo.alice.getCall(demo.call.id);
     expect(call.status).toBe('active');
