@@ -23,9 +23,11 @@ export interface MintRoomTokenOptions {
 
 export interface RoomToken {
   token: string;
-  /** The media server's signaling URL to connect to with the browser SDK. */
+  /** The signaling URL of the media node the room is placed on, to connect to with the browser SDK. */
   url: string;
   expiresIn: number;
+  /** TURN servers with credentials for this identity, for `Room.connect`'s `iceServers` (empty without TURN). */
+  iceServers: IceServer[];
 }
 
 /** A TURN server and its time-limited credentials, as RTCPeerConnection takes them. */

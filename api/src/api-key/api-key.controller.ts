@@ -2,9 +2,10 @@ import { API_KEY_SCOPES } from '@telemed/sdk/protocol';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import { Uuid, dbText } from '../http/input.schema.js';
-import { ApiKeySchema } from '../http/resource.schema.js';
+import { ApiKeySchema, IceServerSchema } from '../http/resource.schema.js';
 import type { RouteRegistry } from '../http/route.js';
 import { issueRoomToken } from '../room-token/room-token.service.js';
+import { turnCredentials } from '../room-token/turn-credentials.service.js';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-key.service.js';
 
 const CreateApiKey = z.strictObject({ name: dbText({ max: 120, min: 1 }), scopes: z.array(z.enum(API_KEY_SCOPES)).min(1) });
@@ -30,8 +31,11 @@ const MintRoomToken = z.strictObject({
 });
 const MintedRoomToken = z.object({
   token: z.string(),
-  url: z.string().describe("The media server's signaling URL (MEDIA_PUBLIC_URL)"),
+  url: z.string().describe('The signaling URL of the media node the room is placed on (MEDIA_PUBLIC_URL with one node)'),
   expiresIn: z.number().int(),
+  iceServers: z
+    .array(IceServerSchema)
+    .describe('TURN servers with credentials for this identity that expire no later than the token (empty without TURN): pass them to Room.connect'),
 });
 
 export function registerApiKeyRoutes(api: RouteRegistry, app: AppContext): void {
@@ -92,7 +96,8 @@ export function registerApiKeyRoutes(api: RouteRegistry, app: AppContext): void 
     tag: 'server',
     access: { apiKey: 'room-tokens' },
     status: 201,
-    summary: "Mint a room token for an app room (not a call's room) with an API key (scope room-tokens); the answer has the media server URL to connect to",
+    summary:
+      "Mint a room token for an app room (not a call's room) with an API key (scope room-tokens); the answer has the media node's URL to connect to and TURN credentials",
     body: MintRoomToken,
     response: MintedRoomToken,
     handler: async ({ ctx, apiKey, body }) => {
@@ -106,7 +111,9 @@ export function registerApiKeyRoutes(api: RouteRegistry, app: AppContext): void 
       });
       // The key is the actor: no user id; the audit row names the room.
       await app.auditLog.write(ctx, null, 'create', 'room_token', `${apiKey.id}:${body.room}`);
-      return { token, url: app.config.mediaPublicUrl, expiresIn: ttlSeconds };
+      // Placed like a call's room: sticky on its node, moved when that node is lost.
+      const { url } = await app.placement.place(body.room);
+      return { token, url, expiresIn: ttlSeconds, iceServers: turnCredentials(app.config, body.identity, ttlSeconds) };
     },
   });
 }

@@ -33,7 +33,7 @@ describe.each(DATABASES)('API keys (%s)', (database) => {
     expect(listed.body.items.map((k) => k.id)).toContain(apiKey.id);
 
     const backend = client(t.url, secret);
-    const minted = await backend.post<{ token: string; url: string; expiresIn: number }>('/api/server/room-tokens', {
+    const minted = await backend.post<{ token: string; url: string; expiresIn: number; iceServers: unknown[] }>('/api/server/room-tokens', {
       room: 'waiting-room-7',
       identity: 'guest-42',
       name: 'Guest',
@@ -51,6 +51,7 @@ describe.each(DATABASES)('API keys (%s)', (database) => {
     expect(claims.exp! - claims.iat!).toBe(120);
     expect(minted.body.expiresIn).toBe(120);
     expect(minted.body.url).toBe(t.app.config.mediaPublicUrl);
+    expect(minted.body.iceServers).toEqual([]); // no TURN configured here
 
     // Never a call's room (a UUID) or a development room.
     for (const room of ['00000000-0000-4000-8000-000000000000', 'dev-r1'])

@@ -83,7 +83,7 @@ const CallShape = z
   .meta({ id: 'Call' });
 export const CallSchema = same<typeof CallShape, Call>(CallShape, true);
 
-const IceServerShape = z.object({ urls: z.array(z.string()), username: z.string(), credential: z.string() }).meta({ id: 'IceServer' });
+export const IceServerSchema = z.object({ urls: z.array(z.string()), username: z.string(), credential: z.string() }).meta({ id: 'IceServer' });
 const RoomAccessShape = z
   .object({
     callId: z.string(),
@@ -91,7 +91,7 @@ const RoomAccessShape = z
     token: z.string(),
     url: z.string(),
     expiresIn: z.number().int(),
-    iceServers: z.array(IceServerShape).describe('TURN servers with credentials that expire no later than the token (empty without TURN)'),
+    iceServers: z.array(IceServerSchema).describe('TURN servers with credentials that expire no later than the token (empty without TURN)'),
   })
   .meta({ id: 'RoomAccess' });
 export const RoomAccessSchema = same<typeof RoomAccessShape, RoomAccess>(RoomAccessShape, true);

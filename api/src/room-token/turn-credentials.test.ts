@@ -57,6 +57,22 @@ describe('room access with TURN', () => {
     expect(token.body.iceServers[0]!.username).toMatch(new RegExp(`^\\d+:${alice.user.id}$`));
   });
 
+  it("gives an app room's token minted with an API key TURN credentials for its identity", async () => {
+    const admin = client(t.url, (await login(t.url, 'admin')).accessToken);
+    const key = await admin.post<{ secret: string }>('/api/admin/api-keys', { name: 'TURN app', scopes: ['room-tokens'] });
+    const minted = await client(t.url, key.body.secret).post<{ token: string; iceServers: RoomAccess['iceServers'] }>('/api/server/room-tokens', {
+      room: 'waiting-room-turn',
+      identity: 'guest-7',
+      ttlSeconds: 300,
+    });
+    expect(minted.status).toBe(201);
+    const claims = jwt.verify(minted.body.token, TEST_SECRETS.roomTokenSecret) as jwt.JwtPayload;
+    const [server] = minted.body.iceServers;
+    expect(server!.urls).toEqual(TURN.turnUrls);
+    expect(server!.username).toBe(`${claims.exp!}:guest-7`);
+    expect(server!.credential).toBe(createHmac('sha1', TURN.turnSecret).update(server!.username).digest('base64'));
+  });
+
   it('refuses TURN_URLS without TURN_SECRET', async () => {
     await expect(startTestApp('pglite', { turnUrls: TURN.turnUrls })).rejects.toThrow(/TURN_SECRET is required when TURN_URLS is set/);
   });

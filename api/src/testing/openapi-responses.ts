@@ -10,7 +10,7 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 interface Operation {
   responses: Record<string, { $ref?: string; content?: Record<string, { schema?: unknown }> }>;
 }
-interface Document {
+export interface Document {
   paths: Record<string, Record<string, Operation>>;
   components: { responses: Record<string, { content?: Record<string, { schema?: unknown }> }> };
 }
@@ -18,7 +18,7 @@ interface Document {
 const DOC_ID = 'urn:telemed:openapi';
 const pointer = (...parts: string[]): string => parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
 
-class ResponseChecker {
+export class ResponseChecker {
   readonly #doc: Document;
   readonly #ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
   readonly #validators = new Map<string, ValidateFunction>();

@@ -5,6 +5,7 @@ import { waitFor } from '@telemed/test-kit';
 import { createLogger } from '../logger.js';
 import { DATABASES, client, login, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
 import { startWebhookReceiver, type ReceivedWebhook } from '../testing/webhook-receiver.js';
+import { retryDelaySeconds } from './webhook-dispatcher.js';
 import { claimDue } from './webhook.repository.js';
 
 interface Delivery {
@@ -206,5 +207,13 @@ describe.each(DATABASES)('outbound webhooks (%s)', (database) => {
     // Leased: nobody claims them again until the lease ends.
     expect(await claimDue(t.app.db, { limit: 50, leaseSeconds: 60, now: later })).toEqual([]);
     await t.app.db.deleteFrom('webhook_deliveries').where('endpoint_id', '=', webhook.id).execute();
+  });
+});
+
+describe('webhook retry delays', () => {
+  it('double from WEBHOOK_RETRY_BASE after each failed attempt, up to WEBHOOK_RETRY_MAX', () => {
+    // The defaults: base 10 s, at most an hour apart.
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((attempts) => retryDelaySeconds(attempts, 10, 3600))).toEqual([10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600]);
+    expect(retryDelaySeconds(40, 10, 3600)).toBe(3600);
   });
 });

@@ -2,6 +2,7 @@ import { backoffDelay, sleep } from '../signaling/backoff.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import { ApiRequestError } from './ApiRequestError.js';
 import { requestFailure } from './request-failure.js';
+import { TelemedError } from '../errors.js';
 import type {
   CallRecording,
   ApiErrorBody,
@@ -344,7 +345,7 @@ export class TelemedClient extends TypedEmitter<TelemedClientEvents> {
   connectEvents(cursor?: number): void {
     if (this.#events && !this.#events.closed) return;
     const WebSocketClass = this.#options.WebSocket;
-    if (!WebSocketClass) throw new Error('no WebSocket implementation: pass options.WebSocket');
+    if (!WebSocketClass) throw new TelemedError('UNSUPPORTED_BROWSER', 'no WebSocket implementation: pass options.WebSocket');
     const url = new URL('/events', this.#options.baseUrl);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     let first = true;

@@ -52,12 +52,12 @@ export class ChatChannel {
 
   /** Sends a message to every other participant; resolves once it is handed to the channel. */
   async send(text: string, from: { sid: string; identity: string }): Promise<ChatMessage> {
-    if (text.length === 0 || text.length > MAX_TEXT) throw new RangeError(`a chat message must have 1-${MAX_TEXT} characters`);
+    if (text.length === 0 || text.length > MAX_TEXT) throw new TelemedError('BAD_REQUEST', `a chat message must have 1-${MAX_TEXT} characters`);
     if (!this.#opening) throw new TelemedError('FORBIDDEN', 'this room token may not send chat messages (canPublishData)');
     const producer = await this.#opening;
     if (producer.readyState !== 'open') {
       await new Promise<void>((resolve, reject) => {
-        producer.observer.once('close', () => reject(new Error('the chat channel closed')));
+        producer.observer.once('close', () => reject(new TelemedError('CONNECTION_CLOSED', 'the chat channel closed')));
         producer.once('open', () => resolve());
       });
     }

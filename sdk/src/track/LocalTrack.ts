@@ -2,6 +2,7 @@ import type { types as msTypes } from 'mediasoup-client';
 import type { LocalTrackMutedBy } from '../protocol/messages.js';
 import type { SignalClient } from '../signaling/SignalClient.js';
 import { Track } from './Track.js';
+import { TelemedError } from '../errors.js';
 
 /** A track captured on this device and published to the room. */
 export class LocalTrack extends Track {
@@ -87,7 +88,7 @@ export class LocalTrack extends Track {
    * camera). The previous capture is stopped.
    */
   async replaceTrack(track: MediaStreamTrack): Promise<void> {
-    if (track.kind !== this.kind) throw new TypeError(`a ${this.kind} track cannot be replaced by a ${track.kind} track`);
+    if (track.kind !== this.kind) throw new TelemedError('BAD_REQUEST', `the ${this.kind} track cannot be replaced by a ${track.kind} track`);
     const previous = this.mediaStreamTrack;
     if (this.#producer && !this.#producer.closed) await this.#producer.replaceTrack({ track });
     previous.removeEventListener('ended', this.#onEnded);

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { signWebhook, TelemedServerClient } from '@telemed/server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from '../browser.js';
@@ -36,7 +37,7 @@ const page = \`<!doctype html><meta charset="utf-8"><title>Acme support</title><
   room.on('connectionStateChanged', (state) => (document.getElementById('status').textContent = state));
   room.on('disconnected', (error) => (window.disconnectReason = error ? error.reason : 'none'));
   room.on('trackSubscribed', (track) => document.body.append(track.attach()));
-  await room.connect(access.url, access.token);
+  await room.connect(access.url, access.token, { iceServers: access.iceServers });
   await room.localParticipant.setCameraEnabled(true, { width: 640, height: 360 });
 </script>\`;
 const events = [];
@@ -54,8 +55,10 @@ const server = http.createServer(async (req, res) => {
   if (url.pathname === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end(page);
   if (url.pathname === '/sdk.mjs') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(fs.readFileSync(bundle));
   if (url.pathname === '/access') {
+    const identity = url.searchParams.get('identity');
     try {
-      return json(res, 200, await telemed.mintRoomToken({ room: '${ROOM}', identity: url.searchParams.get('identity') }));
+      const access = await telemed.mintRoomToken({ room: '${ROOM}', identity });
+      return json(res, 200, access);
     } catch (error) { return apiError(res, error); }
   }
   if (url.pathname === '/consultations' && req.method === 'POST') {
@@ -88,6 +91,26 @@ const server = http.createServer(async (req, res) => {
 });
 server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening ' + server.address().port));
 `;
+
+/** The code lines of the SDK README's walkthrough block `name`, without comments, blank and import lines. */
+function walkthrough(name: 'backend' | 'page'): string[] {
+  const readme = fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'sdk', 'README.md'), 'utf8');
+  const block = new RegExp(`<!-- walkthrough:${name} -->\\s*\`\`\`ts\\n([\\s\\S]*?)\`\`\``).exec(readme);
+  if (!block) throw new Error(`sdk/README.md has no walkthrough:${name} block`);
+  return block[1]!
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('//') && !line.startsWith('import '));
+}
+
+describe("the SDK README's walkthrough", () => {
+  it("is what this test's backend and page run, line for line", () => {
+    const ran = BACKEND.split('\n').map((line) => line.trim());
+    const lines = [...walkthrough('backend'), ...walkthrough('page')];
+    expect(lines.length).toBeGreaterThanOrEqual(7);
+    for (const line of lines) expect(ran, `README line: ${line}`).toContain(line);
+  });
+});
 
 interface WebhookLog {
   events: Array<{ id: string; type: string; callId: string | null; raw: string; signature: string }>;
