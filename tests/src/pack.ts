@@ -29,15 +29,23 @@ export async function packWorkspace(name: string, destination: string): Promise<
 }
 
 /**
- * What `npm install <tarball>` leaves in a project: the packed workspace `name` unpacked into
- * `project/node_modules/@telemed/<name>`. The tarball goes to `destination`.
+ * `npm install <tarball>` of the packed workspace `name` (e.g. `sdk`) into `project`, as a user
+ * outside the repo would: its dependencies come from the registry (npm's cache first), so a
+ * missing or wrong dependency shows. The tarball goes to `destination`.
  */
 export async function installPacked(name: string, project: string, destination: string): Promise<PackedPackage & { dir: string }> {
   const packed = await packWorkspace(name, destination);
-  const dir = path.join(project, 'node_modules', '@telemed', name);
-  fs.mkdirSync(dir, { recursive: true });
-  await promisify(execFile)('tar', ['-xzf', packed.tarball, '-C', dir, '--strip-components=1']);
-  return { ...packed, dir };
+  fs.mkdirSync(project, { recursive: true });
+  const manifest = path.join(project, 'package.json');
+  if (!fs.existsSync(manifest)) fs.writeFileSync(manifest, JSON.stringify({ name: 'outside-project', private: true, type: 'module' }));
+  // Not the repo's npm settings: `npm test` passes npm_config_* (its prefix, workspaces) to children.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith('npm_')));
+  await promisify(execFile)('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', packed.tarball], {
+    cwd: project,
+    env,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return { ...packed, dir: path.join(project, 'node_modules', '@telemed', name) };
 }
 
 /**

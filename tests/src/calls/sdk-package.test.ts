@@ -150,6 +150,60 @@ describe('the packed @telemed/sdk', () => {
     expect(readme).toContain('CORS_ORIGINS');
   });
 
+  it("type-checks an app under strict TypeScript against the installed package's types and its dependencies'", async () => {
+    const project = path.join(dir, 'project');
+    fs.writeFileSync(
+      path.join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          exactOptionalPropertyTypes: true,
+          noUncheckedIndexedAccess: true,
+          target: 'es2022',
+          module: 'esnext',
+          moduleResolution: 'bundler',
+          lib: ['es2022', 'dom'],
+          noEmit: true,
+        },
+        files: ['app.ts'],
+      }),
+    );
+    fs.writeFileSync(
+      path.join(project, 'app.ts'),
+      [
+        "import { ConnectionError, Room, TelemedError, type RemoteTrack } from '@telemed/sdk';",
+        "import type { RoomGrants } from '@telemed/sdk/protocol';",
+        'const room = new Room({ autoSubscribe: true });',
+        "room.on('trackSubscribed', (track: RemoteTrack, participant) => document.body.append(track.attach(), participant.identity));",
+        "room.on('disconnected', (error) => console.log(error instanceof ConnectionError ? error.reason : 'left'));",
+        'export const grants: RoomGrants = { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false };',
+        'export async function join(url: string, token: string): Promise<string | undefined> {',
+        '  try {',
+        '    await room.connect(url, token, { iceServers: [] });',
+        '    await room.localParticipant.setCameraEnabled(true, { width: 640, height: 360 });',
+        '    return room.localParticipant.identity;',
+        '  } catch (error) {',
+        '    if (error instanceof TelemedError) return error.code;',
+        '    throw error;',
+        '  }',
+        '}',
+      ].join('\n'),
+    );
+    const tsc = path.join(path.dirname(fileURLToPath(import.meta.resolve('typescript'))), '..', 'bin', 'tsc');
+    const compiled = await promisify(execFile)(process.execPath, [tsc, '-p', project]).then(
+      () => '',
+      (error: { stdout: string }) => error.stdout,
+    );
+    expect(compiled).toBe('');
+    // A misuse is caught: a wrong option type fails the same compile.
+    fs.appendFileSync(path.join(project, 'app.ts'), "\nnew Room({ autoSubscribe: 'yes' });\n");
+    const wrong = await promisify(execFile)(process.execPath, [tsc, '-p', project]).then(
+      () => '',
+      (error: { stdout: string }) => error.stdout,
+    );
+    expect(wrong).toMatch(/app\.ts\(17,\d+\): error TS2322: Type 'string' is not assignable to type 'boolean/);
+  });
+
   it('is clean for publint and for arethetypeswrong (ESM-only: require() explains itself)', async () => {
     const lint = await packageLint(packed);
     expect(lint.publint, 'publint').toEqual([]);

@@ -17,7 +17,6 @@ describe('the packed @telemed/server-sdk', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-server-sdk-pack-'));
     packed = await installPacked('server-sdk', path.join(dir, 'project'), dir);
     unpacked = packed.dir;
-    fs.writeFileSync(path.join(dir, 'project', 'package.json'), JSON.stringify({ name: 'backend', private: true, type: 'module' }));
   });
   afterAll(() => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });

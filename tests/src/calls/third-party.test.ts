@@ -142,9 +142,10 @@ describe('a third-party integration from the packed SDK and server SDK', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-third-party-'));
     const project = path.join(dir, 'acme');
-    // What `npm install @telemed/sdk @telemed/server-sdk` would put there: the two packed tarballs.
-    for (const name of ['sdk', 'server-sdk']) await installPacked(name, project, dir);
+    // `npm install` of the two packed tarballs, as the developer's project would.
+    fs.mkdirSync(project, { recursive: true });
     fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'acme', private: true, type: 'module' }));
+    for (const name of ['sdk', 'server-sdk']) await installPacked(name, project, dir);
     fs.writeFileSync(path.join(project, 'backend.mjs'), BACKEND);
     [platform, browser] = await Promise.all([
       // Webhooks to the backend on loopback, looked for often so the test waits little.
