@@ -145,6 +145,7 @@ interface Tab {
   page: Page;
   browser: Browser;
   browserPid: number;
+  /** The tab's renderer, picked once every tab decodes (pickRenderers). */
   rendererPid: number;
 }
 
@@ -289,16 +290,25 @@ async function openTab(email: string, callId: string, callName: string): Promise
     },
     { bundleUrl, apiUrl: platform.apiUrl, email, password, callId },
   );
-  // The tab's renderer: with the call running, the largest of the browser's renderers (the others,
-  // the initial blank page's and a spare, hold a few MiB); followed by pid for the whole run.
-  const sizes = renderers(browserPid)
-    .map((pid) => ({ pid, rss: rssBytes(pid) }))
-    .sort((a, b) => b.rss - a.rss);
-  const rendererPid = sizes[0]?.pid ?? 0;
-  log(
-    `  ${email} joined the ${callName} call (browser ${browserPid}, renderers ${sizes.map((r) => `${r.pid} ${round(r.rss / 2 ** 20)} MiB`).join(', ')}: tab ${rendererPid})`,
-  );
-  return { email, call: callName, page, browser, browserPid, rendererPid };
+  log(`  ${email} joined the ${callName} call (browser ${browserPid})`);
+  return { email, call: callName, page, browser, browserPid, rendererPid: 0 };
+}
+
+/**
+ * Each tab's renderer, once every tab decodes: the browser's renderer that used the most CPU over
+ * a few seconds (the call's tab decodes and encodes video; the blank first page and a spare idle).
+ * Picked by size at join, a caller's tab (alone in its call then) lost to a spare renderer.
+ */
+async function pickRenderers(all: Tab[]): Promise<void> {
+  const candidates = all.map((tab) => renderers(tab.browserPid).map((pid) => ({ pid, cpu: cpuSeconds(pid) })));
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  all.forEach((tab, i) => {
+    const used = candidates[i]!.map((r) => ({ pid: r.pid, cpu: cpuSeconds(r.pid) - r.cpu, rss: rssBytes(r.pid) })).sort((a, b) => b.cpu - a.cpu);
+    tab.rendererPid = used[0]?.pid ?? 0;
+    log(
+      `  ${tab.email}: renderers ${used.map((r) => `${r.pid} (${round(r.cpu / 3, 2)} cores, ${round(r.rss / 2 ** 20)} MiB)`).join(', ')}: tab ${tab.rendererPid}`,
+    );
+  });
 }
 
 const tabs: Tab[] = [];
@@ -428,6 +438,7 @@ try {
     180_000,
     500,
   );
+  await pickRenderers(tabs);
   log(`all ${tabs.length} tabs decode every remote video; holding for ${minutes} min`);
   startedAt = Date.now();
   endAt = startedAt + minutes * 60_000;
