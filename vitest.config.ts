@@ -37,7 +37,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{sdk,media-server,api,admin,server-kit}/src/**/*.test.ts'],
+          include: ['{sdk,media-server,api,admin,server-kit,server-sdk}/src/**/*.test.ts'],
           environment: 'node',
           // Generous: the deadlines only catch a hang. A busy CI machine (load 20-30 on 2 cores)
           // made API tests that take 1-2 s when idle take 20-70 s.

@@ -6,6 +6,11 @@ export type TelemedServerErrorCode =
   | 'WEBHOOK_SIGNATURE_INVALID'
   /** The signature's timestamp is outside the tolerance: a replay, or a clock far off. */
   | 'WEBHOOK_TIMESTAMP_OUT_OF_RANGE'
+  /**
+   * Authentic (signature and time checked) but of an event type this SDK version does not know: the
+   * platform is newer. Acknowledge it with a 2xx so the platform does not retry it, or upgrade.
+   */
+  | 'WEBHOOK_UNKNOWN_TYPE'
   /** The API answered with an error (`status`, and the API's own `apiCode`). */
   | 'API_ERROR'
   /** The API could not be reached or did not answer in time. */
@@ -24,11 +29,30 @@ export class TelemedServerError extends Error {
   }
 }
 
-/** A webhook that must not be trusted (`code` says why). */
+/** An authentic webhook event of a type this SDK version does not know. */
+export interface UnknownWebhookEvent {
+  id: string;
+  type: string;
+  createdAt: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * A webhook that must not be trusted (`code` says why), or, with `WEBHOOK_UNKNOWN_TYPE`, an
+ * authentic one this SDK cannot type: then `event` holds it.
+ */
 export class WebhookVerificationError extends TelemedServerError {
-  constructor(code: 'WEBHOOK_MALFORMED' | 'WEBHOOK_SIGNATURE_INVALID' | 'WEBHOOK_TIMESTAMP_OUT_OF_RANGE', message: string) {
+  /** The authentic event, only with `WEBHOOK_UNKNOWN_TYPE`. */
+  readonly event: UnknownWebhookEvent | undefined;
+
+  constructor(
+    code: 'WEBHOOK_MALFORMED' | 'WEBHOOK_SIGNATURE_INVALID' | 'WEBHOOK_TIMESTAMP_OUT_OF_RANGE' | 'WEBHOOK_UNKNOWN_TYPE',
+    message: string,
+    event?: UnknownWebhookEvent,
+  ) {
     super(code, message);
     this.name = 'WebhookVerificationError';
+    this.event = event;
   }
 }
 

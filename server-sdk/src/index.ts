@@ -1,4 +1,4 @@
-export { TelemedServerError, WebhookVerificationError, ApiResponseError, type TelemedServerErrorCode } from './errors.js';
+export { TelemedServerError, WebhookVerificationError, ApiResponseError, type TelemedServerErrorCode, type UnknownWebhookEvent } from './errors.js';
 export {
   WEBHOOK_EVENT_TYPES,
   type WebhookEventType,

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { WebhookVerificationError } from './errors.js';
+import { WebhookVerificationError, type UnknownWebhookEvent } from './errors.js';
 import { WEBHOOK_EVENT_TYPES, type WebhookEvent } from './webhook-events.js';
 
 /** The header that carries a webhook's signature: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`. */
@@ -64,17 +64,17 @@ export function verifyWebhook(
     throw new WebhookVerificationError('WEBHOOK_MALFORMED', 'the webhook body is not JSON');
   }
   if (!isEvent(event)) throw new WebhookVerificationError('WEBHOOK_MALFORMED', 'the webhook body is not a Telemed event');
+  if (!isKnown(event))
+    throw new WebhookVerificationError('WEBHOOK_UNKNOWN_TYPE', `the webhook is authentic but of a type this SDK does not know: ${event.type}`, event);
   return event;
 }
 
-function isEvent(value: unknown): value is WebhookEvent {
+function isEvent(value: unknown): value is UnknownWebhookEvent {
   if (typeof value !== 'object' || value === null) return false;
   const { id, type, createdAt, data } = value as Record<string, unknown>;
-  return (
-    typeof id === 'string' &&
-    typeof createdAt === 'string' &&
-    typeof data === 'object' &&
-    data !== null &&
-    (type === 'webhook.ping' || (WEBHOOK_EVENT_TYPES as readonly unknown[]).includes(type))
-  );
+  return typeof id === 'string' && typeof type === 'string' && typeof createdAt === 'string' && typeof data === 'object' && data !== null;
+}
+
+function isKnown(event: UnknownWebhookEvent | WebhookEvent): event is WebhookEvent {
+  return event.type === 'webhook.ping' || (WEBHOOK_EVENT_TYPES as readonly string[]).includes(event.type);
 }
