@@ -68,7 +68,7 @@ function installDependencies(workerBin) {
 function build() {
   const stamp = fs.existsSync(BUILD_STAMP) ? Number(fs.readFileSync(BUILD_STAMP, 'utf8')) : 0;
   const newest = Math.max(...BUILD_INPUTS.map((p) => newestMtime(path.join(ROOT, p))));
-  if (stamp >= newest && fs.existsSync(path.join(ROOT, 'demo-app', 'dist', 'public', 'call.js'))) return false;
+  if (stamp >= newest && fs.existsSync(path.join(ROOT, 'demo-app', 'dist', 'public', 'dev', 'call.js'))) return false;
   runInherit('npm', ['run', 'build', '--silent']);
   // Measured again: the first build creates dist/ folders, which touches their parents' mtimes.
   fs.writeFileSync(BUILD_STAMP, String(Math.max(...BUILD_INPUTS.map((p) => newestMtime(path.join(ROOT, p))))));

@@ -40,7 +40,7 @@ Telemed is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s).
   App:         ${apiUrl}/
                patients and doctors: sign in as a patient in one browser and a doctor in another
   Admin:       ${apiUrl}/admin/
-  Call page:   ${apiUrl}/call.html   (development: a bare SDK call, no sign-in)
+  Call page:   ${apiUrl}/dev/call.html   (development: a bare SDK call, no sign-in)
   Health:      ${apiUrl}/health
   API:         ${apiUrl}/api/openapi.json
   Demo logins (password "${DEMO_PASSWORD}"):

@@ -72,8 +72,8 @@ import { WebhookService } from './webhook/webhook.service.js';
 /** Health probes: logged at debug while they succeed. */
 const PROBE_PATHS = new Set(['/live', '/ready', '/health']);
 
-/** Static files of the development call page and tools (demo-app/public/call.html, dev/). */
-const DEV_PAGES = /^\/(call\.(html|js|js\.map|css)|dev\/.*)$/;
+/** Static files of the development call page and tools (demo-app/public/dev/). */
+const DEV_PAGES = /^\/dev\//;
 
 /** The API process: a Koa app with start()/stop(). */
 export class App {

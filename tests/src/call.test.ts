@@ -38,7 +38,7 @@ describe.each(BROWSERS)('a two-person call through the SFU in %s', (browserName)
   }
 
   it("each page decodes the other's video and receives its audio", async () => {
-    const url = (name: string): string => `${platform.apiUrl}/call.html?room=${ROOM}&name=${name}&autojoin=1`;
+    const url = (name: string): string => `${platform.apiUrl}/dev/call.html?room=${ROOM}&name=${name}&autojoin=1`;
     pages.push(await browser.newPage(url('alice')), await browser.newPage(url('bob')));
     const [alice, bob] = pages as [TestPage, TestPage];
 
@@ -126,7 +126,7 @@ describe.each(BROWSERS)('a two-person call through the SFU in %s', (browserName)
       { token: 'not-a-jwt', code: 'UNAUTHORIZED' },
     ];
     for (const { token, code } of cases) {
-      const url = `${platform.apiUrl}/call.html?room=${ROOM}&name=mallory&autojoin=1&url=${encodeURIComponent(platform.mediaWsUrl)}&token=${encodeURIComponent(token)}`;
+      const url = `${platform.apiUrl}/dev/call.html?room=${ROOM}&name=mallory&autojoin=1&url=${encodeURIComponent(platform.mediaWsUrl)}&token=${encodeURIComponent(token)}`;
       const intruder = await browser.newPage(url);
       const error = await waitFor(
         `the join to fail with ${code}`,

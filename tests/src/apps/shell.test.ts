@@ -127,7 +127,7 @@ describe('demo app shell and admin sign-in in chromium', () => {
         ['chromium', browser],
         ['firefox', firefox],
       ] as const) {
-        const page = await target.newPage(`${platform.apiUrl}/call.html?room=dev-csp-${name}&name=${name}&autojoin=1`);
+        const page = await target.newPage(`${platform.apiUrl}/dev/call.html?room=dev-csp-${name}&name=${name}&autojoin=1`);
         pages.push(page);
         try {
           await waitForText(page, '#status', /^Connected/, 45_000);

@@ -34,7 +34,7 @@ describe('screen share from Firefox (headful on Xvfb, after a real click)', () =
     display = await startXvfb();
     [platform, firefox, chromium] = await Promise.all([startTestPlatform(), launchBrowser('firefox', { display: display.display }), launchBrowser('chromium')]);
     const join = async (browser: TestBrowser, name: string): Promise<TestPage> => {
-      const page = await browser.newPage(`${platform.apiUrl}/call.html?room=${ROOM}&name=${name}&autojoin=1&res=640x360`);
+      const page = await browser.newPage(`${platform.apiUrl}/dev/call.html?room=${ROOM}&name=${name}&autojoin=1&res=640x360`);
       await waitFor(
         `${name} publishing`,
         () =>

@@ -42,7 +42,7 @@ describe('a mixed four-person call: 2 Chromium + 2 Firefox', () => {
     // later page's join-to-first-frame is measured against a room that already has video.
     // (Joining all four at the same moment currently trips a server race; see the report.)
     for (const { name, browser } of PEOPLE) {
-      const page = await browsers.get(browser)!.newPage(`${platform.apiUrl}/call.html?room=${ROOM}&name=${name}&autojoin=1&res=640x360`);
+      const page = await browsers.get(browser)!.newPage(`${platform.apiUrl}/dev/call.html?room=${ROOM}&name=${name}&autojoin=1&res=640x360`);
       pages.set(name, page);
       await installFirstFrameProbe(page);
       await waitFor(

@@ -35,7 +35,7 @@ describe('WebKitGTK without WebRTC', () => {
   });
 
   it('Room.connect rejects with UnsupportedBrowserError and the call page says what to use', async () => {
-    page = await browser.newPage(`${platform.apiUrl}/call.html?room=dev-webkit&name=wanda&autojoin=1`);
+    page = await browser.newPage(`${platform.apiUrl}/dev/call.html?room=dev-webkit&name=wanda&autojoin=1`);
     console.log(`[webkitgtk] ${browser.version}: ${await page.evaluate(() => navigator.userAgent)}`);
     const shown = await waitFor('the join to fail', () => page.evaluate(() => (window as unknown as PageHandle).telemed.error), { timeoutMs: 15_000 });
     expect(shown.code).toBe('UNSUPPORTED_BROWSER');

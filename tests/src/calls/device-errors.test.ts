@@ -77,13 +77,13 @@ describe('typed device and permission errors in chromium', () => {
       args: ['--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream', '--deny-permission-prompts'],
     });
     deniedPage = await (await denied.newContext({ bypassCSP: true })).newPage();
-    await deniedPage.goto(`${platform.apiUrl}/call.html`);
+    await deniedPage.goto(`${platform.apiUrl}/dev/call.html`);
     await deniedPage.evaluate(async (url) => {
       const load = new Function('url', 'return import(url)') as (u: string) => Promise<unknown>;
       (window as unknown as { sdk: unknown }).sdk = await load(url);
     }, site.bundleUrl);
     browser = await launchBrowser('chromium');
-    page = await sdkPage(browser, `${platform.apiUrl}/call.html`, site);
+    page = await sdkPage(browser, `${platform.apiUrl}/dev/call.html`, site);
   });
 
   afterAll(async () => {

@@ -28,7 +28,7 @@ export async function joinPage(browser: TestBrowser, platform: TestPlatform, roo
     query.set('token', roomToken(platform, room, identity, options.grants));
     query.set('url', platform.mediaWsUrl);
   }
-  const page = await browser.newPage(`${platform.apiUrl}/call.html?${query.toString()}`);
+  const page = await browser.newPage(`${platform.apiUrl}/dev/call.html?${query.toString()}`);
   // A deadline for a hang, not a speed check: 1-2 s when idle, 20 s and more on a loaded machine.
   await waitFor(`${identity} connected`, async () => ((await connectionState(page)) === 'connected' ? true : undefined), { timeoutMs: 60_000 });
   return page;

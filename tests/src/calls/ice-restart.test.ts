@@ -180,7 +180,7 @@ describe('ICE failure with the signaling socket up', () => {
   it('gives up after its bounded ICE restarts when the media path never comes back, with CONNECTION_FAILED', async () => {
     // Carol's room: 2 attempts, 1.5 s each to connect, short backoff. Alice and Dr. Grey keep the
     // defaults (10 s per restart, 20 attempts) and must still be connected after the port opens.
-    const carol = await sdkPage(browser, `${platform.apiUrl}/call.html`, site);
+    const carol = await sdkPage(browser, `${platform.apiUrl}/dev/call.html`, site);
     await carol.evaluate(
       async ({ url, token }) => {
         const { Room } = (window as unknown as { sdk: typeof Sdk }).sdk;

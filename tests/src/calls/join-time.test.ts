@@ -39,7 +39,7 @@ describe.each(BROWSERS)('join-to-first-frame in %s', (browserName) => {
         url: platform.mediaWsUrl,
         token: roomToken(platform, ROOM, 'joiner'),
       });
-      await joiner.goto(`${platform.apiUrl}/call.html?${query.toString()}`);
+      await joiner.goto(`${platform.apiUrl}/dev/call.html?${query.toString()}`);
       const timing = await waitFor(
         `first frame on join ${i + 1}`,
         () =>

@@ -16,7 +16,7 @@ type PageWindow = { sdk: typeof Sdk; room?: Sdk.Room; sockets: string[] };
 
 /** A page with the SDK as `window.sdk` that records every WebSocket it opens (identity from the token). */
 async function countingSdkPage(browser: TestBrowser, platform: TestPlatform, site: SdkSite): Promise<TestPage> {
-  const page = await sdkPage(browser, `${platform.apiUrl}/call.html`, site);
+  const page = await sdkPage(browser, `${platform.apiUrl}/dev/call.html`, site);
   await page.evaluate(() => {
     const w = window as unknown as PageWindow & { WebSocket: typeof WebSocket };
     w.sockets = [];

@@ -40,7 +40,7 @@ describe('client quality reporting from the SDK', () => {
 
   /** Joins the call in a page at the API's origin and starts the SDK's quality reporter. */
   async function joinWithReporting(session: Session, access: RoomAccess, failFirstSends: number): Promise<TestPage> {
-    const page = await sdkPage(browser, `${platform.apiUrl}/call.html`, site);
+    const page = await sdkPage(browser, `${platform.apiUrl}/dev/call.html`, site);
     pages.push(page);
     await page.evaluate(
       async ({ session, access, failFirstSends }) => {

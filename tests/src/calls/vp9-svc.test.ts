@@ -23,7 +23,7 @@ describe('VP9 SVC in chromium', () => {
 
   beforeAll(async () => {
     [platform, browser, site] = await Promise.all([startTestPlatform() as Promise<TestPlatform>, launchBrowser('chromium'), serveSdkBundle()]);
-    publisher = await sdkPage(browser, `${platform.apiUrl}/call.html`, site);
+    publisher = await sdkPage(browser, `${platform.apiUrl}/dev/call.html`, site);
     await publisher.evaluate(
       async ({ url, token }) => {
         const { Room } = (window as unknown as { sdk: typeof Sdk }).sdk;

@@ -63,7 +63,7 @@ describe('the compose stack (deploy/compose.yaml) over HTTPS', () => {
     expect(ready.status).toBe(200);
     // PostgreSQL and Redis from the stack, not PGlite and the in-process bus.
     expect(ready.body + (await s.request({ path: '/health' })).body).toMatch(/postgres/i);
-    for (const page of ['/api/dev/room-token', '/api/demo/accounts', '/call.html', '/dev/embed.html', '/metrics']) {
+    for (const page of ['/api/dev/room-token', '/api/demo/accounts', '/dev/call.html', '/dev/embed.html', '/metrics']) {
       expect((await s.request({ path: page })).status, page).toBe(404);
     }
     expect((await login(s, 'admin@telemed.demo', 'telemed-demo')).status).toBe(401);

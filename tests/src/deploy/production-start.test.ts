@@ -96,7 +96,7 @@ describe('the production stack', () => {
       body: JSON.stringify({ room: 'r', identity: 'x' }),
     });
     expect(devToken.status).toBe(404);
-    for (const page of ['/api/demo/accounts', '/call.html', '/call.js', '/dev/embed.html', '/dev/device-check.html']) {
+    for (const page of ['/api/demo/accounts', '/dev/call.html', '/dev/call.js', '/dev/embed.html', '/dev/device-check.html']) {
       expect((await fetch(`${stack.apiUrl}${page}`)).status, page).toBe(404);
     }
     const openapi = (await (await fetch(`${stack.apiUrl}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };

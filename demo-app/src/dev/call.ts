@@ -2,7 +2,7 @@
 // and microphone, and show every participant's tracks. Uses only the SDK's public entry.
 import { listDevices, Room, TelemedError, type ChatMessage, type RemoteParticipant, type RemoteTrack } from '@telemed/sdk';
 import { checkBrowserSupport, UnsupportedBrowserError, type BrowserSupport } from '@telemed/sdk';
-import { showUnsupportedBrowser } from './unsupported.js';
+import { showUnsupportedBrowser } from '../unsupported.js';
 
 interface DevTokenResponse {
   token: string;
