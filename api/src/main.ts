@@ -1,5 +1,5 @@
 import { App } from './app.js';
-import { configOrExit } from '@telemed/server-kit';
+import { configOrExit, stopOnSignals } from '@telemed/server-kit';
 import { configFromEnv } from './config.js';
 import { SchemaTooNewError } from './db/migrate.js';
 
@@ -19,19 +19,11 @@ try {
 
 // A graceful stop: not ready at once, in-flight requests finish (API_DRAIN_TIMEOUT), then exit. A
 // second signal stops at once.
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) {
-      void app.stop().then(() => process.exit(0));
-      return;
-    }
-    stopping = true;
-    app.logger.info({ signal, drainTimeoutSeconds: app.config.drainTimeoutSeconds }, 'draining');
-    void app.drain().then(async ({ unfinished }) => {
-      if (unfinished > 0) app.logger.warn({ unfinished }, 'drain deadline passed: cutting the requests still in flight');
-      await app.stop();
-      process.exit(0);
-    });
-  });
-}
+stopOnSignals(app, {
+  draining: (signal) => app.logger.info({ signal, drainTimeoutSeconds: app.config.drainTimeoutSeconds }, 'draining'),
+  drained: ({ drained, error }) => {
+    if (error) app.logger.error({ err: error }, 'drain failed: stopping');
+    else if (drained && drained.unfinished > 0)
+      app.logger.warn({ unfinished: drained.unfinished }, 'drain deadline passed: cutting the requests still in flight');
+  },
+});

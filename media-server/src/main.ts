@@ -1,4 +1,4 @@
-import { configOrExit } from '@telemed/server-kit';
+import { configOrExit, stopOnSignals } from '@telemed/server-kit';
 import { configFromEnv } from './config.js';
 import { MediaServer } from './MediaServer.js';
 
@@ -13,19 +13,11 @@ try {
 
 // A graceful stop: no new rooms, running calls go on until they end or MEDIA_DRAIN_TIMEOUT, then
 // exit. A second signal stops at once.
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) {
-      void server.stop().then(() => process.exit(0));
-      return;
-    }
-    stopping = true;
-    server.logger.info({ signal, drainTimeoutSec: server.config.drainTimeoutSec }, 'draining: no new rooms');
-    void server.drain().then(async ({ openRooms }) => {
-      server.logger.info({ openRooms }, openRooms > 0 ? 'drain deadline passed: closing the rooms still open' : 'drained: stopping');
-      await server.stop();
-      process.exit(0);
-    });
-  });
-}
+stopOnSignals(server, {
+  draining: (signal) => server.logger.info({ signal, drainTimeoutSec: server.config.drainTimeoutSec }, 'draining: no new rooms'),
+  drained: ({ drained, error }) => {
+    if (error) server.logger.error({ err: error }, 'drain failed: stopping');
+    else if (drained)
+      server.logger.info({ openRooms: drained.openRooms }, drained.openRooms > 0 ? 'drain deadline passed: closing the rooms still open' : 'drained: stopping');
+  },
+});

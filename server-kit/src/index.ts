@@ -1,4 +1,5 @@
 export { hmacKey } from './hmac-key.js';
+export { stopOnSignals, type DrainableService, type SignalHooks } from './process-signals.js';
 export { guardHttpServer, writeRawError, type EdgeLogger, type GuardOptions, type RawError, type UpgradeHandler } from './raw-http.js';
 export {
   ConfigError,
