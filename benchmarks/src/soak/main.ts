@@ -560,7 +560,7 @@ const summary = [
         `shorter than the call; after each expiry one tab's media signaling socket is dropped (a blip), so it resumes with an expired token and must refresh it through \`refreshAccess\``,
       ],
       ['SESSION_IDLE_TIMEOUT', `${idleLogoff} s`, 'idle logoff: a refresh token unused this long is refused'],
-      ['MAX_CALL_DURATION', `${maxCallDuration} s`, 'the media server ends a room this long after it was created'],
+      ['MAX_CALL_DURATION', `${maxCallDuration} s`, 'the media server ends a room this long after the call started'],
       [
         'CALL_END_WARNINGS',
         `${callEndWarnings} s`,
