@@ -46,6 +46,20 @@ describe('the apps by keyboard alone in chromium', () => {
     await press(f.grey, 'Enter');
     await Promise.all([f.alice, f.grey].map((page) => waitFor('remote video', async () => (await remoteVideoFrames(page)).frames > 0, { timeoutMs: 30_000 })));
 
+    // Alice's microphone is published and live first: until it is, the button reads "Unmute
+    // microphone" (pressed) and Space would publish it, not mute it (under load the microphone
+    // comes after the first video frames). Grey then sees it unmuted, so the muted icon is news.
+    await waitFor("alice's microphone live", () =>
+      f.alice.evaluate(() => document.querySelector('#toggle-mic')?.getAttribute('aria-pressed') === 'false' || undefined),
+    );
+    await waitFor("alice's microphone unmuted at grey", () =>
+      f.grey.evaluate(
+        () =>
+          (document.querySelector('.tile[data-name="Alice Patient"] audio') &&
+            !document.querySelector('.tile[data-name="Alice Patient"] [aria-label="Microphone muted"]')) ||
+          undefined,
+      ),
+    );
     const toMic = await tabTo(f.alice, '#toggle-mic');
     await press(f.alice, 'Space');
     await waitFor('the microphone muted', () =>
