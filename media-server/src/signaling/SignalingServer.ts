@@ -196,7 +196,8 @@ export class SignalingServer {
       ws.close(CloseCode.Removed, 'REMOVED');
       return;
     }
-    if (claims.roomStartedAt !== undefined && rooms.isOver(claims.room, claims.roomStartedAt * 1000)) {
+    const startedAt = claims.roomStartedAt === undefined ? undefined : claims.roomStartedAt * 1000;
+    if (startedAt !== undefined && rooms.isOver(claims.room, startedAt)) {
       logger.info({ roomId: claims.room }, 'signaling connection refused: the call is past its maximum duration');
       ws.close(CloseCode.MaxDuration, 'MAX_DURATION');
       return;
@@ -205,7 +206,7 @@ export class SignalingServer {
     let session: SignalingSession;
     let room: Room;
     try {
-      const entry = await rooms.getOrCreate(claims.room, claims.roomStartedAt === undefined ? {} : { startedAt: claims.roomStartedAt * 1000 });
+      const entry = await rooms.getOrCreate(claims.room, startedAt === undefined ? {} : { startedAt });
       room = entry.room;
       session = new SignalingSession({ socket: ws, claims, room, worker: entry.worker, logger, observer: this.#options.observer });
       const previous = room.peerByIdentity(claims.sub);
