@@ -66,6 +66,8 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
   #connected = false;
   #paused = false;
   #closed = false;
+  /** When `close()` stopped the media: the live segment ends there, not when FFmpeg is done writing. */
+  #closedAtMs: number | undefined;
   #deaths = 0;
   /** Since when no process records (ms after the recording began); undefined while one does. */
   #downSinceMs: number | undefined;
@@ -192,7 +194,7 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
     child.once('exit', (code, signal) => {
       const segment = this.segments.find((s) => s.file === file);
       if (segment) {
-        segment.endMs = this.#now();
+        segment.endMs = this.#closedAtMs ?? this.#now();
         segment.stderr = stderr.trim().slice(-500);
       }
       if (this.#process === child) this.#process = undefined;
@@ -298,6 +300,8 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    const closedAtMs = this.#now();
+    this.#closedAtMs = closedAtMs;
     clearTimeout(this.#restartTimer);
     this.#stopTiming?.();
     this.#transport?.close();
@@ -316,9 +320,8 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
     }
     if (this.#ports) releaseUdpPorts(this.#ports);
     this.#ports = undefined;
-    const now = this.#now();
-    for (const segment of this.segments) segment.endMs ??= now;
-    if (this.#downSinceMs !== undefined) this.safeEmit('gap', { fromMs: this.#downSinceMs, toMs: now });
+    for (const segment of this.segments) segment.endMs ??= closedAtMs;
+    if (this.#downSinceMs !== undefined) this.safeEmit('gap', { fromMs: this.#downSinceMs, toMs: closedAtMs });
     this.#downSinceMs = undefined;
   }
 }
