@@ -14,3 +14,13 @@ export {
   type EnvReader,
   type EnvSource,
 } from './env-config.js';
+export {
+  bodyHash,
+  matchesBody,
+  readBodyToken,
+  signBodyToken,
+  type BodyTokenClaims,
+  type BodyTokenParties,
+  type ReadBodyTokenOptions,
+  type SignBodyTokenOptions,
+} from './body-token.js';

@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
-import jwt from 'jsonwebtoken';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type MediaEvent, type MediaEventBatch } from '@telemed/sdk/protocol';
 import type { AppContext } from '../app-context.js';
 import { bearerToken } from '../auth/access-token.js';
-import { hmacKey } from '@telemed/server-kit';
+import { matchesBody, readBodyToken } from '@telemed/server-kit';
 import { ApiError } from '../http/errors.js';
 import { dbInt, dbReal, dbText, dbTimestamp } from '../http/input.schema.js';
 import type { RouteRegistry } from '../http/route.js';
@@ -115,13 +113,9 @@ async function readSignedBatch(ctx: Context, secret: string): Promise<ParsedEven
     chunks.push(chunk as Buffer);
   }
   const raw = Buffer.concat(chunks);
-  let claims: jwt.JwtPayload;
-  try {
-    claims = jwt.verify(token, hmacKey(secret), { algorithms: ['HS256'], issuer: MEDIA_EVENTS_ISSUER, audience: MEDIA_EVENTS_AUDIENCE }) as jwt.JwtPayload;
-  } catch {
-    throw new ApiError('UNAUTHORIZED', 'the media server signature is not valid');
-  }
-  if (claims.sha256 !== createHash('sha256').update(raw).digest('base64url')) throw new ApiError('UNAUTHORIZED', 'the body does not match its signature');
+  const claims = readBodyToken({ secret, issuer: MEDIA_EVENTS_ISSUER, audience: MEDIA_EVENTS_AUDIENCE, token });
+  if (!claims) throw new ApiError('UNAUTHORIZED', 'the media server signature is not valid');
+  if (!matchesBody(claims, raw)) throw new ApiError('UNAUTHORIZED', 'the body does not match its signature');
   let json: unknown;
   try {
     json = JSON.parse(raw.toString('utf8'));

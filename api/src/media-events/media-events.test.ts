@@ -1,13 +1,9 @@
-import { createHash } from 'node:crypto';
-import jwt from 'jsonwebtoken';
+import { signBodyToken } from '@telemed/server-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Call, CallTimelineEntry, QualitySample, Session } from '@telemed/sdk';
-import type { MediaEvent, MediaEventBatch, ServerTrackStatsSample } from '@telemed/sdk/protocol';
+import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type MediaEvent, type MediaEventBatch, type ServerTrackStatsSample } from '@telemed/sdk/protocol';
+import { postMediaEvents, type MediaEventsPostOptions } from '../testing/media-events-post.js';
 import { DATABASES, TEST_SECRETS, client, login, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
-
-function sign(body: string, secret = TEST_SECRETS.mediaWebhookSecret, sha256 = createHash('sha256').update(body).digest('base64url')): string {
-  return jwt.sign({ sha256 }, secret, { algorithm: 'HS256', issuer: 'telemed-media', audience: 'telemed-api', expiresIn: 60 });
-}
 
 function sample(identity: string, trackId: string, score: number, rttMs: number, lossRatio: number): ServerTrackStatsSample {
   return {
@@ -37,14 +33,7 @@ describe.each(DATABASES)('media server events on %s', (database) => {
   let t: TestApp;
   const s = {} as Record<DemoUser, Session>;
   const as = (who: DemoUser) => client(t.url, s[who].accessToken);
-  const post = (batch: MediaEventBatch, token?: string, raw?: string) => {
-    const body = raw ?? JSON.stringify(batch);
-    return fetch(`${t.url}/internal/media-events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token ?? sign(body)}` },
-      body,
-    });
-  };
+  const post = (batch: MediaEventBatch, options?: MediaEventsPostOptions) => postMediaEvents(t.url, batch, options);
 
   beforeAll(async () => {
     t = await startTestApp(database);
@@ -56,8 +45,21 @@ describe.each(DATABASES)('media server events on %s', (database) => {
     const batch: MediaEventBatch = { node: 'n1', events: [] };
     const body = JSON.stringify(batch);
     expect((await fetch(`${t.url}/internal/media-events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(401);
-    expect((await post(batch, sign(body, 'another-secret-0123456789abcdef'))).status).toBe(401);
-    expect((await post(batch, sign(body), JSON.stringify({ node: 'n2', events: [] }))).status).toBe(401);
+    expect((await post(batch, { secret: 'another-secret-0123456789abcdef' })).status).toBe(401);
+    expect(
+      (
+        await post(batch, {
+          token: signBodyToken({
+            secret: TEST_SECRETS.mediaWebhookSecret,
+            issuer: MEDIA_EVENTS_ISSUER,
+            audience: MEDIA_EVENTS_AUDIENCE,
+            body,
+            expiresInSeconds: 60,
+          }),
+          raw: JSON.stringify({ node: 'n2', events: [] }),
+        })
+      ).status,
+    ).toBe(401);
     expect((await post(batch)).status).toBe(200);
   });
 
@@ -201,7 +203,7 @@ describe.each(DATABASES)('media server events on %s', (database) => {
     expect((await as('alice').get<Call>(`/api/calls/${call.id}`)).body.participants.find((p) => p.userId === s.alice.user.id)?.inRoom).toBe(true);
     // A reconnection without its how does not match the protocol: skipped and counted, the batch answered 200.
     const bad = JSON.stringify({ node: 'n1', events: [{ ...base(6, 0), type: 'participant_reconnected', ...alice, offlineMs: 1, restarts: 0 }] });
-    const refused = await post({ node: 'n1', events: [] }, sign(bad), bad);
+    const refused = await post({ node: 'n1', events: [] }, { raw: bad });
     expect(await refused.json()).toEqual({ applied: 0, duplicates: 0, ignored: 0, rejected: 1, rejectedSamples: 0 });
   });
 
@@ -228,7 +230,7 @@ describe.each(DATABASES)('media server events on %s', (database) => {
         { ...base(4), type: 'participant_joined', identity: s.alice.user.id, participantId: 'p1' },
       ],
     });
-    const res = await post({ node: 'n1', events: [] }, sign(body), body);
+    const res = await post({ node: 'n1', events: [] }, { raw: body });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ applied: 2, duplicates: 0, ignored: 0, rejected: 3, rejectedSamples: badSamples.length });
     const stored = await as('admin').get<{ items: QualitySample[] }>(`/api/calls/${call.id}/quality`);

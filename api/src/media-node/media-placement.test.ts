@@ -3,15 +3,15 @@
 // heartbeat them; the e2e tests in tests/src/scale/ run real nodes): least loaded, sticky, the move
 // to another node when the host's record expires, with the call's timeline, the fallback, and the spill of a
 // full room onto a second node.
-import { createHash, randomUUID } from 'node:crypto';
-import jwt from 'jsonwebtoken';
+import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Call, CallTimelineEntry, RoomAccess, Session } from '@telemed/sdk';
-import { mediaNodeKeys, type MediaNodeInfo } from '@telemed/sdk/protocol';
+import { mediaNodeKeys, type MediaEventBatch, type MediaNodeInfo } from '@telemed/sdk/protocol';
 import { waitFor } from '@telemed/test-kit';
+import { postMediaEvents } from '../testing/media-events-post.js';
 import { startRedisServer, type RedisServer } from '../testing/redis-server.js';
-import { TEST_SECRETS, client, login, startTestApp, type TestApp } from '../testing/test-app.js';
+import { client, login, startTestApp, type TestApp } from '../testing/test-app.js';
 import { PENDING_ROOM_CONSUMERS, selectNode } from './node-selector.js';
 
 function node(id: string, load: Partial<MediaNodeInfo['load']> = {}, extra: Partial<MediaNodeInfo> = {}): MediaNodeInfo {
@@ -146,21 +146,11 @@ describe('placement through the API and the Redis registry', () => {
     const { call } = await startCall();
     const host = (await redis.get(mediaNodeKeys.room(prefix, call.id)))!;
     const post = async (epoch: number, seq: number): Promise<void> => {
-      const body = JSON.stringify({
+      const batch: MediaEventBatch = {
         node: host,
         events: [{ roomId: call.id, epoch, seq, at: new Date().toISOString(), type: 'room_finished', reason: 'shutdown' }],
-      });
-      const token = jwt.sign({ sha256: createHash('sha256').update(body).digest('base64url') }, TEST_SECRETS.mediaWebhookSecret, {
-        algorithm: 'HS256',
-        issuer: 'telemed-media',
-        audience: 'telemed-api',
-        expiresIn: 60,
-      });
-      const res = await fetch(`${t.url}/internal/media-events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body,
-      });
+      };
+      const res = await postMediaEvents(t.url, batch);
       expect(res.status).toBe(200);
     };
     await heartbeat(node(host === 'busy' ? 'spare' : 'busy', { consumers: 0 }, { seq: 5 }));

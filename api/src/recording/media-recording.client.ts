@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto';
-import jwt from 'jsonwebtoken';
 import { RECORDING_COMMAND_AUDIENCE, RECORDING_COMMAND_ISSUER, type RecordingCommand, type RecordingStatus } from '@telemed/sdk/protocol';
-import { hmacKey } from '@telemed/server-kit';
+import { signBodyToken } from '@telemed/server-kit';
 
 /** Why the media server did not take a recording command. */
 export class MediaRecordingError extends Error {
@@ -44,11 +42,13 @@ export class MediaRecordingClient {
   }
 
   async #send(method: 'PUT' | 'DELETE', roomId: string, body: string): Promise<RecordingStatus> {
-    const token = jwt.sign({ roomId, sha256: createHash('sha256').update(body).digest('base64url') }, hmacKey(this.#options.secret), {
-      algorithm: 'HS256',
+    const token = signBodyToken({
+      secret: this.#options.secret,
       issuer: RECORDING_COMMAND_ISSUER,
       audience: RECORDING_COMMAND_AUDIENCE,
-      expiresIn: 60,
+      body,
+      expiresInSeconds: 60,
+      claims: { roomId },
     });
     let res: Response;
     try {

@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
-import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import type { CallRecording } from '@telemed/sdk';
 import { MEDIA_EVENTS_ISSUER, RECORDING_UPLOAD_AUDIENCE, type RecordingManifest } from '@telemed/sdk/protocol';
 import type { AppContext } from '../app-context.js';
 import { bearerToken } from '../auth/access-token.js';
-import { hmacKey } from '@telemed/server-kit';
+import { matchesBody, readBodyToken } from '@telemed/server-kit';
 import { ApiError } from '../http/errors.js';
 import { Uuid } from '../http/input.schema.js';
 import { same } from '../http/resource.schema.js';
@@ -56,16 +54,8 @@ async function readSignedFile(
   ctx: Parameters<Parameters<RouteRegistry['define']>[0]['handler']>[0]['ctx'],
 ): Promise<{ data: Buffer; manifest: RecordingManifest | null }> {
   const token = bearerToken(ctx.get('authorization'));
-  let claims: jwt.JwtPayload;
-  try {
-    claims = jwt.verify(token, hmacKey(app.config.mediaWebhookSecret), {
-      algorithms: ['HS256'],
-      issuer: MEDIA_EVENTS_ISSUER,
-      audience: RECORDING_UPLOAD_AUDIENCE,
-    }) as jwt.JwtPayload;
-  } catch {
-    throw new ApiError('UNAUTHORIZED', 'the media server signature is not valid');
-  }
+  const claims = readBodyToken({ secret: app.config.mediaWebhookSecret, issuer: MEDIA_EVENTS_ISSUER, audience: RECORDING_UPLOAD_AUDIENCE, token });
+  if (!claims) throw new ApiError('UNAUTHORIZED', 'the media server signature is not valid');
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req) {
@@ -74,7 +64,7 @@ async function readSignedFile(
     chunks.push(chunk as Buffer);
   }
   const data = Buffer.concat(chunks);
-  if (claims.sha256 !== createHash('sha256').update(data).digest('base64url')) throw new ApiError('UNAUTHORIZED', 'the body does not match its signature');
+  if (!matchesBody(claims, data)) throw new ApiError('UNAUTHORIZED', 'the body does not match its signature');
   if (claims.manifest === null || claims.manifest === undefined) return { data, manifest: null };
   const manifest = Manifest.safeParse(claims.manifest);
   if (!manifest.success) throw new ApiError('BAD_REQUEST', 'the recording manifest is malformed');

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
-import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Call, CallRecording, Session } from '@telemed/sdk';
 import type { MediaEvent } from '@telemed/sdk/protocol';
 import { findAuditTrail } from '../audit/audit.service.js';
-import { DATABASES, TEST_SECRETS, client, login, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
+import { postMediaEvents } from '../testing/media-events-post.js';
+import { DATABASES, client, login, startTestApp, type DemoUser, type TestApp } from '../testing/test-app.js';
 
 // The consent rule and its records, on both databases. Starting a recording needs the media
 // server (covered end to end in tests/src/apps/recording.test.ts); everything up to it does not.
@@ -26,18 +25,7 @@ describe.each(DATABASES)('call recording consent on %s', (database) => {
       identity: s[who].user.id,
       participantId: `p-${who}`,
     };
-    const body = JSON.stringify({ node: 'test', events: [event] });
-    const token = jwt.sign({ sha256: createHash('sha256').update(body).digest('base64url') }, TEST_SECRETS.mediaWebhookSecret, {
-      algorithm: 'HS256',
-      issuer: 'telemed-media',
-      audience: 'telemed-api',
-      expiresIn: 60,
-    });
-    const res = await fetch(`${t.url}/internal/media-events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body,
-    });
+    const res = await postMediaEvents(t.url, { node: 'test', events: [event] });
     expect(res.status).toBe(200);
   }
 

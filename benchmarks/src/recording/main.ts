@@ -7,13 +7,14 @@
 // counts against the frames the bots sent while recording, and the kernel's drops at the recorders'
 // sockets. The ramp stops one step after the first whose recordings lose frames (or at heavy loss).
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
+import { signBodyToken } from '@telemed/server-kit';
 import { RECORDING_COMMAND_AUDIENCE, RECORDING_COMMAND_ISSUER, type RecordingManifest } from '@telemed/sdk/protocol';
 import { parseArgs, withFreePorts } from '../common/args.js';
 import { resolveWorkerBin } from '../common/machine.js';
@@ -88,11 +89,13 @@ const side = await BotSide.create();
 const nonce = randomBytes(3).toString('hex');
 
 async function command(roomId: string, method: 'PUT' | 'DELETE', body: string): Promise<void> {
-  const token = jwt.sign({ roomId, sha256: createHash('sha256').update(body).digest('base64url') }, secret, {
-    algorithm: 'HS256',
+  const token = signBodyToken({
+    secret,
     issuer: RECORDING_COMMAND_ISSUER,
     audience: RECORDING_COMMAND_AUDIENCE,
-    expiresIn: 60,
+    body,
+    expiresInSeconds: 60,
+    claims: { roomId },
   });
   const res = await fetch(`${target.server.httpUrl}/rooms/${roomId}/recording`, {
     method,

@@ -1,11 +1,11 @@
 // The media-event sender against a small real HTTP receiver that checks what the API will check:
 // the HS256 JWT (issuer, audience, expiry) and the SHA-256 of the exact body bytes. A real media
 // server with a real worker produces the events.
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import http from 'node:http';
 import { crc32 } from 'node:zlib';
-import jwt from 'jsonwebtoken';
+import { matchesBody, readBodyToken } from '@telemed/server-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type MediaEvent, type MediaEventBatch, type ServerMessage } from '@telemed/sdk/protocol';
@@ -38,12 +38,9 @@ async function startReceiver(): Promise<Receiver> {
       const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
       try {
         if (req.url !== '/internal/media-events' || req.method !== 'POST') throw new Error(`wrong endpoint ${req.method} ${req.url}`);
-        const claims = jwt.verify(token, WEBHOOK_SECRET, { algorithms: ['HS256'], issuer: MEDIA_EVENTS_ISSUER, audience: MEDIA_EVENTS_AUDIENCE }) as {
-          sha256?: string;
-          exp?: number;
-        };
-        if (typeof claims.exp !== 'number') throw new Error('no exp');
-        if (claims.sha256 !== createHash('sha256').update(body).digest('base64url')) throw new Error('body hash mismatch');
+        const claims = readBodyToken({ secret: WEBHOOK_SECRET, issuer: MEDIA_EVENTS_ISSUER, audience: MEDIA_EVENTS_AUDIENCE, token });
+        if (!claims) throw new Error('bad signature');
+        if (!matchesBody(claims, body)) throw new Error('body hash mismatch');
       } catch (error) {
         rejected.push(String(error));
         res.writeHead(401).end();

@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto';
-import jwt from 'jsonwebtoken';
 import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type MediaEvent, type MediaEventBatch } from '@telemed/sdk/protocol';
-import { hmacKey } from '@telemed/server-kit';
+import { signBodyToken } from '@telemed/server-kit';
 import type { Logger } from '../logger.js';
 import { ApiEndpoints } from './ApiEndpoints.js';
 
@@ -141,13 +139,7 @@ export class MediaEventReporter {
 
   async #post(batch: MediaEventBatch): Promise<boolean> {
     const body = JSON.stringify(batch);
-    const sha256 = createHash('sha256').update(body).digest('base64url');
-    const token = jwt.sign({ sha256 }, hmacKey(this.#options.secret), {
-      algorithm: 'HS256',
-      issuer: MEDIA_EVENTS_ISSUER,
-      audience: MEDIA_EVENTS_AUDIENCE,
-      expiresIn: 60,
-    });
+    const token = signBodyToken({ secret: this.#options.secret, issuer: MEDIA_EVENTS_ISSUER, audience: MEDIA_EVENTS_AUDIENCE, body, expiresInSeconds: 60 });
     const url = this.#api.current;
     try {
       const res = await fetch(`${url}/internal/media-events`, {

@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
-import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import {
   MEDIA_EVENTS_ISSUER,
@@ -13,7 +11,7 @@ import {
 } from '@telemed/sdk/protocol';
 import { readBody } from '../http-body.js';
 import { MediaServerError } from '../errors.js';
-import { hmacKey } from '@telemed/server-kit';
+import { matchesBody, readBodyToken, signBodyToken } from '@telemed/server-kit';
 import { ApiEndpoints } from '../events/ApiEndpoints.js';
 import type { Logger } from '../logger.js';
 import type { Room } from '../Room.js';
@@ -127,16 +125,13 @@ export class Recordings {
   #verify(req: http.IncomingMessage, body: Buffer, roomId: string): boolean {
     const header = req.headers.authorization ?? '';
     if (!/^Bearer /i.test(header)) return false;
-    try {
-      const claims = jwt.verify(header.slice(7), hmacKey(this.#options.secret), {
-        algorithms: ['HS256'],
-        issuer: RECORDING_COMMAND_ISSUER,
-        audience: RECORDING_COMMAND_AUDIENCE,
-      }) as jwt.JwtPayload;
-      return claims.roomId === roomId && claims.sha256 === createHash('sha256').update(body).digest('base64url');
-    } catch {
-      return false;
-    }
+    const claims = readBodyToken({
+      secret: this.#options.secret,
+      issuer: RECORDING_COMMAND_ISSUER,
+      audience: RECORDING_COMMAND_AUDIENCE,
+      token: header.slice(7),
+    });
+    return claims !== undefined && claims.roomId === roomId && matchesBody(claims, body);
   }
 
   async #finish(recording: RoomRecording): Promise<void> {
@@ -183,11 +178,13 @@ export class Recordings {
 
   /** POSTs the file (empty: nothing was recorded) with the manifest in the signed token. */
   async #post(recordingId: string, data: Buffer, manifest: RecordingManifest | undefined): Promise<void> {
-    const token = jwt.sign({ sha256: createHash('sha256').update(data).digest('base64url'), manifest: manifest ?? null }, hmacKey(this.#options.secret), {
-      algorithm: 'HS256',
+    const token = signBodyToken({
+      secret: this.#options.secret,
       issuer: MEDIA_EVENTS_ISSUER,
       audience: RECORDING_UPLOAD_AUDIENCE,
-      expiresIn: 300,
+      body: data,
+      expiresInSeconds: 300,
+      claims: { manifest: manifest ?? null },
     });
     const url = this.#api.current;
     try {

@@ -13,7 +13,7 @@ import { createDecipheriv, createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import jwt from 'jsonwebtoken';
+import { signBodyToken } from '@telemed/server-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CallRecording } from '@telemed/sdk';
 import { RECORDING_COMMAND_AUDIENCE, RECORDING_COMMAND_ISSUER } from '@telemed/sdk/protocol';
@@ -358,11 +358,13 @@ describe('call recording with consent in chromium', () => {
     // Asked directly with only the doctor's consent, the media server refuses (typed error) and writes nothing.
     const greyId = refused.requestedBy;
     const body = JSON.stringify({ recordingId: crypto.randomUUID(), state: 'recording', identities: [greyId] });
-    const token = jwt.sign({ roomId: callId, sha256: createHash('sha256').update(body).digest('base64url') }, f.platform.secrets.mediaWebhookSecret, {
-      algorithm: 'HS256',
+    const token = signBodyToken({
+      secret: f.platform.secrets.mediaWebhookSecret,
       issuer: RECORDING_COMMAND_ISSUER,
       audience: RECORDING_COMMAND_AUDIENCE,
-      expiresIn: 60,
+      body,
+      expiresInSeconds: 60,
+      claims: { roomId: callId },
     });
     const res = await fetch(`${f.platform.mediaHttpUrl}/rooms/${callId}/recording`, {
       method: 'PUT',
