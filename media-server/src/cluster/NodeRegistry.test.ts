@@ -9,7 +9,7 @@ import { MediaServer } from '../MediaServer.js';
 import { WebSocket } from 'ws';
 import { CloseCode } from '@telemed/sdk/protocol';
 import { connectBot } from '../testing/bots.js';
-import { roomToken } from '@telemed/test-kit';
+import { roomToken, waitFor } from '@telemed/test-kit';
 
 const SECRET = 'registry-test-room-secret-0123456789';
 const SERVICE_SECRET = 'registry-test-service-secret-0123456789';
@@ -73,13 +73,16 @@ describe('media node registry', () => {
     await redis.set(mediaNodeKeys.room(PREFIX, 'room-1'), 'node-a');
     await redis.set(mediaNodeKeys.room(PREFIX, 'room-2'), 'node-b'); // another node's room of the same name is left alone
     const bot = await connectBot('ann', {}, { port: server.port, secret: SECRET, room: 'room-1' });
-    await expect.poll(async () => (await record())?.load, { timeout: 20_000, interval: 100 }).toMatchObject({ rooms: 1, peers: 1 });
+    await waitFor('the room and its peer in the record', async () => {
+      const load = (await record())?.load;
+      return load?.rooms === 1 && load.peers === 1;
+    });
     expect((await record())!.seq).toBeGreaterThan(first);
     bot.socket.close();
-    await expect.poll(async () => redis.get(mediaNodeKeys.room(PREFIX, 'room-1')), { timeout: 20_000, interval: 100 }).toBeNull();
+    await waitFor('room-1 released', async () => (await redis.get(mediaNodeKeys.room(PREFIX, 'room-1'))) === null);
     const other = await connectBot('bob', {}, { port: server.port, secret: SECRET, room: 'room-2' });
     other.socket.close();
-    await expect.poll(async () => (await record())?.load.rooms, { timeout: 20_000, interval: 100 }).toBe(0);
+    await waitFor('no rooms in the record', async () => (await record())?.load.rooms === 0);
     expect(await redis.get(mediaNodeKeys.room(PREFIX, 'room-2'))).toBe('node-b');
   });
 
@@ -88,7 +91,7 @@ describe('media node registry', () => {
     expect(unauthorized.status).toBe(401);
     const res = await fetch(`http://127.0.0.1:${server.port}/drain`, { method: 'POST', headers: { authorization: `Bearer ${SERVICE_SECRET}` } });
     expect(res.status).toBe(200);
-    await expect.poll(async () => (await record())?.draining, { timeout: 5000, interval: 20 }).toBe(true);
+    await waitFor('the record draining', async () => (await record())?.draining === true, { intervalMs: 20 });
     // A new room is refused (an existing one would still take joins).
     const socket = new WebSocket(
       `ws://127.0.0.1:${server.port}/rtc?token=${roomToken({ secret: SECRET, room: 'room-3', identity: 'carl', grants: { canPublishData: false } })}`,

@@ -5,6 +5,7 @@ import type { types } from 'mediasoup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaServer } from '../MediaServer.js';
 import { carryVp8, connectBot, startBotRouter, type BotTarget } from '../testing/bots.js';
+import { waitFor } from '@telemed/test-kit';
 
 const SECRET = 'metrics-test-room-secret-0123456789';
 const SERVICE_SECRET = 'metrics-test-service-secret-0123456789';
@@ -115,14 +116,17 @@ describe('media server metrics', () => {
     // The API is unreachable: events wait in the queue, which holds 5 and drops the oldest beyond.
     expect(s.get('telemed_media_event_queue_length')).toBe(5);
     expect(s.get('telemed_media_events_dropped_total')).toBeGreaterThan(0);
-    await expect.poll(() => value('telemed_media_rooms'), { timeout: 10_000 }).toBe(0);
+    await waitFor('every room gone', async () => (await value('telemed_media_rooms')) === 0);
   });
 
   it('counts failed requests by error code', async () => {
     const client = await connectBot('no-grant', {}, target('refusals'));
     expect(await client.failure('createPlainTransport', { direction: 'recv' })).toMatchObject({ code: 'FORBIDDEN' });
     client.socket.send(JSON.stringify({ type: 'request', id: 99, method: 'noSuchMethod', data: {} }));
-    await expect.poll(() => value('telemed_media_signaling_requests_total{method="unknown",outcome="UNKNOWN_METHOD"}')).toBe(1);
+    await waitFor(
+      'the unknown method counted',
+      async () => (await value('telemed_media_signaling_requests_total{method="unknown",outcome="UNKNOWN_METHOD"}')) === 1,
+    );
     expect(await value('telemed_media_signaling_requests_total{method="createPlainTransport",outcome="FORBIDDEN"}')).toBe(1);
     client.close();
   });
@@ -135,15 +139,17 @@ describe('media server metrics', () => {
     first.socket.terminate();
     const resumed = await connectBot('resumer', grants, target('resume'), { participantId, key: resumeKey });
     expect(resumed.welcome.resumed).toBe(true);
-    await expect.poll(() => value('telemed_media_sessions_resumed_total')).toBe(1);
+    await waitFor('the resumed session counted', async () => (await value('telemed_media_sessions_resumed_total')) === 1);
 
     // Earlier tests' bots closed their sockets without leaving: their sessions expired too.
-    await expect.poll(() => value('telemed_media_signaling_sessions'), { timeout: RESUME_GRACE_MS + 10_000 }).toBe(1);
+    await waitFor('the earlier sessions expired', async () => (await value('telemed_media_signaling_sessions')) === 1, { timeoutMs: RESUME_GRACE_MS + 10_000 });
     const expiredBefore = await value('telemed_media_sessions_expired_total');
     const leaver = await connectBot('leaver', grants, target('resume'));
     await leaver.request('join', { rtpCapabilities: { codecs: [], headerExtensions: [] } as never });
     leaver.socket.terminate();
-    await expect.poll(() => value('telemed_media_sessions_expired_total'), { timeout: RESUME_GRACE_MS + 10_000 }).toBe(expiredBefore + 1);
+    await waitFor('the session of the leaver expired', async () => (await value('telemed_media_sessions_expired_total')) === expiredBefore + 1, {
+      timeoutMs: RESUME_GRACE_MS + 10_000,
+    });
     expect(await value('telemed_media_sessions_resumed_total')).toBe(1);
     resumed.close();
   });
@@ -177,7 +183,7 @@ describe('media server metrics', () => {
   it('counts a worker that died and shows its replacement up', async () => {
     const pid = await workerPid();
     process.kill(pid, 'SIGKILL');
-    await expect.poll(() => value('telemed_media_worker_deaths_total{worker="0"}'), { timeout: 10_000 }).toBe(1);
-    await expect.poll(async () => (await workerPid()) !== pid && (await value('telemed_media_worker_up{worker="0"}')) === 1, { timeout: 15_000 }).toBe(true);
+    await waitFor('the worker death counted', async () => (await value('telemed_media_worker_deaths_total{worker="0"}')) === 1);
+    await waitFor('a new worker up', async () => (await workerPid()) !== pid && (await value('telemed_media_worker_up{worker="0"}')) === 1);
   });
 });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { waitFor } from '@telemed/test-kit';
 import { createLogger } from '../logger.js';
 import { TrackRecorder } from './TrackRecorder.js';
 import * as udpPorts from './udp-ports.js';
@@ -60,7 +61,7 @@ describe('TrackRecorder', () => {
       { stdio: 'ignore' },
     );
     senders.push(sender);
-    await expect.poll(async () => (await producer.getStats()).some((s) => s.packetCount > 0), { timeout: 10_000 }).toBe(true);
+    await waitFor('packets at the producer', async () => (await producer.getStats()).some((s) => s.packetCount > 0));
     return producer;
   }
 
@@ -147,7 +148,7 @@ describe('TrackRecorder', () => {
       const gaps: Array<{ fromMs: number; toMs: number }> = [];
       recorder.on('gap', (gap) => gaps.push(gap));
       await recorder.start();
-      await expect.poll(() => recorder.segments.length, { timeout: 15_000 }).toBe(1);
+      await waitFor('the first segment', () => recorder.segments.length === 1);
       expect(handed).toHaveLength(2);
       expect(gaps).toHaveLength(1);
       await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -155,9 +156,9 @@ describe('TrackRecorder', () => {
       // Connected now; the process dies and its port is taken before the restart.
       const pid = recorder.pid!;
       process.kill(pid, 'SIGKILL');
-      await expect.poll(() => recorder.pid, { timeout: 5000, interval: 5 }).not.toBe(pid);
+      await waitFor('the killed recorder gone', () => recorder.pid !== pid, { intervalMs: 5 });
       await squat(handed[1]!.rtp);
-      await expect.poll(() => recorder.segments.length, { timeout: 15_000 }).toBe(2);
+      await waitFor('the second segment', () => recorder.segments.length === 2);
       await new Promise((resolve) => setTimeout(resolve, 2000));
       await recorder.close();
 

@@ -5,7 +5,7 @@ import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { expect } from 'vitest';
 import type { RoomGrants, ServerNotifications } from '@telemed/sdk/protocol';
-import { roomToken, TestSignalingClient } from '@telemed/test-kit';
+import { roomToken, TestSignalingClient, waitFor } from '@telemed/test-kit';
 
 export interface BotTarget {
   /** The media server's signaling port. */
@@ -165,7 +165,7 @@ export async function carryVp8(target: BotTarget, botRouter: types.Router, subsc
   }
   const received = (): Promise<number[]> => Promise.all(counters.map((c) => c.received()));
   try {
-    await expect.poll(async () => Math.min(...(await received())), { timeout: 5000 }).toBeGreaterThanOrEqual(50);
+    await waitFor('50 packets at every counter', async () => Math.min(...(await received())) >= 50);
     for (const { counter } of counters) expect((await counter.getStats())[0]?.mimeType).toBe('video/VP8');
     await whileFlowing?.();
   } finally {

@@ -1,5 +1,6 @@
 import type { types as msTypes } from 'mediasoup-client';
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '@telemed/test-kit';
 import { SignalingError } from '../errors.js';
 import { RemoteParticipant } from '../participant/RemoteParticipant.js';
 import type { ParticipantInfo } from '../protocol/messages.js';
@@ -100,7 +101,7 @@ describe('Subscriptions', () => {
     before.close('roomRejoined');
     // The rejoined session lists Ben again, with new producers (a failover): only his camera is subscribed.
     const after = join(ben('2'));
-    await expect.poll(() => after.getTrackPublication('camera')?.isSubscribed).toBe(true);
+    await waitFor('the camera subscribed', () => after.getTrackPublication('camera')?.isSubscribed === true);
     expect(after.getTrackPublication('microphone')?.isSubscribed).toBe(false);
     expect(sent).toEqual(['subscribe cam-1', 'subscribe cam-2']);
     // Once: a later session loss without subscriptions subscribes to nothing.
