@@ -1,8 +1,9 @@
 // The development call page: fetch a room token from the API's dev endpoint, join, publish camera
 // and microphone, and show every participant's tracks. Uses only the SDK's public entry.
-import { listDevices, Room, TelemedError, type ChatMessage, type RemoteParticipant, type RemoteTrack } from '@telemed/sdk';
+import { listDevices, Room, TelemedError, type RemoteParticipant, type RemoteTrack } from '@telemed/sdk';
 import { checkBrowserSupport, UnsupportedBrowserError, type BrowserSupport } from '@telemed/sdk';
 import { showUnsupportedBrowser } from '../unsupported.js';
+import type { DevCallPageHandle } from './page-handle.js';
 
 interface DevTokenResponse {
   token: string;
@@ -36,23 +37,7 @@ nameInput.value = params.get('name') ?? `guest-${Math.random().toString(36).slic
 
 let room: Room | undefined;
 
-/** What the page exposes for automation and debugging: the room and the last join error. */
-interface PageHandle {
-  room: Room | undefined;
-  error: { code: string; message: string } | undefined;
-  /** The last error of a control (publish, mute, screen share), e.g. FORBIDDEN without canPublish. */
-  controlError: { code: string; message: string } | undefined;
-  /** Every chat message received, in order. */
-  chat: ChatMessage[];
-  /** Every connection state the room went through. */
-  states: string[];
-  /** performance.now() when Join started, when connected, and when the first remote video frame was shown. */
-  timing: { joinStartedAt?: number; connectedAt?: number; firstFrameAt?: number };
-  /** Identity of the current dominant speaker, and how many non-silent audio-level updates arrived. */
-  activeSpeaker: string | undefined;
-  audioLevelUpdates: number;
-}
-const handle: PageHandle = {
+const handle: DevCallPageHandle = {
   room: undefined,
   error: undefined,
   controlError: undefined,
@@ -62,7 +47,7 @@ const handle: PageHandle = {
   activeSpeaker: undefined,
   audioLevelUpdates: 0,
 };
-(window as unknown as { telemed: PageHandle }).telemed = handle;
+(window as unknown as { telemed: DevCallPageHandle }).telemed = handle;
 
 function tile(id: string, label: string, local = false): HTMLElement {
   let element = document.getElementById(`tile-${id}`);

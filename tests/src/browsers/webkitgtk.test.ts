@@ -9,12 +9,10 @@ import { startTestPlatform, type Platform } from '../platform.js';
 import { launchWebKitGtk } from '../webkitgtk.js';
 import { startXvfb, type VirtualDisplay } from '../xvfb.js';
 import { waitFor } from '@telemed/test-kit';
+import type { DevCallPageHandle } from '../../../demo-app/src/dev/page-handle.js';
 
 interface PageHandle {
-  telemed: {
-    error?: { code: string; message: string };
-    room?: { connect(url: string, token: string): Promise<void> };
-  };
+  telemed: DevCallPageHandle;
 }
 
 describe('WebKitGTK without WebRTC', () => {

@@ -35,7 +35,11 @@ describe.each(BROWSERS)('room grants in %s', (browserName) => {
   const attempt = (page: TestPage, action: 'camera' | 'chat' | 'muteDoctor' | 'removeDoctor' | 'mutePatient' | 'removeViewer'): Promise<Outcome> =>
     page.evaluate(async (what) => {
       const room = (window as unknown as { telemed: PageHandle }).telemed.room;
-      const find = (identity: string): unknown => [...room.remoteParticipants.values()].find((p) => p.identity === identity);
+      const find = (identity: string) => {
+        const participant = [...room.remoteParticipants.values()].find((p) => p.identity === identity);
+        if (!participant) throw new Error(`${identity} is not in the room`);
+        return participant;
+      };
       try {
         if (what === 'camera') await room.localParticipant.setCameraEnabled(true);
         else if (what === 'chat') await room.sendChatMessage('may I?');

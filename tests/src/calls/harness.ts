@@ -1,6 +1,8 @@
 // Shared helpers for the call tests: one platform and one browser per test file, pages joined
 // through the development call page, server-side stats and fault injection over the service API.
+import type { Room } from '@telemed/sdk';
 import type { ConsumerStatsInfo, RoomGrants, RoomStatsInfo } from '@telemed/sdk/protocol';
+import type { DevCallPageHandle } from '../../../demo-app/src/dev/page-handle.js';
 import type { TestBrowser, TestPage } from '../browser.js';
 import { inboundStats, type InboundSample } from '../call-stats.js';
 import type { Platform } from '../platform.js';
@@ -96,28 +98,8 @@ export async function waitForFreshMedia(page: TestPage, from: string[], timeoutM
   );
 }
 
-/** Evaluates with the page's Room (the call page's `window.telemed.room`). */
-export type PageHandle = {
-  room: {
-    state: string;
-    localParticipant: {
-      sid: string;
-      getTrack(
-        source: string,
-      ): { sid?: string; isMuted: boolean; mediaStreamTrack: MediaStreamTrack; mute(): Promise<void>; unmute(): Promise<void> } | undefined;
-      setCameraEnabled(enabled: boolean): Promise<unknown>;
-      switchActiveDevice(kind: string, deviceId: string): Promise<void>;
-    };
-    remoteParticipants: Map<string, { sid: string; identity: string; tracks: { source: string; isMuted: boolean; sid: string }[] }>;
-    sendChatMessage(text: string): Promise<unknown>;
-    muteParticipantTrack(participant: unknown, source: string): Promise<void>;
-    removeParticipant(participant: unknown): Promise<void>;
-  };
-  error?: { code: string; message: string };
-  controlError?: { code: string; message: string };
-  chat: { id: string; text: string; fromIdentity: string; timestamp: number }[];
-  states: string[];
-};
+/** The dev call page's `window.telemed` once its room has joined, as `page.evaluate` reads it. */
+export type PageHandle = Omit<DevCallPageHandle, 'room'> & { room: Room };
 
 /** Video frames an SDK page's Room has decoded from all remote participants; `roomPath` is where the page keeps it (`room`, `embedded.room`). */
 export function decodedVideoFrames(page: TestPage, roomPath: string): Promise<number> {
