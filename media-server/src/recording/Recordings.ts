@@ -1,21 +1,14 @@
-import fs from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
 import { z } from 'zod';
-import {
-  MEDIA_EVENTS_ISSUER,
-  RECORDING_COMMAND_AUDIENCE,
-  RECORDING_COMMAND_ISSUER,
-  RECORDING_UPLOAD_AUDIENCE,
-  type RecordingManifest,
-} from '@telemed/sdk/protocol';
+import { RECORDING_COMMAND_AUDIENCE, RECORDING_COMMAND_ISSUER } from '@telemed/sdk/protocol';
 import { readBody } from '../http-body.js';
 import { MediaServerError } from '../errors.js';
-import { matchesBody, readBodyToken, signBodyToken } from '@telemed/server-kit';
-import { ApiEndpoints } from '../events/ApiEndpoints.js';
+import { matchesBody, readBodyToken } from '@telemed/server-kit';
 import type { Logger } from '../logger.js';
 import type { Room } from '../Room.js';
 import type { RoomManager } from '../RoomManager.js';
+import { RecordingUploader } from './RecordingUploader.js';
 import { RoomRecording, type FinishedRecording } from './RoomRecording.js';
 import { tieAvailable } from './tied-process.js';
 
@@ -50,11 +43,16 @@ export class Recordings {
   readonly #options: RecordingsOptions;
   readonly #active = new Map<string, RoomRecording>();
   readonly #uploads = new Set<Promise<void>>();
-  readonly #api: ApiEndpoints;
+  readonly #uploader: RecordingUploader;
 
   constructor(options: RecordingsOptions) {
     this.#options = options;
-    this.#api = new ApiEndpoints(options.apiUrl);
+    this.#uploader = new RecordingUploader({
+      secret: options.secret,
+      apiUrl: options.apiUrl,
+      logger: options.logger,
+      ...(options.uploadAttempts === undefined ? {} : { attempts: options.uploadAttempts }),
+    });
     if (!tieAvailable) options.logger.warn('setpriv (util-linux) not found: recorder processes would outlive a media server that is killed');
     options.rooms.on('roomClosed', (room: Room) => {
       const recording = this.#active.get(room.id);
@@ -142,64 +140,18 @@ export class Recordings {
         finished = await recording.stop();
       } catch (error) {
         this.#options.logger.error({ err: error, recordingId: recording.id }, 'could not finish a recording: its track files are kept');
-        await this.#post(recording.id, Buffer.alloc(0), undefined).catch(() => undefined);
+        await this.#uploader.reportNothingRecorded(recording.id);
         return;
       }
       if (!finished) {
         this.#options.logger.info({ recordingId: recording.id }, 'recording stopped with nothing recorded');
-        await this.#post(recording.id, Buffer.alloc(0), undefined).catch(() => undefined);
+        await this.#uploader.reportNothingRecorded(recording.id);
         return;
       }
-      await this.#upload(finished);
+      await this.#uploader.deliver(finished);
     })();
     this.#uploads.add(upload);
     await upload.finally(() => this.#uploads.delete(upload));
-  }
-
-  async #upload({ file, manifest }: FinishedRecording): Promise<void> {
-    const data = await fs.readFile(file);
-    const attempts = this.#options.uploadAttempts ?? 8;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      try {
-        await this.#post(manifest.recordingId, data, manifest);
-        await fs.rm(path.dirname(file), { recursive: true, force: true });
-        this.#options.logger.info(
-          { recordingId: manifest.recordingId, bytes: data.length, tracks: manifest.tracks.length, gaps: manifest.gaps.length },
-          'recording handed to the API',
-        );
-        return;
-      } catch (error) {
-        this.#options.logger.warn({ err: error, recordingId: manifest.recordingId, attempt }, 'could not hand a recording to the API');
-        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** attempt)).unref());
-      }
-    }
-    this.#options.logger.error({ recordingId: manifest.recordingId, file }, 'recording not delivered: the file stays on this media server');
-  }
-
-  /** POSTs the file (empty: nothing was recorded) with the manifest in the signed token. */
-  async #post(recordingId: string, data: Buffer, manifest: RecordingManifest | undefined): Promise<void> {
-    const token = signBodyToken({
-      secret: this.#options.secret,
-      issuer: MEDIA_EVENTS_ISSUER,
-      audience: RECORDING_UPLOAD_AUDIENCE,
-      body: data,
-      expiresInSeconds: 300,
-      claims: { manifest: manifest ?? null },
-    });
-    const url = this.#api.current;
-    try {
-      const res = await fetch(`${url}/internal/recordings/${encodeURIComponent(recordingId)}/file`, {
-        method: 'POST',
-        headers: { 'content-type': 'video/x-matroska', authorization: `Bearer ${token}` },
-        body: new Uint8Array(data),
-        signal: AbortSignal.timeout(120_000),
-      });
-      const text = await res.text().catch(() => '');
-      if (!res.ok) throw new Error(`the API at ${url} answered ${res.status}: ${text.slice(0, 200)}`);
-    } catch (error) {
-      this.#api.failed(url);
-      throw error;
-    }
   }
 
   /** Stops every recording (server shutdown) and waits for the hand-overs, at most `timeoutMs`. */
