@@ -3,9 +3,11 @@
 // (Chromium trusts it through its NSS database): health, a call, a graceful stop, then new
 // containers on the same volumes; then deploy/kubernetes/ under `podman kube play`.
 // Everything is reached over https through Caddy, as a clinic's users would.
+import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from '../browser.js';
 import { doctorsVideoCall } from './browser-call.js';
@@ -13,6 +15,8 @@ import { startComposeStack, type ComposeStack } from './compose-stack.js';
 import { startKubeStack, type KubeStack } from './kube-stack.js';
 import { DOCTORS, STAFF_PASSWORD } from './production.js';
 import { createTestCa, type TestCa } from './tls.js';
+import { gatherRelay } from './turn-probe.js';
+import { freePortRange } from '../ports.js';
 
 const HOST = 'telemed.test';
 const ADMIN = { email: 'it@clinic.test', name: 'Clinic IT', password: 'a long admin passphrase' };
@@ -159,8 +163,18 @@ describe('the compose stack (deploy/compose.yaml) over HTTPS', () => {
 // its data (a JSON map of base64 values) and refuses a whole Secret manifest.
 describe('the Kubernetes manifests (deploy/kubernetes) under podman play kube', () => {
   let stack: KubeStack | undefined;
+  /** coturn's TLS listener (TURN_TLS_PORT), on the host network as the manifest puts it. */
+  let turnTlsPort: number;
+  const turnSecret = randomBytes(32).toString('base64url');
   beforeAll(async () => {
-    stack = await startKubeStack({ caCert: ca.caCert, cert: ca.cert, key: ca.key, host: HOST });
+    turnTlsPort = await freePortRange(1);
+    stack = await startKubeStack({
+      caCert: ca.caCert,
+      cert: ca.cert,
+      key: ca.key,
+      host: HOST,
+      settings: { TURN_SECRET: turnSecret, TURN_TLS_PORT: String(turnTlsPort) },
+    });
     console.log(`[containers] play kube: healthy through Caddy after ${stack.timings.healthy.toFixed(1)} s`);
   }, START_TIMEOUT_MS);
   afterAll(async () => {
@@ -189,6 +203,30 @@ describe('the Kubernetes manifests (deploy/kubernetes) under podman play kube', 
       console.log(
         `[containers] call through the kube pod: ${video[0].width}px/${video[0].frames} and ${video[1].width}px/${video[1].frames} frames decoded, ${((Date.now() - started) / 1000).toFixed(1)} s from sign-in`,
       );
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('the coturn pod speaks TURN over TLS with the mounted certificate, and Chromium gets a relay through turns:', async () => {
+    const s = stack!;
+    // The certificate from the turn-certs volume, verified against the test CA for the TURN host.
+    const peer = await new Promise<tls.PeerCertificate>((resolve, reject) => {
+      const socket = tls.connect({ host: '127.0.0.1', port: turnTlsPort, servername: HOST, ca: fs.readFileSync(ca.caCert) }, () => {
+        resolve(socket.getPeerCertificate());
+        socket.end();
+      });
+      socket.once('error', reject);
+    });
+    expect(peer.subjectaltname).toContain(`DNS:${HOST}`);
+    const browser = await launchBrowser('chromium', { home: ca.browserHome, args: [`--host-resolver-rules=MAP ${HOST} 127.0.0.1`] });
+    try {
+      const page = await browser.newPage(s.origin);
+      const username = `${Math.floor(Date.now() / 1000) + 600}:kube-probe`;
+      const credential = createHmac('sha1', turnSecret).update(username).digest('base64');
+      const gathered = await gatherRelay(page, [{ urls: [`turns:${HOST}:${turnTlsPort}?transport=tcp`], username, credential }]);
+      console.log(`[containers] TURN/TLS through the kube coturn pod: ${JSON.stringify(gathered)}`);
+      expect(gathered.candidates).toContain('relay');
     } finally {
       await browser.close();
     }

@@ -24,7 +24,7 @@ export type KubeStack = ContainerStack;
 
 const VOLUMES = ['postgres', 'api', 'media', 'caddy'].map((name) => `telemed-${name}-data`);
 
-/** The manifest with this stack's names, images, ports, address and certificate folder. */
+/** The manifest with this stack's names, images, ports, address and certificate folder (Caddy's and coturn's: one test certificate serves both). */
 export function renderManifest(
   text: string,
   values: { project: string; images: Record<string, string>; address: string; ports: ContainerStack['ports']; certDir: string },
@@ -37,7 +37,8 @@ export function renderManifest(
     .replace(/hostPort: 443\b/g, `hostPort: ${values.ports.https}`)
     .replace(/hostPort: 80\b/g, `hostPort: ${values.ports.http}`)
     .replace(/\b40000\b/g, String(values.ports.rtc))
-    .replace('path: /etc/telemed/certs', `path: ${values.certDir}`);
+    .replace('path: /etc/telemed/certs', `path: ${values.certDir}`)
+    .replace('path: /etc/telemed/turn-certs', `path: ${values.certDir}`);
 }
 
 export async function startKubeStack(options: StackOptions): Promise<KubeStack> {
