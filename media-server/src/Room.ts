@@ -58,6 +58,12 @@ const REMOTE_GRANTS = { canPublish: true, canSubscribe: false, canPublishData: t
 /** A room: its participants on this node (and on other nodes, as remote peers) and the routers they use. */
 export class Room extends SafeEmitter<RoomEvents> {
   readonly id: string;
+  /**
+   * The same events for monitoring (media events for the API, recording), as mediasoup's `observer`:
+   * the room's own listeners (its manager, signaling, links to other nodes) run first, and neither
+   * side can remove the other's.
+   */
+  readonly observer: SafeEmitter<RoomEvents>;
   /** The first router (its RTP capabilities are announced to clients). */
   readonly router: types.Router;
   readonly #routers: RoomRouters;
@@ -81,6 +87,7 @@ export class Room extends SafeEmitter<RoomEvents> {
 
   private constructor(options: RoomOptions) {
     super((event, error) => options.logger.error({ err: error, event }, 'a room listener threw'));
+    this.observer = new SafeEmitter<RoomEvents>((event, error) => options.logger.error({ err: error, event }, 'a room observer threw'));
     this.id = options.id;
     this.router = options.router.router;
     this.#maxParticipants = options.maxParticipants;
@@ -94,6 +101,11 @@ export class Room extends SafeEmitter<RoomEvents> {
       logger: options.logger,
     });
     this.#consumers = new RoomConsumers(this.#routers, options.logger);
+  }
+
+  #emit<E extends keyof RoomEvents & string>(event: E, ...args: RoomEvents[E]): void {
+    this.safeEmit(event, ...args);
+    this.observer.safeEmit(event, ...args);
   }
 
   /** Every router the room spans, by worker index. */
@@ -176,7 +188,7 @@ export class Room extends SafeEmitter<RoomEvents> {
   async join(peer: Peer, rtpCapabilities: types.RtpCapabilities, { autoSubscribe = true }: { autoSubscribe?: boolean } = {}): Promise<void> {
     peer.markJoined(rtpCapabilities, autoSubscribe);
     for (const other of this.joinedPeers(peer)) other.notify('participantJoined', { participant: peer.info() });
-    this.safeEmit('peerJoined', peer);
+    this.#emit('peerJoined', peer);
     if (this.#activeSpeaker && this.#peers.has(this.#activeSpeaker)) peer.notify('activeSpeaker', { participantId: this.#activeSpeaker });
     if (!peer.grants.canSubscribe) return;
     for (const other of this.visiblePeers(peer)) {
@@ -347,7 +359,7 @@ export class Room extends SafeEmitter<RoomEvents> {
     traceProducer(this.#logger, producer, peer.id);
     producer.observer.on('close', () => {
       this.#keyFrameGates.delete(producer.id);
-      if (!this.#closed) this.safeEmit('trackUnpublished', peer, producer);
+      if (!this.#closed) this.#emit('trackUnpublished', peer, producer);
     });
     producer.on('score', (scores) => {
       const score = scores.reduce((best, s) => Math.max(best, s.score), 0);
@@ -359,7 +371,7 @@ export class Room extends SafeEmitter<RoomEvents> {
       await this.#routers.pipe('producer', producer.id, workerIndex, this.#routers.primary.workerIndex);
       await this.#speakers?.add(producer);
     }
-    this.safeEmit('trackPublished', peer, producer);
+    this.#emit('trackPublished', peer, producer);
     this.#announceTrack(peer, producer);
     for (const other of this.#autoSubscribers(peer)) await this.#consumers.consume(other, peer, producer);
     return producer;
@@ -378,7 +390,7 @@ export class Room extends SafeEmitter<RoomEvents> {
       appData: { peerId: peer.id, workerIndex: this.#routers.workerOf(transport) },
     });
     peer.addDataProducer(dataProducer);
-    this.safeEmit('dataPublished', peer, dataProducer);
+    this.#emit('dataPublished', peer, dataProducer);
     for (const other of this.joinedPeers(peer)) {
       if (other.grants.canSubscribe) await this.#consumers.consumeData(other, peer, dataProducer);
     }
@@ -425,14 +437,14 @@ export class Room extends SafeEmitter<RoomEvents> {
     peer.close();
     if (wasJoined) for (const other of this.joinedPeers()) other.notify('participantLeft', { participantId: peer.id, reason });
     this.#logger.info({ peerId: peer.id, reason, remaining: this.#peers.size }, 'participant left');
-    this.safeEmit('peerLeft', peer, reason);
+    this.#emit('peerLeft', peer, reason);
   }
 
   /** Tells the room's listeners that a joined participant got back without leaving. */
   peerReconnected(peer: Peer, reconnect: ParticipantReconnect): void {
     if (this.#peers.get(peer.id) !== peer || !peer.joined) return;
     this.#logger.info({ peerId: peer.id, ...reconnect }, 'participant reconnected');
-    this.safeEmit('peerReconnected', peer, reconnect);
+    this.#emit('peerReconnected', peer, reconnect);
   }
 
   /** Samples every producer's and consumer's stats now. */
@@ -449,6 +461,6 @@ export class Room extends SafeEmitter<RoomEvents> {
     for (const peer of this.#remotePeers.values()) peer.close();
     this.#remotePeers.clear();
     this.#routers.close();
-    this.safeEmit('close', reason);
+    this.#emit('close', reason);
   }
 }

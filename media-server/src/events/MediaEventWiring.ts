@@ -9,19 +9,19 @@ export function reportRoomEvents(rooms: RoomManager, reporter: MediaEventReporte
   rooms.on('roomCreated', (room: Room) => {
     const joined = new Set<Peer>();
     reporter.report(room, { type: 'room_started', roomId: room.id, at: now() });
-    room.on('peerJoined', (peer) => {
+    room.observer.on('peerJoined', (peer) => {
       joined.add(peer);
       reporter.report(room, { type: 'participant_joined', roomId: room.id, at: now(), identity: peer.identity, participantId: peer.id });
     });
-    room.on('peerLeft', (peer, reason) => {
+    room.observer.on('peerLeft', (peer, reason) => {
       if (!joined.delete(peer)) return;
       reporter.report(room, { type: 'participant_left', roomId: room.id, at: now(), identity: peer.identity, participantId: peer.id, reason });
     });
-    room.on('peerReconnected', (peer, reconnect) => {
+    room.observer.on('peerReconnected', (peer, reconnect) => {
       if (!joined.has(peer)) return;
       reporter.report(room, { type: 'participant_reconnected', roomId: room.id, at: now(), identity: peer.identity, participantId: peer.id, ...reconnect });
     });
-    room.on('trackPublished', (peer, producer) => {
+    room.observer.on('trackPublished', (peer, producer) => {
       reporter.report(room, {
         type: 'track_published',
         roomId: room.id,
@@ -33,10 +33,10 @@ export function reportRoomEvents(rooms: RoomManager, reporter: MediaEventReporte
         source: producer.appData.source,
       });
     });
-    room.on('trackUnpublished', (peer, producer) => {
+    room.observer.on('trackUnpublished', (peer, producer) => {
       reporter.report(room, { type: 'track_unpublished', roomId: room.id, at: now(), identity: peer.identity, participantId: peer.id, trackId: producer.id });
     });
-    room.on('close', (reason) => {
+    room.observer.on('close', (reason) => {
       for (const peer of joined) {
         reporter.report(room, { type: 'participant_left', roomId: room.id, at: now(), identity: peer.identity, participantId: peer.id, reason: 'room_closed' });
       }

@@ -55,11 +55,11 @@ export class RoomRecording {
     const onTrack = (peer: Peer, producer: types.Producer<ProducerAppData>): void => {
       if (this.#identities.has(peer.identity)) void this.#record(peer, producer);
     };
-    this.room.on('peerJoined', onJoin);
-    this.room.on('trackPublished', onTrack);
+    this.room.observer.on('peerJoined', onJoin);
+    this.room.observer.on('trackPublished', onTrack);
     this.#unlisten = () => {
-      this.room.off('peerJoined', onJoin);
-      this.room.off('trackPublished', onTrack);
+      this.room.observer.off('peerJoined', onJoin);
+      this.room.observer.off('trackPublished', onTrack);
     };
   }
 
