@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench*`: builds what the benchmarks run (skipped when nothing it reads changed since the
 // last build, like the stamps of scripts/setup.mjs), then runs one benchmark or all of them, and
-// prints the total time. Usage: node benchmarks/bench.mjs <build|all|sfu|signaling|join|api|failover|soak|load|recording|netjoin|install> [flags]
+// prints the total time. Usage: node benchmarks/bench.mjs <build|all|sfu|signaling|join|api|failover|placement|soak|load|recording|netjoin|install> [flags]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';

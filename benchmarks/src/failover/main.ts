@@ -3,19 +3,14 @@
 // the real stack: three media nodes on 127.0.0.2-4 registered in a real redis-server, the API
 // placing the call, two Chromium pages using the public SDK with `refreshAccess`. The killed node
 // is started again after each round, so three nodes are up before every kill.
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import type * as Sdk from '@telemed/sdk';
-import { spawnMediaNode, type SpawnedMediaNode } from '../../../scripts/media-node.mjs';
-import { generateSecrets, startPlatform, stopProcess, type Platform } from '../../../scripts/platform.mjs';
-import { parseArgs, withFreePorts } from '../common/args.js';
+import { parseArgs } from '../common/args.js';
 import { launchChromium } from '../common/chromium.js';
+import { startCluster } from '../common/cluster.js';
 import { serveSdkBundle } from '../common/sdk-bundle.js';
-import { resolveWorkerBin, ROOT } from '../common/machine.js';
+import { resolveWorkerBin } from '../common/machine.js';
 import { log, startRun, table, writeResults } from '../common/results.js';
 import { percentile, round, waitFor } from '../common/stats.js';
 import { lineChart } from '../common/svg-chart.js';
@@ -26,144 +21,17 @@ const kills = args.number('kills', args.quick ? 3 : 20);
 const workerBin = resolveWorkerBin();
 const TARGET_MS = 3000;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net
-      .createServer()
-      .once('error', reject)
-      .listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as net.AddressInfo;
-        server.close(() => resolve(port));
-      });
-  });
-}
-
-/** A throwaway redis-server (no persistence) on a free loopback port. */
-async function startRedis(): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
-  await waitFor(
-    () =>
-      new Promise<true | undefined>((resolve) => {
-        const socket = net
-          .connect(port, '127.0.0.1')
-          .once('error', () => resolve(undefined))
-          .once('connect', () => {
-            socket.destroy();
-            resolve(true);
-          });
-      }),
-    'redis-server',
-    10_000,
-    50,
-  );
-  return { url, child };
-}
-
 const bundleServer = await serveSdkBundle();
 const bundleUrl = bundleServer.url;
 
 log(`bench:failover${args.quick ? ' --quick' : ''}: ${kills} kills of the node hosting a 1:1 call, 3 media nodes`);
-const redis = await startRedis();
-const keyPrefix = `bench-failover-${process.pid}`;
-const secrets = generateSecrets();
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-bench-failover-'));
-const logDir = path.join(ROOT, 'test-results', 'logs', 'bench-failover');
-interface NodeSlot {
-  id: string;
-  ip: string;
-  port: number;
-  rtcBasePort: number;
-  child: ChildProcess;
-  url: string;
-}
-const nodes: NodeSlot[] = [];
-const redisEnv = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: keyPrefix, MEDIA_EMPTY_ROOM_GRACE_MS: '1000' };
-const platform: Platform = await withFreePorts(3, (base) => {
-  nodes.length = 0;
-  return startPlatform({
-    apiPort: base,
-    mediaPort: base + 1,
-    rtcBasePort: base + 2,
-    numWorkers: 1,
-    mode: 'test',
-    workerBin,
-    secrets,
-    logLevel: 'warn',
-    dataDir,
-    // The shared machine at load 40+ starts the API in minutes, not the default 30 s.
-    startTimeoutMs: 180_000,
-    mediaEnv: { ...redisEnv, MEDIA_NODE_ID: 'media-1', MEDIA_HOST: '127.0.0.2', MEDIA_RTC_LISTEN_IP: '127.0.0.2' },
-    apiEnv: {
-      SEED_DEMO: 'true',
-      REDIS_URL: redis.url,
-      REDIS_KEY_PREFIX: keyPrefix,
-      MEDIA_PUBLIC_URL: `ws://127.0.0.2:${base + 1}/rtc`,
-      MEDIA_INTERNAL_URL: `http://127.0.0.2:${base + 1}`,
-    },
-  }).then((started) => {
-    nodes.push({
-      id: 'media-1',
-      ip: '127.0.0.2',
-      port: base + 1,
-      rtcBasePort: base + 2,
-      child: started.processes.media,
-      url: `ws://127.0.0.2:${base + 1}/rtc`,
-    });
-    return started;
-  });
-});
-const startNode = (slot: Omit<NodeSlot, 'child' | 'url'>): SpawnedMediaNode =>
-  spawnMediaNode({
-    ...slot,
-    workerBin,
-    secrets,
-    redisUrl: redis.url,
-    keyPrefix,
-    apiInternalUrl: platform.apiUrl,
-    logLevel: 'warn',
-    env: { MEDIA_EMPTY_ROOM_GRACE_MS: '1000' },
-    logFile: path.join(logDir, `${slot.id}.log`),
-  });
-for (const i of [2, 3]) {
-  const port = 20000 + Math.floor(Math.random() * 12000);
-  const slot = { id: `media-${i}`, ip: `127.0.0.${i + 1}`, port, rtcBasePort: port + 1 };
-  const node = startNode(slot);
-  nodes.push({ ...slot, child: node.child, url: node.url });
-}
-
-const login = async (email: string): Promise<string> => {
-  const res = await fetch(`${platform.apiUrl}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: 'telemed-demo' }),
-  });
-  return ((await res.json()) as { accessToken: string }).accessToken;
-};
-const api = async <T>(token: string, method: string, url: string): Promise<T> => {
-  const res = await fetch(`${platform.apiUrl}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(method === 'POST' ? { body: '{}' } : {}),
-  });
-  if (!res.ok) throw new Error(`${method} ${url}: HTTP ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-};
-const admin = await login('admin@telemed.demo');
-const registered = async (): Promise<number> => (await api<{ items: unknown[] }>(admin, 'GET', '/api/admin/media-nodes')).items.length;
-await waitFor(async () => ((await registered()) === 3 ? true : undefined), 'three media nodes registered', 120_000, 100);
+const cluster = await startCluster({ name: 'failover', workerBin, mediaEnv: { MEDIA_EMPTY_ROOM_GRACE_MS: '1000' } });
+const { platform, nodes, login, api } = cluster;
 
 // The call: Alice calls Dr. Grey, who accepts; each page signs in with the SDK's own client.
 const [alice, grey] = [await login('alice@patients.demo'), await login('grey@doctors.demo')];
 const greyUser = await api<{ id: string }>(grey, 'GET', '/api/users/me');
-const call = (await (
-  await fetch(`${platform.apiUrl}/api/calls`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ type: 'video', inviteeIds: [greyUser.id] }),
-  })
-).json()) as { id: string };
+const call = await api<{ id: string }>(alice, 'POST', '/api/calls', { type: 'video', inviteeIds: [greyUser.id] });
 await api(grey, 'POST', `/api/calls/${call.id}/accept`);
 
 const browser = await launchChromium();
@@ -251,18 +119,12 @@ try {
     rounds.push({ round: i, from: host.id, to, aliceMs, greyMs, bothMs: Math.max(aliceMs, greyMs), loadAverage: round(os.loadavg()[0]!, 1) });
     log(`kill ${i}/${kills}: ${host.id} → ${to}: media decoded again after ${aliceMs} ms (alice) / ${greyMs} ms (grey)`);
     // The killed node comes back (same address and ports) before the next round.
-    await new Promise((resolve) => (host.child.exitCode !== null || host.child.signalCode !== null ? resolve(undefined) : host.child.once('exit', resolve)));
-    host.child = startNode(host).child;
-    await waitFor(async () => ((await registered()) === 3 ? true : undefined), 'the killed node registered again', 120_000, 100);
+    await cluster.restart(host);
   }
 } finally {
   await browser.close();
-  await Promise.all(nodes.slice(1).map((n) => stopProcess(n.child, 2000)));
-  await stopProcess(nodes[0]!.child, 2000);
-  await platform.stop();
-  await stopProcess(redis.child, 2000);
+  await cluster.stop();
   bundleServer.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
 }
 
 const stat = (values: number[]): (string | number)[] => [percentile(values, 50), percentile(values, 95), Math.max(...values), Math.min(...values)];
