@@ -339,6 +339,13 @@ interface Sample {
   processes: ProcessSample[];
   tabs: TabSample[];
   serverScores: { call: string; outVideo: number[]; outAudio: number[]; in: number[] }[];
+  /** The API process's memory by kind, from its /metrics (prom-client's process metrics); undefined when it did not answer. */
+  apiMemory: ApiMemory | undefined;
+}
+/** JavaScript heap in use, and memory outside it (ArrayBuffers: PGlite's WebAssembly memory is one), MiB. */
+interface ApiMemory {
+  heapUsedMiB: number;
+  externalMiB: number;
 }
 const samples: Sample[] = [];
 const lastCpu = new Map<number, { cpu: number; at: number }>();
@@ -372,6 +379,17 @@ async function serverScores(): Promise<Sample['serverScores']> {
       in: rows.filter((r) => r.direction === 'in').map((r) => r.score),
     };
   });
+}
+
+async function apiMemory(): Promise<ApiMemory | undefined> {
+  try {
+    const text = await (await fetch(`${platform.apiUrl}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+    const mib = (metric: string): number => round(Number(new RegExp(`^${metric} ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20, 1);
+    const memory = { heapUsedMiB: mib('nodejs_heap_size_used_bytes'), externalMiB: mib('nodejs_external_memory_bytes') };
+    return Number.isFinite(memory.heapUsedMiB) && Number.isFinite(memory.externalMiB) ? memory : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function takeSample(startedAt: number): Promise<Sample> {
@@ -413,6 +431,7 @@ async function takeSample(startedAt: number): Promise<Sample> {
     processes,
     tabs: tabSamples,
     serverScores: await serverScores(),
+    apiMemory: await apiMemory(),
   };
 }
 
@@ -484,7 +503,7 @@ try {
         .join('/');
     const scores = sample.serverScores.map((s) => `${s.call} min ${Math.min(...s.outVideo, 10)}`).join(', ');
     log(
-      `min ${sample.minute.toFixed(1)}/${minutes}: RSS MiB media ${rss('media')}, workers ${rss('mediasoup')}, api ${rss('api')}, tabs ${rss('tab')}; fps ${sample.tabs.map((t) => t.fps).join('/')}; consumer scores ${scores}; load ${sample.loadAverage}`,
+      `min ${sample.minute.toFixed(1)}/${minutes}: RSS MiB media ${rss('media')}, workers ${rss('mediasoup')}, api ${rss('api')}${sample.apiMemory ? ` (heap ${sample.apiMemory.heapUsedMiB}, external ${sample.apiMemory.externalMiB})` : ''}, tabs ${rss('tab')}; fps ${sample.tabs.map((t) => t.fps).join('/')}; consumer scores ${scores}; load ${sample.loadAverage}`,
     );
   }
   finalStates = await Promise.all(tabs.map(tabState));
@@ -512,6 +531,25 @@ const fits = processNames.map((name) => {
     r2: round(fit.r2, 2),
     points: fit.n,
     meanCpuCores: round(cpu.reduce((a, b) => a + b, 0) / Math.max(1, cpu.length), 3),
+  };
+});
+/** The same fit for the API's memory by kind: which part of its RSS grows. */
+const apiMemoryFits = (
+  [
+    ['JavaScript heap in use', (m: ApiMemory) => m.heapUsedMiB],
+    ["external (ArrayBuffers: PGlite's WebAssembly memory)", (m: ApiMemory) => m.externalMiB],
+  ] as const
+).map(([kind, pick]) => {
+  const series = samples.flatMap((s) => (s.apiMemory ? [[s.minute, pick(s.apiMemory)] as [number, number]] : []));
+  const fit = leastSquares(series.filter(([m]) => m * 60_000 >= warmUpMs).map(([m, mib]) => [m / 60, mib]));
+  return {
+    kind,
+    first: series[0]?.[1] ?? 0,
+    last: series.at(-1)?.[1] ?? 0,
+    slopeMiBPerHour: round(fit.slope, 1),
+    slopeStdError: round(fit.slopeStdError, 1),
+    r2: round(fit.r2, 2),
+    points: fit.n,
   };
 });
 const allScores = (pick: (s: Sample['serverScores'][number]) => number[]): number[] => samples.flatMap((s) => s.serverScores.flatMap(pick));
@@ -584,6 +622,13 @@ const summary = [
     fits.map((f) => [f.name, f.first, f.last, f.max, f.slopeMiBPerHour, f.slopeStdError, f.r2, f.points, f.meanCpuCores]),
   ),
   '',
+  "The API's memory by kind (its /metrics, the same fit): RSS is these plus the heap's free space, code and native allocations.",
+  '',
+  table(
+    ['api memory', 'first MiB', 'last', 'slope MiB/h', '± s.e.', 'R²', 'samples'],
+    apiMemoryFits.map((f) => [f.kind, f.first, f.last, f.slopeMiBPerHour, f.slopeStdError, f.r2, f.points]),
+  ),
+  '',
   '### Media',
   '',
   `Consumer scores from the SFU (mediasoup 0-10, the admin's live quality view, every stats sample): video min ${minScore(allScores((s) => s.outVideo))}, mean ${meanOf(allScores((s) => s.outVideo))};`,
@@ -631,6 +676,7 @@ writeResults(run, {
     heldAll,
     warnedAll,
     fits,
+    apiMemoryFits,
     blips: blipLog,
     stalls,
     finalStates,
