@@ -7,7 +7,10 @@ import { callHistory, fill, remoteVideoFrames, screenshots, unlabelledControls, 
 import { patientAndDoctor } from './fixture.js';
 import { waitFor } from '@telemed/test-kit';
 
-const RING_TIMEOUT_S = 4;
+// Short so the unanswered call ends soon, long enough that the ringing reaches the doctor's page
+// first on a loaded machine: at 4 s, a CI run beside a core-hog saw the call missed before the
+// incoming-call dialog showed, and every later call in the file failed with it.
+const RING_TIMEOUT_S = 12;
 // Calls last at most the media server's default hour; everyone is told 15 s after a call's room opens.
 const CALL_END_WARNING_S = 3585;
 
