@@ -18,7 +18,8 @@ import { serveSdkBundle } from '../common/sdk-bundle.js';
 import { resolveWorkerBin, ROOT } from '../common/machine.js';
 import { childPids, cpuSeconds, descendants, processTable, rssBytes } from '../common/proc.js';
 import { log, startRun, table, writeResults } from '../common/results.js';
-import { leastSquares, round, waitFor } from '../common/stats.js';
+import { round, waitFor } from '../common/stats.js';
+import { memorySlope, readApiMemory, type ApiMemory } from './memory.js';
 import { lineChart, type Series } from '../common/svg-chart.js';
 
 const args = parseArgs();
@@ -339,13 +340,8 @@ interface Sample {
   processes: ProcessSample[];
   tabs: TabSample[];
   serverScores: { call: string; outVideo: number[]; outAudio: number[]; in: number[] }[];
-  /** The API process's memory by kind, from its /metrics (prom-client's process metrics); undefined when it did not answer. */
+  /** The API process's memory by kind; undefined when its /metrics did not answer. */
   apiMemory: ApiMemory | undefined;
-}
-/** JavaScript heap in use, and memory outside it (ArrayBuffers: PGlite's WebAssembly memory is one), MiB. */
-interface ApiMemory {
-  heapUsedMiB: number;
-  externalMiB: number;
 }
 const samples: Sample[] = [];
 const lastCpu = new Map<number, { cpu: number; at: number }>();
@@ -379,17 +375,6 @@ async function serverScores(): Promise<Sample['serverScores']> {
       in: rows.filter((r) => r.direction === 'in').map((r) => r.score),
     };
   });
-}
-
-async function apiMemory(): Promise<ApiMemory | undefined> {
-  try {
-    const text = await (await fetch(`${platform.apiUrl}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
-    const mib = (metric: string): number => round(Number(new RegExp(`^${metric} ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20, 1);
-    const memory = { heapUsedMiB: mib('nodejs_heap_size_used_bytes'), externalMiB: mib('nodejs_external_memory_bytes') };
-    return Number.isFinite(memory.heapUsedMiB) && Number.isFinite(memory.externalMiB) ? memory : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 async function takeSample(startedAt: number): Promise<Sample> {
@@ -431,7 +416,7 @@ async function takeSample(startedAt: number): Promise<Sample> {
     processes,
     tabs: tabSamples,
     serverScores: await serverScores(),
-    apiMemory: await apiMemory(),
+    apiMemory: await readApiMemory(platform.apiUrl),
   };
 }
 
@@ -518,18 +503,13 @@ try {
 const processNames = [...new Set(samples.flatMap((s) => s.processes.map((p) => p.name)))];
 const fits = processNames.map((name) => {
   const series = samples.map((s) => [s.minute, s.processes.find((p) => p.name === name)?.rssMiB ?? 0] as [number, number]).filter(([, rss]) => rss > 0);
-  const settled = series.filter(([m]) => m * 60_000 >= warmUpMs);
-  const fit = leastSquares(settled.map(([m, rss]) => [m / 60, rss]));
   const cpu = samples.slice(1).map((s) => s.processes.find((p) => p.name === name)?.cpuCores ?? 0);
   return {
     name,
     first: series[0]?.[1] ?? 0,
     last: series.at(-1)?.[1] ?? 0,
     max: Math.max(...series.map(([, r]) => r)),
-    slopeMiBPerHour: round(fit.slope, 1),
-    slopeStdError: round(fit.slopeStdError, 1),
-    r2: round(fit.r2, 2),
-    points: fit.n,
+    ...memorySlope(series, warmUpMs),
     meanCpuCores: round(cpu.reduce((a, b) => a + b, 0) / Math.max(1, cpu.length), 3),
   };
 });
@@ -541,16 +521,7 @@ const apiMemoryFits = (
   ] as const
 ).map(([kind, pick]) => {
   const series = samples.flatMap((s) => (s.apiMemory ? [[s.minute, pick(s.apiMemory)] as [number, number]] : []));
-  const fit = leastSquares(series.filter(([m]) => m * 60_000 >= warmUpMs).map(([m, mib]) => [m / 60, mib]));
-  return {
-    kind,
-    first: series[0]?.[1] ?? 0,
-    last: series.at(-1)?.[1] ?? 0,
-    slopeMiBPerHour: round(fit.slope, 1),
-    slopeStdError: round(fit.slopeStdError, 1),
-    r2: round(fit.r2, 2),
-    points: fit.n,
-  };
+  return { kind, first: series[0]?.[1] ?? 0, last: series.at(-1)?.[1] ?? 0, ...memorySlope(series, warmUpMs) };
 });
 const allScores = (pick: (s: Sample['serverScores'][number]) => number[]): number[] => samples.flatMap((s) => s.serverScores.flatMap(pick));
 const minScore = (values: number[]): number | string => (values.length ? Math.min(...values) : 'none');
