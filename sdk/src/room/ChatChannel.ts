@@ -17,6 +17,9 @@ export interface ChatMessage {
 const LABEL = 'chat';
 const PROTOCOL = 'telemed-chat-1';
 const MAX_TEXT = 4000;
+/** Sent messages this recent are sent again when another participant's channel opens late. */
+const RESEND_WINDOW_MS = 30_000;
+const MAX_RESENT = 50;
 
 interface Wire {
   id: string;
@@ -25,9 +28,24 @@ interface Wire {
 }
 
 /**
+ * "My channel from you is open": the others send their recent messages again; a first hello
+ * (not a reply) is answered with a reply, so that whichever side's channel opened last, both
+ * directions are caught up. Older SDKs ignore it (it has no text).
+ */
+interface Hello {
+  type: 'hello';
+  reply: boolean;
+}
+
+/**
  * In-call chat over reliable, ordered SCTP data channels through the SFU: one data producer per
  * sender, one data consumer per other participant. The sender's identity comes from the server's
  * notification, never from the message.
+ *
+ * The SFU drops a message for a receiver whose channel is not open yet (mediasoup sends nothing
+ * on an SCTP association that is still connecting): a participant who joins, or rejoins on
+ * another media node, would lose what was sent meanwhile. So each sender keeps its messages of
+ * the last RESEND_WINDOW_MS and sends them again on a Hello; receivers drop the repeats by id.
  */
 export class ChatChannel {
   readonly #onMessage: (message: ChatMessage) => void;
@@ -35,6 +53,8 @@ export class ChatChannel {
   #opening: Promise<msTypes.DataProducer> | undefined;
   readonly #consumers = new Set<msTypes.DataConsumer>();
   readonly #seen = new Set<string>();
+  /** This participant's recent messages, oldest first; kept across a rejoin, not a new connect. */
+  #sent: Wire[] = [];
 
   constructor(onMessage: (message: ChatMessage) => void) {
     this.#onMessage = onMessage;
@@ -54,6 +74,16 @@ export class ChatChannel {
   async send(text: string, from: { sid: string; identity: string }): Promise<ChatMessage> {
     if (text.length === 0 || text.length > MAX_TEXT) throw new TelemedError('BAD_REQUEST', `a chat message must have 1-${MAX_TEXT} characters`);
     if (!this.#opening) throw new TelemedError('FORBIDDEN', 'this room token may not send chat messages (canPublishData)');
+    const wire: Wire = { id: crypto.randomUUID(), text, timestamp: Date.now() };
+    await this.#transmit(wire);
+    this.#sent.push(wire);
+    if (this.#sent.length > MAX_RESENT) this.#sent.shift();
+    return { ...wire, from: from.sid, fromIdentity: from.identity };
+  }
+
+  /** Sends on this participant's channel once it is open. */
+  async #transmit(payload: Wire | Hello): Promise<void> {
+    if (!this.#opening) throw new TelemedError('FORBIDDEN', 'this room token may not send chat messages (canPublishData)');
     const producer = await this.#opening;
     if (producer.readyState !== 'open') {
       await new Promise<void>((resolve, reject) => {
@@ -61,9 +91,18 @@ export class ChatChannel {
         producer.once('open', () => resolve());
       });
     }
-    const wire: Wire = { id: crypto.randomUUID(), text, timestamp: Date.now() };
-    producer.send(JSON.stringify(wire));
-    return { ...wire, from: from.sid, fromIdentity: from.identity };
+    producer.send(JSON.stringify(payload));
+  }
+
+  /** Best effort: a participant who may not send (or a closing channel) sends no hello or repeat. */
+  #transmitQuietly(payload: Wire | Hello): void {
+    if (this.#opening) this.#transmit(payload).catch(() => undefined);
+  }
+
+  #resendRecent(): void {
+    const since = Date.now() - RESEND_WINDOW_MS;
+    this.#sent = this.#sent.filter((wire) => wire.timestamp >= since);
+    for (const wire of this.#sent) this.#transmitQuietly(wire);
   }
 
   /** Receives another participant's channel. */
@@ -82,16 +121,25 @@ export class ChatChannel {
     });
     this.#consumers.add(consumer);
     consumer.observer.once('close', () => this.#consumers.delete(consumer));
+    const greet = (): void => this.#transmitQuietly({ type: 'hello', reply: false });
+    if (consumer.readyState === 'open') greet();
+    else consumer.once('open', greet);
     consumer.on('message', (raw: unknown) => {
       if (typeof raw !== 'string') return;
-      let wire: Partial<Wire>;
+      let wire: Partial<Wire & Hello>;
       try {
-        wire = JSON.parse(raw) as Partial<Wire>;
+        wire = JSON.parse(raw) as Partial<Wire & Hello>;
       } catch {
         return;
       }
       const from = sender();
-      if (!from || typeof wire.id !== 'string' || typeof wire.text !== 'string' || typeof wire.timestamp !== 'number') return;
+      if (!from) return;
+      if (wire.type === 'hello') {
+        this.#resendRecent();
+        if (wire.reply === false) this.#transmitQuietly({ type: 'hello', reply: true });
+        return;
+      }
+      if (typeof wire.id !== 'string' || typeof wire.text !== 'string' || typeof wire.timestamp !== 'number') return;
       if (this.#seen.has(wire.id)) return;
       this.#seen.add(wire.id);
       this.#onMessage({ id: wire.id, text: wire.text.slice(0, MAX_TEXT), timestamp: wire.timestamp, from: from.sid, fromIdentity: from.identity });
