@@ -42,6 +42,12 @@ class FakeSfu {
   participant(sid: string): { sid: string; identity: string; chat: ChatChannel; received: ChatMessage[] } {
     const received: ChatMessage[] = [];
     const chat = new ChatChannel((message) => received.push(message));
+    this.openChannel(sid, chat);
+    return { sid, identity: `${sid}@demo`, chat, received };
+  }
+
+  /** Opens `sid`'s sending channel on a new send transport (a join or a rejoin). */
+  openChannel(sid: string, chat: ChatChannel): void {
     const sendTransport = {
       produceData: async () => {
         const producer = new FakeChannel(`p-${sid}`, (data) => {
@@ -52,7 +58,6 @@ class FakeSfu {
       },
     };
     void chat.open(sendTransport as unknown as msTypes.Transport).then((producer) => (producer as unknown as FakeChannel).open());
-    return { sid, identity: `${sid}@demo`, chat, received };
   }
 
   /** `receiver` gets a consumer of `sender`'s channel, not open until `open()` is called on it. */
@@ -145,5 +150,32 @@ describe('ChatChannel', () => {
     await waitFor('the message', () => (viewer.received.length > 0 ? true : undefined), { timeoutMs: 2000 });
     expect(sfu.hellos).toEqual([]);
     await expect(viewer.chat.send('may I?', viewer)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('a message sent while the room rejoins waits for the new channel, and fails if the room disconnects or may no longer send', async () => {
+    const sfu = new FakeSfu();
+    const alice = sfu.participant('alice');
+    const grey = sfu.participant('grey');
+    (await sfu.connect(grey, alice)).open();
+
+    alice.chat.suspend();
+    const during = alice.chat.send('during the move', alice);
+    await settle();
+    expect(grey.received).toEqual([]);
+    sfu.openChannel('alice', alice.chat);
+    await during;
+    await waitFor('the message on the new channel', () => (grey.received.length > 0 ? true : undefined), { timeoutMs: 2000 });
+    expect(grey.received.map((m) => m.text)).toEqual(['during the move']);
+
+    alice.chat.suspend();
+    const refused = alice.chat.send('no grant after the rejoin', alice);
+    alice.chat.refuseSending();
+    await expect(refused).rejects.toMatchObject({ code: 'FORBIDDEN' });
+
+    sfu.openChannel('alice', alice.chat);
+    alice.chat.suspend();
+    const closed = alice.chat.send('the room gave up', alice);
+    alice.chat.close();
+    await expect(closed).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
   });
 });

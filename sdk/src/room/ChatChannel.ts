@@ -51,6 +51,8 @@ export class ChatChannel {
   readonly #onMessage: (message: ChatMessage) => void;
   #producer: msTypes.DataProducer | undefined;
   #opening: Promise<msTypes.DataProducer> | undefined;
+  /** Settles the `#opening` that messages sent during a rejoin wait for. */
+  #reopening: { resolve: (producer: Promise<msTypes.DataProducer>) => void; reject: (error: TelemedError) => void } | undefined;
   readonly #consumers = new Set<msTypes.DataConsumer>();
   readonly #seen = new Set<string>();
   /** This participant's recent messages, oldest first; kept across a rejoin, not a new connect. */
@@ -63,11 +65,32 @@ export class ChatChannel {
   /** Opens this participant's sending channel on a (new) send transport. */
   open(sendTransport: msTypes.Transport): Promise<msTypes.DataProducer> {
     this.#producer?.close();
-    this.#opening = sendTransport.produceData({ ordered: true, label: LABEL, protocol: PROTOCOL }).then((producer) => {
+    const opening = sendTransport.produceData({ ordered: true, label: LABEL, protocol: PROTOCOL }).then((producer) => {
       this.#producer = producer;
       return producer;
     });
-    return this.#opening;
+    this.#opening = opening;
+    this.#reopening?.resolve(opening);
+    this.#reopening = undefined;
+    return opening;
+  }
+
+  /**
+   * The session is lost and a rejoin will open the channel again: messages sent meanwhile wait
+   * for it (or fail with the room) instead of being refused.
+   */
+  suspend(): void {
+    this.#closeChannels();
+    if (!this.#opening || this.#reopening) return;
+    this.#opening = new Promise((resolve, reject) => (this.#reopening = { resolve, reject }));
+    this.#opening.catch(() => undefined);
+  }
+
+  /** The rejoined session may not send chat (its token lacks canPublishData). */
+  refuseSending(): void {
+    this.#opening = undefined;
+    this.#reopening?.reject(new TelemedError('FORBIDDEN', 'this room token may not send chat messages (canPublishData)'));
+    this.#reopening = undefined;
   }
 
   /** Sends a message to every other participant; resolves once it is handed to the channel. */
@@ -147,9 +170,15 @@ export class ChatChannel {
   }
 
   close(): void {
+    this.#closeChannels();
+    this.#opening = undefined;
+    this.#reopening?.reject(new TelemedError('CONNECTION_CLOSED', 'the room disconnected before the chat channel opened again'));
+    this.#reopening = undefined;
+  }
+
+  #closeChannels(): void {
     this.#producer?.close();
     this.#producer = undefined;
-    this.#opening = undefined;
     for (const consumer of this.#consumers) consumer.close();
     this.#consumers.clear();
   }

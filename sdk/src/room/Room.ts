@@ -342,6 +342,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       await session.framesDecoded(videos, FIRST_MEDIA_WAIT_MS - (Date.now() - started));
     }
     if (this.#chat && welcome.grants.canPublishData && session.sendTransport) await this.#chat.open(session.sendTransport);
+    else this.#chat?.refuseSending();
     await local.republish();
   }
 
@@ -387,7 +388,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   #resetSession(): void {
     this.#session?.close();
     this.#session = undefined;
-    this.#chat?.close();
+    this.#chat?.suspend();
     this.#subscriptions.handleSessionLost(this.remoteParticipants.values());
     for (const participant of [...this.remoteParticipants.values()]) this.#removeParticipant(participant.sid, 'roomRejoined');
     this.#activeSpeaker = undefined;
