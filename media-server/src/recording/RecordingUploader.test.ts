@@ -71,18 +71,20 @@ describe('RecordingUploader', () => {
   let dir: string;
   let accepting: Receiver;
   let failing: Receiver;
+  let disabled: Receiver;
   const logger = createLogger('silent');
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telemed-upload-'));
-    [accepting, failing] = await Promise.all([startReceiver(200), startReceiver(503)]);
+    // `disabled` answers as an API with recording turned off: 404.
+    [accepting, failing, disabled] = await Promise.all([startReceiver(200), startReceiver(503), startReceiver(404)]);
   });
   afterEach(() => {
     accepting.uploads.length = 0;
-    accepting.requests = failing.requests = 0;
+    accepting.requests = failing.requests = disabled.requests = 0;
   });
   afterAll(async () => {
-    await Promise.all([accepting?.close(), failing?.close()]);
+    await Promise.all([accepting?.close(), failing?.close(), disabled?.close()]);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -150,8 +152,29 @@ describe('RecordingUploader', () => {
     const recording = finished('rec-wrong-secret');
     const uploader = new RecordingUploader({ secret: `${SECRET}-other`, apiUrl: accepting.url, logger, attempts: 2, retryDelayMs: 10 });
     expect(await uploader.deliver(recording)).toBe(false);
-    expect(accepting.requests).toBe(2);
+    // A refusal (401) is final for that instance: it is not asked again.
+    expect(accepting.requests).toBe(1);
     expect(accepting.uploads).toEqual([]);
     expect(fs.existsSync(recording.file)).toBe(true);
+  });
+
+  it('does not ask an instance that refused the file again, and stops once every instance has refused', async () => {
+    const taken = finished('rec-refused-then-taken');
+    expect(await new RecordingUploader({ secret: SECRET, apiUrl: [disabled.url, accepting.url], logger, retryDelayMs: 10 }).deliver(taken)).toBe(true);
+    expect([disabled.requests, accepting.uploads.length]).toEqual([1, 1]);
+
+    // disabled refuses; the other is down (worth retrying), and the retries skip disabled.
+    const undelivered = finished('rec-refused-and-down');
+    const dead = await deadUrl();
+    expect(await new RecordingUploader({ secret: SECRET, apiUrl: [disabled.url, dead], logger, attempts: 4, retryDelayMs: 10 }).deliver(undelivered)).toBe(
+      false,
+    );
+    expect(disabled.requests).toBe(2);
+
+    // Every instance refused: no more attempts (8 by default, with a 1 s backoff doubling).
+    const kept = finished('rec-refused-everywhere');
+    expect(await new RecordingUploader({ secret: SECRET, apiUrl: [disabled.url], logger }).deliver(kept)).toBe(false);
+    expect(disabled.requests).toBe(3);
+    expect(fs.existsSync(kept.file)).toBe(true);
   });
 });

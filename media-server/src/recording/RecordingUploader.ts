@@ -20,11 +20,27 @@ export interface RecordingUploaderOptions {
   requestTimeoutMs?: number;
 }
 
+/** An API instance answered with a status that asking it again will not change (a 4xx but 408 and 429). */
+class UploadRefused extends Error {
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    body: string,
+  ) {
+    super(`the API at ${url} refused the recording with ${status}: ${body.slice(0, 200)}`);
+    this.name = 'UploadRefused';
+  }
+}
+
+const isRefusal = (status: number): boolean => status >= 400 && status < 500 && status !== 408 && status !== 429;
+
 /**
  * Hands finished recordings to the API: `POST {API}/internal/recordings/:id/file` with the file as
  * the body and the manifest in the signed token. An attempt that fails (refused connection, error
- * status, timeout) moves to the next API instance and is retried with backoff; the recording's
- * folder is removed once the API has the file, and kept when every attempt failed.
+ * status, timeout) moves to the next API instance and is retried with backoff; an instance that
+ * refuses the file (another secret, recording turned off) is not asked again, and once every
+ * instance has refused there are no more attempts. The recording's folder is removed once the API
+ * has the file, and kept when it was not delivered.
  */
 export class RecordingUploader {
   readonly #options: RecordingUploaderOptions;
@@ -40,7 +56,9 @@ export class RecordingUploader {
     const data = await fs.readFile(file);
     const attempts = this.#options.attempts ?? 8;
     const firstDelayMs = this.#options.retryDelayMs ?? 1000;
+    const refusedBy = new Set<string>();
     for (let attempt = 1; attempt <= attempts; attempt++) {
+      while (refusedBy.has(this.#api.current)) this.#api.failed(this.#api.current);
       try {
         await this.#post(manifest.recordingId, data, manifest);
         await fs.rm(path.dirname(file), { recursive: true, force: true });
@@ -51,6 +69,12 @@ export class RecordingUploader {
         return true;
       } catch (error) {
         this.#options.logger.warn({ err: error, recordingId: manifest.recordingId, attempt }, 'could not hand a recording to the API');
+        if (error instanceof UploadRefused) {
+          refusedBy.add(error.url);
+          if (refusedBy.size >= this.#api.count) break;
+          // The next attempt goes to an instance that has not refused it: no wait.
+          continue;
+        }
         if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, firstDelayMs * 2 ** (attempt - 1))).unref());
       }
     }
@@ -83,6 +107,7 @@ export class RecordingUploader {
         signal: AbortSignal.timeout(this.#options.requestTimeoutMs ?? 120_000),
       });
       const text = await res.text().catch(() => '');
+      if (isRefusal(res.status)) throw new UploadRefused(url, res.status, text);
       if (!res.ok) throw new Error(`the API at ${url} answered ${res.status}: ${text.slice(0, 200)}`);
     } catch (error) {
       this.#api.failed(url);
