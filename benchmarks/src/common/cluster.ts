@@ -1,6 +1,6 @@
-// Three media nodes on 127.0.0.2-4, each with one mediasoup worker, registered in a throwaway
-// redis-server, and the API placing rooms on them (the platform's own node is media-1): the set-up
-// of bench:failover and bench:placement.
+// Media nodes (three unless told) on 127.0.0.2, .3, …, each with one mediasoup worker, registered
+// in a throwaway redis-server, and the API placing rooms on them (the platform's own node is
+// media-1): the set-up of bench:failover, bench:placement and bench:sfu's cross-node points.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -28,6 +28,7 @@ export interface RegisteredNode {
   id: string;
   url: string;
   draining: boolean;
+  capacity: { consumers: number };
   load: MediaNodeLoad;
   /** The node's last heartbeat, ISO 8601. */
   heartbeatAt: string;
@@ -43,7 +44,7 @@ export interface BenchCluster {
   api<T>(token: string, method: 'GET' | 'POST', url: string, body?: unknown): Promise<T>;
   /** The registry as the API's admin route shows it. */
   registry(): Promise<RegisteredNode[]>;
-  /** Starts `node` again (same address and ports) once its process has exited, and waits until all three are registered. */
+  /** Starts `node` again (same address and ports) once its process has exited, and waits until every node is registered. */
   restart(node: ClusterNode): Promise<void>;
   stop(): Promise<void>;
 }
@@ -86,8 +87,12 @@ export interface ClusterOptions {
   /** Names the key prefix, the data folder and the node logs (test-results/logs/bench-<name>/). */
   name: string;
   workerBin: string;
+  /** Media nodes, media-1 (beside the API) to media-<nodes> (default 3). */
+  nodes?: number;
   /** Added to every media node's environment. */
   mediaEnv?: Record<string, string>;
+  /** Added to one node's environment after `mediaEnv`, by node id. */
+  nodeEnv?: Record<string, Record<string, string>>;
 }
 
 export async function startCluster(options: ClusterOptions): Promise<BenchCluster> {
@@ -97,6 +102,7 @@ export async function startCluster(options: ClusterOptions): Promise<BenchCluste
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `telemed-bench-${options.name}-`));
   const logDir = path.join(ROOT, 'test-results', 'logs', `bench-${options.name}`);
   const mediaEnv = options.mediaEnv ?? {};
+  const nodeCount = options.nodes ?? 3;
   const nodes: ClusterNode[] = [];
   const platform: Platform = await withFreePorts(3, (base) => {
     nodes.length = 0;
@@ -114,6 +120,7 @@ export async function startCluster(options: ClusterOptions): Promise<BenchCluste
       startTimeoutMs: 180_000,
       mediaEnv: {
         ...mediaEnv,
+        ...options.nodeEnv?.['media-1'],
         REDIS_URL: redis.url,
         REDIS_KEY_PREFIX: keyPrefix,
         MEDIA_NODE_ID: 'media-1',
@@ -148,12 +155,12 @@ export async function startCluster(options: ClusterOptions): Promise<BenchCluste
       keyPrefix,
       apiInternalUrl: platform.apiUrl,
       logLevel: 'warn',
-      env: mediaEnv,
+      env: { ...mediaEnv, ...options.nodeEnv?.[slot.id] },
       logFile: path.join(logDir, `${slot.id}.log`),
     });
     return { ...slot, child: spawned.child, url: spawned.url };
   };
-  for (const i of [2, 3]) {
+  for (let i = 2; i <= nodeCount; i++) {
     const port = 20000 + Math.floor(Math.random() * 12000);
     nodes.push(spawnNode({ id: `media-${i}`, ip: `127.0.0.${i + 1}`, port, rtcBasePort: port + 1 }));
   }
@@ -171,8 +178,8 @@ export async function startCluster(options: ClusterOptions): Promise<BenchCluste
     (await api<{ accessToken: string }>('', 'POST', '/api/auth/login', { email, password: 'telemed-demo' })).accessToken;
   const admin = await login('admin@telemed.demo');
   const registry = async (): Promise<RegisteredNode[]> => (await api<{ items: RegisteredNode[] }>(admin, 'GET', '/api/admin/media-nodes')).items;
-  const allRegistered = (what: string): Promise<true> => waitFor(async () => ((await registry()).length === 3 ? true : undefined), what, 120_000, 100);
-  await allRegistered('three media nodes registered');
+  const allRegistered = (what: string): Promise<true> => waitFor(async () => ((await registry()).length === nodeCount ? true : undefined), what, 120_000, 100);
+  await allRegistered(`${nodeCount} media nodes registered`);
 
   return {
     platform,

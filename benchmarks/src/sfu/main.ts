@@ -9,6 +9,7 @@ import { BotSide } from './bots.js';
 import { DEFAULT_PROFILE, packetsPerFrame } from './rtp.js';
 import { sfuPlots, TARGET_PPS_PER_CORE } from './plots.js';
 import { consumersOf, runPoint, type PointResult, type Scenario } from './scenario.js';
+import { HOME_NODE_CAPACITY, NodePair } from './cluster-targets.js';
 import { BareTarget, PlatformTarget, type SfuTarget } from './targets.js';
 
 const args = parseArgs();
@@ -28,10 +29,13 @@ const allToAll = (size: number, rooms: number): Scenario => ({
   subscribersPerRoom: 0,
 });
 const spread = (n: number): Scenario => ({ id: `spread-1to${n}`, group: 'spread', rooms: 1, publishersPerRoom: 1, subscribersPerRoom: n, spread: true });
+const crossNode = (n: number): Scenario => ({ id: `cross-node-1to${n}`, group: 'cross-node', rooms: 1, publishersPerRoom: 1, subscribersPerRoom: n });
+// `--cross-n 10,20`: other N for the cross-node points.
+const crossNodeNs = args.get('cross-n')?.split(',').map(Number) ?? (args.quick ? [50] : [50, 200]);
 
 // Quick: one point per scenario group (the whole quick set has a 2-minute budget).
 const scenarios: Scenario[] = args.quick
-  ? [broadcast(100), allToAll(10, 1), spread(100)]
+  ? [broadcast(100), allToAll(10, 1), spread(100), ...crossNodeNs.map(crossNode)]
   : [
       broadcast(1),
       broadcast(10),
@@ -48,6 +52,7 @@ const scenarios: Scenario[] = args.quick
       allToAll(10, 4),
       spread(100),
       spread(300),
+      ...crossNodeNs.map(crossNode),
     ];
 
 const only = args.get('only');
@@ -61,9 +66,9 @@ log(
 const side = await BotSide.create();
 const bare = await BareTarget.start(NUM_WORKERS);
 // One router per room, like the bare harness: no consumer budget in reach.
-const platform = await withFreePorts(1 + NUM_WORKERS, (basePort) =>
-  PlatformTarget.start({ workerBin, numWorkers: NUM_WORKERS, basePort, consumersPerWorker: 1_000_000 }),
-);
+const platform = scenarios.some((s) => s.group === 'broadcast' || s.group === 'all-to-all')
+  ? await withFreePorts(1 + NUM_WORKERS, (basePort) => PlatformTarget.start({ workerBin, numWorkers: NUM_WORKERS, basePort, consumersPerWorker: 1_000_000 }))
+  : undefined;
 // Spread rooms: a budget of SPREAD_BUDGET consumers per worker, then a router on the other worker joined by pipeToRouter.
 const SPREAD_BUDGET = 100;
 const platformSpread = scenarios.some((s) => s.spread)
@@ -71,17 +76,37 @@ const platformSpread = scenarios.some((s) => s.spread)
       PlatformTarget.start({ workerBin, numWorkers: NUM_WORKERS, basePort, consumersPerWorker: SPREAD_BUDGET }),
     )
   : undefined;
+// Cross-node rooms: two media nodes of one cluster, one worker each (a room uses one worker per node), the same settings otherwise.
+const nodes = scenarios.some((s) => s.group === 'cross-node')
+  ? await NodePair.start({
+      workerBin,
+      mediaEnv: { MAX_PARTICIPANTS_PER_ROOM: '1000', MEDIA_CONSUMERS_PER_WORKER: '1000000', MEDIA_EMPTY_ROOM_GRACE_MS: '1000' },
+    })
+  : undefined;
 log(
-  `platform up (media server pid ${platform.server.process.pid}, ${platform.workerPids().length} workers${platformSpread ? `; spread instance pid ${platformSpread.server.process.pid}` : ''}); bare harness ${bare.workers.length} workers; bot worker pid ${side.worker.pid}`,
+  [
+    platform && `platform up (media server pid ${platform.server.process.pid}, ${platform.workerPids().length} workers)`,
+    platformSpread && `spread instance pid ${platformSpread.server.process.pid}`,
+    nodes && `two media nodes up (workers ${nodes.sameNode.workerPids().join(', ')})`,
+    `bare harness ${bare.workers.length} workers; bot worker pid ${side.worker.pid}`,
+  ]
+    .filter(Boolean)
+    .join('; '),
 );
+
+/** Each scenario's targets, measured point by point in this order. */
+function targetsOf(scenario: Scenario): SfuTarget[] {
+  if (scenario.group === 'cross-node') return nodes ? [nodes.sameNode, nodes.crossNode] : [];
+  const platformOf = scenario.spread ? platformSpread : platform;
+  return platformOf ? [bare, platformOf] : [bare];
+}
 
 const results: PointResult[] = [];
 try {
   for (const scenario of scenarios) {
     log(`${scenario.id}: ${consumersOf(scenario)} consumers`);
-    // Bare first, then the platform, point by point: drift in the shared machine's load hits both alike.
-    const targets: SfuTarget[] = scenario.spread ? [bare, ...(platformSpread ? [platformSpread] : [])] : [bare, platform];
-    for (const target of targets) {
+    // Point by point, bare then platform (same node then across nodes): drift in the shared machine's load hits both alike.
+    for (const target of targetsOf(scenario)) {
       // A point whose window saw kernel UDP buffer drops (a worker starved of CPU by other load on
       // the machine) is measured once more in full runs; the attempt with fewer drops is kept.
       let best: PointResult | undefined;
@@ -97,8 +122,9 @@ try {
     }
   }
 } finally {
-  await platform.close();
+  await platform?.close();
   await platformSpread?.close();
+  await nodes?.close();
   await bare.close();
   side.close();
 }
@@ -107,6 +133,7 @@ try {
 
 const find = (target: string, scenario: string): PointResult | undefined => results.find((r) => r.target === target && r.scenario === scenario);
 const ratio = (a: number | undefined, b: number | undefined): string => (a !== undefined && b ? String(round(a / b, 3)) : '–');
+const drops = (r: PointResult | undefined): string => (r ? `${round(r.lossRatio * 100, 2)} % / ${r.udpRcvbufErrors}` : '–');
 
 const rows = results.map((r) => [
   r.target,
@@ -124,26 +151,27 @@ const rows = results.map((r) => [
   r.sfuWorkerRssMiB,
   r.controlRssMiB,
 ]);
-const comparison = scenarios.map((s) => {
-  const p = find('platform', s.id);
-  const b = find('bare', s.id);
-  const meets = p
-    ? p.outPpsPerWorkerCore >= TARGET_PPS_PER_CORE && p.lossRatio < 0.005 && (b ? p.deliveredRatio / b.deliveredRatio >= 0.9 : false)
-      ? 'yes'
-      : 'no'
-    : '–';
-  const drops = (r: PointResult | undefined): string => (r ? `${round(r.lossRatio * 100, 2)} % / ${r.udpRcvbufErrors}` : '–');
-  return [
-    s.id,
-    consumersOf(s),
-    ratio(p?.deliveredRatio, b?.deliveredRatio),
-    ratio(p?.outPpsPerWorkerCore, b?.outPpsPerWorkerCore),
-    ratio(p?.sfuWorkerCpu, b?.sfuWorkerCpu),
-    `${drops(p)} · ${drops(b)}`,
-    p ? `${round(p.unexplainedLossRatio * 100, 2)} %` : '–',
-    meets,
-  ];
-});
+const comparison = scenarios
+  .filter((s) => s.group !== 'cross-node')
+  .map((s) => {
+    const p = find('platform', s.id);
+    const b = find('bare', s.id);
+    const meets = p
+      ? p.outPpsPerWorkerCore >= TARGET_PPS_PER_CORE && p.lossRatio < 0.005 && (b ? p.deliveredRatio / b.deliveredRatio >= 0.9 : false)
+        ? 'yes'
+        : 'no'
+      : '–';
+    return [
+      s.id,
+      consumersOf(s),
+      ratio(p?.deliveredRatio, b?.deliveredRatio),
+      ratio(p?.outPpsPerWorkerCore, b?.outPpsPerWorkerCore),
+      ratio(p?.sfuWorkerCpu, b?.sfuWorkerCpu),
+      `${drops(p)} · ${drops(b)}`,
+      p ? `${round(p.unexplainedLossRatio * 100, 2)} %` : '–',
+      meets,
+    ];
+  });
 const spreadRows = scenarios
   .filter((s) => s.spread)
   .flatMap((s) =>
@@ -161,10 +189,34 @@ const spreadRows = scenarios
       ];
     }),
   );
+const crossNodeRows = scenarios
+  .filter((s) => s.group === 'cross-node')
+  .map((s) => {
+    const same = find('same-node', s.id);
+    const cross = find('cross-node', s.id);
+    const cpu = (r: PointResult | undefined): string => (r ? `${r.sfuWorkerCpuEach.join(' + ')} = ${r.sfuWorkerCpu}` : '–');
+    const extra = same && cross ? cross.sfuWorkerCpu - same.sfuWorkerCpu : undefined;
+    // The pipe carries the publisher's stream once: every packet it sent.
+    const pipedPps = cross ? cross.sentPackets / cross.durationS : 0;
+    const sign = (x: number): string => (x >= 0 ? '+' : '');
+    return [
+      s.subscribersPerRoom,
+      consumersOf(s),
+      `${same?.deliveredRatio ?? '–'} · ${cross?.deliveredRatio ?? '–'}`,
+      `${drops(same)} · ${drops(cross)}`,
+      cpu(same),
+      cpu(cross),
+      `${same?.outPpsPerWorkerCore ?? '–'} · ${cross?.outPpsPerWorkerCore ?? '–'}`,
+      extra === undefined || !same?.sfuWorkerCpu
+        ? '–'
+        : `${sign(extra)}${round(extra, 3)} cores (${sign(extra)}${round((extra / same.sfuWorkerCpu) * 100, 1)} %)`,
+      extra === undefined || pipedPps === 0 ? '–' : round((extra * 1e6) / pipedPps, 1),
+    ];
+  });
 
 const summary = [
   `Publishers send ${profile.videoBitrate / 1e6} Mbit/s of synthetic VP8 (${packetsPerFrame(profile)} packets per frame at 30 fps, keyframe every ${profile.keyframeInterval} frames and on PLI) plus 20 ms Opus-sized packets: ${perPublisherPps} packets/s each. ` +
-    `Each point measures a ${durationMs / 1000} s window after a ${warmupMs / 1000} s warm-up${args.quick ? '' : '; a window with kernel UDP drops is measured once more and the attempt with fewer drops kept (column `attempts` in the JSON)'}. SFU: ${NUM_WORKERS} mediasoup workers in both targets; bots: one more worker in the bench process.`,
+    `Each point measures a ${durationMs / 1000} s window after a ${warmupMs / 1000} s warm-up${args.quick ? '' : '; a window with kernel UDP drops is measured once more and the attempt with fewer drops kept (column `attempts` in the JSON)'}. SFU: ${NUM_WORKERS} mediasoup workers in both targets (one per node across two nodes, last section); bots: one more worker in the bench process.`,
   '',
   '## Platform against the bare harness (same run, same load)',
   '',
@@ -216,6 +268,32 @@ const summary = [
   table(
     ['target', 'scenario', 'consumers', 'delivered', 'CPU per worker (cores)', 'same N on one worker: delivered / CPU', 'out pkt/s per worker core'],
     spreadRows,
+  ),
+  '',
+  '## 1→N across two media nodes (the cost of the pipe)',
+  '',
+  `Two media nodes of one cluster (\`src/common/cluster.ts\`, as bench:failover and bench:placement: the API, a throwaway redis-server, node A on 127.0.0.2 and node B on 127.0.0.3, one mediasoup worker each, no reachable consumer budget). ` +
+    'Same node: the publisher and all N viewers join node A. ' +
+    `Across nodes: the publisher opens the room on node A; every viewer asks the API's placement where to connect (\`POST /api/server/room-tokens\`, as in bench:placement; the bots sign their own loadTest tokens): the first is placed on A, the room's node, which is then at its capacity (MEDIA_NODE_CAPACITY=${HOME_NODE_CAPACITY} on A: that viewer's audio and video), so the API sends the other N − 1 to node B and adds B to the room's node set in Redis. ` +
+    "B opens its part of the room, finds A in the set, and the nodes link their routers with a PipeTransport each (SRTP and RTX on) negotiated over Redis pub/sub; A sends the publisher's two tracks into the pipe once. " +
+    'Both points run back to back at each N on the same two nodes with the same bots, profile and windows, and both count the workers of both nodes (B idles on the same-node point), so everything but the pipe is equal. ' +
+    "(The platform's broadcast points above run on another instance: two workers on 127.0.0.1, no Redis.)",
+  '',
+  "Unlike the pipeToRouter spread above (two workers of one media-server process, mediasoup's in-process pipe on loopback without SRTP or RTX, viewers split by the per-worker consumer budget), this is two media-server processes on their own addresses, an encrypted pipe negotiated between them, and viewers placed by the API: what a room pays once it outgrows its node.",
+  '',
+  table(
+    [
+      'N viewers',
+      'consumers',
+      'delivered: same node · across',
+      'loss / kernel UDP drops: same node · across',
+      'SFU worker CPU, same node (A + B = cores)',
+      'SFU worker CPU, across (A + B = cores)',
+      'out pkt/s per worker core: same node · across',
+      "the pipe's extra worker CPU",
+      'extra worker CPU per piped packet (µs)',
+    ],
+    crossNodeRows,
   ),
 ].join('\n');
 

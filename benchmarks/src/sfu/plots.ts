@@ -4,13 +4,22 @@ import type { PointResult } from './scenario.js';
 
 export const TARGET_PPS_PER_CORE = 100_000;
 
+/** Each group's targets, its baseline (dashed) last. */
+const TARGETS: Record<PointResult['group'], string[]> = {
+  broadcast: ['platform', 'bare'],
+  'all-to-all': ['platform', 'bare'],
+  spread: ['platform', 'bare'],
+  'cross-node': ['cross-node', 'same-node'],
+};
+
 export function sfuPlots(results: PointResult[]): Record<string, Chart> {
   const series = (metric: (r: PointResult) => number): Series[] => {
     const out: Series[] = [];
-    for (const group of ['broadcast', 'all-to-all', 'spread'] as const) {
-      for (const target of ['platform', 'bare']) {
+    for (const [group, targets] of Object.entries(TARGETS)) {
+      for (const target of targets) {
         const points = results.filter((r) => r.group === group && r.target === target).map((r): [number, number] => [r.consumers, metric(r)]);
-        if (points.length > 0) out.push({ name: `${target} ${group}`, points, dashed: target === 'bare' });
+        const name = group === 'cross-node' ? `1→N ${target === 'same-node' ? 'on one node' : 'across two nodes'}` : `${target} ${group}`;
+        if (points.length > 0) out.push({ name, points, dashed: target === targets.at(-1) });
       }
     }
     return out;

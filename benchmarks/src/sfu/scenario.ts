@@ -9,8 +9,8 @@ import type { BareTarget, SfuTarget } from './targets.js';
 
 export interface Scenario {
   id: string;
-  /** Plot group: 1→N broadcast, all-to-all rooms, or a broadcast spread over workers. */
-  group: 'broadcast' | 'all-to-all' | 'spread';
+  /** Plot group: 1→N broadcast, all-to-all rooms, a broadcast spread over workers, or over two media nodes. */
+  group: 'broadcast' | 'all-to-all' | 'spread' | 'cross-node';
   rooms: number;
   /** Participants that publish (and, in all-to-all rooms, subscribe). */
   publishersPerRoom: number;

@@ -30,7 +30,8 @@ export interface SfuSession {
 }
 
 export interface SfuTarget {
-  readonly name: 'platform' | 'bare';
+  /** The cross-node group's two targets are in cluster-targets.ts. */
+  readonly name: 'platform' | 'bare' | 'same-node' | 'cross-node';
   connect(roomId: string, identity: string): Promise<SfuSession>;
   /** The mediasoup worker processes doing the SFU's work. */
   workerPids(): number[];
