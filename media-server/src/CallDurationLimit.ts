@@ -30,6 +30,7 @@ export class CallDurationLimit {
     const { room, durationMs, warningsSec, logger } = options;
     const now = Date.now();
     this.endsAt = Math.min(options.startedAt ?? now, now) + durationMs;
+    room.announceEnd(this.endsAt);
     for (const seconds of new Set(warningsSec)) {
       if (seconds * 1000 >= durationMs) continue;
       const delayMs = this.endsAt - seconds * 1000 - now;

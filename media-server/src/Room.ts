@@ -69,8 +69,7 @@ export class Room extends SafeEmitter<RoomEvents> {
   readonly #routers: RoomRouters;
   readonly #consumers: RoomConsumers;
   readonly createdAt = Date.now();
-  /** When the room closes at its maximum duration (ms since 1970), set by whoever enforces it. */
-  endsAt: number | undefined;
+  #endsAt: number | undefined;
   readonly #peers = new Map<string, Peer>();
   /** Participants of this room on other media nodes: their tracks arrive over pipe transports (see cluster/RoomLink). */
   readonly #remotePeers = new Map<string, Peer>();
@@ -106,6 +105,16 @@ export class Room extends SafeEmitter<RoomEvents> {
   #emit<E extends keyof RoomEvents & string>(event: E, ...args: RoomEvents[E]): void {
     this.safeEmit(event, ...args);
     this.observer.safeEmit(event, ...args);
+  }
+
+  /** When the room closes at its maximum duration (ms since 1970), once something enforces one. */
+  get endsAt(): number | undefined {
+    return this.#endsAt;
+  }
+
+  /** Said by whoever enforces the maximum duration (CallDurationLimit): welcomes carry it. */
+  announceEnd(endsAt: number): void {
+    this.#endsAt = endsAt;
   }
 
   /** Every router the room spans, by worker index. */

@@ -109,15 +109,14 @@ export class RoomManager extends SafeEmitter<RoomManagerEvents> {
       worker.routers--;
       throw error;
     }
-    // It ends with the room (it listens for the room's close).
-    const durationLimit = new CallDurationLimit({
+    // It ends with the room (it listens for the room's close), and gives the room its endsAt.
+    new CallDurationLimit({
       room,
       durationMs: this.#options.maxRoomDurationMs,
       ...(startedAt === undefined ? {} : { startedAt }),
       warningsSec: this.#options.callEndWarningsSec ?? [],
       logger,
     });
-    room.endsAt = durationLimit.endsAt;
     const entry: RoomEntry = { room, worker };
     this.#rooms.set(roomId, entry);
     room.on('peerLeft', () => this.#scheduleCloseIfEmpty(entry));
