@@ -33,6 +33,12 @@ const run = startRun('recording');
 const steps = (args.get('calls') ?? (args.quick ? '1,2,4' : '1,2,4,6,8,12,16,20,24,32')).split(',').map(Number);
 const measureMs = args.number('seconds', args.quick ? 8 : 20) * 1000;
 const numWorkers = args.number('workers', 1);
+/**
+ * Between two calls' recording starts, ms: in a clinic each doctor starts a recording on their own,
+ * not 4 × N FFmpeg processes in the same instant. 0 starts them all at once (the start-up wave that
+ * starved the 12-call step on 2 cores, 4 Dec).
+ */
+const staggerMs = args.number('stagger-ms', 500);
 /** A step breaks when its recordings miss more than this share of the frames sent while recording. */
 const LOSS_LIMIT = 0.01;
 /** The ramp stops after a step past the first with loss, or at once above this share. */
@@ -203,11 +209,14 @@ async function runStep(calls: number, recorded: boolean): Promise<StepResult> {
       await sleep(2000);
       let recorderPids: number[] = [];
       if (recorded) {
-        await Promise.all(
-          rooms.map((room) =>
-            command(room.id, 'PUT', JSON.stringify({ recordingId: room.recordingId, state: 'recording', identities: room.bots.map((b) => b.identity) })),
-          ),
-        );
+        const startRecording = (room: (typeof rooms)[number]): Promise<unknown> =>
+          command(room.id, 'PUT', JSON.stringify({ recordingId: room.recordingId, state: 'recording', identities: room.bots.map((b) => b.identity) }));
+        if (staggerMs === 0) await Promise.all(rooms.map(startRecording));
+        else
+          for (const [i, room] of rooms.entries()) {
+            if (i > 0) await sleep(staggerMs);
+            await startRecording(room);
+          }
         recorderPids = await waitFor(
           () => {
             const pids = childPids(mediaPid, 'ffmpeg');
@@ -421,7 +430,7 @@ const perCall = rec.map((r) => ({
 const healthy = rec.filter((r) => r.calls !== brokeAt);
 const perCallCpu = healthy.length ? mean(healthy.map((r) => ((r.recordersCpu ?? 0) + r.workerCpu - (base.get(r.calls)?.workerCpu ?? 0)) / r.calls)) : 0;
 const summary = [
-  `Real VP8 (libvpx, 640×360, 30 frames/s, ${Math.round(clips.videoBitrate / 1000)} kbit/s, a keyframe a second) and Opus (${Math.round(clips.audioBitrate / 1000)} kbit/s, 20 ms) from bots, two per 1:1 call, each sending and receiving; ${numWorkers} mediasoup worker(s); ${measureMs / 1000} s measured per step, first without recording (baseline), then recorded (4 FFmpeg recorders per call). Loss in the files: video packets (one per frame, stream copies) in the muxed files against the frames a 30 frames/s sender sent over each stream's span (first to last frame), so a frame missing anywhere inside a recording counts; the delay before a stream's first frame is reported apart (\`firstFrameSecondsMax\` in the JSON).`,
+  `Real VP8 (libvpx, 640×360, 30 frames/s, ${Math.round(clips.videoBitrate / 1000)} kbit/s, a keyframe a second) and Opus (${Math.round(clips.audioBitrate / 1000)} kbit/s, 20 ms) from bots, two per 1:1 call, each sending and receiving; ${numWorkers} mediasoup worker(s); ${measureMs / 1000} s measured per step, first without recording (baseline), then recorded (4 FFmpeg recorders per call; ${staggerMs === 0 ? "every call's recording started at once" : `one call's recording started every ${staggerMs} ms, the window measured once all run`}). Loss in the files: video packets (one per frame, stream copies) in the muxed files against the frames a 30 frames/s sender sent over each stream's span (first to last frame), so a frame missing anywhere inside a recording counts; the delay before a stream's first frame is reported apart (\`firstFrameSecondsMax\` in the JSON).`,
   '',
   table(
     [
