@@ -205,7 +205,12 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
             spatialLayer: number | null;
           }[];
         };
-        return body.samples.filter((s) => s.direction === 'out').length >= 24 && body.samples.filter((s) => s.direction === 'in').length >= 8
+        // An incoming camera's simulcast layer is known once the server has received one (a
+        // Firefox camera just starting had none yet in one idle run): wait for all four.
+        const camerasWithLayer = body.samples.filter((s) => s.direction === 'in' && s.source === 'camera' && s.spatialLayer !== null).length;
+        return body.samples.filter((s) => s.direction === 'out').length >= 24 &&
+          body.samples.filter((s) => s.direction === 'in').length >= 8 &&
+          camerasWithLayer >= 4
           ? body
           : undefined;
       },
