@@ -50,6 +50,8 @@ export interface PointResult {
   unexplainedLossRatio: number;
   /** Attempts made at this point (a point disturbed by kernel drops is measured again, see main.ts). */
   attempts?: number;
+  /** Cross-node group: which of the interleaved same-node/cross-node rounds (0-based). */
+  round?: number;
   /** UDP datagrams the kernel dropped for full receive buffers during the window (machine-wide). */
   udpRcvbufErrors: number;
   /** Of those, datagrams dropped at the SFU workers' sockets (media from publishers) and at the bot worker's (media to subscribers). */
