@@ -193,6 +193,24 @@ describe('placement through the API and the Redis registry', () => {
     expect(JSON.parse(timeline.find((e) => e.kind === 'moved')!.detail!)).toMatchObject({ from: 'a', to: 'b' });
   });
 
+  it("a room just placed keeps its next participants before the node's next heartbeat; another room placed meanwhile counts against the node", async () => {
+    const registered = await redis.sMembers(mediaNodeKeys.nodes(prefix));
+    if (registered.length > 0) await redis.del([mediaNodeKeys.nodes(prefix), ...registered.map((id) => mediaNodeKeys.node(prefix, id))]);
+    // Room for one 1:1 call each (4 consumers), no heartbeat during the test.
+    const tiny = (id: string): MediaNodeInfo => node(id, { consumers: 0 }, { capacity: { consumers: 4 }, seq: 7 });
+    await Promise.all([heartbeat(tiny('p')), heartbeat(tiny('q'))]);
+    const access = async (session: Session, callId: string): Promise<string> =>
+      (await client(t.url, session.accessToken).post<RoomAccess>(`/api/calls/${callId}/token`)).body.url;
+    const first = await startCall();
+    const host = first.greyAccess.url;
+    // The same room's next participant: the room's own reservation is not counted against it (was sent to the other node).
+    expect(await access(alice, first.call.id)).toBe(host);
+    expect(await redis.sMembers(mediaNodeKeys.roomNodes(prefix, first.call.id))).toEqual([]);
+    // Another room within the same heartbeat period goes to the other node.
+    const second = await startCall();
+    expect(second.greyAccess.url).not.toBe(host);
+  });
+
   it("asks for a room's participants only the live nodes the room is open on: on none, 404; its host unreachable, 503", async () => {
     const admin = await login(t.url, 'admin');
     const backend = client(

@@ -57,7 +57,7 @@ const MAX_REMEMBERED = 10_000;
 export class MediaPlacement {
   readonly #options: MediaPlacementOptions;
   /** Rooms this instance placed per node since the node record it last saw (by its seq). */
-  readonly #pending = new Map<string, { seq: number; rooms: number }>();
+  readonly #pending = new Map<string, { seq: number; rooms: Set<string> }>();
   readonly #remembered = new Map<string, RoomPlacement>();
   /** Origins of every node seen, for the apps' Content-Security-Policy. */
   readonly #origins = new Set<string>();
@@ -157,15 +157,15 @@ export class MediaPlacement {
       .filter((n): n is MediaNodeInfo => n !== undefined);
     if (host) {
       await redis.expire(key, roomTtlSeconds).catch(() => undefined);
-      if (!this.#full(host)) return { url: host.url, nodeId: host.id };
-      return this.#spill(redis, spanKey, host, others, nodes);
+      if (!this.#full(host, roomId)) return { url: host.url, nodeId: host.id };
+      return this.#spill(redis, roomId, spanKey, host, others, nodes);
     }
     // The host is gone: a live node the room already spans takes it over, else the selector's pick.
     const chosen = leastLoaded(others, (node) => this.#pendingOn(node)) ?? selectNode(nodes, (node) => this.#pendingOn(node));
     if (!chosen) throw new ApiError('SERVICE_UNAVAILABLE', 'no media node can take a new call now (all are draining or full); try again shortly');
     const winner = String(await redis.eval(CLAIM_ROOM, { keys: [key], arguments: [chosen.id, current ?? '', String(roomTtlSeconds)] }));
     const node = byId.get(winner) ?? chosen;
-    if (node === chosen) this.#addPending(chosen);
+    if (node === chosen) this.#addPending(chosen, roomId);
     return { url: node.url, nodeId: node.id, ...(current !== null && current !== node.id ? { movedFrom: current } : {}) };
   }
 
@@ -175,11 +175,18 @@ export class MediaPlacement {
    * parts with pipe transports), else the least loaded of the room's nodes — a running room never
    * turns a participant away for capacity.
    */
-  async #spill(redis: RedisClient, spanKey: string, host: MediaNodeInfo, others: MediaNodeInfo[], nodes: MediaNodeInfo[]): Promise<RoomPlacement> {
+  async #spill(
+    redis: RedisClient,
+    roomId: string,
+    spanKey: string,
+    host: MediaNodeInfo,
+    others: MediaNodeInfo[],
+    nodes: MediaNodeInfo[],
+  ): Promise<RoomPlacement> {
     const pending = (node: MediaNodeInfo): number => this.#pendingOn(node);
     const roomNodes = new Set([host.id, ...others.map((n) => n.id)]);
     const spanned = selectNode(others, pending);
-    if (spanned) return this.#placed(spanned);
+    if (spanned) return this.#placed(spanned, roomId);
     const added = selectNode(
       nodes.filter((n) => !roomNodes.has(n.id)),
       pending,
@@ -190,28 +197,38 @@ export class MediaPlacement {
         .sAdd(spanKey, [host.id, added.id])
         .expire(spanKey, this.#options.roomTtlSeconds ?? 86_400)
         .exec();
-      return this.#placed(added);
+      return this.#placed(added, roomId);
     }
-    return this.#placed(leastLoaded([host, ...others], pending)!);
+    return this.#placed(leastLoaded([host, ...others], pending)!, roomId);
   }
 
-  #placed(node: MediaNodeInfo): RoomPlacement {
-    this.#addPending(node);
+  #placed(node: MediaNodeInfo, roomId: string): RoomPlacement {
+    this.#addPending(node, roomId);
     return { url: node.url, nodeId: node.id };
   }
 
-  /** No room for one more participant on the node (its consumers, with those placed since its last heartbeat). */
-  #full(node: MediaNodeInfo): boolean {
-    return node.load.consumers + this.#pendingOn(node) * PENDING_ROOM_CONSUMERS >= node.capacity.consumers;
+  /**
+   * No room for one more participant of `roomId` on the node: its consumers, with those of the
+   * other rooms placed there since its last heartbeat. The room's own pending estimate already
+   * counts its next participants (a 1:1 call's two), so the second participant of a room just
+   * placed is not sent elsewhere for the room's own reservation.
+   */
+  #full(node: MediaNodeInfo, roomId: string): boolean {
+    return node.load.consumers + this.#pendingOn(node, roomId) * PENDING_ROOM_CONSUMERS >= node.capacity.consumers;
   }
 
-  #pendingOn(node: MediaNodeInfo): number {
+  /** Rooms placed on the node since its last heartbeat, `except` one. */
+  #pendingOn(node: MediaNodeInfo, except?: string): number {
     const pending = this.#pending.get(node.id);
-    return pending && pending.seq === node.seq ? pending.rooms : 0;
+    if (!pending || pending.seq !== node.seq) return 0;
+    return pending.rooms.size - (except !== undefined && pending.rooms.has(except) ? 1 : 0);
   }
 
-  #addPending(node: MediaNodeInfo): void {
-    this.#pending.set(node.id, { seq: node.seq, rooms: this.#pendingOn(node) + 1 });
+  #addPending(node: MediaNodeInfo, roomId: string): void {
+    const pending = this.#pending.get(node.id);
+    const rooms = pending && pending.seq === node.seq ? pending.rooms : new Set<string>();
+    rooms.add(roomId);
+    this.#pending.set(node.id, { seq: node.seq, rooms });
   }
 
   #remember(roomId: string, placement: RoomPlacement): void {
