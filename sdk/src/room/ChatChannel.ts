@@ -21,6 +21,8 @@ const MAX_TEXT = 4000;
 const RESEND_WINDOW_MS = 30_000;
 const MAX_RESENT = 50;
 
+const mayNotSend = (): TelemedError => new TelemedError('FORBIDDEN', 'this room token may not send chat messages (canPublishData)');
+
 interface Wire {
   id: string;
   text: string;
@@ -89,14 +91,13 @@ export class ChatChannel {
   /** The rejoined session may not send chat (its token lacks canPublishData). */
   refuseSending(): void {
     this.#opening = undefined;
-    this.#reopening?.reject(new TelemedError('FORBIDDEN', 'this room token may not send chat messages (canPublishData)'));
+    this.#reopening?.reject(mayNotSend());
     this.#reopening = undefined;
   }
 
   /** Sends a message to every other participant; resolves once it is handed to the channel. */
   async send(text: string, from: { sid: string; identity: string }): Promise<ChatMessage> {
     if (text.length === 0 || text.length > MAX_TEXT) throw new TelemedError('BAD_REQUEST', `a chat message must have 1-${MAX_TEXT} characters`);
-    if (!this.#opening) throw new TelemedError('FORBIDDEN', 'this room token may not send chat messages (canPublishData)');
     const wire: Wire = { id: crypto.randomUUID(), text, timestamp: Date.now() };
     await this.#transmit(wire);
     this.#sent.push(wire);
@@ -106,7 +107,7 @@ export class ChatChannel {
 
   /** Sends on this participant's channel once it is open. */
   async #transmit(payload: Wire | Hello): Promise<void> {
-    if (!this.#opening) throw new TelemedError('FORBIDDEN', 'this room token may not send chat messages (canPublishData)');
+    if (!this.#opening) throw mayNotSend();
     const producer = await this.#opening;
     if (producer.readyState !== 'open') {
       await new Promise<void>((resolve, reject) => {
