@@ -118,6 +118,12 @@ export class App {
     return this.#context.sessions;
   }
 
+  /** Presence changes (for tests and tools); only after start(). */
+  get presence(): PresenceService {
+    if (!this.#context) throw new Error('the API is not started');
+    return this.#context.presence;
+  }
+
   /** This instance's metrics (for tests and tools); only after start(). */
   get metrics(): Metrics {
     if (!this.#context) throw new Error('the API is not started');

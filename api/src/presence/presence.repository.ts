@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import type { Db } from '../db/database.js';
+import { sql, type Transaction } from 'kysely';
+import type { Database, Db } from '../db/database.js';
 import type { PresenceRow, PresenceStatus } from './presence.table.js';
 
 /** The status others see: no connection → offline; in a call → in_call; else what the user chose. */
@@ -9,19 +9,30 @@ export function deriveStatus(row: Pick<PresenceRow, 'connections' | 'in_call' | 
   return row.manual_status ?? 'online';
 }
 
-/** Applies a change (connection count is adjusted atomically) and stores the derived status. */
+export interface PresenceChange {
+  connectionsDelta?: number;
+  manualStatus?: 'away' | 'busy' | null;
+  inCall?: boolean;
+}
+
+/**
+ * Applies a change and stores the derived status, holding the row's lock until `trx` ends: two
+ * concurrent changes (a socket closing as another opens) once both read the row, and the later
+ * write of the derived status left a connected user stored as offline.
+ */
 export async function updatePresence(
-  db: Db,
+  trx: Transaction<Database>,
   userId: string,
-  change: { connectionsDelta?: number; manualStatus?: 'away' | 'busy' | null; inCall?: boolean },
-): Promise<PresenceRow> {
+  change: PresenceChange,
+): Promise<{ previous: PresenceStatus; row: PresenceRow }> {
   const delta = change.connectionsDelta ?? 0;
-  await db
+  await trx
     .insertInto('presence')
     .values({ user_id: userId, status: 'offline', manual_status: null, last_seen_at: null })
     .onConflict((oc) => oc.column('user_id').doNothing())
     .execute();
-  const row = await db
+  const { status: previous } = await trx.selectFrom('presence').select('status').where('user_id', '=', userId).forUpdate().executeTakeFirstOrThrow();
+  const row = await trx
     .updateTable('presence')
     .set({
       connections: sql<number>`greatest(0, presence.connections + ${delta})`,
@@ -34,8 +45,8 @@ export async function updatePresence(
     .returningAll()
     .executeTakeFirstOrThrow();
   const status = deriveStatus(row);
-  if (status !== row.status) await db.updateTable('presence').set({ status }).where('user_id', '=', userId).execute();
-  return { ...row, status };
+  if (status !== row.status) await trx.updateTable('presence').set({ status }).where('user_id', '=', userId).execute();
+  return { previous, row: { ...row, status } };
 }
 
 export async function findPresence(db: Db, userIds: readonly string[]): Promise<PresenceRow[]> {

@@ -1,9 +1,10 @@
 import type { Presence } from '@telemed/sdk';
-import type { Db } from '../db/database.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database.js';
 import type { EventService } from '../events/event.service.js';
 import { findContacts, findUserById } from '../user/user.repository.js';
 import type { ConnectionRegistry } from './connection-registry.js';
-import { findPresence, updatePresence } from './presence.repository.js';
+import { findPresence, updatePresence, type PresenceChange } from './presence.repository.js';
 import type { PresenceRow } from './presence.table.js';
 
 export function toPresence(row: PresenceRow): Presence {
@@ -12,12 +13,12 @@ export function toPresence(row: PresenceRow): Presence {
 
 /** Presence changes and who hears about them (the user's contacts and the user's own devices). */
 export class PresenceService {
-  readonly #db: Db;
+  readonly #db: Kysely<Database>;
   readonly #events: EventService;
   readonly #registry: ConnectionRegistry | undefined;
 
   /** With a registry (Redis), each instance's connections are tracked so a dead instance's can be reaped. */
-  constructor(db: Db, events: EventService, registry?: ConnectionRegistry) {
+  constructor(db: Kysely<Database>, events: EventService, registry?: ConnectionRegistry) {
     this.#db = db;
     this.#events = events;
     this.#registry = registry;
@@ -40,11 +41,20 @@ export class PresenceService {
     for (const [userId, count] of connections) await this.change(userId, { connectionsDelta: sign * count });
   }
 
-  async change(userId: string, change: Parameters<typeof updatePresence>[2]): Promise<Presence> {
-    const before = (await findPresence(this.#db, [userId]))[0];
-    const row = await updatePresence(this.#db, userId, change);
-    const presence = toPresence(row);
-    if (before?.status !== row.status) await this.#broadcast(userId, presence);
+  /**
+   * The change and its `presence.updated` event commit together under the row's lock, so the
+   * events of concurrent changes are stored (and delivered) in the order the changes happened.
+   */
+  async change(userId: string, change: PresenceChange): Promise<Presence> {
+    const { presence, messages } = await this.#db.transaction().execute(async (trx) => {
+      const { previous, row } = await updatePresence(trx, userId, change);
+      const presence = toPresence(row);
+      if (previous === row.status) return { presence, messages: [] };
+      const user = await findUserById(trx, userId);
+      const watchers = user ? (await findContacts(trx, { id: user.id, role: user.role })).map((u) => u.id) : [];
+      return { presence, messages: await this.#events.store(trx, [{ userIds: [userId, ...watchers], type: 'presence.updated', payload: presence }]) };
+    });
+    await this.#events.publish(messages);
     return presence;
   }
 
@@ -54,12 +64,5 @@ export class PresenceService {
       const row = rows.get(id);
       return row ? toPresence(row) : { userId: id, status: 'offline', lastSeenAt: null };
     });
-  }
-
-  async #broadcast(userId: string, presence: Presence): Promise<void> {
-    const user = await findUserById(this.#db, userId);
-    if (!user) return;
-    const watchers = (await findContacts(this.#db, { id: user.id, role: user.role })).map((u) => u.id);
-    await this.#events.emit([userId, ...watchers], 'presence.updated', presence);
   }
 }

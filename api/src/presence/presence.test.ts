@@ -78,3 +78,39 @@ describe('presence when an API instance crashes (two instances, real redis-serve
     await waitFor('carol offline after the TTL', async () => (await status()) === 'offline' || undefined, { timeoutMs: 10_000 });
   });
 });
+
+describe('presence under concurrent changes (real PostgreSQL)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('postgres');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('a socket closing while another opens leaves the user online, and her contacts hear the changes in order', async () => {
+    const alice = await login(t.url, 'alice');
+    const doctor = await login(t.url, 'drgrey');
+    const watcher = new EventsClient(t.url, doctor.accessToken);
+    await watcher.ready();
+    const presence = t.app.presence;
+    const userId = alice.user.id;
+    const stored = async () => t.app.db.selectFrom('presence').select(['connections', 'status']).where('user_id', '=', userId).executeTakeFirstOrThrow();
+    await presence.connected(userId);
+    // A reconnect as the server sees it: the old socket's close and the new one's open, at once.
+    for (let round = 0; round < 40; round++) {
+      await Promise.all([presence.disconnected(userId), presence.connected(userId)]);
+      expect(await stored(), `round ${round}`).toEqual({ connections: 1, status: 'online' });
+    }
+    await presence.disconnected(userId);
+    expect(await stored()).toEqual({ connections: 0, status: 'offline' });
+    const heard = async () => watcher.events.flatMap((e) => (e.type === 'presence.updated' && e.payload.userId === userId ? [e.payload.status] : []));
+    await waitFor('the last change heard', async () => ((await heard()).at(-1) === 'offline' && (await heard()).length % 2 === 0) || undefined, {
+      timeoutMs: 5000,
+    });
+    // online, then pairs of offline/online from the rounds, then offline: never the same twice in a row.
+    const statuses = await heard();
+    expect(statuses.filter((s, i) => s === statuses[i - 1])).toEqual([]);
+    await watcher.close();
+  });
+});
