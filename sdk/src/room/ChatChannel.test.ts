@@ -38,6 +38,8 @@ class FakeChannel extends EventEmitter {
 class FakeSfu {
   readonly #consumers = new Map<string, FakeChannel[]>();
   readonly hellos: string[] = [];
+  /** Everything sent, in order: messages by text, hellos by kind. */
+  readonly sent: { from: string; text?: string; hello?: 'first' | 'reply' }[] = [];
 
   participant(sid: string): { sid: string; identity: string; chat: ChatChannel; received: ChatMessage[] } {
     const received: ChatMessage[] = [];
@@ -51,7 +53,9 @@ class FakeSfu {
     const sendTransport = {
       produceData: async () => {
         const producer = new FakeChannel(`p-${sid}`, (data) => {
-          if ((JSON.parse(data) as { type?: string }).type === 'hello') this.hellos.push(sid);
+          const wire = JSON.parse(data) as { type?: string; reply?: boolean; text?: string };
+          if (wire.type === 'hello') this.hellos.push(sid);
+          this.sent.push(wire.type === 'hello' ? { from: sid, hello: wire.reply ? 'reply' : 'first' } : { from: sid, text: wire.text });
           for (const consumer of this.#consumers.get(sid) ?? []) if (consumer.readyState === 'open') setTimeout(() => consumer.emit('message', data), 1);
         });
         return producer;
@@ -177,5 +181,33 @@ describe('ChatChannel', () => {
     const closed = alice.chat.send('the room gave up', alice);
     alice.chat.close();
     await expect(closed).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
+  });
+
+  it('a flood of hellos gets one repeat at once and one after the interval, not one per hello', async () => {
+    const sfu = new FakeSfu();
+    const alice = sfu.participant('alice');
+    const grey = sfu.participant('grey');
+    (await sfu.connect(grey, alice)).open();
+    const aliceFromGrey = await sfu.connect(alice, grey);
+    aliceFromGrey.open();
+    await settle();
+    await alice.chat.send('one', alice);
+    await alice.chat.send('two', alice);
+    const repeats = (): number => sfu.sent.filter((s) => s.from === 'alice' && s.text === 'one').length - 1;
+    const replies = (): number => sfu.sent.filter((s) => s.from === 'alice' && s.hello === 'reply').length;
+    const before = { repeats: repeats(), replies: replies() };
+
+    // Past the interval since the repeat the opening handshake caused.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 3000);
+    const hello = JSON.stringify({ type: 'hello', reply: false });
+    for (let i = 0; i < 20; i++) aliceFromGrey.emit('message', hello);
+    await settle();
+    expect({ repeats: repeats() - before.repeats, replies: replies() - before.replies }).toEqual({ repeats: 1, replies: 1 });
+    // The 19 others are owed one repeat (and one reply), sent once the interval has passed (a real 2 s).
+    await waitFor('the owed repeat', () => (repeats() - before.repeats === 2 ? true : undefined), { timeoutMs: 5000 });
+    await settle();
+    expect({ repeats: repeats() - before.repeats, replies: replies() - before.replies }).toEqual({ repeats: 2, replies: 2 });
+    expect(grey.received.map((m) => m.text)).toEqual(['one', 'two']);
   });
 });

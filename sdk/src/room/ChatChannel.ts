@@ -20,6 +20,11 @@ const MAX_TEXT = 4000;
 /** Sent messages this recent are sent again when another participant's channel opens late. */
 const RESEND_WINDOW_MS = 30_000;
 const MAX_RESENT = 50;
+/**
+ * Repeats (and hello replies) at most this often, however many hellos arrive: any participant may
+ * send hellos, and each one made every other participant send up to MAX_RESENT messages to the room.
+ */
+const RESEND_MIN_INTERVAL_MS = 2_000;
 
 const mayNotSend = (): TelemedError => new TelemedError('FORBIDDEN', 'this room token may not send chat messages (canPublishData)');
 
@@ -59,6 +64,10 @@ export class ChatChannel {
   readonly #seen = new Set<string>();
   /** This participant's recent messages, oldest first; kept across a rejoin, not a new connect. */
   #sent: Wire[] = [];
+  #lastResendAt = -Infinity;
+  /** A repeat owed to hellos that came within RESEND_MIN_INTERVAL_MS of the last one. */
+  #resendTimer: ReturnType<typeof setTimeout> | undefined;
+  #replyOwed = false;
 
   constructor(onMessage: (message: ChatMessage) => void) {
     this.#onMessage = onMessage;
@@ -123,10 +132,25 @@ export class ChatChannel {
     if (this.#opening) this.#transmit(payload).catch(() => undefined);
   }
 
+  /** Repeats at once, or once the interval since the last repeat has passed (however many hellos came meanwhile). */
+  #answerHello(reply: boolean): void {
+    if (!reply) this.#replyOwed = true;
+    if (this.#resendTimer) return;
+    const wait = this.#lastResendAt + RESEND_MIN_INTERVAL_MS - Date.now();
+    if (wait <= 0) return this.#resendRecent();
+    this.#resendTimer = setTimeout(() => {
+      this.#resendTimer = undefined;
+      this.#resendRecent();
+    }, wait);
+  }
+
   #resendRecent(): void {
+    this.#lastResendAt = Date.now();
     const since = Date.now() - RESEND_WINDOW_MS;
     this.#sent = this.#sent.filter((wire) => wire.timestamp >= since);
     for (const wire of this.#sent) this.#transmitQuietly(wire);
+    if (this.#replyOwed) this.#transmitQuietly({ type: 'hello', reply: true });
+    this.#replyOwed = false;
   }
 
   /** Receives another participant's channel. */
@@ -158,11 +182,7 @@ export class ChatChannel {
       }
       const from = sender();
       if (!from) return;
-      if (wire.type === 'hello') {
-        this.#resendRecent();
-        if (wire.reply === false) this.#transmitQuietly({ type: 'hello', reply: true });
-        return;
-      }
+      if (wire.type === 'hello') return this.#answerHello(wire.reply !== false);
       if (typeof wire.id !== 'string' || typeof wire.text !== 'string' || typeof wire.timestamp !== 'number') return;
       if (this.#seen.has(wire.id)) return;
       this.#seen.add(wire.id);
@@ -178,6 +198,9 @@ export class ChatChannel {
   }
 
   #closeChannels(): void {
+    clearTimeout(this.#resendTimer);
+    this.#resendTimer = undefined;
+    this.#replyOwed = false;
     this.#producer?.close();
     this.#producer = undefined;
     for (const consumer of this.#consumers) consumer.close();
