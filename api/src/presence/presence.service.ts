@@ -51,7 +51,8 @@ export class PresenceService {
       const presence = toPresence(row);
       if (previous === row.status) return { presence, messages: [] };
       const user = await findUserById(trx, userId);
-      const watchers = user ? (await findContacts(trx, { id: user.id, role: user.role })).map((u) => u.id) : [];
+      if (!user) return { presence, messages: [] };
+      const watchers = (await findContacts(trx, { id: user.id, role: user.role })).map((u) => u.id);
       return { presence, messages: await this.#events.store(trx, [{ userIds: [userId, ...watchers], type: 'presence.updated', payload: presence }]) };
     });
     await this.#events.publish(messages);
