@@ -163,7 +163,6 @@ export function concealedRatio(before: LinkSnapshot, after: LinkSnapshot): numbe
   return total > 0 ? concealed / total : 1;
 }
 
-/** Seconds of audio received between two snapshots (48 kHz). */
 /** The share of received audio packets that the network lost over the interval (what the receiver counted missing). */
 export function audioLossRatio(before: LinkSnapshot, after: LinkSnapshot): number {
   const lost = after.audioIn.packetsLost - before.audioIn.packetsLost;
@@ -171,6 +170,7 @@ export function audioLossRatio(before: LinkSnapshot, after: LinkSnapshot): numbe
   return lost + received > 0 ? Math.max(0, lost) / (lost + received) : 0;
 }
 
+/** Seconds of audio received between two snapshots (48 kHz). */
 export function audioSeconds(before: LinkSnapshot, after: LinkSnapshot): number {
   return (after.audioIn.totalSamplesReceived - before.audioIn.totalSamplesReceived) / 48_000;
 }
