@@ -12,6 +12,8 @@ import { waitFor } from '@telemed/test-kit';
 import { postMediaEvents } from '../testing/media-events-post.js';
 import { startRedisServer, type RedisServer } from '../testing/redis-server.js';
 import { client, login, startTestApp, type TestApp } from '../testing/test-app.js';
+import { createLogger } from '../logger.js';
+import { MediaPlacement } from './media-placement.js';
 import { PENDING_ROOM_CONSUMERS, selectNode } from './node-selector.js';
 
 function node(id: string, load: Partial<MediaNodeInfo['load']> = {}, extra: Partial<MediaNodeInfo> = {}): MediaNodeInfo {
@@ -58,11 +60,11 @@ describe('placement through the API and the Redis registry', () => {
   let alice: Session;
   let grey: Session;
 
-  const heartbeat = async (info: MediaNodeInfo): Promise<void> => {
+  const heartbeat = async (info: MediaNodeInfo, keyPrefix = prefix): Promise<void> => {
     await redis
       .multi()
-      .set(mediaNodeKeys.node(prefix, info.id), JSON.stringify(info), { expiration: { type: 'PX', value: 60_000 } })
-      .sAdd(mediaNodeKeys.nodes(prefix), info.id)
+      .set(mediaNodeKeys.node(keyPrefix, info.id), JSON.stringify(info), { expiration: { type: 'PX', value: 60_000 } })
+      .sAdd(mediaNodeKeys.nodes(keyPrefix), info.id)
       .exec();
   };
   const startCall = async (): Promise<{ call: Call; greyAccess: RoomAccess }> => {
@@ -206,9 +208,27 @@ describe('placement through the API and the Redis registry', () => {
     // The same room's next participant: the room's own reservation is not counted against it (was sent to the other node).
     expect(await access(alice, first.call.id)).toBe(host);
     expect(await redis.sMembers(mediaNodeKeys.roomNodes(prefix, first.call.id))).toEqual([]);
-    // Another room within the same heartbeat period goes to the other node.
+    // Another room placed meanwhile goes to the other node.
     const second = await startCall();
     expect(second.greyAccess.url).not.toBe(host);
+  });
+
+  it("a room's reservation outlives the node's next heartbeat (which may come right after the placement) and ends after its window", async () => {
+    const keyPrefix = `test-reservation-${randomUUID()}`;
+    const write = (info: MediaNodeInfo): Promise<void> => heartbeat(info, keyPrefix);
+    const placement = new MediaPlacement({ redis, keyPrefix, fallbackUrl: 'ws://127.0.0.1:4443/rtc', logger: createLogger('silent'), reservationMs: 400 });
+    await Promise.all([write(node('m1')), write(node('m2'))]);
+    const first = await placement.place('room-1');
+    expect(first.nodeId).toBe('m1');
+    // m1 heartbeats before room-1 has opened there: same load, new seq. room-1 still counts against it.
+    await write(node('m1', {}, { seq: 2 }));
+    expect((await placement.place('room-2')).nodeId).toBe('m2');
+    // Both reservations over, nothing opened: the two nodes look alike again and the tie goes to m1.
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    await Promise.all([write(node('m1', {}, { seq: 3 })), write(node('m2', {}, { seq: 2 }))]);
+    expect((await placement.place('room-3')).nodeId).toBe('m1');
+    const keys = await redis.keys(`${keyPrefix}:*`);
+    if (keys.length > 0) await redis.del(keys);
   });
 
   it("asks for a room's participants only the live nodes the room is open on: on none, 404; its host unreachable, 503", async () => {

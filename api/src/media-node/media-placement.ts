@@ -23,7 +23,19 @@ export interface MediaPlacementOptions {
   logger: Logger;
   /** How long a room's placement is kept, seconds (refreshed on every access). */
   roomTtlSeconds?: number;
+  /** How long a room just placed counts against its node, ms (default {@link ROOM_RESERVATION_MS}). */
+  reservationMs?: number;
 }
+
+/**
+ * How long a room just placed counts against its node: long enough for its participants to connect
+ * and for their consumers to show in the node's heartbeats (one per MEDIA_NODE_HEARTBEAT_MS), so
+ * that a burst of placements spreads. Measured on this instance's clock from the placement, not
+ * ended by the node's next heartbeat, which may come a millisecond after the placement and before
+ * the room exists there. A room that opened meanwhile is counted twice for the rest of the window:
+ * placement errs towards spreading.
+ */
+export const ROOM_RESERVATION_MS = 5000;
 
 /**
  * Sets the room → node mapping unless another API instance placed the room meanwhile on a node
@@ -56,8 +68,8 @@ const MAX_REMEMBERED = 10_000;
  */
 export class MediaPlacement {
   readonly #options: MediaPlacementOptions;
-  /** Rooms this instance placed per node since the node record it last saw (by its seq). */
-  readonly #pending = new Map<string, { seq: number; rooms: Set<string> }>();
+  /** Rooms this instance placed per node within the reservation window: node id → room id → placed at (ms). */
+  readonly #reserved = new Map<string, Map<string, number>>();
   readonly #remembered = new Map<string, RoomPlacement>();
   /** Origins of every node seen, for the apps' Content-Security-Policy. */
   readonly #origins = new Set<string>();
@@ -183,7 +195,8 @@ export class MediaPlacement {
     others: MediaNodeInfo[],
     nodes: MediaNodeInfo[],
   ): Promise<RoomPlacement> {
-    const pending = (node: MediaNodeInfo): number => this.#pendingOn(node);
+    // The room's own reservation is its participants arriving, not another room's load.
+    const pending = (node: MediaNodeInfo): number => this.#pendingOn(node, roomId);
     const roomNodes = new Set([host.id, ...others.map((n) => n.id)]);
     const spanned = selectNode(others, pending);
     if (spanned) return this.#placed(spanned, roomId);
@@ -209,7 +222,7 @@ export class MediaPlacement {
 
   /**
    * No room for one more participant of `roomId` on the node: its consumers, with those of the
-   * other rooms placed there since its last heartbeat. The room's own pending estimate already
+   * other rooms placed there within the reservation window. The room's own pending estimate already
    * counts its next participants (a 1:1 call's two), so the second participant of a room just
    * placed is not sent elsewhere for the room's own reservation.
    */
@@ -217,18 +230,27 @@ export class MediaPlacement {
     return node.load.consumers + this.#pendingOn(node, roomId) * PENDING_ROOM_CONSUMERS >= node.capacity.consumers;
   }
 
-  /** Rooms placed on the node since its last heartbeat, `except` one. */
+  /** Rooms placed on the node within the reservation window, `except` one. */
   #pendingOn(node: MediaNodeInfo, except?: string): number {
-    const pending = this.#pending.get(node.id);
-    if (!pending || pending.seq !== node.seq) return 0;
-    return pending.rooms.size - (except !== undefined && pending.rooms.has(except) ? 1 : 0);
+    const since = this.#reservationStart();
+    let count = 0;
+    for (const [roomId, placedAt] of this.#reserved.get(node.id) ?? []) if (placedAt > since && roomId !== except) count++;
+    return count;
   }
 
   #addPending(node: MediaNodeInfo, roomId: string): void {
-    const pending = this.#pending.get(node.id);
-    const rooms = pending && pending.seq === node.seq ? pending.rooms : new Set<string>();
-    rooms.add(roomId);
-    this.#pending.set(node.id, { seq: node.seq, rooms });
+    const since = this.#reservationStart();
+    for (const [nodeId, rooms] of this.#reserved) {
+      for (const [id, placedAt] of rooms) if (placedAt <= since) rooms.delete(id);
+      if (rooms.size === 0) this.#reserved.delete(nodeId);
+    }
+    const rooms = this.#reserved.get(node.id) ?? new Map<string, number>();
+    rooms.set(roomId, Date.now());
+    this.#reserved.set(node.id, rooms);
+  }
+
+  #reservationStart(): number {
+    return Date.now() - (this.#options.reservationMs ?? ROOM_RESERVATION_MS);
   }
 
   #remember(roomId: string, placement: RoomPlacement): void {

@@ -1,9 +1,9 @@
 import type { MediaNodeInfo } from '@telemed/sdk/protocol';
 
 /**
- * Consumers a room placed since the node's last heartbeat is assumed to bring (a 1:1 video call:
- * two participants, each consuming the other's audio and video), so rooms placed within one
- * heartbeat period spread instead of all landing on the node that looked emptiest.
+ * Consumers a room just placed (within its reservation, `ROOM_RESERVATION_MS`) is assumed to bring
+ * (a 1:1 video call: two participants, each consuming the other's audio and video), so rooms
+ * placed close together spread instead of all landing on the node that looked emptiest.
  */
 export const PENDING_ROOM_CONSUMERS = 4;
 
@@ -17,8 +17,8 @@ export function nodeLoad(node: MediaNodeInfo, pendingRooms = 0): number {
 /**
  * The placement selector: among nodes that are not draining and below their consumer capacity,
  * the least loaded by {@link nodeLoad}; ties go to the node with fewer rooms, then the smaller id
- * (deterministic). `pendingRooms` counts rooms this API instance placed on a node since the node's
- * record it sees was written. Undefined when no node can take a room.
+ * (deterministic). `pendingRooms` counts rooms this API instance placed on a node within their
+ * reservation. Undefined when no node can take a room.
  */
 export function selectNode(nodes: readonly MediaNodeInfo[], pendingRooms: (node: MediaNodeInfo) => number = () => 0): MediaNodeInfo | undefined {
   let best: { node: MediaNodeInfo; load: number; rooms: number } | undefined;
