@@ -10,13 +10,15 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** Pause between probes (default 100 ms). */
   intervalMs?: number;
+  /** What the probes last saw (kept by the probe in a variable), for the timeout's message. */
+  lastSeen?: () => string | undefined;
 }
 
 type Probe<T> = () => T | undefined | false | Promise<T | undefined | false>;
 
 /**
  * Probes until `probe` returns something other than undefined or false, and returns it. A probe
- * that throws counts as "not yet"; the last error is part of the timeout's message.
+ * that throws counts as "not yet"; the last error and `lastSeen()` are part of the timeout's message.
  */
 export async function waitFor<T>(what: string, probe: Probe<T>, options: WaitOptions = {}): Promise<T> {
   const timeoutMs = Math.max(options.timeoutMs ?? MIN_WAIT_MS, MIN_WAIT_MS);
@@ -31,7 +33,10 @@ export async function waitFor<T>(what: string, probe: Probe<T>, options: WaitOpt
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? '' : ` (last error: ${String(lastError)})`}`);
+      const seen = options.lastSeen?.();
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? '' : ` (last error: ${String(lastError)})`}${seen === undefined ? '' : `; last seen: ${seen}`}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

@@ -85,12 +85,12 @@ describe.each(BROWSERS)('a two-person call through the SFU in %s', (browserName)
         const ready = last.consumers.length === 4 && last.consumers.every((c) => c.score > 0 && c.bitrate > 0 && c.packetCount > 0);
         return ready ? last : undefined;
       },
-      { timeoutMs: 15_000 },
-    ).catch((error: Error) => {
-      throw new Error(
-        `${error.message}; last seen: ${JSON.stringify(last?.consumers.map((c) => ({ kind: c.kind, score: c.score, bitrate: c.bitrate, packets: c.packetCount, paused: c.paused })))}`,
-      );
-    });
+      {
+        timeoutMs: 15_000,
+        lastSeen: () =>
+          JSON.stringify(last?.consumers.map((c) => ({ kind: c.kind, score: c.score, bitrate: c.bitrate, packets: c.packetCount, paused: c.paused }))),
+      },
+    );
     expect(stats.participants).toBe(2);
     const subscribers = new Set(stats.consumers.map((c) => c.participantId));
     expect(subscribers.size).toBe(2);

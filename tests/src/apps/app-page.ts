@@ -55,26 +55,22 @@ export async function waitForSelector(page: TestPage, selector: string, timeoutM
 
 export async function waitForText(page: TestPage, selector: string, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
   let seen = { text: '', at: '', main: '' };
-  try {
-    return await waitFor(
-      `${selector} to match ${pattern}`,
-      async () => {
-        seen = await page.evaluate(
-          (s) => ({
-            text: document.querySelector(s)?.textContent ?? '',
-            at: location.hash,
-            main: (document.querySelector('main')?.textContent ?? '').replace(/\s+/g, ' ').slice(0, 300),
-          }),
-          selector,
-        );
-        return pattern.test(seen.text) ? seen.text : undefined;
-      },
-      { timeoutMs },
-    );
-  } catch (error) {
+  return waitFor(
+    `${selector} to match ${pattern}`,
+    async () => {
+      seen = await page.evaluate(
+        (s) => ({
+          text: document.querySelector(s)?.textContent ?? '',
+          at: location.hash,
+          main: (document.querySelector('main')?.textContent ?? '').replace(/\s+/g, ' ').slice(0, 300),
+        }),
+        selector,
+      );
+      return pattern.test(seen.text) ? seen.text : undefined;
+    },
     // What the page showed instead says where the flow went.
-    throw new Error(`${(error as Error).message}; last seen: ${JSON.stringify(seen.text)} at ${seen.at || '/'}, page: ${JSON.stringify(seen.main)}`);
-  }
+    { timeoutMs, lastSeen: () => `${JSON.stringify(seen.text)} at ${seen.at || '/'}, page: ${JSON.stringify(seen.main)}` },
+  );
 }
 
 /** Screenshots at phone and desktop sizes; returns the files written. */

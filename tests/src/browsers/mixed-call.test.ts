@@ -142,12 +142,12 @@ describe('a mixed four-person call: 2 Chromium + 2 Firefox', () => {
         last = (await res.json()) as RoomStatsInfo;
         return last.consumers.length === 24 && last.consumers.every((c) => c.score > 0 && c.bitrate > 0 && c.packetCount > 0) ? last : undefined;
       },
-      { timeoutMs: 20_000 },
-    ).catch((error: Error) => {
-      throw new Error(
-        `${error.message}; last seen: ${last?.consumers.length} consumers ${JSON.stringify(last?.consumers.map((c) => ({ subscriber: c.participantId.slice(0, 8), producer: c.producerId.slice(0, 8), kind: c.kind, score: c.score, bitrate: c.bitrate })))}}`,
-      );
-    });
+      {
+        timeoutMs: 20_000,
+        lastSeen: () =>
+          `${last?.consumers.length} consumers ${JSON.stringify(last?.consumers.map((c) => ({ subscriber: c.participantId.slice(0, 8), producer: c.producerId.slice(0, 8), kind: c.kind, score: c.score, bitrate: c.bitrate })))}`,
+      },
+    );
     expect(stats.participants).toBe(4);
     for (const consumer of stats.consumers) {
       expect(consumer.paused).toBe(false);

@@ -243,11 +243,8 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
           last = `${bad} grades itself ${now[bad].quality.local}, ${seen.engine} grades it ${graded}`;
           return now[bad].quality.local === 'poor' && graded === 'poor' ? true : undefined;
         },
-        { timeoutMs: 60_000, intervalMs: 1000 },
-      ).catch((error: unknown) => {
-        console.log(`[impair] 10 % loss on ${bad}: last seen: ${last}`);
-        throw error;
-      });
+        { timeoutMs: 60_000, intervalMs: 1000, lastSeen: () => last },
+      );
       const after = await audioFor(before, 15, `10 % loss on ${bad}`);
       await impair({});
       episode.to = Date.now();
@@ -316,10 +313,8 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
           ? (Object.fromEntries(entries) as Record<BrowserName, ConsumerStatsInfo>)
           : undefined;
       },
-      { timeoutMs: 60_000, intervalMs: 1000 },
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}; last seen: ${lastSeen}`);
-    });
+      { timeoutMs: 60_000, intervalMs: 1000, lastSeen: () => lastSeen },
+    );
     const before = await snapshots();
     const after = await audioFor(before, 10, '250 kbit/s downlink');
     for (const engine of ENGINES) {
@@ -375,11 +370,8 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
         const top = (p: ProducerStatsInfo): string | undefined => [...p.rids].sort().at(-1);
         return producers.every((p, i) => p && sendKbps[i]! < 300 && p.activeRids.length > 0 && !p.activeRids.includes(top(p)!)) ? producers : undefined;
       },
-      { timeoutMs: 90_000, intervalMs: 2000 },
-    ).catch((error: unknown) => {
-      console.log(`[impair] 300 kbit/s uplink: last seen: ${last}`);
-      throw error;
-    });
+      { timeoutMs: 90_000, intervalMs: 2000, lastSeen: () => last },
+    );
     const before = await snapshots();
     const after = await audioFor(before, 10, '300 kbit/s uplink');
     for (const [i, engine] of ENGINES.entries()) {
@@ -427,11 +419,8 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
         last = ENGINES.map((engine) => `${engine} ${Math.round(now[engine].rttMs)} ms`).join(', ');
         return ENGINES.every((engine) => now[engine].rttMs >= 250) ? now : undefined;
       },
-      { timeoutMs: 60_000, intervalMs: 1000 },
-    ).catch((error: unknown) => {
-      console.log(`[impair] 300 ms round trip: last measured ${last}`);
-      throw error;
-    });
+      { timeoutMs: 60_000, intervalMs: 1000, lastSeen: () => last },
+    );
     const after = await audioFor(measured, 15, '300 ms round trip');
     await impair({});
     for (const engine of ENGINES) {
@@ -501,11 +490,8 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
         last = `sends ${Math.round(kbps)} kbit/s (screen + camera), screen encoded at ${now.screenOut.frameHeight} lines of ${full}, viewer decoded ${got.frames - start.frames} new frames at ${got.height} lines`;
         return kbps < 300 && now.screenOut.frameHeight === full && got.height === full && got.frames - start.frames >= 5 ? true : undefined;
       },
-      { timeoutMs: 90_000, intervalMs: 2000 },
-    ).catch((error: unknown) => {
-      console.log(`[impair] screen share on 300 kbit/s: last seen: ${last}`);
-      throw error;
-    });
+      { timeoutMs: 90_000, intervalMs: 2000, lastSeen: () => last },
+    );
     console.log(`[impair] screen share on 300 kbit/s: full ${full} lines; ${last}`);
     await impair({});
     await sharer.page.click('#screen');

@@ -80,19 +80,15 @@ async function links(
 /** Waits until the registry shows `node` with at least `consumers` consumers (placement reads the heartbeat). */
 async function loaded(cluster: Cluster, node: MediaNode, consumers: number): Promise<void> {
   let last = 'no registry read';
-  try {
-    await waitFor(
-      `${node.id} heartbeating ${consumers} consumers`,
-      async () => {
-        const record = (await cluster.registry()).find((n) => n.id === node.id);
-        last = record ? JSON.stringify(record) : 'not in the registry';
-        return (record?.load.consumers ?? 0) >= consumers ? true : undefined;
-      },
-      { timeoutMs: 60_000 },
-    );
-  } catch (error) {
-    throw new Error(`${(error as Error).message}; last record: ${last}`);
-  }
+  await waitFor(
+    `${node.id} heartbeating ${consumers} consumers`,
+    async () => {
+      const record = (await cluster.registry()).find((n) => n.id === node.id);
+      last = record ? JSON.stringify(record) : 'not in the registry';
+      return (record?.load.consumers ?? 0) >= consumers ? true : undefined;
+    },
+    { timeoutMs: 60_000, lastSeen: () => last },
+  );
 }
 
 const others = (identity: string): string[] => IDENTITIES.filter((i) => i !== identity);
