@@ -63,6 +63,7 @@ export class TelemedBackend extends TypedEmitter<BackendEvents> implements Backe
     // Presence is not replayed from the events cursor: a change made before /events (re)opened
     // would be lost, so every (re)connect re-reads it.
     api.on('eventsConnected', () => {
+      this.emit('realtimeConnected');
       void api.presence().then(
         (list) => list.forEach((p) => this.emit('presence', p.userId, p.status)),
         () => undefined,

@@ -85,6 +85,11 @@ export type BackendEvents = {
   callEnded: [Call];
   /** A call's recording was asked for, answered, started, paused, stopped or stored. */
   recordingUpdated: [Recording];
+  /**
+   * The realtime events socket opened or reopened. What happened before may not have been
+   * delivered (a first socket replays nothing): state a view shows should be read again.
+   */
+  realtimeConnected: [];
   /** The session ended (logged out, refresh expired). */
   signedOut: [];
 };

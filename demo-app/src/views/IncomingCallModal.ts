@@ -29,20 +29,26 @@ export function IncomingCallModal() {
       if (!stillRinging) settled.add(c.id);
       setCall((current) => (current?.id !== c.id || stillRinging ? current : undefined));
     };
+    // The ring may have gone out before this dialog listened, or before the events socket was
+    // registered (a first socket replays nothing): a user who signs in or reloads while being
+    // called is asked all the same. Read on mount and on every (re)connect of the socket.
+    let unmounted = false;
+    const readRinging = (): void => {
+      backend.ringingCalls().then(
+        (calls) => {
+          const ringing = calls.find((c) => !settled.has(c.id));
+          if (!unmounted && ringing) setCall((current) => current ?? ringing);
+        },
+        () => undefined,
+      );
+    };
     backend.on('callRinging', onRinging);
     for (const event of ['callCancelled', 'callMissed', 'callEnded', 'callAccepted', 'callDeclined'] as const) backend.on(event, onGone);
-    // The ring may have gone out (or been replayed to a new events socket) before this dialog
-    // listened: a user who signs in or reloads while being called is asked all the same.
-    let unmounted = false;
-    backend.ringingCalls().then(
-      (calls) => {
-        const ringing = calls.find((c) => !settled.has(c.id));
-        if (!unmounted && ringing) setCall((current) => current ?? ringing);
-      },
-      () => undefined,
-    );
+    backend.on('realtimeConnected', readRinging);
+    readRinging();
     return () => {
       unmounted = true;
+      backend.off('realtimeConnected', readRinging);
       backend.off('callRinging', onRinging);
       for (const event of ['callCancelled', 'callMissed', 'callEnded', 'callAccepted', 'callDeclined'] as const) backend.off(event, onGone);
     };

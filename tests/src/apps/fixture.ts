@@ -31,8 +31,8 @@ export function failOnPolicyViolations(): (browser: TestBrowser) => TestBrowser 
   });
   return (browser) => ({
     ...browser,
-    async newPage(url) {
-      const page = await browser.newPage();
+    async newPage(url, options) {
+      const page = await browser.newPage(undefined, options);
       pages.set(page, 0);
       if (url) await page.goto(url);
       return page;
