@@ -50,10 +50,15 @@ export function HomeView() {
     void loadCalls();
     const onMessage = (): void => void loadConversations();
     const onCall = (): void => void loadCalls();
-    backend.on('message', onMessage).on('receipt', onMessage);
+    // Events from before the socket (re)opened may not have come: the lists are read again.
+    const onConnected = (): void => {
+      onMessage();
+      onCall();
+    };
+    backend.on('message', onMessage).on('receipt', onMessage).on('realtimeConnected', onConnected);
     for (const event of ['callEnded', 'callMissed', 'callDeclined', 'callCancelled', 'callAccepted'] as const) backend.on(event, onCall);
     return () => {
-      backend.off('presence', onPresence).off('message', onMessage).off('receipt', onMessage);
+      backend.off('presence', onPresence).off('message', onMessage).off('receipt', onMessage).off('realtimeConnected', onConnected);
       for (const event of ['callEnded', 'callMissed', 'callDeclined', 'callCancelled', 'callAccepted'] as const) backend.off(event, onCall);
     };
   }, [backend, loadConversations, loadCalls]);

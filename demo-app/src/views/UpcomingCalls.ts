@@ -38,8 +38,11 @@ export function UpcomingCalls({ contacts }: { contacts: Contact[] | undefined })
     void load();
     const onChange = (): void => void load();
     for (const event of CHANGES) backend.on(event, onChange);
+    // Events from before the socket (re)opened may not have come: the list is read again.
+    backend.on('realtimeConnected', onChange);
     return () => {
       for (const event of CHANGES) backend.off(event, onChange);
+      backend.off('realtimeConnected', onChange);
     };
   }, [backend, load]);
 

@@ -55,20 +55,34 @@ export function useMessages(conversationId: string | undefined): MessagesState {
     const onMessage = (message: Message): void => {
       if (message.conversationId !== conversationId) return;
       setMessages((list) => {
-        const index = list.findIndex((m) => m.clientId === message.clientId || m.id === message.id);
-        const next = index >= 0 ? list.map((m, i) => (i === index ? { ...message, status: higher(m.status, message.status) } : m)) : [...list, message];
+        const next = upsert(list, message);
         markRead(next);
         return next;
       });
+    };
+    // Messages sent before the socket (re)opened may not have come live: the newest page is read
+    // again and merged in conversation order.
+    const onConnected = (): void => {
+      backend.messages(conversationId, { limit: PAGE_SIZE }).then(
+        (page) => {
+          if (cancelled) return;
+          setMessages((list) => {
+            const next = page.items.reduce(upsert, list).sort(byConversationOrder);
+            markRead(next);
+            return next;
+          });
+        },
+        () => undefined,
+      );
     };
     const onReceipt = (conversation: string, upToSeq: number, status: ReceiptStatus): void => {
       if (conversation !== conversationId) return;
       setMessages((list) => list.map((m) => (m.seq > 0 && m.seq <= upToSeq && m.senderId === user.id ? { ...m, status: higher(m.status, status) } : m)));
     };
-    backend.on('message', onMessage).on('receipt', onReceipt);
+    backend.on('message', onMessage).on('receipt', onReceipt).on('realtimeConnected', onConnected);
     return () => {
       cancelled = true;
-      backend.off('message', onMessage).off('receipt', onReceipt);
+      backend.off('message', onMessage).off('receipt', onReceipt).off('realtimeConnected', onConnected);
     };
   }, [backend, conversationId, markRead, user.id]);
 
@@ -119,4 +133,15 @@ export function useMessages(conversationId: string | undefined): MessagesState {
 
 function higher(a: ReceiptStatus, b: ReceiptStatus): ReceiptStatus {
   return RANK[a] >= RANK[b] ? a : b;
+}
+
+/** `list` with `message` in place of its earlier copy (same id or client id), or appended. */
+function upsert(list: Message[], message: Message): Message[] {
+  const index = list.findIndex((m) => m.clientId === message.clientId || m.id === message.id);
+  return index >= 0 ? list.map((m, i) => (i === index ? { ...message, status: higher(m.status, message.status) } : m)) : [...list, message];
+}
+
+/** Stored messages by their sequence number; ones still being sent (seq 0) after them, in send order. */
+function byConversationOrder(a: Message, b: Message): number {
+  return (a.seq || Number.MAX_SAFE_INTEGER) - (b.seq || Number.MAX_SAFE_INTEGER);
 }

@@ -19,6 +19,45 @@ export const DEMO = {
   admin: 'admin@telemed.demo',
 } as const;
 
+/**
+ * Runs in the page: its /events sockets start connecting only once the test calls
+ * {@link releaseEvents} (a stand-in that the SDK holds meanwhile, as a slow network or a busy
+ * machine would hold the real one); other sockets are native.
+ */
+export const HOLD_EVENTS_SCRIPT = `(() => {
+  const Native = window.WebSocket;
+  const waiting = [];
+  function Held(url, protocols) {
+    if (!String(url).includes('/events')) return new Native(url, protocols);
+    let real;
+    const socket = {
+      CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3,
+      onopen: null, onmessage: null, onclose: null, onerror: null,
+      get readyState() { return real ? real.readyState : 0; },
+      send(data) { real.send(data); },
+      close(code, reason) { if (real) real.close(code, reason); },
+    };
+    const connect = () => {
+      real = new Native(url, protocols);
+      for (const type of ['open', 'message', 'close', 'error']) real.addEventListener(type, (event) => socket['on' + type]?.call(socket, event));
+    };
+    if (window.telemedEventsOpen) connect();
+    else waiting.push(connect);
+    return socket;
+  }
+  Object.assign(Held, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+  window.WebSocket = Held;
+  window.telemedReleaseEvents = () => {
+    window.telemedEventsOpen = true;
+    waiting.splice(0).forEach((connect) => connect());
+  };
+})();`;
+
+/** Lets the /events sockets of a page opened with {@link HOLD_EVENTS_SCRIPT} connect. */
+export async function releaseEvents(page: TestPage): Promise<void> {
+  await page.evaluate(() => (window as unknown as { telemedReleaseEvents: () => void }).telemedReleaseEvents());
+}
+
 /** Sets an input's or select's value and fires the events a person's typing would. */
 export function fill(page: TestPage, selector: string, value: string): Promise<void> {
   return page.evaluate(

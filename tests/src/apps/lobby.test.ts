@@ -4,7 +4,7 @@
 // and told so.
 import { describe, expect, it } from 'vitest';
 import type { TestPage } from '../browser.js';
-import { remoteVideoFrames, screenshots, unlabelledControls, waitForSelector, waitForText } from './app-page.js';
+import { HOLD_EVENTS_SCRIPT, releaseEvents, remoteVideoFrames, screenshots, unlabelledControls, waitForSelector, waitForText } from './app-page.js';
 import { greyCallsAliceAndBob, patientAndDoctor, signInBob } from './fixture.js';
 import { waitFor } from '@telemed/test-kit';
 
@@ -19,40 +19,6 @@ const DROP_RING_EVENTS = `(() => {
       });
     }
     get onmessage() { return super.onmessage; }
-  };
-})();`;
-
-/**
- * Runs in the page: its /events sockets start connecting only once the test calls
- * `telemedReleaseEvents()` (a stand-in that the SDK holds meanwhile, as a slow network or a busy
- * machine would hold the real one); other sockets are native.
- */
-const HOLD_EVENTS = `(() => {
-  const Native = window.WebSocket;
-  const waiting = [];
-  function Held(url, protocols) {
-    if (!String(url).includes('/events')) return new Native(url, protocols);
-    let real;
-    const socket = {
-      CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3,
-      onopen: null, onmessage: null, onclose: null, onerror: null,
-      get readyState() { return real ? real.readyState : 0; },
-      send(data) { real.send(data); },
-      close(code, reason) { if (real) real.close(code, reason); },
-    };
-    const connect = () => {
-      real = new Native(url, protocols);
-      for (const type of ['open', 'message', 'close', 'error']) real.addEventListener(type, (event) => socket['on' + type]?.call(socket, event));
-    };
-    if (window.telemedEventsOpen) connect();
-    else waiting.push(connect);
-    return socket;
-  }
-  Object.assign(Held, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
-  window.WebSocket = Held;
-  window.telemedReleaseEvents = () => {
-    window.telemedEventsOpen = true;
-    waiting.splice(0).forEach((connect) => connect());
   };
 })();`;
 
@@ -147,14 +113,14 @@ describe('the call lobby in the doctor and patient apps in chromium', () => {
   // lost a ring so between two doctors over HTTPS).
   let held: TestPage | undefined;
   it('a patient whose events socket opens only after the ring sees the incoming call', async () => {
-    held = await signInBob(f, { initScript: HOLD_EVENTS });
+    held = await signInBob(f, { initScript: HOLD_EVENTS_SCRIPT });
     await waitForSelector(held, '[data-testid=call-history]');
     await f.grey.click('[data-testid=call-ended] button');
     await waitForSelector(f.grey, '[data-contact="bob@patients.demo"] button[aria-label^="Video call"]');
     await f.grey.click('[data-contact="bob@patients.demo"] button[aria-label^="Video call"]');
     await waitForSelector(f.grey, '[data-testid=ringing]');
     expect(await held.evaluate(() => document.querySelector('[data-testid=incoming-call]'))).toBeNull();
-    await held.evaluate(() => (window as unknown as { telemedReleaseEvents: () => void }).telemedReleaseEvents());
+    await releaseEvents(held);
     await waitForText(held, '[data-testid=incoming-call]', /Dr\. Meredith Grey is calling you/, 60_000);
     await held.click('[data-testid=incoming-call] button.danger');
     await waitForSelector(f.grey, '[data-testid=call-ended]');

@@ -2,7 +2,20 @@
 // sender's ticks change), the file downloads intact, and older messages load on scrolling up.
 import { describe, expect, it } from 'vitest';
 import type { TestPage } from '../browser.js';
-import { captureDownloads, downloads, fill, screenshots, unlabelledControls, waitForSelector } from './app-page.js';
+import {
+  captureDownloads,
+  DEMO,
+  DESKTOP,
+  downloads,
+  fill,
+  HOLD_EVENTS_SCRIPT,
+  releaseEvents,
+  screenshots,
+  signIn,
+  unlabelledControls,
+  waitForSelector,
+  waitForText,
+} from './app-page.js';
 import { patientAndDoctor } from './fixture.js';
 import { waitFor } from '@telemed/test-kit';
 
@@ -107,7 +120,67 @@ describe('messaging between the patient and doctor apps in chromium', () => {
     expect(bodies.indexOf('Here is my blood pressure log')).toBeLessThan(bodies.indexOf('Reading 1'));
   });
 
+  // A page's first /events socket replays nothing from before it opened (a reconnect does, from
+  // its cursor): what was sent in between reaches the page through its lists being read again
+  // once the socket is open, on the home page and in an open conversation.
+  const held: TestPage[] = [];
+  it("messages sent before a page's events socket opened show once it opens: a new conversation on the home page, a new message in the open one", async () => {
+    const conversationId = await f.alice.evaluate(() => /\/conversations\/([0-9a-f-]{36})/.exec(location.hash)?.[1] ?? '');
+    const signedIn = async (email: string, name: RegExp): Promise<TestPage> => {
+      const page = await f.browser.newPage(undefined, { initScript: HOLD_EVENTS_SCRIPT });
+      await page.setViewport(DESKTOP.width, DESKTOP.height);
+      await signIn(page, f.platform.apiUrl, email, name);
+      held.push(page);
+      return page;
+    };
+    const bobHome = await signedIn(DEMO.bob, /Bob Patient/);
+    await waitForSelector(bobHome, '[data-conversation]');
+    const greyChat = await signedIn(DEMO.grey, /Meredith Grey/);
+    await waitForSelector(greyChat, `[data-conversation="${conversationId}"]`);
+    await greyChat.click(`[data-conversation="${conversationId}"]`);
+    await waitFor('the conversation open', async () => (await greyChat.evaluate(() => document.querySelectorAll('.message').length)) === 30);
+
+    // The doctor writes to Bob for the first time, and Alice writes to the doctor, through the API.
+    const send = (page: TestPage, to: { conversationId?: string; email?: string }, body: string): Promise<string> =>
+      page.evaluate(
+        async ({ to, body }) => {
+          const session = JSON.parse(sessionStorage.getItem('telemed.session') ?? '{}') as { accessToken: string };
+          const headers = { 'content-type': 'application/json', authorization: `Bearer ${session.accessToken}` };
+          let id = to.conversationId;
+          if (!id) {
+            const contacts = (await (await fetch('/api/users/contacts', { headers })).json()) as { items: { id: string; email: string }[] };
+            const member = contacts.items.find((c) => c.email === to.email)!;
+            const created = await fetch('/api/conversations', { method: 'POST', headers, body: JSON.stringify({ kind: 'direct', memberIds: [member.id] }) });
+            id = ((await created.json()) as { id: string }).id;
+          }
+          const res = await fetch(`/api/conversations/${id}/messages`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify({ clientId: crypto.randomUUID(), body }),
+          });
+          if (!res.ok) throw new Error(`HTTP ${res.status}`);
+          return id;
+        },
+        { to, body },
+      );
+    const toBob = await send(f.grey, { email: DEMO.bob }, 'Your results are in');
+    await send(f.alice, { conversationId }, 'Are you there?');
+    expect(await bobHome.evaluate((id) => document.querySelector(`[data-conversation="${id}"]`), toBob)).toBeNull();
+    expect(await greyChat.evaluate(() => [...document.querySelectorAll('.message .body')].some((b) => b.textContent === 'Are you there?'))).toBe(false);
+
+    await Promise.all([bobHome, greyChat].map(releaseEvents));
+    await waitForText(bobHome, `[data-conversation="${toBob}"]`, /1 unread message/);
+    const bodies = await waitFor('the new message in the open conversation', async () => {
+      const list = await greyChat.evaluate(() => [...document.querySelectorAll('.message .body')].map((b) => b.textContent ?? ''));
+      return list.includes('Are you there?') ? list : undefined;
+    });
+    // Merged in conversation order, once.
+    expect(bodies.at(-1)).toBe('Are you there?');
+    expect(bodies.filter((b) => b === 'Are you there?')).toHaveLength(1);
+  });
+
   it('ran without page or server errors', () => {
+    for (const page of held) expect(page.errors).toEqual([]);
     expect(f.alice.errors).toEqual([]);
     expect(f.grey.errors).toEqual([]);
     expect(f.platform.serverErrors).toEqual([]);
