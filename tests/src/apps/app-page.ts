@@ -112,6 +112,33 @@ export async function waitForText(page: TestPage, selector: string, pattern: Reg
   );
 }
 
+/**
+ * Waits until a doctor in a call is shown that `name` waits in its lobby. A timeout says what the
+ * server holds meanwhile (each participant's status, as the doctor's session reads the call), so
+ * that an event lost on the way tells apart from a request that never reached the server.
+ */
+export async function waitForLobbyRequest(doctor: TestPage, name: string): Promise<void> {
+  let server = 'not read';
+  await waitFor(
+    `the doctor shown that ${name} waits in the lobby`,
+    async () => {
+      const shown = await doctor.evaluate(() => document.querySelector('[data-testid=lobby-requests]')?.textContent ?? '');
+      if (shown.includes(`${name} is waiting`)) return true;
+      server = await doctor.evaluate(async () => {
+        const callId = /\/call\/([0-9a-f-]{36})/.exec(location.hash)?.[1];
+        const session = JSON.parse(sessionStorage.getItem('telemed.session') ?? '{}') as { accessToken?: string };
+        if (!callId || !session.accessToken) return `no call in ${location.hash} or no session`;
+        const res = await fetch(`/api/calls/${callId}`, { headers: { authorization: `Bearer ${session.accessToken}` } });
+        if (!res.ok) return `GET /api/calls/${callId}: HTTP ${res.status}`;
+        const call = (await res.json()) as { status: string; participants: { displayName: string; status: string }[] };
+        return `call ${call.status}: ${call.participants.map((p) => `${p.displayName} ${p.status}`).join(', ')}`;
+      });
+      return undefined;
+    },
+    { intervalMs: 1000, lastSeen: () => `no request shown; the server says ${server}` },
+  );
+}
+
 /** Screenshots at phone and desktop sizes; returns the files written. */
 export async function screenshots(page: TestPage, name: string, restore = DESKTOP): Promise<string[]> {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });

@@ -4,7 +4,16 @@
 // and told so.
 import { describe, expect, it } from 'vitest';
 import type { TestPage } from '../browser.js';
-import { HOLD_EVENTS_SCRIPT, releaseEvents, remoteVideoFrames, screenshots, unlabelledControls, waitForSelector, waitForText } from './app-page.js';
+import {
+  HOLD_EVENTS_SCRIPT,
+  releaseEvents,
+  remoteVideoFrames,
+  screenshots,
+  unlabelledControls,
+  waitForLobbyRequest,
+  waitForSelector,
+  waitForText,
+} from './app-page.js';
 import { greyCallsAliceAndBob, patientAndDoctor, signInBob } from './fixture.js';
 import { waitFor } from '@telemed/test-kit';
 
@@ -58,7 +67,7 @@ describe('the call lobby in the doctor and patient apps in chromium', () => {
     expect(await bob.evaluate(() => document.querySelector('[data-testid=in-call]'))).toBeNull();
     await screenshots(bob, 'app-lobby-patient');
 
-    await waitForText(f.grey, '[data-testid=lobby-requests]', /Bob Patient is waiting to join/);
+    await waitForLobbyRequest(f.grey, 'Bob Patient');
     // Alice (a patient in the call) is not asked.
     expect(await f.alice.evaluate(() => document.querySelector('[data-testid=lobby-requests]'))).toBeNull();
     expect(await unlabelledControls(f.grey)).toEqual([]);
@@ -84,7 +93,7 @@ describe('the call lobby in the doctor and patient apps in chromium', () => {
     await waitForSelector(bob, '[data-testid=call-ended]');
     await bob.click('[data-testid=call-ended] button');
     await askToJoin();
-    await waitForText(f.grey, '[data-testid=lobby-requests]', /Bob Patient is waiting/);
+    await waitForLobbyRequest(f.grey, 'Bob Patient');
     await f.grey.click('button[aria-label="Deny Bob Patient"]');
     await waitForText(bob, '#ended-title', /could not let you in/);
     await waitFor("the request gone from the doctor's page", () => f.grey.evaluate(() => !document.querySelector('[data-testid=lobby-requests]')));

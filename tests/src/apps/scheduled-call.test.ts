@@ -5,7 +5,7 @@
 // cancels disappears from both lists.
 import { describe, expect, it } from 'vitest';
 import type { TestPage } from '../browser.js';
-import { fill, remoteVideoFrames, screenshots, unlabelledControls, waitForSelector, waitForText } from './app-page.js';
+import { fill, remoteVideoFrames, screenshots, unlabelledControls, waitForLobbyRequest, waitForSelector, waitForText } from './app-page.js';
 import { patientAndDoctor } from './fixture.js';
 import { waitFor } from '@telemed/test-kit';
 
@@ -86,7 +86,7 @@ describe('scheduled calls in the doctor and patient apps in chromium', () => {
     await f.alice.click('[data-testid=upcoming] [data-upcoming][data-status=active] [data-action=join]');
     await waitForText(f.alice, '[data-testid=lobby]', /let you in/);
 
-    await waitForText(f.grey, '[data-testid=lobby-requests]', /Alice Patient is waiting to join/);
+    await waitForLobbyRequest(f.grey, 'Alice Patient');
     await f.grey.click('button[aria-label="Admit Alice Patient"]');
     await waitForSelector(f.alice, '[data-testid=in-call]');
     const seen = await Promise.all(
@@ -124,7 +124,7 @@ describe('scheduled calls in the doctor and patient apps in chromium', () => {
     await waitForSelector(f.grey, '#join-call');
     await f.grey.click('#join-call');
     // The lobby fetches who is waiting when the call opens: she knocked before it started.
-    await waitForText(f.grey, '[data-testid=lobby-requests]', /Alice Patient is waiting to join/);
+    await waitForLobbyRequest(f.grey, 'Alice Patient');
     await f.grey.click('button[aria-label="Admit Alice Patient"]');
     await waitForSelector(f.alice, '[data-testid=in-call]');
     await waitFor("video on the patient's page", async () => (await remoteVideoFrames(f.alice)).frames > 0 || undefined, { timeoutMs: 30_000 });
