@@ -16,15 +16,29 @@ export function LobbyRequests({ call }: { call: Call }) {
 
   useEffect(() => {
     let active = true;
-    const update = (c: Call): void => {
-      if (active && c.id === call.id) setWaiting(waitingIn(c));
+    // Counts the call's events: a read answered after an event may hold the state from before it
+    // (a slow answer to the read on joining, then a knock) and must not undo it.
+    let eventsSeen = 0;
+    const onEvent = (c: Call): void => {
+      if (!active || c.id !== call.id) return;
+      eventsSeen += 1;
+      setWaiting(waitingIn(c));
     };
-    // Someone may have knocked before this page joined (or while it reconnected).
-    backend.call(call.id).then(update, () => undefined);
-    backend.on('callAdmissionRequested', update).on('callAdmissionDenied', update).on('callAccepted', update);
+    // Someone may have knocked before this page joined, or while its events socket was closed.
+    const read = (): void => {
+      const seenBefore = eventsSeen;
+      backend.call(call.id).then(
+        (c) => {
+          if (active && eventsSeen === seenBefore) setWaiting(waitingIn(c));
+        },
+        () => undefined,
+      );
+    };
+    read();
+    backend.on('callAdmissionRequested', onEvent).on('callAdmissionDenied', onEvent).on('callAccepted', onEvent).on('realtimeConnected', read);
     return () => {
       active = false;
-      backend.off('callAdmissionRequested', update).off('callAdmissionDenied', update).off('callAccepted', update);
+      backend.off('callAdmissionRequested', onEvent).off('callAdmissionDenied', onEvent).off('callAccepted', onEvent).off('realtimeConnected', read);
     };
   }, [backend, call.id]);
 

@@ -58,6 +58,56 @@ export async function releaseEvents(page: TestPage): Promise<void> {
   await page.evaluate(() => (window as unknown as { telemedReleaseEvents: () => void }).telemedReleaseEvents());
 }
 
+/**
+ * Holds the page's next read of one call (`GET /api/calls/:id`) made while `whileShown` is on the
+ * page: the server answers at once, the page gets the answer only at {@link releaseCallRead}, as
+ * over a slow network, so events sent meanwhile reach the page before an answer that predates them.
+ */
+export async function holdNextCallRead(page: TestPage, whileShown: string): Promise<void> {
+  await page.evaluate((whileShown) => {
+    const w = window as unknown as { telemedCallRead?: { release: () => void; held: boolean; parsed: boolean } };
+    const native = window.fetch;
+    const state = { release: () => undefined as void, held: false, parsed: false };
+    w.telemedCallRead = state;
+    const gate = new Promise<void>((resolve) => (state.release = resolve));
+    window.fetch = async (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input), location.href);
+      const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+      const held = !state.held && method === 'GET' && /^\/api\/calls\/[0-9a-f-]{36}$/.test(url.pathname) && document.querySelector(whileShown) !== null;
+      if (!held) return native(input, init);
+      state.held = true;
+      window.fetch = native;
+      const res = await native(input, init);
+      await gate;
+      const json = res.json.bind(res);
+      res.json = () =>
+        json().then((body: unknown) => {
+          state.parsed = true;
+          return body;
+        });
+      return res;
+    };
+  }, whileShown);
+}
+
+/**
+ * Lets the read held by {@link holdNextCallRead} reach the page and waits until the page has
+ * parsed it and painted twice since. False if no read was held.
+ */
+export async function releaseCallRead(page: TestPage): Promise<boolean> {
+  const held = await page.evaluate(() => {
+    const state = (window as unknown as { telemedCallRead?: { release: () => void; held: boolean } }).telemedCallRead;
+    state?.release();
+    return state?.held ?? false;
+  });
+  if (!held) return false;
+  await waitFor('the held call read parsed by the page', () =>
+    page.evaluate(() => (window as unknown as { telemedCallRead?: { parsed: boolean } }).telemedCallRead?.parsed || undefined),
+  );
+  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+  return true;
+}
+
 /** Sets an input's or select's value and fires the events a person's typing would. */
 export function fill(page: TestPage, selector: string, value: string): Promise<void> {
   return page.evaluate(

@@ -1,11 +1,14 @@
 // The call lobby through the apps: a doctor's group call runs; a patient who declined asks to join
 // from her history and waits in the lobby (camera preview, no media); the doctor sees "X is
 // waiting" in the call and admits her; she gets video. Asking again after leaving, she is denied
-// and told so.
+// and told so. A knock that reaches the doctor before the answer to the page's first read stays
+// shown.
 import { describe, expect, it } from 'vitest';
 import type { TestPage } from '../browser.js';
 import {
   HOLD_EVENTS_SCRIPT,
+  holdNextCallRead,
+  releaseCallRead,
   releaseEvents,
   remoteVideoFrames,
   screenshots,
@@ -133,6 +136,33 @@ describe('the call lobby in the doctor and patient apps in chromium', () => {
     await waitForText(held, '[data-testid=incoming-call]', /Dr\. Meredith Grey is calling you/, 60_000);
     await held.click('[data-testid=incoming-call] button.danger');
     await waitForSelector(f.grey, '[data-testid=call-ended]');
+  });
+
+  // The doctor's call page reads who waits when it opens. An answer to that read that reaches the
+  // page after a knock (a slow network, a busy API) holds the state from before the knock and must
+  // not hide it (a busy CI machine once showed a doctor no request from a waiting patient).
+  it("a knock that reaches the doctor before the answer to the page's first read stays shown", async () => {
+    for (const page of [f.grey, f.alice, bob]) await page.click('[data-testid=call-ended] button');
+    await holdNextCallRead(f.grey, '[data-testid=in-call]');
+    await greyCallsAliceAndBob(f);
+    await waitForSelector(f.alice, '[data-testid=incoming-call]');
+    await f.alice.click('[data-testid=incoming-call] button.success');
+    await waitForSelector(f.alice, '#join-call');
+    await f.alice.click('#join-call');
+    await waitForSelector(f.grey, '[data-testid=in-call]');
+    await waitForSelector(bob, '[data-testid=incoming-call]');
+    await bob.click('[data-testid=incoming-call] button.danger');
+
+    await askToJoin();
+    await waitForLobbyRequest(f.grey, 'Bob Patient');
+    expect(await releaseCallRead(f.grey), "the doctor's first read of the call held").toBe(true);
+    const shown = await f.grey.evaluate(() => document.querySelector('[data-testid=lobby-requests]')?.textContent ?? 'no lobby requests');
+    expect(shown, 'shown after the late answer').toContain('Bob Patient is waiting');
+
+    await f.grey.click('button[aria-label="Deny Bob Patient"]');
+    await waitForText(bob, '#ended-title', /could not let you in/);
+    await f.grey.click('#leave-call');
+    await Promise.all([f.grey, f.alice].map((page) => waitForSelector(page, '[data-testid=call-ended]')));
   });
 
   it('ran without page or server errors', () => {
