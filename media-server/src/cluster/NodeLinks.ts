@@ -28,9 +28,9 @@ export interface NodeLinksOptions {
  * registry record expires (it died) the link closes and its participants leave the room here,
  * as they do when the other node's part closes cleanly (`unlink`).
  *
- * Redis may restart empty under running rooms: when it is back, this node puts its open rooms
- * back (their node sets and, unless another node did, their placement), and it judges no linked node
- * dead until every node has had a heartbeat's time to register again.
+ * Redis may restart empty under running rooms: when it is back, the registry puts this node's open
+ * rooms back with its first record (NodeRegistry), and links judge no linked node dead until every
+ * node has had a heartbeat's time to register again.
  */
 export class NodeLinks {
   readonly #options: NodeLinksOptions;
@@ -42,7 +42,6 @@ export class NodeLinks {
   #closed = false;
   /** When the publishing client last became ready (connected, or reconnected after an outage). */
   #readyAt = 0;
-  #connectedOnce = false;
 
   constructor(options: NodeLinksOptions) {
     this.#options = options;
@@ -56,11 +55,7 @@ export class NodeLinks {
           options.logger.warn({ err: err.message, roomId: room.id }, "node links: could not join the room's node set"),
         ),
     );
-    this.#pub.on('ready', () => {
-      this.#readyAt = Date.now();
-      if (this.#connectedOnce) void this.#announceRooms();
-      this.#connectedOnce = true;
-    });
+    this.#pub.on('ready', () => (this.#readyAt = Date.now()));
   }
 
   async start(): Promise<void> {
@@ -104,27 +99,6 @@ export class NodeLinks {
       if (alive[i] === null || this.#links.has(this.#key(room.id, other))) return;
       this.#link(room, other).offer();
     });
-  }
-
-  /** After a Redis outage (it may have lost everything): this node's open rooms, back in the room sets and placements. */
-  async #announceRooms(): Promise<void> {
-    const { keyPrefix, nodeId, roomTtlSeconds = 86_400, rooms, logger } = this.#options;
-    const open = [...rooms.rooms.values()].map(({ room }) => room).filter((room) => !room.closed);
-    if (open.length === 0) return;
-    try {
-      const batch = this.#pub.multi();
-      for (const room of open) {
-        const setKey = mediaNodeKeys.roomNodes(keyPrefix, room.id);
-        batch
-          .sAdd(setKey, nodeId)
-          .expire(setKey, roomTtlSeconds)
-          .set(mediaNodeKeys.room(keyPrefix, room.id), nodeId, { condition: 'NX', expiration: { type: 'EX', value: roomTtlSeconds } });
-      }
-      await batch.exec();
-      logger.info({ rooms: open.length }, "node links: redis is back, this node's rooms announced again");
-    } catch (err) {
-      logger.warn({ err: (err as Error).message }, 'node links: could not announce the rooms again after a redis outage');
-    }
   }
 
   #key(roomId: string, nodeId: string): string {

@@ -1,6 +1,7 @@
 // The media node registry against a real redis-server (the unit project's) and a real media
 // server: the record and its TTL, load that moves with a room, the drain command, a room's
-// placement dropped when it closes, and the record gone on a clean stop.
+// placement dropped when it closes, and the record gone on a clean stop; after Redis restarts empty
+// (its own redis-server), the node's open rooms come back with its first record.
 import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -10,6 +11,7 @@ import { WebSocket } from 'ws';
 import { CloseCode } from '@telemed/sdk/protocol';
 import { connectBot } from '../testing/bots.js';
 import { roomToken, waitFor } from '@telemed/test-kit';
+import { startRedisServer } from '../../../api/src/testing/redis-server.js';
 
 const SECRET = 'registry-test-room-secret-0123456789';
 const SERVICE_SECRET = 'registry-test-service-secret-0123456789';
@@ -103,5 +105,58 @@ describe('media node registry', () => {
     await server.stop();
     expect(await record()).toBeUndefined();
     expect(await redis.sIsMember(mediaNodeKeys.nodes(PREFIX), 'node-a')).toBe(0);
+  });
+});
+
+describe('media node registry after Redis restarts empty', () => {
+  it("puts the node's open rooms back in the same transaction as its first record: never registered with its running rooms unknown", async () => {
+    const own = await startRedisServer();
+    const prefix = `${PREFIX}-restart`;
+    const node = new MediaServer({
+      port: 0,
+      numWorkers: 1,
+      rtcBasePort: 45000 + Math.floor(Math.random() * 5000),
+      roomTokenSecret: SECRET,
+      emptyRoomGraceMs: 0,
+      logLevel: 'silent',
+      redisUrl: own.url,
+      redisKeyPrefix: prefix,
+      nodeId: 'node-r',
+      region: 'eu-test',
+    });
+    const probe = createClient({ url: own.url });
+    probe.on('error', () => undefined); // while the server is down; the client reconnects by itself
+    try {
+      await node.start();
+      await probe.connect();
+      const bot = await connectBot('ann', {}, { port: node.port, secret: SECRET, room: 'room-r' });
+      await waitFor('the room in its node set', async () => (await probe.sIsMember(mediaNodeKeys.roomNodes(prefix, 'room-r'), 'node-r')) === 1);
+
+      own.kill();
+      await own.restart();
+      // Read in one transaction, as often as Redis answers: the first time the node is registered
+      // again, its room must already be placed on it and in its node set.
+      const seen = await waitFor(
+        'the node registered again',
+        async () => {
+          const replies = await probe
+            .multi()
+            .get(mediaNodeKeys.node(prefix, 'node-r'))
+            .get(mediaNodeKeys.room(prefix, 'room-r'))
+            .sMembers(mediaNodeKeys.roomNodes(prefix, 'room-r'))
+            .exec()
+            .catch(() => undefined);
+          const [registered, placedOn, roomNodes] = (replies ?? []) as unknown as [string | null, string | null, string[]];
+          return registered ? { placedOn, roomNodes } : undefined;
+        },
+        { intervalMs: 1, timeoutMs: 20_000 },
+      );
+      expect(seen).toEqual({ placedOn: 'node-r', roomNodes: ['node-r'] });
+      bot.socket.close();
+    } finally {
+      await node.stop();
+      if (probe.isOpen) probe.destroy();
+      own.stop();
+    }
   });
 });

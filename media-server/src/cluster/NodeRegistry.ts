@@ -16,6 +16,8 @@ export interface NodeRegistryOptions {
   logger: Logger;
   heartbeatMs?: number;
   ttlMs?: number;
+  /** Lifetime of a room's placement and node set put back after a Redis outage, s (as NodeLinks'). */
+  roomTtlSeconds?: number;
 }
 
 /** Removes a room's placement only while it still names this node (another node may host it since). */
@@ -26,7 +28,11 @@ const DELETE_IF_OURS = `if redis.call('get', KEYS[1]) == ARGV[1] then return red
  * every `heartbeatMs` with its load and a `ttlMs` expiry, so a node that dies or loses Redis is out
  * of placement within the TTL; at once when it starts draining; removed on a clean stop. A room that
  * closes here drops its placement. Redis being down costs nothing but the registry: media goes on,
- * the client reconnects by itself and the next heartbeat registers the node again.
+ * the client reconnects by itself and the next heartbeat registers the node again. Redis may come
+ * back empty: the first record written after it returns carries this node's open rooms (their node
+ * sets and, unless another node did, their placement) in the same transaction, so the API never sees
+ * the node registered while its running rooms are unknown (it would place them anew, or find every
+ * node full and refuse a participant of a running call).
  */
 export class NodeRegistry {
   readonly #options: NodeRegistryOptions;
@@ -37,6 +43,8 @@ export class NodeRegistry {
   #cpu = new Map<number, { pid: number; at: number; cpuMs: number }>();
   #lastError = '';
   #closed = false;
+  /** Set when the client (re)connects: the next record written puts the open rooms back too. */
+  #announceRooms = false;
 
   constructor(options: NodeRegistryOptions) {
     this.#options = options;
@@ -51,7 +59,10 @@ export class NodeRegistry {
         .catch((err: Error) => this.#warn(err));
     });
     // Registered again at once when Redis comes back (it may have lost everything).
-    this.#client.on('ready', () => void this.heartbeat());
+    this.#client.on('ready', () => {
+      this.#announceRooms = true;
+      void this.heartbeat();
+    });
   }
 
   /**
@@ -87,11 +98,18 @@ export class NodeRegistry {
     const { keyPrefix, node } = this.#options;
     try {
       const record = await this.record();
-      await this.#client
-        .multi()
+      const announced = this.#announceRooms ? this.#openRooms() : undefined;
+      const batch = this.#client.multi();
+      for (const roomId of announced ?? []) this.#putRoomBack(batch, roomId);
+      await batch
         .set(mediaNodeKeys.node(keyPrefix, node.id), JSON.stringify(record), { expiration: { type: 'PX', value: this.#options.ttlMs ?? MEDIA_NODE_TTL_MS } })
         .sAdd(mediaNodeKeys.nodes(keyPrefix), node.id)
         .exec();
+      if (announced) {
+        this.#announceRooms = false;
+        if (announced.length > 0)
+          this.#options.logger.info({ rooms: announced.length }, "media node registry: redis is back, this node's rooms announced again");
+      }
       if (this.#lastError) {
         this.#options.logger.info({ nodeId: node.id }, 'media node registry reachable again');
         this.#lastError = '';
@@ -99,6 +117,19 @@ export class NodeRegistry {
     } catch (error) {
       this.#warn(error as Error);
     }
+  }
+
+  #openRooms(): string[] {
+    return [...this.#options.rooms.rooms.values()].filter(({ room }) => !room.closed).map(({ room }) => room.id);
+  }
+
+  #putRoomBack(batch: ReturnType<ReturnType<typeof createClient>['multi']>, roomId: string): void {
+    const { keyPrefix, node, roomTtlSeconds = 86_400 } = this.#options;
+    const setKey = mediaNodeKeys.roomNodes(keyPrefix, roomId);
+    batch
+      .sAdd(setKey, node.id)
+      .expire(setKey, roomTtlSeconds)
+      .set(mediaNodeKeys.room(keyPrefix, roomId), node.id, { condition: 'NX', expiration: { type: 'EX', value: roomTtlSeconds } });
   }
 
   /** Each worker's CPU share since the previous heartbeat (0 on the first, or after a worker was replaced). */
