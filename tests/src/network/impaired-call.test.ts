@@ -165,17 +165,17 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
    * (the next packet's low-bitrate copy) nor a retransmission recovers conceals 960 of 48 000
    * samples per second. So with no recovery at all the ratio is about the path's packet loss: the
    * profile's nominal loss or, when netem drew more in this window, the loss the receiver counted
-   * (packetsLost). The bound allows that, plus this run's clean-link concealment, plus 5 points for
-   * what the model leaves out: Chromium's NetEq conceals more than a lost packet's own 20 ms when a
-   * loss meets a jitter buffer at its floor (idle: 9.8 % concealed at 5.7 % loss and a clean link of
-   * 1.0 %), and underruns vary between windows on a loaded machine (beside a core-hog, windows
-   * without network loss measured 0-3.7 % for Chromium; one CI run concealed 11.1 % at 3 % loss with
-   * a clean link of 1.2 %, 4 points over the nominal path loss of 5.9 % and its clean link). Audio
-   * that stalls conceals nearly everything; audio that FEC and concealment keep intelligible stays
-   * near the loss (ITU-T G.113 Appendix I: Opus/PLC holds up to ~10 % random loss).
+   * (packetsLost). Chromium's NetEq conceals more than a lost packet's own 20 ms: a loss that meets
+   * the jitter buffer at its floor runs an expansion until the buffer refills. Measured, concealment
+   * above the clean link per point of loss: 1.55 idle (9.8 % at 5.7 % loss, clean 1.0 %), 1.68 in a
+   * CI run (11.1 % at 5.9 %, clean 1.2 %), 1.87 beside a core-hog (15.6 % at 6.1 %, clean 4.3 %);
+   * Firefox 0.2-0.3. The bound allows twice the loss, plus this run's clean-link concealment, plus 5
+   * points for underruns that vary between windows on a loaded machine (beside a core-hog, windows
+   * without network loss measured 0-3.7 % for Chromium). Audio that stalls conceals nearly
+   * everything and fails it at any of these losses.
    */
   const concealedBound = (engine: BrowserName, nominalPathLoss: number, before: LinkSnapshot, after: LinkSnapshot): number =>
-    Math.max(nominalPathLoss, audioLossRatio(before, after)) + cleanConcealed[engine] + 0.05;
+    2 * Math.max(nominalPathLoss, audioLossRatio(before, after)) + cleanConcealed[engine] + 0.05;
 
   it('clean link: audio flows, nothing is lost (the baseline of the bounds below)', async () => {
     const before = await snapshots();
@@ -188,7 +188,8 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
       );
       expect(lost).toBeLessThan(0.005);
       // What a clean link conceals is the machine's load: ~0.5 % idle, 3.7 % for Chromium beside
-      // three niced builds. Under the intelligibility limit of the bound's note however loaded.
+      // three niced builds, 4.3 % beside a core-hog. Under 10 % however loaded: Opus with its loss
+      // concealment stays intelligible up to about 10 % random loss (ITU-T G.113 Appendix I).
       expect(cleanConcealed[engine]).toBeLessThan(0.1);
     }
   });
