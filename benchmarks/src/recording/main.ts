@@ -299,10 +299,19 @@ async function runStep(calls: number, recorded: boolean): Promise<StepResult> {
       let recordedMs = 0;
       let transcoded = false;
       const firstFrames: number[] = [];
+      let nothingRecorded = 0;
       for (const room of rooms) {
         const upload = uploads.get(room.recordingId)!;
-        recordedMs += upload.manifest?.durationMs ?? 0;
-        transcoded ||= upload.manifest?.transcoded ?? false;
+        if (upload.manifest === null) {
+          // The media server's empty hand-over: no segment of the call was readable. Every frame of
+          // its two video streams over the measured window counts as lost (a lower bound of its span).
+          nothingRecorded += 1;
+          expectedFrames += 2 * Math.round((measureMs / 1000) * CLIP_FPS);
+          log(`    ${room.id}: nothing usable recorded (the media server handed over no file)`);
+          continue;
+        }
+        recordedMs += upload.manifest.durationMs;
+        transcoded ||= upload.manifest.transcoded;
         const packets = execFileSync(
           'ffprobe',
           ['-v', 'error', '-select_streams', 'v', '-show_entries', 'packet=stream_index,pts_time', '-of', 'csv=p=0', upload.file],
@@ -334,11 +343,13 @@ async function runStep(calls: number, recorded: boolean): Promise<StepResult> {
         }
       }
       // One file decoded in full: every frame must decode.
-      const first = uploads.get(rooms[0]!.recordingId)!.file;
-      const decode = execFileSync('ffmpeg', ['-v', 'error', '-i', first, '-map', '0', '-f', 'null', '-'], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const first = rooms.map((room) => uploads.get(room.recordingId)!).find((upload) => upload.manifest !== null)?.file;
+      const decode = first
+        ? execFileSync('ffmpeg', ['-v', 'error', '-i', first, '-map', '0', '-f', 'null', '-'], {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'pipe'],
+          })
+        : '';
       Object.assign(result, {
         finishSecondsMean: round(mean(finish), 2),
         finishSecondsMax: round(Math.max(...finish), 2),
@@ -350,7 +361,8 @@ async function runStep(calls: number, recorded: boolean): Promise<StepResult> {
         videoFramesSent: expectedFrames,
         videoFramesInFiles: inFiles,
         fileFrameLossRatio: round(Math.max(0, expectedFrames - inFiles) / Math.max(1, expectedFrames), 4),
-        firstFrameSecondsMax: round(Math.max(...firstFrames), 2),
+        firstFrameSecondsMax: firstFrames.length > 0 ? round(Math.max(...firstFrames), 2) : null,
+        nothingRecorded,
         decodeErrors: decode.split('\n').filter(Boolean).length,
         transcoded,
       });
