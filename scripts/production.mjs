@@ -19,22 +19,39 @@ export const SECRETS = {
 };
 
 const MIN_SECRET_CHARS = 32;
-/** Values people leave in config files; any secret containing one is refused. */
-const PLACEHOLDERS = ['change', 'secret', 'example', 'password', 'telemed', 'default', 'todo', 'xxxx', '0123', '1234', 'abcd'];
+/**
+ * Words people leave in config files; any secret containing one is refused. Five letters or more:
+ * a random value contains a given 4-character string often enough to be refused now and then
+ * (1 in 7,000 base64url secrets held "abcd", "todo", "xxxx", "0123" or "1234", and `telemed secrets`
+ * printed such values), while a 6-letter word turns up about once in 10^9.
+ */
+const PLACEHOLDERS = ['change', 'secret', 'example', 'password', 'telemed', 'default', 'replace'];
+/** Fewer distinct characters than this is a pattern, not a random value (hex from `openssl rand -hex 32` has 15-16). */
+const MIN_DISTINCT_CHARS = 10;
+/** A run this long of one character, or of consecutive ones ("123456", "abcdef"), is typed, not drawn. */
+const MAX_RUN = 6;
 
 /**
  * Fresh secrets in env-file form, for the operator to paste into the config file; with
- * `containers`, also the passwords of the compose stack's PostgreSQL and Redis.
+ * `containers`, also the passwords of the compose stack's PostgreSQL and Redis. Each value is
+ * drawn again until the launcher's own checks accept it.
  */
 export function freshSecrets({ containers = false } = {}) {
-  const token = () => randomBytes(32).toString('base64url');
+  const draw = (make, weakness) => {
+    for (;;) {
+      const value = make();
+      if (!weakness(value)) return value;
+    }
+  };
+  const token = () => draw(() => randomBytes(32).toString('base64url'), secretWeakness);
+  const encryptionKey = () => draw(() => `k1:${randomBytes(32).toString('base64')}`, encryptionKeyWeakness);
   return [
     ...(containers ? [`POSTGRES_PASSWORD=${token()}`, `REDIS_PASSWORD=${token()}`] : []),
     `ROOM_TOKEN_SECRET=${token()}`,
     `ACCESS_TOKEN_SECRET=${token()}`,
     `MEDIA_WEBHOOK_SECRET=${token()}`,
     `MEDIA_SERVICE_SECRET=${token()}`,
-    `ENCRYPTION_KEY=k1:${randomBytes(32).toString('base64')}`,
+    `ENCRYPTION_KEY=${encryptionKey()}`,
     `TURN_SECRET=${token()}`,
     `METRICS_TOKEN=${token()}`,
   ].join('\n');
@@ -78,7 +95,22 @@ export function secretWeakness(value) {
   const lower = value.toLowerCase();
   const placeholder = PLACEHOLDERS.find((word) => lower.includes(word));
   if (placeholder) return `looks like a placeholder (contains "${placeholder}")`;
-  if (new Set(value).size < 16) return `too few distinct characters (${new Set(value).size}; a random value has more than 16)`;
+  const distinct = new Set(value).size;
+  if (distinct < MIN_DISTINCT_CHARS) return `too few distinct characters (${distinct}; a random value has ${MIN_DISTINCT_CHARS} or more)`;
+  const run = typedRun(value);
+  if (run) return `a typed run ("${run}")`;
+  return undefined;
+}
+
+/** The first run of MAX_RUN characters that are all the same or each one after the previous; undefined if none. */
+function typedRun(value) {
+  for (const step of [0, 1]) {
+    let length = 1;
+    for (let i = 1; i < value.length; i++) {
+      length = value.charCodeAt(i) - value.charCodeAt(i - 1) === step ? length + 1 : 1;
+      if (length >= MAX_RUN) return value.slice(i - MAX_RUN + 1, i + 1);
+    }
+  }
   return undefined;
 }
 
