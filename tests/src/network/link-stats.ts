@@ -176,6 +176,11 @@ export function audioSeconds(before: LinkSnapshot, after: LinkSnapshot): number 
 }
 
 /** The camera's send rate between two snapshots, kbit/s. */
+/** Video frames decoded per second between two snapshots, summed over remote participants. */
+export function videoFps(before: LinkSnapshot, after: LinkSnapshot): number {
+  return ((after.videoIn.framesDecoded - before.videoIn.framesDecoded) * 1000) / Math.max(1, after.at - before.at);
+}
+
 export function videoSendKbps(before: LinkSnapshot, after: LinkSnapshot): number {
   return ((after.videoOut.bytesSent - before.videoOut.bytesSent) * 8) / Math.max(1, after.at - before.at);
 }
