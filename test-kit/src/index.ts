@@ -8,4 +8,4 @@ export {
   type SignalingFailure,
   type SocketClose,
 } from './signaling-client.js';
-export { MIN_WAIT_MS, waitFor, type WaitOptions } from './wait.js';
+export { MIN_WAIT_MS, WaitAborted, waitFor, type WaitOptions } from './wait.js';

@@ -17,8 +17,17 @@ export interface WaitOptions {
 type Probe<T> = () => T | undefined | false | Promise<T | undefined | false>;
 
 /**
+ * Thrown by a probe when waiting longer cannot help (the process it waits for has exited): the
+ * wait ends at once with this error instead of retrying until its deadline.
+ */
+export class WaitAborted extends Error {
+  override name = 'WaitAborted';
+}
+
+/**
  * Probes until `probe` returns something other than undefined or false, and returns it. A probe
- * that throws counts as "not yet"; the last error and `lastSeen()` are part of the timeout's message.
+ * that throws counts as "not yet", except with WaitAborted; the last error and `lastSeen()` are
+ * part of the timeout's message.
  */
 export async function waitFor<T>(what: string, probe: Probe<T>, options: WaitOptions = {}): Promise<T> {
   const timeoutMs = Math.max(options.timeoutMs ?? MIN_WAIT_MS, MIN_WAIT_MS);
@@ -30,6 +39,7 @@ export async function waitFor<T>(what: string, probe: Probe<T>, options: WaitOpt
       const value = await probe();
       if (value !== undefined && value !== false) return value;
     } catch (error) {
+      if (error instanceof WaitAborted) throw error;
       lastError = error;
     }
     if (Date.now() > deadline) {

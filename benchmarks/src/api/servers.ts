@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stopProcess } from '../../../scripts/platform.mjs';
 import { ROOT } from '../common/machine.js';
-import { waitFor } from '../common/stats.js';
+import { WaitAborted, waitFor } from '@telemed/test-kit';
 
 export interface Target {
   name: 'api' | 'bare';
@@ -49,13 +49,12 @@ async function startProcess(
   const stop = (): Promise<void> => stopProcess(child);
   try {
     await waitFor(
+      `the ${name} server`,
       () => {
-        if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}):\n${output.join('\n')}`);
+        if (child.exitCode !== null) throw new WaitAborted(`${name} exited (${child.exitCode}):\n${output.join('\n')}`);
         return bound;
       },
-      `the ${name} server`,
-      60_000,
-      50,
+      { timeoutMs: 60_000, intervalMs: 50 },
     );
   } catch (error) {
     await stop();

@@ -11,7 +11,7 @@ import { spawnMediaNode } from '../../../scripts/media-node.mjs';
 import { generateSecrets, startPlatform, stopProcess, type Platform } from '../../../scripts/platform.mjs';
 import { withFreePorts } from './args.js';
 import { ROOT } from './machine.js';
-import { waitFor } from './stats.js';
+import { waitFor } from '@telemed/test-kit';
 
 export interface ClusterNode {
   id: string;
@@ -66,6 +66,7 @@ async function startRedis(): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   await waitFor(
+    'redis-server',
     () =>
       new Promise<true | undefined>((resolve) => {
         const socket = net
@@ -76,9 +77,7 @@ async function startRedis(): Promise<{ url: string; child: ChildProcess }> {
             resolve(true);
           });
       }),
-    'redis-server',
-    10_000,
-    50,
+    { timeoutMs: 10_000, intervalMs: 50 },
   );
   return { url: `redis://127.0.0.1:${port}`, child };
 }
@@ -178,7 +177,8 @@ export async function startCluster(options: ClusterOptions): Promise<BenchCluste
     (await api<{ accessToken: string }>('', 'POST', '/api/auth/login', { email, password: 'telemed-demo' })).accessToken;
   const admin = await login('admin@telemed.demo');
   const registry = async (): Promise<RegisteredNode[]> => (await api<{ items: RegisteredNode[] }>(admin, 'GET', '/api/admin/media-nodes')).items;
-  const allRegistered = (what: string): Promise<true> => waitFor(async () => ((await registry()).length === nodeCount ? true : undefined), what, 120_000, 100);
+  const allRegistered = (what: string): Promise<true> =>
+    waitFor(what, async () => ((await registry()).length === nodeCount ? true : undefined), { timeoutMs: 120_000, intervalMs: 100 });
   await allRegistered(`${nodeCount} media nodes registered`);
 
   return {

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { stopProcess } from '../../../scripts/platform.mjs';
 import { ROOT } from './machine.js';
-import { waitFor } from './stats.js';
+import { WaitAborted, waitFor } from '@telemed/test-kit';
 
 export interface MediaServerProcess {
   wsUrl: string;
@@ -57,8 +57,9 @@ export async function startMediaServer(options: MediaServerProcessOptions): Prom
   const stop = (): Promise<void> => stopProcess(child);
   try {
     await waitFor(
+      'the media server /health',
       async () => {
-        if (child.exitCode !== null) throw new Error(`media server exited (${child.exitCode}):\n${output.join('')}`);
+        if (child.exitCode !== null) throw new WaitAborted(`media server exited (${child.exitCode}):\n${output.join('')}`);
         try {
           const res = await fetch(`${httpUrl}/health`, { signal: AbortSignal.timeout(1000) });
           return res.ok ? true : undefined;
@@ -66,9 +67,7 @@ export async function startMediaServer(options: MediaServerProcessOptions): Prom
           return undefined;
         }
       },
-      'the media server /health',
-      30_000,
-      100,
+      { timeoutMs: 30_000, intervalMs: 100 },
     );
   } catch (error) {
     await stop();

@@ -15,17 +15,6 @@ export const round = (value: number, digits = 2): number => {
   return Math.round(value * f) / f;
 };
 
-/** Waits until `check` returns a value (not undefined), polling; throws after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 15_000, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
-
 export interface LinearFit {
   /** y per unit of x. */
   slope: number;

@@ -12,8 +12,9 @@ import { startCluster } from '../common/cluster.js';
 import { serveSdkBundle } from '../common/sdk-bundle.js';
 import { resolveWorkerBin } from '../common/machine.js';
 import { log, startRun, table, writeResults } from '../common/results.js';
-import { percentile, round, waitFor } from '../common/stats.js';
+import { percentile, round } from '../common/stats.js';
 import { lineChart } from '../common/svg-chart.js';
+import { waitFor } from '@telemed/test-kit';
 
 const args = parseArgs();
 const run = startRun('failover');
@@ -106,13 +107,12 @@ try {
     const killedAt = Date.now();
     host.child.kill('SIGKILL');
     const after = await waitFor(
+      `media back after kill ${i}`,
       async () => {
         const now = await Promise.all(pages.map(state));
         return now.every((s, k) => s.moves > before[k]!.moves && s.recoveredAt !== undefined) ? now : undefined;
       },
-      `media back after kill ${i}`,
-      120_000,
-      50,
+      { timeoutMs: 120_000, intervalMs: 50 },
     );
     const [aliceMs, greyMs] = after.map((s) => s.recoveredAt! - killedAt) as [number, number];
     const to = nodes.find((n) => n.url === after[0]!.url)?.id ?? after[0]!.url;

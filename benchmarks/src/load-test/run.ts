@@ -4,6 +4,7 @@
 // bots' own counters give the bitrate and loss. Tokens carry the loadTest grant (plain RTP
 // transports), so they are signed here with the installation's ROOM_TOKEN_SECRET.
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BOT_SIGNALING, roomToken, TestSignalingClient } from '@telemed/test-kit';
 import { Bot, BotSide, type BotCounts } from '../sfu/bots.js';
 import { DEFAULT_PROFILE } from '../sfu/rtp.js';
@@ -58,7 +59,6 @@ export interface LoadTestSummary {
   sentBitrateBps: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const sum = (counts: BotCounts[], key: keyof BotCounts): number => counts.reduce((n, c) => n + c[key], 0);
 
 export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestSummary> {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { WebSocket } from 'ws';
 import { TelemedClient, type Message, type Presence } from '@telemed/sdk';
-import { BOT_SIGNALING, roomToken, TestSignalingClient } from '@telemed/test-kit';
+import { BOT_SIGNALING, roomToken, TestSignalingClient, waitFor } from '@telemed/test-kit';
 import { generateSecrets, startPlatform, type Platform } from '../../../scripts/platform.mjs';
 import { BackendCpuMeter, createDatabase, DatabaseStats } from '../api/postgres.js';
 import { seed, type Seeded } from '../api/seed.js';
@@ -16,7 +16,7 @@ import { parseArgs, withFreePorts } from '../common/args.js';
 import { resolveWorkerBin, ROOT } from '../common/machine.js';
 import { childPids, CpuMeter, rssBytes, udpReceiveBufferErrors } from '../common/proc.js';
 import { log, startRun, table, writeResults } from '../common/results.js';
-import { percentile, round, waitFor } from '../common/stats.js';
+import { percentile, round } from '../common/stats.js';
 import { lineChart } from '../common/svg-chart.js';
 import { Bot, BotSide } from '../sfu/bots.js';
 import { DEFAULT_PROFILE, type StreamProfile } from '../sfu/rtp.js';
@@ -158,8 +158,8 @@ async function placeCall(patient: VirtualUser, doctor: VirtualUser, wsUrl: strin
   if (!call) return;
   ringAt.set(call.id, Date.now());
   // The callee answers once it was rung (its /events socket), as an app would.
-  const wasRung = await waitFor(() => (rung.has(call.id) ? true : undefined), 'the call.ringing event', 30_000, 10).catch((error: unknown) =>
-    failed('call ringing event', error),
+  const wasRung = await waitFor('the call.ringing event', () => (rung.has(call.id) ? true : undefined), { timeoutMs: 30_000, intervalMs: 10 }).catch(
+    (error: unknown) => failed('call ringing event', error),
   );
   if (!wasRung) return;
   const accepted = await timed('accept call', () => doctor.client.acceptCall(call.id));
@@ -178,12 +178,10 @@ async function placeCall(patient: VirtualUser, doctor: VirtualUser, wsUrl: strin
     await Promise.all(live.bots.map((b) => b.start({ subscribe: true, profile })));
     for (const bot of live.bots) pacer.add(bot);
     await Promise.all(live.bots.map((b) => b.settled()));
-    await waitFor(
-      async () => ((await Promise.all(live.bots.map((b) => b.counts()))).every((c) => c.received > 0) ? true : undefined),
-      'media both ways',
-      30_000,
-      20,
-    );
+    await waitFor('media both ways', async () => ((await Promise.all(live.bots.map((b) => b.counts()))).every((c) => c.received > 0) ? true : undefined), {
+      timeoutMs: 30_000,
+      intervalMs: 20,
+    });
     record('call join → media both ways', performance.now() - joinStarted);
     calls.push(live);
   } catch (error) {
@@ -365,7 +363,7 @@ try {
         if (!(await timed('login', () => user.client.login(user.email, seeded.password)))) return;
         const opened = performance.now();
         user.client.connectEvents();
-        await waitFor(() => (user.onlineAt !== undefined ? true : undefined), `${user.email} /events ready`, 30_000, 10).then(
+        await waitFor(`${user.email} /events ready`, () => (user.onlineAt !== undefined ? true : undefined), { timeoutMs: 30_000, intervalMs: 10 }).then(
           () => record('/events connect → ready', performance.now() - opened),
           (error: unknown) => failed('/events connect', error),
         );

@@ -5,12 +5,12 @@
 // the registry's load per node. The baselines in the same run: the same rooms dealt round robin
 // by room count (what a load balancer blind to room sizes does), and the even split.
 import { randomBytes } from 'node:crypto';
-import { BOT_SIGNALING, roomToken, TestSignalingClient } from '@telemed/test-kit';
+import { BOT_SIGNALING, roomToken, TestSignalingClient, waitFor } from '@telemed/test-kit';
 import { parseArgs } from '../common/args.js';
 import { startCluster, type RegisteredNode } from '../common/cluster.js';
 import { resolveWorkerBin } from '../common/machine.js';
 import { log, startRun, table, writeResults } from '../common/results.js';
-import { round, waitFor } from '../common/stats.js';
+import { round } from '../common/stats.js';
 import { lineChart } from '../common/svg-chart.js';
 import { Bot, BotSide } from '../sfu/bots.js';
 import { DEFAULT_PROFILE } from '../sfu/rtp.js';
@@ -55,13 +55,12 @@ const snapshot = (records: RegisteredNode[], rooms: number): Sample => ({
 /** The registry once every node has heartbeated after `since` (ms, the nodes' clocks: same machine). */
 const freshRegistry = (since: number): Promise<RegisteredNode[]> =>
   waitFor(
+    'a heartbeat from every node',
     async () => {
       const records = await cluster.registry();
       return records.length === 3 && records.every((r) => Date.parse(r.heartbeatAt) > since) ? records : undefined;
     },
-    'a heartbeat from every node',
-    30_000,
-    100,
+    { timeoutMs: 30_000, intervalMs: 100 },
   );
 
 try {

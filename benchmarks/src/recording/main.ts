@@ -13,6 +13,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import jwt from 'jsonwebtoken';
 import { signBodyToken } from '@telemed/server-kit';
 import { RECORDING_COMMAND_AUDIENCE, RECORDING_COMMAND_ISSUER, type RecordingManifest } from '@telemed/sdk/protocol';
@@ -20,13 +21,14 @@ import { parseArgs, withFreePorts } from '../common/args.js';
 import { resolveWorkerBin } from '../common/machine.js';
 import { childPids, cpuSeconds, CpuMeter, udpReceiveBufferErrors, udpSocketDrops } from '../common/proc.js';
 import { log, startRun, table, writeResults } from '../common/results.js';
-import { mean, round, waitFor } from '../common/stats.js';
+import { mean, round } from '../common/stats.js';
 import { lineChart } from '../common/svg-chart.js';
 import { Bot, BotSide } from '../sfu/bots.js';
 import { DEFAULT_PROFILE } from '../sfu/rtp.js';
-import { Pacer } from '../sfu/scenario.js';
+import { Pacer, settledCounts } from '../sfu/scenario.js';
 import { PlatformTarget } from '../sfu/targets.js';
 import { CLIP_FPS, ClipOpusStream, ClipVp8Stream, loadClips } from './clip.js';
+import { waitFor } from '@telemed/test-kit';
 
 const args = parseArgs();
 const run = startRun('recording');
@@ -120,20 +122,6 @@ function bytesUnder(dir: string): number {
     .reduce((n, e) => n + (fs.statSync(path.join(e.parentPath, e.name), { throwIfNoEntry: false })?.size ?? 0), 0);
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The bots' counts once two reads 250 ms apart agree (at most 5 s): the workers may lag the sender. */
-async function settledCounts(bots: Bot[]): Promise<Awaited<ReturnType<Bot['counts']>>[]> {
-  let last = await Promise.all(bots.map((b) => b.counts()));
-  for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
-    await sleep(250);
-    const now = await Promise.all(bots.map((b) => b.counts()));
-    const same = now.every((c, i) => c.received === last[i]?.received);
-    last = now;
-    if (same) break;
-  }
-  return last;
-}
 const cmdline = (pid: number): string => {
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
@@ -195,13 +183,12 @@ async function runStep(calls: number, recorded: boolean): Promise<StepResult> {
       pacerBots.push(...pair);
     }
     await waitFor(
+      `${calls * 4} consumers`,
       async () => {
         await Promise.all(pacerBots.map((b) => b.settled()));
         return pacerBots.every((b) => b.consumers >= 2) ? true : undefined;
       },
-      `${calls * 4} consumers`,
-      60_000,
-      50,
+      { timeoutMs: 60_000, intervalMs: 50 },
     );
     const pacer = new Pacer(pacerBots);
     pacer.start();
@@ -218,13 +205,12 @@ async function runStep(calls: number, recorded: boolean): Promise<StepResult> {
             await startRecording(room);
           }
         recorderPids = await waitFor(
+          `${calls * 4} recorders`,
           () => {
             const pids = childPids(mediaPid, 'ffmpeg');
             return pids.length >= calls * 4 ? pids : undefined;
           },
-          `${calls * 4} recorders`,
-          60_000,
-          100,
+          { timeoutMs: 60_000, intervalMs: 100 },
         );
         await sleep(1500); // every recorder past its probing, its consumer resumed
       }
@@ -282,14 +268,13 @@ async function runStep(calls: number, recorded: boolean): Promise<StepResult> {
       await Promise.all(rooms.map((room) => command(room.id, 'DELETE', '')));
       const muxCpu = new Map<number, number>();
       await waitFor(
+        `${calls} recordings handed over`,
         () => {
           for (const pid of childPids(mediaPid, 'ffmpeg'))
             if (cmdline(pid).includes('call.mkv')) muxCpu.set(pid, Math.max(muxCpu.get(pid) ?? 0, cpuSeconds(pid)));
           return rooms.every((room) => uploads.has(room.recordingId)) ? true : undefined;
         },
-        `${calls} recordings handed over`,
-        300_000,
-        20,
+        { timeoutMs: 300_000, intervalMs: 20 },
       );
       const finish = rooms.map((room) => (uploads.get(room.recordingId)!.at - stoppedAt) / 1000);
       // Video frames in the files (stream copies: one packet per frame) against the frames a 30 frames/s

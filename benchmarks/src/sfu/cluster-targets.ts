@@ -5,10 +5,9 @@
 // has room for one viewer (MEDIA_NODE_CAPACITY), so the API sends the others to node B and adds B
 // to the room's node set in Redis; B opens its part of the room, finds A in that set, and the two
 // link their routers with PipeTransports negotiated over Redis pub/sub (media-server/src/cluster).
-import { BOT_SIGNALING, roomToken, TestSignalingClient } from '@telemed/test-kit';
+import { BOT_SIGNALING, roomToken, TestSignalingClient, waitFor } from '@telemed/test-kit';
 import { startCluster, type BenchCluster, type ClusterNode } from '../common/cluster.js';
 import { childPids } from '../common/proc.js';
-import { waitFor } from '../common/stats.js';
 import { PlatformSession, type SfuSession, type SfuTarget } from './targets.js';
 
 /** Node A's capacity in consumers: the first viewer's audio and video. */
@@ -132,13 +131,12 @@ export class NodePair {
    */
   async homeFull(since: number): Promise<void> {
     await waitFor(
+      `${this.a.id} at capacity in the registry`,
       async () => {
         const record = (await this.#cluster.registry()).find((n) => n.id === this.a.id);
         return record && Date.parse(record.heartbeatAt) > since && record.load.consumers >= record.capacity.consumers ? true : undefined;
       },
-      `${this.a.id} at capacity in the registry`,
-      30_000,
-      100,
+      { timeoutMs: 30_000, intervalMs: 100 },
     );
   }
 

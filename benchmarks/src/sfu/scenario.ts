@@ -1,11 +1,13 @@
 // One load point: bots join, media flows, and a measured window counts what was sent and what
 // arrived, with the SFU workers' CPU and memory over the same window.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CpuMeter, rssBytes, udpReceiveBufferErrors, udpSocketDrops } from '../common/proc.js';
 import { log } from '../common/results.js';
-import { round, waitFor } from '../common/stats.js';
+import { round } from '../common/stats.js';
 import { Bot, type BotCounts, type BotSide } from './bots.js';
 import type { StreamProfile } from './rtp.js';
 import type { BareTarget, SfuTarget } from './targets.js';
+import { waitFor } from '@telemed/test-kit';
 
 export interface Scenario {
   id: string;
@@ -133,8 +135,6 @@ export class Pacer {
 const VIDEO_FRAME_MS = 1000 / 30;
 const AUDIO_FRAME_MS = 20;
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 export async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
 }
@@ -192,13 +192,12 @@ export async function runPoint(options: {
       await inBatches(subscriberIds, 8, async (identity) => (await connect(identity)).start({ subscribe: true }));
     }
     await waitFor(
+      `${expectedConsumers} consumers`,
       async () => {
         await Promise.all(bots.map((b) => b.settled()));
         return bots.reduce((n, b) => n + b.consumers, 0) >= expectedConsumers ? true : undefined;
       },
-      `${expectedConsumers} consumers`,
-      60_000,
-      50,
+      { timeoutMs: 60_000, intervalMs: 50 },
     );
     log(`  ${target.name} ${scenario.id}: ${bots.length} bots, ${expectedConsumers} consumers ready in ${round((performance.now() - started) / 1000, 1)} s`);
 

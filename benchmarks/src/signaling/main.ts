@@ -4,14 +4,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BOT_SIGNALING, roomToken, TestSignalingClient } from '@telemed/test-kit';
+import { BOT_SIGNALING, roomToken, TestSignalingClient, WaitAborted, waitFor } from '@telemed/test-kit';
 import { parseArgs, withFreePorts } from '../common/args.js';
 import { resolveWorkerBin } from '../common/machine.js';
 import { startMediaServer } from '../common/media-server.js';
 import { childPids, CpuMeter, rssBytes } from '../common/proc.js';
 import { log, startRun, table, writeResults } from '../common/results.js';
 import { signalingPlots } from './plots.js';
-import { leastSquares, percentile, round, waitFor } from '../common/stats.js';
+import { leastSquares, percentile, round } from '../common/stats.js';
 
 const args = parseArgs();
 const run = startRun('signaling');
@@ -41,12 +41,12 @@ async function startBare(basePort: number): Promise<Target> {
   let ready = false;
   child.stdout?.on('data', (chunk: Buffer) => (ready ||= chunk.toString().includes('listening')));
   await waitFor(
+    'the bare server',
     () => {
-      if (child.exitCode !== null) throw new Error(`bare server exited (${child.exitCode})`);
+      if (child.exitCode !== null) throw new WaitAborted(`bare server exited (${child.exitCode})`);
       return ready ? true : undefined;
     },
-    'the bare server',
-    20_000,
+    { timeoutMs: 20_000 },
   );
   return {
     name: 'bare',

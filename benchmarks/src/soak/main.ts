@@ -18,9 +18,10 @@ import { serveSdkBundle } from '../common/sdk-bundle.js';
 import { resolveWorkerBin, ROOT } from '../common/machine.js';
 import { childPids, cpuSeconds, descendants, processTable, rssBytes } from '../common/proc.js';
 import { log, startRun, table, writeResults } from '../common/results.js';
-import { round, waitFor } from '../common/stats.js';
+import { round } from '../common/stats.js';
 import { memorySlope, readApiMemory, type ApiMemory } from './memory.js';
 import { lineChart, type Series } from '../common/svg-chart.js';
+import { waitFor } from '@telemed/test-kit';
 
 const args = parseArgs();
 const run = startRun('soak');
@@ -434,13 +435,12 @@ try {
     for (const email of [plan.caller, ...plan.invitees]) tabs.push(await openTab(email, id, plan.name));
   }
   await waitFor(
+    'every tab decoding every remote video',
     async () => {
       const stats = await Promise.all(tabs.map((t) => t.page.evaluate(() => (window as unknown as TabWindow).soakStats())));
       return stats.every((s, i) => s.videoTracks === expectedVideo(tabs[i]!) && s.framesDecoded > 0) ? true : undefined;
     },
-    'every tab decoding every remote video',
-    180_000,
-    500,
+    { timeoutMs: 180_000, intervalMs: 500 },
   );
   await pickRenderers(tabs);
   log(`all ${tabs.length} tabs decode every remote video; holding for ${minutes} min`);
@@ -458,12 +458,10 @@ try {
         const dropped = await tab.page.evaluate(() => (window as unknown as TabWindow).soakBlip());
         let recovered = false;
         if (dropped > 0) {
-          recovered = await waitFor(
-            async () => ((await tabState(tab)).reconnected > before.reconnected ? true : undefined),
-            `${tab.email} back after a blip`,
-            60_000,
-            100,
-          ).catch(() => false);
+          recovered = await waitFor(`${tab.email} back after a blip`, async () => ((await tabState(tab)).reconnected > before.reconnected ? true : undefined), {
+            timeoutMs: 60_000,
+            intervalMs: 100,
+          }).catch(() => false);
         }
         blipLog.push({ minute: round((blippedAt - startedAt) / 60_000, 2), email: tab.email, recovered, ms: Date.now() - blippedAt });
         log(
