@@ -90,6 +90,11 @@ export async function holdNextCallRead(page: TestPage, whileShown: string): Prom
   }, whileShown);
 }
 
+/** Resolves once the page has painted what it last rendered: two animation frames later. */
+function painted(page: TestPage): Promise<void> {
+  return page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+}
+
 /**
  * Lets the read held by {@link holdNextCallRead} reach the page and waits until the page has
  * parsed it and painted twice since. False if no read was held.
@@ -104,7 +109,7 @@ export async function releaseCallRead(page: TestPage): Promise<boolean> {
   await waitFor('the held call read parsed by the page', () =>
     page.evaluate(() => (window as unknown as { telemedCallRead?: { parsed: boolean } }).telemedCallRead?.parsed || undefined),
   );
-  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+  await painted(page);
   return true;
 }
 
@@ -195,8 +200,7 @@ export async function screenshots(page: TestPage, name: string, restore = DESKTO
   const files: string[] = [];
   for (const size of [PHONE, DESKTOP]) {
     await page.setViewport(size.width, size.height);
-    // The new layout is painted after two animation frames.
-    await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+    await painted(page);
     // Nothing may stick out sideways: a phone would scroll horizontally.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     if (overflow > 0) throw new Error(`${name} is ${overflow} px wider than the ${size.width} px viewport`);

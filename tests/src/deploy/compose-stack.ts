@@ -9,6 +9,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { waitFor } from '@telemed/test-kit';
 import { compose, ensureImages, podmanEnv } from '../../../scripts/containers.mjs';
 import { runAsync } from '../network/netns.js';
 import { freePortRange } from '../ports.js';
@@ -250,18 +251,24 @@ export async function waitForStackHealth(
   logs: (service: ComposeService) => Promise<string>,
 ): Promise<void> {
   const describe = async (): Promise<string> => (await Promise.all(COMPOSE_SERVICES.map(async (s) => `--- ${s}\n${(await logs(s)).slice(-1500)}`))).join('\n');
-  const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
-  for (;;) {
-    try {
-      const res = await request({ path: '/health' });
-      if (res.status === 200 && (JSON.parse(res.body) as { status?: string }).status === 'ok') return;
-      last = `HTTP ${res.status} ${res.body.slice(0, 200)}`;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    if (Date.now() > deadline) throw new Error(`the stack did not become healthy through Caddy (${last}):\n${await describe()}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+  try {
+    await waitFor(
+      'the stack healthy through Caddy',
+      async () => {
+        try {
+          const res = await request({ path: '/health' });
+          if (res.status === 200 && (JSON.parse(res.body) as { status?: string }).status === 'ok') return true;
+          last = `HTTP ${res.status} ${res.body.slice(0, 200)}`;
+        } catch (error) {
+          last = (error as Error).message;
+        }
+        return false;
+      },
+      { timeoutMs, intervalMs: 500, lastSeen: () => last },
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}:\n${await describe()}`);
   }
 }
 

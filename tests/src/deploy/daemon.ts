@@ -3,6 +3,7 @@
 // `netns` is given: started there with `ip netns exec`, ready once a socket listens on the port there.
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { WaitAborted, waitFor } from '@telemed/test-kit';
 import { inNamespace, run } from '../network/netns.js';
 import { stopProcess } from '../../../scripts/platform.mjs';
 
@@ -29,13 +30,18 @@ export async function startDaemon(options: {
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  while (!(options.netns ? listeningIn(options.netns, options.port) : await listening(options.port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stopProcess(child);
-      throw new Error(`${options.name} did not start:\n${output.slice(-3000)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  try {
+    await waitFor(
+      `${options.name} listening on port ${options.port}`,
+      async () => {
+        if (child.exitCode !== null) throw new WaitAborted(`${options.name} exited (${child.exitCode})`);
+        return options.netns ? listeningIn(options.netns, options.port) : listening(options.port);
+      },
+      options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {},
+    );
+  } catch (error) {
+    await stopProcess(child);
+    throw new Error(`${options.name} did not start: ${(error as Error).message}\n${output.slice(-3000)}`);
   }
   return { process: child, port: options.port, output: () => output, stop: () => stopProcess(child) };
 }

@@ -2,6 +2,7 @@
 // by hand (any flags, opcode, mask, declared length), and a reader for what the server answers.
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import { waitFor } from '@telemed/test-kit';
 
 export interface FrameSpec {
   fin?: boolean;
@@ -192,10 +193,10 @@ export function openRaw(request: UpgradeRequest): Promise<RawConnection> {
         ending: async (timeoutMs = 10_000) => {
           const deadline = Date.now() + timeoutMs;
           // A close frame, then the TCP end; or the TCP end alone.
-          while (!tcpEnded && !frames.some((f) => f.opcode === Opcode.close)) {
-            if (Date.now() > deadline) throw new Error(`the server neither closed nor ended the connection within ${timeoutMs} ms`);
-            await new Promise((r) => setTimeout(r, 10));
-          }
+          await waitFor('the server closing or ending the connection', () => tcpEnded || frames.some((f) => f.opcode === Opcode.close), {
+            timeoutMs,
+            intervalMs: 10,
+          });
           const close = frames.find((f) => f.opcode === Opcode.close);
           // Answer the server's close as a client must, then wait for the server's TCP end.
           if (close && !tcpEnded) {

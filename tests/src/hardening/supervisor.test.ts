@@ -3,12 +3,10 @@
 // crashing right after each start is given up on after N restarts.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import { superviseService, type PlatformLogLine } from '../../../scripts/platform.mjs';
 import { roomToken, type TestPlatform } from '../calls/harness.js';
-
 import { startTestPlatform } from '../platform.js';
-import { waitFor } from '@telemed/test-kit';
+import { TestSignalingClient, waitFor } from '@telemed/test-kit';
 
 let platform: TestPlatform;
 const lines: PlatformLogLine[] = [];
@@ -47,10 +45,9 @@ describe('startPlatform with supervise', () => {
   it('restarts the API after kill -9 while the media server keeps its process and its sessions', async () => {
     const { api, media } = { api: platform.processes.api.pid!, media: platform.processes.media.pid! };
     // A signaling session open on the media server must live through the API's crash.
-    const rtc = new WebSocket(`${platform.mediaWsUrl}?token=${roomToken(platform, 'supervised', 'watcher')}`);
-    await new Promise((resolve, reject) => rtc.once('message', resolve).once('error', reject));
+    const rtc = await TestSignalingClient.connect({ url: platform.mediaWsUrl, token: roomToken(platform, 'supervised', 'watcher') });
     let rtcClosed = false;
-    rtc.once('close', () => (rtcClosed = true));
+    void rtc.closed.then(() => (rtcClosed = true));
 
     process.kill(api, 'SIGKILL');
     await waitFor('a new API process', async () => (platform.processes.api.pid !== api ? true : undefined), { timeoutMs: 60_000 });
@@ -62,7 +59,7 @@ describe('startPlatform with supervise', () => {
     expect(rtcClosed).toBe(false);
     expect(platform.restarts()).toEqual({ 'media-server': 0, api: 1 });
     expect(lines.some((l) => l.service === 'api' && l.levelValue === 40 && /exited unexpectedly \(signal SIGKILL\).*restarting/.test(l.msg))).toBe(true);
-    rtc.close();
+    await rtc.close();
   });
 
   it('restarts the media server after kill -9 while the API keeps its process', async () => {
