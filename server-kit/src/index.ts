@@ -24,3 +24,4 @@ export {
   type ReadBodyTokenOptions,
   type SignBodyTokenOptions,
 } from './body-token.js';
+export { bearerMatches, isLoopbackAddress, isLoopbackHost, sameSecret } from './local-access.js';

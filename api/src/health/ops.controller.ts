@@ -1,18 +1,11 @@
-import { timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { isLoopbackAddress, sameSecret } from '@telemed/server-kit';
 import type { AppContext } from '../app-context.js';
 import { ApiError } from '../http/errors.js';
-import { isLoopbackAddress } from '../http/loopback.js';
 import type { RouteRegistry } from '../http/route.js';
 import { buildOpenApi } from '../openapi/openapi.js';
 import { API_VERSION } from './health.controller.js';
-
-const sameSecret = (given: string, expected: string): boolean => {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-};
 
 export function registerOpsRoutes(api: RouteRegistry, app: AppContext): void {
   api.define({

@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { readJson } from '../http/body.js';
 import { ApiError } from '../http/errors.js';
-import { isLoopbackAddress } from '../http/loopback.js';
+import { isLoopbackAddress } from '@telemed/server-kit';
 import { issueRoomToken } from './room-token.service.js';
 
 /**

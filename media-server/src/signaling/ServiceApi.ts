@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { z } from 'zod';
 import { TRACK_SOURCES, type ServiceParticipantsResponse, type ServiceRemoveResponse } from '@telemed/sdk/protocol';
-import { bearerMatches, fromLoopback } from '../http-auth.js';
+import { bearerMatches, isLoopbackAddress } from '@telemed/server-kit';
 import { readBody } from '../http-body.js';
 import type { RoomLinkStats } from '../cluster/RoomLink.js';
 import type { RoomManager } from '../RoomManager.js';
@@ -190,8 +190,8 @@ export class ServiceApi {
     const metrics = this.#options.metrics;
     if (!metrics) return refuse(404, 'NOT_FOUND', 'metrics are not enabled');
     if (metrics.token) {
-      if (!bearerMatches(req, metrics.token)) return refuse(401, 'UNAUTHORIZED', 'metrics need the METRICS_TOKEN bearer token');
-    } else if (!fromLoopback(req)) {
+      if (!bearerMatches(req.headers.authorization, metrics.token)) return refuse(401, 'UNAUTHORIZED', 'metrics need the METRICS_TOKEN bearer token');
+    } else if (!isLoopbackAddress(req.socket.remoteAddress)) {
       return refuse(403, 'FORBIDDEN', 'metrics are served to loopback clients only (set METRICS_TOKEN to scrape from elsewhere)');
     }
     const body = await metrics.registry.metrics();

@@ -10,10 +10,9 @@ import type { Peer } from '../Peer.js';
 import type { PeerLeftReason, Room, RoomCloseReason } from '../Room.js';
 import type { RoomManager } from '../RoomManager.js';
 import type { StatsSampler } from '../StatsSampler.js';
-import { bearerMatches } from '../http-auth.js';
 import { verifyRoomToken } from '../token.js';
 import type { WorkerPool } from '../WorkerPool.js';
-import { guardHttpServer, writeRawError } from '@telemed/server-kit';
+import { bearerMatches, guardHttpServer, writeRawError } from '@telemed/server-kit';
 import { errorCodeFor, errorJson } from './http-errors.js';
 import { ServiceApi, type MetricsEndpoint, type ServiceApiOptions } from './ServiceApi.js';
 import { SignalingSession } from './SignalingSession.js';
@@ -80,7 +79,7 @@ export class SignalingServer {
   constructor(options: SignalingServerOptions) {
     this.#options = options;
     this.#service = new ServiceApi({
-      isService: (req) => bearerMatches(req, this.#options.serviceSecret),
+      isService: (req) => bearerMatches(req.headers.authorization, this.#options.serviceSecret),
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.recording ? { recording: options.recording } : {}),
       ...(options.roomLinks ? { roomLinks: options.roomLinks } : {}),
