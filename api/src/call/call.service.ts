@@ -54,6 +54,8 @@ interface Ending {
   step?: { kind: string; userId?: string; detail?: string };
   /** Who was still asked and is now missed; `[]` leaves the invitees of a cancelled booking as they were. */
   missed: readonly ParticipantStatus[];
+  /** The event every participant gets; none when the caller sends its own (a decline names who declined). */
+  notify?: 'call.cancelled' | 'call.ended' | 'call.missed';
 }
 
 /** How far ahead a call may be booked. */
@@ -367,7 +369,6 @@ export class CallService {
       { call, userId: user.id },
     );
     if (call.status !== 'declined') this.#changed(outbox, call);
-    if (call.status === 'declined') outbox.webhook('call.ended', { call: webhookCall(call) });
     return call;
   }
 
@@ -382,13 +383,8 @@ export class CallService {
       at: new Date(),
       step: { kind: 'cancelled', userId: user.id },
       missed: ['invited'],
+      notify: 'call.cancelled',
     });
-    outbox.add(
-      call.participants.map((p) => p.userId),
-      'call.cancelled',
-      { call },
-    );
-    outbox.webhook('call.ended', { call: webhookCall(call) });
     return call;
   }
 
@@ -418,13 +414,8 @@ export class CallService {
       at: now,
       step: { kind: 'cancelled', userId: user.id },
       missed: [],
+      notify: 'call.cancelled',
     });
-    outbox.add(
-      call.participants.map((p) => p.userId),
-      'call.cancelled',
-      { call },
-    );
-    outbox.webhook('call.ended', { call: webhookCall(call) });
     return call;
   }
 
@@ -480,13 +471,8 @@ export class CallService {
       at: new Date(),
       step: { kind: 'ended', detail: reason },
       missed: ['invited', 'waiting'],
+      notify: 'call.ended',
     });
-    outbox.add(
-      call.participants.map((p) => p.userId),
-      'call.ended',
-      { call },
-    );
-    outbox.webhook('call.ended', { call: webhookCall(call) });
     return call;
   }
 
@@ -505,19 +491,15 @@ export class CallService {
       at: new Date(),
       step: { kind: 'cancelled', detail: 'service' },
       missed: ['invited', 'waiting'],
+      notify: 'call.cancelled',
     });
-    outbox.add(
-      call.participants.map((p) => p.userId),
-      'call.cancelled',
-      { call },
-    );
-    outbox.webhook('call.ended', { call: webhookCall(call) });
     return call;
   }
 
   /**
    * The one way a call stops: its status and end, a timeline step, everyone in it left, whoever
-   * was still asked missed; an ended call also gets its duration and quality summary.
+   * was still asked missed; an ended call also gets its duration and quality summary. Everyone in
+   * it is told (`notify`), and the backend's webhook says `call.ended` whatever the outcome.
    */
   async #close(trx: Db, outbox: Outbox, row: CallRow, ending: Ending): Promise<Call> {
     const { status, reason, at } = ending;
@@ -532,6 +514,13 @@ export class CallService {
     if (ending.missed.length > 0) await setParticipantsStatus(trx, row.id, ending.missed, 'missed');
     const call = await this.load(trx, row.id);
     this.#changed(outbox, call);
+    if (ending.notify)
+      outbox.add(
+        call.participants.map((p) => p.userId),
+        ending.notify,
+        { call },
+      );
+    outbox.webhook('call.ended', { call: webhookCall(call) });
     return call;
   }
 
@@ -642,13 +631,8 @@ export class CallService {
         at: now,
         step: { kind: 'missed', detail: reason },
         missed: ['invited', 'waiting'],
+        notify: 'call.missed',
       });
-      outbox.add(
-        call.participants.map((p) => p.userId),
-        'call.missed',
-        { call },
-      );
-      outbox.webhook('call.ended', { call: webhookCall(call) });
       changed.push(call);
     }
     for (const id of await findActiveCallsWithExpiredInvites(trx, now, 100)) {
