@@ -1,3 +1,4 @@
+export { freePortRange } from './ports.js';
 export { roomToken, type TestRoomTokenOptions } from './room-token.js';
 export {
   BOT_SIGNALING,

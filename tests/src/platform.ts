@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPlatform, type Platform, type PlatformOptions } from '../../scripts/platform.mjs';
-import { freePortRange } from './ports.js';
+import { freePortRange } from '@telemed/test-kit';
 
 export type { Platform };
 

@@ -7,9 +7,8 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { testBrowser, type PageOptions, type TestBrowser, type TestPage } from './browser.js';
 
-import { freePortRange } from './ports.js';
 import { stopProcess } from './xvfb.js';
-import { waitFor } from '@telemed/test-kit';
+import { freePortRange, waitFor } from '@telemed/test-kit';
 
 const MINIBROWSER = process.env.MINIBROWSER_PATH ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
 const DRIVER = process.env.WEBKIT_WEBDRIVER_PATH ?? '/usr/bin/WebKitWebDriver';

@@ -1,3 +1,5 @@
+import { freePortRange } from '@telemed/test-kit';
+
 /** `--quick`, `--name=value` and `--name value` flags of a benchmark's command line. */
 export interface Args {
   quick: boolean;
@@ -25,11 +27,14 @@ export function parseArgs(argv: string[] = process.argv.slice(2)): Args {
   };
 }
 
-/** Retries `start` on a few random port bases: the platform needs consecutive fixed ports. */
+/**
+ * Starts on a block of `count` free consecutive ports (the platform needs fixed ones), trying a
+ * new block a few times when something took one between the check and the bind.
+ */
 export async function withFreePorts<T>(count: number, start: (basePort: number) => Promise<T>): Promise<T> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * (40000 - count));
+    const base = await freePortRange(count);
     try {
       return await start(base);
     } catch (error) {

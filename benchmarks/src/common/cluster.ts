@@ -11,7 +11,7 @@ import { spawnMediaNode } from '../../../scripts/media-node.mjs';
 import { generateSecrets, startPlatform, stopProcess, type Platform } from '../../../scripts/platform.mjs';
 import { withFreePorts } from './args.js';
 import { ROOT } from './machine.js';
-import { waitFor } from '@telemed/test-kit';
+import { freePortRange, waitFor } from '@telemed/test-kit';
 
 export interface ClusterNode {
   id: string;
@@ -160,7 +160,7 @@ export async function startCluster(options: ClusterOptions): Promise<BenchCluste
     return { ...slot, child: spawned.child, url: spawned.url };
   };
   for (let i = 2; i <= nodeCount; i++) {
-    const port = 20000 + Math.floor(Math.random() * 12000);
+    const port = await freePortRange(2);
     nodes.push(spawnNode({ id: `media-${i}`, ip: `127.0.0.${i + 1}`, port, rtcBasePort: port + 1 }));
   }
 

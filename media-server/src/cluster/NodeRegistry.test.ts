@@ -7,6 +7,7 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MEDIA_NODE_TTL_MS, mediaNodeKeys, type MediaNodeInfo } from '@telemed/sdk/protocol';
 import { MediaServer } from '../MediaServer.js';
+import { startTestMediaServer, testMediaServerOptions } from '../testing/media-server.js';
 import { WebSocket } from 'ws';
 import { CloseCode } from '@telemed/sdk/protocol';
 import { connectBot } from '../testing/bots.js';
@@ -27,10 +28,7 @@ const record = async (): Promise<MediaNodeInfo | undefined> => {
 
 beforeAll(async () => {
   await redis.connect();
-  server = new MediaServer({
-    port: 0,
-    numWorkers: 1,
-    rtcBasePort: 45000 + Math.floor(Math.random() * 5000),
+  server = await startTestMediaServer({
     roomTokenSecret: SECRET,
     serviceSecret: SERVICE_SECRET,
     emptyRoomGraceMs: 0,
@@ -42,7 +40,6 @@ beforeAll(async () => {
     publicUrl: 'wss://media-a.clinic.example/rtc',
     nodeCapacity: 40,
   });
-  await server.start();
 });
 
 afterAll(async () => {
@@ -112,18 +109,16 @@ describe('media node registry after Redis restarts empty', () => {
   it("puts the node's open rooms back in the same transaction as its first record: never registered with its running rooms unknown", async () => {
     const own = await startRedisServer();
     const prefix = `${PREFIX}-restart`;
-    const node = new MediaServer({
-      port: 0,
-      numWorkers: 1,
-      rtcBasePort: 45000 + Math.floor(Math.random() * 5000),
-      roomTokenSecret: SECRET,
-      emptyRoomGraceMs: 0,
-      logLevel: 'silent',
-      redisUrl: own.url,
-      redisKeyPrefix: prefix,
-      nodeId: 'node-r',
-      region: 'eu-test',
-    });
+    const node = new MediaServer(
+      await testMediaServerOptions({
+        roomTokenSecret: SECRET,
+        emptyRoomGraceMs: 0,
+        redisUrl: own.url,
+        redisKeyPrefix: prefix,
+        nodeId: 'node-r',
+        region: 'eu-test',
+      }),
+    );
     const probe = createClient({ url: own.url });
     probe.on('error', () => undefined); // while the server is down; the client reconnects by itself
     try {

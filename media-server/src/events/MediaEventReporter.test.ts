@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type MediaEvent, type MediaEventBatch, type ServerMessage } from '@telemed/sdk/protocol';
 import { createLogger } from '../logger.js';
-import { MediaServer } from '../MediaServer.js';
+import type { MediaServer } from '../MediaServer.js';
+import { startTestMediaServer } from '../testing/media-server.js';
 import { MediaEventReporter } from './MediaEventReporter.js';
 import { roomToken, TestSignalingClient, waitFor } from '@telemed/test-kit';
 
@@ -68,19 +69,13 @@ async function startReceiver(): Promise<Receiver> {
 
 /** A real media server (one worker) that reports to the receiver. */
 async function startMediaServer(options: { emptyRoomGraceMs?: number; resumeGraceMs?: number }): Promise<MediaServer> {
-  const server = new MediaServer({
-    port: 0,
-    numWorkers: 1,
-    rtcBasePort: 45000 + Math.floor(Math.random() * 5000),
+  return startTestMediaServer({
     roomTokenSecret: ROOM_SECRET,
-    logLevel: 'silent',
     apiInternalUrl: receiver.url,
     webhookSecret: WEBHOOK_SECRET,
     nodeId: 'media-1',
     ...options,
   });
-  await server.start();
-  return server;
 }
 
 const events = (receiver: Receiver): MediaEvent[] => receiver.batches.flatMap((b) => b.events);

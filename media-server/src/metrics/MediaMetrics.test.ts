@@ -3,7 +3,8 @@
 import os from 'node:os';
 import type { types } from 'mediasoup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MediaServer } from '../MediaServer.js';
+import type { MediaServer } from '../MediaServer.js';
+import { startTestMediaServer } from '../testing/media-server.js';
 import { carryVp8, connectBot, startBotRouter, type BotTarget } from '../testing/bots.js';
 import { waitFor } from '@telemed/test-kit';
 
@@ -36,10 +37,7 @@ const workerPid = async (): Promise<number> => {
 };
 
 beforeAll(async () => {
-  server = new MediaServer({
-    port: 0,
-    numWorkers: 1,
-    rtcBasePort: 45000 + Math.floor(Math.random() * 5000),
+  server = await startTestMediaServer({
     roomTokenSecret: SECRET,
     serviceSecret: SERVICE_SECRET,
     metricsToken: METRICS_TOKEN,
@@ -52,7 +50,6 @@ beforeAll(async () => {
     webhookSecret: 'metrics-test-webhook-secret',
     eventQueueMax: 5,
   });
-  await server.start();
   ({ worker: botWorker, router: botRouter } = await startBotRouter());
 });
 
@@ -159,15 +156,7 @@ describe('media server metrics', () => {
       .flat()
       .find((a) => a?.family === 'IPv4' && !a.internal)?.address;
     expect(nonLoopback, 'this test needs a non-loopback IPv4 address on the machine').toBeDefined();
-    const open = new MediaServer({
-      host: '0.0.0.0',
-      port: 0,
-      numWorkers: 1,
-      rtcBasePort: 45000 + Math.floor(Math.random() * 5000),
-      roomTokenSecret: SECRET,
-      logLevel: 'silent',
-    });
-    await open.start();
+    const open = await startTestMediaServer({ host: '0.0.0.0', roomTokenSecret: SECRET });
     try {
       const local = await fetch(`http://127.0.0.1:${open.port}/metrics`);
       expect(local.status).toBe(200);

@@ -2,7 +2,8 @@
 // notifications buffered while the client is away, room limits and the maximum call duration.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { MediaServer } from '../MediaServer.js';
+import type { MediaServer } from '../MediaServer.js';
+import { startTestMediaServer } from '../testing/media-server.js';
 import { roomToken, TestSignalingClient } from '@telemed/test-kit';
 
 const SECRET = 'lifecycle-test-secret-0123456789';
@@ -19,18 +20,13 @@ const join = async (client: TestSignalingClient): Promise<void> => {
 };
 
 beforeAll(async () => {
-  server = new MediaServer({
-    port: 0,
-    numWorkers: 1,
-    rtcBasePort: 45000 + Math.floor(Math.random() * 5000),
+  server = await startTestMediaServer({
     roomTokenSecret: SECRET,
-    logLevel: 'silent',
     maxParticipantsPerRoom: 2,
     maxCallDurationSec: 2,
     callEndWarningsSec: [1.5, 5],
     resumeGraceMs: 5000,
   });
-  await server.start();
   base = `ws://127.0.0.1:${server.port}/rtc`;
 });
 

@@ -4,7 +4,8 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { RoomGrants, ServerMessage } from '@telemed/sdk/protocol';
-import { MediaServer } from '../MediaServer.js';
+import type { MediaServer } from '../MediaServer.js';
+import { startTestMediaServer } from '../testing/media-server.js';
 import { BOT_SIGNALING, roomToken, TestSignalingClient, waitFor, type SignalingFailure } from '@telemed/test-kit';
 
 const SECRET = 'signaling-test-secret-0123456789';
@@ -23,15 +24,7 @@ const responseTo =
     m.type === 'response' && m.id === id;
 
 beforeAll(async () => {
-  server = new MediaServer({
-    port: 0,
-    numWorkers: 1,
-    rtcBasePort: 45000 + Math.floor(Math.random() * 5000),
-    roomTokenSecret: SECRET,
-    serviceSecret: SERVICE,
-    logLevel: 'silent',
-  });
-  await server.start();
+  server = await startTestMediaServer({ roomTokenSecret: SECRET, serviceSecret: SERVICE });
   url = `ws://127.0.0.1:${server.port}/rtc`;
 });
 

@@ -3,7 +3,8 @@
 import type { types } from 'mediasoup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SignalingRequests } from '@telemed/sdk/protocol';
-import { MediaServer } from '../MediaServer.js';
+import type { MediaServer } from '../MediaServer.js';
+import { startTestMediaServer } from '../testing/media-server.js';
 import { carryVp8, connectBot, startBotRouter, type BotTarget } from '../testing/bots.js';
 
 const SECRET = 'load-test-test-secret-0123456789';
@@ -16,8 +17,7 @@ let botRouter: types.Router;
 const target = (port: number, room = ROOM): BotTarget => ({ port, secret: SECRET, room });
 
 beforeAll(async () => {
-  server = new MediaServer({ port: 0, numWorkers: 1, rtcBasePort: 45000 + Math.floor(Math.random() * 5000), roomTokenSecret: SECRET, logLevel: 'silent' });
-  await server.start();
+  server = await startTestMediaServer({ roomTokenSecret: SECRET });
   ({ worker: botWorker, router: botRouter } = await startBotRouter());
 });
 
@@ -72,16 +72,7 @@ describe('load-test signaling path in a room spanning workers', () => {
   let spanning: MediaServer;
   beforeAll(async () => {
     // A budget of 2 consumers per worker: the second subscriber lands on the other worker.
-    spanning = new MediaServer({
-      port: 0,
-      numWorkers: 2,
-      consumersPerWorker: 2,
-      rtcBasePort: 40000 + Math.floor(Math.random() * 5000),
-      roomTokenSecret: SECRET,
-      serviceSecret: SERVICE_SECRET,
-      logLevel: 'silent',
-    });
-    await spanning.start();
+    spanning = await startTestMediaServer({ numWorkers: 2, consumersPerWorker: 2, roomTokenSecret: SECRET, serviceSecret: SERVICE_SECRET });
   });
   afterAll(async () => {
     await spanning?.stop();

@@ -5,7 +5,8 @@ import type { types } from 'mediasoup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode, type RoomStatsInfo, type ServiceParticipantsResponse } from '@telemed/sdk/protocol';
 import { roomToken, SignalingRefusedError, TestSignalingClient, waitFor } from '@telemed/test-kit';
-import { MediaServer } from '../MediaServer.js';
+import type { MediaServer } from '../MediaServer.js';
+import { startTestMediaServer } from '../testing/media-server.js';
 import { publishVp8, startBotRouter, subscribeVp8, type PublishingBot } from '../testing/bots.js';
 
 const SECRET = 'participant-commands-secret-0123456789';
@@ -26,15 +27,7 @@ const service = (method: string, path: string, body?: unknown, secret = SERVICE)
   });
 
 beforeAll(async () => {
-  server = new MediaServer({
-    port: 0,
-    numWorkers: 1,
-    rtcBasePort: 45000 + Math.floor(Math.random() * 5000),
-    roomTokenSecret: SECRET,
-    serviceSecret: SERVICE,
-    logLevel: 'silent',
-  });
-  await server.start();
+  server = await startTestMediaServer({ roomTokenSecret: SECRET, serviceSecret: SERVICE });
   ({ worker: botWorker, router: botRouter } = await startBotRouter());
 });
 

@@ -14,9 +14,8 @@ import { launchBrowser, type TestBrowser } from '../browser.js';
 
 import { installPacked } from '../pack.js';
 import { startTestPlatform } from '../platform.js';
-import { freePortRange } from '../ports.js';
 import { decodedVideoFrames, joinPage, type TestPlatform } from './harness.js';
-import { waitFor } from '@telemed/test-kit';
+import { freePortRange, waitFor } from '@telemed/test-kit';
 
 const ROOM = 'support-1';
 

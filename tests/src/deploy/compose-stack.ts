@@ -9,10 +9,9 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { waitFor } from '@telemed/test-kit';
+import { freePortRange, waitFor } from '@telemed/test-kit';
 import { compose, ensureImages, podmanEnv } from '../../../scripts/containers.mjs';
 import { runAsync } from '../network/netns.js';
-import { freePortRange } from '../ports.js';
 import { strongSecrets, writeEnvFile } from './production.js';
 
 /**

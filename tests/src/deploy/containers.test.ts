@@ -16,7 +16,7 @@ import { startKubeStack, type KubeStack } from './kube-stack.js';
 import { DOCTORS, STAFF_PASSWORD } from './production.js';
 import { createTestCa, type TestCa } from './tls.js';
 import { gatherRelay } from './turn-probe.js';
-import { freePortRange } from '../ports.js';
+import { freePortRange } from '@telemed/test-kit';
 
 const HOST = 'telemed.test';
 const ADMIN = { email: 'it@clinic.test', name: 'Clinic IT', password: 'a long admin passphrase' };

@@ -8,11 +8,11 @@ import https from 'node:https';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from '../browser.js';
-import { freePortRange } from '../ports.js';
 import { startCaddy, type Caddy } from './caddy.js';
 import { doctorsVideoCall } from './browser-call.js';
 import { addDoctors, START_TIMEOUT_MS, startProduction, type ProductionStack } from './production.js';
 import { createTestCa, type TestCa } from './tls.js';
+import { freePortRange } from '@telemed/test-kit';
 
 const HOST = 'telemed.test';
 

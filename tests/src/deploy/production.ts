@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freshSecrets, parseEnvFile } from '../../../scripts/production.mjs';
-import { freePortRange } from '../ports.js';
 import { inNamespace } from '../network/netns.js';
+import { freePortRange } from '@telemed/test-kit';
 
 /** A production start with its first accounts: ~40 s on a quiet machine, minutes at load 40+. */
 export const START_TIMEOUT_MS = 300_000;

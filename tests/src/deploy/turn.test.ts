@@ -10,11 +10,10 @@ import type * as Sdk from '@telemed/sdk';
 import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 import { inboundStats } from '../call-stats.js';
 import { serveSdkBundle, sdkPage, type SdkSite } from '../calls/sdk-site.js';
-import { freePortRange } from '../ports.js';
 import { startCoturn, type Coturn } from './coturn.js';
 import { gatherRelay } from './turn-probe.js';
 import { addDoctors, doctorsCall, START_TIMEOUT_MS, startProduction, type ProductionStack } from './production.js';
-import { waitFor } from '@telemed/test-kit';
+import { freePortRange, waitFor } from '@telemed/test-kit';
 
 /** The type of the local candidate in the selected pair of a remote track's transport. */
 function selectedLocalCandidate(page: TestPage): Promise<string | undefined> {

@@ -17,8 +17,7 @@ import { startCaddy, type Caddy } from '../deploy/caddy.js';
 
 import type { TestPlatform } from '../calls/harness.js';
 import { startTestPlatform } from '../platform.js';
-import { freePortRange } from '../ports.js';
-import { waitFor } from '@telemed/test-kit';
+import { freePortRange, waitFor } from '@telemed/test-kit';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 

@@ -1,3 +1,5 @@
+// Ports for servers that tests and benchmarks start side by side: free on loopback for TCP and
+// UDP, and outside the range the kernel takes ports from for outgoing connections.
 import dgram from 'node:dgram';
 import net from 'node:net';
 
