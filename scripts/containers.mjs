@@ -330,6 +330,7 @@ async function contextOf(name) {
     add('coturn-entrypoint.sh', path.join(RECIPE, 'coturn-entrypoint.sh'));
   }
   if (name === 'postgres' || name === 'redis') add(`${name}-entrypoint.sh`, path.join(RECIPE, `${name}-entrypoint.sh`));
+  if (name !== 'postgres') add('telemed-healthcheck', path.join(RECIPE, 'telemed-healthcheck'));
   const spec = NODE_IMAGES[name];
   if (spec) {
     add('node', process.execPath);

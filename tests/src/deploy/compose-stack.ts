@@ -77,6 +77,8 @@ export interface ContainerStack {
   timings: { images: number; up: number; healthy: number };
   exec(service: ComposeService, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
   logs(service: ComposeService): Promise<string>;
+  /** `podman healthcheck run`: the service's own check from the compose file or manifest, run now (exit 0: healthy). */
+  healthcheck(service: ComposeService): Promise<{ code: number; stdout: string; stderr: string }>;
   /** A request through Caddy over HTTPS, verifying its certificate against the CA. */
   request(options: StackRequest): Promise<StackResponse>;
   stop(): Promise<void>;
@@ -342,6 +344,7 @@ export async function startComposeStack(options: ComposeStackOptions): Promise<C
       return (Date.now() - t0) / 1000;
     },
     exec: (service, args, input) => podman(['exec', ...(input === undefined ? [] : ['-i']), container(service), ...args], input),
+    healthcheck: (service) => podman(['healthcheck', 'run', container(service)]),
     logs,
     stopService: async (service, graceSeconds) => {
       const t0 = Date.now();

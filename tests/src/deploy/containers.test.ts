@@ -11,7 +11,7 @@ import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from '../browser.js';
 import { doctorsVideoCall } from './browser-call.js';
-import { startComposeStack, type ComposeStack } from './compose-stack.js';
+import { COMPOSE_SERVICES, startComposeStack, type ComposeStack } from './compose-stack.js';
 import { startKubeStack, type KubeStack } from './kube-stack.js';
 import { DOCTORS, STAFF_PASSWORD } from './production.js';
 import { createTestCa, type TestCa } from './tls.js';
@@ -76,9 +76,27 @@ describe('the compose stack (deploy/compose.yaml) over HTTPS', () => {
     expect((await s.request({ path: '/admin/' })).status).toBe(200);
   });
 
+  it("every service's own health check passes, and coturn's fails while coturn does not answer", async () => {
+    const s = stack!;
+    for (const service of COMPOSE_SERVICES) {
+      const check = await s.healthcheck(service);
+      expect(check.code, `${service}: ${check.stdout}${check.stderr}`).toBe(0);
+    }
+    // A frozen turnserver (its process stopped, the container up) must read unhealthy.
+    const signal = (name: string) => s.exec('coturn', ['sh', '-c', `kill -${name} "$(cat /tmp/turnserver.pid)"`]);
+    expect((await signal('STOP')).code).toBe(0);
+    try {
+      const frozen = await s.healthcheck('coturn');
+      expect(frozen.code, frozen.stdout + frozen.stderr).toBe(1);
+    } finally {
+      await signal('CONT');
+    }
+    expect((await s.healthcheck('coturn')).code).toBe(0);
+  });
+
   it('runs every service as a non-root user', async () => {
     const s = stack!;
-    for (const service of ['postgres', 'redis', 'api', 'media', 'caddy', 'coturn'] as const) {
+    for (const service of COMPOSE_SERVICES) {
       const id = await s.exec(service, ['id', '-u']);
       expect(id.code, `${service}: ${id.stderr}`).toBe(0);
       expect(id.stdout.trim(), service).not.toBe('0');
@@ -181,13 +199,18 @@ describe('the Kubernetes manifests (deploy/kubernetes) under podman play kube', 
     await stack?.stop();
   }, 120_000);
 
-  it('is healthy through Caddy and an admin added in the API container signs in', async () => {
+  it('is healthy through Caddy (and by its liveness probes) and an admin added in the API container signs in', async () => {
     const s = stack!;
     expect((await s.request({ path: '/ready' })).status).toBe(200);
     const added = await s.exec('api', ['telemed', 'add-user', '--role', 'admin', '--email', ADMIN.email, '--name', ADMIN.name], `${ADMIN.password}\n`);
     expect(added.stdout + added.stderr).toContain(`created admin ${ADMIN.email}`);
     expect((await login(s, ADMIN.email, ADMIN.password)).status).toBe(200);
     expect((await s.request({ path: '/api/dev/room-token' })).status).toBe(404);
+    // The manifest's liveness probes, run now (podman turns them into health checks).
+    for (const service of COMPOSE_SERVICES) {
+      const check = await s.healthcheck(service);
+      expect(check.code, `${service}: ${check.stdout}${check.stderr}`).toBe(0);
+    }
   });
 
   it("two doctors make a video call in Chromium through the pod's Caddy and media server", async () => {

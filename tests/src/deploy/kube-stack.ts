@@ -92,6 +92,7 @@ export async function startKubeStack(options: StackOptions): Promise<KubeStack> 
     images,
     timings: { images: imagesSeconds, up: upSeconds, healthy: (Date.now() - started) / 1000 },
     exec: async (service, args, input) => podman(['exec', ...(input === undefined ? [] : ['-i']), await container(service), ...args], input),
+    healthcheck: async (service) => podman(['healthcheck', 'run', await container(service)]),
     logs,
     request,
     stop,
