@@ -20,6 +20,7 @@ test_only=(chromium postgresql redis-server firefox-esr xvfb webkit2gtk-driver
   iproute2                       # ip netns, veth, tc tbf: tests/src/network (impairment test bed)
   python3                        # tests/src/network/delay-line.py: latency and jitter (no sch_netem here)
   caddy coturn libnss3-tools     # tests/src/deploy: HTTPS proxy, TURN relay, a test CA Chromium trusts
+  dnsmasq-base                   # tests/src/deploy/netbed: the bed's DNS (Chromium resolves TURN names through DNS only)
   prometheus                     # promtool: tests/src/ops checks deploy/prometheus (on a systemd host
                                  # the package also enables a Prometheus service on :9090)
   ffmpeg)                        # call recording (ENABLE_CALL_RECORDING): recorder, muxer, ffprobe in tests

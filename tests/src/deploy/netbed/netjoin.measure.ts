@@ -14,7 +14,7 @@ import type { ClinicHost, ClinicKind } from './clinic.js';
 import { mediaPaths, pathName } from './media-path.js';
 import { netnsUnavailable } from '../../network/netns.js';
 import type { NetBed } from './netns.js';
-import { PROFILES, profileRules } from './profiles.js';
+import { PROFILES, profileNetwork, profileRules } from './profiles.js';
 
 const RUNS = Number(process.env.NETJOIN_RUNS ?? 10);
 const OUT = process.env.NETJOIN_OUT ?? path.join(os.tmpdir(), 'netjoin.json');
@@ -48,7 +48,7 @@ describe.skipIf(unavailable !== undefined)('bench:netjoin measurement', () => {
     const joins: NetJoin[] = [];
     for (const profile of ['loopback', ...PROFILES] as const) {
       const patientHost = profile === 'loopback' ? 'clinic' : 'patient';
-      bed.setFirewall('patient', profileRules(profile === 'loopback' ? 'open' : profile, bed.hosts.clinic!.addresses));
+      bed.setFirewall('patient', profileRules(profile === 'loopback' ? 'open' : profile, profileNetwork(bed)));
       // Run 0 warms up (first page loads, caches) and is not counted.
       for (let run = 0; run <= RUNS; run++) {
         const round = await Promise.all(

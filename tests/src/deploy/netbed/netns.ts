@@ -1,8 +1,9 @@
 // A test bed of Linux network namespaces: one LAN namespace holding a bridge, and host namespaces
-// wired to it by veth pairs, each with its own addresses, an /etc/hosts of its own
-// (/etc/netns/<ns>/hosts, which `ip netns exec` mounts over /etc/hosts) and an nftables table for
-// its network profile. Every name carries the prefix `tmd` (other engineers' beds use their own);
-// the addresses are 10.231.<n>.0/24. Teardown kills what runs inside, deletes the namespaces and
+// wired to it by veth pairs, each with its own addresses, an /etc/hosts and an /etc/resolv.conf of
+// its own (/etc/netns/<ns>/, which `ip netns exec` mounts over /etc) and an nftables table for
+// its network profile. The bed's names are also served by DNS (dnsmasq on a `resolver` host of the
+// bed): Chromium resolves TURN server names through DNS only, never /etc/hosts. Every name carries
+// the prefix `tmd` (other engineers' beds use their own); the addresses are 10.231.<n>.0/24. Teardown kills what runs inside, deletes the namespaces and
 // their /etc/netns directories: on destroy(), on process exit, and for leftovers of dead processes
 // when the next bed starts (the primitives of network/netns.ts).
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
@@ -32,6 +33,8 @@ export interface NetHost {
 export interface NetBed {
   subnet: string;
   hosts: Record<string, NetHost>;
+  /** The DNS server every host uses (when the bed has names). */
+  resolver?: string;
   /** Runs `command` inside the host's namespace (its /etc/hosts is the bed's). */
   spawn(host: string, command: string, args: string[], options?: SpawnOptions): ChildProcess;
   /** Runs a command inside the host's namespace to completion; returns its stdout. */
@@ -41,9 +44,13 @@ export interface NetBed {
   destroy(): void;
 }
 
+/** The resolver host's address in the bed's /24. */
+const RESOLVER_OCTET = 53;
+
 /**
  * Creates the bed: `hosts` by name (lower-case letters), all on one bridge in `tmd-lan-<pid>`,
- * with `names` (DNS name → [host, index of its address]) in every host's /etc/hosts.
+ * with `names` (DNS name → [host, index of its address]) in every host's /etc/hosts and served by
+ * the bed's resolver (host `resolver`), which every host's resolv.conf names.
  */
 export function createNetBed(options: { hosts: Record<string, NetHostSpec>; names?: Record<string, [host: string, index: number]> }): NetBed {
   removeStale({ namespaces: NS_PATTERN });
@@ -52,16 +59,18 @@ export function createNetBed(options: { hosts: Record<string, NetHostSpec>; name
   const lan = `${PREFIX}-lan-${pid}`;
   const resources = new NetnsResources();
   const hosts: Record<string, NetHost> = {};
+  const specs: Record<string, NetHostSpec> = options.names ? { ...options.hosts, resolver: { octets: [RESOLVER_OCTET] } } : options.hosts;
+  let resolver: string | undefined;
   try {
     resources.addNamespace(lan);
     resources.addBridge(BRIDGE, { ns: lan });
     const addressOf = ([host, index]: [string, number]): string => {
-      const octet = options.hosts[host]?.octets[index];
+      const octet = specs[host]?.octets[index];
       if (octet === undefined) throw new Error(`no address ${index} on host ${host}`);
       return `${subnet}.${octet}`;
     };
     const hostsFile = ['127.0.0.1 localhost', ...Object.entries(options.names ?? {}).map(([name, at]) => `${addressOf(at)} ${name}`)].join('\n') + '\n';
-    Object.entries(options.hosts).forEach(([name, spec], index) => {
+    Object.entries(specs).forEach(([name, spec], index) => {
       if (!/^[a-z]+$/.test(name)) throw new Error(`host name ${name}: lower-case letters only`);
       const ns = `${PREFIX}-${name}-${pid}`;
       resources.addNamespace(ns);
@@ -77,8 +86,15 @@ export function createNetBed(options: { hosts: Record<string, NetHostSpec>; name
       });
       fs.mkdirSync(path.join('/etc/netns', ns), { recursive: true });
       fs.writeFileSync(path.join('/etc/netns', ns, 'hosts'), hostsFile);
+      if (options.names) fs.writeFileSync(path.join('/etc/netns', ns, 'resolv.conf'), `nameserver ${subnet}.${RESOLVER_OCTET}\n`);
       hosts[name] = { name, ns, addresses };
     });
+    if (options.names) {
+      resolver = `${subnet}.${RESOLVER_OCTET}`;
+      // Forks once it listens (errors exit non-zero before that); killed with its namespace.
+      const answers = Object.entries(options.names).map(([name, at]) => `--address=/${name}/${addressOf(at)}`);
+      run(hosts.resolver!.ns, 'dnsmasq', ['--no-resolv', '--no-hosts', '--bind-interfaces', `--listen-address=${resolver}`, '--pid-file', ...answers]);
+    }
   } catch (error) {
     resources.close();
     throw error;
@@ -91,6 +107,7 @@ export function createNetBed(options: { hosts: Record<string, NetHostSpec>; name
   return {
     subnet: `${subnet}.0/24`,
     hosts,
+    ...(resolver ? { resolver } : {}),
     spawn: (host, command, args, spawnOptions = {}) => spawn(...inNamespace(nsOf(host), command, args), spawnOptions),
     run: (host, command, args, input) => run(nsOf(host), command, args, input),
     // Delete and recreate in one transaction: no moment without the profile.

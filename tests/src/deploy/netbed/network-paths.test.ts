@@ -4,10 +4,10 @@
 // with TURN/UDP 3478 and TURN/TLS 443 on an address of its own), a doctor's and a patient's machine
 // in namespaces of their own, each browser reaching the clinic only as https://telemed.test with a
 // chain it verifies.
-// For each network profile of the patient (open; UDP blocked; only TCP 443 to the clinic) a
-// Chromium and a Firefox patient each take a video call from a doctor in the other browser through
-// the demo app's sign-in and ringing; both sides decode video and audio, and the patient's
-// selected ICE candidate pair shows how media went. Expired TURN credentials are refused over TLS.
+// For each network profile of the patient (open; UDP blocked; only HTTPS and TURN over UDP; only
+// TCP 443 to the clinic) a Chromium and a Firefox patient each take a video call from a doctor in
+// the other browser through the demo app's sign-in and ringing; both sides decode video and audio,
+// and the patient's selected ICE candidate pair shows how media went. Expired TURN credentials are refused over TLS.
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestBrowser } from '../../browser.js';
@@ -18,7 +18,7 @@ import { MEDIA_RTC_PORT, TURN_HOST, type ClinicHost } from './clinic.js';
 import { mediaPaths, pathName, type PcPath } from './media-path.js';
 import { netnsUnavailable } from '../../network/netns.js';
 import type { NetBed } from './netns.js';
-import { EXPECTED_PATH, PROFILES, profileRules, type ProfileName } from './profiles.js';
+import { EXPECTED_PATH, PROFILES, profileNetwork, profileRules, type ProfileName } from './profiles.js';
 import { waitFor } from '@telemed/test-kit';
 
 /**
@@ -45,7 +45,7 @@ function receivingPath(paths: PcPath[]): PcPath | undefined {
   return paths.find((p) => p.framesDecoded > 0) ?? paths.find((p) => p.state === 'connected');
 }
 
-describe.skipIf(unavailable !== undefined)('network paths: a patient on three networks calls the clinic over https (namespace test bed)', () => {
+describe.skipIf(unavailable !== undefined)('network paths: a patient on four networks calls the clinic over https (namespace test bed)', () => {
   let testBed: TestBed;
   let bed: NetBed;
   let clinic: ClinicHost;
@@ -100,8 +100,8 @@ describe.skipIf(unavailable !== undefined)('network paths: a patient on three ne
       console.log(
         `[netbed] ${label}: patient via ${pathName(patientPath.local)} → ${patientPath.remote?.address}:${patientPath.remote?.port}/${patientPath.remote?.protocol}, decodes ${media[0].frames} frames ${media[0].audioSamples} audio samples; ${pair.doctorBrowser} doctor via ${pathName(doctorPath?.local)}, ${media[1].frames} frames`,
       );
-      // Where the patient's media went: the media server directly, or coturn's TLS port.
-      if (pathName(patientPath.local) === 'relay/tls') {
+      // Where the patient's media went: the media server directly, or relayed by coturn to its UDP port.
+      if (pathName(patientPath.local).startsWith('relay/')) {
         expect(patientPath.remote?.address).toBe(clinic.webIp);
       } else {
         expect(patientPath.remote).toMatchObject({ address: clinic.webIp, port: MEDIA_RTC_PORT, protocol: profile === 'open' ? 'udp' : 'tcp' });
@@ -120,19 +120,20 @@ describe.skipIf(unavailable !== undefined)('network paths: a patient on three ne
     it(
       `${profile}: Chromium and Firefox patients call, media ${EXPECTED_PATH[profile].join(' or ')}`,
       async () => {
-        bed.setFirewall('patient', profileRules(profile, bed.hosts.clinic!.addresses));
+        bed.setFirewall('patient', profileRules(profile, profileNetwork(bed)));
         const t0 = Date.now();
         const paths = await Promise.all(PAIRS.map((pair) => call(pair, profile)));
         console.log(`[netbed] ${profile}: both calls in ${Date.now() - t0} ms`);
         for (const path of paths) expect(EXPECTED_PATH[profile]).toContain(path.patient);
-        if (profile === 'tcp443-only') for (const pair of PAIRS) expect(await clinic.coturnOutput()).toContain(clinic.users[pair.patient.email]!);
+        if (profile === 'tcp443-only' || profile === 'turn-udp-only')
+          for (const pair of PAIRS) expect(await clinic.coturnOutput()).toContain(clinic.users[pair.patient.email]!);
       },
       CALLS_TIMEOUT_MS,
     );
   }
 
   it('coturn over TLS on 443 relays with fresh credentials and refuses expired ones', async () => {
-    bed.setFirewall('patient', profileRules('tcp443-only', bed.hosts.clinic!.addresses));
+    bed.setFirewall('patient', profileRules('tcp443-only', profileNetwork(bed)));
     const page = await browsers['patient-chromium']!.newPage(`${clinic.origin}/`);
     try {
       const urls = [`turns:${TURN_HOST}:443?transport=tcp`];
