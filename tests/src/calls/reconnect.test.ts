@@ -87,7 +87,9 @@ describe.each(BROWSERS)('reconnection in %s', (browserName) => {
     expect(reconnections).toEqual([expect.objectContaining({ userId: ids.alice, displayName: 'Alice Patient' })]);
     const detail = JSON.parse(reconnections[0]!.detail ?? '{}') as { how: string; offlineMs: number };
     expect(detail.how).toBe('signaling');
-    expect(detail.offlineMs).toBeGreaterThanOrEqual(5000);
+    // From the server seeing the close of the socket it terminated (an event-loop turn or more
+    // after the block began: 4,984 ms once beside a core-hog) to the resume, after the block.
+    expect(detail.offlineMs).toBeGreaterThanOrEqual(4500);
     expect(detail.offlineMs).toBeLessThanOrEqual(connectedMs);
   });
 
