@@ -318,9 +318,8 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
     // top layer came at ~270 kbit/s; a CPU-starved encoder sends less, and a top layer under the cap
     // is rightly kept (the likely cause of a 60 s timeout in a run beside a hog). Such a camera's
     // subscriber gets a link with room for audio (Opus with its headers ~50 kbit/s) and 70 % of the
-    // top layer: the top layer does not fit, a lower one does (10-80 kbit/s). A flat 100 kbit/s there
-    // (60 % of the top layer, at least 100) left the SFU too little for even the lowest layer once:
-    // both subscribers got no video for 60 s (run N beside a hog, top layers at 116 and 167 kbit/s).
+    // top layer: the top layer does not fit, a lower one does (10-80 kbit/s). At 100 kbit/s the SFU
+    // once forwarded no layer at all for 60 s.
     const topKbps = { chromium: Infinity, firefox: Infinity } as Record<BrowserName, number>;
     for (let sample = 0; sample < 3; sample++) {
       for (const engine of ENGINES) {

@@ -20,7 +20,7 @@ export function alive(pid: number): boolean {
 
 /**
  * The command line running `command` inside namespace `ns` (`ip netns exec`, which also mounts
- * /etc/netns/<ns>/hosts over /etc/hosts), or in the machine's own namespace when `ns` is undefined.
+ * the files in /etc/netns/<ns>/ (hosts, resolv.conf) over those in /etc), or in the machine's own namespace when `ns` is undefined.
  */
 export function inNamespace(ns: string | undefined, command: string, args: readonly string[]): [string, string[]] {
   return ns === undefined ? [command, [...args]] : ['ip', ['netns', 'exec', ns, command, ...args]];

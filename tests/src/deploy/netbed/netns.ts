@@ -1,11 +1,12 @@
 // A test bed of Linux network namespaces: one LAN namespace holding a bridge, and host namespaces
 // wired to it by veth pairs, each with its own addresses, an /etc/hosts and an /etc/resolv.conf of
-// its own (/etc/netns/<ns>/, which `ip netns exec` mounts over /etc) and an nftables table for
-// its network profile. The bed's names are also served by DNS (dnsmasq on a `resolver` host of the
-// bed): Chromium resolves TURN server names through DNS only, never /etc/hosts. Every name carries
-// the prefix `tmd` (other engineers' beds use their own); the addresses are 10.231.<n>.0/24. Teardown kills what runs inside, deletes the namespaces and
-// their /etc/netns directories: on destroy(), on process exit, and for leftovers of dead processes
-// when the next bed starts (the primitives of network/netns.ts).
+// its own (the files in /etc/netns/<ns>/, which `ip netns exec` mounts over those in /etc) and an
+// nftables table for its network profile. The bed's names are also served by DNS (dnsmasq on a
+// `resolver` host of the bed): Chromium resolves TURN server names through DNS only, never
+// /etc/hosts. Every name carries the prefix `tmd` (other engineers' beds use their own); the
+// addresses are 10.231.<n>.0/24. Teardown kills what runs inside, deletes the namespaces and their
+// /etc/netns directories: on destroy(), on process exit, and for leftovers of dead processes when
+// the next bed starts (the primitives of network/netns.ts).
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -59,6 +60,8 @@ export function createNetBed(options: { hosts: Record<string, NetHostSpec>; name
   const lan = `${PREFIX}-lan-${pid}`;
   const resources = new NetnsResources();
   const hosts: Record<string, NetHost> = {};
+  if (options.names && ('resolver' in options.hosts || Object.values(options.hosts).some((h) => h.octets.includes(RESOLVER_OCTET))))
+    throw new Error(`a bed with names has a resolver host at .${RESOLVER_OCTET}: give no host that name or address`);
   const specs: Record<string, NetHostSpec> = options.names ? { ...options.hosts, resolver: { octets: [RESOLVER_OCTET] } } : options.hosts;
   let resolver: string | undefined;
   try {
@@ -91,9 +94,18 @@ export function createNetBed(options: { hosts: Record<string, NetHostSpec>; name
     });
     if (options.names) {
       resolver = `${subnet}.${RESOLVER_OCTET}`;
-      // Forks once it listens (errors exit non-zero before that); killed with its namespace.
+      // Forks once it listens (errors exit non-zero before that); killed with its namespace. No
+      // configuration file and no PID file: those would be the machine's own, shared by every bed.
       const answers = Object.entries(options.names).map(([name, at]) => `--address=/${name}/${addressOf(at)}`);
-      run(hosts.resolver!.ns, 'dnsmasq', ['--no-resolv', '--no-hosts', '--bind-interfaces', `--listen-address=${resolver}`, '--pid-file', ...answers]);
+      run(hosts.resolver!.ns, 'dnsmasq', [
+        '--conf-file=/dev/null',
+        '--no-resolv',
+        '--no-hosts',
+        '--bind-interfaces',
+        `--listen-address=${resolver}`,
+        '--pid-file',
+        ...answers,
+      ]);
     }
   } catch (error) {
     resources.close();

@@ -1,13 +1,13 @@
 // The namespace test bed (issue 13): a clinic host running the production stack as
 // docs/deployment.md section 10 installs it (the containers of deploy/compose.yaml under
-// podman-compose: Caddy with TLS on 443, the media server, the API, PostgreSQL, Redis, and coturn
-// with TURN/UDP 3478 and TURN/TLS 443 on an address of its own), a doctor's and a patient's machine
-// in namespaces of their own, each browser reaching the clinic only as https://telemed.test with a
-// chain it verifies.
-// For each network profile of the patient (open; UDP blocked; only HTTPS and TURN over UDP; only
-// TCP 443 to the clinic) a Chromium and a Firefox patient each take a video call from a doctor in
-// the other browser through the demo app's sign-in and ringing; both sides decode video and audio,
-// and the patient's selected ICE candidate pair shows how media went. Expired TURN credentials are refused over TLS.
+// podman-compose: Caddy with TLS on 443, the media server, the API, PostgreSQL, Redis, and coturn with
+// TURN/UDP 3478 and TURN/TLS 443 on an address of its own), a doctor's and a patient's machine in
+// namespaces of their own, each browser reaching the clinic only as https://telemed.test with a
+// chain it verifies. For each network profile of the patient (open; UDP blocked; only HTTPS and
+// TURN over UDP; only TCP 443 to the clinic) a Chromium and a Firefox patient each take a video
+// call from a doctor in the other browser through the demo app's sign-in and ringing; both sides
+// decode video and audio, and the patient's selected ICE candidate pair shows how media went.
+// Expired TURN credentials are refused over TLS.
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestBrowser } from '../../browser.js';

@@ -44,8 +44,8 @@ export function profileRules(profile: ProfileName, { clinic, resolver }: Profile
       return '';
     case 'udp-blocked':
       return [
-        '  chain out { type filter hook output priority 0; policy accept; oifname "lo" accept; meta l4proto udp drop; }',
-        '  chain in { type filter hook input priority 0; policy accept; iifname "lo" accept; meta l4proto udp drop; }',
+        `  chain out { type filter hook output priority 0; policy accept; oifname "lo" accept; ${dns} meta l4proto udp drop; }`,
+        `  chain in { type filter hook input priority 0; policy accept; iifname "lo" accept; ip saddr ${resolver} th sport 53 accept; meta l4proto udp drop; }`,
       ].join('\n');
     case 'turn-udp-only':
       return [
