@@ -6,7 +6,7 @@ import { App } from './App.js';
 import { TelemedBackend } from './backend/telemed-backend.js';
 
 const backend = new TelemedBackend({ baseUrl: location.origin });
-(window as unknown as { telemedApp: { backend: TelemedBackend } }).telemedApp = { backend };
+(window as typeof window & { telemedApp: { backend: TelemedBackend } }).telemedApp = { backend };
 const root = document.getElementById('app');
 if (!root) throw new Error('#app missing');
 render(html`<${App} backend=${backend} />`, root);

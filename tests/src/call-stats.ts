@@ -13,14 +13,7 @@ export interface InboundSample {
 /** Reads every remote track's inbound-rtp stats through the SDK's public RemoteTrack.getStats(). */
 export function inboundStats(page: TestPage): Promise<InboundSample[]> {
   return page.evaluate(async () => {
-    interface StatsTrack {
-      source: string;
-      getStats(): Promise<RTCStatsReport>;
-    }
-    interface Handle {
-      room?: { remoteParticipants: Map<string, { identity: string; tracks: StatsTrack[] }> };
-    }
-    const room = (window as unknown as { telemed?: Handle }).telemed?.room;
+    const room = window.telemed?.room;
     const samples: InboundSample[] = [];
     if (!room) return samples;
     for (const participant of room.remoteParticipants.values()) {

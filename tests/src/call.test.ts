@@ -128,11 +128,7 @@ describe.each(BROWSERS)('a two-person call through the SFU in %s', (browserName)
     for (const { token, code } of cases) {
       const url = `${platform.apiUrl}/dev/call.html?room=${ROOM}&name=mallory&autojoin=1&url=${encodeURIComponent(platform.mediaWsUrl)}&token=${encodeURIComponent(token)}`;
       const intruder = await browser.newPage(url);
-      const error = await waitFor(
-        `the join to fail with ${code}`,
-        () => intruder.evaluate(() => (window as unknown as { telemed: { error?: { code: string; message: string } } }).telemed.error),
-        { timeoutMs: 20_000 },
-      );
+      const error = await waitFor(`the join to fail with ${code}`, () => intruder.evaluate(() => window.telemed.error), { timeoutMs: 20_000 });
       expect(error.code).toBe(code);
       expect(await intruder.text('#status')).toContain('Could not join');
       await intruder.close();

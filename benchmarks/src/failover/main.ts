@@ -49,7 +49,7 @@ async function joinPage(email: string): Promise<Page> {
       await client.login(email, 'telemed-demo');
       const access = await client.callToken(callId);
       const room = new sdk.Room();
-      const w = window as unknown as PageWindow;
+      const w = window as typeof window & PageWindow;
       w.bench = { url: access.url, moves: 0, recoveredAt: undefined };
       // After a move, the first remote video frame decoded and audio received on the new node, polled every 20 ms.
       const decodingAgain = async (): Promise<boolean> => {
@@ -87,7 +87,7 @@ async function joinPage(email: string): Promise<Page> {
   return page;
 }
 const pages = await Promise.all([joinPage('alice@patients.demo'), joinPage('grey@doctors.demo')]);
-const state = (page: Page): Promise<PageWindow['bench']> => page.evaluate(() => ({ ...(window as unknown as PageWindow).bench }));
+const state = (page: Page): Promise<PageWindow['bench']> => page.evaluate(() => ({ ...(window as typeof window & PageWindow).bench }));
 
 interface Round {
   round: number;

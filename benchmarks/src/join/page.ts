@@ -44,7 +44,7 @@ export interface JoinResult {
  * RTCPeerConnection its ICE and connection (DTLS) states, relative to `window.__t0`.
  */
 export function instrumentPage(): void {
-  const w = window as unknown as {
+  const w = window as typeof window & {
     __timeline: TimelineEntry[];
     __t0: number;
     __pcs: RTCPeerConnection[];
@@ -98,7 +98,7 @@ export function instrumentPage(): void {
 
 export async function measureJoin(args: JoinArgs): Promise<JoinResult> {
   type Json = Record<string, unknown>;
-  const w = window as unknown as { __timeline: TimelineEntry[]; __t0: number; __pcs: RTCPeerConnection[]; __leave?: () => Promise<void> };
+  const w = window as typeof window & { __timeline: TimelineEntry[]; __t0: number; __pcs: RTCPeerConnection[]; __leave?: () => Promise<void> };
   const sdkUrl = '/sdk.mjs';
   const msUrl = '/mediasoup-client.mjs';
   const sdk = args.mode !== 'baseline' ? ((await import(sdkUrl)) as typeof SdkModule) : undefined;

@@ -190,7 +190,7 @@ async function openTab(email: string, callId: string, callName: string): Promise
       };
       const load = new Function('url', 'return import(url)') as (url: string) => Promise<typeof Sdk>;
       const sdk = await load(bundleUrl);
-      const w = window as unknown as TabWindow;
+      const w = window as typeof window & TabWindow;
       const state: TabState = {
         state: 'new',
         reconnecting: 0,
@@ -389,7 +389,7 @@ async function takeSample(startedAt: number): Promise<Sample> {
   const tabSamples = await Promise.all(
     tabs.map(async (tab): Promise<TabSample> => {
       const [state, stats] = await tab.page.evaluate(async () => {
-        const w = window as unknown as TabWindow;
+        const w = window as typeof window & TabWindow;
         return [{ ...w.soak }, await w.soakStats()] as const;
       });
       const at = performance.now();
@@ -421,7 +421,7 @@ async function takeSample(startedAt: number): Promise<Sample> {
   };
 }
 
-const tabState = (tab: Tab): Promise<TabState> => tab.page.evaluate(() => ({ ...(window as unknown as TabWindow).soak }));
+const tabState = (tab: Tab): Promise<TabState> => tab.page.evaluate(() => ({ ...(window as typeof window & TabWindow).soak }));
 const blipLog: { minute: number; email: string; recovered: boolean; ms: number }[] = [];
 let blipTurn = 0;
 const stalls: string[] = [];
@@ -437,7 +437,7 @@ try {
   await waitFor(
     'every tab decoding every remote video',
     async () => {
-      const stats = await Promise.all(tabs.map((t) => t.page.evaluate(() => (window as unknown as TabWindow).soakStats())));
+      const stats = await Promise.all(tabs.map((t) => t.page.evaluate(() => (window as typeof window & TabWindow).soakStats())));
       return stats.every((s, i) => s.videoTracks === expectedVideo(tabs[i]!) && s.framesDecoded > 0) ? true : undefined;
     },
     { timeoutMs: 180_000, intervalMs: 500 },
@@ -455,7 +455,7 @@ try {
         const tab = tabs[blipTurn++ % tabs.length]!;
         const before = await tabState(tab);
         const blippedAt = Date.now();
-        const dropped = await tab.page.evaluate(() => (window as unknown as TabWindow).soakBlip());
+        const dropped = await tab.page.evaluate(() => (window as typeof window & TabWindow).soakBlip());
         let recovered = false;
         if (dropped > 0) {
           recovered = await waitFor(`${tab.email} back after a blip`, async () => ((await tabState(tab)).reconnected > before.reconnected ? true : undefined), {

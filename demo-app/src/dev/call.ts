@@ -47,7 +47,7 @@ const handle: DevCallPageHandle = {
   activeSpeaker: undefined,
   audioLevelUpdates: 0,
 };
-(window as unknown as { telemed: DevCallPageHandle }).telemed = handle;
+(window as typeof window & { telemed: DevCallPageHandle }).telemed = handle;
 
 function tile(id: string, label: string, local = false): HTMLElement {
   let element = document.getElementById(`tile-${id}`);

@@ -55,7 +55,7 @@ export const HOLD_EVENTS_SCRIPT = `(() => {
 
 /** Lets the /events sockets of a page opened with {@link HOLD_EVENTS_SCRIPT} connect. */
 export async function releaseEvents(page: TestPage): Promise<void> {
-  await page.evaluate(() => (window as unknown as { telemedReleaseEvents: () => void }).telemedReleaseEvents());
+  await page.evaluate(() => (window as typeof window & { telemedReleaseEvents: () => void }).telemedReleaseEvents());
 }
 
 /**
@@ -65,7 +65,7 @@ export async function releaseEvents(page: TestPage): Promise<void> {
  */
 export async function holdNextCallRead(page: TestPage, whileShown: string): Promise<void> {
   await page.evaluate((whileShown) => {
-    const w = window as unknown as { telemedCallRead?: { release: () => void; held: boolean; parsed: boolean } };
+    const w = window as typeof window & { telemedCallRead?: { release: () => void; held: boolean; parsed: boolean } };
     const native = window.fetch;
     const state = { release: () => undefined as void, held: false, parsed: false };
     w.telemedCallRead = state;
@@ -101,13 +101,13 @@ function painted(page: TestPage): Promise<void> {
  */
 export async function releaseCallRead(page: TestPage): Promise<boolean> {
   const held = await page.evaluate(() => {
-    const state = (window as unknown as { telemedCallRead?: { release: () => void; held: boolean } }).telemedCallRead;
+    const state = (window as typeof window & { telemedCallRead?: { release: () => void; held: boolean } }).telemedCallRead;
     state?.release();
     return state?.held ?? false;
   });
   if (!held) return false;
   await waitFor('the held call read parsed by the page', () =>
-    page.evaluate(() => (window as unknown as { telemedCallRead?: { parsed: boolean } }).telemedCallRead?.parsed || undefined),
+    page.evaluate(() => (window as typeof window & { telemedCallRead?: { parsed: boolean } }).telemedCallRead?.parsed || undefined),
   );
   await painted(page);
   return true;
@@ -269,7 +269,7 @@ export function callHistory(page: TestPage): Promise<{ id: string; status: strin
  */
 export function captureDownloads(page: TestPage): Promise<void> {
   return page.evaluate(() => {
-    const w = window as unknown as { downloads?: Promise<{ name: string; text: string }>[] };
+    const w = window as typeof window & { downloads?: Promise<{ name: string; text: string }>[] };
     if (w.downloads) return;
     w.downloads = [];
     const blobs = new Map<string, Blob>();
@@ -292,7 +292,7 @@ export function captureDownloads(page: TestPage): Promise<void> {
 }
 
 export function downloads(page: TestPage): Promise<{ name: string; text: string }[]> {
-  return page.evaluate(() => Promise.all((window as unknown as { downloads?: Promise<{ name: string; text: string }>[] }).downloads ?? []));
+  return page.evaluate(() => Promise.all((window as typeof window & { downloads?: Promise<{ name: string; text: string }>[] }).downloads ?? []));
 }
 
 /** Parses RFC 4180 CSV (quoted fields, doubled quotes, CRLF). */

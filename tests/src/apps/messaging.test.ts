@@ -45,7 +45,7 @@ describe('messaging between the patient and doctor apps in chromium', () => {
     // Record every state the new message's ticks go through.
     await f.alice.evaluate(() => {
       const log: string[] = [];
-      (window as unknown as { tickLog: string[] }).tickLog = log;
+      (window as typeof window & { tickLog: string[] }).tickLog = log;
       const record = (): void => {
         const status = [...document.querySelectorAll<HTMLElement>('.message.mine')].at(-1)?.dataset.status;
         if (status && log.at(-1) !== status) log.push(status);
@@ -72,7 +72,7 @@ describe('messaging between the patient and doctor apps in chromium', () => {
     await f.grey.click(`[data-conversation="${conversationId}"]`);
     await waitForSelector(f.grey, '.message.theirs .attachment');
     await waitFor('read ticks', async () => (await lastTicks(f.alice)) === 'read');
-    const ticks = await f.alice.evaluate(() => (window as unknown as { tickLog: string[] }).tickLog);
+    const ticks = await f.alice.evaluate(() => (window as typeof window & { tickLog: string[] }).tickLog);
     console.log(`[apps] ticks went ${ticks.join(' → ')}`);
     expect(ticks[0]).toBe('sending');
     expect(ticks.slice(-2)).toEqual(['delivered', 'read']);

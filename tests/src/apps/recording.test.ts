@@ -206,7 +206,7 @@ describe('call recording with consent in chromium', () => {
     await admin.evaluate(() => {
       const create = URL.createObjectURL.bind(URL);
       URL.createObjectURL = (blob: Blob | MediaSource) => {
-        (window as unknown as { downloaded?: Blob }).downloaded = blob as Blob;
+        (window as typeof window & { downloaded?: Blob }).downloaded = blob as Blob;
         return create(blob);
       };
     });
@@ -215,7 +215,7 @@ describe('call recording with consent in chromium', () => {
       "the admin's download",
       () =>
         admin.evaluate(async () => {
-          const blob = (window as unknown as { downloaded?: Blob }).downloaded;
+          const blob = (window as typeof window & { downloaded?: Blob }).downloaded;
           if (!blob) return undefined;
           return [...new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()))].map((b) => b.toString(16).padStart(2, '0')).join('');
         }),

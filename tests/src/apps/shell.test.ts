@@ -118,7 +118,7 @@ describe('demo app shell and admin sign-in in chromium', () => {
           document.body.setAttribute('style', 'background: red');
         });
         const seen = await waitFor('both violations reported', async () => (policyViolations(page).length >= 2 ? policyViolations(page) : undefined));
-        expect(await page.evaluate(() => (window as unknown as { inlineRan?: boolean }).inlineRan)).toBeUndefined();
+        expect(await page.evaluate(() => (window as typeof window & { inlineRan?: boolean }).inlineRan)).toBeUndefined();
         console.log(`[apps] ${page.browser} reports: ${seen.join(' | ')}`);
         await page.close();
       }

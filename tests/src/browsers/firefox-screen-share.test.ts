@@ -13,15 +13,6 @@ import { waitFor } from '@telemed/test-kit';
 
 const ROOM = 'dev-firefox-screen';
 
-interface ScreenHandle {
-  telemed: {
-    room?: {
-      state: string;
-      localParticipant: { sid: string; tracks: readonly unknown[]; getTrack(source: string): { sid?: string; mediaStreamTrack: MediaStreamTrack } | undefined };
-    };
-  };
-}
-
 describe('screen share from Firefox (headful on Xvfb, after a real click)', () => {
   let display: VirtualDisplay;
   let platform: Platform & { serverErrors?: string[] };
@@ -39,7 +30,7 @@ describe('screen share from Firefox (headful on Xvfb, after a real click)', () =
         `${name} publishing`,
         () =>
           page.evaluate(() => {
-            const room = (window as unknown as ScreenHandle).telemed.room;
+            const room = window.telemed.room;
             return room?.state === 'connected' && room.localParticipant.tracks.length === 2 ? true : undefined;
           }),
         { timeoutMs: 30_000 },
@@ -68,7 +59,7 @@ describe('screen share from Firefox (headful on Xvfb, after a real click)', () =
       'fiona publishing her screen',
       () =>
         sharer.evaluate(() => {
-          const track = (window as unknown as ScreenHandle).telemed.room?.localParticipant.getTrack('screenShare');
+          const track = window.telemed.room?.localParticipant.getTrack('screenShare');
           if (!track?.sid) return undefined;
           const { width = 0, height = 0 } = track.mediaStreamTrack.getSettings();
           return { label: track.mediaStreamTrack.label, width, height };
@@ -94,7 +85,7 @@ describe('screen share from Firefox (headful on Xvfb, after a real click)', () =
     }
     const producers = await screenProducers();
     expect(producers).toHaveLength(1);
-    expect(producers[0]!.participantId).toBe(await sharer.evaluate(() => (window as unknown as ScreenHandle).telemed.room!.localParticipant.sid));
+    expect(producers[0]!.participantId).toBe(await sharer.evaluate(() => window.telemed.room!.localParticipant.sid));
   });
 
   it('the same button stops it: gone on the server and for every viewer', async () => {
@@ -105,7 +96,7 @@ describe('screen share from Firefox (headful on Xvfb, after a real click)', () =
         timeoutMs: 10_000,
       });
     }
-    expect(await sharer.evaluate(() => (window as unknown as ScreenHandle).telemed.room?.localParticipant.getTrack('screenShare'))).toBeUndefined();
+    expect(await sharer.evaluate(() => window.telemed.room?.localParticipant.getTrack('screenShare'))).toBeUndefined();
   });
 
   it('ran without page or server errors', () => {

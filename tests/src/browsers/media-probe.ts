@@ -2,16 +2,8 @@
 // only: when each remote participant's first video frame was decoded, and how much audio arrived.
 import type { TestPage } from '../browser.js';
 
-interface ProbeTrack {
-  kind: string;
-  source: string;
-  getStats(): Promise<RTCStatsReport>;
-}
-interface ProbeRoom {
-  remoteParticipants: Map<string, { identity: string; tracks: ProbeTrack[] }>;
-}
+/** What the first-frame probe adds to the page's window. */
 interface ProbeWindow {
-  telemed?: { room?: ProbeRoom };
   telemedFirstFrames?: Record<string, number>;
 }
 
@@ -21,12 +13,12 @@ interface ProbeWindow {
  */
 export function installFirstFrameProbe(page: TestPage): Promise<void> {
   return page.evaluate(() => {
-    const w = window as unknown as ProbeWindow;
+    const w = window as typeof window & ProbeWindow;
     if (w.telemedFirstFrames) return;
     const first: Record<string, number> = {};
     w.telemedFirstFrames = first;
     const tick = async (): Promise<void> => {
-      for (const participant of w.telemed?.room?.remoteParticipants.values() ?? []) {
+      for (const participant of window.telemed?.room?.remoteParticipants.values() ?? []) {
         if (participant.identity in first) continue;
         for (const track of participant.tracks) {
           if (track.kind !== 'video' || track.source !== 'camera') continue;
@@ -44,7 +36,7 @@ export function installFirstFrameProbe(page: TestPage): Promise<void> {
 
 /** Page time of the first decoded frame per remote identity (see installFirstFrameProbe). */
 export function firstFrames(page: TestPage): Promise<Record<string, number>> {
-  return page.evaluate(() => ({ ...(window as unknown as ProbeWindow).telemedFirstFrames }));
+  return page.evaluate(() => ({ ...(window as typeof window & ProbeWindow).telemedFirstFrames }));
 }
 
 /** Received audio per remote identity: bytes, decoded samples and energy (a tone has energy, silence none). */
@@ -60,7 +52,7 @@ export interface AudioSample {
 export function audioStats(page: TestPage): Promise<AudioSample[]> {
   return page.evaluate(async () => {
     const samples: AudioSample[] = [];
-    const room = (window as unknown as ProbeWindow).telemed?.room;
+    const room = window.telemed?.room;
     for (const participant of room?.remoteParticipants.values() ?? []) {
       for (const track of participant.tracks) {
         if (track.kind !== 'audio') continue;
@@ -84,7 +76,7 @@ export function audioStats(page: TestPage): Promise<AudioSample[]> {
 export function inboundFields(page: TestPage): Promise<Record<string, string[]>> {
   return page.evaluate(async () => {
     const fields: Record<string, string[]> = {};
-    const room = (window as unknown as ProbeWindow).telemed?.room;
+    const room = window.telemed?.room;
     for (const participant of room?.remoteParticipants.values() ?? []) {
       for (const track of participant.tracks) {
         (await track.getStats()).forEach((s: Record<string, unknown>) => {
@@ -100,7 +92,7 @@ export function inboundFields(page: TestPage): Promise<Record<string, string[]>>
 export function receivedVideo(page: TestPage, from: string, source: string): Promise<{ frames: number; width: number; height: number } | undefined> {
   return page.evaluate(
     async ({ from, source }) => {
-      const room = (window as unknown as ProbeWindow).telemed?.room;
+      const room = window.telemed?.room;
       const participant = [...(room?.remoteParticipants.values() ?? [])].find((p) => p.identity === from);
       const track = participant?.tracks.find((t) => t.kind === 'video' && t.source === source);
       if (!track) return undefined;

@@ -49,7 +49,7 @@ describe('a mixed four-person call: 2 Chromium + 2 Firefox', () => {
         `${name} to publish`,
         () =>
           page.evaluate(() => {
-            const room = (window as unknown as { telemed: { room?: { state: string; localParticipant: { tracks: readonly unknown[] } } } }).telemed.room;
+            const room = window.telemed.room;
             return room?.state === 'connected' && room.localParticipant.tracks.length === 2 ? true : undefined;
           }),
         { timeoutMs: 60_000 },

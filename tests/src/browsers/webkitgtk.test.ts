@@ -9,11 +9,6 @@ import { startTestPlatform, type Platform } from '../platform.js';
 import { launchWebKitGtk } from '../webkitgtk.js';
 import { startXvfb, type VirtualDisplay } from '../xvfb.js';
 import { waitFor } from '@telemed/test-kit';
-import type { DevCallPageHandle } from '../../../demo-app/src/dev/page-handle.js';
-
-interface PageHandle {
-  telemed: DevCallPageHandle;
-}
 
 describe('WebKitGTK without WebRTC', () => {
   let display: VirtualDisplay;
@@ -35,14 +30,14 @@ describe('WebKitGTK without WebRTC', () => {
   it('Room.connect rejects with UnsupportedBrowserError and the call page says what to use', async () => {
     page = await browser.newPage(`${platform.apiUrl}/dev/call.html?room=dev-webkit&name=wanda&autojoin=1`);
     console.log(`[webkitgtk] ${browser.version}: ${await page.evaluate(() => navigator.userAgent)}`);
-    const shown = await waitFor('the join to fail', () => page.evaluate(() => (window as unknown as PageHandle).telemed.error), { timeoutMs: 15_000 });
+    const shown = await waitFor('the join to fail', () => page.evaluate(() => window.telemed.error), { timeoutMs: 15_000 });
     expect(shown.code).toBe('UNSUPPORTED_BROWSER');
     expect(shown.message).toContain('RTCPeerConnection');
 
     // The typed error itself, straight from the SDK's Room.connect.
     const thrown = await page.evaluate(async (url) => {
       try {
-        await (window as unknown as PageHandle).telemed.room?.connect(url, 'any-token');
+        await window.telemed.room?.connect(url, 'any-token');
         return undefined;
       } catch (error) {
         const e = error as Error & { code?: string; missing?: string[] };

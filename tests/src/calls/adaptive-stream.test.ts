@@ -5,16 +5,7 @@ import type { ConsumerStatsInfo } from '@telemed/sdk/protocol';
 import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 
 import { startTestPlatform } from '../platform.js';
-import {
-  cameraConsumer as consumerOf,
-  joinPage,
-  received,
-  renderRemoteCamera,
-  roomStats,
-  waitForFreshMedia,
-  type PageHandle,
-  type TestPlatform,
-} from './harness.js';
+import { cameraConsumer as consumerOf, joinPage, received, renderRemoteCamera, roomStats, waitForFreshMedia, type TestPlatform } from './harness.js';
 import { waitFor } from '@telemed/test-kit';
 
 describe.each(BROWSERS)('adaptive stream in %s', (browserName) => {
@@ -69,7 +60,7 @@ describe.each(BROWSERS)('adaptive stream in %s', (browserName) => {
     expect((await cameraConsumer(large))?.paused).toBe(false);
     expect(
       await small.evaluate(() => {
-        const room = (window as unknown as { telemed: PageHandle }).telemed.room;
+        const room = window.telemed.room;
         const publisher = [...room.remoteParticipants.values()].find((p) => p.identity === 'publisher');
         return publisher?.tracks.find((t) => t.source === 'camera')?.isMuted;
       }),

@@ -43,7 +43,7 @@ function runScenarios(
 ): Promise<(Caught | undefined)[]> {
   return evaluate(
     async ({ classify: classifySource, url: mediaUrl, token: roomTokenValue, scenarios: sources }) => {
-      const sdk = (window as unknown as { sdk: typeof Sdk }).sdk;
+      const sdk = window.sdk;
       const toCaught = new Function(`return ${classifySource}`)() as (s: typeof Sdk, e: unknown) => Caught;
       const results: (Caught | undefined)[] = [];
       for (const source of sources) {
@@ -79,8 +79,8 @@ describe('typed device and permission errors in chromium', () => {
     deniedPage = await (await denied.newContext({ bypassCSP: true })).newPage();
     await deniedPage.goto(`${platform.apiUrl}/dev/call.html`);
     await deniedPage.evaluate(async (url) => {
-      const load = new Function('url', 'return import(url)') as (u: string) => Promise<unknown>;
-      (window as unknown as { sdk: unknown }).sdk = await load(url);
+      const load = new Function('url', 'return import(url)') as (u: string) => Promise<typeof Sdk>;
+      window.sdk = await load(url);
     }, site.bundleUrl);
     browser = await launchBrowser('chromium');
     page = await sdkPage(browser, `${platform.apiUrl}/dev/call.html`, site);
@@ -106,9 +106,9 @@ describe('typed device and permission errors in chromium', () => {
           await room.connect(url, token);
           await room.localParticipant.setCameraEnabled(true);
         },
-        (_sdk) => (window as unknown as { room: Sdk.Room }).room.localParticipant.setMicrophoneEnabled(true),
+        (_sdk) => (window as typeof window & { room: Sdk.Room }).room.localParticipant.setMicrophoneEnabled(true),
         async (_sdk) => {
-          const room = (window as unknown as { room: Sdk.Room }).room;
+          const room = (window as typeof window & { room: Sdk.Room }).room;
           // The call goes on without devices: connected, nothing published, chat works.
           if (room.state !== 'connected' || room.localParticipant.tracks.length !== 0)
             throw new Error(`room ${room.state} with ${room.localParticipant.tracks.length} tracks`);
@@ -146,12 +146,12 @@ describe('typed device and permission errors in chromium', () => {
           await room.localParticipant.setCameraEnabled(true, { deviceId: { exact: 'no-such-camera' } });
         },
         async (_sdk) => {
-          const room = (window as unknown as { room: Sdk.Room }).room;
+          const room = (window as typeof window & { room: Sdk.Room }).room;
           await room.localParticipant.setCameraEnabled(true, { width: 640, height: 360 });
           await room.localParticipant.switchActiveDevice('videoinput', 'no-such-camera');
         },
         async (_sdk) => {
-          const room = (window as unknown as { room: Sdk.Room }).room;
+          const room = (window as typeof window & { room: Sdk.Room }).room;
           const track = room.localParticipant.getTrack('camera');
           if (!track?.sid || track.mediaStreamTrack.readyState !== 'live') throw new Error('the camera was not kept');
           await room.disconnect();

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 
 import { startTestPlatform } from '../platform.js';
-import { joinPage, roomStats, waitForFreshMedia, type PageHandle, type TestPlatform } from './harness.js';
+import { joinPage, roomStats, waitForFreshMedia, type TestPlatform } from './harness.js';
 import { waitFor } from '@telemed/test-kit';
 
 type Outcome = { ok: true } | { ok: false; name: string; code: string };
@@ -34,7 +34,7 @@ describe.each(BROWSERS)('room grants in %s', (browserName) => {
   /** Runs a Room action in the page and reports the typed error it failed with. */
   const attempt = (page: TestPage, action: 'camera' | 'chat' | 'muteDoctor' | 'removeDoctor' | 'mutePatient' | 'removeViewer'): Promise<Outcome> =>
     page.evaluate(async (what) => {
-      const room = (window as unknown as { telemed: PageHandle }).telemed.room;
+      const room = window.telemed.room;
       const find = (identity: string) => {
         const participant = [...room.remoteParticipants.values()].find((p) => p.identity === identity);
         if (!participant) throw new Error(`${identity} is not in the room`);
@@ -58,7 +58,7 @@ describe.each(BROWSERS)('room grants in %s', (browserName) => {
     expect(await attempt(viewer, 'camera')).toEqual({ ok: false, name: 'TelemedError', code: 'FORBIDDEN' });
     expect(await attempt(viewer, 'chat')).toEqual({ ok: false, name: 'TelemedError', code: 'FORBIDDEN' });
     const stats = await roomStats(platform, ROOM);
-    const viewerSid = await viewer.evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.sid);
+    const viewerSid = await viewer.evaluate(() => window.telemed.room.localParticipant.sid);
     expect(stats.producers.filter((p) => p.participantId === viewerSid)).toEqual([]);
     expect(stats.consumers.filter((c) => c.participantId === viewerSid)).toHaveLength(4);
   });
@@ -74,7 +74,7 @@ describe.each(BROWSERS)('room grants in %s', (browserName) => {
   it('a room admin mutes a participant (server pauses it, its owner is told) and removes one', async () => {
     // The others' rooms: the patient's microphone publication muted, the viewer left with the reason.
     await doctor.evaluate(() => {
-      const w = window as unknown as {
+      const w = window as typeof window & {
         telemed: { room: { on(event: 'participantLeft', listener: (p: { identity: string }, reason: string) => void): void } };
         leftReasons: string[];
       };
@@ -88,7 +88,7 @@ describe.each(BROWSERS)('room grants in %s', (browserName) => {
         viewer.evaluate(() => {
           type Publication = { source: string; isMuted: boolean; track?: { isMuted: boolean } };
           const room = (
-            window as unknown as {
+            window as typeof window & {
               telemed: { room: { remoteParticipants: Map<string, { identity: string; getTrackPublication(source: string): Publication | undefined }> } };
             }
           ).telemed.room;
@@ -97,15 +97,12 @@ describe.each(BROWSERS)('room grants in %s', (browserName) => {
         }),
       { timeoutMs: 10_000 },
     );
-    const patientSid = await patient.evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.sid);
+    const patientSid = await patient.evaluate(() => window.telemed.room.localParticipant.sid);
     const stats = await roomStats(platform, ROOM);
     expect(stats.producers.find((p) => p.participantId === patientSid && p.source === 'microphone')?.paused).toBe(true);
     await waitFor(
       'the patient sees its own microphone muted',
-      () =>
-        patient.evaluate(() =>
-          (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.getTrack('microphone')?.isMuted ? true : undefined,
-        ),
+      () => patient.evaluate(() => (window.telemed.room.localParticipant.getTrack('microphone')?.isMuted ? true : undefined)),
       { timeoutMs: 10_000 },
     );
 
@@ -114,7 +111,7 @@ describe.each(BROWSERS)('room grants in %s', (browserName) => {
       'the viewer disconnected',
       () =>
         viewer.evaluate(() => {
-          const handle = (window as unknown as { telemed: PageHandle }).telemed;
+          const handle = window.telemed;
           return handle.room.state === 'disconnected' ? handle.states : undefined;
         }),
       { timeoutMs: 10_000 },
@@ -124,7 +121,7 @@ describe.each(BROWSERS)('room grants in %s', (browserName) => {
     await waitFor(
       'the doctor told why the viewer left',
       async () => {
-        const reasons = await doctor.evaluate(() => (window as unknown as { leftReasons: string[] }).leftReasons);
+        const reasons = await doctor.evaluate(() => (window as typeof window & { leftReasons: string[] }).leftReasons);
         return reasons.includes('viewer:removed') ? true : undefined;
       },
       { timeoutMs: 10_000 },

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 
 import { startTestPlatform } from '../platform.js';
-import { joinPage, received, roomStats, waitForFreshMedia, type PageHandle, type TestPlatform } from './harness.js';
+import { joinPage, received, roomStats, waitForFreshMedia, type TestPlatform } from './harness.js';
 import { waitFor } from '@telemed/test-kit';
 
 const NAMES = ['ann', 'ben', 'cat', 'dan'] as const;
@@ -37,10 +37,10 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
   });
 
   it('mute pauses the producer on the server and the others see the track muted; unmute resumes it', async () => {
-    await page('ann').evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.getTrack('microphone')?.mute());
+    await page('ann').evaluate(() => window.telemed.room.localParticipant.getTrack('microphone')?.mute());
     const micPaused = async (paused: boolean): Promise<true | undefined> => {
       const stats = await roomStats(platform, ROOM);
-      const annSid = await page('ann').evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.sid);
+      const annSid = await page('ann').evaluate(() => window.telemed.room.localParticipant.sid);
       const mic = stats.producers.find((p) => p.participantId === annSid && p.source === 'microphone');
       return mic?.paused === paused ? true : undefined;
     };
@@ -50,14 +50,14 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
         `${name} sees ann muted`,
         () =>
           page(name).evaluate(() => {
-            const room = (window as unknown as { telemed: PageHandle }).telemed.room;
+            const room = window.telemed.room;
             const ann = [...room.remoteParticipants.values()].find((p) => p.identity === 'ann');
             return ann?.tracks.find((t) => t.source === 'microphone')?.isMuted ? true : undefined;
           }),
         { timeoutMs: 10_000 },
       );
     }
-    await page('ann').evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.getTrack('microphone')?.unmute());
+    await page('ann').evaluate(() => window.telemed.room.localParticipant.getTrack('microphone')?.unmute());
     await waitFor("ann's microphone producer resumed", () => micPaused(false), { timeoutMs: 10_000 });
     await waitForFreshMedia(page('ben'), ['ann'], 15_000, 'audio after unmute');
   });
@@ -75,7 +75,7 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
   it('switches the camera device without renegotiating: same producer, new capture, frames keep coming', async () => {
     const camera = (): Promise<{ sid?: string; trackId?: string; state?: string }> =>
       page('cat').evaluate(() => {
-        const track = (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.getTrack('camera');
+        const track = window.telemed.room.localParticipant.getTrack('camera');
         return { sid: track?.sid, trackId: track?.mediaStreamTrack.id, state: track?.mediaStreamTrack.readyState };
       });
     const before = await camera();
@@ -101,7 +101,7 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
       'dan publishing a screen share',
       () =>
         page('dan').evaluate(() => {
-          const room = (window as unknown as { telemed: PageHandle }).telemed.room;
+          const room = window.telemed.room;
           return room.localParticipant.getTrack('screenShare')?.sid ? room.localParticipant.sid : undefined;
         }),
       { timeoutMs: 15_000 },
@@ -120,9 +120,7 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
         .sort(),
     ).toEqual(['camera', 'microphone', 'screenShare']);
     // What the browser's "Stop sharing" button does: the capture ends (the app is not asked).
-    await page('dan').evaluate(() =>
-      (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.getTrack('screenShare')?.mediaStreamTrack.stop(),
-    );
+    await page('dan').evaluate(() => window.telemed.room.localParticipant.getTrack('screenShare')?.mediaStreamTrack.stop());
     await waitFor(
       'the screen share producer gone from the server',
       async () => {
@@ -136,7 +134,7 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
         `${name} without dan's screen`,
         () =>
           page(name).evaluate(() => {
-            const room = (window as unknown as { telemed: PageHandle }).telemed.room;
+            const room = window.telemed.room;
             const dan = [...room.remoteParticipants.values()].find((p) => p.identity === 'dan');
             return dan && !dan.tracks.some((t) => t.source === 'screenShare') ? true : undefined;
           }),
@@ -146,15 +144,15 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
   });
 
   it('a chat message reaches each other participant exactly once, with its sender', async () => {
-    await page('ann').evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.sendChatMessage('hello from ann'));
+    await page('ann').evaluate(() => window.telemed.room.sendChatMessage('hello from ann'));
     // The channel is ordered: once a second message arrived, a duplicate of the first would have too.
-    await page('ann').evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.sendChatMessage('second'));
+    await page('ann').evaluate(() => window.telemed.room.sendChatMessage('second'));
     for (const name of others('ann')) {
       const chat = await waitFor(
         `${name} receiving both messages`,
         () =>
           page(name).evaluate(() => {
-            const log = (window as unknown as { telemed: PageHandle }).telemed.chat;
+            const log = window.telemed.chat;
             return log.some((m) => m.text === 'second') ? log : undefined;
           }),
         { timeoutMs: 10_000 },
@@ -163,7 +161,7 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
       expect(chat.find((m) => m.text === 'hello from ann')).toMatchObject({ fromIdentity: 'ann' });
       expect(await page(name).text('#chat-log')).toContain('ann: hello from ann');
     }
-    expect(await page('ann').evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.chat.length)).toBe(0);
+    expect(await page('ann').evaluate(() => window.telemed.chat.length)).toBe(0);
   });
 
   it('active speaker, audio levels and connection quality reach every page; the server keeps per-track stats', async () => {
@@ -172,7 +170,7 @@ describe.each(BROWSERS)('a four-person call in %s', (browserName) => {
         `${name} told of a speaker, levels and everyone's quality`,
         () =>
           page(name).evaluate(() => {
-            const handle = (window as unknown as { telemed: PageHandle & { activeSpeaker?: string; audioLevelUpdates: number } }).telemed;
+            const handle = window.telemed;
             const qualities = [...(handle.room.remoteParticipants.values() as Iterable<{ connectionQuality?: string }>)].map((p) => p.connectionQuality);
             // Media flows to everyone here, so every level settles above 'lost'.
             const settled = qualities.length === 3 && qualities.every((q) => q === 'excellent' || q === 'good' || q === 'poor');

@@ -37,7 +37,7 @@ export async function joinPage(browser: TestBrowser, platform: TestPlatform, roo
 }
 
 export function connectionState(page: TestPage): Promise<string | undefined> {
-  return page.evaluate(() => (window as unknown as { telemed: { room?: { state: string } } }).telemed.room?.state);
+  return page.evaluate(() => window.telemed.room?.state);
 }
 
 export async function roomStats(platform: TestPlatform, room: string): Promise<RoomStatsInfo> {
@@ -61,7 +61,7 @@ export function renderRemoteCamera(page: TestPage, size: { width: number; height
 
 /** The server's consumer of the room's camera producer for the call page `page`. */
 export async function cameraConsumer(platform: TestPlatform, room: string, page: TestPage): Promise<ConsumerStatsInfo | undefined> {
-  const sid = await page.evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.sid);
+  const sid = await page.evaluate(() => window.telemed.room.localParticipant.sid);
   const stats = await roomStats(platform, room);
   const camera = stats.producers.find((p) => p.source === 'camera');
   return stats.consumers.find((c) => c.participantId === sid && c.producerId === camera?.producerId);

@@ -5,13 +5,12 @@
 // participant. Needs root and nft (scripts/system-packages.sh test).
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type * as Sdk from '@telemed/sdk';
 import type { CallTimelineEntry } from '@telemed/sdk';
 import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 
 import { startTestPlatform } from '../platform.js';
 import { startDemoCall, type DemoCall } from './demo-call.js';
-import { joinPage, roomToken, waitForFreshMedia, type PageHandle, type TestPlatform } from './harness.js';
+import { joinPage, roomToken, waitForFreshMedia, type TestPlatform } from './harness.js';
 import { sdkPage, serveSdkBundle, type SdkSite } from './sdk-site.js';
 import { waitFor } from '@telemed/test-kit';
 
@@ -41,12 +40,8 @@ interface PageView {
 
 function view(page: TestPage): Promise<PageView> {
   return page.evaluate(async () => {
-    interface Room {
-      localParticipant: { getTrack(source: string): { sid?: string; getStats(): Promise<RTCStatsReport | undefined> } | undefined };
-      remoteParticipants: PageHandle['room']['remoteParticipants'];
-    }
-    const w = window as unknown as { telemed: { room: Room; states: string[] }; reconnectedEvents?: unknown[] };
-    const { room, states } = w.telemed;
+    const w = window as typeof window & { reconnectedEvents?: unknown[] };
+    const { room, states } = window.telemed;
     let remotePort: number | undefined;
     const report = await room.localParticipant.getTrack('camera')?.getStats();
     report?.forEach((s: Record<string, unknown>) => {
@@ -89,12 +84,9 @@ describe('ICE failure with the signaling socket up', () => {
     await Promise.all([waitForFreshMedia(alice, [ids.grey], 30_000), waitForFreshMedia(grey, [ids.alice], 30_000)]);
     for (const page of [alice, grey]) {
       await page.evaluate(() => {
-        const w = window as unknown as {
-          telemed: { room: { on(event: 'reconnected', listener: (info: unknown) => void): void } };
-          reconnectedEvents: unknown[];
-        };
+        const w = window as typeof window & { reconnectedEvents: unknown[] };
         w.reconnectedEvents = [];
-        w.telemed.room.on('reconnected', (info) => w.reconnectedEvents.push(info));
+        window.telemed.room.on('reconnected', (info) => w.reconnectedEvents.push(info));
       });
     }
   });
@@ -183,7 +175,7 @@ describe('ICE failure with the signaling socket up', () => {
     const carol = await sdkPage(browser, `${platform.apiUrl}/dev/call.html`, site);
     await carol.evaluate(
       async ({ url, token }) => {
-        const { Room } = (window as unknown as { sdk: typeof Sdk }).sdk;
+        const { Room } = window.sdk;
         const room = new Room({ maxReconnectAttempts: 2, iceRestartTimeoutMs: 1500, reconnectBaseDelayMs: 100, reconnectMaxDelayMs: 200 });
         const seen: { states: string[]; error?: { name: string; code: string } } = { states: [] };
         room.on('connectionStateChanged', (state) => seen.states.push(state));
@@ -200,7 +192,7 @@ describe('ICE failure with the signaling socket up', () => {
     await waitForFreshMedia(alice, ['carol'], 30_000);
     const port = (await view(alice)).remotePort!;
     const carolView = (): Promise<{ states: string[]; error?: { name: string; code: string } }> =>
-      carol.evaluate(() => (window as unknown as { carol: { states: string[]; error?: { name: string; code: string } } }).carol);
+      carol.evaluate(() => (window as typeof window & { carol: { states: string[]; error?: { name: string; code: string } } }).carol);
 
     const unblock = blockPort(port);
     const started = Date.now();

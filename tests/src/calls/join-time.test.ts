@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 
 import { startTestPlatform } from '../platform.js';
-import { joinPage, roomToken, type PageHandle, type TestPlatform } from './harness.js';
+import { joinPage, roomToken, type TestPlatform } from './harness.js';
 import { waitFor } from '@telemed/test-kit';
 
 const JOINS = 10;
@@ -44,8 +44,7 @@ describe.each(BROWSERS)('join-to-first-frame in %s', (browserName) => {
         `first frame on join ${i + 1}`,
         () =>
           joiner.evaluate(() => {
-            const t = (window as unknown as { telemed: PageHandle & { timing: { joinStartedAt?: number; connectedAt?: number; firstFrameAt?: number } } })
-              .telemed.timing;
+            const t = window.telemed.timing;
             return t.firstFrameAt !== undefined && t.joinStartedAt !== undefined && t.connectedAt !== undefined ? t : undefined;
           }),
         { timeoutMs: 20_000, intervalMs: 50 },

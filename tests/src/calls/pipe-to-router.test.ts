@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 
 import { startTestPlatform } from '../platform.js';
-import { joinPage, service, waitForFreshMedia, type PageHandle, type TestPlatform } from './harness.js';
+import { joinPage, service, waitForFreshMedia, type TestPlatform } from './harness.js';
 import { waitFor } from '@telemed/test-kit';
 
 const NAMES = ['first', 'second', 'third'] as const;
@@ -66,13 +66,13 @@ describe.each(BROWSERS)('a room spanning two workers in %s', (browserName) => {
   });
 
   it('chat crosses the pipe once', async () => {
-    await page('third').evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.sendChatMessage('across workers'));
-    await page('first').evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.sendChatMessage('and back'));
+    await page('third').evaluate(() => window.telemed.room.sendChatMessage('across workers'));
+    await page('first').evaluate(() => window.telemed.room.sendChatMessage('and back'));
     const first = await waitFor(
       'first receiving',
       () =>
         page('first').evaluate(() => {
-          const chat = (window as unknown as { telemed: PageHandle }).telemed.chat;
+          const chat = window.telemed.chat;
           return chat.length > 0 ? chat.map((m) => m.text) : undefined;
         }),
       { timeoutMs: 10_000 },
@@ -81,7 +81,7 @@ describe.each(BROWSERS)('a room spanning two workers in %s', (browserName) => {
       'third receiving',
       () =>
         page('third').evaluate(() => {
-          const chat = (window as unknown as { telemed: PageHandle }).telemed.chat;
+          const chat = window.telemed.chat;
           return chat.length > 0 ? chat.map((m) => m.text) : undefined;
         }),
       { timeoutMs: 10_000 },

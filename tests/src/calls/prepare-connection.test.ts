@@ -6,7 +6,7 @@ import type * as Sdk from '@telemed/sdk';
 import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 
 import { startTestPlatform } from '../platform.js';
-import { joinPage, roomStats, roomToken, type PageHandle, type TestPlatform } from './harness.js';
+import { joinPage, roomStats, roomToken, type TestPlatform } from './harness.js';
 import { sdkPage, serveSdkBundle, type SdkSite } from './sdk-site.js';
 import { waitFor } from '@telemed/test-kit';
 
@@ -18,7 +18,7 @@ type PageWindow = { sdk: typeof Sdk; room?: Sdk.Room; sockets: string[] };
 async function countingSdkPage(browser: TestBrowser, platform: TestPlatform, site: SdkSite): Promise<TestPage> {
   const page = await sdkPage(browser, `${platform.apiUrl}/dev/call.html`, site);
   await page.evaluate(() => {
-    const w = window as unknown as PageWindow & { WebSocket: typeof WebSocket };
+    const w = window as typeof window & PageWindow & { WebSocket: typeof WebSocket };
     w.sockets = [];
     const Original = w.WebSocket;
     w.WebSocket = class extends Original {
@@ -33,7 +33,7 @@ async function countingSdkPage(browser: TestBrowser, platform: TestPlatform, sit
 
 /** Identities the observer's room knows as remote participants. */
 function seenBy(observer: TestPage): Promise<string[]> {
-  return observer.evaluate(() => [...(window as unknown as { telemed: PageHandle }).telemed.room.remoteParticipants.values()].map((p) => p.identity));
+  return observer.evaluate(() => [...window.telemed.room.remoteParticipants.values()].map((p) => p.identity));
 }
 
 describe('Room.prepareConnection in chromium', () => {
@@ -60,14 +60,14 @@ describe('Room.prepareConnection in chromium', () => {
     const token = roomToken(platform, ROOM, 'waiter');
     const ready = await page.evaluate(
       async ({ url, token: t }) => {
-        const w = window as unknown as PageWindow;
+        const w = window as typeof window & PageWindow;
         w.room = new w.sdk.Room();
         return w.room.prepareConnection(url, t);
       },
       { url: platform.mediaWsUrl, token },
     );
     expect(ready).toBe(true);
-    expect(await page.evaluate(() => (window as unknown as PageWindow).room?.state)).toBe('disconnected');
+    expect(await page.evaluate(() => (window as typeof window & PageWindow).room?.state)).toBe('disconnected');
     // A participant joining after the prepare is announced to the observer; had the server announced
     // the prepared one, that would have come first.
     await joinPage(browser, platform, ROOM, 'late', { params: { publish: '0' } }).then((p) => pages.push(p));
@@ -77,7 +77,7 @@ describe('Room.prepareConnection in chromium', () => {
 
     await page.evaluate(
       async ({ url, token: t }) => {
-        const room = (window as unknown as PageWindow).room!;
+        const room = (window as typeof window & PageWindow).room!;
         room.on('trackSubscribed', (track) => track.attach(document.body.appendChild(document.createElement(track.kind === 'video' ? 'video' : 'audio'))));
         await room.connect(url, t);
       },
@@ -94,7 +94,7 @@ describe('Room.prepareConnection in chromium', () => {
         }),
       { timeoutMs: 20_000 },
     );
-    expect(await page.evaluate(() => (window as unknown as PageWindow).sockets.length)).toBe(1);
+    expect(await page.evaluate(() => (window as typeof window & PageWindow).sockets.length)).toBe(1);
   });
 
   it('connect() with another token than the prepared one, or after a failed prepare, takes the cold path', async () => {
@@ -102,7 +102,7 @@ describe('Room.prepareConnection in chromium', () => {
     pages.push(page);
     const result = await page.evaluate(
       async ({ url, other, bad, real }) => {
-        const w = window as unknown as PageWindow;
+        const w = window as typeof window & PageWindow;
         const room = new w.sdk.Room();
         w.room = room;
         const otherReady = await room.prepareConnection(url, other);

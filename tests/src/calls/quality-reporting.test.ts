@@ -3,7 +3,6 @@
 // sends of one page fail, as when the API is briefly unreachable: its buffered samples still arrive.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QualitySample, RoomAccess, Session } from '@telemed/sdk';
-import type * as Sdk from '@telemed/sdk';
 import { launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 
 import { startTestPlatform } from '../platform.js';
@@ -44,7 +43,7 @@ describe('client quality reporting from the SDK', () => {
     pages.push(page);
     await page.evaluate(
       async ({ session, access, failFirstSends }) => {
-        const { Room, TelemedClient, QualityReporter } = (window as unknown as { sdk: typeof Sdk }).sdk;
+        const { Room, TelemedClient, QualityReporter } = window.sdk;
         const client = new TelemedClient({ session });
         const room = new Room();
         await room.connect(access.url, access.token);
@@ -114,7 +113,7 @@ describe('client quality reporting from the SDK', () => {
 
     // Alice's first two sends failed; the samples taken before the first success were kept and delivered.
     const state = await alicePage.evaluate(() => {
-      const w = window as unknown as ReporterPage;
+      const w = window as typeof window & ReporterPage;
       return { counts: w.reporter.counts, attempts: w.attempts };
     });
     console.log(`[quality] alice's reporter: ${JSON.stringify(state.counts)}; send attempts ${state.attempts.map((a) => (a.ok ? 'ok' : 'failed')).join(', ')}`);

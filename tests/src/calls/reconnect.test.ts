@@ -6,7 +6,7 @@ import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../bro
 
 import { startTestPlatform } from '../platform.js';
 import { startDemoCall, type DemoCall } from './demo-call.js';
-import { joinPage, service, waitForFreshMedia, type PageHandle, type TestPlatform } from './harness.js';
+import { joinPage, service, waitForFreshMedia, type TestPlatform } from './harness.js';
 import { waitFor } from '@telemed/test-kit';
 
 interface Workers {
@@ -37,9 +37,8 @@ describe.each(BROWSERS)('reconnection in %s', (browserName) => {
     await platform?.stop();
   });
 
-  const states = (page: TestPage): Promise<string[]> => page.evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.states);
-  const localCameraSid = (page: TestPage): Promise<string | undefined> =>
-    page.evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.getTrack('camera')?.sid);
+  const states = (page: TestPage): Promise<string[]> => page.evaluate(() => window.telemed.states);
+  const localCameraSid = (page: TestPage): Promise<string | undefined> => page.evaluate(() => window.telemed.room.localParticipant.getTrack('camera')?.sid);
 
   /** Waits until `page` went through `reconnecting` after `from` state changes and is `connected` again. */
   async function backToConnected(page: TestPage, from: number, timeoutMs: number): Promise<void> {

@@ -272,7 +272,7 @@ describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
       'the device check ready',
       () =>
         check.evaluate(() => {
-          const r = (window as unknown as { deviceCheck: { ready: boolean; error?: unknown } }).deviceCheck;
+          const r = (window as typeof window & { deviceCheck: { ready: boolean; error?: unknown } }).deviceCheck;
           if (r.error) throw new Error(JSON.stringify(r.error));
           return r.ready ? true : undefined;
         }),
@@ -286,7 +286,7 @@ describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
       () =>
         check.evaluate((level) => {
           const video = document.getElementById('preview') as HTMLVideoElement;
-          const r = (window as unknown as { deviceCheck: { maxLevel: number } }).deviceCheck;
+          const r = (window as typeof window & { deviceCheck: { maxLevel: number } }).deviceCheck;
           return video.videoWidth > 0 && (!level || r.maxLevel > 0) ? true : undefined;
         }, needLevel),
       { timeoutMs: 15_000 },
@@ -296,7 +296,7 @@ describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
       'the speaker test',
       () =>
         check.evaluate(() => {
-          const r = (window as unknown as { deviceCheck: { speakerTested: boolean; cameras: number; microphones: number; maxLevel: number } }).deviceCheck;
+          const r = (window as typeof window & { deviceCheck: { speakerTested: boolean; cameras: number; microphones: number; maxLevel: number } }).deviceCheck;
           return r.speakerTested ? r : undefined;
         }),
       { timeoutMs: 10_000 },
@@ -341,11 +341,11 @@ describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
     ).toEqual({ identity: '', tracks: 0, leaves: true });
     expect(
       await embedded.evaluate(
-        () => (window as unknown as { embedded: { room: { localParticipant: { identity: string } } } }).embedded.room.localParticipant.identity,
+        () => (window as typeof window & { embedded: { room: { localParticipant: { identity: string } } } }).embedded.room.localParticipant.identity,
       ),
     ).toBe('guest');
     await host.evaluate(() => {
-      const w = window as unknown as {
+      const w = window as typeof window & {
         telemed: { room: { on(e: 'participantLeft', l: (p: { identity: string }, reason: string) => void): void } };
         left?: string[];
       };
@@ -356,7 +356,7 @@ describe.each(BROWSERS)('the embedding example in %s', (browserName) => {
     // `left` is the server's reason for a participant who said so; a vanished one is `disconnected`
     // after its liveness timeout (~20 s). Firefox does not always send the pagehide handler's leave
     // before it drops a closing tab's socket (1 of 2 runs here): there only the departure is required.
-    const left = await waitFor('the host seeing the guest leave', () => host.evaluate(() => (window as unknown as { left?: string[] }).left?.[0]), {
+    const left = await waitFor('the host seeing the guest leave', () => host.evaluate(() => (window as typeof window & { left?: string[] }).left?.[0]), {
       timeoutMs: 60_000,
     });
     if (browserName === 'chromium') expect(left).toBe('guest left');

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type * as Sdk from '@telemed/sdk';
 import type { TestBrowser, TestPage } from '../browser.js';
 
 const BUNDLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'sdk', 'dist', 'telemed-sdk.browser.mjs');
@@ -37,8 +38,8 @@ export async function serveSdkBundle(): Promise<SdkSite> {
 async function loadSdk(page: TestPage, site: SdkSite): Promise<TestPage> {
   await page.evaluate(async (url) => {
     // Built at run time: the test runner rewrites a literal import() in test code.
-    const load = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
-    (window as unknown as { sdk: unknown }).sdk = await load(url);
+    const load = new Function('url', 'return import(url)') as (url: string) => Promise<typeof Sdk>;
+    window.sdk = await load(url);
   }, site.bundleUrl);
   return page;
 }

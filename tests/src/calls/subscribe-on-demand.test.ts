@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSERS, launchBrowser, type TestBrowser, type TestPage } from '../browser.js';
 import { startTestPlatform } from '../platform.js';
-import { joinPage, received, roomStats, service, type PageHandle, type TestPlatform } from './harness.js';
+import { joinPage, received, roomStats, service, type TestPlatform } from './harness.js';
 import { waitFor } from '@telemed/test-kit';
 
 interface PublicationView {
@@ -15,21 +15,8 @@ interface PublicationView {
   hasTrack: boolean;
 }
 
-/** What the page's room knows of the publisher, and the subscription events it saw (installed by `recordEvents`). */
-type Handle = {
-  room: {
-    remoteParticipants: Map<
-      string,
-      {
-        identity: string;
-        trackPublications: { source: string; isSubscribed: boolean; track?: unknown; setSubscribed(subscribed: boolean): Promise<void> }[];
-        on(event: 'trackSubscribed' | 'trackUnsubscribed', listener: (track: { source: string }) => void): void;
-      }
-    >;
-    on(event: 'trackSubscribed' | 'trackUnsubscribed', listener: (track: { source: string }) => void): void;
-  };
-  subscriptionEvents: string[];
-};
+/** The subscription events the viewer's room and participant emitted (installed by the first test). */
+type RecordingHandle = Window['telemed'] & { subscriptionEvents: string[] };
 
 describe.each(BROWSERS)('subscribe on demand in %s', (browserName) => {
   const ROOM = `dev-on-demand-${browserName}`;
@@ -50,7 +37,7 @@ describe.each(BROWSERS)('subscribe on demand in %s', (browserName) => {
 
   const publications = (): Promise<PublicationView[] | undefined> =>
     viewer.evaluate(() => {
-      const { room } = (window as unknown as { telemed: Handle }).telemed;
+      const { room } = window.telemed;
       const publisher = [...room.remoteParticipants.values()].find((p) => p.identity === 'publisher');
       return publisher?.trackPublications
         .map((p) => ({ source: p.source, subscribed: p.isSubscribed, hasTrack: p.track !== undefined }))
@@ -59,18 +46,18 @@ describe.each(BROWSERS)('subscribe on demand in %s', (browserName) => {
 
   const setCameraSubscribed = (subscribed: boolean): Promise<void> =>
     viewer.evaluate(async (wanted) => {
-      const { room } = (window as unknown as { telemed: Handle }).telemed;
+      const { room } = window.telemed;
       const publisher = [...room.remoteParticipants.values()].find((p) => p.identity === 'publisher');
       await publisher?.trackPublications.find((p) => p.source === 'camera')?.setSubscribed(wanted);
     }, subscribed);
 
   const viewerConsumers = async (): Promise<string[]> => {
-    const sid = await viewer.evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.sid);
+    const sid = await viewer.evaluate(() => window.telemed.room.localParticipant.sid);
     const stats = await roomStats(platform, ROOM);
     return stats.consumers.filter((c) => c.participantId === sid).map((c) => c.kind);
   };
 
-  const events = (): Promise<string[]> => viewer.evaluate(() => (window as unknown as { telemed: Handle }).telemed.subscriptionEvents);
+  const events = (): Promise<string[]> => viewer.evaluate(() => (window.telemed as RecordingHandle).subscriptionEvents);
 
   it('lists the publications without tracks, and the server made no consumer', async () => {
     const both = [
@@ -82,7 +69,7 @@ describe.each(BROWSERS)('subscribe on demand in %s', (browserName) => {
     );
     expect(await viewerConsumers()).toEqual([]);
     await viewer.evaluate(() => {
-      const handle = (window as unknown as { telemed: Handle }).telemed;
+      const handle = window.telemed as RecordingHandle;
       handle.subscriptionEvents = [];
       const publisher = [...handle.room.remoteParticipants.values()].find((p) => p.identity === 'publisher');
       handle.room.on('trackSubscribed', (track) => handle.subscriptionEvents.push(`room subscribed ${track.source}`));
@@ -122,7 +109,7 @@ describe.each(BROWSERS)('subscribe on demand in %s', (browserName) => {
     await setCameraSubscribed(true);
     const handle = (): Promise<{ states: string[]; sid: string }> =>
       viewer.evaluate(() => {
-        const { states, room } = (window as unknown as { telemed: PageHandle }).telemed;
+        const { states, room } = window.telemed;
         return { states, sid: room.localParticipant.sid };
       });
     const before = await handle();

@@ -214,8 +214,9 @@ describe('a third-party integration from the packed SDK and server SDK', () => {
         'the third-party page publishing its camera',
         () =>
           page.evaluate(() => {
-            const room = (window as unknown as { room: { localParticipant: { identity: string; getTrack(source: string): { sid?: string } | undefined } } })
-              .room;
+            const room = (
+              window as typeof window & { room: { localParticipant: { identity: string; getTrack(source: string): { sid?: string } | undefined } } }
+            ).room;
             return room.localParticipant.getTrack('camera')?.sid ? room.localParticipant.identity : undefined;
           }),
         { timeoutMs: 60_000 },
@@ -232,7 +233,7 @@ describe('a third-party integration from the packed SDK and server SDK', () => {
     type PageRoom = { state: string; localParticipant: { getTrack(source: string): { sid?: string; isMuted: boolean; mutedBy: string | null } | undefined } };
     const camera = () =>
       page.evaluate(() => {
-        const track = (window as unknown as { room: PageRoom }).room.localParticipant.getTrack('camera');
+        const track = (window as typeof window & { room: PageRoom }).room.localParticipant.getTrack('camera');
         return track?.sid ? { isMuted: track.isMuted, mutedBy: track.mutedBy } : undefined;
       });
     expect(await waitFor('the visitor publishing its camera', camera, { timeoutMs: 60_000 })).toEqual({ isMuted: false, mutedBy: null });
@@ -256,9 +257,9 @@ describe('a third-party integration from the packed SDK and server SDK', () => {
 
     await moderation.removeParticipant(ROOM, 'visitor');
     expect(
-      await waitFor('the page disconnected as removed', () => page.evaluate(() => (window as unknown as { disconnectReason?: string }).disconnectReason)),
+      await waitFor('the page disconnected as removed', () => page.evaluate(() => (window as typeof window & { disconnectReason?: string }).disconnectReason)),
     ).toBe('removed');
-    expect(await page.evaluate(() => (window as unknown as { room: PageRoom }).room.state)).toBe('disconnected');
+    expect(await page.evaluate(() => (window as typeof window & { room: PageRoom }).room.state)).toBe('disconnected');
     expect((await moderation.listParticipants(ROOM)).map((p) => p.identity)).toEqual(['host']);
   });
 

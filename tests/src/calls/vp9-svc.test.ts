@@ -26,7 +26,7 @@ describe('VP9 SVC in chromium', () => {
     publisher = await sdkPage(browser, `${platform.apiUrl}/dev/call.html`, site);
     await publisher.evaluate(
       async ({ url, token }) => {
-        const { Room } = (window as unknown as { sdk: typeof Sdk }).sdk;
+        const { Room } = window.sdk;
         const room = new Room({ preferredVideoCodec: 'vp9' });
         await room.connect(url, token);
         await room.localParticipant.setCameraEnabled(true, { width: 1280, height: 720 });
@@ -53,7 +53,7 @@ describe('VP9 SVC in chromium', () => {
     const producer = (await roomStats(platform, ROOM)).producers.find((p) => p.source === 'camera');
     expect(producer).toMatchObject({ mimeType: 'video/VP9', scalabilityMode: 'L3T3_KEY', rids: [] });
     const sent = await publisher.evaluate(async () => {
-      const room = (window as unknown as { room: Sdk.Room }).room;
+      const room = (window as typeof window & { room: Sdk.Room }).room;
       const report = await room.localParticipant.getTrack('camera')?.getStats();
       const out: { mimeType?: string; scalabilityMode?: string; frameWidth?: number }[] = [];
       report?.forEach((s: Record<string, unknown>) => {

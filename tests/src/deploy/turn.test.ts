@@ -88,7 +88,7 @@ describe('TURN through coturn', () => {
         const page = await sdkPage(browser, `${stack.apiUrl}/`, site);
         await page.evaluate(
           async ({ url, token, iceServers }) => {
-            const { Room } = (window as unknown as { sdk: typeof Sdk }).sdk;
+            const { Room } = window.sdk;
             const room = new Room();
             (window as unknown as { telemed: { room: Sdk.Room } }).telemed = { room };
             await room.connect(url, token, { iceServers, iceTransportPolicy: 'relay' });

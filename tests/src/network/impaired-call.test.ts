@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumerStatsInfo, ProducerStatsInfo } from '@telemed/sdk/protocol';
 import { launchBrowser, type BrowserName, type TestBrowser, type TestPage } from '../browser.js';
 import { startTestPlatform } from '../platform.js';
-import { joinPage, renderRemoteCamera, roomStats, waitForFreshMedia, type PageHandle, type TestPlatform } from '../calls/harness.js';
+import { joinPage, renderRemoteCamera, roomStats, waitForFreshMedia, type TestPlatform } from '../calls/harness.js';
 import { startDemoCall } from '../calls/demo-call.js';
 import { signInAdmin } from '../apps/fixture.js';
 import { fill, waitForSelector } from '../apps/app-page.js';
@@ -74,7 +74,7 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
     for (const [i, engine] of ENGINES.entries()) {
       const { user, access } = joiners[engine];
       const page = await joinPage(browsers[i]!, platform, room, user.displayName, { params: { token: access.token, url: access.url } });
-      const sid = await page.evaluate(() => (window as unknown as { telemed: PageHandle }).telemed.room.localParticipant.sid);
+      const sid = await page.evaluate(() => window.telemed.room.localParticipant.sid);
       parties[engine] = { engine, ns: namespaces[i]!, browser: browsers[i]!, page, sid, identity: user.id, name: user.displayName };
     }
     // Both render the other's camera large: the subscriber asks for the top layer, so any lower
@@ -488,11 +488,7 @@ describe('calls on impaired links (Chromium and Firefox, each in its own network
     const viewer = parties.firefox;
     const received = (): Promise<{ frames: number; height: number }> =>
       viewer.page.evaluate(async (identity) => {
-        interface Track {
-          source: string;
-          getStats(): Promise<RTCStatsReport | undefined>;
-        }
-        const room = (window as unknown as { telemed: { room: { remoteParticipants: Map<string, { identity: string; tracks: Track[] }> } } }).telemed.room;
+        const room = window.telemed.room;
         const remote = [...room.remoteParticipants.values()].find((p) => p.identity === identity);
         const out = { frames: 0, height: 0 };
         for (const track of remote?.tracks ?? []) {

@@ -55,21 +55,7 @@ export interface LinkSnapshot {
 export function linkSnapshot(page: TestPage): Promise<LinkSnapshot> {
   return page.evaluate(async () => {
     type Stats = Record<string, unknown>;
-    interface Track {
-      source: string;
-      kind: string;
-      getStats(): Promise<RTCStatsReport | undefined>;
-    }
-    interface Remote {
-      identity: string;
-      connectionQuality: string;
-      tracks: Track[];
-    }
-    interface Room {
-      localParticipant: { connectionQuality: string; tracks: Track[] };
-      remoteParticipants: Map<string, Remote>;
-    }
-    const room = (window as unknown as { telemed: { room: Room } }).telemed.room;
+    const room = window.telemed.room;
     const n = (value: unknown): number => (typeof value === 'number' ? value : 0);
     const snapshot = {
       at: Date.now(),

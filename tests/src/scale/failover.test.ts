@@ -22,17 +22,19 @@ interface PageState {
   moves: { url: string; at: number }[];
   chat: string[];
 }
-type PageWindow = Window & { sdk: typeof Sdk; telemed: PageState };
+// The SDK page's own handle under `window.telemed` (the shared probes read its room), not the dev
+// call page's that page-window.d.ts declares: hence the cast through unknown where it is read.
+type PageWindow = { telemed: PageState };
 
 /** Joins `callId` as `email` from a page: the SDK's own client signs in and refreshes the access. */
 async function joinCall(page: TestPage, apiUrl: string, email: string, callId: string): Promise<void> {
   await page.evaluate(
     async ({ apiUrl, email, callId }) => {
       const w = window as unknown as PageWindow;
-      const client = new w.sdk.TelemedClient({ baseUrl: apiUrl });
+      const client = new window.sdk.TelemedClient({ baseUrl: apiUrl });
       await client.login(email, 'telemed-demo');
       const access = await client.callToken(callId);
-      const room = new w.sdk.Room();
+      const room = new window.sdk.Room();
       w.telemed = { room, moves: [], chat: [] };
       room.on('mediaNodeChanged', ({ url }) => w.telemed.moves.push({ url, at: Date.now() }));
       room.on('chatMessage', (message) => w.telemed.chat.push(message.text));

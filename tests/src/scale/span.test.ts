@@ -20,7 +20,9 @@ import { serveSdkBundle, sdkPage, sdkSitePage, type SdkSite } from '../calls/sdk
 import { placeDevRoom, startCluster, type Cluster, type MediaNode } from './cluster.js';
 import { waitFor } from '@telemed/test-kit';
 
-type PageWindow = Window & { sdk: typeof Sdk; telemed: { room: Sdk.Room; url: string; chat: string[] } };
+// The SDK page's own handle under `window.telemed` (the shared probes read its room), not the dev
+// call page's that page-window.d.ts declares: hence the cast through unknown where it is read.
+type PageWindow = { telemed: { room: Sdk.Room; url: string; chat: string[] } };
 
 const ROOM = 'dev-span';
 const IDENTITIES = ['p1', 'p2', 'p3', 'p4'];
@@ -42,7 +44,7 @@ function join(page: TestPage, identity: string, apiUrl: string): Promise<string>
         return (await res.json()) as { url: string; token: string };
       };
       const first = await access();
-      const sdkRoom = new w.sdk.Room();
+      const sdkRoom = new window.sdk.Room();
       w.telemed = { room: sdkRoom, url: first.url, chat: [] };
       sdkRoom.on('mediaNodeChanged', ({ url }) => (w.telemed.url = url));
       sdkRoom.on('chatMessage', (message) => w.telemed.chat.push(message.text));

@@ -35,7 +35,7 @@ export async function ringAndJoin(doctor: TestPage, patient: TestPage, patientAc
   await patient.click('[data-testid=incoming-call] button.success');
   await waitForSelector(patient, '#join-call', 30_000);
   await patient.evaluate(() => {
-    const w = window as unknown as { tmdJoin?: { clicked?: number; firstFrame?: number } };
+    const w = window as typeof window & { tmdJoin?: { clicked?: number; firstFrame?: number } };
     const timing: { clicked?: number; firstFrame?: number } = {};
     w.tmdJoin = timing;
     document.addEventListener(
@@ -62,7 +62,7 @@ export async function ringAndJoin(doctor: TestPage, patient: TestPage, patientAc
     'the first remote video frame at the patient',
     () =>
       patient.evaluate(() => {
-        const t = (window as unknown as { tmdJoin?: { clicked?: number; firstFrame?: number } }).tmdJoin;
+        const t = (window as typeof window & { tmdJoin?: { clicked?: number; firstFrame?: number } }).tmdJoin;
         return t?.clicked !== undefined && t.firstFrame !== undefined ? t.firstFrame - t.clicked : undefined;
       }),
     { timeoutMs: 90_000 },

@@ -24,7 +24,7 @@ export interface PcPath {
 /** Call after the app's page has loaded and before it makes a call (the app is one page). */
 export function recordPeerConnections(page: TestPage): Promise<void> {
   return page.evaluate(() => {
-    const w = window as unknown as { tmdPcs?: RTCPeerConnection[] };
+    const w = window as typeof window & { tmdPcs?: RTCPeerConnection[] };
     if (w.tmdPcs) return;
     const pcs: RTCPeerConnection[] = [];
     w.tmdPcs = pcs;
@@ -43,7 +43,7 @@ export function recordPeerConnections(page: TestPage): Promise<void> {
 /** Every recorded, not closed, peer connection's path and what it received. */
 export function mediaPaths(page: TestPage): Promise<PcPath[]> {
   return page.evaluate(async () => {
-    const pcs = (window as unknown as { tmdPcs?: RTCPeerConnection[] }).tmdPcs ?? [];
+    const pcs = (window as typeof window & { tmdPcs?: RTCPeerConnection[] }).tmdPcs ?? [];
     const out: PcPath[] = [];
     for (const pc of pcs) {
       if (pc.connectionState === 'closed') continue;
