@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from './args.js';
 import { loadAverage, machineInfo, ROOT, type MachineInfo } from './machine.js';
 import { renderCharts } from './render-charts.js';
 import type { Chart } from './svg-chart.js';
@@ -11,6 +12,10 @@ export interface RunInfo {
   benchmark: string;
   command: string;
   quick: boolean;
+  /** `--variant NAME`: a run under other settings than the committed one, written as `<name>-NAME.*`. */
+  variant?: string;
+  /** Settings of the C library and Node's runtime given to every process the run starts, when set. */
+  environment: Record<string, string>;
   startedAt: string;
   finishedAt?: string;
   machine: MachineInfo;
@@ -18,12 +23,23 @@ export interface RunInfo {
   loadAverageEnd?: [number, number, number];
 }
 
+/** Variables that change what a memory or CPU figure measures; recorded with every run that sets them. */
+const RUNTIME_VARIABLES = ['MALLOC_ARENA_MAX', 'MALLOC_TRIM_THRESHOLD_', 'MALLOC_MMAP_THRESHOLD_', 'NODE_OPTIONS', 'UV_THREADPOOL_SIZE'];
+
 export function startRun(benchmark: string): RunInfo {
   const args = process.argv.slice(2).join(' ');
+  const variant = parseArgs().get('variant');
+  if (variant !== undefined && !/^[a-z0-9][a-z0-9-]*$/.test(variant)) throw new Error(`--variant must be lowercase letters, digits and dashes: ${variant}`);
+  const environment = Object.fromEntries(RUNTIME_VARIABLES.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])));
+  const setVariables = Object.entries(environment)
+    .map(([name, value]) => `${name}=${value} `)
+    .join('');
   return {
     benchmark,
-    command: `npm run bench:${benchmark}${args ? ` -- ${args}` : ''}`,
+    command: `${setVariables}npm run bench:${benchmark}${args ? ` -- ${args}` : ''}`,
     quick: process.argv.includes('--quick'),
+    variant,
+    environment,
     startedAt: new Date().toISOString(),
     machine: machineInfo(),
     loadAverageStart: loadAverage(),
@@ -47,8 +63,9 @@ function machineMarkdown(run: RunInfo): string {
   ].join('\n');
 }
 
-/** The results' base name: a quick run writes `<name>-quick.*`, never a full run's files. */
-export const resultsName = (run: Pick<RunInfo, 'benchmark' | 'quick'>): string => (run.quick ? `${run.benchmark}-quick` : run.benchmark);
+/** The results' base name: a quick run or a variant writes `<name>-quick.*` or `<name>-<variant>.*`, never the full run's files. */
+export const resultsName = (run: Pick<RunInfo, 'benchmark' | 'quick' | 'variant'>): string =>
+  [run.benchmark, ...(run.variant ? [run.variant] : []), ...(run.quick ? ['quick'] : [])].join('-');
 
 /** Renders the plots and writes them as `<name>-<plot>.svg`; returns the file names. */
 export function writePlots(name: string, plots: Record<string, Chart>): string[] {
