@@ -1,5 +1,6 @@
 export { freePortRange } from './ports.js';
 export { roomToken, type TestRoomTokenOptions } from './room-token.js';
+export { turnCredential, type TestTurnCredentialOptions } from './turn-credential.js';
 export {
   BOT_SIGNALING,
   SignalingRefusedError,

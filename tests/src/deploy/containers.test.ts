@@ -3,7 +3,7 @@
 // (Chromium trusts it through its NSS database): health, a call, a graceful stop, then new
 // containers on the same volumes; then deploy/kubernetes/ under `podman kube play`.
 // Everything is reached over https through Caddy, as a clinic's users would.
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +16,7 @@ import { startKubeStack, type KubeStack } from './kube-stack.js';
 import { DOCTORS, STAFF_PASSWORD } from './production.js';
 import { createTestCa, type TestCa } from './tls.js';
 import { gatherRelay } from './turn-probe.js';
-import { freePortRange } from '@telemed/test-kit';
+import { freePortRange, turnCredential } from '@telemed/test-kit';
 
 const HOST = 'telemed.test';
 const ADMIN = { email: 'it@clinic.test', name: 'Clinic IT', password: 'a long admin passphrase' };
@@ -245,9 +245,13 @@ describe('the Kubernetes manifests (deploy/kubernetes) under podman play kube', 
     const browser = await launchBrowser('chromium', { home: ca.browserHome, args: [`--host-resolver-rules=MAP ${HOST} 127.0.0.1`] });
     try {
       const page = await browser.newPage(s.origin);
-      const username = `${Math.floor(Date.now() / 1000) + 600}:kube-probe`;
-      const credential = createHmac('sha1', turnSecret).update(username).digest('base64');
-      const gathered = await gatherRelay(page, [{ urls: [`turns:${HOST}:${turnTlsPort}?transport=tcp`], username, credential }]);
+      const server = turnCredential({
+        urls: [`turns:${HOST}:${turnTlsPort}?transport=tcp`],
+        secret: turnSecret,
+        user: 'kube-probe',
+        expiresAt: new Date(Date.now() + 600_000),
+      });
+      const gathered = await gatherRelay(page, [server]);
       console.log(`[containers] TURN/TLS through the kube coturn pod: ${JSON.stringify(gathered)}`);
       expect(gathered.candidates).toContain('relay');
     } finally {

@@ -2,7 +2,7 @@
 // room access; real coturn on loopback (deploy/turnserver.conf, see coturn.ts for the two lines a
 // loopback test changes) refuses expired ones and relays a call that Chromium is forced to send
 // through it (iceTransportPolicy 'relay'), whose video is decoded on both sides.
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { serveSdkBundle, sdkPage, type SdkSite } from '../calls/sdk-site.js';
 import { startCoturn, type Coturn } from './coturn.js';
 import { gatherRelay } from './turn-probe.js';
 import { addDoctors, doctorsCall, START_TIMEOUT_MS, startProduction, type ProductionStack } from './production.js';
-import { freePortRange, waitFor } from '@telemed/test-kit';
+import { freePortRange, turnCredential, waitFor } from '@telemed/test-kit';
 
 /** The type of the local candidate in the selected pair of a remote track's transport. */
 function selectedLocalCandidate(page: TestPage): Promise<string | undefined> {
@@ -69,12 +69,12 @@ describe('TURN through coturn', () => {
 
     // The same user, signed correctly with the shared secret, but expired a minute ago.
     const user = server!.username.split(':')[1]!;
-    const username = `${Math.floor(Date.now() / 1000) - 60}:${user}`;
-    const expired = await gatherRelay(page, [{ urls: server!.urls, username, credential: createHmac('sha1', secret).update(username).digest('base64') }]);
+    const expired = await gatherRelay(page, [turnCredential({ urls: server!.urls, secret, user, expiresAt: new Date(Date.now() - 60_000) })]);
     expect(expired.candidates).toEqual([]);
     expect(expired.errors).toContain(401);
     // And a forged password for a valid expiry.
-    const forged = await gatherRelay(page, [{ ...server!, credential: createHmac('sha1', 'not-the-secret').update(server!.username).digest('base64') }]);
+    const validUntil = new Date(Number(server!.username.split(':')[0]) * 1000);
+    const forged = await gatherRelay(page, [turnCredential({ urls: server!.urls, secret: 'not-the-secret', user, expiresAt: validUntil })]);
     expect(forged.candidates).toEqual([]);
     expect(forged.errors).toContain(401);
     await page.close();

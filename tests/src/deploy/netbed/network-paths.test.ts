@@ -8,8 +8,8 @@
 // call from a doctor in the other browser through the demo app's sign-in and ringing; both sides
 // decode video and audio, and the patient's selected ICE candidate pair shows how media went.
 // Expired TURN credentials are refused over TLS.
-import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IceServer } from '@telemed/sdk';
 import type { TestBrowser } from '../../browser.js';
 import { gatherRelay } from '../turn-probe.js';
 import { hangUp, ringAndJoin, signedInPage } from './app-call.js';
@@ -19,7 +19,7 @@ import { mediaPaths, pathName, type PcPath } from './media-path.js';
 import { netnsUnavailable } from '../../network/netns.js';
 import type { NetBed } from './netns.js';
 import { EXPECTED_PATH, PROFILES, profileNetwork, profileRules, type ProfileName } from './profiles.js';
-import { waitFor } from '@telemed/test-kit';
+import { turnCredential, waitFor } from '@telemed/test-kit';
 
 /**
  * A hang deadline for one profile's two calls (sign-in, ring, join, media, path, hang-up): 77-156 s
@@ -137,10 +137,8 @@ describe.skipIf(unavailable !== undefined)('network paths: a patient on four net
     const page = await browsers['patient-chromium']!.newPage(`${clinic.origin}/`);
     try {
       const urls = [`turns:${TURN_HOST}:443?transport=tcp`];
-      const credentials = (expiry: number): { urls: string[]; username: string; credential: string } => {
-        const username = `${expiry}:${clinic.users[ACCOUNTS[3]!.email]}`;
-        return { urls, username, credential: createHmac('sha1', clinic.turnSecret).update(username).digest('base64') };
-      };
+      const credentials = (expiry: number): IceServer =>
+        turnCredential({ urls, secret: clinic.turnSecret, user: clinic.users[ACCOUNTS[3]!.email]!, expiresAt: new Date(expiry * 1000) });
       const now = Math.floor(Date.now() / 1000);
       const fresh = await gatherRelay(page, [credentials(now + 600)]);
       expect(fresh.candidates).toContain('relay');
