@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Call, Conversation, Session } from '@telemed/sdk';
 import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER } from '@telemed/sdk/protocol';
+import { signBodyToken } from '@telemed/server-kit';
 import { createLogger } from '../logger.js';
 import { dereference } from '../testing/openapi-responses.js';
 import { fuzzOpenApi, type FuzzReport } from '../testing/openapi-fuzz/fuzz.js';
@@ -103,12 +103,8 @@ describe.each(RUNS)('OpenAPI-driven fuzzing on %s', (database, seconds) => {
         return undefined;
       case 'forged':
         return `Bearer ${jwt.sign({ sub: sessions.admin.user.id, role: 'admin' }, 'not-the-access-token-secret-0123456789abcdef', { algorithm: 'HS256', expiresIn: 600 })}`;
-      case 'media-server': {
-        const sha256 = createHash('sha256')
-          .update(body ?? Buffer.alloc(0))
-          .digest('base64url');
-        return `Bearer ${jwt.sign({ sha256 }, TEST_SECRETS.mediaWebhookSecret, { algorithm: 'HS256', issuer: MEDIA_EVENTS_ISSUER, audience: MEDIA_EVENTS_AUDIENCE, expiresIn: 60 })}`;
-      }
+      case 'media-server':
+        return `Bearer ${signBodyToken({ secret: TEST_SECRETS.mediaWebhookSecret, issuer: MEDIA_EVENTS_ISSUER, audience: MEDIA_EVENTS_AUDIENCE, body: body ?? '', expiresInSeconds: 60 })}`;
       default:
         return `Bearer ${sessions[credential].accessToken}`;
     }

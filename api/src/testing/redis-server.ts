@@ -2,6 +2,7 @@
 // own server (to stop it under a running API).
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { freePortRange, waitFor, WaitAborted } from '@telemed/test-kit';
 
 export interface RedisServer {
   url: string;
@@ -12,38 +13,36 @@ export interface RedisServer {
   stop(): void;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
+/** True when a Redis server answers PING on `port`. */
+function answersPing(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('error', () => resolve(false));
+    socket.setTimeout(1000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG'));
     });
   });
 }
 
-async function waitForRedis(port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode})`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('error', () => resolve(false));
-      socket.once('connect', () => socket.write('PING\r\n'));
-      socket.once('data', (data) => {
-        socket.destroy();
-        resolve(data.toString().startsWith('+PONG'));
-      });
-    });
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('redis-server did not answer PING within 10 s');
+function waitForRedis(port: number, child: ChildProcess): Promise<true> {
+  return waitFor(
+    `redis-server answering PING on port ${port}`,
+    async () => {
+      if (child.exitCode !== null) throw new WaitAborted(`redis-server exited (${child.exitCode})`);
+      return (await answersPing(port)) || undefined;
+    },
+    { intervalMs: 50 },
+  );
 }
 
 export async function startRedisServer(): Promise<RedisServer> {
-  const port = await freePort();
+  const port = await freePortRange(1);
   const spawnServer = (): ChildProcess =>
     spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   let child = spawnServer();

@@ -7,8 +7,7 @@ import http from 'node:http';
 import { crc32 } from 'node:zlib';
 import { matchesBody, readBodyToken } from '@telemed/server-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
-import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type MediaEvent, type MediaEventBatch, type ServerMessage } from '@telemed/sdk/protocol';
+import { MEDIA_EVENTS_AUDIENCE, MEDIA_EVENTS_ISSUER, type MediaEvent, type MediaEventBatch } from '@telemed/sdk/protocol';
 import { createLogger } from '../logger.js';
 import type { MediaServer } from '../MediaServer.js';
 import { startTestMediaServer } from '../testing/media-server.js';
@@ -189,13 +188,10 @@ describe('MediaEventReporter', () => {
     const server = await startMediaServer({ emptyRoomGraceMs: 0 });
     try {
       const token = roomToken({ secret: ROOM_SECRET, room: 'events-room', identity: 'alice' });
-      const socket = new WebSocket(`ws://127.0.0.1:${server.port}/rtc?token=${token}`);
-      const welcome = await new Promise<ServerMessage>((resolve) => socket.once('message', (raw) => resolve(JSON.parse(raw.toString()) as ServerMessage)));
-      if (welcome.type !== 'notification' || welcome.method !== 'welcome') throw new Error('expected the welcome');
-      const caps = (welcome.data as { routerRtpCapabilities: unknown }).routerRtpCapabilities;
-      socket.send(JSON.stringify({ type: 'request', id: 1, method: 'join', data: { rtpCapabilities: caps } }));
+      const client = await TestSignalingClient.connect({ url: `ws://127.0.0.1:${server.port}/rtc`, token });
+      await client.request('join', { rtpCapabilities: client.welcome.routerRtpCapabilities });
       await waitFor('participant_joined', () => events(receiver).some((e) => e.type === 'participant_joined'));
-      socket.send(JSON.stringify({ type: 'request', id: 2, method: 'leave', data: {} }));
+      await client.leave();
       await waitFor('room_finished', () => events(receiver).some((e) => e.type === 'room_finished'));
     } finally {
       await server.stop();
