@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { apiPlots, type EndpointResult } from './api/report.js';
-import { log, RESULTS_DIR, writePlots } from './common/results.js';
+import { log, RESULTS_DIR, resultsName, writePlots, type RunInfo } from './common/results.js';
 import type { Chart } from './common/svg-chart.js';
 import { sfuPlots } from './sfu/plots.js';
 import type { PointResult } from './sfu/scenario.js';
@@ -16,11 +16,11 @@ const redraw: Record<string, (results: never) => Record<string, Chart>> = {
   api: (r: { endpoints: EndpointResult[] }) => apiPlots(r.endpoints),
 };
 
-for (const [benchmark, plots] of Object.entries(redraw)) {
-  for (const name of [benchmark, `${benchmark}-quick`]) {
-    const file = path.join(RESULTS_DIR, `${name}.json`);
-    if (!fs.existsSync(file)) continue;
-    const { results } = JSON.parse(fs.readFileSync(file, 'utf8')) as { results: never };
-    log(`${name}: ${writePlots(name, plots(results)).join(', ')}`);
-  }
+// Every committed run of those benchmarks: the full one, the quick one and any `--variant`.
+for (const file of fs.readdirSync(RESULTS_DIR).filter((f) => f.endsWith('.json'))) {
+  const { run, results } = JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, file), 'utf8')) as { run?: RunInfo; results: never };
+  const plots = run ? redraw[run.benchmark] : undefined;
+  if (!run || !plots) continue;
+  const name = resultsName(run);
+  log(`${name}: ${writePlots(name, plots(results)).join(', ')}`);
 }

@@ -34,7 +34,7 @@ function waitForRedis(port: number, child: ChildProcess): Promise<true> {
   return waitFor(
     `redis-server answering PING on port ${port}`,
     async () => {
-      if (child.exitCode !== null) throw new WaitAborted(`redis-server exited (${child.exitCode})`);
+      if (child.exitCode !== null || child.signalCode !== null) throw new WaitAborted(`redis-server exited (${child.exitCode ?? child.signalCode})`);
       return (await answersPing(port)) || undefined;
     },
     { intervalMs: 50 },

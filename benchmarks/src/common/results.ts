@@ -29,10 +29,12 @@ const RUNTIME_VARIABLES = ['MALLOC_ARENA_MAX', 'MALLOC_TRIM_THRESHOLD_', 'MALLOC
 export function startRun(benchmark: string): RunInfo {
   const args = process.argv.slice(2).join(' ');
   const variant = parseArgs().get('variant');
-  if (variant !== undefined && !/^[a-z0-9][a-z0-9-]*$/.test(variant)) throw new Error(`--variant must be lowercase letters, digits and dashes: ${variant}`);
+  // A bare `--variant` parses as 'true'; 'quick' would overwrite the quick run's files.
+  if (variant !== undefined && (!/^[a-z0-9][a-z0-9-]*$/.test(variant) || variant === 'quick' || variant === 'true'))
+    throw new Error(`--variant takes a name of lowercase letters, digits and dashes (not 'quick'): ${variant}`);
   const environment = Object.fromEntries(RUNTIME_VARIABLES.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])));
   const setVariables = Object.entries(environment)
-    .map(([name, value]) => `${name}=${value} `)
+    .map(([name, value]) => `${name}=${/\s/.test(value) ? `'${value}'` : value} `)
     .join('');
   return {
     benchmark,
@@ -79,7 +81,7 @@ export function writePlots(name: string, plots: Record<string, Chart>): string[]
 
 /**
  * Writes `<name>.json` (raw), `<name>.md` (summary) and the SVG plots under benchmarks/results/.
- * A quick run writes `<name>-quick.*` so it never overwrites a full run's committed results.
+ * A quick run or a variant writes `<name>-quick.*` or `<name>-<variant>.*`, so it never overwrites a full run's committed results.
  */
 export function writeResults(run: RunInfo, output: { raw: unknown; summary: string; plots: Record<string, Chart> }): void {
   run.finishedAt = new Date().toISOString();
@@ -88,7 +90,16 @@ export function writeResults(run: RunInfo, output: { raw: unknown; summary: stri
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   fs.writeFileSync(path.join(RESULTS_DIR, `${name}.json`), `${JSON.stringify({ run, results: output.raw }, null, 2)}\n`);
   const plotLinks = writePlots(name, output.plots).map((file) => `![${file.slice(name.length + 1, -4)}](${file})`);
-  const markdown = [`# bench:${run.benchmark}${run.quick ? ' (quick)' : ''}`, '', machineMarkdown(run), '', output.summary, '', ...plotLinks, ''].join('\n');
+  const markdown = [
+    `# bench:${run.benchmark}${run.variant ? ` (variant ${run.variant})` : ''}${run.quick ? ' (quick)' : ''}`,
+    '',
+    machineMarkdown(run),
+    '',
+    output.summary,
+    '',
+    ...plotLinks,
+    '',
+  ].join('\n');
   fs.writeFileSync(path.join(RESULTS_DIR, `${name}.md`), markdown);
   console.log(`\nresults: benchmarks/results/${name}.{json,md}${plotLinks.length ? ` and ${Object.keys(output.plots).length} plot(s)` : ''}`);
 }

@@ -23,7 +23,7 @@ interface PageState {
   chat: string[];
 }
 // The SDK page's own handle under `window.telemed` (the shared probes read its room), not the dev
-// call page's that page-window.d.ts declares: hence the cast through unknown where it is read.
+// call page's that page-window.ts declares: hence the cast through unknown where it is read.
 type PageWindow = { telemed: PageState };
 
 /** Joins `callId` as `email` from a page: the SDK's own client signs in and refreshes the access. */

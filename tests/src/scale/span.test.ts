@@ -21,7 +21,7 @@ import { placeDevRoom, startCluster, type Cluster, type MediaNode } from './clus
 import { waitFor } from '@telemed/test-kit';
 
 // The SDK page's own handle under `window.telemed` (the shared probes read its room), not the dev
-// call page's that page-window.d.ts declares: hence the cast through unknown where it is read.
+// call page's that page-window.ts declares: hence the cast through unknown where it is read.
 type PageWindow = { telemed: { room: Sdk.Room; url: string; chat: string[] } };
 
 const ROOM = 'dev-span';
