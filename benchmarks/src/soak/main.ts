@@ -16,7 +16,8 @@ import { parseArgs, withFreePorts } from '../common/args.js';
 import { launchChromium } from '../common/chromium.js';
 import { serveSdkBundle } from '../common/sdk-bundle.js';
 import { resolveWorkerBin, ROOT } from '../common/machine.js';
-import { childPids, cpuSeconds, descendants, processTable, rssBytes } from '../common/proc.js';
+import { childPids, cpuSeconds, descendants, processTable, residentRegions, rssBytes, type ResidentRegions } from '../common/proc.js';
+import { createDatabase } from '../api/postgres.js';
 import { log, startRun, table, writeResults } from '../common/results.js';
 import { round } from '../common/stats.js';
 import { memorySlope, readApiMemory, type ApiMemory } from './memory.js';
@@ -40,6 +41,12 @@ const callEndWarnings = `${midRunWarning},300,60`;
 // Leak slopes leave out the first samples: caches, JIT and the codecs' buffers fill up there.
 const warmUpMs = Math.min(5 * 60_000, (minutes * 60_000) / 5);
 const workerBin = resolveWorkerBin();
+// PGlite (the default, as `npm start`) or the machine's PostgreSQL 15: with PostgreSQL the API's RSS
+// holds no database, so its slope is the API's own.
+const databaseKind = args.get('database') ?? 'pglite';
+if (databaseKind !== 'pglite' && databaseKind !== 'postgres') throw new Error(`--database is pglite or postgres, not ${databaseKind}`);
+const database = databaseKind === 'postgres' ? createDatabase() : undefined;
+const databaseName = database ? `PostgreSQL ${database.serverVersion}` : 'PGlite';
 const password = 'telemed-demo';
 
 const bundleServer = await serveSdkBundle();
@@ -62,7 +69,13 @@ const platform: Platform = await withFreePorts(4, (base) =>
     dataDir,
     startTimeoutMs: 180_000,
     logDir: path.join(ROOT, 'test-results', 'logs', 'bench-soak'),
-    apiEnv: { SEED_DEMO: 'true', ACCESS_TOKEN_TTL: String(accessTokenTtl), ROOM_TOKEN_TTL: String(roomTokenTtl), SESSION_IDLE_TIMEOUT: String(idleLogoff) },
+    apiEnv: {
+      ...(database ? { DATABASE_URL: database.url } : {}),
+      SEED_DEMO: 'true',
+      ACCESS_TOKEN_TTL: String(accessTokenTtl),
+      ROOM_TOKEN_TTL: String(roomTokenTtl),
+      SESSION_IDLE_TIMEOUT: String(idleLogoff),
+    },
     mediaEnv: { MAX_CALL_DURATION: String(maxCallDuration), CALL_END_WARNINGS: callEndWarnings },
   }),
 );
@@ -343,6 +356,8 @@ interface Sample {
   serverScores: { call: string; outVideo: number[]; outAudio: number[]; in: number[] }[];
   /** The API process's memory by kind; undefined when its /metrics did not answer. */
   apiMemory: ApiMemory | undefined;
+  /** The API process's resident memory by region; undefined when it was gone. */
+  apiResident: ResidentRegions | undefined;
 }
 const samples: Sample[] = [];
 const lastCpu = new Map<number, { cpu: number; at: number }>();
@@ -418,6 +433,7 @@ async function takeSample(startedAt: number): Promise<Sample> {
     tabs: tabSamples,
     serverScores: await serverScores(),
     apiMemory: await readApiMemory(platform.apiUrl),
+    apiResident: residentRegions(apiPid),
   };
 }
 
@@ -495,6 +511,7 @@ try {
   await platform.stop();
   bundleServer.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
+  database?.drop();
 }
 
 // --- the report ---------------------------------------------------------------------------------
@@ -512,13 +529,18 @@ const fits = processNames.map((name) => {
   };
 });
 /** The same fit for the API's memory by kind: which part of its RSS grows. */
-const apiMemoryFits = (
-  [
-    ['JavaScript heap in use', (m: ApiMemory) => m.heapUsedMiB],
-    ["external (ArrayBuffers: PGlite's WebAssembly memory)", (m: ApiMemory) => m.externalMiB],
-  ] as const
-).map(([kind, pick]) => {
-  const series = samples.flatMap((s) => (s.apiMemory ? [[s.minute, pick(s.apiMemory)] as [number, number]] : []));
+const apiMemoryKinds: [string, (s: Sample) => number | undefined][] = [
+  ['JavaScript heap in use (/metrics)', (s) => s.apiMemory?.heapUsedMiB],
+  [`external: ArrayBuffers${database ? '' : ", PGlite's WebAssembly memory among them"} (/metrics)`, (s) => s.apiMemory?.externalMiB],
+  ['resident: WebAssembly memory (smaps)', (s) => s.apiResident?.wasmMiB],
+  ["resident: glibc malloc heaps, every thread's arena (smaps)", (s) => s.apiResident?.mallocMiB],
+  ["resident: the rest — V8's heap, code, stacks, libraries (smaps)", (s) => s.apiResident?.otherMiB],
+];
+const apiMemoryFits = apiMemoryKinds.map(([kind, pick]) => {
+  const series = samples.flatMap((s) => {
+    const mib = pick(s);
+    return mib === undefined ? [] : [[s.minute, mib] as [number, number]];
+  });
   return { kind, first: series[0]?.[1] ?? 0, last: series.at(-1)?.[1] ?? 0, ...memorySlope(series, warmUpMs) };
 });
 const allScores = (pick: (s: Sample['serverScores'][number]) => number[]): number[] => samples.flatMap((s) => s.serverScores.flatMap(pick));
@@ -551,7 +573,7 @@ const heldAll =
   finalStates.every((s) => s.state === 'connected' && s.disconnected.length === 0 && !s.loggedOut) && stalls.length === 0 && blipLog.every((b) => b.recovered);
 const warnedAll = finalStates.every((s) => s.endWarnings.length === 1);
 const summary = [
-  `A 1:1 video call (2 tabs) and a 4-person video call (4 tabs) held together for ${minutes} min through the built API (PGlite) and media server`,
+  `A 1:1 video call (2 tabs) and a 4-person video call (4 tabs) held together for ${minutes} min through the built API (${databaseName}) and media server`,
   `(2 mediasoup workers), one headless Chromium with a browser context per participant, the public SDK bundle (camera 320x180 and microphone`,
   `from Chromium's fake devices, every remote track shown in a 320x180 element), sampled every ${sampleMs / 1000} s.`,
   '',
@@ -591,7 +613,10 @@ const summary = [
     fits.map((f) => [f.name, f.first, f.last, f.max, f.slopeMiBPerHour, f.slopeStdError, f.r2, f.points, f.meanCpuCores]),
   ),
   '',
-  "The API's memory by kind (its /metrics, the same fit): RSS is these plus the heap's free space, code and native allocations.",
+  "The API's memory by kind, the same fit. From its /metrics: the JavaScript heap and ArrayBuffers. From /proc/<pid>/smaps: its RSS split by",
+  "region (WebAssembly memories are a read-write mapping followed by V8's guard reservation of GiBs; glibc's arenas are 64 MiB reservations",
+  'on 64 MiB boundaries, plus [heap]); the three add up to its RSS. A WebAssembly memory stays resident once touched, so PGlite filling its',
+  'caches shows here, bounded by the memory it has grown to; malloc heaps grow with fragmentation as well as with leaks.',
   '',
   table(
     ['api memory', 'first MiB', 'last', 'slope MiB/h', '± s.e.', 'R²', 'samples'],
@@ -640,7 +665,7 @@ writeResults(run, {
   raw: {
     minutes,
     sampleMs,
-    config: { accessTokenTtl, roomTokenTtl, idleLogoff, maxCallDuration, callEndWarnings },
+    config: { database: databaseName, accessTokenTtl, roomTokenTtl, idleLogoff, maxCallDuration, callEndWarnings },
     warmUpMs,
     heldAll,
     warnedAll,
