@@ -26,9 +26,10 @@ export interface RunInfo {
 /** Variables that change what a memory or CPU figure measures; recorded with every run that sets them. */
 const RUNTIME_VARIABLES = ['MALLOC_ARENA_MAX', 'MALLOC_TRIM_THRESHOLD_', 'MALLOC_MMAP_THRESHOLD_', 'NODE_OPTIONS', 'UV_THREADPOOL_SIZE'];
 
-export function startRun(benchmark: string): RunInfo {
+/** `options.variant`: the variant a run is when its command line names none (a mode of the benchmark with results of its own). */
+export function startRun(benchmark: string, options: { variant?: string } = {}): RunInfo {
   const args = process.argv.slice(2).join(' ');
-  const variant = parseArgs().get('variant');
+  const variant = parseArgs().get('variant') ?? options.variant;
   // A bare `--variant` parses as 'true'; 'quick' would overwrite the quick run's files.
   if (variant !== undefined && (!/^[a-z0-9][a-z0-9-]*$/.test(variant) || variant === 'quick' || variant === 'true'))
     throw new Error(`--variant takes a name of lowercase letters, digits and dashes (not 'quick'): ${variant}`);

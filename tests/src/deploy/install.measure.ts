@@ -13,76 +13,33 @@
 // - The certificate is one the drill's own CA signed (the guide's "certificates you have"); the
 //   host's Chromium trusts that CA and maps telemed.test to the container's address.
 // Writes the steps as JSON to INSTALL_OUT.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureBaseImage, podmanEnv } from '../../../scripts/containers.mjs';
 import { launchBrowser } from '../browser.js';
 import { doctorsVideoCall } from './browser-call.js';
 import { PODMAN_PREFIX } from './compose-stack.js';
-import { DOCTORS, ROOT, STAFF_PASSWORD } from './production.js';
+import { FreshMachine } from './fresh-machine.js';
+import { DOCTORS, STAFF_PASSWORD } from './production.js';
 import { createTestCa } from './tls.js';
 
 const OUT = process.env.INSTALL_OUT ?? path.join(os.tmpdir(), 'install.json');
 const HOST = 'telemed.test';
 const ADMIN_PASSWORD = 'a long admin passphrase';
 
-export interface InstallStep {
-  name: string;
-  /** The guide's section the step follows. */
-  section: string;
-  seconds: number;
-}
-
-/** Runs `command args` to completion; rejects with the tail of its output. */
-function exec(command: string, args: string[], options: { input?: Buffer | string; log?: fs.WriteStream } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: podmanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    const keep = (chunk: Buffer): void => {
-      out = (out + chunk.toString()).slice(-20_000);
-      options.log?.write(chunk);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${command} ${args.slice(0, 3).join(' ')}… exited with ${code}:\n${out.slice(-3000)}`)),
-    );
-    child.stdin.end(options.input ?? '');
-  });
-}
-
 describe('bench:install: the deployment guide on a fresh Debian 12', () => {
   const name = `${PODMAN_PREFIX}-install-${randomBytes(3).toString('hex')}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-`));
   const log = fs.createWriteStream(path.join(dir, 'install.log'));
-  const steps: InstallStep[] = [];
-  let started = 0;
+  let machine: FreshMachine | undefined;
 
   afterAll(async () => {
-    await exec('podman', ['rm', '-f', '-t', '1', name]).catch(() => undefined);
+    await machine?.remove();
     log.end();
     console.log(`[install] the full log: ${path.join(dir, 'install.log')}`);
   });
-
-  /** One step of the guide: `script` run by bash as root inside the machine, timed. */
-  async function step(stepName: string, section: string, script: string, input?: string): Promise<string> {
-    const t0 = Date.now();
-    console.log(`[install] ${steps.length + 1}. ${stepName} (${section}) …`);
-    log.write(`\n===== ${stepName} (${section})\n${script}\n-----\n`);
-    const out = await exec('podman', ['exec', '-i', '-w', '/opt/telemed', name, 'bash', '-euo', 'pipefail', '-c', script], {
-      log,
-      ...(input !== undefined ? { input } : {}),
-    });
-    const seconds = (Date.now() - t0) / 1000;
-    steps.push({ name: stepName, section, seconds });
-    console.log(`[install]    done in ${seconds.toFixed(1)} s (${((Date.now() - started) / 1000).toFixed(0)} s so far)`);
-    return out;
-  }
 
   it('installs, configures, starts and verifies Telemed as docs/deployment.md says', async () => {
     const ca = createTestCa(path.join(dir, 'tls'), HOST);
@@ -95,39 +52,10 @@ describe('bench:install: the deployment guide on a fresh Debian 12', () => {
       [ca.caCert, 'ca.pem'],
     ] as const)
       fs.copyFileSync(from, path.join(certs, to));
-    await ensureBaseImage({ prefix: `${PODMAN_PREFIX}-telemed` });
-    started = Date.now();
-    // The fresh machine: the Debian base, Node 20 from this host, the sandbox's CA bundle (see above).
-    await exec('podman', [
-      'run',
-      '-d',
-      '--name',
-      name,
-      '--init',
-      '-v',
-      '/etc/ssl/certs/ca-certificates.crt:/etc/sandbox-ca.crt:ro',
-      '-v',
-      `${certs}:/etc/caddy/certs:ro`,
-      `localhost/${PODMAN_PREFIX}-telemed-debian:bookworm`,
-      'sleep',
-      'infinity',
-    ]);
-    const ip = (await exec('podman', ['inspect', '-f', '{{.NetworkSettings.IPAddress}}', name])).trim();
-    expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
-    await exec('podman', ['exec', name, 'install', '-d', '/opt/telemed', '/usr/local/lib/node_modules']);
-    await exec('podman', ['cp', '/usr/bin/node', `${name}:/usr/local/bin/node`]);
-    await exec('podman', ['cp', '/usr/lib/node_modules/npm', `${name}:/usr/local/lib/node_modules/npm`]);
-    await exec('podman', ['exec', name, 'ln', '-s', '/usr/local/lib/node_modules/npm/bin/npm-cli.js', '/usr/local/bin/npm']);
-    // The checkout: this commit's tree (what `git clone` gives).
-    const archive = await new Promise<Buffer>((resolve, reject) => {
-      const git = spawn('git', ['-C', ROOT, 'archive', '--format=tar', 'HEAD']);
-      const chunks: Buffer[] = [];
-      git.stdout.on('data', (c: Buffer) => chunks.push(c));
-      git.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`git archive exited with ${code}`))));
-    });
-    await exec('podman', ['exec', '-i', name, 'tar', '-x', '-C', '/opt/telemed'], { input: archive });
-    steps.push({ name: 'fresh machine: container, Node 20 copied in, checkout', section: '—', seconds: (Date.now() - started) / 1000 });
-
+    // The fresh machine, with the server's certificate where Caddy and coturn read it.
+    machine = await FreshMachine.start({ name, log, runArgs: ['-v', `${certs}:/etc/caddy/certs:ro`] });
+    const { ip } = machine;
+    const step = machine.step.bind(machine);
     await step(
       'apt-get install caddy coturn curl openssl',
       '1. Install',
@@ -213,7 +141,7 @@ echo "turn tls: $(openssl s_client -connect ${ip}:5349 -servername ${HOST} -CAfi
     } finally {
       await browser.close();
     }
-    steps.push({ name: 'a test call between the two doctors', section: '8. First checks', seconds: (Date.now() - t0) / 1000 });
-    fs.writeFileSync(OUT, JSON.stringify({ steps, totalSeconds: (Date.now() - started) / 1000 }, null, 2));
+    machine.record('a test call between the two doctors', '8. First checks', t0);
+    fs.writeFileSync(OUT, JSON.stringify({ steps: machine.steps, totalSeconds: machine.totalSeconds }, null, 2));
   });
 });
