@@ -4,10 +4,15 @@
 // (NodeSource is not reachable here) and this commit's tree in /opt/telemed (what `git clone`
 // gives). Each step of the guide runs in it as written, as root, and is timed.
 import { spawn } from 'node:child_process';
-import type fs from 'node:fs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect } from 'vitest';
 import { ensureBaseImage, podmanEnv } from '../../../scripts/containers.mjs';
+import { launchBrowser } from '../browser.js';
+import { doctorsVideoCall } from './browser-call.js';
 import { PODMAN_PREFIX } from './compose-stack.js';
 import { ROOT } from './production.js';
+import { createTestCa, type TestCa } from './tls.js';
 
 export interface InstallStep {
   name: string;
@@ -33,6 +38,41 @@ export function exec(command: string, args: string[], options: { input?: Buffer 
     );
     child.stdin.end(options.input ?? '');
   });
+}
+
+/**
+ * The server's certificate for `host` from a CA of the drill's own, in `<dir>/certs` as the server
+ * gets it: cert.pem and key.pem, and ca.pem for the checks' curl (not the CA's key).
+ */
+export function serverCertificates(dir: string, host: string): { ca: TestCa; certs: string } {
+  const ca = createTestCa(path.join(dir, 'tls'), host);
+  const certs = path.join(dir, 'certs');
+  fs.mkdirSync(certs);
+  for (const [from, to] of [
+    [ca.cert, 'cert.pem'],
+    [ca.key, 'key.pem'],
+    [ca.caCert, 'ca.pem'],
+  ] as const)
+    fs.copyFileSync(from, path.join(certs, to));
+  return { ca, certs };
+}
+
+/** Section 8's checks through the proxy, as bash lines (`curl` given `curlOptions` to reach and trust it), and their expected output. */
+export function firstChecks(host: string, curlOptions: string): { script: string; expectPassed(output: string): void } {
+  return {
+    script: `resolve="${curlOptions}"
+for i in $(seq 1 240); do curl -fsS $resolve https://${host}/health > /dev/null 2>&1 && break; sleep 0.5; done
+echo "health: $(curl -fsS $resolve https://${host}/health)"
+echo "ready: $(curl -fsS $resolve https://${host}/ready)"
+echo "dev route: $(curl -s -o /dev/null -w '%{http_code}' $resolve https://${host}/api/dev/room-token)"
+echo "metrics: $(curl -s -o /dev/null -w '%{http_code}' $resolve https://${host}/metrics)"`,
+    expectPassed: (output) => {
+      expect(output).toMatch(/health: \{"status":"ok"/);
+      expect(output).toMatch(/ready: \{"status":"ready"/);
+      expect(output).toMatch(/dev route: 404/);
+      expect(output).toMatch(/metrics: 404/);
+    },
+  };
 }
 
 export interface FreshMachineOptions {
@@ -127,6 +167,27 @@ export class FreshMachine {
     const seconds = (Date.now() - startedAt) / 1000;
     this.steps.push({ name: stepName, section, seconds });
     console.log(`[install]    done in ${seconds.toFixed(1)} s (${this.totalSeconds.toFixed(0)} s so far)`);
+  }
+
+  /**
+   * Section 8's "sign in as two staff accounts in two browsers and make a video call": two doctors
+   * in this host's Chromium (trusting `ca`, `host` mapped to the machine), timed as a step.
+   */
+  async testCall(ca: TestCa, host: string): Promise<void> {
+    const t0 = Date.now();
+    const browser = await launchBrowser('chromium', { home: ca.browserHome, args: [`--host-resolver-rules=MAP ${host} ${this.ip}`] });
+    try {
+      const { video } = await doctorsVideoCall(browser, `https://${host}`);
+      console.log(`[install] test call: ${video[0].frames} and ${video[1].frames} frames decoded`);
+    } finally {
+      await browser.close();
+    }
+    this.record('a test call between the two doctors', '8. First checks', t0);
+  }
+
+  /** The steps so far as bench:install reads them. */
+  writeSteps(file: string): void {
+    fs.writeFileSync(file, JSON.stringify({ steps: this.steps, totalSeconds: this.totalSeconds }, null, 2));
   }
 
   /** Removes the container (its volumes are the caller's). */
