@@ -149,7 +149,7 @@ export class RoomRecording {
         if (startS !== undefined) {
           // FFmpeg re-bases each recorder's file to start near 0 (recorders run without -copyts), so
           // startS is 0 or a codec delay of a few ms; a segment whose first frames the copy had to drop
-          // is not told apart from one on time (open: #17).
+          // is not told apart from one on time (docs/recording.md, A/V sync).
           if (startS > 0.05)
             this.#options.logger.warn(
               { recordingId: this.id, trackId: recorder.trackId, kind: recorder.kind, leadMs: Math.round(startS * 1000) },

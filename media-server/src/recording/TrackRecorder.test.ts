@@ -123,6 +123,42 @@ describe('TrackRecorder', () => {
     expect(duration!).toBeGreaterThan(recordedS - 0.25);
   }, 30_000);
 
+  it('resumed while a restarted process is starting: the consumer waits until the process listens and its segment is timed', async () => {
+    const consumers: types.Consumer[] = [];
+    const onTransport = (transport: types.Transport): void => void transport.observer.on('newconsumer', (c) => consumers.push(c));
+    router.observer.on('newtransport', onTransport);
+    const recorder = recorderFor(await audioProducer(), Date.now(), 100);
+    const listenedAt: number[] = [];
+    recorder.on('gap', () => listenedAt.push(Date.now()));
+    try {
+      await recorder.start();
+      await waitFor('the first segment', () => recorder.segments.length === 1);
+      const consumer = consumers.at(-1)!;
+      const resumedAt: number[] = [];
+      consumer.observer.on('resume', () => resumedAt.push(Date.now()));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+
+      // Killed; the moment its successor exists (before it listens), the recording is resumed, as a
+      // consent or a participant's rejoin re-applies the recording's state.
+      const pid = recorder.pid!;
+      process.kill(pid, 'SIGKILL');
+      await waitFor('the restarted process', () => (recorder.pid !== undefined && recorder.pid !== pid) || undefined, { intervalMs: 2 });
+      const resumeCalledAt = Date.now();
+      await recorder.resume();
+      await waitFor('the second segment timed', () => (recorder.segments.length === 2 && listenedAt.length === 1) || undefined);
+      await waitFor('the consumer resumed', () => resumedAt.length > 0 || undefined);
+
+      console.log(
+        `[recorder] resume() called ${listenedAt[0]! - resumeCalledAt} ms before the new process listened; the consumer resumed ${resumedAt[0]! - listenedAt[0]!} ms after it`,
+      );
+      expect(listenedAt[0]!).toBeGreaterThan(resumeCalledAt);
+      expect(resumedAt.every((at) => at >= listenedAt[0]!)).toBe(true);
+    } finally {
+      router.observer.off('newtransport', onTransport);
+      await recorder.close();
+    }
+  }, 60_000);
+
   it('ports another process takes (before the first process binds them, or before a restart): the track goes on recording on new ports', async () => {
     const { freeUdpPortPair } = await vi.importActual<UdpPorts>('./udp-ports.js');
     const handed: Array<{ rtp: number; rtcp: number }> = [];

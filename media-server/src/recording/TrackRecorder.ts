@@ -62,6 +62,8 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
   #transport: types.PlainTransport | undefined;
   #consumer: types.Consumer | undefined;
   #process: ChildProcess | undefined;
+  /** The process whose segment is open and timed: only then may the consumer send (see resume()). */
+  #recordingProcess: ChildProcess | undefined;
   #ports: { rtp: number; rtcp: number } | undefined;
   #connected = false;
   #paused = false;
@@ -198,6 +200,7 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
         segment.stderr = stderr.trim().slice(-500);
       }
       if (this.#process === child) this.#process = undefined;
+      if (this.#recordingProcess === child) this.#recordingProcess = undefined;
       if (!this.#connected && this.#ports) {
         releaseUdpPorts(this.#ports);
         this.#ports = undefined;
@@ -242,6 +245,8 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
     const segment: TrackSegment = { file, offsetMs: this.#now(), endMs: undefined };
     this.segments.push(segment);
     await this.#timeFirstPacket(consumer, segment);
+    if (this.#process !== child) return;
+    this.#recordingProcess = child;
     this.#options.logger.debug({ trackId: this.trackId, segment: this.segments.length - 1, startMs: startedAtMs }, 'recorder listening');
     if (!this.#paused) await this.#resume();
     // A process that lived a while counts as healthy again: the next death restarts it quickly.
@@ -288,9 +293,16 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
     if (this.#consumer && !this.#consumer.closed) await this.#consumer.pause();
   }
 
+  /**
+   * Forwards again, once the process has its segment open and timed; a process still starting (a
+   * restart) resumes the consumer itself when it listens. Resumed sooner, the consumer's keyframe
+   * went to a port nobody read and the segment began at a later one, or FFmpeg wrote frames sent
+   * before the segment's first-packet timing was armed: the segment was placed early or late as a
+   * whole (205 ms early to 650 ms late in fresh-clone runs, #17).
+   */
   async resume(): Promise<void> {
     this.#paused = false;
-    if (this.#process && this.segments.length > 0) await this.#resume();
+    if (this.#recordingProcess && this.#recordingProcess === this.#process) await this.#resume();
   }
 
   /**

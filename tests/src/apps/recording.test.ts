@@ -325,19 +325,15 @@ describe('call recording with consent in chromium', () => {
       );
       expect(before.length).toBeGreaterThanOrEqual(1);
       expect(after.length).toBeGreaterThanOrEqual(1);
-      for (const { offset, frameGapMs } of before) {
+      // The restarted recorder's segment too: it was misplaced as a whole in some runs (205 ms early
+      // to 650 ms late) while a resume() could reach the consumer before the new process listened
+      // (#17, fixed in TrackRecorder.resume; TrackRecorder.test reproduces the race).
+      for (const { offset, frameGapMs } of [...before, ...after]) {
         expect(offset).toBeGreaterThan(-SOUND_LAGS_MS);
         expect(offset - frameGapMs).toBeLessThan(SOUND_LEADS_MS);
       }
-      // The restarted recorder's segment is misplaced as a whole, by one error per run: from 205 ms
-      // early (run N, idle) to 650 ms late (run K) across fresh-clone runs, within 100 ms in most.
-      // An open defect (#17, docs/recording.md "A/V sync"), so not held to the bounds above. What is
-      // checked: its flashes agree on one placement (each flash's window [offset − frame gap,
-      // offset] overlaps the others', 20 ms for the onsets' own error), i.e. the segment's own
-      // timing is intact; the placement is logged.
       const placement = { from: Math.max(...after.map((f) => f.offset - f.frameGapMs)), to: Math.min(...after.map((f) => f.offset)) };
       console.log(`[recording] restarted segment: picture ${placement.from}…${placement.to} ms off its sound (negative: early)`);
-      expect(placement.from).toBeLessThanOrEqual(placement.to + 20);
     } finally {
       fs.rmSync(local, { force: true });
     }
