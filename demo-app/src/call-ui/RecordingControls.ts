@@ -1,7 +1,7 @@
 // Call recording in the call: the doctor's Record / Stop button, the consent dialog for whoever the
 // recording waits for, and the indicator everyone sees while it records (or is paused).
 import { html } from 'htm/preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Call, Recording } from '../backend/types.js';
 import { useSession } from '../context.js';
 import { errorMessage } from '../format.js';
@@ -14,25 +14,32 @@ export function RecordingControls({ call }: { call: Call }) {
   const [recording, setRecording] = useState<Recording | undefined>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
+  // Events seen so far. A response to a request sent before the latest event may be older than that
+  // event (the patient's page once showed "Recording" after the event that paused it, so she was
+  // never asked to consent); whatever the response saw that is newer comes as an event too.
+  const events = useRef(0);
 
   useEffect(() => {
     let active = true;
-    const update = (r: Recording): void => {
-      if (active && r.callId === call.id) setRecording(r);
+    const onEvent = (r: Recording): void => {
+      if (!active || r.callId !== call.id) return;
+      events.current++;
+      setRecording(r);
     };
+    backend.on('recordingUpdated', onEvent);
     backend
       .recordingEnabled()
       .then(async (on) => {
         if (!active || !on) return;
         setEnabled(true);
+        const seen = events.current;
         const current = await backend.recording(call.id);
-        if (current) update(current);
+        if (active && current && events.current === seen) setRecording(current);
       })
       .catch(() => undefined);
-    backend.on('recordingUpdated', update);
     return () => {
       active = false;
-      backend.off('recordingUpdated', update);
+      backend.off('recordingUpdated', onEvent);
     };
   }, [backend, call.id]);
 
@@ -41,8 +48,12 @@ export function RecordingControls({ call }: { call: Call }) {
   const act = (action: () => Promise<Recording>): void => {
     setBusy(true);
     setError(undefined);
+    const seen = events.current;
     action()
-      .then(setRecording, (e: unknown) => setError(errorMessage(e)))
+      .then(
+        (r) => events.current === seen && setRecording(r),
+        (e: unknown) => setError(errorMessage(e)),
+      )
       .finally(() => setBusy(false));
   };
   const asked = open && recording.waitingFor.includes(user.id);
