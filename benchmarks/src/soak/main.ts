@@ -531,6 +531,7 @@ const fits = processNames.map((name) => {
 /** The same fit for the API's memory by kind: which part of its RSS grows. */
 const apiMemoryKinds: [string, (s: Sample) => number | undefined][] = [
   ['JavaScript heap in use (/metrics)', (s) => s.apiMemory?.heapUsedMiB],
+  ["JavaScript heap committed: V8's pages, part of the rest below (/metrics)", (s) => s.apiMemory?.heapTotalMiB],
   [`external: ArrayBuffers${database ? '' : ", PGlite's WebAssembly memory among them"} (/metrics)`, (s) => s.apiMemory?.externalMiB],
   ['resident: WebAssembly memory (smaps)', (s) => s.apiResident?.wasmMiB],
   ["resident: glibc malloc heaps, every thread's arena (smaps)", (s) => s.apiResident?.mallocMiB],

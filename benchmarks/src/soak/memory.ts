@@ -14,9 +14,10 @@ export function memorySlope(series: readonly (readonly [number, number])[], warm
   return { slopeMiBPerHour: round(fit.slope, 1), slopeStdError: round(fit.slopeStdError, 1), r2: round(fit.r2, 2), points: fit.n };
 }
 
-/** JavaScript heap in use, and memory outside it (ArrayBuffers: PGlite's WebAssembly memory is one), MiB. */
+/** JavaScript heap in use and committed (V8's pages, live objects or not), and memory outside it (ArrayBuffers: PGlite's WebAssembly memory is one), MiB. */
 export interface ApiMemory {
   heapUsedMiB: number;
+  heapTotalMiB: number;
   externalMiB: number;
 }
 
@@ -25,8 +26,12 @@ export async function readApiMemory(apiUrl: string): Promise<ApiMemory | undefin
   try {
     const text = await (await fetch(`${apiUrl}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
     const mib = (metric: string): number => round(Number(new RegExp(`^${metric} ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20, 1);
-    const memory = { heapUsedMiB: mib('nodejs_heap_size_used_bytes'), externalMiB: mib('nodejs_external_memory_bytes') };
-    return Number.isFinite(memory.heapUsedMiB) && Number.isFinite(memory.externalMiB) ? memory : undefined;
+    const memory = {
+      heapUsedMiB: mib('nodejs_heap_size_used_bytes'),
+      heapTotalMiB: mib('nodejs_heap_size_total_bytes'),
+      externalMiB: mib('nodejs_external_memory_bytes'),
+    };
+    return Object.values(memory).every(Number.isFinite) ? memory : undefined;
   } catch {
     return undefined;
   }
