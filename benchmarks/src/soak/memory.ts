@@ -6,12 +6,24 @@ export interface MemorySlope {
   slopeStdError: number;
   r2: number;
   points: number;
+  /** The same fit over the run's second half: a leak keeps its slope there, a warm-up levels off. */
+  lateSlopeMiBPerHour: number;
+  lateSlopeStdError: number;
 }
 
-/** Ordinary least squares of MiB against hours over the samples (minute, MiB) after the warm-up. */
+/** Ordinary least squares of MiB against hours over the samples (minute, MiB) after the warm-up, and over the second half. */
 export function memorySlope(series: readonly (readonly [number, number])[], warmUpMs: number): MemorySlope {
-  const fit = leastSquares(series.filter(([minute]) => minute * 60_000 >= warmUpMs).map(([minute, mib]) => [minute / 60, mib]));
-  return { slopeMiBPerHour: round(fit.slope, 1), slopeStdError: round(fit.slopeStdError, 1), r2: round(fit.r2, 2), points: fit.n };
+  const inHours = (from: number): [number, number][] => series.filter(([minute]) => minute >= from).map(([minute, mib]) => [minute / 60, mib]);
+  const fit = leastSquares(inHours(warmUpMs / 60_000));
+  const late = leastSquares(inHours((series.at(-1)?.[0] ?? 0) / 2));
+  return {
+    slopeMiBPerHour: round(fit.slope, 1),
+    slopeStdError: round(fit.slopeStdError, 1),
+    r2: round(fit.r2, 2),
+    points: fit.n,
+    lateSlopeMiBPerHour: round(late.slope, 1),
+    lateSlopeStdError: round(late.slopeStdError, 1),
+  };
 }
 
 /** JavaScript heap in use and committed (V8's pages, live objects or not), and memory outside it (ArrayBuffers: PGlite's WebAssembly memory is one), MiB. */
