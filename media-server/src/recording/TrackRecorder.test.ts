@@ -127,7 +127,8 @@ describe('TrackRecorder', () => {
     const consumers: types.Consumer[] = [];
     const onTransport = (transport: types.Transport): void => void transport.observer.on('newconsumer', (c) => consumers.push(c));
     router.observer.on('newtransport', onTransport);
-    const recorder = recorderFor(await audioProducer(), Date.now(), 100);
+    const startedAt = Date.now();
+    const recorder = recorderFor(await audioProducer(), startedAt, 100);
     const listenedAt: number[] = [];
     recorder.on('gap', () => listenedAt.push(Date.now()));
     try {
@@ -153,6 +154,8 @@ describe('TrackRecorder', () => {
       );
       expect(listenedAt[0]!).toBeGreaterThan(resumeCalledAt);
       expect(resumedAt.every((at) => at >= listenedAt[0]!)).toBe(true);
+      // Timed from the first packet after the resume, not from one sent before the process listened.
+      expect(recorder.segments[1]!.offsetMs).toBeGreaterThanOrEqual(listenedAt[0]! - startedAt - 5);
     } finally {
       router.observer.off('newtransport', onTransport);
       await recorder.close();

@@ -241,6 +241,8 @@ export class TrackRecorder extends SafeEmitter<TrackRecorderEvents> {
     if (!this.#connected) {
       await transport.connect({ ip: '127.0.0.1', port: rtpPort, rtcpPort });
       this.#connected = true;
+      // Died while the transport connected: it wrote nothing, and its exit has scheduled the next one.
+      if (this.#closed || this.#process !== child) return;
     }
     const segment: TrackSegment = { file, offsetMs: this.#now(), endMs: undefined };
     this.segments.push(segment);
