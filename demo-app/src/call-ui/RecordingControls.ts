@@ -24,22 +24,36 @@ export function RecordingControls({ call }: { call: Call }) {
     const onEvent = (r: Recording): void => {
       if (!active || r.callId !== call.id) return;
       events.current++;
-      setRecording(r);
+      // A late event about an earlier recording (its processing → ready) does not hide the open one.
+      setRecording((shown) => (shown && shown.id !== r.id && OPEN.has(shown.state) && !OPEN.has(r.state) ? shown : r));
     };
-    backend.on('recordingUpdated', onEvent);
+    let on = false;
+    const read = (): void => {
+      const seen = events.current;
+      backend
+        .recording(call.id)
+        .then((current) => {
+          if (active && current && events.current === seen) setRecording(current);
+        })
+        .catch(() => undefined);
+    };
+    // Events sent while the realtime socket was down are lost: read the state again when it is back.
+    const onRealtime = (): void => {
+      if (on) read();
+    };
+    backend.on('recordingUpdated', onEvent).on('realtimeConnected', onRealtime);
     backend
       .recordingEnabled()
-      .then(async (on) => {
-        if (!active || !on) return;
+      .then((enabledHere) => {
+        if (!active || !enabledHere) return;
+        on = true;
         setEnabled(true);
-        const seen = events.current;
-        const current = await backend.recording(call.id);
-        if (active && current && events.current === seen) setRecording(current);
+        read();
       })
       .catch(() => undefined);
     return () => {
       active = false;
-      backend.off('recordingUpdated', onEvent);
+      backend.off('recordingUpdated', onEvent).off('realtimeConnected', onRealtime);
     };
   }, [backend, call.id]);
 
