@@ -100,32 +100,38 @@ export class FreshMachine {
     await ensureBaseImage({ prefix: `${PODMAN_PREFIX}-telemed` });
     machine.#startedAt = Date.now();
     const { name } = options;
-    await exec('podman', [
-      'run',
-      '-d',
-      '--name',
-      name,
-      '--init',
-      '-v',
-      '/etc/ssl/certs/ca-certificates.crt:/etc/sandbox-ca.crt:ro',
-      ...(options.runArgs ?? []),
-      `localhost/${PODMAN_PREFIX}-telemed-debian:bookworm`,
-      'sleep',
-      'infinity',
-    ]);
-    machine.#ip = (await exec('podman', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name])).trim();
-    if (!/^\d+\.\d+\.\d+\.\d+$/.test(machine.#ip)) throw new Error(`the machine has no IPv4 address: '${machine.#ip}'`);
-    await exec('podman', ['exec', name, 'install', '-d', '/opt/telemed', '/usr/local/lib/node_modules']);
-    await exec('podman', ['cp', '/usr/bin/node', `${name}:/usr/local/bin/node`]);
-    await exec('podman', ['cp', '/usr/lib/node_modules/npm', `${name}:/usr/local/lib/node_modules/npm`]);
-    await exec('podman', ['exec', name, 'ln', '-s', '/usr/local/lib/node_modules/npm/bin/npm-cli.js', '/usr/local/bin/npm']);
-    const archive = await new Promise<Buffer>((resolve, reject) => {
-      const git = spawn('git', ['-C', ROOT, 'archive', '--format=tar', 'HEAD']);
-      const chunks: Buffer[] = [];
-      git.stdout.on('data', (c: Buffer) => chunks.push(c));
-      git.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`git archive exited with ${code}`))));
-    });
-    await exec('podman', ['exec', '-i', name, 'tar', '-x', '-C', '/opt/telemed'], { input: archive });
+    try {
+      await exec('podman', [
+        'run',
+        '-d',
+        '--name',
+        name,
+        '--init',
+        '-v',
+        '/etc/ssl/certs/ca-certificates.crt:/etc/sandbox-ca.crt:ro',
+        ...(options.runArgs ?? []),
+        `localhost/${PODMAN_PREFIX}-telemed-debian:bookworm`,
+        'sleep',
+        'infinity',
+      ]);
+      machine.#ip = (await exec('podman', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name])).trim();
+      if (!/^\d+\.\d+\.\d+\.\d+$/.test(machine.#ip)) throw new Error(`the machine has no IPv4 address: '${machine.#ip}'`);
+      await exec('podman', ['exec', name, 'install', '-d', '/opt/telemed', '/usr/local/lib/node_modules']);
+      await exec('podman', ['cp', '/usr/bin/node', `${name}:/usr/local/bin/node`]);
+      await exec('podman', ['cp', '/usr/lib/node_modules/npm', `${name}:/usr/local/lib/node_modules/npm`]);
+      await exec('podman', ['exec', name, 'ln', '-s', '/usr/local/lib/node_modules/npm/bin/npm-cli.js', '/usr/local/bin/npm']);
+      const archive = await new Promise<Buffer>((resolve, reject) => {
+        const git = spawn('git', ['-C', ROOT, 'archive', '--format=tar', 'HEAD']);
+        const chunks: Buffer[] = [];
+        git.stdout.on('data', (c: Buffer) => chunks.push(c));
+        git.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`git archive exited with ${code}`))));
+      });
+      await exec('podman', ['exec', '-i', name, 'tar', '-x', '-C', '/opt/telemed'], { input: archive });
+    } catch (error) {
+      // Not yet the caller's to remove: it never got the machine.
+      await machine.remove();
+      throw error;
+    }
     machine.steps.push({ name: 'fresh machine: container, Node 20 copied in, checkout', section: '—', seconds: (Date.now() - machine.#startedAt) / 1000 });
     return machine;
   }

@@ -48,9 +48,16 @@ describe("bench:install: the deployment guide's containers path on a fresh Debia
   it('builds the images, starts the compose stack and verifies it as docs/deployment.md section 10 says', async () => {
     const { ca, certs } = serverCertificates(dir, HOST);
     // A subnet unlike podman's default 10.88.0.0/16, which the machine's own podman takes.
-    network = name;
-    const third = 100 + (parseInt(name.slice(-2), 16) % 100);
-    await exec('podman', ['network', 'create', '--subnet', `10.177.${third}.0/24`, network]);
+    for (let attempt = 0; network === undefined; attempt++) {
+      // A subnet another run (or a network left by one) holds fails at once: try another.
+      const subnet = `10.177.${100 + Math.floor(Math.random() * 100)}.0/24`;
+      try {
+        await exec('podman', ['network', 'create', '--subnet', subnet, name]);
+        network = name;
+      } catch (error) {
+        if (attempt === 4) throw error;
+      }
+    }
     machine = await FreshMachine.start({
       name,
       log,
