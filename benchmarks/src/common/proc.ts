@@ -151,6 +151,8 @@ export function descendants(rootPid: number, table: ProcessEntry[] = processTabl
 export interface ResidentRegions {
   /** WebAssembly memories (PGlite's database is one): V8 maps each as its read-write pages followed by a guard reservation of GiBs. */
   wasmMiB: number;
+  /** The size those memories have grown to: their resident pages can grow to it and no further. */
+  wasmMappedMiB: number;
   /** glibc malloc's heaps: the main arena's [heap] and the other threads' arenas (64 MiB reservations on 64 MiB boundaries). */
   mallocMiB: number;
   /** The rest: V8's JavaScript heap, code, thread stacks, libraries, large allocations mapped on their own. */
@@ -176,18 +178,20 @@ export function classifySmaps(smaps: string): ResidentRegions {
     if (header) mappings.push({ start: parseInt(header[1]!, 16), end: parseInt(header[2]!, 16), perms: header[3]!, path: header[4]!, rssKiB: 0 });
     else if (line.startsWith('Rss:') && mappings.length) mappings.at(-1)!.rssKiB = Number(line.split(/\s+/)[1]);
   }
-  const kiB = { wasm: 0, malloc: 0, other: 0 };
+  const kiB = { wasm: 0, wasmMapped: 0, malloc: 0, other: 0 };
   mappings.forEach((m, i) => {
     const next = mappings[i + 1];
     const reservedAfter = next && next.start === m.end && next.perms === '---p' ? next.end - next.start : 0;
     const anonymousWritable = m.perms === 'rw-p' && m.path === '';
-    if (anonymousWritable && reservedAfter >= WASM_GUARD_MIN_BYTES) kiB.wasm += m.rssKiB;
-    else if (m.path === '[heap]' || (anonymousWritable && m.start % MALLOC_HEAP_BYTES === 0 && m.end - m.start + reservedAfter === MALLOC_HEAP_BYTES))
+    if (anonymousWritable && reservedAfter >= WASM_GUARD_MIN_BYTES) {
+      kiB.wasm += m.rssKiB;
+      kiB.wasmMapped += (m.end - m.start) / 1024;
+    } else if (m.path === '[heap]' || (anonymousWritable && m.start % MALLOC_HEAP_BYTES === 0 && m.end - m.start + reservedAfter === MALLOC_HEAP_BYTES))
       kiB.malloc += m.rssKiB;
     else kiB.other += m.rssKiB;
   });
   const mib = (k: number): number => Math.round((k / 1024) * 10) / 10;
-  return { wasmMiB: mib(kiB.wasm), mallocMiB: mib(kiB.malloc), otherMiB: mib(kiB.other) };
+  return { wasmMiB: mib(kiB.wasm), wasmMappedMiB: mib(kiB.wasmMapped), mallocMiB: mib(kiB.malloc), otherMiB: mib(kiB.other) };
 }
 
 /** {@link ResidentRegions} of a running process; undefined when it is gone. */

@@ -20,12 +20,16 @@ import { childPids, cpuSeconds, descendants, processTable, residentRegions, rssB
 import { createDatabase } from '../api/postgres.js';
 import { log, startRun, table, writeResults } from '../common/results.js';
 import { round } from '../common/stats.js';
-import { memorySlope, readApiMemory, type ApiMemory } from './memory.js';
+import { memorySlope, readApiMemory, type ApiMemory, type MemorySlope } from './memory.js';
 import { lineChart, type Series } from '../common/svg-chart.js';
 import { waitFor } from '@telemed/test-kit';
 
 const args = parseArgs();
-const run = startRun('soak');
+// PGlite (the default, as `npm start`) or the machine's PostgreSQL 15: with PostgreSQL the API's RSS
+// holds no database, so its slope is the API's own. Its results are the variant `postgres` unless named.
+const databaseKind = args.get('database') ?? 'pglite';
+if (databaseKind !== 'pglite' && databaseKind !== 'postgres') throw new Error(`--database is pglite or postgres, not ${databaseKind}`);
+const run = startRun('soak', databaseKind === 'postgres' ? { variant: 'postgres' } : {});
 const minutes = args.number('minutes', Number(process.env.SOAK_MINUTES ?? (args.quick ? 3 : 30)));
 const sampleMs = args.number('sample-s', args.quick ? 15 : 60) * 1000;
 const roomTokenTtl = args.number('room-token-ttl', args.quick ? 45 : 240);
@@ -41,11 +45,10 @@ const callEndWarnings = `${midRunWarning},300,60`;
 // Leak slopes leave out the first samples: caches, JIT and the codecs' buffers fill up there.
 const warmUpMs = Math.min(5 * 60_000, (minutes * 60_000) / 5);
 const workerBin = resolveWorkerBin();
-// PGlite (the default, as `npm start`) or the machine's PostgreSQL 15: with PostgreSQL the API's RSS
-// holds no database, so its slope is the API's own.
-const databaseKind = args.get('database') ?? 'pglite';
-if (databaseKind !== 'pglite' && databaseKind !== 'postgres') throw new Error(`--database is pglite or postgres, not ${databaseKind}`);
 const database = databaseKind === 'postgres' ? createDatabase() : undefined;
+// Dropped however the run ends (a failed start, Ctrl-C); drop() is synchronous and idempotent.
+process.on('exit', () => database?.drop());
+process.once('SIGINT', () => process.exit(130));
 const databaseName = database ? `PostgreSQL ${database.serverVersion}` : 'PGlite';
 const password = 'telemed-demo';
 
@@ -534,6 +537,7 @@ const apiMemoryKinds: [string, (s: Sample) => number | undefined][] = [
   ["JavaScript heap committed: V8's pages, part of the rest below (/metrics)", (s) => s.apiMemory?.heapTotalMiB],
   [`external: ArrayBuffers${database ? '' : ", PGlite's WebAssembly memory among them"} (/metrics)`, (s) => s.apiMemory?.externalMiB],
   ['resident: WebAssembly memory (smaps)', (s) => s.apiResident?.wasmMiB],
+  ['WebAssembly memory mapped: the size it has grown to, the bound of the line above (smaps)', (s) => s.apiResident?.wasmMappedMiB],
   ["resident: glibc malloc heaps, every thread's arena (smaps)", (s) => s.apiResident?.mallocMiB],
   ["resident: the rest — V8's heap, code, stacks, libraries (smaps)", (s) => s.apiResident?.otherMiB],
 ];
@@ -544,6 +548,8 @@ const apiMemoryFits = apiMemoryKinds.map(([kind, pick]) => {
   });
   return { kind, first: series[0]?.[1] ?? 0, last: series.at(-1)?.[1] ?? 0, ...memorySlope(series, warmUpMs) };
 });
+/** The second half's slope ± its error; '-' when the half had too few samples for a fit. */
+const lateSlopeText = (f: MemorySlope): string => (Number.isFinite(f.lateSlopeMiBPerHour) ? `${f.lateSlopeMiBPerHour} ± ${f.lateSlopeStdError}` : '-');
 const allScores = (pick: (s: Sample['serverScores'][number]) => number[]): number[] => samples.flatMap((s) => s.serverScores.flatMap(pick));
 const minScore = (values: number[]): number | string => (values.length ? Math.min(...values) : 'none');
 const meanOf = (values: number[]): number => round(values.reduce((a, b) => a + b, 0) / Math.max(1, values.length), 2);
@@ -612,18 +618,7 @@ const summary = [
   '',
   table(
     ['process', 'RSS first MiB', 'last', 'max', 'slope MiB/h', '± s.e.', 'R²', 'samples', 'second half: slope ± s.e.', 'mean CPU cores'],
-    fits.map((f) => [
-      f.name,
-      f.first,
-      f.last,
-      f.max,
-      f.slopeMiBPerHour,
-      f.slopeStdError,
-      f.r2,
-      f.points,
-      `${f.lateSlopeMiBPerHour} ± ${f.lateSlopeStdError}`,
-      f.meanCpuCores,
-    ]),
+    fits.map((f) => [f.name, f.first, f.last, f.max, f.slopeMiBPerHour, f.slopeStdError, f.r2, f.points, lateSlopeText(f), f.meanCpuCores]),
   ),
   '',
   "The API's memory by kind, the same fit. From its /metrics: the JavaScript heap and ArrayBuffers. From /proc/<pid>/smaps: its RSS split by",
@@ -633,16 +628,7 @@ const summary = [
   '',
   table(
     ['api memory', 'first MiB', 'last', 'slope MiB/h', '± s.e.', 'R²', 'samples', 'second half: slope ± s.e.'],
-    apiMemoryFits.map((f) => [
-      f.kind,
-      f.first,
-      f.last,
-      f.slopeMiBPerHour,
-      f.slopeStdError,
-      f.r2,
-      f.points,
-      `${f.lateSlopeMiBPerHour} ± ${f.lateSlopeStdError}`,
-    ]),
+    apiMemoryFits.map((f) => [f.kind, f.first, f.last, f.slopeMiBPerHour, f.slopeStdError, f.r2, f.points, lateSlopeText(f)]),
   ),
   '',
   '### Media',
