@@ -514,7 +514,6 @@ try {
   await platform.stop();
   bundleServer.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
-  database?.drop();
 }
 
 // --- the report ---------------------------------------------------------------------------------

@@ -14,6 +14,10 @@ import { PODMAN_PREFIX } from './compose-stack.js';
 import { ROOT } from './production.js';
 import { createTestCa, type TestCa } from './tls.js';
 
+const SANDBOX_CA = '/etc/sandbox-ca.crt';
+/** Put before an npm-using command on the machine: this sandbox's TLS proxy CA, which only the host trusts. A real server needs neither. */
+export const SANDBOX_NPM_CA = `NODE_EXTRA_CA_CERTS=${SANDBOX_CA}`;
+
 export interface InstallStep {
   name: string;
   /** The guide's section the step follows. */
@@ -94,7 +98,7 @@ export class FreshMachine {
     this.#options = options;
   }
 
-  /** Starts the machine; its making is the first step. The sandbox's CA bundle is at /etc/sandbox-ca.crt (npm's TLS proxy: see the drills). */
+  /** Starts the machine; its making is the first step. The host's CA bundle is mounted for SANDBOX_NPM_CA. */
   static async start(options: FreshMachineOptions): Promise<FreshMachine> {
     const machine = new FreshMachine(options);
     await ensureBaseImage({ prefix: `${PODMAN_PREFIX}-telemed` });
@@ -108,7 +112,7 @@ export class FreshMachine {
         name,
         '--init',
         '-v',
-        '/etc/ssl/certs/ca-certificates.crt:/etc/sandbox-ca.crt:ro',
+        `/etc/ssl/certs/ca-certificates.crt:${SANDBOX_CA}:ro`,
         ...(options.runArgs ?? []),
         `localhost/${PODMAN_PREFIX}-telemed-debian:bookworm`,
         'sleep',

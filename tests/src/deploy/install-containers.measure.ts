@@ -22,13 +22,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PODMAN_PREFIX } from './compose-stack.js';
-import { exec, firstChecks, FreshMachine, serverCertificates } from './fresh-machine.js';
+import { exec, firstChecks, FreshMachine, SANDBOX_NPM_CA, serverCertificates } from './fresh-machine.js';
 import { DOCTORS, STAFF_PASSWORD } from './production.js';
 
 const OUT = process.env.INSTALL_OUT ?? path.join(os.tmpdir(), 'install-containers.json');
 const HOST = 'telemed.test';
 const ADMIN_PASSWORD = 'a long admin passphrase';
-const NPM_CA = 'NODE_EXTRA_CA_CERTS=/etc/sandbox-ca.crt';
 
 describe("bench:install: the deployment guide's containers path on a fresh Debian 12", () => {
   const name = `${PODMAN_PREFIX}-install-ct-${randomBytes(3).toString('hex')}`;
@@ -71,8 +70,8 @@ describe("bench:install: the deployment guide's containers path on a fresh Debia
       '1. Install (no caddy, coturn: the containers have them)',
       'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q curl openssl git gnupg ca-certificates',
     );
-    await step('node scripts/setup.mjs start', '10.1 Build the images', `${NPM_CA} node scripts/setup.mjs start`);
-    await step('node scripts/containers.mjs build --latest', '10.1 Build the images', `${NPM_CA} node scripts/containers.mjs build --latest`);
+    await step('node scripts/setup.mjs start', '10.1 Build the images', `${SANDBOX_NPM_CA} node scripts/setup.mjs start`);
+    await step('node scripts/containers.mjs build --latest', '10.1 Build the images', `${SANDBOX_NPM_CA} node scripts/containers.mjs build --latest`);
     await step(
       'the env file',
       '10.2 Configure',

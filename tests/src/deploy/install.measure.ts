@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PODMAN_PREFIX } from './compose-stack.js';
-import { firstChecks, FreshMachine, serverCertificates } from './fresh-machine.js';
+import { firstChecks, FreshMachine, SANDBOX_NPM_CA, serverCertificates } from './fresh-machine.js';
 import { DOCTORS, STAFF_PASSWORD } from './production.js';
 
 const OUT = process.env.INSTALL_OUT ?? path.join(os.tmpdir(), 'install.json');
@@ -49,7 +49,7 @@ describe('bench:install: the deployment guide on a fresh Debian 12', () => {
       '1. Install',
       'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q caddy coturn curl openssl',
     );
-    await step('node scripts/setup.mjs start', '1. Install', 'NODE_EXTRA_CA_CERTS=/etc/sandbox-ca.crt node scripts/setup.mjs start');
+    await step('node scripts/setup.mjs start', '1. Install', `${SANDBOX_NPM_CA} node scripts/setup.mjs start`);
     await step(
       'the env file, telemed check',
       '2. Configure',
